@@ -1,0 +1,301 @@
+"""The Inventory document: what one host reports about itself.
+
+It is the only thing that crosses from ``agents`` (which touch hosts) to ``scanner`` (which judges
+them), over a file, an HTTP upload or an in-process call.  It is deliberately plain data:
+dataclasses with a JSON round trip and a ``schema_version`` so that an old agent's upload can be
+recognised.  ``agents/inventory.schema.json`` documents every field for other tools.
+
+Privacy: nothing here names a person.  No user names, no document paths, no e-mail addresses.
+Per-user software is kept with the SID of the hive it came from (an opaque id), never a name.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# Hard limits for documents arriving from outside (agent uploads, file drops).  They are generous
+# for real hosts (the largest capture we hold has about 3,000 packages) and stop a hostile payload
+# from exhausting memory further down the pipeline.
+MAX_SOFTWARE = 50_000
+MAX_STRING = 4_096
+MAX_PROBLEMS = 1_000
+
+
+class InventoryError(ValueError):
+    """An inventory document is malformed; the message names the field."""
+
+
+@dataclass(slots=True)
+class Host:
+    """Host identity.  ``machine_id`` is stable across renames (e.g. /etc/machine-id, SMBIOS UUID)."""
+
+    hostname: str = ""
+    machine_id: str = ""
+    site: str = ""
+    tags: list[str] = field(default_factory=list)
+    domain: str = ""  # DNS / AD domain the machine belongs to (not a user's domain)
+    address: str = ""  # how the scanner reached it (empty for agent/local collections)
+
+
+@dataclass(slots=True)
+class OsInfo:
+    """The operating system.
+
+    ``facts`` holds the raw identification evidence in exactly the shape of the
+    ``legacyscan eol identify`` OS record (without ``kind``/``family``): for Linux
+    ``{"files": {path: text}}``; for Windows ``caption``, ``product_name``, ``version``, ``build``,
+    ``ubr``, ``edition_id``, ``display_version``, ``installation_type``, ``product_type``,
+    ``csd_version``; for macOS ``product_version``, ``build_version``; for other Unix ``uname``,
+    ``oslevel``.  Keeping the evidence (not our interpretation of it) lets a newer dataset or a
+    fixed rule re-judge old inventories.
+    """
+
+    family: str = "unknown"  # linux | windows | macos | aix | solaris | freebsd | openbsd | netbsd | unknown
+    name: str = ""  # human-readable, e.g. "Debian GNU/Linux 12 (bookworm)"
+    version: str = ""
+    arch: str = ""
+    kernel: str = ""
+    install_date: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def identify_record(self) -> dict[str, Any]:
+        """The ``eol identify`` input record for this OS."""
+        record: dict[str, Any] = {"kind": "os", "family": self.family}
+        record.update(self.facts)
+        return record
+
+
+@dataclass(slots=True)
+class Software:
+    """One installed package or application, as the source reported it."""
+
+    name: str
+    version: str = ""
+    source: str = ""  # dpkg | rpm | apk | windows-registry | msix | macos-app | pkg | ...
+    publisher: str = ""
+    arch: str = ""
+    install_date: str = ""
+    # Windows Add/Remove Programs metadata; these decide whether an entry is a product at all.
+    system_component: bool | None = None
+    parent_key_name: str = ""
+    release_type: str = ""
+    windows_installer: bool | None = None
+    scope: str = ""  # machine | user
+    sid: str = ""  # for scope=user: the hive's SID (opaque; never a user name)
+    key: str = ""  # registry key path / package id the entry came from
+    registry_view: str = ""  # 64 | 32 | user
+    collapsed: list[str] = field(default_factory=list)  # rules that merged duplicates into this entry
+
+    def identify_record(self) -> dict[str, Any]:
+        """The ``eol identify`` input record for this package."""
+        record: dict[str, Any] = {"kind": "software", "source": self.source, "name": self.name,
+                                  "version": self.version}
+        if self.publisher:
+            record["publisher"] = self.publisher
+        if self.system_component is not None:
+            record["system_component"] = self.system_component
+        if self.parent_key_name:
+            record["parent_key_name"] = self.parent_key_name
+        if self.release_type:
+            record["release_type"] = self.release_type
+        return record
+
+
+@dataclass(slots=True)
+class Disk:
+    device: str = ""
+    mountpoint: str = ""
+    fstype: str = ""
+    total_bytes: int = 0
+
+
+@dataclass(slots=True)
+class Hardware:
+    """Hardware facts.  Everything optional: a probe that cannot read a fact leaves it empty."""
+
+    vendor: str = ""
+    model: str = ""
+    serial: str = ""
+    chassis: str = ""
+    cpu_model: str = ""
+    cpu_cores: int | None = None
+    cpu_threads: int | None = None
+    memory_bytes: int | None = None
+    disks: list[Disk] = field(default_factory=list)
+    system_disk_bytes: int | None = None
+    boot_time: str = ""
+    bios_vendor: str = ""
+    bios_version: str = ""
+    bios_date: str = ""
+    firmware_type: str = ""  # uefi | bios | ""
+    secure_boot: bool | None = None
+    tpm_present: bool | None = None
+    tpm_version: str = ""  # spec version, e.g. "2.0"
+    virtual: bool | None = None
+
+
+@dataclass(slots=True)
+class Problem:
+    """A probe that failed.  Recorded, never raised: partial data beats no data."""
+
+    probe: str
+    message: str
+    kind: str = "error"  # error | denied | missing | timeout | parse
+
+
+@dataclass(slots=True)
+class Collector:
+    """What produced the document."""
+
+    name: str = "legacyscan"
+    version: str = ""
+    transport: str = "local"  # local | ssh | winrm | agent | import
+    duration_ms: int | None = None
+
+
+@dataclass(slots=True)
+class Inventory:
+    host: Host = field(default_factory=Host)
+    os: OsInfo = field(default_factory=OsInfo)
+    software: list[Software] = field(default_factory=list)
+    hardware: Hardware = field(default_factory=Hardware)
+    collected_at: str = ""  # ISO 8601 UTC, e.g. 2026-11-30T08:00:00Z
+    collector: Collector = field(default_factory=Collector)
+    problems: list[Problem] = field(default_factory=list)
+    inventory_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    schema_version: int = SCHEMA_VERSION
+
+    # -- serialisation -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Inventory:
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InventoryError(f"not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Inventory:
+        """Build and validate.  Unknown keys are ignored (newer agents); wrong types are refused."""
+        if not isinstance(data, dict):
+            raise InventoryError("inventory must be a JSON object")
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if not isinstance(version, int) or version < 1 or version > SCHEMA_VERSION:
+            raise InventoryError(f"unsupported schema_version {version!r} (this build reads 1..{SCHEMA_VERSION})")
+        software_raw = _get(data, "software", list, [])
+        if len(software_raw) > MAX_SOFTWARE:
+            raise InventoryError(f"software: {len(software_raw)} entries exceeds the limit of {MAX_SOFTWARE}")
+        problems_raw = _get(data, "problems", list, [])
+        if len(problems_raw) > MAX_PROBLEMS:
+            raise InventoryError(f"problems: {len(problems_raw)} entries exceeds the limit of {MAX_PROBLEMS}")
+        hardware_raw = _get(data, "hardware", dict, {})
+        disks = [_build(Disk, d, f"hardware.disks[{i}]") for i, d in enumerate(_get(hardware_raw, "disks", list, []))]
+        hw = _build(Hardware, {k: v for k, v in hardware_raw.items() if k != "disks"}, "hardware")
+        hw.disks = disks
+        inv_id = _get(data, "inventory_id", str, "") or str(uuid.uuid4())
+        if len(inv_id) > 128:
+            raise InventoryError("inventory_id: longer than 128 characters")
+        return cls(
+            host=_build(Host, _get(data, "host", dict, {}), "host"),
+            os=_build(OsInfo, _get(data, "os", dict, {}), "os"),
+            software=[_build(Software, s, f"software[{i}]") for i, s in enumerate(software_raw)],
+            hardware=hw,
+            collected_at=_get(data, "collected_at", str, ""),
+            collector=_build(Collector, _get(data, "collector", dict, {}), "collector"),
+            problems=[_build(Problem, p, f"problems[{i}]") for i, p in enumerate(problems_raw)],
+            inventory_id=inv_id,
+            schema_version=version,
+        )
+
+
+def _get(data: dict[str, Any], key: str, typ: type, default: Any) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, typ):
+        raise InventoryError(f"{key}: expected {typ.__name__}, got {type(value).__name__}")
+    return value
+
+
+# Field types for validation, computed once per dataclass.
+_FIELD_TYPES: dict[type, dict[str, str]] = {}
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    """Construct dataclass ``cls`` from ``raw`` checking every field's JSON type."""
+    if not isinstance(raw, dict):
+        raise InventoryError(f"{where}: expected an object")
+    types = _FIELD_TYPES.get(cls)
+    if types is None:
+        types = {f.name: str(f.type) for f in fields(cls)}
+        _FIELD_TYPES[cls] = types
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        annotation = types.get(key)
+        if annotation is None or value is None:
+            continue
+        kwargs[key] = _check(annotation, value, f"{where}.{key}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise InventoryError(f"{where}: {exc}") from exc
+
+
+def _check(annotation: str, value: Any, where: str) -> Any:
+    if annotation == "str":
+        if not isinstance(value, str):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            else:
+                raise InventoryError(f"{where}: expected a string")
+        if len(value) > MAX_STRING:
+            raise InventoryError(f"{where}: longer than {MAX_STRING} characters")
+        return value
+    if annotation.startswith("bool"):
+        if not isinstance(value, bool):
+            raise InventoryError(f"{where}: expected true/false")
+        return value
+    if annotation.startswith("int"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InventoryError(f"{where}: expected an integer")
+        return value
+    if annotation == "list[str]":
+        if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= MAX_STRING for v in value):
+            raise InventoryError(f"{where}: expected a list of strings")
+        return value
+    if annotation.startswith("dict"):
+        if not isinstance(value, dict):
+            raise InventoryError(f"{where}: expected an object")
+        _check_size(value, where)
+        return value
+    return value
+
+
+def _check_size(value: Any, where: str, depth: int = 0) -> None:
+    """Bound nested evidence (os.facts) so hostile documents cannot nest or bloat without limit."""
+    if depth > 4:
+        raise InventoryError(f"{where}: nested too deeply")
+    if isinstance(value, dict):
+        if len(value) > 200:
+            raise InventoryError(f"{where}: too many keys")
+        for k, v in value.items():
+            _check_size(v, f"{where}.{k}", depth + 1)
+    elif isinstance(value, list):
+        if len(value) > 1000:
+            raise InventoryError(f"{where}: too many items")
+        for v in value:
+            _check_size(v, where, depth + 1)
+    elif isinstance(value, str) and len(value) > 65_536:
+        raise InventoryError(f"{where}: longer than 65536 characters")

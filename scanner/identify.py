@@ -1,0 +1,143 @@
+"""Record -> (product, cycle): the identifier registry and the contract evaluator.
+
+Each kind of record has one identifier, listed explicitly below (no plugin discovery).  An
+identifier is a pure function of the record, the catalog and the rules; it never reads the clock.
+``evaluate`` adds the verdict for a date and produces the ``legacyscan eol identify`` output line.
+
+Identification results are cached on the record's identifying fields: an estate has far fewer
+distinct strings than records (thousands of PCs share the same Chrome build).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from eol_data.catalog import Catalog
+from eol_data.rules import Rules, load_rules
+from scanner.model import NOT_A_PRODUCT, Identification, Policy, Status, Verdict
+from scanner.verdict import judge
+
+Identifier = Callable[[dict[str, Any], "IdentifyContext"], Identification]
+
+
+class IdentifyContext:
+    """Catalog + rules + a memo.  One per scan; cheap to keep for a whole report run."""
+
+    def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
+        self.catalog = catalog
+        self.rules = rules if rules is not None else load_rules()
+        self._memo: dict[str, Identification] = {}
+
+    def identify(self, record: dict[str, Any]) -> Identification:
+        key = _memo_key(record)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        result = _dispatch(record, self)
+        if len(self._memo) < 500_000:
+            self._memo[key] = result
+        return result
+
+
+def _memo_key(record: dict[str, Any]) -> str:
+    if record.get("kind") == "software":
+        return "\x1f".join(str(record.get(k, "")) for k in
+                           ("source", "name", "version", "publisher", "system_component", "parent_key_name",
+                            "release_type"))
+    return json.dumps(record, sort_keys=True, default=str)
+
+
+def _os_identifiers() -> dict[str, Identifier]:
+    from scanner.ident import linux_os, macos, unix_os, windows_os
+
+    return {
+        "linux": linux_os.identify,
+        "windows": windows_os.identify,
+        "macos": macos.identify,
+        "darwin": macos.identify,
+        "aix": unix_os.identify,
+        "solaris": unix_os.identify,
+        "sunos": unix_os.identify,
+        "freebsd": unix_os.identify,
+        "openbsd": unix_os.identify,
+        "netbsd": unix_os.identify,
+    }
+
+
+def _software_identifiers() -> dict[str, Identifier]:
+    from scanner.ident import packages, windows_apps
+
+    return {
+        "dpkg": packages.identify,
+        "rpm": packages.identify,
+        "apk": packages.identify,
+        "windows-registry": windows_apps.identify,
+        "msix": windows_apps.identify,
+        "appx": windows_apps.identify,
+        "macos-app": windows_apps.identify,
+    }
+
+
+_OS: dict[str, Identifier] | None = None
+_SW: dict[str, Identifier] | None = None
+
+
+def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+    global _OS, _SW
+    kind = record.get("kind")
+    if kind == "os":
+        if _OS is None:
+            _OS = _os_identifiers()
+        family = str(record.get("family") or "").lower()
+        fn = _OS.get(family)
+        if fn is None:
+            return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
+        return fn(record, ctx)
+    if kind == "software":
+        if _SW is None:
+            _SW = _software_identifiers()
+        source = str(record.get("source") or "windows-registry").lower()
+        fn = _SW.get(source)
+        if fn is None:
+            return Identification(None, None, "software.source-unknown", f"no identifier for source {source!r}")
+        return fn(record, ctx)
+    return NOT_A_PRODUCT
+
+
+def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy: Policy) -> Verdict:
+    """Status of an identification on ``as_of``.  Unidentified or undated -> unknown."""
+    if ident.product is None:
+        return Verdict(Status.UNKNOWN, reason=ident.reason)
+    if ident.cycle is None:
+        why = "newer than every cycle in the dataset (probably current; refresh the dataset)" \
+            if ident.newer_than_known else "release not in the dataset"
+        return Verdict(Status.UNKNOWN, reason=f"{ident.reason}; {why}")
+    product = ctx.catalog.product(ident.product)
+    release = product.release(ident.cycle) if product else None
+    if release is None:
+        return Verdict(Status.UNKNOWN, reason=f"{ident.reason}; cycle {ident.cycle!r} not in dataset")
+    return judge(release, product, as_of, policy)
+
+
+def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> dict[str, Any]:
+    """One ``eol identify`` output object for one input record (the CLI contract)."""
+    if not isinstance(record, dict):
+        return {"error": "each line must be a JSON object"}
+    kind = record.get("kind")
+    if kind not in ("os", "software"):
+        return {"error": f"field 'kind' must be 'os' or 'software', got {kind!r}"}
+    ident = ctx.identify(record)
+    verdict = verdict_for(ident, ctx, as_of, policy)
+    reason = ident.reason if verdict.status is Status.UNKNOWN and ident.product is None else \
+        f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason
+    return {
+        "product": ident.product,
+        "cycle": ident.cycle,
+        "status": verdict.status.value,
+        "eol": verdict.eol.isoformat() if verdict.eol else None,
+        "rule": ident.rule,
+        "reason": reason.replace("\n", " "),
+    }
