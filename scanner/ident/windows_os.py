@@ -1,14 +1,745 @@
-"""Placeholder: replaced by the real identifier (issue 3). Identifies nothing yet."""
+"""Windows OS record -> ``windows`` / ``windows-server`` / ``windows-embedded`` cycle.
+
+Why this is more than a version lookup (docs: eol-data.md section 4): endoflife.date keys Windows
+by *build + edition + client/server*, not by version string.  The same build is a client, an LTSC
+client, a server and an embedded release (14393, 17763, 26100, 7601, 9600, 3790); Windows 11 keeps
+``ProductName = "Windows 10 ..."`` in the registry; Windows 10/11 cycles split by servicing family
+(``-w`` Home/Pro, ``-e`` Enterprise/Education, ``-e-lts``, ``-iot-lts``) except releases with one
+cycle for all editions (``10-22h2``); XP and Vista are ``5-sp3`` / ``6-sp2`` whatever the service
+pack; captions arrive localized ("Entreprise", "Профессиональная", "专业版") and mangled by code
+pages ("Microsoftr Windows VistaT").
+
+The identifier is deliberately lenient about its input: contract fields first, then any other
+string value in the record (a systeminfo label, a WMI property name, a free-text agent line) is
+searched for a caption, a ``major.minor.build`` version, a service pack and a role.  When the
+evidence cannot decide between cycles with different end dates, it picks the candidate whose
+security support ends *last* and says so with low confidence: a wrong "eol" sends a team to
+replace a supported machine, so an uncertain answer must never be the more alarming one.
+
+All tables (builds, edition words, embedded names) are data in ``eol_data/rules/windows_os.toml``.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import Identification
+from eol_data.catalog import Release
+from scanner.model import Confidence, Identification
 
 if TYPE_CHECKING:
     from scanner.identify import IdentifyContext
 
+RULES = "windows_os"
+HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
+
+_CONTRACT = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
+             "installation_type", "product_type", "csd_version", "release_id")
+
+# Code-page damage and trademark marks: "Microsoftr", "Serverr", "VistaT", "Windows(R)", "®", "™".
+_MARKS = re.compile(r"\((?:r|tm|c)\)|[®™©]", re.IGNORECASE)
+_MANGLED = re.compile(r"\b(microsoft|windows|server|vista|xp)(?:r|t)\b", re.IGNORECASE)
+_VERSION3 = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{3,5})(?:\.(\d{1,6}))?(?![\d])")
+_VERSION_BUILD = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\s*\(?\s*(?:build|compilación|compilation|version|"
+                            r"сборка|版本|ビルド)\s*:?\s*(\d{3,5})", re.IGNORECASE)
+_BUILD_WORD = re.compile(r"\b(?:build|compilación|compilation|сборка|ビルド)\s*:?\s*(\d{4,5})\b", re.IGNORECASE)
+_NT_VERSION = re.compile(r"(?<![\d.])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\d.])")
+_SP = re.compile(r"\b(?:service\s*pack|sp)\s*:?\s*(\d)\b", re.IGNORECASE)
+_DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
+_RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
+_YEAR_LTSC = re.compile(r"\b(20\d\d)\b")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_caption(text: str) -> str:
+    """Lower-case caption with trademark marks and code-page damage removed, spaces collapsed."""
+    text = _MARKS.sub(" ", text)
+    text = _MANGLED.sub(lambda m: m.group(1), text)
+    text = text.replace("\u00a0", " ")
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What the record says, gathered once from contract fields and lenient extras."""
+
+    captions: list[tuple[str, str]] = field(default_factory=list)  # (field, normalised caption)
+    major: int | None = None
+    minor: int | None = None
+    build: int | None = None
+    ubr: int | None = None
+    sp: int | None = None
+    edition_id: str = ""
+    display_version: str = ""
+    release_id: str = ""
+    role: str = ""  # "server" | "workstation" | ""
+    role_source: str = ""
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def nt(self) -> str:
+        if self.major is None or self.minor is None:
+            return ""
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def caption(self) -> str:
+        return " | ".join(c for _, c in self.captions)
+
+    def captions_has(self, value: str) -> bool:
+        norm = normalise_caption(value)
+        return any(norm == c for _, c in self.captions)
+
+    def note(self, key: str, value: Any) -> None:
+        text = str(value).strip()
+        if text and (key, text) not in self.pairs:
+            self.pairs.append((key, text[:200]))
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    m = re.search(r"\d+", str(value or ""))
+    return int(m.group()) if m else None
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Every string leaf of the record as (dotted key, value); nested agent documents included."""
+    out: list[tuple[str, str]] = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{name}."))
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            out.append((name, str(value)))
+    return out
+
+
+_NAME_KEYS = ("caption", "os name", "osname", "full_name", "productname", "product_name", "nom du syst",
+              "nombre del sistema", "名称", "название", "title", "os", "platform", "name")
+_SKIP_KEYS = ("hotfix", "correctif", "revisi", "directory", "répertoire", "directorio", "device", "locale",
+              "time zone", "timezone", "fuseau", "zona", "date", "time", "boot", "manufacturer", "fabricant",
+              "fabricante", "image version", "computer", "domain", "owner", "organization", "logon")
+
+
+def _key_rank(key: str) -> int:
+    low = key.lower()
+    if any(low.endswith(k) or k in low for k in _NAME_KEYS[:-3]):
+        return 0
+    if "version" in low:
+        return 1
+    return 2
+
+
+def _looks_like_caption(text: str) -> bool:
+    low = text.lower()
+    if "\\" in low or "corporation" in low or len(low) > 300:
+        return False
+    return "windows" in low or "posready" in low
+
+
+def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
+    """Collect evidence: contract fields first, then any other key holding a raw string."""
+    ev = Evidence()
+    # Captions: WMI Caption first (ProductName lies about Windows 11), then ProductName.
+    for key in ("caption", "product_name"):
+        value = record.get(key)
+        if isinstance(value, str) and value.strip():
+            ev.captions.append((key, normalise_caption(value)))
+            ev.note(key, value)
+    edition = record.get("edition_id")
+    if isinstance(edition, str) and edition.strip():
+        ev.edition_id = edition.strip().lower()
+        ev.note("edition_id", edition)
+    for key in ("display_version", "release_id"):
+        value = record.get(key)
+        if value not in (None, ""):
+            text = str(value).strip().lower()
+            if key == "display_version":
+                ev.display_version = text
+            else:
+                ev.release_id = text
+            ev.note(key, value)
+    _parse_version_text(ev, record.get("version"), "version")
+    build = _int(record.get("build"))
+    if build is not None and build >= 1000:
+        ev.build = build
+        ev.note("build", record.get("build"))
+    ubr = _int(record.get("ubr"))
+    if ubr is not None:
+        ev.ubr = ubr
+        ev.note("ubr", record.get("ubr"))
+    csd = record.get("csd_version")
+    if csd not in (None, ""):
+        sp = _SP.search(str(csd))
+        ev.sp = int(sp.group(1)) if sp else _int(csd)
+        ev.note("csd_version", csd)
+    _role_from_contract(ev, record)
+
+    # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
+    extras = sorted(_flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
+                    key=lambda kv: _key_rank(kv[0]))
+    for key, value in extras:
+        low_key = key.lower()
+        if not value.strip():
+            continue
+        if any(k in low_key for k in _SKIP_KEYS):
+            continue
+        if _looks_like_caption(value) and not ev.captions_has(value):
+            ev.captions.append((key, normalise_caption(value)))
+            ev.note(key, value)
+        if ev.major is None or ev.build is None:
+            _parse_version_text(ev, value, key)
+        if ev.sp is None:
+            sp = _SP.search(value)
+            if sp and ("pack" in value.lower() or "service" in low_key or low_key.endswith("sp")):
+                ev.sp = int(sp.group(1))
+                ev.note(key, value)
+            elif ("service_pack" in low_key or "csd" in low_key) and value.strip().isdigit():
+                ev.sp = int(value.strip())
+        if not ev.display_version:
+            dv = _DISPLAY.search(value)
+            if dv and ("display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value)
+                       or "version" in low_key):
+                ev.display_version = dv.group(1).lower()
+                ev.note(key, value)
+        if not ev.release_id:
+            rid = _RELEASE_ID.search(value)
+            if rid:
+                ev.release_id = rid.group(1)
+            elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdigit():
+                ev.release_id = value.strip()
+        if not ev.edition_id and "edition" in low_key and re.fullmatch(r"[A-Za-z]+", value.strip()):
+            ev.edition_id = value.strip().lower()
+            ev.note(key, value)
+        if not ev.role:
+            _role_from_text(ev, key, value, rules)
+    # A build number written alone in a caption ("Windows 2016 (Build 17763).")
+    if ev.build is None:
+        for key, cap in ev.captions:
+            m = _BUILD_WORD.search(cap)
+            if m:
+                ev.build = int(m.group(1))
+                ev.note(key, m.group(0))
+                break
+    if ev.sp is None:
+        for _key, cap in ev.captions:
+            m = _SP.search(cap)
+            if m:
+                ev.sp = int(m.group(1))
+                break
+    if not ev.display_version:
+        for _key, cap in ev.captions:
+            m = _DISPLAY.search(cap)
+            if m:
+                ev.display_version = m.group(1).lower()
+                break
+    return ev
+
+
+def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
+    """``"6.1.7601 Service Pack 1 Build 7601"``, ``"10.0.19045 N/A Build 19045"``, ``"10.0 Build 10240"``."""
+    if value in (None, ""):
+        return
+    text = str(value)
+    m = _VERSION3.search(text)
+    if m and ev.major is None:
+        major, minor, build = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if major in (4, 5, 6, 10) and build >= 950:
+            ev.major, ev.minor = major, minor
+            if ev.build is None:
+                ev.build = build
+            if m.group(4) and ev.ubr is None:
+                ev.ubr = int(m.group(4))
+            ev.note(key, text)
+            sp = _SP.search(text)
+            if sp and ev.sp is None:
+                ev.sp = int(sp.group(1))
+            return
+    m2 = _VERSION_BUILD.search(text)
+    if m2 and ev.major is None:
+        ev.major, ev.minor = int(m2.group(1)), int(m2.group(2))
+        if ev.build is None:
+            ev.build = int(m2.group(3))
+        ev.note(key, text)
+        return
+    if ev.major is None and key.lower().endswith("version"):
+        nt = _NT_VERSION.search(text)
+        if nt and ev.major is None and not _looks_like_caption(text):
+            major, minor = nt.group(1).split(".")
+            ev.major, ev.minor = int(major), int(minor)
+            ev.note(key, text)
+
+
+def _role_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
+    ptype = _int(record.get("product_type"))
+    if ptype in (2, 3):
+        ev.role, ev.role_source = "server", f"product_type={ptype}"
+        ev.note("product_type", ptype)
+        return
+    if ptype == 1:
+        ev.role, ev.role_source = "workstation", "product_type=1"
+        ev.note("product_type", ptype)
+        return
+    itype = str(record.get("installation_type") or "").strip().lower()
+    if itype:
+        ev.note("installation_type", record.get("installation_type"))
+        if itype.startswith("server") or itype in ("nano server",):
+            ev.role, ev.role_source = "server", f"installation_type={record.get('installation_type')}"
+        elif itype == "client":
+            ev.role, ev.role_source = "workstation", "installation_type=Client"
+
+
+def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
+    """systeminfo "OS Configuration" (localized) or WMI ProductType written under another key."""
+    low_key = key.lower()
+    low = value.strip().lower()
+    if "producttype" in low_key.replace("_", "").replace(" ", "") and low.isdigit():
+        n = int(low)
+        if n in (2, 3):
+            ev.role, ev.role_source = "server", f"{key}={value}"
+        elif n == 1:
+            ev.role, ev.role_source = "workstation", f"{key}={value}"
+        return
+    if "installationtype" in low_key.replace("_", "").replace(" ", ""):
+        if low.startswith("server"):
+            ev.role, ev.role_source = "server", f"{key}={value}"
+        elif low == "client":
+            ev.role, ev.role_source = "workstation", f"{key}={value}"
+        return
+    if not any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成")):
+        return
+    words = rules.get("role_words", {})
+    if any(w in low for w in words.get("workstation", [])):
+        ev.role, ev.role_source = "workstation", f"{key}={value.strip()}"
+        ev.note(key, value)
+    elif any(w in low for w in words.get("server", [])):
+        ev.role, ev.role_source = "server", f"{key}={value.strip()}"
+        ev.note(key, value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# decision
+
+
+@dataclass(slots=True)
+class _Ctx:
+    ctx: IdentifyContext
+    rules: dict[str, Any]
+    ev: Evidence
+
+    def exists(self, product: str, cycle: str) -> Release | None:
+        return self.ctx.catalog.release(product, cycle)
+
+    def result(self, product: str | None, cycle: str | None, rule: str, reason: str,
+               confidence: Confidence, newer: bool = False) -> Identification:
+        return Identification(product, cycle, rule, reason, confidence, tuple(self.ev.pairs),
+                              newer_than_known=newer)
+
+
+def _word_in(pattern: str, text: str) -> bool:
+    return re.search(r"(?<![\w])" + re.escape(pattern) + r"(?![\w]|\.\d)", text) is not None
+
+
+def _caption_release(rules: dict[str, Any], caption: str) -> dict[str, Any] | None:
+    for entry in rules.get("caption_releases", []):
+        if _word_in(str(entry["pattern"]), caption):
+            return dict(entry)
+    return None
+
+
+def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
+    """True for a server caption, False for an explicit client release, None when it says neither."""
+    for phrase in rules.get("role_words", {}).get("not_server", []):
+        caption = caption.replace(phrase, " ")
+    if re.search(r"\bserver\b|\bserveur\b|hyper-v server|服务器", caption):
+        return True
+    rel = _caption_release(rules, caption)
+    if rel is not None:
+        return bool(rel.get("server", False))
+    return None
+
 
 def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
-    return Identification(None, None, "windows_os.todo", "no identifier yet for this kind of record")
+    rules = ctx.rules.table(RULES)
+    ev = gather(record, rules)
+    c = _Ctx(ctx, rules, ev)
+    caption = ev.caption
+    cap_rel = _caption_release(rules, caption) if caption else None
+
+    if ev.major is None and cap_rel is not None:
+        major, minor = str(cap_rel["nt"]).split(".")
+        ev.major, ev.minor = int(major), int(minor)
+        if ev.build is None and cap_rel.get("build") is not None:
+            # A server year names its build; a client caption never does (Windows 10 spans many).
+            pass
+    if ev.major is None and ev.build is not None and ev.build >= 10240:
+        ev.major, ev.minor = 10, 0
+    if ev.major is None and not caption:
+        return c.result(None, None, "windows.no-evidence",
+                        "no Windows caption, version or build in the record", LOW)
+    if ev.major is None:
+        return c.result(None, None, "windows.unrecognised",
+                        f"caption {caption[:80]!r} names no Windows release we know", LOW)
+
+    embedded = _embedded(c, caption)
+    if embedded is not None:
+        return embedded
+
+    server = _decide_role(c, caption, cap_rel)
+    if ev.nt == "10.0":
+        return _nt10(c, server, caption, cap_rel)
+    return _legacy(c, server, caption, cap_rel)
+
+
+def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool | None:
+    """Server?  Caption words beat ProductType (a "Server" caption is never a client), then role."""
+    ev = c.ev
+    by_caption = _is_server_caption(c.rules, caption) if caption else None
+    if by_caption is True:
+        return True
+    if ev.role == "server":
+        return True
+    if by_caption is False or ev.role == "workstation":
+        return False
+    edition = ev.edition_id
+    if edition.startswith("server") and edition != "serverrdsh":
+        return True
+    fam = c.rules.get("edition_ids", {}).get(edition)
+    if fam in ("w", "e", "e-lts", "iot-lts", "iot"):
+        return False
+    return None
+
+
+# -- NT 10 -------------------------------------------------------------------------------------------
+
+
+def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | None) -> Identification:
+    ev, rules = c.ev, c.rules
+    table: dict[str, Any] = rules.get("nt10", {})
+    build = ev.build
+    build_source = "build"
+    if build is None and server and cap_rel is not None and cap_rel.get("build") is not None:
+        build, build_source = int(cap_rel["build"]), "caption"
+    entry = table.get(str(build)) if build is not None else None
+
+    if build is not None and entry is None:
+        known = sorted(int(b) for b in table)
+        if known and build > known[-1]:
+            product = "windows-server" if server else "windows"
+            return c.result(product, None, "windows.build-newer",
+                            f"build {build} is newer than every build in the dataset", LOW, newer=True)
+        return c.result("windows-server" if server else "windows", None, "windows.build-unknown",
+                        f"build 10.0.{build} is not a released feature update we know "
+                        "(Insider or unreleased build)", LOW)
+
+    if server is True:
+        return _nt10_server(c, build, entry, build_source, caption, cap_rel)
+    if server is None and entry is not None and entry.get("server") and entry.get("major"):
+        # Same build is a client and a server release; nothing in the record decides.
+        return _ambiguous_role(c, build, entry)
+    if server is None and entry is not None and entry.get("server") and not entry.get("major"):
+        return _nt10_server(c, build, entry, build_source, caption, cap_rel)
+    return _nt10_client(c, build, entry, caption)
+
+
+def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build_source: str,
+                 caption: str, cap_rel: dict[str, Any] | None) -> Identification:
+    ev = c.ev
+    if entry is None or not entry.get("server"):
+        if build is None:
+            return c.result("windows-server", None, "windows-server.no-build",
+                            "Windows Server NT 10 without a build number or release year", LOW)
+        return c.result("windows-server", None, "windows-server.build-unknown",
+                        f"no Windows Server release has build 10.0.{build}", LOW)
+    cycle = str(entry["server"])
+    conf = HIGH
+    notes = []
+    year = re.search(r"\b(20(?:16|19|22|25))\b", caption) if caption else None
+    sac = entry.get("server_sac")
+    if sac and caption and year is None and re.search(r"windows server (standard|datacenter)", caption):
+        cycle, notes = str(sac), ["caption without a year = Semi-Annual Channel"]
+    if build_source == "caption":
+        conf = MEDIUM
+        notes.append("build taken from the caption's release year")
+    elif year is not None and cap_rel is not None and cap_rel.get("build") not in (None, build):
+        conf = MEDIUM
+        notes.append(f"caption says {year.group(1)} but build {build} decides")
+    if not c.exists("windows-server", cycle):
+        return c.result("windows-server", None, "windows-server.cycle-missing",
+                        f"build {build}: cycle {cycle} not in dataset", LOW)
+    why = f"Windows Server build 10.0.{build} ({ev.role_source or 'caption says Server'})"
+    if notes:
+        why += "; " + "; ".join(notes)
+    return c.result("windows-server", cycle, "windows-server.build", why, conf)
+
+
+def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
+    """Servicing family from EditionID, else from caption words (any language)."""
+    ev = c.ev
+    fam = c.rules.get("edition_ids", {}).get(ev.edition_id) if ev.edition_id else None
+    if fam and fam != "server":
+        return str(fam), f"EditionID {ev.edition_id}"
+    text = caption
+    for group in c.rules.get("edition_words", []):
+        for word in group["words"]:
+            if _word_in(str(word), text):
+                return str(group["family"]), f"caption word {word!r}"
+    return None, ""
+
+
+def _client_major(c: _Ctx, build: int | None, caption: str) -> str | None:
+    first11 = int(c.rules.get("limits", {}).get("windows11_first_build", 22000))
+    if build is not None:
+        return "11" if build >= first11 else "10"
+    # No build: Windows 11 in any caption beats "Windows 10" (ProductName keeps saying 10 on 11).
+    if _word_in("windows 11", caption):
+        return "11"
+    if _word_in("windows 10", caption):
+        return "10"
+    return None
+
+
+def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, caption: str) -> Identification:
+    ev, rules = c.ev, c.rules
+    major = _client_major(c, build, caption)
+    version: str | None = None
+    conf = HIGH
+    source = ""
+    fam, fam_source = _edition_family(c, caption)
+    if entry is not None:
+        major = str(entry.get("major") or major)
+        version = str(entry["version"])
+        source = f"build 10.0.{build}"
+    elif ev.display_version and ev.display_version in rules.get("feature_updates", {}):
+        version = str(rules["feature_updates"][ev.display_version])
+        source = f"DisplayVersion {ev.display_version.upper()}"
+        conf = MEDIUM
+    elif ev.release_id and ev.release_id in rules.get("feature_updates", {}):
+        version = str(rules["feature_updates"][ev.release_id])
+        source = f"ReleaseId {ev.release_id}"
+        conf = MEDIUM
+    elif fam in ("e-lts", "iot-lts") and major is not None:
+        years = rules.get("ltsc_years", {}).get(major, {})
+        for y in _YEAR_LTSC.findall(caption):
+            if y in years:
+                version = str(years[y])
+                source = f"LTSC/LTSB {y}"
+                conf = MEDIUM
+                break
+    if major is None or version is None:
+        what = f"Windows {major}" if major else "Windows NT 10"
+        return c.result("windows", None, "windows.no-build",
+                        f"{what} without a build number or feature update: release unknown", LOW)
+    prefix = f"{major}-{version}"
+    return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
+
+
+def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, source: str,
+                       conf: Confidence) -> Identification:
+    label = prefix.replace("-", " ").upper().replace("10 ", "Windows 10 ").replace("11 ", "Windows 11 ")
+    if fam == "iot-lts":
+        order = ["-iot-lts", "-e-lts"]
+    elif fam == "e-lts":
+        order = ["-e-lts"]
+    elif fam == "iot":
+        order = ["-iot"]
+    elif fam in ("e", "w"):
+        order = [f"-{fam}", ""]
+    else:
+        order = []
+    for suffix in order:
+        cycle = prefix + suffix
+        if c.exists("windows", cycle):
+            why = f"{label} from {source}"
+            if fam_source:
+                why += f"; {fam_source}"
+            if suffix == "" and fam in ("e", "w"):
+                why += f" (one cycle for all editions)"
+            if suffix == "-e-lts" and fam == "iot-lts":
+                why += " (no separate IoT LTSC cycle; Enterprise LTSC dates apply)"
+            rule = "windows.build+edition" if source.startswith("build") else "windows.feature-update"
+            return c.result("windows", cycle, rule, why, conf)
+    if fam in ("e-lts", "iot-lts", "iot"):
+        # LTSC word with a release that had no LTSC: the evidence contradicts itself.
+        return c.result("windows", None, "windows.edition-mismatch",
+                        f"{label} from {source} has no {fam.upper()} release; {fam_source} contradicts the build",
+                        LOW)
+    # Edition unknown: general-availability cycles only (LTSC needs positive evidence).
+    general = [prefix + s for s in ("", "-e", "-w")]
+    found = [(cy, c.exists("windows", cy)) for cy in general]
+    present = [(cy, rel) for cy, rel in found if rel is not None]
+    if not present:
+        return c.result("windows", None, "windows.cycle-missing", f"{label}: no cycle in the dataset", LOW)
+    if len(present) == 1:
+        cy = present[0][0]
+        return c.result("windows", cy, "windows.build", f"{label} from {source} (one cycle for all editions)",
+                        conf)
+    cy, _rel = max(present, key=lambda p: _eol_sort_key(p[1]))
+    others = ", ".join(p[0] for p in present if p[0] != cy)
+    return c.result("windows", cy, "windows.build-edition-unknown",
+                    f"{label} from {source}; edition unknown, so the cycle with the latest end of support "
+                    f"is assumed (also possible: {others})", LOW)
+
+
+def _eol_sort_key(rel: Release | None) -> date:
+    """Later end of security support sorts higher; "no end announced" highest; unknown lowest."""
+    if rel is None:
+        return date.min
+    if isinstance(rel.eol, bool):
+        return date.max if rel.eol is False else date.min
+    return rel.eol if isinstance(rel.eol, date) else date.min
+
+
+def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identification:
+    """Shared client/server build and nothing says which: answer the latest-ending candidate, low."""
+    server_cycle = str(entry["server"])
+    client = _nt10_client(c, build, entry, "")
+    srv = c.exists("windows-server", server_cycle)
+    cli = c.exists("windows", client.cycle) if client.cycle else None
+    if srv is not None and _eol_sort_key(srv) >= _eol_sort_key(cli):
+        return c.result("windows-server", server_cycle, "windows.shared-build",
+                        f"build 10.0.{build} is both Windows {entry.get('major')} {entry.get('version')} and "
+                        f"Windows Server {server_cycle}; no product type or caption decides, so the later-ending "
+                        "server cycle is assumed", LOW)
+    return Identification(client.product, client.cycle, "windows.shared-build",
+                          client.reason + f"; also Windows Server {server_cycle} (no product type or caption)",
+                          LOW, client.evidence)
+
+
+# -- NT 5 / 6 ----------------------------------------------------------------------------------------
+
+
+def _legacy(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | None) -> Identification:
+    ev, rules = c.ev, c.rules
+    nt = ev.nt
+    client_tab: dict[str, Any] = rules.get("nt_client", {})
+    server_tab: dict[str, Any] = rules.get("nt_server", {})
+    if server is None:
+        in_client, in_server = nt in client_tab, nt in server_tab
+        if in_client and not in_server:
+            server = False
+        elif in_server and not in_client:
+            server = True
+    if server is None:
+        return _legacy_ambiguous(c, client_tab.get(nt), server_tab.get(nt))
+    product = "windows-server" if server else "windows"
+    spec = (server_tab if server else client_tab).get(nt)
+    if spec is None:
+        return c.result(product, None, "windows.nt-unknown",
+                        f"NT {nt} {'server' if server else 'client'} is not a release in the dataset", LOW)
+    return _legacy_pick(c, product, spec, source="caption" if ev.build is None else "version")
+
+
+def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Identification:
+    ev = c.ev
+    name = str(spec.get("name", ""))
+    cycles = [str(x) for x in spec.get("cycles", [])]
+    conf = HIGH if source == "version" else MEDIUM
+    notes: list[str] = []
+    if spec.get("by_sp"):
+        sp = ev.sp
+        if sp is None and ev.build is not None and "service pack" not in " ".join(v for _, v in ev.pairs).lower():
+            sp = None
+        if sp is None:
+            # Service pack unknown: the latest-ending cycle, low confidence.
+            rels = [(cy, c.exists(product, cy)) for cy in cycles]
+            present = [(cy, r) for cy, r in rels if r is not None]
+            if not present:
+                return c.result(product, None, "windows.cycle-missing", f"{name}: no cycle in the dataset", LOW)
+            cy, _ = max(present, key=lambda p: _eol_sort_key(p[1]))
+            return c.result(product, cy, "windows.nt-version",
+                            f"{name} (NT {ev.nt}), service pack unknown: latest-ending cycle {cy} assumed", LOW)
+        wanted = cycles[0] if sp == 0 else f"{cycles[0]}-sp{sp}"
+        if c.exists(product, wanted):
+            return c.result(product, wanted, "windows.nt-version+sp",
+                            f"{name} (NT {ev.nt}) service pack {sp}" if sp else f"{name} (NT {ev.nt}) without "
+                            "service pack", conf)
+        # A later SP than any cycle: the newest cycle.
+        cycles = cycles[::-1]
+    for cy in cycles:
+        if c.exists(product, cy):
+            current_sp = spec.get("current_sp")
+            if current_sp is not None and ev.sp is not None and ev.sp < int(current_sp):
+                notes.append(f"service pack {ev.sp} predates the dataset's only cycle {cy} "
+                             "(its support ended earlier; end of support is at the latest this cycle's)")
+                conf = MEDIUM
+            elif current_sp is not None and ev.build is not None and ev.sp is None and source == "version":
+                sp_from_build = _sp_from_build(ev.nt, ev.build, product)
+                if sp_from_build is not None and sp_from_build < int(current_sp):
+                    notes.append(f"build {ev.build} predates service pack {current_sp}; nearest dataset cycle")
+                    conf = MEDIUM
+            if spec.get("shares_end_with"):
+                notes.append(f"no cycle of its own in the dataset; its support ended with "
+                             f"{spec['shares_end_with']}'s ({cy})")
+                conf = LOW
+            why = f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})"
+            if notes:
+                why += "; " + "; ".join(notes)
+            return c.result(product, cy, "windows.nt-version", why, conf)
+    return c.result(product, None, "windows.cycle-missing",
+                    f"{name} (NT {ev.nt}) has no cycle in the dataset", MEDIUM)
+
+
+def _sp_from_build(nt: str, build: int, product: str) -> int | None:
+    """RTM builds that report no service pack: 7600 (7 / 2008 R2 RTM), 6000/6001 (Vista / 2008)."""
+    if nt == "6.1":
+        return 0 if build == 7600 else 1
+    if nt == "6.0":
+        return {6000: 0, 6001: 1, 6002: 2, 6003: 2}.get(build)
+    return None
+
+
+def _legacy_ambiguous(c: _Ctx, client: dict[str, Any] | None, server: dict[str, Any] | None) -> Identification:
+    options = []
+    if client is not None:
+        options.append(_legacy_pick(c, "windows", client, "version"))
+    if server is not None:
+        options.append(_legacy_pick(c, "windows-server", server, "version"))
+    found = [o for o in options if o.cycle is not None]
+    if not found:
+        return c.result(None, None, "windows.shared-build", f"NT {c.ev.nt}: client or server unknown", LOW)
+    best = max(found, key=lambda o: _eol_sort_key(c.exists(str(o.product), str(o.cycle))))
+    names = " or ".join(f"{o.product} {o.cycle}" for o in found)
+    return Identification(best.product, best.cycle, "windows.shared-build",
+                          f"NT {c.ev.nt} is {names}; nothing says client or server, so the later-ending one is "
+                          "assumed", LOW, best.evidence)
+
+
+# -- Embedded ----------------------------------------------------------------------------------------
+
+
+def _embedded(c: _Ctx, caption: str) -> Identification | None:
+    ev, rules = c.ev, c.rules
+    hit: dict[str, Any] | None = None
+    word = ""
+    for rule in rules.get("embedded", []):
+        if rule.get("nt") and rule["nt"] != ev.nt:
+            continue
+        for w in rule["words"]:
+            if _word_in(str(w), caption):
+                hit, word = dict(rule), str(w)
+                break
+        if hit is not None:
+            break
+    if hit is None:
+        cycle = rules.get("embedded_edition_ids", {}).get(ev.edition_id)
+        if cycle is None:
+            return None
+        hit, word = {"cycles": [cycle]}, f"EditionID {ev.edition_id}"
+    if hit.get("product") == "windows":
+        return None  # same lifecycle as the desktop release: the desktop rules decide
+    for cy in hit.get("cycles", []):
+        if c.exists("windows-embedded", str(cy)):
+            conf = HIGH if ev.build is not None or hit.get("nt") is None else MEDIUM
+            return c.result("windows-embedded", str(cy), "windows-embedded.caption",
+                            f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''})", conf)
+    if hit.get("cycles"):
+        return c.result("windows-embedded", None, "windows-embedded.cycle-missing",
+                        f"Windows Embedded ({word!r}) has no cycle in the dataset", MEDIUM)
+    return c.result("windows-embedded", None, "windows-embedded.unknown",
+                    f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''}): release not recognised", LOW)

@@ -1,0 +1,192 @@
+"""Collector: a Shell plus the probe tables -> an Inventory.
+
+One collector for every transport, so a host looks the same whether it was scanned locally,
+over SSH, or replayed from a capture.  Probe failures become ``Problem`` entries: a host whose rpm
+database is locked still reports its OS, and an unreadable file is data, not a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from agents import linux
+from agents.inventory import Collector as CollectorInfo
+from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
+from agents.shell import Shell, ShellError
+
+AGENT_VERSION = "0.1.0"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Collector:
+    """Collect one host through ``shell``.
+
+    ``now`` is injectable so tests and replays produce deterministic documents.
+    """
+
+    def __init__(self, shell: Shell, *, site: str = "", tags: list[str] | None = None, address: str = "",
+                 now: Callable[[], datetime] = utc_now, local_hardware: bool | None = None,
+                 command_timeout: float = 120.0) -> None:
+        self.shell = shell
+        self.site = site
+        self.tags = list(tags or [])
+        self.address = address
+        self.now = now
+        self.local_hardware = shell.name == "local" if local_hardware is None else local_hardware
+        self.timeout = command_timeout
+
+    def collect(self) -> Inventory:
+        started = time.monotonic()
+        problems: list[Problem] = []
+        platform = self.platform(problems)
+        if platform == "windows":
+            from agents.windows import collect_windows
+
+            inv = collect_windows(self.shell)  # type: ignore[arg-type]
+        elif platform == "linux":
+            inv = self.collect_linux(problems)
+        elif platform == "darwin":
+            from agents import macos
+
+            inv = macos.collect(self.shell, problems, timeout=self.timeout)
+        elif platform in ("aix", "sunos", "freebsd", "openbsd", "netbsd", "dragonfly"):
+            from agents import unix
+
+            inv = unix.collect(self.shell, platform, problems, timeout=self.timeout)
+        else:
+            problems.append(Problem("platform", f"unsupported or unrecognised platform {platform!r}", "missing"))
+            inv = Inventory()
+        inv.problems = problems + [p for p in inv.problems if p not in problems]
+        inv.host.site = self.site or inv.host.site
+        inv.host.tags = sorted(set(inv.host.tags) | set(self.tags))
+        inv.host.address = self.address or inv.host.address
+        if not inv.host.machine_id:
+            inv.host.machine_id = fallback_machine_id(inv.host.hostname, self.address)
+        inv.collected_at = iso(self.now())
+        inv.collector = CollectorInfo(name="legacyscan", version=AGENT_VERSION, transport=self.shell.name,
+                                      duration_ms=int((time.monotonic() - started) * 1000))
+        return inv
+
+    def platform(self, problems: list[Problem]) -> str:
+        if self.shell.name == "local":
+            return {"win32": "windows", "darwin": "darwin"}.get(sys.platform, sys.platform.rstrip("0123456789"))
+        if hasattr(self.shell, "run_powershell"):
+            return "windows"
+        try:
+            res = self.shell.run(["uname", "-s"], timeout=self.timeout)
+        except ShellError as exc:
+            problems.append(Problem("uname", str(exc), "timeout" if "timed out" in str(exc) else "error"))
+            return "unknown"
+        if not res.ok:
+            return "unknown"
+        return res.stdout.strip().lower().split("-")[0] or "unknown"
+
+    # -- Linux ---------------------------------------------------------------------------------
+
+    def collect_linux(self, problems: list[Problem]) -> Inventory:
+        files: dict[str, str] = {}
+        for path in linux.OS_FILES:
+            text = self.shell.read_text(path)
+            if text is not None:
+                files[path] = text
+        if not files:
+            problems.append(Problem("os-release", "no OS release file could be read", "missing"))
+        name, version = linux.os_name(files)
+        kernel = arch = ""
+        try:
+            res = self.shell.run(linux.UNAME, timeout=self.timeout)
+            if res.ok:
+                bits = res.stdout.split()
+                kernel = bits[1] if len(bits) > 1 else ""
+                arch = bits[2] if len(bits) > 2 else ""
+        except ShellError as exc:
+            problems.append(Problem("uname", str(exc), "timeout"))
+        software = self.linux_packages(problems)
+        hostname = self._hostname()
+        machine_id = ""
+        for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+            text = self.shell.read_text(path)
+            if text and text.strip():
+                machine_id = text.strip()
+                break
+        hardware = Hardware()
+        if self.local_hardware:
+            from agents.hardware import collect_local_hardware
+
+            hardware = collect_local_hardware(self.shell, problems)
+        else:
+            from agents.hardware import apply_dmi, dmi_facts, parse_cpuinfo_model
+
+            apply_dmi(hardware, dmi_facts(self.shell))
+            cpuinfo = self.shell.read_text("/proc/cpuinfo")
+            if cpuinfo:
+                hardware.cpu_model = parse_cpuinfo_model(cpuinfo)
+                hardware.cpu_threads = cpuinfo.count("processor\t:") or None
+            meminfo = self.shell.read_text("/proc/meminfo")
+            if meminfo:
+                for line in meminfo.splitlines():
+                    if line.startswith("MemTotal:"):
+                        hardware.memory_bytes = int(line.split()[1]) * 1024
+        return Inventory(
+            host=Host(hostname=hostname, machine_id=machine_id),
+            os=OsInfo(family="linux", name=name, version=version, arch=arch, kernel=kernel, facts={"files": files}),
+            software=software,
+            hardware=hardware,
+        )
+
+    def linux_packages(self, problems: list[Problem]) -> list[Software]:
+        """dpkg (database file, then dpkg-query), rpm, apk: every manager present is read."""
+        software: list[Software] = []
+        status = self.shell.read_text(linux.DPKG_STATUS)
+        if status is not None:
+            software.extend(linux.parse_dpkg_status(status))
+        else:
+            software.extend(self._run_parse("dpkg-query", linux.DPKG_QUERY, linux.parse_dpkg_query, problems))
+        software.extend(self._run_parse("rpm", linux.RPM_QA, linux.parse_rpm_qa, problems))
+        apk = self.shell.read_text(linux.APK_INSTALLED)
+        if apk is not None:
+            software.extend(linux.parse_apk_installed(apk))
+        return software
+
+    def _run_parse(self, probe: str, argv: list[str], parser: Callable[[str], list[Software]],
+                   problems: list[Problem]) -> list[Software]:
+        try:
+            res = self.shell.run(argv, timeout=self.timeout)
+        except ShellError as exc:
+            problems.append(Problem(probe, str(exc), "timeout"))
+            return []
+        if res.exit_code == 127:
+            return []  # that package manager is not installed: not a problem
+        if not res.ok:
+            problems.append(Problem(probe, (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
+            return []
+        return parser(res.stdout)
+
+    def _hostname(self) -> str:
+        if self.shell.name == "local":
+            return socket.gethostname()
+        text = self.shell.read_text("/etc/hostname")
+        if text and text.strip():
+            return text.strip().splitlines()[0]
+        try:
+            res = self.shell.run(["uname", "-n"], timeout=self.timeout)
+            return res.stdout.strip() if res.ok else ""
+        except ShellError:
+            return ""
+
+
+def fallback_machine_id(hostname: str, address: str) -> str:
+    """A stable id when the host exposes none: derived from what we know, prefixed so it is obvious."""
+    return "derived-" + hashlib.sha256(f"{hostname}|{address}".encode()).hexdigest()[:32]

@@ -1,0 +1,152 @@
+"""Linux collection: the probe table and pure parsers over the text it returns.
+
+Why a table: the same ordered list of files and commands serves the local scan, the SSH probe and
+the replay of captured hosts, and it is the complete, reviewable list of what legacyscan reads on
+a Linux machine (all read-only, none needs root).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from agents.inventory import Software
+
+# Files whose whole text is kept as OS evidence, in the order the identifier prefers them.
+OS_FILES: tuple[str, ...] = (
+    "/etc/os-release",
+    "/usr/lib/os-release",
+    "/etc/lsb-release",
+    "/etc/redhat-release",
+    "/etc/centos-release",
+    "/etc/rocky-release",
+    "/etc/almalinux-release",
+    "/etc/oracle-release",
+    "/etc/system-release",
+    "/etc/SuSE-release",
+    "/etc/debian_version",
+    "/etc/alpine-release",
+    "/etc/slackware-version",
+    "/etc/mageia-release",
+    "/etc/gentoo-release",
+)
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+APK_INSTALLED = "/lib/apk/db/installed"
+DPKG_QUERY = ["dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n"]
+RPM_QA = ["rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"]
+UNAME = ["uname", "-srm"]
+
+# The same commands as one POSIX sh line for transports that take a command string (SSH).  Every
+# word is a constant of this module; nothing from a target file or a host reaches it.
+DPKG_QUERY_SH = shlex.join(DPKG_QUERY)
+RPM_QA_SH = shlex.join(RPM_QA)
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """Parse os-release (freedesktop format): KEY=value with shell-style quoting."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            continue
+        value = value.strip()
+        try:
+            parts = shlex.split(value, posix=True) if value else [""]
+            value = parts[0] if len(parts) == 1 else " ".join(parts)
+        except ValueError:
+            value = value.strip("\"'")
+        out[key] = value
+    return out
+
+
+def parse_dpkg_status(text: str) -> list[Software]:
+    """Installed packages from /var/lib/dpkg/status (the database itself; no dpkg needed).
+
+    Only stanzas whose Status says ``installed`` count: ``deinstall ok config-files`` leftovers
+    are removed packages and must not be reported.
+    """
+    result: list[Software] = []
+    for stanza in text.split("\n\n"):
+        name = version = arch = status = ""
+        for line in stanza.splitlines():
+            if line[:1] in (" ", "\t"):
+                continue
+            key, _, value = line.partition(":")
+            if key == "Package":
+                name = value.strip()
+            elif key == "Version":
+                version = value.strip()
+            elif key == "Architecture":
+                arch = value.strip()
+            elif key == "Status":
+                status = value.strip()
+        if name and status.endswith(" installed"):
+            result.append(Software(name=name, version=version, arch=arch, source="dpkg"))
+    return result
+
+
+def parse_dpkg_query(text: str) -> list[Software]:
+    """Output of ``DPKG_QUERY`` (tab-separated; the 4th column is the status abbreviation)."""
+    result: list[Software] = []
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0]:
+            continue
+        if len(parts) >= 4 and not parts[3].startswith("ii"):
+            continue
+        result.append(Software(name=parts[0], version=parts[1], arch=parts[2] if len(parts) > 2 else "",
+                               source="dpkg"))
+    return result
+
+
+def parse_rpm_qa(text: str) -> list[Software]:
+    """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor.  ``(none):`` epoch dropped."""
+    result: list[Software] = []
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0] or parts[0] == "gpg-pubkey":
+            continue
+        version = parts[1]
+        if version.startswith("(none):"):
+            version = version[len("(none):"):]
+        elif version.startswith("0:"):
+            version = version[2:]
+        result.append(Software(name=parts[0], version=version, arch=parts[2] if len(parts) > 2 else "",
+                               publisher=parts[3] if len(parts) > 3 and parts[3] != "(none)" else "",
+                               source="rpm"))
+    return result
+
+
+def parse_apk_installed(text: str) -> list[Software]:
+    """Alpine's /lib/apk/db/installed: stanzas of ``X:value`` lines (P name, V version, A arch)."""
+    result: list[Software] = []
+    for stanza in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in stanza.splitlines():
+            if len(line) > 2 and line[1] == ":":
+                fields.setdefault(line[0], line[2:])
+        if fields.get("P"):
+            result.append(Software(name=fields["P"], version=fields.get("V", ""), arch=fields.get("A", ""),
+                                   source="apk"))
+    return result
+
+
+def os_name(files: dict[str, str]) -> tuple[str, str]:
+    """A display name and version from the evidence (identification proper is the scanner's job)."""
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        if path in files:
+            data = parse_os_release(files[path])
+            return data.get("PRETTY_NAME") or data.get("NAME", ""), data.get("VERSION_ID", "")
+    for path in ("/etc/redhat-release", "/etc/SuSE-release", "/etc/system-release", "/etc/lsb-release"):
+        if path in files:
+            first = files[path].strip().splitlines()[0] if files[path].strip() else ""
+            m = re.search(r"\d+(\.\d+)*", first)
+            return first, m.group() if m else ""
+    if "/etc/debian_version" in files:
+        return "Debian GNU/Linux " + files["/etc/debian_version"].strip(), files["/etc/debian_version"].strip()
+    return "", ""

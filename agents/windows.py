@@ -1,0 +1,467 @@
+"""Windows: the read-only collection script and its pure parser.
+
+One PowerShell script (``windows_collect.ps1``, next to this file) runs everywhere Windows does:
+over WinRM (``agents.winrm.WinRmShell``) and on the workstation (``agents.windows_local``).  It
+prints one JSON document; :func:`parse_document` turns that document into an
+:class:`~agents.inventory.Inventory`.  Keeping the host-side code to one script and the judgement
+to one pure function means a captured document replays through exactly the code a real host
+does.
+
+Duplicates are collapsed here, not in the script, so the raw evidence stays inspectable and every
+merge is recorded in ``Software.collapsed`` as ``"<rule>: <merged key>"``.  The rules, in order:
+
+* ``both-registry-views`` / ``same-name-version``: the same product (normalised name, version,
+  scope, SID) under several Uninstall keys, in the 64- and 32-bit views or twice in one view
+  (an EXE bootstrapper and its MSI).  The visible, 64-bit, publisher-bearing entry is kept.
+* ``office-components``: Office MSI component keys (``{…-0000000FF1CE}`` with SystemComponent=1)
+  of the same major.minor version as a visible Office product in the same view and scope.
+* ``office-language-variants``: Click-to-Run products registered once per language
+  (``Microsoft 365 Apps for enterprise - en-us`` / ``- fr-fr``) with the same version.
+* ``same-package``: one MSIX package full name listed more than once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from agents.inventory import MAX_STRING, Collector, Disk, Hardware, Host, Inventory, OsInfo, Problem, Software
+from agents.shell import CommandResult
+
+SCRIPT_PATH = Path(__file__).resolve().parent / "windows_collect.ps1"
+DOC_MARKER = '{"legacyscan":"windows-collect/1"'
+# The identify contract's Windows OS fields (docs: ARCHITECTURE.md, "legacyscan eol identify").
+OS_FACT_KEYS = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
+                "installation_type", "product_type", "csd_version")
+DEFAULT_TIMEOUT = 600.0
+
+
+class WindowsDocumentError(ValueError):
+    """The script's output is not a collection document; the message says what was found."""
+
+
+class PowerShellRunner(Protocol):
+    """A shell that can run a PowerShell script (WinRmShell, WindowsLocalShell, test fakes)."""
+
+    name: str
+
+    def run_powershell(self, script: str, timeout: float) -> CommandResult: ...
+
+
+def load_script() -> str:
+    """The collection script's text (shipped as package data)."""
+    return SCRIPT_PATH.read_text("utf-8")
+
+
+# -- extracting the document ---------------------------------------------------------------------
+
+
+def extract_document(stdout: str) -> dict[str, Any]:
+    """Find and decode the document in the script's stdout.
+
+    Anything before the marker (a logon banner, a profile's chatter) is ignored; anything that is
+    not the document is an error naming what was seen, so garbage never turns into an empty host.
+    """
+    start = stdout.find(DOC_MARKER)
+    if start < 0:
+        preview = stdout.strip()[:120].encode("unicode_escape").decode("ascii")
+        raise WindowsDocumentError(f"no collection document in the output (got {len(stdout)} characters: "
+                                   f"{preview!r})")
+    try:
+        doc, _ = json.JSONDecoder().raw_decode(stdout, start)
+    except ValueError as exc:
+        raise WindowsDocumentError(f"collection document is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise WindowsDocumentError("collection document is not a JSON object")
+    return doc
+
+
+# -- small value helpers -------------------------------------------------------------------------
+
+
+def _clean(value: Any) -> str:
+    """A string from a JSON value: lone surrogates (from ``\\udXXX`` escapes) replaced, trimmed."""
+    if value is None or isinstance(value, bool):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.replace("\x00", "").strip()
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    text = str(value).strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"0x[0-9a-fA-F]+", text):
+        return int(text, 16)
+    return None
+
+
+def _flag(value: Any) -> bool | None:
+    """A registry DWORD flag (1/0; some installers write strings) as a bool, None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    number = _int(value)
+    if number is None:
+        return None
+    return number != 0
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _iso_date(value: Any) -> str:
+    """Registry InstallDate (YYYYMMDD), ISO timestamps and epoch seconds -> YYYY-MM-DD (else raw)."""
+    text = _clean(value)
+    if not text:
+        return ""
+    if re.fullmatch(r"\d{8}", text):
+        try:
+            return datetime.strptime(text, "%Y%m%d").date().isoformat()
+        except ValueError:
+            return text
+    match = re.match(r"(\d{4}-\d{2}-\d{2})T", text)
+    if match:
+        return match.group(1)
+    return text
+
+
+def _epoch_iso(value: Any) -> str:
+    number = _int(value)
+    if number is None or number <= 0:
+        return ""
+    return datetime.fromtimestamp(number, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _Limits:
+    """Strings longer than the Inventory allows are truncated here and reported, not refused."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def cut(self, text: str, where: str) -> str:
+        if len(text) <= MAX_STRING:
+            return text
+        self.problems.append(Problem(where, f"value of {len(text)} characters truncated to {MAX_STRING}", "parse"))
+        return text[:MAX_STRING]
+
+
+# -- OS ------------------------------------------------------------------------------------------
+
+_ARCH = {"amd64": "x64", "x86": "x86", "arm64": "arm64", "ia64": "ia64", "64-bit": "x64", "32-bit": "x86",
+         "arm 64-bit processor": "arm64", "64 bits": "x64", "32 bits": "x86"}
+_SERVER_INSTALL_TYPES = {"server", "server core", "nano server"}
+
+
+def os_facts(os_doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``eol identify`` Windows OS record fields, from the registry and CIM/WMI evidence.
+
+    Registry first for the servicing facts (EditionID, DisplayVersion, UBR exist only there);
+    CIM/WMI for Caption and ProductType (the registry ProductName says "Windows 10" on Windows 11).
+    """
+    reg = _dict(os_doc.get("registry"))
+    wmi = _dict(os_doc.get("wmi"))
+    build = _clean(reg.get("CurrentBuild")) or _clean(reg.get("CurrentBuildNumber")) or _clean(wmi.get("BuildNumber"))
+    version = _clean(wmi.get("Version"))
+    if not version and build:
+        major, minor = _int(reg.get("CurrentMajorVersionNumber")), _int(reg.get("CurrentMinorVersionNumber"))
+        if major is not None and minor is not None:
+            version = f"{major}.{minor}.{build}"
+        elif _clean(reg.get("CurrentVersion")):
+            version = f"{_clean(reg.get('CurrentVersion'))}.{build}"
+    product_type = _int(wmi.get("ProductType"))
+    installation_type = _clean(reg.get("InstallationType"))
+    if product_type is None and installation_type:
+        # Without CIM/WMI, the registry still tells client from server (not a domain controller).
+        product_type = 3 if installation_type.lower() in _SERVER_INSTALL_TYPES else 1
+    return {
+        "caption": _clean(wmi.get("Caption")),
+        "product_name": _clean(reg.get("ProductName")),
+        "version": version,
+        "build": build,
+        "ubr": _int(reg.get("UBR")),
+        "edition_id": _clean(reg.get("EditionID")),
+        "display_version": _clean(reg.get("DisplayVersion")) or _clean(reg.get("ReleaseId")),
+        "installation_type": installation_type,
+        "product_type": product_type,
+        "csd_version": _clean(wmi.get("CSDVersion")) or _clean(reg.get("CSDVersion")),
+    }
+
+
+def _os_info(os_doc: dict[str, Any]) -> OsInfo:
+    facts = os_facts(os_doc)
+    wmi = _dict(os_doc.get("wmi"))
+    reg = _dict(os_doc.get("registry"))
+    arch_raw = _clean(wmi.get("OSArchitecture")) or _clean(os_doc.get("arch"))
+    arch = _ARCH.get(arch_raw.lower(), arch_raw)
+    install = _clean(wmi.get("InstallDate")) or _epoch_iso(reg.get("InstallDate"))
+    name = facts["caption"] or facts["product_name"]
+    if facts["csd_version"] and facts["csd_version"] not in name:
+        name = f"{name} {facts['csd_version']}".strip()
+    kernel = facts["version"]
+    if facts["ubr"] is not None and kernel:
+        kernel = f"{kernel}.{facts['ubr']}"
+    return OsInfo(family="windows", name=name, version=facts["version"], arch=arch, kernel=kernel,
+                  install_date=install, facts=facts)
+
+
+# -- hardware ------------------------------------------------------------------------------------
+
+# SMBIOS chassis types (DMTF DSP0134 7.4.1), the ones that matter for a replacement plan.
+_CHASSIS = {3: "desktop", 4: "desktop", 5: "desktop", 6: "desktop", 7: "desktop", 8: "laptop", 9: "laptop",
+            10: "laptop", 11: "handheld", 13: "all-in-one", 14: "laptop", 15: "desktop", 16: "desktop",
+            17: "server", 23: "server", 28: "server", 30: "tablet", 31: "laptop", 32: "laptop", 35: "desktop",
+            36: "desktop"}
+_VIRTUAL = re.compile(r"vmware|virtualbox|innotek|qemu|bochs|kvm|xen|parallels|hyper-v|virtual machine|"
+                      r"amazon ec2|google compute", re.I)
+
+
+def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
+    out = Hardware()
+    out.vendor = limits.cut(_clean(hw.get("manufacturer")), "hardware.vendor")
+    out.model = limits.cut(_clean(hw.get("model")), "hardware.model")
+    out.serial = limits.cut(_clean(hw.get("serial")), "hardware.serial")
+    out.cpu_model = limits.cut(_clean(hw.get("cpu_name")), "hardware.cpu")
+    out.cpu_cores = _int(hw.get("cpu_cores"))
+    out.cpu_threads = _int(hw.get("cpu_threads")) or _int(hw.get("logical_processors"))
+    out.memory_bytes = _int(hw.get("memory_bytes"))
+    out.system_disk_bytes = _int(hw.get("system_disk_bytes"))
+    out.bios_vendor = _clean(hw.get("bios_vendor"))
+    out.bios_version = _clean(hw.get("bios_version"))
+    out.bios_date = _iso_date(hw.get("bios_date"))
+    firmware = _int(hw.get("pe_firmware_type"))
+    out.firmware_type = {1: "bios", 2: "uefi"}.get(firmware or 0, "")
+    out.secure_boot = _flag(hw.get("secure_boot"))
+    if out.secure_boot is None and out.firmware_type == "bios":
+        out.secure_boot = False  # Secure Boot needs UEFI
+    present = hw.get("tpm_present")
+    out.tpm_present = present if isinstance(present, bool) else None
+    spec = _clean(hw.get("tpm_spec_version"))
+    out.tpm_version = spec.split(",")[0].strip() if spec else ""
+    chassis_raw = hw.get("chassis_types")
+    chassis_numbers = [_int(x) for x in re.split(r"[\s,]+", _clean(chassis_raw))] if chassis_raw is not None else []
+    for number in chassis_numbers:
+        if number in _CHASSIS:
+            out.chassis = _CHASSIS[number]
+            break
+    evidence = f"{out.vendor} {out.model} {out.bios_vendor} {out.bios_version}"
+    out.virtual = bool(_VIRTUAL.search(evidence)) if evidence.strip() else None
+    disks = hw.get("disks")
+    if isinstance(disks, list):
+        for disk in disks[:256]:
+            d = _dict(disk)
+            out.disks.append(Disk(device=_clean(d.get("device"))[:64], mountpoint=_clean(d.get("device"))[:64],
+                                  fstype=_clean(d.get("fstype"))[:64], total_bytes=_int(d.get("size")) or 0))
+    return out
+
+
+def _host(host: dict[str, Any]) -> Host:
+    uuid = _clean(host.get("uuid"))
+    if set(uuid.replace("-", "")) <= {"0"} or set(uuid.replace("-", "").upper()) <= {"F"}:
+        uuid = ""  # SMBIOS placeholders identify nothing
+    domain = _clean(host.get("domain")) if host.get("part_of_domain") is True else ""
+    return Host(hostname=_clean(host.get("hostname"))[:255], machine_id=uuid[:128], domain=domain[:255])
+
+
+# -- software ------------------------------------------------------------------------------------
+
+
+def _registry_software(entry: dict[str, Any], limits: _Limits) -> Software | None:
+    name = _clean(entry.get("DisplayName"))
+    if not name:
+        return None  # Programs and Features hides keys without DisplayName; so do we
+    key = limits.cut(_clean(entry.get("key")), "software.key")
+    view = _clean(entry.get("view"))
+    scope = _clean(entry.get("scope")) or ("user" if view == "user" else "machine")
+    return Software(
+        name=limits.cut(name, f"software[{key[-80:]}].name"),
+        version=limits.cut(_clean(entry.get("DisplayVersion")), f"software[{key[-80:]}].version"),
+        source="windows-registry",
+        publisher=limits.cut(_clean(entry.get("Publisher")), f"software[{key[-80:]}].publisher"),
+        install_date=_iso_date(entry.get("InstallDate"))[:64],
+        system_component=_flag(entry.get("SystemComponent")),
+        parent_key_name=limits.cut(_clean(entry.get("ParentKeyName")), "software.parent_key_name"),
+        release_type=limits.cut(_clean(entry.get("ReleaseType")), "software.release_type"),
+        windows_installer=_flag(entry.get("WindowsInstaller")),
+        scope=scope,
+        sid=_clean(entry.get("sid"))[:256] if scope == "user" else "",
+        key=key,
+        registry_view=view,
+    )
+
+
+_FULL_NAME = re.compile(r"^(?P<name>[^_]+)_(?P<version>[^_]*)_(?P<arch>[^_]*)_(?P<res>[^_]*)_(?P<pub>[^_]+)$")
+
+
+def _msix_software(entry: dict[str, Any], limits: _Limits) -> Software | None:
+    full = _clean(entry.get("full_name"))
+    name, version, arch, publisher = (_clean(entry.get(k)) for k in ("name", "version", "arch", "publisher"))
+    match = _FULL_NAME.match(full)
+    if match:
+        name = name or match.group("name")
+        version = version or match.group("version")
+        arch = arch or match.group("arch")
+    if not name:
+        return None
+    signature = _clean(entry.get("signature")).lower()
+    return Software(name=limits.cut(name, "msix.name"), version=limits.cut(version, "msix.version"), source="msix",
+                    publisher=limits.cut(publisher, "msix.publisher"), arch=arch.lower()[:32],
+                    system_component=True if signature == "system" else None, scope="machine",
+                    key=limits.cut(full, "msix.key"))
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _preference(sw: Software) -> tuple[bool, bool, bool, str]:
+    return (sw.system_component is True, sw.registry_view not in ("64", "user"), not sw.publisher, sw.key)
+
+
+_OFFICE_GUID = re.compile(r"\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-0000000FF1CE\}$", re.I)
+_OFFICE_NAME = re.compile(r"^Microsoft (Office|365)|^Microsoft (Project|Visio)\b", re.I)
+_LANG_SUFFIX = re.compile(r"^(?P<base>.+?) - [a-z]{2,3}-[a-z0-9]{2,4}(?:-[a-z]{2})?$", re.I)
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def collapse_duplicates(items: list[Software]) -> list[Software]:
+    """Merge duplicate entries; each survivor lists ``"<rule>: <merged key>"`` in ``collapsed``."""
+    # 1. the same product under several keys (both registry views, or bootstrapper + MSI).
+    groups: dict[tuple[str, ...], list[Software]] = {}
+    order: list[tuple[str, ...]] = []
+    for sw in items:
+        ident = (sw.source, _norm(sw.name), _norm(sw.version), sw.scope, sw.sid, sw.arch if sw.source == "msix" else "")
+        if ident not in groups:
+            groups[ident] = []
+            order.append(ident)
+        groups[ident].append(sw)
+    merged: list[Software] = []
+    for ident in order:
+        members = groups[ident]
+        keep = min(members, key=_preference)
+        for other in members:
+            if other is keep:
+                continue
+            if other.source == "msix":
+                rule = "same-package"
+            elif other.registry_view != keep.registry_view:
+                rule = "both-registry-views"
+            else:
+                rule = "same-name-version"
+            keep.collapsed.append(f"{rule}: {other.key}")
+        merged.append(keep)
+
+    # 2. Office MSI components into their visible suite entry (same view, scope, major.minor).
+    suites: dict[tuple[str, str, str, str], Software] = {}
+    for sw in merged:
+        if sw.source == "windows-registry" and sw.system_component is not True and _OFFICE_NAME.match(sw.name):
+            suites.setdefault((sw.registry_view, sw.scope, sw.sid, _major_minor(sw.version)), sw)
+    result: list[Software] = []
+    for sw in merged:
+        suite = None
+        if sw.source == "windows-registry" and sw.system_component is True and _OFFICE_GUID.search(sw.key):
+            suite = suites.get((sw.registry_view, sw.scope, sw.sid, _major_minor(sw.version)))
+        if suite is not None and suite is not sw:
+            suite.collapsed.append(f"office-components: {sw.key}")
+            suite.collapsed.extend(sw.collapsed)
+            continue
+        result.append(sw)
+
+    # 3. Click-to-Run products registered once per language.
+    first: dict[tuple[str, str, str, str, str], Software] = {}
+    final: list[Software] = []
+    for sw in result:
+        match = _LANG_SUFFIX.match(sw.name) if sw.source == "windows-registry" else None
+        if match and _OFFICE_NAME.match(sw.name):
+            ident2 = (_norm(match.group("base")), _norm(sw.version), sw.registry_view, sw.scope, sw.sid)
+            if ident2 in first:
+                first[ident2].collapsed.append(f"office-language-variants: {sw.key}")
+                first[ident2].collapsed.extend(sw.collapsed)
+                continue
+            first[ident2] = sw
+        final.append(sw)
+    return final
+
+
+# -- the whole document --------------------------------------------------------------------------
+
+
+def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inventory:
+    """Collection document (dict, or the script's raw stdout) -> Inventory.  Pure.
+
+    ``collected_at`` (ISO 8601 UTC) overrides the host clock's reading in the document.
+    """
+    if isinstance(doc, str):
+        doc = extract_document(doc)
+    if doc.get("legacyscan") != "windows-collect/1":
+        raise WindowsDocumentError(f"unknown document kind {doc.get('legacyscan')!r} (expected 'windows-collect/1')")
+    limits = _Limits()
+    inventory = Inventory(host=_host(_dict(doc.get("host"))), os=_os_info(_dict(doc.get("os"))),
+                          hardware=_hardware(_dict(doc.get("hardware")), limits))
+    inventory.collected_at = collected_at or _clean(doc.get("collected_at"))[:32]
+    software: list[Software] = []
+    for entry in doc.get("software") or []:
+        if isinstance(entry, dict):
+            sw = _registry_software(entry, limits)
+            if sw is not None:
+                software.append(sw)
+    for entry in doc.get("packages") or []:
+        if isinstance(entry, dict):
+            sw = _msix_software(entry, limits)
+            if sw is not None:
+                software.append(sw)
+    inventory.software = collapse_duplicates(software)
+    for raw in doc.get("problems") or []:
+        p = _dict(raw)
+        kind = _clean(p.get("kind"))
+        inventory.problems.append(Problem(
+            probe=_clean(p.get("probe"))[:200] or "windows",
+            message=_clean(p.get("message"))[:2000],
+            kind=kind if kind in {"error", "denied", "missing", "timeout", "parse"} else "error"))
+    inventory.problems.extend(limits.problems[:100])
+    return inventory
+
+
+def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT,
+                    collected_at: str | None = None, collector_version: str = "") -> Inventory:
+    """Run the collection script through ``shell`` and parse what it printed.
+
+    Transport failures (``agents.shell.ShellError``: auth, timeout, connection) propagate: the
+    host was not collected.  Output that is not a document becomes an inventory whose only
+    content is a ``parse`` problem naming what was printed, so the scan records why.
+    """
+    started = time.monotonic()
+    result = shell.run_powershell(load_script(), timeout)
+    try:
+        inventory = parse_document(result.stdout, collected_at=collected_at or "")
+    except WindowsDocumentError as exc:
+        inventory = Inventory(os=OsInfo(family="windows"), collected_at=collected_at or "")
+        detail = str(exc)
+        if result.exit_code != 0:
+            detail += f"; exit code {result.exit_code}"
+        if result.stderr.strip():
+            detail += f"; stderr: {result.stderr.strip()[:300]}"
+        inventory.problems.append(Problem("windows.script", detail, "parse"))
+    inventory.collector = Collector(name="legacyscan", version=collector_version, transport=shell.name,
+                                    duration_ms=int((time.monotonic() - started) * 1000))
+    return inventory

@@ -1,0 +1,462 @@
+"""The site catalogue: one TOML file a trust edits, without code changes, to teach legacyscan its estate.
+
+Why it exists: endoflife.date knows Windows and Java, not the clinical system clients a hospital
+runs (SystmOne, EMIS Web, PACS viewers, LIMS clients), and only the trust knows which paid
+extended phases it has bought (Windows 10 ESU, Server ESU, RHEL ELS, Ubuntu Pro).  Both decide
+verdicts, so both must be data the trust owns, reviewed like any other change-controlled file.
+
+The file (default ``legacyscan-site.toml`` in the working directory, or ``--site-catalog FILE``,
+or ``$LEGACYSCAN_SITE_CATALOG``) holds four things -- see ``docs/site-catalogue.md``:
+
+* ``[[products]]`` with ``[[products.releases]]``: the supplier's supported versions and dates;
+* ``[[rules]]``: DisplayName / publisher regex -> product, version -> cycle;
+* ``[[entitlements]]``: which extended phases the trust pays for (optional costs);
+* ``[policy]``: ``lookahead_days`` (and ``free_extended``).
+
+This module only parses and validates (``eol_data`` imports nothing of the scanner); the scanner
+side (``scanner/ident/site_rules.py``) installs the result into an identification context.
+Every error names the file, the line when it can be found, and the key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from eol_data.catalog import PhaseEnd, Product, Release
+
+DEFAULT_FILE_NAME = "legacyscan-site.toml"
+ENV_VAR = "LEGACYSCAN_SITE_CATALOG"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,99}$")
+_RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+CONFIDENCES = ("high", "medium", "low")
+SOFTWARE_SOURCES = ("windows-registry", "msix", "appx", "macos-app", "dpkg", "rpm", "apk")
+
+_TOP_KEYS = {"version", "site", "policy", "products", "rules", "entitlements"}
+_SITE_KEYS = {"name", "description"}
+_POLICY_KEYS = {"lookahead_days", "free_extended"}
+_PRODUCT_KEYS = {"name", "label", "category", "supplier", "source", "labels", "releases", "notes"}
+_LABEL_KEYS = {"eoas", "eol", "eoes", "discontinued"}
+_RELEASE_KEYS = {"name", "label", "codename", "release_date", "eoas", "eol", "eoes", "discontinued", "lts",
+                 "latest", "latest_date", "notes", "source", "example"}
+_RULE_KEYS = {"id", "product", "name", "not_name", "publisher", "sources", "version", "cycle", "cycle_map",
+              "confidence", "note"}
+_ENTITLEMENT_KEYS = {"product", "cycles", "name", "cost", "currency", "unit", "reference", "note"}
+
+
+class SiteCatalogError(Exception):
+    """The site catalogue is unreadable or wrong; the message names file, line and key."""
+
+
+@dataclass(slots=True, frozen=True)
+class Entitlement:
+    """A paid (or otherwise held) extended-support phase.  Empty ``cycles`` = every cycle."""
+
+    product: str
+    cycles: tuple[str, ...] = ()
+    name: str = ""
+    cost: float | None = None
+    currency: str = ""
+    unit: str = ""
+    reference: str = ""
+    note: str = ""
+
+    def keys(self) -> list[str]:
+        """``Policy.entitlements`` keys: ``product`` or ``product:cycle`` (``*`` = everything)."""
+        if not self.cycles or self.product == "*":
+            return [self.product]
+        return [f"{self.product}:{c}" for c in self.cycles]
+
+
+@dataclass(slots=True, frozen=True)
+class SiteRule:
+    """One identification rule: regexes are compiled once here, matched by the scanner."""
+
+    id: str
+    product: str  # "none" = "not a product" (silence internal tools)
+    name: re.Pattern[str]
+    not_name: re.Pattern[str] | None = None
+    publisher: re.Pattern[str] | None = None
+    sources: frozenset[str] | None = None
+    version: re.Pattern[str] | None = None
+    cycle: str | None = None
+    cycle_map: tuple[tuple[str, str], ...] = ()
+    confidence: str = "high"
+    note: str = ""
+    line: int = 0
+
+    def to_entry(self) -> dict[str, Any]:
+        """The shape ``Rules.extend("site_apps", ...)`` carries (plain dict, compiled patterns)."""
+        return {"id": self.id, "product": self.product, "name": self.name, "not_name": self.not_name,
+                "publisher": self.publisher, "sources": self.sources, "version": self.version,
+                "cycle": self.cycle, "cycle_map": dict(self.cycle_map), "confidence": self.confidence}
+
+
+@dataclass(slots=True)
+class SiteCatalog:
+    path: Path
+    name: str = ""
+    description: str = ""
+    lookahead_days: int | None = None
+    free_extended: frozenset[str] | None = None
+    products: list[Product] = field(default_factory=list)
+    rules: list[SiteRule] = field(default_factory=list)
+    entitlements: list[Entitlement] = field(default_factory=list)
+    example_dates: int = 0  # releases still marked ``example = true`` (dates to be replaced)
+
+    def entitlement_keys(self) -> frozenset[str]:
+        return frozenset(k for e in self.entitlements for k in e.keys())
+
+    def summary(self) -> dict[str, Any]:
+        return {"path": str(self.path), "name": self.name, "products": len(self.products),
+                "releases": sum(len(p.releases) for p in self.products), "rules": len(self.rules),
+                "entitlements": sorted(self.entitlement_keys()), "lookahead_days": self.lookahead_days,
+                "example_dates": self.example_dates}
+
+
+# -- locating ------------------------------------------------------------------------------------
+
+
+def find_site_catalog(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Path | None:
+    """``--site-catalog FILE`` > ``$LEGACYSCAN_SITE_CATALOG`` > ``./legacyscan-site.toml`` > none.
+
+    An explicitly named file that does not exist is an error (a typo must not silently drop the
+    trust's entitlements); the default file is optional.
+    """
+    chosen = str(explicit) if explicit else os.environ.get(ENV_VAR, "")
+    if chosen:
+        path = Path(chosen).expanduser()
+        if not path.is_file():
+            origin = "--site-catalog" if explicit else f"${ENV_VAR}"
+            raise SiteCatalogError(f"site catalogue {path} (from {origin}) does not exist or is not a file")
+        return path
+    default = (cwd or Path.cwd()) / DEFAULT_FILE_NAME
+    return default if default.is_file() else None
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+KeyPath = tuple[str | int, ...]
+
+
+def _fmt_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _strip_key(raw: str) -> list[str]:
+    parts = [p.strip() for p in re.split(r"\.(?=(?:[^\"']*[\"'][^\"']*[\"'])*[^\"']*$)", raw)]
+    return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "\"'" else p for p in parts]
+
+
+def _line_index(text: str) -> dict[KeyPath, int]:
+    """Map key paths to the line that defines them, for error messages (tomllib gives no positions).
+
+    Tracks ``[table]`` / ``[[array]]`` headers and ``key =`` lines; multi-line strings and arrays
+    are skipped over well enough for the shapes this file uses.
+    """
+    index: dict[KeyPath, int] = {}
+    counters: dict[tuple[str, ...], int] = {}
+    current: KeyPath = ()
+    in_multiline: str | None = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if in_multiline:
+            if in_multiline in stripped:
+                in_multiline = None
+            continue
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", stripped)
+        if m:
+            names = tuple(_strip_key(m.group(1)))
+            counters[names] = counters.get(names, -1) + 1
+            for other in list(counters):  # nested arrays restart under a new parent element
+                if len(other) > len(names) and other[: len(names)] == names:
+                    del counters[other]
+            path: list[str | int] = []
+            for i in range(1, len(names) + 1):
+                path.append(names[i - 1])
+                if names[:i] in counters:
+                    path.append(counters[names[:i]])
+            current = tuple(path)
+            index.setdefault(current, lineno)
+            continue
+        m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if m:
+            current = tuple(_strip_key(m.group(1)))
+            index.setdefault(current, lineno)
+            continue
+        m = re.match(r"^((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- ])+?)\s*=\s*(.*)$", stripped)
+        if m:
+            index.setdefault(current + tuple(_strip_key(m.group(1))), lineno)
+            value = m.group(2)
+            for quote in ('"""', "'''"):
+                if value.startswith(quote) and value.count(quote) == 1:
+                    in_multiline = quote
+    return index
+
+
+class _Parser:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = _line_index(text)
+        self.examples = 0
+
+    def error(self, path: KeyPath, problem: str) -> SiteCatalogError:
+        line = 0
+        probe = path
+        while probe:
+            line = self.lines.get(probe, 0)
+            if line:
+                break
+            probe = probe[:-1]
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return SiteCatalogError(f"{where}: {_fmt_path(path)}: {problem}")
+
+    def line_of(self, path: KeyPath) -> int:
+        return self.lines.get(path, 0)
+
+    # -- typed getters ---------------------------------------------------------------------------
+
+    def table(self, value: Any, path: KeyPath, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(path, f"expected a table, got {type(value).__name__}")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.error(path + (unknown[0],), f"unknown key {unknown[0]!r}; expected one of "
+                                                   f"{', '.join(sorted(allowed))}")
+        return value
+
+    def tables(self, value: Any, path: KeyPath) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.error(path, f"expected an array of tables ([[{_fmt_path(path)}]]), "
+                                   f"got {type(value).__name__}")
+        return value
+
+    def string(self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.error(path, f"missing required key {key!r}")
+            return ""
+        if not isinstance(value, str):
+            raise self.error(path + (key,), f"expected a string, got {type(value).__name__} {value!r}")
+        if required and not value.strip():
+            raise self.error(path + (key,), "must not be empty")
+        return value.strip()
+
+    def string_list(self, data: dict[str, Any], key: str, path: KeyPath) -> list[str]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(path + (key,), "expected a list of strings")
+        return [v.strip() for v in value]
+
+    def regex(self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> re.Pattern[str] | None:
+        text = self.string(data, key, path, required)
+        if not text:
+            return None
+        try:
+            return re.compile(text, re.IGNORECASE)
+        except re.error as exc:
+            raise self.error(path + (key,), f"not a valid regular expression: {exc}") from exc
+
+    def phase(self, data: dict[str, Any], key: str, path: KeyPath) -> PhaseEnd:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise self.error(path + (key,), f"expected a date (YYYY-MM-DD), true (ended, date unknown) or false "
+                                        f"(no end announced), got {value!r}")
+
+    # -- sections --------------------------------------------------------------------------------
+
+    def parse(self, data: dict[str, Any]) -> SiteCatalog:
+        self.table(data, (), _TOP_KEYS)
+        version = data.get("version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise self.error(("version",), f"unsupported catalogue format version {version!r} "
+                                           f"(this legacyscan reads version {FORMAT_VERSION})")
+        cat = SiteCatalog(path=self.path)
+        site = self.table(data.get("site", {}), ("site",), _SITE_KEYS)
+        cat.name = self.string(site, "name", ("site",))
+        cat.description = self.string(site, "description", ("site",))
+        policy = self.table(data.get("policy", {}), ("policy",), _POLICY_KEYS)
+        if "lookahead_days" in policy:
+            days = policy["lookahead_days"]
+            if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
+                raise self.error(("policy", "lookahead_days"), f"expected a whole number of days 0-3650, got {days!r}")
+            cat.lookahead_days = days
+        if "free_extended" in policy:
+            cat.free_extended = frozenset(self.string_list(policy, "free_extended", ("policy",)))
+        seen: set[str] = set()
+        for i, raw in enumerate(self.tables(data.get("products", []), ("products",))):
+            prod = self.product(raw, ("products", i))
+            if prod.name in seen:
+                raise self.error(("products", i, "name"), f"product {prod.name!r} is defined twice")
+            seen.add(prod.name)
+            cat.products.append(prod)
+        rule_ids: set[str] = set()
+        for i, raw in enumerate(self.tables(data.get("rules", []), ("rules",))):
+            rule = self.rule(raw, ("rules", i))
+            if rule.id in rule_ids:
+                raise self.error(("rules", i, "id"), f"rule id {rule.id!r} is used twice")
+            rule_ids.add(rule.id)
+            cat.rules.append(rule)
+        for i, raw in enumerate(self.tables(data.get("entitlements", []), ("entitlements",))):
+            cat.entitlements.append(self.entitlement(raw, ("entitlements", i)))
+        cat.example_dates = self.examples
+        return cat
+
+    def product(self, raw: Any, path: KeyPath) -> Product:
+        data = self.table(raw, path, _PRODUCT_KEYS)
+        name = self.string(data, "name", path, required=True)
+        if not _SLUG.match(name):
+            raise self.error(path + ("name",), f"product name {name!r} must be a lower-case slug "
+                                               "(letters, digits, - . _ +), e.g. 'systmone-client'")
+        labels_raw = self.table(data.get("labels", {}), path + ("labels",), _LABEL_KEYS)
+        labels: dict[str, str | None] = {"eoas": None, "eol": "Supplier support", "eoes": None, "discontinued": None}
+        for key in _LABEL_KEYS:
+            if key in labels_raw:
+                labels[key] = self.string(labels_raw, key, path + ("labels",)) or None
+        source = self.string(data, "source", path)
+        prod = Product(name=name, label=self.string(data, "label", path) or name,
+                       category=self.string(data, "category", path) or "app", labels=labels, source="site")
+        releases = self.tables(data.get("releases", []), path + ("releases",))
+        if not releases:
+            raise self.error(path, f"product {name!r} has no [[products.releases]]; add at least one")
+        names: set[str] = set()
+        for j, rel_raw in enumerate(releases):
+            rel = self.release(name, rel_raw, path + ("releases", j), source)
+            if rel.name in names:
+                raise self.error(path + ("releases", j, "name"), f"release {rel.name!r} of {name!r} is listed twice")
+            names.add(rel.name)
+            prod.releases.append(rel)
+        return prod
+
+    def release(self, product: str, raw: Any, path: KeyPath, product_source: str) -> Release:
+        data = self.table(raw, path, _RELEASE_KEYS)
+        name = self.string(data, "name", path, required=True)
+        dates: dict[str, PhaseEnd] = {k: self.phase(data, k, path) for k in ("eoas", "eol", "eoes", "discontinued")}
+        release_date = self.phase(data, "release_date", path)
+        latest_date = self.phase(data, "latest_date", path)
+        for key, value in (("release_date", release_date), ("latest_date", latest_date)):
+            if isinstance(value, bool):
+                raise self.error(path + (key,), "expected a date (YYYY-MM-DD)")
+        if dates["eol"] is None:
+            raise self.error(path, f"release {name!r} has no 'eol' (end of supplier support); give a date, "
+                                   "or false if no end is announced, or true if it ended on an unknown date")
+        order = [("release_date", release_date), ("eoas", dates["eoas"]), ("eol", dates["eol"]),
+                 ("eoes", dates["eoes"])]
+        dated = [(k, v) for k, v in order if isinstance(v, date) and not isinstance(v, bool)]
+        for (k1, v1), (k2, v2) in zip(dated, dated[1:], strict=False):
+            if v2 < v1:  # type: ignore[operator]
+                raise self.error(path + (k2,), f"{k2} {v2} is before {k1} {v1}; dates must run "
+                                               "release_date <= eoas <= eol <= eoes")
+        example = data.get("example", False)
+        if not isinstance(example, bool):
+            raise self.error(path + ("example",), "expected true or false")
+        notes = self.string(data, "notes", path)
+        if example:
+            self.examples += 1
+            notes = "EXAMPLE dates: replace with the supplier's. " + notes
+        source = self.string(data, "source", path) or product_source
+        return Release(product=product, name=name, label=self.string(data, "label", path) or name,
+                       codename=self.string(data, "codename", path),
+                       release_date=release_date if isinstance(release_date, date) else None,
+                       eoas=dates["eoas"], eol=dates["eol"], eoes=dates["eoes"], discontinued=dates["discontinued"],
+                       lts=bool(data.get("lts", False)), latest=self.string(data, "latest", path),
+                       latest_date=latest_date if isinstance(latest_date, date) else None,
+                       source="site", notes=notes.strip(), sources=[source] if source else [])
+
+    def rule(self, raw: Any, path: KeyPath) -> SiteRule:
+        data = self.table(raw, path, _RULE_KEYS)
+        rule_id = self.string(data, "id", path, required=True)
+        if not _RULE_ID.match(rule_id):
+            raise self.error(path + ("id",), f"rule id {rule_id!r}: use letters, digits, '.', '-', '_'")
+        product = self.string(data, "product", path, required=True)
+        if product != "none" and not _SLUG.match(product):
+            raise self.error(path + ("product",), f"{product!r} is not a product slug (or 'none')")
+        name = self.regex(data, "name", path, required=True)
+        assert name is not None
+        sources = self.string_list(data, "sources", path)
+        for s in sources:
+            if s not in SOFTWARE_SOURCES:
+                raise self.error(path + ("sources",), f"unknown source {s!r}; expected some of "
+                                                      f"{', '.join(SOFTWARE_SOURCES)}")
+        confidence = self.string(data, "confidence", path) or "high"
+        if confidence not in CONFIDENCES:
+            raise self.error(path + ("confidence",), f"expected one of {', '.join(CONFIDENCES)}")
+        cycle_map_raw = data.get("cycle_map", {})
+        if not isinstance(cycle_map_raw, dict) or not all(isinstance(v, str) for v in cycle_map_raw.values()):
+            raise self.error(path + ("cycle_map",), 'expected an inline table of strings, e.g. { "6.1" = "2025" }')
+        cycle = self.string(data, "cycle", path) or None
+        version = self.regex(data, "version", path)
+        if cycle and version:
+            raise self.error(path + ("cycle",), "give either a fixed 'cycle' or a 'version' pattern, not both")
+        return SiteRule(id=f"site.{rule_id}", product=product, name=name, not_name=self.regex(data, "not_name", path),
+                        publisher=self.regex(data, "publisher", path),
+                        sources=frozenset(sources) if sources else None, version=version, cycle=cycle,
+                        cycle_map=tuple((str(k), v) for k, v in cycle_map_raw.items()), confidence=confidence,
+                        note=self.string(data, "note", path), line=self.line_of(path))
+
+    def entitlement(self, raw: Any, path: KeyPath) -> Entitlement:
+        data = self.table(raw, path, _ENTITLEMENT_KEYS)
+        product = self.string(data, "product", path, required=True)
+        if product != "*" and not _SLUG.match(product):
+            raise self.error(path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)")
+        cost = data.get("cost")
+        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0):
+            raise self.error(path + ("cost",), f"expected a non-negative number, got {cost!r}")
+        return Entitlement(product=product, cycles=tuple(self.string_list(data, "cycles", path)),
+                           name=self.string(data, "name", path), cost=float(cost) if cost is not None else None,
+                           currency=self.string(data, "currency", path), unit=self.string(data, "unit", path),
+                           reference=self.string(data, "reference", path), note=self.string(data, "note", path))
+
+
+def parse_site_catalog(text: str, path: Path) -> SiteCatalog:
+    """Parse catalogue text; ``path`` is only used in messages and kept on the result."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteCatalogError(f"{path}: not valid TOML: {exc}") from exc
+    return _Parser(path, text).parse(data)
+
+
+def load_site_catalog(path: str | os.PathLike[str]) -> SiteCatalog:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SiteCatalogError(f"cannot read site catalogue {p}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise SiteCatalogError(f"{p}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; is this the right file?")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SiteCatalogError(f"{p}: not UTF-8 text ({exc})") from exc
+    return parse_site_catalog(text, p)

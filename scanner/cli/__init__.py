@@ -1,0 +1,136 @@
+"""legacyscan command line: the composition root, the only place that wires everything.
+
+Each command lives in its own module exposing ``add_parser(subparsers)`` and ``run(args) -> int``;
+``COMMANDS`` is the explicit registry.  Results go to stdout (or ``--out``), logs to stderr, so
+``legacyscan report --format json | jq`` works.  Exit codes are documented in ``ExitCode``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from enum import IntEnum
+
+from scanner.store import DEFAULT_URL
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # something failed; the message says what and how to fix it
+    USAGE = 2  # bad command line
+    FINDINGS = 3  # findings at or above --fail-on
+
+
+class CliError(Exception):
+    """A user-facing error: printed as ``legacyscan: error: <message>`` plus an optional hint."""
+
+    def __init__(self, message: str, hint: str = "", code: ExitCode = ExitCode.ERROR) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.code = code
+
+
+# The registry: command modules, in the order --help lists them.
+COMMANDS: list[str] = [
+    "scanner.cli.scan",
+    "scanner.cli.importcmd",
+    "scanner.cli.report",
+    "scanner.cli.eol",
+    "scanner.cli.serve",
+    "scanner.cli.tokens",
+    "scanner.cli.demo",
+]
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes."""
+    parser.add_argument("--db", default=os.environ.get("LEGACYSCAN_DB", DEFAULT_URL), metavar="URL",
+                        help="database URL: sqlite:///PATH (default: %(default)s; env LEGACYSCAN_DB) "
+                             "or postgresql://…")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
+
+
+def today() -> date:
+    """The one place the CLI reads the clock: the default for --as-of.  Logic never does."""
+    return date.today()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from scanner import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="legacyscan",
+        description="Find unsupported (end-of-life) operating systems and software across an estate and "
+                    "plan their replacement per site.",
+        epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 findings at or above --fail-on. "
+               "Start with: legacyscan scan --local",
+    )
+    parser.add_argument("--version", action="version", version=f"legacyscan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # command not part of this build (e.g. the agent-only zipapp)
+        module.add_parser(sub)
+    return parser
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if getattr(args, "quiet", False) else \
+        logging.DEBUG if getattr(args, "verbose", 0) > 1 else \
+        logging.INFO if getattr(args, "verbose", 0) == 1 else logging.WARNING
+    logging.basicConfig(level=level, format="legacyscan: %(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"legacyscan: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return int(exc.code)
+    except KeyboardInterrupt:
+        print("legacyscan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `legacyscan report | head`: the reader went away; not an error worth a traceback.
+        sys.stderr.close()
+        return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - last-resort friendly error; details with -vv
+        from scanner.store import StoreError
+
+        if isinstance(exc, StoreError):
+            print(f"legacyscan: error: {exc}", file=sys.stderr)
+            print("hint: check --db (or LEGACYSCAN_DB); the default is sqlite:///legacyscan.db in this folder",
+                  file=sys.stderr)
+            return int(ExitCode.ERROR)
+        if getattr(args, "verbose", 0) > 1:
+            raise
+        print(f"legacyscan: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: run again with -vv for the full traceback", file=sys.stderr)
+        return int(ExitCode.ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

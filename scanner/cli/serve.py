@@ -1,0 +1,79 @@
+"""``legacyscan serve``: run the collector service agents upload to (uvicorn + Starlette)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+
+from scanner.cli import CliError, ExitCode, add_common
+from scanner.server import CONFIG_ENV, ServerConfig
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="run the collector service agents upload inventories to",
+                       description="Accept agent uploads on POST /v1/inventories (per-site enrolment tokens; "
+                                   "create them with `legacyscan tokens create --site S`).")
+    p.add_argument("--listen", default="127.0.0.1:8443", metavar="HOST:PORT",
+                   help="address to listen on (default: %(default)s)")
+    p.add_argument("--tls-cert", metavar="FILE", help="TLS certificate chain (PEM)")
+    p.add_argument("--tls-key", metavar="FILE", help="TLS private key (PEM)")
+    p.add_argument("--allow-http", action="store_true",
+                   help="serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    p.add_argument("--max-body", type=int, default=8 * 1024 * 1024, metavar="BYTES",
+                   help="largest accepted request body (default: %(default)s)")
+    p.add_argument("--rate-limit", type=float, default=2.0, metavar="PER_SECOND",
+                   help="sustained uploads per token and worker (default: %(default)s)")
+    p.add_argument("--rate-burst", type=int, default=600, metavar="N",
+                   help="uploads a token may make in a burst (default: %(default)s)")
+    add_common(p)
+    p.set_defaults(func=run)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CliError(f"--listen must be HOST:PORT, not {value!r}", code=ExitCode.USAGE)
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host, port = parse_listen(args.listen)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CliError("--tls-cert and --tls-key go together", code=ExitCode.USAGE)
+    for path in (args.tls_cert, args.tls_key):
+        if path and not os.path.isfile(path):
+            raise CliError(f"cannot read {path}", hint="give the PEM files of the server certificate and key")
+    if not args.tls_cert and not _loopback(host) and not args.allow_http:
+        raise CliError(f"refusing to serve plain HTTP on {host}: agents' tokens would cross the network in clear",
+                       hint="give --tls-cert/--tls-key, or --allow-http behind a TLS-terminating proxy",
+                       code=ExitCode.USAGE)
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1", code=ExitCode.USAGE)
+    config = ServerConfig(db_url=args.db, max_body=args.max_body, max_decoded=max(4 * args.max_body, args.max_body),
+                          rate_per_second=args.rate_limit, rate_burst=args.rate_burst)
+    # Open (and migrate) once here, so a bad --db fails now with a clear message, not in a worker.
+    from scanner.cli.common import store_from
+
+    store_from(args).close()
+    os.environ[CONFIG_ENV] = config.to_env()
+    log.warning("listening on %s://%s:%d", "https" if args.tls_cert else "http", host, port)
+    uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
+                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
+                access_log=False, server_header=False, timeout_graceful_shutdown=10)
+    return int(ExitCode.OK)

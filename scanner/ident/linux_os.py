@@ -1,0 +1,160 @@
+"""Linux OS evidence (os-release and legacy release files) -> endoflife.date product and cycle.
+
+Rules are data (``eol_data/rules/linux_os.toml``).  The traps handled here, each with a test:
+CentOS Stream reuses ``ID=centos``; Scientific Linux 7 reuses ``ID=rhel``; Linux Mint 17 ships
+Ubuntu's os-release (the truth is in /etc/lsb-release); LMDE is numbered separately; RHEL minors
+map to the major cycle; SLES service packs are ``major.sp`` cycles; Ubuntu point releases keep the
+``YY.MM`` cycle; Amazon Linux cycles are ``2``, ``2023`` and ``YYYY.MM``.  An ID endoflife.date does
+not track is "no product", never its ID_LIKE parent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from agents.linux import parse_os_release
+from eol_data.catalog import Product
+from scanner.ident.versions import cycle_key
+from scanner.model import Confidence, Identification
+
+if TYPE_CHECKING:
+    from scanner.identify import IdentifyContext
+
+
+def _candidates(version: str) -> list[str]:
+    """Cycle candidates from most to least specific: 15.4.1 -> 15.4.1, 15.4, 15, 15.0."""
+    nums = re.findall(r"\d+", version)
+    if not nums:
+        return []
+    out = [version.strip()] if re.fullmatch(r"[\d.]+", version.strip()) else []
+    for n in range(len(nums), 0, -1):
+        out.append(".".join(str(int(x)) if i else x for i, x in enumerate(nums[:n])))
+        out.append(".".join(nums[:n]))
+    out.append(f"{nums[0]}.0")
+    seen: list[str] = []
+    for c in out:
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
+def _pick(product: Product, version: str, prefix: str = "") -> tuple[str | None, bool]:
+    names = {r.name for r in product.releases}
+    for cand in _candidates(version):
+        if prefix + cand in names:
+            return prefix + cand, False
+    # Newer than every numeric cycle -> unknown-newer (never EOL).
+    nums = tuple(int(x) for x in re.findall(r"\d+", version)[:2])
+    keys = [cycle_key(n) for n in names if re.fullmatch(r"[\d.]+", n)]
+    newer = bool(nums) and bool(keys) and all(nums[: len(k)] > k for k in keys if k)
+    return None, newer
+
+
+def _result(ctx: IdentifyContext, product_slug: str, version: str, rule: str, evidence: list[tuple[str, str]],
+            why: str = "", prefix: str = "", confidence: Confidence = Confidence.HIGH) -> Identification:
+    ev = tuple(evidence)
+    if product_slug == "none":
+        return Identification(None, None, rule, why or "distribution not tracked by endoflife.date", evidence=ev)
+    product = ctx.catalog.product(product_slug)
+    if product is None:
+        return Identification(None, None, rule, f"{product_slug} not in dataset", evidence=ev)
+    cycle, newer = _pick(product, version, prefix)
+    shown = ", ".join(f"{k}={v!r}" for k, v in evidence)
+    if cycle is None:
+        return Identification(product_slug, None, rule, f"{product.label} ({shown}): version {version!r} "
+                              "matches no cycle", Confidence.MEDIUM, ev, newer_than_known=newer)
+    return Identification(product_slug, cycle, rule, f"{product.label} {cycle} from {shown}", confidence, ev)
+
+
+def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+    files = record.get("files")
+    if not isinstance(files, dict) or not files:
+        return Identification(None, None, "linux.no-evidence", "no release files in the record")
+    files = {str(k): str(v) for k, v in files.items() if isinstance(v, str)}
+    table = ctx.rules.table("linux_os")
+    osr_path = next((p for p in ("/etc/os-release", "/usr/lib/os-release") if p in files), None)
+    lsb = parse_os_release(files["/etc/lsb-release"]) if "/etc/lsb-release" in files else {}
+
+    if osr_path is not None:
+        osr = parse_os_release(files[osr_path])
+        os_id = osr.get("ID", "").strip().lower()
+        name = osr.get("NAME", "")
+        pretty = osr.get("PRETTY_NAME", "")
+        version_id = osr.get("VERSION_ID", "")
+        evidence = [(f"{osr_path}:ID", os_id), (f"{osr_path}:VERSION_ID", version_id)]
+        # Linux Mint 17-18 ship Ubuntu's os-release; lsb-release names the real distribution.
+        lsb_id = lsb.get("DISTRIB_ID", "").lower().replace(" ", "")
+        if os_id == "ubuntu" and lsb_id and lsb_id not in ("ubuntu",):
+            slug = table.get("ids", {}).get(lsb_id) or {"linuxmint": "linuxmint"}.get(lsb_id, "none")
+            return _result(ctx, slug, lsb.get("DISTRIB_RELEASE", ""), "linux.lsb-release-over-os-release",
+                           [("/etc/lsb-release:DISTRIB_ID", lsb.get("DISTRIB_ID", "")),
+                            ("/etc/lsb-release:DISTRIB_RELEASE", lsb.get("DISTRIB_RELEASE", ""))],
+                           why=f"{lsb.get('DISTRIB_ID')} is not tracked by endoflife.date")
+        for ov in table.get("name_overrides", []):
+            if re.search(ov["pattern"], f"{name}\n{pretty}", re.I):
+                ev = evidence + [(f"{osr_path}:NAME", name)]
+                version = version_id
+                if ov["product"] == "centos-stream" and not version:
+                    version = re.sub(r"\D.*", "", osr.get("VERSION", ""))
+                return _result(ctx, ov["product"], version, "linux.os-release.name-override", ev,
+                               why=ov.get("why", ""), prefix=ov.get("cycle_prefix", ""))
+        slug = table.get("ids", {}).get(os_id)
+        if slug is None:
+            return Identification(None, None, "linux.os-release.untracked-id",
+                                  f"os-release ID {os_id!r} ({name}) is not a distribution endoflife.date tracks",
+                                  evidence=tuple(evidence))
+        version = version_id
+        if not version:
+            # Devuan and rolling Debian-likes may omit VERSION_ID; VERSION / debian_version may help.
+            version = re.sub(r"^\D*", "", osr.get("VERSION", ""))
+            if not version and slug == "debian" and "/etc/debian_version" in files:
+                version = files["/etc/debian_version"].strip()
+            if not version:
+                version = _version_from_codename(ctx, slug, " ".join(
+                    (osr.get("VERSION_CODENAME", ""), pretty, osr.get("VERSION", ""),
+                     files.get("/etc/debian_version", ""))))
+            evidence.append(("version-source", "VERSION/codename/debian_version"))
+        if slug == "sles" and re.fullmatch(r"\d+", version):
+            version = f"{version}.0"
+        return _result(ctx, slug, version, f"linux.os-release.{os_id}", evidence)
+
+    return _legacy(files, table, ctx)
+
+
+def _version_from_codename(ctx: IdentifyContext, slug: str, text: str) -> str:
+    """Some releases name only a codename (Devuan "ascii"); the dataset knows each cycle's codename."""
+    product = ctx.catalog.product(slug)
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if product is None or not words:
+        return ""
+    for rel in product.releases:
+        code = rel.codename.lower().split()[0] if rel.codename else ""
+        if code and code in words:
+            return rel.name
+    return ""
+
+
+def _legacy(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) -> Identification:
+    """Pre-os-release systems: the first matching release-file rule wins (in table order)."""
+    for rule in table.get("release_files", []):
+        text = files.get(rule["path"])
+        if text is None:
+            continue
+        m = re.search(rule["pattern"], text, re.I)
+        if not m:
+            continue
+        first = text.strip().splitlines()[0].strip() if text.strip() else ""
+        evidence = [(rule["path"], first[:120])]
+        if rule.get("version_from") == "suse":
+            ver = re.search(r"VERSION\s*=\s*(\d+)", text)
+            patch = re.search(r"PATCHLEVEL\s*=\s*(\d+)", text)
+            version = f"{ver.group(1)}.{patch.group(1) if patch else 0}" if ver else ""
+        else:
+            version = m.group(1) if m.groups() else ""
+        if rule["product"] == "none":
+            return Identification(None, None, "linux.release-file.untracked",
+                                  f"{first!r} is not tracked by endoflife.date", evidence=tuple(evidence))
+        return _result(ctx, rule["product"], version, f"linux.release-file:{rule['path']}", evidence)
+    return Identification(None, None, "linux.unrecognised", "no known release file pattern matched",
+                          evidence=tuple((k, v.strip()[:80]) for k, v in files.items()))

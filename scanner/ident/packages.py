@@ -1,0 +1,81 @@
+"""Linux packages (dpkg / rpm / apk) -> endoflife.date product and cycle.
+
+The rules are data (``eol_data/rules/packages.toml``): a package-name pattern names the product;
+the cycle comes from the package's *upstream* version.  Distro revisions (``-1ubuntu2.1``,
+``-4.el8``), epochs (``1:``) and rpm arch suffixes (``.x86_64``) are removed first, because they
+say nothing about which upstream release line the package belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scanner.ident.versions import pick_cycle
+from scanner.model import Confidence, Identification
+
+if TYPE_CHECKING:
+    from eol_data.rules import Rules
+    from scanner.identify import IdentifyContext
+
+_ARCH = re.compile(r"\.(x86_64|i[3-6]86|noarch|aarch64|armv7hl|ppc64le|s390x|amd64)$", re.I)
+
+
+@dataclass(slots=True, frozen=True)
+class PackageRule:
+    index: int
+    pattern: re.Pattern[str]
+    product: str
+    why: str
+
+
+_COMPILED: dict[int, list[PackageRule]] = {}
+
+
+def compiled_rules(rules: Rules) -> list[PackageRule]:
+    key = id(rules)
+    hit = _COMPILED.get(key)
+    if hit is None:
+        hit = [PackageRule(i, re.compile(r["names"], re.I), str(r["product"]), str(r.get("why", "")))
+               for i, r in enumerate(rules.table("packages").get("package", []))]
+        _COMPILED[key] = hit
+    return hit
+
+
+def upstream_version(version: str, source: str) -> str:
+    """``1:1.1.1k-5.el8_5`` -> ``1.1.1k``; ``3.0.11-1~deb12u1`` -> ``3.0.11``; apk ``1.1.1d-r2`` -> ``1.1.1d``."""
+    v = version.strip()
+    v = re.sub(r"^\d+:", "", v)
+    if "-" in v:
+        v = v.rsplit("-", 1)[0] if source in ("dpkg", "rpm", "apk") else v
+    return v
+
+
+def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+    raw_name = str(record.get("name") or "").strip()
+    source = str(record.get("source") or "")
+    version = str(record.get("version") or "")
+    name = _ARCH.sub("", raw_name)
+    for rule in compiled_rules(ctx.rules):
+        if not rule.pattern.fullmatch(name):
+            continue
+        rule_id = f"package.{rule.product}#{rule.index}"
+        evidence = (("name", raw_name), ("version", version), ("source", source))
+        if rule.product == "none":
+            return Identification(None, None, rule_id, f"package {name!r}: {rule.why}", evidence=evidence)
+        product = ctx.catalog.product(rule.product)
+        if product is None:
+            return Identification(None, None, rule_id, f"package {name!r}: product {rule.product!r} not in dataset",
+                                  evidence=evidence)
+        upstream = upstream_version(version, source)
+        release, newer = pick_cycle(product, upstream)
+        group = f"{rule.product}:{release.name if release else upstream}"
+        if release is None:
+            return Identification(rule.product, None, rule_id,
+                                  f"package {name!r} is {product.label}; upstream version {upstream!r} matches no "
+                                  f"cycle", Confidence.MEDIUM, evidence, group=group, newer_than_known=newer)
+        return Identification(rule.product, release.name, rule_id,
+                              f"package {name!r} {version} is {product.label} {release.name} "
+                              f"(upstream version {upstream})", Confidence.HIGH, evidence, group=group)
+    return Identification(None, None, "package.untracked", f"package {name!r} is not a tracked product")

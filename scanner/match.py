@@ -1,0 +1,94 @@
+"""Inventory + catalog + as_of -> findings, each explaining itself.
+
+The OS always yields a finding (``unknown`` if it could not be identified: an unidentified OS is
+itself something an estate owner must see).  Software yields a finding only when it was
+identified as a tracked product; unidentified packages are counted, not listed, because a Linux
+host has hundreds of packages that are simply not products with a lifecycle of their own.
+Components of one product (Office MUI, SQL shared components) collapse into one finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from agents.inventory import Inventory
+from scanner.identify import IdentifyContext, verdict_for
+from scanner.model import Finding, Identification, MatchDetail, Policy, Status
+from scanner.store import host_key
+
+
+@dataclass(slots=True)
+class HostResult:
+    """All findings for one host, plus what could not be judged."""
+
+    inventory: Inventory
+    findings: list[Finding] = field(default_factory=list)
+    unidentified: int = 0  # packages that are not tracked products
+
+    @property
+    def os_finding(self) -> Finding | None:
+        return next((f for f in self.findings if f.kind == "os"), None)
+
+
+def _detail(ident: Identification, ctx: IdentifyContext, verdict_reason: str) -> MatchDetail:
+    release_label = ""
+    source = "endoflife.date"
+    if ident.product and ident.cycle:
+        rel = ctx.catalog.release(ident.product, ident.cycle)
+        if rel is not None:
+            release_label, source = rel.label, rel.source
+    reason = f"{ident.reason}; {verdict_reason}" if verdict_reason else ident.reason
+    return MatchDetail(rule=ident.rule, reason=reason, evidence=dict(ident.evidence),
+                       dataset_version=ctx.catalog.version, confidence=ident.confidence.value,
+                       release_label=release_label, source=source)
+
+
+def _label(ctx: IdentifyContext, product: str | None) -> str:
+    if not product:
+        return ""
+    prod = ctx.catalog.product(product)
+    return prod.label if prod else product
+
+
+def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy) -> HostResult:
+    result = HostResult(inventory=inv)
+    key = host_key(inv)
+    base = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site, "tags": list(inv.host.tags)}
+
+    os_ident = ctx.identify(inv.os.identify_record())
+    verdict = verdict_for(os_ident, ctx, as_of, policy)
+    result.findings.append(Finding(
+        kind="os", name=inv.os.name or inv.os.family, version=inv.os.version, product=os_ident.product,
+        cycle=os_ident.cycle, status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
+        detail=_detail(os_ident, ctx, verdict.reason), product_label=_label(ctx, os_ident.product), **base))
+
+    grouped: dict[str, Finding] = {}
+    for sw in inv.software:
+        ident = ctx.identify(sw.identify_record())
+        if ident.product is None:
+            result.unidentified += 1
+            continue
+        group_key = ident.group or f"{ident.product}:{ident.cycle}:{sw.name}"
+        existing = grouped.get(group_key)
+        if existing is not None:
+            existing.count += 1
+            continue
+        verdict = verdict_for(ident, ctx, as_of, policy)
+        finding = Finding(
+            kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
+            status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
+            detail=_detail(ident, ctx, verdict.reason), product_label=_label(ctx, ident.product),
+            group=ident.group, **base)
+        grouped[group_key] = finding
+    result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
+    return result
+
+
+def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date,
+                 policy: Policy) -> list[HostResult]:
+    return [match_inventory(inv, ctx, as_of, policy) for inv in inventories]
+
+
+def worst_status(findings: list[Finding]) -> Status:
+    return max((f.status for f in findings), key=lambda s: s.severity, default=Status.UNKNOWN)

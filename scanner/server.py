@@ -1,0 +1,251 @@
+"""The collector service: agents POST their inventories here (``legacyscan serve``).
+
+An ASGI app on Starlette, run by uvicorn.  The contract an agent relies on:
+
+``POST /v1/inventories`` with ``Authorization: Bearer <enrolment token>`` and a JSON Inventory
+body (``Content-Encoding: gzip`` accepted).  Answers:
+
+* 201 ``{"status": "created", "inventory_id": ...}`` - stored now;
+* 200 ``{"status": "duplicate", ...}`` - that inventory id was already stored (a retry after a lost
+  response, a re-sent spool): nothing changes, the agent may forget it;
+* 400/413/415/422 ``{"error": reason}`` - the document is refused and nothing is stored; resending
+  it will not help;
+* 401 - unknown or revoked token; 429 - slow down (``Retry-After``); 503 - the database is not
+  available, try later (``Retry-After``).
+
+The site is the token's site, never the payload's: a workstation cannot file itself under another
+site.  Concurrent uploads are committed together by one writer per process (group commit), so the
+database sees a few large transactions instead of one per agent at 9 am.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import time
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from agents.inventory import Inventory, InventoryError
+from scanner.enrolment import TokenInfo
+from scanner.store import Store, StoreError, open_store
+
+log = logging.getLogger(__name__)
+
+CONFIG_ENV = "LEGACYSCAN_SERVE_CONFIG"
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    """Service settings.  Limits are generous for real hosts (1,500 packages is ~300 KB of JSON)."""
+
+    db_url: str
+    max_body: int = 8 * 1024 * 1024  # bytes on the wire (compressed or not)
+    max_decoded: int = 32 * 1024 * 1024  # bytes after gunzip: stops a gzip bomb
+    rate_per_second: float = 2.0  # sustained uploads per token...
+    rate_burst: int = 600  # ...after a burst this big (a site's morning wave through one token)
+    batch_max: int = 64  # inventories committed in one transaction
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServerConfig:
+        raw = os.environ.get(CONFIG_ENV)
+        if not raw:
+            raise RuntimeError(f"{CONFIG_ENV} is not set; start the service with `legacyscan serve`")
+        return cls(**json.loads(raw))
+
+
+class Refused(Exception):
+    """A request refused with an HTTP status and a reason for the agent's log."""
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}
+
+
+class RateLimiter:
+    """A token bucket per enrolment token (in this process)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def check(self, key: str, now: float) -> float:
+        """0 when allowed (and counted), else the seconds to wait."""
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+
+
+class GroupWriter:
+    """One writer per process: queued inventories are saved in batches (one transaction each)."""
+
+    def __init__(self, store: Store, batch_max: int) -> None:
+        self.store = store
+        self.batch_max = batch_max
+        self.queue: asyncio.Queue[tuple[Inventory, asyncio.Future[bool]]] = asyncio.Queue()
+
+    async def save(self, inv: Inventory) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self.queue.put((inv, future))
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.batch_max and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                results = await anyio.to_thread.run_sync(self.store.save_batch, [inv for inv, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every waiting request must get an answer
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), created in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(created)
+
+
+def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+
+async def _read_body(request: Request, config: ServerConfig) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise Refused(400, "malformed Content-Length")
+        if int(length) > config.max_body:
+            raise Refused(413, f"body of {length} bytes exceeds the limit of {config.max_body}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > config.max_body:
+            raise Refused(413, f"body exceeds the limit of {config.max_body} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding != "gzip":
+        raise Refused(415, f"unsupported Content-Encoding {encoding[:40]!r}; use gzip or none")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, config.max_decoded + 1)
+    except zlib.error as exc:
+        raise Refused(400, f"body is not valid gzip: {exc}") from exc
+    if len(out) > config.max_decoded or inflater.unconsumed_tail:
+        raise Refused(413, f"decompressed body exceeds the limit of {config.max_decoded} bytes")
+    if not inflater.eof:
+        raise Refused(400, "gzip body is truncated")
+    return out
+
+
+def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
+    """Validate an upload into an Inventory filed under the token's site, or raise Refused (4xx)."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(400, f"body is not valid JSON: {str(exc)[:200]}") from exc
+    if not isinstance(data, dict):
+        raise Refused(422, "inventory must be a JSON object")
+    inventory_id = data.get("inventory_id")
+    if not isinstance(inventory_id, str) or not inventory_id.strip():
+        raise Refused(422, "inventory_id: required for uploads (it makes retries idempotent)")
+    try:
+        inv = Inventory.from_dict(data)
+    except InventoryError as exc:
+        raise Refused(422, str(exc)[:500]) from exc
+    except RecursionError as exc:  # pragma: no cover - json refuses deep nesting first
+        raise Refused(422, "document nested too deeply") from exc
+    inv.host.site = token.site  # the token decides the site, never the payload
+    inv.host.address = ""
+    inv.collector.transport = "agent"
+    return inv
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    state: dict[str, Any] = {}
+    limiter = RateLimiter(config.rate_per_second, config.rate_burst)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await anyio.to_thread.run_sync(open_store, config.db_url)
+        writer = GroupWriter(store, config.batch_max)
+        task = asyncio.create_task(writer.run())
+        state.update(store=store, writer=writer)
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await anyio.to_thread.run_sync(store.close)
+
+    async def upload(request: Request) -> JSONResponse:
+        store: Store = state["store"]
+        try:
+            header = request.headers.get("authorization", "")
+            scheme, _, token_text = header.partition(" ")
+            if scheme.lower() != "bearer" or not token_text.strip():
+                raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
+                              {"WWW-Authenticate": "Bearer"})
+            token = await anyio.to_thread.run_sync(store.authenticate, token_text.strip())
+            if token is None:
+                raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
+            wait = limiter.check(token.token_id, time.monotonic())
+            if wait > 0:
+                raise Refused(429, "rate limit for this token exceeded",
+                              {"Retry-After": str(max(1, math.ceil(wait)))})
+            content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
+            body = await _read_body(request, config)
+            inv = parse_upload(body, token)
+            created = await state["writer"].save(inv)
+        except Refused as exc:
+            if exc.status >= 400 and exc.status != 429:
+                log.info("upload refused (%d): %s", exc.status, exc.reason)
+            return _error(exc.status, exc.reason, exc.headers)
+        except StoreError as exc:
+            log.error("database unavailable: %s", exc)
+            return _error(503, "the database is not available; try again later", {"Retry-After": "30"})
+        status = "created" if created else "duplicate"
+        return JSONResponse({"status": status, "inventory_id": inv.inventory_id, "site": inv.host.site},
+                            status_code=201 if created else 200)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok" if "store" in state else "starting"},
+                            status_code=200 if "store" in state else 503)
+
+    return Starlette(routes=[Route("/v1/inventories", upload, methods=["POST"]),
+                             Route("/healthz", healthz, methods=["GET"])],
+                     lifespan=lifespan)
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory (``--workers`` needs an import string): the config comes from the environment."""
+    return create_app(ServerConfig.from_env())

@@ -1,0 +1,351 @@
+"""The Store: every inventory kept; "latest per host" is a query.
+
+Why keep every inventory: DSPT evidence is about change over time (what was unsupported last
+year, what was fixed), a failed or partial scan must never erase a host's last good inventory,
+and a re-judgement with a newer dataset needs the original evidence.
+
+One interface, two backends: SQLite (embedded default, WAL) and PostgreSQL (central, many sites).
+The schema is versioned; ``MIGRATIONS`` is an explicit, append-only list.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from agents.inventory import Inventory
+from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+
+DEFAULT_URL = "sqlite:///legacyscan.db"
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; the message names it (never its password)."""
+
+
+@dataclass(slots=True)
+class HostStatus:
+    """The outcome of the last attempt to reach a target (scan coverage)."""
+
+    target: str
+    site: str
+    status: str  # ok | unreachable | auth-failed | host-key-mismatch | timeout | partial | error
+    error: str
+    at: str
+    host_key: str = ""
+    last_ok_at: str = ""
+
+
+MIGRATIONS: list[str] = [
+    # 1: inventories, hosts, scan status
+    """
+    CREATE TABLE hosts (
+        host_key TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        machine_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        address TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_inventory_id TEXT NOT NULL
+    );
+    CREATE TABLE inventories (
+        inventory_id TEXT PRIMARY KEY,
+        host_key TEXT NOT NULL,
+        site TEXT NOT NULL,
+        collected_at TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        os_family TEXT NOT NULL,
+        os_name TEXT NOT NULL,
+        software_count INTEGER NOT NULL,
+        body BLOB NOT NULL
+    );
+    CREATE INDEX inventories_host ON inventories(host_key, collected_at);
+    CREATE INDEX hosts_site ON hosts(site);
+    CREATE TABLE scan_status (
+        target TEXT NOT NULL,
+        site TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL,
+        at TEXT NOT NULL,
+        host_key TEXT NOT NULL,
+        last_ok_at TEXT NOT NULL,
+        PRIMARY KEY (target, site)
+    );
+    """,
+    # 2: per-site enrolment tokens for agent uploads (only a SHA-256 of each token is kept)
+    """
+    CREATE TABLE tokens (
+        token_id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        site TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT NOT NULL
+    );
+    """,
+]
+
+
+def host_key(inv: Inventory) -> str:
+    """Stable identity of a host across scans: its machine id (hostname as a last resort)."""
+    return inv.host.machine_id or f"name:{inv.host.hostname.lower()}"
+
+
+def encode_body(inv: Inventory) -> bytes:
+    return zlib.compress(inv.to_json().encode("utf-8"), 3)
+
+
+def decode_body(body: bytes) -> Inventory:
+    return Inventory.from_dict(json.loads(zlib.decompress(body)))
+
+
+class Store:
+    """Backend-neutral operations; subclasses provide the connection and the SQL dialect."""
+
+    url: str
+
+    def save_inventory(self, inv: Inventory) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def latest_inventories(self, site: str | None = None) -> list[Inventory]:  # pragma: no cover
+        raise NotImplementedError
+
+    def save_batch(self, invs: list[Inventory]) -> list[bool]:  # pragma: no cover
+        raise NotImplementedError
+
+    def get_inventory(self, inventory_id: str) -> Inventory | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def count_inventories(self) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def create_token(self, site: str, created_at: str, label: str = "") -> tuple[TokenInfo, str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def list_tokens(self) -> list[TokenInfo]:  # pragma: no cover
+        raise NotImplementedError
+
+    def revoke_token(self, token_id: str, revoked_at: str) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+    def authenticate(self, token: str) -> TokenInfo | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str) -> None:
+        self.url = f"sqlite:///{path}"
+        self.path = path
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            # One connection shared by the service's worker threads: a transaction must not interleave.
+            self._lock = threading.RLock()
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            self.migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        current = self.schema_version()
+        if current > len(MIGRATIONS):
+            raise StoreError(f"{self.path} has schema version {current}, newer than this legacyscan "
+                             f"({len(MIGRATIONS)}); upgrade legacyscan")
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self.schema_version() >= number:  # another process migrated meanwhile
+                    self.conn.execute("COMMIT")
+                    continue
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={number}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    # -- inventories ---------------------------------------------------------------------------
+
+    def save_inventory(self, inv: Inventory) -> bool:
+        """Store one inventory; False when its id was already stored (idempotent uploads)."""
+        return self.save_many([inv]) == 1
+
+    def save_many(self, invs: list[Inventory]) -> int:
+        """Store several inventories in one transaction; returns how many were new."""
+        return sum(self.save_batch(invs))
+
+    def save_batch(self, invs: list[Inventory]) -> list[bool]:
+        """Store several inventories in one transaction; per inventory, True when it was new.
+
+        The collector service commits concurrent uploads together (one transaction for many
+        requests) and still answers each agent "created" or "duplicate".
+        """
+        rows = [(inv, host_key(inv), encode_body(inv)) for inv in invs]
+        results: list[bool] = []
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                for inv, key, body in rows:
+                    cur = self.conn.execute(
+                        "INSERT OR IGNORE INTO inventories VALUES (?,?,?,?,?,?,?,?,?)",
+                        (inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
+                         inv.os.family, inv.os.name, len(inv.software), body))
+                    results.append(cur.rowcount == 1)
+                    if cur.rowcount == 1:
+                        self._upsert_host(inv, key)
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"cannot save inventory: {exc}") from exc
+        return results
+
+    def _upsert_host(self, inv: Inventory, key: str) -> None:
+        row = self.conn.execute("SELECT last_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
+        tags = json.dumps(sorted(inv.host.tags))
+        if row is None:
+            self.conn.execute("INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?)",
+                              (key, inv.host.hostname, inv.host.machine_id, inv.host.site, tags, inv.host.address,
+                               inv.collected_at, inv.collected_at, inv.inventory_id))
+        elif inv.collected_at >= row[0]:
+            # Only a newer collection becomes "latest": a late upload of an old spool must not win.
+            self.conn.execute(
+                "UPDATE hosts SET hostname=?, site=?, tags=?, address=?, last_seen=?, last_inventory_id=? "
+                "WHERE host_key=?",
+                (inv.host.hostname, inv.host.site, tags, inv.host.address, inv.collected_at, inv.inventory_id, key))
+
+    def latest_inventories(self, site: str | None = None) -> list[Inventory]:
+        return list(self.iter_latest(site))
+
+    def iter_latest(self, site: str | None = None) -> Iterator[Inventory]:
+        sql = "SELECT i.body FROM hosts h JOIN inventories i ON i.inventory_id = h.last_inventory_id"
+        params: tuple[Any, ...] = ()
+        if site:
+            sql += " WHERE h.site = ?"
+            params = (site,)
+        sql += " ORDER BY h.site, h.hostname"
+        for (body,) in self.conn.execute(sql, params):
+            yield decode_body(body)
+
+    def inventories_as_of(self, before: str, site: str | None = None) -> list[Inventory]:
+        """Each host's latest inventory collected strictly before ``before`` (for "change since")."""
+        sql = ("SELECT body FROM inventories i WHERE collected_at = (SELECT MAX(collected_at) FROM inventories j "
+               "WHERE j.host_key = i.host_key AND j.collected_at < ?)")
+        params: list[Any] = [before]
+        if site:
+            sql += " AND site = ?"
+            params.append(site)
+        return [decode_body(b) for (b,) in self.conn.execute(sql, params)]
+
+    def get_inventory(self, inventory_id: str) -> Inventory | None:
+        row = self.conn.execute("SELECT body FROM inventories WHERE inventory_id=?", (inventory_id,)).fetchone()
+        return decode_body(row[0]) if row else None
+
+    def count_inventories(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM inventories").fetchone()[0])
+
+    def sites(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT site FROM hosts ORDER BY site")]
+
+    # -- scan status ---------------------------------------------------------------------------
+
+    def record_status(self, status: HostStatus) -> None:
+        """Record the latest attempt on a target; ``last_ok_at`` survives failures."""
+        ok_at = status.at if status.status in ("ok", "partial") else status.last_ok_at
+        self.conn.execute(
+            "INSERT INTO scan_status VALUES (?,?,?,?,?,?,?) ON CONFLICT(target, site) DO UPDATE SET "
+            "status=excluded.status, error=excluded.error, at=excluded.at, "
+            "host_key=CASE WHEN excluded.host_key != '' THEN excluded.host_key ELSE scan_status.host_key END, "
+            "last_ok_at=CASE WHEN excluded.last_ok_at != '' THEN excluded.last_ok_at ELSE scan_status.last_ok_at END",
+            (status.target, status.site, status.status, status.error[:2000], status.at, status.host_key, ok_at or ""))
+
+    def statuses(self, site: str | None = None) -> list[HostStatus]:
+        sql = "SELECT target, site, status, error, at, host_key, last_ok_at FROM scan_status"
+        params: tuple[Any, ...] = ()
+        if site:
+            sql += " WHERE site=?"
+            params = (site,)
+        return [HostStatus(*row) for row in self.conn.execute(sql + " ORDER BY site, target", params)]
+
+    # -- enrolment tokens ----------------------------------------------------------------------
+
+    def create_token(self, site: str, created_at: str, label: str = "") -> tuple[TokenInfo, str]:
+        """A new token for ``site``; returns its record and the token (shown once, stored hashed)."""
+        token_id, token = new_token()
+        info = TokenInfo(token_id, check_site(site), created_at, "", label[:200])
+        with self._lock:
+            self.conn.execute("INSERT INTO tokens VALUES (?,?,?,?,?,?)",
+                              (token_id, token_hash(token), info.site, info.label, created_at, ""))
+        return info, token
+
+    def list_tokens(self) -> list[TokenInfo]:
+        with self._lock:
+            rows = self.conn.execute("SELECT token_id, site, created_at, revoked_at, label FROM tokens "
+                                     "ORDER BY site, created_at, token_id").fetchall()
+        return [TokenInfo(*row) for row in rows]
+
+    def revoke_token(self, token_id: str, revoked_at: str) -> bool:
+        """Revoke; False when no active token has that id."""
+        with self._lock:
+            cur = self.conn.execute("UPDATE tokens SET revoked_at=? WHERE token_id=? AND revoked_at=''",
+                                    (revoked_at, token_id))
+        return cur.rowcount == 1
+
+    def authenticate(self, token: str) -> TokenInfo | None:
+        """The active token record for ``token``, or None (unknown, malformed or revoked)."""
+        if parse_token(token) is None:
+            return None
+        with self._lock:
+            row = self.conn.execute("SELECT token_id, site, created_at, revoked_at, label FROM tokens "
+                                    "WHERE token_hash=? AND revoked_at=''", (token_hash(token),)).fetchone()
+        return TokenInfo(*row) if row else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(url: str) -> Store:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db``, a bare path, or ``postgresql://...``."""
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from scanner.store_pg import PostgresStore
+        except ImportError as exc:
+            raise StoreError(f"PostgreSQL support is not available: {exc}") from exc
+        return PostgresStore(url)
+    if url.startswith("sqlite:"):
+        parsed = urlparse(url)
+        path = unquote(parsed.path)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            path = path.lstrip("/")
+        return SqliteStore(path or "legacyscan.db")
+    if "://" in url:
+        raise StoreError(f"unsupported database URL scheme in {url.split('://')[0]!r}://…; "
+                         "use sqlite:///PATH or postgresql://…")
+    return SqliteStore(url)

@@ -1,0 +1,264 @@
+"""PostgreSQL backend of the Store: the central database a trust's sites report to.
+
+Same contract as ``SqliteStore`` (the contract suite runs against both).  Why PostgreSQL at all:
+one SQLite file cannot be written by several collector processes on several machines, and a
+trust with many sites scales out by running one ``legacyscan serve`` per site or per load
+balancer slot, all writing here.  Safety under concurrent writers comes from the database, not
+from us: the inventory id is the primary key (``ON CONFLICT DO NOTHING`` makes an upload counted
+exactly once even when two collectors receive the same retry), the host row is an upsert guarded
+by ``last_seen`` (a late spool never wins over a newer inventory), batches touch host rows in a
+fixed order (no deadlocks between collectors), and migrations run under an advisory lock (two
+processes starting at once do not both migrate).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from agents.inventory import Inventory
+from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+from scanner.store import HostStatus, Store, StoreError, decode_body, encode_body, host_key
+
+# An arbitrary constant: the advisory lock that serialises migrations across processes.
+_MIGRATION_LOCK = 0x6C656761  # "lega"
+
+MIGRATIONS: list[str] = [
+    # 1: inventories, hosts, scan status (mirrors SQLite migration 1)
+    """
+    CREATE TABLE hosts (
+        host_key TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        machine_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        address TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_inventory_id TEXT NOT NULL
+    );
+    CREATE TABLE inventories (
+        inventory_id TEXT PRIMARY KEY,
+        host_key TEXT NOT NULL,
+        site TEXT NOT NULL,
+        collected_at TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        os_family TEXT NOT NULL,
+        os_name TEXT NOT NULL,
+        software_count INTEGER NOT NULL,
+        body BYTEA NOT NULL
+    );
+    CREATE INDEX inventories_host ON inventories(host_key, collected_at);
+    CREATE INDEX hosts_site ON hosts(site);
+    CREATE TABLE scan_status (
+        target TEXT NOT NULL,
+        site TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL,
+        at TEXT NOT NULL,
+        host_key TEXT NOT NULL,
+        last_ok_at TEXT NOT NULL,
+        PRIMARY KEY (target, site)
+    );
+    """,
+    # 2: per-site enrolment tokens (mirrors SQLite migration 2)
+    """
+    CREATE TABLE tokens (
+        token_id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        site TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT NOT NULL
+    );
+    """,
+]
+
+_INSERT_INVENTORY = ("INSERT INTO inventories VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                     "ON CONFLICT (inventory_id) DO NOTHING")
+_UPSERT_HOST = (
+    "INSERT INTO hosts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (host_key) DO UPDATE SET "
+    "hostname=excluded.hostname, site=excluded.site, tags=excluded.tags, address=excluded.address, "
+    "last_seen=excluded.last_seen, last_inventory_id=excluded.last_inventory_id "
+    "WHERE hosts.last_seen <= excluded.last_seen")
+_TOKEN_COLUMNS = "token_id, site, created_at, revoked_at, label"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and ``Store.url``."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
+        self.url = redact(url)
+        conninfo = "" if url in ("postgresql://", "postgres://") else url
+        try:
+            self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, open=False,
+                                       kwargs={"autocommit": False})
+            self.pool.open(wait=True, timeout=15.0)
+        except (psycopg.Error, Exception) as exc:  # noqa: BLE001 - pool raises PoolTimeout on refusal
+            raise StoreError(f"cannot connect to PostgreSQL {self.url}: {exc}") from exc
+        try:
+            self.migrate()
+        except psycopg.Error as exc:
+            self.pool.close()
+            raise StoreError(f"cannot migrate PostgreSQL {self.url}: {exc}") from exc
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.pool.connection() as conn:
+            return self._version(conn)
+
+    @staticmethod
+    def _version(conn: psycopg.Connection[Any]) -> int:
+        conn.execute("CREATE TABLE IF NOT EXISTS legacyscan_schema (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM legacyscan_schema").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def migrate(self) -> None:
+        with self.pool.connection() as conn:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                current = self._version(conn)
+                if current > len(MIGRATIONS):
+                    raise StoreError(f"{self.url} has schema version {current}, newer than this legacyscan "
+                                     f"({len(MIGRATIONS)}); upgrade legacyscan")
+                for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)  # type: ignore[call-overload]
+                    conn.execute("INSERT INTO legacyscan_schema VALUES (%s)", (number,))
+
+    # -- inventories ---------------------------------------------------------------------------
+
+    def save_inventory(self, inv: Inventory) -> bool:
+        return self.save_batch([inv])[0]
+
+    def save_many(self, invs: list[Inventory]) -> int:
+        return sum(self.save_batch(invs))
+
+    def save_batch(self, invs: list[Inventory]) -> list[bool]:
+        """One transaction; per inventory True when new.  Rows are written in host-key order so two
+        collectors saving overlapping hosts lock them in the same order and never deadlock."""
+        rows = [(i, inv, host_key(inv), encode_body(inv)) for i, inv in enumerate(invs)]
+        rows.sort(key=lambda r: (r[2], r[1].collected_at))
+        results = [False] * len(invs)
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                for index, inv, key, body in rows:
+                    cur.execute(_INSERT_INVENTORY, (
+                        inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
+                        inv.os.family, inv.os.name, len(inv.software), body))
+                    if cur.rowcount != 1:
+                        continue
+                    results[index] = True
+                    cur.execute(_UPSERT_HOST, (
+                        key, inv.host.hostname, inv.host.machine_id, inv.host.site,
+                        json.dumps(sorted(inv.host.tags)), inv.host.address, inv.collected_at,
+                        inv.collected_at, inv.inventory_id))
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot save inventory: {exc}") from exc
+        return results
+
+    def latest_inventories(self, site: str | None = None) -> list[Inventory]:
+        return list(self.iter_latest(site))
+
+    def iter_latest(self, site: str | None = None) -> Iterator[Inventory]:
+        sql = "SELECT i.body FROM hosts h JOIN inventories i ON i.inventory_id = h.last_inventory_id"
+        params: tuple[Any, ...] = ()
+        if site:
+            sql += " WHERE h.site = %s"
+            params = (site,)
+        sql += " ORDER BY h.site, h.hostname"
+        for (body,) in self._all(sql, params):
+            yield decode_body(bytes(body))
+
+    def inventories_as_of(self, before: str, site: str | None = None) -> list[Inventory]:
+        sql = ("SELECT body FROM inventories i WHERE collected_at = (SELECT MAX(collected_at) FROM inventories j "
+               "WHERE j.host_key = i.host_key AND j.collected_at < %s)")
+        params: list[Any] = [before]
+        if site:
+            sql += " AND site = %s"
+            params.append(site)
+        return [decode_body(bytes(b)) for (b,) in self._all(sql, tuple(params))]
+
+    def get_inventory(self, inventory_id: str) -> Inventory | None:
+        rows = self._all("SELECT body FROM inventories WHERE inventory_id=%s", (inventory_id,))
+        return decode_body(bytes(rows[0][0])) if rows else None
+
+    def count_inventories(self) -> int:
+        return int(self._all("SELECT COUNT(*) FROM inventories", ())[0][0])
+
+    def sites(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT DISTINCT site FROM hosts ORDER BY site", ())]
+
+    # -- scan status ---------------------------------------------------------------------------
+
+    def record_status(self, status: HostStatus) -> None:
+        ok_at = status.at if status.status in ("ok", "partial") else status.last_ok_at
+        self._write(
+            "INSERT INTO scan_status VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (target, site) DO UPDATE SET "
+            "status=excluded.status, error=excluded.error, at=excluded.at, "
+            "host_key=CASE WHEN excluded.host_key <> '' THEN excluded.host_key ELSE scan_status.host_key END, "
+            "last_ok_at=CASE WHEN excluded.last_ok_at <> '' THEN excluded.last_ok_at "
+            "ELSE scan_status.last_ok_at END",
+            (status.target, status.site, status.status, status.error[:2000], status.at, status.host_key,
+             ok_at or ""))
+
+    def statuses(self, site: str | None = None) -> list[HostStatus]:
+        sql = "SELECT target, site, status, error, at, host_key, last_ok_at FROM scan_status"
+        params: tuple[Any, ...] = ()
+        if site:
+            sql += " WHERE site=%s"
+            params = (site,)
+        return [HostStatus(*row) for row in self._all(sql + " ORDER BY site, target", params)]
+
+    # -- enrolment tokens ----------------------------------------------------------------------
+
+    def create_token(self, site: str, created_at: str, label: str = "") -> tuple[TokenInfo, str]:
+        token_id, token = new_token()
+        info = TokenInfo(token_id, check_site(site), created_at, "", label[:200])
+        self._write("INSERT INTO tokens VALUES (%s,%s,%s,%s,%s,%s)",
+                    (token_id, token_hash(token), info.site, info.label, created_at, ""))
+        return info, token
+
+    def list_tokens(self) -> list[TokenInfo]:
+        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY site, created_at, token_id", ())
+        return [TokenInfo(*row) for row in rows]
+
+    def revoke_token(self, token_id: str, revoked_at: str) -> bool:
+        return self._write("UPDATE tokens SET revoked_at=%s WHERE token_id=%s AND revoked_at=''",
+                           (revoked_at, token_id)) == 1
+
+    def authenticate(self, token: str) -> TokenInfo | None:
+        if parse_token(token) is None:
+            return None
+        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash=%s AND revoked_at=''",
+                         (token_hash(token),))
+        return TokenInfo(*rows[0]) if rows else None
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            with self.pool.connection() as conn:
+                return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL query failed: {exc}") from exc
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        try:
+            with self.pool.connection() as conn:
+                return conn.execute(sql, params).rowcount  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,484 @@
+"""Target lists: CSV, TOML, Ansible INI inventories and CIDR ranges -> ``Target`` records.
+
+Why several formats: estates already keep host lists somewhere (a CMDB export as CSV, an Ansible
+inventory, an IP plan).  Each loader is a pure function of the text so a bad file is reported with
+its line number and nothing is scanned until the whole file parses.
+
+Safety: a target file only chooses *where* to connect and *what to record* (site, tags).  Host
+names are validated as DNS names or IP addresses; no field ever becomes part of a command.
+Secrets are refused in target files (``ansible_password``, ``password=``...): they belong in the
+environment, ssh-agent or a credentials file, never in a list that is copied around.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+TRANSPORTS = ("ssh", "winrm")
+DEFAULT_PORTS = {"ssh": 22, "winrm": 5986}
+# A CIDR range larger than this is almost certainly a typo (a /8 is 16 million hosts).
+MAX_RANGE = 65_536
+_HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_.:/@+-]{1,64}$")
+_SECRET_KEYS = {"password", "passwd", "pass", "secret", "ansible_password", "ansible_ssh_pass",
+                "ansible_become_pass", "ansible_become_password", "token"}
+
+
+class TargetError(ValueError):
+    """A target file is malformed; the message names the file, the line and what was wrong."""
+
+
+@dataclass(slots=True, frozen=True)
+class Target:
+    host: str
+    site: str = ""
+    transport: str = "ssh"
+    port: int = 22
+    user: str = ""
+    tags: tuple[str, ...] = ()
+    jump: str = ""  # optional jump host "[user@]host[:port]" (SSH only)
+
+    @property
+    def key(self) -> str:
+        """The identity used for per-host status and --resume: transport://host:port."""
+        return f"{self.transport}://{_bracket(self.host)}:{self.port}"
+
+
+@dataclass(slots=True)
+class Defaults:
+    site: str = ""
+    transport: str = "ssh"
+    port: int | None = None
+    user: str = ""
+    tags: list[str] = field(default_factory=list)
+    jump: str = ""
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _where(source: str, line: int | None) -> str:
+    return f"{source}:{line}" if line else source
+
+
+def check_host(host: str, where: str) -> str:
+    host = host.strip()
+    if not host:
+        raise TargetError(f"{where}: empty host")
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    if not _HOST_RE.match(host) or ".." in host:
+        raise TargetError(f"{where}: {host!r} is not a valid host name or IP address")
+    return host.lower()
+
+
+def check_transport(value: str, where: str) -> str:
+    value = (value or "ssh").strip().lower()
+    if value not in TRANSPORTS:
+        raise TargetError(f"{where}: transport {value!r} is not one of {', '.join(TRANSPORTS)}")
+    return value
+
+
+def check_port(value: object, where: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        port = int(str(value).strip())
+    except ValueError as exc:
+        raise TargetError(f"{where}: port {value!r} is not a number") from exc
+    if not 1 <= port <= 65535:
+        raise TargetError(f"{where}: port {port} is outside 1-65535")
+    return port
+
+
+def check_user(value: str, where: str) -> str:
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}", value):
+        raise TargetError(f"{where}: user {value!r} is not a valid account name")
+    return value
+
+
+def check_tags(values: Iterable[str], where: str) -> tuple[str, ...]:
+    tags: list[str] = []
+    for tag in values:
+        tag = tag.strip()
+        if not tag:
+            continue
+        if not _TAG_RE.match(tag):
+            raise TargetError(f"{where}: tag {tag!r} may only use letters, digits and _ . : / @ + -")
+        tags.append(tag)
+    return tuple(sorted(set(tags)))
+
+
+def check_site(value: str, where: str) -> str:
+    value = (value or "").strip()
+    if len(value) > 128 or any(ord(c) < 32 for c in value):
+        raise TargetError(f"{where}: site {value[:40]!r} is too long or has control characters")
+    return value
+
+
+def expand_hosts(spec: str, where: str) -> list[str]:
+    """A host, an IP address or a CIDR range (network and broadcast addresses skipped)."""
+    spec = spec.strip()
+    if "/" in spec:
+        try:
+            net = ipaddress.ip_network(spec, strict=False)
+        except ValueError as exc:
+            raise TargetError(f"{where}: {spec!r} is not a valid CIDR range: {exc}") from exc
+        if net.num_addresses > MAX_RANGE:
+            raise TargetError(f"{where}: {spec} has {net.num_addresses} addresses, more than the limit "
+                              f"{MAX_RANGE}; split it into smaller ranges")
+        hosts = list(net.hosts()) if net.num_addresses > 2 else list(net)
+        return [str(h) for h in hosts]
+    return [check_host(spec, where)]
+
+
+def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
+    transport = check_transport(d.transport, where)
+    port = d.port or DEFAULT_PORTS[transport]
+    if transport == "winrm" and port not in (5985, 5986) and d.port is None:
+        port = 5986
+    return [Target(host=h, site=d.site, transport=transport, port=port, user=d.user,
+                   tags=check_tags(d.tags, where), jump=d.jump) for h in expand_hosts(spec, where)]
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("host", "site", "transport", "port", "user", "tags")
+
+
+def parse_csv(text: str, source: str = "targets.csv") -> list[Target]:
+    """``host,site,transport,port,user,tags`` (header required; tags separated by ``;`` or spaces)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header_at = next((i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")),
+                     None)
+    if header_at is None:
+        return []
+    header = [h.strip().lower() for h in rows[header_at]]
+    if "host" not in header:
+        raise TargetError(f"{_where(source, header_at + 1)}: the first line must be a header naming the columns "
+                          f"({','.join(CSV_COLUMNS)}); got {','.join(header)!r}")
+    unknown = [h for h in header if h and h not in CSV_COLUMNS + ("jump",)]
+    if unknown:
+        secret = [h for h in unknown if h in _SECRET_KEYS]
+        if secret:
+            raise TargetError(f"{_where(source, header_at + 1)}: column {secret[0]!r} looks like a secret; "
+                              "passwords never go in target files (use LEGACYSCAN_SSH_PASSWORD or ssh-agent)")
+        raise TargetError(f"{_where(source, header_at + 1)}: unknown column(s) {', '.join(unknown)}; "
+                          f"expected {','.join(CSV_COLUMNS)}")
+    out: list[Target] = []
+    for lineno, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        where = _where(source, lineno)
+        if len(row) > len(header):
+            raise TargetError(f"{where}: {len(row)} fields but the header has {len(header)}")
+        rec = dict(zip(header, (c.strip() for c in row), strict=False))
+        d = Defaults(site=check_site(rec.get("site", ""), where), transport=rec.get("transport") or "ssh",
+                     port=check_port(rec.get("port"), where), user=check_user(rec.get("user", ""), where),
+                     tags=re.split(r"[;\s]+", rec.get("tags", "")), jump=rec.get("jump", ""))
+        out.extend(make_targets(rec.get("host", ""), d, where))
+    return out
+
+
+# -- TOML ------------------------------------------------------------------------------------
+
+
+def parse_toml(text: str, source: str = "targets.toml") -> list[Target]:
+    """``[defaults]`` plus ``[[site]]`` tables (name + defaults + ``hosts``) and ``[[target]]`` entries.
+
+    ```
+    [defaults]
+    user = "scan"
+    [[site]]
+    name = "RXX01 Main Hospital"
+    tags = ["pacs"]
+    hosts = ["10.1.2.0/28", "pacs01.example.nhs.uk"]
+    [[target]]
+    host = "lab-mac.example.nhs.uk"
+    site = "RXX02"
+    port = 2222
+    ```
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetError(f"{source}: not valid TOML: {exc}") from exc
+    _no_secrets(data, source)
+    base = _defaults_from(data.get("defaults", {}), Defaults(), f"{source} [defaults]")
+    out: list[Target] = []
+    for i, site in enumerate(_list_of_tables(data, "site", source)):
+        where = f"{source} [[site]] #{i + 1}"
+        d = _defaults_from(site, replace(base, tags=list(base.tags)), where)
+        d.site = check_site(str(site.get("name", site.get("site", ""))), where)
+        hosts = site.get("hosts", [])
+        if not isinstance(hosts, list):
+            raise TargetError(f"{where}: hosts must be a list of strings")
+        for spec in hosts:
+            out.extend(make_targets(str(spec), d, where))
+    for i, entry in enumerate(_list_of_tables(data, "target", source)):
+        where = f"{source} [[target]] #{i + 1}"
+        d = _defaults_from(entry, replace(base, tags=list(base.tags)), where)
+        if "host" not in entry:
+            raise TargetError(f"{where}: missing host")
+        out.extend(make_targets(str(entry["host"]), d, where))
+    unknown = set(data) - {"defaults", "site", "target"}
+    if unknown:
+        raise TargetError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}; expected defaults, site, target")
+    return out
+
+
+def _list_of_tables(data: dict[str, object], key: str, source: str) -> list[dict[str, object]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise TargetError(f"{source}: {key} must be an array of tables ([[{key}]])")
+    return value
+
+
+def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
+    if not isinstance(table, dict):
+        raise TargetError(f"{where}: expected a table")
+    if "site" in table and isinstance(table["site"], str):
+        d.site = check_site(table["site"], where)
+    if "transport" in table:
+        d.transport = check_transport(str(table["transport"]), where)
+    if "port" in table:
+        d.port = check_port(table["port"], where)
+    if "user" in table:
+        d.user = check_user(str(table["user"]), where)
+    if "jump" in table:
+        d.jump = str(table["jump"])
+    if "tags" in table:
+        tags = table["tags"]
+        if isinstance(tags, str):
+            tags = re.split(r"[;,\s]+", tags)
+        if not isinstance(tags, list):
+            raise TargetError(f"{where}: tags must be a list of strings")
+        d.tags = list(d.tags) + [str(t) for t in tags]
+    return d
+
+
+def _no_secrets(data: object, source: str) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if str(key).lower() in _SECRET_KEYS:
+                raise TargetError(f"{source}: key {key!r} looks like a secret; passwords never go in target files "
+                                  "(use LEGACYSCAN_SSH_PASSWORD, ssh-agent or --credentials)")
+            _no_secrets(value, source)
+    elif isinstance(data, list):
+        for value in data:
+            _no_secrets(value, source)
+
+
+# -- Ansible INI inventory ---------------------------------------------------------------------
+
+
+def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: str = "site") -> list[Target]:
+    """An Ansible INI inventory.  Each group becomes a site (``groups_as="site"``) or a tag.
+
+    Understood: ``[group]`` host lines with ``ansible_host``, ``ansible_port``, ``ansible_user``,
+    ``ansible_connection`` (ssh / winrm / psrp), ``[group:vars]`` for those keys, ``[group:children]``
+    and ranges ``web[01:20].example``.  With groups as sites, a host in several groups gets the
+    first group as its site and the others as tags.  Other variables are ignored.
+    """
+    hosts: dict[str, dict[str, str]] = {}
+    order: list[str] = []
+    memberships: dict[str, list[str]] = {}
+    group_vars: dict[str, dict[str, str]] = {}
+    children: dict[str, list[str]] = {}
+    section, kind = "ungrouped", "hosts"
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        where = _where(source, lineno)
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            m = re.fullmatch(r"\[([A-Za-z0-9_.-]+)(?::(vars|children))?\]", line)
+            if not m:
+                raise TargetError(f"{where}: malformed section header {line!r}")
+            section, kind = m.group(1), m.group(2) or "hosts"
+            continue
+        if kind == "children":
+            children.setdefault(section, []).append(line.split()[0])
+            continue
+        if kind == "vars":
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise TargetError(f"{where}: expected key=value in [{section}:vars]")
+            _ini_secret(key.strip(), where)
+            group_vars.setdefault(section, {})[key.strip()] = value.strip().strip("'\"")
+            continue
+        try:
+            words = _split_ini(line)
+        except ValueError as exc:
+            raise TargetError(f"{where}: {exc}") from exc
+        hostvars: dict[str, str] = {}
+        for word in words[1:]:
+            key, sep, value = word.partition("=")
+            if not sep:
+                raise TargetError(f"{where}: expected key=value after the host name, got {word!r}")
+            _ini_secret(key, where)
+            hostvars[key] = value
+        for name in _expand_ansible_range(words[0], where):
+            if name not in hosts:
+                hosts[name] = {}
+                order.append(name)
+            hosts[name].update(hostvars)
+            hosts[name].setdefault("__line", str(lineno))
+            memberships.setdefault(name, [])
+            if section not in memberships[name]:
+                memberships[name].append(section)
+    # children: a host in a child group is also in the parent group
+    for parent, kids in children.items():
+        for name, groups in memberships.items():
+            if any(k in groups for k in kids) and parent not in groups:
+                groups.append(parent)
+    out: list[Target] = []
+    for name in order:
+        groups = memberships[name]
+        where = _where(source, int(hosts[name]["__line"]))
+        merged: dict[str, str] = {}
+        for g in ["all", *reversed(groups)]:
+            merged.update(group_vars.get(g, {}))
+        merged.update({k: v for k, v in hosts[name].items() if k != "__line"})
+        conn = merged.get("ansible_connection", "ssh")
+        transport = "winrm" if conn in ("winrm", "psrp") else "ssh" if conn in ("ssh", "paramiko", "smart") else ""
+        if not transport:
+            raise TargetError(f"{where}: ansible_connection={conn!r} is not scannable (ssh or winrm)")
+        real_groups = [g for g in groups if g not in ("ungrouped", "all")]
+        if groups_as == "site":
+            site, tags = (real_groups[0] if real_groups else ""), real_groups[1:]
+        else:
+            site, tags = "", real_groups
+        d = Defaults(site=check_site(site, where), transport=transport,
+                     port=check_port(merged.get("ansible_port") or merged.get("ansible_ssh_port"), where),
+                     user=check_user(merged.get("ansible_user") or merged.get("ansible_ssh_user", ""), where),
+                     tags=list(tags))
+        out.extend(make_targets(merged.get("ansible_host") or name, d, where))
+    return out
+
+
+def _ini_secret(key: str, where: str) -> None:
+    if key.strip().lower() in _SECRET_KEYS:
+        raise TargetError(f"{where}: {key.strip()} is a secret; passwords never go in target files "
+                          "(use LEGACYSCAN_SSH_PASSWORD or ssh-agent)")
+
+
+def _split_ini(line: str) -> list[str]:
+    import shlex
+
+    return shlex.split(line, comments=True, posix=True)
+
+
+def _expand_ansible_range(name: str, where: str) -> list[str]:
+    m = re.search(r"\[([0-9a-z]+):([0-9a-z]+)(?::(\d+))?\]", name)
+    if not m:
+        return [name]
+    lo, hi, step = m.group(1), m.group(2), int(m.group(3) or 1)
+    prefix, suffix = name[: m.start()], name[m.end():]
+    if lo.isdigit() and hi.isdigit():
+        width = len(lo) if lo.startswith("0") else 0
+        values = [str(i).zfill(width) for i in range(int(lo), int(hi) + 1, step)]
+    elif len(lo) == 1 and len(hi) == 1:
+        values = [chr(c) for c in range(ord(lo), ord(hi) + 1, step)]
+    else:
+        raise TargetError(f"{where}: cannot expand host range {name!r}")
+    if len(values) > MAX_RANGE:
+        raise TargetError(f"{where}: host range {name!r} is too large")
+    return [n for v in values for n in _expand_ansible_range(prefix + v + suffix, where)]
+
+
+# -- plain lists / CIDR --------------------------------------------------------------------------
+
+
+def parse_list(text: str, source: str = "targets.txt") -> list[Target]:
+    """One host, address or CIDR range per line, optionally followed by ``key=value`` overrides
+    (site, transport, port, user, tags)."""
+    out: list[Target] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = _where(source, lineno)
+        words = line.split()
+        opts: dict[str, str] = {}
+        for word in words[1:]:
+            key, sep, value = word.partition("=")
+            if not sep or key not in ("site", "transport", "port", "user", "tags", "jump"):
+                if key.lower() in _SECRET_KEYS:
+                    _ini_secret(key, where)
+                raise TargetError(f"{where}: unexpected {word!r}; use key=value with site, transport, port, user, tags")
+            opts[key] = value
+        d = Defaults(site=check_site(opts.get("site", ""), where), transport=opts.get("transport", "ssh"),
+                     port=check_port(opts.get("port"), where), user=check_user(opts.get("user", ""), where),
+                     tags=re.split(r"[;,]+", opts.get("tags", "")), jump=opts.get("jump", ""))
+        out.extend(make_targets(words[0], d, where))
+    return out
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def detect_format(path: str | Path, text: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".toml":
+        return "toml"
+    if suffix in (".ini", ".inventory", ".hosts") or Path(path).name in ("hosts", "inventory"):
+        return "ini"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if first.lower().startswith("host,") or first.lower() == "host":
+        return "csv"
+    if first.startswith("["):
+        return "ini" if re.fullmatch(r"\[[A-Za-z0-9_.:-]+\]", first) and not first.startswith("[[") and \
+            not re.fullmatch(r"\[(defaults)\]", first) else "toml"
+    return "list"
+
+
+def load_targets(path: str | Path, *, site: str = "", fmt: str | None = None, groups_as: str = "site",
+                 user: str = "") -> list[Target]:
+    """Load, validate and de-duplicate a target file.  ``site``/``user`` fill in blanks (CLI defaults)."""
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8-sig")
+    except FileNotFoundError as exc:
+        raise TargetError(f"{path}: no such targets file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"{path}: cannot read: {exc}") from exc
+    kind = fmt or detect_format(p, text)
+    parsers = {"csv": parse_csv, "toml": parse_toml, "list": parse_list}
+    if kind == "ini":
+        targets = parse_ansible_ini(text, str(path), groups_as=groups_as)
+    elif kind in parsers:
+        targets = parsers[kind](text, str(path))
+    else:
+        raise TargetError(f"{path}: unknown targets format {kind!r}")
+    return finalise(targets, site=site, user=user)
+
+
+def finalise(targets: list[Target], *, site: str = "", user: str = "") -> list[Target]:
+    """Apply CLI defaults and drop exact duplicates (a host listed twice is scanned once)."""
+    seen: dict[tuple[str, str], Target] = {}
+    for t in targets:
+        if site and not t.site:
+            t = replace(t, site=site)
+        if user and not t.user:
+            t = replace(t, user=user)
+        key = (t.key, t.site)
+        if key in seen:
+            prev = seen[key]
+            seen[key] = replace(prev, tags=tuple(sorted(set(prev.tags) | set(t.tags))))
+        else:
+            seen[key] = t
+    return list(seen.values())

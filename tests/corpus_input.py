@@ -1,0 +1,178 @@
+"""Convert labelled corpus records and whole-host captures into ``eol identify`` input records.
+
+Why a converter and not hand-written inputs: the acceptance measurements must feed the identifier
+what a collector would send (the contract shapes in ARCHITECTURE.md), starting from the raw strings
+exactly as the public sources printed them.  The converter only *routes* raw values to contract
+fields (and keeps every raw key beside them); all interpretation (mangled captions, "N/A Build",
+localized labels, Windows 11 calling itself 10) stays in the identifiers, because the held-out
+acceptance set is converted by a converter we cannot see.
+
+Sections: OS (this part) and software (appended by the software identification work).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# ============================================================================ OS records ============
+
+# systeminfo / WMI / registry labels (any language seen in the sources) -> contract field.
+_WINDOWS_LABELS: tuple[tuple[str, str], ...] = (
+    ("win32_operatingsystem.caption", "caption"),
+    ("caption", "caption"),
+    ("os name", "caption"),
+    ("nom du système d'exploitation", "caption"),
+    ("nombre del sistema operativo", "caption"),
+    ("os 名称", "caption"),
+    ("название ос", "caption"),
+    ("betriebssystemname", "caption"),
+    ("registry productname", "product_name"),
+    ("productname", "product_name"),
+    ("os version", "version"),
+    ("version du système", "version"),
+    ("versión del sistema operativo", "version"),
+    ("os 版本", "version"),
+    ("версия ос", "version"),
+    ("betriebssystemversion", "version"),
+    ("currentbuildnumber", "build"),
+    ("currentbuild", "build"),
+    ("ubr", "ubr"),
+    ("editionid", "edition_id"),
+    ("displayversion", "display_version"),
+    ("releaseid", "release_id"),
+    ("installationtype", "installation_type"),
+    ("producttype", "product_type"),
+    ("csdversion", "csd_version"),
+)
+
+
+def _files_family(files: dict[str, str]) -> str:
+    """Release files of a non-Linux Unix (Solaris ``/etc/release``, FreeBSD os-release) or linux."""
+    release = files.get("/etc/release", "")
+    if re.search(r"\bSolaris\b|SmartOS|OpenIndiana|illumos|OmniOS", release):
+        return "solaris"
+    osrel = files.get("/etc/os-release", "") or files.get("/usr/lib/os-release", "")
+    m = re.search(r"^ID=\"?([\w.-]+)", osrel, re.MULTILINE)
+    if m and m.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly"):
+        return m.group(1).lower()
+    return "linux"
+
+
+def os_record_from_corpus(raw: dict[str, Any], raw_format: str) -> dict[str, Any]:
+    """One corpus ``raw`` block (as found in the source) -> an ``eol identify`` OS record."""
+    fmt = raw_format.lower()
+    keys = list(raw)
+    if keys and all(k.startswith("/") for k in keys):
+        files = {k: str(v) for k, v in raw.items()}
+        return {"kind": "os", "family": _files_family(files), "files": files}
+    text = "\n".join(f"{k}: {v}" for k, v in raw.items())
+    if "sw_vers" in raw or "sw_vers" in fmt:
+        rec: dict[str, Any] = {"kind": "os", "family": "macos"}
+        body = str(raw.get("sw_vers", text))
+        pv = re.search(r"ProductVersion:\s*(\S+)", body)
+        bv = re.search(r"BuildVersion:\s*(\S+)", body)
+        if pv:
+            rec["product_version"] = pv.group(1)
+        if bv:
+            rec["build_version"] = bv.group(1)
+        rec.update({k: v for k, v in raw.items() if k != "sw_vers"})
+        return rec
+    if re.search(r"mac ?os|os x|darwin", text, re.IGNORECASE) and "windows" not in text.lower():
+        rec = {"kind": "os", "family": "macos"}
+        for value in raw.values():
+            m = re.search(r"(?:macOS|Mac OS X|OS X)\s+(\d+(?:\.\d+)*)\s*\((\w+)\)", str(value))
+            if m:
+                rec["product_version"], rec["build_version"] = m.group(1), m.group(2)
+                break
+        rec.update(raw)
+        return rec
+    if "uname" in fmt or "oslevel" in fmt or any(k.startswith("uname") for k in keys):
+        first = str(next(iter(raw.values()), "")).split()
+        family = first[0].lower() if first else "unknown"
+        family = {"sunos": "solaris"}.get(family, family)
+        rec = {"kind": "os", "family": family}
+        for key, value in raw.items():
+            if key.startswith("uname"):
+                rec["uname"] = value
+            elif key.startswith("oslevel"):
+                rec["oslevel"] = value
+        rec.update(raw)
+        return rec
+    return windows_record_from_labels(raw)
+
+
+def windows_record_from_labels(raw: dict[str, Any]) -> dict[str, Any]:
+    """Windows systeminfo / WMI / registry / agent lines -> contract fields plus the raw keys."""
+    rec: dict[str, Any] = {"kind": "os", "family": "windows"}
+    for key, value in raw.items():
+        low = key.lower().strip()
+        for label, field in _WINDOWS_LABELS:
+            if (low == label or low.endswith(label)) and field not in rec:
+                rec[field] = value
+                break
+    if "caption" not in rec and "product_name" not in rec:
+        # Free text (issue titles, agent lines, README headers): the caption is the text itself.
+        for key, value in raw.items():
+            if "windows" in str(value).lower():
+                rec["caption"] = str(value).lstrip("# ").strip()
+                break
+    for key, value in raw.items():
+        rec.setdefault(key, value)
+    return rec
+
+
+def os_record_from_capture(capture: dict[str, Any]) -> dict[str, Any]:
+    """One whole-host capture (``scanner/demo_data/captures/*/*.json``) -> an ``eol identify`` OS record."""
+    platform = str(capture.get("platform") or "")
+    os_raw: dict[str, Any] = dict(capture.get("os") or {})
+    fusion = os_raw.get("OPERATINGSYSTEM") or os_raw.get("operatingsystem")
+    if isinstance(fusion, dict):
+        f = {str(k).upper(): v for k, v in fusion.items()}
+        hw = os_raw.get("HARDWARE") or os_raw.get("hardware") or {}
+        hw = {str(k).upper(): v for k, v in hw.items()} if isinstance(hw, dict) else {}
+        if platform == "windows":
+            rec: dict[str, Any] = {"kind": "os", "family": "windows",
+                                   "caption": f.get("FULL_NAME") or hw.get("OSNAME") or "",
+                                   "version": f.get("KERNEL_VERSION") or hw.get("OSVERSION") or ""}
+            if f.get("SERVICE_PACK"):
+                rec["csd_version"] = f["SERVICE_PACK"]
+            if re.fullmatch(r"\d{4}", str(f.get("VERSION") or "")):
+                rec["release_id"] = f["VERSION"]
+            return rec
+        if platform == "macos":
+            rec = {"kind": "os", "family": "macos"}
+            m = re.match(r"\s*(\d+(?:\.\d+)*)\s*(?:\((\w+)\))?", str(f.get("VERSION") or hw.get("OSVERSION") or ""))
+            if m:
+                rec["product_version"] = m.group(1)
+                if m.group(2):
+                    rec["build_version"] = m.group(2)
+            rec["name"] = f.get("FULL_NAME") or ""
+            return rec
+        # Linux: FusionInventory read these from os-release / release files; hand them on as such.
+        lines = [f'NAME="{f.get("NAME", "")}"', f'VERSION_ID="{f.get("VERSION", "")}"',
+                 f'PRETTY_NAME="{str(f.get("FULL_NAME", "")).strip()}"']
+        return {"kind": "os", "family": "linux", "files": {"/etc/os-release": "\n".join(lines) + "\n"},
+                "full_name": f.get("FULL_NAME", "")}
+    if platform == "linux":
+        files: dict[str, str] = {}
+        for key, value in os_raw.items():
+            path = {"os-release": "/etc/os-release", "alpine-release": "/etc/alpine-release",
+                    "issue": "/etc/issue"}.get(key, key if key.startswith("/") else f"/etc/{key}")
+            files[path] = str(value)
+        return {"kind": "os", "family": "linux", "files": files}
+    if platform == "macos":
+        rec = {"kind": "os", "family": "macos"}
+        if "kern.osproductversion" in os_raw:
+            rec["product_version"] = os_raw["kern.osproductversion"]
+            if os_raw.get("kern.osversion"):
+                rec["build_version"] = os_raw["kern.osversion"]
+        else:
+            m = re.search(r"(\d+(?:\.\d+)+)\s*\((\w+)\)", str(os_raw.get("System Version") or ""))
+            if m:
+                rec["product_version"], rec["build_version"] = m.group(1), m.group(2)
+        rec.update({k: v for k, v in os_raw.items() if isinstance(v, str)})
+        return rec
+    if platform == "windows":
+        return windows_record_from_labels({k: v for k, v in os_raw.items() if isinstance(v, str)})
+    return {"kind": "os", "family": platform or "unknown", **os_raw}
