@@ -68,6 +68,7 @@ class Entitlement:
     unit: str = ""
     reference: str = ""
     note: str = ""
+    line: int = 0
 
     def keys(self) -> list[str]:
         """``Policy.entitlements`` keys: ``product`` or ``product:cycle`` (``*`` = everything)."""
@@ -435,7 +436,8 @@ class _Parser:
         return Entitlement(product=product, cycles=tuple(self.string_list(data, "cycles", path)),
                            name=self.string(data, "name", path), cost=float(cost) if cost is not None else None,
                            currency=self.string(data, "currency", path), unit=self.string(data, "unit", path),
-                           reference=self.string(data, "reference", path), note=self.string(data, "note", path))
+                           reference=self.string(data, "reference", path), note=self.string(data, "note", path),
+                           line=self.line_of(path))
 
 
 def parse_site_catalog(text: str, path: Path) -> SiteCatalog:

@@ -97,6 +97,13 @@ def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
             return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
         return fn(record, ctx)
     if kind == "software":
+        site_rules = ctx.rules.extra("site_apps")
+        if site_rules:  # the trust's own rules (site catalogue) win over the bundled identifiers
+            from scanner.ident.site_rules import identify as site_identify
+
+            hit = site_identify(record, ctx, site_rules)
+            if hit is not None:
+                return hit
         if _SW is None:
             _SW = _software_identifiers()
         source = str(record.get("source") or "windows-registry").lower()

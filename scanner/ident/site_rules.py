@@ -1,0 +1,165 @@
+"""Site rules: the trust's own identification rules, consulted before the bundled identifiers.
+
+Why first: a trust that writes a rule for its PACS viewer knows better than our generic tables
+what that DisplayName is; and a rule that says ``product = "none"`` must be able to silence an
+in-house tool that a bundled rule would otherwise mis-identify.
+
+``install`` wires a parsed ``eol_data.site.SiteCatalog`` into an ``IdentifyContext``: products go
+into the catalog overlay (source ``site``), rules into ``Rules.extend("site_apps", ...)``, and the
+entitlements / lookahead become the ``Policy``.  References are checked here, where the catalog
+is at hand: a rule or entitlement naming a product nobody knows is an error naming its key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
+from scanner.ident.versions import pick_cycle
+from scanner.model import Confidence, Identification, Policy
+
+if TYPE_CHECKING:
+    from scanner.identify import IdentifyContext
+
+RULES_TABLE = "site_apps"
+
+_CONFIDENCE = {"high": Confidence.HIGH, "medium": Confidence.MEDIUM, "low": Confidence.LOW}
+
+
+def identify(record: dict[str, Any], ctx: IdentifyContext, entries: list[dict[str, Any]]) -> Identification | None:
+    """The first site rule matching a software record, or None to fall through to the bundled ones."""
+    name = str(record.get("name") or "")
+    if not name:
+        return None
+    source = str(record.get("source") or "windows-registry").lower()
+    publisher = str(record.get("publisher") or "")
+    version = str(record.get("version") or "").strip()
+    for entry in entries:
+        sources = entry["sources"]
+        if sources is not None and source not in sources:
+            continue
+        if not entry["name"].search(name):
+            continue
+        not_name = entry["not_name"]
+        if not_name is not None and not_name.search(name):
+            continue
+        pub = entry["publisher"]
+        if pub is not None and not pub.search(publisher):
+            continue
+        return _resolve(entry, ctx, name, version, publisher)
+    return None
+
+
+def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: str,
+             publisher: str) -> Identification:
+    rule_id = str(entry["id"])
+    confidence = _CONFIDENCE.get(str(entry["confidence"]), Confidence.HIGH)
+    evidence: tuple[tuple[str, str], ...] = (("name", name), ("version", version)) + \
+        ((("publisher", publisher),) if publisher else ())
+    product_name = str(entry["product"])
+    if product_name == "none":
+        return Identification(None, None, rule_id, f"site rule {rule_id}: {name!r} is not a tracked product",
+                              confidence, evidence)
+    product = ctx.catalog.product(product_name)
+    if product is None:  # install() checks this; a catalog swapped underneath would land here
+        return Identification(None, None, rule_id, f"site rule {rule_id}: product {product_name!r} not in the dataset",
+                              Confidence.LOW, evidence)
+    label = f"site rule {rule_id}: {name!r} -> {product.name}"
+    fixed = entry["cycle"]
+    if fixed:
+        if product.release(fixed) is None:
+            return Identification(product.name, None, rule_id, f"{label}; fixed cycle {fixed!r} not in the dataset",
+                                  confidence, evidence)
+        return Identification(product.name, fixed, rule_id, f"{label} {fixed} (fixed by the rule)", confidence,
+                              evidence)
+    candidate = version
+    pattern = entry["version"]
+    if pattern is not None:
+        m = pattern.search(version)
+        if m is None:
+            return Identification(product.name, None, rule_id,
+                                  f"{label}; version {version!r} does not match the rule's version pattern",
+                                  confidence, evidence)
+        if "cycle" in pattern.groupindex:
+            candidate = m.group("cycle") or ""
+        elif pattern.groups:
+            candidate = m.group(1) or ""
+        else:
+            candidate = m.group(0)
+    mapped = entry["cycle_map"].get(candidate)
+    if mapped is not None:
+        if product.release(mapped) is None:
+            return Identification(product.name, None, rule_id,
+                                  f"{label}; cycle_map gives {mapped!r}, which is not a release", confidence, evidence)
+        return Identification(product.name, mapped, rule_id, f"{label} {mapped} (version {version} via cycle_map)",
+                              confidence, evidence)
+    if not candidate:
+        return Identification(product.name, None, rule_id, f"{label}; no version reported", confidence, evidence)
+    if product.release(candidate) is not None:
+        return Identification(product.name, candidate, rule_id, f"{label} {candidate} (version {version})",
+                              confidence, evidence)
+    release, newer = pick_cycle(product, candidate)
+    if release is not None:
+        return Identification(product.name, release.name, rule_id, f"{label} {release.name} (version {version})",
+                              confidence, evidence)
+    return Identification(product.name, None, rule_id, f"{label}; version {version!r} matches no listed release",
+                          confidence, evidence, newer_than_known=newer)
+
+
+# -- installing a catalogue -----------------------------------------------------------------------
+
+
+def _known(ctx: IdentifyContext, site: SiteCatalog, product: str) -> bool:
+    if any(p.name == product for p in site.products):
+        return True
+    return ctx.catalog.product(product) is not None
+
+
+def _unknown_product(ctx: IdentifyContext, site: SiteCatalog, where: str, line: int, product: str) -> SiteCatalogError:
+    names = ctx.catalog.product_names() + [p.name for p in site.products]
+    close = difflib.get_close_matches(product, names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else \
+        "; define it under [[products]] or see `legacyscan eol show PRODUCT`"
+    loc = f"{site.path}:{line}" if line else str(site.path)
+    return SiteCatalogError(f"{loc}: {where}: product {product!r} is neither in the EOL dataset nor in this "
+                            f"catalogue{hint}")
+
+
+def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None) -> Policy:
+    """Add the catalogue's products and rules to ``ctx``; return the site's ``Policy``."""
+    for prod in site.products:
+        ctx.catalog.add_overlay(prod)
+    for i, rule in enumerate(site.rules):
+        if rule.product != "none" and not _known(ctx, site, rule.product):
+            raise _unknown_product(ctx, site, f"rules[{i}].product (rule {rule.id})", rule.line, rule.product)
+    for i, ent in enumerate(site.entitlements):
+        if ent.product == "*":
+            continue
+        if not _known(ctx, site, ent.product):
+            raise _unknown_product(ctx, site, f"entitlements[{i}].product", ent.line, ent.product)
+        for cycle in ent.cycles:
+            if ctx.catalog.release(ent.product, cycle) is None:
+                prod = ctx.catalog.product(ent.product)
+                cycles = ", ".join(r.name for r in prod.releases[:12]) if prod else ""
+                loc = f"{site.path}:{ent.line}" if ent.line else str(site.path)
+                raise SiteCatalogError(f"{loc}: entitlements[{i}].cycles: {ent.product} has no cycle "
+                                       f"{cycle!r} (cycles include: {cycles})")
+    ctx.rules.extend(RULES_TABLE, [r.to_entry() for r in site.rules])
+    base = base or Policy()
+    return Policy(
+        lookahead_days=site.lookahead_days if site.lookahead_days is not None else base.lookahead_days,
+        entitlements=base.entitlements | site.entitlement_keys(),
+        free_extended=site.free_extended if site.free_extended is not None else base.free_extended,
+    )
+
+
+def apply_site_catalog(ctx: IdentifyContext, path: str | os.PathLike[str] | None = None,
+                       cwd: Path | None = None) -> Policy | None:
+    """Find (``--site-catalog`` / env / ./legacyscan-site.toml), load and install; None if there is none."""
+    located = find_site_catalog(path, cwd)
+    if located is None:
+        return None
+    return install(ctx, load_site_catalog(located))
