@@ -159,7 +159,8 @@ class _Limits:
     def cut(self, text: str, where: str) -> str:
         if len(text) <= MAX_STRING:
             return text
-        self.problems.append(Problem(where, f"value of {len(text)} characters truncated to {MAX_STRING}", "parse"))
+        message = f"value of {len(text)} characters truncated to {MAX_STRING}"
+        self.problems.append(Problem(where, message, "parse"))
         return text[:MAX_STRING]
 
 
@@ -178,7 +179,8 @@ def os_facts(os_doc: dict[str, Any]) -> dict[str, Any]:
     """
     reg = _dict(os_doc.get("registry"))
     wmi = _dict(os_doc.get("wmi"))
-    build = _clean(reg.get("CurrentBuild")) or _clean(reg.get("CurrentBuildNumber")) or _clean(wmi.get("BuildNumber"))
+    build = (_clean(reg.get("CurrentBuild")) or _clean(reg.get("CurrentBuildNumber"))
+             or _clean(wmi.get("BuildNumber")))
     version = _clean(wmi.get("Version"))
     if not version and build:
         major, minor = _int(reg.get("CurrentMajorVersionNumber")), _int(reg.get("CurrentMinorVersionNumber"))
@@ -256,7 +258,7 @@ def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
     spec = _clean(hw.get("tpm_spec_version"))
     out.tpm_version = spec.split(",")[0].strip() if spec else ""
     chassis_raw = hw.get("chassis_types")
-    chassis_numbers = [_int(x) for x in re.split(r"[\s,]+", _clean(chassis_raw))] if chassis_raw is not None else []
+    chassis_numbers = [_int(x) for x in re.split(r"[\s,]+", _clean(chassis_raw))] if chassis_raw else []
     for number in chassis_numbers:
         if number in _CHASSIS:
             out.chassis = _CHASSIS[number]
@@ -267,7 +269,8 @@ def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
     if isinstance(disks, list):
         for disk in disks[:256]:
             d = _dict(disk)
-            out.disks.append(Disk(device=_clean(d.get("device"))[:64], mountpoint=_clean(d.get("device"))[:64],
+            device = _clean(d.get("device"))[:64]
+            out.disks.append(Disk(device=device, mountpoint=device,
                                   fstype=_clean(d.get("fstype"))[:64], total_bytes=_int(d.get("size")) or 0))
     return out
 
@@ -321,7 +324,8 @@ def _msix_software(entry: dict[str, Any], limits: _Limits) -> Software | None:
     if not name:
         return None
     signature = _clean(entry.get("signature")).lower()
-    return Software(name=limits.cut(name, "msix.name"), version=limits.cut(version, "msix.version"), source="msix",
+    return Software(name=limits.cut(name, "msix.name"), version=limits.cut(version, "msix.version"),
+                    source="msix",
                     publisher=limits.cut(publisher, "msix.publisher"), arch=arch.lower()[:32],
                     system_component=True if signature == "system" else None, scope="machine",
                     key=limits.cut(full, "msix.key"))
@@ -350,7 +354,8 @@ def collapse_duplicates(items: list[Software]) -> list[Software]:
     groups: dict[tuple[str, ...], list[Software]] = {}
     order: list[tuple[str, ...]] = []
     for sw in items:
-        ident = (sw.source, _norm(sw.name), _norm(sw.version), sw.scope, sw.sid, sw.arch if sw.source == "msix" else "")
+        arch = sw.arch if sw.source == "msix" else ""
+        ident: tuple[str, ...] = (sw.source, _norm(sw.name), _norm(sw.version), sw.scope, sw.sid, arch)
         if ident not in groups:
             groups[ident] = []
             order.append(ident)
@@ -374,7 +379,8 @@ def collapse_duplicates(items: list[Software]) -> list[Software]:
     # 2. Office MSI components into their visible suite entry (same view, scope, major.minor).
     suites: dict[tuple[str, str, str, str], Software] = {}
     for sw in merged:
-        if sw.source == "windows-registry" and sw.system_component is not True and _OFFICE_NAME.match(sw.name):
+        visible = sw.system_component is not True
+        if sw.source == "windows-registry" and visible and _OFFICE_NAME.match(sw.name):
             suites.setdefault((sw.registry_view, sw.scope, sw.sid, _major_minor(sw.version)), sw)
     result: list[Software] = []
     for sw in merged:
@@ -414,7 +420,8 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
     if isinstance(doc, str):
         doc = extract_document(doc)
     if doc.get("legacyscan") != "windows-collect/1":
-        raise WindowsDocumentError(f"unknown document kind {doc.get('legacyscan')!r} (expected 'windows-collect/1')")
+        kind = doc.get("legacyscan")
+        raise WindowsDocumentError(f"unknown document kind {kind!r} (expected 'windows-collect/1')")
     limits = _Limits()
     inventory = Inventory(host=_host(_dict(doc.get("host"))), os=_os_info(_dict(doc.get("os"))),
                           hardware=_hardware(_dict(doc.get("hardware")), limits))
