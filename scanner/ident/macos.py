@@ -1,14 +1,163 @@
-"""Placeholder: replaced by the real identifier (issue 3). Identifies nothing yet."""
+"""macOS record -> endoflife.date ``macos`` cycle.
+
+Why not just the prefix rule: endoflife.date names cycles ``"13"`` from macOS 11 on but ``"10.15"``
+before; macOS 11+ reports ``10.16`` to old software (``SYSTEM_VERSION_COMPAT``), which names no
+release; and collectors hand us ``sw_vers`` text, ``system_profiler`` lines ("System Version: macOS
+13.6.1 (22G313)"), sysctl keys or only a Darwin kernel version.  The build number ("22G313") and the
+Darwin major carry the release too, so any of them identifies the cycle; when the product version
+and the build disagree the product version wins (a build prefix is a weaker signal) but the
+confidence drops.  Tables are data in ``eol_data/rules/macos.toml``.
+
+Note on dates: Apple publishes no end-of-support dates; endoflife.date's are community-inferred and
+its current majors carry ``eol: false`` (no end announced), which the verdict reports honestly.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import Identification
+from scanner.model import Confidence, Identification
 
 if TYPE_CHECKING:
     from scanner.identify import IdentifyContext
 
+RULES = "macos"
+PRODUCT = "macos"
+
+_PRODUCT_VERSION = re.compile(r"(?:ProductVersion|kern\.osproductversion)\s*[:=]\s*(\d+(?:\.\d+){0,2})", re.I)
+_BUILD_VERSION = re.compile(r"(?:BuildVersion|kern\.osversion)\s*[:=]\s*(\d{1,2}[A-Z]\d{1,4}[a-z]?)", re.I)
+_NAMED = re.compile(r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?\s+(?:version\s+)?(\d{1,2}(?:\.\d+){0,2})"
+                    r"(?:\s*\((?:build\s+)?(\d{1,2}[A-Z]\d{1,4}[a-z]?)\))?", re.I)
+_BUILD = re.compile(r"^\s*(\d{1,2})([A-Z])(\d{1,4})([a-z]?)\s*$")
+_DARWIN = re.compile(r"darwin(?:\s+kernel\s+version)?\s+(\d{1,2})\.\d+(?:\.\d+)?", re.I)
+_VERSION = re.compile(r"^\s*(\d{1,2})(?:\.(\d+))?(?:\.(\d+))?\s*$")
+
+
+def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """(product_version, build_version, darwin_major, evidence) from contract fields or raw strings."""
+    pairs: list[tuple[str, str]] = []
+    pv = str(record.get("product_version") or "").strip()
+    bv = str(record.get("build_version") or "").strip()
+    if pv:
+        pairs.append(("product_version", pv))
+    if bv:
+        pairs.append(("build_version", bv))
+    darwin = ""
+    for key, value in record.items():
+        if key in ("kind", "family", "product_version", "build_version") or not isinstance(value, (str, int, float)):
+            continue
+        text = str(value)
+        low_key = key.lower()
+        if not pv:
+            m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
+            if m is None and low_key in ("kern.osproductversion", "productversion"):
+                m = _VERSION.match(text)
+            if m is not None:
+                pv = m.group(1) if m.re is not _VERSION else text.strip()
+                pairs.append((key, text.strip()[:200]))
+                if m.re is _NAMED and m.group(2) and not bv:
+                    bv = m.group(2)
+        if not bv:
+            m2 = _BUILD_VERSION.search(text)
+            if m2:
+                bv = m2.group(1)
+                pairs.append((key, text.strip()[:200]))
+            elif low_key in ("kern.osversion", "buildversion", "build") and _BUILD.match(text):
+                bv = text.strip()
+                pairs.append((key, text.strip()))
+        if not darwin:
+            m3 = _DARWIN.search(text)
+            if m3:
+                darwin = m3.group(1)
+                pairs.append((key, text.strip()[:200]))
+            elif low_key == "kern.osrelease" and re.match(r"^\d{1,2}\.\d", text.strip()):
+                darwin = text.strip().split(".")[0]
+                pairs.append((key, text.strip()))
+    return pv, bv, darwin, pairs
+
+
+def cycle_for_version(version: str, first_major_cycle: int = 11) -> str | None:
+    """``"13.6.1"`` -> ``"13"``; ``"10.15.7"`` -> ``"10.15"``; junk -> None."""
+    m = _VERSION.match(version)
+    if not m:
+        return None
+    major = int(m.group(1))
+    if major >= first_major_cycle:
+        return str(major)
+    if major == 10 and m.group(2) is not None:
+        return f"10.{int(m.group(2))}"
+    return None
+
 
 def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
-    return Identification(None, None, "macos.todo", "no identifier yet for this kind of record")
+    rules = ctx.rules.table(RULES)
+    darwin_map: dict[str, str] = {str(k): str(v) for k, v in rules.get("darwin", {}).items()}
+    limits = rules.get("limits", {})
+    compat = str(limits.get("compat_version", "10.16"))
+    first = int(limits.get("first_major_cycle", 11))
+    pv, bv, darwin, pairs = _facts(record)
+    ev = tuple(pairs)
+    product = ctx.catalog.product(PRODUCT)
+
+    def known(cycle: str | None) -> bool:
+        return bool(cycle) and product is not None and product.release(str(cycle)) is not None
+
+    by_build: str | None = None
+    bm = _BUILD.match(bv) if bv else None
+    if bm:
+        by_build = darwin_map.get(str(int(bm.group(1))))
+    by_kernel = darwin_map.get(darwin) if darwin else None
+    secondary = by_build or by_kernel
+    secondary_src = f"build {bv}" if by_build else f"Darwin {darwin}" if by_kernel else ""
+
+    by_version = None
+    if pv and not pv.startswith(compat):
+        by_version = cycle_for_version(pv, first)
+    if by_version:
+        if not known(by_version):
+            newer = _newer(by_version, product)
+            return Identification(PRODUCT, None, "macos.version-unknown",
+                                  f"macOS {pv} is not a release in the dataset", Confidence.LOW, ev,
+                                  newer_than_known=newer)
+        conf = Confidence.HIGH
+        why = f"macOS {pv} -> cycle {by_version}"
+        if secondary and secondary != by_version:
+            conf = Confidence.MEDIUM
+            why += f" ({secondary_src} suggests {secondary}; the product version wins)"
+        elif secondary:
+            why += f" (consistent with {secondary_src})"
+        return Identification(PRODUCT, by_version, "macos.product-version", why, conf, ev)
+    if secondary:
+        note = f"product version {pv} is the compatibility value; " if pv.startswith(compat) and pv else ""
+        if known(secondary):
+            return Identification(PRODUCT, secondary, "macos.build" if by_build else "macos.darwin",
+                                  f"{note}{secondary_src} -> cycle {secondary}",
+                                  Confidence.HIGH if by_build else Confidence.MEDIUM, ev)
+    if bm or darwin:
+        major = int(bm.group(1)) if bm else int(darwin)
+        newer = bool(darwin_map) and major > max(int(k) for k in darwin_map)
+        return Identification(PRODUCT, None, "macos.build-unknown",
+                              f"{secondary_src or 'build ' + bv or 'Darwin ' + darwin} names no release in the dataset",
+                              Confidence.LOW, ev, newer_than_known=newer)
+    if pv.startswith(compat):
+        return Identification(PRODUCT, None, "macos.compat-version",
+                              f"product version {pv} is what macOS 11 and later report in compatibility mode; "
+                              "no build or kernel version to tell which release", Confidence.LOW, ev)
+    if pv:
+        return Identification(PRODUCT, None, "macos.version-unknown", f"macOS version {pv!r} not understood",
+                              Confidence.LOW, ev)
+    return Identification(None, None, "macos.no-evidence", "no macOS product version, build or Darwin version",
+                          Confidence.LOW, ev)
+
+
+def _newer(cycle: str, product: Any) -> bool:
+    """A major above every known cycle: unknown, probably current (never EOL)."""
+    if product is None:
+        return False
+    try:
+        wanted = tuple(int(x) for x in cycle.split("."))
+        keys = [tuple(int(x) for x in r.name.split(".")) for r in product.releases if re.fullmatch(r"[\d.]+", r.name)]
+    except ValueError:
+        return False
+    return bool(keys) and all(wanted > k for k in keys)

@@ -1,14 +1,281 @@
-"""Placeholder: replaced by the real identifier (issue 3). Identifies nothing yet."""
+"""Other-Unix record (AIX, Solaris, FreeBSD, OpenBSD, NetBSD, ...) -> endoflife.date product + cycle.
+
+Why one module: these systems are identified the same way — ``uname`` (sysname + release, often
+the whole ``uname -a`` line), ``oslevel`` on AIX, or a release file (Solaris ``/etc/release``, a
+FreeBSD-based appliance's os-release) — and each names its cycles differently: FreeBSD per point
+release with a ``stable/N`` branch fallback, NetBSD per major, AIX per technology level
+(``7200-05`` -> ``7.2.5``), Solaris by ``SunOS 5.N`` plus the update.  Systems endoflife.date does
+not track (HP-UX, illumos/SmartOS, DragonFly) answer "no product" with a reason, never a neighbour.
+
+``identify_release_files`` is exported for the Linux identifier: a Solaris or FreeBSD release file
+collected by a generic "release files" probe reaches this module through it.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import Identification
+from eol_data.catalog import Product
+from scanner.model import Confidence, Identification
 
 if TYPE_CHECKING:
     from scanner.identify import IdentifyContext
 
+RULES = "unix_os"
+HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
+
+_SYSNAMES = re.compile(r"\b(freebsd|openbsd|netbsd|aix|sunos|solaris|dragonfly|hp-ux|hpux|irix|osf1|"
+                       r"smartos|openindiana|illumos|omnios|minix|haiku|os400|qnx)\b", re.I)
+_BSD_RELEASE = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{1,2})(?:[-_]([A-Za-z]+[\d]*)(?:-p\d+)?)?(?![\d])")
+_AIX_TL = re.compile(r"\b(\d)(\d)00-(\d{2})(?:-\d{2})?(?:-\d{4})?\b")
+_AIX_VRMF = re.compile(r"\b(\d)\.(\d)\.(\d)\.(\d)\b")
+_SUNOS = re.compile(r"\bSunOS\b(?:\s+\S+)?\s+(5\.\d{1,2})\b(?:\s+(\S+))?", re.I)
+_SOLARIS_RELEASE = re.compile(r"\bSolaris\s+(\d{1,2}(?:\.\d)?)\b(?:\s+(\d{1,2}/\d{2}))?", re.I)
+
+
+def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key in ("uname", "oslevel"):
+        value = record.get(key)
+        if isinstance(value, str) and value.strip():
+            out.append((key, value.strip()))
+    for key, value in record.items():
+        if key in ("kind", "family", "uname", "oslevel", "files"):
+            continue
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            out.append((key, str(value).strip()))
+    files = record.get("files")
+    if isinstance(files, dict):
+        out.extend((str(k), str(v)) for k, v in files.items() if isinstance(v, str))
+    return out
+
+
+def _system(record: dict[str, Any], texts: list[tuple[str, str]]) -> str:
+    for key, text in texts:
+        if key.startswith("uname") or key == "uname":
+            m = _SYSNAMES.match(text.strip())
+            if m:
+                return m.group(1).lower()
+    for _key, text in texts:
+        m = _SYSNAMES.search(text)
+        if m:
+            return m.group(1).lower()
+        osrel = re.search(r"^ID=\"?([\w.-]+)", text, re.M)
+        if osrel and osrel.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly"):
+            return osrel.group(1).lower()
+    family = str(record.get("family") or "").lower()
+    return {"sunos": "sunos"}.get(family, family)
+
 
 def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
-    return Identification(None, None, "unix_os.todo", "no identifier yet for this kind of record")
+    rules = ctx.rules.table(RULES)
+    texts = _text_values(record)
+    evidence = tuple((k, v[:200]) for k, v in texts[:4])
+    system = _system(record, texts)
+    untracked = [str(n) for n in rules.get("untracked", {}).get("names", [])]
+    joined = "\n".join(t for _, t in texts).lower()
+    if system in untracked or (system in ("sunos", "solaris") and _is_illumos(rules, joined)):
+        name = system if system in untracked else "an illumos distribution"
+        return Identification(None, None, "unix.untracked",
+                              f"{name} is not tracked by endoflife.date (SunOS/illumos derivatives, HP-UX, "
+                              "DragonFly and similar have no dataset entry)", HIGH, evidence)
+    spec = rules.get("systems", {}).get(system)
+    if spec is None:
+        return Identification(None, None, "unix.unknown-system",
+                              f"no rule for OS {system or 'unknown'!r}", LOW, evidence)
+    product_name = str(spec["product"])
+    product = ctx.catalog.product(product_name)
+    if product is None:
+        return Identification(product_name, None, "unix.no-dataset", f"{product_name} not in the dataset", LOW,
+                              evidence)
+    scheme = str(spec.get("scheme"))
+    if scheme == "aix":
+        return _aix(product, texts, evidence)
+    if scheme == "solaris":
+        return _solaris(product, rules, texts, evidence)
+    return _bsd(product, system, spec, texts, evidence)
+
+
+def identify_release_files(files: dict[str, str], ctx: IdentifyContext) -> Identification | None:
+    """For the Linux identifier: a non-Linux release file (Solaris /etc/release, FreeBSD os-release).
+
+    Returns None when the files are not from a Unix this module knows, so Linux rules go on.
+    """
+    release = files.get("/etc/release", "")
+    osrel = files.get("/etc/os-release", "") or files.get("/usr/lib/os-release", "")
+    m = re.search(r"^ID=\"?([\w.-]+)", osrel, re.M)
+    if re.search(r"\bSolaris\b|SmartOS|OpenIndiana|illumos|OmniOS", release) or (
+            m and m.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly")):
+        return identify({"kind": "os", "family": "unix", "files": files}, ctx)
+    return None
+
+
+def _is_illumos(rules: dict[str, Any], joined: str) -> bool:
+    markers = [str(m) for m in rules.get("solaris", {}).get("illumos_markers", [])]
+    return any(m in joined for m in markers) and "oracle solaris" not in joined
+
+
+def _release_of(product: Product, name: str) -> bool:
+    return product.release(name) is not None
+
+
+def _numeric_cycles(product: Product) -> list[tuple[int, ...]]:
+    return [tuple(int(x) for x in r.name.split(".")) for r in product.releases if re.fullmatch(r"[\d.]+", r.name)]
+
+
+def _newer(product: Product, key: tuple[int, ...]) -> bool:
+    cycles = _numeric_cycles(product)
+    return bool(cycles) and all(key[: len(c)] > c for c in cycles)
+
+
+def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[str, str]],
+         evidence: tuple[tuple[str, str], ...]) -> Identification:
+    version = None
+    source = ""
+    for key, text in texts:
+        body = text
+        idm = re.search(r"^VERSION=\"?([\w.-]+)", text, re.M)
+        if idm:
+            body = idm.group(1)
+        else:
+            sm = _SYSNAMES.search(text)
+            if sm:
+                body = text[sm.end():]
+            elif not key.startswith("uname") and key not in ("version", "release"):
+                continue
+        m = _BSD_RELEASE.search(body)
+        if m:
+            version, source = m, f"{key}: {text.splitlines()[0][:80] if text else ''}"
+            break
+    label = product.label or product.name
+    if version is None:
+        return Identification(product.name, None, "unix.no-version", f"{label} without a release number", LOW,
+                              evidence)
+    major, minor, tag = int(version.group(1)), int(version.group(2)), (version.group(3) or "").upper()
+    scheme = str(spec.get("scheme"))
+    dev = tag.startswith(("PRERELEASE", "RC", "BETA", "ALPHA"))
+    if scheme == "major":
+        cycle = str(major)
+        if _release_of(product, cycle):
+            return Identification(product.name, cycle, "unix.release", f"{label} {major}.{minor} ({source}) -> "
+                                  f"major cycle {cycle}", LOW if dev else HIGH, evidence)
+        return Identification(product.name, None, "unix.release-unknown", f"{label} {major}.{minor} not in dataset",
+                              LOW, evidence, newer_than_known=_newer(product, (major,)))
+    point = f"{major}.{minor}"
+    if tag.startswith("STABLE") and spec.get("branch_fallback") and _release_of(product, str(major)):
+        return Identification(product.name, str(major), "unix.branch",
+                              f"{label} {point}-STABLE follows the stable/{major} branch ({source})", MEDIUM, evidence)
+    if tag.startswith("CURRENT"):
+        return Identification(product.name, None, "unix.development",
+                              f"{label} {point}-CURRENT is a development snapshot, not a supported release",
+                              LOW, evidence, newer_than_known=_newer(product, (major, minor)))
+    if _release_of(product, point):
+        why = f"{label} {point}{'-' + tag if tag else ''} ({source})"
+        if dev:
+            why += "; pre-release of that point release"
+        return Identification(product.name, point, "unix.release", why, LOW if dev else HIGH, evidence)
+    if spec.get("branch_fallback") and _release_of(product, str(major)):
+        return Identification(product.name, str(major), "unix.branch",
+                              f"{label} {point} has no point-release cycle; stable/{major} branch assumed",
+                              LOW, evidence)
+    return Identification(product.name, None, "unix.release-unknown", f"{label} {point} not in the dataset", LOW,
+                          evidence, newer_than_known=_newer(product, (major, minor)))
+
+
+def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]) -> Identification:
+    version: tuple[int, int] | None = None
+    tl: int | None = None
+    source = ""
+    for key, text in texts:
+        m = _AIX_TL.search(text)
+        if m:
+            version, tl, source = (int(m.group(1)), int(m.group(2))), int(m.group(3)), f"{key} {m.group(0)}"
+            break
+    if version is None:
+        for key, text in texts:
+            m2 = _AIX_VRMF.search(text)
+            if m2:
+                version, source = (int(m2.group(1)), int(m2.group(2))), f"{key} {m2.group(0)}"
+                break
+    if version is None:
+        for key, text in texts:
+            toks = text.split()
+            if toks and toks[0].upper() == "AIX":
+                nums = [t for t in toks[1:] if re.fullmatch(r"\d", t)]
+                if len(nums) >= 2:  # uname -a: AIX <host> <release> <version> <machine id>
+                    version, source = (int(nums[1]), int(nums[0])), f"{key} {text[:60]}"
+                    break
+                m3 = re.search(r"\b(\d)\.(\d)\b", text)
+                if m3:
+                    version, source = (int(m3.group(1)), int(m3.group(2))), f"{key} {text[:60]}"
+                    break
+    if version is None:
+        return Identification(product.name, None, "aix.no-version", "AIX without oslevel or uname version", LOW,
+                              evidence)
+    v, r = version
+    if tl is not None:
+        cycle = f"{v}.{r}.{tl}"
+        if _release_of(product, cycle):
+            return Identification(product.name, cycle, "aix.technology-level",
+                                  f"AIX {v}.{r} TL{tl} ({source})", HIGH, evidence)
+    tls = sorted((rel.name for rel in product.releases if rel.name.startswith(f"{v}.{r}.")),
+                 key=lambda n: int(n.split(".")[2]))
+    if tls:
+        latest = tls[-1]
+        what = f"TL{tl} is not in the dataset" if tl is not None else "technology level unknown"
+        return Identification(product.name, latest, "aix.release",
+                              f"AIX {v}.{r} ({source}); {what}: the release's latest TL in the dataset ({latest}) "
+                              "is assumed, so support may have ended earlier for an older TL", LOW, evidence)
+    return Identification(product.name, None, "aix.release-unknown", f"AIX {v}.{r} not in the dataset", LOW,
+                          evidence, newer_than_known=_newer(product, (v, r)))
+
+
+def _solaris(product: Product, rules: dict[str, Any], texts: list[tuple[str, str]],
+             evidence: tuple[tuple[str, str], ...]) -> Identification:
+    sol = rules.get("solaris", {})
+    mapping: dict[str, str] = {str(k): str(v) for k, v in sol.get("sunos_to_solaris", {}).items()}
+    release: str | None = None
+    source = ""
+    guessed = False
+    for key, text in texts:
+        m = _SOLARIS_RELEASE.search(text)
+        if m:
+            release, source = m.group(1), f"{key}: {text.strip().splitlines()[0].strip()[:80]}"
+            break
+    if release is None:
+        for key, text in texts:
+            m2 = _SUNOS.search(text)
+            if m2:
+                release = mapping.get(m2.group(1))
+                source = f"{key}: {text[:80]}"
+                detail = m2.group(2) or ""
+                if release == "11":
+                    upd = re.match(r"11\.(\d)", detail)
+                    if upd:
+                        release = f"11.{upd.group(1)}"
+                    else:
+                        guessed = True
+                break
+        if release is None:
+            for key, text in texts:
+                if key.startswith("uname") and re.fullmatch(r"11\.\d(?:\.[\d.]+)?", text):
+                    release, source = text[:4], f"{key}: {text}"
+    if release is None:
+        return Identification(product.name, None, "solaris.no-version", "Solaris without a release number", LOW,
+                              evidence)
+    if release == "11.0":
+        release = "11"
+    if guessed:
+        updates = sorted((r.name for r in product.releases if r.name.startswith("11.")),
+                         key=lambda n: int(n.split(".")[1]))
+        if updates:
+            return Identification(product.name, updates[-1], "solaris.sunos",
+                                  f"SunOS 5.11 ({source}) is Solaris 11 with the update unknown: the latest update "
+                                  f"in the dataset ({updates[-1]}) is assumed; an older update ended earlier", LOW,
+                                  evidence)
+    if _release_of(product, release):
+        return Identification(product.name, release, "solaris.release", f"Oracle Solaris {release} ({source})", HIGH,
+                              evidence)
+    return Identification(product.name, None, "solaris.release-unknown", f"Solaris {release} not in the dataset",
+                          LOW, evidence)
