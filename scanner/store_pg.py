@@ -99,6 +99,9 @@ class PostgresStore(Store):
         self.url = redact(url)
         conninfo = "" if url in ("postgresql://", "postgres://") else url
         try:
+            # One direct attempt first: a wrong host or password fails now with libpq's reason,
+            # instead of the pool retrying quietly until its timeout.
+            psycopg.connect(conninfo, connect_timeout=10).close()
             self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, open=False,
                                        kwargs={"autocommit": False})
             self.pool.open(wait=True, timeout=15.0)

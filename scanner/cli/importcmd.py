@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import io
 import json
 import logging
 import sys
@@ -57,7 +58,7 @@ def read_inventory(path: Path) -> Inventory:
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         try:
-            with gzip.GzipFile(fileobj=__import__("io").BytesIO(data)) as fh:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
                 data = fh.read(MAX_FILE * 4 + 1)
         except (OSError, EOFError) as exc:
             raise InventoryError(f"not valid gzip: {exc}") from exc
