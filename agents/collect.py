@@ -90,6 +90,9 @@ class Collector:
             problems.append(Problem("uname", str(exc), "timeout" if "timed out" in str(exc) else "error"))
             return "unknown"
         if not res.ok:
+            # No uname (a minimal container, a replayed capture): an os-release file still says Linux.
+            if any(self.shell.read_text(p) is not None for p in ("/etc/os-release", "/usr/lib/os-release")):
+                return "linux"
             return "unknown"
         return res.stdout.strip().lower().split("-")[0] or "unknown"
 
