@@ -92,7 +92,8 @@ def apply_dmi(hw: Hardware, facts: dict[str, str]) -> None:
     hw.vendor = facts.get("sys_vendor", hw.vendor)
     hw.model = facts.get("product_name", hw.model)
     serial = facts.get("product_serial", "")
-    if serial and serial.lower() not in {"to be filled by o.e.m.", "default string", "0", "none", "system serial number"}:
+    placeholders = {"to be filled by o.e.m.", "default string", "0", "none", "system serial number"}
+    if serial and serial.lower() not in placeholders:
         hw.serial = serial
     hw.chassis = facts.get("chassis_type", hw.chassis)
     hw.bios_vendor = facts.get("bios_vendor", hw.bios_vendor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from agents.inventory import Inventory
 from scanner.identify import IdentifyContext, verdict_for
@@ -54,7 +55,7 @@ def _label(ctx: IdentifyContext, product: str | None) -> str:
 def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy) -> HostResult:
     result = HostResult(inventory=inv)
     key = host_key(inv)
-    base = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site, "tags": list(inv.host.tags)}
+    base: dict[str, Any] = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site, "tags": list(inv.host.tags)}
 
     os_ident = ctx.identify(inv.os.identify_record())
     verdict = verdict_for(os_ident, ctx, as_of, policy)

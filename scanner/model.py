@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Support status of one finding on one date, most severe first."""
 
     EOL = "eol"  # security support ended and no entitlement covers it
@@ -38,7 +38,7 @@ class Status(str, Enum):
 _SEVERITY = {Status.EOL: 4, Status.EXTENDED: 3, Status.ENDING_SOON: 2, Status.SUPPORTED: 1, Status.UNKNOWN: 0}
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"

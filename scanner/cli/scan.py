@@ -12,7 +12,7 @@ from scanner.cli.report import add_report_options, render_and_write
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scan", help="scan this machine (--local) or a list of targets (--targets)",
                        description="Collect OS and installed-software inventories read-only, store them, "
                                    "and print the report for what was scanned.")

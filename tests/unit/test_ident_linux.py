@@ -155,7 +155,8 @@ def test_captures_linux_packages(ctx: IdentifyContext) -> None:
     ({"/etc/os-release": 'NAME="Kali GNU/Linux"\nID=kali\nID_LIKE=debian\nVERSION_ID="2024.1"\n'}, (None, None)),
     # Legacy release files only
     ({"/etc/redhat-release": "CentOS release 5.11 (Final)\n"}, ("centos", "5")),
-    ({"/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 3\n"}, ("sles", "11.3")),
+    ({"/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 3\n"},
+     ("sles", "11.3")),
 ])
 def test_linux_traps(ctx: IdentifyContext, files: dict[str, str], expected: tuple[str | None, str | None]) -> None:
     out = evaluate({"kind": "os", "family": "linux", "files": files}, ctx, REF, Policy())

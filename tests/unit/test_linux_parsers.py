@@ -54,7 +54,8 @@ def test_dpkg_status_skips_removed_packages() -> None:
 def test_dpkg_query_and_rpm_output() -> None:
     dq = "bash\t5.2.15-2+b2\tamd64\tii \nold\t1.0\tamd64\trc \n"
     assert [p.name for p in linux.parse_dpkg_query(dq)] == ["bash"]
-    rpm = "openssl\t1:1.1.1k-5.el8_5\tx86_64\tCentOS\nbash\t(none):4.4.19-14.el8\tx86_64\t(none)\ngpg-pubkey\t0:x-y\t(none)\t\n"
+    rpm = ("openssl\t1:1.1.1k-5.el8_5\tx86_64\tCentOS\n"
+           "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\ngpg-pubkey\t0:x-y\t(none)\t\n")
     parsed = linux.parse_rpm_qa(rpm)
     assert [(p.name, p.version, p.publisher) for p in parsed] == [
         ("openssl", "1:1.1.1k-5.el8_5", "CentOS"), ("bash", "4.4.19-14.el8", "")]
