@@ -45,10 +45,35 @@ _SITE_KEYS = {"name", "description"}
 _POLICY_KEYS = {"lookahead_days", "free_extended"}
 _PRODUCT_KEYS = {"name", "label", "category", "supplier", "source", "labels", "releases", "notes"}
 _LABEL_KEYS = {"eoas", "eol", "eoes", "discontinued"}
-_RELEASE_KEYS = {"name", "label", "codename", "release_date", "eoas", "eol", "eoes", "discontinued", "lts",
-                 "latest", "latest_date", "notes", "source", "example"}
-_RULE_KEYS = {"id", "product", "name", "not_name", "publisher", "sources", "version", "cycle", "cycle_map",
-              "confidence", "note"}
+_RELEASE_KEYS = {
+    "name",
+    "label",
+    "codename",
+    "release_date",
+    "eoas",
+    "eol",
+    "eoes",
+    "discontinued",
+    "lts",
+    "latest",
+    "latest_date",
+    "notes",
+    "source",
+    "example",
+}
+_RULE_KEYS = {
+    "id",
+    "product",
+    "name",
+    "not_name",
+    "publisher",
+    "sources",
+    "version",
+    "cycle",
+    "cycle_map",
+    "confidence",
+    "note",
+}
 _ENTITLEMENT_KEYS = {"product", "cycles", "name", "cost", "currency", "unit", "reference", "note"}
 
 
@@ -96,9 +121,18 @@ class SiteRule:
 
     def to_entry(self) -> dict[str, Any]:
         """The shape ``Rules.extend("site_apps", ...)`` carries (plain dict, compiled patterns)."""
-        return {"id": self.id, "product": self.product, "name": self.name, "not_name": self.not_name,
-                "publisher": self.publisher, "sources": self.sources, "version": self.version,
-                "cycle": self.cycle, "cycle_map": dict(self.cycle_map), "confidence": self.confidence}
+        return {
+            "id": self.id,
+            "product": self.product,
+            "name": self.name,
+            "not_name": self.not_name,
+            "publisher": self.publisher,
+            "sources": self.sources,
+            "version": self.version,
+            "cycle": self.cycle,
+            "cycle_map": dict(self.cycle_map),
+            "confidence": self.confidence,
+        }
 
 
 @dataclass(slots=True)
@@ -117,10 +151,16 @@ class SiteCatalog:
         return frozenset(k for e in self.entitlements for k in e.keys())
 
     def summary(self) -> dict[str, Any]:
-        return {"path": str(self.path), "name": self.name, "products": len(self.products),
-                "releases": sum(len(p.releases) for p in self.products), "rules": len(self.rules),
-                "entitlements": sorted(self.entitlement_keys()), "lookahead_days": self.lookahead_days,
-                "example_dates": self.example_dates}
+        return {
+            "path": str(self.path),
+            "name": self.name,
+            "products": len(self.products),
+            "releases": sum(len(p.releases) for p in self.products),
+            "rules": len(self.rules),
+            "entitlements": sorted(self.entitlement_keys()),
+            "lookahead_days": self.lookahead_days,
+            "example_dates": self.example_dates,
+        }
 
 
 # -- locating ------------------------------------------------------------------------------------
@@ -235,14 +275,17 @@ class _Parser:
             raise self.error(path, f"expected a table, got {type(value).__name__}")
         unknown = sorted(set(value) - allowed)
         if unknown:
-            raise self.error(path + (unknown[0],), f"unknown key {unknown[0]!r}; expected one of "
-                                                   f"{', '.join(sorted(allowed))}")
+            raise self.error(
+                path + (unknown[0],),
+                f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}",
+            )
         return value
 
     def tables(self, value: Any, path: KeyPath) -> list[Any]:
         if not isinstance(value, list):
-            raise self.error(path, f"expected an array of tables ([[{_fmt_path(path)}]]), "
-                                   f"got {type(value).__name__}")
+            raise self.error(
+                path, f"expected an array of tables ([[{_fmt_path(path)}]]), got {type(value).__name__}"
+            )
         return value
 
     def string(self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> str:
@@ -267,7 +310,9 @@ class _Parser:
             raise self.error(path + (key,), "expected a list of strings")
         return [v.strip() for v in value]
 
-    def regex(self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> re.Pattern[str] | None:
+    def regex(
+        self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False
+    ) -> re.Pattern[str] | None:
         text = self.string(data, key, path, required)
         if not text:
             return None
@@ -291,8 +336,11 @@ class _Parser:
                 return date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise self.error(path + (key,), f"expected a date (YYYY-MM-DD), true (ended, date unknown) or false "
-                                        f"(no end announced), got {value!r}")
+        raise self.error(
+            path + (key,),
+            f"expected a date (YYYY-MM-DD), true (ended, date unknown) or false "
+            f"(no end announced), got {value!r}",
+        )
 
     # -- sections --------------------------------------------------------------------------------
 
@@ -300,8 +348,11 @@ class _Parser:
         self.table(data, (), _TOP_KEYS)
         version = data.get("version", FORMAT_VERSION)
         if version != FORMAT_VERSION:
-            raise self.error(("version",), f"unsupported catalogue format version {version!r} "
-                                           f"(this legacyscan reads version {FORMAT_VERSION})")
+            raise self.error(
+                ("version",),
+                f"unsupported catalogue format version {version!r} "
+                f"(this legacyscan reads version {FORMAT_VERSION})",
+            )
         cat = SiteCatalog(path=self.path)
         site = self.table(data.get("site", {}), ("site",), _SITE_KEYS)
         cat.name = self.string(site, "name", ("site",))
@@ -310,7 +361,9 @@ class _Parser:
         if "lookahead_days" in policy:
             days = policy["lookahead_days"]
             if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
-                raise self.error(("policy", "lookahead_days"), f"expected a whole number of days 0-3650, got {days!r}")
+                raise self.error(
+                    ("policy", "lookahead_days"), f"expected a whole number of days 0-3650, got {days!r}"
+                )
             cat.lookahead_days = days
         if "free_extended" in policy:
             cat.free_extended = frozenset(self.string_list(policy, "free_extended", ("policy",)))
@@ -337,16 +390,29 @@ class _Parser:
         data = self.table(raw, path, _PRODUCT_KEYS)
         name = self.string(data, "name", path, required=True)
         if not _SLUG.match(name):
-            raise self.error(path + ("name",), f"product name {name!r} must be a lower-case slug "
-                                               "(letters, digits, - . _ +), e.g. 'systmone-client'")
+            raise self.error(
+                path + ("name",),
+                f"product name {name!r} must be a lower-case slug "
+                "(letters, digits, - . _ +), e.g. 'systmone-client'",
+            )
         labels_raw = self.table(data.get("labels", {}), path + ("labels",), _LABEL_KEYS)
-        labels: dict[str, str | None] = {"eoas": None, "eol": "Supplier support", "eoes": None, "discontinued": None}
+        labels: dict[str, str | None] = {
+            "eoas": None,
+            "eol": "Supplier support",
+            "eoes": None,
+            "discontinued": None,
+        }
         for key in _LABEL_KEYS:
             if key in labels_raw:
                 labels[key] = self.string(labels_raw, key, path + ("labels",)) or None
         source = self.string(data, "source", path)
-        prod = Product(name=name, label=self.string(data, "label", path) or name,
-                       category=self.string(data, "category", path) or "app", labels=labels, source="site")
+        prod = Product(
+            name=name,
+            label=self.string(data, "label", path) or name,
+            category=self.string(data, "category", path) or "app",
+            labels=labels,
+            source="site",
+        )
         releases = self.tables(data.get("releases", []), path + ("releases",))
         if not releases:
             raise self.error(path, f"product {name!r} has no [[products.releases]]; add at least one")
@@ -354,7 +420,9 @@ class _Parser:
         for j, rel_raw in enumerate(releases):
             rel = self.release(name, rel_raw, path + ("releases", j), source)
             if rel.name in names:
-                raise self.error(path + ("releases", j, "name"), f"release {rel.name!r} of {name!r} is listed twice")
+                raise self.error(
+                    path + ("releases", j, "name"), f"release {rel.name!r} of {name!r} is listed twice"
+                )
             names.add(rel.name)
             prod.releases.append(rel)
         return prod
@@ -362,22 +430,33 @@ class _Parser:
     def release(self, product: str, raw: Any, path: KeyPath, product_source: str) -> Release:
         data = self.table(raw, path, _RELEASE_KEYS)
         name = self.string(data, "name", path, required=True)
-        dates: dict[str, PhaseEnd] = {k: self.phase(data, k, path) for k in ("eoas", "eol", "eoes", "discontinued")}
+        dates: dict[str, PhaseEnd] = {
+            k: self.phase(data, k, path) for k in ("eoas", "eol", "eoes", "discontinued")
+        }
         release_date = self.phase(data, "release_date", path)
         latest_date = self.phase(data, "latest_date", path)
         for key, value in (("release_date", release_date), ("latest_date", latest_date)):
             if isinstance(value, bool):
                 raise self.error(path + (key,), "expected a date (YYYY-MM-DD)")
         if dates["eol"] is None:
-            raise self.error(path, f"release {name!r} has no 'eol' (end of supplier support); give a date, "
-                                   "or false if no end is announced, or true if it ended on an unknown date")
-        order = [("release_date", release_date), ("eoas", dates["eoas"]), ("eol", dates["eol"]),
-                 ("eoes", dates["eoes"])]
+            raise self.error(
+                path,
+                f"release {name!r} has no 'eol' (end of supplier support); give a date, "
+                "or false if no end is announced, or true if it ended on an unknown date",
+            )
+        order = [
+            ("release_date", release_date),
+            ("eoas", dates["eoas"]),
+            ("eol", dates["eol"]),
+            ("eoes", dates["eoes"]),
+        ]
         dated = [(k, v) for k, v in order if isinstance(v, date) and not isinstance(v, bool)]
         for (k1, v1), (k2, v2) in zip(dated, dated[1:], strict=False):
-            if v2 < v1:  # type: ignore[operator]
-                raise self.error(path + (k2,), f"{k2} {v2} is before {k1} {v1}; dates must run "
-                                               "release_date <= eoas <= eol <= eoes")
+            if v2 < v1:
+                raise self.error(
+                    path + (k2,),
+                    f"{k2} {v2} is before {k1} {v1}; dates must run release_date <= eoas <= eol <= eoes",
+                )
         example = data.get("example", False)
         if not isinstance(example, bool):
             raise self.error(path + ("example",), "expected true or false")
@@ -386,13 +465,23 @@ class _Parser:
             self.examples += 1
             notes = "EXAMPLE dates: replace with the supplier's. " + notes
         source = self.string(data, "source", path) or product_source
-        return Release(product=product, name=name, label=self.string(data, "label", path) or name,
-                       codename=self.string(data, "codename", path),
-                       release_date=release_date if isinstance(release_date, date) else None,
-                       eoas=dates["eoas"], eol=dates["eol"], eoes=dates["eoes"], discontinued=dates["discontinued"],
-                       lts=bool(data.get("lts", False)), latest=self.string(data, "latest", path),
-                       latest_date=latest_date if isinstance(latest_date, date) else None,
-                       source="site", notes=notes.strip(), sources=[source] if source else [])
+        return Release(
+            product=product,
+            name=name,
+            label=self.string(data, "label", path) or name,
+            codename=self.string(data, "codename", path),
+            release_date=release_date if isinstance(release_date, date) else None,
+            eoas=dates["eoas"],
+            eol=dates["eol"],
+            eoes=dates["eoes"],
+            discontinued=dates["discontinued"],
+            lts=bool(data.get("lts", False)),
+            latest=self.string(data, "latest", path),
+            latest_date=latest_date if isinstance(latest_date, date) else None,
+            source="site",
+            notes=notes.strip(),
+            sources=[source] if source else [],
+        )
 
     def rule(self, raw: Any, path: KeyPath) -> SiteRule:
         data = self.table(raw, path, _RULE_KEYS)
@@ -407,37 +496,60 @@ class _Parser:
         sources = self.string_list(data, "sources", path)
         for s in sources:
             if s not in SOFTWARE_SOURCES:
-                raise self.error(path + ("sources",), f"unknown source {s!r}; expected some of "
-                                                      f"{', '.join(SOFTWARE_SOURCES)}")
+                raise self.error(
+                    path + ("sources",),
+                    f"unknown source {s!r}; expected some of {', '.join(SOFTWARE_SOURCES)}",
+                )
         confidence = self.string(data, "confidence", path) or "high"
         if confidence not in CONFIDENCES:
             raise self.error(path + ("confidence",), f"expected one of {', '.join(CONFIDENCES)}")
         cycle_map_raw = data.get("cycle_map", {})
         if not isinstance(cycle_map_raw, dict) or not all(isinstance(v, str) for v in cycle_map_raw.values()):
-            raise self.error(path + ("cycle_map",), 'expected an inline table of strings, e.g. { "6.1" = "2025" }')
+            raise self.error(
+                path + ("cycle_map",), 'expected an inline table of strings, e.g. { "6.1" = "2025" }'
+            )
         cycle = self.string(data, "cycle", path) or None
         version = self.regex(data, "version", path)
         if cycle and version:
-            raise self.error(path + ("cycle",), "give either a fixed 'cycle' or a 'version' pattern, not both")
-        return SiteRule(id=f"site.{rule_id}", product=product, name=name, not_name=self.regex(data, "not_name", path),
-                        publisher=self.regex(data, "publisher", path),
-                        sources=frozenset(sources) if sources else None, version=version, cycle=cycle,
-                        cycle_map=tuple((str(k), v) for k, v in cycle_map_raw.items()), confidence=confidence,
-                        note=self.string(data, "note", path), line=self.line_of(path))
+            raise self.error(
+                path + ("cycle",), "give either a fixed 'cycle' or a 'version' pattern, not both"
+            )
+        return SiteRule(
+            id=f"site.{rule_id}",
+            product=product,
+            name=name,
+            not_name=self.regex(data, "not_name", path),
+            publisher=self.regex(data, "publisher", path),
+            sources=frozenset(sources) if sources else None,
+            version=version,
+            cycle=cycle,
+            cycle_map=tuple((str(k), v) for k, v in cycle_map_raw.items()),
+            confidence=confidence,
+            note=self.string(data, "note", path),
+            line=self.line_of(path),
+        )
 
     def entitlement(self, raw: Any, path: KeyPath) -> Entitlement:
         data = self.table(raw, path, _ENTITLEMENT_KEYS)
         product = self.string(data, "product", path, required=True)
         if product != "*" and not _SLUG.match(product):
-            raise self.error(path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)")
+            raise self.error(
+                path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)"
+            )
         cost = data.get("cost")
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0):
             raise self.error(path + ("cost",), f"expected a non-negative number, got {cost!r}")
-        return Entitlement(product=product, cycles=tuple(self.string_list(data, "cycles", path)),
-                           name=self.string(data, "name", path), cost=float(cost) if cost is not None else None,
-                           currency=self.string(data, "currency", path), unit=self.string(data, "unit", path),
-                           reference=self.string(data, "reference", path), note=self.string(data, "note", path),
-                           line=self.line_of(path))
+        return Entitlement(
+            product=product,
+            cycles=tuple(self.string_list(data, "cycles", path)),
+            name=self.string(data, "name", path),
+            cost=float(cost) if cost is not None else None,
+            currency=self.string(data, "currency", path),
+            unit=self.string(data, "unit", path),
+            reference=self.string(data, "reference", path),
+            note=self.string(data, "note", path),
+            line=self.line_of(path),
+        )
 
 
 def parse_site_catalog(text: str, path: Path) -> SiteCatalog:
@@ -456,7 +568,9 @@ def load_site_catalog(path: str | os.PathLike[str]) -> SiteCatalog:
     except OSError as exc:
         raise SiteCatalogError(f"cannot read site catalogue {p}: {exc.strerror or exc}") from exc
     if len(raw) > MAX_FILE_BYTES:
-        raise SiteCatalogError(f"{p}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; is this the right file?")
+        raise SiteCatalogError(
+            f"{p}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; is this the right file?"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -53,36 +53,60 @@ def identify(record: dict[str, Any], ctx: IdentifyContext, entries: list[dict[st
     return None
 
 
-def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: str,
-             publisher: str) -> Identification:
+def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: str, publisher: str) -> Identification:
     rule_id = str(entry["id"])
     confidence = _CONFIDENCE.get(str(entry["confidence"]), Confidence.HIGH)
-    evidence: tuple[tuple[str, str], ...] = (("name", name), ("version", version)) + \
-        ((("publisher", publisher),) if publisher else ())
+    evidence: tuple[tuple[str, str], ...] = (("name", name), ("version", version)) + (
+        (("publisher", publisher),) if publisher else ()
+    )
     product_name = str(entry["product"])
     if product_name == "none":
-        return Identification(None, None, rule_id, f"site rule {rule_id}: {name!r} is not a tracked product",
-                              confidence, evidence)
+        return Identification(
+            None,
+            None,
+            rule_id,
+            f"site rule {rule_id}: {name!r} is not a tracked product",
+            confidence,
+            evidence,
+        )
     product = ctx.catalog.product(product_name)
     if product is None:  # install() checks this; a catalog swapped underneath would land here
-        return Identification(None, None, rule_id, f"site rule {rule_id}: product {product_name!r} not in the dataset",
-                              Confidence.LOW, evidence)
+        return Identification(
+            None,
+            None,
+            rule_id,
+            f"site rule {rule_id}: product {product_name!r} not in the dataset",
+            Confidence.LOW,
+            evidence,
+        )
     label = f"site rule {rule_id}: {name!r} -> {product.name}"
     fixed = entry["cycle"]
     if fixed:
         if product.release(fixed) is None:
-            return Identification(product.name, None, rule_id, f"{label}; fixed cycle {fixed!r} not in the dataset",
-                                  confidence, evidence)
-        return Identification(product.name, fixed, rule_id, f"{label} {fixed} (fixed by the rule)", confidence,
-                              evidence)
+            return Identification(
+                product.name,
+                None,
+                rule_id,
+                f"{label}; fixed cycle {fixed!r} not in the dataset",
+                confidence,
+                evidence,
+            )
+        return Identification(
+            product.name, fixed, rule_id, f"{label} {fixed} (fixed by the rule)", confidence, evidence
+        )
     candidate = version
     pattern = entry["version"]
     if pattern is not None:
         m = pattern.search(version)
         if m is None:
-            return Identification(product.name, None, rule_id,
-                                  f"{label}; version {version!r} does not match the rule's version pattern",
-                                  confidence, evidence)
+            return Identification(
+                product.name,
+                None,
+                rule_id,
+                f"{label}; version {version!r} does not match the rule's version pattern",
+                confidence,
+                evidence,
+            )
         if "cycle" in pattern.groupindex:
             candidate = m.group("cycle") or ""
         elif pattern.groups:
@@ -92,21 +116,47 @@ def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: st
     mapped = entry["cycle_map"].get(candidate)
     if mapped is not None:
         if product.release(mapped) is None:
-            return Identification(product.name, None, rule_id,
-                                  f"{label}; cycle_map gives {mapped!r}, which is not a release", confidence, evidence)
-        return Identification(product.name, mapped, rule_id, f"{label} {mapped} (version {version} via cycle_map)",
-                              confidence, evidence)
+            return Identification(
+                product.name,
+                None,
+                rule_id,
+                f"{label}; cycle_map gives {mapped!r}, which is not a release",
+                confidence,
+                evidence,
+            )
+        return Identification(
+            product.name,
+            mapped,
+            rule_id,
+            f"{label} {mapped} (version {version} via cycle_map)",
+            confidence,
+            evidence,
+        )
     if not candidate:
         return Identification(product.name, None, rule_id, f"{label}; no version reported", confidence, evidence)
     if product.release(candidate) is not None:
-        return Identification(product.name, candidate, rule_id, f"{label} {candidate} (version {version})",
-                              confidence, evidence)
+        return Identification(
+            product.name, candidate, rule_id, f"{label} {candidate} (version {version})", confidence, evidence
+        )
     release, newer = pick_cycle(product, candidate)
     if release is not None:
-        return Identification(product.name, release.name, rule_id, f"{label} {release.name} (version {version})",
-                              confidence, evidence)
-    return Identification(product.name, None, rule_id, f"{label}; version {version!r} matches no listed release",
-                          confidence, evidence, newer_than_known=newer)
+        return Identification(
+            product.name,
+            release.name,
+            rule_id,
+            f"{label} {release.name} (version {version})",
+            confidence,
+            evidence,
+        )
+    return Identification(
+        product.name,
+        None,
+        rule_id,
+        f"{label}; version {version!r} matches no listed release",
+        confidence,
+        evidence,
+        newer_than_known=newer,
+    )
 
 
 # -- installing a catalogue -----------------------------------------------------------------------
@@ -121,11 +171,15 @@ def _known(ctx: IdentifyContext, site: SiteCatalog, product: str) -> bool:
 def _unknown_product(ctx: IdentifyContext, site: SiteCatalog, where: str, line: int, product: str) -> SiteCatalogError:
     names = ctx.catalog.product_names() + [p.name for p in site.products]
     close = difflib.get_close_matches(product, names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else \
-        "; define it under [[products]] or see `legacyscan eol show PRODUCT`"
+    hint = (
+        f"; did you mean {', '.join(close)}?"
+        if close
+        else "; define it under [[products]] or see `legacyscan eol show PRODUCT`"
+    )
     loc = f"{site.path}:{line}" if line else str(site.path)
-    return SiteCatalogError(f"{loc}: {where}: product {product!r} is neither in the EOL dataset nor in this "
-                            f"catalogue{hint}")
+    return SiteCatalogError(
+        f"{loc}: {where}: product {product!r} is neither in the EOL dataset nor in this catalogue{hint}"
+    )
 
 
 def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None) -> Policy:
@@ -142,11 +196,12 @@ def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None)
             raise _unknown_product(ctx, site, f"entitlements[{i}].product", ent.line, ent.product)
         for cycle in ent.cycles:
             if ctx.catalog.release(ent.product, cycle) is None:
-                prod = ctx.catalog.product(ent.product)
-                cycles = ", ".join(r.name for r in prod.releases[:12]) if prod else ""
+                known = ctx.catalog.product(ent.product)
+                cycles = ", ".join(r.name for r in known.releases[:12]) if known else ""
                 loc = f"{site.path}:{ent.line}" if ent.line else str(site.path)
-                raise SiteCatalogError(f"{loc}: entitlements[{i}].cycles: {ent.product} has no cycle "
-                                       f"{cycle!r} (cycles include: {cycles})")
+                raise SiteCatalogError(
+                    f"{loc}: entitlements[{i}].cycles: {ent.product} has no cycle {cycle!r} (cycles include: {cycles})"
+                )
     ctx.rules.extend(RULES_TABLE, [r.to_entry() for r in site.rules])
     base = base or Policy()
     return Policy(
@@ -156,8 +211,9 @@ def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None)
     )
 
 
-def apply_site_catalog(ctx: IdentifyContext, path: str | os.PathLike[str] | None = None,
-                       cwd: Path | None = None) -> Policy | None:
+def apply_site_catalog(
+    ctx: IdentifyContext, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
+) -> Policy | None:
     """Find (``--site-catalog`` / env / ./legacyscan-site.toml), load and install; None if there is none."""
     located = find_site_catalog(path, cwd)
     if located is None:

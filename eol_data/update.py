@@ -1,0 +1,626 @@
+"""``legacyscan eol update``: the only online path -- refresh the EOL dataset from endoflife.date API v1.
+
+Why so careful: the dataset decides every verdict in every report.  A half-downloaded, rate-limited
+or reshaped response must never replace a good snapshot, so the update is staged: fetch
+(``GET {source}/products/full/``, one request, conditional on the last ETag) -> validate every
+product and release -> write a complete snapshot directory beside the live one -> diff it against
+the current one -> swap directories by rename.  Anything that fails before the swap leaves the
+previous snapshot untouched.
+
+``--source`` may name a site mirror (same API shape) for air-gapped hospitals: an ``http(s)://``
+base URL, or a ``file://`` directory holding either a static copy of the API
+(``products/full/index.json``) or a snapshot directory like the bundled one (``products/*.json``).
+
+The snapshot keeps the bundled layout (``products/<name>.json`` shaped like
+``GET /products/<name>/``, ``index.json``, ``metadata.json`` with ``source: api`` and
+``flags_as_of``) so ``eol_data.catalog.Catalog`` reads it unchanged (eol-data.md section 11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import httpx
+
+from eol_data.catalog import BUNDLED_DIR, Catalog, CatalogError, PhaseEnd, product_from_api
+
+DEFAULT_SOURCE = "https://endoflife.date/api/v1"
+ENV_SOURCE = "LEGACYSCAN_EOL_SOURCE"
+DEFAULT_TIMEOUT = 30.0
+MAX_BYTES = 64 * 1024 * 1024  # the full list is ~2.7 MB today; 64 MB leaves room and stops a runaway body
+MAX_ATTEMPTS = 4  # first try + retries on 429 / 502 / 503 / 504
+MAX_RETRY_WAIT = 120.0
+USER_AGENT = "legacyscan-eol-update/1 (+offline EOL snapshot refresh)"
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,99}$")
+_DATE_KEYS = ("releaseDate", "ltsFrom", "eoasFrom", "eolFrom", "discontinuedFrom", "eoesFrom")
+_FLAG_KEYS = ("isLts", "isEoas", "isEol", "isDiscontinued", "isEoes", "isMaintained")
+_PHASES = ("eoas", "eol", "eoes", "discontinued")
+
+
+class UpdateError(Exception):
+    """The update failed; the previous snapshot is untouched.  The message says what and where."""
+
+
+# -- where ---------------------------------------------------------------------------------------
+
+
+def refreshed_dir() -> Path:
+    """``$XDG_DATA_HOME/legacyscan/endoflife`` (default ``~/.local/share/...``): what updates write."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "legacyscan" / "endoflife"
+
+
+def target_dir() -> Path:
+    """Where an update goes: ``$LEGACYSCAN_EOL_DIR`` if set (that is what gets loaded), else the data dir."""
+    override = os.environ.get("LEGACYSCAN_EOL_DIR")
+    if override:
+        path = Path(override)
+        if path.resolve() == BUNDLED_DIR.resolve():
+            raise UpdateError(
+                "LEGACYSCAN_EOL_DIR points at the bundled snapshot, which an update never "
+                "overwrites; unset it or point it at a writable directory"
+            )
+        return path
+    return refreshed_dir()
+
+
+def read_metadata(directory: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((directory / "metadata.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# -- fetching ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Fetched:
+    url: str
+    not_modified: bool = False
+    body: bytes = b""
+    etag: str = ""
+    data: dict[str, Any] | None = None  # already-parsed document (file:// snapshot directories)
+
+
+def full_url(source: str) -> str:
+    """``{source}/products/full/`` unless the source already names the document."""
+    base = source.strip()
+    path = urlparse(base).path
+    if path.endswith(".json") or path.rstrip("/").endswith("/products/full"):
+        return base
+    return base.rstrip("/") + "/products/full/"
+
+
+def _retry_after(value: str | None, attempt: int) -> float:
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        with contextlib.suppress(TypeError, ValueError):
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    return float(2**attempt)
+
+
+def fetch_full(
+    source: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    etag: str = "",
+    max_bytes: int = MAX_BYTES,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+) -> Fetched:
+    """Download the full product list (or read it from a ``file://`` mirror)."""
+    parsed = urlparse(source)
+    if parsed.scheme == "file":
+        return _read_local(Path(unquote(parsed.path)), max_bytes)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UpdateError(
+            f"--source {source!r}: expected an http(s):// base URL of an endoflife.date API v1 "
+            "mirror, or a file:// directory"
+        )
+    url = full_url(source)
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if etag:
+        headers["If-None-Match"] = etag
+    try:
+        with httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            max_redirects=5,
+            headers=headers,
+            transport=transport,
+        ) as client:
+            for attempt in range(MAX_ATTEMPTS):
+                with client.stream("GET", url) as resp:
+                    if resp.status_code == 304:
+                        return Fetched(url=str(resp.url), not_modified=True, etag=resp.headers.get("etag", etag))
+                    if resp.status_code in (429, 502, 503, 504) and attempt + 1 < MAX_ATTEMPTS:
+                        wait = _retry_after(resp.headers.get("retry-after"), attempt)
+                        if wait > MAX_RETRY_WAIT:
+                            raise UpdateError(
+                                f"{url}: HTTP {resp.status_code}; the server asks to retry after "
+                                f"{wait:.0f} s -- try again later"
+                            )
+                        sleep(wait)
+                        continue
+                    if resp.status_code != 200:
+                        raise UpdateError(f"{resp.url} answered HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
+                    length = resp.headers.get("content-length")
+                    if length and length.isdigit() and int(length) > max_bytes:
+                        raise UpdateError(
+                            f"{resp.url}: response of {int(length)} bytes exceeds the {max_bytes}-byte limit"
+                        )
+                    chunks: list[bytes] = []
+                    size = 0
+                    for chunk in resp.iter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise UpdateError(f"{resp.url}: response exceeds the {max_bytes}-byte limit")
+                        chunks.append(chunk)
+                    ctype = resp.headers.get("content-type", "")
+                    if "html" in ctype.lower():
+                        raise UpdateError(
+                            f"{resp.url} returned HTML ({ctype}), not the API's JSON; "
+                            "is --source the API v1 base URL (…/api/v1)?"
+                        )
+                    return Fetched(url=str(resp.url), body=b"".join(chunks), etag=resp.headers.get("etag", ""))
+            raise UpdateError(f"{url}: still rate limited / unavailable after {MAX_ATTEMPTS} attempts")
+    except httpx.TimeoutException as exc:
+        raise UpdateError(
+            f"{url}: timed out after {timeout:g} s ({type(exc).__name__}); raise --timeout or check the network"
+        ) from exc
+    except httpx.TooManyRedirects as exc:
+        raise UpdateError(f"{url}: too many redirects") from exc
+    except httpx.HTTPError as exc:
+        raise UpdateError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_local(directory: Path, max_bytes: int) -> Fetched:
+    """A ``file://`` mirror: a static API copy, or a snapshot directory (bundled layout)."""
+    candidates = [directory / "products" / "full" / "index.json", directory / "products" / "full.json"]
+    if directory.is_file():
+        candidates.insert(0, directory)
+    for path in candidates:
+        if path.is_file():
+            if path.stat().st_size > max_bytes:
+                raise UpdateError(f"{path}: larger than the {max_bytes}-byte limit")
+            return Fetched(url=path.as_uri(), body=path.read_bytes())
+    products = directory / "products"
+    if not products.is_dir():
+        raise UpdateError(
+            f"{directory}: neither products/full/index.json (an API mirror) nor products/*.json "
+            "(a snapshot directory) found"
+        )
+    meta = read_metadata(directory)
+    result: list[Any] = []
+    total = 0
+    generated = str(meta.get("generated_at") or "")
+    schema = str(meta.get("schema_version") or "")
+    for path in sorted(products.glob("*.json")):
+        total += path.stat().st_size
+        if total > max_bytes:
+            raise UpdateError(f"{directory}: products/ exceed the {max_bytes}-byte limit")
+        try:
+            doc = json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise UpdateError(f"{path}: not valid JSON ({exc})") from exc
+        if not isinstance(doc, dict) or "result" not in doc:
+            raise UpdateError(f"{path}: unexpected schema: expected {{schema_version, generated_at, result}}")
+        result.append(doc["result"])
+        generated = generated or str(doc.get("generated_at") or "")
+        schema = schema or str(doc.get("schema_version") or "")
+    return Fetched(
+        url=directory.as_uri(),
+        data={"schema_version": schema, "generated_at": generated, "total": len(result), "result": result},
+    )
+
+
+# -- validating ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FullList:
+    schema_version: str
+    generated_at: str
+    products: list[dict[str, Any]]
+
+
+def _check_date(value: Any, where: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise UpdateError(f"unexpected schema: {where}: expected YYYY-MM-DD or null, got {value!r}")
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise UpdateError(f"unexpected schema: {where}: not a calendar date: {value!r}") from exc
+
+
+def parse_full(fetched: Fetched) -> FullList:
+    """Parse and validate the whole document; every problem names the product and release."""
+    data: Any = fetched.data
+    if data is None:
+        try:
+            data = json.loads(fetched.body)
+        except (ValueError, RecursionError) as exc:
+            raise UpdateError(f"{fetched.url}: response is not valid JSON (truncated download?): {exc}") from exc
+    if not isinstance(data, dict):
+        raise UpdateError(f"unexpected schema: {fetched.url}: expected a JSON object, got {type(data).__name__}")
+    schema = data.get("schema_version")
+    if not isinstance(schema, str) or not schema.startswith("1."):
+        raise UpdateError(
+            f"unexpected schema: schema_version {schema!r}; this legacyscan reads endoflife.date API v1 (schema 1.x)"
+        )
+    generated = data.get("generated_at")
+    try:
+        datetime.fromisoformat(str(generated))
+    except ValueError as exc:
+        raise UpdateError(f"unexpected schema: generated_at {generated!r} is not an ISO 8601 date-time") from exc
+    result = data.get("result")
+    if not isinstance(result, list) or not result:
+        raise UpdateError(
+            "unexpected schema: 'result' must be a non-empty list of products "
+            f"(got {type(result).__name__}{'' if result else ', empty'})"
+        )
+    seen: set[str] = set()
+    for i, prod in enumerate(result):
+        if not isinstance(prod, dict):
+            raise UpdateError(f"unexpected schema: result[{i}] is {type(prod).__name__}, expected an object")
+        name = prod.get("name")
+        if not isinstance(name, str) or not _SLUG.match(name):
+            raise UpdateError(f"unexpected schema: result[{i}].name {name!r} is not a product slug")
+        if name in seen:
+            raise UpdateError(f"unexpected schema: product {name!r} appears twice")
+        seen.add(name)
+        for key, typ in (("aliases", list), ("labels", dict), ("tags", list), ("identifiers", list)):
+            if prod.get(key) is not None and not isinstance(prod[key], typ):
+                raise UpdateError(f"unexpected schema: product {name!r}: {key} must be a {typ.__name__}")
+        releases = prod.get("releases")
+        if not isinstance(releases, list):
+            raise UpdateError(f"unexpected schema: product {name!r}: 'releases' must be a list")
+        cycles: set[str] = set()
+        for j, rel in enumerate(releases):
+            where = f"product {name!r} releases[{j}]"
+            if not isinstance(rel, dict):
+                raise UpdateError(f"unexpected schema: {where} is not an object")
+            cycle = rel.get("name")
+            if not isinstance(cycle, str) or not cycle.strip():
+                raise UpdateError(f"unexpected schema: {where} has no name")
+            if cycle in cycles:
+                raise UpdateError(f"unexpected schema: product {name!r}: release {cycle!r} appears twice")
+            cycles.add(cycle)
+            where = f"product {name!r} release {cycle!r}"
+            for key in _DATE_KEYS:
+                _check_date(rel.get(key), f"{where} {key}")
+            for key in _FLAG_KEYS:
+                if rel.get(key) is not None and not isinstance(rel[key], bool):
+                    raise UpdateError(f"unexpected schema: {where} {key} must be true, false or null")
+            latest = rel.get("latest")
+            if latest is not None:
+                if not isinstance(latest, dict):
+                    raise UpdateError(f"unexpected schema: {where} latest must be an object or null")
+                _check_date(latest.get("date"), f"{where} latest.date")
+        try:
+            product_from_api(prod)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UpdateError(f"unexpected schema: product {name!r}: {exc}") from exc
+    return FullList(schema_version=schema, generated_at=str(generated), products=result)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _without_flags(result: dict[str, Any]) -> dict[str, Any]:
+    """A product minus the build-date flags: what "content unchanged" means for last_modified."""
+    out = dict(result)
+    out["releases"] = [{k: v for k, v in r.items() if k not in _FLAG_KEYS} for r in result.get("releases") or []]
+    return out
+
+
+def _previous_product(previous: Path | None, name: str) -> dict[str, Any] | None:
+    if previous is None:
+        return None
+    try:
+        doc = json.loads((previous / "products" / f"{name}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def write_snapshot(
+    directory: Path, full: FullList, *, source_url: str, etag: str, fetched_at: str, previous: Path | None
+) -> None:
+    """Write a complete snapshot (bundled layout) into the empty ``directory``."""
+    products_dir = directory / "products"
+    products_dir.mkdir(parents=True)
+    index: list[dict[str, Any]] = []
+    releases = 0
+    for prod in sorted(full.products, key=lambda p: str(p["name"])):
+        name = str(prod["name"])
+        last_modified = str(prod.get("last_modified") or "")
+        old = _previous_product(previous, name)
+        if not last_modified:
+            if old and isinstance(old.get("result"), dict) and _without_flags(old["result"]) == _without_flags(prod):
+                last_modified = str(old.get("last_modified") or "")
+            last_modified = last_modified or full.generated_at
+        doc = {
+            "schema_version": full.schema_version,
+            "generated_at": full.generated_at,
+            "last_modified": last_modified,
+            "result": prod,
+        }
+        (products_dir / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), "utf-8")
+        releases += len(prod.get("releases") or [])
+        entry = {
+            "name": name,
+            "aliases": prod.get("aliases") or [],
+            "label": prod.get("label") or name,
+            "category": prod.get("category") or "",
+            "tags": prod.get("tags") or [],
+            "uri": prod.get("uri") or (prod.get("links") or {}).get("html") or "",
+            "identifiers": prod.get("identifiers") or [],
+            "labels": prod.get("labels") or {},
+            "releaseCount": len(prod.get("releases") or []),
+            "file": f"products/{name}.json",
+        }
+        for key in ("versionCommand", "ltsLabel"):
+            if key in prod:
+                entry[key] = prod[key]
+        index.append(entry)
+    (directory / "index.json").write_text(
+        json.dumps(
+            {
+                "schema_version": full.schema_version,
+                "generated_at": full.generated_at,
+                "total": len(index),
+                "result": index,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        "utf-8",
+    )
+    versions_from = ""
+    if previous is not None and (previous / "versions").is_dir():
+        # The API does not expose raw version history; keep the previous copy (older, still useful).
+        shutil.copytree(previous / "versions", directory / "versions")
+        versions_from = str(read_metadata(previous).get("generated_at") or "")
+    meta = {
+        "snapshot": "endoflife.date API v1, refreshed by `legacyscan eol update`",
+        "schema_version": full.schema_version,
+        "generated_at": full.generated_at,
+        "flags_as_of": full.generated_at[:10],
+        "flags_note": "is* flags were computed by the API for its build date (flags_as_of); legacyscan "
+        "recomputes phases from the *From dates for every as_of.",
+        "source": "api",
+        "source_url": source_url,
+        "etag": etag,
+        "fetched_at": fetched_at,
+        "versions_from": versions_from,
+        "counts": {"products": len(index), "releases": releases},
+        "license": "MIT (Copyright 2020 endoflife.date contributors; Copyright (c) 2022 endoflife.date)",
+    }
+    (directory / "metadata.json").write_text(json.dumps(meta, indent=1), "utf-8")
+    (directory / "SOURCE.md").write_text(
+        "# Source of this snapshot\n\nEnd-of-life data from endoflife.date (https://endoflife.date), "
+        "Copyright 2020 endoflife.date contributors and Copyright (c) 2022 endoflife.date, used under the "
+        f"MIT License.\n\nFetched from `{source_url}` at {fetched_at} (API generated_at {full.generated_at})"
+        " by `legacyscan eol update`. The bundled snapshot's SOURCE.md carries the full licence text.\n",
+        "utf-8",
+    )
+
+
+def validate_snapshot(directory: Path) -> Catalog:
+    """Load every product through the real Catalog: what it cannot read must not go live."""
+    try:
+        cat = Catalog(directory, supplementary_dir=None)
+        names = [str(e["name"]) for e in cat.index()]
+        for name in names:
+            prod = cat.product(name)
+            if prod is None:
+                raise UpdateError(f"validation: index lists {name!r} but its product file is missing")
+            if any(not r.name for r in prod.releases):
+                raise UpdateError(f"validation: product {name!r} has a release without a name")
+    except CatalogError as exc:
+        raise UpdateError(f"validation: {exc}") from exc
+    return cat
+
+
+# -- diffing -------------------------------------------------------------------------------------
+
+
+def _phase_text(value: PhaseEnd) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "ended (no date)" if value else "no end announced"
+    return value.isoformat()
+
+
+@dataclass(slots=True)
+class DateMove:
+    product: str
+    cycle: str
+    phase: str  # eoas | eol | eoes | discontinued
+    old: str
+    new: str
+
+
+@dataclass(slots=True)
+class DatasetDiff:
+    old_version: str = ""
+    new_version: str = ""
+    products_added: list[str] = field(default_factory=list)
+    products_removed: list[str] = field(default_factory=list)
+    cycles_added: list[tuple[str, str]] = field(default_factory=list)
+    cycles_removed: list[tuple[str, str]] = field(default_factory=list)
+    dates_moved: list[DateMove] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.products_added or self.products_removed or self.cycles_added or self.cycles_removed or self.dates_moved
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "products_added": self.products_added,
+            "products_removed": self.products_removed,
+            "cycles_added": [{"product": p, "cycle": c} for p, c in self.cycles_added],
+            "cycles_removed": [{"product": p, "cycle": c} for p, c in self.cycles_removed],
+            "dates_moved": [
+                {"product": m.product, "cycle": m.cycle, "phase": m.phase, "old": m.old, "new": m.new}
+                for m in self.dates_moved
+            ],
+        }
+
+
+def _product_docs(directory: Path) -> Iterator[tuple[str, bytes]]:
+    products = directory / "products"
+    if products.is_dir():
+        for path in products.glob("*.json"):
+            yield path.stem, path.read_bytes()
+
+
+def diff_snapshots(old_dir: Path, new_dir: Path) -> DatasetDiff:
+    """What changed between two snapshot directories (upstream data only; overlays are unchanged)."""
+    old_docs = dict(_product_docs(old_dir))
+    new_docs = dict(_product_docs(new_dir))
+    diff = DatasetDiff(
+        old_version=str(read_metadata(old_dir).get("generated_at") or ""),
+        new_version=str(read_metadata(new_dir).get("generated_at") or ""),
+    )
+    diff.products_added = sorted(set(new_docs) - set(old_docs))
+    diff.products_removed = sorted(set(old_docs) - set(new_docs))
+    for name in sorted(set(old_docs) & set(new_docs)):
+        try:
+            old_res = json.loads(old_docs[name])["result"]
+            new_res = json.loads(new_docs[name])["result"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if _without_flags(old_res) == _without_flags(new_res):
+            continue
+        old_p, new_p = product_from_api(old_res), product_from_api(new_res)
+        old_rel = {r.name: r for r in old_p.releases}
+        new_rel = {r.name: r for r in new_p.releases}
+        diff.cycles_added += [(name, c) for c in new_rel if c not in old_rel]
+        diff.cycles_removed += [(name, c) for c in old_rel if c not in new_rel]
+        for cycle, new_r in new_rel.items():
+            old_r = old_rel.get(cycle)
+            if old_r is None:
+                continue
+            for phase in _PHASES:
+                before, after = getattr(old_r, phase), getattr(new_r, phase)
+                if before != after or type(before) is not type(after):
+                    diff.dates_moved.append(DateMove(name, cycle, phase, _phase_text(before), _phase_text(after)))
+    return diff
+
+
+# -- staging and swapping ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Staged:
+    """A validated new snapshot in a temporary directory beside the target, not yet live."""
+
+    directory: Path
+    target: Path
+    fetched: Fetched
+    full: FullList
+    catalog: Catalog
+    diff: DatasetDiff
+
+
+def stage(
+    source: str,
+    *,
+    target: Path,
+    current: Path,
+    fetched_at: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    etag: str = "",
+    max_bytes: int = MAX_BYTES,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+) -> Staged | Fetched:
+    """Fetch, validate and write the new snapshot; returns the ``Fetched`` alone on 304 Not Modified."""
+    fetched = fetch_full(source, timeout=timeout, etag=etag, max_bytes=max_bytes, sleep=sleep, transport=transport)
+    if fetched.not_modified:
+        return fetched
+    full = parse_full(fetched)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        shutil.rmtree(tmp)  # write_snapshot wants to create it (and its products/) itself
+        write_snapshot(tmp, full, source_url=source, etag=fetched.etag, fetched_at=fetched_at, previous=current)
+        catalog = validate_snapshot(tmp)
+        diff = diff_snapshots(current, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Staged(directory=tmp, target=target, fetched=fetched, full=full, catalog=catalog, diff=diff)
+
+
+def discard(staged: Staged) -> None:
+    shutil.rmtree(staged.directory, ignore_errors=True)
+
+
+def commit(staged: Staged) -> Path:
+    """Make the staged snapshot live: rename the old one aside, rename the new one in, then delete the old.
+
+    Both renames are within one directory (atomic on POSIX).  If the second fails the old
+    snapshot is renamed back, so the previous data is never lost.
+    """
+    target = staged.target
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    with _lock(target):
+        had_old = target.exists()
+        if had_old:
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(target, old)
+        try:
+            os.rename(staged.directory, target)
+        except OSError as exc:
+            if had_old:
+                os.rename(old, target)
+            raise UpdateError(f"cannot move the new snapshot into {target}: {exc}; previous snapshot kept") from exc
+        if had_old:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+@contextlib.contextmanager
+def _lock(target: Path) -> Iterator[None]:
+    """Serialise concurrent updates (two cron jobs) on one data directory."""
+    lock_path = target.with_name(f".{target.name}.lock")
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the swap
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows: renames are still all-or-nothing
+            pass
+        yield
+    finally:
+        fh.close()

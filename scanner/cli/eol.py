@@ -1,0 +1,703 @@
+"""``legacyscan eol``: the EOL knowledge commands -- identify, info, show, update.
+
+``eol identify`` is a contract other tools depend on (ARCHITECTURE.md): JSON Lines in, exactly one
+JSON line out per input line, in order, flushed as soon as the input that is available has been
+answered, so it works both as a bulk filter and as a pipe co-process.  Bad lines are answered
+with ``{"error": "..."}`` and the run goes on.  An empty (or whitespace-only) line is malformed
+input and is answered with an error line too: a caller that counts lines must never drift.
+
+``eol show`` lists a product's cycles with their dates, the tier labels (what "eol" *means* for
+that product) and the status computed for ``--as-of``; ``--explain RECORD`` explains one verdict.
+``eol update`` is the only online path (``eol_data/update.py``) and reports what changed,
+including the verdicts that would flip for the stored estate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from eol_data import update as eol_update
+from eol_data.catalog import (
+    BUNDLED_DIR,
+    SUPPLEMENTARY_DIR,
+    Catalog,
+    CatalogError,
+    PhaseEnd,
+    Product,
+    default_snapshot_dir,
+    load_default,
+)
+from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
+from scanner.cli import CliError, ExitCode, add_common, parse_date, today
+from scanner.model import Policy
+
+MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
+READ_CHUNK = 256 * 1024
+CACHE_LIMIT = 200_000  # distinct input lines whose answer is remembered
+CACHE_LINE_BYTES = 4096
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "eol",
+        help="EOL dataset: identify records, show products, refresh the data",
+        description="End-of-life knowledge: identify inventory records (JSON Lines), show what the dataset "
+        "says about a product, and refresh the dataset from endoflife.date or a site mirror.",
+    )
+    sub = parser.add_subparsers(dest="eol_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "identify",
+        help="JSON Lines records on stdin -> one verdict line each on stdout",
+        description="Read JSON Lines records (kind os|software) on stdin and write exactly one JSON "
+        "line per input line, in order: {product, cycle, status, eol, rule, reason}. "
+        'A malformed or empty line yields {"error": ...} and the run goes on.',
+    )
+    _add_as_of(p)
+    _add_site(p)
+    add_common(p)
+    p.set_defaults(func=run_identify)
+
+    p = sub.add_parser("info", help="which dataset is loaded, from where, how big")
+    _add_site(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_common(p)
+    p.set_defaults(func=run_info)
+
+    p = sub.add_parser(
+        "show",
+        help="every cycle of a product with dates and status; or --explain a record",
+        description="Show a product's cycles with their dates, what each tier means for it, and the "
+        "status on --as-of.  With --explain RECORD (a JSON record as given to "
+        "`eol identify`, or - for stdin) explain that record's verdict instead.",
+    )
+    p.add_argument("product", nargs="?", metavar="PRODUCT", help="product slug or alias, e.g. windows-server")
+    p.add_argument("--explain", metavar="RECORD", help="explain the verdict for this JSON record ('-' = stdin)")
+    _add_as_of(p)
+    _add_site(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_common(p)
+    p.set_defaults(func=run_show)
+
+    p = sub.add_parser(
+        "update",
+        help="refresh the dataset from endoflife.date (or a mirror) and show what changed",
+        description="Download the endoflife.date API v1 full product list, validate it, replace the "
+        "local snapshot atomically (the previous one is kept if anything fails) and "
+        "report what changed, including verdicts that would flip for the stored estate.",
+    )
+    p.add_argument(
+        "--source",
+        default=os.environ.get(eol_update.ENV_SOURCE, eol_update.DEFAULT_SOURCE),
+        metavar="URL",
+        help="API v1 base URL or file:// directory of a site mirror "
+        f"(default: %(default)s; env {eol_update.ENV_SOURCE})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=eol_update.DEFAULT_TIMEOUT,
+        metavar="SEC",
+        help="per network operation (connect, each read); default %(default)s",
+    )
+    p.add_argument("--max-bytes", type=int, default=eol_update.MAX_BYTES, help=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true", help="ignore the stored ETag and download in full")
+    _add_as_of(p, "date for the verdicts-that-would-flip comparison (default: today)")
+    _add_site(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_common(p)
+    p.set_defaults(func=run_update)
+
+
+def run(args: argparse.Namespace) -> int:  # pragma: no cover - dispatch happens through set_defaults
+    return int(args.func(args))
+
+
+def _add_as_of(p: argparse.ArgumentParser, text: str = "judge support status on this date (default: today)") -> None:
+    p.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD", help=text)
+
+
+def _add_site(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--site-catalog",
+        metavar="FILE",
+        default=None,
+        help="site catalogue TOML (default: $LEGACYSCAN_SITE_CATALOG, else ./legacyscan-site.toml if present)",
+    )
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from exc
+    if not 0 < number <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return number
+
+
+# -- wiring --------------------------------------------------------------------------------------
+
+
+def _site(args: argparse.Namespace) -> SiteCatalog | None:
+    try:
+        path = find_site_catalog(getattr(args, "site_catalog", None))
+        return load_site_catalog(path) if path else None
+    except SiteCatalogError as exc:
+        raise CliError(str(exc), hint="fix the site catalogue (see docs/site-catalogue.md)") from exc
+
+
+def _context(args: argparse.Namespace, cat: Catalog | None = None) -> tuple[Any, Policy, SiteCatalog | None]:
+    """IdentifyContext + Policy, with the site catalogue installed when there is one."""
+    from scanner.ident import site_rules
+    from scanner.identify import IdentifyContext
+
+    try:
+        cat = cat if cat is not None else load_default()
+    except CatalogError as exc:
+        raise CliError(str(exc), hint="reinstall legacyscan, or run `legacyscan eol update`") from exc
+    ctx = IdentifyContext(cat)
+    site = _site(args)
+    policy = Policy()
+    if site is not None:
+        try:
+            policy = site_rules.install(ctx, site)
+        except SiteCatalogError as exc:
+            raise CliError(str(exc), hint="fix the site catalogue (see docs/site-catalogue.md)") from exc
+    return ctx, policy, site
+
+
+# -- identify ------------------------------------------------------------------------------------
+
+_EMPTY = "empty line (expected one JSON object per line)"
+
+
+def _error_line(lineno: int, message: str) -> bytes:
+    return (json.dumps({"error": f"line {lineno}: {message}"}) + "\n").encode()
+
+
+def identify_stream(reader: IO[bytes], writer: IO[bytes], answer: Callable[[Any], dict[str, Any]]) -> int:
+    """The ``eol identify`` loop over byte streams; returns the number of lines answered.
+
+    Reads whatever input is available (``read1``), answers every complete line in it, then writes
+    and flushes once: one flush per burst, not per line, so a co-process gets its answer at once
+    and a million-line file is not a million system calls.  Answers to repeated lines are cached.
+    """
+    cache: dict[bytes, bytes] = {}
+    pending = b""
+    skipping = False  # inside a line longer than MAX_LINE_BYTES: drop it, answer once at its end
+    lineno = 0
+    read1 = getattr(reader, "read1", reader.read)
+
+    def one(line: bytes) -> bytes:
+        hit = cache.get(line)
+        if hit is not None:
+            return hit
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line.strip():
+            return _error_line(lineno, _EMPTY)
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return _error_line(lineno, f"not valid JSON: {exc.msg} at column {exc.colno}")
+        except (ValueError, RecursionError) as exc:  # bad UTF-8, absurd nesting
+            return _error_line(lineno, f"not valid JSON: {type(exc).__name__}: {str(exc)[:200]}")
+        try:
+            result = answer(record)
+        except Exception as exc:  # noqa: BLE001 - one bad record must not end a million-line run
+            return _error_line(
+                lineno, f"internal error identifying this record: {type(exc).__name__}: {str(exc)[:200]}"
+            )
+        if "error" in result:
+            return _error_line(lineno, str(result["error"]))
+        out = (json.dumps(result) + "\n").encode()
+        if len(line) <= CACHE_LINE_BYTES and len(cache) < CACHE_LIMIT:
+            cache[line] = out
+        return out
+
+    while True:
+        chunk = read1(READ_CHUNK)
+        if not chunk:
+            break
+        lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+        pending = lines.pop()
+        answers: list[bytes] = []
+        for line in lines:
+            lineno += 1
+            if skipping:
+                skipping = False
+                answers.append(_error_line(lineno, f"line longer than {MAX_LINE_BYTES} bytes"))
+            else:
+                answers.append(one(line))
+        if skipping or len(pending) > MAX_LINE_BYTES:
+            skipping, pending = True, b""
+        if answers:
+            writer.write(b"".join(answers))
+            writer.flush()
+    if skipping:
+        lineno += 1
+        writer.write(_error_line(lineno, f"line longer than {MAX_LINE_BYTES} bytes"))
+    elif pending:
+        lineno += 1
+        writer.write(one(pending))
+    writer.flush()
+    return lineno
+
+
+def run_identify(args: argparse.Namespace) -> int:
+    from scanner.identify import evaluate
+
+    ctx, policy, _site_cat = _context(args)
+    as_of: date = args.as_of or today()
+
+    def answer(record: Any) -> dict[str, Any]:
+        return evaluate(record, ctx, as_of, policy)
+
+    identify_stream(sys.stdin.buffer, sys.stdout.buffer, answer)
+    return int(ExitCode.OK)
+
+
+# -- info ----------------------------------------------------------------------------------------
+
+
+def _loaded_from(directory: Path) -> str:
+    if os.environ.get("LEGACYSCAN_EOL_DIR"):
+        return "LEGACYSCAN_EOL_DIR"
+    if directory.resolve() == BUNDLED_DIR.resolve():
+        return "bundled snapshot"
+    return "refreshed by `legacyscan eol update`"
+
+
+def _supplementary_counts() -> tuple[int, int, str]:
+    path = SUPPLEMENTARY_DIR / "supplementary.json"
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return 0, 0, ""
+    products = [p for p in data.get("products") or [] if isinstance(p, dict)]
+    return len(products), sum(len(p.get("releases") or []) for p in products), str(data.get("version") or "")
+
+
+def run_info(args: argparse.Namespace) -> int:
+    ctx, policy, site = _context(args)
+    cat: Catalog = ctx.catalog
+    index = cat.index()
+    sup_products, sup_releases, sup_version = _supplementary_counts()
+    meta = cat.metadata
+    info: dict[str, Any] = {
+        "dataset_version": cat.version,
+        "generated_at": cat.generated_at,
+        "flags_as_of": str(meta.get("flags_as_of") or ""),
+        "source": str(meta.get("source") or "snapshot"),
+        "source_url": str(meta.get("source_url") or ""),
+        "fetched_at": str(meta.get("fetched_at") or ""),
+        "loaded_from": str(cat.snapshot_dir),
+        "loaded_from_kind": _loaded_from(cat.snapshot_dir),
+        "products": len(index),
+        "releases": sum(int(e.get("releaseCount") or 0) for e in index),
+        "supplementary": {"products": sup_products, "releases": sup_releases, "version": sup_version},
+        "site_catalogue": site.summary() if site else None,
+        "policy": {
+            "lookahead_days": policy.lookahead_days,
+            "entitlements": sorted(policy.entitlements),
+            "free_extended": sorted(policy.free_extended),
+        },
+    }
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return int(ExitCode.OK)
+    rows = [
+        ("Dataset", info["dataset_version"]),
+        ("Generated", info["generated_at"]),
+        ("Flags as of", f"{info['flags_as_of']} (legacyscan recomputes status for every --as-of)"),
+        (
+            "Source",
+            info["source"]
+            + (f" {info['source_url']}" if info["source_url"] else "")
+            + (f" (fetched {info['fetched_at']})" if info["fetched_at"] else ""),
+        ),
+        ("Loaded from", f"{info['loaded_from']} ({info['loaded_from_kind']})"),
+        ("Products", f"{info['products']} ({info['releases']} release cycles)"),
+        (
+            "Supplementary",
+            f"{sup_products} products, {sup_releases} release cycles"
+            + (f" (version {sup_version})" if sup_version else ""),
+        ),
+    ]
+    if site is not None:
+        summary = site.summary()
+        rows.append(
+            (
+                "Site catalogue",
+                f"{summary['path']}: {summary['products']} products, {summary['rules']} "
+                f"rules, {len(site.entitlements)} entitlements"
+                + (f"; {summary['example_dates']} EXAMPLE dates still to replace" if summary["example_dates"] else ""),
+            )
+        )
+    else:
+        rows.append(("Site catalogue", "none (see docs/site-catalogue.md)"))
+    rows.append(
+        (
+            "Policy",
+            f"lookahead {policy.lookahead_days} days; entitlements: "
+            f"{', '.join(sorted(policy.entitlements)) or 'none'}; free extended phases: "
+            f"{', '.join(sorted(policy.free_extended)) or 'none'}",
+        )
+    )
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key + ':':<{width + 1}} {value}")
+    return int(ExitCode.OK)
+
+
+# -- show ----------------------------------------------------------------------------------------
+
+
+def _phase(value: PhaseEnd) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "ended" if value else "no end"
+    return value.isoformat()
+
+
+def _phase_json(value: PhaseEnd) -> str | bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return value.isoformat()
+
+
+def _resolve_product(cat: Catalog, name: str) -> Product:
+    import difflib
+
+    prod = cat.product(name.strip().lower())
+    if prod is None:
+        names = cat.product_names()
+        close = difflib.get_close_matches(name.lower(), names, n=5, cutoff=0.6)
+        close += [n for n in names if name.lower() in n and n not in close][:5]
+        raise CliError(
+            f"no product {name!r} in the dataset ({cat.version})",
+            hint=f"did you mean: {', '.join(close[:8])}"
+            if close
+            else "product names are endoflife.date slugs, e.g. windows, windows-server, rhel, oracle-jdk",
+        )
+    return prod
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from scanner.verdict import judge
+
+    ctx, policy, _site_cat = _context(args)
+    as_of: date = args.as_of or today()
+    if args.explain is not None:
+        return _explain(args, ctx, policy, as_of)
+    if not args.product:
+        raise CliError(
+            "give a PRODUCT (e.g. `legacyscan eol show windows-server`) or --explain RECORD",
+            code=ExitCode.USAGE,
+        )
+    prod = _resolve_product(ctx.catalog, args.product)
+    labels = {k: v for k, v in prod.labels.items() if v}
+    releases = []
+    for rel in prod.releases:
+        verdict = judge(rel, prod, as_of, policy)
+        releases.append(
+            {
+                "name": rel.name,
+                "label": rel.label,
+                "release_date": rel.release_date.isoformat() if rel.release_date else None,
+                "eoas": _phase_json(rel.eoas),
+                "eol": _phase_json(rel.eol),
+                "eoes": _phase_json(rel.eoes),
+                "discontinued": _phase_json(rel.discontinued),
+                "lts": rel.lts,
+                "latest": rel.latest or None,
+                "source": rel.source,
+                "status": verdict.status.value,
+                "extended_until": verdict.extended_until.isoformat() if verdict.extended_until else None,
+                "reason": verdict.reason,
+                "notes": rel.notes or None,
+            }
+        )
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "product": prod.name,
+                    "label": prod.label,
+                    "category": prod.category,
+                    "source": prod.source,
+                    "link": prod.html or None,
+                    "labels": prod.labels,
+                    "as_of": as_of.isoformat(),
+                    "dataset_version": ctx.catalog.version,
+                    "lookahead_days": policy.lookahead_days,
+                    "entitlements": sorted(policy.entitlements),
+                    "releases": releases,
+                },
+                indent=2,
+            )
+        )
+        return int(ExitCode.OK)
+    from tabulate import tabulate
+
+    print(f"{prod.label} ({prod.name})" + (f"  {prod.html}" if prod.html else ""))
+    tiers = "; ".join(f"{k} = {labels[k]}" for k in ("eoas", "eol", "eoes", "discontinued") if k in labels)
+    print(f"Tiers: {tiers or 'eol = end of support'}")
+    print(
+        f"Status as of {as_of.isoformat()} (ending-soon within {policy.lookahead_days} days; entitlements: "
+        f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {ctx.catalog.version}"
+    )
+    columns = ["cycle", "label", "released"] + [k for k in ("eoas", "eol", "eoes", "discontinued") if k in labels]
+    rows = []
+    for rel, r in zip(prod.releases, releases, strict=True):
+        status = str(r["status"]) + (f" to {r['extended_until']}" if r["extended_until"] else "")
+        row = [rel.name, rel.label if rel.label != rel.name else "", r["release_date"] or "-"]
+        row += [_phase(getattr(rel, k)) for k in columns[3:]]
+        row += [rel.latest, status, rel.source]
+        rows.append(row)
+    print(tabulate(rows, headers=columns + ["latest", "status", "source"], tablefmt="simple", disable_numparse=True))
+    notes = [(r["name"], r["notes"]) for r in releases if r["notes"]]
+    for name, note in notes:
+        print(f"note {name}: {note}")
+    return int(ExitCode.OK)
+
+
+def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) -> int:
+    from scanner.identify import evaluate
+
+    text = sys.stdin.read() if args.explain == "-" else args.explain
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise CliError(
+            f"--explain: not valid JSON: {exc}",
+            hint='quote the record, e.g. --explain \'{"kind":"software","name":"Java 8 Update 202",'
+            '"version":"8.0.2020.8"}\'',
+            code=ExitCode.USAGE,
+        ) from exc
+    out = evaluate(record, ctx, as_of, policy)
+    if "error" in out:
+        raise CliError(f"--explain: {out['error']}", code=ExitCode.USAGE)
+    ident = ctx.identify(record)
+    release = ctx.catalog.release(ident.product, ident.cycle) if ident.product and ident.cycle else None
+    prod = ctx.catalog.product(ident.product) if ident.product else None
+    explanation = dict(out)
+    explanation.update(
+        {
+            "as_of": as_of.isoformat(),
+            "confidence": ident.confidence.value,
+            "evidence": {k: v for k, v in ident.evidence},
+            "product_label": prod.label if prod else None,
+            "release_label": release.label if release else None,
+            "release_source": release.source if release else None,
+            "tier_labels": {k: v for k, v in prod.labels.items() if v} if prod else {},
+            "dates": {k: _phase_json(getattr(release, k)) for k in ("eoas", "eol", "eoes")} if release else {},
+            "dataset_version": ctx.catalog.version,
+            "newer_than_known": ident.newer_than_known,
+        }
+    )
+    if args.format == "json":
+        print(json.dumps(explanation, indent=2))
+        return int(ExitCode.OK)
+    print(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
+    print(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
+    print(
+        f"Cycle:       {out['cycle'] or '-'}"
+        + (f" ({release.label})" if release and release.label != release.name else "")
+    )
+    if release is not None and prod is not None:
+        for key in ("eoas", "eol", "eoes"):
+            label = prod.labels.get(key)
+            value = getattr(release, key)
+            if label or value is not None:
+                print(f"  {key:<9}  {_phase(value):<12} {label or ''}")
+    print(f"Rule:        {out['rule']}")
+    print(f"Reason:      {out['reason']}")
+    print(f"Confidence:  {ident.confidence.value}")
+    for key, value in ident.evidence:
+        print(f"Evidence:    {key} = {value!r}")
+    print(f"Dataset:     {ctx.catalog.version}" + (f"; release from {release.source}" if release else ""))
+    return int(ExitCode.OK)
+
+
+# -- update --------------------------------------------------------------------------------------
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The SQLite file a --db URL names (as ``open_store`` reads it), or None for other backends."""
+    from urllib.parse import unquote, urlparse
+
+    if url.startswith("sqlite:"):
+        path = unquote(urlparse(url).path)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            path = path.lstrip("/")
+        return Path(path or "legacyscan.db")
+    return None if "://" in url else Path(url)
+
+
+def _estate_flips(
+    args: argparse.Namespace, old_dir: Path, new_dir: Path, as_of: date
+) -> tuple[list[dict[str, Any]], str]:
+    """Verdicts on the stored estate that differ between the old and the new dataset.
+
+    Returns (flips, note).  Never raises: the dataset update must not fail because the estate
+    cannot be read; the note says why the comparison was skipped.
+    """
+    from scanner.match import match_inventory
+    from scanner.store import open_store
+
+    path = _sqlite_path(args.db)
+    if path is not None and not path.exists():  # do not create an empty database as a side effect
+        return [], f"no stored estate at {args.db}"
+    try:
+        with open_store(args.db) as store:
+            inventories = store.latest_inventories()
+        if not inventories:
+            return [], "the store holds no inventories"
+        results: list[dict[tuple[str, str, str, str], Any]] = []
+        for directory in (old_dir, new_dir):
+            ctx, policy, _site_cat = _context(args, Catalog(directory))
+            verdicts: dict[tuple[str, str, str, str], Any] = {}
+            for inv in inventories:
+                for f in match_inventory(inv, ctx, as_of, policy).findings:
+                    verdicts[(f.host_key, f.kind, f.name, f.version)] = f
+            results.append(verdicts)
+    except CliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - report, do not fail the update
+        return [], f"could not compare the stored estate: {type(exc).__name__}: {exc}"
+    old, new = results
+    flips = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        b_status = before.status.value if before else "unknown"
+        a_status = after.status.value if after else "unknown"
+        if b_status == a_status and (before.eol if before else None) == (after.eol if after else None):
+            continue
+        ref = after or before
+        assert ref is not None
+        flips.append(
+            {
+                "host": ref.hostname,
+                "site": ref.site,
+                "kind": ref.kind,
+                "name": ref.name,
+                "version": ref.version,
+                "product": ref.product,
+                "cycle": ref.cycle,
+                "old_status": b_status,
+                "new_status": a_status,
+                "old_eol": before.eol.isoformat() if before and before.eol else None,
+                "new_eol": after.eol.isoformat() if after and after.eol else None,
+            }
+        )
+    return flips, f"{len(inventories)} hosts compared as of {as_of.isoformat()}"
+
+
+def run_update(args: argparse.Namespace) -> int:
+    as_of: date = args.as_of or today()
+    _site(args)  # a broken site catalogue is reported before any download
+    try:
+        target = eol_update.target_dir()
+        current = default_snapshot_dir()
+        meta = eol_update.read_metadata(target)
+        etag = ""
+        if not args.force and current.resolve() == target.resolve() and meta.get("source_url") == args.source:
+            etag = str(meta.get("etag") or "")
+        staged = eol_update.stage(
+            args.source,
+            target=target,
+            current=current,
+            fetched_at=as_of.isoformat() if args.as_of else today().isoformat(),
+            timeout=args.timeout,
+            etag=etag,
+            max_bytes=args.max_bytes,
+        )
+    except eol_update.UpdateError as exc:
+        raise CliError(
+            f"update failed: {exc}",
+            hint=f"the previous dataset is unchanged ({default_snapshot_dir()}); --source can point at a site mirror",
+        ) from exc
+    if isinstance(staged, eol_update.Fetched):
+        msg = {
+            "updated": False,
+            "not_modified": True,
+            "source": staged.url,
+            "etag": staged.etag,
+            "dataset": str(current),
+        }
+        if args.format == "json":
+            print(json.dumps(msg, indent=2))
+        else:
+            print(f"The EOL dataset is up to date (HTTP 304 Not Modified, ETag {staged.etag}); nothing changed.")
+        return int(ExitCode.OK)
+    try:
+        flips, flips_note = _estate_flips(args, current, staged.directory, as_of)
+        live = eol_update.commit(staged)
+    except eol_update.UpdateError as exc:
+        raise CliError(f"update failed: {exc}", hint="the previous dataset is unchanged") from exc
+    finally:
+        eol_update.discard(staged)
+    diff = staged.diff
+    report = {
+        "updated": True,
+        "source": staged.fetched.url,
+        "dataset": str(live),
+        "etag": staged.fetched.etag,
+        **diff.to_dict(),
+        "verdict_changes": flips,
+        "verdict_changes_note": flips_note,
+    }
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return int(ExitCode.OK)
+    _print_update(report, diff.empty, current == BUNDLED_DIR)
+    return int(ExitCode.OK)
+
+
+def _listing(title: str, items: list[str], limit: int = 40) -> None:
+    if not items:
+        return
+    print(f"{title} ({len(items)}):")
+    for item in items[:limit]:
+        print(f"  {item}")
+    if len(items) > limit:
+        print(f"  ... and {len(items) - limit} more (use --format json for all)")
+
+
+def _print_update(report: dict[str, Any], empty: bool, from_bundled: bool) -> None:
+    print(f"Updated the EOL dataset: {report['old_version'] or '?'} -> {report['new_version']}")
+    print(f"  from {report['source']}")
+    print(f"  into {report['dataset']}" + (" (the bundled snapshot is kept as the fallback)" if from_bundled else ""))
+    if empty:
+        print("No product, cycle or date changed.")
+    _listing("Products added", report["products_added"])
+    _listing("Products removed", report["products_removed"])
+    _listing("Cycles added", [f"{c['product']} {c['cycle']}" for c in report["cycles_added"]])
+    _listing("Cycles removed", [f"{c['product']} {c['cycle']}" for c in report["cycles_removed"]])
+    _listing(
+        "Dates moved",
+        [f"{m['product']} {m['cycle']} {m['phase']}: {m['old']} -> {m['new']}" for m in report["dates_moved"]],
+    )
+    flips = report["verdict_changes"]
+    if flips:
+        _listing(
+            f"Verdicts that change for the stored estate; {report['verdict_changes_note']}",
+            [
+                f"{f['site'] or '-'}/{f['host']}: {f['name']} {f['version']} ({f['product']} {f['cycle']}): "
+                f"{f['old_status']} -> {f['new_status']}" + (f" (eol {f['new_eol']})" if f["new_eol"] else "")
+                for f in flips
+            ],
+        )
+    else:
+        print(f"No verdict changes for the stored estate ({report['verdict_changes_note']}).")
