@@ -122,6 +122,31 @@ def windows_record_from_labels(raw: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
+def _fusion_linux_files(osys: dict[str, Any]) -> dict[str, str]:
+    """Rebuild the release file a FusionInventory agent read its FULL_NAME from.
+
+    The agent reports the distro's release-file line (redhat-release, SuSE-release, ...) or the
+    os-release PRETTY_NAME as FULL_NAME; put it back where the Linux identifier looks for it (same
+    reconstruction as tests/unit/test_ident_linux.py).
+    """
+    full = str(osys.get("FULL_NAME") or "").strip()
+    version = str(osys.get("VERSION") or "")
+    low = full.lower()
+    if "debian" in low or "raspbian" in low:
+        m = re.search(r"(\d+)(\.\d+)?", full)
+        return {"/etc/debian_version": (m.group(0) if m else version) + "\n"}
+    if "ubuntu" in low:
+        m = re.search(r"(\d+\.\d+)", full)
+        return {"/etc/lsb-release": f"DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE={m.group(1) if m else version}\n"}
+    if "suse" in low:
+        m = re.search(r"(\d+)(?: SP(\d+))?", full)
+        sp = re.sub(r"\D", "", str(osys.get("SERVICE_PACK") or (m.group(2) if m and m.group(2) else "0"))) or "0"
+        return {"/etc/SuSE-release": f"{full}\nVERSION = {m.group(1) if m else ''}\nPATCHLEVEL = {sp}\n"}
+    if "slackware" in low or str(osys.get("NAME") or "").lower() == "slackware":
+        return {"/etc/slackware-version": full + "\n"}
+    return {"/etc/redhat-release": full + "\n"}
+
+
 def os_record_from_capture(capture: dict[str, Any]) -> dict[str, Any]:
     """One whole-host capture (``scanner/demo_data/captures/*/*.json``) -> an ``eol identify`` OS record."""
     platform = str(capture.get("platform") or "")
@@ -149,11 +174,7 @@ def os_record_from_capture(capture: dict[str, Any]) -> dict[str, Any]:
                     rec["build_version"] = m.group(2)
             rec["name"] = f.get("FULL_NAME") or ""
             return rec
-        # Linux: FusionInventory read these from os-release / release files; hand them on as such.
-        lines = [f'NAME="{f.get("NAME", "")}"', f'VERSION_ID="{f.get("VERSION", "")}"',
-                 f'PRETTY_NAME="{str(f.get("FULL_NAME", "")).strip()}"']
-        return {"kind": "os", "family": "linux", "files": {"/etc/os-release": "\n".join(lines) + "\n"},
-                "full_name": f.get("FULL_NAME", "")}
+        return {"kind": "os", "family": "linux", "files": _fusion_linux_files(f)}
     if platform == "linux":
         files: dict[str, str] = {}
         for key, value in os_raw.items():
@@ -176,3 +197,77 @@ def os_record_from_capture(capture: dict[str, Any]) -> dict[str, Any]:
     if platform == "windows":
         return windows_record_from_labels({k: v for k, v in os_raw.items() if isinstance(v, str)})
     return {"kind": "os", "family": platform or "unknown", **os_raw}
+
+
+# ====================================================================== software records ============
+
+# Raw key spellings of the software sources (ARP/.reg, Amcache, FRST, Wazuh, winget, Salt, GLPI).
+_SW_NAME_KEYS = ("DisplayName", "Name", "name", "NAME")
+_SW_VERSION_KEYS = ("DisplayVersion", "Version", "version", "VERSION", "winget PackageVersion")
+_SW_PUBLISHER_KEYS = ("Publisher", "publisher", "vendor", "PUBLISHER")
+
+
+def _first(raw: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = raw.get(key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def software_record_from_corpus(raw: dict[str, Any], raw_format: str) -> dict[str, Any]:
+    """One corpus ``windows_software`` raw block -> an ``eol identify`` software record.
+
+    Routing only: each source names DisplayName / DisplayVersion / Publisher differently (Amcache
+    ``Name``/``Version``, Wazuh ``name``/``version``/``vendor``, winget's package version, a
+    HiJackThis ``"Firefox: 129.0.0.2295"`` header line); the values are passed on untouched.
+    """
+    fmt = raw_format.lower()
+    rec: dict[str, Any] = {"kind": "software", "source": "windows-registry"}
+    name = _first(raw, _SW_NAME_KEYS)
+    version = _first(raw, _SW_VERSION_KEYS)
+    if name is None:
+        for key, value in raw.items():  # "<browser>: <version>" header lines
+            m = re.match(r"\s*([^:]+):\s*(\S+)\s*$", str(value))
+            if "header" in key.lower() and m:
+                name, version = m.group(1), m.group(2)
+                break
+    if name is not None:
+        rec["name"] = name
+    if version is not None:
+        rec["version"] = version
+    publisher = _first(raw, _SW_PUBLISHER_KEYS)
+    if publisher is not None:
+        rec["publisher"] = publisher
+    if str(raw.get("Source") or "").lower().startswith("appx") or "appx" in fmt or "msix" in fmt:
+        rec["source"] = "msix"
+    for src, dst in (("SystemComponent", "system_component"), ("ParentKeyName", "parent_key_name"),
+                     ("ReleaseType", "release_type")):
+        if raw.get(src) not in (None, ""):
+            rec[dst] = raw[src]
+    return rec
+
+
+def software_record_from_capture(entry: dict[str, Any], platform: str = "windows") -> dict[str, Any]:
+    """One ``software`` entry of a whole-host capture -> an ``eol identify`` software record.
+
+    Windows entries come from FusionInventory: ``origin`` tells Uninstall key from AppX/MSIX, and
+    ``raw.SYSTEM_CATEGORY == "system_component"`` is how the agent reports SystemComponent=1.
+    """
+    if platform == "macos" or ("path" in entry and "DisplayName" not in entry):
+        rec: dict[str, Any] = {"kind": "software", "source": "macos-app", "name": entry.get("name")}
+        if entry.get("version") not in (None, ""):
+            rec["version"] = entry["version"]
+        return rec
+    rec = {"kind": "software",
+           "source": "msix" if entry.get("origin") == "appx-msix" else "windows-registry",
+           "name": entry.get("DisplayName")}
+    for src, dst in (("DisplayVersion", "version"), ("Publisher", "publisher"),
+                     ("SystemComponent", "system_component"), ("ParentKeyName", "parent_key_name"),
+                     ("ReleaseType", "release_type")):
+        if entry.get(src) not in (None, ""):
+            rec[dst] = entry[src]
+    raw = entry.get("raw") or {}
+    if "system_component" not in rec and str(raw.get("SYSTEM_CATEGORY") or "") == "system_component":
+        rec["system_component"] = True
+    return rec
