@@ -139,6 +139,7 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     ident = ctx.identify(record)
     verdict = verdict_for(ident, ctx, as_of, policy)
     reason = ident.reason if verdict.status is Status.UNKNOWN and ident.product is None else \
+        verdict.reason if verdict.reason.startswith(ident.reason) else \
         f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason
     return {
         "product": ident.product,

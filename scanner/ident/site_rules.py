@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eol_data.catalog import Product
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
 from scanner.ident.versions import pick_cycle
 from scanner.model import Confidence, Identification, Policy
@@ -56,57 +57,38 @@ def identify(record: dict[str, Any], ctx: IdentifyContext, entries: list[dict[st
 def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: str, publisher: str) -> Identification:
     rule_id = str(entry["id"])
     confidence = _CONFIDENCE.get(str(entry["confidence"]), Confidence.HIGH)
-    evidence: tuple[tuple[str, str], ...] = (("name", name), ("version", version)) + (
-        (("publisher", publisher),) if publisher else ()
-    )
+    evidence: tuple[tuple[str, str], ...] = (("name", name), ("version", version))
+    if publisher:
+        evidence += (("publisher", publisher),)
     product_name = str(entry["product"])
     if product_name == "none":
-        return Identification(
-            None,
-            None,
-            rule_id,
-            f"site rule {rule_id}: {name!r} is not a tracked product",
-            confidence,
-            evidence,
-        )
+        why = f"site rule {rule_id}: {name!r} is not a tracked product"
+        return Identification(None, None, rule_id, why, confidence, evidence)
     product = ctx.catalog.product(product_name)
     if product is None:  # install() checks this; a catalog swapped underneath would land here
-        return Identification(
-            None,
-            None,
-            rule_id,
-            f"site rule {rule_id}: product {product_name!r} not in the dataset",
-            Confidence.LOW,
-            evidence,
-        )
-    label = f"site rule {rule_id}: {name!r} -> {product.name}"
+        why = f"site rule {rule_id}: product {product_name!r} not in the dataset"
+        return Identification(None, None, rule_id, why, Confidence.LOW, evidence)
+    cycle, how, newer = _cycle(entry, product, version)
+    why = f"site rule {rule_id}: {name!r} -> {product.name}" + (f" {cycle} ({how})" if cycle else f"; {how}")
+    release = product.release(cycle) if cycle else None
+    if release is not None and release.notes.startswith("EXAMPLE"):
+        why += " [EXAMPLE dates in the site catalogue: replace with the supplier's]"
+    return Identification(product.name, cycle, rule_id, why, confidence, evidence, newer_than_known=newer)
+
+
+def _cycle(entry: dict[str, Any], product: Product, version: str) -> tuple[str | None, str, bool]:
+    """(cycle or None, how it was chosen / why not, newer-than-known)."""
     fixed = entry["cycle"]
     if fixed:
         if product.release(fixed) is None:
-            return Identification(
-                product.name,
-                None,
-                rule_id,
-                f"{label}; fixed cycle {fixed!r} not in the dataset",
-                confidence,
-                evidence,
-            )
-        return Identification(
-            product.name, fixed, rule_id, f"{label} {fixed} (fixed by the rule)", confidence, evidence
-        )
+            return None, f"fixed cycle {fixed!r} is not a release of {product.name}", False
+        return fixed, "fixed by the rule", False
     candidate = version
     pattern = entry["version"]
     if pattern is not None:
         m = pattern.search(version)
         if m is None:
-            return Identification(
-                product.name,
-                None,
-                rule_id,
-                f"{label}; version {version!r} does not match the rule's version pattern",
-                confidence,
-                evidence,
-            )
+            return None, f"version {version!r} does not match the rule's version pattern", False
         if "cycle" in pattern.groupindex:
             candidate = m.group("cycle") or ""
         elif pattern.groups:
@@ -116,47 +98,16 @@ def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: st
     mapped = entry["cycle_map"].get(candidate)
     if mapped is not None:
         if product.release(mapped) is None:
-            return Identification(
-                product.name,
-                None,
-                rule_id,
-                f"{label}; cycle_map gives {mapped!r}, which is not a release",
-                confidence,
-                evidence,
-            )
-        return Identification(
-            product.name,
-            mapped,
-            rule_id,
-            f"{label} {mapped} (version {version} via cycle_map)",
-            confidence,
-            evidence,
-        )
+            return None, f"cycle_map gives {mapped!r}, which is not a release", False
+        return mapped, f"version {version} via cycle_map", False
     if not candidate:
-        return Identification(product.name, None, rule_id, f"{label}; no version reported", confidence, evidence)
+        return None, "no version reported", False
     if product.release(candidate) is not None:
-        return Identification(
-            product.name, candidate, rule_id, f"{label} {candidate} (version {version})", confidence, evidence
-        )
+        return candidate, f"version {version}", False
     release, newer = pick_cycle(product, candidate)
     if release is not None:
-        return Identification(
-            product.name,
-            release.name,
-            rule_id,
-            f"{label} {release.name} (version {version})",
-            confidence,
-            evidence,
-        )
-    return Identification(
-        product.name,
-        None,
-        rule_id,
-        f"{label}; version {version!r} matches no listed release",
-        confidence,
-        evidence,
-        newer_than_known=newer,
-    )
+        return release.name, f"version {version}", False
+    return None, f"version {version!r} matches no listed release", newer
 
 
 # -- installing a catalogue -----------------------------------------------------------------------
