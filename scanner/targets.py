@@ -27,8 +27,17 @@ DEFAULT_PORTS = {"ssh": 22, "winrm": 5986}
 MAX_RANGE = 65_536
 _HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_.:/@+-]{1,64}$")
-_SECRET_KEYS = {"password", "passwd", "pass", "secret", "ansible_password", "ansible_ssh_pass",
-                "ansible_become_pass", "ansible_become_password", "token"}
+_SECRET_KEYS = {
+    "password",
+    "passwd",
+    "pass",
+    "secret",
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_become_pass",
+    "ansible_become_password",
+    "token",
+}
 
 
 class TargetError(ValueError):
@@ -136,8 +145,10 @@ def expand_hosts(spec: str, where: str) -> list[str]:
         except ValueError as exc:
             raise TargetError(f"{where}: {spec!r} is not a valid CIDR range: {exc}") from exc
         if net.num_addresses > MAX_RANGE:
-            raise TargetError(f"{where}: {spec} has {net.num_addresses} addresses, more than the limit "
-                              f"{MAX_RANGE}; split it into smaller ranges")
+            raise TargetError(
+                f"{where}: {spec} has {net.num_addresses} addresses, more than the limit "
+                f"{MAX_RANGE}; split it into smaller ranges"
+            )
         hosts = list(net.hosts()) if net.num_addresses > 2 else list(net)
         return [str(h) for h in hosts]
     return [check_host(spec, where)]
@@ -148,8 +159,18 @@ def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
     port = d.port or DEFAULT_PORTS[transport]
     if transport == "winrm" and port not in (5985, 5986) and d.port is None:
         port = 5986
-    return [Target(host=h, site=d.site, transport=transport, port=port, user=d.user,
-                   tags=check_tags(d.tags, where), jump=d.jump) for h in expand_hosts(spec, where)]
+    return [
+        Target(
+            host=h,
+            site=d.site,
+            transport=transport,
+            port=port,
+            user=d.user,
+            tags=check_tags(d.tags, where),
+            jump=d.jump,
+        )
+        for h in expand_hosts(spec, where)
+    ]
 
 
 # -- CSV -------------------------------------------------------------------------------------
@@ -160,33 +181,45 @@ CSV_COLUMNS = ("host", "site", "transport", "port", "user", "tags")
 def parse_csv(text: str, source: str = "targets.csv") -> list[Target]:
     """``host,site,transport,port,user,tags`` (header required; tags separated by ``;`` or spaces)."""
     rows = list(csv.reader(io.StringIO(text)))
-    header_at = next((i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")),
-                     None)
+    header_at = next(
+        (i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")), None
+    )
     if header_at is None:
         return []
     header = [h.strip().lower() for h in rows[header_at]]
     if "host" not in header:
-        raise TargetError(f"{_where(source, header_at + 1)}: the first line must be a header naming the columns "
-                          f"({','.join(CSV_COLUMNS)}); got {','.join(header)!r}")
+        raise TargetError(
+            f"{_where(source, header_at + 1)}: the first line must be a header naming the columns "
+            f"({','.join(CSV_COLUMNS)}); got {','.join(header)!r}"
+        )
     unknown = [h for h in header if h and h not in CSV_COLUMNS + ("jump",)]
     if unknown:
         secret = [h for h in unknown if h in _SECRET_KEYS]
         if secret:
-            raise TargetError(f"{_where(source, header_at + 1)}: column {secret[0]!r} looks like a secret; "
-                              "passwords never go in target files (use LEGACYSCAN_SSH_PASSWORD or ssh-agent)")
-        raise TargetError(f"{_where(source, header_at + 1)}: unknown column(s) {', '.join(unknown)}; "
-                          f"expected {','.join(CSV_COLUMNS)}")
+            raise TargetError(
+                f"{_where(source, header_at + 1)}: column {secret[0]!r} looks like a secret; "
+                "passwords never go in target files (use LEGACYSCAN_SSH_PASSWORD or ssh-agent)"
+            )
+        raise TargetError(
+            f"{_where(source, header_at + 1)}: unknown column(s) {', '.join(unknown)}; "
+            f"expected {','.join(CSV_COLUMNS)}"
+        )
     out: list[Target] = []
-    for lineno, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for lineno, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
         where = _where(source, lineno)
         if len(row) > len(header):
             raise TargetError(f"{where}: {len(row)} fields but the header has {len(header)}")
         rec = dict(zip(header, (c.strip() for c in row), strict=False))
-        d = Defaults(site=check_site(rec.get("site", ""), where), transport=rec.get("transport") or "ssh",
-                     port=check_port(rec.get("port"), where), user=check_user(rec.get("user", ""), where),
-                     tags=re.split(r"[;\s]+", rec.get("tags", "")), jump=rec.get("jump", ""))
+        d = Defaults(
+            site=check_site(rec.get("site", ""), where),
+            transport=rec.get("transport") or "ssh",
+            port=check_port(rec.get("port"), where),
+            user=check_user(rec.get("user", ""), where),
+            tags=re.split(r"[;\s]+", rec.get("tags", "")),
+            jump=rec.get("jump", ""),
+        )
         out.extend(make_targets(rec.get("host", ""), d, where))
     return out
 
@@ -234,7 +267,9 @@ def parse_toml(text: str, source: str = "targets.toml") -> list[Target]:
         out.extend(make_targets(str(entry["host"]), d, where))
     unknown = set(data) - {"defaults", "site", "target"}
     if unknown:
-        raise TargetError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}; expected defaults, site, target")
+        raise TargetError(
+            f"{source}: unknown table(s) {', '.join(sorted(unknown))}; expected defaults, site, target"
+        )
     return out
 
 
@@ -272,8 +307,10 @@ def _no_secrets(data: object, source: str) -> None:
     if isinstance(data, dict):
         for key, value in data.items():
             if str(key).lower() in _SECRET_KEYS:
-                raise TargetError(f"{source}: key {key!r} looks like a secret; passwords never go in target files "
-                                  "(use LEGACYSCAN_SSH_PASSWORD, ssh-agent or --credentials)")
+                raise TargetError(
+                    f"{source}: key {key!r} looks like a secret; passwords never go in target files "
+                    "(use LEGACYSCAN_SSH_PASSWORD, ssh-agent or --credentials)"
+                )
             _no_secrets(value, source)
     elif isinstance(data, list):
         for value in data:
@@ -340,7 +377,7 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
                 memberships[name].append(section)
     # children: a host in a child group is also in the parent group
     for parent, kids in children.items():
-        for name, groups in memberships.items():
+        for groups in memberships.values():
             if any(k in groups for k in kids) and parent not in groups:
                 groups.append(parent)
     out: list[Target] = []
@@ -352,7 +389,9 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
             merged.update(group_vars.get(g, {}))
         merged.update({k: v for k, v in hosts[name].items() if k != "__line"})
         conn = merged.get("ansible_connection", "ssh")
-        transport = "winrm" if conn in ("winrm", "psrp") else "ssh" if conn in ("ssh", "paramiko", "smart") else ""
+        transport = (
+            "winrm" if conn in ("winrm", "psrp") else "ssh" if conn in ("ssh", "paramiko", "smart") else ""
+        )
         if not transport:
             raise TargetError(f"{where}: ansible_connection={conn!r} is not scannable (ssh or winrm)")
         real_groups = [g for g in groups if g not in ("ungrouped", "all")]
@@ -360,18 +399,23 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
             site, tags = (real_groups[0] if real_groups else ""), real_groups[1:]
         else:
             site, tags = "", real_groups
-        d = Defaults(site=check_site(site, where), transport=transport,
-                     port=check_port(merged.get("ansible_port") or merged.get("ansible_ssh_port"), where),
-                     user=check_user(merged.get("ansible_user") or merged.get("ansible_ssh_user", ""), where),
-                     tags=list(tags))
+        d = Defaults(
+            site=check_site(site, where),
+            transport=transport,
+            port=check_port(merged.get("ansible_port") or merged.get("ansible_ssh_port"), where),
+            user=check_user(merged.get("ansible_user") or merged.get("ansible_ssh_user", ""), where),
+            tags=list(tags),
+        )
         out.extend(make_targets(merged.get("ansible_host") or name, d, where))
     return out
 
 
 def _ini_secret(key: str, where: str) -> None:
     if key.strip().lower() in _SECRET_KEYS:
-        raise TargetError(f"{where}: {key.strip()} is a secret; passwords never go in target files "
-                          "(use LEGACYSCAN_SSH_PASSWORD or ssh-agent)")
+        raise TargetError(
+            f"{where}: {key.strip()} is a secret; passwords never go in target files "
+            "(use LEGACYSCAN_SSH_PASSWORD or ssh-agent)"
+        )
 
 
 def _split_ini(line: str) -> list[str]:
@@ -385,7 +429,7 @@ def _expand_ansible_range(name: str, where: str) -> list[str]:
     if not m:
         return [name]
     lo, hi, step = m.group(1), m.group(2), int(m.group(3) or 1)
-    prefix, suffix = name[: m.start()], name[m.end():]
+    prefix, suffix = name[: m.start()], name[m.end() :]
     if lo.isdigit() and hi.isdigit():
         width = len(lo) if lo.startswith("0") else 0
         values = [str(i).zfill(width) for i in range(int(lo), int(hi) + 1, step)]
@@ -417,11 +461,18 @@ def parse_list(text: str, source: str = "targets.txt") -> list[Target]:
             if not sep or key not in ("site", "transport", "port", "user", "tags", "jump"):
                 if key.lower() in _SECRET_KEYS:
                     _ini_secret(key, where)
-                raise TargetError(f"{where}: unexpected {word!r}; use key=value with site, transport, port, user, tags")
+                raise TargetError(
+                    f"{where}: unexpected {word!r}; use key=value with site, transport, port, user, tags"
+                )
             opts[key] = value
-        d = Defaults(site=check_site(opts.get("site", ""), where), transport=opts.get("transport", "ssh"),
-                     port=check_port(opts.get("port"), where), user=check_user(opts.get("user", ""), where),
-                     tags=re.split(r"[;,]+", opts.get("tags", "")), jump=opts.get("jump", ""))
+        d = Defaults(
+            site=check_site(opts.get("site", ""), where),
+            transport=opts.get("transport", "ssh"),
+            port=check_port(opts.get("port"), where),
+            user=check_user(opts.get("user", ""), where),
+            tags=re.split(r"[;,]+", opts.get("tags", "")),
+            jump=opts.get("jump", ""),
+        )
         out.extend(make_targets(words[0], d, where))
     return out
 
@@ -437,17 +488,25 @@ def detect_format(path: str | Path, text: str) -> str:
         return "toml"
     if suffix in (".ini", ".inventory", ".hosts") or Path(path).name in ("hosts", "inventory"):
         return "ini"
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    first = next(
+        (ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
     if first.lower().startswith("host,") or first.lower() == "host":
         return "csv"
     if first.startswith("["):
-        return "ini" if re.fullmatch(r"\[[A-Za-z0-9_.:-]+\]", first) and not first.startswith("[[") and \
-            not re.fullmatch(r"\[(defaults)\]", first) else "toml"
+        return (
+            "ini"
+            if re.fullmatch(r"\[[A-Za-z0-9_.:-]+\]", first)
+            and not first.startswith("[[")
+            and not re.fullmatch(r"\[(defaults)\]", first)
+            else "toml"
+        )
     return "list"
 
 
-def load_targets(path: str | Path, *, site: str = "", fmt: str | None = None, groups_as: str = "site",
-                 user: str = "") -> list[Target]:
+def load_targets(
+    path: str | Path, *, site: str = "", fmt: str | None = None, groups_as: str = "site", user: str = ""
+) -> list[Target]:
     """Load, validate and de-duplicate a target file.  ``site``/``user`` fill in blanks (CLI defaults)."""
     p = Path(path)
     try:

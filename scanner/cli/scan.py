@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+from collections.abc import Callable
 
+from agents.inventory import Inventory
 from scanner.cli import CliError, ExitCode, add_common
 from scanner.cli.common import store_from
 from scanner.cli.report import add_report_options, render_and_write
@@ -22,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--site", default="", help="site name recorded with the host(s)")
     p.add_argument("--tag", action="append", default=[], dest="tags", help="tag recorded with the host (repeatable)")
     p.add_argument("--no-report", action="store_true", help="store only; print no report")
+    add_fleet_options(p)
     add_report_options(p)
     add_common(p)
     p.set_defaults(func=run)
@@ -48,5 +53,134 @@ def run_local(args: argparse.Namespace) -> int:
     return render_and_write(args, [inv], [])
 
 
+# -- fleet scanning (--targets) ------------------------------------------------------------------
+
+# Above this many targets the scan matches as it goes and prints a summary instead of holding every
+# inventory in memory for an inline report (`legacyscan report` renders the full one from the store).
+INLINE_REPORT_MAX = 2000
+
+
+def add_fleet_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("fleet scanning (--targets)")
+    g.add_argument("--concurrency", type=int, metavar="N", help="hosts scanned at once (default: sized for this "
+                   "machine, at most 64); never more than 4 connections to one host")
+    g.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
+    g.add_argument("--connect-timeout", type=float, default=10.0, metavar="SEC",
+                   help="TCP connect + SSH handshake + authentication timeout (default 10)")
+    g.add_argument("--ssh-user", default="", metavar="U", help="SSH login (default: the target's user, else yours)")
+    g.add_argument("--ssh-key", metavar="PATH", help="private key file (passphrase from "
+                   "LEGACYSCAN_SSH_KEY_PASSPHRASE); ssh-agent and LEGACYSCAN_SSH_PASSWORD are also tried")
+    g.add_argument("--no-agent", action="store_true", help="do not offer ssh-agent keys")
+    g.add_argument("--known-hosts", metavar="FILE", help="known_hosts file used to verify host keys "
+                   "(default ~/.ssh/known_hosts)")
+    g.add_argument("--accept-new-host-keys", action="store_true",
+                   help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused")
+    g.add_argument("--resume", nargs="?", const="24h", metavar="AGE",
+                   help="skip targets scanned successfully within AGE (default 24h; e.g. 90m, 7d)")
+    g.add_argument("--window", metavar="HH:MM-HH:MM", help="only start hosts inside this daily window, local "
+                   "time (e.g. 19:00-07:00, outside clinical hours); resume later with --resume")
+    g.add_argument("--site-rate", type=float, metavar="N", help="at most N new connections per second per site")
+    g.add_argument("--groups-as", choices=["site", "tag"], default="site",
+                   help="Ansible inventory groups become sites (default) or tags")
+    g.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto",
+                   help="progress on stderr: a bar on a terminal, JSON lines otherwise (auto)")
+
+
 def run_targets(args: argparse.Namespace) -> int:
-    raise CliError("fleet scanning (--targets) is not available in this build", hint="use --local")
+    from dataclasses import replace
+
+    from scanner.scan import FleetScanner, Progress, ScanConfig, ScanWindow, default_concurrency, parse_duration
+    from scanner.targets import TargetError, load_targets
+
+    try:
+        targets = load_targets(args.targets, site=args.site, groups_as=args.groups_as)
+    except TargetError as exc:
+        raise CliError(str(exc), hint="targets: CSV with header host,site,transport,port,user,tags; TOML; an "
+                       "Ansible INI inventory; or one host / CIDR range per line") from exc
+    if args.tags:
+        targets = [replace(t, tags=tuple(sorted(set(t.tags) | set(args.tags)))) for t in targets]
+    if not targets:
+        raise CliError(f"{args.targets}: no targets in the file")
+    try:
+        config = ScanConfig(
+            concurrency=args.concurrency or default_concurrency(), timeout=args.timeout,
+            connect_timeout=args.connect_timeout, ssh_user=args.ssh_user, ssh_key=args.ssh_key,
+            known_hosts=args.known_hosts, accept_new_host_keys=args.accept_new_host_keys,
+            use_agent=not args.no_agent, resume=parse_duration(args.resume) if args.resume else None,
+            window=ScanWindow.parse(args.window) if args.window else None, site_rate=args.site_rate)
+    except ValueError as exc:
+        raise CliError(str(exc), code=ExitCode.USAGE) from exc
+    if config.concurrency < 1:
+        raise CliError("--concurrency must be at least 1", code=ExitCode.USAGE)
+    if args.ssh_key:
+        from agents.shell import ShellError
+        from agents.ssh import load_private_key
+
+        try:
+            load_private_key(args.ssh_key, os.environ.get("LEGACYSCAN_SSH_KEY_PASSPHRASE"))
+        except ShellError as exc:
+            raise CliError(str(exc)) from exc
+    inline = not args.no_report and len(targets) <= INLINE_REPORT_MAX
+    tally: dict[str, int] = {}
+    worst: list[int] = [0]
+    hook = None
+    if not inline and not args.no_report:
+        hook = _streaming_matcher(args, tally, worst)
+    mode = args.progress
+    if args.quiet:
+        mode = "none"
+    progress = Progress(len(targets), tty=None if mode == "auto" else mode == "bar", enabled=mode != "none")
+    with store_from(args) as store:
+        scanner = FleetScanner(store, config, progress=progress, on_inventory=hook, keep_inventories=inline)
+        progress.total = len(scanner.select(targets)[0])
+        summary = scanner.run(targets)
+        statuses = summary.statuses
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
+    log.warning("scanned %d of %d targets in %.1fs (%s)%s", summary.done + summary.failed, summary.total,
+                summary.seconds, counts or "nothing", f"; {summary.skipped} skipped (--resume)" if summary.skipped
+                else "")
+    for st in statuses:
+        if st.status not in ("ok",):
+            log.warning("%s [%s]: %s: %s", st.target, st.site or "-", st.status, st.error[:300])
+    if summary.window_closed:
+        log.warning("scan window %s is closed: remaining targets not started; run again with --resume inside "
+                    "the window", config.window)
+    if summary.interrupted:
+        log.warning("interrupted: %d hosts stored; run again with --resume to continue", summary.done)
+        return 130
+    if summary.total and summary.done == 0 and summary.failed:
+        if not args.no_report and inline:
+            render_and_write(args, [], statuses)
+        return int(ExitCode.ERROR)
+    if args.no_report:
+        return int(ExitCode.OK)
+    if inline:
+        return render_and_write(args, summary.inventories, statuses)
+    print(json.dumps({"hosts": summary.done, "failed": summary.failed, "findings_by_status": tally},
+                     sort_keys=True))
+    log.warning("large scan: full report with `legacyscan report --db %s`", args.db)
+    if args.fail_on:
+        from scanner.model import Status
+
+        if worst[0] >= Status(args.fail_on).severity:
+            return int(ExitCode.FINDINGS)
+    return int(ExitCode.OK)
+
+
+def _streaming_matcher(args: argparse.Namespace, tally: dict[str, int],
+                       worst: list[int]) -> Callable[[Inventory], None]:
+    """Match each inventory as it is stored (large scans): keeps counts, not inventories."""
+    from scanner.cli import today
+    from scanner.cli.common import context_and_policy
+    from scanner.match import match_inventory
+
+    ctx, policy = context_and_policy(args)
+    as_of = args.as_of or today()
+
+    def hook(inv: Inventory) -> None:
+        result = match_inventory(inv, ctx, as_of, policy)
+        for f in result.findings:
+            tally[f.status.value] = tally.get(f.status.value, 0) + 1
+            worst[0] = max(worst[0], f.status.severity)
+
+    return hook
