@@ -1,0 +1,454 @@
+"""WinRmShell: the agentless Windows transport (pywinrm underneath).  It only moves bytes.
+
+Why it is more than ``winrm.Session.run_ps``:
+
+* **Safe defaults.**  HTTPS (5986) with certificate validation; turning validation off is an
+  explicit argument that logs a loud warning.  Plain HTTP (5985) is accepted only with WinRM
+  message encryption (NTLM, Kerberos or CredSSP seal every message), never Basic over HTTP.
+* **Scripts of any length.**  ``run_ps`` puts the whole script on the command line
+  (``powershell -encodedcommand``), which cmd.exe cuts at 8,191 characters; the collection
+  script is longer.  We start PowerShell with a tiny fixed bootstrap and send the script over
+  stdin (the way Ansible's WinRM connection does), with ``WINRS_SKIP_CMD_SHELL``.
+* **A deadline.**  A Receive that times out on the server (WSManFault 2150858793) is retried
+  until the caller's timeout, then the command is terminated and the shell deleted.
+* **Diagnostics that name the fix** for the failures seen in the field (401, Kerberos/SPN,
+  TrustedHosts, no listener, TLS, timeouts).  The password never appears in a message or a log.
+
+Credentials come from ``LEGACYSCAN_WINRM_USER``/``LEGACYSCAN_WINRM_PASSWORD``, a TOML file readable
+only by its owner, or the keyring (service ``legacyscan-winrm``), never from the command line.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import stat
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.shell import MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
+
+log = logging.getLogger(__name__)
+
+ENV_USER = "LEGACYSCAN_WINRM_USER"
+ENV_PASSWORD = "LEGACYSCAN_WINRM_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+KEYRING_SERVICE = "legacyscan-winrm"
+TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic")
+ENCRYPTING_TRANSPORTS = ("ntlm", "kerberos", "credssp")
+HTTPS_PORT = 5986
+HTTP_PORT = 5985
+RECEIVE_TIMEOUT_CODE = 2150858793  # w:TimedOut on Receive: no output yet, ask again
+STDIN_CHUNK = 48 * 1024  # base64 of this stays well inside the 150 KB MaxEnvelopeSize of old hosts
+
+# Reads the script from stdin and runs it.  Fixed text: nothing from a target or a host is ever
+# interpolated into it.  ``$input`` works under -EncodedCommand on PowerShell 2.0 to 7.
+BOOTSTRAP = ("$ErrorActionPreference = 'Stop'; "
+             "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
+             "& ([ScriptBlock]::Create($s))")
+POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
+
+
+class WinRmError(ShellError):
+    """A WinRM failure, with what happened and the fix, safe to show (no secrets)."""
+
+    def __init__(self, message: str, *, fix: str = "", kind: str = "error") -> None:
+        super().__init__(f"{message}. Fix: {fix}" if fix else message)
+        self.fix = fix
+        self.kind = kind  # auth | kerberos | listener | tls | timeout | fault | config | error
+
+
+class WinRmTimeout(WinRmError, ShellTimeout):
+    pass
+
+
+class CredentialError(WinRmError):
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        super().__init__(message, fix=fix, kind="config")
+
+
+@dataclass(frozen=True, slots=True)
+class WinRmCredentials:
+    user: str
+    password: str = field(repr=False)
+    source: str = ""  # env | file:<path> | keyring
+
+    def __repr__(self) -> str:  # belt and braces: dataclass repr already hides the password
+        return f"WinRmCredentials(user={self.user!r}, source={self.source!r})"
+
+
+def encode_powershell(script: str) -> str:
+    """``-EncodedCommand`` text: base64 of UTF-16-LE, as powershell.exe expects."""
+    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+def powershell_argv(script: str | None = None) -> list[str]:
+    """powershell.exe arguments running ``script`` (default: the stdin bootstrap)."""
+    return [*POWERSHELL_ARGS, encode_powershell(BOOTSTRAP if script is None else script)]
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+
+def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | None:
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise CredentialError(f"credentials file {path}: {exc.strerror}",
+                              fix="give the path of an existing TOML file") from exc
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise CredentialError(
+            f"credentials file {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o})",
+            fix=f"chmod 600 {path}")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise CredentialError(f"credentials file {path} is not owned by this user",
+                              fix=f"chown it to the user running legacyscan, then chmod 600 {path}")
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        # The parser's message can quote a line of the file: keep it out (it may hold a password).
+        raise CredentialError(f"credentials file {path} is not valid TOML",
+                              fix="see the README: [winrm] user = \"...\", password = \"...\"") from exc
+    section = data.get("winrm", {})
+    if not isinstance(section, dict):
+        raise CredentialError(f"credentials file {path}: [winrm] must be a table", fix="see the README")
+    hosts = section.get("hosts", {})
+    entry = hosts.get(host) if isinstance(hosts, dict) else None
+    chosen = entry if isinstance(entry, dict) else section
+    file_user = chosen.get("user") or section.get("user")
+    password = chosen.get("password")
+    if password is None:
+        return None
+    if not isinstance(password, str) or (file_user is not None and not isinstance(file_user, str)):
+        raise CredentialError(f"credentials file {path}: user and password must be strings", fix="quote them")
+    final_user = user or file_user
+    if not final_user:
+        raise CredentialError(f"credentials file {path} has a password but no user",
+                              fix="add user = \"DOMAIN\\\\name\" under [winrm]")
+    return WinRmCredentials(final_user, password, f"file:{path}")
+
+
+def _from_keyring(user: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        value = keyring.get_password(KEYRING_SERVICE, user)
+    except KeyringError as exc:
+        log.debug("keyring unavailable: %s", type(exc).__name__)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def load_credentials(host: str = "", user: str | None = None, *, credentials_file: str | None = None,
+                     env: Mapping[str, str] | None = None,
+                     keyring_lookup: Callable[[str], str | None] | None = None) -> WinRmCredentials:
+    """Find the user and password: environment, then credentials file, then keyring.
+
+    The user can come from the target (``user``), the environment or the file; the password only
+    from the three secret stores.
+    """
+    env = os.environ if env is None else env
+    env_user = env.get(ENV_USER) or None
+    env_password = env.get(ENV_PASSWORD)
+    if env_password:
+        final = user or env_user
+        if not final:
+            raise CredentialError(f"{ENV_PASSWORD} is set but no user is known",
+                                  fix=f"set {ENV_USER} or give the target a user")
+        return WinRmCredentials(final, env_password, "env")
+    if credentials_file:
+        found = _from_file(credentials_file, host, user or env_user)
+        if found is not None:
+            return found
+    final_user = user or env_user
+    if final_user:
+        password = (keyring_lookup or _from_keyring)(final_user)
+        if password:
+            return WinRmCredentials(final_user, password, "keyring")
+    raise CredentialError(
+        f"no WinRM password for {final_user or 'this target'}",
+        fix=(f"set {ENV_USER} and {ENV_PASSWORD}, or pass --credentials FILE (TOML, chmod 600), or store "
+             f"it in the keyring: keyring set {KEYRING_SERVICE} <user>"))
+
+
+# -- diagnostics ---------------------------------------------------------------------------------
+
+
+def diagnose(exc: BaseException, *, host: str, port: int, scheme: str, transport: str, user: str = "") -> WinRmError:
+    """Turn a pywinrm/requests/spnego exception into a WinRmError that names the fix."""
+    from requests import exceptions as rex
+    from winrm import exceptions as wex
+
+    where = f"{scheme}://{host}:{port}/wsman"
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, WinRmError):
+        return exc
+    if isinstance(exc, wex.InvalidCredentialsError | wex.BasicAuthDisabledError) or " 401" in text:
+        if transport == "kerberos":
+            return WinRmError(
+                f"{where} rejected the Kerberos ticket for {user or 'the user'} (401)", kind="kerberos",
+                fix=(f"connect by the host's DNS name, not an IP (the SPN must be HTTP/{host}); check it with "
+                     f"'setspn -Q HTTP/{host}'; run kinit for a valid ticket; or use transport ntlm"))
+        basic = " enable Basic on the listener (winrm set winrm/config/service/auth @{Basic=\"true\"}) or" \
+            if transport == "basic" else ""
+        return WinRmError(
+            f"{where} rejected the credentials of {user or 'the user'} with {transport} (401 Unauthorized)",
+            kind="auth",
+            fix=("check the user and password (domain accounts as DOMAIN\\user or user@domain.fqdn); a local "
+                 "administrator over NTLM also needs LocalAccountTokenFilterPolicy=1 on the target; the account "
+                 f"must be in Administrators or Remote Management Users;{basic} try another transport"))
+    if "trustedhosts" in lowered:
+        return WinRmError(f"{where}: the WinRM client refused an untrusted host", kind="config",
+                          fix=("use HTTPS (5986) or Kerberos with the DNS name; on a Windows jump host add the "
+                               "target with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value <host> "
+                               "-Concatenate"))
+    if any(word in lowered for word in ("kerberos", "gssapi", "spn", "krb5", "ticket")):
+        return WinRmError(f"{where}: Kerberos failed: {text[:200]}", kind="kerberos",
+                          fix=(f"use the FQDN (SPN HTTP/{host} must exist: setspn -Q HTTP/{host}); run kinit; "
+                               "check /etc/krb5.conf realm and clock skew (< 5 min); or use transport ntlm"))
+    if isinstance(exc, rex.SSLError):
+        return WinRmError(f"{where}: TLS certificate not trusted ({text[:160]})", kind="tls",
+                          fix=("pass the CA bundle that issued the listener's certificate (ca_bundle / "
+                               "--winrm-ca-bundle); connect by the name in the certificate; only for a lab "
+                               "disable validation explicitly"))
+    if isinstance(exc, rex.ConnectTimeout | rex.ReadTimeout | rex.Timeout):
+        return WinRmTimeout(f"{where}: no answer in time ({type(exc).__name__})", kind="timeout",
+                            fix=(f"check that the host is up and the firewall allows TCP {port}; raise --timeout "
+                                 "for slow hosts"))
+    if isinstance(exc, rex.ConnectionError):
+        if "refused" in lowered or "errno 111" in lowered or "errno 10061" in lowered:
+            return WinRmError(f"{where}: connection refused: no WinRM listener", kind="listener",
+                              fix=("on the target run 'winrm quickconfig -transport:https' (5986) or "
+                                   "'Enable-PSRemoting -Force' (5985), and open the port in Windows Firewall"))
+        return WinRmError(f"{where}: cannot connect ({text[:160]})", kind="listener",
+                          fix="check the host name, the port (5986 HTTPS / 5985 HTTP) and the firewall")
+    if isinstance(exc, wex.WinRMTransportError):
+        code = getattr(exc, "code", 0)
+        if code == 404:
+            return WinRmError(f"{where}: HTTP 404: no WS-Management service at this URL", kind="listener",
+                              fix=("check the port; the listener must serve /wsman "
+                                   "('winrm enumerate winrm/config/listener')"))
+        return WinRmError(f"{where}: HTTP {code} from the WinRM service", kind="fault",
+                          fix="see the target's Windows Remote Management event log")
+    if isinstance(exc, wex.WSManFaultError):
+        fault = exc.wsman_fault_code
+        reason = (exc.reason or "").strip()[:300]
+        if fault == 5 or "access is denied" in reason.lower():
+            return WinRmError(f"{where}: access denied by WinRM ({reason})", kind="auth",
+                              fix="add the account to Administrators or Remote Management Users on the target")
+        if "allowunencrypted" in reason.lower():
+            return WinRmError(f"{where}: the service refuses unencrypted messages", kind="config",
+                              fix="use HTTPS (5986) or an encrypting transport (ntlm, kerberos, credssp)")
+        return WinRmError(f"{where}: WinRM fault {fault}: {reason}", kind="fault",
+                          fix="see the fault text; the target's event log has details")
+    if isinstance(exc, wex.WinRMError):
+        return WinRmError(f"{where}: {text[:300]}", kind="error", fix="check the transport settings")
+    return WinRmError(f"{where}: {type(exc).__name__}: {text[:300]}")
+
+
+# -- the shell -----------------------------------------------------------------------------------
+
+
+class WinRmShell:
+    """One Windows host over WinRM.  ``run_powershell`` is what the collection uses."""
+
+    name = "winrm"
+
+    def __init__(self, host: str, port: int, credentials: WinRmCredentials, *, transport: str = "ntlm",
+                 use_https: bool = True, verify_tls: bool = True, ca_bundle: str | None = None,
+                 timeout: float = 60.0, path: str = "/wsman") -> None:
+        if transport not in TRANSPORTS:
+            raise WinRmError(f"unknown WinRM transport {transport!r}", fix=f"use one of {', '.join(TRANSPORTS)}",
+                             kind="config")
+        if not use_https and transport not in ENCRYPTING_TRANSPORTS:
+            raise WinRmError(f"{transport} over plain HTTP would send the password and the inventory in clear",
+                             fix="use HTTPS (port 5986) or transport ntlm/kerberos/credssp", kind="config")
+        if use_https and not verify_tls:
+            log.warning("TLS CERTIFICATE VALIDATION IS DISABLED for %s:%d: anyone on the path can impersonate "
+                        "this host and read the credentials. Use a CA bundle instead.", host, port)
+        self.host = host
+        self.port = port
+        self.scheme = "https" if use_https else "http"
+        self.endpoint = f"{self.scheme}://{_url_host(host)}:{port}{path}"
+        self.transport = transport
+        self.timeout = timeout
+        self._credentials = credentials
+        self._verify_tls = verify_tls
+        self._ca_bundle = ca_bundle
+        self._protocol: Any = None
+
+    def __repr__(self) -> str:
+        return f"WinRmShell({self.endpoint!r}, transport={self.transport!r}, user={self._credentials.user!r})"
+
+    # pywinrm objects are built lazily so that constructing a shell never touches the network.
+    def _proto(self, operation_timeout: int) -> Any:
+        from winrm.protocol import Protocol
+
+        if self._protocol is None:
+            self._protocol = Protocol(
+                self.endpoint, transport=self.transport,  # type: ignore[arg-type]
+                username=self._credentials.user, password=self._credentials.password,
+                server_cert_validation="validate" if self._verify_tls else "ignore",
+                ca_trust_path=self._ca_bundle,  # type: ignore[arg-type]  # None: no env override
+                operation_timeout_sec=operation_timeout, read_timeout_sec=_read_timeout(operation_timeout),
+                message_encryption="always" if self.scheme == "http" else "auto",
+                proxy=None)
+        self._protocol.operation_timeout_sec = operation_timeout
+        self._protocol.read_timeout_sec = _read_timeout(operation_timeout)
+        self._protocol.transport.read_timeout_sec = _read_timeout(operation_timeout)
+        return self._protocol
+
+    def _fail(self, exc: BaseException) -> WinRmError:
+        return diagnose(exc, host=self.host, port=self.port, scheme=self.scheme, transport=self.transport,
+                        user=self._credentials.user)
+
+    def run_powershell(self, script: str, timeout: float = 600.0) -> CommandResult:
+        """Run ``script`` (sent over stdin to a fixed bootstrap) and return its output."""
+        data = script.encode("utf-8")
+        return self._execute("powershell.exe", powershell_argv(), timeout, stdin=data)
+
+    def run(self, argv: list[str], timeout: float = 60.0) -> CommandResult:
+        """Shell protocol: a fixed program and arguments, started without cmd.exe."""
+        return self._execute(argv[0], [_quote_arg(a) for a in argv[1:]], timeout)
+
+    def read_text(self, path: str) -> str | None:
+        """Shell protocol: a file's text via .NET (the path travels base64-encoded, never interpolated)."""
+        b64 = base64.b64encode(path.encode("utf-16-le")).decode("ascii")
+        script = ("$p = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('" + b64 + "')); "
+                  "if (Test-Path -LiteralPath $p -PathType Leaf) { [Console]::Out.Write("
+                  "[Convert]::ToBase64String([IO.File]::ReadAllBytes($p))) } else { exit 3 }")
+        result = self._execute("powershell.exe", powershell_argv(script), 60.0)
+        if result.exit_code != 0:
+            return None
+        try:
+            return decode(base64.b64decode(result.stdout.strip()))
+        except ValueError:
+            return None
+
+    def _execute(self, command: str, args: list[str], timeout: float, stdin: bytes | None = None) -> CommandResult:
+        from winrm.exceptions import WinRMOperationTimeoutError
+
+        deadline = time.monotonic() + timeout
+        op_timeout = max(1, min(20, int(timeout)))
+        shell_id: str | None = None
+        command_id: str | None = None
+        proto = self._proto(op_timeout)
+        try:
+            shell_id = proto.open_shell(codepage=65001, noprofile=True)
+            command_id = proto.run_command(shell_id, command, args, console_mode_stdin=stdin is None,
+                                           skip_cmd_shell=True)
+            if stdin is not None:
+                for start in range(0, max(len(stdin), 1), STDIN_CHUNK):
+                    chunk = stdin[start:start + STDIN_CHUNK]
+                    proto.send_command_input(shell_id, command_id, chunk, end=start + STDIN_CHUNK >= len(stdin))
+            out: list[bytes] = []
+            err: list[bytes] = []
+            size = 0
+            while True:
+                if time.monotonic() > deadline:
+                    raise WinRmTimeout(f"{self.endpoint}: the command did not finish within {timeout:g}s",
+                                       kind="timeout", fix="raise --timeout, or check the host for a hung WMI "
+                                       "provider (winmgmt)")
+                try:
+                    stdout, stderr, code, done = proto.get_command_output_raw(shell_id, command_id)
+                except WinRMOperationTimeoutError:
+                    continue  # nothing yet: the server waited OperationTimeout; ask again
+                size += len(stdout) + len(stderr)
+                if size > MAX_OUTPUT:
+                    raise WinRmError(f"{self.endpoint}: output exceeds {MAX_OUTPUT} bytes", kind="error",
+                                     fix="this is not a collection document; check the host")
+                out.append(stdout)
+                err.append(stderr)
+                if done:
+                    break
+            return CommandResult(code, decode(b"".join(out)), _clean_stderr(decode(b"".join(err))))
+        except WinRmError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every transport failure becomes a diagnosed WinRmError
+            raise self._fail(exc) from exc
+        finally:
+            self._cleanup(shell_id, command_id)
+
+    def _cleanup(self, shell_id: str | None, command_id: str | None) -> None:
+        """Terminate the command and delete the shell; failures here must not hide the real error."""
+        if self._protocol is None or shell_id is None:
+            return
+        try:
+            if command_id is not None:
+                self._protocol.cleanup_command(shell_id, command_id)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("winrm cleanup_command failed on %s: %s", self.host, type(exc).__name__)
+        try:
+            self._protocol.close_shell(shell_id, close_session=False)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("winrm close_shell failed on %s: %s", self.host, type(exc).__name__)
+
+    def close(self) -> None:
+        if self._protocol is not None:
+            try:
+                self._protocol.transport.close_session()
+            except Exception as exc:  # noqa: BLE001
+                log.debug("winrm close_session failed: %s", type(exc).__name__)
+            self._protocol = None
+
+    def __enter__(self) -> WinRmShell:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_timeout(operation_timeout: int) -> int:
+    """HTTP read timeout: the server may legitimately block for OperationTimeout, plus a margin."""
+    return operation_timeout + min(10, max(2, operation_timeout))
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _quote_arg(arg: str) -> str:
+    """Quote one argument for CreateProcess's command-line parsing (MSVCRT rules)."""
+    if arg and not any(c in arg for c in ' \t"'):
+        return arg
+    out, backslashes = ['"'], 0
+    for ch in arg:
+        if ch == "\\":
+            backslashes += 1
+            continue
+        if ch == '"':
+            out.append("\\" * (backslashes * 2 + 1) + '"')
+        else:
+            out.append("\\" * backslashes + ch)
+        backslashes = 0
+    out.append("\\" * (backslashes * 2) + '"')
+    return "".join(out)
+
+
+def _clean_stderr(text: str) -> str:
+    """PowerShell sends errors as CLIXML on stderr; keep the readable lines."""
+    if not text.startswith("#< CLIXML"):
+        return text
+    import re
+
+    parts = re.findall(r'<S S="Error">(.*?)</S>', text, re.S)
+    joined = "".join(parts).replace("_x000D__x000A_", "\n")
+    return joined.strip() or text
+
+
+def open_winrm_shell(host: str, port: int, user: str | None, *, transport: str = "ntlm", verify_tls: bool = True,
+                     ca_bundle: str | None = None, timeout: float = 60.0, credentials_file: str | None = None,
+                     credentials: WinRmCredentials | None = None) -> WinRmShell:
+    """The scan engine's factory: port 5986 (or any port but 5985) is HTTPS; 5985 is HTTP and needs
+    an encrypting transport.  Credentials are resolved here (env, file, keyring) unless given."""
+    creds = credentials or load_credentials(host, user, credentials_file=credentials_file)
+    return WinRmShell(host, port, creds, transport=transport, use_https=port != HTTP_PORT,
+                      verify_tls=verify_tls, ca_bundle=ca_bundle, timeout=timeout)
