@@ -113,7 +113,7 @@ def windows_record_from_labels(raw: dict[str, Any]) -> dict[str, Any]:
                 break
     if "caption" not in rec and "product_name" not in rec:
         # Free text (issue titles, agent lines, README headers): the caption is the text itself.
-        for key, value in raw.items():
+        for value in raw.values():
             if "windows" in str(value).lower():
                 rec["caption"] = str(value).lstrip("# ").strip()
                 break

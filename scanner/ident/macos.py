@@ -27,7 +27,8 @@ PRODUCT = "macos"
 
 _PRODUCT_VERSION = re.compile(r"(?:ProductVersion|kern\.osproductversion)\s*[:=]\s*(\d+(?:\.\d+){0,2})", re.I)
 _BUILD_VERSION = re.compile(r"(?:BuildVersion|kern\.osversion)\s*[:=]\s*(\d{1,2}[A-Z]\d{1,4}[a-z]?)", re.I)
-_NAMED = re.compile(r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?\s+(?:version\s+)?(\d{1,2}(?:\.\d+){0,2})"
+_NAMED = re.compile(r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?(?:\s+(?!version\b)[A-Za-z]+){0,2}?"
+                    r"\s+(?:version\s+)?(\d{1,2}(?:\.\d+){0,2})"
                     r"(?:\s*\((?:build\s+)?(\d{1,2}[A-Z]\d{1,4}[a-z]?)\))?", re.I)
 _BUILD = re.compile(r"^\s*(\d{1,2})([A-Z])(\d{1,4})([a-z]?)\s*$")
 _DARWIN = re.compile(r"darwin(?:\s+kernel\s+version)?\s+(\d{1,2})\.\d+(?:\.\d+)?", re.I)
@@ -39,6 +40,13 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
     pairs: list[tuple[str, str]] = []
     pv = str(record.get("product_version") or "").strip()
     bv = str(record.get("build_version") or "").strip()
+    if pv and not _VERSION.match(pv):
+        # Lenient: "Mac OS X 10.4.11", "14.4.1 (23E224)", "macOS 13.6.1".
+        found = re.search(r"(?<![\d.])(\d{1,2}(?:\.\d+){1,2})(?![\d.])", pv) or re.search(r"\b(\d{2})\b", pv)
+        bfound = re.search(r"\((\d{1,2}[A-Z]\d{1,4}[a-z]?)\)", pv)
+        if bfound and not bv:
+            bv = bfound.group(1)
+        pv = found.group(1) if found else pv
     if pv:
         pairs.append(("product_version", pv))
     if bv:

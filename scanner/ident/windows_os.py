@@ -74,6 +74,7 @@ class Evidence:
     edition_id: str = ""
     display_version: str = ""
     release_id: str = ""
+    bare_version: bool = False  # major.minor only (e.g. registry CurrentVersion "6.3", frozen on NT 10)
     role: str = ""  # "server" | "workstation" | ""
     role_source: str = ""
     pairs: list[tuple[str, str]] = field(default_factory=list)
@@ -107,15 +108,31 @@ def _int(value: Any) -> int | None:
     return int(m.group()) if m else None
 
 
+_LABEL_LINE = re.compile(r"^\s*([^:\n]{2,60}?)\s*[:=]\s*(.+?)\s*$")
+
+
 def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Every string leaf of the record as (dotted key, value); nested agent documents included."""
+    """Every string leaf of the record as (dotted key, value); nested agent documents included.
+
+    A multi-line text blob ("OS Name: ...\nOS Version: ...", a pasted systeminfo or registry dump)
+    is split into its ``label: value`` lines, so each line is judged under its own label.
+    """
     out: list[tuple[str, str]] = []
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out.extend(_flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            out.extend(_flatten({str(i): v for i, v in enumerate(value)}, f"{name}."))
         elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            out.append((name, str(value)))
+            text = str(value)
+            if "\n" in text.strip():
+                lines = [ln for ln in text.splitlines() if ln.strip()]
+                labelled = [m for m in (_LABEL_LINE.match(ln) for ln in lines) if m]
+                if len(labelled) >= max(1, len(lines) // 2):
+                    out.extend((m.group(1).strip(), m.group(2)) for m in labelled)
+                    continue
+            out.append((name, text))
     return out
 
 
@@ -192,7 +209,25 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
         if _looks_like_caption(value) and not ev.captions_has(value):
             ev.captions.append((key, normalise_caption(value)))
             ev.note(key, value)
-        if ev.major is None or ev.build is None:
+        compact_key = low_key.replace("_", "").replace(" ", "").replace(".", "")
+        if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}", value.strip()):
+            ev.build = int(value.strip())
+            ev.note(key, value)
+            continue
+        if ev.ubr is None and compact_key.endswith("ubr") and value.strip().isdigit():
+            ev.ubr = int(value.strip())
+            continue
+        if not ev.edition_id and "sku" in compact_key and value.strip().isdigit():
+            ev.edition_id = str(rules.get("skus", {}).get(value.strip(), ""))
+            if ev.edition_id:
+                ev.note(key, value)
+            continue
+        if "majorversionnumber" in compact_key and value.strip().isdigit():
+            major_hint = int(value.strip())
+            if major_hint == 10 and ev.major != 10:
+                ev.major, ev.minor, ev.bare_version = 10, 0, False
+            continue
+        if ev.major is None or ev.build is None or ev.bare_version:
             _parse_version_text(ev, value, key)
         if ev.sp is None:
             sp = _SP.search(value)
@@ -238,6 +273,9 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             if m:
                 ev.display_version = m.group(1).lower()
                 break
+    if ev.build is not None and ev.build >= 10240 and ev.nt != "10.0":
+        # Registry CurrentVersion stays "6.3" on Windows 10/11; the build number is the truth.
+        ev.major, ev.minor, ev.bare_version = 10, 0, False
     return ev
 
 
@@ -246,11 +284,21 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
     if value in (None, ""):
         return
     text = str(value)
+    if key.lower().endswith("version") and not _looks_like_caption(text):
+        feature = text.strip().lower()
+        if re.fullmatch(r"\d{2}h[12]", feature) and not ev.display_version:
+            ev.display_version = feature
+            ev.note(key, text)
+            return
+        if re.fullmatch(r"(1[5-9]|20)\d\d", feature) and not ev.release_id:
+            ev.release_id = feature  # "Version 1809" / FusionInventory VERSION "2009" = ReleaseId
+            ev.note(key, text)
+            return
     m = _VERSION3.search(text)
-    if m and ev.major is None:
+    if m and (ev.major is None or ev.bare_version):
         major, minor, build = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if major in (4, 5, 6, 10) and build >= 950:
-            ev.major, ev.minor = major, minor
+            ev.major, ev.minor, ev.bare_version = major, minor, False
             if ev.build is None:
                 ev.build = build
             if m.group(4) and ev.ubr is None:
@@ -270,8 +318,8 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
     if ev.major is None and key.lower().endswith("version"):
         nt = _NT_VERSION.search(text)
         if nt and ev.major is None and not _looks_like_caption(text):
-            major, minor = nt.group(1).split(".")
-            ev.major, ev.minor = int(major), int(minor)
+            nt_major, nt_minor = nt.group(1).split(".")
+            ev.major, ev.minor, ev.bare_version = int(nt_major), int(nt_minor), True
             ev.note(key, text)
 
 
@@ -342,6 +390,8 @@ class _Ctx:
 
 
 def _word_in(pattern: str, text: str) -> bool:
+    if not pattern.isascii():
+        return pattern in text
     return re.search(r"(?<![\w])" + re.escape(pattern) + r"(?![\w]|\.\d)", text) is not None
 
 
@@ -371,6 +421,8 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     caption = ev.caption
     cap_rel = _caption_release(rules, caption) if caption else None
 
+    if cap_rel is not None and ev.bare_version and ev.build is None and ev.nt != str(cap_rel["nt"]):
+        ev.major = None  # a bare "6.3" (frozen CurrentVersion) loses to a caption naming the release
     if ev.major is None and cap_rel is not None:
         major, minor = str(cap_rel["nt"]).split(".")
         ev.major, ev.minor = int(major), int(minor)
@@ -402,10 +454,12 @@ def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool 
     by_caption = _is_server_caption(c.rules, caption) if caption else None
     if by_caption is True:
         return True
-    if ev.role == "server":
-        return True
-    if by_caption is False or ev.role == "workstation":
+    if by_caption is False or ev.edition_id == "serverrdsh":
+        # An explicit client release name wins over ProductType: Windows 10/11 Enterprise
+        # multi-session (EditionID ServerRdsh) reports ProductType 3 yet has the client lifecycle.
         return False
+    if ev.role:
+        return ev.role == "server"
     edition = ev.edition_id
     if edition.startswith("server") and edition != "serverrdsh":
         return True
@@ -488,7 +542,10 @@ def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
     for group in c.rules.get("edition_words", []):
         for word in group["words"]:
             if _word_in(str(word), text):
-                return str(group["family"]), f"caption word {word!r}"
+                fam_word = str(group["family"])
+                if fam_word == "e-lts" and _word_in("iot", text):
+                    return "iot-lts", f"caption words 'iot' + {word!r}"
+                return fam_word, f"caption word {word!r}"
     return None, ""
 
 
@@ -559,7 +616,7 @@ def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, s
             if fam_source:
                 why += f"; {fam_source}"
             if suffix == "" and fam in ("e", "w"):
-                why += f" (one cycle for all editions)"
+                why += " (one cycle for all editions)"
             if suffix == "-e-lts" and fam == "iot-lts":
                 why += " (no separate IoT LTSC cycle; Enterprise LTSC dates apply)"
             rule = "windows.build+edition" if source.startswith("build") else "windows.feature-update"
