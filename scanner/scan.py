@@ -251,16 +251,18 @@ def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
 
 
 def collect_winrm(target: Target, config: ScanConfig) -> Inventory:
-    """WinRM targets: the WinRM transport and the Windows collector live in their own modules."""
-    try:
-        from agents.winrm import open_winrm_shell
+    """WinRM targets: the WinRM transport and the Windows collector live in their own modules,
+    imported only when a WinRM target is scanned (an SSH-only install need not carry pywinrm)."""
+    import importlib
 
-        from agents.windows import collect_windows
+    try:
+        winrm = importlib.import_module("agents.winrm")
+        windows = importlib.import_module("agents.windows")
     except ImportError as exc:
         raise ShellError(f"WinRM scanning is not available in this build: {exc}") from exc
-    shell = open_winrm_shell(target.host, target.port, user=target.user or None, timeout=config.timeout)
+    shell = winrm.open_winrm_shell(target.host, target.port, target.user or None, timeout=config.timeout)
     try:
-        inv = collect_windows(shell)
+        inv: Inventory = windows.collect_windows(shell, timeout=config.timeout)
     finally:
         close = getattr(shell, "close", None)
         if callable(close):
@@ -575,6 +577,7 @@ class FleetScanner:
             if batch:
                 self._flush(batch, summary)
             if progress:
+                progress.done, progress.failed = summary.done + summary.failed, summary.failed
                 progress.finish()
             if self._ssh is not None:
                 self._ssh.close()
