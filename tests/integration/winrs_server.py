@@ -214,7 +214,7 @@ class WinRSServer:
         message_id = msg_id_el.text if msg_id_el is not None and msg_id_el.text else "uuid:" + str(uuid.uuid4())
         shell_el = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS) if header is not None else None
         shell_id = shell_el.text if shell_el is not None else None
-        options = {o.get("Name"): (o.text or "") for o in root.iterfind(".//w:OptionSet/w:Option", NS)}
+        options = {o.get("Name", ""): (o.text or "") for o in root.iterfind(".//w:OptionSet/w:Option", NS)}
         body_el = root.find("s:Body", NS)
         if action is None:
             return 500, self.fault(message_id, "s:Sender", "w:ActionNotSupported", 2150858752,

@@ -1,0 +1,248 @@
+"""Unmodified pywinrm over real HTTP against the suite's WinRS endpoint.
+
+Every real Windows host we hold (XP to Server 2025, ``tests/fixtures/hosts/windows-*``) is
+replayed through WinRmShell with NTLM and WinRM message encryption, and must come out as the same
+Inventory the pure parser makes from the document.  Then the bad paths: wrong password, a fault
+in the middle of a command, a host that stops answering, garbage, non-UTF-8 and very long names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+
+from agents.inventory import Inventory
+from agents.windows import collect_windows, load_script, parse_document
+from agents.winrm import WinRmCredentials, WinRmError, WinRmShell, WinRmTimeout, open_winrm_shell
+from tests.conftest import FIXTURES, require_or_skip
+
+pytestmark = pytest.mark.integration
+
+try:
+    import spnego  # noqa: F401
+    import winrm  # noqa: F401
+
+    from tests.integration.winrs_server import WinRSServer, document_behaviour, make_tls_cert
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    _MISSING: str | None = f"pywinrm/pyspnego not installed: {exc}"
+else:
+    _MISSING = None
+
+HOSTS = sorted(p.parent.name for p in (FIXTURES / "hosts").glob("windows-*/collect.json"))
+USER, PASSWORD = "HOSPITAL\\scanner", "Sup3r-Secret!"
+GOOD = WinRmCredentials(USER, PASSWORD, "test")
+
+
+@pytest.fixture(autouse=True)
+def _needs_winrm() -> None:
+    if _MISSING:
+        require_or_skip(_MISSING)
+
+
+def _doc(name: str) -> str:
+    return (FIXTURES / "hosts" / name / "collect.json").read_text("ascii")
+
+
+def _shell(srv: WinRSServer, creds: WinRmCredentials = GOOD, **kw: object) -> WinRmShell:
+    return WinRmShell("127.0.0.1", srv.port, creds, use_https=False, **kw)  # type: ignore[arg-type]
+
+
+def _comparable(inv: Inventory) -> dict[str, object]:
+    data = inv.to_dict()
+    data.pop("inventory_id")
+    data.pop("collector")
+    return data
+
+
+def test_fixture_set_covers_every_generation() -> None:
+    names = " ".join(HOSTS)
+    for generation in ("xp-", "vista", "win7", "win81", "win10", "win11", "srv2003", "srv2008", "srv2012",
+                       "srv2016", "srv2022", "srv2025"):
+        assert generation in names, generation
+    assert len(HOSTS) == 23
+    for name in HOSTS:
+        provenance = json.loads((FIXTURES / "hosts" / name / "provenance.json").read_text("utf-8"))
+        assert provenance["upstream"]["source"] and provenance["upstream"]["license"]
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_real_host_replays_through_ntlm_encrypted_winrm(name: str) -> None:
+    document = _doc(name)
+    with WinRSServer(document_behaviour(document, chunk_size=4096)) as srv:
+        inventory = collect_windows(_shell(srv))
+        # the script went over stdin, sealed, and the shell was cleaned up
+        assert srv.stats.scripts == [load_script()]
+        assert srv.stats.shells_created == srv.stats.shells_deleted == 1
+        assert srv.stats.signals == 1
+        assert srv.stats.plain_refused == 0
+    expected = parse_document(document)
+    assert _comparable(inventory) == _comparable(expected)
+    assert inventory.collector.transport == "winrm"
+    assert inventory.os.family == "windows"
+    wmi = json.loads(document)["os"]["wmi"]
+    assert inventory.os.facts["caption"] == wmi["Caption"].strip()
+    assert inventory.os.facts["build"] == wmi["BuildNumber"]
+    assert inventory.os.facts["product_type"] in (1, 2, 3)
+    # the document survives the Inventory's own validation (what the store and server accept)
+    assert _comparable(Inventory.from_json(inventory.to_json())) == _comparable(inventory)
+
+
+def test_software_lists_survive_several_receives() -> None:
+    document = _doc("windows-win11-23h2-enterprise-eval")
+    with WinRSServer(document_behaviour(document, chunk_size=1024, timed_out_receives=2)) as srv:
+        inventory = collect_windows(_shell(srv))
+        assert srv.stats.receives > 10  # 2 w:TimedOut faults, then many Running chunks, then Done
+    names = {s.name for s in inventory.software}
+    assert "Vim 9.1 (x64)" in names and "osquery" in names
+    assert any(s.source == "msix" for s in inventory.software)
+
+
+def test_basic_auth_over_https_validates_the_certificate(tmp_path: Path) -> None:
+    cert, key = make_tls_cert(str(tmp_path))
+    document = _doc("windows-srv2022-standard-eval")
+    with WinRSServer(document_behaviour(document), auth="basic", user="scanner", tls_cert=(cert, key)) as srv:
+        creds = WinRmCredentials("scanner", PASSWORD, "test")
+        # default: validation on, our self-signed listener is not trusted -> a TLS diagnosis
+        untrusted = WinRmShell("127.0.0.1", srv.port, creds, transport="basic")
+        with pytest.raises(WinRmError) as err:
+            collect_windows(untrusted)
+        assert err.value.kind == "tls" and "ca_bundle" in str(err.value)
+        # with the listener's CA: collected
+        trusted = WinRmShell("127.0.0.1", srv.port, creds, transport="basic", ca_bundle=cert)
+        inventory = collect_windows(trusted)
+    assert inventory.os.facts["caption"].startswith("Microsoft Windows Server 2022")
+
+
+def test_wrong_password_is_a_401_diagnosis_without_the_password(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = WinRmCredentials(USER, "not-the-password-123", "test")
+    with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
+        with pytest.raises(WinRmError) as err:
+            collect_windows(_shell(srv, wrong))
+        assert srv.stats.auth_failures >= 1
+        assert srv.stats.shells_created == 0
+    message = str(err.value)
+    assert err.value.kind == "auth"
+    assert "401" in message and "Fix:" in message and "LocalAccountTokenFilterPolicy" in message
+    assert "not-the-password-123" not in message
+    assert "not-the-password-123" not in caplog.text
+    assert "not-the-password-123" not in repr(wrong)
+
+
+def test_basic_over_plain_http_is_refused_before_connecting() -> None:
+    with pytest.raises(WinRmError) as err:
+        WinRmShell("127.0.0.1", 5985, GOOD, transport="basic", use_https=False)
+    assert err.value.kind == "config" and "5986" in str(err.value)
+
+
+def test_fault_in_the_middle_of_a_command_is_reported_and_the_shell_deleted() -> None:
+    behaviour = document_behaviour(_doc("windows-srv2025-datacenter-eval"), chunk_size=2048, fault_on_receive=2)
+    with WinRSServer(behaviour) as srv:
+        with pytest.raises(WinRmError) as err:
+            collect_windows(_shell(srv))
+        assert srv.stats.shells_deleted == srv.stats.shells_created == 1
+    assert err.value.kind == "fault"
+    assert "995" in str(err.value) and "I/O operation has been aborted" in str(err.value)
+
+
+def test_a_command_that_never_finishes_hits_the_deadline() -> None:
+    behaviour = document_behaviour(_doc("windows-win7-sp1-enterprise-x64"), timed_out_receives=10**9)
+    with WinRSServer(behaviour) as srv:
+        with pytest.raises(WinRmTimeout) as err:
+            _shell(srv).run_powershell(load_script(), timeout=1.5)
+        assert srv.stats.shells_deleted == 1  # terminated and cleaned up
+    assert "did not finish within 1.5s" in str(err.value)
+
+
+def test_a_hanging_endpoint_times_out() -> None:
+    behaviour = document_behaviour(_doc("windows-win7-sp1-enterprise-x64"), hang_on_receive=6.0)
+    with WinRSServer(behaviour) as srv:
+        with pytest.raises(WinRmTimeout) as err:
+            _shell(srv).run_powershell(load_script(), timeout=1)
+    assert err.value.kind == "timeout" and "firewall" in str(err.value)
+
+
+def test_no_listener_names_quickconfig() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    with pytest.raises(WinRmError) as err:
+        WinRmShell("127.0.0.1", free_port, GOOD, use_https=False).run_powershell("exit 0", 5)
+    assert err.value.kind == "listener" and "winrm quickconfig" in str(err.value)
+
+
+def test_wrong_path_is_a_404_listener_diagnosis() -> None:
+    with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
+        shell = WinRmShell("127.0.0.1", srv.port, GOOD, use_https=False, path="/wsman-nope")
+        with pytest.raises(WinRmError) as err:
+            shell.run_powershell(load_script(), 5)
+    assert err.value.kind == "listener" and "404" in str(err.value)
+
+
+def test_garbage_output_becomes_a_parse_problem() -> None:
+    behaviour = document_behaviour(b"\x1b[2JPS C:\\> oops: Get-Thing : access denied\r\n", exit_code=1,
+                                   stderr=b"something broke\r\n")
+    with WinRSServer(behaviour) as srv:
+        inventory = collect_windows(_shell(srv))
+    assert inventory.os.family == "windows"
+    assert inventory.software == []
+    (problem,) = inventory.problems
+    assert problem.kind == "parse" and problem.probe == "windows.script"
+    assert "no collection document" in problem.message and "exit code 1" in problem.message
+    assert "something broke" in problem.message
+
+
+def test_non_utf8_bytes_do_not_lose_the_rest_of_the_document() -> None:
+    document = json.loads(_doc("windows-xp-sp3-professional-x86"))
+    target = next(e for e in document["software"] if e["DisplayName"] == "Identity Finder")
+    target["DisplayName"] = "Caf\u00e9 Pro"
+    raw = json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    # an old PowerShell writing the OEM code page: the escaped é arrives as a raw cp437 byte
+    raw = raw.replace(b"Caf\\u00e9", b"Caf\x82")
+    with WinRSServer(document_behaviour(raw)) as srv:
+        inventory = collect_windows(_shell(srv))
+    names = [s.name for s in inventory.software]
+    assert "Caf\ufffd Pro" in names
+    assert len(inventory.software) == len(parse_document(_doc("windows-xp-sp3-professional-x86")).software)
+
+
+def test_very_long_names_are_truncated_and_reported() -> None:
+    document = json.loads(_doc("windows-srv2012-standard-aws"))
+    document["software"][0]["DisplayName"] = "N" * 100_000
+    document["software"][1]["Publisher"] = "\u4e2d" * 5000
+    raw = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+    with WinRSServer(document_behaviour(raw)) as srv:
+        inventory = collect_windows(_shell(srv))
+    longest = max(inventory.software, key=lambda s: len(s.name))
+    assert len(longest.name) == 4096
+    assert any(p.kind == "parse" and "truncated" in p.message for p in inventory.problems)
+    Inventory.from_json(inventory.to_json())  # within every limit the store enforces
+
+
+def test_run_ps_through_cmd_exe_cannot_carry_the_script() -> None:
+    """Why WinRmShell sends the script over stdin: cmd.exe's 8,191-character limit."""
+    with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
+        session = winrm.Session(srv.endpoint, auth=(USER, PASSWORD), transport="ntlm", message_encryption="always")
+        result = session.run_ps(load_script())
+        assert result.status_code == 1 and b"command line is too long" in result.std_err
+        inventory = collect_windows(_shell(srv))
+    assert inventory.os.facts["build"] == "19045"
+
+
+def test_open_winrm_shell_picks_http_on_5985_and_reads_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEGACYSCAN_WINRM_USER", USER)
+    monkeypatch.setenv("LEGACYSCAN_WINRM_PASSWORD", PASSWORD)
+    shell = open_winrm_shell("ward-pc-01.hospital.nhs.uk", 5985, None)
+    assert shell.endpoint == "http://ward-pc-01.hospital.nhs.uk:5985/wsman"
+    https = open_winrm_shell("ward-pc-01.hospital.nhs.uk", 5986, None)
+    assert https.endpoint.startswith("https://")
+    with WinRSServer(document_behaviour(_doc("windows-win81-pro-fr-hp-elitebook"))) as srv:
+        real = open_winrm_shell("127.0.0.1", srv.port, None)
+        # any port other than 5985 means HTTPS; the test server is plain HTTP, so build it explicitly
+        assert real.scheme == "https"
+        inventory = collect_windows(_shell(srv))
+    assert inventory.hardware.model == "HP EliteBook 2540p"
