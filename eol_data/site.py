@@ -526,7 +526,7 @@ class _Parser:
             cycle_map=tuple((str(k), v) for k, v in cycle_map_raw.items()),
             confidence=confidence,
             note=self.string(data, "note", path),
-            line=self.line_of(path),
+            line=self.line_of(path + ("product",)) or self.line_of(path),
         )
 
     def entitlement(self, raw: Any, path: KeyPath) -> Entitlement:
@@ -548,7 +548,7 @@ class _Parser:
             unit=self.string(data, "unit", path),
             reference=self.string(data, "reference", path),
             note=self.string(data, "note", path),
-            line=self.line_of(path),
+            line=self.line_of(path + ("product",)) or self.line_of(path),
         )
 
 

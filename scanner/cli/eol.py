@@ -205,6 +205,8 @@ def identify_stream(reader: IO[bytes], writer: IO[bytes], answer: Callable[[Any]
             line = line[:-1]
         if not line.strip():
             return _error_line(lineno, _EMPTY)
+        if len(line) > MAX_LINE_BYTES:
+            return _error_line(lineno, f"line longer than {MAX_LINE_BYTES} bytes")
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:

@@ -120,7 +120,7 @@ def _known(ctx: IdentifyContext, site: SiteCatalog, product: str) -> bool:
 
 
 def _unknown_product(ctx: IdentifyContext, site: SiteCatalog, where: str, line: int, product: str) -> SiteCatalogError:
-    names = ctx.catalog.product_names() + [p.name for p in site.products]
+    names = sorted(set(ctx.catalog.product_names()) | {p.name for p in site.products})
     close = difflib.get_close_matches(product, names, n=3)
     hint = (
         f"; did you mean {', '.join(close)}?"
