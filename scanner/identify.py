@@ -29,7 +29,19 @@ class IdentifyContext:
     def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
         self.catalog = catalog
         self.rules = rules if rules is not None else load_rules()
-        self._memo: dict[str, Identification] = {}
+        self._memo: dict[Any, Identification] = {}
+        # evaluate() outputs for one (as_of, policy): the verdict of a record is as repetitive as its
+        # identification, and recomputing it dominated the per-record cost (bench/identify.py).
+        self._outputs: dict[Any, dict[str, Any]] = {}
+        self._outputs_for: tuple[date, Policy] | None = None
+
+    def outputs(self, as_of: date, policy: Policy) -> dict[Any, dict[str, Any]]:
+        """The output memo for ``as_of`` and this policy object (reset when either changes)."""
+        current = self._outputs_for
+        if current is None or current[0] != as_of or current[1] is not policy:
+            self._outputs = {}
+            self._outputs_for = (as_of, policy)
+        return self._outputs
 
     def identify(self, record: dict[str, Any]) -> Identification:
         key = _memo_key(record)
@@ -42,11 +54,18 @@ class IdentifyContext:
         return result
 
 
-def _memo_key(record: dict[str, Any]) -> str:
+_SW_KEY_FIELDS = ("kind", "source", "name", "version", "publisher", "system_component", "parent_key_name",
+                  "release_type", "host_os_product", "host_os_cycle")
+
+
+def _memo_key(record: dict[str, Any]) -> Any:
     if record.get("kind") == "software":
-        return "\x1f".join(str(record.get(k, "")) for k in
-                           ("source", "name", "version", "publisher", "system_component", "parent_key_name",
-                            "release_type"))
+        key = tuple(map(record.get, _SW_KEY_FIELDS))
+        try:
+            hash(key)
+            return key
+        except TypeError:  # an unhashable field value (malformed input): fall back to the JSON key
+            pass
     return json.dumps(record, sort_keys=True, default=str)
 
 
@@ -136,12 +155,17 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     kind = record.get("kind")
     if kind not in ("os", "software"):
         return {"error": f"field 'kind' must be 'os' or 'software', got {kind!r}"}
+    outputs = ctx.outputs(as_of, policy)
+    key = _memo_key(record)
+    hit = outputs.get(key)
+    if hit is not None:
+        return dict(hit)
     ident = ctx.identify(record)
     verdict = verdict_for(ident, ctx, as_of, policy)
     reason = ident.reason if verdict.status is Status.UNKNOWN and ident.product is None else \
         verdict.reason if verdict.reason.startswith(ident.reason) else \
         f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason
-    return {
+    out = {
         "product": ident.product,
         "cycle": ident.cycle,
         "status": verdict.status.value,
@@ -149,3 +173,6 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
         "rule": ident.rule,
         "reason": reason.replace("\n", " "),
     }
+    if len(outputs) < 500_000:
+        outputs[key] = out
+    return dict(out)

@@ -280,6 +280,11 @@ def _apply(rule: Rule, m: re.Match[str], rec: Record, ctx: IdentifyContext, rs: 
     reason = rule.reason + (f"; {answer.note}" if answer.note else "")
     if answer.not_a_product:
         return Identification(None, None, rule_id, reason, answer.confidence or rule.confidence, rec.evidence())
+    if product.source == "supplementary" and not (rs.tables.get("supplementary") or {}).get("report", True):
+        return Identification(None, None, rule_id,
+                              f"{reason}; not in endoflife.date (supplementary {product.name} "
+                              f"{answer.cycle or ''} applies; reporting switched off)",
+                              answer.confidence or rule.confidence, rec.evidence())
     confidence = answer.confidence or rule.confidence
     if rec.system_component and rule.group:
         reason += " (SystemComponent=1: a hidden component of the installed product)"
