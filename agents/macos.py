@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import plistlib
 import re
+from xml.parsers.expat import ExpatError
 from typing import Any
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
@@ -84,7 +85,7 @@ def parse_system_profiler_apps(text: str) -> list[Software]:
 def _parse_apps_xml(data: bytes) -> list[Software]:
     try:
         doc = plistlib.loads(data)
-    except (plistlib.InvalidFileException, ValueError, TypeError):
+    except (plistlib.InvalidFileException, ValueError, TypeError, ExpatError):
         return []
     sections = doc if isinstance(doc, list) else [doc]
     out: list[Software] = []
