@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import plistlib
 import re
-from xml.parsers.expat import ExpatError
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.shell import Shell, ShellError
