@@ -22,6 +22,7 @@ merge is recorded in ``Software.collapsed`` as ``"<rule>: <merged key>"``.  The 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -39,6 +40,14 @@ DOC_MARKER = '{"legacyscan":"windows-collect/1"'
 OS_FACT_KEYS = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
                 "installation_type", "product_type", "csd_version")
 DEFAULT_TIMEOUT = 600.0
+# Reads a script from stdin and runs it.  Fixed text: nothing from a target or a host is ever
+# interpolated into it.  ``$input`` works under -EncodedCommand on PowerShell 2.0 to 7.  Why
+# stdin: the collection script is longer than any Windows command line allows once encoded
+# (cmd.exe cuts at 8,191 characters, CreateProcess at 32,767).
+BOOTSTRAP = ("$ErrorActionPreference = 'Stop'; "
+             "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
+             "& ([ScriptBlock]::Create($s))")
+POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
 
 
 class WindowsDocumentError(ValueError):
@@ -51,6 +60,16 @@ class PowerShellRunner(Protocol):
     name: str
 
     def run_powershell(self, script: str, timeout: float) -> CommandResult: ...
+
+
+def encode_powershell(script: str) -> str:
+    """``-EncodedCommand`` text: base64 of UTF-16-LE, as powershell.exe expects."""
+    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+def powershell_argv(script: str | None = None) -> list[str]:
+    """powershell.exe arguments running ``script`` (default: the stdin bootstrap)."""
+    return [*POWERSHELL_ARGS, encode_powershell(BOOTSTRAP if script is None else script)]
 
 
 def load_script() -> str:

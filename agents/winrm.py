@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.shell import MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
+from agents.windows import powershell_argv
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,6 @@ HTTPS_PORT = 5986
 HTTP_PORT = 5985
 RECEIVE_TIMEOUT_CODE = 2150858793  # w:TimedOut on Receive: no output yet, ask again
 STDIN_CHUNK = 48 * 1024  # base64 of this stays well inside the 150 KB MaxEnvelopeSize of old hosts
-
-# Reads the script from stdin and runs it.  Fixed text: nothing from a target or a host is ever
-# interpolated into it.  ``$input`` works under -EncodedCommand on PowerShell 2.0 to 7.
-BOOTSTRAP = ("$ErrorActionPreference = 'Stop'; "
-             "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
-             "& ([ScriptBlock]::Create($s))")
-POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
-
 
 class WinRmError(ShellError):
     """A WinRM failure, with what happened and the fix, safe to show (no secrets)."""
@@ -78,16 +71,6 @@ class WinRmCredentials:
 
     def __repr__(self) -> str:  # belt and braces: dataclass repr already hides the password
         return f"WinRmCredentials(user={self.user!r}, source={self.source!r})"
-
-
-def encode_powershell(script: str) -> str:
-    """``-EncodedCommand`` text: base64 of UTF-16-LE, as powershell.exe expects."""
-    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-
-
-def powershell_argv(script: str | None = None) -> list[str]:
-    """powershell.exe arguments running ``script`` (default: the stdin bootstrap)."""
-    return [*POWERSHELL_ARGS, encode_powershell(BOOTSTRAP if script is None else script)]
 
 
 # -- credentials ---------------------------------------------------------------------------------

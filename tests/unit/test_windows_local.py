@@ -1,0 +1,83 @@
+"""The Windows agent's command construction, and a real subprocess run through a stand-in.
+
+powershell.exe cannot run here, so a small executable plays it: it checks the exact argv
+(-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <bootstrap>), decodes the
+bootstrap, reads the script from stdin as PowerShell would, and prints a real host's document.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+from pathlib import Path
+
+from agents.windows import BOOTSTRAP, load_script, parse_document
+from agents.windows_local import WindowsLocalShell, build_command, collect_local, find_powershell
+from tests.conftest import FIXTURES
+
+FAKE_POWERSHELL = r'''#!{python}
+import base64, sys
+args = sys.argv[1:]
+assert args[:5] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"], args
+assert len(args) == 6, args
+bootstrap = base64.b64decode(args[5]).decode("utf-16-le")
+assert "$input" in bootstrap and "[ScriptBlock]::Create" in bootstrap, bootstrap
+script = sys.stdin.buffer.read().decode("ascii")
+if "legacyscan Windows collection script" not in script:
+    sys.stderr.write("unexpected script\n")
+    sys.exit(2)
+sys.stdout.write(open({doc!r}, encoding="ascii").read())
+'''
+
+
+class _Exists:
+    """Path stand-in: which PowerShell paths exist on the pretend machine."""
+
+    present: set[str] = set()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return self.path in self.present
+
+
+def test_command_is_the_fixed_bootstrap_with_no_script_on_the_command_line() -> None:
+    argv = build_command("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
+    assert argv[1:6] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"]
+    assert base64.b64decode(argv[6]).decode("utf-16-le") == BOOTSTRAP
+    assert len(" ".join(argv)) < 8191  # fits even cmd.exe's limit; the script itself goes over stdin
+    assert "collection script" not in " ".join(argv)
+
+
+def test_64_bit_powershell_is_used_from_a_32_bit_agent() -> None:
+    _Exists.present = {"C:\\Windows\\Sysnative\\WindowsPowerShell\\v1.0\\powershell.exe",
+                       "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"}
+    wow64 = {"SystemRoot": "C:\\Windows", "PROCESSOR_ARCHITEW6432": "AMD64"}
+    native = {"SystemRoot": "C:\\Windows", "PROCESSOR_ARCHITECTURE": "AMD64"}
+    assert find_powershell(wow64, _Exists) == "C:\\Windows\\Sysnative\\WindowsPowerShell\\v1.0\\powershell.exe"  # type: ignore[arg-type]
+    assert find_powershell(native, _Exists) == "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"  # type: ignore[arg-type]
+    _Exists.present = set()
+    assert find_powershell(native, _Exists) == "powershell.exe"  # type: ignore[arg-type]
+
+
+def test_agent_runs_the_script_through_a_real_process_and_gets_the_same_inventory(tmp_path: Path) -> None:
+    doc = FIXTURES / "hosts" / "windows-srv2016-datacenter-eval" / "collect.json"
+    fake = tmp_path / "powershell.exe"
+    fake.write_text(FAKE_POWERSHELL.format(python=sys.executable, doc=str(doc)))
+    fake.chmod(0o700)
+    inventory = collect_local(shell=WindowsLocalShell(powershell=str(fake)), timeout=30)
+    expected = parse_document(doc.read_text("ascii"))
+    assert inventory.collector.transport == "agent"
+    assert inventory.problems == expected.problems
+    assert [s.name for s in inventory.software] == [s.name for s in expected.software]
+    assert inventory.os.facts == expected.os.facts
+    assert inventory.os.facts["caption"] == "Microsoft Windows Server 2016 Datacenter Evaluation"
+
+
+def test_missing_powershell_is_a_parse_problem_not_a_crash(tmp_path: Path) -> None:
+    shell = WindowsLocalShell(powershell=str(tmp_path / "nope.exe"))
+    result = shell.run_powershell(load_script(), 5)
+    assert result.exit_code == 127
+    inventory = collect_local(shell=shell)
+    assert inventory.problems[0].kind == "parse" and "exit code 127" in inventory.problems[0].message
