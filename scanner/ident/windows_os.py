@@ -58,6 +58,8 @@ def normalise_caption(text: str) -> str:
     text = _MARKS.sub(" ", text)
     text = _MANGLED.sub(lambda m: m.group(1), text)
     text = text.replace("\u00a0", " ")
+    text = re.sub(r"(?i)\bwindows-(?=\d|server|xp|vista)", "windows ", text)
+    text = re.sub(r"(?i)-sp(\d)\b", r" sp\1", text)
     return _SPACES.sub(" ", text).strip().lower()
 
 
@@ -127,20 +129,57 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
         elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
             text = str(value)
             if "\n" in text.strip():
-                lines = [ln for ln in text.splitlines() if ln.strip()]
-                labelled = [m for m in (_LABEL_LINE.match(ln) for ln in lines) if m]
-                if len(labelled) >= max(1, len(lines) // 2):
-                    out.extend((m.group(1).strip(), m.group(2)) for m in labelled)
+                pairs = _split_blob(text)
+                if pairs:
+                    out.extend(pairs)
                     continue
             out.append((name, text))
     return out
 
 
+def _split_blob(text: str) -> list[tuple[str, str]]:
+    """``label: value`` lines, ``reg query`` lines (``UBR  REG_DWORD  0x1a85``) or a ``.reg`` export."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    pairs: list[tuple[str, str]] = []
+    for ln in lines:
+        reg = _REG_LINE.match(ln)
+        if reg:
+            value = reg.group(2)
+            if re.fullmatch(r"0x[0-9a-fA-F]+", value):
+                value = str(int(value, 16))
+            pairs.append((reg.group(1).strip(), value))
+            continue
+        exp = _REG_EXPORT.match(ln)
+        if exp:
+            pairs.append((exp.group(1), exp.group(2) if exp.group(2) is not None else str(int(exp.group(3), 16))))
+            continue
+        lab = _LABEL_LINE.match(ln)
+        if lab:
+            pairs.append((lab.group(1).strip(), lab.group(2)))
+            continue
+        col = _COLUMN_LINE.match(ln)  # RegRipper / aligned reports: "ProductName      Windows 10 Pro"
+        if col:
+            pairs.append((col.group(1), col.group(2)))
+    return pairs if len(pairs) >= max(1, len(lines) // 2) else []
+
+
 _NAME_KEYS = ("caption", "os name", "osname", "full_name", "productname", "product_name", "nom du syst",
               "nombre del sistema", "名称", "название", "title", "os", "platform", "name")
-_SKIP_KEYS = ("hotfix", "correctif", "revisi", "directory", "répertoire", "directorio", "device", "locale",
-              "time zone", "timezone", "fuseau", "zona", "date", "time", "boot", "manufacturer", "fabricant",
-              "fabricante", "image version", "computer", "domain", "owner", "organization", "logon")
+_SKIP_KEYS = re.compile(
+    r"hotfix|correctif|revisi|directory|répertoire|directorio|device|locale|timezone|time zone|fuseau|"
+    r"zona horaria|\bdate\b|installdate|install date|\btime\b|boottime|uptime|\bboot\b|manufacturer|fabricant|"
+    r"fabricante|image version|computer|\bdomain\b|owner|organi[sz]ation|logon|hardwareabstraction|buildlab|"
+    r"bios|memory|processor|hyper-v|network|page file|\bfecha\b|\bheure\b|\btiempo\b", re.IGNORECASE)
+_COLUMN_LINE = re.compile(r"^\s*([A-Za-z][\w.]{2,40})\s{2,}(\S.*?)\s*$")
+_REG_LINE = re.compile(r"^\s*\"?([\w .()-]{2,60}?)\"?\s+REG_(?:SZ|EXPAND_SZ|DWORD|QWORD|MULTI_SZ)\s+(.*?)\s*$")
+_REG_EXPORT = re.compile(r"^\s*\"([^\"]{1,60})\"\s*=\s*(?:\"(.*)\"|dword:([0-9a-fA-F]{8}))\s*$")
+_ROLE_VALUES = {
+    "workstation": "workstation", "client": "workstation", "standalone workstation": "workstation",
+    "member workstation": "workstation",
+    "server": "server", "standalone server": "server", "member server": "server", "domaincontroller": "server",
+    "domain_controller": "server", "domain controller": "server", "primary domain controller": "server",
+    "backup domain controller": "server",
+}
 
 
 def _key_rank(key: str) -> int:
@@ -182,14 +221,24 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
                 ev.release_id = text
             ev.note(key, value)
     _parse_version_text(ev, record.get("version"), "version")
-    build = _int(record.get("build"))
-    if build is not None and build >= 1000:
-        ev.build = build
-        ev.note("build", record.get("build"))
     ubr = _int(record.get("ubr"))
     if ubr is not None:
         ev.ubr = ubr
         ev.note("ubr", record.get("ubr"))
+    raw_build = record.get("build")
+    if raw_build not in (None, ""):
+        text = str(raw_build).strip()
+        full = _VERSION3.search(text)
+        build = int(full.group(3)) if full else _int(text.split(".")[0])
+        if build is not None and build >= 1000:
+            if ev.build is not None and build != ev.build and not ev.bare_version:
+                # "10.0.26200 Build 8875": the version's third part is the build; a different
+                # "build" value beside it is the revision (UBR) a converter read from "Build N".
+                if ev.ubr is None and build < ev.build:
+                    ev.ubr = build
+            else:
+                ev.build = build
+            ev.note("build", raw_build)
     csd = record.get("csd_version")
     if csd not in (None, ""):
         sp = _SP.search(str(csd))
@@ -204,13 +253,19 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
         low_key = key.lower()
         if not value.strip():
             continue
-        if any(k in low_key for k in _SKIP_KEYS):
+        if _SKIP_KEYS.search(low_key):
             continue
+        if "|" in value:  # WMI Win32_OperatingSystem.Name: "Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\..."
+            value = value.split("|", 1)[0]
         if _looks_like_caption(value) and not ev.captions_has(value):
             ev.captions.append((key, normalise_caption(value)))
             ev.note(key, value)
         compact_key = low_key.replace("_", "").replace(" ", "").replace(".", "")
-        if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}", value.strip()):
+        if ev.sp is None and "servicepack" in compact_key and value.strip().isdigit():
+            ev.sp = int(value.strip())
+            continue
+        if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}(?:\.\d+)?", value.strip()):
+            value = value.strip().split(".")[0]
             ev.build = int(value.strip())
             ev.note(key, value)
             continue
@@ -253,12 +308,19 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             ev.note(key, value)
         if not ev.role:
             _role_from_text(ev, key, value, rules)
-    # A build number written alone in a caption ("Windows 2016 (Build 17763).")
+    # A build number written alone in a caption ("Windows 2016 (Build 17763).", FRST's
+    # "Windows 10 Pro Version 22H2 19045.3693 (X64)").
     if ev.build is None:
+        nt10 = rules.get("nt10", {})
         for key, cap in ev.captions:
             m = _BUILD_WORD.search(cap)
             if m:
                 ev.build = int(m.group(1))
+                ev.note(key, m.group(0))
+                break
+            m = re.search(r"(?<![\d.])(\d{5})\.(\d{1,5})(?![\d.])", cap)
+            if m and m.group(1) in nt10:
+                ev.build, ev.ubr = int(m.group(1)), int(m.group(2))
                 ev.note(key, m.group(0))
                 break
     if ev.sp is None:
@@ -333,19 +395,30 @@ def _role_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
         ev.role, ev.role_source = "workstation", "product_type=1"
         ev.note("product_type", ptype)
         return
+    raw_ptype = str(record.get("product_type") or "").strip().lower()
+    if raw_ptype in _ROLE_VALUES:  # "WorkStation", "Server", "DomainController" (PowerShell enums)
+        ev.role, ev.role_source = _ROLE_VALUES[raw_ptype], f"product_type={record.get('product_type')}"
+        ev.note("product_type", record.get("product_type"))
+        return
     itype = str(record.get("installation_type") or "").strip().lower()
     if itype:
         ev.note("installation_type", record.get("installation_type"))
-        if itype.startswith("server") or itype in ("nano server",):
+        if itype.startswith("server") or itype in ("nano server",) or _ROLE_VALUES.get(itype) == "server":
             ev.role, ev.role_source = "server", f"installation_type={record.get('installation_type')}"
-        elif itype == "client":
-            ev.role, ev.role_source = "workstation", "installation_type=Client"
+        elif itype == "client" or _ROLE_VALUES.get(itype) == "workstation":
+            ev.role, ev.role_source = "workstation", f"installation_type={record.get('installation_type')}"
 
 
 def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
     """systeminfo "OS Configuration" (localized) or WMI ProductType written under another key."""
     low_key = key.lower()
     low = value.strip().lower()
+    compact = low_key.replace("_", "").replace(" ", "").replace(".", "")
+    if low in _ROLE_VALUES and ("type" in compact or "family" in compact or "role" in compact
+                                or "config" in compact):
+        ev.role, ev.role_source = _ROLE_VALUES[low], f"{key}={value.strip()}"
+        ev.note(key, value)
+        return
     if "producttype" in low_key.replace("_", "").replace(" ", "") and low.isdigit():
         n = int(low)
         if n in (2, 3):
@@ -359,7 +432,7 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
         elif low == "client":
             ev.role, ev.role_source = "workstation", f"{key}={value}"
         return
-    if not any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成")):
+    if not any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成", "구성")):
         return
     words = rules.get("role_words", {})
     if any(w in low for w in words.get("workstation", [])):
@@ -406,7 +479,7 @@ def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
     """True for a server caption, False for an explicit client release, None when it says neither."""
     for phrase in rules.get("role_words", {}).get("not_server", []):
         caption = caption.replace(phrase, " ")
-    if re.search(r"\bserver\b|\bserveur\b|hyper-v server|服务器", caption):
+    if re.search(r"(?<![a-z])server(?![a-z])|(?<![a-z])server(?=r2)|\bserveur\b|服务器", caption):
         return True
     rel = _caption_release(rules, caption)
     if rel is not None:

@@ -252,3 +252,53 @@ def test_normalise_caption() -> None:
         "microsoft windows server 2008 standard"
     assert windows_os.normalise_caption("Microsoft® Windows Vista™ Business") == "microsoft windows vista business"
     assert windows_os.normalise_caption("Microsoft(R) Windows(R) XP") == "microsoft windows xp"
+
+
+def test_frozen_releaseid_without_build_is_unknown(ctx: IdentifyContext) -> None:
+    """ReleaseId 2009 + ProductName "Windows 10" is also what Windows 11 shows: no guess."""
+    ident = windows_os.identify(win(raw="ProductName               Windows 10 Pro\nReleaseID                 2009\n"
+                                        "BuildLab                  19041.vb_release.191206-1406\n"
+                                        "CompositionEditionID      Professional"), ctx)
+    assert ident.product == "windows" and ident.cycle is None
+
+
+def test_registry_dumps(ctx: IdentifyContext) -> None:
+    reg_query = ("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\n"
+                 "    ProductName    REG_SZ    Windows 10 Pro\n    CurrentVersion    REG_SZ    6.3\n"
+                 "    CurrentBuild    REG_SZ    22631\n    UBR    REG_DWORD    0xd1e\n"
+                 "    EditionID    REG_SZ    Professional\n    InstallationType    REG_SZ    Client")
+    ident = windows_os.identify(win(raw=reg_query), ctx)
+    assert (ident.cycle, ident.confidence) == ("11-23h2-w", Confidence.HIGH)
+    reg_export = ('[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\n'
+                  '"ProductName"="Windows 10 Enterprise"\n"EditionID"="EnterpriseS"\n"CurrentBuild"="17763"\n'
+                  '"UBR"=dword:00001a85')
+    assert windows_os.identify(win(raw=reg_export), ctx).cycle == "10-1809-e-lts"
+
+
+@pytest.mark.parametrize("record, expected", [
+    # WMI Win32_OperatingSystem.Name carries the boot partition after a "|".
+    (win(Name="Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\Harddisk0\\Partition2", Version="10.0.19044",
+         ProductType="1"), ("windows", "10-21h2-w")),
+    # PowerShell Get-ComputerInfo: the HAL version (19041) is not the OS build.
+    (win(OsName="Microsoft Windows 10 Pro", OsVersion="10.0.19045", OsProductType="WorkStation",
+         WindowsVersion="2009", OsHardwareAbstractionLayer="10.0.19041.3636"), ("windows", "10-22h2")),
+    # Python platform.platform()
+    (win(platform="Windows-2008ServerR2-6.1.7601-SP1"), ("windows-server", "2008-r2-sp1")),
+    (win(platform="Windows-10-10.0.22631-SP0"), ("windows", "11-23h2-e")),
+    # FRST header: build.UBR without "10.0."
+    (win(text="Platform: Windows 11 Pro Version 23H2 22631.2715 (X64) Language: English (United States)"),
+     ("windows", "11-23h2-w")),
+    # A converter that read "Build 8875" (the UBR) as the build number.
+    (win(caption="Windows 11 Enterprise", version="10.0.26200", build="8875"), ("windows", "11-25h2-e")),
+    # German / Chinese systeminfo labels
+    (win(Betriebssystemname="Microsoft Windows 10 Pro",
+         Betriebssystemversion="10.0.19044 Nicht zutreffend Build 19044",
+         Betriebssystemkonfiguration="Eigenständige Arbeitsstation"), ("windows", "10-21h2-w")),
+    (win(**{"OS 名称": "Microsoft Windows 10 企业版", "OS 版本": "10.0.19044 暂缺 Build 19044",
+            "OS 配置": "独立工作站"}),
+     ("windows", "10-21h2-e")),
+])
+def test_lenient_input_shapes(ctx: IdentifyContext, record: dict[str, Any],
+                              expected: tuple[str | None, str | None]) -> None:
+    ident = windows_os.identify(record, ctx)
+    assert (ident.product, ident.cycle) == expected, ident
