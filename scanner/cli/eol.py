@@ -620,7 +620,7 @@ def run_update(args: argparse.Namespace) -> int:
             args.source,
             target=target,
             current=current,
-            fetched_at=as_of.isoformat() if args.as_of else today().isoformat(),
+            fetched_at=today().isoformat(),
             timeout=args.timeout,
             etag=etag,
             max_bytes=args.max_bytes,
@@ -667,10 +667,10 @@ def run_update(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _listing(title: str, items: list[str], limit: int = 40) -> None:
+def _listing(title: str, items: list[str], limit: int = 40, note: str = "") -> None:
     if not items:
         return
-    print(f"{title} ({len(items)}):")
+    print(f"{title} ({len(items)}{'; ' + note if note else ''}):")
     for item in items[:limit]:
         print(f"  {item}")
     if len(items) > limit:
@@ -694,12 +694,13 @@ def _print_update(report: dict[str, Any], empty: bool, from_bundled: bool) -> No
     flips = report["verdict_changes"]
     if flips:
         _listing(
-            f"Verdicts that change for the stored estate; {report['verdict_changes_note']}",
+            "Verdicts that change for the stored estate",
             [
                 f"{f['site'] or '-'}/{f['host']}: {f['name']} {f['version']} ({f['product']} {f['cycle']}): "
                 f"{f['old_status']} -> {f['new_status']}" + (f" (eol {f['new_eol']})" if f["new_eol"] else "")
                 for f in flips
             ],
+            note=report["verdict_changes_note"],
         )
     else:
         print(f"No verdict changes for the stored estate ({report['verdict_changes_note']}).")
