@@ -56,10 +56,10 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
         if key in ("kind", "family", "product_version", "build_version") or not isinstance(value, (str, int, float)):
             continue
         text = str(value)
-        low_key = key.lower()
+        low_key = re.sub(r"[^a-z]", "", key.lower())  # "sw_vers -productVersion" -> "swversproductversion"
         if not pv:
             m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
-            if m is None and low_key in ("kern.osproductversion", "productversion"):
+            if m is None and low_key.endswith("productversion"):
                 m = _VERSION.match(text)
             if m is not None:
                 pv = m.group(1) if m.re is not _VERSION else text.strip()
@@ -71,7 +71,8 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
             if m2:
                 bv = m2.group(1)
                 pairs.append((key, text.strip()[:200]))
-            elif low_key in ("kern.osversion", "buildversion", "build") and _BUILD.match(text):
+            elif (low_key.endswith(("kernosversion", "buildversion", "build")) or "osbuild" in low_key) \
+                    and _BUILD.match(text):
                 bv = text.strip()
                 pairs.append((key, text.strip()))
         if not darwin:
@@ -79,7 +80,8 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
             if m3:
                 darwin = m3.group(1)
                 pairs.append((key, text.strip()[:200]))
-            elif low_key == "kern.osrelease" and re.match(r"^\d{1,2}\.\d", text.strip()):
+            elif low_key in ("kernosrelease", "kernelversion", "kernelrelease", "unamer") \
+                    and re.match(r"^\d{1,2}\.\d", text.strip()):
                 darwin = text.strip().split(".")[0]
                 pairs.append((key, text.strip()))
     return pv, bv, darwin, pairs

@@ -507,13 +507,12 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     if ev.major is None and not caption:
         return c.result(None, None, "windows.no-evidence",
                         "no Windows caption, version or build in the record", LOW)
-    if ev.major is None:
-        return c.result(None, None, "windows.unrecognised",
-                        f"caption {caption[:80]!r} names no Windows release we know", LOW)
-
     embedded = _embedded(c, caption)
     if embedded is not None:
         return embedded
+    if ev.major is None:
+        return c.result(None, None, "windows.unrecognised",
+                        f"caption {caption[:80]!r} names no Windows release we know", LOW)
 
     server = _decide_role(c, caption, cap_rel)
     if ev.nt == "10.0":

@@ -302,3 +302,14 @@ def test_lenient_input_shapes(ctx: IdentifyContext, record: dict[str, Any],
                               expected: tuple[str | None, str | None]) -> None:
     ident = windows_os.identify(record, ctx)
     assert (ident.product, ident.cycle) == expected, ident
+
+
+@pytest.mark.parametrize("caption, expected", [
+    ("Windows Embedded Compact 7", ("windows-embedded", "compact-7")),
+    ("Windows Embedded Standard 7", ("windows-embedded", "standard-7-sp1")),
+    ("Windows CE", (None, None)),
+])
+def test_embedded_captions_without_version(ctx: IdentifyContext, caption: str,
+                                           expected: tuple[str | None, str | None]) -> None:
+    ident = windows_os.identify(win(caption=caption), ctx)
+    assert (ident.product, ident.cycle) == expected, ident
