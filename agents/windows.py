@@ -277,7 +277,9 @@ def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
     spec = _clean(hw.get("tpm_spec_version"))
     out.tpm_version = spec.split(",")[0].strip() if spec else ""
     chassis_raw = hw.get("chassis_types")
-    chassis_numbers = [_int(x) for x in re.split(r"[\s,]+", _clean(chassis_raw))] if chassis_raw else []
+    # The script joins arrays with spaces (PS 2.0 JSON by hand); accept a real list too.
+    chassis_items = chassis_raw if isinstance(chassis_raw, list) else re.split(r"[\s,]+", _clean(chassis_raw))
+    chassis_numbers = [_int(x) for x in chassis_items] if chassis_raw else []
     for number in chassis_numbers:
         if number in _CHASSIS:
             out.chassis = _CHASSIS[number]

@@ -1,0 +1,279 @@
+"""The pure parser: collection document -> Inventory.
+
+Real hosts first (``tests/fixtures/hosts/windows-*``, built from real machines, see their
+provenance.json), then small documents constructed in the script's exact shape for what no real
+capture we hold records (registry EditionID/UBR/DisplayVersion, per-user hives, Office MSI
+components, TPM and Secure Boot).  Constructed values are real Windows values (Office product
+codes, the Windows 11 "ProductName says Windows 10" registry quirk), labelled as constructed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from agents.inventory import Inventory
+from agents.windows import (
+    OS_FACT_KEYS,
+    WindowsDocumentError,
+    collapse_duplicates,
+    extract_document,
+    os_facts,
+    parse_document,
+)
+from tests.conftest import FIXTURES
+
+HOSTS = sorted(p.parent.name for p in (FIXTURES / "hosts").glob("windows-*/collect.json"))
+
+
+def _host(name: str) -> Inventory:
+    return parse_document((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+
+
+def _doc(**parts: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"legacyscan": "windows-collect/1", "collected_at": "2026-11-30T08:00:00Z",
+                           "host": {"hostname": "WARD-PC-01"}, "os": {"registry": {}, "wmi": {}, "arch": "AMD64"},
+                           "hardware": {}, "software": [], "packages": [], "problems": []}
+    doc.update(parts)
+    return doc
+
+
+def _entry(key: str, name: str, version: str = "", **values: Any) -> dict[str, Any]:
+    view = "32" if "WOW6432Node" in key else ("user" if key.startswith("HKU") else "64")
+    entry = {"key": key, "view": view, "scope": "user" if view == "user" else "machine", "sid": "",
+             "DisplayName": name, "DisplayVersion": version, "Publisher": "Microsoft Corporation",
+             "InstallDate": None, "SystemComponent": None, "ParentKeyName": None, "ReleaseType": None,
+             "WindowsInstaller": None}
+    entry.update(values)
+    return entry
+
+
+UN64 = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\"
+UN32 = "HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\"
+
+
+# -- real hosts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_every_real_host_yields_the_identify_contract(name: str) -> None:
+    inventory = _host(name)
+    assert inventory.os.family == "windows"
+    assert tuple(inventory.os.facts) == OS_FACT_KEYS
+    record = inventory.os.identify_record()
+    assert record["kind"] == "os" and record["family"] == "windows"
+    assert record["build"].isdigit() and record["version"].endswith(record["build"])
+    provenance = json.loads((FIXTURES / "hosts" / name / "provenance.json").read_text("utf-8"))
+    expected_product = provenance["expected"].get("product")
+    assert (record["product_type"] == 3) == (expected_product == "windows-server"), record
+    for sw in inventory.software:
+        assert sw.source in ("windows-registry", "msix") and sw.name
+        identify = sw.identify_record()
+        assert identify["kind"] == "software" and identify["source"] == sw.source
+
+
+def test_xp_registry_export_flags_and_the_dotnet_duplicate() -> None:
+    inventory = _host("windows-xp-sp3-professional-x86")
+    by_name = {s.name: s for s in inventory.software}
+    dotnet = by_name["Microsoft .NET Framework 4 Extended"]
+    assert dotnet.system_component is not True  # the visible key was kept...
+    assert dotnet.collapsed == [f"same-name-version: {UN64}{{0A0CADCF-78DA-33C4-A350-CD51849B9702}}"]
+    hotfix = by_name["Hotfix for Windows XP (KB2158563)"]
+    assert hotfix.parent_key_name == "OperatingSystem" and hotfix.release_type == "Hotfix"
+    assert inventory.os.facts["csd_version"] == "Service Pack 3"
+    assert inventory.os.facts["version"] == "5.1.2600"
+    assert all(s.registry_view == "32" for s in inventory.software)  # a 32-bit OS has one view
+
+
+def test_server_2012_collapses_both_registry_views_but_keeps_distinct_versions() -> None:
+    inventory = _host("windows-srv2012-standard-aws")
+    ec2 = [s for s in inventory.software if s.name == "EC2ConfigService"]
+    assert len(ec2) == 1
+    assert ec2[0].registry_view == "64"
+    assert ec2[0].collapsed == [f"both-registry-views: {UN32}{{d4b755b0-ccd6-4e95-9ea2-7c55fc822715}}"]
+    cfn = sorted(s.version for s in inventory.software if s.name == "aws-cfn-bootstrap")
+    assert cfn == ["1.3.5", "1.3.6", "1.3.8", "1.4.0"]
+    assert inventory.hardware.virtual is True and inventory.hardware.vendor == "Xen"
+
+
+def test_windows_11_msix_packages_and_release_id_quirk() -> None:
+    inventory = _host("windows-win11-23h2-enterprise-eval")
+    facts = inventory.os.facts
+    assert facts["build"] == "22631" and facts["caption"] == "Microsoft Windows 11 Enterprise Evaluation"
+    assert facts["display_version"] == "2009"  # ReleaseId froze at 2009; only DisplayVersion says 23H2
+    msix = [s for s in inventory.software if s.source == "msix"]
+    assert len(msix) > 100
+    vclibs = [s for s in msix if s.name == "Microsoft.VCLibs.140.00.UWPDesktop"]
+    assert sorted(s.arch for s in vclibs) == ["x64", "x86"]  # two architectures are two packages
+    assert inventory.hardware.tpm_present is None  # the capture did not record it...
+    assert {p.probe for p in inventory.problems} >= {"hardware.tpm"}  # ...and says so
+
+
+def test_physical_laptop_hardware() -> None:
+    hw = _host("windows-win81-pro-fr-hp-elitebook").hardware
+    assert (hw.vendor, hw.model, hw.chassis, hw.virtual) == ("Hewlett-Packard", "HP EliteBook 2540p", "laptop", False)
+    assert hw.cpu_model == "Intel(R) Core(TM) i5 CPU M 540 @ 2.53GHz" and hw.cpu_cores == 2 and hw.cpu_threads == 4
+    assert hw.memory_bytes == 3887 * 1024 * 1024 and hw.system_disk_bytes == 115123 * 1024 * 1024
+    assert hw.bios_date == "2010-08-24"
+
+
+# -- constructed documents -----------------------------------------------------------------------
+
+
+def test_registry_and_cim_facts_exactly() -> None:
+    os_doc = {"registry": {"ProductName": "Windows 10 Enterprise", "CurrentBuild": "22631",
+                           "CurrentBuildNumber": "22631", "UBR": 4460, "DisplayVersion": "23H2", "ReleaseId": "2009",
+                           "EditionID": "EnterpriseS", "InstallationType": "Client", "CurrentMajorVersionNumber": 10,
+                           "CurrentMinorVersionNumber": 0, "CurrentVersion": "6.3", "InstallDate": 1700000000},
+              "wmi": {"Caption": "Microsoft Windows 11 Enterprise LTSC", "Version": "10.0.22631",
+                      "BuildNumber": "22631", "ProductType": 1, "OSArchitecture": "64-bit"},
+              "arch": "AMD64"}
+    assert os_facts(os_doc) == {
+        "caption": "Microsoft Windows 11 Enterprise LTSC", "product_name": "Windows 10 Enterprise",
+        "version": "10.0.22631", "build": "22631", "ubr": 4460, "edition_id": "EnterpriseS",
+        "display_version": "23H2", "installation_type": "Client", "product_type": 1, "csd_version": ""}
+    inventory = parse_document(_doc(os=os_doc))
+    assert inventory.os.kernel == "10.0.22631.4460" and inventory.os.arch == "x64"
+    assert inventory.os.install_date == "2023-11-14T22:13:20Z"
+
+
+def test_without_cim_the_registry_still_identifies() -> None:
+    os_doc = {"registry": {"ProductName": "Windows Server 2019 Standard", "CurrentBuild": "17763", "UBR": 6532,
+                           "EditionID": "ServerStandard", "InstallationType": "Server Core", "ReleaseId": "1809",
+                           "CurrentMajorVersionNumber": 10, "CurrentMinorVersionNumber": 0}, "wmi": {}}
+    doc = _doc(os=os_doc, problems=[{"probe": "os.wmi", "kind": "denied", "message": "Access denied"}])
+    inventory = parse_document(doc)
+    facts = inventory.os.facts
+    assert facts["version"] == "10.0.17763" and facts["product_type"] == 3 and facts["display_version"] == "1809"
+    assert facts["caption"] == "" and inventory.os.name == "Windows Server 2019 Standard"
+    assert inventory.problems[0].kind == "denied"
+    # pre-Windows 10: CurrentVersion + build
+    assert os_facts({"registry": {"CurrentVersion": "6.1", "CurrentBuild": "7601"}})["version"] == "6.1.7601"
+
+
+def test_user_hives_keep_scope_and_sid() -> None:
+    sid_a, sid_b = "S-1-5-21-1004336348-1177238915-682003330-1001", "S-1-12-1-1234567890-1234567890-12345-67890"
+    key = "\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\GitHubDesktop"
+    software = [_entry(f"HKU\\{sid}{key}", "GitHub Desktop", "3.4.9", sid=sid, Publisher="GitHub, Inc.")
+                for sid in (sid_a, sid_b)]
+    inventory = parse_document(_doc(software=software))
+    assert [(s.scope, s.sid, s.registry_view) for s in inventory.software] == [
+        ("user", sid_a, "user"), ("user", sid_b, "user")]  # two users, two installs: not duplicates
+
+
+def test_office_msi_components_collapse_into_the_suite() -> None:
+    suite = _entry(UN64 + "Office16.PROPLUS", "Microsoft Office Professional Plus 2016", "16.0.4266.1001")
+    components = [
+        _entry(UN64 + "{90160000-0011-0000-1000-0000000FF1CE}", "Microsoft Office Professional Plus 2016",
+               "16.0.4266.1001", SystemComponent=1, WindowsInstaller=1),
+        _entry(UN64 + "{90160000-0016-0409-1000-0000000FF1CE}", "Microsoft Office Excel MUI (English) 2016",
+               "16.0.4266.1001", SystemComponent=1, WindowsInstaller=1),
+        _entry(UN64 + "{90160000-001F-0409-1000-0000000FF1CE}", "Microsoft Office Proofing Tools 2016 - English",
+               "16.0.4266.1001", SystemComponent=1, WindowsInstaller=1),
+    ]
+    older = _entry(UN32 + "{90140000-0011-0000-0000-0000000FF1CE}", "Microsoft Office Professional Plus 2010",
+                   "14.0.7015.1000")
+    inventory = parse_document(_doc(software=[suite, *components, older]))
+    names = [s.name for s in inventory.software]
+    assert names == ["Microsoft Office Professional Plus 2016", "Microsoft Office Professional Plus 2010"]
+    kept = inventory.software[0]
+    assert kept.key.endswith("Office16.PROPLUS") and kept.system_component is None
+    assert kept.collapsed == [
+        f"same-name-version: {UN64}{{90160000-0011-0000-1000-0000000FF1CE}}",
+        f"office-components: {UN64}{{90160000-0016-0409-1000-0000000FF1CE}}",
+        f"office-components: {UN64}{{90160000-001F-0409-1000-0000000FF1CE}}"]
+
+
+def test_click_to_run_language_variants_collapse() -> None:
+    software = [_entry(UN64 + f"O365ProPlusRetail - {lang}", f"Microsoft 365 Apps for enterprise - {lang}",
+                       "16.0.17928.20156") for lang in ("en-us", "fr-fr", "sr-latn-rs")]
+    software.append(_entry(UN64 + "Notepad++", "Notepad++ (64-bit x64)", "8.6.9", Publisher="Notepad++ Team"))
+    inventory = parse_document(_doc(software=software))
+    assert [s.name for s in inventory.software] == ["Microsoft 365 Apps for enterprise - en-us",
+                                                    "Notepad++ (64-bit x64)"]
+    assert [c.split(":")[0] for c in inventory.software[0].collapsed] == ["office-language-variants"] * 2
+
+
+def test_keys_without_display_name_are_not_programs() -> None:
+    inventory = parse_document(_doc(software=[_entry(UN64 + "Connection Manager", "", SystemComponent=1)]))
+    assert inventory.software == []
+
+
+def test_registry_value_quirks() -> None:
+    software = [
+        _entry(UN64 + "A", "  Padded Name  ", "1.0", InstallDate="20230115", SystemComponent="1",
+               WindowsInstaller=0),
+        _entry(UN64 + "B", "Bad\ud800Surrogate", "2.0", InstallDate="15/01/2023", SystemComponent="yes"),
+    ]
+    inventory = parse_document(_doc(software=software))
+    a, b = inventory.software
+    assert (a.name, a.install_date, a.system_component, a.windows_installer) == ("Padded Name", "2023-01-15",
+                                                                                 True, False)
+    assert b.name == "Bad\ufffdSurrogate" and b.install_date == "15/01/2023" and b.system_component is None
+    Inventory.from_json(inventory.to_json())
+
+
+def test_msix_from_the_registry_fallback() -> None:
+    packages = [{"full_name": "Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe", "via": "registry"},
+                {"full_name": "Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe", "via": "registry"},
+                {"name": "MSTeams", "version": "24215.1007.3082.1590", "arch": "X64",
+                 "publisher": "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US",
+                 "full_name": "MSTeams_24215.1007.3082.1590_x64__8wekyb3d8bbwe", "signature": "Store"}]
+    inventory = parse_document(_doc(packages=packages))
+    store, teams = inventory.software
+    assert (store.name, store.version, store.arch, store.source) == ("Microsoft.WindowsStore", "22110.1401.12.0",
+                                                                     "x64", "msix")
+    assert store.collapsed == ["same-package: Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe"]
+    assert teams.publisher.startswith("CN=Microsoft") and teams.arch == "x64"
+
+
+@pytest.mark.parametrize("hw,expected", [
+    ({"pe_firmware_type": 2, "secure_boot": 1, "tpm_present": True, "tpm_spec_version": "2.0, 0, 1.38"},
+     ("uefi", True, True, "2.0")),
+    ({"pe_firmware_type": 1, "tpm_present": False}, ("bios", False, False, "")),
+    ({"pe_firmware_type": 2, "secure_boot": 0, "tpm_present": True, "tpm_spec_version": "1.2, 2, 3"},
+     ("uefi", False, True, "1.2")),
+    ({}, ("", None, None, "")),
+])
+def test_windows_11_readiness_facts(hw: dict[str, Any], expected: tuple[Any, ...]) -> None:
+    out = parse_document(_doc(hardware=hw)).hardware
+    assert (out.firmware_type, out.secure_boot, out.tpm_present, out.tpm_version) == expected
+
+
+def test_domain_membership_but_no_workgroup_and_no_placeholder_uuid() -> None:
+    joined = parse_document(_doc(host={"hostname": "WARD-PC-01", "part_of_domain": True, "domain": "trust.nhs.uk",
+                                       "uuid": "4C4C4544-0044-3510-8057-B4C04F4A3332"})).host
+    assert (joined.domain, joined.machine_id) == ("trust.nhs.uk", "4C4C4544-0044-3510-8057-B4C04F4A3332")
+    alone = parse_document(_doc(host={"hostname": "KIOSK", "part_of_domain": False, "domain": "WORKGROUP",
+                                      "uuid": "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"})).host
+    assert (alone.domain, alone.machine_id) == ("", "")
+
+
+def test_collected_at_is_a_parameter() -> None:
+    assert parse_document(_doc()).collected_at == "2026-11-30T08:00:00Z"
+    assert parse_document(_doc(), collected_at="2026-12-01T00:00:00Z").collected_at == "2026-12-01T00:00:00Z"
+
+
+def test_problem_kinds_are_kept_or_normalised() -> None:
+    problems = [{"probe": "hardware.tpm", "kind": "denied", "message": "Access denied"},
+                {"probe": "x", "kind": "weird", "message": "m"}]
+    assert [p.kind for p in parse_document(_doc(problems=problems)).problems] == ["denied", "error"]
+
+
+def test_extract_document_skips_banners_and_names_garbage() -> None:
+    text = "Welcome to PowerShell\r\n" + json.dumps(_doc(), separators=(",", ":"))
+    assert extract_document(text)["host"]["hostname"] == "WARD-PC-01"
+    with pytest.raises(WindowsDocumentError, match="no collection document.*oops"):
+        extract_document("oops")
+    with pytest.raises(WindowsDocumentError, match="not valid JSON"):
+        extract_document('{"legacyscan":"windows-collect/1","os":{')
+    with pytest.raises(WindowsDocumentError, match="unknown document kind"):
+        parse_document({"legacyscan": "windows-collect/99"})
+
+
+def test_collapse_keeps_order_and_is_idempotent() -> None:
+    inventory = _host("windows-srv2012-standard-aws")
+    again = collapse_duplicates(list(inventory.software))
+    assert [s.key for s in again] == [s.key for s in inventory.software]
