@@ -481,8 +481,8 @@ def scheme_mssql(rule: Rule, m: re.Match[str], rec: Record, product: Product, t:
 def _ie_release(rec: Record, m: re.Match[str]) -> tuple[int | None, int | None]:
     """(IE major, OS build) from the registry DisplayVersion (9.10 = IE10, 9.11 = IE11)."""
     parts = numeric_parts(rec.version)
-    if not parts:
-        in_name = _named(m, "v")
+    in_name = _named(m, "v")
+    if not parts or parts[0] > 100:  # XP-era IE entries carry a date stamp (20090308.140743) as version
         return (int(in_name) if in_name.isdigit() else None), None
     major = parts[0]
     if major == 9 and len(parts) > 1 and parts[1] in (10, 11):
