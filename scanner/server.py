@@ -170,6 +170,8 @@ def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
         data: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refused(400, f"body is not valid JSON: {str(exc)[:200]}") from exc
+    except RecursionError as exc:
+        raise Refused(400, "body is not acceptable JSON: nested too deeply") from exc
     if not isinstance(data, dict):
         raise Refused(422, "inventory must be a JSON object")
     inventory_id = data.get("inventory_id")
@@ -179,7 +181,7 @@ def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
         inv = Inventory.from_dict(data)
     except InventoryError as exc:
         raise Refused(422, str(exc)[:500]) from exc
-    except RecursionError as exc:  # pragma: no cover - json refuses deep nesting first
+    except RecursionError as exc:
         raise Refused(422, "document nested too deeply") from exc
     inv.host.site = token.site  # the token decides the site, never the payload
     inv.host.address = ""

@@ -68,10 +68,15 @@ def read_inventory(path: Path) -> Inventory:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InventoryError(f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InventoryError("not acceptable JSON: nested too deeply") from exc
     if isinstance(raw, dict) and not raw.get("inventory_id"):
         # A file without an id gets one derived from its content, so importing it again is a duplicate.
         raw["inventory_id"] = "file-sha256-" + hashlib.sha256(data).hexdigest()[:40]
-    return Inventory.from_dict(raw)
+    try:
+        return Inventory.from_dict(raw)
+    except RecursionError as exc:
+        raise InventoryError("document nested too deeply") from exc
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestPki:
+class Pki:
     ca_cert: Path
     server_cert: Path
     server_key: Path
@@ -28,7 +28,7 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_pki(folder: Path, *, hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> TestPki:
+def make_pki(folder: Path, *, hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> Pki:
     folder.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -56,7 +56,7 @@ def make_pki(folder: Path, *, hosts: tuple[str, ...] = ("localhost", "127.0.0.1"
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    pki = TestPki(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
+    pki = Pki(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
     pki.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     pki.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pki.server_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
