@@ -33,6 +33,19 @@ _NAMED = re.compile(r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?(?:\s+(?!version
 _BUILD = re.compile(r"^\s*(\d{1,2})([A-Z])(\d{1,4})([a-z]?)\s*$")
 _DARWIN = re.compile(r"darwin(?:\s+kernel\s+version)?\s+(\d{1,2})\.\d+(?:\.\d+)?", re.I)
 _VERSION = re.compile(r"^\s*(\d{1,2})(?:\.(\d+))?(?:\.(\d+))?\s*$")
+_VERSION_BUILD_PAIR = re.compile(r"^\s*(\d{1,2}\.\d+(?:\.\d+)?)\s*\((\d{1,2}[A-Z]\d{1,4}[a-z]?)\)\s*$")
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """String leaves with dotted keys (agent documents nest the OS section)."""
+    out: list[tuple[str, str]] = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{name}."))
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            out.append((name, str(value)))
+    return out
 
 
 def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]]:
@@ -52,16 +65,21 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
     if bv:
         pairs.append(("build_version", bv))
     darwin = ""
-    for key, value in record.items():
-        if key in ("kind", "family", "product_version", "build_version") or not isinstance(value, (str, int, float)):
+    for key, value in _flatten(record):
+        if key in ("kind", "family", "product_version", "build_version"):
             continue
         text = str(value)
         low_key = re.sub(r"[^a-z]", "", key.lower())  # "sw_vers -productVersion" -> "swversproductversion"
         if not pv:
             m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
-            if m is None and low_key.endswith("productversion"):
-                m = _VERSION.match(text)
-            if m is not None:
+            if m is None and low_key.endswith("version") and "kernel" not in low_key:
+                m = _VERSION_BUILD_PAIR.match(text) or _VERSION.match(text)
+                if m is not None and m.re is _VERSION_BUILD_PAIR:
+                    pv = m.group(1)
+                    bv = bv or m.group(2)
+                    pairs.append((key, text.strip()[:200]))
+                    m = None
+            if m is not None and not pv:
                 pv = m.group(1) if m.re is not _VERSION else text.strip()
                 pairs.append((key, text.strip()[:200]))
                 if m.re is _NAMED and m.group(2) and not bv:

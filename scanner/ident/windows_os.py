@@ -193,7 +193,7 @@ def _key_rank(key: str) -> int:
 
 def _looks_like_caption(text: str) -> bool:
     low = text.lower()
-    if "\\" in low or "corporation" in low or len(low) > 300:
+    if re.match(r"\s*(?:[a-z]:\\|\\\\)", low) or len(low) > 400:  # a path ("C:\\Windows"), not a name
         return False
     return "windows" in low or "posready" in low
 

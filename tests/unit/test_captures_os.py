@@ -66,3 +66,21 @@ def test_capture_reason_names_the_evidence(ctx: IdentifyContext, name: str) -> N
     out = evaluate(os_record_from_capture(json.loads(path.read_text("utf-8"))), ctx, REF, Policy())
     assert any(token in out["reason"] for token in ("19045", "14393", "7601")), out
     assert out["rule"].startswith(("windows", "windows-server"))
+
+
+def test_windows_and_macos_captures_as_raw_agent_documents(ctx: IdentifyContext) -> None:
+    """The capture's OS section handed over unconverted (flat or nested under "os")."""
+    failures = []
+    for path in sorted(CAPTURES.glob("*/*.json")):
+        cap = json.loads(path.read_text("utf-8"))
+        if cap["platform"] not in ("windows", "macos"):
+            continue
+        for variant in ({"kind": "os", "family": cap["platform"], **cap["os"]},
+                        {"kind": "os", "family": cap["platform"], "os": cap["os"]}):
+            out = evaluate(variant, ctx, REF, Policy())
+            label = cap["expected"]["os"]
+            ok = {(label["product"], label["cycle"])} | {(a["product"] if a["product"] != "none" else None,
+                                                         a.get("cycle")) for a in label.get("alternatives") or []}
+            if (out["product"], out["cycle"]) not in ok:
+                failures.append((path.name, out["product"], out["cycle"], out["reason"]))
+    assert not failures, failures

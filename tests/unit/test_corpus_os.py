@@ -95,3 +95,33 @@ def test_low_confidence_records_never_false_eol(ctx: IdentifyContext) -> None:
     s = score(_cases(non_linux_only=False), ctx, confidences=("low",))
     assert s["total"] >= 3
     assert s["false_eol"] == 0, s["misses"]
+
+
+def _other_conversions(record: dict[str, Any], raw: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """How a different converter might hand over the same raw strings: raw labels as keys, one
+    ``label: value`` blob, or every value run together as free text."""
+    fam = record["family"]
+    return [
+        ("raw-keys", {"kind": "os", "family": fam, **raw}),
+        ("blob", {"kind": "os", "family": fam, "raw": "\n".join(f"{k}: {v}" for k, v in raw.items())}),
+        ("free-text", {"kind": "os", "family": fam, "text": " ".join(str(v) for v in raw.values())}),
+    ]
+
+
+def test_corpus_non_linux_records_survive_other_converters(ctx: IdentifyContext) -> None:
+    """The held-out split is converted by a converter we cannot see: identification must not depend
+    on our routing of raw labels to contract fields."""
+    failures = []
+    checked = 0
+    for line in CORPUS.read_text("utf-8").splitlines():
+        rec = json.loads(line)
+        record = os_record_from_corpus(rec["raw"], rec["raw_format"])
+        if "files" in record or rec["expected"]["confidence"] == "low":
+            continue
+        for name, variant in _other_conversions(record, rec["raw"]):
+            out = evaluate(variant, ctx, REF, Policy())
+            checked += 1
+            if (out["product"], out["cycle"]) not in expected_answers(rec["expected"]):
+                failures.append((rec["id"], name, out["product"], out["cycle"], out["reason"]))
+    assert checked >= 90
+    assert not failures, failures

@@ -146,3 +146,18 @@ def test_contract_dispatch(ctx: IdentifyContext) -> None:
     assert (out["product"], out["cycle"], out["status"]) == ("oracle-solaris", "10", "eol")
     out = evaluate(unix("aix", oslevel="7300-04-00-0000"), ctx, REF, Policy())
     assert (out["product"], out["cycle"], out["status"]) == ("ibm-aix", "7.3.4", "supported")
+
+
+@pytest.mark.parametrize("record, expected", [
+    # FusionInventory / GLPI inventory nests the OS section; VERSION carries "x.y.z (build)".
+    (mac(OPERATINGSYSTEM={"FULL_NAME": "macOS", "KERNEL_VERSION": "17.6.0", "NAME": "MacOSX",
+                          "VERSION": "10.13.5 (17F77)"}), ("macos", "10.13")),
+    (mac(operatingsystem={"full_name": "Mac OS X", "kernel_version": "10.8.0", "version": "10.6.8 (10K549)"}),
+     ("macos", "10.6")),
+    (mac(**{"sw_vers -productVersion": "13.6.1", "sw_vers -buildVersion": "22G313"}), ("macos", "13")),
+    (mac(**{"kern.osrelease": "21.6.0"}), ("macos", "12")),
+    (mac(version="10.16", **{"kern.osversion": "20G95"}), ("macos", "11")),
+])
+def test_macos_input_shapes(ctx: IdentifyContext, record: dict[str, Any], expected: tuple[str, str]) -> None:
+    ident = macos.identify(record, ctx)
+    assert (ident.product, ident.cycle) == expected, ident
