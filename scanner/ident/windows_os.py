@@ -609,6 +609,11 @@ def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
     ev = c.ev
     fam = c.rules.get("edition_ids", {}).get(ev.edition_id) if ev.edition_id else None
     if fam and fam != "server":
+        for key, value in ev.pairs:
+            if "sku" in key.lower():
+                return str(fam), f"{key} {value} ({ev.edition_id})"
+            if "edition" in key.lower():
+                return str(fam), f"EditionID {value}"
         return str(fam), f"EditionID {ev.edition_id}"
     text = caption
     for group in c.rules.get("edition_words", []):
@@ -665,6 +670,8 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
         return c.result("windows", None, "windows.no-build",
                         f"{what} without a build number or feature update: release unknown", LOW)
     prefix = f"{major}-{version}"
+    if major == "11" and _word_in("windows 10", caption) and not _word_in("windows 11", caption):
+        source += " (the name says Windows 10, as the registry ProductName does on every Windows 11)"
     return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
 
 
