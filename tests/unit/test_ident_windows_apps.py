@@ -123,6 +123,12 @@ IDENTIFIED = [
     (sw("Oracle VM VirtualBox Guest Additions 7.0.20", "7.0.20.163906", "Oracle and/or its affiliates"),
      "virtualbox", "7.0"),
     (sw("NVIDIA Graphics Driver 537.13", "537.13", "NVIDIA Corporation"), "nvidia", "r535-windows"),
+    (sw("Microsoft VSS Writer for SQL Server 2019", "15.0.2000.5", "Microsoft Corporation"), "mssqlserver", "15.0"),
+    (sw("Microsoft Exchange Server 2016 Cumulative Update 23", "15.1.2507.6", "Microsoft Corporation"),
+     "msexchange", "2016"),
+    (sw("Citrix Virtual Delivery Agent 2203", "2203.0.4000.4111", "Citrix Systems, Inc."), "citrix-vad", "2203"),
+    (sw("Apache Tomcat 9.0 Tomcat9 (remove only)", "9.0.83", "The Apache Software Foundation"), "tomcat", "9.0"),
+    (sw("Java(TM) Platform SE binary", "8.0.3110.11", "Oracle Corporation"), "oracle-jdk", "8"),
     # Supplementary catalogue (not in endoflife.date)
     (sw("Adobe Flash Player 32 ActiveX", "32.0.0.465", "Adobe"), "adobe-flash-player", "32"),
     (sw("Microsoft Silverlight", "5.1.50918.0", "Microsoft Corporation"), "microsoft-silverlight", "5"),
@@ -183,6 +189,9 @@ NOT_PRODUCTS = [
     (sw("Microsoft Teams", "24295.605.3225.8804", "Microsoft"), "teams.new"),
     (sw("Microsoft .NET Framework 4.8 Targeting Pack", "4.8.03761", "Microsoft Corporation"), "dotnetfx.dev-packs"),
     (sw("Microsoft ASP.NET Core Module V2", "18.0.24201.0", "Microsoft Corporation"), "dotnet.aspnet-classic"),
+    (sw("Redgate SQL Server Compare 14", "14.0.1"), "no-rule"),
+    (sw("OpenVPN Connect", "3.4.4.3412", "OpenVPN Inc."), "no-rule"),
+    (sw("Microsoft Teams Meeting Add-in for Microsoft Office", "1.23.33413", "Microsoft"), "no-rule"),
     # Patch entries: KB names, ParentKeyName, ReleaseType
     (sw("Security Update for Windows Internet Explorer 8 (KB2183461)", "1", "Microsoft Corporation",
         parent_key_name="ie8Hotfix", release_type="Security Update"), "patch-entry"),
