@@ -184,14 +184,22 @@ def _error_line(lineno: int, message: str) -> bytes:
     return (json.dumps({"error": f"line {lineno}: {message}"}) + "\n").encode()
 
 
-def identify_stream(reader: IO[bytes], writer: IO[bytes], answer: Callable[[Any], dict[str, Any]]) -> int:
+def identify_stream(
+    reader: IO[bytes],
+    writer: IO[bytes],
+    answer: Callable[[Any], dict[str, Any]],
+    key: Callable[[Any], str | None] | None = None,
+) -> int:
     """The ``eol identify`` loop over byte streams; returns the number of lines answered.
 
     Reads whatever input is available (``read1``), answers every complete line in it, then writes
     and flushes once: one flush per burst, not per line, so a co-process gets its answer at once
-    and a million-line file is not a million system calls.  Answers to repeated lines are cached.
+    and a million-line file is not a million system calls.  Answers are cached by the exact line
+    and, when ``key`` is given, by the record's identifying fields (``key(record)``; None = do not
+    cache): an estate repeats the same few thousand applications across many machines.
     """
     cache: dict[bytes, bytes] = {}
+    by_key: dict[str, bytes] = {}
     pending = b""
     skipping = False  # inside a line longer than MAX_LINE_BYTES: drop it, answer once at its end
     lineno = 0
@@ -213,6 +221,11 @@ def identify_stream(reader: IO[bytes], writer: IO[bytes], answer: Callable[[Any]
             return _error_line(lineno, f"not valid JSON: {exc.msg} at column {exc.colno}")
         except (ValueError, RecursionError) as exc:  # bad UTF-8, absurd nesting
             return _error_line(lineno, f"not valid JSON: {type(exc).__name__}: {str(exc)[:200]}")
+        ident_key = key(record) if key is not None else None
+        if ident_key is not None:
+            hit = by_key.get(ident_key)
+            if hit is not None:
+                return hit
         try:
             result = answer(record)
         except Exception as exc:  # noqa: BLE001 - one bad record must not end a million-line run
@@ -224,6 +237,8 @@ def identify_stream(reader: IO[bytes], writer: IO[bytes], answer: Callable[[Any]
         out = (json.dumps(result) + "\n").encode()
         if len(line) <= CACHE_LINE_BYTES and len(cache) < CACHE_LIMIT:
             cache[line] = out
+        if ident_key is not None and len(by_key) < CACHE_LIMIT:
+            by_key[ident_key] = out
         return out
 
     while True:
@@ -256,7 +271,7 @@ def identify_stream(reader: IO[bytes], writer: IO[bytes], answer: Callable[[Any]
 
 
 def run_identify(args: argparse.Namespace) -> int:
-    from scanner.identify import evaluate
+    from scanner.identify import _memo_key, evaluate
 
     ctx, policy, _site_cat = _context(args)
     as_of: date = args.as_of or today()
@@ -264,7 +279,14 @@ def run_identify(args: argparse.Namespace) -> int:
     def answer(record: Any) -> dict[str, Any]:
         return evaluate(record, ctx, as_of, policy)
 
-    identify_stream(sys.stdin.buffer, sys.stdout.buffer, answer)
+    def software_key(record: Any) -> str | None:
+        # The identifier's own memo key: same key -> same identification -> same verdict (as_of and
+        # policy are fixed for the run).  OS records are rare and keyed by the whole line only.
+        if type(record) is dict and record.get("kind") == "software":
+            return _memo_key(record)
+        return None
+
+    identify_stream(sys.stdin.buffer, sys.stdout.buffer, answer, software_key)
     return int(ExitCode.OK)
 
 
