@@ -498,10 +498,7 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         ev.major = None  # a bare "6.3" (frozen CurrentVersion) loses to a caption naming the release
     if ev.major is None and cap_rel is not None:
         major, minor = str(cap_rel["nt"]).split(".")
-        ev.major, ev.minor = int(major), int(minor)
-        if ev.build is None and cap_rel.get("build") is not None:
-            # A server year names its build; a client caption never does (Windows 10 spans many).
-            pass
+        ev.major, ev.minor = int(major), int(minor)  # a server year also names its build (see _nt10)
     if ev.major is None and ev.build is not None and ev.build >= 10240:
         ev.major, ev.minor = 10, 0
     if ev.major is None and not caption:
@@ -738,8 +735,9 @@ def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identi
     srv = c.exists("windows-server", server_cycle)
     cli = c.exists("windows", client.cycle) if client.cycle else None
     if srv is not None and _eol_sort_key(srv) >= _eol_sort_key(cli):
+        client_name = f"Windows {entry.get('major')} {str(entry.get('version')).upper()}"
         return c.result("windows-server", server_cycle, "windows.shared-build",
-                        f"build 10.0.{build} is both Windows {entry.get('major')} {entry.get('version')} and "
+                        f"build 10.0.{build} is both {client_name} and "
                         f"Windows Server {server_cycle}; no product type or caption decides, so the later-ending "
                         "server cycle is assumed", LOW)
     return Identification(client.product, client.cycle, "windows.shared-build",
@@ -779,8 +777,6 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
     notes: list[str] = []
     if spec.get("by_sp"):
         sp = ev.sp
-        if sp is None and ev.build is not None and "service pack" not in " ".join(v for _, v in ev.pairs).lower():
-            sp = None
         if sp is None:
             # Service pack unknown: the latest-ending cycle, low confidence.
             rels = [(cy, c.exists(product, cy)) for cy in cycles]
