@@ -596,8 +596,8 @@ def _estate_flips(
                 for f in match_inventory(inv, ctx, as_of, policy).findings:
                     verdicts[(f.host_key, f.kind, f.name, f.version)] = f
             results.append(verdicts)
-    except CliError:
-        raise
+    except CliError as exc:  # e.g. the site catalogue entitles a cycle the new dataset dropped
+        return [], f"could not compare the stored estate: {exc}"
     except Exception as exc:  # noqa: BLE001 - report, do not fail the update
         return [], f"could not compare the stored estate: {type(exc).__name__}: {exc}"
     old, new = results
