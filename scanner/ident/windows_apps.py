@@ -22,6 +22,7 @@ Optional record fields beyond the ``eol identify`` contract: ``host_os_product``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +225,10 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         return _apply(rule, m, rec, ctx, rs)
     if patch_why:
         return Identification(None, None, "windows_apps.patch-entry", patch_why, Confidence.HIGH, rec.evidence())
+    if rec.system_component:
+        return Identification(None, None, "windows_apps.system-component",
+                              "SystemComponent=1 (hidden in Add/Remove Programs) and no rule ties it to a tracked "
+                              "product: a component, not a product", Confidence.HIGH, rec.evidence())
     return Identification(None, None, "windows_apps.no-rule",
                           "no identification rule for this application (not a tracked product)",
                           Confidence.HIGH, rec.evidence())
@@ -346,7 +351,7 @@ def _exact_or_newer(product: Product, cycle: str, key: tuple[int, ...]) -> Answe
 
 # -- schemes: one per version family ------------------------------------------------------------
 
-Scheme = Any  # Callable[[Rule, re.Match[str], Record, Product, dict[str, Any]], Answer]
+Scheme = Callable[[Rule, "re.Match[str]", Record, Product, dict[str, Any]], Answer]
 
 
 def scheme_none(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:

@@ -200,6 +200,8 @@ NOT_PRODUCTS = [
     (sw("Windows Media Player 10", parent_key_name="OperatingSystem"), "patch-entry"),
     (sw("Microsoft Office 2007 Service Pack 3 (SP3)", "12.0.6607.1000", "Microsoft Corporation",
         release_type="Service Pack"), "patch-entry"),
+    (sw("XML Paper Specification Shared Components Pack 1.0", None, "Microsoft Corporation",
+        system_component="dword:00000001"), "system-component"),
     # Nothing known: honest no-rule, never a neighbour
     (sw("7-Zip 19.00 (x64 edition)", "19.00.00.0", "Igor Pavlov"), "no-rule"),
     (sw("Mozilla Thunderbird (2.0.0.23)", "2.0.0.23 (en-US)", "Mozilla"), "no-rule"),
