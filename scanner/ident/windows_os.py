@@ -46,6 +46,7 @@ _VERSION_BUILD = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\s*\(?\s*(?:build|co
                             r"сборка|版本|ビルド)\s*:?\s*(\d{3,5})", re.IGNORECASE)
 _BUILD_WORD = re.compile(r"\b(?:build|compilación|compilation|сборка|ビルド)\s*:?\s*(\d{4,5})\b", re.IGNORECASE)
 _NT_VERSION = re.compile(r"(?<![\d.])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\d.])")
+_SYSTEMINFO_NO_SP = re.compile(r"^\d+\.\d+\.\d+\s+(?:build|compilación|version|сборка|版本|ビルド)\s+\d+$", re.I)
 _SP = re.compile(r"\b(?:service\s*pack|sp)\s*:?\s*(\d)\b", re.IGNORECASE)
 _DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
 _RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
@@ -369,6 +370,10 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
             sp = _SP.search(text)
             if sp and ev.sp is None:
                 ev.sp = int(sp.group(1))
+            elif ev.sp is None and major < 10 and _SYSTEMINFO_NO_SP.match(text.strip()):
+                # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
+                # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
+                ev.sp = 0
             return
     m2 = _VERSION_BUILD.search(text)
     if m2 and ev.major is None:

@@ -313,3 +313,13 @@ def test_embedded_captions_without_version(ctx: IdentifyContext, caption: str,
                                            expected: tuple[str | None, str | None]) -> None:
     ident = windows_os.identify(win(caption=caption), ctx)
     assert (ident.product, ident.cycle) == expected, ident
+
+
+def test_systeminfo_without_service_pack_means_rtm(ctx: IdentifyContext) -> None:
+    """systeminfo omits "Service Pack N" when none is installed: Server 2003 RTM is cycle 2003."""
+    rtm = windows_os.identify(win(**{"OS Name": "Microsoft(R) Windows(R) Server 2003, Standard Edition",
+                                     "OS Version": "5.2.3790 Build 3790"}), ctx)
+    assert (rtm.cycle, rtm.confidence) == ("2003", Confidence.HIGH)
+    unknown = windows_os.identify(win(caption="Microsoft Windows Server 2003, Enterprise Edition",
+                                      version="5.2.3790"), ctx)
+    assert (unknown.cycle, unknown.confidence) == ("2003-sp2", Confidence.LOW)
