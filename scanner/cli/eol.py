@@ -40,8 +40,8 @@ from scanner.model import Policy
 
 MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
 READ_CHUNK = 256 * 1024
-CACHE_LIMIT = 200_000  # distinct input lines whose answer is remembered
-CACHE_LINE_BYTES = 4096
+CACHE_BYTES = 64 * 1024 * 1024  # memory budget for remembered answers (lines + keys + answers)
+CACHE_LINE_BYTES = 4096  # longer lines are answered but not remembered
 
 
 def add_parser(subparsers: Any) -> None:
@@ -200,6 +200,7 @@ def identify_stream(
     """
     cache: dict[bytes, bytes] = {}
     by_key: dict[str, bytes] = {}
+    budget = [CACHE_BYTES]
     pending = b""
     skipping = False  # inside a line longer than MAX_LINE_BYTES: drop it, answer once at its end
     lineno = 0
@@ -235,10 +236,12 @@ def identify_stream(
         if "error" in result:
             return _error_line(lineno, str(result["error"]))
         out = (json.dumps(result) + "\n").encode()
-        if len(line) <= CACHE_LINE_BYTES and len(cache) < CACHE_LIMIT:
+        if budget[0] > 0 and len(line) <= CACHE_LINE_BYTES:
             cache[line] = out
-        if ident_key is not None and len(by_key) < CACHE_LIMIT:
-            by_key[ident_key] = out
+            budget[0] -= len(line) + len(out) + 100
+            if ident_key is not None:
+                by_key[ident_key] = out
+                budget[0] -= len(ident_key) + 100
         return out
 
     while True:
