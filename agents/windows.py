@@ -23,6 +23,7 @@ merge is recorded in ``Software.collapsed`` as ``"<rule>: <merged key>"``.  The 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 import time
@@ -40,13 +41,21 @@ DOC_MARKER = '{"legacyscan":"windows-collect/1"'
 OS_FACT_KEYS = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
                 "installation_type", "product_type", "csd_version")
 DEFAULT_TIMEOUT = 600.0
-# Reads a script from stdin and runs it.  Fixed text: nothing from a target or a host is ever
-# interpolated into it.  ``$input`` works under -EncodedCommand on PowerShell 2.0 to 7.  Why
-# stdin: the collection script is longer than any Windows command line allows once encoded
-# (cmd.exe cuts at 8,191 characters, CreateProcess at 32,767).
+# How the script reaches PowerShell.  Encoded, it is longer than a Windows command line allows
+# (cmd.exe cuts at 8,191 characters, CreateProcess at 32,767), so by default it travels gzip-
+# compressed inside a small fixed loader (one command, about a quarter of the bytes); a script too
+# big even for that goes over stdin to a fixed bootstrap instead (``$input`` works under
+# -EncodedCommand on PowerShell 2.0 to 7).  Nothing from a target or a host is ever interpolated:
+# the only variable part is base64 of our own script.
 BOOTSTRAP = ("$ErrorActionPreference = 'Stop'; "
              "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
              "& ([ScriptBlock]::Create($s))")
+LOADER = ("$ErrorActionPreference = 'Stop'; $b = [Convert]::FromBase64String('{payload}'); "
+          "$m = New-Object IO.MemoryStream(,$b); "
+          "$z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Decompress); "
+          "$r = New-Object IO.StreamReader($z, [Text.Encoding]::UTF8); $s = $r.ReadToEnd(); $r.Close(); "
+          "& ([ScriptBlock]::Create($s))")
+CREATEPROCESS_LIMIT = 32_767
 POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
 
 
@@ -70,6 +79,20 @@ def encode_powershell(script: str) -> str:
 def powershell_argv(script: str | None = None) -> list[str]:
     """powershell.exe arguments running ``script`` (default: the stdin bootstrap)."""
     return [*POWERSHELL_ARGS, encode_powershell(BOOTSTRAP if script is None else script)]
+
+
+def compressed_loader(script: str) -> str:
+    """The fixed loader carrying ``script`` gzip-compressed (deterministic: mtime 0)."""
+    payload = base64.b64encode(gzip.compress(script.encode("utf-8"), mtime=0)).decode("ascii")
+    return LOADER.replace("{payload}", payload)
+
+
+def powershell_invocation(script: str, program: str = "powershell.exe") -> tuple[list[str], bytes | None]:
+    """(arguments, stdin) that run ``script``: one compressed command when it fits, else stdin."""
+    inline = powershell_argv(compressed_loader(script))
+    if len(program) + 1 + len(" ".join(inline)) < CREATEPROCESS_LIMIT - 256:
+        return inline, None
+    return powershell_argv(), script.encode("utf-8")
 
 
 def load_script() -> str:

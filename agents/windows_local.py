@@ -1,8 +1,9 @@
 """The agent on a Windows workstation: the same collection script, run locally.
 
 Same script, same parser, same Inventory as the WinRM probe: only the transport differs.
-PowerShell is started with a fixed bootstrap (``-EncodedCommand``) and the script arrives on
-stdin, because the encoded script is longer than a Windows command line may be (32,767).
+PowerShell runs ``-EncodedCommand`` with a fixed loader carrying the script gzip-compressed (the
+plain encoded script is longer than a Windows command line may be, 32,767), or a fixed bootstrap
+reading the script from stdin when even that would not fit (see ``agents.windows``).
 A 32-bit Python on 64-bit Windows is redirected to the 32-bit PowerShell by WOW64 and would see
 only the 32-bit registry view, so the 64-bit PowerShell is reached through ``Sysnative``.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from agents.inventory import Inventory
 from agents.shell import MAX_OUTPUT, CommandResult, LocalShell, ShellTimeout, decode
-from agents.windows import DEFAULT_TIMEOUT, collect_windows, powershell_argv
+from agents.windows import DEFAULT_TIMEOUT, collect_windows, powershell_invocation
 
 CREATE_NO_WINDOW = 0x08000000  # no console window flashes up on a ward PC
 
@@ -30,9 +31,10 @@ def find_powershell(environ: dict[str, str] | None = None, exists: type[Path] = 
     return candidate if exists(candidate).exists() else "powershell.exe"
 
 
-def build_command(powershell: str) -> list[str]:
-    """argv of the local run: powershell.exe plus the fixed bootstrap that reads stdin."""
-    return [powershell, *powershell_argv()]
+def build_command(powershell: str, script: str) -> tuple[list[str], bytes | None]:
+    """argv (and stdin, if the script does not fit one command line) of the local run."""
+    args, stdin = powershell_invocation(script, powershell)
+    return [powershell, *args], stdin
 
 
 class WindowsLocalShell(LocalShell):
@@ -45,10 +47,10 @@ class WindowsLocalShell(LocalShell):
         self.powershell = powershell or find_powershell()
 
     def run_powershell(self, script: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        argv = build_command(self.powershell)
+        argv, stdin = build_command(self.powershell, script)
         flags = CREATE_NO_WINDOW if os.name == "nt" else 0
         try:
-            proc = subprocess.run(argv, input=script.encode("utf-8"), capture_output=True, timeout=timeout,
+            proc = subprocess.run(argv, input=stdin or b"", capture_output=True, timeout=timeout,
                                   env=self._env, check=False, creationflags=flags)
         except FileNotFoundError:
             return CommandResult(127, "", f"{self.powershell}: not found")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.shell import MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
-from agents.windows import powershell_argv
+from agents.windows import powershell_argv, powershell_invocation
 
 log = logging.getLogger(__name__)
 
@@ -294,9 +294,9 @@ class WinRmShell:
                         user=self._credentials.user)
 
     def run_powershell(self, script: str, timeout: float = 600.0) -> CommandResult:
-        """Run ``script`` (sent over stdin to a fixed bootstrap) and return its output."""
-        data = script.encode("utf-8")
-        return self._execute("powershell.exe", powershell_argv(), timeout, stdin=data)
+        """Run ``script`` (compressed in one command, or over stdin when too big) and return its output."""
+        args, stdin = powershell_invocation(script)
+        return self._execute("powershell.exe", args, timeout, stdin=stdin)
 
     def run(self, argv: list[str], timeout: float = 60.0) -> CommandResult:
         """Shell protocol: a fixed program and arguments, started without cmd.exe."""

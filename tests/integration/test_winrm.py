@@ -8,8 +8,10 @@ in the middle of a command, a host that stops answering, garbage, non-UTF-8 and 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import random
 import socket
 from pathlib import Path
 
@@ -26,7 +28,7 @@ try:
     import spnego  # noqa: F401
     import winrm  # noqa: F401
 
-    from tests.integration.winrs_server import WinRSServer, document_behaviour, make_tls_cert
+    from tests.integration.winrs_server import Behaviour, WinRSServer, document_behaviour, make_tls_cert
 except ImportError as exc:  # pragma: no cover - depends on the environment
     _MISSING: str | None = f"pywinrm/pyspnego not installed: {exc}"
 else:
@@ -74,7 +76,7 @@ def test_real_host_replays_through_ntlm_encrypted_winrm(name: str) -> None:
     document = _doc(name)
     with WinRSServer(document_behaviour(document, chunk_size=4096)) as srv:
         inventory = collect_windows(_shell(srv))
-        # the script went over stdin, sealed, and the shell was cleaned up
+        # the script arrived intact (compressed in the loader, sealed), and the shell was cleaned up
         assert srv.stats.scripts == [load_script()]
         assert srv.stats.shells_created == srv.stats.shells_deleted == 1
         assert srv.stats.signals == 1
@@ -223,8 +225,24 @@ def test_very_long_names_are_truncated_and_reported() -> None:
     Inventory.from_json(inventory.to_json())  # within every limit the store enforces
 
 
+def test_a_script_too_big_for_a_command_line_goes_over_stdin_in_several_sends() -> None:
+    big = load_script() + "\n# " + base64.b64encode(random.Random(0).randbytes(150_000)).decode() + "\n"
+    document = _doc("windows-win10-1809-education-es")
+    seen: list[str] = []
+
+    def respond(script: str) -> tuple[bytes, bytes, int]:
+        seen.append(script)
+        return document.encode("ascii"), b"", 0
+
+    with WinRSServer(Behaviour(respond=respond)) as srv:
+        result = _shell(srv).run_powershell(big, timeout=30)
+        assert srv.stats.shells_deleted == 1
+    assert seen == [big]  # reassembled from several Send messages (48 KB each)
+    assert parse_document(result.stdout).os.facts["caption"] == "Microsoft Windows 10 Education"
+
+
 def test_run_ps_through_cmd_exe_cannot_carry_the_script() -> None:
-    """Why WinRmShell sends the script over stdin: cmd.exe's 8,191-character limit."""
+    """Why WinRmShell does not use run_ps: cmd.exe's 8,191-character limit."""
     with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
         session = winrm.Session(srv.endpoint, auth=(USER, PASSWORD), transport="ntlm", message_encryption="always")
         result = session.run_ps(load_script())

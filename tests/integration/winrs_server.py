@@ -14,8 +14,9 @@ the suite talks to this one with UNMODIFIED pywinrm over real HTTP.  What is rea
   ``test_winrs_*.yml``, MIT), including the ``rsp:Shell`` block of CreateResponse;
 * SOAP faults with ``f:WSManFault`` codes (HTTP 500): w:TimedOut (2150858793) on a Receive
   that has no output yet, an unknown shell (2150858843), a process that cannot start (206);
-* the command line: ``-EncodedCommand`` is decoded (UTF-16-LE base64) and cmd.exe's 8,191-
-  character limit is enforced when ``WINRS_SKIP_CMD_SHELL`` is FALSE (``strict_cmdline``).
+* the command line: ``-EncodedCommand`` is decoded (UTF-16-LE base64; legacyscan's gzip loader
+  unpacked; the stdin bootstrap fed from Send), cmd.exe's 8,191-character limit is enforced when
+  ``WINRS_SKIP_CMD_SHELL`` is FALSE and CreateProcess's 32,767 otherwise (``strict_cmdline``).
 
 What a "host" answers is a :class:`Behaviour`: the collection document (one of the fixtures built
 from real machines) plus the failure to inject.
@@ -24,7 +25,9 @@ from real machines) plus the failure to inject.
 from __future__ import annotations
 
 import base64
+import gzip
 import os
+import re
 import ssl
 import struct
 import tempfile
@@ -57,7 +60,7 @@ ACTIONS = {
 BOUNDARY = b"--Encrypted Boundary"
 ENC_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
 COLLECT_MARKER = "legacyscan Windows collection script"
-BOOTSTRAP_MARKER = "[ScriptBlock]::Create($s)"
+BOOTSTRAP_MARKER = "@($input)"  # the stdin bootstrap
 CMD_LIMIT = 8191
 CREATEPROCESS_LIMIT = 32767
 
@@ -115,9 +118,14 @@ def decode_command_line(command: str, arguments: list[str]) -> str | None:
     for i, word in enumerate(words[:-1]):
         if word.lower() in ("-encodedcommand", "-enc", "-e", "-ec"):
             try:
-                return base64.b64decode(words[i + 1]).decode("utf-16-le")
+                text = base64.b64decode(words[i + 1]).decode("utf-16-le")
             except ValueError:
                 return None
+            # legacyscan's loader: the real script travels gzip-compressed inside it
+            packed = re.search(r"FromBase64String\('([A-Za-z0-9+/=]+)'\).*GZipStream", text)
+            if packed:
+                return gzip.decompress(base64.b64decode(packed.group(1))).decode("utf-8")
+            return text
     return None
 
 
@@ -477,3 +485,30 @@ def _make_handler(server: WinRSServer) -> type[BaseHTTPRequestHandler]:
                 self._send(status, payload, [("Content-Type", "application/soap+xml;charset=UTF-8")])
 
     return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve one host from the command line (the benchmark runs the server in its own process so
+    that the client's CPU time is measured alone).  Prints the port, then serves until killed."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--document", required=True, help="collection document (collect.json) to answer with")
+    parser.add_argument("--auth", choices=("ntlm", "basic"), default="ntlm")
+    parser.add_argument("--no-strict-cmdline", action="store_true",
+                        help="accept run_ps's over-long cmd.exe command line (for the benchmark's floor)")
+    args = parser.parse_args(argv)
+    with open(args.document, "rb") as fh:
+        behaviour = document_behaviour(fh.read())
+    server = WinRSServer(behaviour, auth=args.auth, strict_cmdline=not args.no_strict_cmdline)
+    sys.stdout.write(f"{server.port}\n")
+    sys.stdout.flush()
+    try:
+        server.httpd.serve_forever(poll_interval=0.2)
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

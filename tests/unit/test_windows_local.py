@@ -1,28 +1,36 @@
 """The Windows agent's command construction, and a real subprocess run through a stand-in.
 
 powershell.exe cannot run here, so a small executable plays it: it checks the exact argv
-(-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <bootstrap>), decodes the
-bootstrap, reads the script from stdin as PowerShell would, and prints a real host's document.
+(-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <loader>), unpacks the script
+from the loader (or reads it from stdin after the bootstrap), and prints a real host's document.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
+import random
+import re
 import sys
 from pathlib import Path
 
-from agents.windows import BOOTSTRAP, load_script, parse_document
+from agents.windows import BOOTSTRAP, LOADER, load_script, parse_document
 from agents.windows_local import WindowsLocalShell, build_command, collect_local, find_powershell
 from tests.conftest import FIXTURES
 
 FAKE_POWERSHELL = r'''#!{python}
-import base64, sys
+import base64, gzip, re, sys
 args = sys.argv[1:]
 assert args[:5] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"], args
 assert len(args) == 6, args
-bootstrap = base64.b64decode(args[5]).decode("utf-16-le")
-assert "$input" in bootstrap and "[ScriptBlock]::Create" in bootstrap, bootstrap
-script = sys.stdin.buffer.read().decode("ascii")
+command = base64.b64decode(args[5]).decode("utf-16-le")
+packed = re.search(r"FromBase64String\('([A-Za-z0-9+/=]+)'\)", command)
+if packed:  # the loader: the script is inside, gzip-compressed
+    assert "GZipStream" in command and "[ScriptBlock]::Create" in command, command
+    script = gzip.decompress(base64.b64decode(packed.group(1))).decode("utf-8")
+else:  # the stdin bootstrap
+    assert "$input" in command and "[ScriptBlock]::Create" in command, command
+    script = sys.stdin.buffer.read().decode("ascii")
 if "legacyscan Windows collection script" not in script:
     sys.stderr.write("unexpected script\n")
     sys.exit(2)
@@ -42,12 +50,24 @@ class _Exists:
         return self.path in self.present
 
 
-def test_command_is_the_fixed_bootstrap_with_no_script_on_the_command_line() -> None:
-    argv = build_command("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
+def test_command_carries_the_compressed_script_in_one_command_line() -> None:
+    program = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+    argv, stdin = build_command(program, load_script())
+    assert stdin is None
     assert argv[1:6] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"]
+    loader = base64.b64decode(argv[6]).decode("utf-16-le")
+    payload = re.search(r"FromBase64String\('([A-Za-z0-9+/=]+)'\)", loader)
+    assert payload and gzip.decompress(base64.b64decode(payload.group(1))).decode("utf-8") == load_script()
+    assert loader.replace(payload.group(1), "{payload}") == LOADER  # nothing else varies
+    assert len(" ".join(argv)) < 32_767  # CreateProcess's limit
+
+
+def test_a_script_too_big_for_any_command_line_goes_over_stdin() -> None:
+    big = load_script() + "\n# " + base64.b64encode(random.Random(0).randbytes(60_000)).decode()
+    argv, stdin = build_command("powershell.exe", big)
+    assert stdin == big.encode("utf-8")
     assert base64.b64decode(argv[6]).decode("utf-16-le") == BOOTSTRAP
-    assert len(" ".join(argv)) < 8191  # fits even cmd.exe's limit; the script itself goes over stdin
-    assert "collection script" not in " ".join(argv)
+    assert len(" ".join(argv)) < 8191
 
 
 def test_64_bit_powershell_is_used_from_a_32_bit_agent() -> None:

@@ -169,3 +169,11 @@ def test_script_reads_every_field_the_document_promises() -> None:
         assert name in code, name
     # every loaded user hive, with its SID; unloaded profiles are counted as a problem
     assert "[Microsoft.Win32.Registry]::Users" in code and "ProfileList" in code
+
+
+def test_loader_and_bootstrap_are_valid_powershell() -> None:
+    from agents.windows import BOOTSTRAP, compressed_loader
+
+    parser = _parser()
+    for text in (BOOTSTRAP, compressed_loader(SCRIPT.decode("ascii"))):
+        assert not parser.parse(text.encode("ascii")).root_node.has_error, text[:80]
