@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -634,6 +635,10 @@ def _estate_flips(
 def run_update(args: argparse.Namespace) -> int:
     as_of: date = args.as_of or today()
     _site(args)  # a broken site catalogue is reported before any download
+    if args.source.lower().startswith("http://"):
+        logging.getLogger("legacyscan.eol").warning(
+            "%s is plain HTTP: the EOL data is not protected in transit; prefer an https:// mirror", args.source
+        )
     try:
         target = eol_update.target_dir()
         current = default_snapshot_dir()

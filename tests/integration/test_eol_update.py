@@ -343,3 +343,21 @@ def test_file_mirror_static_api_copy(full_body: bytes, tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["products_added"] == ["zz-test-product"]
     bad = _cli(tmp_path, "eol", "update", "--source", (tmp_path / "nowhere").as_uri())
     assert bad.returncode == 1 and "neither products/full/index.json" in bad.stderr
+
+
+def test_url_and_retry_helpers() -> None:
+    from eol_data.update import _retry_after, full_url
+
+    assert full_url("https://endoflife.date/api/v1") == "https://endoflife.date/api/v1/products/full/"
+    assert full_url("https://mirror.example/api/v1/") == "https://mirror.example/api/v1/products/full/"
+    assert full_url("https://mirror.example/eol/full.json") == "https://mirror.example/eol/full.json"
+    assert _retry_after("7", 0) == 7.0
+    assert _retry_after(None, 2) == 4.0  # no header: exponential backoff
+    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 0) == 0.0  # a date in the past: retry now
+
+
+def test_plain_http_source_is_warned_about(api: tuple[Api, str], tmp_path: Path) -> None:
+    _server, base = api
+    proc = _cli(tmp_path, "eol", "update", "--source", f"{base}/api/v1")
+    assert proc.returncode == 0
+    assert "plain HTTP" in proc.stderr
