@@ -501,17 +501,8 @@ class SshShell:
         whatever the login shell is, on one line (csh-safe: no newlines, no ``!``).
         """
         boundary = "LS" + secrets.token_hex(12)
-        parts = ["LC_ALL=C", "export LC_ALL"]
-        for i, argv in enumerate(commands):
-            parts.append(f"printf '%s\\n' '{boundary} c {i}'")
-            parts.append(f"{shlex.join(argv)} 2>/dev/null")
-            parts.append(f"printf '\\n{boundary} rc %s\\n' \"$?\"")
-        for i, path in enumerate(files):
-            parts.append(f"printf '%s\\n' '{boundary} f {i}'")
-            parts.append(f"cat -- {shlex.quote(path)} 2>/dev/null")
-            parts.append(f"printf '\\n{boundary} rc %s\\n' \"$?\"")
-        script = "; ".join(parts)
-        res = self.exec("/bin/sh -c " + shlex.quote(script), timeout or self.options.command_timeout)
+        script = bundle_command(commands, files, boundary)
+        res = self.exec(script, timeout or self.options.command_timeout)
         sections = parse_bundle(res.stdout, boundary)
         for i, argv in enumerate(commands):
             got = sections.get(("c", i))
@@ -525,6 +516,10 @@ class SshShell:
             if got is not None:
                 text, rc = got
                 self._cache_files[path] = text if rc == 0 else None
+
+    def remember(self, argv: list[str], result: CommandResult) -> None:
+        """Answer ``argv`` with a result derived from another one (``uname -s`` from ``uname -srm``)."""
+        self._cache_cmds[shlex.join(argv)] = result
 
     def skip_files(self, paths: Iterable[str]) -> None:
         """Answer these reads as unreadable so the Collector takes its fallback (used to read the
@@ -584,6 +579,39 @@ def _read_stream(
         if size < limit:
             chunks.append(data[: limit - size])
         size += len(data)
+
+
+# Files read with ``cat`` (large, or /proc where byte-at-a-time shell reads are slow); every other
+# file is read by the shell's own ``read`` builtin, so a missing file costs no process at all.
+CAT_PREFIXES = ("/proc/", "/lib/apk/", "/var/lib/dpkg/", "/var/lib/rpm/")
+
+
+def bundle_command(commands: Sequence[list[str]], files: Sequence[str], boundary: str) -> str:
+    """The one-line ``/bin/sh -c '...'`` command behind ``SshShell.preload``.  Pure.
+
+    Each section is ``<boundary> c|f <index>`` then the output, then ``\n<boundary> rc <exit code>``.
+    Process starts are what a probe costs a host (about 8 ms each here): a command that is not
+    installed is detected with the ``command -v`` builtin (exit code 127, no fork), and small
+    files are read with the ``read`` builtin, so only real commands and large files start one.
+    """
+    parts = ["LC_ALL=C", "export LC_ALL"]
+
+    def section(kind: str, index: int, body: str) -> None:
+        parts.append(f"printf '%s\\n' '{boundary} {kind} {index}'")
+        parts.append(body)
+        parts.append(f"printf '\\n{boundary} rc %s\\n' \"$r\"")
+
+    for i, argv in enumerate(commands):
+        section("c", i, f"r=127; command -v {shlex.quote(argv[0])} >/dev/null 2>&1 && "
+                        f"{{ {shlex.join(argv)} 2>/dev/null; r=$?; }}")
+    for i, path in enumerate(files):
+        q = shlex.quote(path)
+        if path.startswith(CAT_PREFIXES):
+            section("f", i, f"r=1; [ -r {q} ] && cat -- {q} 2>/dev/null && r=0")
+        else:
+            section("f", i, f"r=1; [ -r {q} ] && {{ while IFS= read -r l || [ -n \"$l\" ]; do "
+                            f"printf '%s\\n' \"$l\"; done; }} < {q} && r=0")
+    return "/bin/sh -c " + shlex.quote("; ".join(parts))
 
 
 def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, int]]:

@@ -37,7 +37,7 @@ from typing import IO, Any
 from agents import hardware, linux, macos, unix
 from agents.collect import Collector, iso
 from agents.inventory import Inventory
-from agents.shell import Shell, ShellError, ShellTimeout
+from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
 from scanner.store import HostStatus, Store, host_key
 from scanner.targets import Target
 
@@ -48,13 +48,7 @@ STATUS_OK, STATUS_PARTIAL = "ok", "partial"
 
 # One round trip answers a Linux host completely.  Over SSH the package list comes from
 # dpkg-query (~26 KB) rather than /var/lib/dpkg/status (~750 KB): same facts, 28x fewer bytes.
-LINUX_PRELOAD_COMMANDS: list[list[str]] = [
-    ["uname", "-s"],
-    linux.UNAME,
-    linux.DPKG_QUERY,
-    linux.RPM_QA,
-    ["uname", "-n"],
-]
+LINUX_PRELOAD_COMMANDS: list[list[str]] = [linux.UNAME, linux.DPKG_QUERY, linux.RPM_QA]
 LINUX_PRELOAD_FILES: list[str] = [
     *linux.OS_FILES,
     linux.APK_INSTALLED,
@@ -238,7 +232,11 @@ def _local_user() -> str:
 def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
     """Preload the probe table in one round trip, then run the shared Collector over it."""
     shell.preload(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, timeout=timeout)
-    platform = shell.run(["uname", "-s"]).stdout.strip().lower().split("-")[0]
+    uname = shell.run(linux.UNAME, timeout=timeout)
+    sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
+    if sysname:  # `uname -s` is the first word of `uname -srm`: one process fewer on every host
+        shell.remember(["uname", "-s"], CommandResult(0, sysname + "\n"))
+    platform = sysname.lower().split("-")[0]
     if platform == "linux":
         shell.skip_files(SKIPPED_FILES)
     elif platform == "darwin":

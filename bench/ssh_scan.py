@@ -1,0 +1,245 @@
+"""SSH fleet scanning benchmark: one JSON line per scenario, each against its named peer, same run.
+
+Scenario ``real-sshd``: N (default 50) REAL OpenSSH sshd hosts on 127.0.0.x (tests/integration/sshd.py).
+  * ``legacyscan scan --targets`` (the CLI as a user runs it: collect + match + store + report),
+  * Ansible ``package_facts`` over the same hosts (ansible-core 2.19.x in a throwaway venv in /tmp),
+  * Ansible ``raw`` running exactly the command legacyscan sends (the one-line probe bundle).
+  Targets: >= 30x faster than package_facts, >= 4x faster than raw.
+
+Scenario ``fleet``: N (default 10,000) simulated hosts (bench/ssh_fleet.py: one asyncssh process,
+one listener per host, canned answers from the real Linux captures).
+  * ``legacyscan scan --targets`` into a fresh SQLite store, matching every inventory,
+  * a bare paramiko loop (64 threads, TCP_NODELAY, dict host-key check, public-key auth, the same
+    one-line command, output read and discarded).
+  Targets: <= 60 s wall and >= 0.8x the bare loop's throughput.
+
+Usage: ``python bench/ssh_scan.py [--scenario real-sshd|fleet|all] [--real-hosts 50] [--fleet-hosts 10000]``.
+Needs root (sshd), openssh-server, asyncssh; network access to PyPI once for the Ansible venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from agents.ssh import bundle_command  # noqa: E402
+from scanner.scan import LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES  # noqa: E402
+
+ANSIBLE_VENV = Path("/tmp/legacyscan-ansible-venv")
+ANSIBLE_SPEC = "ansible-core>=2.19,<2.20"
+AS_OF = "2026-11-30"
+
+
+def probe_command() -> str:
+    """Exactly what legacyscan sends to a Linux host (with a fresh random boundary)."""
+    return bundle_command(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, "LS" + secrets.token_hex(12))
+
+
+def cpu_children() -> float:
+    ru = os.times()
+    return ru.children_user + ru.children_system
+
+
+def run_legacyscan(csv: Path, key: Path, known_hosts: Path, db: Path, extra: list[str] | None = None,
+                   ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    cmd = [sys.executable, "-m", "scanner.cli", "scan", "--targets", str(csv), "--ssh-key", str(key),
+           "--known-hosts", str(known_hosts), "--no-agent", "--db", f"sqlite:///{db}", "--progress", "none",
+           "--as-of", AS_OF, "--format", "json", "--out", str(db.with_suffix(".report.json")), *(extra or [])]
+    cpu0, t0 = cpu_children(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+    wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
+    if proc.returncode != 0:
+        raise SystemExit(f"legacyscan failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    return wall, cpu, proc
+
+
+def stored_status(db: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT status, COUNT(*) FROM scan_status GROUP BY status").fetchall())
+
+
+# -- scenario: real sshd vs Ansible ------------------------------------------------------------------
+
+
+def ensure_ansible() -> Path:
+    ansible = ANSIBLE_VENV / "bin" / "ansible"
+    if not ansible.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(ANSIBLE_VENV)], check=True)
+        subprocess.run([str(ANSIBLE_VENV / "bin" / "pip"), "install", "-q", ANSIBLE_SPEC], check=True)
+    return ansible
+
+
+def run_ansible(ansible: Path, inventory: Path, module: str, args: str | None, work: Path,
+                forks: int) -> tuple[float, float, int, str]:
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="True", ANSIBLE_REMOTE_TMP="/tmp/.ansible-lsprobe",
+               ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"), ANSIBLE_SSH_CONTROL_PATH_DIR=str(work / "cp"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="False", ANSIBLE_CONFIG=str(work / "none.cfg"))
+    cmd = [str(ansible), "fleet", "-i", str(inventory), "-m", module, "-f", str(forks)]
+    if args is not None:
+        cmd += ["-a", args]
+    cpu0, t0 = cpu_children(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
+    ok = proc.stdout.count("SUCCESS") + proc.stdout.count("CHANGED")
+    return wall, cpu, ok, proc.stdout[-500:] + proc.stderr[-1500:]
+
+
+def scenario_real(n: int) -> dict[str, object]:
+    from tests.integration import sshd
+
+    ansible = ensure_ansible()
+    version = subprocess.run([str(ansible), "--version"], capture_output=True, text=True, check=True).stdout
+    fleet = sshd.start_fleet(n)
+    work = Path(tempfile.mkdtemp(prefix="legacyscan-bench-"))
+    try:
+        csv = work / "targets.csv"
+        csv.write_text("host,site,transport,port,user,tags\n" + "".join(
+            f"{a},Bench,ssh,{fleet.port},{sshd.USER},\n" for a in fleet.addresses))
+        inventory = work / "inventory.ini"
+        inventory.write_text("[fleet]\n" + "".join(
+            f"h{i} ansible_host={a} ansible_port={fleet.port}\n" for i, a in enumerate(fleet.addresses)) +
+            f"[fleet:vars]\nansible_user={sshd.USER}\nansible_ssh_private_key_file={fleet.client_key}\n"
+            f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} -o StrictHostKeyChecking=yes'\n")
+        (work / "none.cfg").write_text("[defaults]\n")
+        forks = n
+        # warm-up: page cache, sshd host-key loading, the venv's bytecode (not timed)
+        run_ansible(ansible, inventory, "raw", "true", work, forks)
+        ls_wall, ls_cpu, _ = run_legacyscan(csv, fleet.client_key, fleet.known_hosts, work / "ls.db")
+        statuses = stored_status(work / "ls.db")
+        raw_wall, raw_cpu, raw_ok, raw_tail = run_ansible(ansible, inventory, "raw", probe_command(), work, forks)
+        pf_wall, pf_cpu, pf_ok, pf_tail = run_ansible(ansible, inventory, "package_facts", None, work, forks)
+        if raw_ok != n or pf_ok != n:
+            print(f"ansible: raw ok {raw_ok}/{n}, package_facts ok {pf_ok}/{n}\n{raw_tail}\n{pf_tail}", file=sys.stderr)
+        return {
+            "scenario": "real-sshd", "hosts": n, "sshd_processes": len(fleet.procs),
+            "legacyscan": {"wall_s": round(ls_wall, 3), "controller_cpu_s": round(ls_cpu, 3), "status": statuses},
+            "ansible_raw": {"wall_s": round(raw_wall, 3), "controller_cpu_s": round(raw_cpu, 3), "ok": raw_ok,
+                            "forks": forks},
+            "ansible_package_facts": {"wall_s": round(pf_wall, 3), "controller_cpu_s": round(pf_cpu, 3), "ok": pf_ok,
+                                      "forks": forks},
+            "speedup_vs_package_facts": round(pf_wall / ls_wall, 2),
+            "speedup_vs_raw": round(raw_wall / ls_wall, 2),
+            "targets": {"vs_package_facts": 30, "vs_raw": 4},
+            "pass": pf_wall / ls_wall >= 30 and raw_wall / ls_wall >= 4 and statuses == {"ok": n},
+            "ansible_version": version.splitlines()[0],
+        }
+    finally:
+        fleet.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- scenario: simulated 10k fleet vs a bare paramiko loop -----------------------------------------------
+
+
+def start_sim(n: int, state: Path, base_port: int) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "ssh_fleet.py"), "--hosts", str(n), "--state",
+                             str(state), "--base-port", str(base_port)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY"):
+        proc.kill()
+        raise SystemExit(f"fleet simulator failed to start: {line!r}")
+    return proc
+
+
+def bare_paramiko(ports: list[int], key_path: Path, known_hosts: Path, threads: int = 64) -> tuple[float, int]:
+    import paramiko
+
+    key = paramiko.PKey.from_path(str(key_path))
+    known: dict[int, bytes] = {}
+    import base64
+
+    for line in known_hosts.read_text().splitlines():
+        name, _kt, b64 = line.split()
+        known[int(name.rsplit(":", 1)[1])] = base64.b64decode(b64)
+    command = probe_command()
+
+    def probe(port: int) -> int:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        t = paramiko.Transport(sock)
+        try:
+            t.start_client(timeout=30)
+            if t.get_remote_server_key().asbytes() != known[port]:
+                raise RuntimeError("host key mismatch")
+            t.auth_publickey("bench", key)
+            ch = t.open_session(timeout=30)
+            ch.exec_command(command)
+            size = 0
+            while True:
+                data = ch.recv(65536)
+                if not data:
+                    break
+                size += len(data)
+            ch.recv_exit_status()
+            return size
+        finally:
+            t.close()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        sizes = list(pool.map(probe, ports))
+    wall = time.perf_counter() - t0
+    return wall, sum(1 for s in sizes if s > 0)
+
+
+def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
+    work = Path(tempfile.mkdtemp(prefix="legacyscan-fleet-"))
+    sim = start_sim(n, work / "fleet", base_port)
+    try:
+        ports = [base_port + i for i in range(n)]
+        key, kh = work / "fleet" / "client_key", work / "fleet" / "known_hosts"
+        csv = work / "targets.csv"
+        csv.write_text("host,site,transport,port,user,tags\n" + "".join(
+            f"127.0.0.1,Site{(p - base_port) % 20:02d},ssh,{p},bench,\n" for p in ports))
+        bare_wall, bare_ok = bare_paramiko(ports, key, kh)
+        ls_wall, ls_cpu, proc = run_legacyscan(csv, key, kh, work / "ls.db")
+        statuses = stored_status(work / "ls.db")
+        summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        ls_rate, bare_rate = n / ls_wall, bare_ok / bare_wall
+        return {
+            "scenario": "fleet", "hosts": n,
+            "legacyscan": {"wall_s": round(ls_wall, 2), "hosts_per_s": round(ls_rate, 1), "cpu_s": round(ls_cpu, 2),
+                           "status": statuses, "summary": json.loads(summary) if summary.startswith("{") else summary},
+            "bare_paramiko": {"wall_s": round(bare_wall, 2), "hosts_per_s": round(bare_rate, 1), "ok": bare_ok,
+                              "threads": 64},
+            "throughput_ratio": round(ls_rate / bare_rate, 3),
+            "targets": {"wall_s_max": 60, "throughput_ratio_min": 0.8},
+            "pass": ls_wall <= 60 and ls_rate / bare_rate >= 0.8 and statuses == {"ok": n},
+        }
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="SSH fleet scanning benchmark (one JSON line per scenario)")
+    ap.add_argument("--scenario", choices=["real-sshd", "fleet", "all"], default="all")
+    ap.add_argument("--real-hosts", type=int, default=50)
+    ap.add_argument("--fleet-hosts", type=int, default=10_000)
+    args = ap.parse_args()
+    if args.scenario in ("real-sshd", "all"):
+        print(json.dumps(scenario_real(args.real_hosts)), flush=True)
+    if args.scenario in ("fleet", "all"):
+        print(json.dumps(scenario_fleet(args.fleet_hosts)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
