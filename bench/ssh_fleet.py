@@ -27,7 +27,7 @@ import re
 import resource
 import shlex
 import sys
-from functools import lru_cache, partial
+from functools import cache, partial
 from pathlib import Path
 
 import asyncssh
@@ -37,7 +37,7 @@ CAPTURES = sorted((REPO / "scanner/demo_data/captures/linux").glob("*.json"))
 VARIANTS = 5
 
 
-@lru_cache(maxsize=None)
+@cache
 def capture(i: int) -> dict[str, object]:
     return json.loads(CAPTURES[i].read_text("utf-8"))  # type: ignore[no-any-return]
 
@@ -52,7 +52,7 @@ def _os_fields(cap: dict[str, object]) -> dict[str, str]:
             "version": str(raw.get("VERSION") or raw.get("version") or "")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def host_files(c: int) -> dict[str, str]:
     """OS evidence files synthesised from the capture's recorded OS fields."""
     f = _os_fields(capture(c))
@@ -71,7 +71,7 @@ def host_files(c: int) -> dict[str, str]:
     return files
 
 
-@lru_cache(maxsize=None)
+@cache
 def packages(c: int, variant: int) -> dict[str, str]:
     """Package-manager answers for capture c, variant v: {"dpkg"|"rpm"|"apk": text}."""
     out: dict[str, list[str]] = {}
