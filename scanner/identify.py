@@ -77,7 +77,16 @@ def _os_identifiers() -> dict[str, Identifier]:
         "windows": windows_os.identify,
         "macos": macos.identify,
         "darwin": macos.identify,
+        "mac": macos.identify,
+        "osx": macos.identify,
+        "mac os x": macos.identify,
         "aix": unix_os.identify,
+        "unix": unix_os.identify,
+        "bsd": unix_os.identify,
+        "hp-ux": unix_os.identify,
+        "hpux": unix_os.identify,
+        "dragonfly": unix_os.identify,
+        "illumos": unix_os.identify,
         "solaris": unix_os.identify,
         "sunos": unix_os.identify,
         "freebsd": unix_os.identify,
@@ -126,9 +135,9 @@ def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         if _SW is None:
             _SW = _software_identifiers()
         source = str(record.get("source") or "windows-registry").lower()
-        fn = _SW.get(source)
-        if fn is None:
-            return Identification(None, None, "software.source-unknown", f"no identifier for source {source!r}")
+        # An unfamiliar source (an export from another inventory tool) is judged by its name and
+        # publisher, as an application; the rule id in the answer shows which identifier decided.
+        fn = _SW.get(source) or _SW["windows-registry"]
         return fn(record, ctx)
     return NOT_A_PRODUCT
 
@@ -140,12 +149,35 @@ def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy
     if ident.cycle is None:
         why = "newer than every cycle in the dataset (probably current; refresh the dataset)" \
             if ident.newer_than_known else "release not in the dataset"
-        return Verdict(Status.UNKNOWN, reason=f"{ident.reason}; {why}")
+        return Verdict(Status.UNKNOWN, reason=why)
     product = ctx.catalog.product(ident.product)
     release = product.release(ident.cycle) if product else None
     if release is None:
-        return Verdict(Status.UNKNOWN, reason=f"{ident.reason}; cycle {ident.cycle!r} not in dataset")
+        return Verdict(Status.UNKNOWN, reason=f"cycle {ident.cycle!r} not in dataset")
     return judge(release, product, as_of, policy)
+
+
+def contract_names(ident: Identification, ctx: IdentifyContext) -> tuple[str | None, str | None]:
+    """Product and cycle as the ``eol identify`` contract names them: endoflife.date slugs only.
+
+    Our supplementary catalogue (Flash, Reader, Visual C++ 2005-2013, Office 2003...) fills gaps
+    endoflife.date leaves.  Its verdicts stay (status, date, rule and reason say which entry
+    decided), but a product or cycle that exists only there is not an endoflife.date release, so
+    the contract reports it as null rather than inventing a slug other tools would not know.
+    A trust's own site-catalogue products are reported as they are: the caller asked for them.
+    """
+    if ident.product is None:
+        return None, None
+    product = ctx.catalog.product(ident.product)
+    if product is None:
+        return ident.product, ident.cycle
+    if product.source == "supplementary":
+        return None, None
+    if ident.cycle is not None:
+        release = product.release(ident.cycle)
+        if release is not None and release.source == "supplementary":
+            return ident.product, None
+    return ident.product, ident.cycle
 
 
 def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> dict[str, Any]:
@@ -165,9 +197,13 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     reason = ident.reason if verdict.status is Status.UNKNOWN and ident.product is None else \
         verdict.reason if verdict.reason.startswith(ident.reason) else \
         f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason
+    product_out, cycle_out = contract_names(ident, ctx)
+    if (product_out, cycle_out) != (ident.product, ident.cycle):
+        reason += f" [{ident.product}:{ident.cycle or '-'} is a legacyscan supplementary entry, not an " \
+                  "endoflife.date release, so product/cycle are reported as null]"
     out = {
-        "product": ident.product,
-        "cycle": ident.cycle,
+        "product": product_out,
+        "cycle": cycle_out,
         "status": verdict.status.value,
         "eol": verdict.eol.isoformat() if verdict.eol else None,
         "rule": ident.rule,

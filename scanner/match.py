@@ -55,7 +55,8 @@ def _label(ctx: IdentifyContext, product: str | None) -> str:
 def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy) -> HostResult:
     result = HostResult(inventory=inv)
     key = host_key(inv)
-    base: dict[str, Any] = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site, "tags": list(inv.host.tags)}
+    base: dict[str, Any] = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site,
+                            "tags": list(inv.host.tags)}
 
     os_ident = ctx.identify(inv.os.identify_record())
     verdict = verdict_for(os_ident, ctx, as_of, policy)
@@ -65,8 +66,13 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         detail=_detail(os_ident, ctx, verdict.reason), product_label=_label(ctx, os_ident.product), **base))
 
     grouped: dict[str, Finding] = {}
+    # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
+    # build), so the identifier is told which OS it sits on.
+    host_os = {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
     for sw in inv.software:
-        ident = ctx.identify(sw.identify_record())
+        record = sw.identify_record()
+        record.update(host_os)
+        ident = ctx.identify(record)
         if ident.product is None:
             result.unidentified += 1
             continue
@@ -74,16 +80,43 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         existing = grouped.get(group_key)
         if existing is not None:
             existing.count += 1
-            continue
+            if not _newer(ctx, ident, existing):
+                continue
+            # A component still on an older build (SQL shared components keep the RTM build) must
+            # not decide the verdict for the product: the newest member represents the group.
+            count, existing_key = existing.count, group_key
+        else:
+            count, existing_key = 1, group_key
         verdict = verdict_for(ident, ctx, as_of, policy)
         finding = Finding(
             kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
             status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
             detail=_detail(ident, ctx, verdict.reason), product_label=_label(ctx, ident.product),
-            group=ident.group, **base)
-        grouped[group_key] = finding
+            group=ident.group, count=count, **base)
+        grouped[existing_key] = finding
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
     return result
+
+
+def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> bool:
+    """Does ``ident`` name a newer release of the same product than ``current``?  (Later end of
+    support = newer; an unknown cycle never displaces a known one.)"""
+    if ident.cycle is None or ident.cycle == current.cycle or ident.product != current.product:
+        return False
+    if current.cycle is None:
+        return True
+    new = ctx.catalog.release(ident.product, ident.cycle)
+    old = ctx.catalog.release(ident.product, current.cycle)
+    if new is None or old is None:
+        return False
+    def end(rel: object) -> tuple[int, str]:
+        eol = getattr(rel, "eol", None)
+        if eol is False:  # no end announced: newest of all
+            return (2, "")
+        if isinstance(eol, bool) or eol is None:
+            return (0, "")
+        return (1, eol.isoformat())
+    return end(new) > end(old)
 
 
 def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date,
