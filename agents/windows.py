@@ -23,6 +23,7 @@ merge is recorded in ``Software.collapsed`` as ``"<rule>: <merged key>"``.  The 
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import re
@@ -87,6 +88,7 @@ def compressed_loader(script: str) -> str:
     return LOADER.replace("{payload}", payload)
 
 
+@functools.lru_cache(maxsize=8)
 def powershell_invocation(script: str, program: str = "powershell.exe") -> tuple[list[str], bytes | None]:
     """(arguments, stdin) that run ``script``: one compressed command when it fits, else stdin."""
     inline = powershell_argv(compressed_loader(script))
@@ -95,8 +97,9 @@ def powershell_invocation(script: str, program: str = "powershell.exe") -> tuple
     return powershell_argv(), script.encode("utf-8")
 
 
+@functools.lru_cache(maxsize=1)
 def load_script() -> str:
-    """The collection script's text (shipped as package data)."""
+    """The collection script's text (shipped as package data; read once)."""
     return SCRIPT_PATH.read_text("utf-8")
 
 

@@ -296,7 +296,7 @@ class WinRmShell:
     def run_powershell(self, script: str, timeout: float = 600.0) -> CommandResult:
         """Run ``script`` (compressed in one command, or over stdin when too big) and return its output."""
         args, stdin = powershell_invocation(script)
-        return self._execute("powershell.exe", args, timeout, stdin=stdin)
+        return self._execute("powershell.exe", list(args), timeout, stdin=stdin)
 
     def run(self, argv: list[str], timeout: float = 60.0) -> CommandResult:
         """Shell protocol: a fixed program and arguments, started without cmd.exe."""

@@ -46,7 +46,7 @@ def _block(probe: Callable[[], bool], probes: int, concurrency: int) -> tuple[fl
 
 
 def _compare(ours: Callable[[], bool], floor: Callable[[], bool], probes: int, concurrency: int,
-             rounds: int = 4) -> dict[str, dict[str, float | int]]:
+             rounds: int = 8) -> dict[str, dict[str, float | int]]:
     """Interleave blocks of ours and the floor so that a change in background load (two cores,
     shared) hits both alike; figures are totals over all blocks."""
     totals = {"legacyscan": [0.0, 0.0, 0], "floor_run_ps": [0.0, 0.0, 0]}
