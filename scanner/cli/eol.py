@@ -161,12 +161,15 @@ def _context(args: argparse.Namespace, cat: Catalog | None = None) -> tuple[Any,
     from scanner.ident import site_rules
     from scanner.identify import IdentifyContext
 
+    site = _site(args)
     try:
-        cat = cat if cat is not None else load_default()
+        if cat is None:
+            # Site products are added to the catalog as an overlay: give them a private catalog so
+            # the process-wide default never carries one command's site data into another.
+            cat = Catalog() if site is not None else load_default()
     except CatalogError as exc:
         raise CliError(str(exc), hint="reinstall legacyscan, or run `legacyscan eol update`") from exc
     ctx = IdentifyContext(cat)
-    site = _site(args)
     policy = Policy()
     if site is not None:
         try:
