@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -420,16 +420,18 @@ class JumpHosts:
 
     def __init__(self, creds: SshCredentials, known_hosts: KnownHosts, options: SshOptions) -> None:
         self.creds, self.known_hosts, self.options = creds, known_hosts, options
-        self._open: dict[tuple[str, int], paramiko.Transport] = {}
+        self._open: dict[tuple[str, str, int], paramiko.Transport] = {}
         self._lock = threading.Lock()
 
-    def get(self, host: str, port: int) -> paramiko.Transport:
+    def get(self, host: str, port: int, user: str | None = None) -> paramiko.Transport:
+        key = (user or self.creds.user, host, port)
         with self._lock:
-            transport = self._open.get((host, port))
+            transport = self._open.get(key)
             if transport is None or not transport.is_active():
-                transport = open_transport(host, port, self.creds, self.known_hosts, self.options)
+                creds = self.creds if key[0] == self.creds.user else replace(self.creds, user=key[0])
+                transport = open_transport(host, port, creds, self.known_hosts, self.options)
                 transport.set_keepalive(30)
-                self._open[(host, port)] = transport
+                self._open[key] = transport
             return transport
 
     def close(self) -> None:

@@ -137,7 +137,7 @@ def scenario_real(n: int) -> dict[str, object]:
             "speedup_vs_raw": round(raw_wall / ls_wall, 2),
             "targets": {"vs_package_facts": 30, "vs_raw": 4},
             "pass": pf_wall / ls_wall >= 30 and raw_wall / ls_wall >= 4 and statuses == {"ok": n},
-            "ansible_version": version.splitlines()[0],
+            "ansible_version": version.splitlines()[0], "loadavg_1m": round(os.getloadavg()[0], 2),
         }
     finally:
         fleet.stop()
@@ -222,6 +222,7 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
             "throughput_ratio": round(ls_rate / bare_rate, 3),
             "targets": {"wall_s_max": 60, "throughput_ratio_min": 0.8},
             "pass": ls_wall <= 60 and ls_rate / bare_rate >= 0.8 and statuses == {"ok": n},
+            "loadavg_1m": round(os.getloadavg()[0], 2),
         }
     finally:
         sim.terminate()

@@ -194,8 +194,8 @@ class SshConnector:
         )
         via = None
         if target.jump:
-            host, port = _split_jump(target.jump)
-            via = self.jumps.get(host, port)
+            user, host, port = _split_jump(target.jump)
+            via = self.jumps.get(host, port, user or creds.user)
         return SshShell(
             target.host,
             target.port,
@@ -209,15 +209,16 @@ class SshConnector:
         self.jumps.close()
 
 
-def _split_jump(spec: str) -> tuple[str, int]:
-    host = spec.split("@", 1)[-1]
+def _split_jump(spec: str) -> tuple[str, str, int]:
+    """``[user@]host[:port]`` (``[v6]:port`` too) -> (user, host, port)."""
+    user, _, host = spec.rpartition("@")
     if host.startswith("["):
         h, _, rest = host[1:].partition("]")
-        return h, int(rest.lstrip(":") or 22)
+        return user, h, int(rest.lstrip(":") or 22)
     if host.count(":") == 1:
         h, _, p = host.partition(":")
-        return h, int(p)
-    return host, 22
+        return user, h, int(p)
+    return user, host, 22
 
 
 def _local_user() -> str:

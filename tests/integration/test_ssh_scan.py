@@ -242,3 +242,16 @@ def test_cli_bad_targets_file_names_the_line(tmp_path: Path, capsys: pytest.Capt
     assert main(["scan", "--targets", str(bad), "--db", f"sqlite:///{db}"]) == 1
     err = capsys.readouterr().err
     assert f"{bad}:3" in err and "bad host!" in err
+
+
+def test_jump_host(fleet: sshd.Fleet, store: SqliteStore, tmp_path: Path) -> None:
+    """A host reached through a jump host (its key is still checked end to end)."""
+    jump = f"{sshd.USER}@{fleet.addresses[0]}:{fleet.port}"
+    ts = [Target(host=fleet.addresses[i], port=fleet.port, site="Satellite", jump=jump) for i in (1, 2)]
+    summary = FleetScanner(store, config(fleet)).run(ts)
+    assert summary.by_status == {"ok": 2}, summary.statuses
+    assert {inv.host.address for inv in summary.inventories} == {fleet.addresses[1], fleet.addresses[2]}
+    # a wrong recorded key for the far host is still refused behind the jump host
+    kh = fleet.write_known_hosts(tmp_path / "kh", wrong={fleet.addresses[1]})
+    again = FleetScanner(store, config(fleet, known_hosts=str(kh))).run(ts[:1])
+    assert again.by_status == {"host-key-mismatch": 1}
