@@ -502,14 +502,16 @@ def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT
 
     Transport failures (``agents.shell.ShellError``: auth, timeout, connection) propagate: the
     host was not collected.  Output that is not a document becomes an inventory whose only
-    content is a ``parse`` problem naming what was printed, so the scan records why.
+    content is a ``parse`` problem naming what was printed (OS family ``unknown``), so the scan
+    records the host as failed, and why.
     """
     started = time.monotonic()
     result = shell.run_powershell(load_script(), timeout)
     try:
         inventory = parse_document(result.stdout, collected_at=collected_at or "")
     except WindowsDocumentError as exc:
-        inventory = Inventory(os=OsInfo(family="windows"), collected_at=collected_at or "")
+        # Nothing was learnt: family stays "unknown" so a scan records the host as failed, not empty.
+        inventory = Inventory(collected_at=collected_at or "")
         detail = str(exc)
         if result.exit_code != 0:
             detail += f"; exit code {result.exit_code}"

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ENV_USER = "LEGACYSCAN_WINRM_USER"
 ENV_PASSWORD = "LEGACYSCAN_WINRM_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+ENV_CA_BUNDLE = "LEGACYSCAN_WINRM_CA_BUNDLE"  # the CA that issued the HTTPS listeners' certificates
 KEYRING_SERVICE = "legacyscan-winrm"
 TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic")
 ENCRYPTING_TRANSPORTS = ("ntlm", "kerberos", "credssp")
@@ -431,7 +432,9 @@ def open_winrm_shell(host: str, port: int, user: str | None, *, transport: str =
                      ca_bundle: str | None = None, timeout: float = 60.0, credentials_file: str | None = None,
                      credentials: WinRmCredentials | None = None) -> WinRmShell:
     """The scan engine's factory: port 5986 (or any port but 5985) is HTTPS; 5985 is HTTP and needs
-    an encrypting transport.  Credentials are resolved here (env, file, keyring) unless given."""
+    an encrypting transport.  Credentials are resolved here (env, file, keyring) unless given; the
+    CA bundle defaults to ``LEGACYSCAN_WINRM_CA_BUNDLE`` (a site's internal CA)."""
     creds = credentials or load_credentials(host, user, credentials_file=credentials_file)
+    bundle = ca_bundle or os.environ.get(ENV_CA_BUNDLE) or None
     return WinRmShell(host, port, creds, transport=transport, use_https=port != HTTP_PORT,
-                      verify_tls=verify_tls, ca_bundle=ca_bundle, timeout=timeout)
+                      verify_tls=verify_tls, ca_bundle=bundle, timeout=timeout)

@@ -190,7 +190,7 @@ def test_garbage_output_becomes_a_parse_problem() -> None:
                                    stderr=b"something broke\r\n")
     with WinRSServer(behaviour) as srv:
         inventory = collect_windows(_shell(srv))
-    assert inventory.os.family == "windows"
+    assert inventory.os.family == "unknown"  # the scan engine records such a host as failed
     assert inventory.software == []
     (problem,) = inventory.problems
     assert problem.kind == "parse" and problem.probe == "windows.script"
@@ -264,3 +264,23 @@ def test_open_winrm_shell_picks_http_on_5985_and_reads_env_credentials(monkeypat
         assert real.scheme == "https"
         inventory = collect_windows(_shell(srv))
     assert inventory.hardware.model == "HP EliteBook 2540p"
+
+
+def test_scan_engine_collects_a_winrm_target_over_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contract with scanner/scan.py: a winrm target on a non-5985 port is HTTPS + NTLM, with
+    credentials from the environment and the site CA from LEGACYSCAN_WINRM_CA_BUNDLE."""
+    from scanner.scan import ScanConfig, collect_winrm
+    from scanner.targets import Target
+
+    cert, key = make_tls_cert(str(tmp_path))
+    monkeypatch.setenv("LEGACYSCAN_WINRM_USER", USER)
+    monkeypatch.setenv("LEGACYSCAN_WINRM_PASSWORD", PASSWORD)
+    monkeypatch.setenv("LEGACYSCAN_WINRM_CA_BUNDLE", cert)
+    with WinRSServer(document_behaviour(_doc("windows-srv2008r2-standard-rtm")), tls_cert=(cert, key)) as srv:
+        target = Target(host="127.0.0.1", site="royal-infirmary", transport="winrm", port=srv.port, tags=("ward-7",))
+        inventory = collect_winrm(target, ScanConfig(timeout=30))
+        assert srv.stats.shells_deleted == 1
+    assert inventory.os.facts["caption"] == "Microsoft Windows Server 2008 R2 Standard"
+    assert (inventory.host.site, inventory.host.address, inventory.host.tags) == ("royal-infirmary", "127.0.0.1",
+                                                                                  ["ward-7"])
+    assert inventory.collector.transport == "winrm"
