@@ -255,3 +255,23 @@ def test_jump_host(fleet: sshd.Fleet, store: SqliteStore, tmp_path: Path) -> Non
     kh = fleet.write_known_hosts(tmp_path / "kh", wrong={fleet.addresses[1]})
     again = FleetScanner(store, config(fleet, known_hosts=str(kh))).run(ts[:1])
     assert again.by_status == {"host-key-mismatch": 1}
+
+
+def test_interrupt_keeps_what_was_collected(fleet: sshd.Fleet, store: SqliteStore) -> None:
+    """Ctrl-C (KeyboardInterrupt in the consumer) stops cleanly: finished hosts are committed, the
+    host still hanging records nothing, and the scan returns promptly instead of waiting it out."""
+
+    class InterruptAfterTwo(Progress):
+        def update(self, done: int, failed: int, force: bool = False) -> None:
+            if done >= 2 and not force:
+                raise KeyboardInterrupt
+
+    ts = targets(fleet, [HANG, 0, 1, 3, 4])
+    scanner = FleetScanner(store, config(fleet, concurrency=3, timeout=60.0),
+                           progress=InterruptAfterTwo(len(ts), io.StringIO(), tty=False), batch_size=1)
+    summary = scanner.run(ts)
+    assert summary.interrupted
+    assert summary.seconds < 30, "the hanging host (60 s timeout) was aborted, not waited for"
+    recorded = {s.target for s in store.statuses()}
+    assert ts[0].key not in recorded
+    assert len(recorded) >= 2 and store.count_inventories() == summary.done >= 2
