@@ -187,7 +187,9 @@ try {
 try {
     $b = @(W 'Win32_BIOS')[0]
     $hw.serial = $b.SerialNumber; $hw.bios_vendor = $b.Manufacturer; $hw.bios_version = $b.SMBIOSBIOSVersion
-    $hw.bios_date = (Dt $b.ReleaseDate)
+    $bd = Dt $b.ReleaseDate
+    # A date, not an instant: converting local midnight to UTC would move it to the day before.
+    if ($bd -is [datetime]) { $hw.bios_date = $bd.ToString('yyyy-MM-dd', $script:inv) } else { $hw.bios_date = $bd }
 } catch { PE 'hardware.bios' $_ }
 try {
     $cpus = @(W 'Win32_Processor')
