@@ -1,39 +1,109 @@
-"""JSON report: the same content as the table, machine-readable (documented in docs/report-json.md)."""
+"""JSON report: the whole view model, machine-readable (schema documented in docs/report-json.md).
+
+Stable keys: ``schema``, ``as_of``, ``dataset_version``, ``tool_version``, ``sites[].site``,
+``sites[].hosts[].hostname``, ``sites[].hosts[].os`` and ``sites[].hosts[].findings[]`` (others
+rely on them).  Everything else was added under new keys; consumers must ignore unknown keys.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from scanner.rank import EstateReport
+from reports.common import iso
+from scanner.rank import EstateReport, FindingRow, HostRow
 
 SCHEMA = "legacyscan-report/1"
 
 
+def _finding(r: FindingRow) -> dict[str, Any]:
+    d = r.finding.to_dict()
+    d["priority"] = r.score.to_dict()
+    d["band"] = r.band
+    d["exception"] = ({"id": r.exception.id, "state": r.exception_state, "expires": iso(r.exception.expires)}
+                      if r.exception else None)
+    return d
+
+
+def _host(h: HostRow, currency: str) -> dict[str, Any]:
+    os_row = h.os_row
+    return {
+        "hostname": h.hostname, "host_key": h.host_key, "collected_at": h.collected_at, "worst": h.worst.value,
+        "unidentified_packages": h.unidentified, "tags": h.tags, "hardware": h.hardware, "cpu": h.cpu,
+        "stale": h.stale,
+        "os": _finding(os_row) if os_row else None,
+        "findings": [_finding(r) for r in h.rows if r.finding.kind != "os"],
+        "priority": h.score.to_dict(), "band": h.band,
+        "action": {"kind": h.action.kind, "text": h.action.text, "clears": h.action.clears, "cost": h.action.cost,
+                   "currency": currency},
+        "win11_readiness": h.readiness.to_dict() if h.readiness else None,
+        "esu": ({"key": h.esu.key, "name": h.esu.name, "year": h.esu.year, "cost": h.esu.cost,
+                 "entitled": h.esu.entitled} if h.esu else None),
+    }
+
+
 def to_dict(report: EstateReport) -> dict[str, Any]:
+    ev = report.evidence
     return {
         "schema": SCHEMA,
         "as_of": report.as_of.isoformat(),
         "dataset_version": report.dataset_version,
         "tool_version": report.tool_version,
+        "demo": report.demo or None,
+        "currency": report.currency,
+        "previous_as_of": iso(report.previous_as_of) or None,
+        "kpis": report.kpis.numbers(),
+        "kpi_change": report.kpi_change,
+        "priority_weights": report.priority_weights,
         "sites": [
             {
                 "site": site.site,
                 "counts": site.counts(),
-                "hosts": [
-                    {"hostname": h.hostname, "host_key": h.host_key, "collected_at": h.collected_at,
-                     "worst": h.worst.value, "unidentified_packages": h.unidentified,
-                     "os": h.os.to_dict() if h.os else None,
-                     "findings": [f.to_dict() for f in h.findings if f.kind != "os"]}
-                    for h in site.hosts
-                ],
+                "kpis": site.kpis.numbers(),
+                "kpi_change": site.kpi_change,
+                "hosts": [_host(h, report.currency) for h in site.hosts],
                 "coverage": [{"target": s.target, "status": s.status, "error": s.error, "at": s.at,
                               "last_ok_at": s.last_ok_at} for s in site.statuses],
             }
             for site in report.sites
         ],
+        "products": [{"product": p.product, "cycle": p.cycle, "name": p.name, "kind": p.kind,
+                      "status": p.status.value, "eol": iso(p.eol) or None, "devices": p.devices, "sites": p.sites,
+                      "accepted_devices": p.accepted_devices, "top_priority": round(p.top_score, 1),
+                      "summary": p.sentence()} for p in report.products],
+        "roadmap": [{"period": r.period, "financial_year": r.financial_year or None, "product": r.product,
+                     "cycle": r.cycle, "name": r.name, "eol": iso(r.eol) or None, "devices": r.devices,
+                     "sites": r.sites, "unit_cost": r.unit_cost, "cost": r.cost} for r in report.roadmap],
+        "register": [{"id": r.exception.id, "state": r.state, "scope": {k: getattr(r.exception, k) for k in
+                                                                       ("host", "site", "tag", "product", "cycle")},
+                      "category": r.exception.category, "justification": r.exception.justification,
+                      "compensating_controls": list(r.exception.compensating_controls),
+                      "medical_device": r.exception.medical_device,
+                      "manufacturer_ref": r.exception.manufacturer_ref, "owner": r.exception.owner,
+                      "approver": r.exception.approver, "approved_on": iso(r.exception.approved_on),
+                      "expires": iso(r.exception.expires), "risk": r.exception.risk, "findings": r.findings,
+                      "devices": r.devices, "sites": r.sites} for r in report.register],
+        "evidence": None if ev is None else {
+            "frameworks": ["DSPT 8.1", "DSPT 8.2.1", "CAF B4.d"],
+            "scope": ev.scope, "coverage": ev.coverage, "tool_version": ev.tool_version,
+            "dataset_version": ev.dataset_version, "win11_cpu_data_version": ev.readiness_data_version,
+            "exceptions_file": ev.exceptions_file or None, "config_file": ev.config_file or None,
+            "b4d_statement": ev.b4d_statement,
+            "unsupported_items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "name": i.name,
+                                   "status": i.status.value, "eol": iso(i.eol) or None, "devices": i.devices,
+                                   "risk": i.risk, "risk_score": round(i.risk_score, 1), "reason": i.reason,
+                                   "mitigation": i.mitigation, "approval": i.approval,
+                                   "decision": i.decision, "exception_ids": i.exception_ids}
+                                  for i in ev.items],
+        },
     }
 
 
+INDENT_MAX_FINDINGS = 5_000  # above this, compact output (a 20,000-device estate would be ~3x larger)
+
+
 def render(report: EstateReport) -> str:
+    big = sum(len(h.rows) for s in report.sites for h in s.hosts) > INDENT_MAX_FINDINGS
+    if big:
+        return json.dumps(to_dict(report), ensure_ascii=False, separators=(",", ":")) + "\n"
     return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"

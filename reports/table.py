@@ -1,40 +1,102 @@
-"""Plain-text tables (tabulate), a section per site: what a terminal user reads first."""
+"""Plain-text tables (tabulate), a section per site: what a terminal user reads first.
+
+Order follows the questions people ask: how bad is it (KPIs), what do I do first at my site
+(the replacement list, ranked), what did we accept, what could we not reach; then the estate
+views (products, roadmap, register, evidence).  Every cell goes through ``one_line`` so hostile
+strings (newlines, NUL, escape sequences) cannot break the layout or the terminal.
+"""
 
 from __future__ import annotations
 
 from tabulate import tabulate
 
+from reports.common import (
+    Value,
+    coverage_rows,
+    evidence_rows,
+    iso,
+    kpi_rows,
+    meta_rows,
+    money,
+    one_line,
+    product_rows,
+    register_rows,
+    roadmap_rows,
+)
 from scanner.rank import EstateReport
 
+_W = 48  # widest cell
 
-def _clean(text: str, width: int = 60) -> str:
-    """One line, control characters removed, bounded: hostile strings must not break the table."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return text if len(text) <= width else text[: width - 1] + "…"
+
+def _t(rows: list[list[Value]], headers: list[str], width: int = _W) -> str:
+    clean = [[one_line(str(c), width) if isinstance(c, str) else ("" if c is None else c) for c in row]
+             for row in rows]
+    return tabulate(clean, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
 def render(report: EstateReport) -> str:
-    out: list[str] = [f"legacyscan {report.tool_version} — support status as of {report.as_of.isoformat()} "
-                      f"(dataset {report.dataset_version})"]
+    out: list[str] = []
+    if report.demo:
+        out += ["*" * 78, f"*** {one_line(report.demo, 70)}", "*" * 78]
+    out.append(f"legacyscan {report.tool_version} — support status as of {report.as_of.isoformat()} "
+               f"(dataset {report.dataset_version})")
+    out += ["", "== Estate", _t(kpi_rows(report.kpis, report.kpi_change, report.currency),
+                                 ["KPI", "value", "change"])]
     for site in report.sites:
         counts = site.counts()
-        out.append("")
-        out.append(f"== Site: {_clean(site.site)} — {len(site.hosts)} host(s); "
-                   + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-        rows = []
-        for host in site.hosts:
-            for f in host.findings:
-                rows.append([_clean(host.hostname, 30), f.kind, _clean(f.name, 40), _clean(f.version, 24),
-                             f"{f.product or '-'} {f.cycle or ''}".strip(), f.status.value,
-                             (f.extended_until or f.eol).isoformat() if (f.extended_until or f.eol) else "",
-                             _clean(f.detail.rule, 30)])
+        out += ["", f"== Site: {one_line(site.site, 60)} — {len(site.hosts)} host(s); "
+                + ", ".join(f"{k} {v}" for k, v in counts.items() if v)]
+        k = site.kpis
+        out.append(f"   unsupported OS {k.unsupported_os}/{k.devices}; Windows 10 {k.windows10} "
+                   f"(Windows 11-ready {k.win11_ready}); open findings {k.open_findings}; "
+                   f"accepted {k.accepted_findings}")
+        rows: list[list[Value]] = []
+        for rank, h in enumerate((h for h in site.hosts if h.open_rows), 1):
+            os_f = h.os
+            rows.append([str(rank), h.hostname, f"{h.score.total:.1f}", h.band,
+                         (f"{os_f.product or '-'} {os_f.cycle or ''}".strip() if os_f else "-"),
+                         os_f.status.value if os_f else "", f"{h.action.text}: {h.action.clears}",
+                         h.readiness.summary() if h.readiness else "", money(h.action.cost, report.currency)])
         if rows:
-            out.append(tabulate(rows, headers=["host", "kind", "name", "version", "product cycle", "status",
-                                               "until", "rule"], tablefmt="simple"))
-        failed = [s for s in site.statuses if s.status != "ok"]
-        if failed:
-            out.append("")
-            out.append("Not reached:")
-            out.append(tabulate([[_clean(s.target, 40), s.status, _clean(s.error, 60), s.last_ok_at or "never"]
-                                 for s in failed], headers=["target", "status", "error", "last ok"]))
+            out += ["", "Replacement list (highest priority first):",
+                    _t(rows, ["#", "host", "priority", "band", "os", "os status", "action", "win11", "cost"], 60)]
+        else:
+            out.append("   nothing to act on")
+        accepted = [[h.hostname, r.finding.product or r.finding.name, r.finding.cycle or "",
+                     r.exception.id if r.exception else "", iso(r.exception.expires) if r.exception else ""]
+                    for h in site.hosts for r in h.accepted_rows]
+        if accepted:
+            out += ["", "Accepted (exception register):",
+                    _t(accepted, ["host", "product", "cycle", "exception", "expires"])]
+        expired = [[h.hostname, r.finding.product or r.finding.name, r.finding.cycle or "",
+                    r.exception.id if r.exception else "", iso(r.exception.expires) if r.exception else ""]
+                   for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
+        if expired:
+            out += ["", "Exception expired (back on the action list):",
+                    _t(expired, ["host", "product", "cycle", "exception", "expired"])]
+        if site.not_reached:
+            out += ["", "Not reached:", _t([[st.target, st.status, st.error, st.last_ok_at or "never"]
+                                            for st in site.not_reached],
+                                           ["target", "status", "error", "last ok"])]
+    if report.products:
+        out += ["", "== Products out of (or leaving) support",
+                _t([[r[1], r[2], r[3], r[4], r[5]] for r in product_rows(report)],
+                   ["release", "status", "end", "devices", "sites"])]
+    if report.roadmap:
+        out += ["", "== Roadmap (by quarter and NHS financial year)",
+                _t([[r[0], r[1], r[2], r[3], r[4], money(r[7] if isinstance(r[7], float) else None,
+                                                         report.currency)] for r in roadmap_rows(report)],
+                   ["period", "FY", "release", "end", "devices", "cost"])]
+    if report.register:
+        out += ["", "== Exception register",
+                _t([[r[0], r[1], r[2], r[3], r[9], r[11], r[14]] for r in register_rows(report)],
+                   ["id", "state", "scope", "category", "approver", "expires", "devices"])]
+    cov = coverage_rows(report)
+    if cov:
+        out += ["", f"== Coverage: {len(cov)} target(s) not reached"]
+    ev = evidence_rows(report)
+    out += ["", "== Evidence (DSPT 8.1 / 8.2.1, CAF B4.d)", _t(meta_rows(report), ["", ""], 100)]
+    if ev:
+        out += ["", _t([[r[0], r[1], r[4], r[5], r[9]] for r in ev], ["site", "release", "devices", "risk",
+                                                                       "decision"])]
     return "\n".join(out) + "\n"

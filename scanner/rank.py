@@ -1,17 +1,64 @@
 """Findings -> the report view model (per site), which every renderer in ``reports`` takes.
 
 Renderers never see raw findings or inventories: they get this model, so every format says the
-same thing.  (Issue 7 grows this into priorities, roll-ups, roadmap and readiness.)
+same thing and none of them has to re-derive a number.  The model holds, per site, the devices
+ranked by priority with the action that clears them, and for the estate the product roll-ups,
+the roadmap by quarter and NHS financial year, the KPIs (with the change since the previous
+scan), coverage, the exception register and the DSPT / CAF evidence summary.
+
+Exceptions (``scanner.exceptions``): a finding covered by an *active* exception leaves the action
+list (it scores zero and triggers no ``--fail-on``) but stays visible, marked "accepted"; one
+covered by an *expired* exception comes back, marked "exception expired".
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from scanner.exceptions import Register, RiskException
 from scanner.match import HostResult, worst_status
 from scanner.model import Finding, Status
+from scanner.plan import (
+    Action,
+    EsuLine,
+    ReportConfig,
+    add_quarters,
+    device_action,
+    esu_line,
+    financial_year,
+    median,
+    quarter,
+    quarter_start,
+    release_name,
+    unit_cost_for,
+)
+from scanner.priority import ZERO, Score, score_device, score_finding
+from scanner.readiness import Readiness, assess, cpu_rules, is_windows_10
 from scanner.store import HostStatus
+
+ACCEPTED, EXPIRED, NOT_YET = "accepted", "exception expired", "exception not yet in force"
+SERVER_TAGS = {"server"}
+
+
+@dataclass(slots=True)
+class FindingRow:
+    finding: Finding
+    score: Score = ZERO
+    band: str = "none"
+    exception: RiskException | None = None
+    exception_state: str = ""  # "" | accepted | exception expired | exception not yet in force
+
+    @property
+    def accepted(self) -> bool:
+        return self.exception_state == ACCEPTED
+
+    @property
+    def open(self) -> bool:
+        """On the action list: actionable and not covered by an active exception."""
+        return self.finding.actionable and not self.accepted
 
 
 @dataclass(slots=True)
@@ -20,10 +67,102 @@ class HostRow:
     host_key: str
     site: str
     os: Finding | None
-    findings: list[Finding]
+    rows: list[FindingRow]
     worst: Status
     collected_at: str
     unidentified: int = 0
+    tags: list[str] = field(default_factory=list)
+    score: Score = ZERO
+    band: str = "none"
+    action: Action = Action("none", "no action", "", None)
+    readiness: Readiness | None = None
+    esu: EsuLine | None = None
+    hardware: str = ""  # vendor model, for the reader
+    cpu: str = ""
+    stale: bool = False  # latest inventory older than the configured stale_days
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [r.finding for r in self.rows]
+
+    @property
+    def os_row(self) -> FindingRow | None:
+        return next((r for r in self.rows if r.finding.kind == "os"), None)
+
+    @property
+    def open_rows(self) -> list[FindingRow]:
+        return [r for r in self.rows if r.open]
+
+    @property
+    def accepted_rows(self) -> list[FindingRow]:
+        return [r for r in self.rows if r.accepted]
+
+
+@dataclass(slots=True)
+class Kpis:
+    devices: int = 0
+    unsupported_os: int = 0  # OS past end of security support, no entitlement (status eol)
+    extended_os: int = 0  # OS supported only through an extended phase (paid ESU, free LTS)
+    ending_soon_os: int = 0
+    unknown_os: int = 0
+    median_days_past_end: float | None = None  # over devices whose OS support has ended
+    windows10: int = 0
+    win11_ready: int = 0
+    win11_not_ready: int = 0
+    win11_unknown: int = 0
+    open_findings: int = 0
+    accepted_findings: int = 0
+    expired_exceptions_hit: int = 0
+    targets: int = 0  # scan attempts recorded
+    not_reached: int = 0
+    stale: int = 0
+    estimated_cost: float = 0.0
+    esu_cost_this_year: float = 0.0
+
+    @property
+    def unsupported_os_share(self) -> float | None:
+        return self.unsupported_os / self.devices if self.devices else None
+
+    @property
+    def win11_ready_share(self) -> float | None:
+        return self.win11_ready / self.windows10 if self.windows10 else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of scan targets reached at the last attempt (None when nothing was scanned by target)."""
+        return (self.targets - self.not_reached) / self.targets if self.targets else None
+
+    def numbers(self) -> dict[str, float | int | None]:
+        """The comparable figures (for benchmarking and for "change since")."""
+        return {"devices": self.devices, "unsupported_os": self.unsupported_os,
+                "unsupported_os_share": _r(self.unsupported_os_share), "extended_os": self.extended_os,
+                "ending_soon_os": self.ending_soon_os, "unknown_os": self.unknown_os,
+                "median_days_past_end": self.median_days_past_end, "windows10": self.windows10,
+                "win11_ready": self.win11_ready, "win11_not_ready": self.win11_not_ready,
+                "win11_unknown": self.win11_unknown, "win11_ready_share": _r(self.win11_ready_share),
+                "open_findings": self.open_findings, "accepted_findings": self.accepted_findings,
+                "expired_exceptions_hit": self.expired_exceptions_hit, "targets": self.targets,
+                "not_reached": self.not_reached, "coverage": _r(self.coverage), "stale": self.stale,
+                "estimated_cost": round(self.estimated_cost, 2),
+                "esu_cost_this_year": round(self.esu_cost_this_year, 2)}
+
+
+def _r(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+KPI_LABELS: dict[str, str] = {
+    "devices": "Devices", "unsupported_os": "Devices on an unsupported OS",
+    "unsupported_os_share": "Share on an unsupported OS", "extended_os": "OS in extended support (ESU/LTS)",
+    "ending_soon_os": "OS ending soon", "unknown_os": "OS not identified",
+    "median_days_past_end": "Median days past end of support", "windows10": "Windows 10 devices",
+    "win11_ready": "Windows 11-ready", "win11_not_ready": "Not Windows 11-ready",
+    "win11_unknown": "Windows 11 readiness unknown", "win11_ready_share": "Windows 11-ready share",
+    "open_findings": "Open findings", "accepted_findings": "Accepted (exception)",
+    "expired_exceptions_hit": "Findings under expired exceptions", "targets": "Scan targets",
+    "not_reached": "Targets not reached", "coverage": "Coverage", "stale": "Stale inventories",
+    "estimated_cost": "Estimated cost of actions", "esu_cost_this_year": "ESU cost this year",
+}
 
 
 @dataclass(slots=True)
@@ -31,13 +170,97 @@ class SiteReport:
     site: str
     hosts: list[HostRow] = field(default_factory=list)
     statuses: list[HostStatus] = field(default_factory=list)
+    kpis: Kpis = field(default_factory=Kpis)
+    kpi_change: dict[str, float | None] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
         for host in self.hosts:
-            for f in host.findings:
-                out[f.status.value] += 1
+            for r in host.rows:
+                out[r.finding.status.value] += 1
         return out
+
+    @property
+    def not_reached(self) -> list[HostStatus]:
+        return [s for s in self.statuses if s.status not in ("ok", "partial")]
+
+
+@dataclass(slots=True)
+class ProductRollup:
+    product: str
+    cycle: str
+    name: str  # "Windows 10 22H2"
+    kind: str
+    status: Status
+    eol: date | None
+    devices: int
+    sites: list[str]
+    accepted_devices: int
+    top_score: float
+
+    def sentence(self) -> str:
+        n, d = len(self.sites), self.devices
+        return f"{self.name}: {d} device{'s' if d != 1 else ''} on {n} site{'s' if n != 1 else ''}"
+
+
+@dataclass(slots=True)
+class RoadmapRow:
+    period: str  # "overdue" or a quarter "2027-Q1"
+    financial_year: str  # "FY2026/27" ("" for overdue)
+    product: str
+    cycle: str
+    name: str
+    eol: date | None
+    devices: int
+    sites: list[str]
+    unit_cost: float | None
+    cost: float | None
+
+
+@dataclass(slots=True)
+class RegisterRow:
+    """One exception of the register, with what it covers on this run."""
+
+    exception: RiskException
+    state: str  # active | expired | not yet in force
+    findings: int
+    devices: int
+    sites: list[str]
+
+
+@dataclass(slots=True)
+class UnsupportedItem:
+    """DSPT 8.2.1 register line: one unsupported product/cycle at one site."""
+
+    site: str
+    product: str
+    cycle: str
+    name: str
+    status: Status
+    eol: date | None
+    devices: int
+    risk: str  # band of the highest score
+    risk_score: float
+    reason: str  # why it is still in use (the exception's justification, or "no decision recorded")
+    mitigation: str
+    approval: str
+    exception_ids: list[str]
+    decision: str  # accepted | exception expired | no decision
+
+
+@dataclass(slots=True)
+class Evidence:
+    """DSPT 8.1 / 8.2.1 and CAF B4.d: what was surveyed, how completely, with which tools and data."""
+
+    scope: dict[str, Any]
+    coverage: dict[str, Any]
+    tool_version: str
+    dataset_version: str
+    readiness_data_version: str
+    exceptions_file: str
+    config_file: str
+    items: list[UnsupportedItem]
+    b4d_statement: str
 
 
 @dataclass(slots=True)
@@ -46,27 +269,336 @@ class EstateReport:
     dataset_version: str
     tool_version: str
     sites: list[SiteReport]
+    products: list[ProductRollup] = field(default_factory=list)
+    roadmap: list[RoadmapRow] = field(default_factory=list)
+    register: list[RegisterRow] = field(default_factory=list)
+    kpis: Kpis = field(default_factory=Kpis)
+    kpi_change: dict[str, float | None] = field(default_factory=dict)
+    previous_as_of: date | None = None
+    evidence: Evidence | None = None
+    currency: str = "GBP"
+    priority_weights: dict[str, Any] = field(default_factory=dict)
+    demo: str = ""  # banner text when the estate is demo data ("" for real estates)
 
     def all_findings(self) -> list[Finding]:
         return [f for s in self.sites for h in s.hosts for f in h.findings]
 
+    def open_findings(self) -> list[Finding]:
+        """Findings on the action list (actionable, not covered by an active exception)."""
+        return [r.finding for s in self.sites for h in s.hosts for r in h.rows if r.open]
+
     def worst(self) -> Status:
         return worst_status(self.all_findings())
 
+    def all_hosts(self) -> list[HostRow]:
+        return [h for s in self.sites for h in s.hosts]
 
-def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: date, dataset_version: str,
-                 tool_version: str) -> EstateReport:
-    sites: dict[str, SiteReport] = {}
+
+# ------------------------------------------------------------------------------------------------
+
+def _exception_state(entry: RiskException, as_of: date) -> str:
+    if as_of > entry.expires:
+        return EXPIRED
+    if as_of < entry.approved_on:
+        return NOT_YET
+    return ACCEPTED
+
+
+def _is_server(res: HostResult) -> bool:
+    tags = {t.lower() for t in res.inventory.host.tags}
+    os_f = res.os_finding
+    product_type = res.inventory.os.facts.get("product_type") if isinstance(res.inventory.os.facts, dict) else None
+    return bool(tags & SERVER_TAGS) or (os_f is not None and os_f.product == "windows-server") or \
+        product_type in (2, 3, "2", "3")
+
+
+def _age_days(collected_at: str, as_of: date) -> int | None:
+    try:
+        return (as_of - date.fromisoformat(collected_at[:10])).days
+    except ValueError:
+        return None
+
+
+def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
+                    register: Register | None) -> list[HostRow]:
+    """Score every finding, apply exceptions, decide actions; one ``HostRow`` per host."""
+    devices_by_release: Counter[tuple[str, str]] = Counter()
+    for res in results:
+        for key in {(f.product or "", f.cycle or "") for f in res.findings if f.actionable}:
+            devices_by_release[key] += 1
+    pcfg = cfg.priority
+    hosts: list[HostRow] = []
     for res in results:
         inv = res.inventory
-        site = sites.setdefault(inv.host.site or "(no site)", SiteReport(inv.host.site or "(no site)"))
-        site.hosts.append(HostRow(hostname=inv.host.hostname, host_key=res.findings[0].host_key if res.findings
-                                  else "", site=site.site, os=res.os_finding, findings=res.findings,
-                                  worst=worst_status(res.findings), collected_at=inv.collected_at,
-                                  unidentified=res.unidentified))
+        tags = list(inv.host.tags)
+        rows: list[FindingRow] = []
+        for f in res.findings:
+            row = FindingRow(f)
+            if register is not None and f.actionable:
+                entry = register.match(f)
+                if entry is not None:
+                    row.exception, row.exception_state = entry, _exception_state(entry, as_of)
+            if f.actionable and not row.accepted:
+                row.score = score_finding(f, as_of, pcfg, devices_by_release[(f.product or "", f.cycle or "")],
+                                          tags)
+                row.band = pcfg.band(row.score.total)
+            rows.append(row)
+        rows.sort(key=lambda r: (-r.score.total, -r.finding.status.severity, r.finding.kind != "os",
+                                 r.finding.product or "", r.finding.name))
+        os_f = res.os_finding
+        readiness = assess(inv.hardware) if os_f is not None and is_windows_10(os_f.product, os_f.cycle) else None
+        open_rows = [r for r in rows if r.open]
+        os_open = next((r.finding for r in open_rows if r.finding.kind == "os"), None)
+        apps_open = [r.finding for r in open_rows if r.finding.kind != "os"]
+        action = device_action(os_open, apps_open, readiness, cfg, _is_server(res))
+        score = score_device((r.score for r in open_rows), pcfg)
+        hw = inv.hardware
+        age = _age_days(inv.collected_at, as_of)
+        hosts.append(HostRow(
+            hostname=inv.host.hostname, host_key=res.findings[0].host_key if res.findings else "",
+            site=inv.host.site or "(no site)", os=os_f, rows=rows, worst=worst_status(res.findings),
+            collected_at=inv.collected_at, unidentified=res.unidentified, tags=tags, score=score,
+            band=pcfg.band(score.total) if score.total else "none", action=action, readiness=readiness,
+            esu=esu_line(os_open, cfg, as_of), hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
+            cpu=hw.cpu_model, stale=age is not None and age > cfg.stale_days))
+    return hosts
+
+
+def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) -> Kpis:
+    k = Kpis(devices=len(hosts), targets=len(statuses),
+             not_reached=sum(1 for s in statuses if s.status not in ("ok", "partial")))
+    days: list[float] = []
+    for h in hosts:
+        os_f = h.os
+        if os_f is not None:
+            if os_f.status is Status.EOL:
+                k.unsupported_os += 1
+            elif os_f.status is Status.EXTENDED:
+                k.extended_os += 1
+            elif os_f.status is Status.ENDING_SOON:
+                k.ending_soon_os += 1
+            elif os_f.status is Status.UNKNOWN:
+                k.unknown_os += 1
+            if os_f.status in (Status.EOL, Status.EXTENDED) and os_f.eol is not None:
+                days.append(float(max(0, (as_of - os_f.eol).days)))
+        if h.readiness is not None:
+            k.windows10 += 1
+            if h.readiness.verdict == "ready":
+                k.win11_ready += 1
+            elif h.readiness.verdict == "not-ready":
+                k.win11_not_ready += 1
+            else:
+                k.win11_unknown += 1
+        for r in h.rows:
+            if r.open:
+                k.open_findings += 1
+            elif r.accepted:
+                k.accepted_findings += 1
+            if r.exception_state == EXPIRED:
+                k.expired_exceptions_hit += 1
+        k.stale += h.stale
+        if h.action.cost is not None:
+            k.estimated_cost += h.action.cost
+        if h.esu is not None and h.esu.cost is not None and h.esu.entitled:
+            k.esu_cost_this_year += h.esu.cost
+    k.median_days_past_end = median(days)
+    return k
+
+
+def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
+    if before is None:
+        return {}
+    a, b = now.numbers(), before.numbers()
+    out: dict[str, float | None] = {}
+    for key, value in a.items():
+        prev = b.get(key)
+        out[key] = None if value is None or prev is None else round(float(value) - float(prev), 4)
+    return out
+
+
+def _product_rollups(hosts: list[HostRow]) -> list[ProductRollup]:
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for h in hosts:
+        for r in h.rows:
+            f = r.finding
+            if not f.actionable or not f.product:
+                continue
+            g = groups.setdefault((f.product, f.cycle or ""), {
+                "finding": f, "hosts": set(), "sites": set(), "accepted": set(), "top": 0.0,
+                "status": f.status})
+            g["hosts"].add(h.host_key or h.hostname)
+            g["sites"].add(h.site)
+            if r.accepted:
+                g["accepted"].add(h.host_key or h.hostname)
+            g["top"] = max(g["top"], r.score.total)
+            if f.status.severity > g["status"].severity:
+                g["status"] = f.status
+    out = [ProductRollup(product=p, cycle=c, name=release_name(g["finding"]), kind=g["finding"].kind,
+                         status=g["status"], eol=g["finding"].eol, devices=len(g["hosts"]),
+                         sites=sorted(g["sites"]), accepted_devices=len(g["accepted"]), top_score=g["top"])
+           for (p, c), g in groups.items()]
+    out.sort(key=lambda r: (-r.status.severity, -r.devices, r.name))
+    return out
+
+
+def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[RoadmapRow]:
+    """What goes out of support per quarter (and NHS financial year); past ends are "overdue"."""
+    horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for h in hosts:
+        for r in h.rows:
+            f = r.finding
+            if f.eol is None or not f.product or r.accepted or f.eol >= horizon:
+                continue
+            if f.status is Status.UNKNOWN:
+                continue
+            period = "overdue" if f.eol < as_of else quarter(f.eol)
+            g = groups.setdefault((period, f.product, f.cycle or ""), {"f": f, "hosts": set(), "sites": set()})
+            g["hosts"].add(h.host_key or h.hostname)
+            g["sites"].add(h.site)
+    rows: list[RoadmapRow] = []
+    for (period, product, cycle), g in groups.items():
+        f: Finding = g["f"]
+        unit = unit_cost_for(product, cycle, f.kind == "os", cfg)
+        n = len(g["hosts"])
+        rows.append(RoadmapRow(period=period, financial_year="" if period == "overdue" else financial_year(f.eol),
+                               product=product, cycle=cycle, name=release_name(f), eol=f.eol, devices=n,
+                               sites=sorted(g["sites"]), unit_cost=unit,
+                               cost=unit * n if unit is not None else None))
+    rows.sort(key=lambda r: (r.period != "overdue", r.period, -r.devices, r.name))
+    return rows
+
+
+def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date) -> list[RegisterRow]:
+    if register is None:
+        return []
+    usage: dict[str, dict[str, Any]] = {e.id: {"findings": 0, "hosts": set(), "sites": set()}
+                                        for e in register.entries}
+    for h in hosts:
+        for r in h.rows:
+            if r.exception is not None:
+                u = usage[r.exception.id]
+                u["findings"] += 1
+                u["hosts"].add(h.host_key or h.hostname)
+                u["sites"].add(h.site)
+    states = {ACCEPTED: "active", EXPIRED: "expired", NOT_YET: "not yet in force"}
+    return [RegisterRow(exception=e, state=states[_exception_state(e, as_of)], findings=usage[e.id]["findings"],
+                        devices=len(usage[e.id]["hosts"]), sites=sorted(usage[e.id]["sites"]))
+            for e in register.entries]
+
+
+def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[UnsupportedItem]:
+    """The DSPT 8.2.1 register: every unsupported (eol / extended) product/cycle per site."""
+    items: list[UnsupportedItem] = []
+    for site in sites:
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for h in site.hosts:
+            for r in h.rows:
+                f = r.finding
+                if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
+                    continue
+                g = groups.setdefault((f.product, f.cycle or ""), {"f": f, "hosts": set(), "rows": []})
+                g["hosts"].add(h.host_key or h.hostname)
+                g["rows"].append(r)
+        for (product, cycle), g in groups.items():
+            rows: list[FindingRow] = g["rows"]
+            f = g["f"]
+            exceptions = {r.exception.id: r.exception for r in rows if r.exception is not None}
+            accepted = [r for r in rows if r.accepted]
+            expired = [r for r in rows if r.exception_state == EXPIRED]
+            top = max((r.score.total for r in rows), default=0.0)
+            if accepted and len(accepted) == len(rows):
+                decision = "accepted"
+            elif expired:
+                decision = "exception expired"
+            elif accepted:
+                decision = "partly accepted"
+            else:
+                decision = "no decision"
+            if exceptions:
+                ex = list(exceptions.values())
+                reason = " | ".join(f"[{e.id}] {e.category_label}: {e.justification}" for e in ex)
+                controls = [c for e in ex for c in e.compensating_controls]
+                mitigation = "; ".join(controls) or "none recorded"
+                approval = " | ".join(f"[{e.id}] {e.approver} {e.approved_on.isoformat()}, expires "
+                                      f"{e.expires.isoformat()}" for e in ex)
+                risk_text = " | ".join(e.risk for e in ex if e.risk)
+            else:
+                reason, approval, risk_text = "no decision recorded", "not approved", ""
+                mitigation = "planned: " + ("replace or upgrade" if f.kind == "os" else "update or remove")
+            if f.status is Status.EXTENDED:
+                mitigation = f"{mitigation}; covered by an extended support phase until " + (
+                    f.extended_until.isoformat() if f.extended_until else "(date not published)")
+            band = cfg.priority.band(top) if top else ("accepted" if accepted else "low")
+            items.append(UnsupportedItem(
+                site=site.site, product=product, cycle=cycle, name=release_name(f), status=f.status, eol=f.eol,
+                devices=len(g["hosts"]), risk=band + (f" — {risk_text}" if risk_text else ""), risk_score=top,
+                reason=reason, mitigation=mitigation, approval=approval, exception_ids=sorted(exceptions),
+                decision=decision))
+    items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
+    return items
+
+
+def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None) -> Evidence:
+    hosts = report.all_hosts()
+    families = Counter((h.os.product or "unidentified") if h.os else "unidentified" for h in hosts)
+    items = _unsupported_items(report.sites, cfg)
+    k = report.kpis
+    with_decision = sum(1 for i in items if i.decision in ("accepted", "partly accepted"))
+    planned = sum(1 for i in items if i.decision == "no decision")
+    expired = sum(1 for i in items if i.decision == "exception expired")
+    statement = (f"{len(items)} unsupported item(s) across {len(report.sites)} site(s): {with_decision} with a "
+                 f"recorded, approved temporary mitigation; {planned} on the replacement plan without a recorded "
+                 f"exception; {expired} whose exception has expired and needs review.")
+    return Evidence(
+        scope={"sites": [s.site for s in report.sites], "devices": len(hosts),
+               "os_products": dict(sorted(families.items())), "as_of": report.as_of.isoformat()},
+        coverage={"targets": k.targets, "not_reached": k.not_reached,
+                  "coverage": _r(k.coverage), "stale_inventories": k.stale, "stale_days": cfg.stale_days},
+        tool_version=report.tool_version, dataset_version=report.dataset_version,
+        readiness_data_version=cpu_rules().version, exceptions_file=register.path if register else "",
+        config_file=cfg.source, items=items, b4d_statement=statement)
+
+
+def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: date, dataset_version: str,
+                 tool_version: str, config: ReportConfig | None = None, register: Register | None = None,
+                 previous: list[HostResult] | None = None, previous_as_of: date | None = None,
+                 demo: str = "") -> EstateReport:
+    cfg = config or ReportConfig()
+    hosts = build_host_rows(results, as_of, cfg, register)
+    sites: dict[str, SiteReport] = {}
+    for h in hosts:
+        sites.setdefault(h.site, SiteReport(h.site)).hosts.append(h)
     for st in statuses:
         sites.setdefault(st.site or "(no site)", SiteReport(st.site or "(no site)")).statuses.append(st)
+    prev_by_site: dict[str, Kpis] = {}
+    prev_total: Kpis | None = None
+    if previous is not None and previous_as_of is not None:
+        prev_hosts = build_host_rows(previous, previous_as_of, cfg, register)
+        by_site: dict[str, list[HostRow]] = defaultdict(list)
+        for h in prev_hosts:
+            by_site[h.site].append(h)
+        prev_by_site = {s: compute_kpis(hs, [], previous_as_of) for s, hs in by_site.items()}
+        prev_total = compute_kpis(prev_hosts, [], previous_as_of)
     for site in sites.values():
-        site.hosts.sort(key=lambda h: (-h.worst.severity, h.hostname))
-    return EstateReport(as_of=as_of, dataset_version=dataset_version, tool_version=tool_version,
-                        sites=[sites[k] for k in sorted(sites)])
+        site.hosts.sort(key=lambda h: (-h.score.total, -h.worst.severity, h.hostname))
+        site.kpis = compute_kpis(site.hosts, site.statuses, as_of)
+        before = prev_by_site.get(site.site)
+        site.kpi_change = kpi_change(site.kpis, before) if before else {}
+    ordered = [sites[k] for k in sorted(sites)]
+    report = EstateReport(as_of=as_of, dataset_version=dataset_version, tool_version=tool_version, sites=ordered,
+                          currency=cfg.currency, demo=demo, previous_as_of=previous_as_of if prev_total else None)
+    report.kpis = compute_kpis(hosts, statuses, as_of)
+    report.kpi_change = kpi_change(report.kpis, prev_total)
+    report.products = _product_rollups(hosts)
+    report.roadmap = _roadmap(hosts, as_of, cfg)
+    report.register = _register_rows(register, hosts, as_of)
+    report.evidence = _evidence(report, cfg, register)
+    p = cfg.priority
+    report.priority_weights = {"status": dict(p.status_points), "points_per_30_days_past": p.points_per_30_days_past,
+                               "max_days_points": p.max_days_points, "class": dict(p.class_points),
+                               "tags": dict(p.tag_points), "points_per_doubling_devices": p.points_per_doubling_devices,
+                               "max_devices_points": p.max_devices_points,
+                               "device_bonus_per_finding": p.device_bonus_per_finding,
+                               "max_device_bonus": p.max_device_bonus, "bands": dict(p.bands)}
+    return report

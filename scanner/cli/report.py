@@ -1,17 +1,28 @@
-"""``legacyscan report``: judge the latest inventory of every host and render the result."""
+"""``legacyscan report``: judge the latest inventory of every host and render the result.
+
+The composition of the report pipeline lives here (and only here): store -> match -> rank
+(with the exception register and ``legacyscan.toml``) -> a renderer from ``FORMATS``.
+``--fail-on`` exits 3 when an *open* finding (not covered by an active exception) is at or above
+the threshold: a risk the SIRO accepted should not break a pipeline, an expired one should.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+from datetime import date
+from pathlib import Path
 
 from agents.inventory import Inventory
 from scanner import __version__
 from scanner.cli import CliError, ExitCode, add_common, parse_date, today
 from scanner.cli.common import context_and_policy, output, store_from
-from scanner.match import match_estate
+from scanner.exceptions import ExceptionFileError, Register
+from scanner.exceptions import load as load_exceptions
+from scanner.match import HostResult, match_estate
 from scanner.model import Status
+from scanner.plan import ConfigError, ReportConfig, load_config
 from scanner.rank import EstateReport, build_report
 from scanner.store import HostStatus
 
@@ -26,6 +37,8 @@ FORMATS: dict[str, str] = {
     "html": "reports.html",
 }
 BINARY_FORMATS = {"xlsx"}
+DEMO_SITE_PREFIX = "DEMO "
+DEMO_BANNER = "DEMO DATA — a generated hospital estate for evaluation (legacyscan demo); not a real organisation"
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -34,66 +47,129 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
                         help="judge support status on this date (default: today)")
     parser.add_argument("--fail-on", choices=[Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value],
-                        help="exit with code 3 when any finding is at or above this status")
+                        help="exit with code 3 when any open finding (not covered by an active exception) "
+                             "is at or above this status")
     parser.add_argument("--site-catalog", metavar="FILE",
                         help="site catalogue TOML (clinical apps, own rules, entitlements); "
                              "default legacyscan-site.toml if present")
+    parser.add_argument("--exceptions", metavar="FILE",
+                        help="exception / risk-acceptance register (.toml or .csv); see docs/reports.md")
+    parser.add_argument("--config", metavar="FILE",
+                        help="report configuration TOML: priority weights, unit costs, ESU prices; "
+                             "default legacyscan.toml if present")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("report", help="report support status per site from stored inventories",
                        description="Judge the latest inventory of every host on a date and write a "
-                                   "prioritised report (table, csv, json, xlsx or html).")
+                                   "prioritised replacement plan (table, csv, json, xlsx or html).")
     p.add_argument("--site", help="only this site")
     add_report_options(p)
     add_common(p)
     p.set_defaults(func=run)
 
 
-def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus]) -> int:
-    """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
-    as_of = args.as_of or today()
-    ctx, policy = context_and_policy(args)
-    results = match_estate(inventories, ctx, as_of, policy)
-    report = build_view(args, results, statuses, as_of, ctx.catalog.version)
-    fmt = args.format
+def load_inputs(args: argparse.Namespace) -> tuple[ReportConfig, Register | None]:
+    """The configuration and the register, with user-facing errors that name the file and row."""
+    try:
+        cfg = load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        raise CliError(str(exc), hint="see docs/reports.md (configuration) and examples/legacyscan.toml") from exc
+    register = None
+    path = getattr(args, "exceptions", None)
+    if path:
+        try:
+            register = load_exceptions(path)
+        except ExceptionFileError as exc:
+            raise CliError(str(exc), hint="see docs/reports.md (exception register) and "
+                                          "examples/exceptions.toml") from exc
+    return cfg, register
+
+
+def demo_banner(sites: list[str]) -> str:
+    return DEMO_BANNER if sites and all(s.startswith(DEMO_SITE_PREFIX) for s in sites) else ""
+
+
+def render_report(report: EstateReport, fmt: str) -> str | bytes:
     try:
         module = importlib.import_module(FORMATS[fmt])
     except ImportError as exc:
         raise CliError(f"report format {fmt!r} is not available: {exc}") from exc
-    rendered = module.render(report)
-    if fmt in BINARY_FORMATS:
-        if not args.out:
+    rendered: str | bytes = module.render(report)
+    return rendered
+
+
+def write_rendered(rendered: str | bytes, out: str | None, fmt: str) -> None:
+    if isinstance(rendered, bytes):
+        if not out or out == "-":
             raise CliError(f"--format {fmt} writes a binary file", hint=f"add --out report.{fmt}",
                            code=ExitCode.USAGE)
-        from pathlib import Path
-
-        tmp = Path(args.out).with_name(f".{Path(args.out).name}.tmp")
+        target = Path(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_bytes(rendered)
-        tmp.replace(args.out)
-    else:
-        with output(args.out) as fh:
-            fh.write(rendered)
+        tmp.replace(target)
+        return
+    with output(out) as fh:
+        fh.write(rendered)
+
+
+def fail_on_hit(report: EstateReport, threshold: str | None) -> bool:
+    if not threshold:
+        return False
+    level = Status(threshold).severity
+    return any(f.status.severity >= level for f in report.open_findings())
+
+
+def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
+                     previous: list[Inventory] | None = None) -> int:
+    """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
+    as_of = args.as_of or today()
+    cfg, register = load_inputs(args)
+    ctx, policy = context_and_policy(args)
+    results = match_estate(inventories, ctx, as_of, policy)
+    prev_results: list[HostResult] | None = None
+    prev_as_of: date | None = None
+    if previous:
+        prev_as_of = max(_day(i.collected_at) or as_of for i in previous)
+        prev_results = match_estate(previous, ctx, prev_as_of, policy)
+    sites = sorted({i.host.site for i in inventories} | {s.site for s in statuses})
+    report = build_report(results, statuses, as_of, ctx.catalog.version, __version__, config=cfg,
+                          register=register, previous=prev_results, previous_as_of=prev_as_of,
+                          demo=demo_banner(sites))
+    fmt = args.format
+    write_rendered(render_report(report, fmt), args.out, fmt)
     if args.out:
         log.warning("report written to %s", args.out)
-    if args.fail_on:
-        threshold = Status(args.fail_on).severity
-        if any(f.status.severity >= threshold for f in report.all_findings()):
-            return int(ExitCode.FINDINGS)
+    if fail_on_hit(report, args.fail_on):
+        return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
 
 
-def build_view(args: argparse.Namespace, results: list, statuses: list[HostStatus],  # type: ignore[type-arg]
-               as_of: object, dataset_version: str) -> EstateReport:
-    return build_report(results, statuses, as_of, dataset_version, __version__)  # type: ignore[arg-type]
+def _day(stamp: str) -> date | None:
+    try:
+        return date.fromisoformat(stamp[:10])
+    except ValueError:
+        return None
+
+
+def previous_scan(store: object, inventories: list[Inventory], site: str | None) -> list[Inventory]:
+    """Each host's latest inventory from before the day of the most recent collection."""
+    fetch = getattr(store, "inventories_as_of", None)
+    days = [d for d in (_day(i.collected_at) for i in inventories) if d is not None]
+    if fetch is None or not days:
+        return []
+    result: list[Inventory] = fetch(max(days).isoformat(), site)
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
     with store_from(args) as store:
         inventories = store.latest_inventories(args.site)
         statuses = store.statuses(args.site) if hasattr(store, "statuses") else []
+        previous = previous_scan(store, inventories, args.site)
     if not inventories and not statuses:
         raise CliError("no inventories stored yet" + (f" for site {args.site!r}" if args.site else ""),
                        hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or "
                             "`legacyscan import PATH`")
-    return render_and_write(args, inventories, statuses)
+    return render_and_write(args, inventories, statuses, previous)

@@ -1,0 +1,191 @@
+"""Helpers every renderer shares: one row shape per table, so all formats say the same thing.
+
+Each ``*_rows`` function turns part of the view model into (headers, rows of plain values), and
+the renderers only lay them out.  Values are str / int / float / None; dates are ISO strings.
+``neutralise`` defuses spreadsheet formula injection (CSV and XLSX): a cell starting with
+``= + - @`` tab or CR gets a leading apostrophe, as OWASP recommends, so a hostile DisplayName such
+as ``=HYPERLINK(...)`` is shown as text, never evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from scanner.rank import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport
+
+Value = str | int | float | None
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DEMO_DEFAULT = "DEMO DATA — a generated estate for evaluation; not a real hospital"
+
+
+def neutralise(value: Value) -> Value:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def iso(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def pct(value: float | None) -> str:
+    return f"{value * 100:.1f}%" if value is not None else "n/a"
+
+
+def money(value: float | None, currency: str) -> str:
+    return f"{value:,.0f} {currency}" if value is not None else ""
+
+
+def one_line(text: str, width: int | None = None) -> str:
+    """Control characters (NUL, CR, LF, bidi overrides stay visible as text) flattened to spaces."""
+    out = "".join(ch if ch.isprintable() else " " for ch in text)
+    if width is not None and len(out) > width:
+        out = out[: width - 1] + "…"
+    return out
+
+
+def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[list[Value]]:
+    rows: list[list[Value]] = []
+    for key, value in k.numbers().items():
+        label = KPI_LABELS.get(key, key)
+        delta = change.get(key) if change else None
+        if key.endswith("share") or key == "coverage":
+            shown: Value = pct(value if isinstance(value, float) else None)
+            delta_s = f"{delta * 100:+.1f} pts" if delta is not None else ""
+        elif key in ("estimated_cost", "esu_cost_this_year"):
+            shown = money(float(value) if value is not None else None, currency)
+            delta_s = f"{delta:+,.0f}" if delta is not None else ""
+        else:
+            shown = value if value is not None else "n/a"
+            delta_s = f"{delta:+g}" if delta is not None else ""
+        rows.append([label, shown, delta_s])
+    return rows
+
+
+DEVICE_HEADERS = ["rank", "site", "host", "priority", "band", "os", "os status", "os end", "action", "clears",
+                  "open findings", "accepted", "win11 readiness", "esu", "cost", "tags", "last seen",
+                  "priority parts"]
+
+
+def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
+    os_f = h.os
+    os_name = ""
+    if os_f is not None:
+        os_name = f"{os_f.product_label or os_f.product or os_f.name} {os_f.detail.release_label or os_f.cycle or ''}"
+        os_name = os_name.strip() if os_f.product else (os_f.name or "unidentified")
+    return [rank, h.site, h.hostname, round(h.score.total, 1), h.band, os_name,
+            os_f.status.value if os_f else "", iso(os_f.eol) if os_f else "", h.action.text, h.action.clears,
+            len(h.open_rows), len(h.accepted_rows), h.readiness.summary() if h.readiness else "",
+            h.esu.text(currency) if h.esu else "", money(h.action.cost, currency), ", ".join(h.tags),
+            h.collected_at, h.score.explain()]
+
+
+def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Iterator[list[Value]]:
+    rank = 0
+    for h in site.hosts:
+        if only_open and not h.open_rows:
+            continue
+        rank += 1
+        yield device_row(rank, h, currency)
+
+
+FINDING_HEADERS = ["site", "host", "device priority", "action", "kind", "name", "version", "product", "cycle",
+                   "release", "status", "eol", "extended until", "priority", "band", "priority parts",
+                   "exception", "exception state", "rule", "evidence", "dataset", "tags"]
+
+
+def finding_rows(report: EstateReport) -> Iterator[list[Value]]:
+    for site in report.sites:
+        for h in site.hosts:
+            for r in h.rows:
+                f = r.finding
+                if f.kind != "os" and not f.actionable and not r.exception:
+                    continue  # supported / unknown applications: counted, not listed
+                yield [site.site, h.hostname, round(h.score.total, 1), h.action.text, f.kind, f.name, f.version,
+                       f.product or "", f.cycle or "", f.detail.release_label, f.status.value, iso(f.eol),
+                       iso(f.extended_until), round(r.score.total, 1), r.band, r.score.explain(),
+                       r.exception.id if r.exception else "", r.exception_state, f.detail.rule,
+                       "; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()), f.detail.dataset_version,
+                       ", ".join(f.tags)]
+
+
+PRODUCT_HEADERS = ["product", "release", "status", "end of support", "devices", "sites", "accepted devices",
+                   "top priority", "summary"]
+
+
+def product_rows(report: EstateReport) -> list[list[Value]]:
+    return [[p.product, p.name, p.status.value, iso(p.eol), p.devices, ", ".join(p.sites), p.accepted_devices,
+             round(p.top_score, 1), p.sentence()] for p in report.products]
+
+
+ROADMAP_HEADERS = ["period", "financial year", "release", "end of support", "devices", "sites", "unit cost",
+                   "cost"]
+
+
+def roadmap_rows(report: EstateReport) -> list[list[Value]]:
+    return [[r.period, r.financial_year, r.name, iso(r.eol), r.devices, ", ".join(r.sites),
+             r.unit_cost, r.cost] for r in report.roadmap]
+
+
+REGISTER_HEADERS = ["id", "state", "scope", "category", "justification", "compensating controls",
+                    "medical device", "manufacturer ref", "owner", "approver", "approved on", "expires", "risk",
+                    "findings", "devices", "sites"]
+
+
+def register_rows(report: EstateReport) -> list[list[Value]]:
+    out: list[list[Value]] = []
+    for r in report.register:
+        e = r.exception
+        out.append([e.id, r.state, e.scope_text(), e.category_label, e.justification,
+                    "; ".join(e.compensating_controls), "yes" if e.medical_device else "no", e.manufacturer_ref,
+                    e.owner, e.approver, iso(e.approved_on), iso(e.expires), e.risk, r.findings, r.devices,
+                    ", ".join(r.sites)])
+    return out
+
+
+EVIDENCE_HEADERS = ["site", "release", "status", "end of support", "devices", "risk", "reason for continued use",
+                    "mitigation / action", "approval", "decision", "exceptions"]
+
+
+def evidence_rows(report: EstateReport) -> list[list[Value]]:
+    if report.evidence is None:
+        return []
+    return [[i.site, i.name, i.status.value, iso(i.eol), i.devices, i.risk, i.reason, i.mitigation, i.approval,
+             i.decision, ", ".join(i.exception_ids)] for i in report.evidence.items]
+
+
+COVERAGE_HEADERS = ["site", "target", "status", "error", "last attempt", "last ok"]
+
+
+def coverage_rows(report: EstateReport) -> list[list[Value]]:
+    return [[s.site, st.target, st.status, st.error, st.at, st.last_ok_at or "never"]
+            for s in report.sites for st in s.not_reached]
+
+
+def meta_rows(report: EstateReport) -> list[list[Value]]:
+    ev = report.evidence
+    rows: list[list[Value]] = [
+        ["Report date (as of)", report.as_of.isoformat()],
+        ["Tool", f"legacyscan {report.tool_version}"],
+        ["EOL dataset", report.dataset_version],
+    ]
+    if ev is not None:
+        rows += [["Windows 11 processor data", ev.readiness_data_version],
+                 ["Exceptions file", ev.exceptions_file or "(none)"],
+                 ["Configuration", ev.config_file or "(defaults)"],
+                 ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"],
+                 ["Coverage", f"{ev.coverage['targets'] - ev.coverage['not_reached']} of {ev.coverage['targets']} "
+                              f"scan targets reached ({pct(ev.coverage['coverage'])}); "
+                              f"{ev.coverage['stale_inventories']} inventories older than "
+                              f"{ev.coverage['stale_days']} days"],
+                 ["CAF B4.d", ev.b4d_statement]]
+    if report.previous_as_of:
+        rows.append(["Compared with", f"previous scan judged on {report.previous_as_of.isoformat()}"])
+    return rows
+
+
+def as_text(value: Any) -> str:
+    return "" if value is None else str(value)

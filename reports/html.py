@@ -1,0 +1,402 @@
+"""HTML report: ONE self-contained file, no network access, charts as inline SVG, sortable tables.
+
+Why self-contained: the report is mailed to a SIRO, attached to a DSPT submission and opened on
+locked-down NHS desktops; it must not fetch anything.  A strict Content-Security-Policy states
+that in the file itself: nothing may load (``default-src 'none'``), and only the one inline style
+and the one inline script — pinned by their SHA-256 — may run, so even a string that escaped
+would be inert.  Every value from an inventory, the register or the configuration passes through
+``_e`` (``html.escape`` plus visible markers for control and bidi-override characters), and every
+cell is ``unicode-bidi: isolate`` so a right-to-left override cannot leak into its neighbours.
+``@media print`` lays it out for "Save as PDF".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from collections import Counter
+
+from reports.common import (
+    EVIDENCE_HEADERS,
+    PRODUCT_HEADERS,
+    REGISTER_HEADERS,
+    ROADMAP_HEADERS,
+    Value,
+    evidence_rows,
+    kpi_rows,
+    meta_rows,
+    money,
+    pct,
+    product_rows,
+    register_rows,
+    roadmap_rows,
+)
+from scanner.rank import EstateReport, SiteReport
+
+STATUS_COLOURS = {"eol": "#b3261e", "extended": "#d9730d", "ending-soon": "#c9a000", "supported": "#2e7d32",
+                  "unknown": "#8a8a8a", "none": "#8a8a8a"}
+STATUS_ORDER = ["eol", "extended", "ending-soon", "supported", "unknown"]
+
+CSS = """
+:root{--ink:#1b1b1b;--muted:#5f6368;--line:#d0d4d9;--head:#1f4e79;--bg:#f6f8fa}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);
+margin:0;background:#fff}
+header,main,footer{max-width:1400px;margin:0 auto;padding:0 24px}
+h1{font-size:24px;margin:18px 0 4px}
+h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid var(--head);padding-bottom:4px}
+h3{font-size:16px;margin:18px 0 6px}
+.meta{color:var(--muted);margin:0 0 12px}
+.banner{background:#fde7e9;color:#8c1d18;border:2px solid #b3261e;padding:10px 16px;font-weight:700;text-align:center}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px;margin:12px 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:var(--bg)}
+.card .v{font-size:22px;font-weight:700}.card .l{color:var(--muted);font-size:12px}
+.card .d{font-size:12px;color:var(--muted)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;align-items:start}
+figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:8px;background:#fff}
+figcaption{font-weight:600;margin-bottom:4px}
+svg text{font-size:11px;fill:#1b1b1b}svg text.w{fill:#fff}
+.tw{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}
+th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;unicode-bidi:isolate;
+overflow-wrap:anywhere;max-width:420px}
+th{background:var(--head);color:#fff;position:sticky;top:0}
+table.sortable th{cursor:pointer;user-select:none}
+table.sortable th[aria-sort=ascending]::after{content:" \\25B2"}
+table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
+tbody tr:nth-child(even){background:var(--bg)}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td>span[class^=b-]{white-space:nowrap}
+.s-eol{color:#b3261e;font-weight:700}.s-extended{color:#d9730d;font-weight:700}
+.s-ending-soon{color:#8a6d00;font-weight:700}
+.s-supported{color:#2e7d32}.s-unknown{color:#5f6368}
+.b-critical{background:#b3261e;color:#fff;padding:0 6px;border-radius:4px}
+.b-high{background:#d9730d;color:#fff;padding:0 6px;border-radius:4px}
+.b-medium{background:#f2cc0c;padding:0 6px;border-radius:4px}.b-low{background:#dfe3e8;padding:0 6px;border-radius:4px}
+.parts{color:var(--muted);font-size:11px}
+.ctl{color:#b3261e;font-family:monospace}
+.note{color:var(--muted);font-size:12px}
+@media print{
+ body{font-size:10px}header,main,footer{max-width:none;padding:0}
+ th{position:static;background:#ddd!important;color:#000;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ .banner,.b-critical,.b-high,.b-medium{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ tr,figure,.card{break-inside:avoid}h2{break-after:avoid}section.site{break-before:page}
+ table.sortable th::after{content:""!important}.tw{overflow:visible}
+ .charts{grid-template-columns:1fr 1fr}
+}
+"""
+
+JS = """
+(function(){
+  function key(td, num){
+    var v = td.getAttribute('data-v');
+    if (v === null) v = td.textContent;
+    if (num){ var n = parseFloat(v); return isNaN(n) ? -Infinity : n; }
+    return v.toLowerCase();
+  }
+  function sortBy(th){
+    var table = th.closest('table'), tbody = table.tBodies[0];
+    if (!tbody) return;
+    var idx = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var num = th.getAttribute('data-type') === 'num';
+    var asc = th.getAttribute('aria-sort') !== 'ascending';
+    Array.prototype.forEach.call(th.parentNode.children, function(o){ o.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+    var rows = Array.prototype.slice.call(tbody.rows);
+    var keyed = rows.map(function(r, i){ return [key(r.cells[idx] || r.cells[0], num), i, r]; });
+    keyed.sort(function(a, b){
+      if (a[0] < b[0]) return asc ? -1 : 1;
+      if (a[0] > b[0]) return asc ? 1 : -1;
+      return a[1] - b[1];
+    });
+    var frag = document.createDocumentFragment();
+    keyed.forEach(function(k){ frag.appendChild(k[2]); });
+    tbody.appendChild(frag);
+  }
+  document.querySelectorAll('table.sortable th').forEach(function(th){
+    th.setAttribute('tabindex', '0');
+    th.addEventListener('click', function(){ sortBy(th); });
+    th.addEventListener('keydown', function(e){
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sortBy(th); }
+    });
+  });
+})();
+"""
+
+
+def _sha(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+CSP = (f"default-src 'none'; style-src {_sha(CSS)}; script-src {_sha(JS)}; img-src data:; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _e(value: object) -> str:
+    """Escape for HTML text and attributes; control / bidi characters become visible markers."""
+    if value is None:
+        return ""
+    text = str(value)
+    out: list[str] = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(html.escape(ch, quote=True))
+        else:
+            out.append(f'<span class="ctl">&lt;U+{ord(ch):04X}&gt;</span>')
+    return "".join(out)
+
+
+def _attr(value: object) -> str:
+    """Attribute values: escaped, with control characters dropped (markers would be markup)."""
+    return html.escape("".join(ch for ch in str(value) if ch.isprintable() or ch == " "), quote=True)
+
+
+def _status(s: str) -> str:
+    return f'<span class="s-{_attr(s)}">{_e(s)}</span>' if s else ""
+
+
+def _band(b: str) -> str:
+    return f'<span class="b-{_attr(b)}">{_e(b)}</span>' if b and b != "none" else ""
+
+
+def _table(headers: list[str], rows: list[list[Value]], num_cols: set[int] | None = None,
+           html_cols: set[int] | None = None, cls: str = "sortable") -> str:
+    num_cols = num_cols or set()
+    html_cols = html_cols or set()
+    head = "".join(f'<th scope="col"{" data-type=num" if i in num_cols else ""}>{_e(h)}</th>'
+                   for i, h in enumerate(headers))
+    body: list[str] = []
+    for row in rows:
+        cells = []
+        for i, v in enumerate(row):
+            if i in html_cols:
+                cells.append(f"<td>{v}</td>")  # pre-rendered, already escaped
+            elif i in num_cols:
+                dv = "" if v is None else _attr(v)
+                cells.append(f'<td class="num" data-v="{dv}">{_e(v)}</td>')
+            else:
+                cells.append(f"<td>{_e(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="tw"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+# -- charts -------------------------------------------------------------------------------------
+
+def _svg(width: int, height: int, body: str, label: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_attr(label)}" '
+            f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">{body}</svg>')
+
+
+def chart_status_by_site(report: EstateReport) -> str:
+    """Stacked bars: devices per site by the worst status of each device."""
+    label_w, bar_w, row_h = 170, 380, 26
+    rows = []
+    for i, site in enumerate(report.sites):
+        counts = Counter(h.worst.value for h in site.hosts)
+        total = sum(counts.values()) or 1
+        y = 10 + i * row_h
+        x = float(label_w)
+        name = site.site if len(site.site) <= 26 else site.site[:25] + "…"
+        parts = [f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(name)}</text>']
+        for status in STATUS_ORDER:
+            n = counts.get(status, 0)
+            if not n:
+                continue
+            w = bar_w * n / total
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="18" fill="{STATUS_COLOURS[status]}">'
+                         f'<title>{_e(site.site)}: {n} device(s) {status}</title></rect>')
+            if w > 22:
+                parts.append(f'<text class="w" x="{x + w / 2:.1f}" y="{y + 13}" text-anchor="middle">{n}</text>')
+            x += w
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 14}">{sum(counts.values())}</text>')
+        rows.append("".join(parts))
+    height = 10 + len(report.sites) * row_h + 30
+    legend = "".join(f'<rect x="{label_w + i * 90}" y="{height - 18}" width="10" height="10" '
+                     f'fill="{STATUS_COLOURS[s]}"/><text x="{label_w + i * 90 + 14}" y="{height - 9}">{s}</text>'
+                     for i, s in enumerate(STATUS_ORDER))
+    return _svg(label_w + bar_w + 50, height, "".join(rows) + legend, "Devices per site by worst status")
+
+
+def chart_roadmap(report: EstateReport) -> str:
+    """Bars: devices whose product/cycle leaves support in each period (overdue first)."""
+    periods: dict[str, int] = {}
+    for r in report.roadmap:
+        periods[r.period] = periods.get(r.period, 0) + r.devices
+    if not periods:
+        return '<p class="note">Nothing leaves support in the roadmap horizon.</p>'
+    keys = sorted(periods, key=lambda p: (p != "overdue", p))
+    top = max(periods.values())
+    bw, gap, h = 44, 12, 170
+    bars = []
+    for i, k in enumerate(keys):
+        n = periods[k]
+        bh = (h - 30) * n / top
+        x = 40 + i * (bw + gap)
+        colour = STATUS_COLOURS["eol"] if k == "overdue" else STATUS_COLOURS["ending-soon"]
+        bars.append(f'<rect x="{x}" y="{h - bh:.1f}" width="{bw}" height="{bh:.1f}" fill="{colour}">'
+                    f'<title>{_e(k)}: {n} device-release(s)</title></rect>'
+                    f'<text x="{x + bw / 2}" y="{h - bh - 4:.1f}" text-anchor="middle">{n}</text>'
+                    f'<text x="{x + bw / 2}" y="{h + 14}" text-anchor="middle">{_e(k)}</text>')
+    width = 40 + len(keys) * (bw + gap) + 20
+    axis = f'<line x1="36" y1="{h}" x2="{width}" y2="{h}" stroke="#5f6368"/>'
+    return _svg(max(width, 300), h + 24, axis + "".join(bars), "Roadmap: device-releases leaving support per quarter")
+
+
+def chart_os_mix(report: EstateReport, top_n: int = 12) -> str:
+    """Horizontal bars: the most common OS releases, coloured by status."""
+    mix: Counter[tuple[str, str]] = Counter()
+    for h in report.all_hosts():
+        if h.os is None:
+            mix[("unidentified", "unknown")] += 1
+            continue
+        f = h.os
+        name = f"{f.product_label or f.product} {f.detail.release_label or f.cycle or ''}".strip() \
+            if f.product else "unidentified"
+        mix[(name, f.status.value)] += 1
+    items = mix.most_common(top_n)
+    if not items:
+        return '<p class="note">No devices.</p>'
+    top = items[0][1]
+    label_w, bar_w, row_h = 230, 300, 22
+    rows = []
+    for i, ((name, status), n) in enumerate(items):
+        y = 8 + i * row_h
+        w = bar_w * n / top
+        short = name if len(name) <= 34 else name[:33] + "…"
+        rows.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{_e(short)}</text>'
+                    f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="15" fill="{STATUS_COLOURS.get(status)}">'
+                    f'<title>{_e(name)}: {n} device(s), {status}</title></rect>'
+                    f'<text x="{label_w + w + 4:.1f}" y="{y + 12}">{n}</text>')
+    return _svg(label_w + bar_w + 50, 16 + len(items) * row_h, "".join(rows), "Operating system mix")
+
+
+# -- sections -----------------------------------------------------------------------------------
+
+def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[str]) -> str:
+    wanted = {label: (value, delta) for label, value, delta in k_rows}
+    from scanner.rank import KPI_LABELS
+
+    cards = []
+    for key in keys:
+        label = KPI_LABELS[key]
+        value, delta = wanted.get(label, ("n/a", ""))
+        cards.append(f'<div class="card"><div class="v">{_e(value)}</div><div class="l">{_e(label)}</div>'
+                     f'<div class="d">{_e(f"change {delta}" if delta else "")}</div></div>')
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+CARD_KEYS = ["devices", "unsupported_os_share", "median_days_past_end", "win11_ready_share", "open_findings",
+             "accepted_findings", "coverage", "estimated_cost"]
+
+
+def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
+    cur = report.currency
+    k_rows = kpi_rows(site.kpis, site.kpi_change, cur)
+    rows: list[list[Value]] = []
+    rank = 0
+    for h in site.hosts:
+        if not h.open_rows:
+            continue
+        rank += 1
+        os_f = h.os
+        os_name = (f"{os_f.product_label or os_f.product} {os_f.detail.release_label or os_f.cycle or ''}".strip()
+                   if os_f and os_f.product else (os_f.name if os_f else ""))
+        opened = "; ".join(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''} "
+                           f"({r.finding.status.value})" for r in h.open_rows if r.finding.kind != "os")
+        rows.append([rank, _e(h.hostname) + (f'<div class="parts">{_e(", ".join(h.tags))}</div>' if h.tags else ""),
+                     round(h.score.total, 1), _band(h.band), _e(os_name),
+                     _status(os_f.status.value if os_f else ""),
+                     f"<b>{_e(h.action.text)}</b><div class=\"parts\">{_e(h.action.clears)}</div>",
+                     _e(opened), _e(h.readiness.summary() if h.readiness else ""),
+                     _e(h.esu.text(cur) if h.esu else ""), h.action.cost,
+                     f'<span class="parts">{_e(h.score.explain())}</span>'])
+    headers = ["#", "device", "priority", "band", "OS", "OS status", "action", "open application findings",
+               "Windows 11", "ESU", f"cost ({cur})", "priority parts"]
+    out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',
+           _cards(report, k_rows, CARD_KEYS)]
+    out.append("<h3>Replacement list</h3>")
+    out.append(_table(headers, rows, num_cols={0, 2, 10}, html_cols={1, 3, 4, 5, 6, 7, 8, 9, 11})
+               if rows else '<p class="note">Nothing to act on.</p>')
+    accepted = [[_e(h.hostname), _e(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''}"),
+                 _status(r.finding.status.value), _e(r.exception.id if r.exception else ""),
+                 _e(r.exception.category_label if r.exception else ""),
+                 _e(r.exception.expires.isoformat() if r.exception else "")]
+                for h in site.hosts for r in h.accepted_rows]
+    if accepted:
+        out.append("<h3>Accepted under the exception register</h3>")
+        out.append(_table(["device", "release", "status", "exception", "category", "expires"], accepted,
+                          html_cols={0, 1, 2, 3, 4, 5}))
+    expired = [[_e(h.hostname), _e(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''}"),
+                _e(r.exception.id if r.exception else ""),
+                _e(r.exception.expires.isoformat() if r.exception else "")]
+               for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
+    if expired:
+        out.append("<h3>Exceptions expired — back on the action list</h3>")
+        out.append(_table(["device", "release", "exception", "expired"], expired, html_cols={0, 1, 2, 3}))
+    if site.not_reached:
+        out.append("<h3>Not reached</h3>")
+        out.append(_table(["target", "status", "error", "last attempt", "last ok"],
+                          [[st.target, st.status, st.error, st.at, st.last_ok_at or "never"]
+                           for st in site.not_reached]))
+    out.append("</section>")
+    return "".join(out)
+
+
+def render(report: EstateReport) -> str:
+    cur = report.currency
+    title = f"legacyscan replacement plan — {report.as_of.isoformat()}"
+    parts: list[str] = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="referrer" content="no-referrer">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(('DEMO — ' if report.demo else '') + title)}</title><style>{CSS}</style></head><body>",
+    ]
+    if report.demo:
+        parts.append(f'<div class="banner" role="note">{_e(report.demo)}</div>')
+    parts.append(f"<header><h1>{_e(title)}</h1><p class=\"meta\">legacyscan {_e(report.tool_version)} · "
+                 f"EOL dataset {_e(report.dataset_version)} · {len(report.all_hosts())} devices on "
+                 f"{len(report.sites)} site(s)</p></header><main>")
+    parts.append("<h2>Estate</h2>")
+    parts.append(_cards(report, kpi_rows(report.kpis, report.kpi_change, cur), CARD_KEYS))
+    parts.append('<div class="charts">'
+                 f"<figure><figcaption>Status by site</figcaption>{chart_status_by_site(report)}</figure>"
+                 f"<figure><figcaption>Roadmap by quarter</figcaption>{chart_roadmap(report)}</figure>"
+                 f"<figure><figcaption>OS mix</figcaption>{chart_os_mix(report)}</figure></div>")
+    site_rows = [[f'<a href="#site-{i}">{_e(s.site)}</a>', s.kpis.devices, s.kpis.unsupported_os,
+                  _e(pct(s.kpis.unsupported_os_share)), s.kpis.median_days_past_end,
+                  _e(pct(s.kpis.win11_ready_share)), s.kpis.open_findings, s.kpis.accepted_findings,
+                  _e(pct(s.kpis.coverage)), round(s.kpis.estimated_cost, 2)]
+                 for i, s in enumerate(report.sites)]
+    parts.append("<h3>Sites compared</h3>")
+    parts.append(_table(["site", "devices", "unsupported OS", "share", "median days past end",
+                         "Windows 11-ready", "open findings", "accepted", "coverage", f"estimated cost ({cur})"],
+                        site_rows, num_cols={1, 2, 4, 6, 7, 9}, html_cols={0, 3, 5, 8}))
+    parts.append("<h3>All KPIs</h3>")
+    parts.append(_table(["KPI", "value", "change since previous scan"],
+                        kpi_rows(report.kpis, report.kpi_change, cur), cls="plain"))
+    for i, site in enumerate(report.sites):
+        parts.append(_site_section(site, report, i))
+    parts.append("<h2>Products out of (or leaving) support</h2>")
+    parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}))
+    parts.append("<h2>Roadmap by quarter and NHS financial year</h2>")
+    parts.append(_table(ROADMAP_HEADERS, roadmap_rows(report), num_cols={4, 6, 7}))
+    parts.append("<h2>Exception register</h2>")
+    parts.append(_table(REGISTER_HEADERS, register_rows(report), num_cols={13, 14}) if report.register
+                 else '<p class="note">No exception register was given (--exceptions FILE).</p>')
+    parts.append("<h2>Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</h2>")
+    parts.append(_table(["", ""], meta_rows(report), cls="plain"))
+    parts.append("<h3>Unsupported-item register (DSPT 8.2.1)</h3>")
+    parts.append(_table(EVIDENCE_HEADERS, evidence_rows(report), num_cols={4}))
+    weights = report.priority_weights
+    parts.append("<h2>How priority is scored</h2><p class=\"note\">Finding score = status points + days past end "
+                 "of support (capped) + product class + device tags + devices affected; device score = its worst "
+                 "finding + a bonus per further finding. Weights used: "
+                 f"{_e(weights)}</p>")
+    parts.append(f"</main><footer><p class=\"note\">Generated by legacyscan {_e(report.tool_version)} on data as of "
+                 f"{_e(report.as_of.isoformat())}; costs in {_e(cur)}; {_e(money(report.kpis.estimated_cost, cur))} "
+                 "estimated for the actions listed.</p></footer>")
+    parts.append(f"<script>{JS}</script></body></html>\n")
+    return "".join(parts)

@@ -1,0 +1,519 @@
+"""The demo estate: a realistic, clearly labelled hospital estate built from real host captures.
+
+Why: a newcomer should see the whole product — priorities, Windows 11 readiness, the exception
+register, the roadmap, the evidence pack — in one command, before any probe reaches a real host.
+Every OS record and software string comes from the 47 real captures bundled in
+``scanner/demo_data/captures`` (with provenance) and the corpus strings in
+``scanner/demo_data/windows_software_strings.jsonl``; the generator only multiplies them into
+devices, invents host names, sites, tags and hardware facts (TPM, Secure Boot, RAM, disk — the
+captures have none), and keeps a "previous scan" three months earlier so trends show.
+
+Everything is labelled: sites are named "DEMO …", hosts carry the tag ``demo``, reports print a
+banner.  Deterministic for a given seed and date.  Memory: software entries are shared objects
+across devices (inventories are never mutated after generation), which is what lets
+``bench/report.py`` hold 20,000 devices and six million software rows in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agents.inventory import Collector, Hardware, Host, Inventory, OsInfo, Software
+from scanner.store import HostStatus
+
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
+CAPTURES = DATA_DIR / "captures"
+STRINGS = DATA_DIR / "windows_software_strings.jsonl"
+
+SITE_NAMES = ["DEMO Royal Infirmary", "DEMO General Hospital", "DEMO Community Clinics",
+              "DEMO Children's Hospital", "DEMO Mental Health Unit", "DEMO Rehabilitation Centre",
+              "DEMO Eye Hospital", "DEMO Dental Institute"]
+SITE_CODES = ["RI", "GH", "CC", "CH", "MH", "RC", "EH", "DI"]
+SITE_WEIGHTS = [0.5, 0.32, 0.18, 0.25, 0.2, 0.15, 0.1, 0.1]
+
+# Realistic CPUs of a hospital desktop fleet (4th to 13th generation Intel, Ryzen) plus the
+# strings found in the captures themselves.
+CPUS = [
+    "Intel(R) Core(TM) i5-4590 CPU @ 3.30GHz", "Intel(R) Core(TM) i5-6500 CPU @ 3.20GHz",
+    "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz", "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz",
+    "Intel(R) Core(TM) i5-9500 CPU @ 3.00GHz", "Intel(R) Core(TM) i5-10500 CPU @ 3.10GHz",
+    "Intel(R) Core(TM) i5-8265U CPU @ 1.60GHz", "Intel(R) Core(TM) i7-1165G7 @ 2.80GHz",
+    "12th Gen Intel(R) Core(TM) i5-12500", "13th Gen Intel(R) Core(TM) i5-1345U",
+    "AMD Ryzen 5 PRO 4650G with Radeon Graphics", "Intel(R) Core(TM) i3-4160 CPU @ 3.60GHz",
+    "Intel(R) Celeron(R) CPU G1840 @ 2.80GHz", "Intel(R) Core(TM)2 Duo CPU E8400 @ 3.00GHz",
+]
+CPU_WEIGHTS = [8, 10, 10, 14, 10, 10, 6, 5, 8, 4, 4, 4, 2, 1]
+MODELS = ["Dell Inc. OptiPlex 7050", "Dell Inc. OptiPlex 7070", "HP HP EliteDesk 800 G4", "Lenovo ThinkCentre M720q",
+          "HP HP ProDesk 600 G1", "Dell Inc. Latitude 5400", "Lenovo ThinkPad T14 Gen 1"]
+
+
+@dataclass(slots=True)
+class Template:
+    """One capture turned into what a collector would have sent."""
+
+    key: str  # capture file stem
+    platform: str  # windows | linux | macos
+    os: OsInfo
+    software: list[Software]
+    cpu: str = ""
+    memory_bytes: int | None = None
+    vendor: str = ""
+    model: str = ""
+    server: bool = False
+    provenance: str = ""
+
+
+@dataclass(slots=True)
+class DemoEstate:
+    current: list[Inventory]
+    previous: list[Inventory]
+    statuses: list[HostStatus]
+    sites: list[str]
+    as_of: date
+    seed: int
+    templates: dict[str, str] = field(default_factory=dict)  # template key -> provenance
+
+    @property
+    def software_rows(self) -> int:
+        return sum(len(i.software) for i in self.current)
+
+
+# -- captures -> templates -------------------------------------------------------------------------
+
+_VER = re.compile(r"\b(\d+\.\d+\.\d+)\b")
+
+
+def _windows_os(raw: dict[str, Any]) -> OsInfo:
+    if "OPERATINGSYSTEM" in raw:
+        o = raw["OPERATINGSYSTEM"]
+        version = str(o.get("KERNEL_VERSION") or "")
+        facts: dict[str, Any] = {"caption": o.get("FULL_NAME", ""), "version": version,
+                                 "build": version.split(".")[-1] if version else ""}
+        if o.get("SERVICE_PACK"):
+            facts["csd_version"] = o["SERVICE_PACK"]
+        return OsInfo(family="windows", name=str(o.get("FULL_NAME", "")), version=version, facts=facts)
+    # systeminfo: labels may be localized; the caption is the value that starts with "Microsoft"
+    # and the version the first value with an NT version number in it.
+    caption = next((str(v) for v in raw.values() if isinstance(v, str) and v.startswith("Microsoft")
+                    and "Windows" in v), "")
+    version = ""
+    for v in raw.values():
+        m = _VER.search(str(v))
+        if m and m.group(1).startswith(("5.", "6.", "10.")):
+            version = m.group(1)
+            break
+    csd = "Service Pack " + m2.group(1) if (m2 := re.search(r"Service Pack (\d)", str(raw))) else ""
+    facts = {"caption": caption, "version": version, "build": version.split(".")[-1] if version else ""}
+    if csd:
+        facts["csd_version"] = csd
+    return OsInfo(family="windows", name=caption, version=version, facts=facts)
+
+
+_ID = {"debian": "debian", "ubuntu": "ubuntu", "raspbian": "raspbian", "centos": "centos", "almalinux": "almalinux",
+       "rocky": "rocky", "fedora": "fedora", "sles": "sles", "suse": "sles", "slackware": "slackware"}
+
+
+def _linux_os(raw: dict[str, Any]) -> OsInfo:
+    if "os-release" in raw:
+        files = {"/etc/os-release": raw["os-release"]}
+        if raw.get("alpine-release"):
+            files["/etc/alpine-release"] = raw["alpine-release"]
+        name = re.search(r'PRETTY_NAME="?([^"\n]+)', raw["os-release"])
+        return OsInfo(family="linux", name=name.group(1) if name else "", facts={"files": files})
+    o = raw.get("OPERATINGSYSTEM") or raw.get("operatingsystem") or {}
+    full = str(o.get("FULL_NAME") or o.get("full_name") or "")
+    version = str(o.get("VERSION") or o.get("version") or "")
+    name = str(o.get("NAME") or o.get("name") or "")
+    files: dict[str, str] = {}
+    if "release" in full and any(k in full for k in ("CentOS", "AlmaLinux", "Rocky", "Fedora", "Red Hat")):
+        files["/etc/redhat-release"] = full + "\n"
+    slug = next((v for k, v in _ID.items() if k in (name + " " + full).lower()), name.lower().split(" ")[0])
+    vid = version.split(" ")[0]
+    if slug in ("debian", "raspbian"):
+        vid = vid.split(".")[0]
+        files["/etc/debian_version"] = version + "\n"
+    elif slug == "sles":
+        m = re.search(r"(\d+)(?:\s*SP(\d+))?", full)
+        vid = f"{m.group(1)}.{m.group(2)}" if m and m.group(2) else (m.group(1) if m else vid)
+    files["/etc/os-release"] = (f'NAME="{name}"\nID={slug}\nVERSION_ID="{vid}"\nPRETTY_NAME="{full}"\n')
+    return OsInfo(family="linux", name=full, version=version, facts={"files": files})
+
+
+def _macos_os(raw: dict[str, Any]) -> OsInfo:
+    if "kern.osproductversion" in raw:
+        pv, bv = raw["kern.osproductversion"], raw.get("kern.osversion", "")
+    elif "OPERATINGSYSTEM" in raw:
+        m = re.match(r"([\d.]+)\s*\((\w+)\)", str(raw["OPERATINGSYSTEM"].get("VERSION", "")))
+        pv, bv = (m.group(1), m.group(2)) if m else ("", "")
+    else:
+        text = json.dumps(raw)
+        m = re.search(r"(?:Mac OS X|macOS) ([\d.]+) \((\w+)\)", text)
+        pv, bv = (m.group(1), m.group(2)) if m else ("", "")
+    return OsInfo(family="macos", name=f"macOS {pv}", version=pv,
+                  facts={"product_version": pv, "build_version": bv})
+
+
+def _software(platform: str, entries: list[dict[str, Any]]) -> list[Software]:
+    out: list[Software] = []
+    for e in entries:
+        if platform == "windows":
+            origin = e.get("origin", "")
+            if origin == "wmi-quickfixengineering" or not e.get("DisplayName"):
+                continue
+            out.append(Software(name=str(e["DisplayName"]), version=str(e.get("DisplayVersion") or ""),
+                                publisher=str(e.get("Publisher") or ""),
+                                source="msix" if origin == "appx-msix" else "windows-registry",
+                                release_type=str(e.get("ReleaseType") or ""),
+                                registry_view=str(e.get("registry_view") or ""), scope="machine"))
+        elif platform == "linux":
+            out.append(Software(name=str(e.get("name", "")), version=str(e.get("version") or ""),
+                                source=str(e.get("source") or ""), arch=str(e.get("arch") or "")))
+        else:
+            out.append(Software(name=str(e.get("name", "")), version=str(e.get("version") or ""),
+                                source="macos-app"))
+    return out
+
+
+def _hardware_facts(platform: str, hw: dict[str, Any]) -> tuple[str, int | None, str, str]:
+    cpu, mem, vendor, model = "", None, "", ""
+    cpus = hw.get("CPUS") or hw.get("cpus")
+    if isinstance(cpus, list) and cpus:
+        cpu = str(cpus[0].get("NAME") or cpus[0].get("name") or "")
+    if "Processor(s)" in hw:
+        cpu = str(hw["Processor(s)"]).split("]: ")[-1]
+    hard = hw.get("HARDWARE") or {}
+    if isinstance(hard, dict) and str(hard.get("MEMORY", "")).isdigit():
+        mem = int(hard["MEMORY"]) * 1024 * 1024
+    bios = hw.get("BIOS") or {}
+    if isinstance(bios, dict):
+        vendor, model = str(bios.get("SMANUFACTURER") or ""), str(bios.get("SMODEL") or "")
+    if "System Manufacturer" in hw:
+        vendor, model = str(hw["System Manufacturer"]), str(hw.get("System Model", ""))
+    return cpu, mem, vendor, model
+
+
+def load_templates(captures: Path = CAPTURES) -> dict[str, Template]:
+    out: dict[str, Template] = {}
+    for path in sorted(captures.glob("*/*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        platform = data["platform"]
+        raw_os = data.get("os") or {}
+        os_info = _windows_os(raw_os) if platform == "windows" else \
+            _linux_os(raw_os) if platform == "linux" else _macos_os(raw_os)
+        cpu, mem, vendor, model = _hardware_facts(platform, data.get("hardware") or {})
+        server = platform == "windows" and "server" in os_info.name.lower() or platform == "linux"
+        if platform == "windows" and server:
+            os_info.facts["product_type"] = 3
+        elif platform == "windows":
+            os_info.facts["product_type"] = 1
+        prov = data.get("provenance", {})
+        out[path.stem] = Template(key=path.stem, platform=platform, os=os_info,
+                                  software=_software(platform, data.get("software") or []), cpu=cpu,
+                                  memory_bytes=mem, vendor=vendor, model=model, server=server,
+                                  provenance=f"{prov.get('source', '')} ({prov.get('license', '')})")
+    return out
+
+
+def load_strings(path: Path = STRINGS) -> list[Software]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        out.append(Software(name=r["name"], version=r.get("version", ""), publisher=r.get("publisher", ""),
+                            source="windows-registry", system_component=r.get("system_component"),
+                            scope="machine"))
+    return out
+
+
+# -- the estate ------------------------------------------------------------------------------------
+
+# (template stem, weight) per role; templates absent from the bundle are skipped.
+WORKSTATION_OS = [("win10-22h2-enterprise_wesng", 46), ("win11-23h2-enterprise-eval_rudder-8.2", 14),
+                  ("win11-24h2-enterprise-ltsc_wesng", 16), ("win11-22h2-home-single-language_wesng", 2),
+                  ("win10-21h1-enterprise_wesng", 4), ("win10-1809-education-es_wesng", 2),
+                  ("win10-1507-pro_wesng", 1), ("win7-sp1-enterprise-x64_wesng", 6),
+                  ("win7-sp1-enterprise-n-x64-fr_wesng", 1), ("win81-pro-fr-hp-elitebook_glpi-inventory-format", 3),
+                  ("xp-sp3-professional-x86_wesng", 1)]
+MEDICAL_OS = [("win7-sp1-enterprise-x64_wesng", 5), ("xp-sp3-professional-x86_wesng", 2),
+              ("xp-sp2-professional-x86_wesng", 1), ("win10-1809-education-es_wesng", 1),
+              ("win10-22h2-enterprise_wesng", 2), ("vista-sp1-enterprise-x64_wesng", 1)]
+WINDOWS_SERVER_OS = [("srv2022-standard-eval_rudder", 6), ("srv2016-datacenter-eval_rudder", 5),
+                     ("srv2016-datacenter_wesng", 2), ("srv2012-standard-aws_rudder", 4),
+                     ("srv2008r2-sp1-standard-x64_wesng", 2), ("srv2008r2-standard-rtm_rudder", 1),
+                     ("srv2025-datacenter-eval_rudder-8.3", 3), ("srv2003r2-sp2-standard-x86_wesng", 1)]
+LINUX_OS = [("debian-12-bookworm-2023_rudder", 5), ("debian-10-buster_rudder", 3), ("debian-9.1-stretch_rudder", 1),
+            ("ubuntu-22.04-2022_rudder", 5), ("ubuntu-20.04.1_rudder", 4), ("ubuntu-18.04.5_rudder", 3),
+            ("centos-7.5.1804_rudder", 3), ("centos-8.0.1905_rudder", 1), ("centos-stream-8_rudder", 1),
+            ("rocky-8.4_rudder", 2), ("almalinux-8.5_rudder", 2), ("sles-15-sp4_rudder", 2),
+            ("sles-10-sp3_rudder", 1), ("centos-6.0_rudder", 1), ("raspbian-9.3-stretch-armhf_rudder", 1)]
+MAC_OS = [("macos-14.4.1-macbookpro18.1-m1pro_ansible", 3), ("macos-14.3.1-parallels-vm-intel_ansible", 1),
+          ("macos-10.13.5-imac15.1_glpi-inventory-format", 2), ("macos-10.6.8-imac5.1_glpi-inventory-format", 1)]
+ROLES = [("pc", 0.80), ("med", 0.04), ("winsrv", 0.06), ("linux", 0.07), ("mac", 0.03)]
+MEDICAL_KINDS = ["MRI", "CT", "US", "XRAY", "LAB", "ECG", "PACS"]
+WARDS = ["ward-a", "ward-b", "ed", "theatres", "outpatients", "pharmacy", "admin", "radiology", "pathology"]
+
+
+def _pick(rng: random.Random, options: list[tuple[str, int]], templates: dict[str, Template]) -> Template:
+    present = [(k, w) for k, w in options if k in templates]
+    keys, weights = zip(*present, strict=True)
+    return templates[rng.choices(keys, weights=weights)[0]]
+
+
+def _sites(n: int) -> tuple[list[str], list[str], list[float]]:
+    if n < 1 or n > len(SITE_NAMES):
+        raise ValueError(f"--sites must be between 1 and {len(SITE_NAMES)}")
+    w = SITE_WEIGHTS[:n]
+    total = sum(w)
+    return SITE_NAMES[:n], SITE_CODES[:n], [x / total for x in w]
+
+
+def _workstation_hw(rng: random.Random) -> Hardware:
+    cpu = rng.choices(CPUS, weights=CPU_WEIGHTS)[0]
+    modern = not any(s in cpu for s in ("i5-4", "i3-4", "i5-6", "i5-7", "Celeron", "Core(TM)2"))
+    if rng.random() < 0.06:  # facts the probe could not read
+        return Hardware(vendor="", model="", cpu_model=cpu, memory_bytes=8 * 1024**3)
+    if modern:
+        tpm: str | None = "2.0" if rng.random() < 0.94 else "1.2"
+    else:
+        tpm = rng.choices(["2.0", "1.2", "", None], weights=[35, 35, 15, 15])[0]
+    fw = "uefi" if modern or rng.random() < 0.6 else "bios"
+    secure = (rng.random() < 0.9) if fw == "uefi" else False
+    ram = rng.choices([2, 4, 8, 16], weights=[2, 18, 55, 25])[0] * 1024**3
+    disk = rng.choices([60, 128, 256, 500], weights=[3, 20, 50, 27])[0] * 1000**3
+    vendor, _, model = rng.choice(MODELS).partition(" ")
+    return Hardware(vendor=vendor, model=model, cpu_model=cpu, memory_bytes=ram, system_disk_bytes=disk,
+                    firmware_type=fw, secure_boot=secure if tpm is not None else None,
+                    tpm_present=None if tpm is None else bool(tpm), tpm_version=tpm or "")
+
+
+def _split_pool(pool: list[Software]) -> tuple[list[Software], list[Software]]:
+    """Tracked products vs everything else, by asking the identifiers once per distinct string."""
+    from eol_data.catalog import load_default
+    from scanner.identify import IdentifyContext
+
+    ctx = IdentifyContext(load_default())
+    tracked, benign = [], []
+    for sw in pool:
+        (tracked if ctx.identify(sw.identify_record()).product else benign).append(sw)
+    return tracked, benign or tracked
+
+
+def _sample_many(rng: random.Random, pool: list[Software], k: int) -> list[Software]:
+    """``k`` entries from ``pool``: without repeats while the pool lasts (a padded benchmark PC may
+    need more entries than there are distinct strings; repeats are then real-looking duplicates)."""
+    if k <= 0:
+        return []
+    if k <= len(pool):
+        return rng.sample(pool, k)
+    return rng.sample(pool, len(pool)) + rng.choices(pool, k=k - len(pool))
+
+
+def _stamp(day: date, rng: random.Random) -> str:
+    t = datetime(day.year, day.month, day.day, 7, 0) + timedelta(minutes=rng.randrange(0, 600))
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | None = None,
+             apps_per_pc: tuple[int, int] = (25, 70), previous: bool = True,
+             templates: dict[str, Template] | None = None) -> DemoEstate:
+    """Build the estate.  ``as_of`` is the report date; the current scan ran two days before it."""
+    if devices < 1:
+        raise ValueError("--devices must be at least 1")
+    as_of = as_of or date(2026, 11, 30)
+    rng = random.Random(seed)
+    tpl = templates or load_templates()
+    strings = load_strings()
+    win_pool: list[Software] = list(strings)
+    for t in tpl.values():
+        if t.platform == "windows":
+            win_pool.extend(t.software)
+    # de-duplicate by (name, version) so sampling does not favour one capture
+    seen: dict[tuple[str, str], Software] = {}
+    for s in win_pool:
+        seen.setdefault((s.name, s.version), s)
+    win_pool = list(seen.values())
+    tracked, benign = _split_pool(win_pool)
+    names, codes, weights = _sites(sites)
+    scan_day = as_of - timedelta(days=2)
+    prev_day = scan_day - timedelta(days=91)
+    current: list[Inventory] = []
+    prev: list[Inventory] = []
+    statuses: list[HostStatus] = []
+    counters: dict[tuple[str, str], int] = {}
+    win10 = tpl.get("win10-22h2-enterprise_wesng")
+    win7 = tpl.get("win7-sp1-enterprise-x64_wesng")
+    used: dict[str, str] = {}
+    for _ in range(devices):
+        s = rng.choices(range(len(names)), weights=weights)[0]
+        site, code = names[s], codes[s]
+        role = rng.choices([r for r, _ in ROLES], weights=[w for _, w in ROLES])[0]
+        tags = ["demo"]
+        if role == "pc":
+            t = _pick(rng, WORKSTATION_OS, tpl)
+            if rng.random() < 0.45:
+                tags.append("clinical")
+            tags.append(rng.choice(WARDS))
+            prefix = "PC"
+        elif role == "med":
+            t = _pick(rng, MEDICAL_OS, tpl)
+            kind = rng.choice(MEDICAL_KINDS)
+            tags += ["medical-device", "clinical", "radiology" if kind in ("MRI", "CT", "US", "XRAY", "PACS")
+                     else "pathology"]
+            prefix = f"MD-{kind}"
+        elif role == "winsrv":
+            t = _pick(rng, WINDOWS_SERVER_OS, tpl)
+            tags.append("server")
+            if rng.random() < 0.12:
+                tags.append("internet-facing")
+            prefix = "SRV"
+        elif role == "linux":
+            t = _pick(rng, LINUX_OS, tpl)
+            tags.append("server")
+            if rng.random() < 0.2:
+                tags.append("internet-facing")
+            prefix = "LNX"
+        else:
+            t = _pick(rng, MAC_OS, tpl)
+            prefix = "MAC"
+        n = counters[(code, prefix)] = counters.get((code, prefix), 0) + 1
+        hostname = f"{code}-{prefix}-{n:04d}"
+        used[t.key] = t.provenance
+        if t.platform == "windows" and not t.server:
+            # a PC carries a handful of tracked products (browsers, Java, Office, Reader...) among
+            # many entries that are not products with a lifecycle (drivers, runtimes, updates).
+            lo, hi = apps_per_pc
+            k = rng.randint(lo, hi)
+            n_tracked = min(len(tracked), rng.randint(3, 12), k)
+            software = rng.sample(tracked, n_tracked) + _sample_many(rng, benign, k - n_tracked)
+            hw = _workstation_hw(rng)
+        else:
+            software = list(t.software)
+            hw = Hardware(vendor=t.vendor, model=t.model, cpu_model=t.cpu, memory_bytes=t.memory_bytes)
+        machine_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        host = Host(hostname=hostname, machine_id=machine_id, site=site, tags=tags,
+                    domain="demo.invalid", address=f"{hostname.lower()}.demo.invalid")
+        inv = Inventory(host=host, os=t.os, software=software, hardware=hw, collected_at=_stamp(scan_day, rng),
+                        collector=Collector(name="legacyscan-demo", version="demo", transport="import"),
+                        inventory_id=str(uuid.UUID(int=rng.getrandbits(128))))
+        current.append(inv)
+        if previous:
+            before_os = t.os
+            # three months ago some of today's Windows 11 PCs were still on Windows 10, and some
+            # Windows 10 PCs still on Windows 7: the trend the KPIs should show.
+            if t.key.startswith("win11") and win10 is not None and rng.random() < 0.35:
+                before_os = win10.os
+            elif t.key.startswith("win10-22h2") and win7 is not None and rng.random() < 0.08:
+                before_os = win7.os
+            prev.append(replace(inv, os=before_os, collected_at=_stamp(prev_day, rng),
+                                inventory_id=str(uuid.UUID(int=rng.getrandbits(128)))))
+        statuses.append(HostStatus(target=host.address, site=site, status="ok", error="", at=inv.collected_at,
+                                   host_key=machine_id, last_ok_at=inv.collected_at))
+    # targets the scan could not reach (they have no current inventory)
+    for i, site in enumerate(names):
+        for j in range(max(1, devices // 120 // len(names))):
+            kind = rng.choice(["unreachable", "timeout", "auth-failed"])
+            err = {"unreachable": "no route to host", "timeout": "timed out after 60 s",
+                   "auth-failed": "WinRM: access denied for the scan account"}[kind]
+            last = _stamp(prev_day, rng) if rng.random() < 0.6 else ""
+            statuses.append(HostStatus(target=f"{codes[i].lower()}-pc-x{j:03d}.demo.invalid", site=site,
+                                       status=kind, error=err, at=_stamp(scan_day, rng), last_ok_at=last))
+    return DemoEstate(current=current, previous=prev, statuses=statuses, sites=names, as_of=as_of, seed=seed,
+                      templates=dict(sorted(used.items())))
+
+
+DEMO_EXCEPTIONS = """# DEMO exception / risk-acceptance register (generated by `legacyscan demo`).
+# Format: docs/reports.md.  Scope fields (host, site, tag, product, cycle) narrow what an entry covers.
+
+[[exception]]
+id = "DEMO-EX-001"
+tag = "medical-device"
+product = "windows"
+cycle = "7-sp1"
+category = "alternate-mitigation"
+justification = "Imaging and laboratory modalities certified by the manufacturer on Windows 7 only"
+compensating_controls = ["segregated medical-device VLAN 120", "no internet access", "USB mass storage disabled",
+                         "application allow-listing"]
+medical_device = true
+manufacturer_ref = "DEMO manufacturer end-of-support notice MDS2-2024-001"
+owner = "Head of Clinical Engineering"
+approver = "SIRO (DEMO)"
+approved_on = 2026-02-01
+expires = 2027-03-31
+risk = "medium: isolated network, no e-mail or web"
+
+[[exception]]
+id = "DEMO-EX-002"
+tag = "medical-device"
+product = "windows"
+cycle = "5-sp3"
+category = "third-party-control"
+justification = "Analyser control PCs supplied and managed by the laboratory equipment supplier"
+compensating_controls = ["supplier remote access via audited jump host only", "segregated VLAN 130"]
+medical_device = true
+manufacturer_ref = "DEMO supplier contract LAB-2019-44 schedule 3"
+owner = "Pathology IT lead"
+approver = "SIRO (DEMO)"
+approved_on = 2025-06-01
+expires = 2026-06-30
+risk = "high: unpatchable OS; review overdue"
+
+[[exception]]
+id = "DEMO-EX-003"
+site = "DEMO General Hospital"
+product = "windows"
+cycle = "10-22h2"
+category = "planned-remediation"
+justification = "Windows 11 refresh funded in FY2026/27; devices replaced ward by ward"
+compensating_controls = ["Windows 10 ESU year 1 purchased", "EDR on all devices"]
+owner = "Desktop services manager"
+approver = "SIRO (DEMO)"
+approved_on = 2025-10-01
+expires = 2027-03-31
+risk = "medium"
+
+[[exception]]
+id = "DEMO-EX-004"
+tag = "server"
+product = "windows-server"
+cycle = "2008-r2-sp1"
+category = "risk-accepted"
+justification = "Legacy pharmacy stock system; supplier ceased trading; migration project in flight"
+compensating_controls = ["no inbound access except from the pharmacy VLAN"]
+owner = "Chief Pharmacist"
+approver = "SIRO (DEMO)"
+approved_on = 2026-01-10
+expires = 2026-12-31
+"""
+
+DEMO_CONFIG = """# DEMO report configuration (generated by `legacyscan demo`).  Format: docs/reports.md.
+# Unit costs are illustrative, not quotes.
+
+[costs]
+currency = "GBP"
+replace_device = 850
+upgrade_os = 60
+upgrade_hardware = 120
+update_application = 15
+migrate_server = 4000
+assess_device = 25
+
+[esu."windows:10-22h2"]
+name = "Windows 10 ESU"
+year_costs = [50, 100, 200]
+
+[priority.tags]
+"medical-device" = 20
+clinical = 15
+
+[report]
+stale_days = 30
+roadmap_quarters = 8
+"""

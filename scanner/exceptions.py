@@ -1,0 +1,249 @@
+"""The exception / risk-acceptance register: the file a trust edits to record informed decisions.
+
+Why: DSPT 8.2.1 asks for "the risk of continuing to use each unsupported item, the reasons for
+doing so and a summary of the action your organisation is taking", formally accepted by the
+board or SIRO; CAF B4.d asks for "temporary mitigations for unsupported systems while pursuing
+migration".  Medical devices are the usual case (a manufacturer-locked Windows 7 PACS modality
+on a segregated VLAN).  An accepted finding leaves the action list but stays visible in the
+register, and an exception that has expired brings its findings back, flagged, so nothing is
+silently accepted for ever.
+
+Format: TOML (``[[exception]]`` tables) or CSV (one row per exception, the same keys as
+columns; lists separated by ``;``).  See ``docs/reports.md`` and ``examples/exceptions.toml``.
+Every error names the file and the row (and the exception id when it has one).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from scanner.model import Finding
+
+CATEGORIES: dict[str, str] = {
+    "third-party-control": "Third-party control (supplier manages the system)",
+    "alternate-mitigation": "Alternate mitigation (e.g. segregated VLAN, firewall rule)",
+    "risk-accepted": "Risk accepted",
+    "planned-remediation": "Planned remediation (replacement scheduled)",
+}
+SCOPE_KEYS = ("host", "site", "tag", "product", "cycle")
+KEYS = (("id", "category", "justification", "compensating_controls", "medical_device", "manufacturer_ref",
+         "owner", "approver", "approved_on", "expires", "risk", "notes") + SCOPE_KEYS)
+REQUIRED = ("id", "category", "justification", "owner", "approver", "approved_on", "expires")
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+class ExceptionFileError(ValueError):
+    """The register cannot be used; the message names file, row and field."""
+
+
+@dataclass(slots=True, frozen=True)
+class RiskException:
+    """One entry of the register.  Scope fields left empty match anything; at least one is set."""
+
+    id: str
+    category: str
+    justification: str
+    owner: str
+    approver: str
+    approved_on: date
+    expires: date
+    host: str = ""
+    site: str = ""
+    tag: str = ""
+    product: str = ""
+    cycle: str = ""
+    compensating_controls: tuple[str, ...] = ()
+    medical_device: bool = False
+    manufacturer_ref: str = ""
+    risk: str = ""  # the trust's own statement of the residual risk
+    notes: str = ""
+    row: int = 0  # where it came from (for messages)
+
+    def matches(self, finding: Finding) -> bool:
+        if self.host and self.host.lower() not in (finding.hostname.lower(), finding.host_key.lower()):
+            return False
+        if self.site and self.site != finding.site:
+            return False
+        if self.tag and self.tag.lower() not in {t.lower() for t in finding.tags}:
+            return False
+        if self.product and self.product != (finding.product or ""):
+            return False
+        return not (self.cycle and self.cycle != (finding.cycle or ""))
+
+    def active(self, as_of: date) -> bool:
+        """Valid from approval to expiry inclusive; before approval it is not in force either."""
+        return self.approved_on <= as_of <= self.expires
+
+    def scope_text(self) -> str:
+        bits = [f"{k}={getattr(self, k)}" for k in SCOPE_KEYS if getattr(self, k)]
+        return ", ".join(bits)
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+
+@dataclass(slots=True)
+class Register:
+    path: str = ""
+    entries: list[RiskException] = field(default_factory=list)
+
+    def match(self, finding: Finding) -> RiskException | None:
+        """The first entry (file order) covering the finding; the trust orders specific before broad."""
+        for entry in self.entries:
+            if entry.matches(finding):
+                return entry
+        return None
+
+
+def _where(path: str, row: int, raw: Mapping[str, Any]) -> str:
+    ident = raw.get("id")
+    return f"{path}: exception #{row}" + (f" (id {ident})" if ident else "")
+
+
+def _as_date(value: Any, key: str, where: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ExceptionFileError(f"{where}: field {key!r}: not a date (YYYY-MM-DD): {value!r}")
+
+
+def _as_bool(value: Any, key: str, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("", "no", "false", "0", "n"):
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("yes", "true", "1", "y"):
+        return True
+    raise ExceptionFileError(f"{where}: field {key!r}: expected true/false (or yes/no), got {value!r}")
+
+
+def _as_text(value: Any, key: str, where: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ExceptionFileError(f"{where}: field {key!r}: expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > 4000:
+        raise ExceptionFileError(f"{where}: field {key!r}: longer than 4000 characters")
+    return text
+
+
+def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskException:
+    """Validate one row.  Every problem names the row, the id and the field."""
+    where = _where(path, row, raw)
+    if not isinstance(raw, Mapping):
+        raise ExceptionFileError(f"{where}: expected a table of fields")
+    unknown = set(raw) - set(KEYS)
+    if unknown:
+        raise ExceptionFileError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
+                                 f"known: {', '.join(KEYS)}")
+    for key in REQUIRED:
+        if raw.get(key) in (None, ""):
+            raise ExceptionFileError(f"{where}: field {key!r} is required")
+    category = _as_text(raw["category"], "category", where).lower()
+    if category not in CATEGORIES:
+        raise ExceptionFileError(f"{where}: field 'category': {category!r} is not one of "
+                                 f"{', '.join(CATEGORIES)}")
+    scope = {k: _as_text(raw.get(k), k, where) for k in SCOPE_KEYS}
+    if not any(scope.values()):
+        raise ExceptionFileError(f"{where}: no scope: set at least one of {', '.join(SCOPE_KEYS)} "
+                                 "(an exception for everything would hide the whole estate)")
+    if scope["cycle"] and not scope["product"]:
+        raise ExceptionFileError(f"{where}: field 'cycle' needs 'product' as well")
+    controls_raw = raw.get("compensating_controls", ())
+    if isinstance(controls_raw, str):
+        controls = tuple(c.strip() for c in controls_raw.split(";") if c.strip())
+    elif isinstance(controls_raw, list | tuple):
+        controls = tuple(_as_text(c, "compensating_controls", where) for c in controls_raw)
+    else:
+        raise ExceptionFileError(f"{where}: field 'compensating_controls': expected a list of text")
+    approved_on = _as_date(raw["approved_on"], "approved_on", where)
+    expires = _as_date(raw["expires"], "expires", where)
+    if expires < approved_on:
+        raise ExceptionFileError(f"{where}: field 'expires' ({expires}) is before 'approved_on' ({approved_on})")
+    medical = _as_bool(raw.get("medical_device", False), "medical_device", where)
+    manufacturer_ref = _as_text(raw.get("manufacturer_ref"), "manufacturer_ref", where)
+    if medical and not manufacturer_ref:
+        raise ExceptionFileError(f"{where}: a medical-device exception needs 'manufacturer_ref' "
+                                 "(the manufacturer's statement, MDS2 or support notice)")
+    return RiskException(
+        id=_as_text(raw["id"], "id", where), category=category,
+        justification=_as_text(raw["justification"], "justification", where),
+        owner=_as_text(raw["owner"], "owner", where), approver=_as_text(raw["approver"], "approver", where),
+        approved_on=approved_on, expires=expires, compensating_controls=controls, medical_device=medical,
+        manufacturer_ref=manufacturer_ref, risk=_as_text(raw.get("risk"), "risk", where),
+        notes=_as_text(raw.get("notes"), "notes", where), row=row, **scope)
+
+
+def parse_toml(text: str, path: str = "<exceptions>") -> Register:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExceptionFileError(f"{path}: not valid TOML: {exc}") from exc
+    unknown = set(data) - {"exception", "version"}
+    if unknown:
+        raise ExceptionFileError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
+                                 "expected [[exception]] tables")
+    rows = data.get("exception", [])
+    if not isinstance(rows, list):
+        raise ExceptionFileError(f"{path}: 'exception' must be an array of tables ([[exception]])")
+    return _register(path, (entry_from_mapping(r, i, path) for i, r in enumerate(rows, 1)))
+
+
+def parse_csv(text: str, path: str = "<exceptions>") -> Register:
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None:
+        return Register(path=path)
+    unknown = [f for f in reader.fieldnames if f not in KEYS]
+    if unknown:
+        raise ExceptionFileError(f"{path}: unknown column(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")
+    entries = []
+    for i, raw in enumerate(reader, 1):
+        if None in raw:
+            raise ExceptionFileError(f"{_where(path, i, raw)} (line {reader.line_num}): more cells than columns")
+        cleaned = {k: v for k, v in raw.items() if v not in (None, "")}
+        entries.append(entry_from_mapping(cleaned, i, f"{path} line {reader.line_num}"))
+    return _register(path, entries)
+
+
+def _register(path: str, entries: Iterable[RiskException]) -> Register:
+    reg = Register(path=path)
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if entry.id in seen:
+            raise ExceptionFileError(f"{path}: exception #{entry.row}: id {entry.id!r} already used by "
+                                     f"exception #{seen[entry.id]}")
+        seen[entry.id] = entry.row
+        reg.entries.append(entry)
+    return reg
+
+
+def load(path: str | Path) -> Register:
+    """Read a register (.toml or .csv, by extension)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ExceptionFileError(f"{p}: larger than {MAX_FILE_BYTES} bytes")
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ExceptionFileError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ExceptionFileError(f"{p}: not UTF-8 text: {exc}") from exc
+    if p.suffix.lower() == ".csv":
+        return parse_csv(text, str(p))
+    return parse_toml(text, str(p))

@@ -1,0 +1,278 @@
+"""Replacement planning: report configuration, device actions, costs, ESU, roadmap periods, KPIs.
+
+Why a module of its own: ``rank.py`` assembles the view model, this module holds the planning
+rules it applies, each a small pure function with ``as_of`` as a parameter:
+
+* ``ReportConfig`` / ``load_config``: ``legacyscan.toml`` (``[priority]``, ``[costs]``, ``[esu]``,
+  ``[report]``), validated with errors that name the key;
+* ``device_action``: what acting on a device means (upgrade in place, replace, update apps) and
+  what it clears ("replace PC-123: clears Windows 10 22H2 and 6 applications");
+* ``esu_line``: ESU year and cost for a device whose OS has a paid extended phase configured;
+* ``quarter`` / ``financial_year``: NHS financial years run April to March (FY2026/27 starts
+  2026-04-01);
+* ``median``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from scanner.model import Finding, Status
+from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml
+from scanner.readiness import Readiness
+
+DEFAULT_CONFIG_NAME = "legacyscan.toml"
+COST_KEYS = ("replace_device", "upgrade_os", "upgrade_hardware", "update_application", "migrate_server",
+             "assess_device")
+
+
+class ConfigError(ValueError):
+    """``legacyscan.toml`` is wrong; the message names the file and key."""
+
+
+@dataclass(slots=True, frozen=True)
+class EsuPlan:
+    """A paid extended phase with per-device yearly prices (year 1, 2, 3 ...)."""
+
+    key: str  # product:cycle, e.g. windows:10-22h2
+    year_costs: tuple[float, ...]
+    name: str = "ESU"
+
+
+@dataclass(slots=True)
+class ReportConfig:
+    priority: PriorityConfig = field(default_factory=PriorityConfig)
+    currency: str = "GBP"
+    costs: dict[str, float] = field(default_factory=dict)  # COST_KEYS -> unit cost per device
+    product_costs: dict[str, float] = field(default_factory=dict)  # product or product:cycle -> unit cost
+    esu: dict[str, EsuPlan] = field(default_factory=dict)
+    stale_days: int = 30  # a host whose latest inventory is older than this is flagged
+    roadmap_quarters: int = 8  # how far ahead the roadmap looks
+    source: str = ""  # the file it came from ("" = defaults)
+
+    def cost(self, key: str) -> float | None:
+        return self.costs.get(key)
+
+
+def _num(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where}: expected a non-negative number, got {value!r}")
+    return float(value)
+
+
+def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
+    where = source or "config"
+    unknown = set(data) - {"priority", "costs", "esu", "report"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}; "
+                          "expected [priority], [costs], [esu], [report]")
+    try:
+        priority = config_from_toml(data.get("priority"))
+    except PriorityConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    cfg = ReportConfig(priority=priority, source=source)
+    costs = data.get("costs", {})
+    if not isinstance(costs, Mapping):
+        raise ConfigError(f"{where}: [costs] must be a table")
+    for key, value in costs.items():
+        if key == "currency":
+            if not isinstance(value, str) or not value.strip() or len(value) > 8:
+                raise ConfigError(f"{where}: [costs] currency: expected a short code such as \"GBP\"")
+            cfg.currency = value.strip()
+        elif key == "products":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: [costs.products] must be a table of \"product[:cycle]\" = cost")
+            cfg.product_costs = {str(k): _num(v, f"{where}: [costs.products] {k}") for k, v in value.items()}
+        elif key in COST_KEYS:
+            cfg.costs[key] = _num(value, f"{where}: [costs] {key}")
+        else:
+            raise ConfigError(f"{where}: [costs] unknown key {key!r}; known: currency, products, "
+                              f"{', '.join(COST_KEYS)}")
+    esu = data.get("esu", {})
+    if not isinstance(esu, Mapping):
+        raise ConfigError(f"{where}: [esu] must be a table of \"product:cycle\" tables")
+    for key, value in esu.items():
+        if not isinstance(value, Mapping) or ":" not in key:
+            raise ConfigError(f"{where}: [esu.\"{key}\"] must be a table keyed \"product:cycle\" "
+                              "with year_costs = [..]")
+        costs_list = value.get("year_costs")
+        if not isinstance(costs_list, list) or not costs_list:
+            raise ConfigError(f"{where}: [esu.\"{key}\"] year_costs: expected a list of yearly prices")
+        extra = set(value) - {"year_costs", "name"}
+        if extra:
+            raise ConfigError(f"{where}: [esu.\"{key}\"] unknown key(s) {', '.join(sorted(extra))}")
+        cfg.esu[key] = EsuPlan(key=key, year_costs=tuple(_num(c, f"{where}: [esu.\"{key}\"] year_costs")
+                                                         for c in costs_list),
+                               name=str(value.get("name", "ESU")))
+    report = data.get("report", {})
+    if not isinstance(report, Mapping):
+        raise ConfigError(f"{where}: [report] must be a table")
+    for key, value in report.items():
+        if key not in ("stale_days", "roadmap_quarters"):
+            raise ConfigError(f"{where}: [report] unknown key {key!r}; known: stale_days, roadmap_quarters")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+            raise ConfigError(f"{where}: [report] {key}: expected a whole number 1..3650")
+        setattr(cfg, key, value)
+    return cfg
+
+
+def load_config(path: str | Path | None) -> ReportConfig:
+    """Read ``legacyscan.toml``; ``None`` = ``legacyscan.toml`` in the working directory if present."""
+    if path is None:
+        default = Path(DEFAULT_CONFIG_NAME)
+        if not default.is_file():
+            return ReportConfig()
+        path = default
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    return config_from_dict(data, str(p))
+
+
+# -- periods ------------------------------------------------------------------------------------
+
+def quarter(day: date) -> str:
+    """Calendar quarter, e.g. ``2027-Q1``."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def financial_year(day: date) -> str:
+    """NHS financial year (1 April to 31 March), e.g. 2027-02-01 -> ``FY2026/27``."""
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"FY{start}/{(start + 1) % 100:02d}"
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def add_quarters(day: date, n: int) -> date:
+    months = day.year * 12 + day.month - 1 + 3 * n
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    mid = len(s) // 2
+    return float(s[mid]) if len(s) % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+# -- actions ------------------------------------------------------------------------------------
+
+@dataclass(slots=True, frozen=True)
+class Action:
+    kind: str  # replace-device | upgrade-os | upgrade-hardware | migrate-server | assess-device |
+    #            update-applications | none
+    text: str  # "replace device", "upgrade to Windows 11 in place" ...
+    clears: str  # "clears Windows 10 22H2 and 6 applications"
+    cost: float | None
+
+
+def release_name(f: Finding) -> str:
+    """``Windows 10 22H2``-style name of a finding's release, for sentences."""
+    label = f.detail.release_label or f.cycle or ""
+    base = f.product_label or f.product or f.name
+    if label and label.lower().startswith(base.lower()):
+        return label
+    return f"{base} {label}".strip()
+
+
+def _apps(n: int) -> str:
+    return f"{n} application{'s' if n != 1 else ''}"
+
+
+def device_action(os_finding: Finding | None, app_findings: list[Finding], readiness: Readiness | None,
+                  cfg: ReportConfig, server: bool) -> Action:
+    """What to do with one device, given its open (not accepted) actionable findings."""
+    os_open = os_finding is not None and os_finding.actionable
+    n_apps = len(app_findings)
+    if not os_open:
+        if not n_apps:
+            return Action("none", "no action", "", None)
+        unit = cfg.cost("update_application")
+        return Action("update-applications", f"update or remove {_apps(n_apps)}", f"clears {_apps(n_apps)}",
+                      unit * n_apps if unit is not None else None)
+    assert os_finding is not None
+    os_name = release_name(os_finding)
+    product = os_finding.product or ""
+    app_unit = cfg.cost("update_application")
+    apps_cost = app_unit * n_apps if app_unit is not None else 0.0
+    also = f" and {_apps(n_apps)}" if n_apps else ""
+    if product == "windows-server" or (server and product == "windows"):
+        kind, text, clears = "migrate-server", "migrate to a supported server OS", f"clears {os_name}{also}"
+        unit = cfg.cost("migrate_server")
+        return Action(kind, text, clears, unit + apps_cost if unit is not None else None)
+    if product == "windows" and readiness is not None:
+        if readiness.verdict == "ready":
+            unit = cfg.cost("upgrade_os")
+            rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+            return Action("upgrade-os", "upgrade to Windows 11 in place", f"clears {os_name}{rest}",
+                          unit + apps_cost if unit is not None else None)
+        if readiness.verdict == "not-ready" and set(readiness.blockers) <= {"ram", "disk"}:
+            unit_hw, unit_os = cfg.cost("upgrade_hardware"), cfg.cost("upgrade_os")
+            cost = unit_hw + unit_os + apps_cost if unit_hw is not None and unit_os is not None else None
+            rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+            return Action("upgrade-hardware", readiness.action, f"clears {os_name}{rest}", cost)
+        if readiness.verdict == "unknown":
+            unit = cfg.cost("assess_device")
+            return Action("assess-device", readiness.action, f"decides {os_name}{also}", unit)
+    if product == "windows" and str(os_finding.cycle or "").startswith("11"):
+        unit = cfg.cost("upgrade_os")
+        rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+        return Action("upgrade-os", "install a supported Windows 11 feature update", f"clears {os_name}{rest}",
+                      unit + apps_cost if unit is not None else None)
+    if product in ("windows", "macos"):
+        unit = cfg.cost("replace_device")
+        return Action("replace-device", "replace device", f"clears {os_name}{also}", unit)
+    unit = cfg.cost("upgrade_os")
+    rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+    return Action("upgrade-os", "upgrade the OS to a supported release", f"clears {os_name}{rest}",
+                  unit + apps_cost if unit is not None else None)
+
+
+@dataclass(slots=True, frozen=True)
+class EsuLine:
+    key: str
+    name: str
+    year: int  # 1-based year of the paid phase on as_of
+    cost: float | None  # this year's per-device price (None: beyond the priced years)
+    entitled: bool  # the site declared the entitlement (status extended)
+
+    def text(self, currency: str) -> str:
+        price = f"{self.cost:,.0f} {currency}" if self.cost is not None else "no price for this year"
+        return f"{self.name} year {self.year}: {price}{' (entitled)' if self.entitled else ' (not bought)'}"
+
+
+def esu_line(os_finding: Finding | None, cfg: ReportConfig, as_of: date) -> EsuLine | None:
+    if os_finding is None or os_finding.eol is None or not cfg.esu:
+        return None
+    if os_finding.status not in (Status.EOL, Status.EXTENDED, Status.ENDING_SOON):
+        return None
+    plan = cfg.esu.get(f"{os_finding.product}:{os_finding.cycle}")
+    if plan is None:
+        return None
+    days = (as_of - os_finding.eol).days
+    year = max(1, days // 365 + 1) if days > 0 else 1
+    cost = plan.year_costs[year - 1] if year <= len(plan.year_costs) else None
+    return EsuLine(plan.key, plan.name, year, cost, os_finding.status is Status.EXTENDED)
+
+
+def unit_cost_for(product: str, cycle: str, is_os: bool, cfg: ReportConfig) -> float | None:
+    """Per-device cost of dealing with a product/cycle, for the roadmap."""
+    hit = cfg.product_costs.get(f"{product}:{cycle}", cfg.product_costs.get(product))
+    if hit is not None:
+        return hit
+    return cfg.cost("upgrade_os") if is_os else cfg.cost("update_application")

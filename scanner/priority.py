@@ -1,0 +1,213 @@
+"""Priority per finding and per device: a documented, configurable sum whose parts are all shown.
+
+Why a transparent sum and not a clever formula: DSPT 8.2 asks the trust to show that "analysis
+has been done and informed decisions were made".  A score nobody can explain cannot be defended
+in front of a SIRO, so every score here is a list of ``Part`` (name, points, why) that renderers
+print next to the total.  The weights live in ``PriorityConfig`` and can be overridden from the
+``[priority]`` table of ``legacyscan.toml`` (see ``docs/reports.md``).
+
+Finding score = status points (eol > extended > ending-soon)
+              + days past end of support (capped)
+              + product class (OS > browser / runtime / internet-facing > server software > other)
+              + device role and tags (clinical, medical-device, server, internet-facing)
+              + how many devices carry the same product/cycle (log scale, capped).
+Device score  = its highest finding score + a bonus per further actionable finding (capped):
+              a PC with one EOL OS and six EOL applications outranks one with the OS alone.
+
+Pure functions: ``as_of`` is a parameter; nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from scanner.model import Finding, Status
+
+
+class PriorityConfigError(ValueError):
+    """A ``[priority]`` setting is wrong; the message names the key."""
+
+
+@dataclass(slots=True, frozen=True)
+class Part:
+    """One component of a score: shown to the reader as ``name +points (why)``."""
+
+    name: str
+    points: float
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "points": round(self.points, 2), "why": self.why}
+
+
+@dataclass(slots=True, frozen=True)
+class Score:
+    total: float
+    parts: tuple[Part, ...]
+
+    def explain(self) -> str:
+        """``eol +50; 412 days past end +13.7; OS +20`` — one line for tables and CSV."""
+        return "; ".join(f"{p.name} {round(p.points, 1):+g}" for p in self.parts if p.points)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": round(self.total, 1), "parts": [p.to_dict() for p in self.parts]}
+
+
+ZERO = Score(0.0, ())
+
+PRODUCT_CLASSES = ("os", "browser", "runtime", "internet-facing", "server", "other")
+
+
+@dataclass(slots=True, frozen=True)
+class PriorityConfig:
+    """The weights.  Defaults are a reasonable starting point; a trust tunes them in TOML."""
+
+    status_points: Mapping[str, float] = field(default_factory=lambda: {
+        Status.EOL.value: 50.0, Status.EXTENDED.value: 20.0, Status.ENDING_SOON.value: 10.0})
+    points_per_30_days_past: float = 1.0
+    max_days_points: float = 25.0
+    class_points: Mapping[str, float] = field(default_factory=lambda: {
+        "os": 20.0, "browser": 15.0, "runtime": 15.0, "internet-facing": 15.0, "server": 10.0, "other": 5.0})
+    # product slug -> class; anything not listed (and not an OS finding) is "other"
+    product_classes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRODUCT_CLASSES))
+    tag_points: Mapping[str, float] = field(default_factory=lambda: {
+        "medical-device": 20.0, "internet-facing": 20.0, "clinical": 15.0, "server": 10.0})
+    points_per_doubling_devices: float = 2.0  # log2(devices carrying the product/cycle) * this
+    max_devices_points: float = 20.0
+    device_bonus_per_finding: float = 2.0  # per further actionable finding on the same device
+    max_device_bonus: float = 20.0
+    bands: Mapping[str, float] = field(default_factory=lambda: {"critical": 90.0, "high": 70.0, "medium": 40.0})
+
+    def product_class(self, finding: Finding) -> str:
+        if finding.kind == "os":
+            return "os"
+        return self.product_classes.get(finding.product or "", "other")
+
+    def band(self, total: float) -> str:
+        for name, threshold in sorted(self.bands.items(), key=lambda kv: -kv[1]):
+            if total >= threshold:
+                return name
+        return "low"
+
+
+DEFAULT_PRODUCT_CLASSES: dict[str, str] = {
+    # browsers: the first thing an attacker reaches from e-mail or the web
+    "chrome": "browser", "firefox": "browser", "internet-explorer": "browser", "microsoft-edge": "browser",
+    "safari": "browser", "opera": "browser",
+    # runtimes and plug-ins: run untrusted content
+    "oracle-jdk": "runtime", "openjdk-builds-from-oracle": "runtime", "eclipse-temurin": "runtime",
+    "microsoft-build-of-openjdk": "runtime", "redhat-build-of-openjdk": "runtime", "amazon-corretto": "runtime",
+    "azul-zulu": "runtime", "dotnet": "runtime", "dotnetfx": "runtime", "python": "runtime", "nodejs": "runtime",
+    "php": "runtime", "adobe-flash-player": "runtime", "silverlight": "runtime", "perl": "runtime",
+    "ruby": "runtime", "powershell": "runtime", "adobe-reader": "runtime", "acrobat-reader": "runtime",
+    # internet-facing services and the libraries they terminate TLS with
+    "apache-http-server": "internet-facing", "nginx": "internet-facing", "tomcat": "internet-facing",
+    "openssl": "internet-facing", "openssh": "internet-facing", "msexchange": "internet-facing",
+    "iis": "internet-facing", "citrix-vad": "internet-facing",
+    # server software
+    "mssqlserver": "server", "postgresql": "server", "mysql": "server", "mariadb": "server",
+    "oracle-database": "server", "mongodb": "server", "redis": "server", "esxi": "server",
+    "sqlite": "server",
+}
+
+
+def _num(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PriorityConfigError(f"[priority] {where}: expected a number, got {value!r}")
+    if value < 0:
+        raise PriorityConfigError(f"[priority] {where}: must not be negative")
+    return float(value)
+
+
+def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
+    """Overlay the ``[priority]`` table of ``legacyscan.toml`` on the defaults; unknown keys are errors."""
+    cfg = PriorityConfig()
+    if not table:
+        return cfg
+    if not isinstance(table, Mapping):
+        raise PriorityConfigError("[priority] must be a table")
+    scalar = {"points_per_30_days_past", "max_days_points", "points_per_doubling_devices", "max_devices_points",
+              "device_bonus_per_finding", "max_device_bonus"}
+    known = scalar | {"status", "class", "products", "tags", "bands"}
+    unknown = set(table) - known
+    if unknown:
+        raise PriorityConfigError(f"[priority] unknown key(s): {', '.join(sorted(unknown))}; "
+                                  f"known: {', '.join(sorted(known))}")
+    changes: dict[str, Any] = {k: _num(table[k], k) for k in scalar if k in table}
+
+    def merged(key: str, base: Mapping[str, float], allowed: Iterable[str] | None = None) -> dict[str, float]:
+        raw = table.get(key, {})
+        if not isinstance(raw, Mapping):
+            raise PriorityConfigError(f"[priority.{key}] must be a table")
+        out = dict(base)
+        for name, value in raw.items():
+            if allowed is not None and name not in allowed:
+                raise PriorityConfigError(f"[priority.{key}] unknown name {name!r}; expected one of "
+                                          f"{', '.join(allowed)}")
+            out[str(name)] = _num(value, f"{key}.{name}")
+        return out
+
+    changes["status_points"] = merged("status", cfg.status_points,
+                                      [Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value])
+    changes["class_points"] = merged("class", cfg.class_points, PRODUCT_CLASSES)
+    changes["tag_points"] = merged("tags", cfg.tag_points)
+    changes["bands"] = merged("bands", cfg.bands)
+    products = table.get("products", {})
+    if not isinstance(products, Mapping):
+        raise PriorityConfigError("[priority.products] must be a table of product = class")
+    classes = dict(cfg.product_classes)
+    for slug, cls in products.items():
+        if cls not in PRODUCT_CLASSES:
+            raise PriorityConfigError(f"[priority.products] {slug} = {cls!r}: class must be one of "
+                                      f"{', '.join(PRODUCT_CLASSES)}")
+        classes[str(slug)] = str(cls)
+    changes["product_classes"] = classes
+    return replace(cfg, **changes)
+
+
+def days_past_end(finding: Finding, as_of: date) -> int:
+    """Days since security support ended (0 when it has not ended or the date is unknown)."""
+    if finding.eol is None or finding.status not in (Status.EOL, Status.EXTENDED):
+        return 0
+    return max(0, (as_of - finding.eol).days)
+
+
+def score_finding(finding: Finding, as_of: date, cfg: PriorityConfig, devices_affected: int = 1,
+                  host_tags: Iterable[str] = ()) -> Score:
+    """The score of one actionable finding; non-actionable findings score zero (nothing to do)."""
+    if not finding.actionable:
+        return ZERO
+    parts: list[Part] = []
+    status_pts = cfg.status_points.get(finding.status.value, 0.0)
+    parts.append(Part(finding.status.value, status_pts, f"status {finding.status.value}"))
+    days = days_past_end(finding, as_of)
+    if days:
+        pts = min(cfg.max_days_points, days / 30.0 * cfg.points_per_30_days_past)
+        parts.append(Part("days past end", pts, f"{days} days past end of support (cap {cfg.max_days_points:g})"))
+    cls = cfg.product_class(finding)
+    parts.append(Part(f"class {cls}", cfg.class_points.get(cls, 0.0), f"product class {cls}"))
+    for tag in sorted(set(host_tags) | set(finding.tags)):
+        pts = cfg.tag_points.get(tag.lower())
+        if pts:
+            parts.append(Part(f"tag {tag.lower()}", pts, f"device tagged {tag.lower()}"))
+    if devices_affected > 1:
+        pts = min(cfg.max_devices_points, math.log2(devices_affected) * cfg.points_per_doubling_devices)
+        parts.append(Part("devices affected", pts, f"{devices_affected} devices carry this product/cycle"))
+    return Score(sum(p.points for p in parts), tuple(parts))
+
+
+def score_device(finding_scores: Iterable[Score], cfg: PriorityConfig) -> Score:
+    """Highest finding score plus a capped bonus for every further actionable finding it clears."""
+    scores = sorted((s for s in finding_scores if s.total > 0), key=lambda s: -s.total)
+    if not scores:
+        return ZERO
+    top = scores[0]
+    parts = [Part("worst finding", top.total, top.explain())]  # its own parts are listed with the finding
+    if len(scores) > 1:
+        bonus = min(cfg.max_device_bonus, (len(scores) - 1) * cfg.device_bonus_per_finding)
+        parts.append(Part("further findings", bonus, f"{len(scores) - 1} more actionable finding(s) cleared"))
+    return Score(sum(p.points for p in parts), tuple(parts))
