@@ -52,7 +52,46 @@ def _label(ctx: IdentifyContext, product: str | None) -> str:
     return prod.label if prod else product
 
 
-def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy) -> HostResult:
+class MatchMemo:
+    """Per-run memo (one ``match_estate`` call: same context, date and policy).
+
+    An estate repeats the same package strings on thousands of hosts, so identification is keyed
+    on the record's identifying fields (as a tuple: cheaper than building the record), and the
+    verdict, match detail and label on the identification itself.  Values keep a reference to
+    their key objects, so an ``id()`` is never reused while the memo lives.  The identification
+    key must list every field ``Software.identify_record`` sends (keep the two in step).
+    """
+
+    __slots__ = ("ctx", "as_of", "policy", "_idents", "_judged")
+
+    def __init__(self, ctx: IdentifyContext, as_of: date, policy: Policy) -> None:
+        self.ctx, self.as_of, self.policy = ctx, as_of, policy
+        self._idents: dict[tuple[Any, ...], Identification] = {}
+        self._judged: dict[int, tuple[Identification, Any, MatchDetail, str]] = {}
+
+    def identify(self, sw: Any, host_os: dict[str, Any]) -> Identification:
+        key = (sw.source, sw.name, sw.version, sw.publisher, sw.system_component, sw.parent_key_name,
+               sw.release_type, host_os.get("host_os_product"), host_os.get("host_os_cycle"))
+        hit = self._idents.get(key)
+        if hit is None:
+            record = sw.identify_record()
+            record.update(host_os)
+            hit = self.ctx.identify(record)
+            if len(self._idents) < 1_000_000:
+                self._idents[key] = hit
+        return hit
+
+    def judge(self, ident: Identification) -> tuple[Any, MatchDetail, str]:
+        hit = self._judged.get(id(ident))
+        if hit is None or hit[0] is not ident:
+            verdict = verdict_for(ident, self.ctx, self.as_of, self.policy)
+            hit = (ident, verdict, _detail(ident, self.ctx, verdict.reason), _label(self.ctx, ident.product))
+            self._judged[id(ident)] = hit
+        return hit[1], hit[2], hit[3]
+
+
+def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy,
+                    memo: MatchMemo | None = None) -> HostResult:
     result = HostResult(inventory=inv)
     key = host_key(inv)
     base: dict[str, Any] = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site,
@@ -70,9 +109,12 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
     # build), so the identifier is told which OS it sits on.
     host_os = {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
     for sw in inv.software:
-        record = sw.identify_record()
-        record.update(host_os)
-        ident = ctx.identify(record)
+        if memo is not None:
+            ident = memo.identify(sw, host_os)
+        else:
+            record = sw.identify_record()
+            record.update(host_os)
+            ident = ctx.identify(record)
         if ident.product is None:
             result.unidentified += 1
             continue
@@ -87,11 +129,15 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
             count, existing_key = existing.count, group_key
         else:
             count, existing_key = 1, group_key
-        verdict = verdict_for(ident, ctx, as_of, policy)
+        if memo is not None:
+            verdict, detail, label = memo.judge(ident)
+        else:
+            verdict = verdict_for(ident, ctx, as_of, policy)
+            detail, label = _detail(ident, ctx, verdict.reason), _label(ctx, ident.product)
         finding = Finding(
             kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
             status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
-            detail=_detail(ident, ctx, verdict.reason), product_label=_label(ctx, ident.product),
+            detail=detail, product_label=label,
             group=ident.group, count=count, **base)
         grouped[existing_key] = finding
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
@@ -121,7 +167,8 @@ def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> boo
 
 def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date,
                  policy: Policy) -> list[HostResult]:
-    return [match_inventory(inv, ctx, as_of, policy) for inv in inventories]
+    memo = MatchMemo(ctx, as_of, policy)
+    return [match_inventory(inv, ctx, as_of, policy, memo) for inv in inventories]
 
 
 def worst_status(findings: list[Finding]) -> Status:
