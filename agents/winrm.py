@@ -175,6 +175,10 @@ def diagnose(exc: BaseException, *, host: str, port: int, scheme: str, transport
     lowered = text.lower()
     if isinstance(exc, WinRmError):
         return exc
+    if "is not installed" in lowered and transport in ("kerberos", "credssp"):
+        extra = "pywinrm[kerberos]' (and the system's libkrb5)" if transport == "kerberos" else "pywinrm[credssp]'"
+        return WinRmError(f"transport {transport} is not available in this installation ({text[:120]})",
+                          kind="config", fix=f"pip install '{extra}, or use transport ntlm")
     if isinstance(exc, wex.InvalidCredentialsError | wex.BasicAuthDisabledError) or " 401" in text:
         if transport == "kerberos":
             return WinRmError(

@@ -127,3 +127,10 @@ def test_kerberos_401_points_at_the_spn() -> None:
     error = diagnose(wex.InvalidCredentialsError("rejected"), host="10.1.2.3", port=5985, scheme="http",
                      transport="kerberos")
     assert error.kind == "kerberos" and "HTTP/10.1.2.3" in str(error) and "not an IP" in str(error)
+
+
+@pytest.mark.parametrize("transport,package", [("kerberos", "pywinrm[kerberos]"), ("credssp", "pywinrm[credssp]")])
+def test_missing_optional_transport_names_the_package(transport: str, package: str) -> None:
+    exc = wex.WinRMError(f"requested auth method is {transport}, but somelib is not installed")
+    error = diagnose(exc, host="pc1", port=5986, scheme="https", transport=transport)
+    assert error.kind == "config" and package in str(error)
