@@ -29,6 +29,7 @@ import shlex
 import sys
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -38,15 +39,16 @@ VARIANTS = 5
 
 
 @cache
-def capture(i: int) -> dict[str, object]:
-    return json.loads(CAPTURES[i].read_text("utf-8"))  # type: ignore[no-any-return]
+def capture(i: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(CAPTURES[i].read_text("utf-8"))
+    return data
 
 
-def _os_fields(cap: dict[str, object]) -> dict[str, str]:
+def _os_fields(cap: dict[str, Any]) -> dict[str, str]:
     os_block = cap.get("os", {})
     if isinstance(os_block, dict) and "os-release" in os_block:  # container image capture
         return {"os-release": str(os_block["os-release"])}
-    raw = os_block.get("OPERATINGSYSTEM") or os_block.get("operatingsystem") or {}  # type: ignore[union-attr]
+    raw = os_block.get("OPERATINGSYSTEM") or os_block.get("operatingsystem") or {}
     return {"full": str(raw.get("FULL_NAME") or raw.get("full_name") or ""),
             "name": str(raw.get("NAME") or raw.get("name") or ""),
             "version": str(raw.get("VERSION") or raw.get("version") or "")}
@@ -75,7 +77,7 @@ def host_files(c: int) -> dict[str, str]:
 def packages(c: int, variant: int) -> dict[str, str]:
     """Package-manager answers for capture c, variant v: {"dpkg"|"rpm"|"apk": text}."""
     out: dict[str, list[str]] = {}
-    for n, sw in enumerate(capture(c).get("software", [])):  # type: ignore[union-attr]
+    for n, sw in enumerate(capture(c).get("software", [])):
         name, version, arch = sw.get("name") or "", sw.get("version") or "", sw.get("arch") or "noarch"
         if not name:
             continue
@@ -153,7 +155,7 @@ def answer(idx: int, command: str) -> tuple[str, int]:
     return "".join(out), 0
 
 
-async def handle(idx: int, process: asyncssh.SSHServerProcess) -> None:  # type: ignore[type-arg]
+async def handle(idx: int, process: asyncssh.SSHServerProcess[str]) -> None:
     text, rc = answer(idx, process.command or "")
     process.stdout.write(text)
     process.exit(rc)
