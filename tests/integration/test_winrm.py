@@ -116,7 +116,30 @@ def test_basic_auth_over_https_validates_the_certificate(tmp_path: Path) -> None
         # with the listener's CA: collected
         trusted = WinRmShell("127.0.0.1", srv.port, creds, transport="basic", ca_bundle=cert)
         inventory = collect_windows(trusted)
+        # and a wrong Basic password is a 401 that suggests checking the listener's Basic setting
+        wrong = WinRmShell("127.0.0.1", srv.port, WinRmCredentials("scanner", "nope", "test"), transport="basic",
+                           ca_bundle=cert)
+        with pytest.raises(WinRmError) as bad:
+            collect_windows(wrong)
     assert inventory.os.facts["caption"].startswith("Microsoft Windows Server 2022")
+    assert bad.value.kind == "auth" and "Basic" in str(bad.value) and "nope" not in str(bad.value)
+
+
+def test_unknown_shell_is_a_wsman_fault_as_windows_sends_it() -> None:
+    from winrm.exceptions import WSManFaultError
+    from winrm.protocol import Protocol
+
+    from agents.winrm import diagnose
+
+    with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
+        proto = Protocol(srv.endpoint, transport="ntlm", username=USER, password=PASSWORD,
+                         message_encryption="always")
+        with pytest.raises(WSManFaultError) as err:
+            proto.close_shell("11111111-1111-1111-1111-111111111111")
+    assert err.value.wsman_fault_code == 2150858843
+    assert err.value.fault_subcode == "w:InvalidSelectors"
+    diagnosis = diagnose(err.value, host="127.0.0.1", port=srv.port, scheme="http", transport="ntlm")
+    assert diagnosis.kind == "fault" and "2150858843" in str(diagnosis)
 
 
 def test_wrong_password_is_a_401_diagnosis_without_the_password(caplog: pytest.LogCaptureFixture) -> None:
