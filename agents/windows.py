@@ -496,6 +496,18 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
     return inventory
 
 
+def _powershell_runner(shell: Any) -> PowerShellRunner:
+    """The shell itself, or, for this machine's plain LocalShell (the Collector's ``--local`` on
+    Windows), the Windows agent's local PowerShell runner."""
+    if hasattr(shell, "run_powershell"):
+        return shell
+    if getattr(shell, "name", "") == "local":
+        from agents.windows_local import WindowsLocalShell
+
+        return WindowsLocalShell()
+    raise TypeError(f"{type(shell).__name__} cannot run PowerShell (it needs run_powershell(script, timeout))")
+
+
 def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT,
                     collected_at: str | None = None, collector_version: str = "") -> Inventory:
     """Run the collection script through ``shell`` and parse what it printed.
@@ -506,7 +518,8 @@ def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT
     records the host as failed, and why.
     """
     started = time.monotonic()
-    result = shell.run_powershell(load_script(), timeout)
+    runner = _powershell_runner(shell)
+    result = runner.run_powershell(load_script(), timeout)
     try:
         inventory = parse_document(result.stdout, collected_at=collected_at or "")
     except WindowsDocumentError as exc:
@@ -518,6 +531,6 @@ def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT
         if result.stderr.strip():
             detail += f"; stderr: {result.stderr.strip()[:300]}"
         inventory.problems.append(Problem("windows.script", detail, "parse"))
-    inventory.collector = Collector(name="legacyscan", version=collector_version, transport=shell.name,
+    inventory.collector = Collector(name="legacyscan", version=collector_version, transport=runner.name,
                                     duration_ms=int((time.monotonic() - started) * 1000))
     return inventory

@@ -101,3 +101,14 @@ def test_missing_powershell_is_a_parse_problem_not_a_crash(tmp_path: Path) -> No
     assert result.exit_code == 127
     inventory = collect_local(shell=shell)
     assert inventory.problems[0].kind == "parse" and "exit code 127" in inventory.problems[0].message
+
+
+def test_a_plain_local_shell_is_given_the_windows_runner() -> None:
+    """The Collector's --local path on Windows hands collect_windows a LocalShell."""
+    from agents.shell import LocalShell
+    from agents.windows import collect_windows
+
+    inventory = collect_windows(LocalShell(), timeout=5)  # type: ignore[arg-type]
+    assert inventory.collector.transport == "agent"
+    if sys.platform != "win32":  # no powershell.exe here: recorded, not raised
+        assert "exit code 127" in inventory.problems[0].message
