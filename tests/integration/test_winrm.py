@@ -267,7 +267,8 @@ def test_a_script_too_big_for_a_command_line_goes_over_stdin_in_several_sends() 
 def test_run_ps_through_cmd_exe_cannot_carry_the_script() -> None:
     """Why WinRmShell does not use run_ps: cmd.exe's 8,191-character limit."""
     with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
-        session = winrm.Session(srv.endpoint, auth=(USER, PASSWORD), transport="ntlm", message_encryption="always")
+        session = winrm.Session(srv.endpoint, auth=(USER, PASSWORD), transport="ntlm", message_encryption="always",
+                                ca_trust_path=None, proxy=None)
         result = session.run_ps(load_script())
         assert result.status_code == 1 and b"command line is too long" in result.std_err
         inventory = collect_windows(_shell(srv))
