@@ -31,17 +31,22 @@ def catalog() -> Catalog:
 
 
 def context_and_policy(args: argparse.Namespace) -> tuple[IdentifyContext, Policy]:
-    """Catalog + rules, extended by the site catalogue when one is configured."""
-    cat = catalog()
-    ctx = IdentifyContext(cat)
-    policy = Policy()
+    """Catalog + rules, extended by the site catalogue when one is configured.
+
+    A fresh Catalog per command: site products are added to the catalog itself, and must not
+    leak into the process-wide default another caller may share.
+    """
+    from eol_data.site import SiteCatalogError
+    from scanner.ident.site_rules import apply_site_catalog
+
     try:
-        from eol_data import site
-    except ImportError:
-        return ctx, policy
-    loader = getattr(site, "apply_site_catalog", None)
-    if loader is not None:
-        policy = loader(ctx, getattr(args, "site_catalog", None)) or policy
+        ctx = IdentifyContext(Catalog())
+    except CatalogError as exc:
+        raise CliError(str(exc), hint="reinstall legacyscan, or run `legacyscan eol update`") from exc
+    try:
+        policy = apply_site_catalog(ctx, getattr(args, "site_catalog", None)) or Policy()
+    except SiteCatalogError as exc:
+        raise CliError(str(exc), hint="fix the site catalogue (see docs/site-catalogue.md)") from exc
     return ctx, policy
 
 
