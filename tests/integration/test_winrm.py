@@ -133,7 +133,7 @@ def test_unknown_shell_is_a_wsman_fault_as_windows_sends_it() -> None:
 
     with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
         proto = Protocol(srv.endpoint, transport="ntlm", username=USER, password=PASSWORD,
-                         message_encryption="always")
+                         message_encryption="always", ca_trust_path=None, proxy=None)  # type: ignore[arg-type]
         with pytest.raises(WSManFaultError) as err:
             proto.close_shell("11111111-1111-1111-1111-111111111111")
     assert err.value.wsman_fault_code == 2150858843
