@@ -134,3 +134,23 @@ def test_missing_optional_transport_names_the_package(transport: str, package: s
     exc = wex.WinRMError(f"requested auth method is {transport}, but somelib is not installed")
     error = diagnose(exc, host="pc1", port=5986, scheme="https", transport=transport)
     assert error.kind == "config" and package in str(error)
+
+
+def test_clixml_stderr_is_made_readable() -> None:
+    from agents.winrm import _clean_stderr
+
+    clixml = ('#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+              '<S S="Error">Get-Thing : access denied_x000D__x000A_</S><S S="Error">At line:1 char:1_x000D__x000A_'
+              '</S></Objs>')
+    assert _clean_stderr(clixml) == "Get-Thing : access denied\nAt line:1 char:1"
+    assert _clean_stderr("plain text") == "plain text"
+
+
+@pytest.mark.parametrize("arg,quoted", [
+    ("-NoProfile", "-NoProfile"), ("a b", '"a b"'), ('say "hi"', '"say \\"hi\\""'),
+    ("C:\\dir with space\\", '"C:\\dir with space\\\\"'), ("", '""'),
+])
+def test_command_line_quoting_follows_createprocess_rules(arg: str, quoted: str) -> None:
+    from agents.winrm import _quote_arg
+
+    assert _quote_arg(arg) == quoted
