@@ -327,7 +327,9 @@ def _host(host: dict[str, Any]) -> Host:
     if set(uuid.replace("-", "")) <= {"0"} or set(uuid.replace("-", "").upper()) <= {"F"}:
         uuid = ""  # SMBIOS placeholders identify nothing
     domain = _clean(host.get("domain")) if host.get("part_of_domain") is True else ""
-    return Host(hostname=_clean(host.get("hostname"))[:255], machine_id=uuid[:128], domain=domain[:255])
+    # DNSHostName keeps the case and length of the real name; COMPUTERNAME is NetBIOS (15, upper).
+    hostname = _clean(host.get("dns_hostname")) or _clean(host.get("hostname"))
+    return Host(hostname=hostname[:255], machine_id=uuid[:128], domain=domain[:255])
 
 
 # -- software ------------------------------------------------------------------------------------

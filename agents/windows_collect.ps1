@@ -179,6 +179,7 @@ try {
     $hw.manufacturer = $cs.Manufacturer; $hw.model = $cs.Model; $hw.memory_bytes = $cs.TotalPhysicalMemory
     $hw.logical_processors = $cs.NumberOfLogicalProcessors
     $hostInfo.part_of_domain = $cs.PartOfDomain; $hostInfo.domain = $cs.Domain; $hostInfo.domain_role = $cs.DomainRole
+    $hostInfo.dns_hostname = $cs.DNSHostName
 } catch { PE 'hardware.computer_system' $_ }
 try {
     $p = @(W 'Win32_ComputerSystemProduct')[0]

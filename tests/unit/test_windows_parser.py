@@ -246,6 +246,8 @@ def test_domain_membership_but_no_workgroup_and_no_placeholder_uuid() -> None:
     joined = parse_document(_doc(host={"hostname": "WARD-PC-01", "part_of_domain": True, "domain": "trust.nhs.uk",
                                        "uuid": "4C4C4544-0044-3510-8057-B4C04F4A3332"})).host
     assert (joined.domain, joined.machine_id) == ("trust.nhs.uk", "4C4C4544-0044-3510-8057-B4C04F4A3332")
+    named = parse_document(_doc(host={"hostname": "WARD-PC-0001-LON", "dns_hostname": "ward-pc-0001-london"})).host
+    assert named.hostname == "ward-pc-0001-london"
     alone = parse_document(_doc(host={"hostname": "KIOSK", "part_of_domain": False, "domain": "WORKGROUP",
                                       "uuid": "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"})).host
     assert (alone.domain, alone.machine_id) == ("", "")
