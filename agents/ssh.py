@@ -32,7 +32,7 @@ import shlex
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
@@ -376,19 +376,22 @@ def authenticate(
     tried: list[str] = []
     allowed: list[str] | None = None
 
-    def attempt(kind: str, fn: object, *args: object) -> bool:
+    def attempt(kind: str, fn: Callable[..., list[str]], *args: object) -> bool:
         nonlocal allowed
         if allowed is not None and kind not in allowed:
             return False
         tried.append(kind)
         try:
-            remaining = fn(*args)  # type: ignore[operator]
+            remaining = fn(*args)
         except paramiko.BadAuthenticationType as exc:
             allowed = list(exc.allowed_types)
             return False
         except paramiko.AuthenticationException:
             return False
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            if len(tried) > 1:  # sshd disconnects after MaxAuthTries (6) offered keys
+                raise AuthFailed(f"{host}: the server closed the connection after {len(tried) - 1} refused "
+                                 f"credentials as {creds.user!r} (too many agent keys? MaxAuthTries)") from exc
             raise ConnectionLost(f"{host}: connection lost during authentication: {exc}") from exc
         return not remaining and transport.is_authenticated()
 
