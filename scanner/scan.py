@@ -286,6 +286,11 @@ def classify(exc: BaseException) -> str:
         return "timeout"
     if isinstance(exc, ssh.Unreachable | ssh.ConnectionLost):
         return "unreachable"
+    kind = str(getattr(exc, "kind", ""))  # WinRM errors say what failed
+    if kind in ("auth", "kerberos"):
+        return "auth-failed"
+    if kind == "listener":
+        return "unreachable"
     name = type(exc).__name__.lower()
     if "credential" in name or "auth" in name:
         return "auth-failed"
