@@ -83,6 +83,21 @@ def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
             h.collected_at, h.score.explain()]
 
 
+SITE_HEADERS = ["rank", "host", "priority", "band", "os", "os status", "action", "clears", "win11 readiness",
+                "cost"]
+
+
+def site_rows(site: SiteReport, currency: str) -> Iterator[list[Value]]:
+    """The per-site replacement list: devices with something open, highest priority first."""
+    rank = 0
+    for h in site.hosts:
+        if not h.open_rows:
+            continue
+        rank += 1
+        row = device_row(rank, h, currency)
+        yield [row[0], row[2], row[3], row[4], row[5], row[6], row[8], row[9], row[12], row[14]]
+
+
 def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Iterator[list[Value]]:
     rank = 0
     for h in site.hosts:

@@ -11,21 +11,43 @@ import json
 from typing import Any
 
 from reports.common import iso
+from scanner.priority import Score
 from scanner.rank import EstateReport, FindingRow, HostRow
 
 SCHEMA = "legacyscan-report/1"
 
 
-def _finding(r: FindingRow) -> dict[str, Any]:
-    d = r.finding.to_dict()
-    d["priority"] = r.score.to_dict()
-    d["band"] = r.band
-    d["exception"] = ({"id": r.exception.id, "state": r.exception_state, "expires": iso(r.exception.expires)}
-                      if r.exception else None)
-    return d
+class _Cache:
+    """Thousands of findings share their product part and their score: build each dict once."""
+
+    def __init__(self) -> None:
+        self.static: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.scores: dict[int, tuple[Score, dict[str, Any]]] = {}
+
+    def finding(self, r: FindingRow) -> dict[str, Any]:
+        f = r.finding
+        key = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol, f.extended_until,
+               f.count, f.product_label)
+        static = self.static.get(key)
+        if static is None:
+            static = f.to_dict()
+            for k in ("host", "host_key", "site"):
+                static.pop(k, None)
+            self.static[key] = static
+        hit = self.scores.get(id(r.score))
+        if hit is None or hit[0] is not r.score:
+            hit = self.scores[id(r.score)] = (r.score, r.score.to_dict())
+        d: dict[str, Any] = {"host": f.hostname, "host_key": f.host_key, "site": f.site}
+        d.update(static)
+        d["priority"] = hit[1]
+        d["band"] = r.band
+        d["exception"] = ({"id": r.exception.id, "state": r.exception_state,
+                           "expires": iso(r.exception.expires)} if r.exception else None)
+        return d
 
 
-def _host(h: HostRow, currency: str) -> dict[str, Any]:
+def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
+    _finding = cache.finding
     os_row = h.os_row
     return {
         "hostname": h.hostname, "host_key": h.host_key, "collected_at": h.collected_at, "worst": h.worst.value,
@@ -44,6 +66,7 @@ def _host(h: HostRow, currency: str) -> dict[str, Any]:
 
 def to_dict(report: EstateReport) -> dict[str, Any]:
     ev = report.evidence
+    cache = _Cache()
     return {
         "schema": SCHEMA,
         "as_of": report.as_of.isoformat(),
@@ -61,7 +84,7 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                 "counts": site.counts(),
                 "kpis": site.kpis.numbers(),
                 "kpi_change": site.kpi_change,
-                "hosts": [_host(h, report.currency) for h in site.hosts],
+                "hosts": [_host(h, report.currency, cache) for h in site.hosts],
                 "coverage": [{"target": s.target, "status": s.status, "error": s.error, "at": s.at,
                               "last_ok_at": s.last_ok_at} for s in site.statuses],
             }
@@ -103,7 +126,12 @@ INDENT_MAX_FINDINGS = 5_000  # above this, compact output (a 20,000-device estat
 
 
 def render(report: EstateReport) -> str:
+    data = to_dict(report)
     big = sum(len(h.rows) for s in report.sites for h in s.hosts) > INDENT_MAX_FINDINGS
     if big:
-        return json.dumps(to_dict(report), ensure_ascii=False, separators=(",", ":")) + "\n"
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+        try:  # orjson (optional) encodes an estate-sized report several times faster
+            import orjson
+        except ImportError:
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE).decode("utf-8")
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

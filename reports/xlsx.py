@@ -29,6 +29,7 @@ from reports.common import (
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
     ROADMAP_HEADERS,
+    SITE_HEADERS,
     Value,
     coverage_rows,
     device_rows,
@@ -39,6 +40,7 @@ from reports.common import (
     product_rows,
     register_rows,
     roadmap_rows,
+    site_rows,
 )
 from scanner.rank import EstateReport
 
@@ -112,8 +114,8 @@ def render(report: EstateReport) -> bytes:
     used = {"summary", "devices", "products", "roadmap", "register", "evidence 8.2.1", "coverage"}
     dev_widths = {2: 22, 3: 22, 6: 26, 9: 34, 10: 40, 13: 30, 14: 30, 18: 60}
     for site in report.sites:
-        _sheet(wb, _title(site.site, used), DEVICE_HEADERS, device_rows(site, cur, only_open=True), dev_widths,
-               banner)
+        _sheet(wb, _title(site.site, used), SITE_HEADERS, site_rows(site, cur),
+               {2: 22, 5: 26, 7: 34, 8: 40, 9: 30}, banner)
     _sheet(wb, "Devices", DEVICE_HEADERS, (r for s in report.sites for r in device_rows(s, cur)), dev_widths,
            banner)
     _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 30, 6: 40, 9: 50}, banner)

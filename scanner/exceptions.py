@@ -67,15 +67,16 @@ class RiskException:
     row: int = 0  # where it came from (for messages)
 
     def matches(self, finding: Finding) -> bool:
-        if self.host and self.host.lower() not in (finding.hostname.lower(), finding.host_key.lower()):
+        """All scope fields given must match (cheapest and most selective checks first)."""
+        if self.product and self.product != (finding.product or ""):
+            return False
+        if self.cycle and self.cycle != (finding.cycle or ""):
             return False
         if self.site and self.site != finding.site:
             return False
-        if self.tag and self.tag.lower() not in {t.lower() for t in finding.tags}:
+        if self.host and self.host.lower() not in (finding.hostname.lower(), finding.host_key.lower()):
             return False
-        if self.product and self.product != (finding.product or ""):
-            return False
-        return not (self.cycle and self.cycle != (finding.cycle or ""))
+        return not self.tag or any(t.lower() == self.tag.lower() for t in finding.tags)
 
     def active(self, as_of: date) -> bool:
         """Valid from approval to expiry inclusive; before approval it is not in force either."""

@@ -80,6 +80,8 @@ class HostRow:
     hardware: str = ""  # vendor model, for the reader
     cpu: str = ""
     stale: bool = False  # latest inventory older than the configured stale_days
+    open_rows: list[FindingRow] = field(default_factory=list)  # on the action list (set by build)
+    accepted_rows: list[FindingRow] = field(default_factory=list)  # under an active exception
 
     @property
     def findings(self) -> list[Finding]:
@@ -88,14 +90,6 @@ class HostRow:
     @property
     def os_row(self) -> FindingRow | None:
         return next((r for r in self.rows if r.finding.kind == "os"), None)
-
-    @property
-    def open_rows(self) -> list[FindingRow]:
-        return [r for r in self.rows if r.open]
-
-    @property
-    def accepted_rows(self) -> list[FindingRow]:
-        return [r for r in self.rows if r.accepted]
 
 
 @dataclass(slots=True)
@@ -327,6 +321,8 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         for key in {(f.product or "", f.cycle or "") for f in res.findings if f.actionable}:
             devices_by_release[key] += 1
     pcfg = cfg.priority
+    # Scores depend only on these inputs, which thousands of findings share: compute each once.
+    score_memo: dict[tuple[object, ...], tuple[Score, str]] = {}
     hosts: list[HostRow] = []
     for res in results:
         inv = res.inventory
@@ -339,9 +335,13 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
                 if entry is not None:
                     row.exception, row.exception_state = entry, _exception_state(entry, as_of)
             if f.actionable and not row.accepted:
-                row.score = score_finding(f, as_of, pcfg, devices_by_release[(f.product or "", f.cycle or "")],
-                                          tags)
-                row.band = pcfg.band(row.score.total)
+                n = devices_by_release[(f.product or "", f.cycle or "")]
+                skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, tuple(tags), tuple(f.tags))
+                hit = score_memo.get(skey)
+                if hit is None:
+                    sc = score_finding(f, as_of, pcfg, n, tags)
+                    hit = score_memo[skey] = (sc, pcfg.band(sc.total))
+                row.score, row.band = hit
             rows.append(row)
         rows.sort(key=lambda r: (-r.score.total, -r.finding.status.severity, r.finding.kind != "os",
                                  r.finding.product or "", r.finding.name))
@@ -360,7 +360,8 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
             collected_at=inv.collected_at, unidentified=res.unidentified, tags=tags, score=score,
             band=pcfg.band(score.total) if score.total else "none", action=action, readiness=readiness,
             esu=esu_line(os_open, cfg, as_of), hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
-            cpu=hw.cpu_model, stale=age is not None and age > cfg.stale_days))
+            cpu=hw.cpu_model, stale=age is not None and age > cfg.stale_days, open_rows=open_rows,
+            accepted_rows=[r for r in rows if r.accepted]))
     return hosts
 
 

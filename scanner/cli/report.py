@@ -164,6 +164,7 @@ def previous_scan(store: object, inventories: list[Inventory], site: str | None)
 
 
 def run(args: argparse.Namespace) -> int:
+    load_inputs(args)  # a bad register or config is reported before anything else is done
     with store_from(args) as store:
         inventories = store.latest_inventories(args.site)
         statuses = store.statuses(args.site) if hasattr(store, "statuses") else []

@@ -182,7 +182,8 @@ def results(invs: list[Inventory] | None = None, as_of: date = AS_OF) -> list[Ho
     return match_estate(invs if invs is not None else inventories(), ctx(), as_of, Policy())
 
 
-def report(demo: str = "") -> EstateReport:
-    return build_report(results(), statuses(), AS_OF, ctx().catalog.version, "0.0.0-test", config=config(),
+def report(demo: str = "", dataset_version: str | None = None) -> EstateReport:
+    version = dataset_version or ctx().catalog.version
+    return build_report(results(), statuses(), AS_OF, version, "0.0.0-test", config=config(),
                         register=register(), previous=results(previous_inventories(), PREVIOUS_AS_OF),
                         previous_as_of=PREVIOUS_AS_OF, demo=demo)
