@@ -76,6 +76,11 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     osr_path = next((p for p in ("/etc/os-release", "/usr/lib/os-release") if p in files), None)
     lsb = parse_os_release(files["/etc/lsb-release"]) if "/etc/lsb-release" in files else {}
 
+    if osr_path is not None and not parse_os_release(files[osr_path]).get("ID", "").strip():
+        # An empty or ID-less os-release (Amazon Linux 2 images with a blank file, half-written
+        # chroots) says nothing: fall back to the other os-release path, then the release files.
+        other = "/usr/lib/os-release" if osr_path == "/etc/os-release" else None
+        osr_path = other if other in files and parse_os_release(files[other]).get("ID", "").strip() else None
     if osr_path is not None:
         osr = parse_os_release(files[osr_path])
         os_id = osr.get("ID", "").strip().lower()

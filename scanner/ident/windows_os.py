@@ -47,6 +47,10 @@ _VERSION_BUILD = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\s*\(?\s*(?:build|co
 _BUILD_WORD = re.compile(r"\b(?:build|compilación|compilation|сборка|ビルド)\s*:?\s*(\d{4,5})\b", re.IGNORECASE)
 _NT_VERSION = re.compile(r"(?<![\d.])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\d.])")
 _SYSTEMINFO_NO_SP = re.compile(r"^\d+\.\d+\.\d+\s+(?:build|compilación|version|сборка|版本|ビルド)\s+\d+$", re.I)
+# The same systeminfo version form inside a longer text (a pasted or run-together systeminfo):
+# "5.2.3790 Build 3790" with the build repeated; only used when the text names no service pack.
+_SYSTEMINFO_NO_SP_IN_TEXT = re.compile(
+    r"\b\d+\.\d+\.(\d+)\s+(?:build|compilación|сборка|ビルド)\s+\1\b", re.I)
 _SP = re.compile(r"\b(?:service\s*pack|sp)\s*:?\s*(\d)\b", re.IGNORECASE)
 _DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
 _RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
@@ -199,6 +203,29 @@ def _looks_like_caption(text: str) -> bool:
     return "windows" in low or "posready" in low
 
 
+def _prefer_raw_edition_id(ev: Evidence, record: dict[str, Any]) -> None:
+    """A raw ``EditionID`` value beats an edition routed from ``CompositionEditionID``.
+
+    The registry holds both; CompositionEditionID is the edition a SKU is composed on (every Pro
+    install says "Enterprise" there), so a converter that matched it as "…EditionID" would turn
+    Home/Pro machines into the Enterprise servicing family.  When the record still carries both raw
+    values and the routed edition is the composition one, the raw EditionID is the edition.
+    """
+    raw_edition = composition = None
+    for key, value in record.items():
+        if not isinstance(value, str) or not value.strip():
+            continue
+        compact = key.lower().replace("_", "").replace(" ", "")
+        if compact == "editionid" and key != "edition_id":
+            raw_edition = value.strip()
+        elif compact == "compositioneditionid":
+            composition = value.strip()
+    if raw_edition and composition and ev.edition_id == composition.lower() and raw_edition.lower() != ev.edition_id:
+        ev.edition_id = raw_edition.lower()
+        ev.pairs = [(k, v) for k, v in ev.pairs if k != "edition_id"]
+        ev.note("EditionID", raw_edition)
+
+
 def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
     """Collect evidence: contract fields first, then any other key holding a raw string."""
     ev = Evidence()
@@ -212,6 +239,7 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
     if isinstance(edition, str) and edition.strip():
         ev.edition_id = edition.strip().lower()
         ev.note("edition_id", edition)
+    _prefer_raw_edition_id(ev, record)
     for key in ("display_version", "release_id"):
         value = record.get(key)
         if value not in (None, ""):
@@ -304,7 +332,10 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
                 ev.release_id = rid.group(1)
             elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdigit():
                 ev.release_id = value.strip()
-        if not ev.edition_id and "edition" in low_key and re.fullmatch(r"[A-Za-z]+", value.strip()):
+        # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
+        # there), not the installed edition: only EditionID-like keys name the edition.
+        if (not ev.edition_id and "edition" in low_key and "composition" not in compact_key
+                and re.fullmatch(r"[A-Za-z]+", value.strip())):
             ev.edition_id = value.strip().lower()
             ev.note(key, value)
         if not ev.role:
@@ -370,7 +401,8 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
             sp = _SP.search(text)
             if sp and ev.sp is None:
                 ev.sp = int(sp.group(1))
-            elif ev.sp is None and major < 10 and _SYSTEMINFO_NO_SP.match(text.strip()):
+            elif ev.sp is None and major < 10 and (_SYSTEMINFO_NO_SP.match(text.strip())
+                                                   or _SYSTEMINFO_NO_SP_IN_TEXT.search(text)):
                 # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
                 # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
                 ev.sp = 0
