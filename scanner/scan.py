@@ -7,7 +7,7 @@ and makes Ctrl-C safe: whatever reached the consumer is committed, nothing half-
 
 Rules this engine keeps (from real sshd behaviour and from what operators of hospital estates ask):
 
-* at most ``HOST_SESSIONS`` connections to one address at a time (sshd's MaxStartups drops
+* at most ``HOST_SESSIONS`` connections to one SSH server (address and port) at a time (sshd's MaxStartups drops
   connections past 10 unauthenticated ones), however the target list repeats it;
 * a failed scan never replaces a host's last good inventory: failures only record a status
   (ok / partial / unreachable / auth-failed / host-key-mismatch / host-key-unknown / timeout / error)
@@ -451,11 +451,12 @@ class FleetScanner:
 
     # -- per host ------------------------------------------------------------------------------
 
-    def _host_slot(self, host: str) -> threading.BoundedSemaphore:
+    def _host_slot(self, server: str) -> threading.BoundedSemaphore:
+        """One semaphore per ``host:port``: different ports are different sshd instances (NAT, containers)."""
         with self._host_locks_lock:
-            sem = self._host_locks.get(host)
+            sem = self._host_locks.get(server)
             if sem is None:
-                sem = self._host_locks[host] = threading.BoundedSemaphore(HOST_SESSIONS)
+                sem = self._host_locks[server] = threading.BoundedSemaphore(HOST_SESSIONS)
             return sem
 
     def _connector(self) -> SshConnector:
@@ -469,7 +470,7 @@ class FleetScanner:
         if self.stop.is_set() or not self.rate.wait(target.site, self.stop):
             return None
         started = time.monotonic()
-        with self._host_slot(target.host):
+        with self._host_slot(f"{target.host}:{target.port}"):
             if self.stop.is_set():
                 return None
             shell: Any = None
