@@ -106,3 +106,25 @@ def test_extra_wrong_rate(all_scores: dict[str | None, dict[str, Any]], kind: st
 
 def test_extra_no_false_eol(all_scores: dict[str | None, dict[str, Any]]) -> None:
     assert not all_scores[None]["false_eol"], all_scores[None]["false_eol"]
+
+
+def test_java_names_identify_without_a_version() -> None:
+    """Winget AppsAndFeaturesEntries often carry a DisplayName but no DisplayVersion: a Java name
+    that spells its release ("Java 8 Update 144", "... with Hotspot 11.0.20+8") must still give the
+    labelled cycle when the version fields are missing."""
+    catalog = Catalog()
+    ctx = IdentifyContext(catalog)
+    checked = 0
+    failures = []
+    for item in _records():
+        label = item["expected"]
+        if item["kind"] != "windows_software" or "java-naming" not in item.get("tags", []) or not label["cycle"]:
+            continue
+        record = software_record_from_corpus(item["raw"], item["raw_format"])
+        record.pop("version", None)
+        out = evaluate(record, ctx, AS_OF, Policy())
+        checked += 1
+        if (out["product"], out["cycle"]) != (label["product"], label["cycle"]):
+            failures.append((item["id"], out["product"], out["cycle"], out["reason"]))
+    assert checked >= 10
+    assert not failures, failures
