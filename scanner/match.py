@@ -69,9 +69,9 @@ class MatchMemo:
         self._idents: dict[tuple[Any, ...], Identification] = {}
         self._judged: dict[int, tuple[Identification, Any, MatchDetail, str]] = {}
 
-    def identify(self, sw: Any, host_os: dict[str, Any]) -> Identification:
+    def identify(self, sw: Any, host_os: dict[str, Any], os_key: tuple[Any, ...]) -> Identification:
         key = (sw.source, sw.name, sw.version, sw.publisher, sw.system_component, sw.parent_key_name,
-               sw.release_type, host_os.get("host_os_product"), host_os.get("host_os_cycle"))
+               sw.release_type, os_key)
         hit = self._idents.get(key)
         if hit is None:
             record = sw.identify_record()
@@ -108,9 +108,10 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.
     host_os = {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
+    os_key = (os_ident.product, os_ident.cycle)
     for sw in inv.software:
         if memo is not None:
-            ident = memo.identify(sw, host_os)
+            ident = memo.identify(sw, host_os, os_key)
         else:
             record = sw.identify_record()
             record.update(host_os)
