@@ -111,7 +111,8 @@ class Kpis:
     not_reached: int = 0
     stale: int = 0
     estimated_cost: float = 0.0
-    esu_cost_this_year: float = 0.0
+    esu_cost_this_year: float = 0.0  # devices covered by a declared ESU entitlement
+    esu_quote_this_year: float = 0.0  # what ESU would cost this year for eligible devices without it
 
     @property
     def unsupported_os_share(self) -> float | None:
@@ -138,7 +139,8 @@ class Kpis:
                 "expired_exceptions_hit": self.expired_exceptions_hit, "targets": self.targets,
                 "not_reached": self.not_reached, "coverage": _r(self.coverage), "stale": self.stale,
                 "estimated_cost": round(self.estimated_cost, 2),
-                "esu_cost_this_year": round(self.esu_cost_this_year, 2)}
+                "esu_cost_this_year": round(self.esu_cost_this_year, 2),
+                "esu_quote_this_year": round(self.esu_quote_this_year, 2)}
 
 
 def _r(value: float | None) -> float | None:
@@ -155,7 +157,8 @@ KPI_LABELS: dict[str, str] = {
     "open_findings": "Open findings", "accepted_findings": "Accepted (exception)",
     "expired_exceptions_hit": "Findings under expired exceptions", "targets": "Scan targets",
     "not_reached": "Targets not reached", "coverage": "Coverage", "stale": "Stale inventories",
-    "estimated_cost": "Estimated cost of actions", "esu_cost_this_year": "ESU cost this year",
+    "estimated_cost": "Estimated cost of actions", "esu_cost_this_year": "ESU cost this year (entitled)",
+    "esu_quote_this_year": "ESU cost this year if bought",
 }
 
 
@@ -400,10 +403,16 @@ def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) 
         k.stale += h.stale
         if h.action.cost is not None:
             k.estimated_cost += h.action.cost
-        if h.esu is not None and h.esu.cost is not None and h.esu.entitled:
-            k.esu_cost_this_year += h.esu.cost
+        if h.esu is not None and h.esu.cost is not None:
+            if h.esu.entitled:
+                k.esu_cost_this_year += h.esu.cost
+            else:
+                k.esu_quote_this_year += h.esu.cost
     k.median_days_past_end = median(days)
     return k
+
+
+SCAN_ONLY_KPIS = {"targets", "not_reached", "coverage"}
 
 
 def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
@@ -412,6 +421,9 @@ def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
     a, b = now.numbers(), before.numbers()
     out: dict[str, float | None] = {}
     for key, value in a.items():
+        if key in SCAN_ONLY_KPIS:  # scan attempts are not kept per scan: no honest "before"
+            out[key] = None
+            continue
         prev = b.get(key)
         out[key] = None if value is None or prev is None else round(float(value) - float(prev), 4)
     return out
