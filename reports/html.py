@@ -16,6 +16,7 @@ import base64
 import hashlib
 import html
 from collections import Counter
+from collections.abc import Sequence
 
 from reports.common import (
     EVIDENCE_HEADERS,
@@ -160,7 +161,7 @@ def _band(b: str) -> str:
     return f'<span class="b-{_attr(b)}">{_e(b)}</span>' if b and b != "none" else ""
 
 
-def _table(headers: list[str], rows: list[list[Value]], num_cols: set[int] | None = None,
+def _table(headers: list[str], rows: Sequence[Sequence[Value]], num_cols: set[int] | None = None,
            html_cols: set[int] | None = None, cls: str = "sortable") -> str:
     num_cols = num_cols or set()
     html_cols = html_cols or set()

@@ -8,6 +8,8 @@ strings (newlines, NUL, escape sequences) cannot break the layout or the termina
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tabulate import tabulate
 
 from reports.common import (
@@ -28,7 +30,7 @@ from scanner.rank import EstateReport
 _W = 48  # widest cell
 
 
-def _t(rows: list[list[Value]], headers: list[str], width: int = _W) -> str:
+def _t(rows: Sequence[Sequence[Value]], headers: list[str], width: int = _W) -> str:
     clean = [[one_line(str(c), width) if isinstance(c, str) else ("" if c is None else c) for c in row]
              for row in rows]
     return tabulate(clean, headers=headers, tablefmt="simple", disable_numparse=True)

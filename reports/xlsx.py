@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -61,7 +61,7 @@ def _cell(value: Value) -> Value:
     return value
 
 
-def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[list[Value]],
+def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence[Value]],
            widths: dict[int, int] | None = None, banner: str = "") -> None:
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
     for i, h in enumerate(headers, 1):

@@ -122,11 +122,11 @@ _ID = {"debian": "debian", "ubuntu": "ubuntu", "raspbian": "raspbian", "centos":
 
 def _linux_os(raw: dict[str, Any]) -> OsInfo:
     if "os-release" in raw:
-        files = {"/etc/os-release": raw["os-release"]}
+        release_files = {"/etc/os-release": raw["os-release"]}
         if raw.get("alpine-release"):
-            files["/etc/alpine-release"] = raw["alpine-release"]
-        name = re.search(r'PRETTY_NAME="?([^"\n]+)', raw["os-release"])
-        return OsInfo(family="linux", name=name.group(1) if name else "", facts={"files": files})
+            release_files["/etc/alpine-release"] = raw["alpine-release"]
+        pretty = re.search(r'PRETTY_NAME="?([^"\n]+)', raw["os-release"])
+        return OsInfo(family="linux", name=pretty.group(1) if pretty else "", facts={"files": release_files})
     o = raw.get("OPERATINGSYSTEM") or raw.get("operatingsystem") or {}
     full = str(o.get("FULL_NAME") or o.get("full_name") or "")
     version = str(o.get("VERSION") or o.get("version") or "")
@@ -300,7 +300,8 @@ def _split_pool(pool: list[Software]) -> tuple[list[Software], list[Software]]:
     from scanner.identify import IdentifyContext
 
     ctx = IdentifyContext(load_default())
-    tracked, benign = [], []
+    tracked: list[Software] = []
+    benign: list[Software] = []
     for sw in pool:
         (tracked if ctx.identify(sw.identify_record()).product else benign).append(sw)
     return tracked, benign or tracked
@@ -337,8 +338,8 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
             win_pool.extend(t.software)
     # de-duplicate by (name, version) so sampling does not favour one capture
     seen: dict[tuple[str, str], Software] = {}
-    for s in win_pool:
-        seen.setdefault((s.name, s.version), s)
+    for entry in win_pool:
+        seen.setdefault((entry.name, entry.version), entry)
     win_pool = list(seen.values())
     tracked, benign = _split_pool(win_pool)
     names, codes, weights = _sites(sites)

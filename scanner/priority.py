@@ -191,9 +191,9 @@ def score_finding(finding: Finding, as_of: date, cfg: PriorityConfig, devices_af
     cls = cfg.product_class(finding)
     parts.append(Part(f"class {cls}", cfg.class_points.get(cls, 0.0), f"product class {cls}"))
     for tag in sorted(set(host_tags) | set(finding.tags)):
-        pts = cfg.tag_points.get(tag.lower())
-        if pts:
-            parts.append(Part(f"tag {tag.lower()}", pts, f"device tagged {tag.lower()}"))
+        tag_pts = cfg.tag_points.get(tag.lower())
+        if tag_pts:
+            parts.append(Part(f"tag {tag.lower()}", tag_pts, f"device tagged {tag.lower()}"))
     if devices_affected > 1:
         pts = min(cfg.max_devices_points, math.log2(devices_affected) * cfg.points_per_doubling_devices)
         parts.append(Part("devices affected", pts, f"{devices_affected} devices carry this product/cycle"))

@@ -471,11 +471,12 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
             g["sites"].add(h.site)
     rows: list[RoadmapRow] = []
     for (period, product, cycle), g in groups.items():
-        f: Finding = g["f"]
-        unit = unit_cost_for(product, cycle, f.kind == "os", cfg)
+        first: Finding = g["f"]
+        unit = unit_cost_for(product, cycle, first.kind == "os", cfg)
         n = len(g["hosts"])
-        rows.append(RoadmapRow(period=period, financial_year="" if period == "overdue" else financial_year(f.eol),
-                               product=product, cycle=cycle, name=release_name(f), eol=f.eol, devices=n,
+        fy = financial_year(first.eol) if first.eol is not None and period != "overdue" else ""
+        rows.append(RoadmapRow(period=period, financial_year=fy,
+                               product=product, cycle=cycle, name=release_name(first), eol=first.eol, devices=n,
                                sites=sorted(g["sites"]), unit_cost=unit,
                                cost=unit * n if unit is not None else None))
     rows.sort(key=lambda r: (r.period != "overdue", r.period, -r.devices, r.name))

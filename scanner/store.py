@@ -10,6 +10,7 @@ The schema is versioned; ``MIGRATIONS`` is an explicit, append-only list.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -100,8 +101,26 @@ def host_key(inv: Inventory) -> str:
     return inv.host.machine_id or f"name:{inv.host.hostname.lower()}"
 
 
+def _plain(obj: Any) -> Any:
+    """json.dumps hook for the Inventory's dataclasses: their fields in declaration order.
+
+    Same JSON as ``Inventory.to_json()`` (asdict), without asdict's deep copy, which costs ~10 ms
+    for a 500-package inventory and was most of the collector service's time per upload.
+    """
+    names = _FIELD_NAMES.get(type(obj))
+    if names is None:
+        if not dataclasses.is_dataclass(obj):
+            raise TypeError(f"cannot store {type(obj).__name__}")
+        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
+    return {name: getattr(obj, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def encode_body(inv: Inventory) -> bytes:
-    return zlib.compress(inv.to_json().encode("utf-8"), 3)
+    text = json.dumps(inv, default=_plain, ensure_ascii=False)
+    return zlib.compress(text.encode("utf-8"), 3)
 
 
 def decode_body(body: bytes) -> Inventory:

@@ -20,14 +20,14 @@ from scanner.exceptions import load as load_exceptions
 from scanner.match import match_estate
 from scanner.plan import load_config
 from scanner.rank import build_report
-from scanner.store import open_store
+from scanner.store import SqliteStore
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = {"table": "txt", "csv": "csv", "json": "json", "xlsx": "xlsx", "html": "html"}
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="build a labelled demo hospital estate and write every report format",
                        description="Generate a realistic, clearly labelled demo estate (about 2,000 devices on "
                                    "three sites) from the bundled real host captures, store it in DIR/demo.db "
@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     exceptions_path, config_path = out / "exceptions.toml", out / "legacyscan.toml"
     exceptions_path.write_text(DEMO_EXCEPTIONS, encoding="utf-8")
     config_path.write_text(DEMO_CONFIG, encoding="utf-8")
-    with open_store(f"sqlite:///{db.resolve()}") as store:
+    store = SqliteStore(str(db))
+    try:
         store.save_batch(estate.previous)
         store.save_batch(estate.current)
         for status in estate.statuses:
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         inventories = store.latest_inventories()
         statuses = store.statuses()
         previous = previous_scan(store, inventories, None)
+    finally:
+        store.close()
     cfg = load_config(config_path)
     register = load_exceptions(exceptions_path)
     ctx, policy = context_and_policy(argparse.Namespace(site_catalog=None))

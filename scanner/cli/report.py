@@ -59,7 +59,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
                              "default legacyscan.toml if present")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="report support status per site from stored inventories",
                        description="Judge the latest inventory of every host on a date and write a "
                                    "prioritised replacement plan (table, csv, json, xlsx or html).")

@@ -67,10 +67,38 @@ def _result(ctx: IdentifyContext, product_slug: str, version: str, rule: str, ev
     return Identification(product_slug, cycle, rule, f"{product.label} {cycle} from {shown}", confidence, ev)
 
 
+_CONTRACT_KEYS = frozenset({"kind", "family", "files", "uname", "oslevel"})
+
+
+def _flatten_strings(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> None:
+    if depth > 4:
+        return
+    if isinstance(value, str):
+        if value.strip():
+            out[prefix] = value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _flatten_strings(v, f"{prefix}.{k}" if prefix else str(k), out, depth + 1)
+
+
+def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
+    """Release evidence a converter left outside ``files`` (an agent's FULL_NAME / OSNAME, a pasted
+    os-release or release line under any key): every string value, keyed by where it was.  A value
+    that is itself an os-release text stands in for ``/etc/os-release``."""
+    out: dict[str, str] = {}
+    _flatten_strings({k: v for k, v in record.items() if k not in _CONTRACT_KEYS}, "", out)
+    for key, text in list(out.items()):
+        if "/etc/os-release" not in out and re.search(r"^ID=\S", text, re.M) and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M):
+            out["/etc/os-release"] = text
+    return out
+
+
 def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     files = record.get("files")
     if not isinstance(files, dict) or not files:
-        return Identification(None, None, "linux.no-evidence", "no release files in the record")
+        files = _lenient_files(record)
+        if not files:
+            return Identification(None, None, "linux.no-evidence", "no release files in the record")
     files = {str(k): str(v) for k, v in files.items() if isinstance(v, str)}
     table = ctx.rules.table("linux_os")
     osr_path = next((p for p in ("/etc/os-release", "/usr/lib/os-release") if p in files), None)
@@ -141,25 +169,65 @@ def _version_from_codename(ctx: IdentifyContext, slug: str, text: str) -> str:
 
 
 def _legacy(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) -> Identification:
-    """Pre-os-release systems: the first matching release-file rule wins (in table order)."""
-    for rule in table.get("release_files", []):
-        text = files.get(rule["path"])
-        if text is None:
+    """Pre-os-release systems: the first matching release-file rule wins (in table order).
+
+    First pass: each rule on its own file.  Second pass: rules whose pattern names a distribution
+    (not a bare number like debian_version's) on every other text, because inventory agents and
+    converters move the release line around (FusionInventory's FULL_NAME is the redhat-release,
+    SuSE-release or os-release PRETTY_NAME line, handed over under whatever key the converter chose).
+    """
+    rules = table.get("release_files", [])
+    for rule in rules:
+        path = rule["path"]
+        if path != "*" and path in files:
+            hit = _apply_release_rule(rule, path, files[path], ctx, files)
+            if hit is not None:
+                return hit
+    for rule in rules:
+        if not re.search(r"[a-z]{3}", rule["pattern"], re.I) or rule.get("own_path_only"):
             continue
-        m = re.search(rule["pattern"], text, re.I)
-        if not m:
-            continue
-        first = text.strip().splitlines()[0].strip() if text.strip() else ""
-        evidence = [(rule["path"], first[:120])]
-        if rule.get("version_from") == "suse":
-            ver = re.search(r"VERSION\s*=\s*(\d+)", text)
-            patch = re.search(r"PATCHLEVEL\s*=\s*(\d+)", text)
-            version = f"{ver.group(1)}.{patch.group(1) if patch else 0}" if ver else ""
-        else:
-            version = m.group(1) if m.groups() else ""
-        if rule["product"] == "none":
-            return Identification(None, None, "linux.release-file.untracked",
-                                  f"{first!r} is not tracked by endoflife.date", evidence=tuple(evidence))
-        return _result(ctx, rule["product"], version, f"linux.release-file:{rule['path']}", evidence)
+        for path, text in files.items():
+            if path == rule["path"]:
+                continue
+            hit = _apply_release_rule(rule, path, text, ctx, files)
+            if hit is not None:
+                return hit
     return Identification(None, None, "linux.unrecognised", "no known release file pattern matched",
                           evidence=tuple((k, v.strip()[:80]) for k, v in files.items()))
+
+
+def _service_pack(files: dict[str, str]) -> str | None:
+    """A service-pack / patch-level value an agent reported beside the release line."""
+    for key, value in files.items():
+        low = key.lower().replace("_", "").replace(" ", "")
+        if low.endswith(("servicepack", "patchlevel")) and re.fullmatch(r"\s*(?:sp)?\s*(\d+)\s*", value, re.I):
+            return re.sub(r"\D", "", value)
+    return None
+
+
+def _apply_release_rule(rule: dict[str, Any], path: str, text: str, ctx: IdentifyContext,
+                        files: dict[str, str] | None = None) -> Identification | None:
+    m = re.search(rule["pattern"], text, re.I)
+    if not m:
+        return None
+    first = text.strip().splitlines()[0].strip() if text.strip() else ""
+    evidence = [(path, first[:120])]
+    how = rule.get("version_from")
+    ver = re.search(r"VERSION\s*=\s*(\d+)", text) if how == "suse" else None
+    if how == "suse" and ver:
+        patch = re.search(r"PATCHLEVEL\s*=\s*(\d+)", text)
+        version = f"{ver.group(1)}.{patch.group(1) if patch else 0}"
+    elif how in ("suse", "major.sp"):
+        # A release line without VERSION/PATCHLEVEL ("SUSE Linux Enterprise Server 12 SP3", an
+        # agent's FULL_NAME "... Server 11 (x86_64)" with the service pack in another field).
+        line = re.search(r"enterprise (?:server|desktop)\D*?(\d+)(?:\s*\(\w+\))?(?:\s+sp(\d+))?", text, re.I)
+        sp = line.group(2) if line and line.group(2) else _service_pack(files or {})
+        # Without any service-pack evidence the cycle is unknowable (11 GA and 11 SP4 differ by years).
+        version = f"{line.group(1)}.{sp}" if line and sp is not None else ""
+    else:
+        version = next((g for g in m.groups() if g), "") if m.groups() else ""
+    if rule["product"] == "none":
+        return Identification(None, None, "linux.release-file.untracked",
+                              f"{first!r} is not tracked by endoflife.date", evidence=tuple(evidence))
+    return _result(ctx, rule["product"], version, f"linux.release-file:{rule['path']}", evidence,
+                   prefix=rule.get("cycle_prefix", ""))
