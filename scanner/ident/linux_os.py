@@ -87,8 +87,9 @@ def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
     that is itself an os-release text stands in for ``/etc/os-release``."""
     out: dict[str, str] = {}
     _flatten_strings({k: v for k, v in record.items() if k not in _CONTRACT_KEYS}, "", out)
-    for key, text in list(out.items()):
-        if "/etc/os-release" not in out and re.search(r"^ID=\S", text, re.M) and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M):
+    for text in list(out.values()):
+        if ("/etc/os-release" not in out and re.search(r"^ID=\S", text, re.M)
+                and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M)):
             out["/etc/os-release"] = text
     return out
 
