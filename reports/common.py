@@ -9,7 +9,7 @@ as ``=HYPERLINK(...)`` is shown as text, never evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -112,19 +112,43 @@ FINDING_HEADERS = ["site", "host", "device priority", "action", "kind", "name", 
                    "exception", "exception state", "rule", "evidence", "dataset", "tags"]
 
 
-def finding_rows(report: EstateReport) -> Iterator[list[Value]]:
+def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v: v) -> Iterator[list[Value]]:
+    """One row per OS finding and per actionable (or excepted) application finding.
+
+    ``cell`` is applied to every value (CSV/XLSX neutralisation).  The parts thousands of rows
+    share (the product columns of one package build, a score) are built and converted once.
+    """
+    product_part: dict[tuple[object, ...], list[Value]] = {}
+    score_part: dict[int, tuple[object, list[Value]]] = {}
     for site in report.sites:
+        site_cell = cell(site.site)
         for h in site.hosts:
+            host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
+            tags_cell = None
             for r in h.rows:
                 f = r.finding
                 if f.kind != "os" and not f.actionable and not r.exception:
                     continue  # supported / unknown applications: counted, not listed
-                yield [site.site, h.hostname, round(h.score.total, 1), h.action.text, f.kind, f.name, f.version,
-                       f.product or "", f.cycle or "", f.detail.release_label, f.status.value, iso(f.eol),
-                       iso(f.extended_until), round(r.score.total, 1), r.band, r.score.explain(),
-                       r.exception.id if r.exception else "", r.exception_state, f.detail.rule,
-                       "; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()), f.detail.dataset_version,
-                       ", ".join(f.tags)]
+                pkey = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol,
+                        f.extended_until)
+                prod = product_part.get(pkey)
+                if prod is None:
+                    prod = product_part[pkey] = [cell(v) for v in (
+                        f.kind, f.name, f.version, f.product or "", f.cycle or "", f.detail.release_label,
+                        f.status.value, iso(f.eol), iso(f.extended_until))]
+                sc = score_part.get(id(r.score))
+                if sc is None or sc[0] is not r.score:
+                    sc = score_part[id(r.score)] = (r.score, [round(r.score.total, 1), cell(r.band),
+                                                              cell(r.score.explain())])
+                rule = product_part.get(("rule", id(f.detail)))
+                if rule is None:
+                    rule = product_part[("rule", id(f.detail))] = [cell(v) for v in (
+                        f.detail.rule, "; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()),
+                        f.detail.dataset_version)]
+                if tags_cell is None:
+                    tags_cell = cell(", ".join(f.tags))
+                yield host_cells + prod + sc[1] + [cell(r.exception.id if r.exception else ""),
+                                                   r.exception_state] + rule + [tags_cell]
 
 
 PRODUCT_HEADERS = ["product", "release", "status", "end of support", "devices", "sites", "accepted devices",

@@ -11,8 +11,14 @@ from __future__ import annotations
 import csv
 import io
 
-from reports.common import DEMO_DEFAULT, FINDING_HEADERS, finding_rows, neutralise
+from reports.common import DEMO_DEFAULT, FINDING_HEADERS, Value, finding_rows, neutralise
 from scanner.rank import EstateReport
+
+
+def _cell(value: Value) -> Value:
+    if isinstance(value, str):
+        return neutralise(value.replace("\x00", "") if "\x00" in value else value)
+    return value
 
 
 def render(report: EstateReport) -> str:
@@ -21,7 +27,6 @@ def render(report: EstateReport) -> str:
     demo = report.demo
     headers = (["data"] if demo else []) + FINDING_HEADERS
     writer.writerow(headers)
-    for row in finding_rows(report):
-        cells = [neutralise(c.replace("\x00", "") if isinstance(c, str) else c) for c in row]
-        writer.writerow(([neutralise(demo or DEMO_DEFAULT)] if demo else []) + cells)
+    prefix = [neutralise(demo or DEMO_DEFAULT)] if demo else []
+    writer.writerows(prefix + row for row in finding_rows(report, _cell))
     return buf.getvalue()

@@ -28,6 +28,7 @@ from reports.common import (
 from scanner.rank import EstateReport
 
 _W = 48  # widest cell
+TABLE_MAX_DEVICES = 500  # per site on a terminal; the file formats carry every device
 
 
 def _t(rows: Sequence[Sequence[Value]], headers: list[str], width: int = _W) -> str:
@@ -53,7 +54,8 @@ def render(report: EstateReport) -> str:
                    f"(Windows 11-ready {k.win11_ready}); open findings {k.open_findings}; "
                    f"accepted {k.accepted_findings}")
         rows: list[list[Value]] = []
-        for rank, h in enumerate((h for h in site.hosts if h.open_rows), 1):
+        to_act = [h for h in site.hosts if h.open_rows]
+        for rank, h in enumerate(to_act[:TABLE_MAX_DEVICES], 1):
             os_f = h.os
             rows.append([str(rank), h.hostname, f"{h.score.total:.1f}", h.band,
                          (f"{os_f.product or '-'} {os_f.cycle or ''}".strip() if os_f else "-"),
@@ -62,6 +64,9 @@ def render(report: EstateReport) -> str:
         if rows:
             out += ["", "Replacement list (highest priority first):",
                     _t(rows, ["#", "host", "priority", "band", "os", "os status", "action", "win11", "cost"], 60)]
+            if len(to_act) > TABLE_MAX_DEVICES:
+                out.append(f"   … and {len(to_act) - TABLE_MAX_DEVICES} more device(s) to act on: the full list is "
+                           "in --format csv, xlsx, html or json")
         else:
             out.append("   nothing to act on")
         accepted = [[h.hostname, r.finding.product or r.finding.name, r.finding.cycle or "",

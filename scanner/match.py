@@ -62,23 +62,23 @@ class MatchMemo:
     key must list every field ``Software.identify_record`` sends (keep the two in step).
     """
 
-    __slots__ = ("ctx", "as_of", "policy", "_idents", "_judged")
+    __slots__ = ("ctx", "as_of", "policy", "known", "_judged")
 
     def __init__(self, ctx: IdentifyContext, as_of: date, policy: Policy) -> None:
         self.ctx, self.as_of, self.policy = ctx, as_of, policy
-        self._idents: dict[tuple[Any, ...], Identification] = {}
+        self.known: dict[tuple[Any, ...], Identification] = {}
         self._judged: dict[int, tuple[Identification, Any, MatchDetail, str]] = {}
 
     def identify(self, sw: Any, host_os: dict[str, Any], os_key: tuple[Any, ...]) -> Identification:
         key = (sw.source, sw.name, sw.version, sw.publisher, sw.system_component, sw.parent_key_name,
                sw.release_type, os_key)
-        hit = self._idents.get(key)
+        hit = self.known.get(key)
         if hit is None:
             record = sw.identify_record()
             record.update(host_os)
             hit = self.ctx.identify(record)
-            if len(self._idents) < 1_000_000:
-                self._idents[key] = hit
+            if len(self.known) < 1_000_000:
+                self.known[key] = hit
         return hit
 
     def judge(self, ident: Identification) -> tuple[Any, MatchDetail, str]:
@@ -109,9 +109,12 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
     # build), so the identifier is told which OS it sits on.
     host_os = {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
     os_key = (os_ident.product, os_ident.cycle)
+    known = memo.known if memo is not None else None
     for sw in inv.software:
-        if memo is not None:
-            ident = memo.identify(sw, host_os, os_key)
+        if known is not None and memo is not None:
+            hit = known.get((sw.source, sw.name, sw.version, sw.publisher, sw.system_component,
+                             sw.parent_key_name, sw.release_type, os_key))  # inlined: the hot loop
+            ident = hit if hit is not None else memo.identify(sw, host_os, os_key)
         else:
             record = sw.identify_record()
             record.update(host_os)
