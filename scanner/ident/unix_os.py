@@ -40,11 +40,18 @@ def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
         value = record.get(key)
         if isinstance(value, str) and value.strip():
             out.append((key, value.strip()))
+    def walk(prefix: str, value: Any, depth: int) -> None:
+        # Nested agent sections (FusionInventory OPERATINGSYSTEM / HARDWARE) keep their path.
+        if isinstance(value, dict) and depth < 4:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v, depth + 1)
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            out.append((prefix, str(value).strip()))
+
     for key, value in record.items():
         if key in ("kind", "family", "uname", "oslevel", "files"):
             continue
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
-            out.append((key, str(value).strip()))
+        walk(key, value, 0)
     files = record.get("files")
     if isinstance(files, dict):
         out.extend((str(k), str(v)) for k, v in files.items() if isinstance(v, str))
@@ -142,7 +149,8 @@ def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[
             sm = _SYSNAMES.search(text)
             if sm:
                 body = text[sm.end():]
-            elif not key.startswith("uname") and key not in ("version", "release"):
+            elif not key.startswith("uname") and key.rsplit(".", 1)[-1].lower() not in (
+                    "version", "release", "kernel_version", "osversion"):
                 continue
         m = _BSD_RELEASE.search(body)
         if m:
