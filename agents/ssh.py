@@ -507,7 +507,7 @@ class SshShell:
         """
         boundary = "LS" + secrets.token_hex(12)
         script = bundle_command(commands, files, boundary)
-        res = self.exec(script, timeout or self.options.command_timeout)
+        res = self.exec(script, timeout or self.options.command_timeout, c_locale=False)  # it exports LC_ALL
         sections = parse_bundle(res.stdout, boundary)
         for i, argv in enumerate(commands):
             got = sections.get(("c", i))
@@ -534,7 +534,7 @@ class SshShell:
 
     # -- the one place bytes cross the wire ------------------------------------------------------
 
-    def exec(self, command: str, timeout: float, *, limit: int = MAX_OUTPUT) -> CommandResult:
+    def exec(self, command: str, timeout: float, *, limit: int = MAX_OUTPUT, c_locale: bool = True) -> CommandResult:
         """Run one command line; timeouts and lost connections raise, exit codes are returned."""
         deadline = time.monotonic() + timeout
         with self._sessions:
@@ -544,7 +544,8 @@ class SshShell:
                 self.lost = True
                 raise ConnectionLost(f"{self.host}: cannot open a session: {exc}") from exc
             try:
-                chan.update_environment({"LC_ALL": "C", "LANG": "C"})
+                if c_locale:  # parseable English output; ignored by servers without AcceptEnv LC_*
+                    chan.update_environment({"LC_ALL": "C", "LANG": "C"})
                 chan.exec_command(command)
                 out = _read_stream(chan, chan.recv, deadline, limit, self.host, timeout)
                 err = _read_stream(chan, chan.recv_stderr, deadline, 65536, self.host, timeout)

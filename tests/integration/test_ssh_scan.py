@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,9 +84,9 @@ def test_linux_host_is_answered_in_one_round_trip(fleet: sshd.Fleet) -> None:
     calls: list[str] = []
 
     class Counting(SshShell):
-        def exec(self, command: str, timeout: float, *, limit: int = 64 << 20) -> CommandResult:
+        def exec(self, command: str, timeout: float, **kw: Any) -> CommandResult:
             calls.append(command)
-            return super().exec(command, timeout, limit=limit)
+            return super().exec(command, timeout, **kw)
 
     creds = SshCredentials.load(sshd.USER, str(fleet.client_key), use_agent=False, env={})
     with Counting(fleet.addresses[0], fleet.port, creds=creds, known_hosts=KnownHosts(fleet.known_hosts),
