@@ -220,7 +220,8 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
                               f"scan targets reached ({pct(ev.coverage['coverage'])}); "
                               f"{ev.coverage['stale_inventories']} inventories older than "
                               f"{ev.coverage['stale_days']} days"],
-                 ["CAF B4.d", ev.b4d_statement]]
+                 ["CAF B4.d", ev.b4d_statement],
+                 ["Evidence SHA-256", ev.digest]]
     if report.previous_as_of:
         rows.append(["Compared with", f"previous scan judged on {report.previous_as_of.isoformat()}"])
     return rows

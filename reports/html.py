@@ -317,6 +317,16 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
                "Windows 11", "ESU", f"cost ({cur})", "priority parts"]
     out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',
            _cards(report, k_rows, CARD_KEYS)]
+    if site.kpis.windows10:
+        blockers: Counter[str] = Counter(b for h in site.hosts if h.readiness for b in h.readiness.blockers)
+        unknowns: Counter[str] = Counter(u for h in site.hosts if h.readiness for u in h.readiness.unknowns)
+        k = site.kpis
+        out.append("<h3>Windows 11 readiness (Windows 10 devices)</h3>")
+        out.append(_table(["ready: upgrade in place", "not ready", "unknown", "blocked by", "facts missing"],
+                          [[k.win11_ready, k.win11_not_ready, k.win11_unknown,
+                            ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
+                            ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-"]],
+                          num_cols={0, 1, 2}, cls="plain"))
     out.append("<h3>Replacement list</h3>")
     out.append(_table(headers, rows, num_cols={0, 2, 10}, html_cols={1, 3, 4, 5, 6, 7, 8, 9, 11})
                if rows else '<p class="note">Nothing to act on.</p>')

@@ -111,7 +111,7 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
             "scope": ev.scope, "coverage": ev.coverage, "tool_version": ev.tool_version,
             "dataset_version": ev.dataset_version, "win11_cpu_data_version": ev.readiness_data_version,
             "exceptions_file": ev.exceptions_file or None, "config_file": ev.config_file or None,
-            "b4d_statement": ev.b4d_statement,
+            "b4d_statement": ev.b4d_statement, "sha256": ev.digest,
             "unsupported_items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "name": i.name,
                                    "status": i.status.value, "eol": iso(i.eol) or None, "devices": i.devices,
                                    "risk": i.risk, "risk_score": round(i.risk_score, 1), "reason": i.reason,

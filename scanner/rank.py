@@ -13,6 +13,8 @@ covered by an *expired* exception comes back, marked "exception expired".
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -258,6 +260,17 @@ class Evidence:
     config_file: str
     items: list[UnsupportedItem]
     b4d_statement: str
+    digest: str = ""  # SHA-256 of the evidence content (scope, coverage, versions, items): tamper-evident
+
+    def canonical(self) -> str:
+        """The evidence as canonical JSON (sorted keys, ISO dates): what ``digest`` is computed over."""
+        body = {"scope": self.scope, "coverage": self.coverage, "tool_version": self.tool_version,
+                "dataset_version": self.dataset_version, "readiness_data_version": self.readiness_data_version,
+                "items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "status": i.status.value,
+                           "eol": i.eol.isoformat() if i.eol else None, "devices": i.devices, "risk": i.risk,
+                           "reason": i.reason, "mitigation": i.mitigation, "approval": i.approval,
+                           "decision": i.decision} for i in self.items]}
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(slots=True)
@@ -564,7 +577,7 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
     statement = (f"{len(items)} unsupported item(s) across {len(report.sites)} site(s): {with_decision} with a "
                  f"recorded, approved temporary mitigation; {planned} on the replacement plan without a recorded "
                  f"exception; {expired} whose exception has expired and needs review.")
-    return Evidence(
+    ev = Evidence(
         scope={"sites": [s.site for s in report.sites], "devices": len(hosts),
                "os_products": dict(sorted(families.items())), "as_of": report.as_of.isoformat()},
         coverage={"targets": k.targets, "not_reached": k.not_reached,
@@ -572,6 +585,8 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
         tool_version=report.tool_version, dataset_version=report.dataset_version,
         readiness_data_version=cpu_rules().version, exceptions_file=register.path if register else "",
         config_file=cfg.source, items=items, b4d_statement=statement)
+    ev.digest = hashlib.sha256(ev.canonical().encode("utf-8")).hexdigest()
+    return ev
 
 
 def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: date, dataset_version: str,

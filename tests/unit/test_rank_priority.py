@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import pytest
@@ -174,6 +175,7 @@ def test_evidence_register_has_risk_reason_mitigation_approval(report) -> None: 
     ubuntu = next(i for i in ev.items if i.product == "ubuntu")
     assert ubuntu.decision == "no decision" and ubuntu.approval == "not approved" and ubuntu.risk == "critical"
     assert "unsupported item(s)" in ev.b4d_statement
+    assert ev.digest == hashlib.sha256(ev.canonical().encode("utf-8")).hexdigest() and len(ev.digest) == 64
 
 
 def test_fail_on_ignores_accepted_findings(report) -> None:  # type: ignore[no-untyped-def]
