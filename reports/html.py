@@ -191,11 +191,14 @@ def _svg(width: int, height: int, body: str, label: str) -> str:
 
 
 def chart_status_by_site(report: EstateReport) -> str:
-    """Stacked bars: devices per site by the worst status of each device."""
+    """Stacked bars: devices per site by the support status of their operating system.
+
+    (By OS rather than worst finding: nearly every PC has some out-of-date application, which
+    would paint every site solid red and hide the difference that drives replacement.)"""
     label_w, bar_w, row_h = 170, 380, 26
     rows = []
     for i, site in enumerate(report.sites):
-        counts = Counter(h.worst.value for h in site.hosts)
+        counts = Counter(h.os.status.value if h.os else "unknown" for h in site.hosts)
         total = sum(counts.values()) or 1
         y = 10 + i * row_h
         x = float(label_w)
@@ -207,7 +210,7 @@ def chart_status_by_site(report: EstateReport) -> str:
                 continue
             w = bar_w * n / total
             parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="18" fill="{STATUS_COLOURS[status]}">'
-                         f'<title>{_e(site.site)}: {n} device(s) {status}</title></rect>')
+                         f'<title>{_e(site.site)}: {n} device(s), OS {status}</title></rect>')
             if w > 22:
                 parts.append(f'<text class="w" x="{x + w / 2:.1f}" y="{y + 13}" text-anchor="middle">{n}</text>')
             x += w
@@ -217,7 +220,7 @@ def chart_status_by_site(report: EstateReport) -> str:
     legend = "".join(f'<rect x="{label_w + i * 90}" y="{height - 18}" width="10" height="10" '
                      f'fill="{STATUS_COLOURS[s]}"/><text x="{label_w + i * 90 + 14}" y="{height - 9}">{s}</text>'
                      for i, s in enumerate(STATUS_ORDER))
-    return _svg(label_w + bar_w + 50, height, "".join(rows) + legend, "Devices per site by worst status")
+    return _svg(label_w + bar_w + 50, height, "".join(rows) + legend, "Devices per site by OS support status")
 
 
 def chart_roadmap(report: EstateReport) -> str:
@@ -373,7 +376,7 @@ def render(report: EstateReport) -> str:
     parts.append("<h2>Estate</h2>")
     parts.append(_cards(report, kpi_rows(report.kpis, report.kpi_change, cur), CARD_KEYS))
     parts.append('<div class="charts">'
-                 f"<figure><figcaption>Status by site</figcaption>{chart_status_by_site(report)}</figure>"
+                 f"<figure><figcaption>OS status by site</figcaption>{chart_status_by_site(report)}</figure>"
                  f"<figure><figcaption>Roadmap by quarter</figcaption>{chart_roadmap(report)}</figure>"
                  f"<figure><figcaption>OS mix</figcaption>{chart_os_mix(report)}</figure></div>")
     site_rows = [[f'<a href="#site-{i}">{_e(s.site)}</a>', s.kpis.devices, s.kpis.unsupported_os,

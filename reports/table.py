@@ -21,10 +21,10 @@ from reports.common import (
     meta_rows,
     money,
     one_line,
-    product_rows,
     register_rows,
     roadmap_rows,
 )
+from scanner.plan import release_name
 from scanner.rank import EstateReport
 
 _W = 48  # widest cell
@@ -58,7 +58,7 @@ def render(report: EstateReport) -> str:
         for rank, h in enumerate(to_act[:TABLE_MAX_DEVICES], 1):
             os_f = h.os
             rows.append([str(rank), h.hostname, f"{h.score.total:.1f}", h.band,
-                         (f"{os_f.product or '-'} {os_f.cycle or ''}".strip() if os_f else "-"),
+                         (release_name(os_f) if os_f and os_f.product else (os_f.name if os_f else "-")),
                          os_f.status.value if os_f else "", f"{h.action.text}: {h.action.clears}",
                          h.readiness.summary() if h.readiness else "", money(h.action.cost, report.currency)])
         if rows:
@@ -87,8 +87,8 @@ def render(report: EstateReport) -> str:
                                            ["target", "status", "error", "last ok"])]
     if report.products:
         out += ["", "== Products out of (or leaving) support",
-                _t([[r[1], r[2], r[3], r[4], r[5]] for r in product_rows(report)],
-                   ["release", "status", "end", "devices", "sites"])]
+                _t([[p.name, p.status.value, iso(p.eol), str(p.devices), str(len(p.sites))]
+                    for p in report.products], ["release", "status", "end", "devices", "sites"])]
     if report.roadmap:
         out += ["", "== Roadmap (by quarter and NHS financial year)",
                 _t([[r[0], r[1], r[2], r[3], r[4], money(r[7] if isinstance(r[7], float) else None,
