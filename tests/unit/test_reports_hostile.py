@@ -155,3 +155,15 @@ def test_table_stays_one_line_per_row(report: EstateReport) -> None:
     assert "\x00" not in text and "\x1b" not in text and "\u202e" not in text and "\r" not in text
     assert not any(line.startswith("break") for line in text.splitlines())  # "line\nbreak" stayed one line
     assert max(len(line) for line in text.splitlines()) < 1200
+
+
+@pytest.mark.parametrize("with_statuses", [False, True])
+def test_empty_estate_renders_in_every_format(with_statuses: bool) -> None:
+    statuses = [HostStatus(target="pc-1", site="North", status="unreachable", error="no route", at="2026-11-28",
+                           last_ok_at="")] if with_statuses else []
+    empty = build_report([], statuses, date(2026, 11, 30), "d", "t")
+    assert "nothing to act on" in reports.table.render(empty) or not with_statuses
+    assert reports.csv.render(empty).count("\r\n") == 1  # the header only
+    assert json.loads(reports.json.render(empty))["kpis"]["devices"] == 0
+    assert load_workbook(io.BytesIO(reports.xlsx.render(empty))).sheetnames[0] == "Summary"
+    assert "No devices." in reports.html.render(empty)
