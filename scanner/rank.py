@@ -343,6 +343,9 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
     for res in results:
         inv = res.inventory
         tags = list(inv.host.tags)
+        server = _is_server(res)
+        # the device's role counts like a tag: a Windows Server is a server even if nobody tagged it
+        score_tags = tags + ["server"] if server and "server" not in {t.lower() for t in tags} else tags
         rows: list[FindingRow] = []
         for f in res.findings:
             row = FindingRow(f)
@@ -352,10 +355,10 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
                     row.exception, row.exception_state = entry, _exception_state(entry, as_of)
             if f.actionable and not row.accepted:
                 n = devices_by_release[(f.product or "", f.cycle or "")]
-                skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, tuple(tags), tuple(f.tags))
+                skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, tuple(score_tags), tuple(f.tags))
                 hit = score_memo.get(skey)
                 if hit is None:
-                    sc = score_finding(f, as_of, pcfg, n, tags)
+                    sc = score_finding(f, as_of, pcfg, n, score_tags)
                     hit = score_memo[skey] = (sc, pcfg.band(sc.total))
                 row.score, row.band = hit
             rows.append(row)
@@ -366,7 +369,7 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         open_rows = [r for r in rows if r.open]
         os_open = next((r.finding for r in open_rows if r.finding.kind == "os"), None)
         apps_open = [r.finding for r in open_rows if r.finding.kind != "os"]
-        action = device_action(os_open, apps_open, readiness, cfg, _is_server(res))
+        action = device_action(os_open, apps_open, readiness, cfg, server)
         score = score_device((r.score for r in open_rows), pcfg)
         hw = inv.hardware
         age = _age_days(inv.collected_at, as_of)

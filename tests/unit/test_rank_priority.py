@@ -184,3 +184,13 @@ def test_fail_on_ignores_accepted_findings(report) -> None:  # type: ignore[no-u
                                      [], est.AS_OF, "d", "t", config=est.config(), register=est.register())
     assert not fail_on_hit(only_accepted, "eol")
     assert not fail_on_hit(report, None)
+
+
+def test_device_role_counts_like_a_tag() -> None:
+    srv = est._inv("FILE-01", "North General", est._windows("Microsoft Windows Server 2012 R2 Standard", "6.3.9600",
+                                                           edition="ServerStandard", product_type=3))
+    rep = est.build_report(est.results([srv]), [], est.AS_OF, "d", "t", config=est.config())
+    host = rep.all_hosts()[0]
+    assert host.os is not None and host.os.product == "windows-server"
+    assert "tag server" in host.rows[0].score.explain()
+    assert host.action.kind == "migrate-server" and host.action.cost == 4000
