@@ -56,6 +56,11 @@ _DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
 _RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
 _YEAR_LTSC = re.compile(r"\b(20\d\d)\b")
 _SPACES = re.compile(r"\s+")
+# "Win10", "Win 11", "Windows10", "win10x64" and a mistyped "Windowns 10" in issue titles and agent
+# lines: the client release named without the word "Windows" spelled out.  Not "Win32", not a
+# version number ("Windows 10.0.17763" is NT 10.0, any release).
+_WIN_SHORT = re.compile(r"\b(?:win|windows|windowns|windwos|widows)\s*-?\s*(10|11)(?![\d.,]\d)(?=x64|x86|\b)",
+                        re.IGNORECASE)
 
 
 def normalise_caption(text: str) -> str:
@@ -64,6 +69,7 @@ def normalise_caption(text: str) -> str:
     text = _MANGLED.sub(lambda m: m.group(1), text)
     text = text.replace("\u00a0", " ")
     text = re.sub(r"(?i)\bwindows-(?=\d|server|xp|vista)", "windows ", text)
+    text = _WIN_SHORT.sub(lambda m: f"windows {m.group(1)}", text)
     text = re.sub(r"(?i)-sp(\d)\b", r" sp\1", text)
     return _SPACES.sub(" ", text).strip().lower()
 
@@ -200,7 +206,7 @@ def _looks_like_caption(text: str) -> bool:
     low = text.lower()
     if re.match(r"\s*(?:[a-z]:\\|\\\\)", low) or len(low) > 400:  # a path ("C:\\Windows"), not a name
         return False
-    return "windows" in low or "posready" in low
+    return "windows" in low or "posready" in low or _WIN_SHORT.search(text) is not None
 
 
 def _prefer_raw_edition_id(ev: Evidence, record: dict[str, Any]) -> None:
@@ -366,6 +372,14 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             m = _DISPLAY.search(cap)
             if m:
                 ev.display_version = m.group(1).lower()
+                break
+    if not ev.display_version and not ev.release_id:
+        features = rules.get("feature_updates", {})
+        for key, cap in ev.captions:
+            m = re.search(r"\b(?:version|versión|versione|版本|верси[яи])\s*:?\s*(1[5-9]\d\d|20\d\d)\b", cap)
+            if m and m.group(1) in features:
+                ev.release_id = m.group(1)  # "Windows 10 Enterprise LTSC version 1809"
+                ev.note(key, m.group(0))
                 break
     if ev.build is not None and ev.build >= 10240 and ev.nt != "10.0":
         # Registry CurrentVersion stays "6.3" on Windows 10/11; the build number is the truth.
@@ -587,6 +601,13 @@ def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | 
         build, build_source = int(cap_rel["build"]), "caption"
     entry = table.get(str(build)) if build is not None else None
 
+    features = rules.get("feature_updates", {})
+    if (build is not None and entry is None and server is not True
+            and (features.get(ev.display_version) or features.get(ev.release_id))):
+        # A mistyped or unpublished build beside a named feature update ("version 1809 os build
+        # 17753"): the feature update is the evidence; the build is dropped (medium at best).
+        ev.note("build-ignored", build)
+        build = None
     if build is not None and entry is None:
         known = sorted(int(b) for b in table)
         if known and build > known[-1]:
@@ -649,14 +670,18 @@ def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
             if "edition" in key.lower():
                 return str(fam), f"EditionID {value}"
         return str(fam), f"EditionID {ev.edition_id}"
-    text = caption
-    for group in c.rules.get("edition_words", []):
-        for word in group["words"]:
-            if _word_in(str(word), text):
-                fam_word = str(group["family"])
-                if fam_word == "e-lts" and _word_in("iot", text):
-                    return "iot-lts", f"caption words 'iot' + {word!r}"
-                return fam_word, f"caption word {word!r}"
+    # The edition is named right after the release ("Windows 10 Pro ..."); in a run-together text
+    # (a pasted registry dump, an agent line) other edition words may follow (CompositionEditionID
+    # "Enterprise" on a Pro machine), so the words next to the release name are tried first.
+    texts = [m.group(1) for m in re.finditer(r"\bwindows (?:1[01]|8\.1|7|vista|xp)\b(.{0,40})", caption)]
+    for text in texts + [caption]:
+        for group in c.rules.get("edition_words", []):
+            for word in group["words"]:
+                if _word_in(str(word), text):
+                    fam_word = str(group["family"])
+                    if fam_word == "e-lts" and _word_in("iot", text):
+                        return "iot-lts", f"caption words 'iot' + {word!r}"
+                    return fam_word, f"caption word {word!r}"
     return None, ""
 
 
@@ -683,6 +708,13 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
         major = str(entry.get("major") or major)
         version = str(entry["version"])
         source = f"build 10.0.{build}"
+        named = ev.display_version or rules.get("feature_updates", {}).get(ev.release_id, "")
+        if named and named != version and named in rules.get("enablement_siblings", {}).get(version, []):
+            # The build is a servicing base (termsrv.dll, BuildLab and some agents report it) and the
+            # record names a later release of the same line, delivered by an enablement package.
+            source = f"DisplayVersion {named.upper()} (build 10.0.{build} is its servicing base)"
+            version = named
+            conf = MEDIUM
     elif ev.display_version and ev.display_version in rules.get("feature_updates", {}):
         version = str(rules["feature_updates"][ev.display_version])
         source = f"DisplayVersion {ev.display_version.upper()}"
@@ -722,6 +754,16 @@ def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, s
         order = [f"-{fam}", ""]
     else:
         order = []
+    if fam in ("e-lts", "iot-lts") and not any(c.exists("windows", prefix + sfx) for sfx in order):
+        # A servicing *base* build (10.0.19041: the build termsrv.dll and BuildLab report on every
+        # 1904x release) with positive LTSC evidence is that line's LTSC release.  A later sibling
+        # (19045 = 22H2) with an LTSC word still contradicts itself and stays unknown.
+        major, _, version = prefix.partition("-")
+        ltsc = c.rules.get("ltsc_servicing_base", {}).get(major, {}).get(version)
+        if ltsc:
+            prefix = f"{major}-{ltsc}"
+            source += f" (servicing base of the {str(ltsc).upper()} LTSC)"
+            conf = MEDIUM if conf == HIGH else conf
     for suffix in order:
         cycle = prefix + suffix
         if c.exists("windows", cycle):

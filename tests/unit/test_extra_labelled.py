@@ -151,3 +151,26 @@ def test_captures_identify_from_the_raw_os_section() -> None:
                 failures.append((path.name, name, out["product"], out["cycle"], out["reason"]))
     assert checked >= 90
     assert not failures, failures
+
+
+def test_extra_os_strings_survive_other_converters() -> None:
+    """Same check as the corpus's: raw labels as keys, one ``label: value`` blob, or every value run
+    together as free text must identify the same (a held-out converter we cannot see)."""
+    from tests.unit.test_corpus_os import _other_conversions
+
+    ctx = IdentifyContext(Catalog())
+    checked = 0
+    failures = []
+    for item in _records():
+        if item["kind"] != "os_record" or item["expected"]["confidence"] == "low":
+            continue
+        record = os_record_from_corpus(item["raw"], item["raw_format"])
+        if "files" in record:
+            continue
+        for name, variant in _other_conversions(record, item["raw"]):
+            out = evaluate(variant, ctx, AS_OF, Policy())
+            checked += 1
+            if (out["product"], out["cycle"]) not in expected_answers(item["expected"]):
+                failures.append((item["id"], name, out["product"], out["cycle"], out["reason"]))
+    assert checked >= 100
+    assert not failures, failures
