@@ -29,6 +29,7 @@ from scanner.rank import EstateReport
 
 _W = 48  # widest cell
 TABLE_MAX_DEVICES = 500  # per site on a terminal; the file formats carry every device
+DETAIL_MAX_HOSTS = 25  # a site this small also gets every finding with its rule (e.g. `scan --local`)
 
 
 def _t(rows: Sequence[Sequence[Value]], headers: list[str], width: int = _W) -> str:
@@ -81,6 +82,15 @@ def render(report: EstateReport) -> str:
         if expired:
             out += ["", "Exception expired (back on the action list):",
                     _t(expired, ["host", "product", "cycle", "exception", "expired"])]
+        if site.hosts and len(site.hosts) <= DETAIL_MAX_HOSTS:
+            detail = [[h.hostname, r.finding.kind, r.finding.name, r.finding.version,
+                       f"{r.finding.product or '-'} {r.finding.cycle or ''}".strip(), r.finding.status.value,
+                       iso(r.finding.extended_until or r.finding.eol),
+                       r.exception.id if r.exception else "", r.finding.detail.rule]
+                      for h in site.hosts for r in h.rows]
+            out += ["", "Findings (every identified product, with the rule that decided it):",
+                    _t(detail, ["host", "kind", "name", "version", "product cycle", "status", "until", "exception",
+                                "rule"], 40)]
         if site.not_reached:
             out += ["", "Not reached:", _t([[st.target, st.status, st.error, st.last_ok_at or "never"]
                                             for st in site.not_reached],
