@@ -422,6 +422,8 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
                 ev.sp = 0
             return
     m2 = _VERSION_BUILD.search(text)
+    if m2 and int(m2.group(1)) not in (3, 4, 5, 6, 10):
+        m2 = None  # "Windows 8.1 (Build 9600)": a marketing number, not an NT version
     if m2 and ev.major is None:
         ev.major, ev.minor = int(m2.group(1)), int(m2.group(2))
         if ev.build is None:
