@@ -186,3 +186,15 @@ def test_clicking_a_header_sorts_the_table(page: tuple[Cdp, Path]) -> None:
     cdp.click(*rect)
     names = cdp.eval(names_js)
     assert names == sorted(names)
+
+
+def test_prints_to_pdf(page: tuple[Cdp, Path]) -> None:
+    cdp, html_file = page
+    pdf = base64.b64decode(cdp.call("Page.printToPDF", printBackground=True, preferCSSPageSize=True)["data"])
+    (html_file.parent / "report.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 20_000
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 3  # a page per site section at least
+    # the print stylesheet is the one in force while printing
+    cdp.call("Emulation.setEmulatedMedia", media="print")
+    assert cdp.eval("getComputedStyle(document.querySelector('section.site')).breakBefore") == "page"
+    cdp.call("Emulation.setEmulatedMedia", media="")
