@@ -1,0 +1,270 @@
+"""Ingest benchmark: N concurrent agents posting realistic inventories to ``legacyscan serve``.
+
+Prints ONE JSON line per backend (SQLite, PostgreSQL) with inventories/s accepted, p95 latency and
+rows/s (software rows carried), the counted losses and duplicates, and - in the same run, into the
+same database - the floor: a bare bulk insert of the same rows (bodies already encoded, one
+transaction), which is what the database alone can do.
+
+Inventories are built from the real host captures in ``scanner/demo_data/captures`` (those with
+300-1,500 packages), one per simulated workstation (fresh inventory id and host name each).
+Each simulated agent behaves like ``legacyscan-agent``: a new HTTPS connection per upload, gzip
+body, server certificate verified against a CA made for the run.
+
+    python bench/ingest.py [--agents 8] [--uploads 1000] [--workers 2] [--backend sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import multiprocessing as mp
+import os
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.inventory import Host, Inventory, OsInfo, Software  # noqa: E402
+
+CAPTURES = ROOT / "scanner" / "demo_data" / "captures"
+MIN_PACKAGES, MAX_PACKAGES = 300, 1500
+TARGET_PER_S = 200.0
+TARGET_VS_FLOOR = 0.5
+
+
+def capture_templates() -> list[Inventory]:
+    """Real captures with 300-1,500 packages, as Inventory documents (OS evidence kept raw)."""
+    out: list[Inventory] = []
+    for path in sorted(CAPTURES.glob("*/*.json")):
+        data = json.loads(path.read_text("utf-8"))
+        software = data.get("software") or []
+        if not MIN_PACKAGES <= len(software) <= MAX_PACKAGES:
+            continue
+        pkgs = [Software(name=str(s.get("name") or s.get("DisplayName") or ""),
+                         version=str(s.get("version") or s.get("DisplayVersion") or ""),
+                         source=str(s.get("source") or "windows-registry"), arch=str(s.get("arch") or ""),
+                         publisher=str(s.get("Publisher") or ""))
+                for s in software]
+        os_raw = data.get("os") or {}
+        name = ""
+        if isinstance(os_raw.get("OPERATINGSYSTEM"), dict):
+            name = str(os_raw["OPERATINGSYSTEM"].get("FULL_NAME") or "")
+        out.append(Inventory(host=Host(hostname=path.stem[:40]), os=OsInfo(family=data.get("platform", "linux"),
+                                                                          name=name),
+                             software=pkgs))
+    return out
+
+
+def build_bodies(count: int, offset: int) -> list[tuple[str, bytes, int]]:
+    """(inventory id, gzip body, package count) for workstations offset..offset+count."""
+    templates = capture_templates()
+    bodies = []
+    for n in range(offset, offset + count):
+        tpl = templates[n % len(templates)]
+        inv = Inventory(host=Host(hostname=f"ws-{n:06d}", machine_id=f"bench-{n:06d}"), os=tpl.os,
+                        software=tpl.software, collected_at=f"2026-11-30T09:{(n // 60) % 60:02d}:{n % 60:02d}Z",
+                        inventory_id=str(uuid.uuid4()))
+        inv.collector.transport = "agent"
+        bodies.append((inv.inventory_id, gzip.compress(inv.to_json().encode(), 6), len(inv.software)))
+    return bodies
+
+
+def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready: Any, start: Any,
+                  results: Any) -> None:
+    import httpx
+
+    bodies = build_bodies(count, offset)
+    context = ssl.create_default_context(cafile=ca)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    ready.put(1)
+    start.wait()
+    out = []
+    for inventory_id, body, packages in bodies:
+        t0 = time.perf_counter()
+        with httpx.Client(verify=context, timeout=60) as client:  # one connection per agent run
+            status = client.post(url + "/v1/inventories", content=body, headers=headers).status_code
+        out.append((inventory_id, status, time.perf_counter() - t0, packages, time.perf_counter()))
+    results.put(out)
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server and its worker processes (load-independent cost)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def start_pg(tmp: Path) -> tuple[str, Any]:
+    from tests.integration.postgres import Cluster, _bindir, _env_url
+
+    url = _env_url()
+    if url:
+        import psycopg
+
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        return url.rsplit("/", 1)[0] + "/" + name, None
+    bindir = _bindir()
+    if bindir is None:
+        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = Cluster(bindir)
+    cluster.start()
+    return cluster.url, cluster
+
+
+def floor(db_url: str, bodies: list[tuple[str, bytes, int]]) -> float:
+    """Seconds for a bare bulk insert of the same rows (already encoded) in one transaction."""
+    from scanner.store import encode_body, open_store
+
+    rows = []
+    for inventory_id, body, packages in bodies:
+        inv = Inventory.from_json(gzip.decompress(body))
+        rows.append((f"floor-{inventory_id}", inv.host.machine_id, "bench", inv.collected_at, "agent", inv.os.family,
+                     inv.os.name, packages, encode_body(inv)))
+    store = open_store(db_url)
+    try:
+        conn = getattr(store, "conn", None)
+        if conn is not None:
+            conn.execute("CREATE TABLE floor_inventories AS SELECT * FROM inventories WHERE 0")
+            t0 = time.perf_counter()
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO floor_inventories VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            conn.execute("COMMIT")
+            return time.perf_counter() - t0
+        with store.pool.connection() as pg:  # type: ignore[attr-defined]
+            pg.execute("CREATE TABLE floor_inventories (LIKE inventories INCLUDING ALL)")
+            pg.commit()
+            t0 = time.perf_counter()
+            with pg.cursor() as cur:
+                cur.executemany("INSERT INTO floor_inventories VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", rows)
+            pg.commit()
+            return time.perf_counter() - t0
+    finally:
+        store.close()
+
+
+def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    import httpx
+
+    from scanner.store import open_store
+    from tests.integration.tls import make_pki
+
+    cluster = None
+    if backend == "sqlite":
+        db_url = f"sqlite:///{tmp / 'bench.db'}"
+    else:
+        db_url, cluster = start_pg(tmp)
+    pki = make_pki(tmp / f"pki-{backend}")
+    env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
+    token = subprocess.run([sys.executable, "-m", "scanner.cli", "tokens", "create", "--site", "bench", "--db", db_url],
+                           capture_output=True, text=True, check=True, cwd=ROOT, env=env).stdout.strip()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    url = f"https://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "scanner.cli", "serve", "--listen", f"127.0.0.1:{port}",
+                               "--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key), "--db", db_url,
+                               "--workers", str(args.workers), "--rate-limit", "100000", "--rate-burst", "100000"],
+                              cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    try:
+        context = ssl.create_default_context(cafile=str(pki.ca_cert))
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", verify=context, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        per_agent = args.uploads // args.agents
+        ctx = mp.get_context("spawn")
+        start = ctx.Event()
+        ready = ctx.Queue()
+        results = ctx.Queue()
+        procs = [ctx.Process(target=agent_process, args=(url, str(pki.ca_cert), token, per_agent, i * per_agent,
+                                                          ready, start, results)) for i in range(args.agents)]
+        for p in procs:
+            p.start()
+        for _ in procs:  # every agent has built its documents before the clock starts
+            ready.get(timeout=600)
+        cpu0 = server_cpu(server.pid)
+        t0 = time.perf_counter()
+        start.set()
+        rows: list[tuple[str, int, float, int, float]] = []
+        for _ in procs:
+            rows.extend(results.get(timeout=600))
+        elapsed = max(r[4] for r in rows) - t0
+        cpu_used = server_cpu(server.pid) - cpu0
+        for p in procs:
+            p.join()
+    finally:
+        server.terminate()
+        server.wait(30)
+    sent_ids = [r[0] for r in rows]
+    accepted = [r for r in rows if r[1] == 201]
+    latencies = sorted(r[2] for r in rows)
+    with open_store(db_url) as store:
+        stored = store.count_inventories()
+        missing = sum(1 for i in set(sent_ids) if store.get_inventory(i) is None)
+    bodies = build_bodies(len(rows), 0)
+    floor_s = floor(db_url, bodies)
+    if cluster is not None:
+        cluster.stop()
+    per_s = len(accepted) / elapsed
+    floor_per_s = len(bodies) / floor_s
+    packages = sum(r[3] for r in accepted)
+    return {
+        "bench": "ingest", "backend": backend, "agents": args.agents, "server_workers": args.workers,
+        "uploads": len(rows), "packages_per_inventory_mean": round(packages / max(1, len(accepted))),
+        "accepted": len(accepted), "other_status": sorted({r[1] for r in rows if r[1] != 201}),
+        "stored": stored, "lost": missing, "duplicated": stored - (len(set(sent_ids)) - missing),
+        "inventories_per_s": round(per_s, 1), "p95_latency_ms": round(latencies[int(0.95 * (len(latencies) - 1))]
+                                                                         * 1000, 1),
+        "p50_latency_ms": round(statistics.median(latencies) * 1000, 1),
+        "rows_per_s": round(packages / elapsed), "floor_inventories_per_s": round(floor_per_s, 1),
+        "vs_floor": round(per_s / floor_per_s, 3),
+        "server_cpu_ms_per_inventory": round(cpu_used / max(1, len(rows)) * 1000, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+        "targets": {"min_inventories_per_s": TARGET_PER_S, "min_vs_floor": TARGET_VS_FLOOR},
+        "meets_rate": per_s >= TARGET_PER_S, "meets_floor": per_s >= TARGET_VS_FLOOR * floor_per_s,
+        "zero_lost_or_duplicated": missing == 0 and stored == len(set(sent_ids)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=8)
+    parser.add_argument("--uploads", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="legacyscan-ingest-") as tmp:
+        for backend in backends:
+            result = run_backend(backend, args, Path(tmp))
+            print(json.dumps(result), flush=True)
+            ok = ok and result["meets_rate"] and result["meets_floor"] and result["zero_lost_or_duplicated"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
