@@ -54,7 +54,8 @@ BANNER_FONT = Font(bold=True, color="9C0006")
 
 def _cell(value: Value) -> Value:
     if isinstance(value, str):
-        value = _ILLEGAL.sub(" ", value)
+        if not value.isprintable():  # fast path: almost every cell is plain printable text
+            value = _ILLEGAL.sub(" ", value)
         if len(value) > MAX_CELL:
             value = value[: MAX_CELL - 1] + "…"
         return neutralise(value)
