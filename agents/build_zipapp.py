@@ -1,0 +1,83 @@
+"""Build ``legacyscan-agent.pyz``: the agent as one file, deployable without installing legacyscan.
+
+Why a zipapp: a ward PC or a locked-down laptop should get one file (copied by GPO, SCCM/Intune,
+Ansible or a login script) and a scheduled task, not a package manager run.  The archive holds the
+``agents`` package only - nothing of the scanner, the reports or the EOL data - plus, with
+``--vendor`` (the default), the pure-Python packages the upload needs (httpx and its
+dependencies), copied from this interpreter.  psutil is a compiled extension and cannot live in a
+zipapp: when the target has it, hardware facts and priority control use it; without it the agent
+still collects the OS and software and lowers its priority with ``os.nice`` (where available).
+
+    python -m agents.build_zipapp [--out dist/legacyscan-agent.pyz] [--no-vendor]
+    python3 legacyscan-agent.pyz --server https://collector:8443 --token-file /etc/legacyscan/token
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import sys
+import tempfile
+import zipapp
+from pathlib import Path
+
+# Pure-Python distributions the upload path imports (httpx 0.28 and what it pulls in).
+VENDORED: tuple[str, ...] = ("httpx", "httpcore", "h11", "anyio", "sniffio", "idna", "certifi")
+AGENT_FILES: tuple[str, ...] = ("*.py", "*.ps1", "*.json")
+# Host-touching modules the on-host agent never needs (remote transports); left out to stay small.
+EXCLUDED: frozenset[str] = frozenset({"ssh.py", "winrm.py", "build_zipapp.py"})
+
+MAIN = """\
+import sys
+
+from agents.agent import main
+
+sys.exit(main())
+"""
+
+
+def _copy_package(name: str, dest: Path) -> None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"cannot vendor {name}: not installed in {sys.executable}")
+    origin = Path(spec.origin)
+    if origin.name == "__init__.py":
+        shutil.copytree(origin.parent, dest / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "tests"))
+    else:
+        shutil.copy2(origin, dest / origin.name)
+
+
+def build(out: Path, *, vendor: bool = True) -> Path:
+    source = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory(prefix="legacyscan-zipapp-") as tmp_name:
+        staging = Path(tmp_name) / "app"
+        package = staging / "agents"
+        package.mkdir(parents=True)
+        for pattern in AGENT_FILES:
+            for path in sorted(source.glob(pattern)):
+                if path.name not in EXCLUDED:
+                    shutil.copy2(path, package / path.name)
+        (staging / "__main__.py").write_text(MAIN, encoding="utf-8")
+        if vendor:
+            for name in VENDORED:
+                _copy_package(name, staging)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        zipapp.create_archive(staging, out, interpreter="/usr/bin/env python3", compressed=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the legacyscan-agent zipapp.")
+    parser.add_argument("--out", type=Path, default=Path("dist/legacyscan-agent.pyz"))
+    parser.add_argument("--no-vendor", action="store_true",
+                        help="do not bundle httpx (the target's Python must provide it for uploads)")
+    args = parser.parse_args(argv)
+    path = build(args.out, vendor=not args.no_vendor)
+    print(f"built {path} ({path.stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
