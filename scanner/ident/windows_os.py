@@ -346,6 +346,20 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             ev.note(key, value)
         if not ev.role:
             _role_from_text(ev, key, value, rules)
+    # A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
+    # "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence.
+    for key, value in extras:
+        if _SKIP_KEYS.search(key.lower()):
+            continue
+        text = str(value).strip()
+        if not ev.display_version and re.fullmatch(r"\d{2}[hH][12]", text):
+            ev.display_version = text.lower()
+            ev.note(key, text)
+        if ev.build is None:
+            m = _BUILD_WORD.search(text)
+            if m and (m.group(1) in rules.get("nt10", {}) or int(m.group(1)) < 10000):
+                ev.build = int(m.group(1))
+                ev.note(key, text)
     # A build number written alone in a caption ("Windows 2016 (Build 17763).", FRST's
     # "Windows 10 Pro Version 22H2 19045.3693 (X64)").
     if ev.build is None:
@@ -360,6 +374,17 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             if m and m.group(1) in nt10:
                 ev.build, ev.ubr = int(m.group(1)), int(m.group(2))
                 ev.note(key, m.group(0))
+                break
+    if ev.build is None:
+        # Last resorts in run-together text: a released NT 10 build number standing alone
+        # ("Windows 10 Pro 22000"), then a BuildLab/BuildLabEx string ("22000.1.amd64fre.co_release").
+        nt10 = rules.get("nt10", {})
+        for pattern in (r"(?<![\d.])(\d{5})(?![\d.])", r"(?<![\d.])(\d{5})\.\d+\.(?:amd64|x86|arm64|ia64)fre\."):
+            hit = next(((key, m) for key, cap in ev.captions for m in re.finditer(pattern, cap)
+                        if m.group(1) in nt10), None)
+            if hit is not None:
+                ev.build = int(hit[1].group(1))
+                ev.note(hit[0], hit[1].group(0))
                 break
     if ev.sp is None:
         for _key, cap in ev.captions:
