@@ -46,7 +46,7 @@ EXIT_USAGE = 2
 EXIT_SPOOLED = 75
 
 UPLOAD_PATH = "/v1/inventories"
-TOKEN_ENV = "LEGACYSCAN_AGENT_TOKEN"
+TOKEN_ENV = "LEGACYSCAN_AGENT_TOKEN"  # noqa: S105 - a variable name
 SPOOL_SUFFIX = ".json.gz"
 MAX_REJECTED_KEPT = 10
 
@@ -409,8 +409,8 @@ def main(argv: list[str] | None = None, *, collect_fn: Callable[[str, list[str]]
         log.info("start delay %.0fs", delay)
         sleep(delay)
     inv = collect_fn(args.site, args.tags)
-    for problem in inv.problems:
-        log.info("probe %s: %s (%s)", problem.probe, problem.message, problem.kind)
+    for issue in inv.problems:
+        log.info("probe %s: %s (%s)", issue.probe, issue.message, issue.kind)
     rc = EXIT_OK
     if args.output:
         try:

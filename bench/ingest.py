@@ -121,7 +121,7 @@ def start_pg(tmp: Path) -> tuple[str, Any]:
 
         name = f"bench_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
         return url.rsplit("/", 1)[0] + "/" + name, None
     bindir = _bindir()
     if bindir is None:

@@ -86,7 +86,7 @@ _UPSERT_HOST = (
     "hostname=excluded.hostname, site=excluded.site, tags=excluded.tags, address=excluded.address, "
     "last_seen=excluded.last_seen, last_inventory_id=excluded.last_inventory_id "
     "WHERE hosts.last_seen <= excluded.last_seen")
-_TOKEN_COLUMNS = "token_id, site, created_at, revoked_at, label"
+_TOKEN_COLUMNS = "token_id, site, created_at, revoked_at, label"  # noqa: S105 - column list
 
 
 def redact(url: str) -> str:
@@ -136,7 +136,7 @@ class PostgresStore(Store):
                 for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in script.split(";"):
                         if statement.strip():
-                            conn.execute(statement)  # type: ignore[call-overload]
+                            conn.execute(statement)
                     conn.execute("INSERT INTO legacyscan_schema VALUES (%s)", (number,))
 
     # -- inventories ---------------------------------------------------------------------------
@@ -233,7 +233,7 @@ class PostgresStore(Store):
         return info, token
 
     def list_tokens(self) -> list[TokenInfo]:
-        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY site, created_at, token_id", ())
+        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY site, created_at, token_id", ())  # noqa: S608
         return [TokenInfo(*row) for row in rows]
 
     def revoke_token(self, token_id: str, revoked_at: str) -> bool:
@@ -243,7 +243,7 @@ class PostgresStore(Store):
     def authenticate(self, token: str) -> TokenInfo | None:
         if parse_token(token) is None:
             return None
-        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash=%s AND revoked_at=''",
+        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash=%s AND revoked_at=''",  # noqa: S608
                          (token_hash(token),))
         return TokenInfo(*rows[0]) if rows else None
 
@@ -252,14 +252,14 @@ class PostgresStore(Store):
     def _all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
             with self.pool.connection() as conn:
-                return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+                return conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL query failed: {exc}") from exc
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         try:
             with self.pool.connection() as conn:
-                return conn.execute(sql, params).rowcount  # type: ignore[arg-type]
+                return conn.execute(sql, params).rowcount
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL write failed: {exc}") from exc
 

@@ -29,7 +29,7 @@ SUFFIXES = (".json", ".json.gz")
 BATCH = 200
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import inventory JSON files from agents / file drops",
                        description="Import agent inventory files (*.json, *.json.gz; directories are searched "
                                    "recursively).  Already-imported inventories are skipped as duplicates.")

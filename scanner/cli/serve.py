@@ -13,7 +13,7 @@ from scanner.server import CONFIG_ENV, ServerConfig
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the collector service agents upload inventories to",
                        description="Accept agent uploads on POST /v1/inventories (per-site enrolment tokens; "
                                    "create them with `legacyscan tokens create --site S`).")

@@ -11,7 +11,7 @@ from scanner.cli.common import store_from
 from scanner.enrolment import TokenError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tokens", help="manage per-site enrolment tokens for agents",
                        description="Agents authenticate with a per-site token; the site of every upload is "
                                    "the token's site.  Only a hash of each token is stored.")

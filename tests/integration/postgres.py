@@ -84,7 +84,8 @@ def _env_url() -> str | None:
     auth = f"{user}:{quote(password, safe='')}@" if password else f"{user}@"
     host = os.environ["PGHOST"]
     host_part = "" if host.startswith("/") else host
-    url = f"postgresql://{auth}{host_part}:{os.environ.get('PGPORT', '5432')}/{os.environ.get('PGDATABASE', 'postgres')}"
+    port = os.environ.get("PGPORT", "5432")
+    url = f"postgresql://{auth}{host_part}:{port}/{os.environ.get('PGDATABASE', 'postgres')}"
     if host.startswith("/"):
         url += f"?host={quote(host, safe='')}"
     return url
@@ -126,14 +127,14 @@ def pg_url(pg_server: str) -> Iterator[str]:
 
     name = f"ls_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield database_url(pg_server, name)
     finally:
         for _ in range(20):
             try:
                 with psycopg.connect(pg_server, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 break
             except psycopg.Error:
                 time.sleep(0.2)

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -85,7 +84,7 @@ class Serve:
             if self.proc.poll() is not None:
                 raise AssertionError(f"serve exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
             try:
-                if httpx.get(self.url + "/healthz", verify=ssl.create_default_context(cafile=self.pki.ca_cert), timeout=1).status_code == 200:
+                if httpx.get(self.url + "/healthz", verify=self.pki.context(), timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -213,7 +212,7 @@ def run_agent(server: str, token: str, spool: Path, inv: Inventory | None = None
 
 def post(server: Serve, token: str, body: bytes, **headers: str) -> httpx.Response:
     hdrs = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers}
-    return httpx.post(server.url + "/v1/inventories", content=body, headers=hdrs, verify=ssl.create_default_context(cafile=server.pki.ca_cert),
+    return httpx.post(server.url + "/v1/inventories", content=body, headers=hdrs, verify=server.pki.context(),
                       timeout=30)
 
 
@@ -282,7 +281,7 @@ def test_server_certificate_is_verified(server: Serve, db: str, tmp_path: Path) 
 
 
 def test_healthz(server: Serve) -> None:
-    resp = httpx.get(server.url + "/healthz", verify=ssl.create_default_context(cafile=server.pki.ca_cert))
+    resp = httpx.get(server.url + "/healthz", verify=server.pki.context())
     assert resp.status_code == 200 and resp.json() == {"status": "ok"}
 
 
@@ -431,7 +430,7 @@ def test_oversized_bodies_and_gzip_bombs_are_refused(server: Serve, db: str) -> 
         for _ in range(40):
             yield b" " * 100_000
 
-    resp = httpx.post(server.url + "/v1/inventories", content=chunks(), verify=ssl.create_default_context(cafile=server.pki.ca_cert),
+    resp = httpx.post(server.url + "/v1/inventories", content=chunks(), verify=server.pki.context(),
                       headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     assert resp.status_code == 413
     assert count(db) == 0
@@ -454,7 +453,7 @@ def test_wrong_and_revoked_tokens(server: Serve, db: str, tmp_path: Path) -> Non
     body = fake_inventory().to_json().encode()
     assert post(server, "lsk_000000000000_" + "A" * 43, body).status_code == 401
     assert post(server, "garbage", body).status_code == 401
-    no_auth = httpx.post(server.url + "/v1/inventories", content=body, verify=ssl.create_default_context(cafile=server.pki.ca_cert))
+    no_auth = httpx.post(server.url + "/v1/inventories", content=body, verify=server.pki.context())
     assert no_auth.status_code == 401 and no_auth.headers["www-authenticate"] == "Bearer"
     cli("tokens", "revoke", token_id, db=db)
     assert "revoked" in cli("tokens", "list", db=db).stdout

@@ -80,7 +80,8 @@ def test_latest_per_host_and_a_late_old_spool_does_not_win(store: Store) -> None
 def test_latest_filters_by_site_and_lists_sites(store: Store) -> None:
     a = make("a1", "2026-01-01T09:00:00Z", site="north")
     b = make("b1", "2026-01-01T09:00:00Z", site="south")
-    store.save_many([a, b])
+    store.save_many(  # type: ignore[attr-defined]
+        [a, b])
     assert [i.host.hostname for i in store.latest_inventories("south")] == ["b1"]
     assert {i.host.hostname for i in store.latest_inventories()} == {"a1", "b1"}
     assert store.sites() == ["north", "south"]  # type: ignore[attr-defined]
@@ -89,7 +90,8 @@ def test_latest_filters_by_site_and_lists_sites(store: Store) -> None:
 def test_inventories_as_of(store: Store) -> None:
     jan = make("pc", "2026-01-01T09:00:00Z")
     feb = make("pc", "2026-02-01T09:00:00Z")
-    store.save_many([jan, feb])
+    store.save_many(  # type: ignore[attr-defined]
+        [jan, feb])
     before = store.inventories_as_of("2026-01-15T00:00:00Z")  # type: ignore[attr-defined]
     assert [i.inventory_id for i in before] == [jan.inventory_id]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ class Pki:
     ca_cert: Path
     server_cert: Path
     server_key: Path
+
+    def context(self) -> ssl.SSLContext:
+        """A client context trusting only this CA."""
+        return ssl.create_default_context(cafile=self.ca_cert)
 
 
 def _name(common_name: str) -> x509.Name:

@@ -130,7 +130,8 @@ def test_retries_with_backoff_honouring_retry_after(http_server: tuple[str, Scri
     assert 0.0 <= sleeps[1] <= 1.0  # 0.5 * 2**1, full jitter
     first = script.received[0]
     assert first["path"] == "/v1/inventories" and first["auth"] == "Bearer lsk_test" and first["encoding"] == "gzip"
-    assert [r["doc"]["inventory_id"] for r in script.received] == [inv.inventory_id] * 3  # same id every time
+    ids = [r["doc"]["inventory_id"] for r in script.received]  # type: ignore[index]
+    assert ids == [inv.inventory_id] * 3  # same id every time
     assert list((tmp_path / "spool").glob("*.json.gz")) == []
 
 
