@@ -160,6 +160,14 @@ def product_rows(report: EstateReport) -> list[list[Value]]:
              round(p.top_score, 1), p.sentence()] for p in report.products]
 
 
+PLAN_HEADERS = ["site", "financial year", "devices", "actions", "cost", "devices costed"]
+
+
+def plan_rows(report: EstateReport) -> list[list[Value]]:
+    return [[p.site, p.financial_year, p.devices, ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
+             round(p.cost, 2), p.costed_devices] for p in report.plan]
+
+
 ROADMAP_HEADERS = ["period", "financial year", "release", "end of support", "devices", "sites", "unit cost",
                    "cost"]
 

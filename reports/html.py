@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from reports.common import (
     EVIDENCE_HEADERS,
+    PLAN_HEADERS,
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
     ROADMAP_HEADERS,
@@ -29,6 +30,7 @@ from reports.common import (
     meta_rows,
     money,
     pct,
+    plan_rows,
     product_rows,
     register_rows,
     roadmap_rows,
@@ -395,6 +397,9 @@ def render(report: EstateReport) -> str:
         parts.append(_site_section(site, report, i))
     parts.append("<h2>Products out of (or leaving) support</h2>")
     parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}))
+    parts.append("<h2>Replacement plan by NHS financial year</h2><p class=\"note\">Each device counted once, in the "
+                 "year of its earliest open end of support (\u201cnow\u201d: already past).</p>")
+    parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5}))
     parts.append("<h2>Roadmap by quarter and NHS financial year</h2>")
     parts.append(_table(ROADMAP_HEADERS, roadmap_rows(report), num_cols={4, 6, 7}))
     parts.append("<h2>Exception register</h2>")

@@ -94,6 +94,8 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                       "status": p.status.value, "eol": iso(p.eol) or None, "devices": p.devices, "sites": p.sites,
                       "accepted_devices": p.accepted_devices, "top_priority": round(p.top_score, 1),
                       "summary": p.sentence()} for p in report.products],
+        "plan": [{"site": p.site, "financial_year": p.financial_year, "devices": p.devices, "actions": p.actions,
+                  "cost": round(p.cost, 2), "costed_devices": p.costed_devices} for p in report.plan],
         "roadmap": [{"period": r.period, "financial_year": r.financial_year or None, "product": r.product,
                      "cycle": r.cycle, "name": r.name, "eol": iso(r.eol) or None, "devices": r.devices,
                      "sites": r.sites, "unit_cost": r.unit_cost, "cost": r.cost} for r in report.roadmap],

@@ -21,6 +21,7 @@ from reports.common import (
     meta_rows,
     money,
     one_line,
+    plan_rows,
     register_rows,
     roadmap_rows,
 )
@@ -99,6 +100,11 @@ def render(report: EstateReport) -> str:
         out += ["", "== Products out of (or leaving) support",
                 _t([[p.name, p.status.value, iso(p.eol), str(p.devices), str(len(p.sites))]
                     for p in report.products], ["release", "status", "end", "devices", "sites"])]
+    if report.plan:
+        out += ["", "== Replacement plan by NHS financial year (device counted once, at its earliest open end)",
+                _t([[r[0], r[1], str(r[2]), r[3], money(p.cost, report.currency)]
+                    for r, p in zip(plan_rows(report), report.plan, strict=True)],
+                   ["site", "FY", "devices", "actions", "cost"], 70)]
     if report.roadmap:
         out += ["", "== Roadmap (by quarter and NHS financial year)",
                 _t([[r[0], r[1], r[2], r[3], r[4], money(r[7] if isinstance(r[7], float) else None,

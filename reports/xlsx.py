@@ -26,6 +26,7 @@ from reports.common import (
     COVERAGE_HEADERS,
     DEVICE_HEADERS,
     EVIDENCE_HEADERS,
+    PLAN_HEADERS,
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
     ROADMAP_HEADERS,
@@ -37,6 +38,7 @@ from reports.common import (
     kpi_rows,
     meta_rows,
     neutralise,
+    plan_rows,
     product_rows,
     register_rows,
     roadmap_rows,
@@ -111,7 +113,7 @@ def render(report: EstateReport) -> bytes:
     summary += [[r[0], r[1], ""] for r in meta_rows(report)]
     _sheet(wb, "Summary", ["item", "value", "change since previous scan"], summary, {1: 42, 2: 60, 3: 24},
            banner)
-    used = {"summary", "devices", "products", "roadmap", "register", "evidence 8.2.1", "coverage"}
+    used = {"summary", "devices", "products", "plan by fy", "roadmap", "register", "evidence 8.2.1", "coverage"}
     dev_widths = {2: 22, 3: 22, 6: 26, 9: 34, 10: 40, 13: 30, 14: 30, 18: 60}
     for site in report.sites:
         _sheet(wb, _title(site.site, used), SITE_HEADERS, site_rows(site, cur),
@@ -119,6 +121,7 @@ def render(report: EstateReport) -> bytes:
     _sheet(wb, "Devices", DEVICE_HEADERS, (r for s in report.sites for r in device_rows(s, cur)), dev_widths,
            banner)
     _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 30, 6: 40, 9: 50}, banner)
+    _sheet(wb, "Plan by FY", PLAN_HEADERS, plan_rows(report), {1: 26, 4: 60}, banner)
     _sheet(wb, "Roadmap", ROADMAP_HEADERS, roadmap_rows(report), {3: 30, 6: 40}, banner)
     _sheet(wb, "Register", REGISTER_HEADERS, register_rows(report), {3: 30, 4: 36, 5: 50, 6: 40, 13: 40},
            banner)

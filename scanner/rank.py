@@ -203,6 +203,23 @@ class ProductRollup:
 
 
 @dataclass(slots=True)
+class PlanRow:
+    """Capital plan: devices of one site whose binding support end falls in one NHS financial year.
+
+    A device's binding constraint is the earliest end of support among its open findings (and,
+    for devices with nothing open yet, its OS's end when that falls inside the roadmap horizon);
+    "now" collects every device whose binding end has passed.
+    """
+
+    site: str
+    financial_year: str  # "now" or "FY2027/28"
+    devices: int
+    actions: dict[str, int]  # action kind -> devices
+    cost: float  # sum of the known action costs
+    costed_devices: int  # devices whose action has a configured cost
+
+
+@dataclass(slots=True)
 class RoadmapRow:
     period: str  # "overdue" or a quarter "2027-Q1"
     financial_year: str  # "FY2026/27" ("" for overdue)
@@ -281,6 +298,7 @@ class EstateReport:
     sites: list[SiteReport]
     products: list[ProductRollup] = field(default_factory=list)
     roadmap: list[RoadmapRow] = field(default_factory=list)
+    plan: list[PlanRow] = field(default_factory=list)
     register: list[RegisterRow] = field(default_factory=list)
     kpis: Kpis = field(default_factory=Kpis)
     kpi_change: dict[str, float | None] = field(default_factory=dict)
@@ -499,6 +517,33 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
     return rows
 
 
+def _plan(sites: list[SiteReport], as_of: date, cfg: ReportConfig) -> list[PlanRow]:
+    horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
+    out: list[PlanRow] = []
+    for site in sites:
+        buckets: dict[str, PlanRow] = {}
+        for h in site.hosts:
+            ends = [r.finding.eol for r in h.open_rows if r.finding.eol is not None]
+            action_kind, cost = h.action.kind, h.action.cost
+            if not ends and h.os is not None and h.os.eol is not None and as_of <= h.os.eol < horizon \
+                    and h.os.status is Status.SUPPORTED:
+                ends = [h.os.eol]
+                action_kind = "upgrade-os (planned)"
+                cost = unit_cost_for(h.os.product or "", h.os.cycle or "", True, cfg)
+            if not ends:
+                continue
+            binding = min(ends)
+            fy = "now" if binding < as_of else financial_year(binding)
+            row = buckets.setdefault(fy, PlanRow(site.site, fy, 0, {}, 0.0, 0))
+            row.devices += 1
+            row.actions[action_kind] = row.actions.get(action_kind, 0) + 1
+            if cost is not None:
+                row.cost += cost
+                row.costed_devices += 1
+        out += [buckets[k] for k in sorted(buckets, key=lambda p: (p != "now", p))]
+    return out
+
+
 def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date) -> list[RegisterRow]:
     if register is None:
         return []
@@ -624,6 +669,7 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
     report.kpi_change = kpi_change(report.kpis, prev_total)
     report.products = _product_rollups(hosts)
     report.roadmap = _roadmap(hosts, as_of, cfg)
+    report.plan = _plan(report.sites, as_of, cfg)
     report.register = _register_rows(register, hosts, as_of)
     report.evidence = _evidence(report, cfg, register)
     p = cfg.priority

@@ -194,3 +194,27 @@ def test_device_role_counts_like_a_tag() -> None:
     assert host.os is not None and host.os.product == "windows-server"
     assert "tag server" in host.rows[0].score.explain()
     assert host.action.kind == "migrate-server" and host.action.cost == 4000
+
+
+UBUNTU_2204 = ('NAME="Ubuntu"\nVERSION="22.04.3 LTS (Jammy Jellyfish)"\nID=ubuntu\nID_LIKE=debian\n'
+               'PRETTY_NAME="Ubuntu 22.04.3 LTS"\nVERSION_ID="22.04"\n')
+
+
+def test_plan_by_financial_year_counts_each_device_once_at_its_binding_end(report) -> None:  # type: ignore[no-untyped-def]
+    now = {p.site: p for p in report.plan if p.financial_year == "now"}
+    assert now["North General"].devices == 5 and now["South Community"].devices == 3
+    assert now["North General"].actions == {"assess-device": 1, "replace-device": 1, "upgrade-hardware": 1,
+                                            "upgrade-os": 2}
+    assert now["North General"].cost == 850 + 60 + 180 + 25 + 105
+    browser = est._inv("KIOSK-1", "East", est._linux(UBUNTU_2204),
+                       software=est._dpkg(("firefox", "115.0+build2-0ubuntu0.22.04.1")))
+    plain = est._inv("KIOSK-2", "East", est._linux(UBUNTU_2204))
+    rep = est.build_report(est.results([browser, plain]), [], est.AS_OF, "d", "t", config=est.config())
+    plan = {p.financial_year: p for p in rep.plan}
+    # KIOSK-1 is bound by Firefox 115 (ends 2027-03-31, FY2026/27), KIOSK-2 by Ubuntu 22.04 (2027-04-01)
+    assert {k: p.devices for k, p in plan.items()} == {"FY2026/27": 1, "FY2027/28": 1}
+    assert plan["FY2026/27"].cost == 60 + 15 and plan["FY2027/28"].cost == 60
+    # half a year earlier nothing is open yet: the OS end inside the horizon still puts both in the plan
+    early = date(2026, 6, 1)
+    rep = est.build_report(est.results([browser, plain], early), [], early, "d", "t", config=est.config())
+    assert [(p.financial_year, p.actions) for p in rep.plan] == [("FY2027/28", {"upgrade-os (planned)": 2})]
