@@ -762,10 +762,21 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
         what = f"Windows {major}" if major else "Windows NT 10"
         return c.result("windows", None, "windows.no-build",
                         f"{what} without a build number or feature update: release unknown", LOW)
+    if build is None and major == "10" and not _has_cycles(c, f"10-{version}") and _has_cycles(c, f"11-{version}"):
+        # A feature update only Windows 11 had (23H2, 24H2, ...) beside the registry ProductName
+        # "Windows 10 ...", which Windows 11 keeps: the release names the major.
+        major = "11"
+        source += " (a Windows 11 feature update; the name says Windows 10 as ProductName does on 11)"
     prefix = f"{major}-{version}"
     if major == "11" and _word_in("windows 10", caption) and not _word_in("windows 11", caption):
         source += " (the name says Windows 10, as the registry ProductName does on every Windows 11)"
     return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
+
+
+def _has_cycles(c: _Ctx, prefix: str) -> bool:
+    """Does the dataset have a windows cycle ``prefix`` or ``prefix-<family>``?"""
+    product = c.ctx.catalog.product("windows")
+    return product is not None and any(r.name == prefix or r.name.startswith(prefix + "-") for r in product.releases)
 
 
 def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, source: str,
