@@ -80,7 +80,7 @@ def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
             os_f.status.value if os_f else "", iso(os_f.eol) if os_f else "", h.action.text, h.action.clears,
             len(h.open_rows), len(h.accepted_rows), h.readiness.summary() if h.readiness else "",
             h.esu.text(currency) if h.esu else "", money(h.action.cost, currency), ", ".join(h.tags),
-            h.collected_at, h.score.explain()]
+            h.collected_at, h.score.explain(nested=True)]
 
 
 SITE_HEADERS = ["rank", "host", "priority", "band", "os", "os status", "action", "clears", "win11 readiness",

@@ -317,7 +317,7 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
                      f"<b>{_e(h.action.text)}</b><div class=\"parts\">{_e(h.action.clears)}</div>",
                      _e(opened), _e(h.readiness.summary() if h.readiness else ""),
                      _e(h.esu.text(cur) if h.esu else ""), h.action.cost,
-                     f'<span class="parts">{_e(h.score.explain())}</span>'])
+                     f'<span class="parts">{_e(h.score.explain(nested=True))}</span>'])
     headers = ["#", "device", "priority", "band", "OS", "OS status", "action", "open application findings",
                "Windows 11", "ESU", f"cost ({cur})", "priority parts"]
     out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',

@@ -49,15 +49,20 @@ class Score:
     total: float
     parts: tuple[Part, ...]
 
-    def explain(self) -> str:
-        """``eol +50; 412 days past end +13.7; OS +20`` — one line for tables and CSV."""
-        return "; ".join(f"{p.name} {round(p.points, 1):+g}" for p in self.parts if p.points)
+    def explain(self, nested: bool = False) -> str:
+        """``eol +50; days past end +13.7; class os +20`` — one line for tables and CSV.
+
+        ``nested``: a device score also spells out the parts of its worst finding
+        (``worst finding +105 (eol +50; …); further findings +6``)."""
+        return "; ".join(f"{p.name} {round(p.points, 1):+g}" + (f" ({p.why})" if nested and p.name == WORST else "")
+                         for p in self.parts if p.points)
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": round(self.total, 1), "parts": [p.to_dict() for p in self.parts]}
 
 
 ZERO = Score(0.0, ())
+WORST = "worst finding"
 
 PRODUCT_CLASSES = ("os", "browser", "runtime", "internet-facing", "server", "other")
 
@@ -206,7 +211,7 @@ def score_device(finding_scores: Iterable[Score], cfg: PriorityConfig) -> Score:
     if not scores:
         return ZERO
     top = scores[0]
-    parts = [Part("worst finding", top.total, top.explain())]  # its own parts are listed with the finding
+    parts = [Part(WORST, top.total, top.explain())]  # its own parts are listed with the finding
     if len(scores) > 1:
         bonus = min(cfg.max_device_bonus, (len(scores) - 1) * cfg.device_bonus_per_finding)
         parts.append(Part("further findings", bonus, f"{len(scores) - 1} more actionable finding(s) cleared"))
