@@ -374,7 +374,7 @@ def render(report: EstateReport) -> str:
         parts.append(f'<div class="banner" role="note">{_e(report.demo)}</div>')
     parts.append(f"<header><h1>{_e(title)}</h1><p class=\"meta\">legacyscan {_e(report.tool_version)} · "
                  f"EOL dataset {_e(report.dataset_version)} · {len(report.all_hosts())} devices on "
-                 f"{len(report.sites)} site(s)</p></header><main>")
+                 f"{len(report.sites)} site(s) · click a column header to sort</p></header><main>")
     parts.append("<h2>Estate</h2>")
     parts.append(_cards(report, kpi_rows(report.kpis, report.kpi_change, cur), CARD_KEYS))
     parts.append('<div class="charts">'
