@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.inventory import Inventory
+from agents.wire import compact_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -141,7 +142,7 @@ class Spool:
     def add(self, inv: Inventory) -> Path:
         stamp = "".join(c for c in inv.collected_at if c.isalnum()) or "0"
         path = self.root / f"{stamp}-{_safe(inv.inventory_id)}{SPOOL_SUFFIX}"
-        atomic_write(path, gzip.compress(inv.to_json().encode("utf-8"), 6))
+        atomic_write(path, gzip.compress(compact_json(inv).encode("utf-8"), 6))
         self.enforce(keep=path)
         return path
 

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agents.inventory import Host, Inventory, OsInfo, Software  # noqa: E402
+from agents.wire import compact_json  # noqa: E402
 
 CAPTURES = ROOT / "scanner" / "demo_data" / "captures"
 MIN_PACKAGES, MAX_PACKAGES = 300, 1500
@@ -75,7 +76,7 @@ def build_bodies(count: int, offset: int) -> list[tuple[str, bytes, int]]:
                         software=tpl.software, collected_at=f"2026-11-30T09:{(n // 60) % 60:02d}:{n % 60:02d}Z",
                         inventory_id=str(uuid.uuid4()))
         inv.collector.transport = "agent"
-        bodies.append((inv.inventory_id, gzip.compress(inv.to_json().encode(), 6), len(inv.software)))
+        bodies.append((inv.inventory_id, gzip.compress(compact_json(inv).encode(), 6), len(inv.software)))
     return bodies
 
 

@@ -28,6 +28,7 @@ import pytest
 
 from agents import agent
 from agents.inventory import Host, Inventory, OsInfo, Software
+from agents.wire import compact_json
 from scanner.store import open_store
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.tls import Pki, make_pki
@@ -320,7 +321,7 @@ def test_response_lost_after_commit_is_retried_and_counted_once(server: Serve, d
     token, _ = create_token(db, "Ward C")
     spool = tmp_path / "spool"
     inv = fake_inventory(packages=2000)
-    proxy = Proxy(server.port, drop_after=len(gzip.compress(inv.to_json().encode(), 6)))
+    proxy = Proxy(server.port, drop_after=len(gzip.compress(compact_json(inv).encode(), 6)))
     try:
         rc = run_agent(f"https://127.0.0.1:{proxy.port}", token, spool, inv, "--timeout", "3", ca=server.pki.ca_cert)
     finally:
