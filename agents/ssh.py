@@ -314,10 +314,16 @@ def open_transport(
         transport.auth_timeout = options.auth_timeout
         known = known_hosts.lookup(host, port)
         _prefer_known_key_types(transport, known)
+        started = time.monotonic()
         try:
             transport.start_client(timeout=options.connect_timeout)
         except paramiko.SSHException as exc:
             text = str(exc)
+            if time.monotonic() - started < options.connect_timeout * 0.9:
+                raise Unreachable(
+                    f"{host}:{port}: the server closed the connection during the SSH handshake ({text}); "
+                    "sshd MaxStartups, a TCP wrapper or a firewall may be refusing us"
+                ) from exc
             if "timeout" in text.lower() or "Error reading SSH protocol banner" in text:
                 raise ShellTimeout(
                     f"{host}:{port}: no SSH handshake within {options.connect_timeout:g}s ({text})"

@@ -55,15 +55,25 @@ def available() -> str | None:
     return None
 
 
-def ensure_user() -> None:
-    """A login user with password field ``*`` (usable for key auth, no password)."""
+PASSWORD_USER = "lsprobe-pw"
+PASSWORD = "correct horse battery staple"  # a test account on a loopback-only sshd
+
+
+def ensure_user(name: str = USER, shadow_field: str = "*") -> None:
+    """A login user; password field ``*`` (key auth only) unless a crypt hash is given."""
     try:
-        pwd.getpwnam(USER)
-        return
+        pwd.getpwnam(name)
     except KeyError:
-        pass
-    subprocess.run(["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", "--password", "*",
-                    USER], check=True, capture_output=True)
+        subprocess.run(["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", "--password",
+                        shadow_field, name], check=True, capture_output=True)
+    else:
+        subprocess.run(["usermod", "--password", shadow_field, name], check=True, capture_output=True)
+
+
+def password_hash(password: str) -> str:
+    out = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
 
 
 def keygen(path: Path, kind: str = "ed25519") -> str:
@@ -157,12 +167,18 @@ def _fake_mac_bin(root: Path) -> Path:
     return bindir
 
 
-def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10) -> Fleet:
-    """Start n hosts at 127.0.0.<first>.. on one free port.  ``roles``: index -> macos|hang|drop."""
+def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
+                max_startups: str = "1000:100:1000", password_user: bool = False) -> Fleet:
+    """Start n hosts at 127.0.0.<first>.. on one free port.  ``roles``: index -> macos|hang|drop.
+
+    ``max_startups="10:30:100"`` gives sshd's default (drops unauthenticated connections past 10);
+    ``password_user`` adds ``PASSWORD_USER`` allowed to log in with ``PASSWORD`` only."""
     why = available()
     if why:
         raise SshdUnavailable(why)
     ensure_user()
+    if password_user:
+        ensure_user(PASSWORD_USER, password_hash(PASSWORD))
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     state = Path(tempfile.mkdtemp(prefix="legacyscan-sshd-"))
     state.chmod(0o755)
@@ -191,6 +207,8 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10)
             matches.append(f"Match LocalAddress {a}\n    ForceCommand sleep 600\n")
         elif r == "drop":
             matches.append(f"Match LocalAddress {a}\n    ForceCommand echo Linux; kill -9 $PPID\n")
+    if password_user:
+        matches.append(f"Match User {PASSWORD_USER}\n    PasswordAuthentication yes\n")
     fleet = Fleet(addresses, port, state, client_key, other_key, host_pub, state / "known_hosts", roles=role_of)
     fleet.write_known_hosts(fleet.known_hosts)
     try:
@@ -202,7 +220,8 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10)
                 f"HostKey {host_key}\nPidFile {state}/sshd_{chunk_no}.pid\n"
                 f"AuthorizedKeysFile {auth_dir}/%u\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n"
                 "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin no\n"
-                f"AllowUsers {USER}\nMaxStartups 1000:100:1000\nMaxSessions 20\nLogLevel ERROR\n"
+                f"AllowUsers {USER}{' ' + PASSWORD_USER if password_user else ''}\n"
+                f"MaxStartups {max_startups}\nMaxSessions 20\nLogLevel ERROR\n"
                 "UseDNS no\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n" + "".join(matches))
             proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
                                     stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115

@@ -276,3 +276,38 @@ def test_interrupt_keeps_what_was_collected(fleet: sshd.Fleet, store: SqliteStor
     recorded = {s.target for s in store.statuses()}
     assert ts[0].key not in recorded
     assert len(recorded) >= 2 and store.count_inventories() == summary.done >= 2
+
+
+def test_password_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LEGACYSCAN_SSH_PASSWORD logs in; a wrong one is auth-failed and never echoed anywhere."""
+    pw_fleet = sshd.start_fleet(1, first=60, password_user=True)
+    try:
+        store = SqliteStore(str(tmp_path / "pw.db"))
+        t = [Target(host=pw_fleet.addresses[0], port=pw_fleet.port, site="PW", user=sshd.PASSWORD_USER)]
+        base = dict(concurrency=2, timeout=5.0, connect_timeout=3.0, known_hosts=str(pw_fleet.known_hosts),
+                    use_agent=False)
+        monkeypatch.setenv("LEGACYSCAN_SSH_PASSWORD", sshd.PASSWORD)
+        assert FleetScanner(store, ScanConfig(**base)).run(t).by_status == {"ok": 1}  # type: ignore[arg-type]
+        monkeypatch.setenv("LEGACYSCAN_SSH_PASSWORD", "wrong-password-123")
+        bad = FleetScanner(store, ScanConfig(**base)).run(t)  # type: ignore[arg-type]
+        assert bad.by_status == {"auth-failed": 1}
+        assert "password" in bad.statuses[0].error
+        assert all("wrong-password-123" not in s.error for s in store.statuses())
+        store.close()
+        assert b"wrong-password-123" not in (tmp_path / "pw.db").read_bytes()
+    finally:
+        pw_fleet.stop()
+
+
+def test_default_maxstartups_is_never_tripped(tmp_path: Path) -> None:
+    """sshd's default MaxStartups 10:30:100 randomly drops unauthenticated connections past 10; the
+    engine opens at most 4 to one server however many targets point at it."""
+    one = sshd.start_fleet(1, first=70, max_startups="10:30:100")
+    try:
+        store = SqliteStore(str(tmp_path / "ms.db"))
+        ts = [Target(host=one.addresses[0], port=one.port, site=f"Site {i:02d}") for i in range(40)]
+        summary = FleetScanner(store, config(one, concurrency=40)).run(ts)
+        assert summary.by_status == {"ok": 40}, {s.error for s in summary.statuses}
+        store.close()
+    finally:
+        one.stop()
