@@ -139,9 +139,12 @@ def run_targets(args: argparse.Namespace) -> int:
     log.warning("scanned %d of %d targets in %.1fs (%s)%s", summary.done + summary.failed, summary.total,
                 summary.seconds, counts or "nothing", f"; {summary.skipped} skipped (--resume)" if summary.skipped
                 else "")
-    for st in statuses:
-        if st.status not in ("ok",):
-            log.warning("%s [%s]: %s: %s", st.target, st.site or "-", st.status, st.error[:300])
+    failures = [st for st in statuses if st.status != "ok"]
+    for st in failures[:50]:
+        log.warning("%s [%s]: %s: %s", st.target, st.site or "-", st.status, st.error[:300])
+    if len(failures) > 50:
+        log.warning("... and %d more hosts not fully scanned (all stored with their error: `legacyscan report`)",
+                    len(failures) - 50)
     if summary.window_closed:
         log.warning("scan window %s is closed: remaining targets not started; run again with --resume inside "
                     "the window", config.window)
