@@ -56,7 +56,7 @@ def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[li
             shown: Value = pct(value if isinstance(value, float) else None)
             delta_s = f"{delta * 100:+.1f} pts" if delta is not None else ""
         elif key in ("estimated_cost", "esu_cost_this_year", "esu_quote_this_year"):
-            shown = money(float(value) if value is not None else None, currency)
+            shown = money(float(value), currency) if value is not None else "n/a"  # nothing costed
             delta_s = f"{delta:+,.0f}" if delta is not None else ""
         else:
             shown = value if value is not None else "n/a"

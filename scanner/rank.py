@@ -112,9 +112,9 @@ class Kpis:
     targets: int = 0  # scan attempts recorded
     not_reached: int = 0
     stale: int = 0
-    estimated_cost: float = 0.0
-    esu_cost_this_year: float = 0.0  # devices covered by a declared ESU entitlement
-    esu_quote_this_year: float = 0.0  # what ESU would cost this year for eligible devices without it
+    estimated_cost: float | None = None  # None: no unit costs configured for any listed action
+    esu_cost_this_year: float | None = None  # devices covered by a declared ESU entitlement (None: no [esu])
+    esu_quote_this_year: float | None = None  # what ESU would cost this year for eligible devices without it
 
     @property
     def unsupported_os_share(self) -> float | None:
@@ -140,9 +140,13 @@ class Kpis:
                 "open_findings": self.open_findings, "accepted_findings": self.accepted_findings,
                 "expired_exceptions_hit": self.expired_exceptions_hit, "targets": self.targets,
                 "not_reached": self.not_reached, "coverage": _r(self.coverage), "stale": self.stale,
-                "estimated_cost": round(self.estimated_cost, 2),
-                "esu_cost_this_year": round(self.esu_cost_this_year, 2),
-                "esu_quote_this_year": round(self.esu_quote_this_year, 2)}
+                "estimated_cost": _r2(self.estimated_cost),
+                "esu_cost_this_year": _r2(self.esu_cost_this_year),
+                "esu_quote_this_year": _r2(self.esu_quote_this_year)}
+
+
+def _r2(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
 
 
 def _r(value: float | None) -> float | None:
@@ -436,12 +440,12 @@ def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) 
                 k.expired_exceptions_hit += 1
         k.stale += h.stale
         if h.action.cost is not None:
-            k.estimated_cost += h.action.cost
+            k.estimated_cost = (k.estimated_cost or 0.0) + h.action.cost
         if h.esu is not None and h.esu.cost is not None:
             if h.esu.entitled:
-                k.esu_cost_this_year += h.esu.cost
+                k.esu_cost_this_year = (k.esu_cost_this_year or 0.0) + h.esu.cost
             else:
-                k.esu_quote_this_year += h.esu.cost
+                k.esu_quote_this_year = (k.esu_quote_this_year or 0.0) + h.esu.cost
     k.median_days_past_end = median(days)
     return k
 
