@@ -28,6 +28,7 @@ class PackageRule:
     pattern: re.Pattern[str]
     product: str
     why: str
+    version: re.Pattern[str] | None = None  # the rule applies only to upstream versions of this form
 
 
 _COMPILED: dict[int, list[PackageRule]] = {}
@@ -37,7 +38,8 @@ def compiled_rules(rules: Rules) -> list[PackageRule]:
     key = id(rules)
     hit = _COMPILED.get(key)
     if hit is None:
-        hit = [PackageRule(i, re.compile(r["names"], re.I), str(r["product"]), str(r.get("why", "")))
+        hit = [PackageRule(i, re.compile(r["names"], re.I), str(r["product"]), str(r.get("why", "")),
+                           re.compile(r["version"], re.I) if r.get("version") else None)
                for i, r in enumerate(rules.table("packages").get("package", []))]
         _COMPILED[key] = hit
     return hit
@@ -59,6 +61,8 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     name = _ARCH.sub("", raw_name)
     for rule in compiled_rules(ctx.rules):
         if not rule.pattern.fullmatch(name):
+            continue
+        if rule.version is not None and not rule.version.fullmatch(upstream_version(version, source)):
             continue
         rule_id = f"package.{rule.product}#{rule.index}"
         evidence = (("name", raw_name), ("version", version), ("source", source))

@@ -174,3 +174,15 @@ def test_extra_os_strings_survive_other_converters() -> None:
                 failures.append((item["id"], name, out["product"], out["cycle"], out["reason"]))
     assert checked >= 100
     assert not failures, failures
+
+
+@pytest.mark.parametrize("name, version, source, expected", [
+    ("php-common", "2:76", "dpkg", (None, None)),  # Debian metapackage, numbered on its own
+    ("postgresql-common", "238ubuntu0.1", "dpkg", (None, None)),
+    ("php-common", "8.0.30-1.el9_2", "rpm", ("php", "8.0")),  # the RPM is PHP itself
+])
+def test_metapackage_versions_are_not_product_versions(name: str, version: str, source: str,
+                                                        expected: tuple[str | None, str | None]) -> None:
+    out = evaluate({"kind": "software", "source": source, "name": name, "version": version},
+                   IdentifyContext(Catalog()), AS_OF, Policy())
+    assert (out["product"], out["cycle"]) == expected, out
