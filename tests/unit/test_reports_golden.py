@@ -86,3 +86,12 @@ def test_xlsx_golden(report: EstateReport) -> None:
     for sheet in snap.values():
         assert sheet["freeze"] == "A3" and sheet["filter"]  # banner row, header row, then data
     _check("report.xlsx.json", json.dumps(snap, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def test_compact_json_for_large_reports_says_the_same(report: EstateReport,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pretty = reports.json.render(report)
+    monkeypatch.setattr(reports.json, "INDENT_MAX_FINDINGS", 0)
+    compact = reports.json.render(report)
+    assert "\n  " not in compact and compact.endswith("\n")
+    assert json.loads(compact) == json.loads(pretty)
