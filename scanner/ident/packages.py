@@ -54,11 +54,17 @@ def upstream_version(version: str, source: str) -> str:
     return v
 
 
+# Red Hat Software Collections prefix their packages with the collection ("rh-php73-php-common",
+# "httpd24-httpd", "rh-postgresql12-postgresql-server"); the package inside carries the upstream
+# version, so the name after the prefix is what the rules look at.
+_SCL_PREFIX = re.compile(r"^(?:rh-[a-z]+\d+|httpd24|devtoolset-\d+|rh-[a-z]+)-(?=[a-z])", re.I)
+
+
 def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     raw_name = str(record.get("name") or "").strip()
     source = str(record.get("source") or "")
     version = str(record.get("version") or "")
-    name = _ARCH.sub("", raw_name)
+    name = _SCL_PREFIX.sub("", _ARCH.sub("", raw_name))
     for rule in compiled_rules(ctx.rules):
         if not rule.pattern.fullmatch(name):
             continue

@@ -180,8 +180,15 @@ def test_extra_os_strings_survive_other_converters() -> None:
     ("php-common", "2:76", "dpkg", (None, None)),  # Debian metapackage, numbered on its own
     ("postgresql-common", "238ubuntu0.1", "dpkg", (None, None)),
     ("php-common", "8.0.30-1.el9_2", "rpm", ("php", "8.0")),  # the RPM is PHP itself
+    # Software Collections: the collection prefix is not part of the product name
+    ("rh-php73-php-common", "7.3.29-1.el7", "rpm", ("php", "7.3")),
+    ("httpd24-httpd", "2.4.34-23.el7", "rpm", ("apache-http-server", "2.4")),
+    ("rh-python38-python-requests", "2.22.0-1.el7", "rpm", (None, None)),  # a library, not Python
+    # versioned library / compatibility package names
+    ("python3.11-libs", "3.11.5-1.el9_3", "rpm", ("python", "3.11")),
+    ("compat-openssl11", "1.1.1k-4.el9_0", "rpm", ("openssl", "1.1.1")),
 ])
-def test_metapackage_versions_are_not_product_versions(name: str, version: str, source: str,
+def test_package_name_and_version_forms(name: str, version: str, source: str,
                                                         expected: tuple[str | None, str | None]) -> None:
     out = evaluate({"kind": "software", "source": source, "name": name, "version": version},
                    IdentifyContext(Catalog()), AS_OF, Policy())
