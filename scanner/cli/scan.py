@@ -67,7 +67,8 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
     g.add_argument("--connect-timeout", type=float, default=10.0, metavar="SEC",
                    help="TCP connect + SSH handshake + authentication timeout (default 10)")
-    g.add_argument("--ssh-user", default="", metavar="U", help="SSH login (default: the target's user, else yours)")
+    g.add_argument("--ssh-user", default="", metavar="U",
+                   help="SSH login for targets whose file names no user (default: your user name)")
     g.add_argument("--ssh-key", metavar="PATH", help="private key file (passphrase from "
                    "LEGACYSCAN_SSH_KEY_PASSPHRASE); ssh-agent and LEGACYSCAN_SSH_PASSWORD are also tried")
     g.add_argument("--no-agent", action="store_true", help="do not offer ssh-agent keys")
