@@ -44,6 +44,7 @@ class IdentifyContext:
         return self._outputs
 
     def identify(self, record: dict[str, Any]) -> Identification:
+        record = normalize_record(record)
         key = _memo_key(record)
         hit = self._memo.get(key)
         if hit is not None:
@@ -52,6 +53,34 @@ class IdentifyContext:
         if len(self._memo) < 500_000:
             self._memo[key] = result
         return result
+
+
+# Names other tools give the contract's software fields (registry value names, Amcache, Wazuh,
+# GLPI/FusionInventory, Salt).  Only used when the contract name is absent.
+_SW_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("DisplayName", "displayName", "display_name", "Name", "NAME", "ProductName", "full_name", "package"),
+    "version": ("DisplayVersion", "displayVersion", "display_version", "Version", "VERSION", "ProductVersion"),
+    "publisher": ("Publisher", "PUBLISHER", "vendor", "Vendor", "Manufacturer"),
+    "system_component": ("SystemComponent",),
+    "parent_key_name": ("ParentKeyName",),
+    "release_type": ("ReleaseType",),
+}
+
+
+def normalize_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A software record whose fields carry their source's names (``DisplayName``...) is read
+    with the contract's names; a contract-shaped record is returned unchanged (the fast path)."""
+    if record.get("kind") != "software" or record.get("name"):
+        return record
+    out = dict(record)
+    for field, aliases in _SW_ALIASES.items():
+        if out.get(field) in (None, ""):
+            for alias in aliases:
+                value = record.get(alias)
+                if value not in (None, ""):
+                    out[field] = value
+                    break
+    return out
 
 
 _SW_KEY_FIELDS = ("kind", "source", "name", "version", "publisher", "system_component", "parent_key_name",
@@ -187,6 +216,7 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     kind = record.get("kind")
     if kind not in ("os", "software"):
         return {"error": f"field 'kind' must be 'os' or 'software', got {kind!r}"}
+    record = normalize_record(record)
     outputs = ctx.outputs(as_of, policy)
     key = _memo_key(record)
     hit = outputs.get(key)
