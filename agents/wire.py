@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from typing import Any
 
 from agents.inventory import Inventory
@@ -41,16 +42,20 @@ def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
     return found
 
 
+_GETTERS: dict[type, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+
+
 def _compact(obj: Any) -> dict[str, Any]:
     """json.dumps hook: a dataclass as the dict of its non-default fields, in declaration order."""
-    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
-        raise TypeError(f"cannot serialise {type(obj).__name__}")
-    out: dict[str, Any] = {}
-    for name, default in _defaults(type(obj)):
-        value = getattr(obj, name)
-        if default is _MISSING or value != default:
-            out[name] = value
-    return out
+    plan = _GETTERS.get(type(obj))
+    if plan is None:
+        if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+            raise TypeError(f"cannot serialise {type(obj).__name__}")
+        defaults = _defaults(type(obj))
+        plan = _GETTERS[type(obj)] = (operator.attrgetter(*(name for name, _ in defaults)), defaults)
+    getter, defaults = plan
+    return {name: value for (name, default), value in zip(defaults, getter(obj), strict=True)
+            if default is _MISSING or value != default}
 
 
 def compact_json(inv: Inventory) -> str:
