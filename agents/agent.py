@@ -295,7 +295,11 @@ def _reason(resp: Any) -> str:
 def deliver(spool: Spool, uploader: Uploader) -> int:
     """Send every spooled inventory, oldest first; stop at the first one the server cannot take now."""
     for path in spool.files():
-        outcome = uploader.send(path.read_bytes())
+        try:
+            body = path.read_bytes()
+        except OSError:  # another run delivered it meanwhile
+            continue
+        outcome = uploader.send(body)
         if outcome.kind == "delivered":
             path.unlink(missing_ok=True)
             log.info("delivered %s (%s)", path.name, outcome.detail)
@@ -421,8 +425,13 @@ def main(argv: list[str] | None = None, *, collect_fn: Callable[[str, list[str]]
             log.error("cannot write %s: %s", args.output, exc)
             rc = EXIT_ERROR
     if args.server and token:
-        spool = Spool(Path(args.spool) if args.spool else default_spool(), args.spool_max, args.spool_max_bytes)
-        spool.add(inv)
+        folder = Path(args.spool) if args.spool else default_spool()
+        try:
+            spool = Spool(folder, args.spool_max, args.spool_max_bytes)
+            spool.add(inv)
+        except OSError as exc:
+            log.error("cannot write the spool %s (%s); give a writable --spool DIR", folder, exc)
+            return EXIT_ERROR
         uploader = Uploader(args.server, token, ca_bundle=args.ca_bundle, timeout=args.timeout,
                             retries=max(0, args.retries), retry_base=args.retry_base, sleep=sleep)
         try:

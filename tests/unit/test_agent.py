@@ -213,3 +213,13 @@ def test_lower_priority_raises_niceness() -> None:
     done, nice = proc.stdout.strip().splitlines()
     assert int(nice) >= 10
     assert "nice=" in done
+
+
+def test_unwritable_spool_is_a_clear_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with caplog.at_level(logging.ERROR, logger="legacyscan-agent"):
+        rc = agent.main(["--server", "https://collector.example", "--token", "t", "--spool", str(blocker / "spool"),
+                         "--no-lower-priority"], collect_fn=lambda s, t: inventory())
+    assert rc == agent.EXIT_ERROR
+    assert any("cannot write the spool" in r.getMessage() for r in caplog.records)
