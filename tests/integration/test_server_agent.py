@@ -483,11 +483,16 @@ def test_rate_limit_per_token(db: str, pki: Pki) -> None:
     assert count(db) == 3
 
 
-def test_two_collectors_write_to_one_postgresql_at_once(pg_url: str, pki: Pki) -> None:  # noqa: F811
-    first = Serve(pg_url, pki).start()
-    second = Serve(pg_url, pki).start()
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_two_collectors_write_to_one_database_at_once(backend: str, request: pytest.FixtureRequest, db: str,
+                                                      pki: Pki) -> None:
+    """Two ``serve`` processes (two sites' collectors, or --workers 2) on one PostgreSQL - and on one
+    SQLite file, which WAL and the store's transactions must keep consistent too."""
+    url = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else db
+    first = Serve(url, pki).start()
+    second = Serve(url, pki, "--workers", "2").start()
     try:
-        token, _ = create_token(pg_url, "Ward M")
+        token, _ = create_token(url, "Ward M")
         invs = [fake_inventory(f"pc-{i % 25}", 300) for i in range(80)]
         for i, inv in enumerate(invs):
             inv.collected_at = f"2026-11-30T09:{i % 60:02d}:{i // 60:02d}Z"
@@ -501,7 +506,7 @@ def test_two_collectors_write_to_one_postgresql_at_once(pg_url: str, pki: Pki) -
         second.stop()
     assert all(a.status_code in (200, 201) for a in answers), {a.status_code for a in answers}
     assert sum(a.status_code == 201 for a in answers) == 80  # each created exactly once overall
-    with open_store(pg_url) as s:
+    with open_store(url) as s:
         assert s.count_inventories() == 80
         latest = {i.host.hostname: i.collected_at for i in s.latest_inventories()}
     expected: dict[str, str] = {}
@@ -530,9 +535,16 @@ def test_file_drop_then_import_is_idempotent_and_names_bad_files(db: str, tmp_pa
     assert "imported 1, duplicates 0, refused 2" in first.stderr
     again = cli("import", str(written), db=db)
     assert "imported 0, duplicates 1, refused 0" in again.stderr
-    [inv] = stored(db)
-    assert inv.host.site == "Ward N" and len(inv.software) > 10
-    assert written.exists()  # sources are never deleted
+    # A spool file (compact JSON, gzip) copied off a machine imports too.
+    spool = agent.Spool(tmp_path / "spool")
+    spooled = spool.add(fake_inventory("spooled-pc"))
+    third = cli("import", str(spooled), str(written), db=db)
+    assert "imported 1, duplicates 1, refused 0" in third.stderr
+    by_host = {i.host.hostname: i for i in stored(db)}
+    [agent_inv] = [i for name, i in by_host.items() if name != "spooled-pc"]
+    assert agent_inv.host.site == "Ward N" and len(agent_inv.software) > 10
+    assert len(by_host["spooled-pc"].software) == 400
+    assert written.exists() and spooled.exists()  # sources are never deleted
 
 
 def test_zipapp_agent_uploads_without_any_installed_package(server: Serve, db: str, tmp_path: Path) -> None:
