@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import logging
 import os
+import sys
 
 from scanner.cli import CliError, ExitCode, add_common
 from scanner.server import CONFIG_ENV, ServerConfig
@@ -41,6 +42,12 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def store_url_for_humans(url: str) -> str:
+    from scanner.store_pg import redact
+
+    return redact(url)
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -72,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
     store_from(args).close()
     os.environ[CONFIG_ENV] = config.to_env()
-    log.warning("listening on %s://%s:%d", "https" if args.tls_cert else "http", host, port)
+    print(f"legacyscan: collector listening on {'https' if args.tls_cert else 'http'}://{host}:{port} "
+          f"(database {store_url_for_humans(args.db)}; {args.workers} worker(s))", file=sys.stderr)
     uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
                 ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
                 access_log=False, server_header=False, timeout_graceful_shutdown=10)
