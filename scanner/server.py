@@ -161,6 +161,8 @@ async def _read_body(request: Request, config: ServerConfig) -> bytes:
         raise Refused(413, f"decompressed body exceeds the limit of {config.max_decoded} bytes")
     if not inflater.eof:
         raise Refused(400, "gzip body is truncated")
+    if inflater.unused_data:
+        raise Refused(400, "data after the end of the gzip body (one gzip member expected)")
     return out
 
 

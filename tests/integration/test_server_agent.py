@@ -400,6 +400,8 @@ HOSTILE: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("future schema", json.dumps({"inventory_id": "x5", "schema_version": 99}).encode(), {}, 422, "schema_version"),
     ("json bomb", b"[" * 100_000 + b"]" * 100_000, {}, 400, "JSON"),
     ("bad gzip", b"\x1f\x8b not really gzip", {"Content-Encoding": "gzip"}, 400, "gzip"),
+    ("gzip trailer", gzip.compress(b'{"inventory_id": "t"}') + gzip.compress(b"{}"), {"Content-Encoding": "gzip"},
+     400, "after the end"),
     ("unknown encoding", b"{}", {"Content-Encoding": "br"}, 415, "Content-Encoding"),
     ("not json type", b"<xml/>", {"Content-Type": "application/xml"}, 415, "Content-Type"),
 ]
