@@ -79,8 +79,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-_INSERT_INVENTORY = ("INSERT INTO inventories VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
-                     "ON CONFLICT (inventory_id) DO NOTHING")
 _UPSERT_HOST = (
     "INSERT INTO hosts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (host_key) DO UPDATE SET "
     "hostname=excluded.hostname, site=excluded.site, tags=excluded.tags, address=excluded.address, "
@@ -148,24 +146,42 @@ class PostgresStore(Store):
         return sum(self.save_batch(invs))
 
     def save_batch(self, invs: list[Inventory]) -> list[bool]:
-        """One transaction; per inventory True when new.  Rows are written in host-key order so two
-        collectors saving overlapping hosts lock them in the same order and never deadlock."""
-        rows = [(i, inv, host_key(inv), encode_body(inv)) for i, inv in enumerate(invs)]
-        rows.sort(key=lambda r: (r[2], r[1].collected_at))
-        results = [False] * len(invs)
+        """One transaction; per inventory True when new.
+
+        Two round trips per batch, whatever its size: one multi-row ``INSERT ... ON CONFLICT DO
+        NOTHING RETURNING`` says which ids are new, then the host upserts for those go as one
+        pipelined ``executemany``.  Host rows are upserted in host-key order so two collectors
+        saving overlapping hosts lock them in the same order and never deadlock (likewise the
+        inventory rows, inserted in id order).
+        """
+        if not invs:
+            return []
+        rows = [(inv, host_key(inv), encode_body(inv)) for inv in invs]
+        params: list[Any] = []
+        # Inserted in id order: two collectors inserting overlapping ids wait in the same order.
+        for inv, key, body in sorted(rows, key=lambda r: r[0].inventory_id):
+            params.extend((inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
+                           inv.os.family, inv.os.name, len(inv.software), body))
+        values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(rows))
+        results: list[bool] = []
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                for index, inv, key, body in rows:
-                    cur.execute(_INSERT_INVENTORY, (
-                        inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
-                        inv.os.family, inv.os.name, len(inv.software), body))
-                    if cur.rowcount != 1:
-                        continue
-                    results[index] = True
-                    cur.execute(_UPSERT_HOST, (
-                        key, inv.host.hostname, inv.host.machine_id, inv.host.site,
-                        json.dumps(sorted(inv.host.tags)), inv.host.address, inv.collected_at,
-                        inv.collected_at, inv.inventory_id))
+                cur.execute(f"INSERT INTO inventories VALUES {values} "  # noqa: S608 - placeholders only
+                            "ON CONFLICT (inventory_id) DO NOTHING RETURNING inventory_id", params)
+                new_ids = {row[0] for row in cur.fetchall()}
+                seen: set[str] = set()
+                upserts = []
+                for inv, key, _ in rows:
+                    created = inv.inventory_id in new_ids and inv.inventory_id not in seen
+                    seen.add(inv.inventory_id)
+                    results.append(created)
+                    if created:
+                        upserts.append((key, inv.host.hostname, inv.host.machine_id, inv.host.site,
+                                        json.dumps(sorted(inv.host.tags)), inv.host.address, inv.collected_at,
+                                        inv.collected_at, inv.inventory_id))
+                upserts.sort(key=lambda r: (r[0], r[6]))
+                if upserts:
+                    cur.executemany(_UPSERT_HOST, upserts)
         except psycopg.Error as exc:
             raise StoreError(f"cannot save inventory: {exc}") from exc
         return results
