@@ -10,7 +10,8 @@ Inventories are built from the real host captures in ``scanner/demo_data/capture
 Each simulated agent behaves like ``legacyscan-agent``: a new HTTPS connection per upload, gzip
 body, server certificate verified against a CA made for the run.
 
-    python bench/ingest.py [--agents 8] [--uploads 1000] [--workers 2] [--backend sqlite|postgresql|both]
+    python bench/ingest.py [--agents 8] [--uploads 1000] [--workers-sqlite 2] [--workers-postgresql 3]
+                           [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     from tests.integration.tls import make_pki
 
     cluster = None
+    workers = args.workers_sqlite if backend == "sqlite" else args.workers_postgresql
     if backend == "sqlite":
         db_url = f"sqlite:///{tmp / 'bench.db'}"
     else:
@@ -222,7 +224,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     url = f"https://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "scanner.cli", "serve", "--listen", f"127.0.0.1:{port}",
                                "--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key), "--db", db_url,
-                               "--workers", str(args.workers), "--rate-limit", "100000", "--rate-burst", "100000"],
+                               "--workers", str(workers), "--rate-limit", "100000", "--rate-burst", "100000"],
                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     try:
         context = ssl.create_default_context(cafile=str(pki.ca_cert))
@@ -275,7 +277,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     floor_rows_per_s = floors["package_rows"] / floors["floor_packages"]
     floor_per_s = floors["inventory_rows"] / floors["floor_inventories"]
     return {
-        "bench": "ingest", "backend": backend, "agents": args.agents, "server_workers": args.workers,
+        "bench": "ingest", "backend": backend, "agents": args.agents, "server_workers": workers,
         "uploads": len(rows), "packages_per_inventory_mean": round(packages / max(1, len(accepted))),
         "accepted": len(accepted), "other_status": sorted({r[1] for r in rows if r[1] != 201}),
         "stored": stored, "lost": missing, "duplicated": stored - (len(set(sent_ids)) - missing),
@@ -300,7 +302,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--uploads", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
+    # SQLite serialises writers, so more processes only contend; PostgreSQL overlaps their waits.
+    parser.add_argument("--workers-sqlite", type=int, default=2)
+    parser.add_argument("--workers-postgresql", type=int, default=3)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
