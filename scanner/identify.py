@@ -10,6 +10,7 @@ distinct strings than records (thousands of PCs share the same Chrome build).
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from datetime import date
@@ -98,44 +99,44 @@ def _memo_key(record: dict[str, Any]) -> Any:
     return json.dumps(record, sort_keys=True, default=str)
 
 
-def _os_identifiers() -> dict[str, Identifier]:
-    from scanner.ident import linux_os, macos, unix_os, windows_os
+# The registries: record family / source -> identifier module.  Modules are imported when first
+# needed (a Linux-only estate never loads the Windows tables).
+OS_IDENTIFIERS: dict[str, str] = {
+    "linux": "linux_os",
+    "windows": "windows_os",
+    **dict.fromkeys(("macos", "darwin", "mac", "osx", "mac os x"), "macos"),
+    **dict.fromkeys(("aix", "unix", "bsd", "hp-ux", "hpux", "dragonfly", "illumos", "solaris", "sunos", "freebsd",
+                     "openbsd", "netbsd"), "unix_os"),
+}
+SOFTWARE_IDENTIFIERS: dict[str, str] = {
+    **dict.fromkeys(("dpkg", "rpm", "apk"), "packages"),
+    **dict.fromkeys(("windows-registry", "msix", "appx", "macos-app"), "windows_apps"),
+}
 
-    return {
-        "linux": linux_os.identify,
-        "windows": windows_os.identify,
-        "macos": macos.identify,
-        "darwin": macos.identify,
-        "mac": macos.identify,
-        "osx": macos.identify,
-        "mac os x": macos.identify,
-        "aix": unix_os.identify,
-        "unix": unix_os.identify,
-        "bsd": unix_os.identify,
-        "hp-ux": unix_os.identify,
-        "hpux": unix_os.identify,
-        "dragonfly": unix_os.identify,
-        "illumos": unix_os.identify,
-        "solaris": unix_os.identify,
-        "sunos": unix_os.identify,
-        "freebsd": unix_os.identify,
-        "openbsd": unix_os.identify,
-        "netbsd": unix_os.identify,
-    }
+
+class _LazyRegistry(dict[str, Identifier]):
+    """family/source -> identifier function, importing ``scanner.ident.<module>`` on first use."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, key: str) -> Identifier:
+        module = importlib.import_module(f"scanner.ident.{self.table[key]}")
+        fn: Identifier = module.identify
+        self[key] = fn
+        return fn
+
+    def get(self, key: str, default: Identifier | None = None) -> Identifier | None:  # type: ignore[override]
+        return self[key] if key in self.table else default
+
+
+def _os_identifiers() -> dict[str, Identifier]:
+    return _LazyRegistry(OS_IDENTIFIERS)
 
 
 def _software_identifiers() -> dict[str, Identifier]:
-    from scanner.ident import packages, windows_apps
-
-    return {
-        "dpkg": packages.identify,
-        "rpm": packages.identify,
-        "apk": packages.identify,
-        "windows-registry": windows_apps.identify,
-        "msix": windows_apps.identify,
-        "appx": windows_apps.identify,
-        "macos-app": windows_apps.identify,
-    }
+    return _LazyRegistry(SOFTWARE_IDENTIFIERS)
 
 
 _OS: dict[str, Identifier] | None = None

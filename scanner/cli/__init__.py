@@ -35,15 +35,17 @@ class CliError(Exception):
         self.code = code
 
 
-# The registry: command modules, in the order --help lists them.
-COMMANDS: list[str] = [
-    "scanner.cli.scan",
-    "scanner.cli.importcmd",
-    "scanner.cli.report",
-    "scanner.cli.eol",
-    "scanner.cli.serve",
-    "scanner.cli.tokens",
-    "scanner.cli.demo",
+# The registry: (command, module, one-line help), in the order --help lists them.  Only the module
+# of the command being run is imported, so `legacyscan scan --local` does not pay for the web
+# server, the HTTP client or the report renderers of other commands.
+COMMANDS: list[tuple[str, str, str]] = [
+    ("scan", "scanner.cli.scan", "scan this machine (--local) or a list of targets (--targets)"),
+    ("import", "scanner.cli.importcmd", "import inventory JSON files from agents / file drops"),
+    ("report", "scanner.cli.report", "report support status per site from stored inventories"),
+    ("eol", "scanner.cli.eol", "the end-of-life dataset: identify, info, show, update"),
+    ("serve", "scanner.cli.serve", "run the collector service agents upload inventories to"),
+    ("tokens", "scanner.cli.tokens", "manage per-site enrolment tokens for agents"),
+    ("demo", "scanner.cli.demo", "build a labelled demo hospital estate and write every report format"),
 ]
 
 
@@ -68,7 +70,8 @@ def today() -> date:
     return date.today()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the command named in it gets its full sub-parser."""
     from scanner import __version__
 
     parser = argparse.ArgumentParser(
@@ -81,15 +84,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"legacyscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    selected = _selected_command(argv)
+    for name, module_name, help_text in COMMANDS:
+        if selected is not None and name != selected:
+            sub.add_parser(name, help=help_text, add_help=False)  # listed in --help, never run
+            continue
         try:
-            module = importlib.import_module(name)
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name != module_name:
                 raise
             continue  # command not part of this build (e.g. the agent-only zipapp)
         module.add_parser(sub)
     return parser
+
+
+def _selected_command(argv: Sequence[str] | None) -> str | None:
+    """The command the user named (first non-option word); None (no argv) loads them all; "" when
+    argv names none (top-level --help, a typo): every command is then only listed."""
+    if argv is None:
+        return None
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return ""
 
 
 def setup_logging(args: argparse.Namespace) -> None:
@@ -100,7 +118,9 @@ def setup_logging(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     setup_logging(args)
     try:
