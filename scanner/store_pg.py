@@ -84,6 +84,11 @@ _UPSERT_HOST = (
     "hostname=excluded.hostname, site=excluded.site, tags=excluded.tags, address=excluded.address, "
     "last_seen=excluded.last_seen, last_inventory_id=excluded.last_inventory_id "
     "WHERE hosts.last_seen <= excluded.last_seen")
+_STATUS_UPSERT = (
+    "INSERT INTO scan_status VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (target, site) DO UPDATE SET "
+    "status=excluded.status, error=excluded.error, at=excluded.at, "
+    "host_key=CASE WHEN excluded.host_key <> '' THEN excluded.host_key ELSE scan_status.host_key END, "
+    "last_ok_at=CASE WHEN excluded.last_ok_at <> '' THEN excluded.last_ok_at ELSE scan_status.last_ok_at END")
 _TOKEN_COLUMNS = "token_id, site, created_at, revoked_at, label"  # noqa: S105 - column list
 
 
@@ -221,15 +226,18 @@ class PostgresStore(Store):
     # -- scan status ---------------------------------------------------------------------------
 
     def record_status(self, status: HostStatus) -> None:
-        ok_at = status.at if status.status in ("ok", "partial") else status.last_ok_at
-        self._write(
-            "INSERT INTO scan_status VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (target, site) DO UPDATE SET "
-            "status=excluded.status, error=excluded.error, at=excluded.at, "
-            "host_key=CASE WHEN excluded.host_key <> '' THEN excluded.host_key ELSE scan_status.host_key END, "
-            "last_ok_at=CASE WHEN excluded.last_ok_at <> '' THEN excluded.last_ok_at "
-            "ELSE scan_status.last_ok_at END",
-            (status.target, status.site, status.status, status.error[:2000], status.at, status.host_key,
-             ok_at or ""))
+        self.record_statuses([status])
+
+    def record_statuses(self, statuses: list[HostStatus]) -> None:
+        """Record many attempts in one transaction; ``last_ok_at`` survives failures."""
+        rows = [(st.target, st.site, st.status, st.error[:2000], st.at, st.host_key,
+                 (st.at if st.status in ("ok", "partial") else st.last_ok_at) or "")
+                for st in sorted(statuses, key=lambda st: (st.target, st.site))]
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                cur.executemany(_STATUS_UPSERT, rows)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot record scan status: {exc}") from exc
 
     def statuses(self, site: str | None = None) -> list[HostStatus]:
         sql = "SELECT target, site, status, error, at, host_key, last_ok_at FROM scan_status"

@@ -104,6 +104,18 @@ def test_scan_status_keeps_last_ok_through_failures(store: Store) -> None:
     assert (status.status, status.error, status.last_ok_at) == ("unreachable", "timed out", "2026-01-01T09:00:00Z")
 
 
+def test_scan_statuses_in_one_batch(store: Store) -> None:
+    if not hasattr(store, "record_statuses"):
+        pytest.skip("this backend has no batch status recording yet")
+    store.record_statuses([HostStatus(f"10.0.0.{i}", "north", "ok", "", "2026-01-01T09:00:00Z")
+                           for i in range(5)])
+    store.record_statuses([HostStatus("10.0.0.1", "north", "timeout", "no answer",
+                                      "2026-01-02T09:00:00Z")])
+    got = {s.target: (s.status, s.last_ok_at) for s in store.statuses("north")}  # type: ignore[attr-defined]
+    assert len(got) == 5
+    assert got["10.0.0.1"] == ("timeout", "2026-01-01T09:00:00Z")
+
+
 def test_tokens_create_authenticate_revoke(store: Store, store_url: str) -> None:
     info, token = store.create_token("Ward 7", "2026-01-01T00:00:00Z", "pilot")
     assert store.authenticate(token) == info
