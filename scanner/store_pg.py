@@ -106,7 +106,7 @@ class PostgresStore(Store):
             # instead of the pool retrying quietly until its timeout.
             psycopg.connect(conninfo, connect_timeout=10).close()
             self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, open=False,
-                                       kwargs={"autocommit": False})
+                                       kwargs={"autocommit": True})  # writes use explicit transactions
             self.pool.open(wait=True, timeout=15.0)
         except (psycopg.Error, Exception) as exc:  # noqa: BLE001 - pool raises PoolTimeout on refusal
             raise StoreError(f"cannot connect to PostgreSQL {self.url}: {exc}") from exc
