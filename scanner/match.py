@@ -90,8 +90,27 @@ class MatchMemo:
         return hit[1], hit[2], hit[3]
 
 
+_LAST_MEMO: list[MatchMemo] = []
+
+
+def shared_memo(ctx: IdentifyContext, as_of: date, policy: Policy) -> MatchMemo:
+    """The memo for callers that match one inventory at a time with the same context, date and
+    policy (a fleet scan matching each host as it is stored): without it every host pays full
+    identification for the same few thousand package strings.  One memo is kept, for the last
+    (ctx, as_of, policy) seen by identity, so a changed context or policy never sees stale answers."""
+    if _LAST_MEMO:
+        memo = _LAST_MEMO[0]
+        if memo.ctx is ctx and memo.policy is policy and memo.as_of == as_of:
+            return memo
+    memo = MatchMemo(ctx, as_of, policy)
+    _LAST_MEMO[:] = [memo]
+    return memo
+
+
 def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy,
                     memo: MatchMemo | None = None) -> HostResult:
+    if memo is None:
+        memo = shared_memo(ctx, as_of, policy)
     result = HostResult(inventory=inv)
     key = host_key(inv)
     base: dict[str, Any] = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site,
@@ -151,7 +170,8 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
 def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> bool:
     """Does ``ident`` name a newer release of the same product than ``current``?  (Later end of
     support = newer; an unknown cycle never displaces a known one.)"""
-    if ident.cycle is None or ident.cycle == current.cycle or ident.product != current.product:
+    if ident.product is None or ident.cycle is None or ident.cycle == current.cycle \
+            or ident.product != current.product:
         return False
     if current.cycle is None:
         return True
