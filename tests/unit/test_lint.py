@@ -1,0 +1,30 @@
+"""The project's own static checks run with the tests, so CI refuses a change that breaks them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import require_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_ruff_clean() -> None:
+    if shutil.which("ruff") is None:
+        require_or_skip("ruff is not installed (pip install -e '.[test]')")
+    res = _run(["ruff", "check", "."])
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_mypy_clean() -> None:
+    res = _run([sys.executable, "-m", "mypy"])
+    if "No module named mypy" in res.stderr:
+        require_or_skip("mypy is not installed (pip install -e '.[test]')")
+    assert res.returncode == 0, res.stdout + res.stderr
