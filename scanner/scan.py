@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import queue
 import sys
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
+from itertools import starmap
 from typing import IO, Any
 
 from agents import hardware, linux, macos, unix
@@ -757,13 +759,32 @@ CHILD_BATCH = 16  # outcomes per message from a collector process
 CHILD_LINGER = 0.2  # seconds a finished outcome may wait for its batch to fill
 
 
-def _reduce_software(sw: Software) -> tuple[type[Software], tuple[Any, ...]]:
-    """Pickle a package as its constructor arguments: half the bytes and a third of the time to
-    load of the default slots pickling (a host carries hundreds of them)."""
-    return Software, tuple(getattr(sw, name) for name in _SOFTWARE_FIELDS)
+# A package crosses from a collector process as the tuple of its fields (read by one C call, loaded
+# by pickle's C code) and is rebuilt with one constructor call: the default pickling of a slots
+# dataclass costs several times more on both sides, for hundreds of packages a host.
+_SOFTWARE_ROW = operator.attrgetter(*(f.name for f in dataclass_fields(Software)))
 
 
-_SOFTWARE_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(Software))
+def _pack(outcome: Outcome) -> tuple[Outcome, bytes, list[tuple[Any, ...]]]:
+    """(outcome without its package list, the stored body, the packages as rows).  In the child."""
+    inv = outcome.inventory
+    if inv is None:
+        return outcome, b"", []
+    body = encode_body(inv)
+    rows = list(map(_SOFTWARE_ROW, inv.software))
+    inv.software = []  # this process is done with it; the rows carry the packages
+    return outcome, body, rows
+
+
+def _unpack(item: tuple[Outcome, bytes, list[tuple[Any, ...]]]) -> Outcome:
+    """The parent's half of ``_pack``: packages rebuilt, the body handed to the store."""
+    outcome, body, rows = item
+    inv = outcome.inventory
+    if inv is not None:
+        inv.software = list(starmap(Software, rows))
+        if body:
+            pre_encoded(inv, body)
+    return outcome
 
 
 def _collector_process(parent: FleetScanner, targets: list[Target], threads: int, results: Any,
@@ -772,20 +793,16 @@ def _collector_process(parent: FleetScanner, targets: list[Target], threads: int
     ``(outcome, stored body)``.  Encoding the body here keeps that CPU off the storing process."""
     import signal
     from dataclasses import replace as dc_replace
-    from multiprocessing.reduction import ForkingPickler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    ForkingPickler.register(Software, _reduce_software)
     scanner = FleetScanner(parent.store, dc_replace(parent.config, concurrency=threads, processes=1))
     local: queue.Queue[Outcome | None] = queue.Queue()
     closed: list[bool] = [False]
     workers = scanner._start_threads(targets, local.put, lambda: closed.__setitem__(0, True))
     finished = 0
-    buf: list[tuple[Outcome, bytes]] = []
+    buf: list[tuple[Outcome, bytes, list[tuple[Any, ...]]]] = []
     first = 0.0
-
-    def pack(o: Outcome) -> tuple[Outcome, bytes]:
-        return o, encode_body(o.inventory) if o.inventory is not None else b""
+    pack = _pack
 
     try:
         while finished < workers:
@@ -838,12 +855,7 @@ class _ChildReader:
             if payload:
                 self.summary.window_closed = True
             return None
-        out: list[Outcome] = []
-        for outcome, body in payload:
-            if outcome.inventory is not None and body:
-                pre_encoded(outcome.inventory, body)
-            out.append(outcome)
-        return out
+        return list(map(_unpack, payload))
 
     def drain_after_stop(self, remaining: int, deadline: float) -> list[Outcome]:
         """After ``stop``: every child sends what it finished, then "end"."""
