@@ -642,14 +642,16 @@ class FleetScanner:
         threads_each = max(1, -(-self.config.concurrency // len(shards)))
         results: Any = ctx.Queue()
         stop = ctx.Event()
+        # The children inherit this process's store connection and never touch it (nor close it:
+        # a forked child leaves through os._exit, so no finaliser runs on the copy).
         children = [
-            ctx.Process(target=_collector_process, args=(self, shard, threads_each, results, stop),
+            ctx.Process(target=_collector_process, args=(self, i, shard, threads_each, results, stop),
                         name=f"scan-proc-{i}", daemon=True)
             for i, shard in enumerate(shards)
         ]
         for child in children:
             child.start()
-        reader = _ChildReader(results, summary)
+        reader = _ChildReader(results, summary, children)
 
         def drain() -> list[Outcome]:
             stop.set()
@@ -787,7 +789,7 @@ def _unpack(item: tuple[Outcome, bytes, list[tuple[Any, ...]]]) -> Outcome:
     return outcome
 
 
-def _collector_process(parent: FleetScanner, targets: list[Target], threads: int, results: Any,
+def _collector_process(parent: FleetScanner, index: int, targets: list[Target], threads: int, results: Any,
                        stop: Any) -> None:
     """A forked child: collect ``targets`` with ``threads`` workers and send back batches of
     ``(outcome, stored body)``.  Encoding the body here keeps that CPU off the storing process."""
@@ -832,7 +834,7 @@ def _collector_process(parent: FleetScanner, targets: list[Target], threads: int
         if buf:
             results.put(("batch", buf))
     finally:
-        results.put(("end", closed[0]))
+        results.put(("end", (index, closed[0])))
         scanner.stop.set()
         if scanner._ssh is not None:
             scanner._ssh.close()
@@ -843,19 +845,40 @@ def _collector_process(parent: FleetScanner, targets: list[Target], threads: int
 class _ChildReader:
     """The parent's end of the collector processes' queue."""
 
-    def __init__(self, results: Any, summary: ScanSummary) -> None:
+    def __init__(self, results: Any, summary: ScanSummary, children: list[Any]) -> None:
         self.results = results
         self.summary = summary
+        self.children = children
+        self.ended: set[int] = set()
         self.finished = 0
 
     def get(self, timeout: float) -> list[Outcome] | None:
-        kind, payload = self.results.get(timeout=timeout)
+        try:
+            kind, payload = self.results.get(timeout=timeout)
+        except queue.Empty:
+            if self._lost_child():
+                return None
+            raise
         if kind == "end":
+            index, window_closed = payload
+            self.ended.add(index)
             self.finished += 1
-            if payload:
+            if window_closed:
                 self.summary.window_closed = True
             return None
         return list(map(_unpack, payload))
+
+    def _lost_child(self) -> bool:
+        """A child that died without saying "end" (killed, out of memory) counts as finished, so
+        the scan ends; its unfinished targets have no status and a ``--resume`` run picks them up."""
+        for i, child in enumerate(self.children):
+            if i not in self.ended and not child.is_alive():
+                self.ended.add(i)
+                self.finished += 1
+                log.warning("collector process %d exited unexpectedly (exit code %s): its remaining targets "
+                            "were not scanned; run again with --resume", i, child.exitcode)
+                return True
+        return False
 
     def drain_after_stop(self, remaining: int, deadline: float) -> list[Outcome]:
         """After ``stop``: every child sends what it finished, then "end"."""
@@ -865,6 +888,9 @@ class _ChildReader:
                 got = self.get(max(0.01, min(0.5, deadline - time.monotonic())))
             except queue.Empty:
                 continue
+            except Exception:  # noqa: BLE001 - a message cut by the interrupt: keep what we have
+                log.debug("collector queue unreadable after the interrupt", exc_info=True)
+                break
             if got is None:
                 remaining -= 1
             else:
