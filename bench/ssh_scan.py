@@ -103,6 +103,7 @@ def run_ansible(ansible: Path, inventory: Path, module: str, args: str | None, w
 def scenario_real(n: int) -> dict[str, object]:
     from tests.integration import sshd
 
+    load_start = round(os.getloadavg()[0], 2)  # other work on this machine skews every figure: report it
     ansible = ensure_ansible()
     version = subprocess.run([str(ansible), "--version"], capture_output=True, text=True, check=True).stdout
     fleet = sshd.start_fleet(n)
@@ -137,7 +138,8 @@ def scenario_real(n: int) -> dict[str, object]:
             "speedup_vs_raw": round(raw_wall / ls_wall, 2),
             "targets": {"vs_package_facts": 30, "vs_raw": 4},
             "pass": pf_wall / ls_wall >= 30 and raw_wall / ls_wall >= 4 and statuses == {"ok": n},
-            "ansible_version": version.splitlines()[0], "loadavg_1m": round(os.getloadavg()[0], 2),
+            "ansible_version": version.splitlines()[0], "loadavg_1m_start": load_start,
+            "loadavg_1m": round(os.getloadavg()[0], 2),
         }
     finally:
         fleet.stop()
@@ -200,6 +202,7 @@ def bare_paramiko(ports: list[int], key_path: Path, known_hosts: Path, threads: 
 
 
 def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
+    load_start = round(os.getloadavg()[0], 2)
     work = Path(tempfile.mkdtemp(prefix="legacyscan-fleet-"))
     sim = start_sim(n, work / "fleet", base_port)
     try:
@@ -222,7 +225,7 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
             "throughput_ratio": round(ls_rate / bare_rate, 3),
             "targets": {"wall_s_max": 60, "throughput_ratio_min": 0.8},
             "pass": ls_wall <= 60 and ls_rate / bare_rate >= 0.8 and statuses == {"ok": n},
-            "loadavg_1m": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(), "loadavg_1m_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2),
         }
     finally:
         sim.terminate()
