@@ -22,7 +22,10 @@ import tempfile
 import zipapp
 from pathlib import Path
 
-# Pure-Python distributions the upload path imports (httpx 0.28 and what it pulls in).
+# The upload path needs httpx; its pure-Python dependency closure is read from the installed
+# distributions' metadata (the closure changes between releases: anyio dropped sniffio, and needs
+# typing_extensions on older Pythons).  This list is the fallback when metadata is unavailable.
+VENDOR_ROOT = "httpx"
 VENDORED: tuple[str, ...] = ("httpx", "httpcore", "h11", "anyio", "sniffio", "idna", "certifi")
 AGENT_FILES: tuple[str, ...] = ("*.py", "*.ps1", "*.json")
 # Host-touching modules the on-host agent never needs (remote transports); left out to stay small.
@@ -49,6 +52,39 @@ def _copy_package(name: str, dest: Path) -> None:
         shutil.copy2(origin, dest / origin.name)
 
 
+def vendored_modules(root: str = VENDOR_ROOT) -> list[str]:
+    """Top-level module names of ``root`` and every distribution it requires on this Python."""
+    import re
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # packaging is not a dependency of ours: fall back to a plain parse
+        Requirement = None  # type: ignore[assignment,misc]  # noqa: N806
+    seen: list[str] = []
+    todo = [root]
+    while todo:
+        dist = todo.pop()
+        if dist in seen:
+            continue
+        seen.append(dist)
+        try:
+            reqs = requires(dist) or []
+        except PackageNotFoundError:
+            return list(VENDORED)
+        for text in reqs:
+            if Requirement is not None:
+                req = Requirement(text)
+                if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                    continue
+                todo.append(req.name.lower())
+            elif "extra ==" not in text:
+                match = re.match(r"[A-Za-z0-9_.-]+", text)
+                if match:
+                    todo.append(match.group().lower())
+    return [d.replace("-", "_") for d in seen]
+
+
 def build(out: Path, *, vendor: bool = True) -> Path:
     source = Path(__file__).resolve().parent
     with tempfile.TemporaryDirectory(prefix="legacyscan-zipapp-") as tmp_name:
@@ -61,7 +97,7 @@ def build(out: Path, *, vendor: bool = True) -> Path:
                     shutil.copy2(path, package / path.name)
         (staging / "__main__.py").write_text(MAIN, encoding="utf-8")
         if vendor:
-            for name in VENDORED:
+            for name in vendored_modules():
                 _copy_package(name, staging)
         out.parent.mkdir(parents=True, exist_ok=True)
         zipapp.create_archive(staging, out, interpreter="/usr/bin/env python3", compressed=True)

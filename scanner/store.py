@@ -15,6 +15,7 @@ import operator
 import secrets
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -222,18 +223,33 @@ class SqliteStore(Store):
     def __init__(self, path: str) -> None:
         self.url = f"sqlite:///{path}"
         self.path = path
+        # One connection shared by the service's worker threads: a transaction must not interleave.
+        self._lock = threading.RLock()
         try:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            # One connection shared by the service's worker threads: a transaction must not interleave.
-            self._lock = threading.RLock()
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA busy_timeout=30000")
-            self.migrate()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
+        # Several processes opening a new database at once race to switch it to WAL and migrate
+        # it; SQLite answers "locked" at once (not after its busy timeout) for the journal-mode
+        # switch, so the opening sequence is retried for a bounded time.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                self.conn.execute("PRAGMA busy_timeout=30000")
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self.migrate()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    self.conn.close()
+                    raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
+                time.sleep(0.05)
+            except sqlite3.Error as exc:
+                self.conn.close()
+                raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
 
     # -- schema --------------------------------------------------------------------------------
 
