@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,22 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
+
+
+def strict_date(value: Any) -> date | None:
+    """A calendar date from a TOML/JSON value a person wrote (TOML date or datetime, or an ISO
+    ``YYYY-MM-DD`` string); None when it is not one.  Stricter than ``parse_date``: hand-edited
+    files (site catalogue, exception register) must not have a typo silently truncated."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _phase(release: dict[str, Any], key: str) -> PhaseEnd:

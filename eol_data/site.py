@@ -24,11 +24,11 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from eol_data.catalog import PhaseEnd, Product, Release
+from eol_data.catalog import PhaseEnd, Product, Release, strict_date
 
 DEFAULT_FILE_NAME = "legacyscan-site.toml"
 ENV_VAR = "LEGACYSCAN_SITE_CATALOG"
@@ -327,15 +327,9 @@ class _Parser:
             return None
         if isinstance(value, bool):
             return value
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                pass
+        parsed = strict_date(value)
+        if parsed is not None:
+            return parsed
         raise self.error(
             path + (key,),
             f"expected a date (YYYY-MM-DD), true (ended, date unknown) or false "

@@ -20,10 +20,11 @@ import io
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from eol_data.catalog import strict_date
 from scanner.model import Finding
 
 CATEGORIES: dict[str, str] = {
@@ -110,15 +111,9 @@ def _where(path: str, row: int, raw: Mapping[str, Any]) -> str:
 
 
 def _as_date(value: Any, key: str, where: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+    parsed = strict_date(value)
+    if parsed is not None:
+        return parsed
     raise ExceptionFileError(f"{where}: field {key!r}: not a date (YYYY-MM-DD): {value!r}")
 
 
