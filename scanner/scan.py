@@ -145,6 +145,7 @@ class ScanConfig:
     ssh_key: str | None = None
     known_hosts: str | None = None
     accept_new_host_keys: bool = False
+    credentials: str | None = None  # TOML credentials file (mode 0600) for WinRM targets
     use_agent: bool = True
     resume: timedelta | None = None
     window: ScanWindow | None = None
@@ -281,7 +282,8 @@ def collect_winrm(target: Target, config: ScanConfig) -> Inventory:
         windows = importlib.import_module("agents.windows")
     except ImportError as exc:
         raise ShellError(f"WinRM scanning is not available in this build: {exc}") from exc
-    shell = winrm.open_winrm_shell(target.host, target.port, target.user or None, timeout=config.timeout)
+    shell = winrm.open_winrm_shell(target.host, target.port, target.user or None, timeout=config.timeout,
+                                   credentials_file=config.credentials)
     try:
         inv: Inventory = windows.collect_windows(shell, timeout=config.timeout)
     finally:

@@ -74,6 +74,9 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-agent", action="store_true", help="do not offer ssh-agent keys")
     g.add_argument("--known-hosts", metavar="FILE", help="known_hosts file used to verify host keys "
                    "(default ~/.ssh/known_hosts)")
+    g.add_argument("--credentials", metavar="FILE",
+                   help="TOML credentials file for WinRM targets ([winrm] user/password, per-host "
+                        "[winrm.hosts.NAME]); refused unless readable by its owner only (chmod 600)")
     g.add_argument("--accept-new-host-keys", action="store_true",
                    help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused")
     g.add_argument("--resume", nargs="?", const="24h", metavar="AGE",
@@ -107,6 +110,7 @@ def run_targets(args: argparse.Namespace) -> int:
             concurrency=args.concurrency or default_concurrency(), timeout=args.timeout,
             connect_timeout=args.connect_timeout, ssh_user=args.ssh_user, ssh_key=args.ssh_key,
             known_hosts=args.known_hosts, accept_new_host_keys=args.accept_new_host_keys,
+            credentials=args.credentials,
             use_agent=not args.no_agent, resume=parse_duration(args.resume) if args.resume else None,
             window=ScanWindow.parse(args.window) if args.window else None, site_rate=args.site_rate)
     except ValueError as exc:
