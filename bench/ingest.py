@@ -95,6 +95,7 @@ def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip"}
     ready.put(1)
     start.wait()
+    cpu0 = time.process_time()
     out = []
     for inventory_id, body, packages in bodies:
         t0 = time.perf_counter()
@@ -109,7 +110,7 @@ def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready:
         finally:
             conn.close()
         out.append((inventory_id, status, time.perf_counter() - t0, packages, time.perf_counter()))
-    results.put(out)
+    results.put((out, time.process_time() - cpu0))
 
 
 def server_cpu(pid: int) -> float:
@@ -251,8 +252,11 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         t0 = time.perf_counter()
         start.set()
         rows: list[tuple[str, int, float, int, float]] = []
+        agents_cpu = 0.0
         for _ in procs:
-            rows.extend(results.get(timeout=600))
+            agent_rows, agent_cpu = results.get(timeout=600)
+            rows.extend(agent_rows)
+            agents_cpu += agent_cpu
         elapsed = max(r[4] for r in rows) - t0
         cpu_used = server_cpu(server.pid) - cpu0
         db_used = db_cpu(cluster) - db0
@@ -288,6 +292,8 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         "vs_floor": round(rows_per_s / floor_rows_per_s, 3),
         "floor_inventory_rows_per_s": round(floor_per_s, 1), "vs_inventory_row_floor": round(per_s / floor_per_s, 4),
         "server_cpu_ms_per_inventory": round(cpu_used / max(1, len(rows)) * 1000, 2),
+        # The load generator's own cost per upload (it shares the CPUs with the service).
+        "agent_cpu_ms_per_upload": round(agents_cpu / max(1, len(rows)) * 1000, 2),
         # What one free core of the service can accept, independent of the machine's other load.
         "server_capacity_per_core_per_s": round(len(rows) / cpu_used, 1) if cpu_used else None,
         "db_cpu_ms_per_inventory": round(db_used / max(1, len(rows)) * 1000, 2) if cluster is not None else None,

@@ -38,9 +38,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from agents.inventory import Inventory, InventoryError
-from scanner.enrolment import TokenInfo
-from scanner.store import Store, StoreError, open_store
+from scanner.store import Storable, Store, StoreError, open_store
+from scanner.upload import Refused, accept_upload, parse_upload
+
+__all__ = ["CONFIG_ENV", "GroupWriter", "RateLimiter", "Refused", "ServerConfig", "accept_upload", "app_from_env",
+           "create_app", "parse_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +71,6 @@ class ServerConfig:
         return cls(**json.loads(raw))
 
 
-class Refused(Exception):
-    """A request refused with an HTTP status and a reason for the agent's log."""
-
-    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.headers = headers or {}
-
-
 class RateLimiter:
     """A token bucket per enrolment token (in this process)."""
 
@@ -104,9 +96,9 @@ class GroupWriter:
     def __init__(self, store: Store, batch_max: int) -> None:
         self.store = store
         self.batch_max = batch_max
-        self.queue: asyncio.Queue[tuple[Inventory, asyncio.Future[bool]]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Storable, asyncio.Future[bool]]] = asyncio.Queue()
 
-    async def save(self, inv: Inventory) -> bool:
+    async def save(self, inv: Storable) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self.queue.put((inv, future))
         return await future
@@ -166,31 +158,6 @@ async def _read_body(request: Request, config: ServerConfig) -> bytes:
     return out
 
 
-def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
-    """Validate an upload into an Inventory filed under the token's site, or raise Refused (4xx)."""
-    try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refused(400, f"body is not valid JSON: {str(exc)[:200]}") from exc
-    except RecursionError as exc:
-        raise Refused(400, "body is not acceptable JSON: nested too deeply") from exc
-    if not isinstance(data, dict):
-        raise Refused(422, "inventory must be a JSON object")
-    inventory_id = data.get("inventory_id")
-    if not isinstance(inventory_id, str) or not inventory_id.strip():
-        raise Refused(422, "inventory_id: required for uploads (it makes retries idempotent)")
-    try:
-        inv = Inventory.from_dict(data)
-    except InventoryError as exc:
-        raise Refused(422, str(exc)[:500]) from exc
-    except RecursionError as exc:
-        raise Refused(422, "document nested too deeply") from exc
-    inv.host.site = token.site  # the token decides the site, never the payload
-    inv.host.address = ""
-    inv.collector.transport = "agent"
-    return inv
-
-
 def create_app(config: ServerConfig) -> Starlette:
     state: dict[str, Any] = {}
     limiter = RateLimiter(config.rate_per_second, config.rate_burst)
@@ -217,7 +184,10 @@ def create_app(config: ServerConfig) -> Starlette:
             if scheme.lower() != "bearer" or not token_text.strip():
                 raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
                               {"WWW-Authenticate": "Bearer"})
-            token = await anyio.to_thread.run_sync(store.authenticate, token_text.strip())
+            if store.local_reads:  # an indexed read on its own connection: no thread hop
+                token = store.authenticate(token_text.strip())
+            else:
+                token = await anyio.to_thread.run_sync(store.authenticate, token_text.strip())
             if token is None:
                 raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
             wait = limiter.check(token.token_id, time.monotonic())
@@ -228,7 +198,7 @@ def create_app(config: ServerConfig) -> Starlette:
             if content_type != "application/json":
                 raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
             body = await _read_body(request, config)
-            inv = parse_upload(body, token)
+            inv = accept_upload(body, token)
             created = await state["writer"].save(inv)
         except Refused as exc:
             if exc.status >= 400 and exc.status != 429:

@@ -17,14 +17,14 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from agents.inventory import Inventory, Software
+from agents.inventory import Collector, Host, Inventory, OsInfo, Software
 from agents.wire import _compact, compact_json
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 
@@ -100,9 +100,35 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def host_key(inv: Inventory) -> str:
+@dataclass(slots=True)
+class EncodedInventory:
+    """An inventory already validated and in its stored form, with the fields the store indexes.
+
+    The collector service builds one straight from an upload's JSON (``scanner.upload``): making
+    500+ ``Software`` objects per upload only to encode them again was most of its cost.
+    ``decode_body(body)`` is the Inventory it stands for.
+    """
+
+    inventory_id: str
+    host: Host
+    os: OsInfo
+    collector: Collector
+    collected_at: str
+    software_count: int
+    body: bytes  # exactly what ``encode_body`` would store for the inventory
+
+
+# What the stores' ``save_batch`` take: full inventories, or uploads already encoded.
+Storable = Inventory | EncodedInventory
+
+
+def host_key(inv: Storable) -> str:
     """Stable identity of a host across scans: its machine id (hostname as a last resort)."""
     return inv.host.machine_id or f"name:{inv.host.hostname.lower()}"
+
+
+def software_count(inv: Storable) -> int:
+    return inv.software_count if isinstance(inv, EncodedInventory) else len(inv.software)
 
 
 # Bodies already encoded elsewhere (the fleet scan's collector processes), keyed by the inventory's
@@ -116,9 +142,11 @@ def pre_encoded(inv: Inventory, body: bytes) -> None:
     _PRE_ENCODED[id(inv)] = (inv, body)
 
 
-def encode_body(inv: Inventory) -> bytes:
+def encode_body(inv: Storable) -> bytes:
     """The stored body: the compact JSON form (defaults left out; ``decode_body`` restores them),
     which is several times cheaper to write and to read back than the full form."""
+    if isinstance(inv, EncodedInventory):
+        return inv.body
     hit = _PRE_ENCODED.pop(id(inv), None)
     if hit is not None and hit[0] is inv:
         return hit[1]
@@ -136,6 +164,7 @@ _SW_FRAGMENTS_MAX = 200_000
 # host reports can collide with it.
 _SW_MARK = f"\x00software-{secrets.token_hex(16)}\x00"
 _SW_MARK_JSON = json.dumps(_SW_MARK)
+_SW_MARK_JSON_BYTES = _SW_MARK_JSON.encode("ascii")
 
 
 def _json(obj: Any) -> str:
@@ -165,6 +194,26 @@ def fast_compact_json(inv: Inventory) -> str:
     return _json(top).replace(_SW_MARK_JSON, "[" + ",".join(parts) + "]", 1)
 
 
+_INVENTORY_FIELDS = tuple(f.name for f in dataclass_fields(Inventory))
+
+
+def encode_with_software(header: Inventory, software_json: bytes) -> bytes:
+    """``encode_body`` of ``header`` with its package list given as JSON (UTF-8) instead.
+
+    ``software_json`` is a JSON array of package records in the compact form, already validated
+    (the collector service checks an upload's records as parsed JSON and never builds them as
+    objects); ``header.software`` is ignored.  The result decodes like any other body.
+    """
+    top = _compact(header)
+    if software_json.strip() in (b"", b"[]"):
+        top.pop("software", None)
+        return zlib.compress(_json(top).encode("utf-8"), 3)
+    top["software"] = _SW_MARK
+    ordered = {name: top[name] for name in _INVENTORY_FIELDS if name in top}  # the declaration order
+    text = _json(ordered).encode("utf-8").replace(_SW_MARK_JSON_BYTES, software_json, 1)
+    return zlib.compress(text, 3)
+
+
 def decode_body(body: bytes) -> Inventory:
     return Inventory.from_dict(json.loads(zlib.decompress(body)))
 
@@ -181,6 +230,9 @@ class Store:
     """Backend-neutral operations; subclasses provide the connection and the SQL dialect."""
 
     url: str
+    # True when a read is a local file access that never waits for a writer (SQLite in WAL mode,
+    # on its own connection): the collector service then checks tokens without a thread hop.
+    local_reads: bool = False
 
     def save_inventory(self, inv: Inventory) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -188,7 +240,7 @@ class Store:
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:  # pragma: no cover
         raise NotImplementedError
 
-    def save_batch(self, invs: list[Inventory]) -> list[bool]:  # pragma: no cover
+    def save_batch(self, invs: Sequence[Storable]) -> list[bool]:  # pragma: no cover
         raise NotImplementedError
 
     def get_inventory(self, inventory_id: str) -> Inventory | None:  # pragma: no cover
@@ -220,11 +272,16 @@ class Store:
 
 
 class SqliteStore(Store):
+    local_reads = True
+
     def __init__(self, path: str) -> None:
         self.url = f"sqlite:///{path}"
         self.path = path
         # One connection shared by the service's worker threads: a transaction must not interleave.
         self._lock = threading.RLock()
+        # Token checks read on their own connection: in WAL mode they never wait for a writer.
+        self._auth_conn: sqlite3.Connection | None = None
+        self._auth_lock = threading.Lock()
         try:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +343,7 @@ class SqliteStore(Store):
         """Store several inventories in one transaction; returns how many were new."""
         return sum(self.save_batch(invs))
 
-    def save_batch(self, invs: list[Inventory]) -> list[bool]:
+    def save_batch(self, invs: Sequence[Storable]) -> list[bool]:
         """Store several inventories in one transaction; per inventory, True when it was new.
 
         The collector service commits concurrent uploads together (one transaction for many
@@ -301,7 +358,7 @@ class SqliteStore(Store):
                     cur = self.conn.execute(
                         "INSERT OR IGNORE INTO inventories VALUES (?,?,?,?,?,?,?,?,?)",
                         (inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
-                         inv.os.family, inv.os.name, len(inv.software), body))
+                         inv.os.family, inv.os.name, software_count(inv), body))
                     results.append(cur.rowcount == 1)
                     if cur.rowcount == 1:
                         self._upsert_host(inv, key)
@@ -311,7 +368,7 @@ class SqliteStore(Store):
                 raise StoreError(f"cannot save inventory: {exc}") from exc
         return results
 
-    def _upsert_host(self, inv: Inventory, key: str) -> None:
+    def _upsert_host(self, inv: Storable, key: str) -> None:
         row = self.conn.execute("SELECT last_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
         tags = json.dumps(sorted(inv.host.tags))
         if row is None:
@@ -416,12 +473,34 @@ class SqliteStore(Store):
         """The active token record for ``token``, or None (unknown, malformed or revoked)."""
         if parse_token(token) is None:
             return None
-        with self._lock:
-            row = self.conn.execute("SELECT token_id, site, created_at, revoked_at, label FROM tokens "
-                                    "WHERE token_hash=? AND revoked_at=''", (token_hash(token),)).fetchone()
+        if self.path == ":memory:":  # a second connection would be another database
+            with self._lock:
+                row = self._token_row(self.conn, token)
+        else:
+            with self._auth_lock:
+                if self._auth_conn is None:
+                    try:
+                        self._auth_conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                                                          check_same_thread=False)
+                    except sqlite3.Error as exc:
+                        raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
+                row = self._token_row(self._auth_conn, token)
         return TokenInfo(*row) if row else None
 
+    @staticmethod
+    def _token_row(conn: sqlite3.Connection, token: str) -> tuple[str, str, str, str, str] | None:
+        try:
+            row = conn.execute("SELECT token_id, site, created_at, revoked_at, label FROM tokens "
+                               "WHERE token_hash=? AND revoked_at=''", (token_hash(token),)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot check enrolment token: {exc}") from exc
+        return tuple(row) if row else None
+
     def close(self) -> None:
+        with self._auth_lock:
+            if self._auth_conn is not None:
+                self._auth_conn.close()
+                self._auth_conn = None
         self.conn.close()
 
 

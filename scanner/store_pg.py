@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -23,7 +23,7 @@ from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.store import HostStatus, Store, StoreError, decode_body, encode_body, host_key
+from scanner.store import HostStatus, Storable, Store, StoreError, decode_body, encode_body, host_key, software_count
 
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x6C656761  # "lega"
@@ -150,7 +150,7 @@ class PostgresStore(Store):
     def save_many(self, invs: list[Inventory]) -> int:
         return sum(self.save_batch(invs))
 
-    def save_batch(self, invs: list[Inventory]) -> list[bool]:
+    def save_batch(self, invs: Sequence[Storable]) -> list[bool]:
         """One transaction; per inventory True when new.
 
         Two round trips per batch, whatever its size: one multi-row ``INSERT ... ON CONFLICT DO
@@ -166,7 +166,7 @@ class PostgresStore(Store):
         # Inserted in id order: two collectors inserting overlapping ids wait in the same order.
         for inv, key, body in sorted(rows, key=lambda r: r[0].inventory_id):
             params.extend((inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
-                           inv.os.family, inv.os.name, len(inv.software), body))
+                           inv.os.family, inv.os.name, software_count(inv), body))
         values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(rows))
         results: list[bool] = []
         try:
