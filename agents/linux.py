@@ -90,35 +90,81 @@ def parse_dpkg_status(text: str) -> list[Software]:
     return result
 
 
+# Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
+# distinct line is parsed once per process and its record handed out again.  Parsing, encoding
+# (``scanner.store``) and matching (``scanner.match``) then see the same object for the same line
+# and their memos answer by identity: measured at about half the per-host CPU of a fleet scan.
+# Records from these parsers are therefore SHARED between inventories and must never be edited
+# (nothing edits Linux package records; only the Windows duplicate rules edit their own records).
+_SKIP = Software(name="")  # a line that yields no record (header, removed package, pubkey)
+_LINES: dict[str, dict[str, Software]] = {"dpkg": {}, "rpm": {}}
+_LINES_MAX = 50_000  # distinct lines kept per format (~15 MB); the memo restarts when full
+_SHARED: dict[int, Software] = {}  # id -> record, for every record the line memos hold
+
+
+def _remembered(memo: dict[str, Software], line: str, record: Software) -> Software:
+    if len(memo) >= _LINES_MAX:
+        for old in memo.values():
+            _SHARED.pop(id(old), None)
+        memo.clear()
+    memo[line] = record
+    _SHARED[id(record)] = record
+    return record
+
+
+def shared(record: Software) -> bool:
+    """True for a record these parsers hand to every inventory with the same package line: callers
+    may memoise work on it by identity (it is kept alive, and never edited)."""
+    return _SHARED.get(id(record)) is record
+
+
+def _dpkg_query_line(line: str) -> Software:
+    parts = line.split("\t")
+    if len(parts) < 2 or not parts[0]:
+        return _SKIP
+    # db:Status-Abbrev is want, state, error: "ii " and a held "hi " are installed; "rc " (removed,
+    # config files left), "iU"/"iF" (half-configured/half-installed) are not.
+    if len(parts) >= 4 and parts[3][1:2] != "i":
+        return _SKIP
+    return Software(name=parts[0], version=parts[1], arch=parts[2] if len(parts) > 2 else "", source="dpkg")
+
+
 def parse_dpkg_query(text: str) -> list[Software]:
     """Output of ``DPKG_QUERY`` (tab-separated; the 4th column is the status abbreviation)."""
+    memo = _LINES["dpkg"]
     result: list[Software] = []
     for line in text.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 2 or not parts[0]:
-            continue
-        if len(parts) >= 4 and not parts[3].startswith("ii"):
-            continue
-        result.append(Software(name=parts[0], version=parts[1], arch=parts[2] if len(parts) > 2 else "",
-                               source="dpkg"))
+        sw = memo.get(line)
+        if sw is None:
+            sw = _remembered(memo, line, _dpkg_query_line(line))
+        if sw is not _SKIP:
+            result.append(sw)
     return result
+
+
+def _rpm_qa_line(line: str) -> Software:
+    parts = line.split("\t")
+    if len(parts) < 2 or not parts[0] or parts[0] == "gpg-pubkey":
+        return _SKIP
+    version = parts[1]
+    if version.startswith("(none):"):
+        version = version[len("(none):"):]
+    elif version.startswith("0:"):
+        version = version[2:]
+    return Software(name=parts[0], version=version, arch=parts[2] if len(parts) > 2 else "",
+                    publisher=parts[3] if len(parts) > 3 and parts[3] != "(none)" else "", source="rpm")
 
 
 def parse_rpm_qa(text: str) -> list[Software]:
     """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor.  ``(none):`` epoch dropped."""
+    memo = _LINES["rpm"]
     result: list[Software] = []
     for line in text.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 2 or not parts[0] or parts[0] == "gpg-pubkey":
-            continue
-        version = parts[1]
-        if version.startswith("(none):"):
-            version = version[len("(none):"):]
-        elif version.startswith("0:"):
-            version = version[2:]
-        result.append(Software(name=parts[0], version=version, arch=parts[2] if len(parts) > 2 else "",
-                               publisher=parts[3] if len(parts) > 3 and parts[3] != "(none)" else "",
-                               source="rpm"))
+        sw = memo.get(line)
+        if sw is None:
+            sw = _remembered(memo, line, _rpm_qa_line(line))
+        if sw is not _SKIP:
+            result.append(sw)
     return result
 
 

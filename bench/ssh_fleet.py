@@ -130,26 +130,48 @@ def read_file(idx: int, path: str) -> str | None:
 _SECTION = re.compile(r"printf '%s\\n' '(\S+) ([cf]) (\d+)'; (.*?); printf '\\n\1 rc %s\\n' \"\$r\"")
 _COMMAND = re.compile(r"&& \{ (.*) 2>/dev/null; r=\$\?; \}$")
 _FILE = re.compile(r"(?:cat -- (\S+) 2>/dev/null && r=0|< (\S+) && r=0)$")
+_BOUNDARY = re.compile(r"([A-Za-z0-9]{16,}) [cf] \d+'")  # the bundle's random section marker
+
+
+@cache
+def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str] | str]]]:
+    """How to answer a command whose bundle boundary was replaced by a placeholder: the argv of a
+    single command, or the bundle's sections as (kind, index, argv | path).
+
+    Cached on the template: the boundary is random per host, the rest of the bundle is the same for
+    every host, and tokenising an 8 KB command with the pure-Python ``shlex`` cost more CPU than
+    the SSH protocol itself -- the simulator would have measured itself, not the scanner."""
+    try:
+        argv = shlex.split(template)
+    except ValueError:
+        return [], []
+    if argv[:2] != ["/bin/sh", "-c"] or len(argv) != 3:
+        return argv, []
+    sections: list[tuple[str, str, list[str] | str]] = []
+    for m in _SECTION.finditer(argv[2]):
+        _boundary, kind, index, body = m.groups()
+        if kind == "c":
+            cm = _COMMAND.search(body)
+            sections.append((kind, index, shlex.split(cm.group(1)) if cm else []))
+        else:
+            fm = _FILE.search(body)
+            sections.append((kind, index, shlex.split(fm.group(1) or fm.group(2))[0] if fm else ""))
+    return None, sections
 
 
 def answer(idx: int, command: str) -> tuple[str, int]:
     """Interpret legacyscan's one-line bundle (agents.ssh.bundle_command), or a single command."""
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        return "", 2
-    if argv[:2] != ["/bin/sh", "-c"] or len(argv) != 3:
-        return answer_command(idx, argv)
+    m = _BOUNDARY.search(command)
+    boundary = m.group(1) if m else ""
+    single, sections = plan(command.replace(boundary, "\x00BOUNDARY\x00") if boundary else command)
+    if single is not None:
+        return answer_command(idx, single) if single else ("", 2)
     out: list[str] = []
-    for m in _SECTION.finditer(argv[2]):
-        boundary, kind, index, body = m.groups()
+    for kind, index, what in sections:
         if kind == "c":
-            cm = _COMMAND.search(body)
-            text, rc = answer_command(idx, shlex.split(cm.group(1))) if cm else ("", 127)
+            text, rc = answer_command(idx, what) if isinstance(what, list) and what else ("", 127)
         else:
-            fm = _FILE.search(body)
-            path = shlex.split(fm.group(1) or fm.group(2))[0] if fm else ""
-            content = read_file(idx, path) if path else None
+            content = read_file(idx, what) if isinstance(what, str) and what else None
             text, rc = (content, 0) if content is not None else ("", 1)
         out.append(f"{boundary} {kind} {index}\n{text}\n{boundary} rc {rc}\n")
     return "".join(out), 0

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from agents.inventory import Inventory
+from agents.linux import shared as shared_record
 from scanner.identify import IdentifyContext, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store import host_key
@@ -62,12 +63,21 @@ class MatchMemo:
     key must list every field ``Software.identify_record`` sends (keep the two in step).
     """
 
-    __slots__ = ("ctx", "as_of", "policy", "known", "_judged")
+    __slots__ = ("ctx", "as_of", "policy", "known", "_judged", "_shared")
 
     def __init__(self, ctx: IdentifyContext, as_of: date, policy: Policy) -> None:
         self.ctx, self.as_of, self.policy = ctx, as_of, policy
         self.known: dict[tuple[Any, ...], Identification] = {}
         self._judged: dict[int, tuple[Identification, Any, MatchDetail, str]] = {}
+        # Per host OS: records shared between hosts (``agents.linux.shared``) by identity -> answer.
+        self._shared: dict[tuple[Any, ...], dict[int, tuple[Any, Identification]]] = {}
+
+    def shared_for(self, os_key: tuple[Any, ...]) -> dict[int, tuple[Any, Identification]]:
+        """The by-identity answers for hosts on this OS (``match_inventory``'s fast path)."""
+        table = self._shared.get(os_key)
+        if table is None:
+            table = self._shared[os_key] = {}
+        return table
 
     def identify(self, sw: Any, host_os: dict[str, Any], os_key: tuple[Any, ...]) -> Identification:
         key = (sw.source, sw.name, sw.version, sw.publisher, sw.system_component, sw.parent_key_name,
@@ -129,11 +139,17 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
     host_os = {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
     os_key = (os_ident.product, os_ident.cycle)
     known = memo.known if memo is not None else None
+    by_object = memo.shared_for(os_key) if memo is not None else {}
     for sw in inv.software:
-        if known is not None and memo is not None:
+        seen = by_object.get(id(sw))
+        if seen is not None and seen[0] is sw:  # a record shared between hosts: the hot loop
+            ident = seen[1]
+        elif known is not None and memo is not None:
             hit = known.get((sw.source, sw.name, sw.version, sw.publisher, sw.system_component,
                              sw.parent_key_name, sw.release_type, os_key))  # inlined: the hot loop
             ident = hit if hit is not None else memo.identify(sw, host_os, os_key)
+            if shared_record(sw) and len(by_object) < 1_000_000:
+                by_object[id(sw)] = (sw, ident)
         else:
             record = sw.identify_record()
             record.update(host_os)

@@ -36,13 +36,13 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from itertools import starmap
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from agents import hardware, linux, macos, unix
 from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
 from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
-from scanner.store import HostStatus, Store, encode_body, host_key, pre_encoded
+from scanner.store import EncodedInventory, HostStatus, Storable, Store, encode_body, host_key, pre_encoded
 from scanner.targets import Target
 
 log = logging.getLogger(__name__)
@@ -156,11 +156,29 @@ class ScanConfig:
 
 @dataclass(slots=True)
 class Outcome:
+    """One target's result.  ``inventory`` is an ``EncodedInventory`` (stored form only) when it
+    crossed from a collector process that was told nobody needs the objects; ``note`` is then what
+    the scan's observer made of it there."""
+
     target: Target
     status: str
     error: str = ""
-    inventory: Inventory | None = None
+    inventory: Storable | None = None
     seconds: float = 0.0
+    note: Any = None
+
+
+class InventoryObserver(Protocol):
+    """Looks at every collected inventory (e.g. matches it and keeps counts) without the scan having
+    to hold the inventories.
+
+    ``observe`` runs where the inventory was collected -- in a collector process during a large
+    scan, so that work is spread over the cores -- and returns a small picklable note;
+    ``merge`` runs in the storing process, once per stored inventory, in storing order."""
+
+    def observe(self, inv: Inventory) -> Any: ...
+
+    def merge(self, note: Any) -> None: ...
 
 
 @dataclass(slots=True)
@@ -435,7 +453,7 @@ class FleetScanner:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         local_now: Callable[[], datetime] = datetime.now,
         progress: Progress | None = None,
-        on_inventory: Callable[[Inventory], None] | None = None,
+        observer: InventoryObserver | None = None,
         keep_inventories: bool = True,
         batch_size: int = 50,
     ) -> None:
@@ -444,7 +462,7 @@ class FleetScanner:
         self.now = now
         self.local_now = local_now
         self.progress = progress
-        self.on_inventory = on_inventory
+        self.observer = observer
         self.keep_inventories = keep_inventories
         self.batch_size = batch_size
         self.stop = threading.Event()
@@ -567,8 +585,8 @@ class FleetScanner:
     def _process_count(self, todo: list[Target]) -> int:
         """How many collector processes.  One whenever something must be shared by every connection
         of the scan: a jump host (one connection shared by the targets behind it), WinRM targets,
-        a per-site rate limit, an injected clock for the window (tests), an ``on_inventory`` hook is
-        fine (it runs in this process, with storing)."""
+        a per-site rate limit, an injected clock for the window (tests).  An observer is fine: it runs
+        in the collector processes and only its notes come back."""
         wanted = self.config.processes or default_processes(len(todo))
         if wanted <= 1 or len(todo) < 2:
             return 1
@@ -733,12 +751,13 @@ class FleetScanner:
     def _flush(self, batch: list[Outcome], summary: ScanSummary) -> None:
         invs = [o.inventory for o in batch if o.inventory is not None]
         if invs:
-            save_many = getattr(self.store, "save_many", None)
-            if callable(save_many):
-                save_many(invs)
-            else:
+            save_batch = getattr(self.store, "save_batch", None)
+            if callable(save_batch):
+                save_batch(invs)
+            else:  # a store without batches only takes whole inventories
                 for inv in invs:
-                    self.store.save_inventory(inv)
+                    if isinstance(inv, Inventory):
+                        self.store.save_inventory(inv)
         at = iso(self.now())
         statuses = [
             HostStatus(target=o.target.key, site=o.target.site, status=o.status, error=o.error, at=at,
@@ -758,9 +777,11 @@ class FleetScanner:
             by_status[o.status] = by_status.get(o.status, 0) + 1
             if o.inventory is not None:
                 summary.done += 1
-                if self.on_inventory is not None:
-                    self.on_inventory(o.inventory)
-                if self.keep_inventories:
+                if self.observer is not None:
+                    inv = o.inventory
+                    self.observer.merge(o.note if o.note is not None or not isinstance(inv, Inventory)
+                                        else self.observer.observe(inv))
+                if self.keep_inventories and isinstance(o.inventory, Inventory):
                     summary.inventories.append(o.inventory)
             else:
                 summary.failed += 1
@@ -784,7 +805,7 @@ _SOFTWARE_ROW = operator.attrgetter(*(f.name for f in dataclass_fields(Software)
 def _pack(outcome: Outcome) -> tuple[Outcome, bytes, list[tuple[Any, ...]]]:
     """(outcome without its package list, the stored body, the packages as rows).  In the child."""
     inv = outcome.inventory
-    if inv is None:
+    if not isinstance(inv, Inventory):
         return outcome, b"", []
     body = encode_body(inv)
     rows = list(map(_SOFTWARE_ROW, inv.software))
@@ -792,11 +813,30 @@ def _pack(outcome: Outcome) -> tuple[Outcome, bytes, list[tuple[Any, ...]]]:
     return outcome, body, rows
 
 
+def _pack_observed(observer: InventoryObserver | None) -> Callable[[Outcome], tuple[Outcome, bytes, list[Any]]]:
+    """``_pack`` for a scan that keeps no inventories: the child observes the inventory (matching
+    runs here, on this process's core) and sends only its stored form and the observer's note --
+    no package objects cross, and the storing process only writes."""
+
+    def pack(outcome: Outcome) -> tuple[Outcome, bytes, list[Any]]:
+        inv = outcome.inventory
+        if not isinstance(inv, Inventory):
+            return outcome, b"", []
+        if observer is not None:
+            outcome.note = observer.observe(inv)
+        outcome.inventory = EncodedInventory(
+            inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
+            collected_at=inv.collected_at, software_count=len(inv.software), body=encode_body(inv))
+        return outcome, b"", []
+
+    return pack
+
+
 def _unpack(item: tuple[Outcome, bytes, list[tuple[Any, ...]]]) -> Outcome:
     """The parent's half of ``_pack``: packages rebuilt, the body handed to the store."""
     outcome, body, rows = item
     inv = outcome.inventory
-    if inv is not None:
+    if isinstance(inv, Inventory):
         inv.software = list(starmap(Software, rows))
         if body:
             pre_encoded(inv, body)
@@ -818,7 +858,7 @@ def _collector_process(parent: FleetScanner, index: int, targets: list[Target], 
     finished = 0
     buf: list[tuple[Outcome, bytes, list[tuple[Any, ...]]]] = []
     first = 0.0
-    pack = _pack
+    pack = _pack if parent.keep_inventories else _pack_observed(parent.observer)
 
     try:
         while finished < workers:

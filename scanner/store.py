@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from agents.inventory import Collector, Host, Inventory, OsInfo, Software
+from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 
@@ -160,6 +161,10 @@ def encode_body(inv: Storable) -> bytes:
 _SW_KEY = operator.attrgetter(*(f.name for f in dataclass_fields(Software) if f.name != "collapsed"))
 _SW_FRAGMENTS: dict[tuple[Any, ...], str] = {}
 _SW_FRAGMENTS_MAX = 200_000
+# The same, by identity, for records shared between hosts (``agents.linux.shared``: one record per
+# distinct package line, never edited): found without building the key.  The value keeps the
+# record alive, so its id cannot be reused while the entry exists.
+_SW_BY_OBJECT: dict[int, tuple[Software, str]] = {}
 # Stands in for the package list while the rest of the document is encoded: random, so no string a
 # host reports can collide with it.
 _SW_MARK = f"\x00software-{secrets.token_hex(16)}\x00"
@@ -177,7 +182,12 @@ def fast_compact_json(inv: Inventory) -> str:
         return compact_json(inv)
     parts: list[str] = []
     memo = _SW_FRAGMENTS
+    by_object = _SW_BY_OBJECT
     for sw in inv.software:
+        seen = by_object.get(id(sw))
+        if seen is not None and seen[0] is sw:  # a record shared between hosts (agents.linux)
+            parts.append(seen[1])
+            continue
         if sw.collapsed:
             parts.append(_json(sw))
             continue
@@ -188,6 +198,10 @@ def fast_compact_json(inv: Inventory) -> str:
             if len(memo) >= _SW_FRAGMENTS_MAX:
                 memo.clear()
             memo[key] = frag
+        if shared_record(sw):
+            if len(by_object) >= _SW_FRAGMENTS_MAX:
+                by_object.clear()
+            by_object[id(sw)] = (sw, frag)
         parts.append(frag)
     top = _compact(inv)
     top["software"] = _SW_MARK

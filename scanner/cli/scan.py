@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-from collections.abc import Callable
 
 from agents.inventory import Inventory
 from scanner.cli import CliError, ExitCode, add_common
@@ -126,17 +125,13 @@ def run_targets(args: argparse.Namespace) -> int:
         except ShellError as exc:
             raise CliError(str(exc)) from exc
     inline = not args.no_report and len(targets) <= INLINE_REPORT_MAX
-    tally: dict[str, int] = {}
-    worst: list[int] = [0]
-    hook = None
-    if not inline and not args.no_report:
-        hook = _streaming_matcher(args, tally, worst)
+    tally = StreamingTally(args) if not inline and not args.no_report else None
     mode = args.progress
     if args.quiet:
         mode = "none"
     progress = Progress(len(targets), tty=None if mode == "auto" else mode == "bar", enabled=mode != "none")
     with store_from(args) as store:
-        scanner = FleetScanner(store, config, progress=progress, on_inventory=hook, keep_inventories=inline)
+        scanner = FleetScanner(store, config, progress=progress, observer=tally, keep_inventories=inline)
         progress.total = len(scanner.select(targets)[0])
         summary = scanner.run(targets)
         statuses = summary.statuses
@@ -164,31 +159,47 @@ def run_targets(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     if inline:
         return render_and_write(args, summary.inventories, statuses)
-    print(json.dumps({"hosts": summary.done, "failed": summary.failed, "findings_by_status": tally},
+    findings = tally.counts if tally is not None else {}
+    print(json.dumps({"hosts": summary.done, "failed": summary.failed, "findings_by_status": findings},
                      sort_keys=True))
     log.warning("large scan: full report with `legacyscan report --db %s`", args.db)
     if args.fail_on:
         from scanner.model import Status
 
-        if worst[0] >= Status(args.fail_on).severity:
+        if tally is not None and tally.worst >= Status(args.fail_on).severity:
             return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
 
 
-def _streaming_matcher(args: argparse.Namespace, tally: dict[str, int],
-                       worst: list[int]) -> Callable[[Inventory], None]:
-    """Match each inventory as it is stored (large scans): keeps counts, not inventories."""
-    from scanner.cli import today
-    from scanner.cli.common import context_and_policy
-    from scanner.match import match_inventory
+class StreamingTally:
+    """Large scans: match each inventory where it was collected and keep only counts (an
+    ``InventoryObserver``).  The catalog and rules are loaded here, before the collector
+    processes fork, so each of them starts with them in memory."""
 
-    ctx, policy = context_and_policy(args)
-    as_of = args.as_of or today()
+    def __init__(self, args: argparse.Namespace) -> None:
+        from scanner.cli import today
+        from scanner.cli.common import context_and_policy
+        from scanner.match import shared_memo
 
-    def hook(inv: Inventory) -> None:
-        result = match_inventory(inv, ctx, as_of, policy)
-        for f in result.findings:
-            tally[f.status.value] = tally.get(f.status.value, 0) + 1
-            worst[0] = max(worst[0], f.status.severity)
+        self.ctx, self.policy = context_and_policy(args)
+        self.as_of = args.as_of or today()
+        shared_memo(self.ctx, self.as_of, self.policy)
+        self.counts: dict[str, int] = {}
+        self.worst = 0
 
-    return hook
+    def observe(self, inv: Inventory) -> tuple[dict[str, int], int]:
+        """Findings by status for one inventory, and the worst severity among them."""
+        from scanner.match import match_inventory
+
+        counts: dict[str, int] = {}
+        worst = 0
+        for f in match_inventory(inv, self.ctx, self.as_of, self.policy).findings:
+            counts[f.status.value] = counts.get(f.status.value, 0) + 1
+            worst = max(worst, f.status.severity)
+        return counts, worst
+
+    def merge(self, note: tuple[dict[str, int], int]) -> None:
+        counts, worst = note
+        for status, n in counts.items():
+            self.counts[status] = self.counts.get(status, 0) + n
+        self.worst = max(self.worst, worst)

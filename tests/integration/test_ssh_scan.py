@@ -311,3 +311,48 @@ def test_default_maxstartups_is_never_tripped(tmp_path: Path) -> None:
         store.close()
     finally:
         one.stop()
+
+
+def test_cli_large_scan_matches_where_collected_and_counts_every_finding(
+        fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the inline-report size the scan keeps no inventories: each is matched where it was
+    collected (a collector process when run with several) and only counts come back.  The counts
+    must equal matching the stored inventories afterwards, and --fail-on must see them."""
+    from scanner.cli import build_parser, main
+    from scanner.cli import scan as scan_cli
+    from scanner.cli.common import context_and_policy
+    from scanner.match import match_inventory
+
+    monkeypatch.setattr(scan_cli, "INLINE_REPORT_MAX", 1)
+    hosts = [*LINUX, MAC]
+    csv = tmp_path / "targets.csv"
+    csv.write_text("host,site,transport,port,user,tags\n" + "".join(
+        f"{fleet.addresses[i]},Main,ssh,{fleet.port},{sshd.USER},\n" for i in hosts))
+    db = tmp_path / "large.db"
+    argv = ["scan", "--targets", str(csv), "--ssh-key", str(fleet.client_key), "--known-hosts",
+            str(fleet.known_hosts), "--no-agent", "--db", f"sqlite:///{db}", "--as-of", "2026-11-30",
+            "--timeout", "10", "--progress", "none"]
+    code = main(argv)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and summary["hosts"] == len(hosts) and summary["failed"] == 0
+    s = SqliteStore(str(db))
+    try:  # every stored inventory (the Linux addresses are all this machine: one host key)
+        ids = [row[0] for row in s.conn.execute("SELECT inventory_id FROM inventories")]
+        stored = [inv for inv in map(s.get_inventory, ids) if inv is not None]
+    finally:
+        s.close()
+    assert len(stored) == len(hosts)
+    args = build_parser().parse_args(["report", "--db", f"sqlite:///{db}", "--as-of", "2026-11-30"])
+    ctx, policy = context_and_policy(args)
+    expected: dict[str, int] = {}
+    worst = 0
+    for inv in stored:
+        for f in match_inventory(inv, ctx, args.as_of, policy).findings:
+            expected[f.status.value] = expected.get(f.status.value, 0) + 1
+            worst = max(worst, f.status.severity)
+    assert summary["findings_by_status"] == expected and sum(expected.values()) > len(hosts)
+    from scanner.model import Status
+
+    failing = [st.value for st in Status if 0 < st.severity <= worst]
+    assert failing, "the scanned hosts should have at least one finding worse than supported"
+    assert main([*argv, "--fail-on", failing[0]]) == 3

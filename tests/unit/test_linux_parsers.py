@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from agents import linux
 from agents.collect import Collector
 from agents.shell import ReplayShell
@@ -78,3 +80,34 @@ def test_replayed_host_through_real_collector() -> None:
     assert inv.host.site == "ward-7"
     assert inv.host.machine_id.startswith("derived-")  # the capture has no machine-id
     assert not [p for p in inv.problems if p.probe != "uname"]
+
+
+def test_dpkg_query_status_abbrev_held_is_installed_half_installed_is_not() -> None:
+    # want/state/error: "hi " is `apt-mark hold` on an installed package; "iU"/"iF" never finished.
+    dq = ("held\t1.0\tamd64\thi \nunpacked\t1.0\tamd64\tiU \nfailed\t1.0\tamd64\tiF \n"
+          "removed\t1.0\tamd64\trc \nnormal\t2.0\tall\tii \n")
+    assert [p.name for p in linux.parse_dpkg_query(dq)] == ["held", "normal"]
+
+
+def test_identical_package_lines_share_one_record_across_hosts() -> None:
+    """Fleet scans rely on it (per-line parse once, encode/match memos by identity)."""
+    host_a = "bash\t5.2.15-2+b2\tamd64\tii \nopenssl\t3.0.11-1~deb12u2\tamd64\tii \n"
+    host_b = "openssl\t3.0.11-1~deb12u2\tamd64\tii \ncurl\t7.88.1-10\tamd64\tii \n"
+    a, b = linux.parse_dpkg_query(host_a), linux.parse_dpkg_query(host_b)
+    assert a[1] is b[0] and linux.shared(a[1])
+    assert a[0] is not b[1] and (a[0].name, b[1].name) == ("bash", "curl")
+    rpm_line = "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\n"
+    assert linux.parse_rpm_qa(rpm_line)[0] is linux.parse_rpm_qa(rpm_line)[0]
+    assert linux.parse_rpm_qa(rpm_line)[0] is not linux.parse_dpkg_query("bash\t4.4.19-14.el8\tx86_64\tii \n")[0]
+    from agents.inventory import Software
+
+    assert not linux.shared(Software(name="bash", version="5.2.15-2+b2", arch="amd64", source="dpkg"))
+
+
+def test_line_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(linux, "_LINES_MAX", 10)
+    first = linux.parse_dpkg_query("".join(f"p{i}\t1.{i}\tall\tii \n" for i in range(25)))
+    assert len(first) == 25 and len(linux._LINES["dpkg"]) <= 10
+    assert sum(linux.shared(sw) for sw in first) <= 10  # evicted records are no longer "shared"
+    again = linux.parse_dpkg_query("p3\t1.3\tall\tii \n")
+    assert (again[0].name, again[0].version) == ("p3", "1.3")
