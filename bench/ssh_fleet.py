@@ -86,6 +86,9 @@ def packages(c: int, variant: int) -> dict[str, str]:
         source = sw.get("source")
         if source == "dpkg":
             out.setdefault("dpkg", []).append(f"{name}\t{version}\t{arch}\tii \n")
+            # /var/lib/dpkg/status as `grep -E DPKG_STATUS_FIELDS` sends it (real field order)
+            out.setdefault("dpkg-status", []).append(
+                f"Package: {name}\nStatus: install ok installed\nArchitecture: {arch}\nVersion: {version}\n")
         elif source == "rpm":
             vendor = (sw.get("raw") or {}).get("PUBLISHER") or "(none)"
             out.setdefault("rpm", []).append(f"{name}\t(none):{version}\t{arch}\t{vendor}\n")
@@ -124,19 +127,22 @@ def read_file(idx: int, path: str) -> str | None:
         return hashlib.md5(f"fleet-{idx}".encode()).hexdigest() + "\n"  # noqa: S324 - an id, not security
     if path == "/lib/apk/db/installed":
         return packages(c, (idx // len(CAPTURES)) % VARIANTS).get("apk")
+    if path == "/var/lib/dpkg/status":
+        return packages(c, (idx // len(CAPTURES)) % VARIANTS).get("dpkg-status")
     return None
 
 
 _SECTION = re.compile(r"printf '%s\\n' '(\S+) ([cf]) (\d+)'; (.*?); printf '\\n\1 rc %s\\n' \"\$r\"")
-_COMMAND = re.compile(r"&& \{ (.*) 2>/dev/null; r=\$\?; \}$")
-_FILE = re.compile(r"(?:cat -- (\S+) 2>/dev/null && r=0|< (\S+) && r=0)$")
+_COMMAND = re.compile(r"&& \{ (.*) 2>/dev/null; r=\$\?; \}(?:; \})?$")
+_UNLESS = re.compile(r"^r=127; \[ -r (\S+) \] \|\|")  # not run when that file is readable
+_FILE = re.compile(r"(?:cat -- (\S+) 2>/dev/null && r=0|< (\S+) && r=0|grep -E -- \S+ (\S+) 2>/dev/null; .*)$")
 _BOUNDARY = re.compile(r"([A-Za-z0-9]{16,}) [cf] \d+'")  # the bundle's random section marker
 
 
 @cache
-def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str] | str]]]:
+def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str] | str, str]]]:
     """How to answer a command whose bundle boundary was replaced by a placeholder: the argv of a
-    single command, or the bundle's sections as (kind, index, argv | path).
+    single command, or the bundle's sections as (kind, index, argv | path, a file whose presence skips the command).
 
     Cached on the template: the boundary is random per host, the rest of the bundle is the same for
     every host, and tokenising an 8 KB command with the pure-Python ``shlex`` cost more CPU than
@@ -147,15 +153,17 @@ def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str
         return [], []
     if argv[:2] != ["/bin/sh", "-c"] or len(argv) != 3:
         return argv, []
-    sections: list[tuple[str, str, list[str] | str]] = []
+    sections: list[tuple[str, str, list[str] | str, str]] = []
     for m in _SECTION.finditer(argv[2]):
         _boundary, kind, index, body = m.groups()
         if kind == "c":
-            cm = _COMMAND.search(body)
-            sections.append((kind, index, shlex.split(cm.group(1)) if cm else []))
+            cm, um = _COMMAND.search(body), _UNLESS.search(body)
+            sections.append((kind, index, shlex.split(cm.group(1)) if cm else [],
+                             shlex.split(um.group(1))[0] if um else ""))
         else:
             fm = _FILE.search(body)
-            sections.append((kind, index, shlex.split(fm.group(1) or fm.group(2))[0] if fm else ""))
+            sections.append((kind, index, shlex.split(fm.group(1) or fm.group(2) or fm.group(3))[0] if fm else "",
+                             ""))
     return None, sections
 
 
@@ -167,9 +175,12 @@ def answer(idx: int, command: str) -> tuple[str, int]:
     if single is not None:
         return answer_command(idx, single) if single else ("", 2)
     out: list[str] = []
-    for kind, index, what in sections:
+    for kind, index, what, unless in sections:
         if kind == "c":
-            text, rc = answer_command(idx, what) if isinstance(what, list) and what else ("", 127)
+            if unless and read_file(idx, unless) is not None:
+                text, rc = "", 127
+            else:
+                text, rc = answer_command(idx, what) if isinstance(what, list) and what else ("", 127)
         else:
             content = read_file(idx, what) if isinstance(what, str) and what else None
             text, rc = (content, 0) if content is not None else ("", 1)

@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from agents import linux  # noqa: E402
 from agents.ssh import bundle_command  # noqa: E402
 from scanner.scan import LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES  # noqa: E402
 
@@ -45,7 +46,8 @@ AS_OF = "2026-11-30"
 
 def probe_command() -> str:
     """Exactly what legacyscan sends to a Linux host (with a fresh random boundary)."""
-    return bundle_command(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, "LS" + secrets.token_hex(12))
+    return bundle_command(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, "LS" + secrets.token_hex(12),
+                          filters=linux.FILE_FILTERS, unless_readable=linux.UNLESS_READABLE)
 
 
 def cpu_children() -> float:

@@ -50,11 +50,13 @@ log = logging.getLogger(__name__)
 HOST_SESSIONS = 4
 STATUS_OK, STATUS_PARTIAL = "ok", "partial"
 
-# One round trip answers a Linux host completely.  Over SSH the package list comes from
-# dpkg-query (~26 KB) rather than /var/lib/dpkg/status (~750 KB): same facts, 28x fewer bytes.
+# One round trip answers a Linux host completely.  Over SSH the dpkg database is read through a
+# filter (linux.FILE_FILTERS: ~77 KB of its ~750 KB) and dpkg-query only runs where that database
+# is unreadable (linux.UNLESS_READABLE): the same facts for a sixth of dpkg-query's CPU on the host.
 LINUX_PRELOAD_COMMANDS: list[list[str]] = [linux.UNAME, linux.DPKG_QUERY, linux.RPM_QA]
 LINUX_PRELOAD_FILES: list[str] = [
     *linux.OS_FILES,
+    linux.DPKG_STATUS,  # filtered to the package fields (linux.FILE_FILTERS)
     linux.APK_INSTALLED,
     "/etc/machine-id",
     "/var/lib/dbus/machine-id",
@@ -74,7 +76,6 @@ LINUX_PRELOAD_FILES: list[str] = [
         )
     ),
 ]
-SKIPPED_FILES: dict[str, None] = {linux.DPKG_STATUS: None}
 
 
 def default_concurrency() -> int:
@@ -273,15 +274,14 @@ def _local_user() -> str:
 
 def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
     """Preload the probe table in one round trip, then run the shared Collector over it."""
-    shell.preload(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, timeout=timeout)
+    shell.preload(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, timeout=timeout, filters=linux.FILE_FILTERS,
+                  unless_readable=linux.UNLESS_READABLE)
     uname = shell.run(linux.UNAME, timeout=timeout)
     sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
     if sysname:  # `uname -s` is the first word of `uname -srm`: one process fewer on every host
         shell.remember(["uname", "-s"], CommandResult(0, sysname + "\n"))
     platform = sysname.lower().split("-")[0]
-    if platform == "linux":
-        shell.skip_files(SKIPPED_FILES)
-    elif platform == "darwin":
+    if platform == "darwin":
         shell.preload(macos.PRELOAD_COMMANDS, timeout=timeout)
     elif platform in unix.FAMILIES:
         shell.preload(unix.PRELOAD_COMMANDS, timeout=timeout)

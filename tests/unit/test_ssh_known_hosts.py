@@ -114,6 +114,40 @@ def test_parse_bundle_sections() -> None:
     assert ("f", 3) not in got and ("c", 9) not in got
 
 
+def test_bundle_filters_a_file_and_skips_a_command_the_file_answers(tmp_path: Path) -> None:
+    """Run by the real /bin/sh: the dpkg database goes through grep (only the package fields) and
+    dpkg-query is not run where that database is readable; where it is not, the command runs."""
+    import shlex
+    import subprocess
+
+    from agents import linux
+    from agents.ssh import bundle_command
+
+    status = tmp_path / "status"
+    status.write_text("Package: bash\nStatus: install ok installed\nPriority: required\nSection: shells\n"
+                      "Architecture: amd64\nVersion: 5.2.15-2+b2\nDescription: GNU Bourne Again SHell\n"
+                      " Package: not-a-stanza (continuation line)\n\n"
+                      "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n")
+    probe = ["echo", "dpkg-query ran"]
+    b = "LS0123456789abcdef01234567"
+
+    def run(path: Path) -> dict[tuple[str, int], tuple[str, int]]:
+        cmd = bundle_command([probe], [str(path)], b, filters={str(path): linux.DPKG_STATUS_FIELDS},
+                             unless_readable={shlex.join(probe): str(path)})
+        out = subprocess.run(["/bin/sh", "-c", shlex.split(cmd)[2]], capture_output=True, text=True, check=True)
+        return parse_bundle(out.stdout, b)
+
+    got = run(status)
+    assert got[("c", 0)] == ("", 127)  # skipped: the database answers
+    text, rc = got[("f", 0)]
+    assert rc == 0 and "Priority" not in text and "Description" not in text and "not-a-stanza" not in text
+    assert [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(text)] == [("bash", "5.2.15-2+b2", "amd64")]
+    status.write_text("Priority: optional\n")  # readable, no package lines: an empty answer, not a failure
+    assert run(status)[("f", 0)] == ("", 0)
+    got = run(tmp_path / "missing")
+    assert got[("c", 0)] == ("dpkg-query ran\n", 0) and got[("f", 0)] == ("", 1)
+
+
 def test_scan_window_wraps_midnight() -> None:
     w = ScanWindow.parse("19:00-07:00")
     assert w.contains(datetime(2026, 11, 30, 23, 0)) and w.contains(datetime(2026, 11, 30, 6, 59))
