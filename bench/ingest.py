@@ -31,6 +31,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,34 +82,60 @@ def build_bodies(count: int, offset: int) -> list[tuple[str, bytes, int]]:
     return bodies
 
 
+def _read_response(sock: ssl.SSLSocket) -> int:
+    """The status of one HTTP/1.1 response, its body read to the end (Content-Length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise OSError("connection closed before the response headers")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise OSError("connection closed in the response body")
+        body += chunk
+    return status
+
+
 def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready: Any, start: Any,
                   results: Any) -> None:
-    """One simulated agent process: a new verified HTTPS connection per upload, as each agent run
-    makes.  It uses the stdlib client so that the load generator, which shares this machine's
-    CPUs with the server, takes as little of them as possible; the server does the same work."""
-    import http.client
-    from urllib.parse import urlsplit
+    """One simulated agent process: per upload, what one agent run does on the wire - a new TCP
+    connection, a full TLS handshake verifying the server certificate (chain and host name)
+    against the run's CA, one HTTP/1.1 POST of the gzip body, the response read to its end.
 
+    It writes HTTP/1.1 over the stdlib ``ssl`` socket itself instead of using httpx (the agent's
+    client) or http.client: the load generator shares this machine's two CPUs with the service,
+    and every millisecond it spends is one the service cannot use.  The server sees the same bytes
+    it would from ``legacyscan-agent``; the client-side HTTP library is the only thing left out."""
     bodies = build_bodies(count, offset)
     context = ssl.create_default_context(cafile=ca)
-    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 443
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 443
+    head = (f"POST /v1/inventories HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: legacyscan-bench\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            "Connection: close\r\nContent-Length: ").encode("ascii")
     ready.put(1)
     start.wait()
     cpu0 = time.process_time()
     out = []
     for inventory_id, body, packages in bodies:
         t0 = time.perf_counter()
-        conn = http.client.HTTPSConnection(host, port, context=context, timeout=60)
         try:
-            conn.request("POST", "/v1/inventories", body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except OSError:
+            with socket.create_connection((host, port), timeout=60) as raw, \
+                    context.wrap_socket(raw, server_hostname=host) as sock:
+                sock.sendall(head + str(len(body)).encode("ascii") + b"\r\n\r\n" + body)
+                status = _read_response(sock)
+        except (OSError, ValueError, IndexError):
             status = 0
-        finally:
-            conn.close()
         out.append((inventory_id, status, time.perf_counter() - t0, packages, time.perf_counter()))
     results.put((out, time.process_time() - cpu0))
 

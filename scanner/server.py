@@ -29,6 +29,7 @@ import os
 import time
 import zlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,12 +38,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scanner.store import Storable, Store, StoreError, open_store
 from scanner.upload import Refused, accept_upload, parse_upload
 
-__all__ = ["CONFIG_ENV", "GroupWriter", "RateLimiter", "Refused", "ServerConfig", "accept_upload", "app_from_env",
-           "create_app", "parse_upload"]
+__all__ = ["CONFIG_ENV", "GroupWriter", "RateLimiter", "Refused", "ServerConfig", "UploadEndpoint", "accept_upload",
+           "app_from_env", "create_app", "parse_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -91,55 +93,76 @@ class RateLimiter:
 
 
 class GroupWriter:
-    """One writer per process: queued inventories are saved in batches (one transaction each)."""
+    """One writer per process: queued inventories are saved in batches (one transaction each).
+
+    Saves run on one dedicated thread (SQLite waits for another process's write lock there, never
+    on the event loop).  Each request is answered only after the transaction holding its
+    inventory has committed: a 201 is never sent for something the database does not have.
+    """
 
     def __init__(self, store: Store, batch_max: int) -> None:
         self.store = store
         self.batch_max = batch_max
         self.queue: asyncio.Queue[tuple[Storable, asyncio.Future[bool]]] = asyncio.Queue()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="legacyscan-writer")
 
     async def save(self, inv: Storable) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        await self.queue.put((inv, future))
+        self.queue.put_nowait((inv, future))
         return await future
 
     async def run(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            while len(batch) < self.batch_max and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            try:
-                results = await anyio.to_thread.run_sync(self.store.save_batch, [inv for inv, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every waiting request must get an answer
-                for _, future in batch:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                batch = [await self.queue.get()]
+                while len(batch) < self.batch_max and not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                try:
+                    results = await loop.run_in_executor(self.executor, self.store.save_batch,
+                                                         [inv for inv, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - every waiting request must get an answer
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), created in zip(batch, results, strict=True):
                     if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), created in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(created)
+                        future.set_result(created)
+        finally:
+            self.executor.shutdown(wait=True)
 
 
-def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": reason}, status_code=status, headers=headers)
+def _json_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-async def _read_body(request: Request, config: ServerConfig) -> bytes:
-    length = request.headers.get("content-length")
+class ClientGone(Exception):
+    """The agent disconnected before its body arrived: there is nobody to answer."""
+
+
+async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: ServerConfig) -> bytes:
+    length = headers.get(b"content-length")
     if length is not None:
         if not length.isdigit():
             raise Refused(400, "malformed Content-Length")
         if int(length) > config.max_body:
-            raise Refused(413, f"body of {length} bytes exceeds the limit of {config.max_body}")
+            raise Refused(413, f"body of {int(length)} bytes exceeds the limit of {config.max_body}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > config.max_body:
             raise Refused(413, f"body exceeds the limit of {config.max_body} bytes")
         chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     body = b"".join(chunks)
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding != "gzip":
@@ -158,9 +181,71 @@ async def _read_body(request: Request, config: ServerConfig) -> bytes:
     return out
 
 
-def create_app(config: ServerConfig) -> Starlette:
+class UploadEndpoint:
+    """``POST /v1/inventories`` as a plain ASGI endpoint.
+
+    Why not a Starlette ``Request``/``JSONResponse`` handler: at a site's 9 am wave the service
+    spends its CPU on thousands of small requests, and the framework's per-request layers cost
+    about as much as storing the inventory.  The endpoint is still routed by Starlette (405 for
+    other methods); ``create_app`` also lets matching requests skip the middleware stack.
+    """
+
+    def __init__(self, config: ServerConfig, state: dict[str, Any]) -> None:
+        self.config = config
+        self.state = state
+        self.limiter = RateLimiter(config.rate_per_second, config.rate_burst)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            status, payload, extra = await self._handle(scope, receive)
+        except ClientGone:
+            return
+        body = _json_body(payload)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode("ascii"))]
+        headers.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items())
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any], dict[str, str]]:
+        store: Store = self.state["store"]
+        headers = dict(scope["headers"])
+        try:
+            scheme, _, token_text = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+            token_text = token_text.strip()
+            if scheme.lower() != "bearer" or not token_text:
+                raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
+                              {"WWW-Authenticate": "Bearer"})
+            if store.local_reads:  # an indexed read on its own connection: no thread hop
+                token = store.authenticate(token_text)
+            else:
+                token = await anyio.to_thread.run_sync(store.authenticate, token_text)
+            if token is None:
+                raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
+            wait = self.limiter.check(token.token_id, time.monotonic())
+            if wait > 0:
+                raise Refused(429, "rate limit for this token exceeded",
+                              {"Retry-After": str(max(1, math.ceil(wait)))})
+            content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
+            content_type = content_type.split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
+            body = await _read_body(headers, receive, self.config)
+            inv = accept_upload(body, token)
+            created = await self.state["writer"].save(inv)
+        except Refused as exc:
+            if exc.status >= 400 and exc.status != 429:
+                log.info("upload refused (%d): %s", exc.status, exc.reason)
+            return exc.status, {"error": exc.reason}, exc.headers
+        except StoreError as exc:
+            log.error("database unavailable: %s", exc)
+            return 503, {"error": "the database is not available; try again later"}, {"Retry-After": "30"}
+        return (201 if created else 200,
+                {"status": "created" if created else "duplicate", "inventory_id": inv.inventory_id,
+                 "site": inv.host.site}, {})
+
+
+def create_app(config: ServerConfig) -> ASGIApp:
     state: dict[str, Any] = {}
-    limiter = RateLimiter(config.rate_per_second, config.rate_burst)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -176,50 +261,26 @@ def create_app(config: ServerConfig) -> Starlette:
                 await task
             await anyio.to_thread.run_sync(store.close)
 
-    async def upload(request: Request) -> JSONResponse:
-        store: Store = state["store"]
-        try:
-            header = request.headers.get("authorization", "")
-            scheme, _, token_text = header.partition(" ")
-            if scheme.lower() != "bearer" or not token_text.strip():
-                raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
-                              {"WWW-Authenticate": "Bearer"})
-            if store.local_reads:  # an indexed read on its own connection: no thread hop
-                token = store.authenticate(token_text.strip())
-            else:
-                token = await anyio.to_thread.run_sync(store.authenticate, token_text.strip())
-            if token is None:
-                raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
-            wait = limiter.check(token.token_id, time.monotonic())
-            if wait > 0:
-                raise Refused(429, "rate limit for this token exceeded",
-                              {"Retry-After": str(max(1, math.ceil(wait)))})
-            content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
-            body = await _read_body(request, config)
-            inv = accept_upload(body, token)
-            created = await state["writer"].save(inv)
-        except Refused as exc:
-            if exc.status >= 400 and exc.status != 429:
-                log.info("upload refused (%d): %s", exc.status, exc.reason)
-            return _error(exc.status, exc.reason, exc.headers)
-        except StoreError as exc:
-            log.error("database unavailable: %s", exc)
-            return _error(503, "the database is not available; try again later", {"Retry-After": "30"})
-        status = "created" if created else "duplicate"
-        return JSONResponse({"status": status, "inventory_id": inv.inventory_id, "site": inv.host.site},
-                            status_code=201 if created else 200)
-
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok" if "store" in state else "starting"},
                             status_code=200 if "store" in state else 503)
 
-    return Starlette(routes=[Route("/v1/inventories", upload, methods=["POST"]),
-                             Route("/healthz", healthz, methods=["GET"])],
-                     lifespan=lifespan)
+    upload = UploadEndpoint(config, state)
+    framework = Starlette(routes=[Route("/v1/inventories", upload, methods=["POST"]),
+                                  Route("/healthz", healthz, methods=["GET"])],
+                          lifespan=lifespan)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # The upload path goes straight to its endpoint; everything else (lifespan, health, 404,
+        # 405) is Starlette's.
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1/inventories":
+            await upload(scope, receive, send)
+        else:
+            await framework(scope, receive, send)
+
+    return app
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ASGIApp:
     """uvicorn factory (``--workers`` needs an import string): the config comes from the environment."""
     return create_app(ServerConfig.from_env())
