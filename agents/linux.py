@@ -78,42 +78,41 @@ def parse_os_release(text: str) -> dict[str, str]:
 def parse_dpkg_status(text: str) -> list[Software]:
     """Installed packages from /var/lib/dpkg/status (the database itself; no dpkg needed), whole
     or as ``DPKG_STATUS_FIELDS`` lines only (what the SSH probe reads: no blank lines between
-    stanzas, so a ``Package:`` line also starts a new one).
+    stanzas).  dpkg writes ``Package`` first in every stanza, so a line starting ``Package:``
+    starts a record in both forms; each distinct stanza is parsed once (see ``_LINES``).
 
     Only stanzas whose Status says ``installed`` count: ``deinstall ok config-files`` leftovers
     are removed packages and must not be reported; ``hold ok installed`` is installed.
     """
-    result: list[Software] = []
     memo = _LINES["dpkg-status"]
-    name = version = arch = status = ""
-
-    def emit() -> None:
-        if name and status.endswith(" installed"):
-            key = f"{name}\t{version}\t{arch}"
-            sw = memo.get(key)
-            if sw is None:
-                sw = _remembered(memo, key, Software(name=name, version=version, arch=arch, source="dpkg"))
+    result: list[Software] = []
+    for stanza in ("\n" + text).split("\nPackage:")[1:]:
+        sw = memo.get(stanza)
+        if sw is None:
+            sw = _remembered(memo, stanza, _dpkg_stanza(stanza))
+        if sw is not _SKIP:
             result.append(sw)
+    return result
 
-    for line in text.splitlines():
-        if not line.strip():
-            emit()
-            name = version = arch = status = ""
-            continue
-        if line[:1] in (" ", "\t"):
+
+def _dpkg_stanza(stanza: str) -> Software:
+    """One stanza of the dpkg database, from just after its ``Package:``."""
+    lines = stanza.split("\n")
+    name = lines[0].strip()
+    version = arch = status = ""
+    for line in lines[1:]:
+        if not line or line[0] in " \t":
             continue
         key, _, value = line.partition(":")
-        if key == "Package":
-            emit()
-            name, version, arch, status = value.strip(), "", "", ""
-        elif key == "Version":
+        if key == "Version":
             version = value.strip()
         elif key == "Architecture":
             arch = value.strip()
         elif key == "Status":
             status = value.strip()
-    emit()
-    return result
+    if not name or not status.endswith(" installed"):
+        return _SKIP
+    return Software(name=name, version=version, arch=arch, source="dpkg")
 
 
 # Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
