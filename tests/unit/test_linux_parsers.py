@@ -111,3 +111,17 @@ def test_line_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sum(linux.shared(sw) for sw in first) <= 10  # evicted records are no longer "shared"
     again = linux.parse_dpkg_query("p3\t1.3\tall\tii \n")
     assert (again[0].name, again[0].version) == ("p3", "1.3")
+
+
+def test_dpkg_status_filtered_by_grep_gives_the_same_packages_as_the_whole_file() -> None:
+    """What the SSH probe sends (``grep -E DPKG_STATUS_FIELDS``, no blank lines between stanzas)
+    parses to exactly the packages of the whole database (a real one, from a captured host)."""
+    import subprocess
+
+    status = HOST / "files/var/lib/dpkg/status"
+    filtered = subprocess.run(["grep", "-E", linux.DPKG_STATUS_FIELDS, str(status)], capture_output=True,
+                              text=True, check=True).stdout
+    assert "Description" not in filtered and "\n\n" not in filtered
+    whole = [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(status.read_text("utf-8"))]
+    assert len(whole) > 100
+    assert [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(filtered)] == whole
