@@ -3,8 +3,12 @@
 Scenario ``real-sshd``: N (default 50) REAL OpenSSH sshd hosts on 127.0.0.x (tests/integration/sshd.py).
   * ``legacyscan scan --targets`` (the CLI as a user runs it: collect + match + store + report),
   * Ansible ``package_facts`` over the same hosts (ansible-core 2.19.x in a throwaway venv in /tmp),
-  * Ansible ``raw`` running exactly the command legacyscan sends (the one-line probe bundle).
-  Targets: >= 30x faster than package_facts, >= 4x faster than raw.
+  * Ansible ``raw`` running exactly the command legacyscan sends (the one-line probe bundle),
+  * and, to show what this machine allows, a bare paramiko loop sending that command to the same
+    hosts (``bare_paramiko_floor``: connect, authenticate, run, read -- nothing else).
+  Targets: >= 30x faster than package_facts, >= 4x faster than raw.  The targets are real sshd
+  processes sharing the scanner's 2 cores (each login costs them ~14-22 ms of CPU), so the floor's
+  own speed-up over raw bounds what any client can reach here.
 
 Scenario ``fleet``: N (default 10,000) simulated hosts (bench/ssh_fleet.py: one asyncssh process,
 one listener per host, canned answers from the real Linux captures).
@@ -48,6 +52,11 @@ def probe_command() -> str:
     """Exactly what legacyscan sends to a Linux host (with a fresh random boundary)."""
     return bundle_command(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, "LS" + secrets.token_hex(12),
                           filters=linux.FILE_FILTERS, unless_readable=linux.UNLESS_READABLE)
+
+
+def cpu_self() -> float:
+    ru = os.times()
+    return ru.user + ru.system
 
 
 def cpu_children() -> float:
@@ -126,6 +135,13 @@ def scenario_real(n: int) -> dict[str, object]:
         ls_wall, ls_cpu, _ = run_legacyscan(csv, fleet.client_key, fleet.known_hosts, work / "ls.db")
         statuses = stored_status(work / "ls.db")
         raw_wall, raw_cpu, raw_ok, raw_tail = run_ansible(ansible, inventory, "raw", probe_command(), work, forks)
+        # The floor on this machine: the same command over the same hosts with nothing but paramiko
+        # (no start-up, parsing, matching, storing or report).  The targets share the 2 cores, and
+        # each real sshd login costs ~14-22 ms of CPU, so this bounds any client's speed-up.
+        cpu0 = cpu_self()
+        bare_wall, bare_ok = bare_paramiko([(a, fleet.port) for a in fleet.addresses], fleet.client_key,
+                                           fleet.known_hosts, threads=n, user=sshd.USER)
+        bare_cpu = cpu_self() - cpu0
         pf_wall, pf_cpu, pf_ok, pf_tail = run_ansible(ansible, inventory, "package_facts", None, work, forks)
         if raw_ok != n or pf_ok != n:
             print(f"ansible: raw ok {raw_ok}/{n}, package_facts ok {pf_ok}/{n}\n{raw_tail}\n{pf_tail}", file=sys.stderr)
@@ -136,6 +152,8 @@ def scenario_real(n: int) -> dict[str, object]:
                             "forks": forks},
             "ansible_package_facts": {"wall_s": round(pf_wall, 3), "controller_cpu_s": round(pf_cpu, 3), "ok": pf_ok,
                                       "forks": forks},
+            "bare_paramiko_floor": {"wall_s": round(bare_wall, 3), "client_cpu_s": round(bare_cpu, 3), "ok": bare_ok,
+                                    "threads": n, "speedup_vs_raw": round(raw_wall / bare_wall, 2)},
             "speedup_vs_package_facts": round(pf_wall / ls_wall, 2),
             "speedup_vs_raw": round(raw_wall / ls_wall, 2),
             "targets": {"vs_package_facts": 30, "vs_raw": 4},
@@ -162,27 +180,31 @@ def start_sim(n: int, state: Path, base_port: int) -> subprocess.Popen[str]:
     return proc
 
 
-def bare_paramiko(ports: list[int], key_path: Path, known_hosts: Path, threads: int = 64) -> tuple[float, int]:
+def bare_paramiko(endpoints: list[tuple[str, int]], key_path: Path, known_hosts: Path, threads: int = 64,
+                  user: str = "bench") -> tuple[float, int]:
+    """The floor: a bare paramiko loop (TCP_NODELAY, dict host-key check, public-key auth, the
+    same one-line command, output read and discarded) -- no parsing, matching or storing."""
+    import base64
+
     import paramiko
 
     key = paramiko.PKey.from_path(str(key_path))
-    known: dict[int, bytes] = {}
-    import base64
-
+    known: dict[tuple[str, int], bytes] = {}
     for line in known_hosts.read_text().splitlines():
         name, _kt, b64 = line.split()
-        known[int(name.rsplit(":", 1)[1])] = base64.b64decode(b64)
+        host, _, port = name.rpartition(":")
+        known[(host.strip("[]"), int(port))] = base64.b64decode(b64)
     command = probe_command()
 
-    def probe(port: int) -> int:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    def probe(endpoint: tuple[str, int]) -> int:
+        sock = socket.create_connection(endpoint, timeout=30)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         t = paramiko.Transport(sock)
         try:
             t.start_client(timeout=30)
-            if t.get_remote_server_key().asbytes() != known[port]:
+            if t.get_remote_server_key().asbytes() != known[endpoint]:
                 raise RuntimeError("host key mismatch")
-            t.auth_publickey("bench", key)
+            t.auth_publickey(user, key)
             ch = t.open_session(timeout=30)
             ch.exec_command(command)
             size = 0
@@ -198,7 +220,7 @@ def bare_paramiko(ports: list[int], key_path: Path, known_hosts: Path, threads: 
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        sizes = list(pool.map(probe, ports))
+        sizes = list(pool.map(probe, endpoints))
     wall = time.perf_counter() - t0
     return wall, sum(1 for s in sizes if s > 0)
 
@@ -213,7 +235,7 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
         csv = work / "targets.csv"
         csv.write_text("host,site,transport,port,user,tags\n" + "".join(
             f"127.0.0.1,Site{(p - base_port) % 20:02d},ssh,{p},bench,\n" for p in ports))
-        bare_wall, bare_ok = bare_paramiko(ports, key, kh)
+        bare_wall, bare_ok = bare_paramiko([("127.0.0.1", p) for p in ports], key, kh)
         ls_wall, ls_cpu, proc = run_legacyscan(csv, key, kh, work / "ls.db")
         statuses = stored_status(work / "ls.db")
         summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
