@@ -20,6 +20,7 @@ Every error names the file, the line when it can be found, and the key path.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -75,6 +76,16 @@ _RULE_KEYS = {
     "note",
 }
 _ENTITLEMENT_KEYS = {"product", "cycles", "name", "cost", "currency", "unit", "reference", "note"}
+# What an entitlement's ``cost`` is per: per covered device or a flat fee, per year or per month.
+# A small closed vocabulary so a plan can annualise every price the same way (and say how).
+COST_UNITS: dict[str, tuple[bool, int]] = {  # unit -> (per device, times per year)
+    "device/year": (True, 1),
+    "device/month": (True, 12),
+    "year": (False, 1),
+    "month": (False, 12),
+}
+DEFAULT_COST_UNIT = "device/year"
+DIGEST_CHARS = 12  # of the catalogue's SHA-256, in dataset versions ("+site:<12 hex>")
 
 
 class SiteCatalogError(Exception):
@@ -94,6 +105,18 @@ class Entitlement:
     reference: str = ""
     note: str = ""
     line: int = 0
+
+    @property
+    def per_device(self) -> bool:
+        """True when ``cost`` is per covered device; False for a flat fee (a site licence)."""
+        return COST_UNITS.get(self.unit or DEFAULT_COST_UNIT, (True, 1))[0]
+
+    @property
+    def yearly_cost(self) -> float | None:
+        """``cost`` as a yearly figure (per device or flat, see ``per_device``); None when unpriced."""
+        if self.cost is None:
+            return None
+        return self.cost * COST_UNITS.get(self.unit or DEFAULT_COST_UNIT, (True, 1))[1]
 
     def keys(self) -> list[str]:
         """``Policy.entitlements`` keys: ``product`` or ``product:cycle`` (``*`` = everything)."""
@@ -146,6 +169,12 @@ class SiteCatalog:
     rules: list[SiteRule] = field(default_factory=list)
     entitlements: list[Entitlement] = field(default_factory=list)
     example_dates: int = 0  # releases still marked ``example = true`` (dates to be replaced)
+    sha256: str = ""  # of the file's bytes: names this exact catalogue in every verdict it shaped
+
+    @property
+    def version_tag(self) -> str:
+        """``site:<first 12 hex of the SHA-256>``: appended to the dataset version of each finding."""
+        return f"site:{self.sha256[:DIGEST_CHARS]}" if self.sha256 else ""
 
     def entitlement_keys(self) -> frozenset[str]:
         return frozenset(k for e in self.entitlements for k in e.keys())
@@ -160,6 +189,7 @@ class SiteCatalog:
             "entitlements": sorted(self.entitlement_keys()),
             "lookahead_days": self.lookahead_days,
             "example_dates": self.example_dates,
+            "sha256": self.sha256,
         }
 
 
@@ -533,26 +563,41 @@ class _Parser:
         cost = data.get("cost")
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0):
             raise self.error(path + ("cost",), f"expected a non-negative number, got {cost!r}")
+        unit = re.sub(r"\s*/\s*", "/", " ".join(self.string(data, "unit", path).lower().split()))
+        if unit and unit not in COST_UNITS:
+            raise self.error(
+                path + ("unit",),
+                f"unknown cost unit {unit!r}; expected one of {', '.join(COST_UNITS)} "
+                f"(per covered device, or a flat fee; default {DEFAULT_COST_UNIT})",
+            )
+        if unit and cost is None:
+            raise self.error(path + ("unit",), "a unit without a cost; add cost = <number> or remove unit")
         return Entitlement(
             product=product,
             cycles=tuple(self.string_list(data, "cycles", path)),
             name=self.string(data, "name", path),
             cost=float(cost) if cost is not None else None,
             currency=self.string(data, "currency", path),
-            unit=self.string(data, "unit", path),
+            unit=unit or (DEFAULT_COST_UNIT if cost is not None else ""),
             reference=self.string(data, "reference", path),
             note=self.string(data, "note", path),
             line=self.line_of(path + ("product",)) or self.line_of(path),
         )
 
 
-def parse_site_catalog(text: str, path: Path) -> SiteCatalog:
-    """Parse catalogue text; ``path`` is only used in messages and kept on the result."""
+def parse_site_catalog(text: str, path: Path, sha256: str = "") -> SiteCatalog:
+    """Parse catalogue text; ``path`` is only used in messages and kept on the result.
+
+    ``sha256`` is the digest of the file's bytes (``load_site_catalog`` passes it); without it the
+    digest of the UTF-8 text is used, so a parsed catalogue is always identifiable.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SiteCatalogError(f"{path}: not valid TOML: {exc}") from exc
-    return _Parser(path, text).parse(data)
+    cat = _Parser(path, text).parse(data)
+    cat.sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return cat
 
 
 def load_site_catalog(path: str | os.PathLike[str]) -> SiteCatalog:
@@ -569,4 +614,4 @@ def load_site_catalog(path: str | os.PathLike[str]) -> SiteCatalog:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SiteCatalogError(f"{p}: not UTF-8 text ({exc})") from exc
-    return parse_site_catalog(text, p)
+    return parse_site_catalog(text, p, hashlib.sha256(raw).hexdigest())

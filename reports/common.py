@@ -66,8 +66,15 @@ def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[li
 
 
 DEVICE_HEADERS = ["rank", "site", "host", "priority", "band", "os", "os status", "os end", "action", "clears",
-                  "open findings", "accepted", "win11 readiness", "esu", "cost", "tags", "last seen",
-                  "priority parts"]
+                  "open findings", "accepted", "win11 readiness", "esu / extended support", "cost",
+                  "extended support per year", "tags", "last seen", "priority parts"]
+
+
+def extended_text(h: HostRow, currency: str) -> str:
+    """The device's paid extended phases (what it costs to stay), else its ESU line (a quote)."""
+    if h.extended:
+        return "; ".join(x.text() for x in h.extended)
+    return h.esu.text(currency) if h.esu else ""
 
 
 def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
@@ -79,12 +86,13 @@ def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
     return [rank, h.site, h.hostname, round(h.score.total, 1), h.band, os_name,
             os_f.status.value if os_f else "", iso(os_f.eol) if os_f else "", h.action.text, h.action.clears,
             len(h.open_rows), len(h.accepted_rows), h.readiness.summary() if h.readiness else "",
-            h.esu.text(currency) if h.esu else "", money(h.action.cost, currency), ", ".join(h.tags),
+            extended_text(h, currency), money(h.action.cost, currency), money(h.extended_cost, currency),
+            ", ".join(h.tags),
             h.collected_at, h.score.explain(nested=True)]
 
 
 SITE_HEADERS = ["rank", "host", "priority", "band", "os", "os status", "action", "clears", "win11 readiness",
-                "cost"]
+                "cost", "extended support per year"]
 
 
 def site_rows(site: SiteReport, currency: str) -> Iterator[list[Value]]:
@@ -95,7 +103,7 @@ def site_rows(site: SiteReport, currency: str) -> Iterator[list[Value]]:
             continue
         rank += 1
         row = device_row(rank, h, currency)
-        yield [row[0], row[2], row[3], row[4], row[5], row[6], row[8], row[9], row[12], row[14]]
+        yield [row[0], row[2], row[3], row[4], row[5], row[6], row[8], row[9], row[12], row[14], row[15]]
 
 
 def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Iterator[list[Value]]:
@@ -109,7 +117,8 @@ def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Ite
 
 FINDING_HEADERS = ["site", "host", "device priority", "action", "kind", "name", "version", "product", "cycle",
                    "release", "status", "eol", "extended until", "priority", "band", "priority parts",
-                   "exception", "exception state", "rule", "evidence", "dataset", "tags"]
+                   "exception", "exception state", "rule", "evidence", "dataset", "tags", "extended support",
+                   "extended cost per year"]
 
 
 def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v: v) -> Iterator[list[Value]]:
@@ -120,11 +129,13 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
     """
     product_part: dict[tuple[object, ...], list[Value]] = {}
     score_part: dict[int, tuple[object, list[Value]]] = {}
+    no_extended: list[Value] = ["", None]
     for site in report.sites:
         site_cell = cell(site.site)
         for h in site.hosts:
             host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
             tags_cell = None
+            priced = {id(x.finding): x for x in h.extended} if h.extended else None
             for r in h.rows:
                 f = r.finding
                 if f.kind != "os" and not f.actionable and not r.exception:
@@ -147,8 +158,11 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
                         f.detail.dataset_version)]
                 if tags_cell is None:
                     tags_cell = cell(", ".join(f.tags))
+                x = priced.get(id(f)) if priced is not None else None
+                ext = no_extended if x is None else [cell(f"{x.entitlement} ({x.basis}; {x.source})"),
+                                                      round(x.yearly, 2)]
                 yield host_cells + prod + sc[1] + [cell(r.exception.id if r.exception else ""),
-                                                   r.exception_state] + rule + [tags_cell]
+                                                   r.exception_state] + rule + [tags_cell] + ext
 
 
 PRODUCT_HEADERS = ["product", "release", "status", "end of support", "devices", "sites", "accepted devices",
@@ -160,12 +174,27 @@ def product_rows(report: EstateReport) -> list[list[Value]]:
              round(p.top_score, 1), p.sentence()] for p in report.products]
 
 
-PLAN_HEADERS = ["site", "financial year", "devices", "actions", "cost", "devices costed"]
+PLAN_HEADERS = ["site", "financial year", "devices", "actions", "cost", "devices costed",
+                "extended support per year", "devices on paid extended support"]
 
 
 def plan_rows(report: EstateReport) -> list[list[Value]]:
     return [[p.site, p.financial_year, p.devices, ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
-             round(p.cost, 2), p.costed_devices] for p in report.plan]
+             round(p.cost, 2), p.costed_devices, round(p.extended_per_year, 2) if p.extended_devices else None,
+             p.extended_devices] for p in report.plan]
+
+
+EXTENDED_HEADERS = ["site", "extended support", "reference", "releases", "devices", "price basis", "declared in",
+                    "currency", "cost per year", "covered until", "planned actions cost (once)",
+                    "devices with costed action", "years of extended support = actions cost", "summary"]
+
+
+def extended_rows(report: EstateReport) -> list[list[Value]]:
+    """Replace or pay: per site and entitlement, the yearly cost of staying next to acting once."""
+    return [[x.site, x.entitlement, x.reference, ", ".join(x.releases), x.devices, x.basis, x.source, x.currency,
+             x.per_year, iso(x.until), x.action_cost if x.action_costed else None, x.action_costed,
+             x.replace_years if x.currency == report.currency else None, x.sentence(report.currency)]
+            for x in report.extended_support]
 
 
 ROADMAP_HEADERS = ["period", "financial year", "release", "end of support", "devices", "sites", "unit cost",
@@ -221,6 +250,8 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
     ]
     if ev is not None:
         rows += [["Windows 11 processor data", ev.readiness_data_version],
+                 ["Site catalogue", f"{ev.site_catalog_file} (SHA-256 {ev.site_catalog_sha256})"
+                  if ev.site_catalog_file else "(none)"],
                  ["Exceptions file", ev.exceptions_file or "(none)"],
                  ["Configuration", ev.config_file or "(defaults)"],
                  ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"],

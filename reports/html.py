@@ -20,12 +20,15 @@ from collections.abc import Sequence
 
 from reports.common import (
     EVIDENCE_HEADERS,
+    EXTENDED_HEADERS,
     PLAN_HEADERS,
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
     ROADMAP_HEADERS,
     Value,
     evidence_rows,
+    extended_rows,
+    extended_text,
     kpi_rows,
     meta_rows,
     money,
@@ -316,10 +319,12 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
                      _status(os_f.status.value if os_f else ""),
                      f"<b>{_e(h.action.text)}</b><div class=\"parts\">{_e(h.action.clears)}</div>",
                      _e(opened), _e(h.readiness.summary() if h.readiness else ""),
-                     _e(h.esu.text(cur) if h.esu else ""), h.action.cost,
+                     _e(extended_text(h, cur)), h.action.cost,
+                     None if h.extended_cost is None else round(h.extended_cost, 2),
                      f'<span class="parts">{_e(h.score.explain(nested=True))}</span>'])
     headers = ["#", "device", "priority", "band", "OS", "OS status", "action", "open application findings",
-               "Windows 11", "ESU", f"cost ({cur})", "priority parts"]
+               "Windows 11", "ESU / extended support", f"cost ({cur})", f"extended support per year ({cur})",
+               "priority parts"]
     out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',
            _cards(report, k_rows, CARD_KEYS)]
     if site.kpis.windows10:
@@ -333,7 +338,7 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
                             ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-"]],
                           num_cols={0, 1, 2}, cls="plain"))
     out.append("<h3>Replacement list</h3>")
-    out.append(_table(headers, rows, num_cols={0, 2, 10}, html_cols={1, 3, 4, 5, 6, 7, 8, 9, 11})
+    out.append(_table(headers, rows, num_cols={0, 2, 10, 11}, html_cols={1, 3, 4, 5, 6, 7, 8, 9, 12})
                if rows else '<p class="note">Nothing to act on.</p>')
     accepted = [[_e(h.hostname), _e(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''}"),
                  _status(r.finding.status.value), _e(r.exception.id if r.exception else ""),
@@ -399,7 +404,12 @@ def render(report: EstateReport) -> str:
     parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}))
     parts.append("<h2>Replacement plan by NHS financial year</h2><p class=\"note\">Each device counted once, in the "
                  "year of its earliest open end of support (\u201cnow\u201d: already past).</p>")
-    parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5}))
+    parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5, 6, 7}))
+    if report.extended_support:
+        parts.append("<h2>Replace or pay for extended support</h2><p class=\"note\">What keeping devices on the "
+                     "paid extended phases the site catalogue declares costs per year, next to what their planned "
+                     "actions cost once; \u201cyears\u201d = actions cost \u00f7 yearly cost.</p>")
+        parts.append(_table(EXTENDED_HEADERS, extended_rows(report), num_cols={4, 8, 10, 11, 12}))
     parts.append("<h2>Roadmap by quarter and NHS financial year</h2>")
     parts.append(_table(ROADMAP_HEADERS, roadmap_rows(report), num_cols={4, 6, 7}))
     parts.append("<h2>Exception register</h2>")

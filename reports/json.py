@@ -61,6 +61,12 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
         "win11_readiness": h.readiness.to_dict() if h.readiness else None,
         "esu": ({"key": h.esu.key, "name": h.esu.name, "year": h.esu.year, "cost": h.esu.cost,
                  "entitled": h.esu.entitled} if h.esu else None),
+        "extended_support": [{"product": x.finding.product, "cycle": x.finding.cycle, "release": x.release,
+                              "entitlement": x.entitlement, "reference": x.reference or None,
+                              "cost_per_year": round(x.yearly, 2), "currency": x.currency,
+                              "until": iso(x.until) or None, "basis": x.basis, "source": x.source}
+                             for x in h.extended],
+        "extended_cost_per_year": None if h.extended_cost is None else round(h.extended_cost, 2),
     }
 
 
@@ -95,7 +101,16 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                       "accepted_devices": p.accepted_devices, "top_priority": round(p.top_score, 1),
                       "summary": p.sentence()} for p in report.products],
         "plan": [{"site": p.site, "financial_year": p.financial_year, "devices": p.devices, "actions": p.actions,
-                  "cost": round(p.cost, 2), "costed_devices": p.costed_devices} for p in report.plan],
+                  "cost": round(p.cost, 2), "costed_devices": p.costed_devices,
+                  "extended_cost_per_year": round(p.extended_per_year, 2) if p.extended_devices else None,
+                  "extended_devices": p.extended_devices} for p in report.plan],
+        "extended_support": [{"site": x.site, "entitlement": x.entitlement, "reference": x.reference or None,
+                              "releases": x.releases, "devices": x.devices, "basis": x.basis, "source": x.source,
+                              "currency": x.currency, "cost_per_year": x.per_year, "until": iso(x.until) or None,
+                              "actions_cost": x.action_cost if x.action_costed else None,
+                              "actions_costed_devices": x.action_costed,
+                              "years_equal_to_actions": x.replace_years if x.currency == report.currency else None,
+                              "summary": x.sentence(report.currency)} for x in report.extended_support],
         "roadmap": [{"period": r.period, "financial_year": r.financial_year or None, "product": r.product,
                      "cycle": r.cycle, "name": r.name, "eol": iso(r.eol) or None, "devices": r.devices,
                      "sites": r.sites, "unit_cost": r.unit_cost, "cost": r.cost} for r in report.roadmap],
@@ -113,6 +128,8 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
             "scope": ev.scope, "coverage": ev.coverage, "tool_version": ev.tool_version,
             "dataset_version": ev.dataset_version, "win11_cpu_data_version": ev.readiness_data_version,
             "exceptions_file": ev.exceptions_file or None, "config_file": ev.config_file or None,
+            "site_catalog": ({"file": ev.site_catalog_file, "sha256": ev.site_catalog_sha256}
+                             if ev.site_catalog_file else None),
             "b4d_statement": ev.b4d_statement, "sha256": ev.digest,
             "unsupported_items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "name": i.name,
                                    "status": i.status.value, "eol": iso(i.eol) or None, "devices": i.devices,

@@ -16,6 +16,7 @@ from reports.common import (
     Value,
     coverage_rows,
     evidence_rows,
+    extended_rows,
     iso,
     kpi_rows,
     meta_rows,
@@ -62,10 +63,12 @@ def render(report: EstateReport) -> str:
             rows.append([str(rank), h.hostname, f"{h.score.total:.1f}", h.band,
                          (release_name(os_f) if os_f and os_f.product else (os_f.name if os_f else "-")),
                          os_f.status.value if os_f else "", f"{h.action.text}: {h.action.clears}",
-                         h.readiness.summary() if h.readiness else "", money(h.action.cost, report.currency)])
+                         h.readiness.summary() if h.readiness else "", money(h.action.cost, report.currency),
+                         money(h.extended_cost, report.currency)])
         if rows:
             out += ["", "Replacement list (highest priority first):",
-                    _t(rows, ["#", "host", "priority", "band", "os", "os status", "action", "win11", "cost"], 60)]
+                    _t(rows, ["#", "host", "priority", "band", "os", "os status", "action", "win11", "cost",
+                              "extended/yr"], 60)]
             if len(to_act) > TABLE_MAX_DEVICES:
                 out.append(f"   … and {len(to_act) - TABLE_MAX_DEVICES} more device(s) to act on: the full list is "
                            "in --format csv, xlsx, html or json")
@@ -102,9 +105,17 @@ def render(report: EstateReport) -> str:
                     for p in report.products], ["release", "status", "end", "devices", "sites"])]
     if report.plan:
         out += ["", "== Replacement plan by NHS financial year (device counted once, at its earliest open end)",
-                _t([[r[0], r[1], str(r[2]), r[3], money(p.cost, report.currency)]
+                _t([[r[0], r[1], str(r[2]), r[3], money(p.cost, report.currency),
+                     money(p.extended_per_year if p.extended_devices else None, report.currency)]
                     for r, p in zip(plan_rows(report), report.plan, strict=True)],
-                   ["site", "FY", "devices", "actions", "cost"], 70)]
+                   ["site", "FY", "devices", "actions", "cost", "extended support/yr"], 70)]
+    if report.extended_support:
+        out += ["", "== Replace or pay: paid extended support per year vs the planned actions (once)",
+                _t([[r[0], r[1], str(r[4]), money(x.per_year, x.currency), r[9], money(x.action_cost, report.currency)
+                     if x.action_costed else "", "" if r[12] is None else f"{r[12]:g}", r[5]]
+                    for r, x in zip(extended_rows(report), report.extended_support, strict=True)],
+                   ["site", "extended support", "devices", "per year", "until", "actions (once)", "years", "basis"],
+                   60)]
     if report.roadmap:
         out += ["", "== Roadmap (by quarter and NHS financial year)",
                 _t([[r[0], r[1], r[2], r[3], r[4], money(r[7] if isinstance(r[7], float) else None,

@@ -26,6 +26,7 @@ from reports.common import (
     COVERAGE_HEADERS,
     DEVICE_HEADERS,
     EVIDENCE_HEADERS,
+    EXTENDED_HEADERS,
     PLAN_HEADERS,
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
@@ -35,6 +36,7 @@ from reports.common import (
     coverage_rows,
     device_rows,
     evidence_rows,
+    extended_rows,
     kpi_rows,
     meta_rows,
     neutralise,
@@ -113,8 +115,9 @@ def render(report: EstateReport) -> bytes:
     summary += [[r[0], r[1], ""] for r in meta_rows(report)]
     _sheet(wb, "Summary", ["item", "value", "change since previous scan"], summary, {1: 42, 2: 60, 3: 24},
            banner)
-    used = {"summary", "devices", "products", "plan by fy", "roadmap", "register", "evidence 8.2.1", "coverage"}
-    dev_widths = {2: 22, 3: 22, 6: 26, 9: 34, 10: 40, 13: 30, 14: 30, 18: 60}
+    used = {"summary", "devices", "products", "plan by fy", "extended support", "roadmap", "register",
+            "evidence 8.2.1", "coverage"}
+    dev_widths = {2: 22, 3: 22, 6: 26, 9: 34, 10: 40, 13: 30, 14: 40, 16: 14, 19: 60}
     for site in report.sites:
         _sheet(wb, _title(site.site, used), SITE_HEADERS, site_rows(site, cur),
                {2: 22, 5: 26, 7: 34, 8: 40, 9: 30}, banner)
@@ -122,6 +125,8 @@ def render(report: EstateReport) -> bytes:
            banner)
     _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 30, 6: 40, 9: 50}, banner)
     _sheet(wb, "Plan by FY", PLAN_HEADERS, plan_rows(report), {1: 26, 4: 60}, banner)
+    _sheet(wb, "Extended support", EXTENDED_HEADERS, extended_rows(report),
+           {1: 26, 2: 34, 4: 34, 6: 40, 14: 70}, banner)
     _sheet(wb, "Roadmap", ROADMAP_HEADERS, roadmap_rows(report), {3: 30, 6: 40}, banner)
     _sheet(wb, "Register", REGISTER_HEADERS, register_rows(report), {3: 30, 4: 36, 5: 50, 6: 40, 13: 40},
            banner)

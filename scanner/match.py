@@ -33,7 +33,7 @@ class HostResult:
         return next((f for f in self.findings if f.kind == "os"), None)
 
 
-def _detail(ident: Identification, ctx: IdentifyContext, verdict_reason: str) -> MatchDetail:
+def _detail(ident: Identification, ctx: IdentifyContext, verdict_reason: str, policy: Policy) -> MatchDetail:
     release_label = ""
     source = "endoflife.date"
     if ident.product and ident.cycle:
@@ -42,7 +42,8 @@ def _detail(ident: Identification, ctx: IdentifyContext, verdict_reason: str) ->
             release_label, source = rel.label, rel.source
     reason = f"{ident.reason}; {verdict_reason}" if verdict_reason else ident.reason
     return MatchDetail(rule=ident.rule, reason=reason, evidence=dict(ident.evidence),
-                       dataset_version=ctx.catalog.version, confidence=ident.confidence.value,
+                       dataset_version=policy.dataset_version(ctx.catalog.version),
+                       confidence=ident.confidence.value,
                        release_label=release_label, source=source)
 
 
@@ -95,7 +96,8 @@ class MatchMemo:
         hit = self._judged.get(id(ident))
         if hit is None or hit[0] is not ident:
             verdict = verdict_for(ident, self.ctx, self.as_of, self.policy)
-            hit = (ident, verdict, _detail(ident, self.ctx, verdict.reason), _label(self.ctx, ident.product))
+            hit = (ident, verdict, _detail(ident, self.ctx, verdict.reason, self.policy),
+                   _label(self.ctx, ident.product))
             self._judged[id(ident)] = hit
         return hit[1], hit[2], hit[3]
 
@@ -131,7 +133,7 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
     result.findings.append(Finding(
         kind="os", name=inv.os.name or inv.os.family, version=inv.os.version, product=os_ident.product,
         cycle=os_ident.cycle, status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
-        detail=_detail(os_ident, ctx, verdict.reason), product_label=_label(ctx, os_ident.product), **base))
+        detail=_detail(os_ident, ctx, verdict.reason, policy), product_label=_label(ctx, os_ident.product), **base))
 
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
@@ -172,7 +174,7 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
             verdict, detail, label = memo.judge(ident)
         else:
             verdict = verdict_for(ident, ctx, as_of, policy)
-            detail, label = _detail(ident, ctx, verdict.reason), _label(ctx, ident.product)
+            detail, label = _detail(ident, ctx, verdict.reason, policy), _label(ctx, ident.product)
         finding = Finding(
             kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
             status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,

@@ -145,6 +145,15 @@ class Policy:
     lookahead_days: int = 180
     entitlements: frozenset[str] = frozenset()
     free_extended: frozenset[str] = frozenset({"debian"})
+    # "site:<sha256 prefix>" of the site catalogue this policy (and the context's site rules and
+    # products) came from; "" without one.  It joins the dataset version every finding names, so a
+    # verdict the trust's own file changed can be traced to that exact file.
+    site_catalog: str = ""
+
+    def dataset_version(self, catalog_version: str) -> str:
+        """The dataset version findings name: the catalog's, plus ``+site:<digest>`` when a site
+        catalogue is in use."""
+        return f"{catalog_version}+{self.site_catalog}" if self.site_catalog else catalog_version
 
     def entitled(self, product: str, cycle: str) -> bool:
         if product in self.free_extended:

@@ -8,6 +8,9 @@ rules it applies, each a small pure function with ``as_of`` as a parameter:
 * ``device_action``: what acting on a device means (upgrade in place, replace, update apps) and
   what it clears ("replace PC-123: clears Windows 10 22H2 and 6 applications");
 * ``esu_line``: ESU year and cost for a device whose OS has a paid extended phase configured;
+* ``with_site_catalog`` / ``extended_costs``: what the trust *pays* (site catalogue entitlements
+  with a ``cost``) to keep each device on its extended phases, per year, so the plan can put the
+  cost of staying next to the cost of replacing;
 * ``quarter`` / ``financial_year``: NHS financial years run April to March (FY2026/27 starts
   2026-04-01);
 * ``median``.
@@ -17,11 +20,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from eol_data.site import SiteCatalog
 from scanner.model import Finding, Status
 from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml
 from scanner.readiness import Readiness
@@ -44,6 +48,41 @@ class EsuPlan:
     name: str = "ESU"
 
 
+@dataclass(slots=True, frozen=True)
+class EntitlementPrice:
+    """A site catalogue entitlement with a ``cost``: what the trust pays to stay on an extended phase.
+
+    ``yearly`` is the price per year (``month`` units times 12), per covered device when
+    ``per_device`` else a flat fee shared by the devices it covers.
+    """
+
+    keys: frozenset[str]  # product, product:cycle or "*" (as Policy.entitlements)
+    name: str
+    cost: float  # as written in the catalogue
+    unit: str  # device/year | device/month | year | month
+    yearly: float
+    per_device: bool
+    currency: str  # "" = the report's currency
+    reference: str = ""
+    source: str = ""  # "legacyscan-site.toml:199": where the price was declared
+
+    def covers(self, product: str, cycle: str) -> int:
+        """How specifically this entitlement covers a release: 3 product:cycle, 2 product, 1 "*", 0 not."""
+        if f"{product}:{cycle}" in self.keys:
+            return 3
+        if product in self.keys:
+            return 2
+        return 1 if "*" in self.keys else 0
+
+    def basis(self, devices: int) -> str:
+        """How a device's yearly share was worked out, in words."""
+        price = f"{self.cost:,.2f}".rstrip("0").rstrip(".")
+        cur = f" {self.currency}" if self.currency else ""
+        if self.per_device:
+            return f"{price}{cur} per device per {self.unit.split('/')[1]}"
+        return f"{price}{cur} per {self.unit}, flat, shared by {devices} device{'s' if devices != 1 else ''}"
+
+
 @dataclass(slots=True)
 class ReportConfig:
     priority: PriorityConfig = field(default_factory=PriorityConfig)
@@ -51,6 +90,11 @@ class ReportConfig:
     costs: dict[str, float] = field(default_factory=dict)  # COST_KEYS -> unit cost per device
     product_costs: dict[str, float] = field(default_factory=dict)  # product or product:cycle -> unit cost
     esu: dict[str, EsuPlan] = field(default_factory=dict)
+    # Priced entitlements from the site catalogue (``with_site_catalog``), in file order.
+    entitlement_prices: tuple[EntitlementPrice, ...] = ()
+    free_extended: frozenset[str] = frozenset({"debian"})  # free phases are never priced
+    site_catalog: str = ""  # path of the site catalogue in use ("" = none), for the evidence
+    site_catalog_sha256: str = ""
     stale_days: int = 30  # a host whose latest inventory is older than this is flagged
     roadmap_quarters: int = 8  # how far ahead the roadmap looks
     source: str = ""  # the file it came from ("" = defaults)
@@ -138,6 +182,90 @@ def load_config(path: str | Path | None) -> ReportConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
     return config_from_dict(data, str(p))
+
+
+def with_site_catalog(cfg: ReportConfig, site: SiteCatalog | None,
+                      free_extended: frozenset[str] | None = None) -> ReportConfig:
+    """``cfg`` plus the site catalogue's priced entitlements and its identity (for the evidence).
+
+    Entitlements without a ``cost`` still decide verdicts (``Policy``) but price nothing.
+    """
+    if site is None:
+        return cfg
+    prices = tuple(
+        EntitlementPrice(keys=frozenset(e.keys()), name=e.name or ", ".join(e.keys()), cost=e.cost,
+                         unit=e.unit, yearly=e.yearly_cost or 0.0, per_device=e.per_device,
+                         currency=e.currency, reference=e.reference,
+                         source=f"{site.path.name}:{e.line}" if e.line else site.path.name)
+        for e in site.entitlements if e.cost is not None)
+    return replace(cfg, entitlement_prices=prices, site_catalog=str(site.path), site_catalog_sha256=site.sha256,
+                   free_extended=free_extended if free_extended is not None else
+                   (site.free_extended if site.free_extended is not None else cfg.free_extended))
+
+
+def price_for(f: Finding, cfg: ReportConfig) -> EntitlementPrice | None:
+    """The priced entitlement that pays for ``f``'s extended phase: the most specific one
+    (product:cycle > product > "*"), first in file order on a tie; None for free or unpriced phases."""
+    if f.status is not Status.EXTENDED or not f.product or not cfg.entitlement_prices:
+        return None
+    if f.product in cfg.free_extended:
+        return None
+    best: EntitlementPrice | None = None
+    rank = 0
+    for p in cfg.entitlement_prices:
+        r = p.covers(f.product, f.cycle or "")
+        if r > rank:
+            best, rank = p, r
+    return best
+
+
+@dataclass(slots=True, frozen=True)
+class ExtendedCost:
+    """What keeping one device on one paid extended phase costs per year, and why that figure."""
+
+    finding: Finding
+    release: str  # "Microsoft Windows 10 22H2"
+    entitlement: str  # what was bought ("Windows 10 ESU (commercial)")
+    reference: str  # order / agreement reference
+    yearly: float  # this device's share per year
+    currency: str
+    until: date | None  # end of the extended phase (the finding's extended_until)
+    basis: str  # "61 GBP per device per year" / "18,500 GBP per year, flat, shared by 4 devices"
+    source: str  # "legacyscan-site.toml:199" or "legacyscan.toml [esu] year 2"
+    price: EntitlementPrice | None = None  # None when priced from [esu]
+
+    def text(self) -> str:
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        return (f"{self.release}: {self.entitlement}, {self.yearly:,.2f} {self.currency}/year{until} "
+                f"({self.basis}; {self.source})")
+
+
+def extended_costs(findings: list[Finding], cfg: ReportConfig, shared_by: Mapping[EntitlementPrice, int],
+                   esu: EsuLine | None, currency: str) -> list[ExtendedCost]:
+    """The priced extended phases of one device (its entitled ``extended`` findings).
+
+    A site catalogue price wins (it is what the trust pays); otherwise an entitled OS with an
+    ``[esu]`` price in ``legacyscan.toml`` is costed at that year's list price.  Findings under an
+    accepted exception are still costed: the phase is still paid for.
+    """
+    out: list[ExtendedCost] = []
+    os_costed = False
+    for f in findings:
+        price = price_for(f, cfg)
+        if price is None:
+            continue
+        n = max(1, shared_by.get(price, 1))
+        yearly = price.yearly if price.per_device else price.yearly / n
+        out.append(ExtendedCost(f, release_name(f), price.name, price.reference, yearly, price.currency or currency,
+                                f.extended_until, price.basis(n), price.source, price))
+        os_costed = os_costed or f.kind == "os"
+    if not os_costed and esu is not None and esu.entitled and esu.cost is not None:
+        os_f = next((f for f in findings if f.kind == "os"), None)
+        if os_f is not None:
+            out.append(ExtendedCost(os_f, release_name(os_f), esu.name, "", esu.cost, currency, os_f.extended_until,
+                                    f"{esu.name} year {esu.year} price per device", f"legacyscan.toml [esu] "
+                                    f"year {esu.year}"))
+    return out
 
 
 # -- periods ------------------------------------------------------------------------------------

@@ -25,13 +25,17 @@ from scanner.match import HostResult, worst_status
 from scanner.model import Finding, Status
 from scanner.plan import (
     Action,
+    EntitlementPrice,
     EsuLine,
+    ExtendedCost,
     ReportConfig,
     add_quarters,
     device_action,
     esu_line,
+    extended_costs,
     financial_year,
     median,
+    price_for,
     quarter,
     quarter_start,
     release_name,
@@ -79,6 +83,9 @@ class HostRow:
     action: Action = Action("none", "no action", "", None)
     readiness: Readiness | None = None
     esu: EsuLine | None = None
+    # paid extended phases this device is kept on (site catalogue prices, else [esu] for the OS)
+    extended: list[ExtendedCost] = field(default_factory=list)
+    extended_cost: float | None = None  # their yearly total in the report's currency (None: none priced)
     hardware: str = ""  # vendor model, for the reader
     cpu: str = ""
     stale: bool = False  # latest inventory older than the configured stale_days
@@ -113,7 +120,7 @@ class Kpis:
     not_reached: int = 0
     stale: int = 0
     estimated_cost: float | None = None  # None: no unit costs configured for any listed action
-    esu_cost_this_year: float | None = None  # devices covered by a declared ESU entitlement (None: no [esu])
+    esu_cost_this_year: float | None = None  # paid extended phases held, per year (None: nothing priced)
     esu_quote_this_year: float | None = None  # what ESU would cost this year for eligible devices without it
 
     @property
@@ -163,7 +170,7 @@ KPI_LABELS: dict[str, str] = {
     "open_findings": "Open findings", "accepted_findings": "Accepted (exception)",
     "expired_exceptions_hit": "Findings under expired exceptions", "targets": "Scan targets",
     "not_reached": "Targets not reached", "coverage": "Coverage", "stale": "Stale inventories",
-    "estimated_cost": "Estimated cost of actions", "esu_cost_this_year": "ESU cost this year (entitled)",
+    "estimated_cost": "Estimated cost of actions", "esu_cost_this_year": "Extended support cost this year (entitled)",
     "esu_quote_this_year": "ESU cost this year if bought",
 }
 
@@ -221,6 +228,47 @@ class PlanRow:
     actions: dict[str, int]  # action kind -> devices
     cost: float  # sum of the known action costs
     costed_devices: int  # devices whose action has a configured cost
+    extended_per_year: float = 0.0  # what keeping these devices on paid extended phases costs per year
+    extended_devices: int = 0  # devices with a priced extended phase
+
+
+@dataclass(slots=True)
+class ExtendedSupportRow:
+    """Replace or pay: one site's devices kept on one paid extended phase, its yearly cost, and what
+    the planned actions for the same devices would cost once.
+
+    ``replace_years`` = action cost / yearly cost: how many years of extended support cost as much as
+    acting now (None when either side is not costed, or the currencies differ).
+    """
+
+    site: str
+    entitlement: str
+    reference: str
+    releases: list[str]
+    devices: int
+    basis: str  # how the per-device figure was worked out
+    source: str  # where the price was declared
+    currency: str
+    per_year: float
+    until: date | None  # the earliest end of the covered extended phases
+    action_cost: float  # the planned actions of the same devices (replace, upgrade...) once
+    action_costed: int  # devices whose action has a cost
+
+    @property
+    def replace_years(self) -> float | None:
+        if self.per_year <= 0 or self.action_costed == 0:
+            return None
+        return round(self.action_cost / self.per_year, 2)
+
+    def sentence(self, report_currency: str) -> str:
+        n = self.devices
+        text = (f"{self.entitlement}: {n} device{'s' if n != 1 else ''} at {self.per_year:,.0f} {self.currency}"
+                f" per year" + (f" until {self.until.isoformat()}" if self.until else ""))
+        years = self.replace_years if self.currency == report_currency else None
+        if years is not None:
+            text += (f"; their planned actions cost {self.action_cost:,.0f} {report_currency} once "
+                     f"(= {years:g} years of extended support)")
+        return text
 
 
 @dataclass(slots=True)
@@ -281,12 +329,15 @@ class Evidence:
     config_file: str
     items: list[UnsupportedItem]
     b4d_statement: str
+    site_catalog_file: str = ""  # the site catalogue in use ("" = none)
+    site_catalog_sha256: str = ""  # of its bytes; its first 12 hex digits are in the dataset version
     digest: str = ""  # SHA-256 of the evidence content (scope, coverage, versions, items): tamper-evident
 
     def canonical(self) -> str:
         """The evidence as canonical JSON (sorted keys, ISO dates): what ``digest`` is computed over."""
         body = {"scope": self.scope, "coverage": self.coverage, "tool_version": self.tool_version,
                 "dataset_version": self.dataset_version, "readiness_data_version": self.readiness_data_version,
+                "site_catalog_sha256": self.site_catalog_sha256,
                 "items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "status": i.status.value,
                            "eol": i.eol.isoformat() if i.eol else None, "devices": i.devices, "risk": i.risk,
                            "reason": i.reason, "mitigation": i.mitigation, "approval": i.approval,
@@ -303,6 +354,7 @@ class EstateReport:
     products: list[ProductRollup] = field(default_factory=list)
     roadmap: list[RoadmapRow] = field(default_factory=list)
     plan: list[PlanRow] = field(default_factory=list)
+    extended_support: list[ExtendedSupportRow] = field(default_factory=list)
     register: list[RegisterRow] = field(default_factory=list)
     kpis: Kpis = field(default_factory=Kpis)
     kpi_change: dict[str, float | None] = field(default_factory=dict)
@@ -358,6 +410,12 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
     for res in results:
         for key in {(f.product or "", f.cycle or "") for f in res.findings if f.actionable}:
             devices_by_release[key] += 1
+    # A flat-fee entitlement is shared by every device it covers: count them once, estate-wide.
+    shared_by: Counter[EntitlementPrice] = Counter()
+    if cfg.entitlement_prices:
+        for res in results:
+            for price in {p for f in res.findings if (p := price_for(f, cfg)) is not None}:
+                shared_by[price] += 1
     pcfg = cfg.priority
     # Scores depend only on these inputs, which thousands of findings share: compute each once.
     score_memo: dict[tuple[object, ...], tuple[Score, str]] = {}
@@ -395,12 +453,17 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         score = score_device((r.score for r in open_rows), pcfg)
         hw = inv.hardware
         age = _age_days(inv.collected_at, as_of)
+        esu = esu_line(os_open, cfg, as_of)
+        extended = extended_costs([r.finding for r in rows if r.finding.status is Status.EXTENDED], cfg, shared_by,
+                                  esu, cfg.currency) if (cfg.entitlement_prices or esu is not None) else []
+        same = [x.yearly for x in extended if x.currency == cfg.currency]
         hosts.append(HostRow(
             hostname=inv.host.hostname, host_key=res.findings[0].host_key if res.findings else "",
             site=inv.host.site or "(no site)", os=os_f, rows=rows, worst=worst_status(res.findings),
             collected_at=inv.collected_at, unidentified=res.unidentified, tags=tags, score=score,
             band=pcfg.band(score.total) if score.total else "none", action=action, readiness=readiness,
-            esu=esu_line(os_open, cfg, as_of), hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
+            esu=esu, extended=extended, extended_cost=sum(same) if same else None,
+            hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
             cpu=hw.cpu_model, stale=age is not None and age > cfg.stale_days, open_rows=open_rows,
             accepted_rows=[r for r in rows if r.accepted]))
     return hosts
@@ -441,11 +504,10 @@ def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) 
         k.stale += h.stale
         if h.action.cost is not None:
             k.estimated_cost = (k.estimated_cost or 0.0) + h.action.cost
-        if h.esu is not None and h.esu.cost is not None:
-            if h.esu.entitled:
-                k.esu_cost_this_year = (k.esu_cost_this_year or 0.0) + h.esu.cost
-            else:
-                k.esu_quote_this_year = (k.esu_quote_this_year or 0.0) + h.esu.cost
+        if h.extended_cost is not None:
+            k.esu_cost_this_year = (k.esu_cost_this_year or 0.0) + h.extended_cost
+        if h.esu is not None and h.esu.cost is not None and not h.esu.entitled:
+            k.esu_quote_this_year = (k.esu_quote_this_year or 0.0) + h.esu.cost
     k.median_days_past_end = median(days)
     return k
 
@@ -544,7 +606,46 @@ def _plan(sites: list[SiteReport], as_of: date, cfg: ReportConfig) -> list[PlanR
             if cost is not None:
                 row.cost += cost
                 row.costed_devices += 1
+            if h.extended_cost is not None:
+                row.extended_per_year += h.extended_cost
+                row.extended_devices += 1
         out += [buckets[k] for k in sorted(buckets, key=lambda p: (p != "now", p))]
+    return out
+
+
+def _extended_support(sites: list[SiteReport]) -> list[ExtendedSupportRow]:
+    """Per site and entitlement: the devices kept on it, its yearly cost, their actions' cost once."""
+    out: list[ExtendedSupportRow] = []
+    for site in sites:
+        groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for h in site.hosts:
+            seen: set[tuple[str, str, str]] = set()
+            for x in h.extended:
+                key = (x.entitlement, x.source, x.currency)
+                g = groups.setdefault(key, {"x": x, "releases": set(), "devices": 0, "per_year": 0.0,
+                                            "until": None, "action": 0.0, "costed": 0, "bases": set()})
+                g["releases"].add(x.release)
+                g["per_year"] += x.yearly
+                g["bases"].add(x.basis)
+                if x.until is not None and (g["until"] is None or x.until < g["until"]):
+                    g["until"] = x.until
+                if key not in seen:  # a device counts once per entitlement, its action cost once too
+                    seen.add(key)
+                    g["devices"] += 1
+                    if h.action.cost is not None:
+                        g["action"] += h.action.cost
+                        g["costed"] += 1
+        for (name, source, currency), g in groups.items():
+            x = g["x"]
+            bases = sorted(g["bases"])
+            # a flat fee's share differs per device count only; name it once
+            basis = bases[0] if len(bases) == 1 else "; ".join(bases)
+            out.append(ExtendedSupportRow(
+                site=site.site, entitlement=name, reference=x.reference, releases=sorted(g["releases"]),
+                devices=g["devices"], basis=basis, source=source, currency=currency,
+                per_year=round(g["per_year"], 2), until=g["until"], action_cost=round(g["action"], 2),
+                action_costed=g["costed"]))
+    out.sort(key=lambda r: (r.site, -r.per_year, r.entitlement))
     return out
 
 
@@ -636,7 +737,8 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
                   "coverage": _r(k.coverage), "stale_inventories": k.stale, "stale_days": cfg.stale_days},
         tool_version=report.tool_version, dataset_version=report.dataset_version,
         readiness_data_version=cpu_rules().version, exceptions_file=register.path if register else "",
-        config_file=cfg.source, items=items, b4d_statement=statement)
+        config_file=cfg.source, items=items, b4d_statement=statement, site_catalog_file=cfg.site_catalog,
+        site_catalog_sha256=cfg.site_catalog_sha256)
     ev.digest = hashlib.sha256(ev.canonical().encode("utf-8")).hexdigest()
     return ev
 
@@ -674,6 +776,7 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
     report.products = _product_rollups(hosts)
     report.roadmap = _roadmap(hosts, as_of, cfg)
     report.plan = _plan(report.sites, as_of, cfg)
+    report.extended_support = _extended_support(report.sites)
     report.register = _register_rows(register, hosts, as_of)
     report.evidence = _evidence(report, cfg, register)
     p = cfg.priority

@@ -7,13 +7,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from eol_data.catalog import Catalog, CatalogError, load_default
 from scanner.cli import CliError
 from scanner.identify import IdentifyContext
 from scanner.model import Policy
 from scanner.store import Store, StoreError, open_store
+
+if TYPE_CHECKING:
+    from eol_data.site import SiteCatalog
 
 
 def store_from(args: argparse.Namespace) -> Store:
@@ -36,18 +39,27 @@ def context_and_policy(args: argparse.Namespace) -> tuple[IdentifyContext, Polic
     A fresh Catalog per command: site products are added to the catalog itself, and must not
     leak into the process-wide default another caller may share.
     """
+    ctx, policy, _site = site_context(args)
+    return ctx, policy
+
+
+def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, SiteCatalog | None]:
+    """``context_and_policy`` plus the site catalogue itself (None without one): ``report`` prices
+    its entitlements and names the file in the evidence."""
     from eol_data.site import SiteCatalogError
-    from scanner.ident.site_rules import apply_site_catalog
+    from scanner.ident.site_rules import apply_site_catalog_with_source
 
     try:
         ctx = IdentifyContext(Catalog())
     except CatalogError as exc:
         raise CliError(str(exc), hint="reinstall legacyscan, or run `legacyscan eol update`") from exc
     try:
-        policy = apply_site_catalog(ctx, getattr(args, "site_catalog", None)) or Policy()
+        applied = apply_site_catalog_with_source(ctx, getattr(args, "site_catalog", None))
     except SiteCatalogError as exc:
         raise CliError(str(exc), hint="fix the site catalogue (see docs/site-catalogue.md)") from exc
-    return ctx, policy
+    if applied is None:
+        return ctx, Policy(), None
+    return ctx, applied[0], applied[1]
 
 
 @contextmanager

@@ -17,12 +17,12 @@ from pathlib import Path
 from agents.inventory import Inventory
 from scanner import __version__
 from scanner.cli import CliError, ExitCode, add_common, parse_date, today
-from scanner.cli.common import context_and_policy, output, store_from
+from scanner.cli.common import output, site_context, store_from
 from scanner.exceptions import ExceptionFileError, Register
 from scanner.exceptions import load as load_exceptions
 from scanner.match import HostResult, match_estate
 from scanner.model import Status
-from scanner.plan import ConfigError, ReportConfig, load_config
+from scanner.plan import ConfigError, ReportConfig, load_config, with_site_catalog
 from scanner.rank import EstateReport, build_report
 from scanner.store import HostStatus
 
@@ -126,7 +126,8 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
     """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
     as_of = args.as_of or today()
     cfg, register = load_inputs(args)
-    ctx, policy = context_and_policy(args)
+    ctx, policy, site = site_context(args)
+    cfg = with_site_catalog(cfg, site, policy.free_extended)
     results = match_estate(inventories, ctx, as_of, policy)
     prev_results: list[HostResult] | None = None
     prev_as_of: date | None = None
@@ -134,7 +135,8 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
         prev_as_of = max(_day(i.collected_at) or as_of for i in previous)
         prev_results = match_estate(previous, ctx, prev_as_of, policy)
     sites = sorted({i.host.site for i in inventories} | {s.site for s in statuses})
-    report = build_report(results, statuses, as_of, ctx.catalog.version, __version__, config=cfg,
+    report = build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
+                          config=cfg,
                           register=register, previous=prev_results, previous_as_of=prev_as_of,
                           demo=demo_banner(sites))
     fmt = args.format

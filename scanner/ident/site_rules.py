@@ -159,6 +159,7 @@ def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None)
         lookahead_days=site.lookahead_days if site.lookahead_days is not None else base.lookahead_days,
         entitlements=base.entitlements | site.entitlement_keys(),
         free_extended=site.free_extended if site.free_extended is not None else base.free_extended,
+        site_catalog=site.version_tag,
     )
 
 
@@ -166,7 +167,17 @@ def apply_site_catalog(
     ctx: IdentifyContext, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
 ) -> Policy | None:
     """Find (``--site-catalog`` / env / ./legacyscan-site.toml), load and install; None if there is none."""
+    applied = apply_site_catalog_with_source(ctx, path, cwd)
+    return applied[0] if applied is not None else None
+
+
+def apply_site_catalog_with_source(
+    ctx: IdentifyContext, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
+) -> tuple[Policy, SiteCatalog] | None:
+    """As ``apply_site_catalog``, also returning the catalogue: reports price its entitlements and
+    name the file (and its digest) in their evidence."""
     located = find_site_catalog(path, cwd)
     if located is None:
         return None
-    return install(ctx, load_site_catalog(located))
+    site = load_site_catalog(located)
+    return install(ctx, site), site
