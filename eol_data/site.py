@@ -572,12 +572,15 @@ class _Parser:
             )
         if unit and cost is None:
             raise self.error(path + ("unit",), "a unit without a cost; add cost = <number> or remove unit")
+        currency = self.string(data, "currency", path)
+        if currency and (len(currency) > 8 or not currency.isprintable() or " " in currency):
+            raise self.error(path + ("currency",), f'expected a short code such as "GBP", got {currency!r}')
         return Entitlement(
             product=product,
             cycles=tuple(self.string_list(data, "cycles", path)),
             name=self.string(data, "name", path),
             cost=float(cost) if cost is not None else None,
-            currency=self.string(data, "currency", path),
+            currency=currency,
             unit=unit or (DEFAULT_COST_UNIT if cost is not None else ""),
             reference=self.string(data, "reference", path),
             note=self.string(data, "note", path),

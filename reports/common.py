@@ -135,7 +135,7 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
         for h in site.hosts:
             host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
             tags_cell = None
-            priced = {id(x.finding): x for x in h.extended} if h.extended else None
+            priced = {id(f): x for x in h.extended for f in (x.covers or (x.finding,))} if h.extended else None
             for r in h.rows:
                 f = r.finding
                 if f.kind != "os" and not f.actionable and not r.exception:
@@ -159,8 +159,10 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
                 if tags_cell is None:
                     tags_cell = cell(", ".join(f.tags))
                 x = priced.get(id(f)) if priced is not None else None
+                # the yearly figure sits on the first finding an entitlement covers on the device, so
+                # a column sum counts each device once
                 ext = no_extended if x is None else [cell(f"{x.entitlement} ({x.basis}; {x.source})"),
-                                                      round(x.yearly, 2)]
+                                                      round(x.yearly, 2) if x.finding is f else None]
                 yield host_cells + prod + sc[1] + [cell(r.exception.id if r.exception else ""),
                                                    r.exception_state] + rule + [tags_cell] + ext
 

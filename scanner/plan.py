@@ -223,8 +223,8 @@ def price_for(f: Finding, cfg: ReportConfig) -> EntitlementPrice | None:
 class ExtendedCost:
     """What keeping one device on one paid extended phase costs per year, and why that figure."""
 
-    finding: Finding
-    release: str  # "Microsoft Windows 10 22H2"
+    finding: Finding  # the first finding it covers on this device
+    release: str  # "Microsoft Windows 10 22H2" (every release it covers on this device, comma-separated)
     entitlement: str  # what was bought ("Windows 10 ESU (commercial)")
     reference: str  # order / agreement reference
     yearly: float  # this device's share per year
@@ -233,6 +233,7 @@ class ExtendedCost:
     basis: str  # "61 GBP per device per year" / "18,500 GBP per year, flat, shared by 4 devices"
     source: str  # "legacyscan-site.toml:199" or "legacyscan.toml [esu] year 2"
     price: EntitlementPrice | None = None  # None when priced from [esu]
+    covers: tuple[Finding, ...] = ()  # every finding of the device it pays for (() = just ``finding``)
 
     def text(self) -> str:
         until = f" until {self.until.isoformat()}" if self.until else ""
@@ -248,17 +249,21 @@ def extended_costs(findings: list[Finding], cfg: ReportConfig, shared_by: Mappin
     ``[esu]`` price in ``legacyscan.toml`` is costed at that year's list price.  Findings under an
     accepted exception are still costed: the phase is still paid for.
     """
-    out: list[ExtendedCost] = []
-    os_costed = False
+    by_price: dict[EntitlementPrice, list[Finding]] = {}
     for f in findings:
         price = price_for(f, cfg)
-        if price is None:
-            continue
+        if price is not None:
+            by_price.setdefault(price, []).append(f)
+    out: list[ExtendedCost] = []
+    os_costed = False
+    for price, covered in by_price.items():  # one line per entitlement: a device is paid for once
         n = max(1, shared_by.get(price, 1))
         yearly = price.yearly if price.per_device else price.yearly / n
-        out.append(ExtendedCost(f, release_name(f), price.name, price.reference, yearly, price.currency or currency,
-                                f.extended_until, price.basis(n), price.source, price))
-        os_costed = os_costed or f.kind == "os"
+        ends = [f.extended_until for f in covered if f.extended_until is not None]
+        out.append(ExtendedCost(covered[0], ", ".join(release_name(f) for f in covered), price.name,
+                                price.reference, yearly, price.currency or currency, min(ends) if ends else None,
+                                price.basis(n), price.source, price, tuple(covered)))
+        os_costed = os_costed or any(f.kind == "os" for f in covered)
     if not os_costed and esu is not None and esu.entitled and esu.cost is not None:
         os_f = next((f for f in findings if f.kind == "os"), None)
         if os_f is not None:

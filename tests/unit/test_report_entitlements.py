@@ -254,3 +254,81 @@ def test_catalogue_digest_is_of_the_file_bytes(tmp_path: Path) -> None:
     site = load_site_catalog(path)
     assert site.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert site.version_tag == f"site:{site.sha256[:12]}"
+
+
+def test_currency_must_be_a_short_code() -> None:
+    with pytest.raises(SiteCatalogError, match=r"entitlements\[0\].currency: expected a short code"):
+        parse_site_catalog('[[entitlements]]\nproduct = "windows"\ncost = 1\ncurrency = "pounds sterling"\n',
+                           Path("s.toml"))
+
+
+# -- the pricing rules, on the fixed report estate (tests/unit/report_estate.py) ---------------------------
+
+from scanner.match import match_estate  # noqa: E402
+from scanner.model import Policy  # noqa: E402
+from scanner.plan import config_from_dict, with_site_catalog  # noqa: E402
+from scanner.rank import EstateReport, build_report  # noqa: E402
+from tests.unit import report_estate as est  # noqa: E402
+
+
+def _estate_report(site_text: str, config: dict[str, object] | None = None) -> EstateReport:
+    site = parse_site_catalog(site_text, Path("legacyscan-site.toml"))
+    policy = Policy(entitlements=site.entitlement_keys(), site_catalog=site.version_tag)
+    cfg = with_site_catalog(config_from_dict(config if config is not None else est.CONFIG, "legacyscan.toml"),
+                            site)
+    results = match_estate(est.inventories(), est.ctx(), est.AS_OF, policy)
+    return build_report(results, [], est.AS_OF, policy.dataset_version("ds"), "t", config=cfg,
+                        register=est.register())
+
+
+def _win10_lines(report: EstateReport) -> dict[str, list[str]]:
+    return {h.hostname: [f"{x.entitlement}={x.yearly:g} {x.currency}" for x in h.extended]
+            for h in report.all_hosts() if h.os is not None and h.os.cycle == "10-22h2"}
+
+
+def test_most_specific_entitlement_prices_a_device() -> None:
+    report = _estate_report('[[entitlements]]\nproduct = "*"\nname = "everything"\ncost = 500\n'
+                            '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10 ESU"\n'
+                            'cost = 5\nunit = "device/month"\n')
+    lines = _win10_lines(report)
+    # PC-002 is under an active exception until 2026-10-31 ... which expired: every Windows 10 PC is costed,
+    # each at the product:cycle price (5 a month = 60 a year), never at the catch-all
+    assert set(map(tuple, lines.values())) == {("W10 ESU=60 GBP",)} and len(lines) == 5
+    # the catch-all pays for the Ubuntu 18.04 server (its OS and OpenSSL 1.1.1: one device, charged once)
+    # and for OpenSSL 3.0 on DB-01; Debian's own LTS phase is free and never priced
+    web = next(h for h in report.all_hosts() if h.hostname == "WEB-01")
+    [line] = web.extended
+    assert line.yearly == 500 and len(line.covers) == 2 and "OpenSSL 1.1.1" in line.release
+    assert report.kpis.esu_cost_this_year == 5 * 60 + 2 * 500
+
+
+def test_a_foreign_currency_price_is_shown_but_never_added_to_the_report_currency() -> None:
+    report = _estate_report('[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10 ESU"\n'
+                            'cost = 70\ncurrency = "EUR"\n')
+    assert set(map(tuple, _win10_lines(report).values())) == {("W10 ESU=70 EUR",)}
+    assert report.kpis.esu_cost_this_year is None  # nothing in GBP
+    assert all(p.extended_devices == 0 for p in report.plan)
+    [row] = [r for r in report.extended_support if r.site == "North General"]
+    assert (row.currency, row.per_year, row.devices) == ("EUR", 280.0, 4)
+    assert "years of extended support" not in row.sentence(report.currency)
+
+
+def test_unpriced_entitlement_falls_back_to_the_esu_list_price() -> None:
+    report = _estate_report('[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\n')
+    lines = {h.hostname: h.extended for h in report.all_hosts() if h.extended}
+    # ESU year 2 on 2026-11-30 (ended 2025-10-14), 122 GBP a device from legacyscan.toml [esu]
+    assert {x.yearly for xs in lines.values() for x in xs} == {122.0}
+    assert {x.source for xs in lines.values() for x in xs} == {"legacyscan.toml [esu] year 2"}
+    assert report.kpis.esu_cost_this_year == 122.0 * len(lines)
+
+
+def test_priced_finding_under_an_active_exception_is_still_paid_for() -> None:
+    config = {**est.CONFIG, "esu": {}}
+    report = _estate_report('[[entitlements]]\nproduct = "windows"\ncycles = ["7"]\nname = "W7 ESU"\ncost = 9\n'
+                            '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10"\ncost = 1\n',
+                            config)
+    mri = next(h for h in report.all_hosts() if h.hostname == "MRI-CONSOLE")
+    # Windows 7 ESU ended in 2023: not extended, so not priced whatever the catalogue says
+    assert mri.os is not None and mri.os.status.value == "eol" and mri.extended == []
+    pc1 = next(h for h in report.all_hosts() if h.hostname == "PC-001")
+    assert pc1.extended_cost == 1.0 and pc1.esu is None
