@@ -252,9 +252,10 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
     ]
     if ev is not None:
         rows += [["Windows 11 processor data", ev.readiness_data_version],
-                 ["Site catalogue", f"{ev.site_catalog_file} (SHA-256 {ev.site_catalog_sha256})"
-                  if ev.site_catalog_file else "(none)"],
-                 ["Exceptions file", ev.exceptions_file or "(none)"],
+                 ["Site catalogue", ev.site_catalog_file or "(none)"]]
+        if ev.site_catalog_file:
+            rows.append(["Site catalogue SHA-256", ev.site_catalog_sha256])
+        rows += [["Exceptions file", ev.exceptions_file or "(none)"],
                  ["Configuration", ev.config_file or "(defaults)"],
                  ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"],
                  ["Coverage", f"{ev.coverage['targets'] - ev.coverage['not_reached']} of {ev.coverage['targets']} "

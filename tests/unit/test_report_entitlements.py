@@ -199,6 +199,8 @@ def test_findings_name_the_site_catalogue_that_shaped_them(
     assert again["dataset_version"] != data["dataset_version"] and again["evidence"]["sha256"] != ev["sha256"]
     csv_text = _report(tmp_path, estate, "csv", capsys)
     assert f"+site:{digest[:12]}" in csv_text
+    table = _report(tmp_path, estate, "table", capsys)
+    assert f"Site catalogue SHA-256     {digest}" in table
 
 
 def _identify(tmp_path: Path, records: list[dict[str, object]], *extra: str) -> bytes:
