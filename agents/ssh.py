@@ -37,9 +37,28 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
-import paramiko
-
 from agents.shell import MAX_FILE, MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
+
+
+def _import_paramiko() -> None:
+    """Import paramiko without ``invoke``: paramiko only uses that task runner for ssh_config
+    ``Match exec`` lines (legacyscan never reads ssh_config), and importing it is ~40 ms -- a
+    third of paramiko's import, paid by every SSH scan.  ``invoke`` is hidden only while paramiko
+    loads; anything importing it later gets the real module."""
+    import sys
+
+    if "paramiko" in sys.modules or "invoke" in sys.modules:
+        return
+    sys.modules["invoke"] = None  # type: ignore[assignment]  # `import invoke` raises ImportError
+    try:
+        import paramiko  # noqa: F401
+    finally:
+        if "invoke" in sys.modules and sys.modules["invoke"] is None:
+            del sys.modules["invoke"]
+
+
+_import_paramiko()
+import paramiko  # noqa: E402 - after _import_paramiko
 
 PASSWORD_ENV = "LEGACYSCAN_SSH_PASSWORD"  # noqa: S105 - the variable name, not a secret
 PASSPHRASE_ENV = "LEGACYSCAN_SSH_KEY_PASSPHRASE"  # noqa: S105

@@ -188,3 +188,17 @@ def test_classify_and_durations() -> None:
     assert parse_duration("90m").total_seconds() == 5400 and parse_duration("7d").days == 7
     with pytest.raises(ValueError, match="like 90m"):
         parse_duration("soon")
+
+
+def test_paramiko_loads_without_invoke_which_stays_importable() -> None:
+    """Start-up of every SSH scan: paramiko's optional ``invoke`` (ssh_config ``Match exec`` only)
+    is not loaded, and code importing it afterwards still gets the real module."""
+    import subprocess
+    import sys
+
+    code = ("import sys, agents.ssh, paramiko.config; assert 'invoke' not in sys.modules, 'loaded'; "
+            "assert paramiko.config.invoke is None; import invoke; print(invoke.run.__module__)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().startswith("invoke")
