@@ -112,7 +112,9 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         osr_path = other if other in files and parse_os_release(files[other]).get("ID", "").strip() else None
     if osr_path is not None:
         osr = parse_os_release(files[osr_path])
-        os_id = osr.get("ID", "").strip().lower()
+        # An ID is one token; a file with two assignments run onto one line ("ID=ubuntu ID_LIKE=debian",
+        # copied through a web page) parses as "ubuntu ID_LIKE=debian": the first token is the ID.
+        os_id = (osr.get("ID", "").strip().lower().split() or [""])[0]
         name = osr.get("NAME", "")
         pretty = osr.get("PRETTY_NAME", "")
         version_id = osr.get("VERSION_ID", "")
@@ -144,7 +146,11 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
             version = re.sub(r"^\D*", "", osr.get("VERSION", ""))
             if not version and slug == "debian" and "/etc/debian_version" in files:
                 version = files["/etc/debian_version"].strip()
-            if not version:
+            unstable = slug == "debian" and re.search(r"\bsid\b", " ".join(
+                (pretty, osr.get("VERSION", ""), files.get("/etc/debian_version", ""))), re.I)
+            # Debian testing/unstable ("trixie/sid") has no VERSION_ID: its codename names the
+            # *next* release, which this host is not; the cycle is unknown, not that release.
+            if not version and not unstable:
                 version = _version_from_codename(ctx, slug, " ".join(
                     (osr.get("VERSION_CODENAME", ""), pretty, osr.get("VERSION", ""),
                      files.get("/etc/debian_version", ""))))
@@ -193,8 +199,32 @@ def _legacy(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) 
             hit = _apply_release_rule(rule, path, text, ctx, files)
             if hit is not None:
                 return hit
+    hit = _from_cpe(files, table, ctx)
+    if hit is not None:
+        return hit
     return Identification(None, None, "linux.unrecognised", "no known release file pattern matched",
                           evidence=tuple((k, v.strip()[:80]) for k, v in files.items()))
+
+
+_OS_CPE = re.compile(r"cpe:(?:/o|2\.3:o):([^:\s\"']+):([^:\s\"']+):(\d[^:\s\"']*)", re.I)
+
+
+def _from_cpe(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) -> Identification | None:
+    """Last resort: an operating-system CPE (``/etc/system-release-cpe``, the CPE_NAME of an
+    os-release without ID).  Only vendor/product pairs listed in the ``[[cpe]]`` table count, and a
+    text that names a rebuild reusing its parent's CPE (the name overrides: CentOS Stream,
+    Scientific Linux, ...) is left unknown rather than read as the parent."""
+    texts = "\n".join(files.values())
+    if any(re.search(ov["pattern"], texts, re.I) for ov in table.get("name_overrides", [])):
+        return None
+    entries = table.get("cpe", [])
+    for path, text in files.items():
+        for m in _OS_CPE.finditer(text):
+            vendor, product, version = m.group(1).lower(), m.group(2).lower(), m.group(3)
+            for entry in entries:
+                if vendor == entry["vendor"] and re.fullmatch(entry["product"], product):
+                    return _result(ctx, entry["slug"], version, "linux.cpe", [(path, m.group(0))])
+    return None
 
 
 def _service_pack(files: dict[str, str]) -> str | None:

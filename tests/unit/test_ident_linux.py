@@ -183,3 +183,31 @@ def test_package_traps(ctx: IdentifyContext, name: str, version: str, source: st
                        expected: tuple[str | None, str | None]) -> None:
     out = evaluate({"kind": "software", "source": source, "name": name, "version": version}, ctx, REF, Policy())
     assert (out["product"], out["cycle"]) == expected, out
+
+
+@pytest.mark.parametrize("files, expected", [
+    # Two assignments run onto one line (copied through a web page): the ID is the first token
+    ({"/etc/os-release": 'NAME="Debian GNU/Linux"\nID=debian ID_LIKE=none\nVERSION_ID="11"\n'}, ("debian", "11")),
+    # SLE Micro 5.x (ID sle-micro) is SUSE Linux Micro, not SLES
+    ({"/etc/os-release": 'NAME="SLE Micro"\nID="sle-micro"\nVERSION_ID="5.4"\n'}, ("suse-linux-micro", "5.4")),
+    # Only /etc/system-release-cpe: the OS CPE names vendor and release
+    ({"/etc/system-release-cpe": "cpe:/o:redhat:enterprise_linux:8.6:ga\n"}, ("rhel", "8")),
+    ({"/etc/system-release-cpe": "cpe:2.3:o:amazon:amazon_linux:2\n"}, ("amazon-linux", "2")),
+    # An os-release without ID keeps its CPE_NAME
+    ({"/etc/os-release": 'NAME="Oracle Linux Server"\nVERSION="7.9"\nCPE_NAME="cpe:/o:oracle:linux:7:9:server"\n'},
+     ("oracle-linux", "7")),
+    # ... but a rebuild that reuses its parent's CPE stays unknown, never the parent
+    ({"/etc/os-release": 'NAME="CentOS Stream"\nVERSION="8"\nCPE_NAME="cpe:/o:centos:centos:8"\n'}, (None, None)),
+    # A vendor the CPE table does not list is unknown
+    ({"/etc/system-release-cpe": "cpe:/o:scientificlinux:scientificlinux:7.9:ga\n"}, (None, None)),
+    # Debian testing/unstable names the next release's codename but is not that release
+    ({"/etc/os-release": 'PRETTY_NAME="Debian GNU/Linux bookworm/sid"\nNAME="Debian GNU/Linux"\nID=debian\n'},
+     ("debian", None)),
+])
+def test_second_round_linux_forms(ctx: IdentifyContext, files: dict[str, str],
+                                  expected: tuple[str | None, str | None]) -> None:
+    """General forms found in the second, independent string collection (see
+    tests/fixtures/extra_labelled/PROVENANCE.md): checked here on strings other than the fixtures'."""
+    out = evaluate({"kind": "os", "family": "linux", "files": files}, ctx, REF, Policy())
+    assert (out["product"], out["cycle"]) == expected, out
+    assert out["status"] != "eol" or expected[1] is not None
