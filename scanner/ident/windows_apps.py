@@ -363,6 +363,13 @@ def scheme_prefix(rule: Rule, m: re.Match[str], rec: Record, product: Product, t
     return _by_prefix(product, _version_text(rule, m, rec))
 
 
+def scheme_unknown_release(rule: Rule, m: re.Match[str], rec: Record, product: Product,
+                           t: dict[str, Any]) -> Answer:
+    """The product is certain but the version field does not name its release (the Chrome
+    enterprise MSI's encoded ProductVersion): report the product with no cycle rather than guess."""
+    return Answer(None, "the version field does not name a release")
+
+
 def scheme_fixed(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     return Answer(rule.cycle or None)
 
@@ -642,6 +649,7 @@ SCHEMES: dict[str, Scheme] = {
     "none": scheme_none,
     "prefix": scheme_prefix,
     "fixed": scheme_fixed,
+    "unknown_release": scheme_unknown_release,
     "name_cycle": scheme_name_cycle,
     "java": scheme_java,
     "office": scheme_office,

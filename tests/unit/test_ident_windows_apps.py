@@ -321,3 +321,30 @@ def test_supplementary_reporting_can_be_switched_off(tmp_path: Path) -> None:
 
 def test_record_without_name_is_not_a_product(ctx: IdentifyContext) -> None:
     assert ctx.identify({"kind": "software", "source": "windows-registry", "version": "1.0"}).product is None
+
+
+@pytest.mark.parametrize(("name", "year"), [
+    ("Microsoft DCF MUI (German) 2013", "2013"),
+    ("Microsoft Office OSM UX MUI (French) 2016", "2016"),
+    ("Microsoft Groove MUI (English) 2010", "2010"),
+])
+def test_office_mui_components_take_the_office_year(ctx: IdentifyContext, name: str, year: str) -> None:
+    """MSI Office registers each part's language resources as "Microsoft <part> MUI (<lang>) <year>";
+    parts outside the application list are still that Office year's components."""
+    ident = ctx.identify(sw(name, None, "Microsoft Corporation"))
+    assert (ident.product, ident.cycle, ident.group) == ("office", year, f"office:{year}")
+
+
+def test_non_office_mui_is_not_office(ctx: IdentifyContext) -> None:
+    ident = ctx.identify(sw("Microsoft Visual Studio 2010 Tools for Office Runtime MUI (English) 2010", None,
+                            "Microsoft Corporation"))
+    assert ident.product != "office"
+
+
+def test_chrome_msi_encoded_version_is_not_a_release(ctx: IdentifyContext) -> None:
+    """The Chrome enterprise MSI's ProductVersion (major.N.build with N != 0) is an encoding, not the
+    browser release: the product is Chrome, the cycle unknown; a real version still gives its cycle."""
+    encoded = evaluate(sw("Google Chrome", "70.166.47744", "Google LLC"), ctx, AS_OF, Policy())
+    assert (encoded["product"], encoded["cycle"], encoded["status"]) == ("chrome", None, "unknown")
+    real = ctx.identify(sw("Google Chrome", "120.0.6099.110", "Google LLC"))
+    assert (real.product, real.cycle) == ("chrome", "120")
