@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -143,6 +144,52 @@ _OS: dict[str, Identifier] | None = None
 _SW: dict[str, Identifier] | None = None
 
 
+_FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("windows", re.compile(r"\bwin(?:dows|nt|32|64)?\b|microsoft", re.I)),
+    ("macos", re.compile(r"mac ?os|\bos ?x\b|darwin", re.I)),
+    ("solaris", re.compile(r"solaris|sunos|illumos|smartos|omnios|openindiana", re.I)),
+    ("aix", re.compile(r"\baix\b", re.I)),
+    ("freebsd", re.compile(r"freebsd", re.I)),
+    ("linux", re.compile(r"linux|ubuntu|debian|centos|red ?hat|\brhel\b|suse|sles|fedora|alpine|amazon|rocky|"
+                         r"alma|mint|raspbian", re.I)),
+)
+
+
+def _infer_family(record: dict[str, Any], family: str) -> str:
+    """An OS record whose ``family`` is missing or not one we know (the contract never requires
+    every field; another tool may say "GNU/Linux", "Win32NT" or nothing): judge it by its own
+    evidence rather than answer "unknown family".  Release files first (their text decides between
+    Linux, Solaris and the BSDs, as the collectors do), then the family word itself, then the
+    contract's per-family fields."""
+    files = record.get("files")
+    if isinstance(files, dict) and files:
+        release = str(files.get("/etc/release") or "")
+        if re.search(r"solaris|smartos|omnios|openindiana|illumos", release, re.I):
+            return "solaris"
+        osr = str(files.get("/etc/os-release") or files.get("/usr/lib/os-release") or "")
+        m = re.search(r"^ID=[\"']?(freebsd|openbsd|netbsd|dragonfly)\b", osr, re.M | re.I)
+        return m.group(1).lower() if m else "linux"
+    for name, pattern in _FAMILY_WORDS:
+        if family and pattern.search(family):
+            return name
+    if any(record.get(k) for k in ("product_version", "build_version")):
+        return "macos"
+    if any(record.get(k) for k in ("caption", "product_name", "edition_id", "installation_type", "csd_version")):
+        return "windows"
+    uname = str(record.get("uname") or "")
+    if uname or record.get("oslevel"):
+        first = (uname.split() or ["aix"])[0].lower()
+        return {"sunos": "solaris"}.get(first, first)
+    # Free text only (an issue title, an agent's one-line OS string): its words, or an NT build.
+    text = " ".join(str(v) for k, v in record.items() if k not in ("kind", "family") and isinstance(v, str))
+    for name, pattern in _FAMILY_WORDS:
+        if pattern.search(text):
+            return name
+    if re.search(r"\b(?:5\.[12]|6\.[0-3]|10\.0)\.\d{4,5}\b|\blts[bc]\b", text, re.I):
+        return "windows"
+    return family
+
+
 def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     global _OS, _SW
     kind = record.get("kind")
@@ -151,6 +198,9 @@ def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
             _OS = _os_identifiers()
         family = str(record.get("family") or "").lower()
         fn = _OS.get(family)
+        if fn is None:
+            family = _infer_family(record, family)
+            fn = _OS.get(family)
         if fn is None:
             return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
         return fn(record, ctx)
