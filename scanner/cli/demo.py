@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
     prev_date = date.fromisoformat(prev_as_of) if prev_as_of else None
     prev_results = match_estate(previous, ctx, prev_date, policy) if prev_date else None
-    report = build_report(results, statuses, as_of, ctx.catalog.version, __version__, config=cfg,
-                          register=register, previous=prev_results, previous_as_of=prev_date,
+    report = build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
+                          config=cfg, register=register, previous=prev_results, previous_as_of=prev_date,
                           demo=demo_banner(estate.sites))
     written = []
     for fmt in FORMATS:
