@@ -670,7 +670,13 @@ def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build
     year = re.search(r"\b(20(?:16|19|22|25))\b", caption) if caption else None
     sac = entry.get("server_sac")
     if sac and caption and year is None and re.search(r"windows server (standard|datacenter)", caption):
-        cycle, notes = str(sac), ["caption without a year = Semi-Annual Channel"]
+        # A yearless "Windows Server Datacenter" on a build that is both an LTSC and a Semi-Annual
+        # Channel release: SAC servers say so, but so do LTSC Server Core installs (Microsoft's
+        # Exchange HealthChecker reads exactly this caption on 2016/2019 Core).  The two differ by
+        # nine years of support (1809 SAC ended 2020, 2019 runs to 2029): unknown, never a guess.
+        return c.result("windows-server", None, "windows-server.ltsc-or-sac",
+                        f"build 10.0.{build} without a release year is {entry.get('server')} (LTSC, e.g. Server "
+                        f"Core) or {sac} (Semi-Annual Channel); nothing in the record decides", LOW)
     if build_source == "caption":
         conf = MEDIUM
         notes.append("build taken from the caption's release year")

@@ -49,8 +49,9 @@ CASES: list[tuple[str, dict[str, Any], tuple[str | None, str | None]]] = [
     ("14393-pro", win(caption="Microsoft Windows 10 Pro", version="10.0.14393"), ("windows", "10-1607-w")),
     ("17763-server-2019", win(version="10.0.17763", product_type=3, caption="Microsoft Windows Server 2019 Standard"),
      ("windows-server", "2019")),
-    ("17763-sac", win(caption="Microsoft Windows Server Datacenter", version="10.0.17763"),
-     ("windows-server", "1809-sac")),
+    # Yearless caption on 17763: LTSC 2019 Server Core or SAC 1809 (nine years apart): unknown.
+    ("17763-yearless", win(caption="Microsoft Windows Server Datacenter", version="10.0.17763"),
+     ("windows-server", None)),
     ("17763-ltsc-editionid", win(edition_id="EnterpriseS", build="17763", installation_type="Client"),
      ("windows", "10-1809-e-lts")),
     ("17763-education", win(caption="Microsoft Windows 10 Education", version="10.0.17763 N/D Compilación 17763"),
