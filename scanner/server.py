@@ -26,9 +26,10 @@ import json
 import logging
 import math
 import os
+import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -279,6 +280,20 @@ def create_app(config: ServerConfig) -> ASGIApp:
             await framework(scope, receive, send)
 
     return app
+
+
+def tls_context(config: Any, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """uvicorn's server TLS context, without TLS 1.3 session tickets.
+
+    An agent makes one connection per run and keeps no TLS session between runs, so tickets would
+    never be used; issuing two per handshake (OpenSSL's default) costs the service an encryption
+    and a write per upload, and every agent the parsing of them.  (A client that leaves Nagle's
+    algorithm on may then wait for a delayed ACK before its request goes out; httpx, the agent's
+    client, sets TCP_NODELAY like most HTTP clients.)
+    """
+    context = default()
+    context.num_tickets = 0
+    return context
 
 
 def app_from_env() -> ASGIApp:

@@ -9,7 +9,7 @@ import os
 import sys
 
 from scanner.cli import CliError, ExitCode, add_common
-from scanner.server import CONFIG_ENV, ServerConfig
+from scanner.server import CONFIG_ENV, ServerConfig, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -83,5 +83,6 @@ def run(args: argparse.Namespace) -> int:
           f"(database {store_url_for_humans(args.db)}; {args.workers} worker(s))", file=sys.stderr)
     uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
                 ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
-                access_log=False, server_header=False, timeout_graceful_shutdown=10)
+                access_log=False, server_header=False, timeout_graceful_shutdown=10,
+                ssl_context_factory=tls_context if args.tls_cert else None)
     return int(ExitCode.OK)
