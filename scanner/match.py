@@ -9,15 +9,18 @@ Components of one product (Office MUI, SQL shared components) collapse into one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from agents.inventory import Inventory
 from agents.linux import shared as shared_record
+from scanner.distro import rejudge
 from scanner.identify import IdentifyContext, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store import host_key
+
+DISTRO_SOURCES = frozenset({"dpkg", "rpm", "apk"})
 
 
 @dataclass(slots=True)
@@ -129,7 +132,8 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
                             "tags": list(inv.host.tags)}
 
     os_ident = ctx.identify(inv.os.identify_record())
-    verdict = verdict_for(os_ident, ctx, as_of, policy)
+    verdict = os_verdict = verdict_for(os_ident, ctx, as_of, policy)
+    os_label = f"{_label(ctx, os_ident.product)} {os_ident.cycle}" if os_ident.cycle else _label(ctx, os_ident.product)
     result.findings.append(Finding(
         kind="os", name=inv.os.name or inv.os.family, version=inv.os.version, product=os_ident.product,
         cycle=os_ident.cycle, status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
@@ -175,6 +179,15 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         else:
             verdict = verdict_for(ident, ctx, as_of, policy)
             detail, label = _detail(ident, ctx, verdict.reason, policy), _label(ctx, ident.product)
+        if sw.source in DISTRO_SOURCES and verdict.status in (Status.EOL, Status.ENDING_SOON):
+            # The distribution's own build of an ended upstream release lives as long as the OS
+            # release that ships it (scanner.distro): judged with the host's OS, upstream named.
+            again = rejudge(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
+            if again is not None:
+                verdict, evidence = again
+                detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",
+                                 reason=f"{ident.reason}; {verdict.reason}",
+                                 evidence={**detail.evidence, "distribution_build": evidence})
         finding = Finding(
             kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
             status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,

@@ -296,11 +296,13 @@ def test_most_specific_entitlement_prices_a_device() -> None:
     # PC-002 is under an active exception until 2026-10-31 ... which expired: every Windows 10 PC is costed,
     # each at the product:cycle price (5 a month = 60 a year), never at the catch-all
     assert set(map(tuple, lines.values())) == {("W10 ESU=60 GBP",)} and len(lines) == 5
-    # the catch-all pays for the Ubuntu 18.04 server (its OS and OpenSSL 1.1.1: one device, charged once)
-    # and for OpenSSL 3.0 on DB-01; Debian's own LTS phase is free and never priced
+    # the catch-all pays for the Ubuntu 18.04 server (its OS, OpenSSL 1.1.1, and Ubuntu's own nginx and
+    # Python builds maintained with it: one device, charged once) and for OpenSSL 3.0 on DB-01; Debian's
+    # own LTS phase is free and never priced
     web = next(h for h in report.all_hosts() if h.hostname == "WEB-01")
     [line] = web.extended
-    assert line.yearly == 500 and len(line.covers) == 2 and "OpenSSL 1.1.1" in line.release
+    assert line.yearly == 500 and "OpenSSL 1.1.1" in line.release
+    assert sorted(f.kind for f in line.covers) == ["os", "software", "software", "software"]
     assert report.kpis.esu_cost_this_year == 5 * 60 + 2 * 500
 
 
