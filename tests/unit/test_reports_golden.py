@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,19 @@ def test_json_golden(report: EstateReport) -> None:
     host = data["sites"][0]["hosts"][0]
     assert {"hostname", "os", "findings"} <= set(host) and {"product", "cycle", "status", "eol"} <= set(host["os"])
     _check("report.json", text)
+
+
+def test_json_without_orjson_is_byte_identical(report: EstateReport, monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson is optional at run time: the stdlib fallback writes exactly the same report."""
+    indented = reports.json.render(report)
+    limit = reports.json.INDENT_MAX_FINDINGS
+    monkeypatch.setattr(reports.json, "INDENT_MAX_FINDINGS", 0)  # the compact form for large estates
+    compact = reports.json.render(report)
+    assert json.loads(compact) == json.loads(indented) and len(compact) < len(indented)
+    monkeypatch.setitem(sys.modules, "orjson", None)  # `import orjson` raises ImportError
+    assert reports.json.render(report) == compact
+    monkeypatch.setattr(reports.json, "INDENT_MAX_FINDINGS", limit)
+    assert reports.json.render(report) == indented
 
 
 def test_html_golden(report: EstateReport) -> None:
