@@ -13,20 +13,31 @@ import importlib
 import logging
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agents.inventory import Inventory
 from scanner import __version__
 from scanner.cli import CliError, ExitCode, add_common, parse_date, today
-from scanner.cli.common import output, site_context, store_from
-from scanner.exceptions import ExceptionFileError, Register
-from scanner.exceptions import load as load_exceptions
-from scanner.match import HostResult, match_estate
 from scanner.model import Status
-from scanner.plan import ConfigError, ReportConfig, load_config, with_site_catalog
-from scanner.rank import EstateReport, build_report
-from scanner.store import HostStatus
+
+if TYPE_CHECKING:
+    from agents.inventory import Inventory
+    from scanner.exceptions import Register
+    from scanner.match import HostResult
+    from scanner.plan import ReportConfig
+    from scanner.rank import EstateReport
+    from scanner.store import HostStatus
 
 log = logging.getLogger(__name__)
+
+# The pipeline's modules, imported when a report is made (not when the parser is built): ``scan``
+# imports them on a side thread while its first connections are in flight (``warm_pipeline``).
+PIPELINE_MODULES = ("scanner.cli.common", "scanner.exceptions", "scanner.match", "scanner.plan", "scanner.rank")
+
+
+def warm_pipeline(fmt: str) -> None:
+    """Import the report pipeline and the renderer for ``fmt`` ahead of use (idempotent)."""
+    for name in (*PIPELINE_MODULES, FORMATS.get(fmt, "reports.table")):
+        importlib.import_module(name)
 
 # Renderers by format name: module in ``reports`` with ``render(report) -> str | bytes``.
 FORMATS: dict[str, str] = {
@@ -71,6 +82,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def load_inputs(args: argparse.Namespace) -> tuple[ReportConfig, Register | None]:
     """The configuration and the register, with user-facing errors that name the file and row."""
+    from scanner.exceptions import ExceptionFileError
+    from scanner.exceptions import load as load_exceptions
+    from scanner.plan import ConfigError, load_config
+
     try:
         cfg = load_config(getattr(args, "config", None))
     except ConfigError as exc:
@@ -110,6 +125,8 @@ def write_rendered(rendered: str | bytes, out: str | None, fmt: str) -> None:
         tmp.write_bytes(rendered)
         tmp.replace(target)
         return
+    from scanner.cli.common import output
+
     with output(out) as fh:
         fh.write(rendered)
 
@@ -124,6 +141,11 @@ def fail_on_hit(report: EstateReport, threshold: str | None) -> bool:
 def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
                      previous: list[Inventory] | None = None) -> int:
     """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
+    from scanner.cli.common import site_context
+    from scanner.match import match_estate
+    from scanner.plan import with_site_catalog
+    from scanner.rank import build_report
+
     as_of = args.as_of or today()
     cfg, register = load_inputs(args)
     ctx, policy, site = site_context(args)
@@ -166,6 +188,8 @@ def previous_scan(store: object, inventories: list[Inventory], site: str | None)
 
 
 def run(args: argparse.Namespace) -> int:
+    from scanner.cli.common import store_from
+
     load_inputs(args)  # a bad register or config is reported before anything else is done
     with store_from(args) as store:
         inventories = store.latest_inventories(args.site)

@@ -130,6 +130,12 @@ def run_targets(args: argparse.Namespace) -> int:
     if args.quiet:
         mode = "none"
     progress = Progress(len(targets), tty=None if mode == "auto" else mode == "bar", enabled=mode != "none")
+    if inline:  # the report's modules load on a side thread while the first connections are in flight
+        import threading
+
+        from scanner.cli.report import warm_pipeline
+
+        threading.Thread(target=warm_pipeline, args=(args.format,), name="warm-report", daemon=True).start()
     with store_from(args) as store:
         scanner = FleetScanner(store, config, progress=progress, observer=tally, keep_inventories=inline)
         progress.total = len(scanner.select(targets)[0])
