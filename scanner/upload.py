@@ -105,16 +105,22 @@ def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
     return inv
 
 
-def _all_plain_strings(records: list[Any]) -> bool:
-    """True when every record is an object of known string fields with a name, every value a
-    string within the length limit: the usual upload (Linux and macOS packages).  C-level passes
-    over the whole list instead of a Python loop per value."""
-    if set(map(type, records)) != {dict}:
-        return False
+def _plain_string_values(records: list[Any]) -> list[str] | None:
+    """Every value of every record when all records are objects of known string fields with a
+    name and every value is a string within the length limit (the usual upload: Linux and macOS
+    packages); None otherwise.  C-level passes over the whole list instead of a Python loop per
+    value (``dict.values`` refuses a record that is not an object, ``str.join`` a value that is
+    not a string)."""
+    try:
+        values = list(chain.from_iterable(map(dict.values, records)))
+        "".join(values)
+    except TypeError:
+        return None
     if not set().union(*records) <= _STR_FIELDS or not all(map(_has_name, records, repeat(_REQUIRED))):
-        return False
-    values = list(chain.from_iterable(map(dict.values, records)))
-    return set(map(type, values)) <= {str} and max(map(len, values), default=0) <= MAX_STRING
+        return None
+    if max(map(len, values), default=0) > MAX_STRING:
+        return None
+    return values
 
 
 def _without_defaults(record: dict[str, Any]) -> dict[str, Any]:
@@ -140,8 +146,9 @@ def _record(raw: Any, index: int) -> dict[str, Any]:
 
 
 def _software(raw: Any) -> list[dict[str, Any]]:
-    if _all_plain_strings(raw):
-        return [_without_defaults(r) for r in raw] if "" in chain.from_iterable(map(dict.values, raw)) else raw
+    values = _plain_string_values(raw)
+    if values is not None:
+        return [_without_defaults(r) for r in raw] if "" in values else raw
     return [_record(r, i) for i, r in enumerate(raw)]
 
 
