@@ -11,6 +11,10 @@ concurrency); this measures each step in one process, one after another, on the 
   of 16 like the group writer's under load);
 * the floor's own cost for the same inventory: a bare bulk insert of its package rows.
 
+* the same uploads (8 agent processes, ``--workers 2``, same TLS context) against a *null*
+  endpoint run by uvicorn that reads the body and answers 201: the CPU that the HTTP server, TLS,
+  the event loop, the sockets and the kernel take per upload before the service does anything.
+
 It also prints the CPU budget per upload that the issue's target implies on this machine:
 ``cpus / (0.5 x floor rows/s / packages per inventory)``.  What the whole path costs beyond the
 pieces (HTTP parsing, the ASGI server and event loop, sockets and the kernel's loopback TCP) is
@@ -103,9 +107,87 @@ def tls_costs(folder: Path, count: int, body: bytes) -> dict[str, float]:
     return best
 
 
+async def null_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An upload endpoint that does nothing: reads the body, answers 201."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    body = b'{"status":"created"}'
+    await send({"type": "http.response.start", "status": 201,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2) -> dict[str, float]:
+    """Per upload: CPU of a uvicorn serving ``null_app`` over TLS, and of the agent processes."""
+    import multiprocessing as mp
+    import socket
+    import subprocess
+
+    from bench.ingest import agent_process, server_cpu
+
+    pki = make_pki(folder)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    code = ("import uvicorn\nfrom scanner.server import tls_context\n"
+            f"uvicorn.run('bench.ingest_cost:null_app', host='127.0.0.1', port={port}, workers={workers}, "
+            f"ssl_certfile={str(pki.server_cert)!r}, ssl_keyfile={str(pki.server_key)!r}, log_level='warning', "
+            "access_log=False, server_header=False, ssl_context_factory=tls_context)")
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1.0)  # every worker up
+        per_agent = uploads // agents
+        ctx = mp.get_context("spawn")
+        start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
+        procs = [ctx.Process(target=agent_process, args=(f"https://127.0.0.1:{port}", str(pki.ca_cert), "lsk_none",
+                                                          per_agent, i * per_agent, ready, start, results))
+                 for i in range(agents)]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=600)
+        cpu0 = server_cpu(server.pid)
+        t0 = time.perf_counter()
+        start.set()
+        rows: list[Any] = []
+        agents_cpu = 0.0
+        for _ in procs:
+            agent_rows, agent_cpu = results.get(timeout=600)
+            rows.extend(agent_rows)
+            agents_cpu += agent_cpu
+        elapsed = max(r[4] for r in rows) - t0
+        used = server_cpu(server.pid) - cpu0
+        for p in procs:
+            p.join()
+    finally:
+        server.terminate()
+        server.wait(30)
+    ok = sum(1 for r in rows if r[1] == 201)
+    return {"uploads": len(rows), "answered_201": ok, "uploads_per_s": round(len(rows) / elapsed, 1),
+            "server_cpu_ms_per_upload": round(used / len(rows) * 1000, 3),
+            "agent_cpu_ms_per_upload": round(agents_cpu / len(rows) * 1000, 3)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--uploads", type=int, default=300)
+    parser.add_argument("--null-uploads", type=int, default=3000, help="uploads against the null endpoint (0: skip)")
     args = parser.parse_args()
     bodies = build_bodies(args.uploads, 0)
     n = len(bodies)
@@ -182,6 +264,8 @@ def main() -> int:
             floor_cpu, floor_wall = time.process_time() - t0, time.perf_counter() - w0
         finally:
             store.close()
+        if args.null_uploads:
+            figures["null_endpoint"] = null_endpoint(tmp / "pki-null", args.null_uploads)
     figures["cpu_ms_per_upload"] = {k: round(v, 3) for k, v in components.items()}
     floor_rows_per_s = len(rows) / floor_wall
     figures["floor_cpu_ms_per_inventory"] = round(floor_cpu / n * 1000, 3)
