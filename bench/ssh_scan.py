@@ -17,7 +17,8 @@ one listener per host, canned answers from the real Linux captures).
     one-line command, output read and discarded).
   Targets: <= 60 s wall and >= 0.8x the bare loop's throughput.
 
-Usage: ``python bench/ssh_scan.py [--scenario real-sshd|fleet|all] [--real-hosts 50] [--repeat 3] [--fleet-hosts 10000]``.
+Usage: ``python bench/ssh_scan.py [--scenario real-sshd|fleet|all] [--real-hosts 50] [--repeat 3]
+[--fleet-hosts 10000]``.
 Needs root (sshd), openssh-server, asyncssh; network access to PyPI once for the Ansible venv.
 """
 
@@ -39,9 +40,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from agents import linux  # noqa: E402
-from agents.ssh import bundle_command  # noqa: E402
-from scanner.scan import LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES  # noqa: E402
 
 ANSIBLE_VENV = Path("/tmp/legacyscan-ansible-venv")
 ANSIBLE_SPEC = "ansible-core>=2.19,<2.20"
@@ -50,6 +48,10 @@ AS_OF = "2026-11-30"
 
 def probe_command() -> str:
     """Exactly what legacyscan sends to a Linux host (with a fresh random boundary)."""
+    from agents import linux
+    from agents.ssh import bundle_command
+    from scanner.scan import LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES
+
     return bundle_command(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, "LS" + secrets.token_hex(12),
                           filters=linux.FILE_FILTERS, unless_readable=linux.UNLESS_READABLE)
 
@@ -111,6 +113,21 @@ def run_ansible(ansible: Path, inventory: Path, module: str, args: str | None, w
     return wall, cpu, ok, proc.stdout[-500:] + proc.stderr[-1500:]
 
 
+def bare_process(addresses: list[str], port: int, key: Path, known_hosts: Path, threads: int) -> tuple[float, float]:
+    """``bare_paramiko`` run as a separate Python process: wall and CPU time of the whole process."""
+    from tests.integration import sshd
+
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-loop", json.dumps(
+        {"endpoints": [[a, port] for a in addresses], "key": str(key), "known_hosts": str(known_hosts),
+         "threads": threads, "user": sshd.USER, "command": probe_command()})]
+    cpu0, t0 = cpu_children(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+    wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
+    if proc.returncode != 0 or proc.stdout.strip() != str(len(addresses)):
+        raise SystemExit(f"bare paramiko process failed: {proc.stdout[-500:]} {proc.stderr[-2000:]}")
+    return wall, cpu
+
+
 def median_run(runs: list[tuple[float, float]]) -> tuple[float, float]:
     """The run with the median wall time (its CPU time with it)."""
     ordered = sorted(runs)
@@ -143,6 +160,7 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
         ls_runs: list[tuple[float, float]] = []
         raw_runs: list[tuple[float, float]] = []
         bare_runs: list[tuple[float, float]] = []
+        proc_runs: list[tuple[float, float]] = []
         statuses: dict[str, int] = {}
         raw_ok, raw_tail, bare_ok = 0, "", 0
         for r in range(repeat):
@@ -160,9 +178,11 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
             bare_wall, bare_ok = bare_paramiko([(a, fleet.port) for a in fleet.addresses], fleet.client_key,
                                                fleet.known_hosts, threads=n, user=sshd.USER)
             bare_runs.append((bare_wall, cpu_self() - cpu0))
+            proc_runs.append(bare_process(fleet.addresses, fleet.port, fleet.client_key, fleet.known_hosts, n))
         ls_wall, ls_cpu = median_run(ls_runs)
         raw_wall, raw_cpu = median_run(raw_runs)
         bare_wall, bare_cpu = median_run(bare_runs)
+        proc_wall, proc_cpu = median_run(proc_runs)
         pf_wall, pf_cpu, pf_ok, pf_tail = run_ansible(ansible, inventory, "package_facts", None, work, forks)
         if raw_ok != n or pf_ok != n:
             print(f"ansible: raw ok {raw_ok}/{n}, package_facts ok {pf_ok}/{n}\n{raw_tail}\n{pf_tail}", file=sys.stderr)
@@ -178,6 +198,10 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
             "bare_paramiko_floor": {"wall_s": round(bare_wall, 3), "client_cpu_s": round(bare_cpu, 3), "ok": bare_ok,
                                     "threads": n, "speedup_vs_raw": round(raw_wall / bare_wall, 2),
                                     "wall_s_runs": [round(w, 3) for w, _ in bare_runs]},
+            # the same loop as its own Python process (interpreter start + paramiko import, as a CLI pays)
+            "bare_paramiko_process_floor": {"wall_s": round(proc_wall, 3), "cpu_s": round(proc_cpu, 3),
+                                            "speedup_vs_raw": round(raw_wall / proc_wall, 2),
+                                            "wall_s_runs": [round(w, 3) for w, _ in proc_runs]},
             "speedup_vs_package_facts": round(pf_wall / ls_wall, 2),
             "speedup_vs_raw": round(raw_wall / ls_wall, 2),
             "targets": {"vs_package_facts": 30, "vs_raw": 4},
@@ -205,7 +229,7 @@ def start_sim(n: int, state: Path, base_port: int) -> subprocess.Popen[str]:
 
 
 def bare_paramiko(endpoints: list[tuple[str, int]], key_path: Path, known_hosts: Path, threads: int = 64,
-                  user: str = "bench") -> tuple[float, int]:
+                  user: str = "bench", command: str | None = None) -> tuple[float, int]:
     """The floor: a bare paramiko loop (TCP_NODELAY, dict host-key check, public-key auth, the
     same one-line command, output read and discarded) -- no parsing, matching or storing."""
     import base64
@@ -218,7 +242,7 @@ def bare_paramiko(endpoints: list[tuple[str, int]], key_path: Path, known_hosts:
         name, _kt, b64 = line.split()
         host, _, port = name.rpartition(":")
         known[(host.strip("[]"), int(port))] = base64.b64decode(b64)
-    command = probe_command()
+    command = command or probe_command()
 
     def probe(endpoint: tuple[str, int]) -> int:
         sock = socket.create_connection(endpoint, timeout=30)
@@ -298,7 +322,15 @@ def main() -> None:
     ap.add_argument("--real-hosts", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds in the real-sshd scenario (medians)")
     ap.add_argument("--fleet-hosts", type=int, default=10_000)
+    ap.add_argument("--bare-loop", metavar="JSON", help=argparse.SUPPRESS)  # the process floor's child
     args = ap.parse_args()
+    if args.bare_loop:
+        spec = json.loads(args.bare_loop)
+        _wall, ok = bare_paramiko([(h, p) for h, p in spec["endpoints"]], Path(spec["key"]),
+                                  Path(spec["known_hosts"]), threads=spec["threads"], user=spec["user"],
+                                  command=spec["command"])
+        print(ok)
+        return
     compile_sources()
     if args.scenario in ("real-sshd", "all"):
         print(json.dumps(scenario_real(args.real_hosts, args.repeat)), flush=True)
