@@ -275,6 +275,15 @@ def main() -> int:
     target_per_s = 0.5 * floor_rows_per_s / packages
     figures["target_inventories_per_s"] = round(target_per_s, 1)
     figures["cpu_budget_ms_per_upload"] = round((os.cpu_count() or 1) / target_per_s * 1000, 3)
+    if "null_endpoint" in figures:
+        # The least the whole path can cost: the null endpoint (both sides, measured under the same
+        # concurrency) plus the service's own work measured alone (warm, no contention).
+        service_work = (components["server_gunzip"] + components["server_accept_upload_total"]
+                        + components["server_sqlite_commit"])
+        null = figures["null_endpoint"]
+        figures["service_work_ms_per_upload"] = round(service_work, 3)
+        figures["least_total_ms_per_upload"] = round(null["server_cpu_ms_per_upload"]
+                                                     + null["agent_cpu_ms_per_upload"] + service_work, 3)
     figures["load_average_1m"] = round(os.getloadavg()[0], 2)
     figures["cpus"] = os.cpu_count()
     print(json.dumps(figures), flush=True)
