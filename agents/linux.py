@@ -128,10 +128,13 @@ _SHARED: dict[int, Software] = {}  # id -> record, for every record the line mem
 
 
 def _remembered(memo: dict[str, Software], line: str, record: Software) -> Software:
+    """Keep ``record`` for ``line``.  Scan threads parse concurrently: the eviction never iterates
+    a dict another thread may be filling (``list`` and ``clear`` each run without a thread switch)."""
     if len(memo) >= _LINES_MAX:
-        for old in memo.values():
-            _SHARED.pop(id(old), None)
+        evicted = list(memo.values())
         memo.clear()
+        for old in evicted:
+            _SHARED.pop(id(old), None)
     memo[line] = record
     _SHARED[id(record)] = record
     return record

@@ -125,3 +125,27 @@ def test_dpkg_status_filtered_by_grep_gives_the_same_packages_as_the_whole_file(
     whole = [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(status.read_text("utf-8"))]
     assert len(whole) > 100
     assert [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(filtered)] == whole
+
+
+def test_line_memo_survives_concurrent_parsers_evicting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fleet scans parse on many threads at once; a full memo must never break one of them."""
+    import threading
+
+    monkeypatch.setattr(linux, "_LINES_MAX", 50)
+    errors: list[BaseException] = []
+
+    def parse(offset: int) -> None:
+        try:
+            for round_ in range(40):
+                text = "".join(f"p{offset}-{round_}-{i}\t1.{i}\tall\tii \n" for i in range(30))
+                got = linux.parse_dpkg_query(text)
+                assert [p.name for p in got] == [f"p{offset}-{round_}-{i}" for i in range(30)]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=parse, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
