@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 
 from agents.inventory import Software
 
@@ -84,15 +85,7 @@ def parse_dpkg_status(text: str) -> list[Software]:
     Only stanzas whose Status says ``installed`` count: ``deinstall ok config-files`` leftovers
     are removed packages and must not be reported; ``hold ok installed`` is installed.
     """
-    memo = _LINES["dpkg-status"]
-    result: list[Software] = []
-    for stanza in ("\n" + text).split("\nPackage:")[1:]:
-        sw = memo.get(stanza)
-        if sw is None:
-            sw = _remembered(memo, stanza, _dpkg_stanza(stanza))
-        if sw is not _SKIP:
-            result.append(sw)
-    return result
+    return _parsed(("\n" + text).split("\nPackage:")[1:], "dpkg-status", _dpkg_stanza)
 
 
 def _dpkg_stanza(stanza: str) -> Software:
@@ -140,6 +133,19 @@ def _remembered(memo: dict[str, Software], line: str, record: Software) -> Softw
     return record
 
 
+def _parsed(items: list[str], kind: str, parse: Callable[[str], Software]) -> list[Software]:
+    """The records of ``items`` (lines or stanzas), each distinct item parsed once per process."""
+    memo = _LINES[kind]
+    result: list[Software] = []
+    for item in items:
+        sw = memo.get(item)
+        if sw is None:
+            sw = _remembered(memo, item, parse(item))
+        if sw is not _SKIP:
+            result.append(sw)
+    return result
+
+
 def shared(record: Software) -> bool:
     """True for a record these parsers hand to every inventory with the same package line: callers
     may memoise work on it by identity (it is kept alive, and never edited)."""
@@ -159,15 +165,7 @@ def _dpkg_query_line(line: str) -> Software:
 
 def parse_dpkg_query(text: str) -> list[Software]:
     """Output of ``DPKG_QUERY`` (tab-separated; the 4th column is the status abbreviation)."""
-    memo = _LINES["dpkg"]
-    result: list[Software] = []
-    for line in text.splitlines():
-        sw = memo.get(line)
-        if sw is None:
-            sw = _remembered(memo, line, _dpkg_query_line(line))
-        if sw is not _SKIP:
-            result.append(sw)
-    return result
+    return _parsed(text.splitlines(), "dpkg", _dpkg_query_line)
 
 
 def _rpm_qa_line(line: str) -> Software:
@@ -185,15 +183,7 @@ def _rpm_qa_line(line: str) -> Software:
 
 def parse_rpm_qa(text: str) -> list[Software]:
     """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor.  ``(none):`` epoch dropped."""
-    memo = _LINES["rpm"]
-    result: list[Software] = []
-    for line in text.splitlines():
-        sw = memo.get(line)
-        if sw is None:
-            sw = _remembered(memo, line, _rpm_qa_line(line))
-        if sw is not _SKIP:
-            result.append(sw)
-    return result
+    return _parsed(text.splitlines(), "rpm", _rpm_qa_line)
 
 
 def parse_apk_installed(text: str) -> list[Software]:
