@@ -751,13 +751,7 @@ class FleetScanner:
     def _flush(self, batch: list[Outcome], summary: ScanSummary) -> None:
         invs = [o.inventory for o in batch if o.inventory is not None]
         if invs:
-            save_batch = getattr(self.store, "save_batch", None)
-            if callable(save_batch):
-                save_batch(invs)
-            else:  # a store without batches only takes whole inventories
-                for inv in invs:
-                    if isinstance(inv, Inventory):
-                        self.store.save_inventory(inv)
+            self.store.save_batch(invs)  # one transaction; takes whole or already-encoded inventories
         at = iso(self.now())
         statuses = [
             HostStatus(target=o.target.key, site=o.target.site, status=o.status, error=o.error, at=at,
