@@ -325,7 +325,7 @@ def run_info(args: argparse.Namespace) -> int:
     sup_products, sup_releases, sup_version = _supplementary_counts()
     meta = cat.metadata
     info: dict[str, Any] = {
-        "dataset_version": cat.version,
+        "dataset_version": policy.dataset_version(cat.version),
         "generated_at": cat.generated_at,
         "flags_as_of": str(meta.get("flags_as_of") or ""),
         "source": str(meta.get("source") or "snapshot"),
@@ -470,7 +470,7 @@ def run_show(args: argparse.Namespace) -> int:
                     "link": prod.html or None,
                     "labels": prod.labels,
                     "as_of": as_of.isoformat(),
-                    "dataset_version": ctx.catalog.version,
+                    "dataset_version": policy.dataset_version(ctx.catalog.version),
                     "lookahead_days": policy.lookahead_days,
                     "entitlements": sorted(policy.entitlements),
                     "releases": releases,
@@ -486,7 +486,7 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"Tiers: {tiers or 'eol = end of support'}")
     print(
         f"Status as of {as_of.isoformat()} (ending-soon within {policy.lookahead_days} days; entitlements: "
-        f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {ctx.catalog.version}"
+        f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {policy.dataset_version(ctx.catalog.version)}"
     )
     columns = ["cycle", "label", "released"] + [k for k in ("eoas", "eol", "eoes", "discontinued") if k in labels]
     rows = []
@@ -533,7 +533,7 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
             "release_source": release.source if release else None,
             "tier_labels": {k: v for k, v in prod.labels.items() if v} if prod else {},
             "dates": {k: _phase_json(getattr(release, k)) for k in ("eoas", "eol", "eoes")} if release else {},
-            "dataset_version": ctx.catalog.version,
+            "dataset_version": policy.dataset_version(ctx.catalog.version),
             "newer_than_known": ident.newer_than_known,
         }
     )
@@ -557,7 +557,8 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
     print(f"Confidence:  {ident.confidence.value}")
     for key, value in ident.evidence:
         print(f"Evidence:    {key} = {value!r}")
-    print(f"Dataset:     {ctx.catalog.version}" + (f"; release from {release.source}" if release else ""))
+    print(f"Dataset:     {policy.dataset_version(ctx.catalog.version)}"
+          + (f"; release from {release.source}" if release else ""))
     return int(ExitCode.OK)
 
 

@@ -273,3 +273,25 @@ def test_identify_handles_many_lines_and_repeats(tmp_path: Path) -> None:
     out = _identify(tmp_path, lines, "--as-of", date(2026, 11, 30).isoformat(), "--site-catalog", str(site))
     assert len(out) == len(lines)
     assert [o["cycle"] for o in out] == [str(7 + i % 2) for i in range(2000)] * 5
+
+
+def test_site_catalogue_version_is_named_by_info_show_and_explain(tmp_path: Path) -> None:
+    """Like every finding, the EOL commands name the site catalogue that shaped their answers
+    (``+site:`` and the first 12 hex digits of the file's SHA-256), and only when one is in use."""
+    import hashlib
+
+    site = tmp_path / "trust.toml"
+    site.write_text(SITE, "utf-8")
+    suffix = "+site:" + hashlib.sha256(site.read_bytes()).hexdigest()[:12]
+    with_site = ("--site-catalog", str(site))
+    info = json.loads(_cli(tmp_path, "eol", "info", "--format", "json", *with_site).stdout)
+    show = json.loads(_cli(tmp_path, "eol", "show", "windows-server", "--format", "json", *with_site).stdout)
+    explain = json.loads(_cli(tmp_path, "eol", "show", "--explain", json.dumps(DEBIAN_RECORD), "--format", "json",
+                              *with_site).stdout)
+    for answer in (info, show, explain):
+        assert answer["dataset_version"].startswith("endoflife.date@")
+        assert answer["dataset_version"].endswith(suffix)
+    text = _cli(tmp_path, "eol", "show", "--explain", json.dumps(DEBIAN_RECORD), *with_site).stdout.decode()
+    assert f"{suffix}" in text
+    plain = json.loads(_cli(tmp_path, "eol", "show", "windows-server", "--format", "json").stdout)
+    assert "+site:" not in plain["dataset_version"]
