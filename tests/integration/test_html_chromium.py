@@ -25,6 +25,15 @@ import pytest
 from tests.conftest import require_or_skip
 from tests.unit import report_estate as est
 
+# Priced entitlements (one with a hostile name) so the "Replace or pay" section is rendered too.
+SITE_CATALOG = """\
+[[entitlements]]
+product = "windows"
+cycles = ["10-22h2"]
+name = "W10 ESU <img src=x onerror=alert(1)>"
+cost = 61
+"""
+
 pytestmark = pytest.mark.integration
 
 
@@ -87,7 +96,8 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Path]]
 
     tmp = tmp_path_factory.mktemp("chromium")
     html_file = tmp / "report.html"
-    html_file.write_text(reports.html.render(est.report(demo="DEMO DATA — browser test")), encoding="utf-8")
+    html_file.write_text(reports.html.render(est.report(demo="DEMO DATA — browser test", site_catalog=SITE_CATALOG)),
+                         encoding="utf-8")
     profile = tmp / "profile"
     proc = subprocess.Popen(
         [str(exe), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -119,6 +129,19 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Path]]
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_replace_or_pay_section_renders_and_escapes_the_catalogue(page: tuple[Cdp, Path]) -> None:
+    """The site catalogue's priced entitlements render as their own section; a hostile name from
+    that file is shown as text (an injected handler would also break the no-console-errors test)."""
+    cdp, _ = page
+    heading = "[...document.querySelectorAll('h2')].find(h => h.textContent.startsWith('Replace or pay'))"
+    assert cdp.eval(f"!!{heading}") is True
+    table = f"{heading}.nextElementSibling.nextElementSibling.querySelector('table')"
+    assert cdp.eval(f"{table}.tBodies[0].rows.length") >= 1
+    assert cdp.eval(f"{table}.getBoundingClientRect().height") > 20
+    assert cdp.eval("document.querySelectorAll('img').length") == 0
+    assert "<img src=x onerror=alert(1)>" in cdp.eval("document.body.innerText")
 
 
 def test_renders_with_no_console_errors(page: tuple[Cdp, Path]) -> None:

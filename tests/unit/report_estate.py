@@ -182,8 +182,21 @@ def results(invs: list[Inventory] | None = None, as_of: date = AS_OF) -> list[Ho
     return match_estate(invs if invs is not None else inventories(), ctx(), as_of, Policy())
 
 
-def report(demo: str = "", dataset_version: str | None = None) -> EstateReport:
+def report(demo: str = "", dataset_version: str | None = None, site_catalog: str = "") -> EstateReport:
+    """The golden estate's report; with ``site_catalog`` (TOML text) its entitlements and prices
+    apply, as ``legacyscan report --site-catalog`` would apply them."""
     version = dataset_version or ctx().catalog.version
-    return build_report(results(), statuses(), AS_OF, version, "0.0.0-test", config=config(),
-                        register=register(), previous=results(previous_inventories(), PREVIOUS_AS_OF),
-                        previous_as_of=PREVIOUS_AS_OF, demo=demo)
+    if not site_catalog:
+        return build_report(results(), statuses(), AS_OF, version, "0.0.0-test", config=config(),
+                            register=register(), previous=results(previous_inventories(), PREVIOUS_AS_OF),
+                            previous_as_of=PREVIOUS_AS_OF, demo=demo)
+    from pathlib import Path
+
+    from eol_data.site import parse_site_catalog
+    from scanner.plan import with_site_catalog
+
+    site = parse_site_catalog(site_catalog, Path("legacyscan-site.toml"))
+    policy = Policy(entitlements=site.entitlement_keys(), site_catalog=site.version_tag)
+    return build_report(match_estate(inventories(), ctx(), AS_OF, policy), statuses(), AS_OF,
+                        policy.dataset_version(version), "0.0.0-test", config=with_site_catalog(config(), site),
+                        register=register(), demo=demo)
