@@ -57,6 +57,10 @@ IDENTIFIED = [
     (sw("Amazon Corretto 17.0.9.8.1 (x64)", "17.0.9.8", "Amazon"), "amazon-corretto", "17"),
     (sw("Zulu 8.21.0.1 (64-bit)", "8.21.0.1", "Azul Systems, Inc."), "azul-zulu", "8"),
     (sw("Azul Zulu JDK 17.46.19 (17.0.9), 64-bit", "17.46.19", "Azul Systems, Inc."), "azul-zulu", "17"),
+    # the feature release spelled in the name alone (winget entries without a DisplayVersion)
+    (sw("Zulu 11.2 (64-bit)", None, None), "azul-zulu", "11"),
+    (sw("Liberica JDK 11 Full (64-bit)", None, None), "bellsoft-liberica", "11"),
+    (sw("Liberica JDK 17 Full (AArch64)", None, None), "bellsoft-liberica", "17"),
     (sw("Microsoft Build of OpenJDK with Hotspot 21.0.5+11 (x64)", "21.0.5.11", "Microsoft"),
      "microsoft-build-of-openjdk", "21"),
     # Office, Visio, Project: the year decides, 16.0 is shared
