@@ -192,6 +192,9 @@ NOT_PRODUCTS = [
     (sw("Docker Desktop", "4.26.1", "Docker Inc."), "docker.desktop"),
     (sw("Microsoft Teams", "24295.605.3225.8804", "Microsoft"), "teams.new"),
     (sw("Microsoft .NET Framework 4.8 Targeting Pack", "4.8.03761", "Microsoft Corporation"), "dotnetfx.dev-packs"),
+    # installed by .NET Core 3.x+ SDKs; .NET Standard 2.1 is an API contract, not .NET Core 2.1
+    (sw("Microsoft .NET Standard Targeting Pack - 2.1.0 (x64)", "24.0.28113", "Microsoft Corporation"),
+     "dotnet.standard-pack"),
     (sw("Microsoft ASP.NET Core Module V2", "18.0.24201.0", "Microsoft Corporation"), "dotnet.aspnet-classic"),
     (sw("Redgate SQL Server Compare 14", "14.0.1"), "no-rule"),
     (sw("OpenVPN Connect", "3.4.4.3412", "OpenVPN Inc."), "no-rule"),
