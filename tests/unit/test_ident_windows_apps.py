@@ -61,6 +61,10 @@ IDENTIFIED = [
     (sw("Zulu 11.2 (64-bit)", None, None), "azul-zulu", "11"),
     (sw("Liberica JDK 11 Full (64-bit)", None, None), "bellsoft-liberica", "11"),
     (sw("Liberica JDK 17 Full (AArch64)", None, None), "bellsoft-liberica", "17"),
+    # the Shining Light OpenSSL installer: the release is in the name, DisplayVersion may be the
+    # installer's own 1.0.0 (winget ShiningLight.OpenSSL.Light 1.1.1w)
+    (sw("OpenSSL Light 1.1.1w (64-bit)", "1.0.0", "Shining Light Productions"), "openssl", "1.1.1"),
+    (sw("OpenSSL 3.4.0 for ARM (64-bit)", None, "Shining Light Productions"), "openssl", "3.4"),
     (sw("Microsoft Build of OpenJDK with Hotspot 21.0.5+11 (x64)", "21.0.5.11", "Microsoft"),
      "microsoft-build-of-openjdk", "21"),
     # Office, Visio, Project: the year decides, 16.0 is shared
