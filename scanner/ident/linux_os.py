@@ -41,6 +41,8 @@ def _candidates(version: str) -> list[str]:
 
 def _pick(product: Product, version: str, prefix: str = "") -> tuple[str | None, bool]:
     names = {r.name for r in product.releases}
+    if prefix + version in names:  # an exact cycle name, numeric or not ("current" of a rolling product)
+        return prefix + version, False
     for cand in _candidates(version):
         if prefix + cand in names:
             return prefix + cand, False
@@ -135,6 +137,12 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
                     version = re.sub(r"\D.*", "", osr.get("VERSION", ""))
                 return _result(ctx, ov["product"], version, "linux.os-release.name-override", ev,
                                why=ov.get("why", ""), prefix=ov.get("cycle_prefix", ""))
+        rolling = table.get("rolling_ids", {}).get(os_id)
+        if rolling is not None:
+            # A build number (Clear Linux VERSION_ID=28120) is not a cycle; the product's single
+            # cycle is, and it carries the product's own end date.
+            return _result(ctx, rolling["product"], rolling["cycle"], f"linux.os-release.{os_id}",
+                           evidence + [("rolling-release", rolling["cycle"])])
         slug = table.get("ids", {}).get(os_id)
         if slug is None:
             return Identification(None, None, "linux.os-release.untracked-id",

@@ -153,6 +153,10 @@ def test_captures_linux_packages(ctx: IdentifyContext) -> None:
     ({"/etc/os-release": 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2"\n'}, ("amazon-linux", "2")),
     # A distribution endoflife.date does not track is not its ID_LIKE parent
     ({"/etc/os-release": 'NAME="Kali GNU/Linux"\nID=kali\nID_LIKE=debian\nVERSION_ID="2024.1"\n'}, (None, None)),
+    # A rolling distribution's build number (Clear Linux 28120) is not a cycle: its one cycle is
+    ({"/etc/os-release": 'NAME="Clear Linux OS"\nID=clear-linux-os\nVERSION_ID=28120\n'}, ("clear-linux", "current")),
+    # Alpine 3.1 is not 3.10
+    ({"/etc/os-release": 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.1.2\n'}, ("alpine-linux", "3.1")),
     # Legacy release files only
     ({"/etc/redhat-release": "CentOS release 5.11 (Final)\n"}, ("centos", "5")),
     ({"/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 3\n"},
