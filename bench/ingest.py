@@ -239,6 +239,17 @@ def floor(db_url: str, bodies: list[tuple[str, bytes, int]]) -> dict[str, float]
         store.close()
 
 
+def gather(results: Any, agents: int) -> tuple[list[tuple[str, int, float, int, float]], float]:
+    """Every agent's rows (id, status, latency, packages, finished at) and their CPU seconds."""
+    rows: list[tuple[str, int, float, int, float]] = []
+    cpu = 0.0
+    for _ in range(agents):
+        agent_rows, agent_cpu = results.get(timeout=600)
+        rows.extend(agent_rows)
+        cpu += agent_cpu
+    return rows, cpu
+
+
 def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     import httpx
 
@@ -287,12 +298,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         db0 = db_cpu(cluster)
         t0 = time.perf_counter()
         start.set()
-        rows: list[tuple[str, int, float, int, float]] = []
-        agents_cpu = 0.0
-        for _ in procs:
-            agent_rows, agent_cpu = results.get(timeout=600)
-            rows.extend(agent_rows)
-            agents_cpu += agent_cpu
+        rows, agents_cpu = gather(results, len(procs))
         elapsed = max(r[4] for r in rows) - t0
         cpu_used = server_cpu(server.pid) - cpu0
         db_used = db_cpu(cluster) - db0

@@ -133,7 +133,7 @@ def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2)
     import socket
     import subprocess
 
-    from bench.ingest import agent_process, server_cpu
+    from bench.ingest import agent_process, gather, server_cpu
 
     pki = make_pki(folder)
     with socket.socket() as sock:
@@ -165,12 +165,7 @@ def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2)
         cpu0 = server_cpu(server.pid)
         t0 = time.perf_counter()
         start.set()
-        rows: list[Any] = []
-        agents_cpu = 0.0
-        for _ in procs:
-            agent_rows, agent_cpu = results.get(timeout=600)
-            rows.extend(agent_rows)
-            agents_cpu += agent_cpu
+        rows, agents_cpu = gather(results, len(procs))
         elapsed = max(r[4] for r in rows) - t0
         used = server_cpu(server.pid) - cpu0
         for p in procs:
