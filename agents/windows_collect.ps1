@@ -123,7 +123,7 @@ function Dt($v) {
     return $s
 }
 
-function RV($key, [string]$name) {
+function Get-LsRegValue($key, [string]$name) {
     # One registry value, environment variables left unexpanded (the raw evidence).
     try { return $key.GetValue($name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames) } catch { return $null }
 }
@@ -146,7 +146,7 @@ function Values($base, [string]$path, [string[]]$names) {
     $h = @{}
     $k = $base.OpenSubKey($path, $false)
     if ($null -eq $k) { return $null }
-    try { foreach ($n in $names) { $v = RV $k $n; if ($null -ne $v) { $h[$n] = $v } } } finally { $k.Close() }
+    try { foreach ($n in $names) { $v = Get-LsRegValue $k $n; if ($null -ne $v) { $h[$n] = $v } } } finally { $k.Close() }
     return $h
 }
 
@@ -244,7 +244,7 @@ function Read-Uninstall($base, [string]$prefix, [string]$path, [string]$view, [s
                 $sk = $k.OpenSubKey($name, $false)
                 if ($null -ne $sk) {
                     $e = @{ key = ($prefix + '\' + $path + '\' + $name); view = $view; scope = $scope; sid = $sid }
-                    foreach ($vn in $script:valueNames) { $e[$vn] = (RV $sk $vn) }
+                    foreach ($vn in $script:valueNames) { $e[$vn] = (Get-LsRegValue $sk $vn) }
                     [void]$script:software.Add((O $e))
                 }
             } catch { P ('software.' + $view) (Kind $_) ($prefix + '\' + $path + '\' + $name + ': ' + $_.Exception.Message) }

@@ -27,6 +27,7 @@ from typing import Any
 from agents.inventory import MAX_SOFTWARE, MAX_STRING, Inventory, InventoryError, Software, _build
 from agents.wire import _compact
 from scanner.enrolment import TokenInfo
+from scanner.raw_documents import RawDocumentError, parse_raw, schema_of
 from scanner.store import EncodedInventory, encode_with_software
 
 try:  # several times faster than json on both sides; it refuses lone surrogates, NaN and huge ints
@@ -80,6 +81,8 @@ def _decode(body: bytes) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError):
             pass
         raise Refused(422, "inventory must be a JSON object")
+    if schema_of(data) is not None:
+        return data  # a raw collection document (scanner.raw_documents): its id may be derived
     inventory_id = data.get("inventory_id")
     if not isinstance(inventory_id, str) or not inventory_id.strip():
         raise Refused(422, "inventory_id: required for uploads (it makes retries idempotent)")
@@ -92,9 +95,24 @@ def _from_token(inv: Inventory, token: TokenInfo) -> None:
     inv.collector.transport = "agent"
 
 
+def _raw(data: dict[str, Any], body: bytes) -> Inventory:
+    """A raw collection document (``windows-collect/1``...) parsed by its registered parser, then
+    validated as any upload is (the round trip applies every Inventory limit)."""
+    try:
+        return Inventory.from_dict(parse_raw(data, body=body).to_dict())
+    except (RawDocumentError, InventoryError) as exc:
+        raise Refused(422, str(exc)[:500]) from exc
+    except RecursionError as exc:
+        raise Refused(422, "document nested too deeply") from exc
+
+
 def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
     """Validate an upload into an Inventory filed under the token's site, or raise Refused (4xx)."""
     data = _decode(body)
+    if schema_of(data) is not None:
+        inv = _raw(data, body)
+        _from_token(inv, token)
+        return inv
     try:
         inv = Inventory.from_dict(data)
     except InventoryError as exc:
@@ -155,6 +173,9 @@ def _software(raw: Any) -> list[dict[str, Any]]:
 def accept_upload(body: bytes, token: TokenInfo) -> EncodedInventory:
     """``parse_upload`` + ``encode_body`` in one, without building the package objects."""
     data = _decode(body)
+    if schema_of(data) is not None:  # raw documents are rare (Windows PCs without Python): reference path
+        raw = _raw(data, body)
+        data = raw.to_dict()
     records = data.get("software")
     try:
         if records is not None and (records.__class__ is not list or len(records) > MAX_SOFTWARE):
