@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agents.compat import SLOTS
 from agents.inventory import Inventory
 from agents.wire import compact_json
 
@@ -189,7 +190,7 @@ def default_spool() -> Path:
 # -- upload ------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Outcome:
     kind: str  # delivered | rejected | unauthorized | unreachable | untrusted (certificate not verified)
     detail: str = ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from agents.inventory import Disk, Hardware, Problem
 from agents.shell import Shell
@@ -52,7 +52,7 @@ def collect_local_hardware(shell: Shell, problems: list[Problem]) -> Hardware:
         hw.cpu_cores = psutil.cpu_count(logical=False)
         hw.cpu_threads = psutil.cpu_count(logical=True)
         hw.memory_bytes = int(psutil.virtual_memory().total)
-        hw.boot_time = datetime.fromtimestamp(psutil.boot_time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        hw.boot_time = datetime.fromtimestamp(psutil.boot_time(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OSError, RuntimeError) as exc:
         problems.append(Problem("hardware.psutil", str(exc)))
     try:

@@ -16,6 +16,8 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from agents.compat import SLOTS
+
 SCHEMA_VERSION = 1
 
 # Hard limits for documents arriving from outside (agent uploads, file drops).  They are generous
@@ -30,7 +32,7 @@ class InventoryError(ValueError):
     """An inventory document is malformed; the message names the field."""
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Host:
     """Host identity.  ``machine_id`` is stable across renames (e.g. /etc/machine-id, SMBIOS UUID)."""
 
@@ -42,7 +44,7 @@ class Host:
     address: str = ""  # how the scanner reached it (empty for agent/local collections)
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class OsInfo:
     """The operating system.
 
@@ -70,7 +72,7 @@ class OsInfo:
         return record
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Software:
     """One installed package or application, as the source reported it."""
 
@@ -106,7 +108,7 @@ class Software:
         return record
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Disk:
     device: str = ""
     mountpoint: str = ""
@@ -114,7 +116,7 @@ class Disk:
     total_bytes: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Hardware:
     """Hardware facts.  Everything optional: a probe that cannot read a fact leaves it empty."""
 
@@ -139,7 +141,7 @@ class Hardware:
     virtual: bool | None = None
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Problem:
     """A probe that failed.  Recorded, never raised: partial data beats no data."""
 
@@ -148,7 +150,7 @@ class Problem:
     kind: str = "error"  # error | denied | missing | timeout | parse
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Collector:
     """What produced the document."""
 
@@ -158,7 +160,7 @@ class Collector:
     duration_ms: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class Inventory:
     host: Host = field(default_factory=Host)
     os: OsInfo = field(default_factory=OsInfo)

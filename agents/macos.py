@@ -16,6 +16,7 @@ import re
 from typing import Any
 from xml.parsers.expat import ExpatError
 
+from agents.compat import removeprefix, removesuffix
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.shell import Shell, ShellError
 
@@ -102,7 +103,7 @@ def _parse_apps_xml(data: bytes) -> list[Software]:
                     version=str(item.get("version", "")),
                     source="macos-app",
                     publisher=_publisher(item.get("signed_by"), obtained),
-                    arch=str(item.get("arch_kind", "")).removeprefix("arch_"),
+                    arch=removeprefix(str(item.get("arch_kind", "")), "arch_"),
                     install_date=_iso_date(item.get("lastModified")),
                 )
             )
@@ -162,7 +163,7 @@ def parse_info_plist_listing(text: str) -> list[Software]:
         parts = line.split("\t")
         if len(parts) < 4:
             continue
-        name = parts[0].strip() or parts[3].removesuffix(".app")
+        name = parts[0].strip() or removesuffix(parts[3], ".app")
         if not name:
             continue
         out.append(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from agents.compat import SLOTS
+
 # Bound every read so a hostile or broken host cannot make us buffer gigabytes.
 MAX_OUTPUT = 64 * 1024 * 1024
 MAX_FILE = 4 * 1024 * 1024
@@ -29,7 +31,7 @@ class ShellTimeout(ShellError):
     pass
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class CommandResult:
     exit_code: int
     stdout: str

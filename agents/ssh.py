@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
+from agents.compat import SLOTS
 from agents.shell import MAX_FILE, MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
 
 
@@ -105,7 +106,7 @@ def host_id(host: str, port: int) -> str:
     return host if port == 22 else f"[{host}]:{port}"
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class _Hashed:
     salt: bytes
     digest: bytes
@@ -222,7 +223,7 @@ def _pattern_match(patterns: list[str], name: str) -> bool:
 # -- credentials -----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class SshCredentials:
     """How to log in.  Loaded once per scan (parsing a key for every host would waste CPU).
 
@@ -269,7 +270,7 @@ def load_private_key(path: str, passphrase: str | None = None) -> paramiko.PKey:
 # -- connection ------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(**SLOTS)
 class SshOptions:
     """Timeouts and limits.  ``connect_timeout`` covers TCP, banner and key exchange."""
 

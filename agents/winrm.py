@@ -25,11 +25,11 @@ import logging
 import os
 import stat
 import time
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.compat import SLOTS
 from agents.shell import MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
 from agents.windows import powershell_argv, powershell_invocation
 
@@ -64,7 +64,7 @@ class CredentialError(WinRmError):
         super().__init__(message, fix=fix, kind="config")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, **SLOTS)
 class WinRmCredentials:
     user: str
     password: str = field(repr=False)
@@ -90,6 +90,8 @@ def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | Non
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise CredentialError(f"credentials file {path} is not owned by this user",
                               fix=f"chown it to the user running legacyscan, then chmod 600 {path}")
+    import tomllib  # novermin - the WinRM transport runs scanner-side (3.11); agents/ imports on 3.8
+
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
