@@ -158,6 +158,9 @@ class Collector:
     version: str = ""
     transport: str = "local"  # local | ssh | winrm | agent | import
     duration_ms: int | None = None
+    # For imports: the system the data came from (configmgr, intune, defender, glpi, osquery,
+    # cyclonedx, spdx, ...); empty for our own collections.
+    source: str = ""
 
 
 @dataclass(**SLOTS)

@@ -1,115 +1,254 @@
-"""``legacyscan import PATH...``: ingest inventory files written by agents (``--output``, file drops).
+"""``legacyscan import [--format NAME] PATH...``: bring in inventories from files.
 
-Same validation as the collector service and the same idempotency (the inventory id), so a share
-can be imported again and again: files already stored count as duplicates, never twice.  Source
-files are only read, never moved or deleted, so nothing is lost when a file is refused; each
-refused file is named with the reason.
+Our own agent outputs and file drops, raw collection documents, and what trusts already run
+(Configuration Manager, Intune, Defender for Endpoint, GLPI, osquery, CycloneDX and SPDX SBOMs):
+``scanner.imports.IMPORTERS`` is the registry.  Each file's format is detected from its head (or
+given with ``--format``) and the file is converted whole before anything of it is stored, so a
+file is either imported or refused, never half; a refusal names the file, every format tried and
+why each did not fit, and the run goes on with the next file.  Source files are only read, never
+moved or deleted.  Inventory ids are stable (derived from the source, the device and the time of
+its data), so importing the same export again stores nothing twice.
+
+Exit codes: 0 every file imported (or already stored), 1 one or more files refused (the others
+were imported), 2 usage.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import io
-import json
 import logging
 import sys
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from agents.inventory import Inventory, InventoryError
+from agents.inventory import Inventory
 from scanner.cli import CliError, ExitCode, add_common
 from scanner.cli.common import store_from
+from scanner.imports import IMPORTERS, by_name, names
+from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
+from scanner.store import EncodedInventory, Store, StoreError, encode_body
 
 log = logging.getLogger(__name__)
 
-MAX_FILE = 64 * 1024 * 1024
-SUFFIXES = (".json", ".json.gz")
-BATCH = 200
+# What a directory walk picks up (a named file is always tried, whatever its name).
+SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".xml", ".log")
+BATCH = 500
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import inventory JSON files from agents / file drops",
-                       description="Import agent inventory files (*.json, *.json.gz; directories are searched "
-                                   "recursively).  Already-imported inventories are skipped as duplicates.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="inventory file or directory")
+    p = sub.add_parser(
+        "import", help="import inventories: agent files, ConfigMgr, Intune, Defender, GLPI, osquery, SBOMs",
+        description="Import inventory files.  Each file's format is detected (or given with --format): "
+                    + ", ".join(names()) + ".  Directories are searched recursively for "
+                    + ", ".join(SUFFIXES) + " (and .gz) files.  A file is imported whole or refused "
+                    "with the reason; importing the same files again stores nothing twice.  "
+                    "See docs/imports.md for how to export each source.",
+        epilog="Exit codes: 0 every file imported, 1 some files refused (the others were imported), 2 usage.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="file or directory to import")
+    p.add_argument("--format", choices=names(), metavar="NAME",
+                   help="read every file as this format instead of detecting it: " + ", ".join(names()))
+    p.add_argument("--list-formats", action="store_true", help="list the formats legacyscan imports and exit")
     p.add_argument("--site", default="", help="file every imported host under this site (default: as recorded)")
     add_common(p)
     p.set_defaults(func=run)
 
 
-def iter_files(paths: list[str]) -> Iterator[Path]:
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences from a hostile file name
+    or value) are shown as escapes, never sent."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+
+
+def iter_files(paths: Sequence[str]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)
-                           and not p.name.startswith("."))
+            found = sorted(p for p in path.rglob("*") if not p.is_dir() and not p.name.startswith(".")
+                           and p.name.lower().removesuffix(".gz").endswith(SUFFIXES))
             yield from found
         else:
             yield path
 
 
-def read_inventory(path: Path) -> Inventory:
-    """One file -> a validated Inventory, or InventoryError/OSError naming what is wrong."""
-    size = path.stat().st_size
-    if size > MAX_FILE:
-        raise InventoryError(f"file of {size} bytes exceeds the limit of {MAX_FILE}")
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
+class Refused(Exception):
+    """A file no importer could read; ``tried`` pairs each format with its reason."""
+
+    def __init__(self, tried: list[tuple[str, str]], recognised: Sequence[str] = ()) -> None:
+        super().__init__("; ".join(f"{name}: {why}" for name, why in tried))
+        self.tried = tried
+        self.recognised = list(recognised)  # the formats whose detection matched (their conversion failed)
+
+
+def convert_file(path: Path, forced: Importer | None = None) -> tuple[Importer, list[Inventory]]:
+    """The importer that reads ``path`` and everything it yields, or ``Refused``."""
+    try:
+        source = Source(path)
+    except ImportRefused as exc:
+        raise Refused([("file", str(exc))]) from exc
+    except OSError as exc:
+        raise Refused([("file", exc.strerror or str(exc))]) from exc
+    head = source.head()
+    tried: list[tuple[str, str]] = []
+    recognised: list[str] = []
+    for importer in [forced] if forced else IMPORTERS:
+        if forced is None:
+            why = importer.detect(head)
+            if why:
+                tried.append((importer.name, why))
+                continue
+        recognised.append(importer.name)
         try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
-                data = fh.read(MAX_FILE * 4 + 1)
-        except (OSError, EOFError) as exc:
-            raise InventoryError(f"not valid gzip: {exc}") from exc
-        if len(data) > MAX_FILE * 4:
-            raise InventoryError("decompressed file is too large")
+            invs = list(importer.convert(source))
+        except ImportRefused as exc:
+            tried.append((importer.name, str(exc)))
+            continue
+        except OSError as exc:
+            tried.append((importer.name, f"cannot read: {exc}"))
+            continue
+        except RecursionError:
+            tried.append((importer.name, "nested too deeply"))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one hostile file must never abort a folder import
+            log.debug("importer %s failed on %s", importer.name, path, exc_info=True)
+            tried.append((importer.name, f"unexpected {type(exc).__name__}: {exc} (please report this file's shape)"))
+            continue
+        if not invs:
+            tried.append((importer.name, "the file holds no device or host"))
+            continue
+        return importer, invs
+    raise Refused(tried, recognised)
+
+
+def encode(inv: Inventory) -> EncodedInventory:
+    """The stored form, made now so a value nothing can store (a lone surrogate) refuses its file
+    here, naming the field, instead of failing a batch of other files in the store."""
     try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"not valid JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise InventoryError("not acceptable JSON: nested too deeply") from exc
-    if isinstance(raw, dict) and not raw.get("inventory_id"):
-        # A file without an id gets one derived from its content, so importing it again is a duplicate.
-        raw["inventory_id"] = "file-sha256-" + hashlib.sha256(data).hexdigest()[:40]
-    try:
-        return Inventory.from_dict(raw)
-    except RecursionError as exc:
-        raise InventoryError("document nested too deeply") from exc
+        body = encode_body(inv)
+    except UnicodeEncodeError as exc:
+        where = find_unencodable(inv.to_dict(), "") or "a value"
+        raise ImportRefused(f"{where}: not storable text (a lone surrogate?)") from exc
+    return EncodedInventory(inv.inventory_id, inv.host, inv.os, inv.collector, inv.collected_at,
+                            len(inv.software), body)
+
+
+class Saver:
+    """Stores encoded inventories in batches through the store's batch path; a batch the store
+    refuses is retried one by one, so one bad record never fails its neighbours."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: list[tuple[str, EncodedInventory]] = []
+        self.created = self.duplicates = self.failed = 0
+
+    def add(self, label: str, item: EncodedInventory) -> None:
+        self.pending.append((label, item))
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        outcomes: list[bool | None]
+        try:
+            outcomes = list(self.store.save_batch([item for _, item in batch]))
+        except StoreError:
+            outcomes = []
+            for label, item in batch:
+                try:
+                    outcomes.extend(self.store.save_batch([item]))
+                except StoreError as exc:
+                    outcomes.append(None)
+                    print(f"legacyscan: {printable(label)}: not stored: {printable(str(exc))}", file=sys.stderr)
+        for (label, item), new in zip(batch, outcomes, strict=True):
+            if new is not None:
+                log.info("%s: %s %s", printable(label), "imported" if new else "duplicate of stored",
+                         item.inventory_id)
+        self.created += outcomes.count(True)
+        self.duplicates += outcomes.count(False)
+        self.failed += outcomes.count(None)
+
+
+def _refuse(path: Path, tried: list[tuple[str, str]], recognised: Sequence[str] = ()) -> None:
+    """One refusal on stderr: why the file could not be opened; or, for each format that recognised
+    it, why reading it failed; or, when none did, every format tried and why it did not fit."""
+    shown = printable(str(path))
+    if len(tried) == 1 and tried[0][0] == "file":
+        print(f"legacyscan: {shown}: refused: {printable(tried[0][1])}", file=sys.stderr)
+        return
+    failed = [(name, why) for name, why in tried if name in recognised]
+    if failed:
+        for name, why in failed:
+            print(f"legacyscan: {shown}: refused: {printable(why)} (read as {name})", file=sys.stderr)
+        return
+    lines = [f"legacyscan: {shown}: refused: not a format legacyscan imports; tried:"]
+    lines += [f"  {name}: {printable(why)}" for name, why in tried]
+    print("\n".join(lines), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list_formats:
+        for importer in IMPORTERS:
+            print(f"{importer.name:12} {importer.title}")
+        return int(ExitCode.OK)
+    if not args.paths:
+        raise CliError("no PATH given", hint="legacyscan import FILE-OR-DIRECTORY... (--list-formats shows formats)",
+                       code=ExitCode.USAGE)
     files = list(iter_files(args.paths))
     if not files:
-        raise CliError("no inventory files found", hint=f"give files or directories holding {' or '.join(SUFFIXES)}")
-    created = duplicates = refused = 0
-    pending: list[tuple[Path, Inventory]] = []
-
-    def flush() -> None:
-        nonlocal created, duplicates
-        results = store.save_batch([inv for _, inv in pending])
-        for (path, inv), new in zip(pending, results, strict=True):
-            log.info("%s: %s %s", path, "imported" if new else "duplicate of stored", inv.inventory_id)
-        created += sum(results)
-        duplicates += len(results) - sum(results)
-        pending.clear()
-
+        raise CliError("no inventory files found",
+                       hint=f"give files, or directories holding {', '.join(SUFFIXES)} files")
+    forced = by_name(args.format) if args.format else None
+    refused = 0
+    joined: dict[str, tuple[Importer, dict[str, Inventory]]] = {}
     with store_from(args) as store:
+        saver = Saver(store)
         for path in files:
             try:
-                inv = read_inventory(path)
-            except (InventoryError, OSError) as exc:
+                importer, invs = convert_file(path, forced)
+                if args.site:
+                    for inv in invs:
+                        inv.host.site = args.site
+                if importer.joins:
+                    _, parts = joined.setdefault(importer.name, (importer, {}))
+                    for inv in invs:
+                        known = parts.get(inv.inventory_id)
+                        if known is None:
+                            parts[inv.inventory_id] = inv
+                        else:
+                            merge(known, inv)
+                    log.info("%s: read as %s (%d devices)", printable(str(path)), importer.name, len(invs))
+                    continue
+                encoded = [encode(inv) for inv in invs]
+            except Refused as exc:
                 refused += 1
-                print(f"legacyscan: {path}: refused: {exc}", file=sys.stderr)
+                _refuse(path, exc.tried, exc.recognised)
                 continue
-            if args.site:
-                inv.host.site = args.site
-            pending.append((path, inv))
-            if len(pending) >= BATCH:
-                flush()
-        if pending:
-            flush()
-    print(f"imported {created}, duplicates {duplicates}, refused {refused} (of {len(files)} files)",
+            except ImportRefused as exc:
+                refused += 1
+                _refuse(path, [(importer.name, str(exc))], [importer.name])
+                continue
+            label = str(path)
+            for item in encoded:
+                saver.add(label if len(encoded) == 1 else f"{label} ({item.host.hostname})", item)
+        for importer, parts in joined.values():
+            for inv in parts.values():
+                if importer.finish is not None:
+                    importer.finish(inv)
+                try:
+                    item = encode(inv)
+                except ImportRefused as exc:
+                    refused += 1
+                    print(f"legacyscan: {importer.name} device {printable(inv.host.hostname)}: refused: "
+                          f"{printable(str(exc))}", file=sys.stderr)
+                    continue
+                saver.add(f"{importer.name} {inv.host.hostname}", item)
+        saver.flush()
+    print(f"imported {saver.created}, duplicates {saver.duplicates}, refused {refused} (of {len(files)} files)",
           file=sys.stderr)
-    return int(ExitCode.ERROR if refused else ExitCode.OK)
+    return int(ExitCode.ERROR if refused or saver.failed else ExitCode.OK)

@@ -1,0 +1,469 @@
+"""What every importer shares: the file being read, its head, the refusal, and building inventories.
+
+An importer is three things (``Importer``): a name (the ``--format`` value), a cheap detection on
+the file's head (its first 64 KiB, decompressed and decoded), and a conversion of the whole file
+into ``Inventory`` objects.  The command (``scanner.cli.importcmd``) tries the detections in the
+registry's order, converts with the one that recognises the file, and stores nothing of a file
+whose conversion failed.
+
+Why the file is wrapped (``Source``): every format needs the same defences - regular files only,
+bounded sizes (whole-document formats are parsed in memory, line formats are streamed), gzip,
+byte-order marks (SQL Server Management Studio and PowerShell 5.1 write UTF-16), legacy
+Windows-1252 exports, NUL bytes and lone surrogate escapes - and writing them once keeps each
+importer a small, pure mapping from the source's fields to ours.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from agents.inventory import MAX_STRING, Collector, Inventory, Problem, Software
+from scanner.files import open_regular
+
+HEAD_BYTES = 64 * 1024
+# Whole-document formats (JSON, XML) are parsed in memory: bounded so a hostile or mistaken file
+# cannot exhaust it.  The largest real documents (a Graph managedDevices page set of a 20,000-PC
+# estate, an SBOM of a large image) are a fraction of this.
+MAX_DOCUMENT = 256 * 1024 * 1024
+# Line formats (CSV, JSON Lines) are streamed; the bound only stops an endless source.
+MAX_STREAM = 16 * 1024 * 1024 * 1024
+# One CSV field (a program name, a registry value) larger than this is not an export we know.
+MAX_FIELD = 1024 * 1024
+
+
+class ImportRefused(ValueError):
+    """A file cannot be imported by one importer; the message names the line or field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The beginning of a file, for cheap format detection."""
+
+    name: str  # the file's name (no directory), e.g. "v_R_System.csv"
+    raw: bytes  # first HEAD_BYTES bytes, decompressed when the file is gzip
+    text: str  # ``raw`` decoded (byte-order mark honoured; otherwise UTF-8, else Windows-1252)
+    kind: str  # json | xml | text | binary | empty
+
+    def json_keys(self) -> set[str]:
+        """Object keys visible in the head (a cheap look: no parse of the whole document)."""
+        return set(_KEY.findall(self.text))
+
+
+_KEY = re.compile(r'"([A-Za-z_@][A-Za-z0-9_.@:-]{0,80})"\s*:')
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def bom_encoding(raw: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    # UTF-16 without a mark (bcp, some SSMS saves): every other byte of ASCII text is NUL.
+    sample = raw[:512]
+    if len(sample) >= 8 and sample[1::2].count(0) > len(sample) // 2 * 0.9 and sample[0::2].count(0) == 0:
+        return "utf-16-le"
+    return None
+
+
+def decode_head(raw: bytes) -> str:
+    enc = bom_encoding(raw)
+    if enc:
+        return raw.decode(enc, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4:  # a character cut by the head's end
+            return raw[:exc.start].decode("utf-8", errors="replace")
+        return raw.decode("cp1252", errors="replace")
+
+
+class _Bounded(io.RawIOBase):
+    """A reader that refuses to deliver more than ``limit`` bytes (gzip bombs, growing files)."""
+
+    def __init__(self, inner: gzip.GzipFile, limit: int, what: str) -> None:
+        self.inner = inner
+        self.left = limit
+        self.limit = limit
+        self.what = what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        n = self.inner.readinto(view)
+        self.left -= n
+        if self.left < 0:
+            raise ImportRefused(f"{self.what} exceeds the limit of {self.limit} bytes")
+        return n
+
+
+class Source:
+    """One file being imported: opened safely, read bounded, decoded once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with open_regular(path, MAX_STREAM) as fh:
+            start = fh.read(HEAD_BYTES)
+            self.size = fh.seek(0, io.SEEK_END)
+        self.gzip = start[:2] == b"\x1f\x8b"
+        if self.gzip:
+            try:
+                with self.open_binary(HEAD_BYTES * 16) as gz:
+                    start = gz.read(HEAD_BYTES)
+            except ImportRefused:
+                raise
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ImportRefused(f"not valid gzip: {exc}") from exc
+        self._head_raw = start
+        self._json: Any = None
+        self._json_loaded = False
+        self._digest: str | None = None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def open_binary(self, limit: int = MAX_STREAM) -> BinaryIO:
+        """The content (decompressed), bounded to ``limit`` bytes."""
+        fh = open_regular(self.path, MAX_STREAM)
+        if not self.gzip:
+            if self.size > limit:
+                fh.close()
+                raise ImportRefused(f"file of {self.size} bytes exceeds the limit of {limit} bytes for this format")
+            return fh
+        gz = gzip.GzipFile(fileobj=fh, mode="rb")
+        return io.BufferedReader(_Bounded(gz, limit, "decompressed content"), 1024 * 1024)
+
+    def read_all(self, limit: int = MAX_DOCUMENT) -> bytes:
+        with self.open_binary(limit) as fh:
+            try:
+                data = fh.read(limit + 1)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ImportRefused(f"not valid gzip: {exc}") from exc
+        if len(data) > limit:
+            raise ImportRefused(f"content exceeds the limit of {limit} bytes for this format")
+        return data
+
+    def head(self) -> Head:
+        raw = self._head_raw
+        text = decode_head(raw)
+        stripped = text.lstrip("\ufeff \t\r\n")
+        if not stripped:
+            kind = "empty"
+        elif stripped[0] in "{[":
+            kind = "json"
+        elif stripped[0] == "<":
+            kind = "xml"
+        elif "\x00" in text[:4096] and bom_encoding(raw) is None:
+            kind = "binary"
+        else:
+            kind = "text"
+        return Head(self.path.name, raw, text, kind)
+
+    def digest(self) -> str:
+        """SHA-256 of the content (decompressed): ids for records that carry no time of their own."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            with self.open_binary() as fh:
+                for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                    h.update(chunk)
+            self._digest = h.hexdigest()
+        return self._digest
+
+    def text(self, limit: int = MAX_DOCUMENT) -> str:
+        """The whole content as text (byte-order mark honoured, else UTF-8)."""
+        data = self.read_all(limit)
+        enc = bom_encoding(data[:HEAD_BYTES]) or "utf-8"
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError as exc:
+            raise ImportRefused(f"not valid {enc} text at byte {exc.start}: save the file as UTF-8") from exc
+
+    def json(self) -> Any:
+        """The whole content parsed as one JSON document (cached; lone surrogates refused)."""
+        if not self._json_loaded:
+            self._json = parse_json(self.text(), "")
+            self._json_loaded = True
+        return self._json
+
+    def json_lines(self) -> Iterator[tuple[int, Any]]:
+        """(line number, value) for each non-empty line of a JSON Lines file, streamed."""
+        for number, line in enumerate(self.text_lines(), start=1):
+            if line.strip():
+                yield number, parse_json(line, f"line {number}")
+
+    def text_encoding(self) -> str:
+        """The encoding of a line format: the byte-order mark's; else UTF-8 if every byte of the
+        file decodes as UTF-8; else Windows-1252 (what "ANSI" exports from SQL Server tools and
+        PowerShell 5.1 on an English Windows write)."""
+        enc = bom_encoding(self._head_raw)
+        if enc:
+            return enc
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        with self.open_binary() as fh:
+            try:
+                for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                return "cp1252"
+        return "utf-8"
+
+    def text_lines(self) -> Iterator[str]:
+        """Lines of text (newlines kept, as ``csv`` wants them), streamed; NUL bytes become U+FFFD."""
+        enc = self.text_encoding()
+        with self.open_binary() as fh:
+            wrapper = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
+            wrapper._CHUNK_SIZE = 1024 * 1024  # type: ignore[attr-defined]
+            try:
+                for line in wrapper:
+                    if "\x00" in line:
+                        line = line.replace("\x00", "\ufffd")
+                    yield line
+            except UnicodeDecodeError as exc:
+                raise ImportRefused(f"not valid {enc} text: {exc.reason}: save the file as UTF-8") from exc
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ImportRefused(f"not valid gzip: {exc}") from exc
+
+    def csv_rows(self, *, delimiter: str | None = None) -> Iterator[tuple[int, list[str]]]:
+        """(line number, row) of a CSV file, streamed.  The delimiter is sniffed from the header
+        (comma, semicolon as European Excel writes, or tab) unless given."""
+        lines = self.text_lines()
+        first = next(lines, "")
+        if delimiter is None:
+            header = first.lstrip("\ufeff")
+            counts = {d: header.count(d) for d in (",", ";", "\t")}
+            delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+        reader = csv.reader(_chain(first.lstrip("\ufeff"), lines), delimiter=delimiter, strict=False)
+        previous = 0
+        try:
+            for row in reader:
+                line = reader.line_num
+                if len(row) == 1 and not row[0] or not row:
+                    previous = line
+                    continue
+                for value in row:
+                    if len(value) > MAX_FIELD:
+                        raise ImportRefused(f"line {line}: a field of {len(value)} characters exceeds the limit")
+                yield line, row
+                previous = line
+        except csv.Error as exc:
+            raise ImportRefused(f"line {previous + 1}: not valid CSV: {exc}") from exc
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def parse_json(text: str, where: str) -> Any:
+    """``json.loads`` with the refusals named: syntax (with line and column), nesting, and lone
+    surrogate escapes (``"\\ud800"`` decodes to a string nothing can store or print).  ``where``
+    prefixes the messages (e.g. "line 12"); empty for a whole document."""
+    prefix = f"{where}: " if where else ""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportRefused(f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise ImportRefused(f"{prefix}JSON nested too deeply") from exc
+    except ValueError as exc:
+        raise ImportRefused(f"{prefix}not valid JSON: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(text):
+        bad = find_unencodable(value, "")
+        if bad is not None:
+            raise ImportRefused(f"{prefix}{bad or 'a value'}: a lone surrogate escape (e.g. \\ud800) "
+                                f"is not text; fix or remove the value")
+    return value
+
+
+def find_unencodable(value: Any, where: str) -> str | None:
+    """The path of the first string (key or value) that cannot be written as UTF-8, or None."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if not _encodable(item):
+                return path
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if isinstance(k, str) and not _encodable(k):
+                    return (path + "." if path else "") + "<key>"
+                stack.append((v, sub))
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# -- building inventories ------------------------------------------------------------------------
+
+
+def text(value: Any, where: str) -> str:
+    """A source value as our text: strings as they are, numbers spelt out, null as empty; any other
+    JSON type is a wrong type and refused naming the field.  NUL becomes U+FFFD and an overlong
+    value is cut (kept, marked with an ellipsis) rather than failing its host."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        out = value
+    elif isinstance(value, bool):
+        return "true" if value else "false"
+    elif isinstance(value, int | float):
+        out = str(value)
+    else:
+        raise ImportRefused(f"{where}: expected text, got {type(value).__name__}")
+    if "\x00" in out:
+        out = out.replace("\x00", "\ufffd")
+    if len(out) > MAX_STRING:
+        out = out[:MAX_STRING - 1] + "\u2026"
+    return out
+
+
+def optional_int(value: Any, where: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ImportRefused(f"{where}: expected a number, got true/false")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise ImportRefused(f"{where}: expected a number, got {value[:40]!r}") from None
+            if number.is_integer():
+                return int(number)
+    raise ImportRefused(f"{where}: expected a number, got {type(value).__name__}")
+
+
+def as_list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ImportRefused(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def as_dict(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImportRefused(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+class SoftwareRecords:
+    """One ``Software`` object per distinct record: an estate's program rows repeat (the same few
+    thousand name/version pairs on thousands of PCs), and sharing the record keeps a 3-million-row
+    export in memory as pointers.  Records handed out are never edited."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._memo: dict[tuple[str, ...], Software] = {}
+        self._limit = limit
+
+    def get(self, name: str, version: str = "", source: str = "", publisher: str = "", arch: str = "",
+            install_date: str = "", key: str = "", registry_view: str = "", scope: str = "") -> Software:
+        memo_key = (name, version, source, publisher, arch, install_date, key, registry_view, scope)
+        found = self._memo.get(memo_key)
+        if found is None:
+            if len(self._memo) >= self._limit:
+                self._memo.clear()
+            found = Software(name=name, version=version, source=source, publisher=publisher, arch=arch,
+                             install_date=install_date, key=key, registry_view=registry_view, scope=scope)
+            self._memo[memo_key] = found
+        return found
+
+
+def import_collector(source: str, version: str = "") -> Collector:
+    """How an imported inventory says where it came from: the foreign system in ``source`` (and
+    ``name``), the transport ``import``."""
+    return Collector(name=source, version=version, transport="import", source=source)
+
+
+def derive_id(source: str, key: str, when: str) -> str:
+    """A stable inventory id: the same device, from the same system, observed at the same time is
+    the same inventory, so importing an export again stores nothing twice."""
+    digest = hashlib.sha256(f"{source}\x00{key}\x00{when}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{source}-{digest[:40]}"
+
+
+def merge(into: Inventory, part: Inventory) -> None:
+    """Fold ``part`` (another view of the same device) into ``into``: empty fields are filled,
+    software and problems are appended, OS facts are united.  Neither side's values are lost:
+    where both have one, the first seen is kept."""
+    for section in ("host", "os", "hardware"):
+        target = getattr(into, section)
+        other = getattr(part, section)
+        for name in type(target).__dataclass_fields__:
+            mine = getattr(target, name)
+            theirs = getattr(other, name)
+            if isinstance(mine, dict):
+                for k, v in theirs.items():
+                    mine.setdefault(k, v)
+            elif isinstance(mine, list):
+                mine.extend(v for v in theirs if v not in mine)
+            elif mine in ("", None, "unknown") and theirs not in ("", None):
+                setattr(target, name, theirs)
+    into.software.extend(part.software)
+    into.problems.extend(part.problems)
+    if part.collected_at > into.collected_at:
+        into.collected_at = part.collected_at
+
+
+def note(inv: Inventory, message: str) -> None:
+    """Record something the import could not carry over as a problem of the host (kind "parse")."""
+    inv.problems.append(Problem(probe="import", message=message, kind="parse"))
+
+
+@dataclass(frozen=True, slots=True)
+class Importer:
+    """One foreign (or our own) format legacyscan imports.
+
+    ``detect(head)`` returns "" when the head has this format's shape, else one short reason why
+    not (it is shown when no format recognises a file).  ``convert(source)`` yields the file's
+    inventories, raising ``ImportRefused`` for anything it cannot read.  With ``joins``, the
+    inventories are parts of devices (one export per view or table) with the device's key as
+    ``inventory_id``: parts of the same key from every file of the run are merged, then given their
+    final id by ``finish``.
+    """
+
+    name: str
+    title: str
+    detect: Callable[[Head], str]
+    convert: Callable[[Source], Iterable[Inventory]]
+    joins: bool = False
+    finish: Callable[[Inventory], None] | None = None
+    suffixes: tuple[str, ...] = field(default=())
