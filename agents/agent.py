@@ -22,11 +22,14 @@ run retries) - 75 is EX_TEMPFAIL, which schedulers show as a soft failure.
 from __future__ import annotations
 
 import argparse
+import errno
 import gzip
 import logging
 import os
 import random
+import stat
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,20 +97,43 @@ def backoff_delays(retries: int, base: float, cap: float, rand: Callable[[float,
 # -- files -------------------------------------------------------------------------------------
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write via a hidden temp file in the same directory + rename, so readers (``legacyscan import``
-    on a share, the spool) never see half a file."""
+    on a share, the spool) never see half a file.
+
+    The temporary name is unpredictable and created exclusively (``tempfile.mkstemp``), so a symlink
+    planted in a shared folder is never followed; an existing target that is not a regular file
+    (``/dev/null``, a FIFO) is refused, never replaced by a file.  ``mode``: 0600 for the spool;
+    ``--output`` files are 0644 (``legacyscan import`` on a share reads them as another user).
+    """
+    _refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, str(path))
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise
+
+
+def _refuse_special(path: Path) -> None:
+    try:
+        mode = os.lstat(str(path)).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+        else "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+    raise OSError(errno.EEXIST, f"refusing to replace {kind} with a file", str(path))
 
 
 def _safe(text: str) -> str:
@@ -119,7 +145,7 @@ def write_output(inv: Inventory, target: Path) -> Path:
     """``--output``: a file, or a directory (a file drop) where the name is host + inventory id."""
     if target.is_dir() or str(target).endswith(("/", os.sep)):
         target = target / f"{_safe(inv.host.hostname)}-{_safe(inv.inventory_id)}.json"
-    atomic_write(target, inv.to_json(indent=1).encode("utf-8"))
+    atomic_write(target, inv.to_json(indent=1).encode("utf-8"), mode=0o644)
     return target
 
 

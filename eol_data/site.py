@@ -605,16 +605,11 @@ def parse_site_catalog(text: str, path: Path, sha256: str = "") -> SiteCatalog:
 
 def load_site_catalog(path: str | os.PathLike[str]) -> SiteCatalog:
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise SiteCatalogError(f"cannot read site catalogue {p}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise SiteCatalogError(
-            f"{p}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; is this the right file?"
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SiteCatalogError(f"{p}: not UTF-8 text ({exc})") from exc
+    from scanner.files import FileRefused, decode_utf8, read_regular_bytes
+
+    try:  # regular files only: /dev/zero or a FIFO is refused, never read for ever
+        raw = read_regular_bytes(p, limit=MAX_FILE_BYTES, what="site catalogue")
+        text = decode_utf8(raw, p, what="site catalogue")
+    except FileRefused as exc:
+        raise SiteCatalogError(str(exc)) from exc
     return parse_site_catalog(text, p, hashlib.sha256(raw).hexdigest())

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eol_data.catalog import strict_date
+from scanner.files import FileRefused, read_regular_text
 from scanner.model import Finding
 
 CATEGORIES: dict[str, str] = {
@@ -231,15 +232,10 @@ def _register(path: str, entries: Iterable[RiskException]) -> Register:
 def load(path: str | Path) -> Register:
     """Read a register (.toml or .csv, by extension)."""
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ExceptionFileError(f"{p}: larger than {MAX_FILE_BYTES} bytes")
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ExceptionFileError(f"{p}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ExceptionFileError(f"{p}: not UTF-8 text: {exc}") from exc
+    try:  # regular files only: /dev/zero or a FIFO is refused, never read for ever
+        text = read_regular_text(p, limit=MAX_FILE_BYTES, what="exceptions file")
+    except FileRefused as exc:
+        raise ExceptionFileError(str(exc)) from exc
     if p.suffix.lower() == ".csv":
         return parse_csv(text, str(p))
     return parse_toml(text, str(p))

@@ -1,21 +1,78 @@
-"""Opening files a user names (imports, exception lists, catalogues) without being hung or flooded.
+"""Safe reading and writing of operator-named files: one place, used by every command.
 
-Why: a path given on the command line or found in a file drop may be a FIFO (``open`` blocks for
-ever), a device such as ``/dev/zero`` (endless) or simply far larger than anything legitimate.
-``open_regular`` opens without blocking, refuses anything but a regular file and bounds the size
-before a single byte is read, so every caller gets the same, named refusal.
+Why: an import, exceptions, targets, config or site-catalogue path can name ``/dev/zero`` (reads for
+ever, memory grows without bound), a FIFO (``open`` blocks until a writer appears, so the command
+hangs) or a multi-gigabyte file; and ``--out`` can name ``/dev/null`` or sit in a directory where
+someone planted a symlink at a predictable temporary name.  The helpers here refuse all of these
+with a message that names the path, before anything is read or replaced.
+
+Reading (use these for every file a user names)::
+
+    from scanner.files import FileRefused, read_regular_bytes, read_regular_text
+
+    data = read_regular_bytes(path, limit=MAX_IMPORT_BYTES, what="inventory")   # bytes
+    text = read_regular_text(path, limit=16 * 2**20, what="exceptions file")    # str, utf-8-sig
+
+* The file is opened with ``O_NONBLOCK`` (a FIFO never blocks ``open``) and ``O_NOCTTY``; after
+  ``fstat`` anything but a regular file is refused (FIFO, character/block device, directory,
+  socket).  Symbolic links to a regular file are followed: the operator named the path.
+* At most ``limit`` bytes are read; a longer file is refused (``FileRefused`` says how large the
+  limit is), never truncated silently.
+* ``FileRefused`` (a ``ValueError``) carries ``path`` and a message that starts with the path.
+  ``FileNotFoundError`` and other ``OSError`` are converted too (``FileRefused.missing`` tells the
+  caller the file did not exist, if it wants a different hint).  Callers wrap it in their own
+  error type (``TargetError``, ``ExceptionFileError``, ``CliError`` ...).
+* ``read_regular_text`` decodes UTF-8 (a leading BOM is dropped) and names the line and column of
+  the first invalid byte.
+
+Writing (every ``--out``/``--output`` and export path)::
+
+    from scanner.files import atomic_write, atomic_output
+
+    atomic_write(path, data)                 # bytes or str
+    with atomic_output(path) as fh: ...      # text stream; "-" or None = stdout
+
+* An existing target that is not a regular file (``/dev/null``, a FIFO, a directory) is refused
+  rather than replaced.  A symlink *at the target name* is replaced by the new file, never
+  followed (the classic planted-link attack in a shared directory).
+* The data goes to a temporary file with an unpredictable name (``tempfile.mkstemp``: created
+  ``O_EXCL``, so a planted symlink can never be followed) in the target's own directory, is
+  flushed and fsynced, then renamed over the target with ``os.replace`` (atomic: a reader sees the
+  old or the new report, never half of one).  The temporary file is removed on any failure.
+* A new file gets the mode an ordinary ``open`` would (0666 less the umask); a replaced file keeps
+  its mode.
+
+Lower level (``scanner.imports`` uses it to sniff a file's head): ``open_regular(path, max_bytes)``
+returns an open binary file after the same checks (``UnsafeFileError``, an ``OSError``), and
+``is_regular(path)`` tests without opening.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
+
+#: Sensible ceilings callers may use (a caller can always pass its own).
+MAX_CONFIG_BYTES = 16 * 2**20  # config, exceptions register, targets file, site catalogue
+MAX_DOCUMENT_BYTES = 64 * 2**20  # one inventory document (import / file drop)
+
+_CHUNK = 1 << 20
 
 
-class UnsafeFileError(OSError):
-    """The path is not a regular file, or is larger than the caller accepts; the message says which."""
+class FileRefused(ValueError):
+    """A file was refused (not regular, too large, unreadable, not UTF-8); the message names it."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str, *, missing: bool = False) -> None:
+        self.path = os.fspath(path)
+        self.missing = missing
+        super().__init__(f"{self.path}: {message}")
 
 
 def _kind(mode: int) -> str:
@@ -25,11 +82,163 @@ def _kind(mode: int) -> str:
         return "a character device"
     if stat.S_ISBLK(mode):
         return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
     if stat.S_ISDIR(mode):
         return "a directory"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
     return "not a regular file"
+
+
+def _human(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.0f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
+
+
+def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES,
+                       what: str = "file") -> bytes:
+    """The whole content of regular file ``path`` (at most ``limit`` bytes), else ``FileRefused``."""
+    name = os.fspath(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(name, flags)
+    except FileNotFoundError as exc:
+        raise FileRefused(name, f"cannot read: no such {what}", missing=True) from exc
+    except IsADirectoryError as exc:
+        raise FileRefused(name, f"{what} is a directory, not a file") from exc
+    except OSError as exc:
+        raise FileRefused(name, f"cannot read {what}: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(name, f"{what} is {_kind(st.st_mode)}; only regular files are read")
+        if st.st_size > limit:
+            raise FileRefused(name, f"{what} is larger than the {_human(limit)} limit ({st.st_size} bytes)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # grew while we read it (a log being appended, /proc-like files)
+                raise FileRefused(name, f"{what} is larger than the {_human(limit)} limit")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileRefused(name, f"cannot read {what}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def decode_utf8(data: bytes, path: str | os.PathLike[str], *, what: str = "file") -> str:
+    """``data`` as UTF-8 text (a leading BOM dropped), or ``FileRefused`` naming line and column."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        if data.startswith(b"\xef\xbb\xbf"):
+            start += 3
+        line = data.count(b"\n", 0, start) + 1
+        col = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        raise FileRefused(path, f"line {line}, column {col}: {what} is not UTF-8 text "
+                                f"(byte 0x{data[start]:02x}); save it as UTF-8") from exc
+
+
+def read_regular_text(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES, what: str = "file") -> str:
+    """``read_regular_bytes`` decoded as UTF-8 (BOM dropped); errors name path, line and column."""
+    return decode_utf8(read_regular_bytes(path, limit=limit, what=what), path, what=what)
+
+
+def check_output_target(path: str | os.PathLike[str]) -> Path:
+    """Refuse an existing target that is not a regular file (or a symlink, which is replaced)."""
+    target = Path(path)
+    try:
+        st = target.lstat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise FileRefused(target, f"cannot write here: {exc.strerror or exc}") from exc
+    if stat.S_ISLNK(st.st_mode) or stat.S_ISREG(st.st_mode):
+        return target
+    raise FileRefused(target, f"refusing to replace {_kind(st.st_mode)} with a file; name a regular file "
+                              "(or '-' for standard output where the command allows it)")
+
+
+def _new_file_mode() -> int:
+    """0666 less the process umask, read without changing it (Linux exposes it in /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` to ``path`` atomically (see the module docstring); str is written as UTF-8."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with _atomic_binary(path) as fh:
+        fh.write(payload)
+
+
+@contextmanager
+def _atomic_binary(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    target = check_output_target(path)
+    directory = target.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileRefused(directory, f"cannot create the output folder: {exc.strerror or exc}") from exc
+    try:
+        old = target.lstat()
+        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else _new_file_mode()
+    except OSError:
+        mode = _new_file_mode()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise FileRefused(target, f"cannot write: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        check_output_target(target)  # still not a device: refuse rather than replace one made meanwhile
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike[str] | None, *, stdout_dash: bool = True) -> Iterator[IO[str]]:
+    """A text stream: standard output for ``None``/``"-"`` (when ``stdout_dash``), else a file
+    written atomically; refused targets raise ``FileRefused`` before anything is written."""
+    if path is None or (stdout_dash and os.fspath(path) == "-"):
+        yield sys.stdout
+        return
+    with _atomic_binary(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()
+
+
+class UnsafeFileError(OSError):
+    """The path is not a regular file, or is larger than the caller accepts; the message says which."""
 
 
 def open_regular(path: str | os.PathLike[str], max_bytes: int | None = None) -> BinaryIO:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from eol_data.site import SiteCatalog
+from scanner.files import MAX_CONFIG_BYTES, FileRefused, read_regular_text
 from scanner.model import Finding, Status
 from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml
 from scanner.readiness import Readiness
@@ -173,10 +174,10 @@ def load_config(path: str | Path | None) -> ReportConfig:
             return ReportConfig()
         path = default
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read: {exc.strerror or exc}") from exc
+    try:  # regular files only: /dev/zero or a FIFO is refused, never read for ever
+        text = read_regular_text(p, limit=MAX_CONFIG_BYTES, what="config file")
+    except FileRefused as exc:
+        raise ConfigError(str(exc)) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from scanner.files import MAX_CONFIG_BYTES, FileRefused, read_regular_text
+
 TRANSPORTS = ("ssh", "winrm")
 DEFAULT_PORTS = {"ssh": 22, "winrm": 5986}
 # A CIDR range larger than this is almost certainly a typo (a /8 is 16 million hosts).
@@ -509,12 +511,10 @@ def load_targets(
 ) -> list[Target]:
     """Load, validate and de-duplicate a target file.  ``site``/``user`` fill in blanks (CLI defaults)."""
     p = Path(path)
-    try:
-        text = p.read_text("utf-8-sig")
-    except FileNotFoundError as exc:
-        raise TargetError(f"{path}: no such targets file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetError(f"{path}: cannot read: {exc}") from exc
+    try:  # regular files only: /dev/zero or a FIFO is refused, never read for ever
+        text = read_regular_text(p, limit=MAX_CONFIG_BYTES, what="targets file")
+    except FileRefused as exc:
+        raise TargetError(str(exc)) from exc
     kind = fmt or detect_format(p, text)
     parsers = {"csv": parse_csv, "toml": parse_toml, "list": parse_list}
     if kind == "ini":

@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 from eol_data.catalog import Catalog, CatalogError, load_default
 from scanner.cli import CliError
+from scanner.files import FileRefused, atomic_output, atomic_write
 from scanner.identify import IdentifyContext
 from scanner.model import Policy
 from scanner.store import Store, StoreError, open_store
@@ -64,13 +65,24 @@ def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, Sit
 
 @contextmanager
 def output(path: str | None, binary: bool = False) -> Iterator[IO[str]]:
-    """stdout, or a file written atomically (a half-written report never replaces a good one)."""
+    """stdout, or a file written atomically (a half-written report never replaces a good one).
+
+    ``scanner.files.atomic_output``: an unpredictable temporary name in the target's folder (a
+    planted symlink is never followed) and an existing device/FIFO/directory is refused, not replaced.
+    """
     if not path or path == "-":
         yield sys.stdout
         return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        yield fh
-    tmp.replace(target)
+    try:
+        with atomic_output(path) as fh:
+            yield fh
+    except FileRefused as exc:
+        raise CliError(str(exc), hint="--out names the report file to write ('-' for standard output)") from exc
+
+
+def write_file(path: str | Path, data: bytes | str, *, option: str = "--out") -> None:
+    """``scanner.files.atomic_write`` with a refusal turned into a friendly CLI error."""
+    try:
+        atomic_write(path, data)
+    except FileRefused as exc:
+        raise CliError(str(exc), hint=f"{option} names a regular file to write") from exc

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.cli import CliError, ExitCode, parse_date, today
-from scanner.cli.common import context_and_policy
+from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.exceptions import load as load_exceptions
@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
         if old.exists():
             old.unlink()
     exceptions_path, config_path = out / "exceptions.toml", out / "legacyscan.toml"
-    exceptions_path.write_text(DEMO_EXCEPTIONS, encoding="utf-8")
-    config_path.write_text(DEMO_CONFIG, encoding="utf-8")
+    write_file(exceptions_path, DEMO_EXCEPTIONS)  # atomic, never through a planted link
+    write_file(config_path, DEMO_CONFIG)
     store = SqliteStore(str(db))
     try:
         store.save_batch(estate.previous)

@@ -12,7 +12,6 @@ import argparse
 import importlib
 import logging
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import __version__
@@ -119,11 +118,9 @@ def write_rendered(rendered: str | bytes, out: str | None, fmt: str) -> None:
         if not out or out == "-":
             raise CliError(f"--format {fmt} writes a binary file", hint=f"add --out report.{fmt}",
                            code=ExitCode.USAGE)
-        target = Path(out)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(rendered)
-        tmp.replace(target)
+        from scanner.cli.common import write_file
+
+        write_file(out, rendered)
         return
     from scanner.cli.common import output
 
