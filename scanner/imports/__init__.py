@@ -9,11 +9,12 @@ here.  See ``docs/imports.md`` for each source: how to export it, what is mapped
 
 from __future__ import annotations
 
-from scanner.imports import ownjson
+from scanner.imports import configmgr, ownjson
 from scanner.imports.base import Head, Importer, ImportRefused, Source
 
 IMPORTERS: list[Importer] = [
     ownjson.IMPORTER,
+    configmgr.IMPORTER,
 ]
 
 

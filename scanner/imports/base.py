@@ -93,6 +93,18 @@ def decode_head(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
+def _mostly_binary(sample: bytes) -> bool:
+    """More than 10 % control bytes: an image, an archive, a database file - not an export.  A few
+    NUL bytes inside names (registry data copied as-is) still leave a text file text."""
+    if not sample:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    return controls * 10 > len(sample)
+
+
 class _Bounded(io.RawIOBase):
     """A reader that refuses to deliver more than ``limit`` bytes (gzip bombs, growing files)."""
 
@@ -169,7 +181,7 @@ class Source:
             kind = "json"
         elif stripped[0] == "<":
             kind = "xml"
-        elif "\x00" in text[:4096] and bom_encoding(raw) is None:
+        elif bom_encoding(raw) is None and _mostly_binary(raw[:4096]):
             kind = "binary"
         else:
             kind = "text"
