@@ -21,7 +21,7 @@ $script:packages = New-Object System.Collections.ArrayList
 $script:inv = [Globalization.CultureInfo]::InvariantCulture
 
 function Q($v) {
-    # One JSON value.  A StringBuilder is JSON already (a nested object or array).
+    # One JSON value, as read.  A StringBuilder is JSON already (a nested object or array).
     if ($null -eq $v) { return 'null' }
     if ($v -is [System.Text.StringBuilder]) { return $v.ToString() }
     if ($v -is [bool]) { if ($v) { return 'true' } else { return 'false' } }
@@ -29,11 +29,19 @@ function Q($v) {
         return $v.ToString($script:inv)
     }
     if ($v -is [double] -or $v -is [single] -or $v -is [decimal]) { return ([long]$v).ToString($script:inv) }
-    if ($v -is [datetime]) { $v = $v.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $script:inv) }
+    if ($v -is [datetime]) { $v = $v.ToString('o', $script:inv) }
     if ($v -is [array]) {
-        $items = New-Object System.Collections.ArrayList
-        foreach ($x in $v) { [void]$items.Add([string]$x) }
-        $v = [string]::Join(' ', [string[]]$items.ToArray())
+        # REG_MULTI_SZ, REG_BINARY and WMI arrays stay arrays (the parser decides what they mean).
+        $b = New-Object System.Text.StringBuilder
+        [void]$b.Append('[')
+        $first = $true
+        foreach ($x in $v) {
+            if (-not $first) { [void]$b.Append(',') }
+            $first = $false
+            [void]$b.Append((Q $x))
+        }
+        [void]$b.Append(']')
+        return $b.ToString()
     }
     $s = [string]$v
     if ($s.Length -gt 65536) { $s = $s.Substring(0, 65536) }
@@ -76,51 +84,39 @@ function A([System.Collections.ArrayList]$list) {
     return ,$b
 }
 
-function Kind($err) {
-    # Classify a failure so the report can say "denied" rather than "broken".
+function P([string]$probe, $err) {
+    # A failure as it happened: the exception's type and message (agents/windows.py classifies it).
     $m = [string]$err
-    $e = $null
-    if ($err -is [System.Management.Automation.ErrorRecord]) { $e = $err.Exception; $m = $e.Message }
-    if ($e -is [System.UnauthorizedAccessException] -or $e -is [System.Security.SecurityException]) { return 'denied' }
-    if ($m -match 'denied|0x80041003|0x80070005') { return 'denied' }
-    if ($m -match 'Invalid namespace|Invalid class|not recognized|0x8004100E|0x80041010|not supported') { return 'missing' }
-    if ($m -match 'timed? ?out') { return 'timeout' }
-    return 'error'
-}
-
-function P([string]$probe, [string]$kind, [string]$message) {
-    [void]$script:problems.Add((O @{ probe = $probe; kind = $kind; message = $message }))
-}
-
-function PE([string]$probe, $err) {
-    $m = [string]$err
-    if ($err -is [System.Management.Automation.ErrorRecord]) { $m = $err.Exception.Message }
-    P $probe (Kind $err) $m
+    $t = ''
+    if ($err -is [System.Management.Automation.ErrorRecord]) { $m = $err.Exception.Message; $t = $err.Exception.GetType().FullName }
+    [void]$script:problems.Add((O @{ probe = $probe; error_type = $t; message = $m }))
 }
 
 $script:useCim = $false
 if (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { $script:useCim = $true }
 
 function W([string]$class, [string]$ns, [string]$filter) {
-    # CIM where it exists (PS 3+, and the only option on PS 7), WMI on PS 2.0.  Read-only queries.
+    # CIM where it exists (PS 3+, and the only option on PS 7), WMI on PS 2.0.  Read-only queries;
+    # the instances go down the pipeline (callers collect them with @()).
     if (-not $ns) { $ns = 'root\cimv2' }
     if ($script:useCim) {
-        if ($filter) { return @(Get-CimInstance -Namespace $ns -ClassName $class -Filter $filter -ErrorAction Stop) }
-        return @(Get-CimInstance -Namespace $ns -ClassName $class -ErrorAction Stop)
+        if ($filter) { Get-CimInstance -Namespace $ns -ClassName $class -Filter $filter -ErrorAction Stop }
+        else { Get-CimInstance -Namespace $ns -ClassName $class -ErrorAction Stop }
+    } else {
+        if ($filter) { Get-WmiObject -Namespace $ns -Class $class -Filter $filter -ErrorAction Stop }
+        else { Get-WmiObject -Namespace $ns -Class $class -ErrorAction Stop }
     }
-    if ($filter) { return @(Get-WmiObject -Namespace $ns -Class $class -Filter $filter -ErrorAction Stop) }
-    return @(Get-WmiObject -Namespace $ns -Class $class -ErrorAction Stop)
 }
 
-function Dt($v) {
-    # WMI gives DMTF strings (20150417150245.000000+120), CIM gives DateTime; emit ISO 8601 UTC.
-    if ($null -eq $v) { return $null }
-    if ($v -is [datetime]) { return $v }
-    $s = [string]$v
-    if ($s -match '^\d{14}\.\d{6}[+-]\d{3}$') {
-        try { return [System.Management.ManagementDateTimeConverter]::ToDateTime($s) } catch { return $s }
+function Props($objects, [string[]]$names) {
+    # The named properties of each WMI/CIM object, as read (never the whole object: no UserName).
+    $list = New-Object System.Collections.ArrayList
+    foreach ($o in $objects) {
+        $h = @{}
+        foreach ($n in $names) { $h[$n] = $o.$n }
+        [void]$list.Add((O $h))
     }
-    return $s
+    return ,$list
 }
 
 function Get-LsRegValue($key, [string]$name) {
@@ -129,18 +125,18 @@ function Get-LsRegValue($key, [string]$name) {
 }
 
 # --- registry roots (read-only) -----------------------------------------------------------------
+$script:facts = @{ processor_architecture = $env:PROCESSOR_ARCHITECTURE; processor_architew6432 = $env:PROCESSOR_ARCHITEW6432;
+                   pointer_size = [IntPtr]::Size; system_drive = $env:SystemDrive }
 $script:is64os = ($env:PROCESSOR_ARCHITECTURE -eq 'AMD64' -or $env:PROCESSOR_ARCHITECTURE -eq 'ARM64' -or [bool]$env:PROCESSOR_ARCHITEW6432)
-$script:is64proc = ([IntPtr]::Size -eq 8)
 $script:hklm = [Microsoft.Win32.Registry]::LocalMachine
 $script:hklm64ok = $true
-if ($script:is64os -and -not $script:is64proc) {
+if ($script:is64os -and [IntPtr]::Size -eq 4) {
+    # 32-bit PowerShell on 64-bit Windows: the 64-bit view needs .NET 4's OpenBaseKey.
     if ([Microsoft.Win32.RegistryKey].GetMethod('OpenBaseKey')) {
         $script:hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
-    } else {
-        $script:hklm64ok = $false
-        P 'software.hklm64' 'missing' '32-bit PowerShell on 64-bit Windows without .NET 4: the 64-bit registry view is not readable; run the 64-bit powershell.exe'
-    }
+    } else { $script:hklm64ok = $false }
 }
+$script:facts.hklm64_readable = $script:hklm64ok
 
 function Values($base, [string]$path, [string[]]$names) {
     $h = @{}
@@ -154,88 +150,49 @@ function Values($base, [string]$path, [string[]]$names) {
 $osReg = @{}
 try {
     $r = Values $script:hklm 'SOFTWARE\Microsoft\Windows NT\CurrentVersion' @('ProductName', 'CurrentBuild', 'CurrentBuildNumber', 'UBR', 'DisplayVersion', 'ReleaseId', 'EditionID', 'InstallationType', 'CSDVersion', 'CurrentVersion', 'CurrentMajorVersionNumber', 'CurrentMinorVersionNumber', 'InstallDate', 'CompositionEditionID', 'BuildLabEx')
-    if ($null -ne $r) { $osReg = $r } else { P 'os.registry' 'missing' 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion not found' }
-} catch { PE 'os.registry' $_ }
+    if ($null -ne $r) { $osReg = $r }
+} catch { P 'os.registry' $_ }
 
 $osWmi = @{}
 try {
     $o = @(W 'Win32_OperatingSystem')[0]
     if ($null -ne $o) {
         $osWmi = @{ Caption = $o.Caption; Version = $o.Version; BuildNumber = $o.BuildNumber; ProductType = $o.ProductType;
-                    CSDVersion = $o.CSDVersion; OSArchitecture = $o.OSArchitecture; InstallDate = (Dt $o.InstallDate);
-                    OperatingSystemSKU = $o.OperatingSystemSKU; LastBootUpTime = (Dt $o.LastBootUpTime) }
+                    CSDVersion = $o.CSDVersion; OSArchitecture = $o.OSArchitecture; InstallDate = $o.InstallDate;
+                    OperatingSystemSKU = $o.OperatingSystemSKU; LastBootUpTime = $o.LastBootUpTime }
     }
-} catch { PE 'os.wmi' $_ }
+} catch { P 'os.wmi' $_ }
 
-$arch = $env:PROCESSOR_ARCHITECTURE
-if ($env:PROCESSOR_ARCHITEW6432) { $arch = $env:PROCESSOR_ARCHITEW6432 }
-
-# --- hardware -----------------------------------------------------------------------------------
-$hw = @{}
-$hostInfo = @{ hostname = $env:COMPUTERNAME }
-try {
-    $cs = @(W 'Win32_ComputerSystem')[0]
-    # Only named properties: never UserName.
-    $hw.manufacturer = $cs.Manufacturer; $hw.model = $cs.Model; $hw.memory_bytes = $cs.TotalPhysicalMemory
-    $hw.logical_processors = $cs.NumberOfLogicalProcessors
-    $hostInfo.part_of_domain = $cs.PartOfDomain; $hostInfo.domain = $cs.Domain; $hostInfo.domain_role = $cs.DomainRole
-    $hostInfo.dns_hostname = $cs.DNSHostName
-} catch { PE 'hardware.computer_system' $_ }
-try {
-    $p = @(W 'Win32_ComputerSystemProduct')[0]
-    if ($null -ne $p) { $hostInfo.uuid = $p.UUID }
-} catch { PE 'hardware.uuid' $_ }
-try {
-    $b = @(W 'Win32_BIOS')[0]
-    $hw.serial = $b.SerialNumber; $hw.bios_vendor = $b.Manufacturer; $hw.bios_version = $b.SMBIOSBIOSVersion
-    $bd = Dt $b.ReleaseDate
-    # A date, not an instant: converting local midnight to UTC would move it to the day before.
-    if ($bd -is [datetime]) { $hw.bios_date = $bd.ToString('yyyy-MM-dd', $script:inv) } else { $hw.bios_date = $bd }
-} catch { PE 'hardware.bios' $_ }
-try {
-    $cpus = @(W 'Win32_Processor')
-    $cores = 0; $threads = 0; $haveCores = $false
-    foreach ($c in $cpus) {
-        if ($null -ne $c.NumberOfCores) { $cores += [int]$c.NumberOfCores; $haveCores = $true }
-        if ($null -ne $c.NumberOfLogicalProcessors) { $threads += [int]$c.NumberOfLogicalProcessors }
-    }
-    if ($cpus.Length -gt 0) { $hw.cpu_name = ([string]$cpus[0].Name).Trim(); $hw.cpu_sockets = $cpus.Length }
-    if ($haveCores) { $hw.cpu_cores = $cores }
-    if ($threads -gt 0) { $hw.cpu_threads = $threads }
-} catch { PE 'hardware.cpu' $_ }
-try {
-    $e = @(W 'Win32_SystemEnclosure')[0]
-    if ($null -ne $e -and $null -ne $e.ChassisTypes) { $hw.chassis_types = @($e.ChassisTypes) }
-} catch { PE 'hardware.chassis' $_ }
-$disks = New-Object System.Collections.ArrayList
-try {
-    foreach ($d in @(W 'Win32_LogicalDisk' '' 'DriveType=3')) {
-        [void]$disks.Add((O @{ device = $d.DeviceID; fstype = $d.FileSystem; size = $d.Size }))
-        if ($d.DeviceID -eq $env:SystemDrive) { $hw.system_disk_bytes = $d.Size }
-    }
-} catch { PE 'hardware.disks' $_ }
-$hw.disks = (A $disks)
+# --- hardware: WMI/CIM properties as read; agents/windows.py sums, picks and decodes ------------
+$wmi = @{}
+$classes = @(
+    @('computer_system', 'Win32_ComputerSystem', '', @('Manufacturer', 'Model', 'TotalPhysicalMemory', 'NumberOfLogicalProcessors', 'PartOfDomain', 'Domain', 'DomainRole', 'DNSHostName')),
+    @('uuid', 'Win32_ComputerSystemProduct', '', @('UUID')),
+    @('bios', 'Win32_BIOS', '', @('SerialNumber', 'Manufacturer', 'SMBIOSBIOSVersion', 'ReleaseDate')),
+    @('cpu', 'Win32_Processor', '', @('Name', 'NumberOfCores', 'NumberOfLogicalProcessors')),
+    @('chassis', 'Win32_SystemEnclosure', '', @('ChassisTypes')),
+    @('disks', 'Win32_LogicalDisk', 'DriveType=3', @('DeviceID', 'FileSystem', 'Size')),
+    @('tpm', 'Win32_Tpm', 'root\cimv2\Security\MicrosoftTpm', @('SpecVersion', 'IsEnabled_InitialValue'))
+)
+foreach ($c in $classes) {
+    $ns = ''; $filter = ''
+    if ($c[2] -match '=') { $filter = $c[2] } else { $ns = $c[2] }
+    try { $wmi[$c[1]] = (A (Props @(W $c[1] $ns $filter) $c[3])) } catch { P ('hardware.' + $c[0]) $_ }
+}
+$firmware = @{}
 try {
     $fw = Values $script:hklm 'SYSTEM\CurrentControlSet\Control' @('PEFirmwareType')
-    if ($null -ne $fw -and $null -ne $fw.PEFirmwareType) { $hw.pe_firmware_type = $fw.PEFirmwareType }
-    else { P 'hardware.firmware' 'missing' 'PEFirmwareType not present (Windows before 8); firmware type unknown' }
-} catch { PE 'hardware.firmware' $_ }
-try {
+    if ($null -ne $fw) { $firmware = $fw }
     $sb = Values $script:hklm 'SYSTEM\CurrentControlSet\Control\SecureBoot\State' @('UEFISecureBootEnabled')
-    if ($null -ne $sb -and $null -ne $sb.UEFISecureBootEnabled) { $hw.secure_boot = $sb.UEFISecureBootEnabled }
-} catch { PE 'hardware.secure_boot' $_ }
-try {
-    $t = @(W 'Win32_Tpm' 'root\cimv2\Security\MicrosoftTpm')
-    $hw.tpm_present = ($t.Length -gt 0)
-    if ($t.Length -gt 0) { $hw.tpm_spec_version = [string]$t[0].SpecVersion; $hw.tpm_enabled = $t[0].IsEnabled_InitialValue }
-} catch { PE 'hardware.tpm' $_ }
+    if ($null -ne $sb) { foreach ($k in $sb.Keys) { $firmware[$k] = $sb[$k] } }
+} catch { P 'hardware.firmware' $_ }
 
 # --- software: Uninstall keys -------------------------------------------------------------------
 $script:valueNames = @('DisplayName', 'DisplayVersion', 'Publisher', 'InstallDate', 'SystemComponent', 'ParentKeyName', 'ReleaseType', 'WindowsInstaller')
 
 function Read-Uninstall($base, [string]$prefix, [string]$path, [string]$view, [string]$scope, [string]$sid) {
     $k = $null
-    try { $k = $base.OpenSubKey($path, $false) } catch { PE ('software.' + $view) $_; return }
+    try { $k = $base.OpenSubKey($path, $false) } catch { P ('software.' + $view) $_; return }
     if ($null -eq $k) { return }
     try {
         foreach ($name in $k.GetSubKeyNames()) {
@@ -247,7 +204,7 @@ function Read-Uninstall($base, [string]$prefix, [string]$path, [string]$view, [s
                     foreach ($vn in $script:valueNames) { $e[$vn] = (Get-LsRegValue $sk $vn) }
                     [void]$script:software.Add((O $e))
                 }
-            } catch { P ('software.' + $view) (Kind $_) ($prefix + '\' + $path + '\' + $name + ': ' + $_.Exception.Message) }
+            } catch { P ('software.' + $view + ':' + $prefix + '\' + $path + '\' + $name) $_ }
             finally { if ($null -ne $sk) { $sk.Close() } }
         }
     } finally { $k.Close() }
@@ -261,60 +218,60 @@ if ($script:is64os) {
     Read-Uninstall $script:hklm 'HKLM' ('SOFTWARE\' + $uninst) '32' 'machine' ''
 }
 
-# Every loaded user hive: scope "user", the SID kept (an opaque id), never a user name.
+# Every loaded user hive (user SIDs only: S-1-5-21-..., S-1-12-1-... for Entra ID), the SID kept
+# (an opaque id), never a user name.  Profiles whose hive is not loaded are listed by SID.
 $loaded = @{}
 try {
     $hku = [Microsoft.Win32.Registry]::Users
     foreach ($sid in $hku.GetSubKeyNames()) {
-        if ($sid -match '^S-1-5-(18|19|20)$' -or $sid -match '^S-1-(5-21|12-1)-[0-9-]+$') {
+        if ($sid -match '^S-1-(5-21|12-1)-[0-9-]+$') {
             $loaded[$sid] = $true
             Read-Uninstall $hku 'HKU' ($sid + '\Software\' + $uninst) 'user' 'user' $sid
         }
     }
-} catch { PE 'software.user' $_ }
+} catch { P 'software.user' $_ }
+$profiles = New-Object System.Collections.ArrayList
 try {
     $pl = $script:hklm.OpenSubKey('SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList', $false)
     if ($null -ne $pl) {
-        $notLoaded = 0
-        try { foreach ($sid in $pl.GetSubKeyNames()) { if ($sid -match '^S-1-(5-21|12-1)-[0-9-]+$' -and -not $loaded.ContainsKey($sid)) { $notLoaded++ } } }
+        try { foreach ($sid in $pl.GetSubKeyNames()) { [void]$profiles.Add((O @{ sid = $sid; loaded = $loaded.ContainsKey($sid) })) } }
         finally { $pl.Close() }
-        if ($notLoaded -gt 0) { P 'software.user' 'missing' ([string]$notLoaded + ' user profile(s) not loaded: their per-user software is not visible until the user logs on') }
     }
-} catch { PE 'software.user' $_ }
+} catch { P 'software.user' $_ }
 
 # --- software: MSIX / AppX ----------------------------------------------------------------------
-$build = 0
-try { $build = [int]$osReg.CurrentBuild } catch { $build = 0 }
 $appxDone = $false
 if (Get-Command Get-AppxPackage -ErrorAction SilentlyContinue) {
     try {
         foreach ($pk in @(Get-AppxPackage -AllUsers -ErrorAction Stop)) {
             [void]$script:packages.Add((O @{ name = $pk.Name; version = [string]$pk.Version; publisher = $pk.Publisher;
-                arch = [string]$pk.Architecture; full_name = $pk.PackageFullName; framework = [bool]$pk.IsFramework;
+                arch = [string]$pk.Architecture; full_name = $pk.PackageFullName; framework = $pk.IsFramework;
                 signature = [string]$pk.SignatureKind; via = 'Get-AppxPackage' }))
         }
         $appxDone = $true
-    } catch { $appxDone = $false }
+    } catch { P 'software.msix.cmdlet' $_ }
 }
-if (-not $appxDone -and $build -ge 9200) {
-    # Fallback readable without admin rights: the package repository's key names are full names.
+if (-not $appxDone) {
+    # Readable without admin rights: the package repository's key names are package full names.
     try {
         $k = $script:hklm.OpenSubKey('SOFTWARE\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages', $false)
         if ($null -ne $k) {
             try { foreach ($n in $k.GetSubKeyNames()) { [void]$script:packages.Add((O @{ full_name = $n; via = 'registry' })) } }
             finally { $k.Close() }
         }
-    } catch { PE 'software.msix' $_ }
+    } catch { P 'software.msix' $_ }
 }
 
 # --- the document -------------------------------------------------------------------------------
-$psv = '2.0'
+$psv = ''
 try { $psv = $PSVersionTable.PSVersion.ToString() } catch { $psv = '' }
-$now = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', $script:inv)
-$os = O @{ registry = (O $osReg); wmi = (O $osWmi); arch = $arch }
-$out = '{"legacyscan":"windows-collect/1","collected_at":' + (Q $now) + ',"powershell":' + (Q $psv) +
-    ',"host":' + (Q (O $hostInfo)) + ',"os":' + (Q $os) + ',"hardware":' + (Q (O $hw)) +
-    ',"software":' + (Q (A $script:software)) + ',"packages":' + (Q (A $script:packages)) +
-    ',"problems":' + (Q (A $script:problems)) + '}'
+$hostInfo = @{ hostname = $env:COMPUTERNAME }
+$os = O @{ registry = (O $osReg); wmi = (O $osWmi) }
+$out = '{"legacyscan":"windows-collect/1","collected_at":' + (Q ([DateTime]::UtcNow)) + ',"powershell":' + (Q $psv) +
+    ',"clr":' + (Q ([Environment]::Version.ToString())) +
+    ',"host":' + (Q (O $hostInfo)) + ',"env":' + (Q (O $script:facts)) + ',"os":' + (Q $os) +
+    ',"wmi":' + (Q (O $wmi)) + ',"firmware":' + (Q (O $firmware)) +
+    ',"software":' + (Q (A $script:software)) + ',"profiles":' + (Q (A $profiles)) +
+    ',"packages":' + (Q (A $script:packages)) + ',"problems":' + (Q (A $script:problems)) + '}'
 [Console]::Out.Write($out)
 [Console]::Out.Flush()

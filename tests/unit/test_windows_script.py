@@ -25,7 +25,7 @@ ALLOWED_NEW_OBJECT = {"System.Collections.ArrayList", "System.Text.StringBuilder
 # .NET methods the script may call: string building, enumeration and read-only registry access.
 ALLOWED_METHODS = {"Append", "ToString", "Add", "OpenSubKey", "Close", "GetSubKeyNames", "ToUniversalTime", "Join",
                    "ToArray", "Substring", "ToCharArray", "ToDateTime", "GetValue", "GetMethod", "OpenBaseKey",
-                   "Trim", "ContainsKey", "Write", "Flush"}
+                   "Trim", "ContainsKey", "Write", "Flush", "GetType"}
 FORBIDDEN_TYPES = re.compile(r"Net\.|Diagnostics\.Process|IO\.File|IO\.Stream|Reflection|InteropServices|"
                              r"Management\.Automation\.PowerShell|WebClient|Sockets", re.I)
 
