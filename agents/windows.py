@@ -29,7 +29,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -133,6 +133,8 @@ def _clean(value: Any) -> str:
     """A string from a JSON value: lone surrogates (from ``\\udXXX`` escapes) replaced, trimmed."""
     if value is None or isinstance(value, bool):
         return ""
+    if isinstance(value, list):  # REG_MULTI_SZ / a WMI array, printed as a JSON array
+        return " ".join(filter(None, (_clean(v) for v in value)))
     text = value if isinstance(value, str) else str(value)
     try:
         text.encode("utf-8")
@@ -193,6 +195,59 @@ def _epoch_iso(value: Any) -> str:
     if number is None or number <= 0:
         return ""
     return datetime.fromtimestamp(number, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_DMTF = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.\d{6}([+-])(\d{3})$")
+_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+
+
+def _instant(value: Any) -> str:
+    """A WMI DMTF datetime (``20150417150245.000000+120``: local time, offset in minutes) or a
+    CIM DateTime printed round-trip (``2015-04-17T15:02:45.0000000+02:00``) as ISO 8601 UTC.
+    Anything else is returned as read."""
+    text = _clean(value)
+    dmtf = _DMTF.match(text)
+    try:
+        if dmtf:
+            year, month, day, hour, minute, second = (int(g) for g in dmtf.groups()[:6])
+            offset = int(dmtf.group(8)) * (-1 if dmtf.group(7) == "-" else 1)
+            local = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+            return (local - timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        iso = _ISO.match(text)
+        if iso:
+            zone = iso.group(3) or "Z"
+            moment = datetime.strptime(f"{iso.group(1)}T{iso.group(2)}", "%Y-%m-%dT%H:%M:%S")
+            if zone != "Z":
+                sign = -1 if zone[0] == "-" else 1
+                moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return text
+    return text
+
+
+def _local_date(value: Any) -> str:
+    """A firmware release date: the date as the host printed it (DMTF or ISO), never shifted to
+    UTC (local midnight would become the day before east of Greenwich)."""
+    text = _clean(value)
+    dmtf = _DMTF.match(text)
+    if dmtf:
+        return f"{dmtf.group(1)}-{dmtf.group(2)}-{dmtf.group(3)}"
+    return _iso_date(text)
+
+
+def classify_problem(error_type: str, message: str) -> str:
+    """denied | missing | timeout | error, from an exception's type and message (the script
+    reports what happened; deciding what it means is ours)."""
+    if error_type in ("System.UnauthorizedAccessException", "System.Security.SecurityException"):
+        return "denied"
+    if re.search(r"denied|0x80041003|0x80070005", message, re.I):
+        return "denied"
+    if re.search(r"Invalid namespace|Invalid class|not recognized|0x8004100E|0x80041010|not supported", message, re.I):
+        return "missing"
+    if re.search(r"timed? ?out", message, re.I) or error_type.endswith("TimeoutException"):
+        return "timeout"
+    return "error"
 
 
 @dataclass
@@ -258,7 +313,7 @@ def _os_info(os_doc: dict[str, Any]) -> OsInfo:
     reg = _dict(os_doc.get("registry"))
     arch_raw = _clean(wmi.get("OSArchitecture")) or _clean(os_doc.get("arch"))
     arch = _ARCH.get(arch_raw.lower(), arch_raw)
-    install = _clean(wmi.get("InstallDate")) or _epoch_iso(reg.get("InstallDate"))
+    install = _instant(wmi.get("InstallDate")) or _epoch_iso(reg.get("InstallDate"))
     name = facts["caption"] or facts["product_name"]
     if facts["csd_version"] and facts["csd_version"] not in name:
         name = f"{name} {facts['csd_version']}".strip()
@@ -292,7 +347,7 @@ def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
     out.system_disk_bytes = _int(hw.get("system_disk_bytes"))
     out.bios_vendor = _clean(hw.get("bios_vendor"))
     out.bios_version = _clean(hw.get("bios_version"))
-    out.bios_date = _iso_date(hw.get("bios_date"))
+    out.bios_date = _local_date(hw.get("bios_date"))
     firmware = _int(hw.get("pe_firmware_type"))
     out.firmware_type = {1: "bios", 2: "uefi"}.get(firmware or 0, "")
     out.secure_boot = _flag(hw.get("secure_boot"))
@@ -330,6 +385,110 @@ def _host(host: dict[str, Any]) -> Host:
     # DNSHostName keeps the case and length of the real name; COMPUTERNAME is NetBIOS (15, upper).
     hostname = _clean(host.get("dns_hostname")) or _clean(host.get("hostname"))
     return Host(hostname=hostname[:255], machine_id=uuid[:128], domain=domain[:255])
+
+
+# -- the raw evidence (the script as of the alias fix) -------------------------------------------
+
+_USER_SID = re.compile(r"^S-1-(5-21|12-1)-[0-9-]+$")
+
+
+def _instances(wmi: dict[str, Any], cls: str) -> list[dict[str, Any]]:
+    value = wmi.get(cls)
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _sum(values: list[Any]) -> int | None:
+    numbers = [n for n in (_int(v) for v in values) if n is not None]
+    return sum(numbers) if numbers else None
+
+
+def raw_views(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Problem]]:
+    """(host, os, hardware) in the parser's terms, and the problems the evidence implies.
+
+    The script prints WMI/CIM instances as read (``wmi``: class -> instances), the firmware
+    registry values, the environment and the profile list; the sums, choices and "what is missing"
+    judgements are made here, where they are tested.  A document from the earlier script, which
+    made them itself (``hardware``), is read as it is."""
+    os_doc = dict(_dict(doc.get("os")))
+    if "wmi" not in doc:
+        return _dict(doc.get("host")), os_doc, _dict(doc.get("hardware")), []
+    wmi = _dict(doc.get("wmi"))
+    env = _dict(doc.get("env"))
+    firmware = _dict(doc.get("firmware"))
+    problems: list[Problem] = []
+    cs = (_instances(wmi, "Win32_ComputerSystem") or [{}])[0]
+    product = (_instances(wmi, "Win32_ComputerSystemProduct") or [{}])[0]
+    host = {
+        "hostname": _dict(doc.get("host")).get("hostname"),
+        "dns_hostname": cs.get("DNSHostName"),
+        "domain": cs.get("Domain"),
+        "part_of_domain": cs.get("PartOfDomain"),
+        "uuid": product.get("UUID"),
+    }
+    if not os_doc.get("arch"):
+        os_doc["arch"] = env.get("processor_architew6432") or env.get("processor_architecture")
+    bios = (_instances(wmi, "Win32_BIOS") or [{}])[0]
+    cpus = _instances(wmi, "Win32_Processor")
+    hw: dict[str, Any] = {
+        "manufacturer": cs.get("Manufacturer"),
+        "model": cs.get("Model"),
+        "memory_bytes": cs.get("TotalPhysicalMemory"),
+        "logical_processors": cs.get("NumberOfLogicalProcessors"),
+        "serial": bios.get("SerialNumber"),
+        "bios_vendor": bios.get("Manufacturer"),
+        "bios_version": bios.get("SMBIOSBIOSVersion"),
+        "bios_date": bios.get("ReleaseDate"),
+        "cpu_name": _clean(cpus[0].get("Name")) if cpus else None,
+        "cpu_cores": _sum([c.get("NumberOfCores") for c in cpus]),
+        "cpu_threads": _sum([c.get("NumberOfLogicalProcessors") for c in cpus]),
+        "chassis_types": next((e.get("ChassisTypes") for e in _instances(wmi, "Win32_SystemEnclosure")), None),
+        "pe_firmware_type": firmware.get("PEFirmwareType"),
+        "secure_boot": firmware.get("UEFISecureBootEnabled"),
+    }
+    disks = [
+        {"device": d.get("DeviceID"), "fstype": d.get("FileSystem"), "size": d.get("Size")}
+        for d in _instances(wmi, "Win32_LogicalDisk")
+    ]
+    hw["disks"] = disks
+    system_drive = _clean(env.get("system_drive")).upper()
+    hw["system_disk_bytes"] = next((d["size"] for d in disks if _clean(d["device"]).upper() == system_drive), None)
+    if "Win32_Tpm" in wmi:  # the query ran (absent: it failed, and a problem says why)
+        tpms = _instances(wmi, "Win32_Tpm")
+        hw["tpm_present"] = bool(tpms)
+        if tpms:
+            hw["tpm_spec_version"] = _clean(tpms[0].get("SpecVersion"))
+    if firmware.get("PEFirmwareType") is None:
+        problems.append(
+            Problem(
+                "hardware.firmware",
+                "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
+                "missing",
+            )
+        )
+    if env.get("hklm64_readable") is False:
+        problems.append(
+            Problem(
+                "software.hklm64",
+                "32-bit PowerShell on 64-bit Windows without .NET 4: the 64-bit "
+                "registry view was not readable; run the 64-bit powershell.exe",
+                "missing",
+            )
+        )
+    unloaded = [
+        p
+        for p in (_dict(x) for x in doc.get("profiles") or [])
+        if _USER_SID.match(_clean(p.get("sid"))) and p.get("loaded") is False
+    ]
+    if unloaded:
+        problems.append(
+            Problem(
+                "software.user",
+                f"{len(unloaded)} user profile(s) not loaded: their per-user "
+                "software is not visible until the user logs on",
+                "missing",
+            )
+        )
+    return host, os_doc, hw, problems
 
 
 # -- software ------------------------------------------------------------------------------------
@@ -472,8 +631,8 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
         kind = doc.get("legacyscan")
         raise WindowsDocumentError(f"unknown document kind {kind!r} (expected 'windows-collect/1')")
     limits = _Limits()
-    inventory = Inventory(host=_host(_dict(doc.get("host"))), os=_os_info(_dict(doc.get("os"))),
-                          hardware=_hardware(_dict(doc.get("hardware")), limits))
+    host, os_doc, hw, implied = raw_views(doc)
+    inventory = Inventory(host=_host(host), os=_os_info(os_doc), hardware=_hardware(hw, limits))
     inventory.collected_at = collected_at or _clean(doc.get("collected_at"))[:32]
     software: list[Software] = []
     for entry in doc.get("software") or []:
@@ -489,11 +648,12 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
     inventory.software = collapse_duplicates(software)
     for raw in doc.get("problems") or []:
         p = _dict(raw)
-        kind = _clean(p.get("kind"))
+        message = _clean(p.get("message"))[:2000]
+        kind = _clean(p.get("kind")) or classify_problem(_clean(p.get("error_type")), message)
         inventory.problems.append(Problem(
-            probe=_clean(p.get("probe"))[:200] or "windows",
-            message=_clean(p.get("message"))[:2000],
+            probe=_clean(p.get("probe"))[:200] or "windows", message=message,
             kind=kind if kind in {"error", "denied", "missing", "timeout", "parse"} else "error"))
+    inventory.problems.extend(implied)
     inventory.problems.extend(limits.problems[:100])
     return inventory
 

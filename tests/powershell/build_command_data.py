@@ -31,25 +31,71 @@ OUT = Path(__file__).resolve().parent / "data"
 # about_CommonParameters (PowerShell-Docs): every cmdlet accepts these (PipelineVariable and
 # ProgressAction came later: 4.0 and 7.4).
 COMMON = {
-    "2.0": ["Verbose", "Debug", "ErrorAction", "WarningAction", "ErrorVariable", "WarningVariable",
-            "OutVariable", "OutBuffer", "WhatIf", "Confirm"],
-    "5.1": ["Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ErrorVariable",
-            "WarningVariable", "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable", "WhatIf",
-            "Confirm"],
-    "7.4": ["Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ProgressAction",
-            "ErrorVariable", "WarningVariable", "InformationVariable", "OutVariable", "OutBuffer",
-            "PipelineVariable", "WhatIf", "Confirm"],
+    "2.0": [
+        "Verbose",
+        "Debug",
+        "ErrorAction",
+        "WarningAction",
+        "ErrorVariable",
+        "WarningVariable",
+        "OutVariable",
+        "OutBuffer",
+        "WhatIf",
+        "Confirm",
+    ],
+    "5.1": [
+        "Verbose",
+        "Debug",
+        "ErrorAction",
+        "WarningAction",
+        "InformationAction",
+        "ErrorVariable",
+        "WarningVariable",
+        "InformationVariable",
+        "OutVariable",
+        "OutBuffer",
+        "PipelineVariable",
+        "WhatIf",
+        "Confirm",
+    ],
+    "7.4": [
+        "Verbose",
+        "Debug",
+        "ErrorAction",
+        "WarningAction",
+        "InformationAction",
+        "ProgressAction",
+        "ErrorVariable",
+        "WarningVariable",
+        "InformationVariable",
+        "OutVariable",
+        "OutBuffer",
+        "PipelineVariable",
+        "WhatIf",
+        "Confirm",
+    ],
 }
 # about_CommonParameters: the common parameters' own aliases.
-COMMON_ALIASES = {"vb": "Verbose", "db": "Debug", "ea": "ErrorAction", "wa": "WarningAction",
-                  "infa": "InformationAction", "proga": "ProgressAction", "ev": "ErrorVariable",
-                  "wv": "WarningVariable", "iv": "InformationVariable", "ov": "OutVariable", "ob": "OutBuffer",
-                  "pv": "PipelineVariable", "wi": "WhatIf", "cf": "Confirm"}
+COMMON_ALIASES = {
+    "vb": "Verbose",
+    "db": "Debug",
+    "ea": "ErrorAction",
+    "wa": "WarningAction",
+    "infa": "InformationAction",
+    "proga": "ProgressAction",
+    "ev": "ErrorVariable",
+    "wv": "WarningVariable",
+    "iv": "InformationVariable",
+    "ov": "OutVariable",
+    "ob": "OutBuffer",
+    "pv": "PipelineVariable",
+    "wi": "WhatIf",
+    "cf": "Confirm",
+}
 
 
 def git(repo: str, *args: str) -> str:
-    return subprocess.run(["git", "--git-dir", repo, *args], check=True, capture_output=True).stdout.decode(
-        "utf-8-sig")
+    return subprocess.run(["git", "--git-dir", repo, *args], check=True, capture_output=True).stdout.decode("utf-8-sig")
 
 
 def pssa(repo: str, name: str) -> dict[str, Any]:
@@ -90,8 +136,7 @@ def docs_version(repo: str, version: str) -> dict[str, dict[str, Any]]:
         if not title or not re.match(r"^[A-Za-z]+-[A-Za-z0-9]+$", title.group(1)):
             continue
         module, aliases, params = doc_page(text)
-        pages[title.group(1)] = {"module": module or parts[2], "aliases": aliases, "parameters": params,
-                                 "source": path}
+        pages[title.group(1)] = {"module": module or parts[2], "aliases": aliases, "parameters": params, "source": path}
     return pages
 
 
@@ -126,14 +171,21 @@ def build(pssa_repo: str, docs_repo: str) -> None:
     for module in v2["Modules"]:
         for a in module.get("ExportedAliases") or []:
             aliases2.setdefault(a, "(recorded, target not given)")
-    write("windows-powershell-2.0.json", {
-        "version": "2.0", "edition": "Desktop",
-        "sources": [f"PowerShell/PSScriptAnalyzer@{pssa_commit}:Engine/Settings/desktop-2.0-windows.json",
-                    f"MicrosoftDocs/PowerShell-Docs@{docs_commit}:reference/5.1 (alias front matter, filtered to "
-                    "the cmdlets 2.0 has)"],
-        "commands": dict(sorted(cmds2.items())), "module_only": dict(sorted(module_only.items())),
-        "aliases": dict(sorted(aliases2.items(), key=lambda kv: kv[0].lower())),
-    })
+    write(
+        "windows-powershell-2.0.json",
+        {
+            "version": "2.0",
+            "edition": "Desktop",
+            "sources": [
+                f"PowerShell/PSScriptAnalyzer@{pssa_commit}:Engine/Settings/desktop-2.0-windows.json",
+                f"MicrosoftDocs/PowerShell-Docs@{docs_commit}:reference/5.1 (alias front matter, filtered to "
+                "the cmdlets 2.0 has)",
+            ],
+            "commands": dict(sorted(cmds2.items())),
+            "module_only": dict(sorted(module_only.items())),
+            "aliases": dict(sorted(aliases2.items(), key=lambda kv: kv[0].lower())),
+        },
+    )
 
     # -- Windows PowerShell 5.1 --------------------------------------------------------------------
     v51 = pssa(pssa_repo, "desktop-5.1.14393.206-windows.json")
@@ -149,8 +201,9 @@ def build(pssa_repo: str, docs_repo: str) -> None:
             page = docs51.get(cmd["Name"], {})
             doc_params = page.get("parameters", {})
             pal = {a: p for p, als in doc_params.items() for a in als}
-            cmds51[cmd["Name"]] = entry(params_of(cmd.get("ParameterSets", "")) | set(doc_params), pal,
-                                        module["Name"], "5.1")
+            cmds51[cmd["Name"]] = entry(
+                params_of(cmd.get("ParameterSets", "")) | set(doc_params), pal, module["Name"], "5.1"
+            )
             cmds51[cmd["Name"]]["type"] = cmd.get("CommandType", "Cmdlet")
     for name, page in docs51.items():
         if name not in cmds51:
@@ -163,13 +216,20 @@ def build(pssa_repo: str, docs_repo: str) -> None:
             aliases51.setdefault(a, "(recorded, target not given)")
     for a, target in module_aliases.items():
         aliases51.setdefault(a, target)
-    write("windows-powershell-5.1.json", {
-        "version": "5.1", "edition": "Desktop",
-        "sources": [f"PowerShell/PSScriptAnalyzer@{pssa_commit}:Engine/Settings/desktop-5.1.14393.206-windows.json",
-                    f"MicrosoftDocs/PowerShell-Docs@{docs_commit}:reference/5.1"],
-        "commands": dict(sorted(cmds51.items())), "module_only": {},
-        "aliases": dict(sorted(aliases51.items(), key=lambda kv: kv[0].lower())),
-    })
+    write(
+        "windows-powershell-5.1.json",
+        {
+            "version": "5.1",
+            "edition": "Desktop",
+            "sources": [
+                f"PowerShell/PSScriptAnalyzer@{pssa_commit}:Engine/Settings/desktop-5.1.14393.206-windows.json",
+                f"MicrosoftDocs/PowerShell-Docs@{docs_commit}:reference/5.1",
+            ],
+            "commands": dict(sorted(cmds51.items())),
+            "module_only": {},
+            "aliases": dict(sorted(aliases51.items(), key=lambda kv: kv[0].lower())),
+        },
+    )
 
     # -- PowerShell 7.4 ----------------------------------------------------------------------------
     cmds74: dict[str, Any] = {}
@@ -178,12 +238,17 @@ def build(pssa_repo: str, docs_repo: str) -> None:
         cmds74[name] = entry(set(page["parameters"]), pal, page["module"], "7.4")
         cmds74[name]["type"] = "Cmdlet"
     aliases74 = {a: name for name, page in docs74.items() for a in page["aliases"]}
-    write("powershell-7.4.json", {
-        "version": "7.4", "edition": "Core",
-        "sources": [f"MicrosoftDocs/PowerShell-Docs@{docs_commit}:reference/7.4"],
-        "commands": dict(sorted(cmds74.items())), "module_only": {},
-        "aliases": dict(sorted(aliases74.items(), key=lambda kv: kv[0].lower())),
-    })
+    write(
+        "powershell-7.4.json",
+        {
+            "version": "7.4",
+            "edition": "Core",
+            "sources": [f"MicrosoftDocs/PowerShell-Docs@{docs_commit}:reference/7.4"],
+            "commands": dict(sorted(cmds74.items())),
+            "module_only": {},
+            "aliases": dict(sorted(aliases74.items(), key=lambda kv: kv[0].lower())),
+        },
+    )
 
 
 def write(name: str, data: dict[str, Any]) -> None:

@@ -43,8 +43,11 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
-VERSION_FILES = {"2.0": "windows-powershell-2.0.json", "5.1": "windows-powershell-5.1.json",
-                 "7.4": "powershell-7.4.json"}
+VERSION_FILES = {
+    "2.0": "windows-powershell-2.0.json",
+    "5.1": "windows-powershell-5.1.json",
+    "7.4": "powershell-7.4.json",
+}
 VERSION_NAMES = {"2.0": "Windows PowerShell 2.0", "5.1": "Windows PowerShell 5.1", "7.4": "PowerShell 7.4"}
 
 
@@ -77,8 +80,12 @@ def load_versions() -> dict[str, Version]:
     for key, name in VERSION_FILES.items():
         data = json.loads((DATA / name).read_text("utf-8"))
         commands = {n.lower(): {**e, "name": n} for n, e in data["commands"].items()}
-        versions[key] = Version(key, commands, {a.lower(): t for a, t in data["aliases"].items()},
-                                {n.lower(): m for n, m in data.get("module_only", {}).items()})
+        versions[key] = Version(
+            key,
+            commands,
+            {a.lower(): t for a, t in data["aliases"].items()},
+            {n.lower(): m for n, m in data.get("module_only", {}).items()},
+        )
     return versions
 
 
@@ -221,15 +228,31 @@ def check_script(src: bytes, *, externals: frozenset[str] = frozenset()) -> list
         alias_in = [v for v in versions.values() if low in v.aliases]
         if alias_in:
             target = alias_in[0].aliases[low]
-            findings.append(Finding(fn.line, "function-shadowed-by-alias", fn.name, (
-                f"function {fn.name} is never called: '{fn.name}' is the built-in alias for {target} in "
-                f"{', '.join(v.label for v in alias_in)}, and aliases come before functions "
-                "(about_Command_Precedence); rename the function")))
+            findings.append(
+                Finding(
+                    fn.line,
+                    "function-shadowed-by-alias",
+                    fn.name,
+                    (
+                        f"function {fn.name} is never called: '{fn.name}' is the built-in alias for {target} in "
+                        f"{', '.join(v.label for v in alias_in)}, and aliases come before functions "
+                        "(about_Command_Precedence); rename the function"
+                    ),
+                )
+            )
         cmd_in = [v for v in versions.values() if low in v.commands or low in v.module_only]
         if cmd_in:
-            findings.append(Finding(fn.line, "function-shadows-cmdlet", fn.name, (
-                f"function {fn.name} has the name of a command of {', '.join(v.label for v in cmd_in)}; "
-                "rename it so a reader (and the next version) cannot confuse them")))
+            findings.append(
+                Finding(
+                    fn.line,
+                    "function-shadows-cmdlet",
+                    fn.name,
+                    (
+                        f"function {fn.name} has the name of a command of {', '.join(v.label for v in cmd_in)}; "
+                        "rename it so a reader (and the next version) cannot confuse them"
+                    ),
+                )
+            )
     tests, _flags = _guards(tree.root_node)
     for node in nodes:
         if node.type != "command":
@@ -243,52 +266,103 @@ def check_script(src: bytes, *, externals: frozenset[str] = frozenset()) -> list
         name = _text(name_node)
         low = name.lower()
         line = node.start_point[0] + 1
-        given = [_text(c).lstrip("-").rstrip(":") for e in node.children if e.type == "command_elements"
-                 for c in e.children if c.type == "command_parameter"]
+        given = [
+            _text(c).lstrip("-").rstrip(":")
+            for e in node.children
+            if e.type == "command_elements"
+            for c in e.children
+            if c.type == "command_parameter"
+        ]
         reqs = _requirements(node, tests)
-        reachable = [v for v in versions.values()
-                     if all((req.lower() in v.commands) == present for req, present in reqs)]
+        reachable = [
+            v for v in versions.values() if all((req.lower() in v.commands) == present for req, present in reqs)
+        ]
         alias_in = [v for v in reachable if low in v.aliases]
         if alias_in:
-            findings.append(Finding(line, "alias-used", name, (
-                f"'{name}' is an alias ({alias_in[0].aliases[low]}) in {', '.join(v.label for v in alias_in)}; "
-                "call the command by its full name")))
+            findings.append(
+                Finding(
+                    line,
+                    "alias-used",
+                    name,
+                    (
+                        f"'{name}' is an alias ({alias_in[0].aliases[low]}) in {', '.join(v.label for v in alias_in)}; "
+                        "call the command by its full name"
+                    ),
+                )
+            )
             continue
         if low in functions:
             fn = functions[low]
             if not _inside_function(node) and node.start_byte < fn.start:
-                findings.append(Finding(line, "called-before-defined", name,
-                                        f"{name} is called before its definition (line {fn.line}) has run"))
+                findings.append(
+                    Finding(
+                        line,
+                        "called-before-defined",
+                        name,
+                        f"{name} is called before its definition (line {fn.line}) has run",
+                    )
+                )
             for param in given:
                 verdict, cands = _resolve_parameter(param, fn.params, {})
                 if verdict != "ok":
-                    findings.append(Finding(line, f"{verdict}-parameter", name,
-                                            f"{name} -{param}: the function's parameters are {sorted(fn.params)}"))
+                    findings.append(
+                        Finding(
+                            line,
+                            f"{verdict}-parameter",
+                            name,
+                            f"{name} -{param}: the function's parameters are {sorted(fn.params)}",
+                        )
+                    )
             continue
         if low in externals or _is_path(name):
             continue
         known_anywhere = any(low in v.commands or low in v.module_only for v in versions.values())
         if not known_anywhere:
-            findings.append(Finding(line, "command-undefined", name, (
-                f"'{name}' is not a function of this script, nor a command of "
-                f"{', '.join(v.label for v in versions.values())}, nor a program path")))
+            findings.append(
+                Finding(
+                    line,
+                    "command-undefined",
+                    name,
+                    (
+                        f"'{name}' is not a function of this script, nor a command of "
+                        f"{', '.join(v.label for v in versions.values())}, nor a program path"
+                    ),
+                )
+            )
             continue
         for v in reachable:
             entry = v.commands.get(low)
             if entry is None:
                 why = f" (module {v.module_only[low]} must be imported first)" if low in v.module_only else ""
-                findings.append(Finding(line, "command-missing", name, (
-                    f"{name} does not exist in {v.label}{why} and this call is not guarded by a "
-                    f"Get-Command check")))
+                findings.append(
+                    Finding(
+                        line,
+                        "command-missing",
+                        name,
+                        (
+                            f"{name} does not exist in {v.label}{why} and this call is not guarded by a "
+                            f"Get-Command check"
+                        ),
+                    )
+                )
                 continue
             params = {p.lower() for p in entry["parameters"]}
             palias = {a.lower(): p for a, p in entry.get("parameter_aliases", {}).items()}
             for param in given:
                 verdict, cands = _resolve_parameter(param, params, palias)
                 if verdict == "unknown":
-                    findings.append(Finding(line, "unknown-parameter", name,
-                                            f"{entry['name']} has no parameter -{param} in {v.label}"))
+                    findings.append(
+                        Finding(
+                            line, "unknown-parameter", name, f"{entry['name']} has no parameter -{param} in {v.label}"
+                        )
+                    )
                 elif verdict == "ambiguous":
-                    findings.append(Finding(line, "ambiguous-parameter", name, (
-                        f"{entry['name']} -{param} is ambiguous in {v.label} ({', '.join(cands)})")))
+                    findings.append(
+                        Finding(
+                            line,
+                            "ambiguous-parameter",
+                            name,
+                            (f"{entry['name']} -{param} is ambiguous in {v.label} ({', '.join(cands)})"),
+                        )
+                    )
     return sorted(set(findings), key=lambda f: (f.line, f.rule, f.name))

@@ -62,39 +62,47 @@ def test_the_old_rv_helper_is_caught() -> None:
     assert sum(1 for f in findings if f.rule == "alias-used" and f.name == "RV") == 2
 
 
-@pytest.mark.parametrize("snippet,expected", [
-    (b"function gc($x) { $x }\ngc 1", "function-shadowed-by-alias:gc"),
-    (b"function Get-Item($x) { $x }\nGet-Item 1", "function-shadows-cmdlet:Get-Item"),
-    (b"gci C:\\", "alias-used:gci"),
-    (b"$o = Get-CimInstance -ClassName Win32_BIOS", "command-missing:Get-CimInstance"),
-    (b"$j = ConvertTo-Json @{}", "command-missing:ConvertTo-Json"),
-    (b"$s = Get-Content -Raw C:\\x.txt", "unknown-parameter:Get-Content"),
-    (b"$o = Get-WmiObject -C Win32_BIOS", "ambiguous-parameter:Get-WmiObject"),
-    (b"Invoke-Frobnicate -Now", "command-undefined:Invoke-Frobnicate"),
-    (b"Get-LsThing\nfunction Get-LsThing { 1 }", "called-before-defined:Get-LsThing"),
-    (b"function Get-LsThing($a) { $a }\nGet-LsThing -b 1", "unknown-parameter:Get-LsThing"),
-    (b"$o = Get-WmiObject -Class Win32_BIOS", "command-missing:Get-WmiObject"),  # 7.4 has no WMI cmdlets
-    (b"if (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { Get-WmiObject -Class A }",
-     "command-missing:Get-WmiObject"),  # the guard is for another command
-    (b"$a = @(Get-AppxPackage -AllUsers)", "command-missing:Get-AppxPackage"),
-    (b"$p = Get-Process -IncludeUserName", "unknown-parameter:Get-Process"),  # 4.0+
-])
+@pytest.mark.parametrize(
+    "snippet,expected",
+    [
+        (b"function gc($x) { $x }\ngc 1", "function-shadowed-by-alias:gc"),
+        (b"function Get-Item($x) { $x }\nGet-Item 1", "function-shadows-cmdlet:Get-Item"),
+        (b"gci C:\\", "alias-used:gci"),
+        (b"$o = Get-CimInstance -ClassName Win32_BIOS", "command-missing:Get-CimInstance"),
+        (b"$j = ConvertTo-Json @{}", "command-missing:ConvertTo-Json"),
+        (b"$s = Get-Content -Raw C:\\x.txt", "unknown-parameter:Get-Content"),
+        (b"$o = Get-WmiObject -C Win32_BIOS", "ambiguous-parameter:Get-WmiObject"),
+        (b"Invoke-Frobnicate -Now", "command-undefined:Invoke-Frobnicate"),
+        (b"Get-LsThing\nfunction Get-LsThing { 1 }", "called-before-defined:Get-LsThing"),
+        (b"function Get-LsThing($a) { $a }\nGet-LsThing -b 1", "unknown-parameter:Get-LsThing"),
+        (b"$o = Get-WmiObject -Class Win32_BIOS", "command-missing:Get-WmiObject"),  # 7.4 has no WMI cmdlets
+        (
+            b"if (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { Get-WmiObject -Class A }",
+            "command-missing:Get-WmiObject",
+        ),  # the guard is for another command
+        (b"$a = @(Get-AppxPackage -AllUsers)", "command-missing:Get-AppxPackage"),
+        (b"$p = Get-Process -IncludeUserName", "unknown-parameter:Get-Process"),  # 4.0+
+    ],
+)
 def test_each_rule_catches_its_defect(snippet: bytes, expected: str) -> None:
     assert expected in _check(snippet), _check(snippet)
 
 
-@pytest.mark.parametrize("snippet", [
-    # the CIM path: guarded directly, through a flag, and WMI in the else branch
-    b"if (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { $o = Get-CimInstance -ClassName A }",
-    b"$c = $false\nif (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { $c = $true }\n"
-    b"if ($c) { $o = Get-CimInstance -ClassName A -Namespace 'root' } else { $o = Get-WmiObject -Class A }",
-    b"if (Get-Command Get-AppxPackage -ErrorAction SilentlyContinue) { $a = @(Get-AppxPackage -AllUsers) }",
-    b"function Get-LsThing($a) { $a }\n$x = Get-LsThing -a 1",
-    b"$x = Get-Item -LiteralPath C:\\ -ErrorAction Stop",
-    b"$x = Get-ChildItem -Path C:\\ -ea SilentlyContinue",  # a common parameter's alias
-    b"& $sb",
-    b"$n = New-Object -TypeName System.Text.StringBuilder",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        # the CIM path: guarded directly, through a flag, and WMI in the else branch
+        b"if (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { $o = Get-CimInstance -ClassName A }",
+        b"$c = $false\nif (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) { $c = $true }\n"
+        b"if ($c) { $o = Get-CimInstance -ClassName A -Namespace 'root' } else { $o = Get-WmiObject -Class A }",
+        b"if (Get-Command Get-AppxPackage -ErrorAction SilentlyContinue) { $a = @(Get-AppxPackage -AllUsers) }",
+        b"function Get-LsThing($a) { $a }\n$x = Get-LsThing -a 1",
+        b"$x = Get-Item -LiteralPath C:\\ -ErrorAction Stop",
+        b"$x = Get-ChildItem -Path C:\\ -ea SilentlyContinue",  # a common parameter's alias
+        b"& $sb",
+        b"$n = New-Object -TypeName System.Text.StringBuilder",
+    ],
+)
 def test_correct_scripts_pass(snippet: bytes) -> None:
     assert _check(snippet) == []
 
