@@ -23,6 +23,8 @@ def detect(head: Head) -> str:
     if head.kind != "json":
         return "not JSON"
     keys = head.json_keys()
+    if "legacyscan" in keys:
+        return "a raw collection document (its \"legacyscan\" field), not an inventory"
     if any(k in keys for k in _OURS):
         return ""
     if "host" in keys and len(keys & _SECTIONS) >= 2:
