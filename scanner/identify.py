@@ -108,9 +108,11 @@ OS_IDENTIFIERS: dict[str, str] = {
     **dict.fromkeys(("macos", "darwin", "mac", "osx", "mac os x"), "macos"),
     **dict.fromkeys(("aix", "unix", "bsd", "hp-ux", "hpux", "dragonfly", "illumos", "solaris", "sunos", "freebsd",
                      "openbsd", "netbsd"), "unix_os"),
+    "announced": "announced",  # `legacyscan discover`: what services announced (any family)
 }
 SOFTWARE_IDENTIFIERS: dict[str, str] = {
     **dict.fromkeys(("dpkg", "rpm", "apk"), "packages"),
+    "banner": "announced",  # what a service announced to `legacyscan discover`
     **dict.fromkeys(("windows-registry", "msix", "appx", "macos-app"), "windows_apps"),
 }
 
@@ -197,6 +199,8 @@ def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         if _OS is None:
             _OS = _os_identifiers()
         family = str(record.get("family") or "").lower()
+        if isinstance(record.get("announced"), dict):  # discovered without credentials: its own evidence
+            family = "announced"
         fn = _OS.get(family)
         if fn is None:
             family = _infer_family(record, family)

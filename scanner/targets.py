@@ -24,7 +24,11 @@ from pathlib import Path
 from scanner.files import MAX_CONFIG_BYTES, FileRefused, read_regular_text
 
 TRANSPORTS = ("ssh", "winrm")
-DEFAULT_PORTS = {"ssh": 22, "winrm": 5986}
+# `legacyscan discover` (scanner.discover) reads the same files with its own transports: what each
+# address announces without credentials.  "any" (the default there) means every one of them on its
+# default port.
+DISCOVERY_TRANSPORTS = ("ssh", "smb", "snmp", "http", "https", "rdp")
+DEFAULT_PORTS = {"ssh": 22, "winrm": 5986, "smb": 445, "snmp": 161, "http": 80, "https": 443, "rdp": 3389}
 # A CIDR range larger than this is almost certainly a typo (a /8 is 16 million hosts).
 MAX_RANGE = 65_536
 _HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
@@ -62,6 +66,18 @@ class Target:
         return f"{self.transport}://{_bracket(self.host)}:{self.port}"
 
 
+@dataclass(slots=True, frozen=True)
+class Kinds:
+    """Which transports a target file may name, and the one a line gets when it names none."""
+
+    transports: tuple[str, ...] = TRANSPORTS
+    default: str = "ssh"
+
+
+SCAN_KINDS = Kinds()
+DISCOVERY_KINDS = Kinds(DISCOVERY_TRANSPORTS + ("any",), "any")
+
+
 @dataclass(slots=True)
 class Defaults:
     site: str = ""
@@ -70,6 +86,7 @@ class Defaults:
     user: str = ""
     tags: list[str] = field(default_factory=list)
     jump: str = ""
+    kinds: Kinds = SCAN_KINDS
 
 
 def _bracket(host: str) -> str:
@@ -93,10 +110,10 @@ def check_host(host: str, where: str) -> str:
     return host.lower()
 
 
-def check_transport(value: str, where: str) -> str:
-    value = (value or "ssh").strip().lower()
-    if value not in TRANSPORTS:
-        raise TargetError(f"{where}: transport {value!r} is not one of {', '.join(TRANSPORTS)}")
+def check_transport(value: str, where: str, kinds: Kinds = SCAN_KINDS) -> str:
+    value = (value or kinds.default).strip().lower()
+    if value not in kinds.transports:
+        raise TargetError(f"{where}: transport {value!r} is not one of {', '.join(kinds.transports)}")
     return value
 
 
@@ -157,7 +174,10 @@ def expand_hosts(spec: str, where: str) -> list[str]:
 
 
 def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
-    transport = check_transport(d.transport, where)
+    transport = check_transport(d.transport, where, d.kinds)
+    if transport == "any":  # discovery: every announced service on its default port
+        return [t for kind in d.kinds.transports if kind != "any"
+                for t in make_targets(spec, replace(d, transport=kind, port=None), where)]
     port = d.port or DEFAULT_PORTS[transport]
     if transport == "winrm" and port not in (5985, 5986) and d.port is None:
         port = 5986
@@ -180,7 +200,7 @@ def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
 CSV_COLUMNS = ("host", "site", "transport", "port", "user", "tags")
 
 
-def parse_csv(text: str, source: str = "targets.csv") -> list[Target]:
+def parse_csv(text: str, source: str = "targets.csv", kinds: Kinds = SCAN_KINDS) -> list[Target]:
     """``host,site,transport,port,user,tags`` (header required; tags separated by ``;`` or spaces)."""
     rows = list(csv.reader(io.StringIO(text)))
     header_at = next(
@@ -216,11 +236,12 @@ def parse_csv(text: str, source: str = "targets.csv") -> list[Target]:
         rec = dict(zip(header, (c.strip() for c in row), strict=False))
         d = Defaults(
             site=check_site(rec.get("site", ""), where),
-            transport=rec.get("transport") or "ssh",
+            transport=rec.get("transport") or kinds.default,
             port=check_port(rec.get("port"), where),
             user=check_user(rec.get("user", ""), where),
             tags=re.split(r"[;\s]+", rec.get("tags", "")),
             jump=rec.get("jump", ""),
+            kinds=kinds,
         )
         out.extend(make_targets(rec.get("host", ""), d, where))
     return out
@@ -229,7 +250,7 @@ def parse_csv(text: str, source: str = "targets.csv") -> list[Target]:
 # -- TOML ------------------------------------------------------------------------------------
 
 
-def parse_toml(text: str, source: str = "targets.toml") -> list[Target]:
+def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KINDS) -> list[Target]:
     """``[defaults]`` plus ``[[site]]`` tables (name + defaults + ``hosts``) and ``[[target]]`` entries.
 
     ```
@@ -250,7 +271,8 @@ def parse_toml(text: str, source: str = "targets.toml") -> list[Target]:
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(f"{source}: not valid TOML: {exc}") from exc
     _no_secrets(data, source)
-    base = _defaults_from(data.get("defaults", {}), Defaults(), f"{source} [defaults]")
+    base = _defaults_from(data.get("defaults", {}), Defaults(transport=kinds.default, kinds=kinds),
+                          f"{source} [defaults]")
     out: list[Target] = []
     for i, site in enumerate(_list_of_tables(data, "site", source)):
         where = f"{source} [[site]] #{i + 1}"
@@ -288,7 +310,7 @@ def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
     if "site" in table and isinstance(table["site"], str):
         d.site = check_site(table["site"], where)
     if "transport" in table:
-        d.transport = check_transport(str(table["transport"]), where)
+        d.transport = check_transport(str(table["transport"]), where, d.kinds)
     if "port" in table:
         d.port = check_port(table["port"], where)
     if "user" in table:
@@ -447,7 +469,7 @@ def _expand_ansible_range(name: str, where: str) -> list[str]:
 # -- plain lists / CIDR --------------------------------------------------------------------------
 
 
-def parse_list(text: str, source: str = "targets.txt") -> list[Target]:
+def parse_list(text: str, source: str = "targets.txt", kinds: Kinds = SCAN_KINDS) -> list[Target]:
     """One host, address or CIDR range per line, optionally followed by ``key=value`` overrides
     (site, transport, port, user, tags)."""
     out: list[Target] = []
@@ -469,11 +491,12 @@ def parse_list(text: str, source: str = "targets.txt") -> list[Target]:
             opts[key] = value
         d = Defaults(
             site=check_site(opts.get("site", ""), where),
-            transport=opts.get("transport", "ssh"),
+            transport=opts.get("transport", kinds.default),
             port=check_port(opts.get("port"), where),
             user=check_user(opts.get("user", ""), where),
             tags=re.split(r"[;,]+", opts.get("tags", "")),
             jump=opts.get("jump", ""),
+            kinds=kinds,
         )
         out.extend(make_targets(words[0], d, where))
     return out
@@ -507,7 +530,8 @@ def detect_format(path: str | Path, text: str) -> str:
 
 
 def load_targets(
-    path: str | Path, *, site: str = "", fmt: str | None = None, groups_as: str = "site", user: str = ""
+    path: str | Path, *, site: str = "", fmt: str | None = None, groups_as: str = "site", user: str = "",
+    kinds: Kinds = SCAN_KINDS,
 ) -> list[Target]:
     """Load, validate and de-duplicate a target file.  ``site``/``user`` fill in blanks (CLI defaults)."""
     p = Path(path)
@@ -520,7 +544,7 @@ def load_targets(
     if kind == "ini":
         targets = parse_ansible_ini(text, str(path), groups_as=groups_as)
     elif kind in parsers:
-        targets = parsers[kind](text, str(path))
+        targets = parsers[kind](text, str(path), kinds)
     else:
         raise TargetError(f"{path}: unknown targets format {kind!r}")
     return finalise(targets, site=site, user=user)

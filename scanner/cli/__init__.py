@@ -40,6 +40,7 @@ class CliError(Exception):
 # server, the HTTP client or the report renderers of other commands.
 COMMANDS: list[tuple[str, str, str]] = [
     ("scan", "scanner.cli.scan", "scan this machine (--local) or a list of targets (--targets)"),
+    ("discover", "scanner.cli.discover", "identify devices without credentials (ssh, smb, snmp, http(s), rdp)"),
     ("import", "scanner.cli.importcmd", "import inventory JSON files from agents / file drops"),
     ("report", "scanner.cli.report", "report support status per site from stored inventories"),
     ("eol", "scanner.cli.eol", "the end-of-life dataset: identify, info, show, update"),

@@ -147,6 +147,9 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
     cfg, register = load_inputs(args)
     ctx, policy, site = site_context(args)
     cfg = with_site_catalog(cfg, site, policy.free_extended)
+    from scanner.discover.link import supersede
+
+    inventories, _linked = supersede(inventories)  # a discovered host gives way to its real inventory
     results = match_estate(inventories, ctx, as_of, policy)
     prev_results: list[HostResult] | None = None
     prev_as_of: date | None = None

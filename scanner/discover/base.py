@@ -1,0 +1,138 @@
+"""What one probe learned about one service: the ``Observation``, and the bounded socket helpers.
+
+Every probe is a function ``(target, settings) -> Observation``.  It opens at most one TCP
+connection (SNMP: one UDP exchange) to the service it was given, reads what the service
+announces, and closes.  Nothing here retries, logs in, or writes: a service that does not answer
+within the timeout is recorded as such, never asked twice.  ``facts`` holds the service's own
+words (banner, header, NTLM fields) so a later, better rule can re-judge them.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.targets import Target
+
+# A service that keeps talking (a hostile or broken one) is cut off here.
+MAX_READ = 64 * 1024
+
+
+class ProbeError(Exception):
+    """The service did not say anything we can use (closed, refused, malformed)."""
+
+
+@dataclass(slots=True, frozen=True)
+class ProbeSettings:
+    """What every probe is allowed: its time budget and the SNMP credentials (from the
+    environment or the credentials file, never the command line)."""
+
+    timeout: float = 5.0
+    snmp_community: str = ""
+    snmp_v3: dict[str, str] = field(default_factory=dict)  # user, auth_key, auth_protocol, priv_key, priv_protocol
+
+
+@dataclass(slots=True)
+class Observation:
+    """One service on one address, as announced.  ``status``: ok | closed | timeout | error."""
+
+    host: str
+    port: int
+    service: str  # ssh | smb | snmp | http | https | rdp
+    status: str = "ok"
+    error: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+    connections: int = 0  # TCP connections (or UDP exchanges) the probe made
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "port": self.port, "status": self.status, "error": self.error,
+                "facts": self.facts, "connections": self.connections}
+
+
+Probe = Callable[[Target, ProbeSettings], Observation]
+
+
+class Deadline:
+    """One time budget for a whole probe: connect, every read and write share it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        remaining = self.end - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("probe time budget exhausted")
+        return remaining
+
+
+def connect(host: str, port: int, deadline: Deadline) -> socket.socket:
+    sock = socket.create_connection((host, port), timeout=deadline.left())
+    sock.settimeout(deadline.left())
+    return sock
+
+
+def recv_exact(sock: socket.socket, n: int, deadline: Deadline) -> bytes:
+    """Exactly ``n`` bytes (bounded by MAX_READ and the deadline), or ProbeError on close."""
+    if n > MAX_READ:
+        raise ProbeError(f"service announced a {n}-byte message (limit {MAX_READ})")
+    buf = bytearray()
+    while len(buf) < n:
+        sock.settimeout(deadline.left())
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ProbeError("connection closed by the service")
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_line(sock: socket.socket, deadline: Deadline, limit: int = 1024) -> bytes:
+    """Bytes up to and including the first LF (at most ``limit``)."""
+    buf = bytearray()
+    while not buf.endswith(b"\n"):
+        if len(buf) >= limit:
+            break
+        sock.settimeout(deadline.left())
+        chunk = sock.recv(1)
+        if not chunk:
+            if buf:
+                break
+            raise ProbeError("connection closed by the service")
+        buf += chunk
+    return bytes(buf)
+
+
+def classify(exc: BaseException) -> str:
+    """The Observation status for a probe failure."""
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "closed"
+    if isinstance(exc, ProbeError):
+        return "error"
+    if isinstance(exc, OSError):
+        return "unreachable"
+    return "error"
+
+
+def run_probe(service: str, target: Target, settings: ProbeSettings,
+              body: Callable[[Deadline, Observation], None]) -> Observation:
+    """Shared wrapper: time budget, status from the exception, never raises."""
+    obs = Observation(host=target.host, port=target.port, service=service)
+    start = time.monotonic()
+    try:
+        body(Deadline(settings.timeout), obs)
+    except Exception as exc:  # noqa: BLE001 - every failure is data about this service
+        obs.status = classify(exc)
+        obs.error = f"{type(exc).__name__}: {exc}"[:300]
+    obs.seconds = round(time.monotonic() - start, 3)
+    return obs
+
+
+def printable(raw: bytes, limit: int = 512) -> str:
+    """Announced bytes as text: ASCII-safe, control characters dropped, bounded."""
+    text = raw[:limit].decode("utf-8", "replace")
+    return "".join(c for c in text if c.isprintable()).strip()

@@ -1,0 +1,147 @@
+"""Discovery runs: targets -> probes (bounded, rate-limited, windowed) -> one Inventory per address.
+
+Shape (as ``scanner.scan``): worker threads probe, the calling thread stores.  One address is
+handled by one worker, its services one after another, so a fragile device never sees two of
+our connections at once; ``concurrency`` bounds how many addresses are in flight.  The scan
+window and the per-site rate limit are ``scanner.scan``'s own (``ScanWindow``,
+``SiteRateLimiter``): each probe waits for its site's token before it connects.  Excluded
+targets are recorded as "excluded" and never contacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from agents.collect import iso
+from agents.inventory import Inventory
+from scanner.discover import fingerprint
+from scanner.discover.base import Observation, Probe, ProbeSettings
+from scanner.discover.exclusions import Exclusions
+from scanner.scan import ScanWindow, SiteRateLimiter
+from scanner.store import HostStatus, Store, host_key
+from scanner.targets import Target
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class DiscoverConfig:
+    concurrency: int = 32
+    window: ScanWindow | None = None
+    site_rate: float | None = None  # new connections per second per site
+
+
+@dataclass(slots=True)
+class DiscoverSummary:
+    addresses: int = 0
+    identified: int = 0  # addresses where at least one service answered
+    silent: int = 0
+    excluded: int = 0
+    window_closed: bool = False
+    interrupted: bool = False
+    connections: int = 0
+    seconds: float = 0.0
+    inventories: list[Inventory] = field(default_factory=list)
+    statuses: list[HostStatus] = field(default_factory=list)
+
+
+def group_by_address(targets: list[Target]) -> list[tuple[Target, list[Target]]]:
+    """(the address's first target, its service targets) in file order."""
+    groups: dict[tuple[str, str], list[Target]] = {}
+    for t in targets:
+        groups.setdefault((t.host, t.site), []).append(t)
+    return [(ts[0], ts) for ts in groups.values()]
+
+
+class Discoverer:
+    def __init__(self, store: Store | None, settings: ProbeSettings, config: DiscoverConfig,
+                 probes: dict[str, Probe], exclusions: Exclusions,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store, self.settings, self.config = store, settings, config
+        self.probes, self.exclusions, self.now = probes, exclusions, now
+        self.limiter = SiteRateLimiter(config.site_rate)
+        self.stop = threading.Event()
+
+    def probe_address(self, services: list[Target]) -> list[Observation]:
+        out: list[Observation] = []
+        for t in services:
+            if self.stop.is_set() or not self.limiter.wait(t.site, self.stop):
+                break
+            out.append(self.probes[t.transport](t, self.settings))
+        return out
+
+    def run(self, targets: list[Target]) -> DiscoverSummary:
+        import time
+
+        start = time.monotonic()
+        summary = DiscoverSummary()
+        todo: list[tuple[Target, list[Target]]] = []
+        for first, services in group_by_address(targets):
+            summary.addresses += 1
+            why = next((r for r in map(self.exclusions.reason, services) if r), "")
+            if why:
+                summary.excluded += 1
+                self._status(summary, first, "excluded", why, None)
+                continue
+            todo.append((first, services))
+        pending: dict[Future[list[Observation]], Target] = {}
+        queue = iter(todo)
+        with ThreadPoolExecutor(max_workers=max(1, self.config.concurrency), thread_name_prefix="discover") as pool:
+            try:
+                while True:
+                    while len(pending) < max(1, self.config.concurrency) and not self.stop.is_set():
+                        nxt = next(queue, None)
+                        if nxt is None:
+                            break
+                        if self.config.window is not None and not self.config.window.contains(self.now().astimezone()):
+                            summary.window_closed = True
+                            self.stop.set()
+                            break
+                        pending[pool.submit(self.probe_address, nxt[1])] = nxt[0]
+                    if not pending:
+                        break
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        first = pending.pop(fut)
+                        self._finish(summary, first, fut.result())
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                self.stop.set()
+                for fut in pending:
+                    fut.cancel()
+        summary.seconds = round(time.monotonic() - start, 3)
+        return summary
+
+    def _finish(self, summary: DiscoverSummary, first: Target, observations: list[Observation]) -> None:
+        summary.connections += sum(o.connections for o in observations)
+        answered = [o for o in observations if o.status == "ok"]
+        if not answered:
+            summary.silent += 1
+            worst = next((o for o in observations if o.status == "timeout"), observations[0] if observations else None)
+            status = "timeout" if worst is not None and worst.status == "timeout" else "unreachable"
+            detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)[:1000]
+            self._status(summary, first, status, detail or "not probed", None)
+            return
+        summary.identified += 1
+        inv = fingerprint.inventory(first, observations, self.now())
+        if self.store is not None:
+            self.store.save_inventory(inv)
+        summary.inventories.append(inv)
+        partial = [o for o in observations if o.status not in ("ok", "closed")]
+        status = "partial" if partial else "ok"
+        self._status(summary, first, status, "; ".join(f"{o.service}:{o.port} {o.status}: {o.error}"
+                                                       for o in partial)[:1000], inv)
+
+    def _status(self, summary: DiscoverSummary, first: Target, status: str, error: str,
+                inv: Inventory | None) -> None:
+        st = HostStatus(target=f"discover://{first.host}", site=first.site, status=status, error=error,
+                        at=iso(self.now()), host_key=host_key(inv) if inv is not None else "")
+        record = getattr(self.store, "record_status", None)
+        if callable(record):
+            record(st)
+        summary.statuses.append(st)

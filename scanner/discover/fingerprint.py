@@ -1,0 +1,278 @@
+"""What the services of one address announced -> one Inventory, marked as discovered.
+
+The Inventory is the same document an agent or a probe produces, so discovered devices are
+stored, matched and reported by the same code as everything else.  What differs is only where
+the evidence came from: ``collector.transport = "discovery"`` marks the host as discovered, and
+the OS evidence is an ``announced`` record that ``scanner.ident.announced`` turns into a product
+and cycle (delegating Windows builds to the Windows identifier), with a confidence that is never
+"high": a banner can be stale, edited or a decoy.
+
+The rules that read banners are data (``eol_data/rules/announced.toml``); this module only picks
+the strongest evidence among the services and keeps every service's own words in ``os.facts``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from agents.collect import iso
+from agents.inventory import Collector, Host, Inventory, OsInfo, Problem, Software
+from eol_data.rules import Rules, load_rules
+from scanner.discover.base import Observation
+from scanner.targets import Target
+
+TRANSPORT = "discovery"
+_RANK = {"medium": 2, "low": 1}
+_DISTRO_MARKERS = {"debian": "Debian", "ubuntu": "Ubuntu", "raspbian": "Debian", "red hat": "Red Hat",
+                   "centos": "CentOS", "rocky": "Rocky Linux", "almalinux": "AlmaLinux", "suse": "SUSE",
+                   "fedora": "Fedora"}
+# Windows releases named by their NativeOS string (SMB1): they carry the edition, which the NT
+# version alone cannot (client or server).
+_WINDOWS_CAPTION = re.compile(r"^Windows\s+(?:Server\s+)?(?:XP|Vista|7|8|8\.1|10|11|2000|2003|2008|2012|2016|2019|"
+                              r"2022|2025|NT|Embedded|Storage|Small Business|Home Server)\b", re.I)
+_SERVER_TOKEN = re.compile(r"(?P<name>[A-Za-z][\w.-]*(?: [A-Za-z][\w-]*)?)/(?P<version>\d[\w.-]*)")
+
+
+def _samba(facts: dict[str, Any]) -> str:
+    """The Samba version a server announced, or "" (Samba's own signals, never its NTLM version)."""
+    lanman = str(facts.get("native_lanman", ""))
+    m = re.match(r"Samba\s+(\S+)", lanman, re.I)
+    if m:
+        return m.group(1)
+    version = str(facts.get("ntlm_version", ""))
+    # Samba's NTLMSSP claims Windows 6.1 with build 0; every Windows release states its real build.
+    if version.endswith(".0") and version.count(".") == 2:
+        return "unknown version"
+    return ""
+
+
+def _windows_evidence(facts: dict[str, Any], by: str) -> dict[str, Any] | None:
+    version = str(facts.get("ntlm_version", ""))
+    caption = str(facts.get("native_os", ""))
+    out: dict[str, Any] = {}
+    if re.fullmatch(r"\d+\.\d+\.\d{3,5}", version):
+        out["windows_version"] = version
+    if _WINDOWS_CAPTION.match(caption):
+        out["caption"] = caption
+    if not out:
+        return None
+    out.update(by=by, confidence="medium",
+               evidence="; ".join(f"{k}={facts[k]!r}" for k in ("ntlm_version", "native_os") if facts.get(k)))
+    return out
+
+
+def _ssh_evidence(facts: dict[str, Any], rules: Rules) -> dict[str, Any] | None:
+    comment = str(facts.get("comment", ""))
+    software = str(facts.get("software", ""))
+    version = str(facts.get("version", ""))
+    table = rules.table("announced")
+    if not comment or software.lower() != "openssh":
+        return None
+    for rule in table.get("ssh_os", []):
+        m = re.search(rule["comment"], comment, re.I)
+        if not m:
+            continue
+        groups = m.groupdict()
+        if groups.get("version"):
+            release = groups["version"]
+        elif groups.get("codename"):
+            release = table.get("ssh_os_codenames", {}).get(groups["codename"].lower(), "")
+        elif rule.get("from") == "openssh_version":
+            release = rule.get("versions", {}).get(version, "")
+        else:
+            release = ""
+        return {"by": "ssh-banner", "product": rule["product"], "version": release,
+                "family": "freebsd" if rule["product"] == "freebsd" else "linux",
+                "confidence": rule.get("confidence", "low"), "why": rule.get("why", ""),
+                "evidence": str(facts.get("banner", ""))}
+    return None
+
+
+def _snmp_evidence(facts: dict[str, Any], rules: Rules) -> dict[str, Any] | None:
+    descr = str(facts.get("sys_descr", ""))
+    if not descr:
+        return None
+    for rule in rules.table("announced").get("snmp_os", []):
+        m = re.search(rule["pattern"], descr, re.I | re.S)
+        if not m:
+            continue
+        groups = m.groupdict()
+        out: dict[str, Any] = {"by": "snmp-sysdescr", "family": rule.get("family", "unknown"),
+                               "confidence": rule.get("confidence", "low"), "why": rule.get("why", ""),
+                               "evidence": descr[:300]}
+        if groups.get("nt") and groups.get("build"):
+            out["windows_version"] = f"{groups['nt']}.{groups['build']}"
+        elif rule.get("product"):
+            out["product"] = rule["product"]
+            if rule.get("from") == "kernel":
+                out["version"] = rule.get("versions", {}).get(groups.get("kernel", ""), "")
+            else:
+                out["version"] = groups.get("version", "")
+        return out
+    return None
+
+
+def _http_evidence(facts: dict[str, Any], rules: Rules, by: str) -> dict[str, Any] | None:
+    server = str(facts.get("server", ""))
+    m = re.search(r"Microsoft-IIS/(\d+\.\d+)", server)
+    if m:
+        nt = rules.table("announced").get("iis_windows", {}).get(m.group(1))
+        out: dict[str, Any] = {"by": by, "family": "windows", "confidence": "low", "evidence": server,
+                               "why": f"IIS {m.group(1)} ships with one Windows release"}
+        if nt:
+            out["windows_version"] = nt
+        return out
+    for marker, label in _DISTRO_MARKERS.items():
+        if re.search(rf"\({re.escape(marker)}", server, re.I) and label in ("Debian", "Ubuntu"):
+            return {"by": by, "family": "linux", "product": label.lower(), "version": "", "confidence": "low",
+                    "evidence": server, "why": f"the web server names a {label} build (no release)"}
+    if re.search(r"\(Win(?:32|64)\)", server):
+        return {"by": by, "family": "windows", "confidence": "low", "evidence": server,
+                "why": "the web server names a Windows build (no release)"}
+    return None
+
+
+def _strength(ev: dict[str, Any]) -> tuple[int, int]:
+    specific = 2 if (ev.get("windows_version") or ev.get("caption") or ev.get("version")) else \
+        1 if ev.get("product") else 0
+    return (_RANK.get(str(ev.get("confidence")), 0), specific)
+
+
+def _software(obs: Observation) -> list[Software]:
+    facts, key = obs.facts, f"{obs.service}://{obs.host}:{obs.port}"
+    out: list[Software] = []
+    if obs.service == "ssh" and facts.get("software"):
+        out.append(Software(name=str(facts["software"]), version=str(facts.get("version", "")), source="banner",
+                            key=key, publisher=_marker(str(facts.get("comment", "")))))
+    if obs.service in ("http", "https"):
+        server = str(facts.get("server", ""))
+        marker = _marker(server)
+        for m in _SERVER_TOKEN.finditer(server + " " + str(facts.get("x-powered-by", ""))):
+            out.append(Software(name=m.group("name"), version=m.group("version"), source="banner", key=key,
+                                publisher=marker))
+    if obs.service == "smb":
+        samba = _samba(facts)
+        if samba:
+            version = samba.split("-")[0] if samba != "unknown version" else ""
+            out.append(Software(name="Samba", version=version, source="banner", key=key,
+                                publisher=_marker(samba)))
+    return out
+
+
+def _marker(text: str) -> str:
+    """The distribution a banner names as the builder ("Debian-2+deb12u3", "(Ubuntu)"), or ""."""
+    low = text.lower()
+    for marker, label in _DISTRO_MARKERS.items():
+        if marker in low:
+            return label
+    return ""
+
+
+def _flatten(obs: Observation) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": obs.status}
+    if obs.error:
+        out["error"] = obs.error
+    for k, v in obs.facts.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                out[f"cert_{k2}" if k == "certificate" else f"{k}_{k2}"] = v2
+        else:
+            out[k] = v
+    return out
+
+
+def inventory(target: Target, observations: Iterable[Observation], collected_at: datetime,
+              rules: Rules | None = None) -> Inventory:
+    """One discovered host from its services' observations (pure but for the timestamp given)."""
+    rules = rules if rules is not None else load_rules()
+    observations = list(observations)
+    evidence: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
+    software: list[Software] = []
+    samba = ""
+    for obs in observations:
+        f = obs.facts
+        for key in ("dns_name", "netbios_name", "sys_name", "dns_domain", "netbios_domain"):
+            if f.get(key) and key not in names:
+                names[key] = str(f[key])
+        software.extend(_software(obs))
+        if obs.service == "smb":
+            samba = _samba(f)
+            if not samba:
+                ev = _windows_evidence(f, "smb")
+                if ev:
+                    evidence.append(ev)
+        elif obs.service == "rdp":
+            ev = _windows_evidence(f, "rdp-credssp")
+            if ev:
+                evidence.append(ev)
+        elif obs.service == "snmp":
+            ev = _snmp_evidence(f, rules)
+            if ev:
+                evidence.append(ev)
+        elif obs.service == "ssh":
+            ev = _ssh_evidence(f, rules)
+            if ev:
+                evidence.append(ev)
+        elif obs.service in ("http", "https"):
+            ev = _http_evidence(f, rules, f"{obs.service}-server-header")
+            if ev:
+                evidence.append(ev)
+    if samba:
+        # A Samba server is a Unix host whatever version its NTLMSSP claims; never Windows.
+        evidence = [e for e in evidence if e.get("family") != "windows" or e.get("by") != "smb"]
+        if not evidence:
+            evidence.append({"by": "smb", "family": "linux", "confidence": "low", "samba": samba,
+                             "evidence": "Samba " + samba,
+                             "why": "a Samba file server (Linux or another Unix); its OS release is not announced"})
+    best = max(evidence, key=_strength) if evidence else None
+    dns = names.get("dns_name", "")
+    hostname = (dns if "." in dns else "") or names.get("netbios_name") or dns or names.get("sys_name") \
+        or target.host
+    if hostname.lower() in ("localhost", "localhost.localdomain"):
+        hostname = target.host
+    services = {f"{o.service}:{o.port}": _flatten(o) for o in observations}
+    facts: dict[str, Any] = {"services": services}
+    family = "unknown"
+    name = ""
+    version = ""
+    if best is not None:
+        family = "windows" if best.get("windows_version") or best.get("caption") else str(best.get("family") or
+                                                                                          "unknown")
+        facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}
+        if len(evidence) > 1:
+            facts["announced_also"] = [e.get("by", "") + ": " + str(e.get("evidence", ""))[:200]
+                                       for e in evidence if e is not best][:10]
+        name = str(best.get("caption") or "")
+        version = str(best.get("windows_version") or best.get("version") or "")
+        if not name:
+            label = {"windows": "Windows", "linux": "Linux"}.get(family, family)
+            product = str(best.get("product") or "")
+            name = f"{product.capitalize() if product else label} {version}".strip() + f" (announced by {best['by']})"
+    else:
+        facts["announced"] = {"by": "none", "confidence": "low",
+                              "evidence": ", ".join(sorted(services)) or "no service answered"}
+    problems = [Problem(probe=f"discover.{o.service}:{o.port}", message=o.error or o.status,
+                        kind="timeout" if o.status == "timeout" else "missing" if o.status in
+                        ("closed", "no-credentials", "unreachable") else "error")
+                for o in observations if o.status != "ok"]
+    return Inventory(
+        host=Host(hostname=hostname, machine_id=f"discovered:{target.host}", site=target.site,
+                  tags=list(target.tags), domain=names.get("dns_domain", "") or names.get("netbios_domain", ""),
+                  address=target.host),
+        os=OsInfo(family=family, name=name[:200], version=version, facts=facts),
+        software=software,
+        collected_at=iso(collected_at),
+        collector=Collector(name="legacyscan-discover", version=_version(), transport=TRANSPORT,
+                            duration_ms=int(sum(o.seconds for o in observations) * 1000)),
+        problems=problems,
+    )
+
+
+def _version() -> str:
+    from scanner import __version__
+
+    return __version__

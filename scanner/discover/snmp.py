@@ -1,0 +1,153 @@
+"""SNMP: ``sysDescr``, ``sysObjectID`` and ``sysName`` (RFC 3418 system group), read with one GET.
+
+What it sends: one SNMP GET request for those three objects (v2c with the community, or v3 with
+the user; v3 first makes the RFC 3414 engine-discovery exchange every v3 request needs), no
+retries, no walk, never a SET.  The community or v3 keys come from the environment
+(``LEGACYSCAN_SNMP_COMMUNITY``; ``LEGACYSCAN_SNMP_USER``, ``LEGACYSCAN_SNMP_AUTH_KEY``,
+``LEGACYSCAN_SNMP_PRIV_KEY``, ``LEGACYSCAN_SNMP_AUTH_PROTOCOL``, ``LEGACYSCAN_SNMP_PRIV_PROTOCOL``)
+or the ``[snmp]`` table of the ``--credentials`` file (mode 0600), never the command line; there
+is no default community: without one, SNMP targets are reported as "no credentials" and not
+contacted (guessing "public" would be a login attempt).
+
+The protocol engine is pysnmp (maintained, pure Python, USM authentication and privacy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+from scanner.discover.base import Deadline, Observation, ProbeError, ProbeSettings, run_probe
+from scanner.targets import Target
+
+OIDS = {"1.3.6.1.2.1.1.1.0": "sys_descr", "1.3.6.1.2.1.1.2.0": "sys_object_id", "1.3.6.1.2.1.1.5.0": "sys_name"}
+ENV = {"user": "LEGACYSCAN_SNMP_USER", "auth_key": "LEGACYSCAN_SNMP_AUTH_KEY",
+       "priv_key": "LEGACYSCAN_SNMP_PRIV_KEY", "auth_protocol": "LEGACYSCAN_SNMP_AUTH_PROTOCOL",
+       "priv_protocol": "LEGACYSCAN_SNMP_PRIV_PROTOCOL"}
+
+
+class SnmpCredentialError(ValueError):
+    """The SNMP credentials are unusable; the message never contains a secret."""
+
+
+def load_credentials(credentials_file: str | None = None,
+                     env: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """(community, v3 settings) from the environment, else the credentials file's ``[snmp]``."""
+    env = os.environ if env is None else env
+    community = env.get("LEGACYSCAN_SNMP_COMMUNITY", "")
+    v3 = {k: env[v] for k, v in ENV.items() if env.get(v)}
+    if (community or v3) or not credentials_file:
+        _check_v3(v3, "environment")
+        return community, v3
+    path = credentials_file
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SnmpCredentialError(f"credentials file {path}: {exc.strerror}") from exc
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SnmpCredentialError(f"credentials file {path} is readable by others "
+                                  f"(mode {stat.S_IMODE(info.st_mode):o}); chmod 600 {path}")
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SnmpCredentialError(f"credentials file {path} is not valid TOML") from exc
+    section = data.get("snmp", {})
+    if not isinstance(section, dict):
+        raise SnmpCredentialError(f"credentials file {path}: [snmp] must be a table")
+    community = section.get("community", "")
+    v3_raw = section.get("v3", {})
+    if not isinstance(community, str) or not isinstance(v3_raw, dict):
+        raise SnmpCredentialError(f"credentials file {path}: [snmp] community must be a string, [snmp.v3] a table")
+    v3 = {k: str(v3_raw[k]) for k in ENV if v3_raw.get(k)}
+    _check_v3(v3, f"credentials file {path}")
+    return community, v3
+
+
+def _check_v3(v3: dict[str, str], where: str) -> None:
+    if v3 and not v3.get("user"):
+        raise SnmpCredentialError(f"{where}: SNMPv3 keys given without a user")
+    if v3.get("priv_key") and not v3.get("auth_key"):
+        raise SnmpCredentialError(f"{where}: SNMPv3 privacy needs an authentication key too")
+    if v3.get("auth_protocol", "sha").lower() not in _AUTH:
+        raise SnmpCredentialError(f"{where}: SNMPv3 auth protocol must be one of {', '.join(_AUTH)}")
+    if v3.get("priv_protocol", "aes").lower() not in _PRIV:
+        raise SnmpCredentialError(f"{where}: SNMPv3 privacy protocol must be one of {', '.join(_PRIV)}")
+
+
+_AUTH = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
+_PRIV = ("des", "aes", "aes192", "aes256")
+
+
+def _auth_data(settings: ProbeSettings) -> Any:
+    from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
+    from pysnmp.hlapi.v3arch.asyncio import auth as a
+
+    v3 = settings.snmp_v3
+    if v3:
+        auth_proto = {"md5": a.USM_AUTH_HMAC96_MD5, "sha": a.USM_AUTH_HMAC96_SHA,
+                      "sha224": a.USM_AUTH_HMAC128_SHA224, "sha256": a.USM_AUTH_HMAC192_SHA256,
+                      "sha384": a.USM_AUTH_HMAC256_SHA384, "sha512": a.USM_AUTH_HMAC384_SHA512}
+        priv_proto = {"des": a.USM_PRIV_CBC56_DES, "aes": a.USM_PRIV_CFB128_AES,
+                      "aes192": a.USM_PRIV_CFB192_AES, "aes256": a.USM_PRIV_CFB256_AES}
+        kwargs: dict[str, Any] = {}
+        if v3.get("auth_key"):
+            kwargs["authKey"] = v3["auth_key"]
+            kwargs["authProtocol"] = auth_proto[v3.get("auth_protocol", "sha").lower()]
+        if v3.get("priv_key"):
+            kwargs["privKey"] = v3["priv_key"]
+            kwargs["privProtocol"] = priv_proto[v3.get("priv_protocol", "aes").lower()]
+        # The trust's own v3 policy decides auth/privacy; we read with what it configured.
+        return UsmUserData(v3["user"], **kwargs)  # noqa: S509
+    # v2c where the trust's devices only speak v2c (read-only community, one GET).
+    return CommunityData(settings.snmp_community, mpModel=1)  # noqa: S508
+
+
+async def _get(host: str, port: int, settings: ProbeSettings, seconds: float) -> dict[str, str]:
+    from pysnmp.hlapi.v3arch.asyncio import (
+        ContextData,
+        ObjectIdentity,
+        ObjectType,
+        SnmpEngine,
+        UdpTransportTarget,
+        get_cmd,
+    )
+
+    engine = SnmpEngine()
+    try:
+        transport = await UdpTransportTarget.create((host, port), timeout=max(0.2, seconds), retries=0)
+        error, status, index, binds = await get_cmd(
+            engine, _auth_data(settings), transport, ContextData(),
+            *(ObjectType(ObjectIdentity(oid)) for oid in OIDS))
+    finally:
+        engine.close_dispatcher()
+    if error:
+        raise TimeoutError(str(error)) if "timeout" in str(error).lower() else ProbeError(str(error))
+    if status:
+        raise ProbeError(f"SNMP error {status.prettyPrint()} at {index}")
+    out: dict[str, str] = {}
+    for name, value in binds:
+        key = OIDS.get(str(name))
+        if key and value.__class__.__name__ not in ("NoSuchObject", "NoSuchInstance", "EndOfMibView"):
+            text = ".".join(map(str, value.asTuple())) if key == "sys_object_id" else value.prettyPrint()
+            out[key] = "".join(c for c in text if c.isprintable() or c in "\n\t")[:1024]
+    return out
+
+
+def probe(target: Target, settings: ProbeSettings) -> Observation:
+    def body(deadline: Deadline, obs: Observation) -> None:
+        if not settings.snmp_community and not settings.snmp_v3:
+            obs.status = "no-credentials"
+            obs.error = "no SNMP community or v3 user (LEGACYSCAN_SNMP_COMMUNITY or [snmp] in --credentials)"
+            return
+        obs.connections += 1
+        obs.facts["snmp_version"] = "3" if settings.snmp_v3 else "2c"
+        obs.facts.update(asyncio.run(_get(target.host, target.port, settings, deadline.left())))
+        if "sys_descr" not in obs.facts and "sys_object_id" not in obs.facts:
+            raise ProbeError("the agent answered without sysDescr or sysObjectID")
+
+    return run_probe("snmp", target, settings, body)
