@@ -31,8 +31,8 @@ _DISTRO_MARKERS = {"debian": "Debian", "ubuntu": "Ubuntu", "raspbian": "Debian",
                    "fedora": "Fedora"}
 # Windows releases named by their NativeOS string (SMB1): they carry the edition, which the NT
 # version alone cannot (client or server).
-_WINDOWS_CAPTION = re.compile(r"^Windows\s+(?:Server\s+)?(?:XP|Vista|7|8|8\.1|10|11|2000|2003|2008|2012|2016|2019|"
-                              r"2022|2025|NT|Embedded|Storage|Small Business|Home Server)\b", re.I)
+_WINDOWS_CAPTION = re.compile(r"^Windows\b.*?\b(?:XP|Vista|7|8|8\.1|10|11|2000|2003|2008|2012|2016|2019|2022|2025|NT|"
+                              r"Embedded|Storage|Small Business|Home Server)\b", re.I)
 _SERVER_TOKEN = re.compile(r"(?P<name>[A-Za-z][\w.-]*(?: [A-Za-z][\w-]*)?)/(?P<version>\d[\w.-]*)")
 
 

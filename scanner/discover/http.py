@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import warnings
 from datetime import UTC
 from typing import Any
 
@@ -56,7 +57,9 @@ def client_context() -> ssl.SSLContext:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():  # deliberately offered: old devices speak nothing newer
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
         ctx.set_ciphers("ALL:@SECLEVEL=0")
     except (ValueError, ssl.SSLError):  # a build without the old protocols: offer what it has
         pass

@@ -1,0 +1,138 @@
+"""``legacyscan discover`` against real services on loopback (tests/integration/discover_lab.py):
+Debian's smbd with SMB1 on and with SMB2 only, snmpd with a v2c community and a v3 user, OpenSSH
+sshd, dropbear and nginx with a TLS certificate."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.cli import main
+from scanner.discover.base import ProbeSettings
+from scanner.discover.engine import DiscoverConfig, Discoverer
+from scanner.discover.exclusions import Exclusions
+from scanner.discover.registry import PROBES
+from scanner.targets import Target
+from tests.conftest import require_or_skip
+from tests.integration import discover_lab as lab_mod
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[lab_mod.Lab]:
+    why = lab_mod.available()
+    if why:
+        require_or_skip(why)
+    lab = lab_mod.start()
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+def _probe(lab: lab_mod.Lab, kind: str, transport: str, settings: ProbeSettings | None = None) -> Any:
+    target = Target(lab_mod.ADDRESSES[kind], transport=transport, port=lab.ports[kind])
+    return PROBES[transport](target, settings or ProbeSettings(timeout=5))
+
+
+def test_samba_smb1_and_smb2_are_told_apart_and_never_windows(lab: lab_mod.Lab) -> None:
+    one = _probe(lab, "smb1", "smb")
+    assert one.status == "ok" and one.connections == 1
+    assert one.facts["smb1"] is True and one.facts["native_lanman"].startswith("Samba 4.")
+    assert one.facts["ntlm_version"].startswith("6.1.")  # the Windows-like version Samba claims
+    two = _probe(lab, "smb2", "smb")
+    assert two.status == "ok" and two.facts["smb1"] is False and two.facts["smb2_dialect"] in ("3.0.2", "3.0", "2.1")
+    assert two.connections == 2  # SMB1 refused on the first, SMB2 on the second: never more
+    assert two.facts["netbios_name"] == "SMB2"
+
+
+def test_snmp_v2c_and_v3_read_the_system_group(lab: lab_mod.Lab) -> None:
+    v2 = _probe(lab, "snmp", "snmp", ProbeSettings(timeout=5, snmp_community=lab_mod.SNMP_COMMUNITY))
+    assert v2.status == "ok" and v2.facts["sys_name"] == "ward7-switch"
+    assert v2.facts["sys_object_id"].startswith("1.3.6.1.4.1.8072.")  # net-snmp's enterprise
+    assert v2.facts["sys_descr"].startswith("Linux ")
+    v3 = _probe(lab, "snmp", "snmp", ProbeSettings(timeout=5, snmp_v3={
+        "user": lab_mod.SNMP_USER, "auth_key": lab_mod.SNMP_AUTH, "priv_key": lab_mod.SNMP_PRIV}))
+    assert v3.status == "ok" and v3.facts["snmp_version"] == "3" and v3.facts["sys_name"] == "ward7-switch"
+    wrong = _probe(lab, "snmp", "snmp", ProbeSettings(timeout=1, snmp_community="not-the-community"))
+    assert wrong.status == "timeout" and wrong.connections == 1  # one request, no retries
+    none = _probe(lab, "snmp", "snmp", ProbeSettings(timeout=1))
+    assert none.status == "no-credentials" and none.connections == 0  # no guessed "public"
+
+
+def test_ssh_banners_and_https_certificate(lab: lab_mod.Lab) -> None:
+    ssh = _probe(lab, "sshd", "ssh")
+    assert ssh.facts["software"] == "OpenSSH" and ssh.connections == 1
+    drop = _probe(lab, "dropbear", "ssh")
+    assert drop.facts["software"] == "dropbear"
+    https = _probe(lab, "https", "https")
+    cert = https.facts["certificate"]
+    assert https.facts["server"].startswith("nginx/") and https.facts["tls_version"].startswith("TLSv1.")
+    assert cert["self_signed"] is True and cert["dns_names"] == ["pacs-web.ward7.example"]
+    assert cert["not_after"] < datetime.now(UTC).date().isoformat()  # the lab's certificate has expired
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_discover_command_end_to_end(lab: lab_mod.Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = tmp_path / "targets.csv"
+    # the lab, a silent address, and a medical device that must never be touched
+    targets.write_text(lab.targets_csv() + "127.0.0.16,RXX01,any,,\n"
+                       f"127.0.0.17,RXX01,ssh,{lab.ports['sshd']},medical-device\n")
+    creds = tmp_path / "creds.toml"
+    creds.write_text(f'[snmp]\ncommunity = "{lab_mod.SNMP_COMMUNITY}"\n')
+    os.chmod(creds, stat.S_IRUSR | stat.S_IWUSR)
+    monkeypatch.delenv("LEGACYSCAN_SNMP_COMMUNITY", raising=False)
+    db = f"sqlite:///{tmp_path / 'ls.db'}"
+    code, out, err = _run(["discover", "--targets", str(targets), "--db", db, "--credentials", str(creds),
+                           "--format", "json", "--as-of", "2026-12-06", "--timeout", "3"], capsys)
+    assert code == 0, err
+    assert "lab-secret" not in err and lab_mod.SNMP_COMMUNITY not in out + err  # never echoed
+    report = json.loads(out)
+    hosts = {h["hostname"]: h for s in report["sites"] for h in s["hosts"]}
+    debian = next(h for h in hosts.values() if h["os"] and h["os"]["product"] == "debian")
+    assert debian["os"]["cycle"] == "12" and debian["os"]["match"]["confidence"] == "medium"
+    assert debian["os"]["match"]["evidence"]["announced_by"] == "ssh-banner"
+    assert any(f["product"] == "nginx" for f in debian["findings"])
+    assert hosts["SMB1"]["os"]["product"] is None and hosts["SMB2"]["os"]["product"] is None  # Samba: not Windows
+    assert "ward7-switch" in hosts
+    assert all(h.get("discovered") is True for h in hosts.values())
+    statuses = {c["target"]: c["status"] for s in report["sites"] for c in s.get("coverage", [])}
+    assert statuses.get("discover://127.0.0.17") == "excluded"
+    assert statuses.get("discover://127.0.0.16") in ("unreachable", "timeout")
+    # `report` later shows the same discovered hosts from the store
+    code, out, err = _run(["report", "--db", db, "--format", "csv", "--as-of", "2026-12-06"], capsys)
+    assert code == 0 and "SMB1" in out and "discovered" in out
+
+
+def test_excluded_targets_get_no_connection_and_the_rate_limit_spaces_connections(lab: lab_mod.Lab) -> None:
+    port = lab.ports["sshd"]
+    addr = lab_mod.ADDRESSES["sshd"]
+    calls: list[tuple[str, float]] = []
+
+    def counting(target: Target, settings: ProbeSettings) -> Any:
+        calls.append((target.host, datetime.now(UTC).timestamp()))
+        return PROBES["ssh"](target, settings)
+
+    targets = [Target(addr, site="A", transport="ssh", port=port),
+               Target("127.0.0.14", site="A", transport="ssh", port=port, tags=("medical-device",)),
+               Target("127.0.0.18", site="A", transport="ssh", port=port)]
+    summary = Discoverer(None, ProbeSettings(timeout=2), DiscoverConfig(concurrency=1, site_rate=1000.0),
+                         {"ssh": counting}, Exclusions()).run(targets)
+    # 127.0.0.14 appears twice: tagged medical-device on one line, so the address is never probed
+    assert summary.excluded == 1
+    assert all(host != "127.0.0.14" for host, _ in calls)
+    assert len(calls) == 1 and calls[0][0] == "127.0.0.18"

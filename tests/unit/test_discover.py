@@ -1,0 +1,222 @@
+"""Credential-free discovery: parsers on real replies, the announced-evidence identifier, safety rules.
+
+Real servers (Samba, OpenSSH, dropbear, snmpd, nginx) are exercised in
+tests/integration/test_discover.py; here are the pure parts and the Windows replies we cannot
+produce locally (tests/fixtures/discovery/PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from eol_data.catalog import Catalog
+from scanner.discover import fingerprint
+from scanner.discover.base import Observation, ProbeError
+from scanner.discover.exclusions import Exclusions, parse
+from scanner.discover.http import parse_response
+from scanner.discover.link import supersede
+from scanner.discover.ntlm import parse_challenge
+from scanner.discover.rdp import parse_connection_confirm, ts_request
+from scanner.discover.smb import parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate, \
+    spnego_negotiate
+from scanner.discover.ssh import parse_banner
+from scanner.identify import IdentifyContext
+from scanner.match import match_inventory
+from scanner.model import Policy, Status
+from scanner.targets import DISCOVERY_KINDS, Target, TargetError, parse_csv, parse_list
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "discovery"
+AS_OF = date(2026, 12, 6)
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def ctx() -> IdentifyContext:
+    return IdentifyContext(Catalog())
+
+
+def _judge(inv, ctx):  # type: ignore[no-untyped-def]
+    return match_inventory(inv, ctx, AS_OF, Policy())
+
+
+def _obs(service: str, facts: dict[str, object], host: str = "10.0.0.5", port: int = 0) -> Observation:
+    return Observation(host=host, port=port, service=service, facts=dict(facts))
+
+
+# -- NTLM: a real Windows CHALLENGE -------------------------------------------------------------
+
+
+def test_ntlm_challenge_of_a_real_windows_server_gives_version_and_names(ctx: IdentifyContext) -> None:
+    blob = bytes.fromhex((FIX / "freerdp-ntlm-challenge-win63-9600.hex").read_text().strip())
+    facts = parse_challenge(b"\xa1\x81\x00junk-before" + blob)  # wrapped, as SPNEGO/CredSSP carry it
+    assert facts["ntlm_version"] == "6.3.9600"
+    assert facts["netbios_name"] == "NEWYEAR" and facts["dns_domain"] == "lab.wayk.local"
+    inv = fingerprint.inventory(Target("10.0.0.5", transport="rdp", port=3389), [_obs("rdp", facts)], NOW)
+    assert inv.collector.transport == "discovery" and inv.host.hostname == "NEWYEAR"
+    result = _judge(inv, ctx)
+    os_f = result.os_finding
+    assert os_f is not None and os_f.product == "windows-server" and os_f.cycle == "2012-r2"
+    assert os_f.status is Status.EOL
+    assert os_f.detail.confidence in ("medium", "low")  # announced, never high
+    assert os_f.detail.rule.startswith("announced.rdp-credssp+windows.")
+    assert os_f.detail.evidence["announced_by"] == "rdp-credssp"
+
+
+@pytest.mark.parametrize("bad", [b"", b"NTLMSSP\x00\x02\x00\x00\x00", b"NTLMSSP\x00\x02\x00\x00\x00" + b"\xff" * 40,
+                                 b"no challenge here"])
+def test_malformed_ntlm_is_a_probe_error_not_a_crash(bad: bytes) -> None:
+    with pytest.raises(ProbeError):
+        parse_challenge(bad)
+
+
+@pytest.mark.parametrize("row", json.loads((FIX / "nmap-native-os.json").read_text()))
+def test_native_os_strings_of_real_windows_servers_identify_the_release(row: dict[str, str],
+                                                                       ctx: IdentifyContext) -> None:
+    facts = {"smb1": True, "native_os": row["native_os"], "native_lanman": row["native_lanman"]}
+    inv = fingerprint.inventory(Target("10.0.0.6", transport="smb", port=445), [_obs("smb", facts)], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.product == row["product"] and (os_f.cycle or "").startswith(row["cycle_prefix"])
+    assert os_f.detail.confidence != "high"
+    assert inv.os.facts["services"]["smb:0"]["smb1"] is True
+
+
+def test_samba_is_never_windows_whatever_its_ntlm_version(ctx: IdentifyContext) -> None:
+    # What Samba 4.17 answers (see the integration test): NTLM "6.1.0", NativeOS "Windows 6.1".
+    smb1 = {"smb1": True, "ntlm_version": "6.1.0", "native_os": "Windows 6.1", "native_lanman": "Samba 4.17.12-Debian"}
+    smb2 = {"smb1": False, "smb2_dialect": "3.0.2", "ntlm_version": "6.1.0", "netbios_name": "FILES"}
+    for facts in (smb1, smb2):
+        inv = fingerprint.inventory(Target("10.0.0.7", transport="smb", port=445), [_obs("smb", facts)], NOW)
+        assert inv.os.family != "windows"
+        os_f = _judge(inv, ctx).os_finding
+        assert os_f is not None and os_f.product is None and os_f.status is Status.UNKNOWN
+        assert any(s.name == "Samba" for s in inv.software)
+    inv = fingerprint.inventory(Target("10.0.0.7", transport="smb", port=445), [_obs("smb", smb1)], NOW)
+    assert [s.version for s in inv.software if s.name == "Samba"] == ["4.17.12"]
+
+
+# -- SSH banners ------------------------------------------------------------------------------------
+
+
+def test_ssh_banner_parts() -> None:
+    f = parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10")
+    assert (f["software"], f["version"], f["comment"]) == ("OpenSSH", "9.2p1", "Debian-2+deb12u10")
+    f = parse_banner("SSH-2.0-dropbear_2022.83")
+    assert (f["software"], f["version"]) == ("dropbear", "2022.83") and "comment" not in f
+    with pytest.raises(ProbeError):
+        parse_banner("HTTP/1.1 400 Bad Request")
+
+
+@pytest.mark.parametrize("banner, product, cycle, confidence", [
+    ("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10", "debian", "12", "medium"),
+    ("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7", "debian", "9", "medium"),
+    ("SSH-2.0-OpenSSH_5.5p1 Debian-6+squeeze5", "debian", "6", "medium"),
+    ("SSH-2.0-OpenSSH_8.4p1 Debian-5", "debian", "11", "low"),
+    ("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "ubuntu", "22.04", "low"),
+    ("SSH-2.0-OpenSSH_5.9p1 Debian-5ubuntu1.4", "ubuntu", "12.04", "low"),
+])
+def test_ssh_banner_distribution_rules(banner: str, product: str, cycle: str, confidence: str,
+                                       ctx: IdentifyContext) -> None:
+    inv = fingerprint.inventory(Target("10.0.0.8"), [_obs("ssh", parse_banner(banner), port=22)], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and (os_f.product, os_f.cycle) == (product, cycle)
+    assert os_f.detail.confidence == confidence
+    assert os_f.detail.evidence["announced"] == banner
+
+
+def test_bare_openssh_banner_names_no_distribution(ctx: IdentifyContext) -> None:
+    inv = fingerprint.inventory(Target("10.0.0.9"), [_obs("ssh", parse_banner("SSH-2.0-OpenSSH_7.4"))], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.status is Status.UNKNOWN and os_f.product is None
+
+
+# -- HTTP -------------------------------------------------------------------------------------------
+
+
+def test_http_head_parse_and_banner_products(ctx: IdentifyContext) -> None:
+    raw = (b"HTTP/1.1 200 OK\r\nDate: x\r\nServer: Apache/2.2.15 (CentOS) OpenSSL/1.0.1e-fips\r\n"
+           b"X-Powered-By: PHP/5.3.3\r\n\r\n")
+    facts = parse_response(raw)
+    assert facts["server"].startswith("Apache/2.2.15") and facts["x-powered-by"] == "PHP/5.3.3"
+    inv = fingerprint.inventory(Target("10.0.0.10", transport="http", port=80), [_obs("http", facts, port=80)], NOW)
+    found = {f.product: f for f in _judge(inv, ctx).findings if f.kind == "software"}
+    assert found["apache-http-server"].cycle == "2.2" and found["apache-http-server"].status is Status.EOL
+    assert found["php"].cycle == "5.3" and found["openssl"].cycle == "1.0.1"
+    assert all(f.detail.confidence == "low" for f in found.values())
+    with pytest.raises(ProbeError):
+        parse_response(b"\x16\x03\x01 not http")
+
+
+def test_iis_names_its_windows_release_with_low_confidence(ctx: IdentifyContext) -> None:
+    facts = parse_response(b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/6.0\r\n\r\n")
+    inv = fingerprint.inventory(Target("10.0.0.11", transport="http", port=80), [_obs("http", facts)], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.product in ("windows", "windows-server") and os_f.status is Status.EOL
+    assert os_f.detail.confidence == "low"
+
+
+# -- SMB / RDP wire formats: hostile replies ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [b"", b"\xffSMB", b"\xffSMBr" + b"\x00" * 10, b"\xfeSMB" + b"\x00" * 100,
+                                  b"\x00" * 200])
+def test_short_or_wrong_smb_replies_are_probe_errors(data: bytes) -> None:
+    for parse in (parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate):
+        try:
+            parse(data)
+        except ProbeError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - anything else is the bug this test looks for
+            pytest.fail(f"{parse.__name__}({data[:8]!r}) raised {type(exc).__name__}: {exc}")
+
+
+def test_rdp_negotiation_answers() -> None:
+    assert parse_connection_confirm(bytes.fromhex("0300000b06d00000123400")) == \
+        {"rdp_security": "rdp", "rdp_negotiation": False}  # XP/2003: no negotiation data
+    cc = bytes.fromhex("030000130ed000001234000200080002000000")
+    assert parse_connection_confirm(cc)["rdp_security"] == "credssp"
+    with pytest.raises(ProbeError):
+        parse_connection_confirm(b"HTTP/1.1 400")
+    assert ts_request()[0] == 0x30 and b"NTLMSSP\x00\x01" in ts_request()
+    assert spnego_negotiate()[:1] == b"\x60" and b"NTLMSSP\x00\x01" in spnego_negotiate()
+
+
+# -- targets, exclusions, linking ---------------------------------------------------------------------
+
+
+def test_discovery_targets_accept_discovery_transports_and_any() -> None:
+    ts = parse_csv("host,site,transport,port\n10.1.0.5,Main,smb,\n10.1.0.6,Main,,\n", "t.csv", DISCOVERY_KINDS)
+    assert [(t.transport, t.port) for t in ts if t.host == "10.1.0.5"] == [("smb", 445)]
+    assert sorted(t.transport for t in ts if t.host == "10.1.0.6") == ["http", "https", "rdp", "smb", "snmp", "ssh"]
+    assert len(parse_list("10.2.0.0/30 transport=rdp\n", "t.txt", DISCOVERY_KINDS)) == 2
+    with pytest.raises(TargetError, match="t.csv:2"):
+        parse_csv("host,transport\n10.1.0.5,smb\n", "t.csv")  # `scan` still refuses smb
+
+
+def test_exclusions_by_address_range_name_and_tag() -> None:
+    ex = parse("10.9.0.14\n10.20.30.0/24  # imaging VLAN\npump-07.example.nhs.uk\ntag:infusion\n", "ex.txt")
+    assert ex.reason(Target("10.9.0.14"))
+    assert ex.reason(Target("10.20.30.200"))
+    assert ex.reason(Target("pump-07.example.nhs.uk"))
+    assert ex.reason(Target("10.1.1.1", tags=("infusion",)))
+    assert ex.reason(Target("10.1.1.1", tags=("medical-device",)))  # always, without a file
+    assert not ex.reason(Target("10.20.31.1"))
+    assert not Exclusions(tags=set()).reason(Target("10.1.1.1", tags=("medical-device",)))
+    with pytest.raises(TargetError, match="ex.txt:1"):
+        parse("10.0.0.0/33\n", "ex.txt")
+
+
+def test_an_inventory_supersedes_the_discovered_record_of_the_same_machine() -> None:
+    disc = fingerprint.inventory(Target("10.3.0.7", site="Main"),
+                                 [_obs("ssh", parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"),
+                                       host="10.3.0.7")], NOW)
+    other = fingerprint.inventory(Target("10.3.0.8", site="Main"),
+                                  [_obs("ssh", parse_banner("SSH-2.0-dropbear_2020.81"), host="10.3.0.8")], NOW)
+    from agents.inventory import Host, Inventory
+
+    real = Inventory(host=Host(hostname="lab-pc.example.nhs.uk", machine_id="abc", address="10.3.0.7"))
+    kept, linked = supersede([disc, other, real])
+    assert real in kept and other in kept and disc not in kept
+    assert linked == {"discovered:10.3.0.7": "lab-pc.example.nhs.uk"}
