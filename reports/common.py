@@ -231,7 +231,9 @@ EVIDENCE_HEADERS = ["site", "release", "status", "end of support", "devices", "r
 def evidence_rows(report: EstateReport) -> list[list[Value]]:
     if report.evidence is None:
         return []
-    return [[i.site, i.name, i.status.value, iso(i.eol), i.devices, i.risk, i.reason, i.mitigation, i.approval,
+    return [[i.site, i.name, i.status.value, iso(i.eol),
+             f"{i.devices} ({i.not_inventoried} discovered, not inventoried)" if i.not_inventoried else i.devices,
+             i.risk, i.reason, i.mitigation, i.approval,
              i.decision, ", ".join(i.exception_ids)] for i in report.evidence.items]
 
 
@@ -257,7 +259,8 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
             rows.append(["Site catalogue SHA-256", ev.site_catalog_sha256])
         rows += [["Exceptions file", ev.exceptions_file or "(none)"],
                  ["Configuration", ev.config_file or "(defaults)"],
-                 ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"],
+                 ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"
+                                  + _not_inventoried(ev.scope)],
                  ["Coverage", f"{ev.coverage['targets'] - ev.coverage['not_reached']} of {ev.coverage['targets']} "
                               f"scan targets reached ({pct(ev.coverage['coverage'])}); "
                               f"{ev.coverage['stale_inventories']} inventories older than "
@@ -267,6 +270,14 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
     if report.previous_as_of:
         rows.append(["Compared with", f"previous scan judged on {report.previous_as_of.isoformat()}"])
     return rows
+
+
+def _not_inventoried(scope: dict[str, Any]) -> str:
+    """DSPT 8.1: how many devices no agent or probe inventoried (credential-free discovery, register)."""
+    parts = [f"{scope[k]} {label}" for k, label in (("discovered_not_inventoried", "discovered, not inventoried"),
+                                                   ("register_not_inventoried", "from the device register only"))
+             if scope.get(k)]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def as_text(value: Any) -> str:

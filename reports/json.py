@@ -50,7 +50,10 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
     _finding = cache.finding
     os_row = h.os_row
     return {
-        "hostname": h.hostname, "host_key": h.host_key, "collected_at": h.collected_at, "worst": h.worst.value,
+        "hostname": h.name or h.hostname, "host_key": h.host_key,
+        **({"discovered": True} if h.source == "discovered" else {}),
+        **({"source": h.source} if h.source != "inventory" else {}),
+        "collected_at": h.collected_at, "worst": h.worst.value,
         "unidentified_packages": h.unidentified, "tags": h.tags, "hardware": h.hardware, "cpu": h.cpu,
         "stale": h.stale,
         "os": _finding(os_row) if os_row else None,
@@ -135,7 +138,9 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                                    "status": i.status.value, "eol": iso(i.eol) or None, "devices": i.devices,
                                    "risk": i.risk, "risk_score": round(i.risk_score, 1), "reason": i.reason,
                                    "mitigation": i.mitigation, "approval": i.approval,
-                                   "decision": i.decision, "exception_ids": i.exception_ids}
+                                   "decision": i.decision, "exception_ids": i.exception_ids,
+                                   **({"discovered_not_inventoried": i.not_inventoried}
+                                      if i.not_inventoried else {})}
                                   for i in ev.items],
         },
     }

@@ -91,6 +91,10 @@ class HostRow:
     stale: bool = False  # latest inventory older than the configured stale_days
     open_rows: list[FindingRow] = field(default_factory=list)  # on the action list (set by build)
     accepted_rows: list[FindingRow] = field(default_factory=list)  # under an active exception
+    # inventory | discovered (legacyscan discover: what its services announced) | register (device register
+    # import); ``hostname`` then carries a visible mark, ``name`` the host's own name.
+    source: str = "inventory"
+    name: str = ""
 
     @property
     def findings(self) -> list[Finding]:
@@ -314,6 +318,7 @@ class UnsupportedItem:
     approval: str
     exception_ids: list[str]
     decision: str  # accepted | exception expired | no decision
+    not_inventoried: int = 0  # of ``devices``: known only from discovery or the device register
 
 
 @dataclass(slots=True)
@@ -341,7 +346,9 @@ class Evidence:
                 "items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "status": i.status.value,
                            "eol": i.eol.isoformat() if i.eol else None, "devices": i.devices, "risk": i.risk,
                            "reason": i.reason, "mitigation": i.mitigation, "approval": i.approval,
-                           "decision": i.decision} for i in self.items]}
+                           "decision": i.decision,
+                           **({"not_inventoried": i.not_inventoried} if i.not_inventoried else {})}
+                          for i in self.items]}
         return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -403,6 +410,21 @@ def _age_days(collected_at: str, as_of: date) -> int | None:
         return None
 
 
+# How a host that no agent or probe inventoried is marked wherever its name is shown (DSPT 8.1/8.2.1:
+# "discovered, not inventoried").
+SOURCE_MARKS = {"discovered": " (discovered, not inventoried)", "register": " (device register, not inventoried)"}
+
+
+def host_source(inv: Any) -> str:
+    """inventory | discovered | register: where a host's evidence came from."""
+    collector = inv.collector
+    if collector.transport == "discovery":
+        return "discovered"
+    if getattr(collector, "source", "") == "register":
+        return "register"
+    return "inventory"
+
+
 def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
                     register: Register | None) -> list[HostRow]:
     """Score every finding, apply exceptions, decide actions; one ``HostRow`` per host."""
@@ -457,8 +479,10 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         extended = extended_costs([r.finding for r in rows if r.finding.status is Status.EXTENDED], cfg, shared_by,
                                   esu, cfg.currency) if (cfg.entitlement_prices or esu is not None) else []
         same = [x.yearly for x in extended if x.currency == cfg.currency]
+        source = host_source(inv)
         hosts.append(HostRow(
-            hostname=inv.host.hostname, host_key=res.findings[0].host_key if res.findings else "",
+            hostname=inv.host.hostname + SOURCE_MARKS.get(source, ""), name=inv.host.hostname, source=source,
+            host_key=res.findings[0].host_key if res.findings else "",
             site=inv.host.site or "(no site)", os=os_f, rows=rows, worst=worst_status(res.findings),
             collected_at=inv.collected_at, unidentified=res.unidentified, tags=tags, score=score,
             band=pcfg.band(score.total) if score.total else "none", action=action, readiness=readiness,
@@ -677,8 +701,11 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
                 f = r.finding
                 if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
                     continue
-                g = groups.setdefault((f.product, f.cycle or ""), {"f": f, "hosts": set(), "rows": []})
+                g = groups.setdefault((f.product, f.cycle or ""), {"f": f, "hosts": set(), "rows": [],
+                                                                  "secondary": set()})
                 g["hosts"].add(h.host_key or h.hostname)
+                if h.source != "inventory":
+                    g["secondary"].add(h.host_key or h.hostname)
                 g["rows"].append(r)
         for (product, cycle), g in groups.items():
             rows: list[FindingRow] = g["rows"]
@@ -714,7 +741,7 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
                 site=site.site, product=product, cycle=cycle, name=release_name(f), status=f.status, eol=f.eol,
                 devices=len(g["hosts"]), risk=band + (f" — {risk_text}" if risk_text else ""), risk_score=top,
                 reason=reason, mitigation=mitigation, approval=approval, exception_ids=sorted(exceptions),
-                decision=decision))
+                decision=decision, not_inventoried=len(g["secondary"])))
     items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
     return items
 
@@ -730,9 +757,13 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
     statement = (f"{len(items)} unsupported item(s) across {len(report.sites)} site(s): {with_decision} with a "
                  f"recorded, approved temporary mitigation; {planned} on the replacement plan without a recorded "
                  f"exception; {expired} whose exception has expired and needs review.")
+    sources = Counter(h.source for h in hosts)
     ev = Evidence(
         scope={"sites": [s.site for s in report.sites], "devices": len(hosts),
-               "os_products": dict(sorted(families.items())), "as_of": report.as_of.isoformat()},
+               "os_products": dict(sorted(families.items())), "as_of": report.as_of.isoformat(),
+               # DSPT 8.1: devices known only from credential-free discovery or the device register
+               **({"discovered_not_inventoried": sources["discovered"]} if sources["discovered"] else {}),
+               **({"register_not_inventoried": sources["register"]} if sources["register"] else {})},
         coverage={"targets": k.targets, "not_reached": k.not_reached,
                   "coverage": _r(k.coverage), "stale_inventories": k.stale, "stale_days": cfg.stale_days},
         tool_version=report.tool_version, dataset_version=report.dataset_version,

@@ -20,8 +20,7 @@ from scanner.discover.http import parse_response
 from scanner.discover.link import supersede
 from scanner.discover.ntlm import parse_challenge
 from scanner.discover.rdp import parse_connection_confirm, ts_request
-from scanner.discover.smb import parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate, \
-    spnego_negotiate
+from scanner.discover.smb import parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate, spnego_negotiate
 from scanner.discover.ssh import parse_banner
 from scanner.identify import IdentifyContext
 from scanner.match import match_inventory
@@ -163,13 +162,13 @@ def test_iis_names_its_windows_release_with_low_confidence(ctx: IdentifyContext)
 @pytest.mark.parametrize("data", [b"", b"\xffSMB", b"\xffSMBr" + b"\x00" * 10, b"\xfeSMB" + b"\x00" * 100,
                                   b"\x00" * 200])
 def test_short_or_wrong_smb_replies_are_probe_errors(data: bytes) -> None:
-    for parse in (parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate):
+    for parser in (parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate):
         try:
-            parse(data)
+            parser(data)
         except ProbeError:
             continue
         except Exception as exc:  # noqa: BLE001 - anything else is the bug this test looks for
-            pytest.fail(f"{parse.__name__}({data[:8]!r}) raised {type(exc).__name__}: {exc}")
+            pytest.fail(f"{parser.__name__}({data[:8]!r}) raised {type(exc).__name__}: {exc}")
 
 
 def test_rdp_negotiation_answers() -> None:
