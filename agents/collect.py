@@ -68,6 +68,8 @@ class Collector:
         else:
             problems.append(Problem("platform", f"unsupported or unrecognised platform {platform!r}", "missing"))
             inv = Inventory()
+        for note in getattr(self.shell, "truncated", ()):  # a host's answer was cut at our read limit
+            problems.append(Problem("output", note, "truncated"))
         inv.problems = problems + [p for p in inv.problems if p not in problems]
         inv.host.site = self.site or inv.host.site
         inv.host.tags = sorted(set(inv.host.tags) | set(self.tags))

@@ -147,7 +147,7 @@ class Problem:
 
     probe: str
     message: str
-    kind: str = "error"  # error | denied | missing | timeout | parse
+    kind: str = "error"  # error | denied | missing | timeout | parse | truncated (output cut at a read limit)
 
 
 @dataclass(**SLOTS)

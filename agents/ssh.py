@@ -38,7 +38,12 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from agents.compat import SLOTS
-from agents.shell import MAX_FILE, MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
+from agents.shell import MAX_FILE, CommandResult, ShellError, ShellTimeout, decode
+
+# The one-exec probe bundle carries every package list and OS file of a host: tens of KiB to a few
+# MiB in the field.  A host printing far more (a broken or hostile ``rpm``) is cut here and the cut
+# recorded, instead of buffering hundreds of MiB per host (#19 item 20).
+BUNDLE_LIMIT = 16 * 1024 * 1024
 
 
 def _import_paramiko() -> None:
@@ -257,14 +262,21 @@ class SshCredentials:
 
 
 def load_private_key(path: str, passphrase: str | None = None) -> paramiko.PKey:
+    """Load a private key; ``passphrase`` (str, from ``LEGACYSCAN_SSH_KEY_PASSPHRASE``) decrypts it.
+
+    ``PKey.from_path`` hands the password to ``cryptography``, which takes bytes only: a str raised
+    TypeError (#19 item 5), so it is encoded as UTF-8 (what ``ssh-keygen -N`` stores).
+    """
+    secret = passphrase.encode("utf-8") if passphrase else None
     try:
-        return paramiko.PKey.from_path(path, password=passphrase or None)
+        return paramiko.PKey.from_path(path, password=secret)  # type: ignore[arg-type]
     except FileNotFoundError as exc:
         raise ShellError(f"SSH key file {path} does not exist") from exc
     except paramiko.PasswordRequiredException as exc:
         raise ShellError(f"SSH key {path} is encrypted: set {PASSPHRASE_ENV} or use ssh-agent") from exc
-    except (paramiko.SSHException, ValueError, OSError) as exc:
-        raise ShellError(f"cannot read SSH key {path}: {exc}") from exc
+    except (paramiko.SSHException, ValueError, TypeError, OSError) as exc:
+        hint = f" (is {PASSPHRASE_ENV} the right passphrase?)" if passphrase else ""
+        raise ShellError(f"cannot read SSH key {path}: {exc}{hint}") from exc
 
 
 # -- connection ------------------------------------------------------------------------------
@@ -493,6 +505,9 @@ class SshShell:
         self._sessions = threading.BoundedSemaphore(max(1, self.options.max_sessions))
         self._cache_files: dict[str, str | None] = {}
         self._cache_cmds: dict[str, CommandResult] = {}
+        # What a host sent beyond a read's limit was dropped; each note becomes a "truncated"
+        # probe problem in the inventory (agents.collect), so a cut answer is never silent.
+        self.truncated: list[str] = []
         self.transport = open_transport(host, port, creds, known_hosts, self.options, via=jump)
         self.lost = False
 
@@ -534,8 +549,14 @@ class SshShell:
         """
         boundary = "LS" + secrets.token_hex(12)
         script = bundle_command(commands, files, boundary, filters=filters, unless_readable=unless_readable)
-        res = self.exec(script, timeout or self.options.command_timeout, c_locale=False)  # it exports LC_ALL
+        truncated_before = len(self.truncated)
+        res = self.exec(script, timeout or self.options.command_timeout, c_locale=False,  # it exports LC_ALL
+                        limit=BUNDLE_LIMIT, label="the probe bundle")
         sections = parse_bundle(res.stdout, boundary)
+        if len(self.truncated) > truncated_before:  # the section being sent when we cut is answered as failed,
+            cut = _last_open_section(res.stdout, boundary)  # not re-run alone (it would flood us again)
+            if cut is not None and cut not in sections:
+                sections[cut] = ("", 1)
         for i, argv in enumerate(commands):
             got = sections.get(("c", i))
             if got is not None:
@@ -555,8 +576,12 @@ class SshShell:
 
     # -- the one place bytes cross the wire ------------------------------------------------------
 
-    def exec(self, command: str, timeout: float, *, limit: int = MAX_OUTPUT, c_locale: bool = True) -> CommandResult:
-        """Run one command line; timeouts and lost connections raise, exit codes are returned."""
+    def exec(self, command: str, timeout: float, *, limit: int = BUNDLE_LIMIT, c_locale: bool = True,
+             label: str = "") -> CommandResult:
+        """Run one command line; timeouts and lost connections raise, exit codes are returned.
+
+        At most ``limit`` bytes of stdout are kept (the rest is read and dropped, so the host is
+        not blocked); a cut answer is noted in ``self.truncated``."""
         deadline = time.monotonic() + timeout
         with self._sessions:
             try:
@@ -568,8 +593,11 @@ class SshShell:
                 if c_locale:  # parseable English output; ignored by servers without AcceptEnv LC_*
                     chan.update_environment({"LC_ALL": "C", "LANG": "C"})
                 chan.exec_command(command)
-                out = _read_stream(chan, chan.recv, deadline, limit, self.host, timeout)
-                err = _read_stream(chan, chan.recv_stderr, deadline, 65536, self.host, timeout)
+                out, sent = _read_stream(chan, chan.recv, deadline, limit, self.host, timeout)
+                err, _ = _read_stream(chan, chan.recv_stderr, deadline, 65536, self.host, timeout)
+                if sent > limit:
+                    self.truncated.append(
+                        f"{label or command[:80]}: output cut at {limit} bytes (the host sent {sent} bytes)")
                 if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
                     raise ShellTimeout(f"{self.host}: command timed out after {timeout:g}s")
                 code = chan.exit_status
@@ -589,8 +617,10 @@ class SshShell:
 
 def _read_stream(
     chan: paramiko.Channel, recv: object, deadline: float, limit: int, host: str, timeout: float
-) -> bytes:
-    chunks: list[bytes] = []
+) -> tuple[bytes, int]:
+    """(at most ``limit`` bytes of the stream, how many bytes the host sent in all).  One buffer,
+    no list of chunks joined at the end: a flood costs ``limit`` bytes, not twice that."""
+    buf = bytearray()
     size = 0
     while True:
         remaining = deadline - time.monotonic()
@@ -602,9 +632,9 @@ def _read_stream(
         except TimeoutError as exc:
             raise ShellTimeout(f"{host}: command timed out after {timeout:g}s") from exc
         if not data:
-            return b"".join(chunks)
+            return bytes(buf), size
         if size < limit:
-            chunks.append(data[: limit - size])
+            buf += data[: limit - size]
         size += len(data)
 
 
@@ -651,6 +681,20 @@ def bundle_command(commands: Sequence[list[str]], files: Sequence[str], boundary
             section("f", i, f"r=1; [ -r {q} ] && {{ while IFS= read -r l || [ -n \"$l\" ]; do "
                             f"printf '%s\\n' \"$l\"; done; }} < {q} && r=0")
     return "/bin/sh -c " + shlex.quote("; ".join(parts))
+
+
+def _last_open_section(text: str, boundary: str) -> tuple[str, int] | None:
+    """The (kind, index) of the last section header in ``text`` (the one a cut interrupted)."""
+    head = text.rfind("\n" + boundary + " ")
+    head = head + 1 if head >= 0 else (0 if text.startswith(boundary + " ") else -1)
+    while head >= 0:
+        eol = text.find("\n", head)
+        bits = text[head:eol if eol >= 0 else len(text)].split()
+        if len(bits) == 3 and bits[1] in ("c", "f") and bits[2].isdigit():
+            return bits[1], int(bits[2])
+        prev = text.rfind("\n" + boundary + " ", 0, max(0, head - 1))
+        head = prev + 1 if prev >= 0 else -1
+    return None
 
 
 def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, int]]:

@@ -345,7 +345,7 @@ def classify(exc: BaseException) -> str:
 
 def judge_inventory(inv: Inventory) -> tuple[str, str]:
     """ok, or partial with the failed probes, for a collected inventory."""
-    serious = [p for p in inv.problems if p.kind in ("error", "timeout", "denied")]
+    serious = [p for p in inv.problems if p.kind in ("error", "timeout", "denied", "truncated")]
     if serious:
         return STATUS_PARTIAL, "; ".join(f"{p.probe}: {p.message}" for p in serious)[:1000]
     return STATUS_OK, ""
@@ -677,7 +677,7 @@ class FleetScanner:
         # The children inherit this process's store connection and never touch it (nor close it:
         # a forked child leaves through os._exit, so no finaliser runs on the copy).
         children = [
-            ctx.Process(target=_collector_process, args=(self, i, shard, threads_each, results, stop),
+            ctx.Process(target=_collector_process, args=(self, i, shard, threads_each, results, stop, os.getpid()),
                         name=f"scan-proc-{i}", daemon=True)
             for i, shard in enumerate(shards)
         ]
@@ -837,13 +837,34 @@ def _unpack(item: tuple[Outcome, bytes, list[tuple[Any, ...]]]) -> Outcome:
     return outcome
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """This forked child must not outlive the scan that started it (#19 item 8: after ``kill -9``
+    of the scan its collectors used to hang for ever, holding SSH connections).  On Linux the
+    kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``); the check after it closes the
+    race where the parent died first.  Elsewhere the child's loop watches ``os.getppid()``."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _collector_process(parent: FleetScanner, index: int, targets: list[Target], threads: int, results: Any,
-                       stop: Any) -> None:
+                       stop: Any, parent_pid: int = 0) -> None:
     """A forked child: collect ``targets`` with ``threads`` workers and send back batches of
     ``(outcome, stored body)``.  Encoding the body here keeps that CPU off the storing process."""
     import signal
     from dataclasses import replace as dc_replace
 
+    parent_pid = parent_pid or os.getppid()
+    _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     scanner = FleetScanner(parent.store, dc_replace(parent.config, concurrency=threads, processes=1))
     local: queue.Queue[Outcome | None] = queue.Queue()
@@ -856,6 +877,8 @@ def _collector_process(parent: FleetScanner, index: int, targets: list[Target], 
 
     try:
         while finished < workers:
+            if os.getppid() != parent_pid:  # the scan was killed: nobody will read what we send
+                os._exit(1)
             if stop.is_set():
                 scanner.interrupt()
                 while True:  # hosts that finished before the stop are kept

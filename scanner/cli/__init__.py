@@ -116,6 +116,11 @@ def setup_logging(args: argparse.Namespace) -> None:
         logging.DEBUG if getattr(args, "verbose", 0) > 1 else \
         logging.INFO if getattr(args, "verbose", 0) == 1 else logging.WARNING
     logging.basicConfig(level=level, format="legacyscan: %(levelname)s: %(message)s", stream=sys.stderr)
+    from scanner.terminal import SafeFormatter
+
+    for handler in logging.getLogger().handlers:  # escape sequences from hosts/files never reach the terminal
+        if type(handler) is logging.StreamHandler and handler.formatter is not None:
+            handler.setFormatter(SafeFormatter(handler.formatter._fmt))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,9 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        print(f"legacyscan: error: {exc}", file=sys.stderr)
+        from scanner.terminal import printable
+
+        print(f"legacyscan: error: {printable(exc, keep_newlines=True)}", file=sys.stderr)
         if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
+            print(f"hint: {printable(exc.hint, keep_newlines=True)}", file=sys.stderr)
         return int(exc.code)
     except KeyboardInterrupt:
         print("legacyscan: interrupted", file=sys.stderr)
@@ -142,15 +149,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scanner.store import StoreError
 
         if isinstance(exc, StoreError):
-            print(f"legacyscan: error: {exc}", file=sys.stderr)
+            print(f"legacyscan: error: {_printable(exc)}", file=sys.stderr)
             print("hint: check --db (or LEGACYSCAN_DB); the default is sqlite:///legacyscan.db in this folder",
                   file=sys.stderr)
             return int(ExitCode.ERROR)
         if getattr(args, "verbose", 0) > 1:
             raise
-        print(f"legacyscan: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"legacyscan: error: {type(exc).__name__}: {_printable(exc)}", file=sys.stderr)
         print("hint: run again with -vv for the full traceback", file=sys.stderr)
         return int(ExitCode.ERROR)
+
+
+def _printable(text: object) -> str:
+    from scanner.terminal import printable
+
+    return printable(text, keep_newlines=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

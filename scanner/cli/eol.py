@@ -38,6 +38,7 @@ from eol_data.catalog import (
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
 from scanner.cli import CliError, ExitCode, add_common, parse_date, today
 from scanner.model import Policy
+from scanner.terminal import printable
 
 MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
 READ_CHUNK = 256 * 1024
@@ -386,7 +387,7 @@ def run_info(args: argparse.Namespace) -> int:
     )
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        print(f"{key + ':':<{width + 1}} {value}")
+        _say(f"{key + ':':<{width + 1}} {value}")
     return int(ExitCode.OK)
 
 
@@ -460,7 +461,7 @@ def run_show(args: argparse.Namespace) -> int:
             }
         )
     if args.format == "json":
-        print(
+        _say(
             json.dumps(
                 {
                     "product": prod.name,
@@ -481,10 +482,10 @@ def run_show(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     from tabulate import tabulate
 
-    print(f"{prod.label} ({prod.name})" + (f"  {prod.html}" if prod.html else ""))
+    _say(f"{prod.label} ({prod.name})" + (f"  {prod.html}" if prod.html else ""))
     tiers = "; ".join(f"{k} = {labels[k]}" for k in ("eoas", "eol", "eoes", "discontinued") if k in labels)
-    print(f"Tiers: {tiers or 'eol = end of support'}")
-    print(
+    _say(f"Tiers: {tiers or 'eol = end of support'}")
+    _say(
         f"Status as of {as_of.isoformat()} (ending-soon within {policy.lookahead_days} days; entitlements: "
         f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {policy.dataset_version(ctx.catalog.version)}"
     )
@@ -496,10 +497,10 @@ def run_show(args: argparse.Namespace) -> int:
         row += [_phase(getattr(rel, k)) for k in columns[3:]]
         row += [rel.latest, status, rel.source]
         rows.append(row)
-    print(tabulate(rows, headers=columns + ["latest", "status", "source"], tablefmt="simple", disable_numparse=True))
+    _say(tabulate(rows, headers=columns + ["latest", "status", "source"], tablefmt="simple", disable_numparse=True))
     notes = [(r["name"], r["notes"]) for r in releases if r["notes"]]
     for name, note in notes:
-        print(f"note {name}: {note}")
+        _say(f"note {name}: {note}")
     return int(ExitCode.OK)
 
 
@@ -540,9 +541,9 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
     if args.format == "json":
         print(json.dumps(explanation, indent=2))
         return int(ExitCode.OK)
-    print(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
-    print(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
-    print(
+    _say(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
+    _say(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
+    _say(
         f"Cycle:       {out['cycle'] or '-'}"
         + (f" ({release.label})" if release and release.label != release.name else "")
     )
@@ -551,13 +552,13 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
             label = prod.labels.get(key)
             value = getattr(release, key)
             if label or value is not None:
-                print(f"  {key:<9}  {_phase(value):<12} {label or ''}")
-    print(f"Rule:        {out['rule']}")
-    print(f"Reason:      {out['reason']}")
-    print(f"Confidence:  {ident.confidence.value}")
+                _say(f"  {key:<9}  {_phase(value):<12} {label or ''}")
+    _say(f"Rule:        {out['rule']}")
+    _say(f"Reason:      {out['reason']}")
+    _say(f"Confidence:  {ident.confidence.value}")
     for key, value in ident.evidence:
-        print(f"Evidence:    {key} = {value!r}")
-    print(f"Dataset:     {policy.dataset_version(ctx.catalog.version)}"
+        _say(f"Evidence:    {key} = {value!r}")
+    _say(f"Dataset:     {policy.dataset_version(ctx.catalog.version)}"
           + (f"; release from {release.source}" if release else ""))
     return int(ExitCode.OK)
 
@@ -636,6 +637,12 @@ def _estate_flips(
     return flips, f"{len(inventories)} hosts compared as of {as_of.isoformat()}"
 
 
+def _say(text: str = "") -> None:
+    """Print human-readable text; values from the dataset or a server never carry terminal
+    control sequences to the operator (#19 item 10)."""
+    print(printable(text, keep_newlines=True))
+
+
 def run_update(args: argparse.Namespace) -> int:
     as_of: date = args.as_of or today()
     _site(args)  # a broken site catalogue is reported before any download
@@ -675,7 +682,7 @@ def run_update(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(msg, indent=2))
         else:
-            print(f"The EOL dataset is up to date (HTTP 304 Not Modified, ETag {staged.etag}); nothing changed.")
+            _say(f"The EOL dataset is up to date (HTTP 304 Not Modified, ETag {staged.etag}); nothing changed.")
         return int(ExitCode.OK)
     try:
         flips, flips_note = _estate_flips(args, current, staged.directory, as_of)
@@ -704,19 +711,19 @@ def run_update(args: argparse.Namespace) -> int:
 def _listing(title: str, items: list[str], limit: int = 40, note: str = "") -> None:
     if not items:
         return
-    print(f"{title} ({len(items)}{'; ' + note if note else ''}):")
+    _say(f"{title} ({len(items)}{'; ' + note if note else ''}):")
     for item in items[:limit]:
-        print(f"  {item}")
+        _say(f"  {item}")
     if len(items) > limit:
-        print(f"  ... and {len(items) - limit} more (use --format json for all)")
+        _say(f"  ... and {len(items) - limit} more (use --format json for all)")
 
 
 def _print_update(report: dict[str, Any], empty: bool, from_bundled: bool) -> None:
-    print(f"Updated the EOL dataset: {report['old_version'] or '?'} -> {report['new_version']}")
-    print(f"  from {report['source']}")
-    print(f"  into {report['dataset']}" + (" (the bundled snapshot is kept as the fallback)" if from_bundled else ""))
+    _say(f"Updated the EOL dataset: {report['old_version'] or '?'} -> {report['new_version']}")
+    _say(f"  from {report['source']}")
+    _say(f"  into {report['dataset']}" + (" (the bundled snapshot is kept as the fallback)" if from_bundled else ""))
     if empty:
-        print("No product, cycle or date changed.")
+        _say("No product, cycle or date changed.")
     _listing("Products added", report["products_added"])
     _listing("Products removed", report["products_removed"])
     _listing("Cycles added", [f"{c['product']} {c['cycle']}" for c in report["cycles_added"]])
@@ -737,4 +744,4 @@ def _print_update(report: dict[str, Any], empty: bool, from_bundled: bool) -> No
             note=report["verdict_changes_note"],
         )
     else:
-        print(f"No verdict changes for the stored estate ({report['verdict_changes_note']}).")
+        _say(f"No verdict changes for the stored estate ({report['verdict_changes_note']}).")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from scanner.cli.common import store_from
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
 from scanner.store import EncodedInventory, Store, StoreError, encode_body
+from scanner.terminal import printable  # the one terminal-safety helper (#19 item 10)
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--site", default="", help="file every imported host under this site (default: as recorded)")
     add_common(p)
     p.set_defaults(func=run)
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters (escape sequences from a hostile file name
-    or value) are shown as escapes, never sent."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == " " else
-                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-                   if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
 def iter_files(paths: Sequence[str]) -> Iterator[Path]:

@@ -168,11 +168,13 @@ def _fake_mac_bin(root: Path) -> Path:
 
 
 def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
-                max_startups: str = "1000:100:1000", password_user: bool = False) -> Fleet:
+                max_startups: str = "1000:100:1000", password_user: bool = False,
+                extra: dict[int, str] | None = None) -> Fleet:
     """Start n hosts at 127.0.0.<first>.. on one free port.  ``roles``: index -> macos|hang|drop.
 
     ``max_startups="10:30:100"`` gives sshd's default (drops unauthenticated connections past 10);
-    ``password_user`` adds ``PASSWORD_USER`` allowed to log in with ``PASSWORD`` only."""
+    ``password_user`` adds ``PASSWORD_USER`` allowed to log in with ``PASSWORD`` only;
+    ``extra``: index -> sshd_config lines for that address (``Match LocalAddress``), e.g. a ``SetEnv``."""
     why = available()
     if why:
         raise SshdUnavailable(why)
@@ -207,6 +209,8 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
             matches.append(f"Match LocalAddress {a}\n    ForceCommand sleep 600\n")
         elif r == "drop":
             matches.append(f"Match LocalAddress {a}\n    ForceCommand echo Linux; kill -9 $PPID\n")
+    for i, lines in (extra or {}).items():
+        matches.append(f"Match LocalAddress {addresses[i]}\n" + "".join(f"    {ln}\n" for ln in lines.splitlines()))
     if password_user:
         matches.append(f"Match User {PASSWORD_USER}\n    PasswordAuthentication yes\n")
     fleet = Fleet(addresses, port, state, client_key, other_key, host_pub, state / "known_hosts", roles=role_of)
