@@ -42,7 +42,7 @@ def floodbin() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="legacyscan-flood-"))
     root.chmod(0o755)
     rpm = root / "rpm"
-    rpm.write_text("#!/bin/sh\nyes 'flood-pkg\t1.0\t1.el9\tx86_64\t0\t' | head -c %d\n" % FLOOD_BYTES)
+    rpm.write_text(f"#!/bin/sh\nyes 'flood-pkg\t1.0\t1.el9\tx86_64\t0\t' | head -c {FLOOD_BYTES}\n")
     rpm.chmod(0o755)
     yield root
     import shutil
@@ -64,17 +64,19 @@ def fleet(floodbin: Path) -> Iterator[sshd.Fleet]:
 def _targets(tmp_path: Path, fleet: sshd.Fleet, indexes: list[int], port: int | None = None,
              hosts: list[str] | None = None) -> Path:
     csv = tmp_path / "targets.csv"
-    rows = [f"{h},Main,ssh,{port or fleet.port},{sshd.USER},\n" for h in (hosts or [fleet.addresses[i] for i in indexes])]
+    names = hosts or [fleet.addresses[i] for i in indexes]
+    rows = [f"{h},Main,ssh,{port or fleet.port},{sshd.USER},\n" for h in names]
     csv.write_text("host,site,transport,port,user,tags\n" + "".join(rows))
     return csv
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> list[str]:
+def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "scanner.cli", *args]
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_") or k == "LEGACYSCAN_REQUIRE_INTEGRATION"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LEGACYSCAN_") or k == "LEGACYSCAN_REQUIRE_INTEGRATION"}
     env.pop("SSH_AUTH_SOCK", None)
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
