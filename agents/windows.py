@@ -658,6 +658,28 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
     return inventory
 
 
+# Exit codes of a powershell.exe that could not run at all (as a signed 32-bit value and unsigned).
+_CLR_MISSING = {-2146232576, 0x80131700}  # COR_E_NEWER_RUNTIME / no usable .NET Framework
+_DLL_MISSING = {-1073741515, 0xC0000135}  # STATUS_DLL_NOT_FOUND: mscoree.dll absent (no .NET at all)
+
+
+def powershell_failure(result: CommandResult) -> str:
+    """What is missing when PowerShell itself could not run (empty when the script ran and failed).
+
+    Seen on Windows XP / Server 2003 with WinRM 1.1 but no PowerShell, and on Server Core without
+    the .NET feature: the collection must say so instead of reporting an empty host."""
+    code = result.exit_code
+    err = result.stderr.lower()
+    if code in _CLR_MISSING:
+        return ("PowerShell could not load the .NET Framework (0x80131700): .NET Framework 2.0/3.5 "
+                "(PowerShell 2.0) or 4.5+ (PowerShell 5.1) is missing or broken on this host")
+    if code in _DLL_MISSING:
+        return "powershell.exe could not start (0xC0000135, a DLL is missing): the .NET Framework is not installed"
+    if code == 9009 or "is not recognized as an internal or external command" in err:
+        return "powershell.exe was not found: Windows PowerShell is not installed on this host"
+    return ""
+
+
 def _powershell_runner(shell: Any) -> PowerShellRunner:
     """The shell itself, or, for this machine's plain LocalShell (the Collector's ``--local`` on
     Windows), the Windows agent's local PowerShell runner."""
@@ -692,7 +714,11 @@ def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT
             detail += f"; exit code {result.exit_code}"
         if result.stderr.strip():
             detail += f"; stderr: {result.stderr.strip()[:300]}"
-        inventory.problems.append(Problem("windows.script", detail, "parse"))
+        missing = powershell_failure(result)
+        if missing:
+            inventory.problems.append(Problem("windows.powershell", f"{missing} ({detail})", "missing"))
+        else:
+            inventory.problems.append(Problem("windows.script", detail, "parse"))
     inventory.collector = Collector(name="legacyscan", version=collector_version, transport=runner.name,
                                     duration_ms=int((time.monotonic() - started) * 1000))
     return inventory

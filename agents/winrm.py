@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 import stat
 import time
 from collections.abc import Callable, Mapping
@@ -46,13 +47,26 @@ HTTP_PORT = 5985
 RECEIVE_TIMEOUT_CODE = 2150858793  # w:TimedOut on Receive: no output yet, ask again
 STDIN_CHUNK = 48 * 1024  # base64 of this stays well inside the 150 KB MaxEnvelopeSize of old hosts
 
+# OpenSSL's words for "no protocol version in common" (the server alert, or our own refusal).
+_TLS_VERSION = re.compile(r"PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|unsupported protocol|"
+                          r"no protocols available", re.I)
+# CreateProcess on the host could not find the program (ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND).
+_NOT_FOUND_FAULTS = (2, 3)
+POWERSHELL_MISSING_FIX = (
+    "install Windows PowerShell on the host (Windows XP / Server 2003: Windows Management Framework 2.0, "
+    "KB968930, which needs .NET 2.0 SP1; Server 2008 R2 Server Core: the NetFx2-ServerCore and "
+    "MicrosoftWindowsPowerShell features), or inventory it another way (legacyscan import of a "
+    "Configuration Manager export)")
+
+
 class WinRmError(ShellError):
     """A WinRM failure, with what happened and the fix, safe to show (no secrets)."""
 
     def __init__(self, message: str, *, fix: str = "", kind: str = "error") -> None:
         super().__init__(f"{message}. Fix: {fix}" if fix else message)
         self.fix = fix
-        self.kind = kind  # auth | kerberos | listener | tls | timeout | fault | config | error
+        # auth | kerberos | listener | tls | tls-version | timeout | fault | config | powershell | error
+        self.kind = kind
 
 
 class WinRmTimeout(WinRmError, ShellTimeout):
@@ -204,6 +218,13 @@ def diagnose(exc: BaseException, *, host: str, port: int, scheme: str, transport
         return WinRmError(f"{where}: Kerberos failed: {text[:200]}", kind="kerberos",
                           fix=(f"use the FQDN (SPN HTTP/{host} must exist: setspn -Q HTTP/{host}); run kinit; "
                                "check /etc/krb5.conf realm and clock skew (< 5 min); or use transport ntlm"))
+    if isinstance(exc, rex.SSLError) and _TLS_VERSION.search(text):
+        return WinRmError(
+            f"{where}: the listener offers no TLS version this client accepts (it speaks only TLS 1.0/1.1, "
+            f"the Windows 7 / Server 2008 R2 default; legacyscan requires TLS 1.2+): {text[:120]}", kind="tls-version",
+            fix=("enable TLS 1.2 on the host (Windows 7 / 2008 R2: install KB3080079 and set SCHANNEL\\Protocols\\"
+                 "TLS 1.2\\Server Enabled=1, DisabledByDefault=0, then restart), or scan it on port 5985 "
+                 "(HTTP) with transport ntlm or kerberos, whose message encryption protects the session"))
     if isinstance(exc, rex.SSLError):
         return WinRmError(f"{where}: TLS certificate not trusted ({text[:160]})", kind="tls",
                           fix=("pass the CA bundle that issued the listener's certificate (ca_bundle / "
@@ -324,7 +345,7 @@ class WinRmShell:
             return None
 
     def _execute(self, command: str, args: list[str], timeout: float, stdin: bytes | None = None) -> CommandResult:
-        from winrm.exceptions import WinRMOperationTimeoutError
+        from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
         deadline = time.monotonic() + timeout
         op_timeout = max(1, min(20, int(timeout)))
@@ -333,8 +354,15 @@ class WinRmShell:
         proto = self._proto(op_timeout)
         try:
             shell_id = proto.open_shell(codepage=65001, noprofile=True)
-            command_id = proto.run_command(shell_id, command, args, console_mode_stdin=stdin is None,
-                                           skip_cmd_shell=True)
+            try:
+                command_id = proto.run_command(shell_id, command, args, console_mode_stdin=stdin is None,
+                                               skip_cmd_shell=True)
+            except WSManFaultError as exc:
+                if exc.wsman_fault_code in _NOT_FOUND_FAULTS and command.lower().startswith("powershell"):
+                    raise WinRmError(f"{self.endpoint}: WinRM answers but {command} could not be started "
+                                     f"({(exc.reason or '').strip()[:120]}): PowerShell is not installed",
+                                     kind="powershell", fix=POWERSHELL_MISSING_FIX) from exc
+                raise
             if stdin is not None:
                 for start in range(0, max(len(stdin), 1), STDIN_CHUNK):
                     chunk = stdin[start:start + STDIN_CHUNK]

@@ -10,7 +10,8 @@ Rules this engine keeps (from real sshd behaviour and from what operators of hos
 * at most ``HOST_SESSIONS`` connections to one SSH server (address and port) at a time (sshd's MaxStartups drops
   connections past 10 unauthenticated ones), however the target list repeats it;
 * a failed scan never replaces a host's last good inventory: failures only record a status
-  (ok / partial / unreachable / auth-failed / host-key-mismatch / host-key-unknown / timeout / error)
+  (ok / partial / unreachable / auth-failed / host-key-mismatch / host-key-unknown / timeout /
+  powershell-missing / error)
   with the error text; an interrupted host records nothing;
 * ``resume``: targets whose last status is ok/partial newer than the given age are skipped;
 * ``window``: new hosts are only started inside the scan window (e.g. 19:00-07:00, outside
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 HOST_SESSIONS = 4
 STATUS_OK, STATUS_PARTIAL = "ok", "partial"
+POWERSHELL_MISSING = "powershell-missing"  # a Windows host reached by WinRM that cannot run PowerShell
 
 # One round trip answers a Linux host completely.  Over SSH the dpkg database is read through a
 # filter (linux.FILE_FILTERS: ~77 KB of its ~750 KB) and dpkg-query only runs where that database
@@ -333,6 +335,8 @@ def classify(exc: BaseException) -> str:
         return "auth-failed"
     if kind == "listener":
         return "unreachable"
+    if kind == "powershell":  # WinRM answers but cannot start PowerShell (XP/2003 WinRM 1.1, Core w/o .NET)
+        return POWERSHELL_MISSING
     name = type(exc).__name__.lower()
     if "credential" in name or "auth" in name:
         return "auth-failed"
@@ -546,7 +550,8 @@ class FleetScanner:
                     shell.close()
         if inv.os.family == "unknown" and not inv.software:
             msg = "; ".join(f"{p.probe}: {p.message}" for p in inv.problems) or "nothing could be collected"
-            return Outcome(target, "error", msg, None, time.monotonic() - started)
+            status = POWERSHELL_MISSING if any(p.probe == "windows.powershell" for p in inv.problems) else "error"
+            return Outcome(target, status, msg, None, time.monotonic() - started)
         status, error = judge_inventory(inv)
         return Outcome(target, status, error, inv, time.monotonic() - started)
 

@@ -77,6 +77,10 @@ class Behaviour:
     fault_on_receive: int | None = None  # this Receive (0-based) answers a fault instead
     hang_on_receive: float = 0.0  # seconds to stall every Receive (a hung host)
     respond: Callable[[str], tuple[bytes, bytes, int]] | None = None  # script text -> output
+    # Programs that do not exist on this host: the Command fault Windows sends when CreateProcess
+    # fails with ERROR_FILE_NOT_FOUND (a host with WinRM 1.1 but no PowerShell, Server Core
+    # without the PowerShell feature).
+    missing_programs: tuple[str, ...] = ()
 
 
 def document_behaviour(document: str | bytes, **kw: Any) -> Behaviour:
@@ -288,6 +292,9 @@ class WinRSServer:
         if self.strict_cmdline and skip_cmd and len(line) > CREATEPROCESS_LIMIT:
             return 500, self.fault(message_id, "s:Receiver", "w:InternalError", 206,
                                    "The filename or extension is too long.")
+        if command.lower() in self.behaviour.missing_programs:
+            return 500, self.fault(message_id, "s:Receiver", "w:InternalError", 2,
+                                   "The system cannot find the file specified. ")
         script = decode_command_line(command, arguments)
         command_id = str(uuid.uuid4()).upper()
         via_stdin = script is not None and BOOTSTRAP_MARKER in script
