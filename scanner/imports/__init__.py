@@ -9,13 +9,15 @@ here.  See ``docs/imports.md`` for each source: how to export it, what is mapped
 
 from __future__ import annotations
 
-from scanner.imports import configmgr, glpi, ownjson, raw
+from scanner.imports import configmgr, glpi, ownjson, raw, sbom
 from scanner.imports.base import Head, Importer, ImportRefused, Source
 
 IMPORTERS: list[Importer] = [
     raw.IMPORTER,
     ownjson.IMPORTER,
     glpi.IMPORTER,
+    sbom.CYCLONEDX,
+    sbom.SPDX,
     configmgr.IMPORTER,
 ]
 
