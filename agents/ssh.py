@@ -66,6 +66,8 @@ def _import_paramiko() -> None:
 _import_paramiko()
 import paramiko  # noqa: E402 - after _import_paramiko
 
+from agents.ssh_legacy import IncompatiblePeer, LegacyRSAKey, LegacyTransport, describe_offer  # noqa: E402 - imports paramiko
+
 PASSWORD_ENV = "LEGACYSCAN_SSH_PASSWORD"  # noqa: S105 - the variable name, not a secret
 PASSPHRASE_ENV = "LEGACYSCAN_SSH_KEY_PASSPHRASE"  # noqa: S105
 
@@ -91,6 +93,11 @@ class HostKeyMismatch(ShellError):
 
 class HostKeyUnknown(ShellError):
     """The host is not in known_hosts and trust on first use was not requested."""
+
+
+class NegotiationFailed(ShellError):
+    """No SSH algorithms in common (status ``negotiation-failed``): the message names what the server
+    offered and the fix (``--ssh-legacy``), so an old server is not mistaken for a firewall."""
 
 
 class ConnectionLost(ShellError):
@@ -291,6 +298,7 @@ class SshOptions:
     command_timeout: float = 120.0
     max_sessions: int = 3
     accept_new: bool = False
+    legacy: bool = False  # --ssh-legacy: also SHA-1 kex and ssh-rsa/ssh-dss host keys (agents.ssh_legacy)
 
 
 _KEY_FAMILIES: dict[str, list[str]] = {
@@ -339,7 +347,9 @@ def open_transport(
 ) -> paramiko.Transport:
     """Connect, verify the host key, authenticate.  Raises one of the typed ShellErrors."""
     sock = _open_socket(host, port, options.connect_timeout, via)
-    transport = paramiko.Transport(sock)
+    transport = LegacyTransport(sock)
+    if options.legacy:
+        transport.enable_legacy()
     try:
         transport.banner_timeout = options.connect_timeout
         transport.handshake_timeout = options.connect_timeout
@@ -349,6 +359,8 @@ def open_transport(
         started = time.monotonic()
         try:
             transport.start_client(timeout=options.connect_timeout)
+        except IncompatiblePeer as exc:
+            raise negotiation_failed(host, port, transport, str(exc), options.legacy) from exc
         except paramiko.SSHException as exc:
             text = str(exc)
             if time.monotonic() - started < options.connect_timeout * 0.9:
@@ -373,6 +385,19 @@ def open_transport(
     except BaseException:
         transport.close()
         raise
+
+
+def negotiation_failed(host: str, port: int, transport: LegacyTransport, why: str, legacy: bool) -> NegotiationFailed:
+    """The per-host error for "no algorithms in common", naming the server's offer and the fix."""
+    offer = describe_offer(getattr(transport, "server_offer", None))
+    what = why.replace("Incompatible ssh peer", "").replace("Incompatible ssh server", "").strip(" ()") or why
+    if legacy:
+        fix = "even the legacy algorithms (--ssh-legacy) are not among them"
+    else:
+        fix = ("an old server (SHA-1/DSA era): scan it with --ssh-legacy, or ssh_legacy = true in its target entry "
+               "(still verified against known_hosts)")
+    return NegotiationFailed(f"{host_id(host, port)}: SSH algorithm negotiation failed ({what}); "
+                             f"the server offers {offer}; {fix}")
 
 
 def verify_host_key(
@@ -433,9 +458,20 @@ def authenticate(
             raise ConnectionLost(f"{host}: connection lost during authentication: {exc}") from exc
         return not remaining and transport.is_authenticated()
 
+    legacy = getattr(transport, "legacy", False)
     for key in creds.keys:
+        if legacy:
+            key = LegacyRSAKey.of(key)
         if attempt("publickey", transport.auth_publickey, creds.user, key):
             return
+        if legacy and isinstance(key, LegacyRSAKey) and _retry_with_sha1_rsa(transport):
+            # The server announced rsa-sha2 signatures (server-sig-algs) yet refused one: an old
+            # PubkeyAcceptedAlgorithms.  Offer the same key once more signed with ssh-rsa (SHA-1).
+            try:
+                if attempt("publickey", transport.auth_publickey, creds.user, key):
+                    return
+            finally:
+                transport.sha1_rsa_first = False  # type: ignore[attr-defined]
     if creds.use_agent:
         agent = paramiko.Agent()
         try:
@@ -454,6 +490,14 @@ def authenticate(
     what = ", ".join(sorted(set(tried)))
     extra = f"; the server allows {', '.join(allowed)}" if allowed else ""
     raise AuthFailed(f"{host}: authentication as {creds.user!r} failed (tried {what}{extra})")
+
+
+def _retry_with_sha1_rsa(transport: paramiko.Transport) -> bool:
+    """True (and switched) when an RSA key was signed with rsa-sha2 and may still pass as ssh-rsa."""
+    if getattr(transport, "sha1_rsa_first", True) or getattr(transport, "_agreed_pubkey_algorithm", "") == "ssh-rsa":
+        return False
+    transport.sha1_rsa_first = True  # type: ignore[attr-defined]
+    return True
 
 
 class JumpHosts:

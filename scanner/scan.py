@@ -10,8 +10,8 @@ Rules this engine keeps (from real sshd behaviour and from what operators of hos
 * at most ``HOST_SESSIONS`` connections to one SSH server (address and port) at a time (sshd's MaxStartups drops
   connections past 10 unauthenticated ones), however the target list repeats it;
 * a failed scan never replaces a host's last good inventory: failures only record a status
-  (ok / partial / unreachable / auth-failed / host-key-mismatch / host-key-unknown / timeout /
-  powershell-missing / error)
+  (ok / partial / unreachable / auth-failed / host-key-mismatch / host-key-unknown /
+  negotiation-failed / timeout / powershell-missing / error)
   with the error text; an interrupted host records nothing;
 * ``resume``: targets whose last status is ok/partial newer than the given age are skipped;
 * ``window``: new hosts are only started inside the scan window (e.g. 19:00-07:00, outside
@@ -148,6 +148,7 @@ class ScanConfig:
     ssh_key: str | None = None
     known_hosts: str | None = None
     accept_new_host_keys: bool = False
+    ssh_legacy: bool = False  # --ssh-legacy: SHA-1 kex, ssh-rsa/ssh-dss host keys for every SSH target
     credentials: str | None = None  # TOML credentials file (mode 0600) for WinRM targets
     use_agent: bool = True
     resume: timedelta | None = None
@@ -223,6 +224,7 @@ class SshConnector:
             command_timeout=config.timeout,
             max_sessions=config.max_sessions,
             accept_new=config.accept_new_host_keys,
+            legacy=config.ssh_legacy,
         )
         self.jumps = JumpHosts(self.creds, self.known_hosts, self.options)
 
@@ -245,7 +247,8 @@ class SshConnector:
             target.port,
             creds=creds,
             known_hosts=self.known_hosts,
-            options=self.options,
+            options=self.options if not target.ssh_legacy or self.options.legacy
+            else dc_replace(self.options, legacy=True),
             jump=via,
         )
 
@@ -326,6 +329,8 @@ def classify(exc: BaseException) -> str:
         return "host-key-unknown"
     if isinstance(exc, ssh.AuthFailed):
         return "auth-failed"
+    if isinstance(exc, ssh.NegotiationFailed):
+        return "negotiation-failed"
     if isinstance(exc, ShellTimeout):
         return "timeout"
     if isinstance(exc, ssh.Unreachable | ssh.ConnectionLost):

@@ -59,6 +59,7 @@ class Target:
     user: str = ""
     tags: tuple[str, ...] = ()
     jump: str = ""  # optional jump host "[user@]host[:port]" (SSH only)
+    ssh_legacy: bool = False  # also offer SHA-1 kex and ssh-rsa/ssh-dss host keys (old servers; SSH only)
 
     @property
     def key(self) -> str:
@@ -87,6 +88,7 @@ class Defaults:
     tags: list[str] = field(default_factory=list)
     jump: str = ""
     kinds: Kinds = SCAN_KINDS
+    ssh_legacy: bool = False
 
 
 def _bracket(host: str) -> str:
@@ -190,6 +192,7 @@ def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
             user=d.user,
             tags=check_tags(d.tags, where),
             jump=d.jump,
+            ssh_legacy=d.ssh_legacy,
         )
         for h in expand_hosts(spec, where)
     ]
@@ -317,6 +320,10 @@ def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
         d.user = check_user(str(table["user"]), where)
     if "jump" in table:
         d.jump = str(table["jump"])
+    if "ssh_legacy" in table:
+        if not isinstance(table["ssh_legacy"], bool):
+            raise TargetError(f"{where}: ssh_legacy must be true or false, not {table['ssh_legacy']!r}")
+        d.ssh_legacy = table["ssh_legacy"]
     if "tags" in table:
         tags = table["tags"]
         if isinstance(tags, str):

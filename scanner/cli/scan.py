@@ -78,6 +78,10 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
                         "[winrm.hosts.NAME]); refused unless readable by its owner only (chmod 600)")
     g.add_argument("--accept-new-host-keys", action="store_true",
                    help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused")
+    g.add_argument("--ssh-legacy", action="store_true",
+                   help="also negotiate the SHA-1 key exchanges and ssh-rsa/ssh-dss host keys of old servers "
+                        "(RHEL 5/6, Solaris 10, appliances, dropbear), after every modern algorithm; host keys "
+                        "are still verified (per target: ssh_legacy = true in a TOML targets file)")
     g.add_argument("--resume", nargs="?", const="24h", metavar="AGE",
                    help="skip targets scanned successfully within AGE (default 24h; e.g. 90m, 7d)")
     g.add_argument("--window", metavar="HH:MM-HH:MM", help="only start hosts inside this daily window, local "
@@ -109,7 +113,7 @@ def run_targets(args: argparse.Namespace) -> int:
             concurrency=args.concurrency or default_concurrency(), timeout=args.timeout,
             connect_timeout=args.connect_timeout, ssh_user=args.ssh_user, ssh_key=args.ssh_key,
             known_hosts=args.known_hosts, accept_new_host_keys=args.accept_new_host_keys,
-            credentials=args.credentials,
+            ssh_legacy=args.ssh_legacy, credentials=args.credentials,
             use_agent=not args.no_agent, resume=parse_duration(args.resume) if args.resume else None,
             window=ScanWindow.parse(args.window) if args.window else None, site_rate=args.site_rate)
     except ValueError as exc:

@@ -169,12 +169,15 @@ def _fake_mac_bin(root: Path) -> Path:
 
 def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
                 max_startups: str = "1000:100:1000", password_user: bool = False,
-                extra: dict[int, str] | None = None) -> Fleet:
+                extra: dict[int, str] | None = None, host_key_type: str = "ed25519",
+                client_key_type: str = "ed25519", algorithms: str = "") -> Fleet:
     """Start n hosts at 127.0.0.<first>.. on one free port.  ``roles``: index -> macos|hang|drop.
 
     ``max_startups="10:30:100"`` gives sshd's default (drops unauthenticated connections past 10);
     ``password_user`` adds ``PASSWORD_USER`` allowed to log in with ``PASSWORD`` only;
-    ``extra``: index -> sshd_config lines for that address (``Match LocalAddress``), e.g. a ``SetEnv``."""
+    ``extra``: index -> sshd_config lines for that address (``Match LocalAddress``), e.g. a ``SetEnv``.
+    ``host_key_type``/``client_key_type``/``algorithms`` (sshd_config lines such as ``KexAlgorithms``)
+    restrict the server to what an old one offers (see ``tests/integration/legacy_servers.py``)."""
     why = available()
     if why:
         raise SshdUnavailable(why)
@@ -184,10 +187,10 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     state = Path(tempfile.mkdtemp(prefix="legacyscan-sshd-"))
     state.chmod(0o755)
-    host_key = state / "ssh_host_ed25519_key"
-    host_pub = keygen(host_key)
+    host_key = state / f"ssh_host_{host_key_type}_key"
+    host_pub = keygen(host_key, host_key_type)
     client_key = state / "client_key"
-    keygen(client_key)
+    keygen(client_key, client_key_type)
     other_key = state / "wrong_client_key"
     keygen(other_key)
     auth_dir = state / "authorized_keys"
@@ -226,7 +229,8 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
                 "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin no\n"
                 f"AllowUsers {USER}{' ' + PASSWORD_USER if password_user else ''}\n"
                 f"MaxStartups {max_startups}\nMaxSessions 20\nLogLevel ERROR\n"
-                "UseDNS no\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n" + "".join(matches))
+                "UseDNS no\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n" + algorithms
+                + "".join(matches))
             proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
                                     stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
                                     start_new_session=True)

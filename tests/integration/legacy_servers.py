@@ -1,0 +1,93 @@
+"""Real SSH servers restricted to what old platforms offer, and real dropbear, on loopback.
+
+OpenSSH 9.2 (Debian 12) still contains the old algorithms (``ssh -Q kex`` lists
+``diffie-hellman-group1-sha1``, ``ssh -Q key`` lists ``ssh-dss``), only disabled by default, so one
+real sshd per profile is restricted with ``KexAlgorithms``/``HostKeyAlgorithms``/``Ciphers``/``MACs``
+/``PubkeyAcceptedAlgorithms`` to the offer of the platform it stands for (these keywords are not
+allowed in ``Match`` blocks, hence one process per profile):
+
+* ``rhel5``: OpenSSH 4.3 - SHA-1 kex only, ``ssh-rsa`` host key, CBC ciphers, ``hmac-sha1``, and
+  ``ssh-rsa`` signatures for user keys;
+* ``group1``: only ``diffie-hellman-group1-sha1`` (Solaris 10 SunSSH, old appliances);
+* ``gex-sha1``: only ``diffie-hellman-group-exchange-sha1``;
+* ``rhel6``: OpenSSH 5.3 as patched by Red Hat - ``diffie-hellman-group-exchange-sha256`` and an
+  ``ssh-rsa`` host key only;
+* ``dss``: an ``ssh-dss`` (DSA) host key only.
+
+Dropbear (Debian ``dropbear-bin`` 2022.83, as embedded devices and appliances run it) logs in
+``sshd.PASSWORD_USER`` with ``sshd.PASSWORD`` (it reads authorized_keys only from the user's home,
+so password auth keeps the test out of the real filesystem).  With only a DSA host key it is a
+second, independent ``ssh-dss``-only server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.integration import sshd
+
+DROPBEAR = "/usr/sbin/dropbear"
+DROPBEARKEY = "/usr/bin/dropbearkey"
+MAX_DROPBEAR_LISTEN = 10  # dropbear's -p is repeatable up to 10 times
+
+PROFILES: dict[str, tuple[str, str]] = {  # name -> (host key type, sshd_config lines)
+    "rhel5": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha1,diffie-hellman-group14-sha1,"
+                     "diffie-hellman-group1-sha1\nHostKeyAlgorithms ssh-rsa\n"
+                     "Ciphers aes128-cbc,3des-cbc,aes256-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
+    "group1": ("rsa", "KexAlgorithms diffie-hellman-group1-sha1\nHostKeyAlgorithms ssh-rsa\n"
+                      "Ciphers aes128-cbc,3des-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
+    "gex-sha1": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha1\nHostKeyAlgorithms ssh-rsa\n"
+                        "Ciphers aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
+    "rhel6": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha256\nHostKeyAlgorithms ssh-rsa\n"
+                     "Ciphers aes128-ctr,aes256-ctr,aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
+    "dss": ("dsa", "KexAlgorithms diffie-hellman-group14-sha1\nHostKeyAlgorithms ssh-dss\n"
+                   "Ciphers aes128-cbc\nMACs hmac-sha1\n"),
+}
+
+
+def start_profile(profile: str, n: int = 1, *, first: int = 100) -> sshd.Fleet:
+    host_key, lines = PROFILES[profile]
+    return sshd.start_fleet(n, first=first, host_key_type=host_key, client_key_type="rsa", algorithms=lines)
+
+
+def dropbear_available() -> str | None:
+    for tool in (DROPBEAR, DROPBEARKEY):
+        if not Path(tool).exists():
+            return f"{tool} not installed (apt-get install dropbear-bin)"
+    return sshd.available()
+
+
+def start_dropbear(n: int = 1, *, first: int = 140, key_type: str = "ed25519") -> sshd.Fleet:
+    """n dropbear hosts at 127.0.0.<first>.. on one port, password login for ``sshd.PASSWORD_USER``."""
+    why = dropbear_available()
+    if why:
+        raise sshd.SshdUnavailable(why)
+    sshd.ensure_user(sshd.PASSWORD_USER, sshd.password_hash(sshd.PASSWORD))
+    state = Path(tempfile.mkdtemp(prefix="legacyscan-dropbear-"))
+    state.chmod(0o755)
+    host_key = state / f"dropbear_{key_type}_host_key"
+    out = subprocess.run([DROPBEARKEY, "-t", key_type, "-f", str(host_key)], capture_output=True, text=True,
+                         check=True).stdout
+    host_pub = next(" ".join(line.split()[:2]) for line in out.splitlines() if line.startswith(("ssh-", "ecdsa-")))
+    port = sshd.free_port()
+    addresses = [f"127.0.0.{first + i}" for i in range(n)]
+    fleet = sshd.Fleet(addresses, port, state, state / "no_client_key", state / "no_other_key", host_pub,
+                       state / "known_hosts")
+    fleet.write_known_hosts(fleet.known_hosts)
+    try:
+        for chunk_no, start in enumerate(range(0, n, MAX_DROPBEAR_LISTEN)):
+            argv = [DROPBEAR, "-F", "-E", "-m", "-w", "-r", str(host_key), "-P", str(state / f"db_{chunk_no}.pid")]
+            for a in addresses[start:start + MAX_DROPBEAR_LISTEN]:
+                argv += ["-p", f"{a}:{port}"]
+            fleet.procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                                stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
+                                                start_new_session=True))
+        sshd._wait_listening(fleet)
+    except BaseException:
+        fleet.stop()
+        shutil.rmtree(state, ignore_errors=True)
+        raise
+    return fleet
