@@ -1,0 +1,240 @@
+"""osquery results logs: the filesystem logger's ``osqueryd.results.log`` (differential: event lines
+with ``action``/``columns``, or batched ``diffResults``) and ``osqueryd.snapshots.log`` (``action:
+snapshot``), one JSON object per line, any number of hosts.
+
+Each line's table is recognised by its columns (query names are the operator's choice; a name
+ending in the table's name is taken as a hint first): ``os_version``, ``system_info``,
+``programs``, ``deb_packages``, ``rpm_packages`` and ``apps``.  Per host and table the rows are
+replayed in order - a snapshot replaces the table, ``added``/``removed`` apply the difference - so
+the result is the table as osquery last saw it.  Lines of other queries are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from agents.inventory import Host, Inventory, OsInfo, Software
+from scanner.imports.base import (
+    Head,
+    Importer,
+    ImportRefused,
+    SoftwareRecords,
+    Source,
+    as_dict,
+    as_list,
+    derive_id,
+    import_collector,
+    note,
+    text,
+)
+
+NAME = "osquery"
+TABLES: dict[str, frozenset[str]] = {  # columns that tell a table's rows apart (all present)
+    "os_version": frozenset({"name", "version", "major", "platform"}),
+    "system_info": frozenset({"hostname", "uuid", "cpu_brand"}),
+    "programs": frozenset({"name", "version", "publisher", "identifying_number"}),
+    "deb_packages": frozenset({"name", "version", "arch", "maintainer"}),
+    "rpm_packages": frozenset({"name", "version", "release", "epoch"}),
+    "apps": frozenset({"name", "bundle_identifier", "bundle_short_version"}),
+}
+MAX_ROWS = 200_000  # per host and table
+
+
+def detect(head: Head) -> str:
+    if head.kind != "json":
+        return "not JSON lines"
+    first = head.text.lstrip("\ufeff \r\n").split("\n", 1)[0]
+    if re.search(r'"(hostIdentifier|hostname|host_identifier)"\s*:', first) and \
+            re.search(r'"(columns|snapshot|diffResults)"\s*:', first) and re.search(r'"name"\s*:', first):
+        return ""
+    return "first line is not an osquery result (name, hostIdentifier, columns/snapshot/diffResults)"
+
+
+def _table(query: str, rows: list[dict[str, Any]]) -> str | None:
+    low = query.lower()
+    for table in TABLES:
+        if low == table or low.endswith("_" + table) or low.endswith("/" + table):
+            return table
+    for row in rows[:1]:
+        keys = set(row)
+        for table, needed in TABLES.items():
+            if needed <= keys:
+                return table
+    return None
+
+
+class _HostState:
+    __slots__ = ("decorations", "tables", "unix_time")
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[tuple[tuple[str, str], ...], dict[str, str]]] = {}
+        self.unix_time = 0
+        self.decorations: dict[str, str] = {}
+
+
+def _row(value: Any, where: str) -> dict[str, str]:
+    row = as_dict(value, where)
+    return {str(k): text(v, f"{where}.{k}") for k, v in row.items()}
+
+
+def _key(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(row.items()))
+
+
+def convert(source: Source) -> Iterator[Inventory]:
+    hosts: dict[str, _HostState] = {}
+    skipped = 0
+    for number, entry in source.json_lines():
+        where = f"line {number}"
+        if not isinstance(entry, dict):
+            raise ImportRefused(f"{where}: expected a JSON object, got {type(entry).__name__}")
+        host = text(entry.get("hostIdentifier") or entry.get("hostname") or entry.get("host_identifier"),
+                    f"{where}.hostIdentifier")
+        if not host:
+            raise ImportRefused(f"{where}: no hostIdentifier")
+        query = text(entry.get("name"), f"{where}.name")
+        action = text(entry.get("action"), f"{where}.action")
+        added: list[dict[str, str]] = []
+        removed: list[dict[str, str]] = []
+        replace = False
+        if "snapshot" in entry:
+            replace = True
+            added = [_row(r, f"{where}.snapshot[{i}]") for i, r in enumerate(as_list(entry["snapshot"],
+                                                                                      f"{where}.snapshot"))]
+        elif "diffResults" in entry:
+            diff = as_dict(entry["diffResults"], f"{where}.diffResults")
+            added = [_row(r, f"{where}.diffResults.added[{i}]")
+                     for i, r in enumerate(as_list(diff.get("added"), f"{where}.diffResults.added"))]
+            removed = [_row(r, f"{where}.diffResults.removed[{i}]")
+                       for i, r in enumerate(as_list(diff.get("removed"), f"{where}.diffResults.removed"))]
+        elif "columns" in entry:
+            row = _row(entry["columns"], f"{where}.columns")
+            if action == "removed":
+                removed = [row]
+            elif action in ("added", "snapshot", ""):
+                added = [row]
+            else:
+                raise ImportRefused(f"{where}.action: {action[:40]!r} is neither added, removed nor snapshot")
+        else:
+            raise ImportRefused(f"{where}: neither columns, snapshot nor diffResults")
+        table = _table(query, added or removed)
+        if table is None:
+            skipped += 1
+            continue
+        state = hosts.setdefault(host, _HostState())
+        rows = state.tables.setdefault(table, {})
+        if replace:
+            rows.clear()
+        for row in removed:
+            rows.pop(_key(row), None)
+        for row in added:
+            rows[_key(row)] = row
+        if len(rows) > MAX_ROWS:
+            raise ImportRefused(f"{where}: more than {MAX_ROWS} rows of {table} for host {host[:80]!r}")
+        unix = entry.get("unixTime") or entry.get("unix_time")
+        try:
+            state.unix_time = max(state.unix_time, int(str(unix)))
+        except ValueError:
+            raise ImportRefused(f"{where}.unixTime: not a number: {str(unix)[:40]!r}") from None
+        decorations = entry.get("decorations")
+        if isinstance(decorations, dict):
+            state.decorations.update({str(k): text(v, f"{where}.decorations.{k}") for k, v in decorations.items()
+                                      if isinstance(v, str | int)})
+    if not hosts:
+        raise ImportRefused(f"no os_version, system_info, programs, deb_packages, rpm_packages or apps rows "
+                            f"({skipped} lines of other queries)")
+    for identifier, state in hosts.items():
+        yield _inventory(identifier, state, skipped)
+
+
+def _os(rows: list[dict[str, str]]) -> tuple[str, str, str, dict[str, Any]]:
+    if not rows:
+        return "unknown", "", "", {}
+    row = rows[0]
+    platform = row.get("platform", "").lower()
+    facts: dict[str, Any] = {"osquery": dict(row)}
+    name = row.get("name", "")
+    version = row.get("version", "")
+    if platform == "windows" or "windows" in name.lower():
+        facts["caption"] = name
+        if re.match(r"^\d+\.\d+\.\d+", version):
+            facts["version"] = version
+        if row.get("build"):
+            facts["build"] = row["build"]
+        if row.get("revision", "").isdigit():
+            facts["ubr"] = int(row["revision"])
+        return "windows", name, version, facts
+    if platform == "darwin":
+        facts["product_version"] = version
+        if row.get("build"):
+            facts["build_version"] = row["build"]
+        return "macos", name, version, facts
+    numbers = re.search(r"\d+(?:\.\d+)*", version)
+    version_id = numbers.group(0) if numbers else ".".join(x for x in (row.get("major"), row.get("minor")) if x)
+    if platform:
+        lines = [f"ID={platform}", f"VERSION_ID={version_id}", f"NAME={name}"]
+        if row.get("platform_like"):
+            lines.append(f"ID_LIKE={row['platform_like']}")
+        if row.get("codename"):
+            lines.append(f"VERSION_CODENAME={row['codename']}")
+        facts["os_release_fields"] = "\n".join(lines) + "\n"
+    family = "linux" if platform not in ("freebsd", "openbsd", "netbsd") else platform
+    return family, name, version, facts
+
+
+def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
+    records = SoftwareRecords()
+    tables = {name: list(rows.values()) for name, rows in state.tables.items()}
+    software: list[Software] = []
+    for row in tables.get("programs", []):
+        software.append(records.get(row.get("name", ""), version=row.get("version", ""), source="windows-registry",
+                                    publisher=row.get("publisher", ""), install_date=row.get("install_date", ""),
+                                    key=row.get("identifying_number", ""), scope="machine"))
+    for row in tables.get("deb_packages", []):
+        status = row.get("status", "install ok installed")
+        if status and not status.endswith(" installed"):
+            continue  # removed, config files only, half-installed
+        software.append(records.get(row.get("name", ""), version=row.get("version", ""), source="dpkg",
+                                    arch=row.get("arch", ""), publisher=row.get("maintainer", "")))
+    for row in tables.get("rpm_packages", []):
+        version = "-".join(x for x in (row.get("version", ""), row.get("release", "")) if x)
+        if row.get("epoch", "") not in ("", "0"):
+            version = f"{row['epoch']}:{version}"
+        software.append(records.get(row.get("name", ""), version=version, source="rpm", arch=row.get("arch", ""),
+                                    publisher=row.get("vendor", "")))
+    for row in tables.get("apps", []):
+        software.append(records.get(row.get("name", ""), version=row.get("bundle_short_version", "")
+                                    or row.get("bundle_version", ""), source="macos-app",
+                                    key=row.get("bundle_identifier", "")))
+    software = [s for s in software if s.name]
+    family, name, version, facts = _os(tables.get("os_version", []))
+    info = (tables.get("system_info") or [{}])[0]
+    uuid = info.get("uuid", "") or state.decorations.get("host_uuid", "")
+    hostname = info.get("hostname", "") or identifier
+    when = datetime.fromtimestamp(state.unix_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if state.unix_time else ""
+    inv = Inventory(host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128]),
+                    os=OsInfo(family=family, name=name, version=version, arch=info.get("cpu_type", ""), facts=facts),
+                    software=software, collected_at=when, collector=import_collector(NAME))
+    hw = inv.hardware
+    hw.vendor = info.get("hardware_vendor", "")
+    hw.model = info.get("hardware_model", "")
+    hw.serial = info.get("hardware_serial", "")
+    hw.cpu_model = info.get("cpu_brand", "")
+    for attr, column in (("cpu_cores", "cpu_physical_cores"), ("cpu_threads", "cpu_logical_cores"),
+                         ("memory_bytes", "physical_memory")):
+        if info.get(column, "").isdigit():
+            setattr(hw, attr, int(info[column]))
+    missing = [t for t in ("os_version", "system_info") if t not in tables]
+    if missing:
+        note(inv, f"the log holds no {' or '.join(missing)} rows for this host")
+    if skipped:
+        note(inv, f"{skipped} lines of other queries in the log were not used")
+    inv.inventory_id = derive_id(NAME, uuid or identifier, f"{state.unix_time}:{len(software)}:{name}:{version}")
+    return inv
+
+
+IMPORTER = Importer(NAME, "osquery results/snapshots logs (filesystem logger; os_version, system_info, programs, "
+                          "deb_packages, rpm_packages, apps)", detect, convert)
