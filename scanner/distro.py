@@ -114,3 +114,28 @@ def rejudge(sw: Software, product: str | None, upstream: Verdict, os_product: st
                       reason=f"{upstream_end}; this is {dist.label}'s build ({evidence}), maintained with "
                              f"{os_label}: {os_state}")
     return verdict, evidence
+
+
+def rejudge_announced(sw: Software, product: str | None, upstream: Verdict, os_product: str | None,
+                      os_label: str, os_verdict: Verdict) -> tuple[Verdict, str] | None:
+    """A product version read from a banner (``legacyscan discover``, ``source = "banner"``) on a host
+    whose distribution was identified.  A banner that names the distribution as the builder
+    ("Apache/2.4.57 (Debian)", "OpenSSH_9.2p1 Debian-2+deb12u3": ``sw.publisher``) is that
+    distribution's build, judged with its release as above.  One that names no builder ("nginx/1.22.1")
+    may be the distribution's maintained build or a vendor's, which a banner cannot show: the answer
+    is "unknown" with the upstream end named, never a possibly wrong "end-of-life"."""
+    if upstream.status not in (Status.EOL, Status.ENDING_SOON) or product in FOLLOWS_UPSTREAM or not os_product:
+        return None
+    dist = next((d for d in DISTRIBUTIONS if os_product in d.products), None)
+    if dist is None:
+        return None
+    upstream_end = f"upstream {upstream.reason}" if upstream.reason else "upstream support has ended"
+    if sw.publisher and sw.publisher.lower() == dist.label.lower() and os_verdict.status is not Status.UNKNOWN:
+        evidence = f"the banner names a {dist.label} build"
+        os_state = os_verdict.reason or os_verdict.status.value
+        return Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
+                       phase_label=f"{dist.label} maintenance",
+                       reason=f"{upstream_end}; {evidence}, maintained with {os_label}: {os_state}"), evidence
+    evidence = f"announced by a {dist.label} host; the builder is not announced"
+    return Verdict(Status.UNKNOWN, reason=f"{upstream_end}; on this {os_label} host it may be {dist.label}'s own "
+                                          "maintained build, which a banner cannot show"), evidence

@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.inventory import Inventory
 from agents.linux import shared as shared_record
-from scanner.distro import rejudge
+from scanner.distro import rejudge, rejudge_announced
 from scanner.identify import IdentifyContext, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store import host_key
@@ -179,10 +179,14 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         else:
             verdict = verdict_for(ident, ctx, as_of, policy)
             detail, label = _detail(ident, ctx, verdict.reason, policy), _label(ctx, ident.product)
-        if sw.source in DISTRO_SOURCES and verdict.status in (Status.EOL, Status.ENDING_SOON):
+        if (sw.source in DISTRO_SOURCES or sw.source == "banner") \
+                and verdict.status in (Status.EOL, Status.ENDING_SOON):
             # The distribution's own build of an ended upstream release lives as long as the OS
             # release that ships it (scanner.distro): judged with the host's OS, upstream named.
-            again = rejudge(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
+            # A banner (`legacyscan discover`) on a distribution host: scanner.distro.rejudge_announced.
+            again = rejudge(sw, ident.product, verdict, os_ident.product, os_label, os_verdict) \
+                if sw.source != "banner" else \
+                rejudge_announced(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
             if again is not None:
                 verdict, evidence = again
                 detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",

@@ -219,3 +219,21 @@ def test_an_inventory_supersedes_the_discovered_record_of_the_same_machine() -> 
     kept, linked = supersede([disc, other, real])
     assert real in kept and other in kept and disc not in kept
     assert linked == {"discovered:10.3.0.7": "lab-pc.example.nhs.uk"}
+
+
+def test_banner_product_on_a_distribution_host_is_never_a_possibly_wrong_eol(ctx: IdentifyContext) -> None:
+    ssh = _obs("ssh", parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"), port=22)
+    bare = _obs("http", parse_response(b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n\r\n"), port=80)
+    marked = _obs("https", parse_response(b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\n"
+                                          b"X-Powered-By: PHP/8.2.7\r\n\r\n"), port=443)
+    inv = fingerprint.inventory(Target("10.0.0.12"), [ssh, bare, marked], NOW)
+    found = {f.product: f for f in _judge(inv, ctx).findings if f.kind == "software"}
+    # nginx 1.22 has ended upstream, but on a Debian 12 host it may be Debian's maintained build
+    assert found["nginx"].status is Status.UNKNOWN and "may be Debian's own" in found["nginx"].detail.reason
+    # PHP 8.2 ends upstream on 2026-12-31 (ending soon), but behind "(Debian)" it is Debian's build:
+    # judged with Debian 12 (extended: Debian LTS)
+    assert found["php"].status is Status.EXTENDED and "Debian build" in found["php"].detail.reason
+    assert found["apache-http-server"].status is Status.SUPPORTED
+    alone = fingerprint.inventory(Target("10.0.0.13"), [bare], NOW)
+    lone = {f.product: f for f in _judge(alone, ctx).findings if f.kind == "software"}
+    assert lone["nginx"].status is Status.EOL  # no distribution known: the upstream verdict stands
