@@ -133,11 +133,19 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
 
     os_ident = ctx.identify(inv.os.identify_record())
     verdict = os_verdict = verdict_for(os_ident, ctx, as_of, policy)
+    supplier_end = inv.os.facts.get("supplier_support_end") if inv.os.facts else None
+    if isinstance(supplier_end, str) and supplier_end:  # device register: the supplier's date decides
+        verdict = os_verdict = _supplier(supplier_end, inv, as_of, policy, verdict)
     os_label = f"{_label(ctx, os_ident.product)} {os_ident.cycle}" if os_ident.cycle else _label(ctx, os_ident.product)
+    os_detail = _detail(os_ident, ctx, verdict.reason, policy)
+    if isinstance(supplier_end, str) and supplier_end and verdict.phase_label == "supplier support":
+        os_detail = replace(os_detail, rule=f"register.supplier-end-date+{os_detail.rule}",
+                            evidence={**os_detail.evidence, "supplier_support_end": supplier_end,
+                                      **({"mds2": str(inv.os.facts["mds2"])} if inv.os.facts.get("mds2") else {})})
     result.findings.append(Finding(
         kind="os", name=inv.os.name or inv.os.family, version=inv.os.version, product=os_ident.product,
         cycle=os_ident.cycle, status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
-        detail=_detail(os_ident, ctx, verdict.reason, policy), product_label=_label(ctx, os_ident.product), **base))
+        detail=os_detail, product_label=_label(ctx, os_ident.product), **base))
 
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
@@ -200,6 +208,19 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         grouped[existing_key] = finding
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
     return result
+
+
+def _supplier(end_text: str, inv: Inventory, as_of: date, policy: Policy, upstream: Any) -> Any:
+    from datetime import date as _date
+
+    from scanner.verdict import supplier_verdict
+
+    try:
+        end = _date.fromisoformat(end_text)
+    except ValueError:
+        return upstream
+    ref = str(inv.os.facts.get("mds2") or "")
+    return supplier_verdict(end, as_of, policy, upstream, f"MDS2 {ref}" if ref else "")
 
 
 def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> bool:

@@ -46,3 +46,19 @@ def judge(release: Release, product: Product | None, as_of: date, policy: Policy
 
 def _d(value: date | None) -> str:
     return value.isoformat() if value else "(date not published)"
+
+
+def supplier_verdict(end: date, as_of: date, policy: Policy, upstream: Verdict, reference: str = "") -> Verdict:
+    """A device whose supplier states its own end of support (the device register's date; a medical
+    device's supplier, not the OS vendor, decides what it supports): that date decides, and the
+    dataset's verdict for the recorded OS stays in the reason."""
+    where = f" ({reference})" if reference else ""
+    also = f"; the recorded OS alone: {upstream.status.value}" + (f" ({upstream.reason})" if upstream.reason else "")
+    if end < as_of or end == as_of:
+        return Verdict(Status.EOL, eol=end, phase_label="supplier support",
+                       reason=f"supplier support ended {end.isoformat()} per the device register{where}{also}")
+    if end - as_of <= timedelta(days=policy.lookahead_days):
+        return Verdict(Status.ENDING_SOON, eol=end, phase_label="supplier support",
+                       reason=f"supplier support ends {end.isoformat()} per the device register{where}{also}")
+    return Verdict(Status.SUPPORTED, eol=end, phase_label="supplier support",
+                   reason=f"supplier support until {end.isoformat()} per the device register{where}{also}")

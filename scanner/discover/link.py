@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from agents.inventory import Inventory
 
-SECONDARY = frozenset({"discovery", "register"})
-
-
 def is_discovered(inv: Inventory) -> bool:
     return inv.collector.transport == "discovery"
 
 
 def is_register(inv: Inventory) -> bool:
-    return inv.collector.transport == "register"
+    return getattr(inv.collector, "source", "") == "register"
+
+
+def _secondary(inv: Inventory) -> bool:
+    return is_discovered(inv) or is_register(inv)
 
 
 def _names(inv: Inventory) -> set[str]:
@@ -39,13 +40,13 @@ def supersede(inventories: list[Inventory]) -> tuple[list[Inventory], dict[str, 
 
     primary: dict[str, Inventory] = {}
     for inv in inventories:
-        if inv.collector.transport not in SECONDARY:
+        if not _secondary(inv):
             for name in _names(inv):
                 primary.setdefault(name, inv)
     kept: list[Inventory] = []
     linked: dict[str, str] = {}
     for inv in inventories:
-        if inv.collector.transport in SECONDARY:
+        if _secondary(inv):
             winner = next((primary[n] for n in sorted(_names(inv)) if n in primary), None)
             if winner is not None:
                 linked[host_key(inv)] = winner.host.hostname
