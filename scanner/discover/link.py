@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from agents.inventory import Inventory
 
+
 def is_discovered(inv: Inventory) -> bool:
     return inv.collector.transport == "discovery"
 
