@@ -38,11 +38,15 @@ class Collector:
 
     def __init__(self, shell: Shell, *, site: str = "", tags: list[str] | None = None, address: str = "",
                  now: Callable[[], datetime] = utc_now, local_hardware: bool | None = None,
-                 command_timeout: float = 120.0) -> None:
+                 command_timeout: float = 120.0, endpoint: str = "") -> None:
         self.shell = shell
         self.site = site
         self.tags = list(tags or [])
         self.address = address
+        # What tells machines behind one address apart when they expose no machine-id: the SSH
+        # host key fingerprint (or the port).  Two containers, chroots or NAT-forwarded machines
+        # on one address with the same hostname are still two hosts.
+        self.endpoint = endpoint
         self.now = now
         self.local_hardware = shell.name == "local" if local_hardware is None else local_hardware
         self.timeout = command_timeout
@@ -75,7 +79,7 @@ class Collector:
         inv.host.tags = sorted(set(inv.host.tags) | set(self.tags))
         inv.host.address = self.address or inv.host.address
         if not inv.host.machine_id:
-            inv.host.machine_id = fallback_machine_id(inv.host.hostname, self.address)
+            inv.host.machine_id = fallback_machine_id(inv.host.hostname, self.address, self.endpoint)
         inv.collected_at = iso(self.now())
         inv.collector = CollectorInfo(name="legacyscan", version=AGENT_VERSION, transport=self.shell.name,
                                       duration_ms=int((time.monotonic() - started) * 1000))
@@ -119,6 +123,10 @@ class Collector:
         except ShellError as exc:
             problems.append(Problem("uname", str(exc), "timeout"))
         software = self.linux_packages(problems)
+        facts: dict[str, object] = {"files": files}
+        support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
+        if support:
+            facts["security_support"] = support
         hostname = self._hostname()
         machine_id = ""
         for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
@@ -146,7 +154,7 @@ class Collector:
                         hardware.memory_bytes = int(line.split()[1]) * 1024
         return Inventory(
             host=Host(hostname=hostname, machine_id=machine_id),
-            os=OsInfo(family="linux", name=name, version=version, arch=arch, kernel=kernel, facts={"files": files}),
+            os=OsInfo(family="linux", name=name, version=version, arch=arch, kernel=kernel, facts=facts),
             software=software,
             hardware=hardware,
         )
@@ -159,11 +167,31 @@ class Collector:
             software.extend(linux.parse_dpkg_status(status))
         else:
             software.extend(self._run_parse("dpkg-query", linux.DPKG_QUERY, linux.parse_dpkg_query, problems))
-        software.extend(self._run_parse("rpm", linux.RPM_QA, linux.parse_rpm_qa, problems))
         apk = self.shell.read_text(linux.APK_INSTALLED)
         if apk is not None:
             software.extend(linux.parse_apk_installed(apk))
+        # rpm beside another package manager (Debian with alien installed) usually has no database
+        # at all: that is "no rpm packages", not a failed probe.  Where rpm is the only package
+        # manager an unreadable database stays a problem (the inventory would be silently empty).
+        try:
+            res = self.shell.run(linux.RPM_QA, timeout=self.timeout)
+        except ShellError as exc:
+            problems.append(Problem("rpm", str(exc), "timeout"))
+            return software
+        if res.ok:
+            software.extend(linux.parse_rpm_qa(res.stdout))
+        elif res.exit_code != 127 and not (software and linux.no_package_database(res.stdout, res.stderr)):
+            problems.append(Problem("rpm", (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
         return software
+
+    def security_support(self) -> dict[str, str]:
+        """The host's copy of its distribution's security-support lists (Debian), when installed."""
+        found: dict[str, str] = {}
+        for path in linux.SECURITY_SUPPORT_FILES:
+            text = self.shell.read_text(path)
+            if text is not None:
+                found[path] = text
+        return found
 
     def _run_parse(self, probe: str, argv: list[str], parser: Callable[[str], list[Software]],
                    problems: list[Problem]) -> list[Software]:
@@ -192,6 +220,8 @@ class Collector:
             return ""
 
 
-def fallback_machine_id(hostname: str, address: str) -> str:
-    """A stable id when the host exposes none: derived from what we know, prefixed so it is obvious."""
-    return "derived-" + hashlib.sha256(f"{hostname}|{address}".encode()).hexdigest()[:32]
+def fallback_machine_id(hostname: str, address: str, endpoint: str = "") -> str:
+    """A stable id when the host exposes none: derived from what we know, prefixed so it is obvious.
+    ``endpoint`` (the SSH host key fingerprint, or ``port N``) separates machines sharing an address."""
+    key = f"{hostname}|{address}|{endpoint}" if endpoint else f"{hostname}|{address}"
+    return "derived-" + hashlib.sha256(key.encode()).hexdigest()[:32]

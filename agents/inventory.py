@@ -69,6 +69,7 @@ class OsInfo:
         """The ``eol identify`` input record for this OS."""
         record: dict[str, Any] = {"kind": "os", "family": self.family}
         record.update(self.facts)
+        record.pop("security_support", None)  # package evidence (scanner.distro), not OS evidence
         return record
 
 
@@ -92,6 +93,11 @@ class Software:
     key: str = ""  # registry key path / package id the entry came from
     registry_view: str = ""  # 64 | 32 | user
     collapsed: list[str] = field(default_factory=list)  # rules that merged duplicates into this entry
+    # Linux packages: the source package the binary was built from (dpkg ``Source``, apk origin),
+    # the name distributions' security data use, and the build's origin where the package manager
+    # records one (dpkg ``Origin``).  The builder is ``publisher`` (dpkg Maintainer, rpm Vendor).
+    source_package: str = ""
+    origin: str = ""
 
     def identify_record(self) -> dict[str, Any]:
         """The ``eol identify`` input record for this package."""

@@ -33,8 +33,17 @@ OS_FILES: tuple[str, ...] = (
 )
 
 DPKG_STATUS = "/var/lib/dpkg/status"
+# Debian's own security-support lists (package debian-security-support, when installed): the
+# packages whose support ended early, or is limited, per release.  A few KB; read so the scanner
+# judges Debian's builds by Debian's data (scanner.distro).  GPL-2.0 data: read, never bundled.
+DEBIAN_SECURITY_SUPPORT = "/usr/share/debian-security-support"
+SECURITY_SUPPORT_FILES: tuple[str, ...] = (
+    *(DEBIAN_SECURITY_SUPPORT + "/security-support-ended.deb" + str(n) for n in range(9, 16)),
+    DEBIAN_SECURITY_SUPPORT + "/security-support-limited",
+)
 APK_INSTALLED = "/lib/apk/db/installed"
-DPKG_QUERY = ["dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n"]
+DPKG_QUERY = ["dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\t"
+              "${Maintainer}\\t${Source}\\t${Origin}\\n"]
 RPM_QA = ["rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"]
 UNAME = ["uname", "-srm"]
 
@@ -48,7 +57,9 @@ RPM_QA_SH = shlex.join(RPM_QA)
 # costs ~9 ms (measured on Debian 12, 846 packages) -- on a clinical host, less is better.
 # The database can lag dpkg-query by a few packages only while dpkg itself is running (its
 # journal in /var/lib/dpkg/updates is merged on the next run); the next scan sees them.
-DPKG_STATUS_FIELDS = "^(Package|Status|Architecture|Version):"
+# Maintainer, Source and Origin say who built the package (``scanner.distro`` judges a
+# distribution's own build by the distribution's support; a vendor's build by the vendor's).
+DPKG_STATUS_FIELDS = "^(Package|Status|Architecture|Version|Maintainer|Source|Origin):"
 FILE_FILTERS: dict[str, str] = {DPKG_STATUS: DPKG_STATUS_FIELDS}
 # A command the host need not run when the file beside it is readable (the file answers the same
 # question): the probe reports it as not installed (127) and the collector reads the file.
@@ -92,7 +103,7 @@ def _dpkg_stanza(stanza: str) -> Software:
     """One stanza of the dpkg database, from just after its ``Package:``."""
     lines = stanza.split("\n")
     name = lines[0].strip()
-    version = arch = status = ""
+    version = arch = status = maintainer = source = origin = ""
     for line in lines[1:]:
         if not line or line[0] in " \t":
             continue
@@ -103,9 +114,16 @@ def _dpkg_stanza(stanza: str) -> Software:
             arch = value.strip()
         elif key == "Status":
             status = value.strip()
+        elif key == "Maintainer":
+            maintainer = value.strip()
+        elif key == "Source":
+            source = value.split("(", 1)[0].strip()  # "docker.io (20.10.24+dfsg1-1+deb12u1)": a binNMU
+        elif key == "Origin":
+            origin = value.strip()
     if not name or not status.endswith(" installed"):
         return _SKIP
-    return Software(name=name, version=version, arch=arch, source="dpkg")
+    return Software(name=name, version=version, arch=arch, source="dpkg", publisher=maintainer,
+                    source_package=source, origin=origin)
 
 
 # Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
@@ -160,7 +178,10 @@ def _dpkg_query_line(line: str) -> Software:
     # config files left), "iU"/"iF" (half-configured/half-installed) are not.
     if len(parts) >= 4 and parts[3][1:2] != "i":
         return _SKIP
-    return Software(name=parts[0], version=parts[1], arch=parts[2] if len(parts) > 2 else "", source="dpkg")
+    more = parts[4:7] + [""] * (7 - max(len(parts), 4))
+    return Software(name=parts[0], version=parts[1], arch=parts[2] if len(parts) > 2 else "", source="dpkg",
+                    publisher=more[0].strip(), source_package=more[1].split("(", 1)[0].strip(),
+                    origin=more[2].strip())
 
 
 def parse_dpkg_query(text: str) -> list[Software]:
@@ -187,7 +208,8 @@ def parse_rpm_qa(text: str) -> list[Software]:
 
 
 def parse_apk_installed(text: str) -> list[Software]:
-    """Alpine's /lib/apk/db/installed: stanzas of ``X:value`` lines (P name, V version, A arch)."""
+    """Alpine's /lib/apk/db/installed: stanzas of ``X:value`` lines (P name, V version, A arch,
+    o origin = the source package, m maintainer)."""
     result: list[Software] = []
     for stanza in text.split("\n\n"):
         fields: dict[str, str] = {}
@@ -196,8 +218,18 @@ def parse_apk_installed(text: str) -> list[Software]:
                 fields.setdefault(line[0], line[2:])
         if fields.get("P"):
             result.append(Software(name=fields["P"], version=fields.get("V", ""), arch=fields.get("A", ""),
-                                   source="apk"))
+                                   source="apk", publisher=fields.get("m", ""), source_package=fields.get("o", "")))
     return result
+
+
+def no_package_database(result_stdout: str, result_stderr: str) -> bool:
+    """rpm's answer on a host where rpm is only a tool (Debian with ``alien`` or a security tool
+    installed): no database, or an empty one.  Data ("no rpm packages"), not a failed probe."""
+    if result_stdout.strip():
+        return False
+    err = result_stderr.lower()
+    return not err.strip() or "cannot open packages database" in err or "no such file" in err \
+        or "exit code" in err
 
 
 def os_name(files: dict[str, str]) -> tuple[str, str]:

@@ -1,38 +1,50 @@
-"""Packages a Linux distribution maintains for the life of its release.
+"""Packages a Linux distribution builds are supported by the distribution, for the life of its release.
 
 Why: a distribution ships one upstream release of a library or runtime and backports security
 fixes to it for as long as the distribution release is supported.  Upstream OpenSSL 1.1.1 ended
 on 2023-09-11, yet RHEL 8's ``openssl-1.1.1k-12.el8_9`` gets Red Hat's fixes until 2029; Debian 12's
-``perl 5.36.0-7+deb12u3`` is patched by Debian (then Debian LTS) although upstream Perl 5.36 has
-ended.  Calling those "end-of-life" would bury a trust's real findings under every Linux host's
-base system, and a wrong "end-of-life" is the worst answer legacyscan can give.
+``liblua5.3-0 5.3.6-2`` -- never updated since the release -- is covered by Debian, then Debian
+LTS, although upstream Lua 5.3 has ended.  And the other way round: once Debian 11's LTS has
+ended nobody patches its apache2 2.4, whatever upstream Apache does.  So (host context only;
+``legacyscan eol identify`` judges a bare record by upstream unless told the host's OS):
 
-The rule (host context only; ``legacyscan eol identify`` judges a bare record by upstream):
-a package whose upstream release has ended (or ends soon) is judged by its *distribution
-release* instead -- the host's OS finding: supported, ending soon, extended (Debian LTS, an
-entitled ESM/ELS) or end-of-life together with it -- when there is positive evidence that the
-build came from the host's own distribution, and the product is one distributions freeze (not a
-browser, which they update to each new upstream release: ``FOLLOWS_UPSTREAM``):
+1. **Who built it** (``build_origin``), from what the package manager records -- never from the
+   package being a product:
 
-* rpm: the package vendor is that distribution's (EPEL's "Fedora Project" on RHEL is not), or,
-  when no vendor was recorded, the release carries the distribution's tag (``.el8``, ``.amzn2``);
-* dpkg: the version carries the distribution's own revision marks (``+deb12u3``, ``~deb12u1``,
-  ``1ubuntu2.22``, ``build1``, binNMU ``+b1``) and no third-party repository's (nodesource, pgdg,
-  sury, MariaDB, PPAs, backports...);
-* apk: an Alpine ``-rN`` revision on an Alpine host.
+   * a *third party* when the version carries another repository's marks (NodeSource, PGDG,
+     Sury, a distribution or codename spelled in the revision as vendors and PPAs do, backports),
+     or the package records an ``Origin`` that is not the distribution, or (dpkg) the package has
+     no distribution revision at all and its maintainer is not the distribution's;
+   * the *distribution* when its vendor (rpm), ``Origin`` or maintainer's domain is the
+     distribution's, or the version carries the distribution's own marks (``+deb12u3``,
+     ``1ubuntu2.22``, ``.el8``, Alpine ``-rN``), or (dpkg) the version ends in a plain Debian
+     revision (``-2``, ``-1.1``) with no third-party mark: packages never updated since the release
+     and ``-defaults`` metapackages look exactly like that;
+   * otherwise nobody is proven and the upstream verdict stands.
 
-Without such evidence the upstream verdict stands: a package installed from a vendor's own
-repository follows that vendor's lifecycle.  The finding keeps the upstream end date in its
-explanation and names the distribution release that decided it.
+2. **The distribution's build is judged by the distribution** (``distro_verdict``): the host's
+   OS verdict (supported / ending soon / extended with Debian LTS, Ubuntu Pro, ELS / eol), so an
+   ended release ends its packages; except where the distribution's own security data says
+   otherwise: Debian's ``debian-security-support`` lists (read from the host's copy when the
+   package is installed: GPL-2.0 data, not bundled) end a package early (``eol`` from the listed
+   date, ``ending-soon`` while that date is ahead within the lookahead) or limit it (the OS
+   verdict, with the limitation named).  Products distributions update to each new upstream
+   release instead of patching (browsers: ``FOLLOWS_UPSTREAM``) keep the worse of upstream and OS.
+
+3. **A third party's build keeps the upstream verdict** (the vendor's lifecycle decides).
+
+Every re-judged finding names the evidence, the upstream verdict it replaced and the OS release.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from agents.inventory import Software
-from scanner.model import Status, Verdict
+from scanner.model import Policy, Status, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +56,21 @@ class Distribution:
     label: str
     version_marks: re.Pattern[str]  # in the package version (dpkg, apk) or release (rpm)
     vendors: tuple[str, ...] = ()  # rpm VENDOR prefixes (case-insensitive) of the distribution
+    domains: tuple[str, ...] = ()  # maintainer e-mail domains of the distribution (and subdomains)
+    origins: tuple[str, ...] = ()  # dpkg Origin values of the distribution (lower case)
+    plain_revision: bool = False  # dpkg: a bare Debian revision (-2, -1.1) counts as the distribution's
+    security_data: str = ""  # which distribution security-support data applies ("debian" or "")
 
 
+_DEBIAN_DOMAINS = ("debian.org", "debian.net")
 # Explicit list: one entry per distribution family legacyscan can recognise builds of.
 DISTRIBUTIONS: tuple[Distribution, ...] = (
-    Distribution(("debian",), "dpkg", "Debian", re.compile(r"[+~]deb\d+u\d+|\+b\d+$")),
-    Distribution(("ubuntu", "linuxmint"), "dpkg", "Ubuntu", re.compile(r"\dubuntu\d|\dbuild\d")),
+    Distribution(("debian",), "dpkg", "Debian", re.compile(r"[+~]deb\d+u\d+|\+b\d+$"), domains=_DEBIAN_DOMAINS,
+                 origins=("debian",), plain_revision=True, security_data="debian"),
+    # Ubuntu rebuilds every package it ships; packages synced from Debian keep Debian's maintainer.
+    Distribution(("ubuntu", "linuxmint"), "dpkg", "Ubuntu", re.compile(r"\dubuntu\d|\dbuild\d"),
+                 domains=("ubuntu.com", "canonical.com", "launchpad.net", *_DEBIAN_DOMAINS),
+                 origins=("ubuntu",), plain_revision=True),
     Distribution(("rhel",), "rpm", "Red Hat", re.compile(r"\.el\d+"), ("red hat",)),
     Distribution(("centos",), "rpm", "CentOS", re.compile(r"\.el\d+"), ("centos",)),
     Distribution(("rocky-linux",), "rpm", "Rocky Linux", re.compile(r"\.el\d+"), ("rocky",)),
@@ -61,16 +82,38 @@ DISTRIBUTIONS: tuple[Distribution, ...] = (
     Distribution(("alpine-linux",), "apk", "Alpine", re.compile(r"-r\d+$")),
 )
 
-# Marks of repositories other than the distribution's own, found in package versions.
+# Marks of repositories other than the distribution's own, found in package versions: vendor
+# repositories (NodeSource, PGDG, Sury's dated builds, MariaDB, MySQL, Percona, Docker...), Debian
+# backports (no security support promised), PPAs, and a distribution release spelled in the
+# revision ("1+debian12", "1~debian.12~bookworm", "1+ubuntu22.04"): the distributions' own
+# revisions spell it "+deb12u1" / "ubuntu0.22.04.1".
 THIRD_PARTY = re.compile(
-    r"nodesource|nodistro|pgdg|sury|maria|mysql|percona|docker|~bpo|ppa|remi|ius|epel|zabbix|elastic|mongodb",
+    r"nodesource|nodistro|pgdg|sury|maria|mysql|percona|docker|~bpo|ppa|remi|ius|epel|zabbix|elastic|mongodb"
+    r"|\+0~20\d{6}",
     re.IGNORECASE,
 )
-
+SPELLED_RELEASE = re.compile(r"debian\.?\d|ubuntu\d\d\.\d\d", re.IGNORECASE)
+# Release codenames in a revision ("-27-1.bookworm", "~jammy1") are a vendor's too.
+CODENAMES = re.compile(
+    r"(?<![a-z])(?:buzz|rex|bo|hamm|slink|potato|woody|sarge|etch|lenny|squeeze|wheezy|jessie|stretch|buster"
+    r"|bullseye|bookworm|trixie|forky|duke|warty|hoary|breezy|dapper|edgy|feisty|gutsy|hardy|intrepid|jaunty"
+    r"|karmic|lucid|maverick|natty|oneiric|precise|quantal|raring|saucy|trusty|utopic|vivid|wily|xenial"
+    r"|yakkety|zesty|artful|bionic|cosmic|disco|eoan|focal|groovy|hirsute|impish|jammy|kinetic|lunar"
+    r"|mantic|noble|oracular|plucky|questing)(?![a-z])",
+    re.IGNORECASE,
+)
+_PLAIN_REVISION = re.compile(r"-\d+(?:\.\d+){0,2}$")
+_EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+)>?\s*$")
 
 # Products distributions do not freeze: they ship each new upstream release as an update (browsers,
-# mail clients), so an installed old release is out of date whoever built it -- upstream decides.
-FOLLOWS_UPSTREAM: frozenset[str] = frozenset({"firefox", "thunderbird", "chrome", "chromium", "electron"})
+# mail clients), so an installed old release is out of date whoever built it -- upstream decides,
+# and an ended OS release ends them too.
+FOLLOWS_UPSTREAM: frozenset[str] = frozenset({"firefox", "thunderbird", "chrome", "chromium", "electron",
+                                              # the distribution's own published lifecycle for this
+                                              # package (Red Hat ends its OpenJDK 11 before RHEL 8)
+                                              "redhat-build-of-openjdk"})
+
+THIRD, DISTRO = "third-party", "distribution"
 
 
 def distribution_for(os_product: str | None, source: str) -> Distribution | None:
@@ -82,38 +125,250 @@ def distribution_for(os_product: str | None, source: str) -> Distribution | None
     return None
 
 
+def _revision(version: str) -> str:
+    return version.rsplit("-", 1)[1] if "-" in version else ""
+
+
+def _domain_of(maintainer: str) -> str:
+    m = _EMAIL_DOMAIN.search(maintainer)
+    return m.group(1).lower().rstrip(".") if m else ""
+
+
+def _in_domains(domain: str, domains: tuple[str, ...]) -> bool:
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+_ORIGIN_MEMO: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+
+
+def build_origin(dist: Distribution, sw: Software) -> tuple[str, str]:
+    """``(DISTRO | THIRD | "", evidence)``: who built ``sw``, by what the package manager recorded."""
+    key = (dist.label, sw.version, sw.publisher, sw.origin)
+    hit = _ORIGIN_MEMO.get(key)
+    if hit is None:
+        hit = _build_origin(dist, sw)
+        if len(_ORIGIN_MEMO) > 200_000:
+            _ORIGIN_MEMO.clear()
+        _ORIGIN_MEMO[key] = hit
+    return hit
+
+
+def _build_origin(dist: Distribution, sw: Software) -> tuple[str, str]:
+    version = sw.version
+    tail = _revision(version) or version
+    m = THIRD_PARTY.search(version) or SPELLED_RELEASE.search(tail) or CODENAMES.search(tail)
+    if m:
+        return THIRD, f"version {version!r} carries a third-party repository mark {m.group()!r}"
+    if sw.origin:
+        if sw.origin.lower() in dist.origins:
+            return DISTRO, f"origin {sw.origin!r}"
+        return THIRD, f"origin {sw.origin!r} is not {dist.label}"
+    if dist.source == "rpm":
+        if sw.publisher:
+            if sw.publisher.lower().startswith(dist.vendors):
+                return DISTRO, f"vendor {sw.publisher!r}"
+            return THIRD, f"vendor {sw.publisher!r} is not {dist.label}"
+        m = dist.version_marks.search(version)
+        return (DISTRO, f"release tag {m.group()!r}") if m else ("", "")
+    m = dist.version_marks.search(version)
+    if m:
+        return DISTRO, f"version mark {m.group()!r}"
+    domain = _domain_of(sw.publisher)
+    if _in_domains(domain, dist.domains):
+        return DISTRO, f"maintainer {sw.publisher!r}"
+    if dist.plain_revision:
+        m = _PLAIN_REVISION.search(version)
+        if m:
+            return DISTRO, f"{dist.label} revision {m.group()!r}, no third-party mark"
+        if sw.publisher:
+            return THIRD, f"no {dist.label} revision and maintainer {sw.publisher!r} is not {dist.label}'s"
+    return "", ""
+
+
 def built_by(dist: Distribution, sw: Software) -> str:
-    """The evidence that ``sw`` is the distribution's own build ("" when there is none)."""
-    if THIRD_PARTY.search(sw.version) or THIRD_PARTY.search(sw.publisher):
-        return ""
-    if dist.source == "rpm" and sw.publisher:
-        vendor = sw.publisher.lower()
-        return f"vendor {sw.publisher!r}" if vendor.startswith(dist.vendors) else ""
-    m = dist.version_marks.search(sw.version)
-    return f"version mark {m.group()!r}" if m else ""
+    """The evidence that ``sw`` is the distribution's own build ("" when it is not proven)."""
+    kind, evidence = build_origin(dist, sw)
+    return evidence if kind == DISTRO else ""
 
 
-def rejudge(sw: Software, product: str | None, upstream: Verdict, os_product: str | None, os_label: str,
-            os_verdict: Verdict) -> tuple[Verdict, str] | None:
-    """The verdict of a distribution's own build of ``product``'s upstream release that has ended
-    (or ends soon), and the evidence; None when the upstream verdict stands."""
-    if upstream.status not in (Status.EOL, Status.ENDING_SOON) or os_verdict.status is Status.UNKNOWN:
+# -- the distribution's own security data ------------------------------------------------------
+
+DEBIAN_SECURITY_SUPPORT = "/usr/share/debian-security-support"
+# The lists the Linux probe reads (when the host has debian-security-support installed): each
+# release's ended list and the limited list.  Small text files (a few KB); GPL-2.0 data, read
+# from the host rather than bundled with legacyscan (MIT).
+SECURITY_SUPPORT_FILES: tuple[str, ...] = (
+    *(f"{DEBIAN_SECURITY_SUPPORT}/security-support-ended.deb{n}" for n in range(9, 16)),
+    f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportEntry:
+    pattern: re.Pattern[str]
+    raw: str
+    version: str = ""
+    ended: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySupport:
+    """Debian's security-support lists for one release: packages whose support ended early (or
+    ends on a listed date) and packages with limited support.  Matched on the SOURCE package name
+    (a Perl-style regular expression matching the whole name, as ``check-support-status`` does)."""
+
+    ended: tuple[SupportEntry, ...] = ()
+    limited: tuple[SupportEntry, ...] = ()
+    origin: str = ""  # where the lists came from (the host's files)
+    _memo: dict[str, tuple[SupportEntry | None, SupportEntry | None]] = field(default_factory=dict, compare=False,
+                                                                              hash=False)
+
+    def lookup(self, source: str) -> tuple[SupportEntry | None, SupportEntry | None]:
+        hit = self._memo.get(source)
+        if hit is None:
+            hit = (next((e for e in self.ended if e.pattern.fullmatch(source)), None),
+                   next((e for e in self.limited if e.pattern.fullmatch(source)), None))
+            self._memo[source] = hit
+        return hit
+
+
+def _pattern(raw: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(raw)
+    except re.error:
         return None
-    if product in FOLLOWS_UPSTREAM:
+
+
+def parse_ended(text: str) -> tuple[SupportEntry, ...]:
+    """``security-support-ended.debN``: ``source version date note`` per line, ``#`` comments."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split(None, 3)
+        pattern = _pattern(parts[0])
+        if pattern is None:
+            continue
+        ended = None
+        if len(parts) > 2:
+            try:
+                ended = date.fromisoformat(parts[2])
+            except ValueError:
+                ended = None
+        out.append(SupportEntry(pattern, parts[0], parts[1] if len(parts) > 1 else "", ended,
+                                parts[3].strip() if len(parts) > 3 else ""))
+    return tuple(out)
+
+
+def parse_limited(text: str) -> tuple[SupportEntry, ...]:
+    """``security-support-limited``: ``source note`` per line."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        pattern = _pattern(parts[0])
+        if pattern is not None:
+            out.append(SupportEntry(pattern, parts[0], note=parts[1].strip() if len(parts) > 1 else ""))
+    return tuple(out)
+
+
+_SUPPORT_MEMO: dict[tuple[str, str, str], SecuritySupport] = {}
+
+
+def security_support(os_product: str | None, os_cycle: str | None,
+                     files: Mapping[str, str] | None) -> SecuritySupport | None:
+    """The host's copy of its distribution's security-support lists for its release, or None."""
+    if os_product != "debian" or not os_cycle or not files:
         return None
-    dist = distribution_for(os_product, sw.source)
+    major = os_cycle.split(".")[0]
+    ended_path = f"{DEBIAN_SECURITY_SUPPORT}/security-support-ended.deb{major}"
+    limited_path = f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited"
+    ended_text, limited_text = files.get(ended_path), files.get(limited_path)
+    if ended_text is None and limited_text is None:
+        return None
+    key = (major, ended_text or "", limited_text or "")
+    hit = _SUPPORT_MEMO.get(key)
+    if hit is None:
+        hit = SecuritySupport(parse_ended(ended_text or ""), parse_limited(limited_text or ""),
+                              origin="the host's debian-security-support lists")
+        if len(_SUPPORT_MEMO) > 64:
+            _SUPPORT_MEMO.clear()
+        _SUPPORT_MEMO[key] = hit
+    return hit
+
+
+# -- the verdict -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HostOs:
+    """What the distribution judgment needs to know about the host's OS (one per host)."""
+
+    product: str | None
+    label: str
+    verdict: Verdict
+    support: SecuritySupport | None = None
+
+
+def _worse(a: Verdict, b: Verdict) -> Verdict:
+    return b if b.status.severity > a.status.severity else a
+
+
+def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: HostOs, as_of: date,
+                   policy: Policy) -> tuple[Verdict, str, str] | None:
+    """``(verdict, origin kind, evidence)`` for a Linux package on its host, or None when the
+    upstream verdict stands without comment (no distribution known, OS not judged, no evidence)."""
+    if product is None or host.verdict.status is Status.UNKNOWN:
+        return None
+    dist = distribution_for(host.product, sw.source)
     if dist is None:
         return None
-    evidence = built_by(dist, sw)
-    if not evidence:
+    kind, evidence = build_origin(dist, sw)
+    if kind == THIRD:
+        return upstream, THIRD, evidence
+    if kind != DISTRO:
         return None
-    upstream_end = f"upstream {upstream.reason}" if upstream.reason else "upstream support has ended"
-    os_state = os_verdict.reason or os_verdict.status.value
-    verdict = Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
-                      phase_label=f"{dist.label} maintenance",
-                      reason=f"{upstream_end}; this is {dist.label}'s build ({evidence}), maintained with "
-                             f"{os_label}: {os_state}")
-    return verdict, evidence
+    upstream_state = f"upstream {upstream.reason}" if upstream.reason else f"upstream: {upstream.status.value}"
+    os_state = host.verdict.reason or host.verdict.status.value
+    base = f"this is {dist.label}'s build ({evidence})"
+    if product in FOLLOWS_UPSTREAM:
+        worst = _worse(upstream, host.verdict)
+        if worst is upstream:
+            return None
+        return (_with(host.verdict, f"{upstream_state}; {base}, and {host.label} is no longer maintained: {os_state}",
+                      dist), DISTRO, evidence)
+    support = host.support if dist.security_data == "debian" else None
+    if support is not None:
+        ended, limited = support.lookup(sw.source_package or sw.name)
+        if ended is not None and ended.ended is not None:
+            note = f" ({ended.note})" if ended.note else ""
+            where = f"{support.origin}: {ended.raw} {ended.version}{note}"
+            if ended.ended <= as_of:
+                verdict = Verdict(Status.EOL, eol=ended.ended, phase_label=f"{dist.label} security support",
+                                  reason=f"{base}; {dist.label} ended its security support on "
+                                         f"{ended.ended.isoformat()} [{where}]")
+                return verdict, DISTRO, evidence
+            if ended.ended - as_of <= timedelta(days=policy.lookahead_days):
+                soon = f"{dist.label} ends its security support on {ended.ended.isoformat()} [{where}]"
+                if host.verdict.status.severity < Status.ENDING_SOON.severity:
+                    verdict = Verdict(Status.ENDING_SOON, eol=ended.ended,
+                                      phase_label=f"{dist.label} security support", reason=f"{base}; {soon}")
+                    return verdict, DISTRO, evidence
+                return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
+                                            f"{soon}", dist), DISTRO, evidence)
+        if limited is not None:
+            note = f": {limited.note}" if limited.note else ""
+            return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
+                                        f"{dist.label} limits its security support [{support.origin}: "
+                                        f"{limited.raw}{note}]", dist), DISTRO, evidence)
+    return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}", dist),
+            DISTRO, evidence)
+
+
+def _with(os_verdict: Verdict, reason: str, dist: Distribution) -> Verdict:
+    return Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
+                   phase_label=f"{dist.label} maintenance", reason=reason)
 
 
 def rejudge_announced(sw: Software, product: str | None, upstream: Verdict, os_product: str | None,

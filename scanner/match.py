@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.inventory import Inventory
 from agents.linux import shared as shared_record
-from scanner.distro import rejudge, rejudge_announced
+from scanner.distro import DISTRO, HostOs, distro_verdict, rejudge_announced, security_support
 from scanner.identify import IdentifyContext, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store import host_key
@@ -147,6 +147,10 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         cycle=os_ident.cycle, status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
         detail=os_detail, product_label=_label(ctx, os_ident.product), **base))
 
+    support_files = inv.os.facts.get("security_support") if isinstance(inv.os.facts, dict) else None
+    host = HostOs(os_ident.product, os_label, os_verdict,
+                  security_support(os_ident.product, os_ident.cycle,
+                                   support_files if isinstance(support_files, dict) else None))
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.
@@ -171,41 +175,57 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         if ident.product is None:
             result.unidentified += 1
             continue
+        # One finding per product release: its packages are judged one by one and the worst
+        # justified verdict decides (a vendor's build beside the distribution's is not hidden by
+        # whichever package name sorts first).
         group_key = ident.group or f"{ident.product}:{ident.cycle}:{sw.name}"
         existing = grouped.get(group_key)
-        if existing is not None:
-            existing.count += 1
-            if not _newer(ctx, ident, existing):
-                continue
-            # A component still on an older build (SQL shared components keep the RTM build) must
-            # not decide the verdict for the product: the newest member represents the group.
-            count, existing_key = existing.count, group_key
-        else:
-            count, existing_key = 1, group_key
         if memo is not None:
             verdict, detail, label = memo.judge(ident)
         else:
             verdict = verdict_for(ident, ctx, as_of, policy)
             detail, label = _detail(ident, ctx, verdict.reason, policy), _label(ctx, ident.product)
-        if (sw.source in DISTRO_SOURCES or sw.source == "banner") \
-                and verdict.status in (Status.EOL, Status.ENDING_SOON):
-            # The distribution's own build of an ended upstream release lives as long as the OS
-            # release that ships it (scanner.distro): judged with the host's OS, upstream named.
-            # A banner (`legacyscan discover`) on a distribution host: scanner.distro.rejudge_announced.
-            again = rejudge(sw, ident.product, verdict, os_ident.product, os_label, os_verdict) \
-                if sw.source != "banner" else \
-                rejudge_announced(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
+        if sw.source in DISTRO_SOURCES:
+            # Who built it decides whose lifecycle applies (scanner.distro): the distribution's own
+            # build lives and dies with the OS release that ships it, a vendor's follows upstream.
+            again = distro_verdict(sw, ident.product, verdict, host, as_of, policy)
             if again is not None:
-                verdict, evidence = again
+                new_verdict, kind, evidence = again
+                if kind == DISTRO:
+                    detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",
+                                     reason=f"{ident.reason}; {new_verdict.reason}",
+                                     evidence={**detail.evidence, "distribution_build": evidence})
+                else:
+                    detail = replace(detail, reason=f"{detail.reason}; a third party's build ({evidence}): the "
+                                                    "upstream lifecycle applies",
+                                     evidence={**detail.evidence, "third_party_build": evidence})
+                verdict = new_verdict
+        elif sw.source == "banner" and verdict.status in (Status.EOL, Status.ENDING_SOON):
+            # A banner (`legacyscan discover`) on a distribution host: scanner.distro.rejudge_announced.
+            announced = rejudge_announced(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
+            if announced is not None:
+                verdict, evidence = announced
                 detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",
                                  reason=f"{ident.reason}; {verdict.reason}",
                                  evidence={**detail.evidence, "distribution_build": evidence})
+        if existing is not None:
+            existing.count += 1
+            if ident.cycle == existing.cycle:
+                if verdict.status.severity <= existing.status.severity:
+                    continue
+            elif not _newer(ctx, ident, existing):
+                continue
+            # A component still on an older build (SQL shared components keep the RTM build) must
+            # not decide the verdict for the product: the newest member represents the group.
+            count = existing.count
+        else:
+            count = 1
         finding = Finding(
             kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
             status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
             detail=detail, product_label=label,
             group=ident.group, count=count, **base)
-        grouped[existing_key] = finding
+        grouped[group_key] = finding
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
     return result
 

@@ -340,6 +340,9 @@ def device_action(os_finding: Finding | None, app_findings: list[Finding], readi
         return Action("update-applications", f"update or remove {_apps(n_apps)}", f"clears {_apps(n_apps)}",
                       unit * n_apps if unit is not None else None)
     assert os_finding is not None
+    # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
+    # release and are cleared by upgrading it: they are not separate application updates.
+    n_apps = sum(1 for f in app_findings if "+distro." not in f.detail.rule)
     os_name = release_name(os_finding)
     product = os_finding.product or ""
     app_unit = cfg.cost("update_application")

@@ -60,6 +60,7 @@ LINUX_PRELOAD_FILES: list[str] = [
     *linux.OS_FILES,
     linux.DPKG_STATUS,  # filtered to the package fields (linux.FILE_FILTERS)
     linux.APK_INSTALLED,
+    *linux.SECURITY_SUPPORT_FILES,  # Debian's security-support lists, when installed (a few KB)
     "/etc/machine-id",
     "/var/lib/dbus/machine-id",
     "/etc/hostname",
@@ -291,8 +292,24 @@ def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
     elif platform in unix.FAMILIES:
         shell.preload(unix.PRELOAD_COMMANDS, timeout=timeout)
     return Collector(
-        shell, site=target.site, tags=list(target.tags), address=target.host, command_timeout=timeout
+        shell, site=target.site, tags=list(target.tags), address=target.host, command_timeout=timeout,
+        endpoint=ssh_endpoint(shell, target),
     ).collect()
+
+
+def ssh_endpoint(shell: Any, target: Target) -> str:
+    """The SSH host key fingerprint the session verified (the machine's own identity), else the
+    port: used only for hosts without a machine-id (agents.collect.fallback_machine_id)."""
+    transport = getattr(shell, "transport", None)
+    try:
+        key = transport.get_remote_server_key() if transport is not None else None
+    except Exception:  # noqa: BLE001 -- a transport without a key: the port still separates
+        key = None
+    if key is not None:
+        from agents.ssh import fingerprint
+
+        return f"{key.get_name()} {fingerprint(key)}"
+    return f"port {target.port}"
 
 
 def collect_winrm(target: Target, config: ScanConfig) -> Inventory:

@@ -3,7 +3,9 @@
 Order of severity (ARCHITECTURE.md): ``eol`` > ``extended`` > ``ending-soon`` > ``supported`` >
 ``unknown``.  A release past its security-support end counts as ``extended`` only while an
 extended phase is open *and* the site is entitled to it (paid ESU/ELS declared in config) or the
-phase is free (Debian LTS).  Boolean phase ends keep their meaning: ``False`` = no end announced.
+phase is free (Debian LTS); once that phase has ended too, the release is ``eol`` from the end of
+the last phase the site was entitled to (the date "days past end" counts from).  Boolean phase
+ends keep their meaning: ``False`` = no end announced.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def judge(release: Release, product: Product | None, as_of: date, policy: Policy
             return Verdict(Status.EOL, eol=eol_date, phase_label=eol_label,
                            reason=f"{eol_label} ended {_d(eol_date)}; {ext_label} available until "
                                   f"{_d(release.eoes_date)} but no entitlement is declared")
+        if ext_over is True and release.eoes_date is not None and policy.entitled(release.product, release.name):
+            # The site was covered until the extended phase ended (free Debian LTS, a declared
+            # ESU/ELS): it has been unsupported since then, not since the first phase ended.
+            return Verdict(Status.EOL, eol=release.eoes_date, phase_label=ext_label,
+                           reason=f"{eol_label} ended {_d(eol_date)}; {ext_label} ended {_d(release.eoes_date)}")
         return Verdict(Status.EOL, eol=eol_date, phase_label=eol_label, reason=f"{eol_label} ended {_d(eol_date)}")
     if eol_date is not None and eol_date - as_of <= timedelta(days=policy.lookahead_days):
         return Verdict(Status.ENDING_SOON, eol=eol_date, phase_label=eol_label,

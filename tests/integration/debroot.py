@@ -53,11 +53,16 @@ ARCH_TIMEOUT = 900.0  # one debootstrap; a slow mirror, not a hang, is the usual
 # test: openssh-server (the root is scanned over its own sshd), python3 (the agent's interpreter;
 # bullseye's 3.9 is what legacy-host tests need), debian-security-support (Debian's own lists of
 # packages whose support ended early or is limited: the reference the verdict tests check
-# against).  Verdict tests add packages with ``include``.
+# against), and what verdict tests judge: products whose upstream release has ended while Debian
+# still patches them, packages never updated since the release (no ``+debNuM`` mark), ``-defaults``
+# metapackages (php-cli, default-jre-headless: numbered on their own), OpenJDK, and the ``rpm``
+# tool with an empty database (as ``alien`` leaves it).  Callers add packages with ``include``
+# (another root, built once).
+_COMMON = ("openssh-server", "python3", "debian-security-support", "rpm", "sqlite3", "apache2-bin", "php-cli")
 SUITE_PACKAGES: dict[str, tuple[str, ...]] = {
-    "bullseye": ("openssh-server", "python3", "debian-security-support"),
-    "bookworm": ("openssh-server", "python3", "debian-security-support"),
-    "trixie": ("openssh-server", "python3", "debian-security-support"),
+    "bullseye": (*_COMMON, "liblua5.3-0", "isc-dhcp-client", "default-jre-headless"),
+    "bookworm": (*_COMMON, "liblua5.3-0", "libonig5", "isc-dhcp-client"),
+    "trixie": (*_COMMON, "liblua5.4-0"),
 }
 
 

@@ -58,12 +58,92 @@ def test_debian_build_follows_debian_lts(ctx: IdentifyContext) -> None:
     assert "upstream" in f.detail.reason and "Debian 12" in f.detail.reason
 
 
-def test_third_party_and_unproven_builds_keep_the_upstream_verdict(ctx: IdentifyContext) -> None:
-    inv = host(DEBIAN_12, dpkg("nodejs", "20.20.2-1nodesource1+repack1"), dpkg("maven", "3.8.7-1"))
-    node, maven = finding(ctx, inv, "nodejs"), finding(ctx, inv, "maven")
+def test_third_party_builds_keep_the_upstream_verdict(ctx: IdentifyContext) -> None:
+    vendor = Software(name="php7.4-cli", version="7.4.33", source="dpkg", arch="amd64",
+                      publisher="Example Vendor Packaging <builds@vendor.example>")
+    inv = host(DEBIAN_12, dpkg("nodejs", "20.20.2-1nodesource1+repack1"), vendor,
+               dpkg("mysql-server-8.0", "8.0.35-1debian12"))
+    node, php = finding(ctx, inv, "nodejs"), finding(ctx, inv, "php7.4-cli")
     assert (node.status, node.eol) == (Status.EOL, date(2026, 4, 30)) and "+distro" not in node.detail.rule
-    # Debian's untouched build carries no mark of its origin: without evidence, upstream decides
-    assert maven.status is Status.EOL and "+distro" not in maven.detail.rule
+    assert "nodesource" in node.detail.evidence["third_party_build"]
+    # no Debian revision and a maintainer who is not Debian's: the vendor's lifecycle
+    assert php.status is Status.EOL and "+distro" not in php.detail.rule
+    assert "third_party_build" in php.detail.evidence
+
+
+def test_never_updated_packages_and_defaults_metapackages_are_debians(ctx: IdentifyContext) -> None:
+    """Packages untouched since the release carry no +debNuM mark; -defaults metapackages are
+    numbered on their own.  Both are Debian's builds (the issue's false alarms on Debian 12)."""
+    lua = dpkg("liblua5.3-0", "5.3.6-2")  # no maintainer recorded (an old dpkg-query collection)
+    onig = Software(name="libonig5", version="6.9.8-1", source="dpkg", arch="amd64",
+                    publisher="J\u00f6rg Frings-F\u00fcrst <debian@jff.email>")
+    php = Software(name="php-cli", version="2:8.2+93", source="dpkg", arch="all",
+                   publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>")
+    inv = host(DEBIAN_12, lua, onig, php, dpkg("maven", "3.8.7-1"), dpkg("isc-dhcp-client", "4.4.3-P1-2"))
+    for name in ("liblua5.3-0", "libonig5", "php-cli", "maven", "isc-dhcp-client"):
+        f = finding(ctx, inv, name)
+        assert (f.status, f.extended_until) == (Status.EXTENDED, date(2028, 6, 30)), (name, f.detail.reason)
+        assert f.detail.rule.endswith("+distro.debian")
+    assert "maintainer" in finding(ctx, inv, "php-cli").detail.evidence["distribution_build"]
+
+
+def test_a_product_is_the_worst_of_its_packages_not_the_first_name(ctx: IdentifyContext) -> None:
+    ours = Software(name="php-cli", version="2:8.2+93", source="dpkg",
+                    publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>")
+    vendor = Software(name="php8.2-cli", version="8.2.30-1+0~20250101.1+debian12~1.gbp1", source="dpkg",
+                      publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>")
+    later = date(2027, 2, 1)  # upstream PHP 8.2 ended 2026-12-31; Debian 12 is in LTS
+    result = match_inventory(host(DEBIAN_12, ours, vendor), ctx, later, Policy())
+    php = [f for f in result.findings if f.product == "php"]
+    assert len(php) == 1 and php[0].count == 2
+    assert (php[0].name, php[0].status) == ("php8.2-cli", Status.EOL)  # Sury's build: upstream decides
+    both_ours = match_inventory(host(DEBIAN_12, ours, dpkg("php8.2-cli", "8.2.29-1~deb12u1")), ctx,
+                                later, Policy())
+    assert {f.status for f in both_ours.findings if f.product == "php"} == {Status.EXTENDED}
+
+
+def test_an_ended_release_ends_its_packages(ctx: IdentifyContext) -> None:
+    debian_11 = DEBIAN_12.replace("12 (bookworm)", "11 (bullseye)").replace('"12"', '"11"')
+    inv = host(debian_11, dpkg("apache2-bin", "2.4.62-1~deb11u1"), dpkg("libsqlite3-0", "3.34.1-3"))
+    result = match_inventory(inv, ctx, AS_OF, Policy())
+    os_finding = result.os_finding
+    assert os_finding is not None and os_finding.status is Status.EOL
+    assert os_finding.eol == date(2026, 8, 31)  # days past end count from the end of (free) Debian LTS
+    for name in ("apache2-bin", "libsqlite3-0"):
+        f = finding(ctx, inv, name)
+        assert (f.status, f.eol) == (Status.EOL, date(2026, 8, 31)), (name, f.detail.reason)
+
+
+def test_debian_security_support_lists_end_a_package_early(ctx: IdentifyContext) -> None:
+    """The host's copy of debian-security-support decides (matched on the SOURCE package)."""
+    ended = ("# comment\nqtwebengine-opensource-src 5.15.15+dfsg-2 2026-05-01 no longer supported\n"
+             "golang.*\t0\t2027-01-15\tsee README\n")
+    limited = "php-horde.*  Only for trusted content\n"
+    inv = host(DEBIAN_12, Software(name="libqt5webenginecore5", version="5.15.15+dfsg-2", source="dpkg",
+                                   source_package="qtwebengine-opensource-src"))
+    inv.os.facts["security_support"] = {
+        "/usr/share/debian-security-support/security-support-ended.deb12": ended,
+        "/usr/share/debian-security-support/security-support-limited": limited}
+    from scanner.distro import HostOs, distro_verdict, security_support
+    from scanner.model import Verdict
+    support = security_support("debian", "12", inv.os.facts["security_support"])
+    assert support is not None
+    os_v = Verdict(Status.EXTENDED, eol=date(2026, 7, 11), extended_until=date(2028, 6, 30), reason="LTS")
+    up = Verdict(Status.SUPPORTED, reason="upstream fine")
+    h = HostOs("debian", "Debian 12", os_v, support)
+    qt = Software(name="libqt5webenginecore5", version="5.15.15+dfsg-2", source="dpkg",
+                  source_package="qtwebengine-opensource-src")
+    got = distro_verdict(qt, "qt", up, h, AS_OF, Policy())
+    assert got is not None and got[0].status is Status.EOL and got[0].eol == date(2026, 5, 1)
+    go = Software(name="golang-1.19-go", version="1.19.8-2", source="dpkg", source_package="golang-1.19")
+    got = distro_verdict(go, "go", up, h, AS_OF, Policy())  # the OS's extended phase is the worse state
+    assert got is not None and got[0].status is Status.EXTENDED and "2027-01-15" in got[0].reason
+    supported = HostOs("debian", "Debian 12", Verdict(Status.SUPPORTED, eol=date(2028, 1, 1)), support)
+    got = distro_verdict(go, "go", up, supported, AS_OF, Policy())
+    assert got is not None and got[0].status is Status.ENDING_SOON and got[0].eol == date(2027, 1, 15)
+    horde = Software(name="php-horde-core", version="2.31.16+debian0-2", source="dpkg")
+    got = distro_verdict(horde, "php", up, h, AS_OF, Policy())
+    assert got is not None and got[0].status is Status.EXTENDED and "trusted content" in got[0].reason
 
 
 def test_browsers_follow_upstream_even_as_distribution_builds(ctx: IdentifyContext) -> None:
@@ -93,9 +173,11 @@ def test_rhel_build_is_told_apart_from_epel_by_its_vendor(ctx: IdentifyContext) 
     assert theirs.status is Status.EOL and "+distro" not in theirs.detail.rule
 
 
-def test_supported_upstream_releases_are_left_alone(ctx: IdentifyContext) -> None:
+def test_supported_upstream_releases_are_judged_with_the_distribution_too(ctx: IdentifyContext) -> None:
+    """Debian 12 is in Debian LTS on AS_OF: its python3.11 is patched by LTS, not by Debian's
+    security team -- at best the OS's status."""
     f = finding(ctx, host(DEBIAN_12, dpkg("libpython3.11", "3.11.2-6+deb12u6")), "libpython3.11")
-    assert (f.status, f.eol) == (Status.SUPPORTED, date(2027, 10, 31)) and "+distro" not in f.detail.rule
+    assert (f.status, f.extended_until) == (Status.EXTENDED, date(2028, 6, 30)) and "+distro" in f.detail.rule
 
 
 def test_eol_identify_contract_keeps_the_upstream_verdict() -> None:

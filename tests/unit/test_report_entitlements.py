@@ -302,7 +302,10 @@ def test_most_specific_entitlement_prices_a_device() -> None:
     web = next(h for h in report.all_hosts() if h.hostname == "WEB-01")
     [line] = web.extended
     assert line.yearly == 500 and "OpenSSL 1.1.1" in line.release
-    assert sorted(f.kind for f in line.covers) == ["os", "software", "software", "software"]
+    # every tracked package of Ubuntu's own build is covered with the OS (its upstream may still be
+    # supported: an ended release ends its packages, and the entitlement covers them with it)
+    assert sorted(f.kind for f in line.covers) == ["os", "software", "software", "software", "software"]
+    assert all("+distro.ubuntu" in f.detail.rule for f in line.covers if f.kind == "software")
     assert report.kpis.esu_cost_this_year == 5 * 60 + 2 * 500
 
 
