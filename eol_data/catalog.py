@@ -11,7 +11,9 @@ products, and loading all of them costs more than the whole local scan is allowe
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -182,6 +184,16 @@ class Catalog:
             self.metadata: dict[str, Any] = json.loads((self.snapshot_dir / "metadata.json").read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise CatalogError(f"cannot read dataset metadata in {self.snapshot_dir}: {exc}") from exc
+        expected = self.metadata.get("index_sha256") if isinstance(self.metadata, dict) else None
+        if expected:  # written by `eol update`: verify the snapshot is the one it wrote (#19 item 14)
+            try:
+                actual = hashlib.sha256((self.snapshot_dir / "index.json").read_bytes()).hexdigest()
+            except OSError as exc:
+                raise CatalogError(f"EOL dataset in {self.snapshot_dir} is incomplete: {exc}") from exc
+            if actual != expected:
+                raise CatalogError(f"EOL dataset in {self.snapshot_dir} is damaged (index.json does not match "
+                                   "metadata.json); run `legacyscan eol update --force`, or remove the folder "
+                                   "to use the bundled snapshot")
         self._products: dict[str, Product | None] = {}
         self._index: list[dict[str, Any]] | None = None
         self._aliases: dict[str, str] | None = None
@@ -308,6 +320,20 @@ def default_snapshot_dir() -> Path:
     refreshed = data_home / "legacyscan" / "endoflife"
     if (refreshed / "metadata.json").exists():
         return refreshed
+    # An update killed between its two renames (systems without an atomic exchange) leaves the
+    # previous refreshed snapshot aside: use it, and say so, rather than silently going back to
+    # the older bundled data (#19 item 14).
+    aside = sorted((p for p in refreshed.parent.glob(f".{refreshed.name}.old-*") if (p / "metadata.json").is_file()),
+                   key=lambda p: p.stat().st_mtime, reverse=True) if refreshed.parent.is_dir() else []
+    if aside:
+        logging.getLogger("legacyscan.eol").warning(
+            "the last `eol update` was interrupted; using the previous refreshed EOL dataset in %s "
+            "(run `legacyscan eol update` again)", aside[0])
+        return aside[0]
+    if refreshed.is_dir() and any(refreshed.iterdir()):
+        logging.getLogger("legacyscan.eol").warning(
+            "the refreshed EOL dataset in %s is incomplete (no metadata.json); using the BUNDLED snapshot "
+            "instead -- run `legacyscan eol update`", refreshed)
     return BUNDLED_DIR
 
 

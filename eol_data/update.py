@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import hashlib
 import json
 import os
 import re
@@ -43,6 +44,7 @@ DEFAULT_TIMEOUT = 30.0
 MAX_BYTES = 64 * 1024 * 1024  # the full list is ~2.7 MB today; 64 MB leaves room and stops a runaway body
 MAX_ATTEMPTS = 4  # first try + retries on 429 / 502 / 503 / 504
 MAX_RETRY_WAIT = 120.0
+MAX_TOTAL_TIME = 600.0  # the whole download, retries included (``--max-time``)
 USER_AGENT = "legacyscan-eol-update/1 (+offline EOL snapshot refresh)"
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,99}$")
@@ -107,15 +109,37 @@ def full_url(source: str) -> str:
     return base.rstrip("/") + "/products/full/"
 
 
+_DELAY_SECONDS = re.compile(r"[0-9]{1,10}", re.ASCII)
+
+
 def _retry_after(value: str | None, attempt: int) -> float:
+    """Seconds to wait from a ``Retry-After`` header (RFC 9110: delay-seconds = 1*DIGIT, or an
+    HTTP-date); anything else -- ``²`` or other non-ASCII digits, signs, fractions, garbage, an
+    absurd date -- falls back to exponential backoff instead of raising (#19 item 13)."""
     if value:
         value = value.strip()
-        if value.isdigit():
-            return float(value)
-        with contextlib.suppress(TypeError, ValueError):
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
+        if _DELAY_SECONDS.fullmatch(value):
+            return float(int(value))
+        if len(value) <= 64:
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+                when = email.utils.parsedate_to_datetime(value)
+                if when.tzinfo is not None:
+                    return min(max(0.0, when.timestamp() - time.time()), 10.0 * 365 * 86400)
     return float(2**attempt)
+
+
+def _refuse_downgrade(response: httpx.Response) -> None:
+    """An https:// source redirected to plain http:// would hand the dataset that decides every
+    verdict to anyone on the path: refuse, naming both URLs (#19 item 14)."""
+    if response.is_redirect and response.request.url.scheme == "https":
+        location = response.headers.get("location", "")
+        target = response.request.url.join(location)
+        if target.scheme != "https":
+            raise UpdateError(
+                f"{response.request.url} redirects to {target}, which is not https: refused "
+                "(the EOL data would not be protected in transit); use an https:// mirror, or name "
+                "the http:// URL in --source yourself if that is really intended"
+            )
 
 
 def fetch_full(
@@ -126,8 +150,19 @@ def fetch_full(
     max_bytes: int = MAX_BYTES,
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
+    max_time: float = MAX_TOTAL_TIME,
 ) -> Fetched:
-    """Download the full product list (or read it from a ``file://`` mirror)."""
+    """Download the full product list (or read it from a ``file://`` mirror).
+
+    ``timeout`` bounds each network wait; ``max_time`` bounds the whole download including
+    retries (a server trickling a byte at a time stays within every single timeout)."""
+    started = time.monotonic()
+
+    def check_time() -> None:
+        if time.monotonic() - started > max_time:
+            raise UpdateError(f"{source}: no complete answer within {max_time:g} s overall; try again later, "
+                              "or raise --max-time")
+
     parsed = urlparse(source)
     if parsed.scheme == "file":
         return _read_local(Path(unquote(parsed.path)), max_bytes)
@@ -147,8 +182,10 @@ def fetch_full(
             max_redirects=5,
             headers=headers,
             transport=transport,
+            event_hooks={"response": [_refuse_downgrade]},
         ) as client:
             for attempt in range(MAX_ATTEMPTS):
+                check_time()
                 with client.stream("GET", url) as resp:
                     if resp.status_code == 304:
                         return Fetched(url=str(resp.url), not_modified=True, etag=resp.headers.get("etag", etag))
@@ -159,18 +196,22 @@ def fetch_full(
                                 f"{url}: HTTP {resp.status_code}; the server asks to retry after "
                                 f"{wait:.0f} s -- try again later"
                             )
+                        if time.monotonic() - started + wait > max_time:
+                            raise UpdateError(f"{url}: HTTP {resp.status_code}; retrying after {wait:.0f} s would pass "
+                                              f"the {max_time:g} s limit -- try again later")
                         sleep(wait)
                         continue
                     if resp.status_code != 200:
                         raise UpdateError(f"{resp.url} answered HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
                     length = resp.headers.get("content-length")
-                    if length and length.isdigit() and int(length) > max_bytes:
+                    if length and re.fullmatch(r"[0-9]{1,20}", length.strip()) and int(length) > max_bytes:
                         raise UpdateError(
                             f"{resp.url}: response of {int(length)} bytes exceeds the {max_bytes}-byte limit"
                         )
                     chunks: list[bytes] = []
                     size = 0
                     for chunk in resp.iter_bytes():
+                        check_time()
                         size += len(chunk)
                         if size > max_bytes:
                             raise UpdateError(f"{resp.url}: response exceeds the {max_bytes}-byte limit")
@@ -385,7 +426,8 @@ def write_snapshot(
             if key in prod:
                 entry[key] = prod[key]
         index.append(entry)
-    (directory / "index.json").write_text(
+    index_path = directory / "index.json"
+    index_path.write_text(
         json.dumps(
             {
                 "schema_version": full.schema_version,
@@ -416,6 +458,8 @@ def write_snapshot(
         "fetched_at": fetched_at,
         "versions_from": versions_from,
         "counts": {"products": len(index), "releases": releases},
+        # checked by Catalog on every load: a damaged refreshed snapshot is refused, never half-used
+        "index_sha256": hashlib.sha256(index_path.read_bytes()).hexdigest(),
         "license": "MIT (Copyright 2020 endoflife.date contributors; Copyright (c) 2022 endoflife.date)",
     }
     (directory / "metadata.json").write_text(json.dumps(meta, indent=1), "utf-8")
@@ -562,14 +606,17 @@ def stage(
     max_bytes: int = MAX_BYTES,
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
+    max_time: float = MAX_TOTAL_TIME,
 ) -> Staged | Fetched:
     """Fetch, validate and write the new snapshot; returns the ``Fetched`` alone on 304 Not Modified."""
-    fetched = fetch_full(source, timeout=timeout, etag=etag, max_bytes=max_bytes, sleep=sleep, transport=transport)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target)
+    fetched = fetch_full(source, timeout=timeout, etag=etag, max_bytes=max_bytes, sleep=sleep, transport=transport,
+                         max_time=max_time)
     if fetched.not_modified:
         return fetched
     full = parse_full(fetched)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-{os.getpid()}-", dir=target.parent))
     try:
         shutil.rmtree(tmp)  # write_snapshot wants to create it (and its products/) itself
         write_snapshot(tmp, full, source_url=source, etag=fetched.etag, fetched_at=fetched_at, previous=current)
@@ -579,6 +626,67 @@ def stage(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Staged(directory=tmp, target=target, fetched=fetched, full=full, catalog=catalog, diff=diff)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def clean_stale(target: Path) -> list[Path]:
+    """Remove staging (``.NAME.new-PID-*``) and swap (``.NAME.old-PID``) folders an update left
+    behind when it was killed; those of a still-running update (its PID alive) are kept.
+    A swap folder is only removed while the live snapshot exists (otherwise ``recover`` needs it)."""
+    removed: list[Path] = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    live = (target / "metadata.json").is_file()
+    for entry in entries:
+        found = re.fullmatch(re.escape(f".{target.name}.") + r"(new|old)-([0-9]+)(?:-.*)?", entry.name)
+        if not found or not entry.is_dir() or entry.is_symlink():
+            continue
+        if int(found.group(2)) != os.getpid() and _pid_alive(int(found.group(2))):
+            continue
+        if found.group(1) == "old" and not live:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    call is not available, so the caller falls back to two renames."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if rc != 0:
+        err = ctypes.get_errno()
+        if err in (38, 22, 95):  # ENOSYS, EINVAL (filesystem without it), EOPNOTSUPP
+            return False
+        raise OSError(err, os.strerror(err), str(b))
+    return True
 
 
 def discard(staged: Staged) -> None:
@@ -596,6 +704,12 @@ def commit(staged: Staged) -> Path:
     with _lock(target):
         had_old = target.exists()
         if had_old:
+            try:  # one atomic step: there is no instant without a live snapshot (#19 item 14)
+                if _exchange(staged.directory, target):
+                    shutil.rmtree(staged.directory, ignore_errors=True)  # now holds the previous snapshot
+                    return target
+            except OSError as exc:
+                raise UpdateError(f"cannot swap the new snapshot into {target}: {exc}; previous snapshot kept") from exc
             shutil.rmtree(old, ignore_errors=True)
             os.rename(target, old)
         try:

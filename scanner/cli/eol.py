@@ -111,6 +111,8 @@ def add_parser(subparsers: Any) -> None:
         help="per network operation (connect, each read); default %(default)s",
     )
     p.add_argument("--max-bytes", type=int, default=eol_update.MAX_BYTES, help=argparse.SUPPRESS)
+    p.add_argument("--max-time", type=_positive_float, default=eol_update.MAX_TOTAL_TIME, metavar="SEC",
+                   help="give up when the whole download (retries included) takes longer (default %(default)g)")
     p.add_argument("--force", action="store_true", help="ignore the stored ETag and download in full")
     _add_as_of(p, "date for the verdicts-that-would-flip comparison (default: today)")
     _add_site(p)
@@ -665,6 +667,7 @@ def run_update(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             etag=etag,
             max_bytes=args.max_bytes,
+            max_time=args.max_time,
         )
     except eol_update.UpdateError as exc:
         raise CliError(
