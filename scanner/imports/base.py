@@ -419,6 +419,11 @@ class SoftwareRecords:
         return found
 
 
+# One memo for every importer of a run: equal records from different files are one object, which
+# makes merging two exports of the same device's software a cheap identity check.
+RECORDS = SoftwareRecords()
+
+
 def import_collector(source: str, version: str = "") -> Collector:
     """How an imported inventory says where it came from: the foreign system in ``source`` (and
     ``name``), the transport ``import``."""
@@ -449,7 +454,13 @@ def merge(into: Inventory, part: Inventory) -> None:
                 mine.extend(v for v in theirs if v not in mine)
             elif mine in ("", None, "unknown") and theirs not in ("", None):
                 setattr(target, name, theirs)
-    into.software.extend(part.software)
+    if into.software and part.software:
+        # Two exports of the same data (Graph JSON and the portal CSV, per-view files and the joined
+        # query): records come from the one shared memo, so equal records are the same object.
+        seen = set(map(id, into.software))
+        into.software.extend(sw for sw in part.software if id(sw) not in seen)
+    else:
+        into.software.extend(part.software)
     into.problems.extend(part.problems)
     if part.collected_at > into.collected_at:
         into.collected_at = part.collected_at
@@ -479,3 +490,100 @@ class Importer:
     joins: bool = False
     finish: Callable[[Inventory], None] | None = None
     suffixes: tuple[str, ...] = field(default=())
+
+
+def squash(key: str) -> str:
+    """A column or key name compared loosely: ``Device name``, ``deviceName``, ``DeviceName`` and
+    ``device_name`` are the same field (portal CSVs, Graph JSON and PowerShell objects spell them so)."""
+    return "".join(ch for ch in key.lower() if ch.isalnum())
+
+
+def records(source: Source, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, row with squashed keys) of a tabular export, whatever its shape: a Graph/REST page
+    (``{"value": [...]}``), a JSON array (PowerShell ``ConvertTo-Json``), JSON Lines (export files), or
+    CSV (portal exports).  ``kind`` is the head's kind."""
+    if kind == "json":
+        text_head = source.head().text.lstrip("\ufeff \r\n")
+        first_line = text_head.split("\n", 1)[0].strip()
+        if first_line.startswith("{") and first_line.endswith("}") and "\n{" in text_head:
+            for number, item in source.json_lines():
+                yield f"line {number}", {squash(str(k)): v for k, v in as_dict(item, f"line {number}").items()}
+            return
+        data = source.json()
+        if isinstance(data, dict):
+            values = data.get("value", data.get("Value"))
+            items = as_list(values, "value") if values is not None else [data]
+        else:
+            items = as_list(data, "document")
+        for i, item in enumerate(items):
+            yield f"value[{i}]", {squash(str(k)): v for k, v in as_dict(item, f"value[{i}]").items()}
+        return
+    rows = source.csv_rows()
+    first = next(rows, None)
+    if first is None:
+        return
+    header = [squash(h) for h in first[1]]
+    width = len(header)
+    for line, row in rows:
+        if len(row) != width:
+            raise ImportRefused(f"line {line}: {len(row)} fields where the header has {width}")
+        yield f"line {line}", dict(zip(header, row, strict=True))
+
+
+def csv_header(head: Head) -> set[str]:
+    """The squashed column names of a CSV head (empty when the head is not text)."""
+    if head.kind != "text":
+        return set()
+    first = head.text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    return {squash(c.strip().strip('"')) for c in first.split(delimiter)}
+
+
+def pick(row: dict[str, Any], where: str, *names: str) -> str:
+    """The first non-empty of ``names`` (squashed) in ``row``, as text."""
+    for name in names:
+        value = row.get(name)
+        if value not in (None, ""):
+            return text(value, f"{where}.{name}")
+    return ""
+
+
+_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$", re.I)
+
+
+def iso_utc(value: str) -> str:
+    """An ISO 8601 / SQL Server timestamp as ours (UTC, ``Z``); a time without an offset is taken as
+    UTC (Graph, Defender and ConfigMgr write UTC); anything else (locale formats such as
+    ``3/1/2024 9:15 AM``) is not guessed and gives ""."""
+    m = _ISO.match(value.strip())
+    if not m:
+        return ""
+    from datetime import datetime, timedelta
+
+    when = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}")
+    offset = (m.group(3) or "Z").upper()
+    if offset not in ("Z", "UTC"):
+        sign = -1 if offset[0] == "-" else 1
+        hours, minutes = int(offset[1:3]), int(offset[-2:])
+        when -= sign * timedelta(hours=hours, minutes=minutes)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def windows_facts(caption: str, version: str, original: dict[str, Any], source: str,
+                  display_version: str = "", edition_id: str = "") -> dict[str, Any]:
+    """The Windows identification record from a caption and an NT version (``10.0.19045`` or
+    ``10.0.19045.3803``, whose last part is the update revision)."""
+    facts: dict[str, Any] = {source: original}
+    if caption:
+        facts["caption"] = caption
+    m = re.match(r"^(\d+)\.(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
+    if m:
+        facts["version"] = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+        facts["build"] = m.group(3)
+        if m.group(4):
+            facts["ubr"] = int(m.group(4))
+    if display_version:
+        facts["display_version"] = display_version
+    if edition_id:
+        facts["edition_id"] = edition_id
+    return facts

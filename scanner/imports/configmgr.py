@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.imports.base import (
+    RECORDS,
     Head,
     Importer,
     ImportRefused,
-    SoftwareRecords,
     Source,
     derive_id,
     import_collector,
@@ -199,7 +199,7 @@ def convert(source: Source) -> Iterator[Inventory]:
     plan = _plan(header, source.path.name)
     if isinstance(plan, str):
         raise ImportRefused(f"line 1: {plan}")
-    records = SoftwareRecords()
+    records = RECORDS
     devices: dict[str, _Device] = {}
     key_at = plan.key
     fields = plan.fields

@@ -21,10 +21,10 @@ from agents.inventory import Host, Inventory, OsInfo
 from scanner.imports import xmldoc
 from scanner.imports.base import (
     MAX_DOCUMENT,
+    RECORDS,
     Head,
     Importer,
     ImportRefused,
-    SoftwareRecords,
     Source,
     as_dict,
     as_list,
@@ -121,7 +121,7 @@ def convert(source: Source) -> Iterator[Inventory]:
             if m.group(2):
                 facts["build_version"] = m.group(2)
     facts["glpi"] = original
-    records = SoftwareRecords()
+    records = RECORDS
     software = []
     for i, raw in enumerate(as_list(content.get("softwares"), "content.softwares")
                             if not isinstance(content.get("softwares"), dict) else [content["softwares"]]):

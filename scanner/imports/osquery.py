@@ -18,10 +18,10 @@ from typing import Any
 
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.imports.base import (
+    RECORDS,
     Head,
     Importer,
     ImportRefused,
-    SoftwareRecords,
     Source,
     as_dict,
     as_list,
@@ -186,7 +186,7 @@ def _os(rows: list[dict[str, str]]) -> tuple[str, str, str, dict[str, Any]]:
 
 
 def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
-    records = SoftwareRecords()
+    records = RECORDS
     tables = {name: list(rows.values()) for name, rows in state.tables.items()}
     software: list[Software] = []
     for row in tables.get("programs", []):

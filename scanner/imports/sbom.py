@@ -24,6 +24,7 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.imports import xmldoc
 from scanner.imports.base import (
     MAX_DOCUMENT,
+    RECORDS,
     Head,
     Importer,
     ImportRefused,
@@ -180,7 +181,7 @@ def convert_cyclonedx(source: Source) -> Iterator[Inventory]:
     subject = as_dict(metadata.get("component"), "metadata.component")
     found: list[tuple[str, dict[str, Any]]] = []
     _walk(_listed(data.get("components"), "component", "components", xml), "components", 0, found, xml)
-    records = SoftwareRecords()
+    records = RECORDS
     software: list[Software] = []
     os_comp: tuple[str, dict[str, Any]] | None = None
     if text(subject.get("type"), "metadata.component.type") == "operating-system":
@@ -282,7 +283,7 @@ def convert_spdx(source: Source) -> Iterator[Inventory]:
         rel = as_dict(rel, f"relationships[{i}]")
         if rel.get("relationshipType") == "DESCRIBES" and rel.get("spdxElementId") == "SPDXRef-DOCUMENT":
             described.add(text(rel.get("relatedSpdxElement"), f"relationships[{i}].relatedSpdxElement"))
-    records = SoftwareRecords()
+    records = RECORDS
     software: list[Software] = []
     purls: list[str] = []
     os_pkg: tuple[str, dict[str, Any]] | None = None
