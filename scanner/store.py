@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 import secrets
 import sqlite3
 import threading
@@ -98,6 +99,12 @@ MIGRATIONS: list[str] = [
         revoked_at TEXT NOT NULL
     );
     """,
+    # 3: a host's identity is scoped by its site (issue #19: one site's token must never write, or
+    # move, another site's host).  Existing keys get their row's site in front, as ``row_key`` does.
+    """
+    UPDATE hosts SET host_key = site || char(31) || host_key;
+    UPDATE inventories SET host_key = site || char(31) || host_key
+    """,
 ]
 
 
@@ -128,6 +135,50 @@ def host_key(inv: Storable) -> str:
     return inv.host.machine_id or f"name:{inv.host.hostname.lower()}"
 
 
+def row_key(inv: Storable) -> str:
+    """The key of the host's rows in the store: ``host_key`` within the inventory's site.
+
+    Identity is scoped by site, so an upload through one site's token (whose site the collector
+    imposes) can only ever create or update hosts of that site, whatever machine id it claims: it
+    cannot move another site's host out of that site's report.  Moving a host between sites is an
+    operator's act (a scan or import filed under the new site), never a side effect of an upload.
+    """
+    return f"{text_column(inv.host.site)}\x1f{text_column(host_key(inv))}"
+
+
+# -- text at the store boundary ------------------------------------------------------------------
+#
+# PostgreSQL refuses a NUL in any text value (SQLite keeps it), and a lone surrogate (undecodable
+# host output) cannot be encoded as UTF-8 at all.  Both are neutralised here, where every path
+# (uploads, imports, scans) meets the store, identically for both backends: each NUL becomes
+# U+FFFD and each lone surrogate "?" - in the indexed columns and in the stored document itself.
+# One odd string from one host must never fail the batch that holds it.
+
+NUL_REPLACEMENT = "\ufffd"
+# ``\u0000`` escapes in JSON text, but not an escaped backslash followed by "u0000".
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def text_column(value: str) -> str:
+    """``value`` as both backends can store it in a text column (NUL and lone surrogates replaced)."""
+    if "\x00" in value:
+        value = value.replace("\x00", NUL_REPLACEMENT)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def storable_json(text: str | bytes) -> bytes:
+    """JSON text as stored: UTF-8, with every NUL (the ``\\u0000`` escape) replaced by U+FFFD."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "replace")
+    if b"\\u0000" in data:
+        data = _NUL_ESCAPE.sub(rb"\1\\ufffd", data)
+    return data
+
+
 def software_count(inv: Storable) -> int:
     return inv.software_count if isinstance(inv, EncodedInventory) else len(inv.software)
 
@@ -151,7 +202,7 @@ def encode_body(inv: Storable) -> bytes:
     hit = _PRE_ENCODED.pop(id(inv), None)
     if hit is not None and hit[0] is inv:
         return hit[1]
-    return zlib.compress(fast_compact_json(inv).encode("utf-8"), 3)
+    return zlib.compress(storable_json(fast_compact_json(inv)), 3)
 
 
 # Package records repeat across an estate (the same few thousand name/version pairs on thousands of
@@ -221,11 +272,34 @@ def encode_with_software(header: Inventory, software_json: bytes) -> bytes:
     top = _compact(header)
     if software_json.strip() in (b"", b"[]"):
         top.pop("software", None)
-        return zlib.compress(_json(top).encode("utf-8"), 3)
+        return zlib.compress(storable_json(_json(top)), 3)
     top["software"] = _SW_MARK
     ordered = {name: top[name] for name in _INVENTORY_FIELDS if name in top}  # the declaration order
-    text = _json(ordered).encode("utf-8").replace(_SW_MARK_JSON_BYTES, software_json, 1)
-    return zlib.compress(text, 3)
+    text = _json(ordered).encode("utf-8", "replace").replace(_SW_MARK_JSON_BYTES, software_json, 1)
+    return zlib.compress(storable_json(text), 3)
+
+
+def inventory_row(inv: Storable, key: str, body: bytes) -> tuple[Any, ...]:
+    """The ``inventories`` row of ``inv`` (both backends): every text column neutralised."""
+    return (text_column(inv.inventory_id), key, text_column(inv.host.site), text_column(inv.collected_at),
+            text_column(inv.collector.transport), text_column(inv.os.family), text_column(inv.os.name),
+            software_count(inv), body)
+
+
+def host_row(inv: Storable, key: str) -> tuple[str, ...]:
+    """The ``hosts`` row of ``inv`` (both backends): every text column neutralised."""
+    host = inv.host
+    collected_at = text_column(inv.collected_at)
+    return (key, text_column(host.hostname), text_column(host.machine_id), text_column(host.site),
+            text_column(json.dumps(sorted(host.tags))), text_column(host.address), collected_at, collected_at,
+            text_column(inv.inventory_id))
+
+
+def status_row(st: HostStatus) -> tuple[str, ...]:
+    """The ``scan_status`` row (both backends); ``last_ok_at`` survives failures."""
+    ok_at = (st.at if st.status in ("ok", "partial") else st.last_ok_at) or ""
+    return (text_column(st.target), text_column(st.site), text_column(st.status), text_column(st.error[:2000]),
+            text_column(st.at), text_column(st.host_key), text_column(ok_at))
 
 
 def decode_body(body: bytes) -> Inventory:
@@ -363,7 +437,7 @@ class SqliteStore(Store):
         The collector service commits concurrent uploads together (one transaction for many
         requests) and still answers each agent "created" or "duplicate".
         """
-        rows = [(inv, host_key(inv), encode_body(inv)) for inv in invs]
+        rows = [(inv, row_key(inv), encode_body(inv)) for inv in invs]
         results: list[bool] = []
         with self._lock:
             try:
@@ -371,8 +445,7 @@ class SqliteStore(Store):
                 for inv, key, body in rows:
                     cur = self.conn.execute(
                         "INSERT OR IGNORE INTO inventories VALUES (?,?,?,?,?,?,?,?,?)",
-                        (inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
-                         inv.os.family, inv.os.name, software_count(inv), body))
+                        inventory_row(inv, key, body))
                     results.append(cur.rowcount == 1)
                     if cur.rowcount == 1:
                         self._upsert_host(inv, key)
@@ -384,17 +457,17 @@ class SqliteStore(Store):
 
     def _upsert_host(self, inv: Storable, key: str) -> None:
         row = self.conn.execute("SELECT last_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
-        tags = json.dumps(sorted(inv.host.tags))
+        (key, hostname, machine_id, site, tags, address, collected_at, _, inventory_id) = host_row(inv, key)
         if row is None:
             self.conn.execute("INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?)",
-                              (key, inv.host.hostname, inv.host.machine_id, inv.host.site, tags, inv.host.address,
-                               inv.collected_at, inv.collected_at, inv.inventory_id))
-        elif inv.collected_at >= row[0]:
+                              (key, hostname, machine_id, site, tags, address, collected_at, collected_at,
+                               inventory_id))
+        elif collected_at >= row[0]:
             # Only a newer collection becomes "latest": a late upload of an old spool must not win.
             self.conn.execute(
                 "UPDATE hosts SET hostname=?, site=?, tags=?, address=?, last_seen=?, last_inventory_id=? "
                 "WHERE host_key=?",
-                (inv.host.hostname, inv.host.site, tags, inv.host.address, inv.collected_at, inv.inventory_id, key))
+                (hostname, site, tags, address, collected_at, inventory_id, key))
 
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:
         return list(self.iter_latest(site))
@@ -433,15 +506,12 @@ class SqliteStore(Store):
 
     def record_status(self, status: HostStatus) -> None:
         """Record the latest attempt on a target; ``last_ok_at`` survives failures."""
-        ok_at = status.at if status.status in ("ok", "partial") else status.last_ok_at
-        self.conn.execute(
-            _STATUS_UPSERT,
-            (status.target, status.site, status.status, status.error[:2000], status.at, status.host_key, ok_at or ""))
+        with self._lock:
+            self.conn.execute(_STATUS_UPSERT, status_row(status))
 
     def record_statuses(self, statuses: list[HostStatus]) -> None:
         """Record many attempts in one transaction (a fleet scan writes one batch at a time)."""
-        rows = [(st.target, st.site, st.status, st.error[:2000], st.at, st.host_key,
-                 (st.at if st.status in ("ok", "partial") else st.last_ok_at) or "") for st in statuses]
+        rows = [status_row(st) for st in statuses]
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")

@@ -13,7 +13,6 @@ processes starting at once do not both migrate).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -23,7 +22,18 @@ from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.store import HostStatus, Storable, Store, StoreError, decode_body, encode_body, host_key, software_count
+from scanner.store import (
+    HostStatus,
+    Storable,
+    Store,
+    StoreError,
+    decode_body,
+    encode_body,
+    host_row,
+    inventory_row,
+    row_key,
+    status_row,
+)
 
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x6C656761  # "lega"
@@ -76,6 +86,11 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL,
         revoked_at TEXT NOT NULL
     );
+    """,
+    # 3: host identity scoped by site (mirrors SQLite migration 3)
+    """
+    UPDATE hosts SET host_key = site || chr(31) || host_key;
+    UPDATE inventories SET host_key = site || chr(31) || host_key
     """,
 ]
 
@@ -161,12 +176,12 @@ class PostgresStore(Store):
         """
         if not invs:
             return []
-        rows = [(inv, host_key(inv), encode_body(inv)) for inv in invs]
+        keyed = [(inv, row_key(inv)) for inv in invs]
+        rows = [(inv, key, inventory_row(inv, key, encode_body(inv))) for inv, key in keyed]
         params: list[Any] = []
         # Inserted in id order: two collectors inserting overlapping ids wait in the same order.
-        for inv, key, body in sorted(rows, key=lambda r: r[0].inventory_id):
-            params.extend((inv.inventory_id, key, inv.host.site, inv.collected_at, inv.collector.transport,
-                           inv.os.family, inv.os.name, software_count(inv), body))
+        for _, _, row in sorted(rows, key=lambda r: r[2][0]):
+            params.extend(row)
         values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(rows))
         results: list[bool] = []
         try:
@@ -176,14 +191,13 @@ class PostgresStore(Store):
                 new_ids = {row[0] for row in cur.fetchall()}
                 seen: set[str] = set()
                 upserts = []
-                for inv, key, _ in rows:
-                    created = inv.inventory_id in new_ids and inv.inventory_id not in seen
-                    seen.add(inv.inventory_id)
+                for inv, key, row in rows:
+                    inventory_id = row[0]  # as stored (neutralised)
+                    created = inventory_id in new_ids and inventory_id not in seen
+                    seen.add(inventory_id)
                     results.append(created)
                     if created:
-                        upserts.append((key, inv.host.hostname, inv.host.machine_id, inv.host.site,
-                                        json.dumps(sorted(inv.host.tags)), inv.host.address, inv.collected_at,
-                                        inv.collected_at, inv.inventory_id))
+                        upserts.append(host_row(inv, key))
                 upserts.sort(key=lambda r: (r[0], r[6]))
                 if upserts:
                     cur.executemany(_UPSERT_HOST, upserts)
@@ -230,9 +244,7 @@ class PostgresStore(Store):
 
     def record_statuses(self, statuses: list[HostStatus]) -> None:
         """Record many attempts in one transaction; ``last_ok_at`` survives failures."""
-        rows = [(st.target, st.site, st.status, st.error[:2000], st.at, st.host_key,
-                 (st.at if st.status in ("ok", "partial") else st.last_ok_at) or "")
-                for st in sorted(statuses, key=lambda st: (st.target, st.site))]
+        rows = sorted((status_row(st) for st in statuses), key=lambda row: (row[0], row[1]))
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 cur.executemany(_STATUS_UPSERT, rows)
