@@ -26,6 +26,8 @@ SCHEMA_VERSION = 1
 MAX_SOFTWARE = 50_000
 MAX_STRING = 4_096
 MAX_PROBLEMS = 1_000
+MAX_DISKS = 256  # hardware.disks entries (a SAN-attached server has dozens, not thousands)
+MAX_LIST = 256  # strings in a list field (host tags, a package's collapsed rules)
 
 
 class InventoryError(ValueError):
@@ -212,7 +214,10 @@ class Inventory:
         if len(problems_raw) > MAX_PROBLEMS:
             raise InventoryError(f"problems: {len(problems_raw)} entries exceeds the limit of {MAX_PROBLEMS}")
         hardware_raw = _get(data, "hardware", dict, {})
-        disks = [_build(Disk, d, f"hardware.disks[{i}]") for i, d in enumerate(_get(hardware_raw, "disks", list, []))]
+        disks_raw = _get(hardware_raw, "disks", list, [])
+        if len(disks_raw) > MAX_DISKS:
+            raise InventoryError(f"hardware.disks: {len(disks_raw)} entries exceeds the limit of {MAX_DISKS}")
+        disks = [_build(Disk, d, f"hardware.disks[{i}]") for i, d in enumerate(disks_raw)]
         hw = _build(Hardware, {k: v for k, v in hardware_raw.items() if k != "disks"}, "hardware")
         hw.disks = disks
         inv_id = _get(data, "inventory_id", str, "") or str(uuid.uuid4())
@@ -299,6 +304,8 @@ def _check(annotation: str, value: Any, where: str) -> Any:
             raise InventoryError(f"{where}: expected an integer")
         return value
     if annotation == "list[str]":
+        if isinstance(value, list) and len(value) > MAX_LIST:
+            raise InventoryError(f"{where}: {len(value)} entries exceeds the limit of {MAX_LIST}")
         if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= MAX_STRING for v in value):
             raise InventoryError(f"{where}: expected a list of strings")
         return value

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import math
@@ -41,8 +42,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from scanner.store import Storable, Store, StoreError, open_store
-from scanner.upload import Refused, accept_upload, parse_upload
+from scanner.enrolment import TokenInfo
+from scanner.store import EncodedInventory, Storable, Store, StoreError, open_store
+from scanner.upload import Refused, accept_upload, check_collected_at, parse_upload
 
 __all__ = ["CONFIG_ENV", "GroupWriter", "RateLimiter", "Refused", "ServerConfig", "UploadEndpoint", "accept_upload",
            "app_from_env", "create_app", "parse_upload"]
@@ -62,6 +64,10 @@ class ServerConfig:
     rate_per_second: float = 2.0  # sustained uploads per token...
     rate_burst: int = 600  # ...after a burst this big (a site's morning wave through one token)
     batch_max: int = 64  # inventories committed in one transaction
+    max_clock_skew: float = 900.0  # seconds an upload's collected_at may be ahead of the service's clock
+    header_timeout: float = 10.0  # seconds for a request line and headers to arrive (slowloris)
+    body_timeout: float = 30.0  # seconds for a request body to arrive, in all
+    max_connections: int = 1000  # open connections before requests are answered 503
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -112,6 +118,17 @@ class GroupWriter:
         self.queue.put_nowait((inv, future))
         return await future
 
+    def _save(self, invs: list[Storable]) -> list[bool | Exception]:
+        """Save a batch in one transaction; when that fails, each inventory on its own, so one that
+        the database refuses (or that fails for any other reason) never fails its neighbours."""
+        try:
+            return list(self.store.save_batch(invs))
+        except Exception as exc:  # noqa: BLE001 - every waiting request must get an answer
+            if len(invs) == 1:
+                return [exc]
+            log.warning("a batch of %d uploads failed (%s); saving them one by one", len(invs), exc)
+            return [outcome for inv in invs for outcome in self._save([inv])]
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -119,17 +136,14 @@ class GroupWriter:
                 batch = [await self.queue.get()]
                 while len(batch) < self.batch_max and not self.queue.empty():
                     batch.append(self.queue.get_nowait())
-                try:
-                    results = await loop.run_in_executor(self.executor, self.store.save_batch,
-                                                         [inv for inv, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - every waiting request must get an answer
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_, future), created in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(created)
+                outcomes = await loop.run_in_executor(self.executor, self._save, [inv for inv, _ in batch])
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(outcome, Exception):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
         finally:
             self.executor.shutdown(wait=True)
 
@@ -142,17 +156,30 @@ class ClientGone(Exception):
     """The agent disconnected before its body arrived: there is nobody to answer."""
 
 
-async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: ServerConfig) -> bytes:
+# Documents up to this size (decoded) are validated on the event loop: a workstation's upload is
+# well under it and a thread hop would cost more than the work.  Anything larger is decompressed
+# and validated on a worker thread, so one big or hostile upload never holds up the others.
+INLINE_DECODED_MAX = 256 * 1024
+
+
+async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: ServerConfig,
+                     deadline: float) -> bytes:
+    """The request body as sent (still compressed), within ``config.body_timeout`` in all."""
     length = headers.get(b"content-length")
     if length is not None:
         if not length.isdigit():
             raise Refused(400, "malformed Content-Length")
         if int(length) > config.max_body:
             raise Refused(413, f"body of {int(length)} bytes exceeds the limit of {config.max_body}")
+    loop = asyncio.get_running_loop()
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            raise Refused(408, f"request body not received within {config.body_timeout:g} s",
+                          {"Connection": "close"}) from None
         if message["type"] == "http.disconnect":
             raise ClientGone
         chunk = message.get("body", b"")
@@ -162,24 +189,38 @@ async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: Serv
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    body = b"".join(chunks)
     encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
-    if encoding in ("", "identity"):
-        return body
-    if encoding != "gzip":
+    if encoding not in ("", "identity", "gzip"):
         raise Refused(415, f"unsupported Content-Encoding {encoding[:40]!r}; use gzip or none")
+    return b"".join(chunks)
+
+
+def _decoded(body: bytes, gzipped: bool, limit: int, config: ServerConfig) -> bytes | None:
+    """The document: ``body`` gunzipped when ``gzipped``; None when it is longer than ``limit``
+    (413 when longer than the service's ``max_decoded``)."""
+    if not gzipped:
+        return body if len(body) <= limit else None
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(body, config.max_decoded + 1)
+        out = inflater.decompress(body, limit + 1)
     except zlib.error as exc:
         raise Refused(400, f"body is not valid gzip: {exc}") from exc
-    if len(out) > config.max_decoded or inflater.unconsumed_tail:
+    if len(out) > limit or inflater.unconsumed_tail:
+        if limit < config.max_decoded:
+            return None
         raise Refused(413, f"decompressed body exceeds the limit of {config.max_decoded} bytes")
     if not inflater.eof:
         raise Refused(400, "gzip body is truncated")
     if inflater.unused_data:
         raise Refused(400, "data after the end of the gzip body (one gzip member expected)")
     return out
+
+
+def _accept_large(body: bytes, gzipped: bool, token: TokenInfo, config: ServerConfig) -> EncodedInventory:
+    """Decode and validate a document too large for the event loop (runs on a worker thread)."""
+    document = _decoded(body, gzipped, config.max_decoded, config)
+    assert document is not None  # noqa: S101 - the limit is the service's own: _decoded raised instead
+    return accept_upload(document, token)
 
 
 class UploadEndpoint:
@@ -191,9 +232,11 @@ class UploadEndpoint:
     other methods); ``create_app`` also lets matching requests skip the middleware stack.
     """
 
-    def __init__(self, config: ServerConfig, state: dict[str, Any]) -> None:
+    def __init__(self, config: ServerConfig, state: dict[str, Any], clock: Callable[[], dt.datetime]) -> None:
         self.config = config
         self.state = state
+        self.clock = clock  # the service's "now" (an aware UTC datetime), injected
+        self.max_skew = dt.timedelta(seconds=config.max_clock_skew)
         self.limiter = RateLimiter(config.rate_per_second, config.rate_burst)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -210,6 +253,7 @@ class UploadEndpoint:
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any], dict[str, str]]:
         store: Store = self.state["store"]
         headers = dict(scope["headers"])
+        deadline = asyncio.get_running_loop().time() + self.config.body_timeout
         try:
             scheme, _, token_text = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
             token_text = token_text.strip()
@@ -230,8 +274,14 @@ class UploadEndpoint:
             content_type = content_type.split(";")[0].strip().lower()
             if content_type != "application/json":
                 raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
-            body = await _read_body(headers, receive, self.config)
-            inv = accept_upload(body, token)
+            body = await _read_body(headers, receive, self.config, deadline)
+            gzipped = headers.get(b"content-encoding", b"").strip().lower() == b"gzip"
+            document = _decoded(body, gzipped, min(INLINE_DECODED_MAX, self.config.max_decoded), self.config)
+            if document is not None:
+                inv = accept_upload(document, token)
+            else:
+                inv = await anyio.to_thread.run_sync(_accept_large, body, gzipped, token, self.config)
+            check_collected_at(inv.collected_at, self.clock(), self.max_skew)
             created = await self.state["writer"].save(inv)
         except Refused as exc:
             if exc.status >= 400 and exc.status != 429:
@@ -239,13 +289,17 @@ class UploadEndpoint:
             return exc.status, {"error": exc.reason}, exc.headers
         except StoreError as exc:
             log.error("database unavailable: %s", exc)
-            return 503, {"error": "the database is not available; try again later"}, {"Retry-After": "30"}
+            text = str(exc).lower()
+            what = "the database's disk is full" if "full" in text or "no space" in text else \
+                "the database is not available"
+            return 503, {"error": f"{what}; nothing was stored, try again later"}, {"Retry-After": "30"}
         return (201 if created else 200,
                 {"status": "created" if created else "duplicate", "inventory_id": inv.inventory_id,
                  "site": inv.host.site}, {})
 
 
-def create_app(config: ServerConfig) -> ASGIApp:
+def create_app(config: ServerConfig, *, clock: Callable[[], dt.datetime]) -> ASGIApp:
+    """The collector's ASGI app; ``clock`` gives the service's current time (aware, UTC)."""
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
@@ -266,7 +320,7 @@ def create_app(config: ServerConfig) -> ASGIApp:
         return JSONResponse({"status": "ok" if "store" in state else "starting"},
                             status_code=200 if "store" in state else 503)
 
-    upload = UploadEndpoint(config, state)
+    upload = UploadEndpoint(config, state, clock)
     framework = Starlette(routes=[Route("/v1/inventories", upload, methods=["POST"]),
                                   Route("/healthz", healthz, methods=["GET"])],
                           lifespan=lifespan)
@@ -298,4 +352,9 @@ def tls_context(config: Any, default: Callable[[], ssl.SSLContext]) -> ssl.SSLCo
 
 def app_from_env() -> ASGIApp:
     """uvicorn factory (``--workers`` needs an import string): the config comes from the environment."""
-    return create_app(ServerConfig.from_env())
+    return create_app(ServerConfig.from_env(), clock=_wall_clock)
+
+
+def _wall_clock() -> dt.datetime:
+    """The machine's clock: read here, at the service's composition root, and nowhere in its logic."""
+    return dt.datetime.now(dt.UTC)

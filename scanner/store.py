@@ -451,9 +451,19 @@ class SqliteStore(Store):
                         self._upsert_host(inv, key)
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(f"cannot save inventory: {exc}") from exc
         return results
+
+    def _rollback(self) -> None:
+        """End a failed transaction.  SQLite has often rolled it back itself already (a full disk,
+        an I/O error), and then ROLLBACK fails too: that must not hide the original error (a full
+        disk would surface as an unexplained crash instead of "try again later")."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def _upsert_host(self, inv: Storable, key: str) -> None:
         row = self.conn.execute("SELECT last_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
@@ -518,7 +528,7 @@ class SqliteStore(Store):
                 self.conn.executemany(_STATUS_UPSERT, rows)
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(f"cannot record scan status: {exc}") from exc
 
     def statuses(self, site: str | None = None) -> list[HostStatus]:

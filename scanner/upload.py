@@ -17,6 +17,7 @@ Two paths that accept and refuse exactly the same documents and store the same i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import operator
 from collections.abc import Callable
@@ -66,7 +67,49 @@ _REQUIRED = "name"  # the one field without a default (the compact form always w
 _has_name: Callable[[dict[str, Any], str], bool] = operator.contains
 
 
+# Work per upload is bounded before the document is parsed: every JSON value or key but the first
+# follows one of these bytes, so their count bounds the objects a parser would build (an
+# overestimate when strings contain them, never an underestimate).  A real workstation's
+# document has 10-100 thousand; 30 KiB of gzip can otherwise inflate to ten million empty
+# objects (1.6 GB of Python objects, a 38 s stall).
+MAX_JSON_NODES = 600_000
+_NODE_BYTES = (b",", b":", b"[", b"{")
+
+
+def check_size(body: bytes) -> None:
+    """Refuse (413, naming the limit) a document that would build more than MAX_JSON_NODES values."""
+    nodes = 1 + sum(map(body.count, _NODE_BYTES))
+    if nodes > MAX_JSON_NODES:
+        raise Refused(413, f"document has up to {nodes} JSON values and keys, over the limit of "
+                           f"{MAX_JSON_NODES} per upload")
+
+
+def check_collected_at(value: str, now: dt.datetime, max_skew: dt.timedelta) -> None:
+    """Refuse (422) an upload whose ``collected_at`` is not an ISO 8601 UTC time no later than the
+    service's ``now`` plus ``max_skew``.
+
+    Why: the latest inventory of a host is the one collected last, so a far-future time would stay
+    "latest" for ever and no genuine upload could replace it.  ``now`` is the caller's (the
+    service's clock, injected at its composition root).
+    """
+    if not value:
+        raise Refused(422, "collected_at: required for uploads (ISO 8601 UTC, e.g. 2026-11-30T08:00:00Z)")
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or "T" not in text.upper() or moment.utcoffset() != dt.timedelta(0):
+        raise Refused(422, f"collected_at: {value[:40]!r} is not an ISO 8601 UTC time "
+                           "(e.g. 2026-11-30T08:00:00Z)")
+    if moment > now + max_skew:
+        raise Refused(422, f"collected_at: {value[:40]!r} is later than the collector's clock "
+                           f"({now.strftime('%Y-%m-%dT%H:%M:%SZ')}) by more than {int(max_skew.total_seconds())} s; "
+                           "check this machine's clock")
+
+
 def _decode(body: bytes) -> dict[str, Any]:
+    check_size(body)
     try:
         data: Any = _loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -31,6 +31,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="sustained uploads per token and worker (default: %(default)s)")
     p.add_argument("--rate-burst", type=int, default=600, metavar="N",
                    help="uploads a token may make in a burst (default: %(default)s)")
+    p.add_argument("--max-clock-skew", type=float, default=900.0, metavar="SECONDS",
+                   help="how far an upload's collected_at may be ahead of this server's clock (default: %(default)s)")
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="time for a request's headers to arrive (default: %(default)s)")
+    p.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="time for a request's body to arrive (default: %(default)s)")
+    p.add_argument("--max-connections", type=int, default=1000, metavar="N",
+                   help="open connections per worker before requests are answered 503 (default: %(default)s)")
     add_common(p)
     p.set_defaults(func=run)
 
@@ -73,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CliError("--workers must be at least 1", code=ExitCode.USAGE)
     config = ServerConfig(db_url=args.db, max_body=args.max_body, max_decoded=max(4 * args.max_body, args.max_body),
-                          rate_per_second=args.rate_limit, rate_burst=args.rate_burst)
+                          rate_per_second=args.rate_limit, rate_burst=args.rate_burst,
+                          max_clock_skew=args.max_clock_skew, header_timeout=args.header_timeout,
+                          body_timeout=args.body_timeout, max_connections=args.max_connections)
     # Open (and migrate) once here, so a bad --db fails now with a clear message, not in a worker.
     from scanner.cli.common import store_from
 
@@ -84,5 +94,6 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
                 ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
                 access_log=False, server_header=False, timeout_graceful_shutdown=10,
+                http="scanner.serve_protocol:HeaderDeadlineH11Protocol", limit_concurrency=config.max_connections,
                 ssl_context_factory=tls_context if args.tls_cert else None)
     return int(ExitCode.OK)

@@ -10,9 +10,11 @@ import datetime as dt
 import gzip
 import json
 import os
+import socket
+import ssl
 import subprocess
-import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +25,7 @@ import pytest
 from agents.inventory import Inventory
 from scanner.store import HostStatus, open_store
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
-from tests.integration.test_server_agent import ROOT, Serve, cli, count, create_token, fake_inventory, post
+from tests.integration.test_server_agent import Serve, cli, count, create_token, fake_inventory, post
 from tests.integration.tls import Pki, make_pki
 
 pytestmark = pytest.mark.integration
@@ -42,12 +44,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def now() -> dt.datetime:
     """The test's clock (the service reads the same machine clock through its composition root)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # -- 1: cross-site takeover --------------------------------------------------------------------
@@ -122,7 +124,7 @@ def test_nul_bytes_never_fail_innocent_uploads_in_a_batch(db_url: str, pki: Pki)
         order = list(range(len(bodies)))
         order = order[::2] + order[1::2]  # NUL uploads spread among the others: same batches
         with ThreadPoolExecutor(24) as pool:
-            answers = dict(zip(order, pool.map(lambda i: post(serve, token, bodies[i]), order)))
+            answers = dict(zip(order, pool.map(lambda i: post(serve, token, bodies[i]), order), strict=True))
     finally:
         serve.stop()
     innocent_codes = [answers[i].status_code for i in range(150)]
@@ -166,3 +168,222 @@ def test_nul_bytes_in_import_and_in_a_fleet_scans_batch(db_url: str, tmp_path: P
     assert len(statuses) == 6
     assert statuses["10.0.0.9\ufffd"].error == "dpkg printed \ufffd garbage"
     assert statuses["10.0.0.9\ufffd"].host_key == "mid\ufffd"
+
+
+# -- 4: bounded work per upload, off the event loop ---------------------------------------------
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def test_a_tiny_upload_of_many_records_is_bounded_and_holds_up_nobody(tmp_path: Path, pki: Pki) -> None:
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+    serve = Serve(db, pki).start()
+    assert serve.proc is not None
+    try:
+        token, _ = create_token(db, "Ward Q")
+        collected = iso(now() - dt.timedelta(minutes=1))
+        head = json.dumps({"inventory_id": "many-records", "collected_at": collected}).encode()[:-1]
+        hostile = gzip.compress(head + b',"hardware":{"disks":[' + b"{}," * 10_000_000 + b'{}]}}', 9)
+        assert len(hostile) < 40 * 1024  # the red team's 30 KiB body
+        result: list[httpx.Response] = []
+        sent = threading.Event()
+
+        def attack() -> None:
+            sent.set()
+            result.append(post(serve, token, hostile, **{"Content-Encoding": "gzip"}))
+
+        attacker = threading.Thread(target=attack)
+        attacker.start()
+        sent.wait(10)
+        innocent = [fake_inventory(f"pc-{i}", 300) for i in range(3)]
+        for inv in innocent:
+            inv.collected_at = collected
+        answers = [post(serve, token, inv.to_json().encode()) for inv in innocent]
+        attacker.join(120)
+        assert [a.status_code for a in answers] == [201, 201, 201]
+        [refused] = result
+        assert refused.status_code == 413, refused.text
+        assert "limit of 600000" in refused.json()["error"]
+
+        # Within the node limit, each list is bounded, with a 422 naming the field and the limit.
+        for field, doc in (("hardware.disks", {"hardware": {"disks": [{}] * 300}}),
+                           ("host.tags", {"host": {"hostname": "t", "tags": ["x"] * 1000}}),
+                           ("software[0].collapsed", {"software": [{"name": "a", "collapsed": ["r"] * 1000}]})):
+            body = json.dumps({"inventory_id": f"list-{field}", "collected_at": collected, **doc}).encode()
+            resp = post(serve, token, body)
+            assert resp.status_code == 422 and field in resp.json()["error"] and "limit" in resp.json()["error"], \
+                resp.text
+        peak = _peak_rss_mib(serve.proc.pid)
+    finally:
+        serve.stop()
+    assert peak < 400, f"the service grew to {peak:.0f} MiB"
+    assert count(db) == 3
+
+
+# -- 7: a full disk ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A real 3 MiB tmpfs mounted for the test (needs root, as CI runs)."""
+    from tests.conftest import require_or_skip
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0755", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        require_or_skip(f"cannot mount a small tmpfs (root needed): {proc.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(folder: Path) -> Path:
+    """Fill the filesystem to the last block."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 4096, 512, 1):
+            try:
+                while True:
+                    os.write(fd, b"\xa5" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_a_full_disk_answers_503_with_retry_after_and_loses_nothing(tiny_fs: Path, pki: Pki) -> None:
+    db = f"sqlite:///{tiny_fs / 'central.db'}"
+    serve = Serve(db, pki).start()
+    try:
+        token, _ = create_token(db, "Ward D")
+        first = fake_inventory("pc-first", 50)
+        first.collected_at = iso(now() - dt.timedelta(minutes=10))
+        assert post(serve, token, first.to_json().encode()).status_code == 201
+        filler = _fill(tiny_fs)
+        big = fake_inventory("pc-big", 3000)
+        for i, pkg in enumerate(big.software):  # incompressible: the database must grow
+            pkg.name = f"pkg-{os.urandom(16).hex()}-{i}"
+        big.collected_at = iso(now() - dt.timedelta(minutes=5))
+        body = big.to_json().encode()
+        answers = [post(serve, token, body) for _ in range(2)]
+        for resp in answers:
+            assert resp.status_code == 503, resp.text
+            assert int(resp.headers["retry-after"]) >= 1
+            assert "space" in resp.json()["error"] or "disk" in resp.json()["error"]
+        filler.unlink()
+        again = post(serve, token, body)
+        assert again.status_code == 201, again.text
+    finally:
+        serve.stop()
+    with open_store(db) as s:
+        assert s.count_inventories() == 2
+        back = s.get_inventory(big.inventory_id)
+        assert back is not None and len(back.software) == 3000
+        assert s.get_inventory(first.inventory_id) is not None
+
+
+# -- 9: slow clients ---------------------------------------------------------------------------
+
+
+def _tls_socket(serve: Serve) -> ssl.SSLSocket:
+    raw = socket.create_connection(("127.0.0.1", serve.port), timeout=10)
+    return serve.pki.context().wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def _closed(sock: ssl.SSLSocket) -> bool:
+    """True once the server has closed the connection (read without waiting)."""
+    sock.settimeout(0.0)
+    try:
+        return sock.recv(4096) == b""
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(10)
+
+
+def _trickle(sock: ssl.SSLSocket, data: bytes, *, for_seconds: float) -> bool:
+    """Send ``data`` a byte at a time, 5 bytes a second; True when the server closed the
+    connection before ``for_seconds`` of trickling (bounded: the test never hangs)."""
+    stop = time.monotonic() + for_seconds
+    for byte in data * 1000:
+        if time.monotonic() > stop:
+            return False
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            return True
+        time.sleep(0.2)
+        if _closed(sock):
+            return True
+    return False
+
+
+def test_slowly_sent_headers_and_bodies_time_out(tmp_path: Path, pki: Pki) -> None:
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+    serve = Serve(db, pki, "--header-timeout", "2", "--body-timeout", "2").start()
+    try:
+        token, _ = create_token(db, "Ward S")
+        # A request head that never ends (each byte arrives in time for an idle timer).
+        with _tls_socket(serve) as sock:
+            sock.sendall(b"POST /v1/inventories HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert _trickle(sock, b"X-Slow: yes\r\n", for_seconds=25), "headers trickled for 25 s were accepted"
+        # A body that never ends: 408, naming the limit.
+        with _tls_socket(serve) as sock:
+            sock.sendall(b"POST /v1/inventories HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100000\r\n\r\n{")
+            assert _trickle(sock, b" ", for_seconds=25), "a body trickled for 25 s was accepted"
+            sock.settimeout(10)
+            answer = b""
+            try:
+                while chunk := sock.recv(4096):
+                    answer += chunk
+            except OSError:
+                pass
+        if answer:  # the 408 may be lost when the server closes while bytes are still arriving
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+            assert b"not received within 2 s" in answer
+        # Meanwhile and afterwards, ordinary uploads are served.
+        inv = fake_inventory("pc-s", 10)
+        inv.collected_at = iso(now() - dt.timedelta(minutes=1))
+        assert post(serve, token, inv.to_json().encode()).status_code == 201
+    finally:
+        serve.stop()
+
+
+def test_connection_limit(tmp_path: Path, pki: Pki) -> None:
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+    serve = Serve(db, pki, "--max-connections", "4", "--header-timeout", "60").start()
+    try:
+        token, _ = create_token(db, "Ward T")
+        inv = fake_inventory("pc-t", 10)
+        inv.collected_at = iso(now() - dt.timedelta(minutes=1))
+        idle = [_tls_socket(serve) for _ in range(4)]  # connections that never send a request
+        try:
+            time.sleep(0.5)  # bounded wait for the server to register them (not a timing assertion)
+            busy = post(serve, token, inv.to_json().encode())
+            assert busy.status_code == 503, busy.text
+        finally:
+            for sock in idle:
+                sock.close()
+        for _ in range(50):  # the server notices the closed connections
+            resp = post(serve, token, inv.to_json().encode())
+            if resp.status_code != 503:
+                break
+            time.sleep(0.1)
+        assert resp.status_code == 201, resp.text
+    finally:
+        serve.stop()
+    assert count(db) == 1
