@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,8 +164,49 @@ class Spool:
             pass
 
     def files(self) -> list[Path]:
-        return sorted(p for p in self.root.iterdir() if p.is_file() and p.name.endswith(SPOOL_SUFFIX)
-                      and not p.name.startswith("."))
+        """Spooled inventories, oldest first: every entry named like one (a symbolic link or other
+        odd entry too: ``read`` refuses it, and ``deliver`` moves it aside with the reason)."""
+        return sorted(p for p in self.root.iterdir() if p.name.endswith(SPOOL_SUFFIX) and not p.name.startswith(".")
+                      and not stat.S_ISDIR(p.lstat().st_mode))
+
+    def read(self, path: Path) -> bytes:
+        """A spooled inventory's bytes, only from a regular file this agent's user wrote.
+
+        The spool folder is the agent's own (0700), but whatever else gets into it must never make
+        the agent upload another file: the last path component is opened without following a
+        symbolic link (``O_NOFOLLOW``; where the OS lacks it, a link is refused before opening),
+        without blocking on a FIFO, and the opened file must be regular, owned by this user (POSIX)
+        and have no other hard link.  Raises ``SpoolFileRefused`` naming what is wrong.
+        """
+        nofollow = getattr(os, "O_NOFOLLOW", 0)
+        if not nofollow and os.path.islink(str(path)):
+            raise SpoolFileRefused("is a symbolic link")
+        flags = os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(str(path), flags)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or (nofollow and os.path.islink(str(path))):
+                raise SpoolFileRefused("is a symbolic link") from exc
+            raise
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise SpoolFileRefused("is not a regular file")
+            if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+                raise SpoolFileRefused(f"is owned by uid {info.st_uid}, not by this agent's user ({os.geteuid()})")
+            if info.st_nlink != 1:
+                raise SpoolFileRefused(f"has {info.st_nlink} hard links (a spooled inventory has one)")
+            if info.st_size > self.max_bytes:
+                raise SpoolFileRefused(f"is larger than the spool ({info.st_size} bytes)")
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
 
     def add(self, inv: Inventory) -> Path:
         stamp = "".join(c for c in inv.collected_at if c.isalnum()) or "0"
@@ -176,7 +218,7 @@ class Spool:
     def enforce(self, keep: Path | None = None) -> list[Path]:
         """Drop the oldest inventories beyond the bounds (never ``keep``, the newest); warn for each."""
         files = self.files()
-        sizes = {p: p.stat().st_size for p in files}
+        sizes = {p: p.lstat().st_size for p in files}
         dropped: list[Path] = []
         while files and (len(files) > self.max_files or sum(sizes[p] for p in files) > self.max_bytes):
             victim = next((p for p in files if p != keep), None)
@@ -218,9 +260,47 @@ def default_spool() -> Path:
 
 @dataclass(**SLOTS)
 class Outcome:
-    kind: str  # delivered | rejected | unauthorized | unreachable | untrusted (certificate not verified)
+    # delivered | rejected (the collector refused the document itself) | unauthorized | unreachable
+    # (retry soon) | deferred (an answer that is not the collector's: keep it for the next run) |
+    # untrusted (certificate not verified)
+    kind: str
     detail: str = ""
     status: int = 0
+    retry_after: float | None = None  # seconds the server asked us to wait (Retry-After), bounded
+
+
+class SpoolFileRefused(Exception):
+    """A spool entry the agent will not upload (a link, not ours, ...); the message says why."""
+
+
+# Statuses with which the collector refuses a document for good ("resending it will not help"),
+# and only when the body is the collector's own JSON error: a proxy's or another server's 400 or
+# 404 page says nothing about the inventory.
+DEFINITIVE_REFUSALS = (400, 413, 415, 422)
+
+
+def parse_retry_after(value: str, now: float, cap: float) -> float | None:
+    """``Retry-After`` in seconds within ``[0, cap]``, or None when it is not valid.
+
+    Strictly RFC 9110: ASCII digits (``str.isdigit`` also accepts "²" or Arabic-Indic digits, which
+    ``float`` then refuses) or an HTTP-date, which is relative to ``now`` (a POSIX time).
+    """
+    value = value.strip()
+    if not value or len(value) > 64:
+        return None
+    if all("0" <= c <= "9" for c in value):
+        return float(min(int(value[:12]), cap))
+    try:
+        from email.utils import parsedate_to_datetime
+
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None:  # pragma: no cover - older Pythons return None for some invalid dates
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return min(cap, max(0.0, moment.timestamp() - now))
 
 
 class Uploader:
@@ -229,8 +309,10 @@ class Uploader:
     def __init__(self, server: str, token: str, *, ca_bundle: str | None = None, timeout: float = 30.0,
                  retries: int = 4, retry_base: float = 2.0, retry_cap: float = 60.0,
                  sleep: Callable[[float], None] = time.sleep,
-                 rand: Callable[[float, float], float] = random.uniform) -> None:
+                 rand: Callable[[float, float], float] = random.uniform,
+                 clock: Callable[[], float] = time.time) -> None:
         self.url = server.rstrip("/") + UPLOAD_PATH
+        self.clock = clock  # for an HTTP-date Retry-After
         self.token = token
         self.ca_bundle = ca_bundle
         self.timeout = timeout
@@ -263,8 +345,8 @@ class Uploader:
             if last.kind != "unreachable" or attempt == self.retries:
                 return last
             wait = delays[attempt]
-            if last.status in (429, 503) and last.detail.startswith("retry-after="):
-                wait = min(self.retry_cap, max(wait, float(last.detail.split("=", 1)[1].split(";")[0])))
+            if last.retry_after is not None:
+                wait = min(self.retry_cap, max(wait, last.retry_after))
             log.info("upload attempt %d failed (%s); retrying in %.1fs", attempt + 1, last.detail, wait)
             self.sleep(wait)
         return last
@@ -287,11 +369,17 @@ class Uploader:
         if resp.status_code in (401, 403):
             return Outcome("unauthorized", reason, resp.status_code)
         if resp.status_code in (429, 503) or resp.status_code >= 500 or resp.status_code == 408:
-            retry_after = resp.headers.get("retry-after", "")
-            detail = f"retry-after={retry_after}; HTTP {resp.status_code}" if retry_after.isdigit() else \
-                f"HTTP {resp.status_code}: {reason}"
-            return Outcome("unreachable", detail, resp.status_code)
-        return Outcome("rejected", f"HTTP {resp.status_code}: {reason}", resp.status_code)
+            retry_after = parse_retry_after(resp.headers.get("retry-after", ""), self.clock(), self.retry_cap)
+            detail = f"HTTP {resp.status_code}: {reason}"
+            if retry_after is not None:
+                detail += f" (retry after {retry_after:.0f}s)"
+            return Outcome("unreachable", detail, resp.status_code, retry_after)
+        if resp.status_code in DEFINITIVE_REFUSALS and _collector_error(resp):
+            return Outcome("rejected", f"HTTP {resp.status_code}: {reason}", resp.status_code)
+        where = resp.headers.get("location", "")
+        detail = f"HTTP {resp.status_code} from {self.url}" + (f" (redirected to {where[:200]})" if where else "") + \
+            f": {reason[:200]}; not an answer of a legacyscan collector (check --server)"
+        return Outcome("deferred", detail, resp.status_code)
 
     def close(self) -> None:
         if self._client is not None:
@@ -309,6 +397,17 @@ def _is_cert_error(exc: BaseException) -> bool:
     return False
 
 
+def _collector_error(resp: Any) -> bool:
+    """True when the body is the collector's own refusal: a JSON object with an "error" string."""
+    if resp.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return False
+    try:
+        data = resp.json()
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("error"), str)
+
+
 def _reason(resp: Any) -> str:
     try:
         data = resp.json()
@@ -323,7 +422,11 @@ def deliver(spool: Spool, uploader: Uploader) -> int:
     """Send every spooled inventory, oldest first; stop at the first one the server cannot take now."""
     for path in spool.files():
         try:
-            body = path.read_bytes()
+            body = spool.read(path)
+        except SpoolFileRefused as exc:
+            log.error("spool entry %s %s: not uploaded (moved to %s)", path.name, exc, spool.root / "rejected")
+            spool.reject(path, f"refused by the agent: the spool entry {exc}")
+            continue
         except OSError:  # another run delivered it meanwhile
             continue
         outcome = uploader.send(body)
@@ -340,6 +443,10 @@ def deliver(spool: Spool, uploader: Uploader) -> int:
                       outcome.detail, spool.root)
             return EXIT_ERROR
         left = len(spool.files())
+        if outcome.kind == "deferred":
+            log.error("%s; %d inventor%s kept in %s for the next run", outcome.detail, left,
+                      "y" if left == 1 else "ies", spool.root)
+            return EXIT_SPOOLED
         log.warning("server not reached (%s); %d inventor%s spooled in %s for the next run",
                     outcome.detail, left, "y" if left == 1 else "ies", spool.root)
         return EXIT_SPOOLED
