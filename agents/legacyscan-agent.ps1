@@ -217,7 +217,9 @@ if ($Server) {
         if (-not [System.IO.File]::Exists($CaCertificate)) { Exit-With 2 ('CA certificate ' + $CaCertificate + ' not found') }
         $script:siteCa = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2($CaCertificate)
     }
-    try { [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]3072 }  # TLS 1.2
+    # TLS 1.2 (3072): .NET 3.5's enum has no name for it, so the value is made without PowerShell's
+    # enum check; .NET refuses it (caught) where neither .NET 4.5+ nor the 3.5.1 TLS 1.2 update is installed.
+    try { [Net.ServicePointManager]::SecurityProtocol = [Enum]::ToObject([Net.SecurityProtocolType], 3072) }
     catch { Write-Log 'warning' '.NET on this PC cannot force TLS 1.2 (install .NET 4.5+, or the TLS 1.2 update for .NET 3.5.1); using the system default' }
     [Net.ServicePointManager]::ServerCertificateValidationCallback = { param($sender, $certificate, $chain, $errors) Test-LsCertificate $certificate $chain $errors }
 }

@@ -56,7 +56,7 @@ def test_agent_script_contract() -> None:
     assert "'/v1/inventories'" in code and "'Bearer ' + $script:token" in code
     assert "Content-Encoding', 'gzip'" in code and "GZipStream" in code
     assert '$code -eq 200 -or $code -eq 201' in code  # only created/duplicate empty the spool
-    assert "[Net.SecurityProtocolType]3072" in code  # TLS 1.2 where .NET allows it
+    assert "[Enum]::ToObject([Net.SecurityProtocolType], 3072)" in code  # TLS 1.2 where .NET allows it
     assert "Retry-After" in code and "Start-Sleep -Seconds $wait" in code
     assert re.search(r"SetAccessRuleProtection\(\$true, \$false\)", code)
     assert "'S-1-5-18', 'S-1-5-32-544'" in code  # SYSTEM, Administrators only
