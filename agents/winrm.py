@@ -59,6 +59,12 @@ POWERSHELL_MISSING_FIX = (
     "Configuration Manager export)")
 
 
+# Shell protocol read_text: the path arrives base64 (UTF-16-LE), never interpolated as text.
+READ_TEXT_SCRIPT = ("$p = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('{b64}')); "
+                    "if (Test-Path -LiteralPath $p -PathType Leaf) { [Console]::Out.Write("
+                    "[Convert]::ToBase64String([IO.File]::ReadAllBytes($p))) } else { exit 3 }")
+
+
 class WinRmError(ShellError):
     """A WinRM failure, with what happened and the fix, safe to show (no secrets)."""
 
@@ -333,9 +339,7 @@ class WinRmShell:
     def read_text(self, path: str) -> str | None:
         """Shell protocol: a file's text via .NET (the path travels base64-encoded, never interpolated)."""
         b64 = base64.b64encode(path.encode("utf-16-le")).decode("ascii")
-        script = ("$p = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('" + b64 + "')); "
-                  "if (Test-Path -LiteralPath $p -PathType Leaf) { [Console]::Out.Write("
-                  "[Convert]::ToBase64String([IO.File]::ReadAllBytes($p))) } else { exit 3 }")
+        script = READ_TEXT_SCRIPT.replace("{b64}", b64)
         result = self._execute("powershell.exe", powershell_argv(script), 60.0)
         if result.exit_code != 0:
             return None

@@ -46,8 +46,9 @@ def test_every_shipped_script_resolves_in_every_version(path: Path) -> None:
 
 def test_embedded_powershell_resolves_too() -> None:
     from agents.windows import BOOTSTRAP, LOADER
+    from agents.winrm import READ_TEXT_SCRIPT
 
-    for text in (BOOTSTRAP, LOADER.replace("{payload}", "AAAA")):
+    for text in (BOOTSTRAP, LOADER.replace("{payload}", "AAAA"), READ_TEXT_SCRIPT.replace("{b64}", "QQA=")):
         assert _check(text.encode()) == [], text[:60]
 
 
