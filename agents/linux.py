@@ -37,7 +37,10 @@ DPKG_STATUS = "/var/lib/dpkg/status"
 # packages whose support ended early, or is limited, per release.  A few KB; read so the scanner
 # judges Debian's builds by Debian's data (scanner.distro).  GPL-2.0 data: read, never bundled.
 DEBIAN_SECURITY_SUPPORT = "/usr/share/debian-security-support"
+# Two layouts: security-support.debN (one list per release, since 2025) and the older
+# security-support-ended.debN + security-support-limited.
 SECURITY_SUPPORT_FILES: tuple[str, ...] = (
+    *(DEBIAN_SECURITY_SUPPORT + "/security-support.deb" + str(n) for n in range(9, 16)),
     *(DEBIAN_SECURITY_SUPPORT + "/security-support-ended.deb" + str(n) for n in range(9, 16)),
     DEBIAN_SECURITY_SUPPORT + "/security-support-limited",
 )

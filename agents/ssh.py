@@ -684,7 +684,7 @@ def _read_stream(
 
 # Files read with ``cat`` (large, or /proc where byte-at-a-time shell reads are slow); every other
 # file is read by the shell's own ``read`` builtin, so a missing file costs no process at all.
-CAT_PREFIXES = ("/proc/", "/lib/apk/", "/var/lib/dpkg/", "/var/lib/rpm/")
+CAT_PREFIXES = ("/proc/", "/lib/apk/", "/var/lib/dpkg/", "/var/lib/rpm/", "/usr/share/debian-security-support/")
 
 
 def bundle_command(commands: Sequence[list[str]], files: Sequence[str], boundary: str, *,

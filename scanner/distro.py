@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from agents import linux
 from agents.inventory import Software
 from scanner.model import Policy, Status, Verdict
 
@@ -193,14 +194,7 @@ def built_by(dist: Distribution, sw: Software) -> str:
 
 # -- the distribution's own security data ------------------------------------------------------
 
-DEBIAN_SECURITY_SUPPORT = "/usr/share/debian-security-support"
-# The lists the Linux probe reads (when the host has debian-security-support installed): each
-# release's ended list and the limited list.  Small text files (a few KB); GPL-2.0 data, read
-# from the host rather than bundled with legacyscan (MIT).
-SECURITY_SUPPORT_FILES: tuple[str, ...] = (
-    *(f"{DEBIAN_SECURITY_SUPPORT}/security-support-ended.deb{n}" for n in range(9, 16)),
-    f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited",
-)
+DEBIAN_SECURITY_SUPPORT = linux.DEBIAN_SECURITY_SUPPORT  # the host's copy (agents.linux reads it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +215,14 @@ class SecuritySupport:
     ended: tuple[SupportEntry, ...] = ()
     limited: tuple[SupportEntry, ...] = ()
     origin: str = ""  # where the lists came from (the host's files)
+    supported: tuple[SupportEntry, ...] = ()  # explicitly fully supported (exceptions to a pattern)
     _memo: dict[str, tuple[SupportEntry | None, SupportEntry | None]] = field(default_factory=dict, compare=False,
                                                                               hash=False)
 
     def lookup(self, source: str) -> tuple[SupportEntry | None, SupportEntry | None]:
         hit = self._memo.get(source)
+        if hit is None and any(e.pattern.fullmatch(source) for e in self.supported):
+            hit = self._memo[source] = (None, None)
         if hit is None:
             hit = (next((e for e in self.ended if e.pattern.fullmatch(source)), None),
                    next((e for e in self.limited if e.pattern.fullmatch(source)), None))
@@ -274,6 +271,36 @@ def parse_limited(text: str) -> tuple[SupportEntry, ...]:
     return tuple(out)
 
 
+def parse_combined(text: str) -> SecuritySupport:
+    """``security-support.debN`` (one list per release): ``source status [version date] note`` with
+    status ``non-supported`` (ended on the date), ``limited`` or ``supported`` (an exception)."""
+    ended, limited, supported = [], [], []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split(None, 2)
+        pattern = _pattern(parts[0])
+        if pattern is None or len(parts) < 2:
+            continue
+        rest = parts[2] if len(parts) > 2 else ""
+        if parts[1] == "non-supported":
+            fields = rest.split(None, 2)
+            when = None
+            if len(fields) > 1:
+                try:
+                    when = date.fromisoformat(fields[1])
+                except ValueError:
+                    when = None
+            ended.append(SupportEntry(pattern, parts[0], fields[0] if fields else "", when,
+                                      fields[2].strip() if len(fields) > 2 else ""))
+        elif parts[1] == "limited":
+            limited.append(SupportEntry(pattern, parts[0], note=rest.strip()))
+        elif parts[1] == "supported":
+            supported.append(SupportEntry(pattern, parts[0], note=rest.strip()))
+    return SecuritySupport(tuple(ended), tuple(limited), "the host's debian-security-support list",
+                           tuple(supported))
+
+
 _SUPPORT_MEMO: dict[tuple[str, str, str], SecuritySupport] = {}
 
 
@@ -283,16 +310,19 @@ def security_support(os_product: str | None, os_cycle: str | None,
     if os_product != "debian" or not os_cycle or not files:
         return None
     major = os_cycle.split(".")[0]
-    ended_path = f"{DEBIAN_SECURITY_SUPPORT}/security-support-ended.deb{major}"
-    limited_path = f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited"
-    ended_text, limited_text = files.get(ended_path), files.get(limited_path)
-    if ended_text is None and limited_text is None:
+    combined = files.get(f"{DEBIAN_SECURITY_SUPPORT}/security-support.deb{major}")
+    ended_text = files.get(f"{DEBIAN_SECURITY_SUPPORT}/security-support-ended.deb{major}")
+    limited_text = files.get(f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited")
+    if combined is None and ended_text is None and limited_text is None:
         return None
-    key = (major, ended_text or "", limited_text or "")
+    key = (major, combined if combined is not None else "\0", (ended_text or "") + "\0" + (limited_text or ""))
     hit = _SUPPORT_MEMO.get(key)
     if hit is None:
-        hit = SecuritySupport(parse_ended(ended_text or ""), parse_limited(limited_text or ""),
-                              origin="the host's debian-security-support lists")
+        if combined is not None:
+            hit = parse_combined(combined)
+        else:
+            hit = SecuritySupport(parse_ended(ended_text or ""), parse_limited(limited_text or ""),
+                                  origin="the host's debian-security-support lists")
         if len(_SUPPORT_MEMO) > 64:
             _SUPPORT_MEMO.clear()
         _SUPPORT_MEMO[key] = hit

@@ -26,6 +26,7 @@ A cached root is shared: callers must not change it (``start_root_sshd`` writes 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -243,6 +244,45 @@ def debian_root(suite: str, include: Iterable[str] = ()) -> Path:
     return final
 
 
+_BACKGROUND: list[threading.Thread] = []
+
+
+def prebuild_in_background(suites: Sequence[str]) -> None:
+    """Start building the suites' standard roots in a daemon thread (once per process): a fresh CI
+    machine downloads and unpacks them while the unit tests run; ``debian_root`` then finds them
+    built (or waits on the same lock).  Errors are left for the test that asks for the root."""
+    if _BACKGROUND or available() is not None:
+        return
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            debian_roots([(suite, ()) for suite in suites])
+
+    thread = threading.Thread(target=run, name="debroot-prebuild", daemon=True)
+    _BACKGROUND.append(thread)
+    thread.start()
+
+
+@contextlib.contextmanager
+def overlay(root: Path) -> Iterator[Path]:
+    """A writable view of a cached root (overlayfs; the cache itself is never changed): for a test
+    that installs something into the root, e.g. a vendor's .deb with ``dpkg -i``."""
+    work = Path(tempfile.mkdtemp(prefix="legacyscan-overlay-"))
+    upper, scratch, merged = work / "upper", work / "work", work / "root"
+    for d in (upper, scratch, merged):
+        d.mkdir()
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                    f"lowerdir={root},upperdir={upper},workdir={scratch}", str(merged)],
+                   check=True, capture_output=True)
+    try:
+        yield merged
+    finally:
+        for target in sorted(_mounts_below(merged), key=len, reverse=True):
+            subprocess.run(["umount", "-l", target], capture_output=True, check=False)
+        subprocess.run(["umount", "-l", str(merged)], capture_output=True, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def debian_roots(specs: Sequence[tuple[str, Iterable[str]]]) -> list[Path]:
     """Build (or find) several roots at once; results in the order asked."""
     with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
@@ -250,18 +290,42 @@ def debian_roots(specs: Sequence[tuple[str, Iterable[str]]]) -> list[Path]:
         return [f.result() for f in futures]
 
 
+_RUNNING: dict[int, tuple[subprocess.Popen[str], Path]] = {}  # debootstraps of this process
+
+
+@atexit.register
+def _stop_builds() -> None:
+    """A process that exits mid-build (a background prebuild nobody waited for) ends its
+    debootstrap and removes the half-built root, instead of leaving them running and half-made."""
+    for proc, target in list(_RUNNING.values()):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with contextlib.suppress(Exception):
+            _remove_tree(target)
+
+
 def _debootstrap(s: RootSpec, target: Path, debs: Path) -> None:
     args = [DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(s.packages)}", f"--cache-dir={debs}",
             s.suite, str(target), s.mirror]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8"}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                            env=env)
+    _RUNNING[proc.pid] = (proc, target)
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=ARCH_TIMEOUT, env=env,
-                              check=False)
+        out, _ = proc.communicate(timeout=ARCH_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        proc.communicate()
         raise DebrootUnavailable(f"debootstrap {s.suite} did not finish within {ARCH_TIMEOUT:g}s") from exc
+    finally:
+        _RUNNING.pop(proc.pid, None)
     if proc.returncode != 0:
         log = target / "debootstrap" / "debootstrap.log"
-        detail = log.read_text(errors="replace")[-3000:] if log.is_file() else (proc.stdout + proc.stderr)[-3000:]
+        detail = log.read_text(errors="replace")[-3000:] if log.is_file() else out[-3000:]
         raise DebrootUnavailable(f"debootstrap {s.suite} failed (exit {proc.returncode}): {detail}")
 
 

@@ -186,3 +186,21 @@ def test_eol_identify_contract_keeps_the_upstream_verdict() -> None:
                          input=json.dumps(record) + "\n", capture_output=True, text=True, check=True).stdout
     answer = json.loads(out)
     assert (answer["product"], answer["cycle"], answer["status"]) == ("perl", "5.36", "eol")
+
+
+def test_the_one_list_per_release_layout_is_read_too() -> None:
+    """debian-security-support since 2025: security-support.debN with a status column (lines in the
+    shape of trixie's copy)."""
+    from scanner.distro import security_support
+
+    text = ("# comment\nrust.*                      limited  See the release notes\n"
+            "rust-sequoia-sqv            supported  sequoia sqv is fully supported\n"
+            "isc-dhcp                    non-supported   4.4.3-P1-2       2023-07-05  https://example.invalid/x\n")
+    support = security_support("debian", "12", {"/usr/share/debian-security-support/security-support.deb12": text})
+    assert support is not None
+    ended, limited = support.lookup("isc-dhcp")
+    assert ended is not None and ended.ended == date(2023, 7, 5) and ended.version == "4.4.3-P1-2"
+    assert support.lookup("rust-sequoia-sqv") == (None, None)  # the explicit exception wins
+    assert support.lookup("rust-foo")[1] is not None
+    assert security_support("debian", "13", {"/usr/share/debian-security-support/security-support.deb12": text}) \
+        is None  # another release's list does not apply
