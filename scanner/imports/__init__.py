@@ -9,7 +9,7 @@ here.  See ``docs/imports.md`` for each source: how to export it, what is mapped
 
 from __future__ import annotations
 
-from scanner.imports import configmgr, glpi, intune, osquery, ownjson, raw, register, sbom
+from scanner.imports import configmgr, defender, glpi, intune, osquery, ownjson, raw, register, sbom
 from scanner.imports.base import Head, Importer, ImportRefused, Source
 
 IMPORTERS: list[Importer] = [
@@ -20,6 +20,7 @@ IMPORTERS: list[Importer] = [
     sbom.SPDX,
     osquery.IMPORTER,
     intune.IMPORTER,
+    defender.IMPORTER,
     configmgr.IMPORTER,
     register.IMPORTER,  # clinical-engineering / asset device register (#15)
 ]

@@ -456,14 +456,31 @@ def merge(into: Inventory, part: Inventory) -> None:
                 setattr(target, name, theirs)
     if into.software and part.software:
         # Two exports of the same data (Graph JSON and the portal CSV, per-view files and the joined
-        # query): records come from the one shared memo, so equal records are the same object.
-        seen = set(map(id, into.software))
-        into.software.extend(sw for sw in part.software if id(sw) not in seen)
+        # query, the API and an advanced-hunting CSV) must not double a device's software.
+        seen = {_same(sw) for sw in into.software}
+        into.software.extend(sw for sw in part.software if _same(sw) not in seen)
     else:
         into.software.extend(part.software)
     into.problems.extend(part.problems)
     if part.collected_at > into.collected_at:
         into.collected_at = part.collected_at
+
+
+_SAME: dict[int, tuple[Software, tuple[str, ...]]] = {}
+
+
+def _same(sw: Software) -> tuple[str, ...]:
+    """What makes two records the same installed software, whatever export they came from (the
+    evidence key - a registry path one export gives and another omits - is left out).  Records are
+    shared, so this is computed once per distinct record."""
+    hit = _SAME.get(id(sw))
+    if hit is not None and hit[0] is sw:
+        return hit[1]
+    key = (sw.name, sw.version, sw.source, sw.publisher, sw.arch, sw.registry_view)
+    if len(_SAME) >= 500_000:
+        _SAME.clear()
+    _SAME[id(sw)] = (sw, key)
+    return key
 
 
 def note(inv: Inventory, message: str) -> None:
