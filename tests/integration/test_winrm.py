@@ -86,9 +86,9 @@ def test_real_host_replays_through_ntlm_encrypted_winrm(name: str) -> None:
     assert inventory.collector.transport == "winrm"
     assert inventory.os.family == "windows"
     wmi = json.loads(document)["os"]["wmi"]
-    assert inventory.os.facts["caption"] == wmi["Caption"].strip()
-    assert inventory.os.facts["build"] == wmi["BuildNumber"]
-    assert inventory.os.facts["product_type"] in (1, 2, 3)
+    assert inventory.os.facts["caption"] == wmi.get("Caption", "").strip()
+    assert inventory.os.facts["build"] == wmi.get("BuildNumber", "")
+    assert inventory.os.facts["product_type"] in ((1, 2, 3) if wmi else (None,))
     # the document survives the Inventory's own validation (what the store and server accept)
     assert _comparable(Inventory.from_json(inventory.to_json())) == _comparable(inventory)
 

@@ -64,9 +64,12 @@ def test_every_real_host_yields_the_identify_contract(name: str) -> None:
     assert tuple(inventory.os.facts) == OS_FACT_KEYS
     record = inventory.os.identify_record()
     assert record["kind"] == "os" and record["family"] == "windows"
-    assert record["build"].isdigit() and record["version"].endswith(record["build"])
     provenance = json.loads((FIXTURES / "hosts" / name / "provenance.json").read_text("utf-8"))
     expected_product = provenance["expected"].get("product")
+    if expected_product is None:  # the source recorded no OS: nothing may be guessed
+        assert not any(inventory.os.facts.values()) and inventory.software
+        return
+    assert record["build"].isdigit() and record["version"].endswith(record["build"])
     assert (record["product_type"] == 3) == (expected_product == "windows-server"), record
     for sw in inventory.software:
         assert sw.source in ("windows-registry", "msix") and sw.name
