@@ -199,6 +199,12 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
             if f.get(key) and key not in names:
                 names[key] = str(f[key])
         software.extend(_software(obs))
+        cert = f.get("certificate")
+        if obs.service == "rdp" and isinstance(cert, dict) and "rdp_cert_name" not in names:
+            # Windows names its RDP certificate after the computer (CN=PC-0042.trust.nhs.uk)
+            m = re.search(r"(?:^|,)CN=([A-Za-z0-9][A-Za-z0-9.-]{0,252})(?:,|$)", str(cert.get("subject", "")))
+            if m:
+                names["rdp_cert_name"] = m.group(1)
         if obs.service == "smb":
             samba = _samba(f)
             if not samba:
@@ -230,8 +236,8 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
                              "why": "a Samba file server (Linux or another Unix); its OS release is not announced"})
     best = max(evidence, key=_strength) if evidence else None
     dns = names.get("dns_name", "")
-    hostname = (dns if "." in dns else "") or names.get("netbios_name") or dns or names.get("sys_name") \
-        or target.host
+    hostname = (dns if "." in dns else "") or names.get("netbios_name") or dns or names.get("rdp_cert_name") \
+        or names.get("sys_name") or target.host
     if hostname.lower() in ("localhost", "localhost.localdomain"):
         hostname = target.host
     services = {f"{o.service}:{o.port}": _flatten(o) for o in observations}

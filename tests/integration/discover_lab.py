@@ -1,7 +1,8 @@
-"""Real services on loopback for ``legacyscan discover``: Samba smbd (SMB1 on, and SMB2-only),
-net-snmp snmpd (a v2c community and a v3 user), OpenSSH sshd, dropbear and nginx (HTTP and HTTPS
-with a certificate made here) -- Debian's own packages, each on a non-standard port with its own
-temporary configuration and state, started and stopped by the tests themselves.
+"""Real services on loopback for ``legacyscan discover``, Debian's own packages: Samba smbd (SMB1 on,
+and SMB2 only), net-snmp snmpd (a v2c community and a v3 user), OpenSSH sshd, dropbear, nginx (HTTP,
+and HTTPS with a certificate made here) and xrdp (RDP negotiation with TLS, and standard RDP
+security) -- each on a non-standard port with its own temporary configuration and state, started
+and stopped by the tests themselves.
 
 Every process is started with its pid recorded and stopped by that pid; nothing else is touched.
 """
@@ -25,13 +26,14 @@ SNMP_AUTH = "auth-key-for-tests"
 SNMP_PRIV = "priv-key-for-tests"
 TOOLS = {"smbd": "/usr/sbin/smbd", "snmpd": "/usr/sbin/snmpd", "sshd": "/usr/sbin/sshd",
          "dropbear": "/usr/sbin/dropbear", "dropbearkey": "/usr/bin/dropbearkey", "nginx": "/usr/sbin/nginx",
-         "ssh-keygen": "/usr/bin/ssh-keygen"}
+         "ssh-keygen": "/usr/bin/ssh-keygen", "xrdp": "/usr/sbin/xrdp"}
 
 
 def available() -> str | None:
     for name, path in TOOLS.items():
         if not os.access(path, os.X_OK):
-            return f"{name} not installed ({path}; apt-get install samba snmpd openssh-server dropbear-bin nginx-light)"
+            return (f"{name} not installed ({path}; apt-get install samba snmpd openssh-server dropbear-bin "
+                    "nginx-light xrdp)")
     if os.geteuid() != 0:
         return "smbd and sshd need root here"
     return None
@@ -39,7 +41,8 @@ def available() -> str | None:
 
 # Each service kind on its own loopback address, so one address is one "device".
 ADDRESSES = {"smb1": "127.0.0.11", "smb2": "127.0.0.12", "snmp": "127.0.0.13", "sshd": "127.0.0.14",
-             "http": "127.0.0.14", "https": "127.0.0.14", "dropbear": "127.0.0.15"}
+             "http": "127.0.0.14", "https": "127.0.0.14", "dropbear": "127.0.0.15", "rdp": "127.0.0.19",
+             "rdp-std": "127.0.0.20"}
 
 
 def free_port(kind: int = socket.SOCK_STREAM, address: str = "127.0.0.1") -> int:
@@ -186,6 +189,32 @@ http {{
         self._start(["/usr/sbin/nginx", "-p", str(d), "-c", str(conf)], "nginx", http, "nginx.log", addr)
         wait_tcp(https, self.procs[-1], "nginx https", address=addr)
 
+    # -- xrdp (RDP negotiation and TLS; xrdp has no CredSSP/NLA) ------------------------------
+    def xrdp(self, name: str, security_layer: str) -> None:
+        d = self.root / name
+        d.mkdir()
+        cert, key = self.certificate(d)
+        addr = ADDRESSES[name]
+        port = self.ports[name] = free_port(address=addr)
+        conf = d / "xrdp.ini"
+        conf.write_text(f"""[Globals]
+ini_version=1
+fork=true
+port=tcp://{addr}:{port}
+security_layer={security_layer}
+crypt_level=high
+certificate={cert}
+key_file={key}
+ssl_protocols=TLSv1.2, TLSv1.3
+
+[Logging]
+LogFile={d}/xrdp.log
+LogLevel=INFO
+EnableSyslog=false
+""")
+        self._start(["/usr/sbin/xrdp", "--nodaemon", "--config", str(conf)], f"xrdp {name}", port, f"{name}.log",
+                    addr)
+
     @staticmethod
     def certificate(d: Path) -> tuple[Path, Path]:
         """A self-signed certificate for "pacs-web.ward7.example" that expired yesterday (an expired
@@ -213,7 +242,7 @@ http {{
     def targets_csv(self, site: str = "RXX01") -> str:
         """A discovery targets file naming every service of the lab on its own address."""
         kinds = {"smb1": "smb", "smb2": "smb", "snmp": "snmp", "sshd": "ssh", "http": "http", "https": "https",
-                 "dropbear": "ssh"}
+                 "dropbear": "ssh", "rdp": "rdp", "rdp-std": "rdp"}
         rows = [f"{ADDRESSES[k]},{site},{kinds[k]},{p}," for k, p in self.ports.items()]
         return "host,site,transport,port,tags\n" + "\n".join(rows) + "\n"
 
@@ -233,7 +262,7 @@ http {{
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start(kinds: tuple[str, ...] = ("smb1", "smb2", "snmp", "sshd", "dropbear", "nginx")) -> Lab:
+def start(kinds: tuple[str, ...] = ("smb1", "smb2", "snmp", "sshd", "dropbear", "nginx", "rdp")) -> Lab:
     lab = Lab(Path(tempfile.mkdtemp(prefix="legacyscan-discover-lab-")))
     try:
         if "smb1" in kinds:
@@ -248,6 +277,9 @@ def start(kinds: tuple[str, ...] = ("smb1", "smb2", "snmp", "sshd", "dropbear", 
             lab.dropbear()
         if "nginx" in kinds:
             lab.nginx()
+        if "rdp" in kinds:
+            lab.xrdp("rdp", "negotiate")
+            lab.xrdp("rdp-std", "rdp")
     except BaseException:
         lab.stop()
         raise

@@ -80,6 +80,15 @@ def test_ssh_banners_and_https_certificate(lab: lab_mod.Lab) -> None:
     assert cert["not_after"] < datetime.now(UTC).date().isoformat()  # the lab's certificate has expired
 
 
+def test_rdp_negotiation_and_certificate_from_a_real_rdp_server(lab: lab_mod.Lab) -> None:
+    tls = _probe(lab, "rdp", "rdp")
+    assert tls.status == "ok" and tls.connections == 1
+    assert tls.facts["rdp_security"] == "tls" and tls.facts["certificate"]["self_signed"] is True
+    assert "ntlm_version" not in tls.facts  # xrdp offers no CredSSP: nothing beyond TLS is sent
+    std = _probe(lab, "rdp-std", "rdp")
+    assert std.status == "ok" and std.facts["rdp_security"] == "rdp"
+
+
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(argv)
     out, err = capsys.readouterr()
@@ -136,3 +145,12 @@ def test_excluded_targets_get_no_connection_and_the_rate_limit_spaces_connection
     assert summary.excluded == 1
     assert all(host != "127.0.0.14" for host, _ in calls)
     assert len(calls) == 1 and calls[0][0] == "127.0.0.18"
+
+
+def test_rdp_certificate_names_the_device_when_nothing_else_does(lab: lab_mod.Lab) -> None:
+    from scanner.discover import fingerprint
+
+    target = Target(lab_mod.ADDRESSES["rdp"], transport="rdp", port=lab.ports["rdp"])
+    inv = fingerprint.inventory(target, [PROBES["rdp"](target, ProbeSettings(timeout=5))], datetime.now(UTC))
+    assert inv.host.hostname == "pacs-web.ward7.example"  # the lab's certificate CN
+    assert inv.os.facts["services"][f"rdp:{lab.ports['rdp']}"]["rdp_security"] == "tls"
