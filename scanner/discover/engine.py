@@ -61,10 +61,11 @@ def group_by_address(targets: list[Target]) -> list[tuple[Target, list[Target]]]
 class Discoverer:
     def __init__(self, store: Store | None, settings: ProbeSettings, config: DiscoverConfig,
                  probes: dict[str, Probe], exclusions: Exclusions,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 limiter: SiteRateLimiter | None = None) -> None:
         self.store, self.settings, self.config = store, settings, config
         self.probes, self.exclusions, self.now = probes, exclusions, now
-        self.limiter = SiteRateLimiter(config.site_rate)
+        self.limiter = limiter if limiter is not None else SiteRateLimiter(config.site_rate)
         self.stop = threading.Event()
 
     def probe_address(self, services: list[Target]) -> list[Observation]:

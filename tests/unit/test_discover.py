@@ -237,3 +237,56 @@ def test_banner_product_on_a_distribution_host_is_never_a_possibly_wrong_eol(ctx
     alone = fingerprint.inventory(Target("10.0.0.13"), [bare], NOW)
     lone = {f.product: f for f in _judge(alone, ctx).findings if f.kind == "software"}
     assert lone["nginx"].status is Status.EOL  # no distribution known: the upstream verdict stands
+
+
+# -- the engine: windows, rate limits, one address at a time -----------------------------------------
+
+
+class _Recorder:
+    """A probe that records who it was asked to contact (the engine's decisions, not a server)."""
+
+    def __init__(self) -> None:
+        self.calls: list[Target] = []
+
+    def __call__(self, target: Target, settings: object) -> Observation:
+        self.calls.append(target)
+        return Observation(host=target.host, port=target.port, service=target.transport, status="closed",
+                           connections=1)
+
+
+def test_engine_starts_nothing_outside_the_scan_window() -> None:
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+    from scanner.scan import ScanWindow
+
+    probe = _Recorder()
+    noon = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    config = DiscoverConfig(concurrency=2, window=ScanWindow.parse("19:00-07:00"))
+    summary = Discoverer(None, ProbeSettings(), config, {"ssh": probe}, Exclusions(),
+                         now=lambda: noon.astimezone().replace(hour=12)).run([Target("10.0.0.1"), Target("10.0.0.2")])
+    assert summary.window_closed and probe.calls == []
+
+
+def test_engine_takes_a_site_token_before_every_connection_and_probes_an_address_serially() -> None:
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+    from scanner.scan import SiteRateLimiter
+
+    class Counting(SiteRateLimiter):
+        def __init__(self) -> None:
+            super().__init__(None)
+            self.sites: list[str] = []
+
+        def wait(self, site: str, stop: object) -> bool:  # type: ignore[override]
+            self.sites.append(site)
+            return True
+
+    probe = _Recorder()
+    limiter = Counting()
+    targets = [Target("10.0.0.1", site="A", transport=t, port=p) for t, p in (("ssh", 22), ("smb", 445))]
+    targets.append(Target("10.0.0.2", site="B", transport="ssh", port=22))
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=4), {"ssh": probe, "smb": probe},
+                         Exclusions(), limiter=limiter).run(targets)
+    assert sorted(limiter.sites) == ["A", "A", "B"]  # one token per connection, per site
+    assert [t.transport for t in probe.calls if t.host == "10.0.0.1"] == ["ssh", "smb"]  # file order, serial
+    assert summary.silent == 2 and {s.status for s in summary.statuses} == {"unreachable"}
