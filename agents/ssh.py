@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
+from agents.bundle import BUNDLE_SHELL, CAT_PREFIXES, bundle_command, bundle_script, parse_bundle  # noqa: F401
 from agents.compat import SLOTS
 from agents.shell import MAX_FILE, CommandResult, ShellError, ShellTimeout, decode
 
@@ -584,6 +585,7 @@ class SshShell:
     def preload(
         self, commands: Sequence[list[str]] = (), files: Sequence[str] = (), timeout: float | None = None, *,
         filters: Mapping[str, str] | None = None, unless_readable: Mapping[str, str] | None = None,
+        platforms: Mapping[str, str] | None = None,
     ) -> None:
         """Run every command and read every file in one exec; later calls are answered from it.
 
@@ -592,10 +594,11 @@ class SshShell:
         whatever the login shell is, on one line (csh-safe: no newlines, no ``!``).
         """
         boundary = "LS" + secrets.token_hex(12)
-        script = bundle_command(commands, files, boundary, filters=filters, unless_readable=unless_readable)
+        script = bundle_script(commands, files, boundary, filters=filters, unless_readable=unless_readable,
+                               platforms=platforms)
         truncated_before = len(self.truncated)
-        res = self.exec(script, timeout or self.options.command_timeout, c_locale=False,  # it exports LC_ALL
-                        limit=BUNDLE_LIMIT, label="the probe bundle")
+        res = self.exec(BUNDLE_SHELL, timeout or self.options.command_timeout, c_locale=False,  # it exports LC_ALL
+                        limit=BUNDLE_LIMIT, label="the probe bundle", stdin=script.encode())
         sections = parse_bundle(res.stdout, boundary)
         if len(self.truncated) > truncated_before:  # the section being sent when we cut is answered as failed,
             cut = _last_open_section(res.stdout, boundary)  # not re-run alone (it would flood us again)
@@ -621,7 +624,7 @@ class SshShell:
     # -- the one place bytes cross the wire ------------------------------------------------------
 
     def exec(self, command: str, timeout: float, *, limit: int = BUNDLE_LIMIT, c_locale: bool = True,
-             label: str = "") -> CommandResult:
+             label: str = "", stdin: bytes | None = None) -> CommandResult:
         """Run one command line; timeouts and lost connections raise, exit codes are returned.
 
         At most ``limit`` bytes of stdout are kept (the rest is read and dropped, so the host is
@@ -637,6 +640,9 @@ class SshShell:
                 if c_locale:  # parseable English output; ignored by servers without AcceptEnv LC_*
                     chan.update_environment({"LC_ALL": "C", "LANG": "C"})
                 chan.exec_command(command)
+                if stdin is not None:  # the probe bundle: a script for /bin/sh (no command-line length limit)
+                    chan.sendall(stdin)
+                    chan.shutdown_write()
                 out, sent = _read_stream(chan, chan.recv, deadline, limit, self.host, timeout)
                 err, _ = _read_stream(chan, chan.recv_stderr, deadline, 65536, self.host, timeout)
                 if sent > limit:
@@ -682,51 +688,6 @@ def _read_stream(
         size += len(data)
 
 
-# Files read with ``cat`` (large, or /proc where byte-at-a-time shell reads are slow); every other
-# file is read by the shell's own ``read`` builtin, so a missing file costs no process at all.
-CAT_PREFIXES = ("/proc/", "/lib/apk/", "/var/lib/dpkg/", "/var/lib/rpm/", "/usr/share/debian-security-support/")
-
-
-def bundle_command(commands: Sequence[list[str]], files: Sequence[str], boundary: str, *,
-                   filters: Mapping[str, str] | None = None,
-                   unless_readable: Mapping[str, str] | None = None) -> str:
-    """The one-line ``/bin/sh -c '...'`` command behind ``SshShell.preload``.  Pure.
-
-    Each section is ``<boundary> c|f <index>`` then the output, then ``\n<boundary> rc <exit code>``.
-    Process starts are what a probe costs a host (about 8 ms each here): a command that is not
-    installed is detected with the ``command -v`` builtin (exit code 127, no fork), and small
-    files are read with the ``read`` builtin, so only real commands and large files start one.
-    ``filters`` maps a file to an extended regex: only its matching lines are sent (``grep -E``).
-    ``unless_readable`` maps a command (``shlex.join`` form) to a file: when that file is
-    readable the command is not run and answers 127, as if not installed.
-    """
-    filters = filters or {}
-    unless_readable = unless_readable or {}
-    parts = ["LC_ALL=C", "export LC_ALL"]
-
-    def section(kind: str, index: int, body: str) -> None:
-        parts.append(f"printf '%s\\n' '{boundary} {kind} {index}'")
-        parts.append(body)
-        parts.append(f"printf '\\n{boundary} rc %s\\n' \"$r\"")
-
-    for i, argv in enumerate(commands):
-        run = f"command -v {shlex.quote(argv[0])} >/dev/null 2>&1 && {{ {shlex.join(argv)} 2>/dev/null; r=$?; }}"
-        guard = unless_readable.get(shlex.join(argv))
-        section("c", i, f"r=127; [ -r {shlex.quote(guard)} ] || {{ {run}; }}" if guard else f"r=127; {run}")
-    for i, path in enumerate(files):
-        q = shlex.quote(path)
-        pattern = filters.get(path)
-        if pattern is not None:  # grep's 1 is "no line matched": an empty answer, not a failure
-            section("f", i, f"r=1; [ -r {q} ] && {{ grep -E -- {shlex.quote(pattern)} {q} 2>/dev/null; r=$?; "
-                            "[ $r -eq 1 ] && r=0; }")
-        elif path.startswith(CAT_PREFIXES):
-            section("f", i, f"r=1; [ -r {q} ] && cat -- {q} 2>/dev/null && r=0")
-        else:
-            section("f", i, f"r=1; [ -r {q} ] && {{ while IFS= read -r l || [ -n \"$l\" ]; do "
-                            f"printf '%s\\n' \"$l\"; done; }} < {q} && r=0")
-    return "/bin/sh -c " + shlex.quote("; ".join(parts))
-
-
 def _last_open_section(text: str, boundary: str) -> tuple[str, int] | None:
     """The (kind, index) of the last section header in ``text`` (the one a cut interrupted)."""
     head = text.rfind("\n" + boundary + " ")
@@ -739,34 +700,3 @@ def _last_open_section(text: str, boundary: str) -> tuple[str, int] | None:
         prev = text.rfind("\n" + boundary + " ", 0, max(0, head - 1))
         head = prev + 1 if prev >= 0 else -1
     return None
-
-
-def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, int]]:
-    """Split ``preload`` output into sections: (kind, index) -> (text, exit code).  Pure."""
-    out: dict[tuple[str, int], tuple[str, int]] = {}
-    start_tag = boundary + " "
-    pos = 0
-    while True:
-        head = text.find(start_tag, pos)
-        if head < 0 or (head > 0 and text[head - 1] != "\n"):
-            if head < 0:
-                return out
-            pos = head + 1
-            continue
-        eol = text.find("\n", head)
-        if eol < 0:
-            return out
-        bits = text[head:eol].split()
-        if len(bits) != 3 or bits[1] not in ("c", "f") or not bits[2].isdigit():
-            pos = eol
-            continue
-        trailer = text.find(f"\n{boundary} rc ", eol)
-        if trailer < 0:
-            return out  # truncated: the connection dropped inside this section
-        body = text[eol + 1 : trailer] if trailer > eol else ""
-        rc_end = text.find("\n", trailer + 1)
-        rc_text = text[trailer + 1 : rc_end if rc_end >= 0 else len(text)].split()[-1]
-        out[(bits[1], int(bits[2]))] = (body, int(rc_text) if rc_text.lstrip("-").isdigit() else 1)
-        if rc_end < 0:
-            return out
-        pos = rc_end

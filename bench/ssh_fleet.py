@@ -132,11 +132,13 @@ def read_file(idx: int, path: str) -> str | None:
     return None
 
 
-_SECTION = re.compile(r"printf '%s\\n' '(\S+) ([cf]) (\d+)'; (.*?); printf '\\n\1 rc %s\\n' \"\$r\"")
-_COMMAND = re.compile(r"&& \{ (.*) 2>/dev/null; r=\$\?; \}(?:; \})?$")
-_UNLESS = re.compile(r"^r=127; \[ -r (\S+) \] \|\|")  # not run when that file is readable
-_FILE = re.compile(r"(?:cat -- (\S+) 2>/dev/null && r=0|< (\S+) && r=0|grep -E -- \S+ (\S+) 2>/dev/null; .*)$")
-_BOUNDARY = re.compile(r"([A-Za-z0-9]{16,}) [cf] \d+'")  # the bundle's random section marker
+_SECTION = re.compile(r'echo "(\S+) ([cf]) (\d+)"; (.*?); echo; echo "\1 rc \$_r"')
+_COMMAND = re.compile(r"&& \{ (.*) </dev/null 2>/dev/null; _r=\$\?; \}(?:; \})?$")
+_UNLESS = re.compile(r"^_r=127; \[ -r (\S+) \] \|\|")  # not run when that file is readable
+_FILE = re.compile(r"(?:cat (\S+) 2>/dev/null && _r=0|< (\S+); else cat \S+ 2>/dev/null; fi; \} && _r=0"
+                   r"|grep -E -- \S+ (\S+) 2>/dev/null; .*)$")
+_GATE = re.compile(r'case "\$_s" in (\S+)\) ')  # a command run only on these platforms (uname -s)
+_BOUNDARY = re.compile(r'echo "([A-Za-z0-9]{16,}) [cf] \d+"')  # the bundle's random section marker
 
 
 @cache
@@ -147,14 +149,24 @@ def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str
     Cached on the template: the boundary is random per host, the rest of the bundle is the same for
     every host, and tokenising an 8 KB command with the pure-Python ``shlex`` cost more CPU than
     the SSH protocol itself -- the simulator would have measured itself, not the scanner."""
-    try:
-        argv = shlex.split(template)
-    except ValueError:
-        return [], []
-    if argv[:2] != ["/bin/sh", "-c"] or len(argv) != 3:
-        return argv, []
+    if "\n" in template:  # the bundle itself, sent on /bin/sh's standard input
+        script = template
+    else:
+        try:
+            argv = shlex.split(template)
+        except ValueError:
+            return [], []
+        if argv[:2] != ["/bin/sh", "-c"] or len(argv) != 3:
+            return argv, []
+        script = argv[2]
     sections: list[tuple[str, str, list[str] | str, str]] = []
-    for m in _SECTION.finditer(argv[2]):
+    for line in script.splitlines():
+        gate = _GATE.match(line)
+        if gate and "Linux" not in gate.group(1):
+            continue  # another platform's command: a Linux host never runs it
+        m = _SECTION.search(line)
+        if m is None:
+            continue
         _boundary, kind, index, body = m.groups()
         if kind == "c":
             cm, um = _COMMAND.search(body), _UNLESS.search(body)
@@ -168,7 +180,7 @@ def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str
 
 
 def answer(idx: int, command: str) -> tuple[str, int]:
-    """Interpret legacyscan's one-line bundle (agents.ssh.bundle_command), or a single command."""
+    """Interpret legacyscan's bundle (agents.bundle), or a single command."""
     m = _BOUNDARY.search(command)
     boundary = m.group(1) if m else ""
     single, sections = plan(command.replace(boundary, "\x00BOUNDARY\x00") if boundary else command)
@@ -189,7 +201,10 @@ def answer(idx: int, command: str) -> tuple[str, int]:
 
 
 async def handle(idx: int, process: asyncssh.SSHServerProcess[str]) -> None:
-    text, rc = answer(idx, process.command or "")
+    command = process.command or ""
+    if command == "/bin/sh":  # legacyscan's probe bundle arrives on standard input (agents.bundle)
+        command = await process.stdin.read()
+    text, rc = answer(idx, command)
     process.stdout.write(text)
     process.exit(rc)
 

@@ -47,13 +47,13 @@ AS_OF = "2026-11-30"
 
 
 def probe_command() -> str:
-    """Exactly what legacyscan sends to a Linux host (with a fresh random boundary)."""
-    from agents import linux
-    from agents.ssh import bundle_command
-    from scanner.scan import LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES
+    """Exactly the script legacyscan sends to a host (with a fresh random boundary), as one command
+    line (legacyscan itself sends it on /bin/sh's standard input: same work on the host)."""
+    import shlex
 
-    return bundle_command(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, "LS" + secrets.token_hex(12),
-                          filters=linux.FILE_FILTERS, unless_readable=linux.UNLESS_READABLE)
+    from agents.bundle import probe_script
+
+    return "/bin/sh -c " + shlex.quote(probe_script("LS" + secrets.token_hex(12)))
 
 
 def cpu_self() -> float:

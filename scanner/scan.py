@@ -39,7 +39,7 @@ from datetime import time as dtime
 from itertools import starmap
 from typing import IO, Any, Protocol
 
-from agents import hardware, linux, macos, unix
+from agents import bundle, linux
 from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
 from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
@@ -55,30 +55,9 @@ POWERSHELL_MISSING = "powershell-missing"  # a Windows host reached by WinRM tha
 # One round trip answers a Linux host completely.  Over SSH the dpkg database is read through a
 # filter (linux.FILE_FILTERS: ~77 KB of its ~750 KB) and dpkg-query only runs where that database
 # is unreadable (linux.UNLESS_READABLE): the same facts for a sixth of dpkg-query's CPU on the host.
-LINUX_PRELOAD_COMMANDS: list[list[str]] = [linux.UNAME, linux.DPKG_QUERY, linux.RPM_QA]
-LINUX_PRELOAD_FILES: list[str] = [
-    *linux.OS_FILES,
-    linux.DPKG_STATUS,  # filtered to the package fields (linux.FILE_FILTERS)
-    linux.APK_INSTALLED,
-    *linux.SECURITY_SUPPORT_FILES,  # Debian's security-support lists, when installed (a few KB)
-    "/etc/machine-id",
-    "/var/lib/dbus/machine-id",
-    "/etc/hostname",
-    "/proc/cpuinfo",
-    "/proc/meminfo",
-    *(
-        f"{hardware.DMI}/{n}"
-        for n in (
-            "sys_vendor",
-            "product_name",
-            "product_serial",
-            "chassis_type",
-            "bios_vendor",
-            "bios_version",
-            "bios_date",
-        )
-    ),
-]
+# The whole probe table of every Unix platform (agents/bundle.py): one exec answers any host.
+LINUX_PRELOAD_COMMANDS: list[list[str]] = [argv for argv, _ in bundle.COMMANDS]
+LINUX_PRELOAD_FILES: list[str] = list(bundle.FILES)
 
 
 def default_concurrency() -> int:
@@ -281,16 +260,11 @@ def _local_user() -> str:
 def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
     """Preload the probe table in one round trip, then run the shared Collector over it."""
     shell.preload(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, timeout=timeout, filters=linux.FILE_FILTERS,
-                  unless_readable=linux.UNLESS_READABLE)
+                  unless_readable=linux.UNLESS_READABLE, platforms=bundle.PLATFORMS)
     uname = shell.run(linux.UNAME, timeout=timeout)
     sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
     if sysname:  # `uname -s` is the first word of `uname -srm`: one process fewer on every host
         shell.remember(["uname", "-s"], CommandResult(0, sysname + "\n"))
-    platform = sysname.lower().split("-")[0]
-    if platform == "darwin":
-        shell.preload(macos.PRELOAD_COMMANDS, timeout=timeout)
-    elif platform in unix.FAMILIES:
-        shell.preload(unix.PRELOAD_COMMANDS, timeout=timeout)
     return Collector(
         shell, site=target.site, tags=list(target.tags), address=target.host, command_timeout=timeout,
         endpoint=ssh_endpoint(shell, target),

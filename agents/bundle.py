@@ -1,0 +1,180 @@
+"""The read-only probe bundle: every command and file a Unix host is asked for, in ONE ``/bin/sh`` run.
+
+Used by the SSH scan (``agents.ssh.SshShell.preload``: one exec per host) and, generated from the
+same table and the same builder, by the POSIX sh agent (``agents/legacyscan-agent.sh``); both
+outputs are parsed by ``parse_bundle`` (server-side for the agent: ``scanner/raw_documents.py``).
+
+Why it is written for the oldest Bourne shells (Solaris 10 ``/bin/sh``, AIX ksh88) as well as
+every POSIX one (dash, bash, busybox, mksh, posh, yash, ksh93, zsh as sh):
+
+* no ``command -v`` (absent there; a missing command returns 1, not 127): a command is looked up
+  by ``_h``, a shell function that walks ``$PATH`` with ``[ -f ]``/``[ -x ]`` builtins, so a tool
+  that is not installed costs no process and answers 127 ("not installed": data, not a failure);
+* no ``$(...)``, no ``local``, no ``${var#...}``, no ``!``; backquotes for the one substitution;
+* ``echo`` only for our own markers (no backslashes in them); file contents go through ``cat``
+  (or, where ``printf`` is a shell builtin, the ``read`` builtin - no process per file);
+* it travels on the standard input of ``/bin/sh`` (``BUNDLE_SHELL``), not on the command line:
+  dropbear refuses commands longer than ``MAX_CMD_LEN`` (9000 bytes in 2022.83, 1024 in old
+  builds), and a csh login shell passes a plain ``/bin/sh`` unchanged; every probe's own stdin is
+  ``/dev/null`` so none can eat the rest of the script;
+* it lowers its own CPU and I/O priority first (``renice``/``ionice`` on ``$$``, where the host
+  has them; a refusal is ignored) so every probe runs at low priority, as the agent does locally;
+* commands specific to one platform run only there (``case`` on ``uname -s``), so AIX, Solaris,
+  macOS and the BSDs are answered by the same single run as Linux.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+
+from agents import hardware, linux, macos, unix
+
+# Files read with ``cat`` even in a shell with a ``printf`` builtin (large, or /proc where
+# byte-at-a-time shell reads are slow).
+CAT_PREFIXES = ("/proc/", "/lib/apk/", "/var/lib/dpkg/", "/var/lib/rpm/", "/usr/share/debian-security-support/")
+# What the SSH probe executes; the script follows on its standard input.
+BUNDLE_SHELL = "/bin/sh"
+
+# ``case "$_s" in PATTERN)`` on ``uname -s``: where a platform's commands run.  An empty uname
+# (a minimal container) counts as Linux.
+LINUX = 'Linux|""'
+DARWIN = "Darwin"
+AIX = "AIX"
+SUNOS = "SunOS"
+FREEBSD = "FreeBSD|DragonFly"
+OTHER_BSD = "OpenBSD|NetBSD"
+UNIX = "|".join((AIX, SUNOS, FREEBSD, OTHER_BSD))
+
+# The probe table: (argv, platforms or None for every host).  The Collector asks for these;
+# anything it asks that is not here costs another round trip.
+COMMANDS: list[tuple[list[str], str | None]] = [
+    (linux.UNAME, None),
+    (["uname", "-n"], None),  # hostname where /etc/hostname does not exist (RHEL 5/6, Solaris, AIX)
+    (linux.DPKG_QUERY, LINUX),
+    (linux.RPM_QA, LINUX),
+    (unix.UNAME, UNIX),
+    (unix.AIX_OSLEVEL, AIX),
+    (unix.AIX_LSLPP, AIX),
+    (unix.SOLARIS_PKG, SUNOS),
+    (unix.SOLARIS_PKGINFO, SUNOS),
+    (unix.FREEBSD_VERSION, FREEBSD),
+    (unix.FREEBSD_PKG, FREEBSD),
+    (unix.BSD_PKG_INFO, OTHER_BSD),
+    *((argv, DARWIN) for argv in macos.PRELOAD_COMMANDS if argv not in (linux.UNAME, ["uname", "-n"])),
+]
+FILES: list[str] = [
+    *linux.OS_FILES,
+    linux.DPKG_STATUS,  # filtered to the package fields (linux.FILE_FILTERS)
+    linux.APK_INSTALLED,
+    *linux.SECURITY_SUPPORT_FILES,  # Debian's security-support lists, when installed (a few KB)
+    "/etc/machine-id",
+    "/var/lib/dbus/machine-id",
+    "/etc/hostname",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    *(f"{hardware.DMI}/{n}" for n in ("sys_vendor", "product_name", "product_serial", "chassis_type",
+                                      "bios_vendor", "bios_version", "bios_date")),
+    unix.SOLARIS_RELEASE,
+]
+PLATFORMS: dict[str, str] = {shlex.join(argv): where for argv, where in COMMANDS if where}
+
+
+def bundle_script(commands: Sequence[list[str]], files: Sequence[str], boundary: str, *,
+                  filters: Mapping[str, str] | None = None, unless_readable: Mapping[str, str] | None = None,
+                  platforms: Mapping[str, str] | None = None, lower_priority: bool = True) -> str:
+    """The Bourne shell script, one statement a line.  Pure.
+
+    Each section is ``<boundary> c|f <index>``, the output, then ``\\n<boundary> rc <exit code>``.
+    ``boundary`` is a random token the host cannot predict (or ``$B`` for the sh agent, which
+    makes its own).  ``filters`` maps a file to an extended regex: only its matching lines are
+    sent (``grep -E``; 1 = nothing matched = an empty answer).  ``unless_readable`` maps a command
+    (``shlex.join`` form) to a file: when that file is readable the command is not run and
+    answers 127.  ``platforms`` maps a command to a ``case`` pattern on ``uname -s``: elsewhere it
+    has no section at all.
+    """
+    filters = filters or {}
+    unless_readable = unless_readable or {}
+    platforms = platforms or {}
+    parts = [
+        "LC_ALL=C", "export LC_ALL",
+        # _h NAME: is NAME an executable file in $PATH (or, with a slash, that file)?  Builtins only.
+        '_h() { case $1 in */*) [ -f "$1" ] && [ -x "$1" ]; return;; esac; _o=$IFS; IFS=:; '
+        'for _d in $PATH; do if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then IFS=$_o; return 0; fi; done; '
+        "IFS=$_o; return 1; }",
+        # _p=printf where printf is a shell builtin: small files are then read by the read builtin (no
+        # process); elsewhere (Bourne, ksh88, mksh, posh: an external printf) by one cat each.
+        "_p=; case `type printf 2>/dev/null` in *builtin*|*built-in*) _p=printf;; esac",
+    ]
+    if lower_priority:
+        parts.append("_h renice && renice -n 19 -p $$ >/dev/null 2>&1")
+        parts.append("_h ionice && ionice -c 3 -p $$ >/dev/null 2>&1")
+    if any(shlex.join(argv) in platforms for argv in commands):
+        parts.append("_s=`uname -s 2>/dev/null`")
+
+    def section(kind: str, index: int, body: str) -> str:
+        return f'echo "{boundary} {kind} {index}"; {body}; echo; echo "{boundary} rc $_r"'
+
+    for i, argv in enumerate(commands):
+        key = shlex.join(argv)
+        run = f"_h {shlex.quote(argv[0])} && {{ {key} </dev/null 2>/dev/null; _r=$?; }}"
+        guard = unless_readable.get(key)
+        text = section("c", i, f"_r=127; [ -r {shlex.quote(guard)} ] || {{ {run}; }}" if guard else f"_r=127; {run}")
+        where = platforms.get(key)
+        parts.append(f'case "$_s" in {where}) {text};; esac' if where else text)
+    for i, path in enumerate(files):
+        q = shlex.quote(path)
+        pattern = filters.get(path)
+        if pattern is not None:
+            body = (f"_r=1; [ -r {q} ] && {{ grep -E -- {shlex.quote(pattern)} {q} 2>/dev/null; _r=$?; "
+                    "[ $_r -eq 1 ] && _r=0; }")
+        elif path.startswith(CAT_PREFIXES):
+            body = f"_r=1; [ -r {q} ] && cat {q} 2>/dev/null && _r=0"
+        else:
+            body = (f'_r=1; [ -r {q} ] && {{ if [ "$_p" = printf ]; then while IFS= read -r _l || [ -n "$_l" ]; '
+                    f"do printf '%s\\n' \"$_l\"; done < {q}; else cat {q} 2>/dev/null; fi; }} && _r=0")
+        parts.append(section("f", i, body))
+    return "\n".join(parts) + "\n"
+
+
+def bundle_command(commands: Sequence[list[str]], files: Sequence[str], boundary: str, **kw: object) -> str:
+    """``/bin/sh -c '<bundle_script>'``: the bundle as one command line (local runs, tests, the bench's
+    interpreter); over SSH it goes on stdin instead (``BUNDLE_SHELL``)."""
+    return "/bin/sh -c " + shlex.quote(bundle_script(commands, files, boundary, **kw))  # type: ignore[arg-type]
+
+
+def probe_script(boundary: str, *, lower_priority: bool = True) -> str:
+    """The whole probe table as one script: the SSH scan's bundle and the sh agent's body."""
+    return bundle_script([argv for argv, _ in COMMANDS], FILES, boundary, filters=linux.FILE_FILTERS,
+                         unless_readable=linux.UNLESS_READABLE, platforms=PLATFORMS, lower_priority=lower_priority)
+
+
+def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, int]]:
+    """Split bundle output into sections: (kind, index) -> (text, exit code).  Pure."""
+    out: dict[tuple[str, int], tuple[str, int]] = {}
+    start_tag = boundary + " "
+    pos = 0
+    while True:
+        head = text.find(start_tag, pos)
+        if head < 0 or (head > 0 and text[head - 1] != "\n"):
+            if head < 0:
+                return out
+            pos = head + 1
+            continue
+        eol = text.find("\n", head)
+        if eol < 0:
+            return out
+        bits = text[head:eol].split()
+        if len(bits) != 3 or bits[1] not in ("c", "f") or not bits[2].isdigit():
+            pos = eol
+            continue
+        trailer = text.find(f"\n{boundary} rc ", eol)
+        if trailer < 0:
+            return out  # truncated: the connection dropped inside this section
+        body = text[eol + 1 : trailer] if trailer > eol else ""
+        rc_end = text.find("\n", trailer + 1)
+        rc_text = text[trailer + 1 : rc_end if rc_end >= 0 else len(text)].split()[-1]
+        out[(bits[1], int(bits[2]))] = (body, int(rc_text) if rc_text.lstrip("-").isdigit() else 1)
+        if rc_end < 0:
+            return out
+        pos = rc_end
