@@ -205,7 +205,7 @@ class Inventory:
         if not isinstance(data, dict):
             raise InventoryError("inventory must be a JSON object")
         version = data.get("schema_version", SCHEMA_VERSION)
-        if not isinstance(version, int) or version < 1 or version > SCHEMA_VERSION:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1 or version > SCHEMA_VERSION:
             raise InventoryError(f"unsupported schema_version {version!r} (this build reads 1..{SCHEMA_VERSION})")
         software_raw = _get(data, "software", list, [])
         if len(software_raw) > MAX_SOFTWARE:

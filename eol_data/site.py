@@ -226,8 +226,47 @@ def _fmt_path(path: KeyPath) -> str:
 
 
 def _strip_key(raw: str) -> list[str]:
-    parts = [p.strip() for p in re.split(r"\.(?=(?:[^\"']*[\"'][^\"']*[\"'])*[^\"']*$)", raw)]
+    """Split a dotted TOML key on the dots outside quotes, in one pass (the former look-ahead
+    regex re-scanned the rest of the line at every dot: quadratic, #19 item 17)."""
+    parts: list[str] = []
+    buf: list[str] = []
+    quote = ""
+    for ch in raw:
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+            buf.append(ch)
+        elif ch == ".":
+            parts.append("".join(buf).strip())
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf).strip())
     return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "\"'" else p for p in parts]
+
+
+def _key_and_value(line: str) -> tuple[str, str] | None:
+    """``key = value`` of a stripped line, scanning once (bare key characters, quoted parts and
+    spaces up to the ``=``); None when the line is not a key line."""
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch in "\"'":
+            end = line.find(ch, i + 1)
+            if end < 0:
+                return None
+            i = end + 1
+        elif ch == "=":
+            key = line[:i].rstrip()
+            return (key, line[i + 1:].lstrip()) if key else None
+        elif ch.isascii() and (ch.isalnum() or ch in "_.- \t"):
+            i += 1
+        else:
+            return None
+    return None
 
 
 def _line_index(text: str) -> dict[KeyPath, int]:
@@ -268,10 +307,10 @@ def _line_index(text: str) -> dict[KeyPath, int]:
             current = tuple(_strip_key(m.group(1)))
             index.setdefault(current, lineno)
             continue
-        m = re.match(r"^((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- ])+?)\s*=\s*(.*)$", stripped)
-        if m:
-            index.setdefault(current + tuple(_strip_key(m.group(1))), lineno)
-            value = m.group(2)
+        kv = _key_and_value(stripped)
+        if kv:
+            index.setdefault(current + tuple(_strip_key(kv[0])), lineno)
+            value = kv[1]
             for quote in ('"""', "'''"):
                 if value.startswith(quote) and value.count(quote) == 1:
                     in_multiline = quote
@@ -595,7 +634,9 @@ def parse_site_catalog(text: str, path: Path, sha256: str = "") -> SiteCatalog:
     digest of the UTF-8 text is used, so a parsed catalogue is always identifiable.
     """
     try:
-        data = tomllib.loads(text)
+        from scanner.files import loads_toml
+
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise SiteCatalogError(f"{path}: not valid TOML: {exc}") from exc
     cat = _Parser(path, text).parse(data)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eol_data.catalog import strict_date
-from scanner.files import FileRefused, read_regular_text
+from scanner.files import FileRefused, loads_toml, read_regular_text
 from scanner.model import Finding
 
 CATEGORIES: dict[str, str] = {
@@ -188,7 +188,7 @@ def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskExcep
 
 def parse_toml(text: str, path: str = "<exceptions>") -> Register:
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExceptionFileError(f"{path}: not valid TOML: {exc}") from exc
     unknown = set(data) - {"exception", "version"}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from eol_data.site import SiteCatalog
-from scanner.files import MAX_CONFIG_BYTES, FileRefused, read_regular_text
+from scanner.files import MAX_CONFIG_BYTES, FileRefused, loads_toml, read_regular_text
 from scanner.model import Finding, Status
 from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml
 from scanner.readiness import Readiness
@@ -179,7 +179,7 @@ def load_config(path: str | Path | None) -> ReportConfig:
     except FileRefused as exc:
         raise ConfigError(str(exc)) from exc
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
     return config_from_dict(data, str(p))

@@ -19,9 +19,10 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import product
 from pathlib import Path
 
-from scanner.files import MAX_CONFIG_BYTES, FileRefused, read_regular_text
+from scanner.files import MAX_CONFIG_BYTES, FileRefused, loads_toml, read_regular_text
 
 TRANSPORTS = ("ssh", "winrm")
 # `legacyscan discover` (scanner.discover) reads the same files with its own transports: what each
@@ -31,6 +32,8 @@ DISCOVERY_TRANSPORTS = ("ssh", "smb", "snmp", "http", "https", "rdp")
 DEFAULT_PORTS = {"ssh": 22, "winrm": 5986, "smb": 445, "snmp": 161, "http": 80, "https": 443, "rdp": 3389}
 # A CIDR range larger than this is almost certainly a typo (a /8 is 16 million hosts).
 MAX_RANGE = 65_536
+# Targets one file may name in all (ranges included): far above any estate, far below what exhausts memory.
+MAX_TARGETS = 262_144
 _HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_.:/@+-]{1,64}$")
 _SECRET_KEYS = {
@@ -270,7 +273,7 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
     ```
     """
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(f"{source}: not valid TOML: {exc}") from exc
     _no_secrets(data, source)
@@ -398,6 +401,8 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
             _ini_secret(key, where)
             hostvars[key] = value
         for name in _expand_ansible_range(words[0], where):
+            if name not in hosts and len(order) >= MAX_TARGETS:
+                raise TargetError(f"{where}: more than {MAX_TARGETS} hosts in one inventory; split it")
             if name not in hosts:
                 hosts[name] = {}
                 order.append(name)
@@ -455,22 +460,49 @@ def _split_ini(line: str) -> list[str]:
     return shlex.split(line, comments=True, posix=True)
 
 
-def _expand_ansible_range(name: str, where: str) -> list[str]:
-    m = re.search(r"\[([0-9a-z]+):([0-9a-z]+)(?::(\d+))?\]", name)
-    if not m:
-        return [name]
-    lo, hi, step = m.group(1), m.group(2), int(m.group(3) or 1)
-    prefix, suffix = name[: m.start()], name[m.end() :]
+_ANSIBLE_RANGE = re.compile(r"\[([0-9a-z]+):([0-9a-z]+)(?::([0-9]+))?\]")
+
+
+def _range_values(lo: str, hi: str, step_text: str | None, name: str, where: str) -> range | list[str]:
+    """One ``[lo:hi(:step)]`` of a host pattern, sized before anything is built."""
+    step = int(step_text) if step_text else 1
+    if step < 1:
+        raise TargetError(f"{where}: host range {name!r}: the step must be 1 or more")
     if lo.isdigit() and hi.isdigit():
-        width = len(lo) if lo.startswith("0") else 0
-        values = [str(i).zfill(width) for i in range(int(lo), int(hi) + 1, step)]
-    elif len(lo) == 1 and len(hi) == 1:
-        values = [chr(c) for c in range(ord(lo), ord(hi) + 1, step)]
-    else:
-        raise TargetError(f"{where}: cannot expand host range {name!r}")
-    if len(values) > MAX_RANGE:
-        raise TargetError(f"{where}: host range {name!r} is too large")
-    return [n for v in values for n in _expand_ansible_range(prefix + v + suffix, where)]
+        if len(lo) > 12 or len(hi) > 12:
+            raise TargetError(f"{where}: host range {name!r} is too large (limit {MAX_RANGE} hosts a line)")
+        return range(int(lo), int(hi) + 1, step)
+    if len(lo) == 1 and len(hi) == 1 and lo.isalpha() and hi.isalpha():
+        return [chr(c) for c in range(ord(lo), ord(hi) + 1, step)]
+    raise TargetError(f"{where}: cannot expand host range {name!r}")
+
+
+def _expand_ansible_range(name: str, where: str) -> list[str]:
+    """``web[01:20].example``, ``h[a:c][1:3]``: every range of the name, multiplied.
+
+    The number of hosts is computed from the bounds before a single name is made, and one line
+    may expand to at most ``MAX_RANGE`` hosts in all (``h[0:65535][0:65535]`` would be 4 billion
+    names: refused, naming the line, instead of exhausting memory -- #19 item 11)."""
+    found = list(_ANSIBLE_RANGE.finditer(name))
+    if not found:
+        return [name]
+    pieces: list[str] = []
+    choices: list[list[str]] = []
+    total = 1
+    pos = 0
+    for m in found:
+        values = _range_values(m.group(1), m.group(2), m.group(3), name, where)
+        total *= len(values)
+        if total > MAX_RANGE:
+            raise TargetError(f"{where}: host range {name!r} expands to more than {MAX_RANGE} hosts; "
+                              "split it over several lines")
+        lo = m.group(1)
+        width = len(lo) if lo.isdigit() and lo.startswith("0") else 0
+        pieces.append(name[pos:m.start()])
+        choices.append([str(v).zfill(width) if isinstance(v, int) else v for v in values])
+        pos = m.end()
+    tail = name[pos:]
+    return ["".join(p + c for p, c in zip(pieces, combo, strict=True)) + tail for combo in product(*choices)]
 
 
 # -- plain lists / CIDR --------------------------------------------------------------------------
@@ -506,6 +538,8 @@ def parse_list(text: str, source: str = "targets.txt", kinds: Kinds = SCAN_KINDS
             kinds=kinds,
         )
         out.extend(make_targets(words[0], d, where))
+        if len(out) > MAX_TARGETS:
+            raise TargetError(f"{where}: more than {MAX_TARGETS} targets in one file; split it")
     return out
 
 

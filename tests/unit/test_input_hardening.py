@@ -1,0 +1,110 @@
+"""#19 items 11, 17 and 18: operator-written files that are huge, deep or wrongly typed are refused
+quickly, naming the file and line (or field) -- never exhausting memory or time.
+
+Real files on disk, loaded through the same entry points the CLI uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.inventory import Inventory, InventoryError
+from eol_data.site import SiteCatalogError, load_site_catalog
+from scanner.exceptions import ExceptionFileError
+from scanner.exceptions import load as load_exceptions
+from scanner.plan import ConfigError, load_config
+from scanner.targets import MAX_RANGE, TargetError, load_targets
+
+# Generous: on the old code each case ran for minutes or exhausted memory; fixed, each is instant.
+pytestmark = pytest.mark.timeout(60)
+
+
+# -- item 11: Ansible ranges ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", [
+    "h[0:65535][0:65535]",  # 4 billion names from 21 characters
+    "h[0:9999999999999999999]",  # one range, too large to even build
+    "h[0:255][0:255][0:1]",  # 131072: just over the limit, by multiplication
+])
+def test_ansible_range_expansions_are_bounded_naming_the_line(tmp_path: Path, pattern: str) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(f"[ward]\nok-host\n{pattern} ansible_user=scan\n")
+    with pytest.raises(TargetError, match=rf"^{inv}:3: host range .* (more than {MAX_RANGE} hosts|too large)"):
+        load_targets(inv)
+
+
+def test_ansible_ranges_still_expand(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[ward]\nweb[01:03].x\nh[a:b][1:2]\nn[000:255]-[000:255]\n")
+    hosts = [t.host for t in load_targets(inv)]
+    assert hosts[:7] == ["web01.x", "web02.x", "web03.x", "ha1", "ha2", "hb1", "hb2"]
+    assert len(hosts) == 7 + 65536
+
+
+def test_ansible_zero_step_and_whole_file_total_are_refused(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[ward]\nh[1:5:0]\n")
+    with pytest.raises(TargetError, match=rf"^{inv}:2: .*step"):
+        load_targets(inv)
+    inv.write_text("[ward]\n" + "".join(f"g{i}-[0:65535]\n" for i in range(5)))
+    with pytest.raises(TargetError, match=rf"^{inv}:6: more than 262144 hosts"):
+        load_targets(inv)
+
+
+# -- item 17: one very long line ------------------------------------------------------------------
+
+
+N = 128 * 1024
+
+
+@pytest.mark.parametrize("shape", ["dotted-key", "dotted-header", "dotted-array"])
+def test_site_catalogue_with_a_128k_dotted_line_is_refused_at_once(tmp_path: Path, shape: str) -> None:
+    body = {"dotted-key": "a." * (N // 2) + "a = 1",
+            "dotted-header": "[" + "a." * (N // 2) + "a]",
+            "dotted-array": "[[" + "a." * (N // 2) + "a]]"}[shape]
+    cat = tmp_path / "legacyscan-site.toml"
+    cat.write_text(f"version = 1\n{body}\n")
+    with pytest.raises(SiteCatalogError, match=rf"^{cat}: not valid TOML: line 2: a key with more than 64"):
+        load_site_catalog(cat)
+
+
+@pytest.mark.parametrize("shape", ["label", "regex", "spaces-before-equals", "quoted-key"])
+def test_site_catalogue_with_a_128k_line_parses_or_names_the_line(tmp_path: Path, shape: str) -> None:
+    text = {
+        "label": f'version = 1\n[[products]]\nname = "x"\nlabel = "{"a" * N}"\n'
+                 '[[products.releases]]\nname = "1"\neol = false\n',
+        "regex": f"version = 1\n[[rules]]\nid = \"r\"\nproduct = \"none\"\nname = '{'a' * N}'\n",
+        "spaces-before-equals": "version = 1\n[site]\nname" + " " * N + '= "x"\n',
+        "quoted-key": f'version = 1\n[site]\n"{"k" * N}" = 1\n',
+    }[shape]
+    cat = tmp_path / "legacyscan-site.toml"
+    cat.write_text(text)
+    try:
+        parsed = load_site_catalog(cat)
+    except SiteCatalogError as exc:
+        assert str(exc).startswith(f"{cat}:3: site") or str(exc).startswith(f"{cat}:"), exc
+    else:
+        assert parsed.path == cat
+
+
+@pytest.mark.parametrize("loader", ["site", "exceptions", "targets", "config"])
+def test_deeply_nested_toml_is_an_error_naming_the_file_not_a_crash(tmp_path: Path, loader: str) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 50_000 + "\n")
+    errors = {"site": (SiteCatalogError, load_site_catalog), "exceptions": (ExceptionFileError, load_exceptions),
+              "targets": (TargetError, load_targets), "config": (ConfigError, load_config)}
+    error, load = errors[loader]
+    with pytest.raises(error, match=rf"^{path}: .*nested too deeply"):
+        load(path)  # type: ignore[operator]
+
+
+# -- item 18: wrong types -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_inventory_schema_version_boolean_is_refused_naming_the_field(value: bool) -> None:
+    with pytest.raises(InventoryError, match="schema_version"):
+        Inventory.from_dict({"schema_version": value, "host": {"hostname": "a"}})
