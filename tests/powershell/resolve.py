@@ -25,7 +25,10 @@ What is checked (each a :class:`Finding` with its line):
   path to a program);
 * ``called-before-defined``: a top-level call of a script function before its definition runs;
 * ``unknown-parameter`` / ``ambiguous-parameter``: a ``-Name`` that the reachable version's cmdlet
-  (or the script's own function) does not have, or that abbreviates several of its parameters.
+  (or the script's own function) does not have, or that abbreviates several of its parameters;
+* ``dotnet4-api``: a .NET member or type that .NET 2.0-3.5 (Windows PowerShell 2.0's CLR) lacks
+  (``data/dotnet4-apis.json``, a deny-list of distinctive names) outside a block guarded by a
+  reflection check (``if ([T].GetMethod('Name')) {...}``).
 
 What it cannot check (say so; check these by hand on a real Windows machine): positional
 arguments and parameter types, .NET types and methods and whether .NET 3.5 has them, providers
@@ -87,6 +90,44 @@ def load_versions() -> dict[str, Version]:
             {n.lower(): m for n, m in data.get("module_only", {}).items()},
         )
     return versions
+
+
+@lru_cache(maxsize=1)
+def _dotnet4() -> dict[str, dict[str, str]]:
+    data: dict[str, dict[str, str]] = json.loads((DATA / "dotnet4-apis.json").read_text("utf-8"))
+    return {"members": {k.lower(): v for k, v in data["members"].items()},
+            "types": {k.lower(): v for k, v in data["types"].items()}}
+
+
+def _reflection_guarded(node: Any) -> bool:
+    """Inside the then-block of an if whose condition asks .NET whether a member exists."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in ("if_statement", "elseif_clause") and child.type == "statement_block":
+            cond = _condition(parent)
+            if cond is not None and re.search(r"\.Get(Method|Property|Field|Type)\(", _text(cond)):
+                return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _dotnet_findings(nodes: list[Any]) -> list[Finding]:
+    deny = _dotnet4()
+    found: list[Finding] = []
+    for node in nodes:
+        what = ""
+        if node.type == "member_name":
+            what = deny["members"].get(_text(node).lower(), "")
+        elif node.type == "type_spec":
+            name = _text(node).lower()
+            what = deny["types"].get(name, "") or deny["types"].get("system." + name, "")
+            if what:
+                what = f"{_text(node)}, {what}"
+        if what and not _reflection_guarded(node):
+            found.append(Finding(node.start_point[0] + 1, "dotnet4-api", _text(node), (
+                f"{what}: Windows PowerShell 2.0 runs on .NET 2.0-3.5, which lacks it; guard it with a "
+                "reflection check (if ([Type].GetMethod('Name')) {...}) or do without")))
+    return found
 
 
 def _parser() -> Any:
@@ -253,6 +294,7 @@ def check_script(src: bytes, *, externals: frozenset[str] = frozenset()) -> list
                     ),
                 )
             )
+    findings.extend(_dotnet_findings(nodes))
     tests, _flags = _guards(tree.root_node)
     for node in nodes:
         if node.type != "command":

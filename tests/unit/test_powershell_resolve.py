@@ -83,6 +83,11 @@ def test_the_old_rv_helper_is_caught() -> None:
         ),  # the guard is for another command
         (b"$a = @(Get-AppxPackage -AllUsers)", "command-missing:Get-AppxPackage"),
         (b"$p = Get-Process -IncludeUserName", "unknown-parameter:Get-Process"),  # 4.0+
+        (b"$k = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')", "dotnet4-api:OpenBaseKey"),
+        (b"$v = [Microsoft.Win32.RegistryView]::Registry64", "dotnet4-api:Microsoft.Win32.RegistryView"),
+        (b"[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12", "dotnet4-api:Tls12"),
+        (b"if ([string]::IsNullOrWhiteSpace($s)) { }", "dotnet4-api:IsNullOrWhiteSpace"),
+        (b"$b = [Environment]::Is64BitOperatingSystem", "dotnet4-api:Is64BitOperatingSystem"),
     ],
 )
 def test_each_rule_catches_its_defect(snippet: bytes, expected: str) -> None:
@@ -101,6 +106,8 @@ def test_each_rule_catches_its_defect(snippet: bytes, expected: str) -> None:
         b"$x = Get-Item -LiteralPath C:\\ -ErrorAction Stop",
         b"$x = Get-ChildItem -Path C:\\ -ea SilentlyContinue",  # a common parameter's alias
         b"& $sb",
+    b"if ([Microsoft.Win32.RegistryKey].GetMethod('OpenBaseKey')) {\n"
+    b"  $k = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', [Microsoft.Win32.RegistryView]::Registry64) }",
         b"$n = New-Object -TypeName System.Text.StringBuilder",
     ],
 )
