@@ -126,13 +126,15 @@ function Test-LsCertificate($certificate, $chain, $errors) {
 }
 
 function Send-Inventory([byte[]]$body) {
-    # One POST: returns @(status, retry-after seconds or -1, reason); status 0 when nothing came back.
+    # One POST: returns @(status, retry-after seconds or -1, reason, content type); status 0 when
+    # nothing came back.  Retry-After is read in its seconds form only (an HTTP-date is ignored).
     $req = [System.Net.WebRequest]::Create($script:url)
     $req.Method = 'POST'
     $req.ContentType = 'application/json'
     $req.Headers.Add('Authorization', 'Bearer ' + $script:token)
     $req.Headers.Add('Content-Encoding', 'gzip')
     $req.UserAgent = 'legacyscan-agent.ps1/1'
+    $req.AllowAutoRedirect = $false  # a redirect is not the collector's answer (kept, exit 75)
     $req.Timeout = $TimeoutSec * 1000
     $req.ContentLength = $body.Length
     $resp = $null
@@ -144,20 +146,20 @@ function Send-Inventory([byte[]]$body) {
     } catch {
         $ex = $_.Exception
         while ($null -ne $ex -and -not ($ex -is [System.Net.WebException])) { $ex = $ex.InnerException }
-        if ($null -eq $ex) { return @(0, -1, [string]$_.Exception.Message) }
-        if ($null -eq $ex.Response) { return @(0, -1, ([string]$ex.Status + ': ' + $ex.Message)) }
+        if ($null -eq $ex) { return @(0, -1, [string]$_.Exception.Message, '') }
+        if ($null -eq $ex.Response) { return @(0, -1, ([string]$ex.Status + ': ' + $ex.Message), '') }
         $resp = $ex.Response
     }
     try {
         $code = [int]$resp.StatusCode
         $wait = -1
         $ra = $resp.Headers['Retry-After']
-        if ($ra -match '^\d+$') { $wait = [int]$ra }
+        if ($ra -match '^[0-9]{1,9}$') { $wait = [int]$ra }
         $reader = New-Object System.IO.StreamReader($resp.GetResponseStream())
         $reason = $reader.ReadToEnd()
         $reader.Close()
         if ($reason.Length -gt 300) { $reason = $reason.Substring(0, 300) }
-        return @($code, $wait, $reason)
+        return @($code, $wait, $reason, [string]$resp.ContentType)
     } finally { $resp.Close() }
 }
 
@@ -176,7 +178,14 @@ function Send-Spool([string]$spool) {
             }
             if ($code -eq 401 -or $code -eq 403) { Exit-With 1 ('the collector refused the token (HTTP ' + $code + '); inventories stay in ' + $spool) }
             $retryable = ($code -eq 0 -or $code -eq 408 -or $code -eq 429 -or $code -ge 500)
-            if (-not $retryable) {
+            # Refused for good only by the collector itself: 400/413/415/422 with its JSON error body
+            # (a proxy's error page says nothing about the inventory), as legacyscan-agent decides.
+            $definitive = (@(400, 413, 415, 422) -contains $code -and $r[3] -like 'application/json*' -and $r[2] -match '"error"\s*:\s*"')
+            if (-not $retryable -and -not $definitive) {
+                Write-Log 'error' ('HTTP ' + $code + ' from ' + $script:url + ' is not an answer of a legacyscan collector (check -Server); inventories kept in ' + $spool + ' for the next run')
+                exit 75
+            }
+            if ($definitive) {
                 $rejected = Join-Path $spool 'rejected'
                 New-ProtectedFolder $rejected
                 [System.IO.File]::Copy($f, (Join-Path $rejected ([System.IO.Path]::GetFileName($f))), $true)
@@ -190,7 +199,7 @@ function Send-Spool([string]$spool) {
             }
             # Full jitter, doubled each time up to a minute; the server's Retry-After wins when longer.
             $wait = Get-Random -Minimum 0 -Maximum ($delay + 1)
-            if ($r[1] -gt $wait) { $wait = [Math]::Min(600, $r[1]) }
+            if ($r[1] -gt $wait) { $wait = [Math]::Min(60, $r[1]) }
             Write-Log 'info' ('upload attempt ' + ($attempt + 1) + ' failed (' + $code + ' ' + $r[2] + '); retrying in ' + $wait + 's')
             Start-Sleep -Seconds $wait
             $delay = [Math]::Min(60, $delay * 2)

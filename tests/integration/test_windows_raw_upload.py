@@ -40,6 +40,12 @@ def test_a_raw_document_is_stored_as_the_host_it_describes(server: Serve, db: st
     assert again.status_code == 200  # duplicate: the agent may now delete its spool file
     wrong = post(server, "lsa_nope_" + "x" * 20, body, **{"Content-Encoding": "gzip"})
     assert wrong.status_code == 401
+    # A raw document the collector cannot read: 422 with its own JSON error, the only answer
+    # (with 400/413/415) on which the script moves a spool file to rejected\
+    bad = gzip.compress(b'{"legacyscan":"windows-collect/9","inventory_id":"x1"}')
+    refused = post(server, token, bad, **{"Content-Encoding": "gzip"})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/json")
+    assert re.search(r'"error"\s*:\s*"', refused.text) and "windows-collect/9" in refused.text
     [inv] = stored(db)
     expected = parse_document((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
     assert inv.inventory_id == inventory_id
@@ -56,6 +62,7 @@ def test_agent_script_contract() -> None:
     assert "'/v1/inventories'" in code and "'Bearer ' + $script:token" in code
     assert "Content-Encoding', 'gzip'" in code and "GZipStream" in code
     assert '$code -eq 200 -or $code -eq 201' in code  # only created/duplicate empty the spool
+    assert "@(400, 413, 415, 422) -contains $code" in code and "AllowAutoRedirect = $false" in code
     assert "[Enum]::ToObject([Net.SecurityProtocolType], 3072)" in code  # TLS 1.2 where .NET allows it
     assert "Retry-After" in code and "Start-Sleep -Seconds $wait" in code
     assert re.search(r"SetAccessRuleProtection\(\$true, \$false\)", code)
