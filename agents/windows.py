@@ -633,7 +633,8 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
     limits = _Limits()
     host, os_doc, hw, implied = raw_views(doc)
     inventory = Inventory(host=_host(host), os=_os_info(os_doc), hardware=_hardware(hw, limits))
-    inventory.collected_at = collected_at or _clean(doc.get("collected_at"))[:32]
+    # The script prints the host clock round-trip (7 fraction digits); stored as ISO 8601 UTC seconds.
+    inventory.collected_at = collected_at or _instant(doc.get("collected_at"))[:32]
     software: list[Software] = []
     for entry in doc.get("software") or []:
         if isinstance(entry, dict):

@@ -97,3 +97,9 @@ def test_multi_string_values_arrive_as_lists() -> None:
     doc["software"].append(entry)
     names = {s.name for s in parse_document(doc).software}
     assert "Contoso Viewer x64" in names
+
+
+def test_the_host_clock_is_stored_as_utc_seconds() -> None:
+    doc = _doc()
+    doc["collected_at"] = "2026-11-22T09:00:00.1234567Z"  # [DateTime]::UtcNow printed round-trip
+    assert parse_document(doc).collected_at == "2026-11-22T09:00:00Z"
