@@ -227,12 +227,17 @@ def _instant(value: Any) -> str:
 
 
 def _local_date(value: Any) -> str:
-    """A firmware release date: the date as the host printed it (DMTF or ISO), never shifted to
-    UTC (local midnight would become the day before east of Greenwich)."""
+    """A firmware release date.  WMI prints it as DMTF (firmware writes midnight, offset +000): the
+    date is its first eight digits.  CIM hands PowerShell a DateTime converted to the host's zone
+    (UTC midnight becomes 19:00 the day before in New York), printed round-trip with its offset:
+    the UTC date is the firmware's."""
     text = _clean(value)
     dmtf = _DMTF.match(text)
     if dmtf:
         return f"{dmtf.group(1)}-{dmtf.group(2)}-{dmtf.group(3)}"
+    iso = _ISO.match(text)
+    if iso and iso.group(3):
+        return _instant(text)[:10]
     return _iso_date(text)
 
 

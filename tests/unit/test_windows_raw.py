@@ -32,8 +32,10 @@ def test_instants_are_utc(raw: str, expected: str) -> None:
 
 
 def test_firmware_dates_are_never_shifted() -> None:
-    assert _local_date("20100429000000.000000+060") == "2010-04-29"
-    assert _local_date("2010-04-29T00:00:00.0000000+01:00") == "2010-04-29"
+    assert _local_date("20100429000000.000000+000") == "2010-04-29"  # WMI: as the firmware wrote it
+    assert _local_date("2010-04-28T19:00:00.0000000-05:00") == "2010-04-29"  # CIM in New York
+    assert _local_date("2010-04-29T01:00:00.0000000+01:00") == "2010-04-29"  # CIM in London, summer
+    assert _local_date("2010-04-29") == "2010-04-29"
 
 
 @pytest.mark.parametrize("error_type,message,kind", [
