@@ -3,8 +3,8 @@
 Each ``*_rows`` function turns part of the view model into (headers, rows of plain values), and
 the renderers only lay them out.  Values are str / int / float / None; dates are ISO strings.
 ``neutralise`` defuses spreadsheet formula injection (CSV and XLSX): a cell starting with
-``= + - @`` tab or CR gets a leading apostrophe, as OWASP recommends, so a hostile DisplayName such
-as ``=HYPERLINK(...)`` is shown as text, never evaluated.
+``= + - @`` tab, CR or LF (also after leading blanks) gets a leading apostrophe, as OWASP
+recommends, so a hostile DisplayName such as ``=HYPERLINK(...)`` is shown as text, never evaluated.
 """
 
 from __future__ import annotations
@@ -17,13 +17,32 @@ from scanner.rank import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport
 
 Value = str | int | float | None
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# What a spreadsheet may take for the start of a formula (the full-width forms too: some input
+# methods and "normalise width" import options turn them into the ASCII ones).
+_TRIGGERS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+# Blanks a spreadsheet may trim before it looks at the first character: LibreOffice's CSV import
+# with "Trim spaces" turns " =1+1" into a live formula (checked with LibreOffice headless,
+# tests/integration/test_spreadsheet_libreoffice.py).  Zero-width characters and the BOM too.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 DEMO_DEFAULT = "DEMO DATA — a generated estate for evaluation; not a real hospital"
 
 
 def neutralise(value: Value) -> Value:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """A leading apostrophe for any string a spreadsheet could evaluate: one starting with
+    ``= + - @`` (or their full-width forms), tab, CR or LF -- also after leading blanks (spaces,
+    no-break and other Unicode spaces, zero-width characters), which an import may trim."""
+    if not isinstance(value, str) or not value:
+        return value
+    first = value[0]
+    if first in _TRIGGERS or value.startswith(_FORMULA_START):
         return "'" + value
+    if first.isspace() or first in _INVISIBLE:
+        rest = value.lstrip().lstrip(_INVISIBLE).lstrip()
+        while rest and (rest[0].isspace() or rest[0] in _INVISIBLE):
+            rest = rest[1:]
+        if rest[:1] in _TRIGGERS:
+            return "'" + value
     return value
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
@@ -48,7 +49,7 @@ from reports.common import (
 )
 from scanner.rank import EstateReport
 
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 text
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MAX_CELL = 32_000  # Excel's limit is 32,767 characters per cell
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -93,8 +94,12 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence
 
 
 def _title(name: str, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("_", _ILLEGAL.sub(" ", name)).strip("' ") or "site"
-    base = ("Site " + base)[:31]
+    """A sheet name Excel and LibreOffice accept: no control or format characters (a newline in a
+    site name made a workbook Excel refuses to open), none of ``[]:*?/\\``, no leading or trailing
+    apostrophe, at most 31 characters, unique ignoring case, never the reserved ``History``."""
+    clean = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in name)
+    base = " ".join(_SHEET_BAD.sub("_", clean).split()).strip("' ") or "site"
+    base = ("Site " + base)[:31].rstrip("' ")
     title, i = base, 2
     while title.lower() in used:
         suffix = f" ({i})"
