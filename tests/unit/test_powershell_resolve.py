@@ -128,3 +128,20 @@ def test_the_data_matches_what_microsoft_documents() -> None:
     assert "get-appxpackage" in v["5.1"].commands
     assert "raw" not in [p.lower() for p in v["2.0"].commands["get-content"]["parameters"]]
     assert "raw" in [p.lower() for p in v["5.1"].commands["get-content"]["parameters"]]
+
+
+def test_the_agent_script_keeps_to_powershell_2_and_the_safety_rules() -> None:
+    """The collection script's text rules that also bind the agent (it may write its spool and
+    talk HTTPS, so the write/network rules do not apply): no Win32_Product, no Invoke-Expression, no
+    module installs, no WMI writes, no registry writes, no PowerShell 3+ syntax."""
+    import re
+
+    from tests.unit.test_windows_script import FORBIDDEN_TEXT, _code
+
+    binding = {"Win32_Product (MSI repair storms)", "Invoke-Expression", "module install", "registry write",
+               "WMI method call / write", "PowerShell 3+ only syntax"}
+    rules = [(name, pattern) for name, pattern in FORBIDDEN_TEXT if name in binding]
+    assert {name for name, _ in rules} == binding
+    code = _code((ROOT / "agents" / "legacyscan-agent.ps1").read_bytes())
+    assert [name for name, pattern in rules if re.search(pattern, code, re.I | re.M)] == []
+    assert code.encode("ascii")  # any console code page carries it
