@@ -44,6 +44,8 @@ from agents.wire import compact_json
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
+    from agents.http_stdlib import StdlibClient
+
 log = logging.getLogger("legacyscan-agent")
 
 EXIT_OK = 0
@@ -321,20 +323,30 @@ class Uploader:
         self.retry_cap = retry_cap
         self.sleep = sleep
         self.rand = rand
-        self._client: httpx.Client | None = None
+        self._client: httpx.Client | StdlibClient | None = None
+        self._errors: tuple[type[BaseException], ...] = ()
 
-    def client(self) -> httpx.Client:
+    def client(self) -> httpx.Client | StdlibClient:
         if self._client is None:
             import ssl
-
-            import httpx  # imported here: a file-only run never pays for it
 
             context = ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else \
                 ssl.create_default_context()  # the OS trust store, where a trust's internal CA lives
             from agents.collect import AGENT_VERSION
 
-            self._client = httpx.Client(verify=context, timeout=self.timeout, trust_env=True,
-                                        headers={"User-Agent": f"legacyscan-agent/{AGENT_VERSION}"})
+            ua = {"User-Agent": f"legacyscan-agent/{AGENT_VERSION}"}
+            try:
+                import httpx  # imported here: a file-only run never pays for it
+
+                self._client = httpx.Client(verify=context, timeout=self.timeout, trust_env=True, headers=ua)
+                self._errors = (httpx.HTTPError,)
+            except Exception as exc:  # noqa: BLE001 - absent, or a release newer than this Python
+                # (the vendored httpx/httpcore/anyio need 3.10+): the standard library posts the same request.
+                from agents.http_stdlib import StdlibClient
+
+                log.debug("httpx unavailable (%s: %s): uploading with urllib", type(exc).__name__, exc)
+                self._client = StdlibClient(verify=context, timeout=self.timeout, headers=ua)
+                self._errors = StdlibClient.errors
         return self._client
 
     def send(self, gz_body: bytes) -> Outcome:
@@ -352,13 +364,12 @@ class Uploader:
         return last
 
     def _attempt(self, gz_body: bytes) -> Outcome:
-        import httpx
-
+        client = self.client()
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
                    "Content-Encoding": "gzip"}
         try:
-            resp = self.client().post(self.url, content=gz_body, headers=headers)
-        except httpx.HTTPError as exc:
+            resp = client.post(self.url, content=gz_body, headers=headers)
+        except self._errors as exc:
             if _is_cert_error(exc):
                 return Outcome("untrusted", f"TLS certificate of {self.url} not trusted: {exc} "
                                               "(give the issuing CA with --ca-bundle)")

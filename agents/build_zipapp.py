@@ -4,9 +4,12 @@ Why a zipapp: a ward PC or a locked-down laptop should get one file (copied by G
 Ansible or a login script) and a scheduled task, not a package manager run.  The archive holds the
 ``agents`` package only - nothing of the scanner, the reports or the EOL data - plus, with
 ``--vendor`` (the default), the pure-Python packages the upload needs (httpx and its
-dependencies), copied from this interpreter.  psutil is a compiled extension and cannot live in a
-zipapp: when the target has it, hardware facts and priority control use it; without it the agent
-still collects the OS and software and lowers its priority with ``os.nice`` (where available).
+dependencies), copied from this interpreter, and this interpreter's psutil under ``_native/<tag>/``:
+a compiled extension cannot be imported from a zip, so ``agents/native.py`` unpacks it on first
+use where the target's platform matches (psutil's stable-ABI build serves any CPython 3.6+ on the
+same OS and CPU).  Elsewhere the agent still collects the OS and software, says which hardware
+facts are missing and why, and lowers its priority with ``os.nice``.  On Python < 3.10 (where the
+vendored httpx/anyio do not run) uploads go through ``urllib`` (agents/http_stdlib.py).
 
     python -m agents.build_zipapp [--out dist/legacyscan-agent.pyz] [--no-vendor]
     python3 legacyscan-agent.pyz --server https://collector:8443 --token-file /etc/legacyscan/token
@@ -31,13 +34,19 @@ AGENT_FILES: tuple[str, ...] = ("*.py", "*.ps1", "*.json")
 # Host-touching modules the on-host agent never needs (remote transports); left out to stay small.
 EXCLUDED: frozenset[str] = frozenset({"ssh.py", "winrm.py", "build_zipapp.py"})
 
+# Parseable by old Pythons: ``import agents`` is the version gate (one line, exit 1, below 3.8).
 MAIN = """\
 import sys
 
+import agents
+from agents import native
+
+native.provide(sys.path[0])
 from agents.agent import main
 
 sys.exit(main())
 """
+NATIVE: tuple[str, ...] = ("psutil",)  # compiled: stored under _native/<tag>/, unpacked at run time
 
 
 def _copy_package(name: str, dest: Path) -> None:
@@ -50,6 +59,21 @@ def _copy_package(name: str, dest: Path) -> None:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "tests"))
     else:
         shutil.copy2(origin, dest / origin.name)
+
+
+def _copy_native(name: str, dest: Path) -> None:
+    """Store an installed compiled package under ``_native/<tag>/`` (see agents/native.py)."""
+    from agents.native import PREFIX, build_tag
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        print(f"note: {name} is not installed in {sys.executable}: the zipapp will carry no {name} "
+              "(hardware facts only where the target has it)", file=sys.stderr)
+        return
+    package = Path(spec.origin).parent
+    tag = build_tag(package)
+    shutil.copytree(package, dest / PREFIX / tag / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"))
+    print(f"carrying {name} for {tag}", file=sys.stderr)
 
 
 def vendored_modules(root: str = VENDOR_ROOT) -> list[str]:
@@ -99,6 +123,8 @@ def build(out: Path, *, vendor: bool = True) -> Path:
         if vendor:
             for name in vendored_modules():
                 _copy_package(name, staging)
+            for name in NATIVE:
+                _copy_native(name, staging)
         out.parent.mkdir(parents=True, exist_ok=True)
         zipapp.create_archive(staging, out, interpreter="/usr/bin/env python3", compressed=True)
     return out

@@ -45,8 +45,12 @@ def collect_local_hardware(shell: Shell, problems: list[Problem]) -> Hardware:
     hw = Hardware()
     try:
         import psutil
-    except ImportError as exc:  # pragma: no cover - psutil is a hard dependency
-        problems.append(Problem("hardware.psutil", str(exc), "missing"))
+    except ImportError as exc:  # the zipapp on a platform it carries no psutil for (agents/native.py)
+        from agents import native
+
+        why = native.MISSING or str(exc)
+        problems.append(Problem("hardware.psutil", f"{why}; missing: CPU cores and threads, memory, boot time, "
+                                                   "disks", "missing"))
         return hw
     try:
         hw.cpu_cores = psutil.cpu_count(logical=False)
