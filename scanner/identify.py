@@ -46,7 +46,7 @@ class IdentifyContext:
         return self._outputs
 
     def identify(self, record: dict[str, Any]) -> Identification:
-        record = normalize_record(record)
+        record = with_host_os(normalize_record(record), self)
         key = _memo_key(record)
         hit = self._memo.get(key)
         if hit is not None:
@@ -83,6 +83,54 @@ def normalize_record(record: dict[str, Any]) -> dict[str, Any]:
                     out[field] = value
                     break
     return out
+
+
+def with_host_os(record: dict[str, Any], ctx: IdentifyContext) -> dict[str, Any]:
+    """A software record may say which OS it is installed on (``host_os``: an OS record as
+    ``eol identify`` takes it, without ``kind``, or a one-line OS string): identified here into the
+    ``host_os_product`` / ``host_os_cycle`` fields the identifiers read (IE 11's channel), and used
+    for OS components' verdicts (``os_component_verdict``).  Records without it are unchanged."""
+    host = record.get("host_os")
+    if record.get("kind") != "software" or host is None or record.get("host_os_product"):
+        return record
+    out = {k: v for k, v in record.items() if k != "host_os"}
+    os_record: dict[str, Any] | None = None
+    if isinstance(host, dict):
+        os_record = {**host, "kind": "os"}
+    elif isinstance(host, str) and host.strip():
+        os_record = {"kind": "os", "name": host.strip()[:500]}
+    if os_record is not None:
+        try:
+            ident = ctx.identify(os_record)
+        except (TypeError, ValueError):
+            ident = NOT_A_PRODUCT
+        if ident.product:
+            out["host_os_product"], out["host_os_cycle"] = ident.product, ident.cycle
+    return out
+
+
+# Releases that are components of the host OS, serviced with it (IE 11 on Windows Server, LTSC and
+# Embedded): at best as supported as the OS release they are installed on.
+OS_COMPONENTS: frozenset[tuple[str, str]] = frozenset(
+    ("internet-explorer", c) for c in ("11-server", "11-ltsc", "11-ltsb", "11-embedded"))
+
+
+def os_component_verdict(ident: Identification, verdict: Verdict, host_product: str | None,
+                         host_cycle: str | None, ctx: IdentifyContext, as_of: date, policy: Policy) -> Verdict:
+    """``verdict``, or the host OS's when the release is an OS component and the OS is worse off."""
+    if (ident.product, ident.cycle) not in OS_COMPONENTS or not host_product or not host_cycle:
+        return verdict
+    os_verdict = verdict_for(Identification(host_product, host_cycle, "host-os", ""), ctx, as_of, policy)
+    if os_verdict.status is Status.UNKNOWN or os_verdict.status.severity < verdict.status.severity:
+        return verdict
+    if os_verdict.status is verdict.status and (os_verdict.eol is None or (verdict.eol is not None
+                                                                         and verdict.eol <= os_verdict.eol)):
+        return verdict  # the same state, and the component's own end is no later than the OS's
+    label = ctx.catalog.product(host_product)
+    host = f"{label.label if label else host_product} {host_cycle}"
+    return Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
+                   phase_label=os_verdict.phase_label,
+                   reason=f"a component of {host}, serviced with it: {os_verdict.reason}")
 
 
 _SW_KEY_FIELDS = ("kind", "source", "name", "version", "publisher", "system_component", "parent_key_name",
@@ -238,7 +286,15 @@ def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy
     release = product.release(ident.cycle) if product else None
     if release is None:
         return Verdict(Status.UNKNOWN, reason=f"cycle {ident.cycle!r} not in dataset")
-    return judge(release, product, as_of, policy)
+    verdict = judge(release, product, as_of, policy)
+    if ident.spans and product is not None:
+        others = {c: judge(r, product, as_of, policy).status for c in ident.spans
+                  if (r := product.release(c)) is not None}
+        if any(status is not verdict.status for status in others.values()):
+            states = ", ".join(f"{c}: {st.value}" for c, st in sorted(others.items()))
+            return Verdict(Status.UNKNOWN, reason=f"the evidence fits several releases whose states differ "
+                                                  f"({states}); which one this is decides")
+    return verdict
 
 
 def contract_names(ident: Identification, ctx: IdentifyContext) -> tuple[str | None, str | None]:
@@ -271,7 +327,7 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     kind = record.get("kind")
     if kind not in ("os", "software"):
         return {"error": f"field 'kind' must be 'os' or 'software', got {kind!r}"}
-    record = normalize_record(record)
+    record = with_host_os(normalize_record(record), ctx)
     outputs = ctx.outputs(as_of, policy)
     key = _memo_key(record)
     hit = outputs.get(key)
@@ -279,6 +335,9 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
         return dict(hit)
     ident = ctx.identify(record)
     verdict = verdict_for(ident, ctx, as_of, policy)
+    if kind == "software" and record.get("host_os_product"):
+        verdict = os_component_verdict(ident, verdict, str(record.get("host_os_product") or ""),
+                                       str(record.get("host_os_cycle") or ""), ctx, as_of, policy)
     reason = ident.reason if verdict.status is Status.UNKNOWN and ident.product is None else \
         verdict.reason if verdict.reason.startswith(ident.reason) else \
         f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason

@@ -16,7 +16,7 @@ from typing import Any
 from agents.inventory import Inventory
 from agents.linux import shared as shared_record
 from scanner.distro import DISTRO, HostOs, distro_verdict, rejudge_announced, security_support
-from scanner.identify import IdentifyContext, verdict_for
+from scanner.identify import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store import host_key
 
@@ -200,6 +200,10 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
                                                     "upstream lifecycle applies",
                                      evidence={**detail.evidence, "third_party_build": evidence})
                 verdict = new_verdict
+        elif (ident.product, ident.cycle) in OS_COMPONENTS:
+            # IE 11 on Windows Server/LTSC/Embedded is serviced with the OS it is part of
+            verdict = os_component_verdict(ident, verdict, os_ident.product, os_ident.cycle, ctx, as_of, policy)
+            detail = replace(detail, reason=f"{ident.reason}; {verdict.reason}")
         elif sw.source == "banner" and verdict.status in (Status.EOL, Status.ENDING_SOON):
             # A banner (`legacyscan discover`) on a distribution host: scanner.distro.rejudge_announced.
             announced = rejudge_announced(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)

@@ -60,6 +60,9 @@ class Identification:
     evidence: tuple[tuple[str, str], ...] = ()  # (field, value) pairs the rule looked at
     group: str | None = None  # components of one product (Office MUI, SQL shared) group under this key
     newer_than_known: bool = False  # version newer than every known cycle: unknown, probably current
+    # The evidence fits each of these cycles (AIX ``oslevel`` without a technology level): a verdict
+    # is only given when it is the same for all of them (scanner.identify.verdict_for).
+    spans: tuple[str, ...] = ()
 
     @property
     def identified(self) -> bool:

@@ -145,6 +145,13 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
                            evidence + [("rolling-release", rolling["cycle"])])
         slug = table.get("ids", {}).get(os_id)
         if slug is None:
+            slug = _catalog_distribution(ctx, os_id)
+            if slug is not None:  # a distribution the dataset tracks under its own ID (SteamOS)
+                return _result(ctx, slug, version_id or re.sub(r"^\D*", "", osr.get("VERSION", "")),
+                               "linux.os-release.catalog-id", evidence)
+            derived = _derivative(ctx, table, osr, version_id, evidence)
+            if derived is not None:
+                return derived
             return Identification(None, None, "linux.os-release.untracked-id",
                                   f"os-release ID {os_id!r} ({name}) is not a distribution endoflife.date tracks",
                                   evidence=tuple(evidence))
@@ -168,6 +175,58 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         return _result(ctx, slug, version, f"linux.os-release.{os_id}", evidence)
 
     return _legacy(files, table, ctx)
+
+
+def _catalog_distribution(ctx: IdentifyContext, os_id: str) -> str | None:
+    """An os-release ID that names a Linux distribution the dataset tracks, by the dataset's own
+    product names (``steamos``; ``<id>-linux`` / ``<id>-os``): a distribution endoflife.date adds
+    is recognised without a rule for it."""
+    if not os_id:
+        return None
+    for name in (os_id, f"{os_id}-linux", f"{os_id}-os"):
+        product = ctx.catalog.product(name)
+        if product is not None and product.category == "os" and name != "linux":  # "linux" is the kernel
+            return name
+    return None
+
+
+def _derivative(ctx: IdentifyContext, table: dict[str, Any], osr: dict[str, str], version_id: str,
+                evidence: list[tuple[str, str]]) -> Identification | None:
+    """A derivative that says which release it follows: ``ID_LIKE`` names a tracked distribution,
+    its own ID or NAME names that distribution, and ``VERSION_ID`` is one of that distribution's
+    releases (the Fedora Linux Asahi Remix 39 is Fedora 39).  Where the parent's release has a
+    codename, the derivative's own codename must be that one too -- Devuan 5 or PureOS 10 share
+    Debian's numbers, not its releases -- so a derivative numbered its own way stays unknown
+    rather than inheriting a wrong lifecycle."""
+    if not version_id or not re.fullmatch(r"\d+(\.\d+)*", version_id):
+        return None
+    codes = {w for k in ("VERSION_CODENAME", "UBUNTU_CODENAME", "DEBIAN_CODENAME", "VERSION")
+             for w in re.findall(r"[a-z]+", osr.get(k, "").lower())}
+    os_id = osr.get("ID", "").strip().lower()
+    name = f"{osr.get('NAME', '')} {osr.get('PRETTY_NAME', '')}"
+    for like in osr.get("ID_LIKE", "").lower().split():
+        parent = table.get("ids", {}).get(like)
+        product = ctx.catalog.product(parent) if parent else None
+        if product is None or parent is None:
+            continue
+        # it must say it IS the parent (ID "fedora-asahi-remix", NAME "Fedora Linux Asahi Remix"):
+        # a distribution merely built from one (KDE neon, Virtuozzo, MIRACLE LINUX) has its own
+        # lifecycle, which the parent's would misstate
+        if not (os_id.startswith((f"{like}-", f"{like}_")) or
+                re.search(rf"\b{re.escape(product.label)}\b", name, re.I)):
+            continue
+        cycle, _ = _pick(product, version_id)
+        if cycle is None:
+            continue
+        release = product.release(cycle)
+        code = release.codename.lower().split()[0] if release is not None and release.codename else ""
+        if code and code not in codes:
+            continue
+        hit = _result(ctx, parent, version_id, f"linux.os-release.id-like.{like}",
+                      evidence + [("ID_LIKE", like)] + ([("codename", code)] if code else []),
+                      confidence=Confidence.MEDIUM)
+        return hit
+    return None
 
 
 def _version_from_codename(ctx: IdentifyContext, slug: str, text: str) -> str:

@@ -29,6 +29,7 @@ class PackageRule:
     product: str
     why: str
     version: re.Pattern[str] | None = None  # the rule applies only to upstream versions of this form
+    java: bool = False  # scheme "java": "1.8.0_202" / "1.8.0.412.b08" are Java 8
 
 
 _COMPILED: dict[int, list[PackageRule]] = {}
@@ -39,7 +40,7 @@ def compiled_rules(rules: Rules) -> list[PackageRule]:
     hit = _COMPILED.get(key)
     if hit is None:
         hit = [PackageRule(i, re.compile(r["names"], re.I), str(r["product"]), str(r.get("why", "")),
-                           re.compile(r["version"], re.I) if r.get("version") else None)
+                           re.compile(r["version"], re.I) if r.get("version") else None, r.get("scheme") == "java")
                for i, r in enumerate(rules.table("packages").get("package", []))]
         _COMPILED[key] = hit
     return hit
@@ -79,6 +80,8 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
             return Identification(None, None, rule_id, f"package {name!r}: product {rule.product!r} not in dataset",
                                   evidence=evidence)
         upstream = upstream_version(version, source)
+        if rule.java:
+            upstream = re.sub(r"^1\.([5-9])(?=[._]|$)", r"\1", upstream)
         release, newer = pick_cycle(product, upstream)
         group = f"{rule.product}:{release.name if release else upstream}"
         if release is None:

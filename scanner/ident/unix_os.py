@@ -232,9 +232,13 @@ def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[s
     if tls:
         latest = tls[-1]
         what = f"TL{tl} is not in the dataset" if tl is not None else "technology level unknown"
+        # Without the TL the host may be on any of the release's TLs: the verdict holds only where
+        # it is the same for all of them (an oslevel "7.2.0.0" host may be on an ended TL).
+        spans = tuple(tls) if tl is None else ()
         return Identification(product.name, latest, "aix.release",
                               f"AIX {v}.{r} ({source}); {what}: the release's latest TL in the dataset ({latest}) "
-                              "is assumed, so support may have ended earlier for an older TL", LOW, evidence)
+                              "is assumed, so support may have ended earlier for an older TL", LOW, evidence,
+                              spans=spans)
     return Identification(product.name, None, "aix.release-unknown", f"AIX {v}.{r} not in the dataset", LOW,
                           evidence, newer_than_known=_newer(product, (v, r)))
 

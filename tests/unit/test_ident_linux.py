@@ -180,7 +180,7 @@ def test_newer_than_every_cycle_is_unknown_not_eol(ctx: IdentifyContext) -> None
     ("postfix", "2.10.1-6.el7", "rpm", ("postfix", "2.10")),  # 2.10 is not 2.1
     ("postgresql", "15+248", "dpkg", ("postgresql", "15")),  # Debian metapackage
     ("python3-requests", "2.28.1-1", "dpkg", (None, None)),  # a library, not Python itself
-    ("openjdk-17-jre-headless", "17.0.9+9-1~deb12u1", "dpkg", ("eclipse-temurin", "17")),  # the jdk17u line
+    ("openjdk-17-jre-headless", "17.0.9+9-1~deb12u1", "dpkg", (None, None)),  # supplementary openjdk: null here
     ("java-17-openjdk-headless", "1:17.0.10.0.7-2.el9", "rpm", ("redhat-build-of-openjdk", "17")),
     ("perl.x86_64", "5.10.1-115.el6", "rpm", ("perl", None)),  # predates the dataset's cycles
 ])

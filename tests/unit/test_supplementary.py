@@ -40,6 +40,8 @@ def test_release_is_sourced_and_dated(product: dict[str, Any], release: dict[str
         for key in ("releaseDate", "eoasFrom"):
             if release.get(key):
                 assert date.fromisoformat(release[key]) <= eol, key
+    elif release.get("eolFrom") is False:  # no end of its own: the notes say who decides
+        assert release.get("notes") and "decide" in release["notes"]
     else:
         assert release.get("isEol") is True, "undated rows must be 'ended, date unknown'"
         assert release.get("notes"), "an undated end must say why"
