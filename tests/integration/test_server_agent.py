@@ -551,17 +551,20 @@ def test_file_drop_then_import_is_idempotent_and_names_bad_files(db: str, tmp_pa
 
 def test_zipapp_agent_uploads_without_any_installed_package(server: Serve, db: str, tmp_path: Path) -> None:
     """The deployable single file, run with ``python -S`` (no site-packages at all: no legacyscan,
-    no httpx, no psutil installed), still collects and uploads over verified HTTPS."""
+    no httpx, no psutil installed), still collects and uploads over verified HTTPS, with hardware
+    facts from the psutil it carries (unpacked into the agent's cache, agents/native.py)."""
     from agents.build_zipapp import build
 
     pyz = build(tmp_path / "legacyscan-agent.pyz")
     token, _ = create_token(db, "Ward Z")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LEGACYSCAN_DB")}
     env[agent.TOKEN_ENV] = token
+    env["LEGACYSCAN_AGENT_CACHE"] = str(tmp_path / "cache")
     proc = subprocess.run([sys.executable, "-S", str(pyz), "--server", server.url, "--ca-bundle",
                            str(server.pki.ca_cert), "--spool", str(tmp_path / "spool")],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     [inv] = stored(db)
     assert inv.host.site == "Ward Z" and len(inv.software) > 10
-    assert any(p.probe == "hardware.psutil" for p in inv.problems)  # psutil really was absent
+    assert not any(p.probe == "hardware.psutil" for p in inv.problems) and inv.hardware.cpu_threads
+    assert list((tmp_path / "cache").glob("native-*/psutil/__init__.py"))  # from the zipapp, not site-packages
