@@ -95,7 +95,13 @@ def vendored_modules(root: str = VENDOR_ROOT) -> list[str]:
         try:
             reqs = requires(dist) or []
         except PackageNotFoundError:
-            return list(VENDORED)
+            if dist == root:
+                return [m for m in VENDORED if importlib.util.find_spec(m) is not None]
+            # Not installed here, so not needed on this Python: without ``packaging`` a marker such
+            # as ``python_version < "3.11"`` (exceptiongroup) or an old anyio's sniffio cannot be
+            # evaluated, and what pip did not install is what the marker excluded.
+            seen.remove(dist)
+            continue
         for text in reqs:
             if Requirement is not None:
                 req = Requirement(text)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 ROOTS = ("agents", "eol_data", "scanner", "reports")
 
@@ -32,3 +34,20 @@ def test_console_scripts_point_at_real_functions() -> None:
     for target in config["project"]["scripts"].values():
         module, func = target.split(":")
         assert callable(getattr(importlib.import_module(module), func))
+
+
+def test_zipapp_vendoring_needs_no_packaging_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain ``pip install .`` has no ``packaging``: requirements whose marker excluded them on
+    this Python (exceptiongroup, an old anyio's sniffio) are not installed and must be skipped,
+    not fail the build ("cannot vendor sniffio")."""
+    import importlib.util
+    import sys
+
+    from agents.build_zipapp import vendored_modules
+
+    with_packaging = vendored_modules()
+    monkeypatch.setitem(sys.modules, "packaging.requirements", None)
+    without = vendored_modules()
+    assert "httpx" in without and "httpcore" in without
+    assert all(importlib.util.find_spec(m) is not None for m in without), without
+    assert set(with_packaging) <= set(without) | {"typing_extensions"}
