@@ -198,7 +198,7 @@ def _epoch_iso(value: Any) -> str:
 
 
 _DMTF = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.\d{6}([+-])(\d{3})$")
-_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 def _instant(value: Any) -> str:
@@ -215,11 +215,13 @@ def _instant(value: Any) -> str:
             return (local - timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
         iso = _ISO.match(text)
         if iso:
-            zone = iso.group(3) or "Z"
-            moment = datetime.strptime(f"{iso.group(1)}T{iso.group(2)}", "%Y-%m-%dT%H:%M:%S")
-            if zone != "Z":
-                sign = -1 if zone[0] == "-" else 1
-                moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+            zone = iso.group(7) or "Z"
+            if zone == "Z":  # already UTC: only the fraction goes (the common case, no arithmetic)
+                return f"{text[:19]}Z"
+            year, month, day, hour, minute, second = (int(g) for g in iso.groups()[:6])
+            moment = datetime(year, month, day, hour, minute, second)
+            sign = -1 if zone[0] == "-" else 1
+            moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         return text
@@ -236,7 +238,7 @@ def _local_date(value: Any) -> str:
     if dmtf:
         return f"{dmtf.group(1)}-{dmtf.group(2)}-{dmtf.group(3)}"
     iso = _ISO.match(text)
-    if iso and iso.group(3):
+    if iso and iso.group(7):
         return _instant(text)[:10]
     return _iso_date(text)
 
