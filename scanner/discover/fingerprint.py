@@ -245,7 +245,10 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
     family = "unknown"
     name = ""
     version = ""
+    smb1 = next((o.facts["smb1"] for o in observations if o.service == "smb" and "smb1" in o.facts), None)
     if best is not None:
+        if smb1 is not None:  # the WannaCry question, shown with the OS verdict wherever evidence is shown
+            best = {**best, "smb1": "enabled" if smb1 else "disabled"}
         family = "windows" if best.get("windows_version") or best.get("caption") else str(best.get("family") or
                                                                                           "unknown")
         facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}

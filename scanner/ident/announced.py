@@ -45,7 +45,9 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
         return Identification(None, None, "announced.no-evidence", "no announced evidence in the record")
     by = str(a.get("by") or "unknown")
     said = str(a.get("evidence") or "")[:300]
-    ev = (("announced_by", by), ("announced", said))
+    ev: tuple[tuple[str, str], ...] = (("announced_by", by), ("announced", said))
+    if a.get("smb1"):
+        ev += (("smb1", str(a["smb1"])),)
     conf = str(a.get("confidence") or "low")
     if a.get("windows_version") or a.get("caption"):
         from scanner.ident import windows_os

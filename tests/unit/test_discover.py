@@ -290,3 +290,76 @@ def test_engine_takes_a_site_token_before_every_connection_and_probes_an_address
     assert sorted(limiter.sites) == ["A", "A", "B"]  # one token per connection, per site
     assert [t.transport for t in probe.calls if t.host == "10.0.0.1"] == ["ssh", "smb"]  # file order, serial
     assert summary.silent == 2 and {s.status for s in summary.statuses} == {"unreachable"}
+
+
+def test_smb1_status_travels_with_the_os_verdict(ctx: IdentifyContext) -> None:
+    row = json.loads((FIX / "nmap-native-os.json").read_text())[0]
+    facts = {"smb1": True, "native_os": row["native_os"], "native_lanman": row["native_lanman"]}
+    inv = fingerprint.inventory(Target("10.0.0.14", transport="smb", port=445), [_obs("smb", facts)], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.detail.evidence["smb1"] == "enabled"
+
+
+# -- hostile and hanging services (real sockets on loopback) ------------------------------------------
+
+
+def test_a_hanging_or_garbage_service_costs_one_bounded_probe() -> None:
+    import socket
+    import threading
+
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.registry import PROBES
+
+    def serve(payload: bytes | None) -> tuple[socket.socket, int]:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+
+        def loop() -> None:
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                if payload is not None:
+                    try:
+                        conn.sendall(payload)
+                    except OSError:
+                        pass
+                threading.Timer(3.0, conn.close).start()  # hold the connection open, silent
+
+        threading.Thread(target=loop, daemon=True).start()
+        return srv, srv.getsockname()[1]
+
+    silent, p1 = serve(None)
+    garbage, p2 = serve(b"\x00\xff" * 40000)  # 80 KB of binary noise, no newline, no protocol
+    try:
+        for transport in ("ssh", "smb", "http", "rdp"):
+            o = PROBES[transport](Target("127.0.0.1", transport=transport, port=p1), ProbeSettings(timeout=0.5))
+            assert o.status == "timeout" and o.connections >= 1 and o.seconds < 2.5
+            g = PROBES[transport](Target("127.0.0.1", transport=transport, port=p2), ProbeSettings(timeout=0.5))
+            assert g.status in ("error", "timeout") and g.facts.get("software") is None
+    finally:
+        silent.close()
+        garbage.close()
+
+
+def test_snmp_credentials_file_must_be_private_and_errors_never_echo_secrets(tmp_path: Path) -> None:
+    import os
+
+    from scanner.discover.snmp import SnmpCredentialError, load_credentials
+
+    creds = tmp_path / "c.toml"
+    creds.write_text('[snmp]\ncommunity = "s3cret-ward"\n[snmp.v3]\nuser = "u"\nauth_key = "k3y-value"\n')
+    os.chmod(creds, 0o644)
+    with pytest.raises(SnmpCredentialError) as info:
+        load_credentials(str(creds), env={})
+    assert "s3cret" not in str(info.value) and "chmod 600" in str(info.value)
+    os.chmod(creds, 0o600)
+    community, v3 = load_credentials(str(creds), env={})
+    assert community == "s3cret-ward" and v3 == {"user": "u", "auth_key": "k3y-value"}
+    assert load_credentials(str(creds), env={"LEGACYSCAN_SNMP_COMMUNITY": "env-wins"})[0] == "env-wins"
+    creds.write_text('[snmp\ncommunity = "s3cret-ward"\n')
+    with pytest.raises(SnmpCredentialError) as info:
+        load_credentials(str(creds), env={})
+    assert "s3cret" not in str(info.value)
