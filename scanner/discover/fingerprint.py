@@ -57,6 +57,9 @@ def _windows_evidence(facts: dict[str, Any], by: str) -> dict[str, Any] | None:
         out["windows_version"] = version
     if _WINDOWS_CAPTION.match(caption):
         out["caption"] = caption
+    elif not out and re.fullmatch(r"Windows (?:NT )?\d+\.\d+", caption):
+        # XP and 2000 say only "Windows 5.1" / "Windows 5.0" (never reached for Samba: checked first)
+        out["windows_version"] = caption.split()[-1]
     if not out:
         return None
     out.update(by=by, confidence="medium",

@@ -363,3 +363,11 @@ def test_snmp_credentials_file_must_be_private_and_errors_never_echo_secrets(tmp
     with pytest.raises(SnmpCredentialError) as info:
         load_credentials(str(creds), env={})
     assert "s3cret" not in str(info.value)
+
+
+def test_bare_nt_version_native_os_of_old_windows(ctx: IdentifyContext) -> None:
+    # Windows XP answers SMB1 session set-up with NativeOS "Windows 5.1" (and 2000 with "Windows 5.0")
+    facts = {"smb1": True, "native_os": "Windows 5.1", "native_lanman": "Windows 2000 LAN Manager"}
+    inv = fingerprint.inventory(Target("10.0.0.15", transport="smb", port=445), [_obs("smb", facts)], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.product == "windows" and os_f.cycle == "5-sp3" and os_f.status is Status.EOL
