@@ -371,3 +371,18 @@ def test_bare_nt_version_native_os_of_old_windows(ctx: IdentifyContext) -> None:
     inv = fingerprint.inventory(Target("10.0.0.15", transport="smb", port=445), [_obs("smb", facts)], NOW)
     os_f = _judge(inv, ctx).os_finding
     assert os_f is not None and os_f.product == "windows" and os_f.cycle == "5-sp3" and os_f.status is Status.EOL
+
+
+def test_smb2_session_setup_reply_of_a_real_windows_11_host(ctx: IdentifyContext) -> None:
+    from scanner.discover.smb import parse_smb2_session_setup
+
+    msg = bytes.fromhex((FIX / "smb-rs-smb2-session-setup-win11-22621.hex").read_text().strip())
+    facts = parse_smb2_session_setup(msg)
+    assert facts["ntlm_version"] == "10.0.22621" and facts["netbios_name"] == "AVIVVM"
+    facts.update(smb1=False, smb2_dialect="3.0.2")
+    inv = fingerprint.inventory(Target("10.0.0.16", transport="smb", port=445), [_obs("smb", facts)], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.product == "windows" and (os_f.cycle or "").startswith("11-22h2")
+    assert os_f.detail.evidence["smb1"] == "disabled" and os_f.detail.confidence != "high"
+    with pytest.raises(ProbeError):  # the same reply cut short is refused, not half-read
+        parse_smb2_session_setup(msg[:80])
