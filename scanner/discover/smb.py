@@ -192,21 +192,21 @@ def parse_smb2_session_setup(msg: bytes) -> dict[str, Any]:
 # -- the probe ------------------------------------------------------------------------------------
 
 
-def _smb1(sock: socket.socket, deadline: Deadline) -> dict[str, Any]:
+def _smb1(sock: socket.socket, deadline: Deadline, facts: dict[str, Any]) -> None:
+    """SMB1 negotiate and, if accepted, the session set-up; ``facts`` fills as answers arrive, so a
+    server that accepts SMB1 but then refuses the set-up is still recorded as SMB1-enabled."""
     sock.sendall(smb1_negotiate())
-    facts = parse_smb1_negotiate(_read_frame(sock, deadline))
+    facts.update(parse_smb1_negotiate(_read_frame(sock, deadline)))
     if facts.get("smb1"):
         sock.sendall(smb1_session_setup())
         facts.update(parse_smb1_session_setup(_read_frame(sock, deadline)))
-    return facts
 
 
-def _smb2(sock: socket.socket, deadline: Deadline) -> dict[str, Any]:
+def _smb2(sock: socket.socket, deadline: Deadline, facts: dict[str, Any]) -> None:
     sock.sendall(smb2_negotiate())
-    facts = parse_smb2_negotiate(_read_frame(sock, deadline))
+    facts.update(parse_smb2_negotiate(_read_frame(sock, deadline)))
     sock.sendall(smb2_session_setup())
     facts.update(parse_smb2_session_setup(_read_frame(sock, deadline)))
-    return facts
 
 
 def probe(target: Target, settings: ProbeSettings) -> Observation:
@@ -214,16 +214,16 @@ def probe(target: Target, settings: ProbeSettings) -> Observation:
         obs.connections += 1
         with connect(target.host, target.port, deadline) as sock:
             try:
-                facts = _smb1(sock, deadline)
+                _smb1(sock, deadline, obs.facts)
             except (ProbeError, ConnectionResetError, BrokenPipeError) as exc:
-                if not isinstance(exc, ConnectionResetError | BrokenPipeError) and "closed" not in str(exc):
+                refused = isinstance(exc, ConnectionResetError | BrokenPipeError) or "closed" in str(exc)
+                if "smb1" in obs.facts or not refused:
                     raise
-                facts = {"smb1": False}
-        obs.facts.update(facts)
-        if facts.get("smb1"):
+                obs.facts["smb1"] = False  # the server dropped an SMB1-only negotiate: SMB1 disabled
+        if obs.facts.get("smb1"):
             return
         obs.connections += 1
         with connect(target.host, target.port, deadline) as sock:
-            obs.facts.update(_smb2(sock, deadline))
+            _smb2(sock, deadline, obs.facts)
 
     return run_probe("smb", target, settings, body)
