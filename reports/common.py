@@ -251,7 +251,8 @@ def evidence_rows(report: EstateReport) -> list[list[Value]]:
     if report.evidence is None:
         return []
     return [[i.site, i.name, i.status.value, iso(i.eol),
-             f"{i.devices} ({i.not_inventoried} discovered, not inventoried)" if i.not_inventoried else i.devices,
+             f"{i.devices} ({i.not_inventoried} not inventoried: discovered or device register)"
+             if i.not_inventoried else i.devices,
              i.risk, i.reason, i.mitigation, i.approval,
              i.decision, ", ".join(i.exception_ids)] for i in report.evidence.items]
 

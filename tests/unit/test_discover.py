@@ -386,3 +386,14 @@ def test_smb2_session_setup_reply_of_a_real_windows_11_host(ctx: IdentifyContext
     assert os_f.detail.evidence["smb1"] == "disabled" and os_f.detail.confidence != "high"
     with pytest.raises(ProbeError):  # the same reply cut short is refused, not half-read
         parse_smb2_session_setup(msg[:80])
+
+
+def test_discovery_toml_targets_default_to_every_service() -> None:
+    from scanner.targets import parse_toml
+
+    text = ('[defaults]\ntags = ["radiology"]\n[[site]]\nname = "RXX01"\nhosts = ["10.5.0.0/30"]\n'
+            '[[target]]\nhost = "pacs-gw.example.nhs.uk"\ntransport = "snmp"\nport = 1161\n')
+    ts = parse_toml(text, "t.toml", DISCOVERY_KINDS)
+    assert len([t for t in ts if t.host.startswith("10.5.0.")]) == 2 * 6  # two hosts, every transport
+    assert [(t.transport, t.port) for t in ts if t.host == "pacs-gw.example.nhs.uk"] == [("snmp", 1161)]
+    assert all("radiology" in t.tags for t in ts)
