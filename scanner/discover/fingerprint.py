@@ -174,6 +174,42 @@ def _marker(text: str) -> str:
     return ""
 
 
+def _said(obs: Observation, rules: Rules) -> str:
+    """One line of what a service announced, for the evidence every report shows."""
+    f = obs.facts
+    head = f"{obs.service}:{obs.port}"
+    if obs.status != "ok":
+        return f"{head} {obs.status}"
+    parts: list[str] = []
+    if obs.service == "ssh":
+        parts.append(str(f.get("banner", "")))
+    elif obs.service == "smb":
+        parts.append("SMB1 enabled" if f.get("smb1") else "SMB1 disabled")
+        if f.get("smb2_dialect"):
+            parts.append(f"SMB {f['smb2_dialect']}")
+        parts += [f"{k}={f[k]}" for k in ("ntlm_version", "native_os", "native_lanman") if f.get(k)]
+    elif obs.service == "snmp":
+        oid = str(f.get("sys_object_id", ""))
+        m = re.match(r"1\.3\.6\.1\.4\.1\.(\d+)", oid)
+        vendor = rules.table("announced").get("snmp_enterprises", {}).get(m.group(1), "") if m else ""
+        parts += [str(f.get("sys_descr", ""))[:120], f"sysObjectID {oid}" + (f" ({vendor})" if vendor else "")]
+    elif obs.service in ("http", "https", "rdp"):
+        if f.get("server"):
+            parts.append(f"Server: {f['server']}")
+        if obs.service == "rdp" and f.get("rdp_security"):
+            parts.append(f"security {f['rdp_security']}")
+        if f.get("ntlm_version"):
+            parts.append(f"ntlm_version={f['ntlm_version']}")
+        if f.get("tls_version"):
+            parts.append(str(f["tls_version"]))
+        cert = f.get("certificate")
+        if isinstance(cert, dict):
+            parts.append(f"certificate {cert.get('subject', '')} issued by "
+                         f"{'itself' if cert.get('self_signed') else cert.get('issuer', '')}, "
+                         f"valid to {cert.get('not_after', '?')}")
+    return f"{head} " + "; ".join(p for p in parts if p)
+
+
 def _flatten(obs: Observation) -> dict[str, Any]:
     out: dict[str, Any] = {"status": obs.status}
     if obs.error:
@@ -267,6 +303,7 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
     else:
         facts["announced"] = {"by": "none", "confidence": "low",
                               "evidence": ", ".join(sorted(services)) or "no service answered"}
+    facts["announced"]["services"] = " | ".join(_said(o, rules) for o in observations)[:1500]
     problems = [Problem(probe=f"discover.{o.service}:{o.port}", message=o.error or o.status,
                         kind="timeout" if o.status == "timeout" else "missing" if o.status in
                         ("closed", "no-credentials", "unreachable") else "error")

@@ -48,6 +48,8 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     ev: tuple[tuple[str, str], ...] = (("announced_by", by), ("announced", said))
     if a.get("smb1"):
         ev += (("smb1", str(a["smb1"])),)
+    if a.get("services"):  # every service's own words (TLS certificate, SNMP vendor...), for the reader
+        ev += (("services", str(a["services"])[:1500]),)
     conf = str(a.get("confidence") or "low")
     if a.get("windows_version") or a.get("caption"):
         from scanner.ident import windows_os

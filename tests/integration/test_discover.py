@@ -154,3 +154,15 @@ def test_rdp_certificate_names_the_device_when_nothing_else_does(lab: lab_mod.La
     inv = fingerprint.inventory(target, [PROBES["rdp"](target, ProbeSettings(timeout=5))], datetime.now(UTC))
     assert inv.host.hostname == "pacs-web.ward7.example"  # the lab's certificate CN
     assert inv.os.facts["services"][f"rdp:{lab.ports['rdp']}"]["rdp_security"] == "tls"
+
+
+def test_every_service_s_words_reach_the_report_evidence(lab: lab_mod.Lab) -> None:
+    from scanner.discover import fingerprint
+
+    addr = lab_mod.ADDRESSES["sshd"]
+    targets = [Target(addr, transport=t, port=lab.ports[k]) for k, t in (("sshd", "ssh"), ("https", "https"))]
+    inv = fingerprint.inventory(targets[0], [PROBES[t.transport](t, ProbeSettings(timeout=5)) for t in targets],
+                                datetime.now(UTC))
+    said = inv.os.facts["announced"]["services"]
+    assert "SSH-2.0-OpenSSH_" in said and "Server: nginx/" in said
+    assert "issued by itself" in said and "pacs-web.ward7.example" in said
