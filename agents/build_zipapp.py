@@ -32,7 +32,7 @@ VENDOR_ROOT = "httpx"
 VENDORED: tuple[str, ...] = ("httpx", "httpcore", "h11", "anyio", "sniffio", "idna", "certifi")
 AGENT_FILES: tuple[str, ...] = ("*.py", "*.ps1", "*.json")
 # Host-touching modules the on-host agent never needs (remote transports); left out to stay small.
-EXCLUDED: frozenset[str] = frozenset({"ssh.py", "winrm.py", "build_zipapp.py"})
+EXCLUDED: frozenset[str] = frozenset({"ssh.py", "ssh_legacy.py", "winrm.py", "build_zipapp.py", "build_sh_agent.py"})
 
 # Parseable by old Pythons: ``import agents`` is the version gate (one line, exit 1, below 3.8).
 MAIN = """\

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from agents import hardware, linux, macos, unix
 
@@ -77,6 +78,11 @@ FILES: list[str] = [
                                       "bios_vendor", "bios_version", "bios_date")),
     unix.SOLARIS_RELEASE,
 ]
+# _h NAME: is NAME an executable file in $PATH (or, with a slash, that file)?  Builtins only (a
+# Bourne shell has no ``command -v``).  Shared with the sh agent.
+HAS_COMMAND = ('_h() { case $1 in */*) [ -f "$1" ] && [ -x "$1" ]; return;; esac; _o=$IFS; IFS=:; '
+               'for _d in $PATH; do if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then IFS=$_o; return 0; fi; done; '
+               "IFS=$_o; return 1; }")
 PLATFORMS: dict[str, str] = {shlex.join(argv): where for argv, where in COMMANDS if where}
 
 
@@ -98,10 +104,7 @@ def bundle_script(commands: Sequence[list[str]], files: Sequence[str], boundary:
     platforms = platforms or {}
     parts = [
         "LC_ALL=C", "export LC_ALL",
-        # _h NAME: is NAME an executable file in $PATH (or, with a slash, that file)?  Builtins only.
-        '_h() { case $1 in */*) [ -f "$1" ] && [ -x "$1" ]; return;; esac; _o=$IFS; IFS=:; '
-        'for _d in $PATH; do if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then IFS=$_o; return 0; fi; done; '
-        "IFS=$_o; return 1; }",
+        HAS_COMMAND,
         # _p=printf where printf is a shell builtin: small files are then read by the read builtin (no
         # process); elsewhere (Bourne, ksh88, mksh, posh: an external printf) by one cat each.
         "_p=; case `type printf 2>/dev/null` in *builtin*|*built-in*) _p=printf;; esac",
@@ -178,3 +181,81 @@ def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, i
         if rc_end < 0:
             return out
         pos = rc_end
+
+
+# -- the raw bundle as a document (the POSIX sh agent) ------------------------------------------
+
+SCHEMA = "unix-bundle/1"  # the sh agent's raw document (scanner/raw_documents.py)
+
+
+class BundleDocumentError(ValueError):
+    """A unix-bundle/1 document that cannot be read; the message names the field."""
+
+
+class BundleShell:
+    """The Shell seam over an already-collected bundle: answers only what the bundle answered.
+
+    A command or file the bundle did not carry is "not installed" (127) / unreadable (None): the
+    Collector records that as data, and nothing is ever run here (the collector server runs no
+    command of a host)."""
+
+    def __init__(self, name: str, sections: dict[tuple[str, int], tuple[str, int]],
+                 commands: Sequence[str], files: Sequence[str]) -> None:
+        from agents.shell import CommandResult
+
+        self.name = name
+        self._cmds = {cmd: CommandResult(rc, text, "" if rc == 0 else f"exit code {rc}")
+                      for i, cmd in enumerate(commands) for text, rc in [sections.get(("c", i), ("", 127))]
+                      if ("c", i) in sections}
+        self._files = {path: (text if rc == 0 else None)
+                       for i, path in enumerate(files) for text, rc in [sections.get(("f", i), ("", 1))]}
+        uname = self._cmds.get(shlex.join(linux.UNAME))
+        if uname is not None and uname.ok and uname.stdout.split():  # as collect_ssh: uname -s from -srm
+            self._cmds.setdefault("uname -s", CommandResult(0, uname.stdout.split()[0] + "\n"))
+
+    def run(self, argv: list[str], timeout: float = 60.0) -> Any:
+        from agents.shell import CommandResult
+
+        return self._cmds.get(shlex.join(argv)) or CommandResult(127, "", "not collected by the agent")
+
+    def read_text(self, path: str) -> str | None:
+        return self._files.get(path)
+
+
+def _str_list(data: dict[str, Any], name: str, limit: int) -> list[str]:
+    value = data.get(name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or len(value) > limit:
+        raise BundleDocumentError(f"{SCHEMA}: field {name!r} must be a list of at most {limit} strings")
+    return value
+
+
+def document_output(data: dict[str, Any]) -> str:
+    """The raw bundle output of a document: ``output_hex``, a list of hex lines (od's output)."""
+    lines = _str_list(data, "output_hex", 4_000_000)
+    try:
+        raw = bytes.fromhex("".join(lines))
+    except ValueError as exc:
+        raise BundleDocumentError(f"{SCHEMA}: field 'output_hex' is not hexadecimal: {exc}") from exc
+    from agents.shell import decode
+
+    return decode(raw)
+
+
+def collect_document(data: dict[str, Any]) -> Any:
+    """A unix-bundle/1 document -> Inventory, parsed by the same code as an SSH scan of the host."""
+    from agents.collect import Collector
+
+    boundary = data.get("boundary")
+    if not isinstance(boundary, str) or not (8 <= len(boundary) <= 80) or not boundary.isalnum():
+        raise BundleDocumentError(f"{SCHEMA}: field 'boundary' must be 8-80 letters and digits")
+    commands = _str_list(data, "commands", 1000)
+    files = _str_list(data, "files", 1000)
+    sections = parse_bundle(document_output(data), boundary)
+    if not sections:
+        raise BundleDocumentError(f"{SCHEMA}: field 'output_hex' holds no bundle section marked {boundary!r}")
+    inventory = Collector(BundleShell("agent", sections, commands, files)).collect()
+    collected_at = data.get("collected_at")
+    if isinstance(collected_at, str) and collected_at.strip():
+        inventory.collected_at = collected_at.strip()[:40]
+    inventory.collector.transport = "agent"
+    return inventory

@@ -55,9 +55,21 @@ def _windows_collect(data: dict[str, Any]) -> Inventory:
     return inventory
 
 
+def _unix_bundle(data: dict[str, Any]) -> Inventory:
+    from agents.bundle import BundleDocumentError, collect_document
+
+    try:
+        inventory: Inventory = collect_document(data)
+    except BundleDocumentError as exc:
+        raise RawDocumentError(str(exc)) from exc
+    return inventory
+
+
 FORMATS: list[RawFormat] = [
     RawFormat("windows-collect/1", "agents/windows_collect.ps1 (WinRM probe or legacyscan-agent.ps1)",
               _windows_collect),
+    RawFormat("unix-bundle/1", "agents/legacyscan-agent.sh (the SSH probe's bundle, run on the host)",
+              _unix_bundle),
 ]
 
 

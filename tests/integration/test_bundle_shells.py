@@ -128,7 +128,7 @@ def test_the_bundle_lowers_its_own_cpu_and_io_priority() -> None:
 FORBIDDEN = {
     r"\$\(": "$(...) command substitution (use backquotes)",
     r"\bcommand\s+-[vV]\b": "command -v",
-    r"\blocal\b": "local",
+    r"(?:^|[;&|{(]\s*|\bdo\s+|\bthen\s+)local\s": "local",
     r"\$\{#": "${#var}",
     r"\$\{\w+(#|%|/)": "${var#...}/${var%...}/${var/...}",
     r"\[\[": "[[ ]]",
