@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
+from scanner.plan import release_name
 from scanner.rank import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport
 
 Value = str | int | float | None
@@ -54,8 +55,45 @@ def pct(value: float | None) -> str:
     return f"{value * 100:.1f}%" if value is not None else "n/a"
 
 
+NOT_COSTED = "not costed"
+
+
 def money(value: float | None, currency: str) -> str:
     return f"{value:,.0f} {currency}" if value is not None else ""
+
+
+def cost_text(value: float | None, currency: str) -> str:
+    """A cost, or "not costed" (never a misleading 0) when no unit cost applied."""
+    return money(value, currency) if value is not None else NOT_COSTED
+
+
+def os_name(h: HostRow) -> str:
+    """The device's OS as people say it ("Microsoft Windows XP SP3"), or what it reported."""
+    f = h.os
+    if f is None:
+        return ""
+    return release_name(f) if f.product else (f.name or "unidentified")
+
+
+def header_lines(report: EstateReport) -> list[str]:
+    """What every format states before anything else: the trust, demo data, an old dataset."""
+    out = []
+    if report.demo:
+        out.append(report.demo)
+    if report.organisation:
+        out.append(report.organisation)
+    if report.dataset_warning:
+        out.append("WARNING: " + report.dataset_warning)
+    return out
+
+
+MONEY_KPIS = ("estimated_cost", "esu_cost_this_year", "esu_quote_this_year")
+
+
+def kpi_values(k: Kpis, change: dict[str, float | None]) -> list[tuple[str, str, float | int | None, float | None]]:
+    """(key, label, value, change) with raw numbers, for formats that type their cells (XLSX)."""
+    return [(key, KPI_LABELS.get(key, key), value, change.get(key) if change else None)
+            for key, value in k.numbers().items()]
 
 
 def one_line(text: str, width: int | None = None) -> str:
@@ -74,8 +112,9 @@ def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[li
         if key.endswith("share") or key == "coverage":
             shown: Value = pct(value if isinstance(value, float) else None)
             delta_s = f"{delta * 100:+.1f} pts" if delta is not None else ""
-        elif key in ("estimated_cost", "esu_cost_this_year", "esu_quote_this_year"):
-            shown = money(float(value), currency) if value is not None else "n/a"  # nothing costed
+        elif key in MONEY_KPIS:
+            shown = money(float(value), currency) if value is not None else (
+                NOT_COSTED if key == "estimated_cost" else "none")
             delta_s = f"{delta:+,.0f}" if delta is not None else ""
         else:
             shown = value if value is not None else "n/a"
@@ -86,7 +125,7 @@ def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[li
 
 DEVICE_HEADERS = ["rank", "site", "host", "priority", "band", "os", "os status", "os end", "action", "clears",
                   "open findings", "accepted", "win11 readiness", "esu / extended support", "cost",
-                  "extended support per year", "tags", "last seen", "priority parts"]
+                  "extended support per year", "tags", "last seen", "priority parts", "scheduled (FY)"]
 
 
 def extended_text(h: HostRow, currency: str) -> str:
@@ -98,20 +137,19 @@ def extended_text(h: HostRow, currency: str) -> str:
 
 def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
     os_f = h.os
-    os_name = ""
-    if os_f is not None:
-        os_name = f"{os_f.product_label or os_f.product or os_f.name} {os_f.detail.release_label or os_f.cycle or ''}"
-        os_name = os_name.strip() if os_f.product else (os_f.name or "unidentified")
-    return [rank, h.site, h.hostname, round(h.score.total, 1), h.band, os_name,
+    action_cost: Value = (round(h.action.cost, 2) if h.action.cost is not None else
+                          (NOT_COSTED if h.action.kind != "none" else None))
+    return [rank, h.site, h.hostname, round(h.score.total, 1), h.band, os_name(h),
             os_f.status.value if os_f else "", iso(os_f.eol) if os_f else "", h.action.text, h.action.clears,
             len(h.open_rows), len(h.accepted_rows), h.readiness.summary() if h.readiness else "",
-            extended_text(h, currency), money(h.action.cost, currency), money(h.extended_cost, currency),
+            extended_text(h, currency), action_cost,
+            round(h.extended_cost, 2) if h.extended_cost is not None else None,
             ", ".join(h.tags),
-            h.collected_at, h.score.explain(nested=True)]
+            h.collected_at, h.score.explain(nested=True), h.scheduled]
 
 
 SITE_HEADERS = ["rank", "host", "priority", "band", "os", "os status", "action", "clears", "win11 readiness",
-                "cost", "extended support per year"]
+                "cost", "extended support per year", "scheduled (FY)"]
 
 
 def site_rows(site: SiteReport, currency: str) -> Iterator[list[Value]]:
@@ -122,7 +160,7 @@ def site_rows(site: SiteReport, currency: str) -> Iterator[list[Value]]:
             continue
         rank += 1
         row = device_row(rank, h, currency)
-        yield [row[0], row[2], row[3], row[4], row[5], row[6], row[8], row[9], row[12], row[14], row[15]]
+        yield [row[0], row[2], row[3], row[4], row[5], row[6], row[8], row[9], row[12], row[14], row[15], row[19]]
 
 
 def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Iterator[list[Value]]:
@@ -191,18 +229,35 @@ PRODUCT_HEADERS = ["product", "release", "status", "end of support", "devices", 
 
 
 def product_rows(report: EstateReport) -> list[list[Value]]:
-    return [[p.product, p.name, p.status.value, iso(p.eol), p.devices, ", ".join(p.sites), p.accepted_devices,
+    """Releases; an extended one shows its phase and that phase's end, not the mainstream end."""
+    return [[p.product, p.name, p.status.value, p.end_text, p.devices, ", ".join(p.sites), p.accepted_devices,
              round(p.top_score, 1), p.sentence()] for p in report.products]
 
 
 PLAN_HEADERS = ["site", "financial year", "devices", "actions", "cost", "devices costed",
-                "extended support per year", "devices on paid extended support"]
+                "already past end", "deferred by capacity", "extended support per year",
+                "devices on paid extended support"]
 
 
 def plan_rows(report: EstateReport) -> list[list[Value]]:
     return [[p.site, p.financial_year, p.devices, ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
-             round(p.cost, 2), p.costed_devices, round(p.extended_per_year, 2) if p.extended_devices else None,
+             round(p.cost, 2) if p.cost is not None else NOT_COSTED, p.costed_devices, p.overdue, p.deferred,
+             round(p.extended_per_year, 2) if p.extended_devices else None,
              p.extended_devices] for p in report.plan]
+
+
+def plan_by_year(report: EstateReport) -> list[list[Value]]:
+    """The estate's plan per financial year: devices, cost (or "not costed"), carried over."""
+    years: dict[str, list[float | int | None]] = {}
+    for p in report.plan:
+        y = years.setdefault(p.financial_year, [0, None, 0, 0])
+        y[0] = int(y[0] or 0) + p.devices
+        if p.cost is not None:
+            y[1] = float(y[1] or 0.0) + p.cost
+        y[2] = int(y[2] or 0) + p.overdue
+        y[3] = int(y[3] or 0) + p.deferred
+    return [[fy, v[0], round(float(v[1]), 2) if v[1] is not None else NOT_COSTED, v[2], v[3]]
+            for fy, v in sorted(years.items())]
 
 
 EXTENDED_HEADERS = ["site", "extended support", "reference", "releases", "devices", "price basis", "declared in",
@@ -218,13 +273,19 @@ def extended_rows(report: EstateReport) -> list[list[Value]]:
             for x in report.extended_support]
 
 
-ROADMAP_HEADERS = ["period", "financial year", "release", "end of support", "devices", "sites", "unit cost",
-                   "cost"]
+ROADMAP_HEADERS = ["period", "financial year", "release", "status", "end of support", "extended phase ends",
+                   "devices", "sites", "devices whose action is counted here", "cost of those actions"]
 
 
 def roadmap_rows(report: EstateReport) -> list[list[Value]]:
-    return [[r.period, r.financial_year, r.name, iso(r.eol), r.devices, ", ".join(r.sites),
-             r.unit_cost, r.cost] for r in report.roadmap]
+    """Per period and release; each device's action cost appears once, on its earliest end's row."""
+    out: list[list[Value]] = []
+    for r in report.roadmap:
+        ext = f"{r.phase} until {iso(r.extended_until) or 'date not published'}" if r.phase else ""
+        cost: Value = round(r.cost, 2) if r.cost is not None else (NOT_COSTED if r.action_devices else None)
+        out.append([r.period, r.financial_year, r.name, r.status.value, iso(r.eol), ext, r.devices,
+                    ", ".join(r.sites), r.action_devices, cost])
+    return out
 
 
 REGISTER_HEADERS = ["id", "state", "scope", "category", "justification", "compensating controls",
@@ -248,9 +309,11 @@ EVIDENCE_HEADERS = ["site", "release", "status", "end of support", "devices", "r
 
 
 def evidence_rows(report: EstateReport) -> list[list[Value]]:
+    """The 8.2.1 register; an item in an extended phase says so (phase and end), never "unsupported"."""
     if report.evidence is None:
         return []
-    return [[i.site, i.name, i.status.value, iso(i.eol),
+    return [[i.site, i.name, i.status.value if not i.phase else f"extended ({i.phase})",
+             iso(i.eol) if not i.phase else f"{iso(i.eol)}; covered until {iso(i.extended_until) or 'unpublished'}",
              f"{i.devices} ({i.not_inventoried} not inventoried: discovered or device register)"
              if i.not_inventoried else i.devices,
              i.risk, i.reason, i.mitigation, i.approval,
@@ -267,10 +330,11 @@ def coverage_rows(report: EstateReport) -> list[list[Value]]:
 
 def meta_rows(report: EstateReport) -> list[list[Value]]:
     ev = report.evidence
-    rows: list[list[Value]] = [
+    org: list[list[Value]] = [["Organisation", report.organisation]] if report.organisation else []
+    rows: list[list[Value]] = org + [
         ["Report date (as of)", report.as_of.isoformat()],
         ["Tool", f"legacyscan {report.tool_version}"],
-        ["EOL dataset", report.dataset_version],
+        ["EOL dataset", report.dataset_version + (f" — {report.dataset_warning}" if report.dataset_warning else "")],
     ]
     if ev is not None:
         rows += [["Windows 11 processor data", ev.readiness_data_version],
@@ -281,10 +345,7 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
                  ["Configuration", ev.config_file or "(defaults)"],
                  ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"
                                   + _not_inventoried(ev.scope)],
-                 ["Coverage", f"{ev.coverage['targets'] - ev.coverage['not_reached']} of {ev.coverage['targets']} "
-                              f"scan targets reached ({pct(ev.coverage['coverage'])}); "
-                              f"{ev.coverage['stale_inventories']} inventories older than "
-                              f"{ev.coverage['stale_days']} days"],
+                 ["Coverage", coverage_sentence(ev.coverage)],
                  ["CAF B4.d", ev.b4d_statement],
                  ["Evidence SHA-256", ev.digest]]
     if report.previous_as_of:
@@ -298,6 +359,17 @@ def _not_inventoried(scope: dict[str, Any]) -> str:
                                                    ("register_not_inventoried", "from the device register only"))
              if scope.get(k)]
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def coverage_sentence(cov: dict[str, Any]) -> str:
+    """DSPT 8.1 survey coverage in words; unreached targets are named as such, never as clean."""
+    targets, missed = cov["targets"], cov["not_reached"]
+    if not targets:
+        reach = "no scan targets recorded (inventories from agents, imports or local scans only)"
+    else:
+        reach = (f"{targets - missed} of {targets} scan targets reached ({pct(cov['coverage'])})"
+                 + (f"; {missed} not reached — their support status is unknown" if missed else ""))
+    return f"{reach}; {cov['stale_inventories']} inventories older than {cov['stale_days']} days"
 
 
 def as_text(value: Any) -> str:

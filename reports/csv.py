@@ -3,7 +3,9 @@
 One flat table is what people pivot in a spreadsheet.  Every cell is neutralised against formula
 injection (``reports.common.neutralise``): a hostile DisplayName such as ``=HYPERLINK(..)`` or
 ``+cmd|' /C calc'!A0`` is written with a leading apostrophe and never evaluated.  A demo estate
-carries a ``data`` column saying so on every row.
+carries a ``data`` column saying so on every row; with a site catalogue naming the trust, an
+``organisation`` column names it on every row.  ``legacyscan report --out x.csv`` adds a UTF-8 byte
+order mark (``--bom``) so Excel decodes "—" and accents correctly.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ def render(report: EstateReport) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     demo = report.demo
-    headers = (["data"] if demo else []) + FINDING_HEADERS
+    org = report.organisation
+    headers = (["data"] if demo else []) + (["organisation"] if org else []) + FINDING_HEADERS
     writer.writerow(headers)
-    prefix = [neutralise(demo or DEMO_DEFAULT)] if demo else []
+    prefix = ([neutralise(demo or DEMO_DEFAULT)] if demo else []) + ([_cell(org)] if org else [])
     writer.writerows(prefix + row for row in finding_rows(report, _cell))
     return buf.getvalue()

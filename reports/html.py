@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from reports.common import (
     EVIDENCE_HEADERS,
     EXTENDED_HEADERS,
+    NOT_COSTED,
     PLAN_HEADERS,
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
@@ -32,12 +33,15 @@ from reports.common import (
     kpi_rows,
     meta_rows,
     money,
+    os_name,
     pct,
+    plan_by_year,
     plan_rows,
     product_rows,
     register_rows,
     roadmap_rows,
 )
+from scanner.plan import release_name
 from scanner.rank import EstateReport, SiteReport
 
 STATUS_COLOURS = {"eol": "#b3261e", "extended": "#d9730d", "ending-soon": "#c9a000", "supported": "#2e7d32",
@@ -66,7 +70,7 @@ svg text{font-size:11px;fill:#1b1b1b}svg text.w{fill:#fff}
 .tw{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}
 th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;unicode-bidi:isolate;
-overflow-wrap:anywhere;max-width:420px}
+overflow-wrap:break-word;word-break:normal;hyphens:manual;max-width:420px}
 th{background:var(--head);color:#fff;position:sticky;top:0}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th[aria-sort=ascending]::after{content:" \\25B2"}
@@ -83,13 +87,26 @@ td>span[class^=b-]{white-space:nowrap}
 .parts{color:var(--muted);font-size:11px}
 .ctl{color:#b3261e;font-family:monospace}
 .note{color:var(--muted);font-size:12px}
+.warn{background:#fff4e5;border:1px solid #d9730d;padding:8px 12px;margin:8px 0}
+nav.toc{border:1px solid var(--line);border-radius:8px;padding:6px 16px;margin:12px 0;background:var(--bg)}
+nav.toc ol{margin:4px 0;padding-left:22px}nav.toc li{margin:2px 0}
+@page{size:A4 portrait;margin:11mm 10mm}
+@page wide{size:A4 landscape;margin:9mm 9mm}
 @media print{
- body{font-size:10px}header,main,footer{max-width:none;padding:0}
+ body{font-size:9px;line-height:1.3}header,main,footer{max-width:none;padding:0}
+ h1{font-size:17px;margin:0 0 2px}h2{font-size:13px;margin:10px 0 4px}h3{font-size:11px;margin:8px 0 3px}
  th{position:static;background:#ddd!important;color:#000;-webkit-print-color-adjust:exact;print-color-adjust:exact}
- .banner,.b-critical,.b-high,.b-medium{-webkit-print-color-adjust:exact;print-color-adjust:exact}
- tr,figure,.card{break-inside:avoid}h2{break-after:avoid}section.site{break-before:page}
+ .banner,.warn,.b-critical,.b-high,.b-medium{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ .banner{padding:3px 8px}
+ thead{display:table-header-group}tr,figure,.card{break-inside:avoid}h2,h3{break-after:avoid}
+ section.site,section.appendix{break-before:page}.wide{page:wide}
+ table{font-size:7.5px;margin:3px 0 6px}th,td{padding:1px 3px;max-width:none}
  table.sortable th::after{content:""!important}.tw{overflow:visible}
- .charts{grid-template-columns:1fr 1fr}
+ .np{display:none}.parts{font-size:7px}
+ .cards{grid-template-columns:repeat(4,1fr);gap:4px;margin:4px 0}.card{padding:3px 6px}
+ .card .v{font-size:13px}.card .l,.card .d{font-size:8px}
+ .charts{grid-template-columns:1fr 1fr;gap:6px}figure{padding:2px}
+ nav.toc{break-after:avoid;padding:2px 10px}a{color:inherit;text-decoration:none}
 }
 """
 
@@ -166,23 +183,33 @@ def _band(b: str) -> str:
     return f'<span class="b-{_attr(b)}">{_e(b)}</span>' if b and b != "none" else ""
 
 
+def _num(v: Value) -> str:
+    """Numbers as people read them: thousands separated, at most two decimals."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return _e(v)
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
 def _table(headers: list[str], rows: Sequence[Sequence[Value]], num_cols: set[int] | None = None,
-           html_cols: set[int] | None = None, cls: str = "sortable") -> str:
+           html_cols: set[int] | None = None, cls: str = "sortable", screen_only: set[int] | None = None) -> str:
+    """A table; ``screen_only`` columns are left out of print (detail that is in the other formats)."""
     num_cols = num_cols or set()
     html_cols = html_cols or set()
-    head = "".join(f'<th scope="col"{" data-type=num" if i in num_cols else ""}>{_e(h)}</th>'
-                   for i, h in enumerate(headers))
+    np_ = screen_only or set()
+    head = "".join(f'<th scope="col"{" data-type=num" if i in num_cols else ""}{" class=np" if i in np_ else ""}>'
+                   f'{_e(h)}</th>' for i, h in enumerate(headers))
     body: list[str] = []
     for row in rows:
         cells = []
         for i, v in enumerate(row):
+            td = "<td class=np>" if i in np_ else "<td>"
             if i in html_cols:
-                cells.append(f"<td>{v}</td>")  # pre-rendered, already escaped
+                cells.append(f"{td}{v}</td>")  # pre-rendered, already escaped
             elif i in num_cols:
                 dv = "" if v is None else _attr(v)
-                cells.append(f'<td class="num" data-v="{dv}">{_e(v)}</td>')
+                cells.append(f'<td class="num{" np" if i in np_ else ""}" data-v="{dv}">{_num(v)}</td>')
             else:
-                cells.append(f"<td>{_e(v)}</td>")
+                cells.append(f"{td}{_e(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="tw"><table class="{cls}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
@@ -235,9 +262,9 @@ def chart_roadmap(report: EstateReport) -> str:
         periods[r.period] = periods.get(r.period, 0) + r.devices
     if not periods:
         return '<p class="note">Nothing leaves support in the roadmap horizon.</p>'
-    keys = sorted(periods, key=lambda p: (p != "overdue", p))
+    keys = sorted(periods, key=lambda p: (p != "overdue", p == "extended, ends later", p))
     top = max(periods.values())
-    bw, gap, h = 44, 12, 170
+    bw, gap, h = 64, 10, 170
     bars = []
     for i, k in enumerate(keys):
         n = periods[k]
@@ -247,10 +274,11 @@ def chart_roadmap(report: EstateReport) -> str:
         bars.append(f'<rect x="{x}" y="{h - bh:.1f}" width="{bw}" height="{bh:.1f}" fill="{colour}">'
                     f'<title>{_e(k)}: {n} device-release(s)</title></rect>'
                     f'<text x="{x + bw / 2}" y="{h - bh - 4:.1f}" text-anchor="middle">{n}</text>'
-                    f'<text x="{x + bw / 2}" y="{h + 14}" text-anchor="middle">{_e(k)}</text>')
+                    + "".join(f'<text x="{x + bw / 2}" y="{h + 12 + 11 * j}" text-anchor="middle">{_e(w)}</text>'
+                              for j, w in enumerate(k.replace(", ", " ").split(" ", 1))))
     width = 40 + len(keys) * (bw + gap) + 20
     axis = f'<line x1="36" y1="{h}" x2="{width}" y2="{h}" stroke="#5f6368"/>'
-    return _svg(max(width, 300), h + 24, axis + "".join(bars), "Roadmap: device-releases leaving support per quarter")
+    return _svg(max(width, 300), h + 36, axis + "".join(bars), "Roadmap: device-releases leaving support per quarter")
 
 
 def chart_os_mix(report: EstateReport, top_n: int = 12) -> str:
@@ -260,20 +288,17 @@ def chart_os_mix(report: EstateReport, top_n: int = 12) -> str:
         if h.os is None:
             mix[("unidentified", "unknown")] += 1
             continue
-        f = h.os
-        name = f"{f.product_label or f.product} {f.detail.release_label or f.cycle or ''}".strip() \
-            if f.product else "unidentified"
-        mix[(name, f.status.value)] += 1
+        mix[(os_name(h) if h.os.product else "unidentified", h.os.status.value)] += 1
     items = mix.most_common(top_n)
     if not items:
         return '<p class="note">No devices.</p>'
     top = items[0][1]
-    label_w, bar_w, row_h = 230, 300, 22
+    label_w, bar_w, row_h = 300, 260, 22
     rows = []
     for i, ((name, status), n) in enumerate(items):
         y = 8 + i * row_h
         w = bar_w * n / top
-        short = name if len(name) <= 34 else name[:33] + "…"
+        short = name if len(name) <= 46 else name[:45] + "…"
         rows.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{_e(short)}</text>'
                     f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="15" fill="{STATUS_COLOURS.get(status)}">'
                     f'<title>{_e(name)}: {n} device(s), {status}</title></rect>'
@@ -300,33 +325,51 @@ CARD_KEYS = ["devices", "unsupported_os_share", "median_days_past_end", "win11_r
              "accepted_findings", "coverage", "estimated_cost"]
 
 
-def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
+TOP_DEVICES = 15  # per site summary; the full list is in the appendix
+
+
+def _device_rows(site: SiteReport, report: EstateReport, limit: int | None = None) -> list[list[Value]]:
     cur = report.currency
-    k_rows = kpi_rows(site.kpis, site.kpi_change, cur)
     rows: list[list[Value]] = []
     rank = 0
     for h in site.hosts:
         if not h.open_rows:
             continue
         rank += 1
+        if limit is not None and rank > limit:
+            break
         os_f = h.os
-        os_name = (f"{os_f.product_label or os_f.product} {os_f.detail.release_label or os_f.cycle or ''}".strip()
-                   if os_f and os_f.product else (os_f.name if os_f else ""))
-        opened = "; ".join(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''} "
-                           f"({r.finding.status.value})" for r in h.open_rows if r.finding.kind != "os")
+        opened = "; ".join(f"{release_name(r.finding)} ({r.finding.status.value})"
+                           for r in h.open_rows if r.finding.kind != "os")
         rows.append([rank, _e(h.hostname) + (f'<div class="parts">{_e(", ".join(h.tags))}</div>' if h.tags else ""),
-                     round(h.score.total, 1), _band(h.band), _e(os_name),
+                     round(h.score.total, 1), _band(h.band), _e(os_name(h)),
                      _status(os_f.status.value if os_f else ""),
                      f"<b>{_e(h.action.text)}</b><div class=\"parts\">{_e(h.action.clears)}</div>",
-                     _e(opened), _e(h.readiness.summary() if h.readiness else ""),
-                     _e(extended_text(h, cur)), h.action.cost,
+                     _e(h.readiness.summary() if h.readiness else ""),
+                     h.action.cost if h.action.cost is not None else NOT_COSTED, _e(h.scheduled),
+                     _e(opened), _e(extended_text(h, cur)),
                      None if h.extended_cost is None else round(h.extended_cost, 2),
                      f'<span class="parts">{_e(h.score.explain(nested=True))}</span>'])
-    headers = ["#", "device", "priority", "band", "OS", "OS status", "action", "open application findings",
-               "Windows 11", "ESU / extended support", f"cost ({cur})", f"extended support per year ({cur})",
-               "priority parts"]
+    return rows
+
+
+def _device_table(rows: list[list[Value]], cur: str) -> str:
+    headers = ["#", "device", "priority", "band", "OS", "OS status", "action", "Windows 11", f"cost ({cur})",
+               "scheduled", "open application findings", "ESU / extended support",
+               f"extended support per year ({cur})", "priority parts"]
+    return _table(headers, rows, num_cols={0, 2, 8, 12}, html_cols={1, 3, 4, 5, 6, 7, 9, 10, 11, 13},
+                  screen_only={10, 11, 12, 13})
+
+
+def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
+    """One site's summary: KPIs, readiness, its highest-priority devices, its plan, what was missed."""
+    cur = report.currency
+    k_rows = kpi_rows(site.kpis, site.kpi_change, cur)
     out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',
            _cards(report, k_rows, CARD_KEYS)]
+    bands = Counter(h.band for h in site.hosts if h.open_rows)
+    out.append('<p class="note">Devices to act on by band: ' + _e(", ".join(
+        f"{n} {b}" for b, n in sorted(bands.items(), key=lambda kv: BAND_ORDER.get(kv[0], 9)))) + "</p>")
     if site.kpis.windows10:
         blockers: Counter[str] = Counter(b for h in site.hosts if h.readiness for b in h.readiness.blockers)
         unknowns: Counter[str] = Counter(u for h in site.hosts if h.readiness for u in h.readiness.unknowns)
@@ -337,27 +380,25 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
                             ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
                             ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-"]],
                           num_cols={0, 1, 2}, cls="plain"))
-    out.append("<h3>Replacement list</h3>")
-    out.append(_table(headers, rows, num_cols={0, 2, 10, 11}, html_cols={1, 3, 4, 5, 6, 7, 8, 9, 12})
-               if rows else '<p class="note">Nothing to act on.</p>')
-    accepted = [[_e(h.hostname), _e(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''}"),
-                 _status(r.finding.status.value), _e(r.exception.id if r.exception else ""),
-                 _e(r.exception.category_label if r.exception else ""),
-                 _e(r.exception.expires.isoformat() if r.exception else "")]
-                for h in site.hosts for r in h.accepted_rows]
-    if accepted:
-        out.append("<h3>Accepted under the exception register</h3>")
-        out.append(_table(["device", "release", "status", "exception", "category", "expires"], accepted,
-                          html_cols={0, 1, 2, 3, 4, 5}))
-    expired = [[_e(h.hostname), _e(f"{r.finding.product_label or r.finding.product} {r.finding.cycle or ''}"),
-                _e(r.exception.id if r.exception else ""),
-                _e(r.exception.expires.isoformat() if r.exception else "")]
-               for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
-    if expired:
-        out.append("<h3>Exceptions expired — back on the action list</h3>")
-        out.append(_table(["device", "release", "exception", "expired"], expired, html_cols={0, 1, 2, 3}))
+    rows = _device_rows(site, report, TOP_DEVICES)
+    to_act = sum(1 for h in site.hosts if h.open_rows)
+    out.append(f"<h3>Highest-priority devices ({min(TOP_DEVICES, to_act)} of {to_act}; "
+               f'all in <a href="#devices-{idx}">appendix F</a>)</h3>')
+    out.append(_device_table(rows, cur) if rows else '<p class="note">Nothing to act on.</p>')
+    plan = [[p.financial_year, p.devices, ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
+             p.cost if p.cost is not None else NOT_COSTED, p.overdue, p.deferred]
+            for p in report.plan if p.site == site.site]
+    if plan:
+        out.append("<h3>This site's plan by NHS financial year</h3>")
+        out.append(_table(["financial year", "devices", "actions", f"cost ({cur})", "already past end",
+                           "deferred by capacity"], plan, num_cols={1, 3, 4, 5}, cls="plain"))
+    accepted = len([r for h in site.hosts for r in h.accepted_rows])
+    expired = len([r for h in site.hosts for r in h.rows if r.exception_state == "exception expired"])
+    if accepted or expired:
+        out.append(f'<p class="note">{accepted} finding(s) accepted under the exception register; {expired} '
+                   "under an expired exception (back on the action list). Detail in appendix F.</p>")
     if site.not_reached:
-        out.append("<h3>Not reached</h3>")
+        out.append(f"<h3>Not reached ({len(site.not_reached)} scan target(s): status unknown)</h3>")
         out.append(_table(["target", "status", "error", "last attempt", "last ok"],
                           [[st.target, st.status, st.error, st.at, st.last_ok_at or "never"]
                            for st in site.not_reached]))
@@ -365,66 +406,162 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
     return "".join(out)
 
 
-def render(report: EstateReport) -> str:
+def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:
+    """Appendix F: a site's full replacement list, and what is accepted or expired there."""
+    out = [f'<section class="appendix wide devices" id="devices-{idx}"><h2>F{idx + 1}. Devices to act on: '
+           f"{_e(site.site)}</h2>"]
+    rows = _device_rows(site, report)
+    out.append(_device_table(rows, report.currency) if rows else '<p class="note">Nothing to act on.</p>')
+    accepted = [[_e(h.hostname), _e(release_name(r.finding)), _status(r.finding.status.value),
+                 _e(r.exception.id if r.exception else ""), _e(r.exception.category_label if r.exception else ""),
+                 _e(r.exception.expires.isoformat() if r.exception else "")]
+                for h in site.hosts for r in h.accepted_rows]
+    if accepted:
+        out.append("<h3>Accepted under the exception register</h3>")
+        out.append(_table(["device", "release", "status", "exception", "category", "expires"], accepted,
+                          html_cols={0, 1, 2, 3, 4, 5}))
+    expired = [[_e(h.hostname), _e(release_name(r.finding)), _e(r.exception.id if r.exception else ""),
+                _e(r.exception.expires.isoformat() if r.exception else "")]
+               for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
+    if expired:
+        out.append("<h3>Exceptions expired — back on the action list</h3>")
+        out.append(_table(["device", "release", "exception", "expired"], expired, html_cols={0, 1, 2, 3}))
+    out.append("</section>")
+    return "".join(out)
+
+
+BAND_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}
+
+
+def _weights_table(weights: dict[str, object]) -> str:
+    """The priority weights as a table a reader can check (never a raw Python dict)."""
+    rows: list[list[Value]] = []
+    for key, value in weights.items():
+        if isinstance(value, dict):
+            rows += [[key.replace("_", " "), str(k), v if isinstance(v, int | float) else str(v)]
+                     for k, v in value.items()]
+        elif isinstance(value, list):
+            rows.append([key.replace("_", " "), "", ", ".join(str(v) for v in value)])
+        else:
+            rows.append([key.replace("_", " "), "", value if isinstance(value, int | float) else str(value)])
+    return _table(["weight", "name", "points / value"], rows, cls="plain")
+
+
+def _toc(report: EstateReport) -> str:
+    sites = "".join(f'<li><a href="#site-{i}">{_e(s.site)}</a></li>' for i, s in enumerate(report.sites))
+    devices = "".join(f'<li><a href="#devices-{i}">F{i + 1}. {_e(s.site)}</a></li>'
+                      for i, s in enumerate(report.sites))
+    extended = '<li><a href="#extended">C. Replace or pay for extended support</a></li>' \
+        if report.extended_support else ""
+    return ('<nav class="toc" aria-label="Contents"><b>Contents</b><ol>'
+            '<li><a href="#summary">Summary</a>: <a href="#estate">estate</a>, <a href="#sites">sites compared</a>, '
+            '<a href="#plan">plan by financial year</a>, <a href="#register">exception register</a></li>'
+            f"<li>Sites<ol>{sites}</ol></li>"
+            '<li>Appendices<ol type="A"><li><a href="#products">Products out of (or leaving) support</a></li>'
+            '<li><a href="#roadmap">Roadmap</a></li>' + extended +
+            '<li value="4"><a href="#evidence">Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</a></li>'
+            '<li value="5"><a href="#scoring">How priority is scored</a></li>'
+            f'<li value="6">Devices to act on, per site<ul>{devices}</ul></li></ol></li></ol></nav>')
+
+
+def render(report: EstateReport, summary_only: bool = False) -> str:
+    """The board pack.  ``summary_only``: the summary section alone (what a board reads first)."""
     cur = report.currency
     title = f"legacyscan replacement plan — {report.as_of.isoformat()}"
+    org = report.organisation
     parts: list[str] = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(('DEMO — ' if report.demo else '') + title)}</title><style>{CSS}</style></head><body>",
+        f"<title>{_e(('DEMO — ' if report.demo else '') + (org + ' — ' if org else '') + title)}</title>"
+        f"<style>{CSS}</style></head><body>",
     ]
     if report.demo:
         parts.append(f'<div class="banner" role="note">{_e(report.demo)}</div>')
-    parts.append(f"<header><h1>{_e(title)}</h1><p class=\"meta\">legacyscan {_e(report.tool_version)} · "
-                 f"EOL dataset {_e(report.dataset_version)} · {len(report.all_hosts())} devices on "
-                 f"{len(report.sites)} site(s) · click a column header to sort</p></header><main>")
-    parts.append("<h2>Estate</h2>")
+    parts.append(f"<header><h1>{_e((org + ': ') if org else '')}{_e(title)}</h1><p class=\"meta\">legacyscan "
+                 f"{_e(report.tool_version)} · EOL dataset {_e(report.dataset_version)} · "
+                 f"{len(report.all_hosts())} devices on {len(report.sites)} site(s) · click a column header to "
+                 "sort</p>")
+    if report.dataset_warning:
+        parts.append(f'<p class="warn" role="note"><b>Warning:</b> {_e(report.dataset_warning)}</p>')
+    parts.append("</header><main>")
+    if not summary_only:
+        parts.append(_toc(report))
+    parts.append('<section class="summary" id="summary"><h2 id="estate">Summary: estate</h2>')
     parts.append(_cards(report, kpi_rows(report.kpis, report.kpi_change, cur), CARD_KEYS))
     parts.append('<div class="charts">'
                  f"<figure><figcaption>OS status by site</figcaption>{chart_status_by_site(report)}</figure>"
                  f"<figure><figcaption>Roadmap by quarter</figcaption>{chart_roadmap(report)}</figure>"
                  f"<figure><figcaption>OS mix</figcaption>{chart_os_mix(report)}</figure></div>")
+    bands_by_site = {s.site: Counter(h.band for h in s.hosts if h.open_rows) for s in report.sites}
     site_rows = [[f'<a href="#site-{i}">{_e(s.site)}</a>', s.kpis.devices, s.kpis.unsupported_os,
-                  _e(pct(s.kpis.unsupported_os_share)), s.kpis.median_days_past_end,
-                  _e(pct(s.kpis.win11_ready_share)), s.kpis.open_findings, s.kpis.accepted_findings,
-                  _e(pct(s.kpis.coverage)), s.kpis.numbers()["estimated_cost"]]
+                  _e(pct(s.kpis.unsupported_os_share)), s.kpis.extended_os, bands_by_site[s.site]["critical"],
+                  bands_by_site[s.site]["high"], _e(pct(s.kpis.win11_ready_share)), s.kpis.open_findings,
+                  s.kpis.accepted_findings, _e(pct(s.kpis.coverage)),
+                  s.kpis.estimated_cost if s.kpis.estimated_cost is not None else NOT_COSTED]
                  for i, s in enumerate(report.sites)]
-    parts.append("<h3>Sites compared</h3>")
-    parts.append(_table(["site", "devices", "unsupported OS", "share", "median days past end",
-                         "Windows 11-ready", "open findings", "accepted", "coverage", f"estimated cost ({cur})"],
-                        site_rows, num_cols={1, 2, 4, 6, 7, 9}, html_cols={0, 3, 5, 8}))
-    parts.append("<h3>All KPIs</h3>")
-    parts.append(_table(["KPI", "value", "change since previous scan"],
-                        kpi_rows(report.kpis, report.kpi_change, cur), cls="plain"))
+    parts.append('<h3 id="sites">Sites compared</h3>')
+    parts.append(_table(["site", "devices", "unsupported OS", "share", "OS in extended support", "critical",
+                         "high", "Windows 11-ready", "open findings", "accepted", "coverage",
+                         f"estimated cost ({cur})"],
+                        site_rows, num_cols={1, 2, 4, 5, 6, 8, 9, 11}, html_cols={0, 3, 7, 10}))
+    cap = (f"Capacity: {report.devices_per_year:,} devices per year ([plan] devices_per_year), this year pro rata; "
+           "application updates take no capacity." if report.devices_per_year else
+           "No capacity set ([plan] devices_per_year): each device is in the year it is due.")
+    parts.append('<h3 id="plan">Plan by NHS financial year</h3><p class="note">Each device counted once, due in '
+                 "the year of its earliest open end of support (an extended phase ends when it does; already "
+                 f"past: this year). {_e(cap)}</p>")
+    parts.append(_table(["financial year", "devices", f"cost ({cur})", "already past end", "deferred by capacity"],
+                        plan_by_year(report), num_cols={1, 2, 3, 4}, cls="plain"))
+    parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5, 6, 7, 8, 9}))
+    parts.append('<h3 id="register">Exception register</h3>')
+    if report.register:
+        parts.append(_table(["id", "state", "scope", "category", "approver", "expires", "findings", "devices"],
+                            [[r[0], r[1], r[2], r[3], r[9], r[11], r[13], r[14]] for r in register_rows(report)],
+                            num_cols={6, 7}))
+    else:
+        parts.append('<p class="note">No exception register was given (--exceptions FILE).</p>')
+    parts.append("</section>")
+    if summary_only:
+        parts.append(f"</main><script>{JS}</script></body></html>\n")
+        return "".join(parts)
     for i, site in enumerate(report.sites):
         parts.append(_site_section(site, report, i))
-    parts.append("<h2>Products out of (or leaving) support</h2>")
-    parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}))
-    parts.append("<h2>Replacement plan by NHS financial year</h2><p class=\"note\">Each device counted once, in the "
-                 "year of its earliest open end of support (\u201cnow\u201d: already past).</p>")
-    parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5, 6, 7}))
+    parts.append('<section class="appendix wide" id="products"><h2>A. Products out of (or leaving) support</h2>')
+    parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}, screen_only={8}))
+    parts.append('</section><section class="appendix wide" id="roadmap"><h2>B. Roadmap by NHS financial-year '
+                 'quarter</h2><p class="note">"overdue": support ended and nothing covers it. A release in an '
+                 "extended phase sits in the quarter that phase ends. Each device's action cost is on the row "
+                 "of its earliest open end, so these costs add up to the plan's.</p>")
+    parts.append(_table(ROADMAP_HEADERS, roadmap_rows(report), num_cols={6, 8, 9}))
+    parts.append("</section>")
     if report.extended_support:
-        parts.append("<h2>Replace or pay for extended support</h2><p class=\"note\">What keeping devices on the "
-                     "paid extended phases the site catalogue declares costs per year, next to what their planned "
-                     "actions cost once; \u201cyears\u201d = actions cost \u00f7 yearly cost.</p>")
+        parts.append('<section class="appendix wide" id="extended"><h2>Replace or pay for extended support</h2>'
+                     '<p class="note">What keeping devices on the paid extended phases the site catalogue declares '
+                     "costs per year, next to what their planned actions cost once; \u201cyears\u201d = actions "
+                     "cost \u00f7 yearly cost.</p>")
         parts.append(_table(EXTENDED_HEADERS, extended_rows(report), num_cols={4, 8, 10, 11, 12}))
-    parts.append("<h2>Roadmap by quarter and NHS financial year</h2>")
-    parts.append(_table(ROADMAP_HEADERS, roadmap_rows(report), num_cols={4, 6, 7}))
-    parts.append("<h2>Exception register</h2>")
-    parts.append(_table(REGISTER_HEADERS, register_rows(report), num_cols={13, 14}) if report.register
-                 else '<p class="note">No exception register was given (--exceptions FILE).</p>')
-    parts.append("<h2>Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</h2>")
+        parts.append("</section>")
+    parts.append('<section class="appendix wide" id="evidence"><h2>D. Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</h2>')
     parts.append(_table(["", ""], meta_rows(report), cls="plain"))
     parts.append("<h3>Unsupported-item register (DSPT 8.2.1)</h3>")
     parts.append(_table(EVIDENCE_HEADERS, evidence_rows(report), num_cols={4}))
-    weights = report.priority_weights
-    parts.append("<h2>How priority is scored</h2><p class=\"note\">Finding score = status points + days past end "
-                 "of support (capped) + product class + device tags + devices affected; device score = its worst "
-                 "finding + a bonus per further finding. Weights used: "
-                 f"{_e(weights)}</p>")
-    total = money(report.kpis.estimated_cost, cur) or "nothing (no unit costs configured)"
+    if report.register:
+        parts.append("<h3>Exception register in full</h3>")
+        parts.append(_table(REGISTER_HEADERS, register_rows(report), num_cols={13, 14}))
+    parts.append('</section><section class="appendix" id="scoring"><h2>E. How priority is scored</h2>'
+                 '<p class="note">Finding score = status points + days past end of support while unsupported '
+                 "(capped) + product class + device tags + devices affected (capped); device score = its worst "
+                 "finding + a bonus per further open finding (capped). The band follows the score, except that a "
+                 "device whose OS is not open is never in the top band for its applications alone unless it "
+                 "carries one of the listed tags. Weights used (legacyscan.toml [priority]; reasoning in "
+                 "docs/reports.md):</p>")
+    parts.append(_weights_table(report.priority_weights))
+    parts.append("</section>")
+    for i, site in enumerate(report.sites):
+        parts.append(_device_appendix(site, report, i))
+    total = money(report.kpis.estimated_cost, cur) or "nothing (no unit costs configured: not costed)"
     parts.append(f"</main><footer><p class=\"note\">Generated by legacyscan {_e(report.tool_version)} on data as of "
                  f"{_e(report.as_of.isoformat())}; costs in {_e(cur)}; {_e(total)} "
                  "estimated for the actions listed.</p></footer>")

@@ -70,6 +70,7 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
                               "until": iso(x.until) or None, "basis": x.basis, "source": x.source}
                              for x in h.extended],
         "extended_cost_per_year": None if h.extended_cost is None else round(h.extended_cost, 2),
+        "due": iso(h.due) or None, "scheduled_financial_year": h.scheduled or None,
     }
 
 
@@ -82,6 +83,10 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
         "dataset_version": report.dataset_version,
         "tool_version": report.tool_version,
         "demo": report.demo or None,
+        "organisation": report.organisation or None,
+        "dataset_date": iso(report.dataset_date) or None,
+        "dataset_warning": report.dataset_warning or None,
+        "plan_devices_per_year": report.devices_per_year,
         "currency": report.currency,
         "previous_as_of": iso(report.previous_as_of) or None,
         "kpis": report.kpis.numbers(),
@@ -102,9 +107,11 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
         "products": [{"product": p.product, "cycle": p.cycle, "name": p.name, "kind": p.kind,
                       "status": p.status.value, "eol": iso(p.eol) or None, "devices": p.devices, "sites": p.sites,
                       "accepted_devices": p.accepted_devices, "top_priority": round(p.top_score, 1),
+                      "extended_until": iso(p.extended_until) or None, "phase": p.phase or None,
                       "summary": p.sentence()} for p in report.products],
         "plan": [{"site": p.site, "financial_year": p.financial_year, "devices": p.devices, "actions": p.actions,
-                  "cost": round(p.cost, 2), "costed_devices": p.costed_devices,
+                  "cost": round(p.cost, 2) if p.cost is not None else None, "costed_devices": p.costed_devices,
+                  "overdue_devices": p.overdue, "deferred_devices": p.deferred,
                   "extended_cost_per_year": round(p.extended_per_year, 2) if p.extended_devices else None,
                   "extended_devices": p.extended_devices} for p in report.plan],
         "extended_support": [{"site": x.site, "entitlement": x.entitlement, "reference": x.reference or None,
@@ -116,7 +123,10 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                               "summary": x.sentence(report.currency)} for x in report.extended_support],
         "roadmap": [{"period": r.period, "financial_year": r.financial_year or None, "product": r.product,
                      "cycle": r.cycle, "name": r.name, "eol": iso(r.eol) or None, "devices": r.devices,
-                     "sites": r.sites, "unit_cost": r.unit_cost, "cost": r.cost} for r in report.roadmap],
+                     "sites": r.sites, "status": r.status.value, "extended_until": iso(r.extended_until) or None,
+                     "phase": r.phase or None, "action_devices": r.action_devices,
+                     "costed_devices": r.costed_devices,
+                     "cost": round(r.cost, 2) if r.cost is not None else None} for r in report.roadmap],
         "register": [{"id": r.exception.id, "state": r.state, "scope": {k: getattr(r.exception, k) for k in
                                                                        ("host", "site", "tag", "product", "cycle")},
                       "category": r.exception.category, "justification": r.exception.justification,
@@ -139,6 +149,7 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                                    "risk": i.risk, "risk_score": round(i.risk_score, 1), "reason": i.reason,
                                    "mitigation": i.mitigation, "approval": i.approval,
                                    "decision": i.decision, "exception_ids": i.exception_ids,
+                                   "extended_until": iso(i.extended_until) or None, "phase": i.phase or None,
                                    **({"discovered_not_inventoried": i.not_inventoried}
                                       if i.not_inventoried else {})}
                                   for i in ev.items],

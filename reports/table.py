@@ -8,20 +8,25 @@ strings (newlines, NUL, escape sequences) cannot break the layout or the termina
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from tabulate import tabulate
 
 from reports.common import (
     Value,
+    cost_text,
     coverage_rows,
     evidence_rows,
     extended_rows,
+    header_lines,
     iso,
     kpi_rows,
     meta_rows,
     money,
     one_line,
+    os_name,
+    plan_by_year,
     plan_rows,
     register_rows,
     roadmap_rows,
@@ -40,10 +45,16 @@ def _t(rows: Sequence[Sequence[Value]], headers: list[str], width: int = _W) -> 
     return tabulate(clean, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
+def _wrap(text: str, width: int = 100) -> str:
+    """Long sentences (the CAF statement) wrapped, never cut off."""
+    return "\n".join(textwrap.wrap(one_line(text), width)) or ""
+
+
 def render(report: EstateReport) -> str:
     out: list[str] = []
-    if report.demo:
-        out += ["*" * 78, f"*** {one_line(report.demo, 70)}", "*" * 78]
+    head = header_lines(report)
+    if head:
+        out += ["*" * 78] + [f"*** {line}" for h in head for line in textwrap.wrap(one_line(h), 74)] + ["*" * 78]
     out.append(f"legacyscan {report.tool_version} — support status as of {report.as_of.isoformat()} "
                f"(dataset {report.dataset_version})")
     out += ["", "== Estate", _t(kpi_rows(report.kpis, report.kpi_change, report.currency),
@@ -60,32 +71,31 @@ def render(report: EstateReport) -> str:
         to_act = [h for h in site.hosts if h.open_rows]
         for rank, h in enumerate(to_act[:TABLE_MAX_DEVICES], 1):
             os_f = h.os
-            rows.append([str(rank), h.hostname, f"{h.score.total:.1f}", h.band,
-                         (release_name(os_f) if os_f and os_f.product else (os_f.name if os_f else "-")),
+            rows.append([str(rank), h.hostname, f"{h.score.total:.1f}", h.band, os_name(h) or "-",
                          os_f.status.value if os_f else "", f"{h.action.text}: {h.action.clears}",
-                         h.readiness.summary() if h.readiness else "", money(h.action.cost, report.currency),
-                         money(h.extended_cost, report.currency)])
+                         h.readiness.summary() if h.readiness else "", cost_text(h.action.cost, report.currency),
+                         money(h.extended_cost, report.currency), h.scheduled])
         if rows:
             out += ["", "Replacement list (highest priority first):",
                     _t(rows, ["#", "host", "priority", "band", "os", "os status", "action", "win11", "cost",
-                              "extended/yr"], 60)]
+                              "extended/yr", "FY"], 60)]
             if len(to_act) > TABLE_MAX_DEVICES:
                 out.append(f"   … and {len(to_act) - TABLE_MAX_DEVICES} more device(s) to act on: the full list is "
                            "in --format csv, xlsx, html or json")
         else:
             out.append("   nothing to act on")
-        accepted = [[h.hostname, r.finding.product or r.finding.name, r.finding.cycle or "",
+        accepted = [[h.hostname, release_name(r.finding),
                      r.exception.id if r.exception else "", iso(r.exception.expires) if r.exception else ""]
                     for h in site.hosts for r in h.accepted_rows]
         if accepted:
             out += ["", "Accepted (exception register):",
-                    _t(accepted, ["host", "product", "cycle", "exception", "expires"])]
-        expired = [[h.hostname, r.finding.product or r.finding.name, r.finding.cycle or "",
+                    _t(accepted, ["host", "release", "exception", "expires"])]
+        expired = [[h.hostname, release_name(r.finding),
                     r.exception.id if r.exception else "", iso(r.exception.expires) if r.exception else ""]
                    for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
         if expired:
             out += ["", "Exception expired (back on the action list):",
-                    _t(expired, ["host", "product", "cycle", "exception", "expired"])]
+                    _t(expired, ["host", "release", "exception", "expired"])]
         if site.hosts and len(site.hosts) <= DETAIL_MAX_HOSTS:
             detail = [[h.hostname, r.finding.kind, r.finding.name, r.finding.version,
                        f"{r.finding.product or '-'} {r.finding.cycle or ''}".strip(), r.finding.status.value,
@@ -101,11 +111,17 @@ def render(report: EstateReport) -> str:
                                            ["target", "status", "error", "last ok"])]
     if report.products:
         out += ["", "== Products out of (or leaving) support",
-                _t([[p.name, p.status.value, iso(p.eol), str(p.devices), str(len(p.sites))]
-                    for p in report.products], ["release", "status", "end", "devices", "sites"])]
+                _t([[p.name, p.status.value, p.end_text, str(p.devices), str(len(p.sites))]
+                    for p in report.products], ["release", "status", "end", "devices", "sites"], 60)]
     if report.plan:
-        out += ["", "== Replacement plan by NHS financial year (device counted once, at its earliest open end)",
-                _t([[r[0], r[1], str(r[2]), r[3], money(p.cost, report.currency),
+        cap = (f"capacity {report.devices_per_year} devices per year" if report.devices_per_year
+               else "no capacity set: each device in the year it is due")
+        out += ["", f"== Replacement plan by NHS financial year (each device once, from its earliest open end; {cap})",
+                _t([[y[0], str(y[1]), cost_text(y[2] if isinstance(y[2], float) else None, report.currency),
+                     str(y[3]), str(y[4])] for y in plan_by_year(report)],
+                   ["FY", "devices", "cost", "already past end", "deferred by capacity"]),
+                "",
+                _t([[r[0], r[1], str(r[2]), r[3], cost_text(p.cost, report.currency),
                      money(p.extended_per_year if p.extended_devices else None, report.currency)]
                     for r, p in zip(plan_rows(report), report.plan, strict=True)],
                    ["site", "FY", "devices", "actions", "cost", "extended support/yr"], 70)]
@@ -117,10 +133,11 @@ def render(report: EstateReport) -> str:
                    ["site", "extended support", "devices", "per year", "until", "actions (once)", "years", "basis"],
                    60)]
     if report.roadmap:
-        out += ["", "== Roadmap (by quarter and NHS financial year)",
-                _t([[r[0], r[1], r[2], r[3], r[4], money(r[7] if isinstance(r[7], float) else None,
-                                                         report.currency)] for r in roadmap_rows(report)],
-                   ["period", "FY", "release", "end", "devices", "cost"])]
+        out += ["", "== Roadmap (NHS financial-year quarters; a device's action cost on its earliest end's row)",
+                _t([[r[0], r[2], r[3], r[5] or r[4], r[6], str(r[8]) if r[8] else "",
+                     money(r[9], report.currency) if isinstance(r[9], float) else (r[9] or "")]
+                    for r in roadmap_rows(report)],
+                   ["period", "release", "status", "end", "devices", "actions here", "cost"])]
     if report.register:
         out += ["", "== Exception register",
                 _t([[r[0], r[1], r[2], r[3], r[9], r[11], r[14]] for r in register_rows(report)],
@@ -129,7 +146,9 @@ def render(report: EstateReport) -> str:
     if cov:
         out += ["", f"== Coverage: {len(cov)} target(s) not reached"]
     ev = evidence_rows(report)
-    out += ["", "== Evidence (DSPT 8.1 / 8.2.1, CAF B4.d)", _t(meta_rows(report), ["", ""], 100)]
+    meta = [[k, _wrap(str(v), 100)] for k, v in meta_rows(report)]
+    out += ["", "== Evidence (DSPT 8.1 / 8.2.1, CAF B4.d)",
+            tabulate(meta, headers=["", ""], tablefmt="simple", disable_numparse=True)]
     if ev:
         out += ["", _t([[r[0], r[1], r[4], r[5], r[9]] for r in ev], ["site", "release", "devices", "risk",
                                                                        "decision"])]

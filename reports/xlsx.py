@@ -1,8 +1,12 @@
 """XLSX workbook (openpyxl, write-only for speed): what finance and the SIRO open.
 
 Sheets: Summary (KPIs and evidence metadata), one sheet per site (its replacement list),
-Devices, Products, Roadmap, Register (exceptions), Evidence 8.2.1 (the unsupported-item
-register).  Every sheet has a frozen header row, an autofilter and sensible column widths.
+Devices, Device applications (which application to update on which device), Products, Plan by
+FY, Extended support, Roadmap, Register (exceptions), Evidence 8.2.1 (the unsupported-item
+register), Coverage.  Every sheet has a frozen header row, an autofilter, sensible column widths,
+print setup (A4 landscape, fit to width, header row repeated) and, where there is a status
+column, conditional formatting that colours it.  Numbers, money, dates and percentages are typed
+cells with number formats, so finance can sum and filter them.
 Every string cell is neutralised against formula injection and stripped of characters XML cannot
 carry (NUL and other C0 controls), so hostile inventory strings stay inert text.  Per-finding
 detail is in the CSV and JSON formats (a 20,000-device estate has ~10^6 findings, too many for a
@@ -16,9 +20,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -28,6 +34,7 @@ from reports.common import (
     DEVICE_HEADERS,
     EVIDENCE_HEADERS,
     EXTENDED_HEADERS,
+    MONEY_KPIS,
     PLAN_HEADERS,
     PRODUCT_HEADERS,
     REGISTER_HEADERS,
@@ -38,7 +45,9 @@ from reports.common import (
     device_rows,
     evidence_rows,
     extended_rows,
-    kpi_rows,
+    header_lines,
+    iso,
+    kpi_values,
     meta_rows,
     neutralise,
     plan_rows,
@@ -47,7 +56,8 @@ from reports.common import (
     roadmap_rows,
     site_rows,
 )
-from scanner.rank import EstateReport
+from scanner.plan import release_name
+from scanner.rank import ACCEPTED, EXPIRED, EstateReport
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 text
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -55,6 +65,13 @@ MAX_CELL = 32_000  # Excel's limit is 32,767 characters per cell
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 BANNER_FONT = Font(bold=True, color="9C0006")
+
+# Number formats by column type.  Money columns carry the currency in their header.
+FORMATS = {"int": "#,##0", "num": "#,##0.0", "money": "#,##0", "pct": "0.0%", "date": "yyyy-mm-dd",
+           "delta": "+#,##0.##;-#,##0.##;0", "pts": "+0.0%;-0.0%;0.0%"}
+# Status colours (fill, font) for conditional formatting, as in the HTML report.
+STATUS_FILLS = {"eol": ("F4CCCC", "9C0006"), "extended": ("FCE5CD", "7F4F00"), "ending-soon": ("FFF2CC", "7F6000"),
+                "supported": ("D9EAD3", "274E13"), "unknown": ("EFEFEF", "434343")}
 
 
 def _cell(value: Value) -> Value:
@@ -67,14 +84,40 @@ def _cell(value: Value) -> Value:
     return value
 
 
+def _typed(ws: WriteOnlyWorksheet, value: Value, kind: str) -> object:
+    """A typed cell: ISO date strings become dates, numbers keep their number format; anything
+    else (a "not costed", an empty date) stays text."""
+    if kind == "date" and isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
+        try:
+            value = date.fromisoformat(value[:10])  # type: ignore[assignment]
+        except ValueError:
+            return _cell(value)
+    elif not isinstance(value, int | float) or isinstance(value, bool):
+        return _cell(value)
+    c = WriteOnlyCell(ws, value=value)
+    c.number_format = FORMATS[kind]
+    return c
+
+
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence[Value]],
-           widths: dict[int, int] | None = None, banner: str = "") -> None:
+           widths: dict[int, int] | None = None, banner: str = "", types: dict[int, str] | None = None,
+           status_col: int | None = None) -> None:
+    """One sheet; ``types`` maps 0-based columns to a FORMATS kind; ``status_col`` (0-based) gets
+    conditional formatting by status."""
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
     for i, h in enumerate(headers, 1):
         width = (widths or {}).get(i) or min(60, max(10, len(h) + 2))
         ws.column_dimensions[get_column_letter(i)].width = width
     first = 2 if banner else 1
     ws.freeze_panes = f"A{first + 1}"  # before the first append: write-only sheets emit the view first
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{first}:{first}"
+    ws.oddHeader.center.text = _cell(title)
+    ws.oddFooter.center.text = "&P / &N"
     if banner:
         c = WriteOnlyCell(ws, value=_cell(banner))
         c.font = BANNER_FONT
@@ -87,10 +130,24 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence
         header_cells.append(c)
     ws.append(header_cells)
     n = 0
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-        n += 1
-    ws.auto_filter.ref = f"A{first}:{get_column_letter(len(headers))}{first + max(n, 1)}"
+    kinds = types or {}
+    if kinds:
+        for row in rows:
+            ws.append([_typed(ws, v, kinds[i]) if i in kinds else _cell(v) for i, v in enumerate(row)])
+            n += 1
+    else:
+        for row in rows:
+            ws.append([_cell(v) for v in row])
+            n += 1
+    last = first + max(n, 1)
+    ws.auto_filter.ref = f"A{first}:{get_column_letter(len(headers))}{last}"
+    if status_col is not None:
+        col = get_column_letter(status_col + 1)
+        area = f"{col}{first + 1}:{col}{last}"
+        for status, (fill, font) in STATUS_FILLS.items():
+            ws.conditional_formatting.add(area, FormulaRule(
+                formula=[f'LEFT(${col}{first + 1},{len(status)})="{status}"'],
+                fill=PatternFill("solid", fgColor=fill, bgColor=fill), font=Font(color=font)))
 
 
 def _title(name: str, used: set[str]) -> str:
@@ -108,35 +165,128 @@ def _title(name: str, used: set[str]) -> str:
     return title
 
 
+APP_HEADERS = ["device", "site", "application", "reported as", "version", "status", "end date", "action",
+               "exception"]
+
+
+def app_rows(report: EstateReport) -> Iterable[list[Value]]:
+    """Which application to update on which device: every open or excepted application finding.
+
+    ``end date`` is the end of support, or for an extended finding the end of its extended phase.
+    ``action`` says what the device's plan does with it: replaced with the device, or updated."""
+    names: dict[int, str] = {}
+    for site in report.sites:
+        for h in site.hosts:
+            replaced = h.action.kind in ("replace-device", "migrate-server")
+            for r in h.rows:
+                f = r.finding
+                if f.kind == "os" or not (f.actionable or r.exception):
+                    continue
+                name = names.get(id(f.detail))
+                if name is None:
+                    name = names[id(f.detail)] = release_name(f)
+                if r.exception_state == ACCEPTED:
+                    action = "accepted (exception)"
+                elif replaced and r.open:
+                    action = f"goes with the device ({h.action.text})"
+                elif r.open:
+                    action = "update or remove" + (" (exception expired)" if r.exception_state == EXPIRED else "")
+                else:
+                    action = r.exception_state or ""
+                end = f.extended_until if f.status.value == "extended" else f.eol
+                yield [h.hostname, site.site, name, f.name, f.version, f.status.value, iso(end), action,
+                       r.exception.id if r.exception else ""]
+
+
+def _kpi_summary(report: EstateReport) -> list[list[object]]:
+    """KPI rows with typed values and changes (a share as a percentage, money as money)."""
+    out: list[list[object]] = []
+
+    def block(title: str, k: object, change: dict[str, float | None]) -> None:
+        out.append([title, "", ""])
+        for key, label, value, delta in kpi_values(k, change):  # type: ignore[arg-type]
+            kind = "pct" if key.endswith("share") or key == "coverage" else \
+                "money" if key in MONEY_KPIS else "num" if key == "median_days_past_end" else "int"
+            dkind = "pts" if kind == "pct" else "delta"
+            shown: object = value if value is not None else ("not costed" if key == "estimated_cost" else "n/a")
+            out.append([label, (shown, kind), (delta, dkind) if delta is not None else ""])
+
+    block("Estate KPIs", report.kpis, report.kpi_change)
+    for site in report.sites:
+        block(f"Site: {site.site}", site.kpis, site.kpi_change)
+    return out
+
+
 def render(report: EstateReport) -> bytes:
     wb = Workbook(write_only=True)
-    banner = report.demo
+    banner = " — ".join(header_lines(report))
     cur = report.currency
-    summary = [["Estate KPIs", "", ""]] + [list(r) for r in kpi_rows(report.kpis, report.kpi_change, cur)]
+    ws: WriteOnlyWorksheet = wb.create_sheet(title="Summary")
+    for col, width in zip("ABC", (46, 60, 24), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3" if banner else "A2"
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if banner:
+        c = WriteOnlyCell(ws, value=_cell(banner))
+        c.font = BANNER_FONT
+        ws.append([c])
+    hdr = []
+    for h in ("item", f"value (money in {cur})", "change since previous scan"):
+        c = WriteOnlyCell(ws, value=h)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+        hdr.append(c)
+    ws.append(hdr)
+    summary_rows = _kpi_summary(report)
+    for label, value, delta in summary_rows:
+        row: list[object] = [_cell(label)]  # type: ignore[arg-type]
+        for cell in (value, delta):
+            if isinstance(cell, tuple):
+                row.append(_typed(ws, cell[0], cell[1]))
+            else:
+                row.append(_cell(cell))  # type: ignore[arg-type]
+        ws.append(row)
+    n = len(summary_rows)
+    ws.append(["Evidence", "", ""])
+    for r in meta_rows(report):
+        ws.append([_cell(r[0]), _cell(r[1]), ""])
+        n += 1
+    first = 2 if banner else 1
+    ws.auto_filter.ref = f"A{first}:C{first + n + 1}"
+    used = {"summary", "devices", "device applications", "products", "plan by fy", "extended support", "roadmap",
+            "register", "evidence 8.2.1", "coverage"}
+    money, date_, int_, num = "money", "date", "int", "num"
+    dev_widths = {2: 22, 3: 22, 6: 30, 9: 34, 10: 40, 13: 30, 14: 40, 16: 14, 19: 60, 20: 12}
+    dev_types = {0: int_, 3: num, 7: date_, 10: int_, 11: int_, 14: money, 15: money}
     for site in report.sites:
-        summary.append([f"Site: {site.site}", "", ""])
-        summary += [list(r) for r in kpi_rows(site.kpis, site.kpi_change, cur)]
-    summary.append(["Evidence", "", ""])
-    summary += [[r[0], r[1], ""] for r in meta_rows(report)]
-    _sheet(wb, "Summary", ["item", "value", "change since previous scan"], summary, {1: 42, 2: 60, 3: 24},
-           banner)
-    used = {"summary", "devices", "products", "plan by fy", "extended support", "roadmap", "register",
-            "evidence 8.2.1", "coverage"}
-    dev_widths = {2: 22, 3: 22, 6: 26, 9: 34, 10: 40, 13: 30, 14: 40, 16: 14, 19: 60}
-    for site in report.sites:
-        _sheet(wb, _title(site.site, used), SITE_HEADERS, site_rows(site, cur),
-               {2: 22, 5: 26, 7: 34, 8: 40, 9: 30}, banner)
-    _sheet(wb, "Devices", DEVICE_HEADERS, (r for s in report.sites for r in device_rows(s, cur)), dev_widths,
-           banner)
-    _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 30, 6: 40, 9: 50}, banner)
-    _sheet(wb, "Plan by FY", PLAN_HEADERS, plan_rows(report), {1: 26, 4: 60}, banner)
+        _sheet(wb, _title(site.site, used), SITE_HEADERS[:9] + [f"cost ({cur})", f"extended support per year ({cur})",
+                                                                 "scheduled (FY)"],
+               site_rows(site, cur), {2: 22, 5: 30, 7: 34, 8: 40, 9: 30, 12: 12}, banner,
+               {0: int_, 2: num, 9: money, 10: money}, status_col=5)
+    _sheet(wb, "Devices", DEVICE_HEADERS[:14] + [f"cost ({cur})", f"extended support per year ({cur})"]
+           + DEVICE_HEADERS[16:], (r for s in report.sites for r in device_rows(s, cur)), dev_widths, banner,
+           dev_types, status_col=6)
+    _sheet(wb, "Device applications", APP_HEADERS, app_rows(report), {1: 22, 2: 22, 3: 40, 4: 40, 5: 16, 6: 12,
+                                                                       7: 12, 8: 40, 9: 16},
+           banner, {6: date_}, status_col=5)
+    _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 34, 4: 30, 6: 40, 9: 50}, banner,
+           {4: int_, 6: int_, 7: num}, status_col=2)
+    _sheet(wb, "Plan by FY", PLAN_HEADERS[:4] + [f"cost ({cur})"] + PLAN_HEADERS[5:8]
+           + [f"extended support per year ({cur})", PLAN_HEADERS[9]], plan_rows(report), {1: 26, 4: 60}, banner,
+           {2: int_, 4: money, 5: int_, 6: int_, 7: int_, 8: money, 9: int_})
     _sheet(wb, "Extended support", EXTENDED_HEADERS, extended_rows(report),
-           {1: 26, 2: 34, 4: 34, 6: 40, 14: 70}, banner)
-    _sheet(wb, "Roadmap", ROADMAP_HEADERS, roadmap_rows(report), {3: 30, 6: 40}, banner)
+           {1: 26, 2: 34, 4: 34, 6: 40, 14: 70}, banner,
+           {4: int_, 8: money, 9: date_, 10: money, 11: int_, 12: num})
+    _sheet(wb, "Roadmap", ROADMAP_HEADERS[:9] + [f"cost of those actions ({cur})"], roadmap_rows(report),
+           {3: 34, 6: 34, 8: 40}, banner, {4: date_, 6: int_, 8: int_, 9: money}, status_col=3)
     _sheet(wb, "Register", REGISTER_HEADERS, register_rows(report), {3: 30, 4: 36, 5: 50, 6: 40, 13: 40},
-           banner)
-    _sheet(wb, "Evidence 8.2.1", EVIDENCE_HEADERS, evidence_rows(report), {1: 22, 2: 30, 6: 30, 7: 50, 8: 50,
-                                                                            9: 40}, banner)
+           banner, {10: date_, 11: date_, 13: int_, 14: int_})
+    _sheet(wb, "Evidence 8.2.1", EVIDENCE_HEADERS, evidence_rows(report), {1: 22, 2: 30, 3: 24, 4: 30, 6: 30,
+                                                                            7: 50, 8: 50, 9: 40}, banner,
+           {4: int_}, status_col=2)
     _sheet(wb, "Coverage", COVERAGE_HEADERS, coverage_rows(report), {2: 30, 4: 50}, banner)
     buf = io.BytesIO()
     wb.save(buf)

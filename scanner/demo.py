@@ -32,6 +32,7 @@ DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 CAPTURES = DATA_DIR / "captures"
 STRINGS = DATA_DIR / "windows_software_strings.jsonl"
 
+DEMO_ORGANISATION = "DEMO Hospitals NHS Foundation Trust (generated)"
 SITE_NAMES = ["DEMO Royal Infirmary", "DEMO General Hospital", "DEMO Community Clinics",
               "DEMO Children's Hospital", "DEMO Mental Health Unit", "DEMO Rehabilitation Centre",
               "DEMO Eye Hospital", "DEMO Dental Institute"]
@@ -517,4 +518,8 @@ clinical = 15
 [report]
 stale_days = 30
 roadmap_quarters = 8
+
+[plan]
+# how many devices the desktop and server teams can replace, upgrade or migrate per financial year
+devices_per_year = 700
 """

@@ -18,6 +18,7 @@ rules it applies, each a small pure function with ``as_of`` as a parameter:
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,11 @@ class ReportConfig:
     site_catalog_sha256: str = ""
     stale_days: int = 30  # a host whose latest inventory is older than this is flagged
     roadmap_quarters: int = 8  # how far ahead the roadmap looks
+    dataset_max_age_days: int = 60  # warn when the EOL dataset is older than this on the report date
+    # [plan] devices_per_year: how many devices the trust can replace / upgrade / migrate in one
+    # financial year (None = no limit: every device lands in the year it is due)
+    devices_per_year: int | None = None
+    organisation: str = ""  # the trust's name (site catalogue [site] name), shown in every header
     source: str = ""  # the file it came from ("" = defaults)
 
     def cost(self, key: str) -> float | None:
@@ -112,10 +118,10 @@ def _num(value: Any, where: str) -> float:
 
 def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     where = source or "config"
-    unknown = set(data) - {"priority", "costs", "esu", "report"}
+    unknown = set(data) - {"priority", "costs", "esu", "report", "plan"}
     if unknown:
         raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}; "
-                          "expected [priority], [costs], [esu], [report]")
+                          "expected [priority], [costs], [esu], [report], [plan]")
     try:
         priority = config_from_toml(data.get("priority"))
     except PriorityConfigError as exc:
@@ -157,12 +163,22 @@ def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     report = data.get("report", {})
     if not isinstance(report, Mapping):
         raise ConfigError(f"{where}: [report] must be a table")
+    report_keys = ("stale_days", "roadmap_quarters", "dataset_max_age_days")
     for key, value in report.items():
-        if key not in ("stale_days", "roadmap_quarters"):
-            raise ConfigError(f"{where}: [report] unknown key {key!r}; known: stale_days, roadmap_quarters")
+        if key not in report_keys:
+            raise ConfigError(f"{where}: [report] unknown key {key!r}; known: {', '.join(report_keys)}")
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
             raise ConfigError(f"{where}: [report] {key}: expected a whole number 1..3650")
         setattr(cfg, key, value)
+    plan = data.get("plan", {})
+    if not isinstance(plan, Mapping):
+        raise ConfigError(f"{where}: [plan] must be a table")
+    for key, value in plan.items():
+        if key != "devices_per_year":
+            raise ConfigError(f"{where}: [plan] unknown key {key!r}; known: devices_per_year")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000_000:
+            raise ConfigError(f"{where}: [plan] devices_per_year: expected a whole number of devices, at least 1")
+        cfg.devices_per_year = value
     return cfg
 
 
@@ -200,6 +216,7 @@ def with_site_catalog(cfg: ReportConfig, site: SiteCatalog | None,
                          source=f"{site.path.name}:{e.line}" if e.line else site.path.name)
         for e in site.entitlements if e.cost is not None)
     return replace(cfg, entitlement_prices=prices, site_catalog=str(site.path), site_catalog_sha256=site.sha256,
+                   organisation=cfg.organisation or site.name,
                    free_extended=free_extended if free_extended is not None else
                    (site.free_extended if site.free_extended is not None else cfg.free_extended))
 
@@ -277,8 +294,11 @@ def extended_costs(findings: list[Finding], cfg: ReportConfig, shared_by: Mappin
 # -- periods ------------------------------------------------------------------------------------
 
 def quarter(day: date) -> str:
-    """Calendar quarter, e.g. ``2027-Q1``."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    """NHS financial-year quarter, e.g. 2027-02-01 -> ``FY2026/27 Q4`` (Q1 is April to June).
+
+    Finance reads the roadmap against its own quarters; calendar quarters would put January in
+    "Q1" where the trust's plan has it in Q4."""
+    return f"{financial_year(day)} Q{(day.month - 4) % 12 // 3 + 1}"
 
 
 def financial_year(day: date) -> str:
@@ -288,7 +308,18 @@ def financial_year(day: date) -> str:
 
 
 def quarter_start(day: date) -> date:
+    """First day of the (financial, so also calendar-aligned) quarter ``day`` falls in."""
     return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def financial_year_start(day: date) -> date:
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def next_financial_year(fy: str) -> str:
+    """``FY2026/27`` -> ``FY2027/28``."""
+    start = int(fy[2:6]) + 1
+    return f"FY{start}/{(start + 1) % 100:02d}"
 
 
 def add_quarters(day: date, n: int) -> date:
@@ -315,69 +346,141 @@ class Action:
     cost: float | None
 
 
-def release_name(f: Finding) -> str:
-    """``Windows 10 22H2``-style name of a finding's release, for sentences."""
-    label = f.detail.release_label or f.cycle or ""
-    base = f.product_label or f.product or f.name
-    if label and label.lower().startswith(base.lower()):
+# endoflife.date marks Windows editions with a letter people do not read: spell it out.
+_EDITION_MARKS = ((" (E)", " (Enterprise/Education)"), (" (W)", " (Home/Pro)"), (" (IoT)", " (IoT Enterprise)"))
+
+
+def spoken_release(label: str) -> str:
+    """A release label as people say it: the dataset's edition letters spelled out."""
+    for mark, words in _EDITION_MARKS:
+        if label.endswith(mark) or f"{mark} " in label:
+            label = label.replace(mark, words)
+    return label
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def product_release_name(product_label: str, release_label: str) -> str:
+    """Join a product's label and a release label without saying the product twice.
+
+    The dataset's release labels often repeat the product ("Windows Server 2016 (LTSC)" for
+    "Microsoft Windows Server", "macOS 10.13 (High Sierra)" or "Mac OS X 10.6" for "Apple macOS"):
+    when the label starts with a word of the product label (compared without spaces and case), only
+    the vendor words before it are kept, so the reader sees "Microsoft Windows Server 2016 (LTSC)",
+    never "Microsoft Windows Server Windows Server 2016".
+    """
+    label = spoken_release(release_label.strip())
+    base = product_label.strip()
+    if not label:
+        return base
+    if not base or _squash(label).startswith(_squash(base)):
         return label
-    return f"{base} {label}".strip()
+    words = base.split()
+    flat = _squash(label)
+    for i in range(len(words)):
+        if len(_squash(words[i])) > 1 and flat.startswith(_squash(words[i])):
+            return " ".join(words[:i] + [label])
+    return f"{base} {label}"
+
+
+def release_name(f: Finding) -> str:
+    """``Microsoft Windows 10 22H2``-style name of a finding's release, for sentences and tables.
+
+    Every renderer names releases through this function, so no table shows a raw cycle id
+    ("5-sp3") where the dataset has a label ("XP SP3")."""
+    base = f.product_label or f.product or f.name
+    if not f.product:
+        return base
+    return product_release_name(base, f.detail.release_label or f.cycle or "")
 
 
 def _apps(n: int) -> str:
     return f"{n} application{'s' if n != 1 else ''}"
 
 
+def product_cost(f: Finding, cfg: ReportConfig) -> float | None:
+    """``[costs.products]`` price for dealing with this release on one device (product:cycle, then
+    product), e.g. a PACS workstation that costs far more to replace than a desktop."""
+    if not cfg.product_costs or not f.product:
+        return None
+    hit = cfg.product_costs.get(f"{f.product}:{f.cycle or ''}")
+    return hit if hit is not None else cfg.product_costs.get(f.product)
+
+
+def _unit(key: str, f: Finding, cfg: ReportConfig) -> float | None:
+    special = product_cost(f, cfg)
+    return special if special is not None else cfg.cost(key)
+
+
+def _apps_cost(apps: list[Finding], cfg: ReportConfig) -> float | None:
+    """Updating these applications: each at its ``[costs.products]`` price or ``update_application``
+    (None when none of them is costed)."""
+    costs = [c for c in (_unit("update_application", a, cfg) for a in apps) if c is not None]
+    return sum(costs) if costs else None
+
+
 def device_action(os_finding: Finding | None, app_findings: list[Finding], readiness: Readiness | None,
                   cfg: ReportConfig, server: bool) -> Action:
-    """What to do with one device, given its open (not accepted) actionable findings."""
+    """What to do with one device, given its open (not accepted) actionable findings.
+
+    The action's cost is the one figure every total of the report adds up (KPIs, plan by
+    financial year, roadmap): each device's action is priced once, here."""
     os_open = os_finding is not None and os_finding.actionable
     n_apps = len(app_findings)
     if not os_open:
         if not n_apps:
             return Action("none", "no action", "", None)
-        unit = cfg.cost("update_application")
         return Action("update-applications", f"update or remove {_apps(n_apps)}", f"clears {_apps(n_apps)}",
-                      unit * n_apps if unit is not None else None)
+                      _apps_cost(app_findings, cfg))
     assert os_finding is not None
     # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
     # release and are cleared by upgrading it: they are not separate application updates.
     n_apps = sum(1 for f in app_findings if "+distro." not in f.detail.rule)
     os_name = release_name(os_finding)
     product = os_finding.product or ""
-    app_unit = cfg.cost("update_application")
-    apps_cost = app_unit * n_apps if app_unit is not None else 0.0
+    apps_cost = _apps_cost(app_findings, cfg) or 0.0
     also = f" and {_apps(n_apps)}" if n_apps else ""
+    rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+
+    def plus_apps(unit: float | None) -> float | None:
+        return unit + apps_cost if unit is not None else None
+
     if product == "windows-server" or (server and product == "windows"):
-        kind, text, clears = "migrate-server", "migrate to a supported server OS", f"clears {os_name}{also}"
-        unit = cfg.cost("migrate_server")
-        return Action(kind, text, clears, unit + apps_cost if unit is not None else None)
+        return Action("migrate-server", "migrate to a supported server OS", f"clears {os_name}{also}",
+                      plus_apps(_unit("migrate_server", os_finding, cfg)))
     if product == "windows" and readiness is not None:
         if readiness.verdict == "ready":
-            unit = cfg.cost("upgrade_os")
-            rest = f"; then update {_apps(n_apps)}" if n_apps else ""
             return Action("upgrade-os", "upgrade to Windows 11 in place", f"clears {os_name}{rest}",
-                          unit + apps_cost if unit is not None else None)
+                          plus_apps(cfg.cost("upgrade_os")))
         if readiness.verdict == "not-ready" and set(readiness.blockers) <= {"ram", "disk"}:
             unit_hw, unit_os = cfg.cost("upgrade_hardware"), cfg.cost("upgrade_os")
             cost = unit_hw + unit_os + apps_cost if unit_hw is not None and unit_os is not None else None
-            rest = f"; then update {_apps(n_apps)}" if n_apps else ""
             return Action("upgrade-hardware", readiness.action, f"clears {os_name}{rest}", cost)
         if readiness.verdict == "unknown":
-            unit = cfg.cost("assess_device")
-            return Action("assess-device", readiness.action, f"decides {os_name}{also}", unit)
+            return Action("assess-device", readiness.action, f"decides {os_name}{also}", cfg.cost("assess_device"))
+        return Action("replace-device", "replace device", f"clears {os_name}{also}",
+                      _unit("replace_device", os_finding, cfg))
     if product == "windows" and str(os_finding.cycle or "").startswith("11"):
-        unit = cfg.cost("upgrade_os")
-        rest = f"; then update {_apps(n_apps)}" if n_apps else ""
         return Action("upgrade-os", "install a supported Windows 11 feature update", f"clears {os_name}{rest}",
-                      unit + apps_cost if unit is not None else None)
+                      plus_apps(cfg.cost("upgrade_os")))
     if product in ("windows", "macos"):
-        unit = cfg.cost("replace_device")
-        return Action("replace-device", "replace device", f"clears {os_name}{also}", unit)
-    unit = cfg.cost("upgrade_os")
-    rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+        return Action("replace-device", "replace device", f"clears {os_name}{also}",
+                      _unit("replace_device", os_finding, cfg))
     return Action("upgrade-os", "upgrade the OS to a supported release", f"clears {os_name}{rest}",
-                  unit + apps_cost if unit is not None else None)
+                  plus_apps(_unit("upgrade_os", os_finding, cfg)))
+
+
+PLANNED = "upgrade-os (planned)"
+
+
+def planned_action(os_finding: Finding, cfg: ReportConfig) -> Action:
+    """A device with nothing open whose OS leaves support inside the roadmap horizon: the OS
+    upgrade to plan (and budget) before that date."""
+    end = os_finding.eol.isoformat() if os_finding.eol else "its end of support"
+    return Action(PLANNED, f"plan the OS upgrade before {end}", f"{release_name(os_finding)} ends {end}",
+                  _unit("upgrade_os", os_finding, cfg))
 
 
 @dataclass(slots=True, frozen=True)
@@ -405,11 +508,3 @@ def esu_line(os_finding: Finding | None, cfg: ReportConfig, as_of: date) -> EsuL
     year = max(1, days // 365 + 1) if days > 0 else 1
     cost = plan.year_costs[year - 1] if year <= len(plan.year_costs) else None
     return EsuLine(plan.key, plan.name, year, cost, os_finding.status is Status.EXTENDED)
-
-
-def unit_cost_for(product: str, cycle: str, is_os: bool, cfg: ReportConfig) -> float | None:
-    """Per-device cost of dealing with a product/cycle, for the roadmap."""
-    hit = cfg.product_costs.get(f"{product}:{cycle}", cfg.product_costs.get(product))
-    if hit is not None:
-        return hit
-    return cfg.cost("upgrade_os") if is_os else cfg.cost("update_application")

@@ -71,21 +71,29 @@ PRODUCT_CLASSES = ("os", "browser", "runtime", "internet-facing", "server", "oth
 class PriorityConfig:
     """The weights.  Defaults are a reasonable starting point; a trust tunes them in TOML."""
 
+    # The defaults are calibrated so that "critical" needs an unsupported OS (or browser) *and* two
+    # aggravating facts — long past its end, and a clinical, medical-device or internet-facing
+    # role — and so stays a short list a board can act on this quarter (docs/reports.md, "Priority
+    # model", gives the reasoning and the worked examples).
     status_points: Mapping[str, float] = field(default_factory=lambda: {
-        Status.EOL.value: 50.0, Status.EXTENDED.value: 20.0, Status.ENDING_SOON.value: 10.0})
-    points_per_30_days_past: float = 1.0
-    max_days_points: float = 25.0
+        Status.EOL.value: 40.0, Status.EXTENDED.value: 10.0, Status.ENDING_SOON.value: 5.0})
+    points_per_30_days_past: float = 1.0  # only while unsupported (eol): an extended phase is patched
+    max_days_points: float = 24.0  # two years
     class_points: Mapping[str, float] = field(default_factory=lambda: {
-        "os": 20.0, "browser": 15.0, "runtime": 15.0, "internet-facing": 15.0, "server": 10.0, "other": 5.0})
+        "os": 25.0, "browser": 15.0, "runtime": 10.0, "internet-facing": 15.0, "server": 5.0, "other": 0.0})
     # product slug -> class; anything not listed (and not an OS finding) is "other"
     product_classes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRODUCT_CLASSES))
     tag_points: Mapping[str, float] = field(default_factory=lambda: {
-        "medical-device": 20.0, "internet-facing": 20.0, "clinical": 15.0, "server": 10.0})
-    points_per_doubling_devices: float = 2.0  # log2(devices carrying the product/cycle) * this
-    max_devices_points: float = 20.0
-    device_bonus_per_finding: float = 2.0  # per further actionable finding on the same device
-    max_device_bonus: float = 20.0
-    bands: Mapping[str, float] = field(default_factory=lambda: {"critical": 90.0, "high": 70.0, "medium": 40.0})
+        "internet-facing": 25.0, "medical-device": 15.0, "clinical": 10.0, "server": 5.0})
+    points_per_doubling_devices: float = 1.0  # log2(devices carrying the product/cycle) * this
+    max_devices_points: float = 5.0
+    device_bonus_per_finding: float = 1.0  # per further actionable finding on the same device
+    max_device_bonus: float = 10.0
+    bands: Mapping[str, float] = field(default_factory=lambda: {"critical": 110.0, "high": 80.0, "medium": 50.0})
+    # A device whose OS is supported (or covered, or accepted) is never "critical" for its
+    # applications alone unless it carries one of these tags: an old Java runtime on a supported
+    # admin PC is work for the desktop team, not an item for the board.
+    app_only_critical_tags: frozenset[str] = frozenset({"clinical", "internet-facing", "medical-device"})
 
     def product_class(self, finding: Finding) -> str:
         if finding.kind == "os":
@@ -97,6 +105,19 @@ class PriorityConfig:
             if total >= threshold:
                 return name
         return "low"
+
+    def device_band(self, total: float, os_open: bool, tags: Iterable[str]) -> str:
+        """The band of a device: ``band(total)``, except that a device with no open OS finding is
+        at most the band below the top one unless a tag in ``app_only_critical_tags`` applies."""
+        if not total:
+            return "none"
+        name = self.band(total)
+        ordered = [n for n, _ in sorted(self.bands.items(), key=lambda kv: -kv[1])]
+        if os_open or not ordered or name != ordered[0]:
+            return name
+        if {t.lower() for t in tags} & self.app_only_critical_tags:
+            return name
+        return ordered[1] if len(ordered) > 1 else "low"
 
 
 DEFAULT_PRODUCT_CLASSES: dict[str, str] = {
@@ -137,7 +158,7 @@ def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
         raise PriorityConfigError("[priority] must be a table")
     scalar = {"points_per_30_days_past", "max_days_points", "points_per_doubling_devices", "max_devices_points",
               "device_bonus_per_finding", "max_device_bonus"}
-    known = scalar | {"status", "class", "products", "tags", "bands"}
+    known = scalar | {"status", "class", "products", "tags", "bands", "app_only_critical_tags"}
     unknown = set(table) - known
     if unknown:
         raise PriorityConfigError(f"[priority] unknown key(s): {', '.join(sorted(unknown))}; "
@@ -171,12 +192,18 @@ def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
                                       f"{', '.join(PRODUCT_CLASSES)}")
         classes[str(slug)] = str(cls)
     changes["product_classes"] = classes
+    if "app_only_critical_tags" in table:
+        tags = table["app_only_critical_tags"]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise PriorityConfigError("[priority] app_only_critical_tags: expected a list of tag names")
+        changes["app_only_critical_tags"] = frozenset(t.lower() for t in tags)
     return replace(cfg, **changes)
 
 
 def days_past_end(finding: Finding, as_of: date) -> int:
-    """Days since security support ended (0 when it has not ended or the date is unknown)."""
-    if finding.eol is None or finding.status not in (Status.EOL, Status.EXTENDED):
+    """Days since security support ended, while nothing covers it (0 when it has not ended, the date
+    is unknown, or an extended phase still delivers fixes)."""
+    if finding.eol is None or finding.status is not Status.EOL:
         return 0
     return max(0, (as_of - finding.eol).days)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,12 +35,14 @@ from scanner.plan import (
     esu_line,
     extended_costs,
     financial_year,
+    financial_year_start,
     median,
+    next_financial_year,
+    planned_action,
     price_for,
     quarter,
     quarter_start,
     release_name,
-    unit_cost_for,
 )
 from scanner.priority import ZERO, Score, score_device, score_finding
 from scanner.readiness import Readiness, assess, cpu_rules, is_windows_10
@@ -95,6 +98,11 @@ class HostRow:
     # import); ``hostname`` then carries a visible mark, ``name`` the host's own name.
     source: str = "inventory"
     name: str = ""
+    # The finding whose support ends first among the open ones (or the OS, for a planned upgrade),
+    # and that end: an extended finding ends when its extended phase does.  None: nothing to plan.
+    binding: Finding | None = None
+    due: date | None = None
+    scheduled: str = ""  # the NHS financial year the plan puts this device's action in
 
     @property
     def findings(self) -> list[Finding]:
@@ -112,7 +120,7 @@ class Kpis:
     extended_os: int = 0  # OS supported only through an extended phase (paid ESU, free LTS)
     ending_soon_os: int = 0
     unknown_os: int = 0
-    median_days_past_end: float | None = None  # over devices whose OS support has ended
+    median_days_past_end: float | None = None  # over devices on an unsupported (eol) OS
     windows10: int = 0
     win11_ready: int = 0
     win11_not_ready: int = 0
@@ -168,13 +176,15 @@ KPI_LABELS: dict[str, str] = {
     "devices": "Devices", "unsupported_os": "Devices on an unsupported OS",
     "unsupported_os_share": "Share on an unsupported OS", "extended_os": "OS in extended support (ESU/LTS)",
     "ending_soon_os": "OS ending soon", "unknown_os": "OS not identified",
-    "median_days_past_end": "Median days past end of support", "windows10": "Windows 10 devices",
+    "median_days_past_end": "Median days past end of support (unsupported OS)",
+    "windows10": "Windows 10 devices",
     "win11_ready": "Windows 11-ready", "win11_not_ready": "Not Windows 11-ready",
     "win11_unknown": "Windows 11 readiness unknown", "win11_ready_share": "Windows 11-ready share",
     "open_findings": "Open findings", "accepted_findings": "Accepted (exception)",
     "expired_exceptions_hit": "Findings under expired exceptions", "targets": "Scan targets",
     "not_reached": "Targets not reached", "coverage": "Coverage", "stale": "Stale inventories",
-    "estimated_cost": "Estimated cost of actions", "esu_cost_this_year": "Extended support cost this year (entitled)",
+    "estimated_cost": "Estimated cost of planned actions",
+    "esu_cost_this_year": "Extended support cost this year (entitled)",
     "esu_quote_this_year": "ESU cost this year if bought",
 }
 
@@ -211,6 +221,16 @@ class ProductRollup:
     sites: list[str]
     accepted_devices: int
     top_score: float
+    extended_until: date | None = None  # when status is extended: the end of the phase covering it
+    phase: str = ""  # "Debian LTS (free)", "Windows 10 ESU": the extended phase, by name
+
+    @property
+    def end_text(self) -> str:
+        """The end that matters to the reader: an extended release's phase and its end."""
+        if self.status is Status.EXTENDED:
+            until = self.extended_until.isoformat() if self.extended_until else "date not published"
+            return f"{self.phase or 'extended support'} until {until}"
+        return self.eol.isoformat() if self.eol else ""
 
     def sentence(self) -> str:
         n, d = len(self.sites), self.devices
@@ -227,13 +247,15 @@ class PlanRow:
     """
 
     site: str
-    financial_year: str  # "now" or "FY2027/28"
+    financial_year: str  # the NHS financial year the work is scheduled in, "FY2027/28"
     devices: int
     actions: dict[str, int]  # action kind -> devices
-    cost: float  # sum of the known action costs
+    cost: float | None  # sum of the known action costs (None: nothing here is costed)
     costed_devices: int  # devices whose action has a configured cost
     extended_per_year: float = 0.0  # what keeping these devices on paid extended phases costs per year
     extended_devices: int = 0  # devices with a priced extended phase
+    overdue: int = 0  # devices whose support had already ended on the report date
+    deferred: int = 0  # devices scheduled after the year they are due (per-year capacity reached)
 
 
 @dataclass(slots=True)
@@ -277,7 +299,16 @@ class ExtendedSupportRow:
 
 @dataclass(slots=True)
 class RoadmapRow:
-    period: str  # "overdue" or a quarter "2027-Q1"
+    """Devices whose release leaves support (or its extended phase) in one period.
+
+    ``period``: "overdue" (unsupported: support ended and nothing covers it), an NHS financial-year
+    quarter "FY2026/27 Q4" (support, or an extended phase, ends then), or "extended, ends later"
+    (covered beyond the horizon).  ``cost`` is the cost of the device actions this row *drives*:
+    each device's action is counted once, on the row of its earliest open end, so the roadmap's
+    costs add up to the plan's and to the KPI.
+    """
+
+    period: str
     financial_year: str  # "FY2026/27" ("" for overdue)
     product: str
     cycle: str
@@ -285,8 +316,12 @@ class RoadmapRow:
     eol: date | None
     devices: int
     sites: list[str]
-    unit_cost: float | None
-    cost: float | None
+    cost: float | None  # actions driven by this row (None: none of them costed)
+    status: Status = Status.EOL
+    extended_until: date | None = None
+    phase: str = ""  # the extended phase's name, for extended rows
+    action_devices: int = 0  # devices whose action is counted on this row
+    costed_devices: int = 0
 
 
 @dataclass(slots=True)
@@ -319,6 +354,8 @@ class UnsupportedItem:
     exception_ids: list[str]
     decision: str  # accepted | exception expired | no decision
     not_inventoried: int = 0  # of ``devices``: known only from discovery or the device register
+    extended_until: date | None = None  # extended items: the end of the phase covering them
+    phase: str = ""  # extended items: the phase's name ("Debian LTS (free)")
 
 
 @dataclass(slots=True)
@@ -370,6 +407,10 @@ class EstateReport:
     currency: str = "GBP"
     priority_weights: dict[str, Any] = field(default_factory=dict)
     demo: str = ""  # banner text when the estate is demo data ("" for real estates)
+    organisation: str = ""  # the trust (site catalogue [site] name), in every header
+    dataset_date: date | None = None  # of the bundled / updated end-of-life data
+    dataset_warning: str = ""  # set when the dataset is older than the configured age on as_of
+    devices_per_year: int | None = None  # the plan's capacity ([plan] devices_per_year)
 
     def all_findings(self) -> list[Finding]:
         return [f for s in self.sites for h in s.hosts for f in h.findings]
@@ -425,6 +466,41 @@ def host_source(inv: Any) -> str:
     return "inventory"
 
 
+def open_end(f: Finding) -> date | None:
+    """When an open finding stops being acceptable: its end of support, or for an ``extended``
+    finding the end of the extended phase covering it (None when no date is known)."""
+    if f.status is Status.EXTENDED:
+        return f.extended_until
+    return f.eol
+
+
+def _binding(open_rows: list[FindingRow], as_of: date) -> tuple[Finding | None, date | None]:
+    """The open finding whose end comes first, and that end (a finding without a date binds now)."""
+    best: tuple[date, int, Finding] | None = None
+    for r in open_rows:
+        end = open_end(r.finding) or as_of
+        key = (end, r.finding.kind != "os", r.finding)
+        if best is None or key[:2] < best[:2]:
+            best = (end, key[1], r.finding)
+    return (best[2], best[0]) if best else (None, None)
+
+
+def phase_name(f: Finding, cfg: ReportConfig) -> str:
+    """The extended phase covering an ``extended`` finding, by name: the priced entitlement's name,
+    "<product> LTS (free)" for a free phase, else "paid extended support (site catalogue)"."""
+    price = price_for(f, cfg)
+    if price is not None:
+        return price.name
+    if (f.product or "") in cfg.free_extended:
+        return f"{f.product_label or f.product} LTS (free)"
+    _, marker, distro = f.detail.rule.rpartition("+distro.")
+    if marker and distro:  # a distribution build follows its OS release's phase
+        if distro in cfg.free_extended:
+            return f"{distro.capitalize()} LTS (free), with the OS release"
+        return "the OS release's extended support (site catalogue)"
+    return "paid extended support (site catalogue)"
+
+
 def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
                     register: Register | None) -> list[HostRow]:
     """Score every finding, apply exceptions, decide actions; one ``HostRow`` per host."""
@@ -439,6 +515,7 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
             for price in {p for f in res.findings if (p := price_for(f, cfg)) is not None}:
                 shared_by[price] += 1
     pcfg = cfg.priority
+    horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
     # Scores depend only on these inputs, which thousands of findings share: compute each once.
     score_memo: dict[tuple[object, ...], tuple[Score, str]] = {}
     hosts: list[HostRow] = []
@@ -472,6 +549,10 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         os_open = next((r.finding for r in open_rows if r.finding.kind == "os"), None)
         apps_open = [r.finding for r in open_rows if r.finding.kind != "os"]
         action = device_action(os_open, apps_open, readiness, cfg, server)
+        binding, due = _binding(open_rows, as_of)
+        if binding is None and os_f is not None and os_f.status is Status.SUPPORTED and os_f.eol is not None \
+                and as_of <= os_f.eol < horizon and not any(r.accepted for r in rows if r.finding is os_f):
+            action, binding, due = planned_action(os_f, cfg), os_f, os_f.eol
         score = score_device((r.score for r in open_rows), pcfg)
         hw = inv.hardware
         age = _age_days(inv.collected_at, as_of)
@@ -485,7 +566,8 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
             host_key=res.findings[0].host_key if res.findings else "",
             site=inv.host.site or "(no site)", os=os_f, rows=rows, worst=worst_status(res.findings),
             collected_at=inv.collected_at, unidentified=res.unidentified, tags=tags, score=score,
-            band=pcfg.band(score.total) if score.total else "none", action=action, readiness=readiness,
+            band=pcfg.device_band(score.total, os_open is not None, score_tags), action=action,
+            readiness=readiness, binding=binding, due=due,
             esu=esu, extended=extended, extended_cost=sum(same) if same else None,
             hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
             cpu=hw.cpu_model, stale=age is not None and age > cfg.stale_days, open_rows=open_rows,
@@ -508,7 +590,7 @@ def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) 
                 k.ending_soon_os += 1
             elif os_f.status is Status.UNKNOWN:
                 k.unknown_os += 1
-            if os_f.status in (Status.EOL, Status.EXTENDED) and os_f.eol is not None:
+            if os_f.status is Status.EOL and os_f.eol is not None:
                 days.append(float(max(0, (as_of - os_f.eol).days)))
         if h.readiness is not None:
             k.windows10 += 1
@@ -553,7 +635,7 @@ def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
     return out
 
 
-def _product_rollups(hosts: list[HostRow]) -> list[ProductRollup]:
+def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRollup]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for h in hosts:
         for r in h.rows:
@@ -570,70 +652,140 @@ def _product_rollups(hosts: list[HostRow]) -> list[ProductRollup]:
             g["top"] = max(g["top"], r.score.total)
             if f.status.severity > g["status"].severity:
                 g["status"] = f.status
-    out = [ProductRollup(product=p, cycle=c, name=release_name(g["finding"]), kind=g["finding"].kind,
-                         status=g["status"], eol=g["finding"].eol, devices=len(g["hosts"]),
-                         sites=sorted(g["sites"]), accepted_devices=len(g["accepted"]), top_score=g["top"])
-           for (p, c), g in groups.items()]
+                g["finding"] = f
+    out = []
+    for (p, c), g in groups.items():
+        f = g["finding"]
+        out.append(ProductRollup(product=p, cycle=c, name=release_name(f), kind=f.kind, status=g["status"],
+                                 eol=f.eol, devices=len(g["hosts"]), sites=sorted(g["sites"]),
+                                 accepted_devices=len(g["accepted"]), top_score=g["top"],
+                                 extended_until=f.extended_until if g["status"] is Status.EXTENDED else None,
+                                 phase=phase_name(f, cfg) if g["status"] is Status.EXTENDED else ""))
     out.sort(key=lambda r: (-r.status.severity, -r.devices, r.name))
     return out
 
 
+LATER = "extended, ends later"
+
+
+def _roadmap_period(f: Finding, as_of: date, horizon: date) -> str | None:
+    """Where a finding sits on the roadmap: "overdue" only when nothing covers it; an extended
+    finding sits in the quarter its extended phase ends; None when beyond the horizon."""
+    if f.status is Status.EXTENDED:
+        end = f.extended_until
+        if end is None or end >= horizon:
+            return LATER
+        return quarter(max(end, as_of))
+    if f.eol is None:
+        return "overdue" if f.status is Status.EOL else None
+    if f.eol < as_of:
+        return "overdue" if f.status is Status.EOL else quarter(as_of)
+    return quarter(f.eol) if f.eol < horizon else None
+
+
 def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[RoadmapRow]:
-    """What goes out of support per quarter (and NHS financial year); past ends are "overdue"."""
+    """What goes out of support per NHS financial-year quarter; only unsupported items are "overdue".
+
+    Each device's action cost is counted once, on the row of its binding (earliest open) end."""
     horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def group(period: str, f: Finding) -> dict[str, Any]:
+        return groups.setdefault((period, f.product or "", f.cycle or ""), {
+            "f": f, "hosts": set(), "sites": set(), "cost": None, "actions": 0, "costed": 0})
+
     for h in hosts:
         for r in h.rows:
             f = r.finding
-            if f.eol is None or not f.product or r.accepted or f.eol >= horizon:
+            bound = h.binding is f
+            if not bound and (not f.product or r.accepted or f.status is Status.UNKNOWN):
                 continue
-            if f.status is Status.UNKNOWN:
+            period = _roadmap_period(f, as_of, horizon)
+            if period is None and h.binding is f:
+                period = quarter(max(h.due or as_of, as_of))
+            if period is None:
                 continue
-            period = "overdue" if f.eol < as_of else quarter(f.eol)
-            g = groups.setdefault((period, f.product, f.cycle or ""), {"f": f, "hosts": set(), "sites": set()})
+            g = group(period, f)
             g["hosts"].add(h.host_key or h.hostname)
             g["sites"].add(h.site)
+            if h.binding is f:
+                g["actions"] += 1
+                if h.action.cost is not None:
+                    g["cost"] = (g["cost"] or 0.0) + h.action.cost
+                    g["costed"] += 1
     rows: list[RoadmapRow] = []
     for (period, product, cycle), g in groups.items():
         first: Finding = g["f"]
-        unit = unit_cost_for(product, cycle, first.kind == "os", cfg)
-        n = len(g["hosts"])
-        fy = financial_year(first.eol) if first.eol is not None and period != "overdue" else ""
-        rows.append(RoadmapRow(period=period, financial_year=fy,
-                               product=product, cycle=cycle, name=release_name(first), eol=first.eol, devices=n,
-                               sites=sorted(g["sites"]), unit_cost=unit,
-                               cost=unit * n if unit is not None else None))
-    rows.sort(key=lambda r: (r.period != "overdue", r.period, -r.devices, r.name))
+        ext = first.status is Status.EXTENDED
+        fy = "" if period in ("overdue", LATER) else period.split(" ")[0]
+        rows.append(RoadmapRow(period=period, financial_year=fy, product=product, cycle=cycle,
+                               name=release_name(first), eol=first.eol, devices=len(g["hosts"]),
+                               sites=sorted(g["sites"]), cost=g["cost"], status=first.status,
+                               extended_until=first.extended_until if ext else None,
+                               phase=phase_name(first, cfg) if ext else "", action_devices=g["actions"],
+                               costed_devices=g["costed"]))
+    order = {"overdue": 0, LATER: 2}
+    rows.sort(key=lambda r: (order.get(r.period, 1), r.period, -r.devices, r.name))
     return rows
 
 
-def _plan(sites: list[SiteReport], as_of: date, cfg: ReportConfig) -> list[PlanRow]:
-    horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
+def _capacity_this_year(as_of: date, per_year: int) -> int:
+    """The current financial year's capacity, pro rata for the months left in it (the report
+    month counts as left)."""
+    start = financial_year_start(as_of)
+    months_gone = (as_of.year - start.year) * 12 + as_of.month - start.month
+    return max(1, round(per_year * (12 - months_gone) / 12))
+
+
+def schedule(hosts: list[HostRow], as_of: date, per_year: int | None) -> None:
+    """Put every device with an action in an NHS financial year (``HostRow.scheduled``).
+
+    A device is due in the year of its binding end (this year when already past).  Without a
+    capacity it is scheduled in that year; with one, devices are taken in due order, highest
+    priority first, and a year that is full (this year pro rata) pushes the rest to the next.
+    Application-only updates are pushed centrally and take no device capacity.
+    """
+    this_fy = financial_year(as_of)
+    todo = [h for h in hosts if h.due is not None and h.action.kind != "none"]
+    todo.sort(key=lambda h: (max(h.due or as_of, as_of), -h.score.total, h.site, h.hostname))
+    used: dict[str, int] = {}
+    for h in todo:
+        due_fy = financial_year(max(h.due or as_of, as_of))
+        if per_year is None or h.action.kind == "update-applications":
+            h.scheduled = due_fy
+            continue
+        fy = due_fy
+        for _ in range(200):
+            cap = _capacity_this_year(as_of, per_year) if fy == this_fy else per_year
+            if used.get(fy, 0) < cap:
+                break
+            fy = next_financial_year(fy)
+        used[fy] = used.get(fy, 0) + 1
+        h.scheduled = fy
+
+
+def _plan(sites: list[SiteReport], as_of: date) -> list[PlanRow]:
+    """Per site and scheduled financial year: devices (each once), their actions and cost."""
     out: list[PlanRow] = []
     for site in sites:
         buckets: dict[str, PlanRow] = {}
         for h in site.hosts:
-            ends = [r.finding.eol for r in h.open_rows if r.finding.eol is not None]
-            action_kind, cost = h.action.kind, h.action.cost
-            if not ends and h.os is not None and h.os.eol is not None and as_of <= h.os.eol < horizon \
-                    and h.os.status is Status.SUPPORTED:
-                ends = [h.os.eol]
-                action_kind = "upgrade-os (planned)"
-                cost = unit_cost_for(h.os.product or "", h.os.cycle or "", True, cfg)
-            if not ends:
+            if not h.scheduled:
                 continue
-            binding = min(ends)
-            fy = "now" if binding < as_of else financial_year(binding)
-            row = buckets.setdefault(fy, PlanRow(site.site, fy, 0, {}, 0.0, 0))
+            row = buckets.setdefault(h.scheduled, PlanRow(site.site, h.scheduled, 0, {}, None, 0))
             row.devices += 1
-            row.actions[action_kind] = row.actions.get(action_kind, 0) + 1
-            if cost is not None:
-                row.cost += cost
+            row.actions[h.action.kind] = row.actions.get(h.action.kind, 0) + 1
+            if h.due is not None and h.due < as_of:
+                row.overdue += 1
+            if h.due is not None and financial_year(max(h.due, as_of)) != h.scheduled:
+                row.deferred += 1
+            if h.action.cost is not None:
+                row.cost = (row.cost or 0.0) + h.action.cost
                 row.costed_devices += 1
             if h.extended_cost is not None:
                 row.extended_per_year += h.extended_cost
                 row.extended_devices += 1
-        out += [buckets[k] for k in sorted(buckets, key=lambda p: (p != "now", p))]
+        out += [buckets[k] for k in sorted(buckets)]
     return out
 
 
@@ -733,17 +885,46 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
             else:
                 reason, approval, risk_text = "no decision recorded", "not approved", ""
                 mitigation = "planned: " + ("replace or upgrade" if f.kind == "os" else "update or remove")
+            phase = phase_name(f, cfg) if f.status is Status.EXTENDED else ""
             if f.status is Status.EXTENDED:
-                mitigation = f"{mitigation}; covered by an extended support phase until " + (
+                mitigation = f"{mitigation}; covered by {phase} until " + (
                     f.extended_until.isoformat() if f.extended_until else "(date not published)")
             band = cfg.priority.band(top) if top else ("accepted" if accepted else "low")
             items.append(UnsupportedItem(
                 site=site.site, product=product, cycle=cycle, name=release_name(f), status=f.status, eol=f.eol,
                 devices=len(g["hosts"]), risk=band + (f" — {risk_text}" if risk_text else ""), risk_score=top,
                 reason=reason, mitigation=mitigation, approval=approval, exception_ids=sorted(exceptions),
-                decision=decision, not_inventoried=len(g["secondary"])))
+                decision=decision, not_inventoried=len(g["secondary"]),
+                extended_until=f.extended_until if phase else None, phase=phase))
     items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
     return items
+
+
+def b4d_statement(items: list[UnsupportedItem], sites: int, devices: int, targets: int, not_reached: int) -> str:
+    """The CAF B4.d sentence: unsupported items (and their decisions) apart from items covered by an
+    extended phase, and what was *not* surveyed, so an unreached estate never reads as clean."""
+    unsupported = [i for i in items if i.status is not Status.EXTENDED]
+    covered = [i for i in items if i.status is Status.EXTENDED]
+    with_decision = sum(1 for i in unsupported if i.decision in ("accepted", "partly accepted"))
+    planned = sum(1 for i in unsupported if i.decision == "no decision")
+    expired = sum(1 for i in unsupported if i.decision == "exception expired")
+    if devices == 0:
+        reach = (f"No device was surveyed: {not_reached} of {targets} scan target(s) could not be reached, so "
+                 "nothing can be said about unsupported items there." if targets else
+                 "No device was surveyed, so nothing can be said about unsupported items.")
+        return reach
+    text = (f"{len(unsupported)} unsupported item(s) across {sites} site(s): {with_decision} with a recorded, "
+            f"approved temporary mitigation; {planned} on the replacement plan without a recorded exception; "
+            f"{expired} whose exception has expired and needs review.")
+    if covered:
+        phases = sorted({f"{i.phase} until " + (i.extended_until.isoformat() if i.extended_until else
+                                                 "an unpublished date") for i in covered})
+        text += (f" {len(covered)} further item(s) are past mainstream support but covered by an extended "
+                 f"support phase ({'; '.join(phases)}): supported, not unsupported.")
+    if not_reached:
+        text += (f" {not_reached} of {targets} scan target(s) were not reached: their status is unknown and "
+                 "not counted above.")
+    return text
 
 
 def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None) -> Evidence:
@@ -751,12 +932,7 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
     families = Counter((h.os.product or "unidentified") if h.os else "unidentified" for h in hosts)
     items = _unsupported_items(report.sites, cfg)
     k = report.kpis
-    with_decision = sum(1 for i in items if i.decision in ("accepted", "partly accepted"))
-    planned = sum(1 for i in items if i.decision == "no decision")
-    expired = sum(1 for i in items if i.decision == "exception expired")
-    statement = (f"{len(items)} unsupported item(s) across {len(report.sites)} site(s): {with_decision} with a "
-                 f"recorded, approved temporary mitigation; {planned} on the replacement plan without a recorded "
-                 f"exception; {expired} whose exception has expired and needs review.")
+    statement = b4d_statement(items, len(report.sites), len(hosts), k.targets, k.not_reached)
     sources = Counter(h.source for h in hosts)
     ev = Evidence(
         scope={"sites": [s.site for s in report.sites], "devices": len(hosts),
@@ -772,6 +948,18 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
         site_catalog_sha256=cfg.site_catalog_sha256)
     ev.digest = hashlib.sha256(ev.canonical().encode("utf-8")).hexdigest()
     return ev
+
+
+_DATASET_DATE = re.compile(r"@(\d{4}-\d{2}-\d{2})")
+
+
+def dataset_date(version: str) -> date | None:
+    """The date of the end-of-life data a dataset version names (its first ``@YYYY-MM-DD``)."""
+    m = _DATASET_DATE.search(version)
+    try:
+        return date.fromisoformat(m.group(1)) if m else None
+    except ValueError:
+        return None
 
 
 def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: date, dataset_version: str,
@@ -804,9 +992,20 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
                           currency=cfg.currency, demo=demo, previous_as_of=previous_as_of if prev_total else None)
     report.kpis = compute_kpis(hosts, statuses, as_of)
     report.kpi_change = kpi_change(report.kpis, prev_total)
-    report.products = _product_rollups(hosts)
+    report.organisation = cfg.organisation
+    report.devices_per_year = cfg.devices_per_year
+    report.dataset_date = dataset_date(dataset_version)
+    if report.dataset_date is not None:
+        age = (as_of - report.dataset_date).days
+        if age > cfg.dataset_max_age_days:
+            report.dataset_warning = (
+                f"The end-of-life dataset is {age} days old on the report date (data of "
+                f"{report.dataset_date.isoformat()}; warning after {cfg.dataset_max_age_days} days): newer "
+                "end-of-support dates may be missing. Run `legacyscan eol update`.")
+    schedule(hosts, as_of, cfg.devices_per_year)
+    report.products = _product_rollups(hosts, cfg)
     report.roadmap = _roadmap(hosts, as_of, cfg)
-    report.plan = _plan(report.sites, as_of, cfg)
+    report.plan = _plan(report.sites, as_of)
     report.extended_support = _extended_support(report.sites)
     report.register = _register_rows(register, hosts, as_of)
     report.evidence = _evidence(report, cfg, register)
@@ -816,5 +1015,6 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
                                "tags": dict(p.tag_points), "points_per_doubling_devices": p.points_per_doubling_devices,
                                "max_devices_points": p.max_devices_points,
                                "device_bonus_per_finding": p.device_bonus_per_finding,
-                               "max_device_bonus": p.max_device_bonus, "bands": dict(p.bands)}
+                               "max_device_bonus": p.max_device_bonus, "bands": dict(p.bands),
+                               "app_only_critical_tags": sorted(p.app_only_critical_tags)}
     return report

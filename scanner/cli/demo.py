@@ -14,8 +14,8 @@ from pathlib import Path
 from scanner import __version__
 from scanner.cli import CliError, ExitCode, parse_date, today
 from scanner.cli.common import context_and_policy, write_file
-from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, write_rendered
-from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
+from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
+from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
 from scanner.exceptions import load as load_exceptions
 from scanner.match import match_estate
 from scanner.plan import load_config
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     cfg = load_config(config_path)
+    cfg.organisation = DEMO_ORGANISATION  # a real trust's name comes from its site catalogue
     register = load_exceptions(exceptions_path)
     ctx, policy = context_and_policy(argparse.Namespace(site_catalog=None))
     results = match_estate(inventories, ctx, as_of, policy)
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     for fmt in FORMATS:
         path = out / f"report.{EXTENSIONS[fmt]}"
-        write_rendered(render_report(report, fmt), str(path), fmt)
+        write_rendered(with_bom(render_report(report, fmt), fmt, str(path), None), str(path), fmt)
         written.append(path)
     if not args.quiet:
         print(f"DEMO estate: {len(inventories)} devices on {len(estate.sites)} sites "

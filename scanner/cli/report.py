@@ -67,6 +67,9 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="report configuration TOML: priority weights, unit costs, ESU prices; "
                              "default legacyscan.toml if present")
+    parser.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
+                        help="CSV: start with a UTF-8 byte order mark so Excel reads the encoding right "
+                             "(default: on when --out names a .csv file, off on stdout)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -111,6 +114,19 @@ def render_report(report: EstateReport, fmt: str) -> str | bytes:
         raise CliError(f"report format {fmt!r} is not available: {exc}") from exc
     rendered: str | bytes = module.render(report)
     return rendered
+
+
+BOM = "\ufeff"
+
+
+def with_bom(rendered: str | bytes, fmt: str, out: str | None, bom: bool | None) -> str | bytes:
+    """CSV for Excel: a UTF-8 byte order mark, or Excel reads the file as the local code page and
+    shows "—" as "â€”".  Default: on for ``--out *.csv``, off for stdout (pipes want plain UTF-8)."""
+    if fmt != "csv" or not isinstance(rendered, str):
+        return rendered
+    if bom is None:
+        bom = bool(out) and out != "-" and str(out).lower().endswith(".csv")
+    return BOM + rendered if bom and not rendered.startswith(BOM) else rendered
 
 
 def write_rendered(rendered: str | bytes, out: str | None, fmt: str) -> None:
@@ -162,9 +178,11 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
                           register=register, previous=prev_results, previous_as_of=prev_as_of,
                           demo=demo_banner(sites))
     fmt = args.format
-    write_rendered(render_report(report, fmt), args.out, fmt)
+    if report.dataset_warning:
+        log.warning("%s", report.dataset_warning)
+    write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out, fmt)
     if args.out:
-        log.warning("report written to %s", args.out)
+        log.info("report written to %s", args.out)
     if fail_on_hit(report, args.fail_on):
         return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)

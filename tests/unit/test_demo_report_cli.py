@@ -46,7 +46,9 @@ def test_demo_command_writes_every_format_with_a_banner(tmp_path: Path, capsys: 
     assert 'class="banner"' in (out / "report.html").read_text(encoding="utf-8")
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["demo"].startswith("DEMO DATA") and data["previous_as_of"] and data["register"]
-    rows = list(csv.reader(io.StringIO((out / "report.csv").read_text(encoding="utf-8"))))
+    raw = (out / "report.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a UTF-8 BOM: Excel decodes "—" right
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][0] == "data" and all(r[0].startswith("DEMO DATA") for r in rows[1:])
     wb = load_workbook(out / "report.xlsx", read_only=True)
     assert all(str(next(ws.iter_rows(values_only=True))[0]).startswith("DEMO DATA") for ws in wb.worksheets)

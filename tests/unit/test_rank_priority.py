@@ -38,7 +38,7 @@ def test_every_score_shows_its_parts_and_they_add_up() -> None:
     assert names[:3] == ["eol", "days past end", "class os"]
     assert "tag clinical" in names and "devices affected" in names
     assert s.total == pytest.approx(sum(p.points for p in s.parts))
-    assert "eol +50" in s.explain() and "tag clinical +15" in s.explain()
+    assert "eol +40" in s.explain() and "tag clinical +10" in s.explain()
 
 
 def test_days_past_end_grows_then_caps() -> None:
@@ -65,7 +65,7 @@ def test_tags_from_host_and_devices_affected_raise_priority() -> None:
     base = score_finding(_f(Status.EOL), AS_OF, cfg).total
     med = score_finding(_f(Status.EOL), AS_OF, cfg, host_tags=["medical-device"]).total
     many = score_finding(_f(Status.EOL), AS_OF, cfg, devices_affected=400).total
-    assert med == base + 20
+    assert med == base + 15
     assert base < many <= base + cfg.max_devices_points
 
 
@@ -81,7 +81,7 @@ def test_device_score_is_worst_plus_capped_bonus() -> None:
 def test_priority_config_from_toml_overrides_and_validates() -> None:
     cfg = config_from_toml({"status": {"eol": 80}, "tags": {"icu": 30}, "products": {"citrix-vad": "browser"},
                             "max_days_points": 10})
-    assert cfg.status_points["eol"] == 80 and cfg.status_points["extended"] == 20
+    assert cfg.status_points["eol"] == 80 and cfg.status_points["extended"] == 10
     assert cfg.tag_points["icu"] == 30 and cfg.product_classes["citrix-vad"] == "browser"
     with pytest.raises(PriorityConfigError, match="unknown key"):
         config_from_toml({"weights": {}})
@@ -97,7 +97,8 @@ def test_financial_year_and_quarter() -> None:
     assert financial_year(date(2027, 3, 31)) == "FY2026/27"
     assert financial_year(date(2027, 4, 1)) == "FY2027/28"
     assert financial_year(date(2099, 12, 1)) == "FY2099/00"
-    assert quarter(date(2027, 11, 11)) == "2027-Q4"
+    assert quarter(date(2027, 11, 11)) == "FY2027/28 Q3"  # NHS quarters: Q1 is April-June
+    assert quarter(date(2027, 2, 1)) == "FY2026/27 Q4" and quarter(date(2027, 4, 1)) == "FY2027/28 Q1"
     assert median([3, 1, 2]) == 2 and median([1, 2, 3, 4]) == 2.5 and median([]) is None
 
 
@@ -150,7 +151,8 @@ def test_product_rollups_and_roadmap(report) -> None:  # type: ignore[no-untyped
     future = [r for r in report.roadmap if r.period != "overdue"]
     # DB-01's postgresql-15 is Debian 12's build: judged with Debian (LTS to 2028-06-30), not by
     # upstream PostgreSQL 15's 2027-11-11, so it is not on the roadmap at upstream's date
-    assert ("2027-Q4", "FY2027/28", "postgresql") not in {(r.period, r.financial_year, r.product) for r in future}
+    assert ("FY2027/28 Q3", "FY2027/28", "postgresql") not in {(r.period, r.financial_year, r.product)
+                                                              for r in future}
 
 
 def test_kpis_and_change_since_previous_scan(report) -> None:  # type: ignore[no-untyped-def]
@@ -205,11 +207,16 @@ UBUNTU_2204 = ('NAME="Ubuntu"\nVERSION="22.04.3 LTS (Jammy Jellyfish)"\nID=ubunt
 
 
 def test_plan_by_financial_year_counts_each_device_once_at_its_binding_end(report) -> None:  # type: ignore[no-untyped-def]
-    now = {p.site: p for p in report.plan if p.financial_year == "now"}
-    assert now["North General"].devices == 5 and now["South Community"].devices == 3
+    now = {p.site: p for p in report.plan if p.financial_year == "FY2026/27"}  # the report's own year
+    assert now["North General"].devices == 5 and now["South Community"].devices == 2
+    assert now["North General"].overdue == 5 and now["North General"].deferred == 0
     assert now["North General"].actions == {"assess-device": 1, "replace-device": 1, "upgrade-hardware": 1,
                                             "upgrade-os": 2}
     assert now["North General"].cost == 850 + 60 + 180 + 25 + 60  # WEB-01: the OS upgrade clears Ubuntu's builds
+    # Debian 12 is in (free) LTS: not overdue; it is due when LTS ends (2028-06-30, FY2028/29)
+    later = {(p.site, p.financial_year): p for p in report.plan}
+    assert later[("South Community", "FY2028/29")].devices == 1
+    assert not any(r.period == "overdue" and r.product == "debian" for r in report.roadmap)
     browser = est._inv("KIOSK-1", "East", est._linux(UBUNTU_2204),
                        software=est._dpkg(("firefox", "115.0+build2-0ubuntu0.22.04.1")))
     plain = est._inv("KIOSK-2", "East", est._linux(UBUNTU_2204))
