@@ -437,10 +437,11 @@ def device_action(os_finding: Finding | None, app_findings: list[Finding], readi
     assert os_finding is not None
     # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
     # release and are cleared by upgrading it: they are not separate application updates.
-    n_apps = sum(1 for f in app_findings if "+distro." not in f.detail.rule)
+    own_apps = [f for f in app_findings if "+distro." not in f.detail.rule]
+    n_apps = len(own_apps)
     os_name = release_name(os_finding)
     product = os_finding.product or ""
-    apps_cost = _apps_cost(app_findings, cfg) or 0.0
+    apps_cost = _apps_cost(own_apps, cfg) or 0.0
     also = f" and {_apps(n_apps)}" if n_apps else ""
     rest = f"; then update {_apps(n_apps)}" if n_apps else ""
 
