@@ -21,6 +21,12 @@ from agents.shell import Shell, ShellError
 
 AGENT_VERSION = "0.1.0"
 
+# What a parser can raise on output it did not expect; anything else (a ShellError: the transport
+# failed) still fails the host as before.
+PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError, RecursionError,
+                UnicodeError, LookupError)
+KNOWN_FAMILIES = ("linux", "darwin", "aix", "sunos", "freebsd", "openbsd", "netbsd", "windows")
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -55,23 +61,15 @@ class Collector:
         started = time.monotonic()
         problems: list[Problem] = []
         platform = self.platform(problems)
-        if platform == "windows":
-            from agents.windows import collect_windows
-
-            inv = collect_windows(self.shell)  # type: ignore[arg-type]
-        elif platform == "linux":
-            inv = self.collect_linux(problems)
-        elif platform == "darwin":
-            from agents import macos
-
-            inv = macos.collect(self.shell, problems, timeout=self.timeout)
-        elif platform in ("aix", "sunos", "freebsd", "openbsd", "netbsd", "dragonfly"):
-            from agents import unix
-
-            inv = unix.collect(self.shell, platform, problems, timeout=self.timeout)
-        else:
-            problems.append(Problem("platform", f"unsupported or unrecognised platform {platform!r}", "missing"))
-            inv = Inventory()
+        try:
+            inv = self._collect_platform(platform, problems)
+        except PARSE_ERRORS as exc:
+            # Output no parser expected (#19 item 19): a probe problem, not a failed host.  The
+            # parsers are total (tests/fuzz); this is the net under them.
+            problems.append(Problem(platform or "collect", "could not make sense of the host's output: "
+                                    f"{type(exc).__name__}: {str(exc)[:300]}", "error"))
+            inv = Inventory(os=OsInfo(family={"darwin": "macos", "sunos": "solaris"}.get(platform, platform)
+                                      if platform in KNOWN_FAMILIES else "unknown"))
         for note in getattr(self.shell, "truncated", ()):  # a host's answer was cut at our read limit
             problems.append(Problem("output", note, "truncated"))
         inv.problems = problems + [p for p in inv.problems if p not in problems]
@@ -84,6 +82,24 @@ class Collector:
         inv.collector = CollectorInfo(name="legacyscan", version=AGENT_VERSION, transport=self.shell.name,
                                       duration_ms=int((time.monotonic() - started) * 1000))
         return inv
+
+    def _collect_platform(self, platform: str, problems: list[Problem]) -> Inventory:
+        if platform == "windows":
+            from agents.windows import collect_windows
+
+            return collect_windows(self.shell)  # type: ignore[arg-type]
+        if platform == "linux":
+            return self.collect_linux(problems)
+        if platform == "darwin":
+            from agents import macos
+
+            return macos.collect(self.shell, problems, timeout=self.timeout)
+        if platform in ("aix", "sunos", "freebsd", "openbsd", "netbsd", "dragonfly"):
+            from agents import unix
+
+            return unix.collect(self.shell, platform, problems, timeout=self.timeout)
+        problems.append(Problem("platform", f"unsupported or unrecognised platform {platform!r}", "missing"))
+        return Inventory()
 
     def platform(self, problems: list[Problem]) -> str:
         if self.shell.name == "local":
@@ -149,9 +165,7 @@ class Collector:
                 hardware.cpu_threads = cpuinfo.count("processor\t:") or None
             meminfo = self.shell.read_text("/proc/meminfo")
             if meminfo:
-                for line in meminfo.splitlines():
-                    if line.startswith("MemTotal:"):
-                        hardware.memory_bytes = int(line.split()[1]) * 1024
+                hardware.memory_bytes = parse_meminfo_total(meminfo, problems)
         return Inventory(
             host=Host(hostname=hostname, machine_id=machine_id),
             os=OsInfo(family="linux", name=name, version=version, arch=arch, kernel=kernel, facts=facts),
@@ -218,6 +232,18 @@ class Collector:
             return res.stdout.strip() if res.ok else ""
         except ShellError:
             return ""
+
+
+def parse_meminfo_total(text: str, problems: list[Problem]) -> int | None:
+    """Bytes from ``/proc/meminfo``'s ``MemTotal:  16318480 kB``; an odd line is a parse problem."""
+    for line in text.splitlines():
+        if line.startswith("MemTotal:"):
+            bits = line.split()
+            if len(bits) == 3 and bits[1].isascii() and bits[1].isdigit() and len(bits[1]) <= 15 and bits[2] == "kB":
+                return int(bits[1]) * 1024
+            problems.append(Problem("meminfo", f"unexpected MemTotal line: {line[:120]!r}", "parse"))
+            return None
+    return None
 
 
 def fallback_machine_id(hostname: str, address: str, endpoint: str = "") -> str:

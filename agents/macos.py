@@ -93,7 +93,8 @@ def _parse_apps_xml(data: bytes) -> list[Software]:
     for section in sections:
         if not isinstance(section, dict):
             continue
-        for item in section.get("_items", []) or []:
+        items = section.get("_items")
+        for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict) or not item.get("_name"):
                 continue
             obtained = str(item.get("obtained_from", ""))
@@ -236,9 +237,9 @@ def collect(shell: Shell, problems: list[Problem], *, timeout: float = 120.0) ->
     if sysctl and sysctl[0].strip():
         hw.model = sysctl[0].strip()
         hw.vendor = "Apple Inc."
-    if len(sysctl) > 1 and sysctl[1].strip().isdigit():
+    if len(sysctl) > 1 and sysctl[1].strip().isdecimal() and len(sysctl[1].strip()) < 20:
         hw.memory_bytes = int(sysctl[1].strip())
-    if len(sysctl) > 2 and sysctl[2].strip().isdigit():
+    if len(sysctl) > 2 and sysctl[2].strip().isdecimal():
         hw.cpu_threads = int(sysctl[2].strip())
     platform = parse_ioreg_platform(run("ioreg", IOREG_PLATFORM) or "")
     hw.serial = platform.get("IOPlatformSerialNumber", "")

@@ -695,7 +695,7 @@ def _last_open_section(text: str, boundary: str) -> tuple[str, int] | None:
     while head >= 0:
         eol = text.find("\n", head)
         bits = text[head:eol if eol >= 0 else len(text)].split()
-        if len(bits) == 3 and bits[1] in ("c", "f") and bits[2].isdigit():
+        if len(bits) == 3 and bits[1] in ("c", "f") and bits[2].isdecimal():
             return bits[1], int(bits[2])
         prev = text.rfind("\n" + boundary + " ", 0, max(0, head - 1))
         head = prev + 1 if prev >= 0 else -1

@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.compat import SLOTS
-from agents.shell import MAX_OUTPUT, CommandResult, ShellError, ShellTimeout, decode
+from agents.shell import CommandResult, ShellError, ShellTimeout, decode
+
+# One collection document is a few MiB even on a server with thousands of programs.  A host
+# sending far more is not answering our script: the read stops here (the SSH probe bundle's
+# limit too) and the scan records why, instead of buffering and parsing hundreds of MiB.
+WINRM_MAX_OUTPUT = 16 * 1024 * 1024
 from agents.windows import powershell_argv, powershell_invocation
 
 log = logging.getLogger(__name__)
@@ -384,8 +389,9 @@ class WinRmShell:
                 except WinRMOperationTimeoutError:
                     continue  # nothing yet: the server waited OperationTimeout; ask again
                 size += len(stdout) + len(stderr)
-                if size > MAX_OUTPUT:
-                    raise WinRmError(f"{self.endpoint}: output exceeds {MAX_OUTPUT} bytes", kind="error",
+                if size > WINRM_MAX_OUTPUT:  # stop reading at once: memory stays bounded (#19 item 20)
+                    raise WinRmError(f"{self.endpoint}: the host sent more than {WINRM_MAX_OUTPUT} bytes "
+                                     "(output cut; a collection document is a few MiB)", kind="error",
                                      fix="this is not a collection document; check the host")
                 out.append(stdout)
                 err.append(stderr)

@@ -190,7 +190,7 @@ def _hardware_facts(platform: str, hw: dict[str, Any]) -> tuple[str, int | None,
     if "Processor(s)" in hw:
         cpu = str(hw["Processor(s)"]).split("]: ")[-1]
     hard = hw.get("HARDWARE") or {}
-    if isinstance(hard, dict) and str(hard.get("MEMORY", "")).isdigit():
+    if isinstance(hard, dict) and str(hard.get("MEMORY", "")).isdecimal():
         mem = int(hard["MEMORY"]) * 1024 * 1024
     bios = hw.get("BIOS") or {}
     if isinstance(bios, dict):

@@ -202,7 +202,14 @@ def parse_toml(text: str, path: str = "<exceptions>") -> Register:
 
 
 def parse_csv(text: str, path: str = "<exceptions>") -> Register:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_csv_rows(reader, path)
+    except csv.Error as exc:  # a field over csv's size limit, a NUL, a stray quote
+        raise ExceptionFileError(f"{path} line {reader.line_num}: not valid CSV: {exc}") from exc
+
+
+def _parse_csv_rows(reader: csv.DictReader[str], path: str) -> Register:
     if reader.fieldnames is None:
         return Register(path=path)
     unknown = [f for f in reader.fieldnames if f not in KEYS]

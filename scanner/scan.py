@@ -85,7 +85,7 @@ def default_processes(targets: int) -> int:
     paramiko's packet loop) costs ~4 ms CPU per host and holds the GIL for it, so one process tops
     out at about one core; each extra process adds a core's worth of hosts per second."""
     forced = os.environ.get("LEGACYSCAN_SCAN_PROCESSES", "").strip()
-    if forced.isdigit() and int(forced) > 0:  # an operator's (or a test run's) explicit choice
+    if forced.isdecimal() and int(forced) > 0:  # an operator's (or a test run's) explicit choice
         return int(forced)
     cpus = os.cpu_count() or 1
     return cpus if cpus > 1 and targets >= PROCESS_MIN_TARGETS else 1

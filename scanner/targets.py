@@ -208,7 +208,11 @@ CSV_COLUMNS = ("host", "site", "transport", "port", "user", "tags")
 
 def parse_csv(text: str, source: str = "targets.csv", kinds: Kinds = SCAN_KINDS) -> list[Target]:
     """``host,site,transport,port,user,tags`` (header required; tags separated by ``;`` or spaces)."""
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a field over csv's size limit, a NUL, a stray quote
+        raise TargetError(f"{_where(source, reader.line_num)}: not valid CSV: {exc}") from exc
     header_at = next(
         (i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")), None
     )

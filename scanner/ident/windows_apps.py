@@ -396,7 +396,7 @@ def scheme_java(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: 
     if in_name.startswith("1.") and java_major(in_name) is None:
         legacy = ".".join(str(p) for p in numeric_parts(in_name)[:2])
         return _exact_or_newer(product, legacy, numeric_parts(legacy))
-    major: int | None = int(major_txt) if major_txt.isdigit() else None
+    major: int | None = int(major_txt) if major_txt.isdecimal() else None
     if major is None:
         major = java_major(in_name) if in_name else None
     if major is None and rec.version:
@@ -495,7 +495,7 @@ def _ie_release(rec: Record, m: re.Match[str]) -> tuple[int | None, int | None]:
     parts = numeric_parts(rec.version)
     in_name = _named(m, "v")
     if not parts or parts[0] > 100:  # XP-era IE entries carry a date stamp (20090308.140743) as version
-        return (int(in_name) if in_name.isdigit() else None), None
+        return (int(in_name) if in_name.isdecimal() else None), None
     major = parts[0]
     if major == 9 and len(parts) > 1 and parts[1] in (10, 11):
         major = parts[1]

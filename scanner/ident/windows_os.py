@@ -296,7 +296,7 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             ev.captions.append((key, normalise_caption(value)))
             ev.note(key, value)
         compact_key = low_key.replace("_", "").replace(" ", "").replace(".", "")
-        if ev.sp is None and "servicepack" in compact_key and value.strip().isdigit():
+        if ev.sp is None and "servicepack" in compact_key and value.strip().isdecimal():
             ev.sp = int(value.strip())
             continue
         if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}(?:\.\d+)?", value.strip()):
@@ -304,15 +304,15 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             ev.build = int(value.strip())
             ev.note(key, value)
             continue
-        if ev.ubr is None and compact_key.endswith("ubr") and value.strip().isdigit():
+        if ev.ubr is None and compact_key.endswith("ubr") and value.strip().isdecimal():
             ev.ubr = int(value.strip())
             continue
-        if not ev.edition_id and "sku" in compact_key and value.strip().isdigit():
+        if not ev.edition_id and "sku" in compact_key and value.strip().isdecimal():
             ev.edition_id = str(rules.get("skus", {}).get(value.strip(), ""))
             if ev.edition_id:
                 ev.note(key, value)
             continue
-        if "majorversionnumber" in compact_key and value.strip().isdigit():
+        if "majorversionnumber" in compact_key and value.strip().isdecimal():
             major_hint = int(value.strip())
             if major_hint == 10 and ev.major != 10:
                 ev.major, ev.minor, ev.bare_version = 10, 0, False
@@ -324,7 +324,7 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             if sp and ("pack" in value.lower() or "service" in low_key or low_key.endswith("sp")):
                 ev.sp = int(sp.group(1))
                 ev.note(key, value)
-            elif ("service_pack" in low_key or "csd" in low_key) and value.strip().isdigit():
+            elif ("service_pack" in low_key or "csd" in low_key) and value.strip().isdecimal():
                 ev.sp = int(value.strip())
         if not ev.display_version:
             dv = _DISPLAY.search(value)
@@ -336,7 +336,7 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             rid = _RELEASE_ID.search(value)
             if rid:
                 ev.release_id = rid.group(1)
-            elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdigit():
+            elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdecimal():
                 ev.release_id = value.strip()
         # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
         # there), not the installed edition: only EditionID-like keys name the edition.
@@ -497,7 +497,7 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
         ev.role, ev.role_source = _ROLE_VALUES[low], f"{key}={value.strip()}"
         ev.note(key, value)
         return
-    if "producttype" in low_key.replace("_", "").replace(" ", "") and low.isdigit():
+    if "producttype" in low_key.replace("_", "").replace(" ", "") and low.isdecimal():
         n = int(low)
         if n in (2, 3):
             ev.role, ev.role_source = "server", f"{key}={value}"

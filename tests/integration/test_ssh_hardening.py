@@ -250,3 +250,24 @@ def test_hostile_ssh_identification_never_reaches_the_terminal(fleet: sshd.Fleet
     assert "owned" in err, err  # the server's line is reported ...
     assert b"\x1b" not in res.stderr and b"\x07" not in res.stderr and "\x9b" not in err and "\u202e" not in err
     assert "\\x1b" in err
+
+
+# -- item 20, WinRM -------------------------------------------------------------------------------
+
+
+def test_winrm_host_flooding_output_is_cut_with_a_clear_error() -> None:
+    """The WinRS endpoint (unmodified pywinrm over real HTTP + NTLM) answers with 24 MiB: the read
+    stops at the limit and the error says so (on the old 64 MiB limit it was read whole)."""
+    try:
+        from agents.windows import load_script
+        from agents.winrm import WINRM_MAX_OUTPUT, WinRmCredentials, WinRmError, WinRmShell
+        from tests.integration.winrs_server import WinRSServer, document_behaviour
+    except ImportError as exc:
+        require_or_skip(f"pywinrm/pyspnego not installed: {exc}")
+        raise
+    flood = b'{"legacyscan": "windows-collect/1", "pad": "' + b"A" * (24 * 1024 * 1024) + b'"}'
+    with WinRSServer(document_behaviour(flood, chunk_size=2 * 1024 * 1024)) as srv:
+        shell = WinRmShell("127.0.0.1", srv.port, WinRmCredentials("HOSPITAL\\scanner", "Sup3r-Secret!", "test"),
+                           use_https=False)
+        with pytest.raises(WinRmError, match=rf"more than {WINRM_MAX_OUTPUT} bytes"):
+            shell.run_powershell(load_script(), 120)
