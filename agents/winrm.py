@@ -32,14 +32,14 @@ from typing import Any
 
 from agents.compat import SLOTS
 from agents.shell import CommandResult, ShellError, ShellTimeout, decode
+from agents.windows import powershell_argv, powershell_invocation
+
+log = logging.getLogger(__name__)
 
 # One collection document is a few MiB even on a server with thousands of programs.  A host
 # sending far more is not answering our script: the read stops here (the SSH probe bundle's
 # limit too) and the scan records why, instead of buffering and parsing hundreds of MiB.
 WINRM_MAX_OUTPUT = 16 * 1024 * 1024
-from agents.windows import powershell_argv, powershell_invocation
-
-log = logging.getLogger(__name__)
 
 ENV_USER = "LEGACYSCAN_WINRM_USER"
 ENV_PASSWORD = "LEGACYSCAN_WINRM_PASSWORD"  # noqa: S105 - the variable's name, not a secret

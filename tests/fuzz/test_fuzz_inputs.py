@@ -39,7 +39,8 @@ def _example(name: str) -> str:
 
 
 TARGET_SEEDS = {
-    "csv": ["host,site,transport,port,user,tags\nward-pc-01,North,ssh,22,scan,pacs;imaging\n10.1.2.0/30,South,winrm,,,\n"],
+    "csv": ["host,site,transport,port,user,tags\nward-pc-01,North,ssh,22,scan,pacs;imaging\n"
+            "10.1.2.0/30,South,winrm,,,\n"],
     "toml": ['[defaults]\nsite = "North"\nuser = "scan"\n\n[[targets]]\nhost = "ward-pc-01"\nport = 2222\n'
              'tags = ["pacs"]\n\n[[targets]]\nhosts = ["10.0.0.1", "10.0.0.0/30"]\ntransport = "winrm"\n'],
     "ini": ["[north]\nweb[01:03].example ansible_user=scan\ndb1 ansible_host=10.0.0.5 ansible_port=2222\n\n"
