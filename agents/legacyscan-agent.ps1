@@ -81,13 +81,20 @@ function Get-Gzip([byte[]]$bytes) {
     return ,$ms.ToArray()
 }
 
+# The child's command (paths are ours, quoted for single-quoted strings); checked by the same
+# static resolver as this file (tests/unit/test_powershell_resolve.py).
+$script:childTemplate = @'
+$w = New-Object IO.StreamWriter('{out}', $false, (New-Object Text.UTF8Encoding($false)))
+[Console]::SetOut($w)
+try { & '{collect}' } finally { $w.Flush(); $w.Close() }
+'@
+
 function Invoke-Collection([string]$work) {
     # A child PowerShell (the one running this script) runs the collection with its console output
     # sent to a file in the protected spool: no pipe to fill, so the timeout below always holds.
     $out = Join-Path $work ('collect-' + [guid]::NewGuid().ToString('N') + '.tmp')
     $collect = Join-Path $script:here 'windows_collect.ps1'
-    $child = "`$w = New-Object IO.StreamWriter('" + $out.Replace("'", "''") + "', `$false, (New-Object Text.UTF8Encoding(`$false))); " +
-        "[Console]::SetOut(`$w); try { & '" + $collect.Replace("'", "''") + "' } finally { `$w.Flush(); `$w.Close() }"
+    $child = $script:childTemplate.Replace('{out}', $out.Replace("'", "''")).Replace('{collect}', $collect.Replace("'", "''"))
     $psi = New-Object System.Diagnostics.ProcessStartInfo
     $psi.FileName = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
     $psi.Arguments = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ' + [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($child))

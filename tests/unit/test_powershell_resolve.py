@@ -52,6 +52,16 @@ def test_embedded_powershell_resolves_too() -> None:
         assert _check(text.encode()) == [], text[:60]
 
 
+def test_the_agents_child_command_resolves_too() -> None:
+    import re
+
+    text = (ROOT / "agents" / "legacyscan-agent.ps1").read_text("ascii")
+    [template] = re.findall(r"\$script:childTemplate = @'\r?\n(.*?)\r?\n'@", text, re.S)
+    child = template.replace("{out}", "C:\\ProgramData\\legacyscan\\spool\\collect-1.tmp").replace(
+        "{collect}", "C:\\Program Files\\legacyscan\\windows_collect.ps1")
+    assert "SetOut" in child and _check(child.encode()) == []
+
+
 def test_the_old_rv_helper_is_caught() -> None:
     from tests.powershell.resolve import check_script
 
