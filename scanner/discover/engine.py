@@ -73,7 +73,12 @@ class Discoverer:
         for t in services:
             if self.stop.is_set() or not self.limiter.wait(t.site, self.stop):
                 break
-            out.append(self.probes[t.transport](t, self.settings))
+            obs = self.probes[t.transport](t, self.settings)
+            out.append(obs)
+            if obs.status == "unreachable":
+                # The network says there is no such host (no route, host unreachable): its other
+                # services are not tried -- no further packets towards an address that is not there.
+                break
         return out
 
     def run(self, targets: list[Target]) -> DiscoverSummary:

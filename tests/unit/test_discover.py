@@ -397,3 +397,20 @@ def test_discovery_toml_targets_default_to_every_service() -> None:
     assert len([t for t in ts if t.host.startswith("10.5.0.")]) == 2 * 6  # two hosts, every transport
     assert [(t.transport, t.port) for t in ts if t.host == "pacs-gw.example.nhs.uk"] == [("snmp", 1161)]
     assert all("radiology" in t.tags for t in ts)
+
+
+def test_an_unreachable_address_gets_no_further_probes() -> None:
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+
+    calls: list[str] = []
+
+    def unreachable(target: Target, settings: object) -> Observation:
+        calls.append(target.transport)
+        return Observation(host=target.host, port=target.port, service=target.transport, status="unreachable",
+                           error="OSError: [Errno 113] No route to host", connections=1)
+
+    targets = [Target("10.9.9.9", transport=t, port=p) for t, p in (("ssh", 22), ("smb", 445), ("http", 80))]
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(), {"ssh": unreachable, "smb": unreachable,
+                                                                   "http": unreachable}, Exclusions()).run(targets)
+    assert calls == ["ssh"] and summary.silent == 1 and summary.connections == 1
