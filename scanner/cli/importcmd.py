@@ -16,17 +16,19 @@ were imported), 2 usage.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from agents.inventory import Inventory
+from agents.inventory import Inventory, Software
+from agents.wire import _compact
 from scanner.cli import CliError, ExitCode, add_common
 from scanner.cli.common import store_from
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
-from scanner.store import EncodedInventory, Store, StoreError, encode_body
+from scanner.store import EncodedInventory, Store, StoreError, encode_body, encode_with_software
 from scanner.terminal import printable  # the one terminal-safety helper (#19 item 10)
 
 log = logging.getLogger(__name__)
@@ -114,11 +116,29 @@ def convert_file(path: Path, forced: Importer | None = None) -> tuple[Importer, 
     raise Refused(tried, recognised)
 
 
+# Compact JSON of each distinct software record, made once: an export's program rows are a few
+# thousand distinct records repeated across thousands of devices.
+_FRAGMENTS: dict[int, tuple[Software, bytes]] = {}
+
+
+def _software_json(software: list[Software]) -> bytes:
+    parts = []
+    for sw in software:
+        hit = _FRAGMENTS.get(id(sw))
+        if hit is None or hit[0] is not sw:
+            if len(_FRAGMENTS) >= 500_000:
+                _FRAGMENTS.clear()
+            hit = _FRAGMENTS[id(sw)] = (sw, json.dumps(sw, default=_compact, ensure_ascii=False,
+                                                       separators=(",", ":")).encode("utf-8"))
+        parts.append(hit[1])
+    return b"[" + b",".join(parts) + b"]"
+
+
 def encode(inv: Inventory) -> EncodedInventory:
     """The stored form, made now so a value nothing can store (a lone surrogate) refuses its file
     here, naming the field, instead of failing a batch of other files in the store."""
     try:
-        body = encode_body(inv)
+        body = encode_with_software(inv, _software_json(inv.software)) if inv.software else encode_body(inv)
     except UnicodeEncodeError as exc:
         where = find_unencodable(inv.to_dict(), "") or "a value"
         raise ImportRefused(f"{where}: not storable text (a lone surrogate?)") from exc

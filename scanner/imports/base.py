@@ -20,6 +20,7 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import re
 import zlib
@@ -38,8 +39,6 @@ HEAD_BYTES = 64 * 1024
 MAX_DOCUMENT = 256 * 1024 * 1024
 # Line formats (CSV, JSON Lines) are streamed; the bound only stops an endless source.
 MAX_STREAM = 16 * 1024 * 1024 * 1024
-# One CSV field (a program name, a registry value) larger than this is not an export we know.
-MAX_FIELD = 1024 * 1024
 
 
 class ImportRefused(ValueError):
@@ -147,6 +146,7 @@ class Source:
         self._json: Any = None
         self._json_loaded = False
         self._digest: str | None = None
+        self._has_nul = True
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -222,31 +222,44 @@ class Source:
     def text_encoding(self) -> str:
         """The encoding of a line format: the byte-order mark's; else UTF-8 if every byte of the
         file decodes as UTF-8; else Windows-1252 (what "ANSI" exports from SQL Server tools and
-        PowerShell 5.1 on an English Windows write)."""
+        PowerShell 5.1 on an English Windows write).  The same pass notes whether any NUL byte
+        occurs, so a clean file is read without a per-line check."""
         enc = bom_encoding(self._head_raw)
+        self._has_nul = True
         if enc:
             return enc
         decoder = codecs.getincrementaldecoder("utf-8")()
+        nul = False
+        valid = True
         with self.open_binary() as fh:
-            try:
-                for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                return "cp1252"
-        return "utf-8"
+            for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
+                nul = nul or b"\x00" in chunk
+                if valid:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        valid = False
+            if valid:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    valid = False
+        self._has_nul = nul
+        return "utf-8" if valid else "cp1252"
+
+    def _text_stream(self, enc: str, fh: BinaryIO) -> Iterator[str]:
+        wrapper = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
+        wrapper._CHUNK_SIZE = 1024 * 1024  # type: ignore[attr-defined]
+        if not self._has_nul:
+            return wrapper
+        return (line.replace("\x00", "\ufffd") if "\x00" in line else line for line in wrapper)
 
     def text_lines(self) -> Iterator[str]:
         """Lines of text (newlines kept, as ``csv`` wants them), streamed; NUL bytes become U+FFFD."""
         enc = self.text_encoding()
         with self.open_binary() as fh:
-            wrapper = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
-            wrapper._CHUNK_SIZE = 1024 * 1024  # type: ignore[attr-defined]
             try:
-                for line in wrapper:
-                    if "\x00" in line:
-                        line = line.replace("\x00", "\ufffd")
-                    yield line
+                yield from self._text_stream(enc, fh)
             except UnicodeDecodeError as exc:
                 raise ImportRefused(f"not valid {enc} text: {exc.reason}: save the file as UTF-8") from exc
             except (OSError, EOFError, zlib.error) as exc:
@@ -255,33 +268,32 @@ class Source:
     def csv_rows(self, *, delimiter: str | None = None) -> Iterator[tuple[int, list[str]]]:
         """(line number, row) of a CSV file, streamed.  The delimiter is sniffed from the header
         (comma, semicolon as European Excel writes, or tab) unless given."""
-        lines = self.text_lines()
-        first = next(lines, "")
-        if delimiter is None:
-            header = first.lstrip("\ufeff")
-            counts = {d: header.count(d) for d in (",", ";", "\t")}
-            delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-        reader = csv.reader(_chain(first.lstrip("\ufeff"), lines), delimiter=delimiter, strict=False)
-        previous = 0
-        try:
-            for row in reader:
-                line = reader.line_num
-                if len(row) == 1 and not row[0] or not row:
-                    previous = line
-                    continue
-                for value in row:
-                    if len(value) > MAX_FIELD:
-                        raise ImportRefused(f"line {line}: a field of {len(value)} characters exceeds the limit")
-                yield line, row
-                previous = line
-        except csv.Error as exc:
-            raise ImportRefused(f"line {previous + 1}: not valid CSV: {exc}") from exc
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from rest
+        enc = self.text_encoding()
+        with self.open_binary() as fh:
+            try:
+                lines = iter(self._text_stream(enc, fh))
+                first = next(lines, "")
+                if delimiter is None:
+                    header = first.lstrip("\ufeff")
+                    counts = {d: header.count(d) for d in (",", ";", "\t")}
+                    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+                first = first.lstrip("\ufeff")
+                reader = csv.reader(itertools.chain((first,) if first else (), lines), delimiter=delimiter,
+                                    strict=False)
+                # A field longer than csv's own limit (131,072 characters) raises csv.Error: refused
+                # with the line.  Checking each field here would double the cost of a large export.
+                previous = 0
+                for row in reader:
+                    previous = reader.line_num
+                    if not row or len(row) == 1 and not row[0]:
+                        continue
+                    yield previous, row
+            except csv.Error as exc:
+                raise ImportRefused(f"line {previous + 1}: not valid CSV: {exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise ImportRefused(f"not valid {enc} text: {exc.reason}: save the file as UTF-8") from exc
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ImportRefused(f"not valid gzip: {exc}") from exc
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -457,8 +469,9 @@ def merge(into: Inventory, part: Inventory) -> None:
     if into.software and part.software:
         # Two exports of the same data (Graph JSON and the portal CSV, per-view files and the joined
         # query, the API and an advanced-hunting CSV) must not double a device's software.
-        seen = {_same(sw) for sw in into.software}
-        into.software.extend(sw for sw in part.software if _same(sw) not in seen)
+        # Equal records are one object (the shared memo), so identity is a cheap first check.
+        seen = set(map(id, into.software))
+        into.software.extend(sw for sw in part.software if id(sw) not in seen)
     else:
         into.software.extend(part.software)
     into.problems.extend(part.problems)
@@ -481,6 +494,19 @@ def _same(sw: Software) -> tuple[str, ...]:
         _SAME.clear()
     _SAME[id(sw)] = (sw, key)
     return key
+
+
+def dedupe_loosely(inv: Inventory) -> None:
+    """Drop records that ``_same`` calls equal (two exports of one device that spell the evidence
+    differently, e.g. Defender's API with registry paths and a CSV without)."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for sw in inv.software:
+        key = _same(sw)
+        if key not in seen:
+            seen.add(key)
+            kept.append(sw)
+    inv.software = kept
 
 
 def note(inv: Inventory, message: str) -> None:

@@ -21,6 +21,7 @@ Windows collection reports Add/Remove Programs.  The original column values of t
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -199,17 +200,21 @@ def convert(source: Source) -> Iterator[Inventory]:
     plan = _plan(header, source.path.name)
     if isinstance(plan, str):
         raise ImportRefused(f"line 1: {plan}")
-    records = RECORDS
     devices: dict[str, _Device] = {}
     key_at = plan.key
     fields = plan.fields
     sw = plan.software
     width = len(header)
+    # Program rows repeat across an estate: the raw cells map to one shared record, built once.
+    cells = operator.itemgetter(*(width if i < 0 else i for i in sw)) if sw is not None else None
+    by_raw: dict[tuple[str, ...], Software | None] = {}
     for line, row in rows:
-        if len(row) < width:
+        if len(row) != width:
             if len(row) == 1 and row[0].startswith("(") and "rows affected" in row[0]:
                 continue  # sqlcmd's trailer
-            raise ImportRefused(f"line {line}: {len(row)} fields where the header has {width}")
+            if len(row) < width:
+                raise ImportRefused(f"line {line}: {len(row)} fields where the header has {width}")
+            del row[width:]  # a trailing delimiter some exporters write
         key = row[key_at].strip()
         if not key:
             raise ImportRefused(f"line {line}: empty ResourceID")
@@ -221,27 +226,30 @@ def convert(source: Source) -> Iterator[Inventory]:
             value = row[index]
             if value and value != "NULL" and logical not in values:
                 values[logical] = value  # as exported: the evidence is kept unedited
-        if sw is not None:
-            name = row[sw[0]].strip()
-            if not name or name == "NULL":
-                continue
-            view = row[sw[5]].strip() if sw[5] >= 0 else plan.view
-            device.software.append(records.get(
-                text(name, f"line {line}: DisplayName0"),
-                version=_cell(row, sw[1]), source="windows-registry", publisher=_cell(row, sw[2]),
-                install_date=_cell(row, sw[3]), key=_cell(row, sw[4]),
-                registry_view=view if view in ("64", "32") else "", scope="machine"))
+        if cells is not None:
+            row.append("")  # the cell of a column the export lacks
+            raw = cells(row)
+            record = by_raw.get(raw)
+            if record is None:
+                record = by_raw[raw] = _record(raw, plan.view, line)
+                if len(by_raw) > 500_000:
+                    by_raw.clear()
+            if record is not None:
+                device.software.append(record)
     for key, device in devices.items():
         yield _inventory(key, device, source)
 
 
-def _cell(row: list[str], index: int) -> str:
-    if index < 0:
-        return ""
-    value = row[index].strip()
-    if value == "NULL":
-        return ""
-    return text(value, "value") if len(value) > 4096 or "\x00" in value else value
+def _record(raw: tuple[str, ...], default_view: str, line: int) -> Software | None:
+    """A program row's cells (name, version, publisher, install date, product id, view) -> record."""
+    name, version, publisher, installed, prod_id, view = (
+        "" if v.strip() == "NULL" else text(v.strip(), f"line {line}") for v in raw)
+    if not name:
+        return None
+    view = view or default_view
+    return RECORDS.get(name, version=version, source="windows-registry", publisher=publisher,
+                       install_date=installed, key=prod_id, registry_view=view if view in ("64", "32") else "",
+                       scope="machine")
 
 
 def _inventory(key: str, device: _Device, source: Source) -> Inventory:

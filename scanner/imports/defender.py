@@ -31,6 +31,7 @@ from scanner.imports.base import (
     Source,
     as_list,
     csv_header,
+    dedupe_loosely,
     derive_id,
     import_collector,
     iso_utc,
@@ -177,6 +178,7 @@ def convert(source: Source) -> Iterator[Inventory]:
 
 
 def finish(inv: Inventory) -> None:
+    dedupe_loosely(inv)
     key = inv.inventory_id.split(":", 1)[1]
     inv.inventory_id = derive_id(NAME, key, inv.collected_at or f"software:{len(inv.software)}:{inv.os.version}")
     if not inv.host.hostname:
