@@ -410,7 +410,7 @@ class _Parser:
     def parse(self, data: dict[str, Any]) -> SiteCatalog:
         self.table(data, (), _TOP_KEYS)
         version = data.get("version", FORMAT_VERSION)
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:  # true == 1 and 1.0 == 1 in Python
             raise self.error(
                 ("version",),
                 f"unsupported catalogue format version {version!r} "

@@ -287,18 +287,18 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
     for i, site in enumerate(_list_of_tables(data, "site", source)):
         where = f"{source} [[site]] #{i + 1}"
         d = _defaults_from(site, replace(base, tags=list(base.tags)), where)
-        d.site = check_site(str(site.get("name", site.get("site", ""))), where)
+        d.site = check_site(_text(site, "name", where) if "name" in site else d.site, where)
         hosts = site.get("hosts", [])
-        if not isinstance(hosts, list):
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
             raise TargetError(f"{where}: hosts must be a list of strings")
         for spec in hosts:
-            out.extend(make_targets(str(spec), d, where))
+            out.extend(make_targets(spec, d, where))
     for i, entry in enumerate(_list_of_tables(data, "target", source)):
         where = f"{source} [[target]] #{i + 1}"
         d = _defaults_from(entry, replace(base, tags=list(base.tags)), where)
         if "host" not in entry:
             raise TargetError(f"{where}: missing host")
-        out.extend(make_targets(str(entry["host"]), d, where))
+        out.extend(make_targets(_text(entry, "host", where), d, where))
     unknown = set(data) - {"defaults", "site", "target"}
     if unknown:
         raise TargetError(
@@ -314,19 +314,28 @@ def _list_of_tables(data: dict[str, object], key: str, source: str) -> list[dict
     return value
 
 
+def _text(table: dict[str, object], key: str, where: str) -> str:
+    """A string field of a TOML table; any other type is refused naming the field (#19 item 18:
+    ``host = 5`` or ``site = 5`` used to be turned into text, or silently ignored)."""
+    value = table[key]
+    if not isinstance(value, str):
+        raise TargetError(f"{where}: {key} must be a string, not {type(value).__name__} {value!r}"[:300])
+    return value
+
+
 def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
     if not isinstance(table, dict):
         raise TargetError(f"{where}: expected a table")
-    if "site" in table and isinstance(table["site"], str):
-        d.site = check_site(table["site"], where)
+    if "site" in table:
+        d.site = check_site(_text(table, "site", where), where)
     if "transport" in table:
-        d.transport = check_transport(str(table["transport"]), where, d.kinds)
+        d.transport = check_transport(_text(table, "transport", where), where, d.kinds)
     if "port" in table:
         d.port = check_port(table["port"], where)
     if "user" in table:
-        d.user = check_user(str(table["user"]), where)
+        d.user = check_user(_text(table, "user", where), where)
     if "jump" in table:
-        d.jump = str(table["jump"])
+        d.jump = _text(table, "jump", where)
     if "ssh_legacy" in table:
         if not isinstance(table["ssh_legacy"], bool):
             raise TargetError(f"{where}: ssh_legacy must be true or false, not {table['ssh_legacy']!r}")
@@ -335,9 +344,9 @@ def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
         tags = table["tags"]
         if isinstance(tags, str):
             tags = re.split(r"[;,\s]+", tags)
-        if not isinstance(tags, list):
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise TargetError(f"{where}: tags must be a list of strings")
-        d.tags = list(d.tags) + [str(t) for t in tags]
+        d.tags = list(d.tags) + list(tags)
     return d
 
 

@@ -108,3 +108,26 @@ def test_deeply_nested_toml_is_an_error_naming_the_file_not_a_crash(tmp_path: Pa
 def test_inventory_schema_version_boolean_is_refused_naming_the_field(value: bool) -> None:
     with pytest.raises(InventoryError, match="schema_version"):
         Inventory.from_dict({"schema_version": value, "host": {"hostname": "a"}})
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('[[target]]\nhost = 5\n', r"\[\[target\]\] #1: host must be a string, not int 5"),
+    ('[defaults]\nsite = 5\n[[target]]\nhost = "a"\n', r"\[defaults\]: site must be a string"),
+    ('[[target]]\nhost = "a"\nuser = ["x"]\n', r"\[\[target\]\] #1: user must be a string"),
+    ('[[site]]\nname = "North"\nhosts = ["a", 5]\n', r"\[\[site\]\] #1: hosts must be a list of strings"),
+    ('[[target]]\nhost = "a"\ntags = ["x", 1]\n', r"\[\[target\]\] #1: tags must be a list of strings"),
+])
+def test_targets_toml_wrong_types_are_refused_naming_file_and_entry(tmp_path: Path, body: str,
+                                                                    message: str) -> None:
+    path = tmp_path / "targets.toml"
+    path.write_text(body)
+    with pytest.raises(TargetError, match=rf"^{path} {message}|^{path} .*{message}"):
+        load_targets(path)
+
+
+@pytest.mark.parametrize("value", ["true", "1.0"])
+def test_site_catalogue_version_of_the_wrong_type_is_refused(tmp_path: Path, value: str) -> None:
+    cat = tmp_path / "legacyscan-site.toml"
+    cat.write_text(f"version = {value}\n")
+    with pytest.raises(SiteCatalogError, match=rf"^{cat}:1: version: unsupported"):
+        load_site_catalog(cat)
