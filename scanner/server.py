@@ -171,24 +171,24 @@ async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: Serv
             raise Refused(400, "malformed Content-Length")
         if int(length) > config.max_body:
             raise Refused(413, f"body of {int(length)} bytes exceeds the limit of {config.max_body}")
-    loop = asyncio.get_running_loop()
     chunks: list[bytes] = []
     size = 0
-    while True:
-        try:
-            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
-        except TimeoutError:
-            raise Refused(408, f"request body not received within {config.body_timeout:g} s",
-                          {"Connection": "close"}) from None
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > config.max_body:
-            raise Refused(413, f"body exceeds the limit of {config.max_body} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    try:
+        async with asyncio.timeout_at(deadline):  # one deadline for the whole body (no task per chunk)
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > config.max_body:
+                    raise Refused(413, f"body exceeds the limit of {config.max_body} bytes")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise Refused(408, f"request body not received within {config.body_timeout:g} s",
+                      {"Connection": "close"}) from None
     encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
     if encoding not in ("", "identity", "gzip"):
         raise Refused(415, f"unsupported Content-Encoding {encoding[:40]!r}; use gzip or none")
