@@ -1,13 +1,16 @@
-"""uvicorn's HTTP/1.1 protocol with a deadline for request headers (slowloris).
+"""uvicorn's HTTP/1.1 protocols with a deadline for request heads (slowloris).
 
 Why: uvicorn closes an idle keep-alive connection, but a client that trickles its request line
 and headers a byte at a time resets that timer with every byte and holds the connection (and a
 slot of ``--max-connections``) for ever.  Here every request's head must be complete within
 ``ServerConfig.header_timeout`` seconds of the connection opening or of the previous response;
-otherwise the connection is closed.  (Body timeouts are the upload endpoint's own.)
+otherwise the connection is closed.  (Body deadlines are the upload endpoint's own.)
 
-The protocol class is named by import string in ``uvicorn.run`` (worker processes import it), so
-its setting comes from the service's configuration in the environment, like the app's.
+Both of uvicorn's HTTP/1.1 implementations get the deadline: ``httptools`` (the fast parser, a
+declared dependency, what uvicorn's "auto" picks) and ``h11`` (the pure-Python fallback).
+``PROTOCOLS`` names them for ``legacyscan serve``; the classes are given to uvicorn by import
+string (worker processes import them), so their setting comes from the service's configuration in
+the environment, like the app's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import functools
 import json
 import logging
 import os
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -25,6 +29,8 @@ from scanner.server import CONFIG_ENV, ServerConfig
 
 log = logging.getLogger(__name__)
 
+_DEFAULT = ServerConfig(db_url="").header_timeout
+
 
 @functools.lru_cache(maxsize=4)
 def _header_timeout(raw: str) -> float:
@@ -32,13 +38,33 @@ def _header_timeout(raw: str) -> float:
     return float(json.loads(raw).get("header_timeout", _DEFAULT)) if raw else _DEFAULT
 
 
-_DEFAULT = ServerConfig(db_url="").header_timeout
+class _HeadDeadline:
+    """The timer both protocols share: armed while a request head is awaited."""
 
-
-class HeaderDeadlineH11Protocol(H11Protocol):
-    """H11Protocol + a deadline for each request's line and headers."""
-
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    client: Any
     _head_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(_header_timeout(os.environ.get(CONFIG_ENV, "")),
+                                                self._head_timed_out)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            log.info("closing a connection from %s: request headers not received in time", self.client)
+            self.transport.close()
+
+
+class HeaderDeadlineH11Protocol(_HeadDeadline, H11Protocol):
+    """uvicorn's h11 protocol + the head deadline (h11 tells when a head is complete by its state)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -58,18 +84,38 @@ class HeaderDeadlineH11Protocol(H11Protocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._head_timer = self.loop.call_later(_header_timeout(os.environ.get(CONFIG_ENV, "")),
-                                                self._head_timed_out)
 
-    def _disarm(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is a declared dependency
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            log.info("closing a connection from %s: request headers not received in time", self.client)
-            self.transport.close()
+if HttpToolsProtocol is not None:
+
+    class HeaderDeadlineHttpToolsProtocol(_HeadDeadline, HttpToolsProtocol):
+        """uvicorn's httptools protocol + the head deadline (the parser calls back when a head is complete)."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            # A pipelined request already parsed has its head; otherwise the next one is awaited.
+            if not self.transport.is_closing() and not self.pipeline:
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+
+PROTOCOLS = {
+    "h11": "scanner.serve_protocol:HeaderDeadlineH11Protocol",
+    "httptools": "scanner.serve_protocol:HeaderDeadlineHttpToolsProtocol",
+}
+DEFAULT_PROTOCOL = "httptools" if HttpToolsProtocol is not None else "h11"

@@ -124,8 +124,8 @@ class GroupWriter:
         try:
             return list(self.store.save_batch(invs))
         except Exception as exc:  # noqa: BLE001 - every waiting request must get an answer
-            if len(invs) == 1:
-                return [exc]
+            if len(invs) == 1 or getattr(exc, "unavailable", False):  # down, locked, full: all wait
+                return [exc] * len(invs)
             log.warning("a batch of %d uploads failed (%s); saving them one by one", len(invs), exc)
             return [outcome for inv in invs for outcome in self._save([inv])]
 

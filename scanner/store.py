@@ -34,7 +34,15 @@ DEFAULT_URL = "sqlite:///legacyscan.db"
 
 
 class StoreError(Exception):
-    """The database cannot be opened or used; the message names it (never its password)."""
+    """The database cannot be opened or used; the message names it (never its password).
+
+    ``unavailable``: the database itself failed (down, locked, disk full), as opposed to refusing
+    this data; retrying the same rows one by one would only wait again.
+    """
+
+    def __init__(self, message: str, *, unavailable: bool = False) -> None:
+        super().__init__(message)
+        self.unavailable = unavailable
 
 
 @dataclass(slots=True)
@@ -452,7 +460,8 @@ class SqliteStore(Store):
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise StoreError(f"cannot save inventory: {exc}") from exc
+                raise StoreError(f"cannot save inventory: {exc}",
+                                 unavailable=isinstance(exc, sqlite3.OperationalError)) from exc
         return results
 
     def _rollback(self) -> None:

@@ -202,7 +202,8 @@ class PostgresStore(Store):
                 if upserts:
                     cur.executemany(_UPSERT_HOST, upserts)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot save inventory: {exc}") from exc
+            raise StoreError(f"cannot save inventory: {exc}",
+                             unavailable=isinstance(exc, psycopg.OperationalError)) from exc
         return results
 
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:

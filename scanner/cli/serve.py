@@ -39,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="time for a request's body to arrive (default: %(default)s)")
     p.add_argument("--max-connections", type=int, default=1000, metavar="N",
                    help="open connections per worker before requests are answered 503 (default: %(default)s)")
+    p.add_argument("--http", choices=("httptools", "h11"), default=None, help=argparse.SUPPRESS)  # tests: both
     add_common(p)
     p.set_defaults(func=run)
 
@@ -68,6 +69,8 @@ def _loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from scanner.serve_protocol import DEFAULT_PROTOCOL, PROTOCOLS
+
     host, port = parse_listen(args.listen)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CliError("--tls-cert and --tls-key go together", code=ExitCode.USAGE)
@@ -94,6 +97,6 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
                 ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
                 access_log=False, server_header=False, timeout_graceful_shutdown=10,
-                http="scanner.serve_protocol:HeaderDeadlineH11Protocol", limit_concurrency=config.max_connections,
+                http=PROTOCOLS[args.http or DEFAULT_PROTOCOL], limit_concurrency=config.max_connections,
                 ssl_context_factory=tls_context if args.tls_cert else None)
     return int(ExitCode.OK)

@@ -331,9 +331,10 @@ def _trickle(sock: ssl.SSLSocket, data: bytes, *, for_seconds: float) -> bool:
     return False
 
 
-def test_slowly_sent_headers_and_bodies_time_out(tmp_path: Path, pki: Pki) -> None:
+@pytest.mark.parametrize("http", ["httptools", "h11"])  # uvicorn's two HTTP/1.1 implementations
+def test_slowly_sent_headers_and_bodies_time_out(tmp_path: Path, pki: Pki, http: str) -> None:
     db = f"sqlite:///{tmp_path / 'central.db'}"
-    serve = Serve(db, pki, "--header-timeout", "2", "--body-timeout", "2").start()
+    serve = Serve(db, pki, "--header-timeout", "2", "--body-timeout", "2", "--http", http).start()
     try:
         token, _ = create_token(db, "Ward S")
         # A request head that never ends (each byte arrives in time for an idle timer).
