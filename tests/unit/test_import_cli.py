@@ -143,3 +143,18 @@ def test_list_formats_names_every_importer(capsys) -> None:
 
 def test_no_path_is_a_usage_error(capsys) -> None:
     assert main(["import"]) == 2
+
+
+def test_a_gzip_bomb_is_refused_without_exhausting_memory(tmp_path: Path, capsys) -> None:
+    import gzip
+
+    bomb = tmp_path / "inventory.json.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        fh.write(b'{"inventory_id": "b", "host": {"hostname": "')
+        chunk = b"A" * (1 << 20)
+        for _ in range(300):  # 300 MiB of content in about 300 KiB
+            fh.write(chunk)
+        fh.write(b'"}}')
+    assert run_import(tmp_path / "db.sqlite", str(bomb)) == 1
+    assert "inventory.json.gz: refused: decompressed content exceeds the limit of 268435456 bytes" in \
+        capsys.readouterr().err

@@ -123,3 +123,29 @@ def test_an_oversized_field_and_an_unknown_csv_are_refused_by_name(tmp_path: Pat
     err = capsys.readouterr().err
     assert "huge.csv: refused: line 2" in err and "people.csv: refused: not a format legacyscan imports" in err
     assert "configmgr: columns match no ConfigMgr view" in err or "configmgr: no ResourceID column" in err
+
+
+def test_a_configmgr_windows_7_host_gets_os_and_application_findings_in_the_report(tmp_path: Path) -> None:
+    """End to end through the real CLI: ConfigMgr export -> import -> JSON report.  The program rows
+    are real Add/Remove Programs strings (scanner/demo_data/windows_software_strings.jsonl, each with
+    its source) placed on the Windows 7 host."""
+    import json
+
+    from scanner.cli import main
+
+    arp = _copy(tmp_path, "v_GS_ADD_REMOVE_PROGRAMS.csv", HEADER
+                + "16777217,1,1,0,2019,Adobe Flash Player 32 ActiveX,20190305,{F1},Adobe Systems Incorporated,"
+                  "32.0.0.114\r\n"
+                + "16777217,1,1,0,2019,Java(TM) 6 Update 31,20190305,{26A24AE4},Oracle,6.0.310\r\n")
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, CM / "v_R_System.csv", CM / "v_GS_OPERATING_SYSTEM.csv", arp) == 0
+    out = tmp_path / "report.json"
+    assert main(["report", "--db", f"sqlite:///{db}", "--format", "json", "--out", str(out),
+                 "--as-of", "2026-12-01"]) in (0, 3)
+    report = json.loads(out.read_text())
+    host = next(h for s in report["sites"] for h in s["hosts"] if h["hostname"] == "PC-W7-ENT-01")
+    assert host["os"]["product"] == "windows" and host["os"]["cycle"] == "7-sp1" and host["os"]["status"] == "eol"
+    text = json.dumps(host)
+    assert "Adobe Flash Player 32 ActiveX" in text and "Java(TM) 6 Update 31" in text
+    judged = verdicts(stored(db)["PC-W7-ENT-01"])
+    assert [k for k, v in judged.items() if k[0] == "software" and v == "eol"], judged
