@@ -108,6 +108,9 @@ def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | Non
     except OSError as exc:
         raise CredentialError(f"credentials file {path}: {exc.strerror}",
                               fix="give the path of an existing TOML file") from exc
+    if not stat.S_ISREG(info.st_mode) or info.st_size > 1024 * 1024:  # a FIFO would hang, /dev/zero never end
+        raise CredentialError(f"credentials file {path} is not a regular file of at most 1 MiB",
+                              fix="give the path of the TOML file itself")
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise CredentialError(
             f"credentials file {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o})",
@@ -120,7 +123,7 @@ def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | Non
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, RecursionError) as exc:
         # The parser's message can quote a line of the file: keep it out (it may hold a password).
         raise CredentialError(f"credentials file {path} is not valid TOML",
                               fix="see the README: [winrm] user = \"...\", password = \"...\"") from exc

@@ -196,3 +196,11 @@ def test_fifo_with_a_writer_is_still_refused(fifo: Path) -> None:
     except OSError:
         pass
     t.join(5)
+
+
+def test_winrm_credentials_file_must_be_a_regular_file(tmp_path: Path, fifo: Path) -> None:
+    from agents.winrm import CredentialError, _from_file
+
+    fifo.chmod(0o600)
+    with pytest.raises(CredentialError, match="not a regular file"):
+        _from_file(str(fifo), "host", None)
