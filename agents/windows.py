@@ -131,10 +131,10 @@ def extract_document(stdout: str) -> dict[str, Any]:
 
 def _clean(value: Any) -> str:
     """A string from a JSON value: lone surrogates (from ``\\udXXX`` escapes) replaced, trimmed."""
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, (bool, dict)):
         return ""
-    if isinstance(value, list):  # REG_MULTI_SZ / a WMI array, printed as a JSON array
-        return " ".join(filter(None, (_clean(v) for v in value)))
+    if isinstance(value, list):  # REG_MULTI_SZ / a WMI array, printed as a JSON array (flat: never deeper)
+        return " ".join(filter(None, (_clean(v) for v in value if not isinstance(v, (list, dict)))))
     text = value if isinstance(value, str) else str(value)
     try:
         text.encode("utf-8")
@@ -149,8 +149,10 @@ def _int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
-    text = str(value).strip()
+        return int(value) if value == value and abs(value) < 1e30 else None  # NaN and infinities are no number
+    if not isinstance(value, str):
+        return None  # a list or an object is not a number (and never str() of a hostile depth)
+    text = value.strip()
     if re.fullmatch(r"-?\d+", text):
         return int(text)
     if re.fullmatch(r"0x[0-9a-fA-F]+", text):

@@ -105,3 +105,16 @@ def test_the_host_clock_is_stored_as_utc_seconds() -> None:
     doc = _doc()
     doc["collected_at"] = "2026-11-22T09:00:00.1234567Z"  # [DateTime]::UtcNow printed round-trip
     assert parse_document(doc).collected_at == "2026-11-22T09:00:00Z"
+
+
+def test_a_hostile_deeply_nested_value_is_not_a_recursion() -> None:
+    doc = _doc()
+    nested: list[object] = ["x"]
+    for _ in range(5000):
+        nested = [nested]
+    entry = dict(doc["software"][0], DisplayName=["Contoso", nested], key="HKLM\\X\\deep",
+                 DisplayVersion={"a": nested}, SystemComponent=nested, InstallDate=[nested])
+    doc["software"].append(entry)
+    doc["wmi"]["Win32_Processor"] = [{"Name": "cpu", "NumberOfCores": nested, "NumberOfLogicalProcessors": float("nan")},
+                                      {"Name": "cpu", "NumberOfCores": float("inf")}]
+    assert "Contoso" in {s.name for s in parse_document(doc).software}
