@@ -115,6 +115,8 @@ def test_a_hostile_deeply_nested_value_is_not_a_recursion() -> None:
     entry = dict(doc["software"][0], DisplayName=["Contoso", nested], key="HKLM\\X\\deep",
                  DisplayVersion={"a": nested}, SystemComponent=nested, InstallDate=[nested])
     doc["software"].append(entry)
-    doc["wmi"]["Win32_Processor"] = [{"Name": "cpu", "NumberOfCores": nested, "NumberOfLogicalProcessors": float("nan")},
-                                      {"Name": "cpu", "NumberOfCores": float("inf")}]
+    doc["wmi"]["Win32_Processor"] = [
+        {"Name": "cpu", "NumberOfCores": nested, "NumberOfLogicalProcessors": float("nan")},
+        {"Name": "cpu", "NumberOfCores": float("inf")},
+    ]
     assert "Contoso" in {s.name for s in parse_document(doc).software}
