@@ -50,6 +50,7 @@ ENCRYPTING_TRANSPORTS = ("ntlm", "kerberos", "credssp")
 HTTPS_PORT = 5986
 HTTP_PORT = 5985
 RECEIVE_TIMEOUT_CODE = 2150858793  # w:TimedOut on Receive: no output yet, ask again
+OEM_CODEPAGE, UTF8_CODEPAGE = 437, 65001  # see WinRmShell._open_shell
 STDIN_CHUNK = 48 * 1024  # base64 of this stays well inside the 150 KB MaxEnvelopeSize of old hosts
 
 # OpenSSL's words for "no protocol version in common" (the server alert, or our own refusal).
@@ -309,6 +310,7 @@ class WinRmShell:
         self._verify_tls = verify_tls
         self._ca_bundle = ca_bundle
         self._protocol: Any = None
+        self._codepage = OEM_CODEPAGE
 
     def __repr__(self) -> str:
         return f"WinRmShell({self.endpoint!r}, transport={self.transport!r}, user={self._credentials.user!r})"
@@ -365,7 +367,7 @@ class WinRmShell:
         command_id: str | None = None
         proto = self._proto(op_timeout)
         try:
-            shell_id = proto.open_shell(codepage=65001, noprofile=True)
+            shell_id = self._open_shell(proto)
             try:
                 command_id = proto.run_command(shell_id, command, args, console_mode_stdin=stdin is None,
                                                skip_cmd_shell=True)
@@ -407,6 +409,22 @@ class WinRmShell:
             raise self._fail(exc) from exc
         finally:
             self._cleanup(shell_id, command_id)
+
+    def _open_shell(self, proto: Any) -> str:
+        """A shell in the OEM code page 437: everything legacyscan sends and reads is ASCII (the
+        collection script escapes every other character), and hosts older than Windows 7 / Server
+        2008 R2 do not know 65001 - their commands then end at once with no output, which would read
+        as an empty host (WinRb/WinRM issues 173 and 232).  Nano Server accepts only 65001 and says
+        so with a fault: then 65001, remembered for this host."""
+        from winrm.exceptions import WSManFaultError
+
+        try:
+            return str(proto.open_shell(codepage=self._codepage, noprofile=True))
+        except WSManFaultError:
+            if self._codepage == UTF8_CODEPAGE:
+                raise
+            self._codepage = UTF8_CODEPAGE
+            return str(proto.open_shell(codepage=self._codepage, noprofile=True))
 
     def _cleanup(self, shell_id: str | None, command_id: str | None) -> None:
         """Terminate the command and delete the shell; failures here must not hide the real error."""

@@ -136,3 +136,29 @@ def test_a_powershell_that_cannot_run_is_a_scan_status_not_an_empty_host(
     assert outcome is not None
     assert outcome.status == POWERSHELL_MISSING and outcome.inventory is None
     assert expected in outcome.error and str(exit_code) in outcome.error
+
+
+def test_a_host_older_than_2008_r2_is_collected_not_read_as_empty() -> None:
+    """Before Windows 7 / 2008 R2 a shell in code page 65001 runs nothing and says nothing; the
+    probe opens its shells in 437 (its traffic is ASCII), so XP/2003/Vista/2008 hosts answer."""
+    from tests.conftest import FIXTURES
+    from tests.integration.winrs_server import WinRSServer, document_behaviour
+
+    document = (FIXTURES / "hosts" / "windows-srv2008-sp1-standard-x64" / "collect.json").read_text("ascii")
+    with WinRSServer(document_behaviour(document, pre_utf8_host=True)) as srv:
+        inventory = collect_windows(WinRmShell("127.0.0.1", srv.port, GOOD, use_https=False))
+        assert srv.stats.codepages == ["437"]
+    assert inventory.os.family == "windows" and "2008" in inventory.os.facts["caption"]  # as systeminfo printed it
+
+
+def test_nano_server_gets_its_utf8_shell() -> None:
+    from tests.conftest import FIXTURES
+    from tests.integration.winrs_server import WinRSServer, document_behaviour
+
+    document = (FIXTURES / "hosts" / "windows-srv2016-datacenter-eval" / "collect.json").read_text("ascii")
+    with WinRSServer(document_behaviour(document, utf8_only=True)) as srv:
+        shell = WinRmShell("127.0.0.1", srv.port, GOOD, use_https=False)
+        first = collect_windows(shell)
+        second = collect_windows(shell)  # the code page is remembered: no second refusal
+        assert srv.stats.codepages == ["65001", "65001"]
+    assert first.os.family == second.os.family == "windows"

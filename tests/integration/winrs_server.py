@@ -81,6 +81,11 @@ class Behaviour:
     # fails with ERROR_FILE_NOT_FOUND (a host with WinRM 1.1 but no PowerShell, Server Core
     # without the PowerShell feature).
     missing_programs: tuple[str, ...] = ()
+    # A host older than Windows 7 / Server 2008 R2: in a shell created with code page 65001 a
+    # command ends at once, exit 0, with no output (WinRb/WinRM issues 173 and 232).
+    pre_utf8_host: bool = False
+    # Nano Server: a shell in any code page but 65001 is refused with a fault.
+    utf8_only: bool = False
 
 
 def document_behaviour(document: str | bytes, **kw: Any) -> Behaviour:
@@ -103,6 +108,7 @@ class _Command:
 @dataclass
 class _Shell:
     commands: dict[str, _Command] = field(default_factory=dict)
+    codepage: str = "437"
 
 
 @dataclass
@@ -114,6 +120,7 @@ class Stats:
     auth_failures: int = 0
     plain_refused: int = 0
     scripts: list[str] = field(default_factory=list)
+    codepages: list[str] = field(default_factory=list)
 
 
 def decode_command_line(command: str, arguments: list[str]) -> str | None:
@@ -244,9 +251,14 @@ class WinRSServer:
             return 500, self.fault(message_id, "s:Sender", "w:ActionNotSupported", 2150858752,
                                    "The action is not supported by the service.")
         if action == "create":
+            codepage = options.get("WINRS_CODEPAGE", "437")
+            if self.behaviour.utf8_only and codepage != "65001":
+                return 500, self.fault(message_id, "s:Sender", "w:InvalidOptions", 2150858842,
+                                       "The WS-Management service does not support the specified code page.")
             new_id = str(uuid.uuid4()).upper()
             with self.lock:
-                self.shells[new_id] = _Shell()
+                self.shells[new_id] = _Shell(codepage=codepage)
+                self.stats.codepages.append(codepage)
                 self.stats.shells_created += 1
             return 200, self.envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", message_id,
                                       _create_body(new_id, self.endpoint))
@@ -301,6 +313,8 @@ class WinRSServer:
         cmd = _Command(script=script or "", via_stdin=via_stdin)
         if self.strict_cmdline and not skip_cmd and len(line) > CMD_LIMIT:
             cmd.output = (b"", b"The command line is too long.\r\n", 1)
+        elif self.behaviour.pre_utf8_host and shell.codepage == "65001":
+            cmd.output = (b"", b"", 0)  # the command never ran
         shell.commands[command_id] = cmd
         return 200, self.envelope(f"{SHELL_URI}/CommandResponse", message_id,
                                   f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId>"
