@@ -414,3 +414,15 @@ def test_an_unreachable_address_gets_no_further_probes() -> None:
     summary = Discoverer(None, ProbeSettings(), DiscoverConfig(), {"ssh": unreachable, "smb": unreachable,
                                                                    "http": unreachable}, Exclusions()).run(targets)
     assert calls == ["ssh"] and summary.silent == 1 and summary.connections == 1
+
+
+def test_shipped_discovery_examples_parse_and_exclude_what_they_say() -> None:
+    from scanner.discover.exclusions import load
+    from scanner.targets import load_targets
+
+    root = Path(__file__).resolve().parents[2] / "examples"
+    targets = load_targets(root / "discover-targets.csv", kinds=DISCOVERY_KINDS)
+    ex = load(root / "discover-exclude.txt")
+    excluded = {t.host for t in targets if ex.reason(t)}
+    assert excluded == {"10.20.30.14", "10.20.50.7"}
+    assert {t.transport for t in targets if t.host == "10.20.40.1"} == {"smb"}
