@@ -79,14 +79,15 @@ def parse_system_profiler_apps(text: str) -> list[Software]:
     """``system_profiler SPApplicationsDataType`` output: ``-xml`` (plist) or the plain-text form."""
     stripped = text.lstrip()
     if stripped.startswith("<?xml") or stripped.startswith("<plist"):
-        return _parse_apps_xml(stripped.encode("utf-8"))
+        return _parse_apps_xml(stripped.encode("utf-8", "replace"))  # a lone surrogate is not fatal
     return _parse_apps_text(text)
 
 
 def _parse_apps_xml(data: bytes) -> list[Software]:
     try:
         doc = plistlib.loads(data)
-    except (plistlib.InvalidFileException, ValueError, TypeError, ExpatError):
+    except (plistlib.InvalidFileException, ValueError, TypeError, ExpatError, IndexError, KeyError, AttributeError,
+            RecursionError, OverflowError):  # plistlib's parser raises several of these on malformed XML (tests/fuzz)
         return []
     sections = doc if isinstance(doc, list) else [doc]
     out: list[Software] = []

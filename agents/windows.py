@@ -172,6 +172,11 @@ def _flag(value: Any) -> bool | None:
     return number != 0
 
 
+def _list(value: Any) -> list[Any]:
+    """A JSON array, or empty for anything else (``true`` where a list belongs: tests/fuzz)."""
+    return value if isinstance(value, list) else []
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -485,7 +490,7 @@ def raw_views(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
         )
     unloaded = [
         p
-        for p in (_dict(x) for x in doc.get("profiles") or [])
+        for p in (_dict(x) for x in _list(doc.get("profiles")))
         if _USER_SID.match(_clean(p.get("sid"))) and p.get("loaded") is False
     ]
     if unloaded:
@@ -645,18 +650,18 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
     # The script prints the host clock round-trip (7 fraction digits); stored as ISO 8601 UTC seconds.
     inventory.collected_at = collected_at or _instant(doc.get("collected_at"))[:32]
     software: list[Software] = []
-    for entry in doc.get("software") or []:
+    for entry in _list(doc.get("software")):
         if isinstance(entry, dict):
             sw = _registry_software(entry, limits)
             if sw is not None:
                 software.append(sw)
-    for entry in doc.get("packages") or []:
+    for entry in _list(doc.get("packages")):
         if isinstance(entry, dict):
             sw = _msix_software(entry, limits)
             if sw is not None:
                 software.append(sw)
     inventory.software = collapse_duplicates(software)
-    for raw in doc.get("problems") or []:
+    for raw in _list(doc.get("problems")):
         p = _dict(raw)
         message = _clean(p.get("message"))[:2000]
         kind = _clean(p.get("kind")) or classify_problem(_clean(p.get("error_type")), message)

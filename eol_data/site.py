@@ -640,7 +640,7 @@ def parse_site_catalog(text: str, path: Path, sha256: str = "") -> SiteCatalog:
     except tomllib.TOMLDecodeError as exc:
         raise SiteCatalogError(f"{path}: not valid TOML: {exc}") from exc
     cat = _Parser(path, text).parse(data)
-    cat.sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    cat.sha256 = sha256 or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return cat
 
 
