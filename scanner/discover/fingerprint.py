@@ -49,6 +49,13 @@ def _samba(facts: dict[str, Any]) -> str:
     return ""
 
 
+def _winpr(facts: dict[str, Any]) -> bool:
+    """FreeRDP's WinPR answers NTLM with a fixed Windows 6.1.7601 version; Windows releases with NT
+    6.x never negotiate TLS 1.3 (Windows' TLS 1.3 starts with NT 10.0 builds of Server 2022 / 11)."""
+    version = str(facts.get("ntlm_version", ""))
+    return bool(re.match(r"[1-6]\.", version)) and str(facts.get("tls_version", "")) == "TLSv1.3"
+
+
 def _windows_evidence(facts: dict[str, Any], by: str) -> dict[str, Any] | None:
     version = str(facts.get("ntlm_version", ""))
     caption = str(facts.get("native_os", ""))
@@ -251,9 +258,18 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
                 if ev:
                     evidence.append(ev)
         elif obs.service == "rdp":
-            ev = _windows_evidence(f, "rdp-credssp")
-            if ev:
-                evidence.append(ev)
+            if _winpr(f):
+                software.append(Software(name="FreeRDP (WinPR) RDP server", source="banner",
+                                         key=f"rdp://{obs.host}:{obs.port}"))
+                evidence.append({"by": "rdp-credssp", "family": "unknown", "confidence": "low",
+                                 "evidence": f"ntlm_version={f.get('ntlm_version')!r} over {f.get('tls_version')}",
+                                 "why": "an NTLM server claiming Windows NT 6.x over TLS 1.3, which no Windows "
+                                        "before NT 10 speaks: a FreeRDP/WinPR-based server (GNOME Remote "
+                                        "Desktop, freerdp-shadow) on a non-Windows OS, never reported as Windows"})
+            else:
+                ev = _windows_evidence(f, "rdp-credssp")
+                if ev:
+                    evidence.append(ev)
         elif obs.service == "snmp":
             ev = _snmp_evidence(f, rules)
             if ev:

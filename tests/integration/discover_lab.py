@@ -1,7 +1,7 @@
 """Real services on loopback for ``legacyscan discover``, Debian's own packages: Samba smbd (SMB1 on,
 and SMB2 only), net-snmp snmpd (a v2c community and a v3 user), OpenSSH sshd, dropbear, nginx (HTTP,
-and HTTPS with a certificate made here) and xrdp (RDP negotiation with TLS, and standard RDP
-security) -- each on a non-standard port with its own temporary configuration and state, started
+and HTTPS with a certificate made here) xrdp (RDP negotiation with TLS, and standard RDP
+security) and FreeRDP's shadow server (RDP with NLA: CredSSP and NTLM) on a private Xvfb display -- each on a non-standard port with its own temporary configuration and state, started
 and stopped by the tests themselves.
 
 Every process is started with its pid recorded and stopped by that pid; nothing else is touched.
@@ -26,14 +26,15 @@ SNMP_AUTH = "auth-key-for-tests"
 SNMP_PRIV = "priv-key-for-tests"
 TOOLS = {"smbd": "/usr/sbin/smbd", "snmpd": "/usr/sbin/snmpd", "sshd": "/usr/sbin/sshd",
          "dropbear": "/usr/sbin/dropbear", "dropbearkey": "/usr/bin/dropbearkey", "nginx": "/usr/sbin/nginx",
-         "ssh-keygen": "/usr/bin/ssh-keygen", "xrdp": "/usr/sbin/xrdp"}
+         "ssh-keygen": "/usr/bin/ssh-keygen", "xrdp": "/usr/sbin/xrdp",
+         "freerdp-shadow-cli": "/usr/bin/freerdp-shadow-cli", "Xvfb": "/usr/bin/Xvfb"}
 
 
 def available() -> str | None:
     for name, path in TOOLS.items():
         if not os.access(path, os.X_OK):
             return (f"{name} not installed ({path}; apt-get install samba snmpd openssh-server dropbear-bin "
-                    "nginx-light xrdp)")
+                    "nginx-light xrdp freerdp2-shadow-x11 xvfb)")
     if os.geteuid() != 0:
         return "smbd and sshd need root here"
     return None
@@ -42,7 +43,7 @@ def available() -> str | None:
 # Each service kind on its own loopback address, so one address is one "device".
 ADDRESSES = {"smb1": "127.0.0.11", "smb2": "127.0.0.12", "snmp": "127.0.0.13", "sshd": "127.0.0.14",
              "http": "127.0.0.14", "https": "127.0.0.14", "dropbear": "127.0.0.15", "rdp": "127.0.0.19",
-             "rdp-std": "127.0.0.20"}
+             "rdp-std": "127.0.0.20", "rdp-nla": "127.0.0.21"}
 
 
 def free_port(kind: int = socket.SOCK_STREAM, address: str = "127.0.0.1") -> int:
@@ -215,6 +216,28 @@ EnableSyslog=false
         self._start(["/usr/sbin/xrdp", "--nodaemon", "--config", str(conf)], f"xrdp {name}", port, f"{name}.log",
                     addr)
 
+    # -- FreeRDP shadow server: RDP with NLA (CredSSP + NTLM, WinPR), on a private Xvfb display ------
+    def freerdp_nla(self) -> None:
+        d = self.root / "freerdp"
+        d.mkdir()
+        display = next(n for n in range(91, 200) if not os.path.exists(f"/tmp/.X{n}-lock")
+                       and not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+        self._start(["/usr/bin/Xvfb", f":{display}", "-screen", "0", "640x480x24", "-nolisten", "tcp"], "Xvfb",
+                    None, "xvfb.log")
+        end = time.monotonic() + 10
+        while not os.path.exists(f"/tmp/.X11-unix/X{display}") and time.monotonic() < end:
+            time.sleep(0.1)
+        addr = ADDRESSES["rdp-nla"]
+        port = self.ports["rdp-nla"] = free_port(address=addr)
+        env = dict(os.environ, HOME=str(d), DISPLAY=f":{display}")
+        out = open(self.root / "freerdp.log", "wb")  # noqa: SIM115 - closed right after the start
+        proc = subprocess.Popen(["/usr/bin/freerdp-shadow-cli", f"/port:{port}", f"/bind-address:{addr}", "/sec:nla"],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        out.close()
+        self.procs.append(proc)
+        wait_tcp(port, proc, "freerdp-shadow-cli", address=addr)
+
     @staticmethod
     def certificate(d: Path) -> tuple[Path, Path]:
         """A self-signed certificate for "pacs-web.ward7.example" that expired yesterday (an expired
@@ -242,7 +265,7 @@ EnableSyslog=false
     def targets_csv(self, site: str = "RXX01") -> str:
         """A discovery targets file naming every service of the lab on its own address."""
         kinds = {"smb1": "smb", "smb2": "smb", "snmp": "snmp", "sshd": "ssh", "http": "http", "https": "https",
-                 "dropbear": "ssh", "rdp": "rdp", "rdp-std": "rdp"}
+                 "dropbear": "ssh", "rdp": "rdp", "rdp-std": "rdp", "rdp-nla": "rdp"}
         rows = [f"{ADDRESSES[k]},{site},{kinds[k]},{p}," for k, p in self.ports.items()]
         return "host,site,transport,port,tags\n" + "\n".join(rows) + "\n"
 
@@ -280,6 +303,7 @@ def start(kinds: tuple[str, ...] = ("smb1", "smb2", "snmp", "sshd", "dropbear", 
         if "rdp" in kinds:
             lab.xrdp("rdp", "negotiate")
             lab.xrdp("rdp-std", "rdp")
+            lab.freerdp_nla()
     except BaseException:
         lab.stop()
         raise

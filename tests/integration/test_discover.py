@@ -89,6 +89,19 @@ def test_rdp_negotiation_and_certificate_from_a_real_rdp_server(lab: lab_mod.Lab
     assert std.status == "ok" and std.facts["rdp_security"] == "rdp"
 
 
+def test_rdp_nla_gives_its_ntlm_challenge_and_winpr_is_never_windows(lab: lab_mod.Lab) -> None:
+    from scanner.discover import fingerprint
+
+    nla = _probe(lab, "rdp-nla", "rdp")
+    assert nla.status == "ok" and nla.connections == 1 and nla.facts["rdp_security"] == "credssp"
+    # a real CredSSP exchange up to the server's NTLM CHALLENGE (no AUTHENTICATE is ever sent)
+    assert nla.facts["ntlm_version"].startswith("6.1.") and nla.facts["netbios_name"]
+    inv = fingerprint.inventory(Target(lab_mod.ADDRESSES["rdp-nla"], transport="rdp", port=lab.ports["rdp-nla"]),
+                                [nla], datetime.now(UTC))
+    assert inv.os.family != "windows"  # WinPR claims NT 6.1.7601 but speaks TLS 1.3: not Windows
+    assert any(s.name.startswith("FreeRDP") for s in inv.software)
+
+
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(argv)
     out, err = capsys.readouterr()
