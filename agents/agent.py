@@ -473,6 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Collect this machine's OS and installed-software inventory (read-only) and upload it to "
                     "a legacyscan collector, or write it to a file or a file-drop folder.",
         epilog="Exit codes: 0 ok, 1 error, 2 usage, 75 not delivered yet (spooled for the next run).")
+    from agents.collect import AGENT_VERSION
+
+    p.add_argument("--version", action="version",
+                   version=f"legacyscan-agent {AGENT_VERSION} (Python {sys.version_info[0]}.{sys.version_info[1]})")
     p.add_argument("--server", metavar="URL", help="collector base URL, e.g. https://legacyscan.trust.nhs.uk:8443")
     p.add_argument("--token", metavar="TOKEN",
                    help=f"enrolment token (prefer --token-file or the {TOKEN_ENV} variable: a command line "

@@ -281,11 +281,14 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(f"{source}: not valid TOML: {exc}") from exc
     _no_secrets(data, source)
+    if isinstance(data.get("defaults"), dict):
+        _known_keys(data["defaults"], "defaults", f"{source} [defaults]")
     base = _defaults_from(data.get("defaults", {}), Defaults(transport=kinds.default, kinds=kinds),
                           f"{source} [defaults]")
     out: list[Target] = []
     for i, site in enumerate(_list_of_tables(data, "site", source)):
         where = f"{source} [[site]] #{i + 1}"
+        _known_keys(site, "site", where)
         d = _defaults_from(site, replace(base, tags=list(base.tags)), where)
         d.site = check_site(_text(site, "name", where) if "name" in site else d.site, where)
         hosts = site.get("hosts", [])
@@ -295,6 +298,7 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
             out.extend(make_targets(spec, d, where))
     for i, entry in enumerate(_list_of_tables(data, "target", source)):
         where = f"{source} [[target]] #{i + 1}"
+        _known_keys(entry, "target", where)
         d = _defaults_from(entry, replace(base, tags=list(base.tags)), where)
         if "host" not in entry:
             raise TargetError(f"{where}: missing host")
@@ -321,6 +325,24 @@ def _text(table: dict[str, object], key: str, where: str) -> str:
     if not isinstance(value, str):
         raise TargetError(f"{where}: {key} must be a string, not {type(value).__name__} {value!r}"[:300])
     return value
+
+
+_DEFAULT_KEYS = ("site", "transport", "port", "user", "jump", "ssh_legacy", "tags")
+_TABLE_KEYS = {"defaults": _DEFAULT_KEYS, "site": (*_DEFAULT_KEYS, "name", "hosts"),
+               "target": (*_DEFAULT_KEYS, "host")}
+
+
+def _known_keys(table: dict[str, object], kind: str, where: str) -> None:
+    """A key the parser does not read is an error naming it: a misspelt "prot = 2222" must not
+    silently scan port 22."""
+    import difflib
+
+    allowed = _TABLE_KEYS[kind]
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            raise TargetError(f"{where}: unknown key {key!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+                              + f"; known: {', '.join(allowed)}")
 
 
 def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from enum import IntEnum
+from typing import NoReturn
 
 from scanner.store import DEFAULT_URL
 
@@ -57,11 +58,18 @@ def parse_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
+def default_db() -> str:
+    return os.environ.get("LEGACYSCAN_DB", DEFAULT_URL)
+
+
+DB_HELP = "database URL: sqlite:///PATH (default: sqlite:///legacyscan.db; env LEGACYSCAN_DB) or postgresql://…"
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
-    """Options every command takes."""
-    parser.add_argument("--db", default=os.environ.get("LEGACYSCAN_DB", DEFAULT_URL), metavar="URL",
-                        help="database URL: sqlite:///PATH (default: %(default)s; env LEGACYSCAN_DB) "
-                             "or postgresql://…")
+    """Options every command takes.  ``--db`` is also accepted before the command
+    (``legacyscan --db URL report``): here it has no default of its own, so a value given before the
+    command is kept, and the top-level parser fills in the default when neither gave one."""
+    parser.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help=DB_HELP)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
 
@@ -71,18 +79,59 @@ def today() -> date:
     return date.today()
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" for a misspelt option or command, and the ``--db`` default."""
+
+    fills_db = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = super().parse_known_args(args, namespace)
+        if self.fills_db and getattr(ns, "db", None) is None:
+            ns.db = default_db()
+        return ns, rest
+
+    def _option_strings(self) -> list[str]:
+        out = [o for a in self._actions for o in a.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    if isinstance(sub, Parser):
+                        out += sub._option_strings()
+        return out
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+
+        hint = ""
+        if message.startswith("unrecognized arguments: "):
+            words = [w.split("=", 1)[0] for w in message.split(": ", 1)[1].split() if w.startswith("-")]
+            options = sorted(set(self._option_strings()))
+            near = [(w, difflib.get_close_matches(w, options, n=1, cutoff=0.6)) for w in words]
+            hint = "; ".join(f"{w}: did you mean {m[0]}?" for w, m in near if m)
+        elif "invalid choice: " in message:
+            bad = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'\"")
+            choices = [c for a in self._actions if a.choices for c in a.choices]
+            m = difflib.get_close_matches(bad, [str(c) for c in choices], n=1, cutoff=0.5)
+            hint = f"did you mean {m[0]!r}?" if m else ""
+        self.print_usage(sys.stderr)
+        text = f"{self.prog}: error: {message}\n" + (f"hint: {hint}\n" if hint else "")
+        self.exit(2, text)
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; with ``argv``, only the command named in it gets its full sub-parser."""
     from scanner import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="legacyscan",
         description="Find unsupported (end-of-life) operating systems and software across an estate and "
                     "plan their replacement per site.",
         epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 findings at or above --fail-on. "
                "Start with: legacyscan scan --local",
     )
+    parser.fills_db = True
     parser.add_argument("--version", action="version", version=f"legacyscan {__version__}")
+    parser.add_argument("--db", default=None, metavar="URL", help=DB_HELP + " (before or after the command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     selected = _selected_command(argv)
@@ -105,7 +154,14 @@ def _selected_command(argv: Sequence[str] | None) -> str | None:
     argv names none (top-level --help, a typo): every command is then only listed."""
     if argv is None:
         return None
+    skip = False
     for word in argv:
+        if skip:  # the value of a top-level option (--db URL)
+            skip = False
+            continue
+        if word == "--db":
+            skip = True
+            continue
         if not word.startswith("-"):
             return word
     return ""

@@ -27,6 +27,27 @@ def store_from(args: argparse.Namespace) -> Store:
         raise CliError(str(exc), hint="check --db (or LEGACYSCAN_DB)") from exc
 
 
+class LazyStore:
+    """The store, opened on first use: a command that ends up storing nothing (an ``import`` whose
+    every file is refused) leaves no ``legacyscan.db`` behind in the working folder."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+        self._store: Store | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self._store is None:
+            self._store = store_from(self._args)
+        return getattr(self._store, name)
+
+    def __enter__(self) -> LazyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
 def catalog() -> Catalog:
     try:
         return load_default()

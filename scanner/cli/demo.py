@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from scanner import __version__
-from scanner.cli import CliError, ExitCode, parse_date, today
+from scanner.cli import CliError, ExitCode, default_db, parse_date, today
 from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
@@ -37,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sites", type=int, default=3, metavar="N", help="number of sites, 1-8 (default: 3)")
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default: 7)")
     p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="report date (default: today)")
+    p.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                   help="accepted like every command's, but the demo never touches your database: it always "
+                        "writes DIR/demo.db")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     p.set_defaults(func=run)
@@ -44,6 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if getattr(args, "db", None) not in (None, default_db()):
+        log.warning("the demo writes its own database %s; --db %s is not used", out / "demo.db", args.db)
     as_of = args.as_of or today()
     if not 1 <= args.devices <= 100_000:
         raise CliError("--devices must be between 1 and 100000", code=ExitCode.USAGE)

@@ -25,7 +25,7 @@ from pathlib import Path
 from agents.inventory import Inventory, Software
 from agents.wire import _compact
 from scanner.cli import CliError, ExitCode, add_common
-from scanner.cli.common import store_from
+from scanner.cli.common import LazyStore
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
 from scanner.store import EncodedInventory, Store, StoreError, encode_body, encode_with_software
@@ -216,8 +216,8 @@ def run(args: argparse.Namespace) -> int:
     forced = by_name(args.format) if args.format else None
     refused = 0
     joined: dict[str, tuple[Importer, dict[str, Inventory]]] = {}
-    with store_from(args) as store:
-        saver = Saver(store)
+    with LazyStore(args) as store:  # nothing stored, no database file created
+        saver = Saver(store)  # type: ignore[arg-type]
         for path in files:
             try:
                 importer, invs = convert_file(path, forced)

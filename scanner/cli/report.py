@@ -151,8 +151,26 @@ def fail_on_hit(report: EstateReport, threshold: str | None) -> bool:
     return any(f.status.severity >= level for f in report.open_findings())
 
 
+def check_register_scope(register: Register, products: list[str], sites: list[str] | None) -> None:
+    """Refuse an exception whose product or site names nothing this tool or database knows: a
+    misspelt scope would load as "active" and silently cover nothing (the risk stays unaccepted
+    while the register says otherwise).  ``sites`` None: not checked (a scan sees only its sites)."""
+    import difflib
+
+    known = set(products)
+    for e in register.entries:
+        where = f"{register.path}: exception #{e.row}" + (f" (id {e.id})" if e.id else "")
+        if e.product and e.product not in known:
+            near = difflib.get_close_matches(e.product, products, n=1, cutoff=0.6)
+            raise CliError(f"{where}: field 'product': unknown product {e.product!r}",
+                           hint=(f"did you mean {near[0]!r}? " if near else "") +
+                           "product ids as `legacyscan eol identify` prints them (`legacyscan eol info` lists them)")
+        if sites is not None and e.site and e.site not in sites:
+            raise CliError(f"{where}: field 'site': no site {e.site!r} in the database", hint=site_hint(sites, e.site))
+
+
 def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
-                     previous: list[Inventory] | None = None) -> int:
+                     previous: list[Inventory] | None = None, known_sites: list[str] | None = None) -> int:
     """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
     from scanner.cli.common import site_context
     from scanner.match import match_estate
@@ -162,6 +180,8 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
     as_of = args.as_of or today()
     cfg, register = load_inputs(args)
     ctx, policy, site = site_context(args)
+    if register is not None:
+        check_register_scope(register, ctx.catalog.product_names(), known_sites)
     cfg = with_site_catalog(cfg, site, policy.free_extended)
     from scanner.discover.link import supersede
 
@@ -205,6 +225,19 @@ def previous_scan(store: object, inventories: list[Inventory], site: str | None)
     return result
 
 
+def site_hint(known: list[str], wanted: str) -> str:
+    """"Did you mean" for a site name, from the sites the store knows (case and near-misses)."""
+    import difflib
+
+    if not known:
+        return "the database has no sites yet"
+    folded = {k.lower(): k for k in known}
+    match = folded.get(wanted.lower()) or next(iter(difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)), None)
+    if match:
+        return f"did you mean {match!r}? (site names are exact)"
+    return "sites in this database: " + ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
+
+
 def run(args: argparse.Namespace) -> int:
     from scanner.cli.common import store_from
 
@@ -213,8 +246,12 @@ def run(args: argparse.Namespace) -> int:
         inventories = store.latest_inventories(args.site)
         statuses = store.statuses(args.site) if hasattr(store, "statuses") else []
         previous = previous_scan(store, inventories, args.site)
+        lister = getattr(store, "sites", None)
+        store_sites: list[str] = sorted(set(lister()) | {s.site for s in statuses}) if lister is not None else []
     if not inventories and not statuses:
-        raise CliError("no inventories stored yet" + (f" for site {args.site!r}" if args.site else ""),
+        if args.site:
+            raise CliError(f"no inventories stored for site {args.site!r}", hint=site_hint(store_sites, args.site))
+        raise CliError("no inventories stored yet",
                        hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or "
                             "`legacyscan import PATH`")
-    return render_and_write(args, inventories, statuses, previous)
+    return render_and_write(args, inventories, statuses, previous, known_sites=store_sites or None)

@@ -145,6 +145,9 @@ def run_targets(args: argparse.Namespace) -> int:
         progress.total = len(scanner.select(targets)[0])
         summary = scanner.run(targets)
         statuses = summary.statuses
+        inventories = summary.inventories
+        if inline and summary.skipped:
+            inventories, statuses = with_skipped(store, targets, inventories, statuses)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
     log.warning("scanned %d of %d targets in %.1fs (%s)%s", summary.done + summary.failed, summary.total,
                 summary.seconds, counts or "nothing", f"; {summary.skipped} skipped (--resume)" if summary.skipped
@@ -168,7 +171,7 @@ def run_targets(args: argparse.Namespace) -> int:
     if args.no_report:
         return int(ExitCode.OK)
     if inline:
-        return render_and_write(args, summary.inventories, statuses)
+        return render_and_write(args, inventories, statuses)
     findings = tally.counts if tally is not None else {}
     print(json.dumps({"hosts": summary.done, "failed": summary.failed, "findings_by_status": findings},
                      sort_keys=True))
@@ -179,6 +182,23 @@ def run_targets(args: argparse.Namespace) -> int:
         if tally is not None and tally.worst >= Status(args.fail_on).severity:
             return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
+
+
+def with_skipped(store: object, targets: list, inventories: list, statuses: list) -> tuple[list, list]:
+    """``--resume``: the report of the whole targets file, not only of what this run scanned.  The
+    targets skipped as recently scanned bring their stored status and latest inventory (found by
+    the host key their status recorded), so the report does not read "Devices 0, Coverage 0 %"."""
+    from scanner.store import host_key
+
+    wanted = {(t.key, t.site) for t in targets}
+    done = {(st.target, st.site) for st in statuses}
+    stored = [st for st in getattr(store, "statuses", list)() if (st.target, st.site) in wanted - done]
+    keys = {(st.site, st.host_key) for st in stored if st.host_key}
+    have = {(i.host.site, host_key(i)) for i in inventories}
+    sites = sorted({site for site, _ in keys})
+    extra = [i for site in sites for i in store.latest_inventories(site)  # type: ignore[attr-defined]
+             if (i.host.site, host_key(i)) in keys - have]
+    return inventories + extra, statuses + stored
 
 
 class StreamingTally:

@@ -57,6 +57,26 @@ def store_url_for_humans(url: str) -> str:
     return redact(url)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail before saying "listening" when the address is taken (another collector, another
+    service): a clear error and exit code 1, not a traceback or uvicorn's own exit code."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc}", hint="check the host in --listen") from exc
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                           hint="another process holds this port (`ss -ltnp`); stop it or choose another "
+                                "--listen port") from exc
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -91,12 +111,18 @@ def run(args: argparse.Namespace) -> int:
     from scanner.cli.common import store_from
 
     store_from(args).close()
+    check_port_free(host, port)
     os.environ[CONFIG_ENV] = config.to_env()
     print(f"legacyscan: collector listening on {'https' if args.tls_cert else 'http'}://{host}:{port} "
           f"(database {store_url_for_humans(args.db)}; {args.workers} worker(s))", file=sys.stderr)
-    uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
-                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
-                access_log=False, server_header=False, timeout_graceful_shutdown=10,
-                http=PROTOCOLS[args.http or DEFAULT_PROTOCOL], limit_concurrency=config.max_connections,
-                ssl_context_factory=tls_context if args.tls_cert else None)
+    try:
+        uvicorn.run("scanner.server:app_from_env", factory=True, host=host, port=port, workers=args.workers,
+                    ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
+                    access_log=False, server_header=False, timeout_graceful_shutdown=10,
+                    http=PROTOCOLS[args.http or DEFAULT_PROTOCOL], limit_concurrency=config.max_connections,
+                    ssl_context_factory=tls_context if args.tls_cert else None)
+    except SystemExit as exc:  # uvicorn exits on a start-up failure: never the findings code (3)
+        if exc.code not in (0, None):
+            raise CliError(f"the collector could not start on {host}:{port} (uvicorn exit code {exc.code})",
+                           hint="see the messages above; check --listen, the TLS files and --db") from None
     return int(ExitCode.OK)

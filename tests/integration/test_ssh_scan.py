@@ -356,3 +356,31 @@ def test_cli_large_scan_matches_where_collected_and_counts_every_finding(
     failing = [st.value for st in Status if 0 < st.severity <= worst]
     assert failing, "the scanned hosts should have at least one finding worse than supported"
     assert main([*argv, "--fail-on", failing[0]]) == 3
+
+
+def test_cli_resume_report_includes_the_skipped_hosts(
+        fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """`scan --resume` skips hosts scanned recently, but its report is the report of the whole
+    targets file: the skipped host's stored inventory and status are in it (not "Devices 1")."""
+    from scanner.cli import main
+
+    db = tmp_path / "resume.db"
+    common = ["--ssh-key", str(fleet.client_key), "--known-hosts", str(fleet.known_hosts), "--no-agent",
+              "--db", f"sqlite:///{db}", "--as-of", "2026-11-30", "--timeout", "10", "--progress", "none",
+              "--format", "json"]
+    first = tmp_path / "first.csv"
+    first.write_text(f"host,site,transport,port,user,tags\n{fleet.addresses[0]},Main,ssh,{fleet.port},{sshd.USER},\n")
+    assert main(["scan", "--targets", str(first), *common]) == 0
+    capsys.readouterr()
+    both = tmp_path / "both.csv"
+    both.write_text(f"host,site,transport,port,user,tags\n{fleet.addresses[0]},Main,ssh,{fleet.port},{sshd.USER},\n"
+                    f"{fleet.addresses[MAC]},Main,ssh,{fleet.port},{sshd.USER},\n")
+    assert main(["scan", "--targets", str(both), "--resume", "1h", *common]) == 0
+    out = capsys.readouterr()
+    assert "1 skipped (--resume)" in caplog.text
+    report = json.loads(out.out)
+    assert report["kpis"]["devices"] == 2  # the Linux host (skipped, from the store) and the Mac (scanned now)
+    assert report["kpis"]["targets"] == 2 and report["kpis"]["coverage"] == 1.0
+    families = {h["os"]["product"] for s in report["sites"] for h in s["hosts"] if h["os"]}
+    assert "macos" in families and len(families) == 2
