@@ -1,8 +1,9 @@
 """Real services on loopback for ``legacyscan discover``, Debian's own packages: Samba smbd (SMB1 on,
 and SMB2 only), net-snmp snmpd (a v2c community and a v3 user), OpenSSH sshd, dropbear, nginx (HTTP,
-and HTTPS with a certificate made here) xrdp (RDP negotiation with TLS, and standard RDP
-security) and FreeRDP's shadow server (RDP with NLA: CredSSP and NTLM) on a private Xvfb display -- each on a non-standard port with its own temporary configuration and state, started
-and stopped by the tests themselves.
+and HTTPS with a certificate made here), xrdp (RDP negotiation with TLS, and standard RDP security)
+and FreeRDP's shadow server (RDP with NLA: CredSSP and NTLM) on a private Xvfb display -- each on a
+non-standard port with its own temporary configuration and state, started and stopped by the tests
+themselves.
 
 Every process is started with its pid recorded and stopped by that pid; nothing else is touched.
 """
@@ -220,23 +221,64 @@ EnableSyslog=false
     def freerdp_nla(self) -> None:
         d = self.root / "freerdp"
         d.mkdir()
-        display = next(n for n in range(91, 200) if not os.path.exists(f"/tmp/.X{n}-lock")
-                       and not os.path.exists(f"/tmp/.X11-unix/X{n}"))
-        self._start(["/usr/bin/Xvfb", f":{display}", "-screen", "0", "640x480x24", "-nolisten", "tcp"], "Xvfb",
-                    None, "xvfb.log")
+        # Xvfb picks a free display itself and writes its number to -displayfd once it accepts clients.
+        read_end, write_end = os.pipe()
+        log = open(self.root / "xvfb.log", "wb")  # noqa: SIM115 - closed right after the start
+        xvfb = subprocess.Popen(["/usr/bin/Xvfb", "-displayfd", str(write_end), "-screen", "0", "640x480x24",
+                                 "-nolisten", "tcp"], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, pass_fds=(write_end,), start_new_session=True)
+        log.close()
+        os.close(write_end)
+        self.procs.append(xvfb)
+        import select
+
+        number = b""
+        end = time.monotonic() + 15
+        while not number.endswith(b"\n") and time.monotonic() < end:
+            ready, _, _ = select.select([read_end], [], [], 0.5)
+            if ready:
+                chunk = os.read(read_end, 16)
+                if not chunk:
+                    break
+                number += chunk
+        os.close(read_end)
+        if not number.strip().isdigit():
+            raise RuntimeError("Xvfb did not start")
+        display = int(number)
         end = time.monotonic() + 10
-        while not os.path.exists(f"/tmp/.X11-unix/X{display}") and time.monotonic() < end:
-            time.sleep(0.1)
+        while True:  # the display's socket accepts clients (then the shadow server can open it)
+            try:
+                with socket.socket(socket.AF_UNIX) as probe:
+                    probe.connect(f"/tmp/.X11-unix/X{display}")
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    raise RuntimeError(f"Xvfb display :{display} accepts no clients") from None
+                time.sleep(0.1)
+        time.sleep(0.5)
         addr = ADDRESSES["rdp-nla"]
         port = self.ports["rdp-nla"] = free_port(address=addr)
         env = dict(os.environ, HOME=str(d), DISPLAY=f":{display}")
-        out = open(self.root / "freerdp.log", "wb")  # noqa: SIM115 - closed right after the start
-        proc = subprocess.Popen(["/usr/bin/freerdp-shadow-cli", f"/port:{port}", f"/bind-address:{addr}", "/sec:nla"],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-        out.close()
-        self.procs.append(proc)
-        wait_tcp(port, proc, "freerdp-shadow-cli", address=addr)
+        # A freshly started Xvfb can refuse its first clients for a moment under load: the shadow
+        # server exits at once then, and is started again (a few times, never left running twice).
+        for attempt in range(6):
+            out = open(self.root / "freerdp.log", "wb")  # noqa: SIM115 - closed right after the start
+            proc = subprocess.Popen(["/usr/bin/freerdp-shadow-cli", f"/port:{port}", f"/bind-address:{addr}",
+                                     "/sec:nla"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=env, start_new_session=True)
+            out.close()
+            try:
+                wait_tcp(port, proc, "freerdp-shadow-cli", address=addr)
+            except RuntimeError as exc:
+                if proc.poll() is not None and attempt < 5:
+                    time.sleep(1.0)
+                    continue
+                if proc.poll() is None:
+                    self.procs.append(proc)
+                tail = (self.root / "freerdp.log").read_bytes()[-1500:].decode(errors="replace")
+                raise RuntimeError(f"{exc}: {tail}") from exc
+            self.procs.append(proc)
+            break
 
     @staticmethod
     def certificate(d: Path) -> tuple[Path, Path]:
