@@ -17,7 +17,13 @@ one listener per host, canned answers from the real Linux captures).
     one-line command, output read and discarded).
   Targets: <= 60 s wall and >= 0.8x the bare loop's throughput.
 
-Usage: ``python bench/ssh_scan.py [--scenario real-sshd|fleet|all] [--real-hosts 50] [--repeat 3]
+Scenario ``legacy``: 20 REAL OpenSSH hosts restricted to RHEL 5's algorithms, 10 REAL dropbear hosts
+and 20 modern sshd hosts, scanned with ``--ssh-legacy`` (all together and per group), each against
+the bare paramiko process floor over the same hosts (with the same legacy algorithm tables, the
+script on stdin).  Targets: >= 0.9x the floor; legacy and dropbear hosts no
+slower per host than modern ones.
+
+Usage: ``python bench/ssh_scan.py [--scenario real-sshd|fleet|legacy|all] [--real-hosts 50] [--repeat 3]
 [--fleet-hosts 10000]``.
 Needs root (sshd), openssh-server, asyncssh; network access to PyPI once for the Ansible venv.
 """
@@ -28,6 +34,7 @@ import argparse
 import json
 import os
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -113,13 +120,15 @@ def run_ansible(ansible: Path, inventory: Path, module: str, args: str | None, w
     return wall, cpu, ok, proc.stdout[-500:] + proc.stderr[-1500:]
 
 
-def bare_process(addresses: list[str], port: int, key: Path, known_hosts: Path, threads: int) -> tuple[float, float]:
+def bare_process(addresses: list[str], port: int | list[int], key: Path, known_hosts: Path, threads: int,
+                 **extra: object) -> tuple[float, float]:
     """``bare_paramiko`` run as a separate Python process: wall and CPU time of the whole process."""
     from tests.integration import sshd
 
+    ports = port if isinstance(port, list) else [port] * len(addresses)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-loop", json.dumps(
-        {"endpoints": [[a, port] for a in addresses], "key": str(key), "known_hosts": str(known_hosts),
-         "threads": threads, "user": sshd.USER, "command": probe_command()})]
+        {"endpoints": [[a, p] for a, p in zip(addresses, ports, strict=True)], "key": str(key),
+         "known_hosts": str(known_hosts), "threads": threads, "user": sshd.USER, "command": probe_command(), **extra})]
     cpu0, t0 = cpu_children(), time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
     wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
@@ -229,32 +238,51 @@ def start_sim(n: int, state: Path, base_port: int) -> subprocess.Popen[str]:
 
 
 def bare_paramiko(endpoints: list[tuple[str, int]], key_path: Path, known_hosts: Path, threads: int = 64,
-                  user: str = "bench", command: str | None = None) -> tuple[float, int]:
+                  user: str = "bench", command: str | None = None, *, legacy: bool = False,
+                  users: dict[str, str] | None = None, stdin: bool = False) -> tuple[float, int]:
     """The floor: a bare paramiko loop (TCP_NODELAY, dict host-key check, public-key auth, the
-    same one-line command, output read and discarded) -- no parsing, matching or storing."""
+    same one-line command, output read and discarded) -- no parsing, matching or storing.
+
+    ``legacy``: paramiko's Transport with the legacy algorithm tables legacyscan adds for
+    ``--ssh-legacy`` (agents/ssh_legacy.py: paramiko 5 alone cannot reach those hosts at all);
+    ``users``: address -> login user where it is not ``user`` (the dropbear hosts' key user);
+    ``stdin``: send the script on /bin/sh's standard input, as legacyscan does (dropbear refuses
+    commands over 9000 bytes)."""
     import base64
 
     import paramiko
 
+    from agents.ssh_legacy import LegacyRSAKey, LegacyTransport
+
     key = paramiko.PKey.from_path(str(key_path))
+    if legacy:
+        key = LegacyRSAKey.of(key)
     known: dict[tuple[str, int], bytes] = {}
     for line in known_hosts.read_text().splitlines():
         name, _kt, b64 = line.split()
         host, _, port = name.rpartition(":")
         known[(host.strip("[]"), int(port))] = base64.b64decode(b64)
     command = command or probe_command()
+    script = shlex.split(command)[2].encode() if stdin else b""
 
     def probe(endpoint: tuple[str, int]) -> int:
         sock = socket.create_connection(endpoint, timeout=30)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        t = paramiko.Transport(sock)
+        t = LegacyTransport(sock) if legacy else paramiko.Transport(sock)
+        if isinstance(t, LegacyTransport) and legacy:
+            t.enable_legacy()
         try:
             t.start_client(timeout=30)
             if t.get_remote_server_key().asbytes() != known[endpoint]:
                 raise RuntimeError("host key mismatch")
-            t.auth_publickey(user, key)
+            t.auth_publickey((users or {}).get(endpoint[0], user), key)
             ch = t.open_session(timeout=30)
-            ch.exec_command(command)
+            if stdin:
+                ch.exec_command("/bin/sh")
+                ch.sendall(script)
+                ch.shutdown_write()
+            else:
+                ch.exec_command(command)
             size = 0
             while True:
                 data = ch.recv(65536)
@@ -305,6 +333,119 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# -- scenario: legacy-algorithm servers and dropbear next to modern ones ------------------------------
+
+
+def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20,
+                    repeat: int = 3) -> dict[str, object]:
+    """``--ssh-legacy`` over real OpenSSH restricted to RHEL 5's offer (SHA-1 kex, ssh-rsa, CBC,
+    hmac-sha1), real dropbear (one process per host, RSA host key, key login) and modern sshd, in
+    one scan, against the bare paramiko process floor over the same hosts in the same rounds (that
+    floor uses the same legacy algorithm tables: paramiko 5 alone reaches none of the old hosts).
+    Per group too, and per host one at a time, so the cost of a legacy or dropbear host can be
+    compared with a modern one."""
+    from tests.integration import legacy_servers, sshd
+
+    load_start = round(os.getloadavg()[0], 2)
+    old = legacy_servers.start_profile("rhel5", n_legacy, first=160, sha2_user_keys=True)
+    fleets = [old]
+    work = Path(tempfile.mkdtemp(prefix="legacyscan-bench-legacy-"))
+    try:
+        db_fleet = legacy_servers.start_dropbear(n_dropbear, first=160 + n_legacy, key_type="rsa",
+                                                 authorized_key=Path(str(old.client_key) + ".pub").read_text())
+        fleets.append(db_fleet)
+        modern = sshd.start_fleet(n_modern, first=160 + n_legacy + n_dropbear)
+        fleets.append(modern)
+        # one RSA client key for every OpenSSH host (the RHEL 5 profile accepts only ssh-rsa signatures)
+        with open(modern.state / "authorized_keys" / sshd.USER, "a") as fh:
+            fh.write(Path(str(old.client_key) + ".pub").read_text())
+        known = work / "known_hosts"
+        known.write_text("".join(f.known_hosts.read_text() for f in fleets))
+        groups = {
+            "modern": [(a, modern.port, sshd.USER) for a in modern.addresses],
+            "legacy_openssh": [(a, old.port, sshd.USER) for a in old.addresses],
+            "dropbear": [(a, db_fleet.port, legacy_servers.KEY_USER) for a in db_fleet.addresses],
+        }
+        groups["all"] = groups["modern"] + groups["legacy_openssh"] + groups["dropbear"]
+        results: dict[str, dict[str, list[tuple[float, float]]]] = {g: {"ls": [], "floor": []} for g in groups}
+        statuses: dict[str, dict[str, int]] = {}
+        for r in range(repeat):
+            for name, hosts in groups.items():
+                csv = work / f"{name}.csv"
+                csv.write_text("host,site,transport,port,user,tags\n" + "".join(
+                    f"{a},Bench,ssh,{p},{u},\n" for a, p, u in hosts))
+                db = work / f"{name}{r}.db"
+                wall, cpu, _ = run_legacyscan(csv, old.client_key, known, db, ["--ssh-legacy"])
+                results[name]["ls"].append((wall, cpu))
+                statuses[name] = stored_status(db)
+                results[name]["floor"].append(bare_process(
+                    [a for a, _, _ in hosts], [p for _, p, _ in hosts], old.client_key, known, len(hosts),
+                    legacy=True, users={a: u for a, _, u in hosts}, stdin=True))
+        out: dict[str, object] = {"scenario": "legacy", "rounds": repeat,
+                                  "hosts": {g: len(h) for g, h in groups.items()}}
+        for name, hosts in groups.items():
+            ls_wall, ls_cpu = median_run(results[name]["ls"])
+            fl_wall, fl_cpu = median_run(results[name]["floor"])
+            out[name] = {"legacyscan_wall_s": round(ls_wall, 3), "legacyscan_cpu_s": round(ls_cpu, 3),
+                         "floor_wall_s": round(fl_wall, 3), "floor_cpu_s": round(fl_cpu, 3),
+                         "ratio_vs_floor": round(fl_wall / ls_wall, 3),
+                         "legacyscan_ms_per_host": round(1000 * ls_wall / len(hosts), 1),
+                         "status": statuses[name],
+                         "wall_s_runs": [round(w, 3) for w, _ in results[name]["ls"]]}
+        # Per host, one at a time (no concurrency, no process start-up): legacyscan's connect + collect
+        # of a host (FleetScanner.scan_one) against the bare loop's, per group, in this same run.
+        per_host = sequential_per_host({g: h for g, h in groups.items() if g != "all"}, old.client_key, known)
+        for g, figures in per_host.items():
+            out[g]["sequential"] = figures  # type: ignore[index]
+        modern_ratio = per_host["modern"]["ls_over_floor"]
+        out["targets"] = {"ratio_vs_floor_min": 0.9,
+                          "per_host_ls_over_floor_max": "modern's x 1.1 (legacy hosts cost legacyscan no more)"}
+        out["pass"] = (out["all"]["ratio_vs_floor"] >= 0.9  # type: ignore[index]
+                       and per_host["legacy_openssh"]["ls_over_floor"] <= modern_ratio * 1.1
+                       and per_host["dropbear"]["ls_over_floor"] <= modern_ratio * 1.1
+                       and all(st == {"ok": len(groups[g])} for g, st in statuses.items()))
+        out["loadavg_1m_start"], out["loadavg_1m"] = load_start, round(os.getloadavg()[0], 2)
+        return out
+    finally:
+        for f in fleets:
+            f.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path, known: Path,
+                        sample: int = 6) -> dict[str, dict[str, float]]:
+    """Median per-host time, hosts one at a time: legacyscan's scan_one vs the bare loop's probe."""
+    import statistics
+
+    from scanner.scan import FleetScanner, ScanConfig
+    from scanner.store import SqliteStore
+    from scanner.targets import Target
+
+    work = Path(tempfile.mkdtemp(prefix="legacyscan-seq-"))
+    store = SqliteStore(str(work / "seq.db"))
+    try:
+        scanner = FleetScanner(store, ScanConfig(concurrency=1, ssh_key=str(key), known_hosts=str(known),
+                                                 use_agent=False, ssh_legacy=True))
+        out: dict[str, dict[str, float]] = {}
+        for name, hosts in groups.items():
+            ls_times, floor_times = [], []
+            for a, p, u in hosts[:sample]:
+                t0 = time.perf_counter()
+                outcome = scanner.scan_one(Target(host=a, port=p, user=u, site="Bench"))
+                ls_times.append(time.perf_counter() - t0)
+                if outcome is None or outcome.status != "ok":
+                    raise SystemExit(f"{a}:{p}: {outcome and outcome.status} {outcome and outcome.error}")
+                wall, ok = bare_paramiko([(a, p)], key, known, threads=1, user=u, legacy=True, stdin=True)
+                floor_times.append(wall)
+            ls_ms, floor_ms = 1000 * statistics.median(ls_times), 1000 * statistics.median(floor_times)
+            out[name] = {"legacyscan_ms": round(ls_ms, 1), "floor_ms": round(floor_ms, 1),
+                         "ls_over_floor": round(ls_ms / floor_ms, 3), "hosts_sampled": len(ls_times)}
+        return out
+    finally:
+        store.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def compile_sources() -> None:
     """Byte-compile legacyscan's packages, as ``pip install`` does (and as the Ansible venv was):
     run from a source tree with PYTHONDONTWRITEBYTECODE set, every start-up would otherwise
@@ -318,7 +459,7 @@ PACKAGES = ("agents", "scanner", "eol_data", "reports")
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="SSH fleet scanning benchmark (one JSON line per scenario)")
-    ap.add_argument("--scenario", choices=["real-sshd", "fleet", "all"], default="all")
+    ap.add_argument("--scenario", choices=["real-sshd", "fleet", "legacy", "all"], default="all")
     ap.add_argument("--real-hosts", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds in the real-sshd scenario (medians)")
     ap.add_argument("--fleet-hosts", type=int, default=10_000)
@@ -328,7 +469,8 @@ def main() -> None:
         spec = json.loads(args.bare_loop)
         _wall, ok = bare_paramiko([(h, p) for h, p in spec["endpoints"]], Path(spec["key"]),
                                   Path(spec["known_hosts"]), threads=spec["threads"], user=spec["user"],
-                                  command=spec["command"])
+                                  command=spec["command"], legacy=spec.get("legacy", False),
+                                  users=spec.get("users"), stdin=spec.get("stdin", False))
         print(ok)
         return
     compile_sources()
@@ -336,6 +478,8 @@ def main() -> None:
         print(json.dumps(scenario_real(args.real_hosts, args.repeat)), flush=True)
     if args.scenario in ("fleet", "all"):
         print(json.dumps(scenario_fleet(args.fleet_hosts)), flush=True)
+    if args.scenario in ("legacy", "all"):
+        print(json.dumps(scenario_legacy(repeat=args.repeat)), flush=True)
 
 
 if __name__ == "__main__":

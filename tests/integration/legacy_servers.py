@@ -22,6 +22,7 @@ second, independent ``ssh-dss``-only server.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -31,7 +32,10 @@ from tests.integration import sshd
 
 DROPBEAR = "/usr/sbin/dropbear"
 DROPBEARKEY = "/usr/bin/dropbearkey"
-MAX_DROPBEAR_LISTEN = 10  # dropbear's -p is repeatable up to 10 times
+# One dropbear process per address, as every device runs its own: dropbear drops a sixth
+# unauthenticated connection from one source address (MAX_UNAUTH_PER_IP 5) per process, so ten
+# "hosts" in one process would turn a parallel scan from 127.0.0.1 into resets.
+MAX_DROPBEAR_LISTEN = 1
 
 PROFILES: dict[str, tuple[str, str]] = {  # name -> (host key type, sshd_config lines)
     "rhel5": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha1,diffie-hellman-group14-sha1,"
@@ -48,8 +52,14 @@ PROFILES: dict[str, tuple[str, str]] = {  # name -> (host key type, sshd_config 
 }
 
 
-def start_profile(profile: str, n: int = 1, *, first: int = 100) -> sshd.Fleet:
+def start_profile(profile: str, n: int = 1, *, first: int = 100, sha2_user_keys: bool = False) -> sshd.Fleet:
+    """``sha2_user_keys``: drop the ``PubkeyAcceptedAlgorithms ssh-rsa`` restriction.  OpenSSH 9.2
+    still announces rsa-sha2 in server-sig-algs while refusing it, so a client signs twice (rsa-sha2,
+    then ssh-rsa); a real OpenSSH < 7.2 announces nothing and gets ssh-rsa at once.  One signature,
+    as on the real server, is what the benchmark needs."""
     host_key, lines = PROFILES[profile]
+    if sha2_user_keys:
+        lines = "".join(line + "\n" for line in lines.splitlines() if not line.startswith("PubkeyAcceptedAlgorithms"))
     return sshd.start_fleet(n, first=first, host_key_type=host_key, client_key_type="rsa", algorithms=lines)
 
 
@@ -60,14 +70,32 @@ def dropbear_available() -> str | None:
     return sshd.available()
 
 
-def start_dropbear(n: int = 1, *, first: int = 140, key_type: str = "ed25519") -> sshd.Fleet:
-    """n dropbear hosts at 127.0.0.<first>.. on one port, password login for ``sshd.PASSWORD_USER``."""
+KEY_USER = "lsprobe-db"  # dropbear's key login (benchmark): home = the fleet's state dir
+
+
+def start_dropbear(n: int = 1, *, first: int = 140, key_type: str = "ed25519",
+                   authorized_key: str = "") -> sshd.Fleet:
+    """n dropbear hosts at 127.0.0.<first>.. on one port, password login for ``sshd.PASSWORD_USER``;
+    with ``authorized_key`` (a public key line) also key login for ``KEY_USER``, whose home is moved
+    into this fleet's state directory (dropbear reads only ``~/.ssh/authorized_keys``)."""
     why = dropbear_available()
     if why:
         raise sshd.SshdUnavailable(why)
     sshd.ensure_user(sshd.PASSWORD_USER, sshd.password_hash(sshd.PASSWORD))
     state = Path(tempfile.mkdtemp(prefix="legacyscan-dropbear-"))
     state.chmod(0o755)
+    if authorized_key:
+        import pwd
+
+        sshd.ensure_user(KEY_USER)
+        home = state / "home"
+        (home / ".ssh").mkdir(parents=True)
+        (home / ".ssh" / "authorized_keys").write_text(authorized_key.strip() + "\n")
+        subprocess.run(["usermod", "--home", str(home), KEY_USER], check=True, capture_output=True)
+        uid = pwd.getpwnam(KEY_USER).pw_uid
+        for path in (home, home / ".ssh", home / ".ssh" / "authorized_keys"):
+            os.chown(path, uid, -1)
+            path.chmod(0o600 if path.is_file() else 0o700)
     host_key = state / f"dropbear_{key_type}_host_key"
     out = subprocess.run([DROPBEARKEY, "-t", key_type, "-f", str(host_key)], capture_output=True, text=True,
                          check=True).stdout
