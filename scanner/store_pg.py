@@ -139,7 +139,11 @@ class PostgresStore(Store):
 
     @staticmethod
     def _version(conn: psycopg.Connection[Any]) -> int:
-        conn.execute("CREATE TABLE IF NOT EXISTS legacyscan_schema (version INTEGER NOT NULL)")
+        # created only when missing: a read-only reporting role (examples/postgresql/bootstrap.sql)
+        # may read an up-to-date database but not run CREATE, even "IF NOT EXISTS"
+        exists = conn.execute("SELECT to_regclass('legacyscan_schema') IS NOT NULL").fetchone()
+        if not (exists and exists[0]):
+            conn.execute("CREATE TABLE IF NOT EXISTS legacyscan_schema (version INTEGER NOT NULL)")
         row = conn.execute("SELECT max(version) FROM legacyscan_schema").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 

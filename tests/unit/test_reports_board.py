@@ -301,3 +301,16 @@ def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport,
     replaced = next(h for h in demo.all_hosts() if h.action.kind == "replace-device" and
                     any(r.finding.kind != "os" and r.open for r in h.rows))
     assert {r[7] for r in body if r[0] == replaced.hostname} == {"goes with the device (replace device)"}
+
+
+def test_the_example_configuration_spells_out_the_defaults() -> None:
+    """examples/legacyscan.toml says it lists every default: keep it true."""
+    from scanner.plan import load_config
+
+    example = load_config(ROOT / "examples" / "legacyscan.toml").priority
+    default = PriorityConfig()
+    for name in ("status_points", "class_points", "tag_points", "bands"):
+        assert dict(getattr(example, name)) == dict(getattr(default, name)), name
+    for name in ("points_per_30_days_past", "max_days_points", "points_per_doubling_devices", "max_devices_points",
+                 "device_bonus_per_finding", "max_device_bonus", "app_only_critical_tags"):
+        assert getattr(example, name) == getattr(default, name), name
