@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -290,43 +291,58 @@ def debian_roots(specs: Sequence[tuple[str, Iterable[str]]]) -> list[Path]:
         return [f.result() for f in futures]
 
 
-_RUNNING: dict[int, tuple[subprocess.Popen[str], Path]] = {}  # debootstraps of this process
+_RUNNING: dict[int, Path] = {}  # process group of each debootstrap of this process -> its target
 
 
 @atexit.register
 def _stop_builds() -> None:
     """A process that exits mid-build (a background prebuild nobody waited for) ends its
     debootstrap and removes the half-built root, instead of leaving them running and half-made."""
-    for proc, target in list(_RUNNING.values()):
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    for pgid, target in list(_RUNNING.items()):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+        time.sleep(1)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             _remove_tree(target)
 
 
 def _debootstrap(s: RootSpec, target: Path, debs: Path) -> None:
+    """Run debootstrap DETACHED (its own session, re-parented to init, never reaped here) and wait
+    for its exit code in a file.  Why: the test process's RUSAGE_CHILDREN would otherwise include
+    debootstrap's biggest descendant (the JVM that configures ca-certificates-java, ~900 MB), and
+    other tests measure their own children's peak memory with it."""
     args = [DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(s.packages)}", f"--cache-dir={debs}",
             s.suite, str(target), s.mirror]
+    side = target.with_name(target.name + ".run")
+    side.mkdir()
+    log, rc = side / "log", side / "rc"
+    inner = f"{shlex.join(args)} >{shlex.quote(str(log))} 2>&1; echo $? >{shlex.quote(str(rc))}.tmp; " \
+            f"mv {shlex.quote(str(rc))}.tmp {shlex.quote(str(rc))}"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8"}
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                            env=env)
-    _RUNNING[proc.pid] = (proc, target)
     try:
-        out, _ = proc.communicate(timeout=ARCH_TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        proc.kill()
-        proc.communicate()
-        raise DebrootUnavailable(f"debootstrap {s.suite} did not finish within {ARCH_TIMEOUT:g}s") from exc
+        started = subprocess.run(["sh", "-c", f"setsid sh -c {shlex.quote(inner)} </dev/null >/dev/null 2>&1 & "
+                                  "echo $!"], capture_output=True, text=True, env=env, check=True)
+        pgid = int(started.stdout.strip())
+        _RUNNING[pgid] = target
+        try:
+            deadline = time.monotonic() + ARCH_TIMEOUT
+            while not rc.exists():
+                if time.monotonic() > deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pgid, signal.SIGKILL)
+                    raise DebrootUnavailable(f"debootstrap {s.suite} did not finish within {ARCH_TIMEOUT:g}s")
+                time.sleep(0.5)
+        finally:
+            _RUNNING.pop(pgid, None)
+        code = int(rc.read_text().strip() or "1")
+        if code != 0:
+            inside = target / "debootstrap" / "debootstrap.log"
+            detail = (inside if inside.is_file() else log).read_text(errors="replace")[-3000:]
+            raise DebrootUnavailable(f"debootstrap {s.suite} failed (exit {code}): {detail}")
     finally:
-        _RUNNING.pop(proc.pid, None)
-    if proc.returncode != 0:
-        log = target / "debootstrap" / "debootstrap.log"
-        detail = log.read_text(errors="replace")[-3000:] if log.is_file() else out[-3000:]
-        raise DebrootUnavailable(f"debootstrap {s.suite} failed (exit {proc.returncode}): {detail}")
+        shutil.rmtree(side, ignore_errors=True)
 
 
 def _prepare(root: Path) -> None:
