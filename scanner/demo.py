@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.inventory import Collector, Hardware, Host, Inventory, OsInfo, Software
+from scanner import demo_era
 from scanner.store import HostStatus
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
@@ -38,22 +39,6 @@ SITE_NAMES = ["DEMO Royal Infirmary", "DEMO General Hospital", "DEMO Community C
               "DEMO Eye Hospital", "DEMO Dental Institute"]
 SITE_CODES = ["RI", "GH", "CC", "CH", "MH", "RC", "EH", "DI"]
 SITE_WEIGHTS = [0.5, 0.32, 0.18, 0.25, 0.2, 0.15, 0.1, 0.1]
-
-# Realistic CPUs of a hospital desktop fleet (4th to 13th generation Intel, Ryzen) plus the
-# strings found in the captures themselves.
-CPUS = [
-    "Intel(R) Core(TM) i5-4590 CPU @ 3.30GHz", "Intel(R) Core(TM) i5-6500 CPU @ 3.20GHz",
-    "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz", "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz",
-    "Intel(R) Core(TM) i5-9500 CPU @ 3.00GHz", "Intel(R) Core(TM) i5-10500 CPU @ 3.10GHz",
-    "Intel(R) Core(TM) i5-8265U CPU @ 1.60GHz", "Intel(R) Core(TM) i7-1165G7 @ 2.80GHz",
-    "12th Gen Intel(R) Core(TM) i5-12500", "13th Gen Intel(R) Core(TM) i5-1345U",
-    "AMD Ryzen 5 PRO 4650G with Radeon Graphics", "Intel(R) Core(TM) i3-4160 CPU @ 3.60GHz",
-    "Intel(R) Celeron(R) CPU G1840 @ 2.80GHz", "Intel(R) Core(TM)2 Duo CPU E8400 @ 3.00GHz",
-]
-CPU_WEIGHTS = [8, 10, 10, 14, 10, 10, 6, 5, 8, 4, 4, 4, 2, 1]
-MODELS = ["Dell Inc. OptiPlex 7050", "Dell Inc. OptiPlex 7070", "HP HP EliteDesk 800 G4", "Lenovo ThinkCentre M720q",
-          "HP HP ProDesk 600 G1", "Dell Inc. Latitude 5400", "Lenovo ThinkPad T14 Gen 1"]
-
 
 @dataclass(slots=True)
 class Template:
@@ -276,36 +261,57 @@ def _sites(n: int) -> tuple[list[str], list[str], list[float]]:
     return SITE_NAMES[:n], SITE_CODES[:n], [x / total for x in w]
 
 
-def _workstation_hw(rng: random.Random) -> Hardware:
-    cpu = rng.choices(CPUS, weights=CPU_WEIGHTS)[0]
-    modern = not any(s in cpu for s in ("i5-4", "i3-4", "i5-6", "i5-7", "Celeron", "Core(TM)2"))
-    if rng.random() < 0.06:  # facts the probe could not read
+def _workstation_hw(rng: random.Random, era: str) -> Hardware:
+    """Hardware a PC of this Windows era really had (``scanner.demo_era``): an XP PC has a Core 2
+    or Pentium 4, BIOS, no TPM and at most 4 GB; a Windows 11 PC has a supported processor, TPM 2.0
+    and UEFI with Secure Boot; a Windows 10 PC anything from 4th generation on (what readiness
+    is about)."""
+    cpus, weights = demo_era.cpus_for(era)
+    cpu = rng.choices(cpus, weights=weights)[0]
+    gen = demo_era.generation(cpu)
+    if era not in ("xp", "vista", "11") and rng.random() < 0.06:  # facts the probe could not read
         return Hardware(vendor="", model="", cpu_model=cpu, memory_bytes=8 * 1024**3)
-    if modern:
-        tpm: str | None = "2.0" if rng.random() < 0.94 else "1.2"
+    tpm: str | None
+    if era == "11":
+        tpm, fw, secure = "2.0", "uefi", True
+    elif gen in ("p4", "core2"):
+        tpm, fw, secure = "", "bios", False
     else:
-        tpm = rng.choices(["2.0", "1.2", "", None], weights=[35, 35, 15, 15])[0]
-    fw = "uefi" if modern or rng.random() < 0.6 else "bios"
-    secure = (rng.random() < 0.9) if fw == "uefi" else False
-    ram = rng.choices([2, 4, 8, 16], weights=[2, 18, 55, 25])[0] * 1024**3
-    disk = rng.choices([60, 128, 256, 500], weights=[3, 20, 50, 27])[0] * 1000**3
-    vendor, _, model = rng.choice(MODELS).partition(" ")
+        modern = gen not in ("4", "6", "7")
+        if modern:
+            tpm = "2.0" if rng.random() < 0.94 else "1.2"
+        else:
+            tpm = rng.choices(["2.0", "1.2", "", None], weights=[35, 35, 15, 15])[0]
+        fw = "uefi" if modern or rng.random() < 0.6 else "bios"
+        secure = (rng.random() < 0.9) if fw == "uefi" else False
+    sizes, ram_weights = demo_era.RAM_GB[era]
+    ram = rng.choices(sizes, weights=ram_weights)[0] * 1024**3
+    disks = [40, 80, 160] if gen in ("p4", "core2") else [60, 128, 256, 500]
+    disk = rng.choices(disks, weights=[3, 20, 50, 27][: len(disks)])[0] * 1000**3
+    vendor, model = demo_era.vendor_model(rng.choice(demo_era.MODELS[gen]))
     return Hardware(vendor=vendor, model=model, cpu_model=cpu, memory_bytes=ram, system_disk_bytes=disk,
                     firmware_type=fw, secure_boot=secure if tpm is not None else None,
                     tpm_present=None if tpm is None else bool(tpm), tpm_version=tpm or "")
 
 
-def _split_pool(pool: list[Software]) -> tuple[list[Software], list[Software]]:
-    """Tracked products vs everything else, by asking the identifiers once per distinct string."""
+def _split_pool(pool: list[Software]) -> tuple[dict[str, list[Software]], list[Software]]:
+    """Tracked products (per Windows era: only releases that install there) vs everything else,
+    by asking the identifiers once per distinct string."""
     from eol_data.catalog import load_default
     from scanner.identify import IdentifyContext
 
     ctx = IdentifyContext(load_default())
-    tracked: list[Software] = []
+    tracked: dict[str, list[Software]] = {era: [] for era in demo_era.ERAS}
     benign: list[Software] = []
     for sw in pool:
-        (tracked if ctx.identify(sw.identify_record()).product else benign).append(sw)
-    return tracked, benign or tracked
+        ident = ctx.identify(sw.identify_record())
+        if not ident.product:
+            benign.append(sw)
+            continue
+        for era in demo_era.ERAS:
+            if demo_era.runs_on(ident.product, ident.cycle or "", sw.version, era):
+                tracked[era].append(sw)
+    return tracked, benign or tracked["10"]
 
 
 def _sample_many(rng: random.Random, pool: list[Software], k: int) -> list[Software]:
@@ -342,7 +348,9 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
     for entry in win_pool:
         seen.setdefault((entry.name, entry.version), entry)
     win_pool = list(seen.values())
-    tracked, benign = _split_pool(win_pool)
+    tracked_by_era, benign = _split_pool(win_pool)
+    tracked_ids = {id(sw) for pool in tracked_by_era.values() for sw in pool}
+    allowed = {era: {id(sw) for sw in pool} for era, pool in tracked_by_era.items()}
     names, codes, weights = _sites(sites)
     scan_day = as_of - timedelta(days=2)
     prev_day = scan_day - timedelta(days=91)
@@ -393,9 +401,11 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
             # many entries that are not products with a lifecycle (drivers, runtimes, updates).
             lo, hi = apps_per_pc
             k = rng.randint(lo, hi)
-            n_tracked = min(len(tracked), rng.randint(3, 12), k)
+            era = demo_era.era_of(t.os.version)
+            tracked = tracked_by_era[era]
+            n_tracked = min(len(tracked), rng.randint(3, 12) if era not in ("xp", "vista") else rng.randint(2, 6), k)
             software = rng.sample(tracked, n_tracked) + _sample_many(rng, benign, k - n_tracked)
-            hw = _workstation_hw(rng)
+            hw = _workstation_hw(rng, era)
         else:
             software = list(t.software)
             hw = Hardware(vendor=t.vendor, model=t.model, cpu_model=t.cpu, memory_bytes=t.memory_bytes)
@@ -412,9 +422,14 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
             # Windows 10 PCs still on Windows 7: the trend the KPIs should show.
             if t.key.startswith("win11") and win10 is not None and rng.random() < 0.35:
                 before_os = win10.os
-            elif t.key.startswith("win10-22h2") and win7 is not None and rng.random() < 0.08:
+            elif t.key.startswith("win10-22h2") and win7 is not None and rng.random() < 0.08 \
+                    and demo_era.ran(win7.os.version, hw.cpu_model):  # Windows 7 only where it could run
                 before_os = win7.os
-            prev.append(replace(inv, os=before_os, collected_at=_stamp(prev_day, rng),
+            before_sw = inv.software
+            if before_os is not t.os and t.platform == "windows":  # what that older Windows could run
+                ok = allowed[demo_era.era_of(before_os.version)]
+                before_sw = [sw for sw in inv.software if id(sw) not in tracked_ids or id(sw) in ok]
+            prev.append(replace(inv, os=before_os, software=before_sw, collected_at=_stamp(prev_day, rng),
                                 inventory_id=str(uuid.UUID(int=rng.getrandbits(128)))))
         statuses.append(HostStatus(target=host.address, site=site, status="ok", error="", at=inv.collected_at,
                                    host_key=machine_id, last_ok_at=inv.collected_at))
