@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.compat import SLOTS
 from agents.inventory import Inventory
+from agents.textsafe import install_safe_logging
 from agents.wire import compact_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -538,6 +539,7 @@ def main(argv: list[str] | None = None, *, collect_fn: Callable[[str, list[str]]
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose > 1 else \
         logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="legacyscan-agent: %(levelname)s: %(message)s", stream=sys.stderr)
+    install_safe_logging()  # a server's or host's text never drives the terminal (#19 item 10)
     if not args.server and not args.output:
         parser.print_usage(sys.stderr)
         print("legacyscan-agent: error: give --server URL (with a token) and/or --output PATH", file=sys.stderr)

@@ -18,38 +18,6 @@ operator still sees that something odd was there.
 
 from __future__ import annotations
 
-import logging
-import unicodedata
+from agents.textsafe import SafeFormatter, install_safe_logging, printable
 
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-def printable(text: object, *, keep_newlines: bool = False) -> str:
-    """``text`` (any object, via ``str``) with every control/format character shown as an escape."""
-    s = text if isinstance(text, str) else str(text)
-    if s.isprintable():
-        return s
-    keep = "\n\t" if keep_newlines else ""
-    return "".join(
-        ch if ch == " " or ch in keep or ch.isprintable() or unicodedata.category(ch)[0] != "C" else _escape(ch)
-        for ch in s
-    )
-
-
-class SafeFormatter(logging.Formatter):
-    """A Formatter whose output never carries terminal control sequences (newlines kept)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record), keep_newlines=True)
-
-
-def install_safe_logging(logger: logging.Logger | None = None) -> None:
-    """Give every handler of ``logger`` (the root logger by default) a ``SafeFormatter`` with the
-    handler's current format string."""
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        fmt = handler.formatter._fmt if handler.formatter is not None else None  # noqa: SLF001
-        handler.setFormatter(SafeFormatter(fmt))
+__all__ = ["SafeFormatter", "install_safe_logging", "printable"]

@@ -172,11 +172,9 @@ def setup_logging(args: argparse.Namespace) -> None:
         logging.DEBUG if getattr(args, "verbose", 0) > 1 else \
         logging.INFO if getattr(args, "verbose", 0) == 1 else logging.WARNING
     logging.basicConfig(level=level, format="legacyscan: %(levelname)s: %(message)s", stream=sys.stderr)
-    from scanner.terminal import SafeFormatter
+    from scanner.terminal import install_safe_logging
 
-    for handler in logging.getLogger().handlers:  # escape sequences from hosts/files never reach the terminal
-        if type(handler) is logging.StreamHandler and handler.formatter is not None:
-            handler.setFormatter(SafeFormatter(handler.formatter._fmt))
+    install_safe_logging()  # escape sequences from hosts/files never reach the terminal
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -204,3 +204,23 @@ def test_winrm_credentials_file_must_be_a_regular_file(tmp_path: Path, fifo: Pat
     fifo.chmod(0o600)
     with pytest.raises(CredentialError, match="not a regular file"):
         _from_file(str(fifo), "host", None)
+
+
+def test_agent_log_lines_never_carry_terminal_escapes(tmp_path: Path) -> None:
+    """#19 item 10 on the agent: a probe message quoting a host's output is logged escaped."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from agents.agent import main\n"
+        "from agents.inventory import Host, Inventory, Problem\n"
+        "inv = Inventory(host=Host(hostname='h1'), problems=[Problem('rpm', 'bad \\x1b[2J\\x1b]0;owned\\x07 db')])\n"
+        f"sys.exit(main(['--output', {str(tmp_path / 'inv.json')!r}, '-v', '--no-lower-priority'],"
+        " collect_fn=lambda site, tags: inv))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert res.returncode == 0, res.stderr
+    assert b"probe rpm" in res.stderr and b"\\x1b[2J" in res.stderr
+    assert b"\x1b" not in res.stderr and b"\x07" not in res.stderr
