@@ -184,6 +184,8 @@ def test_extended_is_never_overdue_or_unsupported() -> None:
     assert statement.startswith(f"{unsupported} unsupported item(s)")
     assert "covered by an extended support phase (Debian LTS (free) until 2028-06-30" in statement
     assert rep.kpis.unsupported_os == sum(1 for h in rep.all_hosts() if h.os and h.os.status is Status.EOL)
+    # the text report wraps the CAF statement, never cuts it off
+    assert " ".join(statement.split()) in " ".join(reports.table.render(rep).split())
 
 
 def test_unreached_targets_are_stated_and_zero_coverage_never_reads_clean() -> None:
