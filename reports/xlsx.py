@@ -20,6 +20,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from copy import copy
 from datetime import date
 
 from openpyxl import Workbook
@@ -46,7 +47,6 @@ from reports.common import (
     evidence_rows,
     extended_rows,
     header_lines,
-    iso,
     kpi_values,
     meta_rows,
     neutralise,
@@ -84,24 +84,42 @@ def _cell(value: Value) -> Value:
     return value
 
 
+_PROTO: dict[tuple[int, str], WriteOnlyCell] = {}
+_DATES: dict[str, date] = {}
+
+
 def _typed(ws: WriteOnlyWorksheet, value: Value, kind: str) -> object:
-    """A typed cell: ISO date strings become dates, numbers keep their number format; anything
-    else (a "not costed", an empty date) stays text."""
-    if kind == "date" and isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
-        try:
-            value = date.fromisoformat(value[:10])  # type: ignore[assignment]
-        except ValueError:
-            return _cell(value)
-    elif not isinstance(value, int | float) or isinstance(value, bool):
+    """A typed cell: ISO date strings become dates (openpyxl gives a date value the ``yyyy-mm-dd``
+    format itself), whole numbers and plain decimals stay numbers in the General format, money,
+    percentages and changes get their number format; anything else ("not costed", an empty date)
+    stays text.  The formatted cells copy one prototype's style: setting ``number_format`` per
+    cell costs a style lookup each, which a 100,000-row sheet notices."""
+    if kind == "date":
+        if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
+            day = _DATES.get(value)
+            if day is None:
+                try:
+                    day = _DATES[value] = date.fromisoformat(value[:10])
+                except ValueError:
+                    return _cell(value)
+            return day
         return _cell(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return _cell(value)
+    if kind in ("int", "num"):
+        return value
+    proto = _PROTO.get((id(ws), kind))
+    if proto is None or proto.parent is not ws:
+        proto = _PROTO[(id(ws), kind)] = WriteOnlyCell(ws)
+        proto.number_format = FORMATS[kind]
     c = WriteOnlyCell(ws, value=value)
-    c.number_format = FORMATS[kind]
+    c._style = copy(proto._style)
     return c
 
 
-def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence[Value]],
+def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence[object]],
            widths: dict[int, int] | None = None, banner: str = "", types: dict[int, str] | None = None,
-           status_col: int | None = None) -> None:
+           status_col: int | None = None, clean: bool = False) -> None:
     """One sheet; ``types`` maps 0-based columns to a FORMATS kind; ``status_col`` (0-based) gets
     conditional formatting by status."""
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
@@ -131,13 +149,18 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence
     ws.append(header_cells)
     n = 0
     kinds = types or {}
-    if kinds:
+    if clean:  # the rows' cells are already neutralised and typed
         for row in rows:
-            ws.append([_typed(ws, v, kinds[i]) if i in kinds else _cell(v) for i, v in enumerate(row)])
+            ws.append(row)
+            n += 1
+    elif kinds:
+        for row in rows:
+            ws.append([_typed(ws, v, kinds[i]) if i in kinds else _cell(v)  # type: ignore[arg-type]
+                       for i, v in enumerate(row)])
             n += 1
     else:
         for row in rows:
-            ws.append([_cell(v) for v in row])
+            ws.append([_cell(v) for v in row])  # type: ignore[arg-type]
             n += 1
     last = first + max(n, 1)
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(headers))}{last}"
@@ -165,37 +188,66 @@ def _title(name: str, used: set[str]) -> str:
     return title
 
 
-APP_HEADERS = ["device", "site", "application", "reported as", "version", "status", "end date", "action",
-               "exception"]
+APP_HEADERS = ["device", "site", "application", "version", "status", "end date", "action"]
+# A workbook people open, not a database: past this many rows the sheet ends with a line saying
+# how many more there are and that the CSV (one row per finding, every device) has them all.  A
+# 2,000-device trust has about 10,000 rows; writing each costs ~50 us in openpyxl.
+MAX_APP_ROWS = 12_000
 
 
-def app_rows(report: EstateReport) -> Iterable[list[Value]]:
+def app_rows(report: EstateReport) -> Iterable[list[object]]:
     """Which application to update on which device: every open or excepted application finding.
 
-    ``end date`` is the end of support, or for an extended finding the end of its extended phase.
-    ``action`` says what the device's plan does with it: replaced with the device, or updated."""
-    names: dict[int, str] = {}
+    ``end date`` is the end of support, or for an extended finding the end of its extended phase
+    (a date cell).  ``action`` says what the device's plan does with it: goes with the device
+    (replaced or migrated), update or remove, or accepted under the named exception.  Cells come
+    out neutralised (the sheet is written without a second pass): the part thousands of devices
+    share (release, version, status, end) is built once per package build."""
+    static: dict[tuple[object, ...], list[object]] = {}
     for site in report.sites:
+        site_cell = _cell(site.site)
         for h in site.hosts:
             replaced = h.action.kind in ("replace-device", "migrate-server")
+            host_cell = None
+            goes = None
             for r in h.rows:
                 f = r.finding
                 if f.kind == "os" or not (f.actionable or r.exception):
                     continue
-                name = names.get(id(f.detail))
-                if name is None:
-                    name = names[id(f.detail)] = release_name(f)
+                key = (id(f.detail), f.version, f.status, f.eol, f.extended_until)
+                part = static.get(key)
+                if part is None:
+                    end = f.extended_until if f.status.value == "extended" else f.eol
+                    part = static[key] = [_cell(release_name(f)), _cell(f.version), f.status.value, end]
+                action: object
                 if r.exception_state == ACCEPTED:
-                    action = "accepted (exception)"
+                    action = _cell(f"accepted (exception {r.exception.id})" if r.exception else "accepted")
                 elif replaced and r.open:
-                    action = f"goes with the device ({h.action.text})"
+                    if goes is None:
+                        goes = _cell(f"goes with the device ({h.action.text})")
+                    action = goes
                 elif r.open:
-                    action = "update or remove" + (" (exception expired)" if r.exception_state == EXPIRED else "")
+                    expired = r.exception_state == EXPIRED and r.exception is not None
+                    action = _cell(f"update or remove (exception {r.exception.id} expired)") if expired and \
+                        r.exception else "update or remove"
                 else:
-                    action = r.exception_state or ""
-                end = f.extended_until if f.status.value == "extended" else f.eol
-                yield [h.hostname, site.site, name, f.name, f.version, f.status.value, iso(end), action,
-                       r.exception.id if r.exception else ""]
+                    action = _cell(r.exception_state or "")
+                if host_cell is None:
+                    host_cell = _cell(h.hostname)
+                yield [host_cell, site_cell, *part, action]
+
+
+def capped_app_rows(report: EstateReport, limit: int | None = None) -> Iterable[list[object]]:
+    """``app_rows`` up to ``limit`` (default ``MAX_APP_ROWS``), then one line naming what is left."""
+    limit = MAX_APP_ROWS if limit is None else limit
+    n = 0
+    for row in app_rows(report):
+        n += 1
+        if n <= limit:
+            yield row
+    if n > limit:
+        yield [f"… {n - limit:,} more rows: every device's applications are in --format csv (one row per "
+               "finding) and --format json", "", "", "", "", None, ""]
 
 
 def _kpi_summary(report: EstateReport) -> list[list[object]]:
@@ -269,9 +321,9 @@ def render(report: EstateReport) -> bytes:
     _sheet(wb, "Devices", DEVICE_HEADERS[:14] + [f"cost ({cur})", f"extended support per year ({cur})"]
            + DEVICE_HEADERS[16:], (r for s in report.sites for r in device_rows(s, cur)), dev_widths, banner,
            dev_types, status_col=6)
-    _sheet(wb, "Device applications", APP_HEADERS, app_rows(report), {1: 22, 2: 22, 3: 40, 4: 40, 5: 16, 6: 12,
-                                                                       7: 12, 8: 40, 9: 16},
-           banner, {6: date_}, status_col=5)
+    _sheet(wb, "Device applications", APP_HEADERS, capped_app_rows(report), {1: 22, 2: 22, 3: 40, 4: 22, 5: 12, 6: 12,
+                                                                       7: 44},
+           banner, status_col=4, clean=True)
     _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 34, 4: 30, 6: 40, 9: 50}, banner,
            {4: int_, 6: int_, 7: num}, status_col=2)
     _sheet(wb, "Plan by FY", PLAN_HEADERS[:4] + [f"cost ({cur})"] + PLAN_HEADERS[5:8]
