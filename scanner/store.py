@@ -10,6 +10,7 @@ The schema is versioned; ``MIGRATIONS`` is an explicit, append-only list.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 import re
@@ -151,7 +152,7 @@ def row_key(inv: Storable) -> str:
     cannot move another site's host out of that site's report.  Moving a host between sites is an
     operator's act (a scan or import filed under the new site), never a side effect of an upload.
     """
-    return f"{text_column(inv.host.site)}\x1f{text_column(host_key(inv))}"
+    return f"{indexed(inv.host.site)}\x1f{indexed(host_key(inv))}"
 
 
 # -- text at the store boundary ------------------------------------------------------------------
@@ -177,6 +178,25 @@ def text_column(value: str) -> str:
         except UnicodeEncodeError:
             value = value.encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+# PostgreSQL refuses a B-tree index entry over 2,704 bytes (SQLite has no such limit): a value in an
+# indexed column is kept to INDEXED_MAX characters (4 bytes each at most in UTF-8; two such columns
+# share an index), a longer one cut with a hash of the whole so distinct values stay distinct.  Only
+# absurd values (a 4,096-character machine id or site from a file) are affected; the stored document
+# keeps every character.
+INDEXED_MAX = 250
+COLLECTED_AT_MAX = 64
+
+
+def indexed(value: str, limit: int = INDEXED_MAX) -> str:
+    """``text_column(value)`` within ``limit`` characters, for the indexed columns of both backends."""
+    value = text_column(value)
+    if len(value) <= limit:
+        return value
+    if limit < 2 * 65:  # too short to carry a hash (collected_at): cut
+        return value[:limit]
+    return value[:limit - 65] + "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def storable_json(text: str | bytes) -> bytes:
@@ -289,7 +309,7 @@ def encode_with_software(header: Inventory, software_json: bytes) -> bytes:
 
 def inventory_row(inv: Storable, key: str, body: bytes) -> tuple[Any, ...]:
     """The ``inventories`` row of ``inv`` (both backends): every text column neutralised."""
-    return (text_column(inv.inventory_id), key, text_column(inv.host.site), text_column(inv.collected_at),
+    return (indexed(inv.inventory_id), key, indexed(inv.host.site), indexed(inv.collected_at, COLLECTED_AT_MAX),
             text_column(inv.collector.transport), text_column(inv.os.family), text_column(inv.os.name),
             software_count(inv), body)
 
@@ -297,16 +317,16 @@ def inventory_row(inv: Storable, key: str, body: bytes) -> tuple[Any, ...]:
 def host_row(inv: Storable, key: str) -> tuple[str, ...]:
     """The ``hosts`` row of ``inv`` (both backends): every text column neutralised."""
     host = inv.host
-    collected_at = text_column(inv.collected_at)
-    return (key, text_column(host.hostname), text_column(host.machine_id), text_column(host.site),
+    collected_at = indexed(inv.collected_at, COLLECTED_AT_MAX)
+    return (key, text_column(host.hostname), text_column(host.machine_id), indexed(host.site),
             text_column(json.dumps(sorted(host.tags))), text_column(host.address), collected_at, collected_at,
-            text_column(inv.inventory_id))
+            indexed(inv.inventory_id))
 
 
 def status_row(st: HostStatus) -> tuple[str, ...]:
     """The ``scan_status`` row (both backends); ``last_ok_at`` survives failures."""
     ok_at = (st.at if st.status in ("ok", "partial") else st.last_ok_at) or ""
-    return (text_column(st.target), text_column(st.site), text_column(st.status), text_column(st.error[:2000]),
+    return (indexed(st.target), indexed(st.site), text_column(st.status), text_column(st.error[:2000]),
             text_column(st.at), text_column(st.host_key), text_column(ok_at))
 
 

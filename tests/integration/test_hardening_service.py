@@ -388,3 +388,29 @@ def test_connection_limit(tmp_path: Path, pki: Pki) -> None:
     finally:
         serve.stop()
     assert count(db) == 1
+
+
+def test_long_indexed_values_never_fail_a_batch(db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL refuses an index entry over ~2.7 KB (SQLite has no such limit): a 4,096-character
+    machine id, site or collection time from a file or a host must not fail the batch that holds it,
+    and both backends keep the same result."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    noise = os.urandom(2048).hex()  # incompressible: PostgreSQL cannot squeeze it under the limit
+    good = [fake_inventory(f"long-{i}", 5) for i in range(5)]
+    odd = [fake_inventory("long-mid", 5), fake_inventory("long-site", 5), fake_inventory("long-at", 5)]
+    odd[0].host.machine_id = noise
+    odd[1].host.site = noise
+    odd[2].collected_at = noise
+    for inv in good + odd:
+        (drop / f"{inv.host.hostname}.json").write_text(inv.to_json())
+    proc = cli("import", str(drop), db=db_url, check=False)
+    assert "imported 8, duplicates 0, refused 0" in proc.stderr, proc.stderr
+    with open_store(db_url) as s:
+        assert s.count_inventories() == 8
+        back = {i.host.hostname: i for i in s.latest_inventories()}
+        s.record_statuses([HostStatus(target=noise, site=noise, status="error", error="x", at=iso(now()))])
+        assert [st.status for st in s.statuses()] == ["error"]
+    assert set(back) == {inv.host.hostname for inv in good + odd}
+    assert back["long-mid"].host.machine_id == noise  # the document keeps every character
+    assert back["long-site"].host.site == noise
