@@ -199,3 +199,51 @@ def test_cli_reports_negotiation_failed_with_the_fix(servers: dict[str, sshd.Fle
         assert [inv.host.site for inv in s.latest_inventories()] == ["Old Wing"]
     finally:
         s.close()
+
+
+def test_a_solaris_10_like_host_is_one_round_trip_and_ok(tmp_path: Path) -> None:
+    """Over real sshd, a host whose tools say SunOS 5.10 (uname, pkginfo; no IPS `pkg`, no dpkg or
+    rpm): one exec answers everything, the missing tools are data (status ok, not partial), and
+    the inventory is the Solaris one."""
+    import shutil
+    import tempfile
+    from typing import Any
+
+    from agents.shell import CommandResult
+    from scanner.scan import collect_ssh, judge_inventory
+
+    root = Path(tempfile.mkdtemp(prefix="legacyscan-solbin-"))  # pytest's tmp dirs are root-only (0700)
+    root.chmod(0o755)
+    bindir = root / "bin"
+    bindir.mkdir()
+    (bindir / "uname").write_text('#!/bin/sh\ncase "$1" in -s) echo SunOS;; -n) echo sol10-pacs;; '
+                                  "-srm) echo 'SunOS 5.10 i86pc';; *) echo 'SunOS 5.10 Generic_150401-59 i86pc';; "
+                                  "esac\n")
+    (bindir / "pkginfo").write_text(
+        "#!/bin/sh\nprintf '   PKGINST:  SUNWbash\\n      NAME:  GNU Bourne-Again shell (bash)\\n"
+        "   VERSION:  11.10.0,REV=2005.01.08.01.09\\n    VENDOR:  Sun Microsystems, Inc.\\n\\n"
+        "   PKGINST:  SUNWopensslr\\n   VERSION:  11.10.0,REV=2005.01.21.16.34\\n'\n")
+    for f in bindir.iterdir():
+        f.chmod(0o755)
+    bindir.chmod(0o755)
+    fleet = sshd.start_fleet(1, first=152, extra={0: f"SetEnv PATH={bindir}:/usr/bin:/bin"})
+    calls: list[str] = []
+
+    class Counting(SshShell):
+        def exec(self, command: str, timeout: float, **kw: Any) -> CommandResult:
+            calls.append(command)
+            return super().exec(command, timeout, **kw)
+
+    try:
+        creds = SshCredentials.load(sshd.USER, str(fleet.client_key), use_agent=False, env={})
+        with Counting(fleet.addresses[0], fleet.port, creds=creds, known_hosts=KnownHosts(fleet.known_hosts),
+                      options=SshOptions(connect_timeout=8)) as shell:
+            inv = collect_ssh(shell, Target(host=fleet.addresses[0], port=fleet.port), 20.0)
+    finally:
+        fleet.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    assert len(calls) == 1, calls
+    assert inv.os.family == "solaris" and inv.os.facts["oslevel"] == "Generic_150401-59"
+    assert [s.name for s in inv.software] == ["SUNWbash", "SUNWopensslr"]
+    assert inv.host.hostname == "sol10-pacs"
+    assert judge_inventory(inv)[0] == "ok", inv.problems
