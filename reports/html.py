@@ -161,6 +161,8 @@ def _e(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
+    if text.isprintable():  # fast path (almost every value): no control or bidi characters to mark
+        return html.escape(text, quote=True)
     out: list[str] = []
     for ch in text:
         if ch.isprintable() or ch == " ":

@@ -18,6 +18,7 @@ rules it applies, each a small pure function with ``as_of`` as a parameter:
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping
@@ -362,6 +363,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+@functools.lru_cache(maxsize=4096)
 def product_release_name(product_label: str, release_label: str) -> str:
     """Join a product's label and a release label without saying the product twice.
 
