@@ -119,10 +119,11 @@ def _num(value: Any, where: str) -> float:
 
 def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     where = source or "config"
-    unknown = set(data) - {"priority", "costs", "esu", "report", "plan"}
+    # [privacy] and [retention] are read by scanner.privacy and scanner.retention (ingest, prune)
+    unknown = set(data) - {"priority", "costs", "esu", "report", "plan", "privacy", "retention"}
     if unknown:
         raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}; "
-                          "expected [priority], [costs], [esu], [report], [plan]")
+                          "expected [priority], [costs], [esu], [report], [plan], [privacy], [retention]")
     try:
         priority = config_from_toml(data.get("priority"))
     except PriorityConfigError as exc:

@@ -43,6 +43,7 @@ from agents import bundle, linux
 from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
 from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
+from scanner.privacy import KEEP, Privacy
 from scanner.store import EncodedInventory, HostStatus, Storable, Store, encode_body, host_key, pre_encoded
 from scanner.targets import Target
 
@@ -136,6 +137,7 @@ class ScanConfig:
     site_rate: float | None = None  # new connections per second per site
     max_sessions: int = 3  # channels per connection
     processes: int = 0  # collector processes: 0 = sized for the machine and the fleet, 1 = threads only
+    privacy: Privacy = KEEP  # [privacy]: serials and user SIDs hashed or dropped where collected
 
 
 @dataclass(slots=True)
@@ -549,7 +551,7 @@ class FleetScanner:
             status = POWERSHELL_MISSING if any(p.probe == "windows.powershell" for p in inv.problems) else "error"
             return Outcome(target, status, msg, None, time.monotonic() - started)
         status, error = judge_inventory(inv)
-        return Outcome(target, status, error, inv, time.monotonic() - started)
+        return Outcome(target, status, error, self.config.privacy.apply(inv), time.monotonic() - started)
 
     # -- the loop --------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scanner.enrolment import TokenInfo
+from scanner.privacy import KEEP, Privacy
 from scanner.store import EncodedInventory, Storable, Store, StoreError, open_store
 from scanner.upload import Refused, accept_upload, check_collected_at, parse_upload
 
@@ -68,6 +69,7 @@ class ServerConfig:
     header_timeout: float = 10.0  # seconds for a request line and headers to arrive (slowloris)
     body_timeout: float = 30.0  # seconds for a request body to arrive, in all
     max_connections: int = 1000  # open connections before requests are answered 503
+    config_file: str = ""  # legacyscan.toml whose [privacy] applies to every upload ("" = keep as sent)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -216,11 +218,12 @@ def _decoded(body: bytes, gzipped: bool, limit: int, config: ServerConfig) -> by
     return out
 
 
-def _accept_large(body: bytes, gzipped: bool, token: TokenInfo, config: ServerConfig) -> EncodedInventory:
+def _accept_large(body: bytes, gzipped: bool, token: TokenInfo, config: ServerConfig,
+                  privacy: Privacy = KEEP) -> EncodedInventory:
     """Decode and validate a document too large for the event loop (runs on a worker thread)."""
     document = _decoded(body, gzipped, config.max_decoded, config)
     assert document is not None  # noqa: S101 - the limit is the service's own: _decoded raised instead
-    return accept_upload(document, token)
+    return accept_upload(document, token, privacy)
 
 
 class UploadEndpoint:
@@ -238,6 +241,9 @@ class UploadEndpoint:
         self.clock = clock  # the service's "now" (an aware UTC datetime), injected
         self.max_skew = dt.timedelta(seconds=config.max_clock_skew)
         self.limiter = RateLimiter(config.rate_per_second, config.rate_burst)
+        from scanner.privacy import load
+
+        self.privacy = load(config.config_file) if config.config_file else KEEP  # hash/drop serials, SIDs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -278,9 +284,10 @@ class UploadEndpoint:
             gzipped = headers.get(b"content-encoding", b"").strip().lower() == b"gzip"
             document = _decoded(body, gzipped, min(INLINE_DECODED_MAX, self.config.max_decoded), self.config)
             if document is not None:
-                inv = accept_upload(document, token)
+                inv = accept_upload(document, token, self.privacy)
             else:
-                inv = await anyio.to_thread.run_sync(_accept_large, body, gzipped, token, self.config)
+                inv = await anyio.to_thread.run_sync(_accept_large, body, gzipped, token, self.config,
+                                                     self.privacy)
             check_collected_at(inv.collected_at, self.clock(), self.max_skew)
             created = await self.state["writer"].save(inv)
         except Refused as exc:

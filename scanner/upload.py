@@ -28,6 +28,7 @@ from typing import Any
 from agents.inventory import MAX_SOFTWARE, MAX_STRING, Inventory, InventoryError, Software, _build
 from agents.wire import _compact
 from scanner.enrolment import TokenInfo
+from scanner.privacy import KEEP, Privacy
 from scanner.raw_documents import RawDocumentError, parse_raw, schema_of
 from scanner.store import EncodedInventory, encode_with_software
 
@@ -151,13 +152,14 @@ def _raw(data: dict[str, Any], body: bytes) -> Inventory:
         raise Refused(422, "document nested too deeply") from exc
 
 
-def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
-    """Validate an upload into an Inventory filed under the token's site, or raise Refused (4xx)."""
+def parse_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> Inventory:
+    """Validate an upload into an Inventory filed under the token's site, or raise Refused (4xx);
+    ``privacy`` (the [privacy] setting) hashes or drops its serial and user SIDs."""
     data = _decode(body)
     if schema_of(data) is not None:
         inv = _raw(data, body)
         _from_token(inv, token)
-        return inv
+        return privacy.apply(inv)
     try:
         inv = Inventory.from_dict(data)
     except InventoryError as exc:
@@ -165,7 +167,7 @@ def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
     except RecursionError as exc:
         raise Refused(422, "document nested too deeply") from exc
     _from_token(inv, token)
-    return inv
+    return privacy.apply(inv)
 
 
 def _plain_string_values(records: list[Any]) -> list[str] | None:
@@ -215,7 +217,7 @@ def _software(raw: Any) -> list[dict[str, Any]]:
     return [_record(r, i) for i, r in enumerate(raw)]
 
 
-def accept_upload(body: bytes, token: TokenInfo) -> EncodedInventory:
+def accept_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> EncodedInventory:
     """``parse_upload`` + ``encode_body`` in one, without building the package objects."""
     data = _decode(body)
     if schema_of(data) is not None:  # raw documents are rare (Windows PCs without Python): reference path
@@ -233,6 +235,9 @@ def accept_upload(body: bytes, token: TokenInfo) -> EncodedInventory:
     except RecursionError as exc:
         raise Refused(422, "document nested too deeply") from exc
     _from_token(header, token)
+    if privacy.active:
+        privacy.apply(header)
+        software = privacy.apply_records(software)
     try:
         stored = encode_with_software(header, _dumps(software))
     except (TypeError, ValueError) as exc:  # json fallback: a lone surrogate cannot be stored as UTF-8

@@ -47,6 +47,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("eol", "scanner.cli.eol", "the end-of-life dataset: identify, info, show, update"),
     ("serve", "scanner.cli.serve", "run the collector service agents upload inventories to"),
     ("tokens", "scanner.cli.tokens", "manage per-site enrolment tokens for agents"),
+    ("prune", "scanner.cli.prune", "delete inventories and findings older than the retention period"),
+    ("export", "scanner.cli.export", "write an anonymised benchmark file of comparable KPIs per site"),
+    ("benchmark", "scanner.cli.benchmark", "compare trusts' benchmark files side by side, in any report format"),
     ("demo", "scanner.cli.demo", "build a labelled demo hospital estate and write every report format"),
 ]
 

@@ -18,6 +18,7 @@ from scanner.store import Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from eol_data.site import SiteCatalog
+    from scanner.privacy import Privacy
 
 
 def store_from(args: argparse.Namespace) -> Store:
@@ -107,3 +108,14 @@ def write_file(path: str | Path, data: bytes | str, *, option: str = "--out") ->
         atomic_write(path, data)
     except FileRefused as exc:
         raise CliError(str(exc), hint=f"{option} names a regular file to write") from exc
+
+
+def privacy_from(args: argparse.Namespace) -> Privacy:
+    """The ``[privacy]`` setting of ``--config`` (default ``legacyscan.toml`` here when present),
+    applied to every inventory before it is stored (scan, import, serve)."""
+    from scanner.privacy import PrivacyConfigError, load
+
+    try:
+        return load(getattr(args, "config", None))
+    except PrivacyConfigError as exc:
+        raise CliError(str(exc), hint="see docs/privacy.md ([privacy] in legacyscan.toml)") from exc

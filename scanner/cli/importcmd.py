@@ -52,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="read every file as this format instead of detecting it: " + ", ".join(names()))
     p.add_argument("--list-formats", action="store_true", help="list the formats legacyscan imports and exit")
     p.add_argument("--site", default="", help="file every imported host under this site (default: as recorded)")
+    p.add_argument("--config", metavar="FILE", help="legacyscan.toml whose [privacy] table hashes or drops serial "
+                                                    "numbers and user SIDs before storing (default: "
+                                                    "legacyscan.toml here if present; docs/privacy.md)")
     add_common(p)
     p.set_defaults(func=run)
 
@@ -214,6 +217,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("no inventory files found",
                        hint=f"give files, or directories holding {', '.join(SUFFIXES)} files")
     forced = by_name(args.format) if args.format else None
+    from scanner.cli.common import privacy_from
+
+    privacy = privacy_from(args)
     refused = 0
     joined: dict[str, tuple[Importer, dict[str, Inventory]]] = {}
     with LazyStore(args) as store:  # nothing stored, no database file created
@@ -234,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
                             merge(known, inv)
                     log.info("%s: read as %s (%d devices)", printable(str(path)), importer.name, len(invs))
                     continue
-                encoded = [encode(inv) for inv in invs]
+                encoded = [encode(privacy.apply(inv)) for inv in invs]
             except Refused as exc:
                 refused += 1
                 _refuse(path, exc.tried, exc.recognised)
@@ -251,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
                 if importer.finish is not None:
                     importer.finish(inv)
                 try:
-                    item = encode(inv)
+                    item = encode(privacy.apply(inv))
                 except ImportRefused as exc:
                     refused += 1
                     print(f"legacyscan: {importer.name} device {printable(inv.host.hostname)}: refused: "

@@ -9,7 +9,7 @@ import os
 
 from agents.inventory import Inventory
 from scanner.cli import CliError, ExitCode, add_common
-from scanner.cli.common import store_from
+from scanner.cli.common import privacy_from, store_from
 from scanner.cli.report import add_report_options, render_and_write
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ def run_local(args: argparse.Namespace) -> int:
     from agents.collect import Collector
     from agents.shell import LocalShell
 
-    inv = Collector(LocalShell(), site=args.site, tags=args.tags).collect()
+    privacy = privacy_from(args)  # before collecting: a bad [privacy] table fails first
+    inv = privacy.apply(Collector(LocalShell(), site=args.site, tags=args.tags).collect())
     for problem in inv.problems:
         log.warning("probe %s: %s", problem.probe, problem.message)
     with store_from(args) as store:
@@ -115,7 +116,8 @@ def run_targets(args: argparse.Namespace) -> int:
             known_hosts=args.known_hosts, accept_new_host_keys=args.accept_new_host_keys,
             ssh_legacy=args.ssh_legacy, credentials=args.credentials,
             use_agent=not args.no_agent, resume=parse_duration(args.resume) if args.resume else None,
-            window=ScanWindow.parse(args.window) if args.window else None, site_rate=args.site_rate)
+            window=ScanWindow.parse(args.window) if args.window else None, site_rate=args.site_rate,
+            privacy=privacy_from(args))
     except ValueError as exc:
         raise CliError(str(exc), code=ExitCode.USAGE) from exc
     if config.concurrency < 1:

@@ -39,6 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="time for a request's body to arrive (default: %(default)s)")
     p.add_argument("--max-connections", type=int, default=1000, metavar="N",
                    help="open connections per worker before requests are answered 503 (default: %(default)s)")
+    p.add_argument("--config", metavar="FILE",
+                   help="legacyscan.toml whose [privacy] table hashes or drops serial numbers and user SIDs of "
+                        "every upload before it is stored (default: legacyscan.toml here if present)")
     p.add_argument("--http", choices=("httptools", "h11"), default=None, help=argparse.SUPPRESS)  # tests: both
     add_common(p)
     p.set_defaults(func=run)
@@ -107,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
                           rate_per_second=args.rate_limit, rate_burst=args.rate_burst,
                           max_clock_skew=args.max_clock_skew, header_timeout=args.header_timeout,
                           body_timeout=args.body_timeout, max_connections=args.max_connections)
+    from scanner.cli.common import privacy_from
+
+    privacy = privacy_from(args)  # a bad [privacy] table or key file fails now, not in a worker
+    if privacy.source:
+        config.config_file = os.path.abspath(privacy.source)
     # Open (and migrate) once here, so a bad --db fails now with a clear message, not in a worker.
     from scanner.cli.common import store_from
 
