@@ -15,7 +15,8 @@ one, switch to asyncssh or drive the OpenSSH client:
 
 ``LegacyTransport`` records what the server offered in every handshake (so a failure names it)
 and, when ``legacy`` is set, appends the old algorithms *after* the modern ones: a server that
-offers anything better still gets it.  Without ``legacy`` nothing is added.
+offers anything better still gets it.  Without ``legacy`` nothing is added, and the CBC ciphers and
+SHA-1/MD5 MACs paramiko would otherwise offer are taken out (they come back with ``legacy``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,17 @@ IncompatiblePeer: type[paramiko.SSHException] = paramiko.IncompatiblePeer  # typ
 
 LEGACY_KEX = ("diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group1-sha1")
 LEGACY_HOST_KEYS = ("ssh-rsa", "ssh-dss")
-# CBC ciphers and hmac-sha1/md5 are still in paramiko 5's default lists (after CTR/GCM and SHA-2),
-# so an old server that offers only those is already reached without --ssh-legacy.
+# paramiko 5 still offers CBC ciphers and SHA-1/MD5 MACs by default (after CTR/GCM and SHA-2).
+# LegacyTransport takes them out of the default offer and puts them back only with --ssh-legacy:
+# the servers that offer nothing better (OpenSSH < 5.9 without Red Hat's backports, SunSSH, old
+# appliances) also need a SHA-1 kex or an ssh-rsa/ssh-dss host key, so they need the opt-in anyway;
+# without it no session is ever encrypted with CBC (plaintext recovery, CVE-2008-5161) or
+# authenticated with a SHA-1/MD5 MAC.
+LEGACY_CIPHERS = ("aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc")
+LEGACY_MACS = ("hmac-sha1", "hmac-sha1-96", "hmac-md5", "hmac-md5-96")
+
+
+_PARAMIKO: Any = paramiko.Transport  # its algorithm tables (the type stubs lack them)
 
 
 class KexGroup14SHA1(KexGroup14SHA256):
@@ -135,13 +145,17 @@ class DSSPublicKey(paramiko.PKey):
 class LegacyTransport(paramiko.Transport):
     """paramiko's Transport, recording the server's offer; with ``legacy`` also the old algorithms."""
 
+    # the default offer: paramiko's lists without CBC and SHA-1/MD5 MACs (see LEGACY_CIPHERS)
+    _preferred_ciphers = tuple(c for c in _PARAMIKO._preferred_ciphers if c not in LEGACY_CIPHERS)
+    _preferred_macs = tuple(m for m in _PARAMIKO._preferred_macs if m not in LEGACY_MACS)
     legacy = False
     sha1_rsa_first = False  # set to retry an RSA user key with an ssh-rsa signature
     agreed_kex = ""
     server_offer: dict[str, list[str]]
 
     def enable_legacy(self) -> None:
-        """Append (never prepend) the SHA-1 kex and ssh-rsa/ssh-dss host keys to this connection."""
+        """Append (never prepend) the SHA-1 kex, ssh-rsa/ssh-dss host keys, CBC ciphers and SHA-1/MD5
+        MACs to this connection's offer."""
         self.legacy = True
         me: Any = self  # paramiko's tables (instance attributes shadow the class's; the stubs lack them)
         me._kex_info = {**me._kex_info, "diffie-hellman-group14-sha1": KexGroup14SHA1,
@@ -151,6 +165,8 @@ class LegacyTransport(paramiko.Transport):
         me._preferred_kex = tuple(me._preferred_kex) + LEGACY_KEX
         me._preferred_keys = tuple(me._preferred_keys) + LEGACY_HOST_KEYS
         me._preferred_pubkeys = tuple(me._preferred_pubkeys) + ("ssh-rsa",)
+        me._preferred_ciphers = tuple(me._preferred_ciphers) + LEGACY_CIPHERS
+        me._preferred_macs = tuple(me._preferred_macs) + LEGACY_MACS
 
     @property
     def preferred_pubkeys(self) -> tuple[str, ...]:

@@ -129,7 +129,7 @@ class ScanConfig:
     ssh_key: str | None = None
     known_hosts: str | None = None
     accept_new_host_keys: bool = False
-    ssh_legacy: bool = False  # --ssh-legacy: SHA-1 kex, ssh-rsa/ssh-dss host keys for every SSH target
+    ssh_legacy: bool = False  # --ssh-legacy: SHA-1 kex, ssh-rsa/ssh-dss, CBC, hmac-sha1 for every SSH target
     credentials: str | None = None  # TOML credentials file (mode 0600) for WinRM targets
     use_agent: bool = True
     resume: timedelta | None = None

@@ -62,7 +62,7 @@ class Target:
     user: str = ""
     tags: tuple[str, ...] = ()
     jump: str = ""  # optional jump host "[user@]host[:port]" (SSH only)
-    ssh_legacy: bool = False  # also offer SHA-1 kex and ssh-rsa/ssh-dss host keys (old servers; SSH only)
+    ssh_legacy: bool = False  # also offer SHA-1 kex, ssh-rsa/ssh-dss, CBC, hmac-sha1 (old servers; SSH only)
 
     @property
     def key(self) -> str:

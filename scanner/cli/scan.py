@@ -80,7 +80,8 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--accept-new-host-keys", action="store_true",
                    help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused")
     g.add_argument("--ssh-legacy", action="store_true",
-                   help="also negotiate the SHA-1 key exchanges and ssh-rsa/ssh-dss host keys of old servers "
+                   help="also negotiate the SHA-1 key exchanges, ssh-rsa/ssh-dss host keys, CBC ciphers and "
+                        "hmac-sha1/md5 MACs of old servers "
                         "(RHEL 5/6, Solaris 10, appliances, dropbear), after every modern algorithm; host keys "
                         "are still verified (per target: ssh_legacy = true in a TOML targets file)")
     g.add_argument("--resume", nargs="?", const="24h", metavar="AGE",

@@ -12,7 +12,10 @@ allowed in ``Match`` blocks, hence one process per profile):
 * ``gex-sha1``: only ``diffie-hellman-group-exchange-sha1``;
 * ``rhel6``: OpenSSH 5.3 as patched by Red Hat - ``diffie-hellman-group-exchange-sha256`` and an
   ``ssh-rsa`` host key only;
-* ``dss``: an ``ssh-dss`` (DSA) host key only.
+* ``dss``: an ``ssh-dss`` (DSA) host key only;
+* ``cbc`` and ``hmac-sha1``: a modern key exchange and host key with only CBC ciphers (resp. only
+  ``hmac-sha1``): no platform offers exactly this, but it isolates the cipher (MAC) part of the
+  opt-in, which the other profiles would hide behind their kex or host key.
 
 Dropbear (Debian ``dropbear-bin`` 2022.83, as embedded devices and appliances run it) logs in
 ``sshd.PASSWORD_USER`` with ``sshd.PASSWORD`` (it reads authorized_keys only from the user's home,
@@ -49,6 +52,10 @@ PROFILES: dict[str, tuple[str, str]] = {  # name -> (host key type, sshd_config 
                      "Ciphers aes128-ctr,aes256-ctr,aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
     "dss": ("dsa", "KexAlgorithms diffie-hellman-group14-sha1\nHostKeyAlgorithms ssh-dss\n"
                    "Ciphers aes128-cbc\nMACs hmac-sha1\n"),
+    "cbc": ("ed25519", "KexAlgorithms curve25519-sha256@libssh.org\nHostKeyAlgorithms ssh-ed25519\n"
+                       "Ciphers aes256-cbc,3des-cbc\nMACs hmac-sha2-256\n"),
+    "hmac-sha1": ("ed25519", "KexAlgorithms curve25519-sha256@libssh.org\nHostKeyAlgorithms ssh-ed25519\n"
+                             "Ciphers aes128-ctr\nMACs hmac-sha1\n"),
 }
 
 

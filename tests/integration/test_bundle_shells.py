@@ -3,10 +3,16 @@
 A traditional Bourne shell (Solaris 10 ``/bin/sh``) and AIX's ksh88 are not packaged anywhere we
 can run them, so this is what can be shown here: (1) every real shell Debian has - dash,
 bash --posix, busybox sh, mksh, posh, yash, ksh93, zsh as sh - gives the same sections for the
-same host; (2) a shell whose ``printf`` is not a builtin (Bourne, ksh88: emulated by shadowing
-``type``) takes the ``cat`` path and still gives the same sections; (3) the script statically
-contains none of the constructs those shells lack (``$(...)``, ``command -v``, ``local``,
-``${#...}``/``${...#...}``, ``[[``, ``$((``, ``!``...).
+same host (mksh, a pdksh descendant and so the nearest packaged relative of ksh88, has no
+``printf`` builtin either and takes the ``cat`` path); (2) a shell whose ``printf`` is not a builtin
+(Bourne, ksh88: emulated by shadowing ``type``) takes the ``cat`` path and still gives the same
+sections; (3) a Bourne-like bash - ``command``, ``printf`` and ``local`` builtins really removed
+(``enable -n``) and a missing command exiting 1 with "not found", as Solaris 10 ``/bin/sh`` does -
+gives the same sections, and a missing tool is still "not installed" (127), not a failure;
+(4) the script statically contains none of the constructs those shells lack (``$(...)``,
+``command -v``, ``local``, ``${#...}``/``${...#...}``, ``[[``, ``$((``, ``!``...).  The emulation
+covers the behaviours the bundle depends on; it is not a real Bourne shell or ksh88 (parsing quirks
+of those are covered only by the static check).
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ SHELLS: dict[str, list[str]] = {
 }
 # A Bourne shell's printf is /usr/bin/printf: its `type` says so (dash's builtin is shadowed).
 BOURNE_PRINTF = 'type() { echo "$1 is /usr/bin/$1"; }\n'
+# bash --posix made Bourne-like for what the bundle relies on: no `command`, `printf` or `local`
+# builtin (removed, not shadowed: `type printf` then really finds /usr/bin/printf), and a missing
+# command prints "not found" and exits 1, not 127 (Solaris 10 /bin/sh).
+BOURNE_BASH = ("enable -n command printf local\n"
+               'command_not_found_handle() { echo "$1: not found" >&2; return 1; }\n')
 
 
 def _run(argv: list[str], script: str, env: dict[str, str] | None = None) -> dict[tuple[str, int], tuple[str, int]]:
@@ -69,6 +80,35 @@ def test_every_shell_gives_the_same_sections(shell: str, reference: dict[tuple[s
 def test_a_shell_without_a_printf_builtin_reads_files_with_cat(
         reference: dict[tuple[str, int], tuple[str, int]]) -> None:
     assert _run(SHELLS["dash"], BOURNE_PRINTF + probe_script(B)) == reference
+
+
+def test_the_bourne_like_bash_is_what_it_claims() -> None:
+    """The emulation's preconditions, checked (else the next tests would prove nothing)."""
+    got = subprocess.run(["bash", "--posix", "-s"], capture_output=True, text=True, timeout=30, check=False,
+                         input=BOURNE_BASH + "type printf\nno-such-tool-xyz\necho rc=$?\n"
+                               "command -v ls >/dev/null\necho rc=$?\nf() { local x; }\nf\necho rc=$?\n")
+    assert got.stdout.split("\n")[:4] == ["printf is /usr/bin/printf", "rc=1", "rc=1", "rc=1"], got
+    assert "no-such-tool-xyz: not found" in got.stderr
+
+
+def test_a_bourne_like_shell_gives_the_same_sections(reference: dict[tuple[str, int], tuple[str, int]]) -> None:
+    assert _run(["bash", "--posix", "-s"], BOURNE_BASH + probe_script(B)) == reference
+
+
+def test_a_missing_tool_is_not_installed_where_the_shell_returns_1(tmp_path: Path) -> None:
+    """Solaris 10 /bin/sh exits 1 for a missing command: the bundle still records 127 (not installed,
+    data) because it looks each tool up on PATH itself, and a tool that exits 1 is recorded as 1."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "uname").write_text("#!/bin/sh\necho Linux\nexit 1\n")
+    (bindir / "uname").chmod(0o755)
+    got = _run(["/bin/bash", "--posix", "-s"], BOURNE_BASH + probe_script(B), env={"PATH": str(bindir)})
+    commands = [argv for argv, _ in bundle.COMMANDS]
+    assert got[("c", commands.index(["uname", "-srm"]))] == ("Linux\n", 1)
+    assert got[("c", commands.index(bundle.linux.RPM_QA))] == ("", 127)
+    linux_missing = [i for i, (argv, where) in enumerate(bundle.COMMANDS)
+                     if where in (None, bundle.LINUX) and argv[0] != "uname"]
+    assert linux_missing and all(got[("c", i)] == ("", 127) for i in linux_missing), got
 
 
 def test_one_run_answers_the_linux_table_and_skips_other_platforms(

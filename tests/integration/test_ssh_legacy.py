@@ -108,6 +108,29 @@ def test_negotiated_algorithms_are_the_old_ones(servers: dict[str, sshd.Fleet]) 
     assert {a[4] for a in agreed.values()} == {"Linux"}
 
 
+@pytest.mark.parametrize(("profile", "what", "offered", "agreed"), [
+    ("cbc", "no acceptable ciphers", "ciphers aes256-cbc,3des-cbc", ("aes256-cbc", "hmac-sha2-256")),
+    ("hmac-sha1", "no acceptable macs", "MACs hmac-sha1", ("aes128-ctr", "hmac-sha1")),
+])
+def test_cbc_ciphers_and_sha1_macs_only_with_the_opt_in(
+        servers: dict[str, sshd.Fleet], tmp_path: Path, profile: str, what: str, offered: str,
+        agreed: tuple[str, str]) -> None:
+    """paramiko 5 would offer CBC and hmac-sha1 by default; legacyscan only with --ssh-legacy (a server
+    with a modern kex and host key but only those is negotiation-failed without it, named)."""
+    fleet = servers[profile]
+    summary, _ = _scan(fleet, tmp_path)
+    assert summary.by_status == {"negotiation-failed": 1}, [s.error for s in summary.statuses]
+    error = summary.statuses[0].error
+    assert what in error and offered in error and "--ssh-legacy" in error, error
+    creds = SshCredentials.load(sshd.USER, str(fleet.client_key), use_agent=False, env={})
+    with SshShell(fleet.addresses[0], fleet.port, creds=creds, known_hosts=KnownHosts(fleet.known_hosts),
+                  options=SshOptions(connect_timeout=8, legacy=True)) as shell:
+        t = shell.transport
+        assert (t.local_cipher, t.local_mac) == agreed and (t.remote_cipher, t.remote_mac) == agreed
+        assert t.agreed_kex == "curve25519-sha256@libssh.org" and t.host_key_type == "ssh-ed25519"
+        assert shell.run(["uname", "-s"]).stdout.strip() == "Linux"
+
+
 def test_per_target_ssh_legacy_in_toml(servers: dict[str, sshd.Fleet], tmp_path: Path) -> None:
     fleet = servers["rhel5"]
     toml = (f'[[target]]\nhost = "{fleet.addresses[0]}"\nport = {fleet.port}\nssh_legacy = true\n'

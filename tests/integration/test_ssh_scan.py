@@ -384,3 +384,23 @@ def test_cli_resume_report_includes_the_skipped_hosts(
     assert report["kpis"]["targets"] == 2 and report["kpis"]["coverage"] == 1.0
     families = {h["os"]["product"] for s in report["sites"] for h in s["hosts"] if h["os"]}
     assert "macos" in families and len(families) == 2
+
+
+def test_commands_over_ssh_run_at_the_lowest_cpu_and_io_priority(fleet: sshd.Fleet) -> None:
+    """The probe bundle and any command or file asked for outside it run under renice 19 and the
+    idle I/O class on the host (real sshd: the remote processes' own /proc entries say so)."""
+    from agents.ssh import KnownHosts, SshCredentials, SshShell
+
+    def nice_of(stat: str) -> int:
+        return int(stat.rsplit(")", 1)[1].split()[16])  # field 19 of /proc/PID/stat
+
+    creds = SshCredentials.load(sshd.USER, str(fleet.client_key), use_agent=False, env={})
+    with SshShell(fleet.addresses[1], fleet.port, creds=creds, known_hosts=KnownHosts(fleet.known_hosts)) as sh:
+        sh.preload([["cat", "/proc/self/stat"], ["ionice"]], [])
+        assert nice_of(sh.run(["cat", "/proc/self/stat"]).stdout) == 19
+        assert sh.run(["ionice"]).stdout.strip() == "idle"
+        # asked for outside the bundle (not preloaded): sent the same way, at the same priority
+        assert nice_of(sh.run(["head", "-1", "/proc/self/stat"], timeout=10).stdout) == 19
+        assert sh.run(["ionice", "-p", "0"], timeout=10).stdout.strip() == "idle"  # pid 0: itself
+        status = sh.read_text("/proc/self/status")
+        assert status is not None and "Name:" in status

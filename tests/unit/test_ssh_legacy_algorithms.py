@@ -16,7 +16,16 @@ from cryptography.hazmat.primitives import hashes
 from paramiko.message import Message
 
 from agents.ssh import NegotiationFailed, negotiation_failed
-from agents.ssh_legacy import LEGACY_HOST_KEYS, LEGACY_KEX, DSSPublicKey, KexGroup1SHA1, LegacyRSAKey, LegacyTransport
+from agents.ssh_legacy import (
+    LEGACY_CIPHERS,
+    LEGACY_HOST_KEYS,
+    LEGACY_KEX,
+    LEGACY_MACS,
+    DSSPublicKey,
+    KexGroup1SHA1,
+    LegacyRSAKey,
+    LegacyTransport,
+)
 
 WEAK = ("sha1", "ssh-rsa", "ssh-dss")
 
@@ -37,6 +46,17 @@ def test_default_offers_no_sha1_kex_and_no_sha1_or_dsa_host_keys(transport: Lega
     assert "ssh-rsa" not in transport.preferred_pubkeys
 
 
+def test_default_offers_no_cbc_cipher_and_no_sha1_or_md5_mac(transport: LegacyTransport) -> None:
+    """paramiko 5 itself still offers CBC and hmac-sha1/md5: without --ssh-legacy we do not."""
+    assert {c for c in paramiko.Transport._preferred_ciphers if "cbc" in c} == set(LEGACY_CIPHERS)
+    assert {m for m in paramiko.Transport._preferred_macs if "sha1" in m or "md5" in m} == set(LEGACY_MACS)
+    opts = transport.get_security_options()
+    assert opts.ciphers and not [c for c in opts.ciphers if "cbc" in c]
+    assert opts.digests and not [m for m in opts.digests if "sha1" in m or "md5" in m]
+    assert [c for c in transport.preferred_ciphers if "cbc" in c] == []
+
+
+
 def test_legacy_appends_the_old_algorithms_after_every_modern_one(transport: LegacyTransport) -> None:
     modern_kex = list(transport.get_security_options().kex)
     modern_keys = list(transport.preferred_keys)
@@ -46,6 +66,10 @@ def test_legacy_appends_the_old_algorithms_after_every_modern_one(transport: Leg
     keys = list(transport.preferred_keys)
     assert keys[: len(modern_keys)] == modern_keys
     assert [k for k in keys if k not in modern_keys] == list(LEGACY_HOST_KEYS)  # no cert twins it cannot parse
+    opts = transport.get_security_options()
+    assert list(opts.ciphers) == [*(c for c in opts.ciphers if c not in LEGACY_CIPHERS), *LEGACY_CIPHERS]
+    assert list(opts.digests) == [*(m for m in opts.digests if m not in LEGACY_MACS), *LEGACY_MACS]
+    assert len(opts.ciphers) > len(LEGACY_CIPHERS) and len(opts.digests) > len(LEGACY_MACS)
 
 
 def test_group1_is_the_rfc_2409_oakley_group_2() -> None:
