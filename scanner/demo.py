@@ -219,6 +219,18 @@ def load_strings(path: Path = STRINGS) -> list[Software]:
     return out
 
 
+def load_string_eras(path: Path = STRINGS) -> dict[tuple[str, str], frozenset[str]]:
+    """(name, version) -> the Windows eras the string may appear on, from where it was captured
+    (``scanner.demo_era.string_eras``)."""
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            key = (r["name"], r.get("version", ""))
+            out[key] = out.get(key, frozenset()) | demo_era.string_eras(r.get("source", ""))
+    return out
+
+
 # -- the estate ------------------------------------------------------------------------------------
 
 # (template stem, weight) per role; templates absent from the bundle are skipped.
@@ -294,30 +306,55 @@ def _workstation_hw(rng: random.Random, era: str) -> Hardware:
                     tpm_present=None if tpm is None else bool(tpm), tpm_version=tpm or "")
 
 
-def _split_pool(pool: list[Software]) -> tuple[dict[str, list[Software]], list[Software]]:
-    """Tracked products (per Windows era: only releases that install there) vs everything else,
-    by asking the identifiers once per distinct string."""
+@dataclass(slots=True)
+class _Pool:
+    """The Windows PC software pool, split once: tracked products per era (only releases that
+    install there), everything else per era it was captured on, and each tracked entry's product."""
+    tracked: dict[str, list[Software]]
+    benign: dict[str, list[Software]]
+    product: dict[int, str]
+    eras: dict[int, frozenset[str]]
+    tracked_ids: dict[str, set[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tracked_ids = {era: {id(sw) for sw in pool} for era, pool in self.tracked.items()}
+
+    def fits(self, sw: Software, os_version: str) -> bool:
+        """Whether this entry can be on a PC running this Windows build."""
+        era = demo_era.era_of(os_version)
+        product = self.product.get(id(sw))
+        if product is None:
+            return era in self.eras.get(id(sw), demo_era.MODERN)
+        return id(sw) in self.tracked_ids[era] and demo_era.component_fits(product, sw.version, os_version)
+
+
+def _split_pool(pool: list[Software], eras: dict[int, frozenset[str]]) -> _Pool:
+    """Tracked products (per Windows era: only releases that install there) vs everything else
+    (per era it was seen on), by asking the identifiers once per distinct string."""
     from eol_data.catalog import load_default
     from scanner.identify import IdentifyContext
 
     ctx = IdentifyContext(load_default())
     tracked: dict[str, list[Software]] = {era: [] for era in demo_era.ERAS}
-    benign: list[Software] = []
+    benign: dict[str, list[Software]] = {era: [] for era in demo_era.ERAS}
+    product: dict[int, str] = {}
     for sw in pool:
         ident = ctx.identify(sw.identify_record())
         if not ident.product:
-            benign.append(sw)
+            for era in eras.get(id(sw), demo_era.MODERN):
+                benign[era].append(sw)
             continue
+        product[id(sw)] = ident.product
         for era in demo_era.ERAS:
             if demo_era.runs_on(ident.product, ident.cycle or "", sw.version, era):
                 tracked[era].append(sw)
-    return tracked, benign or tracked["10"]
+    return _Pool(tracked=tracked, benign=benign, product=product, eras=eras)
 
 
 def _sample_many(rng: random.Random, pool: list[Software], k: int) -> list[Software]:
     """``k`` entries from ``pool``: without repeats while the pool lasts (a padded benchmark PC may
     need more entries than there are distinct strings; repeats are then real-looking duplicates)."""
-    if k <= 0:
+    if k <= 0 or not pool:
         return []
     if k <= len(pool):
         return rng.sample(pool, k)
@@ -339,18 +376,23 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
     rng = random.Random(seed)
     tpl = templates or load_templates()
     strings = load_strings()
+    # where each string was seen: a capture's entries on its Windows era, the corpus strings by source
+    seen_on = load_string_eras()
     win_pool: list[Software] = list(strings)
     for t in tpl.values():
         if t.platform == "windows":
             win_pool.extend(t.software)
+            for sw in t.software:
+                key = (sw.name, sw.version)
+                seen_on[key] = seen_on.get(key, frozenset()) | {demo_era.era_of(t.os.version)}
     # de-duplicate by (name, version) so sampling does not favour one capture
     seen: dict[tuple[str, str], Software] = {}
     for entry in win_pool:
         seen.setdefault((entry.name, entry.version), entry)
     win_pool = list(seen.values())
-    tracked_by_era, benign = _split_pool(win_pool)
-    tracked_ids = {id(sw) for pool in tracked_by_era.values() for sw in pool}
-    allowed = {era: {id(sw) for sw in pool} for era, pool in tracked_by_era.items()}
+    pool = _split_pool(win_pool, {id(sw): seen_on.get((sw.name, sw.version), demo_era.MODERN) for sw in win_pool})
+    # a template's tracked entries: those of its era whose OS components match its build
+    tracked_for: dict[str, list[Software]] = {}
     names, codes, weights = _sites(sites)
     scan_day = as_of - timedelta(days=2)
     prev_day = scan_day - timedelta(days=91)
@@ -402,9 +444,11 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
             lo, hi = apps_per_pc
             k = rng.randint(lo, hi)
             era = demo_era.era_of(t.os.version)
-            tracked = tracked_by_era[era]
+            if t.key not in tracked_for:
+                tracked_for[t.key] = [sw for sw in pool.tracked[era] if pool.fits(sw, t.os.version)]
+            tracked = tracked_for[t.key]
             n_tracked = min(len(tracked), rng.randint(3, 12) if era not in ("xp", "vista") else rng.randint(2, 6), k)
-            software = rng.sample(tracked, n_tracked) + _sample_many(rng, benign, k - n_tracked)
+            software = rng.sample(tracked, n_tracked) + _sample_many(rng, pool.benign[era], k - n_tracked)
             hw = _workstation_hw(rng, era)
         else:
             software = list(t.software)
@@ -427,8 +471,7 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
                 before_os = win7.os
             before_sw = inv.software
             if before_os is not t.os and t.platform == "windows":  # what that older Windows could run
-                ok = allowed[demo_era.era_of(before_os.version)]
-                before_sw = [sw for sw in inv.software if id(sw) not in tracked_ids or id(sw) in ok]
+                before_sw = [sw for sw in inv.software if pool.fits(sw, before_os.version)]
             prev.append(replace(inv, os=before_os, software=before_sw, collected_at=_stamp(prev_day, rng),
                                 inventory_id=str(uuid.UUID(int=rng.getrandbits(128)))))
         statuses.append(HostStatus(target=host.address, site=site, status="ok", error="", at=inv.collected_at,

@@ -10,7 +10,11 @@ the demo generator (``scanner.demo``) must respect, kept as data so they can be 
 * which desktop models carry which processors (the vendors' spec sheets);
 * which releases of an application install on which Windows (the vendors' system requirements:
   IE 11 needs Windows 7, Edge Legacy exists only on Windows 10, Firefox 116 and Chrome 110 need
-  Windows 10, .NET Framework 4.8 needs Windows 7 ...).
+  Windows 10, .NET Framework 4.8 needs Windows 7 ...);
+* that Internet Explorer is part of Windows: its version carries the build of the Windows it came
+  with (``11.1.20348.0`` is Server 2022's, never a Windows 7 PC's);
+* that an entry seen in one capture (Edge 134 from a Windows 11 machine, a Windows XP hotfix) was
+  seen on that Windows era only, so it goes only on a PC of that era.
 
 Pure data and pure functions; no randomness here (the generator owns the seed).
 """
@@ -197,3 +201,54 @@ def runs_on(product: str, cycle: str, version: str, era: str) -> bool:
     rule = RULES.get(product)
     low, high = rule(cycle, _major(version)) if rule else ("7", "11")
     return _at_least(era, low) and _at_least(high, era)
+
+
+# Internet Explorer's build (third part of its version) -> the Windows eras that build shipped on.
+# Builds of Windows 10 and later are that Windows release's own build (below).
+IE_BUILD_ERAS: dict[str, frozenset[str]] = {
+    "2900": frozenset({"xp"}),  # IE 6 on XP SP2/SP3
+    "5730": frozenset({"xp"}),  # IE 7 on XP
+    "6001": frozenset({"xp", "vista"}),  # IE 8 on XP and Vista, IE 7 on Vista SP1
+    "6002": frozenset({"vista"}),
+    "7600": frozenset({"7"}), "7601": frozenset({"7"}),  # IE 8 on Windows 7
+    "8112": frozenset({"vista", "7"}),  # IE 9
+    "9200": frozenset({"7"}),  # IE 10 on Windows 7 (Windows 8 is not a demo era)
+    "9600": frozenset({"7", "8.1"}),  # IE 11 on Windows 7 and 8.1
+}
+
+# Windows 10/11 releases serviced from one base build report that base in their components.
+_SERVICING_BASE = {"19042": "19041", "19043": "19041", "19044": "19041", "19045": "19041",
+                   "22631": "22621", "26200": "26100"}
+
+
+def _build(version: str) -> str:
+    parts = version.split(".")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def component_fits(product: str, version: str, os_version: str) -> bool:
+    """Whether an OS component's entry (Internet Explorer) belongs to this Windows build.
+
+    Other products are not OS components: True."""
+    if product != "internet-explorer":
+        return True
+    build = _build(version)
+    if build in IE_BUILD_ERAS:
+        return era_of(os_version) in IE_BUILD_ERAS[build]
+    os_build = _build(os_version)
+    return bool(build) and build == _SERVICING_BASE.get(os_build, os_build)
+
+
+# Windows eras an application installer of today supports (Salt winrepo, winget, issue threads)
+MODERN = frozenset({"7", "8.1", "10", "11"})
+
+
+def string_eras(source: str) -> frozenset[str]:
+    """The Windows eras a bundled Add/Remove Programs string may appear on, from where it was
+    captured (``windows_software_strings.jsonl``'s ``source``): an XP machine's uninstall list
+    stays on XP, a Windows 10 Amcache's entries on Windows 10; current installers on Windows 7+."""
+    if "xp-Uninstall.reg" in source:
+        return frozenset({"xp"})
+    if "amcache.hve" in source or "10_russian-Uninstall.reg" in source:
+        return frozenset({"10"})
+    return MODERN

@@ -10,7 +10,7 @@ import pytest
 
 from eol_data.catalog import load_default
 from scanner.demo import generate
-from scanner.demo_era import OS_CPU_GENERATIONS, era_of, generation, runs_on
+from scanner.demo_era import OS_CPU_GENERATIONS, component_fits, era_of, generation, runs_on
 from scanner.identify import IdentifyContext
 
 # stated independently of the generator: the newest processor family each old Windows ran on
@@ -86,3 +86,56 @@ def test_no_application_on_a_windows_it_cannot_run_on(pcs: list) -> None:  # typ
 ])
 def test_install_rules(product: str, cycle: str, version: str, era: str, ok: bool) -> None:
     assert runs_on(product, cycle, version, era) is ok
+
+
+# Stated independently of scanner.demo_era: Internet Explorer is part of Windows, so its version's
+# build is the build of the Windows it runs on (Windows 10/11 components report their servicing
+# base: 19041 for 19042-19045, 22621 for 22631, 26100 for 26200), or for Windows 7 and older one
+# of the IE releases that installed there (IE 8: 6001/7600/7601, IE 9: 8112, IE 10: 9200, IE 11: 9600).
+IE_ON_OLD_WINDOWS = {"5.1.2600": {"2900", "5730", "6001"}, "6.0.6001": {"6001", "8112"},
+                     "6.0.6002": {"6002", "8112"}, "6.1.7601": {"7600", "7601", "8112", "9200", "9600"},
+                     "6.3.9600": {"9600"}}
+SERVICING_BASE = {"19042": "19041", "19043": "19041", "19044": "19041", "19045": "19041", "22631": "22621"}
+
+
+def test_internet_explorer_carries_the_build_of_its_windows(pcs: list) -> None:  # type: ignore[type-arg]
+    seen = 0
+    for inv in pcs:
+        os_build = inv.os.version.split(".")[2]
+        for sw in inv.software:
+            if sw.name not in ("Internet Explorer", "Internet Explorer (64bit)"):
+                continue
+            seen += 1
+            ie_build = sw.version.split(".")[2]
+            if inv.os.version in IE_ON_OLD_WINDOWS:
+                assert ie_build in IE_ON_OLD_WINDOWS[inv.os.version], (inv.host.hostname, inv.os.version, sw.version)
+            else:
+                assert ie_build == SERVICING_BASE.get(os_build, os_build), (inv.host.hostname, inv.os.version,
+                                                                             sw.version)
+    assert seen > 50  # the demo still shows IE where a real capture of that Windows had it
+
+
+def test_no_entry_from_a_newer_windows_on_an_older_one(pcs: list) -> None:  # type: ignore[type-arg]
+    """Unidentified entries are era-bound too: Edge (Chromium) never ran on XP or Vista and stopped
+    at 109 on Windows 7/8.1; an XP hotfix is on XP only; Windows 11's inbox apps on Windows 11."""
+    for inv in pcs:
+        era = era_of(inv.os.version)
+        for sw in inv.software:
+            major = sw.version.split(".", 1)[0]
+            if sw.name.startswith("Microsoft Edge") and sw.name != "Microsoft Edge WebView2 Runtime":
+                assert era not in ("xp", "vista"), (inv.host.hostname, era, sw.name, sw.version)
+                if sw.name == "Microsoft Edge" and major.isdigit():
+                    assert era in ("10", "11") or int(major) <= 109, (inv.host.hostname, era, sw.version)
+            if "Windows XP" in sw.name:
+                assert era == "xp", (inv.host.hostname, era, sw.name)
+            if "DevToolsClient" in sw.name or "Edge DevTools" in sw.name:
+                assert era == "11", (inv.host.hostname, era, sw.name)
+
+
+def test_component_fits_rules() -> None:
+    assert component_fits("internet-explorer", "11.1.22621.0", "10.0.22631")
+    assert not component_fits("internet-explorer", "11.1.20348.0", "10.0.19045")  # Server 2022's IE
+    assert not component_fits("internet-explorer", "11.1882.26100.0", "6.1.7601")
+    assert component_fits("internet-explorer", "9.10.9200.16863", "6.1.7601")
+    assert not component_fits("internet-explorer", "8.0.7600.16385", "5.1.2600")
+    assert component_fits("firefox", "140.0", "10.0.19045")  # not an OS component
