@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from scanner.plan import release_name
-from scanner.rank import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport
+from scanner.rank import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
 
 Value = str | int | float | None
 
@@ -314,8 +314,7 @@ def evidence_rows(report: EstateReport) -> list[list[Value]]:
         return []
     return [[i.site, i.name, i.status.value if not i.phase else f"extended ({i.phase})",
              iso(i.eol) if not i.phase else f"{iso(i.eol)}; covered until {iso(i.extended_until) or 'unpublished'}",
-             f"{i.devices} ({i.not_inventoried} not inventoried: discovered or device register)"
-             if i.not_inventoried else i.devices,
+             f"{i.devices} ({_item_not_inventoried(i)})" if i.not_inventoried else i.devices,
              i.risk, i.reason, i.mitigation, i.approval,
              i.decision, ", ".join(i.exception_ids)] for i in report.evidence.items]
 
@@ -351,6 +350,14 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
     if report.previous_as_of:
         rows.append(["Compared with", f"previous scan judged on {report.previous_as_of.isoformat()}"])
     return rows
+
+
+def _item_not_inventoried(i: UnsupportedItem) -> str:
+    """DSPT 8.2.1: of an item's devices, those no agent or probe inventoried, by where they are known from."""
+    parts = [f"{n} {label}" for n, label in ((i.discovered, "discovered, not inventoried"),
+                                            (i.not_inventoried - i.discovered, "from the device register only"))
+             if n]
+    return "; ".join(parts)
 
 
 def _not_inventoried(scope: dict[str, Any]) -> str:

@@ -150,8 +150,9 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                                    "mitigation": i.mitigation, "approval": i.approval,
                                    "decision": i.decision, "exception_ids": i.exception_ids,
                                    "extended_until": iso(i.extended_until) or None, "phase": i.phase or None,
-                                   **({"discovered_not_inventoried": i.not_inventoried}
-                                      if i.not_inventoried else {})}
+                                   **({"discovered_not_inventoried": i.discovered} if i.discovered else {}),
+                                   **({"register_not_inventoried": i.not_inventoried - i.discovered}
+                                      if i.not_inventoried > i.discovered else {})}
                                   for i in ev.items],
         },
     }

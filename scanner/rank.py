@@ -354,6 +354,7 @@ class UnsupportedItem:
     exception_ids: list[str]
     decision: str  # accepted | exception expired | no decision
     not_inventoried: int = 0  # of ``devices``: known only from discovery or the device register
+    discovered: int = 0  # of ``not_inventoried``: known only from credential-free discovery (the rest: register)
     extended_until: date | None = None  # extended items: the end of the phase covering them
     phase: str = ""  # extended items: the phase's name ("Debian LTS (free)")
 
@@ -854,10 +855,12 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
                 if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
                     continue
                 g = groups.setdefault((f.product, f.cycle or ""), {"f": f, "hosts": set(), "rows": [],
-                                                                  "secondary": set()})
+                                                                  "secondary": set(), "discovered": set()})
                 g["hosts"].add(h.host_key or h.hostname)
                 if h.source != "inventory":
                     g["secondary"].add(h.host_key or h.hostname)
+                if h.source == "discovered":
+                    g["discovered"].add(h.host_key or h.hostname)
                 g["rows"].append(r)
         for (product, cycle), g in groups.items():
             rows: list[FindingRow] = g["rows"]
@@ -894,7 +897,7 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
                 site=site.site, product=product, cycle=cycle, name=release_name(f), status=f.status, eol=f.eol,
                 devices=len(g["hosts"]), risk=band + (f" — {risk_text}" if risk_text else ""), risk_score=top,
                 reason=reason, mitigation=mitigation, approval=approval, exception_ids=sorted(exceptions),
-                decision=decision, not_inventoried=len(g["secondary"]),
+                decision=decision, not_inventoried=len(g["secondary"]), discovered=len(g["discovered"]),
                 extended_until=f.extended_until if phase else None, phase=phase))
     items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
     return items

@@ -27,12 +27,18 @@ class ProbeError(Exception):
 
 @dataclass(slots=True, frozen=True)
 class ProbeSettings:
-    """What every probe is allowed: its time budget and the SNMP credentials (from the
-    environment or the credentials file, never the command line)."""
+    """What every probe is allowed: its time budget, the SNMP credentials (from the
+    environment or the credentials file, never the command line), and ``gate``: called before any
+    connection beyond a probe's first (SMB's SMB2 retry), so that one too waits for its site's
+    rate-limit token; False means the run is stopping and the connection must not be made."""
 
     timeout: float = 5.0
     snmp_community: str = ""
     snmp_v3: dict[str, str] = field(default_factory=dict)  # user, auth_key, auth_protocol, priv_key, priv_protocol
+    gate: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
+
+    def may_connect_again(self) -> bool:
+        return self.gate() if self.gate is not None else True
 
 
 @dataclass(slots=True)

@@ -14,8 +14,9 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from agents.collect import iso
 from agents.inventory import Inventory
@@ -51,11 +52,27 @@ class DiscoverSummary:
 
 
 def group_by_address(targets: list[Target]) -> list[tuple[Target, list[Target]]]:
-    """(the address's first target, its service targets) in file order."""
-    groups: dict[tuple[str, str], list[Target]] = {}
+    """(the address's first target, its service targets) in file order.
+
+    One address is one group whatever sites or spellings list it (``10.0.0.1`` under two sites,
+    ``PACS-GW`` and ``pacs-gw``), and each service (transport, port) is in it once: the same
+    service listed twice is still probed once, and the address keeps its first line's site.  Tags
+    of every line are kept on every service, so an exclusion tag on any line excludes the address.
+    """
+    groups: dict[str, list[Target]] = {}
+    tags: dict[str, set[str]] = {}
     for t in targets:
-        groups.setdefault((t.host, t.site), []).append(t)
-    return [(ts[0], ts) for ts in groups.values()]
+        key = t.host.lower()
+        group = groups.setdefault(key, [])
+        tags.setdefault(key, set()).update(t.tags)
+        if not any((g.transport, g.port) == (t.transport, t.port) for g in group):
+            group.append(t)
+    out: list[tuple[Target, list[Target]]] = []
+    for key, group in groups.items():
+        site, all_tags = group[0].site, tuple(sorted(tags[key]))
+        services = [replace(t, site=site, tags=all_tags) for t in group]
+        out.append((services[0], services))
+    return out
 
 
 class Discoverer:
@@ -73,7 +90,8 @@ class Discoverer:
         for t in services:
             if self.stop.is_set() or not self.limiter.wait(t.site, self.stop):
                 break
-            obs = self.probes[t.transport](t, self.settings)
+            settings = replace(self.settings, gate=partial(self.limiter.wait, t.site, self.stop))
+            obs = self.probes[t.transport](t, settings)
             out.append(obs)
             if obs.status == "unreachable":
                 # The network says there is no such host (no route, host unreachable): its other

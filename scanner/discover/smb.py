@@ -222,6 +222,8 @@ def probe(target: Target, settings: ProbeSettings) -> Observation:
                 obs.facts["smb1"] = False  # the server dropped an SMB1-only negotiate: SMB1 disabled
         if obs.facts.get("smb1"):
             return
+        if not settings.may_connect_again():  # the second connection waits for its site's token too
+            raise ProbeError("stopped before the SMB2 connection")
         obs.connections += 1
         with connect(target.host, target.port, deadline) as sock:
             _smb2(sock, deadline, obs.facts)

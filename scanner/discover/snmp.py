@@ -138,7 +138,20 @@ async def _get(host: str, port: int, settings: ProbeSettings, seconds: float) ->
     return out
 
 
+async def _bounded_get(host: str, port: int, settings: ProbeSettings, deadline: Deadline) -> dict[str, str]:
+    """``_get`` within the probe's one budget: v3's engine discovery and its GET share it (pysnmp's
+    own timeout is per request), so an SNMP probe never outlasts ``--timeout``."""
+    try:
+        return await asyncio.wait_for(_get(host, port, settings, deadline.left()), timeout=deadline.left())
+    except TimeoutError as exc:  # asyncio's timeout is the built-in one (Python 3.11+)
+        raise TimeoutError("no SNMP answer within the probe's time budget") from exc
+
+
 def probe(target: Target, settings: ProbeSettings) -> Observation:
+    # pysnmp's first import loads its MIB modules (a second or more on a busy machine): done before
+    # the probe's clock starts, so it never eats a device's time budget.
+    import pysnmp.hlapi.v3arch.asyncio  # noqa: F401
+
     def body(deadline: Deadline, obs: Observation) -> None:
         if not settings.snmp_community and not settings.snmp_v3:
             obs.status = "no-credentials"
@@ -146,7 +159,7 @@ def probe(target: Target, settings: ProbeSettings) -> Observation:
             return
         obs.connections += 1
         obs.facts["snmp_version"] = "3" if settings.snmp_v3 else "2c"
-        obs.facts.update(asyncio.run(_get(target.host, target.port, settings, deadline.left())))
+        obs.facts.update(asyncio.run(_bounded_get(target.host, target.port, settings, deadline)))
         if "sys_descr" not in obs.facts and "sys_object_id" not in obs.facts:
             raise ProbeError("the agent answered without sysDescr or sysObjectID")
 

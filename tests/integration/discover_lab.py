@@ -53,7 +53,7 @@ def free_port(kind: int = socket.SOCK_STREAM, address: str = "127.0.0.1") -> int
         return int(s.getsockname()[1])
 
 
-def wait_tcp(port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 15.0,
+def wait_tcp(port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 60.0,
              address: str = "127.0.0.1") -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -127,10 +127,11 @@ sysName ward7-switch
 """)
         self._start(["/usr/sbin/snmpd", "-f", "-C", "-c", str(conf), "-Lf", str(d / "snmpd.log"), "-M", str(d),
                      "--persistentDir=" + str(d / "persist"), "-p", str(d / "pid")], "snmpd", None, "snmpd.out")
-        # UDP: wait until the agent answers (snmpget from the snmp package, v2c).
-        end = time.monotonic() + 15
+        # UDP: wait until the agent answers (snmpget from the snmp package, v2c).  Bounded but
+        # generous: a busy machine can take many seconds to start snmpd and answer its first GET.
+        end = time.monotonic() + 60
         while time.monotonic() < end:
-            r = subprocess.run(["snmpget", "-v2c", "-c", SNMP_COMMUNITY, "-t", "0.5", "-r", "0", "-M", str(d),
+            r = subprocess.run(["snmpget", "-v2c", "-c", SNMP_COMMUNITY, "-t", "2", "-r", "0", "-M", str(d),
                                 f"{addr}:{port}", "1.3.6.1.2.1.1.5.0"], capture_output=True, check=False)
             if r.returncode == 0:
                 return

