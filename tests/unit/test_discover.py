@@ -556,3 +556,22 @@ def test_discover_window_outside_the_current_time_contacts_nothing(
     assert code == 0 and probe.calls == []
     assert any("window" in r.getMessage() and "closed" in r.getMessage() for r in caplog.records)
     assert main(["discover", "--targets", str(targets), "--window", "25:00-07:00", "--no-report"]) == 2
+
+
+def test_snmp_secrets_have_no_command_line_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """SNMP communities and v3 keys come from the environment or the 0600 credentials file only: the
+    discover command has no option that could carry one (a command line is visible in ps and logs)."""
+    import argparse
+
+    from scanner.cli import build_parser, main
+
+    parser = build_parser(["discover"])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = [o for a in sub.choices["discover"]._actions for o in a.option_strings]
+    assert "--targets" in options and "--credentials" in options
+    assert not [o for o in options if any(w in o for w in ("community", "auth", "priv", "password", "secret",
+                                                             "user", "key"))]
+    with pytest.raises(SystemExit) as exited:
+        main(["discover", "--targets", "t.csv", "--community", "public"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --community" in capsys.readouterr().err
