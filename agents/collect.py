@@ -138,8 +138,8 @@ class Collector:
                 arch = bits[2] if len(bits) > 2 else ""
         except ShellError as exc:
             problems.append(Problem("uname", str(exc), "timeout"))
-        software = self.linux_packages(problems)
         facts: dict[str, object] = {"files": files}
+        software = self.linux_packages(problems, facts)
         support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
         if support:
             facts["security_support"] = support
@@ -173,8 +173,10 @@ class Collector:
             hardware=hardware,
         )
 
-    def linux_packages(self, problems: list[Problem]) -> list[Software]:
-        """dpkg (database file, then dpkg-query), rpm, apk: every manager present is read."""
+    def linux_packages(self, problems: list[Problem], facts: dict[str, object] | None = None) -> list[Software]:
+        """dpkg (database file, then dpkg-query), rpm, apk: every manager present is read.  The
+        rpm signing keys imported on the host go into ``facts["rpm_keys"]`` (who signed a package
+        is judged against them: scanner.distro)."""
         software: list[Software] = []
         status = self.shell.read_text(linux.DPKG_STATUS)
         if status is not None:
@@ -194,6 +196,9 @@ class Collector:
             return software
         if res.ok:
             software.extend(linux.parse_rpm_qa(res.stdout))
+            keys = linux.rpm_signing_keys(res.stdout)
+            if keys and facts is not None:
+                facts["rpm_keys"] = keys
         elif res.exit_code != 127 and not (software and linux.no_package_database(res.stdout, res.stderr)):
             problems.append(Problem("rpm", (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
         return software

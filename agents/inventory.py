@@ -72,6 +72,7 @@ class OsInfo:
         record: dict[str, Any] = {"kind": "os", "family": self.family}
         record.update(self.facts)
         record.pop("security_support", None)  # package evidence (scanner.distro), not OS evidence
+        record.pop("rpm_keys", None)
         return record
 
 

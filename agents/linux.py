@@ -47,7 +47,15 @@ SECURITY_SUPPORT_FILES: tuple[str, ...] = (
 APK_INSTALLED = "/lib/apk/db/installed"
 DPKG_QUERY = ["dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\t"
               "${Maintainer}\\t${Source}\\t${Origin}\\n"]
-RPM_QA = ["rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\n"]
+# rpm: name, epoch:version-release, arch, and who built and signed it -- VENDOR, PACKAGER and the
+# signature's key (header signature first: RSAHEADER/DSAHEADER since rpm 4.1, then the older
+# header+payload SIGPGP/SIGGPG).  Imported signing keys are ``gpg-pubkey`` entries whose VERSION is
+# the key's short id and whose PACKAGER is the key owner's user id: the host's own answer to "whose
+# key is this" (``rpm_signing_keys``).  The conditional form prints "(none)" for an unsigned package.
+RPM_SIGNATURE = ("%|RSAHEADER?{%{RSAHEADER:pgpsig}}:{%|DSAHEADER?{%{DSAHEADER:pgpsig}}:"
+                 "{%|SIGPGP?{%{SIGPGP:pgpsig}}:{%|SIGGPG?{%{SIGGPG:pgpsig}}:{(none)}|}|}|}|")
+RPM_QA = ["rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\t%{PACKAGER}\\t"
+          + RPM_SIGNATURE + "\\n"]
 UNAME = ["uname", "-srm"]
 
 # The same commands as one POSIX sh line for transports that take a command string (SSH).  Every
@@ -192,6 +200,14 @@ def parse_dpkg_query(text: str) -> list[Software]:
     return _parsed(text.splitlines(), "dpkg", _dpkg_query_line)
 
 
+_KEY_ID = re.compile(r"Key (?:ID|fingerprint):?\s*([0-9A-Fa-f]{8,40})\b")
+
+
+def _rpm_field(parts: list[str], n: int) -> str:
+    value = parts[n].strip() if len(parts) > n else ""
+    return "" if value == "(none)" else value
+
+
 def _rpm_qa_line(line: str) -> Software:
     parts = line.split("\t")
     if len(parts) < 2 or not parts[0] or parts[0] == "gpg-pubkey":
@@ -201,13 +217,35 @@ def _rpm_qa_line(line: str) -> Software:
         version = version[len("(none):"):]
     elif version.startswith("0:"):
         version = version[2:]
+    # The builder is the Vendor, else the Packager; the signing key (``origin``: "key <id>") is
+    # judged against the host's imported keys (scanner.distro).  Output of an older bundle has
+    # the first four columns only.
+    key = _KEY_ID.search(parts[5]) if len(parts) > 5 else None
     return Software(name=parts[0], version=version, arch=parts[2] if len(parts) > 2 else "",
-                    publisher=parts[3] if len(parts) > 3 and parts[3] != "(none)" else "", source="rpm")
+                    publisher=_rpm_field(parts, 3) or _rpm_field(parts, 4), source="rpm",
+                    origin=f"key {key.group(1).lower()}" if key else "")
 
 
 def parse_rpm_qa(text: str) -> list[Software]:
-    """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor.  ``(none):`` epoch dropped."""
+    """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor, packager, signature.
+    ``(none):`` epoch dropped."""
     return _parsed(text.splitlines(), "rpm", _rpm_qa_line)
+
+
+def rpm_signing_keys(text: str) -> dict[str, str]:
+    """The signing keys imported on the host, from ``RPM_QA`` output: short key id (the last 8 hex
+    digits, lower case) -> the key owner's user id (the ``gpg-pubkey`` entry's PACKAGER; rpm 6
+    names the entry by the whole fingerprint, hence the last 8 digits)."""
+    keys: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("gpg-pubkey\t"):
+            continue
+        parts = line.split("\t")
+        version = parts[1].split(":", 1)[-1].split("-", 1)[0].strip().lower()
+        owner = _rpm_field(parts, 4)
+        if re.fullmatch(r"[0-9a-f]{8,40}", version) and owner:
+            keys[version[-8:]] = owner[:300]
+    return keys
 
 
 def parse_apk_installed(text: str) -> list[Software]:

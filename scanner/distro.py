@@ -72,14 +72,18 @@ DISTRIBUTIONS: tuple[Distribution, ...] = (
     Distribution(("ubuntu", "linuxmint"), "dpkg", "Ubuntu", re.compile(r"\dubuntu\d|\dbuild\d"),
                  domains=("ubuntu.com", "canonical.com", "launchpad.net", *_DEBIAN_DOMAINS),
                  origins=("ubuntu",), plain_revision=True),
-    Distribution(("rhel",), "rpm", "Red Hat", re.compile(r"\.el\d+"), ("red hat",)),
-    Distribution(("centos",), "rpm", "CentOS", re.compile(r"\.el\d+"), ("centos",)),
-    Distribution(("rocky-linux",), "rpm", "Rocky Linux", re.compile(r"\.el\d+"), ("rocky",)),
-    Distribution(("almalinux",), "rpm", "AlmaLinux", re.compile(r"\.el\d+"), ("almalinux",)),
-    Distribution(("oracle-linux",), "rpm", "Oracle Linux", re.compile(r"\.el\d+"), ("oracle america",)),
-    Distribution(("amazon-linux",), "rpm", "Amazon Linux", re.compile(r"\.amzn\d+"), ("amazon",)),
-    Distribution(("fedora",), "rpm", "Fedora", re.compile(r"\.fc\d+"), ("fedora project",)),
-    Distribution(("sles", "opensuse"), "rpm", "SUSE", re.compile(r"(?!)"), ("suse", "opensuse")),
+    # rpm: vendors (prefixes) and the e-mail domains of their packagers and signing keys' owners
+    Distribution(("rhel",), "rpm", "Red Hat", re.compile(r"\.el\d+"), ("red hat",), ("redhat.com",)),
+    Distribution(("centos",), "rpm", "CentOS", re.compile(r"\.el\d+"), ("centos",), ("centos.org",)),
+    Distribution(("rocky-linux",), "rpm", "Rocky Linux", re.compile(r"\.el\d+"), ("rocky",),
+                 ("rockylinux.org", "resf.org")),
+    Distribution(("almalinux",), "rpm", "AlmaLinux", re.compile(r"\.el\d+"), ("almalinux",), ("almalinux.org",)),
+    Distribution(("oracle-linux",), "rpm", "Oracle Linux", re.compile(r"\.el\d+"), ("oracle america",),
+                 ("oracle.com",)),
+    Distribution(("amazon-linux",), "rpm", "Amazon Linux", re.compile(r"\.amzn\d+"), ("amazon",), ("amazon.com",)),
+    Distribution(("fedora",), "rpm", "Fedora", re.compile(r"\.fc\d+"), ("fedora project",), ("fedoraproject.org",)),
+    Distribution(("sles", "opensuse"), "rpm", "SUSE", re.compile(r"(?!)"), ("suse", "opensuse"),
+                 ("suse.com", "suse.de", "opensuse.org")),
     Distribution(("alpine-linux",), "apk", "Alpine", re.compile(r"-r\d+$")),
 )
 
@@ -139,38 +143,50 @@ def _in_domains(domain: str, domains: tuple[str, ...]) -> bool:
     return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
 
 
-_ORIGIN_MEMO: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+_ORIGIN_MEMO: dict[tuple[str, str, str, str, str], tuple[str, str]] = {}
 
 
-def build_origin(dist: Distribution, sw: Software) -> tuple[str, str]:
-    """``(DISTRO | THIRD | "", evidence)``: who built ``sw``, by what the package manager recorded."""
-    key = (dist.label, sw.version, sw.publisher, sw.origin)
+def _signer(sw: Software, signers: Mapping[str, str] | None) -> tuple[str, str]:
+    """``(key id, owner)`` of an rpm's signing key: the owner as the host's imported key names it
+    ("" when the key is not imported there)."""
+    if sw.source != "rpm" or not sw.origin.startswith("key "):
+        return "", ""
+    key = sw.origin[4:]
+    return key, (signers or {}).get(key[-8:], "")
+
+
+def build_origin(dist: Distribution, sw: Software, signers: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``(DISTRO | THIRD | "", evidence)``: who built ``sw``, by what the package manager recorded.
+    ``signers``: the host's imported rpm signing keys (short id -> owner)."""
+    signer = _signer(sw, signers)
+    key = (dist.label, sw.version, sw.publisher, sw.origin, signer[1])
     hit = _ORIGIN_MEMO.get(key)
     if hit is None:
-        hit = _build_origin(dist, sw)
+        hit = _build_origin(dist, sw, signer)
         if len(_ORIGIN_MEMO) > 200_000:
             _ORIGIN_MEMO.clear()
         _ORIGIN_MEMO[key] = hit
     return hit
 
 
-def _build_origin(dist: Distribution, sw: Software) -> tuple[str, str]:
+def _owned_by(dist: Distribution, who: str) -> bool:
+    """An rpm vendor, packager or key owner that names the distribution (vendor prefix or e-mail
+    domain)."""
+    return who.lower().startswith(dist.vendors) or _in_domains(_domain_of(who), dist.domains)
+
+
+def _build_origin(dist: Distribution, sw: Software, signer: tuple[str, str] = ("", "")) -> tuple[str, str]:
     version = sw.version
     tail = _revision(version) or version
     m = THIRD_PARTY.search(version) or SPELLED_RELEASE.search(tail) or CODENAMES.search(tail)
     if m:
         return THIRD, f"version {version!r} carries a third-party repository mark {m.group()!r}"
+    if dist.source == "rpm":
+        return _rpm_origin(dist, sw, signer)
     if sw.origin:
         if sw.origin.lower() in dist.origins:
             return DISTRO, f"origin {sw.origin!r}"
         return THIRD, f"origin {sw.origin!r} is not {dist.label}"
-    if dist.source == "rpm":
-        if sw.publisher:
-            if sw.publisher.lower().startswith(dist.vendors):
-                return DISTRO, f"vendor {sw.publisher!r}"
-            return THIRD, f"vendor {sw.publisher!r} is not {dist.label}"
-        m = dist.version_marks.search(version)
-        return (DISTRO, f"release tag {m.group()!r}") if m else ("", "")
     m = dist.version_marks.search(version)
     if m:
         return DISTRO, f"version mark {m.group()!r}"
@@ -184,6 +200,23 @@ def _build_origin(dist: Distribution, sw: Software) -> tuple[str, str]:
         if sw.publisher:
             return THIRD, f"no {dist.label} revision and maintainer {sw.publisher!r} is not {dist.label}'s"
     return "", ""
+
+
+def _rpm_origin(dist: Distribution, sw: Software, signer: tuple[str, str]) -> tuple[str, str]:
+    """rpm: the signing key's owner first (anyone can write a Vendor; only the key's holder can
+    sign), then the Vendor/Packager, then the distribution's release tag (``.el8``) alone."""
+    key, owner = signer
+    if owner:
+        if _owned_by(dist, owner):
+            return DISTRO, f"signed with {owner!r} key {key}"
+        return THIRD, f"signed with key {key} of {owner!r}, not {dist.label}'s"
+    if sw.publisher:
+        if _owned_by(dist, sw.publisher):
+            return DISTRO, f"vendor {sw.publisher!r}"
+        return THIRD, f"vendor {sw.publisher!r} is not {dist.label}"
+    m = dist.version_marks.search(sw.version)
+    # a package signed with a key the host has not imported, and no vendor: not proven
+    return (DISTRO, f"release tag {m.group()!r}") if m and not key else ("", "")
 
 
 def built_by(dist: Distribution, sw: Software) -> str:
@@ -339,6 +372,7 @@ class HostOs:
     label: str
     verdict: Verdict
     support: SecuritySupport | None = None
+    signers: Mapping[str, str] | None = None  # rpm signing keys imported on the host: short id -> owner
 
 
 def _worse(a: Verdict, b: Verdict) -> Verdict:
@@ -354,7 +388,7 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
     dist = distribution_for(host.product, sw.source)
     if dist is None:
         return None
-    kind, evidence = build_origin(dist, sw)
+    kind, evidence = build_origin(dist, sw, host.signers)
     if kind == THIRD:
         return upstream, THIRD, evidence
     if kind != DISTRO:

@@ -148,9 +148,11 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         detail=os_detail, product_label=_label(ctx, os_ident.product), **base))
 
     support_files = inv.os.facts.get("security_support") if isinstance(inv.os.facts, dict) else None
+    rpm_keys = inv.os.facts.get("rpm_keys") if isinstance(inv.os.facts, dict) else None
     host = HostOs(os_ident.product, os_label, os_verdict,
                   security_support(os_ident.product, os_ident.cycle,
-                                   support_files if isinstance(support_files, dict) else None))
+                                   support_files if isinstance(support_files, dict) else None),
+                  rpm_keys if isinstance(rpm_keys, dict) else None)
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.

@@ -204,3 +204,50 @@ def test_the_one_list_per_release_layout_is_read_too() -> None:
     assert support.lookup("rust-foo")[1] is not None
     assert security_support("debian", "13", {"/usr/share/debian-security-support/security-support.deb12": text}) \
         is None  # another release's list does not apply
+
+
+# rpm -qa output in RPM_QA's shape (name, epoch:version-release, arch, vendor, packager, signature),
+# with the host's imported keys as gpg-pubkey entries (VERSION = short key id, PACKAGER = owner).
+# The key ids and owners are the shapes rpm prints; ids ending in the owners' short ids.
+RPM_OUTPUT = (
+    "gpg-pubkey\t(none):fd431d51-4ae0493b\t(none)\t(none)\tRed Hat, Inc. (release key 2) <security@redhat.com>"
+    "\t(none)\n"
+    "gpg-pubkey\t(none):2f86d6a1-5cf7cefb\t(none)\t(none)\tFedora EPEL (8) <epel@fedoraproject.org>\t(none)\n"
+    "openssl\t1:1.1.1k-12.el8_9\tx86_64\tRed Hat, Inc.\tRed Hat, Inc. <http://bugzilla.redhat.com/bugzilla>"
+    "\tRSA/SHA256, Tue 05 Mar 2024 10:11:12 AM UTC, Key ID 199e2f91fd431d51\n"
+    # a rebuild that claims Red Hat as vendor, signed with EPEL's key: the signature decides
+    "php-cli\t7.2.24-1.el8\tx86_64\tRed Hat, Inc.\tsomeone <s@example.org>"
+    "\tRSA/SHA256, Wed 06 Mar 2024 10:11:12 AM UTC, Key ID 21ea45ab2f86d6a1\n"
+    # no vendor: the packager names the builder
+    "nodejs\t1:14.21.3-1.el8\tx86_64\t(none)\tExample Builds <builds@vendor.example>\t(none)\n"
+    # the output of an older bundle: four columns
+    "perl\t4:5.26.3-422.el8\tx86_64\tRed Hat, Inc.\n"
+)
+
+
+def test_rpm_signing_key_vendor_and_packager_say_who_built_it(ctx: IdentifyContext) -> None:
+    from agents import linux
+
+    packages = {p.name: p for p in linux.parse_rpm_qa(RPM_OUTPUT)}
+    assert set(packages) == {"openssl", "php-cli", "nodejs", "perl"}  # keys are not packages
+    assert packages["openssl"].origin == "key 199e2f91fd431d51"
+    assert packages["nodejs"].publisher == "Example Builds <builds@vendor.example>"
+    keys = linux.rpm_signing_keys(RPM_OUTPUT)
+    assert keys == {"fd431d51": "Red Hat, Inc. (release key 2) <security@redhat.com>",
+                    "2f86d6a1": "Fedora EPEL (8) <epel@fedoraproject.org>"}
+    inv = host(RHEL_8, *packages.values())
+    inv.os.facts["rpm_keys"] = keys
+    assert "rpm_keys" not in inv.os.identify_record()
+    ours = finding(ctx, inv, "openssl")
+    assert ours.status is Status.SUPPORTED and "+distro.rhel" in ours.detail.rule
+    assert ours.detail.evidence["distribution_build"].startswith("signed with 'Red Hat, Inc. (release key 2)")
+    forged = finding(ctx, inv, "php-cli")
+    assert forged.status is Status.EOL and "+distro" not in forged.detail.rule
+    assert "key 21ea45ab2f86d6a1 of 'Fedora EPEL (8)" in forged.detail.reason
+    vendor = finding(ctx, inv, "nodejs")
+    assert vendor.status is Status.EOL and "Example Builds" in vendor.detail.reason
+    old = finding(ctx, inv, "perl")
+    assert "+distro.rhel" in old.detail.rule  # the vendor alone, as before
+    # the key is not imported on this host: the vendor decides (the signature cannot be told)
+    inv.os.facts.pop("rpm_keys")
+    assert "+distro.rhel" in finding(ctx, inv, "php-cli").detail.rule
