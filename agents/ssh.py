@@ -656,8 +656,11 @@ class SshShell:
                     chan.update_environment({"LC_ALL": "C", "LANG": "C"})
                 chan.exec_command(command)
                 if stdin is not None:  # the probe bundle: a script for /bin/sh (no command-line length limit)
-                    chan.sendall(stdin)
-                    chan.shutdown_write()
+                    try:
+                        chan.sendall(stdin)
+                        chan.shutdown_write()
+                    except OSError:  # the session ended early: what it answered (or its lack of an
+                        pass  # exit status) tells what happened, below
                 out, sent = _read_stream(chan, chan.recv, deadline, limit, self.host, timeout)
                 err, _ = _read_stream(chan, chan.recv_stderr, deadline, 65536, self.host, timeout)
                 if sent > limit:
@@ -673,9 +676,14 @@ class SshShell:
                         f"(no exit status; {len(out)} bytes received)"
                     )
                 return CommandResult(code, decode(out), decode(err))
-            except (paramiko.SSHException, EOFError) as exc:
+            except (paramiko.SSHException, EOFError, ConnectionError) as exc:
+                # paramiko raises these with an empty message when the session dies under us (e.g.
+                # while the bundle is still being sent): always say what happened.
                 self.lost = True
-                raise ConnectionLost(f"{self.host}: {exc}") from exc
+                raise ConnectionLost(
+                    f"{self.host}: connection lost mid-command ({type(exc).__name__}"
+                    f"{': ' + str(exc) if str(exc) else ''})"
+                ) from exc
             finally:
                 chan.close()
 
