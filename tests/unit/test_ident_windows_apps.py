@@ -186,6 +186,9 @@ NOT_PRODUCTS = [
     (sw("Citrix Workspace 2203", "22.3.500.50", "Citrix Systems, Inc."), "citrix.client"),
     (sw("Citrix Receiver 4.12", "14.12.0.18020", "Citrix Systems, Inc."), "citrix.client"),
     (sw("IronPython 2.7.3"), "python.ironpython"),
+    # bdist_wininst packages (a per-user entry in a real NTUSER.DAT; pywin32's long-time installer)
+    (sw("Python 3.7 distorm3-3.3.4"), "python.package-installer"),
+    (sw("Python 2.7 pywin32-227", None, None), "python.package-installer"),
     (sw("Microsoft Edge", "131.0.2903.86", "Microsoft Corporation"), "edge.chromium"),
     (sw("Microsoft Edge WebView2 Runtime", "131.0.2903.86", "Microsoft Corporation"), "edge.chromium"),
     (sw("Microsoft Visual C++ 2015-2022 Redistributable (x64) - 14.40.33810", "14.40.33810.0",
