@@ -186,8 +186,8 @@ NOT_PRODUCTS = [
     (sw("Citrix Workspace 2203", "22.3.500.50", "Citrix Systems, Inc."), "citrix.client"),
     (sw("Citrix Receiver 4.12", "14.12.0.18020", "Citrix Systems, Inc."), "citrix.client"),
     (sw("IronPython 2.7.3"), "python.ironpython"),
-    # bdist_wininst packages (a per-user entry in a real NTUSER.DAT; pywin32's long-time installer)
-    (sw("Python 3.7 distorm3-3.3.4"), "python.package-installer"),
+    # bdist_wininst packages register "Python X.Y name-version" (pywin32 did until build 300)
+    (sw("Python 3.4 pyreadline-2.1"), "python.package-installer"),
     (sw("Python 2.7 pywin32-227", None, None), "python.package-installer"),
     (sw("Microsoft Edge", "131.0.2903.86", "Microsoft Corporation"), "edge.chromium"),
     (sw("Microsoft Edge WebView2 Runtime", "131.0.2903.86", "Microsoft Corporation"), "edge.chromium"),
