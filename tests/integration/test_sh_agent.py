@@ -25,7 +25,7 @@ from agents.shell import LocalShell
 from scanner.raw_documents import parse_raw
 from scanner.store import SqliteStore
 from tests.conftest import require_or_skip
-from tests.integration.test_bundle_shells import FORBIDDEN, SHELLS
+from tests.integration.test_bundle_shells import BOURNE_BASH, FORBIDDEN, SHELLS
 from tests.integration.test_server_agent import Serve, cli, create_token
 from tests.integration.tls import make_pki
 
@@ -72,6 +72,19 @@ def test_file_drop_under_every_shell_parses_to_this_hosts_inventory(shell: str, 
     assert {(s.name, s.version) for s in inv.software} == local
     assert inv.host.hostname == os.uname().nodename and inv.collector.transport == "agent"
     assert inv.inventory_id == data["inventory_id"]
+
+
+def test_file_drop_under_a_bourne_like_shell(tmp_path: Path, local: set[tuple[str, str]]) -> None:
+    """The agent under bash with no ``command``/``printf``/``local`` builtins and missing commands
+    exiting 1 (tests/integration/test_bundle_shells.py: as Solaris 10's /bin/sh)."""
+    out = tmp_path / "drop"
+    wrapper = BOURNE_BASH + f"set -- --output {out}\n. {SCRIPT}\n"
+    proc = subprocess.run(["bash", "--posix", "-s"], input=wrapper, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0 and "not found" not in proc.stderr, proc.stderr
+    [doc] = list(out.glob("*.json"))
+    inv = parse_raw(json.loads(doc.read_text()))
+    assert inv.os.family == "linux" and {(s.name, s.version) for s in inv.software} == local
 
 
 def test_legacyscan_import_reads_the_drop_folder(tmp_path: Path, local: set[tuple[str, str]]) -> None:
@@ -133,3 +146,24 @@ def test_upload_with_verified_tls_through_the_spool(http: str, tmp_path: Path) -
         store.close()
     # both runs' inventories arrived (the spooled one too), filed under the token's site
     assert {i.host.site for i in invs} == {"Old Wing"} and invs and invs[0].collector.transport == "agent"
+
+
+def test_the_systemd_example_units_verify(tmp_path: Path) -> None:
+    """examples/systemd/legacyscan-agent-sh.{service,timer} (docs: deployment) pass the real
+    ``systemd-analyze verify`` with ExecStart pointed at this checkout's script: exit 75 counts as
+    success, the job runs at idle priority, and only its spool is writable."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        require_or_skip("systemd-analyze is not installed (apt-get install systemd)")
+    examples = Path(SCRIPT).parents[1] / "examples" / "systemd"
+    service = (examples / "legacyscan-agent-sh.service").read_text()
+    for line in ("SuccessExitStatus=75", "Nice=19", "IOSchedulingClass=idle", "ProtectSystem=strict",
+                 "ReadWritePaths=/var/spool/legacyscan-agent-sh", "ExecStart=/opt/legacyscan/legacyscan-agent.sh"):
+        assert line in service, line
+    (tmp_path / "legacyscan-agent-sh.service").write_text(service.replace("/opt/legacyscan/legacyscan-agent.sh",
+                                                                          SCRIPT))
+    shutil.copy(examples / "legacyscan-agent-sh.timer", tmp_path)
+    res = subprocess.run([analyze, "verify", str(tmp_path / "legacyscan-agent-sh.service"),
+                          str(tmp_path / "legacyscan-agent-sh.timer")], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert res.returncode == 0 and "legacyscan-agent-sh" not in res.stdout + res.stderr, res.stdout + res.stderr
