@@ -175,7 +175,7 @@ def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Ite
 FINDING_HEADERS = ["site", "host", "device priority", "action", "kind", "name", "version", "product", "cycle",
                    "release", "status", "eol", "extended until", "priority", "band", "priority parts",
                    "exception", "exception state", "rule", "evidence", "dataset", "tags", "extended support",
-                   "extended cost per year"]
+                   "extended cost per year", "device action cost"]
 
 
 def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v: v) -> Iterator[list[Value]]:
@@ -183,6 +183,9 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
 
     ``cell`` is applied to every value (CSV/XLSX neutralisation).  The parts thousands of rows
     share (the product columns of one package build, a score) are built and converted once.
+    ``release`` is the release as people say it (``release_name``), as in every other table.
+    ``device action cost`` is the device's planned action priced once, on its first row ("not
+    costed" when no unit cost applies), so the column's sum is the KPI "estimated cost".
     """
     product_part: dict[tuple[object, ...], list[Value]] = {}
     score_part: dict[int, tuple[object, list[Value]]] = {}
@@ -192,6 +195,8 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
         for h in site.hosts:
             host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
             tags_cell = None
+            action_cost: Value = None if h.action.kind == "none" else \
+                round(h.action.cost, 2) if h.action.cost is not None else NOT_COSTED
             priced = {id(f): x for x in h.extended for f in (x.covers or (x.finding,))} if h.extended else None
             for r in h.rows:
                 f = r.finding
@@ -202,7 +207,8 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
                 prod = product_part.get(pkey)
                 if prod is None:
                     prod = product_part[pkey] = [cell(v) for v in (
-                        f.kind, f.name, f.version, f.product or "", f.cycle or "", f.detail.release_label,
+                        f.kind, f.name, f.version, f.product or "", f.cycle or "",
+                        release_name(f) if f.product else f.detail.release_label,
                         f.status.value, iso(f.eol), iso(f.extended_until))]
                 sc = score_part.get(id(r.score))
                 if sc is None or sc[0] is not r.score:
@@ -221,7 +227,8 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
                 ext = no_extended if x is None else [cell(f"{x.entitlement} ({x.basis}; {x.source})"),
                                                       round(x.yearly, 2) if x.finding is f else None]
                 yield host_cells + prod + sc[1] + [cell(r.exception.id if r.exception else ""),
-                                                   r.exception_state] + rule + [tags_cell] + ext
+                                                   r.exception_state] + rule + [tags_cell] + ext + [action_cost]
+                action_cost = None
 
 
 PRODUCT_HEADERS = ["product", "release", "status", "end of support", "devices", "sites", "accepted devices",

@@ -156,6 +156,30 @@ CSP = (f"default-src 'none'; style-src {_sha(CSS)}; script-src {_sha(JS)}; img-s
        "base-uri 'none'; form-action 'none'")  # frame-ancestors is ignored in a <meta> CSP
 
 
+def _css_string(text: str) -> str:
+    """A CSS string literal: every character but letters, digits and spaces as a six-digit escape,
+    so no value (a quote, ``</style>``, a newline) can end the string or the style element."""
+    return '"' + "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x} "
+                         for ch in text) + '"'
+
+
+def page_css(report: EstateReport) -> str:
+    """The printed pages' running header and footer (CSS page-margin boxes): the trust's name (or
+    that the data is a demo) on the left of every page, the report date on the right, page numbers
+    below, so a page torn from the board pack still says whose estate and which day it shows."""
+    who = " — ".join(x for x in (("DEMO DATA" if report.demo else ""), report.organisation) if x)
+    left = who or "legacyscan replacement plan"
+    box = "font-size:7pt;color:#5f6368"
+    return (f"@page{{@top-left{{content:{_css_string(left)};{box}}}"
+            f"@top-right{{content:{_css_string('legacyscan report as of ' + report.as_of.isoformat())};{box}}}"
+            f'@bottom-right{{content:"page " counter(page) " of " counter(pages);{box}}}}}')
+
+
+def _csp(page: str) -> str:
+    """The policy for this page: its one style element (``CSS`` plus the page-margin rules) pinned."""
+    return CSP.replace(f"style-src {_sha(CSS)}", f"style-src {_sha(CSS + page)}")
+
+
 def _e(value: object) -> str:
     """Escape for HTML text and attributes; control / bidi characters become visible markers."""
     if value is None:
@@ -471,13 +495,14 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
     cur = report.currency
     title = f"legacyscan replacement plan — {report.as_of.isoformat()}"
     org = report.organisation
+    page = page_css(report)
     parts: list[str] = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_csp(page)}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(('DEMO — ' if report.demo else '') + (org + ' — ' if org else '') + title)}</title>"
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{CSS}{page}</style></head><body>",
     ]
     if report.demo:
         parts.append(f'<div class="banner" role="note">{_e(report.demo)}</div>')

@@ -144,12 +144,15 @@ def render(report: EstateReport) -> str:
                    ["id", "state", "scope", "category", "approver", "expires", "devices"])]
     cov = coverage_rows(report)
     if cov:
-        out += ["", f"== Coverage: {len(cov)} target(s) not reached"]
+        out += ["", f"== Coverage: {len(cov)} target(s) not reached",
+                _t([[r[0], r[1], r[2], r[3], r[4], r[5]] for r in cov],
+                   ["site", "target", "status", "error", "last attempt", "last ok"], 50)]
     ev = evidence_rows(report)
     meta = [[k, _wrap(str(v), 100)] for k, v in meta_rows(report)]
     out += ["", "== Evidence (DSPT 8.1 / 8.2.1, CAF B4.d)",
             tabulate(meta, headers=["", ""], tablefmt="simple", disable_numparse=True)]
     if ev:
-        out += ["", _t([[r[0], r[1], r[4], r[5], r[9]] for r in ev], ["site", "release", "devices", "risk",
-                                                                       "decision"])]
+        out += ["", "8.2.1 register of unsupported items (an item in an extended phase: the phase and its end)",
+                _t([[r[0], r[1], r[2], r[3], r[4], r[5], r[9]] for r in ev],
+                   ["site", "release", "status", "end of support", "devices", "risk", "decision"], 52)]
     return "\n".join(out) + "\n"

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from copy import copy
-from datetime import date
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -68,6 +68,7 @@ BANNER_FONT = Font(bold=True, color="9C0006")
 
 # Number formats by column type.  Money columns carry the currency in their header.
 FORMATS = {"int": "#,##0", "num": "#,##0.0", "money": "#,##0", "pct": "0.0%", "date": "yyyy-mm-dd",
+           "datetime": "yyyy-mm-dd hh:mm",
            "delta": "+#,##0.##;-#,##0.##;0", "pts": "+0.0%;-0.0%;0.0%"}
 # Status colours (fill, font) for conditional formatting, as in the HTML report.
 STATUS_FILLS = {"eol": ("F4CCCC", "9C0006"), "extended": ("FCE5CD", "7F4F00"), "ending-soon": ("FFF2CC", "7F6000"),
@@ -90,12 +91,23 @@ _DATES: dict[str, date] = {}
 
 def _typed(ws: WriteOnlyWorksheet, value: Value, kind: str) -> object:
     """A typed cell: ISO date strings become dates (openpyxl gives a date value the ``yyyy-mm-dd``
-    format itself), whole numbers and plain decimals stay numbers in the General format, money,
-    percentages and changes get their number format; anything else ("not costed", an empty date)
-    stays text.  The formatted cells copy one prototype's style: setting ``number_format`` per
-    cell costs a style lookup each, which a 100,000-row sheet notices."""
+    format itself) and ISO UTC timestamps date-times, whole numbers and plain decimals stay numbers
+    in the General format, money, percentages and changes get their number format; anything else
+    ("not costed", an empty date, "2026-07-11; covered until 2028-06-30", "never") stays text.
+    The formatted cells copy one prototype's style: setting ``number_format`` per cell costs a
+    style lookup each, which a 100,000-row sheet notices."""
+    if kind == "datetime":
+        if isinstance(value, str) and value[10:11] == "T":
+            try:
+                stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return _cell(value)
+            c = WriteOnlyCell(ws, value=stamp.replace(tzinfo=None))  # UTC, as the header says
+            c.number_format = FORMATS["datetime"]
+            return c
+        return _cell(value)
     if kind == "date":
-        if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
+        if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[10:11] in ("", "T"):
             day = _DATES.get(value)
             if day is None:
                 try:
@@ -117,25 +129,43 @@ def _typed(ws: WriteOnlyWorksheet, value: Value, kind: str) -> object:
     return c
 
 
+def _print_setup(ws: WriteOnlyWorksheet, title: str, orientation: str, first: int, org: str, as_of: str) -> None:
+    """A4, fitted to the page width, the header row repeated, and on every printed page the trust's
+    name (left), the sheet (centre) and the report date (right), page numbers in the footer."""
+    ws.page_setup.orientation = orientation
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{first}:{first}"
+    if org:
+        ws.oddHeader.left.text = _header_text(org)
+    ws.oddHeader.center.text = _header_text(title)
+    ws.oddHeader.right.text = _header_text(f"as of {as_of}")
+    ws.oddFooter.center.text = "&P / &N"
+
+
+def _header_text(text: str, limit: int = 80) -> str:
+    """Text for a print header section: ``&`` starts a code there, so it is doubled; kept short
+    (Excel refuses a header over 255 characters)."""
+    clean = str(_cell(text))
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return clean.replace("&", "&&")
+
+
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence[object]],
            widths: dict[int, int] | None = None, banner: str = "", types: dict[int, str] | None = None,
-           status_col: int | None = None, clean: bool = False) -> None:
+           status_col: int | None = None, clean: bool = False, org: str = "", as_of: str = "") -> None:
     """One sheet; ``types`` maps 0-based columns to a FORMATS kind; ``status_col`` (0-based) gets
-    conditional formatting by status."""
+    conditional formatting by status; ``org`` and ``as_of`` head every printed page."""
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
     for i, h in enumerate(headers, 1):
         width = (widths or {}).get(i) or min(60, max(10, len(h) + 2))
         ws.column_dimensions[get_column_letter(i)].width = width
     first = 2 if banner else 1
     ws.freeze_panes = f"A{first + 1}"  # before the first append: write-only sheets emit the view first
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{first}:{first}"
-    ws.oddHeader.center.text = _cell(title)
-    ws.oddFooter.center.text = "&P / &N"
+    _print_setup(ws, title, "landscape", first, org, as_of)
     if banner:
         c = WriteOnlyCell(ws, value=_cell(banner))
         c.font = BANNER_FONT
@@ -277,11 +307,8 @@ def render(report: EstateReport) -> bytes:
     for col, width in zip("ABC", (46, 60, 24), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3" if banner else "A2"
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    org, as_of = report.organisation, report.as_of.isoformat()
+    _print_setup(ws, "Summary", "portrait", 2 if banner else 1, org, as_of)
     if banner:
         c = WriteOnlyCell(ws, value=_cell(banner))
         c.font = BANNER_FONT
@@ -317,29 +344,31 @@ def render(report: EstateReport) -> bytes:
         _sheet(wb, _title(site.site, used), SITE_HEADERS[:9] + [f"cost ({cur})", f"extended support per year ({cur})",
                                                                  "scheduled (FY)"],
                site_rows(site, cur), {2: 22, 5: 30, 7: 34, 8: 40, 9: 30, 12: 12}, banner,
-               {0: int_, 2: num, 9: money, 10: money}, status_col=5)
+               {0: int_, 2: num, 9: money, 10: money}, status_col=5, org=org, as_of=as_of)
     _sheet(wb, "Devices", DEVICE_HEADERS[:14] + [f"cost ({cur})", f"extended support per year ({cur})"]
            + DEVICE_HEADERS[16:], (r for s in report.sites for r in device_rows(s, cur)), dev_widths, banner,
-           dev_types, status_col=6)
+           dev_types, status_col=6, org=org, as_of=as_of)
     _sheet(wb, "Device applications", APP_HEADERS, capped_app_rows(report), {1: 22, 2: 22, 3: 40, 4: 22, 5: 12, 6: 12,
                                                                        7: 44},
-           banner, status_col=4, clean=True)
+           banner, status_col=4, clean=True, org=org, as_of=as_of)
     _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 34, 4: 30, 6: 40, 9: 50}, banner,
-           {4: int_, 6: int_, 7: num}, status_col=2)
+           {3: date_, 4: int_, 6: int_, 7: num}, status_col=2, org=org, as_of=as_of)
     _sheet(wb, "Plan by FY", PLAN_HEADERS[:4] + [f"cost ({cur})"] + PLAN_HEADERS[5:8]
            + [f"extended support per year ({cur})", PLAN_HEADERS[9]], plan_rows(report), {1: 26, 4: 60}, banner,
-           {2: int_, 4: money, 5: int_, 6: int_, 7: int_, 8: money, 9: int_})
+           {2: int_, 4: money, 5: int_, 6: int_, 7: int_, 8: money, 9: int_}, org=org, as_of=as_of)
     _sheet(wb, "Extended support", EXTENDED_HEADERS, extended_rows(report),
            {1: 26, 2: 34, 4: 34, 6: 40, 14: 70}, banner,
-           {4: int_, 8: money, 9: date_, 10: money, 11: int_, 12: num})
+           {4: int_, 8: money, 9: date_, 10: money, 11: int_, 12: num}, org=org, as_of=as_of)
     _sheet(wb, "Roadmap", ROADMAP_HEADERS[:9] + [f"cost of those actions ({cur})"], roadmap_rows(report),
-           {3: 34, 6: 34, 8: 40}, banner, {4: date_, 6: int_, 8: int_, 9: money}, status_col=3)
+           {3: 34, 6: 34, 8: 40}, banner, {4: date_, 6: int_, 8: int_, 9: money}, status_col=3, org=org,
+           as_of=as_of)
     _sheet(wb, "Register", REGISTER_HEADERS, register_rows(report), {3: 30, 4: 36, 5: 50, 6: 40, 13: 40},
-           banner, {10: date_, 11: date_, 13: int_, 14: int_})
+           banner, {10: date_, 11: date_, 13: int_, 14: int_}, org=org, as_of=as_of)
     _sheet(wb, "Evidence 8.2.1", EVIDENCE_HEADERS, evidence_rows(report), {1: 22, 2: 30, 3: 24, 4: 30, 6: 30,
                                                                             7: 50, 8: 50, 9: 40}, banner,
-           {4: int_}, status_col=2)
-    _sheet(wb, "Coverage", COVERAGE_HEADERS, coverage_rows(report), {2: 30, 4: 50}, banner)
+           {3: date_, 4: int_}, status_col=2, org=org, as_of=as_of)
+    _sheet(wb, "Coverage", COVERAGE_HEADERS[:4] + [f"{h} (UTC)" for h in COVERAGE_HEADERS[4:]], coverage_rows(report),
+           {2: 30, 4: 50, 5: 18, 6: 18}, banner, {4: "datetime", 5: "datetime"}, org=org, as_of=as_of)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -352,8 +352,31 @@ class Action:
 _EDITION_MARKS = ((" (E)", " (Enterprise/Education)"), (" (W)", " (Home/Pro)"), (" (IoT)", " (IoT Enterprise)"))
 
 
+# Windows long-term servicing releases by the name Microsoft sells them under (the dataset says
+# "11 24H2 (E) (LTS)" for Windows 11 Enterprise LTSC 2024).
+_WINDOWS_LTS = re.compile(r"^(10|11) (\w+) (\(E\)|IoT) \(LTS\)$")
+_LTS_NAMES = {"1507": "LTSB 2015", "1607": "LTSB 2016", "1809": "LTSC 2019", "21H2": "LTSC 2021",
+              "24H2": "LTSC 2024"}
+# Windows Server before 2016 had no servicing channels: "(LTSC)" on 2003 or 2012 R2 is anachronistic.
+_SERVER_OLD_LTSC = re.compile(r"^(Windows Server (?:19|20)(?:0\d|1[0-5])\b.*) \(LTSC\)$")
+_SERVER_CHANNELS = ((" SAC", " (Semi-Annual Channel)"), (" AC", " (Annual Channel)"))
+
+
 def spoken_release(label: str) -> str:
-    """A release label as people say it: the dataset's edition letters spelled out."""
+    """A release label as people say it: the dataset's edition letters spelled out, Windows LTSC
+    releases by their product name ("Windows 11 Enterprise LTSC 2024"), Windows Server channels
+    spelled out and no "(LTSC)" on servers older than the channels."""
+    lts = _WINDOWS_LTS.match(label)
+    if lts:
+        major, version, edition = lts.groups()
+        name = _LTS_NAMES.get(version, f"{version} LTSC")
+        return f"{major} {'IoT ' if edition == 'IoT' else ''}Enterprise {name}"
+    old_server = _SERVER_OLD_LTSC.match(label)
+    if old_server:
+        return old_server.group(1)
+    for mark, words in _SERVER_CHANNELS:
+        if label.startswith("Windows Server ") and label.endswith(mark):
+            return label[: -len(mark)] + words
     for mark, words in _EDITION_MARKS:
         if label.endswith(mark) or f"{mark} " in label:
             label = label.replace(mark, words)
