@@ -202,6 +202,55 @@ def test_kill_9_at_any_point_never_leaks_staging_nor_falls_back_to_bundled(
         server.server_close()
 
 
+KILL_POINTS = Path(__file__).resolve().parent / "kill_points.py"
+
+
+def _update_killed_at(tmp_path: Path, mode: str, base: str, counts: Path) -> int:
+    """``eol update --force`` under ``kill_points.py``: SIGKILL at exactly one step of its work."""
+    proc = subprocess.run([sys.executable, str(KILL_POINTS), mode, str(_data_dir(tmp_path).parent), str(counts),
+                           "--", "eol", "update", "--source", f"{base}/api/v1", "--force"],
+                          cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=180, check=False)
+    return proc.returncode
+
+
+def test_kill_9_at_every_step_of_an_update_keeps_a_complete_refreshed_dataset(
+        full_body: bytes, tmp_path: Path) -> None:  # noqa: F811
+    """A real SIGKILL before each filesystem step of an update (every rename, exchange, removal,
+    folder creation, and the first, middle and last file written): afterwards legacyscan loads a
+    complete refreshed dataset, the old or the new one, never the bundled one and never a damaged
+    one; the next update removes whatever the killed one left behind."""
+    server, base = _serve(full_body)
+    counts = tmp_path / "counts.json"
+    try:
+        assert _update(tmp_path, "--source", f"{base}/api/v1").returncode == 0
+        data = _data_dir(tmp_path)
+        generations = {_info(tmp_path)["generated_at"]}
+        server.api.body = _second_body(full_body)
+        assert _update_killed_at(tmp_path, "count", base, counts) == 0
+        steps = json.loads(counts.read_text())
+        generations.add(_info(tmp_path)["generated_at"])
+        assert len(generations) == 2 and steps["struct"] >= 3 and steps["write"] >= 3, (generations, steps)
+        writes = sorted({1, steps["write"] // 2, steps["write"]})
+        points = [f"struct:{n}" for n in range(1, steps["struct"] + 1)] + [f"write:{n}" for n in writes]
+        for i, point in enumerate(points):
+            server.api.body = full_body if i % 2 else _second_body(full_body)
+            assert _update_killed_at(tmp_path, point, base, counts) == -signal.SIGKILL, point
+            info = _cli(tmp_path, "eol", "info", "--format", "json")
+            assert info.returncode == 0, f"after a kill at {point}: {info.stderr}"
+            loaded = json.loads(info.stdout)
+            assert loaded["loaded_from_kind"] != "bundled snapshot", f"kill at {point}: fell back to bundled data"
+            assert loaded["generated_at"] in generations, (point, loaded["generated_at"])
+        server.api.body = full_body
+        last = _update(tmp_path, "--source", f"{base}/api/v1", "--force")
+        assert last.returncode == 0, last.stderr
+        assert _info(tmp_path)["loaded_from"] == str(data)
+        leftovers = sorted(p.name for p in data.parent.iterdir() if p.name not in ("endoflife", ".endoflife.lock"))
+        assert leftovers == [], leftovers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_damaged_refreshed_snapshot_is_refused_not_half_used(hard: tuple[Api, str], tmp_path: Path) -> None:
     _api, base = hard
     assert _update(tmp_path, "--source", f"{base}/api/v1").returncode == 0
