@@ -19,17 +19,22 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from agents.inventory import Collector, Host, Inventory, OsInfo, Software
 from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+from scanner.relational import TABLE_ORDER, Rows, insert_sql, rows_for
+from scanner.schema import migrations
+
+if TYPE_CHECKING:
+    from scanner.judge import Judge
 
 DEFAULT_URL = "sqlite:///legacyscan.db"
 
@@ -59,62 +64,8 @@ class HostStatus:
     last_ok_at: str = ""
 
 
-MIGRATIONS: list[str] = [
-    # 1: inventories, hosts, scan status
-    """
-    CREATE TABLE hosts (
-        host_key TEXT PRIMARY KEY,
-        hostname TEXT NOT NULL,
-        machine_id TEXT NOT NULL,
-        site TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        address TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        last_inventory_id TEXT NOT NULL
-    );
-    CREATE TABLE inventories (
-        inventory_id TEXT PRIMARY KEY,
-        host_key TEXT NOT NULL,
-        site TEXT NOT NULL,
-        collected_at TEXT NOT NULL,
-        transport TEXT NOT NULL,
-        os_family TEXT NOT NULL,
-        os_name TEXT NOT NULL,
-        software_count INTEGER NOT NULL,
-        body BLOB NOT NULL
-    );
-    CREATE INDEX inventories_host ON inventories(host_key, collected_at);
-    CREATE INDEX hosts_site ON hosts(site);
-    CREATE TABLE scan_status (
-        target TEXT NOT NULL,
-        site TEXT NOT NULL,
-        status TEXT NOT NULL,
-        error TEXT NOT NULL,
-        at TEXT NOT NULL,
-        host_key TEXT NOT NULL,
-        last_ok_at TEXT NOT NULL,
-        PRIMARY KEY (target, site)
-    );
-    """,
-    # 2: per-site enrolment tokens for agent uploads (only a SHA-256 of each token is kept)
-    """
-    CREATE TABLE tokens (
-        token_id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL UNIQUE,
-        site TEXT NOT NULL,
-        label TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        revoked_at TEXT NOT NULL
-    );
-    """,
-    # 3: a host's identity is scoped by its site (issue #19: one site's token must never write, or
-    # move, another site's host).  Existing keys get their row's site in front, as ``row_key`` does.
-    """
-    UPDATE hosts SET host_key = site || char(31) || host_key;
-    UPDATE inventories SET host_key = site || char(31) || host_key
-    """,
-]
+# The one schema definition (scanner.schema), rendered for SQLite.
+MIGRATIONS: list[list[str]] = migrations("sqlite")
 
 
 @dataclass(slots=True)
@@ -225,12 +176,25 @@ def pre_encoded(inv: Inventory, body: bytes) -> None:
 def encode_body(inv: Storable) -> bytes:
     """The stored body: the compact JSON form (defaults left out; ``decode_body`` restores them),
     which is several times cheaper to write and to read back than the full form."""
+    return encode_checked(inv)[0]
+
+
+def encode_checked(inv: Storable) -> tuple[bytes, bool]:
+    """``encode_body(inv)`` and whether the body stands for ``inv`` exactly: False when a NUL or a
+    lone surrogate was replaced, or when the body was made elsewhere (then only decoding it back
+    says what was stored)."""
     if isinstance(inv, EncodedInventory):
-        return inv.body
+        return inv.body, False
     hit = _PRE_ENCODED.pop(id(inv), None)
     if hit is not None and hit[0] is inv:
-        return hit[1]
-    return zlib.compress(storable_json(fast_compact_json(inv)), 3)
+        return hit[1], False
+    text = fast_compact_json(inv)
+    try:
+        data = text.encode("utf-8")
+        exact = b"\\u0000" not in data
+    except UnicodeEncodeError:
+        data, exact = text.encode("utf-8", "replace"), False
+    return zlib.compress(storable_json(data), 3), exact
 
 
 # Package records repeat across an estate (the same few thousand name/version pairs on thousands of
@@ -342,6 +306,10 @@ _STATUS_UPSERT = (
 )
 
 
+_PENDING_JUDGEMENT = ("SELECT inventory_id FROM inventories i WHERE NOT EXISTS (SELECT 1 FROM judgements j "
+                      "WHERE j.inventory_id = i.inventory_id AND j.dataset_version = ?)")
+
+
 class Store:
     """Backend-neutral operations; subclasses provide the connection and the SQL dialect."""
 
@@ -349,6 +317,80 @@ class Store:
     # True when a read is a local file access that never waits for a writer (SQLite in WAL mode,
     # on its own connection): the collector service then checks tokens without a thread hop.
     local_reads: bool = False
+    # The placeholder of the backend's driver ("?" sqlite3, "%s" psycopg).
+    placeholder = "?"
+    # What judges each stored inventory into findings (scanner.judge).  ``open_store`` installs the
+    # installed dataset without a site catalogue; a command with a site catalogue installs its own
+    # (``use_judge``).  None: inventories are stored without findings (``judge_pending`` adds them).
+    _judge: Judge | None = None
+    _judge_factory: Callable[[], Judge | None] | None = None
+
+    def use_judge(self, judge: Judge | Callable[[], Judge | None] | None) -> None:
+        """Judge inventories with ``judge`` from now on (a factory is called on first use)."""
+        if judge is None or not callable(judge):
+            self._judge, self._judge_factory = judge, None
+        else:
+            self._judge, self._judge_factory = None, judge
+
+    def current_judge(self) -> Judge | None:
+        if self._judge is None and self._judge_factory is not None:
+            self._judge = self._judge_factory()
+            self._judge_factory = None
+        return self._judge
+
+    def _relational(self, invs: Sequence[Storable], encoded: Sequence[tuple[bytes, bool]]) -> list[Rows]:
+        """Per inventory, its relational rows (software, findings): computed before the transaction,
+        from the document as stored (a NUL or lone surrogate a host sent is judged as the report
+        would read it back: replaced), never from text the store refused."""
+        judge = self.current_judge()
+        out = []
+        for inv, (body, exact) in zip(invs, encoded, strict=True):
+            if isinstance(inv, Inventory) and exact:
+                full = inv
+            else:
+                full = decode_body(body)
+            out.append(rows_for(full, indexed(inv.inventory_id), judge))
+        return out
+
+    # -- relational rows of stored inventories (backfill, re-judgement) --------------------------
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _write_rows(self, rows: Rows) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def judge_pending(self, judge: Judge | None = None, *, batch: int = 500,
+                      progress: Callable[[int, int], None] | None = None) -> int:
+        """Give every stored inventory its relational rows: software rows where missing (a store
+        written before schema 4) and findings of ``judge``'s dataset (default: the store's judge)
+        where that dataset has not judged it yet.  Returns how many inventories were completed.
+        Idempotent and resumable: each batch commits on its own."""
+        judge = judge or self.current_judge()
+        p = self.placeholder
+        need_sw = {r[0] for r in self._query(
+            "SELECT inventory_id FROM inventories i WHERE software_count > 0 AND NOT EXISTS "
+            "(SELECT 1 FROM inventory_software s WHERE s.inventory_id = i.inventory_id)", ())}
+        need_judge: set[str] = set()
+        if judge is not None:
+            sql = _PENDING_JUDGEMENT.replace("?", p)
+            need_judge = {r[0] for r in self._query(sql, (judge.dataset_version,))}
+        pending = sorted(need_sw | need_judge)
+        done = 0
+        for start in range(0, len(pending), batch):
+            chunk = pending[start:start + batch]
+            marks = ",".join([p] * len(chunk))
+            rows = Rows()
+            for stored_id, body in self._query(
+                    f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})", chunk):  # noqa: S608
+                inv = decode_body(bytes(body))
+                rows.extend(rows_for(inv, stored_id, judge if stored_id in need_judge else None,
+                                     with_software=stored_id in need_sw))
+            self._write_rows(rows)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(pending))
+        return done
 
     def save_inventory(self, inv: Inventory) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -440,9 +482,8 @@ class SqliteStore(Store):
                 if self.schema_version() >= number:  # another process migrated meanwhile
                     self.conn.execute("COMMIT")
                     continue
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                for statement in script:
+                    self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version={number}")
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -465,24 +506,49 @@ class SqliteStore(Store):
         The collector service commits concurrent uploads together (one transaction for many
         requests) and still answers each agent "created" or "duplicate".
         """
-        rows = [(inv, row_key(inv), encode_body(inv)) for inv in invs]
+        encoded = [encode_checked(inv) for inv in invs]
+        rows = [(inv, row_key(inv), body) for inv, (body, _) in zip(invs, encoded, strict=True)]
+        relational = self._relational(invs, encoded)
         results: list[bool] = []
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
-                for inv, key, body in rows:
+                new = Rows()
+                for (inv, key, body), rel in zip(rows, relational, strict=True):
                     cur = self.conn.execute(
                         "INSERT OR IGNORE INTO inventories VALUES (?,?,?,?,?,?,?,?,?)",
                         inventory_row(inv, key, body))
                     results.append(cur.rowcount == 1)
                     if cur.rowcount == 1:
                         self._upsert_host(inv, key)
+                        new.extend(rel)
+                self._insert_rows(new)
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 raise StoreError(f"cannot save inventory: {exc}",
                                  unavailable=isinstance(exc, sqlite3.OperationalError)) from exc
         return results
+
+    def _insert_rows(self, rows: Rows) -> None:
+        for table in TABLE_ORDER:
+            if rows.tables[table]:
+                self.conn.executemany(insert_sql(table, "?"), rows.tables[table])
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def _write_rows(self, rows: Rows) -> None:
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self._insert_rows(rows)
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"cannot save findings: {exc}",
+                                 unavailable=isinstance(exc, sqlite3.OperationalError)) from exc
 
     def _rollback(self) -> None:
         """End a failed transaction.  SQLite has often rolled it back itself already (a full disk,
@@ -627,8 +693,30 @@ class SqliteStore(Store):
         self.conn.close()
 
 
-def open_store(url: str) -> Store:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db``, a bare path, or ``postgresql://...``."""
+def default_judge() -> Judge:
+    """The installed dataset, no site catalogue: what judges an inventory when it is stored
+    (a command with a site catalogue installs its own judge with ``Store.use_judge``)."""
+    from eol_data.catalog import Catalog
+    from scanner.identify import IdentifyContext
+    from scanner.judge import Judge
+    from scanner.model import Policy
+
+    return Judge(IdentifyContext(Catalog()), Policy())
+
+
+def open_store(url: str, *, judge: bool = True) -> Store:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db``, a bare path, or ``postgresql://...``.
+
+    ``judge``: findings are made for each inventory as it is stored (``default_judge``, loaded on
+    first use); False stores inventories only (``judge_pending`` judges them later).
+    """
+    store = _open(url)
+    if judge:
+        store.use_judge(default_judge)
+    return store
+
+
+def _open(url: str) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from scanner.store_pg import PostgresStore

@@ -22,13 +22,15 @@ from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+from scanner.relational import TABLE_ORDER, Rows, insert_sql
+from scanner.schema import migrations
 from scanner.store import (
     HostStatus,
     Storable,
     Store,
     StoreError,
     decode_body,
-    encode_body,
+    encode_checked,
     host_row,
     inventory_row,
     row_key,
@@ -38,61 +40,8 @@ from scanner.store import (
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x6C656761  # "lega"
 
-MIGRATIONS: list[str] = [
-    # 1: inventories, hosts, scan status (mirrors SQLite migration 1)
-    """
-    CREATE TABLE hosts (
-        host_key TEXT PRIMARY KEY,
-        hostname TEXT NOT NULL,
-        machine_id TEXT NOT NULL,
-        site TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        address TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        last_inventory_id TEXT NOT NULL
-    );
-    CREATE TABLE inventories (
-        inventory_id TEXT PRIMARY KEY,
-        host_key TEXT NOT NULL,
-        site TEXT NOT NULL,
-        collected_at TEXT NOT NULL,
-        transport TEXT NOT NULL,
-        os_family TEXT NOT NULL,
-        os_name TEXT NOT NULL,
-        software_count INTEGER NOT NULL,
-        body BYTEA NOT NULL
-    );
-    CREATE INDEX inventories_host ON inventories(host_key, collected_at);
-    CREATE INDEX hosts_site ON hosts(site);
-    CREATE TABLE scan_status (
-        target TEXT NOT NULL,
-        site TEXT NOT NULL,
-        status TEXT NOT NULL,
-        error TEXT NOT NULL,
-        at TEXT NOT NULL,
-        host_key TEXT NOT NULL,
-        last_ok_at TEXT NOT NULL,
-        PRIMARY KEY (target, site)
-    );
-    """,
-    # 2: per-site enrolment tokens (mirrors SQLite migration 2)
-    """
-    CREATE TABLE tokens (
-        token_id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL UNIQUE,
-        site TEXT NOT NULL,
-        label TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        revoked_at TEXT NOT NULL
-    );
-    """,
-    # 3: host identity scoped by site (mirrors SQLite migration 3)
-    """
-    UPDATE hosts SET host_key = site || chr(31) || host_key;
-    UPDATE inventories SET host_key = site || chr(31) || host_key
-    """,
-]
+# The one schema definition (scanner.schema), rendered for PostgreSQL.
+MIGRATIONS: list[list[str]] = migrations("postgresql")
 
 _UPSERT_HOST = (
     "INSERT INTO hosts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (host_key) DO UPDATE SET "
@@ -113,6 +62,8 @@ def redact(url: str) -> str:
 
 
 class PostgresStore(Store):
+    placeholder = "%s"
+
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
         self.url = redact(url)
         conninfo = "" if url in ("postgresql://", "postgres://") else url
@@ -156,9 +107,8 @@ class PostgresStore(Store):
                     raise StoreError(f"{self.url} has schema version {current}, newer than this legacyscan "
                                      f"({len(MIGRATIONS)}); upgrade legacyscan")
                 for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    for statement in script:
+                        conn.execute(statement)
                     conn.execute("INSERT INTO legacyscan_schema VALUES (%s)", (number,))
 
     # -- inventories ---------------------------------------------------------------------------
@@ -181,7 +131,9 @@ class PostgresStore(Store):
         if not invs:
             return []
         keyed = [(inv, row_key(inv)) for inv in invs]
-        rows = [(inv, key, inventory_row(inv, key, encode_body(inv))) for inv, key in keyed]
+        encoded = [encode_checked(inv) for inv in invs]
+        rows = [(inv, key, inventory_row(inv, key, body)) for (inv, key), (body, _) in zip(keyed, encoded, strict=True)]
+        relational = self._relational(invs, encoded)
         params: list[Any] = []
         # Inserted in id order: two collectors inserting overlapping ids wait in the same order.
         for _, _, row in sorted(rows, key=lambda r: r[2][0]):
@@ -195,16 +147,19 @@ class PostgresStore(Store):
                 new_ids = {row[0] for row in cur.fetchall()}
                 seen: set[str] = set()
                 upserts = []
-                for inv, key, row in rows:
+                new = Rows()
+                for (inv, key, row), rel in zip(rows, relational, strict=True):
                     inventory_id = row[0]  # as stored (neutralised)
                     created = inventory_id in new_ids and inventory_id not in seen
                     seen.add(inventory_id)
                     results.append(created)
                     if created:
                         upserts.append(host_row(inv, key))
+                        new.extend(rel)
                 upserts.sort(key=lambda r: (r[0], r[6]))
                 if upserts:
                     cur.executemany(_UPSERT_HOST, upserts)
+                self._insert_rows(cur, new)
         except psycopg.Error as exc:
             raise StoreError(f"cannot save inventory: {exc}",
                              unavailable=isinstance(exc, psycopg.OperationalError)) from exc
@@ -289,6 +244,25 @@ class PostgresStore(Store):
         return TokenInfo(*rows[0]) if rows else None
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_rows(cur: psycopg.Cursor[Any], rows: Rows) -> None:
+        """Sorted per table: two collectors inserting the same software rows lock them in one order."""
+        for table in TABLE_ORDER:
+            if rows.tables[table]:
+                ordered: list[tuple[Any, ...]] = sorted(rows.tables[table], key=lambda r: (r[0], r[1]))
+                cur.executemany(insert_sql(table, "%s"), ordered)
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._all(sql, tuple(params))
+
+    def _write_rows(self, rows: Rows) -> None:
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                self._insert_rows(cur, rows)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot save findings: {exc}",
+                             unavailable=isinstance(exc, psycopg.OperationalError)) from exc
 
     def _all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:

@@ -18,14 +18,28 @@ from scanner.store import Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from eol_data.site import SiteCatalog
+    from scanner.judge import Judge
     from scanner.privacy import Privacy
 
 
 def store_from(args: argparse.Namespace) -> Store:
+    """The store of ``--db``; inventories it stores are judged with the command's site catalogue
+    (when one is given or present) and the installed dataset."""
     try:
-        return open_store(args.db)
+        store = open_store(args.db)
     except StoreError as exc:
         raise CliError(str(exc), hint="check --db (or LEGACYSCAN_DB)") from exc
+    if hasattr(args, "site_catalog"):  # None: the default legacyscan-site.toml when present
+        store.use_judge(lambda: judge_for(args))
+    return store
+
+
+def judge_for(args: argparse.Namespace) -> Judge:
+    """The judge of this command's dataset and site catalogue (``scanner.judge``)."""
+    from scanner.judge import Judge
+
+    ctx, policy = context_and_policy(args)
+    return Judge(ctx, policy)
 
 
 class LazyStore:

@@ -17,6 +17,7 @@ from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
 from scanner.exceptions import load as load_exceptions
+from scanner.judge import Judge
 from scanner.match import match_estate
 from scanner.plan import load_config
 from scanner.rank import build_report
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     exceptions_path, config_path = out / "exceptions.toml", out / "legacyscan.toml"
     write_file(exceptions_path, DEMO_EXCEPTIONS)  # atomic, never through a planted link
     write_file(config_path, DEMO_CONFIG)
+    ctx, policy = context_and_policy(argparse.Namespace(site_catalog=None))
     store = SqliteStore(str(db))
+    store.use_judge(Judge(ctx, policy))  # findings persisted as the estate is stored
     try:
         store.save_batch(estate.previous)
         store.save_batch(estate.current)
@@ -79,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(config_path)
     cfg.organisation = DEMO_ORGANISATION  # a real trust's name comes from its site catalogue
     register = load_exceptions(exceptions_path)
-    ctx, policy = context_and_policy(argparse.Namespace(site_catalog=None))
     results = match_estate(inventories, ctx, as_of, policy)
     prev_as_of = max(i.collected_at for i in previous)[:10] if previous else None
     from datetime import date

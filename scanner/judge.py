@@ -1,0 +1,291 @@
+"""Findings as stored rows: an inventory judged once per dataset, with its status on every date.
+
+Why persist: a report that re-matches every stored inventory with whatever dataset is installed
+now can neither be reproduced (the verdicts of last year's DSPT submission are gone once the
+dataset moves) nor read by a BI tool.  So each inventory is judged when it is stored (and again
+when the dataset changes) and the findings are written with the rule, evidence, confidence and
+dataset version that decided them, plus the **date ranges of their statuses**: "what was the
+status on D" is then a range lookup, not a re-match.
+
+How the ranges are made exact: a finding's verdict on a date is ``scanner.match.match_inventory``
+itself (never a second copy of the phase rules), evaluated on the finding's own package records
+and the host's OS only (what decides it), at every date where the answer can change: the phase
+ends of its release and of the host OS release, the supplier's end date, each minus the
+"ending soon" lookahead and plus one day (phases end *after* their last day).  Each range is then
+checked at its last day; a change the candidate dates missed (a date from the host's own Debian
+security-support lists) is found by bisection.  Ranges are memoised per (OS evidence, records), so
+an estate of thousands of identical builds costs one computation per distinct build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from agents.inventory import Inventory, Software
+from scanner.identify import IdentifyContext
+from scanner.match import HostResult, MatchMemo, match_inventory
+from scanner.model import Finding, Policy, Status
+from scanner.schema import FIRST_DAY, OPEN_END
+
+# (status, eol, extended_until) on one date: what a range holds.
+State = tuple[Status, date | None, date | None]
+# One status range: first day, day after the last (OPEN_END: open), and the state.
+Segment = tuple[str, str, Status, date | None, date | None]
+
+_FIRST = date(1, 1, 2)
+_LAST = date(9999, 12, 30)
+
+
+def finding_id(inventory_id: str, dataset_version: str, ordinal: int) -> str:
+    """Stable id of one stored finding (32 hex digits: within every index-entry limit)."""
+    text = f"{inventory_id}\x1f{dataset_version}\x1f{ordinal}"
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def group_key(f: Finding) -> str:
+    """The key ``match_inventory`` groups a software finding's packages under."""
+    return f.group or f"{f.product}:{f.cycle}:{f.name}"
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+@dataclass(slots=True)
+class Judged:
+    """One inventory judged with one dataset: the rows ``findings``/``finding_status`` take."""
+
+    inventory_id: str
+    dataset_version: str
+    judged_on: str
+    unidentified: int
+    result: HostResult
+    segments: list[list[Segment]] = field(default_factory=list)  # per finding, in order
+
+    def finding_rows(self, stored_id: str) -> list[tuple[Any, ...]]:
+        from scanner.store import indexed  # the site is an indexed column (PostgreSQL's entry limit)
+
+        rows = []
+        for ordinal, f in enumerate(self.result.findings):
+            d = f.detail
+            rows.append((
+                finding_id(stored_id, self.dataset_version, ordinal), stored_id, self.dataset_version, ordinal,
+                f.host_key, indexed(f.site), f.hostname, f.kind, f.name, f.version, f.product, f.cycle, f.product_label,
+                f.group, f.count, d.rule, d.reason, json.dumps(d.evidence, ensure_ascii=False), d.confidence,
+                d.release_label, d.source, self.judged_on, f.status.value, _iso(f.eol), _iso(f.extended_until)))
+        return rows
+
+    def status_rows(self, stored_id: str) -> list[tuple[Any, ...]]:
+        rows = []
+        for ordinal, segs in enumerate(self.segments):
+            fid = finding_id(stored_id, self.dataset_version, ordinal)
+            for start, end, status, eol, ext in segs:
+                rows.append((fid, start, end, status.value, _iso(eol), _iso(ext)))
+        return rows
+
+
+class Judge:
+    """Judges inventories with one context and policy (one dataset version), memoised per run."""
+
+    def __init__(self, ctx: IdentifyContext, policy: Policy, fallback_day: date | None = None) -> None:
+        self.ctx, self.policy = ctx, policy
+        self.dataset_version = policy.dataset_version(ctx.catalog.version)
+        # judged_on of an inventory whose collection date is unreadable (the store never reads the
+        # clock): its status ranges are complete whatever the day; only the column says so.
+        self.fallback_day = fallback_day or _FIRST
+        self._base = MatchMemo(ctx, self.fallback_day, policy)
+        self._memos: dict[date, MatchMemo] = {}
+        self._timelines: dict[tuple[Any, ...], list[Segment]] = {}
+        self._lookahead = timedelta(days=policy.lookahead_days)
+
+    # -- memo per date, sharing the (date-independent) identifications --------------------------
+
+    def _memo(self, on: date) -> MatchMemo:
+        memo = self._memos.get(on)
+        if memo is None:
+            memo = MatchMemo(self.ctx, on, self.policy)
+            memo.known = self._base.known
+            memo._shared = self._base._shared
+            if len(self._memos) > 4096:
+                self._memos.clear()
+            self._memos[on] = memo
+        return memo
+
+    def judged_on(self, inv: Inventory) -> date:
+        try:
+            return date.fromisoformat(inv.collected_at[:10])
+        except ValueError:
+            return self.fallback_day
+
+    def judge(self, inv: Inventory, on: date | None = None) -> Judged:
+        """``inv`` judged on ``on`` (default: the day it was collected) with every status range."""
+        day = on or self.judged_on(inv)
+        result = match_inventory(inv, self.ctx, day, self.policy, self._memo(day))
+        judged = Judged(inv.inventory_id, self.dataset_version, day.isoformat(), result.unidentified, result)
+        members = self._members(inv, result)
+        os_sig = _os_signature(inv)
+        for f in result.findings:
+            if f.kind == "os":
+                recs: list[Software] = []
+                key: tuple[Any, ...] = (os_sig, "os")
+            else:
+                recs = members.get(group_key(f), [])
+                key = (os_sig, group_key(f), tuple(_record_key(sw) for sw in recs))
+            segs = self._timelines.get(key)
+            if segs is None:
+                segs = self._timeline(inv, f, recs, day)
+                if len(self._timelines) > 200_000:
+                    self._timelines.clear()
+                self._timelines[key] = segs
+            judged.segments.append(segs)
+        return judged
+
+    # -- the records behind each finding ------------------------------------------------------
+
+    def _members(self, inv: Inventory, result: HostResult) -> dict[str, list[Software]]:
+        """Each software finding's package records, grouped exactly as ``match_inventory`` does."""
+        os_f = result.os_finding
+        os_product = os_f.product if os_f else None
+        os_cycle = os_f.cycle if os_f else None
+        host_os = {"host_os_product": os_product, "host_os_cycle": os_cycle} if os_product else {}
+        os_key = (os_product, os_cycle)
+        groups: dict[str, list[Software]] = {}
+        for sw in inv.software:
+            ident = self._base.identify(sw, host_os, os_key)
+            if ident.product is None:
+                continue
+            groups.setdefault(ident.group or f"{ident.product}:{ident.cycle}:{sw.name}", []).append(sw)
+        return groups
+
+    # -- the status ranges --------------------------------------------------------------------
+
+    def _timeline(self, inv: Inventory, f: Finding, recs: list[Software], day: date) -> list[Segment]:
+        reduced = Inventory(host=inv.host, os=inv.os, software=list(recs), collected_at=inv.collected_at,
+                            inventory_id=inv.inventory_id)
+        want = "os" if f.kind == "os" else group_key(f)
+
+        def state_of(subject: Inventory) -> Callable[[date], State]:
+            def state(on: date) -> State:
+                hit = _pick(match_inventory(subject, self.ctx, on, self.policy, self._memo(on)), want)
+                return (hit.status, hit.eol, hit.extended_until) if hit else (Status.UNKNOWN, None, None)
+            return state
+
+        known: State = (f.status, f.eol, f.extended_until)
+        state = state_of(reduced)
+        if state(day) != known:  # the records alone do not reproduce the finding: judge the whole host
+            state = state_of(inv)
+        return timeline(state, self._candidates(inv, f), known, day)
+
+    def _candidates(self, inv: Inventory, f: Finding) -> set[date]:
+        dates: set[date] = set()
+        catalog = self.ctx.catalog
+        os_f_product = os_f_cycle = None
+        if f.kind != "os":
+            os_f_product, os_f_cycle = _os_release(inv, self.ctx)
+        for product, cycle in ((f.product, f.cycle), (os_f_product, os_f_cycle)):
+            if product and cycle:
+                rel = catalog.release(product, cycle)
+                if rel is not None:
+                    for value in (rel.eol, rel.eoes, rel.eoas):
+                        if isinstance(value, date) and not isinstance(value, bool):
+                            dates.add(value)
+        for value in (f.eol, f.extended_until):
+            if value is not None:
+                dates.add(value)
+        supplier = inv.os.facts.get("supplier_support_end") if isinstance(inv.os.facts, dict) else None
+        if isinstance(supplier, str):
+            try:
+                dates.add(date.fromisoformat(supplier))
+            except ValueError:
+                pass
+        out: set[date] = set()
+        for d in dates:
+            for delta in (-self._lookahead, timedelta(0), timedelta(days=1)):
+                try:
+                    out.add(d + delta)
+                except OverflowError:
+                    continue
+        return {d for d in out if _FIRST <= d <= _LAST}
+
+
+def _pick(result: HostResult, want: str) -> Finding | None:
+    if want == "os":
+        return result.os_finding
+    return next((f for f in result.findings if f.kind != "os" and group_key(f) == want), None)
+
+
+_OS_RELEASE: dict[int, tuple[Any, tuple[str | None, str | None]]] = {}
+
+
+def _os_release(inv: Inventory, ctx: IdentifyContext) -> tuple[str | None, str | None]:
+    hit = _OS_RELEASE.get(id(inv))
+    if hit is not None and hit[0] is inv:
+        return hit[1]
+    ident = ctx.identify(inv.os.identify_record())
+    value = (ident.product, ident.cycle)
+    if len(_OS_RELEASE) > 64:
+        _OS_RELEASE.clear()
+    _OS_RELEASE[id(inv)] = (inv, value)
+    return value
+
+
+def _os_signature(inv: Inventory) -> str:
+    """What of the OS decides a verdict: its identification record and the facts match reads."""
+    facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
+    return json.dumps([inv.os.identify_record(), facts.get("supplier_support_end"), facts.get("mds2"),
+                       facts.get("security_support")], sort_keys=True, default=str)
+
+
+def _record_key(sw: Software) -> tuple[Any, ...]:
+    return (sw.source, sw.name, sw.version, sw.publisher, sw.arch, sw.system_component, sw.parent_key_name,
+            sw.release_type, sw.source_package, sw.origin, sw.windows_installer, sw.scope, sw.key,
+            sw.registry_view, tuple(sw.collapsed))
+
+
+def timeline(state: Callable[[date], State], candidates: set[date], known: State, day: date) -> list[Segment]:
+    """The ranges of ``state`` over all dates: evaluated at each candidate date (where it may
+    change), each range verified at its last day and split by bisection where it changed unseen.
+    ``known`` is the state on ``day`` (already computed by the caller; checked, not trusted)."""
+    points = sorted(candidates | {_FIRST, day})
+    cache: dict[date, State] = {}
+
+    def at(d: date) -> State:
+        hit = cache.get(d)
+        if hit is None:
+            hit = cache[d] = state(d)
+        return hit
+
+    starts: list[date] = []
+    for d in points:
+        if not starts or at(d) != at(starts[-1]):
+            starts.append(d)
+    # verify each range at its last day; bisect a change the candidates did not predict
+    i = 0
+    while i < len(starts):
+        lo = starts[i]
+        end = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else _LAST
+        if end > lo and at(end) != at(lo):
+            a, b = lo, end  # at(a) == at(lo), at(b) != at(lo)
+            while (b - a).days > 1:
+                mid = a + timedelta(days=(b - a).days // 2)
+                if at(mid) == at(lo):
+                    a = mid
+                else:
+                    b = mid
+            starts.insert(i + 1, b)
+            continue  # re-verify the shortened range
+        i += 1
+    if at(day) != known:  # the ranges are made by the same code that judged the day: never differs
+        raise AssertionError(f"status range disagrees with the judgement on {day}: {at(day)} != {known}")
+    segs: list[Segment] = []
+    for i, start in enumerate(starts):
+        st, eol, ext = at(start)
+        first = FIRST_DAY if i == 0 else start.isoformat()
+        last = starts[i + 1].isoformat() if i + 1 < len(starts) else OPEN_END
+        segs.append((first, last, st, eol, ext))
+    return segs

@@ -1,0 +1,184 @@
+"""The store's schema: ONE definition, rendered for SQLite and for PostgreSQL.
+
+Why one definition: two hand-kept copies of the DDL drift apart (a column added to one backend
+only, an index forgotten on the other), and the contract suite would find that only when a test
+happens to touch it.  Each migration below is written once in the SQL both databases accept; the
+three places they differ are placeholders that ``render`` fills per dialect:
+
+- ``{blob}``: ``BLOB`` (SQLite) / ``BYTEA`` (PostgreSQL), the compressed document as received;
+- ``{chr31}``: ``char(31)`` / ``chr(31)``, the separator of the site-scoped host key;
+- nothing else: dates are ISO-8601 ``TEXT`` on both (they sort and compare as dates, and a BI
+  tool reads them as text or casts them), booleans are ``INTEGER`` 0/1.
+
+``MIGRATIONS`` is an explicit, append-only list: number N is applied once, in order, and recorded
+(SQLite ``PRAGMA user_version``, PostgreSQL table ``legacyscan_schema``).  Never edit a migration
+that has shipped; add one.
+
+The views (``legacyscan_findings``, ``legacyscan_hosts``, ``legacyscan_sites``) are the stable,
+documented interface for BI tools (docs/bi.md): ``VIEWS_VERSION`` is their contract version,
+bumped like the JSON report's schema version when a column changes meaning or goes away (a new
+column at the end is not a break).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Dialect = Literal["sqlite", "postgresql"]
+
+# The open end of a status range ("still so on every later date").
+OPEN_END = "9999-12-31"
+# The start of the first range ("on every earlier date").
+FIRST_DAY = "0001-01-01"
+
+VIEWS_VERSION = 1
+
+_SUBSTITUTIONS: dict[Dialect, dict[str, str]] = {
+    "sqlite": {"blob": "BLOB", "chr31": "char(31)"},
+    "postgresql": {"blob": "BYTEA", "chr31": "chr(31)"},
+}
+
+MIGRATIONS: list[str] = [
+    # 1: inventories, hosts, scan status
+    """
+    CREATE TABLE hosts (
+        host_key TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        machine_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        address TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_inventory_id TEXT NOT NULL
+    );
+    CREATE TABLE inventories (
+        inventory_id TEXT PRIMARY KEY,
+        host_key TEXT NOT NULL,
+        site TEXT NOT NULL,
+        collected_at TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        os_family TEXT NOT NULL,
+        os_name TEXT NOT NULL,
+        software_count INTEGER NOT NULL,
+        body {blob} NOT NULL
+    );
+    CREATE INDEX inventories_host ON inventories(host_key, collected_at);
+    CREATE INDEX hosts_site ON hosts(site);
+    CREATE TABLE scan_status (
+        target TEXT NOT NULL,
+        site TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL,
+        at TEXT NOT NULL,
+        host_key TEXT NOT NULL,
+        last_ok_at TEXT NOT NULL,
+        PRIMARY KEY (target, site)
+    );
+    """,
+    # 2: per-site enrolment tokens for agent uploads (only a SHA-256 of each token is kept)
+    """
+    CREATE TABLE tokens (
+        token_id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        site TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT NOT NULL
+    );
+    """,
+    # 3: a host's identity is scoped by its site (issue #19: one site's token must never write, or
+    # move, another site's host).  Existing keys get their row's site in front, as ``row_key`` does.
+    """
+    UPDATE hosts SET host_key = site || {chr31} || host_key;
+    UPDATE inventories SET host_key = site || {chr31} || host_key
+    """,
+    # 4: the store as data (issue #17).  Software rows normalised: each distinct (name, version,
+    # publisher, source) once in ``software``, each inventory's entries in ``inventory_software``.
+    # Findings persisted per inventory and dataset version, each with its rule, evidence,
+    # confidence and the date ranges of its statuses (``finding_status``): the status on any date
+    # is a query.  ``judgements`` records that an inventory was judged with a dataset (and how
+    # many of its packages are not tracked products); ``datasets`` lists the versions that judged.
+    # Existing inventories keep their document (``inventories.body``, nothing is dropped); their
+    # rows here are filled by ``Store.judge_pending`` (Python: it decodes and judges).
+    """
+    CREATE TABLE software (
+        software_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        publisher TEXT NOT NULL,
+        source TEXT NOT NULL
+    );
+    CREATE TABLE inventory_software (
+        inventory_id TEXT NOT NULL,
+        software_id TEXT NOT NULL,
+        entries INTEGER NOT NULL,
+        PRIMARY KEY (inventory_id, software_id)
+    );
+    CREATE INDEX inventory_software_software ON inventory_software(software_id);
+    CREATE TABLE datasets (
+        dataset_version TEXT PRIMARY KEY,
+        first_judged_on TEXT NOT NULL
+    );
+    CREATE TABLE judgements (
+        inventory_id TEXT NOT NULL,
+        dataset_version TEXT NOT NULL,
+        judged_on TEXT NOT NULL,
+        unidentified INTEGER NOT NULL,
+        PRIMARY KEY (inventory_id, dataset_version)
+    );
+    CREATE TABLE findings (
+        finding_id TEXT PRIMARY KEY,
+        inventory_id TEXT NOT NULL,
+        dataset_version TEXT NOT NULL,
+        ordinal INTEGER NOT NULL,
+        host_key TEXT NOT NULL,
+        site TEXT NOT NULL,
+        hostname TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        product TEXT,
+        cycle TEXT,
+        product_label TEXT NOT NULL,
+        group_key TEXT,
+        entries INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        confidence TEXT NOT NULL,
+        release_label TEXT NOT NULL,
+        release_source TEXT NOT NULL,
+        judged_on TEXT NOT NULL,
+        status TEXT NOT NULL,
+        eol TEXT,
+        extended_until TEXT
+    );
+    CREATE INDEX findings_inventory ON findings(inventory_id, dataset_version, ordinal);
+    CREATE INDEX findings_dataset ON findings(dataset_version, site);
+    CREATE TABLE finding_status (
+        finding_id TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT NOT NULL,
+        status TEXT NOT NULL,
+        eol TEXT,
+        extended_until TEXT,
+        PRIMARY KEY (finding_id, valid_from)
+    );
+    CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+]
+
+
+def render(script: str, dialect: Dialect) -> list[str]:
+    """The statements of one migration for ``dialect``: placeholders filled, split on ``;``."""
+    text = script.format(**_SUBSTITUTIONS[dialect])
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def migrations(dialect: Dialect) -> list[list[str]]:
+    """Every migration's statements for ``dialect`` (index 0 is migration 1)."""
+    return [render(m, dialect) for m in MIGRATIONS]

@@ -1,0 +1,203 @@
+"""The relational store (issue #17 item 1), on BOTH backends: normalised software rows, findings
+persisted when an inventory is stored with rule, evidence, confidence, dataset version and status
+date ranges (the status on any date is a query that agrees with re-matching), and the migration
+of a blob store written by the previous release that loses nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from agents.inventory import Host, Inventory, OsInfo, Software
+from scanner.judge import group_key
+from scanner.match import match_inventory
+from scanner.relational import software_id
+from scanner.schema import migrations
+from scanner.store import Store, default_judge, open_store
+from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.integration
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stores" / "release-0.1-schema3.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as s:
+        yield s
+
+
+def q(store: Store, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    return store._query(sql.replace("?", store.placeholder), params)
+
+
+def windows_pc(name: str, at: str, apps: list[tuple[str, str, str]]) -> Inventory:
+    return Inventory(
+        host=Host(hostname=name, machine_id=f"mid-{name}", site="north"),
+        os=OsInfo(family="windows", name="Microsoft Windows 10 Pro", version="10.0.19045",
+                  facts={"caption": "Microsoft Windows 10 Pro", "product_name": "Windows 10 Pro",
+                         "version": "10.0.19045", "build": "19045", "display_version": "22H2",
+                         "edition_id": "Professional", "installation_type": "Client", "product_type": "1"}),
+        software=[Software(name=n, version=v, publisher=p, source="windows-registry") for n, v, p in apps],
+        collected_at=at,
+    )
+
+
+APPS = [("Java 8 Update 311", "8.0.3110.11", "Oracle Corporation"),
+        ("Adobe Flash Player 32 NPAPI", "32.0.0.465", "Adobe"),
+        ("Mozilla Firefox (x64 en-GB)", "115.0", "Mozilla"),
+        ("7-Zip 19.00 (x64)", "19.00", "Igor Pavlov")]
+
+
+def test_software_tuples_are_stored_once(store: Store) -> None:
+    a = windows_pc("pc-a", "2026-03-01T09:00:00Z", APPS + [APPS[0]])  # Java listed twice on one host
+    b = windows_pc("pc-b", "2026-03-01T09:00:00Z", APPS[:2])
+    assert store.save_batch([a, b]) == [True, True]
+    assert q(store, "SELECT COUNT(*) FROM software")[0][0] == len(APPS)  # four distinct tuples, once each
+    java = software_id(*APPS[0][:2], APPS[0][2], "windows-registry")
+    rows = dict(q(store, "SELECT inventory_id, entries FROM inventory_software WHERE software_id = ?", (java,)))
+    assert rows == {a.inventory_id: 2, b.inventory_id: 1}
+    name = q(store, "SELECT name, version, publisher, source FROM software WHERE software_id = ?", (java,))
+    assert name == [(APPS[0][0], APPS[0][1], APPS[0][2], "windows-registry")]
+    assert store.save_inventory(a) is False  # a duplicate adds no rows
+    assert q(store, "SELECT SUM(entries) FROM inventory_software")[0][0] == 5 + 2
+
+
+def test_findings_are_persisted_with_their_explanation(store: Store) -> None:
+    inv = windows_pc("pc-a", "2026-03-01T09:00:00Z", APPS)
+    store.save_inventory(inv)
+    judge = default_judge()
+    expected = match_inventory(inv, judge.ctx, date(2026, 3, 1), judge.policy).findings
+    rows = q(store, "SELECT kind, name, product, cycle, status, rule, evidence, confidence, dataset_version, "
+                    "judged_on, eol FROM findings WHERE inventory_id = ? ORDER BY ordinal", (inv.inventory_id,))
+    assert len(rows) == len(expected) >= 3  # the OS, Java 8, Flash (7-Zip is not a tracked product)
+    import json
+
+    for row, f in zip(rows, expected, strict=True):
+        assert row[:5] == (f.kind, f.name, f.product, f.cycle, f.status.value)
+        assert row[5] == f.detail.rule and json.loads(row[6]) == f.detail.evidence
+        assert row[7] == f.detail.confidence and row[8] == judge.dataset_version
+        assert row[9] == "2026-03-01" and row[10] == (f.eol.isoformat() if f.eol else None)
+    unidentified = q(store, "SELECT unidentified FROM judgements WHERE inventory_id = ?", (inv.inventory_id,))
+    assert unidentified == [(1,)]  # 7-Zip
+
+
+def _status_on(store: Store, inventory_id: str, day: date) -> dict[str, str]:
+    rows = q(store, "SELECT f.kind, f.group_key, f.product, f.cycle, f.name, s.status FROM findings f "
+                    "JOIN finding_status s ON s.finding_id = f.finding_id "
+                    "WHERE f.inventory_id = ? AND s.valid_from <= ? AND ? < s.valid_to",
+             (inventory_id, day.isoformat(), day.isoformat()))
+    out = {}
+    for kind, group, product, cycle, name, status in rows:
+        out["os" if kind == "os" else (group or f"{product}:{cycle}:{name}")] = status
+    return out
+
+
+def test_status_on_any_date_is_a_query_that_agrees_with_rematching(store: Store) -> None:
+    """Ranges cover every date exactly once, and on random dates (and each range's edges) agree
+    with ``match_inventory`` on that date: the query is the re-match, stored."""
+    inv = windows_pc("pc-a", "2026-03-01T09:00:00Z", APPS)
+    debian = Inventory(
+        host=Host(hostname="srv", machine_id="mid-srv", site="north"),
+        os=OsInfo(family="linux", name="Debian GNU/Linux 10 (buster)", version="10",
+                  facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="10"\n'}}),
+        software=[Software(name="openssl", version="1.1.1n-0+deb10u6", source="dpkg"),
+                  Software(name="postgresql-11", version="11.22-0+deb10u1", source="dpkg")],
+        collected_at="2024-01-10T00:00:00Z")
+    store.save_batch([inv, debian])
+    judge = default_judge()
+    rng = random.Random(17)
+    for one in (inv, debian):
+        ranges = q(store, "SELECT f.finding_id, s.valid_from, s.valid_to FROM findings f JOIN finding_status s "
+                          "ON s.finding_id = f.finding_id WHERE f.inventory_id = ? ORDER BY 1, 2",
+                   (one.inventory_id,))
+        by_finding: dict[str, list[tuple[str, str]]] = {}
+        for fid, start, end in ranges:
+            by_finding.setdefault(fid, []).append((start, end))
+        for spans in by_finding.values():  # contiguous, from the first day to the open end
+            assert spans[0][0] == "0001-01-01" and spans[-1][1] == "9999-12-31"
+            assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+        edges = {date.fromisoformat(s) for _, s, _ in ranges if s != "0001-01-01"}
+        days = sorted(edges | {e - timedelta(days=1) for e in edges}
+                      | {date(2000, 1, 1) + timedelta(days=rng.randrange(15000)) for _ in range(40)})
+        for day in days:
+            fresh = match_inventory(one, judge.ctx, day, judge.policy).findings
+            expect = {("os" if f.kind == "os" else group_key(f)): f.status.value for f in fresh}
+            assert _status_on(store, one.inventory_id, day) == expect, day
+
+
+# -- migration of a store written by the previous release ----------------------------------------
+
+def _sqlite_rows(path: Path, table: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return sorted(conn.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608 - fixed names
+
+
+def _copy_to_postgres(url: str, source: Path) -> None:
+    """A PostgreSQL store at schema 3 holding the fixture's rows (as the previous release wrote them)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE legacyscan_schema (version INTEGER NOT NULL)")
+        for script in migrations("postgresql")[:3]:
+            for statement in script:
+                conn.execute(statement)
+        conn.execute("INSERT INTO legacyscan_schema VALUES (3)")
+        for table in ("hosts", "inventories", "scan_status", "tokens"):
+            rows = _sqlite_rows(source, table)
+            if rows:
+                marks = ",".join(["%s"] * len(rows[0]))
+                with conn.cursor() as cur:
+                    cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+
+
+def test_migration_from_the_blob_store_loses_nothing(store_url: str, tmp_path: Path) -> None:
+    before = {t: _sqlite_rows(FIXTURE, t) for t in ("hosts", "inventories", "scan_status", "tokens")}
+    assert len(before["inventories"]) == 80 and before["tokens"]
+    if store_url.startswith("sqlite"):
+        path = tmp_path / "store.db"
+        shutil.copy(FIXTURE, path)
+        store_url = f"sqlite:///{path}"
+    else:
+        _copy_to_postgres(store_url, FIXTURE)
+    with open_store(store_url) as store:
+        assert store.schema_version() == len(migrations("sqlite"))  # type: ignore[attr-defined]
+        # nothing written by the previous release changed
+        for table, rows in before.items():
+            after = sorted(tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+                           for r in q(store, f"SELECT * FROM {table}"))  # noqa: S608
+            assert after == rows, table
+        assert q(store, "SELECT COUNT(*) FROM findings")[0][0] == 0  # not judged yet
+        done = store.judge_pending()
+        assert done == 80
+        assert store.judge_pending() == 0  # idempotent
+        judge = default_judge()
+        for inventory_id, *_ in before["inventories"]:
+            inv = store.get_inventory(inventory_id)
+            assert inv is not None
+            stored = Counter({sid: n for sid, n in q(
+                store, "SELECT software_id, entries FROM inventory_software WHERE inventory_id = ?", (inventory_id,))})
+            assert stored == Counter(software_id(s.name, s.version, s.publisher, s.source) for s in inv.software)
+            day = date.fromisoformat(inv.collected_at[:10])
+            fresh = match_inventory(inv, judge.ctx, day, judge.policy)
+            rows = q(store, "SELECT kind, name, version, status FROM findings WHERE inventory_id = ? "
+                            "AND dataset_version = ? ORDER BY ordinal", (inventory_id, judge.dataset_version))
+            assert rows == [(f.kind, f.name, f.version, f.status.value) for f in fresh.findings]
+            assert q(store, "SELECT unidentified, judged_on FROM judgements WHERE inventory_id = ?",
+                     (inventory_id,)) == [(fresh.unidentified, day.isoformat())]
+        assert store.latest_inventories()  # the old API reads the migrated store as before
