@@ -152,6 +152,11 @@ def probe_script(boundary: str, *, lower_priority: bool = True) -> str:
                          unless_readable=linux.UNLESS_READABLE, platforms=PLATFORMS, lower_priority=lower_priority)
 
 
+def _ascii_int(text: str) -> bool:
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isascii() and digits.isdigit()
+
+
 def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, int]]:
     """Split bundle output into sections: (kind, index) -> (text, exit code).  Pure."""
     out: dict[tuple[str, int], tuple[str, int]] = {}
@@ -168,7 +173,9 @@ def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, i
         if eol < 0:
             return out
         bits = text[head:eol].split()
-        if len(bits) != 3 or bits[1] not in ("c", "f") or not bits[2].isdigit():
+        # ASCII digits only: "²".isdigit() is True but int() refuses it, and a hostile host's shell
+        # sees the boundary, so it can print any header (found by tests/fuzz, #19)
+        if len(bits) != 3 or bits[1] not in ("c", "f") or not (bits[2].isascii() and bits[2].isdigit()):
             pos = eol
             continue
         trailer = text.find(f"\n{boundary} rc ", eol)
@@ -177,7 +184,7 @@ def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, i
         body = text[eol + 1 : trailer] if trailer > eol else ""
         rc_end = text.find("\n", trailer + 1)
         rc_text = text[trailer + 1 : rc_end if rc_end >= 0 else len(text)].split()[-1]
-        out[(bits[1], int(bits[2]))] = (body, int(rc_text) if rc_text.lstrip("-").isdigit() else 1)
+        out[(bits[1], int(bits[2]))] = (body, int(rc_text) if _ascii_int(rc_text) else 1)
         if rc_end < 0:
             return out
         pos = rc_end

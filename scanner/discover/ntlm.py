@@ -11,6 +11,7 @@ another hand-written NTLM parser.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from scanner.discover.base import ProbeError
@@ -47,14 +48,19 @@ def parse_challenge(blob: bytes) -> dict[str, Any]:
     from spnego._ntlm_raw.messages import Challenge, NegotiateFlags
 
     try:
-        msg = Challenge.unpack(find_challenge(blob))
-        info = msg.target_info
-        version = msg.version
-        flags = msg.flags
-    except (ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError) as exc:
+        return _challenge_facts(Challenge.unpack(find_challenge(blob)), NegotiateFlags)
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError, struct.error, OverflowError) as exc:
+        # pyspnego decodes lazily: a short AV pair (struct.error) or an absurd timestamp
+        # (OverflowError) surfaces while reading the fields, not in unpack (found by tests/fuzz)
         raise ProbeError(f"malformed NTLMSSP CHALLENGE: {exc}") from exc
+
+
+def _challenge_facts(msg: Any, negotiate_flags: Any) -> dict[str, Any]:
+    info = msg.target_info
+    version = msg.version
+    flags = msg.flags
     facts: dict[str, Any] = {}
-    if version is not None and flags & NegotiateFlags.version:
+    if version is not None and flags & negotiate_flags.version:
         facts["ntlm_version"] = f"{version.major}.{version.minor}.{version.build}"
         facts["ntlm_revision"] = int(version.revision)
     if info is not None:

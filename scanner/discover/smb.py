@@ -105,6 +105,8 @@ def parse_smb1_negotiate(msg: bytes) -> dict[str, Any]:
     dialect = struct.unpack_from("<H", msg, 33)[0]
     if dialect == 0xFFFF or words < 17:
         return {"smb1": False}
+    if len(msg) < 33 + words * 2:  # the parameter words it announces are not all there (found by tests/fuzz)
+        raise ProbeError("truncated SMB1 NEGOTIATE response")
     facts: dict[str, Any] = {"smb1": True, "smb1_dialect": "NT LM 0.12"}
     security_mode = msg[35]
     caps = struct.unpack_from("<I", msg, 33 + 2 + 1 + 2 + 2 + 4 + 4 + 4)[0]
@@ -132,6 +134,8 @@ def parse_smb1_session_setup(msg: bytes) -> dict[str, Any]:
     words = msg[32]
     if words < 4:
         raise ProbeError(f"SMB1 session set-up refused (status {status:#010x})")
+    if len(msg) < 33 + words * 2 + 2:  # parameter words and byte count cut short (found by tests/fuzz)
+        raise ProbeError("truncated SMB1 SESSION_SETUP_ANDX response")
     blob_len = struct.unpack_from("<H", msg, 33 + 6)[0]
     data_at = 33 + words * 2 + 2
     blob = msg[data_at:data_at + blob_len]
