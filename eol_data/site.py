@@ -42,7 +42,10 @@ CONFIDENCES = ("high", "medium", "low")
 SOFTWARE_SOURCES = ("windows-registry", "msix", "appx", "macos-app", "dpkg", "rpm", "apk")
 
 _TOP_KEYS = {"version", "site", "policy", "products", "rules", "entitlements"}
-_SITE_KEYS = {"name", "description"}
+_SITE_KEYS = {"name", "description", "ods_code"}
+# NHS Organisation Data Service codes: 3 characters for a trust (RX1), 5 for one of its sites
+# (RX1AB), 6 for a GP practice (A81001); letters and digits.
+_ODS_CODE = re.compile(r"^[A-Z0-9]{3,8}$")
 _POLICY_KEYS = {"lookahead_days", "free_extended"}
 _PRODUCT_KEYS = {"name", "label", "category", "supplier", "source", "labels", "releases", "notes"}
 _LABEL_KEYS = {"eoas", "eol", "eoes", "discontinued"}
@@ -163,6 +166,7 @@ class SiteCatalog:
     path: Path
     name: str = ""
     description: str = ""
+    ods_code: str = ""  # the organisation's NHS ODS code, named in benchmark files (docs/benchmark.md)
     lookahead_days: int | None = None
     free_extended: frozenset[str] | None = None
     products: list[Product] = field(default_factory=list)
@@ -183,6 +187,7 @@ class SiteCatalog:
         return {
             "path": str(self.path),
             "name": self.name,
+            "ods_code": self.ods_code,
             "products": len(self.products),
             "releases": sum(len(p.releases) for p in self.products),
             "rules": len(self.rules),
@@ -420,6 +425,10 @@ class _Parser:
         site = self.table(data.get("site", {}), ("site",), _SITE_KEYS)
         cat.name = self.string(site, "name", ("site",))
         cat.description = self.string(site, "description", ("site",))
+        cat.ods_code = self.string(site, "ods_code", ("site",))
+        if cat.ods_code and not _ODS_CODE.match(cat.ods_code):
+            raise self.error(("site", "ods_code"), f"expected an NHS ODS code (3-8 capital letters and digits, "
+                                                   f"e.g. \"RX1\"), got {cat.ods_code[:40]!r}")
         policy = self.table(data.get("policy", {}), ("policy",), _POLICY_KEYS)
         if "lookahead_days" in policy:
             days = policy["lookahead_days"]

@@ -172,6 +172,22 @@ def check_register_scope(register: Register, products: list[str], sites: list[st
 def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
                      previous: list[Inventory] | None = None, known_sites: list[str] | None = None) -> int:
     """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
+    report = build_estate_report(args, inventories, statuses, previous, known_sites)
+    fmt = args.format
+    if report.dataset_warning:
+        log.warning("%s", report.dataset_warning)
+    write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out, fmt)
+    if args.out:
+        log.info("report written to %s", args.out)
+    if fail_on_hit(report, args.fail_on):
+        return int(ExitCode.FINDINGS)
+    return int(ExitCode.OK)
+
+
+def build_estate_report(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
+                        previous: list[Inventory] | None = None,
+                        known_sites: list[str] | None = None) -> EstateReport:
+    """The report's view model (``report``, ``scan`` and ``export --benchmark`` share it)."""
     from scanner.cli.common import site_context
     from scanner.match import match_estate
     from scanner.plan import with_site_catalog
@@ -197,15 +213,7 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
                           config=cfg,
                           register=register, previous=prev_results, previous_as_of=prev_as_of,
                           demo=demo_banner(sites))
-    fmt = args.format
-    if report.dataset_warning:
-        log.warning("%s", report.dataset_warning)
-    write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out, fmt)
-    if args.out:
-        log.info("report written to %s", args.out)
-    if fail_on_hit(report, args.fail_on):
-        return int(ExitCode.FINDINGS)
-    return int(ExitCode.OK)
+    return report
 
 
 def _day(stamp: str) -> date | None:
