@@ -145,20 +145,6 @@ def test_fleet_scan_is_treated_where_it_is_collected(db: str, processes: int, mo
 
 # -- retention -------------------------------------------------------------------------------------
 
-def _extra_tables(store: Store) -> None:
-    """Tables tied to inventories and to findings, as a relational schema has them."""
-    ddl = ["CREATE TABLE IF NOT EXISTS findings (finding_id TEXT PRIMARY KEY, inventory_id TEXT NOT NULL)",
-           "CREATE TABLE IF NOT EXISTS finding_status (finding_id TEXT NOT NULL, status TEXT NOT NULL)"]
-    conn = getattr(store, "conn", None)
-    if isinstance(conn, sqlite3.Connection):
-        for sql in ddl:
-            conn.execute(sql)
-        return
-    with store.pool.connection() as pg:  # type: ignore[attr-defined]
-        for sql in ddl:
-            pg.execute(sql)
-
-
 def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
     conn = getattr(store, "conn", None)
     if isinstance(conn, sqlite3.Connection):
@@ -167,29 +153,19 @@ def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
         return list(pg.execute(sql).fetchall())
 
 
-def _exec(store: Store, sql: str, params: tuple[Any, ...]) -> None:
-    conn = getattr(store, "conn", None)
-    if isinstance(conn, sqlite3.Connection):
-        conn.execute(sql, params)
-        return
-    with store.pool.connection() as pg:  # type: ignore[attr-defined]
-        pg.execute(sql.replace("?", "%s"), params)
-
-
 @pytest.fixture
 def estate(db: str) -> Iterator[str]:
     """Host 1: inventories in 2024 and 2026 (history to prune); host 2: seen last in 2024 (gone);
-    host 3: 2026 only.  A finding with a status range per inventory; scan attempts of both years."""
+    host 3: 2026 only; scan attempts of both years.  The store's own findings tables are filled."""
     invs = [inventory(1, "2024-03-01T09:00:00Z"), inventory(1, "2026-11-01T09:00:00Z"),
             inventory(2, "2024-05-01T09:00:00Z"), inventory(3, "2026-10-01T09:00:00Z")]
     with open_store(db) as store:
         store.save_batch(invs)
         store.record_statuses([HostStatus("10.0.0.2", "Ward 9", "ok", "", "2024-05-01T09:00:00Z"),
                                HostStatus("10.0.0.1", "Ward 9", "ok", "", "2026-11-01T09:00:00Z")])
-        _extra_tables(store)
-        for inv in invs:
-            _exec(store, "INSERT INTO findings VALUES (?, ?)", (f"f-{inv.inventory_id}", inv.inventory_id))
-            _exec(store, "INSERT INTO finding_status VALUES (?, ?)", (f"f-{inv.inventory_id}", "eol"))
+        # the store persists findings (and their status ranges, package links, judgements) at ingest
+        for table in ("findings", "finding_status", "inventory_software", "judgements"):
+            assert _rows(store, f"SELECT COUNT(*) FROM {table}")[0][0] > 0, table  # noqa: S608
     yield db
 
 
@@ -199,14 +175,19 @@ def test_prune_deletes_history_gone_hosts_their_findings_and_old_attempts(estate
         dry = prune(store, cutoff, dry_run=True)
         assert (dry.inventories, dry.hosts, dry.scan_status) == (2, 1, 1)
         assert store.count_inventories() == 4  # a dry run keeps everything
+        findings_before = len(_rows(store, "SELECT finding_id FROM findings"))
         result = prune(store, cutoff)
         assert result.to_dict() == {**dry.to_dict(), "dry_run": False}
-        assert result.related == {"findings": 2, "finding_status": 2}
+        assert {"findings", "finding_status", "inventory_software", "judgements"} <= set(result.related)
         left = sorted(r[0] for r in _rows(store, "SELECT inventory_id FROM inventories"))
         assert left == [inventory(1, "2026-11-01T09:00:00Z").inventory_id,
                         inventory(3, "2026-10-01T09:00:00Z").inventory_id]
-        assert sorted(r[0] for r in _rows(store, "SELECT inventory_id FROM findings")) == left
-        assert len(_rows(store, "SELECT * FROM finding_status")) == 2
+        for table in ("findings", "inventory_software", "judgements"):
+            assert sorted({r[0] for r in _rows(store, f"SELECT inventory_id FROM {table}")}) == left  # noqa: S608
+        assert len(_rows(store, "SELECT finding_id FROM findings")) == findings_before - result.related["findings"]
+        orphans = _rows(store, "SELECT COUNT(*) FROM finding_status WHERE finding_id NOT IN "
+                               "(SELECT finding_id FROM findings)")
+        assert orphans[0][0] == 0 and result.related["finding_status"] >= result.related["findings"]
         assert sorted(h.host.hostname for h in store.latest_inventories()) == ["PC-1", "PC-3"]
         assert [s.target for s in store.statuses()] == ["10.0.0.1"]
         assert prune(store, cutoff).inventories == 0  # idempotent
