@@ -87,7 +87,7 @@ def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, Sit
     from scanner.ident.site_rules import apply_site_catalog_with_source
 
     try:
-        ctx = IdentifyContext(Catalog())
+        ctx = IdentifyContext(Catalog(dataset_dir(getattr(args, "dataset", None))))
     except CatalogError as exc:
         raise CliError(str(exc), hint="reinstall legacyscan, or run `legacyscan eol update`") from exc
     try:
@@ -97,6 +97,20 @@ def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, Sit
     if applied is None:
         return ctx, Policy(), None
     return ctx, applied[0], applied[1]
+
+
+def dataset_dir(version: str | None) -> Path | None:
+    """The snapshot of ``--dataset VERSION`` (None: the installed one); unknown -> a clear error."""
+    if not version:
+        return None
+    from scanner.datasets import find, known_versions
+
+    found = find(version)
+    if found is None:
+        raise CliError(f"--dataset: no kept EOL snapshot has version {version!r}",
+                       hint="kept versions: " + "; ".join(known_versions())
+                            + " (`legacyscan eol update --keep N` keeps previous ones)")
+    return found
 
 
 @contextmanager

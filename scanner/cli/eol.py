@@ -114,6 +114,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--max-time", type=_positive_float, default=eol_update.MAX_TOTAL_TIME, metavar="SEC",
                    help="give up when the whole download (retries included) takes longer (default %(default)g)")
     p.add_argument("--force", action="store_true", help="ignore the stored ETag and download in full")
+    p.add_argument("--keep", type=int, default=3, metavar="N",
+                   help="previous snapshots to keep for `report --dataset VERSION` "
+                        "(default: %(default)s; 0 keeps none)")
     _add_as_of(p, "date for the verdicts-that-would-flip comparison (default: today)")
     _add_site(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -639,6 +642,25 @@ def _estate_flips(
     return flips, f"{len(inventories)} hosts compared as of {as_of.isoformat()}"
 
 
+def _rejudge(args: argparse.Namespace, live: Path) -> str:
+    """Judge every stored inventory with the new dataset into new findings (the old dataset's stay,
+    queryable by their version).  Never fails the update: the note says what happened."""
+    from scanner.judge import Judge
+    from scanner.store import open_store
+
+    path = _sqlite_path(args.db)
+    if path is not None and not path.exists():
+        return f"no stored estate at {args.db}"
+    try:
+        ctx, policy, _site_cat = _context(args, Catalog(live))
+        judge = Judge(ctx, policy)
+        with open_store(args.db, judge=False) as store:
+            done = store.judge_pending(judge)
+        return f"{done} stored inventories judged with {judge.dataset_version}"
+    except Exception as exc:  # noqa: BLE001 - report, do not fail the update
+        return f"stored inventories not re-judged: {type(exc).__name__}: {exc}"
+
+
 def _say(text: str = "") -> None:
     """Print human-readable text; values from the dataset or a server never carry terminal
     control sequences to the operator (#19 item 10)."""
@@ -689,11 +711,18 @@ def run_update(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     try:
         flips, flips_note = _estate_flips(args, current, staged.directory, as_of)
+        from scanner.datasets import retain
+
+        try:
+            retain(current, target, max(0, getattr(args, "keep", 3)))  # findings of it stay reproducible
+        except OSError as exc:
+            logging.getLogger("legacyscan.eol").warning("could not keep the previous snapshot: %s", exc)
         live = eol_update.commit(staged)
     except eol_update.UpdateError as exc:
         raise CliError(f"update failed: {exc}", hint="the previous dataset is unchanged") from exc
     finally:
         eol_update.discard(staged)
+    rejudged_note = _rejudge(args, live)
     diff = staged.diff
     report = {
         "updated": True,
@@ -703,6 +732,7 @@ def run_update(args: argparse.Namespace) -> int:
         **diff.to_dict(),
         "verdict_changes": flips,
         "verdict_changes_note": flips_note,
+        "rejudged": rejudged_note,
     }
     if args.format == "json":
         print(json.dumps(report, indent=2))

@@ -67,6 +67,10 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="report configuration TOML: priority weights, unit costs, ESU prices; "
                              "default legacyscan.toml if present")
+    parser.add_argument("--dataset", metavar="VERSION",
+                        help="judge with this EOL dataset version (as findings and reports name it; kept by "
+                             "`legacyscan eol update --keep`) to reproduce an earlier report; "
+                             "default: the installed one")
     parser.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
                         help="CSV: start with a UTF-8 byte order mark so Excel reads the encoding right "
                              "(default: on when --out names a .csv file, off on stdout)")
