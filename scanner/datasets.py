@@ -10,6 +10,7 @@ previous snapshots are kept (``legacyscan eol update --keep N``): each is a few 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -18,8 +19,13 @@ from eol_data.catalog import BUNDLED_DIR, Catalog, CatalogError, default_snapsho
 DEFAULT_KEEP = 3
 
 
-def history_dir(live: Path) -> Path:
-    return live.with_name(f"{live.name}.history")
+def history_dir(live: Path | None = None) -> Path:
+    """Where previous snapshots are kept (``live`` is accepted for callers that name it; unused)."""
+    override = os.environ.get("LEGACYSCAN_DATASETS_DIR")
+    if override:
+        return Path(override)
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "legacyscan-datasets"
 
 
 def _folder_name(version: str) -> str:

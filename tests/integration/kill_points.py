@@ -38,7 +38,8 @@ def main() -> None:
 
     def under_root(path: Any) -> bool:
         try:
-            return os.path.realpath(os.fspath(path)).startswith(root)
+            real = os.path.realpath(os.fspath(path))
+            return real == root or real.startswith(root + os.sep)  # not a sibling sharing the prefix
         except TypeError:
             return False
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_eol_update import Api, _cli, _data_dir, _store_debian_host
+from tests.integration.test_eol_update import Api, _cli, _store_debian_host
 from tests.integration.test_eol_update import api as api  # noqa: F401 - fixture
 from tests.integration.test_eol_update import full_body as full_body  # noqa: F401 - fixture
 
@@ -53,7 +53,7 @@ def test_update_keeps_previous_findings_and_reports_reproduce(api: tuple[Api, st
 
     assert _os_status(report()) == (0, new_version)
     assert _os_status(report("--dataset", old_version)) == (1, old_version)  # the earlier report, reproduced
-    history = _data_dir(tmp_path).with_name("endoflife.history")
+    history = tmp_path / "xdg" / "legacyscan-datasets"
     assert len([p for p in history.iterdir() if not p.name.startswith(".")]) == 1
 
     # a bounded history: keep 1 -> the refreshed snapshot replaces the bundled copy
