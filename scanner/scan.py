@@ -138,6 +138,7 @@ class ScanConfig:
     max_sessions: int = 3  # channels per connection
     processes: int = 0  # collector processes: 0 = sized for the machine and the fleet, 1 = threads only
     privacy: Privacy = KEEP  # [privacy]: serials and user SIDs hashed or dropped where collected
+    ssh_key_loaded: Any = None  # ``ssh_key`` as the CLI already loaded and checked it: loaded once per scan
 
 
 @dataclass(slots=True)
@@ -198,7 +199,8 @@ class SshConnector:
         default_kh = os.path.expanduser("~/.ssh/known_hosts")
         self.known_hosts = KnownHosts(config.known_hosts or default_kh)
         self.creds = SshCredentials.load(
-            config.ssh_user or _local_user(), config.ssh_key, use_agent=config.use_agent
+            config.ssh_user or _local_user(), config.ssh_key, use_agent=config.use_agent,
+            loaded=config.ssh_key_loaded,
         )
         self.options = SshOptions(
             connect_timeout=config.connect_timeout,
@@ -706,14 +708,18 @@ class FleetScanner:
     def _consume(self, get: Callable[[float], list[Outcome] | None], producers: int,
                  drain: Callable[[], list[Outcome]], summary: ScanSummary) -> None:
         """The one consumer: store outcomes in batches, record statuses, report progress.
-        ``get`` returns a list of outcomes, or None when one producer has finished."""
+        ``get`` returns a list of outcomes, or None when one producer has finished.
+
+        A batch is stored as soon as nothing else is waiting (not only when it is full): storing
+        (encoding, judging, writing) then runs while the other hosts are still being collected,
+        instead of all of it after the last host; a busy scan still gets full batches."""
         progress = self.progress
         finished = 0
         batch: list[Outcome] = []
         try:
             while finished < producers:
                 try:
-                    items = get(0.5)
+                    items = get(0.0 if batch else 0.5)
                 except queue.Empty:
                     if batch:
                         self._flush(batch, summary)

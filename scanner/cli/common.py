@@ -82,7 +82,19 @@ def context_and_policy(args: argparse.Namespace) -> tuple[IdentifyContext, Polic
 
 def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, SiteCatalog | None]:
     """``context_and_policy`` plus the site catalogue itself (None without one): ``report`` prices
-    its entitlements and names the file in the evidence."""
+    its entitlements and names the file in the evidence.
+
+    Made once per command (kept on ``args``): ``scan`` judges each inventory as it is stored and
+    then matches the same inventories for its report, and with one context the report finds every
+    package already identified (identification does not depend on the date)."""
+    made = getattr(args, "_site_context", None)
+    if made is None:
+        made = _site_context(args)
+        args._site_context = made
+    return made  # type: ignore[no-any-return]
+
+
+def _site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, SiteCatalog | None]:
     from eol_data.site import SiteCatalogError
     from scanner.ident.site_rules import apply_site_catalog_with_source
 

@@ -123,12 +123,12 @@ def run_targets(args: argparse.Namespace) -> int:
         raise CliError(str(exc), code=ExitCode.USAGE) from exc
     if config.concurrency < 1:
         raise CliError("--concurrency must be at least 1", code=ExitCode.USAGE)
-    if args.ssh_key:
+    if args.ssh_key:  # a bad key is reported before anything is scanned; the scan then uses this copy
         from agents.shell import ShellError
         from agents.ssh import load_private_key
 
         try:
-            load_private_key(args.ssh_key, os.environ.get("LEGACYSCAN_SSH_KEY_PASSPHRASE"))
+            config.ssh_key_loaded = load_private_key(args.ssh_key, os.environ.get("LEGACYSCAN_SSH_KEY_PASSPHRASE"))
         except ShellError as exc:
             raise CliError(str(exc)) from exc
     inline = not args.no_report and len(targets) <= INLINE_REPORT_MAX
