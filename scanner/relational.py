@@ -50,23 +50,42 @@ class Rows:
     """Rows per table, accumulated over a batch."""
 
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in TABLE_ORDER})
+    software_ids: set[str] = field(default_factory=set)  # ``software`` rows already here (by id)
 
     def extend(self, other: Rows) -> None:
         for table, rows in other.tables.items():
+            if table == "software":  # a package on many hosts of a batch is inserted once, not per host
+                seen = self.software_ids
+                rows = [r for r in rows if r[0] not in seen]
+                seen.update(r[0] for r in rows)
             self.tables[table].extend(rows)
 
     def __bool__(self) -> bool:
         return any(self.tables.values())
 
 
+# A distinct package's ``software`` row (a SHA-256 id, every text neutralised) is the same on every
+# host carrying it, and an estate repeats the same few thousand packages: each row is made once per
+# process, not once per host (it was a fifth of the CPU of storing a fleet scan's inventories).
+_SOFTWARE_ROWS: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+_SOFTWARE_ROWS_MAX = 200_000
+
+
 def software_rows(inv: Inventory, stored_id: str) -> Rows:
     rows = Rows()
     counts: Counter[tuple[str, str, str, str]] = Counter(
         (sw.name, sw.version, sw.publisher, sw.source) for sw in inv.software)
-    for (name, version, publisher, source), n in counts.items():
-        sid = software_id(name, version, publisher, source)
-        rows.tables["software"].append(_clean((sid, name, version, publisher, source)))
-        rows.tables["inventory_software"].append((stored_id, sid, n))
+    made = _SOFTWARE_ROWS
+    software, links = rows.tables["software"], rows.tables["inventory_software"]
+    for key, n in counts.items():
+        row = made.get(key)
+        if row is None:
+            row = _clean((software_id(*key), *key))
+            if len(made) >= _SOFTWARE_ROWS_MAX:
+                made.clear()
+            made[key] = row
+        software.append(row)
+        links.append((stored_id, row[0], n))
     return rows
 
 
