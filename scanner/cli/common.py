@@ -91,7 +91,7 @@ def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, Sit
     if made is None:
         made = _site_context(args)
         args._site_context = made
-    return made  # type: ignore[no-any-return]
+    return made
 
 
 def _site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, SiteCatalog | None]:
