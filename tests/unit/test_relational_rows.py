@@ -20,7 +20,8 @@ def test_rows_are_the_packages_with_their_counts_whatever_was_seen_before() -> N
             (software_id("openssl", "3.0.11", "Debian", "dpkg"), "openssl", "3.0.11", "Debian", "dpkg"),
             (software_id(odd.name, "1", "", "rpm"), text_column(odd.name), "1", "", "rpm")]
         assert rows.tables["inventory_software"] == [
-            ("inv-1", software_id("openssl", "3.0.11", "Debian", "dpkg"), 2), ("inv-1", software_id(odd.name, "1", "", "rpm"), 1)]
+            ("inv-1", software_id("openssl", "3.0.11", "Debian", "dpkg"), 2),
+            ("inv-1", software_id(odd.name, "1", "", "rpm"), 1)]
     assert text_column(odd.name) != odd.name  # the NUL and the lone surrogate really were neutralised
 
 

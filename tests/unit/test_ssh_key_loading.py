@@ -10,8 +10,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from agents.ssh import load_private_key
 from agents.shell import ShellError
+from agents.ssh import load_private_key
 from tests.conftest import require_or_skip
 
 
