@@ -597,19 +597,27 @@ _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(Z|[
 def iso_utc(value: str) -> str:
     """An ISO 8601 / SQL Server timestamp as ours (UTC, ``Z``); a time without an offset is taken as
     UTC (Graph, Defender and ConfigMgr write UTC); anything else (locale formats such as
-    ``3/1/2024 9:15 AM``) is not guessed and gives ""."""
+    ``3/1/2024 9:15 AM``), an impossible date and .NET's minimum and maximum dates are not guessed
+    and give ""."""
     m = _ISO.match(value.strip())
     if not m:
         return ""
     from datetime import datetime, timedelta
 
-    when = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}")
+    try:
+        when = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}")
+    except ValueError:  # 2024-02-30, hour 25
+        return ""
+    if when.year in (1, 9999):
+        # .NET's DateTime.MinValue / MaxValue: Graph writes "0001-01-01T00:00:00Z" for "never"
+        # (exchangeLastSuccessfulSyncDateTime) and 9999-12-31 for "no end"; neither is a time.
+        return ""
     offset = (m.group(3) or "Z").upper()
     if offset not in ("Z", "UTC"):
         sign = -1 if offset[0] == "-" else 1
         hours, minutes = int(offset[1:3]), int(offset[-2:])
         when -= sign * timedelta(hours=hours, minutes=minutes)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{when.year:04d}-{when:%m-%dT%H:%M:%S}Z"
 
 
 def windows_facts(caption: str, version: str, original: dict[str, Any], source: str,

@@ -50,8 +50,8 @@ _LINUX_IDS = {"ubuntu": "ubuntu", "debian": "debian", "centos": "centos", "redha
 
 def detect(head: Head) -> str:
     if head.kind == "json":
-        if re.search(r'"@odata\.context"\s*:\s*"[^"]*(windowsDefenderATP|\$metadata#Machines|AssetSoftware)',
-                     head.text):
+        if re.search(r'"@odata\.context"\s*:\s*"[^"]*(windowsDefenderATP|\$metadata#Machines|AssetSoftware'
+                     r'|\$metadata#Software")', head.text):
             return ""
         keys = {squash(k) for k in head.json_keys()}
         if {"deviceid", "softwarename", "softwarevendor"} <= keys or {"computerdnsname", "osplatform"} <= keys:
@@ -169,7 +169,13 @@ def convert(source: Source) -> Iterator[Inventory]:
     """One pass: a device row always sets the OS; a software row sets it only where no device row
     has (so the order of rows and files does not matter)."""
     devices = _Devices()
+    catalogue = bool(re.search(r'"@odata\.context"\s*:\s*"[^"]*\$metadata#Software"', source.head().text))
     for where, row in records(source, source.head().kind):
+        if catalogue or "softwarename" not in row and {"vendor", "name", "exposedmachines"} <= set(row):
+            # GET /api/Software or /api/machines/{id}/software: software entities without the
+            # device they are on (the second names the device only in the request's URL).
+            raise ImportRefused(f"{where}: a Defender software list without device ids ($metadata#Software); "
+                                "export GET /api/machines/SoftwareInventoryByMachine instead (see docs/imports.md)")
         if "softwarename" in row:
             _software_row(devices, row, where)
         else:

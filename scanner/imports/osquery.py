@@ -43,14 +43,42 @@ TABLES: dict[str, frozenset[str]] = {  # columns that tell a table's rows apart 
 MAX_ROWS = 200_000  # per host and table
 
 
+_HOST = re.compile(r'"(hostIdentifier|hostname|host_identifier)"\s*:')
+_ROWS = re.compile(r'"(columns|snapshot|diffResults)"\s*:')
+_NAME = re.compile(r'"name"\s*:')
+
+
+def _one_per_line(head: Head) -> bool:
+    """osqueryd writes one result object per line; a document pretty-printed over several lines (as
+    osquery's own documentation shows them, or ``jq .`` writes) starts with a line that is not one."""
+    first = head.text.lstrip("\ufeff \r\n").split("\n", 1)[0].strip()
+    return first.startswith("{") and first.endswith("}")
+
+
 def detect(head: Head) -> str:
     if head.kind != "json":
         return "not JSON lines"
     first = head.text.lstrip("\ufeff \r\n").split("\n", 1)[0]
-    if re.search(r'"(hostIdentifier|hostname|host_identifier)"\s*:', first) and \
-            re.search(r'"(columns|snapshot|diffResults)"\s*:', first) and re.search(r'"name"\s*:', first):
+    if _HOST.search(first) and _ROWS.search(first) and _NAME.search(first):
         return ""
+    if not _one_per_line(head) and _HOST.search(head.text) and _ROWS.search(head.text) and _NAME.search(head.text):
+        return ""  # one result, or an array of them, pretty-printed
     return "first line is not an osquery result (name, hostIdentifier, columns/snapshot/diffResults)"
+
+
+def _entries(source: Source) -> Iterator[tuple[str, Any]]:
+    """(where, result object) of a results log: JSON Lines as osqueryd writes them, or one JSON
+    document holding a result or an array of results."""
+    if _one_per_line(source.head()):
+        for number, entry in source.json_lines():
+            yield f"line {number}", entry
+        return
+    data = source.json()
+    if isinstance(data, list):
+        for i, entry in enumerate(data):
+            yield f"[{i}]", entry
+    else:
+        yield "document", data
 
 
 def _table(query: str, rows: list[dict[str, Any]]) -> str | None:
@@ -87,8 +115,7 @@ def _key(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
 def convert(source: Source) -> Iterator[Inventory]:
     hosts: dict[str, _HostState] = {}
     skipped = 0
-    for number, entry in source.json_lines():
-        where = f"line {number}"
+    for where, entry in _entries(source):
         if not isinstance(entry, dict):
             raise ImportRefused(f"{where}: expected a JSON object, got {type(entry).__name__}")
         host = text(entry.get("hostIdentifier") or entry.get("hostname") or entry.get("host_identifier"),
@@ -145,7 +172,7 @@ def convert(source: Source) -> Iterator[Inventory]:
                                       if isinstance(v, str | int)})
     if not hosts:
         raise ImportRefused(f"no os_version, system_info, programs, deb_packages, rpm_packages or apps rows "
-                            f"({skipped} lines of other queries)")
+                            f"({skipped} {'lines' if skipped != 1 else 'line'} of other queries)")
     for identifier, state in hosts.items():
         yield _inventory(identifier, state, skipped)
 

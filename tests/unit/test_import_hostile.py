@@ -1,6 +1,6 @@
 """Hostile variants of the real samples (issue #16 item 3) for the importers whose own test files
 cover only wrong types: Intune (Graph JSON and the admin centre CSV), osquery, Defender's machines
-page and the device register.  Each variant is made here from the published sample
+page, the device register, GLPI and CycloneDX.  Each variant is made here from the published sample
 (tests/fixtures/imports/PROVENANCE.md) and imported next to an untouched neighbour:
 
 * CSV formula injection in names is stored as the text it is, and neutralised in the CSV report;
@@ -85,8 +85,46 @@ def _register(tmp: Path) -> tuple[Path, str]:
     return out, FORMULA
 
 
+def _intune_rapid7(tmp: Path) -> tuple[Path, str]:
+    data = json.loads((IMPORTS / "intune" / "rapid7-insightconnect-get_devices.json").read_text())
+    data["value"][1]["deviceName"] = AT_FORMULA
+    data["value"][1]["serialNumber"] = HUGE
+    out = tmp / "rapid7-managedDevices.json"
+    out.write_text(json.dumps(data))
+    return out, AT_FORMULA
+
+
+def _defender_rapid7(tmp: Path) -> tuple[Path, str]:
+    data = json.loads((IMPORTS / "defender" / "rapid7-insightconnect-search_machines.json").read_text())
+    data["value"][0]["computerDnsName"] = FORMULA
+    data["value"][0]["machineTags"] = [HUGE]
+    data["value"][1]["osProcessor"] = HUGE
+    out = tmp / "rapid7-machines.json"
+    out.write_text(json.dumps(data))
+    return out, FORMULA
+
+
+def _glpi(tmp: Path) -> tuple[Path, str]:
+    data = json.loads((IMPORTS / "glpi" / "computer_1.json").read_text())
+    data["content"]["hardware"]["name"] = FORMULA
+    data["content"]["softwares"][0]["name"] = HUGE
+    out = tmp / "glpi.json"
+    out.write_text(json.dumps(data))
+    return out, FORMULA
+
+
+def _cyclonedx(tmp: Path) -> tuple[Path, str]:
+    data = json.loads((IMPORTS / "sbom" / "trivy-centos-7-cyclonedx.json").read_text())
+    data["metadata"]["component"]["name"] = AT_FORMULA
+    data["components"][0]["name"] = HUGE
+    out = tmp / "bom.cdx.json"
+    out.write_text(json.dumps(data))
+    return out, AT_FORMULA
+
+
 VARIANTS = {"intune-json": _intune_json, "intune-csv": _intune_csv, "osquery": _osquery,
-            "defender": _defender, "register": _register}
+            "defender": _defender, "register": _register, "intune-rapid7": _intune_rapid7,
+            "defender-rapid7": _defender_rapid7, "glpi": _glpi, "cyclonedx": _cyclonedx}
 
 
 def _values(inv: object) -> list[str]:
@@ -133,15 +171,20 @@ def _deep_variant(kind: str, tmp: Path) -> Path:
         body = json.dumps(rec)[:-1] + ', "decorations": ' + DEEP + "}"
         out.write_text("\n".join([good[0], body, *good[1:]]) + "\n")
         return out
-    src = {"intune-json": IMPORTS / "intune" / "graph-managedDevices.json",
-           "defender": IMPORTS / "defender" / "defender-docs-machines-example-fixed.json"}[kind]
+    src, anchor = {  # the deep value goes before this key (after what detection reads)
+        "intune-json": (IMPORTS / "intune" / "graph-managedDevices.json", '"value"'),
+        "intune-rapid7": (IMPORTS / "intune" / "rapid7-insightconnect-get_devices.json", '"deviceActionResults"'),
+        "defender": (IMPORTS / "defender" / "defender-docs-machines-example-fixed.json", '"value"'),
+        "defender-rapid7": (IMPORTS / "defender" / "rapid7-insightconnect-search_machines.json", '"machineTags"'),
+    }[kind]
     text = src.read_text()
+    assert anchor in text
     out = tmp / f"deep-{src.name}"
-    out.write_text(text.replace('"value"', '"deep": ' + DEEP + ', "value"', 1))
+    out.write_text(text.replace(anchor, '"deep": ' + DEEP + ", " + anchor, 1))
     return out
 
 
-@pytest.mark.parametrize("kind", ["intune-json", "osquery", "defender"])
+@pytest.mark.parametrize("kind", ["intune-json", "intune-rapid7", "osquery", "defender", "defender-rapid7"])
 def test_deep_nesting_refuses_the_file_by_name_and_its_neighbour_is_imported(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
     deep = _deep_variant(kind, tmp_path)

@@ -1,0 +1,178 @@
+"""Published samples, copied as published (tests/fixtures/imports/PROVENANCE.md), through the real
+``legacyscan import``: each yields the hosts, OS and values it visibly holds - read here from the
+sample itself - or, where the published text cannot be an export (invalid JSON, an excerpt, a list
+without devices, a query that is not inventory), is refused saying why, storing nothing of it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.imports_support import IMPORTS, run_import, stored, verdicts
+
+INTUNE = IMPORTS / "intune"
+DEFENDER = IMPORTS / "defender"
+OSQUERY = IMPORTS / "osquery"
+# Windows 10 feature updates by build, as Microsoft's release information publishes them.
+WINDOWS_10_RELEASES = {"19044": "21h2", "19045": "22h2"}
+
+
+def _utc(value: str) -> str:
+    """An ISO 8601 time with any offset as the inventory stores it (UTC, whole seconds)."""
+    head, _, rest = value.partition(".")
+    offset = rest.lstrip("0123456789") if rest else ""
+    when = datetime.fromisoformat(head + (offset if offset not in ("", "Z") else "+00:00"))
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _page(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text("utf-8"))["value"]
+
+
+def test_graph_managed_devices_page_of_a_test_tenant(tmp_path: Path, capsys) -> None:
+    """rapid7/insightconnect-plugins' recorded Graph response: two Windows 10 21H2 devices."""
+    sample = INTUNE / "rapid7-insightconnect-get_devices.json"
+    devices = _page(sample)
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 0
+    assert f"imported {len(devices)}, duplicates 0, refused 0" in capsys.readouterr().err
+    hosts = stored(db)
+    assert sorted(hosts) == sorted(d["deviceName"] for d in devices)
+    for device in devices:
+        inv = hosts[device["deviceName"]]
+        assert inv.collector.source == "intune" and inv.os.family == "windows"
+        major, minor, build, ubr = device["osVersion"].split(".")
+        assert inv.os.facts["version"] == f"{major}.{minor}.{build}" and inv.os.facts["build"] == build
+        assert inv.os.facts["ubr"] == int(ubr)
+        assert inv.os.facts["intune"]["azureaddeviceid"] == device["azureADDeviceId"]  # kept as evidence
+        assert inv.collected_at == _utc(device["lastSyncDateTime"])
+        assert (inv.hardware.vendor, inv.hardware.model, inv.hardware.serial) == \
+            (device["manufacturer"], device["model"], device["serialNumber"])
+        assert inv.hardware.memory_bytes is None  # physicalMemoryInBytes 0: Graph's "not reported"
+        # No edition in Graph: the later-ending (Enterprise) cycle of the release is assumed.
+        release = WINDOWS_10_RELEASES[build]
+        [os_cycle] = [cycle for kind, product, cycle in verdicts(inv) if kind == "os" and product == "windows"]
+        assert os_cycle and os_cycle.startswith(f"10-{release}")
+
+
+def test_graph_docs_list_example_keeps_its_placeholders_as_an_unidentified_device(tmp_path: Path) -> None:
+    """Microsoft's reference example: every value is a placeholder ("Os Version value")."""
+    sample = INTUNE / "graph-docs-managedDevice-list-example.json"
+    [device] = _page(sample)
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 0
+    [inv] = stored(db).values()
+    assert inv.host.hostname == device["deviceName"]
+    assert inv.os.family == "unknown" and not [k for k in verdicts(inv) if k[0] == "os"]
+    assert inv.os.facts["intune"]["operatingsystem"] == device["operatingSystem"]
+    assert inv.os.facts["intune"]["osversion"] == device["osVersion"]
+    assert inv.collected_at == _utc(device["lastSyncDateTime"])  # -08:00 converted to UTC
+    assert inv.hardware.memory_bytes == device["physicalMemoryInBytes"]
+    assert inv.hardware.serial == device["serialNumber"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("lastSyncDateTime", "exchangeLastSuccessfulSyncDateTime"),  # "0001-01-01T00:00:00Z": never
+    ("lastSyncDateTime", "complianceGracePeriodExpirationDateTime"),  # "9999-12-31T23:59:59.9999999Z"
+    ("lastSyncDateTime", "0001-01-01T00:00:00+01:00"),  # before year 1 in UTC
+])
+def test_graph_minimum_and_maximum_dates_are_no_time(tmp_path: Path, field: str, value: str) -> None:
+    """The sample's own sentinel dates (.NET DateTime.MinValue/MaxValue) as a device's last sync: the
+    device is imported without a time; before, year 1 was stored as "1-01-01T00:00:00Z" and an offset
+    on it refused the whole file with OverflowError."""
+    data = json.loads((INTUNE / "rapid7-insightconnect-get_devices.json").read_text("utf-8"))
+    device = data["value"][0]
+    device[field] = device.get(value, value)
+    path = tmp_path / "managedDevices.json"
+    path.write_text(json.dumps(data))
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, path) == 0
+    hosts = stored(db)
+    assert hosts[device["deviceName"]].collected_at == ""
+    other = data["value"][1]
+    assert hosts[other["deviceName"]].collected_at == _utc(other["lastSyncDateTime"])
+
+
+def test_defender_machines_page_of_a_test_tenant(tmp_path: Path, capsys) -> None:
+    """rapid7/insightconnect-plugins' recorded machines response: Windows 10 21H2 and 22H2."""
+    sample = DEFENDER / "rapid7-insightconnect-search_machines.json"
+    machines = _page(sample)
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 0
+    assert f"imported {len(machines)}, duplicates 0, refused 0" in capsys.readouterr().err
+    hosts = stored(db)
+    assert sorted(hosts) == sorted(m["computerDnsName"] for m in machines)
+    for machine in machines:
+        inv = hosts[machine["computerDnsName"]]
+        assert inv.collector.source == "defender" and inv.os.family == "windows"
+        assert inv.os.facts["build"] == str(machine["osBuild"])
+        assert inv.os.facts["display_version"] == machine["version"]
+        assert inv.os.arch == machine["osProcessor"] and inv.host.tags == machine["machineTags"]
+        assert inv.collected_at == _utc(machine["lastSeen"])
+        [os_cycle] = [cycle for kind, product, cycle in verdicts(inv) if kind == "os" and product == "windows"]
+        assert os_cycle and os_cycle.startswith(f"10-{machine['version'].lower()}")
+
+
+def test_defender_docs_machines_example_as_published_is_refused_naming_line_and_column(
+        tmp_path: Path, capsys) -> None:
+    """The page shows ``"osPlatform": "Windows10" "Windows11"`` and a ``...`` line: not JSON."""
+    sample = DEFENDER / "defender-docs-machines-example.json"
+    lines = sample.read_text("utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, start=1) if '"Windows10" "Windows11"' in text)
+    column = lines[line - 1].index('"Windows11"') + 1
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 1
+    err = capsys.readouterr().err
+    assert f"refused: not valid JSON: Expecting ',' delimiter at line {line} column {column} (read as defender)" in err
+    assert stored(db) == {}
+
+
+def test_defender_software_list_without_devices_says_which_export_to_use(tmp_path: Path, capsys) -> None:
+    """GET /api/machines/{id}/software names the machine only in the request URL: refused with the
+    export that carries device ids (before, it was not recognised at all)."""
+    sample = DEFENDER / "defender-docs-installed-software-example.json"
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 1
+    err = capsys.readouterr().err
+    assert "a Defender software list without device ids" in err and "SoftwareInventoryByMachine" in err
+    assert "(read as defender)" in err and stored(db) == {}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in OSQUERY.glob("osquery-docs-logging-*.json")))
+def test_osquery_docs_results_are_read_and_refused_for_holding_no_inventory_table(
+        tmp_path: Path, capsys, name: str) -> None:
+    """osquery's logging documentation: one result each (processes), pretty-printed "for
+    readability". They are read as osquery results (before, not recognised at all) and refused
+    because a processes query is not inventory."""
+    sample = OSQUERY / name
+    result = json.loads(sample.read_text("utf-8"))
+    assert result["name"] in ("processes", "process_snapshot")
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 1
+    err = capsys.readouterr().err
+    assert f"{name}: refused: no os_version, system_info, programs, deb_packages, rpm_packages or apps rows " \
+           "(1 line of other queries) (read as osquery)" in err, err
+    assert stored(db) == {}
+
+
+def test_osquery_docs_snapshot_shape_with_an_inventory_table_imports(tmp_path: Path) -> None:
+    """The documented snapshot shape, pretty-printed as the docs print it, carrying an os_version
+    row instead of processes: read as a whole document and imported."""
+    result = json.loads((OSQUERY / "osquery-docs-logging-snapshot.json").read_text("utf-8"))
+    result["name"] = "os_version"
+    result["snapshot"] = [{"name": "Ubuntu", "version": "22.04.2 LTS (Jammy Jellyfish)", "major": "22",
+                           "minor": "4", "patch": "0", "platform": "ubuntu", "platform_like": "debian",
+                           "codename": "jammy"}]
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(result, indent=2))
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, path) == 0
+    [inv] = stored(db).values()
+    assert inv.host.hostname == result["hostIdentifier"]
+    assert inv.collected_at == datetime.fromtimestamp(int(result["unixTime"]), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ("os", "ubuntu", "22.04") in verdicts(inv)
