@@ -95,12 +95,13 @@ def _table(query: str, rows: list[dict[str, Any]]) -> str | None:
 
 
 class _HostState:
-    __slots__ = ("decorations", "tables", "unix_time")
+    __slots__ = ("decorations", "snapshot_at", "tables", "unix_time")
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[tuple[tuple[str, str], ...], dict[str, str]]] = {}
         self.unix_time = 0
         self.decorations: dict[str, str] = {}
+        self.snapshot_at: dict[str, str] = {}  # table -> unixTime of the event-format snapshot being read
 
 
 def _row(value: Any, where: str) -> dict[str, str]:
@@ -110,6 +111,14 @@ def _row(value: Any, where: str) -> dict[str, str]:
 
 def _key(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(row.items()))
+
+
+def _diff_rows(diff: dict[str, Any], side: str, where: str) -> list[dict[str, str]]:
+    value = diff.get(side)
+    if value == "":  # osquery writes an empty side of a batched differential as "" (Fleet's recorded logs)
+        return []
+    return [_row(r, f"{where}.diffResults.{side}[{i}]")
+            for i, r in enumerate(as_list(value, f"{where}.diffResults.{side}"))]
 
 
 def convert(source: Source) -> Iterator[Inventory]:
@@ -127,22 +136,23 @@ def convert(source: Source) -> Iterator[Inventory]:
         added: list[dict[str, str]] = []
         removed: list[dict[str, str]] = []
         replace = False
+        event_snapshot = False
         if "snapshot" in entry:
             replace = True
             added = [_row(r, f"{where}.snapshot[{i}]") for i, r in enumerate(as_list(entry["snapshot"],
                                                                                       f"{where}.snapshot"))]
         elif "diffResults" in entry:
             diff = as_dict(entry["diffResults"], f"{where}.diffResults")
-            added = [_row(r, f"{where}.diffResults.added[{i}]")
-                     for i, r in enumerate(as_list(diff.get("added"), f"{where}.diffResults.added"))]
-            removed = [_row(r, f"{where}.diffResults.removed[{i}]")
-                       for i, r in enumerate(as_list(diff.get("removed"), f"{where}.diffResults.removed"))]
+            added = _diff_rows(diff, "added", where)
+            removed = _diff_rows(diff, "removed", where)
         elif "columns" in entry:
             row = _row(entry["columns"], f"{where}.columns")
             if action == "removed":
                 removed = [row]
             elif action in ("added", "snapshot", ""):
                 added = [row]
+                # --logger_snapshot_event_type: a snapshot as one line per row, all with its unixTime
+                event_snapshot = action == "snapshot"
             else:
                 raise ImportRefused(f"{where}.action: {action[:40]!r} is neither added, removed nor snapshot")
         else:
@@ -153,6 +163,10 @@ def convert(source: Source) -> Iterator[Inventory]:
             continue
         state = hosts.setdefault(host, _HostState())
         rows = state.tables.setdefault(table, {})
+        unix = entry.get("unixTime") or entry.get("unix_time")
+        if event_snapshot and state.snapshot_at.get(table) != str(unix):
+            replace = True  # the first row of a newer snapshot: the earlier one's rows are gone
+            state.snapshot_at[table] = str(unix)
         if replace:
             rows.clear()
         for row in removed:
@@ -161,7 +175,6 @@ def convert(source: Source) -> Iterator[Inventory]:
             rows[_key(row)] = row
         if len(rows) > MAX_ROWS:
             raise ImportRefused(f"{where}: more than {MAX_ROWS} rows of {table} for host {host[:80]!r}")
-        unix = entry.get("unixTime") or entry.get("unix_time")
         try:
             state.unix_time = max(state.unix_time, int(str(unix)))
         except ValueError:

@@ -74,3 +74,18 @@ def test_hostile_lines_refuse_the_file_naming_the_line(tmp_path: Path, capsys, b
     err = capsys.readouterr().err
     assert "osqueryd.results.log: refused: " in err and expected in err, err
     assert len(stored(db)) == 4  # the good log still imports
+
+
+def test_event_format_snapshots_replace_the_earlier_snapshot(tmp_path: Path) -> None:
+    """--logger_snapshot_event_type writes a snapshot as one line per row (Fleet's recorded "All USB
+    devices" lines): a row missing from a later snapshot is gone, not kept as if added."""
+    def row(package: str, when: int) -> str:
+        return json.dumps({"name": "deb_packages", "hostIdentifier": "h", "unixTime": when, "action": "snapshot",
+                           "columns": {"name": package, "version": "1.0", "arch": "amd64", "maintainer": "m",
+                                       "status": "install ok installed"}})
+    path = tmp_path / "osqueryd.snapshots.log"
+    path.write_text("\n".join([_line(), row("openssl", 100), row("python2.7", 100), row("openssl", 200)]) + "\n")
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, path) == 0
+    [inv] = stored(db).values()
+    assert [s.name for s in inv.software] == ["openssl"]

@@ -176,3 +176,28 @@ def test_osquery_docs_snapshot_shape_with_an_inventory_table_imports(tmp_path: P
     assert inv.host.hostname == result["hostIdentifier"]
     assert inv.collected_at == datetime.fromtimestamp(int(result["unixTime"]), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ("os", "ubuntu", "22.04") in verdicts(inv)
+
+
+def test_fleet_recorded_results_log_with_an_empty_differential_side(tmp_path: Path, capsys) -> None:
+    """Fleet's recorded result lines (fleetdm/fleet server/service/osquery_test.go): one system_info
+    line among other queries, and a batched differential whose empty side osquery wrote as
+    ``"added":""`` - which refused the whole log before."""
+    sample = OSQUERY / "fleet-osquery_test-validLogResults.log"
+    lines = [json.loads(line) for line in sample.read_text("utf-8").splitlines()]
+    assert any(line.get("diffResults", {}).get("added") == "" for line in lines)
+    info = [line for line in lines if line["name"].endswith("/system_info")]
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 0
+    assert f"imported {len(info)}, duplicates 0, refused 0" in capsys.readouterr().err
+    hosts = stored(db)
+    assert sorted(hosts) == sorted(line["columns"]["hostname"] for line in info)
+    for line in info:
+        inv = hosts[line["columns"]["hostname"]]
+        assert inv.collector.source == "osquery"
+        assert inv.hardware.cpu_model == line["columns"]["cpu_brand"]
+        assert inv.hardware.memory_bytes == int(line["columns"]["physical_memory"])
+        assert inv.host.machine_id == line["decorations"]["host_uuid"].lower()
+        assert inv.collected_at == datetime.fromtimestamp(line["unixTime"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        notes = [p.message for p in inv.problems]
+        assert "the log holds no os_version rows for this host" in notes
+        assert f"{len(lines) - len(info)} lines of other queries in the log were not used" in notes
