@@ -14,15 +14,19 @@ three places they differ are placeholders that ``render`` fills per dialect:
 (SQLite ``PRAGMA user_version``, PostgreSQL table ``legacyscan_schema``).  Never edit a migration
 that has shipped; add one.
 
-The views (``legacyscan_findings``, ``legacyscan_hosts``, ``legacyscan_sites``) are the stable,
-documented interface for BI tools (docs/bi.md): ``VIEWS_VERSION`` is their contract version,
-bumped like the JSON report's schema version when a column changes meaning or goes away (a new
-column at the end is not a break).
+The views (``legacyscan_findings``, ``legacyscan_finding_status``, ``legacyscan_hosts``,
+``legacyscan_sites``, ``legacyscan_views_version``) are the stable, documented interface for BI
+tools (docs/bi.md), defined in ``scanner.views`` and created here, by migration 5, like every
+table: ``VIEWS_VERSION`` is their contract version, bumped like the JSON report's schema version
+when a column changes meaning or goes away (a new column at the end is not a break).
 """
 
 from __future__ import annotations
 
 from typing import Literal
+
+from scanner.views import MIGRATION_V1 as VIEWS_V1
+from scanner.views import VIEWS_VERSION
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -30,8 +34,6 @@ Dialect = Literal["sqlite", "postgresql"]
 OPEN_END = "9999-12-31"
 # The start of the first range ("on every earlier date").
 FIRST_DAY = "0001-01-01"
-
-VIEWS_VERSION = 1
 
 _SUBSTITUTIONS: dict[Dialect, dict[str, str]] = {
     "sqlite": {"blob": "BLOB", "chr31": "char(31)"},
@@ -170,7 +172,12 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     )
     """,
+    # 5: the SQL views for BI tools, version 1 (scanner.views, docs/bi.md)
+    VIEWS_V1,
 ]
+
+
+__all__ = ["FIRST_DAY", "MIGRATIONS", "OPEN_END", "VIEWS_VERSION", "Dialect", "migrations", "render"]
 
 
 def render(script: str, dialect: Dialect) -> list[str]:

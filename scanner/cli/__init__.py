@@ -49,6 +49,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("tokens", "scanner.cli.tokens", "manage per-site enrolment tokens for agents"),
     ("prune", "scanner.cli.prune", "delete inventories and findings older than the retention period"),
     ("export", "scanner.cli.export", "write an anonymised benchmark file of comparable KPIs per site"),
+    ("db", "scanner.cli.db", "the SQL views for BI tools and their read-only database role"),
     ("benchmark", "scanner.cli.benchmark", "compare trusts' benchmark files side by side, in any report format"),
     ("demo", "scanner.cli.demo", "build a labelled demo hospital estate and write every report format"),
 ]
