@@ -65,7 +65,7 @@ def test_fixture_set_covers_every_generation() -> None:
     for generation in ("xp-", "vista", "win7", "win81", "win10", "win11", "srv2003", "srv2008", "srv2012",
                        "srv2016", "srv2022", "srv2025"):
         assert generation in names, generation
-    assert len(HOSTS) >= 29
+    assert len(HOSTS) >= 30
     for name in HOSTS:
         provenance = json.loads((FIXTURES / "hosts" / name / "provenance.json").read_text("utf-8"))
         assert provenance["upstream"]["source"] and provenance["upstream"]["license"]

@@ -189,6 +189,21 @@ def test_belkasoft_windows_10_ltsc_2019_ubr_and_composition_edition() -> None:
     assert _identify(inventory) == ("windows", "10-1809-e-lts")  # Enterprise LTSC 2019, from ProductName
 
 
+def test_server_2008_r2_rtm_fusion_inventory_against_its_capture() -> None:
+    """A second real 2008 R2 RTM machine (French, VirtualBox): the agent's dd/mm/yyyy InstallDate,
+    its i586 entries as the 32-bit view, and the synthesised Internet Explorer rows (no key) left out."""
+    capture = json.loads((FIXTURES / "hosts" / "sources" / "srv2008r2-standard-rtm-fr_rudder.json").read_text("utf-8"))
+    keyed = {(s["DisplayName"], s["DisplayVersion"], s["registry_view"]) for s in capture["software"]
+             if s["raw"].get("GUID")}
+    inventory = _host("windows-srv2008r2-standard-rtm-fr")
+    assert {(s.name, s.version, s.registry_view) for s in inventory.software} == keyed and len(keyed) == 4
+    nova = next(s for s in inventory.software if s.name == "CFEngine Nova")
+    assert nova.install_date == "2017-05-09"  # the agent's 09/05/2017 is day first
+    assert not any("Internet Explorer" in s.name for s in inventory.software)
+    assert inventory.os.facts["version"] == "6.1.7600" and inventory.os.facts["csd_version"] == ""
+    assert _identify(inventory) == ("windows-server", "2008-r2-sp1")  # the catalog's only 2008 R2 cycle
+
+
 # -- constructed documents -----------------------------------------------------------------------
 
 
