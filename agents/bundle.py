@@ -54,6 +54,8 @@ COMMANDS: list[tuple[list[str], str | None]] = [
     (["uname", "-n"], None),  # hostname where /etc/hostname does not exist (RHEL 5/6, Solaris, AIX)
     (linux.DPKG_QUERY, LINUX),
     (linux.RPM_QA, LINUX),
+    (linux.APT_SUPPORT, LINUX),  # Ubuntu only (the script checks os-release): apt indexes' support data
+    (linux.SUSE_LIFECYCLE, LINUX),  # SUSE's zypper lifecycle data, where installed
     (unix.UNAME, UNIX),
     (unix.AIX_OSLEVEL, AIX),
     (unix.AIX_LSLPP, AIX),

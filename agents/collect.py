@@ -143,6 +143,14 @@ class Collector:
         support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
         if support:
             facts["security_support"] = support
+        # Ubuntu's apt indexes and SUSE's lifecycle data: what the distribution says of the installed
+        # packages (scanner.distro).  Optional evidence: a host without them is not a failed probe.
+        for key, argv, source in (("apt_support", linux.APT_SUPPORT, "dpkg"),
+                                  ("suse_lifecycle", linux.SUSE_LIFECYCLE, "rpm")):
+            if any(s.source == source for s in software):
+                text = self._optional(argv, key, problems)
+                if text:
+                    facts[key] = text
         hostname = self._hostname()
         machine_id = ""
         for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
@@ -202,6 +210,15 @@ class Collector:
         elif res.exit_code != 127 and not (software and linux.no_package_database(res.stdout, res.stderr)):
             problems.append(Problem("rpm", (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
         return software
+
+    def _optional(self, argv: list[str], probe: str, problems: list[Problem]) -> str:
+        """The output of an optional read-only probe ("" when it has none or did not run)."""
+        try:
+            res = self.shell.run(argv, timeout=self.timeout)
+        except ShellError as exc:
+            problems.append(Problem(probe, str(exc), "timeout"))
+            return ""
+        return res.stdout if res.exit_code == 0 and res.stdout.strip() else ""
 
     def security_support(self) -> dict[str, str]:
         """The host's copy of its distribution's security-support lists (Debian), when installed."""

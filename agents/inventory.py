@@ -73,6 +73,8 @@ class OsInfo:
         record.update(self.facts)
         record.pop("security_support", None)  # package evidence (scanner.distro), not OS evidence
         record.pop("rpm_keys", None)
+        record.pop("apt_support", None)
+        record.pop("suse_lifecycle", None)
         return record
 
 

@@ -45,6 +45,60 @@ SECURITY_SUPPORT_FILES: tuple[str, ...] = (
     DEBIAN_SECURITY_SUPPORT + "/security-support-limited",
 )
 APK_INSTALLED = "/lib/apk/db/installed"
+
+# -- the distribution's own per-package support data beyond Debian's lists (scanner.distro_data) --
+# Ubuntu: apt's Packages indexes of the archive the host uses.  Which index holds the installed
+# version (its Release file's ``Origin``: "Ubuntu", "UbuntuESMApps", a PPA's "LP-PPA-...", another
+# vendor's) says who built it; the component (main/restricted: Canonical's security support;
+# universe/multiverse: community, covered only by Ubuntu Pro ESM Apps) and, in releases up to
+# 18.04, the ``Supported:`` field ("5y", "3y", "9m") say for how long.  The indexes are tens of MB,
+# so the host extracts only what concerns its installed packages: one awk over the dpkg database
+# then the indexes (decompressed where apt keeps them compressed), one line per installed package
+# per index -- a few hundred KB at most.  Only on Ubuntu and its derivatives (os-release says so):
+# elsewhere the script reads nothing and prints nothing.
+APT_LISTS = "/var/lib/apt/lists"
+# awk, stdin: ``@@F <index>`` then that index's stanzas.  Output: one
+# ``F<TAB>n<TAB>index<TAB>Origin<TAB>Suite`` line per index (from its InRelease or Release file),
+# then ``n<TAB>package<TAB>=|-<TAB>Supported`` for each installed package the index carries ("=":
+# the installed version itself).  Bourne-clean, as the sh agent carries it (no ==, !, function).
+_APT_FLUSH = ('if (length(p) && (p in I)) print n "\\t" p "\\t" ((I[p] "" < v "") + (I[p] "" > v "") ? "-" : "=") '
+              '"\\t" s; p = ""; v = ""; s = ""')
+_APT_AWK = (
+    'BEGIN { while ((getline l < S) > 0) { if (l ~ /^Package: /) p = substr(l, 10); '
+    'else if (l ~ /^Status: /) t = (l ~ / installed$/); else if (l ~ /^Version: /) v = substr(l, 10); '
+    'else if (length(l) < 1) { if (t && length(p)) I[p] = v; p = ""; t = 0; v = "" } } '
+    'if (t && length(p)) I[p] = v; close(S); p = ""; v = ""; s = "" } '
+    '/^@@F / { ' + _APT_FLUSH + '; n++; f = substr($0, 5); r = f; '
+    'if (sub(/_binary-[^_]*_Packages[^_]*$/, "", r)) sub(/_[^_]*$/, "", r); else sub(/_Packages[^_]*$/, "", r); '
+    'o = ""; u = ""; for (i = 1; i <= 2; i++) { x = r (i < 2 ? "_InRelease" : "_Release"); '
+    'while ((getline l < x) > 0) { if (l ~ /^Origin: /) o = substr(l, 9); else if (l ~ /^Suite: /) u = substr(l, 8); '
+    'if (length(o) && length(u)) break } close(x); if (length(o)) break } '
+    'print "F\\t" n "\\t" f "\\t" o "\\t" u; next } '
+    '/^Package: / { ' + _APT_FLUSH + '; p = substr($0, 10); next } '
+    '/^Version: / { v = substr($0, 10); next } '
+    '/^Supported: / { s = substr($0, 12); next } '
+    '/^$/ { ' + _APT_FLUSH + ' } '
+    'END { ' + _APT_FLUSH + ' }'
+)
+# sh -c SCRIPT sh OS-RELEASE OS-RELEASE DPKG-STATUS LISTS (paths as arguments: tests run the same
+# script on a constructed root).
+APT_SUPPORT_SCRIPT = (
+    "grep -Eqs '^ID(_LIKE)?=\"?([A-Za-z0-9._-]+ )*ubuntu' \"$1\" \"$2\" || exit 0; "
+    "[ -r \"$3\" ] || exit 0; s=$3; "
+    "for f in \"$4\"/*_Packages \"$4\"/*_Packages.lz4 \"$4\"/*_Packages.gz \"$4\"/*_Packages.xz "
+    "\"$4\"/*_Packages.zst; do [ -r \"$f\" ] || continue; echo \"@@F $f\"; "
+    "case $f in *.lz4) lz4 -dc \"$f\";; *.gz) gzip -dc \"$f\";; *.xz) xz -dc \"$f\";; *.zst) zstd -dcq \"$f\";; "
+    "*) cat \"$f\";; esac 2>/dev/null; echo; done | awk -v S=\"$s\" '" + _APT_AWK + "'"
+)
+APT_SUPPORT = ["sh", "-c", APT_SUPPORT_SCRIPT, "sh", "/etc/os-release", "/usr/lib/os-release", DPKG_STATUS,
+               APT_LISTS]
+# SUSE: ``zypper lifecycle``'s package data (``<product>.lifecycle``: ``name, version, date[, successor]``
+# lines for packages whose support ends before the product's), in the three folders zypper-lifecycle
+# reads.  Small files (a few KB); each capped at 256 KiB.  Absent elsewhere: no output.
+LIFECYCLE_DIRS: tuple[str, ...] = ("/var/lib/lifecycle/data", "/usr/lib/lifecycle/data", "/usr/share/lifecycle/data")
+SUSE_LIFECYCLE_SCRIPT = ('for d in "$@"; do for f in "$d"/*.lifecycle; do [ -r "$f" ] || continue; '
+                         'echo "@@F $f"; head -c 262144 "$f"; echo; done; done; exit 0')
+SUSE_LIFECYCLE = ["sh", "-c", SUSE_LIFECYCLE_SCRIPT, "sh", *LIFECYCLE_DIRS]
 DPKG_QUERY = ["dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\t"
               "${Maintainer}\\t${Source}\\t${Origin}\\n"]
 # rpm: name, epoch:version-release, arch, and who built and signed it -- VENDOR, PACKAGER and the

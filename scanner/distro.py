@@ -39,12 +39,24 @@ Every re-judged finding names the evidence, the upstream verdict it replaced and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from agents import linux
 from agents.inventory import Software
+from scanner.distro_data import (
+    SUPPORTED_COMPONENTS,
+    AptEntry,
+    AptSupport,
+    LifecycleEntry,
+    add_months,
+    lifecycle_end,
+    parse_apt_support,
+    parse_lifecycle,
+    supported_months,
+)
 from scanner.model import Policy, Status, Verdict
 
 
@@ -119,6 +131,9 @@ FOLLOWS_UPSTREAM: frozenset[str] = frozenset({"firefox", "thunderbird", "chrome"
                                               "redhat-build-of-openjdk"})
 
 THIRD, DISTRO = "third-party", "distribution"
+# The distribution's archive ships it but the distribution's security team does not support it
+# (Ubuntu universe/multiverse without Ubuntu Pro ESM Apps): the upstream verdict applies.
+COMMUNITY = "community"
 
 
 def distribution_for(os_product: str | None, source: str) -> Distribution | None:
@@ -373,6 +388,9 @@ class HostOs:
     verdict: Verdict
     support: SecuritySupport | None = None
     signers: Mapping[str, str] | None = None  # rpm signing keys imported on the host: short id -> owner
+    apt: AptSupport | None = None  # Ubuntu: what the host's apt indexes say of its installed packages
+    lifecycle: tuple[LifecycleEntry, ...] = ()  # SUSE: the host's zypper lifecycle data
+    release_date: date | None = None  # the OS release's date (Ubuntu's ``Supported:`` counts from it)
 
 
 def _worse(a: Verdict, b: Verdict) -> Verdict:
@@ -389,6 +407,10 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
     if dist is None:
         return None
     kind, evidence = build_origin(dist, sw, host.signers)
+    entries: tuple[AptEntry, ...] = ()
+    if host.apt is not None and dist.label == "Ubuntu" and kind != THIRD:
+        entries = host.apt.entries(sw.name)
+        kind, evidence = _apt_origin(entries, kind, evidence)
     if kind == THIRD:
         return upstream, THIRD, evidence
     if kind != DISTRO:
@@ -407,27 +429,134 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
         ended, limited = support.lookup(sw.source_package or sw.name)
         if ended is not None and ended.ended is not None:
             note = f" ({ended.note})" if ended.note else ""
-            where = f"{support.origin}: {ended.raw} {ended.version}{note}"
-            if ended.ended <= as_of:
-                verdict = Verdict(Status.EOL, eol=ended.ended, phase_label=f"{dist.label} security support",
-                                  reason=f"{base}; {dist.label} ended its security support on "
-                                         f"{ended.ended.isoformat()} [{where}]")
-                return verdict, DISTRO, evidence
-            if ended.ended - as_of <= timedelta(days=policy.lookahead_days):
-                soon = f"{dist.label} ends its security support on {ended.ended.isoformat()} [{where}]"
-                if host.verdict.status.severity < Status.ENDING_SOON.severity:
-                    verdict = Verdict(Status.ENDING_SOON, eol=ended.ended,
-                                      phase_label=f"{dist.label} security support", reason=f"{base}; {soon}")
-                    return verdict, DISTRO, evidence
-                return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
-                                            f"{soon}", dist), DISTRO, evidence)
+            early = _ends_early(ended.ended, f"{support.origin}: {ended.raw} {ended.version}{note}", base,
+                                upstream_state, os_state, host, as_of, policy, dist)
+            if early is not None:
+                return early, DISTRO, evidence
         if limited is not None:
             note = f": {limited.note}" if limited.note else ""
             return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
                                         f"{dist.label} limits its security support [{support.origin}: "
                                         f"{limited.raw}{note}]", dist), DISTRO, evidence)
+    if entries:
+        judged = _ubuntu_verdict(entries, upstream, host, as_of, policy, dist, base, upstream_state, os_state)
+        if judged is not None:
+            return judged[0], judged[1], f"{evidence}; {judged[2]}"
+    if host.lifecycle and dist.label == "SUSE":
+        entry = lifecycle_end(host.lifecycle, sw.name, sw.version)
+        if entry is not None and entry.ended is not None:
+            where = f"SUSE lifecycle data {entry.path}: {entry.raw!r}"
+            early = _ends_early(entry.ended, where, base, upstream_state, os_state, host, as_of, policy, dist)
+            if early is not None:
+                return early, DISTRO, evidence
+            return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state} "
+                                        f"until {entry.ended.isoformat()} [{where}]", dist), DISTRO, evidence)
     return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}", dist),
             DISTRO, evidence)
+
+
+def _ends_early(end: date, where: str, base: str, upstream_state: str, os_state: str, host: HostOs, as_of: date,
+                policy: Policy, dist: Distribution) -> Verdict | None:
+    """The distribution's data ends this package's support on ``end``: ``eol`` from that day,
+    ``ending-soon`` while it is ahead within the lookahead (unless the OS is already worse); None
+    while it is further ahead."""
+    if end <= as_of:
+        return Verdict(Status.EOL, eol=end, phase_label=f"{dist.label} security support",
+                       reason=f"{base}; {dist.label} ended its security support on {end.isoformat()} [{where}]")
+    if end - as_of <= timedelta(days=policy.lookahead_days):
+        soon = f"{dist.label} ends its security support on {end.isoformat()} [{where}]"
+        if host.verdict.status.severity < Status.ENDING_SOON.severity:
+            return Verdict(Status.ENDING_SOON, eol=end, phase_label=f"{dist.label} security support",
+                           reason=f"{base}; {soon}")
+        return _with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; {soon}", dist)
+    return None
+
+
+def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str) -> tuple[str, str]:
+    """Who built an Ubuntu host's package, by the apt index that holds its installed version: an
+    index of Ubuntu's archive (Release ``Origin`` Ubuntu/UbuntuESM...) proves Ubuntu's build; the
+    installed version only in other indexes (a PPA, a vendor's repository) proves a third party's."""
+    have = [e for e in entries if e.installed_version]
+    ours = [e for e in have if e.index.ubuntu]
+    if ours:
+        index = ours[0].index
+        return DISTRO, f"installed version in {index.path} (Origin {index.origin}, {index.suite} {index.component})"
+    if have:
+        index = have[0].index
+        return THIRD, (f"installed version in {index.path} (Origin {index.origin or 'not stated'}), "
+                       "not in Ubuntu's archive")
+    return kind, evidence
+
+
+def _ubuntu_verdict(entries: tuple[AptEntry, ...], upstream: Verdict, host: HostOs, as_of: date, policy: Policy,
+                    dist: Distribution, base: str, upstream_state: str,
+                    os_state: str) -> tuple[Verdict, str, str] | None:
+    """Ubuntu's support of one of its packages, from the host's apt indexes: the ``Supported:``
+    period from the release date where the index states one (18.04 and older), else the component
+    (main/restricted: with the release; universe/multiverse: only with Ubuntu Pro ESM Apps, else
+    nobody at Canonical patches it and the upstream verdict applies).  None: no Ubuntu index
+    carries the package (the verdict stays the OS's, as without the data)."""
+    ours = sorted((e for e in entries if e.index.ubuntu), key=lambda e: not e.installed_version)
+    if not ours:
+        return None
+    stated = next((e for e in ours if e.supported and supported_months(e.supported)), None)
+    index = ours[0].index
+    covered = any(e.index.component in SUPPORTED_COMPONENTS for e in ours)
+    maintained = f"{upstream_state}; {base}, maintained with {host.label}: {os_state}"
+    if stated is not None and host.release_date is not None:
+        months = supported_months(stated.supported) or 0
+        end = add_months(host.release_date, months)
+        where = f"Ubuntu Supported: {stated.supported} from {stated.index.path}"
+        os_end = host.verdict.eol
+        if os_end is not None and end >= os_end - timedelta(days=62):  # the release's own period
+            return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
+        if end <= as_of and host.verdict.status is Status.EXTENDED and covered:
+            # Ubuntu Pro ESM Infra covers main/restricted of an entitled host past the stated period
+            return (_with(host.verdict, f"{maintained}; its Supported period ended on {end.isoformat()} "
+                                        f"and Ubuntu Pro covers main [{where}]", dist), DISTRO, where)
+        early = _ends_early(end, f"{where}, released {host.release_date.isoformat()}", base, upstream_state,
+                            os_state, host, as_of, policy, dist)
+        if early is not None:
+            return early, DISTRO, where
+        return _with(host.verdict, f"{maintained} until {end.isoformat()} [{where}]", dist), DISTRO, where
+    if covered:
+        where = f"Ubuntu {index.component} from {index.path}"
+        return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
+    esm = host.apt.esm_apps if host.apt is not None else None
+    if esm is not None:
+        where = f"Ubuntu {index.component}, covered by Ubuntu Pro ESM Apps ({esm.path})"
+        return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
+    why = (f"Ubuntu {index.component or 'community'} package ({index.path}): community-maintained, no Canonical "
+           "security support without Ubuntu Pro ESM Apps, which this host's apt does not use")
+    return upstream, COMMUNITY, why
+
+
+def apt_support(os_product: str | None, text: object) -> AptSupport | None:
+    """The host's apt index data (``agents.linux.APT_SUPPORT`` output) when the host is Ubuntu's."""
+    if os_product not in ("ubuntu", "linuxmint") or not isinstance(text, str) or not text.strip():
+        return None
+    return _memo_parse(_APT_MEMO, text, parse_apt_support)
+
+
+def suse_lifecycle(os_product: str | None, text: object) -> tuple[LifecycleEntry, ...]:
+    """The host's zypper lifecycle data (``agents.linux.SUSE_LIFECYCLE`` output) on a SUSE host."""
+    if os_product not in ("sles", "opensuse") or not isinstance(text, str) or not text.strip():
+        return ()
+    return _memo_parse(_LIFECYCLE_MEMO, text, parse_lifecycle)
+
+
+_APT_MEMO: dict[str, AptSupport] = {}
+_LIFECYCLE_MEMO: dict[str, tuple[LifecycleEntry, ...]] = {}
+
+
+def _memo_parse(memo: dict[str, Any], text: str, parse: Callable[[str], Any]) -> Any:
+    hit = memo.get(text)
+    if hit is None:
+        hit = parse(text)
+        if len(memo) > 64:
+            memo.clear()
+        memo[text] = hit
+    return hit
 
 
 def _with(os_verdict: Verdict, reason: str, dist: Distribution) -> Verdict:

@@ -238,7 +238,8 @@ def _os_signature(inv: Inventory) -> str:
     """What of the OS decides a verdict: its identification record and the facts match reads."""
     facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
     return json.dumps([inv.os.identify_record(), facts.get("supplier_support_end"), facts.get("mds2"),
-                       facts.get("security_support")], sort_keys=True, default=str)
+                       facts.get("security_support"), facts.get("apt_support"), facts.get("suse_lifecycle")],
+                      sort_keys=True, default=str)
 
 
 def _record_key(sw: Software) -> tuple[Any, ...]:

@@ -15,7 +15,16 @@ from typing import Any
 
 from agents.inventory import Inventory
 from agents.linux import shared as shared_record
-from scanner.distro import DISTRO, HostOs, distro_verdict, rejudge_announced, security_support
+from scanner.distro import (
+    COMMUNITY,
+    DISTRO,
+    HostOs,
+    apt_support,
+    distro_verdict,
+    rejudge_announced,
+    security_support,
+    suse_lifecycle,
+)
 from scanner.identify import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store import host_key
@@ -149,10 +158,15 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
 
     support_files = inv.os.facts.get("security_support") if isinstance(inv.os.facts, dict) else None
     rpm_keys = inv.os.facts.get("rpm_keys") if isinstance(inv.os.facts, dict) else None
+    facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
+    release = ctx.catalog.release(os_ident.product, os_ident.cycle) if os_ident.product and os_ident.cycle else None
     host = HostOs(os_ident.product, os_label, os_verdict,
                   security_support(os_ident.product, os_ident.cycle,
                                    support_files if isinstance(support_files, dict) else None),
-                  rpm_keys if isinstance(rpm_keys, dict) else None)
+                  rpm_keys if isinstance(rpm_keys, dict) else None,
+                  apt=apt_support(os_ident.product, facts.get("apt_support")),
+                  lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle")),
+                  release_date=release.release_date if release is not None else None)
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.
@@ -197,6 +211,10 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
                     detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",
                                      reason=f"{ident.reason}; {new_verdict.reason}",
                                      evidence={**detail.evidence, "distribution_build": evidence})
+                elif kind == COMMUNITY:
+                    detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}.community",
+                                     reason=f"{detail.reason}; {evidence}: the upstream lifecycle applies",
+                                     evidence={**detail.evidence, "community_build": evidence})
                 else:
                     detail = replace(detail, reason=f"{detail.reason}; a third party's build ({evidence}): the "
                                                     "upstream lifecycle applies",

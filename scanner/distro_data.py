@@ -1,0 +1,213 @@
+"""Parsers for the distributions' own per-package support data read on the host (pure functions).
+
+Debian's ``debian-security-support`` lists are parsed in ``scanner.distro``; this module reads the
+other distributions' equivalents, as the probes of ``agents.linux`` bring them:
+
+* **Ubuntu** (``agents.linux.APT_SUPPORT``): for each apt Packages index of the host, its file, the
+  ``Origin`` and ``Suite`` of its Release file, and for each installed package it carries whether
+  it holds the installed version and the package's ``Supported:`` field.  Ubuntu's archive wrote
+  ``Supported:`` ("5y", "3y", "9m", "18m") into its indexes up to 18.04; from 20.04 on it does not,
+  and the component of the index (main/restricted: Canonical's security support for the release;
+  universe/multiverse: community, covered only by Ubuntu Pro ESM Apps) is the data.
+* **SUSE** (``agents.linux.SUSE_LIFECYCLE``): the ``zypper lifecycle`` data files,
+  ``name, version, date[, successor]`` per line (CSV, ``#`` comments); a name with ``*`` wildcards
+  or a ``/regexp/``; a version with ``*`` wildcards matched against the installed edition
+  (``[epoch:]version-release``); the date is the package's end of support, before the product's.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+# -- Ubuntu: apt's Packages indexes ------------------------------------------------------------
+
+# Release-file Origins of Ubuntu's own archives (the release, its updates and security pockets, and
+# Ubuntu Pro's ESM archives).  PPAs say "LP-PPA-<owner>-<name>", other vendors their own name.
+UBUNTU_ORIGINS = frozenset({"Ubuntu", "UbuntuESM", "UbuntuESMApps", "UbuntuFIPS", "UbuntuFIPSUpdates",
+                            "UbuntuFIPSPreview", "UbuntuCC"})
+ESM_APPS_ORIGIN = "UbuntuESMApps"
+SUPPORTED_COMPONENTS = frozenset({"main", "restricted"})  # Canonical's security support
+
+
+@dataclass(frozen=True, slots=True)
+class AptIndex:
+    """One Packages index of the host: where it is, whose it is (Release ``Origin``), which pocket."""
+
+    path: str
+    origin: str
+    suite: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def component(self) -> str:
+        """``main``/``restricted``/``universe``/``multiverse`` (or a vendor's), from the index's file
+        name (``<host>_<path>_dists_<dist>_<component>_binary-<arch>_Packages``); "" when flat."""
+        parts = self.name.split("_dists_", 1)[-1].split("_")
+        for i, part in enumerate(parts):
+            if part.startswith("binary-") and i >= 2:
+                return parts[i - 1]
+        return ""
+
+    @property
+    def ubuntu(self) -> bool:
+        return self.origin in UBUNTU_ORIGINS
+
+
+@dataclass(frozen=True, slots=True)
+class AptEntry:
+    """One installed package as one index carries it."""
+
+    index: AptIndex
+    installed_version: bool  # the index holds exactly the installed version
+    supported: str = ""  # the ``Supported:`` field ("5y", "9m"), "" when absent
+
+
+@dataclass(frozen=True, slots=True)
+class AptSupport:
+    indexes: tuple[AptIndex, ...] = ()
+    packages: dict[str, tuple[AptEntry, ...]] = field(default_factory=dict)
+
+    @property
+    def esm_apps(self) -> AptIndex | None:
+        """The host's Ubuntu Pro ESM Apps index, when apt uses one (the host is entitled to it)."""
+        return next((i for i in self.indexes if i.origin == ESM_APPS_ORIGIN), None)
+
+    def entries(self, package: str) -> tuple[AptEntry, ...]:
+        return self.packages.get(package, ())
+
+
+def parse_apt_support(text: str) -> AptSupport:
+    """Output of ``agents.linux.APT_SUPPORT``: ``F<TAB>n<TAB>path<TAB>origin<TAB>suite`` per index,
+    ``n<TAB>package<TAB>=|-<TAB>supported`` per installed package an index carries."""
+    indexes: dict[str, AptIndex] = {}
+    packages: dict[str, list[AptEntry]] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if parts[0] == "F" and len(parts) >= 3:
+            indexes[parts[1]] = AptIndex(parts[2], parts[3].strip() if len(parts) > 3 else "",
+                                         parts[4].strip() if len(parts) > 4 else "")
+        elif len(parts) >= 3 and parts[0] in indexes and parts[1]:
+            packages.setdefault(parts[1], []).append(
+                AptEntry(indexes[parts[0]], parts[2] == "=", parts[3].strip() if len(parts) > 3 else ""))
+    return AptSupport(tuple(indexes.values()), {k: tuple(v) for k, v in packages.items()})
+
+
+_PERIOD = re.compile(r"(\d{1,3})\s*([ym])", re.IGNORECASE)
+
+
+def supported_months(value: str) -> int | None:
+    """``Supported:`` as months: "5y" -> 60, "9m" -> 9, "18m" -> 18; None when unreadable."""
+    m = _PERIOD.fullmatch(value.strip())
+    if not m:
+        return None
+    n = int(m.group(1))
+    return n * 12 if m.group(2).lower() == "y" else n
+
+
+def add_months(start: date, months: int) -> date:
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    month += 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+# -- SUSE: zypper lifecycle data ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class LifecycleEntry:
+    raw: str  # the line as written
+    path: str  # the data file
+    name: re.Pattern[str]
+    version: re.Pattern[str]
+    ended: date | None  # None: no date (a successor-only line)
+    successor: str = ""
+    search: bool = False  # a /regexp/ name matches anywhere in the name (Ruby's Regexp#match)
+
+    def matches(self, name: str, edition: str) -> bool:
+        hit = self.name.search(name) if self.search else self.name.fullmatch(name)
+        return bool(hit) and bool(self.version.fullmatch(edition))
+
+
+def _glob(text: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in text.split("*")))
+
+
+def _csv_fields(line: str) -> list[str]:
+    """One CSV line as zypper-lifecycle reads it (Ruby CSV): comma-separated, double quotes."""
+    out, cur, quoted, i = [], [], False, 0
+    while i < len(line):
+        ch = line[i]
+        if quoted:
+            if ch == '"' and line[i + 1:i + 2] == '"':
+                cur.append('"')
+                i += 1
+            elif ch == '"':
+                quoted = False
+            else:
+                cur.append(ch)
+        elif ch == '"':
+            quoted = True
+        elif ch == ",":
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    out.append("".join(cur).strip())
+    return out
+
+
+def parse_lifecycle_file(text: str, path: str = "") -> tuple[LifecycleEntry, ...]:
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = _csv_fields(line)
+        if len(fields) < 2 or not fields[0]:
+            continue
+        name_text, version_text = fields[0], fields[1] or "*"
+        search = len(name_text) > 1 and name_text.startswith("/") and name_text.endswith("/")
+        try:
+            name = re.compile(name_text[1:-1]) if search else _glob(name_text)
+        except re.error:
+            continue
+        ended = None
+        if len(fields) > 2 and fields[2]:
+            try:
+                ended = date.fromisoformat(fields[2][:10])
+            except ValueError:
+                continue  # an unreadable date: not a statement we can use
+        out.append(LifecycleEntry(line.strip(), path, name, _glob(version_text), ended,
+                                  fields[3] if len(fields) > 3 else "", search))
+    return tuple(out)
+
+
+def parse_lifecycle(text: str) -> tuple[LifecycleEntry, ...]:
+    """Output of ``agents.linux.SUSE_LIFECYCLE``: ``@@F <path>`` then that file, per data file."""
+    out: list[LifecycleEntry] = []
+    path, chunk = "", list[str]()
+    for line in [*text.splitlines(), "@@F "]:
+        if line.startswith("@@F "):
+            if chunk:
+                out.extend(parse_lifecycle_file("\n".join(chunk), path))
+            path, chunk = line[4:].strip(), []
+        else:
+            chunk.append(line)
+    return tuple(out)
+
+
+def lifecycle_end(entries: tuple[LifecycleEntry, ...], name: str, edition: str) -> LifecycleEntry | None:
+    """The lifecycle line that applies to an installed package, or None: the last matching line
+    decides, as zypper-lifecycle overwrites earlier matches (a later line without a date clears
+    the end)."""
+    hit = None
+    for entry in entries:
+        if entry.matches(name, edition):
+            hit = entry
+    return hit if hit is not None and hit.ended is not None else None

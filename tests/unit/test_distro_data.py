@@ -1,0 +1,257 @@
+"""Ubuntu's and SUSE's own per-package support data, read on the host and judged (scanner.distro_data).
+
+Real data: excerpts of Ubuntu's archive indexes (noble: main, noble-updates main, universe; bionic:
+main and universe with their ``Supported:`` fields) and SUSE's ``zypper lifecycle`` data file, in
+constructed host roots under tests/fixtures/hosts (see each PROVENANCE.md).  The probe scripts of
+``agents.linux`` run here for real (dash and busybox sh, with this machine's awk) on those roots;
+their output is parsed and judged by ``scanner.match`` as a scan would.  Expectations are read
+from the excerpts independently of the code under test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from agents import linux
+from agents.inventory import Host, Inventory, OsInfo, Software
+from eol_data.catalog import Catalog
+from scanner.distro import COMMUNITY, DISTRO, HostOs, distro_verdict, suse_lifecycle
+from scanner.distro_data import (
+    add_months,
+    lifecycle_end,
+    parse_apt_support,
+    parse_lifecycle,
+    parse_lifecycle_file,
+    supported_months,
+)
+from scanner.identify import IdentifyContext
+from scanner.match import match_inventory
+from scanner.model import Finding, Policy, Status, Verdict
+
+HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"
+NOBLE, BIONIC, SLES = HOSTS / "ubuntu2404-apt" / "files", HOSTS / "ubuntu1804-apt" / "files", \
+    HOSTS / "sles12sp1-lifecycle" / "files"
+LISTS = "var/lib/apt/lists"
+AS_OF = date(2026, 12, 6)
+
+
+@pytest.fixture(scope="module")
+def ctx() -> IdentifyContext:
+    return IdentifyContext(Catalog())
+
+
+def probe(root: Path, shell: tuple[str, ...] = ("dash",), lists: Path | None = None) -> str:
+    """The host's probe, run for real on a constructed root (the same script, its paths moved)."""
+    argv = [*shell, "-c", linux.APT_SUPPORT_SCRIPT, "sh", str(root / "etc/os-release"),
+            str(root / "usr/lib/os-release"), str(root / "var/lib/dpkg/status"), str(lists or root / LISTS)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def stanzas(path: Path) -> list[dict[str, str]]:
+    """An index or dpkg database read independently of the probe (Python, not awk)."""
+    out = []
+    for block in path.read_text().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line[0].isspace())
+        if fields:
+            out.append(fields)
+    return out
+
+
+def inventory(root: Path) -> Inventory:
+    files = {"/etc/os-release": (root / "etc/os-release").read_text()}
+    return Inventory(host=Host(hostname="u", machine_id="m-1", site="Main"),
+                     os=OsInfo(family="linux", facts={"files": files, "apt_support": probe(root)}),
+                     software=linux.parse_dpkg_status((root / "var/lib/dpkg/status").read_text()))
+
+
+def findings(ctx: IdentifyContext, inv: Inventory, as_of: date = AS_OF, policy: Policy | None = None
+             ) -> dict[str, Finding]:
+    result = match_inventory(inv, ctx, as_of, policy or Policy())
+    return {f.name: f for f in result.findings if f.kind == "software"}
+
+
+# -- the probe on the real excerpts ------------------------------------------------------------
+
+@pytest.mark.parametrize("root", [NOBLE, BIONIC], ids=["noble", "bionic"])
+def test_the_probe_reports_every_installed_package_each_index_carries(root: Path) -> None:
+    installed = {s["Package"]: s["Version"] for s in stanzas(root / "var/lib/dpkg/status")}
+    want = set()
+    for index in sorted((root / LISTS).glob("*_Packages")):
+        for st in stanzas(index):
+            if st["Package"] in installed:
+                want.add((index.name, st["Package"], st["Version"] == installed[st["Package"]],
+                          st.get("Supported", "")))
+    for shell in (("dash",), ("busybox", "sh")):
+        support = parse_apt_support(probe(root, shell))
+        got = {(e.index.name, name, e.installed_version, e.supported)
+               for name, entries in support.packages.items() for e in entries}
+        assert got == want, shell
+        assert {(i.origin, i.suite.split("-")[0]) for i in support.indexes} == \
+            {("Ubuntu", "noble" if root is NOBLE else "bionic")}
+
+
+def test_an_index_apt_keeps_compressed_is_read_the_same(tmp_path: Path) -> None:
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    for f in (NOBLE / LISTS).iterdir():
+        if f.name.endswith("_Packages"):
+            (lists / (f.name + ".gz")).write_bytes(gzip.compress(f.read_bytes()))
+        else:
+            shutil.copy(f, lists / f.name)
+    plain, packed = parse_apt_support(probe(NOBLE)), parse_apt_support(probe(NOBLE, lists=lists))
+    assert {k: [(e.index.name, e.installed_version) for e in v] for k, v in packed.packages.items()} == \
+        {k: [(e.index.name + ".gz", e.installed_version) for e in v] for k, v in plain.packages.items()}
+    assert [(i.origin, i.suite, i.component) for i in packed.indexes] == \
+        [(i.origin, i.suite, i.component) for i in plain.indexes]
+
+
+def test_the_probe_says_nothing_on_a_host_that_is_not_ubuntu(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(NOBLE, root)
+    for f in ("etc/os-release", "usr/lib/os-release"):
+        (root / f).write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
+    assert probe(root) == ""
+    derivative = (NOBLE / "etc/os-release").read_text().replace("ID=ubuntu", "ID=linuxmint").replace(
+        "ID_LIKE=debian", "ID_LIKE=\"ubuntu debian\"")
+    for f in ("etc/os-release", "usr/lib/os-release"):
+        (root / f).write_text(derivative)
+    assert "nodejs" in parse_apt_support(probe(root)).packages
+
+
+def test_index_names_and_supported_periods() -> None:
+    support = parse_apt_support(probe(BIONIC))
+    assert {i.component for i in support.indexes} == {"main", "universe"}
+    assert (supported_months("5y"), supported_months("9m"), supported_months("18m"), supported_months("")) == \
+        (60, 9, 18, None)
+    assert add_months(date(2018, 4, 26), 36) == date(2021, 4, 26)
+    assert add_months(date(2016, 4, 21), 9) == date(2017, 1, 21)
+    assert add_months(date(2020, 1, 31), 1) == date(2020, 2, 29)
+
+
+# -- Ubuntu judged by its archive ---------------------------------------------------------------
+
+def test_noble_main_is_ubuntus_and_universe_keeps_the_upstream_verdict(ctx: IdentifyContext) -> None:
+    got = findings(ctx, inventory(NOBLE))
+    for name in ("openssl", "nginx-core", "python3.12"):  # main: Canonical's support with the release
+        f = got[name]
+        assert f.status is Status.SUPPORTED and f.eol == date(2029, 5, 31), name
+        assert f.detail.rule.endswith("+distro.ubuntu")
+        assert f"main from {NOBLE / LISTS}/archive.ubuntu.com_ubuntu_dists_noble" in \
+            f.detail.evidence["distribution_build"]
+    assert "noble-updates_main" in got["openssl"].detail.evidence["distribution_build"]  # the installed version's
+    for name, end in (("nodejs", date(2025, 4, 30)), ("redis-server", date(2024, 7, 29)),
+                      ("golang-1.21-go", date(2024, 8, 13))):
+        f = got[name]  # universe, no Ubuntu Pro: upstream has ended, nobody at Canonical patches it
+        assert (f.status, f.eol) == (Status.EOL, end), name
+        assert f.detail.rule.endswith("+distro.ubuntu.community")
+        assert "universe" in f.detail.evidence["community_build"] and "ESM Apps" in f.detail.reason
+    assert got["tomcat10"].status is Status.SUPPORTED and "community_build" in got["tomcat10"].detail.evidence
+
+
+def test_without_the_index_data_the_verdicts_stay_as_before(ctx: IdentifyContext) -> None:
+    inv = inventory(NOBLE)
+    inv.os.facts.pop("apt_support")
+    got = findings(ctx, inv)
+    assert all(f.status is Status.SUPPORTED for f in got.values()), {n: f.status for n, f in got.items()}
+
+
+def test_ubuntu_pro_esm_apps_covers_universe(ctx: IdentifyContext) -> None:
+    """An ESM Apps index in apt's lists (constructed header line: the archive needs a subscription)."""
+    inv = inventory(NOBLE)
+    esm = ("F\t9\t/var/lib/apt/lists/esm.ubuntu.com_apps_ubuntu_dists_noble-apps-security_main_binary-amd64_Packages"
+           "\tUbuntuESMApps\tnoble-apps-security\n")
+    inv.os.facts["apt_support"] = esm + inv.os.facts["apt_support"]
+    got = findings(ctx, inv)
+    node = got["nodejs"]
+    assert node.status is Status.SUPPORTED and node.detail.rule.endswith("+distro.ubuntu")
+    assert "ESM Apps" in node.detail.evidence["distribution_build"]
+
+
+def test_an_installed_version_only_in_another_vendors_index_is_theirs(ctx: IdentifyContext) -> None:
+    inv = inventory(NOBLE)
+    ppa = ("F\t9\t/var/lib/apt/lists/ppa.launchpadcontent.net_example_ubuntu_dists_noble_main_binary-amd64_Packages"
+           "\tLP-PPA-example\tnoble\n9\tnginx-core\t=\t\n")  # constructed: the PPA carries the installed build
+    text = inv.os.facts["apt_support"].replace("\tnginx-core\t=\t", "\tnginx-core\t-\t")
+    inv.os.facts["apt_support"] = text + ppa
+    f = findings(ctx, inv)["nginx-core"]
+    assert (f.status, f.eol) == (Status.EOL, date(2024, 4, 23)) and "+distro" not in f.detail.rule
+    assert "LP-PPA-example" in f.detail.evidence["third_party_build"]
+
+
+def test_bionic_supported_periods_end_packages_from_the_release_date(ctx: IdentifyContext) -> None:
+    inv = inventory(BIONIC)
+    early = findings(ctx, inv, date(2020, 6, 1))
+    # 5y = the release's own period: with the release
+    assert early["openssl"].status is Status.SUPPORTED and early["openssl"].eol == date(2023, 5, 31)
+    assert f"Ubuntu Supported: 5y from {BIONIC / LISTS}/archive.ubuntu.com_ubuntu_dists_bionic_main" in \
+        early["openssl"].detail.reason
+    # nodejs 8 ended upstream on 2019-12-31; Ubuntu stated 3y from 2018-04-26
+    assert early["nodejs"].status is Status.SUPPORTED and "until 2021-04-26" in early["nodejs"].detail.reason
+    assert findings(ctx, inv, date(2021, 1, 1))["nodejs"].status is Status.ENDING_SOON
+    late = findings(ctx, inv, date(2021, 6, 1))
+    assert (late["nodejs"].status, late["nodejs"].eol) == (Status.EOL, date(2021, 4, 26))
+    assert "Ubuntu Supported: 3y" in late["nodejs"].detail.reason
+    assert late["openssl"].status is Status.SUPPORTED
+    # universe without a Supported field: upstream (Tomcat 8.5 ended 2024-03-31)
+    assert findings(ctx, inv, date(2020, 6, 1))["tomcat8"].status is Status.SUPPORTED
+    tomcat = findings(ctx, inv, AS_OF)["tomcat8"]
+    assert tomcat.status is Status.EOL and "community_build" in tomcat.detail.evidence
+    # the ended release, with Ubuntu Pro: main is covered (ESM Infra), its 5y period notwithstanding
+    pro = findings(ctx, inv, AS_OF, Policy(entitlements=frozenset({"ubuntu"})))
+    assert pro["openssl"].status is Status.EXTENDED and pro["python3.6"].status is Status.EXTENDED
+
+
+# -- SUSE: zypper lifecycle data ---------------------------------------------------------------
+
+def lifecycle_probe(root: Path) -> str:
+    dirs = [str(root / d.lstrip("/")) for d in linux.LIFECYCLE_DIRS]
+    done = subprocess.run(["dash", "-c", linux.SUSE_LIFECYCLE_SCRIPT, "sh", *dirs], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_lifecycle_file_reads_as_zypper_lifecycle_reads_it() -> None:
+    path = SLES / "usr/share/lifecycle/data/SLES.lifecycle"
+    entries = parse_lifecycle_file(path.read_text(), str(path))
+    assert len(entries) == 7  # every non-comment line
+    assert lifecycle_end(entries, "aaa_base", "13.2+git20140911.61c1681-10.1").ended == date(2016, 5, 5)
+    assert lifecycle_end(entries, "aaa_base", "13.1-16.1") is None  # the version glob does not match
+    kernel = lifecycle_end(entries, "kernel-default", "3.12.51-60.25.1")
+    assert kernel is not None and kernel.ended == date(2016, 5, 1) and kernel.raw.startswith("/^kernel-")
+    assert lifecycle_end(entries, "kernel-default", "3.12.59-60.41.2") is None
+    assert lifecycle_end(entries, "hdf5_1_10_1-gnu-hpc", "1.10.1-1.1") is None  # successor only, no date
+    probed = parse_lifecycle(lifecycle_probe(SLES))
+    assert [e.raw for e in probed] == [e.raw for e in entries]
+    assert probed[0].path.endswith("/usr/share/lifecycle/data/SLES.lifecycle")
+
+
+def test_a_suse_package_ends_on_its_lifecycle_date() -> None:
+    lifecycle = suse_lifecycle("sles", lifecycle_probe(SLES))
+    os_ok = Verdict(Status.SUPPORTED, eol=date(2017, 5, 31), reason="General support until 2017-05-31")
+    host = HostOs("sles", "SUSE Linux Enterprise Server 12.1", os_ok, lifecycle=lifecycle)
+    upstream = Verdict(Status.EOL, eol=date(2015, 1, 1), reason="ended 2015-01-01")
+    suse = "SUSE LLC <https://www.suse.com/>"
+    kernel = Software(name="kernel-default", version="3.12.51-60.25.1", source="rpm", publisher=suse)
+    before = distro_verdict(kernel, "linux", upstream, host, date(2015, 6, 1), Policy())
+    assert before is not None and before[1] == DISTRO and before[0].status is Status.SUPPORTED
+    assert "until 2016-05-01" in before[0].reason and "SLES.lifecycle" in before[0].reason
+    soon = distro_verdict(kernel, "linux", upstream, host, date(2016, 3, 1), Policy())
+    assert soon is not None and soon[0].status is Status.ENDING_SOON and soon[0].eol == date(2016, 5, 1)
+    after = distro_verdict(kernel, "linux", upstream, host, date(2016, 6, 1), Policy())
+    assert after is not None and (after[0].status, after[0].eol) == (Status.EOL, date(2016, 5, 1))
+    newer = Software(name="kernel-default", version="3.12.59-60.41.2", source="rpm", publisher=suse)
+    kept = distro_verdict(newer, "linux", upstream, host, date(2016, 6, 1), Policy())
+    assert kept is not None and kept[0].status is Status.SUPPORTED  # no line for it: the product's life
+    vendor = Software(name="kernel-default", version="3.12.51-60.25.1", source="rpm", publisher="Example Vendor")
+    third = distro_verdict(vendor, "linux", upstream, host, date(2016, 1, 1), Policy())
+    assert third is not None and third[1] not in (DISTRO, COMMUNITY) and third[0] is upstream
+    assert suse_lifecycle("ubuntu", lifecycle_probe(SLES)) == ()  # SUSE's data judges SUSE hosts only
