@@ -171,6 +171,11 @@ def convert(source: Source) -> Iterator[Inventory]:
     devices = _Devices()
     catalogue = bool(re.search(r'"@odata\.context"\s*:\s*"[^"]*\$metadata#Software"', source.head().text))
     for where, row in records(source, source.head().kind):
+        if "exportfiles" in row:
+            # GET /api/machines/SoftwareInventoryExport answers with download URLs, not the data.
+            raise ImportRefused(f"{where}: the list of Defender export files (exportFiles), not their content: "
+                                "download each .json.gz it names (within the hour its links are valid) and "
+                                "import those files")
         if catalogue or "softwarename" not in row and {"vendor", "name", "exposedmachines"} <= set(row):
             # GET /api/Software or /api/machines/{id}/software: software entities without the
             # device they are on (the second names the device only in the request's URL).

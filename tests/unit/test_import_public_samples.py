@@ -201,3 +201,27 @@ def test_fleet_recorded_results_log_with_an_empty_differential_side(tmp_path: Pa
         notes = [p.message for p in inv.problems]
         assert "the log holds no os_version rows for this host" in notes
         assert f"{len(lines) - len(info)} lines of other queries in the log were not used" in notes
+
+
+def test_defender_export_files_response_says_to_import_the_files_it_names(tmp_path: Path, capsys) -> None:
+    """GET /api/machines/SoftwareInventoryExport answers with download links (before: refused as
+    "no device id")."""
+    sample = DEFENDER / "defender-docs-SoftwareInventoryExport-files-example.json"
+    assert json.loads(sample.read_text("utf-8"))["exportFiles"]
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 1
+    err = capsys.readouterr().err
+    assert "the list of Defender export files (exportFiles), not their content" in err and stored(db) == {}
+
+
+def test_defender_docs_non_cpe_example_with_its_trailing_comma_is_refused_naming_the_line(
+        tmp_path: Path, capsys) -> None:
+    """The non-CPE software inventory example as published ends its array with ``},`` then ``],``."""
+    sample = DEFENDER / "defender-docs-SoftwareInventoryNoProductCodeByMachine-example.json"
+    lines = sample.read_text("utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, start=1) if text.strip() == "]," and lines[i - 2].strip() == "},")
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 1
+    err = capsys.readouterr().err
+    assert "refused: not valid JSON: " in err and f" at line {line} column " in err and "(read as defender)" in err
+    assert stored(db) == {}
