@@ -122,15 +122,21 @@ def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys:
     assert dicts(estate, "SELECT * FROM legacyscan_views_version") == [
         {"version": VIEWS_VERSION, "schema_name": f"legacyscan-views/{VIEWS_VERSION}"}]
 
-    # 1. status on any date: the ranges on the report's --as-of give exactly the report's findings
-    rep = report(store_url, AS_OF, capsys)
-    on = AS_OF.isoformat()
-    where = f"WHERE valid_from <= '{on}' AND '{on}' < valid_until"
-    ranged = dicts(estate, "SELECT * FROM legacyscan_finding_status " + where)  # noqa: S608
-    expected = Counter(_key(f) for f in report_findings(rep))
-    assert len(expected) > 50 and {k[7] for k in expected} >= {"eol", "supported"}
-    assert Counter(_key(r) for r in ranged) == expected
-    assert {r["dataset_version"] for r in ranged} == {rep["dataset_version"]}
+    # 1. status on any date: the ranges on a date give exactly the report's findings with that --as-of
+    #    (the report's date, a year on, a year and a half back: statuses differ between them)
+    judged: Counter[tuple[Any, ...]] = Counter(_key(r) for r in dicts(estate, "SELECT * FROM legacyscan_findings"))
+    differ = 0
+    for on_date in (AS_OF, date(2027, 12, 1), date(2025, 6, 1)):
+        rep = report(store_url, on_date, capsys)
+        on = on_date.isoformat()
+        where = f"WHERE valid_from <= '{on}' AND '{on}' < valid_until"
+        ranged = dicts(estate, "SELECT * FROM legacyscan_finding_status " + where)  # noqa: S608
+        expected = Counter(_key(f) for f in report_findings(rep))
+        assert len(expected) > 50 and {k[7] for k in expected} >= {"eol", "supported"}
+        assert Counter(_key(r) for r in ranged) == expected, on
+        assert {r["dataset_version"] for r in ranged} == {rep["dataset_version"]}
+        differ += expected != judged
+    assert differ >= 2  # the check has teeth: the status changes over these dates
 
     # 2. legacyscan_findings: the status as judged on the collection day = the report on that day
     rows = dicts(estate, "SELECT * FROM legacyscan_findings")
