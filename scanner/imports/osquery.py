@@ -83,13 +83,17 @@ def _entries(source: Source) -> Iterator[tuple[str, Any]]:
 
 def _table(query: str, rows: list[dict[str, Any]]) -> str | None:
     low = query.lower()
-    for table in TABLES:
-        if low == table or low.endswith("_" + table) or low.endswith("/" + table):
-            return table
-    for row in rows[:1]:
-        keys = set(row)
+    first = set(rows[0]) if rows else None
+    for table, needed in TABLES.items():
+        if low == table or low.endswith(("_" + table, "/" + table)):
+            # The name is the operator's: a query named "system_info" may select processes (Wazuh's
+            # documented alert shows one).  Its rows must have at least two of the table's columns.
+            if first is None or len(needed & first) >= 2:
+                return table
+            break
+    if first is not None:
         for table, needed in TABLES.items():
-            if needed <= keys:
+            if needed <= first:
                 return table
     return None
 

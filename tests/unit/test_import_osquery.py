@@ -89,3 +89,19 @@ def test_event_format_snapshots_replace_the_earlier_snapshot(tmp_path: Path) -> 
     assert run_import(db, path) == 0
     [inv] = stored(db).values()
     assert [s.name for s in inv.software] == ["openssl"]
+
+
+def test_a_query_named_like_an_inventory_table_must_carry_its_columns(tmp_path: Path, capsys) -> None:
+    """Fleet's recorded ``encrypted`` line renamed ``pack/SomePack/apps``: its ``name`` column is a disk,
+    not an application, and must not become software (only the name used to decide the table)."""
+    fleet = IMPORTS / "osquery" / "fleet-osquery_test-validLogResults.log"
+    lines = [json.loads(line) for line in fleet.read_text("utf-8").splitlines()]
+    disk = next(line for line in lines if line["name"].endswith("/encrypted"))
+    renamed = dict(disk, name="pack/SomePack/apps")
+    path = tmp_path / "osqueryd.results.log"
+    path.write_text(json.dumps(renamed) + "\n" + _line() + "\n")
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, path) == 0
+    hosts = stored(db)
+    assert sorted(hosts) == ["h"]  # the disk's host has no inventory rows: not a host
+    assert "1 lines of other queries in the log were not used" in [p.message for p in hosts["h"].problems]
