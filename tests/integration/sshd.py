@@ -170,14 +170,16 @@ def _fake_mac_bin(root: Path) -> Path:
 def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
                 max_startups: str = "1000:100:1000", password_user: bool = False,
                 extra: dict[int, str] | None = None, host_key_type: str = "ed25519",
-                client_key_type: str = "ed25519", algorithms: str = "") -> Fleet:
+                client_key_type: str = "ed25519", algorithms: str = "", wrap: list[str] | None = None) -> Fleet:
     """Start n hosts at 127.0.0.<first>.. on one free port.  ``roles``: index -> macos|hang|drop.
 
     ``max_startups="10:30:100"`` gives sshd's default (drops unauthenticated connections past 10);
     ``password_user`` adds ``PASSWORD_USER`` allowed to log in with ``PASSWORD`` only;
     ``extra``: index -> sshd_config lines for that address (``Match LocalAddress``), e.g. a ``SetEnv``.
     ``host_key_type``/``client_key_type``/``algorithms`` (sshd_config lines such as ``KexAlgorithms``)
-    restrict the server to what an old one offers (see ``tests/integration/legacy_servers.py``)."""
+    restrict the server to what an old one offers (see ``tests/integration/legacy_servers.py``).
+    ``wrap``: a command sshd is started under (it must exec its arguments), e.g. ``unshare`` into a
+    mount namespace where a constructed host root is bind-mounted: every session sees that root."""
     why = available()
     if why:
         raise SshdUnavailable(why)
@@ -231,7 +233,7 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
                 f"MaxStartups {max_startups}\nMaxSessions 20\nLogLevel ERROR\n"
                 "UseDNS no\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n" + algorithms
                 + "".join(matches))
-            proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen([*(wrap or []), SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
                                     stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
                                     start_new_session=True)
             fleet.procs.append(proc)
