@@ -1,9 +1,10 @@
 """The pure parser: collection document -> Inventory.
 
 Real hosts first (``tests/fixtures/hosts/windows-*``, built from real machines, see their
-provenance.json), then small documents constructed in the script's exact shape for what no real
-capture we hold records (registry EditionID/UBR/DisplayVersion, per-user hives, Office MSI
-components, TPM and Secure Boot).  Constructed values are real Windows values (Office product
+provenance.json; registry UBR, ReleaseId and CompositionEditionID come from published RegRipper
+output of real disk images), then small documents constructed in the script's exact shape for what
+no real capture we hold records (registry EditionID and DisplayVersion, per-user hives, Office MSI
+component flags, TPM and Secure Boot).  Constructed values are real Windows values (Office product
 codes, the Windows 11 "ProductName says Windows 10" registry quirk), labelled as constructed.
 """
 
