@@ -176,6 +176,8 @@ def _deep_variant(kind: str, tmp: Path) -> Path:
         "intune-rapid7": (IMPORTS / "intune" / "rapid7-insightconnect-get_devices.json", '"deviceActionResults"'),
         "defender": (IMPORTS / "defender" / "defender-docs-machines-example-fixed.json", '"value"'),
         "defender-rapid7": (IMPORTS / "defender" / "rapid7-insightconnect-search_machines.json", '"machineTags"'),
+        "glpi": (IMPORTS / "glpi" / "computer_1.json", '"softwares"'),
+        "cyclonedx": (IMPORTS / "sbom" / "trivy-centos-7-cyclonedx.json", '"components"'),
     }[kind]
     text = src.read_text()
     assert anchor in text
@@ -184,7 +186,8 @@ def _deep_variant(kind: str, tmp: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("kind", ["intune-json", "intune-rapid7", "osquery", "defender", "defender-rapid7"])
+@pytest.mark.parametrize("kind", ["intune-json", "intune-rapid7", "osquery", "defender", "defender-rapid7", "glpi",
+                                  "cyclonedx"])
 def test_deep_nesting_refuses_the_file_by_name_and_its_neighbour_is_imported(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
     deep = _deep_variant(kind, tmp_path)
