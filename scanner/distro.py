@@ -119,6 +119,7 @@ CODENAMES = re.compile(
     r"|mantic|noble|oracular|plucky|questing)(?![a-z])",
     re.IGNORECASE,
 )
+_MODULE_STREAM = re.compile(r"\.module\+el\d+[.\d]*")  # RHEL 8/9 modular builds: "1.module+el8.3.0+8851+b7b41ca0"
 _PLAIN_REVISION = re.compile(r"-\d+(?:\.\d+){0,2}$")
 _EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+)>?\s*$")
 
@@ -451,6 +452,13 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
                 return early, DISTRO, evidence
             return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state} "
                                         f"until {entry.ended.isoformat()} [{where}]", dist), DISTRO, evidence)
+    module = _MODULE_STREAM.search(sw.version) if dist.source == "rpm" else None
+    if module:
+        # RHEL 8/9 Application Streams: the stream's own lifecycle may end before the OS, but the
+        # host's module metadata carries no end date (Red Hat publishes it on its lifecycle page
+        # only), so the OS verdict stands and the reason says what it cannot know.
+        os_state += (f"; a module stream build ({module.group()!r}): Red Hat's Application Streams "
+                     "lifecycle, not recorded on the host, may end it earlier")
     return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}", dist),
             DISTRO, evidence)
 

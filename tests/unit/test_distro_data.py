@@ -255,3 +255,21 @@ def test_a_suse_package_ends_on_its_lifecycle_date() -> None:
     third = distro_verdict(vendor, "linux", upstream, host, date(2016, 1, 1), Policy())
     assert third is not None and third[1] not in (DISTRO, COMMUNITY) and third[0] is upstream
     assert suse_lifecycle("ubuntu", lifecycle_probe(SLES)) == ()  # SUSE's data judges SUSE hosts only
+
+
+# -- RHEL: Application Streams ------------------------------------------------------------------
+
+def test_a_rhel_module_stream_build_says_its_stream_lifecycle_is_not_on_the_host(ctx: IdentifyContext) -> None:
+    """RHEL 8's modulemd carries no end date (what a rebuild republishes of it: name, stream,
+    artifacts, no ``eol``): the OS verdict stands and the reason says what it cannot know."""
+    rhel = ('NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
+            'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n')
+    node = Software(name="nodejs", version="1:12.19.1-1.module+el8.3.0+8851+b7b41ca0", source="rpm",
+                    publisher="Red Hat, Inc.")
+    openssl = Software(name="openssl", version="1:1.1.1k-12.el8_9", source="rpm", publisher="Red Hat, Inc.")
+    inv = Inventory(host=Host(hostname="r", machine_id="m-2", site="Main"),
+                    os=OsInfo(family="linux", facts={"files": {"/etc/os-release": rhel}}), software=[node, openssl])
+    got = findings(ctx, inv)
+    assert got["nodejs"].detail.rule.endswith("+distro.rhel") and got["nodejs"].status is got["openssl"].status
+    assert "module stream build ('.module+el8.3.0')" in got["nodejs"].detail.reason
+    assert "module stream" not in got["openssl"].detail.reason
