@@ -3,7 +3,8 @@ with ``action``/``columns``, or batched ``diffResults``) and ``osqueryd.snapshot
 snapshot``), one JSON object per line, any number of hosts.
 
 Each line's table is recognised by its columns (query names are the operator's choice; a name
-ending in the table's name is taken as a hint first): ``os_version``, ``system_info``,
+ending in the table's name is taken as a hint first, if its rows carry at least two of the table's
+columns): ``os_version``, ``system_info``,
 ``programs``, ``deb_packages``, ``rpm_packages`` and ``apps``.  Per host and table the rows are
 replayed in order - a snapshot replaces the table, ``added``/``removed`` apply the difference - so
 the result is the table as osquery last saw it.  Lines of other queries are skipped and counted.
