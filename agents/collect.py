@@ -87,7 +87,7 @@ class Collector:
         if platform == "windows":
             from agents.windows import collect_windows
 
-            return collect_windows(self.shell)  # type: ignore[arg-type]
+            return collect_windows(self.shell)
         if platform == "linux":
             return self.collect_linux(problems)
         if platform == "darwin":

@@ -22,79 +22,40 @@ merge is recorded in ``Software.collapsed`` as ``"<rule>: <merged key>"``.  The 
 
 from __future__ import annotations
 
-import base64
 import functools
-import gzip
 import json
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from agents.inventory import MAX_STRING, Collector, Disk, Hardware, Host, Inventory, OsInfo, Problem, Software
-from agents.shell import CommandResult
+from agents.powershell import (  # noqa: F401 - re-exported: the invocation is part of this module's API
+    BOOTSTRAP,
+    CREATEPROCESS_LIMIT,
+    DEFAULT_TIMEOUT,
+    LOADER,
+    POWERSHELL_ARGS,
+    PowerShellRunner,
+    compressed_loader,
+    encode_powershell,
+    powershell_argv,
+    powershell_invocation,
+    powershell_runner,
+)
+from agents.shell import CommandResult, Shell
 
 SCRIPT_PATH = Path(__file__).resolve().parent / "windows_collect.ps1"
 DOC_MARKER = '{"legacyscan":"windows-collect/1"'
 # The identify contract's Windows OS fields (docs: ARCHITECTURE.md, "legacyscan eol identify").
 OS_FACT_KEYS = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
                 "installation_type", "product_type", "csd_version")
-DEFAULT_TIMEOUT = 600.0
-# How the script reaches PowerShell.  Encoded, it is longer than a Windows command line allows
-# (cmd.exe cuts at 8,191 characters, CreateProcess at 32,767), so by default it travels gzip-
-# compressed inside a small fixed loader (one command, about a quarter of the bytes); a script too
-# big even for that goes over stdin to a fixed bootstrap instead (``$input`` works under
-# -EncodedCommand on PowerShell 2.0 to 7).  Nothing from a target or a host is ever interpolated:
-# the only variable part is base64 of our own script.
-BOOTSTRAP = ("$ErrorActionPreference = 'Stop'; "
-             "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
-             "& ([ScriptBlock]::Create($s))")
-LOADER = ("$ErrorActionPreference = 'Stop'; $b = [Convert]::FromBase64String('{payload}'); "
-          "$m = New-Object IO.MemoryStream(,$b); "
-          "$z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Decompress); "
-          "$r = New-Object IO.StreamReader($z, [Text.Encoding]::UTF8); $s = $r.ReadToEnd(); $r.Close(); "
-          "& ([ScriptBlock]::Create($s))")
-CREATEPROCESS_LIMIT = 32_767
-POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
 
 
 class WindowsDocumentError(ValueError):
     """The script's output is not a collection document; the message says what was found."""
-
-
-class PowerShellRunner(Protocol):
-    """A shell that can run a PowerShell script (WinRmShell, WindowsLocalShell, test fakes)."""
-
-    name: str
-
-    def run_powershell(self, script: str, timeout: float) -> CommandResult: ...
-
-
-def encode_powershell(script: str) -> str:
-    """``-EncodedCommand`` text: base64 of UTF-16-LE, as powershell.exe expects."""
-    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-
-
-def powershell_argv(script: str | None = None) -> list[str]:
-    """powershell.exe arguments running ``script`` (default: the stdin bootstrap)."""
-    return [*POWERSHELL_ARGS, encode_powershell(BOOTSTRAP if script is None else script)]
-
-
-def compressed_loader(script: str) -> str:
-    """The fixed loader carrying ``script`` gzip-compressed (deterministic: mtime 0)."""
-    payload = base64.b64encode(gzip.compress(script.encode("utf-8"), mtime=0)).decode("ascii")
-    return LOADER.replace("{payload}", payload)
-
-
-@functools.lru_cache(maxsize=8)
-def powershell_invocation(script: str, program: str = "powershell.exe") -> tuple[list[str], bytes | None]:
-    """(arguments, stdin) that run ``script``: one compressed command when it fits, else stdin."""
-    inline = powershell_argv(compressed_loader(script))
-    if len(program) + 1 + len(" ".join(inline)) < CREATEPROCESS_LIMIT - 256:
-        return inline, None
-    return powershell_argv(), script.encode("utf-8")
 
 
 @functools.lru_cache(maxsize=1)
@@ -695,19 +656,7 @@ def powershell_failure(result: CommandResult) -> str:
     return ""
 
 
-def _powershell_runner(shell: Any) -> PowerShellRunner:
-    """The shell itself, or, for this machine's plain LocalShell (the Collector's ``--local`` on
-    Windows), the Windows agent's local PowerShell runner."""
-    if hasattr(shell, "run_powershell"):
-        return shell
-    if getattr(shell, "name", "") == "local":
-        from agents.windows_local import WindowsLocalShell
-
-        return WindowsLocalShell()
-    raise TypeError(f"{type(shell).__name__} cannot run PowerShell (it needs run_powershell(script, timeout))")
-
-
-def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT,
+def collect_windows(shell: PowerShellRunner | Shell, *, timeout: float = DEFAULT_TIMEOUT,
                     collected_at: str | None = None, collector_version: str = "") -> Inventory:
     """Run the collection script through ``shell`` and parse what it printed.
 
@@ -717,7 +666,7 @@ def collect_windows(shell: PowerShellRunner, *, timeout: float = DEFAULT_TIMEOUT
     records the host as failed, and why.
     """
     started = time.monotonic()
-    runner = _powershell_runner(shell)
+    runner = powershell_runner(shell)
     result = runner.run_powershell(load_script(), timeout)
     try:
         inventory = parse_document(result.stdout, collected_at=collected_at or "")

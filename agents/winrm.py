@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.compat import SLOTS
+from agents.powershell import powershell_argv, powershell_invocation
 from agents.shell import CommandResult, ShellError, ShellTimeout, decode
-from agents.windows import powershell_argv, powershell_invocation
 
 log = logging.getLogger(__name__)
 

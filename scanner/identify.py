@@ -10,7 +10,6 @@ distinct strings than records (thousands of PCs share the same Chrome build).
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Callable
@@ -148,50 +147,86 @@ def _memo_key(record: dict[str, Any]) -> Any:
     return json.dumps(record, sort_keys=True, default=str)
 
 
-# The registries: record family / source -> identifier module.  Modules are imported when first
-# needed (a Linux-only estate never loads the Windows tables).
-OS_IDENTIFIERS: dict[str, str] = {
-    "linux": "linux_os",
-    "windows": "windows_os",
-    **dict.fromkeys(("macos", "darwin", "mac", "osx", "mac os x"), "macos"),
+# The identifiers, one module each, imported on first use (a Linux-only estate never loads the
+# Windows tables).  The imports are written out, not built from strings, so mypy and a reader
+# follow every edge.
+def _linux_os() -> Identifier:
+    from scanner.ident import linux_os
+
+    return linux_os.identify
+
+
+def _windows_os() -> Identifier:
+    from scanner.ident import windows_os
+
+    return windows_os.identify
+
+
+def _macos() -> Identifier:
+    from scanner.ident import macos
+
+    return macos.identify
+
+
+def _unix_os() -> Identifier:
+    from scanner.ident import unix_os
+
+    return unix_os.identify
+
+
+def _announced() -> Identifier:
+    from scanner.ident import announced
+
+    return announced.identify
+
+
+def _packages() -> Identifier:
+    from scanner.ident import packages
+
+    return packages.identify
+
+
+def _windows_apps() -> Identifier:
+    from scanner.ident import windows_apps
+
+    return windows_apps.identify
+
+
+# The registries: record family / source -> the loader of its identifier.
+OS_IDENTIFIERS: dict[str, Callable[[], Identifier]] = {
+    "linux": _linux_os,
+    "windows": _windows_os,
+    **dict.fromkeys(("macos", "darwin", "mac", "osx", "mac os x"), _macos),
     **dict.fromkeys(("aix", "unix", "bsd", "hp-ux", "hpux", "dragonfly", "illumos", "solaris", "sunos", "freebsd",
-                     "openbsd", "netbsd"), "unix_os"),
-    "announced": "announced",  # `legacyscan discover`: what services announced (any family)
+                     "openbsd", "netbsd"), _unix_os),
+    "announced": _announced,  # `legacyscan discover`: what services announced (any family)
 }
-SOFTWARE_IDENTIFIERS: dict[str, str] = {
-    **dict.fromkeys(("dpkg", "rpm", "apk"), "packages"),
-    "banner": "announced",  # what a service announced to `legacyscan discover`
-    **dict.fromkeys(("windows-registry", "msix", "appx", "macos-app"), "windows_apps"),
+SOFTWARE_IDENTIFIERS: dict[str, Callable[[], Identifier]] = {
+    **dict.fromkeys(("dpkg", "rpm", "apk"), _packages),
+    "banner": _announced,  # what a service announced to `legacyscan discover`
+    **dict.fromkeys(("windows-registry", "msix", "appx", "macos-app"), _windows_apps),
 }
 
 
-class _LazyRegistry(dict[str, Identifier]):
-    """family/source -> identifier function, importing ``scanner.ident.<module>`` on first use."""
+class _Registry:
+    """family/source -> identifier function, loading each identifier once, on first use."""
 
-    def __init__(self, table: dict[str, str]) -> None:
-        super().__init__()
-        self.table = table
+    def __init__(self, loaders: dict[str, Callable[[], Identifier]]) -> None:
+        self._loaders = loaders
+        self._loaded: dict[str, Identifier] = {}
 
-    def __missing__(self, key: str) -> Identifier:
-        module = importlib.import_module(f"scanner.ident.{self.table[key]}")
-        fn: Identifier = module.identify
-        self[key] = fn
+    def get(self, key: str) -> Identifier | None:
+        fn = self._loaded.get(key)
+        if fn is None:
+            loader = self._loaders.get(key)
+            if loader is None:
+                return None
+            fn = self._loaded[key] = loader()
         return fn
 
-    def get(self, key: str, default: Identifier | None = None) -> Identifier | None:  # type: ignore[override]
-        return self[key] if key in self.table else default
 
-
-def _os_identifiers() -> dict[str, Identifier]:
-    return _LazyRegistry(OS_IDENTIFIERS)
-
-
-def _software_identifiers() -> dict[str, Identifier]:
-    return _LazyRegistry(SOFTWARE_IDENTIFIERS)
-
-
-_OS: dict[str, Identifier] | None = None
-_SW: dict[str, Identifier] | None = None
+_OS = _Registry(OS_IDENTIFIERS)
+_SW = _Registry(SOFTWARE_IDENTIFIERS)
 
 
 _FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -241,11 +276,8 @@ def _infer_family(record: dict[str, Any], family: str) -> str:
 
 
 def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
-    global _OS, _SW
     kind = record.get("kind")
     if kind == "os":
-        if _OS is None:
-            _OS = _os_identifiers()
         family = str(record.get("family") or "").lower()
         if isinstance(record.get("announced"), dict):  # discovered without credentials: its own evidence
             family = "announced"
@@ -264,12 +296,10 @@ def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
             hit = site_identify(record, ctx, site_rules)
             if hit is not None:
                 return hit
-        if _SW is None:
-            _SW = _software_identifiers()
         source = str(record.get("source") or "windows-registry").lower()
         # An unfamiliar source (an export from another inventory tool) is judged by its name and
         # publisher, as an application; the rule id in the answer shows which identifier decided.
-        fn = _SW.get(source) or _SW["windows-registry"]
+        fn = _SW.get(source) or _windows_apps()
         return fn(record, ctx)
     return NOT_A_PRODUCT
 

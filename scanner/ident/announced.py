@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from scanner.ident.context import Knowledge
 from scanner.ident.versions import pick_cycle
 from scanner.model import Confidence, Identification
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 _ORDER = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 
@@ -37,7 +35,7 @@ def _cap(ident: Confidence, evidence: str) -> Confidence:
     return ident if _ORDER[ident] <= _ORDER[stated] else stated
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     if record.get("kind") == "software":
         return identify_software(record, ctx)
     a = record.get("announced")
@@ -90,7 +88,7 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
                           _cap(Confidence.MEDIUM, conf), ev + (("release", version),))
 
 
-def identify_software(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify_software(record: dict[str, Any], ctx: Knowledge) -> Identification:
     name = str(record.get("name") or "").strip()
     version = str(record.get("version") or "").strip()
     ev = (("name", name), ("version", version), ("source", "banner"))

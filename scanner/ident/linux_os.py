@@ -11,15 +11,13 @@ not track is "no product", never its ID_LIKE parent.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agents.linux import parse_os_release
 from eol_data.catalog import Product
+from scanner.ident.context import Knowledge
 from scanner.ident.versions import cycle_key
 from scanner.model import Confidence, Identification
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 
 def _candidates(version: str) -> list[str]:
@@ -53,7 +51,7 @@ def _pick(product: Product, version: str, prefix: str = "") -> tuple[str | None,
     return None, newer
 
 
-def _result(ctx: IdentifyContext, product_slug: str, version: str, rule: str, evidence: list[tuple[str, str]],
+def _result(ctx: Knowledge, product_slug: str, version: str, rule: str, evidence: list[tuple[str, str]],
             why: str = "", prefix: str = "", confidence: Confidence = Confidence.HIGH) -> Identification:
     ev = tuple(evidence)
     if product_slug == "none":
@@ -96,7 +94,7 @@ def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     files = record.get("files")
     if not isinstance(files, dict) or not files:
         files = _lenient_files(record)
@@ -177,7 +175,7 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     return _legacy(files, table, ctx)
 
 
-def _catalog_distribution(ctx: IdentifyContext, os_id: str) -> str | None:
+def _catalog_distribution(ctx: Knowledge, os_id: str) -> str | None:
     """An os-release ID that names a Linux distribution the dataset tracks, by the dataset's own
     product names (``steamos``; ``<id>-linux`` / ``<id>-os``): a distribution endoflife.date adds
     is recognised without a rule for it."""
@@ -190,7 +188,7 @@ def _catalog_distribution(ctx: IdentifyContext, os_id: str) -> str | None:
     return None
 
 
-def _derivative(ctx: IdentifyContext, table: dict[str, Any], osr: dict[str, str], version_id: str,
+def _derivative(ctx: Knowledge, table: dict[str, Any], osr: dict[str, str], version_id: str,
                 evidence: list[tuple[str, str]]) -> Identification | None:
     """A derivative that says which release it follows: ``ID_LIKE`` names a tracked distribution,
     its own ID or NAME names that distribution, and ``VERSION_ID`` is one of that distribution's
@@ -229,7 +227,7 @@ def _derivative(ctx: IdentifyContext, table: dict[str, Any], osr: dict[str, str]
     return None
 
 
-def _version_from_codename(ctx: IdentifyContext, slug: str, text: str) -> str:
+def _version_from_codename(ctx: Knowledge, slug: str, text: str) -> str:
     """Some releases name only a codename (Devuan "ascii"); the dataset knows each cycle's codename."""
     product = ctx.catalog.product(slug)
     words = set(re.findall(r"[a-z]+", text.lower()))
@@ -242,7 +240,7 @@ def _version_from_codename(ctx: IdentifyContext, slug: str, text: str) -> str:
     return ""
 
 
-def _legacy(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def _legacy(files: dict[str, str], table: dict[str, Any], ctx: Knowledge) -> Identification:
     """Pre-os-release systems: the first matching release-file rule wins (in table order).
 
     First pass: each rule on its own file.  Second pass: rules whose pattern names a distribution
@@ -276,7 +274,7 @@ def _legacy(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) 
 _OS_CPE = re.compile(r"cpe:(?:/o|2\.3:o):([^:\s\"']+):([^:\s\"']+):(\d[^:\s\"']*)", re.I)
 
 
-def _from_cpe(files: dict[str, str], table: dict[str, Any], ctx: IdentifyContext) -> Identification | None:
+def _from_cpe(files: dict[str, str], table: dict[str, Any], ctx: Knowledge) -> Identification | None:
     """Last resort: an operating-system CPE (``/etc/system-release-cpe``, the CPE_NAME of an
     os-release without ID).  Only vendor/product pairs listed in the ``[[cpe]]`` table count, and a
     text that names a rebuild reusing its parent's CPE (the name overrides: CentOS Stream,
@@ -303,7 +301,7 @@ def _service_pack(files: dict[str, str]) -> str | None:
     return None
 
 
-def _apply_release_rule(rule: dict[str, Any], path: str, text: str, ctx: IdentifyContext,
+def _apply_release_rule(rule: dict[str, Any], path: str, text: str, ctx: Knowledge,
                         files: dict[str, str] | None = None) -> Identification | None:
     m = re.search(rule["pattern"], text, re.I)
     if not m:

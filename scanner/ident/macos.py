@@ -15,12 +15,10 @@ its current majors carry ``eol: false`` (no end announced), which the verdict re
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from scanner.ident.context import Knowledge
 from scanner.model import Confidence, Identification
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 RULES = "macos"
 PRODUCT = "macos"
@@ -118,7 +116,7 @@ def cycle_for_version(version: str, first_major_cycle: int = 11) -> str | None:
     return None
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
     darwin_map: dict[str, str] = {str(k): str(v) for k, v in rules.get("darwin", {}).items()}
     limits = rules.get("limits", {})

@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from scanner.ident.context import Knowledge
 from scanner.ident.versions import pick_cycle
 from scanner.model import Confidence, Identification
 
 if TYPE_CHECKING:
     from eol_data.rules import Rules
-    from scanner.identify import IdentifyContext
 
 _ARCH = re.compile(r"\.(x86_64|i[3-6]86|noarch|aarch64|armv7hl|ppc64le|s390x|amd64)$", re.I)
 
@@ -61,7 +61,7 @@ def upstream_version(version: str, source: str) -> str:
 _SCL_PREFIX = re.compile(r"^(?:rh-[a-z]+\d+|httpd24|devtoolset-\d+|rh-[a-z]+)-(?=[a-z])", re.I)
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     raw_name = str(record.get("name") or "").strip()
     source = str(record.get("source") or "")
     version = str(record.get("version") or "")

@@ -4,7 +4,7 @@ Why first: a trust that writes a rule for its PACS viewer knows better than our 
 what that DisplayName is; and a rule that says ``product = "none"`` must be able to silence an
 in-house tool that a bundled rule would otherwise mis-identify.
 
-``install`` wires a parsed ``eol_data.site.SiteCatalog`` into an ``IdentifyContext``: products go
+``install`` wires a parsed ``eol_data.site.SiteCatalog`` into an ``Knowledge``: products go
 into the catalog overlay (source ``site``), rules into ``Rules.extend("site_apps", ...)``, and the
 entitlements / lookahead become the ``Policy``.  References are checked here, where the catalog
 is at hand: a rule or entitlement naming a product nobody knows is an error naming its key.
@@ -15,22 +15,20 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eol_data.catalog import Product
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
+from scanner.ident.context import Knowledge
 from scanner.ident.versions import pick_cycle
 from scanner.model import Confidence, Identification, Policy
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 RULES_TABLE = "site_apps"
 
 _CONFIDENCE = {"high": Confidence.HIGH, "medium": Confidence.MEDIUM, "low": Confidence.LOW}
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext, entries: list[dict[str, Any]]) -> Identification | None:
+def identify(record: dict[str, Any], ctx: Knowledge, entries: list[dict[str, Any]]) -> Identification | None:
     """The first site rule matching a software record, or None to fall through to the bundled ones."""
     name = str(record.get("name") or "")
     if not name:
@@ -54,7 +52,7 @@ def identify(record: dict[str, Any], ctx: IdentifyContext, entries: list[dict[st
     return None
 
 
-def _resolve(entry: dict[str, Any], ctx: IdentifyContext, name: str, version: str, publisher: str) -> Identification:
+def _resolve(entry: dict[str, Any], ctx: Knowledge, name: str, version: str, publisher: str) -> Identification:
     rule_id = str(entry["id"])
     confidence = _CONFIDENCE.get(str(entry["confidence"]), Confidence.HIGH)
     evidence: tuple[tuple[str, str], ...] = (("name", name), ("version", version))
@@ -113,13 +111,13 @@ def _cycle(entry: dict[str, Any], product: Product, version: str) -> tuple[str |
 # -- installing a catalogue -----------------------------------------------------------------------
 
 
-def _known(ctx: IdentifyContext, site: SiteCatalog, product: str) -> bool:
+def _known(ctx: Knowledge, site: SiteCatalog, product: str) -> bool:
     if any(p.name == product for p in site.products):
         return True
     return ctx.catalog.product(product) is not None
 
 
-def _unknown_product(ctx: IdentifyContext, site: SiteCatalog, where: str, line: int, product: str) -> SiteCatalogError:
+def _unknown_product(ctx: Knowledge, site: SiteCatalog, where: str, line: int, product: str) -> SiteCatalogError:
     names = sorted(set(ctx.catalog.product_names()) | {p.name for p in site.products})
     close = difflib.get_close_matches(product, names, n=3)
     hint = (
@@ -133,7 +131,7 @@ def _unknown_product(ctx: IdentifyContext, site: SiteCatalog, where: str, line: 
     )
 
 
-def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None) -> Policy:
+def install(ctx: Knowledge, site: SiteCatalog, base: Policy | None = None) -> Policy:
     """Add the catalogue's products and rules to ``ctx``; return the site's ``Policy``."""
     for prod in site.products:
         ctx.catalog.add_overlay(prod)
@@ -164,7 +162,7 @@ def install(ctx: IdentifyContext, site: SiteCatalog, base: Policy | None = None)
 
 
 def apply_site_catalog(
-    ctx: IdentifyContext, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
+    ctx: Knowledge, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
 ) -> Policy | None:
     """Find (``--site-catalog`` / env / ./legacyscan-site.toml), load and install; None if there is none."""
     applied = apply_site_catalog_with_source(ctx, path, cwd)
@@ -172,7 +170,7 @@ def apply_site_catalog(
 
 
 def apply_site_catalog_with_source(
-    ctx: IdentifyContext, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
+    ctx: Knowledge, path: str | os.PathLike[str] | None = None, cwd: Path | None = None
 ) -> tuple[Policy, SiteCatalog] | None:
     """As ``apply_site_catalog``, also returning the catalogue: reports price its entitlements and
     name the file (and its digest) in their evidence."""

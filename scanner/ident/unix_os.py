@@ -14,13 +14,11 @@ collected by a generic "release files" probe reaches this module through it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eol_data.catalog import Product
+from scanner.ident.context import Knowledge
 from scanner.model import Confidence, Identification
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 RULES = "unix_os"
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
@@ -75,7 +73,7 @@ def _system(record: dict[str, Any], texts: list[tuple[str, str]]) -> str:
     return {"sunos": "sunos"}.get(family, family)
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
     texts = _text_values(record)
     evidence = tuple((k, v[:200]) for k, v in texts[:4])
@@ -104,7 +102,7 @@ def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     return _bsd(product, system, spec, texts, evidence)
 
 
-def identify_release_files(files: dict[str, str], ctx: IdentifyContext) -> Identification | None:
+def identify_release_files(files: dict[str, str], ctx: Knowledge) -> Identification | None:
     """For the Linux identifier: a non-Linux release file (Solaris /etc/release, FreeBSD os-release).
 
     Returns None when the files are not from a Unix this module knows, so Linux rules go on.

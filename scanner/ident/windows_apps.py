@@ -24,15 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eol_data.catalog import Product
 from eol_data.rules import Rules
+from scanner.ident.context import Knowledge
 from scanner.ident.versions import numeric_parts, pick_cycle
 from scanner.model import Confidence, Identification
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 TABLE = "windows_apps"
 
@@ -207,7 +205,7 @@ def clean_record(record: dict[str, Any]) -> Record:
 
 # -- the identifier -----------------------------------------------------------------------------
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rs = ruleset(ctx.rules)
     rec = clean_record(record)
     if not rec.name:
@@ -274,7 +272,7 @@ class Answer:
     not_a_product: bool = False  # the scheme found the record cannot be judged by a date
 
 
-def _apply(rule: Rule, m: re.Match[str], rec: Record, ctx: IdentifyContext, rs: RuleSet) -> Identification:
+def _apply(rule: Rule, m: re.Match[str], rec: Record, ctx: Knowledge, rs: RuleSet) -> Identification:
     product = ctx.catalog.product(rule.product)
     if product is None:
         return Identification(None, None, f"windows_apps.{rule.id}",

@@ -24,13 +24,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eol_data.catalog import Release
+from scanner.ident.context import Knowledge
 from scanner.model import Confidence, Identification
-
-if TYPE_CHECKING:
-    from scanner.identify import IdentifyContext
 
 RULES = "windows_os"
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
@@ -527,7 +525,7 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
 
 @dataclass(slots=True)
 class _Ctx:
-    ctx: IdentifyContext
+    ctx: Knowledge
     rules: dict[str, Any]
     ev: Evidence
 
@@ -565,7 +563,7 @@ def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
     return None
 
 
-def identify(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
     ev = gather(record, rules)
     c = _Ctx(ctx, rules, ev)
