@@ -31,6 +31,7 @@ from scanner.identify import IdentifyContext
 from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, Policy, Status
 from scanner.schema import FIRST_DAY, OPEN_END
+from scanner.store_columns import indexed  # the site is an indexed column (PostgreSQL's entry limit)
 
 # (status, eol, extended_until) on one date: what a range holds.
 State = tuple[Status, date | None, date | None]
@@ -68,8 +69,6 @@ class Judged:
     segments: list[list[Segment]] = field(default_factory=list)  # per finding, in order
 
     def finding_rows(self, stored_id: str) -> list[tuple[Any, ...]]:
-        from scanner.store import indexed  # the site is an indexed column (PostgreSQL's entry limit)
-
         rows = []
         for ordinal, f in enumerate(self.result.findings):
             d = f.detail

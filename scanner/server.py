@@ -44,7 +44,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
-from scanner.store import EncodedInventory, Storable, Store, StoreError, open_store
+from scanner.store import EncodedInventory, Storable, Store, StoreError
+from scanner.store_open import open_store
 from scanner.upload import Refused, accept_upload, check_collected_at, parse_upload
 
 __all__ = ["CONFIG_ENV", "GroupWriter", "RateLimiter", "Refused", "ServerConfig", "UploadEndpoint", "accept_upload",

@@ -10,7 +10,6 @@ The schema is versioned; ``MIGRATIONS`` is an explicit, append-only list.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 import re
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from agents.inventory import Collector, Host, Inventory, OsInfo, Software
 from agents.linux import shared as shared_record
@@ -32,6 +30,14 @@ from agents.wire import _compact, compact_json
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.relational import TABLE_ORDER, Rows, insert_sql, rows_for
 from scanner.schema import migrations
+from scanner.store_columns import (  # noqa: F401 - re-exported: every backend and caller uses them
+    COLLECTED_AT_MAX,
+    INDEXED_MAX,
+    NUL_REPLACEMENT,
+    host_key,
+    indexed,
+    text_column,
+)
 
 if TYPE_CHECKING:
     from scanner.judge import Judge
@@ -90,11 +96,6 @@ class EncodedInventory:
 Storable = Inventory | EncodedInventory
 
 
-def host_key(inv: Storable) -> str:
-    """Stable identity of a host across scans: its machine id (hostname as a last resort)."""
-    return inv.host.machine_id or f"name:{inv.host.hostname.lower()}"
-
-
 def row_key(inv: Storable) -> str:
     """The key of the host's rows in the store: ``host_key`` within the inventory's site.
 
@@ -106,48 +107,10 @@ def row_key(inv: Storable) -> str:
     return f"{indexed(inv.host.site)}\x1f{indexed(host_key(inv))}"
 
 
-# -- text at the store boundary ------------------------------------------------------------------
-#
-# PostgreSQL refuses a NUL in any text value (SQLite keeps it), and a lone surrogate (undecodable
-# host output) cannot be encoded as UTF-8 at all.  Both are neutralised here, where every path
-# (uploads, imports, scans) meets the store, identically for both backends: each NUL becomes
-# U+FFFD and each lone surrogate "?" - in the indexed columns and in the stored document itself.
-# One odd string from one host must never fail the batch that holds it.
+# -- text at the store boundary (scanner.store_columns) -----------------------------------------
 
-NUL_REPLACEMENT = "\ufffd"
 # ``\u0000`` escapes in JSON text, but not an escaped backslash followed by "u0000".
 _NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
-
-
-def text_column(value: str) -> str:
-    """``value`` as both backends can store it in a text column (NUL and lone surrogates replaced)."""
-    if "\x00" in value:
-        value = value.replace("\x00", NUL_REPLACEMENT)
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-# PostgreSQL refuses a B-tree index entry over 2,704 bytes (SQLite has no such limit): a value in an
-# indexed column is kept to INDEXED_MAX characters (4 bytes each at most in UTF-8; two such columns
-# share an index), a longer one cut with a hash of the whole so distinct values stay distinct.  Only
-# absurd values (a 4,096-character machine id or site from a file) are affected; the stored document
-# keeps every character.
-INDEXED_MAX = 250
-COLLECTED_AT_MAX = 64
-
-
-def indexed(value: str, limit: int = INDEXED_MAX) -> str:
-    """``text_column(value)`` within ``limit`` characters, for the indexed columns of both backends."""
-    value = text_column(value)
-    if len(value) <= limit:
-        return value
-    if limit < 2 * 65:  # too short to carry a hash (collected_at): cut
-        return value[:limit]
-    return value[:limit - 65] + "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def storable_json(text: str | bytes) -> bytes:
@@ -691,45 +654,3 @@ class SqliteStore(Store):
                 self._auth_conn.close()
                 self._auth_conn = None
         self.conn.close()
-
-
-def default_judge() -> Judge:
-    """The installed dataset, no site catalogue: what judges an inventory when it is stored
-    (a command with a site catalogue installs its own judge with ``Store.use_judge``)."""
-    from eol_data.catalog import Catalog
-    from scanner.identify import IdentifyContext
-    from scanner.judge import Judge
-    from scanner.model import Policy
-
-    return Judge(IdentifyContext(Catalog()), Policy())
-
-
-def open_store(url: str, *, judge: bool = True) -> Store:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db``, a bare path, or ``postgresql://...``.
-
-    ``judge``: findings are made for each inventory as it is stored (``default_judge``, loaded on
-    first use); False stores inventories only (``judge_pending`` judges them later).
-    """
-    store = _open(url)
-    if judge:
-        store.use_judge(default_judge)
-    return store
-
-
-def _open(url: str) -> Store:
-    if url.startswith(("postgresql://", "postgres://")):
-        try:
-            from scanner.store_pg import PostgresStore
-        except ImportError as exc:
-            raise StoreError(f"PostgreSQL support is not available: {exc}") from exc
-        return PostgresStore(url)
-    if url.startswith("sqlite:"):
-        parsed = urlparse(url)
-        path = unquote(parsed.path)
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = path.lstrip("/")
-        return SqliteStore(path or "legacyscan.db")
-    if "://" in url:
-        raise StoreError(f"unsupported database URL scheme in {url.split('://')[0]!r}://…; "
-                         "use sqlite:///PATH or postgresql://…")
-    return SqliteStore(url)

@@ -14,7 +14,8 @@ from scanner.cli import CliError
 from scanner.files import FileRefused, atomic_output, atomic_write
 from scanner.identify import IdentifyContext
 from scanner.model import Policy
-from scanner.store import Store, StoreError, open_store
+from scanner.store import Store, StoreError
+from scanner.store_open import open_store
 
 if TYPE_CHECKING:
     from eol_data.site import SiteCatalog

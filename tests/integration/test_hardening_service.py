@@ -23,7 +23,8 @@ import httpx
 import pytest
 
 from agents.inventory import Inventory
-from scanner.store import HostStatus, open_store
+from scanner.store import HostStatus
+from scanner.store_open import open_store
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.test_server_agent import Serve, cli, count, create_token, fake_inventory, post
 from tests.integration.tls import Pki, make_pki

@@ -22,7 +22,8 @@ from scanner.cli import main
 from scanner.privacy import Privacy
 from scanner.retention import cutoff_for, prune
 from scanner.scan import FleetScanner, ScanConfig
-from scanner.store import HostStatus, Store, open_store
+from scanner.store import HostStatus, Store
+from scanner.store_open import open_store
 from scanner.targets import Target
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.test_server_agent import Serve, cli, create_token

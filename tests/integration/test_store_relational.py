@@ -23,7 +23,8 @@ from scanner.judge import group_key
 from scanner.match import match_inventory
 from scanner.relational import software_id
 from scanner.schema import migrations
-from scanner.store import Store, default_judge, open_store
+from scanner.store import Store
+from scanner.store_open import default_judge, open_store
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration

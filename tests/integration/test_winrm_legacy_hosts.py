@@ -121,7 +121,7 @@ def test_a_powershell_that_cannot_run_is_a_scan_status_not_an_empty_host(
     """Through the fleet scanner, as `legacyscan scan` runs it: HTTPS with the listener's CA,
     credentials from the environment, the per-host status stored."""
     from scanner.scan import FleetScanner, ScanConfig
-    from scanner.store import open_store
+    from scanner.store_open import open_store
     from scanner.targets import Target
     from tests.integration.winrs_server import Behaviour, WinRSServer, make_tls_cert
 
