@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from scanner.cli import CliError, ExitCode
+from scanner.cli.base import CliError, ExitCode
 
 log = logging.getLogger(__name__)
 

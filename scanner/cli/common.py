@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from eol_data.catalog import Catalog, CatalogError, load_default
-from scanner.cli import CliError
+from scanner.cli.base import CliError
 from scanner.files import FileRefused, atomic_output, atomic_write
 from scanner.identify import IdentifyContext
 from scanner.model import Policy

@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from scanner.cli import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, add_common
 from scanner.views import VIEW_NAMES, VIEWS_SCHEMA, check_role_name, readonly_role_sql
 
 PASSWORD_ENV = "LEGACYSCAN_BI_PASSWORD"  # noqa: S105 - the variable's name, not a password

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from scanner import __version__
-from scanner.cli import CliError, ExitCode, default_db, parse_date, today
+from scanner.cli.base import CliError, ExitCode, default_db, parse_date, today
 from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate

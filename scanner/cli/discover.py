@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from scanner.cli import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, add_common
 from scanner.cli.report import add_report_options, render_and_write
 
 log = logging.getLogger(__name__)

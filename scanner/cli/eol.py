@@ -36,7 +36,7 @@ from eol_data.catalog import (
     load_default,
 )
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
-from scanner.cli import CliError, ExitCode, add_common, parse_date, today
+from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
 from scanner.model import Policy
 from scanner.terminal import printable
 

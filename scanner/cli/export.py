@@ -13,7 +13,7 @@ import argparse
 import json
 import logging
 
-from scanner.cli import CliError, ExitCode, add_common, parse_date, today
+from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
 
 log = logging.getLogger(__name__)
 

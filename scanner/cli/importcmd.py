@@ -24,7 +24,7 @@ from pathlib import Path
 
 from agents.inventory import Inventory, Software
 from agents.wire import _compact
-from scanner.cli import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, add_common
 from scanner.cli.common import LazyStore
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge

@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 
-from scanner.cli import CliError, ExitCode, add_common, parse_date, today
+from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 import os
 
 from agents.inventory import Inventory
-from scanner.cli import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, add_common
 from scanner.cli.common import privacy_from, store_from
 from scanner.cli.report import add_report_options, render_and_write
 
@@ -210,7 +210,7 @@ class StreamingTally:
     processes fork, so each of them starts with them in memory."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from scanner.cli import today
+        from scanner.cli.base import today
         from scanner.cli.common import context_and_policy
         from scanner.match import shared_memo
 

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from scanner.cli import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, add_common
 from scanner.server import CONFIG_ENV, ServerConfig, tls_context
 
 log = logging.getLogger(__name__)
