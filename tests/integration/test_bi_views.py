@@ -32,7 +32,8 @@ import pytest
 from scanner.cli import main
 from scanner.demo import generate
 from scanner.schema import MIGRATIONS, VIEWS_VERSION
-from scanner.store import Store, open_store
+from scanner.store import Store
+from scanner.store_open import open_store
 from scanner.views import VIEW_NAMES, readonly_role_sql
 from tests.conftest import require_or_skip
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
