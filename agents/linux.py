@@ -60,9 +60,12 @@ APT_LISTS = "/var/lib/apt/lists"
 # awk, stdin: ``@@F <index>`` then that index's stanzas.  Output: one
 # ``F<TAB>n<TAB>index<TAB>Origin<TAB>Suite`` line per index (from its InRelease or Release file),
 # then ``n<TAB>package<TAB>=|-<TAB>Supported`` for each installed package the index carries ("=":
-# the installed version itself).  Bourne-clean, as the sh agent carries it (no ==, !, function).
-_APT_FLUSH = ('if (length(p) && (p in I)) print n "\\t" p "\\t" ((I[p] "" < v "") + (I[p] "" > v "") ? "-" : "=") '
-              '"\\t" s; p = ""; v = ""; s = ""')
+# the installed version itself; another version is printed once per package and Origin unless it
+# states ``Supported:``, which bounds the output).  Bourne-clean, as the sh agent carries it (no
+# ==, !, function).
+_APT_FLUSH = ('if (length(p) && (p in I)) { k = (I[p] "" < v "") + (I[p] "" > v ""); '
+              'if (k < 1 || length(s) || ((p SUBSEP o) in P) < 1) { P[p SUBSEP o] = 1; '
+              'print n "\\t" p "\\t" (k ? "-" : "=") "\\t" s } } p = ""; v = ""; s = ""')
 _APT_AWK = (
     'BEGIN { while ((getline l < S) > 0) { if (l ~ /^Package: /) p = substr(l, 10); '
     'else if (l ~ /^Status: /) t = (l ~ / installed$/); else if (l ~ /^Version: /) v = substr(l, 10); '

@@ -411,7 +411,7 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
     entries: tuple[AptEntry, ...] = ()
     if host.apt is not None and dist.label == "Ubuntu" and kind != THIRD:
         entries = host.apt.entries(sw.name)
-        kind, evidence = _apt_origin(entries, kind, evidence)
+        kind, evidence = _apt_origin(entries, kind, evidence, host.product)
     if kind == THIRD:
         return upstream, THIRD, evidence
     if kind != DISTRO:
@@ -480,12 +480,17 @@ def _ends_early(end: date, where: str, base: str, upstream_state: str, os_state:
     return None
 
 
-def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str) -> tuple[str, str]:
+def _own_index(entry: AptEntry, product: str | None) -> bool:
+    """An index of the host's distribution: Ubuntu's archives, and on Linux Mint Mint's own."""
+    return entry.index.ubuntu or (product == "linuxmint" and entry.index.origin.lower() == "linuxmint")
+
+
+def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product: str | None) -> tuple[str, str]:
     """Who built an Ubuntu host's package, by the apt index that holds its installed version: an
     index of Ubuntu's archive (Release ``Origin`` Ubuntu/UbuntuESM...) proves Ubuntu's build; the
     installed version only in other indexes (a PPA, a vendor's repository) proves a third party's."""
     have = [e for e in entries if e.installed_version]
-    ours = [e for e in have if e.index.ubuntu]
+    ours = [e for e in have if _own_index(e, product)]
     if ours:
         index = ours[0].index
         return DISTRO, f"installed version in {index.path} (Origin {index.origin}, {index.suite} {index.component})"
@@ -504,12 +509,13 @@ def _ubuntu_verdict(entries: tuple[AptEntry, ...], upstream: Verdict, host: Host
     (main/restricted: with the release; universe/multiverse: only with Ubuntu Pro ESM Apps, else
     nobody at Canonical patches it and the upstream verdict applies).  None: no Ubuntu index
     carries the package (the verdict stays the OS's, as without the data)."""
-    ours = sorted((e for e in entries if e.index.ubuntu), key=lambda e: not e.installed_version)
+    ours = sorted((e for e in entries if _own_index(e, host.product)), key=lambda e: not e.installed_version)
     if not ours:
         return None
     stated = next((e for e in ours if e.supported and supported_months(e.supported)), None)
     index = ours[0].index
-    covered = any(e.index.component in SUPPORTED_COMPONENTS for e in ours)
+    # main/restricted: Canonical's security support; Linux Mint's own archive: Mint's, with its release
+    covered = any(e.index.component in SUPPORTED_COMPONENTS or not e.index.ubuntu for e in ours)
     maintained = f"{upstream_state}; {base}, maintained with {host.label}: {os_state}"
     if stated is not None and host.release_date is not None:
         months = supported_months(stated.supported) or 0

@@ -11,6 +11,7 @@ from the excerpts independently of the code under test.
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -50,7 +51,8 @@ def probe(root: Path, shell: tuple[str, ...] = ("dash",), lists: Path | None = N
     """The host's probe, run for real on a constructed root (the same script, its paths moved)."""
     argv = [*shell, "-c", linux.APT_SUPPORT_SCRIPT, "sh", str(root / "etc/os-release"),
             str(root / "usr/lib/os-release"), str(root / "var/lib/dpkg/status"), str(lists or root / LISTS)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"})  # as the bundle
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -83,12 +85,15 @@ def findings(ctx: IdentifyContext, inv: Inventory, as_of: date = AS_OF, policy: 
 @pytest.mark.parametrize("root", [NOBLE, BIONIC], ids=["noble", "bionic"])
 def test_the_probe_reports_every_installed_package_each_index_carries(root: Path) -> None:
     installed = {s["Package"]: s["Version"] for s in stanzas(root / "var/lib/dpkg/status")}
-    want = set()
-    for index in sorted((root / LISTS).glob("*_Packages")):
+    want, seen = set(), set()  # another version than the installed one: once per package and Origin
+    for index in sorted((root / LISTS).glob("*_Packages")):  # (all Ubuntu's here), unless it states Supported
         for st in stanzas(index):
-            if st["Package"] in installed:
-                want.add((index.name, st["Package"], st["Version"] == installed[st["Package"]],
-                          st.get("Supported", "")))
+            name = st["Package"]
+            if name in installed:
+                same, supported = st["Version"] == installed[name], st.get("Supported", "")
+                if same or supported or name not in seen:
+                    want.add((index.name, name, same, supported))
+                seen.add(name)
     for shell in (("dash",), ("busybox", "sh")):
         support = parse_apt_support(probe(root, shell))
         got = {(e.index.name, name, e.installed_version, e.supported)
@@ -273,3 +278,20 @@ def test_a_rhel_module_stream_build_says_its_stream_lifecycle_is_not_on_the_host
     assert got["nodejs"].detail.rule.endswith("+distro.rhel") and got["nodejs"].status is got["openssl"].status
     assert "module stream build ('.module+el8.3.0')" in got["nodejs"].detail.reason
     assert "module stream" not in got["openssl"].detail.reason
+
+
+def test_on_linux_mint_mints_own_archive_is_the_distributions(ctx: IdentifyContext) -> None:
+    """A Mint host's own index (Release Origin "linuxmint"; constructed header line) is not a third
+    party's; on an Ubuntu host the same index would be."""
+    mint = ('NAME="Linux Mint"\nVERSION="21.3 (Virginia)"\nID=linuxmint\nID_LIKE="ubuntu debian"\n'
+            'PRETTY_NAME="Linux Mint 21.3"\nVERSION_ID="21.3"\nUBUNTU_CODENAME=jammy\n')
+    own = ("F\t1\t/var/lib/apt/lists/packages.linuxmint.com_dists_virginia_upstream_binary-amd64_Packages"
+           "\tlinuxmint\tvirginia\n1\tnginx-core\t=\t\n")
+    for os_release, kind in ((mint, "distribution_build"), ((NOBLE / "etc/os-release").read_text(),
+                                                             "third_party_build")):
+        inv = Inventory(host=Host(hostname="m", machine_id="m-3", site="Main"),
+                        os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release}, "apt_support": own}),
+                        software=[Software(name="nginx-core", version="1.24.0-2ubuntu7", source="dpkg",
+                                           publisher="Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>")])
+        f = findings(ctx, inv)["nginx-core"]
+        assert kind in f.detail.evidence and "linuxmint" in f.detail.evidence[kind], (kind, f.detail)
