@@ -3,10 +3,11 @@
 Why one definition: two hand-kept copies of the DDL drift apart (a column added to one backend
 only, an index forgotten on the other), and the contract suite would find that only when a test
 happens to touch it.  Each migration below is written once in the SQL both databases accept; the
-three places they differ are placeholders that ``render`` fills per dialect:
+places they differ are placeholders that ``render`` fills per dialect:
 
 - ``{blob}``: ``BLOB`` (SQLite) / ``BYTEA`` (PostgreSQL), the compressed document as received;
 - ``{chr31}``: ``char(31)`` / ``chr(31)``, the separator of the site-scoped host key;
+- ``{strpos}``: ``instr`` / ``strpos``, the position of a substring (same arguments);
 - nothing else: dates are ISO-8601 ``TEXT`` on both (they sort and compare as dates, and a BI
   tool reads them as text or casts them), booleans are ``INTEGER`` 0/1.
 
@@ -36,8 +37,8 @@ OPEN_END = "9999-12-31"
 FIRST_DAY = "0001-01-01"
 
 _SUBSTITUTIONS: dict[Dialect, dict[str, str]] = {
-    "sqlite": {"blob": "BLOB", "chr31": "char(31)"},
-    "postgresql": {"blob": "BYTEA", "chr31": "chr(31)"},
+    "sqlite": {"blob": "BLOB", "chr31": "char(31)", "strpos": "instr"},
+    "postgresql": {"blob": "BYTEA", "chr31": "chr(31)", "strpos": "strpos"},
 }
 
 MIGRATIONS: list[str] = [

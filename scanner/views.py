@@ -52,6 +52,36 @@ _LATEST = """
                               WHERE j2.inventory_id = h.last_inventory_id)
 """
 
+# A device found by credential-free discovery and later inventoried by an agent or a probe is one
+# device: the inventory wins and the discovered host leaves the views, as it leaves the report
+# (``scanner.discover.link.supersede``, same names: host name and address, lower-cased, and the short
+# name of each that is not an IP address).  ``{strpos}`` is filled per dialect (``scanner.schema``).
+
+
+def _names(alias: str) -> list[str]:
+    full = [f"NULLIF(lower(trim({alias}.hostname)), '')", f"NULLIF(lower(trim({alias}.address)), '')"]
+    shorts = [f"CASE WHEN {v} IS NULL OR {{strpos}}({v}, ':') > 0 OR {{strpos}}({v}, '.') < 2 "
+              f"OR trim(replace({v}, '.', ''), '0123456789') = '' THEN NULL "
+              f"ELSE substr({v}, 1, {{strpos}}({v}, '.') - 1) END" for v in full]
+    return full + shorts
+
+
+def _name_rows(transport: str) -> str:
+    # UNION, not UNION ALL: SQLite then computes each side once instead of flattening the join of two
+    # compound selects into sixteen joins (2,000-device demo: legacyscan_findings 0.76 s -> 0.09 s)
+    return "\n            UNION ".join(
+        f"SELECT nh.host_key AS host_key, {name} AS name FROM hosts nh "
+        f"JOIN inventories ni ON ni.inventory_id = nh.last_inventory_id WHERE ni.transport {transport}"
+        for name in _names("nh"))
+
+
+_SHOWN = f"""h.host_key NOT IN (
+        SELECT dn.host_key FROM (
+            {_name_rows("= 'discovery'")}
+        ) dn JOIN (
+            {_name_rows("<> 'discovery'")}
+        ) pn ON pn.name = dn.name)"""
+
 # The host key as reports print it: the stored key is "<site>\\x1f<key>" (scoped by site).
 _HOST_KEY = "substr(h.host_key, length(h.site) + 2)"
 
@@ -94,6 +124,7 @@ SELECT h.site AS site,
     LEFT JOIN finding_status s ON s.finding_id = f.finding_id
      AND s.valid_from <= f.judged_on AND f.judged_on < s.valid_to
 WHERE f.product IS NOT NULL
+  AND {_SHOWN}
 """
 
 FINDING_STATUS = f"""
@@ -117,6 +148,7 @@ SELECT h.site AS site,
     JOIN findings f ON f.inventory_id = j.inventory_id AND f.dataset_version = j.dataset_version
     JOIN finding_status s ON s.finding_id = f.finding_id
 WHERE f.product IS NOT NULL
+  AND {_SHOWN}
 """
 
 _STATUSES = (("eol", "eol"), ("extended", "extended"), ("ending_soon", "ending-soon"),
@@ -171,6 +203,7 @@ FROM hosts h
         WHERE f.product IS NOT NULL
         GROUP BY f.inventory_id, f.dataset_version
     ) c ON c.inventory_id = j.inventory_id AND c.dataset_version = j.dataset_version
+WHERE {_SHOWN}
 """
 
 _HOST_COUNTS = ",\n".join(
@@ -190,7 +223,7 @@ SELECT x.site AS site,
        MAX(v.collected_at) AS last_collected_at,
        COALESCE(MAX(t.targets), 0) AS targets,
        COALESCE(MAX(t.not_reached), 0) AS targets_not_reached
-FROM (SELECT site FROM hosts UNION SELECT site FROM scan_status) x
+FROM (SELECT site FROM legacyscan_hosts UNION SELECT site FROM scan_status) x
     LEFT JOIN legacyscan_hosts v ON v.site = x.site
     LEFT JOIN (SELECT site, COUNT(*) AS targets,
                       SUM(CASE WHEN status IN ('ok', 'partial') THEN 0 ELSE 1 END) AS not_reached

@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 import psycopg
 import pytest
 
+from agents.inventory import Collector, Host, Inventory, OsInfo
 from scanner.cli import main
 from scanner.demo import generate
 from scanner.schema import MIGRATIONS, VIEWS_VERSION
@@ -89,7 +90,24 @@ def estate(store_url: str) -> Iterator[Store]:
         store.save_batch(demo.previous)
         store.save_batch(demo.current)
         store.record_statuses(demo.statuses)
+        store.save_batch(discovered(demo.current))
         yield store
+
+
+def discovered(current: list[Inventory]) -> list[Inventory]:
+    """Devices credential-free discovery found: two of them later inventoried (linked by the short
+    name of an address, and across sites by a full name), so the report leaves them out, and one
+    only discovered, which it keeps."""
+    a, b = current[0], current[1]
+
+    def found(site: str, hostname: str, address: str) -> Inventory:
+        return Inventory(host=Host(hostname=hostname, machine_id=f"discovered:{address}", site=site, address=address),
+                         os=OsInfo(family="windows", name="Windows (SMB)"), collected_at=a.collected_at,
+                         collector=Collector(name="legacyscan-discover", transport="discovery"))
+
+    return [found(a.host.site, "", f"{a.host.hostname.upper()}.ward.example"),
+            found("DEMO Found Elsewhere", b.host.address.upper(), "10.9.9.8"),
+            found(a.host.site, "lab-printer-9.example", "10.9.9.9")]
 
 
 def report(url: str, as_of: date, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -157,6 +175,7 @@ def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys:
     hosts = {(h["site"], h["host_key"]): h for h in dicts(estate, "SELECT * FROM legacyscan_hosts")}
     rep_hosts = {(s["site"], h["host_key"]): h for s in rep_day["sites"] for h in s["hosts"]}
     assert set(hosts) == set(rep_hosts)
+    assert sum(h["transport"] == "discovery" for h in hosts.values()) == 1  # two discovered gave way
     for key, h in hosts.items():
         want = rep_hosts[key]
         assert h["hostname"] == want["hostname"] and h["collected_at"] == want["collected_at"]
