@@ -219,12 +219,13 @@ def test_only_the_latest_inventory_and_the_newest_dataset(store_url: str) -> Non
         assert {r[0] for r in q(store, "SELECT inventory_id FROM legacyscan_hosts")} == latest
         before = q(store, "SELECT COUNT(*), MIN(dataset_version) FROM legacyscan_findings")[0]
         # a newer dataset version (as `eol update` writes one): same rows, re-labelled
-        execute(store, "INSERT INTO judgements SELECT inventory_id, dataset_version || '~newer', judged_on, "
-                       "unidentified FROM judgements")
-        execute(store, "INSERT INTO findings SELECT finding_id || 'n', inventory_id, dataset_version || '~newer', "
-                       "ordinal, host_key, site, hostname, kind, name, version, product, cycle, product_label, "
-                       "group_key, entries, rule, reason, evidence, confidence, release_label, release_source, "
-                       "judged_on, 'eol', eol, extended_until FROM findings")
+        execute(store, "INSERT INTO judgements (inventory_id, dataset_version, judged_on, unidentified) "
+                       "SELECT inventory_id, dataset_version || '~newer', judged_on, unidentified FROM judgements")
+        columns = ("inventory_id, ordinal, host_key, site, hostname, kind, name, version, product, cycle, "
+                   "product_label, group_key, entries, rule, reason, evidence, confidence, release_label, "
+                   "release_source, judged_on, eol, extended_until")
+        execute(store, f"INSERT INTO findings (finding_id, dataset_version, status, {columns}) "  # noqa: S608
+                       f"SELECT finding_id || 'n', dataset_version || '~newer', 'eol', {columns} FROM findings")
         after = q(store, "SELECT COUNT(*), MIN(dataset_version), MIN(status), MAX(status) FROM legacyscan_findings")[0]
         assert after == (before[0], before[1] + "~newer", "eol", "eol")
         assert q(store, "SELECT COUNT(*) FROM findings WHERE dataset_version = ?", (before[1],))[0][0] > 0
@@ -409,8 +410,8 @@ def test_sqlite_read_only_uri(tmp_path: Path) -> None:
         conn.close()
 
 
-def test_db_views_lists_the_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["db", "views", "--db", f"sqlite:///{tmp_path / 'v.db'}"]) == 0
+def test_db_views_lists_the_contract(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "views", "--db", store_url]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"legacyscan-views/{VIEWS_VERSION}"
     assert [line.split(":", 1)[0] for line in out[1:]] == list(VIEW_NAMES)
