@@ -253,6 +253,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.ERROR)
 
 
+def console() -> NoReturn:
+    """The ``legacyscan`` program (console script and ``python -m scanner.cli``)."""
+    exit_fast(main())
+
+
+def exit_fast(code: int) -> NoReturn:
+    """Leave the process with ``code`` as ``sys.exit(code)`` would, minus the interpreter's teardown.
+
+    What an exit does that anyone can see still happens: non-daemon threads are waited for (while
+    one is alive, the ordinary exit runs instead), ``atexit`` handlers run (logging's flush,
+    temporary-directory finalisers, multiprocessing's clean-up, coverage) and stdout/stderr are
+    flushed.  What is skipped is freeing every object of the run one by one: after a fleet scan the
+    catalogue, the memos and every package record, 40-60 ms of a 50-host scan's ~1.8 s.  Every
+    file the commands write is closed before they return (``scanner.files``)."""
+    import atexit
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    try:
+        atexit._run_exitfuncs()  # runs each handler once and clears them
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None and not stream.closed:
+                stream.flush()
+    except BaseException:  # noqa: BLE001 - a handler or a flush failed: the ordinary exit reports it
+        sys.exit(code)
+    os._exit(code)
+
+
 def _printable(text: object) -> str:
     from scanner.terminal import printable
 
@@ -260,4 +289,4 @@ def _printable(text: object) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()
