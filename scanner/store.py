@@ -261,6 +261,66 @@ def decode_body(body: bytes) -> Inventory:
     return Inventory.from_dict(json.loads(zlib.decompress(body)))
 
 
+# -- the document without its package list (a report from persisted findings) -------------------
+#
+# A report that reads its findings from the database still needs each host's own facts (hardware
+# for Windows 11 readiness, OS facts, tags, collector), which only the stored document holds; its
+# package list (nine tenths of the bytes) is not needed and is cut out before parsing.  The cut
+# is made only where it is unambiguous: the document names ``"software":`` exactly once (so it is
+# the top-level list, not a key of some nested object), and the list ends at the first
+# ``],"<key>":`` after it for a top-level key no package record has (inside a JSON string a quote
+# is always escaped, and no package record has such a key, so that sequence can only be the end
+# of the list), or at the document's end.  The parsed result must then have ``software == []``
+# at the top.  Anything else is parsed in full.
+_fast_loads: Callable[[bytes], Any]
+try:  # orjson parses several times faster; the json module is the fallback (and the referee)
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    _fast_loads = json.loads
+_SOFTWARE_FIELDS = frozenset(f.name for f in dataclass_fields(Software))
+_AFTER_SOFTWARE = _INVENTORY_FIELDS[_INVENTORY_FIELDS.index("software") + 1:]
+_SOFTWARE_ENDS = tuple(f'],"{name}":'.encode("ascii") for name in _AFTER_SOFTWARE)
+_HEADER_CUT = not (_SOFTWARE_FIELDS & set(_AFTER_SOFTWARE))
+
+
+def _header_dict(raw: bytes) -> dict[str, Any] | None:
+    """The stored document with its package list cut out, parsed (None: not cut; parse in full)."""
+    if raw.count(b'"software":') != 1:
+        return None
+    start = raw.find(b'"software":[')
+    if start < 0:
+        return None
+    start += len(b'"software":[')
+    ends = [p for p in (raw.find(mark, start - 1) for mark in _SOFTWARE_ENDS) if p >= 0]
+    if ends:
+        end = min(ends)
+    elif raw.endswith(b"]}"):
+        end = len(raw) - 2
+    else:
+        return None
+    data = _fast_loads(raw[:start] + raw[end:])
+    if not isinstance(data, dict) or data.get("software") != []:
+        return None
+    return data
+
+
+def decode_header(body: bytes) -> Inventory:
+    """The stored inventory with an empty package list (host, OS, hardware, collector, dates):
+    what a report from persisted findings needs of the document."""
+    raw = zlib.decompress(body)
+    data: Any = None
+    if _HEADER_CUT:
+        try:
+            data = _header_dict(raw)
+        except ValueError:  # orjson is stricter than json (NaN, huge integers): parse in full
+            data = None
+    if data is None:
+        data = json.loads(raw)
+        if isinstance(data, dict):
+            data["software"] = []
+    return Inventory.from_dict(data)
+
+
 _STATUS_UPSERT = (
     "INSERT INTO scan_status VALUES (?,?,?,?,?,?,?) ON CONFLICT(target, site) DO UPDATE SET "
     "status=excluded.status, error=excluded.error, at=excluded.at, "
@@ -546,7 +606,7 @@ class SqliteStore(Store):
         if site:
             sql += " WHERE h.site = ?"
             params = (site,)
-        sql += " ORDER BY h.site, h.hostname"
+        sql += " ORDER BY h.site, h.hostname, h.host_key"
         for (body,) in self.conn.execute(sql, params):
             yield decode_body(body)
 

@@ -174,7 +174,7 @@ class PostgresStore(Store):
         if site:
             sql += " WHERE h.site = %s"
             params = (site,)
-        sql += " ORDER BY h.site, h.hostname"
+        sql += " ORDER BY h.site, h.hostname, h.host_key"
         for (body,) in self._all(sql, params):
             yield decode_body(bytes(body))
 

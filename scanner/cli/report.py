@@ -12,7 +12,7 @@ import argparse
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from scanner.match import HostResult
     from scanner.plan import ReportConfig
     from scanner.rank import EstateReport
-    from scanner.store import HostStatus
+    from scanner.store import HostStatus, Store
+    from scanner.stored import StoredResults
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,11 @@ def check_register_scope(register: Register, products: list[str], sites: list[st
 def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
                      previous: list[Inventory] | None = None, known_sites: list[str] | None = None) -> int:
     """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
-    report = build_estate_report(args, inventories, statuses, previous, known_sites)
+    return write_report(args, build_estate_report(args, inventories, statuses, previous, known_sites))
+
+
+def write_report(args: argparse.Namespace, report: EstateReport) -> int:
+    """Render ``report`` in ``--format`` to ``--out`` (or stdout); the exit code ``--fail-on`` asks for."""
     fmt = args.format
     if report.dataset_warning:
         log.warning("%s", report.dataset_warning)
@@ -227,20 +232,14 @@ def render_and_write(args: argparse.Namespace, inventories: list[Inventory], sta
 def build_estate_report(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
                         previous: list[Inventory] | None = None,
                         known_sites: list[str] | None = None) -> EstateReport:
-    """The report's view model (``report``, ``scan`` and ``export --benchmark`` share it)."""
-    from scanner.cli.common import site_context
+    """The report's view model (``report``, ``scan`` and ``export --benchmark`` share it): every
+    inventory judged now (``report`` reads stored findings instead: ``build_stored_report``)."""
+    from scanner.discover.link import supersede
     from scanner.match import match_estate
-    from scanner.plan import with_site_catalog
-    from scanner.rank import build_report
 
     as_of = args.as_of or today()
-    cfg, register = load_inputs(args)
-    ctx, policy, site = site_context(args)
-    if register is not None:
-        check_register_scope(register, ctx.catalog.product_names(), known_sites)
-    cfg = with_site_catalog(cfg, site, policy.free_extended)
-    from scanner.discover.link import supersede
-
+    prepared = _prepare(args, known_sites)
+    ctx, policy = prepared[2], prepared[3]
     inventories, _linked = supersede(inventories)  # a discovered host gives way to its real inventory
     results = match_estate(inventories, ctx, as_of, policy)
     prev_results: list[HostResult] | None = None
@@ -248,12 +247,69 @@ def build_estate_report(args: argparse.Namespace, inventories: list[Inventory], 
     if previous:
         prev_as_of = max(_day(i.collected_at) or as_of for i in previous)
         prev_results = match_estate(previous, ctx, prev_as_of, policy)
-    sites = sorted({i.host.site for i in inventories} | {s.site for s in statuses})
-    report = build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
-                          config=cfg,
-                          register=register, previous=prev_results, previous_as_of=prev_as_of,
-                          demo=demo_banner(sites))
-    return report
+    return _assemble(prepared, as_of, results, statuses, prev_results, prev_as_of)
+
+
+def build_stored_report(args: argparse.Namespace, store: Store, statuses: list[HostStatus],
+                        known_sites: list[str] | None = None, reader: StoredResults | None = None) -> EstateReport:
+    """``build_estate_report`` of the store's latest inventories (and the scan before them), from
+    the findings persisted when they were stored (``scanner.stored``): the same report, without
+    decoding and re-judging every package of the estate.  ``reader``: one made with this command's
+    context and policy (its ``sourcing`` then says how each host result was made)."""
+    from scanner.stored import StoredResults
+
+    as_of = args.as_of or today()
+    prepared = _prepare(args, known_sites)
+    if reader is None:
+        reader = StoredResults(store, prepared[2], prepared[3])
+    results = reader.latest(as_of, args.site)
+    days = [d for d in (_day(r.inventory.collected_at) for r in results) if d is not None]
+    prev_results: list[HostResult] | None = None
+    prev_as_of: date | None = None
+    if days:
+        found, on = reader.before(max(days).isoformat(), as_of, args.site)
+        if found:
+            prev_results, prev_as_of = found, on
+    results = _superseded(results)
+    s = reader.sourcing
+    log.info("report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
+             "%s, %d whose status changed since collection)", s.stored, s.rejudged, s.missing,
+             reader.dataset_version, s.changed)
+    return _assemble(prepared, as_of, results, statuses, prev_results, prev_as_of)
+
+
+def _superseded(results: list[HostResult]) -> list[HostResult]:
+    """``supersede`` over host results: a discovered host gives way to its real inventory."""
+    from scanner.discover.link import supersede
+
+    kept, _linked = supersede([r.inventory for r in results])
+    if len(kept) == len(results):
+        return results
+    ids = {id(inv) for inv in kept}
+    return [r for r in results if id(r.inventory) in ids]
+
+
+def _prepare(args: argparse.Namespace, known_sites: list[str] | None) -> tuple[Any, ...]:
+    from scanner.cli.common import site_context
+    from scanner.plan import with_site_catalog
+
+    cfg, register = load_inputs(args)
+    ctx, policy, site = site_context(args)
+    if register is not None:
+        check_register_scope(register, ctx.catalog.product_names(), known_sites)
+    cfg = with_site_catalog(cfg, site, policy.free_extended)
+    return cfg, register, ctx, policy
+
+
+def _assemble(prepared: tuple[Any, ...], as_of: date, results: list[HostResult], statuses: list[HostStatus],
+              prev_results: list[HostResult] | None, prev_as_of: date | None) -> EstateReport:
+    from scanner.rank import build_report
+
+    cfg, register, ctx, policy = prepared
+    sites = sorted({r.inventory.host.site for r in results} | {s.site for s in statuses})
+    return build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
+                        config=cfg, register=register, previous=prev_results, previous_as_of=prev_as_of,
+                        demo=demo_banner(sites))
 
 
 def _day(stamp: str) -> date | None:
@@ -288,18 +344,19 @@ def site_hint(known: list[str], wanted: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from scanner.cli.common import store_from
+    from scanner.stored import host_count
 
     load_inputs(args)  # a bad register or config is reported before anything else is done
     with store_from(args) as store:
-        inventories = store.latest_inventories(args.site)
         statuses = store.statuses(args.site) if hasattr(store, "statuses") else []
-        previous = previous_scan(store, inventories, args.site)
         lister = getattr(store, "sites", None)
         store_sites: list[str] = sorted(set(lister()) | {s.site for s in statuses}) if lister is not None else []
-    if not inventories and not statuses:
-        if args.site:
-            raise CliError(f"no inventories stored for site {args.site!r}", hint=site_hint(store_sites, args.site))
-        raise CliError("no inventories stored yet",
-                       hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or "
-                            "`legacyscan import PATH`")
-    return render_and_write(args, inventories, statuses, previous, known_sites=store_sites or None)
+        if not statuses and host_count(store, args.site) == 0:
+            if args.site:
+                raise CliError(f"no inventories stored for site {args.site!r}",
+                               hint=site_hint(store_sites, args.site))
+            raise CliError("no inventories stored yet",
+                           hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or "
+                                "`legacyscan import PATH`")
+        report = build_stored_report(args, store, statuses, known_sites=store_sites or None)
+    return write_report(args, report)

@@ -1,0 +1,254 @@
+"""A report's findings read from the database instead of re-judging every stored inventory.
+
+Every inventory is judged when it is stored (``scanner.judge``): its findings, with their rule,
+evidence and dataset version, and the date ranges of their statuses.  ``legacyscan report`` reads
+them back here, per host, with the status on the report date taken from ``finding_status`` (a
+range lookup), and with each host's own facts (tags, OS facts, hardware, collector) from the
+stored document *without its package list* (``scanner.store.decode_header``): nothing is decoded
+or identified package by package, which was nearly all of a report's time on a large estate.
+
+When is a stored finding the finding a re-judgement on the report date would make?  The findings
+of an inventory were judged on the day it was collected; each one's state (status, end of support,
+end of the extended phase) on the report date is its range's.  When every finding of the host has
+the same state on both days, the re-judgement makes the same findings, in the same order, with the
+same rule, evidence and reason, except for the one date-dependent phrase of a reason, "ends D
+(N days after <day>)", which is rewritten for the report date exactly as ``scanner.verdict`` writes
+it.  A host any of whose findings changed state between the two days, or whose inventory has no
+findings of the report's dataset (stored before findings were persisted, judged by another site
+catalogue, or a dataset ``eol update`` has not re-judged into yet), is decoded and re-judged in
+full instead, exactly as before: the report stays read-only and always correct, and only its
+speed depends on the findings being there.  ``tests/integration/test_report_from_store.py``
+checks both paths give the same report in every format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from agents.inventory import Inventory
+from scanner.identify import IdentifyContext
+from scanner.match import HostResult, MatchMemo, match_inventory
+from scanner.model import Finding, MatchDetail, Policy, Status
+from scanner.store import Store, decode_body, decode_header, host_key
+from scanner.verdict import judge as judge_release
+
+log = logging.getLogger(__name__)
+
+# Hosts per round trip: their documents and findings are read together.
+CHUNK = 500
+
+# The one date-dependent phrase of a reason (scanner.verdict.judge, "ending soon").
+_DAYS_AFTER = re.compile(r"ends (\d{4}-\d{2}-\d{2}) \((-?\d+) days after (\d{4}-\d{2}-\d{2})\)")
+
+_FINDINGS_SQL = (
+    "SELECT f.inventory_id, f.kind, f.name, f.version, f.product, f.cycle, f.product_label, f.group_key, "
+    "f.entries, f.rule, f.reason, f.evidence, f.confidence, f.release_label, f.release_source, "
+    "f.status, f.eol, f.extended_until, s.status, s.eol, s.extended_until "
+    "FROM findings f LEFT JOIN finding_status s ON s.finding_id = f.finding_id "
+    "AND s.valid_from <= {p} AND s.valid_to > {p} "
+    "WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal")
+
+
+@dataclass(slots=True)
+class Sourcing:
+    """How a report's host results were made: read from stored findings, or re-judged."""
+
+    stored: int = 0
+    rejudged: int = 0
+    missing: int = 0  # of ``rejudged``: no findings of the dataset stored for the inventory
+    changed: int = 0  # of ``rejudged``: a finding's state differs between collection day and report date
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+class _Details:
+    """Thousands of findings share one explanation: one ``MatchDetail`` per distinct one."""
+
+    def __init__(self, dataset_version: str) -> None:
+        self.dataset_version = dataset_version
+        self.seen: dict[tuple[Any, ...], MatchDetail] = {}
+        self.evidence: dict[str, dict[str, str]] = {}
+
+    def get(self, rule: str, reason: str, evidence: str, confidence: str, release_label: str,
+            source: str) -> MatchDetail:
+        key = (rule, reason, evidence, confidence, release_label, source)
+        hit = self.seen.get(key)
+        if hit is None:
+            ev = self.evidence.get(evidence)
+            if ev is None:
+                ev = self.evidence[evidence] = json.loads(evidence)
+            hit = self.seen[key] = MatchDetail(rule=rule, reason=reason, evidence=dict(ev),
+                                               dataset_version=self.dataset_version, confidence=confidence,
+                                               release_label=release_label, source=source)
+        return hit
+
+
+def redate_reason(reason: str, judged_on: str, as_of: date) -> str:
+    """``reason`` as a judgement on ``as_of`` words it (the "N days after" of an ending-soon phase)."""
+    if "days after" not in reason:
+        return reason
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(3) != judged_on:
+            return m.group(0)
+        end = date.fromisoformat(m.group(1))
+        return f"ends {m.group(1)} ({(end - as_of).days} days after {as_of.isoformat()})"
+
+    return _DAYS_AFTER.sub(sub, reason)
+
+
+class StoredResults:
+    """Host results with ``ctx``/``policy``'s dataset, from stored findings where they say what a
+    re-judgement would (module docstring), else re-judged from the stored document."""
+
+    def __init__(self, store: Store, ctx: IdentifyContext, policy: Policy) -> None:
+        self.store, self.ctx, self.policy = store, ctx, policy
+        self.dataset_version = policy.dataset_version(ctx.catalog.version)
+        self.sourcing = Sourcing()
+        self._details = _Details(self.dataset_version)
+        self._memos: dict[date, MatchMemo] = {}
+        self._steady_memo: dict[tuple[Any, ...], bool] = {}
+
+    # -- which inventories ----------------------------------------------------------------------
+
+    def latest(self, as_of: date, site: str | None = None) -> list[HostResult]:
+        """The latest inventory of every host (``Store.iter_latest``'s set and order), on ``as_of``."""
+        sql = ("SELECT i.inventory_id, j.judged_on, j.unidentified FROM hosts h "
+               "JOIN inventories i ON i.inventory_id = h.last_inventory_id "
+               "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p}")
+        params: list[Any] = [self.dataset_version]
+        if site:
+            sql += " WHERE h.site = {p}"
+            params.append(site)
+        sql += " ORDER BY h.site, h.hostname, h.host_key"
+        return list(self._results(self._rows(sql, params), as_of))
+
+    def before(self, day: str, fallback: date, site: str | None = None) -> tuple[list[HostResult], date | None]:
+        """Each host's latest inventory collected strictly before ``day`` (``Store.inventories_as_of``),
+        judged on the last day any of them was collected (``fallback`` for an unreadable collection
+        time), and that day (None: there are none)."""
+        sql = ("SELECT i.inventory_id, j.judged_on, j.unidentified, i.collected_at FROM inventories i "
+               "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p} "
+               "WHERE i.collected_at = (SELECT MAX(k.collected_at) FROM inventories k "
+               "WHERE k.host_key = i.host_key AND k.collected_at < {p})")
+        params: list[Any] = [self.dataset_version, day]
+        if site:
+            sql += " AND i.site = {p}"
+            params.append(site)
+        sql += " ORDER BY i.site, i.host_key, i.inventory_id"
+        rows = self._rows(sql, params)
+        if not rows:
+            return [], None
+        on = max(_day(r[3]) or fallback for r in rows)
+        return list(self._results([r[:3] for r in rows], on)), on
+
+    def _steady(self, product: str | None, cycle: str | None, judged_on: str, as_of: date) -> bool:
+        """Does the dataset judge ``product``/``cycle`` itself the same on both days, in the same
+        words?  A phase can end without changing a finding's state (an extended phase nobody was
+        entitled to leaves "eol" as it was, but its reason no longer offers it), and a finding whose
+        state follows something else (a distribution build follows its OS release, a device its
+        supplier's date) still quotes its upstream verdict in its reason."""
+        if not product or not cycle or judged_on == as_of.isoformat():
+            return True
+        key = (product, cycle, judged_on, as_of)
+        hit = self._steady_memo.get(key)
+        if hit is None:
+            catalog = self.ctx.catalog
+            release = catalog.release(product, cycle)
+            if release is None:
+                hit = True
+            else:
+                prod = catalog.product(product)
+                try:
+                    then = judge_release(release, prod, date.fromisoformat(judged_on), self.policy)
+                except ValueError:
+                    hit = False
+                else:
+                    now = judge_release(release, prod, as_of, self.policy)
+                    hit = (then.status, then.eol, then.extended_until, redate_reason(then.reason, judged_on, as_of)) \
+                        == (now.status, now.eol, now.extended_until, now.reason)
+            self._steady_memo[key] = hit
+        return hit
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self.store._query(sql.format(p=self.store.placeholder), params)
+
+    def _results(self, hosts: Sequence[tuple[Any, ...]], as_of: date) -> Iterator[HostResult]:
+        p = self.store.placeholder
+        day = as_of.isoformat()
+        for start in range(0, len(hosts), CHUNK):
+            chunk = hosts[start:start + CHUNK]
+            ids = [h[0] for h in chunk]
+            marks = ",".join([p] * len(ids))
+            bodies = dict(self.store._query(
+                f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})", ids))  # noqa: S608
+            judged = [h[0] for h in chunk if h[1] is not None]
+            by_inventory: dict[str, list[tuple[Any, ...]]] = {}
+            if judged:
+                sql = _FINDINGS_SQL.format(p=p, marks=",".join([p] * len(judged)))
+                for row in self.store._query(sql, [day, day, self.dataset_version, *judged]):
+                    by_inventory.setdefault(row[0], []).append(row)
+            for inventory_id, judged_on, unidentified in chunk:
+                body = bytes(bodies[inventory_id])
+                rows = by_inventory.get(inventory_id)
+                if judged_on is None or not rows:
+                    self.sourcing.missing += 1
+                    yield self._rejudge(body, as_of)
+                    continue
+                if any(r[18] is None or (r[15], r[16], r[17]) != (r[18], r[19], r[20])
+                       or not self._steady(r[4], r[5], str(judged_on), as_of) for r in rows):
+                    self.sourcing.changed += 1
+                    yield self._rejudge(body, as_of)
+                    continue
+                self.sourcing.stored += 1
+                yield self._stored(decode_header(body), rows, str(judged_on), int(unidentified), as_of)
+
+    def _stored(self, inv: Inventory, rows: list[tuple[Any, ...]], judged_on: str, unidentified: int,
+                as_of: date) -> HostResult:
+        details = self._details
+        key, hostname, site, tags = host_key(inv), inv.host.hostname, inv.host.site, inv.host.tags
+        redate = judged_on != as_of.isoformat()
+        findings = []
+        for (_, kind, name, version, product, cycle, label, group, entries, rule, reason, evidence, confidence,
+             release_label, source, _st, _eol, _ext, status, eol, ext) in rows:
+            if redate:
+                reason = redate_reason(reason, judged_on, as_of)
+            findings.append(Finding(
+                host_key=key, hostname=hostname, site=site, kind=kind, name=name, version=version,
+                product=product, cycle=cycle, status=Status(status), eol=_date(eol), extended_until=_date(ext),
+                detail=details.get(rule, reason, evidence, confidence, release_label, source),
+                product_label=label, group=group, count=int(entries), tags=list(tags)))
+        return HostResult(inventory=inv, findings=findings, unidentified=unidentified)
+
+    def _rejudge(self, body: bytes, as_of: date) -> HostResult:
+        self.sourcing.rejudged += 1
+        memo = self._memos.get(as_of)
+        if memo is None:
+            memo = self._memos[as_of] = MatchMemo(self.ctx, as_of, self.policy)
+        inv = decode_body(body)
+        result = match_inventory(inv, self.ctx, as_of, self.policy, memo)
+        inv.software = []  # the report needs the host's facts only; its packages are judged
+        return result
+
+
+def host_count(store: Store, site: str | None = None) -> int:
+    """Hosts with a stored inventory (of ``site``)."""
+    sql = "SELECT COUNT(*) FROM hosts" + (f" WHERE site = {store.placeholder}" if site else "")  # noqa: S608
+    return int(store._query(sql, [site] if site else [])[0][0])
+
+
+def _day(stamp: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(stamp)[:10])
+    except ValueError:
+        return None
