@@ -424,7 +424,7 @@ def _reason(resp: Any) -> str:
     try:
         data = resp.json()
     except ValueError:
-        return resp.text[:200]
+        return str(resp.text)[:200]
     if isinstance(data, dict):
         return str(data.get("error") or data.get("status") or "")[:500]
     return ""

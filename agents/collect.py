@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from agents import linux
 from agents.inventory import Collector as CollectorInfo
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
-from agents.shell import Shell, ShellError
+from agents.shell import NotesTruncation, PowerShellRunner, Shell, ShellError
 
 AGENT_VERSION = "0.1.0"
 
@@ -70,8 +70,8 @@ class Collector:
                                     f"{type(exc).__name__}: {str(exc)[:300]}", "error"))
             inv = Inventory(os=OsInfo(family={"darwin": "macos", "sunos": "solaris"}.get(platform, platform)
                                       if platform in KNOWN_FAMILIES else "unknown"))
-        for note in getattr(self.shell, "truncated", ()):  # a host's answer was cut at our read limit
-            problems.append(Problem("output", note, "truncated"))
+        if isinstance(self.shell, NotesTruncation):  # a host's answer was cut at our read limit
+            problems.extend(Problem("output", note, "truncated") for note in self.shell.truncated)
         inv.problems = problems + [p for p in inv.problems if p not in problems]
         inv.host.site = self.site or inv.host.site
         inv.host.tags = sorted(set(inv.host.tags) | set(self.tags))
@@ -104,7 +104,7 @@ class Collector:
     def platform(self, problems: list[Problem]) -> str:
         if self.shell.name == "local":
             return {"win32": "windows", "darwin": "darwin"}.get(sys.platform, sys.platform.rstrip("0123456789"))
-        if hasattr(self.shell, "run_powershell"):
+        if isinstance(self.shell, PowerShellRunner):
             return "windows"
         try:
             res = self.shell.run(["uname", "-s"], timeout=self.timeout)

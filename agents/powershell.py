@@ -17,9 +17,8 @@ import gzip
 import os
 import subprocess
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
-from agents.shell import MAX_OUTPUT, CommandResult, LocalShell, Shell, ShellTimeout, decode
+from agents.shell import MAX_OUTPUT, CommandResult, LocalShell, PowerShellRunner, Shell, ShellTimeout, decode
 
 DEFAULT_TIMEOUT = 600.0
 # How the script reaches PowerShell.  Encoded, it is longer than a Windows command line allows
@@ -38,15 +37,6 @@ LOADER = ("$ErrorActionPreference = 'Stop'; $b = [Convert]::FromBase64String('{p
           "& ([ScriptBlock]::Create($s))")
 CREATEPROCESS_LIMIT = 32_767
 POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
-
-
-@runtime_checkable
-class PowerShellRunner(Protocol):
-    """A shell that can run a PowerShell script (WinRmShell, WindowsLocalShell, test fakes)."""
-
-    name: str
-
-    def run_powershell(self, script: str, timeout: float) -> CommandResult: ...
 
 
 def encode_powershell(script: str) -> str:

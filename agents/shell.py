@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -55,6 +56,58 @@ class Shell(Protocol):
     def read_text(self, path: str) -> str | None:
         """Return the file's text, or None when it does not exist or cannot be read."""
         ...
+
+
+# -- capabilities beyond run/read_text -------------------------------------------------------------
+#
+# Declared here, each as its own small protocol, so a caller asks ``isinstance(shell, Capability)``
+# (and mypy then knows the members) instead of probing with hasattr/getattr.  A transport offers
+# a capability simply by having the members (structural typing): test fakes need no base class.
+
+
+@runtime_checkable
+class PowerShellRunner(Protocol):
+    """A shell that can run a PowerShell script (WinRmShell, WindowsLocalShell, test fakes)."""
+
+    name: str
+
+    def run_powershell(self, script: str, timeout: float) -> CommandResult: ...
+
+
+@runtime_checkable
+class NotesTruncation(Protocol):
+    """A transport whose reads are bounded notes each answer it cut at its read limit; the
+    Collector turns every note into a ``truncated`` probe problem, so a cut answer is never silent."""
+
+    truncated: list[str]
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A transport holding a connection: ``close`` releases it (idempotent, never raises on a dead one)."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchingShell(Shell, NotesTruncation, Closable, Protocol):
+    """A remote session that answers a probe table from one round trip (``agents.ssh.SshShell``).
+
+    ``preload`` runs the commands and reads the files in one exec; later ``run``/``read_text``
+    calls are answered from it.  ``remember`` answers a command with a result derived from another
+    (``uname -s`` from ``uname -srm``).  ``lost`` is set when the connection dropped during
+    collection: what was read may be partial, and the host is recorded as unreachable.
+    """
+
+    lost: bool
+
+    def preload(
+        self, commands: Sequence[list[str]] = (), files: Sequence[str] = (), timeout: float | None = None, *,
+        filters: Mapping[str, str] | None = None, unless_readable: Mapping[str, str] | None = None,
+        platforms: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+    def remember(self, argv: list[str], result: CommandResult) -> None: ...
 
 
 def decode(data: bytes) -> str:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from agents.bundle import BUNDLE_SHELL, CAT_PREFIXES, bundle_command, bundle_script, parse_bundle  # noqa: F401
 from agents.compat import SLOTS
-from agents.shell import MAX_FILE, CommandResult, ShellError, ShellTimeout, decode
+from agents.shell import MAX_FILE, BatchingShell, CommandResult, ShellError, ShellTimeout, decode
 
 # The one-exec probe bundle carries every package list and OS file of a host: tens of KiB to a few
 # MiB in the field.  A host printing far more (a broken or hostile ``rpm``) is cut here and the cut
@@ -723,6 +723,11 @@ class SshShell:
                 ) from exc
             finally:
                 chan.close()
+
+
+# The capability the fleet scan relies on (preload, remember, lost, truncated, close), declared in
+# agents.shell: mypy checks SshShell against it here, where either side would change.
+_BATCHING: type[BatchingShell] = SshShell
 
 
 def _read_stream(

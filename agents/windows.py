@@ -38,14 +38,13 @@ from agents.powershell import (  # noqa: F401 - re-exported: the invocation is p
     DEFAULT_TIMEOUT,
     LOADER,
     POWERSHELL_ARGS,
-    PowerShellRunner,
     compressed_loader,
     encode_powershell,
     powershell_argv,
     powershell_invocation,
     powershell_runner,
 )
-from agents.shell import CommandResult, Shell
+from agents.shell import CommandResult, PowerShellRunner, Shell
 
 SCRIPT_PATH = Path(__file__).resolve().parent / "windows_collect.ps1"
 DOC_MARKER = '{"legacyscan":"windows-collect/1"'
