@@ -102,77 +102,116 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
             return Identification(None, None, "linux.no-evidence", "no release files in the record")
     files = {str(k): str(v) for k, v in files.items() if isinstance(v, str)}
     table = ctx.rules.table("linux_os")
-    osr_path = next((p for p in ("/etc/os-release", "/usr/lib/os-release") if p in files), None)
-    lsb = parse_os_release(files["/etc/lsb-release"]) if "/etc/lsb-release" in files else {}
+    osr_path = _usable_os_release(files)
+    if osr_path is None:
+        return _legacy(files, table, ctx)
+    return _from_os_release(files, osr_path, table, ctx)
 
+
+def _usable_os_release(files: dict[str, str]) -> str | None:
+    """The os-release file to read: /etc first, then /usr/lib.  An empty or ID-less os-release
+    (Amazon Linux 2 images with a blank file, half-written chroots) says nothing: fall back to the
+    other os-release path, then (None) the release files."""
+    osr_path: str | None = next((p for p in ("/etc/os-release", "/usr/lib/os-release") if p in files), None)
     if osr_path is not None and not parse_os_release(files[osr_path]).get("ID", "").strip():
-        # An empty or ID-less os-release (Amazon Linux 2 images with a blank file, half-written
-        # chroots) says nothing: fall back to the other os-release path, then the release files.
         other = "/usr/lib/os-release" if osr_path == "/etc/os-release" else None
         osr_path = other if other in files and parse_os_release(files[other]).get("ID", "").strip() else None
-    if osr_path is not None:
-        osr = parse_os_release(files[osr_path])
-        # An ID is one token; a file with two assignments run onto one line ("ID=ubuntu ID_LIKE=debian",
-        # copied through a web page) parses as "ubuntu ID_LIKE=debian": the first token is the ID.
-        os_id = (osr.get("ID", "").strip().lower().split() or [""])[0]
-        name = osr.get("NAME", "")
-        pretty = osr.get("PRETTY_NAME", "")
-        version_id = osr.get("VERSION_ID", "")
-        evidence = [(f"{osr_path}:ID", os_id), (f"{osr_path}:VERSION_ID", version_id)]
-        # Linux Mint 17-18 ship Ubuntu's os-release; lsb-release names the real distribution.
-        lsb_id = lsb.get("DISTRIB_ID", "").lower().replace(" ", "")
-        if os_id == "ubuntu" and lsb_id and lsb_id not in ("ubuntu",):
-            slug = table.get("ids", {}).get(lsb_id) or {"linuxmint": "linuxmint"}.get(lsb_id, "none")
-            return _result(ctx, slug, lsb.get("DISTRIB_RELEASE", ""), "linux.lsb-release-over-os-release",
-                           [("/etc/lsb-release:DISTRIB_ID", lsb.get("DISTRIB_ID", "")),
-                            ("/etc/lsb-release:DISTRIB_RELEASE", lsb.get("DISTRIB_RELEASE", ""))],
-                           why=f"{lsb.get('DISTRIB_ID')} is not tracked by endoflife.date")
-        for ov in table.get("name_overrides", []):
-            if re.search(ov["pattern"], f"{name}\n{pretty}", re.I):
-                ev = evidence + [(f"{osr_path}:NAME", name)]
-                version = version_id
-                if ov["product"] == "centos-stream" and not version:
-                    version = re.sub(r"\D.*", "", osr.get("VERSION", ""))
-                return _result(ctx, ov["product"], version, "linux.os-release.name-override", ev,
-                               why=ov.get("why", ""), prefix=ov.get("cycle_prefix", ""))
-        rolling = table.get("rolling_ids", {}).get(os_id)
-        if rolling is not None:
-            # A build number (Clear Linux VERSION_ID=28120) is not a cycle; the product's single
-            # cycle is, and it carries the product's own end date.
-            return _result(ctx, rolling["product"], rolling["cycle"], f"linux.os-release.{os_id}",
-                           evidence + [("rolling-release", rolling["cycle"])])
-        slug = table.get("ids", {}).get(os_id)
-        if slug is None:
-            slug = _catalog_distribution(ctx, os_id)
-            if slug is not None:  # a distribution the dataset tracks under its own ID (SteamOS)
-                return _result(ctx, slug, version_id or re.sub(r"^\D*", "", osr.get("VERSION", "")),
-                               "linux.os-release.catalog-id", evidence)
-            derived = _derivative(ctx, table, osr, version_id, evidence)
-            if derived is not None:
-                return derived
-            return Identification(None, None, "linux.os-release.untracked-id",
-                                  f"os-release ID {os_id!r} ({name}) is not a distribution endoflife.date tracks",
-                                  evidence=tuple(evidence))
-        version = version_id
-        if not version:
-            # Devuan and rolling Debian-likes may omit VERSION_ID; VERSION / debian_version may help.
-            version = re.sub(r"^\D*", "", osr.get("VERSION", ""))
-            if not version and slug == "debian" and "/etc/debian_version" in files:
-                version = files["/etc/debian_version"].strip()
-            unstable = slug == "debian" and re.search(r"\bsid\b", " ".join(
-                (pretty, osr.get("VERSION", ""), files.get("/etc/debian_version", ""))), re.I)
-            # Debian testing/unstable ("trixie/sid") has no VERSION_ID: its codename names the
-            # *next* release, which this host is not; the cycle is unknown, not that release.
-            if not version and not unstable:
-                version = _version_from_codename(ctx, slug, " ".join(
-                    (osr.get("VERSION_CODENAME", ""), pretty, osr.get("VERSION", ""),
-                     files.get("/etc/debian_version", ""))))
-            evidence.append(("version-source", "VERSION/codename/debian_version"))
-        if slug == "sles" and re.fullmatch(r"\d+", version):
-            version = f"{version}.0"
-        return _result(ctx, slug, version, f"linux.os-release.{os_id}", evidence)
+    return osr_path
 
-    return _legacy(files, table, ctx)
+
+def _from_os_release(files: dict[str, str], osr_path: str, table: dict[str, Any], ctx: Knowledge) -> Identification:
+    osr = parse_os_release(files[osr_path])
+    # An ID is one token; a file with two assignments run onto one line ("ID=ubuntu ID_LIKE=debian",
+    # copied through a web page) parses as "ubuntu ID_LIKE=debian": the first token is the ID.
+    os_id = (osr.get("ID", "").strip().lower().split() or [""])[0]
+    version_id = osr.get("VERSION_ID", "")
+    evidence = [(f"{osr_path}:ID", os_id), (f"{osr_path}:VERSION_ID", version_id)]
+    special = (_lsb_over_ubuntu(files, os_id, table, ctx)
+               or _name_override(osr, osr_path, version_id, evidence, table, ctx)
+               or _rolling_release(os_id, evidence, table, ctx))
+    if special is not None:
+        return special
+    slug = table.get("ids", {}).get(os_id)
+    if slug is None:
+        return _untracked_id(osr, os_id, version_id, evidence, table, ctx)
+    version = version_id
+    if not version:
+        version = _version_without_version_id(files, osr, slug, ctx)
+        evidence.append(("version-source", "VERSION/codename/debian_version"))
+    if slug == "sles" and re.fullmatch(r"\d+", version):
+        version = f"{version}.0"
+    return _result(ctx, slug, version, f"linux.os-release.{os_id}", evidence)
+
+
+def _lsb_over_ubuntu(files: dict[str, str], os_id: str, table: dict[str, Any], ctx: Knowledge) -> Identification | None:
+    """Linux Mint 17-18 ship Ubuntu's os-release; lsb-release names the real distribution."""
+    if os_id != "ubuntu" or "/etc/lsb-release" not in files:
+        return None
+    lsb = parse_os_release(files["/etc/lsb-release"])
+    lsb_id = lsb.get("DISTRIB_ID", "").lower().replace(" ", "")
+    if not lsb_id or lsb_id == "ubuntu":
+        return None
+    slug = table.get("ids", {}).get(lsb_id) or {"linuxmint": "linuxmint"}.get(lsb_id, "none")
+    return _result(ctx, slug, lsb.get("DISTRIB_RELEASE", ""), "linux.lsb-release-over-os-release",
+                   [("/etc/lsb-release:DISTRIB_ID", lsb.get("DISTRIB_ID", "")),
+                    ("/etc/lsb-release:DISTRIB_RELEASE", lsb.get("DISTRIB_RELEASE", ""))],
+                   why=f"{lsb.get('DISTRIB_ID')} is not tracked by endoflife.date")
+
+
+def _name_override(osr: dict[str, str], osr_path: str, version_id: str, evidence: list[tuple[str, str]],
+                   table: dict[str, Any], ctx: Knowledge) -> Identification | None:
+    name = osr.get("NAME", "")
+    for ov in table.get("name_overrides", []):
+        if re.search(ov["pattern"], f"{name}\n{osr.get('PRETTY_NAME', '')}", re.I):
+            version = version_id
+            if ov["product"] == "centos-stream" and not version:
+                version = re.sub(r"\D.*", "", osr.get("VERSION", ""))
+            return _result(ctx, ov["product"], version, "linux.os-release.name-override",
+                           evidence + [(f"{osr_path}:NAME", name)], why=ov.get("why", ""),
+                           prefix=ov.get("cycle_prefix", ""))
+    return None
+
+
+def _rolling_release(os_id: str, evidence: list[tuple[str, str]], table: dict[str, Any],
+                     ctx: Knowledge) -> Identification | None:
+    """A build number (Clear Linux VERSION_ID=28120) is not a cycle; the product's single cycle
+    is, and it carries the product's own end date."""
+    rolling = table.get("rolling_ids", {}).get(os_id)
+    if rolling is None:
+        return None
+    return _result(ctx, rolling["product"], rolling["cycle"], f"linux.os-release.{os_id}",
+                   evidence + [("rolling-release", rolling["cycle"])])
+
+
+def _untracked_id(osr: dict[str, str], os_id: str, version_id: str, evidence: list[tuple[str, str]],
+                  table: dict[str, Any], ctx: Knowledge) -> Identification:
+    slug = _catalog_distribution(ctx, os_id)
+    if slug is not None:  # a distribution the dataset tracks under its own ID (SteamOS)
+        return _result(ctx, slug, version_id or re.sub(r"^\D*", "", osr.get("VERSION", "")),
+                       "linux.os-release.catalog-id", evidence)
+    derived = _derivative(ctx, table, osr, version_id, evidence)
+    if derived is not None:
+        return derived
+    return Identification(None, None, "linux.os-release.untracked-id",
+                          f"os-release ID {os_id!r} ({osr.get('NAME', '')}) is not a distribution "
+                          "endoflife.date tracks", evidence=tuple(evidence))
+
+
+def _version_without_version_id(files: dict[str, str], osr: dict[str, str], slug: str, ctx: Knowledge) -> str:
+    """Devuan and rolling Debian-likes may omit VERSION_ID; VERSION / debian_version may help."""
+    version = re.sub(r"^\D*", "", osr.get("VERSION", ""))
+    if not version and slug == "debian" and "/etc/debian_version" in files:
+        version = files["/etc/debian_version"].strip()
+    pretty = osr.get("PRETTY_NAME", "")
+    unstable = slug == "debian" and re.search(r"\bsid\b", " ".join(
+        (pretty, osr.get("VERSION", ""), files.get("/etc/debian_version", ""))), re.I)
+    # Debian testing/unstable ("trixie/sid") has no VERSION_ID: its codename names the
+    # *next* release, which this host is not; the cycle is unknown, not that release.
+    if not version and not unstable:
+        version = _version_from_codename(ctx, slug, " ".join(
+            (osr.get("VERSION_CODENAME", ""), pretty, osr.get("VERSION", ""),
+             files.get("/etc/debian_version", ""))))
+    return version
 
 
 def _catalog_distribution(ctx: Knowledge, os_id: str) -> str | None:

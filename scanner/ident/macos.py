@@ -15,6 +15,7 @@ its current majors carry ``eol: false`` (no end announced), which the verdict re
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.ident.context import Knowledge
@@ -46,9 +47,34 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
+@dataclass
+class _Facts:
+    """What the record says so far: product version, build, Darwin major, and where each was read."""
+
+    pv: str
+    bv: str
+    darwin: str = ""
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
 def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]]:
     """(product_version, build_version, darwin_major, evidence) from contract fields or raw strings."""
-    pairs: list[tuple[str, str]] = []
+    facts = _contract_facts(record)
+    for key, value in _flatten(record):
+        if key in ("kind", "family", "product_version", "build_version"):
+            continue
+        text = str(value)
+        low_key = re.sub(r"[^a-z]", "", key.lower())  # "sw_vers -productVersion" -> "swversproductversion"
+        if not facts.pv:
+            _product_version_in(facts, key, low_key, text)
+        if not facts.bv:
+            _build_in(facts, key, low_key, text)
+        if not facts.darwin:
+            _darwin_in(facts, key, low_key, text)
+    return facts.pv, facts.bv, facts.darwin, facts.pairs
+
+
+def _contract_facts(record: dict[str, Any]) -> _Facts:
     pv = str(record.get("product_version") or "").strip()
     bv = str(record.get("build_version") or "").strip()
     if pv and not _VERSION.match(pv):
@@ -58,49 +84,50 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
         if bfound and not bv:
             bv = bfound.group(1)
         pv = found.group(1) if found else pv
+    facts = _Facts(pv, bv)
     if pv:
-        pairs.append(("product_version", pv))
+        facts.pairs.append(("product_version", pv))
     if bv:
-        pairs.append(("build_version", bv))
-    darwin = ""
-    for key, value in _flatten(record):
-        if key in ("kind", "family", "product_version", "build_version"):
-            continue
-        text = str(value)
-        low_key = re.sub(r"[^a-z]", "", key.lower())  # "sw_vers -productVersion" -> "swversproductversion"
-        if not pv:
-            m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
-            if m is None and low_key.endswith("version") and "kernel" not in low_key:
-                m = _VERSION_BUILD_PAIR.match(text) or _VERSION.match(text)
-                if m is not None and m.re is _VERSION_BUILD_PAIR:
-                    pv = m.group(1)
-                    bv = bv or m.group(2)
-                    pairs.append((key, text.strip()[:200]))
-                    m = None
-            if m is not None and not pv:
-                pv = m.group(1) if m.re is not _VERSION else text.strip()
-                pairs.append((key, text.strip()[:200]))
-                if m.re is _NAMED and m.group(2) and not bv:
-                    bv = m.group(2)
-        if not bv:
-            m2 = _BUILD_VERSION.search(text)
-            if m2:
-                bv = m2.group(1)
-                pairs.append((key, text.strip()[:200]))
-            elif (low_key.endswith(("kernosversion", "buildversion", "build")) or "osbuild" in low_key) \
-                    and _BUILD.match(text):
-                bv = text.strip()
-                pairs.append((key, text.strip()))
-        if not darwin:
-            m3 = _DARWIN.search(text)
-            if m3:
-                darwin = m3.group(1)
-                pairs.append((key, text.strip()[:200]))
-            elif low_key in ("kernosrelease", "kernelversion", "kernelrelease", "unamer") \
-                    and re.match(r"^\d{1,2}\.\d", text.strip()):
-                darwin = text.strip().split(".")[0]
-                pairs.append((key, text.strip()))
-    return pv, bv, darwin, pairs
+        facts.pairs.append(("build_version", bv))
+    return facts
+
+
+def _product_version_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
+    m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
+    if m is None and low_key.endswith("version") and "kernel" not in low_key:
+        m = _VERSION_BUILD_PAIR.match(text) or _VERSION.match(text)
+        if m is not None and m.re is _VERSION_BUILD_PAIR:
+            facts.pv = m.group(1)
+            facts.bv = facts.bv or m.group(2)
+            facts.pairs.append((key, text.strip()[:200]))
+            return
+    if m is not None:
+        facts.pv = m.group(1) if m.re is not _VERSION else text.strip()
+        facts.pairs.append((key, text.strip()[:200]))
+        if m.re is _NAMED and m.group(2) and not facts.bv:
+            facts.bv = m.group(2)
+
+
+def _build_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
+    m = _BUILD_VERSION.search(text)
+    if m:
+        facts.bv = m.group(1)
+        facts.pairs.append((key, text.strip()[:200]))
+    elif (low_key.endswith(("kernosversion", "buildversion", "build")) or "osbuild" in low_key) \
+            and _BUILD.match(text):
+        facts.bv = text.strip()
+        facts.pairs.append((key, text.strip()))
+
+
+def _darwin_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
+    m = _DARWIN.search(text)
+    if m:
+        facts.darwin = m.group(1)
+        facts.pairs.append((key, text.strip()[:200]))
+    elif low_key in ("kernosrelease", "kernelversion", "kernelrelease", "unamer") \
+            and re.match(r"^\d{1,2}\.\d", text.strip()):
+        facts.darwin = text.strip().split(".")[0]
+        facts.pairs.append((key, text.strip()))
 
 
 def cycle_for_version(version: str, first_major_cycle: int = 11) -> str | None:
@@ -126,46 +153,51 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     ev = tuple(pairs)
     product = ctx.catalog.product(PRODUCT)
 
-    def known(cycle: str | None) -> bool:
-        return bool(cycle) and product is not None and product.release(str(cycle)) is not None
-
-    by_build: str | None = None
     bm = _BUILD.match(bv) if bv else None
-    if bm:
-        by_build = darwin_map.get(str(int(bm.group(1))))
+    by_build = darwin_map.get(str(int(bm.group(1)))) if bm else None
     by_kernel = darwin_map.get(darwin) if darwin else None
     secondary = by_build or by_kernel
     secondary_src = f"build {bv}" if by_build else f"Darwin {darwin}" if by_kernel else ""
 
-    by_version = None
-    if pv and not pv.startswith(compat):
-        by_version = cycle_for_version(pv, first)
+    by_version = cycle_for_version(pv, first) if pv and not pv.startswith(compat) else None
     if by_version:
-        if not known(by_version):
-            newer = _newer(by_version, product)
-            return Identification(PRODUCT, None, "macos.version-unknown",
-                                  f"macOS {pv} is not a release in the dataset", Confidence.LOW, ev,
-                                  newer_than_known=newer)
-        conf = Confidence.HIGH
-        why = f"macOS {pv} -> cycle {by_version}"
-        if secondary and secondary != by_version:
-            conf = Confidence.MEDIUM
-            why += f" ({secondary_src} suggests {secondary}; the product version wins)"
-        elif secondary:
-            why += f" (consistent with {secondary_src})"
-        return Identification(PRODUCT, by_version, "macos.product-version", why, conf, ev)
-    if secondary:
+        return _by_product_version(pv, by_version, secondary, secondary_src, product, ev)
+    if secondary and _known(product, secondary):
         note = f"product version {pv} is the compatibility value; " if pv.startswith(compat) and pv else ""
-        if known(secondary):
-            return Identification(PRODUCT, secondary, "macos.build" if by_build else "macos.darwin",
-                                  f"{note}{secondary_src} -> cycle {secondary}",
-                                  Confidence.HIGH if by_build else Confidence.MEDIUM, ev)
+        return Identification(PRODUCT, secondary, "macos.build" if by_build else "macos.darwin",
+                              f"{note}{secondary_src} -> cycle {secondary}",
+                              Confidence.HIGH if by_build else Confidence.MEDIUM, ev)
     if bm or darwin:
         major = int(bm.group(1)) if bm else int(darwin)
         newer = bool(darwin_map) and major > max(int(k) for k in darwin_map)
         return Identification(PRODUCT, None, "macos.build-unknown",
                               f"{secondary_src or 'build ' + bv or 'Darwin ' + darwin} names no release in the dataset",
                               Confidence.LOW, ev, newer_than_known=newer)
+    return _unidentified(pv, compat, ev)
+
+
+def _known(product: Any, cycle: str | None) -> bool:
+    return bool(cycle) and product is not None and product.release(str(cycle)) is not None
+
+
+def _by_product_version(pv: str, cycle: str, secondary: str | None, secondary_src: str, product: Any,
+                        ev: tuple[tuple[str, str], ...]) -> Identification:
+    """The product version names the cycle; a build or kernel that disagrees lowers the confidence."""
+    if not _known(product, cycle):
+        return Identification(PRODUCT, None, "macos.version-unknown",
+                              f"macOS {pv} is not a release in the dataset", Confidence.LOW, ev,
+                              newer_than_known=_newer(cycle, product))
+    conf = Confidence.HIGH
+    why = f"macOS {pv} -> cycle {cycle}"
+    if secondary and secondary != cycle:
+        conf = Confidence.MEDIUM
+        why += f" ({secondary_src} suggests {secondary}; the product version wins)"
+    elif secondary:
+        why += f" (consistent with {secondary_src})"
+    return Identification(PRODUCT, cycle, "macos.product-version", why, conf, ev)
+
+
+def _unidentified(pv: str, compat: str, ev: tuple[tuple[str, str], ...]) -> Identification:
     if pv.startswith(compat):
         return Identification(PRODUCT, None, "macos.compat-version",
                               f"product version {pv} is what macOS 11 and later report in compatibility mode; "

@@ -231,8 +231,28 @@ def _prefer_raw_edition_id(ev: Evidence, record: dict[str, Any]) -> None:
 
 
 def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
-    """Collect evidence: contract fields first, then any other key holding a raw string."""
+    """Collect evidence: contract fields first, then any other key holding a raw string, then what
+    the values' own forms and the captions still say.  Each step fills only what is still unknown,
+    so the order below is the order of trust."""
     ev = Evidence()
+    _from_contract(ev, record)
+    # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
+    extras = sorted(_flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
+                    key=lambda kv: _key_rank(kv[0]))
+    for key, value in extras:
+        _from_extra(ev, key, value, rules)
+    _from_value_forms(ev, extras, rules)
+    _from_captions(ev, rules)
+    if ev.build is not None and ev.build >= 10240 and ev.nt != "10.0":
+        # Registry CurrentVersion stays "6.3" on Windows 10/11; the build number is the truth.
+        ev.major, ev.minor, ev.bare_version = 10, 0, False
+    return ev
+
+
+# -- the contract's fields ---------------------------------------------------------------------
+
+
+def _from_contract(ev: Evidence, record: dict[str, Any]) -> None:
     # Captions: WMI Caption first (ProductName lies about Windows 11), then ProductName.
     for key in ("caption", "product_name"):
         value = record.get(key)
@@ -244,34 +264,13 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
         ev.edition_id = edition.strip().lower()
         ev.note("edition_id", edition)
     _prefer_raw_edition_id(ev, record)
-    for key in ("display_version", "release_id"):
-        value = record.get(key)
-        if value not in (None, ""):
-            text = str(value).strip().lower()
-            if key == "display_version":
-                ev.display_version = text
-            else:
-                ev.release_id = text
-            ev.note(key, value)
+    _feature_update_from_contract(ev, record)
     _parse_version_text(ev, record.get("version"), "version")
     ubr = _int(record.get("ubr"))
     if ubr is not None:
         ev.ubr = ubr
         ev.note("ubr", record.get("ubr"))
-    raw_build = record.get("build")
-    if raw_build not in (None, ""):
-        text = str(raw_build).strip()
-        full = _VERSION3.search(text)
-        build = int(full.group(3)) if full else _int(text.split(".")[0])
-        if build is not None and build >= 1000:
-            if ev.build is not None and build != ev.build and not ev.bare_version:
-                # "10.0.26200 Build 8875": the version's third part is the build; a different
-                # "build" value beside it is the revision (UBR) a converter read from "Build N".
-                if ev.ubr is None and build < ev.build:
-                    ev.ubr = build
-            else:
-                ev.build = build
-            ev.note("build", raw_build)
+    _build_from_contract(ev, record.get("build"))
     csd = record.get("csd_version")
     if csd not in (None, ""):
         sp = _SP.search(str(csd))
@@ -279,73 +278,138 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
         ev.note("csd_version", csd)
     _role_from_contract(ev, record)
 
-    # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
-    extras = sorted(_flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
-                    key=lambda kv: _key_rank(kv[0]))
-    for key, value in extras:
-        low_key = key.lower()
-        if not value.strip():
-            continue
-        if _SKIP_KEYS.search(low_key):
-            continue
-        if "|" in value:  # WMI Win32_OperatingSystem.Name: "Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\..."
-            value = value.split("|", 1)[0]
-        if _looks_like_caption(value) and not ev.captions_has(value):
-            ev.captions.append((key, normalise_caption(value)))
+
+def _feature_update_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
+    value = record.get("display_version")
+    if value not in (None, ""):
+        ev.display_version = str(value).strip().lower()
+        ev.note("display_version", value)
+    value = record.get("release_id")
+    if value not in (None, ""):
+        ev.release_id = str(value).strip().lower()
+        ev.note("release_id", value)
+
+
+def _build_from_contract(ev: Evidence, raw_build: Any) -> None:
+    if raw_build in (None, ""):
+        return
+    text = str(raw_build).strip()
+    full = _VERSION3.search(text)
+    build = int(full.group(3)) if full else _int(text.split(".")[0])
+    if build is None or build < 1000:
+        return
+    if ev.build is not None and build != ev.build and not ev.bare_version:
+        # "10.0.26200 Build 8875": the version's third part is the build; a different
+        # "build" value beside it is the revision (UBR) a converter read from "Build N".
+        if ev.ubr is None and build < ev.build:
+            ev.ubr = build
+    else:
+        ev.build = build
+    ev.note("build", raw_build)
+
+
+# -- lenient extras: one adapter per kind of evidence a foreign key can hold ---------------------
+
+
+def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
+    low_key = key.lower()
+    if not value.strip() or _SKIP_KEYS.search(low_key):
+        return
+    if "|" in value:  # WMI Win32_OperatingSystem.Name: "Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\..."
+        value = value.split("|", 1)[0]
+    if _looks_like_caption(value) and not ev.captions_has(value):
+        ev.captions.append((key, normalise_caption(value)))
+        ev.note(key, value)
+    compact_key = low_key.replace("_", "").replace(" ", "").replace(".", "")
+    # A key that names one number (service pack, build, UBR, SKU, major version) holds nothing else.
+    if any(adapter(ev, key, compact_key, value.strip(), rules) for adapter in _NUMBER_ADAPTERS):
+        return
+    if ev.major is None or ev.build is None or ev.bare_version:
+        _parse_version_text(ev, value, key)
+    _sp_from_extra(ev, key, low_key, value)
+    _feature_update_from_extra(ev, key, low_key, value)
+    # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
+    # there), not the installed edition: only EditionID-like keys name the edition.
+    if (not ev.edition_id and "edition" in low_key and "composition" not in compact_key
+            and re.fullmatch(r"[A-Za-z]+", value.strip())):
+        ev.edition_id = value.strip().lower()
+        ev.note(key, value)
+    if not ev.role:
+        _role_from_text(ev, key, value, rules)
+
+
+def _service_pack_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+    if ev.sp is None and "servicepack" in compact_key and value.isdecimal():
+        ev.sp = int(value)
+        return True
+    return False
+
+
+def _build_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+    if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}(?:\.\d+)?", value):
+        build = value.split(".")[0]
+        ev.build = int(build)
+        ev.note(key, build)
+        return True
+    return False
+
+
+def _ubr_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+    if ev.ubr is None and compact_key.endswith("ubr") and value.isdecimal():
+        ev.ubr = int(value)
+        return True
+    return False
+
+
+def _sku_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+    if not ev.edition_id and "sku" in compact_key and value.isdecimal():
+        ev.edition_id = str(rules.get("skus", {}).get(value, ""))
+        if ev.edition_id:
             ev.note(key, value)
-        compact_key = low_key.replace("_", "").replace(" ", "").replace(".", "")
-        if ev.sp is None and "servicepack" in compact_key and value.strip().isdecimal():
-            ev.sp = int(value.strip())
-            continue
-        if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}(?:\.\d+)?", value.strip()):
-            value = value.strip().split(".")[0]
-            ev.build = int(value.strip())
+        return True
+    return False
+
+
+def _major_version_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+    if "majorversionnumber" in compact_key and value.isdecimal():
+        if int(value) == 10 and ev.major != 10:
+            ev.major, ev.minor, ev.bare_version = 10, 0, False
+        return True
+    return False
+
+
+_NUMBER_ADAPTERS = (_service_pack_number, _build_number, _ubr_number, _sku_number, _major_version_number)
+
+
+def _sp_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
+    if ev.sp is not None:
+        return
+    sp = _SP.search(value)
+    if sp and ("pack" in value.lower() or "service" in low_key or low_key.endswith("sp")):
+        ev.sp = int(sp.group(1))
+        ev.note(key, value)
+    elif ("service_pack" in low_key or "csd" in low_key) and value.strip().isdecimal():
+        ev.sp = int(value.strip())
+
+
+def _feature_update_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
+    if not ev.display_version:
+        dv = _DISPLAY.search(value)
+        if dv and ("display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value)
+                   or "version" in low_key):
+            ev.display_version = dv.group(1).lower()
             ev.note(key, value)
-            continue
-        if ev.ubr is None and compact_key.endswith("ubr") and value.strip().isdecimal():
-            ev.ubr = int(value.strip())
-            continue
-        if not ev.edition_id and "sku" in compact_key and value.strip().isdecimal():
-            ev.edition_id = str(rules.get("skus", {}).get(value.strip(), ""))
-            if ev.edition_id:
-                ev.note(key, value)
-            continue
-        if "majorversionnumber" in compact_key and value.strip().isdecimal():
-            major_hint = int(value.strip())
-            if major_hint == 10 and ev.major != 10:
-                ev.major, ev.minor, ev.bare_version = 10, 0, False
-            continue
-        if ev.major is None or ev.build is None or ev.bare_version:
-            _parse_version_text(ev, value, key)
-        if ev.sp is None:
-            sp = _SP.search(value)
-            if sp and ("pack" in value.lower() or "service" in low_key or low_key.endswith("sp")):
-                ev.sp = int(sp.group(1))
-                ev.note(key, value)
-            elif ("service_pack" in low_key or "csd" in low_key) and value.strip().isdecimal():
-                ev.sp = int(value.strip())
-        if not ev.display_version:
-            dv = _DISPLAY.search(value)
-            if dv and ("display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value)
-                       or "version" in low_key):
-                ev.display_version = dv.group(1).lower()
-                ev.note(key, value)
-        if not ev.release_id:
-            rid = _RELEASE_ID.search(value)
-            if rid:
-                ev.release_id = rid.group(1)
-            elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdecimal():
-                ev.release_id = value.strip()
-        # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
-        # there), not the installed edition: only EditionID-like keys name the edition.
-        if (not ev.edition_id and "edition" in low_key and "composition" not in compact_key
-                and re.fullmatch(r"[A-Za-z]+", value.strip())):
-            ev.edition_id = value.strip().lower()
-            ev.note(key, value)
-        if not ev.role:
-            _role_from_text(ev, key, value, rules)
-    # A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
-    # "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence.
+    if not ev.release_id:
+        rid = _RELEASE_ID.search(value)
+        if rid:
+            ev.release_id = rid.group(1)
+        elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdecimal():
+            ev.release_id = value.strip()
+
+
+def _from_value_forms(ev: Evidence, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
+    """A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
+    "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence."""
     for key, value in extras:
         if _SKIP_KEYS.search(key.lower()):
             continue
@@ -358,56 +422,60 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
             if m and (m.group(1) in rules.get("nt10", {}) or int(m.group(1)) < 10000):
                 ev.build = int(m.group(1))
                 ev.note(key, text)
-    # A build number written alone in a caption ("Windows 2016 (Build 17763).", FRST's
-    # "Windows 10 Pro Version 22H2 19045.3693 (X64)").
+
+
+# -- what the captions still say -----------------------------------------------------------------
+
+
+def _from_captions(ev: Evidence, rules: dict[str, Any]) -> None:
+    nt10 = rules.get("nt10", {})
     if ev.build is None:
-        nt10 = rules.get("nt10", {})
-        for key, cap in ev.captions:
-            m = _BUILD_WORD.search(cap)
-            if m:
-                ev.build = int(m.group(1))
-                ev.note(key, m.group(0))
-                break
-            m = re.search(r"(?<![\d.])(\d{5})\.(\d{1,5})(?![\d.])", cap)
-            if m and m.group(1) in nt10:
-                ev.build, ev.ubr = int(m.group(1)), int(m.group(2))
-                ev.note(key, m.group(0))
-                break
+        _build_in_caption(ev, nt10)
     if ev.build is None:
-        # Last resorts in run-together text: a released NT 10 build number standing alone
-        # ("Windows 10 Pro 22000"), then a BuildLab/BuildLabEx string ("22000.1.amd64fre.co_release").
-        nt10 = rules.get("nt10", {})
-        for pattern in (r"(?<![\d.])(\d{5})(?![\d.])", r"(?<![\d.])(\d{5})\.\d+\.(?:amd64|x86|arm64|ia64)fre\."):
-            hit = next(((key, m) for key, cap in ev.captions for m in re.finditer(pattern, cap)
-                        if m.group(1) in nt10), None)
-            if hit is not None:
-                ev.build = int(hit[1].group(1))
-                ev.note(hit[0], hit[1].group(0))
-                break
+        _build_in_run_together_caption(ev, nt10)
     if ev.sp is None:
-        for _key, cap in ev.captions:
-            m = _SP.search(cap)
-            if m:
-                ev.sp = int(m.group(1))
-                break
+        ev.sp = next((int(m.group(1)) for _key, cap in ev.captions if (m := _SP.search(cap))), None)
     if not ev.display_version:
-        for _key, cap in ev.captions:
-            m = _DISPLAY.search(cap)
-            if m:
-                ev.display_version = m.group(1).lower()
-                break
+        ev.display_version = next((m.group(1).lower() for _key, cap in ev.captions if (m := _DISPLAY.search(cap))), "")
     if not ev.display_version and not ev.release_id:
-        features = rules.get("feature_updates", {})
-        for key, cap in ev.captions:
-            m = re.search(r"\b(?:version|versión|versione|版本|верси[яи])\s*:?\s*(1[5-9]\d\d|20\d\d)\b", cap)
-            if m and m.group(1) in features:
-                ev.release_id = m.group(1)  # "Windows 10 Enterprise LTSC version 1809"
-                ev.note(key, m.group(0))
-                break
-    if ev.build is not None and ev.build >= 10240 and ev.nt != "10.0":
-        # Registry CurrentVersion stays "6.3" on Windows 10/11; the build number is the truth.
-        ev.major, ev.minor, ev.bare_version = 10, 0, False
-    return ev
+        _release_id_in_caption(ev, rules.get("feature_updates", {}))
+
+
+def _build_in_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
+    """A build number written alone in a caption ("Windows 2016 (Build 17763).", FRST's
+    "Windows 10 Pro Version 22H2 19045.3693 (X64)")."""
+    for key, cap in ev.captions:
+        m = _BUILD_WORD.search(cap)
+        if m:
+            ev.build = int(m.group(1))
+            ev.note(key, m.group(0))
+            return
+        m = re.search(r"(?<![\d.])(\d{5})\.(\d{1,5})(?![\d.])", cap)
+        if m and m.group(1) in nt10:
+            ev.build, ev.ubr = int(m.group(1)), int(m.group(2))
+            ev.note(key, m.group(0))
+            return
+
+
+def _build_in_run_together_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
+    """Last resorts in run-together text: a released NT 10 build number standing alone
+    ("Windows 10 Pro 22000"), then a BuildLab/BuildLabEx string ("22000.1.amd64fre.co_release")."""
+    for pattern in (r"(?<![\d.])(\d{5})(?![\d.])", r"(?<![\d.])(\d{5})\.\d+\.(?:amd64|x86|arm64|ia64)fre\."):
+        hit = next(((key, m) for key, cap in ev.captions for m in re.finditer(pattern, cap)
+                    if m.group(1) in nt10), None)
+        if hit is not None:
+            ev.build = int(hit[1].group(1))
+            ev.note(hit[0], hit[1].group(0))
+            return
+
+
+def _release_id_in_caption(ev: Evidence, features: dict[str, Any]) -> None:
+    for key, cap in ev.captions:
+        m = re.search(r"\b(?:version|versión|versione|版本|верси[яи])\s*:?\s*(1[5-9]\d\d|20\d\d)\b", cap)
+        if m and m.group(1) in features:
+            ev.release_id = m.group(1)  # "Windows 10 Enterprise LTSC version 1809"
+            ev.note(key, m.group(0))
+            return
 
 
 def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
@@ -415,50 +483,70 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
     if value in (None, ""):
         return
     text = str(value)
-    if key.lower().endswith("version") and not _looks_like_caption(text):
-        feature = text.strip().lower()
-        if re.fullmatch(r"\d{2}h[12]", feature) and not ev.display_version:
-            ev.display_version = feature
-            ev.note(key, text)
-            return
-        if re.fullmatch(r"(1[5-9]|20)\d\d", feature) and not ev.release_id:
-            ev.release_id = feature  # "Version 1809" / FusionInventory VERSION "2009" = ReleaseId
-            ev.note(key, text)
-            return
-    m = _VERSION3.search(text)
-    if m and (ev.major is None or ev.bare_version):
-        major, minor, build = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if major in (4, 5, 6, 10) and build >= 950:
-            ev.major, ev.minor, ev.bare_version = major, minor, False
-            if ev.build is None:
-                ev.build = build
-            if m.group(4) and ev.ubr is None:
-                ev.ubr = int(m.group(4))
-            ev.note(key, text)
-            sp = _SP.search(text)
-            if sp and ev.sp is None:
-                ev.sp = int(sp.group(1))
-            elif ev.sp is None and major < 10 and (_SYSTEMINFO_NO_SP.match(text.strip())
-                                                   or _SYSTEMINFO_NO_SP_IN_TEXT.search(text)):
-                # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
-                # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
-                ev.sp = 0
-            return
-    m2 = _VERSION_BUILD.search(text)
-    if m2 and int(m2.group(1)) not in (3, 4, 5, 6, 10):
-        m2 = None  # "Windows 8.1 (Build 9600)": a marketing number, not an NT version
-    if m2 and ev.major is None:
-        ev.major, ev.minor = int(m2.group(1)), int(m2.group(2))
-        if ev.build is None:
-            ev.build = int(m2.group(3))
-        ev.note(key, text)
+    version_key = key.lower().endswith("version")
+    if version_key and not _looks_like_caption(text) and _feature_update_as_version(ev, key, text):
         return
-    if ev.major is None and key.lower().endswith("version"):
+    if _nt_version_with_build(ev, key, text) or _version_then_build_word(ev, key, text):
+        return
+    if ev.major is None and version_key:
         nt = _NT_VERSION.search(text)
-        if nt and ev.major is None and not _looks_like_caption(text):
+        if nt and not _looks_like_caption(text):
             nt_major, nt_minor = nt.group(1).split(".")
             ev.major, ev.minor, ev.bare_version = int(nt_major), int(nt_minor), True
             ev.note(key, text)
+
+
+def _feature_update_as_version(ev: Evidence, key: str, text: str) -> bool:
+    """A "version" that is a feature update: "22H2", or a ReleaseId ("Version 1809", FusionInventory
+    VERSION "2009")."""
+    feature = text.strip().lower()
+    if re.fullmatch(r"\d{2}h[12]", feature) and not ev.display_version:
+        ev.display_version = feature
+        ev.note(key, text)
+        return True
+    if re.fullmatch(r"(1[5-9]|20)\d\d", feature) and not ev.release_id:
+        ev.release_id = feature
+        ev.note(key, text)
+        return True
+    return False
+
+
+def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
+    """``major.minor.build[.ubr]`` of an NT release, with the service pack the same text names."""
+    m = _VERSION3.search(text)
+    if not m or not (ev.major is None or ev.bare_version):
+        return False
+    major, minor, build = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if major not in (4, 5, 6, 10) or build < 950:
+        return False
+    ev.major, ev.minor, ev.bare_version = major, minor, False
+    if ev.build is None:
+        ev.build = build
+    if m.group(4) and ev.ubr is None:
+        ev.ubr = int(m.group(4))
+    ev.note(key, text)
+    sp = _SP.search(text)
+    if sp and ev.sp is None:
+        ev.sp = int(sp.group(1))
+    elif ev.sp is None and major < 10 and (_SYSTEMINFO_NO_SP.match(text.strip())
+                                           or _SYSTEMINFO_NO_SP_IN_TEXT.search(text)):
+        # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
+        # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
+        ev.sp = 0
+    return True
+
+
+def _version_then_build_word(ev: Evidence, key: str, text: str) -> bool:
+    """"6.1 (Build 7601)", "10.0 compilación 19045"; not "Windows 8.1 (Build 9600)", whose 8.1 is
+    a marketing number, not an NT version."""
+    m = _VERSION_BUILD.search(text)
+    if not m or int(m.group(1)) not in (3, 4, 5, 6, 10) or ev.major is not None:
+        return False
+    ev.major, ev.minor = int(m.group(1)), int(m.group(2))
+    if ev.build is None:
+        ev.build = int(m.group(3))
+    ev.note(key, text)
+    return True
 
 
 def _role_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
