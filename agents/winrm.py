@@ -196,88 +196,156 @@ def load_credentials(host: str = "", user: str | None = None, *, credentials_fil
 # -- diagnostics ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """One transport failure being diagnosed, with the modules whose exception types name it."""
+
+    exc: BaseException
+    where: str
+    host: str
+    port: int
+    transport: str
+    user: str
+    text: str
+    lowered: str
+    rex: Any  # requests.exceptions
+    wex: Any  # winrm.exceptions
+
+
 def diagnose(exc: BaseException, *, host: str, port: int, scheme: str, transport: str, user: str = "") -> WinRmError:
     """Turn a pywinrm/requests/spnego exception into a WinRmError that names the fix."""
     from requests import exceptions as rex
     from winrm import exceptions as wex
 
-    where = f"{scheme}://{host}:{port}/wsman"
-    text = str(exc)
-    lowered = text.lower()
     if isinstance(exc, WinRmError):
         return exc
-    if "is not installed" in lowered and transport in ("kerberos", "credssp"):
-        extra = "pywinrm[kerberos]' (and the system's libkrb5)" if transport == "kerberos" else "pywinrm[credssp]'"
-        return WinRmError(f"transport {transport} is not available in this installation ({text[:120]})",
-                          kind="config", fix=f"pip install '{extra}, or use transport ntlm")
-    if isinstance(exc, wex.InvalidCredentialsError | wex.BasicAuthDisabledError) or " 401" in text:
-        if transport == "kerberos":
-            return WinRmError(
-                f"{where} rejected the Kerberos ticket for {user or 'the user'} (401)", kind="kerberos",
-                fix=(f"connect by the host's DNS name, not an IP (the SPN must be HTTP/{host}); check it with "
-                     f"'setspn -Q HTTP/{host}'; run kinit for a valid ticket; or use transport ntlm"))
-        basic = " enable Basic on the listener (winrm set winrm/config/service/auth @{Basic=\"true\"}) or" \
-            if transport == "basic" else ""
+    text = str(exc)
+    failure = _Failure(exc, f"{scheme}://{host}:{port}/wsman", host, port, transport, user, text, text.lower(),
+                       rex, wex)
+    for diagnoser in _DIAGNOSERS:
+        found = diagnoser(failure)
+        if found is not None:
+            return found
+    return WinRmError(f"{failure.where}: {type(exc).__name__}: {text[:300]}")
+
+
+def _transport_not_installed(f: _Failure) -> WinRmError | None:
+    if "is not installed" not in f.lowered or f.transport not in ("kerberos", "credssp"):
+        return None
+    extra = "pywinrm[kerberos]' (and the system's libkrb5)" if f.transport == "kerberos" else "pywinrm[credssp]'"
+    return WinRmError(f"transport {f.transport} is not available in this installation ({f.text[:120]})",
+                      kind="config", fix=f"pip install '{extra}, or use transport ntlm")
+
+
+def _credentials_rejected(f: _Failure) -> WinRmError | None:
+    if not (isinstance(f.exc, f.wex.InvalidCredentialsError | f.wex.BasicAuthDisabledError) or " 401" in f.text):
+        return None
+    if f.transport == "kerberos":
         return WinRmError(
-            f"{where} rejected the credentials of {user or 'the user'} with {transport} (401 Unauthorized)",
-            kind="auth",
-            fix=("check the user and password (domain accounts as DOMAIN\\user or user@domain.fqdn); a local "
-                 "administrator over NTLM also needs LocalAccountTokenFilterPolicy=1 on the target; the account "
-                 f"must be in Administrators or Remote Management Users;{basic} try another transport"))
-    if "trustedhosts" in lowered:
-        return WinRmError(f"{where}: the WinRM client refused an untrusted host", kind="config",
-                          fix=("use HTTPS (5986) or Kerberos with the DNS name; on a Windows jump host add the "
-                               "target with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value <host> "
-                               "-Concatenate"))
-    if any(word in lowered for word in ("kerberos", "gssapi", "spn", "krb5", "ticket")):
-        return WinRmError(f"{where}: Kerberos failed: {text[:200]}", kind="kerberos",
-                          fix=(f"use the FQDN (SPN HTTP/{host} must exist: setspn -Q HTTP/{host}); run kinit; "
-                               "check /etc/krb5.conf realm and clock skew (< 5 min); or use transport ntlm"))
-    if isinstance(exc, rex.SSLError) and _TLS_VERSION.search(text):
+            f"{f.where} rejected the Kerberos ticket for {f.user or 'the user'} (401)", kind="kerberos",
+            fix=(f"connect by the host's DNS name, not an IP (the SPN must be HTTP/{f.host}); check it with "
+                 f"'setspn -Q HTTP/{f.host}'; run kinit for a valid ticket; or use transport ntlm"))
+    basic = " enable Basic on the listener (winrm set winrm/config/service/auth @{Basic=\"true\"}) or" \
+        if f.transport == "basic" else ""
+    return WinRmError(
+        f"{f.where} rejected the credentials of {f.user or 'the user'} with {f.transport} (401 Unauthorized)",
+        kind="auth",
+        fix=("check the user and password (domain accounts as DOMAIN\\user or user@domain.fqdn); a local "
+             "administrator over NTLM also needs LocalAccountTokenFilterPolicy=1 on the target; the account "
+             f"must be in Administrators or Remote Management Users;{basic} try another transport"))
+
+
+def _untrusted_host(f: _Failure) -> WinRmError | None:
+    if "trustedhosts" not in f.lowered:
+        return None
+    return WinRmError(f"{f.where}: the WinRM client refused an untrusted host", kind="config",
+                      fix=("use HTTPS (5986) or Kerberos with the DNS name; on a Windows jump host add the "
+                           "target with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value <host> "
+                           "-Concatenate"))
+
+
+def _kerberos_failed(f: _Failure) -> WinRmError | None:
+    if not any(word in f.lowered for word in ("kerberos", "gssapi", "spn", "krb5", "ticket")):
+        return None
+    return WinRmError(f"{f.where}: Kerberos failed: {f.text[:200]}", kind="kerberos",
+                      fix=(f"use the FQDN (SPN HTTP/{f.host} must exist: setspn -Q HTTP/{f.host}); run kinit; "
+                           "check /etc/krb5.conf realm and clock skew (< 5 min); or use transport ntlm"))
+
+
+def _tls_failed(f: _Failure) -> WinRmError | None:
+    if not isinstance(f.exc, f.rex.SSLError):
+        return None
+    if _TLS_VERSION.search(f.text):
         return WinRmError(
-            f"{where}: the listener offers no TLS version this client accepts (it speaks only TLS 1.0/1.1, "
-            f"the Windows 7 / Server 2008 R2 default; legacyscan requires TLS 1.2+): {text[:120]}", kind="tls-version",
+            f"{f.where}: the listener offers no TLS version this client accepts (it speaks only TLS 1.0/1.1, "
+            f"the Windows 7 / Server 2008 R2 default; legacyscan requires TLS 1.2+): {f.text[:120]}",
+            kind="tls-version",
             fix=("enable TLS 1.2 on the host (Windows 7 / 2008 R2: install KB3080079 and set SCHANNEL\\Protocols\\"
                  "TLS 1.2\\Server Enabled=1, DisabledByDefault=0, then restart), or scan it on port 5985 "
                  "(HTTP) with transport ntlm or kerberos, whose message encryption protects the session"))
-    if isinstance(exc, rex.SSLError):
-        return WinRmError(f"{where}: TLS certificate not trusted ({text[:160]})", kind="tls",
-                          fix=("pass the CA bundle that issued the listener's certificate (ca_bundle / "
-                               "--winrm-ca-bundle); connect by the name in the certificate; only for a lab "
-                               "disable validation explicitly"))
-    if isinstance(exc, rex.ConnectTimeout | rex.ReadTimeout | rex.Timeout):
-        return WinRmTimeout(f"{where}: no answer in time ({type(exc).__name__})", kind="timeout",
-                            fix=(f"check that the host is up and the firewall allows TCP {port}; raise --timeout "
-                                 "for slow hosts"))
-    if isinstance(exc, rex.ConnectionError):
-        if "refused" in lowered or "errno 111" in lowered or "errno 10061" in lowered:
-            return WinRmError(f"{where}: connection refused: no WinRM listener", kind="listener",
-                              fix=("on the target run 'winrm quickconfig -transport:https' (5986) or "
-                                   "'Enable-PSRemoting -Force' (5985), and open the port in Windows Firewall"))
-        return WinRmError(f"{where}: cannot connect ({text[:160]})", kind="listener",
-                          fix="check the host name, the port (5986 HTTPS / 5985 HTTP) and the firewall")
-    if isinstance(exc, wex.WinRMTransportError):
-        code = getattr(exc, "code", 0)
-        if code == 404:
-            return WinRmError(f"{where}: HTTP 404: no WS-Management service at this URL", kind="listener",
-                              fix=("check the port; the listener must serve /wsman "
-                                   "('winrm enumerate winrm/config/listener')"))
-        return WinRmError(f"{where}: HTTP {code} from the WinRM service", kind="fault",
-                          fix="see the target's Windows Remote Management event log")
-    if isinstance(exc, wex.WSManFaultError):
-        fault = exc.wsman_fault_code
-        reason = (exc.reason or "").strip()[:300]
-        if fault == 5 or "access is denied" in reason.lower():
-            return WinRmError(f"{where}: access denied by WinRM ({reason})", kind="auth",
-                              fix="add the account to Administrators or Remote Management Users on the target")
-        if "allowunencrypted" in reason.lower():
-            return WinRmError(f"{where}: the service refuses unencrypted messages", kind="config",
-                              fix="use HTTPS (5986) or an encrypting transport (ntlm, kerberos, credssp)")
-        return WinRmError(f"{where}: WinRM fault {fault}: {reason}", kind="fault",
-                          fix="see the fault text; the target's event log has details")
-    if isinstance(exc, wex.WinRMError):
-        return WinRmError(f"{where}: {text[:300]}", kind="error", fix="check the transport settings")
-    return WinRmError(f"{where}: {type(exc).__name__}: {text[:300]}")
+    return WinRmError(f"{f.where}: TLS certificate not trusted ({f.text[:160]})", kind="tls",
+                      fix=("pass the CA bundle that issued the listener's certificate (ca_bundle / "
+                           "--winrm-ca-bundle); connect by the name in the certificate; only for a lab "
+                           "disable validation explicitly"))
+
+
+def _timed_out(f: _Failure) -> WinRmError | None:
+    if not isinstance(f.exc, f.rex.ConnectTimeout | f.rex.ReadTimeout | f.rex.Timeout):
+        return None
+    return WinRmTimeout(f"{f.where}: no answer in time ({type(f.exc).__name__})", kind="timeout",
+                        fix=(f"check that the host is up and the firewall allows TCP {f.port}; raise --timeout "
+                             "for slow hosts"))
+
+
+def _not_connected(f: _Failure) -> WinRmError | None:
+    if not isinstance(f.exc, f.rex.ConnectionError):
+        return None
+    if "refused" in f.lowered or "errno 111" in f.lowered or "errno 10061" in f.lowered:
+        return WinRmError(f"{f.where}: connection refused: no WinRM listener", kind="listener",
+                          fix=("on the target run 'winrm quickconfig -transport:https' (5986) or "
+                               "'Enable-PSRemoting -Force' (5985), and open the port in Windows Firewall"))
+    return WinRmError(f"{f.where}: cannot connect ({f.text[:160]})", kind="listener",
+                      fix="check the host name, the port (5986 HTTPS / 5985 HTTP) and the firewall")
+
+
+def _http_status(f: _Failure) -> WinRmError | None:
+    if not isinstance(f.exc, f.wex.WinRMTransportError):
+        return None
+    code = getattr(f.exc, "code", 0)
+    if code == 404:
+        return WinRmError(f"{f.where}: HTTP 404: no WS-Management service at this URL", kind="listener",
+                          fix=("check the port; the listener must serve /wsman "
+                               "('winrm enumerate winrm/config/listener')"))
+    return WinRmError(f"{f.where}: HTTP {code} from the WinRM service", kind="fault",
+                      fix="see the target's Windows Remote Management event log")
+
+
+def _wsman_fault(f: _Failure) -> WinRmError | None:
+    if not isinstance(f.exc, f.wex.WSManFaultError):
+        return None
+    fault = f.exc.wsman_fault_code
+    reason = (f.exc.reason or "").strip()[:300]
+    if fault == 5 or "access is denied" in reason.lower():
+        return WinRmError(f"{f.where}: access denied by WinRM ({reason})", kind="auth",
+                          fix="add the account to Administrators or Remote Management Users on the target")
+    if "allowunencrypted" in reason.lower():
+        return WinRmError(f"{f.where}: the service refuses unencrypted messages", kind="config",
+                          fix="use HTTPS (5986) or an encrypting transport (ntlm, kerberos, credssp)")
+    return WinRmError(f"{f.where}: WinRM fault {fault}: {reason}", kind="fault",
+                      fix="see the fault text; the target's event log has details")
+
+
+def _other_winrm_error(f: _Failure) -> WinRmError | None:
+    if not isinstance(f.exc, f.wex.WinRMError):
+        return None
+    return WinRmError(f"{f.where}: {f.text[:300]}", kind="error", fix="check the transport settings")
+
+
+# In order: the first diagnoser that recognises the failure names it.
+_DIAGNOSERS: tuple[Callable[[_Failure], WinRmError | None], ...] = (
+    _transport_not_installed, _credentials_rejected, _untrusted_host, _kerberos_failed, _tls_failed, _timed_out,
+    _not_connected, _http_status, _wsman_fault, _other_winrm_error,
+)
 
 
 # -- the shell -----------------------------------------------------------------------------------
