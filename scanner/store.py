@@ -30,14 +30,12 @@ from agents.wire import _compact, compact_json
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.relational import TABLE_ORDER, Rows, insert_sql, rows_for
 from scanner.schema import migrations
-from scanner.store_columns import (  # noqa: F401 - re-exported: every backend and caller uses them
-    COLLECTED_AT_MAX,
-    INDEXED_MAX,
-    NUL_REPLACEMENT,
-    host_key,
-    indexed,
-    text_column,
-)
+from scanner.store_columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
+from scanner.store_columns import INDEXED_MAX as INDEXED_MAX
+from scanner.store_columns import NUL_REPLACEMENT as NUL_REPLACEMENT
+from scanner.store_columns import host_key as host_key
+from scanner.store_columns import indexed as indexed
+from scanner.store_columns import text_column as text_column
 
 if TYPE_CHECKING:
     from scanner.judge import Judge

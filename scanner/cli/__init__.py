@@ -28,7 +28,7 @@ from scanner.cli.base import (  # noqa: F401 - re-exported: the names every comm
 # them.  Only the module of the command being run is imported, so `legacyscan scan --local` does not
 # pay for the web server, the HTTP client or the report renderers of other commands; the imports are
 # written out (not module-name strings) so mypy and a reader follow every edge.
-AddParser = Callable[[argparse._SubParsersAction], None]
+AddParser = Callable[["argparse._SubParsersAction[Parser]"], None]
 
 
 def _scan() -> AddParser:
