@@ -19,24 +19,29 @@ an estate of thousands of identical builds costs one computation per distinct bu
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from agents.inventory import Inventory, Software
+from agents.inventory import Inventory, OsInfo, Software
 from scanner.identify import IdentifyContext
 from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, Policy, Status
+from scanner.relational import BuildMemo
 from scanner.schema import FIRST_DAY, OPEN_END
-from scanner.store_columns import indexed  # the site is an indexed column (PostgreSQL's entry limit)
+from scanner.store_columns import host_key, indexed  # the site is an indexed column (PostgreSQL's limit)
 
 # (status, eol, extended_until) on one date: what a range holds.
 State = tuple[Status, date | None, date | None]
 # One status range: first day, day after the last (OPEN_END: open), and the state.
 Segment = tuple[str, str, Status, date | None, date | None]
+
+# What ``Judge.judge`` keeps per build, OS and day: the findings, unidentified count, and ranges.
+_Template = tuple[list[Finding], int, list[list[Segment]]]
 
 _FIRST = date(1, 1, 2)
 _LAST = date(9999, 12, 30)
@@ -101,6 +106,7 @@ class Judge:
         self._memos: dict[date, MatchMemo] = {}
         self._timelines: dict[tuple[Any, ...], list[Segment]] = {}
         self._lookahead = timedelta(days=policy.lookahead_days)
+        self._builds = BuildMemo()
 
     # -- memo per date, sharing the (date-independent) identifications --------------------------
 
@@ -122,8 +128,37 @@ class Judge:
             return self.fallback_day
 
     def judge(self, inv: Inventory, on: date | None = None) -> Judged:
-        """``inv`` judged on ``on`` (default: the day it was collected) with every status range."""
+        """``inv`` judged on ``on`` (default: the day it was collected) with every status range.
+
+        An estate stores the same build again and again: an inventory with the very package list
+        (``BuildMemo``), the same OS (every field, facts included) and the same day as one judged
+        before gets that judgement's findings and ranges with its own host's names.  Nothing else of
+        the inventory is read by ``match_inventory``, so the rows are those it would make."""
         day = on or self.judged_on(inv)
+        build = self._builds.key(inv.software)
+        variants: list[tuple[OsInfo, date, _Template]] | None = self._builds.get(build)
+        if variants is not None:
+            for os_seen, day_seen, template in variants:
+                if day_seen == day and os_seen == inv.os:
+                    return self._again(inv, day, template)
+        judged = self._judge(inv, day)
+        template = ([replace(f) for f in judged.result.findings], judged.unidentified, list(judged.segments))
+        entry = (copy.deepcopy(inv.os), day, template)
+        if variants is None:
+            self._builds.put(build, inv.software, [entry])
+        elif len(variants) < 16:
+            variants.append(entry)
+        return judged
+
+    def _again(self, inv: Inventory, day: date, template: _Template) -> Judged:
+        """A judgement made for another host with the same build, OS and day, as ``inv``'s own."""
+        findings, unidentified, segments = template
+        key, hostname, site, tags = host_key(inv), inv.host.hostname, inv.host.site, list(inv.host.tags)
+        result = HostResult(inventory=inv, unidentified=unidentified, findings=[
+            replace(f, host_key=key, hostname=hostname, site=site, tags=tags) for f in findings])
+        return Judged(inv.inventory_id, self.dataset_version, day.isoformat(), unidentified, result, list(segments))
+
+    def _judge(self, inv: Inventory, day: date) -> Judged:
         result = match_inventory(inv, self.ctx, day, self.policy, self._memo(day))
         judged = Judged(inv.inventory_id, self.dataset_version, day.isoformat(), result.unidentified, result)
         members = self._members(inv, result)

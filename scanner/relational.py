@@ -15,7 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agents.inventory import Inventory
+from agents.inventory import Inventory, Software
+from agents.linux import shared as shared_record
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -64,6 +65,38 @@ class Rows:
         return any(self.tables.values())
 
 
+class BuildMemo:
+    """What is derived from an inventory's package list alone, made once per distinct list.
+
+    An estate is a few builds on many hosts, and the Linux parsers hand every host with the same
+    package line the same record (``agents.linux.shared``: kept alive, never edited).  So the
+    tuple of the records' identities names the list: equal tuples are the very same records in the
+    same order.  An entry is made only when every record is such a shared one (a host's own
+    record could be edited later) and keeps the records alive, so no identity in a key can be
+    reused while the entry exists.  Safe for concurrent callers: a lost race is a miss."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: dict[tuple[int, ...], tuple[tuple[Software, ...], Any]] = {}
+        self._size = size
+
+    @staticmethod
+    def key(software: list[Software]) -> tuple[int, ...]:
+        return tuple(map(id, software))
+
+    def get(self, key: tuple[int, ...]) -> Any:
+        entry = self._entries.get(key)
+        return None if entry is None else entry[1]
+
+    def put(self, key: tuple[int, ...], software: list[Software], value: Any) -> None:
+        if not software or not all(map(shared_record, software)):
+            return
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[key] = (tuple(software), value)
+
+
 # A distinct package's ``software`` row (a SHA-256 id, every text neutralised) is the same on every
 # host carrying it, and an estate repeats the same few thousand packages: each row is made once per
 # process, not once per host (it was a fifth of the CPU of storing a fleet scan's inventories).
@@ -71,21 +104,35 @@ _SOFTWARE_ROWS: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
 _SOFTWARE_ROWS_MAX = 200_000
 
 
+# The whole list's rows, per distinct package list (``BuildMemo``): its ``software`` rows and
+# (software_id, entries) per link.
+_SOFTWARE_LISTS = BuildMemo()
+
+
 def software_rows(inv: Inventory, stored_id: str) -> Rows:
     rows = Rows()
-    counts: Counter[tuple[str, str, str, str]] = Counter(
-        (sw.name, sw.version, sw.publisher, sw.source) for sw in inv.software)
-    made = _SOFTWARE_ROWS
-    software, links = rows.tables["software"], rows.tables["inventory_software"]
-    for key, n in counts.items():
-        row = made.get(key)
-        if row is None:
-            row = _clean((software_id(*key), *key))
-            if len(made) >= _SOFTWARE_ROWS_MAX:
-                made.clear()
-            made[key] = row
-        software.append(row)
-        links.append((stored_id, row[0], n))
+    build = _SOFTWARE_LISTS.key(inv.software)
+    made_list = _SOFTWARE_LISTS.get(build)
+    if made_list is None:
+        software: list[tuple[Any, ...]] = []
+        entries: list[tuple[str, int]] = []
+        counts: Counter[tuple[str, str, str, str]] = Counter(
+            (sw.name, sw.version, sw.publisher, sw.source) for sw in inv.software)
+        made = _SOFTWARE_ROWS
+        for key, n in counts.items():
+            row = made.get(key)
+            if row is None:
+                row = _clean((software_id(*key), *key))
+                if len(made) >= _SOFTWARE_ROWS_MAX:
+                    made.clear()
+                made[key] = row
+            software.append(row)
+            entries.append((row[0], n))
+        made_list = (software, entries)
+        _SOFTWARE_LISTS.put(build, inv.software, made_list)
+    software, entries = made_list
+    rows.tables["software"] = list(software)
+    rows.tables["inventory_software"] = [(stored_id, sid, n) for sid, n in entries]
     return rows
 
 

@@ -28,7 +28,7 @@ from agents.inventory import Collector, Host, Inventory, OsInfo, Software
 from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import TABLE_ORDER, Rows, insert_sql, rows_for
+from scanner.relational import TABLE_ORDER, BuildMemo, Rows, insert_sql, rows_for
 from scanner.schema import migrations
 from scanner.store_columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
 from scanner.store_columns import INDEXED_MAX as INDEXED_MAX
@@ -180,14 +180,30 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, default=_compact, ensure_ascii=False, separators=(",", ":"))
 
 
+# The JSON array of a whole package list, per distinct list (``scanner.relational.BuildMemo``).
+_SW_ARRAYS = BuildMemo()
+
+
 def fast_compact_json(inv: Inventory) -> str:
-    """Exactly ``agents.wire.compact_json(inv)``, with package records encoded once per distinct value."""
+    """Exactly ``agents.wire.compact_json(inv)``, with package records encoded once per distinct value
+    (and a whole package list once per distinct list)."""
     if not inv.software:
         return compact_json(inv)
+    top = _compact(inv)
+    top["software"] = _SW_MARK
+    build = _SW_ARRAYS.key(inv.software)
+    array = _SW_ARRAYS.get(build)
+    if array is None:
+        array = "[" + ",".join(_software_fragments(inv.software)) + "]"
+        _SW_ARRAYS.put(build, inv.software, array)
+    return _json(top).replace(_SW_MARK_JSON, array, 1)
+
+
+def _software_fragments(software: list[Software]) -> list[str]:
     parts: list[str] = []
     memo = _SW_FRAGMENTS
     by_object = _SW_BY_OBJECT
-    for sw in inv.software:
+    for sw in software:
         seen = by_object.get(id(sw))
         if seen is not None and seen[0] is sw:  # a record shared between hosts (agents.linux)
             parts.append(seen[1])
@@ -207,9 +223,7 @@ def fast_compact_json(inv: Inventory) -> str:
                 by_object.clear()
             by_object[id(sw)] = (sw, frag)
         parts.append(frag)
-    top = _compact(inv)
-    top["software"] = _SW_MARK
-    return _json(top).replace(_SW_MARK_JSON, "[" + ",".join(parts) + "]", 1)
+    return parts
 
 
 _INVENTORY_FIELDS = tuple(f.name for f in dataclass_fields(Inventory))
