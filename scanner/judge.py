@@ -28,10 +28,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from agents.inventory import Inventory, OsInfo, Software
+from scanner.builds import BuildMemo
 from scanner.identify import IdentifyContext
 from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, Policy, Status
-from scanner.relational import BuildMemo
 from scanner.schema import FIRST_DAY, OPEN_END
 from scanner.store_columns import host_key, indexed  # the site is an indexed column (PostgreSQL's limit)
 

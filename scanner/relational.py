@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agents.inventory import Inventory, Software
-from agents.linux import shared as shared_record
+from agents.inventory import Inventory
+from scanner.builds import BuildMemo
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -63,38 +63,6 @@ class Rows:
 
     def __bool__(self) -> bool:
         return any(self.tables.values())
-
-
-class BuildMemo:
-    """What is derived from an inventory's package list alone, made once per distinct list.
-
-    An estate is a few builds on many hosts, and the Linux parsers hand every host with the same
-    package line the same record (``agents.linux.shared``: kept alive, never edited).  So the
-    tuple of the records' identities names the list: equal tuples are the very same records in the
-    same order.  An entry is made only when every record is such a shared one (a host's own
-    record could be edited later) and keeps the records alive, so no identity in a key can be
-    reused while the entry exists.  Safe for concurrent callers: a lost race is a miss."""
-
-    __slots__ = ("_entries", "_size")
-
-    def __init__(self, size: int = 256) -> None:
-        self._entries: dict[tuple[int, ...], tuple[tuple[Software, ...], Any]] = {}
-        self._size = size
-
-    @staticmethod
-    def key(software: list[Software]) -> tuple[int, ...]:
-        return tuple(map(id, software))
-
-    def get(self, key: tuple[int, ...]) -> Any:
-        entry = self._entries.get(key)
-        return None if entry is None else entry[1]
-
-    def put(self, key: tuple[int, ...], software: list[Software], value: Any) -> None:
-        if not software or not all(map(shared_record, software)):
-            return
-        if len(self._entries) >= self._size:
-            self._entries.clear()
-        self._entries[key] = (tuple(software), value)
 
 
 # A distinct package's ``software`` row (a SHA-256 id, every text neutralised) is the same on every

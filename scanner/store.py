@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 from agents.inventory import Collector, Host, Inventory, OsInfo, Software
 from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
+from scanner.builds import BuildMemo
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import TABLE_ORDER, BuildMemo, Rows, insert_sql, rows_for
+from scanner.relational import TABLE_ORDER, Rows, insert_sql, rows_for
 from scanner.schema import migrations
 from scanner.store_columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
 from scanner.store_columns import INDEXED_MAX as INDEXED_MAX

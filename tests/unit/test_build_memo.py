@@ -15,6 +15,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from eol_data.catalog import Catalog
+from scanner.builds import BuildMemo
 from scanner.identify import IdentifyContext
 from scanner.judge import Judge
 from scanner.model import Policy
@@ -104,8 +105,6 @@ def test_rows_for_and_bodies_per_build_equal_those_made_record_by_record(estate:
 
 
 def test_a_list_with_a_record_of_its_own_is_never_remembered(estate: list[Inventory]) -> None:
-    from scanner.relational import BuildMemo
-
     memo = BuildMemo()
     own = estate[11].software
     memo.put(memo.key(own), own, "x")
