@@ -706,6 +706,23 @@ def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool 
 
 
 def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | None) -> Identification:
+    build, build_source, entry = _nt10_build(c, server, cap_rel)
+    if build is not None and entry is None:
+        return _nt10_unknown_build(c, build, server)
+    if server is True:
+        return _nt10_server(c, build, entry, build_source, caption, cap_rel)
+    if server is None and entry is not None and entry.get("server"):
+        if entry.get("major"):
+            # Same build is a client and a server release; nothing in the record decides.
+            return _ambiguous_role(c, build, entry)
+        return _nt10_server(c, build, entry, build_source, caption, cap_rel)
+    return _nt10_client(c, build, entry, caption)
+
+
+def _nt10_build(c: _Ctx, server: bool | None,
+                cap_rel: dict[str, Any] | None) -> tuple[int | None, str, dict[str, Any] | None]:
+    """(build, where it came from, its dataset entry): the record's build, else a server caption's
+    release year; a build no release has is dropped beside a named feature update."""
     ev, rules = c.ev, c.rules
     table: dict[str, Any] = rules.get("nt10", {})
     build = ev.build
@@ -713,7 +730,6 @@ def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | 
     if build is None and server and cap_rel is not None and cap_rel.get("build") is not None:
         build, build_source = int(cap_rel["build"]), "caption"
     entry = table.get(str(build)) if build is not None else None
-
     features = rules.get("feature_updates", {})
     if (build is not None and entry is None and server is not True
             and (features.get(ev.display_version) or features.get(ev.release_id))):
@@ -721,24 +737,18 @@ def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | 
         # 17753"): the feature update is the evidence; the build is dropped (medium at best).
         ev.note("build-ignored", build)
         build = None
-    if build is not None and entry is None:
-        known = sorted(int(b) for b in table)
-        if known and build > known[-1]:
-            product = "windows-server" if server else "windows"
-            return c.result(product, None, "windows.build-newer",
-                            f"build {build} is newer than every build in the dataset", LOW, newer=True)
-        return c.result("windows-server" if server else "windows", None, "windows.build-unknown",
-                        f"build 10.0.{build} is not a released feature update we know "
-                        "(Insider or unreleased build)", LOW)
+    return build, build_source, entry
 
-    if server is True:
-        return _nt10_server(c, build, entry, build_source, caption, cap_rel)
-    if server is None and entry is not None and entry.get("server") and entry.get("major"):
-        # Same build is a client and a server release; nothing in the record decides.
-        return _ambiguous_role(c, build, entry)
-    if server is None and entry is not None and entry.get("server") and not entry.get("major"):
-        return _nt10_server(c, build, entry, build_source, caption, cap_rel)
-    return _nt10_client(c, build, entry, caption)
+
+def _nt10_unknown_build(c: _Ctx, build: int, server: bool | None) -> Identification:
+    product = "windows-server" if server else "windows"
+    known = sorted(int(b) for b in c.rules.get("nt10", {}))
+    if known and build > known[-1]:
+        return c.result(product, None, "windows.build-newer",
+                        f"build {build} is newer than every build in the dataset", LOW, newer=True)
+    return c.result(product, None, "windows.build-unknown",
+                    f"build 10.0.{build} is not a released feature update we know "
+                    "(Insider or unreleased build)", LOW)
 
 
 def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build_source: str,
@@ -817,39 +827,8 @@ def _client_major(c: _Ctx, build: int | None, caption: str) -> str | None:
 
 
 def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, caption: str) -> Identification:
-    ev, rules = c.ev, c.rules
-    major = _client_major(c, build, caption)
-    version: str | None = None
-    conf = HIGH
-    source = ""
     fam, fam_source = _edition_family(c, caption)
-    if entry is not None:
-        major = str(entry.get("major") or major)
-        version = str(entry["version"])
-        source = f"build 10.0.{build}"
-        named = ev.display_version or rules.get("feature_updates", {}).get(ev.release_id, "")
-        if named and named != version and named in rules.get("enablement_siblings", {}).get(version, []):
-            # The build is a servicing base (termsrv.dll, BuildLab and some agents report it) and the
-            # record names a later release of the same line, delivered by an enablement package.
-            source = f"DisplayVersion {named.upper()} (build 10.0.{build} is its servicing base)"
-            version = named
-            conf = MEDIUM
-    elif ev.display_version and ev.display_version in rules.get("feature_updates", {}):
-        version = str(rules["feature_updates"][ev.display_version])
-        source = f"DisplayVersion {ev.display_version.upper()}"
-        conf = MEDIUM
-    elif ev.release_id and ev.release_id in rules.get("feature_updates", {}):
-        version = str(rules["feature_updates"][ev.release_id])
-        source = f"ReleaseId {ev.release_id}"
-        conf = MEDIUM
-    elif fam in ("e-lts", "iot-lts") and major is not None:
-        years = rules.get("ltsc_years", {}).get(major, {})
-        for y in _YEAR_LTSC.findall(caption):
-            if y in years:
-                version = str(years[y])
-                source = f"LTSC/LTSB {y}"
-                conf = MEDIUM
-                break
+    major, version, source, conf = _client_release(c, build, entry, _client_major(c, build, caption), fam, caption)
     if major is None or version is None:
         what = f"Windows {major}" if major else "Windows NT 10"
         return c.result("windows", None, "windows.no-build",
@@ -865,35 +844,61 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
     return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
 
 
+def _client_release(c: _Ctx, build: int | None, entry: dict[str, Any] | None, major: str | None, fam: str | None,
+                    caption: str) -> tuple[str | None, str | None, str, Confidence]:
+    """(major, feature update, where it came from, confidence): the build's release, else a named
+    DisplayVersion or ReleaseId, else an LTSC/LTSB year beside positive LTSC evidence."""
+    ev, rules = c.ev, c.rules
+    features = rules.get("feature_updates", {})
+    if entry is not None:
+        return _release_of_build(c, build, entry, major)
+    if ev.display_version and ev.display_version in features:
+        return major, str(features[ev.display_version]), f"DisplayVersion {ev.display_version.upper()}", MEDIUM
+    if ev.release_id and ev.release_id in features:
+        return major, str(features[ev.release_id]), f"ReleaseId {ev.release_id}", MEDIUM
+    if fam in ("e-lts", "iot-lts") and major is not None:
+        years = rules.get("ltsc_years", {}).get(major, {})
+        for y in _YEAR_LTSC.findall(caption):
+            if y in years:
+                return major, str(years[y]), f"LTSC/LTSB {y}", MEDIUM
+    return major, None, "", HIGH
+
+
+def _release_of_build(c: _Ctx, build: int | None, entry: dict[str, Any],
+                      major: str | None) -> tuple[str | None, str | None, str, Confidence]:
+    ev, rules = c.ev, c.rules
+    version = str(entry["version"])
+    named = ev.display_version or rules.get("feature_updates", {}).get(ev.release_id, "")
+    if named and named != version and named in rules.get("enablement_siblings", {}).get(version, []):
+        # The build is a servicing base (termsrv.dll, BuildLab and some agents report it) and the
+        # record names a later release of the same line, delivered by an enablement package.
+        return (str(entry.get("major") or major), named,
+                f"DisplayVersion {named.upper()} (build 10.0.{build} is its servicing base)", MEDIUM)
+    return str(entry.get("major") or major), version, f"build 10.0.{build}", HIGH
+
+
 def _has_cycles(c: _Ctx, prefix: str) -> bool:
     """Does the dataset have a windows cycle ``prefix`` or ``prefix-<family>``?"""
     product = c.ctx.catalog.product("windows")
     return product is not None and any(r.name == prefix or r.name.startswith(prefix + "-") for r in product.releases)
 
 
+# Cycle suffixes to try, in order, per servicing family (none known: general availability only).
+_FAMILY_SUFFIXES: dict[str | None, list[str]] = {
+    "iot-lts": ["-iot-lts", "-e-lts"],
+    "e-lts": ["-e-lts"],
+    "iot": ["-iot"],
+    "e": ["-e", ""],
+    "w": ["-w", ""],
+}
+
+
 def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, source: str,
                        conf: Confidence) -> Identification:
     label = prefix.replace("-", " ").upper().replace("10 ", "Windows 10 ").replace("11 ", "Windows 11 ")
-    if fam == "iot-lts":
-        order = ["-iot-lts", "-e-lts"]
-    elif fam == "e-lts":
-        order = ["-e-lts"]
-    elif fam == "iot":
-        order = ["-iot"]
-    elif fam in ("e", "w"):
-        order = [f"-{fam}", ""]
-    else:
-        order = []
+    order = _FAMILY_SUFFIXES.get(fam, [])
     if fam in ("e-lts", "iot-lts") and not any(c.exists("windows", prefix + sfx) for sfx in order):
-        # A servicing *base* build (10.0.19041: the build termsrv.dll and BuildLab report on every
-        # 1904x release) with positive LTSC evidence is that line's LTSC release.  A later sibling
-        # (19045 = 22H2) with an LTSC word still contradicts itself and stays unknown.
-        major, _, version = prefix.partition("-")
-        ltsc = c.rules.get("ltsc_servicing_base", {}).get(major, {}).get(version)
-        if ltsc:
-            prefix = f"{major}-{ltsc}"
-            source += f" (servicing base of the {str(ltsc).upper()} LTSC)"
-            conf = MEDIUM if conf == HIGH else conf
+        prefix, source, conf = _ltsc_of_servicing_base(c, prefix, source, conf)
     for suffix in order:
         cycle = prefix + suffix
         if c.exists("windows", cycle):
@@ -911,7 +916,24 @@ def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, s
         return c.result("windows", None, "windows.edition-mismatch",
                         f"{label} from {source} has no {fam.upper()} release; {fam_source} contradicts the build",
                         LOW)
-    # Edition unknown: general-availability cycles only (LTSC needs positive evidence).
+    return _general_availability_cycle(c, prefix, label, source, conf)
+
+
+def _ltsc_of_servicing_base(c: _Ctx, prefix: str, source: str, conf: Confidence) -> tuple[str, str, Confidence]:
+    """A servicing *base* build (10.0.19041: the build termsrv.dll and BuildLab report on every
+    1904x release) with positive LTSC evidence is that line's LTSC release.  A later sibling
+    (19045 = 22H2) with an LTSC word still contradicts itself and stays unknown."""
+    major, _, version = prefix.partition("-")
+    ltsc = c.rules.get("ltsc_servicing_base", {}).get(major, {}).get(version)
+    if not ltsc:
+        return prefix, source, conf
+    return (f"{major}-{ltsc}", source + f" (servicing base of the {str(ltsc).upper()} LTSC)",
+            MEDIUM if conf == HIGH else conf)
+
+
+def _general_availability_cycle(c: _Ctx, prefix: str, label: str, source: str, conf: Confidence) -> Identification:
+    """Edition unknown: general-availability cycles only (LTSC needs positive evidence); of several,
+    the one whose support ends last, with low confidence."""
     general = [prefix + s for s in ("", "-e", "-w")]
     found = [(cy, c.exists("windows", cy)) for cy in general]
     present = [(cy, rel) for cy, rel in found if rel is not None]
@@ -983,18 +1005,10 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
     name = str(spec.get("name", ""))
     cycles = [str(x) for x in spec.get("cycles", [])]
     conf = HIGH if source == "version" else MEDIUM
-    notes: list[str] = []
     if spec.get("by_sp"):
         sp = ev.sp
         if sp is None:
-            # Service pack unknown: the latest-ending cycle, low confidence.
-            rels = [(cy, c.exists(product, cy)) for cy in cycles]
-            present = [(cy, r) for cy, r in rels if r is not None]
-            if not present:
-                return c.result(product, None, "windows.cycle-missing", f"{name}: no cycle in the dataset", LOW)
-            cy, _ = max(present, key=lambda p: _eol_sort_key(p[1]))
-            return c.result(product, cy, "windows.nt-version",
-                            f"{name} (NT {ev.nt}), service pack unknown: latest-ending cycle {cy} assumed", LOW)
+            return _legacy_sp_unknown(c, product, name, cycles)
         wanted = cycles[0] if sp == 0 else f"{cycles[0]}-sp{sp}"
         if c.exists(product, wanted):
             return c.result(product, wanted, "windows.nt-version+sp",
@@ -1002,28 +1016,49 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
                             "service pack", conf)
         # A later SP than any cycle: the newest cycle.
         cycles = cycles[::-1]
-    for cy in cycles:
-        if c.exists(product, cy):
-            current_sp = spec.get("current_sp")
-            if current_sp is not None and ev.sp is not None and ev.sp < int(current_sp):
-                notes.append(f"service pack {ev.sp} predates the dataset's only cycle {cy} "
-                             "(its support ended earlier; end of support is at the latest this cycle's)")
-                conf = MEDIUM
-            elif current_sp is not None and ev.build is not None and ev.sp is None and source == "version":
-                sp_from_build = _sp_from_build(ev.nt, ev.build, product)
-                if sp_from_build is not None and sp_from_build < int(current_sp):
-                    notes.append(f"build {ev.build} predates service pack {current_sp}; nearest dataset cycle")
-                    conf = MEDIUM
-            if spec.get("shares_end_with"):
-                notes.append(f"no cycle of its own in the dataset; its support ended with "
-                             f"{spec['shares_end_with']}'s ({cy})")
-                conf = LOW
-            why = f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})"
-            if notes:
-                why += "; " + "; ".join(notes)
-            return c.result(product, cy, "windows.nt-version", why, conf)
-    return c.result(product, None, "windows.cycle-missing",
-                    f"{name} (NT {ev.nt}) has no cycle in the dataset", MEDIUM)
+    cycle = next((cy for cy in cycles if c.exists(product, cy)), None)
+    if cycle is None:
+        return c.result(product, None, "windows.cycle-missing",
+                        f"{name} (NT {ev.nt}) has no cycle in the dataset", MEDIUM)
+    notes, conf = _legacy_cycle_notes(c, product, spec, cycle, source, conf)
+    why = f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})"
+    if notes:
+        why += "; " + "; ".join(notes)
+    return c.result(product, cycle, "windows.nt-version", why, conf)
+
+
+def _legacy_sp_unknown(c: _Ctx, product: str, name: str, cycles: list[str]) -> Identification:
+    """Service pack unknown: the latest-ending cycle, low confidence."""
+    rels = [(cy, c.exists(product, cy)) for cy in cycles]
+    present = [(cy, r) for cy, r in rels if r is not None]
+    if not present:
+        return c.result(product, None, "windows.cycle-missing", f"{name}: no cycle in the dataset", LOW)
+    cy, _ = max(present, key=lambda p: _eol_sort_key(p[1]))
+    return c.result(product, cy, "windows.nt-version",
+                    f"{name} (NT {c.ev.nt}), service pack unknown: latest-ending cycle {cy} assumed", LOW)
+
+
+def _legacy_cycle_notes(c: _Ctx, product: str, spec: dict[str, Any], cycle: str, source: str,
+                        conf: Confidence) -> tuple[list[str], Confidence]:
+    """What qualifies the dataset's cycle for this host: an older service pack (or an RTM build)
+    than the cycle's, or a release with no cycle of its own."""
+    ev = c.ev
+    notes: list[str] = []
+    current_sp = spec.get("current_sp")
+    if current_sp is not None and ev.sp is not None and ev.sp < int(current_sp):
+        notes.append(f"service pack {ev.sp} predates the dataset's only cycle {cycle} "
+                     "(its support ended earlier; end of support is at the latest this cycle's)")
+        conf = MEDIUM
+    elif current_sp is not None and ev.build is not None and ev.sp is None and source == "version":
+        sp_from_build = _sp_from_build(ev.nt, ev.build, product)
+        if sp_from_build is not None and sp_from_build < int(current_sp):
+            notes.append(f"build {ev.build} predates service pack {current_sp}; nearest dataset cycle")
+            conf = MEDIUM
+    if spec.get("shares_end_with"):
+        notes.append(f"no cycle of its own in the dataset; its support ended with "
+                     f"{spec['shares_end_with']}'s ({cycle})")
+        conf = LOW
+    return notes, conf
 
 
 def _sp_from_build(nt: str, build: int, product: str) -> int | None:
