@@ -136,8 +136,25 @@ def _newer(product: Product, key: tuple[int, ...]) -> bool:
 
 def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[str, str]],
          evidence: tuple[tuple[str, str], ...]) -> Identification:
-    version = None
-    source = ""
+    version, source = _bsd_release(texts)
+    label = product.label or product.name
+    if version is None:
+        return Identification(product.name, None, "unix.no-version", f"{label} without a release number", LOW,
+                              evidence)
+    major, minor, tag = int(version.group(1)), int(version.group(2)), (version.group(3) or "").upper()
+    dev = tag.startswith(("PRERELEASE", "RC", "BETA", "ALPHA"))
+    if str(spec.get("scheme")) == "major":
+        cycle = str(major)
+        if _release_of(product, cycle):
+            return Identification(product.name, cycle, "unix.release", f"{label} {major}.{minor} ({source}) -> "
+                                  f"major cycle {cycle}", LOW if dev else HIGH, evidence)
+        return Identification(product.name, None, "unix.release-unknown", f"{label} {major}.{minor} not in dataset",
+                              LOW, evidence, newer_than_known=_newer(product, (major,)))
+    return _bsd_point_release(product, spec, label, major, minor, tag, dev, source, evidence)
+
+
+def _bsd_release(texts: list[tuple[str, str]]) -> tuple[re.Match[str] | None, str]:
+    """The first ``N.M[-TAG]`` in an os-release VERSION, after a system name, or under a version key."""
     for key, text in texts:
         body = text
         idm = re.search(r"^VERSION=\"?([\w.-]+)", text, re.M)
@@ -152,24 +169,16 @@ def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[
                 continue
         m = _BSD_RELEASE.search(body)
         if m:
-            version, source = m, f"{key}: {text.splitlines()[0][:80] if text else ''}"
-            break
-    label = product.label or product.name
-    if version is None:
-        return Identification(product.name, None, "unix.no-version", f"{label} without a release number", LOW,
-                              evidence)
-    major, minor, tag = int(version.group(1)), int(version.group(2)), (version.group(3) or "").upper()
-    scheme = str(spec.get("scheme"))
-    dev = tag.startswith(("PRERELEASE", "RC", "BETA", "ALPHA"))
-    if scheme == "major":
-        cycle = str(major)
-        if _release_of(product, cycle):
-            return Identification(product.name, cycle, "unix.release", f"{label} {major}.{minor} ({source}) -> "
-                                  f"major cycle {cycle}", LOW if dev else HIGH, evidence)
-        return Identification(product.name, None, "unix.release-unknown", f"{label} {major}.{minor} not in dataset",
-                              LOW, evidence, newer_than_known=_newer(product, (major,)))
+            return m, f"{key}: {text.splitlines()[0][:80] if text else ''}"
+    return None, ""
+
+
+def _bsd_point_release(product: Product, spec: dict[str, Any], label: str, major: int, minor: int, tag: str,
+                       dev: bool, source: str, evidence: tuple[tuple[str, str], ...]) -> Identification:
+    """FreeBSD-style cycles per point release, with the stable/N branch as the fallback."""
     point = f"{major}.{minor}"
-    if tag.startswith("STABLE") and spec.get("branch_fallback") and _release_of(product, str(major)):
+    branch = bool(spec.get("branch_fallback")) and _release_of(product, str(major))
+    if tag.startswith("STABLE") and branch:
         return Identification(product.name, str(major), "unix.branch",
                               f"{label} {point}-STABLE follows the stable/{major} branch ({source})", MEDIUM, evidence)
     if tag.startswith("CURRENT"):
@@ -181,7 +190,7 @@ def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[
         if dev:
             why += "; pre-release of that point release"
         return Identification(product.name, point, "unix.release", why, LOW if dev else HIGH, evidence)
-    if spec.get("branch_fallback") and _release_of(product, str(major)):
+    if branch:
         return Identification(product.name, str(major), "unix.branch",
                               f"{label} {point} has no point-release cycle; stable/{major} branch assumed",
                               LOW, evidence)
@@ -190,32 +199,7 @@ def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[
 
 
 def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]) -> Identification:
-    version: tuple[int, int] | None = None
-    tl: int | None = None
-    source = ""
-    for key, text in texts:
-        m = _AIX_TL.search(text)
-        if m:
-            version, tl, source = (int(m.group(1)), int(m.group(2))), int(m.group(3)), f"{key} {m.group(0)}"
-            break
-    if version is None:
-        for key, text in texts:
-            m2 = _AIX_VRMF.search(text)
-            if m2:
-                version, source = (int(m2.group(1)), int(m2.group(2))), f"{key} {m2.group(0)}"
-                break
-    if version is None:
-        for key, text in texts:
-            toks = text.split()
-            if toks and toks[0].upper() == "AIX":
-                nums = [t for t in toks[1:] if re.fullmatch(r"\d", t)]
-                if len(nums) >= 2:  # uname -a: AIX <host> <release> <version> <machine id>
-                    version, source = (int(nums[1]), int(nums[0])), f"{key} {text[:60]}"
-                    break
-                m3 = re.search(r"\b(\d)\.(\d)\b", text)
-                if m3:
-                    version, source = (int(m3.group(1)), int(m3.group(2))), f"{key} {text[:60]}"
-                    break
+    version, tl, source = _aix_level(texts)
     if version is None:
         return Identification(product.name, None, "aix.no-version", "AIX without oslevel or uname version", LOW,
                               evidence)
@@ -241,36 +225,33 @@ def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[s
                           evidence, newer_than_known=_newer(product, (v, r)))
 
 
+def _aix_level(texts: list[tuple[str, str]]) -> tuple[tuple[int, int] | None, int | None, str]:
+    """(version, release), technology level and where: ``oslevel -s`` (7200-05-03-2148), then a
+    VRMF (7.2.0.0), then ``uname -a`` / ``AIX 7.2``."""
+    for key, text in texts:
+        m = _AIX_TL.search(text)
+        if m:
+            return (int(m.group(1)), int(m.group(2))), int(m.group(3)), f"{key} {m.group(0)}"
+    for key, text in texts:
+        m2 = _AIX_VRMF.search(text)
+        if m2:
+            return (int(m2.group(1)), int(m2.group(2))), None, f"{key} {m2.group(0)}"
+    for key, text in texts:
+        toks = text.split()
+        if toks and toks[0].upper() == "AIX":
+            nums = [t for t in toks[1:] if re.fullmatch(r"\d", t)]
+            if len(nums) >= 2:  # uname -a: AIX <host> <release> <version> <machine id>
+                return (int(nums[1]), int(nums[0])), None, f"{key} {text[:60]}"
+            m3 = re.search(r"\b(\d)\.(\d)\b", text)
+            if m3:
+                return (int(m3.group(1)), int(m3.group(2))), None, f"{key} {text[:60]}"
+    return None, None, ""
+
+
 def _solaris(product: Product, rules: dict[str, Any], texts: list[tuple[str, str]],
              evidence: tuple[tuple[str, str], ...]) -> Identification:
-    sol = rules.get("solaris", {})
-    mapping: dict[str, str] = {str(k): str(v) for k, v in sol.get("sunos_to_solaris", {}).items()}
-    release: str | None = None
-    source = ""
-    guessed = False
-    for key, text in texts:
-        m = _SOLARIS_RELEASE.search(text)
-        if m:
-            release, source = m.group(1), f"{key}: {text.strip().splitlines()[0].strip()[:80]}"
-            break
-    if release is None:
-        for key, text in texts:
-            m2 = _SUNOS.search(text)
-            if m2:
-                release = mapping.get(m2.group(1))
-                source = f"{key}: {text[:80]}"
-                detail = m2.group(2) or ""
-                if release == "11":
-                    upd = re.match(r"11\.(\d)", detail)
-                    if upd:
-                        release = f"11.{upd.group(1)}"
-                    else:
-                        guessed = True
-                break
-        if release is None:
-            for key, text in texts:
-                if key.startswith("uname") and re.fullmatch(r"11\.\d(?:\.[\d.]+)?", text):
-                    release, source = text[:4], f"{key}: {text}"
+    mapping: dict[str, str] = {str(k): str(v) for k, v in rules.get("solaris", {}).get("sunos_to_solaris", {}).items()}
+    release, source, guessed = _solaris_release(texts, mapping)
     if release is None:
         return Identification(product.name, None, "solaris.no-version", "Solaris without a release number", LOW,
                               evidence)
@@ -289,3 +270,29 @@ def _solaris(product: Product, rules: dict[str, Any], texts: list[tuple[str, str
                               evidence)
     return Identification(product.name, None, "solaris.release-unknown", f"Solaris {release} not in the dataset",
                           LOW, evidence)
+
+
+def _solaris_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str | None, str, bool]:
+    """(release, where, guessed): /etc/release's "Solaris N", else ``SunOS 5.N`` (5.11 without its
+    update is a guess), else a bare ``uname -v`` of 11.x."""
+    for key, text in texts:
+        m = _SOLARIS_RELEASE.search(text)
+        if m:
+            return m.group(1), f"{key}: {text.strip().splitlines()[0].strip()[:80]}", False
+    for key, text in texts:
+        m2 = _SUNOS.search(text)
+        if m2:
+            mapped = mapping.get(m2.group(1))
+            if mapped == "11":
+                upd = re.match(r"11\.(\d)", m2.group(2) or "")
+                where = f"{key}: {text[:80]}"
+                return (f"11.{upd.group(1)}", where, False) if upd else ("11", where, True)
+            if mapped is not None:
+                return mapped, f"{key}: {text[:80]}", False
+            break  # a SunOS release no Solaris maps to: a bare uname -v may still say
+    release: str | None = None
+    source = ""
+    for key, text in texts:
+        if key.startswith("uname") and re.fullmatch(r"11\.\d(?:\.[\d.]+)?", text):
+            release, source = text[:4], f"{key}: {text}"
+    return release, source, False
