@@ -50,19 +50,32 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         ev += (("services", str(a["services"])[:1500]),)
     conf = str(a.get("confidence") or "low")
     if a.get("windows_version") or a.get("caption"):
-        from scanner.ident import windows_os
+        return _announced_windows(a, ctx, by, said, ev, conf)
+    return _announced_release(record, a, ctx, by, said, ev, conf)
 
-        rec: dict[str, Any] = {"kind": "os", "family": "windows"}
-        if a.get("windows_version"):
-            rec["version"] = str(a["windows_version"])
-            parts = rec["version"].split(".")
-            if len(parts) == 3:
-                rec["build"] = parts[2]
-        if a.get("caption"):
-            rec["caption"] = str(a["caption"])
-        ident = windows_os.identify(rec, ctx)
-        return replace(ident, rule=f"announced.{by}+{ident.rule}", confidence=_cap(ident.confidence, conf),
-                       evidence=ident.evidence + ev, reason=f"{ident.reason} (announced by {by}: {said})")
+
+def _announced_windows(a: dict[str, Any], ctx: Knowledge, by: str, said: str, ev: tuple[tuple[str, str], ...],
+                       conf: str) -> Identification:
+    """A Windows version or caption (SMB, RDP/NTLM): the Windows identifier decides, capped at what
+    the announcement can support."""
+    from scanner.ident import windows_os  # the Windows tables, only when a Windows host announced itself
+
+    rec: dict[str, Any] = {"kind": "os", "family": "windows"}
+    if a.get("windows_version"):
+        rec["version"] = str(a["windows_version"])
+        parts = rec["version"].split(".")
+        if len(parts) == 3:
+            rec["build"] = parts[2]
+    if a.get("caption"):
+        rec["caption"] = str(a["caption"])
+    ident = windows_os.identify(rec, ctx)
+    return replace(ident, rule=f"announced.{by}+{ident.rule}", confidence=_cap(ident.confidence, conf),
+                   evidence=ident.evidence + ev, reason=f"{ident.reason} (announced by {by}: {said})")
+
+
+def _announced_release(record: dict[str, Any], a: dict[str, Any], ctx: Knowledge, by: str, said: str,
+                       ev: tuple[tuple[str, str], ...], conf: str) -> Identification:
+    """A product and release a service announced (an SSH banner's distribution, an SNMP sysDescr)."""
     slug = str(a.get("product") or "")
     version = str(a.get("version") or "")
     why = str(a.get("why") or "")

@@ -152,10 +152,7 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     pv, bv, darwin, pairs = _facts(record)
     ev = tuple(pairs)
     product = ctx.catalog.product(PRODUCT)
-
-    bm = _BUILD.match(bv) if bv else None
-    by_build = darwin_map.get(str(int(bm.group(1)))) if bm else None
-    by_kernel = darwin_map.get(darwin) if darwin else None
+    by_build, by_kernel = _cycle_by_build_and_kernel(bv, darwin, darwin_map)
     secondary = by_build or by_kernel
     secondary_src = f"build {bv}" if by_build else f"Darwin {darwin}" if by_kernel else ""
 
@@ -167,13 +164,29 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         return Identification(PRODUCT, secondary, "macos.build" if by_build else "macos.darwin",
                               f"{note}{secondary_src} -> cycle {secondary}",
                               Confidence.HIGH if by_build else Confidence.MEDIUM, ev)
-    if bm or darwin:
-        major = int(bm.group(1)) if bm else int(darwin)
-        newer = bool(darwin_map) and major > max(int(k) for k in darwin_map)
-        return Identification(PRODUCT, None, "macos.build-unknown",
-                              f"{secondary_src or 'build ' + bv or 'Darwin ' + darwin} names no release in the dataset",
-                              Confidence.LOW, ev, newer_than_known=newer)
-    return _unidentified(pv, compat, ev)
+    unknown = _build_unknown(bv, darwin, darwin_map, secondary_src, ev)
+    return unknown if unknown is not None else _unidentified(pv, compat, ev)
+
+
+def _build_unknown(bv: str, darwin: str, darwin_map: dict[str, str], secondary_src: str,
+                   ev: tuple[tuple[str, str], ...]) -> Identification | None:
+    """A build or Darwin version that names no release in the dataset (newer than all: likely current)."""
+    bm = _BUILD.match(bv) if bv else None
+    if not bm and not darwin:
+        return None
+    major = int(bm.group(1)) if bm else int(darwin)
+    newer = bool(darwin_map) and major > max(int(k) for k in darwin_map)
+    return Identification(PRODUCT, None, "macos.build-unknown",
+                          f"{secondary_src or 'build ' + bv or 'Darwin ' + darwin} names no release in the dataset",
+                          Confidence.LOW, ev, newer_than_known=newer)
+
+
+def _cycle_by_build_and_kernel(bv: str, darwin: str, darwin_map: dict[str, str]) -> tuple[str | None, str | None]:
+    """The cycles a build number ("22G313": Darwin 22) and a Darwin kernel major name, if any."""
+    bm = _BUILD.match(bv) if bv else None
+    by_build = darwin_map.get(str(int(bm.group(1)))) if bm else None
+    by_kernel = darwin_map.get(darwin) if darwin else None
+    return by_build, by_kernel
 
 
 def _known(product: Any, cycle: str | None) -> bool:
