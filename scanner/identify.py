@@ -248,23 +248,13 @@ def _infer_family(record: dict[str, Any], family: str) -> str:
     contract's per-family fields."""
     files = record.get("files")
     if isinstance(files, dict) and files:
-        release = str(files.get("/etc/release") or "")
-        if re.search(r"solaris|smartos|omnios|openindiana|illumos", release, re.I):
-            return "solaris"
-        osr = str(files.get("/etc/os-release") or files.get("/usr/lib/os-release") or "")
-        m = re.search(r"^ID=[\"']?(freebsd|openbsd|netbsd|dragonfly)\b", osr, re.M | re.I)
-        return m.group(1).lower() if m else "linux"
+        return _family_of_release_files(files)
     for name, pattern in _FAMILY_WORDS:
         if family and pattern.search(family):
             return name
-    if any(record.get(k) for k in ("product_version", "build_version")):
-        return "macos"
-    if any(record.get(k) for k in ("caption", "product_name", "edition_id", "installation_type", "csd_version")):
-        return "windows"
-    uname = str(record.get("uname") or "")
-    if uname or record.get("oslevel"):
-        first = (uname.split() or ["aix"])[0].lower()
-        return {"sunos": "solaris"}.get(first, first)
+    by_fields = _family_of_fields(record)
+    if by_fields is not None:
+        return by_fields
     # Free text only (an issue title, an agent's one-line OS string): its words, or an NT build.
     text = " ".join(str(v) for k, v in record.items() if k not in ("kind", "family") and isinstance(v, str))
     for name, pattern in _FAMILY_WORDS:
@@ -273,6 +263,29 @@ def _infer_family(record: dict[str, Any], family: str) -> str:
     if re.search(r"\b(?:5\.[12]|6\.[0-3]|10\.0)\.\d{4,5}\b|\blts[bc]\b", text, re.I):
         return "windows"
     return family
+
+
+def _family_of_release_files(files: dict[str, Any]) -> str:
+    """Solaris and its derivatives by /etc/release, a BSD by its os-release ID, else Linux."""
+    release = str(files.get("/etc/release") or "")
+    if re.search(r"solaris|smartos|omnios|openindiana|illumos", release, re.I):
+        return "solaris"
+    osr = str(files.get("/etc/os-release") or files.get("/usr/lib/os-release") or "")
+    m = re.search(r"^ID=[\"']?(freebsd|openbsd|netbsd|dragonfly)\b", osr, re.M | re.I)
+    return m.group(1).lower() if m else "linux"
+
+
+def _family_of_fields(record: dict[str, Any]) -> str | None:
+    """The family whose contract fields the record carries (macOS, Windows, a uname/oslevel Unix)."""
+    if any(record.get(k) for k in ("product_version", "build_version")):
+        return "macos"
+    if any(record.get(k) for k in ("caption", "product_name", "edition_id", "installation_type", "csd_version")):
+        return "windows"
+    uname = str(record.get("uname") or "")
+    if uname or record.get("oslevel"):
+        first = (uname.split() or ["aix"])[0].lower()
+        return {"sunos": "solaris"}.get(first, first)
+    return None
 
 
 def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:

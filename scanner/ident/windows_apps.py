@@ -463,17 +463,10 @@ def scheme_mssql(rule: Rule, m: re.Match[str], rec: Record, product: Product, t:
     levels = ((t.get("mssql") or {}).get("levels") or {}).get(line)
     if not line or not levels:
         return Answer(None, "SQL Server release not recognised")
-    sp_txt = _named(m, "sp")
-    sp_m = None if sp_txt else re.search(r"\b(?:Service Pack |SP)(\d)\b", rec.name, re.IGNORECASE)
-    sp = int(sp_txt) if sp_txt else (int(sp_m.group(1)) if sp_m else None)
-    same_line = bool(version) and _mssql_line("", version, t) == line
-    if sp is not None:
-        for _first, cyc in levels:
-            if re.search(rf"-sp{sp}$", cyc):
-                return Answer(cyc, f"service pack {sp} from the name", line=line)
-        if sp == 0:
-            return Answer(str(levels[0][1]), line=line)
-    if same_line and len(version) >= 3:
+    by_sp = _mssql_level_by_sp(_mssql_service_pack(m, rec), levels, line)
+    if by_sp is not None:
+        return by_sp
+    if bool(version) and _mssql_line("", version, t) == line and len(version) >= 3:
         build = version[2]
         chosen = str(levels[0][1])
         for first, cyc in levels:
@@ -486,6 +479,26 @@ def scheme_mssql(rule: Rule, m: re.Match[str], rec: Record, product: Product, t:
     conf = Confidence.HIGH if len(levels) == 1 else Confidence.MEDIUM
     note = "" if len(levels) == 1 else "service-pack level unknown; judged by the newest level (most generous)"
     return Answer(latest, note, confidence=conf, line=line)
+
+
+def _mssql_service_pack(m: re.Match[str], rec: Record) -> int | None:
+    """The service pack the rule's match or the name states ("SQL Server 2012 Service Pack 4")."""
+    sp_txt = _named(m, "sp")
+    if sp_txt:
+        return int(sp_txt)
+    sp_m = re.search(r"\b(?:Service Pack |SP)(\d)\b", rec.name, re.IGNORECASE)
+    return int(sp_m.group(1)) if sp_m else None
+
+
+def _mssql_level_by_sp(sp: int | None, levels: list[Any], line: str) -> Answer | None:
+    if sp is None:
+        return None
+    for _first, cyc in levels:
+        if re.search(rf"-sp{sp}$", cyc):
+            return Answer(cyc, f"service pack {sp} from the name", line=line)
+    if sp == 0:
+        return Answer(str(levels[0][1]), line=line)
+    return None
 
 
 def _ie_release(rec: Record, m: re.Match[str]) -> tuple[int | None, int | None]:
