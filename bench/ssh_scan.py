@@ -21,7 +21,9 @@ Scenario ``legacy``: 20 REAL OpenSSH hosts restricted to RHEL 5's algorithms, 10
 and 20 modern sshd hosts, scanned with ``--ssh-legacy`` (all together and per group), each against
 the bare paramiko process floor over the same hosts (with the same legacy algorithm tables, the
 script on stdin).  Targets: >= 0.9x the floor; legacy and dropbear hosts no
-slower per host than modern ones.
+slower per host than modern ones.  ``breakdown``: legacyscan's and the floor's fixed cost (a
+one-host run), their cost per further host (all hosts less one host), and the store's ingest CPU
+per inventory (first and further; SQL part) measured in-process on the sequentially scanned hosts.
 
 Usage: ``python bench/ssh_scan.py [--scenario real-sshd|fleet|legacy|all] [--real-hosts 50] [--repeat 3]
 [--fleet-hosts 10000]``.
@@ -382,6 +384,9 @@ def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20
             "dropbear": [(a, db_fleet.port, legacy_servers.KEY_USER) for a in db_fleet.addresses],
         }
         groups["all"] = groups["modern"] + groups["legacy_openssh"] + groups["dropbear"]
+        # one host: what a run costs whatever the number of hosts (start-up, the first inventory's
+        # identifications and status ranges, the report, the exit) against the floor's start-up
+        groups["one"] = groups["modern"][:1]
         results: dict[str, dict[str, list[tuple[float, float]]]] = {g: {"ls": [], "floor": []} for g in groups}
         statuses: dict[str, dict[str, int]] = {}
         for r in range(repeat):
@@ -406,12 +411,18 @@ def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20
                          "ratio_vs_floor": round(fl_wall / ls_wall, 3),
                          "legacyscan_ms_per_host": round(1000 * ls_wall / len(hosts), 1),
                          "status": statuses[name],
-                         "wall_s_runs": [round(w, 3) for w, _ in results[name]["ls"]]}
+                         "wall_s_runs": [round(w, 3) for w, _ in results[name]["ls"]],
+                         # each round's floor over that round's legacyscan: the load moves between rounds
+                         "ratio_per_round": [round(f[0] / ls[0], 3) for ls, f in
+                                             zip(results[name]["ls"], results[name]["floor"], strict=True)]}
         # Per host, one at a time (no concurrency, no process start-up): legacyscan's connect + collect
         # of a host (FleetScanner.scan_one) against the bare loop's, per group, in this same run.
-        per_host = sequential_per_host({g: h for g, h in groups.items() if g != "all"}, old.client_key, known)
+        per_host = sequential_per_host({g: h for g, h in groups.items() if g not in ("all", "one")},
+                                       old.client_key, known)
+        ingest = per_host.pop("ingest")
         for g, figures in per_host.items():
             out[g]["sequential"] = figures  # type: ignore[index]
+        out["breakdown"] = breakdown(out, len(groups["all"]), ingest)
         modern_ratio = per_host["modern"]["ls_over_floor"]
         out["targets"] = {"ratio_vs_floor_min": 0.9,
                           "per_host_ls_over_floor_max": "modern's x 1.1 (legacy hosts cost legacyscan no more)"}
@@ -425,6 +436,25 @@ def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20
         for f in fleets:
             f.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def breakdown(out: dict[str, object], n: int, ingest: dict[str, float]) -> dict[str, float]:
+    """Where legacyscan's time goes beside the floor's, from the same run: the fixed part (one host)
+    and the part per further host (the all-hosts run less the one-host run), wall and CPU, plus
+    the store's ingest per inventory measured in-process on the sequentially scanned hosts."""
+    one, every = out["one"], out["all"]
+    assert isinstance(one, dict) and isinstance(every, dict)
+    figures = {
+        "legacyscan_fixed_s": one["legacyscan_wall_s"], "floor_fixed_s": one["floor_wall_s"],
+        "legacyscan_fixed_cpu_s": one["legacyscan_cpu_s"], "floor_fixed_cpu_s": one["floor_cpu_s"],
+    }
+    for who in ("legacyscan", "floor"):
+        figures[f"{who}_ms_per_further_host"] = round(
+            1000 * (every[f"{who}_wall_s"] - one[f"{who}_wall_s"]) / (n - 1), 1)
+        figures[f"{who}_cpu_ms_per_further_host"] = round(
+            1000 * (every[f"{who}_cpu_s"] - one[f"{who}_cpu_s"]) / (n - 1), 1)
+    figures.update(ingest)
+    return figures
 
 
 def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path, known: Path,
@@ -442,6 +472,7 @@ def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path
         scanner = FleetScanner(store, ScanConfig(concurrency=1, ssh_key=str(key), known_hosts=str(known),
                                                  use_agent=False, ssh_legacy=True))
         out: dict[str, dict[str, float]] = {}
+        collected = []
         for name, hosts in groups.items():
             ls_times, floor_times = [], []
             for a, p, u in hosts[:sample]:
@@ -450,15 +481,53 @@ def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path
                 ls_times.append(time.perf_counter() - t0)
                 if outcome is None or outcome.status != "ok":
                     raise SystemExit(f"{a}:{p}: {outcome and outcome.status} {outcome and outcome.error}")
+                collected.append(outcome.inventory)
                 wall, ok = bare_paramiko([(a, p)], key, known, threads=1, user=u, legacy=True, stdin=True)
                 floor_times.append(wall)
             ls_ms, floor_ms = 1000 * statistics.median(ls_times), 1000 * statistics.median(floor_times)
             out[name] = {"legacyscan_ms": round(ls_ms, 1), "floor_ms": round(floor_ms, 1),
                          "ls_over_floor": round(ls_ms / floor_ms, 3), "hosts_sampled": len(ls_times)}
+        out["ingest"] = ingest_cost(collected, work)
         return out
     finally:
         store.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def ingest_cost(invs: list, work: Path) -> dict[str, float]:
+    """CPU per inventory of storing ``invs`` in a fresh store as the scan does (one batch, judged
+    with the installed dataset, a judge that has seen none of them): the first inventory (its
+    packages identified, its status ranges made) and each further one, and the SQL part."""
+    from scanner.store import SqliteStore
+    from scanner.store_open import open_store
+
+    store = open_store(f"sqlite:///{work / 'ingest.db'}")
+    sql = 0.0
+    insert = SqliteStore._insert_rows
+
+    def timed(self: SqliteStore, rows: object) -> None:
+        nonlocal sql
+        t = time.thread_time()
+        try:
+            insert(self, rows)  # type: ignore[arg-type]
+        finally:
+            sql += time.thread_time() - t
+
+    try:
+        SqliteStore._insert_rows = timed  # type: ignore[method-assign]
+        store.current_judge()
+        t0 = time.thread_time()
+        store.save_batch(invs[:1])
+        first = time.thread_time() - t0
+        t0 = time.thread_time()
+        store.save_batch(invs[1:])
+        rest = time.thread_time() - t0
+    finally:
+        SqliteStore._insert_rows = insert  # type: ignore[method-assign]
+        store.close()
+    return {"ingest_first_inventory_cpu_ms": round(1000 * first, 1),
+            "ingest_cpu_ms_per_further_inventory": round(1000 * rest / max(1, len(invs) - 1), 2),
+            "ingest_sql_cpu_ms_per_inventory": round(1000 * sql / len(invs), 2), "ingest_inventories": len(invs)}
 
 
 def compile_sources() -> None:
