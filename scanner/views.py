@@ -223,12 +223,13 @@ SELECT x.site AS site,
        MAX(v.collected_at) AS last_collected_at,
        COALESCE(MAX(t.targets), 0) AS targets,
        COALESCE(MAX(t.not_reached), 0) AS targets_not_reached
-FROM (SELECT site FROM legacyscan_hosts UNION SELECT site FROM scan_status) x
+FROM (SELECT site FROM hosts UNION SELECT site FROM scan_status) x
     LEFT JOIN legacyscan_hosts v ON v.site = x.site
     LEFT JOIN (SELECT site, COUNT(*) AS targets,
                       SUM(CASE WHEN status IN ('ok', 'partial') THEN 0 ELSE 1 END) AS not_reached
                FROM scan_status GROUP BY site) t ON t.site = x.site
 GROUP BY x.site
+HAVING COUNT(v.host_key) > 0 OR MAX(t.targets) > 0
 """
 
 VERSION = f"""
