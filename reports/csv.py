@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import IO
 
 from reports.common import DEMO_DEFAULT, FINDING_HEADERS, Value, finding_rows, neutralise
 from scanner.rank import EstateReport
@@ -25,11 +26,16 @@ def _cell(value: Value) -> Value:
 
 def render(report: EstateReport) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    write(report, buf)
+    return buf.getvalue()
+
+
+def write(report: EstateReport, fh: IO[str]) -> None:
+    """``render(report)`` written row by row to ``fh``."""
+    writer = csv.writer(fh, lineterminator="\r\n")
     demo = report.demo
     org = report.organisation
     headers = (["data"] if demo else []) + (["organisation"] if org else []) + FINDING_HEADERS
     writer.writerow(headers)
     prefix = ([neutralise(demo or DEMO_DEFAULT)] if demo else []) + ([_cell(org)] if org else [])
     writer.writerows(prefix + row for row in finding_rows(report, _cell))
-    return buf.getvalue()

@@ -8,11 +8,13 @@ rely on them).  Everything else was added under new keys; consumers must ignore 
 from __future__ import annotations
 
 import json
-from typing import Any
+import secrets
+from collections.abc import Callable
+from typing import IO, Any
 
 from reports.common import iso
 from scanner.priority import Score
-from scanner.rank import EstateReport, FindingRow, HostRow
+from scanner.rank import EstateReport, FindingRow, HostRow, SiteReport
 
 SCHEMA = "legacyscan-report/1"
 
@@ -74,7 +76,9 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
     }
 
 
-def to_dict(report: EstateReport) -> dict[str, Any]:
+def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None = None) -> dict[str, Any]:
+    """The report as JSON-ready data; ``hosts(i, site)`` stands in for site i's device list when
+    given (``write`` serialises the devices one at a time in its place)."""
     ev = report.evidence
     cache = _Cache()
     return {
@@ -98,11 +102,11 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
                 "counts": site.counts(),
                 "kpis": site.kpis.numbers(),
                 "kpi_change": site.kpi_change,
-                "hosts": [_host(h, report.currency, cache) for h in site.hosts],
+                "hosts": hosts(i, site) if hosts else [_host(h, report.currency, cache) for h in site.hosts],
                 "coverage": [{"target": s.target, "status": s.status, "error": s.error, "at": s.at,
                               "last_ok_at": s.last_ok_at} for s in site.statuses],
             }
-            for site in report.sites
+            for i, site in enumerate(report.sites)
         ],
         "products": [{"product": p.product, "cycle": p.cycle, "name": p.name, "kind": p.kind,
                       "status": p.status.value, "eol": iso(p.eol) or None, "devices": p.devices, "sites": p.sites,
@@ -161,9 +165,22 @@ def to_dict(report: EstateReport) -> dict[str, Any]:
 INDENT_MAX_FINDINGS = 5_000  # above this, compact output (a 20,000-device estate would be ~3x larger)
 
 
+def _big(report: EstateReport) -> bool:
+    return sum(len(h.rows) for s in report.sites for h in s.hosts) > INDENT_MAX_FINDINGS
+
+
+def _dumps() -> Callable[[Any], str]:
+    """Compact JSON text: orjson's when installed, else json's (the same text)."""
+    try:  # orjson (optional) encodes several times faster, byte-identical to json's form
+        import orjson
+    except ImportError:
+        return lambda data: json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return lambda data: orjson.dumps(data).decode("utf-8")
+
+
 def render(report: EstateReport) -> str:
     data = to_dict(report)
-    big = sum(len(h.rows) for s in report.sites for h in s.hosts) > INDENT_MAX_FINDINGS
+    big = _big(report)
     try:  # orjson (optional) encodes several times faster, byte-identical to json's form below
         import orjson
     except ImportError:
@@ -172,3 +189,30 @@ def render(report: EstateReport) -> str:
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     option = orjson.OPT_APPEND_NEWLINE | (0 if big else orjson.OPT_INDENT_2)
     return orjson.dumps(data, option=option).decode("utf-8")
+
+
+def write(report: EstateReport, fh: IO[str]) -> None:
+    """``render(report)`` written to ``fh``; a large (compact) report device by device, so the
+    whole document is never in memory at once.  Compact JSON does not depend on where a value
+    sits, so the pieces add up to exactly ``render``'s text."""
+    if not _big(report):
+        fh.write(render(report))
+        return
+    dumps = _dumps()
+    mark = f"legacyscan-devices-{secrets.token_hex(16)}-"
+    head = dumps(to_dict(report, hosts=lambda i, _site: f"{mark}{i}"))
+    cache = _Cache()
+    rest = head
+    for i, site in enumerate(report.sites):
+        before, found, rest = rest.partition(f'"{mark}{i}"')
+        if not found:  # pragma: no cover - the mark is random and every site has one
+            raise AssertionError("device list placeholder missing")
+        fh.write(before)
+        fh.write("[")
+        for n, h in enumerate(site.hosts):
+            if n:
+                fh.write(",")
+            fh.write(dumps(_host(h, report.currency, cache)))
+        fh.write("]")
+    fh.write(rest)
+    fh.write("\n")

@@ -36,6 +36,7 @@ class Status(StrEnum):
 
 
 _SEVERITY = {Status.EOL: 4, Status.EXTENDED: 3, Status.ENDING_SOON: 2, Status.SUPPORTED: 1, Status.UNKNOWN: 0}
+_ACTIONABLE = frozenset({Status.EOL, Status.EXTENDED, Status.ENDING_SOON})
 
 
 class Confidence(StrEnum):
@@ -122,7 +123,7 @@ class Finding:
 
     @property
     def actionable(self) -> bool:
-        return self.status in (Status.EOL, Status.EXTENDED, Status.ENDING_SOON)
+        return self.status in _ACTIONABLE
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -304,13 +304,13 @@ def _header_dict(raw: bytes) -> dict[str, Any] | None:
     if start < 0:
         return None
     start += len(b'"software":[')
-    ends = [p for p in (raw.find(mark, start - 1) for mark in _SOFTWARE_ENDS) if p >= 0]
-    if ends:
-        end = min(ends)
-    elif raw.endswith(b"]}"):
+    end = raw.find(b'],"', start - 1)
+    while end >= 0 and not raw.startswith(_SOFTWARE_ENDS, end):
+        end = raw.find(b'],"', end + 1)
+    if end < 0:
+        if not raw.endswith(b"]}"):
+            return None
         end = len(raw) - 2
-    else:
-        return None
     data = _fast_loads(raw[:start] + raw[end:])
     if not isinstance(data, dict) or data.get("software") != []:
         return None

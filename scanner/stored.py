@@ -65,6 +65,10 @@ class Sourcing:
     changed: int = 0  # of ``rejudged``: a finding's state differs between collection day and report date
 
 
+_STATUS = {s.value: s for s in Status}
+_NO_DATE = object()
+
+
 def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -116,6 +120,13 @@ class StoredResults:
         self._details = _Details(self.dataset_version)
         self._memos: dict[date, MatchMemo] = {}
         self._steady_memo: dict[tuple[Any, ...], bool] = {}
+        self._date_memo: dict[str | None, date | None] = {None: None}
+
+    def _dates(self, text: str | None) -> date | None:
+        hit = self._date_memo.get(text, _NO_DATE)
+        if hit is _NO_DATE:
+            hit = self._date_memo[text] = _date(text)
+        return hit  # type: ignore[return-value]
 
     # -- which inventories ----------------------------------------------------------------------
 
@@ -205,29 +216,39 @@ class StoredResults:
                     self.sourcing.missing += 1
                     yield self._rejudge(body, as_of)
                     continue
-                if any(r[18] is None or (r[15], r[16], r[17]) != (r[18], r[19], r[20])
-                       or not self._steady(r[4], r[5], str(judged_on), as_of) for r in rows):
+                if not self._usable(rows, str(judged_on), as_of):
                     self.sourcing.changed += 1
                     yield self._rejudge(body, as_of)
                     continue
                 self.sourcing.stored += 1
                 yield self._stored(decode_header(body), rows, str(judged_on), int(unidentified), as_of)
 
+    def _usable(self, rows: list[tuple[Any, ...]], judged_on: str, as_of: date) -> bool:
+        """Every finding has a state on ``as_of``, the state it had when judged, in the same words."""
+        same_day = judged_on == as_of.isoformat()
+        for r in rows:
+            if r[18] is None or r[15] != r[18] or r[16] != r[19] or r[17] != r[20]:
+                return False
+            if not same_day and not self._steady(r[4], r[5], judged_on, as_of):
+                return False
+        return True
+
     def _stored(self, inv: Inventory, rows: list[tuple[Any, ...]], judged_on: str, unidentified: int,
                 as_of: date) -> HostResult:
-        details = self._details
-        key, hostname, site, tags = host_key(inv), inv.host.hostname, inv.host.site, inv.host.tags
+        detail, day = self._details.get, self._dates
+        key, hostname, site = host_key(inv), inv.host.hostname, inv.host.site
+        tags = list(inv.host.tags)  # one list for the host's findings (read, never changed, by the report)
         redate = judged_on != as_of.isoformat()
         findings = []
         for (_, kind, name, version, product, cycle, label, group, entries, rule, reason, evidence, confidence,
              release_label, source, _st, _eol, _ext, status, eol, ext) in rows:
-            if redate:
+            if redate and "days after" in reason:
                 reason = redate_reason(reason, judged_on, as_of)
             findings.append(Finding(
                 host_key=key, hostname=hostname, site=site, kind=kind, name=name, version=version,
-                product=product, cycle=cycle, status=Status(status), eol=_date(eol), extended_until=_date(ext),
-                detail=details.get(rule, reason, evidence, confidence, release_label, source),
-                product_label=label, group=group, count=int(entries), tags=list(tags)))
+                product=product, cycle=cycle, status=_STATUS[status], eol=day(eol), extended_until=day(ext),
+                detail=detail(rule, reason, evidence, confidence, release_label, source),
+                product_label=label, group=group, count=int(entries), tags=tags))
         return HostResult(inventory=inv, findings=findings, unidentified=unidentified)
 
     def _rejudge(self, body: bytes, as_of: date) -> HostResult:

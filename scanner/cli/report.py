@@ -12,7 +12,7 @@ import argparse
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
@@ -72,6 +72,26 @@ FORMATS: dict[str, Callable[[], Renderer]] = {
     "xlsx": _xlsx,
     "html": _html,
 }
+
+
+Writer = Callable[["EstateReport", IO[str]], None]
+
+
+def _csv_writer() -> Writer:
+    from reports import csv
+
+    return csv.write
+
+
+def _json_writer() -> Writer:
+    from reports import json
+
+    return json.write
+
+
+# Text formats whose renderer also writes to a stream (``write(report, fh)``, the same text as
+# ``render``): a large estate's report is never one string in memory.
+WRITERS: dict[str, Callable[[], Writer]] = {"csv": _csv_writer, "json": _json_writer}
 
 
 def warm_pipeline(fmt: str) -> None:
@@ -160,6 +180,18 @@ def render_report(report: EstateReport, fmt: str) -> str | bytes:
 BOM = "\ufeff"
 
 
+def _streaming_writer(fmt: str) -> Writer | None:
+    """The renderer's ``write(report, fh)`` when it has one (``WRITERS``): the report is written
+    piece by piece (device by device) instead of being held whole in memory as one string first."""
+    loader = WRITERS.get(fmt)
+    if loader is None:
+        return None
+    try:
+        return loader()
+    except ImportError as exc:
+        raise CliError(f"report format {fmt!r} is not available: {exc}") from exc
+
+
 def with_bom(rendered: str | bytes, fmt: str, out: str | None, bom: bool | None) -> str | bytes:
     """CSV for Excel: a UTF-8 byte order mark, or Excel reads the file as the local code page and
     shows "—" as "â€”".  Default: on for ``--out *.csv``, off for stdout (pipes want plain UTF-8)."""
@@ -221,7 +253,17 @@ def write_report(args: argparse.Namespace, report: EstateReport) -> int:
     fmt = args.format
     if report.dataset_warning:
         log.warning("%s", report.dataset_warning)
-    write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out, fmt)
+    stream = _streaming_writer(fmt)
+    if stream is not None:
+        from scanner.cli.common import output
+
+        with output(args.out) as fh:
+            if with_bom("", fmt, args.out, getattr(args, "bom", None)):
+                fh.write(BOM)
+            stream(report, fh)
+    else:
+        write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out,
+                       fmt)
     if args.out:
         log.info("report written to %s", args.out)
     if fail_on_hit(report, args.fail_on):
