@@ -52,10 +52,24 @@ _LATEST = """
                               WHERE j2.inventory_id = h.last_inventory_id)
 """
 
-# A device found by credential-free discovery and later inventoried by an agent or a probe is one
-# device: the inventory wins and the discovered host leaves the views, as it leaves the report
-# (``scanner.discover.link.supersede``, same names: host name and address, lower-cased, and the short
-# name of each that is not an IP address).  ``{strpos}`` is filled per dialect (``scanner.schema``).
+# A device found by credential-free discovery, or listed in the device register, and later inventoried
+# by an agent or a probe is one device: the inventory wins and the secondary record leaves the views,
+# as it leaves the report (``scanner.discover.link.supersede``, same names: host name and address,
+# lower-cased, and the short name of each that is not an IP address).  A register record is an import
+# tagged ``device-register`` (``scanner.imports.register``: the tables keep the tags, not the
+# collector's source).  ``{strpos}`` is filled per dialect (``scanner.schema``).
+
+
+def _discovered(inv: str) -> str:
+    return f"{inv}.transport = 'discovery'"
+
+
+def _register(inv: str, host: str) -> str:
+    return f"({inv}.transport = 'import' AND {host}.tags LIKE '%\"device-register\"%')"
+
+
+def _secondary(inv: str, host: str) -> str:
+    return f"({_discovered(inv)} OR {_register(inv, host)})"
 
 
 def _names(alias: str) -> list[str]:
@@ -66,20 +80,20 @@ def _names(alias: str) -> list[str]:
     return full + shorts
 
 
-def _name_rows(transport: str) -> str:
+def _name_rows(condition: str) -> str:
     # UNION, not UNION ALL: SQLite then computes each side once instead of flattening the join of two
     # compound selects into sixteen joins (2,000-device demo: legacyscan_findings 0.76 s -> 0.09 s)
     return "\n            UNION ".join(
         f"SELECT nh.host_key AS host_key, {name} AS name FROM hosts nh "
-        f"JOIN inventories ni ON ni.inventory_id = nh.last_inventory_id WHERE ni.transport {transport}"
+        f"JOIN inventories ni ON ni.inventory_id = nh.last_inventory_id WHERE {condition}"
         for name in _names("nh"))
 
 
 _SHOWN = f"""h.host_key NOT IN (
         SELECT dn.host_key FROM (
-            {_name_rows("= 'discovery'")}
+            {_name_rows(_secondary("ni", "nh"))}
         ) dn JOIN (
-            {_name_rows("<> 'discovery'")}
+            {_name_rows("NOT " + _secondary("ni", "nh"))}
         ) pn ON pn.name = dn.name)"""
 
 # The host key as reports print it: the stored key is "<site>\\x1f<key>" (scoped by site).
@@ -186,7 +200,9 @@ SELECT h.site AS site,
        COALESCE(c.n_unknown, 0) AS findings_unknown,
        j.dataset_version AS dataset_version,
        date(j.judged_on) AS judged_on,
-       h.last_inventory_id AS inventory_id
+       h.last_inventory_id AS inventory_id,
+       CASE WHEN {_discovered("i")} THEN 'discovered' WHEN {_register("i", "h")} THEN 'register'
+            ELSE 'inventory' END AS source
 FROM hosts h
     JOIN inventories i ON i.inventory_id = h.last_inventory_id
     LEFT JOIN judgements j ON j.inventory_id = h.last_inventory_id

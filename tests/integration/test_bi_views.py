@@ -95,19 +95,27 @@ def estate(store_url: str) -> Iterator[Store]:
 
 
 def discovered(current: list[Inventory]) -> list[Inventory]:
-    """Devices credential-free discovery found: two of them later inventoried (linked by the short
-    name of an address, and across sites by a full name), so the report leaves them out, and one
-    only discovered, which it keeps."""
-    a, b = current[0], current[1]
+    """Devices credential-free discovery found and rows of the device register: some later
+    inventoried (linked by the short name of an address, across sites by a full name, by a host
+    name), so the report leaves them out, and some only discovered or registered, which it keeps."""
+    a, b, c = current[0], current[1], current[2]
 
     def found(site: str, hostname: str, address: str) -> Inventory:
         return Inventory(host=Host(hostname=hostname, machine_id=f"discovered:{address}", site=site, address=address),
                          os=OsInfo(family="windows", name="Windows (SMB)"), collected_at=a.collected_at,
                          collector=Collector(name="legacyscan-discover", transport="discovery"))
 
+    def registered(line: int, hostname: str) -> Inventory:
+        # as scanner.imports.register makes them: tagged, no collection time, the recorded OS only
+        return Inventory(host=Host(hostname=hostname, machine_id=f"register:0123456789ab:{line}", site=c.host.site,
+                                   tags=["device-register", "location:ward-7"]),
+                         os=OsInfo(family="unknown", name="Proprietary RTOS 2.1", facts={"recorded_os": "RTOS"}),
+                         collected_at="", collector=Collector(name="register", transport="import", source="register"))
+
     return [found(a.host.site, "", f"{a.host.hostname.upper()}.ward.example"),
             found("DEMO Found Elsewhere", b.host.address.upper(), "10.9.9.8"),
-            found(a.host.site, "lab-printer-9.example", "10.9.9.9")]
+            found(a.host.site, "lab-printer-9.example", "10.9.9.9"),
+            registered(2, c.host.hostname.lower()), registered(3, "INFUSION-PUMP-0042")]
 
 
 def report(url: str, as_of: date, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -175,10 +183,14 @@ def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys:
     hosts = {(h["site"], h["host_key"]): h for h in dicts(estate, "SELECT * FROM legacyscan_hosts")}
     rep_hosts = {(s["site"], h["host_key"]): h for s in rep_day["sites"] for h in s["hosts"]}
     assert set(hosts) == set(rep_hosts)
-    assert sum(h["transport"] == "discovery" for h in hosts.values()) == 1  # two discovered gave way
+    assert Counter(h["source"] for h in hosts.values()) == Counter(
+        h.get("source", "inventory") for h in rep_hosts.values())
+    assert Counter(h["source"] for h in hosts.values())["discovered"] == 1  # two discovered gave way
+    assert Counter(h["source"] for h in hosts.values())["register"] == 1  # one register row gave way
     for key, h in hosts.items():
         want = rep_hosts[key]
         assert h["hostname"] == want["hostname"] and h["collected_at"] == want["collected_at"]
+        assert h["source"] == want.get("source", "inventory")
         assert h["worst_status"] == want["worst"]
         assert h["unidentified_packages"] == want["unidentified_packages"]
         assert (h["os_product"], h["os_cycle"], h["os_status"], h["os_eol"]) == (
