@@ -39,6 +39,7 @@ from scanner.store import (
 
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x6C656761  # "lega"
+_INSERT_CHUNK = 5_000  # rows of 9 values per INSERT: 45,000 parameters, under the 65,535 cap
 
 # The one schema definition (scanner.schema), rendered for PostgreSQL.
 MIGRATIONS: list[list[str]] = migrations("postgresql")
@@ -134,17 +135,22 @@ class PostgresStore(Store):
         encoded = [encode_checked(inv) for inv in invs]
         rows = [(inv, key, inventory_row(inv, key, body)) for (inv, key), (body, _) in zip(keyed, encoded, strict=True)]
         relational = self._relational(invs, encoded)
-        params: list[Any] = []
         # Inserted in id order: two collectors inserting overlapping ids wait in the same order.
-        for _, _, row in sorted(rows, key=lambda r: r[2][0]):
-            params.extend(row)
-        values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(rows))
+        ordered = [row for _, _, row in sorted(rows, key=lambda r: r[2][0])]
         results: list[bool] = []
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                cur.execute(f"INSERT INTO inventories VALUES {values} "  # noqa: S608 - placeholders only
-                            "ON CONFLICT (inventory_id) DO NOTHING RETURNING inventory_id", params)
-                new_ids = {row[0] for row in cur.fetchall()}
+                new_ids: set[str] = set()
+                # PostgreSQL's protocol caps one statement at 65,535 parameters: a batch larger than
+                # _INSERT_CHUNK rows (a 20,000-device demo or import) goes as several statements,
+                # still in one transaction.
+                for start in range(0, len(ordered), _INSERT_CHUNK):
+                    chunk = ordered[start:start + _INSERT_CHUNK]
+                    values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
+                    params: list[Any] = [value for row in chunk for value in row]
+                    cur.execute(f"INSERT INTO inventories VALUES {values} "  # noqa: S608 - placeholders only
+                                "ON CONFLICT (inventory_id) DO NOTHING RETURNING inventory_id", params)
+                    new_ids.update(row[0] for row in cur.fetchall())
                 seen: set[str] = set()
                 upserts = []
                 new = Rows()

@@ -68,6 +68,17 @@ def test_duplicates_inside_one_batch_count_once(store: Store) -> None:
     assert store.count_inventories() == 1
 
 
+def test_a_batch_beyond_postgresqls_parameter_cap_is_stored_whole(store: Store) -> None:
+    # 7,300 inventories of 9 columns is 65,700 parameters: one multi-row INSERT exceeds the
+    # protocol's 65,535 and PostgreSQL refused the whole batch (a 20,000-device demo or import).
+    invs = [make(f"pc-{i:05d}", "2026-01-05T09:00:00Z", packages=1) for i in range(7_300)]
+    invs.insert(3_000, invs[10])  # a duplicate across the statement boundary still counts once
+    created = store.save_batch(invs)
+    assert created.count(True) == 7_300 and created[3_000] is False
+    assert store.count_inventories() == 7_300
+    assert {inv.host.hostname for inv in store.iter_latest()} == {f"pc-{i:05d}" for i in range(7_300)}
+
+
 def test_latest_per_host_and_a_late_old_spool_does_not_win(store: Store) -> None:
     old = make("pc", "2026-01-01T09:00:00Z", packages=1)
     new = make("pc", "2026-02-01T09:00:00Z", packages=2)
