@@ -389,7 +389,6 @@ def raw_views(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
     wmi = _dict(doc.get("wmi"))
     env = _dict(doc.get("env"))
     firmware = _dict(doc.get("firmware"))
-    problems: list[Problem] = []
     cs = (_instances(wmi, "Win32_ComputerSystem") or [{}])[0]
     product = (_instances(wmi, "Win32_ComputerSystemProduct") or [{}])[0]
     host = {
@@ -401,6 +400,11 @@ def raw_views(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
     }
     if not os_doc.get("arch"):
         os_doc["arch"] = env.get("processor_architew6432") or env.get("processor_architecture")
+    return host, os_doc, _raw_hardware(wmi, cs, env, firmware), _implied_problems(doc, env, firmware)
+
+
+def _raw_hardware(wmi: dict[str, Any], cs: dict[str, Any], env: dict[str, Any],
+                  firmware: dict[str, Any]) -> dict[str, Any]:
     bios = (_instances(wmi, "Win32_BIOS") or [{}])[0]
     cpus = _instances(wmi, "Win32_Processor")
     hw: dict[str, Any] = {
@@ -431,38 +435,30 @@ def raw_views(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
         hw["tpm_present"] = bool(tpms)
         if tpms:
             hw["tpm_spec_version"] = _clean(tpms[0].get("SpecVersion"))
+    return hw
+
+
+def _implied_problems(doc: dict[str, Any], env: dict[str, Any], firmware: dict[str, Any]) -> list[Problem]:
+    """What the evidence says is missing: firmware type, the 64-bit registry view, unloaded profiles."""
+    problems: list[Problem] = []
     if firmware.get("PEFirmwareType") is None:
-        problems.append(
-            Problem(
-                "hardware.firmware",
-                "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
-                "missing",
-            )
-        )
+        problems.append(Problem("hardware.firmware",
+                                "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
+                                "missing"))
     if env.get("hklm64_readable") is False:
-        problems.append(
-            Problem(
-                "software.hklm64",
-                "32-bit PowerShell on 64-bit Windows without .NET 4: the 64-bit "
-                "registry view was not readable; run the 64-bit powershell.exe",
-                "missing",
-            )
-        )
+        problems.append(Problem("software.hklm64",
+                                "32-bit PowerShell on 64-bit Windows without .NET 4: the 64-bit "
+                                "registry view was not readable; run the 64-bit powershell.exe", "missing"))
     unloaded = [
         p
         for p in (_dict(x) for x in _list(doc.get("profiles")))
         if _USER_SID.match(_clean(p.get("sid"))) and p.get("loaded") is False
     ]
     if unloaded:
-        problems.append(
-            Problem(
-                "software.user",
-                f"{len(unloaded)} user profile(s) not loaded: their per-user "
-                "software is not visible until the user logs on",
-                "missing",
-            )
-        )
-    return host, os_doc, hw, problems
+        problems.append(Problem("software.user",
+                                f"{len(unloaded)} user profile(s) not loaded: their per-user "
+                                "software is not visible until the user logs on", "missing"))
+    return problems
 
 
 # -- software ------------------------------------------------------------------------------------
@@ -532,33 +528,31 @@ def _major_minor(version: str) -> str:
 
 def collapse_duplicates(items: list[Software]) -> list[Software]:
     """Merge duplicate entries; each survivor lists ``"<rule>: <merged key>"`` in ``collapsed``."""
-    # 1. the same product under several keys (both registry views, or bootstrapper + MSI).
+    return _merge_language_variants(_merge_office_components(_merge_same_product(items)))
+
+
+def _merge_same_product(items: list[Software]) -> list[Software]:
+    """1. The same product under several keys (both registry views, or bootstrapper + MSI)."""
     groups: dict[tuple[str, ...], list[Software]] = {}
-    order: list[tuple[str, ...]] = []
     for sw in items:
         arch = sw.arch if sw.source == "msix" else ""
-        ident: tuple[str, ...] = (sw.source, _norm(sw.name), _norm(sw.version), sw.scope, sw.sid, arch)
-        if ident not in groups:
-            groups[ident] = []
-            order.append(ident)
-        groups[ident].append(sw)
+        groups.setdefault((sw.source, _norm(sw.name), _norm(sw.version), sw.scope, sw.sid, arch), []).append(sw)
     merged: list[Software] = []
-    for ident in order:
-        members = groups[ident]
+    for members in groups.values():  # insertion order: the first entry's place
         keep = min(members, key=_preference)
-        for other in members:
-            if other is keep:
-                continue
-            if other.source == "msix":
-                rule = "same-package"
-            elif other.registry_view != keep.registry_view:
-                rule = "both-registry-views"
-            else:
-                rule = "same-name-version"
-            keep.collapsed.append(f"{rule}: {other.key}")
+        keep.collapsed.extend(f"{_duplicate_rule(other, keep)}: {other.key}" for other in members if other is not keep)
         merged.append(keep)
+    return merged
 
-    # 2. Office MSI components into their visible suite entry (same view, scope, major.minor).
+
+def _duplicate_rule(other: Software, keep: Software) -> str:
+    if other.source == "msix":
+        return "same-package"
+    return "both-registry-views" if other.registry_view != keep.registry_view else "same-name-version"
+
+
+def _merge_office_components(merged: list[Software]) -> list[Software]:
+    """2. Office MSI components into their visible suite entry (same view, scope, major.minor)."""
     suites: dict[tuple[str, str, str, str], Software] = {}
     for sw in merged:
         visible = sw.system_component is not True
@@ -574,19 +568,22 @@ def collapse_duplicates(items: list[Software]) -> list[Software]:
             suite.collapsed.extend(sw.collapsed)
             continue
         result.append(sw)
+    return result
 
-    # 3. Click-to-Run products registered once per language.
+
+def _merge_language_variants(result: list[Software]) -> list[Software]:
+    """3. Click-to-Run products registered once per language."""
     first: dict[tuple[str, str, str, str, str], Software] = {}
     final: list[Software] = []
     for sw in result:
         match = _LANG_SUFFIX.match(sw.name) if sw.source == "windows-registry" else None
         if match and _OFFICE_NAME.match(sw.name):
-            ident2 = (_norm(match.group("base")), _norm(sw.version), sw.registry_view, sw.scope, sw.sid)
-            if ident2 in first:
-                first[ident2].collapsed.append(f"office-language-variants: {sw.key}")
-                first[ident2].collapsed.extend(sw.collapsed)
+            ident = (_norm(match.group("base")), _norm(sw.version), sw.registry_view, sw.scope, sw.sid)
+            if ident in first:
+                first[ident].collapsed.append(f"office-language-variants: {sw.key}")
+                first[ident].collapsed.extend(sw.collapsed)
                 continue
-            first[ident2] = sw
+            first[ident] = sw
         final.append(sw)
     return final
 
