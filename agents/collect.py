@@ -121,6 +121,23 @@ class Collector:
     # -- Linux ---------------------------------------------------------------------------------
 
     def collect_linux(self, problems: list[Problem]) -> Inventory:
+        files = self._os_files(problems)
+        name, version = linux.os_name(files)
+        kernel, arch = self._kernel_and_arch(problems)
+        facts: dict[str, object] = {"files": files}
+        software = self.linux_packages(problems, facts)
+        self._distribution_facts(software, facts, problems)
+        hostname = self._hostname()
+        machine_id = self._machine_id()
+        hardware = self._linux_hardware(problems)
+        return Inventory(
+            host=Host(hostname=hostname, machine_id=machine_id),
+            os=OsInfo(family="linux", name=name, version=version, arch=arch, kernel=kernel, facts=facts),
+            software=software,
+            hardware=hardware,
+        )
+
+    def _os_files(self, problems: list[Problem]) -> dict[str, str]:
         files: dict[str, str] = {}
         for path in linux.OS_FILES:
             text = self.shell.read_text(path)
@@ -128,58 +145,60 @@ class Collector:
                 files[path] = text
         if not files:
             problems.append(Problem("os-release", "no OS release file could be read", "missing"))
-        name, version = linux.os_name(files)
-        kernel = arch = ""
+        return files
+
+    def _kernel_and_arch(self, problems: list[Problem]) -> tuple[str, str]:
+        """Kernel release and machine from ``uname -srm``."""
         try:
             res = self.shell.run(linux.UNAME, timeout=self.timeout)
-            if res.ok:
-                bits = res.stdout.split()
-                kernel = bits[1] if len(bits) > 1 else ""
-                arch = bits[2] if len(bits) > 2 else ""
         except ShellError as exc:
             problems.append(Problem("uname", str(exc), "timeout"))
-        facts: dict[str, object] = {"files": files}
-        software = self.linux_packages(problems, facts)
+            return "", ""
+        if not res.ok:
+            return "", ""
+        bits = res.stdout.split()
+        return (bits[1] if len(bits) > 1 else ""), (bits[2] if len(bits) > 2 else "")
+
+    def _distribution_facts(self, software: list[Software], facts: dict[str, object],
+                            problems: list[Problem]) -> None:
+        """Debian's security-support notes, Ubuntu's apt indexes and SUSE's lifecycle data: what the
+        distribution says of the installed packages (scanner.distro).  Optional evidence: a host
+        without them is not a failed probe."""
         support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
         if support:
             facts["security_support"] = support
-        # Ubuntu's apt indexes and SUSE's lifecycle data: what the distribution says of the installed
-        # packages (scanner.distro).  Optional evidence: a host without them is not a failed probe.
         for key, argv, source in (("apt_support", linux.APT_SUPPORT, "dpkg"),
                                   ("suse_lifecycle", linux.SUSE_LIFECYCLE, "rpm")):
             if any(s.source == source for s in software):
                 text = self._optional(argv, key, problems)
                 if text:
                     facts[key] = text
-        hostname = self._hostname()
-        machine_id = ""
+
+    def _machine_id(self) -> str:
         for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
             text = self.shell.read_text(path)
             if text and text.strip():
-                machine_id = text.strip()
-                break
-        hardware = Hardware()
+                return text.strip()
+        return ""
+
+    def _linux_hardware(self, problems: list[Problem]) -> Hardware:
+        """psutil on this machine; DMI, /proc/cpuinfo and /proc/meminfo through the shell elsewhere."""
         if self.local_hardware:
             from agents.hardware import collect_local_hardware
 
-            hardware = collect_local_hardware(self.shell, problems)
-        else:
-            from agents.hardware import apply_dmi, dmi_facts, parse_cpuinfo_model
+            return collect_local_hardware(self.shell, problems)
+        from agents.hardware import apply_dmi, dmi_facts, parse_cpuinfo_model
 
-            apply_dmi(hardware, dmi_facts(self.shell))
-            cpuinfo = self.shell.read_text("/proc/cpuinfo")
-            if cpuinfo:
-                hardware.cpu_model = parse_cpuinfo_model(cpuinfo)
-                hardware.cpu_threads = cpuinfo.count("processor\t:") or None
-            meminfo = self.shell.read_text("/proc/meminfo")
-            if meminfo:
-                hardware.memory_bytes = parse_meminfo_total(meminfo, problems)
-        return Inventory(
-            host=Host(hostname=hostname, machine_id=machine_id),
-            os=OsInfo(family="linux", name=name, version=version, arch=arch, kernel=kernel, facts=facts),
-            software=software,
-            hardware=hardware,
-        )
+        hardware = Hardware()
+        apply_dmi(hardware, dmi_facts(self.shell))
+        cpuinfo = self.shell.read_text("/proc/cpuinfo")
+        if cpuinfo:
+            hardware.cpu_model = parse_cpuinfo_model(cpuinfo)
+            hardware.cpu_threads = cpuinfo.count("processor\t:") or None
+        meminfo = self.shell.read_text("/proc/meminfo")
+        if meminfo:
+            hardware.memory_bytes = parse_meminfo_total(meminfo, problems)
+        return hardware
 
     def linux_packages(self, problems: list[Problem], facts: dict[str, object] | None = None) -> list[Software]:
         """dpkg (database file, then dpkg-query), rpm, apk: every manager present is read.  The
