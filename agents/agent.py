@@ -546,15 +546,7 @@ def main(argv: list[str] | None = None, *, collect_fn: Callable[[str, list[str]]
         return EXIT_USAGE
     token: str | None = None
     if args.server:
-        problem = _check_server(args.server)
-        try:
-            token = _token(args)
-        except OSError as exc:
-            problem = f"cannot read --token-file: {exc}"
-        if problem is None and args.ca_bundle and not os.path.isfile(args.ca_bundle):
-            problem = f"cannot read --ca-bundle {args.ca_bundle}"
-        if problem is None and not token:
-            problem = f"--server needs an enrolment token (--token-file, {TOKEN_ENV} or --token)"
+        token, problem = _server_token(args)
         if problem:
             print(f"legacyscan-agent: error: {problem}", file=sys.stderr)
             return EXIT_USAGE
@@ -567,31 +559,54 @@ def main(argv: list[str] | None = None, *, collect_fn: Callable[[str, list[str]]
     inv = collect_fn(args.site, args.tags)
     for issue in inv.problems:
         log.info("probe %s: %s (%s)", issue.probe, issue.message, issue.kind)
-    rc = EXIT_OK
-    if args.output:
-        try:
-            written = write_output(inv, Path(args.output))
-            log.info("wrote %s", written)
-        except OSError as exc:
-            log.error("cannot write %s: %s", args.output, exc)
-            rc = EXIT_ERROR
+    rc = _write_file(inv, args.output) if args.output else EXIT_OK
     if args.server and token:
-        folder = Path(args.spool) if args.spool else default_spool()
-        try:
-            spool = Spool(folder, args.spool_max, args.spool_max_bytes)
-            spool.add(inv)
-        except OSError as exc:
-            log.error("cannot write the spool %s (%s); give a writable --spool DIR", folder, exc)
-            return EXIT_ERROR
-        uploader = Uploader(args.server, token, ca_bundle=args.ca_bundle, timeout=args.timeout,
-                            retries=max(0, args.retries), retry_base=args.retry_base, sleep=sleep)
-        try:
-            sent = deliver(spool, uploader)
-        finally:
-            uploader.close()
+        sent = _spool_and_deliver(inv, args, token, sleep)
         if rc == EXIT_OK:
             rc = sent
     return rc
+
+
+def _server_token(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(token, what is wrong with the --server options, if anything)."""
+    problem = _check_server(args.server)
+    token: str | None = None
+    try:
+        token = _token(args)
+    except OSError as exc:
+        problem = f"cannot read --token-file: {exc}"
+    if problem is None and args.ca_bundle and not os.path.isfile(args.ca_bundle):
+        problem = f"cannot read --ca-bundle {args.ca_bundle}"
+    if problem is None and not token:
+        problem = f"--server needs an enrolment token (--token-file, {TOKEN_ENV} or --token)"
+    return token, problem
+
+
+def _write_file(inv: Inventory, output: str) -> int:
+    try:
+        written = write_output(inv, Path(output))
+    except OSError as exc:
+        log.error("cannot write %s: %s", output, exc)
+        return EXIT_ERROR
+    log.info("wrote %s", written)
+    return EXIT_OK
+
+
+def _spool_and_deliver(inv: Inventory, args: argparse.Namespace, token: str, sleep: Callable[[float], None]) -> int:
+    """Spool the inventory, then send everything spooled; a spool that cannot be written is an error."""
+    folder = Path(args.spool) if args.spool else default_spool()
+    try:
+        spool = Spool(folder, args.spool_max, args.spool_max_bytes)
+        spool.add(inv)
+    except OSError as exc:
+        log.error("cannot write the spool %s (%s); give a writable --spool DIR", folder, exc)
+        return EXIT_ERROR
+    uploader = Uploader(args.server, token, ca_bundle=args.ca_bundle, timeout=args.timeout,
+                        retries=max(0, args.retries), retry_base=args.retry_base, sleep=sleep)
+    try:
+        return deliver(spool, uploader)
+    finally:
+        uploader.close()
 
 
 if __name__ == "__main__":  # pragma: no cover
