@@ -42,7 +42,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TypeVar
 
 from agents import linux
 from agents.inventory import Software
@@ -559,11 +559,12 @@ def suse_lifecycle(os_product: str | None, text: object) -> tuple[LifecycleEntry
     return _memo_parse(_LIFECYCLE_MEMO, text, parse_lifecycle)
 
 
+_T = TypeVar("_T")
 _APT_MEMO: dict[str, AptSupport] = {}
 _LIFECYCLE_MEMO: dict[str, tuple[LifecycleEntry, ...]] = {}
 
 
-def _memo_parse(memo: dict[str, Any], text: str, parse: Callable[[str], Any]) -> Any:
+def _memo_parse(memo: dict[str, _T], text: str, parse: Callable[[str], _T]) -> _T:
     hit = memo.get(text)
     if hit is None:
         hit = parse(text)
