@@ -965,10 +965,28 @@ def dataset_date(version: str) -> date | None:
         return None
 
 
+# The previous scan's KPIs, per site and for the estate (what "change since" compares with).
+PreviousKpis = tuple[dict[str, Kpis], Kpis]
+
+
+def previous_kpis(previous: list[HostResult], previous_as_of: date, config: ReportConfig | None = None,
+                  register: Register | None = None) -> PreviousKpis:
+    """The KPIs of the previous scan on its own date, per site and for the estate."""
+    cfg = config or ReportConfig()
+    prev_hosts = build_host_rows(previous, previous_as_of, cfg, register)
+    by_site: dict[str, list[HostRow]] = defaultdict(list)
+    for h in prev_hosts:
+        by_site[h.site].append(h)
+    return ({s: compute_kpis(hs, [], previous_as_of) for s, hs in by_site.items()},
+            compute_kpis(prev_hosts, [], previous_as_of))
+
+
 def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: date, dataset_version: str,
                  tool_version: str, config: ReportConfig | None = None, register: Register | None = None,
                  previous: list[HostResult] | None = None, previous_as_of: date | None = None,
-                 demo: str = "") -> EstateReport:
+                 demo: str = "", previous_figures: PreviousKpis | None = None) -> EstateReport:
+    """The report; "change since" from ``previous`` judged on ``previous_as_of``, or from their
+    KPIs already computed (``previous_figures``, with ``previous_as_of``)."""
     cfg = config or ReportConfig()
     hosts = build_host_rows(results, as_of, cfg, register)
     sites: dict[str, SiteReport] = {}
@@ -979,12 +997,9 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
     prev_by_site: dict[str, Kpis] = {}
     prev_total: Kpis | None = None
     if previous is not None and previous_as_of is not None:
-        prev_hosts = build_host_rows(previous, previous_as_of, cfg, register)
-        by_site: dict[str, list[HostRow]] = defaultdict(list)
-        for h in prev_hosts:
-            by_site[h.site].append(h)
-        prev_by_site = {s: compute_kpis(hs, [], previous_as_of) for s, hs in by_site.items()}
-        prev_total = compute_kpis(prev_hosts, [], previous_as_of)
+        previous_figures = previous_kpis(previous, previous_as_of, cfg, register)
+    if previous_figures is not None and previous_as_of is not None:
+        prev_by_site, prev_total = previous_figures
     for site in sites.values():
         site.hosts.sort(key=lambda h: (-h.score.total, -h.worst.severity, h.hostname))
         site.kpis = compute_kpis(site.hosts, site.statuses, as_of)

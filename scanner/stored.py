@@ -32,9 +32,12 @@ from datetime import date
 from typing import Any
 
 from agents.inventory import Inventory
+from scanner.exceptions import Register
 from scanner.identify import IdentifyContext
 from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
+from scanner.plan import ReportConfig
+from scanner.rank import PreviousKpis, previous_kpis
 from scanner.store import Store, decode_body, decode_header, host_key
 from scanner.verdict import judge as judge_release
 
@@ -260,6 +263,80 @@ class StoredResults:
         result = match_inventory(inv, self.ctx, as_of, self.policy, memo)
         inv.software = []  # the report needs the host's facts only; its packages are judged
         return result
+
+
+# From this many hosts on, the previous scan (what "change since" compares with) is read and
+# ranked in a forked process while this one reads and ranks the latest: two cores, half the wait.
+BACKGROUND_MIN_HOSTS = 2000
+
+
+def latest_day(store: Store, site: str | None = None) -> date | None:
+    """The last day any host's latest inventory was collected (the "previous scan" is before it)."""
+    sql = "SELECT i.collected_at FROM hosts h JOIN inventories i ON i.inventory_id = h.last_inventory_id"
+    rows = store._query(sql + (f" WHERE h.site = {store.placeholder}" if site else ""), [site] if site else [])
+    return max((d for d in (_day(r[0]) for r in rows) if d is not None), default=None)
+
+
+PreviousOutcome = tuple["tuple[PreviousKpis, date] | None", Sourcing]
+
+
+def previous_figures(store: Store, ctx: IdentifyContext, policy: Policy, cfg: ReportConfig,
+                     register: Register | None, day: str, fallback: date, site: str | None) -> PreviousOutcome:
+    """The previous scan's KPIs (each host's latest inventory before ``day``) and their date, or
+    None when there is no previous scan; with how its host results were made."""
+    reader = StoredResults(store, ctx, policy)
+    found, on = reader.before(day, fallback, site)
+    if not found or on is None:
+        return None, reader.sourcing
+    return (previous_kpis(found, on, cfg, register), on), reader.sourcing
+
+
+def _previous_in_child(send: Any, url: str, *args: Any) -> None:
+    from scanner.store_open import open_store
+
+    try:
+        with open_store(url, judge=False) as store:  # its own connection: the parent's is not shared
+            send.send((True, previous_figures(store, *args)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which does the work itself
+        try:
+            send.send((False, repr(exc)))
+        except Exception:  # noqa: BLE001, S110 - the parent sees the pipe close and does the work itself
+            pass
+    finally:
+        send.close()
+
+
+class Background:
+    """``previous_figures`` in a forked process (where ``fork`` exists); ``result()`` waits for it.
+    A child that fails for any reason is logged and the work is done here instead: the report
+    never depends on the second process, only its speed does."""
+
+    def __init__(self, url: str, store: Store, *args: Any) -> None:
+        import multiprocessing
+
+        self._store, self._args = store, args
+        self._proc: Any = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        mp = multiprocessing.get_context("fork")
+        self._recv, send = mp.Pipe(duplex=False)
+        self._proc = mp.Process(target=_previous_in_child, args=(send, url, *args), daemon=True)
+        self._proc.start()
+        send.close()
+
+    def result(self) -> PreviousOutcome:
+        if self._proc is not None:
+            try:
+                ok, value = self._recv.recv()
+            except (EOFError, OSError) as exc:
+                ok, value = False, repr(exc)
+            finally:
+                self._recv.close()
+                self._proc.join()
+            if ok:
+                return value
+            log.info("the previous scan's figures are computed here (the background process failed: %s)", value)
+        return previous_figures(self._store, *self._args)
 
 
 def host_count(store: Store, site: str | None = None) -> int:

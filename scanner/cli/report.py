@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from scanner.exceptions import Register
     from scanner.match import HostResult
     from scanner.plan import ReportConfig
-    from scanner.rank import EstateReport
+    from scanner.rank import EstateReport, PreviousKpis
     from scanner.store import HostStatus, Store
     from scanner.stored import StoredResults
 
@@ -298,26 +298,40 @@ def build_stored_report(args: argparse.Namespace, store: Store, statuses: list[H
     the findings persisted when they were stored (``scanner.stored``): the same report, without
     decoding and re-judging every package of the estate.  ``reader``: one made with this command's
     context and policy (its ``sourcing`` then says how each host result was made)."""
-    from scanner.stored import StoredResults
+    from scanner import stored
 
     as_of = args.as_of or today()
     prepared = _prepare(args, known_sites)
+    cfg, register, ctx, policy = prepared
     if reader is None:
-        reader = StoredResults(store, prepared[2], prepared[3])
-    results = reader.latest(as_of, args.site)
-    days = [d for d in (_day(r.inventory.collected_at) for r in results) if d is not None]
-    prev_results: list[HostResult] | None = None
-    prev_as_of: date | None = None
-    if days:
-        found, on = reader.before(max(days).isoformat(), as_of, args.site)
-        if found:
-            prev_results, prev_as_of = found, on
-    results = _superseded(results)
+        reader = stored.StoredResults(store, ctx, policy)
+    # The previous scan (each host's latest inventory before the last collection day): its KPIs,
+    # in a second process on a large estate while this one reads the latest.
+    last = stored.latest_day(store, args.site)
+    background: stored.Background | None = None
+    previous: stored.PreviousOutcome | None = None
+    if last is not None:
+        work = (store, ctx, policy, cfg, register, last.isoformat(), as_of, args.site)
+        url = getattr(args, "db", None)
+        if url and stored.host_count(store, args.site) >= stored.BACKGROUND_MIN_HOSTS:
+            background = stored.Background(url, *work)
+        else:
+            previous = stored.previous_figures(*work)
+    results = _superseded(reader.latest(as_of, args.site))
+    if background is not None:
+        previous = background.result()
+    figures, prev_as_of = None, None
     s = reader.sourcing
+    if previous is not None:
+        found, before = previous
+        if found is not None:
+            figures, prev_as_of = found
+        s = reader.sourcing = stored.Sourcing(s.stored + before.stored, s.rejudged + before.rejudged,
+                                              s.missing + before.missing, s.changed + before.changed)
     log.info("report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
              "%s, %d whose status changed since collection)", s.stored, s.rejudged, s.missing,
              reader.dataset_version, s.changed)
-    return _assemble(prepared, as_of, results, statuses, prev_results, prev_as_of)
+    return _assemble(prepared, as_of, results, statuses, None, prev_as_of, figures)
 
 
 def _superseded(results: list[HostResult]) -> list[HostResult]:
@@ -344,14 +358,15 @@ def _prepare(args: argparse.Namespace, known_sites: list[str] | None) -> tuple[A
 
 
 def _assemble(prepared: tuple[Any, ...], as_of: date, results: list[HostResult], statuses: list[HostStatus],
-              prev_results: list[HostResult] | None, prev_as_of: date | None) -> EstateReport:
+              prev_results: list[HostResult] | None, prev_as_of: date | None,
+              prev_figures: PreviousKpis | None = None) -> EstateReport:
     from scanner.rank import build_report
 
     cfg, register, ctx, policy = prepared
     sites = sorted({r.inventory.host.site for r in results} | {s.site for s in statuses})
     return build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
                         config=cfg, register=register, previous=prev_results, previous_as_of=prev_as_of,
-                        demo=demo_banner(sites))
+                        demo=demo_banner(sites), previous_figures=prev_figures)
 
 
 def _day(stamp: str) -> date | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import scanner.stored as stored
 from scanner.cli import main
 from scanner.cli.common import context_and_policy
 from scanner.cli.report import FORMATS, build_estate_report, build_stored_report, previous_scan, render_report
@@ -64,8 +65,8 @@ def estate(store_url: str, tmp_path: Path) -> Iterator[tuple[Store, Path, int]]:
         yield store, tmp_path, unjudged
 
 
-def _args(folder: Path, as_of: date, site: str | None = None) -> argparse.Namespace:
-    return argparse.Namespace(as_of=as_of, site=site, config=str(folder / "legacyscan.toml"),
+def _args(folder: Path, as_of: date, site: str | None = None, db: str | None = None) -> argparse.Namespace:
+    return argparse.Namespace(as_of=as_of, site=site, db=db, config=str(folder / "legacyscan.toml"),
                               exceptions=str(folder / "exceptions.toml"), site_catalog=None, dataset=None,
                               format="json", out=None, fail_on=None, bom=None)
 
@@ -79,9 +80,10 @@ def _rejudged(store: Store, folder: Path, as_of: date, site: str | None = None) 
                                previous_scan(store, inventories, site), sites)
 
 
-def _stored(store: Store, folder: Path, as_of: date, site: str | None = None) -> tuple[Any, StoredResults]:
+def _stored(store: Store, folder: Path, as_of: date, site: str | None = None,
+            db: str | None = None) -> tuple[Any, StoredResults]:
     sites = sorted(set(store.sites()) | {s.site for s in store.statuses()})
-    args = _args(folder, as_of, site)
+    args = _args(folder, as_of, site, db)
     reader = StoredResults(store, *context_and_policy(args))
     return build_stored_report(args, store, store.statuses(site), sites, reader=reader), reader
 
@@ -124,6 +126,33 @@ def test_one_site_from_stored_findings(estate: tuple[Store, Path, int]) -> None:
     report, reader = _stored(store, folder, date(2026, 11, 30), site)
     assert [s.site for s in report.sites] == [site]
     _same(report, _rejudged(store, folder, date(2026, 11, 30), site))
+
+
+@pytest.mark.parametrize("child", ["works", "fails"])
+def test_previous_scan_in_a_second_process(estate: tuple[Store, Path, int], store_url: str, child: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large estate the previous scan's figures come from a forked process; if it fails, the
+    report is made here all the same."""
+    store, folder, _ = estate
+    monkeypatch.setattr(stored, "BACKGROUND_MIN_HOSTS", 0)
+    if child == "fails":
+        def broken(send: Any, *args: Any) -> None:
+            raise RuntimeError("simulated crash")
+        monkeypatch.setattr(stored, "_previous_in_child", broken)
+    made: list[stored.Background] = []
+    real = stored.Background
+
+    class Seen(real):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(stored, "Background", Seen)
+    on = date(2026, 6, 1)
+    report, reader = _stored(store, folder, on, db=store_url)
+    assert made and made[0]._proc is not None  # the previous scan really was read elsewhere
+    assert report.previous_as_of is not None and report.kpi_change
+    _same(report, _rejudged(store, folder, on))
 
 
 def test_report_command_reads_stored_findings(estate: tuple[Store, Path, int], store_url: str, tmp_path: Path,
