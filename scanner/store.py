@@ -156,7 +156,7 @@ def encode_checked(inv: Storable) -> tuple[bytes, bool]:
         exact = b"\\u0000" not in data
     except UnicodeEncodeError:
         data, exact = text.encode("utf-8", "replace"), False
-    return zlib.compress(storable_json(data), 3), exact
+    return zlib.compress(data if exact else storable_json(data), 3), exact  # exact: no NUL escape to replace
 
 
 # Package records repeat across an estate (the same few thousand name/version pairs on thousands of
