@@ -76,7 +76,7 @@ class PowerShellRunner(Protocol):
 
 @runtime_checkable
 class NotesTruncation(Protocol):
-    """A transport whose reads are bounded notes each answer it cut at its read limit; the
+    """A transport whose reads are bounded: it notes each answer it cut at its read limit, and the
     Collector turns every note into a ``truncated`` probe problem, so a cut answer is never silent."""
 
     truncated: list[str]
@@ -84,7 +84,7 @@ class NotesTruncation(Protocol):
 
 @runtime_checkable
 class Closable(Protocol):
-    """A transport holding a connection: ``close`` releases it (idempotent, never raises on a dead one)."""
+    """A transport holding a connection (SshShell, WinRmShell): ``close`` releases it."""
 
     def close(self) -> None: ...
 
