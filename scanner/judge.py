@@ -30,10 +30,10 @@ from typing import Any
 from agents.inventory import Inventory, OsInfo, Software
 from scanner.builds import BuildMemo
 from scanner.identify import IdentifyContext
-from scanner.match import HostResult, MatchMemo, match_inventory
+from scanner.match import HostResult, MatchMemo, match_inventory, result_for_host
 from scanner.model import Finding, Policy, Status
 from scanner.schema import FIRST_DAY, OPEN_END
-from scanner.store_columns import host_key, indexed  # the site is an indexed column (PostgreSQL's limit)
+from scanner.store_columns import indexed  # the site is an indexed column (PostgreSQL's limit)
 
 # (status, eol, extended_until) on one date: what a range holds.
 State = tuple[Status, date | None, date | None]
@@ -153,9 +153,7 @@ class Judge:
     def _again(self, inv: Inventory, day: date, template: _Template) -> Judged:
         """A judgement made for another host with the same build, OS and day, as ``inv``'s own."""
         findings, unidentified, segments = template
-        key, hostname, site, tags = host_key(inv), inv.host.hostname, inv.host.site, list(inv.host.tags)
-        result = HostResult(inventory=inv, unidentified=unidentified, findings=[
-            replace(f, host_key=key, hostname=hostname, site=site, tags=tags) for f in findings])
+        result = result_for_host(HostResult(inventory=inv, findings=findings, unidentified=unidentified), inv)
         return Judged(inv.inventory_id, self.dataset_version, day.isoformat(), unidentified, result, list(segments))
 
     def _judge(self, inv: Inventory, day: date) -> Judged:

@@ -9,12 +9,14 @@ Components of one product (Office MUI, SQL shared components) collapse into one 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from agents.inventory import Inventory
+from agents.inventory import Inventory, OsInfo
 from agents.linux import shared as shared_record
+from scanner.builds import BuildMemo
 from scanner.distro import (
     COMMUNITY,
     DISTRO,
@@ -291,8 +293,37 @@ def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> boo
 
 def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date,
                  policy: Policy) -> list[HostResult]:
+    """Every inventory matched on ``as_of``.  An estate is a few builds on many hosts: an inventory
+    with the very package list of one matched before (``scanner.builds.BuildMemo``: the same shared
+    records) and an equal OS gets that result's findings under its own host's names
+    (``result_for_host``); ``match_inventory`` reads nothing else of an inventory."""
     memo = MatchMemo(ctx, as_of, policy)
-    return [match_inventory(inv, ctx, as_of, policy, memo) for inv in inventories]
+    builds = BuildMemo()
+    results: list[HostResult] = []
+    for inv in inventories:
+        key = builds.key(inv.software)
+        seen: list[tuple[OsInfo, HostResult]] | None = builds.get(key)
+        hit = next((r for os_seen, r in seen if os_seen == inv.os), None) if seen is not None else None
+        if hit is not None:
+            results.append(result_for_host(hit, inv))
+            continue
+        result = match_inventory(inv, ctx, as_of, policy, memo)
+        results.append(result)
+        entry = (copy.deepcopy(inv.os), HostResult(inventory=inv, findings=[replace(f) for f in result.findings],
+                                                   unidentified=result.unidentified))
+        if seen is None:
+            builds.put(key, inv.software, [entry])
+        elif len(seen) < 16:
+            seen.append(entry)
+    return results
+
+
+def result_for_host(template: HostResult, inv: Inventory) -> HostResult:
+    """``template`` (another host's result for the same packages and OS on the same date) as
+    ``inv``'s own: every finding with ``inv``'s host key, name, site and tags."""
+    key, hostname, site, tags = host_key(inv), inv.host.hostname, inv.host.site, list(inv.host.tags)
+    return HostResult(inventory=inv, unidentified=template.unidentified, findings=[
+        replace(f, host_key=key, hostname=hostname, site=site, tags=tags) for f in template.findings])
 
 
 def worst_status(findings: list[Finding]) -> Status:

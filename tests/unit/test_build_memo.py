@@ -7,6 +7,7 @@ a real Debian 12 dpkg database parsed as the SSH scan parses it (records shared 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,29 @@ def test_a_list_with_a_record_of_its_own_is_never_remembered(estate: list[Invent
     shared = estate[0].software
     memo.put(memo.key(shared), shared, "y")
     assert memo.get(memo.key(estate[13].software)) == "y"  # the same records in another list
+
+
+def test_match_estate_reuses_a_build_and_gives_each_host_what_matching_it_alone_gives(
+        estate: list[Inventory], ctx: IdentifyContext) -> None:
+    import scanner.match as match
+
+    policy, day = Policy(), date(2026, 11, 30)
+    reused = 0
+    for_host = match.result_for_host
+
+    def counting(template: match.HostResult, inv: Inventory) -> match.HostResult:
+        nonlocal reused
+        reused += 1
+        return for_host(template, inv)
+
+    match.result_for_host = counting  # type: ignore[assignment]
+    try:
+        results = match.match_estate(estate, ctx, day, policy)
+    finally:
+        match.result_for_host = for_host  # type: ignore[assignment]
+    alone = [match.match_inventory(inv, ctx, day, policy, match.MatchMemo(ctx, day, policy)) for inv in estate]
+    assert results == alone
+    # the date is the report's, not the collection's: host 6 (collected another day) reuses too
+    assert reused == 9
+    assert [r.inventory for r in results] == estate
+    assert {f.hostname for f in results[4].findings} == {"pc004"}
