@@ -519,6 +519,7 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
     horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
     # Scores depend only on these inputs, which thousands of findings share: compute each once.
     score_memo: dict[tuple[object, ...], tuple[Score, str]] = {}
+    readiness_memo: dict[tuple[object, ...], Readiness] = {}  # an estate repeats a few hardware models
     hosts: list[HostRow] = []
     for res in results:
         inv = res.inventory
@@ -545,7 +546,14 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         rows.sort(key=lambda r: (-r.score.total, -r.finding.status.severity, r.finding.kind != "os",
                                  r.finding.product or "", r.finding.name))
         os_f = res.os_finding
-        readiness = assess(inv.hardware) if os_f is not None and is_windows_10(os_f.product, os_f.cycle) else None
+        readiness = None
+        if os_f is not None and is_windows_10(os_f.product, os_f.cycle):
+            hw = inv.hardware
+            rkey = (hw.tpm_present, hw.tpm_version, hw.firmware_type, hw.secure_boot, hw.memory_bytes,
+                    hw.system_disk_bytes, hw.cpu_model)  # every fact ``assess`` reads
+            readiness = readiness_memo.get(rkey)
+            if readiness is None:
+                readiness = readiness_memo[rkey] = assess(hw)
         open_rows = [r for r in rows if r.open]
         os_open = next((r.finding for r in open_rows if r.finding.kind == "os"), None)
         apps_open = [r.finding for r in open_rows if r.finding.kind != "os"]
