@@ -578,27 +578,27 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
     low_key = key.lower()
     low = value.strip().lower()
     compact = low_key.replace("_", "").replace(" ", "").replace(".", "")
-    if low in _ROLE_VALUES and ("type" in compact or "family" in compact or "role" in compact
-                                or "config" in compact):
+    if low in _ROLE_VALUES and any(word in compact for word in ("type", "family", "role", "config")):
         ev.role, ev.role_source = _ROLE_VALUES[low], f"{key}={value.strip()}"
         ev.note(key, value)
         return
-    if "producttype" in low_key.replace("_", "").replace(" ", "") and low.isdecimal():
-        n = int(low)
-        if n in (2, 3):
-            ev.role, ev.role_source = "server", f"{key}={value}"
-        elif n == 1:
-            ev.role, ev.role_source = "workstation", f"{key}={value}"
+    spaced = low_key.replace("_", "").replace(" ", "")
+    if "producttype" in spaced and low.isdecimal():
+        role = {1: "workstation", 2: "server", 3: "server"}.get(int(low))
+        if role:
+            ev.role, ev.role_source = role, f"{key}={value}"
         return
-    if "installationtype" in low_key.replace("_", "").replace(" ", ""):
-        if low.startswith("server"):
-            ev.role, ev.role_source = "server", f"{key}={value}"
-        elif low == "client":
-            ev.role, ev.role_source = "workstation", f"{key}={value}"
+    if "installationtype" in spaced:
+        role = "server" if low.startswith("server") else "workstation" if low == "client" else ""
+        if role:
+            ev.role, ev.role_source = role, f"{key}={value}"
         return
-    if not any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成", "구성")):
-        return
-    words = rules.get("role_words", {})
+    if any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成", "구성")):
+        _role_from_configuration_words(ev, key, value, low, rules.get("role_words", {}))
+
+
+def _role_from_configuration_words(ev: Evidence, key: str, value: str, low: str, words: dict[str, Any]) -> None:
+    """A localized "OS Configuration" value: its workstation words first, then its server words."""
     if any(w in low for w in words.get("workstation", [])):
         ev.role, ev.role_source = "workstation", f"{key}={value.strip()}"
         ev.note(key, value)
@@ -657,14 +657,7 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     c = _Ctx(ctx, rules, ev)
     caption = ev.caption
     cap_rel = _caption_release(rules, caption) if caption else None
-
-    if cap_rel is not None and ev.bare_version and ev.build is None and ev.nt != str(cap_rel["nt"]):
-        ev.major = None  # a bare "6.3" (frozen CurrentVersion) loses to a caption naming the release
-    if ev.major is None and cap_rel is not None:
-        major, minor = str(cap_rel["nt"]).split(".")
-        ev.major, ev.minor = int(major), int(minor)  # a server year also names its build (see _nt10)
-    if ev.major is None and ev.build is not None and ev.build >= 10240:
-        ev.major, ev.minor = 10, 0
+    _settle_nt_version(ev, cap_rel)
     if ev.major is None and not caption:
         return c.result(None, None, "windows.no-evidence",
                         "no Windows caption, version or build in the record", LOW)
@@ -679,6 +672,19 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     if ev.nt == "10.0":
         return _nt10(c, server, caption, cap_rel)
     return _legacy(c, server, caption, cap_rel)
+
+
+def _settle_nt_version(ev: Evidence, cap_rel: dict[str, Any] | None) -> None:
+    """The NT version, when the record's own is missing or only a bare major.minor: a caption that
+    names the release wins over a bare "6.3" (CurrentVersion, frozen on NT 10); an NT 10 build
+    number says 10.0."""
+    if cap_rel is not None and ev.bare_version and ev.build is None and ev.nt != str(cap_rel["nt"]):
+        ev.major = None
+    if ev.major is None and cap_rel is not None:
+        major, minor = str(cap_rel["nt"]).split(".")
+        ev.major, ev.minor = int(major), int(minor)  # a server year also names its build (see _nt10)
+    if ev.major is None and ev.build is not None and ev.build >= 10240:
+        ev.major, ev.minor = 10, 0
 
 
 def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool | None:
@@ -761,8 +767,6 @@ def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build
         return c.result("windows-server", None, "windows-server.build-unknown",
                         f"no Windows Server release has build 10.0.{build}", LOW)
     cycle = str(entry["server"])
-    conf = HIGH
-    notes = []
     year = re.search(r"\b(20(?:16|19|22|25))\b", caption) if caption else None
     sac = entry.get("server_sac")
     if sac and caption and year is None and re.search(r"windows server (standard|datacenter)", caption):
@@ -773,12 +777,7 @@ def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build
         return c.result("windows-server", None, "windows-server.ltsc-or-sac",
                         f"build 10.0.{build} without a release year is {entry.get('server')} (LTSC, e.g. Server "
                         f"Core) or {sac} (Semi-Annual Channel); nothing in the record decides", LOW)
-    if build_source == "caption":
-        conf = MEDIUM
-        notes.append("build taken from the caption's release year")
-    elif year is not None and cap_rel is not None and cap_rel.get("build") not in (None, build):
-        conf = MEDIUM
-        notes.append(f"caption says {year.group(1)} but build {build} decides")
+    notes, conf = _server_build_notes(build, build_source, year, cap_rel)
     if not c.exists("windows-server", cycle):
         return c.result("windows-server", None, "windows-server.cycle-missing",
                         f"build {build}: cycle {cycle} not in dataset", LOW)
@@ -786,6 +785,16 @@ def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build
     if notes:
         why += "; " + "; ".join(notes)
     return c.result("windows-server", cycle, "windows-server.build", why, conf)
+
+
+def _server_build_notes(build: int | None, build_source: str, year: re.Match[str] | None,
+                        cap_rel: dict[str, Any] | None) -> tuple[list[str], Confidence]:
+    """Medium confidence, and why, when the build came from the caption's year or contradicts it."""
+    if build_source == "caption":
+        return ["build taken from the caption's release year"], MEDIUM
+    if year is not None and cap_rel is not None and cap_rel.get("build") not in (None, build):
+        return [f"caption says {year.group(1)} but build {build} decides"], MEDIUM
+    return [], HIGH
 
 
 def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
@@ -1090,23 +1099,11 @@ def _legacy_ambiguous(c: _Ctx, client: dict[str, Any] | None, server: dict[str, 
 
 
 def _embedded(c: _Ctx, caption: str) -> Identification | None:
-    ev, rules = c.ev, c.rules
-    hit: dict[str, Any] | None = None
-    word = ""
-    for rule in rules.get("embedded", []):
-        if rule.get("nt") and rule["nt"] != ev.nt:
-            continue
-        for w in rule["words"]:
-            if _word_in(str(w), caption):
-                hit, word = dict(rule), str(w)
-                break
-        if hit is not None:
-            break
-    if hit is None:
-        cycle = rules.get("embedded_edition_ids", {}).get(ev.edition_id)
-        if cycle is None:
-            return None
-        hit, word = {"cycles": [cycle]}, f"EditionID {ev.edition_id}"
+    ev = c.ev
+    found = _embedded_rule(c, caption)
+    if found is None:
+        return None
+    hit, word = found
     if hit.get("product") == "windows":
         return None  # same lifecycle as the desktop release: the desktop rules decide
     for cy in hit.get("cycles", []):
@@ -1119,3 +1116,19 @@ def _embedded(c: _Ctx, caption: str) -> Identification | None:
                         f"Windows Embedded ({word!r}) has no cycle in the dataset", MEDIUM)
     return c.result("windows-embedded", None, "windows-embedded.unknown",
                     f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''}): release not recognised", LOW)
+
+
+def _embedded_rule(c: _Ctx, caption: str) -> tuple[dict[str, Any], str] | None:
+    """(the embedded rule, the word that matched): a caption word of a rule for this NT version,
+    else the EditionID of an embedded edition."""
+    ev, rules = c.ev, c.rules
+    for rule in rules.get("embedded", []):
+        if rule.get("nt") and rule["nt"] != ev.nt:
+            continue
+        for w in rule["words"]:
+            if _word_in(str(w), caption):
+                return dict(rule), str(w)
+    cycle = rules.get("embedded_edition_ids", {}).get(ev.edition_id)
+    if cycle is None:
+        return None
+    return {"cycles": [cycle]}, f"EditionID {ev.edition_id}"
