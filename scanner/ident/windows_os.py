@@ -722,6 +722,8 @@ def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | 
             # Same build is a client and a server release; nothing in the record decides.
             return _ambiguous_role(c, build, entry)
         return _nt10_server(c, build, entry, build_source, caption, cap_rel)
+    if entry is not None and entry.get("server") and not entry.get("version"):
+        return _client_on_server_build(c, build, entry, caption)
     return _nt10_client(c, build, entry, caption)
 
 
@@ -755,6 +757,28 @@ def _nt10_unknown_build(c: _Ctx, build: int, server: bool | None) -> Identificat
     return c.result(product, None, "windows.build-unknown",
                     f"build 10.0.{build} is not a released feature update we know "
                     "(Insider or unreleased build)", LOW)
+
+
+def _client_on_server_build(c: _Ctx, build: int | None, entry: dict[str, Any], caption: str) -> Identification:
+    """The record says client (caption, EditionID or product type) but the build only ever shipped
+    as Windows Server (10.0.20348 is Server 2022 alone): the evidence contradicts itself, so the
+    release is unknown, never a guess either way."""
+    said_by, noun = _client_evidence(c, caption)
+    return c.result("windows", None, "windows.role-mismatch",
+                    f"{said_by} says a Windows client, but build 10.0.{build} is only Windows Server "
+                    f"{entry['server']}: the {noun} and the build disagree", LOW)
+
+
+def _client_evidence(c: _Ctx, caption: str) -> tuple[str, str]:
+    """What made ``_decide_role`` answer client, in its order: (the evidence, what to call it)."""
+    ev = c.ev
+    if caption and _is_server_caption(c.rules, caption) is False:
+        return f"caption {caption[:80]!r}", "caption"
+    if ev.edition_id == "serverrdsh":
+        return "EditionID ServerRdsh (multi-session)", "EditionID"
+    if ev.role:  # "product_type=1", "installation_type=Client", "OS Configuration=Member Workstation"
+        return ev.role_source, ev.role_source.split("=")[0].replace("_", " ")
+    return f"EditionID {ev.edition_id}", "EditionID"
 
 
 def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build_source: str,

@@ -22,6 +22,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from agents.inventory import Host, Inventory, OsInfo, Software
+from eol_data.rules import Rules
 from eol_data.site import SiteCatalogError, parse_site_catalog
 from scanner import exceptions, targets
 from scanner.enrolment import TokenInfo
@@ -213,3 +214,84 @@ def test_identify_answers_every_line_without_internal_errors(evaluator: Any, lin
     for answer in answers:
         doc = json.loads(answer)
         assert "internal error" not in doc.get("error", ""), doc
+
+
+# Windows OS records: any realistic caption beside any build the rules know.  The build tables
+# are read from the rules (every NT 10 feature-update build, server-only ones included) plus the
+# NT 5/6 builds the legacy rules decide service packs by; each example draws one caption and the
+# fields around it, then asks about that caption with every build, so every pair is reachable.
+WINDOWS_CAPTIONS = [
+    "Microsoft Windows Server 2022 Datacenter", "Microsoft Windows Server 2019 Standard",
+    "Microsoft Windows Server 2016 Standard Evaluation", "Microsoft Windows Server 2025 Datacenter",
+    "Microsoft Windows Server Datacenter", "Microsoft Windows Server Standard",
+    "Microsoft Windows Server 2012 R2 Standard", "Microsoft® Windows Server® 2008 Enterprise",
+    "Microsoft Windows Server 2008 R2 Enterprise", "Microsoft(R) Windows(R) Server 2003, Standard Edition",
+    "Microsoft Windows 2000 Server", "Windows Server 2022 Standard Evaluation",
+    "Microsoft Windows 10 Pro", "Microsoft Windows 10 Enterprise", "Microsoft Windows 10 Education",
+    "Microsoft Windows 10 Home", "Microsoft Windows 10 Enterprise LTSC", "Microsoft Windows 10 Enterprise 2016 LTSB",
+    "Microsoft Windows 10 IoT Enterprise LTSC 2021", "Microsoft Windows 10 Enterprise multi-session",
+    "Microsoft Windows 10 Pro for Workstations", "Microsoft Windows 10 Professionnel", "Microsoft Windows 10 Pro N",
+    "Windows 10 Enterprise", "Microsoft Windows 11 Pro", "Microsoft Windows 11 Enterprise",
+    "Microsoft Windows 11 Home", "Microsoft Windows 11 IoT Enterprise LTSC 2024", "Microsoft Windows 11 Education",
+    "Microsoft Windows 11 Enterprise multi-session", "Microsoft Windows 8.1 Pro", "Microsoft Windows 8 Enterprise",
+    "Microsoft Windows 7 Professional", "Microsoft Windows 7 Enterprise Service Pack 1",
+    "Windows Embedded Standard 7", "Windows Embedded POSReady 7", "Microsoft Windows XP Professional",
+    "Microsoft Windows Vista Business", "Microsoft Windows Embedded 8.1 Industry Pro", "Windows", "",
+]
+_WINDOWS_RULES = Rules().table("windows_os")
+WINDOWS_BUILDS = sorted({int(b) for b in _WINDOWS_RULES["nt10"]}
+                        | {2195, 2600, 3790, 6000, 6001, 6002, 6003, 7600, 7601, 9200, 9600})
+_NT_BY_BUILD = {2195: "5.0", 2600: "5.1", 3790: "5.2", 6000: "6.0", 6001: "6.0", 6002: "6.0", 6003: "6.0",
+                7600: "6.1", 7601: "6.1", 9200: "6.2", 9600: "6.3"}
+EDITION_IDS = ["Professional", "Core", "Enterprise", "EnterpriseS", "IoTEnterpriseS", "IoTEnterprise",
+               "Education", "ServerRdsh", "ServerStandard", "ServerDatacenter", "ServerStandardEval"]
+
+
+@st.composite
+def windows_fields(draw: st.DrawFn) -> dict[str, Any]:
+    """Caption and the fields around a build: where the build sits, edition, role, feature update."""
+    fields: dict[str, Any] = {"kind": "os", "family": "windows", "caption": draw(st.sampled_from(WINDOWS_CAPTIONS)),
+                              "_shape": draw(st.sampled_from(["build", "version", "both", "int", "systeminfo"]))}
+    optional = {
+        "edition_id": st.sampled_from(EDITION_IDS),
+        "product_type": st.sampled_from([1, 2, 3, "1", "3"]),
+        "installation_type": st.sampled_from(["Client", "Server", "Server Core"]),
+        "display_version": st.sampled_from(sorted(_WINDOWS_RULES["feature_updates"])).map(str.upper),
+        "ubr": st.integers(0, 7000),
+        "service_pack": st.sampled_from(["Service Pack 1", "Service Pack 2", ""]),
+    }
+    for name in draw(st.lists(st.sampled_from(sorted(optional)), unique=True, max_size=3)):
+        fields[name] = draw(optional[name])
+    return fields
+
+
+def _with_build(fields: dict[str, Any], build: int) -> dict[str, Any]:
+    record = {k: v for k, v in fields.items() if k != "_shape"}
+    version = f"{_NT_BY_BUILD.get(build, '10.0')}.{build}"
+    shape = fields["_shape"]
+    if shape == "systeminfo":  # a localized/pasted systeminfo: caption and build only in extra keys
+        record["OS Name"] = record.pop("caption")
+        record["OS Version"] = f"{version} N/A Build {build}"
+    elif shape == "int":
+        record["build"] = build
+    else:
+        if shape in ("build", "both"):
+            record["build"] = str(build)
+        if shape in ("version", "both"):
+            record["version"] = version
+    return record
+
+
+@given(windows_fields())
+def test_identify_windows_caption_with_any_known_build_never_crashes(evaluator: Any, fields: dict[str, Any]) -> None:
+    from scanner.cli.eol import identify_stream
+
+    lines = [json.dumps(_with_build(fields, build)).encode() for build in WINDOWS_BUILDS]
+    out = io.BytesIO()
+    assert identify_stream(io.BytesIO(b"\n".join(lines) + b"\n"), out, evaluator) == len(lines)
+    for line, answer in zip(lines, out.getvalue().decode().splitlines(), strict=True):
+        doc = json.loads(answer)
+        assert "error" not in doc, (line, doc)
+        assert doc["status"] in ("supported", "ending-soon", "extended", "eol", "unknown"), doc
+        if doc["rule"].endswith("-mismatch"):  # evidence that contradicts itself: never a guessed date
+            assert (doc["cycle"], doc["eol"], doc["status"]) == (None, None, "unknown"), (line, doc)

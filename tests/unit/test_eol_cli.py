@@ -295,3 +295,41 @@ def test_site_catalogue_version_is_named_by_info_show_and_explain(tmp_path: Path
     assert f"{suffix}" in text
     plain = json.loads(_cli(tmp_path, "eol", "show", "windows-server", "--format", "json").stdout)
     assert "+site:" not in plain["dataset_version"]
+
+
+def test_server_only_build_with_client_evidence_is_unknown_not_an_internal_error(tmp_path: Path) -> None:
+    """10.0.20348 shipped only as Windows Server 2022 (25398 only as Server 23H2): a record whose
+    caption, EditionID or product type says client contradicts its build.  The answer is unknown,
+    with the disagreement as the reason; never an internal error, never a guessed end date."""
+    win = {"kind": "os", "family": "windows"}
+    contradictory = [
+        {**win, "caption": "Microsoft Windows 10 Pro", "build": "20348"},
+        {**win, "caption": "Microsoft Windows 11 Pro", "version": "10.0.25398"},
+        {**win, "build": "20348", "product_type": 1},
+        {**win, "build": "20348", "edition_id": "Professional"},
+    ]
+    controls = [
+        {**win, "caption": "Microsoft Windows Server 2022 Standard", "build": "20348"},
+        {**win, "build": "20348"},  # nothing says client: the build names the server
+        {**win, "caption": "Microsoft Windows 10 Pro", "build": "19045"},
+    ]
+    out = _identify(tmp_path, [_line(r) for r in contradictory + controls], "--as-of", "2026-11-30")
+    assert len(out) == len(contradictory) + len(controls)
+    for answer in out[:len(contradictory)]:
+        assert set(answer) == CONTRACT_KEYS, answer
+        assert (answer["product"], answer["cycle"], answer["status"], answer["eol"]) == \
+            ("windows", None, "unknown", None)
+        assert answer["rule"] == "windows.role-mismatch"
+        assert "disagree" in answer["reason"] and "only Windows Server" in answer["reason"]
+    assert "caption 'microsoft windows 10 pro'" in out[0]["reason"]
+    assert "build 10.0.20348 is only Windows Server 2022" in out[0]["reason"]
+    assert "build 10.0.25398" in out[1]["reason"]
+    assert "product_type=1" in out[2]["reason"]
+    assert "EditionID professional" in out[3]["reason"]
+    assert [(o["product"], o["cycle"]) for o in out[len(contradictory):]] == \
+        [("windows-server", "2022"), ("windows-server", "2022"), ("windows", "10-22h2")]
+
+    explain = _cli(tmp_path, "eol", "show", "--explain", json.dumps(contradictory[0]), "--format", "json")
+    assert explain.returncode == 0, explain.stderr.decode()
+    doc = json.loads(explain.stdout)
+    assert (doc["rule"], doc["status"], doc["confidence"]) == ("windows.role-mismatch", "unknown", "low")
