@@ -328,7 +328,12 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
         csv = work / "targets.csv"
         csv.write_text("host,site,transport,port,user,tags\n" + "".join(
             f"127.0.0.1,Site{(p - base_port) % 20:02d},ssh,{p},bench,\n" for p in ports))
-        bare_wall, bare_ok = bare_paramiko([("127.0.0.1", p) for p in ports], key, kh)
+        # the script on /bin/sh's standard input, as legacyscan sends it: the simulator reads the
+        # bundle's sections from either form, but the quoted command line no longer tokenises since
+        # the bundle holds an awk program (the apt probe), and the loop got nothing from any host
+        bare_wall, bare_ok = bare_paramiko([("127.0.0.1", p) for p in ports], key, kh, stdin=True)
+        if bare_ok != n:
+            raise SystemExit(f"bare paramiko loop: {bare_ok} of {n} simulated hosts answered")
         ls_wall, ls_cpu, proc = run_legacyscan(csv, key, kh, work / "ls.db")
         statuses = stored_status(work / "ls.db")
         summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
