@@ -44,7 +44,16 @@ from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
 from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
 from scanner.privacy import KEEP, Privacy
-from scanner.store import EncodedInventory, HostStatus, Storable, Store, encode_body, host_key, pre_encoded
+from scanner.store import (
+    EncodedInventory,
+    HostStatus,
+    Storable,
+    Store,
+    encode_body,
+    encode_checked,
+    host_key,
+    pre_encoded,
+)
 from scanner.targets import Target
 
 log = logging.getLogger(__name__)
@@ -805,44 +814,49 @@ CHILD_LINGER = 0.2  # seconds a finished outcome may wait for its batch to fill
 _SOFTWARE_ROW = operator.attrgetter(*(f.name for f in dataclass_fields(Software)))
 
 
-def _pack(outcome: Outcome) -> tuple[Outcome, bytes, list[tuple[Any, ...]]]:
-    """(outcome without its package list, the stored body, the packages as rows).  In the child."""
+Packed = tuple[Outcome, bytes, list[tuple[Any, ...]], bool]
+
+
+def _pack(outcome: Outcome) -> Packed:
+    """(outcome without its package list, the stored body, the packages as rows, whether the body
+    stands for the inventory exactly).  In the child."""
     inv = outcome.inventory
     if not isinstance(inv, Inventory):
-        return outcome, b"", []
-    body = encode_body(inv)
+        return outcome, b"", [], False
+    body, exact = encode_checked(inv)
     rows = list(map(_SOFTWARE_ROW, inv.software))
     inv.software = []  # this process is done with it; the rows carry the packages
-    return outcome, body, rows
+    return outcome, body, rows, exact
 
 
-def _pack_observed(observer: InventoryObserver | None) -> Callable[[Outcome], tuple[Outcome, bytes, list[Any]]]:
+def _pack_observed(observer: InventoryObserver | None) -> Callable[[Outcome], Packed]:
     """``_pack`` for a scan that keeps no inventories: the child observes the inventory (matching
     runs here, on this process's core) and sends only its stored form and the observer's note --
     no package objects cross, and the storing process only writes."""
 
-    def pack(outcome: Outcome) -> tuple[Outcome, bytes, list[Any]]:
+    def pack(outcome: Outcome) -> Packed:
         inv = outcome.inventory
         if not isinstance(inv, Inventory):
-            return outcome, b"", []
+            return outcome, b"", [], False
         if observer is not None:
             outcome.note = observer.observe(inv)
         outcome.inventory = EncodedInventory(
             inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
             collected_at=inv.collected_at, software_count=len(inv.software), body=encode_body(inv))
-        return outcome, b"", []
+        return outcome, b"", [], False
 
     return pack
 
 
-def _unpack(item: tuple[Outcome, bytes, list[tuple[Any, ...]]]) -> Outcome:
-    """The parent's half of ``_pack``: packages rebuilt, the body handed to the store."""
-    outcome, body, rows = item
+def _unpack(item: Packed) -> Outcome:
+    """The parent's half of ``_pack``: packages rebuilt (every field, as the child had them), the
+    body and its exactness handed to the store."""
+    outcome, body, rows, exact = item
     inv = outcome.inventory
     if isinstance(inv, Inventory):
         inv.software = list(starmap(Software, rows))
         if body:
-            pre_encoded(inv, body)
+            pre_encoded(inv, body, exact)
     return outcome
 
 
@@ -880,7 +894,7 @@ def _collector_process(parent: FleetScanner, index: int, targets: list[Target], 
     closed: list[bool] = [False]
     workers = scanner._start_threads(targets, local.put, lambda: closed.__setitem__(0, True))
     finished = 0
-    buf: list[tuple[Outcome, bytes, list[tuple[Any, ...]]]] = []
+    buf: list[Packed] = []
     first = 0.0
     pack = _pack if parent.keep_inventories else _pack_observed(parent.observer)
 
