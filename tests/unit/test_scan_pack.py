@@ -1,0 +1,75 @@
+"""What a collector process sends the storing process (``scanner.scan._pack``/``_unpack``): the
+body and whether it stands for the inventory exactly.  Exact: the store judges the rebuilt
+inventory and never decodes the body back; not exact (a NUL a host sent, replaced in the body): it
+judges what was stored, as before.  Either way the rows are those of the decoded body."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import scanner.store as store_module
+from agents.inventory import Host, Inventory, OsInfo, Software
+from scanner.scan import Outcome, _pack, _unpack
+from scanner.store_open import open_store
+from scanner.targets import Target
+
+OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nID=debian\nVERSION_ID="11"\n'
+
+
+def _inv(name: str, package: str) -> Inventory:
+    return Inventory(host=Host(hostname=name, machine_id=f"m-{name}", site="Main"),
+                     os=OsInfo(family="linux", name="Debian GNU/Linux 11", version="11",
+                               facts={"files": {"/etc/os-release": OS_RELEASE}}),
+                     software=[Software(name="openssl", version="1.1.1n-0+deb11u5", source="dpkg", publisher="Debian"),
+                               Software(name=package, version="2.0", source="dpkg")],
+                     collected_at="2026-11-28T09:00:00Z", inventory_id=f"inv-{name}")
+
+
+def _through_the_queue(inv: Inventory, *, exact: bool | None = None) -> tuple[Inventory, bool]:
+    outcome = Outcome(Target(host=inv.host.hostname, site="Main"), "ok", "", copy.deepcopy(inv), 0.0)
+    packed = pickle.dumps(_pack(outcome))
+    item = pickle.loads(packed)  # noqa: S301 - the bytes this test just made, as the queue carries them
+    sent = item[3]
+    if exact is not None:
+        item = (item[0], item[1], item[2], exact)
+    got = _unpack(item).inventory
+    assert isinstance(got, Inventory)
+    return got, sent
+
+
+def _rows(path: Path, inv: Inventory) -> dict[str, list]:
+    s = open_store(f"sqlite:///{path}")
+    s.save_batch([inv])
+    s.close()
+    conn = sqlite3.connect(path)
+    return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608 - fixed names
+            for t in ("software", "inventory_software", "findings", "finding_status", "inventories")}
+
+
+def test_an_exact_body_is_not_decoded_and_rows_equal_the_decoded_ones(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    inv = _inv("pc1", "clinical-viewer")
+    decoded, _ = _through_the_queue(inv, exact=False)
+    want = _rows(tmp_path / "decoded.db", decoded)
+    rebuilt, sent = _through_the_queue(inv)
+    assert sent is True
+
+    def refuse(body: bytes) -> Inventory:
+        raise AssertionError("an exact body was decoded back")
+
+    monkeypatch.setattr(store_module, "decode_body", refuse)
+    assert _rows(tmp_path / "exact.db", rebuilt) == want
+
+
+def test_a_body_that_replaced_a_nul_is_judged_as_stored(tmp_path: Path) -> None:
+    inv = _inv("pc2", "bad\x00name")
+    rebuilt, sent = _through_the_queue(inv)
+    assert sent is False
+    rows = _rows(tmp_path / "nul.db", rebuilt)
+    names = [r[1] for r in rows["software"]]
+    assert "bad\x00name" not in names and any(n.startswith("bad") for n in names)
