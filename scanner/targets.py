@@ -397,33 +397,54 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
     and ranges ``web[01:20].example``.  With groups as sites, a host in several groups gets the
     first group as its site and the others as tags.  Other variables are ignored.
     """
-    hosts: dict[str, dict[str, str]] = {}
-    order: list[str] = []
-    memberships: dict[str, list[str]] = {}
-    group_vars: dict[str, dict[str, str]] = {}
-    children: dict[str, list[str]] = {}
-    section, kind = "ungrouped", "hosts"
+    inv = _AnsibleIni(source)
     for lineno, raw in enumerate(text.splitlines(), start=1):
-        where = _where(source, lineno)
+        inv.read_line(lineno, raw)
+    inv.inherit_children()
+    return [target for name in inv.order for target in inv.targets(name, groups_as)]
+
+
+@dataclass(slots=True)
+class _AnsibleIni:
+    """An Ansible INI inventory as it is read: hosts in file order, their groups and variables."""
+
+    source: str
+    hosts: dict[str, dict[str, str]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    memberships: dict[str, list[str]] = field(default_factory=dict)
+    group_vars: dict[str, dict[str, str]] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)
+    section: str = "ungrouped"
+    kind: str = "hosts"
+
+    def read_line(self, lineno: int, raw: str) -> None:
+        where = _where(self.source, lineno)
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
-            continue
+            return
         if line.startswith("["):
-            m = re.fullmatch(r"\[([A-Za-z0-9_.-]+)(?::(vars|children))?\]", line)
-            if not m:
-                raise TargetError(f"{where}: malformed section header {line!r}")
-            section, kind = m.group(1), m.group(2) or "hosts"
-            continue
-        if kind == "children":
-            children.setdefault(section, []).append(line.split()[0])
-            continue
-        if kind == "vars":
-            key, sep, value = line.partition("=")
-            if not sep:
-                raise TargetError(f"{where}: expected key=value in [{section}:vars]")
-            _ini_secret(key.strip(), where)
-            group_vars.setdefault(section, {})[key.strip()] = value.strip().strip("'\"")
-            continue
+            self._section(line, where)
+        elif self.kind == "children":
+            self.children.setdefault(self.section, []).append(line.split()[0])
+        elif self.kind == "vars":
+            self._group_var(line, where)
+        else:
+            self._host_line(line, lineno, where)
+
+    def _section(self, line: str, where: str) -> None:
+        m = re.fullmatch(r"\[([A-Za-z0-9_.-]+)(?::(vars|children))?\]", line)
+        if not m:
+            raise TargetError(f"{where}: malformed section header {line!r}")
+        self.section, self.kind = m.group(1), m.group(2) or "hosts"
+
+    def _group_var(self, line: str, where: str) -> None:
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise TargetError(f"{where}: expected key=value in [{self.section}:vars]")
+        _ini_secret(key.strip(), where)
+        self.group_vars.setdefault(self.section, {})[key.strip()] = value.strip().strip("'\"")
+
+    def _host_line(self, line: str, lineno: int, where: str) -> None:
         try:
             words = _split_ini(line)
         except ValueError as exc:
@@ -436,35 +457,35 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
             _ini_secret(key, where)
             hostvars[key] = value
         for name in _expand_ansible_range(words[0], where):
-            if name not in hosts and len(order) >= MAX_TARGETS:
+            self._add_host(name, hostvars, lineno, where)
+
+    def _add_host(self, name: str, hostvars: dict[str, str], lineno: int, where: str) -> None:
+        if name not in self.hosts:
+            if len(self.order) >= MAX_TARGETS:
                 raise TargetError(f"{where}: more than {MAX_TARGETS} hosts in one inventory; split it")
-            if name not in hosts:
-                hosts[name] = {}
-                order.append(name)
-            hosts[name].update(hostvars)
-            hosts[name].setdefault("__line", str(lineno))
-            memberships.setdefault(name, [])
-            if section not in memberships[name]:
-                memberships[name].append(section)
-    # children: a host in a child group is also in the parent group
-    for parent, kids in children.items():
-        for groups in memberships.values():
-            if any(k in groups for k in kids) and parent not in groups:
-                groups.append(parent)
-    out: list[Target] = []
-    for name in order:
-        groups = memberships[name]
-        where = _where(source, int(hosts[name]["__line"]))
+            self.hosts[name] = {}
+            self.order.append(name)
+        self.hosts[name].update(hostvars)
+        self.hosts[name].setdefault("__line", str(lineno))
+        groups = self.memberships.setdefault(name, [])
+        if self.section not in groups:
+            groups.append(self.section)
+
+    def inherit_children(self) -> None:
+        """A host in a child group is also in the parent group."""
+        for parent, kids in self.children.items():
+            for groups in self.memberships.values():
+                if any(k in groups for k in kids) and parent not in groups:
+                    groups.append(parent)
+
+    def targets(self, name: str, groups_as: str) -> list[Target]:
+        groups = self.memberships[name]
+        where = _where(self.source, int(self.hosts[name]["__line"]))
         merged: dict[str, str] = {}
         for g in ["all", *reversed(groups)]:
-            merged.update(group_vars.get(g, {}))
-        merged.update({k: v for k, v in hosts[name].items() if k != "__line"})
-        conn = merged.get("ansible_connection", "ssh")
-        transport = (
-            "winrm" if conn in ("winrm", "psrp") else "ssh" if conn in ("ssh", "paramiko", "smart") else ""
-        )
-        if not transport:
-            raise TargetError(f"{where}: ansible_connection={conn!r} is not scannable (ssh or winrm)")
+            merged.update(self.group_vars.get(g, {}))
+        merged.update({k: v for k, v in self.hosts[name].items() if k != "__line"})
+        transport = _ansible_transport(merged.get("ansible_connection", "ssh"), where)
         real_groups = [g for g in groups if g not in ("ungrouped", "all")]
         if groups_as == "site":
             site, tags = (real_groups[0] if real_groups else ""), real_groups[1:]
@@ -477,8 +498,15 @@ def parse_ansible_ini(text: str, source: str = "inventory.ini", *, groups_as: st
             user=check_user(merged.get("ansible_user") or merged.get("ansible_ssh_user", ""), where),
             tags=list(tags),
         )
-        out.extend(make_targets(merged.get("ansible_host") or name, d, where))
-    return out
+        return make_targets(merged.get("ansible_host") or name, d, where)
+
+
+def _ansible_transport(conn: str, where: str) -> str:
+    if conn in ("winrm", "psrp"):
+        return "winrm"
+    if conn in ("ssh", "paramiko", "smart"):
+        return "ssh"
+    raise TargetError(f"{where}: ansible_connection={conn!r} is not scannable (ssh or winrm)")
 
 
 def _ini_secret(key: str, where: str) -> None:

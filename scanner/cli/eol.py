@@ -32,12 +32,13 @@ from eol_data.catalog import (
     CatalogError,
     PhaseEnd,
     Product,
+    Release,
     default_snapshot_dir,
     load_default,
 )
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
 from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
-from scanner.model import Policy
+from scanner.model import Identification, Policy
 from scanner.terminal import printable
 
 MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
@@ -512,9 +513,26 @@ def run_show(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) -> int:
     from scanner.identify import evaluate
 
-    text = sys.stdin.read() if args.explain == "-" else args.explain
+    record = _explain_record(args.explain)
+    out = evaluate(record, ctx, as_of, policy)
+    if "error" in out:
+        raise CliError(f"--explain: {out['error']}", code=ExitCode.USAGE)
+    ident = ctx.identify(record)
+    release = ctx.catalog.release(ident.product, ident.cycle) if ident.product and ident.cycle else None
+    prod = ctx.catalog.product(ident.product) if ident.product else None
+    dataset = policy.dataset_version(ctx.catalog.version)
+    if args.format == "json":
+        print(json.dumps(_explanation(out, ident, prod, release, as_of, dataset), indent=2))
+    else:
+        _say_explanation(out, ident, prod, release, as_of, dataset)
+    return int(ExitCode.OK)
+
+
+def _explain_record(arg: str) -> Any:
+    """The record given to ``--explain`` (``-`` reads stdin), parsed."""
+    text = sys.stdin.read() if arg == "-" else arg
     try:
-        record = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
         raise CliError(
             f"--explain: not valid JSON: {exc}",
@@ -522,12 +540,11 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
             '"version":"8.0.2020.8"}\'',
             code=ExitCode.USAGE,
         ) from exc
-    out = evaluate(record, ctx, as_of, policy)
-    if "error" in out:
-        raise CliError(f"--explain: {out['error']}", code=ExitCode.USAGE)
-    ident = ctx.identify(record)
-    release = ctx.catalog.release(ident.product, ident.cycle) if ident.product and ident.cycle else None
-    prod = ctx.catalog.product(ident.product) if ident.product else None
+
+
+def _explanation(out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None, as_of: date,
+                 dataset: str) -> dict[str, Any]:
+    """The ``eol identify`` answer with what explains it: confidence, evidence, labels, dates."""
     explanation = dict(out)
     explanation.update(
         {
@@ -539,13 +556,15 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
             "release_source": release.source if release else None,
             "tier_labels": {k: v for k, v in prod.labels.items() if v} if prod else {},
             "dates": {k: _phase_json(getattr(release, k)) for k in ("eoas", "eol", "eoes")} if release else {},
-            "dataset_version": policy.dataset_version(ctx.catalog.version),
+            "dataset_version": dataset,
             "newer_than_known": ident.newer_than_known,
         }
     )
-    if args.format == "json":
-        print(json.dumps(explanation, indent=2))
-        return int(ExitCode.OK)
+    return explanation
+
+
+def _say_explanation(out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None,
+                     as_of: date, dataset: str) -> None:
     _say(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
     _say(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
     _say(
@@ -553,19 +572,21 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
         + (f" ({release.label})" if release and release.label != release.name else "")
     )
     if release is not None and prod is not None:
-        for key in ("eoas", "eol", "eoes"):
-            label = prod.labels.get(key)
-            value = getattr(release, key)
-            if label or value is not None:
-                _say(f"  {key:<9}  {_phase(value):<12} {label or ''}")
+        _say_tiers(prod, release)
     _say(f"Rule:        {out['rule']}")
     _say(f"Reason:      {out['reason']}")
     _say(f"Confidence:  {ident.confidence.value}")
     for key, value in ident.evidence:
         _say(f"Evidence:    {key} = {value!r}")
-    _say(f"Dataset:     {policy.dataset_version(ctx.catalog.version)}"
-          + (f"; release from {release.source}" if release else ""))
-    return int(ExitCode.OK)
+    _say(f"Dataset:     {dataset}" + (f"; release from {release.source}" if release else ""))
+
+
+def _say_tiers(prod: Product, release: Release) -> None:
+    for key in ("eoas", "eol", "eoes"):
+        label = prod.labels.get(key)
+        value = getattr(release, key)
+        if label or value is not None:
+            _say(f"  {key:<9}  {_phase(value):<12} {label or ''}")
 
 
 # -- update --------------------------------------------------------------------------------------

@@ -230,102 +230,29 @@ def _flatten(obs: Observation) -> dict[str, Any]:
     return out
 
 
+_NAME_KEYS = ("dns_name", "netbios_name", "sys_name", "dns_domain", "netbios_domain")
+_WINPR_WHY = ("an NTLM server claiming Windows NT 6.x over TLS 1.3, which no Windows before NT 10 speaks: a "
+              "FreeRDP/WinPR-based server (GNOME Remote Desktop, freerdp-shadow) on a non-Windows OS, never "
+              "reported as Windows")
+
+
 def inventory(target: Target, observations: Iterable[Observation], collected_at: datetime,
               rules: Rules | None = None) -> Inventory:
     """One discovered host from its services' observations (pure but for the timestamp given)."""
     rules = rules if rules is not None else load_rules()
     observations = list(observations)
-    evidence: list[dict[str, Any]] = []
-    names: dict[str, str] = {}
-    software: list[Software] = []
-    samba = ""
-    for obs in observations:
-        f = obs.facts
-        for key in ("dns_name", "netbios_name", "sys_name", "dns_domain", "netbios_domain"):
-            if f.get(key) and key not in names:
-                names[key] = str(f[key])
-        software.extend(_software(obs))
-        cert = f.get("certificate")
-        if obs.service == "rdp" and isinstance(cert, dict) and "rdp_cert_name" not in names:
-            # Windows names its RDP certificate after the computer (CN=PC-0042.trust.nhs.uk)
-            m = re.search(r"(?:^|,)CN=([A-Za-z0-9][A-Za-z0-9.-]{0,252})(?:,|$)", str(cert.get("subject", "")))
-            if m:
-                names["rdp_cert_name"] = m.group(1)
-        if obs.service == "smb":
-            samba = _samba(f)
-            if not samba:
-                ev = _windows_evidence(f, "smb")
-                if ev:
-                    evidence.append(ev)
-        elif obs.service == "rdp":
-            if _winpr(f):
-                software.append(Software(name="FreeRDP (WinPR) RDP server", source="banner",
-                                         key=f"rdp://{obs.host}:{obs.port}"))
-                evidence.append({"by": "rdp-credssp", "family": "unknown", "confidence": "low",
-                                 "evidence": f"ntlm_version={f.get('ntlm_version')!r} over {f.get('tls_version')}",
-                                 "why": "an NTLM server claiming Windows NT 6.x over TLS 1.3, which no Windows "
-                                        "before NT 10 speaks: a FreeRDP/WinPR-based server (GNOME Remote "
-                                        "Desktop, freerdp-shadow) on a non-Windows OS, never reported as Windows"})
-            else:
-                ev = _windows_evidence(f, "rdp-credssp")
-                if ev:
-                    evidence.append(ev)
-        elif obs.service == "snmp":
-            ev = _snmp_evidence(f, rules)
-            if ev:
-                evidence.append(ev)
-        elif obs.service == "ssh":
-            ev = _ssh_evidence(f, rules)
-            if ev:
-                evidence.append(ev)
-        elif obs.service in ("http", "https"):
-            ev = _http_evidence(f, rules, f"{obs.service}-server-header")
-            if ev:
-                evidence.append(ev)
+    names = _names(observations)
+    software = [sw for obs in observations for sw in _observation_software(obs)]
+    evidence = [ev for obs in observations if (ev := _os_evidence(obs, rules)) is not None]
+    # The last SMB service's answer decides whether the host is a Samba server.
+    samba = next((_samba(o.facts) for o in reversed(observations) if o.service == "smb"), "")
     if samba:
-        # A Samba server is a Unix host whatever version its NTLMSSP claims; never Windows.
-        evidence = [e for e in evidence if e.get("family") != "windows" or e.get("by") != "smb"]
-        if not evidence:
-            evidence.append({"by": "smb", "family": "linux", "confidence": "low", "samba": samba,
-                             "evidence": "Samba " + samba,
-                             "why": "a Samba file server (Linux or another Unix); its OS release is not announced"})
-    best = max(evidence, key=_strength) if evidence else None
-    dns = names.get("dns_name", "")
-    hostname = (dns if "." in dns else "") or names.get("netbios_name") or dns or names.get("rdp_cert_name") \
-        or names.get("sys_name") or target.host
-    if hostname.lower() in ("localhost", "localhost.localdomain"):
-        hostname = target.host
+        evidence = _samba_evidence(evidence, samba)
     services = {f"{o.service}:{o.port}": _flatten(o) for o in observations}
-    facts: dict[str, Any] = {"services": services}
-    family = "unknown"
-    name = ""
-    version = ""
-    smb1 = next((o.facts["smb1"] for o in observations if o.service == "smb" and "smb1" in o.facts), None)
-    if best is not None:
-        if smb1 is not None:  # the WannaCry question, shown with the OS verdict wherever evidence is shown
-            best = {**best, "smb1": "enabled" if smb1 else "disabled"}
-        family = "windows" if best.get("windows_version") or best.get("caption") else str(best.get("family") or
-                                                                                          "unknown")
-        facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}
-        if len(evidence) > 1:
-            facts["announced_also"] = [e.get("by", "") + ": " + str(e.get("evidence", ""))[:200]
-                                       for e in evidence if e is not best][:10]
-        name = str(best.get("caption") or "")
-        version = str(best.get("windows_version") or best.get("version") or "")
-        if not name:
-            label = {"windows": "Windows", "linux": "Linux"}.get(family, family)
-            product = str(best.get("product") or "")
-            name = f"{product.capitalize() if product else label} {version}".strip() + f" (announced by {best['by']})"
-    else:
-        facts["announced"] = {"by": "none", "confidence": "low",
-                              "evidence": ", ".join(sorted(services)) or "no service answered"}
+    family, name, version, facts = _announced_os(evidence, observations, services)
     facts["announced"]["services"] = " | ".join(_said(o, rules) for o in observations)[:1500]
-    problems = [Problem(probe=f"discover.{o.service}:{o.port}", message=o.error or o.status,
-                        kind="timeout" if o.status == "timeout" else "missing" if o.status in
-                        ("closed", "no-credentials", "unreachable") else "error")
-                for o in observations if o.status != "ok"]
     return Inventory(
-        host=Host(hostname=hostname, machine_id=f"discovered:{target.host}", site=target.site,
+        host=Host(hostname=_hostname(names, target), machine_id=f"discovered:{target.host}", site=target.site,
                   tags=list(target.tags), domain=names.get("dns_domain", "") or names.get("netbios_domain", ""),
                   address=target.host),
         os=OsInfo(family=family, name=name[:200], version=version, facts=facts),
@@ -333,8 +260,114 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
         collected_at=iso(collected_at),
         collector=Collector(name="legacyscan-discover", version=_version(), transport=TRANSPORT,
                             duration_ms=int(sum(o.seconds for o in observations) * 1000)),
-        problems=problems,
+        problems=[_problem(o) for o in observations if o.status != "ok"],
     )
+
+
+def _names(observations: list[Observation]) -> dict[str, str]:
+    """The names the services announced (the first service to say each wins)."""
+    names: dict[str, str] = {}
+    for obs in observations:
+        for key in _NAME_KEYS:
+            if obs.facts.get(key) and key not in names:
+                names[key] = str(obs.facts[key])
+        if "rdp_cert_name" not in names and (cert_name := _rdp_cert_name(obs)):
+            names["rdp_cert_name"] = cert_name
+    return names
+
+
+def _rdp_cert_name(obs: Observation) -> str:
+    """Windows names its RDP certificate after the computer (CN=PC-0042.trust.nhs.uk)."""
+    cert = obs.facts.get("certificate")
+    if obs.service != "rdp" or not isinstance(cert, dict):
+        return ""
+    m = re.search(r"(?:^|,)CN=([A-Za-z0-9][A-Za-z0-9.-]{0,252})(?:,|$)", str(cert.get("subject", "")))
+    return m.group(1) if m else ""
+
+
+def _observation_software(obs: Observation) -> list[Software]:
+    """What one service's banner names, plus a FreeRDP/WinPR server recognised by its RDP answer."""
+    out = _software(obs)
+    if obs.service == "rdp" and _winpr(obs.facts):
+        out.append(Software(name="FreeRDP (WinPR) RDP server", source="banner", key=f"rdp://{obs.host}:{obs.port}"))
+    return out
+
+
+def _os_evidence(obs: Observation, rules: Rules) -> dict[str, Any] | None:
+    """One service's OS evidence, or None."""
+    f = obs.facts
+    if obs.service == "smb":
+        return None if _samba(f) else _windows_evidence(f, "smb")
+    if obs.service == "rdp":
+        return _winpr_evidence(f) if _winpr(f) else _windows_evidence(f, "rdp-credssp")
+    if obs.service == "snmp":
+        return _snmp_evidence(f, rules)
+    if obs.service == "ssh":
+        return _ssh_evidence(f, rules)
+    if obs.service in ("http", "https"):
+        return _http_evidence(f, rules, f"{obs.service}-server-header")
+    return None
+
+
+def _winpr_evidence(facts: dict[str, Any]) -> dict[str, Any]:
+    return {"by": "rdp-credssp", "family": "unknown", "confidence": "low",
+            "evidence": f"ntlm_version={facts.get('ntlm_version')!r} over {facts.get('tls_version')}",
+            "why": _WINPR_WHY}
+
+
+def _samba_evidence(evidence: list[dict[str, Any]], samba: str) -> list[dict[str, Any]]:
+    """A Samba server is a Unix host whatever version its NTLMSSP claims; never Windows."""
+    evidence = [e for e in evidence if e.get("family") != "windows" or e.get("by") != "smb"]
+    if not evidence:
+        evidence.append({"by": "smb", "family": "linux", "confidence": "low", "samba": samba,
+                         "evidence": "Samba " + samba,
+                         "why": "a Samba file server (Linux or another Unix); its OS release is not announced"})
+    return evidence
+
+
+def _hostname(names: dict[str, str], target: Target) -> str:
+    """A fully qualified DNS name, else NetBIOS, DNS, RDP certificate or SNMP name, else the address."""
+    dns = names.get("dns_name", "")
+    hostname = (dns if "." in dns else "") or names.get("netbios_name") or dns or names.get("rdp_cert_name") \
+        or names.get("sys_name") or target.host
+    if hostname.lower() in ("localhost", "localhost.localdomain"):
+        return target.host
+    return hostname
+
+
+def _announced_os(evidence: list[dict[str, Any]], observations: list[Observation],
+                  services: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+    """(family, name, version, os facts) from the strongest evidence, or "unknown" without any."""
+    facts: dict[str, Any] = {"services": services}
+    if not evidence:
+        facts["announced"] = {"by": "none", "confidence": "low",
+                              "evidence": ", ".join(sorted(services)) or "no service answered"}
+        return "unknown", "", "", facts
+    best = max(evidence, key=_strength)
+    smb1 = next((o.facts["smb1"] for o in observations if o.service == "smb" and "smb1" in o.facts), None)
+    if smb1 is not None:  # the WannaCry question, shown with the OS verdict wherever evidence is shown
+        best = {**best, "smb1": "enabled" if smb1 else "disabled"}
+    family = "windows" if best.get("windows_version") or best.get("caption") else str(best.get("family") or
+                                                                                      "unknown")
+    facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}
+    if len(evidence) > 1:
+        facts["announced_also"] = [e.get("by", "") + ": " + str(e.get("evidence", ""))[:200]
+                                   for e in evidence if e is not best][:10]
+    version = str(best.get("windows_version") or best.get("version") or "")
+    name = str(best.get("caption") or "") or _announced_name(best, family, version)
+    return family, name, version, facts
+
+
+def _announced_name(best: dict[str, Any], family: str, version: str) -> str:
+    label = {"windows": "Windows", "linux": "Linux"}.get(family, family)
+    product = str(best.get("product") or "")
+    return f"{product.capitalize() if product else label} {version}".strip() + f" (announced by {best['by']})"
+
+
+def _problem(obs: Observation) -> Problem:
+    kind = "timeout" if obs.status == "timeout" else \
+        "missing" if obs.status in ("closed", "no-credentials", "unreachable") else "error"
+    return Problem(probe=f"discover.{obs.service}:{obs.port}", message=obs.error or obs.status, kind=kind)
 
 
 def _version() -> str:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from agents.inventory import Host, Inventory, OsInfo, Software
+from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from scanner.imports.base import (
     RECORDS,
     Head,
@@ -120,47 +120,63 @@ def _plan(header: list[str], name: str) -> _Plan | str:
     key = next((i for i, c in enumerate(cols) if c in _KEY_COLUMNS), -1)
     if key < 0:
         return "no ResourceID column"
-    fields: list[tuple[int, str]] = []
-    sw: dict[str, int] = {}
-    views: list[str] = []
     prefixed = any(c.startswith(p) for c in cols for p in _PREFIXES if c != "sys_resourceid")
-    if prefixed:
-        for i, col in enumerate(cols):
-            for prefix, view in sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0])):
-                if col.startswith(prefix):
-                    logical = _VIEWS[view].get(col[len(prefix):])
-                    if logical:
-                        if view not in views:
-                            views.append(view)
-                        if logical.startswith("sw_"):
-                            sw[logical] = i
-                        else:
-                            fields.append((i, logical))
-                    break
-        arp_view = next((i for i, c in enumerate(cols) if c in ("arp_view", "arp_registryview")), -1)
-        if not fields and not sw:
-            return "no ConfigMgr view column (SYS_, OS_, ARP_ ...) recognised"
-    else:
-        present = set(cols)
-        view = next((v for v, sig in _SIGNATURES if all(c in present for c in sig)), "")
-        if not view:
-            return "columns match no ConfigMgr view (v_R_System, v_GS_OPERATING_SYSTEM, v_GS_ADD_REMOVE_PROGRAMS ...)"
-        if view == "v_GS_ADD_REMOVE_PROGRAMS" and "_64" in name.lower():
-            view = "v_GS_ADD_REMOVE_PROGRAMS_64"
-        views.append(view)
-        for i, col in enumerate(cols):
-            logical = _VIEWS[view].get(col)
-            if logical and logical.startswith("sw_"):
-                sw[logical] = i
-            elif logical:
-                fields.append((i, logical))
-        arp_view = -1
+    mapped = _prefixed_columns(cols) if prefixed else _view_columns(cols, name)
+    if isinstance(mapped, str):
+        return mapped
+    fields, sw, views, arp_view = mapped
     software = None
     if "sw_name" in sw:
         software = (sw["sw_name"], sw.get("sw_version", -1), sw.get("sw_publisher", -1),
                     sw.get("sw_install_date", -1), sw.get("sw_key", -1), arp_view)
     view64 = "64" if "v_GS_ADD_REMOVE_PROGRAMS_64" in views else "32" if software is not None and not prefixed else ""
     return _Plan(key, fields, software, view64, views)
+
+
+# (fields, software columns by logical name, views seen, registry-view column or -1)
+_Columns = tuple[list[tuple[int, str]], dict[str, int], list[str], int]
+
+
+def _prefixed_columns(cols: list[str]) -> _Columns | str:
+    """The joined export: each column names its view by a prefix (``SYS_``, ``OS_``, ``ARP_`` ...)."""
+    fields: list[tuple[int, str]] = []
+    sw: dict[str, int] = {}
+    views: list[str] = []
+    prefixes = sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0]))
+    for i, col in enumerate(cols):
+        prefix, view = next(((p, v) for p, v in prefixes if col.startswith(p)), ("", ""))
+        logical = _VIEWS[view].get(col[len(prefix):]) if view else None
+        if not logical:
+            continue
+        if view not in views:
+            views.append(view)
+        if logical.startswith("sw_"):
+            sw[logical] = i
+        else:
+            fields.append((i, logical))
+    if not fields and not sw:
+        return "no ConfigMgr view column (SYS_, OS_, ARP_ ...) recognised"
+    arp_view = next((i for i, c in enumerate(cols) if c in ("arp_view", "arp_registryview")), -1)
+    return fields, sw, views, arp_view
+
+
+def _view_columns(cols: list[str], name: str) -> _Columns | str:
+    """One view's export, recognised by its columns (the 64-bit programs view by its file name)."""
+    present = set(cols)
+    view = next((v for v, sig in _SIGNATURES if all(c in present for c in sig)), "")
+    if not view:
+        return "columns match no ConfigMgr view (v_R_System, v_GS_OPERATING_SYSTEM, v_GS_ADD_REMOVE_PROGRAMS ...)"
+    if view == "v_GS_ADD_REMOVE_PROGRAMS" and "_64" in name.lower():
+        view = "v_GS_ADD_REMOVE_PROGRAMS_64"
+    fields: list[tuple[int, str]] = []
+    sw: dict[str, int] = {}
+    for i, col in enumerate(cols):
+        logical = _VIEWS[view].get(col)
+        if logical and logical.startswith("sw_"):
+            sw[logical] = i
+        elif logical:
+            fields.append((i, logical))
+    return fields, sw, [view], -1
 
 
 def detect(head: Head) -> str:
@@ -201,43 +217,66 @@ def convert(source: Source) -> Iterator[Inventory]:
     if isinstance(plan, str):
         raise ImportRefused(f"line 1: {plan}")
     devices: dict[str, _Device] = {}
-    key_at = plan.key
-    fields = plan.fields
-    sw = plan.software
     width = len(header)
-    # Program rows repeat across an estate: the raw cells map to one shared record, built once.
-    cells = operator.itemgetter(*(width if i < 0 else i for i in sw)) if sw is not None else None
-    by_raw: dict[tuple[str, ...], Software | None] = {}
+    programs = _Programs(plan.software, plan.view, width) if plan.software is not None else None
     for line, row in rows:
-        if len(row) != width:
-            if len(row) == 1 and row[0].startswith("(") and "rows affected" in row[0]:
-                continue  # sqlcmd's trailer
-            if len(row) < width:
-                raise ImportRefused(f"line {line}: {len(row)} fields where the header has {width}")
-            del row[width:]  # a trailing delimiter some exporters write
-        key = row[key_at].strip()
+        if not _fit_row(line, row, width):
+            continue
+        key = row[plan.key].strip()
         if not key:
             raise ImportRefused(f"line {line}: empty ResourceID")
         device = devices.get(key)
         if device is None:
             device = devices[key] = _Device()
-        values = device.values
-        for index, logical in fields:
-            value = row[index]
-            if value and value != "NULL" and logical not in values:
-                values[logical] = value  # as exported: the evidence is kept unedited
-        if cells is not None:
-            row.append("")  # the cell of a column the export lacks
-            raw = cells(row)
-            record = by_raw.get(raw)
-            if record is None:
-                record = by_raw[raw] = _record(raw, plan.view, line)
-                if len(by_raw) > 500_000:
-                    by_raw.clear()
+        _keep_values(device.values, row, plan.fields)
+        if programs is not None:
+            record = programs.record(row, line)
             if record is not None:
                 device.software.append(record)
     for key, device in devices.items():
         yield _inventory(key, device, source)
+
+
+def _fit_row(line: int, row: list[str], width: int) -> bool:
+    """False for sqlcmd's "(N rows affected)" trailer; a short row is refused, a long one cut to
+    the header (a trailing delimiter some exporters write)."""
+    if len(row) == width:
+        return True
+    if len(row) == 1 and row[0].startswith("(") and "rows affected" in row[0]:
+        return False
+    if len(row) < width:
+        raise ImportRefused(f"line {line}: {len(row)} fields where the header has {width}")
+    del row[width:]
+    return True
+
+
+def _keep_values(values: dict[str, str], row: list[str], fields: list[tuple[int, str]]) -> None:
+    """A device's first non-empty value of each field, as exported: the evidence is kept unedited."""
+    for index, logical in fields:
+        value = row[index]
+        if value and value != "NULL" and logical not in values:
+            values[logical] = value
+
+
+class _Programs:
+    """Program rows repeat across an estate: the raw cells map to one shared record, built once."""
+
+    __slots__ = ("by_raw", "cells", "view")
+
+    def __init__(self, columns: tuple[int, ...], view: str, width: int) -> None:
+        self.cells = operator.itemgetter(*(width if i < 0 else i for i in columns))
+        self.view = view
+        self.by_raw: dict[tuple[str, ...], Software | None] = {}
+
+    def record(self, row: list[str], line: int) -> Software | None:
+        row.append("")  # the cell of a column the export lacks
+        raw = self.cells(row)
+        record = self.by_raw.get(raw)
+        if record is None:
+            record = self.by_raw[raw] = _record(raw, self.view, line)
+            if len(self.by_raw) > 500_000:
+                self.by_raw.clear()
+        return record
 
 
 def _record(raw: tuple[str, ...], default_view: str, line: int) -> Software | None:
@@ -256,23 +295,9 @@ def _inventory(key: str, device: _Device, source: Source) -> Inventory:
     v = device.values
     v = {k: value if k in _OS_FIELDS else value.strip() for k, value in v.items()}
     hostname = text(v.get("hostname") or v.get("hostname_fallback", ""), "Netbios_Name0")
-    uuid = v.get("uuid", "")
-    if not _GUID.match(uuid) or set(uuid.replace("-", "")) <= {"0"} or set(uuid.replace("-", "").upper()) <= {"F"}:
-        uuid = ""
+    uuid = _uuid(v.get("uuid", ""))
     domain = v.get("fqdn_domain") or v.get("domain", "")
-    facts: dict[str, object] = {}
-    if any(f in v for f in _OS_FIELDS):
-        for name in ("caption", "version", "build", "csd_version"):
-            if v.get(name, "").strip():
-                facts[name] = text(v[name] if name == "caption" else v[name].strip(), name)
-        if v.get("product_type", "").strip().isdigit():
-            facts["product_type"] = int(v["product_type"])
-        full = v.get("build_full", "").strip()
-        m = re.match(r"^\d+\.\d+\.(\d+)\.(\d+)$", full)
-        if m and (not facts.get("build") or facts.get("build") == m.group(1)):
-            facts["build"] = m.group(1)
-            facts["ubr"] = int(m.group(2))
-        facts["configmgr"] = {k: text(v[k], k) for k in _OS_FIELDS if v.get(k)}
+    facts = _os_facts(v) if any(f in v for f in _OS_FIELDS) else {}
     family = "windows" if facts or "windows" in v.get("os_name_and", "").lower() else "unknown"
     inv = Inventory(
         host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128],
@@ -286,7 +311,35 @@ def _inventory(key: str, device: _Device, source: Source) -> Inventory:
         collector=import_collector(NAME, text(v.get("client_version", ""), "Client_Version0")),
         inventory_id=f"{NAME}:{key}",
     )
-    hw = inv.hardware
+    _hardware(inv.hardware, v)
+    return inv
+
+
+def _uuid(uuid: str) -> str:
+    """The SMBIOS GUID, or "" for a malformed one or a placeholder (all zeros, all F)."""
+    if not _GUID.match(uuid) or set(uuid.replace("-", "")) <= {"0"} or set(uuid.replace("-", "").upper()) <= {"F"}:
+        return ""
+    return uuid
+
+
+def _os_facts(v: dict[str, str]) -> dict[str, object]:
+    """The Windows identification record (Build01 gives the update revision), and the columns as exported."""
+    facts: dict[str, object] = {}
+    for name in ("caption", "version", "build", "csd_version"):
+        if v.get(name, "").strip():
+            facts[name] = text(v[name] if name == "caption" else v[name].strip(), name)
+    if v.get("product_type", "").strip().isdigit():
+        facts["product_type"] = int(v["product_type"])
+    full = v.get("build_full", "").strip()
+    m = re.match(r"^\d+\.\d+\.(\d+)\.(\d+)$", full)
+    if m and (not facts.get("build") or facts.get("build") == m.group(1)):
+        facts["build"] = m.group(1)
+        facts["ubr"] = int(m.group(2))
+    facts["configmgr"] = {k: text(v[k], k) for k in _OS_FIELDS if v.get(k)}
+    return facts
+
+
+def _hardware(hw: Hardware, v: dict[str, str]) -> None:
     hw.vendor = text(v.get("vendor", ""), "Manufacturer0")
     hw.model = text(v.get("model", ""), "Model0")
     hw.serial = text(v.get("serial", ""), "SerialNumber0")
@@ -299,6 +352,11 @@ def _inventory(key: str, device: _Device, source: Source) -> Inventory:
             setattr(hw, attr, int(v[name]))
     if v.get("memory_kb", "").isdigit():
         hw.memory_bytes = int(v["memory_kb"]) * 1024
+    _firmware(hw, v)
+
+
+def _firmware(hw: Hardware, v: dict[str, str]) -> None:
+    """UEFI, Secure Boot, TPM and virtual machine flags ("0"/"1" columns; anything else unknown)."""
     if v.get("uefi") in ("0", "1"):
         hw.firmware_type = "uefi" if v["uefi"] == "1" else "bios"
     if v.get("secure_boot") in ("0", "1"):
@@ -309,7 +367,6 @@ def _inventory(key: str, device: _Device, source: Source) -> Inventory:
         hw.tpm_version = spec.split(",")[0].strip()[:16]
     if v.get("virtual") in ("0", "1"):
         hw.virtual = v["virtual"] == "1"
-    return inv
 
 
 def finish(inv: Inventory) -> None:

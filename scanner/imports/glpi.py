@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from agents.inventory import Host, Inventory, OsInfo
+from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.imports import xmldoc
 from scanner.imports.base import (
     MAX_DOCUMENT,
@@ -81,12 +81,7 @@ def _first(value: Any, where: str) -> dict[str, Any]:
 
 def convert(source: Source) -> Iterator[Inventory]:
     data = _document(source)
-    action = str(data.get("action", "inventory")).lower()
-    if action not in ("inventory", ""):
-        raise ImportRefused(f"action {action[:40]!r}: not a host inventory (netdiscovery/netinventory are devices)")
-    content = as_dict(data.get("content"), "content")
-    if not content:
-        raise ImportRefused("content: missing or empty")
+    content = _content(data)
     hw = _first(content.get("hardware"), "content.hardware")
     osd = _first(content.get("operatingsystem"), "content.operatingsystem")
     bios = _first(content.get("bios"), "content.bios")
@@ -97,58 +92,12 @@ def convert(source: Source) -> Iterator[Inventory]:
     kernel = text(osd.get("kernel_name"), "content.operatingsystem.kernel_name").lower()
     os_name = text(osd.get("name"), "content.operatingsystem.name")
     full = text(osd.get("full_name"), "content.operatingsystem.full_name")
-    family = ("windows" if kernel == "mswin32" or os_name.lower() == "windows" else
-              "macos" if kernel == "darwin" or "mac" in os_name.lower() else
-              "linux" if kernel == "linux" else kernel if kernel in ("freebsd", "openbsd", "netbsd", "aix")
-              else "solaris" if kernel in ("solaris", "sunos") else "unknown")
+    family = _family(kernel, os_name)
     original = {k: text(v, f"content.operatingsystem.{k}") for k, v in osd.items() if not isinstance(v, dict | list)
                 and k not in ("ssh_key", "hostid")}
-    facts: dict[str, Any] = {}
-    if family == "windows":
-        if full:
-            facts["caption"] = full
-        if osd.get("kernel_version"):
-            facts["version"] = original.get("kernel_version", "")
-            facts["build"] = facts["version"].rsplit(".", 1)[-1]
-        if original.get("service_pack"):
-            facts["csd_version"] = original["service_pack"]
-        if original.get("version") and re.fullmatch(r"\d{4}|\d{2}H\d", original["version"]):
-            facts["display_version"] = original["version"]
-    elif family == "macos":
-        m = re.match(r"(\d+(?:\.\d+)+)(?:\s*\((\w+)\))?", original.get("version", ""))
-        if m:
-            facts["product_version"] = m.group(1)
-            if m.group(2):
-                facts["build_version"] = m.group(2)
-    facts["glpi"] = original
-    records = RECORDS
-    software = []
-    for i, raw in enumerate(as_list(content.get("softwares"), "content.softwares")
-                            if not isinstance(content.get("softwares"), dict) else [content["softwares"]]):
-        where = f"content.softwares[{i}]"
-        sw = as_dict(raw, where)
-        name = text(sw.get("name"), f"{where}.name")
-        if not name:
-            continue
-        origin = text(sw.get("from"), f"{where}.from").lower()
-        source_name = _SOURCES.get(origin, origin or ("windows-registry" if family == "windows" else ""))
-        record = records.get(name, version=text(sw.get("version"), f"{where}.version"), source=source_name,
-                             publisher=text(sw.get("publisher"), f"{where}.publisher"),
-                             arch=text(sw.get("arch"), f"{where}.arch"),
-                             install_date=text(sw.get("install_date"), f"{where}.install_date"),
-                             key=text(sw.get("guid"), f"{where}.guid"),
-                             registry_view=("64" if sw.get("arch") == "x86_64" else "32" if sw.get("arch") == "i586"
-                                            else "") if source_name == "windows-registry" else "")
-        category = text(sw.get("system_category"), f"{where}.system_category").lower()
-        if category == "system_component" or text(sw.get("release_type"), where):
-            # Per-record facts that must not leak into the shared record of another host.
-            record = replace(record, system_component=True if category == "system_component" else None,
-                             release_type=text(sw.get("release_type"), f"{where}.release_type"))
-        software.append(record)
-    logdate = _first(content.get("accesslog"), "content.accesslog").get("logdate")
-    when = text(logdate, "content.accesslog.logdate")
-    m = re.match(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})", when)
-    collected = f"{m.group(1)}T{m.group(2)}Z" if m else ""
+    facts = _os_facts(family, full, osd, original)
+    software = _software(content, family)
+    collected = _collected_at(content)
     domain = text(osd.get("dns_domain") or hw.get("workgroup"), "content.operatingsystem.dns_domain")
     inv = Inventory(
         host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128], domain=domain[:255]),
@@ -160,6 +109,102 @@ def convert(source: Source) -> Iterator[Inventory]:
         collected_at=collected,
         collector=import_collector(NAME, text(content.get("versionclient"), "content.versionclient")),
     )
+    _hardware(inv, content, hw, bios)
+    device = text(data.get("deviceid"), "deviceid") or uuid or hostname
+    inv.inventory_id = derive_id(NAME, device, collected or f"content:{source.digest()}")
+    yield inv
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    """The document's ``content``, refusing a device (network) inventory or an empty one."""
+    action = str(data.get("action", "inventory")).lower()
+    if action not in ("inventory", ""):
+        raise ImportRefused(f"action {action[:40]!r}: not a host inventory (netdiscovery/netinventory are devices)")
+    content = as_dict(data.get("content"), "content")
+    if not content:
+        raise ImportRefused("content: missing or empty")
+    return content
+
+
+def _family(kernel: str, os_name: str) -> str:
+    if kernel == "mswin32" or os_name.lower() == "windows":
+        return "windows"
+    if kernel == "darwin" or "mac" in os_name.lower():
+        return "macos"
+    if kernel == "linux":
+        return "linux"
+    if kernel in ("freebsd", "openbsd", "netbsd", "aix"):
+        return kernel
+    return "solaris" if kernel in ("solaris", "sunos") else "unknown"
+
+
+def _os_facts(family: str, full: str, osd: dict[str, Any], original: dict[str, str]) -> dict[str, Any]:
+    """The OS record the identifiers read: Windows and macOS fields mapped, every GLPI value kept."""
+    facts: dict[str, Any] = {}
+    if family == "windows":
+        _windows_facts(facts, full, osd, original)
+    elif family == "macos":
+        m = re.match(r"(\d+(?:\.\d+)+)(?:\s*\((\w+)\))?", original.get("version", ""))
+        if m:
+            facts["product_version"] = m.group(1)
+            if m.group(2):
+                facts["build_version"] = m.group(2)
+    facts["glpi"] = original
+    return facts
+
+
+def _windows_facts(facts: dict[str, Any], full: str, osd: dict[str, Any], original: dict[str, str]) -> None:
+    if full:
+        facts["caption"] = full
+    if osd.get("kernel_version"):
+        facts["version"] = original.get("kernel_version", "")
+        facts["build"] = facts["version"].rsplit(".", 1)[-1]
+    if original.get("service_pack"):
+        facts["csd_version"] = original["service_pack"]
+    if original.get("version") and re.fullmatch(r"\d{4}|\d{2}H\d", original["version"]):
+        facts["display_version"] = original["version"]
+
+
+def _software(content: dict[str, Any], family: str) -> list[Software]:
+    raws = as_list(content.get("softwares"), "content.softwares") \
+        if not isinstance(content.get("softwares"), dict) else [content["softwares"]]
+    return [record for i, raw in enumerate(raws) if (record := _software_row(i, raw, family)) is not None]
+
+
+def _software_row(i: int, raw: Any, family: str) -> Software | None:
+    where = f"content.softwares[{i}]"
+    sw = as_dict(raw, where)
+    name = text(sw.get("name"), f"{where}.name")
+    if not name:
+        return None
+    origin = text(sw.get("from"), f"{where}.from").lower()
+    source_name = _SOURCES.get(origin, origin or ("windows-registry" if family == "windows" else ""))
+    record = RECORDS.get(name, version=text(sw.get("version"), f"{where}.version"), source=source_name,
+                         publisher=text(sw.get("publisher"), f"{where}.publisher"),
+                         arch=text(sw.get("arch"), f"{where}.arch"),
+                         install_date=text(sw.get("install_date"), f"{where}.install_date"),
+                         key=text(sw.get("guid"), f"{where}.guid"),
+                         registry_view=_registry_view(sw) if source_name == "windows-registry" else "")
+    category = text(sw.get("system_category"), f"{where}.system_category").lower()
+    if category == "system_component" or text(sw.get("release_type"), where):
+        # Per-record facts that must not leak into the shared record of another host.
+        record = replace(record, system_component=True if category == "system_component" else None,
+                         release_type=text(sw.get("release_type"), f"{where}.release_type"))
+    return record
+
+
+def _registry_view(sw: dict[str, Any]) -> str:
+    return "64" if sw.get("arch") == "x86_64" else "32" if sw.get("arch") == "i586" else ""
+
+
+def _collected_at(content: dict[str, Any]) -> str:
+    logdate = _first(content.get("accesslog"), "content.accesslog").get("logdate")
+    when = text(logdate, "content.accesslog.logdate")
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})", when)
+    return f"{m.group(1)}T{m.group(2)}Z" if m else ""
+
+
+def _hardware(inv: Inventory, content: dict[str, Any], hw: dict[str, Any], bios: dict[str, Any]) -> None:
     h = inv.hardware
     h.vendor = text(bios.get("smanufacturer"), "content.bios.smanufacturer")
     h.model = text(bios.get("smodel"), "content.bios.smodel")
@@ -175,9 +220,6 @@ def convert(source: Source) -> Iterator[Inventory]:
     h.memory_bytes = memory * 1024 * 1024 if memory else None
     vm = text(hw.get("vmsystem"), "content.hardware.vmsystem")
     h.virtual = None if not vm else vm.lower() != "physical"
-    device = text(data.get("deviceid"), "deviceid") or uuid or hostname
-    inv.inventory_id = derive_id(NAME, device, collected or f"content:{source.digest()}")
-    yield inv
 
 
 IMPORTER = Importer(NAME, "GLPI agent inventory JSON (inventory_format) and FusionInventory/GLPI agent XML",

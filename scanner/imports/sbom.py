@@ -181,52 +181,15 @@ def convert_cyclonedx(source: Source) -> Iterator[Inventory]:
     subject = as_dict(metadata.get("component"), "metadata.component")
     found: list[tuple[str, dict[str, Any]]] = []
     _walk(_listed(data.get("components"), "component", "components", xml), "components", 0, found, xml)
-    records = RECORDS
-    software: list[Software] = []
     os_comp: tuple[str, dict[str, Any]] | None = None
     if text(subject.get("type"), "metadata.component.type") == "operating-system":
         os_comp = ("metadata.component", subject)
-    purls: list[str] = []
-    for where, comp in found:
-        kind = text(comp.get("type"), f"{where}.type")
-        name = text(comp.get("name"), f"{where}.name")
-        if kind == "operating-system":
-            os_comp = os_comp or (where, comp)
-            continue
-        if not name:
-            continue
-        group = text(comp.get("group"), f"{where}.group")
-        purl = text(comp.get("purl"), f"{where}.purl")
-        purls.append(purl)
-        shown = f"{group}/{name}" if group and not purl.startswith(("pkg:deb", "pkg:rpm", "pkg:apk")) else name
-        software.append(_software(records, shown, text(comp.get("version"), f"{where}.version"), purl,
-                                  _publisher(comp, where), "cyclonedx-" + kind if kind else ""))
+    software, purls, os_comp = _cdx_components(found, os_comp)
     host_name = text(subject.get("name"), "metadata.component.name")
-    family: str = "unknown"
-    facts: dict[str, Any] = {}
-    os_name = os_version = ""
-    if os_comp is not None:
-        where, comp = os_comp
-        os_name = text(comp.get("name"), f"{where}.name")
-        os_version = text(comp.get("version"), f"{where}.version")
-        original = {k: text(v, f"{where}.{k}") for k, v in comp.items() if isinstance(v, str | int | float)}
-        family, facts = _os_facts(os_name, os_version, original, "cyclonedx")
-    else:
-        distro = _distro_from_purls(purls)
-        if distro:
-            os_name, os_version = distro
-            family, facts = _os_facts(os_name, os_version, {"purl_distro": f"{os_name}-{os_version}"}, "cyclonedx")
+    family, facts, os_name, os_version = _sbom_os(os_comp, "version", purls, "cyclonedx")
     if not host_name:
         host_name = text(data.get("serialNumber"), "serialNumber") or source.path.name
-    tools = metadata.get("tools")
-    if isinstance(tools, dict) and "components" in tools:  # 1.5+: tools.components (JSON) / tools/components (XML)
-        tools = tools["components"]
-        tool_list = _listed(tools, "component", "metadata.tools.components", xml)
-    elif isinstance(tools, dict) and not xml:  # services only: no tool component to name
-        tool_list = []
-    else:
-        tool_list = _listed(tools, "tool", "metadata.tools", xml)
-    tool = next((t for t in tool_list if isinstance(t, dict)), {})
+    tool = _cdx_tool(metadata, xml)
     collected = _when(text(metadata.get("timestamp"), "metadata.timestamp"))
     inv = Inventory(
         host=Host(hostname=host_name[:255]),
@@ -240,6 +203,57 @@ def convert_cyclonedx(source: Source) -> Iterator[Inventory]:
     inv.inventory_id = derive_id("cyclonedx", serial or host_name,
                                  f"{text(data.get('version'), 'version')}:{collected}:{source.digest()}")
     yield inv
+
+
+def _cdx_components(found: list[tuple[str, dict[str, Any]]], os_comp: tuple[str, dict[str, Any]] | None,
+                    ) -> tuple[list[Software], list[str], tuple[str, dict[str, Any]] | None]:
+    """(software, their purls, the OS component): the first operating-system component is the OS."""
+    software: list[Software] = []
+    purls: list[str] = []
+    for where, comp in found:
+        kind = text(comp.get("type"), f"{where}.type")
+        name = text(comp.get("name"), f"{where}.name")
+        if kind == "operating-system":
+            os_comp = os_comp or (where, comp)
+            continue
+        if not name:
+            continue
+        group = text(comp.get("group"), f"{where}.group")
+        purl = text(comp.get("purl"), f"{where}.purl")
+        purls.append(purl)
+        shown = f"{group}/{name}" if group and not purl.startswith(("pkg:deb", "pkg:rpm", "pkg:apk")) else name
+        software.append(_software(RECORDS, shown, text(comp.get("version"), f"{where}.version"), purl,
+                                  _publisher(comp, where), "cyclonedx-" + kind if kind else ""))
+    return software, purls, os_comp
+
+
+def _cdx_tool(metadata: dict[str, Any], xml: bool) -> dict[str, Any]:
+    """The first tool component that made the BOM (1.5+ ``tools.components``, older ``tools``)."""
+    tools = metadata.get("tools")
+    if isinstance(tools, dict) and "components" in tools:  # 1.5+: tools.components (JSON) / tools/components (XML)
+        tool_list = _listed(tools["components"], "component", "metadata.tools.components", xml)
+    elif isinstance(tools, dict) and not xml:  # services only: no tool component to name
+        tool_list = []
+    else:
+        tool_list = _listed(tools, "tool", "metadata.tools", xml)
+    return next((t for t in tool_list if isinstance(t, dict)), {})
+
+
+def _sbom_os(os_item: tuple[str, dict[str, Any]] | None, version_key: str, purls: list[str],
+             fmt: str) -> tuple[str, dict[str, Any], str, str]:
+    """(family, facts, name, version) of the OS an SBOM names: its operating-system component, else
+    the distribution its packages' purls were built for, else unknown."""
+    if os_item is not None:
+        where, item = os_item
+        os_name = text(item.get("name"), f"{where}.name")
+        os_version = text(item.get(version_key), f"{where}.{version_key}")
+        original = {k: text(v, f"{where}.{k}") for k, v in item.items() if isinstance(v, str | int | float)}
+        return (*_os_facts(os_name, os_version, original, fmt), os_name, os_version)
+    distro = _distro_from_purls(purls)
+    if distro:
+        os_name, os_version = distro
+        return (*_os_facts(os_name, os_version, {"purl_distro": f"{os_name}-{os_version}"}, fmt), os_name, os_version)
+    return "unknown", {}, "", ""
 
 
 # -- SPDX -----------------------------------------------------------------------------------------
@@ -278,66 +292,69 @@ def convert_spdx(source: Source) -> Iterator[Inventory]:
     packages = as_list(data.get("packages"), "packages")
     if len(packages) > MAX_COMPONENTS:
         raise ImportRefused(f"packages: more than {MAX_COMPONENTS}")
-    described = {text(x, "documentDescribes") for x in as_list(data.get("documentDescribes"), "documentDescribes")}
-    for i, rel in enumerate(as_list(data.get("relationships"), "relationships")):
-        rel = as_dict(rel, f"relationships[{i}]")
-        if rel.get("relationshipType") == "DESCRIBES" and rel.get("spdxElementId") == "SPDXRef-DOCUMENT":
-            described.add(text(rel.get("relatedSpdxElement"), f"relationships[{i}].relatedSpdxElement"))
-    records = RECORDS
-    software: list[Software] = []
-    purls: list[str] = []
-    os_pkg: tuple[str, dict[str, Any]] | None = None
-    subject = ""
+    read = _SpdxPackages(_spdx_described(data))
     for i, raw in enumerate(packages):
-        where = f"packages[{i}]"
-        pkg = as_dict(raw, where)
-        spdx_id = text(pkg.get("SPDXID"), f"{where}.SPDXID")
-        name = text(pkg.get("name"), f"{where}.name")
-        purpose = text(pkg.get("primaryPackagePurpose"), f"{where}.primaryPackagePurpose").upper()
-        if purpose == "OPERATING-SYSTEM" or spdx_id.startswith("SPDXRef-OperatingSystem"):
-            os_pkg = os_pkg or (where, pkg)
-            continue
-        purl = _spdx_purl(pkg, where)
-        if spdx_id in described and not purl and purpose in ("", "CONTAINER", "DEVICE", "OPERATING-SYSTEM",
-                                                             "APPLICATION", "FIRMWARE"):
-            subject = subject or name
-            if purpose in ("CONTAINER", "DEVICE") or spdx_id.startswith("SPDXRef-ContainerImage"):
-                continue
-        if not name:
-            continue
-        purls.append(purl)
-        software.append(_software(records, name, text(pkg.get("versionInfo"), f"{where}.versionInfo"), purl,
-                                  _spdx_party(pkg.get("supplier"), f"{where}.supplier"),
-                                  "spdx-" + purpose.lower() if purpose else "spdx"))
-    family: str = "unknown"
-    facts: dict[str, Any] = {}
-    os_name = os_version = ""
-    if os_pkg is not None:
-        where, pkg = os_pkg
-        os_name = text(pkg.get("name"), f"{where}.name")
-        os_version = text(pkg.get("versionInfo"), f"{where}.versionInfo")
-        original = {k: text(v, f"{where}.{k}") for k, v in pkg.items() if isinstance(v, str | int | float)}
-        family, facts = _os_facts(os_name, os_version, original, "spdx")
-    else:
-        distro = _distro_from_purls(purls)
-        if distro:
-            os_name, os_version = distro
-            family, facts = _os_facts(os_name, os_version, {"purl_distro": f"{os_name}-{os_version}"}, "spdx")
+        read.package(f"packages[{i}]", raw)
+    family, facts, os_name, os_version = _sbom_os(read.os_pkg, "versionInfo", read.purls, "spdx")
     creation = as_dict(data.get("creationInfo"), "creationInfo")
     creators = [text(c, "creationInfo.creators") for c in as_list(creation.get("creators"), "creationInfo.creators")]
     tool = next((c[5:].strip() for c in creators if c.startswith("Tool:")), "")
-    host_name = subject or text(data.get("name"), "name") or source.path.name
+    host_name = read.subject or text(data.get("name"), "name") or source.path.name
     collected = _when(text(creation.get("created"), "creationInfo.created"))
     inv = Inventory(
         host=Host(hostname=host_name[:255]),
         os=OsInfo(family=family, name=os_name, version=os_version, facts=facts),
-        software=software,
+        software=read.software,
         collected_at=collected,
         collector=import_collector("spdx", tool),
     )
     namespace = text(data.get("documentNamespace"), "documentNamespace")
     inv.inventory_id = derive_id("spdx", namespace or host_name, f"{collected}:{source.digest()}")
     yield inv
+
+
+def _spdx_described(data: dict[str, Any]) -> set[str]:
+    """The SPDX ids the document describes (``documentDescribes`` and DESCRIBES relationships)."""
+    described = {text(x, "documentDescribes") for x in as_list(data.get("documentDescribes"), "documentDescribes")}
+    for i, rel in enumerate(as_list(data.get("relationships"), "relationships")):
+        rel = as_dict(rel, f"relationships[{i}]")
+        if rel.get("relationshipType") == "DESCRIBES" and rel.get("spdxElementId") == "SPDXRef-DOCUMENT":
+            described.add(text(rel.get("relatedSpdxElement"), f"relationships[{i}].relatedSpdxElement"))
+    return described
+
+
+_SUBJECT_PURPOSES = ("", "CONTAINER", "DEVICE", "OPERATING-SYSTEM", "APPLICATION", "FIRMWARE")
+
+
+class _SpdxPackages:
+    """SPDX packages read in order: software, the OS package, and the described subject's name."""
+
+    def __init__(self, described: set[str]) -> None:
+        self.described = described
+        self.software: list[Software] = []
+        self.purls: list[str] = []
+        self.os_pkg: tuple[str, dict[str, Any]] | None = None
+        self.subject = ""
+
+    def package(self, where: str, raw: Any) -> None:
+        pkg = as_dict(raw, where)
+        spdx_id = text(pkg.get("SPDXID"), f"{where}.SPDXID")
+        name = text(pkg.get("name"), f"{where}.name")
+        purpose = text(pkg.get("primaryPackagePurpose"), f"{where}.primaryPackagePurpose").upper()
+        if purpose == "OPERATING-SYSTEM" or spdx_id.startswith("SPDXRef-OperatingSystem"):
+            self.os_pkg = self.os_pkg or (where, pkg)
+            return
+        purl = _spdx_purl(pkg, where)
+        if spdx_id in self.described and not purl and purpose in _SUBJECT_PURPOSES:
+            self.subject = self.subject or name
+            if purpose in ("CONTAINER", "DEVICE") or spdx_id.startswith("SPDXRef-ContainerImage"):
+                return  # the described container or device itself is the host, not its software
+        if not name:
+            return
+        self.purls.append(purl)
+        self.software.append(_software(RECORDS, name, text(pkg.get("versionInfo"), f"{where}.versionInfo"), purl,
+                                       _spdx_party(pkg.get("supplier"), f"{where}.supplier"),
+                                       "spdx-" + purpose.lower() if purpose else "spdx"))
 
 
 CYCLONEDX = Importer("cyclonedx", "CycloneDX SBOM of a host or device (JSON or XML, 1.2-1.6)",
