@@ -219,42 +219,47 @@ def parse_csv(text: str, source: str = "targets.csv", kinds: Kinds = SCAN_KINDS)
     if header_at is None:
         return []
     header = [h.strip().lower() for h in rows[header_at]]
-    if "host" not in header:
-        raise TargetError(
-            f"{_where(source, header_at + 1)}: the first line must be a header naming the columns "
-            f"({','.join(CSV_COLUMNS)}); got {','.join(header)!r}"
-        )
-    unknown = [h for h in header if h and h not in CSV_COLUMNS + ("jump",)]
-    if unknown:
-        secret = [h for h in unknown if h in _SECRET_KEYS]
-        if secret:
-            raise TargetError(
-                f"{_where(source, header_at + 1)}: column {secret[0]!r} looks like a secret; "
-                "passwords never go in target files (use LEGACYSCAN_SSH_PASSWORD or ssh-agent)"
-            )
-        raise TargetError(
-            f"{_where(source, header_at + 1)}: unknown column(s) {', '.join(unknown)}; "
-            f"expected {','.join(CSV_COLUMNS)}"
-        )
+    _check_csv_header(header, _where(source, header_at + 1))
     out: list[Target] = []
     for lineno, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
-        where = _where(source, lineno)
-        if len(row) > len(header):
-            raise TargetError(f"{where}: {len(row)} fields but the header has {len(header)}")
-        rec = dict(zip(header, (c.strip() for c in row), strict=False))
-        d = Defaults(
-            site=check_site(rec.get("site", ""), where),
-            transport=rec.get("transport") or kinds.default,
-            port=check_port(rec.get("port"), where),
-            user=check_user(rec.get("user", ""), where),
-            tags=re.split(r"[;\s]+", rec.get("tags", "")),
-            jump=rec.get("jump", ""),
-            kinds=kinds,
-        )
-        out.extend(make_targets(rec.get("host", ""), d, where))
+        out.extend(_csv_targets(row, header, _where(source, lineno), kinds))
     return out
+
+
+def _check_csv_header(header: list[str], where: str) -> None:
+    """A header naming the host column and only known columns (never a password column)."""
+    if "host" not in header:
+        raise TargetError(
+            f"{where}: the first line must be a header naming the columns "
+            f"({','.join(CSV_COLUMNS)}); got {','.join(header)!r}"
+        )
+    unknown = [h for h in header if h and h not in CSV_COLUMNS + ("jump",)]
+    secret = [h for h in unknown if h in _SECRET_KEYS]
+    if secret:
+        raise TargetError(
+            f"{where}: column {secret[0]!r} looks like a secret; "
+            "passwords never go in target files (use LEGACYSCAN_SSH_PASSWORD or ssh-agent)"
+        )
+    if unknown:
+        raise TargetError(f"{where}: unknown column(s) {', '.join(unknown)}; expected {','.join(CSV_COLUMNS)}")
+
+
+def _csv_targets(row: list[str], header: list[str], where: str, kinds: Kinds) -> list[Target]:
+    if len(row) > len(header):
+        raise TargetError(f"{where}: {len(row)} fields but the header has {len(header)}")
+    rec = dict(zip(header, (c.strip() for c in row), strict=False))
+    d = Defaults(
+        site=check_site(rec.get("site", ""), where),
+        transport=rec.get("transport") or kinds.default,
+        port=check_port(rec.get("port"), where),
+        user=check_user(rec.get("user", ""), where),
+        tags=re.split(r"[;\s]+", rec.get("tags", "")),
+        jump=rec.get("jump", ""),
+        kinds=kinds,
+    )
+    return make_targets(rec.get("host", ""), d, where)
 
 
 # -- TOML ------------------------------------------------------------------------------------

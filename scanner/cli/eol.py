@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from agents.inventory import Inventory
 from eol_data import update as eol_update
 from eol_data.catalog import (
     BUNDLED_DIR,
@@ -38,7 +39,7 @@ from eol_data.catalog import (
 )
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
 from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
-from scanner.model import Identification, Policy
+from scanner.model import Finding, Identification, Policy
 from scanner.terminal import printable
 
 MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
@@ -432,8 +433,6 @@ def _resolve_product(cat: Catalog, name: str) -> Product:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from scanner.verdict import judge
-
     ctx, policy, _site_cat = _context(args)
     as_of: date = args.as_of or today()
     if args.explain is not None:
@@ -444,28 +443,8 @@ def run_show(args: argparse.Namespace) -> int:
             code=ExitCode.USAGE,
         )
     prod = _resolve_product(ctx.catalog, args.product)
-    labels = {k: v for k, v in prod.labels.items() if v}
-    releases = []
-    for rel in prod.releases:
-        verdict = judge(rel, prod, as_of, policy)
-        releases.append(
-            {
-                "name": rel.name,
-                "label": rel.label,
-                "release_date": rel.release_date.isoformat() if rel.release_date else None,
-                "eoas": _phase_json(rel.eoas),
-                "eol": _phase_json(rel.eol),
-                "eoes": _phase_json(rel.eoes),
-                "discontinued": _phase_json(rel.discontinued),
-                "lts": rel.lts,
-                "latest": rel.latest or None,
-                "source": rel.source,
-                "status": verdict.status.value,
-                "extended_until": verdict.extended_until.isoformat() if verdict.extended_until else None,
-                "reason": verdict.reason,
-                "notes": rel.notes or None,
-            }
-        )
+    releases = [_release_row(rel, prod, as_of, policy) for rel in prod.releases]
+    dataset = policy.dataset_version(ctx.catalog.version)
     if args.format == "json":
         _say(
             json.dumps(
@@ -477,7 +456,7 @@ def run_show(args: argparse.Namespace) -> int:
                     "link": prod.html or None,
                     "labels": prod.labels,
                     "as_of": as_of.isoformat(),
-                    "dataset_version": policy.dataset_version(ctx.catalog.version),
+                    "dataset_version": dataset,
                     "lookahead_days": policy.lookahead_days,
                     "entitlements": sorted(policy.entitlements),
                     "releases": releases,
@@ -485,29 +464,59 @@ def run_show(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return int(ExitCode.OK)
+    else:
+        _say_product(prod, releases, as_of, policy, dataset)
+    return int(ExitCode.OK)
+
+
+def _release_row(rel: Release, prod: Product, as_of: date, policy: Policy) -> dict[str, Any]:
+    """One cycle of ``eol show``: its dates and the status it has on ``as_of`` under the policy."""
+    from scanner.verdict import judge
+
+    verdict = judge(rel, prod, as_of, policy)
+    return {
+        "name": rel.name,
+        "label": rel.label,
+        "release_date": rel.release_date.isoformat() if rel.release_date else None,
+        "eoas": _phase_json(rel.eoas),
+        "eol": _phase_json(rel.eol),
+        "eoes": _phase_json(rel.eoes),
+        "discontinued": _phase_json(rel.discontinued),
+        "lts": rel.lts,
+        "latest": rel.latest or None,
+        "source": rel.source,
+        "status": verdict.status.value,
+        "extended_until": verdict.extended_until.isoformat() if verdict.extended_until else None,
+        "reason": verdict.reason,
+        "notes": rel.notes or None,
+    }
+
+
+def _say_product(prod: Product, releases: list[dict[str, Any]], as_of: date, policy: Policy, dataset: str) -> None:
     from tabulate import tabulate
 
+    labels = {k: v for k, v in prod.labels.items() if v}
     _say(f"{prod.label} ({prod.name})" + (f"  {prod.html}" if prod.html else ""))
     tiers = "; ".join(f"{k} = {labels[k]}" for k in ("eoas", "eol", "eoes", "discontinued") if k in labels)
     _say(f"Tiers: {tiers or 'eol = end of support'}")
     _say(
         f"Status as of {as_of.isoformat()} (ending-soon within {policy.lookahead_days} days; entitlements: "
-        f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {policy.dataset_version(ctx.catalog.version)}"
+        f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {dataset}"
     )
     columns = ["cycle", "label", "released"] + [k for k in ("eoas", "eol", "eoes", "discontinued") if k in labels]
-    rows = []
-    for rel, r in zip(prod.releases, releases, strict=True):
-        status = str(r["status"]) + (f" to {r['extended_until']}" if r["extended_until"] else "")
-        row = [rel.name, rel.label if rel.label != rel.name else "", r["release_date"] or "-"]
-        row += [_phase(getattr(rel, k)) for k in columns[3:]]
-        row += [rel.latest, status, rel.source]
-        rows.append(row)
+    rows = [_table_row(rel, r, columns[3:]) for rel, r in zip(prod.releases, releases, strict=True)]
     _say(tabulate(rows, headers=columns + ["latest", "status", "source"], tablefmt="simple", disable_numparse=True))
-    notes = [(r["name"], r["notes"]) for r in releases if r["notes"]]
-    for name, note in notes:
-        _say(f"note {name}: {note}")
-    return int(ExitCode.OK)
+    for r in releases:
+        if r["notes"]:
+            _say(f"note {r['name']}: {r['notes']}")
+
+
+def _table_row(rel: Release, r: dict[str, Any], tiers: list[str]) -> list[Any]:
+    status = str(r["status"]) + (f" to {r['extended_until']}" if r["extended_until"] else "")
+    row: list[Any] = [rel.name, rel.label if rel.label != rel.name else "", r["release_date"] or "-"]
+    row += [_phase(getattr(rel, k)) for k in tiers]
+    row += [rel.latest, status, rel.source]
+    return row
 
 
 def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) -> int:
@@ -604,6 +613,9 @@ def _sqlite_path(url: str) -> Path | None:
     return None if "://" in url else Path(url)
 
 
+_FindingKey = tuple[str, str, str, str]  # host key, kind, name, version
+
+
 def _estate_flips(
     args: argparse.Namespace, old_dir: Path, new_dir: Path, as_of: date
 ) -> tuple[list[dict[str, Any]], str]:
@@ -612,7 +624,6 @@ def _estate_flips(
     Returns (flips, note).  Never raises: the dataset update must not fail because the estate
     cannot be read; the note says why the comparison was skipped.
     """
-    from scanner.match import match_inventory
     from scanner.store_open import open_store
 
     path = _sqlite_path(args.db)
@@ -623,44 +634,49 @@ def _estate_flips(
             inventories = store.latest_inventories()
         if not inventories:
             return [], "the store holds no inventories"
-        results: list[dict[tuple[str, str, str, str], Any]] = []
-        for directory in (old_dir, new_dir):
-            ctx, policy, _site_cat = _context(args, Catalog(directory))
-            verdicts: dict[tuple[str, str, str, str], Any] = {}
-            for inv in inventories:
-                for f in match_inventory(inv, ctx, as_of, policy).findings:
-                    verdicts[(f.host_key, f.kind, f.name, f.version)] = f
-            results.append(verdicts)
+        old, new = (_estate_verdicts(args, Catalog(directory), inventories, as_of) for directory in (old_dir, new_dir))
     except CliError as exc:  # e.g. the site catalogue entitles a cycle the new dataset dropped
         return [], f"could not compare the stored estate: {exc}"
     except Exception as exc:  # noqa: BLE001 - report, do not fail the update
         return [], f"could not compare the stored estate: {type(exc).__name__}: {exc}"
-    old, new = results
-    flips = []
-    for key in sorted(set(old) | set(new)):
-        before, after = old.get(key), new.get(key)
-        b_status = before.status.value if before else "unknown"
-        a_status = after.status.value if after else "unknown"
-        if b_status == a_status and (before.eol if before else None) == (after.eol if after else None):
-            continue
-        ref = after or before
-        assert ref is not None
-        flips.append(
-            {
-                "host": ref.hostname,
-                "site": ref.site,
-                "kind": ref.kind,
-                "name": ref.name,
-                "version": ref.version,
-                "product": ref.product,
-                "cycle": ref.cycle,
-                "old_status": b_status,
-                "new_status": a_status,
-                "old_eol": before.eol.isoformat() if before and before.eol else None,
-                "new_eol": after.eol.isoformat() if after and after.eol else None,
-            }
-        )
+    flips = [flip for key in sorted(set(old) | set(new)) if (flip := _flip(old.get(key), new.get(key))) is not None]
     return flips, f"{len(inventories)} hosts compared as of {as_of.isoformat()}"
+
+
+def _estate_verdicts(args: argparse.Namespace, catalog: Catalog, inventories: list[Inventory],
+                     as_of: date) -> dict[_FindingKey, Finding]:
+    """Every stored inventory's findings judged with one dataset, by what was found where."""
+    from scanner.match import match_inventory
+
+    ctx, policy, _site_cat = _context(args, catalog)
+    verdicts: dict[_FindingKey, Finding] = {}
+    for inv in inventories:
+        for f in match_inventory(inv, ctx, as_of, policy).findings:
+            verdicts[(f.host_key, f.kind, f.name, f.version)] = f
+    return verdicts
+
+
+def _flip(before: Finding | None, after: Finding | None) -> dict[str, Any] | None:
+    """One finding whose status or end date changed with the dataset, or None."""
+    b_status = before.status.value if before else "unknown"
+    a_status = after.status.value if after else "unknown"
+    if b_status == a_status and (before.eol if before else None) == (after.eol if after else None):
+        return None
+    ref = after or before
+    assert ref is not None  # a key comes from one side at least
+    return {
+        "host": ref.hostname,
+        "site": ref.site,
+        "kind": ref.kind,
+        "name": ref.name,
+        "version": ref.version,
+        "product": ref.product,
+        "cycle": ref.cycle,
+        "old_status": b_status,
+        "new_status": a_status,
+        "old_eol": before.eol.isoformat() if before and before.eol else None,
+        "new_eol": after.eol.isoformat() if after and after.eol else None,
+    }
 
 
 def _rejudge(args: argparse.Namespace, live: Path) -> str:

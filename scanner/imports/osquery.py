@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.inventory import Host, Inventory, OsInfo, Software
+from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from scanner.imports.base import (
     RECORDS,
     Head,
@@ -138,61 +139,72 @@ def convert(source: Source) -> Iterator[Inventory]:
             raise ImportRefused(f"{where}: no hostIdentifier")
         query = text(entry.get("name"), f"{where}.name")
         action = text(entry.get("action"), f"{where}.action")
-        added: list[dict[str, str]] = []
-        removed: list[dict[str, str]] = []
-        replace = False
-        event_snapshot = False
-        if "snapshot" in entry:
-            replace = True
-            added = [_row(r, f"{where}.snapshot[{i}]") for i, r in enumerate(as_list(entry["snapshot"],
-                                                                                      f"{where}.snapshot"))]
-        elif "diffResults" in entry:
-            diff = as_dict(entry["diffResults"], f"{where}.diffResults")
-            added = _diff_rows(diff, "added", where)
-            removed = _diff_rows(diff, "removed", where)
-        elif "columns" in entry:
-            row = _row(entry["columns"], f"{where}.columns")
-            if action == "removed":
-                removed = [row]
-            elif action in ("added", "snapshot", ""):
-                added = [row]
-                # --logger_snapshot_event_type: a snapshot as one line per row, all with its unixTime
-                event_snapshot = action == "snapshot"
-            else:
-                raise ImportRefused(f"{where}.action: {action[:40]!r} is neither added, removed nor snapshot")
-        else:
-            raise ImportRefused(f"{where}: neither columns, snapshot nor diffResults")
-        table = _table(query, added or removed)
+        change = _change(entry, action, where)
+        table = _table(query, change.added or change.removed)
         if table is None:
             skipped += 1
             continue
-        state = hosts.setdefault(host, _HostState())
-        rows = state.tables.setdefault(table, {})
-        unix = entry.get("unixTime") or entry.get("unix_time")
-        if event_snapshot and state.snapshot_at.get(table) != str(unix):
-            replace = True  # the first row of a newer snapshot: the earlier one's rows are gone
-            state.snapshot_at[table] = str(unix)
-        if replace:
-            rows.clear()
-        for row in removed:
-            rows.pop(_key(row), None)
-        for row in added:
-            rows[_key(row)] = row
-        if len(rows) > MAX_ROWS:
-            raise ImportRefused(f"{where}: more than {MAX_ROWS} rows of {table} for host {host[:80]!r}")
-        try:
-            state.unix_time = max(state.unix_time, int(str(unix)))
-        except ValueError:
-            raise ImportRefused(f"{where}.unixTime: not a number: {str(unix)[:40]!r}") from None
-        decorations = entry.get("decorations")
-        if isinstance(decorations, dict):
-            state.decorations.update({str(k): text(v, f"{where}.decorations.{k}") for k, v in decorations.items()
-                                      if isinstance(v, str | int)})
+        _apply(hosts.setdefault(host, _HostState()), table, change, entry, where, host)
     if not hosts:
         raise ImportRefused(f"no os_version, system_info, programs, deb_packages, rpm_packages or apps rows "
                             f"({skipped} {'lines' if skipped != 1 else 'line'} of other queries)")
     for identifier, state in hosts.items():
         yield _inventory(identifier, state, skipped)
+
+
+@dataclass(slots=True)
+class _Change:
+    """One log line's rows: added, removed, and whether they replace the table (a snapshot)."""
+
+    added: list[dict[str, str]] = field(default_factory=list)
+    removed: list[dict[str, str]] = field(default_factory=list)
+    replace: bool = False
+    event_snapshot: bool = False  # one row of a snapshot logged as events (all rows share its unixTime)
+
+
+def _change(entry: dict[str, Any], action: str, where: str) -> _Change:
+    """The rows of a snapshot, a batched differential or a single event line."""
+    if "snapshot" in entry:
+        return _Change(added=[_row(r, f"{where}.snapshot[{i}]")
+                              for i, r in enumerate(as_list(entry["snapshot"], f"{where}.snapshot"))], replace=True)
+    if "diffResults" in entry:
+        diff = as_dict(entry["diffResults"], f"{where}.diffResults")
+        return _Change(added=_diff_rows(diff, "added", where), removed=_diff_rows(diff, "removed", where))
+    if "columns" in entry:
+        row = _row(entry["columns"], f"{where}.columns")
+        if action == "removed":
+            return _Change(removed=[row])
+        if action in ("added", "snapshot", ""):
+            # --logger_snapshot_event_type: a snapshot as one line per row, all with its unixTime
+            return _Change(added=[row], event_snapshot=action == "snapshot")
+        raise ImportRefused(f"{where}.action: {action[:40]!r} is neither added, removed nor snapshot")
+    raise ImportRefused(f"{where}: neither columns, snapshot nor diffResults")
+
+
+def _apply(state: _HostState, table: str, change: _Change, entry: dict[str, Any], where: str, host: str) -> None:
+    """One line's change to its host's table, time and decorations."""
+    rows = state.tables.setdefault(table, {})
+    unix = entry.get("unixTime") or entry.get("unix_time")
+    replace = change.replace
+    if change.event_snapshot and state.snapshot_at.get(table) != str(unix):
+        replace = True  # the first row of a newer snapshot: the earlier one's rows are gone
+        state.snapshot_at[table] = str(unix)
+    if replace:
+        rows.clear()
+    for row in change.removed:
+        rows.pop(_key(row), None)
+    for row in change.added:
+        rows[_key(row)] = row
+    if len(rows) > MAX_ROWS:
+        raise ImportRefused(f"{where}: more than {MAX_ROWS} rows of {table} for host {host[:80]!r}")
+    try:
+        state.unix_time = max(state.unix_time, int(str(unix)))
+    except ValueError:
+        raise ImportRefused(f"{where}.unixTime: not a number: {str(unix)[:40]!r}") from None
+    decorations = entry.get("decorations")
+    if isinstance(decorations, dict):
+        state.decorations.update({str(k): text(v, f"{where}.decorations.{k}") for k, v in decorations.items()
+                                  if isinstance(v, str | int)})
 
 
 def _os(rows: list[dict[str, str]]) -> tuple[str, str, str, dict[str, Any]]:
@@ -231,30 +243,8 @@ def _os(rows: list[dict[str, str]]) -> tuple[str, str, str, dict[str, Any]]:
 
 
 def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
-    records = RECORDS
     tables = {name: list(rows.values()) for name, rows in state.tables.items()}
-    software: list[Software] = []
-    for row in tables.get("programs", []):
-        software.append(records.get(row.get("name", ""), version=row.get("version", ""), source="windows-registry",
-                                    publisher=row.get("publisher", ""), install_date=row.get("install_date", ""),
-                                    key=row.get("identifying_number", ""), scope="machine"))
-    for row in tables.get("deb_packages", []):
-        status = row.get("status", "install ok installed")
-        if status and not status.endswith(" installed"):
-            continue  # removed, config files only, half-installed
-        software.append(records.get(row.get("name", ""), version=row.get("version", ""), source="dpkg",
-                                    arch=row.get("arch", ""), publisher=row.get("maintainer", "")))
-    for row in tables.get("rpm_packages", []):
-        version = "-".join(x for x in (row.get("version", ""), row.get("release", "")) if x)
-        if row.get("epoch", "") not in ("", "0"):
-            version = f"{row['epoch']}:{version}"
-        software.append(records.get(row.get("name", ""), version=version, source="rpm", arch=row.get("arch", ""),
-                                    publisher=row.get("vendor", "")))
-    for row in tables.get("apps", []):
-        software.append(records.get(row.get("name", ""), version=row.get("bundle_short_version", "")
-                                    or row.get("bundle_version", ""), source="macos-app",
-                                    key=row.get("bundle_identifier", "")))
-    software = [s for s in software if s.name]
+    software = [s for s in _software(tables) if s.name]
     family, name, version, facts = _os(tables.get("os_version", []))
     info = (tables.get("system_info") or [{}])[0]
     uuid = info.get("uuid", "") or state.decorations.get("host_uuid", "")
@@ -263,7 +253,55 @@ def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
     inv = Inventory(host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128]),
                     os=OsInfo(family=family, name=name, version=version, arch=info.get("cpu_type", ""), facts=facts),
                     software=software, collected_at=when, collector=import_collector(NAME))
-    hw = inv.hardware
+    _hardware(inv.hardware, info)
+    missing = [t for t in ("os_version", "system_info") if t not in tables]
+    if missing:
+        note(inv, f"the log holds no {' or '.join(missing)} rows for this host")
+    if skipped:
+        note(inv, f"{skipped} lines of other queries in the log were not used")
+    inv.inventory_id = derive_id(NAME, uuid or identifier, f"{state.unix_time}:{len(software)}:{name}:{version}")
+    return inv
+
+
+def _software(tables: dict[str, list[dict[str, str]]]) -> list[Software]:
+    """Programs, then Debian, RPM and macOS application rows, as records (unnamed ones included)."""
+    return ([_program(row) for row in tables.get("programs", [])]
+            + [_deb(row) for row in tables.get("deb_packages", []) if _deb_installed(row)]
+            + [_rpm(row) for row in tables.get("rpm_packages", [])]
+            + [_app(row) for row in tables.get("apps", [])])
+
+
+def _program(row: dict[str, str]) -> Software:
+    return RECORDS.get(row.get("name", ""), version=row.get("version", ""), source="windows-registry",
+                       publisher=row.get("publisher", ""), install_date=row.get("install_date", ""),
+                       key=row.get("identifying_number", ""), scope="machine")
+
+
+def _deb_installed(row: dict[str, str]) -> bool:
+    """Not removed, config files only or half-installed."""
+    status = row.get("status", "install ok installed")
+    return not status or status.endswith(" installed")
+
+
+def _deb(row: dict[str, str]) -> Software:
+    return RECORDS.get(row.get("name", ""), version=row.get("version", ""), source="dpkg",
+                       arch=row.get("arch", ""), publisher=row.get("maintainer", ""))
+
+
+def _rpm(row: dict[str, str]) -> Software:
+    version = "-".join(x for x in (row.get("version", ""), row.get("release", "")) if x)
+    if row.get("epoch", "") not in ("", "0"):
+        version = f"{row['epoch']}:{version}"
+    return RECORDS.get(row.get("name", ""), version=version, source="rpm", arch=row.get("arch", ""),
+                       publisher=row.get("vendor", ""))
+
+
+def _app(row: dict[str, str]) -> Software:
+    return RECORDS.get(row.get("name", ""), version=row.get("bundle_short_version", "")
+                       or row.get("bundle_version", ""), source="macos-app", key=row.get("bundle_identifier", ""))
+
+
+def _hardware(hw: Hardware, info: dict[str, str]) -> None:
     hw.vendor = info.get("hardware_vendor", "")
     hw.model = info.get("hardware_model", "")
     hw.serial = info.get("hardware_serial", "")
@@ -272,13 +310,6 @@ def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
                          ("memory_bytes", "physical_memory")):
         if info.get(column, "").isdigit():
             setattr(hw, attr, int(info[column]))
-    missing = [t for t in ("os_version", "system_info") if t not in tables]
-    if missing:
-        note(inv, f"the log holds no {' or '.join(missing)} rows for this host")
-    if skipped:
-        note(inv, f"{skipped} lines of other queries in the log were not used")
-    inv.inventory_id = derive_id(NAME, uuid or identifier, f"{state.unix_time}:{len(software)}:{name}:{version}")
-    return inv
 
 
 IMPORTER = Importer(NAME, "osquery results/snapshots logs (filesystem logger; os_version, system_info, programs, "
