@@ -21,6 +21,7 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.inventory import Inventory, Software
 from agents.wire import _compact
@@ -30,6 +31,9 @@ from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
 from scanner.store import EncodedInventory, Store, StoreError, encode_body, encode_with_software
 from scanner.terminal import printable  # the one terminal-safety helper (#19 item 10)
+
+if TYPE_CHECKING:
+    from scanner.privacy import Privacy
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +213,31 @@ def run(args: argparse.Namespace) -> int:
         for importer in IMPORTERS:
             print(f"{importer.name:12} {importer.title}")
         return int(ExitCode.OK)
+    files = _files(args)
+    forced = by_name(args.format) if args.format else None
+    from scanner.cli.common import privacy_from
+
+    privacy = privacy_from(args)
+    refused = 0
+    joined: _Joined = {}
+    with LazyStore(args) as store:  # nothing stored, no database file created
+        saver = Saver(store)  # type: ignore[arg-type]
+        for path in files:
+            if not _import_file(path, forced, args.site, privacy, joined, saver):
+                refused += 1
+        refused += _store_joined(joined, privacy, saver)
+        saver.flush()
+    print(f"imported {saver.created}, duplicates {saver.duplicates}, refused {refused} (of {len(files)} files)",
+          file=sys.stderr)
+    return int(ExitCode.ERROR if refused or saver.failed else ExitCode.OK)
+
+
+# Formats whose files each hold part of a device (ConfigMgr's per-view exports): importer name ->
+# (importer, devices by inventory id), merged across files and stored at the end.
+_Joined = dict[str, tuple[Importer, dict[str, Inventory]]]
+
+
+def _files(args: argparse.Namespace) -> list[Path]:
     if not args.paths:
         raise CliError("no PATH given", hint="legacyscan import FILE-OR-DIRECTORY... (--list-formats shows formats)",
                        code=ExitCode.USAGE)
@@ -216,55 +245,57 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise CliError("no inventory files found",
                        hint=f"give files, or directories holding {', '.join(SUFFIXES)} files")
-    forced = by_name(args.format) if args.format else None
-    from scanner.cli.common import privacy_from
+    return files
 
-    privacy = privacy_from(args)
+
+def _import_file(path: Path, forced: Importer | None, site: str | None, privacy: Privacy, joined: _Joined,
+                 saver: Saver) -> bool:
+    """Read one file: store its hosts, or keep a joining format's parts; False when it was refused."""
+    try:
+        importer, invs = convert_file(path, forced)
+        if site:
+            for inv in invs:
+                inv.host.site = site
+        if importer.joins:
+            _join(joined, importer, invs)
+            log.info("%s: read as %s (%d devices)", printable(str(path)), importer.name, len(invs))
+            return True
+        encoded = [encode(privacy.apply(inv)) for inv in invs]
+    except Refused as exc:
+        _refuse(path, exc.tried, exc.recognised)
+        return False
+    except ImportRefused as exc:
+        _refuse(path, [(importer.name, str(exc))], [importer.name])
+        return False
+    label = str(path)
+    for item in encoded:
+        saver.add(label if len(encoded) == 1 else f"{label} ({item.host.hostname})", item)
+    return True
+
+
+def _join(joined: _Joined, importer: Importer, invs: list[Inventory]) -> None:
+    _, parts = joined.setdefault(importer.name, (importer, {}))
+    for inv in invs:
+        known = parts.get(inv.inventory_id)
+        if known is None:
+            parts[inv.inventory_id] = inv
+        else:
+            merge(known, inv)
+
+
+def _store_joined(joined: _Joined, privacy: Privacy, saver: Saver) -> int:
+    """Finish and store the joined devices; the number refused."""
     refused = 0
-    joined: dict[str, tuple[Importer, dict[str, Inventory]]] = {}
-    with LazyStore(args) as store:  # nothing stored, no database file created
-        saver = Saver(store)  # type: ignore[arg-type]
-        for path in files:
+    for importer, parts in joined.values():
+        for inv in parts.values():
+            if importer.finish is not None:
+                importer.finish(inv)
             try:
-                importer, invs = convert_file(path, forced)
-                if args.site:
-                    for inv in invs:
-                        inv.host.site = args.site
-                if importer.joins:
-                    _, parts = joined.setdefault(importer.name, (importer, {}))
-                    for inv in invs:
-                        known = parts.get(inv.inventory_id)
-                        if known is None:
-                            parts[inv.inventory_id] = inv
-                        else:
-                            merge(known, inv)
-                    log.info("%s: read as %s (%d devices)", printable(str(path)), importer.name, len(invs))
-                    continue
-                encoded = [encode(privacy.apply(inv)) for inv in invs]
-            except Refused as exc:
-                refused += 1
-                _refuse(path, exc.tried, exc.recognised)
-                continue
+                item = encode(privacy.apply(inv))
             except ImportRefused as exc:
                 refused += 1
-                _refuse(path, [(importer.name, str(exc))], [importer.name])
+                print(f"legacyscan: {importer.name} device {printable(inv.host.hostname)}: refused: "
+                      f"{printable(str(exc))}", file=sys.stderr)
                 continue
-            label = str(path)
-            for item in encoded:
-                saver.add(label if len(encoded) == 1 else f"{label} ({item.host.hostname})", item)
-        for importer, parts in joined.values():
-            for inv in parts.values():
-                if importer.finish is not None:
-                    importer.finish(inv)
-                try:
-                    item = encode(privacy.apply(inv))
-                except ImportRefused as exc:
-                    refused += 1
-                    print(f"legacyscan: {importer.name} device {printable(inv.host.hostname)}: refused: "
-                          f"{printable(str(exc))}", file=sys.stderr)
-                    continue
-                saver.add(f"{importer.name} {inv.host.hostname}", item)
-        saver.flush()
-    print(f"imported {saver.created}, duplicates {saver.duplicates}, refused {refused} (of {len(files)} files)",
-          file=sys.stderr)
-    return int(ExitCode.ERROR if refused or saver.failed else ExitCode.OK)
+            saver.add(f"{importer.name} {inv.host.hostname}", item)
+    return refused

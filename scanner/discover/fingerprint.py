@@ -191,30 +191,45 @@ def _said(obs: Observation, rules: Rules) -> str:
     if obs.service == "ssh":
         parts.append(str(f.get("banner", "")))
     elif obs.service == "smb":
-        parts.append("SMB1 enabled" if f.get("smb1") else "SMB1 disabled")
-        if f.get("smb2_dialect"):
-            parts.append(f"SMB {f['smb2_dialect']}")
-        parts += [f"{k}={f[k]}" for k in ("ntlm_version", "native_os", "native_lanman") if f.get(k)]
+        parts = _said_smb(f)
     elif obs.service == "snmp":
-        oid = str(f.get("sys_object_id", ""))
-        m = re.match(r"1\.3\.6\.1\.4\.1\.(\d+)", oid)
-        vendor = rules.table("announced").get("snmp_enterprises", {}).get(m.group(1), "") if m else ""
-        parts += [str(f.get("sys_descr", ""))[:120], f"sysObjectID {oid}" + (f" ({vendor})" if vendor else "")]
+        parts = _said_snmp(f, rules)
     elif obs.service in ("http", "https", "rdp"):
-        if f.get("server"):
-            parts.append(f"Server: {f['server']}")
-        if obs.service == "rdp" and f.get("rdp_security"):
-            parts.append(f"security {f['rdp_security']}")
-        if f.get("ntlm_version"):
-            parts.append(f"ntlm_version={f['ntlm_version']}")
-        if f.get("tls_version"):
-            parts.append(str(f["tls_version"]))
-        cert = f.get("certificate")
-        if isinstance(cert, dict):
-            parts.append(f"certificate {cert.get('subject', '')} issued by "
-                         f"{'itself' if cert.get('self_signed') else cert.get('issuer', '')}, "
-                         f"valid to {cert.get('not_after', '?')}")
+        parts = _said_web(obs.service, f)
     return f"{head} " + "; ".join(p for p in parts if p)
+
+
+def _said_smb(f: dict[str, Any]) -> list[str]:
+    parts = ["SMB1 enabled" if f.get("smb1") else "SMB1 disabled"]
+    if f.get("smb2_dialect"):
+        parts.append(f"SMB {f['smb2_dialect']}")
+    return parts + [f"{k}={f[k]}" for k in ("ntlm_version", "native_os", "native_lanman") if f.get(k)]
+
+
+def _said_snmp(f: dict[str, Any], rules: Rules) -> list[str]:
+    oid = str(f.get("sys_object_id", ""))
+    m = re.match(r"1\.3\.6\.1\.4\.1\.(\d+)", oid)
+    vendor = rules.table("announced").get("snmp_enterprises", {}).get(m.group(1), "") if m else ""
+    return [str(f.get("sys_descr", ""))[:120], f"sysObjectID {oid}" + (f" ({vendor})" if vendor else "")]
+
+
+def _said_web(service: str, f: dict[str, Any]) -> list[str]:
+    """HTTP(S) and RDP: server header, RDP security, NTLM version, TLS version, certificate."""
+    parts: list[str] = []
+    if f.get("server"):
+        parts.append(f"Server: {f['server']}")
+    if service == "rdp" and f.get("rdp_security"):
+        parts.append(f"security {f['rdp_security']}")
+    if f.get("ntlm_version"):
+        parts.append(f"ntlm_version={f['ntlm_version']}")
+    if f.get("tls_version"):
+        parts.append(str(f["tls_version"]))
+    cert = f.get("certificate")
+    if isinstance(cert, dict):
+        parts.append(f"certificate {cert.get('subject', '')} issued by "
+                     f"{'itself' if cert.get('self_signed') else cert.get('issuer', '')}, "
+                     f"valid to {cert.get('not_after', '?')}")
+    return parts
 
 
 def _flatten(obs: Observation) -> dict[str, Any]:
@@ -343,12 +358,8 @@ def _announced_os(evidence: list[dict[str, Any]], observations: list[Observation
         facts["announced"] = {"by": "none", "confidence": "low",
                               "evidence": ", ".join(sorted(services)) or "no service answered"}
         return "unknown", "", "", facts
-    best = max(evidence, key=_strength)
-    smb1 = next((o.facts["smb1"] for o in observations if o.service == "smb" and "smb1" in o.facts), None)
-    if smb1 is not None:  # the WannaCry question, shown with the OS verdict wherever evidence is shown
-        best = {**best, "smb1": "enabled" if smb1 else "disabled"}
-    family = "windows" if best.get("windows_version") or best.get("caption") else str(best.get("family") or
-                                                                                      "unknown")
+    best = _with_smb1(max(evidence, key=_strength), observations)
+    family = _family(best)
     facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}
     if len(evidence) > 1:
         facts["announced_also"] = [e.get("by", "") + ": " + str(e.get("evidence", ""))[:200]
@@ -356,6 +367,21 @@ def _announced_os(evidence: list[dict[str, Any]], observations: list[Observation
     version = str(best.get("windows_version") or best.get("version") or "")
     name = str(best.get("caption") or "") or _announced_name(best, family, version)
     return family, name, version, facts
+
+
+def _with_smb1(best: dict[str, Any], observations: list[Observation]) -> dict[str, Any]:
+    """The WannaCry question (SMB1 on or off), shown with the OS verdict wherever evidence is shown:
+    a copy of the evidence when an SMB service answered it (so it is no longer among ``evidence``)."""
+    smb1 = next((o.facts["smb1"] for o in observations if o.service == "smb" and "smb1" in o.facts), None)
+    if smb1 is None:
+        return best
+    return {**best, "smb1": "enabled" if smb1 else "disabled"}
+
+
+def _family(best: dict[str, Any]) -> str:
+    if best.get("windows_version") or best.get("caption"):
+        return "windows"
+    return str(best.get("family") or "unknown")
 
 
 def _announced_name(best: dict[str, Any], family: str, version: str) -> str:
