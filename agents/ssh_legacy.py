@@ -135,8 +135,9 @@ class DSSPublicKey(paramiko.PKey):
 
             try:
                 key = dsa.DSAPublicNumbers(self.y, dsa.DSAParameterNumbers(self.p, self.q, self.g)).public_key()
+                sha1 = hashes.SHA1()  # noqa: S303 - ssh-dss is SHA-1 by definition
                 key.verify(encode_dss_signature(int.from_bytes(sig[:20], "big"), int.from_bytes(sig[20:], "big")),
-                           data, hashes.SHA1())  # noqa: S303 - ssh-dss is SHA-1 by definition
+                           data, sha1)
             except (InvalidSignature, ValueError):
                 return False
         return True

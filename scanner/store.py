@@ -420,8 +420,8 @@ class Store:
             chunk = pending[start:start + batch]
             marks = ",".join([p] * len(chunk))
             rows = Rows()
-            for stored_id, body in self._query(
-                    f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})", chunk):  # noqa: S608
+            sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
+            for stored_id, body in self._query(sql, chunk):
                 inv = decode_body(bytes(body))
                 rows.extend(rows_for(inv, stored_id, judge if stored_id in need_judge else None,
                                      with_software=stored_id in need_sw))

@@ -204,8 +204,8 @@ class StoredResults:
             chunk = hosts[start:start + CHUNK]
             ids = [h[0] for h in chunk]
             marks = ",".join([p] * len(ids))
-            bodies = dict(self.store._query(
-                f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})", ids))  # noqa: S608
+            sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
+            bodies = dict(self.store._query(sql, ids))
             judged = [h[0] for h in chunk if h[1] is not None]
             by_inventory: dict[str, list[tuple[Any, ...]]] = {}
             if judged:

@@ -37,7 +37,10 @@ def _url(admin: str, user: str, password: str, db: str) -> str:
 
 
 def test_postgresql_bootstrap_gives_an_owner_and_a_read_only_reader(
-        pg_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    pg_server: str,  # noqa: F811 - the fixture
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     psql = shutil.which("psql")
     if psql is None:
         require_or_skip("psql is not installed (apt-get install postgresql-client)")

@@ -180,8 +180,8 @@ def test_migration_from_the_blob_store_loses_nothing(store_url: str, tmp_path: P
         assert store.schema_version() == len(migrations("sqlite"))  # type: ignore[attr-defined]
         # nothing written by the previous release changed
         for table, rows in before.items():
-            after = sorted(tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
-                           for r in q(store, f"SELECT * FROM {table}"))  # noqa: S608
+            sql = f"SELECT * FROM {table}"  # noqa: S608 - fixed names
+            after = sorted(tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in q(store, sql))
             assert after == rows, table
         assert q(store, "SELECT COUNT(*) FROM findings")[0][0] == 0  # not judged yet
         done = store.judge_pending()

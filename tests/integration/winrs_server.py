@@ -185,9 +185,17 @@ def make_tls_cert(directory: str, name: str = "localhost") -> tuple[str, str]:
 class WinRSServer:
     """Start with ``with WinRSServer(...) as srv:``; ``srv.endpoint`` is the pywinrm URL."""
 
-    def __init__(self, behaviour: Behaviour, *, auth: str = "ntlm", user: str = "scanner",
-                 password: str = "Sup3r-Secret!", domain: str = "HOSPITAL",  # noqa: S107 - test account
-                 strict_cmdline: bool = True, tls_cert: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        behaviour: Behaviour,
+        *,
+        auth: str = "ntlm",
+        user: str = "scanner",
+        password: str = "Sup3r-Secret!",  # noqa: S107 - test account
+        domain: str = "HOSPITAL",
+        strict_cmdline: bool = True,
+        tls_cert: tuple[str, str] | None = None,
+    ) -> None:
         if auth not in ("ntlm", "basic"):
             raise ValueError(auth)
         self.behaviour = behaviour
