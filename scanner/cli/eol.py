@@ -328,11 +328,23 @@ def _supplementary_counts() -> tuple[int, int, str]:
 
 def run_info(args: argparse.Namespace) -> int:
     ctx, policy, site = _context(args)
-    cat: Catalog = ctx.catalog
+    info = _info(ctx.catalog, policy, site)
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return int(ExitCode.OK)
+    rows = _info_rows(info) + [_site_row(site), _policy_row(policy)]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        _say(f"{key + ':':<{width + 1}} {value}")
+    return int(ExitCode.OK)
+
+
+def _info(cat: Catalog, policy: Policy, site: SiteCatalog | None) -> dict[str, Any]:
+    """What ``eol info --format json`` prints: the dataset, where it came from, the site's policy."""
     index = cat.index()
     sup_products, sup_releases, sup_version = _supplementary_counts()
     meta = cat.metadata
-    info: dict[str, Any] = {
+    return {
         "dataset_version": policy.dataset_version(cat.version),
         "generated_at": cat.generated_at,
         "flags_as_of": str(meta.get("flags_as_of") or ""),
@@ -351,10 +363,11 @@ def run_info(args: argparse.Namespace) -> int:
             "free_extended": sorted(policy.free_extended),
         },
     }
-    if args.format == "json":
-        print(json.dumps(info, indent=2))
-        return int(ExitCode.OK)
-    rows = [
+
+
+def _info_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
+    sup = info["supplementary"]
+    return [
         ("Dataset", info["dataset_version"]),
         ("Generated", info["generated_at"]),
         ("Flags as of", f"{info['flags_as_of']} (legacyscan recomputes status for every --as-of)"),
@@ -368,34 +381,31 @@ def run_info(args: argparse.Namespace) -> int:
         ("Products", f"{info['products']} ({info['releases']} release cycles)"),
         (
             "Supplementary",
-            f"{sup_products} products, {sup_releases} release cycles"
-            + (f" (version {sup_version})" if sup_version else ""),
+            f"{sup['products']} products, {sup['releases']} release cycles"
+            + (f" (version {sup['version']})" if sup["version"] else ""),
         ),
     ]
-    if site is not None:
-        summary = site.summary()
-        rows.append(
-            (
-                "Site catalogue",
-                f"{summary['path']}: {summary['products']} products, {summary['rules']} "
-                f"rules, {len(site.entitlements)} entitlements"
-                + (f"; {summary['example_dates']} EXAMPLE dates still to replace" if summary["example_dates"] else ""),
-            )
-        )
-    else:
-        rows.append(("Site catalogue", "none (see docs/site-catalogue.md)"))
-    rows.append(
-        (
-            "Policy",
-            f"lookahead {policy.lookahead_days} days; entitlements: "
-            f"{', '.join(sorted(policy.entitlements)) or 'none'}; free extended phases: "
-            f"{', '.join(sorted(policy.free_extended)) or 'none'}",
-        )
+
+
+def _site_row(site: SiteCatalog | None) -> tuple[str, str]:
+    if site is None:
+        return "Site catalogue", "none (see docs/site-catalogue.md)"
+    summary = site.summary()
+    return (
+        "Site catalogue",
+        f"{summary['path']}: {summary['products']} products, {summary['rules']} "
+        f"rules, {len(site.entitlements)} entitlements"
+        + (f"; {summary['example_dates']} EXAMPLE dates still to replace" if summary["example_dates"] else ""),
     )
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        _say(f"{key + ':':<{width + 1}} {value}")
-    return int(ExitCode.OK)
+
+
+def _policy_row(policy: Policy) -> tuple[str, str]:
+    return (
+        "Policy",
+        f"lookahead {policy.lookahead_days} days; entitlements: "
+        f"{', '.join(sorted(policy.entitlements)) or 'none'}; free extended phases: "
+        f"{', '.join(sorted(policy.free_extended)) or 'none'}",
+    )
 
 
 # -- show ----------------------------------------------------------------------------------------

@@ -74,35 +74,38 @@ def _spaced(platform: str) -> str:
 def _set_os(inv: Inventory, platform: str, version: str, build: str, original: dict[str, Any]) -> None:
     low = squash(platform)
     if low.startswith("windows"):
-        caption = _spaced(platform)
-        release = version if re.fullmatch(r"\d{4}|\d{2}H\d", version) else ""
-        nt = version if re.match(r"^\d+\.\d+\.\d+", version) else ""
-        if not nt and build.isdigit():
-            nt = f"{'10.0' if caption.startswith(('Windows 1', 'Windows Server 20')) else ''}.{build}".lstrip(".")
-            nt = nt if nt.count(".") >= 2 else ""
-        inv.os.family = "windows"
-        inv.os.name = caption
-        inv.os.version = nt or version
-        inv.os.facts = windows_facts(caption, nt, original, NAME, display_version=release)
-        if build.isdigit() and "build" not in inv.os.facts:
-            inv.os.facts["build"] = build
-    elif low in ("macos", "mac", "osx"):
+        _set_windows(inv, platform, version, build, original)
+        return
+    if low in ("macos", "mac", "osx"):
         inv.os.family = "macos"
         inv.os.name = "macOS"
         inv.os.version = version
         inv.os.facts = {NAME: original, "product_version": version}
-    elif low in _LINUX_IDS or low == "linux":
+        return
+    inv.os.name = _spaced(platform)
+    inv.os.version = version
+    facts: dict[str, Any] = {NAME: original}
+    if low in _LINUX_IDS or low == "linux":
         inv.os.family = "linux"
-        inv.os.name = _spaced(platform)
-        inv.os.version = version
-        facts: dict[str, Any] = {NAME: original}
         if low in _LINUX_IDS and version:
             facts["os_release_fields"] = f"ID={_LINUX_IDS[low]}\nVERSION_ID={version}\nNAME={inv.os.name}\n"
-        inv.os.facts = facts
-    else:
-        inv.os.name = _spaced(platform)
-        inv.os.version = version
-        inv.os.facts = {NAME: original}
+    inv.os.facts = facts
+
+
+def _set_windows(inv: Inventory, platform: str, version: str, build: str, original: dict[str, Any]) -> None:
+    """OSPlatform as the caption; an NT version from OSVersion, else built from OSBuild."""
+    caption = _spaced(platform)
+    release = version if re.fullmatch(r"\d{4}|\d{2}H\d", version) else ""
+    nt = version if re.match(r"^\d+\.\d+\.\d+", version) else ""
+    if not nt and build.isdigit():
+        nt = f"{'10.0' if caption.startswith(('Windows 1', 'Windows Server 20')) else ''}.{build}".lstrip(".")
+        nt = nt if nt.count(".") >= 2 else ""
+    inv.os.family = "windows"
+    inv.os.name = caption
+    inv.os.version = nt or version
+    inv.os.facts = windows_facts(caption, nt, original, NAME, display_version=release)
+    if build.isdigit() and "build" not in inv.os.facts:
+        inv.os.facts["build"] = build
 
 
 class _Devices:

@@ -216,30 +216,39 @@ def _os(rows: list[dict[str, str]]) -> tuple[str, str, str, dict[str, Any]]:
     name = row.get("name", "")
     version = row.get("version", "")
     if platform == "windows" or "windows" in name.lower():
-        facts["caption"] = name
-        if re.match(r"^\d+\.\d+\.\d+", version):
-            facts["version"] = version
-        if row.get("build"):
-            facts["build"] = row["build"]
-        if row.get("revision", "").isdigit():
-            facts["ubr"] = int(row["revision"])
+        _windows_facts(facts, row, name, version)
         return "windows", name, version, facts
     if platform == "darwin":
         facts["product_version"] = version
         if row.get("build"):
             facts["build_version"] = row["build"]
         return "macos", name, version, facts
-    numbers = re.search(r"\d+(?:\.\d+)*", version)
-    version_id = numbers.group(0) if numbers else ".".join(x for x in (row.get("major"), row.get("minor")) if x)
     if platform:
-        lines = [f"ID={platform}", f"VERSION_ID={version_id}", f"NAME={name}"]
-        if row.get("platform_like"):
-            lines.append(f"ID_LIKE={row['platform_like']}")
-        if row.get("codename"):
-            lines.append(f"VERSION_CODENAME={row['codename']}")
-        facts["os_release_fields"] = "\n".join(lines) + "\n"
+        facts["os_release_fields"] = _os_release_fields(row, platform, name, version)
     family = "linux" if platform not in ("freebsd", "openbsd", "netbsd") else platform
     return family, name, version, facts
+
+
+def _windows_facts(facts: dict[str, Any], row: dict[str, str], name: str, version: str) -> None:
+    facts["caption"] = name
+    if re.match(r"^\d+\.\d+\.\d+", version):
+        facts["version"] = version
+    if row.get("build"):
+        facts["build"] = row["build"]
+    if row.get("revision", "").isdigit():
+        facts["ubr"] = int(row["revision"])
+
+
+def _os_release_fields(row: dict[str, str], platform: str, name: str, version: str) -> str:
+    """os_version's columns in /etc/os-release's vocabulary, for the Linux and BSD identifiers."""
+    numbers = re.search(r"\d+(?:\.\d+)*", version)
+    version_id = numbers.group(0) if numbers else ".".join(x for x in (row.get("major"), row.get("minor")) if x)
+    lines = [f"ID={platform}", f"VERSION_ID={version_id}", f"NAME={name}"]
+    if row.get("platform_like"):
+        lines.append(f"ID_LIKE={row['platform_like']}")
+    if row.get("codename"):
+        lines.append(f"VERSION_CODENAME={row['codename']}")
+    return "\n".join(lines) + "\n"
 
 
 def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:

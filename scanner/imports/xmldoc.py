@@ -4,6 +4,7 @@ exports of the same format (GLPI, CycloneDX) with one function."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError  # noqa: S405 - types only; parsing is defusedxml's
 
@@ -45,13 +46,17 @@ def to_data(element: Element, *, lower: bool = False, depth: int = 0) -> Any:
         tag = local(child.tag)
         if lower:
             tag = tag.lower()
-        value = to_data(child, lower=lower, depth=depth + 1)
-        if tag in out and not isinstance(out[tag], list) or tag in out and tag in element.attrib:
-            out[tag] = [out[tag], value]
-        elif tag in out:
-            out[tag].append(value)
-        else:
-            out[tag] = value
+        _add_child(out, tag, to_data(child, lower=lower, depth=depth + 1), element.attrib)
     if not children and (element.text or "").strip():
         out["#text"] = (element.text or "").strip()
     return out
+
+
+def _add_child(out: dict[str, Any], tag: str, value: Any, attrib: Mapping[str, str]) -> None:
+    """A child under its tag: the first as it is, repeats (or a clash with an attribute) as a list."""
+    if tag not in out:
+        out[tag] = value
+    elif not isinstance(out[tag], list) or tag in attrib:
+        out[tag] = [out[tag], value]
+    else:
+        out[tag].append(value)
