@@ -136,7 +136,8 @@ _SW_KEY_FIELDS = ("kind", "source", "name", "version", "publisher", "system_comp
                   "release_type", "host_os_product", "host_os_cycle")
 
 
-def _memo_key(record: dict[str, Any]) -> Any:
+def _memo_key(record: dict[str, Any]) -> tuple[Any, ...] | str:
+    """A software record's identifying fields (a tuple), else the whole record as sorted JSON."""
     if record.get("kind") == "software":
         key = tuple(map(record.get, _SW_KEY_FIELDS))
         try:

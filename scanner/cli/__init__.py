@@ -18,6 +18,8 @@ from scanner.cli.base import (  # noqa: F401 - re-exported: the names every comm
     DB_HELP,
     CliError,
     ExitCode,
+    Parser,
+    Subparsers,
     add_common,
     default_db,
     parse_date,
@@ -28,7 +30,7 @@ from scanner.cli.base import (  # noqa: F401 - re-exported: the names every comm
 # them.  Only the module of the command being run is imported, so `legacyscan scan --local` does not
 # pay for the web server, the HTTP client or the report renderers of other commands; the imports are
 # written out (not module-name strings) so mypy and a reader follow every edge.
-AddParser = Callable[["argparse._SubParsersAction[Parser]"], None]
+AddParser = Callable[[Subparsers], None]
 
 
 def _scan() -> AddParser:
@@ -117,45 +119,6 @@ COMMANDS: list[tuple[str, Callable[[], AddParser], str]] = [
     ("benchmark", _benchmark, "compare trusts' benchmark files side by side, in any report format"),
     ("demo", _demo, "build a labelled demo hospital estate and write every report format"),
 ]
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with "did you mean" for a misspelt option or command, and the ``--db`` default."""
-
-    fills_db = False
-
-    def parse_known_args(self, args=None, namespace=None):
-        ns, rest = super().parse_known_args(args, namespace)
-        if self.fills_db and getattr(ns, "db", None) is None:
-            ns.db = default_db()
-        return ns, rest
-
-    def _option_strings(self) -> list[str]:
-        out = [o for a in self._actions for o in a.option_strings]
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for sub in action.choices.values():
-                    if isinstance(sub, Parser):
-                        out += sub._option_strings()
-        return out
-
-    def error(self, message: str) -> NoReturn:
-        import difflib
-
-        hint = ""
-        if message.startswith("unrecognized arguments: "):
-            words = [w.split("=", 1)[0] for w in message.split(": ", 1)[1].split() if w.startswith("-")]
-            options = sorted(set(self._option_strings()))
-            near = [(w, difflib.get_close_matches(w, options, n=1, cutoff=0.6)) for w in words]
-            hint = "; ".join(f"{w}: did you mean {m[0]}?" for w, m in near if m)
-        elif "invalid choice: " in message:
-            bad = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'\"")
-            choices = [c for a in self._actions if a.choices for c in a.choices]
-            m = difflib.get_close_matches(bad, [str(c) for c in choices], n=1, cutoff=0.5)
-            hint = f"did you mean {m[0]!r}?" if m else ""
-        self.print_usage(sys.stderr)
-        text = f"{self.prog}: error: {message}\n" + (f"hint: {hint}\n" if hint else "")
-        self.exit(2, text)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

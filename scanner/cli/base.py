@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Sequence
 from datetime import date
 from enum import IntEnum
+from typing import NoReturn, TypeAlias
 
 from scanner.store import DEFAULT_URL
 
@@ -56,3 +59,49 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 def today() -> date:
     """The one place the CLI reads the clock: the default for --as-of.  Logic never does."""
     return date.today()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" for a misspelt option or command, and the ``--db`` default."""
+
+    fills_db = False
+
+    def parse_known_args(  # type: ignore[override]  # one signature for argparse's three overloads
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, rest = super().parse_known_args(args, namespace)
+        if self.fills_db and getattr(ns, "db", None) is None:
+            ns.db = default_db()
+        return ns, rest
+
+    def _option_strings(self) -> list[str]:
+        out = [o for a in self._actions for o in a.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    if isinstance(sub, Parser):
+                        out += sub._option_strings()
+        return out
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+
+        hint = ""
+        if message.startswith("unrecognized arguments: "):
+            words = [w.split("=", 1)[0] for w in message.split(": ", 1)[1].split() if w.startswith("-")]
+            options = sorted(set(self._option_strings()))
+            near = [(w, difflib.get_close_matches(w, options, n=1, cutoff=0.6)) for w in words]
+            hint = "; ".join(f"{w}: did you mean {m[0]}?" for w, m in near if m)
+        elif "invalid choice: " in message:
+            bad = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'\"")
+            choices = [c for a in self._actions if a.choices for c in a.choices]
+            m = difflib.get_close_matches(bad, [str(c) for c in choices], n=1, cutoff=0.5)
+            hint = f"did you mean {m[0]!r}?" if m else ""
+        self.print_usage(sys.stderr)
+        text = f"{self.prog}: error: {message}\n" + (f"hint: {hint}\n" if hint else "")
+        self.exit(2, text)
+
+
+# What every command module's ``add_parser`` is given: the top-level parser's sub-parsers.
+# (A string: argparse's class is generic only to the type checker.)
+Subparsers: TypeAlias = "argparse._SubParsersAction[Parser]"

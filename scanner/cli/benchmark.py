@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from scanner.cli.base import CliError, ExitCode
+from scanner.cli.base import CliError, ExitCode, Subparsers
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ FORMATS = ("table", "csv", "json", "xlsx", "html")
 MAX_FILES = 500
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("benchmark", help="compare trusts' benchmark files side by side, in any report format",
                        description="Compare the anonymised benchmark files of several organisations "
                                    "(`legacyscan export --benchmark`): key figures side by side and every site.",

@@ -13,14 +13,14 @@ import argparse
 import os
 import sys
 
-from scanner.cli.base import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.views import VIEW_NAMES, VIEWS_SCHEMA, check_role_name, readonly_role_sql
 
 PASSWORD_ENV = "LEGACYSCAN_BI_PASSWORD"  # noqa: S105 - the variable's name, not a password
 DEFAULT_ROLE = "legacyscan_bi"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("db", help="the SQL views for BI tools and their read-only database role",
                        description="The stable, documented SQL views BI tools read (docs/bi.md) and a "
                                    "read-only PostgreSQL role for them.")

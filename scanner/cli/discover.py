@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from scanner.cli.base import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.report import add_report_options, render_and_write
 
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("discover", help="identify devices without credentials (ssh, smb, snmp, http(s), rdp)",
                        description="Identify what each address runs from what its services announce, without "
                                    "logging in: one connection per service, no vulnerability probes, no writes "

@@ -196,11 +196,15 @@ def _error_line(lineno: int, message: str) -> bytes:
     return (json.dumps({"error": f"line {lineno}: {message}"}) + "\n").encode()
 
 
+# A record's cache key: the identifier's tuple of identifying fields, or a JSON text.
+RecordKey = tuple[Any, ...] | str
+
+
 def identify_stream(
     reader: IO[bytes],
     writer: IO[bytes],
     answer: Callable[[Any], dict[str, Any]],
-    key: Callable[[Any], str | None] | None = None,
+    key: Callable[[Any], RecordKey | None] | None = None,
 ) -> int:
     """The ``eol identify`` loop over byte streams; returns the number of lines answered.
 
@@ -211,7 +215,7 @@ def identify_stream(
     cache): an estate repeats the same few thousand applications across many machines.
     """
     cache: dict[bytes, bytes] = {}
-    by_key: dict[str, bytes] = {}
+    by_key: dict[RecordKey, bytes] = {}
     budget = [CACHE_BYTES]
     pending = b""
     skipping = False  # inside a line longer than MAX_LINE_BYTES: drop it, answer once at its end
@@ -294,7 +298,7 @@ def run_identify(args: argparse.Namespace) -> int:
     def answer(record: Any) -> dict[str, Any]:
         return evaluate(record, ctx, as_of, policy)
 
-    def software_key(record: Any) -> str | None:
+    def software_key(record: Any) -> RecordKey | None:
         # The identifier's own memo key: same key -> same identification -> same verdict (as_of and
         # policy are fixed for the run).  OS records are rare and keyed by the whole line only.
         if type(record) is dict and record.get("kind") == "software":

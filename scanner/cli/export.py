@@ -13,12 +13,12 @@ import argparse
 import json
 import logging
 
-from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common, parse_date, today
 
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("export", help="write an anonymised benchmark file of comparable KPIs per site",
                        description="Write this organisation's benchmark file: counts, shares and medians per "
                                    "site (unsupported OS, days past end, Windows 11 readiness, coverage), the "

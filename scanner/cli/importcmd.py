@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from agents.inventory import Inventory, Software
 from agents.wire import _compact
-from scanner.cli.base import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import LazyStore
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
@@ -42,7 +42,7 @@ SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".xml", ".log"
 BATCH = 500
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "import", help="import inventories: agent files, ConfigMgr, Intune, Defender, GLPI, osquery, SBOMs",
         description="Import inventory files.  Each file's format is detected (or given with --format): "

@@ -10,12 +10,12 @@ import json
 import logging
 import sys
 
-from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common, parse_date, today
 
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("prune", help="delete inventories, findings and scan attempts older than the retention period",
                        description="Delete what was collected more than --keep-days (or [retention] keep_days in "
                                    "legacyscan.toml) before --as-of: older inventories of every host, hosts not "

@@ -8,13 +8,13 @@ import logging
 import os
 import sys
 
-from scanner.cli.base import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.server import CONFIG_ENV, ServerConfig, tls_context
 
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("serve", help="run the collector service agents upload inventories to",
                        description="Accept agent uploads on POST /v1/inventories (per-site enrolment tokens; "
                                    "create them with `legacyscan tokens create --site S`).")

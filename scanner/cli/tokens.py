@@ -6,12 +6,12 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from scanner.cli.base import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import store_from
 from scanner.enrolment import TokenError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("tokens", help="manage per-site enrolment tokens for agents",
                        description="Agents authenticate with a per-site token; the site of every upload is "
                                    "the token's site.  Only a hash of each token is stored.")

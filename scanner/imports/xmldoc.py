@@ -18,7 +18,8 @@ MAX_DEPTH = 64
 
 def parse(data: bytes) -> Element:
     try:
-        return fromstring(data, forbid_dtd=True)
+        root: Element = fromstring(data, forbid_dtd=True)  # defusedxml is untyped
+        return root
     except DefusedXmlException as exc:
         raise ImportRefused(f"XML refused: {exc} (DTDs and entities are not part of any format imported)") from exc
     except ParseError as exc:
