@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -104,29 +104,12 @@ class Discoverer:
 
         start = time.monotonic()
         summary = DiscoverSummary()
-        todo: list[tuple[Target, list[Target]]] = []
-        for first, services in group_by_address(targets):
-            summary.addresses += 1
-            why = next((r for r in map(self.exclusions.reason, services) if r), "")
-            if why:
-                summary.excluded += 1
-                self._status(summary, first, "excluded", why, None)
-                continue
-            todo.append((first, services))
+        queue = iter(self._not_excluded(targets, summary))
         pending: dict[Future[list[Observation]], Target] = {}
-        queue = iter(todo)
         with ThreadPoolExecutor(max_workers=max(1, self.config.concurrency), thread_name_prefix="discover") as pool:
             try:
                 while True:
-                    while len(pending) < max(1, self.config.concurrency) and not self.stop.is_set():
-                        nxt = next(queue, None)
-                        if nxt is None:
-                            break
-                        if self.config.window is not None and not self.config.window.contains(self.now().astimezone()):
-                            summary.window_closed = True
-                            self.stop.set()
-                            break
-                        pending[pool.submit(self.probe_address, nxt[1])] = nxt[0]
+                    self._submit(pool, pending, queue, summary)
                     if not pending:
                         break
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -141,15 +124,36 @@ class Discoverer:
         summary.seconds = round(time.monotonic() - start, 3)
         return summary
 
+    def _not_excluded(self, targets: list[Target], summary: DiscoverSummary) -> list[tuple[Target, list[Target]]]:
+        """Addresses to probe (first target, its services); an excluded one gets its status now."""
+        todo: list[tuple[Target, list[Target]]] = []
+        for first, services in group_by_address(targets):
+            summary.addresses += 1
+            why = next((r for r in map(self.exclusions.reason, services) if r), "")
+            if why:
+                summary.excluded += 1
+                self._status(summary, first, "excluded", why, None)
+                continue
+            todo.append((first, services))
+        return todo
+
+    def _submit(self, pool: ThreadPoolExecutor, pending: dict[Future[list[Observation]], Target],
+                queue: Iterator[tuple[Target, list[Target]]], summary: DiscoverSummary) -> None:
+        """Start addresses until ``concurrency`` are in flight, the queue is empty or the window closes."""
+        while len(pending) < max(1, self.config.concurrency) and not self.stop.is_set():
+            nxt = next(queue, None)
+            if nxt is None:
+                return
+            if self.config.window is not None and not self.config.window.contains(self.now().astimezone()):
+                summary.window_closed = True
+                self.stop.set()
+                return
+            pending[pool.submit(self.probe_address, nxt[1])] = nxt[0]
+
     def _finish(self, summary: DiscoverSummary, first: Target, observations: list[Observation]) -> None:
         summary.connections += sum(o.connections for o in observations)
-        answered = [o for o in observations if o.status == "ok"]
-        if not answered:
-            summary.silent += 1
-            worst = next((o for o in observations if o.status == "timeout"), observations[0] if observations else None)
-            status = "timeout" if worst is not None and worst.status == "timeout" else "unreachable"
-            detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)[:1000]
-            self._status(summary, first, status, detail or "not probed", None)
+        if not any(o.status == "ok" for o in observations):
+            self._silent(summary, first, observations)
             return
         summary.identified += 1
         inv = fingerprint.inventory(first, observations, self.now())
@@ -160,6 +164,14 @@ class Discoverer:
         status = "partial" if partial else "ok"
         self._status(summary, first, status, "; ".join(f"{o.service}:{o.port} {o.status}: {o.error}"
                                                        for o in partial)[:1000], inv)
+
+    def _silent(self, summary: DiscoverSummary, first: Target, observations: list[Observation]) -> None:
+        """No service answered: "timeout" when one timed out, else "unreachable"."""
+        summary.silent += 1
+        worst = next((o for o in observations if o.status == "timeout"), observations[0] if observations else None)
+        status = "timeout" if worst is not None and worst.status == "timeout" else "unreachable"
+        detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)[:1000]
+        self._status(summary, first, status, detail or "not probed", None)
 
     def _status(self, summary: DiscoverSummary, first: Target, status: str, error: str,
                 inv: Inventory | None) -> None:
