@@ -114,14 +114,20 @@ def parse_smb1_negotiate(msg: bytes) -> dict[str, Any]:
     facts["extended_security"] = bool(caps & 0x80000000)
     byte_count_at = 33 + words * 2
     if not facts["extended_security"] and len(msg) >= byte_count_at + 2:
-        # Pre-extended-security servers name their domain and host here (Unicode after the challenge).
-        key_len = msg[33 + 33]
-        data = msg[byte_count_at + 2 + key_len:]
-        names = [n for n in data.decode("utf-16-le", "replace").split("\x00") if n]
-        if names:
-            facts["netbios_domain"] = names[0][:256]
-        if len(names) > 1:
-            facts["netbios_name"] = names[1][:256]
+        facts.update(_smb1_negotiate_names(msg, byte_count_at))
+    return facts
+
+
+def _smb1_negotiate_names(msg: bytes, byte_count_at: int) -> dict[str, Any]:
+    """Pre-extended-security servers name their domain and host after the challenge (Unicode)."""
+    key_len = msg[33 + 33]
+    data = msg[byte_count_at + 2 + key_len:]
+    names = [n for n in data.decode("utf-16-le", "replace").split("\x00") if n]
+    facts: dict[str, Any] = {}
+    if names:
+        facts["netbios_domain"] = names[0][:256]
+    if len(names) > 1:
+        facts["netbios_name"] = names[1][:256]
     return facts
 
 
@@ -141,10 +147,16 @@ def parse_smb1_session_setup(msg: bytes) -> dict[str, Any]:
     blob = msg[data_at:data_at + blob_len]
     if status == STATUS_MORE_PROCESSING:
         facts.update(parse_challenge(blob))
-    rest_at = data_at + blob_len
+    facts.update(_native_strings(msg, data_at + blob_len))
+    return facts
+
+
+def _native_strings(msg: bytes, rest_at: int) -> dict[str, Any]:
+    """NativeOS and NativeLanMan: the Unicode strings after the security blob (2-byte aligned)."""
     if rest_at % 2:
         rest_at += 1
-    strings = [s for s in msg[rest_at:].decode("utf-16-le", "replace").split("\x00")]
+    strings = msg[rest_at:].decode("utf-16-le", "replace").split("\x00")
+    facts: dict[str, Any] = {}
     if strings and strings[0]:
         facts["native_os"] = "".join(c for c in strings[0] if c.isprintable())[:200]
     if len(strings) > 1 and strings[1]:
