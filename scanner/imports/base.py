@@ -454,18 +454,7 @@ def merge(into: Inventory, part: Inventory) -> None:
     software and problems are appended, OS facts are united.  Neither side's values are lost:
     where both have one, the first seen is kept."""
     for section in ("host", "os", "hardware"):
-        target = getattr(into, section)
-        other = getattr(part, section)
-        for name in type(target).__dataclass_fields__:
-            mine = getattr(target, name)
-            theirs = getattr(other, name)
-            if isinstance(mine, dict):
-                for k, v in theirs.items():
-                    mine.setdefault(k, v)
-            elif isinstance(mine, list):
-                mine.extend(v for v in theirs if v not in mine)
-            elif mine in ("", None, "unknown") and theirs not in ("", None):
-                setattr(target, name, theirs)
+        _fill(getattr(into, section), getattr(part, section))
     if into.software and part.software:
         # Two exports of the same data (Graph JSON and the portal CSV, per-view files and the joined
         # query, the API and an advanced-hunting CSV) must not double a device's software.
@@ -477,6 +466,20 @@ def merge(into: Inventory, part: Inventory) -> None:
     into.problems.extend(part.problems)
     if part.collected_at > into.collected_at:
         into.collected_at = part.collected_at
+
+
+def _fill(target: Any, other: Any) -> None:
+    """One section (host, os, hardware): dicts united, lists extended, empty fields filled."""
+    for name in type(target).__dataclass_fields__:
+        mine = getattr(target, name)
+        theirs = getattr(other, name)
+        if isinstance(mine, dict):
+            for k, v in theirs.items():
+                mine.setdefault(k, v)
+        elif isinstance(mine, list):
+            mine.extend(v for v in theirs if v not in mine)
+        elif mine in ("", None, "unknown") and theirs not in ("", None):
+            setattr(target, name, theirs)
 
 
 _SAME: dict[int, tuple[Software, tuple[str, ...]]] = {}
@@ -546,21 +549,28 @@ def records(source: Source, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
     (``{"value": [...]}``), a JSON array (PowerShell ``ConvertTo-Json``), JSON Lines (export files), or
     CSV (portal exports).  ``kind`` is the head's kind."""
     if kind == "json":
-        text_head = source.head().text.lstrip("\ufeff \r\n")
-        first_line = text_head.split("\n", 1)[0].strip()
-        if first_line.startswith("{") and first_line.endswith("}") and "\n{" in text_head:
-            for number, item in source.json_lines():
-                yield f"line {number}", {squash(str(k)): v for k, v in as_dict(item, f"line {number}").items()}
-            return
-        data = source.json()
-        if isinstance(data, dict):
-            values = data.get("value", data.get("Value"))
-            items = as_list(values, "value") if values is not None else [data]
-        else:
-            items = as_list(data, "document")
-        for i, item in enumerate(items):
-            yield f"value[{i}]", {squash(str(k)): v for k, v in as_dict(item, f"value[{i}]").items()}
+        return _json_records(source)
+    return _csv_records(source)
+
+
+def _json_records(source: Source) -> Iterator[tuple[str, dict[str, Any]]]:
+    text_head = source.head().text.lstrip("\ufeff \r\n")
+    first_line = text_head.split("\n", 1)[0].strip()
+    if first_line.startswith("{") and first_line.endswith("}") and "\n{" in text_head:
+        for number, item in source.json_lines():
+            yield f"line {number}", {squash(str(k)): v for k, v in as_dict(item, f"line {number}").items()}
         return
+    data = source.json()
+    if isinstance(data, dict):
+        values = data.get("value", data.get("Value"))
+        items = as_list(values, "value") if values is not None else [data]
+    else:
+        items = as_list(data, "document")
+    for i, item in enumerate(items):
+        yield f"value[{i}]", {squash(str(k)): v for k, v in as_dict(item, f"value[{i}]").items()}
+
+
+def _csv_records(source: Source) -> Iterator[tuple[str, dict[str, Any]]]:
     rows = source.csv_rows()
     first = next(rows, None)
     if first is None:
