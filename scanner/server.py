@@ -258,37 +258,13 @@ class UploadEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any], dict[str, str]]:
-        store: Store = self.state["store"]
         headers = dict(scope["headers"])
         deadline = asyncio.get_running_loop().time() + self.config.body_timeout
         try:
-            scheme, _, token_text = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-            token_text = token_text.strip()
-            if scheme.lower() != "bearer" or not token_text:
-                raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
-                              {"WWW-Authenticate": "Bearer"})
-            if store.local_reads:  # an indexed read on its own connection: no thread hop
-                token = store.authenticate(token_text)
-            else:
-                token = await anyio.to_thread.run_sync(store.authenticate, token_text)
-            if token is None:
-                raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
-            wait = self.limiter.check(token.token_id, time.monotonic())
-            if wait > 0:
-                raise Refused(429, "rate limit for this token exceeded",
-                              {"Retry-After": str(max(1, math.ceil(wait)))})
-            content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
-            content_type = content_type.split(";")[0].strip().lower()
-            if content_type != "application/json":
-                raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
+            token = await self._token(headers)
+            _check_content_type(headers)
             body = await _read_body(headers, receive, self.config, deadline)
-            gzipped = headers.get(b"content-encoding", b"").strip().lower() == b"gzip"
-            document = _decoded(body, gzipped, min(INLINE_DECODED_MAX, self.config.max_decoded), self.config)
-            if document is not None:
-                inv = accept_upload(document, token, self.privacy)
-            else:
-                inv = await anyio.to_thread.run_sync(_accept_large, body, gzipped, token, self.config,
-                                                     self.privacy)
+            inv = await self._accept(body, headers, token)
             check_collected_at(inv.collected_at, self.clock(), self.max_skew)
             created = await self.state["writer"].save(inv)
         except Refused as exc:
@@ -296,14 +272,54 @@ class UploadEndpoint:
                 log.info("upload refused (%d): %s", exc.status, exc.reason)
             return exc.status, {"error": exc.reason}, exc.headers
         except StoreError as exc:
-            log.error("database unavailable: %s", exc)
-            text = str(exc).lower()
-            what = "the database's disk is full" if "full" in text or "no space" in text else \
-                "the database is not available"
-            return 503, {"error": f"{what}; nothing was stored, try again later"}, {"Retry-After": "30"}
+            return _unavailable(exc)
         return (201 if created else 200,
                 {"status": "created" if created else "duplicate", "inventory_id": inv.inventory_id,
                  "site": inv.host.site}, {})
+
+    async def _token(self, headers: dict[bytes, bytes]) -> TokenInfo:
+        """The enrolment token the request carries, known and within its rate, else ``Refused``."""
+        store: Store = self.state["store"]
+        scheme, _, token_text = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        token_text = token_text.strip()
+        if scheme.lower() != "bearer" or not token_text:
+            raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
+                          {"WWW-Authenticate": "Bearer"})
+        if store.local_reads:  # an indexed read on its own connection: no thread hop
+            token = store.authenticate(token_text)
+        else:
+            token = await anyio.to_thread.run_sync(store.authenticate, token_text)
+        if token is None:
+            raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
+        wait = self.limiter.check(token.token_id, time.monotonic())
+        if wait > 0:
+            raise Refused(429, "rate limit for this token exceeded",
+                          {"Retry-After": str(max(1, math.ceil(wait)))})
+        return token
+
+    async def _accept(self, body: bytes, headers: dict[bytes, bytes], token: TokenInfo) -> EncodedInventory:
+        """The validated inventory of a body: small ones inline, large ones on a worker thread."""
+        gzipped = headers.get(b"content-encoding", b"").strip().lower() == b"gzip"
+        document = _decoded(body, gzipped, min(INLINE_DECODED_MAX, self.config.max_decoded), self.config)
+        if document is not None:
+            return accept_upload(document, token, self.privacy)
+        return await anyio.to_thread.run_sync(_accept_large, body, gzipped, token, self.config, self.privacy)
+
+
+def _check_content_type(headers: dict[bytes, bytes]) -> None:
+    content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
+    content_type = content_type.split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise Refused(415, f"Content-Type must be application/json, not {content_type[:60]!r}")
+
+
+def _unavailable(exc: StoreError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """503 with Retry-After: the database is down or its disk is full; nothing was stored."""
+    log.error("database unavailable: %s", exc)
+    text = str(exc).lower()
+    what = "the database's disk is full" if "full" in text or "no space" in text else \
+        "the database is not available"
+    return 503, {"error": f"{what}; nothing was stored, try again later"}, {"Retry-After": "30"}
 
 
 def create_app(config: ServerConfig, *, clock: Callable[[], dt.datetime]) -> ASGIApp:
