@@ -89,6 +89,9 @@ class EncodedInventory:
     collected_at: str
     software_count: int
     body: bytes  # exactly what ``encode_body`` would store for the inventory
+    # Its relational rows already made by the storing store's judge (``Store.encode_judged``, in a
+    # fleet scan's collector process); None: the store makes them from ``body`` when it saves.
+    rows: Rows | None = None
 
 
 # What the stores' ``save_batch`` take: full inventories, or uploads already encoded.
@@ -384,12 +387,27 @@ class Store:
         judge = self.current_judge()
         out = []
         for inv, (body, exact) in zip(invs, encoded, strict=True):
+            if isinstance(inv, EncodedInventory) and inv.rows is not None:  # made by ``encode_judged``
+                out.append(inv.rows)
+                continue
             if isinstance(inv, Inventory) and exact:
                 full = inv
             else:
                 full = decode_body(body)
             out.append(rows_for(full, indexed(inv.inventory_id), judge))
         return out
+
+    def encode_judged(self, inv: Inventory) -> EncodedInventory:
+        """``inv`` in its stored form with the relational rows ``save_batch`` would make for it
+        (software links, findings and status ranges of this store's judge), made here: a fleet
+        scan's collector processes (forked, with this store's judge) call it, so the storing
+        process only inserts.  The rows are those of ``_relational``: the inventory itself judged
+        when the body stands for it exactly, else the body decoded back."""
+        body, exact = encode_checked(inv)
+        rows = self._relational([inv], [(body, exact)])[0]
+        return EncodedInventory(inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
+                                collected_at=inv.collected_at, software_count=len(inv.software), body=body,
+                                rows=rows)
 
     # -- relational rows of stored inventories (backfill, re-judgement) --------------------------
 
@@ -468,6 +486,9 @@ class Store:
         self.close()
 
 
+CACHE_KIB = 65536  # the writing connection's SQLite page cache, at most
+
+
 class SqliteStore(Store):
     local_reads = True
 
@@ -494,6 +515,10 @@ class SqliteStore(Store):
                 self.conn.execute("PRAGMA busy_timeout=30000")
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
+                # 64 MiB of page cache (SQLite's default is 2 MiB; it grows only as pages are
+                # used): a fleet scan's batch touches ~900 leaf pages of the package-link index
+                # per build, which 2 MiB cannot hold, so every batch read and spilled them again.
+                self.conn.execute(f"PRAGMA cache_size={-CACHE_KIB}")
                 self.migrate()
                 break
             except sqlite3.OperationalError as exc:
