@@ -686,6 +686,12 @@ class FleetScanner:
             shards[n].append(t)
         shards = [sh for sh in shards if sh]
         threads_each = max(1, -(-self.config.concurrency // len(shards)))
+        if not self.keep_inventories:
+            # The children judge what they collect (``_pack_observed``): the store's judge (its
+            # dataset loaded once, here) is made before they fork, so each starts with it.
+            current_judge = getattr(self.store, "current_judge", None)
+            if callable(current_judge):
+                current_judge()
         results: Any = ctx.Queue()
         stop = ctx.Event()
         # The children inherit this process's store connection and never touch it (nor close it:
@@ -829,10 +835,15 @@ def _pack(outcome: Outcome) -> Packed:
     return outcome, body, rows, exact
 
 
-def _pack_observed(observer: InventoryObserver | None) -> Callable[[Outcome], Packed]:
+def _pack_observed(observer: InventoryObserver | None, store: Any = None) -> Callable[[Outcome], Packed]:
     """``_pack`` for a scan that keeps no inventories: the child observes the inventory (matching
-    runs here, on this process's core) and sends only its stored form and the observer's note --
-    no package objects cross, and the storing process only writes."""
+    runs here, on this process's core) and sends only its stored form, its relational rows
+    (``Store.encode_judged``: judged here, with the store's judge this process inherited, and its
+    memo of builds hits for every host of a build this process scanned) and the observer's note --
+    no package objects cross, and the storing process only inserts.  Should making the rows fail
+    for one host, that host goes without them and the storing process makes them as it always did."""
+
+    encode_judged: Callable[[Inventory], EncodedInventory] | None = getattr(store, "encode_judged", None)
 
     def pack(outcome: Outcome) -> Packed:
         inv = outcome.inventory
@@ -840,9 +851,17 @@ def _pack_observed(observer: InventoryObserver | None) -> Callable[[Outcome], Pa
             return outcome, b"", [], False
         if observer is not None:
             outcome.note = observer.observe(inv)
-        outcome.inventory = EncodedInventory(
-            inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
-            collected_at=inv.collected_at, software_count=len(inv.software), body=encode_body(inv))
+        encoded: EncodedInventory | None = None
+        if encode_judged is not None:
+            try:
+                encoded = encode_judged(inv)
+            except Exception:  # noqa: BLE001 - the storing process judges it (and reports what fails)
+                log.debug("judging %s in the collector process failed", outcome.target.key, exc_info=True)
+        if encoded is None:
+            encoded = EncodedInventory(
+                inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
+                collected_at=inv.collected_at, software_count=len(inv.software), body=encode_body(inv))
+        outcome.inventory = encoded
         return outcome, b"", [], False
 
     return pack
@@ -896,7 +915,7 @@ def _collector_process(parent: FleetScanner, index: int, targets: list[Target], 
     finished = 0
     buf: list[Packed] = []
     first = 0.0
-    pack = _pack if parent.keep_inventories else _pack_observed(parent.observer)
+    pack = _pack if parent.keep_inventories else _pack_observed(parent.observer, parent.store)
 
     try:
         while finished < workers:

@@ -1,0 +1,126 @@
+"""A fleet scan that keeps no inventories (more hosts than the inline report takes) judges each
+inventory in the collector process that scanned it (``Store.encode_judged``, called by
+``scanner.scan._pack_observed``) and the storing process only inserts the rows it is sent.  The
+rows stored that way must be exactly those the store makes itself from the same documents: the
+demo estate's Windows, macOS and Linux inventories, a real Debian 12 dpkg database parsed as the
+SSH scan parses it (records shared between hosts, so the children's memo of builds is used), and
+a package name with a NUL (its body is not exact: judged from the body decoded back)."""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import scanner.scan as scan_mod
+from agents import linux
+from agents.inventory import Host, Inventory, OsInfo, Software
+from scanner.demo import generate
+from scanner.judge import Judge
+from scanner.scan import FleetScanner, Outcome, ScanConfig, _pack_observed, _unpack
+from scanner.store import EncodedInventory, decode_body, encode_body
+from scanner.store_open import open_store
+from scanner.targets import Target
+
+ROOT = Path(__file__).resolve().parents[2]
+DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "files" / "var" / "lib" / "dpkg" / "status"
+OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+TABLES = ("software", "inventory_software", "datasets", "judgements", "findings", "finding_status", "hosts",
+          "inventories")
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+
+
+def _debian(i: int, software: list[Software]) -> Inventory:
+    return Inventory(
+        host=Host(hostname=f"deb{i:02d}", machine_id=f"deb-mid-{i}", site="Main", tags=["ward1"] if i % 2 else []),
+        os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
+                  facts={"files": {"/etc/os-release": OS_RELEASE}}),
+        software=software, collected_at="2026-11-28T09:00:00Z", inventory_id=f"deb-inv-{i:02d}")
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Inventory]:
+    demo = generate(devices=40, sites=3, seed=5, as_of=date(2026, 11, 30))
+    build = linux.parse_dpkg_status(DPKG_STATUS.read_text("utf-8"))
+    assert build and all(linux.shared(sw) for sw in build)
+    nul = [*build, Software(name="bad\x00name", version="1.0", source="dpkg")]
+    invs = [*demo.current, *demo.previous, *(_debian(i, build) for i in range(6)), _debian(6, nul)]
+    assert {i.os.family for i in invs} >= {"windows", "macos", "linux"}
+    return invs
+
+
+def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}  # noqa: S608
+    finally:
+        conn.close()
+
+
+def _in_process(path: Path, invs: list[Inventory]) -> dict[str, list[tuple[object, ...]]]:
+    with open_store(f"sqlite:///{path}") as store:
+        for k in range(0, len(invs), 16):
+            store.save_batch(copy.deepcopy(invs[k:k + 16]))
+    return _tables(path)
+
+
+def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
+        tmp_path: Path, documents: list[Inventory], monkeypatch: pytest.MonkeyPatch) -> None:
+    want = _in_process(tmp_path / "in-process.db", documents)
+    assert want["findings"] and want["finding_status"] and want["inventory_software"]
+
+    by_host = {f"10.1.{i // 200}.{i % 200 + 1}": inv for i, inv in enumerate(documents)}
+
+    class Shell:
+        def close(self) -> None:
+            pass
+
+    class Connector:
+        def open(self, target: Target) -> Shell:
+            return Shell()
+
+    monkeypatch.setattr(FleetScanner, "_connector", lambda self: Connector())
+    monkeypatch.setattr(scan_mod, "collect_ssh", lambda shell, target, timeout: copy.deepcopy(by_host[target.host]))
+    judged_here: list[str] = []
+    real_judge = Judge.judge
+
+    def counting(self: Judge, inv: Inventory, on: date | None = None) -> object:
+        judged_here.append(inv.inventory_id)
+        return real_judge(self, inv, on)
+
+    monkeypatch.setattr(Judge, "judge", counting)
+    path = tmp_path / "children.db"
+    with open_store(f"sqlite:///{path}") as store:
+        summary = FleetScanner(store, ScanConfig(processes=2, concurrency=4),
+                               keep_inventories=False).run([Target(h, site="Main") for h in by_host])
+    assert summary.done == len(documents) and summary.failed == 0
+    assert judged_here == []  # the storing process judged nothing: the children sent the rows
+    assert _tables(path) == want
+
+
+def test_the_packed_outcome_carries_the_rows_and_a_failure_leaves_them_to_the_store(
+        tmp_path: Path, documents: list[Inventory], monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    inv = documents[-2]  # a Debian host
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        item = pickle.loads(pickle.dumps(_pack_observed(None, store)(  # noqa: S301 - made here
+            Outcome(Target("h1", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))))
+        sent = _unpack(item).inventory
+        assert isinstance(sent, EncodedInventory) and sent.rows is not None
+        assert sent.body == encode_body(copy.deepcopy(inv)) and decode_body(sent.body).software
+        assert len(sent.rows.tables["inventory_software"]) > 100 and sent.rows.tables["findings"]
+
+        def broken(self: Judge, inv: Inventory, on: date | None = None) -> object:
+            raise RuntimeError("judge broke")
+
+        monkeypatch.setattr(Judge, "judge", broken)
+        item = _pack_observed(None, store)(Outcome(Target("h2", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))
+        fallback = item[0].inventory
+        assert isinstance(fallback, EncodedInventory) and fallback.rows is None  # the store judges it, as before
+        assert fallback.body == sent.body
