@@ -16,6 +16,7 @@ Nothing in the product is changed for this: the hooks wrap the standard library 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pathlib
@@ -69,12 +70,11 @@ def main() -> None:
     if hasattr(update, "_exchange"):  # the atomic swap (absent before #19's fix)
         update._exchange = hook("struct", update._exchange, always=True)
 
+    if kind_at == "count":  # at exit: the CLI leaves through os._exit after the atexit handlers,
+        # so a `finally` around it would never run (scanner.cli.exit_fast)
+        atexit.register(lambda: pathlib.Path(counts_file).write_text(json.dumps(seen)))
     sys.argv = ["legacyscan", *args]
-    try:
-        runpy.run_module("scanner.cli", run_name="__main__")
-    finally:
-        if kind_at == "count":
-            pathlib.Path(counts_file).write_text(json.dumps(seen))
+    runpy.run_module("scanner.cli", run_name="__main__")
 
 
 if __name__ == "__main__":
