@@ -89,12 +89,8 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from scanner.serve_protocol import DEFAULT_PROTOCOL, PROTOCOLS
-
-    host, port = parse_listen(args.listen)
+def _check_tls(args: argparse.Namespace, host: str) -> None:
+    """Certificate and key together and readable; plain HTTP only on loopback or with --allow-http."""
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CliError("--tls-cert and --tls-key go together", code=ExitCode.USAGE)
     for path in (args.tls_cert, args.tls_key):
@@ -104,6 +100,15 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"refusing to serve plain HTTP on {host}: agents' tokens would cross the network in clear",
                        hint="give --tls-cert/--tls-key, or --allow-http behind a TLS-terminating proxy",
                        code=ExitCode.USAGE)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from scanner.serve_protocol import DEFAULT_PROTOCOL, PROTOCOLS
+
+    host, port = parse_listen(args.listen)
+    _check_tls(args, host)
     if args.workers < 1:
         raise CliError("--workers must be at least 1", code=ExitCode.USAGE)
     config = ServerConfig(db_url=args.db, max_body=args.max_body, max_decoded=max(4 * args.max_body, args.max_body),

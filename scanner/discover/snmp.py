@@ -43,7 +43,11 @@ def load_credentials(credentials_file: str | None = None,
     if (community or v3) or not credentials_file:
         _check_v3(v3, "environment")
         return community, v3
-    path = credentials_file
+    return _credentials_file(credentials_file)
+
+
+def _credentials_file(path: str) -> tuple[str, dict[str, str]]:
+    """The ``[snmp]`` table of a credentials file only its owner can read."""
     try:
         info = os.stat(path)
     except OSError as exc:
