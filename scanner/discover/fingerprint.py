@@ -358,12 +358,13 @@ def _announced_os(evidence: list[dict[str, Any]], observations: list[Observation
         facts["announced"] = {"by": "none", "confidence": "low",
                               "evidence": ", ".join(sorted(services)) or "no service answered"}
         return "unknown", "", "", facts
-    best = _with_smb1(max(evidence, key=_strength), observations)
+    strongest = max(evidence, key=_strength)
+    best = _with_smb1(strongest, observations)
     family = _family(best)
     facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}
-    if len(evidence) > 1:
+    if len(evidence) > 1:  # the other evidence: compared with the original, not _with_smb1's copy
         facts["announced_also"] = [e.get("by", "") + ": " + str(e.get("evidence", ""))[:200]
-                                   for e in evidence if e is not best][:10]
+                                   for e in evidence if e is not strongest][:10]
     version = str(best.get("windows_version") or best.get("version") or "")
     name = str(best.get("caption") or "") or _announced_name(best, family, version)
     return family, name, version, facts

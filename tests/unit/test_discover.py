@@ -575,3 +575,15 @@ def test_snmp_secrets_have_no_command_line_option(capsys: pytest.CaptureFixture[
         main(["discover", "--targets", "t.csv", "--community", "public"])
     assert exited.value.code == 2
     assert "unrecognized arguments: --community" in capsys.readouterr().err
+
+
+def test_the_chosen_evidence_is_not_listed_again_when_smb1_was_answered() -> None:
+    """``announced_also`` is the *other* evidence; with SMB1 facts the chosen one is a copy carrying
+    ``smb1``, and it was listed again beside the web server's header."""
+    iis = _obs("http", parse_response(b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\n\r\n"), port=80)
+    for smb1 in (True, False):
+        smb = _obs("smb", {"smb1": smb1, "smb2_dialect": "3.1.1", "ntlm_version": "10.0.19045"}, port=445)
+        inv = fingerprint.inventory(Target("10.0.0.15", transport="smb", port=445), [smb, iis], NOW)
+        also = inv.os.facts["announced_also"]
+        assert inv.os.facts["announced"]["by"].startswith("smb")
+        assert len(also) == 1 and "IIS" in also[0], also
