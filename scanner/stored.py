@@ -334,7 +334,8 @@ class Background:
                 self._recv.close()
                 self._proc.join()
             if ok:
-                return value
+                outcome: PreviousOutcome = value  # what _previous_in_child sent: previous_figures()
+                return outcome
             log.info("the previous scan's figures are computed here (the background process failed: %s)", value)
         return previous_figures(self._store, *self._args)
 

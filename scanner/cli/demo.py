@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from scanner import __version__
-from scanner.cli.base import CliError, ExitCode, default_db, parse_date, today
+from scanner.cli.base import CliError, ExitCode, Subparsers, default_db, parse_date, today
 from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = {"table": "txt", "csv": "csv", "json": "json", "xlsx": "xlsx", "html": "html"}
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("demo", help="build a labelled demo hospital estate and write every report format",
                        description="Generate a realistic, clearly labelled demo estate (about 2,000 devices on "
                                    "three sites) from the bundled real host captures, store it in DIR/demo.db "

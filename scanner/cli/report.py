@@ -15,7 +15,7 @@ from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
 from scanner import __version__
-from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common, parse_date, today
 from scanner.model import Status
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
                              "(default: on when --out names a .csv file, off on stdout)")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("report", help="report support status per site from stored inventories",
                        description="Judge the latest inventory of every host on a date and write a "
                                    "prioritised replacement plan (table, csv, json, xlsx or html).")

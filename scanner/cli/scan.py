@@ -6,17 +6,21 @@ import argparse
 import json
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.inventory import Inventory
-from scanner.cli.base import CliError, ExitCode, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import privacy_from, store_from
 from scanner.cli.report import add_report_options, render_and_write
+
+if TYPE_CHECKING:
+    from scanner.store import HostStatus
+    from scanner.targets import Target
 
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser("scan", help="scan this machine (--local) or a list of targets (--targets)",
                        description="Collect OS and installed-software inventories read-only, store them, "
                                    "and print the report for what was scanned.")
@@ -193,7 +197,8 @@ class BackgroundClose:
             raise self.error
 
 
-def _finish(args: argparse.Namespace, config: Any, summary: Any, statuses: list, inventories: list, inline: bool,
+def _finish(args: argparse.Namespace, config: Any, summary: Any, statuses: list[HostStatus],
+            inventories: list[Inventory], inline: bool,
             tally: StreamingTally | None) -> int:
     """After the scan: the summary on stderr, then the report (or the large scan's counts)."""
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
@@ -232,7 +237,8 @@ def _finish(args: argparse.Namespace, config: Any, summary: Any, statuses: list,
     return int(ExitCode.OK)
 
 
-def with_skipped(store: object, targets: list, inventories: list, statuses: list) -> tuple[list, list]:
+def with_skipped(store: object, targets: list[Target], inventories: list[Inventory],
+                 statuses: list[HostStatus]) -> tuple[list[Inventory], list[HostStatus]]:
     """``--resume``: the report of the whole targets file, not only of what this run scanned.  The
     targets skipped as recently scanned bring their stored status and latest inventory (found by
     the host key their status recorded), so the report does not read "Devices 0, Coverage 0 %"."""

@@ -29,3 +29,12 @@ def test_mypy_clean() -> None:
     if "No module named mypy" in res.stderr:
         require_or_skip("mypy is not installed (pip install -e '.[test]')")
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_mypy_strict_on_the_product() -> None:
+    # agents/, scanner/ and eol_data/ type-check with --strict (#18); reports/ and tests stay on the
+    # project's ordinary settings.
+    res = _run([sys.executable, "-m", "mypy", "--strict", "-p", "agents", "-p", "scanner", "-p", "eol_data"])
+    if "No module named mypy" in res.stderr:
+        require_or_skip("mypy is not installed (pip install -e '.[test]')")
+    assert res.returncode == 0, res.stdout + res.stderr
