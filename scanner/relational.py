@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.inventory import Inventory
 from scanner.builds import BuildMemo
+from scanner.store_columns import text_column
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -41,8 +42,6 @@ def software_id(name: str, version: str, publisher: str, source: str) -> str:
 
 
 def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    from scanner.store import text_column
-
     return tuple(text_column(v) if isinstance(v, str) else v for v in row)
 
 
