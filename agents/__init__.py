@@ -14,6 +14,6 @@ if sys.version_info < MIN_PYTHON:  # pragma: no cover - exercised by real old in
     sys.stderr.write(
         "legacyscan-agent: needs Python %d.%d or newer; %s is Python %d.%d - use the POSIX sh agent "
         "(agents/legacyscan-agent.sh) or install a newer python3\n"
-        % (MIN_PYTHON[0], MIN_PYTHON[1], sys.executable or "this interpreter",
-           sys.version_info[0], sys.version_info[1]))
+        % (MIN_PYTHON[0], MIN_PYTHON[1], sys.executable or "this interpreter", sys.version_info[0], sys.version_info[1])
+    )
     sys.exit(1)

@@ -95,7 +95,7 @@ def lower_priority() -> str:
 
 def backoff_delays(retries: int, base: float, cap: float, rand: Callable[[float, float], float]) -> list[float]:
     """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n))."""
-    return [rand(0.0, min(cap, base * (2 ** n))) for n in range(retries)]
+    return [rand(0.0, min(cap, base * (2**n))) for n in range(retries)]
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -135,8 +135,15 @@ def _refuse_special(path: Path) -> None:
         return
     if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
         return
-    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
-        else "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a directory"
+        if stat.S_ISDIR(mode)
+        else "not a regular file"
+    )
     raise OSError(errno.EEXIST, f"refusing to replace {kind} with a file", str(path))
 
 
@@ -169,8 +176,11 @@ class Spool:
     def files(self) -> list[Path]:
         """Spooled inventories, oldest first: every entry named like one (a symbolic link or other
         odd entry too: ``read`` refuses it, and ``deliver`` moves it aside with the reason)."""
-        return sorted(p for p in self.root.iterdir() if p.name.endswith(SPOOL_SUFFIX) and not p.name.startswith(".")
-                      and not stat.S_ISDIR(p.lstat().st_mode))
+        return sorted(
+            p
+            for p in self.root.iterdir()
+            if p.name.endswith(SPOOL_SUFFIX) and not p.name.startswith(".") and not stat.S_ISDIR(p.lstat().st_mode)
+        )
 
     def read(self, path: Path) -> bytes:
         """A spooled inventory's bytes, only from a regular file this agent's user wrote.
@@ -230,8 +240,13 @@ class Spool:
             files.remove(victim)
             victim.unlink(missing_ok=True)
             dropped.append(victim)
-            log.warning("spool %s is full (%d files / %d bytes max): dropped undelivered inventory %s",
-                        self.root, self.max_files, self.max_bytes, victim.name)
+            log.warning(
+                "spool %s is full (%d files / %d bytes max): dropped undelivered inventory %s",
+                self.root,
+                self.max_files,
+                self.max_bytes,
+                victim.name,
+            )
         return dropped
 
     def reject(self, path: Path, reason: str) -> None:
@@ -309,11 +324,20 @@ def parse_retry_after(value: str, now: float, cap: float) -> float | None:
 class Uploader:
     """POSTs spooled inventories with retries, exponential backoff and full jitter."""
 
-    def __init__(self, server: str, token: str, *, ca_bundle: str | None = None, timeout: float = 30.0,
-                 retries: int = 4, retry_base: float = 2.0, retry_cap: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep,
-                 rand: Callable[[float, float], float] = random.uniform,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        ca_bundle: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        retry_base: float = 2.0,
+        retry_cap: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[float, float], float] = random.uniform,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.url = server.rstrip("/") + UPLOAD_PATH
         self.clock = clock  # for an HTTP-date Retry-After
         self.token = token
@@ -331,8 +355,9 @@ class Uploader:
         if self._client is None:
             import ssl
 
-            context = ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else \
-                ssl.create_default_context()  # the OS trust store, where a trust's internal CA lives
+            context = (
+                ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else ssl.create_default_context()
+            )  # the OS trust store, where a trust's internal CA lives
             from agents.collect import AGENT_VERSION
 
             ua = {"User-Agent": f"legacyscan-agent/{AGENT_VERSION}"}
@@ -366,14 +391,19 @@ class Uploader:
 
     def _attempt(self, gz_body: bytes) -> Outcome:
         client = self.client()
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
-                   "Content-Encoding": "gzip"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
         try:
             resp = client.post(self.url, content=gz_body, headers=headers)
         except self._errors as exc:
             if _is_cert_error(exc):
-                return Outcome("untrusted", f"TLS certificate of {self.url} not trusted: {exc} "
-                                              "(give the issuing CA with --ca-bundle)")
+                return Outcome(
+                    "untrusted",
+                    f"TLS certificate of {self.url} not trusted: {exc} (give the issuing CA with --ca-bundle)",
+                )
             return Outcome("unreachable", f"{type(exc).__name__}: {exc}")
         reason = _reason(resp)
         if resp.status_code in (200, 201):
@@ -389,8 +419,11 @@ class Uploader:
         if resp.status_code in DEFINITIVE_REFUSALS and _collector_error(resp):
             return Outcome("rejected", f"HTTP {resp.status_code}: {reason}", resp.status_code)
         where = resp.headers.get("location", "")
-        detail = f"HTTP {resp.status_code} from {self.url}" + (f" (redirected to {where[:200]})" if where else "") + \
-            f": {reason[:200]}; not an answer of a legacyscan collector (check --server)"
+        detail = (
+            f"HTTP {resp.status_code} from {self.url}"
+            + (f" (redirected to {where[:200]})" if where else "")
+            + f": {reason[:200]}; not an answer of a legacyscan collector (check --server)"
+        )
         return Outcome("deferred", detail, resp.status_code)
 
     def close(self) -> None:
@@ -451,16 +484,27 @@ def deliver(spool: Spool, uploader: Uploader) -> int:
             spool.reject(path, outcome.detail)
             continue
         if outcome.kind == "unauthorized":
-            log.error("server refused the enrolment token (%s); inventories stay spooled in %s",
-                      outcome.detail, spool.root)
+            log.error(
+                "server refused the enrolment token (%s); inventories stay spooled in %s", outcome.detail, spool.root
+            )
             return EXIT_ERROR
         left = len(spool.files())
         if outcome.kind == "deferred":
-            log.error("%s; %d inventor%s kept in %s for the next run", outcome.detail, left,
-                      "y" if left == 1 else "ies", spool.root)
+            log.error(
+                "%s; %d inventor%s kept in %s for the next run",
+                outcome.detail,
+                left,
+                "y" if left == 1 else "ies",
+                spool.root,
+            )
             return EXIT_SPOOLED
-        log.warning("server not reached (%s); %d inventor%s spooled in %s for the next run",
-                    outcome.detail, left, "y" if left == 1 else "ies", spool.root)
+        log.warning(
+            "server not reached (%s); %d inventor%s spooled in %s for the next run",
+            outcome.detail,
+            left,
+            "y" if left == 1 else "ies",
+            spool.root,
+        )
         return EXIT_SPOOLED
     return EXIT_OK
 
@@ -472,27 +516,44 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="legacyscan-agent",
         description="Collect this machine's OS and installed-software inventory (read-only) and upload it to "
-                    "a legacyscan collector, or write it to a file or a file-drop folder.",
-        epilog="Exit codes: 0 ok, 1 error, 2 usage, 75 not delivered yet (spooled for the next run).")
+        "a legacyscan collector, or write it to a file or a file-drop folder.",
+        epilog="Exit codes: 0 ok, 1 error, 2 usage, 75 not delivered yet (spooled for the next run).",
+    )
     from agents.collect import AGENT_VERSION
 
-    p.add_argument("--version", action="version",
-                   version=f"legacyscan-agent {AGENT_VERSION} (Python {sys.version_info[0]}.{sys.version_info[1]})")
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"legacyscan-agent {AGENT_VERSION} (Python {sys.version_info[0]}.{sys.version_info[1]})",
+    )
     p.add_argument("--server", metavar="URL", help="collector base URL, e.g. https://legacyscan.trust.nhs.uk:8443")
-    p.add_argument("--token", metavar="TOKEN",
-                   help=f"enrolment token (prefer --token-file or the {TOKEN_ENV} variable: a command line "
-                        "is visible to other users)")
+    p.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=f"enrolment token (prefer --token-file or the {TOKEN_ENV} variable: a command line "
+        "is visible to other users)",
+    )
     p.add_argument("--token-file", metavar="FILE", help="file holding the enrolment token")
     p.add_argument("--ca-bundle", metavar="FILE", help="PEM CA bundle to verify the server (default: OS trust store)")
     p.add_argument("--output", metavar="PATH", help="write the inventory JSON to this file, or into this folder")
     p.add_argument("--spool", metavar="DIR", help="where undelivered inventories wait (default: a system folder)")
     p.add_argument("--spool-max", type=int, default=30, metavar="N", help="most inventories kept (default: 30)")
-    p.add_argument("--spool-max-bytes", type=int, default=100 * 1024 * 1024, metavar="BYTES",
-                   help="most spool bytes kept (default: 100 MiB)")
+    p.add_argument(
+        "--spool-max-bytes",
+        type=int,
+        default=100 * 1024 * 1024,
+        metavar="BYTES",
+        help="most spool bytes kept (default: 100 MiB)",
+    )
     p.add_argument("--site", default="", help="site recorded in written files (uploads take the token's site)")
     p.add_argument("--tag", action="append", default=[], dest="tags", help="tag recorded with the host")
-    p.add_argument("--max-delay", type=float, default=0.0, metavar="SECONDS",
-                   help="wait a random 0..SECONDS before starting (spreads a fleet's load; default 0)")
+    p.add_argument(
+        "--max-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait a random 0..SECONDS before starting (spreads a fleet's load; default 0)",
+    )
     p.add_argument("--retries", type=int, default=4, help="upload retries per run (default: 4)")
     p.add_argument("--retry-base", type=float, default=2.0, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="HTTP timeout (default: 30)")
@@ -532,12 +593,23 @@ def collect(site: str, tags: list[str]) -> Inventory:
     return inv
 
 
-def main(argv: list[str] | None = None, *, collect_fn: Callable[[str, list[str]], Inventory] = collect,
-         sleep: Callable[[float], None] = time.sleep) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    collect_fn: Callable[[str, list[str]], Inventory] = collect,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose > 1 else \
-        logging.INFO if args.verbose else logging.WARNING
+    level = (
+        logging.ERROR
+        if args.quiet
+        else logging.DEBUG
+        if args.verbose > 1
+        else logging.INFO
+        if args.verbose
+        else logging.WARNING
+    )
     logging.basicConfig(level=level, format="legacyscan-agent: %(levelname)s: %(message)s", stream=sys.stderr)
     install_safe_logging()  # a server's or host's text never drives the terminal (#19 item 10)
     if not args.server and not args.output:
@@ -601,8 +673,15 @@ def _spool_and_deliver(inv: Inventory, args: argparse.Namespace, token: str, sle
     except OSError as exc:
         log.error("cannot write the spool %s (%s); give a writable --spool DIR", folder, exc)
         return EXIT_ERROR
-    uploader = Uploader(args.server, token, ca_bundle=args.ca_bundle, timeout=args.timeout,
-                        retries=max(0, args.retries), retry_base=args.retry_base, sleep=sleep)
+    uploader = Uploader(
+        args.server,
+        token,
+        ca_bundle=args.ca_bundle,
+        timeout=args.timeout,
+        retries=max(0, args.retries),
+        retry_base=args.retry_base,
+        sleep=sleep,
+    )
     try:
         return deliver(spool, uploader)
     finally:

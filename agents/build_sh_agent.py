@@ -220,15 +220,23 @@ exit $status
 
 
 def render() -> str:
-    table = (f'"commands":{json.dumps([shlex.join(argv) for argv, _ in bundle.COMMANDS])},'
-             f'"files":{json.dumps(bundle.FILES)},')
+    table = (
+        f'"commands":{json.dumps([shlex.join(argv) for argv, _ in bundle.COMMANDS])},'
+        f'"files":{json.dumps(bundle.FILES)},'
+    )
     script = bundle.probe_script("$B")
     from agents.collect import AGENT_VERSION
 
     out = TEMPLATE
-    for key, value in (("@@HAS_COMMAND@@", bundle.HAS_COMMAND), ("@@BUNDLE@@", script.rstrip("\n")),
-                       ("@@TABLE@@", table), ("@@SCHEMA@@", bundle.SCHEMA), ("@@VERSION@@", AGENT_VERSION),
-                       ("@@UPLOAD_PATH@@", UPLOAD_PATH), ("@@KEEP@@", "20")):
+    for key, value in (
+        ("@@HAS_COMMAND@@", bundle.HAS_COMMAND),
+        ("@@BUNDLE@@", script.rstrip("\n")),
+        ("@@TABLE@@", table),
+        ("@@SCHEMA@@", bundle.SCHEMA),
+        ("@@VERSION@@", AGENT_VERSION),
+        ("@@UPLOAD_PATH@@", UPLOAD_PATH),
+        ("@@KEEP@@", "20"),
+    ):
         out = out.replace(key, value)
     return out
 

@@ -55,8 +55,9 @@ def _copy_package(name: str, dest: Path) -> None:
         raise SystemExit(f"cannot vendor {name}: not installed in {sys.executable}")
     origin = Path(spec.origin)
     if origin.name == "__init__.py":
-        shutil.copytree(origin.parent, dest / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "tests"))
+        shutil.copytree(
+            origin.parent, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "tests")
+        )
     else:
         shutil.copy2(origin, dest / origin.name)
 
@@ -67,8 +68,11 @@ def _copy_native(name: str, dest: Path) -> None:
 
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
-        print(f"note: {name} is not installed in {sys.executable}: the zipapp will carry no {name} "
-              "(hardware facts only where the target has it)", file=sys.stderr)
+        print(
+            f"note: {name} is not installed in {sys.executable}: the zipapp will carry no {name} "
+            "(hardware facts only where the target has it)",
+            file=sys.stderr,
+        )
         return
     package = Path(spec.origin).parent
     tag = build_tag(package)
@@ -139,8 +143,9 @@ def build(out: Path, *, vendor: bool = True) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the legacyscan-agent zipapp.")
     parser.add_argument("--out", type=Path, default=Path("dist/legacyscan-agent.pyz"))
-    parser.add_argument("--no-vendor", action="store_true",
-                        help="do not bundle httpx (the target's Python must provide it for uploads)")
+    parser.add_argument(
+        "--no-vendor", action="store_true", help="do not bundle httpx (the target's Python must provide it for uploads)"
+    )
     args = parser.parse_args(argv)
     path = build(args.out, vendor=not args.no_vendor)
     print(f"built {path} ({path.stat().st_size // 1024} KiB)")

@@ -76,21 +76,40 @@ FILES: list[str] = [
     "/etc/hostname",
     "/proc/cpuinfo",
     "/proc/meminfo",
-    *(f"{hardware.DMI}/{n}" for n in ("sys_vendor", "product_name", "product_serial", "chassis_type",
-                                      "bios_vendor", "bios_version", "bios_date")),
+    *(
+        f"{hardware.DMI}/{n}"
+        for n in (
+            "sys_vendor",
+            "product_name",
+            "product_serial",
+            "chassis_type",
+            "bios_vendor",
+            "bios_version",
+            "bios_date",
+        )
+    ),
     unix.SOLARIS_RELEASE,
 ]
 # _h NAME: is NAME an executable file in $PATH (or, with a slash, that file)?  Builtins only (a
 # Bourne shell has no ``command -v``).  Shared with the sh agent.
-HAS_COMMAND = ('_h() { case $1 in */*) [ -f "$1" ] && [ -x "$1" ]; return;; esac; _o=$IFS; IFS=:; '
-               'for _d in $PATH; do if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then IFS=$_o; return 0; fi; done; '
-               "IFS=$_o; return 1; }")
+HAS_COMMAND = (
+    '_h() { case $1 in */*) [ -f "$1" ] && [ -x "$1" ]; return;; esac; _o=$IFS; IFS=:; '
+    'for _d in $PATH; do if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then IFS=$_o; return 0; fi; done; '
+    "IFS=$_o; return 1; }"
+)
 PLATFORMS: dict[str, str] = {shlex.join(argv): where for argv, where in COMMANDS if where}
 
 
-def bundle_script(commands: Sequence[list[str]], files: Sequence[str], boundary: str, *,
-                  filters: Mapping[str, str] | None = None, unless_readable: Mapping[str, str] | None = None,
-                  platforms: Mapping[str, str] | None = None, lower_priority: bool = True) -> str:
+def bundle_script(
+    commands: Sequence[list[str]],
+    files: Sequence[str],
+    boundary: str,
+    *,
+    filters: Mapping[str, str] | None = None,
+    unless_readable: Mapping[str, str] | None = None,
+    platforms: Mapping[str, str] | None = None,
+    lower_priority: bool = True,
+) -> str:
     """The Bourne shell script, one statement a line.  Pure.
 
     Each section is ``<boundary> c|f <index>``, the output, then ``\\n<boundary> rc <exit code>``.
@@ -105,7 +124,8 @@ def bundle_script(commands: Sequence[list[str]], files: Sequence[str], boundary:
     unless_readable = unless_readable or {}
     platforms = platforms or {}
     parts = [
-        "LC_ALL=C", "export LC_ALL",
+        "LC_ALL=C",
+        "export LC_ALL",
         HAS_COMMAND,
         # _p=printf where printf is a shell builtin: small files are then read by the read builtin (no
         # process); elsewhere (Bourne, ksh88, mksh, posh: an external printf) by one cat each.
@@ -131,13 +151,17 @@ def bundle_script(commands: Sequence[list[str]], files: Sequence[str], boundary:
         q = shlex.quote(path)
         pattern = filters.get(path)
         if pattern is not None:
-            body = (f"_r=1; [ -r {q} ] && {{ grep -E -- {shlex.quote(pattern)} {q} 2>/dev/null; _r=$?; "
-                    "[ $_r -eq 1 ] && _r=0; }")
+            body = (
+                f"_r=1; [ -r {q} ] && {{ grep -E -- {shlex.quote(pattern)} {q} 2>/dev/null; _r=$?; "
+                "[ $_r -eq 1 ] && _r=0; }"
+            )
         elif path.startswith(CAT_PREFIXES):
             body = f"_r=1; [ -r {q} ] && cat {q} 2>/dev/null && _r=0"
         else:
-            body = (f'_r=1; [ -r {q} ] && {{ if [ "$_p" = printf ]; then while IFS= read -r _l || [ -n "$_l" ]; '
-                    f"do printf '%s\\n' \"$_l\"; done < {q}; else cat {q} 2>/dev/null; fi; }} && _r=0")
+            body = (
+                f'_r=1; [ -r {q} ] && {{ if [ "$_p" = printf ]; then while IFS= read -r _l || [ -n "$_l" ]; '
+                f"do printf '%s\\n' \"$_l\"; done < {q}; else cat {q} 2>/dev/null; fi; }} && _r=0"
+            )
         parts.append(section("f", i, body))
     return "\n".join(parts) + "\n"
 
@@ -150,8 +174,15 @@ def bundle_command(commands: Sequence[list[str]], files: Sequence[str], boundary
 
 def probe_script(boundary: str, *, lower_priority: bool = True) -> str:
     """The whole probe table as one script: the SSH scan's bundle and the sh agent's body."""
-    return bundle_script([argv for argv, _ in COMMANDS], FILES, boundary, filters=linux.FILE_FILTERS,
-                         unless_readable=linux.UNLESS_READABLE, platforms=PLATFORMS, lower_priority=lower_priority)
+    return bundle_script(
+        [argv for argv, _ in COMMANDS],
+        FILES,
+        boundary,
+        filters=linux.FILE_FILTERS,
+        unless_readable=linux.UNLESS_READABLE,
+        platforms=PLATFORMS,
+        lower_priority=lower_priority,
+    )
 
 
 def _ascii_int(text: str) -> bool:
@@ -208,16 +239,23 @@ class BundleShell:
     Collector records that as data, and nothing is ever run here (the collector server runs no
     command of a host)."""
 
-    def __init__(self, name: str, sections: dict[tuple[str, int], tuple[str, int]],
-                 commands: Sequence[str], files: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, sections: dict[tuple[str, int], tuple[str, int]], commands: Sequence[str], files: Sequence[str]
+    ) -> None:
         from agents.shell import CommandResult
 
         self.name = name
-        self._cmds = {cmd: CommandResult(rc, text, "" if rc == 0 else f"exit code {rc}")
-                      for i, cmd in enumerate(commands) for text, rc in [sections.get(("c", i), ("", 127))]
-                      if ("c", i) in sections}
-        self._files = {path: (text if rc == 0 else None)
-                       for i, path in enumerate(files) for text, rc in [sections.get(("f", i), ("", 1))]}
+        self._cmds = {
+            cmd: CommandResult(rc, text, "" if rc == 0 else f"exit code {rc}")
+            for i, cmd in enumerate(commands)
+            for text, rc in [sections.get(("c", i), ("", 127))]
+            if ("c", i) in sections
+        }
+        self._files = {
+            path: (text if rc == 0 else None)
+            for i, path in enumerate(files)
+            for text, rc in [sections.get(("f", i), ("", 1))]
+        }
         uname = self._cmds.get(shlex.join(linux.UNAME))
         if uname is not None and uname.ok and uname.stdout.split():  # as collect_ssh: uname -s from -srm
             self._cmds.setdefault("uname -s", CommandResult(0, uname.stdout.split()[0] + "\n"))

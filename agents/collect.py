@@ -23,8 +23,17 @@ AGENT_VERSION = "0.1.0"
 
 # What a parser can raise on output it did not expect; anything else (a ShellError: the transport
 # failed) still fails the host as before.
-PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError, RecursionError,
-                UnicodeError, LookupError)
+PARSE_ERRORS = (
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+    LookupError,
+)
 KNOWN_FAMILIES = ("linux", "darwin", "aix", "sunos", "freebsd", "openbsd", "netbsd", "windows")
 
 
@@ -42,9 +51,18 @@ class Collector:
     ``now`` is injectable so tests and replays produce deterministic documents.
     """
 
-    def __init__(self, shell: Shell, *, site: str = "", tags: list[str] | None = None, address: str = "",
-                 now: Callable[[], datetime] = utc_now, local_hardware: bool | None = None,
-                 command_timeout: float = 120.0, endpoint: str = "") -> None:
+    def __init__(
+        self,
+        shell: Shell,
+        *,
+        site: str = "",
+        tags: list[str] | None = None,
+        address: str = "",
+        now: Callable[[], datetime] = utc_now,
+        local_hardware: bool | None = None,
+        command_timeout: float = 120.0,
+        endpoint: str = "",
+    ) -> None:
         self.shell = shell
         self.site = site
         self.tags = list(tags or [])
@@ -66,10 +84,20 @@ class Collector:
         except PARSE_ERRORS as exc:
             # Output no parser expected (#19 item 19): a probe problem, not a failed host.  The
             # parsers are total (tests/fuzz); this is the net under them.
-            problems.append(Problem(platform or "collect", "could not make sense of the host's output: "
-                                    f"{type(exc).__name__}: {str(exc)[:300]}", "error"))
-            inv = Inventory(os=OsInfo(family={"darwin": "macos", "sunos": "solaris"}.get(platform, platform)
-                                      if platform in KNOWN_FAMILIES else "unknown"))
+            problems.append(
+                Problem(
+                    platform or "collect",
+                    f"could not make sense of the host's output: {type(exc).__name__}: {str(exc)[:300]}",
+                    "error",
+                )
+            )
+            inv = Inventory(
+                os=OsInfo(
+                    family={"darwin": "macos", "sunos": "solaris"}.get(platform, platform)
+                    if platform in KNOWN_FAMILIES
+                    else "unknown"
+                )
+            )
         if isinstance(self.shell, NotesTruncation):  # a host's answer was cut at our read limit
             problems.extend(Problem("output", note, "truncated") for note in self.shell.truncated)
         inv.problems = problems + [p for p in inv.problems if p not in problems]
@@ -79,8 +107,12 @@ class Collector:
         if not inv.host.machine_id:
             inv.host.machine_id = fallback_machine_id(inv.host.hostname, self.address, self.endpoint)
         inv.collected_at = iso(self.now())
-        inv.collector = CollectorInfo(name="legacyscan", version=AGENT_VERSION, transport=self.shell.name,
-                                      duration_ms=int((time.monotonic() - started) * 1000))
+        inv.collector = CollectorInfo(
+            name="legacyscan",
+            version=AGENT_VERSION,
+            transport=self.shell.name,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
         return inv
 
     def _collect_platform(self, platform: str, problems: list[Problem]) -> Inventory:
@@ -159,16 +191,17 @@ class Collector:
         bits = res.stdout.split()
         return (bits[1] if len(bits) > 1 else ""), (bits[2] if len(bits) > 2 else "")
 
-    def _distribution_facts(self, software: list[Software], facts: dict[str, object],
-                            problems: list[Problem]) -> None:
+    def _distribution_facts(self, software: list[Software], facts: dict[str, object], problems: list[Problem]) -> None:
         """Debian's security-support notes, Ubuntu's apt indexes and SUSE's lifecycle data: what the
         distribution says of the installed packages (scanner.distro).  Optional evidence: a host
         without them is not a failed probe."""
         support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
         if support:
             facts["security_support"] = support
-        for key, argv, source in (("apt_support", linux.APT_SUPPORT, "dpkg"),
-                                  ("suse_lifecycle", linux.SUSE_LIFECYCLE, "rpm")):
+        for key, argv, source in (
+            ("apt_support", linux.APT_SUPPORT, "dpkg"),
+            ("suse_lifecycle", linux.SUSE_LIFECYCLE, "rpm"),
+        ):
             if any(s.source == source for s in software):
                 text = self._optional(argv, key, problems)
                 if text:
@@ -248,8 +281,9 @@ class Collector:
                 found[path] = text
         return found
 
-    def _run_parse(self, probe: str, argv: list[str], parser: Callable[[str], list[Software]],
-                   problems: list[Problem]) -> list[Software]:
+    def _run_parse(
+        self, probe: str, argv: list[str], parser: Callable[[str], list[Software]], problems: list[Problem]
+    ) -> list[Software]:
         try:
             res = self.shell.run(argv, timeout=self.timeout)
         except ShellError as exc:

@@ -18,7 +18,7 @@ SLOTS: dict[str, Any] = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 def removeprefix(text: str, prefix: str) -> str:
     """``str.removeprefix`` (3.9+)."""
-    return text[len(prefix):] if prefix and text.startswith(prefix) else text
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def removesuffix(text: str, suffix: str) -> str:

@@ -16,9 +16,36 @@ from agents.shell import Shell
 
 DMI = "/sys/class/dmi/id"
 # Virtual filesystems that are not disks.
-_SKIP_FS = {"tmpfs", "devtmpfs", "overlay", "squashfs", "proc", "sysfs", "cgroup", "cgroup2", "nsfs", "autofs",
-            "devpts", "mqueue", "debugfs", "tracefs", "fusectl", "configfs", "securityfs", "pstore", "bpf",
-            "hugetlbfs", "binfmt_misc", "efivarfs", "ramfs", "fuse.lxcfs", "nfs", "nfs4", "cifs", "smb3"}
+_SKIP_FS = {
+    "tmpfs",
+    "devtmpfs",
+    "overlay",
+    "squashfs",
+    "proc",
+    "sysfs",
+    "cgroup",
+    "cgroup2",
+    "nsfs",
+    "autofs",
+    "devpts",
+    "mqueue",
+    "debugfs",
+    "tracefs",
+    "fusectl",
+    "configfs",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "hugetlbfs",
+    "binfmt_misc",
+    "efivarfs",
+    "ramfs",
+    "fuse.lxcfs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+}
 
 
 def parse_cpuinfo_model(text: str) -> str:
@@ -32,8 +59,15 @@ def parse_cpuinfo_model(text: str) -> str:
 def dmi_facts(shell: Shell) -> dict[str, str]:
     """Vendor/model/serial/BIOS from /sys/class/dmi/id (product_serial is root-only on most distros)."""
     facts: dict[str, str] = {}
-    for name in ("sys_vendor", "product_name", "product_serial", "chassis_type", "bios_vendor", "bios_version",
-                 "bios_date"):
+    for name in (
+        "sys_vendor",
+        "product_name",
+        "product_serial",
+        "chassis_type",
+        "bios_vendor",
+        "bios_version",
+        "bios_date",
+    ):
         text = shell.read_text(f"{DMI}/{name}")
         if text is not None and text.strip():
             facts[name] = text.strip()
@@ -49,8 +83,9 @@ def collect_local_hardware(shell: Shell, problems: list[Problem]) -> Hardware:
         from agents import native
 
         why = native.MISSING or str(exc)
-        problems.append(Problem("hardware.psutil", f"{why}; missing: CPU cores and threads, memory, boot time, "
-                                                   "disks", "missing"))
+        problems.append(
+            Problem("hardware.psutil", f"{why}; missing: CPU cores and threads, memory, boot time, disks", "missing")
+        )
         return hw
     try:
         hw.cpu_cores = psutil.cpu_count(logical=False)
@@ -68,8 +103,7 @@ def collect_local_hardware(shell: Shell, problems: list[Problem]) -> Hardware:
                 total = int(psutil.disk_usage(part.mountpoint).total)
             except OSError:
                 continue
-            hw.disks.append(Disk(device=part.device, mountpoint=part.mountpoint, fstype=part.fstype,
-                                 total_bytes=total))
+            hw.disks.append(Disk(device=part.device, mountpoint=part.mountpoint, fstype=part.fstype, total_bytes=total))
             if part.mountpoint == root:
                 hw.system_disk_bytes = total
         if hw.system_disk_bytes is None:
@@ -104,6 +138,20 @@ def apply_dmi(hw: Hardware, facts: dict[str, str]) -> None:
     hw.bios_version = facts.get("bios_version", hw.bios_version)
     hw.bios_date = facts.get("bios_date", hw.bios_date)
     text = f"{hw.vendor} {hw.model}".lower()
-    if any(v in text for v in ("vmware", "virtualbox", "qemu", "kvm", "xen", "hyper-v", "virtual machine", "bochs",
-                               "parallels", "amazon ec2", "google compute")):
+    if any(
+        v in text
+        for v in (
+            "vmware",
+            "virtualbox",
+            "qemu",
+            "kvm",
+            "xen",
+            "hyper-v",
+            "virtual machine",
+            "bochs",
+            "parallels",
+            "amazon ec2",
+            "google compute",
+        )
+    ):
         hw.virtual = True

@@ -61,7 +61,8 @@ class StdlibClient:
         if not url.lower().startswith(("https://", "http://")):  # never file: or ftp:
             raise StdlibHTTPError(f"not an http(s) URL: {url[:100]}")
         req = urllib.request.Request(  # noqa: S310 - scheme checked above
-            url, data=content, method="POST", headers={**self.headers, **headers})
+            url, data=content, method="POST", headers={**self.headers, **headers}
+        )
         try:
             with self._opener.open(req, timeout=self.timeout) as resp:  # noqa: S310 - the --server URL
                 return StdlibResponse(resp.status, list(resp.headers.items()), resp.read(MAX_BODY))

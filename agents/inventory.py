@@ -106,8 +106,7 @@ class Software:
 
     def identify_record(self) -> dict[str, Any]:
         """The ``eol identify`` input record for this package."""
-        record: dict[str, Any] = {"kind": "software", "source": self.source, "name": self.name,
-                                  "version": self.version}
+        record: dict[str, Any] = {"kind": "software", "source": self.source, "name": self.name, "version": self.version}
         if self.publisher:
             record["publisher"] = self.publisher
         if self.system_component is not None:

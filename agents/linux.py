@@ -63,56 +63,68 @@ APT_LISTS = "/var/lib/apt/lists"
 # the installed version itself; another version is printed once per package and Origin unless it
 # states ``Supported:``, which bounds the output).  Bourne-clean, as the sh agent carries it (no
 # ==, !, function).
-_APT_FLUSH = ('if (length(p) && (p in I)) { k = (I[p] "" < v "") + (I[p] "" > v ""); '
-              'if (k < 1 || length(s) || ((p SUBSEP o) in P) < 1) { P[p SUBSEP o] = 1; '
-              'print n "\\t" p "\\t" (k ? "-" : "=") "\\t" s } } p = ""; v = ""; s = ""')
+_APT_FLUSH = (
+    'if (length(p) && (p in I)) { k = (I[p] "" < v "") + (I[p] "" > v ""); '
+    "if (k < 1 || length(s) || ((p SUBSEP o) in P) < 1) { P[p SUBSEP o] = 1; "
+    'print n "\\t" p "\\t" (k ? "-" : "=") "\\t" s } } p = ""; v = ""; s = ""'
+)
 _APT_AWK = (
-    'BEGIN { while ((getline l < S) > 0) { if (l ~ /^Package: /) p = substr(l, 10); '
-    'else if (l ~ /^Status: /) t = (l ~ / installed$/); else if (l ~ /^Version: /) v = substr(l, 10); '
+    "BEGIN { while ((getline l < S) > 0) { if (l ~ /^Package: /) p = substr(l, 10); "
+    "else if (l ~ /^Status: /) t = (l ~ / installed$/); else if (l ~ /^Version: /) v = substr(l, 10); "
     'else if (length(l) < 1) { if (t && length(p)) I[p] = v; p = ""; t = 0; v = "" } } '
     'if (t && length(p)) I[p] = v; close(S); p = ""; v = ""; s = "" } '
-    '/^@@F / { ' + _APT_FLUSH + '; n++; f = substr($0, 5); r = f; '
+    "/^@@F / { " + _APT_FLUSH + "; n++; f = substr($0, 5); r = f; "
     'if (sub(/_binary-[^_]*_Packages[^_]*$/, "", r)) sub(/_[^_]*$/, "", r); else sub(/_Packages[^_]*$/, "", r); '
     'o = ""; u = ""; for (i = 1; i <= 2; i++) { x = r (i < 2 ? "_InRelease" : "_Release"); '
-    'while ((getline l < x) > 0) { if (l ~ /^Origin: /) o = substr(l, 9); else if (l ~ /^Suite: /) u = substr(l, 8); '
-    'if (length(o) && length(u)) break } close(x); if (length(o)) break } '
+    "while ((getline l < x) > 0) { if (l ~ /^Origin: /) o = substr(l, 9); else if (l ~ /^Suite: /) u = substr(l, 8); "
+    "if (length(o) && length(u)) break } close(x); if (length(o)) break } "
     'print "F\\t" n "\\t" f "\\t" o "\\t" u; next } '
-    '/^Package: / { ' + _APT_FLUSH + '; p = substr($0, 10); next } '
-    '/^Version: / { v = substr($0, 10); next } '
-    '/^Supported: / { s = substr($0, 12); next } '
-    '/^$/ { ' + _APT_FLUSH + ' } '
-    'END { ' + _APT_FLUSH + ' }'
+    "/^Package: / { " + _APT_FLUSH + "; p = substr($0, 10); next } "
+    "/^Version: / { v = substr($0, 10); next } "
+    "/^Supported: / { s = substr($0, 12); next } "
+    "/^$/ { " + _APT_FLUSH + " } "
+    "END { " + _APT_FLUSH + " }"
 )
 # sh -c SCRIPT sh OS-RELEASE OS-RELEASE DPKG-STATUS LISTS (paths as arguments: tests run the same
 # script on a constructed root).
 APT_SUPPORT_SCRIPT = (
-    "grep -Eqs '^ID(_LIKE)?=\"?([A-Za-z0-9._-]+ )*ubuntu' \"$1\" \"$2\" || exit 0; "
-    "[ -r \"$3\" ] || exit 0; s=$3; "
-    "for f in \"$4\"/*_Packages \"$4\"/*_Packages.lz4 \"$4\"/*_Packages.gz \"$4\"/*_Packages.xz "
-    "\"$4\"/*_Packages.zst; do [ -r \"$f\" ] || continue; echo \"@@F $f\"; "
-    "case $f in *.lz4) lz4 -dc \"$f\";; *.gz) gzip -dc \"$f\";; *.xz) xz -dc \"$f\";; *.zst) zstd -dcq \"$f\";; "
-    "*) cat \"$f\";; esac 2>/dev/null; echo; done | awk -v S=\"$s\" '" + _APT_AWK + "'"
+    'grep -Eqs \'^ID(_LIKE)?="?([A-Za-z0-9._-]+ )*ubuntu\' "$1" "$2" || exit 0; '
+    '[ -r "$3" ] || exit 0; s=$3; '
+    'for f in "$4"/*_Packages "$4"/*_Packages.lz4 "$4"/*_Packages.gz "$4"/*_Packages.xz '
+    '"$4"/*_Packages.zst; do [ -r "$f" ] || continue; echo "@@F $f"; '
+    'case $f in *.lz4) lz4 -dc "$f";; *.gz) gzip -dc "$f";; *.xz) xz -dc "$f";; *.zst) zstd -dcq "$f";; '
+    '*) cat "$f";; esac 2>/dev/null; echo; done | awk -v S="$s" \'' + _APT_AWK + "'"
 )
-APT_SUPPORT = ["sh", "-c", APT_SUPPORT_SCRIPT, "sh", "/etc/os-release", "/usr/lib/os-release", DPKG_STATUS,
-               APT_LISTS]
+APT_SUPPORT = ["sh", "-c", APT_SUPPORT_SCRIPT, "sh", "/etc/os-release", "/usr/lib/os-release", DPKG_STATUS, APT_LISTS]
 # SUSE: ``zypper lifecycle``'s package data (``<product>.lifecycle``: ``name, version, date[, successor]``
 # lines for packages whose support ends before the product's), in the three folders zypper-lifecycle
 # reads.  Small files (a few KB); each capped at 256 KiB.  Absent elsewhere: no output.
 LIFECYCLE_DIRS: tuple[str, ...] = ("/var/lib/lifecycle/data", "/usr/lib/lifecycle/data", "/usr/share/lifecycle/data")
-SUSE_LIFECYCLE_SCRIPT = ('for d in "$@"; do for f in "$d"/*.lifecycle; do [ -r "$f" ] || continue; '
-                         'echo "@@F $f"; head -c 262144 "$f"; echo; done; done; exit 0')
+SUSE_LIFECYCLE_SCRIPT = (
+    'for d in "$@"; do for f in "$d"/*.lifecycle; do [ -r "$f" ] || continue; '
+    'echo "@@F $f"; head -c 262144 "$f"; echo; done; done; exit 0'
+)
 SUSE_LIFECYCLE = ["sh", "-c", SUSE_LIFECYCLE_SCRIPT, "sh", *LIFECYCLE_DIRS]
-DPKG_QUERY = ["dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\t"
-              "${Maintainer}\\t${Source}\\t${Origin}\\n"]
+DPKG_QUERY = [
+    "dpkg-query",
+    "-W",
+    "-f=${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\t${Maintainer}\\t${Source}\\t${Origin}\\n",
+]
 # rpm: name, epoch:version-release, arch, and who built and signed it -- VENDOR, PACKAGER and the
 # signature's key (header signature first: RSAHEADER/DSAHEADER since rpm 4.1, then the older
 # header+payload SIGPGP/SIGGPG).  Imported signing keys are ``gpg-pubkey`` entries whose VERSION is
 # the key's short id and whose PACKAGER is the key owner's user id: the host's own answer to "whose
 # key is this" (``rpm_signing_keys``).  The conditional form prints "(none)" for an unsigned package.
-RPM_SIGNATURE = ("%|RSAHEADER?{%{RSAHEADER:pgpsig}}:{%|DSAHEADER?{%{DSAHEADER:pgpsig}}:"
-                 "{%|SIGPGP?{%{SIGPGP:pgpsig}}:{%|SIGGPG?{%{SIGGPG:pgpsig}}:{(none)}|}|}|}|")
-RPM_QA = ["rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\t%{PACKAGER}\\t"
-          + RPM_SIGNATURE + "\\n"]
+RPM_SIGNATURE = (
+    "%|RSAHEADER?{%{RSAHEADER:pgpsig}}:{%|DSAHEADER?{%{DSAHEADER:pgpsig}}:"
+    "{%|SIGPGP?{%{SIGPGP:pgpsig}}:{%|SIGGPG?{%{SIGGPG:pgpsig}}:{(none)}|}|}|}|"
+)
+RPM_QA = [
+    "rpm",
+    "-qa",
+    "--qf",
+    "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{VENDOR}\\t%{PACKAGER}\\t" + RPM_SIGNATURE + "\\n",
+]
 UNAME = ["uname", "-srm"]
 
 # The same commands as one POSIX sh line for transports that take a command string (SSH).  Every
@@ -190,8 +202,9 @@ def _dpkg_stanza(stanza: str) -> Software:
             origin = value.strip()
     if not name or not status.endswith(" installed"):
         return _SKIP
-    return Software(name=name, version=version, arch=arch, source="dpkg", publisher=maintainer,
-                    source_package=source, origin=origin)
+    return Software(
+        name=name, version=version, arch=arch, source="dpkg", publisher=maintainer, source_package=source, origin=origin
+    )
 
 
 # Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
@@ -247,9 +260,15 @@ def _dpkg_query_line(line: str) -> Software:
     if len(parts) >= 4 and parts[3][1:2] != "i":
         return _SKIP
     more = parts[4:7] + [""] * (7 - max(len(parts), 4))
-    return Software(name=parts[0], version=parts[1], arch=parts[2] if len(parts) > 2 else "", source="dpkg",
-                    publisher=more[0].strip(), source_package=more[1].split("(", 1)[0].strip(),
-                    origin=more[2].strip())
+    return Software(
+        name=parts[0],
+        version=parts[1],
+        arch=parts[2] if len(parts) > 2 else "",
+        source="dpkg",
+        publisher=more[0].strip(),
+        source_package=more[1].split("(", 1)[0].strip(),
+        origin=more[2].strip(),
+    )
 
 
 def parse_dpkg_query(text: str) -> list[Software]:
@@ -271,16 +290,21 @@ def _rpm_qa_line(line: str) -> Software:
         return _SKIP
     version = parts[1]
     if version.startswith("(none):"):
-        version = version[len("(none):"):]
+        version = version[len("(none):") :]
     elif version.startswith("0:"):
         version = version[2:]
     # The builder is the Vendor, else the Packager; the signing key (``origin``: "key <id>") is
     # judged against the host's imported keys (scanner.distro).  Output of an older bundle has
     # the first four columns only.
     key = _KEY_ID.search(parts[5]) if len(parts) > 5 else None
-    return Software(name=parts[0], version=version, arch=parts[2] if len(parts) > 2 else "",
-                    publisher=_rpm_field(parts, 3) or _rpm_field(parts, 4), source="rpm",
-                    origin=f"key {key.group(1).lower()}" if key else "")
+    return Software(
+        name=parts[0],
+        version=version,
+        arch=parts[2] if len(parts) > 2 else "",
+        publisher=_rpm_field(parts, 3) or _rpm_field(parts, 4),
+        source="rpm",
+        origin=f"key {key.group(1).lower()}" if key else "",
+    )
 
 
 def parse_rpm_qa(text: str) -> list[Software]:
@@ -315,8 +339,16 @@ def parse_apk_installed(text: str) -> list[Software]:
             if len(line) > 2 and line[1] == ":":
                 fields.setdefault(line[0], line[2:])
         if fields.get("P"):
-            result.append(Software(name=fields["P"], version=fields.get("V", ""), arch=fields.get("A", ""),
-                                   source="apk", publisher=fields.get("m", ""), source_package=fields.get("o", "")))
+            result.append(
+                Software(
+                    name=fields["P"],
+                    version=fields.get("V", ""),
+                    arch=fields.get("A", ""),
+                    source="apk",
+                    publisher=fields.get("m", ""),
+                    source_package=fields.get("o", ""),
+                )
+            )
     return result
 
 
@@ -326,8 +358,7 @@ def no_package_database(result_stdout: str, result_stderr: str) -> bool:
     if result_stdout.strip():
         return False
     err = result_stderr.lower()
-    return not err.strip() or "cannot open packages database" in err or "no such file" in err \
-        or "exit code" in err
+    return not err.strip() or "cannot open packages database" in err or "no such file" in err or "exit code" in err
 
 
 def os_name(files: dict[str, str]) -> tuple[str, str]:

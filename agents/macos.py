@@ -86,8 +86,17 @@ def parse_system_profiler_apps(text: str) -> list[Software]:
 def _parse_apps_xml(data: bytes) -> list[Software]:
     try:
         doc = plistlib.loads(data)
-    except (plistlib.InvalidFileException, ValueError, TypeError, ExpatError, IndexError, KeyError, AttributeError,
-            RecursionError, OverflowError):  # plistlib's parser raises several of these on malformed XML (tests/fuzz)
+    except (
+        plistlib.InvalidFileException,
+        ValueError,
+        TypeError,
+        ExpatError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        OverflowError,
+    ):  # plistlib's parser raises several of these on malformed XML (tests/fuzz)
         return []
     sections = doc if isinstance(doc, list) else [doc]
     out: list[Software] = []
@@ -183,9 +192,7 @@ def parse_info_plist_listing(text: str) -> list[Software]:
 def parse_ioreg_platform(text: str) -> dict[str, str]:
     """``"IOPlatformUUID" = "..."`` lines of ``ioreg -rd1 -c IOPlatformExpertDevice``."""
     out: dict[str, str] = {}
-    for m in re.finditer(
-        r'"(IOPlatformUUID|IOPlatformSerialNumber|model|manufacturer)" = <?"?([^">\n]*)"?>?', text
-    ):
+    for m in re.finditer(r'"(IOPlatformUUID|IOPlatformSerialNumber|model|manufacturer)" = <?"?([^">\n]*)"?>?', text):
         out[m.group(1)] = m.group(2).strip()
     return out
 

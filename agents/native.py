@@ -70,12 +70,14 @@ def provide(archive: str, module: str = "psutil") -> bool:
         return False
     with zf:
         names = [n for n in zf.namelist() if n.startswith(PREFIX)]
-        available = sorted({n[len(PREFIX):].split("/", 1)[0] for n in names})
+        available = sorted({n[len(PREFIX) :].split("/", 1)[0] for n in names})
         tag = next((t for t in tags(True) if t in available), None)
         if tag is None:
             carried = ", ".join(available) or "no platform"
-            MISSING = (f"{module} is not installed and this zipapp carries it for {carried}, not for "
-                       f"{tags(False)[0]} (install {module} for this Python, or build the zipapp on this platform)")
+            MISSING = (
+                f"{module} is not installed and this zipapp carries it for {carried}, not for "
+                f"{tags(False)[0]} (install {module} for this Python, or build the zipapp on this platform)"
+            )
             return False
         members = sorted(n for n in names if n.startswith(f"{PREFIX}{tag}/") and not n.endswith("/"))
         digest = hashlib.sha256()
@@ -90,7 +92,7 @@ def provide(archive: str, module: str = "psutil") -> bool:
             if not target.exists():
                 staging = root / f".staging-{os.getpid()}"
                 for n in members:
-                    dest = staging / n[len(f"{PREFIX}{tag}/"):]
+                    dest = staging / n[len(f"{PREFIX}{tag}/") :]
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     dest.write_bytes(zf.read(n))
                 os.replace(staging, target)

@@ -27,14 +27,18 @@ DEFAULT_TIMEOUT = 600.0
 # big even for that goes over stdin to a fixed bootstrap instead (``$input`` works under
 # -EncodedCommand on PowerShell 2.0 to 7).  Nothing from a target or a host is ever interpolated:
 # the only variable part is base64 of our own script.
-BOOTSTRAP = ("$ErrorActionPreference = 'Stop'; "
-             "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
-             "& ([ScriptBlock]::Create($s))")
-LOADER = ("$ErrorActionPreference = 'Stop'; $b = [Convert]::FromBase64String('{payload}'); "
-          "$m = New-Object IO.MemoryStream(,$b); "
-          "$z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Decompress); "
-          "$r = New-Object IO.StreamReader($z, [Text.Encoding]::UTF8); $s = $r.ReadToEnd(); $r.Close(); "
-          "& ([ScriptBlock]::Create($s))")
+BOOTSTRAP = (
+    "$ErrorActionPreference = 'Stop'; "
+    "$s = [string]::Join([Environment]::NewLine, [string[]]@($input)); "
+    "& ([ScriptBlock]::Create($s))"
+)
+LOADER = (
+    "$ErrorActionPreference = 'Stop'; $b = [Convert]::FromBase64String('{payload}'); "
+    "$m = New-Object IO.MemoryStream(,$b); "
+    "$z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Decompress); "
+    "$r = New-Object IO.StreamReader($z, [Text.Encoding]::UTF8); $s = $r.ReadToEnd(); $r.Close(); "
+    "& ([ScriptBlock]::Create($s))"
+)
 CREATEPROCESS_LIMIT = 32_767
 POWERSHELL_ARGS = ("-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
 
@@ -96,8 +100,15 @@ class WindowsLocalShell(LocalShell):
         argv, stdin = build_command(self.powershell, script)
         flags = CREATE_NO_WINDOW if os.name == "nt" else 0
         try:
-            proc = subprocess.run(argv, input=stdin or b"", capture_output=True, timeout=timeout,
-                                  env=self._env, check=False, creationflags=flags)
+            proc = subprocess.run(
+                argv,
+                input=stdin or b"",
+                capture_output=True,
+                timeout=timeout,
+                env=self._env,
+                check=False,
+                creationflags=flags,
+            )
         except FileNotFoundError:
             return CommandResult(127, "", f"{self.powershell}: not found")
         except subprocess.TimeoutExpired as exc:

@@ -102,8 +102,13 @@ class BatchingShell(Shell, NotesTruncation, Closable, Protocol):
     lost: bool
 
     def preload(
-        self, commands: Sequence[list[str]] = (), files: Sequence[str] = (), timeout: float | None = None, *,
-        filters: Mapping[str, str] | None = None, unless_readable: Mapping[str, str] | None = None,
+        self,
+        commands: Sequence[list[str]] = (),
+        files: Sequence[str] = (),
+        timeout: float | None = None,
+        *,
+        filters: Mapping[str, str] | None = None,
+        unless_readable: Mapping[str, str] | None = None,
         platforms: Mapping[str, str] | None = None,
     ) -> None: ...
 
@@ -175,8 +180,11 @@ class ReplayShell:
         entry = self._commands.get(" ".join(argv))
         if entry is None:
             return CommandResult(127, "", f"{argv[0]}: command not found")
-        return CommandResult(int(entry.get("exit_code", 0)),  # type: ignore[call-overload]
-                             str(entry.get("stdout", "")), str(entry.get("stderr", "")))
+        return CommandResult(
+            int(entry.get("exit_code", 0)),  # type: ignore[call-overload]
+            str(entry.get("stdout", "")),
+            str(entry.get("stderr", "")),
+        )
 
     def read_text(self, path: str) -> str | None:
         target = self.root / "files" / path.lstrip("/")

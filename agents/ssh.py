@@ -432,10 +432,13 @@ def negotiation_failed(host: str, port: int, transport: LegacyTransport, why: st
     if legacy:
         fix = "even the legacy algorithms (--ssh-legacy) are not among them"
     else:
-        fix = ("an old server (SHA-1/DSA era): scan it with --ssh-legacy, or ssh_legacy = true in its target entry "
-               "(still verified against known_hosts)")
-    return NegotiationFailed(f"{host_id(host, port)}: SSH algorithm negotiation failed ({what}); "
-                             f"the server offers {offer}; {fix}")
+        fix = (
+            "an old server (SHA-1/DSA era): scan it with --ssh-legacy, or ssh_legacy = true in its target entry "
+            "(still verified against known_hosts)"
+        )
+    return NegotiationFailed(
+        f"{host_id(host, port)}: SSH algorithm negotiation failed ({what}); the server offers {offer}; {fix}"
+    )
 
 
 def verify_host_key(
@@ -470,9 +473,7 @@ def verify_host_key(
     known_hosts.add(host, port, key)
 
 
-def authenticate(
-    transport: paramiko.Transport, host: str, creds: SshCredentials, options: SshOptions
-) -> None:
+def authenticate(transport: paramiko.Transport, host: str, creds: SshCredentials, options: SshOptions) -> None:
     """Try each key, then the agent's keys, then a password from the environment."""
     tried: list[str] = []
     allowed: list[str] | None = None
@@ -491,8 +492,10 @@ def authenticate(
             return False
         except (paramiko.SSHException, OSError, EOFError) as exc:
             if len(tried) > 1:  # sshd disconnects after MaxAuthTries (6) offered keys
-                raise AuthFailed(f"{host}: the server closed the connection after {len(tried) - 1} refused "
-                                 f"credentials as {creds.user!r} (too many agent keys? MaxAuthTries)") from exc
+                raise AuthFailed(
+                    f"{host}: the server closed the connection after {len(tried) - 1} refused "
+                    f"credentials as {creds.user!r} (too many agent keys? MaxAuthTries)"
+                ) from exc
             raise ConnectionLost(f"{host}: connection lost during authentication: {exc}") from exc
         return not remaining and transport.is_authenticated()
 
@@ -522,9 +525,7 @@ def authenticate(
         if attempt("password", transport.auth_password, creds.user, creds.password):
             return
     if not tried:
-        raise AuthFailed(
-            f"{host}: no SSH credential to offer (give --ssh-key, run ssh-agent, or set {PASSWORD_ENV})"
-        )
+        raise AuthFailed(f"{host}: no SSH credential to offer (give --ssh-key, run ssh-agent, or set {PASSWORD_ENV})")
     what = ", ".join(sorted(set(tried)))
     extra = f"; the server allows {', '.join(allowed)}" if allowed else ""
     raise AuthFailed(f"{host}: authentication as {creds.user!r} failed (tried {what}{extra})")
@@ -622,8 +623,9 @@ class SshShell:
         got = self._alone([], [path], self.options.command_timeout, MAX_FILE + 4096, path)  # + the section lines
         return got[0] if got is not None and got[1] == 0 else None
 
-    def _alone(self, commands: list[list[str]], files: list[str], timeout: float, limit: int,
-               label: str) -> tuple[str, int] | None:
+    def _alone(
+        self, commands: list[list[str]], files: list[str], timeout: float, limit: int, label: str
+    ) -> tuple[str, int] | None:
         """One command or file the bundle did not answer, sent the bundle's way (the script on
         ``/bin/sh``'s stdin): at the lowest CPU/IO priority, a missing tool 127 even where the shell
         says 1 (a Bourne ``/bin/sh``), whatever the login shell (csh included).  None: no answer."""
@@ -635,8 +637,13 @@ class SshShell:
     # -- batching ------------------------------------------------------------------------------
 
     def preload(
-        self, commands: Sequence[list[str]] = (), files: Sequence[str] = (), timeout: float | None = None, *,
-        filters: Mapping[str, str] | None = None, unless_readable: Mapping[str, str] | None = None,
+        self,
+        commands: Sequence[list[str]] = (),
+        files: Sequence[str] = (),
+        timeout: float | None = None,
+        *,
+        filters: Mapping[str, str] | None = None,
+        unless_readable: Mapping[str, str] | None = None,
         platforms: Mapping[str, str] | None = None,
     ) -> None:
         """Run every command and read every file in one exec; later calls are answered from it.
@@ -646,11 +653,18 @@ class SshShell:
         whatever the login shell is, on one line (csh-safe: no newlines, no ``!``).
         """
         boundary = "LS" + secrets.token_hex(12)
-        script = bundle_script(commands, files, boundary, filters=filters, unless_readable=unless_readable,
-                               platforms=platforms)
+        script = bundle_script(
+            commands, files, boundary, filters=filters, unless_readable=unless_readable, platforms=platforms
+        )
         truncated_before = len(self.truncated)
-        res = self.exec(BUNDLE_SHELL, timeout or self.options.command_timeout, c_locale=False,  # it exports LC_ALL
-                        limit=BUNDLE_LIMIT, label="the probe bundle", stdin=script.encode())
+        res = self.exec(
+            BUNDLE_SHELL,
+            timeout or self.options.command_timeout,
+            c_locale=False,  # it exports LC_ALL
+            limit=BUNDLE_LIMIT,
+            label="the probe bundle",
+            stdin=script.encode(),
+        )
         sections = parse_bundle(res.stdout, boundary)
         if len(self.truncated) > truncated_before:  # the section being sent when we cut is answered as failed,
             cut = _last_open_section(res.stdout, boundary)  # not re-run alone (it would flood us again)
@@ -660,9 +674,7 @@ class SshShell:
             got = sections.get(("c", i))
             if got is not None:
                 text, rc = got
-                self._cache_cmds[shlex.join(argv)] = CommandResult(
-                    rc, text, "" if rc == 0 else f"exit code {rc}"
-                )
+                self._cache_cmds[shlex.join(argv)] = CommandResult(rc, text, "" if rc == 0 else f"exit code {rc}")
         for i, path in enumerate(files):
             got = sections.get(("f", i))
             if got is not None:
@@ -675,8 +687,16 @@ class SshShell:
 
     # -- the one place bytes cross the wire ------------------------------------------------------
 
-    def exec(self, command: str, timeout: float, *, limit: int = BUNDLE_LIMIT, c_locale: bool = True,
-             label: str = "", stdin: bytes | None = None) -> CommandResult:
+    def exec(
+        self,
+        command: str,
+        timeout: float,
+        *,
+        limit: int = BUNDLE_LIMIT,
+        c_locale: bool = True,
+        label: str = "",
+        stdin: bytes | None = None,
+    ) -> CommandResult:
         """Run one command line; timeouts and lost connections raise, exit codes are returned.
 
         At most ``limit`` bytes of stdout are kept (the rest is read and dropped, so the host is
@@ -702,15 +722,15 @@ class SshShell:
                 err, _ = _read_stream(chan, chan.recv_stderr, deadline, 65536, self.host, timeout)
                 if sent > limit:
                     self.truncated.append(
-                        f"{label or command[:80]}: output cut at {limit} bytes (the host sent {sent} bytes)")
+                        f"{label or command[:80]}: output cut at {limit} bytes (the host sent {sent} bytes)"
+                    )
                 if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
                     raise ShellTimeout(f"{self.host}: command timed out after {timeout:g}s")
                 code = chan.exit_status
                 if code == -1 or (not chan.exit_status_ready()):
                     self.lost = True
                     raise ConnectionLost(
-                        f"{self.host}: connection lost mid-command "
-                        f"(no exit status; {len(out)} bytes received)"
+                        f"{self.host}: connection lost mid-command (no exit status; {len(out)} bytes received)"
                     )
                 return CommandResult(code, decode(out), decode(err))
             except (paramiko.SSHException, EOFError, ConnectionError) as exc:
@@ -759,7 +779,7 @@ def _last_open_section(text: str, boundary: str) -> tuple[str, int] | None:
     head = head + 1 if head >= 0 else (0 if text.startswith(boundary + " ") else -1)
     while head >= 0:
         eol = text.find("\n", head)
-        bits = text[head:eol if eol >= 0 else len(text)].split()
+        bits = text[head : eol if eol >= 0 else len(text)].split()
         if len(bits) == 3 and bits[1] in ("c", "f") and bits[2].isdecimal():
             return bits[1], int(bits[2])
         prev = text.rfind("\n" + boundary + " ", 0, max(0, head - 1))

@@ -64,7 +64,9 @@ class KexGroup1SHA1(KexGroup14SHA1):
         "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
         "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
         "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
-        "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF", 16)
+        "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+        16,
+    )
     name = "diffie-hellman-group1-sha1"
 
 
@@ -79,7 +81,10 @@ class LegacyRSAKey(paramiko.RSAKey):
     """An RSA key that also verifies and makes ``ssh-rsa`` (SHA-1) signatures."""
 
     HASHES = {  # type: ignore[misc]  # (the stubs call it Final)
-        **paramiko.RSAKey.HASHES, "ssh-rsa": hashes.SHA1, "ssh-rsa-cert-v01@openssh.com": hashes.SHA1}
+        **paramiko.RSAKey.HASHES,
+        "ssh-rsa": hashes.SHA1,
+        "ssh-rsa-cert-v01@openssh.com": hashes.SHA1,
+    }
 
     @classmethod
     def of(cls, key: paramiko.PKey) -> paramiko.PKey:
@@ -136,8 +141,9 @@ class DSSPublicKey(paramiko.PKey):
             try:
                 key = dsa.DSAPublicNumbers(self.y, dsa.DSAParameterNumbers(self.p, self.q, self.g)).public_key()
                 sha1 = hashes.SHA1()  # noqa: S303 - ssh-dss is SHA-1 by definition
-                key.verify(encode_dss_signature(int.from_bytes(sig[:20], "big"), int.from_bytes(sig[20:], "big")),
-                           data, sha1)
+                key.verify(
+                    encode_dss_signature(int.from_bytes(sig[:20], "big"), int.from_bytes(sig[20:], "big")), data, sha1
+                )
             except (InvalidSignature, ValueError):
                 return False
         return True
@@ -159,9 +165,12 @@ class LegacyTransport(paramiko.Transport):
         MACs to this connection's offer."""
         self.legacy = True
         me: Any = self  # paramiko's tables (instance attributes shadow the class's; the stubs lack them)
-        me._kex_info = {**me._kex_info, "diffie-hellman-group14-sha1": KexGroup14SHA1,
-                        "diffie-hellman-group-exchange-sha1": KexGexSHA1,
-                        "diffie-hellman-group1-sha1": KexGroup1SHA1}
+        me._kex_info = {
+            **me._kex_info,
+            "diffie-hellman-group14-sha1": KexGroup14SHA1,
+            "diffie-hellman-group-exchange-sha1": KexGexSHA1,
+            "diffie-hellman-group1-sha1": KexGroup1SHA1,
+        }
         me._key_info = {**me._key_info, "ssh-rsa": LegacyRSAKey, "ssh-dss": DSSPublicKey}
         me._preferred_kex = tuple(me._preferred_kex) + LEGACY_KEX
         me._preferred_keys = tuple(me._preferred_keys) + LEGACY_HOST_KEYS

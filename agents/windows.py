@@ -49,8 +49,18 @@ from agents.shell import CommandResult, PowerShellRunner, Shell
 SCRIPT_PATH = Path(__file__).resolve().parent / "windows_collect.ps1"
 DOC_MARKER = '{"legacyscan":"windows-collect/1"'
 # The identify contract's Windows OS fields (docs: ARCHITECTURE.md, "legacyscan eol identify").
-OS_FACT_KEYS = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
-                "installation_type", "product_type", "csd_version")
+OS_FACT_KEYS = (
+    "caption",
+    "product_name",
+    "version",
+    "build",
+    "ubr",
+    "edition_id",
+    "display_version",
+    "installation_type",
+    "product_type",
+    "csd_version",
+)
 
 
 class WindowsDocumentError(ValueError):
@@ -75,8 +85,7 @@ def extract_document(stdout: str) -> dict[str, Any]:
     start = stdout.find(DOC_MARKER)
     if start < 0:
         preview = stdout.strip()[:120].encode("unicode_escape").decode("ascii")
-        raise WindowsDocumentError(f"no collection document in the output (got {len(stdout)} characters: "
-                                   f"{preview!r})")
+        raise WindowsDocumentError(f"no collection document in the output (got {len(stdout)} characters: {preview!r})")
     try:
         doc, _ = json.JSONDecoder().raw_decode(stdout, start)
     except ValueError as exc:
@@ -240,8 +249,17 @@ class _Limits:
 
 # -- OS ------------------------------------------------------------------------------------------
 
-_ARCH = {"amd64": "x64", "x86": "x86", "arm64": "arm64", "ia64": "ia64", "64-bit": "x64", "32-bit": "x86",
-         "arm 64-bit processor": "arm64", "64 bits": "x64", "32 bits": "x86"}
+_ARCH = {
+    "amd64": "x64",
+    "x86": "x86",
+    "arm64": "arm64",
+    "ia64": "ia64",
+    "64-bit": "x64",
+    "32-bit": "x86",
+    "arm 64-bit processor": "arm64",
+    "64 bits": "x64",
+    "32 bits": "x86",
+}
 _SERVER_INSTALL_TYPES = {"server", "server core", "nano server"}
 
 
@@ -253,8 +271,7 @@ def os_facts(os_doc: dict[str, Any]) -> dict[str, Any]:
     """
     reg = _dict(os_doc.get("registry"))
     wmi = _dict(os_doc.get("wmi"))
-    build = (_clean(reg.get("CurrentBuild")) or _clean(reg.get("CurrentBuildNumber"))
-             or _clean(wmi.get("BuildNumber")))
+    build = _clean(reg.get("CurrentBuild")) or _clean(reg.get("CurrentBuildNumber")) or _clean(wmi.get("BuildNumber"))
     version = _clean(wmi.get("Version"))
     if not version and build:
         major, minor = _int(reg.get("CurrentMajorVersionNumber")), _int(reg.get("CurrentMinorVersionNumber"))
@@ -294,19 +311,48 @@ def _os_info(os_doc: dict[str, Any]) -> OsInfo:
     kernel = facts["version"]
     if facts["ubr"] is not None and kernel:
         kernel = f"{kernel}.{facts['ubr']}"
-    return OsInfo(family="windows", name=name, version=facts["version"], arch=arch, kernel=kernel,
-                  install_date=install, facts=facts)
+    return OsInfo(
+        family="windows",
+        name=name,
+        version=facts["version"],
+        arch=arch,
+        kernel=kernel,
+        install_date=install,
+        facts=facts,
+    )
 
 
 # -- hardware ------------------------------------------------------------------------------------
 
 # SMBIOS chassis types (DMTF DSP0134 7.4.1), the ones that matter for a replacement plan.
-_CHASSIS = {3: "desktop", 4: "desktop", 5: "desktop", 6: "desktop", 7: "desktop", 8: "laptop", 9: "laptop",
-            10: "laptop", 11: "handheld", 13: "all-in-one", 14: "laptop", 15: "desktop", 16: "desktop",
-            17: "server", 23: "server", 28: "server", 30: "tablet", 31: "laptop", 32: "laptop", 35: "desktop",
-            36: "desktop"}
-_VIRTUAL = re.compile(r"vmware|virtualbox|innotek|qemu|bochs|kvm|xen|parallels|hyper-v|virtual machine|"
-                      r"amazon ec2|google compute", re.I)
+_CHASSIS = {
+    3: "desktop",
+    4: "desktop",
+    5: "desktop",
+    6: "desktop",
+    7: "desktop",
+    8: "laptop",
+    9: "laptop",
+    10: "laptop",
+    11: "handheld",
+    13: "all-in-one",
+    14: "laptop",
+    15: "desktop",
+    16: "desktop",
+    17: "server",
+    23: "server",
+    28: "server",
+    30: "tablet",
+    31: "laptop",
+    32: "laptop",
+    35: "desktop",
+    36: "desktop",
+}
+_VIRTUAL = re.compile(
+    r"vmware|virtualbox|innotek|qemu|bochs|kvm|xen|parallels|hyper-v|virtual machine|"
+    r"amazon ec2|google compute",
+    re.I,
+)
 
 
 def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
@@ -346,8 +392,14 @@ def _hardware(hw: dict[str, Any], limits: _Limits) -> Hardware:
         for disk in disks[:256]:
             d = _dict(disk)
             device = _clean(d.get("device"))[:64]
-            out.disks.append(Disk(device=device, mountpoint=device,
-                                  fstype=_clean(d.get("fstype"))[:64], total_bytes=_int(d.get("size")) or 0))
+            out.disks.append(
+                Disk(
+                    device=device,
+                    mountpoint=device,
+                    fstype=_clean(d.get("fstype"))[:64],
+                    total_bytes=_int(d.get("size")) or 0,
+                )
+            )
     return out
 
 
@@ -403,8 +455,9 @@ def raw_views(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
     return host, os_doc, _raw_hardware(wmi, cs, env, firmware), _implied_problems(doc, env, firmware)
 
 
-def _raw_hardware(wmi: dict[str, Any], cs: dict[str, Any], env: dict[str, Any],
-                  firmware: dict[str, Any]) -> dict[str, Any]:
+def _raw_hardware(
+    wmi: dict[str, Any], cs: dict[str, Any], env: dict[str, Any], firmware: dict[str, Any]
+) -> dict[str, Any]:
     bios = (_instances(wmi, "Win32_BIOS") or [{}])[0]
     cpus = _instances(wmi, "Win32_Processor")
     hw: dict[str, Any] = {
@@ -442,22 +495,36 @@ def _implied_problems(doc: dict[str, Any], env: dict[str, Any], firmware: dict[s
     """What the evidence says is missing: firmware type, the 64-bit registry view, unloaded profiles."""
     problems: list[Problem] = []
     if firmware.get("PEFirmwareType") is None:
-        problems.append(Problem("hardware.firmware",
-                                "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
-                                "missing"))
+        problems.append(
+            Problem(
+                "hardware.firmware",
+                "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
+                "missing",
+            )
+        )
     if env.get("hklm64_readable") is False:
-        problems.append(Problem("software.hklm64",
-                                "32-bit PowerShell on 64-bit Windows without .NET 4: the 64-bit "
-                                "registry view was not readable; run the 64-bit powershell.exe", "missing"))
+        problems.append(
+            Problem(
+                "software.hklm64",
+                "32-bit PowerShell on 64-bit Windows without .NET 4: the 64-bit "
+                "registry view was not readable; run the 64-bit powershell.exe",
+                "missing",
+            )
+        )
     unloaded = [
         p
         for p in (_dict(x) for x in _list(doc.get("profiles")))
         if _USER_SID.match(_clean(p.get("sid"))) and p.get("loaded") is False
     ]
     if unloaded:
-        problems.append(Problem("software.user",
-                                f"{len(unloaded)} user profile(s) not loaded: their per-user "
-                                "software is not visible until the user logs on", "missing"))
+        problems.append(
+            Problem(
+                "software.user",
+                f"{len(unloaded)} user profile(s) not loaded: their per-user "
+                "software is not visible until the user logs on",
+                "missing",
+            )
+        )
     return problems
 
 
@@ -502,11 +569,16 @@ def _msix_software(entry: dict[str, Any], limits: _Limits) -> Software | None:
     if not name:
         return None
     signature = _clean(entry.get("signature")).lower()
-    return Software(name=limits.cut(name, "msix.name"), version=limits.cut(version, "msix.version"),
-                    source="msix",
-                    publisher=limits.cut(publisher, "msix.publisher"), arch=arch.lower()[:32],
-                    system_component=True if signature == "system" else None, scope="machine",
-                    key=limits.cut(full, "msix.key"))
+    return Software(
+        name=limits.cut(name, "msix.name"),
+        version=limits.cut(version, "msix.version"),
+        source="msix",
+        publisher=limits.cut(publisher, "msix.publisher"),
+        arch=arch.lower()[:32],
+        system_component=True if signature == "system" else None,
+        scope="machine",
+        key=limits.cut(full, "msix.key"),
+    )
 
 
 def _norm(text: str) -> str:
@@ -622,9 +694,13 @@ def parse_document(doc: dict[str, Any] | str, *, collected_at: str = "") -> Inve
         p = _dict(raw)
         message = _clean(p.get("message"))[:2000]
         kind = _clean(p.get("kind")) or classify_problem(_clean(p.get("error_type")), message)
-        inventory.problems.append(Problem(
-            probe=_clean(p.get("probe"))[:200] or "windows", message=message,
-            kind=kind if kind in {"error", "denied", "missing", "timeout", "parse"} else "error"))
+        inventory.problems.append(
+            Problem(
+                probe=_clean(p.get("probe"))[:200] or "windows",
+                message=message,
+                kind=kind if kind in {"error", "denied", "missing", "timeout", "parse"} else "error",
+            )
+        )
     inventory.problems.extend(implied)
     inventory.problems.extend(limits.problems[:100])
     return inventory
@@ -643,8 +719,10 @@ def powershell_failure(result: CommandResult) -> str:
     code = result.exit_code
     err = result.stderr.lower()
     if code in _CLR_MISSING:
-        return ("PowerShell could not load the .NET Framework (0x80131700): .NET Framework 2.0/3.5 "
-                "(PowerShell 2.0) or 4.5+ (PowerShell 5.1) is missing or broken on this host")
+        return (
+            "PowerShell could not load the .NET Framework (0x80131700): .NET Framework 2.0/3.5 "
+            "(PowerShell 2.0) or 4.5+ (PowerShell 5.1) is missing or broken on this host"
+        )
     if code in _DLL_MISSING:
         return "powershell.exe could not start (0xC0000135, a DLL is missing): the .NET Framework is not installed"
     if code == 9009 or "is not recognized as an internal or external command" in err:
@@ -652,8 +730,13 @@ def powershell_failure(result: CommandResult) -> str:
     return ""
 
 
-def collect_windows(shell: PowerShellRunner | Shell, *, timeout: float = DEFAULT_TIMEOUT,
-                    collected_at: str | None = None, collector_version: str = "") -> Inventory:
+def collect_windows(
+    shell: PowerShellRunner | Shell,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    collected_at: str | None = None,
+    collector_version: str = "",
+) -> Inventory:
     """Run the collection script through ``shell`` and parse what it printed.
 
     Transport failures (``agents.shell.ShellError``: auth, timeout, connection) propagate: the
@@ -679,6 +762,10 @@ def collect_windows(shell: PowerShellRunner | Shell, *, timeout: float = DEFAULT
             inventory.problems.append(Problem("windows.powershell", f"{missing} ({detail})", "missing"))
         else:
             inventory.problems.append(Problem("windows.script", detail, "parse"))
-    inventory.collector = Collector(name="legacyscan", version=collector_version, transport=runner.name,
-                                    duration_ms=int((time.monotonic() - started) * 1000))
+    inventory.collector = Collector(
+        name="legacyscan",
+        version=collector_version,
+        transport=runner.name,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
     return inventory

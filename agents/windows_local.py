@@ -21,7 +21,8 @@ from agents.powershell import (  # noqa: F401 - re-exported: the local runner li
 from agents.windows import collect_windows
 
 
-def collect_local(*, timeout: float = DEFAULT_TIMEOUT, collected_at: str | None = None,
-                  shell: WindowsLocalShell | None = None) -> Inventory:
+def collect_local(
+    *, timeout: float = DEFAULT_TIMEOUT, collected_at: str | None = None, shell: WindowsLocalShell | None = None
+) -> Inventory:
     """This Windows machine's Inventory (the agent's Windows collection)."""
     return collect_windows(shell or WindowsLocalShell(), timeout=timeout, collected_at=collected_at)

@@ -54,21 +54,27 @@ OEM_CODEPAGE, UTF8_CODEPAGE = 437, 65001  # see WinRmShell._open_shell
 STDIN_CHUNK = 48 * 1024  # base64 of this stays well inside the 150 KB MaxEnvelopeSize of old hosts
 
 # OpenSSL's words for "no protocol version in common" (the server alert, or our own refusal).
-_TLS_VERSION = re.compile(r"PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|unsupported protocol|"
-                          r"no protocols available", re.I)
+_TLS_VERSION = re.compile(
+    r"PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|unsupported protocol|"
+    r"no protocols available",
+    re.I,
+)
 # CreateProcess on the host could not find the program (ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND).
 _NOT_FOUND_FAULTS = (2, 3)
 POWERSHELL_MISSING_FIX = (
     "install Windows PowerShell on the host (Windows XP / Server 2003: Windows Management Framework 2.0, "
     "KB968930, which needs .NET 2.0 SP1; Server 2008 R2 Server Core: the NetFx2-ServerCore and "
     "MicrosoftWindowsPowerShell features), or inventory it another way (legacyscan import of a "
-    "Configuration Manager export)")
+    "Configuration Manager export)"
+)
 
 
 # Shell protocol read_text: the path arrives base64 (UTF-16-LE), never interpolated as text.
-READ_TEXT_SCRIPT = ("$p = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('{b64}')); "
-                    "if (Test-Path -LiteralPath $p -PathType Leaf) { [Console]::Out.Write("
-                    "[Convert]::ToBase64String([IO.File]::ReadAllBytes($p))) } else { exit 3 }")
+READ_TEXT_SCRIPT = (
+    "$p = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('{b64}')); "
+    "if (Test-Path -LiteralPath $p -PathType Leaf) { [Console]::Out.Write("
+    "[Convert]::ToBase64String([IO.File]::ReadAllBytes($p))) } else { exit 3 }"
+)
 
 
 class WinRmError(ShellError):
@@ -107,18 +113,24 @@ def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | Non
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise CredentialError(f"credentials file {path}: {exc.strerror}",
-                              fix="give the path of an existing TOML file") from exc
+        raise CredentialError(
+            f"credentials file {path}: {exc.strerror}", fix="give the path of an existing TOML file"
+        ) from exc
     if not stat.S_ISREG(info.st_mode) or info.st_size > 1024 * 1024:  # a FIFO would hang, /dev/zero never end
-        raise CredentialError(f"credentials file {path} is not a regular file of at most 1 MiB",
-                              fix="give the path of the TOML file itself")
+        raise CredentialError(
+            f"credentials file {path} is not a regular file of at most 1 MiB",
+            fix="give the path of the TOML file itself",
+        )
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise CredentialError(
             f"credentials file {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o})",
-            fix=f"chmod 600 {path}")
+            fix=f"chmod 600 {path}",
+        )
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise CredentialError(f"credentials file {path} is not owned by this user",
-                              fix=f"chown it to the user running legacyscan, then chmod 600 {path}")
+        raise CredentialError(
+            f"credentials file {path} is not owned by this user",
+            fix=f"chown it to the user running legacyscan, then chmod 600 {path}",
+        )
     import tomllib  # novermin - the WinRM transport runs scanner-side (3.11); agents/ imports on 3.8
 
     try:
@@ -126,8 +138,9 @@ def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | Non
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError, RecursionError) as exc:
         # The parser's message can quote a line of the file: keep it out (it may hold a password).
-        raise CredentialError(f"credentials file {path} is not valid TOML",
-                              fix="see the README: [winrm] user = \"...\", password = \"...\"") from exc
+        raise CredentialError(
+            f"credentials file {path} is not valid TOML", fix='see the README: [winrm] user = "...", password = "..."'
+        ) from exc
     section = data.get("winrm", {})
     if not isinstance(section, dict):
         raise CredentialError(f"credentials file {path}: [winrm] must be a table", fix="see the README")
@@ -142,8 +155,9 @@ def _from_file(path: str, host: str, user: str | None) -> WinRmCredentials | Non
         raise CredentialError(f"credentials file {path}: user and password must be strings", fix="quote them")
     final_user = user or file_user
     if not final_user:
-        raise CredentialError(f"credentials file {path} has a password but no user",
-                              fix="add user = \"DOMAIN\\\\name\" under [winrm]")
+        raise CredentialError(
+            f"credentials file {path} has a password but no user", fix='add user = "DOMAIN\\\\name" under [winrm]'
+        )
     return WinRmCredentials(final_user, password, f"file:{path}")
 
 
@@ -161,9 +175,14 @@ def _from_keyring(user: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def load_credentials(host: str = "", user: str | None = None, *, credentials_file: str | None = None,
-                     env: Mapping[str, str] | None = None,
-                     keyring_lookup: Callable[[str], str | None] | None = None) -> WinRmCredentials:
+def load_credentials(
+    host: str = "",
+    user: str | None = None,
+    *,
+    credentials_file: str | None = None,
+    env: Mapping[str, str] | None = None,
+    keyring_lookup: Callable[[str], str | None] | None = None,
+) -> WinRmCredentials:
     """Find the user and password: environment, then credentials file, then keyring.
 
     The user can come from the target (``user``), the environment or the file; the password only
@@ -175,8 +194,9 @@ def load_credentials(host: str = "", user: str | None = None, *, credentials_fil
     if env_password:
         final = user or env_user
         if not final:
-            raise CredentialError(f"{ENV_PASSWORD} is set but no user is known",
-                                  fix=f"set {ENV_USER} or give the target a user")
+            raise CredentialError(
+                f"{ENV_PASSWORD} is set but no user is known", fix=f"set {ENV_USER} or give the target a user"
+            )
         return WinRmCredentials(final, env_password, "env")
     if credentials_file:
         found = _from_file(credentials_file, host, user or env_user)
@@ -189,8 +209,11 @@ def load_credentials(host: str = "", user: str | None = None, *, credentials_fil
             return WinRmCredentials(final_user, password, "keyring")
     raise CredentialError(
         f"no WinRM password for {final_user or 'this target'}",
-        fix=(f"set {ENV_USER} and {ENV_PASSWORD}, or pass --credentials FILE (TOML, chmod 600), or store "
-             f"it in the keyring: keyring set {KEYRING_SERVICE} <user>"))
+        fix=(
+            f"set {ENV_USER} and {ENV_PASSWORD}, or pass --credentials FILE (TOML, chmod 600), or store "
+            f"it in the keyring: keyring set {KEYRING_SERVICE} <user>"
+        ),
+    )
 
 
 # -- diagnostics ---------------------------------------------------------------------------------
@@ -220,8 +243,9 @@ def diagnose(exc: BaseException, *, host: str, port: int, scheme: str, transport
     if isinstance(exc, WinRmError):
         return exc
     text = str(exc)
-    failure = _Failure(exc, f"{scheme}://{host}:{port}/wsman", host, port, transport, user, text, text.lower(),
-                       rex, wex)
+    failure = _Failure(
+        exc, f"{scheme}://{host}:{port}/wsman", host, port, transport, user, text, text.lower(), rex, wex
+    )
     for diagnoser in _DIAGNOSERS:
         found = diagnoser(failure)
         if found is not None:
@@ -233,8 +257,11 @@ def _transport_not_installed(f: _Failure) -> WinRmError | None:
     if "is not installed" not in f.lowered or f.transport not in ("kerberos", "credssp"):
         return None
     extra = "pywinrm[kerberos]' (and the system's libkrb5)" if f.transport == "kerberos" else "pywinrm[credssp]'"
-    return WinRmError(f"transport {f.transport} is not available in this installation ({f.text[:120]})",
-                      kind="config", fix=f"pip install '{extra}, or use transport ntlm")
+    return WinRmError(
+        f"transport {f.transport} is not available in this installation ({f.text[:120]})",
+        kind="config",
+        fix=f"pip install '{extra}, or use transport ntlm",
+    )
 
 
 def _credentials_rejected(f: _Failure) -> WinRmError | None:
@@ -242,34 +269,54 @@ def _credentials_rejected(f: _Failure) -> WinRmError | None:
         return None
     if f.transport == "kerberos":
         return WinRmError(
-            f"{f.where} rejected the Kerberos ticket for {f.user or 'the user'} (401)", kind="kerberos",
-            fix=(f"connect by the host's DNS name, not an IP (the SPN must be HTTP/{f.host}); check it with "
-                 f"'setspn -Q HTTP/{f.host}'; run kinit for a valid ticket; or use transport ntlm"))
-    basic = " enable Basic on the listener (winrm set winrm/config/service/auth @{Basic=\"true\"}) or" \
-        if f.transport == "basic" else ""
+            f"{f.where} rejected the Kerberos ticket for {f.user or 'the user'} (401)",
+            kind="kerberos",
+            fix=(
+                f"connect by the host's DNS name, not an IP (the SPN must be HTTP/{f.host}); check it with "
+                f"'setspn -Q HTTP/{f.host}'; run kinit for a valid ticket; or use transport ntlm"
+            ),
+        )
+    basic = (
+        ' enable Basic on the listener (winrm set winrm/config/service/auth @{Basic="true"}) or'
+        if f.transport == "basic"
+        else ""
+    )
     return WinRmError(
         f"{f.where} rejected the credentials of {f.user or 'the user'} with {f.transport} (401 Unauthorized)",
         kind="auth",
-        fix=("check the user and password (domain accounts as DOMAIN\\user or user@domain.fqdn); a local "
-             "administrator over NTLM also needs LocalAccountTokenFilterPolicy=1 on the target; the account "
-             f"must be in Administrators or Remote Management Users;{basic} try another transport"))
+        fix=(
+            "check the user and password (domain accounts as DOMAIN\\user or user@domain.fqdn); a local "
+            "administrator over NTLM also needs LocalAccountTokenFilterPolicy=1 on the target; the account "
+            f"must be in Administrators or Remote Management Users;{basic} try another transport"
+        ),
+    )
 
 
 def _untrusted_host(f: _Failure) -> WinRmError | None:
     if "trustedhosts" not in f.lowered:
         return None
-    return WinRmError(f"{f.where}: the WinRM client refused an untrusted host", kind="config",
-                      fix=("use HTTPS (5986) or Kerberos with the DNS name; on a Windows jump host add the "
-                           "target with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value <host> "
-                           "-Concatenate"))
+    return WinRmError(
+        f"{f.where}: the WinRM client refused an untrusted host",
+        kind="config",
+        fix=(
+            "use HTTPS (5986) or Kerberos with the DNS name; on a Windows jump host add the "
+            "target with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value <host> "
+            "-Concatenate"
+        ),
+    )
 
 
 def _kerberos_failed(f: _Failure) -> WinRmError | None:
     if not any(word in f.lowered for word in ("kerberos", "gssapi", "spn", "krb5", "ticket")):
         return None
-    return WinRmError(f"{f.where}: Kerberos failed: {f.text[:200]}", kind="kerberos",
-                      fix=(f"use the FQDN (SPN HTTP/{f.host} must exist: setspn -Q HTTP/{f.host}); run kinit; "
-                           "check /etc/krb5.conf realm and clock skew (< 5 min); or use transport ntlm"))
+    return WinRmError(
+        f"{f.where}: Kerberos failed: {f.text[:200]}",
+        kind="kerberos",
+        fix=(
+            f"use the FQDN (SPN HTTP/{f.host} must exist: setspn -Q HTTP/{f.host}); run kinit; "
+            "check /etc/krb5.conf realm and clock skew (< 5 min); or use transport ntlm"
+        ),
+    )
 
 
 def _tls_failed(f: _Failure) -> WinRmError | None:
@@ -280,32 +327,50 @@ def _tls_failed(f: _Failure) -> WinRmError | None:
             f"{f.where}: the listener offers no TLS version this client accepts (it speaks only TLS 1.0/1.1, "
             f"the Windows 7 / Server 2008 R2 default; legacyscan requires TLS 1.2+): {f.text[:120]}",
             kind="tls-version",
-            fix=("enable TLS 1.2 on the host (Windows 7 / 2008 R2: install KB3080079 and set SCHANNEL\\Protocols\\"
-                 "TLS 1.2\\Server Enabled=1, DisabledByDefault=0, then restart), or scan it on port 5985 "
-                 "(HTTP) with transport ntlm or kerberos, whose message encryption protects the session"))
-    return WinRmError(f"{f.where}: TLS certificate not trusted ({f.text[:160]})", kind="tls",
-                      fix=("pass the CA bundle that issued the listener's certificate (ca_bundle / "
-                           "--winrm-ca-bundle); connect by the name in the certificate; only for a lab "
-                           "disable validation explicitly"))
+            fix=(
+                "enable TLS 1.2 on the host (Windows 7 / 2008 R2: install KB3080079 and set SCHANNEL\\Protocols\\"
+                "TLS 1.2\\Server Enabled=1, DisabledByDefault=0, then restart), or scan it on port 5985 "
+                "(HTTP) with transport ntlm or kerberos, whose message encryption protects the session"
+            ),
+        )
+    return WinRmError(
+        f"{f.where}: TLS certificate not trusted ({f.text[:160]})",
+        kind="tls",
+        fix=(
+            "pass the CA bundle that issued the listener's certificate (ca_bundle / "
+            "--winrm-ca-bundle); connect by the name in the certificate; only for a lab "
+            "disable validation explicitly"
+        ),
+    )
 
 
 def _timed_out(f: _Failure) -> WinRmError | None:
     if not isinstance(f.exc, f.rex.ConnectTimeout | f.rex.ReadTimeout | f.rex.Timeout):
         return None
-    return WinRmTimeout(f"{f.where}: no answer in time ({type(f.exc).__name__})", kind="timeout",
-                        fix=(f"check that the host is up and the firewall allows TCP {f.port}; raise --timeout "
-                             "for slow hosts"))
+    return WinRmTimeout(
+        f"{f.where}: no answer in time ({type(f.exc).__name__})",
+        kind="timeout",
+        fix=(f"check that the host is up and the firewall allows TCP {f.port}; raise --timeout for slow hosts"),
+    )
 
 
 def _not_connected(f: _Failure) -> WinRmError | None:
     if not isinstance(f.exc, f.rex.ConnectionError):
         return None
     if "refused" in f.lowered or "errno 111" in f.lowered or "errno 10061" in f.lowered:
-        return WinRmError(f"{f.where}: connection refused: no WinRM listener", kind="listener",
-                          fix=("on the target run 'winrm quickconfig -transport:https' (5986) or "
-                               "'Enable-PSRemoting -Force' (5985), and open the port in Windows Firewall"))
-    return WinRmError(f"{f.where}: cannot connect ({f.text[:160]})", kind="listener",
-                      fix="check the host name, the port (5986 HTTPS / 5985 HTTP) and the firewall")
+        return WinRmError(
+            f"{f.where}: connection refused: no WinRM listener",
+            kind="listener",
+            fix=(
+                "on the target run 'winrm quickconfig -transport:https' (5986) or "
+                "'Enable-PSRemoting -Force' (5985), and open the port in Windows Firewall"
+            ),
+        )
+    return WinRmError(
+        f"{f.where}: cannot connect ({f.text[:160]})",
+        kind="listener",
+        fix="check the host name, the port (5986 HTTPS / 5985 HTTP) and the firewall",
+    )
 
 
 def _http_status(f: _Failure) -> WinRmError | None:
@@ -313,11 +378,16 @@ def _http_status(f: _Failure) -> WinRmError | None:
         return None
     code = getattr(f.exc, "code", 0)
     if code == 404:
-        return WinRmError(f"{f.where}: HTTP 404: no WS-Management service at this URL", kind="listener",
-                          fix=("check the port; the listener must serve /wsman "
-                               "('winrm enumerate winrm/config/listener')"))
-    return WinRmError(f"{f.where}: HTTP {code} from the WinRM service", kind="fault",
-                      fix="see the target's Windows Remote Management event log")
+        return WinRmError(
+            f"{f.where}: HTTP 404: no WS-Management service at this URL",
+            kind="listener",
+            fix=("check the port; the listener must serve /wsman ('winrm enumerate winrm/config/listener')"),
+        )
+    return WinRmError(
+        f"{f.where}: HTTP {code} from the WinRM service",
+        kind="fault",
+        fix="see the target's Windows Remote Management event log",
+    )
 
 
 def _wsman_fault(f: _Failure) -> WinRmError | None:
@@ -326,13 +396,22 @@ def _wsman_fault(f: _Failure) -> WinRmError | None:
     fault = f.exc.wsman_fault_code
     reason = (f.exc.reason or "").strip()[:300]
     if fault == 5 or "access is denied" in reason.lower():
-        return WinRmError(f"{f.where}: access denied by WinRM ({reason})", kind="auth",
-                          fix="add the account to Administrators or Remote Management Users on the target")
+        return WinRmError(
+            f"{f.where}: access denied by WinRM ({reason})",
+            kind="auth",
+            fix="add the account to Administrators or Remote Management Users on the target",
+        )
     if "allowunencrypted" in reason.lower():
-        return WinRmError(f"{f.where}: the service refuses unencrypted messages", kind="config",
-                          fix="use HTTPS (5986) or an encrypting transport (ntlm, kerberos, credssp)")
-    return WinRmError(f"{f.where}: WinRM fault {fault}: {reason}", kind="fault",
-                      fix="see the fault text; the target's event log has details")
+        return WinRmError(
+            f"{f.where}: the service refuses unencrypted messages",
+            kind="config",
+            fix="use HTTPS (5986) or an encrypting transport (ntlm, kerberos, credssp)",
+        )
+    return WinRmError(
+        f"{f.where}: WinRM fault {fault}: {reason}",
+        kind="fault",
+        fix="see the fault text; the target's event log has details",
+    )
 
 
 def _other_winrm_error(f: _Failure) -> WinRmError | None:
@@ -343,8 +422,16 @@ def _other_winrm_error(f: _Failure) -> WinRmError | None:
 
 # In order: the first diagnoser that recognises the failure names it.
 _DIAGNOSERS: tuple[Callable[[_Failure], WinRmError | None], ...] = (
-    _transport_not_installed, _credentials_rejected, _untrusted_host, _kerberos_failed, _tls_failed, _timed_out,
-    _not_connected, _http_status, _wsman_fault, _other_winrm_error,
+    _transport_not_installed,
+    _credentials_rejected,
+    _untrusted_host,
+    _kerberos_failed,
+    _tls_failed,
+    _timed_out,
+    _not_connected,
+    _http_status,
+    _wsman_fault,
+    _other_winrm_error,
 )
 
 
@@ -356,18 +443,36 @@ class WinRmShell:
 
     name = "winrm"
 
-    def __init__(self, host: str, port: int, credentials: WinRmCredentials, *, transport: str = "ntlm",
-                 use_https: bool = True, verify_tls: bool = True, ca_bundle: str | None = None,
-                 timeout: float = 60.0, path: str = "/wsman") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        credentials: WinRmCredentials,
+        *,
+        transport: str = "ntlm",
+        use_https: bool = True,
+        verify_tls: bool = True,
+        ca_bundle: str | None = None,
+        timeout: float = 60.0,
+        path: str = "/wsman",
+    ) -> None:
         if transport not in TRANSPORTS:
-            raise WinRmError(f"unknown WinRM transport {transport!r}", fix=f"use one of {', '.join(TRANSPORTS)}",
-                             kind="config")
+            raise WinRmError(
+                f"unknown WinRM transport {transport!r}", fix=f"use one of {', '.join(TRANSPORTS)}", kind="config"
+            )
         if not use_https and transport not in ENCRYPTING_TRANSPORTS:
-            raise WinRmError(f"{transport} over plain HTTP would send the password and the inventory in clear",
-                             fix="use HTTPS (port 5986) or transport ntlm/kerberos/credssp", kind="config")
+            raise WinRmError(
+                f"{transport} over plain HTTP would send the password and the inventory in clear",
+                fix="use HTTPS (port 5986) or transport ntlm/kerberos/credssp",
+                kind="config",
+            )
         if use_https and not verify_tls:
-            log.warning("TLS CERTIFICATE VALIDATION IS DISABLED for %s:%d: anyone on the path can impersonate "
-                        "this host and read the credentials. Use a CA bundle instead.", host, port)
+            log.warning(
+                "TLS CERTIFICATE VALIDATION IS DISABLED for %s:%d: anyone on the path can impersonate "
+                "this host and read the credentials. Use a CA bundle instead.",
+                host,
+                port,
+            )
         self.host = host
         self.port = port
         self.scheme = "https" if use_https else "http"
@@ -389,21 +494,31 @@ class WinRmShell:
 
         if self._protocol is None:
             self._protocol = Protocol(
-                self.endpoint, transport=self.transport,  # type: ignore[arg-type]
-                username=self._credentials.user, password=self._credentials.password,
+                self.endpoint,
+                transport=self.transport,  # type: ignore[arg-type]
+                username=self._credentials.user,
+                password=self._credentials.password,
                 server_cert_validation="validate" if self._verify_tls else "ignore",
                 ca_trust_path=self._ca_bundle,  # type: ignore[arg-type]  # None: no env override
-                operation_timeout_sec=operation_timeout, read_timeout_sec=_read_timeout(operation_timeout),
+                operation_timeout_sec=operation_timeout,
+                read_timeout_sec=_read_timeout(operation_timeout),
                 message_encryption="always" if self.scheme == "http" else "auto",
-                proxy=None)
+                proxy=None,
+            )
         self._protocol.operation_timeout_sec = operation_timeout
         self._protocol.read_timeout_sec = _read_timeout(operation_timeout)
         self._protocol.transport.read_timeout_sec = _read_timeout(operation_timeout)
         return self._protocol
 
     def _fail(self, exc: BaseException) -> WinRmError:
-        return diagnose(exc, host=self.host, port=self.port, scheme=self.scheme, transport=self.transport,
-                        user=self._credentials.user)
+        return diagnose(
+            exc,
+            host=self.host,
+            port=self.port,
+            scheme=self.scheme,
+            transport=self.transport,
+            user=self._credentials.user,
+        )
 
     def run_powershell(self, script: str, timeout: float = 600.0) -> CommandResult:
         """Run ``script`` (compressed in one command, or over stdin when too big) and return its output."""
@@ -437,35 +552,44 @@ class WinRmShell:
         try:
             shell_id = self._open_shell(proto)
             try:
-                command_id = proto.run_command(shell_id, command, args, console_mode_stdin=stdin is None,
-                                               skip_cmd_shell=True)
+                command_id = proto.run_command(
+                    shell_id, command, args, console_mode_stdin=stdin is None, skip_cmd_shell=True
+                )
             except WSManFaultError as exc:
                 if exc.wsman_fault_code in _NOT_FOUND_FAULTS and command.lower().startswith("powershell"):
-                    raise WinRmError(f"{self.endpoint}: WinRM answers but {command} could not be started "
-                                     f"({(exc.reason or '').strip()[:120]}): PowerShell is not installed",
-                                     kind="powershell", fix=POWERSHELL_MISSING_FIX) from exc
+                    raise WinRmError(
+                        f"{self.endpoint}: WinRM answers but {command} could not be started "
+                        f"({(exc.reason or '').strip()[:120]}): PowerShell is not installed",
+                        kind="powershell",
+                        fix=POWERSHELL_MISSING_FIX,
+                    ) from exc
                 raise
             if stdin is not None:
                 for start in range(0, max(len(stdin), 1), STDIN_CHUNK):
-                    chunk = stdin[start:start + STDIN_CHUNK]
+                    chunk = stdin[start : start + STDIN_CHUNK]
                     proto.send_command_input(shell_id, command_id, chunk, end=start + STDIN_CHUNK >= len(stdin))
             out: list[bytes] = []
             err: list[bytes] = []
             size = 0
             while True:
                 if time.monotonic() > deadline:
-                    raise WinRmTimeout(f"{self.endpoint}: the command did not finish within {timeout:g}s",
-                                       kind="timeout", fix="raise --timeout, or check the host for a hung WMI "
-                                       "provider (winmgmt)")
+                    raise WinRmTimeout(
+                        f"{self.endpoint}: the command did not finish within {timeout:g}s",
+                        kind="timeout",
+                        fix="raise --timeout, or check the host for a hung WMI provider (winmgmt)",
+                    )
                 try:
                     stdout, stderr, code, done = proto.get_command_output_raw(shell_id, command_id)
                 except WinRMOperationTimeoutError:
                     continue  # nothing yet: the server waited OperationTimeout; ask again
                 size += len(stdout) + len(stderr)
                 if size > WINRM_MAX_OUTPUT:  # stop reading at once: memory stays bounded (#19 item 20)
-                    raise WinRmError(f"{self.endpoint}: the host sent more than {WINRM_MAX_OUTPUT} bytes "
-                                     "(output cut; a collection document is a few MiB)", kind="error",
-                                     fix="this is not a collection document; check the host")
+                    raise WinRmError(
+                        f"{self.endpoint}: the host sent more than {WINRM_MAX_OUTPUT} bytes "
+                        "(output cut; a collection document is a few MiB)",
+                        kind="error",
+                        fix="this is not a collection document; check the host",
+                    )
                 out.append(stdout)
                 err.append(stderr)
                 if done:
@@ -561,13 +685,30 @@ def _clean_stderr(text: str) -> str:
     return joined.strip() or text
 
 
-def open_winrm_shell(host: str, port: int, user: str | None, *, transport: str = "ntlm", verify_tls: bool = True,
-                     ca_bundle: str | None = None, timeout: float = 60.0, credentials_file: str | None = None,
-                     credentials: WinRmCredentials | None = None) -> WinRmShell:
+def open_winrm_shell(
+    host: str,
+    port: int,
+    user: str | None,
+    *,
+    transport: str = "ntlm",
+    verify_tls: bool = True,
+    ca_bundle: str | None = None,
+    timeout: float = 60.0,
+    credentials_file: str | None = None,
+    credentials: WinRmCredentials | None = None,
+) -> WinRmShell:
     """The scan engine's factory: port 5986 (or any port but 5985) is HTTPS; 5985 is HTTP and needs
     an encrypting transport.  Credentials are resolved here (env, file, keyring) unless given; the
     CA bundle defaults to ``LEGACYSCAN_WINRM_CA_BUNDLE`` (a site's internal CA)."""
     creds = credentials or load_credentials(host, user, credentials_file=credentials_file)
     bundle = ca_bundle or os.environ.get(ENV_CA_BUNDLE) or None
-    return WinRmShell(host, port, creds, transport=transport, use_https=port != HTTP_PORT,
-                      verify_tls=verify_tls, ca_bundle=bundle, timeout=timeout)
+    return WinRmShell(
+        host,
+        port,
+        creds,
+        transport=transport,
+        use_https=port != HTTP_PORT,
+        verify_tls=verify_tls,
+        ca_bundle=bundle,
+        timeout=timeout,
+    )

@@ -54,8 +54,9 @@ def _compact(obj: Any) -> dict[str, Any]:
         defaults = _defaults(type(obj))
         plan = _GETTERS[type(obj)] = (operator.attrgetter(*(name for name, _ in defaults)), defaults)
     getter, defaults = plan
-    return {name: value for (name, default), value in zip(defaults, getter(obj))
-            if default is _MISSING or value != default}
+    return {
+        name: value for (name, default), value in zip(defaults, getter(obj)) if default is _MISSING or value != default
+    }
 
 
 def compact_json(inv: Inventory) -> str:

@@ -9,8 +9,9 @@ import time
 from typing import Any
 
 
-def measure(argv: list[str], *, runs: int = 5, env: dict[str, str] | None = None,
-            cwd: str | None = None) -> dict[str, Any]:
+def measure(
+    argv: list[str], *, runs: int = 5, env: dict[str, str] | None = None, cwd: str | None = None
+) -> dict[str, Any]:
     """Median wall/CPU and max peak RSS (MB) over ``runs`` runs of ``argv`` (children included)."""
     walls: list[float] = []
     cpus: list[float] = []
@@ -25,5 +26,9 @@ def measure(argv: list[str], *, runs: int = 5, env: dict[str, str] | None = None
             raise RuntimeError(f"{argv[0]} exited {proc.returncode}")
         cpus.append(usage.ru_utime + usage.ru_stime)
         rss.append(usage.ru_maxrss / 1024)
-    return {"wall_s": round(statistics.median(walls), 3), "cpu_s": round(statistics.median(cpus), 3),
-            "peak_rss_mb": round(max(rss), 1), "runs": runs}
+    return {
+        "wall_s": round(statistics.median(walls), 3),
+        "cpu_s": round(statistics.median(cpus), 3),
+        "peak_rss_mb": round(max(rss), 1),
+        "runs": runs,
+    }

@@ -70,12 +70,16 @@ def main() -> int:
         theirs = run_case([peer, "--local", str(out)], args.repeat, tmp, out)
         floor = run_case([sys.executable, "-c", "import psutil, httpx"], args.repeat, tmp, out)
     result: dict[str, Any] = {
-        "bench": "agent_footprint", "repeat": args.repeat, "agent": ours, "fusioninventory_agent": theirs,
+        "bench": "agent_footprint",
+        "repeat": args.repeat,
+        "agent": ours,
+        "fusioninventory_agent": theirs,
         "floor_import_psutil_httpx": floor,
         "cpu_ratio": round(ours["cpu_s"] / theirs["cpu_s"], 3),
         "rss_ratio": round(ours["peak_rss_mb"] / theirs["peak_rss_mb"], 3),
         "targets": {"max_cpu_ratio": TARGET_CPU, "max_rss_ratio": TARGET_RSS},
-        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
     }
     result["meets_targets"] = result["cpu_ratio"] <= TARGET_CPU and result["rss_ratio"] <= TARGET_RSS
     print(json.dumps(result))

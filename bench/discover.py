@@ -62,17 +62,18 @@ def start(root: Path) -> tuple[Lab, dict[str, list[str]]]:
         os.makedirs("/run/sshd", exist_ok=True)
         for p in range(0, len(addrs["sshd"]), 15):
             conf = d / f"sshd_{p}.conf"
-            conf.write_text("".join(f"ListenAddress {a}:22\n" for a in addrs["sshd"][p:p + 15])
-                            + f"HostKey {d}/key\nPidFile {d}/pid{p}\nUsePAM no\nStrictModes no\nMaxStartups 200\n"
-                              "PasswordAuthentication no\nKbdInteractiveAuthentication no\n")
-            lab._start(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], "sshd", 22, f"sshd{p}.log",
-                       addrs["sshd"][p])
+            conf.write_text(
+                "".join(f"ListenAddress {a}:22\n" for a in addrs["sshd"][p : p + 15])
+                + f"HostKey {d}/key\nPidFile {d}/pid{p}\nUsePAM no\nStrictModes no\nMaxStartups 200\n"
+                "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            )
+            lab._start(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], "sshd", 22, f"sshd{p}.log", addrs["sshd"][p])
         d = root / "dropbear"
         d.mkdir()
         subprocess.run(["dropbearkey", "-t", "ed25519", "-f", str(d / "key")], check=True, capture_output=True)
         for p in range(0, len(addrs["dropbear"]), 10):
             argv = ["/usr/sbin/dropbear", "-F", "-E", "-s", "-r", str(d / "key")]
-            for a in addrs["dropbear"][p:p + 10]:
+            for a in addrs["dropbear"][p : p + 10]:
                 argv += ["-p", f"{a}:22"]
             lab._start(argv, "dropbear", 22, f"dropbear{p}.log", addrs["dropbear"][p])
         d = root / "nginx"
@@ -87,8 +88,9 @@ http {{ access_log off; client_body_temp_path {d}/b; proxy_temp_path {d}/p; fast
   server {{ {listens} return 204; }}
   server {{ {tls} ssl_certificate {cert}; ssl_certificate_key {key}; return 204; }} }}
 """)
-        lab._start(["/usr/sbin/nginx", "-p", str(d), "-c", str(d / "nginx.conf")], "nginx", 80, "nginx.log",
-                   addrs["http"][0])
+        lab._start(
+            ["/usr/sbin/nginx", "-p", str(d), "-c", str(d / "nginx.conf")], "nginx", 80, "nginx.log", addrs["http"][0]
+        )
         d = root / "smb"
         for sub in ("priv", "lock", "state", "cache", "pid", "log"):
             (d / sub).mkdir(parents=True)
@@ -112,14 +114,39 @@ http {{ access_log off; client_body_temp_path {d}/b; proxy_temp_path {d}/p; fast
   disable spoolss = yes
   max smbd processes = 0
 """)
-        lab._start(["/usr/sbin/smbd", "--foreground", "--no-process-group", "-s", str(d / "smb.conf")], "smbd",
-                   445, "smbd.log", addrs["smb"][-1])
+        lab._start(
+            ["/usr/sbin/smbd", "--foreground", "--no-process-group", "-s", str(d / "smb.conf")],
+            "smbd",
+            445,
+            "smbd.log",
+            addrs["smb"][-1],
+        )
         d = root / "snmp"
         d.mkdir()
-        (d / "snmpd.conf").write_text("agentAddress " + ",".join(f"udp:{a}:161" for a in addrs["snmp"])
-                                      + f"\nrocommunity {COMMUNITY} 127.0.0.0/8\nsysName bench-switch\n")
-        lab._start(["/usr/sbin/snmpd", "-f", "-C", "-c", str(d / "snmpd.conf"), "-Lf", str(d / "log"), "-M", str(d),
-                    f"--persistentDir={d}/persist", "-p", str(d / "pid")], "snmpd", None, "snmpd.out")
+        (d / "snmpd.conf").write_text(
+            "agentAddress "
+            + ",".join(f"udp:{a}:161" for a in addrs["snmp"])
+            + f"\nrocommunity {COMMUNITY} 127.0.0.0/8\nsysName bench-switch\n"
+        )
+        lab._start(
+            [
+                "/usr/sbin/snmpd",
+                "-f",
+                "-C",
+                "-c",
+                str(d / "snmpd.conf"),
+                "-Lf",
+                str(d / "log"),
+                "-M",
+                str(d),
+                f"--persistentDir={d}/persist",
+                "-p",
+                str(d / "pid"),
+            ],
+            "snmpd",
+            None,
+            "snmpd.out",
+        )
         time.sleep(1.0)
     except BaseException:
         lab.stop()
@@ -127,8 +154,14 @@ http {{ access_log off; client_body_temp_path {d}/b; proxy_temp_path {d}/p; fast
     return lab, addrs
 
 
-TRANSPORT = {"sshd": ("ssh", 22), "dropbear": ("ssh", 22), "http": ("http", 80), "https": ("https", 443),
-             "smb": ("smb", 445), "snmp": ("snmp", 161)}
+TRANSPORT = {
+    "sshd": ("ssh", 22),
+    "dropbear": ("ssh", 22),
+    "http": ("http", 80),
+    "https": ("https", 443),
+    "smb": ("smb", 445),
+    "snmp": ("snmp", 161),
+}
 
 
 def run_legacyscan(addrs: dict[str, list[str]], work: Path) -> dict[str, object]:
@@ -138,9 +171,29 @@ def run_legacyscan(addrs: dict[str, list[str]], work: Path) -> dict[str, object]
     db = work / "ls.db"
     env = dict(os.environ, LEGACYSCAN_SNMP_COMMUNITY=COMMUNITY)
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "scanner.cli", "discover", "--targets", str(targets), "--db",
-                        f"sqlite:///{db}", "--format", "json", "--concurrency", "64", "--timeout", "5"],
-                       capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scanner.cli",
+            "discover",
+            "--targets",
+            str(targets),
+            "--db",
+            f"sqlite:///{db}",
+            "--format",
+            "json",
+            "--concurrency",
+            "64",
+            "--timeout",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if r.returncode not in (0, 3):
         raise RuntimeError(f"legacyscan discover failed: {r.stderr[-2000:]}")
@@ -160,16 +213,34 @@ def run_legacyscan(addrs: dict[str, list[str]], work: Path) -> dict[str, object]
             if judged:
                 verdicts += 1
                 by_kind[kind_of.get(addr, "?")] = by_kind.get(kind_of.get(addr, "?"), 0) + 1
-    return {"wall_s": round(wall, 2), "services_with_product": identified, "services_with_verdict": verdicts,
-            "verdicts_by_kind": by_kind}
+    return {
+        "wall_s": round(wall, 2),
+        "services_with_product": identified,
+        "services_with_verdict": verdicts,
+        "verdicts_by_kind": by_kind,
+    }
 
 
 def run_nmap(addrs: dict[str, list[str]], work: Path) -> dict[str, object]:
     hosts = work / "hosts.txt"
     hosts.write_text("\n".join(a for lst in addrs.values() for a in lst) + "\n")
     out = work / "nmap.xml"
-    cmd = ["nmap", "-n", "-Pn", "-sS", "-sU", "-sV", "--script", "smb-os-discovery", "-p", "T:22,80,443,445,U:161",
-           "-iL", str(hosts), "-oX", str(out)]
+    cmd = [
+        "nmap",
+        "-n",
+        "-Pn",
+        "-sS",
+        "-sU",
+        "-sV",
+        "--script",
+        "smb-os-discovery",
+        "-p",
+        "T:22,80,443,445,U:161",
+        "-iL",
+        str(hosts),
+        "-oX",
+        str(out),
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
@@ -187,8 +258,9 @@ def run_nmap(addrs: dict[str, list[str]], work: Path) -> dict[str, object]:
             if svc.get("product"):
                 named = True
                 version = (svc.get("version") or "").split(" ")[0]
-                records.append({"kind": "software", "source": "banner", "name": svc.get("product", ""),
-                                "version": version})
+                records.append(
+                    {"kind": "software", "source": "banner", "name": svc.get("product", ""), "version": version}
+                )
                 if svc.get("ostype"):
                     records.append({"kind": "os", "family": svc.get("ostype", ""), "name": svc.get("ostype", "")})
         for script in host.iter("script"):
@@ -202,14 +274,26 @@ def run_nmap(addrs: dict[str, list[str]], work: Path) -> dict[str, object]:
     # nmap gives no support verdict: its answers go through the same identifier and dataset
     # (``legacyscan eol identify``), one batch, and a host counts when any of its answers gets one.
     flat = [(i, r) for i, recs in enumerate(per_host) for r in recs]
-    r = subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", "2026-12-06"],
-                       input="\n".join(json.dumps(x) for _, x in flat), capture_output=True, text=True, cwd=REPO,
-                       check=False)
-    judged_hosts = {i for (i, _), line in zip(flat, r.stdout.splitlines(), strict=False)
-                    if json.loads(line).get("status") not in (None, "unknown")}
+    r = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", "2026-12-06"],
+        input="\n".join(json.dumps(x) for _, x in flat),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    judged_hosts = {
+        i
+        for (i, _), line in zip(flat, r.stdout.splitlines(), strict=False)
+        if json.loads(line).get("status") not in (None, "unknown")
+    }
     judged = len(judged_hosts)
-    return {"wall_s": round(wall, 2), "services_with_product": identified, "services_with_verdict": judged,
-            "command": " ".join(cmd[:-4]) + " -iL HOSTS"}
+    return {
+        "wall_s": round(wall, 2),
+        "services_with_product": identified,
+        "services_with_verdict": judged,
+        "command": " ".join(cmd[:-4]) + " -iL HOSTS",
+    }
 
 
 def main() -> int:
@@ -232,10 +316,21 @@ def main() -> int:
         shutil.rmtree(root, ignore_errors=True)
     best_ls = min(r["legacyscan"]["wall_s"] for r in results)  # type: ignore[type-var]
     best_nm = min(r["nmap"]["wall_s"] for r in results)  # type: ignore[type-var]
-    print(json.dumps({"bench": "discover", "services": sum(MIX.values()), "mix": MIX, "runs": results,
-                      "legacyscan_wall_s": best_ls, "nmap_wall_s": best_nm,
-                      "ratio_vs_nmap": round(best_ls / best_nm, 3) if best_nm else None,
-                      "target": "<= 1.0x nmap's wall time"}, sort_keys=True))
+    print(
+        json.dumps(
+            {
+                "bench": "discover",
+                "services": sum(MIX.values()),
+                "mix": MIX,
+                "runs": results,
+                "legacyscan_wall_s": best_ls,
+                "nmap_wall_s": best_nm,
+                "ratio_vs_nmap": round(best_ls / best_nm, 3) if best_nm else None,
+                "target": "<= 1.0x nmap's wall time",
+            },
+            sort_keys=True,
+        )
+    )
     return 0
 
 

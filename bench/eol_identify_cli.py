@@ -37,10 +37,15 @@ def records(n: int, seed: int) -> Iterator[str]:
         if not line.strip():
             continue
         raw = json.loads(line)["raw"]
-        base.append({"kind": "software", "source": "windows-registry",
-                     "name": str(raw.get("DisplayName") or raw.get("Name") or ""),
-                     "version": str(raw.get("DisplayVersion") or raw.get("Version") or ""),
-                     "publisher": str(raw.get("Publisher") or "")})
+        base.append(
+            {
+                "kind": "software",
+                "source": "windows-registry",
+                "name": str(raw.get("DisplayName") or raw.get("Name") or ""),
+                "version": str(raw.get("DisplayVersion") or raw.get("Version") or ""),
+                "publisher": str(raw.get("Publisher") or ""),
+            }
+        )
     rng = random.Random(seed)
     weights = [1.0 / (rank + 1) for rank in range(len(base))]
     cumulative = list(itertools.accumulate(weights))
@@ -72,16 +77,29 @@ def main() -> None:
         env["PYTHONPATH"] = str(ROOT)
         env["XDG_DATA_HOME"] = str(Path(tmp) / "xdg")  # the bundled snapshot, no site catalogue
         py = shlex.quote(sys.executable)
-        ours = measure(["sh", "-c", f"{py} -m scanner.cli eol identify --as-of 2026-11-22 < {data}"],
-                       runs=args.runs, env=env, cwd=tmp)
+        ours = measure(
+            ["sh", "-c", f"{py} -m scanner.cli eol identify --as-of 2026-11-22 < {data}"],
+            runs=args.runs,
+            env=env,
+            cwd=tmp,
+        )
         peer = measure(["sh", "-c", f"{py} {peer_py} < {data}"], runs=args.runs, env=env, cwd=tmp)
-    print(json.dumps({
-        "benchmark": "eol_identify_cli", "records": args.records, "distinct_lines": distinct,
-        "legacyscan": {**ours, "records_per_s": round(args.records / ours["wall_s"])},
-        "peer": {"name": "python json.loads+json.dumps per line", **peer,
-                 "records_per_s": round(args.records / peer["wall_s"])},
-        "wall_ratio_vs_peer": round(ours["wall_s"] / peer["wall_s"], 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "eol_identify_cli",
+                "records": args.records,
+                "distinct_lines": distinct,
+                "legacyscan": {**ours, "records_per_s": round(args.records / ours["wall_s"])},
+                "peer": {
+                    "name": "python json.loads+json.dumps per line",
+                    **peer,
+                    "records_per_s": round(args.records / peer["wall_s"]),
+                },
+                "wall_ratio_vs_peer": round(ours["wall_s"] / peer["wall_s"], 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -93,18 +93,22 @@ def main(argv: list[str] | None = None) -> int:
 
     rate = args.records / elapsed
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "bench": "identify",
-        "records": args.records,
-        "distinct_records": len({json.dumps(r, sort_keys=True) for r in distinct}),
-        "seconds": round(elapsed, 3),
-        "records_per_s": round(rate),
-        "cold_records_per_s": round(len(distinct) / cold_s) if cold_s else None,
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "target_records_per_s": TARGET,
-        "meets_target": rate >= TARGET,
-        "statuses": dict(sorted(statuses.items())),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "identify",
+                "records": args.records,
+                "distinct_records": len({json.dumps(r, sort_keys=True) for r in distinct}),
+                "seconds": round(elapsed, 3),
+                "records_per_s": round(rate),
+                "cold_records_per_s": round(len(distinct) / cold_s) if cold_s else None,
+                "peak_rss_mb": round(peak_kb / 1024, 1),
+                "target_records_per_s": TARGET,
+                "meets_target": rate >= TARGET,
+                "statuses": dict(sorted(statuses.items())),
+            }
+        )
+    )
     return 0 if rate >= TARGET else 1
 
 

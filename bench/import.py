@@ -38,11 +38,13 @@ from bench._measure import measure  # noqa: E402
 STRINGS = ROOT / "scanner" / "demo_data" / "windows_software_strings.jsonl"
 META = ["GroupID", "RevisionID", "AgentID", "TimeStamp"]
 ARP = ["ResourceID", *META, "DisplayName0", "InstallDate0", "ProdID0", "Publisher0", "Version0"]
-CAPTIONS = [("Microsoft Windows 10 Enterprise", "10.0.19045", "19045", "1"),
-            ("Microsoft Windows 11 Enterprise", "10.0.22631", "22631", "1"),
-            ("Microsoft Windows 7 Enterprise ", "6.1.7601", "7601", "1"),
-            ("Microsoft Windows Server 2012 R2 Standard", "6.3.9600", "9600", "3"),
-            ("Microsoft Windows Server 2019 Standard", "10.0.17763", "17763", "3")]
+CAPTIONS = [
+    ("Microsoft Windows 10 Enterprise", "10.0.19045", "19045", "1"),
+    ("Microsoft Windows 11 Enterprise", "10.0.22631", "22631", "1"),
+    ("Microsoft Windows 7 Enterprise ", "6.1.7601", "7601", "1"),
+    ("Microsoft Windows Server 2012 R2 Standard", "6.3.9600", "9600", "3"),
+    ("Microsoft Windows Server 2019 Standard", "10.0.17763", "17763", "3"),
+]
 
 
 def catalogue(rng: random.Random, size: int = 3000) -> list[tuple[str, str, str, str]]:
@@ -74,28 +76,62 @@ def write_export(directory: Path, devices: int, rows: int, seed: int = 16) -> No
             w.writerow([16777216 + d, f"PC{d:06d}", "NHSTRUST", f"{caption[1]}.{d % 5000}", "5.00.9122.1000"])
     with open(directory / "v_GS_OPERATING_SYSTEM.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["ResourceID", *META, "BuildNumber0", "Caption0", "CSDVersion0", "OSArchitecture0",
-                    "ProductType0", "Version0"])
+        w.writerow(
+            [
+                "ResourceID",
+                *META,
+                "BuildNumber0",
+                "Caption0",
+                "CSDVersion0",
+                "OSArchitecture0",
+                "ProductType0",
+                "Version0",
+            ]
+        )
         for d in range(devices):
             caption = CAPTIONS[d % len(CAPTIONS)]
-            w.writerow([16777216 + d, "1", "1", "0", "2026-11-30 08:00:00.000", caption[2], caption[0],
-                        "Service Pack 1" if caption[2] == "7601" else "NULL", "64-bit", caption[3], caption[1]])
+            w.writerow(
+                [
+                    16777216 + d,
+                    "1",
+                    "1",
+                    "0",
+                    "2026-11-30 08:00:00.000",
+                    caption[2],
+                    caption[0],
+                    "Service Pack 1" if caption[2] == "7601" else "NULL",
+                    "64-bit",
+                    caption[3],
+                    caption[1],
+                ]
+            )
     with open(directory / "v_GS_WORKSTATION_STATUS.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["ResourceID", *META, "LastHWScan"])
         for d in range(devices):
-            w.writerow([16777216 + d, "1", "1", "0", "2026-11-30 08:00:00.000",
-                        f"2026-11-{1 + d % 29:02d} {d % 24:02d}:15:00.000"])
-    with open(directory / "v_GS_ADD_REMOVE_PROGRAMS.csv", "w", newline="", encoding="utf-8") as f32, \
-            open(directory / "v_GS_ADD_REMOVE_PROGRAMS_64.csv", "w", newline="", encoding="utf-8") as f64:
+            w.writerow(
+                [
+                    16777216 + d,
+                    "1",
+                    "1",
+                    "0",
+                    "2026-11-30 08:00:00.000",
+                    f"2026-11-{1 + d % 29:02d} {d % 24:02d}:15:00.000",
+                ]
+            )
+    with (
+        open(directory / "v_GS_ADD_REMOVE_PROGRAMS.csv", "w", newline="", encoding="utf-8") as f32,
+        open(directory / "v_GS_ADD_REMOVE_PROGRAMS_64.csv", "w", newline="", encoding="utf-8") as f64,
+    ):
         w32, w64 = csv.writer(f32), csv.writer(f64)
         w32.writerow(ARP)
         w64.writerow(ARP)
         for d in range(devices):
             picks = rng.choices(programs, weights=weights, k=per_device)
             for k, (name, version, publisher, code) in enumerate(picks):
-                (w64 if k % 3 else w32).writerow([16777216 + d, "1", "1", "0", "2026-11-30 08:00:00.000", name,
-                                                  "20240101", code, publisher, version])
+                (w64 if k % 3 else w32).writerow(
+                    [16777216 + d, "1", "1", "0", "2026-11-30 08:00:00.000", name, "20240101", code, publisher, version]
+                )
 
 
 def floor(directory: Path, db: Path) -> None:
@@ -144,21 +180,47 @@ def main(argv: list[str] | None = None) -> int:
             fresh(floor_db)
             floor_runs.append(measure([sys.executable, __file__, "--floor-only", str(export), str(floor_db)], runs=1))
             fresh(import_db)
-            import_runs.append(measure([sys.executable, "-m", "scanner.cli", "import", str(export), "--db",
-                                        f"sqlite:///{import_db}", "-q"], runs=1, cwd=str(ROOT)))
+            import_runs.append(
+                measure(
+                    [
+                        sys.executable,
+                        "-m",
+                        "scanner.cli",
+                        "import",
+                        str(export),
+                        "--db",
+                        f"sqlite:///{import_db}",
+                        "-q",
+                    ],
+                    runs=1,
+                    cwd=str(ROOT),
+                )
+            )
         with sqlite3.connect(import_db) as conn:
             stored = conn.execute("SELECT count(*), sum(software_count) FROM inventories").fetchone()
     best_floor = min(floor_runs, key=lambda r: r["wall_s"])
     best_import = min(import_runs, key=lambda r: r["wall_s"])
     ratio = best_import["wall_s"] / best_floor["wall_s"]
-    print(json.dumps({
-        "bench": "import-configmgr", "devices": args.devices, "program_rows": args.rows,
-        "export_mb": round(size / 2**20, 1), "stored_inventories": stored[0], "stored_software": stored[1],
-        "floor": best_floor, "import": best_import, "floor_runs": [r["wall_s"] for r in floor_runs],
-        "import_runs": [r["wall_s"] for r in import_runs], "ratio": round(ratio, 2),
-        "cpu_ratio": round(best_import["cpu_s"] / best_floor["cpu_s"], 2), "target_ratio": 3.0,
-        "ok": ratio <= 3.0 and stored[0] == args.devices,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "import-configmgr",
+                "devices": args.devices,
+                "program_rows": args.rows,
+                "export_mb": round(size / 2**20, 1),
+                "stored_inventories": stored[0],
+                "stored_software": stored[1],
+                "floor": best_floor,
+                "import": best_import,
+                "floor_runs": [r["wall_s"] for r in floor_runs],
+                "import_runs": [r["wall_s"] for r in import_runs],
+                "ratio": round(ratio, 2),
+                "cpu_ratio": round(best_import["cpu_s"] / best_floor["cpu_s"], 2),
+                "target_ratio": 3.0,
+                "ok": ratio <= 3.0 and stored[0] == args.devices,
+            }
+        )
+    )
     return 0
 
 

@@ -61,18 +61,27 @@ def capture_templates() -> list[Inventory]:
         software = data.get("software") or []
         if not MIN_PACKAGES <= len(software) <= MAX_PACKAGES:
             continue
-        pkgs = [Software(name=str(s.get("name") or s.get("DisplayName") or ""),
-                         version=str(s.get("version") or s.get("DisplayVersion") or ""),
-                         source=str(s.get("source") or "windows-registry"), arch=str(s.get("arch") or ""),
-                         publisher=str(s.get("Publisher") or ""))
-                for s in software]
+        pkgs = [
+            Software(
+                name=str(s.get("name") or s.get("DisplayName") or ""),
+                version=str(s.get("version") or s.get("DisplayVersion") or ""),
+                source=str(s.get("source") or "windows-registry"),
+                arch=str(s.get("arch") or ""),
+                publisher=str(s.get("Publisher") or ""),
+            )
+            for s in software
+        ]
         os_raw = data.get("os") or {}
         name = ""
         if isinstance(os_raw.get("OPERATINGSYSTEM"), dict):
             name = str(os_raw["OPERATINGSYSTEM"].get("FULL_NAME") or "")
-        out.append(Inventory(host=Host(hostname=path.stem[:40]), os=OsInfo(family=data.get("platform", "linux"),
-                                                                          name=name),
-                             software=pkgs))
+        out.append(
+            Inventory(
+                host=Host(hostname=path.stem[:40]),
+                os=OsInfo(family=data.get("platform", "linux"), name=name),
+                software=pkgs,
+            )
+        )
     return out
 
 
@@ -82,9 +91,13 @@ def build_bodies(count: int, offset: int) -> list[tuple[str, bytes, int]]:
     bodies = []
     for n in range(offset, offset + count):
         tpl = templates[n % len(templates)]
-        inv = Inventory(host=Host(hostname=f"ws-{n:06d}", machine_id=f"bench-{n:06d}"), os=tpl.os,
-                        software=tpl.software, collected_at=f"2026-11-30T09:{(n // 60) % 60:02d}:{n % 60:02d}Z",
-                        inventory_id=str(uuid.uuid4()))
+        inv = Inventory(
+            host=Host(hostname=f"ws-{n:06d}", machine_id=f"bench-{n:06d}"),
+            os=tpl.os,
+            software=tpl.software,
+            collected_at=f"2026-11-30T09:{(n // 60) % 60:02d}:{n % 60:02d}Z",
+            inventory_id=str(uuid.uuid4()),
+        )
         inv.collector.transport = "agent"
         bodies.append((inv.inventory_id, gzip.compress(compact_json(inv).encode(), 6), len(inv.software)))
     return bodies
@@ -114,8 +127,7 @@ def _read_response(sock: ssl.SSLSocket) -> int:
     return status
 
 
-def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready: Any, start: Any,
-                  results: Any) -> None:
+def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready: Any, start: Any, results: Any) -> None:
     """One simulated agent process: per upload, what one agent run does on the wire - a new TCP
     connection, a full TLS handshake verifying the server certificate (chain and host name)
     against the run's CA, one HTTP/1.1 POST of the gzip body, the response read to its end.
@@ -128,9 +140,11 @@ def agent_process(url: str, ca: str, token: str, count: int, offset: int, ready:
     context = ssl.create_default_context(cafile=ca)
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 443
-    head = (f"POST /v1/inventories HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: legacyscan-bench\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-            "Connection: close\r\nContent-Length: ").encode("ascii")
+    head = (
+        f"POST /v1/inventories HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: legacyscan-bench\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        "Connection: close\r\nContent-Length: "
+    ).encode("ascii")
     ready.put(1)
     start.wait()
     cpu0 = time.process_time()
@@ -204,8 +218,19 @@ def floor(db_url: str, bodies: list[tuple[str, bytes, int]]) -> dict[str, float]
     package_rows: list[tuple[str, str, str, str, str]] = []
     for inventory_id, body, packages in bodies:
         inv = Inventory.from_json(gzip.decompress(body))
-        inventory_rows.append((f"floor-{inventory_id}", inv.host.machine_id, "bench", inv.collected_at, "agent",
-                               inv.os.family, inv.os.name, packages, encode_body(inv)))
+        inventory_rows.append(
+            (
+                f"floor-{inventory_id}",
+                inv.host.machine_id,
+                "bench",
+                inv.collected_at,
+                "agent",
+                inv.os.family,
+                inv.os.name,
+                packages,
+                encode_body(inv),
+            )
+        )
         package_rows.extend((inventory_id, s.name, s.version, s.source, s.arch) for s in inv.software)
     store = open_store(db_url)
     timings: dict[str, float] = {"inventory_rows": len(inventory_rows), "package_rows": len(package_rows)}
@@ -213,10 +238,13 @@ def floor(db_url: str, bodies: list[tuple[str, bytes, int]]) -> dict[str, float]
         conn = getattr(store, "conn", None)
         if conn is not None:
             conn.execute("CREATE TABLE floor_inventories AS SELECT * FROM inventories WHERE 0")
-            conn.execute("CREATE TABLE floor_packages (inventory_id TEXT, name TEXT, version TEXT, source TEXT, "
-                         "arch TEXT)")
-            for table, rows, marks in (("floor_inventories", inventory_rows, "?,?,?,?,?,?,?,?,?"),
-                                       ("floor_packages", package_rows, "?,?,?,?,?")):
+            conn.execute(
+                "CREATE TABLE floor_packages (inventory_id TEXT, name TEXT, version TEXT, source TEXT, arch TEXT)"
+            )
+            for table, rows, marks in (
+                ("floor_inventories", inventory_rows, "?,?,?,?,?,?,?,?,?"),
+                ("floor_packages", package_rows, "?,?,?,?,?"),
+            ):
                 t0 = time.perf_counter()
                 conn.execute("BEGIN")
                 conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608 - fixed names
@@ -225,8 +253,9 @@ def floor(db_url: str, bodies: list[tuple[str, bytes, int]]) -> dict[str, float]
             return timings
         with store.pool.connection() as pg:  # type: ignore[attr-defined]
             pg.execute("CREATE TABLE floor_inventories (LIKE inventories INCLUDING ALL)")
-            pg.execute("CREATE TABLE floor_packages (inventory_id TEXT, name TEXT, version TEXT, source TEXT, "
-                       "arch TEXT)")
+            pg.execute(
+                "CREATE TABLE floor_packages (inventory_id TEXT, name TEXT, version TEXT, source TEXT, arch TEXT)"
+            )
             pg.commit()
             for table, rows, width in (("floor_inventories", inventory_rows, 9), ("floor_packages", package_rows, 5)):
                 t0 = time.perf_counter()
@@ -265,16 +294,43 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         db_url, cluster = start_pg(tmp)
     pki = make_pki(tmp / f"pki-{backend}")
     env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
-    token = subprocess.run([sys.executable, "-m", "scanner.cli", "tokens", "create", "--site", "bench", "--db", db_url],
-                           capture_output=True, text=True, check=True, cwd=ROOT, env=env).stdout.strip()
+    token = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "tokens", "create", "--site", "bench", "--db", db_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=env,
+    ).stdout.strip()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     url = f"https://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "scanner.cli", "serve", "--listen", f"127.0.0.1:{port}",
-                               "--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key), "--db", db_url,
-                               "--workers", str(workers), "--rate-limit", "100000", "--rate-burst", "100000"],
-                              cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scanner.cli",
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--tls-cert",
+            str(pki.server_cert),
+            "--tls-key",
+            str(pki.server_key),
+            "--db",
+            db_url,
+            "--workers",
+            str(workers),
+            "--rate-limit",
+            "100000",
+            "--rate-burst",
+            "100000",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         context = ssl.create_default_context(cafile=str(pki.ca_cert))
         for _ in range(300):
@@ -289,8 +345,13 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         start = ctx.Event()
         ready = ctx.Queue()
         results = ctx.Queue()
-        procs = [ctx.Process(target=agent_process, args=(url, str(pki.ca_cert), token, per_agent, i * per_agent,
-                                                          ready, start, results)) for i in range(args.agents)]
+        procs = [
+            ctx.Process(
+                target=agent_process,
+                args=(url, str(pki.ca_cert), token, per_agent, i * per_agent, ready, start, results),
+            )
+            for i in range(args.agents)
+        ]
         for p in procs:
             p.start()
         for _ in procs:  # every agent has built its documents before the clock starts
@@ -324,25 +385,36 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     floor_rows_per_s = floors["package_rows"] / floors["floor_packages"]
     floor_per_s = floors["inventory_rows"] / floors["floor_inventories"]
     return {
-        "bench": "ingest", "backend": backend, "agents": args.agents, "server_workers": workers,
-        "uploads": len(rows), "packages_per_inventory_mean": round(packages / max(1, len(accepted))),
-        "accepted": len(accepted), "other_status": sorted({r[1] for r in rows if r[1] != 201}),
-        "stored": stored, "lost": missing, "duplicated": stored - (len(set(sent_ids)) - missing),
-        "inventories_per_s": round(per_s, 1), "p95_latency_ms": round(latencies[int(0.95 * (len(latencies) - 1))]
-                                                                         * 1000, 1),
+        "bench": "ingest",
+        "backend": backend,
+        "agents": args.agents,
+        "server_workers": workers,
+        "uploads": len(rows),
+        "packages_per_inventory_mean": round(packages / max(1, len(accepted))),
+        "accepted": len(accepted),
+        "other_status": sorted({r[1] for r in rows if r[1] != 201}),
+        "stored": stored,
+        "lost": missing,
+        "duplicated": stored - (len(set(sent_ids)) - missing),
+        "inventories_per_s": round(per_s, 1),
+        "p95_latency_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
         "p50_latency_ms": round(statistics.median(latencies) * 1000, 1),
-        "rows_per_s": round(rows_per_s), "floor_rows_per_s": round(floor_rows_per_s),
+        "rows_per_s": round(rows_per_s),
+        "floor_rows_per_s": round(floor_rows_per_s),
         "vs_floor": round(rows_per_s / floor_rows_per_s, 3),
-        "floor_inventory_rows_per_s": round(floor_per_s, 1), "vs_inventory_row_floor": round(per_s / floor_per_s, 4),
+        "floor_inventory_rows_per_s": round(floor_per_s, 1),
+        "vs_inventory_row_floor": round(per_s / floor_per_s, 4),
         "server_cpu_ms_per_inventory": round(cpu_used / max(1, len(rows)) * 1000, 2),
         # The load generator's own cost per upload (it shares the CPUs with the service).
         "agent_cpu_ms_per_upload": round(agents_cpu / max(1, len(rows)) * 1000, 2),
         # What one free core of the service can accept, independent of the machine's other load.
         "server_capacity_per_core_per_s": round(len(rows) / cpu_used, 1) if cpu_used else None,
         "db_cpu_ms_per_inventory": round(db_used / max(1, len(rows)) * 1000, 2) if cluster is not None else None,
-        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "targets": {"min_inventories_per_s": TARGET_PER_S, "min_vs_floor": TARGET_VS_FLOOR},
-        "meets_rate": per_s >= TARGET_PER_S, "meets_floor": rows_per_s >= TARGET_VS_FLOOR * floor_rows_per_s,
+        "meets_rate": per_s >= TARGET_PER_S,
+        "meets_floor": rows_per_s >= TARGET_VS_FLOOR * floor_rows_per_s,
         "zero_lost_or_duplicated": missing == 0 and stored == len(set(sent_ids)),
     }
 

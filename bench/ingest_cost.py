@@ -122,8 +122,13 @@ async def null_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     while (await receive()).get("more_body"):
         pass
     body = b'{"status":"created"}'
-    await send({"type": "http.response.start", "status": 201,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 201,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -139,10 +144,12 @@ def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    code = ("import uvicorn\nfrom scanner.server import tls_context\n"
-            f"uvicorn.run('bench.ingest_cost:null_app', host='127.0.0.1', port={port}, workers={workers}, "
-            f"ssl_certfile={str(pki.server_cert)!r}, ssl_keyfile={str(pki.server_key)!r}, log_level='warning', "
-            "access_log=False, server_header=False, ssl_context_factory=tls_context)")
+    code = (
+        "import uvicorn\nfrom scanner.server import tls_context\n"
+        f"uvicorn.run('bench.ingest_cost:null_app', host='127.0.0.1', port={port}, workers={workers}, "
+        f"ssl_certfile={str(pki.server_cert)!r}, ssl_keyfile={str(pki.server_key)!r}, log_level='warning', "
+        "access_log=False, server_header=False, ssl_context_factory=tls_context)"
+    )
     server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     try:
         for _ in range(300):
@@ -155,9 +162,22 @@ def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2)
         per_agent = uploads // agents
         ctx = mp.get_context("spawn")
         start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
-        procs = [ctx.Process(target=agent_process, args=(f"https://127.0.0.1:{port}", str(pki.ca_cert), "lsk_none",
-                                                          per_agent, i * per_agent, ready, start, results))
-                 for i in range(agents)]
+        procs = [
+            ctx.Process(
+                target=agent_process,
+                args=(
+                    f"https://127.0.0.1:{port}",
+                    str(pki.ca_cert),
+                    "lsk_none",
+                    per_agent,
+                    i * per_agent,
+                    ready,
+                    start,
+                    results,
+                ),
+            )
+            for i in range(agents)
+        ]
         for p in procs:
             p.start()
         for _ in procs:
@@ -174,9 +194,13 @@ def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2)
         server.terminate()
         server.wait(30)
     ok = sum(1 for r in rows if r[1] == 201)
-    return {"uploads": len(rows), "answered_201": ok, "uploads_per_s": round(len(rows) / elapsed, 1),
-            "server_cpu_ms_per_upload": round(used / len(rows) * 1000, 3),
-            "agent_cpu_ms_per_upload": round(agents_cpu / len(rows) * 1000, 3)}
+    return {
+        "uploads": len(rows),
+        "answered_201": ok,
+        "uploads_per_s": round(len(rows) / elapsed, 1),
+        "server_cpu_ms_per_upload": round(used / len(rows) * 1000, 3),
+        "agent_cpu_ms_per_upload": round(agents_cpu / len(rows) * 1000, 3),
+    }
 
 
 def main() -> int:
@@ -189,9 +213,13 @@ def main() -> int:
     packages = sum(p for _, _, p in bodies) / n
     raw = [gzip.decompress(b) for _, b, _ in bodies]
     datas = [_decode(r) for r in raw]
-    figures: dict[str, Any] = {"bench": "ingest_cost", "uploads": n, "packages_per_inventory_mean": round(packages),
-                               "gzip_body_bytes_mean": round(sum(len(b) for _, b, _ in bodies) / n),
-                               "json_bytes_mean": round(sum(map(len, raw)) / n)}
+    figures: dict[str, Any] = {
+        "bench": "ingest_cost",
+        "uploads": n,
+        "packages_per_inventory_mean": round(packages),
+        "gzip_body_bytes_mean": round(sum(len(b) for _, b, _ in bodies) / n),
+        "json_bytes_mean": round(sum(map(len, raw)) / n),
+    }
     with tempfile.TemporaryDirectory(prefix="legacyscan-ingest-cost-") as tmp_name:
         tmp = Path(tmp_name)
         tls = tls_costs(tmp / "pki", min(n, 200), bodies[0][1])
@@ -245,13 +273,14 @@ def main() -> int:
             for encoded in rounds:
                 t0 = time.process_time()
                 for start in range(0, n, 16):
-                    store.save_batch(encoded[start:start + 16])
+                    store.save_batch(encoded[start : start + 16])
                 best = min(best, time.process_time() - t0)
             components["server_sqlite_commit"] = best / n * 1000
             conn = store.conn  # type: ignore[attr-defined]
             rows = [(iid, f"p{i}", "1.0", "dpkg", "amd64") for iid, _, p in bodies for i in range(p)]
-            conn.execute("CREATE TABLE floor_packages (inventory_id TEXT, name TEXT, version TEXT, source TEXT, "
-                         "arch TEXT)")
+            conn.execute(
+                "CREATE TABLE floor_packages (inventory_id TEXT, name TEXT, version TEXT, source TEXT, arch TEXT)"
+            )
             t0, w0 = time.process_time(), time.perf_counter()
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO floor_packages VALUES (?,?,?,?,?)", rows)
@@ -273,12 +302,14 @@ def main() -> int:
     if "null_endpoint" in figures:
         # The least the whole path can cost: the null endpoint (both sides, measured under the same
         # concurrency) plus the service's own work measured alone (warm, no contention).
-        service_work = (components["server_gunzip"] + components["server_accept_upload_total"]
-                        + components["server_sqlite_commit"])
+        service_work = (
+            components["server_gunzip"] + components["server_accept_upload_total"] + components["server_sqlite_commit"]
+        )
         null = figures["null_endpoint"]
         figures["service_work_ms_per_upload"] = round(service_work, 3)
-        figures["least_total_ms_per_upload"] = round(null["server_cpu_ms_per_upload"]
-                                                     + null["agent_cpu_ms_per_upload"] + service_work, 3)
+        figures["least_total_ms_per_upload"] = round(
+            null["server_cpu_ms_per_upload"] + null["agent_cpu_ms_per_upload"] + service_work, 3
+        )
     figures["load_average_1m"] = round(os.getloadavg()[0], 2)
     figures["cpus"] = os.cpu_count()
     print(json.dumps(figures), flush=True)

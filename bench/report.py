@@ -74,9 +74,28 @@ def estate(cache: Path, source: Path, version: str, args: argparse.Namespace) ->
     if (folder / ".complete").exists():
         return folder, None
     shutil.rmtree(folder, ignore_errors=True)
-    built = measure([sys.executable, "-m", "scanner.cli", "demo", "--devices", str(args.devices), "--sites",
-                     str(args.sites), "--seed", str(args.seed), "--as-of", args.as_of, "--out", str(folder), "-q"],
-                    runs=1, env=_env(source), cwd=str(source))
+    built = measure(
+        [
+            sys.executable,
+            "-m",
+            "scanner.cli",
+            "demo",
+            "--devices",
+            str(args.devices),
+            "--sites",
+            str(args.sites),
+            "--seed",
+            str(args.seed),
+            "--as-of",
+            args.as_of,
+            "--out",
+            str(folder),
+            "-q",
+        ],
+        runs=1,
+        env=_env(source),
+        cwd=str(source),
+    )
     for name in os.listdir(folder):  # only the store and its inputs are kept, not the demo's own reports
         if name.startswith("report."):
             os.unlink(folder / name)
@@ -85,9 +104,25 @@ def estate(cache: Path, source: Path, version: str, args: argparse.Namespace) ->
 
 
 def report_argv(folder: Path, fmt: str, out: Path) -> list[str]:
-    return [sys.executable, "-m", "scanner.cli", "report", "--db", f"sqlite:///{folder / 'demo.db'}",
-            "--config", str(folder / "legacyscan.toml"), "--exceptions", str(folder / "exceptions.toml"),
-            "--as-of", "{as_of}", "--format", fmt, "--out", str(out), "-q"]
+    return [
+        sys.executable,
+        "-m",
+        "scanner.cli",
+        "report",
+        "--db",
+        f"sqlite:///{folder / 'demo.db'}",
+        "--config",
+        str(folder / "legacyscan.toml"),
+        "--exceptions",
+        str(folder / "exceptions.toml"),
+        "--as-of",
+        "{as_of}",
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        "-q",
+    ]
 
 
 def main() -> int:
@@ -99,8 +134,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=1, help="runs per format and version (median wall/CPU)")
     ap.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     ap.add_argument("--baseline", default=BASELINE, help="baseline commit (default: release 0.1.0, %(default)s)")
-    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "legacyscan-bench-report"),
-                    help="where the two stores are kept between runs (default: %(default)s)")
+    ap.add_argument(
+        "--cache",
+        default=str(Path(tempfile.gettempdir()) / "legacyscan-bench-report"),
+        help="where the two stores are kept between runs (default: %(default)s)",
+    )
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -116,8 +154,10 @@ def main() -> int:
         for name, source, folder in (("baseline", base_src, base_store), ("current", ROOT, cur_store)):
             out = outputs / f"{name}.{ext}"
             argv = [a.replace("{as_of}", args.as_of) for a in report_argv(folder, fmt, out)]
-            row[name] = {**measure(argv, runs=args.runs, env=_env(source), cwd=str(source)),
-                         "output_bytes": out.stat().st_size}
+            row[name] = {
+                **measure(argv, runs=args.runs, env=_env(source), cwd=str(source)),
+                "output_bytes": out.stat().st_size,
+            }
         b, c = row["baseline"], row["current"]
         row["speedup"] = round(b["wall_s"] / c["wall_s"], 2) if c["wall_s"] else None
         row["cpu_speedup"] = round(b["cpu_s"] / c["cpu_s"], 2) if c["cpu_s"] else None
@@ -125,17 +165,28 @@ def main() -> int:
     speedups = [r["speedup"] for r in results.values() if r["speedup"] is not None]
     max_rss = max(r["current"]["peak_rss_mb"] for r in results.values())
     ok = bool(speedups) and min(speedups) >= TARGET_SPEEDUP and max_rss < TARGET_RSS_MB
-    print(json.dumps({
-        "bench": "report", "path": "store -> legacyscan report, both versions",
-        "devices": args.devices, "sites": args.sites, "seed": args.seed, "as_of": args.as_of,
-        "baseline": f"0.1.0 ({args.baseline})" if args.baseline == BASELINE else args.baseline,
-        "store_build_s": {"baseline": base_built, "current": cur_built},  # None: reused from --cache
-        "formats": results,
-        "min_speedup": min(speedups) if speedups else None,
-        "min_cpu_speedup": min((r["cpu_speedup"] for r in results.values() if r["cpu_speedup"]), default=None),
-        "max_rss_mb": max_rss, "target_speedup": TARGET_SPEEDUP, "target_rss_mb": TARGET_RSS_MB,
-        "load_avg_1m": round(os.getloadavg()[0], 2), "ok": ok,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "report",
+                "path": "store -> legacyscan report, both versions",
+                "devices": args.devices,
+                "sites": args.sites,
+                "seed": args.seed,
+                "as_of": args.as_of,
+                "baseline": f"0.1.0 ({args.baseline})" if args.baseline == BASELINE else args.baseline,
+                "store_build_s": {"baseline": base_built, "current": cur_built},  # None: reused from --cache
+                "formats": results,
+                "min_speedup": min(speedups) if speedups else None,
+                "min_cpu_speedup": min((r["cpu_speedup"] for r in results.values() if r["cpu_speedup"]), default=None),
+                "max_rss_mb": max_rss,
+                "target_speedup": TARGET_SPEEDUP,
+                "target_rss_mb": TARGET_RSS_MB,
+                "load_avg_1m": round(os.getloadavg()[0], 2),
+                "ok": ok,
+            }
+        )
+    )
     return 0 if ok else 1
 
 

@@ -49,8 +49,14 @@ TRUSTS = (("trust_a", 3, 101), ("trust_b", 4, 202))  # database, sites, demo see
 
 def cli(*args: str, db: str) -> str:
     env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *args, "--db", db], capture_output=True, text=True,
-                          check=True, cwd=ROOT, env=env).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *args, "--db", db],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=env,
+    ).stdout
 
 
 def free_port() -> int:
@@ -67,8 +73,14 @@ def read_status(sock: ssl.SSLSocket) -> int:
             raise OSError("closed before the response headers")
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
-                   if line.lower().startswith(b"content-length:")), 0)
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")[1:]
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
     while len(body) < length:
         chunk = sock.recv(65536)
         if not chunk:
@@ -87,9 +99,11 @@ def agent_process(jobs_file: str, ca: str, start: Any, results: Any) -> None:
     for url, token, inventory_id, body in jobs:
         parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 443
-        head = (f"POST /v1/inventories HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-                "Content-Type: application/json\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+        head = (
+            f"POST /v1/inventories HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode("ascii")
         status = 0
         for _ in range(5):  # a 503 (database busy) is retried as the agent does
             try:
@@ -128,8 +142,14 @@ def main() -> int:
     cluster = Cluster(bindir)
     cluster.start()
     servers: list[subprocess.Popen[bytes]] = []
-    result: dict[str, Any] = {"bench": "rollup", "devices": args.devices, "collectors": 2, "agents": args.agents,
-                              "workers_per_collector": args.workers, "as_of": args.as_of}
+    result: dict[str, Any] = {
+        "bench": "rollup",
+        "devices": args.devices,
+        "collectors": 2,
+        "agents": args.agents,
+        "workers_per_collector": args.workers,
+        "as_of": args.as_of,
+    }
     try:
         import psycopg
 
@@ -149,11 +169,35 @@ def main() -> int:
             port = free_port()
             urls[db_name] = (db, f"https://127.0.0.1:{port}")
             env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
-            servers.append(subprocess.Popen(
-                [sys.executable, "-m", "scanner.cli", "serve", "--listen", f"127.0.0.1:{port}", "--tls-cert",
-                 str(pki.server_cert), "--tls-key", str(pki.server_key), "--db", db, "--workers", str(args.workers),
-                 "--rate-limit", "100000", "--rate-burst", "1000000", "--max-clock-skew", "31536000000"],
-                cwd=ROOT, env=env, stderr=subprocess.DEVNULL))
+            servers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "scanner.cli",
+                        "serve",
+                        "--listen",
+                        f"127.0.0.1:{port}",
+                        "--tls-cert",
+                        str(pki.server_cert),
+                        "--tls-key",
+                        str(pki.server_key),
+                        "--db",
+                        db,
+                        "--workers",
+                        str(args.workers),
+                        "--rate-limit",
+                        "100000",
+                        "--rate-burst",
+                        "1000000",
+                        "--max-clock-skew",
+                        "31536000000",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             for inv in estate.current:
                 inv.collector.transport = "agent"
                 body = gzip.compress(compact_json(inv).encode("utf-8"), 6)
@@ -179,7 +223,7 @@ def main() -> int:
         for i in range(args.agents):
             path = tmp / f"jobs-{i}.pickle"
             with open(path, "wb") as fh:
-                pickle.dump(jobs[i::args.agents], fh)
+                pickle.dump(jobs[i :: args.agents], fh)
             procs.append(ctx.Process(target=agent_process, args=(str(path), str(pki.ca_cert), start, results)))
         for p in procs:
             p.start()
@@ -199,16 +243,24 @@ def main() -> int:
         for db, _url in urls.values():
             with open_store(db) as store:
                 stored += store.count_inventories()
-        result.update({
-            "uploads": len(rows), "accepted": sum(1 for _, s in rows if s == 201), "statuses": statuses,
-            "stored": stored, "ingest_s": round(ingest_s, 1), "ingest_per_s": round(len(rows) / ingest_s, 1),
-            "load_average_1m_at_start": round(load0, 2), "load_average_1m_after_ingest": round(os.getloadavg()[0], 2)})
+        result.update(
+            {
+                "uploads": len(rows),
+                "accepted": sum(1 for _, s in rows if s == 201),
+                "statuses": statuses,
+                "stored": stored,
+                "ingest_s": round(ingest_s, 1),
+                "ingest_per_s": round(len(rows) / ingest_s, 1),
+                "load_average_1m_at_start": round(load0, 2),
+                "load_average_1m_after_ingest": round(os.getloadavg()[0], 2),
+            }
+        )
         # the floor: the same trust-A inventories straight into the store, batches of 64, one process
         floor_db = database_url(cluster.url, "floor")
         t0 = time.perf_counter()
         with open_store(floor_db) as store:
             for i in range(0, len(floor_invs), 64):
-                store.save_batch(floor_invs[i:i + 64])
+                store.save_batch(floor_invs[i : i + 64])
         floor_s = time.perf_counter() - t0
         result["floor_store_per_s"] = round(len(floor_invs) / floor_s, 1)
         result["ingest_vs_floor"] = round(result["ingest_per_s"] / result["floor_store_per_s"], 3)
@@ -217,20 +269,55 @@ def main() -> int:
         for db_name, (db, _url) in urls.items():
             env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
             base = [sys.executable, "-m", "scanner.cli"]
-            rep = measure([*base, "report", "--format", "json", "--as-of", args.as_of, "--out",
-                           str(tmp / f"{db_name}.report.json"), "--db", db], runs=1, env=env, cwd=str(ROOT))
+            rep = measure(
+                [
+                    *base,
+                    "report",
+                    "--format",
+                    "json",
+                    "--as-of",
+                    args.as_of,
+                    "--out",
+                    str(tmp / f"{db_name}.report.json"),
+                    "--db",
+                    db,
+                ],
+                runs=1,
+                env=env,
+                cwd=str(ROOT),
+            )
             out = tmp / f"{db_name}.benchmark.json"
-            exp = measure([*base, "export", "--benchmark", "--as-of", args.as_of, "--out", str(out), "--db", db],
-                          runs=1, env=env, cwd=str(ROOT))
+            exp = measure(
+                [*base, "export", "--benchmark", "--as-of", args.as_of, "--out", str(out), "--db", db],
+                runs=1,
+                env=env,
+                cwd=str(ROOT),
+            )
             result[f"{db_name}_report_json"] = rep
             result[f"{db_name}_export_benchmark"] = exp
             result[f"{db_name}_benchmark_file_bytes"] = out.stat().st_size
             files.append(str(out))
-        cmp = measure([sys.executable, "-m", "scanner.cli", "benchmark", *files, "--format", "html", "--out",
-                       str(tmp / "region.html")], runs=1, cwd=str(ROOT))
+        cmp = measure(
+            [
+                sys.executable,
+                "-m",
+                "scanner.cli",
+                "benchmark",
+                *files,
+                "--format",
+                "html",
+                "--out",
+                str(tmp / "region.html"),
+            ],
+            runs=1,
+            cwd=str(ROOT),
+        )
         result["region_benchmark_html"] = cmp
-        result["report_s_total"] = round(sum(result[f"{t}_report_json"]["wall_s"] + result[f"{t}_export_benchmark"]
-                                             ["wall_s"] for t in urls) + cmp["wall_s"], 1)
+        result["report_s_total"] = round(
+            sum(result[f"{t}_report_json"]["wall_s"] + result[f"{t}_export_benchmark"]["wall_s"] for t in urls)
+            + cmp["wall_s"],
+            1,
+        )
         result["ingest_plus_report_s"] = round(result["ingest_s"] + result["report_s_total"], 1)
         result["zero_lost"] = stored == len(rows) == args.devices // 2 * 2
         result["load_average_1m"] = round(os.getloadavg()[0], 2)

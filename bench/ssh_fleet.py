@@ -49,9 +49,11 @@ def _os_fields(cap: dict[str, Any]) -> dict[str, str]:
     if isinstance(os_block, dict) and "os-release" in os_block:  # container image capture
         return {"os-release": str(os_block["os-release"])}
     raw = os_block.get("OPERATINGSYSTEM") or os_block.get("operatingsystem") or {}
-    return {"full": str(raw.get("FULL_NAME") or raw.get("full_name") or ""),
-            "name": str(raw.get("NAME") or raw.get("name") or ""),
-            "version": str(raw.get("VERSION") or raw.get("version") or "")}
+    return {
+        "full": str(raw.get("FULL_NAME") or raw.get("full_name") or ""),
+        "name": str(raw.get("NAME") or raw.get("name") or ""),
+        "version": str(raw.get("VERSION") or raw.get("version") or ""),
+    }
 
 
 @cache
@@ -88,7 +90,8 @@ def packages(c: int, variant: int) -> dict[str, str]:
             out.setdefault("dpkg", []).append(f"{name}\t{version}\t{arch}\tii \n")
             # /var/lib/dpkg/status as `grep -E DPKG_STATUS_FIELDS` sends it (real field order)
             out.setdefault("dpkg-status", []).append(
-                f"Package: {name}\nStatus: install ok installed\nArchitecture: {arch}\nVersion: {version}\n")
+                f"Package: {name}\nStatus: install ok installed\nArchitecture: {arch}\nVersion: {version}\n"
+            )
         elif source == "rpm":
             vendor = (sw.get("raw") or {}).get("PUBLISHER") or "(none)"
             out.setdefault("rpm", []).append(f"{name}\t(none):{version}\t{arch}\t{vendor}\n")
@@ -103,7 +106,8 @@ def answer_command(idx: int, argv: list[str]) -> tuple[str, int]:
     if argv[:1] == ["uname"]:
         flag = argv[1] if len(argv) > 1 else "-s"
         return {"-s": "Linux\n", "-n": f"host{idx:05d}\n", "-srm": "Linux 5.10.0-26-amd64 x86_64\n"}.get(
-            flag, "Linux\n"), 0
+            flag, "Linux\n"
+        ), 0
     if argv[:1] == ["dpkg-query"]:
         return (pk["dpkg"], 0) if "dpkg" in pk else ("", 127)
     if argv[:1] == ["rpm"]:
@@ -135,8 +139,10 @@ def read_file(idx: int, path: str) -> str | None:
 _SECTION = re.compile(r'echo "(\S+) ([cf]) (\d+)"; (.*?); echo; echo "\1 rc \$_r"')
 _COMMAND = re.compile(r"&& \{ (.*) </dev/null 2>/dev/null; _r=\$\?; \}(?:; \})?$")
 _UNLESS = re.compile(r"^_r=127; \[ -r (\S+) \] \|\|")  # not run when that file is readable
-_FILE = re.compile(r"(?:cat (\S+) 2>/dev/null && _r=0|< (\S+); else cat \S+ 2>/dev/null; fi; \} && _r=0"
-                   r"|grep -E -- \S+ (\S+) 2>/dev/null; .*)$")
+_FILE = re.compile(
+    r"(?:cat (\S+) 2>/dev/null && _r=0|< (\S+); else cat \S+ 2>/dev/null; fi; \} && _r=0"
+    r"|grep -E -- \S+ (\S+) 2>/dev/null; .*)$"
+)
 _GATE = re.compile(r'case "\$_s" in (\S+)\) ')  # a command run only on these platforms (uname -s)
 _BOUNDARY = re.compile(r'echo "([A-Za-z0-9]{16,}) [cf] \d+"')  # the bundle's random section marker
 
@@ -170,12 +176,12 @@ def plan(template: str) -> tuple[list[str] | None, list[tuple[str, str, list[str
         _boundary, kind, index, body = m.groups()
         if kind == "c":
             cm, um = _COMMAND.search(body), _UNLESS.search(body)
-            sections.append((kind, index, shlex.split(cm.group(1)) if cm else [],
-                             shlex.split(um.group(1))[0] if um else ""))
+            sections.append(
+                (kind, index, shlex.split(cm.group(1)) if cm else [], shlex.split(um.group(1))[0] if um else "")
+            )
         else:
             fm = _FILE.search(body)
-            sections.append((kind, index, shlex.split(fm.group(1) or fm.group(2) or fm.group(3))[0] if fm else "",
-                             ""))
+            sections.append((kind, index, shlex.split(fm.group(1) or fm.group(2) or fm.group(3))[0] if fm else "", ""))
     return None, sections
 
 
@@ -230,10 +236,20 @@ async def serve(n: int, base_port: int, state: Path) -> None:
             packages(c, v)
     servers = []
     for i in range(n):
-        servers.append(await asyncssh.listen(
-            "127.0.0.1", base_port + i, server_host_keys=[host_key], authorized_client_keys=authorized,
-            process_factory=partial(handle, i), encoding="utf-8", allow_scp=False, backlog=128,
-            keepalive_interval=0, login_timeout=30))
+        servers.append(
+            await asyncssh.listen(
+                "127.0.0.1",
+                base_port + i,
+                server_host_keys=[host_key],
+                authorized_client_keys=authorized,
+                process_factory=partial(handle, i),
+                encoding="utf-8",
+                allow_scp=False,
+                backlog=128,
+                keepalive_interval=0,
+                login_timeout=30,
+            )
+        )
     print(f"READY {n}", flush=True)
     await asyncio.Event().wait()
 

@@ -76,11 +76,37 @@ def cpu_children() -> float:
     return ru.children_user + ru.children_system
 
 
-def run_legacyscan(csv: Path, key: Path, known_hosts: Path, db: Path, extra: list[str] | None = None,
-                   ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    cmd = [sys.executable, "-m", "scanner.cli", "scan", "--targets", str(csv), "--ssh-key", str(key),
-           "--known-hosts", str(known_hosts), "--no-agent", "--db", f"sqlite:///{db}", "--progress", "none",
-           "--as-of", AS_OF, "--format", "json", "--out", str(db.with_suffix(".report.json")), *(extra or [])]
+def run_legacyscan(
+    csv: Path,
+    key: Path,
+    known_hosts: Path,
+    db: Path,
+    extra: list[str] | None = None,
+) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "scanner.cli",
+        "scan",
+        "--targets",
+        str(csv),
+        "--ssh-key",
+        str(key),
+        "--known-hosts",
+        str(known_hosts),
+        "--no-agent",
+        "--db",
+        f"sqlite:///{db}",
+        "--progress",
+        "none",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--out",
+        str(db.with_suffix(".report.json")),
+        *(extra or []),
+    ]
     cpu0, t0 = cpu_children(), time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
     wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
@@ -119,12 +145,21 @@ def raw_args(command: str) -> str:
     return json.dumps({"_raw_params": "{% raw %}" + command + "{% endraw %}"})
 
 
-def run_ansible(ansible: Path, inventory: Path, module: str, args: str | None, work: Path,
-                forks: int) -> tuple[float, float, int, str]:
-    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="True", ANSIBLE_REMOTE_TMP="/tmp/.ansible-lsprobe",
-               ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"), ANSIBLE_SSH_CONTROL_PATH_DIR=str(work / "cp"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="False", ANSIBLE_CONFIG=str(work / "none.cfg"))
+def run_ansible(
+    ansible: Path, inventory: Path, module: str, args: str | None, work: Path, forks: int
+) -> tuple[float, float, int, str]:
+    env = dict(
+        os.environ,
+        ANSIBLE_HOST_KEY_CHECKING="True",
+        ANSIBLE_REMOTE_TMP="/tmp/.ansible-lsprobe",
+        ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"),
+        ANSIBLE_SSH_CONTROL_PATH_DIR=str(work / "cp"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_DEPRECATION_WARNINGS="False",
+        ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="False",
+        ANSIBLE_CONFIG=str(work / "none.cfg"),
+    )
     cmd = [str(ansible), "fleet", "-i", str(inventory), "-m", module, "-f", str(forks)]
     if args is not None:
         cmd += ["-a", args]
@@ -135,15 +170,29 @@ def run_ansible(ansible: Path, inventory: Path, module: str, args: str | None, w
     return wall, cpu, ok, proc.stdout[-500:] + proc.stderr[-1500:]
 
 
-def bare_process(addresses: list[str], port: int | list[int], key: Path, known_hosts: Path, threads: int,
-                 **extra: object) -> tuple[float, float]:
+def bare_process(
+    addresses: list[str], port: int | list[int], key: Path, known_hosts: Path, threads: int, **extra: object
+) -> tuple[float, float]:
     """``bare_paramiko`` run as a separate Python process: wall and CPU time of the whole process."""
     from tests.integration import sshd
 
     ports = port if isinstance(port, list) else [port] * len(addresses)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-loop", json.dumps(
-        {"endpoints": [[a, p] for a, p in zip(addresses, ports, strict=True)], "key": str(key),
-         "known_hosts": str(known_hosts), "threads": threads, "user": sshd.USER, "command": probe_command(), **extra})]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--bare-loop",
+        json.dumps(
+            {
+                "endpoints": [[a, p] for a, p in zip(addresses, ports, strict=True)],
+                "key": str(key),
+                "known_hosts": str(known_hosts),
+                "threads": threads,
+                "user": sshd.USER,
+                "command": probe_command(),
+                **extra,
+            }
+        ),
+    ]
     cpu0, t0 = cpu_children(), time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
     wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
@@ -168,13 +217,17 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="legacyscan-bench-"))
     try:
         csv = work / "targets.csv"
-        csv.write_text("host,site,transport,port,user,tags\n" + "".join(
-            f"{a},Bench,ssh,{fleet.port},{sshd.USER},\n" for a in fleet.addresses))
+        csv.write_text(
+            "host,site,transport,port,user,tags\n"
+            + "".join(f"{a},Bench,ssh,{fleet.port},{sshd.USER},\n" for a in fleet.addresses)
+        )
         inventory = work / "inventory.ini"
-        inventory.write_text("[fleet]\n" + "".join(
-            f"h{i} ansible_host={a} ansible_port={fleet.port}\n" for i, a in enumerate(fleet.addresses)) +
-            f"[fleet:vars]\nansible_user={sshd.USER}\nansible_ssh_private_key_file={fleet.client_key}\n"
-            f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} -o StrictHostKeyChecking=yes'\n")
+        inventory.write_text(
+            "[fleet]\n"
+            + "".join(f"h{i} ansible_host={a} ansible_port={fleet.port}\n" for i, a in enumerate(fleet.addresses))
+            + f"[fleet:vars]\nansible_user={sshd.USER}\nansible_ssh_private_key_file={fleet.client_key}\n"
+            f"ansible_ssh_common_args='-o UserKnownHostsFile={fleet.known_hosts} -o StrictHostKeyChecking=yes'\n"
+        )
         (work / "none.cfg").write_text("[defaults]\n")
         forks = n
         # warm-up: page cache, sshd host-key loading, the venv's bytecode (not timed)
@@ -192,15 +245,21 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
             ls_wall, ls_cpu, _ = run_legacyscan(csv, fleet.client_key, fleet.known_hosts, db)
             ls_runs.append((ls_wall, ls_cpu))
             statuses = stored_status(db)
-            raw_wall, raw_cpu, raw_ok, raw_tail = run_ansible(ansible, inventory, "raw", raw_args(probe_command()),
-                                                              work, forks)
+            raw_wall, raw_cpu, raw_ok, raw_tail = run_ansible(
+                ansible, inventory, "raw", raw_args(probe_command()), work, forks
+            )
             raw_runs.append((raw_wall, raw_cpu))
             # The floor on this machine: the same command over the same hosts with nothing but paramiko
             # (no start-up, parsing, matching, storing or report).  The targets share the 2 cores, and
             # each real sshd login costs ~14-22 ms of CPU, so this bounds any client's speed-up.
             cpu0 = cpu_self()
-            bare_wall, bare_ok = bare_paramiko([(a, fleet.port) for a in fleet.addresses], fleet.client_key,
-                                               fleet.known_hosts, threads=n, user=sshd.USER)
+            bare_wall, bare_ok = bare_paramiko(
+                [(a, fleet.port) for a in fleet.addresses],
+                fleet.client_key,
+                fleet.known_hosts,
+                threads=n,
+                user=sshd.USER,
+            )
             bare_runs.append((bare_wall, cpu_self() - cpu0))
             proc_runs.append(bare_process(fleet.addresses, fleet.port, fleet.client_key, fleet.known_hosts, n))
         ls_wall, ls_cpu = median_run(ls_runs)
@@ -211,28 +270,57 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
         if raw_ok != n or pf_ok != n:
             print(f"ansible: raw ok {raw_ok}/{n}, package_facts ok {pf_ok}/{n}\n{raw_tail}\n{pf_tail}", file=sys.stderr)
         return {
-            "scenario": "real-sshd", "hosts": n, "sshd_processes": len(fleet.procs),
+            "scenario": "real-sshd",
+            "hosts": n,
+            "sshd_processes": len(fleet.procs),
             "rounds": repeat,
-            "legacyscan": {"wall_s": round(ls_wall, 3), "controller_cpu_s": round(ls_cpu, 3), "status": statuses,
-                           "wall_s_runs": [round(w, 3) for w, _ in ls_runs]},
-            "ansible_raw": {"wall_s": round(raw_wall, 3), "controller_cpu_s": round(raw_cpu, 3), "ok": raw_ok,
-                            "forks": forks, "wall_s_runs": [round(w, 3) for w, _ in raw_runs]},
-            "ansible_package_facts": {"wall_s": round(pf_wall, 3), "controller_cpu_s": round(pf_cpu, 3), "ok": pf_ok,
-                                      "forks": forks},
-            "bare_paramiko_floor": {"wall_s": round(bare_wall, 3), "client_cpu_s": round(bare_cpu, 3), "ok": bare_ok,
-                                    "threads": n, "speedup_vs_raw": round(raw_wall / bare_wall, 2),
-                                    "wall_s_runs": [round(w, 3) for w, _ in bare_runs]},
+            "legacyscan": {
+                "wall_s": round(ls_wall, 3),
+                "controller_cpu_s": round(ls_cpu, 3),
+                "status": statuses,
+                "wall_s_runs": [round(w, 3) for w, _ in ls_runs],
+            },
+            "ansible_raw": {
+                "wall_s": round(raw_wall, 3),
+                "controller_cpu_s": round(raw_cpu, 3),
+                "ok": raw_ok,
+                "forks": forks,
+                "wall_s_runs": [round(w, 3) for w, _ in raw_runs],
+            },
+            "ansible_package_facts": {
+                "wall_s": round(pf_wall, 3),
+                "controller_cpu_s": round(pf_cpu, 3),
+                "ok": pf_ok,
+                "forks": forks,
+            },
+            "bare_paramiko_floor": {
+                "wall_s": round(bare_wall, 3),
+                "client_cpu_s": round(bare_cpu, 3),
+                "ok": bare_ok,
+                "threads": n,
+                "speedup_vs_raw": round(raw_wall / bare_wall, 2),
+                "wall_s_runs": [round(w, 3) for w, _ in bare_runs],
+            },
             # the same loop as its own Python process (interpreter start + paramiko import, as a CLI pays)
-            "bare_paramiko_process_floor": {"wall_s": round(proc_wall, 3), "cpu_s": round(proc_cpu, 3),
-                                            "speedup_vs_raw": round(raw_wall / proc_wall, 2),
-                                            "wall_s_runs": [round(w, 3) for w, _ in proc_runs]},
+            "bare_paramiko_process_floor": {
+                "wall_s": round(proc_wall, 3),
+                "cpu_s": round(proc_cpu, 3),
+                "speedup_vs_raw": round(raw_wall / proc_wall, 2),
+                "wall_s_runs": [round(w, 3) for w, _ in proc_runs],
+            },
             "speedup_vs_package_facts": round(pf_wall / ls_wall, 2),
             "speedup_vs_raw": round(raw_wall / ls_wall, 2),
             "targets": {"vs_package_facts": 30, "vs_raw": 4},
             # a peer that failed is no comparison: its time is that of an error message
-            "pass": (pf_wall / ls_wall >= 30 and raw_wall / ls_wall >= 4 and statuses == {"ok": n}
-                     and raw_ok == n and pf_ok == n),
-            "ansible_version": version.splitlines()[0], "loadavg_1m_start": load_start,
+            "pass": (
+                pf_wall / ls_wall >= 30
+                and raw_wall / ls_wall >= 4
+                and statuses == {"ok": n}
+                and raw_ok == n
+                and pf_ok == n
+            ),
+            "ansible_version": version.splitlines()[0],
+            "loadavg_1m_start": load_start,
             "loadavg_1m": round(os.getloadavg()[0], 2),
         }
     finally:
@@ -244,8 +332,20 @@ def scenario_real(n: int, repeat: int = 3) -> dict[str, object]:
 
 
 def start_sim(n: int, state: Path, base_port: int) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "ssh_fleet.py"), "--hosts", str(n), "--state",
-                             str(state), "--base-port", str(base_port)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "bench" / "ssh_fleet.py"),
+            "--hosts",
+            str(n),
+            "--state",
+            str(state),
+            "--base-port",
+            str(base_port),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("READY"):
@@ -254,9 +354,18 @@ def start_sim(n: int, state: Path, base_port: int) -> subprocess.Popen[str]:
     return proc
 
 
-def bare_paramiko(endpoints: list[tuple[str, int]], key_path: Path, known_hosts: Path, threads: int = 64,
-                  user: str = "bench", command: str | None = None, *, legacy: bool = False,
-                  users: dict[str, str] | None = None, stdin: bool = False) -> tuple[float, int]:
+def bare_paramiko(
+    endpoints: list[tuple[str, int]],
+    key_path: Path,
+    known_hosts: Path,
+    threads: int = 64,
+    user: str = "bench",
+    command: str | None = None,
+    *,
+    legacy: bool = False,
+    users: dict[str, str] | None = None,
+    stdin: bool = False,
+) -> tuple[float, int]:
     """The floor: a bare paramiko loop (TCP_NODELAY, dict host-key check, public-key auth, the
     same one-line command, output read and discarded) -- no parsing, matching or storing.
 
@@ -326,8 +435,10 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
         ports = [base_port + i for i in range(n)]
         key, kh = work / "fleet" / "client_key", work / "fleet" / "known_hosts"
         csv = work / "targets.csv"
-        csv.write_text("host,site,transport,port,user,tags\n" + "".join(
-            f"127.0.0.1,Site{(p - base_port) % 20:02d},ssh,{p},bench,\n" for p in ports))
+        csv.write_text(
+            "host,site,transport,port,user,tags\n"
+            + "".join(f"127.0.0.1,Site{(p - base_port) % 20:02d},ssh,{p},bench,\n" for p in ports)
+        )
         # the script on /bin/sh's standard input, as legacyscan sends it: the simulator reads the
         # bundle's sections from either form, but the quoted command line no longer tokenises since
         # the bundle holds an awk program (the apt probe), and the loop got nothing from any host
@@ -339,15 +450,27 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
         summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         ls_rate, bare_rate = n / ls_wall, bare_ok / bare_wall
         return {
-            "scenario": "fleet", "hosts": n,
-            "legacyscan": {"wall_s": round(ls_wall, 2), "hosts_per_s": round(ls_rate, 1), "cpu_s": round(ls_cpu, 2),
-                           "status": statuses, "summary": json.loads(summary) if summary.startswith("{") else summary},
-            "bare_paramiko": {"wall_s": round(bare_wall, 2), "hosts_per_s": round(bare_rate, 1), "ok": bare_ok,
-                              "threads": 64},
+            "scenario": "fleet",
+            "hosts": n,
+            "legacyscan": {
+                "wall_s": round(ls_wall, 2),
+                "hosts_per_s": round(ls_rate, 1),
+                "cpu_s": round(ls_cpu, 2),
+                "status": statuses,
+                "summary": json.loads(summary) if summary.startswith("{") else summary,
+            },
+            "bare_paramiko": {
+                "wall_s": round(bare_wall, 2),
+                "hosts_per_s": round(bare_rate, 1),
+                "ok": bare_ok,
+                "threads": 64,
+            },
             "throughput_ratio": round(ls_rate / bare_rate, 3),
             "targets": {"wall_s_max": 60, "throughput_ratio_min": 0.8},
             "pass": ls_wall <= 60 and ls_rate / bare_rate >= 0.8 and statuses == {"ok": n},
-            "cpus": os.cpu_count(), "loadavg_1m_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
+            "loadavg_1m_start": load_start,
+            "loadavg_1m": round(os.getloadavg()[0], 2),
         }
     finally:
         sim.terminate()
@@ -358,8 +481,7 @@ def scenario_fleet(n: int, base_port: int = 20000) -> dict[str, object]:
 # -- scenario: legacy-algorithm servers and dropbear next to modern ones ------------------------------
 
 
-def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20,
-                    repeat: int = 3) -> dict[str, object]:
+def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20, repeat: int = 3) -> dict[str, object]:
     """``--ssh-legacy`` over real OpenSSH restricted to RHEL 5's offer (SHA-1 kex, ssh-rsa, CBC,
     hmac-sha1), real dropbear (one process per host, RSA host key, key login) and modern sshd, in
     one scan, against the bare paramiko process floor over the same hosts in the same rounds (that
@@ -373,8 +495,12 @@ def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20
     fleets = [old]
     work = Path(tempfile.mkdtemp(prefix="legacyscan-bench-legacy-"))
     try:
-        db_fleet = legacy_servers.start_dropbear(n_dropbear, first=160 + n_legacy, key_type="rsa",
-                                                 authorized_key=Path(str(old.client_key) + ".pub").read_text())
+        db_fleet = legacy_servers.start_dropbear(
+            n_dropbear,
+            first=160 + n_legacy,
+            key_type="rsa",
+            authorized_key=Path(str(old.client_key) + ".pub").read_text(),
+        )
         fleets.append(db_fleet)
         modern = sshd.start_fleet(n_modern, first=160 + n_legacy + n_dropbear)
         fleets.append(modern)
@@ -397,44 +523,67 @@ def scenario_legacy(n_legacy: int = 20, n_dropbear: int = 10, n_modern: int = 20
         for r in range(repeat):
             for name, hosts in groups.items():
                 csv = work / f"{name}.csv"
-                csv.write_text("host,site,transport,port,user,tags\n" + "".join(
-                    f"{a},Bench,ssh,{p},{u},\n" for a, p, u in hosts))
+                csv.write_text(
+                    "host,site,transport,port,user,tags\n" + "".join(f"{a},Bench,ssh,{p},{u},\n" for a, p, u in hosts)
+                )
                 db = work / f"{name}{r}.db"
                 wall, cpu, _ = run_legacyscan(csv, old.client_key, known, db, ["--ssh-legacy"])
                 results[name]["ls"].append((wall, cpu))
                 statuses[name] = stored_status(db)
-                results[name]["floor"].append(bare_process(
-                    [a for a, _, _ in hosts], [p for _, p, _ in hosts], old.client_key, known, len(hosts),
-                    legacy=True, users={a: u for a, _, u in hosts}, stdin=True))
-        out: dict[str, object] = {"scenario": "legacy", "rounds": repeat,
-                                  "hosts": {g: len(h) for g, h in groups.items()}}
+                results[name]["floor"].append(
+                    bare_process(
+                        [a for a, _, _ in hosts],
+                        [p for _, p, _ in hosts],
+                        old.client_key,
+                        known,
+                        len(hosts),
+                        legacy=True,
+                        users={a: u for a, _, u in hosts},
+                        stdin=True,
+                    )
+                )
+        out: dict[str, object] = {
+            "scenario": "legacy",
+            "rounds": repeat,
+            "hosts": {g: len(h) for g, h in groups.items()},
+        }
         for name, hosts in groups.items():
             ls_wall, ls_cpu = median_run(results[name]["ls"])
             fl_wall, fl_cpu = median_run(results[name]["floor"])
-            out[name] = {"legacyscan_wall_s": round(ls_wall, 3), "legacyscan_cpu_s": round(ls_cpu, 3),
-                         "floor_wall_s": round(fl_wall, 3), "floor_cpu_s": round(fl_cpu, 3),
-                         "ratio_vs_floor": round(fl_wall / ls_wall, 3),
-                         "legacyscan_ms_per_host": round(1000 * ls_wall / len(hosts), 1),
-                         "status": statuses[name],
-                         "wall_s_runs": [round(w, 3) for w, _ in results[name]["ls"]],
-                         # each round's floor over that round's legacyscan: the load moves between rounds
-                         "ratio_per_round": [round(f[0] / ls[0], 3) for ls, f in
-                                             zip(results[name]["ls"], results[name]["floor"], strict=True)]}
+            out[name] = {
+                "legacyscan_wall_s": round(ls_wall, 3),
+                "legacyscan_cpu_s": round(ls_cpu, 3),
+                "floor_wall_s": round(fl_wall, 3),
+                "floor_cpu_s": round(fl_cpu, 3),
+                "ratio_vs_floor": round(fl_wall / ls_wall, 3),
+                "legacyscan_ms_per_host": round(1000 * ls_wall / len(hosts), 1),
+                "status": statuses[name],
+                "wall_s_runs": [round(w, 3) for w, _ in results[name]["ls"]],
+                # each round's floor over that round's legacyscan: the load moves between rounds
+                "ratio_per_round": [
+                    round(f[0] / ls[0], 3) for ls, f in zip(results[name]["ls"], results[name]["floor"], strict=True)
+                ],
+            }
         # Per host, one at a time (no concurrency, no process start-up): legacyscan's connect + collect
         # of a host (FleetScanner.scan_one) against the bare loop's, per group, in this same run.
-        per_host = sequential_per_host({g: h for g, h in groups.items() if g not in ("all", "one")},
-                                       old.client_key, known)
+        per_host = sequential_per_host(
+            {g: h for g, h in groups.items() if g not in ("all", "one")}, old.client_key, known
+        )
         ingest = per_host.pop("ingest")
         for g, figures in per_host.items():
             out[g]["sequential"] = figures  # type: ignore[index]
         out["breakdown"] = breakdown(out, len(groups["all"]), ingest)
         modern_ratio = per_host["modern"]["ls_over_floor"]
-        out["targets"] = {"ratio_vs_floor_min": 0.9,
-                          "per_host_ls_over_floor_max": "modern's x 1.1 (legacy hosts cost legacyscan no more)"}
-        out["pass"] = (out["all"]["ratio_vs_floor"] >= 0.9  # type: ignore[index]
-                       and per_host["legacy_openssh"]["ls_over_floor"] <= modern_ratio * 1.1
-                       and per_host["dropbear"]["ls_over_floor"] <= modern_ratio * 1.1
-                       and all(st == {"ok": len(groups[g])} for g, st in statuses.items()))
+        out["targets"] = {
+            "ratio_vs_floor_min": 0.9,
+            "per_host_ls_over_floor_max": "modern's x 1.1 (legacy hosts cost legacyscan no more)",
+        }
+        out["pass"] = (
+            out["all"]["ratio_vs_floor"] >= 0.9  # type: ignore[index]
+            and per_host["legacy_openssh"]["ls_over_floor"] <= modern_ratio * 1.1
+            and per_host["dropbear"]["ls_over_floor"] <= modern_ratio * 1.1
+            and all(st == {"ok": len(groups[g])} for g, st in statuses.items())
+        )
         out["loadavg_1m_start"], out["loadavg_1m"] = load_start, round(os.getloadavg()[0], 2)
         return out
     finally:
@@ -450,20 +599,25 @@ def breakdown(out: dict[str, object], n: int, ingest: dict[str, float]) -> dict[
     one, every = out["one"], out["all"]
     assert isinstance(one, dict) and isinstance(every, dict)
     figures = {
-        "legacyscan_fixed_s": one["legacyscan_wall_s"], "floor_fixed_s": one["floor_wall_s"],
-        "legacyscan_fixed_cpu_s": one["legacyscan_cpu_s"], "floor_fixed_cpu_s": one["floor_cpu_s"],
+        "legacyscan_fixed_s": one["legacyscan_wall_s"],
+        "floor_fixed_s": one["floor_wall_s"],
+        "legacyscan_fixed_cpu_s": one["legacyscan_cpu_s"],
+        "floor_fixed_cpu_s": one["floor_cpu_s"],
     }
     for who in ("legacyscan", "floor"):
         figures[f"{who}_ms_per_further_host"] = round(
-            1000 * (every[f"{who}_wall_s"] - one[f"{who}_wall_s"]) / (n - 1), 1)
+            1000 * (every[f"{who}_wall_s"] - one[f"{who}_wall_s"]) / (n - 1), 1
+        )
         figures[f"{who}_cpu_ms_per_further_host"] = round(
-            1000 * (every[f"{who}_cpu_s"] - one[f"{who}_cpu_s"]) / (n - 1), 1)
+            1000 * (every[f"{who}_cpu_s"] - one[f"{who}_cpu_s"]) / (n - 1), 1
+        )
     figures.update(ingest)
     return figures
 
 
-def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path, known: Path,
-                        sample: int = 6) -> dict[str, dict[str, float]]:
+def sequential_per_host(
+    groups: dict[str, list[tuple[str, int, str]]], key: Path, known: Path, sample: int = 6
+) -> dict[str, dict[str, float]]:
     """Median per-host time, hosts one at a time: legacyscan's scan_one vs the bare loop's probe."""
     import statistics
 
@@ -474,8 +628,9 @@ def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path
     work = Path(tempfile.mkdtemp(prefix="legacyscan-seq-"))
     store = SqliteStore(str(work / "seq.db"))
     try:
-        scanner = FleetScanner(store, ScanConfig(concurrency=1, ssh_key=str(key), known_hosts=str(known),
-                                                 use_agent=False, ssh_legacy=True))
+        scanner = FleetScanner(
+            store, ScanConfig(concurrency=1, ssh_key=str(key), known_hosts=str(known), use_agent=False, ssh_legacy=True)
+        )
         out: dict[str, dict[str, float]] = {}
         collected = []
         for name, hosts in groups.items():
@@ -490,8 +645,12 @@ def sequential_per_host(groups: dict[str, list[tuple[str, int, str]]], key: Path
                 wall, ok = bare_paramiko([(a, p)], key, known, threads=1, user=u, legacy=True, stdin=True)
                 floor_times.append(wall)
             ls_ms, floor_ms = 1000 * statistics.median(ls_times), 1000 * statistics.median(floor_times)
-            out[name] = {"legacyscan_ms": round(ls_ms, 1), "floor_ms": round(floor_ms, 1),
-                         "ls_over_floor": round(ls_ms / floor_ms, 3), "hosts_sampled": len(ls_times)}
+            out[name] = {
+                "legacyscan_ms": round(ls_ms, 1),
+                "floor_ms": round(floor_ms, 1),
+                "ls_over_floor": round(ls_ms / floor_ms, 3),
+                "hosts_sampled": len(ls_times),
+            }
         out["ingest"] = ingest_cost(collected, work)
         return out
     finally:
@@ -530,17 +689,23 @@ def ingest_cost(invs: list, work: Path) -> dict[str, float]:
     finally:
         SqliteStore._insert_rows = insert  # type: ignore[method-assign]
         store.close()
-    return {"ingest_first_inventory_cpu_ms": round(1000 * first, 1),
-            "ingest_cpu_ms_per_further_inventory": round(1000 * rest / max(1, len(invs) - 1), 2),
-            "ingest_sql_cpu_ms_per_inventory": round(1000 * sql / len(invs), 2), "ingest_inventories": len(invs)}
+    return {
+        "ingest_first_inventory_cpu_ms": round(1000 * first, 1),
+        "ingest_cpu_ms_per_further_inventory": round(1000 * rest / max(1, len(invs) - 1), 2),
+        "ingest_sql_cpu_ms_per_inventory": round(1000 * sql / len(invs), 2),
+        "ingest_inventories": len(invs),
+    }
 
 
 def compile_sources() -> None:
     """Byte-compile legacyscan's packages, as ``pip install`` does (and as the Ansible venv was):
     run from a source tree with PYTHONDONTWRITEBYTECODE set, every start-up would otherwise
     compile ~80 modules (~0.1 s) that an installed legacyscan never compiles."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(REPO / d) for d in PACKAGES)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", *(str(REPO / d) for d in PACKAGES)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 PACKAGES = ("agents", "scanner", "eol_data", "reports")
@@ -556,10 +721,17 @@ def main() -> None:
     args = ap.parse_args()
     if args.bare_loop:
         spec = json.loads(args.bare_loop)
-        _wall, ok = bare_paramiko([(h, p) for h, p in spec["endpoints"]], Path(spec["key"]),
-                                  Path(spec["known_hosts"]), threads=spec["threads"], user=spec["user"],
-                                  command=spec["command"], legacy=spec.get("legacy", False),
-                                  users=spec.get("users"), stdin=spec.get("stdin", False))
+        _wall, ok = bare_paramiko(
+            [(h, p) for h, p in spec["endpoints"]],
+            Path(spec["key"]),
+            Path(spec["known_hosts"]),
+            threads=spec["threads"],
+            user=spec["user"],
+            command=spec["command"],
+            legacy=spec.get("legacy", False),
+            users=spec.get("users"),
+            stdin=spec.get("stdin", False),
+        )
         print(ok)
         return
     compile_sources()

@@ -45,8 +45,9 @@ def _block(probe: Callable[[], bool], probes: int, concurrency: int) -> tuple[fl
     return time.perf_counter() - wall0, time.process_time() - cpu0, results.count(False)
 
 
-def _compare(ours: Callable[[], bool], floor: Callable[[], bool], probes: int, concurrency: int,
-             rounds: int = 8) -> dict[str, dict[str, float | int]]:
+def _compare(
+    ours: Callable[[], bool], floor: Callable[[], bool], probes: int, concurrency: int, rounds: int = 8
+) -> dict[str, dict[str, float | int]]:
     """Interleave blocks of ours and the floor so that a change in background load (two cores,
     shared) hits both alike; figures are totals over all blocks."""
     totals = {"legacyscan": [0.0, 0.0, 0], "floor_run_ps": [0.0, 0.0, 0]}
@@ -58,15 +59,25 @@ def _compare(ours: Callable[[], bool], floor: Callable[[], bool], probes: int, c
             totals[name][1] += cpu
             totals[name][2] += failures
     done = per_block * rounds
-    return {name: {"probes_per_s": round(done / wall, 1), "client_cpu_ms_per_probe": round(cpu * 1000 / done, 2),
-                   "failures": int(failures)} for name, (wall, cpu, failures) in totals.items()}
+    return {
+        name: {
+            "probes_per_s": round(done / wall, 1),
+            "client_cpu_ms_per_probe": round(cpu * 1000 / done, 2),
+            "failures": int(failures),
+        }
+        for name, (wall, cpu, failures) in totals.items()
+    }
 
 
 def main() -> int:
     probes = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    server = subprocess.Popen([sys.executable, "-m", "tests.integration.winrs_server", "--document", str(DOCUMENT),
-                               "--no-strict-cmdline"], stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.winrs_server", "--document", str(DOCUMENT), "--no-strict-cmdline"],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
@@ -92,8 +103,13 @@ def main() -> int:
         for fn in (ours, floor):  # warm-up: imports, first handshakes
             for _ in range(5):
                 fn()
-        figures: dict[str, object] = {"bench": "winrm_scan", "probes": probes, "auth": "ntlm+message-encryption",
-                                      "document_bytes": DOCUMENT.stat().st_size, "script_bytes": len(script)}
+        figures: dict[str, object] = {
+            "bench": "winrm_scan",
+            "probes": probes,
+            "auth": "ntlm+message-encryption",
+            "document_bytes": DOCUMENT.stat().st_size,
+            "script_bytes": len(script),
+        }
         for concurrency in (1, 16):
             for name, values in _compare(ours, floor, probes, concurrency).items():
                 figures[f"{name}_c{concurrency}"] = values

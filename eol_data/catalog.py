@@ -177,8 +177,12 @@ class Catalog:
     traced to the data that produced it.
     """
 
-    def __init__(self, snapshot_dir: Path | None = None, supplementary_dir: Path | None = SUPPLEMENTARY_DIR,
-                 extra_products: list[Product] | None = None) -> None:
+    def __init__(
+        self,
+        snapshot_dir: Path | None = None,
+        supplementary_dir: Path | None = SUPPLEMENTARY_DIR,
+        extra_products: list[Product] | None = None,
+    ) -> None:
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else default_snapshot_dir()
         try:
             self.metadata: dict[str, Any] = json.loads((self.snapshot_dir / "metadata.json").read_text("utf-8"))
@@ -191,9 +195,11 @@ class Catalog:
             except OSError as exc:
                 raise CatalogError(f"EOL dataset in {self.snapshot_dir} is incomplete: {exc}") from exc
             if actual != expected:
-                raise CatalogError(f"EOL dataset in {self.snapshot_dir} is damaged (index.json does not match "
-                                   "metadata.json); run `legacyscan eol update --force`, or remove the folder "
-                                   "to use the bundled snapshot")
+                raise CatalogError(
+                    f"EOL dataset in {self.snapshot_dir} is damaged (index.json does not match "
+                    "metadata.json); run `legacyscan eol update --force`, or remove the folder "
+                    "to use the bundled snapshot"
+                )
         self._products: dict[str, Product | None] = {}
         self._index: list[dict[str, Any]] | None = None
         self._aliases: dict[str, str] | None = None
@@ -302,8 +308,13 @@ class Catalog:
         self.supplementary_version = str(data.get("version") or "")
         for raw in data.get("products") or []:
             target = str(raw.get("extends") or raw["name"])
-            prod = Product(name=target, label=str(raw.get("label") or target), category=str(raw.get("category") or ""),
-                           labels=dict(raw.get("labels") or {"eol": "Security Support"}), source="supplementary")
+            prod = Product(
+                name=target,
+                label=str(raw.get("label") or target),
+                category=str(raw.get("category") or ""),
+                labels=dict(raw.get("labels") or {"eol": "Security Support"}),
+                source="supplementary",
+            )
             prod.releases = [release_from_api(target, r, "supplementary") for r in raw.get("releases") or []]
             self.add_overlay(prod)
 
@@ -323,17 +334,28 @@ def default_snapshot_dir() -> Path:
     # An update killed between its two renames (systems without an atomic exchange) leaves the
     # previous refreshed snapshot aside: use it, and say so, rather than silently going back to
     # the older bundled data (#19 item 14).
-    aside = sorted((p for p in refreshed.parent.glob(f".{refreshed.name}.old-*") if (p / "metadata.json").is_file()),
-                   key=lambda p: p.stat().st_mtime, reverse=True) if refreshed.parent.is_dir() else []
+    aside = (
+        sorted(
+            (p for p in refreshed.parent.glob(f".{refreshed.name}.old-*") if (p / "metadata.json").is_file()),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        if refreshed.parent.is_dir()
+        else []
+    )
     if aside:
         logging.getLogger("legacyscan.eol").warning(
             "the last `eol update` was interrupted; using the previous refreshed EOL dataset in %s "
-            "(run `legacyscan eol update` again)", aside[0])
+            "(run `legacyscan eol update` again)",
+            aside[0],
+        )
         return aside[0]
     if refreshed.is_dir() and any(refreshed.iterdir()):
         logging.getLogger("legacyscan.eol").warning(
             "the refreshed EOL dataset in %s is incomplete (no metadata.json); using the BUNDLED snapshot "
-            "instead -- run `legacyscan eol update`", refreshed)
+            "instead -- run `legacyscan eol update`",
+            refreshed,
+        )
     return BUNDLED_DIR
 
 

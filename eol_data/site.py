@@ -266,7 +266,7 @@ def _key_and_value(line: str) -> tuple[str, str] | None:
             i = end + 1
         elif ch == "=":
             key = line[:i].rstrip()
-            return (key, line[i + 1:].lstrip()) if key else None
+            return (key, line[i + 1 :].lstrip()) if key else None
         elif ch.isascii() and (ch.isalnum() or ch in "_.- \t"):
             i += 1
         else:
@@ -357,9 +357,7 @@ class _Parser:
 
     def tables(self, value: Any, path: KeyPath) -> list[Any]:
         if not isinstance(value, list):
-            raise self.error(
-                path, f"expected an array of tables ([[{_fmt_path(path)}]]), got {type(value).__name__}"
-            )
+            raise self.error(path, f"expected an array of tables ([[{_fmt_path(path)}]]), got {type(value).__name__}")
         return value
 
     def string(self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> str:
@@ -384,9 +382,7 @@ class _Parser:
             raise self.error(path + (key,), "expected a list of strings")
         return [v.strip() for v in value]
 
-    def regex(
-        self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False
-    ) -> re.Pattern[str] | None:
+    def regex(self, data: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> re.Pattern[str] | None:
         text = self.string(data, key, path, required)
         if not text:
             return None
@@ -406,8 +402,7 @@ class _Parser:
             return parsed
         raise self.error(
             path + (key,),
-            f"expected a date (YYYY-MM-DD), true (ended, date unknown) or false "
-            f"(no end announced), got {value!r}",
+            f"expected a date (YYYY-MM-DD), true (ended, date unknown) or false (no end announced), got {value!r}",
         )
 
     # -- sections --------------------------------------------------------------------------------
@@ -418,8 +413,7 @@ class _Parser:
         if type(version) is not int or version != FORMAT_VERSION:  # true == 1 and 1.0 == 1 in Python
             raise self.error(
                 ("version",),
-                f"unsupported catalogue format version {version!r} "
-                f"(this legacyscan reads version {FORMAT_VERSION})",
+                f"unsupported catalogue format version {version!r} (this legacyscan reads version {FORMAT_VERSION})",
             )
         cat = SiteCatalog(path=self.path)
         site = self.table(data.get("site", {}), ("site",), _SITE_KEYS)
@@ -427,15 +421,15 @@ class _Parser:
         cat.description = self.string(site, "description", ("site",))
         cat.ods_code = self.string(site, "ods_code", ("site",))
         if cat.ods_code and not _ODS_CODE.match(cat.ods_code):
-            raise self.error(("site", "ods_code"), f"expected an NHS ODS code (3-8 capital letters and digits, "
-                                                   f"e.g. \"RX1\"), got {cat.ods_code[:40]!r}")
+            raise self.error(
+                ("site", "ods_code"),
+                f'expected an NHS ODS code (3-8 capital letters and digits, e.g. "RX1"), got {cat.ods_code[:40]!r}',
+            )
         policy = self.table(data.get("policy", {}), ("policy",), _POLICY_KEYS)
         if "lookahead_days" in policy:
             days = policy["lookahead_days"]
             if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
-                raise self.error(
-                    ("policy", "lookahead_days"), f"expected a whole number of days 0-3650, got {days!r}"
-                )
+                raise self.error(("policy", "lookahead_days"), f"expected a whole number of days 0-3650, got {days!r}")
             cat.lookahead_days = days
         if "free_extended" in policy:
             cat.free_extended = frozenset(self.string_list(policy, "free_extended", ("policy",)))
@@ -464,8 +458,7 @@ class _Parser:
         if not _SLUG.match(name):
             raise self.error(
                 path + ("name",),
-                f"product name {name!r} must be a lower-case slug "
-                "(letters, digits, - . _ +), e.g. 'systmone-client'",
+                f"product name {name!r} must be a lower-case slug (letters, digits, - . _ +), e.g. 'systmone-client'",
             )
         labels_raw = self.table(data.get("labels", {}), path + ("labels",), _LABEL_KEYS)
         labels: dict[str, str | None] = {
@@ -492,9 +485,7 @@ class _Parser:
         for j, rel_raw in enumerate(releases):
             rel = self.release(name, rel_raw, path + ("releases", j), source)
             if rel.name in names:
-                raise self.error(
-                    path + ("releases", j, "name"), f"release {rel.name!r} of {name!r} is listed twice"
-                )
+                raise self.error(path + ("releases", j, "name"), f"release {rel.name!r} of {name!r} is listed twice")
             names.add(rel.name)
             prod.releases.append(rel)
         return prod
@@ -502,9 +493,7 @@ class _Parser:
     def release(self, product: str, raw: Any, path: KeyPath, product_source: str) -> Release:
         data = self.table(raw, path, _RELEASE_KEYS)
         name = self.string(data, "name", path, required=True)
-        dates: dict[str, PhaseEnd] = {
-            k: self.phase(data, k, path) for k in ("eoas", "eol", "eoes", "discontinued")
-        }
+        dates: dict[str, PhaseEnd] = {k: self.phase(data, k, path) for k in ("eoas", "eol", "eoes", "discontinued")}
         release_date = self.phase(data, "release_date", path)
         latest_date = self.phase(data, "latest_date", path)
         for key, value in (("release_date", release_date), ("latest_date", latest_date)):
@@ -577,15 +566,11 @@ class _Parser:
             raise self.error(path + ("confidence",), f"expected one of {', '.join(CONFIDENCES)}")
         cycle_map_raw = data.get("cycle_map", {})
         if not isinstance(cycle_map_raw, dict) or not all(isinstance(v, str) for v in cycle_map_raw.values()):
-            raise self.error(
-                path + ("cycle_map",), 'expected an inline table of strings, e.g. { "6.1" = "2025" }'
-            )
+            raise self.error(path + ("cycle_map",), 'expected an inline table of strings, e.g. { "6.1" = "2025" }')
         cycle = self.string(data, "cycle", path) or None
         version = self.regex(data, "version", path)
         if cycle and version:
-            raise self.error(
-                path + ("cycle",), "give either a fixed 'cycle' or a 'version' pattern, not both"
-            )
+            raise self.error(path + ("cycle",), "give either a fixed 'cycle' or a 'version' pattern, not both")
         return SiteRule(
             id=f"site.{rule_id}",
             product=product,
@@ -605,9 +590,7 @@ class _Parser:
         data = self.table(raw, path, _ENTITLEMENT_KEYS)
         product = self.string(data, "product", path, required=True)
         if product != "*" and not _SLUG.match(product):
-            raise self.error(
-                path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)"
-            )
+            raise self.error(path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)")
         cost = data.get("cost")
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0):
             raise self.error(path + ("cost",), f"expected a non-negative number, got {cost!r}")

@@ -160,8 +160,9 @@ def fetch_full(
 
     def check_time() -> None:
         if time.monotonic() - started > max_time:
-            raise UpdateError(f"{source}: no complete answer within {max_time:g} s overall; try again later, "
-                              "or raise --max-time")
+            raise UpdateError(
+                f"{source}: no complete answer within {max_time:g} s overall; try again later, or raise --max-time"
+            )
 
     parsed = urlparse(source)
     if parsed.scheme == "file":
@@ -197,8 +198,10 @@ def fetch_full(
                                 f"{wait:.0f} s -- try again later"
                             )
                         if time.monotonic() - started + wait > max_time:
-                            raise UpdateError(f"{url}: HTTP {resp.status_code}; retrying after {wait:.0f} s would pass "
-                                              f"the {max_time:g} s limit -- try again later")
+                            raise UpdateError(
+                                f"{url}: HTTP {resp.status_code}; retrying after {wait:.0f} s would pass "
+                                f"the {max_time:g} s limit -- try again later"
+                            )
                         sleep(wait)
                         continue
                     if resp.status_code != 200:
@@ -611,8 +614,9 @@ def stage(
     """Fetch, validate and write the new snapshot; returns the ``Fetched`` alone on 304 Not Modified."""
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
-    fetched = fetch_full(source, timeout=timeout, etag=etag, max_bytes=max_bytes, sleep=sleep, transport=transport,
-                         max_time=max_time)
+    fetched = fetch_full(
+        source, timeout=timeout, etag=etag, max_bytes=max_bytes, sleep=sleep, transport=transport, max_time=max_time
+    )
     if fetched.not_modified:
         return fetched
     full = parse_full(fetched)

@@ -29,10 +29,28 @@ SCHEMA = "legacyscan-benchmark-comparison/1"
 FORMATS = ("table", "csv", "json", "xlsx", "html")
 ALL_SITES = "(all sites)"
 # The per-site table: the figures a regional lead compares first.
-SITE_KPIS = ("devices", "unsupported_os", "unsupported_os_share", "median_days_past_end", "windows10",
-             "win11_ready_share", "devices_with_open_findings_share", "stale_share", "coverage")
-SITE_HEADERS = ["devices", "unsupported OS", "share", "median days past end", "Windows 10", "Windows 11-ready",
-                "with open findings", "stale", "coverage"]
+SITE_KPIS = (
+    "devices",
+    "unsupported_os",
+    "unsupported_os_share",
+    "median_days_past_end",
+    "windows10",
+    "win11_ready_share",
+    "devices_with_open_findings_share",
+    "stale_share",
+    "coverage",
+)
+SITE_HEADERS = [
+    "devices",
+    "unsupported OS",
+    "share",
+    "median days past end",
+    "Windows 10",
+    "Windows 11-ready",
+    "with open findings",
+    "stale",
+    "coverage",
+]
 
 
 @dataclass(slots=True)
@@ -54,8 +72,19 @@ class Comparison:
         return out
 
     def meta_rows(self) -> list[list[Value]]:
-        return [[label, f.ods_code, f.as_of.isoformat(), f.dataset_version, f.tool_version, len(f.sites),
-                 "demo data" if f.demo else "", f.path] for label, f in zip(self.labels, self.files, strict=True)]
+        return [
+            [
+                label,
+                f.ods_code,
+                f.as_of.isoformat(),
+                f.dataset_version,
+                f.tool_version,
+                len(f.sites),
+                "demo data" if f.demo else "",
+                f.path,
+            ]
+            for label, f in zip(self.labels, self.files, strict=True)
+        ]
 
 
 META_HEADERS = ["organisation", "ODS code", "as of", "dataset version", "legacyscan", "sites", "note", "file"]
@@ -74,12 +103,16 @@ def compare(files: Sequence[BenchmarkFile]) -> Comparison:
     warnings = []
     dates = sorted({f.as_of.isoformat() for f in files})
     if len(dates) > 1:
-        warnings.append(f"Figures judged on different dates ({', '.join(dates)}): an older date shows fewer devices "
-                        "past end of support.")
+        warnings.append(
+            f"Figures judged on different dates ({', '.join(dates)}): an older date shows fewer devices "
+            "past end of support."
+        )
     datasets = sorted({f.dataset_version.split("+site:")[0] for f in files})
     if len(datasets) > 1:
-        warnings.append(f"Figures judged with different end-of-life datasets ({'; '.join(datasets)}): run "
-                        "`legacyscan eol update` everywhere before exporting.")
+        warnings.append(
+            f"Figures judged with different end-of-life datasets ({'; '.join(datasets)}): run "
+            "`legacyscan eol update` everywhere before exporting."
+        )
     if any(f.demo for f in files):
         warnings.append("Includes DEMO data (legacyscan demo), not a real organisation.")
     return Comparison(list(files), labels, warnings)
@@ -98,6 +131,7 @@ def shown(value: Any, kind: str) -> Value:
 
 # -- text ---------------------------------------------------------------------------------------
 
+
 def _t(rows: Sequence[Sequence[Value]], headers: list[str]) -> str:
     from tabulate import tabulate
 
@@ -109,15 +143,24 @@ def render_table(c: Comparison) -> str:
     out = ["legacyscan benchmark — organisations compared", ""]
     out += [f"WARNING: {one_line(w)}" for w in c.warnings]
     out += ["", "== Organisations", _t(c.meta_rows(), META_HEADERS), "", "== Key figures"]
-    out.append(_t([[label, *(shown(v, kind) for v in values)] for _k, label, kind, values in c.kpi_rows()],
-                  ["figure", *c.labels]))
+    out.append(
+        _t(
+            [[label, *(shown(v, kind) for v in values)] for _k, label, kind, values in c.kpi_rows()],
+            ["figure", *c.labels],
+        )
+    )
     out += ["", "== Sites"]
-    out.append(_t([[org, site, *(shown(k[key], KPIS[key][0]) for key in SITE_KPIS)]
-                   for org, _ods, site, k in c.site_rows()], ["organisation", "site", *SITE_HEADERS]))
+    out.append(
+        _t(
+            [[org, site, *(shown(k[key], KPIS[key][0]) for key in SITE_KPIS)] for org, _ods, site, k in c.site_rows()],
+            ["organisation", "site", *SITE_HEADERS],
+        )
+    )
     return "\n".join(out) + "\n"
 
 
 # -- CSV ----------------------------------------------------------------------------------------
+
 
 def _csv_cell(value: Value) -> Value:
     if isinstance(value, str):
@@ -134,28 +177,51 @@ def render_csv(c: Comparison) -> str:
     by_label = dict(zip(c.labels, c.files, strict=True))
     for org, ods, site, k in c.site_rows():
         f = by_label[org]
-        w.writerow([_csv_cell(v) for v in (org, ods, site, f.as_of.isoformat(), f.dataset_version,
-                                           *("" if k[key] is None else k[key] for key in KPIS))])
+        w.writerow(
+            [
+                _csv_cell(v)
+                for v in (
+                    org,
+                    ods,
+                    site,
+                    f.as_of.isoformat(),
+                    f.dataset_version,
+                    *("" if k[key] is None else k[key] for key in KPIS),
+                )
+            ]
+        )
     return buf.getvalue()
 
 
 # -- JSON ---------------------------------------------------------------------------------------
 
+
 def render_json(c: Comparison) -> str:
     doc = {
         "schema": SCHEMA,
         "warnings": c.warnings,
-        "organisations": [{"label": label, "name": f.name or None, "ods_code": f.ods_code or None,
-                           "as_of": f.as_of.isoformat(), "dataset_version": f.dataset_version,
-                           "tool_version": f.tool_version, "demo": f.demo, "file": f.path,
-                           "totals": f.totals, "sites": [{"site": s.site, "kpis": s.kpis} for s in f.sites]}
-                          for label, f in zip(c.labels, c.files, strict=True)],
+        "organisations": [
+            {
+                "label": label,
+                "name": f.name or None,
+                "ods_code": f.ods_code or None,
+                "as_of": f.as_of.isoformat(),
+                "dataset_version": f.dataset_version,
+                "tool_version": f.tool_version,
+                "demo": f.demo,
+                "file": f.path,
+                "totals": f.totals,
+                "sites": [{"site": s.site, "kpis": s.kpis} for s in f.sites],
+            }
+            for label, f in zip(c.labels, c.files, strict=True)
+        ],
         "figures": [{"key": key, "label": label, "values": values} for key, label, _kind, values in c.kpi_rows()],
     }
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 # -- XLSX ---------------------------------------------------------------------------------------
+
 
 def render_xlsx(c: Comparison) -> bytes:
     from openpyxl import Workbook
@@ -167,16 +233,28 @@ def render_xlsx(c: Comparison) -> bytes:
     kinds = {"share": "pct", "days": "num", "count": "int"}
     # a row per figure, a column per organisation: shares as percentages (a number column holds
     # counts and percentages alike, so the row says which)
-    compared = [[f"{label} (%)", *(None if v is None else round(float(v) * 100, 2) for v in values)]
-                if kind == "share" else [label, *values] for _k, label, kind, values in c.kpi_rows()]
+    compared = [
+        [f"{label} (%)", *(None if v is None else round(float(v) * 100, 2) for v in values)]
+        if kind == "share"
+        else [label, *values]
+        for _k, label, kind, values in c.kpi_rows()
+    ]
     # the organisations' labels are column headers here, which _sheet writes as given: neutralised now
     labels = [str(_cell(label)) for label in c.labels]
-    _sheet(wb, "Compared", ["figure", *labels], compared, {1: 48}, banner,
-           {i: "num" for i in range(1, len(c.labels) + 1)})
+    _sheet(
+        wb, "Compared", ["figure", *labels], compared, {1: 48}, banner, {i: "num" for i in range(1, len(c.labels) + 1)}
+    )
     site_headers = ["organisation", "ODS code", "site", *(KPIS[k][1] for k in KPIS)]
     site_types = {3 + i: kinds[KPIS[k][0]] for i, k in enumerate(KPIS)}
-    _sheet(wb, "Sites", site_headers, [[org, ods, site, *(k[key] for key in KPIS)]
-                                       for org, ods, site, k in c.site_rows()], {1: 30, 3: 30}, banner, site_types)
+    _sheet(
+        wb,
+        "Sites",
+        site_headers,
+        [[org, ods, site, *(k[key] for key in KPIS)] for org, ods, site, k in c.site_rows()],
+        {1: 30, 3: 30},
+        banner,
+        site_types,
+    )
     _sheet(wb, "Organisations", META_HEADERS, c.meta_rows(), {1: 30, 4: 60, 8: 40}, banner)
     out = io.BytesIO()
     wb.save(out)
@@ -184,6 +262,7 @@ def render_xlsx(c: Comparison) -> bytes:
 
 
 # -- HTML ---------------------------------------------------------------------------------------
+
 
 def _bars(c: Comparison, key: str) -> str:
     """Horizontal bars of one share per organisation (inline SVG, escaped labels)."""
@@ -196,10 +275,12 @@ def _bars(c: Comparison, key: str) -> str:
         y = 8 + i * row_h
         w = bar_w * float(value or 0)
         short = label if len(label) <= 40 else label[:39] + "…"
-        rows.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_e(short)}</text>'
-                    f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="16" fill="{STATUS_COLOURS["eol"]}">'
-                    f'<title>{_e(label)}: {_e(pct(value))}</title></rect>'
-                    f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{_e(pct(value))}</text>')
+        rows.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_e(short)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="16" fill="{STATUS_COLOURS["eol"]}">'
+            f"<title>{_e(label)}: {_e(pct(value))}</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{_e(pct(value))}</text>'
+        )
     return _svg(label_w + bar_w + 60, 16 + len(c.files) * row_h, "".join(rows), KPIS[key][1])
 
 
@@ -207,35 +288,51 @@ def render_html(c: Comparison) -> str:
     from reports.html import CSP, CSS, JS, _e, _table
 
     title = "legacyscan benchmark — organisations compared"
-    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-             '<meta name="referrer" content="no-referrer">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-             f'<header><h1>{_e(title)}</h1><p class="meta">{len(c.files)} organisation(s) · anonymised '
-             "benchmark files (legacyscan export --benchmark) · click a column header to sort</p>"]
+    parts = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="referrer" content="no-referrer">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f'<header><h1>{_e(title)}</h1><p class="meta">{len(c.files)} organisation(s) · anonymised '
+        "benchmark files (legacyscan export --benchmark) · click a column header to sort</p>",
+    ]
     parts += [f'<p class="warn" role="note"><b>Warning:</b> {_e(w)}</p>' for w in c.warnings]
     parts.append("</header><main><h2>Organisations</h2>")
     parts.append(_table(META_HEADERS, c.meta_rows(), num_cols={5}))
-    parts.append('<h2>Key figures</h2><div class="charts">'
-                 f"<figure><figcaption>Share of devices on an unsupported OS</figcaption>"
-                 f"{_bars(c, 'unsupported_os_share')}</figure>"
-                 f"<figure><figcaption>Windows 11-ready share of Windows 10 devices</figcaption>"
-                 f"{_bars(c, 'win11_ready_share')}</figure></div>")
-    parts.append(_table(["figure", *c.labels], [[label, *(shown(v, kind) for v in values)]
-                                                for _k, label, kind, values in c.kpi_rows()],
-                        num_cols=set(range(1, len(c.labels) + 1))))
+    parts.append(
+        '<h2>Key figures</h2><div class="charts">'
+        f"<figure><figcaption>Share of devices on an unsupported OS</figcaption>"
+        f"{_bars(c, 'unsupported_os_share')}</figure>"
+        f"<figure><figcaption>Windows 11-ready share of Windows 10 devices</figcaption>"
+        f"{_bars(c, 'win11_ready_share')}</figure></div>"
+    )
+    parts.append(
+        _table(
+            ["figure", *c.labels],
+            [[label, *(shown(v, kind) for v in values)] for _k, label, kind, values in c.kpi_rows()],
+            num_cols=set(range(1, len(c.labels) + 1)),
+        )
+    )
     parts.append("<h2>Sites</h2>")
-    parts.append(_table(["organisation", "site", *SITE_HEADERS],
-                        [[org, site, *(shown(k[key], KPIS[key][0]) for key in SITE_KPIS)]
-                         for org, _ods, site, k in c.site_rows()],
-                        num_cols=set(range(2, 2 + len(SITE_KPIS)))))
+    parts.append(
+        _table(
+            ["organisation", "site", *SITE_HEADERS],
+            [[org, site, *(shown(k[key], KPIS[key][0]) for key in SITE_KPIS)] for org, _ods, site, k in c.site_rows()],
+            num_cols=set(range(2, 2 + len(SITE_KPIS))),
+        )
+    )
     parts.append(f"</main><script>{JS}</script></body></html>\n")
     return "".join(parts)
 
 
 RENDERERS: dict[str, Callable[[Comparison], str | bytes]] = {
-    "table": render_table, "csv": render_csv, "json": render_json, "xlsx": render_xlsx, "html": render_html}
+    "table": render_table,
+    "csv": render_csv,
+    "json": render_json,
+    "xlsx": render_xlsx,
+    "html": render_html,
+}
 
 
 def render(c: Comparison, fmt: str) -> str | bytes:

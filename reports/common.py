@@ -92,8 +92,10 @@ MONEY_KPIS = ("estimated_cost", "esu_cost_this_year", "esu_quote_this_year")
 
 def kpi_values(k: Kpis, change: dict[str, float | None]) -> list[tuple[str, str, float | int | None, float | None]]:
     """(key, label, value, change) with raw numbers, for formats that type their cells (XLSX)."""
-    return [(key, KPI_LABELS.get(key, key), value, change.get(key) if change else None)
-            for key, value in k.numbers().items()]
+    return [
+        (key, KPI_LABELS.get(key, key), value, change.get(key) if change else None)
+        for key, value in k.numbers().items()
+    ]
 
 
 def one_line(text: str, width: int | None = None) -> str:
@@ -113,8 +115,11 @@ def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[li
             shown: Value = pct(value if isinstance(value, float) else None)
             delta_s = f"{delta * 100:+.1f} pts" if delta is not None else ""
         elif key in MONEY_KPIS:
-            shown = money(float(value), currency) if value is not None else (
-                NOT_COSTED if key == "estimated_cost" else "none")
+            shown = (
+                money(float(value), currency)
+                if value is not None
+                else (NOT_COSTED if key == "estimated_cost" else "none")
+            )
             delta_s = f"{delta:+,.0f}" if delta is not None else ""
         else:
             shown = value if value is not None else "n/a"
@@ -123,9 +128,28 @@ def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[li
     return rows
 
 
-DEVICE_HEADERS = ["rank", "site", "host", "priority", "band", "os", "os status", "os end", "action", "clears",
-                  "open findings", "accepted", "win11 readiness", "esu / extended support", "cost",
-                  "extended support per year", "tags", "last seen", "priority parts", "scheduled (FY)"]
+DEVICE_HEADERS = [
+    "rank",
+    "site",
+    "host",
+    "priority",
+    "band",
+    "os",
+    "os status",
+    "os end",
+    "action",
+    "clears",
+    "open findings",
+    "accepted",
+    "win11 readiness",
+    "esu / extended support",
+    "cost",
+    "extended support per year",
+    "tags",
+    "last seen",
+    "priority parts",
+    "scheduled (FY)",
+]
 
 
 def extended_text(h: HostRow, currency: str) -> str:
@@ -137,19 +161,47 @@ def extended_text(h: HostRow, currency: str) -> str:
 
 def device_row(rank: int, h: HostRow, currency: str) -> list[Value]:
     os_f = h.os
-    action_cost: Value = (round(h.action.cost, 2) if h.action.cost is not None else
-                          (NOT_COSTED if h.action.kind != "none" else None))
-    return [rank, h.site, h.hostname, round(h.score.total, 1), h.band, os_name(h),
-            os_f.status.value if os_f else "", iso(os_f.eol) if os_f else "", h.action.text, h.action.clears,
-            len(h.open_rows), len(h.accepted_rows), h.readiness.summary() if h.readiness else "",
-            extended_text(h, currency), action_cost,
-            round(h.extended_cost, 2) if h.extended_cost is not None else None,
-            ", ".join(h.tags),
-            h.collected_at, h.score.explain(nested=True), h.scheduled]
+    action_cost: Value = (
+        round(h.action.cost, 2) if h.action.cost is not None else (NOT_COSTED if h.action.kind != "none" else None)
+    )
+    return [
+        rank,
+        h.site,
+        h.hostname,
+        round(h.score.total, 1),
+        h.band,
+        os_name(h),
+        os_f.status.value if os_f else "",
+        iso(os_f.eol) if os_f else "",
+        h.action.text,
+        h.action.clears,
+        len(h.open_rows),
+        len(h.accepted_rows),
+        h.readiness.summary() if h.readiness else "",
+        extended_text(h, currency),
+        action_cost,
+        round(h.extended_cost, 2) if h.extended_cost is not None else None,
+        ", ".join(h.tags),
+        h.collected_at,
+        h.score.explain(nested=True),
+        h.scheduled,
+    ]
 
 
-SITE_HEADERS = ["rank", "host", "priority", "band", "os", "os status", "action", "clears", "win11 readiness",
-                "cost", "extended support per year", "scheduled (FY)"]
+SITE_HEADERS = [
+    "rank",
+    "host",
+    "priority",
+    "band",
+    "os",
+    "os status",
+    "action",
+    "clears",
+    "win11 readiness",
+    "cost",
+    "extended support per year",
+    "scheduled (FY)",
+]
 
 
 def site_rows(site: SiteReport, currency: str) -> Iterator[list[Value]]:
@@ -172,10 +224,33 @@ def device_rows(site: SiteReport, currency: str, only_open: bool = False) -> Ite
         yield device_row(rank, h, currency)
 
 
-FINDING_HEADERS = ["site", "host", "device priority", "action", "kind", "name", "version", "product", "cycle",
-                   "release", "status", "eol", "extended until", "priority", "band", "priority parts",
-                   "exception", "exception state", "rule", "evidence", "dataset", "tags", "extended support",
-                   "extended cost per year", "device action cost"]
+FINDING_HEADERS = [
+    "site",
+    "host",
+    "device priority",
+    "action",
+    "kind",
+    "name",
+    "version",
+    "product",
+    "cycle",
+    "release",
+    "status",
+    "eol",
+    "extended until",
+    "priority",
+    "band",
+    "priority parts",
+    "exception",
+    "exception state",
+    "rule",
+    "evidence",
+    "dataset",
+    "tags",
+    "extended support",
+    "extended cost per year",
+    "device action cost",
+]
 
 
 def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v: v) -> Iterator[list[Value]]:
@@ -195,62 +270,138 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
         for h in site.hosts:
             host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
             tags_cell = None
-            action_cost: Value = None if h.action.kind == "none" else \
-                round(h.action.cost, 2) if h.action.cost is not None else NOT_COSTED
+            action_cost: Value = (
+                None
+                if h.action.kind == "none"
+                else round(h.action.cost, 2)
+                if h.action.cost is not None
+                else NOT_COSTED
+            )
             priced = {id(f): x for x in h.extended for f in (x.covers or (x.finding,))} if h.extended else None
             for r in h.rows:
                 f = r.finding
                 if f.kind != "os" and not f.actionable and not r.exception:
                     continue  # supported / unknown applications: counted, not listed
-                pkey = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol,
-                        f.extended_until)
+                pkey = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol, f.extended_until)
                 prod = product_part.get(pkey)
                 if prod is None:
-                    prod = product_part[pkey] = [cell(v) for v in (
-                        f.kind, f.name, f.version, f.product or "", f.cycle or "",
-                        release_name(f) if f.product else f.detail.release_label,
-                        f.status.value, iso(f.eol), iso(f.extended_until))]
+                    prod = product_part[pkey] = [
+                        cell(v)
+                        for v in (
+                            f.kind,
+                            f.name,
+                            f.version,
+                            f.product or "",
+                            f.cycle or "",
+                            release_name(f) if f.product else f.detail.release_label,
+                            f.status.value,
+                            iso(f.eol),
+                            iso(f.extended_until),
+                        )
+                    ]
                 sc = score_part.get(id(r.score))
                 if sc is None or sc[0] is not r.score:
-                    sc = score_part[id(r.score)] = (r.score, [round(r.score.total, 1), cell(r.band),
-                                                              cell(r.score.explain())])
+                    sc = score_part[id(r.score)] = (
+                        r.score,
+                        [round(r.score.total, 1), cell(r.band), cell(r.score.explain())],
+                    )
                 rule = product_part.get(("rule", id(f.detail)))
                 if rule is None:
-                    rule = product_part[("rule", id(f.detail))] = [cell(v) for v in (
-                        f.detail.rule, "; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()),
-                        f.detail.dataset_version)]
+                    rule = product_part[("rule", id(f.detail))] = [
+                        cell(v)
+                        for v in (
+                            f.detail.rule,
+                            "; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()),
+                            f.detail.dataset_version,
+                        )
+                    ]
                 if tags_cell is None:
                     tags_cell = cell(", ".join(f.tags))
                 x = priced.get(id(f)) if priced is not None else None
                 # the yearly figure sits on the first finding an entitlement covers on the device, so
                 # a column sum counts each device once
-                ext = no_extended if x is None else [cell(f"{x.entitlement} ({x.basis}; {x.source})"),
-                                                      round(x.yearly, 2) if x.finding is f else None]
-                yield host_cells + prod + sc[1] + [cell(r.exception.id if r.exception else ""),
-                                                   r.exception_state] + rule + [tags_cell] + ext + [action_cost]
+                ext = (
+                    no_extended
+                    if x is None
+                    else [
+                        cell(f"{x.entitlement} ({x.basis}; {x.source})"),
+                        round(x.yearly, 2) if x.finding is f else None,
+                    ]
+                )
+                yield (
+                    host_cells
+                    + prod
+                    + sc[1]
+                    + [cell(r.exception.id if r.exception else ""), r.exception_state]
+                    + rule
+                    + [tags_cell]
+                    + ext
+                    + [action_cost]
+                )
                 action_cost = None
 
 
-PRODUCT_HEADERS = ["product", "release", "status", "end of support", "devices", "sites", "accepted devices",
-                   "top priority", "summary"]
+PRODUCT_HEADERS = [
+    "product",
+    "release",
+    "status",
+    "end of support",
+    "devices",
+    "sites",
+    "accepted devices",
+    "top priority",
+    "summary",
+]
 
 
 def product_rows(report: EstateReport) -> list[list[Value]]:
     """Releases; an extended one shows its phase and that phase's end, not the mainstream end."""
-    return [[p.product, p.name, p.status.value, p.end_text, p.devices, ", ".join(p.sites), p.accepted_devices,
-             round(p.top_score, 1), p.sentence()] for p in report.products]
+    return [
+        [
+            p.product,
+            p.name,
+            p.status.value,
+            p.end_text,
+            p.devices,
+            ", ".join(p.sites),
+            p.accepted_devices,
+            round(p.top_score, 1),
+            p.sentence(),
+        ]
+        for p in report.products
+    ]
 
 
-PLAN_HEADERS = ["site", "financial year", "devices", "actions", "cost", "devices costed",
-                "already past end", "deferred by capacity", "extended support per year",
-                "devices on paid extended support"]
+PLAN_HEADERS = [
+    "site",
+    "financial year",
+    "devices",
+    "actions",
+    "cost",
+    "devices costed",
+    "already past end",
+    "deferred by capacity",
+    "extended support per year",
+    "devices on paid extended support",
+]
 
 
 def plan_rows(report: EstateReport) -> list[list[Value]]:
-    return [[p.site, p.financial_year, p.devices, ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
-             round(p.cost, 2) if p.cost is not None else NOT_COSTED, p.costed_devices, p.overdue, p.deferred,
-             round(p.extended_per_year, 2) if p.extended_devices else None,
-             p.extended_devices] for p in report.plan]
+    return [
+        [
+            p.site,
+            p.financial_year,
+            p.devices,
+            ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
+            round(p.cost, 2) if p.cost is not None else NOT_COSTED,
+            p.costed_devices,
+            p.overdue,
+            p.deferred,
+            round(p.extended_per_year, 2) if p.extended_devices else None,
+            p.extended_devices,
+        ]
+        for p in report.plan
+    ]
 
 
 def plan_by_year(report: EstateReport) -> list[list[Value]]:
@@ -263,25 +414,65 @@ def plan_by_year(report: EstateReport) -> list[list[Value]]:
             y[1] = float(y[1] or 0.0) + p.cost
         y[2] = int(y[2] or 0) + p.overdue
         y[3] = int(y[3] or 0) + p.deferred
-    return [[fy, v[0], round(float(v[1]), 2) if v[1] is not None else NOT_COSTED, v[2], v[3]]
-            for fy, v in sorted(years.items())]
+    return [
+        [fy, v[0], round(float(v[1]), 2) if v[1] is not None else NOT_COSTED, v[2], v[3]]
+        for fy, v in sorted(years.items())
+    ]
 
 
-EXTENDED_HEADERS = ["site", "extended support", "reference", "releases", "devices", "price basis", "declared in",
-                    "currency", "cost per year", "covered until", "planned actions cost (once)",
-                    "devices with costed action", "years of extended support = actions cost", "summary"]
+EXTENDED_HEADERS = [
+    "site",
+    "extended support",
+    "reference",
+    "releases",
+    "devices",
+    "price basis",
+    "declared in",
+    "currency",
+    "cost per year",
+    "covered until",
+    "planned actions cost (once)",
+    "devices with costed action",
+    "years of extended support = actions cost",
+    "summary",
+]
 
 
 def extended_rows(report: EstateReport) -> list[list[Value]]:
     """Replace or pay: per site and entitlement, the yearly cost of staying next to acting once."""
-    return [[x.site, x.entitlement, x.reference, ", ".join(x.releases), x.devices, x.basis, x.source, x.currency,
-             x.per_year, iso(x.until), x.action_cost if x.action_costed else None, x.action_costed,
-             x.replace_years if x.currency == report.currency else None, x.sentence(report.currency)]
-            for x in report.extended_support]
+    return [
+        [
+            x.site,
+            x.entitlement,
+            x.reference,
+            ", ".join(x.releases),
+            x.devices,
+            x.basis,
+            x.source,
+            x.currency,
+            x.per_year,
+            iso(x.until),
+            x.action_cost if x.action_costed else None,
+            x.action_costed,
+            x.replace_years if x.currency == report.currency else None,
+            x.sentence(report.currency),
+        ]
+        for x in report.extended_support
+    ]
 
 
-ROADMAP_HEADERS = ["period", "financial year", "release", "status", "end of support", "extended phase ends",
-                   "devices", "sites", "devices whose action is counted here", "cost of those actions"]
+ROADMAP_HEADERS = [
+    "period",
+    "financial year",
+    "release",
+    "status",
+    "end of support",
+    "extended phase ends",
+    "devices",
+    "sites",
+    "devices whose action is counted here",
+    "cost of those actions",
+]
 
 
 def roadmap_rows(report: EstateReport) -> list[list[Value]]:
@@ -290,48 +481,116 @@ def roadmap_rows(report: EstateReport) -> list[list[Value]]:
     for r in report.roadmap:
         ext = f"{r.phase} until {iso(r.extended_until) or 'date not published'}" if r.phase else ""
         cost: Value = round(r.cost, 2) if r.cost is not None else (NOT_COSTED if r.action_devices else None)
-        out.append([r.period, r.financial_year, r.name, r.status.value, iso(r.eol), ext, r.devices,
-                    ", ".join(r.sites), r.action_devices, cost])
+        out.append(
+            [
+                r.period,
+                r.financial_year,
+                r.name,
+                r.status.value,
+                iso(r.eol),
+                ext,
+                r.devices,
+                ", ".join(r.sites),
+                r.action_devices,
+                cost,
+            ]
+        )
     return out
 
 
-REGISTER_HEADERS = ["id", "state", "scope", "category", "justification", "compensating controls",
-                    "medical device", "manufacturer ref", "owner", "approver", "approved on", "expires", "risk",
-                    "findings", "devices", "sites"]
+REGISTER_HEADERS = [
+    "id",
+    "state",
+    "scope",
+    "category",
+    "justification",
+    "compensating controls",
+    "medical device",
+    "manufacturer ref",
+    "owner",
+    "approver",
+    "approved on",
+    "expires",
+    "risk",
+    "findings",
+    "devices",
+    "sites",
+]
 
 
 def register_rows(report: EstateReport) -> list[list[Value]]:
     out: list[list[Value]] = []
     for r in report.register:
         e = r.exception
-        out.append([e.id, r.state, e.scope_text(), e.category_label, e.justification,
-                    "; ".join(e.compensating_controls), "yes" if e.medical_device else "no", e.manufacturer_ref,
-                    e.owner, e.approver, iso(e.approved_on), iso(e.expires), e.risk, r.findings, r.devices,
-                    ", ".join(r.sites)])
+        out.append(
+            [
+                e.id,
+                r.state,
+                e.scope_text(),
+                e.category_label,
+                e.justification,
+                "; ".join(e.compensating_controls),
+                "yes" if e.medical_device else "no",
+                e.manufacturer_ref,
+                e.owner,
+                e.approver,
+                iso(e.approved_on),
+                iso(e.expires),
+                e.risk,
+                r.findings,
+                r.devices,
+                ", ".join(r.sites),
+            ]
+        )
     return out
 
 
-EVIDENCE_HEADERS = ["site", "release", "status", "end of support", "devices", "risk", "reason for continued use",
-                    "mitigation / action", "approval", "decision", "exceptions"]
+EVIDENCE_HEADERS = [
+    "site",
+    "release",
+    "status",
+    "end of support",
+    "devices",
+    "risk",
+    "reason for continued use",
+    "mitigation / action",
+    "approval",
+    "decision",
+    "exceptions",
+]
 
 
 def evidence_rows(report: EstateReport) -> list[list[Value]]:
     """The 8.2.1 register; an item in an extended phase says so (phase and end), never "unsupported"."""
     if report.evidence is None:
         return []
-    return [[i.site, i.name, i.status.value if not i.phase else f"extended ({i.phase})",
-             iso(i.eol) if not i.phase else f"{iso(i.eol)}; covered until {iso(i.extended_until) or 'unpublished'}",
-             f"{i.devices} ({_item_not_inventoried(i)})" if i.not_inventoried else i.devices,
-             i.risk, i.reason, i.mitigation, i.approval,
-             i.decision, ", ".join(i.exception_ids)] for i in report.evidence.items]
+    return [
+        [
+            i.site,
+            i.name,
+            i.status.value if not i.phase else f"extended ({i.phase})",
+            iso(i.eol) if not i.phase else f"{iso(i.eol)}; covered until {iso(i.extended_until) or 'unpublished'}",
+            f"{i.devices} ({_item_not_inventoried(i)})" if i.not_inventoried else i.devices,
+            i.risk,
+            i.reason,
+            i.mitigation,
+            i.approval,
+            i.decision,
+            ", ".join(i.exception_ids),
+        ]
+        for i in report.evidence.items
+    ]
 
 
 COVERAGE_HEADERS = ["site", "target", "status", "error", "last attempt", "last ok"]
 
 
 def coverage_rows(report: EstateReport) -> list[list[Value]]:
-    return [[s.site, st.target, st.status, st.error, st.at, st.last_ok_at or "never"]
-            for s in report.sites for st in s.not_reached]
+    return [
+        [s.site, st.target, st.status, st.error, st.at, st.last_ok_at or "never"]
+        for s in report.sites
+        for st in s.not_reached
+    ]
 
 
 def meta_rows(report: EstateReport) -> list[list[Value]]:
@@ -343,17 +602,23 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
         ["EOL dataset", report.dataset_version + (f" — {report.dataset_warning}" if report.dataset_warning else "")],
     ]
     if ev is not None:
-        rows += [["Windows 11 processor data", ev.readiness_data_version],
-                 ["Site catalogue", ev.site_catalog_file or "(none)"]]
+        rows += [
+            ["Windows 11 processor data", ev.readiness_data_version],
+            ["Site catalogue", ev.site_catalog_file or "(none)"],
+        ]
         if ev.site_catalog_file:
             rows.append(["Site catalogue SHA-256", ev.site_catalog_sha256])
-        rows += [["Exceptions file", ev.exceptions_file or "(none)"],
-                 ["Configuration", ev.config_file or "(defaults)"],
-                 ["Survey scope", f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)"
-                                  + _not_inventoried(ev.scope)],
-                 ["Coverage", coverage_sentence(ev.coverage)],
-                 ["CAF B4.d", ev.b4d_statement],
-                 ["Evidence SHA-256", ev.digest]]
+        rows += [
+            ["Exceptions file", ev.exceptions_file or "(none)"],
+            ["Configuration", ev.config_file or "(defaults)"],
+            [
+                "Survey scope",
+                f"{ev.scope['devices']} devices on {len(ev.scope['sites'])} site(s)" + _not_inventoried(ev.scope),
+            ],
+            ["Coverage", coverage_sentence(ev.coverage)],
+            ["CAF B4.d", ev.b4d_statement],
+            ["Evidence SHA-256", ev.digest],
+        ]
     if report.previous_as_of:
         rows.append(["Compared with", f"previous scan judged on {report.previous_as_of.isoformat()}"])
     return rows
@@ -361,17 +626,27 @@ def meta_rows(report: EstateReport) -> list[list[Value]]:
 
 def _item_not_inventoried(i: UnsupportedItem) -> str:
     """DSPT 8.2.1: of an item's devices, those no agent or probe inventoried, by where they are known from."""
-    parts = [f"{n} {label}" for n, label in ((i.discovered, "discovered, not inventoried"),
-                                            (i.not_inventoried - i.discovered, "from the device register only"))
-             if n]
+    parts = [
+        f"{n} {label}"
+        for n, label in (
+            (i.discovered, "discovered, not inventoried"),
+            (i.not_inventoried - i.discovered, "from the device register only"),
+        )
+        if n
+    ]
     return "; ".join(parts)
 
 
 def _not_inventoried(scope: dict[str, Any]) -> str:
     """DSPT 8.1: how many devices no agent or probe inventoried (credential-free discovery, register)."""
-    parts = [f"{scope[k]} {label}" for k, label in (("discovered_not_inventoried", "discovered, not inventoried"),
-                                                   ("register_not_inventoried", "from the device register only"))
-             if scope.get(k)]
+    parts = [
+        f"{scope[k]} {label}"
+        for k, label in (
+            ("discovered_not_inventoried", "discovered, not inventoried"),
+            ("register_not_inventoried", "from the device register only"),
+        )
+        if scope.get(k)
+    ]
     return f" ({'; '.join(parts)})" if parts else ""
 
 
@@ -381,8 +656,9 @@ def coverage_sentence(cov: dict[str, Any]) -> str:
     if not targets:
         reach = "no scan targets recorded (inventories from agents, imports or local scans only)"
     else:
-        reach = (f"{targets - missed} of {targets} scan targets reached ({pct(cov['coverage'])})"
-                 + (f"; {missed} not reached — their support status is unknown" if missed else ""))
+        reach = f"{targets - missed} of {targets} scan targets reached ({pct(cov['coverage'])})" + (
+            f"; {missed} not reached — their support status is unknown" if missed else ""
+        )
     return f"{reach}; {cov['stale_inventories']} inventories older than {cov['stale_days']} days"
 
 

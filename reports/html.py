@@ -44,8 +44,14 @@ from reports.common import (
 from scanner.plan import release_name
 from scanner.rank import EstateReport, SiteReport
 
-STATUS_COLOURS = {"eol": "#b3261e", "extended": "#d9730d", "ending-soon": "#c9a000", "supported": "#2e7d32",
-                  "unknown": "#8a8a8a", "none": "#8a8a8a"}
+STATUS_COLOURS = {
+    "eol": "#b3261e",
+    "extended": "#d9730d",
+    "ending-soon": "#c9a000",
+    "supported": "#2e7d32",
+    "unknown": "#8a8a8a",
+    "none": "#8a8a8a",
+}
 STATUS_ORDER = ["eol", "extended", "ending-soon", "supported", "unknown"]
 
 CSS = """
@@ -152,15 +158,18 @@ def _sha(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-CSP = (f"default-src 'none'; style-src {_sha(CSS)}; script-src {_sha(JS)}; img-src data:; "
-       "base-uri 'none'; form-action 'none'")  # frame-ancestors is ignored in a <meta> CSP
+CSP = (
+    f"default-src 'none'; style-src {_sha(CSS)}; script-src {_sha(JS)}; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)  # frame-ancestors is ignored in a <meta> CSP
 
 
 def _css_string(text: str) -> str:
     """A CSS string literal: every character but letters, digits and spaces as a six-digit escape,
     so no value (a quote, ``</style>``, a newline) can end the string or the style element."""
-    return '"' + "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x} "
-                         for ch in text) + '"'
+    return (
+        '"' + "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x} " for ch in text) + '"'
+    )
 
 
 def page_css(report: EstateReport) -> str:
@@ -170,9 +179,11 @@ def page_css(report: EstateReport) -> str:
     who = " — ".join(x for x in (("DEMO DATA" if report.demo else ""), report.organisation) if x)
     left = who or "legacyscan replacement plan"
     box = "font-size:7pt;color:#5f6368"
-    return (f"@page{{@top-left{{content:{_css_string(left)};{box}}}"
-            f"@top-right{{content:{_css_string('legacyscan report as of ' + report.as_of.isoformat())};{box}}}"
-            f'@bottom-right{{content:"page " counter(page) " of " counter(pages);{box}}}}}')
+    return (
+        f"@page{{@top-left{{content:{_css_string(left)};{box}}}"
+        f"@top-right{{content:{_css_string('legacyscan report as of ' + report.as_of.isoformat())};{box}}}"
+        f'@bottom-right{{content:"page " counter(page) " of " counter(pages);{box}}}}}'
+    )
 
 
 def _csp(page: str) -> str:
@@ -216,14 +227,22 @@ def _num(v: Value) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
 
 
-def _table(headers: list[str], rows: Sequence[Sequence[Value]], num_cols: set[int] | None = None,
-           html_cols: set[int] | None = None, cls: str = "sortable", screen_only: set[int] | None = None) -> str:
+def _table(
+    headers: list[str],
+    rows: Sequence[Sequence[Value]],
+    num_cols: set[int] | None = None,
+    html_cols: set[int] | None = None,
+    cls: str = "sortable",
+    screen_only: set[int] | None = None,
+) -> str:
     """A table; ``screen_only`` columns are left out of print (detail that is in the other formats)."""
     num_cols = num_cols or set()
     html_cols = html_cols or set()
     np_ = screen_only or set()
-    head = "".join(f'<th scope="col"{" data-type=num" if i in num_cols else ""}{" class=np" if i in np_ else ""}>'
-                   f'{_e(h)}</th>' for i, h in enumerate(headers))
+    head = "".join(
+        f'<th scope="col"{" data-type=num" if i in num_cols else ""}{" class=np" if i in np_ else ""}>{_e(h)}</th>'
+        for i, h in enumerate(headers)
+    )
     body: list[str] = []
     for row in rows:
         cells = []
@@ -237,15 +256,20 @@ def _table(headers: list[str], rows: Sequence[Sequence[Value]], num_cols: set[in
             else:
                 cells.append(f"{td}{_e(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="tw"><table class="{cls}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (
+        f'<div class="tw"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 # -- charts -------------------------------------------------------------------------------------
 
+
 def _svg(width: int, height: int, body: str, label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_attr(label)}" '
-            f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">{body}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_attr(label)}" '
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">{body}</svg>'
+    )
 
 
 def chart_status_by_site(report: EstateReport) -> str:
@@ -267,17 +291,21 @@ def chart_status_by_site(report: EstateReport) -> str:
             if not n:
                 continue
             w = bar_w * n / total
-            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="18" fill="{STATUS_COLOURS[status]}">'
-                         f'<title>{_e(site.site)}: {n} device(s), OS {status}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="18" fill="{STATUS_COLOURS[status]}">'
+                f"<title>{_e(site.site)}: {n} device(s), OS {status}</title></rect>"
+            )
             if w > 22:
                 parts.append(f'<text class="w" x="{x + w / 2:.1f}" y="{y + 13}" text-anchor="middle">{n}</text>')
             x += w
         parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 14}">{sum(counts.values())}</text>')
         rows.append("".join(parts))
     height = 10 + len(report.sites) * row_h + 30
-    legend = "".join(f'<rect x="{label_w + i * 90}" y="{height - 18}" width="10" height="10" '
-                     f'fill="{STATUS_COLOURS[s]}"/><text x="{label_w + i * 90 + 14}" y="{height - 9}">{s}</text>'
-                     for i, s in enumerate(STATUS_ORDER))
+    legend = "".join(
+        f'<rect x="{label_w + i * 90}" y="{height - 18}" width="10" height="10" '
+        f'fill="{STATUS_COLOURS[s]}"/><text x="{label_w + i * 90 + 14}" y="{height - 9}">{s}</text>'
+        for i, s in enumerate(STATUS_ORDER)
+    )
     return _svg(label_w + bar_w + 50, height, "".join(rows) + legend, "Devices per site by OS support status")
 
 
@@ -297,11 +325,15 @@ def chart_roadmap(report: EstateReport) -> str:
         bh = (h - 30) * n / top
         x = 40 + i * (bw + gap)
         colour = STATUS_COLOURS["eol"] if k == "overdue" else STATUS_COLOURS["ending-soon"]
-        bars.append(f'<rect x="{x}" y="{h - bh:.1f}" width="{bw}" height="{bh:.1f}" fill="{colour}">'
-                    f'<title>{_e(k)}: {n} device-release(s)</title></rect>'
-                    f'<text x="{x + bw / 2}" y="{h - bh - 4:.1f}" text-anchor="middle">{n}</text>'
-                    + "".join(f'<text x="{x + bw / 2}" y="{h + 12 + 11 * j}" text-anchor="middle">{_e(w)}</text>'
-                              for j, w in enumerate(k.replace(", ", " ").split(" ", 1))))
+        bars.append(
+            f'<rect x="{x}" y="{h - bh:.1f}" width="{bw}" height="{bh:.1f}" fill="{colour}">'
+            f"<title>{_e(k)}: {n} device-release(s)</title></rect>"
+            f'<text x="{x + bw / 2}" y="{h - bh - 4:.1f}" text-anchor="middle">{n}</text>'
+            + "".join(
+                f'<text x="{x + bw / 2}" y="{h + 12 + 11 * j}" text-anchor="middle">{_e(w)}</text>'
+                for j, w in enumerate(k.replace(", ", " ").split(" ", 1))
+            )
+        )
     width = 40 + len(keys) * (bw + gap) + 20
     axis = f'<line x1="36" y1="{h}" x2="{width}" y2="{h}" stroke="#5f6368"/>'
     return _svg(max(width, 300), h + 36, axis + "".join(bars), "Roadmap: device-releases leaving support per quarter")
@@ -325,14 +357,17 @@ def chart_os_mix(report: EstateReport, top_n: int = 12) -> str:
         y = 8 + i * row_h
         w = bar_w * n / top
         short = name if len(name) <= 46 else name[:45] + "…"
-        rows.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{_e(short)}</text>'
-                    f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="15" fill="{STATUS_COLOURS.get(status)}">'
-                    f'<title>{_e(name)}: {n} device(s), {status}</title></rect>'
-                    f'<text x="{label_w + w + 4:.1f}" y="{y + 12}">{n}</text>')
+        rows.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{_e(short)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="15" fill="{STATUS_COLOURS.get(status)}">'
+            f"<title>{_e(name)}: {n} device(s), {status}</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 12}">{n}</text>'
+        )
     return _svg(label_w + bar_w + 50, 16 + len(items) * row_h, "".join(rows), "Operating system mix")
 
 
 # -- sections -----------------------------------------------------------------------------------
+
 
 def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[str]) -> str:
     wanted = {label: (value, delta) for label, value, delta in k_rows}
@@ -342,13 +377,23 @@ def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[str]) -> 
     for key in keys:
         label = KPI_LABELS[key]
         value, delta = wanted.get(label, ("n/a", ""))
-        cards.append(f'<div class="card"><div class="v">{_e(value)}</div><div class="l">{_e(label)}</div>'
-                     f'<div class="d">{_e(f"change {delta}" if delta else "")}</div></div>')
+        cards.append(
+            f'<div class="card"><div class="v">{_e(value)}</div><div class="l">{_e(label)}</div>'
+            f'<div class="d">{_e(f"change {delta}" if delta else "")}</div></div>'
+        )
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
-CARD_KEYS = ["devices", "unsupported_os_share", "median_days_past_end", "win11_ready_share", "open_findings",
-             "accepted_findings", "coverage", "estimated_cost"]
+CARD_KEYS = [
+    "devices",
+    "unsupported_os_share",
+    "median_days_past_end",
+    "win11_ready_share",
+    "open_findings",
+    "accepted_findings",
+    "coverage",
+    "estimated_cost",
+]
 
 
 TOP_DEVICES = 15  # per site summary; the full list is in the appendix
@@ -365,90 +410,172 @@ def _device_rows(site: SiteReport, report: EstateReport, limit: int | None = Non
         if limit is not None and rank > limit:
             break
         os_f = h.os
-        opened = "; ".join(f"{release_name(r.finding)} ({r.finding.status.value})"
-                           for r in h.open_rows if r.finding.kind != "os")
-        rows.append([rank, _e(h.hostname) + (f'<div class="parts">{_e(", ".join(h.tags))}</div>' if h.tags else ""),
-                     round(h.score.total, 1), _band(h.band), _e(os_name(h)),
-                     _status(os_f.status.value if os_f else ""),
-                     f"<b>{_e(h.action.text)}</b><div class=\"parts\">{_e(h.action.clears)}</div>",
-                     _e(h.readiness.summary() if h.readiness else ""),
-                     h.action.cost if h.action.cost is not None else NOT_COSTED, _e(h.scheduled),
-                     _e(opened), _e(extended_text(h, cur)),
-                     None if h.extended_cost is None else round(h.extended_cost, 2),
-                     f'<span class="parts">{_e(h.score.explain(nested=True))}</span>'])
+        opened = "; ".join(
+            f"{release_name(r.finding)} ({r.finding.status.value})" for r in h.open_rows if r.finding.kind != "os"
+        )
+        rows.append(
+            [
+                rank,
+                _e(h.hostname) + (f'<div class="parts">{_e(", ".join(h.tags))}</div>' if h.tags else ""),
+                round(h.score.total, 1),
+                _band(h.band),
+                _e(os_name(h)),
+                _status(os_f.status.value if os_f else ""),
+                f'<b>{_e(h.action.text)}</b><div class="parts">{_e(h.action.clears)}</div>',
+                _e(h.readiness.summary() if h.readiness else ""),
+                h.action.cost if h.action.cost is not None else NOT_COSTED,
+                _e(h.scheduled),
+                _e(opened),
+                _e(extended_text(h, cur)),
+                None if h.extended_cost is None else round(h.extended_cost, 2),
+                f'<span class="parts">{_e(h.score.explain(nested=True))}</span>',
+            ]
+        )
     return rows
 
 
 def _device_table(rows: list[list[Value]], cur: str) -> str:
-    headers = ["#", "device", "priority", "band", "OS", "OS status", "action", "Windows 11", f"cost ({cur})",
-               "scheduled", "open application findings", "ESU / extended support",
-               f"extended support per year ({cur})", "priority parts"]
-    return _table(headers, rows, num_cols={0, 2, 8, 12}, html_cols={1, 3, 4, 5, 6, 7, 9, 10, 11, 13},
-                  screen_only={10, 11, 12, 13})
+    headers = [
+        "#",
+        "device",
+        "priority",
+        "band",
+        "OS",
+        "OS status",
+        "action",
+        "Windows 11",
+        f"cost ({cur})",
+        "scheduled",
+        "open application findings",
+        "ESU / extended support",
+        f"extended support per year ({cur})",
+        "priority parts",
+    ]
+    return _table(
+        headers, rows, num_cols={0, 2, 8, 12}, html_cols={1, 3, 4, 5, 6, 7, 9, 10, 11, 13}, screen_only={10, 11, 12, 13}
+    )
 
 
 def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
     """One site's summary: KPIs, readiness, its highest-priority devices, its plan, what was missed."""
     cur = report.currency
     k_rows = kpi_rows(site.kpis, site.kpi_change, cur)
-    out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',
-           _cards(report, k_rows, CARD_KEYS)]
+    out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>', _cards(report, k_rows, CARD_KEYS)]
     bands = Counter(h.band for h in site.hosts if h.open_rows)
-    out.append('<p class="note">Devices to act on by band: ' + _e(", ".join(
-        f"{n} {b}" for b, n in sorted(bands.items(), key=lambda kv: BAND_ORDER.get(kv[0], 9)))) + "</p>")
+    out.append(
+        '<p class="note">Devices to act on by band: '
+        + _e(", ".join(f"{n} {b}" for b, n in sorted(bands.items(), key=lambda kv: BAND_ORDER.get(kv[0], 9))))
+        + "</p>"
+    )
     if site.kpis.windows10:
         blockers: Counter[str] = Counter(b for h in site.hosts if h.readiness for b in h.readiness.blockers)
         unknowns: Counter[str] = Counter(u for h in site.hosts if h.readiness for u in h.readiness.unknowns)
         k = site.kpis
         out.append("<h3>Windows 11 readiness (Windows 10 devices)</h3>")
-        out.append(_table(["ready: upgrade in place", "not ready", "unknown", "blocked by", "facts missing"],
-                          [[k.win11_ready, k.win11_not_ready, k.win11_unknown,
-                            ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
-                            ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-"]],
-                          num_cols={0, 1, 2}, cls="plain"))
+        out.append(
+            _table(
+                ["ready: upgrade in place", "not ready", "unknown", "blocked by", "facts missing"],
+                [
+                    [
+                        k.win11_ready,
+                        k.win11_not_ready,
+                        k.win11_unknown,
+                        ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
+                        ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-",
+                    ]
+                ],
+                num_cols={0, 1, 2},
+                cls="plain",
+            )
+        )
     rows = _device_rows(site, report, TOP_DEVICES)
     to_act = sum(1 for h in site.hosts if h.open_rows)
-    out.append(f"<h3>Highest-priority devices ({min(TOP_DEVICES, to_act)} of {to_act}; "
-               f'all in <a href="#devices-{idx}">appendix F</a>)</h3>')
+    out.append(
+        f"<h3>Highest-priority devices ({min(TOP_DEVICES, to_act)} of {to_act}; "
+        f'all in <a href="#devices-{idx}">appendix F</a>)</h3>'
+    )
     out.append(_device_table(rows, cur) if rows else '<p class="note">Nothing to act on.</p>')
-    plan = [[p.financial_year, p.devices, ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
-             p.cost if p.cost is not None else NOT_COSTED, p.overdue, p.deferred]
-            for p in report.plan if p.site == site.site]
+    plan = [
+        [
+            p.financial_year,
+            p.devices,
+            ", ".join(f"{k} {v}" for k, v in sorted(p.actions.items())),
+            p.cost if p.cost is not None else NOT_COSTED,
+            p.overdue,
+            p.deferred,
+        ]
+        for p in report.plan
+        if p.site == site.site
+    ]
     if plan:
         out.append("<h3>This site's plan by NHS financial year</h3>")
-        out.append(_table(["financial year", "devices", "actions", f"cost ({cur})", "already past end",
-                           "deferred by capacity"], plan, num_cols={1, 3, 4, 5}, cls="plain"))
+        out.append(
+            _table(
+                ["financial year", "devices", "actions", f"cost ({cur})", "already past end", "deferred by capacity"],
+                plan,
+                num_cols={1, 3, 4, 5},
+                cls="plain",
+            )
+        )
     accepted = len([r for h in site.hosts for r in h.accepted_rows])
     expired = len([r for h in site.hosts for r in h.rows if r.exception_state == "exception expired"])
     if accepted or expired:
-        out.append(f'<p class="note">{accepted} finding(s) accepted under the exception register; {expired} '
-                   "under an expired exception (back on the action list). Detail in appendix F.</p>")
+        out.append(
+            f'<p class="note">{accepted} finding(s) accepted under the exception register; {expired} '
+            "under an expired exception (back on the action list). Detail in appendix F.</p>"
+        )
     if site.not_reached:
         out.append(f"<h3>Not reached ({len(site.not_reached)} scan target(s): status unknown)</h3>")
-        out.append(_table(["target", "status", "error", "last attempt", "last ok"],
-                          [[st.target, st.status, st.error, st.at, st.last_ok_at or "never"]
-                           for st in site.not_reached]))
+        out.append(
+            _table(
+                ["target", "status", "error", "last attempt", "last ok"],
+                [[st.target, st.status, st.error, st.at, st.last_ok_at or "never"] for st in site.not_reached],
+            )
+        )
     out.append("</section>")
     return "".join(out)
 
 
 def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:
     """Appendix F: a site's full replacement list, and what is accepted or expired there."""
-    out = [f'<section class="appendix wide devices" id="devices-{idx}"><h2>F{idx + 1}. Devices to act on: '
-           f"{_e(site.site)}</h2>"]
+    out = [
+        f'<section class="appendix wide devices" id="devices-{idx}"><h2>F{idx + 1}. Devices to act on: '
+        f"{_e(site.site)}</h2>"
+    ]
     rows = _device_rows(site, report)
     out.append(_device_table(rows, report.currency) if rows else '<p class="note">Nothing to act on.</p>')
-    accepted = [[_e(h.hostname), _e(release_name(r.finding)), _status(r.finding.status.value),
-                 _e(r.exception.id if r.exception else ""), _e(r.exception.category_label if r.exception else ""),
-                 _e(r.exception.expires.isoformat() if r.exception else "")]
-                for h in site.hosts for r in h.accepted_rows]
+    accepted = [
+        [
+            _e(h.hostname),
+            _e(release_name(r.finding)),
+            _status(r.finding.status.value),
+            _e(r.exception.id if r.exception else ""),
+            _e(r.exception.category_label if r.exception else ""),
+            _e(r.exception.expires.isoformat() if r.exception else ""),
+        ]
+        for h in site.hosts
+        for r in h.accepted_rows
+    ]
     if accepted:
         out.append("<h3>Accepted under the exception register</h3>")
-        out.append(_table(["device", "release", "status", "exception", "category", "expires"], accepted,
-                          html_cols={0, 1, 2, 3, 4, 5}))
-    expired = [[_e(h.hostname), _e(release_name(r.finding)), _e(r.exception.id if r.exception else ""),
-                _e(r.exception.expires.isoformat() if r.exception else "")]
-               for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
+        out.append(
+            _table(
+                ["device", "release", "status", "exception", "category", "expires"],
+                accepted,
+                html_cols={0, 1, 2, 3, 4, 5},
+            )
+        )
+    expired = [
+        [
+            _e(h.hostname),
+            _e(release_name(r.finding)),
+            _e(r.exception.id if r.exception else ""),
+            _e(r.exception.expires.isoformat() if r.exception else ""),
+        ]
+        for h in site.hosts
+        for r in h.rows
+        if r.exception_state == "exception expired"
+    ]
     if expired:
         out.append("<h3>Exceptions expired — back on the action list</h3>")
         out.append(_table(["device", "release", "exception", "expired"], expired, html_cols={0, 1, 2, 3}))
@@ -464,8 +591,9 @@ def _weights_table(weights: dict[str, object]) -> str:
     rows: list[list[Value]] = []
     for key, value in weights.items():
         if isinstance(value, dict):
-            rows += [[key.replace("_", " "), str(k), v if isinstance(v, int | float) else str(v)]
-                     for k, v in value.items()]
+            rows += [
+                [key.replace("_", " "), str(k), v if isinstance(v, int | float) else str(v)] for k, v in value.items()
+            ]
         elif isinstance(value, list):
             rows.append([key.replace("_", " "), "", ", ".join(str(v) for v in value)])
         else:
@@ -475,19 +603,22 @@ def _weights_table(weights: dict[str, object]) -> str:
 
 def _toc(report: EstateReport) -> str:
     sites = "".join(f'<li><a href="#site-{i}">{_e(s.site)}</a></li>' for i, s in enumerate(report.sites))
-    devices = "".join(f'<li><a href="#devices-{i}">F{i + 1}. {_e(s.site)}</a></li>'
-                      for i, s in enumerate(report.sites))
-    extended = '<li><a href="#extended">C. Replace or pay for extended support</a></li>' \
-        if report.extended_support else ""
-    return ('<nav class="toc" aria-label="Contents"><b>Contents</b><ol>'
-            '<li><a href="#summary">Summary</a>: <a href="#estate">estate</a>, <a href="#sites">sites compared</a>, '
-            '<a href="#plan">plan by financial year</a>, <a href="#register">exception register</a></li>'
-            f"<li>Sites<ol>{sites}</ol></li>"
-            '<li>Appendices<ol type="A"><li><a href="#products">Products out of (or leaving) support</a></li>'
-            '<li><a href="#roadmap">Roadmap</a></li>' + extended +
-            '<li value="4"><a href="#evidence">Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</a></li>'
-            '<li value="5"><a href="#scoring">How priority is scored</a></li>'
-            f'<li value="6">Devices to act on, per site<ul>{devices}</ul></li></ol></li></ol></nav>')
+    devices = "".join(f'<li><a href="#devices-{i}">F{i + 1}. {_e(s.site)}</a></li>' for i, s in enumerate(report.sites))
+    extended = (
+        '<li><a href="#extended">C. Replace or pay for extended support</a></li>' if report.extended_support else ""
+    )
+    return (
+        '<nav class="toc" aria-label="Contents"><b>Contents</b><ol>'
+        '<li><a href="#summary">Summary</a>: <a href="#estate">estate</a>, <a href="#sites">sites compared</a>, '
+        '<a href="#plan">plan by financial year</a>, <a href="#register">exception register</a></li>'
+        f"<li>Sites<ol>{sites}</ol></li>"
+        '<li>Appendices<ol type="A"><li><a href="#products">Products out of (or leaving) support</a></li>'
+        '<li><a href="#roadmap">Roadmap</a></li>'
+        + extended
+        + '<li value="4"><a href="#evidence">Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</a></li>'
+        '<li value="5"><a href="#scoring">How priority is scored</a></li>'
+        f'<li value="6">Devices to act on, per site<ul>{devices}</ul></li></ol></li></ol></nav>'
+    )
 
 
 def render(report: EstateReport, summary_only: bool = False) -> str:
@@ -506,10 +637,12 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
     ]
     if report.demo:
         parts.append(f'<div class="banner" role="note">{_e(report.demo)}</div>')
-    parts.append(f"<header><h1>{_e((org + ': ') if org else '')}{_e(title)}</h1><p class=\"meta\">legacyscan "
-                 f"{_e(report.tool_version)} · EOL dataset {_e(report.dataset_version)} · "
-                 f"{len(report.all_hosts())} devices on {len(report.sites)} site(s) · click a column header to "
-                 "sort</p>")
+    parts.append(
+        f'<header><h1>{_e((org + ": ") if org else "")}{_e(title)}</h1><p class="meta">legacyscan '
+        f"{_e(report.tool_version)} · EOL dataset {_e(report.dataset_version)} · "
+        f"{len(report.all_hosts())} devices on {len(report.sites)} site(s) · click a column header to "
+        "sort</p>"
+    )
     if report.dataset_warning:
         parts.append(f'<p class="warn" role="note"><b>Warning:</b> {_e(report.dataset_warning)}</p>')
     parts.append("</header><main>")
@@ -517,36 +650,81 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
         parts.append(_toc(report))
     parts.append('<section class="summary" id="summary"><h2 id="estate">Summary: estate</h2>')
     parts.append(_cards(report, kpi_rows(report.kpis, report.kpi_change, cur), CARD_KEYS))
-    parts.append('<div class="charts">'
-                 f"<figure><figcaption>OS status by site</figcaption>{chart_status_by_site(report)}</figure>"
-                 f"<figure><figcaption>Roadmap by quarter</figcaption>{chart_roadmap(report)}</figure>"
-                 f"<figure><figcaption>OS mix</figcaption>{chart_os_mix(report)}</figure></div>")
+    parts.append(
+        '<div class="charts">'
+        f"<figure><figcaption>OS status by site</figcaption>{chart_status_by_site(report)}</figure>"
+        f"<figure><figcaption>Roadmap by quarter</figcaption>{chart_roadmap(report)}</figure>"
+        f"<figure><figcaption>OS mix</figcaption>{chart_os_mix(report)}</figure></div>"
+    )
     bands_by_site = {s.site: Counter(h.band for h in s.hosts if h.open_rows) for s in report.sites}
-    site_rows = [[f'<a href="#site-{i}">{_e(s.site)}</a>', s.kpis.devices, s.kpis.unsupported_os,
-                  _e(pct(s.kpis.unsupported_os_share)), s.kpis.extended_os, bands_by_site[s.site]["critical"],
-                  bands_by_site[s.site]["high"], _e(pct(s.kpis.win11_ready_share)), s.kpis.open_findings,
-                  s.kpis.accepted_findings, _e(pct(s.kpis.coverage)),
-                  s.kpis.estimated_cost if s.kpis.estimated_cost is not None else NOT_COSTED]
-                 for i, s in enumerate(report.sites)]
+    site_rows = [
+        [
+            f'<a href="#site-{i}">{_e(s.site)}</a>',
+            s.kpis.devices,
+            s.kpis.unsupported_os,
+            _e(pct(s.kpis.unsupported_os_share)),
+            s.kpis.extended_os,
+            bands_by_site[s.site]["critical"],
+            bands_by_site[s.site]["high"],
+            _e(pct(s.kpis.win11_ready_share)),
+            s.kpis.open_findings,
+            s.kpis.accepted_findings,
+            _e(pct(s.kpis.coverage)),
+            s.kpis.estimated_cost if s.kpis.estimated_cost is not None else NOT_COSTED,
+        ]
+        for i, s in enumerate(report.sites)
+    ]
     parts.append('<h3 id="sites">Sites compared</h3>')
-    parts.append(_table(["site", "devices", "unsupported OS", "share", "OS in extended support", "critical",
-                         "high", "Windows 11-ready", "open findings", "accepted", "coverage",
-                         f"estimated cost ({cur})"],
-                        site_rows, num_cols={1, 2, 4, 5, 6, 8, 9, 11}, html_cols={0, 3, 7, 10}))
-    cap = (f"Capacity: {report.devices_per_year:,} devices per year ([plan] devices_per_year), this year pro rata; "
-           "application updates take no capacity." if report.devices_per_year else
-           "No capacity set ([plan] devices_per_year): each device is in the year it is due.")
-    parts.append('<h3 id="plan">Plan by NHS financial year</h3><p class="note">Each device counted once, due in '
-                 "the year of its earliest open end of support (an extended phase ends when it does; already "
-                 f"past: this year). {_e(cap)}</p>")
-    parts.append(_table(["financial year", "devices", f"cost ({cur})", "already past end", "deferred by capacity"],
-                        plan_by_year(report), num_cols={1, 2, 3, 4}, cls="plain"))
+    parts.append(
+        _table(
+            [
+                "site",
+                "devices",
+                "unsupported OS",
+                "share",
+                "OS in extended support",
+                "critical",
+                "high",
+                "Windows 11-ready",
+                "open findings",
+                "accepted",
+                "coverage",
+                f"estimated cost ({cur})",
+            ],
+            site_rows,
+            num_cols={1, 2, 4, 5, 6, 8, 9, 11},
+            html_cols={0, 3, 7, 10},
+        )
+    )
+    cap = (
+        f"Capacity: {report.devices_per_year:,} devices per year ([plan] devices_per_year), this year pro rata; "
+        "application updates take no capacity."
+        if report.devices_per_year
+        else "No capacity set ([plan] devices_per_year): each device is in the year it is due."
+    )
+    parts.append(
+        '<h3 id="plan">Plan by NHS financial year</h3><p class="note">Each device counted once, due in '
+        "the year of its earliest open end of support (an extended phase ends when it does; already "
+        f"past: this year). {_e(cap)}</p>"
+    )
+    parts.append(
+        _table(
+            ["financial year", "devices", f"cost ({cur})", "already past end", "deferred by capacity"],
+            plan_by_year(report),
+            num_cols={1, 2, 3, 4},
+            cls="plain",
+        )
+    )
     parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5, 6, 7, 8, 9}))
     parts.append('<h3 id="register">Exception register</h3>')
     if report.register:
-        parts.append(_table(["id", "state", "scope", "category", "approver", "expires", "findings", "devices"],
-                            [[r[0], r[1], r[2], r[3], r[9], r[11], r[13], r[14]] for r in register_rows(report)],
-                            num_cols={6, 7}))
+        parts.append(
+            _table(
+                ["id", "state", "scope", "category", "approver", "expires", "findings", "devices"],
+                [[r[0], r[1], r[2], r[3], r[9], r[11], r[13], r[14]] for r in register_rows(report)],
+                num_cols={6, 7},
+            )
+        )
     else:
         parts.append('<p class="note">No exception register was given (--exceptions FILE).</p>')
     parts.append("</section>")
@@ -557,17 +735,21 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
         parts.append(_site_section(site, report, i))
     parts.append('<section class="appendix wide" id="products"><h2>A. Products out of (or leaving) support</h2>')
     parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}, screen_only={8}))
-    parts.append('</section><section class="appendix wide" id="roadmap"><h2>B. Roadmap by NHS financial-year '
-                 'quarter</h2><p class="note">"overdue": support ended and nothing covers it. A release in an '
-                 "extended phase sits in the quarter that phase ends. Each device's action cost is on the row "
-                 "of its earliest open end, so these costs add up to the plan's.</p>")
+    parts.append(
+        '</section><section class="appendix wide" id="roadmap"><h2>B. Roadmap by NHS financial-year '
+        'quarter</h2><p class="note">"overdue": support ended and nothing covers it. A release in an '
+        "extended phase sits in the quarter that phase ends. Each device's action cost is on the row "
+        "of its earliest open end, so these costs add up to the plan's.</p>"
+    )
     parts.append(_table(ROADMAP_HEADERS, roadmap_rows(report), num_cols={6, 8, 9}))
     parts.append("</section>")
     if report.extended_support:
-        parts.append('<section class="appendix wide" id="extended"><h2>Replace or pay for extended support</h2>'
-                     '<p class="note">What keeping devices on the paid extended phases the site catalogue declares '
-                     "costs per year, next to what their planned actions cost once; \u201cyears\u201d = actions "
-                     "cost \u00f7 yearly cost.</p>")
+        parts.append(
+            '<section class="appendix wide" id="extended"><h2>Replace or pay for extended support</h2>'
+            '<p class="note">What keeping devices on the paid extended phases the site catalogue declares '
+            "costs per year, next to what their planned actions cost once; \u201cyears\u201d = actions "
+            "cost \u00f7 yearly cost.</p>"
+        )
         parts.append(_table(EXTENDED_HEADERS, extended_rows(report), num_cols={4, 8, 10, 11, 12}))
         parts.append("</section>")
     parts.append('<section class="appendix wide" id="evidence"><h2>D. Evidence: DSPT 8.1 / 8.2.1 and CAF B4.d</h2>')
@@ -577,20 +759,24 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
     if report.register:
         parts.append("<h3>Exception register in full</h3>")
         parts.append(_table(REGISTER_HEADERS, register_rows(report), num_cols={13, 14}))
-    parts.append('</section><section class="appendix" id="scoring"><h2>E. How priority is scored</h2>'
-                 '<p class="note">Finding score = status points + days past end of support while unsupported '
-                 "(capped) + product class + device tags + devices affected (capped); device score = its worst "
-                 "finding + a bonus per further open finding (capped). The band follows the score, except that a "
-                 "device whose OS is not open is never in the top band for its applications alone unless it "
-                 "carries one of the listed tags. Weights used (legacyscan.toml [priority]; reasoning in "
-                 "docs/reports.md):</p>")
+    parts.append(
+        '</section><section class="appendix" id="scoring"><h2>E. How priority is scored</h2>'
+        '<p class="note">Finding score = status points + days past end of support while unsupported '
+        "(capped) + product class + device tags + devices affected (capped); device score = its worst "
+        "finding + a bonus per further open finding (capped). The band follows the score, except that a "
+        "device whose OS is not open is never in the top band for its applications alone unless it "
+        "carries one of the listed tags. Weights used (legacyscan.toml [priority]; reasoning in "
+        "docs/reports.md):</p>"
+    )
     parts.append(_weights_table(report.priority_weights))
     parts.append("</section>")
     for i, site in enumerate(report.sites):
         parts.append(_device_appendix(site, report, i))
     total = money(report.kpis.estimated_cost, cur) or "nothing (no unit costs configured: not costed)"
-    parts.append(f"</main><footer><p class=\"note\">Generated by legacyscan {_e(report.tool_version)} on data as of "
-                 f"{_e(report.as_of.isoformat())}; costs in {_e(cur)}; {_e(total)} "
-                 "estimated for the actions listed.</p></footer>")
+    parts.append(
+        f'</main><footer><p class="note">Generated by legacyscan {_e(report.tool_version)} on data as of '
+        f"{_e(report.as_of.isoformat())}; costs in {_e(cur)}; {_e(total)} "
+        "estimated for the actions listed.</p></footer>"
+    )
     parts.append(f"<script>{JS}</script></body></html>\n")
     return "".join(parts)

@@ -28,8 +28,19 @@ class _Cache:
 
     def finding(self, r: FindingRow) -> dict[str, Any]:
         f = r.finding
-        key = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol, f.extended_until,
-               f.count, f.product_label)
+        key = (
+            id(f.detail),
+            f.kind,
+            f.name,
+            f.version,
+            f.product,
+            f.cycle,
+            f.status,
+            f.eol,
+            f.extended_until,
+            f.count,
+            f.product_label,
+        )
         static = self.static.get(key)
         if static is None:
             static = f.to_dict()
@@ -43,8 +54,11 @@ class _Cache:
         d.update(static)
         d["priority"] = hit[1]
         d["band"] = r.band
-        d["exception"] = ({"id": r.exception.id, "state": r.exception_state,
-                           "expires": iso(r.exception.expires)} if r.exception else None)
+        d["exception"] = (
+            {"id": r.exception.id, "state": r.exception_state, "expires": iso(r.exception.expires)}
+            if r.exception
+            else None
+        )
         return d
 
 
@@ -52,27 +66,52 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
     _finding = cache.finding
     os_row = h.os_row
     return {
-        "hostname": h.name or h.hostname, "host_key": h.host_key,
+        "hostname": h.name or h.hostname,
+        "host_key": h.host_key,
         **({"discovered": True} if h.source == "discovered" else {}),
         **({"source": h.source} if h.source != "inventory" else {}),
-        "collected_at": h.collected_at, "worst": h.worst.value,
-        "unidentified_packages": h.unidentified, "tags": h.tags, "hardware": h.hardware, "cpu": h.cpu,
+        "collected_at": h.collected_at,
+        "worst": h.worst.value,
+        "unidentified_packages": h.unidentified,
+        "tags": h.tags,
+        "hardware": h.hardware,
+        "cpu": h.cpu,
         "stale": h.stale,
         "os": _finding(os_row) if os_row else None,
         "findings": [_finding(r) for r in h.rows if r.finding.kind != "os"],
-        "priority": h.score.to_dict(), "band": h.band,
-        "action": {"kind": h.action.kind, "text": h.action.text, "clears": h.action.clears, "cost": h.action.cost,
-                   "currency": currency},
+        "priority": h.score.to_dict(),
+        "band": h.band,
+        "action": {
+            "kind": h.action.kind,
+            "text": h.action.text,
+            "clears": h.action.clears,
+            "cost": h.action.cost,
+            "currency": currency,
+        },
         "win11_readiness": h.readiness.to_dict() if h.readiness else None,
-        "esu": ({"key": h.esu.key, "name": h.esu.name, "year": h.esu.year, "cost": h.esu.cost,
-                 "entitled": h.esu.entitled} if h.esu else None),
-        "extended_support": [{"product": x.finding.product, "cycle": x.finding.cycle, "release": x.release,
-                              "entitlement": x.entitlement, "reference": x.reference or None,
-                              "cost_per_year": round(x.yearly, 2), "currency": x.currency,
-                              "until": iso(x.until) or None, "basis": x.basis, "source": x.source}
-                             for x in h.extended],
+        "esu": (
+            {"key": h.esu.key, "name": h.esu.name, "year": h.esu.year, "cost": h.esu.cost, "entitled": h.esu.entitled}
+            if h.esu
+            else None
+        ),
+        "extended_support": [
+            {
+                "product": x.finding.product,
+                "cycle": x.finding.cycle,
+                "release": x.release,
+                "entitlement": x.entitlement,
+                "reference": x.reference or None,
+                "cost_per_year": round(x.yearly, 2),
+                "currency": x.currency,
+                "until": iso(x.until) or None,
+                "basis": x.basis,
+                "source": x.source,
+            }
+            for x in h.extended
+        ],
         "extended_cost_per_year": None if h.extended_cost is None else round(h.extended_cost, 2),
-        "due": iso(h.due) or None, "scheduled_financial_year": h.scheduled or None,
+        "due": iso(h.due) or None,
+        "scheduled_financial_year": h.scheduled or None,
     }
 
 
@@ -103,61 +142,148 @@ def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None
                 "kpis": site.kpis.numbers(),
                 "kpi_change": site.kpi_change,
                 "hosts": hosts(i, site) if hosts else [_host(h, report.currency, cache) for h in site.hosts],
-                "coverage": [{"target": s.target, "status": s.status, "error": s.error, "at": s.at,
-                              "last_ok_at": s.last_ok_at} for s in site.statuses],
+                "coverage": [
+                    {"target": s.target, "status": s.status, "error": s.error, "at": s.at, "last_ok_at": s.last_ok_at}
+                    for s in site.statuses
+                ],
             }
             for i, site in enumerate(report.sites)
         ],
-        "products": [{"product": p.product, "cycle": p.cycle, "name": p.name, "kind": p.kind,
-                      "status": p.status.value, "eol": iso(p.eol) or None, "devices": p.devices, "sites": p.sites,
-                      "accepted_devices": p.accepted_devices, "top_priority": round(p.top_score, 1),
-                      "extended_until": iso(p.extended_until) or None, "phase": p.phase or None,
-                      "summary": p.sentence()} for p in report.products],
-        "plan": [{"site": p.site, "financial_year": p.financial_year, "devices": p.devices, "actions": p.actions,
-                  "cost": round(p.cost, 2) if p.cost is not None else None, "costed_devices": p.costed_devices,
-                  "overdue_devices": p.overdue, "deferred_devices": p.deferred,
-                  "extended_cost_per_year": round(p.extended_per_year, 2) if p.extended_devices else None,
-                  "extended_devices": p.extended_devices} for p in report.plan],
-        "extended_support": [{"site": x.site, "entitlement": x.entitlement, "reference": x.reference or None,
-                              "releases": x.releases, "devices": x.devices, "basis": x.basis, "source": x.source,
-                              "currency": x.currency, "cost_per_year": x.per_year, "until": iso(x.until) or None,
-                              "actions_cost": x.action_cost if x.action_costed else None,
-                              "actions_costed_devices": x.action_costed,
-                              "years_equal_to_actions": x.replace_years if x.currency == report.currency else None,
-                              "summary": x.sentence(report.currency)} for x in report.extended_support],
-        "roadmap": [{"period": r.period, "financial_year": r.financial_year or None, "product": r.product,
-                     "cycle": r.cycle, "name": r.name, "eol": iso(r.eol) or None, "devices": r.devices,
-                     "sites": r.sites, "status": r.status.value, "extended_until": iso(r.extended_until) or None,
-                     "phase": r.phase or None, "action_devices": r.action_devices,
-                     "costed_devices": r.costed_devices,
-                     "cost": round(r.cost, 2) if r.cost is not None else None} for r in report.roadmap],
-        "register": [{"id": r.exception.id, "state": r.state, "scope": {k: getattr(r.exception, k) for k in
-                                                                       ("host", "site", "tag", "product", "cycle")},
-                      "category": r.exception.category, "justification": r.exception.justification,
-                      "compensating_controls": list(r.exception.compensating_controls),
-                      "medical_device": r.exception.medical_device,
-                      "manufacturer_ref": r.exception.manufacturer_ref, "owner": r.exception.owner,
-                      "approver": r.exception.approver, "approved_on": iso(r.exception.approved_on),
-                      "expires": iso(r.exception.expires), "risk": r.exception.risk, "findings": r.findings,
-                      "devices": r.devices, "sites": r.sites} for r in report.register],
-        "evidence": None if ev is None else {
+        "products": [
+            {
+                "product": p.product,
+                "cycle": p.cycle,
+                "name": p.name,
+                "kind": p.kind,
+                "status": p.status.value,
+                "eol": iso(p.eol) or None,
+                "devices": p.devices,
+                "sites": p.sites,
+                "accepted_devices": p.accepted_devices,
+                "top_priority": round(p.top_score, 1),
+                "extended_until": iso(p.extended_until) or None,
+                "phase": p.phase or None,
+                "summary": p.sentence(),
+            }
+            for p in report.products
+        ],
+        "plan": [
+            {
+                "site": p.site,
+                "financial_year": p.financial_year,
+                "devices": p.devices,
+                "actions": p.actions,
+                "cost": round(p.cost, 2) if p.cost is not None else None,
+                "costed_devices": p.costed_devices,
+                "overdue_devices": p.overdue,
+                "deferred_devices": p.deferred,
+                "extended_cost_per_year": round(p.extended_per_year, 2) if p.extended_devices else None,
+                "extended_devices": p.extended_devices,
+            }
+            for p in report.plan
+        ],
+        "extended_support": [
+            {
+                "site": x.site,
+                "entitlement": x.entitlement,
+                "reference": x.reference or None,
+                "releases": x.releases,
+                "devices": x.devices,
+                "basis": x.basis,
+                "source": x.source,
+                "currency": x.currency,
+                "cost_per_year": x.per_year,
+                "until": iso(x.until) or None,
+                "actions_cost": x.action_cost if x.action_costed else None,
+                "actions_costed_devices": x.action_costed,
+                "years_equal_to_actions": x.replace_years if x.currency == report.currency else None,
+                "summary": x.sentence(report.currency),
+            }
+            for x in report.extended_support
+        ],
+        "roadmap": [
+            {
+                "period": r.period,
+                "financial_year": r.financial_year or None,
+                "product": r.product,
+                "cycle": r.cycle,
+                "name": r.name,
+                "eol": iso(r.eol) or None,
+                "devices": r.devices,
+                "sites": r.sites,
+                "status": r.status.value,
+                "extended_until": iso(r.extended_until) or None,
+                "phase": r.phase or None,
+                "action_devices": r.action_devices,
+                "costed_devices": r.costed_devices,
+                "cost": round(r.cost, 2) if r.cost is not None else None,
+            }
+            for r in report.roadmap
+        ],
+        "register": [
+            {
+                "id": r.exception.id,
+                "state": r.state,
+                "scope": {k: getattr(r.exception, k) for k in ("host", "site", "tag", "product", "cycle")},
+                "category": r.exception.category,
+                "justification": r.exception.justification,
+                "compensating_controls": list(r.exception.compensating_controls),
+                "medical_device": r.exception.medical_device,
+                "manufacturer_ref": r.exception.manufacturer_ref,
+                "owner": r.exception.owner,
+                "approver": r.exception.approver,
+                "approved_on": iso(r.exception.approved_on),
+                "expires": iso(r.exception.expires),
+                "risk": r.exception.risk,
+                "findings": r.findings,
+                "devices": r.devices,
+                "sites": r.sites,
+            }
+            for r in report.register
+        ],
+        "evidence": None
+        if ev is None
+        else {
             "frameworks": ["DSPT 8.1", "DSPT 8.2.1", "CAF B4.d"],
-            "scope": ev.scope, "coverage": ev.coverage, "tool_version": ev.tool_version,
-            "dataset_version": ev.dataset_version, "win11_cpu_data_version": ev.readiness_data_version,
-            "exceptions_file": ev.exceptions_file or None, "config_file": ev.config_file or None,
-            "site_catalog": ({"file": ev.site_catalog_file, "sha256": ev.site_catalog_sha256}
-                             if ev.site_catalog_file else None),
-            "b4d_statement": ev.b4d_statement, "sha256": ev.digest,
-            "unsupported_items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "name": i.name,
-                                   "status": i.status.value, "eol": iso(i.eol) or None, "devices": i.devices,
-                                   "risk": i.risk, "risk_score": round(i.risk_score, 1), "reason": i.reason,
-                                   "mitigation": i.mitigation, "approval": i.approval,
-                                   "decision": i.decision, "exception_ids": i.exception_ids,
-                                   "extended_until": iso(i.extended_until) or None, "phase": i.phase or None,
-                                   **({"discovered_not_inventoried": i.discovered} if i.discovered else {}),
-                                   **({"register_not_inventoried": i.not_inventoried - i.discovered}
-                                      if i.not_inventoried > i.discovered else {})}
-                                  for i in ev.items],
+            "scope": ev.scope,
+            "coverage": ev.coverage,
+            "tool_version": ev.tool_version,
+            "dataset_version": ev.dataset_version,
+            "win11_cpu_data_version": ev.readiness_data_version,
+            "exceptions_file": ev.exceptions_file or None,
+            "config_file": ev.config_file or None,
+            "site_catalog": (
+                {"file": ev.site_catalog_file, "sha256": ev.site_catalog_sha256} if ev.site_catalog_file else None
+            ),
+            "b4d_statement": ev.b4d_statement,
+            "sha256": ev.digest,
+            "unsupported_items": [
+                {
+                    "site": i.site,
+                    "product": i.product,
+                    "cycle": i.cycle,
+                    "name": i.name,
+                    "status": i.status.value,
+                    "eol": iso(i.eol) or None,
+                    "devices": i.devices,
+                    "risk": i.risk,
+                    "risk_score": round(i.risk_score, 1),
+                    "reason": i.reason,
+                    "mitigation": i.mitigation,
+                    "approval": i.approval,
+                    "decision": i.decision,
+                    "exception_ids": i.exception_ids,
+                    "extended_until": iso(i.extended_until) or None,
+                    "phase": i.phase or None,
+                    **({"discovered_not_inventoried": i.discovered} if i.discovered else {}),
+                    **(
+                        {"register_not_inventoried": i.not_inventoried - i.discovered}
+                        if i.not_inventoried > i.discovered
+                        else {}
+                    ),
+                }
+                for i in ev.items
+            ],
         },
     }
 

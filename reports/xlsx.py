@@ -67,12 +67,24 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 BANNER_FONT = Font(bold=True, color="9C0006")
 
 # Number formats by column type.  Money columns carry the currency in their header.
-FORMATS = {"int": "#,##0", "num": "#,##0.0", "money": "#,##0", "pct": "0.0%", "date": "yyyy-mm-dd",
-           "datetime": "yyyy-mm-dd hh:mm",
-           "delta": "+#,##0.##;-#,##0.##;0", "pts": "+0.0%;-0.0%;0.0%"}
+FORMATS = {
+    "int": "#,##0",
+    "num": "#,##0.0",
+    "money": "#,##0",
+    "pct": "0.0%",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "delta": "+#,##0.##;-#,##0.##;0",
+    "pts": "+0.0%;-0.0%;0.0%",
+}
 # Status colours (fill, font) for conditional formatting, as in the HTML report.
-STATUS_FILLS = {"eol": ("F4CCCC", "9C0006"), "extended": ("FCE5CD", "7F4F00"), "ending-soon": ("FFF2CC", "7F6000"),
-                "supported": ("D9EAD3", "274E13"), "unknown": ("EFEFEF", "434343")}
+STATUS_FILLS = {
+    "eol": ("F4CCCC", "9C0006"),
+    "extended": ("FCE5CD", "7F4F00"),
+    "ending-soon": ("FFF2CC", "7F6000"),
+    "supported": ("D9EAD3", "274E13"),
+    "unknown": ("EFEFEF", "434343"),
+}
 
 
 def _cell(value: Value) -> Value:
@@ -154,9 +166,19 @@ def _header_text(text: str, limit: int = 80) -> str:
     return clean.replace("&", "&&")
 
 
-def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence[object]],
-           widths: dict[int, int] | None = None, banner: str = "", types: dict[int, str] | None = None,
-           status_col: int | None = None, clean: bool = False, org: str = "", as_of: str = "") -> None:
+def _sheet(
+    wb: Workbook,
+    title: str,
+    headers: list[str],
+    rows: Iterable[Sequence[object]],
+    widths: dict[int, int] | None = None,
+    banner: str = "",
+    types: dict[int, str] | None = None,
+    status_col: int | None = None,
+    clean: bool = False,
+    org: str = "",
+    as_of: str = "",
+) -> None:
     """One sheet; ``types`` maps 0-based columns to a FORMATS kind; ``status_col`` (0-based) gets
     conditional formatting by status; ``org`` and ``as_of`` head every printed page."""
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
@@ -185,8 +207,12 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence
             n += 1
     elif kinds:
         for row in rows:
-            ws.append([_typed(ws, v, kinds[i]) if i in kinds else _cell(v)  # type: ignore[arg-type]
-                       for i, v in enumerate(row)])
+            ws.append(
+                [
+                    _typed(ws, v, kinds[i]) if i in kinds else _cell(v)  # type: ignore[arg-type]
+                    for i, v in enumerate(row)
+                ]
+            )
             n += 1
     else:
         for row in rows:
@@ -198,9 +224,14 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[Sequence
         col = get_column_letter(status_col + 1)
         area = f"{col}{first + 1}:{col}{last}"
         for status, (fill, font) in STATUS_FILLS.items():
-            ws.conditional_formatting.add(area, FormulaRule(
-                formula=[f'LEFT(${col}{first + 1},{len(status)})="{status}"'],
-                fill=PatternFill("solid", fgColor=fill, bgColor=fill), font=Font(color=font)))
+            ws.conditional_formatting.add(
+                area,
+                FormulaRule(
+                    formula=[f'LEFT(${col}{first + 1},{len(status)})="{status}"'],
+                    fill=PatternFill("solid", fgColor=fill, bgColor=fill),
+                    font=Font(color=font),
+                ),
+            )
 
 
 def _title(name: str, used: set[str]) -> str:
@@ -258,8 +289,11 @@ def app_rows(report: EstateReport) -> Iterable[list[object]]:
                     action = goes
                 elif r.open:
                     expired = r.exception_state == EXPIRED and r.exception is not None
-                    action = _cell(f"update or remove (exception {r.exception.id} expired)") if expired and \
-                        r.exception else "update or remove"
+                    action = (
+                        _cell(f"update or remove (exception {r.exception.id} expired)")
+                        if expired and r.exception
+                        else "update or remove"
+                    )
                 else:
                     action = _cell(r.exception_state or "")
                 if host_cell is None:
@@ -276,8 +310,16 @@ def capped_app_rows(report: EstateReport, limit: int | None = None) -> Iterable[
         if n <= limit:
             yield row
     if n > limit:
-        yield [f"… {n - limit:,} more rows: every device's applications are in --format csv (one row per "
-               "finding) and --format json", "", "", "", "", None, ""]
+        yield [
+            f"… {n - limit:,} more rows: every device's applications are in --format csv (one row per "
+            "finding) and --format json",
+            "",
+            "",
+            "",
+            "",
+            None,
+            "",
+        ]
 
 
 def _kpi_summary(report: EstateReport) -> list[list[object]]:
@@ -287,8 +329,15 @@ def _kpi_summary(report: EstateReport) -> list[list[object]]:
     def block(title: str, k: object, change: dict[str, float | None]) -> None:
         out.append([title, "", ""])
         for key, label, value, delta in kpi_values(k, change):  # type: ignore[arg-type]
-            kind = "pct" if key.endswith("share") or key == "coverage" else \
-                "money" if key in MONEY_KPIS else "num" if key == "median_days_past_end" else "int"
+            kind = (
+                "pct"
+                if key.endswith("share") or key == "coverage"
+                else "money"
+                if key in MONEY_KPIS
+                else "num"
+                if key == "median_days_past_end"
+                else "int"
+            )
             dkind = "pts" if kind == "pct" else "delta"
             shown: object = value if value is not None else ("not costed" if key == "estimated_cost" else "n/a")
             out.append([label, (shown, kind), (delta, dkind) if delta is not None else ""])
@@ -335,40 +384,141 @@ def render(report: EstateReport) -> bytes:
         n += 1
     first = 2 if banner else 1
     ws.auto_filter.ref = f"A{first}:C{first + n + 1}"
-    used = {"summary", "devices", "device applications", "products", "plan by fy", "extended support", "roadmap",
-            "register", "evidence 8.2.1", "coverage"}
+    used = {
+        "summary",
+        "devices",
+        "device applications",
+        "products",
+        "plan by fy",
+        "extended support",
+        "roadmap",
+        "register",
+        "evidence 8.2.1",
+        "coverage",
+    }
     money, date_, int_, num = "money", "date", "int", "num"
     dev_widths = {2: 22, 3: 22, 6: 30, 9: 34, 10: 40, 13: 30, 14: 40, 16: 14, 19: 60, 20: 12}
     dev_types = {0: int_, 3: num, 7: date_, 10: int_, 11: int_, 14: money, 15: money}
     for site in report.sites:
-        _sheet(wb, _title(site.site, used), SITE_HEADERS[:9] + [f"cost ({cur})", f"extended support per year ({cur})",
-                                                                 "scheduled (FY)"],
-               site_rows(site, cur), {2: 22, 5: 30, 7: 34, 8: 40, 9: 30, 12: 12}, banner,
-               {0: int_, 2: num, 9: money, 10: money}, status_col=5, org=org, as_of=as_of)
-    _sheet(wb, "Devices", DEVICE_HEADERS[:14] + [f"cost ({cur})", f"extended support per year ({cur})"]
-           + DEVICE_HEADERS[16:], (r for s in report.sites for r in device_rows(s, cur)), dev_widths, banner,
-           dev_types, status_col=6, org=org, as_of=as_of)
-    _sheet(wb, "Device applications", APP_HEADERS, capped_app_rows(report), {1: 22, 2: 22, 3: 40, 4: 22, 5: 12, 6: 12,
-                                                                       7: 44},
-           banner, status_col=4, clean=True, org=org, as_of=as_of)
-    _sheet(wb, "Products", PRODUCT_HEADERS, product_rows(report), {2: 34, 4: 30, 6: 40, 9: 50}, banner,
-           {3: date_, 4: int_, 6: int_, 7: num}, status_col=2, org=org, as_of=as_of)
-    _sheet(wb, "Plan by FY", PLAN_HEADERS[:4] + [f"cost ({cur})"] + PLAN_HEADERS[5:8]
-           + [f"extended support per year ({cur})", PLAN_HEADERS[9]], plan_rows(report), {1: 26, 4: 60}, banner,
-           {2: int_, 4: money, 5: int_, 6: int_, 7: int_, 8: money, 9: int_}, org=org, as_of=as_of)
-    _sheet(wb, "Extended support", EXTENDED_HEADERS, extended_rows(report),
-           {1: 26, 2: 34, 4: 34, 6: 40, 14: 70}, banner,
-           {4: int_, 8: money, 9: date_, 10: money, 11: int_, 12: num}, org=org, as_of=as_of)
-    _sheet(wb, "Roadmap", ROADMAP_HEADERS[:9] + [f"cost of those actions ({cur})"], roadmap_rows(report),
-           {3: 34, 6: 34, 8: 40}, banner, {4: date_, 6: int_, 8: int_, 9: money}, status_col=3, org=org,
-           as_of=as_of)
-    _sheet(wb, "Register", REGISTER_HEADERS, register_rows(report), {3: 30, 4: 36, 5: 50, 6: 40, 13: 40},
-           banner, {10: date_, 11: date_, 13: int_, 14: int_}, org=org, as_of=as_of)
-    _sheet(wb, "Evidence 8.2.1", EVIDENCE_HEADERS, evidence_rows(report), {1: 22, 2: 30, 3: 24, 4: 30, 6: 30,
-                                                                            7: 50, 8: 50, 9: 40}, banner,
-           {3: date_, 4: int_}, status_col=2, org=org, as_of=as_of)
-    _sheet(wb, "Coverage", COVERAGE_HEADERS[:4] + [f"{h} (UTC)" for h in COVERAGE_HEADERS[4:]], coverage_rows(report),
-           {2: 30, 4: 50, 5: 18, 6: 18}, banner, {4: "datetime", 5: "datetime"}, org=org, as_of=as_of)
+        _sheet(
+            wb,
+            _title(site.site, used),
+            SITE_HEADERS[:9] + [f"cost ({cur})", f"extended support per year ({cur})", "scheduled (FY)"],
+            site_rows(site, cur),
+            {2: 22, 5: 30, 7: 34, 8: 40, 9: 30, 12: 12},
+            banner,
+            {0: int_, 2: num, 9: money, 10: money},
+            status_col=5,
+            org=org,
+            as_of=as_of,
+        )
+    _sheet(
+        wb,
+        "Devices",
+        DEVICE_HEADERS[:14] + [f"cost ({cur})", f"extended support per year ({cur})"] + DEVICE_HEADERS[16:],
+        (r for s in report.sites for r in device_rows(s, cur)),
+        dev_widths,
+        banner,
+        dev_types,
+        status_col=6,
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Device applications",
+        APP_HEADERS,
+        capped_app_rows(report),
+        {1: 22, 2: 22, 3: 40, 4: 22, 5: 12, 6: 12, 7: 44},
+        banner,
+        status_col=4,
+        clean=True,
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Products",
+        PRODUCT_HEADERS,
+        product_rows(report),
+        {2: 34, 4: 30, 6: 40, 9: 50},
+        banner,
+        {3: date_, 4: int_, 6: int_, 7: num},
+        status_col=2,
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Plan by FY",
+        PLAN_HEADERS[:4]
+        + [f"cost ({cur})"]
+        + PLAN_HEADERS[5:8]
+        + [f"extended support per year ({cur})", PLAN_HEADERS[9]],
+        plan_rows(report),
+        {1: 26, 4: 60},
+        banner,
+        {2: int_, 4: money, 5: int_, 6: int_, 7: int_, 8: money, 9: int_},
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Extended support",
+        EXTENDED_HEADERS,
+        extended_rows(report),
+        {1: 26, 2: 34, 4: 34, 6: 40, 14: 70},
+        banner,
+        {4: int_, 8: money, 9: date_, 10: money, 11: int_, 12: num},
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Roadmap",
+        ROADMAP_HEADERS[:9] + [f"cost of those actions ({cur})"],
+        roadmap_rows(report),
+        {3: 34, 6: 34, 8: 40},
+        banner,
+        {4: date_, 6: int_, 8: int_, 9: money},
+        status_col=3,
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Register",
+        REGISTER_HEADERS,
+        register_rows(report),
+        {3: 30, 4: 36, 5: 50, 6: 40, 13: 40},
+        banner,
+        {10: date_, 11: date_, 13: int_, 14: int_},
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Evidence 8.2.1",
+        EVIDENCE_HEADERS,
+        evidence_rows(report),
+        {1: 22, 2: 30, 3: 24, 4: 30, 6: 30, 7: 50, 8: 50, 9: 40},
+        banner,
+        {3: date_, 4: int_},
+        status_col=2,
+        org=org,
+        as_of=as_of,
+    )
+    _sheet(
+        wb,
+        "Coverage",
+        COVERAGE_HEADERS[:4] + [f"{h} (UTC)" for h in COVERAGE_HEADERS[4:]],
+        coverage_rows(report),
+        {2: 30, 4: 50, 5: 18, 6: 18},
+        banner,
+        {4: "datetime", 5: "datetime"},
+        org=org,
+        as_of=as_of,
+    )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -89,13 +89,19 @@ def kpi_block(hosts: list[HostRow], k: Kpis) -> dict[str, Any]:
         "supported_os": os_status[Status.SUPPORTED.value],
         "unknown_os": os_status[Status.UNKNOWN.value],
         "median_days_past_end": k.median_days_past_end,
-        "windows10": k.windows10, "win11_ready": k.win11_ready, "win11_not_ready": k.win11_not_ready,
+        "windows10": k.windows10,
+        "win11_ready": k.win11_ready,
+        "win11_not_ready": k.win11_not_ready,
         "win11_unknown": k.win11_unknown,
-        "open_findings": k.open_findings, "accepted_findings": k.accepted_findings,
+        "open_findings": k.open_findings,
+        "accepted_findings": k.accepted_findings,
         "devices_with_open_findings": with_open,
         "stale": k.stale,
-        "inventoried": sources["inventory"], "discovered": sources["discovered"], "register": sources["register"],
-        "targets": k.targets, "not_reached": k.not_reached,
+        "inventoried": sources["inventory"],
+        "discovered": sources["discovered"],
+        "register": sources["register"],
+        "targets": k.targets,
+        "not_reached": k.not_reached,
     }
     counts = {**block, "reached": k.targets - k.not_reached}
     for key, (num, den) in SHARES.items():
@@ -103,12 +109,14 @@ def kpi_block(hosts: list[HostRow], k: Kpis) -> dict[str, Any]:
     ordered = {key: block[key] for key in KPIS}
     ordered["unsupported_os_releases"] = [
         {"product": p, "cycle": c, "name": n, "devices": d}
-        for (p, c, n), d in sorted(releases.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_RELEASES]]
+        for (p, c, n), d in sorted(releases.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_RELEASES]
+    ]
     return ordered
 
 
-def build(report: EstateReport, *, ods_code: str = "", anonymise_sites: bool = False,
-          readiness_version: str = "") -> dict[str, Any]:
+def build(
+    report: EstateReport, *, ods_code: str = "", anonymise_sites: bool = False, readiness_version: str = ""
+) -> dict[str, Any]:
     """The benchmark document of ``report`` (plain JSON-able data)."""
     sites: list[SiteReport] = report.sites
     doc: dict[str, Any] = {
@@ -116,12 +124,14 @@ def build(report: EstateReport, *, ods_code: str = "", anonymise_sites: bool = F
         "tool_version": report.tool_version,
         "as_of": report.as_of.isoformat(),
         "dataset_version": report.dataset_version,
-        "readiness_data_version": readiness_version or (report.evidence.readiness_data_version
-                                                        if report.evidence else ""),
+        "readiness_data_version": readiness_version
+        or (report.evidence.readiness_data_version if report.evidence else ""),
         "organisation": {"name": report.organisation or None, "ods_code": ods_code or None},
         "demo": bool(report.demo),
         "totals": kpi_block([h for s in sites for h in s.hosts], report.kpis),
-        "sites": [{"site": f"Site {i}" if anonymise_sites else s.site, "kpis": kpi_block(s.hosts, s.kpis)}
-                  for i, s in enumerate(sites, 1)],
+        "sites": [
+            {"site": f"Site {i}" if anonymise_sites else s.site, "kpis": kpi_block(s.hosts, s.kpis)}
+            for i, s in enumerate(sites, 1)
+        ],
     }
     return doc

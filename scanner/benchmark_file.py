@@ -30,8 +30,17 @@ MAX_COUNT = 10**9
 MAX_DAYS = 100_000
 _ODS = re.compile(r"^[A-Z0-9]{3,8}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,99}$")
-TOP_KEYS = {"schema", "tool_version", "as_of", "dataset_version", "readiness_data_version", "organisation", "demo",
-            "totals", "sites"}
+TOP_KEYS = {
+    "schema",
+    "tool_version",
+    "as_of",
+    "dataset_version",
+    "readiness_data_version",
+    "organisation",
+    "demo",
+    "totals",
+    "sites",
+}
 SHARE_TOLERANCE = 0.00051  # shares are written rounded to 4 decimals
 
 
@@ -76,9 +85,10 @@ class _Reader:
             raise self.fail(where, f"expected an object, got {_kind(value)}")
         unknown = sorted(set(value) - allowed)
         if unknown:
-            raise self.fail(f"{where}.{unknown[0]}" if where else unknown[0],
-                            f"unknown key (this legacyscan reads {SCHEMA}; expected one of "
-                            f"{', '.join(sorted(allowed))})")
+            raise self.fail(
+                f"{where}.{unknown[0]}" if where else unknown[0],
+                f"unknown key (this legacyscan reads {SCHEMA}; expected one of {', '.join(sorted(allowed))})",
+            )
         missing = sorted(required - set(value))
         if missing:
             raise self.fail(where, f"missing key {missing[0]!r}")
@@ -140,13 +150,20 @@ class _Reader:
             devices = self.count(r["devices"], f"{at}.devices")
             if devices > out["unsupported_os"]:
                 raise self.fail(f"{at}.devices", f"{devices} is more than unsupported_os ({out['unsupported_os']})")
-            rows.append({"product": product, "cycle": self.text(r["cycle"], f"{at}.cycle", limit=100),
-                         "name": self.text(r["name"], f"{at}.name"), "devices": devices})
+            rows.append(
+                {
+                    "product": product,
+                    "cycle": self.text(r["cycle"], f"{at}.cycle", limit=100),
+                    "name": self.text(r["name"], f"{at}.name"),
+                    "devices": devices,
+                }
+            )
         out["unsupported_os_releases"] = rows
         return out
 
     def consistent(self, k: dict[str, Any], where: str) -> None:
         """Counts that must add up, and shares that must match their counts."""
+
         def over(key: str, total_key: str, total: int) -> None:
             if k[key] > total:
                 raise self.fail(f"{where}.{key}", f"{k[key]} is more than {total_key} ({total})")
@@ -154,16 +171,24 @@ class _Reader:
         devices = k["devices"]
         os_sum = sum(k[f"{s.replace('-', '_')}_os"] if s != "eol" else k["unsupported_os"] for s in OS_STATUSES)
         if os_sum != devices:
-            raise self.fail(f"{where}.devices", f"{devices} devices, but the OS status counts (unsupported_os, "
-                                                f"extended_os, ending_soon_os, supported_os, unknown_os) add up to "
-                                                f"{os_sum}")
+            raise self.fail(
+                f"{where}.devices",
+                f"{devices} devices, but the OS status counts (unsupported_os, "
+                f"extended_os, ending_soon_os, supported_os, unknown_os) add up to "
+                f"{os_sum}",
+            )
         if k["inventoried"] + k["discovered"] + k["register"] != devices:
-            raise self.fail(f"{where}.devices", f"{devices} devices, but inventoried + discovered + register = "
-                                                f"{k['inventoried'] + k['discovered'] + k['register']}")
+            raise self.fail(
+                f"{where}.devices",
+                f"{devices} devices, but inventoried + discovered + register = "
+                f"{k['inventoried'] + k['discovered'] + k['register']}",
+            )
         ready = k["win11_ready"] + k["win11_not_ready"] + k["win11_unknown"]
         if ready != k["windows10"]:
-            raise self.fail(f"{where}.windows10", f"{k['windows10']} Windows 10 devices, but win11_ready + "
-                                                  f"win11_not_ready + win11_unknown = {ready}")
+            raise self.fail(
+                f"{where}.windows10",
+                f"{k['windows10']} Windows 10 devices, but win11_ready + win11_not_ready + win11_unknown = {ready}",
+            )
         over("windows10", "devices", devices)
         over("devices_with_open_findings", "devices", devices)
         over("stale", "devices", devices)
@@ -177,8 +202,7 @@ class _Reader:
                 if value is not None:
                     raise self.fail(f"{where}.{key}", f"must be null when {den} is 0")
             elif value is None or abs(value - n / d) > SHARE_TOLERANCE:
-                raise self.fail(f"{where}.{key}", f"{value} does not match {num} / {den} ({n} / {d} = "
-                                                  f"{n / d:.4f})")
+                raise self.fail(f"{where}.{key}", f"{value} does not match {num} / {den} ({n} / {d} = {n / d:.4f})")
 
 
 def _kind(value: Any) -> str:
@@ -228,10 +252,15 @@ def parse(data: bytes, path: str) -> BenchmarkFile:
     schema = doc.get("schema")
     if schema != SCHEMA:
         if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
-            raise r.fail("schema", f"{schema[:60]!r} is a version this legacyscan does not read (it reads "
-                                   f"{SCHEMA}); upgrade legacyscan")
-        raise r.fail("schema", f"expected {SCHEMA!r}, got {_kind(schema)}: not a legacyscan benchmark file "
-                               "(write one with `legacyscan export --benchmark`)")
+            raise r.fail(
+                "schema",
+                f"{schema[:60]!r} is a version this legacyscan does not read (it reads {SCHEMA}); upgrade legacyscan",
+            )
+        raise r.fail(
+            "schema",
+            f"expected {SCHEMA!r}, got {_kind(schema)}: not a legacyscan benchmark file "
+            "(write one with `legacyscan export --benchmark`)",
+        )
     top = r.obj(doc, "", TOP_KEYS, TOP_KEYS)
     as_of_text = r.text(top["as_of"], "as_of", limit=10)
     try:
@@ -263,11 +292,17 @@ def parse(data: bytes, path: str) -> BenchmarkFile:
     if sites and device_sum != totals["devices"]:
         raise r.fail("totals.devices", f"{totals['devices']}, but the sites' devices add up to {device_sum}")
     return BenchmarkFile(
-        path=path, tool_version=r.text(top["tool_version"], "tool_version", limit=40), as_of=as_of,
+        path=path,
+        tool_version=r.text(top["tool_version"], "tool_version", limit=40),
+        as_of=as_of,
         dataset_version=r.text(top["dataset_version"], "dataset_version", limit=MAX_VERSION_TEXT),
         readiness_data_version=r.text(top["readiness_data_version"], "readiness_data_version", limit=MAX_VERSION_TEXT),
-        name=r.text(org["name"], "organisation.name", optional=True), ods_code=ods, demo=top["demo"],
-        totals=totals, sites=tuple(sites))
+        name=r.text(org["name"], "organisation.name", optional=True),
+        ods_code=ods,
+        demo=top["demo"],
+        totals=totals,
+        sites=tuple(sites),
+    )
 
 
 def load(path: str | Path) -> BenchmarkFile:

@@ -57,8 +57,11 @@ def retain(previous: Path, live: Path, keep: int = DEFAULT_KEEP) -> Path | None:
             tmp.rename(kept)
         kept.touch()  # newest first when pruning
     if history.is_dir():
-        entries = sorted((p for p in history.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
+        entries = sorted(
+            (p for p in history.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
         for old in entries[keep:]:
             shutil.rmtree(old, ignore_errors=True)
     return kept

@@ -34,11 +34,19 @@ CAPTURES = DATA_DIR / "captures"
 STRINGS = DATA_DIR / "windows_software_strings.jsonl"
 
 DEMO_ORGANISATION = "DEMO Hospitals NHS Foundation Trust (generated)"
-SITE_NAMES = ["DEMO Royal Infirmary", "DEMO General Hospital", "DEMO Community Clinics",
-              "DEMO Children's Hospital", "DEMO Mental Health Unit", "DEMO Rehabilitation Centre",
-              "DEMO Eye Hospital", "DEMO Dental Institute"]
+SITE_NAMES = [
+    "DEMO Royal Infirmary",
+    "DEMO General Hospital",
+    "DEMO Community Clinics",
+    "DEMO Children's Hospital",
+    "DEMO Mental Health Unit",
+    "DEMO Rehabilitation Centre",
+    "DEMO Eye Hospital",
+    "DEMO Dental Institute",
+]
 SITE_CODES = ["RI", "GH", "CC", "CH", "MH", "RC", "EH", "DI"]
 SITE_WEIGHTS = [0.5, 0.32, 0.18, 0.25, 0.2, 0.15, 0.1, 0.1]
+
 
 @dataclass(slots=True)
 class Template:
@@ -80,15 +88,19 @@ def _windows_os(raw: dict[str, Any]) -> OsInfo:
     if "OPERATINGSYSTEM" in raw:
         o = raw["OPERATINGSYSTEM"]
         version = str(o.get("KERNEL_VERSION") or "")
-        facts: dict[str, Any] = {"caption": o.get("FULL_NAME", ""), "version": version,
-                                 "build": version.split(".")[-1] if version else ""}
+        facts: dict[str, Any] = {
+            "caption": o.get("FULL_NAME", ""),
+            "version": version,
+            "build": version.split(".")[-1] if version else "",
+        }
         if o.get("SERVICE_PACK"):
             facts["csd_version"] = o["SERVICE_PACK"]
         return OsInfo(family="windows", name=str(o.get("FULL_NAME", "")), version=version, facts=facts)
     # systeminfo: labels may be localized; the caption is the value that starts with "Microsoft"
     # and the version the first value with an NT version number in it.
-    caption = next((str(v) for v in raw.values() if isinstance(v, str) and v.startswith("Microsoft")
-                    and "Windows" in v), "")
+    caption = next(
+        (str(v) for v in raw.values() if isinstance(v, str) and v.startswith("Microsoft") and "Windows" in v), ""
+    )
     version = ""
     for v in raw.values():
         m = _VER.search(str(v))
@@ -102,8 +114,18 @@ def _windows_os(raw: dict[str, Any]) -> OsInfo:
     return OsInfo(family="windows", name=caption, version=version, facts=facts)
 
 
-_ID = {"debian": "debian", "ubuntu": "ubuntu", "raspbian": "raspbian", "centos": "centos", "almalinux": "almalinux",
-       "rocky": "rocky", "fedora": "fedora", "sles": "sles", "suse": "sles", "slackware": "slackware"}
+_ID = {
+    "debian": "debian",
+    "ubuntu": "ubuntu",
+    "raspbian": "raspbian",
+    "centos": "centos",
+    "almalinux": "almalinux",
+    "rocky": "rocky",
+    "fedora": "fedora",
+    "sles": "sles",
+    "suse": "sles",
+    "slackware": "slackware",
+}
 
 
 def _linux_os(raw: dict[str, Any]) -> OsInfo:
@@ -128,7 +150,7 @@ def _linux_os(raw: dict[str, Any]) -> OsInfo:
     elif slug == "sles":
         m = re.search(r"(\d+)(?:\s*SP(\d+))?", full)
         vid = f"{m.group(1)}.{m.group(2)}" if m and m.group(2) else (m.group(1) if m else vid)
-    files["/etc/os-release"] = (f'NAME="{name}"\nID={slug}\nVERSION_ID="{vid}"\nPRETTY_NAME="{full}"\n')
+    files["/etc/os-release"] = f'NAME="{name}"\nID={slug}\nVERSION_ID="{vid}"\nPRETTY_NAME="{full}"\n'
     return OsInfo(family="linux", name=full, version=version, facts={"files": files})
 
 
@@ -142,8 +164,7 @@ def _macos_os(raw: dict[str, Any]) -> OsInfo:
         text = json.dumps(raw)
         m = re.search(r"(?:Mac OS X|macOS) ([\d.]+) \((\w+)\)", text)
         pv, bv = (m.group(1), m.group(2)) if m else ("", "")
-    return OsInfo(family="macos", name=f"macOS {pv}", version=pv,
-                  facts={"product_version": pv, "build_version": bv})
+    return OsInfo(family="macos", name=f"macOS {pv}", version=pv, facts={"product_version": pv, "build_version": bv})
 
 
 def _software(platform: str, entries: list[dict[str, Any]]) -> list[Software]:
@@ -153,17 +174,28 @@ def _software(platform: str, entries: list[dict[str, Any]]) -> list[Software]:
             origin = e.get("origin", "")
             if origin == "wmi-quickfixengineering" or not e.get("DisplayName"):
                 continue
-            out.append(Software(name=str(e["DisplayName"]), version=str(e.get("DisplayVersion") or ""),
-                                publisher=str(e.get("Publisher") or ""),
-                                source="msix" if origin == "appx-msix" else "windows-registry",
-                                release_type=str(e.get("ReleaseType") or ""),
-                                registry_view=str(e.get("registry_view") or ""), scope="machine"))
+            out.append(
+                Software(
+                    name=str(e["DisplayName"]),
+                    version=str(e.get("DisplayVersion") or ""),
+                    publisher=str(e.get("Publisher") or ""),
+                    source="msix" if origin == "appx-msix" else "windows-registry",
+                    release_type=str(e.get("ReleaseType") or ""),
+                    registry_view=str(e.get("registry_view") or ""),
+                    scope="machine",
+                )
+            )
         elif platform == "linux":
-            out.append(Software(name=str(e.get("name", "")), version=str(e.get("version") or ""),
-                                source=str(e.get("source") or ""), arch=str(e.get("arch") or "")))
+            out.append(
+                Software(
+                    name=str(e.get("name", "")),
+                    version=str(e.get("version") or ""),
+                    source=str(e.get("source") or ""),
+                    arch=str(e.get("arch") or ""),
+                )
+            )
         else:
-            out.append(Software(name=str(e.get("name", "")), version=str(e.get("version") or ""),
-                                source="macos-app"))
+            out.append(Software(name=str(e.get("name", "")), version=str(e.get("version") or ""), source="macos-app"))
     return out
 
 
@@ -191,8 +223,13 @@ def load_templates(captures: Path = CAPTURES) -> dict[str, Template]:
         data = json.loads(path.read_text(encoding="utf-8"))
         platform = data["platform"]
         raw_os = data.get("os") or {}
-        os_info = _windows_os(raw_os) if platform == "windows" else \
-            _linux_os(raw_os) if platform == "linux" else _macos_os(raw_os)
+        os_info = (
+            _windows_os(raw_os)
+            if platform == "windows"
+            else _linux_os(raw_os)
+            if platform == "linux"
+            else _macos_os(raw_os)
+        )
         cpu, mem, vendor, model = _hardware_facts(platform, data.get("hardware") or {})
         server = platform == "windows" and "server" in os_info.name.lower() or platform == "linux"
         if platform == "windows" and server:
@@ -200,10 +237,18 @@ def load_templates(captures: Path = CAPTURES) -> dict[str, Template]:
         elif platform == "windows":
             os_info.facts["product_type"] = 1
         prov = data.get("provenance", {})
-        out[path.stem] = Template(key=path.stem, platform=platform, os=os_info,
-                                  software=_software(platform, data.get("software") or []), cpu=cpu,
-                                  memory_bytes=mem, vendor=vendor, model=model, server=server,
-                                  provenance=f"{prov.get('source', '')} ({prov.get('license', '')})")
+        out[path.stem] = Template(
+            key=path.stem,
+            platform=platform,
+            os=os_info,
+            software=_software(platform, data.get("software") or []),
+            cpu=cpu,
+            memory_bytes=mem,
+            vendor=vendor,
+            model=model,
+            server=server,
+            provenance=f"{prov.get('source', '')} ({prov.get('license', '')})",
+        )
     return out
 
 
@@ -213,9 +258,16 @@ def load_strings(path: Path = STRINGS) -> list[Software]:
         if not line.strip():
             continue
         r = json.loads(line)
-        out.append(Software(name=r["name"], version=r.get("version", ""), publisher=r.get("publisher", ""),
-                            source="windows-registry", system_component=r.get("system_component"),
-                            scope="machine"))
+        out.append(
+            Software(
+                name=r["name"],
+                version=r.get("version", ""),
+                publisher=r.get("publisher", ""),
+                source="windows-registry",
+                system_component=r.get("system_component"),
+                scope="machine",
+            )
+        )
     return out
 
 
@@ -234,26 +286,60 @@ def load_string_eras(path: Path = STRINGS) -> dict[tuple[str, str], frozenset[st
 # -- the estate ------------------------------------------------------------------------------------
 
 # (template stem, weight) per role; templates absent from the bundle are skipped.
-WORKSTATION_OS = [("win10-22h2-enterprise_wesng", 46), ("win11-23h2-enterprise-eval_rudder-8.2", 14),
-                  ("win11-24h2-enterprise-ltsc_wesng", 16), ("win11-22h2-home-single-language_wesng", 2),
-                  ("win10-21h1-enterprise_wesng", 4), ("win10-1809-education-es_wesng", 2),
-                  ("win10-1507-pro_wesng", 1), ("win7-sp1-enterprise-x64_wesng", 6),
-                  ("win7-sp1-enterprise-n-x64-fr_wesng", 1), ("win81-pro-fr-hp-elitebook_glpi-inventory-format", 3),
-                  ("xp-sp3-professional-x86_wesng", 1)]
-MEDICAL_OS = [("win7-sp1-enterprise-x64_wesng", 5), ("xp-sp3-professional-x86_wesng", 2),
-              ("xp-sp2-professional-x86_wesng", 1), ("win10-1809-education-es_wesng", 1),
-              ("win10-22h2-enterprise_wesng", 2), ("vista-sp1-enterprise-x64_wesng", 1)]
-WINDOWS_SERVER_OS = [("srv2022-standard-eval_rudder", 6), ("srv2016-datacenter-eval_rudder", 5),
-                     ("srv2016-datacenter_wesng", 2), ("srv2012-standard-aws_rudder", 4),
-                     ("srv2008r2-sp1-standard-x64_wesng", 2), ("srv2008r2-standard-rtm_rudder", 1),
-                     ("srv2025-datacenter-eval_rudder-8.3", 3), ("srv2003r2-sp2-standard-x86_wesng", 1)]
-LINUX_OS = [("debian-12-bookworm-2023_rudder", 5), ("debian-10-buster_rudder", 3), ("debian-9.1-stretch_rudder", 1),
-            ("ubuntu-22.04-2022_rudder", 5), ("ubuntu-20.04.1_rudder", 4), ("ubuntu-18.04.5_rudder", 3),
-            ("centos-7.5.1804_rudder", 3), ("centos-8.0.1905_rudder", 1), ("centos-stream-8_rudder", 1),
-            ("rocky-8.4_rudder", 2), ("almalinux-8.5_rudder", 2), ("sles-15-sp4_rudder", 2),
-            ("sles-10-sp3_rudder", 1), ("centos-6.0_rudder", 1), ("raspbian-9.3-stretch-armhf_rudder", 1)]
-MAC_OS = [("macos-14.4.1-macbookpro18.1-m1pro_ansible", 3), ("macos-14.3.1-parallels-vm-intel_ansible", 1),
-          ("macos-10.13.5-imac15.1_glpi-inventory-format", 2), ("macos-10.6.8-imac5.1_glpi-inventory-format", 1)]
+WORKSTATION_OS = [
+    ("win10-22h2-enterprise_wesng", 46),
+    ("win11-23h2-enterprise-eval_rudder-8.2", 14),
+    ("win11-24h2-enterprise-ltsc_wesng", 16),
+    ("win11-22h2-home-single-language_wesng", 2),
+    ("win10-21h1-enterprise_wesng", 4),
+    ("win10-1809-education-es_wesng", 2),
+    ("win10-1507-pro_wesng", 1),
+    ("win7-sp1-enterprise-x64_wesng", 6),
+    ("win7-sp1-enterprise-n-x64-fr_wesng", 1),
+    ("win81-pro-fr-hp-elitebook_glpi-inventory-format", 3),
+    ("xp-sp3-professional-x86_wesng", 1),
+]
+MEDICAL_OS = [
+    ("win7-sp1-enterprise-x64_wesng", 5),
+    ("xp-sp3-professional-x86_wesng", 2),
+    ("xp-sp2-professional-x86_wesng", 1),
+    ("win10-1809-education-es_wesng", 1),
+    ("win10-22h2-enterprise_wesng", 2),
+    ("vista-sp1-enterprise-x64_wesng", 1),
+]
+WINDOWS_SERVER_OS = [
+    ("srv2022-standard-eval_rudder", 6),
+    ("srv2016-datacenter-eval_rudder", 5),
+    ("srv2016-datacenter_wesng", 2),
+    ("srv2012-standard-aws_rudder", 4),
+    ("srv2008r2-sp1-standard-x64_wesng", 2),
+    ("srv2008r2-standard-rtm_rudder", 1),
+    ("srv2025-datacenter-eval_rudder-8.3", 3),
+    ("srv2003r2-sp2-standard-x86_wesng", 1),
+]
+LINUX_OS = [
+    ("debian-12-bookworm-2023_rudder", 5),
+    ("debian-10-buster_rudder", 3),
+    ("debian-9.1-stretch_rudder", 1),
+    ("ubuntu-22.04-2022_rudder", 5),
+    ("ubuntu-20.04.1_rudder", 4),
+    ("ubuntu-18.04.5_rudder", 3),
+    ("centos-7.5.1804_rudder", 3),
+    ("centos-8.0.1905_rudder", 1),
+    ("centos-stream-8_rudder", 1),
+    ("rocky-8.4_rudder", 2),
+    ("almalinux-8.5_rudder", 2),
+    ("sles-15-sp4_rudder", 2),
+    ("sles-10-sp3_rudder", 1),
+    ("centos-6.0_rudder", 1),
+    ("raspbian-9.3-stretch-armhf_rudder", 1),
+]
+MAC_OS = [
+    ("macos-14.4.1-macbookpro18.1-m1pro_ansible", 3),
+    ("macos-14.3.1-parallels-vm-intel_ansible", 1),
+    ("macos-10.13.5-imac15.1_glpi-inventory-format", 2),
+    ("macos-10.6.8-imac5.1_glpi-inventory-format", 1),
+]
 ROLES = [("pc", 0.80), ("med", 0.04), ("winsrv", 0.06), ("linux", 0.07), ("mac", 0.03)]
 MEDICAL_KINDS = ["MRI", "CT", "US", "XRAY", "LAB", "ECG", "PACS"]
 WARDS = ["ward-a", "ward-b", "ed", "theatres", "outpatients", "pharmacy", "admin", "radiology", "pathology"]
@@ -301,15 +387,24 @@ def _workstation_hw(rng: random.Random, era: str) -> Hardware:
     disks = [40, 80, 160] if gen in ("p4", "core2") else [60, 128, 256, 500]
     disk = rng.choices(disks, weights=[3, 20, 50, 27][: len(disks)])[0] * 1000**3
     vendor, model = demo_era.vendor_model(rng.choice(demo_era.MODELS[gen]))
-    return Hardware(vendor=vendor, model=model, cpu_model=cpu, memory_bytes=ram, system_disk_bytes=disk,
-                    firmware_type=fw, secure_boot=secure if tpm is not None else None,
-                    tpm_present=None if tpm is None else bool(tpm), tpm_version=tpm or "")
+    return Hardware(
+        vendor=vendor,
+        model=model,
+        cpu_model=cpu,
+        memory_bytes=ram,
+        system_disk_bytes=disk,
+        firmware_type=fw,
+        secure_boot=secure if tpm is not None else None,
+        tpm_present=None if tpm is None else bool(tpm),
+        tpm_version=tpm or "",
+    )
 
 
 @dataclass(slots=True)
 class _Pool:
     """The Windows PC software pool, split once: tracked products per era (only releases that
     install there), everything else per era it was captured on, and each tracked entry's product."""
+
     tracked: dict[str, list[Software]]
     benign: dict[str, list[Software]]
     product: dict[int, str]
@@ -366,9 +461,15 @@ def _stamp(day: date, rng: random.Random) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | None = None,
-             apps_per_pc: tuple[int, int] = (25, 70), previous: bool = True,
-             templates: dict[str, Template] | None = None) -> DemoEstate:
+def generate(
+    devices: int = 2000,
+    sites: int = 3,
+    seed: int = 7,
+    as_of: date | None = None,
+    apps_per_pc: tuple[int, int] = (25, 70),
+    previous: bool = True,
+    templates: dict[str, Template] | None = None,
+) -> DemoEstate:
     """Build the estate.  ``as_of`` is the report date; the current scan ran two days before it."""
     if devices < 1:
         raise ValueError("--devices must be at least 1")
@@ -417,8 +518,11 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
         elif role == "med":
             t = _pick(rng, MEDICAL_OS, tpl)
             kind = rng.choice(MEDICAL_KINDS)
-            tags += ["medical-device", "clinical", "radiology" if kind in ("MRI", "CT", "US", "XRAY", "PACS")
-                     else "pathology"]
+            tags += [
+                "medical-device",
+                "clinical",
+                "radiology" if kind in ("MRI", "CT", "US", "XRAY", "PACS") else "pathology",
+            ]
             prefix = f"MD-{kind}"
         elif role == "winsrv":
             t = _pick(rng, WINDOWS_SERVER_OS, tpl)
@@ -454,11 +558,23 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
             software = list(t.software)
             hw = Hardware(vendor=t.vendor, model=t.model, cpu_model=t.cpu, memory_bytes=t.memory_bytes)
         machine_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        host = Host(hostname=hostname, machine_id=machine_id, site=site, tags=tags,
-                    domain="demo.invalid", address=f"{hostname.lower()}.demo.invalid")
-        inv = Inventory(host=host, os=t.os, software=software, hardware=hw, collected_at=_stamp(scan_day, rng),
-                        collector=Collector(name="legacyscan-demo", version="demo", transport="import"),
-                        inventory_id=str(uuid.UUID(int=rng.getrandbits(128))))
+        host = Host(
+            hostname=hostname,
+            machine_id=machine_id,
+            site=site,
+            tags=tags,
+            domain="demo.invalid",
+            address=f"{hostname.lower()}.demo.invalid",
+        )
+        inv = Inventory(
+            host=host,
+            os=t.os,
+            software=software,
+            hardware=hw,
+            collected_at=_stamp(scan_day, rng),
+            collector=Collector(name="legacyscan-demo", version="demo", transport="import"),
+            inventory_id=str(uuid.UUID(int=rng.getrandbits(128))),
+        )
         current.append(inv)
         if previous:
             before_os = t.os
@@ -466,27 +582,65 @@ def generate(devices: int = 2000, sites: int = 3, seed: int = 7, as_of: date | N
             # Windows 10 PCs still on Windows 7: the trend the KPIs should show.
             if t.key.startswith("win11") and win10 is not None and rng.random() < 0.35:
                 before_os = win10.os
-            elif t.key.startswith("win10-22h2") and win7 is not None and rng.random() < 0.08 \
-                    and demo_era.ran(win7.os.version, hw.cpu_model):  # Windows 7 only where it could run
+            elif (
+                t.key.startswith("win10-22h2")
+                and win7 is not None
+                and rng.random() < 0.08
+                and demo_era.ran(win7.os.version, hw.cpu_model)
+            ):  # Windows 7 only where it could run
                 before_os = win7.os
             before_sw = inv.software
             if before_os is not t.os and t.platform == "windows":  # what that older Windows could run
                 before_sw = [sw for sw in inv.software if pool.fits(sw, before_os.version)]
-            prev.append(replace(inv, os=before_os, software=before_sw, collected_at=_stamp(prev_day, rng),
-                                inventory_id=str(uuid.UUID(int=rng.getrandbits(128)))))
-        statuses.append(HostStatus(target=host.address, site=site, status="ok", error="", at=inv.collected_at,
-                                   host_key=machine_id, last_ok_at=inv.collected_at))
+            prev.append(
+                replace(
+                    inv,
+                    os=before_os,
+                    software=before_sw,
+                    collected_at=_stamp(prev_day, rng),
+                    inventory_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                )
+            )
+        statuses.append(
+            HostStatus(
+                target=host.address,
+                site=site,
+                status="ok",
+                error="",
+                at=inv.collected_at,
+                host_key=machine_id,
+                last_ok_at=inv.collected_at,
+            )
+        )
     # targets the scan could not reach (they have no current inventory)
     for i, site in enumerate(names):
         for j in range(max(1, devices // 120 // len(names))):
             kind = rng.choice(["unreachable", "timeout", "auth-failed"])
-            err = {"unreachable": "no route to host", "timeout": "timed out after 60 s",
-                   "auth-failed": "WinRM: access denied for the scan account"}[kind]
+            err = {
+                "unreachable": "no route to host",
+                "timeout": "timed out after 60 s",
+                "auth-failed": "WinRM: access denied for the scan account",
+            }[kind]
             last = _stamp(prev_day, rng) if rng.random() < 0.6 else ""
-            statuses.append(HostStatus(target=f"{codes[i].lower()}-pc-x{j:03d}.demo.invalid", site=site,
-                                       status=kind, error=err, at=_stamp(scan_day, rng), last_ok_at=last))
-    return DemoEstate(current=current, previous=prev, statuses=statuses, sites=names, as_of=as_of, seed=seed,
-                      templates=dict(sorted(used.items())))
+            statuses.append(
+                HostStatus(
+                    target=f"{codes[i].lower()}-pc-x{j:03d}.demo.invalid",
+                    site=site,
+                    status=kind,
+                    error=err,
+                    at=_stamp(scan_day, rng),
+                    last_ok_at=last,
+                )
+            )
+    return DemoEstate(
+        current=current,
+        previous=prev,
+        statuses=statuses,
+        sites=names,
+        as_of=as_of,
+        seed=seed,
+        templates=dict(sorted(used.items())),
+    )
 
 
 DEMO_EXCEPTIONS = """# DEMO exception / risk-acceptance register (generated by `legacyscan demo`).

@@ -86,19 +86,24 @@ MODELS: dict[str, list[str]] = {
     "ryzen4000": ["Lenovo ThinkCentre M75q Gen 2", "HP HP EliteDesk 805 G6"],
 }
 
+
 def vendor_model(text: str) -> tuple[str, str]:
     """``"Dell Inc. OptiPlex 760"`` -> ``("Dell Inc.", "OptiPlex 760")`` (SMBIOS manufacturer, model)."""
     for vendor in ("Dell Inc.", "HP", "Lenovo"):
         if text.startswith(vendor + " "):
-            return vendor, text[len(vendor) + 1:]
+            return vendor, text[len(vendor) + 1 :]
     head, _, rest = text.partition(" ")
     return head, rest
 
 
 # RAM sizes (GB) and weights by era: 32-bit XP addresses at most 4 GB
 RAM_GB: dict[str, tuple[list[int], list[int]]] = {
-    "xp": ([1, 2, 4], [3, 5, 2]), "vista": ([2, 4], [5, 5]), "7": ([2, 4, 8], [2, 6, 4]),
-    "8.1": ([4, 8], [6, 4]), "10": ([4, 8, 16], [18, 55, 25]), "11": ([8, 16, 32], [45, 45, 10]),
+    "xp": ([1, 2, 4], [3, 5, 2]),
+    "vista": ([2, 4], [5, 5]),
+    "7": ([2, 4, 8], [2, 6, 4]),
+    "8.1": ([4, 8], [6, 4]),
+    "10": ([4, 8, 16], [18, 55, 25]),
+    "11": ([8, 16, 32], [45, 45, 10]),
 }
 
 
@@ -127,8 +132,14 @@ def _major(version: str) -> int | None:
 # (product -> rule(cycle, major version) -> (oldest era, newest era) it installs on).  Products not
 # listed are modern applications: Windows 7 and later.
 def _ie(cycle: str, major: int | None) -> tuple[str, str]:
-    return {"11": ("7", "11"), "10": ("7", "8.1"), "9": ("vista", "7"), "8": ("xp", "7"),
-            "7": ("xp", "vista"), "6": ("xp", "xp")}.get(cycle, ("7", "11"))
+    return {
+        "11": ("7", "11"),
+        "10": ("7", "8.1"),
+        "9": ("vista", "7"),
+        "8": ("xp", "7"),
+        "7": ("xp", "vista"),
+        "6": ("xp", "xp"),
+    }.get(cycle, ("7", "11"))
 
 
 def _firefox(cycle: str, major: int | None) -> tuple[str, str]:
@@ -188,11 +199,21 @@ def _legacy_plugin(cycle: str, major: int | None) -> tuple[str, str]:
 
 
 RULES = {
-    "internet-explorer": _ie, "microsoft-edge-legacy": lambda c, m: ("10", "10"),
-    "microsoft-edge": lambda c, m: ("7", "11"), "firefox": _firefox, "chrome": _chrome, "dotnetfx": _dotnetfx,
-    "office": _office, "visual-cpp-redistributable": _vcredist, "oracle-jdk": _java, "python": _python,
-    "adobe-flash-player": _legacy_plugin, "silverlight": _legacy_plugin, "apple-quicktime-windows": _legacy_plugin,
-    "nodejs": lambda c, m: ("8.1", "11"), "virtualbox": _virtualbox,
+    "internet-explorer": _ie,
+    "microsoft-edge-legacy": lambda c, m: ("10", "10"),
+    "microsoft-edge": lambda c, m: ("7", "11"),
+    "firefox": _firefox,
+    "chrome": _chrome,
+    "dotnetfx": _dotnetfx,
+    "office": _office,
+    "visual-cpp-redistributable": _vcredist,
+    "oracle-jdk": _java,
+    "python": _python,
+    "adobe-flash-player": _legacy_plugin,
+    "silverlight": _legacy_plugin,
+    "apple-quicktime-windows": _legacy_plugin,
+    "nodejs": lambda c, m: ("8.1", "11"),
+    "virtualbox": _virtualbox,
 }
 
 
@@ -210,15 +231,22 @@ IE_BUILD_ERAS: dict[str, frozenset[str]] = {
     "5730": frozenset({"xp"}),  # IE 7 on XP
     "6001": frozenset({"xp", "vista"}),  # IE 8 on XP and Vista, IE 7 on Vista SP1
     "6002": frozenset({"vista"}),
-    "7600": frozenset({"7"}), "7601": frozenset({"7"}),  # IE 8 on Windows 7
+    "7600": frozenset({"7"}),
+    "7601": frozenset({"7"}),  # IE 8 on Windows 7
     "8112": frozenset({"vista", "7"}),  # IE 9
     "9200": frozenset({"7"}),  # IE 10 on Windows 7 (Windows 8 is not a demo era)
     "9600": frozenset({"7", "8.1"}),  # IE 11 on Windows 7 and 8.1
 }
 
 # Windows 10/11 releases serviced from one base build report that base in their components.
-_SERVICING_BASE = {"19042": "19041", "19043": "19041", "19044": "19041", "19045": "19041",
-                   "22631": "22621", "26200": "26100"}
+_SERVICING_BASE = {
+    "19042": "19041",
+    "19043": "19041",
+    "19044": "19041",
+    "19045": "19041",
+    "22631": "22621",
+    "26200": "26100",
+}
 
 
 def _build(version: str) -> str:

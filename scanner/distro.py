@@ -78,24 +78,46 @@ class Distribution:
 _DEBIAN_DOMAINS = ("debian.org", "debian.net")
 # Explicit list: one entry per distribution family legacyscan can recognise builds of.
 DISTRIBUTIONS: tuple[Distribution, ...] = (
-    Distribution(("debian",), "dpkg", "Debian", re.compile(r"[+~]deb\d+u\d+|\+b\d+$"), domains=_DEBIAN_DOMAINS,
-                 origins=("debian",), plain_revision=True, security_data="debian"),
+    Distribution(
+        ("debian",),
+        "dpkg",
+        "Debian",
+        re.compile(r"[+~]deb\d+u\d+|\+b\d+$"),
+        domains=_DEBIAN_DOMAINS,
+        origins=("debian",),
+        plain_revision=True,
+        security_data="debian",
+    ),
     # Ubuntu rebuilds every package it ships; packages synced from Debian keep Debian's maintainer.
-    Distribution(("ubuntu", "linuxmint"), "dpkg", "Ubuntu", re.compile(r"\dubuntu\d|\dbuild\d"),
-                 domains=("ubuntu.com", "canonical.com", "launchpad.net", *_DEBIAN_DOMAINS),
-                 origins=("ubuntu",), plain_revision=True),
+    Distribution(
+        ("ubuntu", "linuxmint"),
+        "dpkg",
+        "Ubuntu",
+        re.compile(r"\dubuntu\d|\dbuild\d"),
+        domains=("ubuntu.com", "canonical.com", "launchpad.net", *_DEBIAN_DOMAINS),
+        origins=("ubuntu",),
+        plain_revision=True,
+    ),
     # rpm: vendors (prefixes) and the e-mail domains of their packagers and signing keys' owners
     Distribution(("rhel",), "rpm", "Red Hat", re.compile(r"\.el\d+"), ("red hat",), ("redhat.com",)),
     Distribution(("centos",), "rpm", "CentOS", re.compile(r"\.el\d+"), ("centos",), ("centos.org",)),
-    Distribution(("rocky-linux",), "rpm", "Rocky Linux", re.compile(r"\.el\d+"), ("rocky",),
-                 ("rockylinux.org", "resf.org")),
+    Distribution(
+        ("rocky-linux",), "rpm", "Rocky Linux", re.compile(r"\.el\d+"), ("rocky",), ("rockylinux.org", "resf.org")
+    ),
     Distribution(("almalinux",), "rpm", "AlmaLinux", re.compile(r"\.el\d+"), ("almalinux",), ("almalinux.org",)),
-    Distribution(("oracle-linux",), "rpm", "Oracle Linux", re.compile(r"\.el\d+"), ("oracle america",),
-                 ("oracle.com",)),
+    Distribution(
+        ("oracle-linux",), "rpm", "Oracle Linux", re.compile(r"\.el\d+"), ("oracle america",), ("oracle.com",)
+    ),
     Distribution(("amazon-linux",), "rpm", "Amazon Linux", re.compile(r"\.amzn\d+"), ("amazon",), ("amazon.com",)),
     Distribution(("fedora",), "rpm", "Fedora", re.compile(r"\.fc\d+"), ("fedora project",), ("fedoraproject.org",)),
-    Distribution(("sles", "opensuse"), "rpm", "SUSE", re.compile(r"(?!)"), ("suse", "opensuse"),
-                 ("suse.com", "suse.de", "opensuse.org")),
+    Distribution(
+        ("sles", "opensuse"),
+        "rpm",
+        "SUSE",
+        re.compile(r"(?!)"),
+        ("suse", "opensuse"),
+        ("suse.com", "suse.de", "opensuse.org"),
+    ),
     Distribution(("alpine-linux",), "apk", "Alpine", re.compile(r"-r\d+$")),
 )
 
@@ -126,10 +148,18 @@ _EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+)>?\s*$")
 # Products distributions do not freeze: they ship each new upstream release as an update (browsers,
 # mail clients), so an installed old release is out of date whoever built it -- upstream decides,
 # and an ended OS release ends them too.
-FOLLOWS_UPSTREAM: frozenset[str] = frozenset({"firefox", "thunderbird", "chrome", "chromium", "electron",
-                                              # the distribution's own published lifecycle for this
-                                              # package (Red Hat ends its OpenJDK 11 before RHEL 8)
-                                              "redhat-build-of-openjdk"})
+FOLLOWS_UPSTREAM: frozenset[str] = frozenset(
+    {
+        "firefox",
+        "thunderbird",
+        "chrome",
+        "chromium",
+        "electron",
+        # the distribution's own published lifecycle for this
+        # package (Red Hat ends its OpenJDK 11 before RHEL 8)
+        "redhat-build-of-openjdk",
+    }
+)
 
 THIRD, DISTRO = "third-party", "distribution"
 # The distribution's archive ships it but the distribution's security team does not support it
@@ -265,16 +295,19 @@ class SecuritySupport:
     limited: tuple[SupportEntry, ...] = ()
     origin: str = ""  # where the lists came from (the host's files)
     supported: tuple[SupportEntry, ...] = ()  # explicitly fully supported (exceptions to a pattern)
-    _memo: dict[str, tuple[SupportEntry | None, SupportEntry | None]] = field(default_factory=dict, compare=False,
-                                                                              hash=False)
+    _memo: dict[str, tuple[SupportEntry | None, SupportEntry | None]] = field(
+        default_factory=dict, compare=False, hash=False
+    )
 
     def lookup(self, source: str) -> tuple[SupportEntry | None, SupportEntry | None]:
         hit = self._memo.get(source)
         if hit is None and any(e.pattern.fullmatch(source) for e in self.supported):
             hit = self._memo[source] = (None, None)
         if hit is None:
-            hit = (next((e for e in self.ended if e.pattern.fullmatch(source)), None),
-                   next((e for e in self.limited if e.pattern.fullmatch(source)), None))
+            hit = (
+                next((e for e in self.ended if e.pattern.fullmatch(source)), None),
+                next((e for e in self.limited if e.pattern.fullmatch(source)), None),
+            )
             self._memo[source] = hit
         return hit
 
@@ -302,8 +335,11 @@ def parse_ended(text: str) -> tuple[SupportEntry, ...]:
                 ended = date.fromisoformat(parts[2])
             except ValueError:
                 ended = None
-        out.append(SupportEntry(pattern, parts[0], parts[1] if len(parts) > 1 else "", ended,
-                                parts[3].strip() if len(parts) > 3 else ""))
+        out.append(
+            SupportEntry(
+                pattern, parts[0], parts[1] if len(parts) > 1 else "", ended, parts[3].strip() if len(parts) > 3 else ""
+            )
+        )
     return tuple(out)
 
 
@@ -340,21 +376,24 @@ def parse_combined(text: str) -> SecuritySupport:
                     when = date.fromisoformat(fields[1])
                 except ValueError:
                     when = None
-            ended.append(SupportEntry(pattern, parts[0], fields[0] if fields else "", when,
-                                      fields[2].strip() if len(fields) > 2 else ""))
+            ended.append(
+                SupportEntry(
+                    pattern, parts[0], fields[0] if fields else "", when, fields[2].strip() if len(fields) > 2 else ""
+                )
+            )
         elif parts[1] == "limited":
             limited.append(SupportEntry(pattern, parts[0], note=rest.strip()))
         elif parts[1] == "supported":
             supported.append(SupportEntry(pattern, parts[0], note=rest.strip()))
-    return SecuritySupport(tuple(ended), tuple(limited), "the host's debian-security-support list",
-                           tuple(supported))
+    return SecuritySupport(tuple(ended), tuple(limited), "the host's debian-security-support list", tuple(supported))
 
 
 _SUPPORT_MEMO: dict[tuple[str, str, str], SecuritySupport] = {}
 
 
-def security_support(os_product: str | None, os_cycle: str | None,
-                     files: Mapping[str, str] | None) -> SecuritySupport | None:
+def security_support(
+    os_product: str | None, os_cycle: str | None, files: Mapping[str, str] | None
+) -> SecuritySupport | None:
     """The host's copy of its distribution's security-support lists for its release, or None."""
     if os_product != "debian" or not os_cycle or not files:
         return None
@@ -370,8 +409,11 @@ def security_support(os_product: str | None, os_cycle: str | None,
         if combined is not None:
             hit = parse_combined(combined)
         else:
-            hit = SecuritySupport(parse_ended(ended_text or ""), parse_limited(limited_text or ""),
-                                  origin="the host's debian-security-support lists")
+            hit = SecuritySupport(
+                parse_ended(ended_text or ""),
+                parse_limited(limited_text or ""),
+                origin="the host's debian-security-support lists",
+            )
         if len(_SUPPORT_MEMO) > 64:
             _SUPPORT_MEMO.clear()
         _SUPPORT_MEMO[key] = hit
@@ -379,6 +421,7 @@ def security_support(os_product: str | None, os_cycle: str | None,
 
 
 # -- the verdict -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class HostOs:
@@ -398,8 +441,9 @@ def _worse(a: Verdict, b: Verdict) -> Verdict:
     return b if b.status.severity > a.status.severity else a
 
 
-def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: HostOs, as_of: date,
-                   policy: Policy) -> tuple[Verdict, str, str] | None:
+def distro_verdict(
+    sw: Software, product: str | None, upstream: Verdict, host: HostOs, as_of: date, policy: Policy
+) -> tuple[Verdict, str, str] | None:
     """``(verdict, origin kind, evidence)`` for a Linux package on its host, or None when the
     upstream verdict stands without comment (no distribution known, OS not judged, no evidence)."""
     if product is None or host.verdict.status is Status.UNKNOWN:
@@ -423,22 +467,44 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
         worst = _worse(upstream, host.verdict)
         if worst is upstream:
             return None
-        return (_with(host.verdict, f"{upstream_state}; {base}, and {host.label} is no longer maintained: {os_state}",
-                      dist), DISTRO, evidence)
+        return (
+            _with(
+                host.verdict, f"{upstream_state}; {base}, and {host.label} is no longer maintained: {os_state}", dist
+            ),
+            DISTRO,
+            evidence,
+        )
     support = host.support if dist.security_data == "debian" else None
     if support is not None:
         ended, limited = support.lookup(sw.source_package or sw.name)
         if ended is not None and ended.ended is not None:
             note = f" ({ended.note})" if ended.note else ""
-            early = _ends_early(ended.ended, f"{support.origin}: {ended.raw} {ended.version}{note}", base,
-                                upstream_state, os_state, host, as_of, policy, dist)
+            early = _ends_early(
+                ended.ended,
+                f"{support.origin}: {ended.raw} {ended.version}{note}",
+                base,
+                upstream_state,
+                os_state,
+                host,
+                as_of,
+                policy,
+                dist,
+            )
             if early is not None:
                 return early, DISTRO, evidence
         if limited is not None:
             note = f": {limited.note}" if limited.note else ""
-            return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
-                                        f"{dist.label} limits its security support [{support.origin}: "
-                                        f"{limited.raw}{note}]", dist), DISTRO, evidence)
+            return (
+                _with(
+                    host.verdict,
+                    f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
+                    f"{dist.label} limits its security support [{support.origin}: "
+                    f"{limited.raw}{note}]",
+                    dist,
+                ),
+                DISTRO,
+                evidence,
+            )
     if entries:
         judged = _ubuntu_verdict(entries, upstream, host, as_of, policy, dist, base, upstream_state, os_state)
         if judged is not None:
@@ -450,32 +516,59 @@ def distro_verdict(sw: Software, product: str | None, upstream: Verdict, host: H
             early = _ends_early(entry.ended, where, base, upstream_state, os_state, host, as_of, policy, dist)
             if early is not None:
                 return early, DISTRO, evidence
-            return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state} "
-                                        f"until {entry.ended.isoformat()} [{where}]", dist), DISTRO, evidence)
+            return (
+                _with(
+                    host.verdict,
+                    f"{upstream_state}; {base}, maintained with {host.label}: {os_state} "
+                    f"until {entry.ended.isoformat()} [{where}]",
+                    dist,
+                ),
+                DISTRO,
+                evidence,
+            )
     module = _MODULE_STREAM.search(sw.version) if dist.source == "rpm" else None
     if module:
         # RHEL 8/9 Application Streams: the stream's own lifecycle may end before the OS, but the
         # host's module metadata carries no end date (Red Hat publishes it on its lifecycle page
         # only), so the OS verdict stands and the reason says what it cannot know.
-        os_state += (f"; a module stream build ({module.group()!r}): Red Hat's Application Streams "
-                     "lifecycle, not recorded on the host, may end it earlier")
-    return (_with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}", dist),
-            DISTRO, evidence)
+        os_state += (
+            f"; a module stream build ({module.group()!r}): Red Hat's Application Streams "
+            "lifecycle, not recorded on the host, may end it earlier"
+        )
+    return (
+        _with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}", dist),
+        DISTRO,
+        evidence,
+    )
 
 
-def _ends_early(end: date, where: str, base: str, upstream_state: str, os_state: str, host: HostOs, as_of: date,
-                policy: Policy, dist: Distribution) -> Verdict | None:
+def _ends_early(
+    end: date,
+    where: str,
+    base: str,
+    upstream_state: str,
+    os_state: str,
+    host: HostOs,
+    as_of: date,
+    policy: Policy,
+    dist: Distribution,
+) -> Verdict | None:
     """The distribution's data ends this package's support on ``end``: ``eol`` from that day,
     ``ending-soon`` while it is ahead within the lookahead (unless the OS is already worse); None
     while it is further ahead."""
     if end <= as_of:
-        return Verdict(Status.EOL, eol=end, phase_label=f"{dist.label} security support",
-                       reason=f"{base}; {dist.label} ended its security support on {end.isoformat()} [{where}]")
+        return Verdict(
+            Status.EOL,
+            eol=end,
+            phase_label=f"{dist.label} security support",
+            reason=f"{base}; {dist.label} ended its security support on {end.isoformat()} [{where}]",
+        )
     if end - as_of <= timedelta(days=policy.lookahead_days):
         soon = f"{dist.label} ends its security support on {end.isoformat()} [{where}]"
         if host.verdict.status.severity < Status.ENDING_SOON.severity:
-            return Verdict(Status.ENDING_SOON, eol=end, phase_label=f"{dist.label} security support",
-                           reason=f"{base}; {soon}")
+            return Verdict(
+                Status.ENDING_SOON, eol=end, phase_label=f"{dist.label} security support", reason=f"{base}; {soon}"
+            )
         return _with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; {soon}", dist)
     return None
 
@@ -496,14 +589,23 @@ def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product
         return DISTRO, f"installed version in {index.path} (Origin {index.origin}, {index.suite} {index.component})"
     if have:
         index = have[0].index
-        return THIRD, (f"installed version in {index.path} (Origin {index.origin or 'not stated'}), "
-                       "not in Ubuntu's archive")
+        return THIRD, (
+            f"installed version in {index.path} (Origin {index.origin or 'not stated'}), not in Ubuntu's archive"
+        )
     return kind, evidence
 
 
-def _ubuntu_verdict(entries: tuple[AptEntry, ...], upstream: Verdict, host: HostOs, as_of: date, policy: Policy,
-                    dist: Distribution, base: str, upstream_state: str,
-                    os_state: str) -> tuple[Verdict, str, str] | None:
+def _ubuntu_verdict(
+    entries: tuple[AptEntry, ...],
+    upstream: Verdict,
+    host: HostOs,
+    as_of: date,
+    policy: Policy,
+    dist: Distribution,
+    base: str,
+    upstream_state: str,
+    os_state: str,
+) -> tuple[Verdict, str, str] | None:
     """Ubuntu's support of one of its packages, from the host's apt indexes: the ``Supported:``
     period from the release date where the index states one (18.04 and older), else the component
     (main/restricted: with the release; universe/multiverse: only with Ubuntu Pro ESM Apps, else
@@ -526,10 +628,27 @@ def _ubuntu_verdict(entries: tuple[AptEntry, ...], upstream: Verdict, host: Host
             return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
         if end <= as_of and host.verdict.status is Status.EXTENDED and covered:
             # Ubuntu Pro ESM Infra covers main/restricted of an entitled host past the stated period
-            return (_with(host.verdict, f"{maintained}; its Supported period ended on {end.isoformat()} "
-                                        f"and Ubuntu Pro covers main [{where}]", dist), DISTRO, where)
-        early = _ends_early(end, f"{where}, released {host.release_date.isoformat()}", base, upstream_state,
-                            os_state, host, as_of, policy, dist)
+            return (
+                _with(
+                    host.verdict,
+                    f"{maintained}; its Supported period ended on {end.isoformat()} "
+                    f"and Ubuntu Pro covers main [{where}]",
+                    dist,
+                ),
+                DISTRO,
+                where,
+            )
+        early = _ends_early(
+            end,
+            f"{where}, released {host.release_date.isoformat()}",
+            base,
+            upstream_state,
+            os_state,
+            host,
+            as_of,
+            policy,
+            dist,
+        )
         if early is not None:
             return early, DISTRO, where
         return _with(host.verdict, f"{maintained} until {end.isoformat()} [{where}]", dist), DISTRO, where
@@ -540,8 +659,10 @@ def _ubuntu_verdict(entries: tuple[AptEntry, ...], upstream: Verdict, host: Host
     if esm is not None:
         where = f"Ubuntu {index.component}, covered by Ubuntu Pro ESM Apps ({esm.path})"
         return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
-    why = (f"Ubuntu {index.component or 'community'} package ({index.path}): community-maintained, no Canonical "
-           "security support without Ubuntu Pro ESM Apps, which this host's apt does not use")
+    why = (
+        f"Ubuntu {index.component or 'community'} package ({index.path}): community-maintained, no Canonical "
+        "security support without Ubuntu Pro ESM Apps, which this host's apt does not use"
+    )
     return upstream, COMMUNITY, why
 
 
@@ -575,12 +696,18 @@ def _memo_parse(memo: dict[str, _T], text: str, parse: Callable[[str], _T]) -> _
 
 
 def _with(os_verdict: Verdict, reason: str, dist: Distribution) -> Verdict:
-    return Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
-                   phase_label=f"{dist.label} maintenance", reason=reason)
+    return Verdict(
+        os_verdict.status,
+        eol=os_verdict.eol,
+        extended_until=os_verdict.extended_until,
+        phase_label=f"{dist.label} maintenance",
+        reason=reason,
+    )
 
 
-def rejudge_announced(sw: Software, product: str | None, upstream: Verdict, os_product: str | None,
-                      os_label: str, os_verdict: Verdict) -> tuple[Verdict, str] | None:
+def rejudge_announced(
+    sw: Software, product: str | None, upstream: Verdict, os_product: str | None, os_label: str, os_verdict: Verdict
+) -> tuple[Verdict, str] | None:
     """A product version read from a banner (``legacyscan discover``, ``source = "banner"``) on a host
     whose distribution was identified.  A banner that names the distribution as the builder
     ("Apache/2.4.57 (Debian)", "OpenSSH_9.2p1 Debian-2+deb12u3": ``sw.publisher``) is that
@@ -596,9 +723,16 @@ def rejudge_announced(sw: Software, product: str | None, upstream: Verdict, os_p
     if sw.publisher and sw.publisher.lower() == dist.label.lower() and os_verdict.status is not Status.UNKNOWN:
         evidence = f"the banner names a {dist.label} build"
         os_state = os_verdict.reason or os_verdict.status.value
-        return Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
-                       phase_label=f"{dist.label} maintenance",
-                       reason=f"{upstream_end}; {evidence}, maintained with {os_label}: {os_state}"), evidence
+        return Verdict(
+            os_verdict.status,
+            eol=os_verdict.eol,
+            extended_until=os_verdict.extended_until,
+            phase_label=f"{dist.label} maintenance",
+            reason=f"{upstream_end}; {evidence}, maintained with {os_label}: {os_state}",
+        ), evidence
     evidence = f"announced by a {dist.label} host; the builder is not announced"
-    return Verdict(Status.UNKNOWN, reason=f"{upstream_end}; on this {os_label} host it may be {dist.label}'s own "
-                                          "maintained build, which a banner cannot show"), evidence
+    return Verdict(
+        Status.UNKNOWN,
+        reason=f"{upstream_end}; on this {os_label} host it may be {dist.label}'s own "
+        "maintained build, which a banner cannot show",
+    ), evidence

@@ -26,8 +26,9 @@ from datetime import date
 
 # Release-file Origins of Ubuntu's own archives (the release, its updates and security pockets, and
 # Ubuntu Pro's ESM archives).  PPAs say "LP-PPA-<owner>-<name>", other vendors their own name.
-UBUNTU_ORIGINS = frozenset({"Ubuntu", "UbuntuESM", "UbuntuESMApps", "UbuntuFIPS", "UbuntuFIPSUpdates",
-                            "UbuntuFIPSPreview", "UbuntuCC"})
+UBUNTU_ORIGINS = frozenset(
+    {"Ubuntu", "UbuntuESM", "UbuntuESMApps", "UbuntuFIPS", "UbuntuFIPSUpdates", "UbuntuFIPSPreview", "UbuntuCC"}
+)
 ESM_APPS_ORIGIN = "UbuntuESMApps"
 SUPPORTED_COMPONENTS = frozenset({"main", "restricted"})  # Canonical's security support
 
@@ -90,11 +91,13 @@ def parse_apt_support(text: str) -> AptSupport:
     for line in text.splitlines():
         parts = line.split("\t")
         if parts[0] == "F" and len(parts) >= 3:
-            indexes[parts[1]] = AptIndex(parts[2], parts[3].strip() if len(parts) > 3 else "",
-                                         parts[4].strip() if len(parts) > 4 else "")
+            indexes[parts[1]] = AptIndex(
+                parts[2], parts[3].strip() if len(parts) > 3 else "", parts[4].strip() if len(parts) > 4 else ""
+            )
         elif len(parts) >= 3 and parts[0] in indexes and parts[1]:
             packages.setdefault(parts[1], []).append(
-                AptEntry(indexes[parts[0]], parts[2] == "=", parts[3].strip() if len(parts) > 3 else ""))
+                AptEntry(indexes[parts[0]], parts[2] == "=", parts[3].strip() if len(parts) > 3 else "")
+            )
     return AptSupport(tuple(indexes.values()), {k: tuple(v) for k, v in packages.items()})
 
 
@@ -118,6 +121,7 @@ def add_months(start: date, months: int) -> date:
 
 
 # -- SUSE: zypper lifecycle data ---------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class LifecycleEntry:
@@ -144,7 +148,7 @@ def _csv_fields(line: str) -> list[str]:
     while i < len(line):
         ch = line[i]
         if quoted:
-            if ch == '"' and line[i + 1:i + 2] == '"':
+            if ch == '"' and line[i + 1 : i + 2] == '"':
                 cur.append('"')
                 i += 1
             elif ch == '"':
@@ -183,8 +187,11 @@ def parse_lifecycle_file(text: str, path: str = "") -> tuple[LifecycleEntry, ...
                 ended = date.fromisoformat(fields[2][:10])
             except ValueError:
                 continue  # an unreadable date: not a statement we can use
-        out.append(LifecycleEntry(line.strip(), path, name, _glob(version_text), ended,
-                                  fields[3] if len(fields) > 3 else "", search))
+        out.append(
+            LifecycleEntry(
+                line.strip(), path, name, _glob(version_text), ended, fields[3] if len(fields) > 3 else "", search
+            )
+        )
     return tuple(out)
 
 

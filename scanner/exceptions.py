@@ -35,8 +35,20 @@ CATEGORIES: dict[str, str] = {
     "planned-remediation": "Planned remediation (replacement scheduled)",
 }
 SCOPE_KEYS = ("host", "site", "tag", "product", "cycle")
-KEYS = (("id", "category", "justification", "compensating_controls", "medical_device", "manufacturer_ref",
-         "owner", "approver", "approved_on", "expires", "risk", "notes") + SCOPE_KEYS)
+KEYS = (
+    "id",
+    "category",
+    "justification",
+    "compensating_controls",
+    "medical_device",
+    "manufacturer_ref",
+    "owner",
+    "approver",
+    "approved_on",
+    "expires",
+    "risk",
+    "notes",
+) + SCOPE_KEYS
 REQUIRED = ("id", "category", "justification", "owner", "approver", "approved_on", "expires")
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -146,19 +158,21 @@ def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskExcep
         raise ExceptionFileError(f"{where}: expected a table of fields")
     unknown = set(raw) - set(KEYS)
     if unknown:
-        raise ExceptionFileError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
-                                 f"known: {', '.join(KEYS)}")
+        raise ExceptionFileError(
+            f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; known: {', '.join(KEYS)}"
+        )
     for key in REQUIRED:
         if raw.get(key) in (None, ""):
             raise ExceptionFileError(f"{where}: field {key!r} is required")
     category = _as_text(raw["category"], "category", where).lower()
     if category not in CATEGORIES:
-        raise ExceptionFileError(f"{where}: field 'category': {category!r} is not one of "
-                                 f"{', '.join(CATEGORIES)}")
+        raise ExceptionFileError(f"{where}: field 'category': {category!r} is not one of {', '.join(CATEGORIES)}")
     scope = {k: _as_text(raw.get(k), k, where) for k in SCOPE_KEYS}
     if not any(scope.values()):
-        raise ExceptionFileError(f"{where}: no scope: set at least one of {', '.join(SCOPE_KEYS)} "
-                                 "(an exception for everything would hide the whole estate)")
+        raise ExceptionFileError(
+            f"{where}: no scope: set at least one of {', '.join(SCOPE_KEYS)} "
+            "(an exception for everything would hide the whole estate)"
+        )
     if scope["cycle"] and not scope["product"]:
         raise ExceptionFileError(f"{where}: field 'cycle' needs 'product' as well")
     controls_raw = raw.get("compensating_controls", ())
@@ -175,15 +189,26 @@ def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskExcep
     medical = _as_bool(raw.get("medical_device", False), "medical_device", where)
     manufacturer_ref = _as_text(raw.get("manufacturer_ref"), "manufacturer_ref", where)
     if medical and not manufacturer_ref:
-        raise ExceptionFileError(f"{where}: a medical-device exception needs 'manufacturer_ref' "
-                                 "(the manufacturer's statement, MDS2 or support notice)")
+        raise ExceptionFileError(
+            f"{where}: a medical-device exception needs 'manufacturer_ref' "
+            "(the manufacturer's statement, MDS2 or support notice)"
+        )
     return RiskException(
-        id=_as_text(raw["id"], "id", where), category=category,
+        id=_as_text(raw["id"], "id", where),
+        category=category,
         justification=_as_text(raw["justification"], "justification", where),
-        owner=_as_text(raw["owner"], "owner", where), approver=_as_text(raw["approver"], "approver", where),
-        approved_on=approved_on, expires=expires, compensating_controls=controls, medical_device=medical,
-        manufacturer_ref=manufacturer_ref, risk=_as_text(raw.get("risk"), "risk", where),
-        notes=_as_text(raw.get("notes"), "notes", where), row=row, **scope)
+        owner=_as_text(raw["owner"], "owner", where),
+        approver=_as_text(raw["approver"], "approver", where),
+        approved_on=approved_on,
+        expires=expires,
+        compensating_controls=controls,
+        medical_device=medical,
+        manufacturer_ref=manufacturer_ref,
+        risk=_as_text(raw.get("risk"), "risk", where),
+        notes=_as_text(raw.get("notes"), "notes", where),
+        row=row,
+        **scope,
+    )
 
 
 def parse_toml(text: str, path: str = "<exceptions>") -> Register:
@@ -193,8 +218,9 @@ def parse_toml(text: str, path: str = "<exceptions>") -> Register:
         raise ExceptionFileError(f"{path}: not valid TOML: {exc}") from exc
     unknown = set(data) - {"exception", "version"}
     if unknown:
-        raise ExceptionFileError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
-                                 "expected [[exception]] tables")
+        raise ExceptionFileError(
+            f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected [[exception]] tables"
+        )
     rows = data.get("exception", [])
     if not isinstance(rows, list):
         raise ExceptionFileError(f"{path}: 'exception' must be an array of tables ([[exception]])")
@@ -229,8 +255,9 @@ def _register(path: str, entries: Iterable[RiskException]) -> Register:
     seen: dict[str, int] = {}
     for entry in entries:
         if entry.id in seen:
-            raise ExceptionFileError(f"{path}: exception #{entry.row}: id {entry.id!r} already used by "
-                                     f"exception #{seen[entry.id]}")
+            raise ExceptionFileError(
+                f"{path}: exception #{entry.row}: id {entry.id!r} already used by exception #{seen[entry.id]}"
+            )
         seen[entry.id] = entry.row
         reg.entries.append(entry)
     return reg

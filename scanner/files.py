@@ -98,8 +98,7 @@ def _human(n: int) -> str:
     return f"{n} bytes"  # pragma: no cover
 
 
-def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES,
-                       what: str = "file") -> bytes:
+def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES, what: str = "file") -> bytes:
     """The whole content of regular file ``path`` (at most ``limit`` bytes), else ``FileRefused``."""
     name = os.fspath(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
@@ -146,8 +145,9 @@ def decode_utf8(data: bytes, path: str | os.PathLike[str], *, what: str = "file"
             start += 3
         line = data.count(b"\n", 0, start) + 1
         col = start - (data.rfind(b"\n", 0, start) + 1) + 1
-        raise FileRefused(path, f"line {line}, column {col}: {what} is not UTF-8 text "
-                                f"(byte 0x{data[start]:02x}); save it as UTF-8") from exc
+        raise FileRefused(
+            path, f"line {line}, column {col}: {what} is not UTF-8 text (byte 0x{data[start]:02x}); save it as UTF-8"
+        ) from exc
 
 
 def read_regular_text(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES, what: str = "file") -> str:
@@ -166,8 +166,11 @@ def check_output_target(path: str | os.PathLike[str]) -> Path:
         raise FileRefused(target, f"cannot write here: {exc.strerror or exc}") from exc
     if stat.S_ISLNK(st.st_mode) or stat.S_ISREG(st.st_mode):
         return target
-    raise FileRefused(target, f"refusing to replace {_kind(st.st_mode)} with a file; name a regular file "
-                              "(or '-' for standard output where the command allows it)")
+    raise FileRefused(
+        target,
+        f"refusing to replace {_kind(st.st_mode)} with a file; name a regular file "
+        "(or '-' for standard output where the command allows it)",
+    )
 
 
 def _new_file_mode() -> int:

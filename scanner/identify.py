@@ -111,29 +111,52 @@ def with_host_os(record: dict[str, Any], ctx: IdentifyContext) -> dict[str, Any]
 # Releases that are components of the host OS, serviced with it (IE 11 on Windows Server, LTSC and
 # Embedded): at best as supported as the OS release they are installed on.
 OS_COMPONENTS: frozenset[tuple[str, str]] = frozenset(
-    ("internet-explorer", c) for c in ("11-server", "11-ltsc", "11-ltsb", "11-embedded"))
+    ("internet-explorer", c) for c in ("11-server", "11-ltsc", "11-ltsb", "11-embedded")
+)
 
 
-def os_component_verdict(ident: Identification, verdict: Verdict, host_product: str | None,
-                         host_cycle: str | None, ctx: IdentifyContext, as_of: date, policy: Policy) -> Verdict:
+def os_component_verdict(
+    ident: Identification,
+    verdict: Verdict,
+    host_product: str | None,
+    host_cycle: str | None,
+    ctx: IdentifyContext,
+    as_of: date,
+    policy: Policy,
+) -> Verdict:
     """``verdict``, or the host OS's when the release is an OS component and the OS is worse off."""
     if (ident.product, ident.cycle) not in OS_COMPONENTS or not host_product or not host_cycle:
         return verdict
     os_verdict = verdict_for(Identification(host_product, host_cycle, "host-os", ""), ctx, as_of, policy)
     if os_verdict.status is Status.UNKNOWN or os_verdict.status.severity < verdict.status.severity:
         return verdict
-    if os_verdict.status is verdict.status and (os_verdict.eol is None or (verdict.eol is not None
-                                                                         and verdict.eol <= os_verdict.eol)):
+    if os_verdict.status is verdict.status and (
+        os_verdict.eol is None or (verdict.eol is not None and verdict.eol <= os_verdict.eol)
+    ):
         return verdict  # the same state, and the component's own end is no later than the OS's
     label = ctx.catalog.product(host_product)
     host = f"{label.label if label else host_product} {host_cycle}"
-    return Verdict(os_verdict.status, eol=os_verdict.eol, extended_until=os_verdict.extended_until,
-                   phase_label=os_verdict.phase_label,
-                   reason=f"a component of {host}, serviced with it: {os_verdict.reason}")
+    return Verdict(
+        os_verdict.status,
+        eol=os_verdict.eol,
+        extended_until=os_verdict.extended_until,
+        phase_label=os_verdict.phase_label,
+        reason=f"a component of {host}, serviced with it: {os_verdict.reason}",
+    )
 
 
-_SW_KEY_FIELDS = ("kind", "source", "name", "version", "publisher", "system_component", "parent_key_name",
-                  "release_type", "host_os_product", "host_os_cycle")
+_SW_KEY_FIELDS = (
+    "kind",
+    "source",
+    "name",
+    "version",
+    "publisher",
+    "system_component",
+    "parent_key_name",
+    "release_type",
+    "host_os_product",
+    "host_os_cycle",
+)
 
 
 def _memo_key(record: dict[str, Any]) -> tuple[Any, ...] | str:
@@ -198,8 +221,23 @@ OS_IDENTIFIERS: dict[str, Callable[[], Identifier]] = {
     "linux": _linux_os,
     "windows": _windows_os,
     **dict.fromkeys(("macos", "darwin", "mac", "osx", "mac os x"), _macos),
-    **dict.fromkeys(("aix", "unix", "bsd", "hp-ux", "hpux", "dragonfly", "illumos", "solaris", "sunos", "freebsd",
-                     "openbsd", "netbsd"), _unix_os),
+    **dict.fromkeys(
+        (
+            "aix",
+            "unix",
+            "bsd",
+            "hp-ux",
+            "hpux",
+            "dragonfly",
+            "illumos",
+            "solaris",
+            "sunos",
+            "freebsd",
+            "openbsd",
+            "netbsd",
+        ),
+        _unix_os,
+    ),
     "announced": _announced,  # `legacyscan discover`: what services announced (any family)
 }
 SOFTWARE_IDENTIFIERS: dict[str, Callable[[], Identifier]] = {
@@ -236,8 +274,14 @@ _FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("solaris", re.compile(r"solaris|sunos|illumos|smartos|omnios|openindiana", re.I)),
     ("aix", re.compile(r"\baix\b", re.I)),
     ("freebsd", re.compile(r"freebsd", re.I)),
-    ("linux", re.compile(r"linux|ubuntu|debian|centos|red ?hat|\brhel\b|suse|sles|fedora|alpine|amazon|rocky|"
-                         r"alma|mint|raspbian", re.I)),
+    (
+        "linux",
+        re.compile(
+            r"linux|ubuntu|debian|centos|red ?hat|\brhel\b|suse|sles|fedora|alpine|amazon|rocky|"
+            r"alma|mint|raspbian",
+            re.I,
+        ),
+    ),
 )
 
 
@@ -323,8 +367,11 @@ def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy
     if ident.product is None:
         return Verdict(Status.UNKNOWN, reason=ident.reason)
     if ident.cycle is None:
-        why = "newer than every cycle in the dataset (probably current; refresh the dataset)" \
-            if ident.newer_than_known else "release not in the dataset"
+        why = (
+            "newer than every cycle in the dataset (probably current; refresh the dataset)"
+            if ident.newer_than_known
+            else "release not in the dataset"
+        )
         return Verdict(Status.UNKNOWN, reason=why)
     product = ctx.catalog.product(ident.product)
     release = product.release(ident.cycle) if product else None
@@ -332,12 +379,15 @@ def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy
         return Verdict(Status.UNKNOWN, reason=f"cycle {ident.cycle!r} not in dataset")
     verdict = judge(release, product, as_of, policy)
     if ident.spans and product is not None:
-        others = {c: judge(r, product, as_of, policy).status for c in ident.spans
-                  if (r := product.release(c)) is not None}
+        others = {
+            c: judge(r, product, as_of, policy).status for c in ident.spans if (r := product.release(c)) is not None
+        }
         if any(status is not verdict.status for status in others.values()):
             states = ", ".join(f"{c}: {st.value}" for c, st in sorted(others.items()))
-            return Verdict(Status.UNKNOWN, reason=f"the evidence fits several releases whose states differ "
-                                                  f"({states}); which one this is decides")
+            return Verdict(
+                Status.UNKNOWN,
+                reason=f"the evidence fits several releases whose states differ ({states}); which one this is decides",
+            )
     return verdict
 
 
@@ -380,15 +430,30 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     ident = ctx.identify(record)
     verdict = verdict_for(ident, ctx, as_of, policy)
     if kind == "software" and record.get("host_os_product"):
-        verdict = os_component_verdict(ident, verdict, str(record.get("host_os_product") or ""),
-                                       str(record.get("host_os_cycle") or ""), ctx, as_of, policy)
-    reason = ident.reason if verdict.status is Status.UNKNOWN and ident.product is None else \
-        verdict.reason if verdict.reason.startswith(ident.reason) else \
-        f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason
+        verdict = os_component_verdict(
+            ident,
+            verdict,
+            str(record.get("host_os_product") or ""),
+            str(record.get("host_os_cycle") or ""),
+            ctx,
+            as_of,
+            policy,
+        )
+    reason = (
+        ident.reason
+        if verdict.status is Status.UNKNOWN and ident.product is None
+        else verdict.reason
+        if verdict.reason.startswith(ident.reason)
+        else f"{ident.reason}; {verdict.reason}"
+        if verdict.reason
+        else ident.reason
+    )
     product_out, cycle_out = contract_names(ident, ctx)
     if (product_out, cycle_out) != (ident.product, ident.cycle):
-        reason += f" [{ident.product}:{ident.cycle or '-'} is a legacyscan supplementary entry, not an " \
-                  "endoflife.date release, so product/cycle are reported as null]"
+        reason += (
+            f" [{ident.product}:{ident.cycle or '-'} is a legacyscan supplementary entry, not an "
+            "endoflife.date release, so product/cycle are reported as null]"
+        )
     out = {
         "product": product_out,
         "cycle": cycle_out,

@@ -77,11 +77,35 @@ class Judged:
         rows = []
         for ordinal, f in enumerate(self.result.findings):
             d = f.detail
-            rows.append((
-                finding_id(stored_id, self.dataset_version, ordinal), stored_id, self.dataset_version, ordinal,
-                f.host_key, indexed(f.site), f.hostname, f.kind, f.name, f.version, f.product, f.cycle, f.product_label,
-                f.group, f.count, d.rule, d.reason, json.dumps(d.evidence, ensure_ascii=False), d.confidence,
-                d.release_label, d.source, self.judged_on, f.status.value, _iso(f.eol), _iso(f.extended_until)))
+            rows.append(
+                (
+                    finding_id(stored_id, self.dataset_version, ordinal),
+                    stored_id,
+                    self.dataset_version,
+                    ordinal,
+                    f.host_key,
+                    indexed(f.site),
+                    f.hostname,
+                    f.kind,
+                    f.name,
+                    f.version,
+                    f.product,
+                    f.cycle,
+                    f.product_label,
+                    f.group,
+                    f.count,
+                    d.rule,
+                    d.reason,
+                    json.dumps(d.evidence, ensure_ascii=False),
+                    d.confidence,
+                    d.release_label,
+                    d.source,
+                    self.judged_on,
+                    f.status.value,
+                    _iso(f.eol),
+                    _iso(f.extended_until),
+                )
+            )
         return rows
 
     def status_rows(self, stored_id: str) -> list[tuple[Any, ...]]:
@@ -197,14 +221,16 @@ class Judge:
     # -- the status ranges --------------------------------------------------------------------
 
     def _timeline(self, inv: Inventory, f: Finding, recs: list[Software], day: date) -> list[Segment]:
-        reduced = Inventory(host=inv.host, os=inv.os, software=list(recs), collected_at=inv.collected_at,
-                            inventory_id=inv.inventory_id)
+        reduced = Inventory(
+            host=inv.host, os=inv.os, software=list(recs), collected_at=inv.collected_at, inventory_id=inv.inventory_id
+        )
         want = "os" if f.kind == "os" else group_key(f)
 
         def state_of(subject: Inventory) -> Callable[[date], State]:
             def state(on: date) -> State:
                 hit = _pick(match_inventory(subject, self.ctx, on, self.policy, self._memo(on)), want)
                 return (hit.status, hit.eol, hit.extended_until) if hit else (Status.UNKNOWN, None, None)
+
             return state
 
         known: State = (f.status, f.eol, f.extended_until)
@@ -269,15 +295,38 @@ def _os_release(inv: Inventory, ctx: IdentifyContext) -> tuple[str | None, str |
 def _os_signature(inv: Inventory) -> str:
     """What of the OS decides a verdict: its identification record and the facts match reads."""
     facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
-    return json.dumps([inv.os.identify_record(), facts.get("supplier_support_end"), facts.get("mds2"),
-                       facts.get("security_support"), facts.get("apt_support"), facts.get("suse_lifecycle")],
-                      sort_keys=True, default=str)
+    return json.dumps(
+        [
+            inv.os.identify_record(),
+            facts.get("supplier_support_end"),
+            facts.get("mds2"),
+            facts.get("security_support"),
+            facts.get("apt_support"),
+            facts.get("suse_lifecycle"),
+        ],
+        sort_keys=True,
+        default=str,
+    )
 
 
 def _record_key(sw: Software) -> tuple[Any, ...]:
-    return (sw.source, sw.name, sw.version, sw.publisher, sw.arch, sw.system_component, sw.parent_key_name,
-            sw.release_type, sw.source_package, sw.origin, sw.windows_installer, sw.scope, sw.key,
-            sw.registry_view, tuple(sw.collapsed))
+    return (
+        sw.source,
+        sw.name,
+        sw.version,
+        sw.publisher,
+        sw.arch,
+        sw.system_component,
+        sw.parent_key_name,
+        sw.release_type,
+        sw.source_package,
+        sw.origin,
+        sw.windows_installer,
+        sw.scope,
+        sw.key,
+        sw.registry_view,
+        tuple(sw.collapsed),
+    )
 
 
 def timeline(state: Callable[[date], State], candidates: set[date], known: State, day: date) -> list[Segment]:

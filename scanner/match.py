@@ -55,10 +55,15 @@ def _detail(ident: Identification, ctx: IdentifyContext, verdict_reason: str, po
         if rel is not None:
             release_label, source = rel.label, rel.source
     reason = f"{ident.reason}; {verdict_reason}" if verdict_reason else ident.reason
-    return MatchDetail(rule=ident.rule, reason=reason, evidence=dict(ident.evidence),
-                       dataset_version=policy.dataset_version(ctx.catalog.version),
-                       confidence=ident.confidence.value,
-                       release_label=release_label, source=source)
+    return MatchDetail(
+        rule=ident.rule,
+        reason=reason,
+        evidence=dict(ident.evidence),
+        dataset_version=policy.dataset_version(ctx.catalog.version),
+        confidence=ident.confidence.value,
+        release_label=release_label,
+        source=source,
+    )
 
 
 def _label(ctx: IdentifyContext, product: str | None) -> str:
@@ -95,8 +100,16 @@ class MatchMemo:
         return table
 
     def identify(self, sw: Any, host_os: dict[str, Any], os_key: tuple[Any, ...]) -> Identification:
-        key = (sw.source, sw.name, sw.version, sw.publisher, sw.system_component, sw.parent_key_name,
-               sw.release_type, os_key)
+        key = (
+            sw.source,
+            sw.name,
+            sw.version,
+            sw.publisher,
+            sw.system_component,
+            sw.parent_key_name,
+            sw.release_type,
+            os_key,
+        )
         hit = self.known.get(key)
         if hit is None:
             record = sw.identify_record()
@@ -110,8 +123,12 @@ class MatchMemo:
         hit = self._judged.get(id(ident))
         if hit is None or hit[0] is not ident:
             verdict = verdict_for(ident, self.ctx, self.as_of, self.policy)
-            hit = (ident, verdict, _detail(ident, self.ctx, verdict.reason, self.policy),
-                   _label(self.ctx, ident.product))
+            hit = (
+                ident,
+                verdict,
+                _detail(ident, self.ctx, verdict.reason, self.policy),
+                _label(self.ctx, ident.product),
+            )
             self._judged[id(ident)] = hit
         return hit[1], hit[2], hit[3]
 
@@ -133,14 +150,19 @@ def shared_memo(ctx: IdentifyContext, as_of: date, policy: Policy) -> MatchMemo:
     return memo
 
 
-def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy,
-                    memo: MatchMemo | None = None) -> HostResult:
+def match_inventory(
+    inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy, memo: MatchMemo | None = None
+) -> HostResult:
     if memo is None:
         memo = shared_memo(ctx, as_of, policy)
     result = HostResult(inventory=inv)
     key = host_key(inv)
-    base: dict[str, Any] = {"host_key": key, "hostname": inv.host.hostname, "site": inv.host.site,
-                            "tags": list(inv.host.tags)}
+    base: dict[str, Any] = {
+        "host_key": key,
+        "hostname": inv.host.hostname,
+        "site": inv.host.site,
+        "tags": list(inv.host.tags),
+    }
 
     os_ident = ctx.identify(inv.os.identify_record())
     verdict = os_verdict = verdict_for(os_ident, ctx, as_of, policy)
@@ -150,25 +172,45 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
     os_label = f"{_label(ctx, os_ident.product)} {os_ident.cycle}" if os_ident.cycle else _label(ctx, os_ident.product)
     os_detail = _detail(os_ident, ctx, verdict.reason, policy)
     if isinstance(supplier_end, str) and supplier_end and verdict.phase_label == "supplier support":
-        os_detail = replace(os_detail, rule=f"register.supplier-end-date+{os_detail.rule}",
-                            evidence={**os_detail.evidence, "supplier_support_end": supplier_end,
-                                      **({"mds2": str(inv.os.facts["mds2"])} if inv.os.facts.get("mds2") else {})})
-    result.findings.append(Finding(
-        kind="os", name=inv.os.name or inv.os.family, version=inv.os.version, product=os_ident.product,
-        cycle=os_ident.cycle, status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
-        detail=os_detail, product_label=_label(ctx, os_ident.product), **base))
+        os_detail = replace(
+            os_detail,
+            rule=f"register.supplier-end-date+{os_detail.rule}",
+            evidence={
+                **os_detail.evidence,
+                "supplier_support_end": supplier_end,
+                **({"mds2": str(inv.os.facts["mds2"])} if inv.os.facts.get("mds2") else {}),
+            },
+        )
+    result.findings.append(
+        Finding(
+            kind="os",
+            name=inv.os.name or inv.os.family,
+            version=inv.os.version,
+            product=os_ident.product,
+            cycle=os_ident.cycle,
+            status=verdict.status,
+            eol=verdict.eol,
+            extended_until=verdict.extended_until,
+            detail=os_detail,
+            product_label=_label(ctx, os_ident.product),
+            **base,
+        )
+    )
 
     support_files = inv.os.facts.get("security_support") if isinstance(inv.os.facts, dict) else None
     rpm_keys = inv.os.facts.get("rpm_keys") if isinstance(inv.os.facts, dict) else None
     facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
     release = ctx.catalog.release(os_ident.product, os_ident.cycle) if os_ident.product and os_ident.cycle else None
-    host = HostOs(os_ident.product, os_label, os_verdict,
-                  security_support(os_ident.product, os_ident.cycle,
-                                   support_files if isinstance(support_files, dict) else None),
-                  rpm_keys if isinstance(rpm_keys, dict) else None,
-                  apt=apt_support(os_ident.product, facts.get("apt_support")),
-                  lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle")),
-                  release_date=release.release_date if release is not None else None)
+    host = HostOs(
+        os_ident.product,
+        os_label,
+        os_verdict,
+        security_support(os_ident.product, os_ident.cycle, support_files if isinstance(support_files, dict) else None),
+        rpm_keys if isinstance(rpm_keys, dict) else None,
+        apt=apt_support(os_ident.product, facts.get("apt_support")),
+        lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle")),
+        release_date=release.release_date if release is not None else None,
+    )
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.
@@ -181,8 +223,18 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         if seen is not None and seen[0] is sw:  # a record shared between hosts: the hot loop
             ident = seen[1]
         elif known is not None and memo is not None:
-            hit = known.get((sw.source, sw.name, sw.version, sw.publisher, sw.system_component,
-                             sw.parent_key_name, sw.release_type, os_key))  # inlined: the hot loop
+            hit = known.get(
+                (
+                    sw.source,
+                    sw.name,
+                    sw.version,
+                    sw.publisher,
+                    sw.system_component,
+                    sw.parent_key_name,
+                    sw.release_type,
+                    os_key,
+                )
+            )  # inlined: the hot loop
             ident = hit if hit is not None else memo.identify(sw, host_os, os_key)
             if shared_record(sw) and len(by_object) < 1_000_000:
                 by_object[id(sw)] = (sw, ident)
@@ -210,17 +262,25 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
             if again is not None:
                 new_verdict, kind, evidence = again
                 if kind == DISTRO:
-                    detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",
-                                     reason=f"{ident.reason}; {new_verdict.reason}",
-                                     evidence={**detail.evidence, "distribution_build": evidence})
+                    detail = replace(
+                        detail,
+                        rule=f"{detail.rule}+distro.{os_ident.product}",
+                        reason=f"{ident.reason}; {new_verdict.reason}",
+                        evidence={**detail.evidence, "distribution_build": evidence},
+                    )
                 elif kind == COMMUNITY:
-                    detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}.community",
-                                     reason=f"{detail.reason}; {evidence}: the upstream lifecycle applies",
-                                     evidence={**detail.evidence, "community_build": evidence})
+                    detail = replace(
+                        detail,
+                        rule=f"{detail.rule}+distro.{os_ident.product}.community",
+                        reason=f"{detail.reason}; {evidence}: the upstream lifecycle applies",
+                        evidence={**detail.evidence, "community_build": evidence},
+                    )
                 else:
-                    detail = replace(detail, reason=f"{detail.reason}; a third party's build ({evidence}): the "
-                                                    "upstream lifecycle applies",
-                                     evidence={**detail.evidence, "third_party_build": evidence})
+                    detail = replace(
+                        detail,
+                        reason=f"{detail.reason}; a third party's build ({evidence}): the upstream lifecycle applies",
+                        evidence={**detail.evidence, "third_party_build": evidence},
+                    )
                 verdict = new_verdict
         elif (ident.product, ident.cycle) in OS_COMPONENTS:
             # IE 11 on Windows Server/LTSC/Embedded is serviced with the OS it is part of
@@ -231,9 +291,12 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
             announced = rejudge_announced(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
             if announced is not None:
                 verdict, evidence = announced
-                detail = replace(detail, rule=f"{detail.rule}+distro.{os_ident.product}",
-                                 reason=f"{ident.reason}; {verdict.reason}",
-                                 evidence={**detail.evidence, "distribution_build": evidence})
+                detail = replace(
+                    detail,
+                    rule=f"{detail.rule}+distro.{os_ident.product}",
+                    reason=f"{ident.reason}; {verdict.reason}",
+                    evidence={**detail.evidence, "distribution_build": evidence},
+                )
         if existing is not None:
             existing.count += 1
             if ident.cycle == existing.cycle:
@@ -247,10 +310,20 @@ def match_inventory(inv: Inventory, ctx: IdentifyContext, as_of: date, policy: P
         else:
             count = 1
         finding = Finding(
-            kind="software", name=sw.name, version=sw.version, product=ident.product, cycle=ident.cycle,
-            status=verdict.status, eol=verdict.eol, extended_until=verdict.extended_until,
-            detail=detail, product_label=label,
-            group=ident.group, count=count, **base)
+            kind="software",
+            name=sw.name,
+            version=sw.version,
+            product=ident.product,
+            cycle=ident.cycle,
+            status=verdict.status,
+            eol=verdict.eol,
+            extended_until=verdict.extended_until,
+            detail=detail,
+            product_label=label,
+            group=ident.group,
+            count=count,
+            **base,
+        )
         grouped[group_key] = finding
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
     return result
@@ -272,8 +345,7 @@ def _supplier(end_text: str, inv: Inventory, as_of: date, policy: Policy, upstre
 def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> bool:
     """Does ``ident`` name a newer release of the same product than ``current``?  (Later end of
     support = newer; an unknown cycle never displaces a known one.)"""
-    if ident.product is None or ident.cycle is None or ident.cycle == current.cycle \
-            or ident.product != current.product:
+    if ident.product is None or ident.cycle is None or ident.cycle == current.cycle or ident.product != current.product:
         return False
     if current.cycle is None:
         return True
@@ -281,6 +353,7 @@ def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> boo
     old = ctx.catalog.release(ident.product, current.cycle)
     if new is None or old is None:
         return False
+
     def end(rel: object) -> tuple[int, str]:
         eol = getattr(rel, "eol", None)
         if eol is False:  # no end announced: newest of all
@@ -288,11 +361,11 @@ def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> boo
         if isinstance(eol, bool) or eol is None:
             return (0, "")
         return (1, eol.isoformat())
+
     return end(new) > end(old)
 
 
-def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date,
-                 policy: Policy) -> list[HostResult]:
+def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date, policy: Policy) -> list[HostResult]:
     """Every inventory matched on ``as_of``.  An estate is a few builds on many hosts: an inventory
     with the very package list of one matched before (``scanner.builds.BuildMemo``: the same shared
     records) and an equal OS gets that result's findings under its own host's names
@@ -309,8 +382,10 @@ def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date
             continue
         result = match_inventory(inv, ctx, as_of, policy, memo)
         results.append(result)
-        entry = (copy.deepcopy(inv.os), HostResult(inventory=inv, findings=[replace(f) for f in result.findings],
-                                                   unidentified=result.unidentified))
+        entry = (
+            copy.deepcopy(inv.os),
+            HostResult(inventory=inv, findings=[replace(f) for f in result.findings], unidentified=result.unidentified),
+        )
         if seen is None:
             builds.put(key, inv.software, [entry])
         elif len(seen) < 16:
@@ -322,8 +397,11 @@ def result_for_host(template: HostResult, inv: Inventory) -> HostResult:
     """``template`` (another host's result for the same packages and OS on the same date) as
     ``inv``'s own: every finding with ``inv``'s host key, name, site and tags."""
     key, hostname, site, tags = host_key(inv), inv.host.hostname, inv.host.site, list(inv.host.tags)
-    return HostResult(inventory=inv, unidentified=template.unidentified, findings=[
-        replace(f, host_key=key, hostname=hostname, site=site, tags=tags) for f in template.findings])
+    return HostResult(
+        inventory=inv,
+        unidentified=template.unidentified,
+        findings=[replace(f, host_key=key, hostname=hostname, site=site, tags=tags) for f in template.findings],
+    )
 
 
 def worst_status(findings: list[Finding]) -> Status:

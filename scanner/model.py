@@ -31,8 +31,7 @@ class Status(StrEnum):
         try:
             return cls(value)
         except ValueError as exc:
-            raise ValueError(f"unknown status {value!r}; expected one of "
-                             f"{', '.join(s.value for s in cls)}") from exc
+            raise ValueError(f"unknown status {value!r}; expected one of {', '.join(s.value for s in cls)}") from exc
 
 
 _SEVERITY = {Status.EOL: 4, Status.EXTENDED: 3, Status.ENDING_SOON: 2, Status.SUPPORTED: 1, Status.UNKNOWN: 0}
@@ -95,9 +94,15 @@ class MatchDetail:
     source: str = "endoflife.date"  # endoflife.date | supplementary | site
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "reason": self.reason, "evidence": self.evidence,
-                "dataset_version": self.dataset_version, "confidence": self.confidence,
-                "release_label": self.release_label, "source": self.source}
+        return {
+            "rule": self.rule,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "dataset_version": self.dataset_version,
+            "confidence": self.confidence,
+            "release_label": self.release_label,
+            "source": self.source,
+        }
 
 
 @dataclass(slots=True)
@@ -127,12 +132,20 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "host": self.hostname, "host_key": self.host_key, "site": self.site, "kind": self.kind,
-            "name": self.name, "version": self.version, "product": self.product, "cycle": self.cycle,
-            "product_label": self.product_label, "status": self.status.value,
+            "host": self.hostname,
+            "host_key": self.host_key,
+            "site": self.site,
+            "kind": self.kind,
+            "name": self.name,
+            "version": self.version,
+            "product": self.product,
+            "cycle": self.cycle,
+            "product_label": self.product_label,
+            "status": self.status.value,
             "eol": self.eol.isoformat() if self.eol else None,
             "extended_until": self.extended_until.isoformat() if self.extended_until else None,
-            "count": self.count, "match": self.detail.to_dict(),
+            "count": self.count,
+            "match": self.detail.to_dict(),
         }
 
 

@@ -34,8 +34,14 @@ from scanner.priority import PriorityConfig, PriorityConfigError, config_from_to
 from scanner.readiness import Readiness
 
 DEFAULT_CONFIG_NAME = "legacyscan.toml"
-COST_KEYS = ("replace_device", "upgrade_os", "upgrade_hardware", "update_application", "migrate_server",
-             "assess_device")
+COST_KEYS = (
+    "replace_device",
+    "upgrade_os",
+    "upgrade_hardware",
+    "update_application",
+    "migrate_server",
+    "assess_device",
+)
 
 
 class ConfigError(ValueError):
@@ -122,8 +128,10 @@ def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     # [privacy] and [retention] are read by scanner.privacy and scanner.retention (ingest, prune)
     unknown = set(data) - {"priority", "costs", "esu", "report", "plan", "privacy", "retention"}
     if unknown:
-        raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}; "
-                          "expected [priority], [costs], [esu], [report], [plan], [privacy], [retention]")
+        raise ConfigError(
+            f"{where}: unknown table(s) {', '.join(sorted(unknown))}; "
+            "expected [priority], [costs], [esu], [report], [plan], [privacy], [retention]"
+        )
     try:
         priority = config_from_toml(data.get("priority"))
     except PriorityConfigError as exc:
@@ -135,33 +143,35 @@ def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     for key, value in costs.items():
         if key == "currency":
             if not isinstance(value, str) or not value.strip() or len(value) > 8:
-                raise ConfigError(f"{where}: [costs] currency: expected a short code such as \"GBP\"")
+                raise ConfigError(f'{where}: [costs] currency: expected a short code such as "GBP"')
             cfg.currency = value.strip()
         elif key == "products":
             if not isinstance(value, Mapping):
-                raise ConfigError(f"{where}: [costs.products] must be a table of \"product[:cycle]\" = cost")
+                raise ConfigError(f'{where}: [costs.products] must be a table of "product[:cycle]" = cost')
             cfg.product_costs = {str(k): _num(v, f"{where}: [costs.products] {k}") for k, v in value.items()}
         elif key in COST_KEYS:
             cfg.costs[key] = _num(value, f"{where}: [costs] {key}")
         else:
-            raise ConfigError(f"{where}: [costs] unknown key {key!r}; known: currency, products, "
-                              f"{', '.join(COST_KEYS)}")
+            raise ConfigError(
+                f"{where}: [costs] unknown key {key!r}; known: currency, products, {', '.join(COST_KEYS)}"
+            )
     esu = data.get("esu", {})
     if not isinstance(esu, Mapping):
-        raise ConfigError(f"{where}: [esu] must be a table of \"product:cycle\" tables")
+        raise ConfigError(f'{where}: [esu] must be a table of "product:cycle" tables')
     for key, value in esu.items():
         if not isinstance(value, Mapping) or ":" not in key:
-            raise ConfigError(f"{where}: [esu.\"{key}\"] must be a table keyed \"product:cycle\" "
-                              "with year_costs = [..]")
+            raise ConfigError(f'{where}: [esu."{key}"] must be a table keyed "product:cycle" with year_costs = [..]')
         costs_list = value.get("year_costs")
         if not isinstance(costs_list, list) or not costs_list:
-            raise ConfigError(f"{where}: [esu.\"{key}\"] year_costs: expected a list of yearly prices")
+            raise ConfigError(f'{where}: [esu."{key}"] year_costs: expected a list of yearly prices')
         extra = set(value) - {"year_costs", "name"}
         if extra:
-            raise ConfigError(f"{where}: [esu.\"{key}\"] unknown key(s) {', '.join(sorted(extra))}")
-        cfg.esu[key] = EsuPlan(key=key, year_costs=tuple(_num(c, f"{where}: [esu.\"{key}\"] year_costs")
-                                                         for c in costs_list),
-                               name=str(value.get("name", "ESU")))
+            raise ConfigError(f'{where}: [esu."{key}"] unknown key(s) {", ".join(sorted(extra))}')
+        cfg.esu[key] = EsuPlan(
+            key=key,
+            year_costs=tuple(_num(c, f'{where}: [esu."{key}"] year_costs') for c in costs_list),
+            name=str(value.get("name", "ESU")),
+        )
     report = data.get("report", {})
     if not isinstance(report, Mapping):
         raise ConfigError(f"{where}: [report] must be a table")
@@ -203,8 +213,9 @@ def load_config(path: str | Path | None) -> ReportConfig:
     return config_from_dict(data, str(p))
 
 
-def with_site_catalog(cfg: ReportConfig, site: SiteCatalog | None,
-                      free_extended: frozenset[str] | None = None) -> ReportConfig:
+def with_site_catalog(
+    cfg: ReportConfig, site: SiteCatalog | None, free_extended: frozenset[str] | None = None
+) -> ReportConfig:
     """``cfg`` plus the site catalogue's priced entitlements and its identity (for the evidence).
 
     Entitlements without a ``cost`` still decide verdicts (``Policy``) but price nothing.
@@ -212,15 +223,30 @@ def with_site_catalog(cfg: ReportConfig, site: SiteCatalog | None,
     if site is None:
         return cfg
     prices = tuple(
-        EntitlementPrice(keys=frozenset(e.keys()), name=e.name or ", ".join(e.keys()), cost=e.cost,
-                         unit=e.unit, yearly=e.yearly_cost or 0.0, per_device=e.per_device,
-                         currency=e.currency, reference=e.reference,
-                         source=f"{site.path.name}:{e.line}" if e.line else site.path.name)
-        for e in site.entitlements if e.cost is not None)
-    return replace(cfg, entitlement_prices=prices, site_catalog=str(site.path), site_catalog_sha256=site.sha256,
-                   organisation=cfg.organisation or site.name,
-                   free_extended=free_extended if free_extended is not None else
-                   (site.free_extended if site.free_extended is not None else cfg.free_extended))
+        EntitlementPrice(
+            keys=frozenset(e.keys()),
+            name=e.name or ", ".join(e.keys()),
+            cost=e.cost,
+            unit=e.unit,
+            yearly=e.yearly_cost or 0.0,
+            per_device=e.per_device,
+            currency=e.currency,
+            reference=e.reference,
+            source=f"{site.path.name}:{e.line}" if e.line else site.path.name,
+        )
+        for e in site.entitlements
+        if e.cost is not None
+    )
+    return replace(
+        cfg,
+        entitlement_prices=prices,
+        site_catalog=str(site.path),
+        site_catalog_sha256=site.sha256,
+        organisation=cfg.organisation or site.name,
+        free_extended=free_extended
+        if free_extended is not None
+        else (site.free_extended if site.free_extended is not None else cfg.free_extended),
+    )
 
 
 def price_for(f: Finding, cfg: ReportConfig) -> EntitlementPrice | None:
@@ -257,12 +283,19 @@ class ExtendedCost:
 
     def text(self) -> str:
         until = f" until {self.until.isoformat()}" if self.until else ""
-        return (f"{self.release}: {self.entitlement}, {self.yearly:,.2f} {self.currency}/year{until} "
-                f"({self.basis}; {self.source})")
+        return (
+            f"{self.release}: {self.entitlement}, {self.yearly:,.2f} {self.currency}/year{until} "
+            f"({self.basis}; {self.source})"
+        )
 
 
-def extended_costs(findings: list[Finding], cfg: ReportConfig, shared_by: Mapping[EntitlementPrice, int],
-                   esu: EsuLine | None, currency: str) -> list[ExtendedCost]:
+def extended_costs(
+    findings: list[Finding],
+    cfg: ReportConfig,
+    shared_by: Mapping[EntitlementPrice, int],
+    esu: EsuLine | None,
+    currency: str,
+) -> list[ExtendedCost]:
     """The priced extended phases of one device (its entitled ``extended`` findings).
 
     A site catalogue price wins (it is what the trust pays); otherwise an entitled OS with an
@@ -280,20 +313,43 @@ def extended_costs(findings: list[Finding], cfg: ReportConfig, shared_by: Mappin
         n = max(1, shared_by.get(price, 1))
         yearly = price.yearly if price.per_device else price.yearly / n
         ends = [f.extended_until for f in covered if f.extended_until is not None]
-        out.append(ExtendedCost(covered[0], ", ".join(release_name(f) for f in covered), price.name,
-                                price.reference, yearly, price.currency or currency, min(ends) if ends else None,
-                                price.basis(n), price.source, price, tuple(covered)))
+        out.append(
+            ExtendedCost(
+                covered[0],
+                ", ".join(release_name(f) for f in covered),
+                price.name,
+                price.reference,
+                yearly,
+                price.currency or currency,
+                min(ends) if ends else None,
+                price.basis(n),
+                price.source,
+                price,
+                tuple(covered),
+            )
+        )
         os_costed = os_costed or any(f.kind == "os" for f in covered)
     if not os_costed and esu is not None and esu.entitled and esu.cost is not None:
         os_f = next((f for f in findings if f.kind == "os"), None)
         if os_f is not None:
-            out.append(ExtendedCost(os_f, release_name(os_f), esu.name, "", esu.cost, currency, os_f.extended_until,
-                                    f"{esu.name} year {esu.year} price per device", f"legacyscan.toml [esu] "
-                                    f"year {esu.year}"))
+            out.append(
+                ExtendedCost(
+                    os_f,
+                    release_name(os_f),
+                    esu.name,
+                    "",
+                    esu.cost,
+                    currency,
+                    os_f.extended_until,
+                    f"{esu.name} year {esu.year} price per device",
+                    f"legacyscan.toml [esu] year {esu.year}",
+                )
+            )
     return out
 
 
 # -- periods ------------------------------------------------------------------------------------
+
 
 def quarter(day: date) -> str:
     """NHS financial-year quarter, e.g. 2027-02-01 -> ``FY2026/27 Q4`` (Q1 is April to June).
@@ -339,6 +395,7 @@ def median(values: list[float]) -> float | None:
 
 # -- actions ------------------------------------------------------------------------------------
 
+
 @dataclass(slots=True, frozen=True)
 class Action:
     kind: str  # replace-device | upgrade-os | upgrade-hardware | migrate-server | assess-device |
@@ -355,8 +412,7 @@ _EDITION_MARKS = ((" (E)", " (Enterprise/Education)"), (" (W)", " (Home/Pro)"), 
 # Windows long-term servicing releases by the name Microsoft sells them under (the dataset says
 # "11 24H2 (E) (LTS)" for Windows 11 Enterprise LTSC 2024).
 _WINDOWS_LTS = re.compile(r"^(10|11) (\w+) (\(E\)|IoT) \(LTS\)$")
-_LTS_NAMES = {"1507": "LTSB 2015", "1607": "LTSB 2016", "1809": "LTSC 2019", "21H2": "LTSC 2021",
-              "24H2": "LTSC 2024"}
+_LTS_NAMES = {"1507": "LTSB 2015", "1607": "LTSB 2016", "1809": "LTSC 2019", "21H2": "LTSC 2021", "24H2": "LTSC 2024"}
 # Windows Server before 2016 had no servicing channels: "(LTSC)" on 2003 or 2012 R2 is anachronistic.
 _SERVER_OLD_LTSC = re.compile(r"^(Windows Server (?:19|20)(?:0\d|1[0-5])\b.*) \(LTSC\)$")
 _SERVER_CHANNELS = ((" SAC", " (Semi-Annual Channel)"), (" AC", " (Annual Channel)"))
@@ -447,8 +503,13 @@ def _apps_cost(apps: list[Finding], cfg: ReportConfig) -> float | None:
     return sum(costs) if costs else None
 
 
-def device_action(os_finding: Finding | None, app_findings: list[Finding], readiness: Readiness | None,
-                  cfg: ReportConfig, server: bool) -> Action:
+def device_action(
+    os_finding: Finding | None,
+    app_findings: list[Finding],
+    readiness: Readiness | None,
+    cfg: ReportConfig,
+    server: bool,
+) -> Action:
     """What to do with one device, given its open (not accepted) actionable findings.
 
     The action's cost is the one figure every total of the report adds up (KPIs, plan by
@@ -458,8 +519,12 @@ def device_action(os_finding: Finding | None, app_findings: list[Finding], readi
     if not os_open:
         if not n_apps:
             return Action("none", "no action", "", None)
-        return Action("update-applications", f"update or remove {_apps(n_apps)}", f"clears {_apps(n_apps)}",
-                      _apps_cost(app_findings, cfg))
+        return Action(
+            "update-applications",
+            f"update or remove {_apps(n_apps)}",
+            f"clears {_apps(n_apps)}",
+            _apps_cost(app_findings, cfg),
+        )
     assert os_finding is not None
     # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
     # release and are cleared by upgrading it: they are not separate application updates.
@@ -475,28 +540,46 @@ def device_action(os_finding: Finding | None, app_findings: list[Finding], readi
         return unit + apps_cost if unit is not None else None
 
     if product == "windows-server" or (server and product == "windows"):
-        return Action("migrate-server", "migrate to a supported server OS", f"clears {os_name}{also}",
-                      plus_apps(_unit("migrate_server", os_finding, cfg)))
+        return Action(
+            "migrate-server",
+            "migrate to a supported server OS",
+            f"clears {os_name}{also}",
+            plus_apps(_unit("migrate_server", os_finding, cfg)),
+        )
     if product == "windows" and readiness is not None:
         if readiness.verdict == "ready":
-            return Action("upgrade-os", "upgrade to Windows 11 in place", f"clears {os_name}{rest}",
-                          plus_apps(cfg.cost("upgrade_os")))
+            return Action(
+                "upgrade-os",
+                "upgrade to Windows 11 in place",
+                f"clears {os_name}{rest}",
+                plus_apps(cfg.cost("upgrade_os")),
+            )
         if readiness.verdict == "not-ready" and set(readiness.blockers) <= {"ram", "disk"}:
             unit_hw, unit_os = cfg.cost("upgrade_hardware"), cfg.cost("upgrade_os")
             cost = unit_hw + unit_os + apps_cost if unit_hw is not None and unit_os is not None else None
             return Action("upgrade-hardware", readiness.action, f"clears {os_name}{rest}", cost)
         if readiness.verdict == "unknown":
             return Action("assess-device", readiness.action, f"decides {os_name}{also}", cfg.cost("assess_device"))
-        return Action("replace-device", "replace device", f"clears {os_name}{also}",
-                      _unit("replace_device", os_finding, cfg))
+        return Action(
+            "replace-device", "replace device", f"clears {os_name}{also}", _unit("replace_device", os_finding, cfg)
+        )
     if product == "windows" and str(os_finding.cycle or "").startswith("11"):
-        return Action("upgrade-os", "install a supported Windows 11 feature update", f"clears {os_name}{rest}",
-                      plus_apps(cfg.cost("upgrade_os")))
+        return Action(
+            "upgrade-os",
+            "install a supported Windows 11 feature update",
+            f"clears {os_name}{rest}",
+            plus_apps(cfg.cost("upgrade_os")),
+        )
     if product in ("windows", "macos"):
-        return Action("replace-device", "replace device", f"clears {os_name}{also}",
-                      _unit("replace_device", os_finding, cfg))
-    return Action("upgrade-os", "upgrade the OS to a supported release", f"clears {os_name}{rest}",
-                  plus_apps(_unit("upgrade_os", os_finding, cfg)))
+        return Action(
+            "replace-device", "replace device", f"clears {os_name}{also}", _unit("replace_device", os_finding, cfg)
+        )
+    return Action(
+        "upgrade-os",
+        "upgrade the OS to a supported release",
+        f"clears {os_name}{rest}",
+        plus_apps(_unit("upgrade_os", os_finding, cfg)),
+    )
 
 
 PLANNED = "upgrade-os (planned)"
@@ -506,8 +589,12 @@ def planned_action(os_finding: Finding, cfg: ReportConfig) -> Action:
     """A device with nothing open whose OS leaves support inside the roadmap horizon: the OS
     upgrade to plan (and budget) before that date."""
     end = os_finding.eol.isoformat() if os_finding.eol else "its end of support"
-    return Action(PLANNED, f"plan the OS upgrade before {end}", f"{release_name(os_finding)} ends {end}",
-                  _unit("upgrade_os", os_finding, cfg))
+    return Action(
+        PLANNED,
+        f"plan the OS upgrade before {end}",
+        f"{release_name(os_finding)} ends {end}",
+        _unit("upgrade_os", os_finding, cfg),
+    )
 
 
 @dataclass(slots=True, frozen=True)

@@ -54,8 +54,11 @@ class Score:
 
         ``nested``: a device score also spells out the parts of its worst finding
         (``worst finding +105 (eol +50; …); further findings +6``)."""
-        return "; ".join(f"{p.name} {round(p.points, 1):+g}" + (f" ({p.why})" if nested and p.name == WORST else "")
-                         for p in self.parts if p.points)
+        return "; ".join(
+            f"{p.name} {round(p.points, 1):+g}" + (f" ({p.why})" if nested and p.name == WORST else "")
+            for p in self.parts
+            if p.points
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": round(self.total, 1), "parts": [p.to_dict() for p in self.parts]}
@@ -75,16 +78,26 @@ class PriorityConfig:
     # aggravating facts — long past its end, and a clinical, medical-device or internet-facing
     # role — and so stays a short list a board can act on this quarter (docs/reports.md, "Priority
     # model", gives the reasoning and the worked examples).
-    status_points: Mapping[str, float] = field(default_factory=lambda: {
-        Status.EOL.value: 40.0, Status.EXTENDED.value: 10.0, Status.ENDING_SOON.value: 5.0})
+    status_points: Mapping[str, float] = field(
+        default_factory=lambda: {Status.EOL.value: 40.0, Status.EXTENDED.value: 10.0, Status.ENDING_SOON.value: 5.0}
+    )
     points_per_30_days_past: float = 1.0  # only while unsupported (eol): an extended phase is patched
     max_days_points: float = 24.0  # two years
-    class_points: Mapping[str, float] = field(default_factory=lambda: {
-        "os": 25.0, "browser": 15.0, "runtime": 10.0, "internet-facing": 15.0, "server": 5.0, "other": 0.0})
+    class_points: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "os": 25.0,
+            "browser": 15.0,
+            "runtime": 10.0,
+            "internet-facing": 15.0,
+            "server": 5.0,
+            "other": 0.0,
+        }
+    )
     # product slug -> class; anything not listed (and not an OS finding) is "other"
     product_classes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRODUCT_CLASSES))
-    tag_points: Mapping[str, float] = field(default_factory=lambda: {
-        "internet-facing": 25.0, "medical-device": 15.0, "clinical": 10.0, "server": 5.0})
+    tag_points: Mapping[str, float] = field(
+        default_factory=lambda: {"internet-facing": 25.0, "medical-device": 15.0, "clinical": 10.0, "server": 5.0}
+    )
     points_per_doubling_devices: float = 1.0  # log2(devices carrying the product/cycle) * this
     max_devices_points: float = 5.0
     device_bonus_per_finding: float = 1.0  # per further actionable finding on the same device
@@ -122,21 +135,50 @@ class PriorityConfig:
 
 DEFAULT_PRODUCT_CLASSES: dict[str, str] = {
     # browsers: the first thing an attacker reaches from e-mail or the web
-    "chrome": "browser", "firefox": "browser", "internet-explorer": "browser", "microsoft-edge": "browser",
-    "safari": "browser", "opera": "browser",
+    "chrome": "browser",
+    "firefox": "browser",
+    "internet-explorer": "browser",
+    "microsoft-edge": "browser",
+    "safari": "browser",
+    "opera": "browser",
     # runtimes and plug-ins: run untrusted content
-    "oracle-jdk": "runtime", "openjdk-builds-from-oracle": "runtime", "eclipse-temurin": "runtime",
-    "microsoft-build-of-openjdk": "runtime", "redhat-build-of-openjdk": "runtime", "amazon-corretto": "runtime",
-    "azul-zulu": "runtime", "dotnet": "runtime", "dotnetfx": "runtime", "python": "runtime", "nodejs": "runtime",
-    "php": "runtime", "adobe-flash-player": "runtime", "silverlight": "runtime", "perl": "runtime",
-    "ruby": "runtime", "powershell": "runtime", "adobe-reader": "runtime", "acrobat-reader": "runtime",
+    "oracle-jdk": "runtime",
+    "openjdk-builds-from-oracle": "runtime",
+    "eclipse-temurin": "runtime",
+    "microsoft-build-of-openjdk": "runtime",
+    "redhat-build-of-openjdk": "runtime",
+    "amazon-corretto": "runtime",
+    "azul-zulu": "runtime",
+    "dotnet": "runtime",
+    "dotnetfx": "runtime",
+    "python": "runtime",
+    "nodejs": "runtime",
+    "php": "runtime",
+    "adobe-flash-player": "runtime",
+    "silverlight": "runtime",
+    "perl": "runtime",
+    "ruby": "runtime",
+    "powershell": "runtime",
+    "adobe-reader": "runtime",
+    "acrobat-reader": "runtime",
     # internet-facing services and the libraries they terminate TLS with
-    "apache-http-server": "internet-facing", "nginx": "internet-facing", "tomcat": "internet-facing",
-    "openssl": "internet-facing", "openssh": "internet-facing", "msexchange": "internet-facing",
-    "iis": "internet-facing", "citrix-vad": "internet-facing",
+    "apache-http-server": "internet-facing",
+    "nginx": "internet-facing",
+    "tomcat": "internet-facing",
+    "openssl": "internet-facing",
+    "openssh": "internet-facing",
+    "msexchange": "internet-facing",
+    "iis": "internet-facing",
+    "citrix-vad": "internet-facing",
     # server software
-    "mssqlserver": "server", "postgresql": "server", "mysql": "server", "mariadb": "server",
-    "oracle-database": "server", "mongodb": "server", "redis": "server", "esxi": "server",
+    "mssqlserver": "server",
+    "postgresql": "server",
+    "mysql": "server",
+    "mariadb": "server",
+    "oracle-database": "server",
+    "mongodb": "server",
+    "redis": "server",
+    "esxi": "server",
     "sqlite": "server",
 }
 
@@ -156,13 +198,20 @@ def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
         return cfg
     if not isinstance(table, Mapping):
         raise PriorityConfigError("[priority] must be a table")
-    scalar = {"points_per_30_days_past", "max_days_points", "points_per_doubling_devices", "max_devices_points",
-              "device_bonus_per_finding", "max_device_bonus"}
+    scalar = {
+        "points_per_30_days_past",
+        "max_days_points",
+        "points_per_doubling_devices",
+        "max_devices_points",
+        "device_bonus_per_finding",
+        "max_device_bonus",
+    }
     known = scalar | {"status", "class", "products", "tags", "bands", "app_only_critical_tags"}
     unknown = set(table) - known
     if unknown:
-        raise PriorityConfigError(f"[priority] unknown key(s): {', '.join(sorted(unknown))}; "
-                                  f"known: {', '.join(sorted(known))}")
+        raise PriorityConfigError(
+            f"[priority] unknown key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
     changes: dict[str, Any] = {k: _num(table[k], k) for k in scalar if k in table}
 
     def merged(key: str, base: Mapping[str, float], allowed: Iterable[str] | None = None) -> dict[str, float]:
@@ -172,13 +221,15 @@ def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
         out = dict(base)
         for name, value in raw.items():
             if allowed is not None and name not in allowed:
-                raise PriorityConfigError(f"[priority.{key}] unknown name {name!r}; expected one of "
-                                          f"{', '.join(allowed)}")
+                raise PriorityConfigError(
+                    f"[priority.{key}] unknown name {name!r}; expected one of {', '.join(allowed)}"
+                )
             out[str(name)] = _num(value, f"{key}.{name}")
         return out
 
-    changes["status_points"] = merged("status", cfg.status_points,
-                                      [Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value])
+    changes["status_points"] = merged(
+        "status", cfg.status_points, [Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value]
+    )
     changes["class_points"] = merged("class", cfg.class_points, PRODUCT_CLASSES)
     changes["tag_points"] = merged("tags", cfg.tag_points)
     changes["bands"] = merged("bands", cfg.bands)
@@ -188,8 +239,9 @@ def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
     classes = dict(cfg.product_classes)
     for slug, cls in products.items():
         if cls not in PRODUCT_CLASSES:
-            raise PriorityConfigError(f"[priority.products] {slug} = {cls!r}: class must be one of "
-                                      f"{', '.join(PRODUCT_CLASSES)}")
+            raise PriorityConfigError(
+                f"[priority.products] {slug} = {cls!r}: class must be one of {', '.join(PRODUCT_CLASSES)}"
+            )
         classes[str(slug)] = str(cls)
     changes["product_classes"] = classes
     if "app_only_critical_tags" in table:
@@ -208,8 +260,9 @@ def days_past_end(finding: Finding, as_of: date) -> int:
     return max(0, (as_of - finding.eol).days)
 
 
-def score_finding(finding: Finding, as_of: date, cfg: PriorityConfig, devices_affected: int = 1,
-                  host_tags: Iterable[str] = ()) -> Score:
+def score_finding(
+    finding: Finding, as_of: date, cfg: PriorityConfig, devices_affected: int = 1, host_tags: Iterable[str] = ()
+) -> Score:
     """The score of one actionable finding; non-actionable findings score zero (nothing to do)."""
     if not finding.actionable:
         return ZERO

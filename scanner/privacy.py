@@ -154,22 +154,25 @@ def from_table(table: Any, source: str = "config", base: Path | None = None) -> 
         raise PrivacyConfigError(f"{source}: [privacy] must be a table")
     unknown = set(table) - KEYS
     if unknown:
-        raise PrivacyConfigError(f"{source}: [privacy] unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                                 f"known: {', '.join(sorted(KEYS))}")
+        raise PrivacyConfigError(
+            f"{source}: [privacy] unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"known: {', '.join(sorted(KEYS))}"
+        )
     modes: dict[str, str] = {}
     for name in ("serials", "user_sids"):
         value = table.get(name, "keep")
         if value not in MODES:
-            raise PrivacyConfigError(f"{source}: [privacy] {name}: expected one of {', '.join(MODES)}, "
-                                     f"got {value!r}")
+            raise PrivacyConfigError(f"{source}: [privacy] {name}: expected one of {', '.join(MODES)}, got {value!r}")
         modes[name] = value
     key = b""
     key_file = table.get("hash_key_file")
     if "hash" in modes.values():
         if not isinstance(key_file, str) or not key_file:
-            raise PrivacyConfigError(f"{source}: [privacy] hash_key_file: required when serials or user_sids is "
-                                     "\"hash\" (a file of at least 32 random bytes, e.g. "
-                                     "`head -c 32 /dev/urandom > privacy.key; chmod 600 privacy.key`)")
+            raise PrivacyConfigError(
+                f"{source}: [privacy] hash_key_file: required when serials or user_sids is "
+                '"hash" (a file of at least 32 random bytes, e.g. '
+                "`head -c 32 /dev/urandom > privacy.key; chmod 600 privacy.key`)"
+            )
         key = read_key(Path(base, key_file) if base is not None else Path(key_file), source)
     elif key_file is not None and not isinstance(key_file, str):
         raise PrivacyConfigError(f"{source}: [privacy] hash_key_file: expected a path")
@@ -183,8 +186,10 @@ def read_key(path: Path, source: str) -> bytes:
     except FileRefused as exc:
         raise PrivacyConfigError(f"{source}: [privacy] hash_key_file: {exc}") from exc
     if len(data) < MIN_KEY_BYTES:
-        raise PrivacyConfigError(f"{source}: [privacy] hash_key_file: {path} holds {len(data)} bytes; at least "
-                                 f"{MIN_KEY_BYTES} random bytes are needed")
+        raise PrivacyConfigError(
+            f"{source}: [privacy] hash_key_file: {path} holds {len(data)} bytes; at least "
+            f"{MIN_KEY_BYTES} random bytes are needed"
+        )
     return data
 
 

@@ -150,18 +150,30 @@ class Kpis:
 
     def numbers(self) -> dict[str, float | int | None]:
         """The comparable figures (for benchmarking and for "change since")."""
-        return {"devices": self.devices, "unsupported_os": self.unsupported_os,
-                "unsupported_os_share": _r(self.unsupported_os_share), "extended_os": self.extended_os,
-                "ending_soon_os": self.ending_soon_os, "unknown_os": self.unknown_os,
-                "median_days_past_end": self.median_days_past_end, "windows10": self.windows10,
-                "win11_ready": self.win11_ready, "win11_not_ready": self.win11_not_ready,
-                "win11_unknown": self.win11_unknown, "win11_ready_share": _r(self.win11_ready_share),
-                "open_findings": self.open_findings, "accepted_findings": self.accepted_findings,
-                "expired_exceptions_hit": self.expired_exceptions_hit, "targets": self.targets,
-                "not_reached": self.not_reached, "coverage": _r(self.coverage), "stale": self.stale,
-                "estimated_cost": _r2(self.estimated_cost),
-                "esu_cost_this_year": _r2(self.esu_cost_this_year),
-                "esu_quote_this_year": _r2(self.esu_quote_this_year)}
+        return {
+            "devices": self.devices,
+            "unsupported_os": self.unsupported_os,
+            "unsupported_os_share": _r(self.unsupported_os_share),
+            "extended_os": self.extended_os,
+            "ending_soon_os": self.ending_soon_os,
+            "unknown_os": self.unknown_os,
+            "median_days_past_end": self.median_days_past_end,
+            "windows10": self.windows10,
+            "win11_ready": self.win11_ready,
+            "win11_not_ready": self.win11_not_ready,
+            "win11_unknown": self.win11_unknown,
+            "win11_ready_share": _r(self.win11_ready_share),
+            "open_findings": self.open_findings,
+            "accepted_findings": self.accepted_findings,
+            "expired_exceptions_hit": self.expired_exceptions_hit,
+            "targets": self.targets,
+            "not_reached": self.not_reached,
+            "coverage": _r(self.coverage),
+            "stale": self.stale,
+            "estimated_cost": _r2(self.estimated_cost),
+            "esu_cost_this_year": _r2(self.esu_cost_this_year),
+            "esu_quote_this_year": _r2(self.esu_quote_this_year),
+        }
 
 
 def _r2(value: float | None) -> float | None:
@@ -173,16 +185,25 @@ def _r(value: float | None) -> float | None:
 
 
 KPI_LABELS: dict[str, str] = {
-    "devices": "Devices", "unsupported_os": "Devices on an unsupported OS",
-    "unsupported_os_share": "Share on an unsupported OS", "extended_os": "OS in extended support (ESU/LTS)",
-    "ending_soon_os": "OS ending soon", "unknown_os": "OS not identified",
+    "devices": "Devices",
+    "unsupported_os": "Devices on an unsupported OS",
+    "unsupported_os_share": "Share on an unsupported OS",
+    "extended_os": "OS in extended support (ESU/LTS)",
+    "ending_soon_os": "OS ending soon",
+    "unknown_os": "OS not identified",
     "median_days_past_end": "Median days past end of support (unsupported OS)",
     "windows10": "Windows 10 devices",
-    "win11_ready": "Windows 11-ready", "win11_not_ready": "Not Windows 11-ready",
-    "win11_unknown": "Windows 11 readiness unknown", "win11_ready_share": "Windows 11-ready share",
-    "open_findings": "Open findings", "accepted_findings": "Accepted (exception)",
-    "expired_exceptions_hit": "Findings under expired exceptions", "targets": "Scan targets",
-    "not_reached": "Targets not reached", "coverage": "Coverage", "stale": "Stale inventories",
+    "win11_ready": "Windows 11-ready",
+    "win11_not_ready": "Not Windows 11-ready",
+    "win11_unknown": "Windows 11 readiness unknown",
+    "win11_ready_share": "Windows 11-ready share",
+    "open_findings": "Open findings",
+    "accepted_findings": "Accepted (exception)",
+    "expired_exceptions_hit": "Findings under expired exceptions",
+    "targets": "Scan targets",
+    "not_reached": "Targets not reached",
+    "coverage": "Coverage",
+    "stale": "Stale inventories",
     "estimated_cost": "Estimated cost of planned actions",
     "esu_cost_this_year": "Extended support cost this year (entitled)",
     "esu_quote_this_year": "ESU cost this year if bought",
@@ -288,12 +309,16 @@ class ExtendedSupportRow:
 
     def sentence(self, report_currency: str) -> str:
         n = self.devices
-        text = (f"{self.entitlement}: {n} device{'s' if n != 1 else ''} at {self.per_year:,.0f} {self.currency}"
-                f" per year" + (f" until {self.until.isoformat()}" if self.until else ""))
+        text = (
+            f"{self.entitlement}: {n} device{'s' if n != 1 else ''} at {self.per_year:,.0f} {self.currency}"
+            f" per year" + (f" until {self.until.isoformat()}" if self.until else "")
+        )
         years = self.replace_years if self.currency == report_currency else None
         if years is not None:
-            text += (f"; their planned actions cost {self.action_cost:,.0f} {report_currency} once "
-                     f"(= {years:g} years of extended support)")
+            text += (
+                f"; their planned actions cost {self.action_cost:,.0f} {report_currency} once "
+                f"(= {years:g} years of extended support)"
+            )
         return text
 
 
@@ -378,15 +403,31 @@ class Evidence:
 
     def canonical(self) -> str:
         """The evidence as canonical JSON (sorted keys, ISO dates): what ``digest`` is computed over."""
-        body = {"scope": self.scope, "coverage": self.coverage, "tool_version": self.tool_version,
-                "dataset_version": self.dataset_version, "readiness_data_version": self.readiness_data_version,
-                "site_catalog_sha256": self.site_catalog_sha256,
-                "items": [{"site": i.site, "product": i.product, "cycle": i.cycle, "status": i.status.value,
-                           "eol": i.eol.isoformat() if i.eol else None, "devices": i.devices, "risk": i.risk,
-                           "reason": i.reason, "mitigation": i.mitigation, "approval": i.approval,
-                           "decision": i.decision,
-                           **({"not_inventoried": i.not_inventoried} if i.not_inventoried else {})}
-                          for i in self.items]}
+        body = {
+            "scope": self.scope,
+            "coverage": self.coverage,
+            "tool_version": self.tool_version,
+            "dataset_version": self.dataset_version,
+            "readiness_data_version": self.readiness_data_version,
+            "site_catalog_sha256": self.site_catalog_sha256,
+            "items": [
+                {
+                    "site": i.site,
+                    "product": i.product,
+                    "cycle": i.cycle,
+                    "status": i.status.value,
+                    "eol": i.eol.isoformat() if i.eol else None,
+                    "devices": i.devices,
+                    "risk": i.risk,
+                    "reason": i.reason,
+                    "mitigation": i.mitigation,
+                    "approval": i.approval,
+                    "decision": i.decision,
+                    **({"not_inventoried": i.not_inventoried} if i.not_inventoried else {}),
+                }
+                for i in self.items
+            ],
+        }
         return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -429,6 +470,7 @@ class EstateReport:
 
 # ------------------------------------------------------------------------------------------------
 
+
 def _exception_state(entry: RiskException, as_of: date) -> str:
     if as_of > entry.expires:
         return EXPIRED
@@ -441,8 +483,11 @@ def _is_server(res: HostResult) -> bool:
     tags = {t.lower() for t in res.inventory.host.tags}
     os_f = res.os_finding
     product_type = res.inventory.os.facts.get("product_type") if isinstance(res.inventory.os.facts, dict) else None
-    return bool(tags & SERVER_TAGS) or (os_f is not None and os_f.product == "windows-server") or \
-        product_type in (2, 3, "2", "3")
+    return (
+        bool(tags & SERVER_TAGS)
+        or (os_f is not None and os_f.product == "windows-server")
+        or product_type in (2, 3, "2", "3")
+    )
 
 
 def _age_days(collected_at: str, as_of: date) -> int | None:
@@ -502,8 +547,9 @@ def phase_name(f: Finding, cfg: ReportConfig) -> str:
     return "paid extended support (site catalogue)"
 
 
-def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
-                    register: Register | None) -> list[HostRow]:
+def build_host_rows(
+    results: list[HostResult], as_of: date, cfg: ReportConfig, register: Register | None
+) -> list[HostRow]:
     """Score every finding, apply exceptions, decide actions; one ``HostRow`` per host."""
     devices_by_release: Counter[tuple[str, str]] = Counter()
     for res in results:
@@ -543,14 +589,28 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
                     hit = score_memo[skey] = (sc, pcfg.band(sc.total))
                 row.score, row.band = hit
             rows.append(row)
-        rows.sort(key=lambda r: (-r.score.total, -r.finding.status.severity, r.finding.kind != "os",
-                                 r.finding.product or "", r.finding.name))
+        rows.sort(
+            key=lambda r: (
+                -r.score.total,
+                -r.finding.status.severity,
+                r.finding.kind != "os",
+                r.finding.product or "",
+                r.finding.name,
+            )
+        )
         os_f = res.os_finding
         readiness = None
         if os_f is not None and is_windows_10(os_f.product, os_f.cycle):
             hw = inv.hardware
-            rkey = (hw.tpm_present, hw.tpm_version, hw.firmware_type, hw.secure_boot, hw.memory_bytes,
-                    hw.system_disk_bytes, hw.cpu_model)  # every fact ``assess`` reads
+            rkey = (
+                hw.tpm_present,
+                hw.tpm_version,
+                hw.firmware_type,
+                hw.secure_boot,
+                hw.memory_bytes,
+                hw.system_disk_bytes,
+                hw.cpu_model,
+            )  # every fact ``assess`` reads
             readiness = readiness_memo.get(rkey)
             if readiness is None:
                 readiness = readiness_memo[rkey] = assess(hw)
@@ -559,34 +619,66 @@ def build_host_rows(results: list[HostResult], as_of: date, cfg: ReportConfig,
         apps_open = [r.finding for r in open_rows if r.finding.kind != "os"]
         action = device_action(os_open, apps_open, readiness, cfg, server)
         binding, due = _binding(open_rows, as_of)
-        if binding is None and os_f is not None and os_f.status is Status.SUPPORTED and os_f.eol is not None \
-                and as_of <= os_f.eol < horizon and not any(r.accepted for r in rows if r.finding is os_f):
+        if (
+            binding is None
+            and os_f is not None
+            and os_f.status is Status.SUPPORTED
+            and os_f.eol is not None
+            and as_of <= os_f.eol < horizon
+            and not any(r.accepted for r in rows if r.finding is os_f)
+        ):
             action, binding, due = planned_action(os_f, cfg), os_f, os_f.eol
         score = score_device((r.score for r in open_rows), pcfg)
         hw = inv.hardware
         age = _age_days(inv.collected_at, as_of)
         esu = esu_line(os_open, cfg, as_of)
-        extended = extended_costs([r.finding for r in rows if r.finding.status is Status.EXTENDED], cfg, shared_by,
-                                  esu, cfg.currency) if (cfg.entitlement_prices or esu is not None) else []
+        extended = (
+            extended_costs(
+                [r.finding for r in rows if r.finding.status is Status.EXTENDED], cfg, shared_by, esu, cfg.currency
+            )
+            if (cfg.entitlement_prices or esu is not None)
+            else []
+        )
         same = [x.yearly for x in extended if x.currency == cfg.currency]
         source = host_source(inv)
-        hosts.append(HostRow(
-            hostname=inv.host.hostname + SOURCE_MARKS.get(source, ""), name=inv.host.hostname, source=source,
-            host_key=res.findings[0].host_key if res.findings else "",
-            site=inv.host.site or "(no site)", os=os_f, rows=rows, worst=worst_status(res.findings),
-            collected_at=inv.collected_at, unidentified=res.unidentified, tags=tags, score=score,
-            band=pcfg.device_band(score.total, os_open is not None, score_tags), action=action,
-            readiness=readiness, binding=binding, due=due,
-            esu=esu, extended=extended, extended_cost=sum(same) if same else None,
-            hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
-            cpu=hw.cpu_model, stale=age is not None and age > cfg.stale_days, open_rows=open_rows,
-            accepted_rows=[r for r in rows if r.accepted]))
+        hosts.append(
+            HostRow(
+                hostname=inv.host.hostname + SOURCE_MARKS.get(source, ""),
+                name=inv.host.hostname,
+                source=source,
+                host_key=res.findings[0].host_key if res.findings else "",
+                site=inv.host.site or "(no site)",
+                os=os_f,
+                rows=rows,
+                worst=worst_status(res.findings),
+                collected_at=inv.collected_at,
+                unidentified=res.unidentified,
+                tags=tags,
+                score=score,
+                band=pcfg.device_band(score.total, os_open is not None, score_tags),
+                action=action,
+                readiness=readiness,
+                binding=binding,
+                due=due,
+                esu=esu,
+                extended=extended,
+                extended_cost=sum(same) if same else None,
+                hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
+                cpu=hw.cpu_model,
+                stale=age is not None and age > cfg.stale_days,
+                open_rows=open_rows,
+                accepted_rows=[r for r in rows if r.accepted],
+            )
+        )
     return hosts
 
 
 def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) -> Kpis:
-    k = Kpis(devices=len(hosts), targets=len(statuses),
-             not_reached=sum(1 for s in statuses if s.status not in ("ok", "partial")))
+    k = Kpis(
+        devices=len(hosts),
+        targets=len(statuses),
+        not_reached=sum(1 for s in statuses if s.status not in ("ok", "partial")),
+    )
     days: list[float] = []
     for h in hosts:
         os_f = h.os
@@ -651,9 +743,10 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
             f = r.finding
             if not f.actionable or not f.product:
                 continue
-            g = groups.setdefault((f.product, f.cycle or ""), {
-                "finding": f, "hosts": set(), "sites": set(), "accepted": set(), "top": 0.0,
-                "status": f.status})
+            g = groups.setdefault(
+                (f.product, f.cycle or ""),
+                {"finding": f, "hosts": set(), "sites": set(), "accepted": set(), "top": 0.0, "status": f.status},
+            )
             g["hosts"].add(h.host_key or h.hostname)
             g["sites"].add(h.site)
             if r.accepted:
@@ -665,11 +758,22 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
     out = []
     for (p, c), g in groups.items():
         f = g["finding"]
-        out.append(ProductRollup(product=p, cycle=c, name=release_name(f), kind=f.kind, status=g["status"],
-                                 eol=f.eol, devices=len(g["hosts"]), sites=sorted(g["sites"]),
-                                 accepted_devices=len(g["accepted"]), top_score=g["top"],
-                                 extended_until=f.extended_until if g["status"] is Status.EXTENDED else None,
-                                 phase=phase_name(f, cfg) if g["status"] is Status.EXTENDED else ""))
+        out.append(
+            ProductRollup(
+                product=p,
+                cycle=c,
+                name=release_name(f),
+                kind=f.kind,
+                status=g["status"],
+                eol=f.eol,
+                devices=len(g["hosts"]),
+                sites=sorted(g["sites"]),
+                accepted_devices=len(g["accepted"]),
+                top_score=g["top"],
+                extended_until=f.extended_until if g["status"] is Status.EXTENDED else None,
+                phase=phase_name(f, cfg) if g["status"] is Status.EXTENDED else "",
+            )
+        )
     out.sort(key=lambda r: (-r.status.severity, -r.devices, r.name))
     return out
 
@@ -700,8 +804,10 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def group(period: str, f: Finding) -> dict[str, Any]:
-        return groups.setdefault((period, f.product or "", f.cycle or ""), {
-            "f": f, "hosts": set(), "sites": set(), "cost": None, "actions": 0, "costed": 0})
+        return groups.setdefault(
+            (period, f.product or "", f.cycle or ""),
+            {"f": f, "hosts": set(), "sites": set(), "cost": None, "actions": 0, "costed": 0},
+        )
 
     for h in hosts:
         for r in h.rows:
@@ -727,12 +833,24 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
         first: Finding = g["f"]
         ext = first.status is Status.EXTENDED
         fy = "" if period in ("overdue", LATER) else period.split(" ")[0]
-        rows.append(RoadmapRow(period=period, financial_year=fy, product=product, cycle=cycle,
-                               name=release_name(first), eol=first.eol, devices=len(g["hosts"]),
-                               sites=sorted(g["sites"]), cost=g["cost"], status=first.status,
-                               extended_until=first.extended_until if ext else None,
-                               phase=phase_name(first, cfg) if ext else "", action_devices=g["actions"],
-                               costed_devices=g["costed"]))
+        rows.append(
+            RoadmapRow(
+                period=period,
+                financial_year=fy,
+                product=product,
+                cycle=cycle,
+                name=release_name(first),
+                eol=first.eol,
+                devices=len(g["hosts"]),
+                sites=sorted(g["sites"]),
+                cost=g["cost"],
+                status=first.status,
+                extended_until=first.extended_until if ext else None,
+                phase=phase_name(first, cfg) if ext else "",
+                action_devices=g["actions"],
+                costed_devices=g["costed"],
+            )
+        )
     order = {"overdue": 0, LATER: 2}
     rows.sort(key=lambda r: (order.get(r.period, 1), r.period, -r.devices, r.name))
     return rows
@@ -807,8 +925,19 @@ def _extended_support(sites: list[SiteReport]) -> list[ExtendedSupportRow]:
             seen: set[tuple[str, str, str]] = set()
             for x in h.extended:
                 key = (x.entitlement, x.source, x.currency)
-                g = groups.setdefault(key, {"x": x, "releases": set(), "devices": 0, "per_year": 0.0,
-                                            "until": None, "action": 0.0, "costed": 0, "bases": set()})
+                g = groups.setdefault(
+                    key,
+                    {
+                        "x": x,
+                        "releases": set(),
+                        "devices": 0,
+                        "per_year": 0.0,
+                        "until": None,
+                        "action": 0.0,
+                        "costed": 0,
+                        "bases": set(),
+                    },
+                )
                 g["releases"].add(x.release)
                 g["per_year"] += x.yearly
                 g["bases"].add(x.basis)
@@ -825,11 +954,22 @@ def _extended_support(sites: list[SiteReport]) -> list[ExtendedSupportRow]:
             bases = sorted(g["bases"])
             # a flat fee's share differs per device count only; name it once
             basis = bases[0] if len(bases) == 1 else "; ".join(bases)
-            out.append(ExtendedSupportRow(
-                site=site.site, entitlement=name, reference=x.reference, releases=sorted(g["releases"]),
-                devices=g["devices"], basis=basis, source=source, currency=currency,
-                per_year=round(g["per_year"], 2), until=g["until"], action_cost=round(g["action"], 2),
-                action_costed=g["costed"]))
+            out.append(
+                ExtendedSupportRow(
+                    site=site.site,
+                    entitlement=name,
+                    reference=x.reference,
+                    releases=sorted(g["releases"]),
+                    devices=g["devices"],
+                    basis=basis,
+                    source=source,
+                    currency=currency,
+                    per_year=round(g["per_year"], 2),
+                    until=g["until"],
+                    action_cost=round(g["action"], 2),
+                    action_costed=g["costed"],
+                )
+            )
     out.sort(key=lambda r: (r.site, -r.per_year, r.entitlement))
     return out
 
@@ -837,8 +977,7 @@ def _extended_support(sites: list[SiteReport]) -> list[ExtendedSupportRow]:
 def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date) -> list[RegisterRow]:
     if register is None:
         return []
-    usage: dict[str, dict[str, Any]] = {e.id: {"findings": 0, "hosts": set(), "sites": set()}
-                                        for e in register.entries}
+    usage: dict[str, dict[str, Any]] = {e.id: {"findings": 0, "hosts": set(), "sites": set()} for e in register.entries}
     for h in hosts:
         for r in h.rows:
             if r.exception is not None:
@@ -847,9 +986,16 @@ def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date)
                 u["hosts"].add(h.host_key or h.hostname)
                 u["sites"].add(h.site)
     states = {ACCEPTED: "active", EXPIRED: "expired", NOT_YET: "not yet in force"}
-    return [RegisterRow(exception=e, state=states[_exception_state(e, as_of)], findings=usage[e.id]["findings"],
-                        devices=len(usage[e.id]["hosts"]), sites=sorted(usage[e.id]["sites"]))
-            for e in register.entries]
+    return [
+        RegisterRow(
+            exception=e,
+            state=states[_exception_state(e, as_of)],
+            findings=usage[e.id]["findings"],
+            devices=len(usage[e.id]["hosts"]),
+            sites=sorted(usage[e.id]["sites"]),
+        )
+        for e in register.entries
+    ]
 
 
 def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[UnsupportedItem]:
@@ -862,8 +1008,10 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
                 f = r.finding
                 if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
                     continue
-                g = groups.setdefault((f.product, f.cycle or ""), {"f": f, "hosts": set(), "rows": [],
-                                                                  "secondary": set(), "discovered": set()})
+                g = groups.setdefault(
+                    (f.product, f.cycle or ""),
+                    {"f": f, "hosts": set(), "rows": [], "secondary": set(), "discovered": set()},
+                )
                 g["hosts"].add(h.host_key or h.hostname)
                 if h.source != "inventory":
                     g["secondary"].add(h.host_key or h.hostname)
@@ -890,8 +1038,9 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
                 reason = " | ".join(f"[{e.id}] {e.category_label}: {e.justification}" for e in ex)
                 controls = [c for e in ex for c in e.compensating_controls]
                 mitigation = "; ".join(controls) or "none recorded"
-                approval = " | ".join(f"[{e.id}] {e.approver} {e.approved_on.isoformat()}, expires "
-                                      f"{e.expires.isoformat()}" for e in ex)
+                approval = " | ".join(
+                    f"[{e.id}] {e.approver} {e.approved_on.isoformat()}, expires {e.expires.isoformat()}" for e in ex
+                )
                 risk_text = " | ".join(e.risk for e in ex if e.risk)
             else:
                 reason, approval, risk_text = "no decision recorded", "not approved", ""
@@ -899,14 +1048,31 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
             phase = phase_name(f, cfg) if f.status is Status.EXTENDED else ""
             if f.status is Status.EXTENDED:
                 mitigation = f"{mitigation}; covered by {phase} until " + (
-                    f.extended_until.isoformat() if f.extended_until else "(date not published)")
+                    f.extended_until.isoformat() if f.extended_until else "(date not published)"
+                )
             band = cfg.priority.band(top) if top else ("accepted" if accepted else "low")
-            items.append(UnsupportedItem(
-                site=site.site, product=product, cycle=cycle, name=release_name(f), status=f.status, eol=f.eol,
-                devices=len(g["hosts"]), risk=band + (f" — {risk_text}" if risk_text else ""), risk_score=top,
-                reason=reason, mitigation=mitigation, approval=approval, exception_ids=sorted(exceptions),
-                decision=decision, not_inventoried=len(g["secondary"]), discovered=len(g["discovered"]),
-                extended_until=f.extended_until if phase else None, phase=phase))
+            items.append(
+                UnsupportedItem(
+                    site=site.site,
+                    product=product,
+                    cycle=cycle,
+                    name=release_name(f),
+                    status=f.status,
+                    eol=f.eol,
+                    devices=len(g["hosts"]),
+                    risk=band + (f" — {risk_text}" if risk_text else ""),
+                    risk_score=top,
+                    reason=reason,
+                    mitigation=mitigation,
+                    approval=approval,
+                    exception_ids=sorted(exceptions),
+                    decision=decision,
+                    not_inventoried=len(g["secondary"]),
+                    discovered=len(g["discovered"]),
+                    extended_until=f.extended_until if phase else None,
+                    phase=phase,
+                )
+            )
     items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
     return items
 
@@ -920,21 +1086,34 @@ def b4d_statement(items: list[UnsupportedItem], sites: int, devices: int, target
     planned = sum(1 for i in unsupported if i.decision == "no decision")
     expired = sum(1 for i in unsupported if i.decision == "exception expired")
     if devices == 0:
-        reach = (f"No device was surveyed: {not_reached} of {targets} scan target(s) could not be reached, so "
-                 "nothing can be said about unsupported items there." if targets else
-                 "No device was surveyed, so nothing can be said about unsupported items.")
+        reach = (
+            f"No device was surveyed: {not_reached} of {targets} scan target(s) could not be reached, so "
+            "nothing can be said about unsupported items there."
+            if targets
+            else "No device was surveyed, so nothing can be said about unsupported items."
+        )
         return reach
-    text = (f"{len(unsupported)} unsupported item(s) across {sites} site(s): {with_decision} with a recorded, "
-            f"approved temporary mitigation; {planned} on the replacement plan without a recorded exception; "
-            f"{expired} whose exception has expired and needs review.")
+    text = (
+        f"{len(unsupported)} unsupported item(s) across {sites} site(s): {with_decision} with a recorded, "
+        f"approved temporary mitigation; {planned} on the replacement plan without a recorded exception; "
+        f"{expired} whose exception has expired and needs review."
+    )
     if covered:
-        phases = sorted({f"{i.phase} until " + (i.extended_until.isoformat() if i.extended_until else
-                                                 "an unpublished date") for i in covered})
-        text += (f" {len(covered)} further item(s) are past mainstream support but covered by an extended "
-                 f"support phase ({'; '.join(phases)}): supported, not unsupported.")
+        phases = sorted(
+            {
+                f"{i.phase} until " + (i.extended_until.isoformat() if i.extended_until else "an unpublished date")
+                for i in covered
+            }
+        )
+        text += (
+            f" {len(covered)} further item(s) are past mainstream support but covered by an extended "
+            f"support phase ({'; '.join(phases)}): supported, not unsupported."
+        )
     if not_reached:
-        text += (f" {not_reached} of {targets} scan target(s) were not reached: their status is unknown and "
-                 "not counted above.")
+        text += (
+            f" {not_reached} of {targets} scan target(s) were not reached: their status is unknown and "
+            "not counted above."
+        )
     return text
 
 
@@ -946,17 +1125,32 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
     statement = b4d_statement(items, len(report.sites), len(hosts), k.targets, k.not_reached)
     sources = Counter(h.source for h in hosts)
     ev = Evidence(
-        scope={"sites": [s.site for s in report.sites], "devices": len(hosts),
-               "os_products": dict(sorted(families.items())), "as_of": report.as_of.isoformat(),
-               # DSPT 8.1: devices known only from credential-free discovery or the device register
-               **({"discovered_not_inventoried": sources["discovered"]} if sources["discovered"] else {}),
-               **({"register_not_inventoried": sources["register"]} if sources["register"] else {})},
-        coverage={"targets": k.targets, "not_reached": k.not_reached,
-                  "coverage": _r(k.coverage), "stale_inventories": k.stale, "stale_days": cfg.stale_days},
-        tool_version=report.tool_version, dataset_version=report.dataset_version,
-        readiness_data_version=cpu_rules().version, exceptions_file=register.path if register else "",
-        config_file=cfg.source, items=items, b4d_statement=statement, site_catalog_file=cfg.site_catalog,
-        site_catalog_sha256=cfg.site_catalog_sha256)
+        scope={
+            "sites": [s.site for s in report.sites],
+            "devices": len(hosts),
+            "os_products": dict(sorted(families.items())),
+            "as_of": report.as_of.isoformat(),
+            # DSPT 8.1: devices known only from credential-free discovery or the device register
+            **({"discovered_not_inventoried": sources["discovered"]} if sources["discovered"] else {}),
+            **({"register_not_inventoried": sources["register"]} if sources["register"] else {}),
+        },
+        coverage={
+            "targets": k.targets,
+            "not_reached": k.not_reached,
+            "coverage": _r(k.coverage),
+            "stale_inventories": k.stale,
+            "stale_days": cfg.stale_days,
+        },
+        tool_version=report.tool_version,
+        dataset_version=report.dataset_version,
+        readiness_data_version=cpu_rules().version,
+        exceptions_file=register.path if register else "",
+        config_file=cfg.source,
+        items=items,
+        b4d_statement=statement,
+        site_catalog_file=cfg.site_catalog,
+        site_catalog_sha256=cfg.site_catalog_sha256,
+    )
     ev.digest = hashlib.sha256(ev.canonical().encode("utf-8")).hexdigest()
     return ev
 
@@ -977,22 +1171,37 @@ def dataset_date(version: str) -> date | None:
 PreviousKpis = tuple[dict[str, Kpis], Kpis]
 
 
-def previous_kpis(previous: list[HostResult], previous_as_of: date, config: ReportConfig | None = None,
-                  register: Register | None = None) -> PreviousKpis:
+def previous_kpis(
+    previous: list[HostResult],
+    previous_as_of: date,
+    config: ReportConfig | None = None,
+    register: Register | None = None,
+) -> PreviousKpis:
     """The KPIs of the previous scan on its own date, per site and for the estate."""
     cfg = config or ReportConfig()
     prev_hosts = build_host_rows(previous, previous_as_of, cfg, register)
     by_site: dict[str, list[HostRow]] = defaultdict(list)
     for h in prev_hosts:
         by_site[h.site].append(h)
-    return ({s: compute_kpis(hs, [], previous_as_of) for s, hs in by_site.items()},
-            compute_kpis(prev_hosts, [], previous_as_of))
+    return (
+        {s: compute_kpis(hs, [], previous_as_of) for s, hs in by_site.items()},
+        compute_kpis(prev_hosts, [], previous_as_of),
+    )
 
 
-def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: date, dataset_version: str,
-                 tool_version: str, config: ReportConfig | None = None, register: Register | None = None,
-                 previous: list[HostResult] | None = None, previous_as_of: date | None = None,
-                 demo: str = "", previous_figures: PreviousKpis | None = None) -> EstateReport:
+def build_report(
+    results: list[HostResult],
+    statuses: list[HostStatus],
+    as_of: date,
+    dataset_version: str,
+    tool_version: str,
+    config: ReportConfig | None = None,
+    register: Register | None = None,
+    previous: list[HostResult] | None = None,
+    previous_as_of: date | None = None,
+    demo: str = "",
+    previous_figures: PreviousKpis | None = None,
+) -> EstateReport:
     """The report; "change since" from ``previous`` judged on ``previous_as_of``, or from their
     KPIs already computed (``previous_figures``, with ``previous_as_of``)."""
     cfg = config or ReportConfig()
@@ -1014,8 +1223,15 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
         before = prev_by_site.get(site.site)
         site.kpi_change = kpi_change(site.kpis, before) if before else {}
     ordered = [sites[k] for k in sorted(sites)]
-    report = EstateReport(as_of=as_of, dataset_version=dataset_version, tool_version=tool_version, sites=ordered,
-                          currency=cfg.currency, demo=demo, previous_as_of=previous_as_of if prev_total else None)
+    report = EstateReport(
+        as_of=as_of,
+        dataset_version=dataset_version,
+        tool_version=tool_version,
+        sites=ordered,
+        currency=cfg.currency,
+        demo=demo,
+        previous_as_of=previous_as_of if prev_total else None,
+    )
     report.kpis = compute_kpis(hosts, statuses, as_of)
     report.kpi_change = kpi_change(report.kpis, prev_total)
     report.organisation = cfg.organisation
@@ -1027,7 +1243,8 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
             report.dataset_warning = (
                 f"The end-of-life dataset is {age} days old on the report date (data of "
                 f"{report.dataset_date.isoformat()}; warning after {cfg.dataset_max_age_days} days): newer "
-                "end-of-support dates may be missing. Run `legacyscan eol update`.")
+                "end-of-support dates may be missing. Run `legacyscan eol update`."
+            )
     schedule(hosts, as_of, cfg.devices_per_year)
     report.products = _product_rollups(hosts, cfg)
     report.roadmap = _roadmap(hosts, as_of, cfg)
@@ -1036,11 +1253,17 @@ def build_report(results: list[HostResult], statuses: list[HostStatus], as_of: d
     report.register = _register_rows(register, hosts, as_of)
     report.evidence = _evidence(report, cfg, register)
     p = cfg.priority
-    report.priority_weights = {"status": dict(p.status_points), "points_per_30_days_past": p.points_per_30_days_past,
-                               "max_days_points": p.max_days_points, "class": dict(p.class_points),
-                               "tags": dict(p.tag_points), "points_per_doubling_devices": p.points_per_doubling_devices,
-                               "max_devices_points": p.max_devices_points,
-                               "device_bonus_per_finding": p.device_bonus_per_finding,
-                               "max_device_bonus": p.max_device_bonus, "bands": dict(p.bands),
-                               "app_only_critical_tags": sorted(p.app_only_critical_tags)}
+    report.priority_weights = {
+        "status": dict(p.status_points),
+        "points_per_30_days_past": p.points_per_30_days_past,
+        "max_days_points": p.max_days_points,
+        "class": dict(p.class_points),
+        "tags": dict(p.tag_points),
+        "points_per_doubling_devices": p.points_per_doubling_devices,
+        "max_devices_points": p.max_devices_points,
+        "device_bonus_per_finding": p.device_bonus_per_finding,
+        "max_device_bonus": p.max_device_bonus,
+        "bands": dict(p.bands),
+        "app_only_critical_tags": sorted(p.app_only_critical_tags),
+    }
     return report

@@ -45,8 +45,9 @@ def _windows_collect(data: dict[str, Any]) -> Inventory:
     from agents.windows import WindowsDocumentError, parse_document
 
     if not isinstance(data.get("os"), dict):
-        raise RawDocumentError("windows-collect/1: field 'os' is missing or not an object "
-                               "(the collection script always writes it)")
+        raise RawDocumentError(
+            "windows-collect/1: field 'os' is missing or not an object (the collection script always writes it)"
+        )
     try:
         inventory = parse_document(data)
     except WindowsDocumentError as exc:
@@ -66,10 +67,10 @@ def _unix_bundle(data: dict[str, Any]) -> Inventory:
 
 
 FORMATS: list[RawFormat] = [
-    RawFormat("windows-collect/1", "agents/windows_collect.ps1 (WinRM probe or legacyscan-agent.ps1)",
-              _windows_collect),
-    RawFormat("unix-bundle/1", "agents/legacyscan-agent.sh (the SSH probe's bundle, run on the host)",
-              _unix_bundle),
+    RawFormat(
+        "windows-collect/1", "agents/windows_collect.ps1 (WinRM probe or legacyscan-agent.ps1)", _windows_collect
+    ),
+    RawFormat("unix-bundle/1", "agents/legacyscan-agent.sh (the SSH probe's bundle, run on the host)", _unix_bundle),
 ]
 
 
@@ -110,12 +111,15 @@ def parse_raw(data: dict[str, Any], *, body: bytes | None = None) -> Inventory:
     """
     schema = schema_of(data)
     if schema is None:
-        raise RawDocumentError(f"field {SCHEMA_FIELD!r}: missing or not a string (expected one of "
-                               f"{', '.join(known_schemas())})")
+        raise RawDocumentError(
+            f"field {SCHEMA_FIELD!r}: missing or not a string (expected one of {', '.join(known_schemas())})"
+        )
     fmt = find_format(schema)
     if fmt is None:
-        raise RawDocumentError(f"field {SCHEMA_FIELD!r}: unknown raw document format {schema[:80]!r} "
-                               f"(this build reads {', '.join(known_schemas())})")
+        raise RawDocumentError(
+            f"field {SCHEMA_FIELD!r}: unknown raw document format {schema[:80]!r} "
+            f"(this build reads {', '.join(known_schemas())})"
+        )
     inventory = fmt.parse(data)
     given = data.get("inventory_id")
     if given is not None and not (isinstance(given, str) and given.strip()):

@@ -61,8 +61,12 @@ class Readiness:
         return "unknown: " + ", ".join(self.unknowns)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "action": self.action, "summary": self.summary(),
-                "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "verdict": self.verdict,
+            "action": self.action,
+            "summary": self.summary(),
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 @dataclass(slots=True, frozen=True)
@@ -77,8 +81,12 @@ class CpuRules:
 def cpu_rules(path: Path = CPU_DATA) -> CpuRules:
     data = json.loads(path.read_text(encoding="utf-8"))
     compiled = tuple((r, re.compile(r["pattern"], re.IGNORECASE)) for r in data["rules"])
-    return CpuRules(version=str(data["version"]), source_version=str(data.get("source_version", "")),
-                    sources=tuple(data.get("sources", [])), rules=compiled)
+    return CpuRules(
+        version=str(data["version"]),
+        source_version=str(data.get("source_version", "")),
+        sources=tuple(data.get("sources", [])),
+        rules=compiled,
+    )
 
 
 def _intel_generation(model: str, suffix: str) -> int:
@@ -150,14 +158,22 @@ def assess(hw: Hardware, rules: CpuRules | None = None) -> Readiness:
     if hw.memory_bytes is None:
         checks.append(Check("ram", UNKNOWN, "memory not reported"))
     else:
-        checks.append(Check("ram", PASS if hw.memory_bytes >= MIN_RAM_BYTES * 0.95 else FAIL,
-                            f"{_gb(hw.memory_bytes, 1024)} RAM (4 GB needed)"))
+        checks.append(
+            Check(
+                "ram",
+                PASS if hw.memory_bytes >= MIN_RAM_BYTES * 0.95 else FAIL,
+                f"{_gb(hw.memory_bytes, 1024)} RAM (4 GB needed)",
+            )
+        )
     disk = hw.system_disk_bytes
     if disk is None:
         checks.append(Check("disk", UNKNOWN, "system disk size not reported"))
     else:
-        checks.append(Check("disk", PASS if disk >= MIN_DISK_BYTES * 0.95 else FAIL,
-                            f"{_gb(disk, 1000)} system disk (64 GB needed)"))
+        checks.append(
+            Check(
+                "disk", PASS if disk >= MIN_DISK_BYTES * 0.95 else FAIL, f"{_gb(disk, 1000)} system disk (64 GB needed)"
+            )
+        )
     checks.append(cpu_check(hw.cpu_model, rules))
     results = {c.name: c.result for c in checks}
     if FAIL in results.values():
@@ -165,12 +181,18 @@ def assess(hw: Hardware, rules: CpuRules | None = None) -> Readiness:
         if hard:
             action = "replace hardware (" + ", ".join(hard) + " not supported)"
         else:
-            action = "upgrade " + " and ".join(n.upper() if n == "ram" else n for n in ("ram", "disk")
-                                               if results[n] == FAIL) + ", then upgrade to Windows 11"
+            action = (
+                "upgrade "
+                + " and ".join(n.upper() if n == "ram" else n for n in ("ram", "disk") if results[n] == FAIL)
+                + ", then upgrade to Windows 11"
+            )
         return Readiness("not-ready", action, tuple(checks))
     if UNKNOWN in results.values():
-        return Readiness("unknown", "collect hardware facts (" + ", ".join(
-            n for n, r in results.items() if r == UNKNOWN) + ") to decide", tuple(checks))
+        return Readiness(
+            "unknown",
+            "collect hardware facts (" + ", ".join(n for n, r in results.items() if r == UNKNOWN) + ") to decide",
+            tuple(checks),
+        )
     return Readiness("ready", "upgrade in place to Windows 11", tuple(checks))
 
 

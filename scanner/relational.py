@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
 # Column counts per table (the INSERT statements are built from these, for both placeholder styles).
 TABLE_COLUMNS: dict[str, int] = {
-    "software": 5, "inventory_software": 3, "datasets": 2, "judgements": 4, "findings": 25, "finding_status": 6,
+    "software": 5,
+    "inventory_software": 3,
+    "datasets": 2,
+    "judgements": 4,
+    "findings": 25,
+    "finding_status": 6,
 }
 # Insert order: referenced rows first.
 TABLE_ORDER = ("software", "inventory_software", "datasets", "judgements", "findings", "finding_status")
@@ -84,7 +89,8 @@ def software_rows(inv: Inventory, stored_id: str) -> Rows:
         software: list[tuple[Any, ...]] = []
         entries: list[tuple[str, int]] = []
         counts: Counter[tuple[str, str, str, str]] = Counter(
-            (sw.name, sw.version, sw.publisher, sw.source) for sw in inv.software)
+            (sw.name, sw.version, sw.publisher, sw.source) for sw in inv.software
+        )
         made = _SOFTWARE_ROWS
         for key, n in counts.items():
             row = made.get(key)
@@ -106,8 +112,7 @@ def software_rows(inv: Inventory, stored_id: str) -> Rows:
 def judged_rows(judged: Judged, stored_id: str) -> Rows:
     rows = Rows()
     rows.tables["datasets"].append(_clean((judged.dataset_version, judged.judged_on)))
-    rows.tables["judgements"].append(_clean((stored_id, judged.dataset_version, judged.judged_on,
-                                             judged.unidentified)))
+    rows.tables["judgements"].append(_clean((stored_id, judged.dataset_version, judged.judged_on, judged.unidentified)))
     rows.tables["findings"].extend(_clean(r) for r in judged.finding_rows(stored_id))
     rows.tables["finding_status"].extend(judged.status_rows(stored_id))
     return rows

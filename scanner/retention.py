@@ -53,8 +53,14 @@ class PruneResult:
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cutoff": self.cutoff, "dry_run": self.dry_run, "inventories": self.inventories,
-                "hosts": self.hosts, "scan_status": self.scan_status, "related": dict(sorted(self.related.items()))}
+        return {
+            "cutoff": self.cutoff,
+            "dry_run": self.dry_run,
+            "inventories": self.inventories,
+            "hosts": self.hosts,
+            "scan_status": self.scan_status,
+            "related": dict(sorted(self.related.items())),
+        }
 
 
 def keep_days_from(table: Any, source: str = "config") -> int | None:
@@ -65,8 +71,9 @@ def keep_days_from(table: Any, source: str = "config") -> int | None:
         raise RetentionConfigError(f"{source}: [retention] must be a table")
     unknown = set(table) - KEYS
     if unknown:
-        raise RetentionConfigError(f"{source}: [retention] unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                                   "known: keep_days")
+        raise RetentionConfigError(
+            f"{source}: [retention] unknown key(s) {', '.join(sorted(map(str, unknown)))}; known: keep_days"
+        )
     if "keep_days" not in table:
         return None
     return check_days(table["keep_days"], f"{source}: [retention] keep_days")
@@ -117,6 +124,7 @@ def _transaction(store: Store) -> Iterator[tuple[Exec, Query, str, Callable[[], 
         if lock is not None:
             lock.acquire()
         try:
+
             def ex(sql: str, params: tuple[Any, ...] = ()) -> int:
                 return conn.execute(sql, params).rowcount
 
@@ -149,6 +157,7 @@ def _transaction(store: Store) -> Iterator[tuple[Exec, Query, str, Callable[[], 
 
     try:
         with pool.connection() as pg, pg.transaction():
+
             def pex(sql: str, params: tuple[Any, ...] = ()) -> int:
                 return int(pg.execute(sql, params).rowcount)
 
@@ -156,10 +165,12 @@ def _transaction(store: Store) -> Iterator[tuple[Exec, Query, str, Callable[[], 
                 return list(pg.execute(sql, params).fetchall())
 
             def pcolumns() -> list[tuple[str, str]]:
-                return pq("SELECT c.table_name, c.column_name FROM information_schema.columns c "
-                          "JOIN information_schema.tables t ON t.table_name = c.table_name "
-                          "AND t.table_schema = c.table_schema "
-                          "WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'")
+                return pq(
+                    "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+                    "JOIN information_schema.tables t ON t.table_name = c.table_name "
+                    "AND t.table_schema = c.table_schema "
+                    "WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
+                )
 
             yield pex, pq, "%s", pcolumns
     except psycopg.Error as exc:
@@ -180,28 +191,45 @@ def prune(store: Store, cutoff: str, *, keep_latest: bool = False, dry_run: bool
                 by_table.setdefault(str(table), set()).add(str(column))
             ex("CREATE TEMP TABLE prune_doomed (inventory_id TEXT PRIMARY KEY)", ())
             # history: old inventories that are not their host's latest
-            ex(f"INSERT INTO prune_doomed SELECT inventory_id FROM inventories WHERE collected_at < {p} "  # noqa: S608
-               "AND inventory_id NOT IN (SELECT last_inventory_id FROM hosts)", (cutoff,))
+            ex(
+                f"INSERT INTO prune_doomed SELECT inventory_id FROM inventories WHERE collected_at < {p} "  # noqa: S608
+                "AND inventory_id NOT IN (SELECT last_inventory_id FROM hosts)",
+                (cutoff,),
+            )
             gone_hosts: list[tuple[Any, ...]] = []
             if not keep_latest:
-                gone_hosts = q(f"SELECT host_key, last_inventory_id FROM hosts WHERE last_seen < {p}",  # noqa: S608
-                               (cutoff,))
-                ex(f"INSERT INTO prune_doomed SELECT last_inventory_id FROM hosts WHERE last_seen < {p} "  # noqa: S608
-                   "AND last_inventory_id NOT IN (SELECT inventory_id FROM prune_doomed)", (cutoff,))
+                gone_hosts = q(
+                    f"SELECT host_key, last_inventory_id FROM hosts WHERE last_seen < {p}",  # noqa: S608
+                    (cutoff,),
+                )
+                ex(
+                    f"INSERT INTO prune_doomed SELECT last_inventory_id FROM hosts WHERE last_seen < {p} "  # noqa: S608
+                    "AND last_inventory_id NOT IN (SELECT inventory_id FROM prune_doomed)",
+                    (cutoff,),
+                )
                 # every other inventory of those hosts (a late upload of an older spool)
-                ex(f"INSERT INTO prune_doomed SELECT inventory_id FROM inventories WHERE host_key IN "  # noqa: S608
-                   f"(SELECT host_key FROM hosts WHERE last_seen < {p}) "
-                   "AND inventory_id NOT IN (SELECT inventory_id FROM prune_doomed)", (cutoff,))
+                ex(
+                    f"INSERT INTO prune_doomed SELECT inventory_id FROM inventories WHERE host_key IN "  # noqa: S608
+                    f"(SELECT host_key FROM hosts WHERE last_seen < {p}) "
+                    "AND inventory_id NOT IN (SELECT inventory_id FROM prune_doomed)",
+                    (cutoff,),
+                )
             doomed = "SELECT inventory_id FROM prune_doomed"
-            findings_by_inventory = "findings" in by_table and "inventory_id" in by_table["findings"] \
+            findings_by_inventory = (
+                "findings" in by_table
+                and "inventory_id" in by_table["findings"]
                 and "finding_id" in by_table["findings"]
+            )
             for table in sorted(by_table):
                 cols = by_table[table]
                 if table in ("findings", "inventories", "hosts", "prune_doomed") or table.startswith("sqlite_"):
                     continue
                 if "finding_id" in cols and findings_by_inventory and "inventory_id" not in cols:
-                    n = ex(f'DELETE FROM "{table}" WHERE finding_id IN (SELECT finding_id FROM findings '  # noqa: S608
-                           f"WHERE inventory_id IN ({doomed}))", ())
+                    n = ex(
+                        f'DELETE FROM "{table}" WHERE finding_id IN (SELECT finding_id FROM findings '  # noqa: S608
+                        f"WHERE inventory_id IN ({doomed}))",
+                        (),
+                    )
                     result.related[table] = result.related.get(table, 0) + n
             for table in sorted(by_table):
                 cols = by_table[table]

@@ -208,7 +208,9 @@ class SshConnector:
         default_kh = os.path.expanduser("~/.ssh/known_hosts")
         self.known_hosts = KnownHosts(config.known_hosts or default_kh)
         self.creds = SshCredentials.load(
-            config.ssh_user or _local_user(), config.ssh_key, use_agent=config.use_agent,
+            config.ssh_user or _local_user(),
+            config.ssh_key,
+            use_agent=config.use_agent,
             loaded=config.ssh_key_loaded,
         )
         self.options = SshOptions(
@@ -240,7 +242,8 @@ class SshConnector:
             target.port,
             creds=creds,
             known_hosts=self.known_hosts,
-            options=self.options if not target.ssh_legacy or self.options.legacy
+            options=self.options
+            if not target.ssh_legacy or self.options.legacy
             else dc_replace(self.options, legacy=True),
             jump=via,
         )
@@ -272,14 +275,24 @@ def _local_user() -> str:
 
 def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
     """Preload the probe table in one round trip, then run the shared Collector over it."""
-    shell.preload(LINUX_PRELOAD_COMMANDS, LINUX_PRELOAD_FILES, timeout=timeout, filters=linux.FILE_FILTERS,
-                  unless_readable=linux.UNLESS_READABLE, platforms=bundle.PLATFORMS)
+    shell.preload(
+        LINUX_PRELOAD_COMMANDS,
+        LINUX_PRELOAD_FILES,
+        timeout=timeout,
+        filters=linux.FILE_FILTERS,
+        unless_readable=linux.UNLESS_READABLE,
+        platforms=bundle.PLATFORMS,
+    )
     uname = shell.run(linux.UNAME, timeout=timeout)
     sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
     if sysname:  # `uname -s` is the first word of `uname -srm`: one process fewer on every host
         shell.remember(["uname", "-s"], CommandResult(0, sysname + "\n"))
     return Collector(
-        shell, site=target.site, tags=list(target.tags), address=target.host, command_timeout=timeout,
+        shell,
+        site=target.site,
+        tags=list(target.tags),
+        address=target.host,
+        command_timeout=timeout,
         endpoint=ssh_endpoint(shell, target),
     ).collect()
 
@@ -309,8 +322,9 @@ def collect_winrm(target: Target, config: ScanConfig) -> Inventory:
         windows = importlib.import_module("agents.windows")
     except ImportError as exc:
         raise ShellError(f"WinRM scanning is not available in this build: {exc}") from exc
-    shell = winrm.open_winrm_shell(target.host, target.port, target.user or None, timeout=config.timeout,
-                                   credentials_file=config.credentials)
+    shell = winrm.open_winrm_shell(
+        target.host, target.port, target.user or None, timeout=config.timeout, credentials_file=config.credentials
+    )
     try:
         inv: Inventory = windows.collect_windows(shell, timeout=config.timeout)
     finally:
@@ -496,11 +510,7 @@ class FleetScanner:
             return todo, 0
         cutoff = iso(self.now() - self.config.resume)
         statuses: Callable[[], list[HostStatus]] = getattr(self.store, "statuses", list)
-        recent = {
-            (s.target, s.site)
-            for s in statuses()
-            if s.status in (STATUS_OK, STATUS_PARTIAL) and s.at >= cutoff
-        }
+        recent = {(s.target, s.site) for s in statuses() if s.status in (STATUS_OK, STATUS_PARTIAL) and s.at >= cutoff}
         kept = [t for t in todo if (t.key, t.site) not in recent]
         return kept, len(todo) - len(kept)
 
@@ -549,9 +559,7 @@ class FleetScanner:
                 if self.stop.is_set():
                     return None
                 log.debug("unexpected error scanning %s", target.key, exc_info=True)
-                return Outcome(
-                    target, classify(exc), f"{type(exc).__name__}: {exc}", None, time.monotonic() - started
-                )
+                return Outcome(target, classify(exc), f"{type(exc).__name__}: {exc}", None, time.monotonic() - started)
             finally:
                 if shell is not None:
                     with self._active_lock:
@@ -614,8 +622,9 @@ class FleetScanner:
             return 1  # children must inherit the loaded modules and configuration cheaply
         return min(wanted, len(todo))
 
-    def _start_threads(self, todo: list[Target], emit: Callable[[Outcome | None], None],
-                       window_closed: Callable[[], None]) -> int:
+    def _start_threads(
+        self, todo: list[Target], emit: Callable[[Outcome | None], None], window_closed: Callable[[], None]
+    ) -> int:
         """Start the worker threads (at most ``concurrency``); each calls ``emit(None)`` when done."""
         pending: queue.Queue[Target] = queue.Queue()
         for t in todo:
@@ -697,8 +706,12 @@ class FleetScanner:
         # The children inherit this process's store connection and never touch it (nor close it:
         # a forked child leaves through os._exit, so no finaliser runs on the copy).
         children = [
-            ctx.Process(target=_collector_process, args=(self, i, shard, threads_each, results, stop, os.getpid()),
-                        name=f"scan-proc-{i}", daemon=True)
+            ctx.Process(
+                target=_collector_process,
+                args=(self, i, shard, threads_each, results, stop, os.getpid()),
+                name=f"scan-proc-{i}",
+                daemon=True,
+            )
             for i, shard in enumerate(shards)
         ]
         for child in children:
@@ -720,8 +733,13 @@ class FleetScanner:
                     child.join(timeout=2.0)
             results.close()
 
-    def _consume(self, get: Callable[[float], list[Outcome] | None], producers: int,
-                 drain: Callable[[], list[Outcome]], summary: ScanSummary) -> None:
+    def _consume(
+        self,
+        get: Callable[[float], list[Outcome] | None],
+        producers: int,
+        drain: Callable[[], list[Outcome]],
+        summary: ScanSummary,
+    ) -> None:
         """The one consumer: store outcomes in batches, record statuses, report progress.
         ``get`` returns a list of outcomes, or None when one producer has finished.
 
@@ -778,8 +796,14 @@ class FleetScanner:
             self.store.save_batch(invs)  # one transaction; takes whole or already-encoded inventories
         at = iso(self.now())
         statuses = [
-            HostStatus(target=o.target.key, site=o.target.site, status=o.status, error=o.error, at=at,
-                       host_key=host_key(o.inventory) if o.inventory is not None else "")
+            HostStatus(
+                target=o.target.key,
+                site=o.target.site,
+                status=o.status,
+                error=o.error,
+                at=at,
+                host_key=host_key(o.inventory) if o.inventory is not None else "",
+            )
             for o in batch
         ]
         record_many = getattr(self.store, "record_statuses", None)
@@ -797,8 +821,9 @@ class FleetScanner:
                 summary.done += 1
                 if self.observer is not None:
                     inv = o.inventory
-                    self.observer.merge(o.note if o.note is not None or not isinstance(inv, Inventory)
-                                        else self.observer.observe(inv))
+                    self.observer.merge(
+                        o.note if o.note is not None or not isinstance(inv, Inventory) else self.observer.observe(inv)
+                    )
                 if self.keep_inventories and isinstance(o.inventory, Inventory):
                     summary.inventories.append(o.inventory)
             else:
@@ -859,8 +884,14 @@ def _pack_observed(observer: InventoryObserver | None, store: Any = None) -> Cal
                 log.debug("judging %s in the collector process failed", outcome.target.key, exc_info=True)
         if encoded is None:
             encoded = EncodedInventory(
-                inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
-                collected_at=inv.collected_at, software_count=len(inv.software), body=encode_body(inv))
+                inventory_id=inv.inventory_id,
+                host=inv.host,
+                os=inv.os,
+                collector=inv.collector,
+                collected_at=inv.collected_at,
+                software_count=len(inv.software),
+                body=encode_body(inv),
+            )
         outcome.inventory = encoded
         return outcome, b"", [], False
 
@@ -898,8 +929,9 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _collector_process(parent: FleetScanner, index: int, targets: list[Target], threads: int, results: Any,
-                       stop: Any, parent_pid: int = 0) -> None:
+def _collector_process(
+    parent: FleetScanner, index: int, targets: list[Target], threads: int, results: Any, stop: Any, parent_pid: int = 0
+) -> None:
     """A forked child: collect ``targets`` with ``threads`` workers and send back batches of
     ``(outcome, stored body)``.  Encoding the body here keeps that CPU off the storing process."""
     import signal
@@ -988,8 +1020,12 @@ class _ChildReader:
             if i not in self.ended and not child.is_alive():
                 self.ended.add(i)
                 self.finished += 1
-                log.warning("collector process %d exited unexpectedly (exit code %s): its remaining targets "
-                            "were not scanned; run again with --resume", i, child.exitcode)
+                log.warning(
+                    "collector process %d exited unexpectedly (exit code %s): its remaining targets "
+                    "were not scanned; run again with --resume",
+                    i,
+                    child.exitcode,
+                )
                 return True
         return False
 

@@ -48,8 +48,7 @@ class _HeadDeadline:
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = self.loop.call_later(_header_timeout(os.environ.get(CONFIG_ENV, "")),
-                                                self._head_timed_out)
+        self._head_timer = self.loop.call_later(_header_timeout(os.environ.get(CONFIG_ENV, "")), self._head_timed_out)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:

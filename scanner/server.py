@@ -48,8 +48,18 @@ from scanner.store import EncodedInventory, Storable, Store, StoreError
 from scanner.store_open import open_store
 from scanner.upload import Refused, accept_upload, check_collected_at, parse_upload
 
-__all__ = ["CONFIG_ENV", "GroupWriter", "RateLimiter", "Refused", "ServerConfig", "UploadEndpoint", "accept_upload",
-           "app_from_env", "create_app", "parse_upload"]
+__all__ = [
+    "CONFIG_ENV",
+    "GroupWriter",
+    "RateLimiter",
+    "Refused",
+    "ServerConfig",
+    "UploadEndpoint",
+    "accept_upload",
+    "app_from_env",
+    "create_app",
+    "parse_upload",
+]
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +175,7 @@ class ClientGone(Exception):
 INLINE_DECODED_MAX = 256 * 1024
 
 
-async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: ServerConfig,
-                     deadline: float) -> bytes:
+async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: ServerConfig, deadline: float) -> bytes:
     """The request body as sent (still compressed), within ``config.body_timeout`` in all."""
     length = headers.get(b"content-length")
     if length is not None:
@@ -190,8 +199,9 @@ async def _read_body(headers: dict[bytes, bytes], receive: Receive, config: Serv
                 if not message.get("more_body", False):
                     break
     except TimeoutError:
-        raise Refused(408, f"request body not received within {config.body_timeout:g} s",
-                      {"Connection": "close"}) from None
+        raise Refused(
+            408, f"request body not received within {config.body_timeout:g} s", {"Connection": "close"}
+        ) from None
     encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
     if encoding not in ("", "identity", "gzip"):
         raise Refused(415, f"unsupported Content-Encoding {encoding[:40]!r}; use gzip or none")
@@ -219,8 +229,9 @@ def _decoded(body: bytes, gzipped: bool, limit: int, config: ServerConfig) -> by
     return out
 
 
-def _accept_large(body: bytes, gzipped: bool, token: TokenInfo, config: ServerConfig,
-                  privacy: Privacy = KEEP) -> EncodedInventory:
+def _accept_large(
+    body: bytes, gzipped: bool, token: TokenInfo, config: ServerConfig, privacy: Privacy = KEEP
+) -> EncodedInventory:
     """Decode and validate a document too large for the event loop (runs on a worker thread)."""
     document = _decoded(body, gzipped, config.max_decoded, config)
     assert document is not None  # noqa: S101 - the limit is the service's own: _decoded raised instead
@@ -273,9 +284,11 @@ class UploadEndpoint:
             return exc.status, {"error": exc.reason}, exc.headers
         except StoreError as exc:
             return _unavailable(exc)
-        return (201 if created else 200,
-                {"status": "created" if created else "duplicate", "inventory_id": inv.inventory_id,
-                 "site": inv.host.site}, {})
+        return (
+            201 if created else 200,
+            {"status": "created" if created else "duplicate", "inventory_id": inv.inventory_id, "site": inv.host.site},
+            {},
+        )
 
     async def _token(self, headers: dict[bytes, bytes]) -> TokenInfo:
         """The enrolment token the request carries, known and within its rate, else ``Refused``."""
@@ -283,8 +296,9 @@ class UploadEndpoint:
         scheme, _, token_text = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         token_text = token_text.strip()
         if scheme.lower() != "bearer" or not token_text:
-            raise Refused(401, "missing enrolment token (Authorization: Bearer <token>)",
-                          {"WWW-Authenticate": "Bearer"})
+            raise Refused(
+                401, "missing enrolment token (Authorization: Bearer <token>)", {"WWW-Authenticate": "Bearer"}
+            )
         if store.local_reads:  # an indexed read on its own connection: no thread hop
             token = store.authenticate(token_text)
         else:
@@ -293,8 +307,7 @@ class UploadEndpoint:
             raise Refused(401, "unknown or revoked enrolment token", {"WWW-Authenticate": "Bearer"})
         wait = self.limiter.check(token.token_id, time.monotonic())
         if wait > 0:
-            raise Refused(429, "rate limit for this token exceeded",
-                          {"Retry-After": str(max(1, math.ceil(wait)))})
+            raise Refused(429, "rate limit for this token exceeded", {"Retry-After": str(max(1, math.ceil(wait)))})
         return token
 
     async def _accept(self, body: bytes, headers: dict[bytes, bytes], token: TokenInfo) -> EncodedInventory:
@@ -317,8 +330,7 @@ def _unavailable(exc: StoreError) -> tuple[int, dict[str, Any], dict[str, str]]:
     """503 with Retry-After: the database is down or its disk is full; nothing was stored."""
     log.error("database unavailable: %s", exc)
     text = str(exc).lower()
-    what = "the database's disk is full" if "full" in text or "no space" in text else \
-        "the database is not available"
+    what = "the database's disk is full" if "full" in text or "no space" in text else "the database is not available"
     return 503, {"error": f"{what}; nothing was stored, try again later"}, {"Retry-After": "30"}
 
 
@@ -341,13 +353,15 @@ def create_app(config: ServerConfig, *, clock: Callable[[], dt.datetime]) -> ASG
             await anyio.to_thread.run_sync(store.close)
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok" if "store" in state else "starting"},
-                            status_code=200 if "store" in state else 503)
+        return JSONResponse(
+            {"status": "ok" if "store" in state else "starting"}, status_code=200 if "store" in state else 503
+        )
 
     upload = UploadEndpoint(config, state, clock)
-    framework = Starlette(routes=[Route("/v1/inventories", upload, methods=["POST"]),
-                                  Route("/healthz", healthz, methods=["GET"])],
-                          lifespan=lifespan)
+    framework = Starlette(
+        routes=[Route("/v1/inventories", upload, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        lifespan=lifespan,
+    )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         # The upload path goes straight to its endpoint; everything else (lifespan, health, 404,

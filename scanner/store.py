@@ -255,25 +255,48 @@ def encode_with_software(header: Inventory, software_json: bytes) -> bytes:
 
 def inventory_row(inv: Storable, key: str, body: bytes) -> tuple[Any, ...]:
     """The ``inventories`` row of ``inv`` (both backends): every text column neutralised."""
-    return (indexed(inv.inventory_id), key, indexed(inv.host.site), indexed(inv.collected_at, COLLECTED_AT_MAX),
-            text_column(inv.collector.transport), text_column(inv.os.family), text_column(inv.os.name),
-            software_count(inv), body)
+    return (
+        indexed(inv.inventory_id),
+        key,
+        indexed(inv.host.site),
+        indexed(inv.collected_at, COLLECTED_AT_MAX),
+        text_column(inv.collector.transport),
+        text_column(inv.os.family),
+        text_column(inv.os.name),
+        software_count(inv),
+        body,
+    )
 
 
 def host_row(inv: Storable, key: str) -> tuple[str, ...]:
     """The ``hosts`` row of ``inv`` (both backends): every text column neutralised."""
     host = inv.host
     collected_at = indexed(inv.collected_at, COLLECTED_AT_MAX)
-    return (key, text_column(host.hostname), text_column(host.machine_id), indexed(host.site),
-            text_column(json.dumps(sorted(host.tags))), text_column(host.address), collected_at, collected_at,
-            indexed(inv.inventory_id))
+    return (
+        key,
+        text_column(host.hostname),
+        text_column(host.machine_id),
+        indexed(host.site),
+        text_column(json.dumps(sorted(host.tags))),
+        text_column(host.address),
+        collected_at,
+        collected_at,
+        indexed(inv.inventory_id),
+    )
 
 
 def status_row(st: HostStatus) -> tuple[str, ...]:
     """The ``scan_status`` row (both backends); ``last_ok_at`` survives failures."""
     ok_at = (st.at if st.status in ("ok", "partial") else st.last_ok_at) or ""
-    return (indexed(st.target), indexed(st.site), text_column(st.status), text_column(st.error[:2000]),
-            text_column(st.at), text_column(st.host_key), text_column(ok_at))
+    return (
+        indexed(st.target),
+        indexed(st.site),
+        text_column(st.status),
+        text_column(st.error[:2000]),
+        text_column(st.at),
+        text_column(st.host_key),
+        text_column(ok_at),
+    )
 
 
 def decode_body(body: bytes) -> Inventory:
@@ -297,7 +320,7 @@ try:  # orjson parses several times faster; the json module is the fallback (and
 except ImportError:  # pragma: no cover - orjson is a declared dependency
     _fast_loads = json.loads
 _SOFTWARE_FIELDS = frozenset(f.name for f in dataclass_fields(Software))
-_AFTER_SOFTWARE = _INVENTORY_FIELDS[_INVENTORY_FIELDS.index("software") + 1:]
+_AFTER_SOFTWARE = _INVENTORY_FIELDS[_INVENTORY_FIELDS.index("software") + 1 :]
 _SOFTWARE_ENDS = tuple(f'],"{name}":'.encode("ascii") for name in _AFTER_SOFTWARE)
 _HEADER_CUT = not (_SOFTWARE_FIELDS & set(_AFTER_SOFTWARE))
 
@@ -348,8 +371,10 @@ _STATUS_UPSERT = (
 )
 
 
-_PENDING_JUDGEMENT = ("SELECT inventory_id FROM inventories i WHERE NOT EXISTS (SELECT 1 FROM judgements j "
-                      "WHERE j.inventory_id = i.inventory_id AND j.dataset_version = ?)")
+_PENDING_JUDGEMENT = (
+    "SELECT inventory_id FROM inventories i WHERE NOT EXISTS (SELECT 1 FROM judgements j "
+    "WHERE j.inventory_id = i.inventory_id AND j.dataset_version = ?)"
+)
 
 
 class Store:
@@ -405,9 +430,16 @@ class Store:
         when the body stands for it exactly, else the body decoded back."""
         body, exact = encode_checked(inv)
         rows = self._relational([inv], [(body, exact)])[0]
-        return EncodedInventory(inventory_id=inv.inventory_id, host=inv.host, os=inv.os, collector=inv.collector,
-                                collected_at=inv.collected_at, software_count=len(inv.software), body=body,
-                                rows=rows)
+        return EncodedInventory(
+            inventory_id=inv.inventory_id,
+            host=inv.host,
+            os=inv.os,
+            collector=inv.collector,
+            collected_at=inv.collected_at,
+            software_count=len(inv.software),
+            body=body,
+            rows=rows,
+        )
 
     # -- relational rows of stored inventories (backfill, re-judgement) --------------------------
 
@@ -417,17 +449,23 @@ class Store:
     def _write_rows(self, rows: Rows) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def judge_pending(self, judge: Judge | None = None, *, batch: int = 500,
-                      progress: Callable[[int, int], None] | None = None) -> int:
+    def judge_pending(
+        self, judge: Judge | None = None, *, batch: int = 500, progress: Callable[[int, int], None] | None = None
+    ) -> int:
         """Give every stored inventory its relational rows: software rows where missing (a store
         written before schema 4) and findings of ``judge``'s dataset (default: the store's judge)
         where that dataset has not judged it yet.  Returns how many inventories were completed.
         Idempotent and resumable: each batch commits on its own."""
         judge = judge or self.current_judge()
         p = self.placeholder
-        need_sw = {r[0] for r in self._query(
-            "SELECT inventory_id FROM inventories i WHERE software_count > 0 AND NOT EXISTS "
-            "(SELECT 1 FROM inventory_software s WHERE s.inventory_id = i.inventory_id)", ())}
+        need_sw = {
+            r[0]
+            for r in self._query(
+                "SELECT inventory_id FROM inventories i WHERE software_count > 0 AND NOT EXISTS "
+                "(SELECT 1 FROM inventory_software s WHERE s.inventory_id = i.inventory_id)",
+                (),
+            )
+        }
         need_judge: set[str] = set()
         if judge is not None:
             sql = _PENDING_JUDGEMENT.replace("?", p)
@@ -435,14 +473,17 @@ class Store:
         pending = sorted(need_sw | need_judge)
         done = 0
         for start in range(0, len(pending), batch):
-            chunk = pending[start:start + batch]
+            chunk = pending[start : start + batch]
             marks = ",".join([p] * len(chunk))
             rows = Rows()
             sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
             for stored_id, body in self._query(sql, chunk):
                 inv = decode_body(bytes(body))
-                rows.extend(rows_for(inv, stored_id, judge if stored_id in need_judge else None,
-                                     with_software=stored_id in need_sw))
+                rows.extend(
+                    rows_for(
+                        inv, stored_id, judge if stored_id in need_judge else None, with_software=stored_id in need_sw
+                    )
+                )
             self._write_rows(rows)
             done += len(chunk)
             if progress is not None:
@@ -538,8 +579,10 @@ class SqliteStore(Store):
     def migrate(self) -> None:
         current = self.schema_version()
         if current > len(MIGRATIONS):
-            raise StoreError(f"{self.path} has schema version {current}, newer than this legacyscan "
-                             f"({len(MIGRATIONS)}); upgrade legacyscan")
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this legacyscan "
+                f"({len(MIGRATIONS)}); upgrade legacyscan"
+            )
         for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -580,8 +623,8 @@ class SqliteStore(Store):
                 new = Rows()
                 for (inv, key, body), rel in zip(rows, relational, strict=True):
                     cur = self.conn.execute(
-                        "INSERT OR IGNORE INTO inventories VALUES (?,?,?,?,?,?,?,?,?)",
-                        inventory_row(inv, key, body))
+                        "INSERT OR IGNORE INTO inventories VALUES (?,?,?,?,?,?,?,?,?)", inventory_row(inv, key, body)
+                    )
                     results.append(cur.rowcount == 1)
                     if cur.rowcount == 1:
                         self._upsert_host(inv, key)
@@ -590,8 +633,9 @@ class SqliteStore(Store):
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise StoreError(f"cannot save inventory: {exc}",
-                                 unavailable=isinstance(exc, sqlite3.OperationalError)) from exc
+                raise StoreError(
+                    f"cannot save inventory: {exc}", unavailable=isinstance(exc, sqlite3.OperationalError)
+                ) from exc
         return results
 
     def _insert_rows(self, rows: Rows) -> None:
@@ -611,8 +655,9 @@ class SqliteStore(Store):
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise StoreError(f"cannot save findings: {exc}",
-                                 unavailable=isinstance(exc, sqlite3.OperationalError)) from exc
+                raise StoreError(
+                    f"cannot save findings: {exc}", unavailable=isinstance(exc, sqlite3.OperationalError)
+                ) from exc
 
     def _rollback(self) -> None:
         """End a failed transaction.  SQLite has often rolled it back itself already (a full disk,
@@ -628,15 +673,17 @@ class SqliteStore(Store):
         row = self.conn.execute("SELECT last_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
         (key, hostname, machine_id, site, tags, address, collected_at, _, inventory_id) = host_row(inv, key)
         if row is None:
-            self.conn.execute("INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?)",
-                              (key, hostname, machine_id, site, tags, address, collected_at, collected_at,
-                               inventory_id))
+            self.conn.execute(
+                "INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?)",
+                (key, hostname, machine_id, site, tags, address, collected_at, collected_at, inventory_id),
+            )
         elif collected_at >= row[0]:
             # Only a newer collection becomes "latest": a late upload of an old spool must not win.
             self.conn.execute(
                 "UPDATE hosts SET hostname=?, site=?, tags=?, address=?, last_seen=?, last_inventory_id=? "
                 "WHERE host_key=?",
-                (hostname, site, tags, address, collected_at, inventory_id, key))
+                (hostname, site, tags, address, collected_at, inventory_id, key),
+            )
 
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:
         return list(self.iter_latest(site))
@@ -653,8 +700,10 @@ class SqliteStore(Store):
 
     def inventories_as_of(self, before: str, site: str | None = None) -> list[Inventory]:
         """Each host's latest inventory collected strictly before ``before`` (for "change since")."""
-        sql = ("SELECT body FROM inventories i WHERE collected_at = (SELECT MAX(collected_at) FROM inventories j "
-               "WHERE j.host_key = i.host_key AND j.collected_at < ?)")
+        sql = (
+            "SELECT body FROM inventories i WHERE collected_at = (SELECT MAX(collected_at) FROM inventories j "
+            "WHERE j.host_key = i.host_key AND j.collected_at < ?)"
+        )
         params: list[Any] = [before]
         if site:
             sql += " AND site = ?"
@@ -705,21 +754,25 @@ class SqliteStore(Store):
         token_id, token = new_token()
         info = TokenInfo(token_id, check_site(site), created_at, "", label[:200])
         with self._lock:
-            self.conn.execute("INSERT INTO tokens VALUES (?,?,?,?,?,?)",
-                              (token_id, token_hash(token), info.site, info.label, created_at, ""))
+            self.conn.execute(
+                "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
+                (token_id, token_hash(token), info.site, info.label, created_at, ""),
+            )
         return info, token
 
     def list_tokens(self) -> list[TokenInfo]:
         with self._lock:
-            rows = self.conn.execute("SELECT token_id, site, created_at, revoked_at, label FROM tokens "
-                                     "ORDER BY site, created_at, token_id").fetchall()
+            rows = self.conn.execute(
+                "SELECT token_id, site, created_at, revoked_at, label FROM tokens ORDER BY site, created_at, token_id"
+            ).fetchall()
         return [TokenInfo(*row) for row in rows]
 
     def revoke_token(self, token_id: str, revoked_at: str) -> bool:
         """Revoke; False when no active token has that id."""
         with self._lock:
-            cur = self.conn.execute("UPDATE tokens SET revoked_at=? WHERE token_id=? AND revoked_at=''",
-                                    (revoked_at, token_id))
+            cur = self.conn.execute(
+                "UPDATE tokens SET revoked_at=? WHERE token_id=? AND revoked_at=''", (revoked_at, token_id)
+            )
         return cur.rowcount == 1
 
     def authenticate(self, token: str) -> TokenInfo | None:
@@ -733,8 +786,9 @@ class SqliteStore(Store):
             with self._auth_lock:
                 if self._auth_conn is None:
                     try:
-                        self._auth_conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                                          check_same_thread=False)
+                        self._auth_conn = sqlite3.connect(
+                            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                        )
                     except sqlite3.Error as exc:
                         raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
                 row = self._token_row(self._auth_conn, token)
@@ -743,8 +797,10 @@ class SqliteStore(Store):
     @staticmethod
     def _token_row(conn: sqlite3.Connection, token: str) -> tuple[str, str, str, str, str] | None:
         try:
-            row = conn.execute("SELECT token_id, site, created_at, revoked_at, label FROM tokens "
-                               "WHERE token_hash=? AND revoked_at=''", (token_hash(token),)).fetchone()
+            row = conn.execute(
+                "SELECT token_id, site, created_at, revoked_at, label FROM tokens WHERE token_hash=? AND revoked_at=''",
+                (token_hash(token),),
+            ).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot check enrolment token: {exc}") from exc
         return tuple(row) if row else None

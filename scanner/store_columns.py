@@ -65,6 +65,4 @@ def indexed(value: str, limit: int = INDEXED_MAX) -> str:
         return value
     if limit < 2 * 65:  # too short to carry a hash (collected_at): cut
         return value[:limit]
-    return value[:limit - 65] + "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
+    return value[: limit - 65] + "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()

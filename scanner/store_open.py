@@ -14,6 +14,8 @@ from scanner.store import SqliteStore, Store, StoreError
 
 if TYPE_CHECKING:
     from scanner.judge import Judge
+
+
 def default_judge() -> Judge:
     """The installed dataset, no site catalogue: what judges an inventory when it is stored
     (a command with a site catalogue installs its own judge with ``Store.use_judge``)."""
@@ -52,6 +54,7 @@ def _open(url: str) -> Store:
             path = path.lstrip("/")
         return SqliteStore(path or "legacyscan.db")
     if "://" in url:
-        raise StoreError(f"unsupported database URL scheme in {url.split('://')[0]!r}://…; "
-                         "use sqlite:///PATH or postgresql://…")
+        raise StoreError(
+            f"unsupported database URL scheme in {url.split('://')[0]!r}://…; use sqlite:///PATH or postgresql://…"
+        )
     return SqliteStore(url)

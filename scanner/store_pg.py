@@ -48,12 +48,14 @@ _UPSERT_HOST = (
     "INSERT INTO hosts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (host_key) DO UPDATE SET "
     "hostname=excluded.hostname, site=excluded.site, tags=excluded.tags, address=excluded.address, "
     "last_seen=excluded.last_seen, last_inventory_id=excluded.last_inventory_id "
-    "WHERE hosts.last_seen <= excluded.last_seen")
+    "WHERE hosts.last_seen <= excluded.last_seen"
+)
 _STATUS_UPSERT = (
     "INSERT INTO scan_status VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (target, site) DO UPDATE SET "
     "status=excluded.status, error=excluded.error, at=excluded.at, "
     "host_key=CASE WHEN excluded.host_key <> '' THEN excluded.host_key ELSE scan_status.host_key END, "
-    "last_ok_at=CASE WHEN excluded.last_ok_at <> '' THEN excluded.last_ok_at ELSE scan_status.last_ok_at END")
+    "last_ok_at=CASE WHEN excluded.last_ok_at <> '' THEN excluded.last_ok_at ELSE scan_status.last_ok_at END"
+)
 _TOKEN_COLUMNS = "token_id, site, created_at, revoked_at, label"  # noqa: S105 - column list
 
 
@@ -72,8 +74,9 @@ class PostgresStore(Store):
             # One direct attempt first: a wrong host or password fails now with libpq's reason,
             # instead of the pool retrying quietly until its timeout.
             psycopg.connect(conninfo, connect_timeout=10).close()
-            self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, open=False,
-                                       kwargs={"autocommit": True})  # writes use explicit transactions
+            self.pool = ConnectionPool(
+                conninfo, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True}
+            )  # writes use explicit transactions
             self.pool.open(wait=True, timeout=15.0)
         except (psycopg.Error, Exception) as exc:  # noqa: BLE001 - pool raises PoolTimeout on refusal
             raise StoreError(f"cannot connect to PostgreSQL {self.url}: {exc}") from exc
@@ -105,8 +108,10 @@ class PostgresStore(Store):
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
                 current = self._version(conn)
                 if current > len(MIGRATIONS):
-                    raise StoreError(f"{self.url} has schema version {current}, newer than this legacyscan "
-                                     f"({len(MIGRATIONS)}); upgrade legacyscan")
+                    raise StoreError(
+                        f"{self.url} has schema version {current}, newer than this legacyscan "
+                        f"({len(MIGRATIONS)}); upgrade legacyscan"
+                    )
                 for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in script:
                         conn.execute(statement)
@@ -145,11 +150,14 @@ class PostgresStore(Store):
                 # _INSERT_CHUNK rows (a 20,000-device demo or import) goes as several statements,
                 # still in one transaction.
                 for start in range(0, len(ordered), _INSERT_CHUNK):
-                    chunk = ordered[start:start + _INSERT_CHUNK]
+                    chunk = ordered[start : start + _INSERT_CHUNK]
                     values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
                     params: list[Any] = [value for row in chunk for value in row]
-                    cur.execute(f"INSERT INTO inventories VALUES {values} "  # noqa: S608 - placeholders only
-                                "ON CONFLICT (inventory_id) DO NOTHING RETURNING inventory_id", params)
+                    cur.execute(
+                        f"INSERT INTO inventories VALUES {values} "  # noqa: S608 - placeholders only
+                        "ON CONFLICT (inventory_id) DO NOTHING RETURNING inventory_id",
+                        params,
+                    )
                     new_ids.update(row[0] for row in cur.fetchall())
                 seen: set[str] = set()
                 upserts = []
@@ -167,8 +175,9 @@ class PostgresStore(Store):
                     cur.executemany(_UPSERT_HOST, upserts)
                 self._insert_rows(cur, new)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot save inventory: {exc}",
-                             unavailable=isinstance(exc, psycopg.OperationalError)) from exc
+            raise StoreError(
+                f"cannot save inventory: {exc}", unavailable=isinstance(exc, psycopg.OperationalError)
+            ) from exc
         return results
 
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:
@@ -185,8 +194,10 @@ class PostgresStore(Store):
             yield decode_body(bytes(body))
 
     def inventories_as_of(self, before: str, site: str | None = None) -> list[Inventory]:
-        sql = ("SELECT body FROM inventories i WHERE collected_at = (SELECT MAX(collected_at) FROM inventories j "
-               "WHERE j.host_key = i.host_key AND j.collected_at < %s)")
+        sql = (
+            "SELECT body FROM inventories i WHERE collected_at = (SELECT MAX(collected_at) FROM inventories j "
+            "WHERE j.host_key = i.host_key AND j.collected_at < %s)"
+        )
         params: list[Any] = [before]
         if site:
             sql += " AND site = %s"
@@ -230,8 +241,10 @@ class PostgresStore(Store):
     def create_token(self, site: str, created_at: str, label: str = "") -> tuple[TokenInfo, str]:
         token_id, token = new_token()
         info = TokenInfo(token_id, check_site(site), created_at, "", label[:200])
-        self._write("INSERT INTO tokens VALUES (%s,%s,%s,%s,%s,%s)",
-                    (token_id, token_hash(token), info.site, info.label, created_at, ""))
+        self._write(
+            "INSERT INTO tokens VALUES (%s,%s,%s,%s,%s,%s)",
+            (token_id, token_hash(token), info.site, info.label, created_at, ""),
+        )
         return info, token
 
     def list_tokens(self) -> list[TokenInfo]:
@@ -239,14 +252,18 @@ class PostgresStore(Store):
         return [TokenInfo(*row) for row in rows]
 
     def revoke_token(self, token_id: str, revoked_at: str) -> bool:
-        return self._write("UPDATE tokens SET revoked_at=%s WHERE token_id=%s AND revoked_at=''",
-                           (revoked_at, token_id)) == 1
+        return (
+            self._write("UPDATE tokens SET revoked_at=%s WHERE token_id=%s AND revoked_at=''", (revoked_at, token_id))
+            == 1
+        )
 
     def authenticate(self, token: str) -> TokenInfo | None:
         if parse_token(token) is None:
             return None
-        rows = self._all(f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash=%s AND revoked_at=''",  # noqa: S608
-                         (token_hash(token),))
+        rows = self._all(
+            f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash=%s AND revoked_at=''",  # noqa: S608
+            (token_hash(token),),
+        )
         return TokenInfo(*rows[0]) if rows else None
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -267,8 +284,9 @@ class PostgresStore(Store):
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 self._insert_rows(cur, rows)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot save findings: {exc}",
-                             unavailable=isinstance(exc, psycopg.OperationalError)) from exc
+            raise StoreError(
+                f"cannot save findings: {exc}", unavailable=isinstance(exc, psycopg.OperationalError)
+            ) from exc
 
     def _all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:

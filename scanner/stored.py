@@ -55,7 +55,8 @@ _FINDINGS_SQL = (
     "f.status, f.eol, f.extended_until, s.status, s.eol, s.extended_until "
     "FROM findings f LEFT JOIN finding_status s ON s.finding_id = f.finding_id "
     "AND s.valid_from <= {p} AND s.valid_to > {p} "
-    "WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal")
+    "WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal"
+)
 
 
 @dataclass(slots=True)
@@ -84,17 +85,24 @@ class _Details:
         self.seen: dict[tuple[Any, ...], MatchDetail] = {}
         self.evidence: dict[str, dict[str, str]] = {}
 
-    def get(self, rule: str, reason: str, evidence: str, confidence: str, release_label: str,
-            source: str) -> MatchDetail:
+    def get(
+        self, rule: str, reason: str, evidence: str, confidence: str, release_label: str, source: str
+    ) -> MatchDetail:
         key = (rule, reason, evidence, confidence, release_label, source)
         hit = self.seen.get(key)
         if hit is None:
             ev = self.evidence.get(evidence)
             if ev is None:
                 ev = self.evidence[evidence] = json.loads(evidence)
-            hit = self.seen[key] = MatchDetail(rule=rule, reason=reason, evidence=dict(ev),
-                                               dataset_version=self.dataset_version, confidence=confidence,
-                                               release_label=release_label, source=source)
+            hit = self.seen[key] = MatchDetail(
+                rule=rule,
+                reason=reason,
+                evidence=dict(ev),
+                dataset_version=self.dataset_version,
+                confidence=confidence,
+                release_label=release_label,
+                source=source,
+            )
         return hit
 
 
@@ -135,9 +143,11 @@ class StoredResults:
 
     def latest(self, as_of: date, site: str | None = None) -> list[HostResult]:
         """The latest inventory of every host (``Store.iter_latest``'s set and order), on ``as_of``."""
-        sql = ("SELECT i.inventory_id, j.judged_on, j.unidentified FROM hosts h "
-               "JOIN inventories i ON i.inventory_id = h.last_inventory_id "
-               "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p}")
+        sql = (
+            "SELECT i.inventory_id, j.judged_on, j.unidentified FROM hosts h "
+            "JOIN inventories i ON i.inventory_id = h.last_inventory_id "
+            "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p}"
+        )
         params: list[Any] = [self.dataset_version]
         if site:
             sql += " WHERE h.site = {p}"
@@ -149,10 +159,12 @@ class StoredResults:
         """Each host's latest inventory collected strictly before ``day`` (``Store.inventories_as_of``),
         judged on the last day any of them was collected (``fallback`` for an unreadable collection
         time), and that day (None: there are none)."""
-        sql = ("SELECT i.inventory_id, j.judged_on, j.unidentified, i.collected_at FROM inventories i "
-               "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p} "
-               "WHERE i.collected_at = (SELECT MAX(k.collected_at) FROM inventories k "
-               "WHERE k.host_key = i.host_key AND k.collected_at < {p})")
+        sql = (
+            "SELECT i.inventory_id, j.judged_on, j.unidentified, i.collected_at FROM inventories i "
+            "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p} "
+            "WHERE i.collected_at = (SELECT MAX(k.collected_at) FROM inventories k "
+            "WHERE k.host_key = i.host_key AND k.collected_at < {p})"
+        )
         params: list[Any] = [self.dataset_version, day]
         if site:
             sql += " AND i.site = {p}"
@@ -187,8 +199,12 @@ class StoredResults:
                     hit = False
                 else:
                     now = judge_release(release, prod, as_of, self.policy)
-                    hit = (then.status, then.eol, then.extended_until, redate_reason(then.reason, judged_on, as_of)) \
-                        == (now.status, now.eol, now.extended_until, now.reason)
+                    hit = (
+                        then.status,
+                        then.eol,
+                        then.extended_until,
+                        redate_reason(then.reason, judged_on, as_of),
+                    ) == (now.status, now.eol, now.extended_until, now.reason)
             self._steady_memo[key] = hit
         return hit
 
@@ -201,7 +217,7 @@ class StoredResults:
         p = self.store.placeholder
         day = as_of.isoformat()
         for start in range(0, len(hosts), CHUNK):
-            chunk = hosts[start:start + CHUNK]
+            chunk = hosts[start : start + CHUNK]
             ids = [h[0] for h in chunk]
             marks = ",".join([p] * len(ids))
             sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
@@ -236,22 +252,59 @@ class StoredResults:
                 return False
         return True
 
-    def _stored(self, inv: Inventory, rows: list[tuple[Any, ...]], judged_on: str, unidentified: int,
-                as_of: date) -> HostResult:
+    def _stored(
+        self, inv: Inventory, rows: list[tuple[Any, ...]], judged_on: str, unidentified: int, as_of: date
+    ) -> HostResult:
         detail, day = self._details.get, self._dates
         key, hostname, site = host_key(inv), inv.host.hostname, inv.host.site
         tags = list(inv.host.tags)  # one list for the host's findings (read, never changed, by the report)
         redate = judged_on != as_of.isoformat()
         findings = []
-        for (_, kind, name, version, product, cycle, label, group, entries, rule, reason, evidence, confidence,
-             release_label, source, _st, _eol, _ext, status, eol, ext) in rows:
+        for (
+            _,
+            kind,
+            name,
+            version,
+            product,
+            cycle,
+            label,
+            group,
+            entries,
+            rule,
+            reason,
+            evidence,
+            confidence,
+            release_label,
+            source,
+            _st,
+            _eol,
+            _ext,
+            status,
+            eol,
+            ext,
+        ) in rows:
             if redate and "days after" in reason:
                 reason = redate_reason(reason, judged_on, as_of)
-            findings.append(Finding(
-                host_key=key, hostname=hostname, site=site, kind=kind, name=name, version=version,
-                product=product, cycle=cycle, status=_STATUS[status], eol=day(eol), extended_until=day(ext),
-                detail=detail(rule, reason, evidence, confidence, release_label, source),
-                product_label=label, group=group, count=int(entries), tags=tags))
+            findings.append(
+                Finding(
+                    host_key=key,
+                    hostname=hostname,
+                    site=site,
+                    kind=kind,
+                    name=name,
+                    version=version,
+                    product=product,
+                    cycle=cycle,
+                    status=_STATUS[status],
+                    eol=day(eol),
+                    extended_until=day(ext),
+                    detail=detail(rule, reason, evidence, confidence, release_label, source),
+                    product_label=label,
+                    group=group,
+                    count=int(entries),
+                    tags=tags,
+                )
+            )
         return HostResult(inventory=inv, findings=findings, unidentified=unidentified)
 
     def _rejudge(self, body: bytes, as_of: date) -> HostResult:
@@ -280,8 +333,16 @@ def latest_day(store: Store, site: str | None = None) -> date | None:
 PreviousOutcome = tuple["tuple[PreviousKpis, date] | None", Sourcing]
 
 
-def previous_figures(store: Store, ctx: IdentifyContext, policy: Policy, cfg: ReportConfig,
-                     register: Register | None, day: str, fallback: date, site: str | None) -> PreviousOutcome:
+def previous_figures(
+    store: Store,
+    ctx: IdentifyContext,
+    policy: Policy,
+    cfg: ReportConfig,
+    register: Register | None,
+    day: str,
+    fallback: date,
+    site: str | None,
+) -> PreviousOutcome:
     """The previous scan's KPIs (each host's latest inventory before ``day``) and their date, or
     None when there is no previous scan; with how its host results were made."""
     reader = StoredResults(store, ctx, policy)

@@ -181,8 +181,12 @@ def expand_hosts(spec: str, where: str) -> list[str]:
 def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
     transport = check_transport(d.transport, where, d.kinds)
     if transport == "any":  # discovery: every announced service on its default port
-        return [t for kind in d.kinds.transports if kind != "any"
-                for t in make_targets(spec, replace(d, transport=kind, port=None), where)]
+        return [
+            t
+            for kind in d.kinds.transports
+            if kind != "any"
+            for t in make_targets(spec, replace(d, transport=kind, port=None), where)
+        ]
     port = d.port or DEFAULT_PORTS[transport]
     if transport == "winrm" and port not in (5985, 5986) and d.port is None:
         port = 5986
@@ -213,9 +217,7 @@ def parse_csv(text: str, source: str = "targets.csv", kinds: Kinds = SCAN_KINDS)
         rows = list(reader)
     except csv.Error as exc:  # a field over csv's size limit, a NUL, a stray quote
         raise TargetError(f"{_where(source, reader.line_num)}: not valid CSV: {exc}") from exc
-    header_at = next(
-        (i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")), None
-    )
+    header_at = next((i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")), None)
     if header_at is None:
         return []
     header = [h.strip().lower() for h in rows[header_at]]
@@ -288,8 +290,9 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
     _no_secrets(data, source)
     if isinstance(data.get("defaults"), dict):
         _known_keys(data["defaults"], "defaults", f"{source} [defaults]")
-    base = _defaults_from(data.get("defaults", {}), Defaults(transport=kinds.default, kinds=kinds),
-                          f"{source} [defaults]")
+    base = _defaults_from(
+        data.get("defaults", {}), Defaults(transport=kinds.default, kinds=kinds), f"{source} [defaults]"
+    )
     out: list[Target] = []
     for i, site in enumerate(_list_of_tables(data, "site", source)):
         where = f"{source} [[site]] #{i + 1}"
@@ -310,9 +313,7 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
         out.extend(make_targets(_text(entry, "host", where), d, where))
     unknown = set(data) - {"defaults", "site", "target"}
     if unknown:
-        raise TargetError(
-            f"{source}: unknown table(s) {', '.join(sorted(unknown))}; expected defaults, site, target"
-        )
+        raise TargetError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}; expected defaults, site, target")
     return out
 
 
@@ -333,8 +334,7 @@ def _text(table: dict[str, object], key: str, where: str) -> str:
 
 
 _DEFAULT_KEYS = ("site", "transport", "port", "user", "jump", "ssh_legacy", "tags")
-_TABLE_KEYS = {"defaults": _DEFAULT_KEYS, "site": (*_DEFAULT_KEYS, "name", "hosts"),
-               "target": (*_DEFAULT_KEYS, "host")}
+_TABLE_KEYS = {"defaults": _DEFAULT_KEYS, "site": (*_DEFAULT_KEYS, "name", "hosts"), "target": (*_DEFAULT_KEYS, "host")}
 
 
 def _known_keys(table: dict[str, object], kind: str, where: str) -> None:
@@ -346,8 +346,11 @@ def _known_keys(table: dict[str, object], kind: str, where: str) -> None:
     for key in table:
         if key not in allowed:
             near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            raise TargetError(f"{where}: unknown key {key!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
-                              + f"; known: {', '.join(allowed)}")
+            raise TargetError(
+                f"{where}: unknown key {key!r}"
+                + (f" (did you mean {near[0]!r}?)" if near else "")
+                + f"; known: {', '.join(allowed)}"
+            )
 
 
 def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
@@ -562,11 +565,12 @@ def _expand_ansible_range(name: str, where: str) -> list[str]:
         values = _range_values(m.group(1), m.group(2), m.group(3), name, where)
         total *= len(values)
         if total > MAX_RANGE:
-            raise TargetError(f"{where}: host range {name!r} expands to more than {MAX_RANGE} hosts; "
-                              "split it over several lines")
+            raise TargetError(
+                f"{where}: host range {name!r} expands to more than {MAX_RANGE} hosts; split it over several lines"
+            )
         lo = m.group(1)
         width = len(lo) if lo.isdigit() and lo.startswith("0") else 0
-        pieces.append(name[pos:m.start()])
+        pieces.append(name[pos : m.start()])
         choices.append([str(v).zfill(width) if isinstance(v, int) else v for v in values])
         pos = m.end()
     tail = name[pos:]
@@ -592,9 +596,7 @@ def parse_list(text: str, source: str = "targets.txt", kinds: Kinds = SCAN_KINDS
             if not sep or key not in ("site", "transport", "port", "user", "tags", "jump"):
                 if key.lower() in _SECRET_KEYS:
                     _ini_secret(key, where)
-                raise TargetError(
-                    f"{where}: unexpected {word!r}; use key=value with site, transport, port, user, tags"
-                )
+                raise TargetError(f"{where}: unexpected {word!r}; use key=value with site, transport, port, user, tags")
             opts[key] = value
         d = Defaults(
             site=check_site(opts.get("site", ""), where),
@@ -622,9 +624,7 @@ def detect_format(path: str | Path, text: str) -> str:
         return "toml"
     if suffix in (".ini", ".inventory", ".hosts") or Path(path).name in ("hosts", "inventory"):
         return "ini"
-    first = next(
-        (ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
-    )
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
     if first.lower().startswith("host,") or first.lower() == "host":
         return "csv"
     if first.startswith("["):
@@ -639,7 +639,12 @@ def detect_format(path: str | Path, text: str) -> str:
 
 
 def load_targets(
-    path: str | Path, *, site: str = "", fmt: str | None = None, groups_as: str = "site", user: str = "",
+    path: str | Path,
+    *,
+    site: str = "",
+    fmt: str | None = None,
+    groups_as: str = "site",
+    user: str = "",
     kinds: Kinds = SCAN_KINDS,
 ) -> list[Target]:
     """Load, validate and de-duplicate a target file.  ``site``/``user`` fill in blanks (CLI defaults)."""

@@ -42,6 +42,7 @@ try:  # several times faster than json on both sides; it refuses lone surrogates
         return orjson.dumps(obj)
 
 except ImportError:  # pragma: no cover - orjson is a declared dependency; json is the fallback
+
     def _loads(body: bytes) -> Any:
         return json.loads(body)
 
@@ -83,8 +84,9 @@ def check_size(body: bytes) -> None:
         return
     nodes = 1 + sum(map(body.count, _NODE_BYTES))
     if nodes > MAX_JSON_NODES:
-        raise Refused(413, f"document has up to {nodes} JSON values and keys, over the limit of "
-                           f"{MAX_JSON_NODES} per upload")
+        raise Refused(
+            413, f"document has up to {nodes} JSON values and keys, over the limit of {MAX_JSON_NODES} per upload"
+        )
 
 
 def check_collected_at(value: str, now: dt.datetime, max_skew: dt.timedelta) -> None:
@@ -103,12 +105,14 @@ def check_collected_at(value: str, now: dt.datetime, max_skew: dt.timedelta) -> 
     except ValueError:
         moment = None
     if moment is None or "T" not in text.upper() or moment.utcoffset() != dt.timedelta(0):
-        raise Refused(422, f"collected_at: {value[:40]!r} is not an ISO 8601 UTC time "
-                           "(e.g. 2026-11-30T08:00:00Z)")
+        raise Refused(422, f"collected_at: {value[:40]!r} is not an ISO 8601 UTC time (e.g. 2026-11-30T08:00:00Z)")
     if moment > now + max_skew:
-        raise Refused(422, f"collected_at: {value[:40]!r} is later than the collector's clock "
-                           f"({now.strftime('%Y-%m-%dT%H:%M:%SZ')}) by more than {int(max_skew.total_seconds())} s; "
-                           "check this machine's clock")
+        raise Refused(
+            422,
+            f"collected_at: {value[:40]!r} is later than the collector's clock "
+            f"({now.strftime('%Y-%m-%dT%H:%M:%SZ')}) by more than {int(max_skew.total_seconds())} s; "
+            "check this machine's clock",
+        )
 
 
 def _decode(body: bytes) -> dict[str, Any]:
@@ -242,5 +246,6 @@ def accept_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> Enc
         stored = encode_with_software(header, _dumps(software))
     except (TypeError, ValueError) as exc:  # json fallback: a lone surrogate cannot be stored as UTF-8
         raise Refused(400, f"body is not acceptable JSON: {str(exc)[:200]}") from exc
-    return EncodedInventory(header.inventory_id, header.host, header.os, header.collector, header.collected_at,
-                            len(software), stored)
+    return EncodedInventory(
+        header.inventory_id, header.host, header.os, header.collector, header.collected_at, len(software), stored
+    )

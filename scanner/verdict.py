@@ -28,27 +28,45 @@ def judge(release: Release, product: Product | None, as_of: date, policy: Policy
         ext_label = str(labels.get("eoes") or "extended support")
         if ext_over is False and policy.entitled(release.product, release.name):
             free = release.product in policy.free_extended
-            return Verdict(Status.EXTENDED, eol=eol_date, extended_until=release.eoes_date, phase_label=ext_label,
-                           reason=f"{eol_label} ended {_d(eol_date)}; covered by {ext_label}"
-                                  f"{' (free)' if free else ' (entitlement declared)'} until {_d(release.eoes_date)}")
+            return Verdict(
+                Status.EXTENDED,
+                eol=eol_date,
+                extended_until=release.eoes_date,
+                phase_label=ext_label,
+                reason=f"{eol_label} ended {_d(eol_date)}; covered by {ext_label}"
+                f"{' (free)' if free else ' (entitlement declared)'} until {_d(release.eoes_date)}",
+            )
         if ext_over is False:
-            return Verdict(Status.EOL, eol=eol_date, phase_label=eol_label,
-                           reason=f"{eol_label} ended {_d(eol_date)}; {ext_label} available until "
-                                  f"{_d(release.eoes_date)} but no entitlement is declared")
+            return Verdict(
+                Status.EOL,
+                eol=eol_date,
+                phase_label=eol_label,
+                reason=f"{eol_label} ended {_d(eol_date)}; {ext_label} available until "
+                f"{_d(release.eoes_date)} but no entitlement is declared",
+            )
         if ext_over is True and release.eoes_date is not None and policy.entitled(release.product, release.name):
             # The site was covered until the extended phase ended (free Debian LTS, a declared
             # ESU/ELS): it has been unsupported since then, not since the first phase ended.
-            return Verdict(Status.EOL, eol=release.eoes_date, phase_label=ext_label,
-                           reason=f"{eol_label} ended {_d(eol_date)}; {ext_label} ended {_d(release.eoes_date)}")
+            return Verdict(
+                Status.EOL,
+                eol=release.eoes_date,
+                phase_label=ext_label,
+                reason=f"{eol_label} ended {_d(eol_date)}; {ext_label} ended {_d(release.eoes_date)}",
+            )
         return Verdict(Status.EOL, eol=eol_date, phase_label=eol_label, reason=f"{eol_label} ended {_d(eol_date)}")
     if eol_date is not None and eol_date - as_of <= timedelta(days=policy.lookahead_days):
-        return Verdict(Status.ENDING_SOON, eol=eol_date, phase_label=eol_label,
-                       reason=f"{eol_label} ends {eol_date.isoformat()} "
-                              f"({(eol_date - as_of).days} days after {as_of.isoformat()})")
+        return Verdict(
+            Status.ENDING_SOON,
+            eol=eol_date,
+            phase_label=eol_label,
+            reason=f"{eol_label} ends {eol_date.isoformat()} "
+            f"({(eol_date - as_of).days} days after {as_of.isoformat()})",
+        )
     if eol_date is None:
         return Verdict(Status.SUPPORTED, phase_label=eol_label, reason=f"{eol_label}: no end announced")
-    return Verdict(Status.SUPPORTED, eol=eol_date, phase_label=eol_label,
-                   reason=f"{eol_label} until {eol_date.isoformat()}")
+    return Verdict(
+        Status.SUPPORTED, eol=eol_date, phase_label=eol_label, reason=f"{eol_label} until {eol_date.isoformat()}"
+    )
 
 
 def _d(value: date | None) -> str:
@@ -62,10 +80,22 @@ def supplier_verdict(end: date, as_of: date, policy: Policy, upstream: Verdict, 
     where = f" ({reference})" if reference else ""
     also = f"; the recorded OS alone: {upstream.status.value}" + (f" ({upstream.reason})" if upstream.reason else "")
     if end < as_of or end == as_of:
-        return Verdict(Status.EOL, eol=end, phase_label="supplier support",
-                       reason=f"supplier support ended {end.isoformat()} per the device register{where}{also}")
+        return Verdict(
+            Status.EOL,
+            eol=end,
+            phase_label="supplier support",
+            reason=f"supplier support ended {end.isoformat()} per the device register{where}{also}",
+        )
     if end - as_of <= timedelta(days=policy.lookahead_days):
-        return Verdict(Status.ENDING_SOON, eol=end, phase_label="supplier support",
-                       reason=f"supplier support ends {end.isoformat()} per the device register{where}{also}")
-    return Verdict(Status.SUPPORTED, eol=end, phase_label="supplier support",
-                   reason=f"supplier support until {end.isoformat()} per the device register{where}{also}")
+        return Verdict(
+            Status.ENDING_SOON,
+            eol=end,
+            phase_label="supplier support",
+            reason=f"supplier support ends {end.isoformat()} per the device register{where}{also}",
+        )
+    return Verdict(
+        Status.SUPPORTED,
+        eol=end,
+        phase_label="supplier support",
+        reason=f"supplier support until {end.isoformat()} per the device register{where}{also}",
+    )

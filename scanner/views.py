@@ -38,8 +38,13 @@ VIEWS_SCHEMA = f"legacyscan-views/{VIEWS_VERSION}"
 
 # Every object of the contract, in the order docs/bi.md lists them (the read-only role gets SELECT
 # on exactly these).
-VIEW_NAMES: tuple[str, ...] = ("legacyscan_findings", "legacyscan_finding_status", "legacyscan_hosts",
-                               "legacyscan_sites", "legacyscan_views_version")
+VIEW_NAMES: tuple[str, ...] = (
+    "legacyscan_findings",
+    "legacyscan_finding_status",
+    "legacyscan_hosts",
+    "legacyscan_sites",
+    "legacyscan_views_version",
+)
 
 # The judgement each host's latest inventory is read with: the greatest dataset version that judged
 # it.  Versions start with the snapshot's generation time (``endoflife.date@2026-08-22T18:58:02...``),
@@ -74,9 +79,12 @@ def _secondary(inv: str, host: str) -> str:
 
 def _names(alias: str) -> list[str]:
     full = [f"NULLIF(lower(trim({alias}.hostname)), '')", f"NULLIF(lower(trim({alias}.address)), '')"]
-    shorts = [f"CASE WHEN {v} IS NULL OR {{strpos}}({v}, ':') > 0 OR {{strpos}}({v}, '.') < 2 "
-              f"OR trim(replace({v}, '.', ''), '0123456789') = '' THEN NULL "
-              f"ELSE substr({v}, 1, {{strpos}}({v}, '.') - 1) END" for v in full]
+    shorts = [
+        f"CASE WHEN {v} IS NULL OR {{strpos}}({v}, ':') > 0 OR {{strpos}}({v}, '.') < 2 "
+        f"OR trim(replace({v}, '.', ''), '0123456789') = '' THEN NULL "
+        f"ELSE substr({v}, 1, {{strpos}}({v}, '.') - 1) END"
+        for v in full
+    ]
     return full + shorts
 
 
@@ -86,7 +94,8 @@ def _name_rows(condition: str) -> str:
     return "\n            UNION ".join(
         f"SELECT nh.host_key AS host_key, {name} AS name FROM hosts nh "
         f"JOIN inventories ni ON ni.inventory_id = nh.last_inventory_id WHERE {condition}"
-        for name in _names("nh"))
+        for name in _names("nh")
+    )
 
 
 _SHOWN = f"""h.host_key NOT IN (
@@ -99,8 +108,9 @@ _SHOWN = f"""h.host_key NOT IN (
 # The host key as reports print it: the stored key is "<site>\\x1f<key>" (scoped by site).
 _HOST_KEY = "substr(h.host_key, length(h.site) + 2)"
 
-_SEVERITY = ("CASE {col} WHEN 'eol' THEN 4 WHEN 'extended' THEN 3 WHEN 'ending-soon' THEN 2 "
-             "WHEN 'supported' THEN 1 ELSE 0 END")
+_SEVERITY = (
+    "CASE {col} WHEN 'eol' THEN 4 WHEN 'extended' THEN 3 WHEN 'ending-soon' THEN 2 WHEN 'supported' THEN 1 ELSE 0 END"
+)
 
 
 def _count(col: str, status: str) -> str:
@@ -165,8 +175,13 @@ WHERE f.product IS NOT NULL
   AND {_SHOWN}
 """
 
-_STATUSES = (("eol", "eol"), ("extended", "extended"), ("ending_soon", "ending-soon"),
-             ("supported", "supported"), ("unknown", "unknown"))
+_STATUSES = (
+    ("eol", "eol"),
+    ("extended", "extended"),
+    ("ending_soon", "ending-soon"),
+    ("supported", "supported"),
+    ("unknown", "unknown"),
+)
 
 _COUNTS = ",\n".join(f"       {_count('f.status', status)} AS n_{col}" for col, status in _STATUSES)
 
@@ -224,11 +239,14 @@ WHERE {_SHOWN}
 
 _HOST_COUNTS = ",\n".join(
     [f"       COALESCE({_count('v.worst_status', status)}, 0) AS hosts_{col}" for col, status in _STATUSES]
-    + ["       COALESCE(SUM(CASE WHEN v.host_key IS NOT NULL AND v.worst_status IS NULL THEN 1 ELSE 0 END), 0)"
-       " AS hosts_not_judged"]
+    + [
+        "       COALESCE(SUM(CASE WHEN v.host_key IS NOT NULL AND v.worst_status IS NULL THEN 1 ELSE 0 END), 0)"
+        " AS hosts_not_judged"
+    ]
     + [f"       COALESCE({_count('v.os_status', status)}, 0) AS os_{col}" for col, status in _STATUSES]
     # SUM of a bigint is numeric on PostgreSQL: cast back, a count is a whole number
-    + [f"       CAST(COALESCE(SUM(v.findings_{col}), 0) AS BIGINT) AS findings_{col}" for col, _ in _STATUSES])
+    + [f"       CAST(COALESCE(SUM(v.findings_{col}), 0) AS BIGINT) AS findings_{col}" for col, _ in _STATUSES]
+)
 
 SITES = f"""
 CREATE VIEW legacyscan_sites AS
@@ -266,8 +284,10 @@ ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 def check_role_name(name: str) -> str:
     """A role name safe to write into SQL unquoted-equivalent (lower case, digits, underscore)."""
     if not ROLE_NAME.match(name) or name.startswith("pg_"):
-        raise ValueError(f"role name {name!r}: use lower-case letters, digits and '_' (at most 63, "
-                         "not starting with a digit or 'pg_')")
+        raise ValueError(
+            f"role name {name!r}: use lower-case letters, digits and '_' (at most 63, "
+            "not starting with a digit or 'pg_')"
+        )
     return name
 
 

@@ -157,9 +157,12 @@ def os_record_from_capture(capture: dict[str, Any]) -> dict[str, Any]:
         hw = os_raw.get("HARDWARE") or os_raw.get("hardware") or {}
         hw = {str(k).upper(): v for k, v in hw.items()} if isinstance(hw, dict) else {}
         if platform == "windows":
-            rec: dict[str, Any] = {"kind": "os", "family": "windows",
-                                   "caption": f.get("FULL_NAME") or hw.get("OSNAME") or "",
-                                   "version": f.get("KERNEL_VERSION") or hw.get("OSVERSION") or ""}
+            rec: dict[str, Any] = {
+                "kind": "os",
+                "family": "windows",
+                "caption": f.get("FULL_NAME") or hw.get("OSNAME") or "",
+                "version": f.get("KERNEL_VERSION") or hw.get("OSVERSION") or "",
+            }
             if f.get("SERVICE_PACK"):
                 rec["csd_version"] = f["SERVICE_PACK"]
             if re.fullmatch(r"\d{4}", str(f.get("VERSION") or "")):
@@ -178,8 +181,11 @@ def os_record_from_capture(capture: dict[str, Any]) -> dict[str, Any]:
     if platform == "linux":
         files: dict[str, str] = {}
         for key, value in os_raw.items():
-            path = {"os-release": "/etc/os-release", "alpine-release": "/etc/alpine-release",
-                    "issue": "/etc/issue"}.get(key, key if key.startswith("/") else f"/etc/{key}")
+            path = {
+                "os-release": "/etc/os-release",
+                "alpine-release": "/etc/alpine-release",
+                "issue": "/etc/issue",
+            }.get(key, key if key.startswith("/") else f"/etc/{key}")
             files[path] = str(value)
         return {"kind": "os", "family": "linux", "files": files}
     if platform == "macos":
@@ -241,8 +247,11 @@ def software_record_from_corpus(raw: dict[str, Any], raw_format: str) -> dict[st
         rec["publisher"] = publisher
     if str(raw.get("Source") or "").lower().startswith("appx") or "appx" in fmt or "msix" in fmt:
         rec["source"] = "msix"
-    for src, dst in (("SystemComponent", "system_component"), ("ParentKeyName", "parent_key_name"),
-                     ("ReleaseType", "release_type")):
+    for src, dst in (
+        ("SystemComponent", "system_component"),
+        ("ParentKeyName", "parent_key_name"),
+        ("ReleaseType", "release_type"),
+    ):
         if raw.get(src) not in (None, ""):
             rec[dst] = raw[src]
     return rec
@@ -259,12 +268,18 @@ def software_record_from_capture(entry: dict[str, Any], platform: str = "windows
         if entry.get("version") not in (None, ""):
             rec["version"] = entry["version"]
         return rec
-    rec = {"kind": "software",
-           "source": "msix" if entry.get("origin") == "appx-msix" else "windows-registry",
-           "name": entry.get("DisplayName")}
-    for src, dst in (("DisplayVersion", "version"), ("Publisher", "publisher"),
-                     ("SystemComponent", "system_component"), ("ParentKeyName", "parent_key_name"),
-                     ("ReleaseType", "release_type")):
+    rec = {
+        "kind": "software",
+        "source": "msix" if entry.get("origin") == "appx-msix" else "windows-registry",
+        "name": entry.get("DisplayName"),
+    }
+    for src, dst in (
+        ("DisplayVersion", "version"),
+        ("Publisher", "publisher"),
+        ("SystemComponent", "system_component"),
+        ("ParentKeyName", "parent_key_name"),
+        ("ReleaseType", "release_type"),
+    ):
         if entry.get(src) not in (None, ""):
             rec[dst] = entry[src]
     raw = entry.get("raw") or {}

@@ -128,9 +128,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = Parser(
         prog="legacyscan",
         description="Find unsupported (end-of-life) operating systems and software across an estate and "
-                    "plan their replacement per site.",
+        "plan their replacement per site.",
         epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 findings at or above --fail-on. "
-               "Start with: legacyscan scan --local",
+        "Start with: legacyscan scan --local",
     )
     parser.fills_db = True
     parser.add_argument("--version", action="version", version=f"legacyscan {__version__}")
@@ -171,9 +171,15 @@ def _selected_command(argv: Sequence[str] | None) -> str | None:
 
 
 def setup_logging(args: argparse.Namespace) -> None:
-    level = logging.ERROR if getattr(args, "quiet", False) else \
-        logging.DEBUG if getattr(args, "verbose", 0) > 1 else \
-        logging.INFO if getattr(args, "verbose", 0) == 1 else logging.WARNING
+    level = (
+        logging.ERROR
+        if getattr(args, "quiet", False)
+        else logging.DEBUG
+        if getattr(args, "verbose", 0) > 1
+        else logging.INFO
+        if getattr(args, "verbose", 0) == 1
+        else logging.WARNING
+    )
     logging.basicConfig(level=level, format="legacyscan: %(levelname)s: %(message)s", stream=sys.stderr)
     from scanner.terminal import install_safe_logging
 
@@ -207,8 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(exc, StoreError):
             print(f"legacyscan: error: {_printable(exc)}", file=sys.stderr)
-            print("hint: check --db (or LEGACYSCAN_DB); the default is sqlite:///legacyscan.db in this folder",
-                  file=sys.stderr)
+            print(
+                "hint: check --db (or LEGACYSCAN_DB); the default is sqlite:///legacyscan.db in this folder",
+                file=sys.stderr,
+            )
             return int(ExitCode.ERROR)
         if getattr(args, "verbose", 0) > 1:
             raise

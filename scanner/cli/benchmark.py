@@ -21,16 +21,23 @@ MAX_FILES = 500
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("benchmark", help="compare trusts' benchmark files side by side, in any report format",
-                       description="Compare the anonymised benchmark files of several organisations "
-                                   "(`legacyscan export --benchmark`): key figures side by side and every site.",
-                       epilog="Exit codes: 0 written, 1 a file refused (nothing written), 2 usage. "
-                              "Format of the files: docs/benchmark.md.")
+    p = sub.add_parser(
+        "benchmark",
+        help="compare trusts' benchmark files side by side, in any report format",
+        description="Compare the anonymised benchmark files of several organisations "
+        "(`legacyscan export --benchmark`): key figures side by side and every site.",
+        epilog="Exit codes: 0 written, 1 a file refused (nothing written), 2 usage. "
+        "Format of the files: docs/benchmark.md.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="benchmark files (legacyscan-benchmark/1)")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write here instead of stdout (required for xlsx)")
-    p.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
-                   help="CSV: start with a UTF-8 byte order mark for Excel (default: on for --out *.csv)")
+    p.add_argument(
+        "--bom",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="CSV: start with a UTF-8 byte order mark for Excel (default: on for --out *.csv)",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     p.set_defaults(func=run)
@@ -48,8 +55,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             files.append(load(path))
         except BenchmarkFileError as exc:
-            raise CliError(str(exc), hint="benchmark files are written by `legacyscan export --benchmark` "
-                                          "(format: docs/benchmark.md); ask the sender for a new one") from exc
+            raise CliError(
+                str(exc),
+                hint="benchmark files are written by `legacyscan export --benchmark` "
+                "(format: docs/benchmark.md); ask the sender for a new one",
+            ) from exc
     comparison = compare(files)
     for warning in comparison.warnings:
         log.warning("%s", warning)

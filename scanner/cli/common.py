@@ -120,9 +120,12 @@ def dataset_dir(version: str | None) -> Path | None:
 
     found = find(version)
     if found is None:
-        raise CliError(f"--dataset: no kept EOL snapshot has version {version!r}",
-                       hint="kept versions: " + "; ".join(known_versions())
-                            + " (`legacyscan eol update --keep N` keeps previous ones)")
+        raise CliError(
+            f"--dataset: no kept EOL snapshot has version {version!r}",
+            hint="kept versions: "
+            + "; ".join(known_versions())
+            + " (`legacyscan eol update --keep N` keeps previous ones)",
+        )
     return found
 
 

@@ -21,25 +21,33 @@ DEFAULT_ROLE = "legacyscan_bi"
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("db", help="the SQL views for BI tools and their read-only database role",
-                       description="The stable, documented SQL views BI tools read (docs/bi.md) and a "
-                                   "read-only PostgreSQL role for them.")
+    p = sub.add_parser(
+        "db",
+        help="the SQL views for BI tools and their read-only database role",
+        description="The stable, documented SQL views BI tools read (docs/bi.md) and a "
+        "read-only PostgreSQL role for them.",
+    )
     actions = p.add_subparsers(dest="db_action", metavar="ACTION")
     actions.required = True
-    views = actions.add_parser("views", help="list the SQL views and their contract version",
-                               description="Print the views' contract version and, per view, its columns "
-                                           "as this database defines them.")
+    views = actions.add_parser(
+        "views",
+        help="list the SQL views and their contract version",
+        description="Print the views' contract version and, per view, its columns as this database defines them.",
+    )
     add_common(views)
     views.set_defaults(func=run_views)
     role = actions.add_parser(
-        "readonly-role", help="a PostgreSQL login role that can only SELECT the views",
+        "readonly-role",
+        help="a PostgreSQL login role that can only SELECT the views",
         description="Print the PostgreSQL statements that create a login role that may read the views "
-                    "only (no table, no write), for a DBA to run with psql; or run them with --apply "
-                    "over --db (a superuser's or a role with CREATEROLE that owns the views).  The "
-                    f"password is read from {PASSWORD_ENV} or prompted for, never from the command line.")
+        "only (no table, no write), for a DBA to run with psql; or run them with --apply "
+        "over --db (a superuser's or a role with CREATEROLE that owns the views).  The "
+        f"password is read from {PASSWORD_ENV} or prompted for, never from the command line.",
+    )
     role.add_argument("--name", default=DEFAULT_ROLE, help="the role's name (default: %(default)s)")
-    role.add_argument("--apply", action="store_true",
-                      help="run the statements on --db (postgresql://…) instead of printing them")
+    role.add_argument(
+        "--apply", action="store_true", help="run the statements on --db (postgresql://…) instead of printing them"
+    )
     add_common(role)
     role.set_defaults(func=run_role)
 
@@ -65,8 +73,9 @@ def run_role(args: argparse.Namespace) -> int:
     if not args.apply:
         print(f"-- legacyscan: read-only BI role {name!r} for the SQL views {VIEWS_SCHEMA} (docs/bi.md).")
         print("-- Run as a superuser (or the views' owner with CREATEROLE) in the legacyscan database, e.g.")
-        print(f"--   legacyscan db readonly-role --name {name} | "
-              "sudo -u postgres psql -v ON_ERROR_STOP=1 -d legacyscan")
+        print(
+            f"--   legacyscan db readonly-role --name {name} | sudo -u postgres psql -v ON_ERROR_STOP=1 -d legacyscan"
+        )
         print(f"-- then set its password in psql (hashed on the client): \\password {name}")
         for statement in readonly_role_sql(name):
             print(statement + ";")
@@ -74,8 +83,11 @@ def run_role(args: argparse.Namespace) -> int:
             print(SQLITE_NOTE.format(views=", ".join(VIEW_NAMES)), file=sys.stderr)
         return int(ExitCode.OK)
     if not _is_postgres(args.db):
-        raise CliError("--apply needs a PostgreSQL database (--db postgresql://…)",
-                       hint=SQLITE_NOTE.format(views=", ".join(VIEW_NAMES)), code=ExitCode.USAGE)
+        raise CliError(
+            "--apply needs a PostgreSQL database (--db postgresql://…)",
+            hint=SQLITE_NOTE.format(views=", ".join(VIEW_NAMES)),
+            code=ExitCode.USAGE,
+        )
     print(apply_role(args.db, name, os.environ.get(PASSWORD_ENV)))
     return int(ExitCode.OK)
 
@@ -84,9 +96,11 @@ def _prompt_password(name: str) -> str:
     import getpass
 
     if not sys.stdin.isatty():
-        raise CliError(f"role {name!r} is new and needs a password",
-                       hint=f"set {PASSWORD_ENV} (never on the command line), or run in a terminal to be "
-                            "prompted", code=ExitCode.USAGE)
+        raise CliError(
+            f"role {name!r} is new and needs a password",
+            hint=f"set {PASSWORD_ENV} (never on the command line), or run in a terminal to be prompted",
+            code=ExitCode.USAGE,
+        )
     first = getpass.getpass(f"password for role {name}: ")
     if not first or getpass.getpass("again: ") != first:
         raise CliError("the passwords were empty or did not match", code=ExitCode.USAGE)
@@ -107,9 +121,11 @@ def apply_role(url: str, name: str, password: str | None) -> str:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             found = conn.execute("SELECT to_regclass('legacyscan_views_version') IS NOT NULL").fetchone()
             if not (found and found[0]):
-                raise CliError(f"{shown} has no legacyscan views yet",
-                               hint="run any legacyscan command (e.g. `legacyscan report`) once with the owner's "
-                                    "URL: it migrates the database and creates them")
+                raise CliError(
+                    f"{shown} has no legacyscan views yet",
+                    hint="run any legacyscan command (e.g. `legacyscan report`) once with the owner's "
+                    "URL: it migrates the database and creates them",
+                )
             row = conn.execute("SELECT version FROM legacyscan_views_version").fetchone()
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is not None
             if password is None and not exists:
@@ -119,14 +135,16 @@ def apply_role(url: str, name: str, password: str | None) -> str:
                     conn.execute(statement.encode())
                 if password:
                     verifier = conn.pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256")
-                    conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                        sql.Identifier(name), sql.Literal(verifier.decode("ascii"))))
+                    conn.execute(
+                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                            sql.Identifier(name), sql.Literal(verifier.decode("ascii"))
+                        )
+                    )
     except psycopg.Error as exc:
         raise CliError(f"cannot set up role {name!r} on {shown}: {exc}") from exc
     version = row[0] if row else "?"
     said = "password set" if password else "password unchanged"
-    return (f"role {name}: SELECT on {', '.join(VIEW_NAMES)} (views version {version}); "
-            f"no table, no write; {said}")
+    return f"role {name}: SELECT on {', '.join(VIEW_NAMES)} (views version {version}); no table, no write; {said}"
 
 
 def run_views(args: argparse.Namespace) -> int:

@@ -29,18 +29,24 @@ EXTENSIONS = {"table": "txt", "csv": "csv", "json": "json", "xlsx": "xlsx", "htm
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("demo", help="build a labelled demo hospital estate and write every report format",
-                       description="Generate a realistic, clearly labelled demo estate (about 2,000 devices on "
-                                   "three sites) from the bundled real host captures, store it in DIR/demo.db "
-                                   "and write the report in every format into DIR.")
+    p = sub.add_parser(
+        "demo",
+        help="build a labelled demo hospital estate and write every report format",
+        description="Generate a realistic, clearly labelled demo estate (about 2,000 devices on "
+        "three sites) from the bundled real host captures, store it in DIR/demo.db "
+        "and write the report in every format into DIR.",
+    )
     p.add_argument("--out", default="legacyscan-demo", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--devices", type=int, default=2000, metavar="N", help="number of devices (default: 2000)")
     p.add_argument("--sites", type=int, default=3, metavar="N", help="number of sites, 1-8 (default: 3)")
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default: 7)")
     p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="report date (default: today)")
-    p.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
-                   help="accepted like every command's, but the demo never touches your database: it always "
-                        "writes DIR/demo.db")
+    p.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="accepted like every command's, but the demo never touches your database: it always writes DIR/demo.db",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     p.set_defaults(func=run)
@@ -88,22 +94,35 @@ def run(args: argparse.Namespace) -> int:
 
     prev_date = date.fromisoformat(prev_as_of) if prev_as_of else None
     prev_results = match_estate(previous, ctx, prev_date, policy) if prev_date else None
-    report = build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
-                          config=cfg, register=register, previous=prev_results, previous_as_of=prev_date,
-                          demo=demo_banner(estate.sites))
+    report = build_report(
+        results,
+        statuses,
+        as_of,
+        policy.dataset_version(ctx.catalog.version),
+        __version__,
+        config=cfg,
+        register=register,
+        previous=prev_results,
+        previous_as_of=prev_date,
+        demo=demo_banner(estate.sites),
+    )
     written = []
     for fmt in FORMATS:
         path = out / f"report.{EXTENSIONS[fmt]}"
         write_rendered(with_bom(render_report(report, fmt), fmt, str(path), None), str(path), fmt)
         written.append(path)
     if not args.quiet:
-        print(f"DEMO estate: {len(inventories)} devices on {len(estate.sites)} sites "
-              f"({estate.software_rows:,} software entries), seed {args.seed}, as of {as_of.isoformat()}")
+        print(
+            f"DEMO estate: {len(inventories)} devices on {len(estate.sites)} sites "
+            f"({estate.software_rows:,} software entries), seed {args.seed}, as of {as_of.isoformat()}"
+        )
         print(f"  database:   {db}")
         print(f"  exceptions: {exceptions_path}\n  config:     {config_path}")
         for path in written:
             print(f"  report:     {path}")
-        print(f"Open {out / 'report.html'} in a browser.  To re-render: legacyscan report "
-              f"--db sqlite:///{db} --exceptions {exceptions_path} --config {config_path} --format html "
-              f"--out report.html")
+        print(
+            f"Open {out / 'report.html'} in a browser.  To re-render: legacyscan report "
+            f"--db sqlite:///{db} --exceptions {exceptions_path} --config {config_path} --format html "
+            f"--out report.html"
+        )
     return int(ExitCode.OK)

@@ -17,28 +17,52 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("discover", help="identify devices without credentials (ssh, smb, snmp, http(s), rdp)",
-                       description="Identify what each address runs from what its services announce, without "
-                                   "logging in: one connection per service, no vulnerability probes, no writes "
-                                   "(docs/discovery.md lists every byte sent).  Discovered hosts are stored and "
-                                   "reported like inventoried ones, marked as discovered.")
-    p.add_argument("--targets", metavar="FILE", required=True,
-                   help="targets: CSV (host,site,transport,port,tags; transport ssh|smb|snmp|http|https|rdp|any), "
-                        "TOML, or one host / CIDR range per line")
+    p = sub.add_parser(
+        "discover",
+        help="identify devices without credentials (ssh, smb, snmp, http(s), rdp)",
+        description="Identify what each address runs from what its services announce, without "
+        "logging in: one connection per service, no vulnerability probes, no writes "
+        "(docs/discovery.md lists every byte sent).  Discovered hosts are stored and "
+        "reported like inventoried ones, marked as discovered.",
+    )
+    p.add_argument(
+        "--targets",
+        metavar="FILE",
+        required=True,
+        help="targets: CSV (host,site,transport,port,tags; transport ssh|smb|snmp|http|https|rdp|any), "
+        "TOML, or one host / CIDR range per line",
+    )
     p.add_argument("--site", default="", help="site for targets whose file names none")
     p.add_argument("--tag", action="append", default=[], dest="tags", help="tag recorded with the hosts (repeatable)")
-    p.add_argument("--concurrency", type=int, default=32, metavar="N",
-                   help="addresses probed at once (default 32); one address's services are probed one at a time")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="SEC",
-                   help="time budget of one probe: connect, send, read (default 5)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        metavar="N",
+        help="addresses probed at once (default 32); one address's services are probed one at a time",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="SEC",
+        help="time budget of one probe: connect, send, read (default 5)",
+    )
     p.add_argument("--window", metavar="HH:MM-HH:MM", help="only start addresses inside this daily window, local time")
     p.add_argument("--site-rate", type=float, metavar="N", help="at most N new connections per second per site")
-    p.add_argument("--exclude", metavar="FILE", help="addresses, CIDR ranges, host names or tag:NAME lines never "
-                   "probed (targets tagged medical-device or do-not-probe are always excluded)")
+    p.add_argument(
+        "--exclude",
+        metavar="FILE",
+        help="addresses, CIDR ranges, host names or tag:NAME lines never "
+        "probed (targets tagged medical-device or do-not-probe are always excluded)",
+    )
     p.add_argument("--exclude-tag", action="append", default=[], metavar="TAG", help="another tag never probed")
-    p.add_argument("--credentials", metavar="FILE",
-                   help="TOML credentials file (mode 0600): [snmp] community, [snmp.v3] user/auth_key/priv_key; "
-                        "or set LEGACYSCAN_SNMP_COMMUNITY")
+    p.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help="TOML credentials file (mode 0600): [snmp] community, [snmp.v3] user/auth_key/priv_key; "
+        "or set LEGACYSCAN_SNMP_COMMUNITY",
+    )
     p.add_argument("--no-report", action="store_true", help="store only; print no report")
     add_report_options(p)
     add_common(p)
@@ -67,8 +91,11 @@ def run(args: argparse.Namespace) -> int:
         targets = load_targets(args.targets, site=args.site, kinds=DISCOVERY_KINDS)
         exclusions = excl.load(args.exclude, args.exclude_tag)
     except TargetError as exc:
-        raise CliError(str(exc), hint="targets: CSV with header host,site,transport,port,tags (transport one of "
-                       "ssh, smb, snmp, http, https, rdp, any); TOML; or one host / CIDR range per line") from exc
+        raise CliError(
+            str(exc),
+            hint="targets: CSV with header host,site,transport,port,tags (transport one of "
+            "ssh, smb, snmp, http, https, rdp, any); TOML; or one host / CIDR range per line",
+        ) from exc
     if args.tags:
         targets = [replace(t, tags=tuple(sorted(set(t.tags) | set(args.tags)))) for t in targets]
     if not targets:
@@ -82,15 +109,23 @@ def run(args: argparse.Namespace) -> int:
     except SnmpCredentialError as exc:
         raise CliError(str(exc), hint="chmod 600 the credentials file; see docs/discovery.md") from exc
     if any(t.transport == "snmp" for t in targets) and not (community or v3):
-        log.warning("SNMP targets listed but no SNMP credentials: they are skipped (set LEGACYSCAN_SNMP_COMMUNITY "
-                    "or [snmp] in --credentials)")
+        log.warning(
+            "SNMP targets listed but no SNMP credentials: they are skipped (set LEGACYSCAN_SNMP_COMMUNITY "
+            "or [snmp] in --credentials)"
+        )
     settings = ProbeSettings(timeout=args.timeout, snmp_community=community, snmp_v3=v3)
     config = DiscoverConfig(concurrency=args.concurrency, window=window, site_rate=args.site_rate)
     with store_from(args) as store:
         summary = Discoverer(store, settings, config, PROBES, exclusions).run(targets)
-    log.warning("discovered %d of %d addresses in %.1fs (%d silent, %d excluded, %d connections)",
-                summary.identified, summary.addresses, summary.seconds, summary.silent, summary.excluded,
-                summary.connections)
+    log.warning(
+        "discovered %d of %d addresses in %.1fs (%d silent, %d excluded, %d connections)",
+        summary.identified,
+        summary.addresses,
+        summary.seconds,
+        summary.silent,
+        summary.excluded,
+        summary.connections,
+    )
     if summary.window_closed:
         log.warning("scan window %s closed: remaining addresses not started; run again inside the window", window)
     if summary.interrupted:

@@ -113,12 +113,21 @@ def add_parser(subparsers: Any) -> None:
         help="per network operation (connect, each read); default %(default)s",
     )
     p.add_argument("--max-bytes", type=int, default=eol_update.MAX_BYTES, help=argparse.SUPPRESS)
-    p.add_argument("--max-time", type=_positive_float, default=eol_update.MAX_TOTAL_TIME, metavar="SEC",
-                   help="give up when the whole download (retries included) takes longer (default %(default)g)")
+    p.add_argument(
+        "--max-time",
+        type=_positive_float,
+        default=eol_update.MAX_TOTAL_TIME,
+        metavar="SEC",
+        help="give up when the whole download (retries included) takes longer (default %(default)g)",
+    )
     p.add_argument("--force", action="store_true", help="ignore the stored ETag and download in full")
-    p.add_argument("--keep", type=int, default=3, metavar="N",
-                   help="previous snapshots to keep for `report --dataset VERSION` "
-                        "(default: %(default)s; 0 keeps none)")
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=3,
+        metavar="N",
+        help="previous snapshots to keep for `report --dataset VERSION` (default: %(default)s; 0 keeps none)",
+    )
     _add_as_of(p, "date for the verdicts-that-would-flip comparison (default: today)")
     _add_site(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -565,8 +574,9 @@ def _explain_record(arg: str) -> Any:
         ) from exc
 
 
-def _explanation(out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None, as_of: date,
-                 dataset: str) -> dict[str, Any]:
+def _explanation(
+    out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None, as_of: date, dataset: str
+) -> dict[str, Any]:
     """The ``eol identify`` answer with what explains it: confidence, evidence, labels, dates."""
     explanation = dict(out)
     explanation.update(
@@ -586,8 +596,9 @@ def _explanation(out: dict[str, Any], ident: Identification, prod: Product | Non
     return explanation
 
 
-def _say_explanation(out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None,
-                     as_of: date, dataset: str) -> None:
+def _say_explanation(
+    out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None, as_of: date, dataset: str
+) -> None:
     _say(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
     _say(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
     _say(
@@ -657,8 +668,9 @@ def _estate_flips(
     return flips, f"{len(inventories)} hosts compared as of {as_of.isoformat()}"
 
 
-def _estate_verdicts(args: argparse.Namespace, catalog: Catalog, inventories: list[Inventory],
-                     as_of: date) -> dict[_FindingKey, Finding]:
+def _estate_verdicts(
+    args: argparse.Namespace, catalog: Catalog, inventories: list[Inventory], as_of: date
+) -> dict[_FindingKey, Finding]:
     """Every stored inventory's findings judged with one dataset, by what was found where."""
     from scanner.match import match_inventory
 

@@ -44,21 +44,33 @@ BATCH = 500
 
 def add_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "import", help="import inventories: agent files, ConfigMgr, Intune, Defender, GLPI, osquery, SBOMs",
+        "import",
+        help="import inventories: agent files, ConfigMgr, Intune, Defender, GLPI, osquery, SBOMs",
         description="Import inventory files.  Each file's format is detected (or given with --format): "
-                    + ", ".join(names()) + ".  Directories are searched recursively for "
-                    + ", ".join(SUFFIXES) + " (and .gz) files.  A file is imported whole or refused "
-                    "with the reason; importing the same files again stores nothing twice.  "
-                    "See docs/imports.md for how to export each source.",
-        epilog="Exit codes: 0 every file imported, 1 some files refused (the others were imported), 2 usage.")
+        + ", ".join(names())
+        + ".  Directories are searched recursively for "
+        + ", ".join(SUFFIXES)
+        + " (and .gz) files.  A file is imported whole or refused "
+        "with the reason; importing the same files again stores nothing twice.  "
+        "See docs/imports.md for how to export each source.",
+        epilog="Exit codes: 0 every file imported, 1 some files refused (the others were imported), 2 usage.",
+    )
     p.add_argument("paths", nargs="*", metavar="PATH", help="file or directory to import")
-    p.add_argument("--format", choices=names(), metavar="NAME",
-                   help="read every file as this format instead of detecting it: " + ", ".join(names()))
+    p.add_argument(
+        "--format",
+        choices=names(),
+        metavar="NAME",
+        help="read every file as this format instead of detecting it: " + ", ".join(names()),
+    )
     p.add_argument("--list-formats", action="store_true", help="list the formats legacyscan imports and exit")
     p.add_argument("--site", default="", help="file every imported host under this site (default: as recorded)")
-    p.add_argument("--config", metavar="FILE", help="legacyscan.toml whose [privacy] table hashes or drops serial "
-                                                    "numbers and user SIDs before storing (default: "
-                                                    "legacyscan.toml here if present; docs/privacy.md)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="legacyscan.toml whose [privacy] table hashes or drops serial "
+        "numbers and user SIDs before storing (default: "
+        "legacyscan.toml here if present; docs/privacy.md)",
+    )
     add_common(p)
     p.set_defaults(func=run)
 
@@ -67,8 +79,13 @@ def iter_files(paths: Sequence[str]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if not p.is_dir() and not p.name.startswith(".")
-                           and p.name.lower().removesuffix(".gz").endswith(SUFFIXES))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if not p.is_dir()
+                and not p.name.startswith(".")
+                and p.name.lower().removesuffix(".gz").endswith(SUFFIXES)
+            )
             yield from found
         else:
             yield path
@@ -135,8 +152,10 @@ def _software_json(software: list[Software]) -> bytes:
         if hit is None or hit[0] is not sw:
             if len(_FRAGMENTS) >= 500_000:
                 _FRAGMENTS.clear()
-            hit = _FRAGMENTS[id(sw)] = (sw, json.dumps(sw, default=_compact, ensure_ascii=False,
-                                                       separators=(",", ":")).encode("utf-8"))
+            hit = _FRAGMENTS[id(sw)] = (
+                sw,
+                json.dumps(sw, default=_compact, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            )
         parts.append(hit[1])
     return b"[" + b",".join(parts) + b"]"
 
@@ -149,8 +168,9 @@ def encode(inv: Inventory) -> EncodedInventory:
     except UnicodeEncodeError as exc:
         where = find_unencodable(inv.to_dict(), "") or "a value"
         raise ImportRefused(f"{where}: not storable text (a lone surrogate?)") from exc
-    return EncodedInventory(inv.inventory_id, inv.host, inv.os, inv.collector, inv.collected_at,
-                            len(inv.software), body)
+    return EncodedInventory(
+        inv.inventory_id, inv.host, inv.os, inv.collector, inv.collected_at, len(inv.software), body
+    )
 
 
 class Saver:
@@ -184,8 +204,7 @@ class Saver:
                     print(f"legacyscan: {printable(label)}: not stored: {printable(str(exc))}", file=sys.stderr)
         for (label, item), new in zip(batch, outcomes, strict=True):
             if new is not None:
-                log.info("%s: %s %s", printable(label), "imported" if new else "duplicate of stored",
-                         item.inventory_id)
+                log.info("%s: %s %s", printable(label), "imported" if new else "duplicate of stored", item.inventory_id)
         self.created += outcomes.count(True)
         self.duplicates += outcomes.count(False)
         self.failed += outcomes.count(None)
@@ -227,8 +246,10 @@ def run(args: argparse.Namespace) -> int:
                 refused += 1
         refused += _store_joined(joined, privacy, saver)
         saver.flush()
-    print(f"imported {saver.created}, duplicates {saver.duplicates}, refused {refused} (of {len(files)} files)",
-          file=sys.stderr)
+    print(
+        f"imported {saver.created}, duplicates {saver.duplicates}, refused {refused} (of {len(files)} files)",
+        file=sys.stderr,
+    )
     return int(ExitCode.ERROR if refused or saver.failed else ExitCode.OK)
 
 
@@ -239,17 +260,22 @@ _Joined = dict[str, tuple[Importer, dict[str, Inventory]]]
 
 def _files(args: argparse.Namespace) -> list[Path]:
     if not args.paths:
-        raise CliError("no PATH given", hint="legacyscan import FILE-OR-DIRECTORY... (--list-formats shows formats)",
-                       code=ExitCode.USAGE)
+        raise CliError(
+            "no PATH given",
+            hint="legacyscan import FILE-OR-DIRECTORY... (--list-formats shows formats)",
+            code=ExitCode.USAGE,
+        )
     files = list(iter_files(args.paths))
     if not files:
-        raise CliError("no inventory files found",
-                       hint=f"give files, or directories holding {', '.join(SUFFIXES)} files")
+        raise CliError(
+            "no inventory files found", hint=f"give files, or directories holding {', '.join(SUFFIXES)} files"
+        )
     return files
 
 
-def _import_file(path: Path, forced: Importer | None, site: str | None, privacy: Privacy, joined: _Joined,
-                 saver: Saver) -> bool:
+def _import_file(
+    path: Path, forced: Importer | None, site: str | None, privacy: Privacy, joined: _Joined, saver: Saver
+) -> bool:
     """Read one file: store its hosts, or keep a joining format's parts; False when it was refused."""
     try:
         importer, invs = convert_file(path, forced)
@@ -294,8 +320,11 @@ def _store_joined(joined: _Joined, privacy: Privacy, saver: Saver) -> int:
                 item = encode(privacy.apply(inv))
             except ImportRefused as exc:
                 refused += 1
-                print(f"legacyscan: {importer.name} device {printable(inv.host.hostname)}: refused: "
-                      f"{printable(str(exc))}", file=sys.stderr)
+                print(
+                    f"legacyscan: {importer.name} device {printable(inv.host.hostname)}: refused: "
+                    f"{printable(str(exc))}",
+                    file=sys.stderr,
+                )
                 continue
             saver.add(f"{importer.name} {inv.host.hostname}", item)
     return refused

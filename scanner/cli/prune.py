@@ -16,21 +16,35 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("prune", help="delete inventories, findings and scan attempts older than the retention period",
-                       description="Delete what was collected more than --keep-days (or [retention] keep_days in "
-                                   "legacyscan.toml) before --as-of: older inventories of every host, hosts not "
-                                   "seen since (unless --keep-latest), their findings and old scan attempts.  "
-                                   "UK GDPR storage limitation: see docs/privacy.md.",
-                       epilog="Example (cron, daily): legacyscan prune --keep-days 400 --as-of $(date +%%F)")
-    p.add_argument("--keep-days", type=int, metavar="N",
-                   help="keep N days of history (default: [retention] keep_days of --config)")
-    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
-                   help="the day the period is counted back from (default: today)")
-    p.add_argument("--keep-latest", action="store_true",
-                   help="keep every host's latest inventory, however old (only history is pruned)")
+    p = sub.add_parser(
+        "prune",
+        help="delete inventories, findings and scan attempts older than the retention period",
+        description="Delete what was collected more than --keep-days (or [retention] keep_days in "
+        "legacyscan.toml) before --as-of: older inventories of every host, hosts not "
+        "seen since (unless --keep-latest), their findings and old scan attempts.  "
+        "UK GDPR storage limitation: see docs/privacy.md.",
+        epilog="Example (cron, daily): legacyscan prune --keep-days 400 --as-of $(date +%%F)",
+    )
+    p.add_argument(
+        "--keep-days", type=int, metavar="N", help="keep N days of history (default: [retention] keep_days of --config)"
+    )
+    p.add_argument(
+        "--as-of",
+        type=parse_date,
+        metavar="YYYY-MM-DD",
+        help="the day the period is counted back from (default: today)",
+    )
+    p.add_argument(
+        "--keep-latest",
+        action="store_true",
+        help="keep every host's latest inventory, however old (only history is pruned)",
+    )
     p.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
-    p.add_argument("--config", metavar="FILE", help="legacyscan.toml with [retention] keep_days "
-                                                    "(default: legacyscan.toml here if present)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="legacyscan.toml with [retention] keep_days (default: legacyscan.toml here if present)",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
     add_common(p)
     p.set_defaults(func=run)
@@ -46,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             loaded = load_keep_days(args.config)
             if loaded is None:
-                raise CliError("no retention period: give --keep-days N or set [retention] keep_days in "
-                               "legacyscan.toml", hint="e.g. legacyscan prune --keep-days 400 (docs/privacy.md)",
-                               code=ExitCode.USAGE)
+                raise CliError(
+                    "no retention period: give --keep-days N or set [retention] keep_days in legacyscan.toml",
+                    hint="e.g. legacyscan prune --keep-days 400 (docs/privacy.md)",
+                    code=ExitCode.USAGE,
+                )
             days = loaded
     except RetentionConfigError as exc:
         raise CliError(str(exc), hint="see docs/privacy.md (retention)", code=ExitCode.USAGE) from exc
@@ -60,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         verb = "would delete" if result.dry_run else "deleted"
         related = ", ".join(f"{n} {t}" for t, n in sorted(result.related.items()))
-        print(f"{verb} {result.inventories} inventories, {result.hosts} hosts not seen since {cutoff}, "
-              f"{result.scan_status} scan attempts" + (f" and related rows ({related})" if related else "") +
-              f" collected before {cutoff}", file=sys.stdout)
+        print(
+            f"{verb} {result.inventories} inventories, {result.hosts} hosts not seen since {cutoff}, "
+            f"{result.scan_status} scan attempts"
+            + (f" and related rows ({related})" if related else "")
+            + f" collected before {cutoff}",
+            file=sys.stdout,
+        )
     return int(ExitCode.OK)

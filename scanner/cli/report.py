@@ -112,32 +112,50 @@ DEMO_BANNER = "DEMO DATA — a generated hospital estate for evaluation (legacys
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=list(FORMATS), default="table", help="output format (default: table)")
     parser.add_argument("--out", metavar="PATH", help="write the report here instead of stdout")
-    parser.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
-                        help="judge support status on this date (default: today)")
-    parser.add_argument("--fail-on", choices=[Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value],
-                        help="exit with code 3 when any open finding (not covered by an active exception) "
-                             "is at or above this status")
-    parser.add_argument("--site-catalog", metavar="FILE",
-                        help="site catalogue TOML (clinical apps, own rules, entitlements); "
-                             "default legacyscan-site.toml if present")
-    parser.add_argument("--exceptions", metavar="FILE",
-                        help="exception / risk-acceptance register (.toml or .csv); see docs/reports.md")
-    parser.add_argument("--config", metavar="FILE",
-                        help="report configuration TOML: priority weights, unit costs, ESU prices; "
-                             "default legacyscan.toml if present")
-    parser.add_argument("--dataset", metavar="VERSION",
-                        help="judge with this EOL dataset version (as findings and reports name it; kept by "
-                             "`legacyscan eol update --keep`) to reproduce an earlier report; "
-                             "default: the installed one")
-    parser.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
-                        help="CSV: start with a UTF-8 byte order mark so Excel reads the encoding right "
-                             "(default: on when --out names a .csv file, off on stdout)")
+    parser.add_argument(
+        "--as-of", type=parse_date, metavar="YYYY-MM-DD", help="judge support status on this date (default: today)"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=[Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value],
+        help="exit with code 3 when any open finding (not covered by an active exception) is at or above this status",
+    )
+    parser.add_argument(
+        "--site-catalog",
+        metavar="FILE",
+        help="site catalogue TOML (clinical apps, own rules, entitlements); default legacyscan-site.toml if present",
+    )
+    parser.add_argument(
+        "--exceptions", metavar="FILE", help="exception / risk-acceptance register (.toml or .csv); see docs/reports.md"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="report configuration TOML: priority weights, unit costs, ESU prices; default legacyscan.toml if present",
+    )
+    parser.add_argument(
+        "--dataset",
+        metavar="VERSION",
+        help="judge with this EOL dataset version (as findings and reports name it; kept by "
+        "`legacyscan eol update --keep`) to reproduce an earlier report; "
+        "default: the installed one",
+    )
+    parser.add_argument(
+        "--bom",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="CSV: start with a UTF-8 byte order mark so Excel reads the encoding right "
+        "(default: on when --out names a .csv file, off on stdout)",
+    )
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("report", help="report support status per site from stored inventories",
-                       description="Judge the latest inventory of every host on a date and write a "
-                                   "prioritised replacement plan (table, csv, json, xlsx or html).")
+    p = sub.add_parser(
+        "report",
+        help="report support status per site from stored inventories",
+        description="Judge the latest inventory of every host on a date and write a "
+        "prioritised replacement plan (table, csv, json, xlsx or html).",
+    )
     p.add_argument("--site", help="only this site")
     add_report_options(p)
     add_common(p)
@@ -160,8 +178,9 @@ def load_inputs(args: argparse.Namespace) -> tuple[ReportConfig, Register | None
         try:
             register = load_exceptions(path)
         except ExceptionFileError as exc:
-            raise CliError(str(exc), hint="see docs/reports.md (exception register) and "
-                                          "examples/exceptions.toml") from exc
+            raise CliError(
+                str(exc), hint="see docs/reports.md (exception register) and examples/exceptions.toml"
+            ) from exc
     return cfg, register
 
 
@@ -205,8 +224,7 @@ def with_bom(rendered: str | bytes, fmt: str, out: str | None, bom: bool | None)
 def write_rendered(rendered: str | bytes, out: str | None, fmt: str) -> None:
     if isinstance(rendered, bytes):
         if not out or out == "-":
-            raise CliError(f"--format {fmt} writes a binary file", hint=f"add --out report.{fmt}",
-                           code=ExitCode.USAGE)
+            raise CliError(f"--format {fmt} writes a binary file", hint=f"add --out report.{fmt}", code=ExitCode.USAGE)
         from scanner.cli.common import write_file
 
         write_file(out, rendered)
@@ -235,15 +253,22 @@ def check_register_scope(register: Register, products: list[str], sites: list[st
         where = f"{register.path}: exception #{e.row}" + (f" (id {e.id})" if e.id else "")
         if e.product and e.product not in known:
             near = difflib.get_close_matches(e.product, products, n=1, cutoff=0.6)
-            raise CliError(f"{where}: field 'product': unknown product {e.product!r}",
-                           hint=(f"did you mean {near[0]!r}? " if near else "") +
-                           "product ids as `legacyscan eol identify` prints them (`legacyscan eol info` lists them)")
+            raise CliError(
+                f"{where}: field 'product': unknown product {e.product!r}",
+                hint=(f"did you mean {near[0]!r}? " if near else "")
+                + "product ids as `legacyscan eol identify` prints them (`legacyscan eol info` lists them)",
+            )
         if sites is not None and e.site and e.site not in sites:
             raise CliError(f"{where}: field 'site': no site {e.site!r} in the database", hint=site_hint(sites, e.site))
 
 
-def render_and_write(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
-                     previous: list[Inventory] | None = None, known_sites: list[str] | None = None) -> int:
+def render_and_write(
+    args: argparse.Namespace,
+    inventories: list[Inventory],
+    statuses: list[HostStatus],
+    previous: list[Inventory] | None = None,
+    known_sites: list[str] | None = None,
+) -> int:
     """Shared by ``report`` and ``scan`` (which prints the report of what it just scanned)."""
     return write_report(args, build_estate_report(args, inventories, statuses, previous, known_sites))
 
@@ -262,8 +287,7 @@ def write_report(args: argparse.Namespace, report: EstateReport) -> int:
                 fh.write(BOM)
             stream(report, fh)
     else:
-        write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out,
-                       fmt)
+        write_rendered(with_bom(render_report(report, fmt), fmt, args.out, getattr(args, "bom", None)), args.out, fmt)
     if args.out:
         log.info("report written to %s", args.out)
     if fail_on_hit(report, args.fail_on):
@@ -271,9 +295,13 @@ def write_report(args: argparse.Namespace, report: EstateReport) -> int:
     return int(ExitCode.OK)
 
 
-def build_estate_report(args: argparse.Namespace, inventories: list[Inventory], statuses: list[HostStatus],
-                        previous: list[Inventory] | None = None,
-                        known_sites: list[str] | None = None) -> EstateReport:
+def build_estate_report(
+    args: argparse.Namespace,
+    inventories: list[Inventory],
+    statuses: list[HostStatus],
+    previous: list[Inventory] | None = None,
+    known_sites: list[str] | None = None,
+) -> EstateReport:
     """The report's view model (``report``, ``scan`` and ``export --benchmark`` share it): every
     inventory judged now (``report`` reads stored findings instead: ``build_stored_report``)."""
     from scanner.discover.link import supersede
@@ -292,8 +320,13 @@ def build_estate_report(args: argparse.Namespace, inventories: list[Inventory], 
     return _assemble(prepared, as_of, results, statuses, prev_results, prev_as_of)
 
 
-def build_stored_report(args: argparse.Namespace, store: Store, statuses: list[HostStatus],
-                        known_sites: list[str] | None = None, reader: StoredResults | None = None) -> EstateReport:
+def build_stored_report(
+    args: argparse.Namespace,
+    store: Store,
+    statuses: list[HostStatus],
+    known_sites: list[str] | None = None,
+    reader: StoredResults | None = None,
+) -> EstateReport:
     """``build_estate_report`` of the store's latest inventories (and the scan before them), from
     the findings persisted when they were stored (``scanner.stored``): the same report, without
     decoding and re-judging every package of the estate.  ``reader``: one made with this command's
@@ -326,11 +359,21 @@ def build_stored_report(args: argparse.Namespace, store: Store, statuses: list[H
         found, before = previous
         if found is not None:
             figures, prev_as_of = found
-        s = reader.sourcing = stored.Sourcing(s.stored + before.stored, s.rejudged + before.rejudged,
-                                              s.missing + before.missing, s.changed + before.changed)
-    log.info("report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
-             "%s, %d whose status changed since collection)", s.stored, s.rejudged, s.missing,
-             reader.dataset_version, s.changed)
+        s = reader.sourcing = stored.Sourcing(
+            s.stored + before.stored,
+            s.rejudged + before.rejudged,
+            s.missing + before.missing,
+            s.changed + before.changed,
+        )
+    log.info(
+        "report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
+        "%s, %d whose status changed since collection)",
+        s.stored,
+        s.rejudged,
+        s.missing,
+        reader.dataset_version,
+        s.changed,
+    )
     return _assemble(prepared, as_of, results, statuses, None, prev_as_of, figures)
 
 
@@ -357,16 +400,32 @@ def _prepare(args: argparse.Namespace, known_sites: list[str] | None) -> tuple[A
     return cfg, register, ctx, policy
 
 
-def _assemble(prepared: tuple[Any, ...], as_of: date, results: list[HostResult], statuses: list[HostStatus],
-              prev_results: list[HostResult] | None, prev_as_of: date | None,
-              prev_figures: PreviousKpis | None = None) -> EstateReport:
+def _assemble(
+    prepared: tuple[Any, ...],
+    as_of: date,
+    results: list[HostResult],
+    statuses: list[HostStatus],
+    prev_results: list[HostResult] | None,
+    prev_as_of: date | None,
+    prev_figures: PreviousKpis | None = None,
+) -> EstateReport:
     from scanner.rank import build_report
 
     cfg, register, ctx, policy = prepared
     sites = sorted({r.inventory.host.site for r in results} | {s.site for s in statuses})
-    return build_report(results, statuses, as_of, policy.dataset_version(ctx.catalog.version), __version__,
-                        config=cfg, register=register, previous=prev_results, previous_as_of=prev_as_of,
-                        demo=demo_banner(sites), previous_figures=prev_figures)
+    return build_report(
+        results,
+        statuses,
+        as_of,
+        policy.dataset_version(ctx.catalog.version),
+        __version__,
+        config=cfg,
+        register=register,
+        previous=prev_results,
+        previous_as_of=prev_as_of,
+        demo=demo_banner(sites),
+        previous_figures=prev_figures,
+    )
 
 
 def _day(stamp: str) -> date | None:
@@ -387,7 +446,7 @@ def previous_scan(store: object, inventories: list[Inventory], site: str | None)
 
 
 def site_hint(known: list[str], wanted: str) -> str:
-    """"Did you mean" for a site name, from the sites the store knows (case and near-misses)."""
+    """ "Did you mean" for a site name, from the sites the store knows (case and near-misses)."""
     import difflib
 
     if not known:
@@ -410,10 +469,10 @@ def run(args: argparse.Namespace) -> int:
         store_sites: list[str] = sorted(set(lister()) | {s.site for s in statuses}) if lister is not None else []
         if not statuses and host_count(store, args.site) == 0:
             if args.site:
-                raise CliError(f"no inventories stored for site {args.site!r}",
-                               hint=site_hint(store_sites, args.site))
-            raise CliError("no inventories stored yet",
-                           hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or "
-                                "`legacyscan import PATH`")
+                raise CliError(f"no inventories stored for site {args.site!r}", hint=site_hint(store_sites, args.site))
+            raise CliError(
+                "no inventories stored yet",
+                hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or `legacyscan import PATH`",
+            )
         report = build_stored_report(args, store, statuses, known_sites=store_sites or None)
     return write_report(args, report)

@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("scan", help="scan this machine (--local) or a list of targets (--targets)",
-                       description="Collect OS and installed-software inventories read-only, store them, "
-                                   "and print the report for what was scanned.")
+    p = sub.add_parser(
+        "scan",
+        help="scan this machine (--local) or a list of targets (--targets)",
+        description="Collect OS and installed-software inventories read-only, store them, "
+        "and print the report for what was scanned.",
+    )
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--local", action="store_true", help="scan this machine")
     mode.add_argument("--targets", metavar="FILE", help="targets file: CSV, TOML, Ansible INI or CIDR list")
@@ -67,37 +70,82 @@ INLINE_REPORT_MAX = 2000
 
 def add_fleet_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("fleet scanning (--targets)")
-    g.add_argument("--concurrency", type=int, metavar="N", help="hosts scanned at once (default: sized for this "
-                   "machine, at most 64); never more than 4 connections to one host")
+    g.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="hosts scanned at once (default: sized for this "
+        "machine, at most 64); never more than 4 connections to one host",
+    )
     g.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
-    g.add_argument("--connect-timeout", type=float, default=10.0, metavar="SEC",
-                   help="TCP connect + SSH handshake + authentication timeout (default 10)")
-    g.add_argument("--ssh-user", default="", metavar="U",
-                   help="SSH login for targets whose file names no user (default: your user name)")
-    g.add_argument("--ssh-key", metavar="PATH", help="private key file (passphrase from "
-                   "LEGACYSCAN_SSH_KEY_PASSPHRASE); ssh-agent and LEGACYSCAN_SSH_PASSWORD are also tried")
+    g.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SEC",
+        help="TCP connect + SSH handshake + authentication timeout (default 10)",
+    )
+    g.add_argument(
+        "--ssh-user",
+        default="",
+        metavar="U",
+        help="SSH login for targets whose file names no user (default: your user name)",
+    )
+    g.add_argument(
+        "--ssh-key",
+        metavar="PATH",
+        help="private key file (passphrase from "
+        "LEGACYSCAN_SSH_KEY_PASSPHRASE); ssh-agent and LEGACYSCAN_SSH_PASSWORD are also tried",
+    )
     g.add_argument("--no-agent", action="store_true", help="do not offer ssh-agent keys")
-    g.add_argument("--known-hosts", metavar="FILE", help="known_hosts file used to verify host keys "
-                   "(default ~/.ssh/known_hosts)")
-    g.add_argument("--credentials", metavar="FILE",
-                   help="TOML credentials file for WinRM targets ([winrm] user/password, per-host "
-                        "[winrm.hosts.NAME]); refused unless readable by its owner only (chmod 600)")
-    g.add_argument("--accept-new-host-keys", action="store_true",
-                   help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused")
-    g.add_argument("--ssh-legacy", action="store_true",
-                   help="also negotiate the SHA-1 key exchanges, ssh-rsa/ssh-dss host keys, CBC ciphers and "
-                        "hmac-sha1/md5 MACs of old servers "
-                        "(RHEL 5/6, Solaris 10, appliances, dropbear), after every modern algorithm; host keys "
-                        "are still verified (per target: ssh_legacy = true in a TOML targets file)")
-    g.add_argument("--resume", nargs="?", const="24h", metavar="AGE",
-                   help="skip targets scanned successfully within AGE (default 24h; e.g. 90m, 7d)")
-    g.add_argument("--window", metavar="HH:MM-HH:MM", help="only start hosts inside this daily window, local "
-                   "time (e.g. 19:00-07:00, outside clinical hours); resume later with --resume")
+    g.add_argument(
+        "--known-hosts", metavar="FILE", help="known_hosts file used to verify host keys (default ~/.ssh/known_hosts)"
+    )
+    g.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help="TOML credentials file for WinRM targets ([winrm] user/password, per-host "
+        "[winrm.hosts.NAME]); refused unless readable by its owner only (chmod 600)",
+    )
+    g.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused",
+    )
+    g.add_argument(
+        "--ssh-legacy",
+        action="store_true",
+        help="also negotiate the SHA-1 key exchanges, ssh-rsa/ssh-dss host keys, CBC ciphers and "
+        "hmac-sha1/md5 MACs of old servers "
+        "(RHEL 5/6, Solaris 10, appliances, dropbear), after every modern algorithm; host keys "
+        "are still verified (per target: ssh_legacy = true in a TOML targets file)",
+    )
+    g.add_argument(
+        "--resume",
+        nargs="?",
+        const="24h",
+        metavar="AGE",
+        help="skip targets scanned successfully within AGE (default 24h; e.g. 90m, 7d)",
+    )
+    g.add_argument(
+        "--window",
+        metavar="HH:MM-HH:MM",
+        help="only start hosts inside this daily window, local "
+        "time (e.g. 19:00-07:00, outside clinical hours); resume later with --resume",
+    )
     g.add_argument("--site-rate", type=float, metavar="N", help="at most N new connections per second per site")
-    g.add_argument("--groups-as", choices=["site", "tag"], default="site",
-                   help="Ansible inventory groups become sites (default) or tags")
-    g.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto",
-                   help="progress on stderr: a bar on a terminal, JSON lines otherwise (auto)")
+    g.add_argument(
+        "--groups-as",
+        choices=["site", "tag"],
+        default="site",
+        help="Ansible inventory groups become sites (default) or tags",
+    )
+    g.add_argument(
+        "--progress",
+        choices=["auto", "bar", "json", "none"],
+        default="auto",
+        help="progress on stderr: a bar on a terminal, JSON lines otherwise (auto)",
+    )
 
 
 def run_targets(args: argparse.Namespace) -> int:
@@ -109,21 +157,32 @@ def run_targets(args: argparse.Namespace) -> int:
     try:
         targets = load_targets(args.targets, site=args.site, groups_as=args.groups_as)
     except TargetError as exc:
-        raise CliError(str(exc), hint="targets: CSV with header host,site,transport,port,user,tags; TOML; an "
-                       "Ansible INI inventory; or one host / CIDR range per line") from exc
+        raise CliError(
+            str(exc),
+            hint="targets: CSV with header host,site,transport,port,user,tags; TOML; an "
+            "Ansible INI inventory; or one host / CIDR range per line",
+        ) from exc
     if args.tags:
         targets = [replace(t, tags=tuple(sorted(set(t.tags) | set(args.tags)))) for t in targets]
     if not targets:
         raise CliError(f"{args.targets}: no targets in the file")
     try:
         config = ScanConfig(
-            concurrency=args.concurrency or default_concurrency(), timeout=args.timeout,
-            connect_timeout=args.connect_timeout, ssh_user=args.ssh_user, ssh_key=args.ssh_key,
-            known_hosts=args.known_hosts, accept_new_host_keys=args.accept_new_host_keys,
-            ssh_legacy=args.ssh_legacy, credentials=args.credentials,
-            use_agent=not args.no_agent, resume=parse_duration(args.resume) if args.resume else None,
-            window=ScanWindow.parse(args.window) if args.window else None, site_rate=args.site_rate,
-            privacy=privacy_from(args))
+            concurrency=args.concurrency or default_concurrency(),
+            timeout=args.timeout,
+            connect_timeout=args.connect_timeout,
+            ssh_user=args.ssh_user,
+            ssh_key=args.ssh_key,
+            known_hosts=args.known_hosts,
+            accept_new_host_keys=args.accept_new_host_keys,
+            ssh_legacy=args.ssh_legacy,
+            credentials=args.credentials,
+            use_agent=not args.no_agent,
+            resume=parse_duration(args.resume) if args.resume else None,
+            window=ScanWindow.parse(args.window) if args.window else None,
+            site_rate=args.site_rate,
+            privacy=privacy_from(args),
+        )
     except ValueError as exc:
         raise CliError(str(exc), code=ExitCode.USAGE) from exc
     if config.concurrency < 1:
@@ -197,23 +256,38 @@ class BackgroundClose:
             raise self.error
 
 
-def _finish(args: argparse.Namespace, config: Any, summary: Any, statuses: list[HostStatus],
-            inventories: list[Inventory], inline: bool,
-            tally: StreamingTally | None) -> int:
+def _finish(
+    args: argparse.Namespace,
+    config: Any,
+    summary: Any,
+    statuses: list[HostStatus],
+    inventories: list[Inventory],
+    inline: bool,
+    tally: StreamingTally | None,
+) -> int:
     """After the scan: the summary on stderr, then the report (or the large scan's counts)."""
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
-    log.warning("scanned %d of %d targets in %.1fs (%s)%s", summary.done + summary.failed, summary.total,
-                summary.seconds, counts or "nothing", f"; {summary.skipped} skipped (--resume)" if summary.skipped
-                else "")
+    log.warning(
+        "scanned %d of %d targets in %.1fs (%s)%s",
+        summary.done + summary.failed,
+        summary.total,
+        summary.seconds,
+        counts or "nothing",
+        f"; {summary.skipped} skipped (--resume)" if summary.skipped else "",
+    )
     failures = [st for st in statuses if st.status != "ok"]
     for st in failures[:50]:
         log.warning("%s [%s]: %s: %s", st.target, st.site or "-", st.status, st.error[:300])
     if len(failures) > 50:
-        log.warning("... and %d more hosts not fully scanned (all stored with their error: `legacyscan report`)",
-                    len(failures) - 50)
+        log.warning(
+            "... and %d more hosts not fully scanned (all stored with their error: `legacyscan report`)",
+            len(failures) - 50,
+        )
     if summary.window_closed:
-        log.warning("scan window %s is closed: remaining targets not started; run again with --resume inside "
-                    "the window", config.window)
+        log.warning(
+            "scan window %s is closed: remaining targets not started; run again with --resume inside the window",
+            config.window,
+        )
     if summary.interrupted:
         log.warning("interrupted: %d hosts stored; run again with --resume to continue", summary.done)
         return 130
@@ -226,8 +300,7 @@ def _finish(args: argparse.Namespace, config: Any, summary: Any, statuses: list[
     if inline:
         return render_and_write(args, inventories, statuses)
     findings = tally.counts if tally is not None else {}
-    print(json.dumps({"hosts": summary.done, "failed": summary.failed, "findings_by_status": findings},
-                     sort_keys=True))
+    print(json.dumps({"hosts": summary.done, "failed": summary.failed, "findings_by_status": findings}, sort_keys=True))
     log.warning("large scan: full report with `legacyscan report --db %s`", args.db)
     if args.fail_on:
         from scanner.model import Status
@@ -237,8 +310,9 @@ def _finish(args: argparse.Namespace, config: Any, summary: Any, statuses: list[
     return int(ExitCode.OK)
 
 
-def with_skipped(store: object, targets: list[Target], inventories: list[Inventory],
-                 statuses: list[HostStatus]) -> tuple[list[Inventory], list[HostStatus]]:
+def with_skipped(
+    store: object, targets: list[Target], inventories: list[Inventory], statuses: list[HostStatus]
+) -> tuple[list[Inventory], list[HostStatus]]:
     """``--resume``: the report of the whole targets file, not only of what this run scanned.  The
     targets skipped as recently scanned bring their stored status and latest inventory (found by
     the host key their status recorded), so the report does not read "Devices 0, Coverage 0 %"."""
@@ -250,8 +324,12 @@ def with_skipped(store: object, targets: list[Target], inventories: list[Invento
     keys = {(st.site, st.host_key) for st in stored if st.host_key}
     have = {(i.host.site, host_key(i)) for i in inventories}
     sites = sorted({site for site, _ in keys})
-    extra = [i for site in sites for i in store.latest_inventories(site)  # type: ignore[attr-defined]
-             if (i.host.site, host_key(i)) in keys - have]
+    extra = [
+        i
+        for site in sites
+        for i in store.latest_inventories(site)  # type: ignore[attr-defined]
+        if (i.host.site, host_key(i)) in keys - have
+    ]
     return inventories + extra, statuses + stored
 
 

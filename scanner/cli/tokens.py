@@ -12,9 +12,12 @@ from scanner.enrolment import TokenError
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("tokens", help="manage per-site enrolment tokens for agents",
-                       description="Agents authenticate with a per-site token; the site of every upload is "
-                                   "the token's site.  Only a hash of each token is stored.")
+    p = sub.add_parser(
+        "tokens",
+        help="manage per-site enrolment tokens for agents",
+        description="Agents authenticate with a per-site token; the site of every upload is "
+        "the token's site.  Only a hash of each token is stored.",
+    )
     actions = p.add_subparsers(dest="tokens_action", metavar="ACTION")
     actions.required = True
     create = actions.add_parser("create", help="create a token for a site (printed once)")
@@ -43,8 +46,11 @@ def run(args: argparse.Namespace) -> int:
             except TokenError as exc:
                 raise CliError(str(exc), code=ExitCode.USAGE) from exc
             print(token)
-            print(f"token {info.token_id} created for site {info.site!r}; it is shown only this once "
-                  "(give it to the agent with --token)", file=sys.stderr)
+            print(
+                f"token {info.token_id} created for site {info.site!r}; it is shown only this once "
+                "(give it to the agent with --token)",
+                file=sys.stderr,
+            )
             return int(ExitCode.OK)
         if args.tokens_action == "list":
             print("id\tsite\tcreated\tstate\tlabel")

@@ -55,8 +55,14 @@ class Observation:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "port": self.port, "status": self.status, "error": self.error,
-                "facts": self.facts, "connections": self.connections}
+        return {
+            "service": self.service,
+            "port": self.port,
+            "status": self.status,
+            "error": self.error,
+            "facts": self.facts,
+            "connections": self.connections,
+        }
 
 
 Probe = Callable[[Target, ProbeSettings], Observation]
@@ -124,8 +130,9 @@ def classify(exc: BaseException) -> str:
     return "error"
 
 
-def run_probe(service: str, target: Target, settings: ProbeSettings,
-              body: Callable[[Deadline, Observation], None]) -> Observation:
+def run_probe(
+    service: str, target: Target, settings: ProbeSettings, body: Callable[[Deadline, Observation], None]
+) -> Observation:
     """Shared wrapper: time budget, status from the exception, never raises."""
     obs = Observation(host=target.host, port=target.port, service=service)
     start = time.monotonic()

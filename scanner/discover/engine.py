@@ -76,10 +76,16 @@ def group_by_address(targets: list[Target]) -> list[tuple[Target, list[Target]]]
 
 
 class Discoverer:
-    def __init__(self, store: Store | None, settings: ProbeSettings, config: DiscoverConfig,
-                 probes: dict[str, Probe], exclusions: Exclusions,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 limiter: SiteRateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None,
+        settings: ProbeSettings,
+        config: DiscoverConfig,
+        probes: dict[str, Probe],
+        exclusions: Exclusions,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limiter: SiteRateLimiter | None = None,
+    ) -> None:
         self.store, self.settings, self.config = store, settings, config
         self.probes, self.exclusions, self.now = probes, exclusions, now
         self.limiter = limiter if limiter is not None else SiteRateLimiter(config.site_rate)
@@ -137,8 +143,13 @@ class Discoverer:
             todo.append((first, services))
         return todo
 
-    def _submit(self, pool: ThreadPoolExecutor, pending: dict[Future[list[Observation]], Target],
-                queue: Iterator[tuple[Target, list[Target]]], summary: DiscoverSummary) -> None:
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        pending: dict[Future[list[Observation]], Target],
+        queue: Iterator[tuple[Target, list[Target]]],
+        summary: DiscoverSummary,
+    ) -> None:
         """Start addresses until ``concurrency`` are in flight, the queue is empty or the window closes."""
         while len(pending) < max(1, self.config.concurrency) and not self.stop.is_set():
             nxt = next(queue, None)
@@ -162,8 +173,13 @@ class Discoverer:
         summary.inventories.append(inv)
         partial = [o for o in observations if o.status not in ("ok", "closed")]
         status = "partial" if partial else "ok"
-        self._status(summary, first, status, "; ".join(f"{o.service}:{o.port} {o.status}: {o.error}"
-                                                       for o in partial)[:1000], inv)
+        self._status(
+            summary,
+            first,
+            status,
+            "; ".join(f"{o.service}:{o.port} {o.status}: {o.error}" for o in partial)[:1000],
+            inv,
+        )
 
     def _silent(self, summary: DiscoverSummary, first: Target, observations: list[Observation]) -> None:
         """No service answered: "timeout" when one timed out, else "unreachable"."""
@@ -173,10 +189,15 @@ class Discoverer:
         detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)[:1000]
         self._status(summary, first, status, detail or "not probed", None)
 
-    def _status(self, summary: DiscoverSummary, first: Target, status: str, error: str,
-                inv: Inventory | None) -> None:
-        st = HostStatus(target=f"discover://{first.host}", site=first.site, status=status, error=error,
-                        at=iso(self.now()), host_key=host_key(inv) if inv is not None else "")
+    def _status(self, summary: DiscoverSummary, first: Target, status: str, error: str, inv: Inventory | None) -> None:
+        st = HostStatus(
+            target=f"discover://{first.host}",
+            site=first.site,
+            status=status,
+            error=error,
+            at=iso(self.now()),
+            host_key=host_key(inv) if inv is not None else "",
+        )
         record = getattr(self.store, "record_status", None)
         if callable(record):
             record(st)

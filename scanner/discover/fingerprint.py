@@ -26,13 +26,24 @@ from scanner.targets import Target
 
 TRANSPORT = "discovery"
 _RANK = {"medium": 2, "low": 1}
-_DISTRO_MARKERS = {"debian": "Debian", "ubuntu": "Ubuntu", "raspbian": "Debian", "red hat": "Red Hat",
-                   "centos": "CentOS", "rocky": "Rocky Linux", "almalinux": "AlmaLinux", "suse": "SUSE",
-                   "fedora": "Fedora"}
+_DISTRO_MARKERS = {
+    "debian": "Debian",
+    "ubuntu": "Ubuntu",
+    "raspbian": "Debian",
+    "red hat": "Red Hat",
+    "centos": "CentOS",
+    "rocky": "Rocky Linux",
+    "almalinux": "AlmaLinux",
+    "suse": "SUSE",
+    "fedora": "Fedora",
+}
 # Windows releases named by their NativeOS string (SMB1): they carry the edition, which the NT
 # version alone cannot (client or server).
-_WINDOWS_CAPTION = re.compile(r"^Windows\b.*?\b(?:XP|Vista|7|8|8\.1|10|11|2000|2003|2008|2012|2016|2019|2022|2025|NT|"
-                              r"Embedded|Storage|Small Business|Home Server)\b", re.I)
+_WINDOWS_CAPTION = re.compile(
+    r"^Windows\b.*?\b(?:XP|Vista|7|8|8\.1|10|11|2000|2003|2008|2012|2016|2019|2022|2025|NT|"
+    r"Embedded|Storage|Small Business|Home Server)\b",
+    re.I,
+)
 _SERVER_TOKEN = re.compile(r"(?P<name>[A-Za-z][\w.-]*(?: [A-Za-z][\w-]*)?)/(?P<version>\d[\w.-]*)")
 
 
@@ -69,8 +80,11 @@ def _windows_evidence(facts: dict[str, Any], by: str) -> dict[str, Any] | None:
         out["windows_version"] = caption.split()[-1]
     if not out:
         return None
-    out.update(by=by, confidence="medium",
-               evidence="; ".join(f"{k}={facts[k]!r}" for k in ("ntlm_version", "native_os") if facts.get(k)))
+    out.update(
+        by=by,
+        confidence="medium",
+        evidence="; ".join(f"{k}={facts[k]!r}" for k in ("ntlm_version", "native_os") if facts.get(k)),
+    )
     return out
 
 
@@ -94,10 +108,15 @@ def _ssh_evidence(facts: dict[str, Any], rules: Rules) -> dict[str, Any] | None:
             release = rule.get("versions", {}).get(version, "")
         else:
             release = ""
-        return {"by": "ssh-banner", "product": rule["product"], "version": release,
-                "family": "freebsd" if rule["product"] == "freebsd" else "linux",
-                "confidence": rule.get("confidence", "low"), "why": rule.get("why", ""),
-                "evidence": str(facts.get("banner", ""))}
+        return {
+            "by": "ssh-banner",
+            "product": rule["product"],
+            "version": release,
+            "family": "freebsd" if rule["product"] == "freebsd" else "linux",
+            "confidence": rule.get("confidence", "low"),
+            "why": rule.get("why", ""),
+            "evidence": str(facts.get("banner", "")),
+        }
     return None
 
 
@@ -110,9 +129,13 @@ def _snmp_evidence(facts: dict[str, Any], rules: Rules) -> dict[str, Any] | None
         if not m:
             continue
         groups = m.groupdict()
-        out: dict[str, Any] = {"by": "snmp-sysdescr", "family": rule.get("family", "unknown"),
-                               "confidence": rule.get("confidence", "low"), "why": rule.get("why", ""),
-                               "evidence": descr[:300]}
+        out: dict[str, Any] = {
+            "by": "snmp-sysdescr",
+            "family": rule.get("family", "unknown"),
+            "confidence": rule.get("confidence", "low"),
+            "why": rule.get("why", ""),
+            "evidence": descr[:300],
+        }
         if groups.get("nt") and groups.get("build"):
             out["windows_version"] = f"{groups['nt']}.{groups['build']}"
         elif rule.get("product"):
@@ -130,24 +153,42 @@ def _http_evidence(facts: dict[str, Any], rules: Rules, by: str) -> dict[str, An
     m = re.search(r"Microsoft-IIS/(\d+\.\d+)", server)
     if m:
         nt = rules.table("announced").get("iis_windows", {}).get(m.group(1))
-        out: dict[str, Any] = {"by": by, "family": "windows", "confidence": "low", "evidence": server,
-                               "why": f"IIS {m.group(1)} ships with one Windows release"}
+        out: dict[str, Any] = {
+            "by": by,
+            "family": "windows",
+            "confidence": "low",
+            "evidence": server,
+            "why": f"IIS {m.group(1)} ships with one Windows release",
+        }
         if nt:
             out["windows_version"] = nt
         return out
     for marker, label in _DISTRO_MARKERS.items():
         if re.search(rf"\({re.escape(marker)}", server, re.I) and label in ("Debian", "Ubuntu"):
-            return {"by": by, "family": "linux", "product": label.lower(), "version": "", "confidence": "low",
-                    "evidence": server, "why": f"the web server names a {label} build (no release)"}
+            return {
+                "by": by,
+                "family": "linux",
+                "product": label.lower(),
+                "version": "",
+                "confidence": "low",
+                "evidence": server,
+                "why": f"the web server names a {label} build (no release)",
+            }
     if re.search(r"\(Win(?:32|64)\)", server):
-        return {"by": by, "family": "windows", "confidence": "low", "evidence": server,
-                "why": "the web server names a Windows build (no release)"}
+        return {
+            "by": by,
+            "family": "windows",
+            "confidence": "low",
+            "evidence": server,
+            "why": "the web server names a Windows build (no release)",
+        }
     return None
 
 
 def _strength(ev: dict[str, Any]) -> tuple[int, int]:
-    specific = 2 if (ev.get("windows_version") or ev.get("caption") or ev.get("version")) else \
-        1 if ev.get("product") else 0
+    specific = (
+        2 if (ev.get("windows_version") or ev.get("caption") or ev.get("version")) else 1 if ev.get("product") else 0
+    )
     return (_RANK.get(str(ev.get("confidence")), 0), specific)
 
 
@@ -155,20 +196,27 @@ def _software(obs: Observation) -> list[Software]:
     facts, key = obs.facts, f"{obs.service}://{obs.host}:{obs.port}"
     out: list[Software] = []
     if obs.service == "ssh" and facts.get("software"):
-        out.append(Software(name=str(facts["software"]), version=str(facts.get("version", "")), source="banner",
-                            key=key, publisher=_marker(str(facts.get("comment", "")))))
+        out.append(
+            Software(
+                name=str(facts["software"]),
+                version=str(facts.get("version", "")),
+                source="banner",
+                key=key,
+                publisher=_marker(str(facts.get("comment", ""))),
+            )
+        )
     if obs.service in ("http", "https"):
         server = str(facts.get("server", ""))
         marker = _marker(server)
         for m in _SERVER_TOKEN.finditer(server + " " + str(facts.get("x-powered-by", ""))):
-            out.append(Software(name=m.group("name"), version=m.group("version"), source="banner", key=key,
-                                publisher=marker))
+            out.append(
+                Software(name=m.group("name"), version=m.group("version"), source="banner", key=key, publisher=marker)
+            )
     if obs.service == "smb":
         samba = _samba(facts)
         if samba:
             version = samba.split("-")[0] if samba != "unknown version" else ""
-            out.append(Software(name="Samba", version=version, source="banner", key=key,
-                                publisher=_marker(samba)))
+            out.append(Software(name="Samba", version=version, source="banner", key=key, publisher=_marker(samba)))
     return out
 
 
@@ -226,9 +274,11 @@ def _said_web(service: str, f: dict[str, Any]) -> list[str]:
         parts.append(str(f["tls_version"]))
     cert = f.get("certificate")
     if isinstance(cert, dict):
-        parts.append(f"certificate {cert.get('subject', '')} issued by "
-                     f"{'itself' if cert.get('self_signed') else cert.get('issuer', '')}, "
-                     f"valid to {cert.get('not_after', '?')}")
+        parts.append(
+            f"certificate {cert.get('subject', '')} issued by "
+            f"{'itself' if cert.get('self_signed') else cert.get('issuer', '')}, "
+            f"valid to {cert.get('not_after', '?')}"
+        )
     return parts
 
 
@@ -246,13 +296,16 @@ def _flatten(obs: Observation) -> dict[str, Any]:
 
 
 _NAME_KEYS = ("dns_name", "netbios_name", "sys_name", "dns_domain", "netbios_domain")
-_WINPR_WHY = ("an NTLM server claiming Windows NT 6.x over TLS 1.3, which no Windows before NT 10 speaks: a "
-              "FreeRDP/WinPR-based server (GNOME Remote Desktop, freerdp-shadow) on a non-Windows OS, never "
-              "reported as Windows")
+_WINPR_WHY = (
+    "an NTLM server claiming Windows NT 6.x over TLS 1.3, which no Windows before NT 10 speaks: a "
+    "FreeRDP/WinPR-based server (GNOME Remote Desktop, freerdp-shadow) on a non-Windows OS, never "
+    "reported as Windows"
+)
 
 
-def inventory(target: Target, observations: Iterable[Observation], collected_at: datetime,
-              rules: Rules | None = None) -> Inventory:
+def inventory(
+    target: Target, observations: Iterable[Observation], collected_at: datetime, rules: Rules | None = None
+) -> Inventory:
     """One discovered host from its services' observations (pure but for the timestamp given)."""
     rules = rules if rules is not None else load_rules()
     observations = list(observations)
@@ -267,14 +320,23 @@ def inventory(target: Target, observations: Iterable[Observation], collected_at:
     family, name, version, facts = _announced_os(evidence, observations, services)
     facts["announced"]["services"] = " | ".join(_said(o, rules) for o in observations)[:1500]
     return Inventory(
-        host=Host(hostname=_hostname(names, target), machine_id=f"discovered:{target.host}", site=target.site,
-                  tags=list(target.tags), domain=names.get("dns_domain", "") or names.get("netbios_domain", ""),
-                  address=target.host),
+        host=Host(
+            hostname=_hostname(names, target),
+            machine_id=f"discovered:{target.host}",
+            site=target.site,
+            tags=list(target.tags),
+            domain=names.get("dns_domain", "") or names.get("netbios_domain", ""),
+            address=target.host,
+        ),
         os=OsInfo(family=family, name=name[:200], version=version, facts=facts),
         software=software,
         collected_at=iso(collected_at),
-        collector=Collector(name="legacyscan-discover", version=_version(), transport=TRANSPORT,
-                            duration_ms=int(sum(o.seconds for o in observations) * 1000)),
+        collector=Collector(
+            name="legacyscan-discover",
+            version=_version(),
+            transport=TRANSPORT,
+            duration_ms=int(sum(o.seconds for o in observations) * 1000),
+        ),
         problems=[_problem(o) for o in observations if o.status != "ok"],
     )
 
@@ -325,46 +387,68 @@ def _os_evidence(obs: Observation, rules: Rules) -> dict[str, Any] | None:
 
 
 def _winpr_evidence(facts: dict[str, Any]) -> dict[str, Any]:
-    return {"by": "rdp-credssp", "family": "unknown", "confidence": "low",
-            "evidence": f"ntlm_version={facts.get('ntlm_version')!r} over {facts.get('tls_version')}",
-            "why": _WINPR_WHY}
+    return {
+        "by": "rdp-credssp",
+        "family": "unknown",
+        "confidence": "low",
+        "evidence": f"ntlm_version={facts.get('ntlm_version')!r} over {facts.get('tls_version')}",
+        "why": _WINPR_WHY,
+    }
 
 
 def _samba_evidence(evidence: list[dict[str, Any]], samba: str) -> list[dict[str, Any]]:
     """A Samba server is a Unix host whatever version its NTLMSSP claims; never Windows."""
     evidence = [e for e in evidence if e.get("family") != "windows" or e.get("by") != "smb"]
     if not evidence:
-        evidence.append({"by": "smb", "family": "linux", "confidence": "low", "samba": samba,
-                         "evidence": "Samba " + samba,
-                         "why": "a Samba file server (Linux or another Unix); its OS release is not announced"})
+        evidence.append(
+            {
+                "by": "smb",
+                "family": "linux",
+                "confidence": "low",
+                "samba": samba,
+                "evidence": "Samba " + samba,
+                "why": "a Samba file server (Linux or another Unix); its OS release is not announced",
+            }
+        )
     return evidence
 
 
 def _hostname(names: dict[str, str], target: Target) -> str:
     """A fully qualified DNS name, else NetBIOS, DNS, RDP certificate or SNMP name, else the address."""
     dns = names.get("dns_name", "")
-    hostname = (dns if "." in dns else "") or names.get("netbios_name") or dns or names.get("rdp_cert_name") \
-        or names.get("sys_name") or target.host
+    hostname = (
+        (dns if "." in dns else "")
+        or names.get("netbios_name")
+        or dns
+        or names.get("rdp_cert_name")
+        or names.get("sys_name")
+        or target.host
+    )
     if hostname.lower() in ("localhost", "localhost.localdomain"):
         return target.host
     return hostname
 
 
-def _announced_os(evidence: list[dict[str, Any]], observations: list[Observation],
-                  services: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+def _announced_os(
+    evidence: list[dict[str, Any]], observations: list[Observation], services: dict[str, Any]
+) -> tuple[str, str, str, dict[str, Any]]:
     """(family, name, version, os facts) from the strongest evidence, or "unknown" without any."""
     facts: dict[str, Any] = {"services": services}
     if not evidence:
-        facts["announced"] = {"by": "none", "confidence": "low",
-                              "evidence": ", ".join(sorted(services)) or "no service answered"}
+        facts["announced"] = {
+            "by": "none",
+            "confidence": "low",
+            "evidence": ", ".join(sorted(services)) or "no service answered",
+        }
         return "unknown", "", "", facts
     strongest = max(evidence, key=_strength)
     best = _with_smb1(strongest, observations)
     family = _family(best)
     facts["announced"] = {k: v for k, v in best.items() if v not in ("", None)}
     if len(evidence) > 1:  # the other evidence: compared with the original, not _with_smb1's copy
-        facts["announced_also"] = [e.get("by", "") + ": " + str(e.get("evidence", ""))[:200]
-                                   for e in evidence if e is not strongest][:10]
+        facts["announced_also"] = [
+            e.get("by", "") + ": " + str(e.get("evidence", ""))[:200] for e in evidence if e is not strongest
+        ][:10]
     version = str(best.get("windows_version") or best.get("version") or "")
     name = str(best.get("caption") or "") or _announced_name(best, family, version)
     return family, name, version, facts
@@ -392,8 +476,13 @@ def _announced_name(best: dict[str, Any], family: str, version: str) -> str:
 
 
 def _problem(obs: Observation) -> Problem:
-    kind = "timeout" if obs.status == "timeout" else \
-        "missing" if obs.status in ("closed", "no-credentials", "unreachable") else "error"
+    kind = (
+        "timeout"
+        if obs.status == "timeout"
+        else "missing"
+        if obs.status in ("closed", "no-credentials", "unreachable")
+        else "error"
+    )
     return Problem(probe=f"discover.{obs.service}:{obs.port}", message=obs.error or obs.status, kind=kind)
 
 

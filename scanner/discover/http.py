@@ -29,8 +29,9 @@ def request(host: str, port: int, tls: bool) -> bytes:
     authority = host if port == default else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
         authority = f"[{host}]" if port == default else f"[{host}]:{port}"
-    return (f"HEAD / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n"
-            "Connection: close\r\n\r\n").encode("ascii")
+    return (
+        f"HEAD / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    ).encode("ascii")
 
 
 def parse_response(raw: bytes) -> dict[str, Any]:

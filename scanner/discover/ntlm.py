@@ -21,8 +21,7 @@ SIGNATURE = b"NTLMSSP\x00"
 # 128- and 56-bit.  No domain, no workstation (empty fields): it names nobody.  The VERSION flag
 # asks the server for its version; the 8-byte VERSION field that flag announces is present but
 # zero (revision 15), since strict servers (WinPR/FreeRDP) refuse the flag without the field.
-NEGOTIATE = bytes.fromhex("4e544c4d53535000" "01000000" "058208a2" "0000000028000000" "0000000028000000"
-                          "000000000000000f")
+NEGOTIATE = bytes.fromhex("4e544c4d5353500001000000058208a200000000280000000000000028000000000000000000000f")
 
 _AV_NAMES = {
     "nb_computer_name": "netbios_name",

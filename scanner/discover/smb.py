@@ -72,8 +72,10 @@ _SMB1_FLAGS2 = 0x8000 | 0x4000 | 0x0800 | 0x0001  # unicode, NT status, extended
 
 
 def _smb1_header(command: int, mid: int, uid: int = 0) -> bytes:
-    return b"\xffSMB" + struct.pack("<BIBH12sHHHHH", command, 0, 0x18, _SMB1_FLAGS2, b"\x00" * 12, 0, 0xFEFF,
-                                    uid, mid, 0)[: 28]
+    return (
+        b"\xffSMB"
+        + struct.pack("<BIBH12sHHHHH", command, 0, 0x18, _SMB1_FLAGS2, b"\x00" * 12, 0, 0xFEFF, uid, mid, 0)[:28]
+    )
 
 
 def smb1_negotiate() -> bytes:
@@ -121,7 +123,7 @@ def parse_smb1_negotiate(msg: bytes) -> dict[str, Any]:
 def _smb1_negotiate_names(msg: bytes, byte_count_at: int) -> dict[str, Any]:
     """Pre-extended-security servers name their domain and host after the challenge (Unicode)."""
     key_len = msg[33 + 33]
-    data = msg[byte_count_at + 2 + key_len:]
+    data = msg[byte_count_at + 2 + key_len :]
     names = [n for n in data.decode("utf-16-le", "replace").split("\x00") if n]
     facts: dict[str, Any] = {}
     if names:
@@ -144,7 +146,7 @@ def parse_smb1_session_setup(msg: bytes) -> dict[str, Any]:
         raise ProbeError("truncated SMB1 SESSION_SETUP_ANDX response")
     blob_len = struct.unpack_from("<H", msg, 33 + 6)[0]
     data_at = 33 + words * 2 + 2
-    blob = msg[data_at:data_at + blob_len]
+    blob = msg[data_at : data_at + blob_len]
     if status == STATUS_MORE_PROCESSING:
         facts.update(parse_challenge(blob))
     facts.update(_native_strings(msg, data_at + blob_len))
@@ -168,8 +170,9 @@ def _native_strings(msg: bytes, rest_at: int) -> dict[str, Any]:
 
 
 def _smb2_header(command: int, message_id: int) -> bytes:
-    return b"\xfeSMB" + struct.pack("<HHIHHIIQIIQ16s", 64, 0, 0, command, 1, 0, 0, message_id, 0xFEFF, 0, 0,
-                                    b"\x00" * 16)
+    return b"\xfeSMB" + struct.pack(
+        "<HHIHHIIQIIQ16s", 64, 0, 0, command, 1, 0, 0, message_id, 0xFEFF, 0, 0, b"\x00" * 16
+    )
 
 
 def smb2_negotiate() -> bytes:
@@ -191,8 +194,10 @@ def parse_smb2_negotiate(msg: bytes) -> dict[str, Any]:
     if status != 0:
         raise ProbeError(f"SMB2 NEGOTIATE refused (status {status:#010x})")
     security_mode, dialect = struct.unpack_from("<HH", msg, 64 + 2)
-    return {"smb2_dialect": _DIALECT_NAMES.get(dialect, f"{dialect:#06x}"),
-            "signing_required": bool(security_mode & 0x02)}
+    return {
+        "smb2_dialect": _DIALECT_NAMES.get(dialect, f"{dialect:#06x}"),
+        "signing_required": bool(security_mode & 0x02),
+    }
 
 
 def parse_smb2_session_setup(msg: bytes) -> dict[str, Any]:
@@ -202,7 +207,7 @@ def parse_smb2_session_setup(msg: bytes) -> dict[str, Any]:
     if status != STATUS_MORE_PROCESSING:
         raise ProbeError(f"SMB2 session set-up gave no challenge (status {status:#010x})")
     offset, length = struct.unpack_from("<HH", msg, 64 + 4)
-    return parse_challenge(msg[offset:offset + length])
+    return parse_challenge(msg[offset : offset + length])
 
 
 # -- the probe ------------------------------------------------------------------------------------

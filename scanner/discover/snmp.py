@@ -25,17 +25,22 @@ from scanner.discover.base import Deadline, Observation, ProbeError, ProbeSettin
 from scanner.targets import Target
 
 OIDS = {"1.3.6.1.2.1.1.1.0": "sys_descr", "1.3.6.1.2.1.1.2.0": "sys_object_id", "1.3.6.1.2.1.1.5.0": "sys_name"}
-ENV = {"user": "LEGACYSCAN_SNMP_USER", "auth_key": "LEGACYSCAN_SNMP_AUTH_KEY",
-       "priv_key": "LEGACYSCAN_SNMP_PRIV_KEY", "auth_protocol": "LEGACYSCAN_SNMP_AUTH_PROTOCOL",
-       "priv_protocol": "LEGACYSCAN_SNMP_PRIV_PROTOCOL"}
+ENV = {
+    "user": "LEGACYSCAN_SNMP_USER",
+    "auth_key": "LEGACYSCAN_SNMP_AUTH_KEY",
+    "priv_key": "LEGACYSCAN_SNMP_PRIV_KEY",
+    "auth_protocol": "LEGACYSCAN_SNMP_AUTH_PROTOCOL",
+    "priv_protocol": "LEGACYSCAN_SNMP_PRIV_PROTOCOL",
+}
 
 
 class SnmpCredentialError(ValueError):
     """The SNMP credentials are unusable; the message never contains a secret."""
 
 
-def load_credentials(credentials_file: str | None = None,
-                     env: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+def load_credentials(
+    credentials_file: str | None = None, env: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, str]]:
     """(community, v3 settings) from the environment, else the credentials file's ``[snmp]``."""
     env = os.environ if env is None else env
     community = env.get("LEGACYSCAN_SNMP_COMMUNITY", "")
@@ -53,8 +58,9 @@ def _credentials_file(path: str) -> tuple[str, dict[str, str]]:
     except OSError as exc:
         raise SnmpCredentialError(f"credentials file {path}: {exc.strerror}") from exc
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SnmpCredentialError(f"credentials file {path} is readable by others "
-                                  f"(mode {stat.S_IMODE(info.st_mode):o}); chmod 600 {path}")
+        raise SnmpCredentialError(
+            f"credentials file {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o}); chmod 600 {path}"
+        )
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -93,11 +99,20 @@ def _auth_data(settings: ProbeSettings) -> Any:
 
     v3 = settings.snmp_v3
     if v3:
-        auth_proto = {"md5": a.USM_AUTH_HMAC96_MD5, "sha": a.USM_AUTH_HMAC96_SHA,
-                      "sha224": a.USM_AUTH_HMAC128_SHA224, "sha256": a.USM_AUTH_HMAC192_SHA256,
-                      "sha384": a.USM_AUTH_HMAC256_SHA384, "sha512": a.USM_AUTH_HMAC384_SHA512}
-        priv_proto = {"des": a.USM_PRIV_CBC56_DES, "aes": a.USM_PRIV_CFB128_AES,
-                      "aes192": a.USM_PRIV_CFB192_AES, "aes256": a.USM_PRIV_CFB256_AES}
+        auth_proto = {
+            "md5": a.USM_AUTH_HMAC96_MD5,
+            "sha": a.USM_AUTH_HMAC96_SHA,
+            "sha224": a.USM_AUTH_HMAC128_SHA224,
+            "sha256": a.USM_AUTH_HMAC192_SHA256,
+            "sha384": a.USM_AUTH_HMAC256_SHA384,
+            "sha512": a.USM_AUTH_HMAC384_SHA512,
+        }
+        priv_proto = {
+            "des": a.USM_PRIV_CBC56_DES,
+            "aes": a.USM_PRIV_CFB128_AES,
+            "aes192": a.USM_PRIV_CFB192_AES,
+            "aes256": a.USM_PRIV_CFB256_AES,
+        }
         kwargs: dict[str, Any] = {}
         if v3.get("auth_key"):
             kwargs["authKey"] = v3["auth_key"]
@@ -125,8 +140,8 @@ async def _get(host: str, port: int, settings: ProbeSettings, seconds: float) ->
     try:
         transport = await UdpTransportTarget.create((host, port), timeout=max(0.2, seconds), retries=0)
         error, status, index, binds = await get_cmd(
-            engine, _auth_data(settings), transport, ContextData(),
-            *(ObjectType(ObjectIdentity(oid)) for oid in OIDS))
+            engine, _auth_data(settings), transport, ContextData(), *(ObjectType(ObjectIdentity(oid)) for oid in OIDS)
+        )
     finally:
         engine.close_dispatcher()
     if error:

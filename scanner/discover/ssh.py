@@ -24,9 +24,11 @@ from scanner.discover.base import (
 from scanner.targets import Target
 
 _IDENT = re.compile(r"^SSH-(?P<proto>[\d.]+)-(?P<software>[^\s]+)(?:\s+(?P<comment>.*))?$")
-_SOFTWARE = re.compile(r"^(?P<name>OpenSSH|dropbear|Cisco|ROSSSH|libssh|RomSShell|FortiSSH|mpSSH|"
-                       r"SSH_Server|Sun_SSH|lancom|HUAWEI|WeOnlyDo|AsyncSSH|paramiko|Go|"
-                       r"[A-Za-z][\w.+-]*?)[_-](?P<version>[\w.+-]*\d[\w.+-]*)$")
+_SOFTWARE = re.compile(
+    r"^(?P<name>OpenSSH|dropbear|Cisco|ROSSSH|libssh|RomSShell|FortiSSH|mpSSH|"
+    r"SSH_Server|Sun_SSH|lancom|HUAWEI|WeOnlyDo|AsyncSSH|paramiko|Go|"
+    r"[A-Za-z][\w.+-]*?)[_-](?P<version>[\w.+-]*\d[\w.+-]*)$"
+)
 
 
 def parse_banner(line: str) -> dict[str, Any]:

@@ -54,8 +54,9 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     return _announced_release(record, a, ctx, by, said, ev, conf)
 
 
-def _announced_windows(a: dict[str, Any], ctx: Knowledge, by: str, said: str, ev: tuple[tuple[str, str], ...],
-                       conf: str) -> Identification:
+def _announced_windows(
+    a: dict[str, Any], ctx: Knowledge, by: str, said: str, ev: tuple[tuple[str, str], ...], conf: str
+) -> Identification:
     """A Windows version or caption (SMB, RDP/NTLM): the Windows identifier decides, capped at what
     the announcement can support."""
     from scanner.ident import windows_os  # the Windows tables, only when a Windows host announced itself
@@ -69,36 +70,69 @@ def _announced_windows(a: dict[str, Any], ctx: Knowledge, by: str, said: str, ev
     if a.get("caption"):
         rec["caption"] = str(a["caption"])
     ident = windows_os.identify(rec, ctx)
-    return replace(ident, rule=f"announced.{by}+{ident.rule}", confidence=_cap(ident.confidence, conf),
-                   evidence=ident.evidence + ev, reason=f"{ident.reason} (announced by {by}: {said})")
+    return replace(
+        ident,
+        rule=f"announced.{by}+{ident.rule}",
+        confidence=_cap(ident.confidence, conf),
+        evidence=ident.evidence + ev,
+        reason=f"{ident.reason} (announced by {by}: {said})",
+    )
 
 
-def _announced_release(record: dict[str, Any], a: dict[str, Any], ctx: Knowledge, by: str, said: str,
-                       ev: tuple[tuple[str, str], ...], conf: str) -> Identification:
+def _announced_release(
+    record: dict[str, Any],
+    a: dict[str, Any],
+    ctx: Knowledge,
+    by: str,
+    said: str,
+    ev: tuple[tuple[str, str], ...],
+    conf: str,
+) -> Identification:
     """A product and release a service announced (an SSH banner's distribution, an SNMP sysDescr)."""
     slug = str(a.get("product") or "")
     version = str(a.get("version") or "")
     why = str(a.get("why") or "")
     if not slug:
         family = str(record.get("family") or "unknown")
-        return Identification(None, None, f"announced.{by}.no-release",
-                              f"{family} ({why or 'no release announced'}; announced by {by}: {said})",
-                              Confidence.LOW, ev)
+        return Identification(
+            None,
+            None,
+            f"announced.{by}.no-release",
+            f"{family} ({why or 'no release announced'}; announced by {by}: {said})",
+            Confidence.LOW,
+            ev,
+        )
     product = ctx.catalog.product(slug)
     if product is None:
         return Identification(None, None, f"announced.{by}.{slug}", f"{slug} not in dataset", Confidence.LOW, ev)
     if not version:
-        return Identification(slug, None, f"announced.{by}.{slug}",
-                              f"{product.label}, release not announced ({why}; announced by {by}: {said})",
-                              Confidence.LOW, ev)
+        return Identification(
+            slug,
+            None,
+            f"announced.{by}.{slug}",
+            f"{product.label}, release not announced ({why}; announced by {by}: {said})",
+            Confidence.LOW,
+            ev,
+        )
     release, newer = pick_cycle(product, version)
     if release is None:
-        return Identification(slug, None, f"announced.{by}.{slug}",
-                              f"{product.label} {version} matches no cycle (announced by {by}: {said})",
-                              Confidence.LOW, ev, newer_than_known=newer)
-    return Identification(slug, release.name, f"announced.{by}.{slug}",
-                          f"{product.label} {release.name}: {why} (announced by {by}: {said})",
-                          _cap(Confidence.MEDIUM, conf), ev + (("release", version),))
+        return Identification(
+            slug,
+            None,
+            f"announced.{by}.{slug}",
+            f"{product.label} {version} matches no cycle (announced by {by}: {said})",
+            Confidence.LOW,
+            ev,
+            newer_than_known=newer,
+        )
+    return Identification(
+        slug,
+        release.name,
+        f"announced.{by}.{slug}",
+        f"{product.label} {release.name}: {why} (announced by {by}: {said})",
+        _cap(Confidence.MEDIUM, conf),
+        ev + (("release", version),),
+    )
 
 
 def identify_software(record: dict[str, Any], ctx: Knowledge) -> Identification:
@@ -110,8 +144,9 @@ def identify_software(record: dict[str, Any], ctx: Knowledge) -> Identification:
             continue
         rule_id = f"announced.banner.{rule['product']}#{i}"
         if rule["product"] == "none":
-            return Identification(None, None, rule_id, f"{name}: {rule.get('why', 'not a tracked product')}",
-                                  Confidence.LOW, ev)
+            return Identification(
+                None, None, rule_id, f"{name}: {rule.get('why', 'not a tracked product')}", Confidence.LOW, ev
+            )
         product = ctx.catalog.product(rule["product"])
         if product is None:
             return Identification(None, None, rule_id, f"{rule['product']} not in dataset", Confidence.LOW, ev)
@@ -119,12 +154,25 @@ def identify_software(record: dict[str, Any], ctx: Knowledge) -> Identification:
         upstream = m.group() if m else version
         release, newer = pick_cycle(product, upstream)
         if release is None:
-            return Identification(rule["product"], None, rule_id,
-                                  f"announced {name}/{version}: {product.label}, version matches no cycle",
-                                  Confidence.LOW, ev, newer_than_known=newer)
-        return Identification(rule["product"], release.name, rule_id,
-                              f"announced {name}/{version} is {product.label} {release.name} (from a banner: the "
-                              "service may hide backported fixes or a different build)", Confidence.LOW, ev,
-                              group=f"{rule['product']}:{release.name}")
-    return Identification(None, None, "announced.banner.untracked", f"announced {name!r} is not a tracked product",
-                          Confidence.LOW, ev)
+            return Identification(
+                rule["product"],
+                None,
+                rule_id,
+                f"announced {name}/{version}: {product.label}, version matches no cycle",
+                Confidence.LOW,
+                ev,
+                newer_than_known=newer,
+            )
+        return Identification(
+            rule["product"],
+            release.name,
+            rule_id,
+            f"announced {name}/{version} is {product.label} {release.name} (from a banner: the "
+            "service may hide backported fixes or a different build)",
+            Confidence.LOW,
+            ev,
+            group=f"{rule['product']}:{release.name}",
+        )
+    return Identification(
+        None, None, "announced.banner.untracked", f"announced {name!r} is not a tracked product", Confidence.LOW, ev
+    )

@@ -51,8 +51,16 @@ def _pick(product: Product, version: str, prefix: str = "") -> tuple[str | None,
     return None, newer
 
 
-def _result(ctx: Knowledge, product_slug: str, version: str, rule: str, evidence: list[tuple[str, str]],
-            why: str = "", prefix: str = "", confidence: Confidence = Confidence.HIGH) -> Identification:
+def _result(
+    ctx: Knowledge,
+    product_slug: str,
+    version: str,
+    rule: str,
+    evidence: list[tuple[str, str]],
+    why: str = "",
+    prefix: str = "",
+    confidence: Confidence = Confidence.HIGH,
+) -> Identification:
     ev = tuple(evidence)
     if product_slug == "none":
         return Identification(None, None, rule, why or "distribution not tracked by endoflife.date", evidence=ev)
@@ -62,8 +70,15 @@ def _result(ctx: Knowledge, product_slug: str, version: str, rule: str, evidence
     cycle, newer = _pick(product, version, prefix)
     shown = ", ".join(f"{k}={v!r}" for k, v in evidence)
     if cycle is None:
-        return Identification(product_slug, None, rule, f"{product.label} ({shown}): version {version!r} "
-                              "matches no cycle", Confidence.MEDIUM, ev, newer_than_known=newer)
+        return Identification(
+            product_slug,
+            None,
+            rule,
+            f"{product.label} ({shown}): version {version!r} matches no cycle",
+            Confidence.MEDIUM,
+            ev,
+            newer_than_known=newer,
+        )
     return Identification(product_slug, cycle, rule, f"{product.label} {cycle} from {shown}", confidence, ev)
 
 
@@ -88,8 +103,11 @@ def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     _flatten_strings({k: v for k, v in record.items() if k not in _CONTRACT_KEYS}, "", out)
     for text in list(out.values()):
-        if ("/etc/os-release" not in out and re.search(r"^ID=\S", text, re.M)
-                and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M)):
+        if (
+            "/etc/os-release" not in out
+            and re.search(r"^ID=\S", text, re.M)
+            and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M)
+        ):
             out["/etc/os-release"] = text
     return out
 
@@ -126,9 +144,11 @@ def _from_os_release(files: dict[str, str], osr_path: str, table: dict[str, Any]
     os_id = (osr.get("ID", "").strip().lower().split() or [""])[0]
     version_id = osr.get("VERSION_ID", "")
     evidence = [(f"{osr_path}:ID", os_id), (f"{osr_path}:VERSION_ID", version_id)]
-    special = (_lsb_over_ubuntu(files, os_id, table, ctx)
-               or _name_override(osr, osr_path, version_id, evidence, table, ctx)
-               or _rolling_release(os_id, evidence, table, ctx))
+    special = (
+        _lsb_over_ubuntu(files, os_id, table, ctx)
+        or _name_override(osr, osr_path, version_id, evidence, table, ctx)
+        or _rolling_release(os_id, evidence, table, ctx)
+    )
     if special is not None:
         return special
     slug = table.get("ids", {}).get(os_id)
@@ -152,49 +172,89 @@ def _lsb_over_ubuntu(files: dict[str, str], os_id: str, table: dict[str, Any], c
     if not lsb_id or lsb_id == "ubuntu":
         return None
     slug = table.get("ids", {}).get(lsb_id) or {"linuxmint": "linuxmint"}.get(lsb_id, "none")
-    return _result(ctx, slug, lsb.get("DISTRIB_RELEASE", ""), "linux.lsb-release-over-os-release",
-                   [("/etc/lsb-release:DISTRIB_ID", lsb.get("DISTRIB_ID", "")),
-                    ("/etc/lsb-release:DISTRIB_RELEASE", lsb.get("DISTRIB_RELEASE", ""))],
-                   why=f"{lsb.get('DISTRIB_ID')} is not tracked by endoflife.date")
+    return _result(
+        ctx,
+        slug,
+        lsb.get("DISTRIB_RELEASE", ""),
+        "linux.lsb-release-over-os-release",
+        [
+            ("/etc/lsb-release:DISTRIB_ID", lsb.get("DISTRIB_ID", "")),
+            ("/etc/lsb-release:DISTRIB_RELEASE", lsb.get("DISTRIB_RELEASE", "")),
+        ],
+        why=f"{lsb.get('DISTRIB_ID')} is not tracked by endoflife.date",
+    )
 
 
-def _name_override(osr: dict[str, str], osr_path: str, version_id: str, evidence: list[tuple[str, str]],
-                   table: dict[str, Any], ctx: Knowledge) -> Identification | None:
+def _name_override(
+    osr: dict[str, str],
+    osr_path: str,
+    version_id: str,
+    evidence: list[tuple[str, str]],
+    table: dict[str, Any],
+    ctx: Knowledge,
+) -> Identification | None:
     name = osr.get("NAME", "")
     for ov in table.get("name_overrides", []):
         if re.search(ov["pattern"], f"{name}\n{osr.get('PRETTY_NAME', '')}", re.I):
             version = version_id
             if ov["product"] == "centos-stream" and not version:
                 version = re.sub(r"\D.*", "", osr.get("VERSION", ""))
-            return _result(ctx, ov["product"], version, "linux.os-release.name-override",
-                           evidence + [(f"{osr_path}:NAME", name)], why=ov.get("why", ""),
-                           prefix=ov.get("cycle_prefix", ""))
+            return _result(
+                ctx,
+                ov["product"],
+                version,
+                "linux.os-release.name-override",
+                evidence + [(f"{osr_path}:NAME", name)],
+                why=ov.get("why", ""),
+                prefix=ov.get("cycle_prefix", ""),
+            )
     return None
 
 
-def _rolling_release(os_id: str, evidence: list[tuple[str, str]], table: dict[str, Any],
-                     ctx: Knowledge) -> Identification | None:
+def _rolling_release(
+    os_id: str, evidence: list[tuple[str, str]], table: dict[str, Any], ctx: Knowledge
+) -> Identification | None:
     """A build number (Clear Linux VERSION_ID=28120) is not a cycle; the product's single cycle
     is, and it carries the product's own end date."""
     rolling = table.get("rolling_ids", {}).get(os_id)
     if rolling is None:
         return None
-    return _result(ctx, rolling["product"], rolling["cycle"], f"linux.os-release.{os_id}",
-                   evidence + [("rolling-release", rolling["cycle"])])
+    return _result(
+        ctx,
+        rolling["product"],
+        rolling["cycle"],
+        f"linux.os-release.{os_id}",
+        evidence + [("rolling-release", rolling["cycle"])],
+    )
 
 
-def _untracked_id(osr: dict[str, str], os_id: str, version_id: str, evidence: list[tuple[str, str]],
-                  table: dict[str, Any], ctx: Knowledge) -> Identification:
+def _untracked_id(
+    osr: dict[str, str],
+    os_id: str,
+    version_id: str,
+    evidence: list[tuple[str, str]],
+    table: dict[str, Any],
+    ctx: Knowledge,
+) -> Identification:
     slug = _catalog_distribution(ctx, os_id)
     if slug is not None:  # a distribution the dataset tracks under its own ID (SteamOS)
-        return _result(ctx, slug, version_id or re.sub(r"^\D*", "", osr.get("VERSION", "")),
-                       "linux.os-release.catalog-id", evidence)
+        return _result(
+            ctx,
+            slug,
+            version_id or re.sub(r"^\D*", "", osr.get("VERSION", "")),
+            "linux.os-release.catalog-id",
+            evidence,
+        )
     derived = _derivative(ctx, table, osr, version_id, evidence)
     if derived is not None:
         return derived
-    return Identification(None, None, "linux.os-release.untracked-id",
-                          f"os-release ID {os_id!r} ({osr.get('NAME', '')}) is not a distribution "
-                          "endoflife.date tracks", evidence=tuple(evidence))
+    return Identification(
+        None,
+        None,
+        "linux.os-release.untracked-id",
+        f"os-release ID {os_id!r} ({osr.get('NAME', '')}) is not a distribution endoflife.date tracks",
+        evidence=tuple(evidence),
+    )
 
 
 def _version_without_version_id(files: dict[str, str], osr: dict[str, str], slug: str, ctx: Knowledge) -> str:
@@ -203,14 +263,19 @@ def _version_without_version_id(files: dict[str, str], osr: dict[str, str], slug
     if not version and slug == "debian" and "/etc/debian_version" in files:
         version = files["/etc/debian_version"].strip()
     pretty = osr.get("PRETTY_NAME", "")
-    unstable = slug == "debian" and re.search(r"\bsid\b", " ".join(
-        (pretty, osr.get("VERSION", ""), files.get("/etc/debian_version", ""))), re.I)
+    unstable = slug == "debian" and re.search(
+        r"\bsid\b", " ".join((pretty, osr.get("VERSION", ""), files.get("/etc/debian_version", ""))), re.I
+    )
     # Debian testing/unstable ("trixie/sid") has no VERSION_ID: its codename names the
     # *next* release, which this host is not; the cycle is unknown, not that release.
     if not version and not unstable:
-        version = _version_from_codename(ctx, slug, " ".join(
-            (osr.get("VERSION_CODENAME", ""), pretty, osr.get("VERSION", ""),
-             files.get("/etc/debian_version", ""))))
+        version = _version_from_codename(
+            ctx,
+            slug,
+            " ".join(
+                (osr.get("VERSION_CODENAME", ""), pretty, osr.get("VERSION", ""), files.get("/etc/debian_version", ""))
+            ),
+        )
     return version
 
 
@@ -227,8 +292,9 @@ def _catalog_distribution(ctx: Knowledge, os_id: str) -> str | None:
     return None
 
 
-def _derivative(ctx: Knowledge, table: dict[str, Any], osr: dict[str, str], version_id: str,
-                evidence: list[tuple[str, str]]) -> Identification | None:
+def _derivative(
+    ctx: Knowledge, table: dict[str, Any], osr: dict[str, str], version_id: str, evidence: list[tuple[str, str]]
+) -> Identification | None:
     """A derivative that says which release it follows: ``ID_LIKE`` names a tracked distribution,
     its own ID or NAME names that distribution, and ``VERSION_ID`` is one of that distribution's
     releases (the Fedora Linux Asahi Remix 39 is Fedora 39).  Where the parent's release has a
@@ -237,8 +303,11 @@ def _derivative(ctx: Knowledge, table: dict[str, Any], osr: dict[str, str], vers
     rather than inheriting a wrong lifecycle."""
     if not version_id or not re.fullmatch(r"\d+(\.\d+)*", version_id):
         return None
-    codes = {w for k in ("VERSION_CODENAME", "UBUNTU_CODENAME", "DEBIAN_CODENAME", "VERSION")
-             for w in re.findall(r"[a-z]+", osr.get(k, "").lower())}
+    codes = {
+        w
+        for k in ("VERSION_CODENAME", "UBUNTU_CODENAME", "DEBIAN_CODENAME", "VERSION")
+        for w in re.findall(r"[a-z]+", osr.get(k, "").lower())
+    }
     os_id = osr.get("ID", "").strip().lower()
     name = f"{osr.get('NAME', '')} {osr.get('PRETTY_NAME', '')}"
     for like in osr.get("ID_LIKE", "").lower().split():
@@ -249,8 +318,9 @@ def _derivative(ctx: Knowledge, table: dict[str, Any], osr: dict[str, str], vers
         # it must say it IS the parent (ID "fedora-asahi-remix", NAME "Fedora Linux Asahi Remix"):
         # a distribution merely built from one (KDE neon, Virtuozzo, MIRACLE LINUX) has its own
         # lifecycle, which the parent's would misstate
-        if not (os_id.startswith((f"{like}-", f"{like}_")) or
-                re.search(rf"\b{re.escape(product.label)}\b", name, re.I)):
+        if not (
+            os_id.startswith((f"{like}-", f"{like}_")) or re.search(rf"\b{re.escape(product.label)}\b", name, re.I)
+        ):
             continue
         cycle, _ = _pick(product, version_id)
         if cycle is None:
@@ -259,9 +329,14 @@ def _derivative(ctx: Knowledge, table: dict[str, Any], osr: dict[str, str], vers
         code = release.codename.lower().split()[0] if release is not None and release.codename else ""
         if code and code not in codes:
             continue
-        hit = _result(ctx, parent, version_id, f"linux.os-release.id-like.{like}",
-                      evidence + [("ID_LIKE", like)] + ([("codename", code)] if code else []),
-                      confidence=Confidence.MEDIUM)
+        hit = _result(
+            ctx,
+            parent,
+            version_id,
+            f"linux.os-release.id-like.{like}",
+            evidence + [("ID_LIKE", like)] + ([("codename", code)] if code else []),
+            confidence=Confidence.MEDIUM,
+        )
         return hit
     return None
 
@@ -306,8 +381,13 @@ def _legacy(files: dict[str, str], table: dict[str, Any], ctx: Knowledge) -> Ide
     hit = _from_cpe(files, table, ctx)
     if hit is not None:
         return hit
-    return Identification(None, None, "linux.unrecognised", "no known release file pattern matched",
-                          evidence=tuple((k, v.strip()[:80]) for k, v in files.items()))
+    return Identification(
+        None,
+        None,
+        "linux.unrecognised",
+        "no known release file pattern matched",
+        evidence=tuple((k, v.strip()[:80]) for k, v in files.items()),
+    )
 
 
 _OS_CPE = re.compile(r"cpe:(?:/o|2\.3:o):([^:\s\"']+):([^:\s\"']+):(\d[^:\s\"']*)", re.I)
@@ -340,8 +420,9 @@ def _service_pack(files: dict[str, str]) -> str | None:
     return None
 
 
-def _apply_release_rule(rule: dict[str, Any], path: str, text: str, ctx: Knowledge,
-                        files: dict[str, str] | None = None) -> Identification | None:
+def _apply_release_rule(
+    rule: dict[str, Any], path: str, text: str, ctx: Knowledge, files: dict[str, str] | None = None
+) -> Identification | None:
     m = re.search(rule["pattern"], text, re.I)
     if not m:
         return None
@@ -362,7 +443,18 @@ def _apply_release_rule(rule: dict[str, Any], path: str, text: str, ctx: Knowled
     else:
         version = next((g for g in m.groups() if g), "") if m.groups() else ""
     if rule["product"] == "none":
-        return Identification(None, None, "linux.release-file.untracked",
-                              f"{first!r} is not tracked by endoflife.date", evidence=tuple(evidence))
-    return _result(ctx, rule["product"], version, f"linux.release-file:{rule['path']}", evidence,
-                   prefix=rule.get("cycle_prefix", ""))
+        return Identification(
+            None,
+            None,
+            "linux.release-file.untracked",
+            f"{first!r} is not tracked by endoflife.date",
+            evidence=tuple(evidence),
+        )
+    return _result(
+        ctx,
+        rule["product"],
+        version,
+        f"linux.release-file:{rule['path']}",
+        evidence,
+        prefix=rule.get("cycle_prefix", ""),
+    )

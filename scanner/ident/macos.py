@@ -26,9 +26,12 @@ PRODUCT = "macos"
 
 _PRODUCT_VERSION = re.compile(r"(?:ProductVersion|kern\.osproductversion)\s*[:=]\s*(\d+(?:\.\d+){0,2})", re.I)
 _BUILD_VERSION = re.compile(r"(?:BuildVersion|kern\.osversion)\s*[:=]\s*(\d{1,2}[A-Z]\d{1,4}[a-z]?)", re.I)
-_NAMED = re.compile(r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?(?:\s+(?!version\b)[A-Za-z]+){0,2}?"
-                    r"\s+(?:version\s+)?(\d{1,2}(?:\.\d+){0,2})"
-                    r"(?:\s*\((?:build\s+)?(\d{1,2}[A-Z]\d{1,4}[a-z]?)\))?", re.I)
+_NAMED = re.compile(
+    r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?(?:\s+(?!version\b)[A-Za-z]+){0,2}?"
+    r"\s+(?:version\s+)?(\d{1,2}(?:\.\d+){0,2})"
+    r"(?:\s*\((?:build\s+)?(\d{1,2}[A-Z]\d{1,4}[a-z]?)\))?",
+    re.I,
+)
 _BUILD = re.compile(r"^\s*(\d{1,2})([A-Z])(\d{1,4})([a-z]?)\s*$")
 _DARWIN = re.compile(r"darwin(?:\s+kernel\s+version)?\s+(\d{1,2})\.\d+(?:\.\d+)?", re.I)
 _VERSION = re.compile(r"^\s*(\d{1,2})(?:\.(\d+))?(?:\.(\d+))?\s*$")
@@ -113,8 +116,7 @@ def _build_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
     if m:
         facts.bv = m.group(1)
         facts.pairs.append((key, text.strip()[:200]))
-    elif (low_key.endswith(("kernosversion", "buildversion", "build")) or "osbuild" in low_key) \
-            and _BUILD.match(text):
+    elif (low_key.endswith(("kernosversion", "buildversion", "build")) or "osbuild" in low_key) and _BUILD.match(text):
         facts.bv = text.strip()
         facts.pairs.append((key, text.strip()))
 
@@ -124,8 +126,9 @@ def _darwin_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
     if m:
         facts.darwin = m.group(1)
         facts.pairs.append((key, text.strip()[:200]))
-    elif low_key in ("kernosrelease", "kernelversion", "kernelrelease", "unamer") \
-            and re.match(r"^\d{1,2}\.\d", text.strip()):
+    elif low_key in ("kernosrelease", "kernelversion", "kernelrelease", "unamer") and re.match(
+        r"^\d{1,2}\.\d", text.strip()
+    ):
         facts.darwin = text.strip().split(".")[0]
         facts.pairs.append((key, text.strip()))
 
@@ -161,24 +164,36 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         return _by_product_version(pv, by_version, secondary, secondary_src, product, ev)
     if secondary and _known(product, secondary):
         note = f"product version {pv} is the compatibility value; " if pv.startswith(compat) and pv else ""
-        return Identification(PRODUCT, secondary, "macos.build" if by_build else "macos.darwin",
-                              f"{note}{secondary_src} -> cycle {secondary}",
-                              Confidence.HIGH if by_build else Confidence.MEDIUM, ev)
+        return Identification(
+            PRODUCT,
+            secondary,
+            "macos.build" if by_build else "macos.darwin",
+            f"{note}{secondary_src} -> cycle {secondary}",
+            Confidence.HIGH if by_build else Confidence.MEDIUM,
+            ev,
+        )
     unknown = _build_unknown(bv, darwin, darwin_map, secondary_src, ev)
     return unknown if unknown is not None else _unidentified(pv, compat, ev)
 
 
-def _build_unknown(bv: str, darwin: str, darwin_map: dict[str, str], secondary_src: str,
-                   ev: tuple[tuple[str, str], ...]) -> Identification | None:
+def _build_unknown(
+    bv: str, darwin: str, darwin_map: dict[str, str], secondary_src: str, ev: tuple[tuple[str, str], ...]
+) -> Identification | None:
     """A build or Darwin version that names no release in the dataset (newer than all: likely current)."""
     bm = _BUILD.match(bv) if bv else None
     if not bm and not darwin:
         return None
     major = int(bm.group(1)) if bm else int(darwin)
     newer = bool(darwin_map) and major > max(int(k) for k in darwin_map)
-    return Identification(PRODUCT, None, "macos.build-unknown",
-                          f"{secondary_src or 'build ' + bv or 'Darwin ' + darwin} names no release in the dataset",
-                          Confidence.LOW, ev, newer_than_known=newer)
+    return Identification(
+        PRODUCT,
+        None,
+        "macos.build-unknown",
+        f"{secondary_src or 'build ' + bv or 'Darwin ' + darwin} names no release in the dataset",
+        Confidence.LOW,
+        ev,
+        newer_than_known=newer,
+    )
 
 
 def _cycle_by_build_and_kernel(bv: str, darwin: str, darwin_map: dict[str, str]) -> tuple[str | None, str | None]:
@@ -193,13 +208,20 @@ def _known(product: Any, cycle: str | None) -> bool:
     return bool(cycle) and product is not None and product.release(str(cycle)) is not None
 
 
-def _by_product_version(pv: str, cycle: str, secondary: str | None, secondary_src: str, product: Any,
-                        ev: tuple[tuple[str, str], ...]) -> Identification:
+def _by_product_version(
+    pv: str, cycle: str, secondary: str | None, secondary_src: str, product: Any, ev: tuple[tuple[str, str], ...]
+) -> Identification:
     """The product version names the cycle; a build or kernel that disagrees lowers the confidence."""
     if not _known(product, cycle):
-        return Identification(PRODUCT, None, "macos.version-unknown",
-                              f"macOS {pv} is not a release in the dataset", Confidence.LOW, ev,
-                              newer_than_known=_newer(cycle, product))
+        return Identification(
+            PRODUCT,
+            None,
+            "macos.version-unknown",
+            f"macOS {pv} is not a release in the dataset",
+            Confidence.LOW,
+            ev,
+            newer_than_known=_newer(cycle, product),
+        )
     conf = Confidence.HIGH
     why = f"macOS {pv} -> cycle {cycle}"
     if secondary and secondary != cycle:
@@ -212,14 +234,22 @@ def _by_product_version(pv: str, cycle: str, secondary: str | None, secondary_sr
 
 def _unidentified(pv: str, compat: str, ev: tuple[tuple[str, str], ...]) -> Identification:
     if pv.startswith(compat):
-        return Identification(PRODUCT, None, "macos.compat-version",
-                              f"product version {pv} is what macOS 11 and later report in compatibility mode; "
-                              "no build or kernel version to tell which release", Confidence.LOW, ev)
+        return Identification(
+            PRODUCT,
+            None,
+            "macos.compat-version",
+            f"product version {pv} is what macOS 11 and later report in compatibility mode; "
+            "no build or kernel version to tell which release",
+            Confidence.LOW,
+            ev,
+        )
     if pv:
-        return Identification(PRODUCT, None, "macos.version-unknown", f"macOS version {pv!r} not understood",
-                              Confidence.LOW, ev)
-    return Identification(None, None, "macos.no-evidence", "no macOS product version, build or Darwin version",
-                          Confidence.LOW, ev)
+        return Identification(
+            PRODUCT, None, "macos.version-unknown", f"macOS version {pv!r} not understood", Confidence.LOW, ev
+        )
+    return Identification(
+        None, None, "macos.no-evidence", "no macOS product version, build or Darwin version", Confidence.LOW, ev
+    )
 
 
 def _newer(cycle: str, product: Any) -> bool:

@@ -39,9 +39,17 @@ def compiled_rules(rules: Rules) -> list[PackageRule]:
     key = id(rules)
     hit = _COMPILED.get(key)
     if hit is None:
-        hit = [PackageRule(i, re.compile(r["names"], re.I), str(r["product"]), str(r.get("why", "")),
-                           re.compile(r["version"], re.I) if r.get("version") else None, r.get("scheme") == "java")
-               for i, r in enumerate(rules.table("packages").get("package", []))]
+        hit = [
+            PackageRule(
+                i,
+                re.compile(r["names"], re.I),
+                str(r["product"]),
+                str(r.get("why", "")),
+                re.compile(r["version"], re.I) if r.get("version") else None,
+                r.get("scheme") == "java",
+            )
+            for i, r in enumerate(rules.table("packages").get("package", []))
+        ]
         _COMPILED[key] = hit
     return hit
 
@@ -77,18 +85,32 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
             return Identification(None, None, rule_id, f"package {name!r}: {rule.why}", evidence=evidence)
         product = ctx.catalog.product(rule.product)
         if product is None:
-            return Identification(None, None, rule_id, f"package {name!r}: product {rule.product!r} not in dataset",
-                                  evidence=evidence)
+            return Identification(
+                None, None, rule_id, f"package {name!r}: product {rule.product!r} not in dataset", evidence=evidence
+            )
         upstream = upstream_version(version, source)
         if rule.java:
             upstream = re.sub(r"^1\.([5-9])(?=[._]|$)", r"\1", upstream)
         release, newer = pick_cycle(product, upstream)
         group = f"{rule.product}:{release.name if release else upstream}"
         if release is None:
-            return Identification(rule.product, None, rule_id,
-                                  f"package {name!r} is {product.label}; upstream version {upstream!r} matches no "
-                                  f"cycle", Confidence.MEDIUM, evidence, group=group, newer_than_known=newer)
-        return Identification(rule.product, release.name, rule_id,
-                              f"package {name!r} {version} is {product.label} {release.name} "
-                              f"(upstream version {upstream})", Confidence.HIGH, evidence, group=group)
+            return Identification(
+                rule.product,
+                None,
+                rule_id,
+                f"package {name!r} is {product.label}; upstream version {upstream!r} matches no cycle",
+                Confidence.MEDIUM,
+                evidence,
+                group=group,
+                newer_than_known=newer,
+            )
+        return Identification(
+            rule.product,
+            release.name,
+            rule_id,
+            f"package {name!r} {version} is {product.label} {release.name} (upstream version {upstream})",
+            Confidence.HIGH,
+            evidence,
+            group=group,
+        )
     return Identification(None, None, "package.untracked", f"package {name!r} is not a tracked product")

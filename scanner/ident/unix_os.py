@@ -23,8 +23,11 @@ from scanner.model import Confidence, Identification
 RULES = "unix_os"
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
 
-_SYSNAMES = re.compile(r"\b(freebsd|openbsd|netbsd|aix|sunos|solaris|dragonfly|hp-ux|hpux|irix|osf1|"
-                       r"smartos|openindiana|illumos|omnios|minix|haiku|os400|qnx)\b", re.I)
+_SYSNAMES = re.compile(
+    r"\b(freebsd|openbsd|netbsd|aix|sunos|solaris|dragonfly|hp-ux|hpux|irix|osf1|"
+    r"smartos|openindiana|illumos|omnios|minix|haiku|os400|qnx)\b",
+    re.I,
+)
 _BSD_RELEASE = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{1,2})(?:[-_]([A-Za-z]+[\d]*)(?:-p\d+)?)?(?![\d])")
 _AIX_TL = re.compile(r"\b(\d)(\d)00-(\d{2})(?:-\d{2})?(?:-\d{4})?\b")
 _AIX_VRMF = re.compile(r"\b(\d)\.(\d)\.(\d)\.(\d)\b")
@@ -38,6 +41,7 @@ def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
         value = record.get(key)
         if isinstance(value, str) and value.strip():
             out.append((key, value.strip()))
+
     def walk(prefix: str, value: Any, depth: int) -> None:
         # Nested agent sections (FusionInventory OPERATINGSYSTEM / HARDWARE) keep their path.
         if isinstance(value, dict) and depth < 4:
@@ -82,18 +86,26 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     joined = "\n".join(t for _, t in texts).lower()
     if system in untracked or (system in ("sunos", "solaris") and _is_illumos(rules, joined)):
         name = system if system in untracked else "an illumos distribution"
-        return Identification(None, None, "unix.untracked",
-                              f"{name} is not tracked by endoflife.date (SunOS/illumos derivatives, HP-UX, "
-                              "DragonFly and similar have no dataset entry)", HIGH, evidence)
+        return Identification(
+            None,
+            None,
+            "unix.untracked",
+            f"{name} is not tracked by endoflife.date (SunOS/illumos derivatives, HP-UX, "
+            "DragonFly and similar have no dataset entry)",
+            HIGH,
+            evidence,
+        )
     spec = rules.get("systems", {}).get(system)
     if spec is None:
-        return Identification(None, None, "unix.unknown-system",
-                              f"no rule for OS {system or 'unknown'!r}", LOW, evidence)
+        return Identification(
+            None, None, "unix.unknown-system", f"no rule for OS {system or 'unknown'!r}", LOW, evidence
+        )
     product_name = str(spec["product"])
     product = ctx.catalog.product(product_name)
     if product is None:
-        return Identification(product_name, None, "unix.no-dataset", f"{product_name} not in the dataset", LOW,
-                              evidence)
+        return Identification(
+            product_name, None, "unix.no-dataset", f"{product_name} not in the dataset", LOW, evidence
+        )
     scheme = str(spec.get("scheme"))
     if scheme == "aix":
         return _aix(product, texts, evidence)
@@ -111,7 +123,8 @@ def identify_release_files(files: dict[str, str], ctx: Knowledge) -> Identificat
     osrel = files.get("/etc/os-release", "") or files.get("/usr/lib/os-release", "")
     m = re.search(r"^ID=\"?([\w.-]+)", osrel, re.M)
     if re.search(r"\bSolaris\b|SmartOS|OpenIndiana|illumos|OmniOS", release) or (
-            m and m.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly")):
+        m and m.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly")
+    ):
         return identify({"kind": "os", "family": "unix", "files": files}, ctx)
     return None
 
@@ -134,22 +147,39 @@ def _newer(product: Product, key: tuple[int, ...]) -> bool:
     return bool(cycles) and all(key[: len(c)] > c for c in cycles)
 
 
-def _bsd(product: Product, system: str, spec: dict[str, Any], texts: list[tuple[str, str]],
-         evidence: tuple[tuple[str, str], ...]) -> Identification:
+def _bsd(
+    product: Product,
+    system: str,
+    spec: dict[str, Any],
+    texts: list[tuple[str, str]],
+    evidence: tuple[tuple[str, str], ...],
+) -> Identification:
     version, source = _bsd_release(texts)
     label = product.label or product.name
     if version is None:
-        return Identification(product.name, None, "unix.no-version", f"{label} without a release number", LOW,
-                              evidence)
+        return Identification(product.name, None, "unix.no-version", f"{label} without a release number", LOW, evidence)
     major, minor, tag = int(version.group(1)), int(version.group(2)), (version.group(3) or "").upper()
     dev = tag.startswith(("PRERELEASE", "RC", "BETA", "ALPHA"))
     if str(spec.get("scheme")) == "major":
         cycle = str(major)
         if _release_of(product, cycle):
-            return Identification(product.name, cycle, "unix.release", f"{label} {major}.{minor} ({source}) -> "
-                                  f"major cycle {cycle}", LOW if dev else HIGH, evidence)
-        return Identification(product.name, None, "unix.release-unknown", f"{label} {major}.{minor} not in dataset",
-                              LOW, evidence, newer_than_known=_newer(product, (major,)))
+            return Identification(
+                product.name,
+                cycle,
+                "unix.release",
+                f"{label} {major}.{minor} ({source}) -> major cycle {cycle}",
+                LOW if dev else HIGH,
+                evidence,
+            )
+        return Identification(
+            product.name,
+            None,
+            "unix.release-unknown",
+            f"{label} {major}.{minor} not in dataset",
+            LOW,
+            evidence,
+            newer_than_known=_newer(product, (major,)),
+        )
     return _bsd_point_release(product, spec, label, major, minor, tag, dev, source, evidence)
 
 
@@ -163,9 +193,13 @@ def _bsd_release(texts: list[tuple[str, str]]) -> tuple[re.Match[str] | None, st
         else:
             sm = _SYSNAMES.search(text)
             if sm:
-                body = text[sm.end():]
+                body = text[sm.end() :]
             elif not key.startswith("uname") and key.rsplit(".", 1)[-1].lower() not in (
-                    "version", "release", "kernel_version", "osversion"):
+                "version",
+                "release",
+                "kernel_version",
+                "osversion",
+            ):
                 continue
         m = _BSD_RELEASE.search(body)
         if m:
@@ -173,56 +207,105 @@ def _bsd_release(texts: list[tuple[str, str]]) -> tuple[re.Match[str] | None, st
     return None, ""
 
 
-def _bsd_point_release(product: Product, spec: dict[str, Any], label: str, major: int, minor: int, tag: str,
-                       dev: bool, source: str, evidence: tuple[tuple[str, str], ...]) -> Identification:
+def _bsd_point_release(
+    product: Product,
+    spec: dict[str, Any],
+    label: str,
+    major: int,
+    minor: int,
+    tag: str,
+    dev: bool,
+    source: str,
+    evidence: tuple[tuple[str, str], ...],
+) -> Identification:
     """FreeBSD-style cycles per point release, with the stable/N branch as the fallback."""
     point = f"{major}.{minor}"
     branch = bool(spec.get("branch_fallback")) and _release_of(product, str(major))
     if tag.startswith("STABLE") and branch:
-        return Identification(product.name, str(major), "unix.branch",
-                              f"{label} {point}-STABLE follows the stable/{major} branch ({source})", MEDIUM, evidence)
+        return Identification(
+            product.name,
+            str(major),
+            "unix.branch",
+            f"{label} {point}-STABLE follows the stable/{major} branch ({source})",
+            MEDIUM,
+            evidence,
+        )
     if tag.startswith("CURRENT"):
-        return Identification(product.name, None, "unix.development",
-                              f"{label} {point}-CURRENT is a development snapshot, not a supported release",
-                              LOW, evidence, newer_than_known=_newer(product, (major, minor)))
+        return Identification(
+            product.name,
+            None,
+            "unix.development",
+            f"{label} {point}-CURRENT is a development snapshot, not a supported release",
+            LOW,
+            evidence,
+            newer_than_known=_newer(product, (major, minor)),
+        )
     if _release_of(product, point):
         why = f"{label} {point}{'-' + tag if tag else ''} ({source})"
         if dev:
             why += "; pre-release of that point release"
         return Identification(product.name, point, "unix.release", why, LOW if dev else HIGH, evidence)
     if branch:
-        return Identification(product.name, str(major), "unix.branch",
-                              f"{label} {point} has no point-release cycle; stable/{major} branch assumed",
-                              LOW, evidence)
-    return Identification(product.name, None, "unix.release-unknown", f"{label} {point} not in the dataset", LOW,
-                          evidence, newer_than_known=_newer(product, (major, minor)))
+        return Identification(
+            product.name,
+            str(major),
+            "unix.branch",
+            f"{label} {point} has no point-release cycle; stable/{major} branch assumed",
+            LOW,
+            evidence,
+        )
+    return Identification(
+        product.name,
+        None,
+        "unix.release-unknown",
+        f"{label} {point} not in the dataset",
+        LOW,
+        evidence,
+        newer_than_known=_newer(product, (major, minor)),
+    )
 
 
 def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]) -> Identification:
     version, tl, source = _aix_level(texts)
     if version is None:
-        return Identification(product.name, None, "aix.no-version", "AIX without oslevel or uname version", LOW,
-                              evidence)
+        return Identification(
+            product.name, None, "aix.no-version", "AIX without oslevel or uname version", LOW, evidence
+        )
     v, r = version
     if tl is not None:
         cycle = f"{v}.{r}.{tl}"
         if _release_of(product, cycle):
-            return Identification(product.name, cycle, "aix.technology-level",
-                                  f"AIX {v}.{r} TL{tl} ({source})", HIGH, evidence)
-    tls = sorted((rel.name for rel in product.releases if rel.name.startswith(f"{v}.{r}.")),
-                 key=lambda n: int(n.split(".")[2]))
+            return Identification(
+                product.name, cycle, "aix.technology-level", f"AIX {v}.{r} TL{tl} ({source})", HIGH, evidence
+            )
+    tls = sorted(
+        (rel.name for rel in product.releases if rel.name.startswith(f"{v}.{r}.")), key=lambda n: int(n.split(".")[2])
+    )
     if tls:
         latest = tls[-1]
         what = f"TL{tl} is not in the dataset" if tl is not None else "technology level unknown"
         # Without the TL the host may be on any of the release's TLs: the verdict holds only where
         # it is the same for all of them (an oslevel "7.2.0.0" host may be on an ended TL).
         spans = tuple(tls) if tl is None else ()
-        return Identification(product.name, latest, "aix.release",
-                              f"AIX {v}.{r} ({source}); {what}: the release's latest TL in the dataset ({latest}) "
-                              "is assumed, so support may have ended earlier for an older TL", LOW, evidence,
-                              spans=spans)
-    return Identification(product.name, None, "aix.release-unknown", f"AIX {v}.{r} not in the dataset", LOW,
-                          evidence, newer_than_known=_newer(product, (v, r)))
+        return Identification(
+            product.name,
+            latest,
+            "aix.release",
+            f"AIX {v}.{r} ({source}); {what}: the release's latest TL in the dataset ({latest}) "
+            "is assumed, so support may have ended earlier for an older TL",
+            LOW,
+            evidence,
+            spans=spans,
+        )
+    return Identification(
+        product.name,
+        None,
+        "aix.release-unknown",
+        f"AIX {v}.{r} not in the dataset",
+        LOW,
+        evidence,
+        newer_than_known=_newer(product, (v, r)),
+    )
 
 
 def _aix_level(texts: list[tuple[str, str]]) -> tuple[tuple[int, int] | None, int | None, str]:
@@ -248,28 +331,38 @@ def _aix_level(texts: list[tuple[str, str]]) -> tuple[tuple[int, int] | None, in
     return None, None, ""
 
 
-def _solaris(product: Product, rules: dict[str, Any], texts: list[tuple[str, str]],
-             evidence: tuple[tuple[str, str], ...]) -> Identification:
+def _solaris(
+    product: Product, rules: dict[str, Any], texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]
+) -> Identification:
     mapping: dict[str, str] = {str(k): str(v) for k, v in rules.get("solaris", {}).get("sunos_to_solaris", {}).items()}
     release, source, guessed = _solaris_release(texts, mapping)
     if release is None:
-        return Identification(product.name, None, "solaris.no-version", "Solaris without a release number", LOW,
-                              evidence)
+        return Identification(
+            product.name, None, "solaris.no-version", "Solaris without a release number", LOW, evidence
+        )
     if release == "11.0":
         release = "11"
     if guessed:
-        updates = sorted((r.name for r in product.releases if r.name.startswith("11.")),
-                         key=lambda n: int(n.split(".")[1]))
+        updates = sorted(
+            (r.name for r in product.releases if r.name.startswith("11.")), key=lambda n: int(n.split(".")[1])
+        )
         if updates:
-            return Identification(product.name, updates[-1], "solaris.sunos",
-                                  f"SunOS 5.11 ({source}) is Solaris 11 with the update unknown: the latest update "
-                                  f"in the dataset ({updates[-1]}) is assumed; an older update ended earlier", LOW,
-                                  evidence)
+            return Identification(
+                product.name,
+                updates[-1],
+                "solaris.sunos",
+                f"SunOS 5.11 ({source}) is Solaris 11 with the update unknown: the latest update "
+                f"in the dataset ({updates[-1]}) is assumed; an older update ended earlier",
+                LOW,
+                evidence,
+            )
     if _release_of(product, release):
-        return Identification(product.name, release, "solaris.release", f"Oracle Solaris {release} ({source})", HIGH,
-                              evidence)
-    return Identification(product.name, None, "solaris.release-unknown", f"Solaris {release} not in the dataset",
-                          LOW, evidence)
+        return Identification(
+            product.name, release, "solaris.release", f"Oracle Solaris {release} ({source})", HIGH, evidence
+        )
+    return Identification(
+        product.name, None, "solaris.release-unknown", f"Solaris {release} not in the dataset", LOW, evidence
+    )
 
 
 def _solaris_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str | None, str, bool]:

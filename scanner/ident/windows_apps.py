@@ -122,8 +122,9 @@ def compile_rule(raw: dict[str, Any]) -> Rule:
     product = str(raw["product"])
     scheme = str(raw.get("scheme") or ("none" if not product else "prefix"))
     if scheme not in SCHEMES:
-        raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: unknown scheme {scheme!r}; "
-                                    f"expected one of {', '.join(sorted(SCHEMES))}")
+        raise WindowsAppsRulesError(
+            f"{TABLE} rule {rule_id!r}: unknown scheme {scheme!r}; expected one of {', '.join(sorted(SCHEMES))}"
+        )
     try:
         confidence = Confidence(str(raw.get("confidence") or "high"))
     except ValueError as exc:
@@ -132,15 +133,22 @@ def compile_rule(raw: dict[str, Any]) -> Rule:
     if version_from not in ("version", "name", "version_or_name", "name_or_version"):
         raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: bad version_from {version_from!r}")
     return Rule(
-        id=rule_id, name=name, product=product, scheme=scheme, reason=str(raw.get("reason") or rule_id),
+        id=rule_id,
+        name=name,
+        product=product,
+        scheme=scheme,
+        reason=str(raw.get("reason") or rule_id),
         not_name=_regex(rule_id, "not_name", raw.get("not_name")),
         publisher=_regex(rule_id, "publisher", raw.get("publisher")),
         sources=frozenset(str(s).lower() for s in raw.get("sources") or ()),
         version_match=_regex(rule_id, "version_match", raw.get("version_match")),
         version_required=bool(raw.get("version_required")),
-        version_from=version_from, cycle=str(raw.get("cycle") or ""),
+        version_from=version_from,
+        cycle=str(raw.get("cycle") or ""),
         cycle_map={str(k).lower(): str(v) for k, v in (raw.get("cycle_map") or {}).items()},
-        group=str(raw.get("group") or ""), confidence=confidence, allow_patch=bool(raw.get("allow_patch")),
+        group=str(raw.get("group") or ""),
+        confidence=confidence,
+        allow_patch=bool(raw.get("allow_patch")),
     )
 
 
@@ -164,6 +172,7 @@ def ruleset(rules: Rules) -> RuleSet:
 
 
 # -- record cleaning ----------------------------------------------------------------------------
+
 
 def _clean(value: Any) -> str:
     text = str(value or "")
@@ -194,7 +203,10 @@ def clean_record(record: dict[str, Any]) -> Record:
         name = _AGENT_DUP.sub("", name)
     version = _clean(record.get("version"))
     return Record(
-        name=name, version=version, publisher=_clean(record.get("publisher")), source=source,
+        name=name,
+        version=version,
+        publisher=_clean(record.get("publisher")),
+        source=source,
         system_component=_flag(record.get("system_component")),
         parent_key_name=_clean(record.get("parent_key_name")),
         release_type=_clean(record.get("release_type")).lower(),
@@ -204,6 +216,7 @@ def clean_record(record: dict[str, Any]) -> Record:
 
 
 # -- the identifier -----------------------------------------------------------------------------
+
 
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rs = ruleset(ctx.rules)
@@ -218,18 +231,28 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         if m is None:
             continue
         if not rule.product:
-            return Identification(None, None, f"windows_apps.{rule.id}", rule.reason, rule.confidence,
-                                  rec.evidence())
+            return Identification(None, None, f"windows_apps.{rule.id}", rule.reason, rule.confidence, rec.evidence())
         return _apply(rule, m, rec, ctx, rs)
     if patch_why:
         return Identification(None, None, "windows_apps.patch-entry", patch_why, Confidence.HIGH, rec.evidence())
     if rec.system_component:
-        return Identification(None, None, "windows_apps.system-component",
-                              "SystemComponent=1 (hidden in Add/Remove Programs) and no rule ties it to a tracked "
-                              "product: a component, not a product", Confidence.HIGH, rec.evidence())
-    return Identification(None, None, "windows_apps.no-rule",
-                          "no identification rule for this application (not a tracked product)",
-                          Confidence.HIGH, rec.evidence())
+        return Identification(
+            None,
+            None,
+            "windows_apps.system-component",
+            "SystemComponent=1 (hidden in Add/Remove Programs) and no rule ties it to a tracked "
+            "product: a component, not a product",
+            Confidence.HIGH,
+            rec.evidence(),
+        )
+    return Identification(
+        None,
+        None,
+        "windows_apps.no-rule",
+        "no identification rule for this application (not a tracked product)",
+        Confidence.HIGH,
+        rec.evidence(),
+    )
 
 
 def _patch_reason(rec: Record, rs: RuleSet) -> str:
@@ -275,33 +298,55 @@ class Answer:
 def _apply(rule: Rule, m: re.Match[str], rec: Record, ctx: Knowledge, rs: RuleSet) -> Identification:
     product = ctx.catalog.product(rule.product)
     if product is None:
-        return Identification(None, None, f"windows_apps.{rule.id}",
-                              f"{rule.reason}; product {rule.product!r} is not in the dataset",
-                              Confidence.LOW, rec.evidence())
+        return Identification(
+            None,
+            None,
+            f"windows_apps.{rule.id}",
+            f"{rule.reason}; product {rule.product!r} is not in the dataset",
+            Confidence.LOW,
+            rec.evidence(),
+        )
     answer = SCHEMES[rule.scheme](rule, m, rec, product, rs.tables)
     rule_id = f"windows_apps.{rule.id}"
     reason = rule.reason + (f"; {answer.note}" if answer.note else "")
     if answer.not_a_product:
         return Identification(None, None, rule_id, reason, answer.confidence or rule.confidence, rec.evidence())
     if product.source == "supplementary" and not (rs.tables.get("supplementary") or {}).get("report", True):
-        return Identification(None, None, rule_id,
-                              f"{reason}; not in endoflife.date (supplementary {product.name} "
-                              f"{answer.cycle or ''} applies; reporting switched off)",
-                              answer.confidence or rule.confidence, rec.evidence())
+        return Identification(
+            None,
+            None,
+            rule_id,
+            f"{reason}; not in endoflife.date (supplementary {product.name} "
+            f"{answer.cycle or ''} applies; reporting switched off)",
+            answer.confidence or rule.confidence,
+            rec.evidence(),
+        )
     confidence = answer.confidence or rule.confidence
     if rec.system_component and rule.group:
         reason += " (SystemComponent=1: a hidden component of the installed product)"
-    group = rule.group.format(cycle=answer.cycle or "unknown", product=product.name,
-                              line=answer.line or answer.cycle or "unknown") if rule.group else None
+    group = (
+        rule.group.format(
+            cycle=answer.cycle or "unknown", product=product.name, line=answer.line or answer.cycle or "unknown"
+        )
+        if rule.group
+        else None
+    )
     if answer.cycle is not None and product.release(answer.cycle) is None:
         # A scheme named a cycle the dataset lacks: honest unknown, never a neighbour.
-        return Identification(product.name, None, rule_id, f"{reason}; cycle {answer.cycle!r} not in the dataset",
-                              Confidence.LOW, rec.evidence(), group)
-    return Identification(product.name, answer.cycle, rule_id, reason, confidence, rec.evidence(), group,
-                          answer.newer)
+        return Identification(
+            product.name,
+            None,
+            rule_id,
+            f"{reason}; cycle {answer.cycle!r} not in the dataset",
+            Confidence.LOW,
+            rec.evidence(),
+            group,
+        )
+    return Identification(product.name, answer.cycle, rule_id, reason, confidence, rec.evidence(), group, answer.newer)
 
 
 # -- version helpers ----------------------------------------------------------------------------
+
 
 def _named(m: re.Match[str], key: str) -> str:
     try:
@@ -361,8 +406,7 @@ def scheme_prefix(rule: Rule, m: re.Match[str], rec: Record, product: Product, t
     return _by_prefix(product, _version_text(rule, m, rec))
 
 
-def scheme_unknown_release(rule: Rule, m: re.Match[str], rec: Record, product: Product,
-                           t: dict[str, Any]) -> Answer:
+def scheme_unknown_release(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     """The product is certain but the version field does not name its release (the Chrome
     enterprise MSI's encoded ProductVersion): report the product with no cycle rather than guess."""
     return Answer(None, "the version field does not name a release")
@@ -405,7 +449,7 @@ def scheme_java(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: 
     if major is None:
         return Answer(None, "no Java feature version in name or version")
     if major == 2 and product.name == "oracle-jdk":  # "Java 2" = the J2SE brand, not a release
-        return Answer(None, "\"Java 2\" brand without a release number")
+        return Answer(None, '"Java 2" brand without a release number')
     return _exact_or_newer(product, str(major), (major,))
 
 
@@ -435,8 +479,9 @@ def scheme_office_mac(rule: Rule, m: re.Match[str], rec: Record, product: Produc
             cycle = majors.get("15")
         if cycle:
             return Answer(str(cycle))
-    return Answer(None, "Office for Mac 16.17+ is 2019/2021/2024 or Microsoft 365; the version cannot tell",
-                  not_a_product=True)
+    return Answer(
+        None, "Office for Mac 16.17+ is 2019/2021/2024 or Microsoft 365; the version cannot tell", not_a_product=True
+    )
 
 
 def _mssql_line(year: str, version: tuple[int, ...], t: dict[str, Any]) -> str:
@@ -536,8 +581,11 @@ def scheme_ie(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: di
         return Answer("11-server", f"OS build {build} exists only as Windows Server")
     if build is not None and build in set(ie.get("sac_client_builds") or []):
         return Answer("11", f"OS build {build} exists only as a General Availability Windows client")
-    return Answer(None, "IE 11's support channel depends on the host OS (client, LTSC, server or embedded), "
-                        "which this record does not say")
+    return Answer(
+        None,
+        "IE 11's support channel depends on the host OS (client, LTSC, server or embedded), "
+        "which this record does not say",
+    )
 
 
 def scheme_dotnetfx(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
@@ -561,8 +609,11 @@ def scheme_dotnetfx(rule: Rule, m: re.Match[str], rec: Record, product: Product,
         return Answer(None, ".NET Framework 3.5 without SP1 is not in the dataset")
     if product.release(name) is not None:
         return Answer(name, confidence=conf)
-    return _exact_or_newer(product, name, parts) if parts[0] >= 4 else \
-        Answer(None, f".NET Framework {name} predates the dataset's cycles")
+    return (
+        _exact_or_newer(product, name, parts)
+        if parts[0] >= 4
+        else Answer(None, f".NET Framework {name} predates the dataset's cycles")
+    )
 
 
 def scheme_dotnet(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
@@ -583,8 +634,9 @@ def scheme_acrobat(rule: Rule, m: re.Match[str], rec: Record, product: Product, 
     by currency (only the latest build is patched), so it is reported as not judgeable by date."""
     name = rec.name
     if re.search(r"\bDC\b|Continuous", name, re.IGNORECASE):
-        return Answer(None, "Continuous (DC) track: only the current release is supported; check currency",
-                      not_a_product=True)
+        return Answer(
+            None, "Continuous (DC) track: only the current release is supported; check currency", not_a_product=True
+        )
     ym = re.search(r"\b(2015|2017|2020)\b", name)
     if ym:
         return Answer(ym.group(1))
@@ -604,16 +656,20 @@ def scheme_acrobat(rule: Rule, m: re.Match[str], rec: Record, product: Product, 
     classic = {15: "2015", 17: "2017", 20: "2020"}
     if major in classic and len(parts) > 2 and parts[2] >= 30000:
         return Answer(classic[major], "Classic-track build (3xxxx build numbers)")
-    return Answer(None, "Continuous-track build: only the current release is supported; check currency",
-                  not_a_product=True)
+    return Answer(
+        None, "Continuous-track build: only the current release is supported; check currency", not_a_product=True
+    )
 
 
 def scheme_vcredist(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     vc = t.get("vcredist") or {}
     year = _named(m, "year")
     if year in set(vc.get("v14_years") or []):
-        return Answer(None, "v14 (2015-2022+) runtime: one cumulative line, supported only while current; "
-                            "check the build, not a date", not_a_product=True)
+        return Answer(
+            None,
+            "v14 (2015-2022+) runtime: one cumulative line, supported only while current; check the build, not a date",
+            not_a_product=True,
+        )
     cycle = (vc.get("years") or {}).get(year)
     if cycle:
         return Answer(str(cycle))

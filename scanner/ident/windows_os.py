@@ -33,22 +33,35 @@ from scanner.model import Confidence, Identification
 RULES = "windows_os"
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
 
-_CONTRACT = ("caption", "product_name", "version", "build", "ubr", "edition_id", "display_version",
-             "installation_type", "product_type", "csd_version", "release_id")
+_CONTRACT = (
+    "caption",
+    "product_name",
+    "version",
+    "build",
+    "ubr",
+    "edition_id",
+    "display_version",
+    "installation_type",
+    "product_type",
+    "csd_version",
+    "release_id",
+)
 
 # Code-page damage and trademark marks: "Microsoftr", "Serverr", "VistaT", "Windows(R)", "®", "™".
 _MARKS = re.compile(r"\((?:r|tm|c)\)|[®™©]", re.IGNORECASE)
 _MANGLED = re.compile(r"\b(microsoft|windows|server|vista|xp)(?:r|t)\b", re.IGNORECASE)
 _VERSION3 = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{3,5})(?:\.(\d{1,6}))?(?![\d])")
-_VERSION_BUILD = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\s*\(?\s*(?:build|compilación|compilation|version|"
-                            r"сборка|版本|ビルド)\s*:?\s*(\d{3,5})", re.IGNORECASE)
+_VERSION_BUILD = re.compile(
+    r"(?<![\d.])(\d{1,2})\.(\d{1,2})\s*\(?\s*(?:build|compilación|compilation|version|"
+    r"сборка|版本|ビルド)\s*:?\s*(\d{3,5})",
+    re.IGNORECASE,
+)
 _BUILD_WORD = re.compile(r"\b(?:build|compilación|compilation|сборка|ビルド)\s*:?\s*(\d{4,5})\b", re.IGNORECASE)
 _NT_VERSION = re.compile(r"(?<![\d.])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\d.])")
 _SYSTEMINFO_NO_SP = re.compile(r"^\d+\.\d+\.\d+\s+(?:build|compilación|version|сборка|版本|ビルド)\s+\d+$", re.I)
 # The same systeminfo version form inside a longer text (a pasted or run-together systeminfo):
 # "5.2.3790 Build 3790" with the build repeated; only used when the text names no service pack.
-_SYSTEMINFO_NO_SP_IN_TEXT = re.compile(
-    r"\b\d+\.\d+\.(\d+)\s+(?:build|compilación|сборка|ビルド)\s+\1\b", re.I)
+_SYSTEMINFO_NO_SP_IN_TEXT = re.compile(r"\b\d+\.\d+\.(\d+)\s+(?:build|compilación|сборка|ビルド)\s+\1\b", re.I)
 _SP = re.compile(r"\b(?:service\s*pack|sp)\s*:?\s*(\d)\b", re.IGNORECASE)
 _DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
 _RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
@@ -57,8 +70,9 @@ _SPACES = re.compile(r"\s+")
 # "Win10", "Win 11", "Windows10", "win10x64" and a mistyped "Windowns 10" in issue titles and agent
 # lines: the client release named without the word "Windows" spelled out.  Not "Win32", not a
 # version number ("Windows 10.0.17763" is NT 10.0, any release).
-_WIN_SHORT = re.compile(r"\b(?:win|windows|windowns|windwos|widows)\s*-?\s*(10|11)(?![\d.,]\d)(?=x64|x86|\b)",
-                        re.IGNORECASE)
+_WIN_SHORT = re.compile(
+    r"\b(?:win|windows|windowns|windwos|widows)\s*-?\s*(10|11)(?![\d.,]\d)(?=x64|x86|\b)", re.IGNORECASE
+)
 
 
 def normalise_caption(text: str) -> str:
@@ -172,21 +186,44 @@ def _split_blob(text: str) -> list[tuple[str, str]]:
     return pairs if len(pairs) >= max(1, len(lines) // 2) else []
 
 
-_NAME_KEYS = ("caption", "os name", "osname", "full_name", "productname", "product_name", "nom du syst",
-              "nombre del sistema", "名称", "название", "title", "os", "platform", "name")
+_NAME_KEYS = (
+    "caption",
+    "os name",
+    "osname",
+    "full_name",
+    "productname",
+    "product_name",
+    "nom du syst",
+    "nombre del sistema",
+    "名称",
+    "название",
+    "title",
+    "os",
+    "platform",
+    "name",
+)
 _SKIP_KEYS = re.compile(
     r"hotfix|correctif|revisi|directory|répertoire|directorio|device|locale|timezone|time zone|fuseau|"
     r"zona horaria|\bdate\b|installdate|install date|\btime\b|boottime|uptime|\bboot\b|manufacturer|fabricant|"
     r"fabricante|image version|computer|\bdomain\b|owner|organi[sz]ation|logon|hardwareabstraction|buildlab|"
-    r"bios|memory|processor|hyper-v|network|page file|\bfecha\b|\bheure\b|\btiempo\b", re.IGNORECASE)
+    r"bios|memory|processor|hyper-v|network|page file|\bfecha\b|\bheure\b|\btiempo\b",
+    re.IGNORECASE,
+)
 _COLUMN_LINE = re.compile(r"^\s*([A-Za-z][\w.]{2,40})\s{2,}(\S.*?)\s*$")
 _REG_LINE = re.compile(r"^\s*\"?([\w .()-]{2,60}?)\"?\s+REG_(?:SZ|EXPAND_SZ|DWORD|QWORD|MULTI_SZ)\s+(.*?)\s*$")
 _REG_EXPORT = re.compile(r"^\s*\"([^\"]{1,60})\"\s*=\s*(?:\"(.*)\"|dword:([0-9a-fA-F]{8}))\s*$")
 _ROLE_VALUES = {
-    "workstation": "workstation", "client": "workstation", "standalone workstation": "workstation",
+    "workstation": "workstation",
+    "client": "workstation",
+    "standalone workstation": "workstation",
     "member workstation": "workstation",
-    "server": "server", "standalone server": "server", "member server": "server", "domaincontroller": "server",
-    "domain_controller": "server", "domain controller": "server", "primary domain controller": "server",
+    "server": "server",
+    "standalone server": "server",
+    "member server": "server",
+    "domaincontroller": "server",
+    "domain_controller": "server",
+    "domain controller": "server",
+    "primary domain controller": "server",
     "backup domain controller": "server",
 }
 
@@ -237,8 +274,10 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
     ev = Evidence()
     _from_contract(ev, record)
     # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
-    extras = sorted(_flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
-                    key=lambda kv: _key_rank(kv[0]))
+    extras = sorted(
+        _flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
+        key=lambda kv: _key_rank(kv[0]),
+    )
     for key, value in extras:
         _from_extra(ev, key, value, rules)
     _from_value_forms(ev, extras, rules)
@@ -330,8 +369,12 @@ def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> No
     _feature_update_from_extra(ev, key, low_key, value)
     # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
     # there), not the installed edition: only EditionID-like keys name the edition.
-    if (not ev.edition_id and "edition" in low_key and "composition" not in compact_key
-            and re.fullmatch(r"[A-Za-z]+", value.strip())):
+    if (
+        not ev.edition_id
+        and "edition" in low_key
+        and "composition" not in compact_key
+        and re.fullmatch(r"[A-Za-z]+", value.strip())
+    ):
         ev.edition_id = value.strip().lower()
         ev.note(key, value)
     if not ev.role:
@@ -395,8 +438,9 @@ def _sp_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
 def _feature_update_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
     if not ev.display_version:
         dv = _DISPLAY.search(value)
-        if dv and ("display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value)
-                   or "version" in low_key):
+        if dv and (
+            "display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value) or "version" in low_key
+        ):
             ev.display_version = dv.group(1).lower()
             ev.note(key, value)
     if not ev.release_id:
@@ -461,8 +505,9 @@ def _build_in_run_together_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
     """Last resorts in run-together text: a released NT 10 build number standing alone
     ("Windows 10 Pro 22000"), then a BuildLab/BuildLabEx string ("22000.1.amd64fre.co_release")."""
     for pattern in (r"(?<![\d.])(\d{5})(?![\d.])", r"(?<![\d.])(\d{5})\.\d+\.(?:amd64|x86|arm64|ia64)fre\."):
-        hit = next(((key, m) for key, cap in ev.captions for m in re.finditer(pattern, cap)
-                    if m.group(1) in nt10), None)
+        hit = next(
+            ((key, m) for key, cap in ev.captions for m in re.finditer(pattern, cap) if m.group(1) in nt10), None
+        )
         if hit is not None:
             ev.build = int(hit[1].group(1))
             ev.note(hit[0], hit[1].group(0))
@@ -528,8 +573,11 @@ def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
     sp = _SP.search(text)
     if sp and ev.sp is None:
         ev.sp = int(sp.group(1))
-    elif ev.sp is None and major < 10 and (_SYSTEMINFO_NO_SP.match(text.strip())
-                                           or _SYSTEMINFO_NO_SP_IN_TEXT.search(text)):
+    elif (
+        ev.sp is None
+        and major < 10
+        and (_SYSTEMINFO_NO_SP.match(text.strip()) or _SYSTEMINFO_NO_SP_IN_TEXT.search(text))
+    ):
         # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
         # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
         ev.sp = 0
@@ -537,7 +585,7 @@ def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
 
 
 def _version_then_build_word(ev: Evidence, key: str, text: str) -> bool:
-    """"6.1 (Build 7601)", "10.0 compilación 19045"; not "Windows 8.1 (Build 9600)", whose 8.1 is
+    """ "6.1 (Build 7601)", "10.0 compilación 19045"; not "Windows 8.1 (Build 9600)", whose 8.1 is
     a marketing number, not an NT version."""
     m = _VERSION_BUILD.search(text)
     if not m or int(m.group(1)) not in (3, 4, 5, 6, 10) or ev.major is not None:
@@ -620,10 +668,16 @@ class _Ctx:
     def exists(self, product: str, cycle: str) -> Release | None:
         return self.ctx.catalog.release(product, cycle)
 
-    def result(self, product: str | None, cycle: str | None, rule: str, reason: str,
-               confidence: Confidence, newer: bool = False) -> Identification:
-        return Identification(product, cycle, rule, reason, confidence, tuple(self.ev.pairs),
-                              newer_than_known=newer)
+    def result(
+        self,
+        product: str | None,
+        cycle: str | None,
+        rule: str,
+        reason: str,
+        confidence: Confidence,
+        newer: bool = False,
+    ) -> Identification:
+        return Identification(product, cycle, rule, reason, confidence, tuple(self.ev.pairs), newer_than_known=newer)
 
 
 def _word_in(pattern: str, text: str) -> bool:
@@ -659,14 +713,14 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     cap_rel = _caption_release(rules, caption) if caption else None
     _settle_nt_version(ev, cap_rel)
     if ev.major is None and not caption:
-        return c.result(None, None, "windows.no-evidence",
-                        "no Windows caption, version or build in the record", LOW)
+        return c.result(None, None, "windows.no-evidence", "no Windows caption, version or build in the record", LOW)
     embedded = _embedded(c, caption)
     if embedded is not None:
         return embedded
     if ev.major is None:
-        return c.result(None, None, "windows.unrecognised",
-                        f"caption {caption[:80]!r} names no Windows release we know", LOW)
+        return c.result(
+            None, None, "windows.unrecognised", f"caption {caption[:80]!r} names no Windows release we know", LOW
+        )
 
     server = _decide_role(c, caption, cap_rel)
     if ev.nt == "10.0":
@@ -727,8 +781,9 @@ def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | 
     return _nt10_client(c, build, entry, caption)
 
 
-def _nt10_build(c: _Ctx, server: bool | None,
-                cap_rel: dict[str, Any] | None) -> tuple[int | None, str, dict[str, Any] | None]:
+def _nt10_build(
+    c: _Ctx, server: bool | None, cap_rel: dict[str, Any] | None
+) -> tuple[int | None, str, dict[str, Any] | None]:
     """(build, where it came from, its dataset entry): the record's build, else a server caption's
     release year; a build no release has is dropped beside a named feature update."""
     ev, rules = c.ev, c.rules
@@ -739,8 +794,12 @@ def _nt10_build(c: _Ctx, server: bool | None,
         build, build_source = int(cap_rel["build"]), "caption"
     entry = table.get(str(build)) if build is not None else None
     features = rules.get("feature_updates", {})
-    if (build is not None and entry is None and server is not True
-            and (features.get(ev.display_version) or features.get(ev.release_id))):
+    if (
+        build is not None
+        and entry is None
+        and server is not True
+        and (features.get(ev.display_version) or features.get(ev.release_id))
+    ):
         # A mistyped or unpublished build beside a named feature update ("version 1809 os build
         # 17753"): the feature update is the evidence; the build is dropped (medium at best).
         ev.note("build-ignored", build)
@@ -752,11 +811,21 @@ def _nt10_unknown_build(c: _Ctx, build: int, server: bool | None) -> Identificat
     product = "windows-server" if server else "windows"
     known = sorted(int(b) for b in c.rules.get("nt10", {}))
     if known and build > known[-1]:
-        return c.result(product, None, "windows.build-newer",
-                        f"build {build} is newer than every build in the dataset", LOW, newer=True)
-    return c.result(product, None, "windows.build-unknown",
-                    f"build 10.0.{build} is not a released feature update we know "
-                    "(Insider or unreleased build)", LOW)
+        return c.result(
+            product,
+            None,
+            "windows.build-newer",
+            f"build {build} is newer than every build in the dataset",
+            LOW,
+            newer=True,
+        )
+    return c.result(
+        product,
+        None,
+        "windows.build-unknown",
+        f"build 10.0.{build} is not a released feature update we know (Insider or unreleased build)",
+        LOW,
+    )
 
 
 def _client_on_server_build(c: _Ctx, build: int | None, entry: dict[str, Any], caption: str) -> Identification:
@@ -764,9 +833,14 @@ def _client_on_server_build(c: _Ctx, build: int | None, entry: dict[str, Any], c
     as Windows Server (10.0.20348 is Server 2022 alone): the evidence contradicts itself, so the
     release is unknown, never a guess either way."""
     said_by, noun = _client_evidence(c, caption)
-    return c.result("windows", None, "windows.role-mismatch",
-                    f"{said_by} says a Windows client, but build 10.0.{build} is only Windows Server "
-                    f"{entry['server']}: the {noun} and the build disagree", LOW)
+    return c.result(
+        "windows",
+        None,
+        "windows.role-mismatch",
+        f"{said_by} says a Windows client, but build 10.0.{build} is only Windows Server "
+        f"{entry['server']}: the {noun} and the build disagree",
+        LOW,
+    )
 
 
 def _client_evidence(c: _Ctx, caption: str) -> tuple[str, str]:
@@ -781,15 +855,31 @@ def _client_evidence(c: _Ctx, caption: str) -> tuple[str, str]:
     return f"EditionID {ev.edition_id}", "EditionID"
 
 
-def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build_source: str,
-                 caption: str, cap_rel: dict[str, Any] | None) -> Identification:
+def _nt10_server(
+    c: _Ctx,
+    build: int | None,
+    entry: dict[str, Any] | None,
+    build_source: str,
+    caption: str,
+    cap_rel: dict[str, Any] | None,
+) -> Identification:
     ev = c.ev
     if entry is None or not entry.get("server"):
         if build is None:
-            return c.result("windows-server", None, "windows-server.no-build",
-                            "Windows Server NT 10 without a build number or release year", LOW)
-        return c.result("windows-server", None, "windows-server.build-unknown",
-                        f"no Windows Server release has build 10.0.{build}", LOW)
+            return c.result(
+                "windows-server",
+                None,
+                "windows-server.no-build",
+                "Windows Server NT 10 without a build number or release year",
+                LOW,
+            )
+        return c.result(
+            "windows-server",
+            None,
+            "windows-server.build-unknown",
+            f"no Windows Server release has build 10.0.{build}",
+            LOW,
+        )
     cycle = str(entry["server"])
     year = re.search(r"\b(20(?:16|19|22|25))\b", caption) if caption else None
     sac = entry.get("server_sac")
@@ -798,21 +888,28 @@ def _nt10_server(c: _Ctx, build: int | None, entry: dict[str, Any] | None, build
         # Channel release: SAC servers say so, but so do LTSC Server Core installs (Microsoft's
         # Exchange HealthChecker reads exactly this caption on 2016/2019 Core).  The two differ by
         # nine years of support (1809 SAC ended 2020, 2019 runs to 2029): unknown, never a guess.
-        return c.result("windows-server", None, "windows-server.ltsc-or-sac",
-                        f"build 10.0.{build} without a release year is {entry.get('server')} (LTSC, e.g. Server "
-                        f"Core) or {sac} (Semi-Annual Channel); nothing in the record decides", LOW)
+        return c.result(
+            "windows-server",
+            None,
+            "windows-server.ltsc-or-sac",
+            f"build 10.0.{build} without a release year is {entry.get('server')} (LTSC, e.g. Server "
+            f"Core) or {sac} (Semi-Annual Channel); nothing in the record decides",
+            LOW,
+        )
     notes, conf = _server_build_notes(build, build_source, year, cap_rel)
     if not c.exists("windows-server", cycle):
-        return c.result("windows-server", None, "windows-server.cycle-missing",
-                        f"build {build}: cycle {cycle} not in dataset", LOW)
+        return c.result(
+            "windows-server", None, "windows-server.cycle-missing", f"build {build}: cycle {cycle} not in dataset", LOW
+        )
     why = f"Windows Server build 10.0.{build} ({ev.role_source or 'caption says Server'})"
     if notes:
         why += "; " + "; ".join(notes)
     return c.result("windows-server", cycle, "windows-server.build", why, conf)
 
 
-def _server_build_notes(build: int | None, build_source: str, year: re.Match[str] | None,
-                        cap_rel: dict[str, Any] | None) -> tuple[list[str], Confidence]:
+def _server_build_notes(
+    build: int | None, build_source: str, year: re.Match[str] | None, cap_rel: dict[str, Any] | None
+) -> tuple[list[str], Confidence]:
     """Medium confidence, and why, when the build came from the caption's year or contradicts it."""
     if build_source == "caption":
         return ["build taken from the caption's release year"], MEDIUM
@@ -864,8 +961,13 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
     major, version, source, conf = _client_release(c, build, entry, _client_major(c, build, caption), fam, caption)
     if major is None or version is None:
         what = f"Windows {major}" if major else "Windows NT 10"
-        return c.result("windows", None, "windows.no-build",
-                        f"{what} without a build number or feature update: release unknown", LOW)
+        return c.result(
+            "windows",
+            None,
+            "windows.no-build",
+            f"{what} without a build number or feature update: release unknown",
+            LOW,
+        )
     if build is None and major == "10" and not _has_cycles(c, f"10-{version}") and _has_cycles(c, f"11-{version}"):
         # A feature update only Windows 11 had (23H2, 24H2, ...) beside the registry ProductName
         # "Windows 10 ...", which Windows 11 keeps: the release names the major.
@@ -877,8 +979,9 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
     return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
 
 
-def _client_release(c: _Ctx, build: int | None, entry: dict[str, Any] | None, major: str | None, fam: str | None,
-                    caption: str) -> tuple[str | None, str | None, str, Confidence]:
+def _client_release(
+    c: _Ctx, build: int | None, entry: dict[str, Any] | None, major: str | None, fam: str | None, caption: str
+) -> tuple[str | None, str | None, str, Confidence]:
     """(major, feature update, where it came from, confidence): the build's release, else a named
     DisplayVersion or ReleaseId, else an LTSC/LTSB year beside positive LTSC evidence."""
     ev, rules = c.ev, c.rules
@@ -897,16 +1000,21 @@ def _client_release(c: _Ctx, build: int | None, entry: dict[str, Any] | None, ma
     return major, None, "", HIGH
 
 
-def _release_of_build(c: _Ctx, build: int | None, entry: dict[str, Any],
-                      major: str | None) -> tuple[str | None, str | None, str, Confidence]:
+def _release_of_build(
+    c: _Ctx, build: int | None, entry: dict[str, Any], major: str | None
+) -> tuple[str | None, str | None, str, Confidence]:
     ev, rules = c.ev, c.rules
     version = str(entry["version"])
     named = ev.display_version or rules.get("feature_updates", {}).get(ev.release_id, "")
     if named and named != version and named in rules.get("enablement_siblings", {}).get(version, []):
         # The build is a servicing base (termsrv.dll, BuildLab and some agents report it) and the
         # record names a later release of the same line, delivered by an enablement package.
-        return (str(entry.get("major") or major), named,
-                f"DisplayVersion {named.upper()} (build 10.0.{build} is its servicing base)", MEDIUM)
+        return (
+            str(entry.get("major") or major),
+            named,
+            f"DisplayVersion {named.upper()} (build 10.0.{build} is its servicing base)",
+            MEDIUM,
+        )
     return str(entry.get("major") or major), version, f"build 10.0.{build}", HIGH
 
 
@@ -926,8 +1034,9 @@ _FAMILY_SUFFIXES: dict[str | None, list[str]] = {
 }
 
 
-def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, source: str,
-                       conf: Confidence) -> Identification:
+def _pick_client_cycle(
+    c: _Ctx, prefix: str, fam: str | None, fam_source: str, source: str, conf: Confidence
+) -> Identification:
     label = prefix.replace("-", " ").upper().replace("10 ", "Windows 10 ").replace("11 ", "Windows 11 ")
     order = _FAMILY_SUFFIXES.get(fam, [])
     if fam in ("e-lts", "iot-lts") and not any(c.exists("windows", prefix + sfx) for sfx in order):
@@ -946,9 +1055,13 @@ def _pick_client_cycle(c: _Ctx, prefix: str, fam: str | None, fam_source: str, s
             return c.result("windows", cycle, rule, why, conf)
     if fam in ("e-lts", "iot-lts", "iot"):
         # LTSC word with a release that had no LTSC: the evidence contradicts itself.
-        return c.result("windows", None, "windows.edition-mismatch",
-                        f"{label} from {source} has no {fam.upper()} release; {fam_source} contradicts the build",
-                        LOW)
+        return c.result(
+            "windows",
+            None,
+            "windows.edition-mismatch",
+            f"{label} from {source} has no {fam.upper()} release; {fam_source} contradicts the build",
+            LOW,
+        )
     return _general_availability_cycle(c, prefix, label, source, conf)
 
 
@@ -960,8 +1073,11 @@ def _ltsc_of_servicing_base(c: _Ctx, prefix: str, source: str, conf: Confidence)
     ltsc = c.rules.get("ltsc_servicing_base", {}).get(major, {}).get(version)
     if not ltsc:
         return prefix, source, conf
-    return (f"{major}-{ltsc}", source + f" (servicing base of the {str(ltsc).upper()} LTSC)",
-            MEDIUM if conf == HIGH else conf)
+    return (
+        f"{major}-{ltsc}",
+        source + f" (servicing base of the {str(ltsc).upper()} LTSC)",
+        MEDIUM if conf == HIGH else conf,
+    )
 
 
 def _general_availability_cycle(c: _Ctx, prefix: str, label: str, source: str, conf: Confidence) -> Identification:
@@ -974,13 +1090,17 @@ def _general_availability_cycle(c: _Ctx, prefix: str, label: str, source: str, c
         return c.result("windows", None, "windows.cycle-missing", f"{label}: no cycle in the dataset", LOW)
     if len(present) == 1:
         cy = present[0][0]
-        return c.result("windows", cy, "windows.build", f"{label} from {source} (one cycle for all editions)",
-                        conf)
+        return c.result("windows", cy, "windows.build", f"{label} from {source} (one cycle for all editions)", conf)
     cy, _rel = max(present, key=lambda p: _eol_sort_key(p[1]))
     others = ", ".join(p[0] for p in present if p[0] != cy)
-    return c.result("windows", cy, "windows.build-edition-unknown",
-                    f"{label} from {source}; edition unknown, so the cycle with the latest end of support "
-                    f"is assumed (also possible: {others})", LOW)
+    return c.result(
+        "windows",
+        cy,
+        "windows.build-edition-unknown",
+        f"{label} from {source}; edition unknown, so the cycle with the latest end of support "
+        f"is assumed (also possible: {others})",
+        LOW,
+    )
 
 
 def _eol_sort_key(rel: Release | None) -> date:
@@ -1000,13 +1120,23 @@ def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identi
     cli = c.exists("windows", client.cycle) if client.cycle else None
     if srv is not None and _eol_sort_key(srv) >= _eol_sort_key(cli):
         client_name = f"Windows {entry.get('major')} {str(entry.get('version')).upper()}"
-        return c.result("windows-server", server_cycle, "windows.shared-build",
-                        f"build 10.0.{build} is both {client_name} and "
-                        f"Windows Server {server_cycle}; no product type or caption decides, so the later-ending "
-                        "server cycle is assumed", LOW)
-    return Identification(client.product, client.cycle, "windows.shared-build",
-                          client.reason + f"; also Windows Server {server_cycle} (no product type or caption)",
-                          LOW, client.evidence)
+        return c.result(
+            "windows-server",
+            server_cycle,
+            "windows.shared-build",
+            f"build 10.0.{build} is both {client_name} and "
+            f"Windows Server {server_cycle}; no product type or caption decides, so the later-ending "
+            "server cycle is assumed",
+            LOW,
+        )
+    return Identification(
+        client.product,
+        client.cycle,
+        "windows.shared-build",
+        client.reason + f"; also Windows Server {server_cycle} (no product type or caption)",
+        LOW,
+        client.evidence,
+    )
 
 
 # -- NT 5 / 6 ----------------------------------------------------------------------------------------
@@ -1028,8 +1158,13 @@ def _legacy(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] 
     product = "windows-server" if server else "windows"
     spec = (server_tab if server else client_tab).get(nt)
     if spec is None:
-        return c.result(product, None, "windows.nt-unknown",
-                        f"NT {nt} {'server' if server else 'client'} is not a release in the dataset", LOW)
+        return c.result(
+            product,
+            None,
+            "windows.nt-unknown",
+            f"NT {nt} {'server' if server else 'client'} is not a release in the dataset",
+            LOW,
+        )
     return _legacy_pick(c, product, spec, source="caption" if ev.build is None else "version")
 
 
@@ -1044,15 +1179,20 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
             return _legacy_sp_unknown(c, product, name, cycles)
         wanted = cycles[0] if sp == 0 else f"{cycles[0]}-sp{sp}"
         if c.exists(product, wanted):
-            return c.result(product, wanted, "windows.nt-version+sp",
-                            f"{name} (NT {ev.nt}) service pack {sp}" if sp else f"{name} (NT {ev.nt}) without "
-                            "service pack", conf)
+            return c.result(
+                product,
+                wanted,
+                "windows.nt-version+sp",
+                f"{name} (NT {ev.nt}) service pack {sp}" if sp else f"{name} (NT {ev.nt}) without service pack",
+                conf,
+            )
         # A later SP than any cycle: the newest cycle.
         cycles = cycles[::-1]
     cycle = next((cy for cy in cycles if c.exists(product, cy)), None)
     if cycle is None:
-        return c.result(product, None, "windows.cycle-missing",
-                        f"{name} (NT {ev.nt}) has no cycle in the dataset", MEDIUM)
+        return c.result(
+            product, None, "windows.cycle-missing", f"{name} (NT {ev.nt}) has no cycle in the dataset", MEDIUM
+        )
     notes, conf = _legacy_cycle_notes(c, product, spec, cycle, source, conf)
     why = f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})"
     if notes:
@@ -1067,20 +1207,28 @@ def _legacy_sp_unknown(c: _Ctx, product: str, name: str, cycles: list[str]) -> I
     if not present:
         return c.result(product, None, "windows.cycle-missing", f"{name}: no cycle in the dataset", LOW)
     cy, _ = max(present, key=lambda p: _eol_sort_key(p[1]))
-    return c.result(product, cy, "windows.nt-version",
-                    f"{name} (NT {c.ev.nt}), service pack unknown: latest-ending cycle {cy} assumed", LOW)
+    return c.result(
+        product,
+        cy,
+        "windows.nt-version",
+        f"{name} (NT {c.ev.nt}), service pack unknown: latest-ending cycle {cy} assumed",
+        LOW,
+    )
 
 
-def _legacy_cycle_notes(c: _Ctx, product: str, spec: dict[str, Any], cycle: str, source: str,
-                        conf: Confidence) -> tuple[list[str], Confidence]:
+def _legacy_cycle_notes(
+    c: _Ctx, product: str, spec: dict[str, Any], cycle: str, source: str, conf: Confidence
+) -> tuple[list[str], Confidence]:
     """What qualifies the dataset's cycle for this host: an older service pack (or an RTM build)
     than the cycle's, or a release with no cycle of its own."""
     ev = c.ev
     notes: list[str] = []
     current_sp = spec.get("current_sp")
     if current_sp is not None and ev.sp is not None and ev.sp < int(current_sp):
-        notes.append(f"service pack {ev.sp} predates the dataset's only cycle {cycle} "
-                     "(its support ended earlier; end of support is at the latest this cycle's)")
+        notes.append(
+            f"service pack {ev.sp} predates the dataset's only cycle {cycle} "
+            "(its support ended earlier; end of support is at the latest this cycle's)"
+        )
         conf = MEDIUM
     elif current_sp is not None and ev.build is not None and ev.sp is None and source == "version":
         sp_from_build = _sp_from_build(ev.nt, ev.build, product)
@@ -1088,8 +1236,9 @@ def _legacy_cycle_notes(c: _Ctx, product: str, spec: dict[str, Any], cycle: str,
             notes.append(f"build {ev.build} predates service pack {current_sp}; nearest dataset cycle")
             conf = MEDIUM
     if spec.get("shares_end_with"):
-        notes.append(f"no cycle of its own in the dataset; its support ended with "
-                     f"{spec['shares_end_with']}'s ({cycle})")
+        notes.append(
+            f"no cycle of its own in the dataset; its support ended with {spec['shares_end_with']}'s ({cycle})"
+        )
         conf = LOW
     return notes, conf
 
@@ -1114,9 +1263,14 @@ def _legacy_ambiguous(c: _Ctx, client: dict[str, Any] | None, server: dict[str, 
         return c.result(None, None, "windows.shared-build", f"NT {c.ev.nt}: client or server unknown", LOW)
     best = max(found, key=lambda o: _eol_sort_key(c.exists(str(o.product), str(o.cycle))))
     names = " or ".join(f"{o.product} {o.cycle}" for o in found)
-    return Identification(best.product, best.cycle, "windows.shared-build",
-                          f"NT {c.ev.nt} is {names}; nothing says client or server, so the later-ending one is "
-                          "assumed", LOW, best.evidence)
+    return Identification(
+        best.product,
+        best.cycle,
+        "windows.shared-build",
+        f"NT {c.ev.nt} is {names}; nothing says client or server, so the later-ending one is assumed",
+        LOW,
+        best.evidence,
+    )
 
 
 # -- Embedded ----------------------------------------------------------------------------------------
@@ -1133,13 +1287,28 @@ def _embedded(c: _Ctx, caption: str) -> Identification | None:
     for cy in hit.get("cycles", []):
         if c.exists("windows-embedded", str(cy)):
             conf = HIGH if ev.build is not None or hit.get("nt") is None else MEDIUM
-            return c.result("windows-embedded", str(cy), "windows-embedded.caption",
-                            f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''})", conf)
+            return c.result(
+                "windows-embedded",
+                str(cy),
+                "windows-embedded.caption",
+                f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''})",
+                conf,
+            )
     if hit.get("cycles"):
-        return c.result("windows-embedded", None, "windows-embedded.cycle-missing",
-                        f"Windows Embedded ({word!r}) has no cycle in the dataset", MEDIUM)
-    return c.result("windows-embedded", None, "windows-embedded.unknown",
-                    f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''}): release not recognised", LOW)
+        return c.result(
+            "windows-embedded",
+            None,
+            "windows-embedded.cycle-missing",
+            f"Windows Embedded ({word!r}) has no cycle in the dataset",
+            MEDIUM,
+        )
+    return c.result(
+        "windows-embedded",
+        None,
+        "windows-embedded.unknown",
+        f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''}): release not recognised",
+        LOW,
+    )
 
 
 def _embedded_rule(c: _Ctx, caption: str) -> tuple[dict[str, Any], str] | None:

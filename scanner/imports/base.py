@@ -88,7 +88,7 @@ def decode_head(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start >= len(raw) - 4:  # a character cut by the head's end
-            return raw[:exc.start].decode("utf-8", errors="replace")
+            return raw[: exc.start].decode("utf-8", errors="replace")
         return raw.decode("cp1252", errors="replace")
 
 
@@ -278,8 +278,9 @@ class Source:
                     counts = {d: header.count(d) for d in (",", ";", "\t")}
                     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
                 first = first.lstrip("\ufeff")
-                reader = csv.reader(itertools.chain((first,) if first else (), lines), delimiter=delimiter,
-                                    strict=False)
+                reader = csv.reader(
+                    itertools.chain((first,) if first else (), lines), delimiter=delimiter, strict=False
+                )
                 # A field longer than csv's own limit (131,072 characters) raises csv.Error: refused
                 # with the line.  Checking each field here would double the cost of a large export.
                 previous = 0
@@ -315,8 +316,10 @@ def parse_json(text: str, where: str) -> Any:
     if _SURROGATE_ESCAPE.search(text):
         bad = find_unencodable(value, "")
         if bad is not None:
-            raise ImportRefused(f"{prefix}{bad or 'a value'}: a lone surrogate escape (e.g. \\ud800) "
-                                f"is not text; fix or remove the value")
+            raise ImportRefused(
+                f"{prefix}{bad or 'a value'}: a lone surrogate escape (e.g. \\ud800) "
+                f"is not text; fix or remove the value"
+            )
     return value
 
 
@@ -367,7 +370,7 @@ def text(value: Any, where: str) -> str:
     if "\x00" in out:
         out = out.replace("\x00", "\ufffd")
     if len(out) > MAX_STRING:
-        out = out[:MAX_STRING - 1] + "\u2026"
+        out = out[: MAX_STRING - 1] + "\u2026"
     return out
 
 
@@ -418,15 +421,34 @@ class SoftwareRecords:
         self._memo: dict[tuple[str, ...], Software] = {}
         self._limit = limit
 
-    def get(self, name: str, version: str = "", source: str = "", publisher: str = "", arch: str = "",
-            install_date: str = "", key: str = "", registry_view: str = "", scope: str = "") -> Software:
+    def get(
+        self,
+        name: str,
+        version: str = "",
+        source: str = "",
+        publisher: str = "",
+        arch: str = "",
+        install_date: str = "",
+        key: str = "",
+        registry_view: str = "",
+        scope: str = "",
+    ) -> Software:
         memo_key = (name, version, source, publisher, arch, install_date, key, registry_view, scope)
         found = self._memo.get(memo_key)
         if found is None:
             if len(self._memo) >= self._limit:
                 self._memo.clear()
-            found = Software(name=name, version=version, source=source, publisher=publisher, arch=arch,
-                             install_date=install_date, key=key, registry_view=registry_view, scope=scope)
+            found = Software(
+                name=name,
+                version=version,
+                source=source,
+                publisher=publisher,
+                arch=arch,
+                install_date=install_date,
+                key=key,
+                registry_view=registry_view,
+                scope=scope,
+            )
             self._memo[memo_key] = found
         return found
 
@@ -630,8 +652,9 @@ def iso_utc(value: str) -> str:
     return f"{when.year:04d}-{when:%m-%dT%H:%M:%S}Z"
 
 
-def windows_facts(caption: str, version: str, original: dict[str, Any], source: str,
-                  display_version: str = "", edition_id: str = "") -> dict[str, Any]:
+def windows_facts(
+    caption: str, version: str, original: dict[str, Any], source: str, display_version: str = "", edition_id: str = ""
+) -> dict[str, Any]:
     """The Windows identification record from a caption and an NT version (``10.0.19045`` or
     ``10.0.19045.3803``, whose last part is the update revision)."""
     facts: dict[str, Any] = {source: original}

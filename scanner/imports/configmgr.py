@@ -44,25 +44,45 @@ NAME = "configmgr"
 # every inventoried property).  The joined export uses the same names with a view prefix.
 _VIEWS: dict[str, dict[str, str]] = {
     "v_R_System": {
-        "netbios_name0": "hostname", "name0": "hostname_fallback", "resource_domain_or_workgr0": "domain",
-        "full_domain_name0": "fqdn_domain", "smbios_guid0": "uuid", "build01": "build_full",
-        "operating_system_name_and0": "os_name_and", "osbranch01": "os_branch", "client_version0": "client_version",
-        "is_virtual_machine0": "virtual", "hardware_id0": "hardware_id",
+        "netbios_name0": "hostname",
+        "name0": "hostname_fallback",
+        "resource_domain_or_workgr0": "domain",
+        "full_domain_name0": "fqdn_domain",
+        "smbios_guid0": "uuid",
+        "build01": "build_full",
+        "operating_system_name_and0": "os_name_and",
+        "osbranch01": "os_branch",
+        "client_version0": "client_version",
+        "is_virtual_machine0": "virtual",
+        "hardware_id0": "hardware_id",
     },
     "v_GS_OPERATING_SYSTEM": {
-        "caption0": "caption", "version0": "version", "buildnumber0": "build", "csdversion0": "csd_version",
-        "osarchitecture0": "arch", "producttype0": "product_type", "operatingsystemsku0": "sku",
-        "installdate0": "install_date", "lastbootuptime0": "boot_time",
+        "caption0": "caption",
+        "version0": "version",
+        "buildnumber0": "build",
+        "csdversion0": "csd_version",
+        "osarchitecture0": "arch",
+        "producttype0": "product_type",
+        "operatingsystemsku0": "sku",
+        "installdate0": "install_date",
+        "lastbootuptime0": "boot_time",
     },
     "v_GS_COMPUTER_SYSTEM": {
-        "manufacturer0": "vendor", "model0": "model", "systemtype0": "system_type", "domain0": "domain",
+        "manufacturer0": "vendor",
+        "model0": "model",
+        "systemtype0": "system_type",
+        "domain0": "domain",
         "name0": "hostname_fallback",
     },
     "v_GS_PROCESSOR": {
-        "name0": "cpu_model", "numberofcores0": "cpu_cores", "numberoflogicalprocessors0": "cpu_threads",
+        "name0": "cpu_model",
+        "numberofcores0": "cpu_cores",
+        "numberoflogicalprocessors0": "cpu_threads",
     },
     "v_GS_PC_BIOS": {
-        "serialnumber0": "serial", "manufacturer0": "bios_vendor", "smbiosbiosversion0": "bios_version",
+        "serialnumber0": "serial",
+        "manufacturer0": "bios_vendor",
+        "smbiosbiosversion0": "bios_version",
         "releasedate0": "bios_date",
     },
     "v_GS_X86_PC_MEMORY": {"totalphysicalmemory0": "memory_kb"},
@@ -70,8 +90,11 @@ _VIEWS: dict[str, dict[str, str]] = {
     "v_GS_FIRMWARE": {"uefi0": "uefi", "secureboot0": "secure_boot"},
     "v_GS_WORKSTATION_STATUS": {"lasthwscan": "last_hw_scan"},
     "v_GS_ADD_REMOVE_PROGRAMS": {
-        "displayname0": "sw_name", "version0": "sw_version", "publisher0": "sw_publisher",
-        "installdate0": "sw_install_date", "prodid0": "sw_key",
+        "displayname0": "sw_name",
+        "version0": "sw_version",
+        "publisher0": "sw_publisher",
+        "installdate0": "sw_install_date",
+        "prodid0": "sw_key",
     },
 }
 _VIEWS["v_GS_ADD_REMOVE_PROGRAMS_64"] = _VIEWS["v_GS_ADD_REMOVE_PROGRAMS"]
@@ -91,12 +114,31 @@ _SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
     ("v_GS_WORKSTATION_STATUS", ("lasthwscan",)),
 ]
 # The joined export: prefix -> view.
-_PREFIXES = {"sys_": "v_R_System", "os_": "v_GS_OPERATING_SYSTEM", "cs_": "v_GS_COMPUTER_SYSTEM",
-             "cpu_": "v_GS_PROCESSOR", "bios_": "v_GS_PC_BIOS", "mem_": "v_GS_X86_PC_MEMORY", "tpm_": "v_GS_TPM",
-             "fw_": "v_GS_FIRMWARE", "ws_": "v_GS_WORKSTATION_STATUS", "arp_": "v_GS_ADD_REMOVE_PROGRAMS",
-             "arp64_": "v_GS_ADD_REMOVE_PROGRAMS_64"}
-_OS_FIELDS = ("caption", "version", "build", "csd_version", "product_type", "sku", "arch", "build_full",
-              "os_name_and", "os_branch")
+_PREFIXES = {
+    "sys_": "v_R_System",
+    "os_": "v_GS_OPERATING_SYSTEM",
+    "cs_": "v_GS_COMPUTER_SYSTEM",
+    "cpu_": "v_GS_PROCESSOR",
+    "bios_": "v_GS_PC_BIOS",
+    "mem_": "v_GS_X86_PC_MEMORY",
+    "tpm_": "v_GS_TPM",
+    "fw_": "v_GS_FIRMWARE",
+    "ws_": "v_GS_WORKSTATION_STATUS",
+    "arp_": "v_GS_ADD_REMOVE_PROGRAMS",
+    "arp64_": "v_GS_ADD_REMOVE_PROGRAMS_64",
+}
+_OS_FIELDS = (
+    "caption",
+    "version",
+    "build",
+    "csd_version",
+    "product_type",
+    "sku",
+    "arch",
+    "build_full",
+    "os_name_and",
+    "os_branch",
+)
 _KEY_COLUMNS = ("resourceid", "machineid", "sys_resourceid", "resource_id")
 
 
@@ -127,8 +169,14 @@ def _plan(header: list[str], name: str) -> _Plan | str:
     fields, sw, views, arp_view = mapped
     software = None
     if "sw_name" in sw:
-        software = (sw["sw_name"], sw.get("sw_version", -1), sw.get("sw_publisher", -1),
-                    sw.get("sw_install_date", -1), sw.get("sw_key", -1), arp_view)
+        software = (
+            sw["sw_name"],
+            sw.get("sw_version", -1),
+            sw.get("sw_publisher", -1),
+            sw.get("sw_install_date", -1),
+            sw.get("sw_key", -1),
+            arp_view,
+        )
     view64 = "64" if "v_GS_ADD_REMOVE_PROGRAMS_64" in views else "32" if software is not None and not prefixed else ""
     return _Plan(key, fields, software, view64, views)
 
@@ -145,7 +193,7 @@ def _prefixed_columns(cols: list[str]) -> _Columns | str:
     prefixes = sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0]))
     for i, col in enumerate(cols):
         prefix, view = next(((p, v) for p, v in prefixes if col.startswith(p)), ("", ""))
-        logical = _VIEWS[view].get(col[len(prefix):]) if view else None
+        logical = _VIEWS[view].get(col[len(prefix) :]) if view else None
         if not logical:
             continue
         if view not in views:
@@ -282,13 +330,21 @@ class _Programs:
 def _record(raw: tuple[str, ...], default_view: str, line: int) -> Software | None:
     """A program row's cells (name, version, publisher, install date, product id, view) -> record."""
     name, version, publisher, installed, prod_id, view = (
-        "" if v.strip() == "NULL" else text(v.strip(), f"line {line}") for v in raw)
+        "" if v.strip() == "NULL" else text(v.strip(), f"line {line}") for v in raw
+    )
     if not name:
         return None
     view = view or default_view
-    return RECORDS.get(name, version=version, source="windows-registry", publisher=publisher,
-                       install_date=installed, key=prod_id, registry_view=view if view in ("64", "32") else "",
-                       scope="machine")
+    return RECORDS.get(
+        name,
+        version=version,
+        source="windows-registry",
+        publisher=publisher,
+        install_date=installed,
+        key=prod_id,
+        registry_view=view if view in ("64", "32") else "",
+        scope="machine",
+    )
 
 
 def _inventory(key: str, device: _Device, source: Source) -> Inventory:
@@ -300,12 +356,15 @@ def _inventory(key: str, device: _Device, source: Source) -> Inventory:
     facts = _os_facts(v) if any(f in v for f in _OS_FIELDS) else {}
     family = "windows" if facts or "windows" in v.get("os_name_and", "").lower() else "unknown"
     inv = Inventory(
-        host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128],
-                  domain=text(domain, "domain")[:255]),
-        os=OsInfo(family=family, name=text(v.get("caption", "") or v.get("os_name_and", ""), "Caption0").strip(),
-                  version=text(v.get("version", "").strip(), "Version0"),
-                  arch=text(v.get("arch", "").strip(), "OSArchitecture0"),
-                  install_date=_when(v.get("install_date", "")), facts=facts),
+        host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128], domain=text(domain, "domain")[:255]),
+        os=OsInfo(
+            family=family,
+            name=text(v.get("caption", "") or v.get("os_name_and", ""), "Caption0").strip(),
+            version=text(v.get("version", "").strip(), "Version0"),
+            arch=text(v.get("arch", "").strip(), "OSArchitecture0"),
+            install_date=_when(v.get("install_date", "")),
+            facts=facts,
+        ),
         software=device.software,
         collected_at=_when(v.get("last_hw_scan", "")),
         collector=import_collector(NAME, text(v.get("client_version", ""), "Client_Version0")),
@@ -376,7 +435,8 @@ def finish(inv: Inventory) -> None:
     when = inv.collected_at
     if not when:
         digest = f"{len(inv.software)}:{inv.os.name}:{inv.host.hostname}:" + ",".join(
-            f"{s.name}/{s.version}" for s in inv.software[:2000])
+            f"{s.name}/{s.version}" for s in inv.software[:2000]
+        )
         when = "content:" + digest
     inv.inventory_id = derive_id(NAME, key, when)
     if not inv.host.hostname and not inv.host.machine_id:
@@ -384,6 +444,12 @@ def finish(inv: Inventory) -> None:
         inv.host.hostname = f"configmgr-resource-{key}"[:255]
 
 
-IMPORTER = Importer(NAME, "Configuration Manager CSV exports: per-view files (v_R_System, v_GS_OPERATING_SYSTEM, "
-                          "v_GS_ADD_REMOVE_PROGRAMS(_64), ...) or the joined query of docs/imports.md",
-                    detect, convert, joins=True, finish=finish)
+IMPORTER = Importer(
+    NAME,
+    "Configuration Manager CSV exports: per-view files (v_R_System, v_GS_OPERATING_SYSTEM, "
+    "v_GS_ADD_REMOVE_PROGRAMS(_64), ...) or the joined query of docs/imports.md",
+    detect,
+    convert,
+    joins=True,
+    finish=finish,
+)

@@ -43,23 +43,39 @@ from scanner.imports.base import (
 )
 
 NAME = "defender"
-_LINUX_IDS = {"ubuntu": "ubuntu", "debian": "debian", "centos": "centos", "redhatenterpriselinux": "rhel",
-              "rhel": "rhel", "oraclelinux": "ol", "amazonlinux": "amzn", "suse": "sles", "sles": "sles",
-              "opensuse": "opensuse-leap", "fedora": "fedora", "rockylinux": "rocky", "almalinux": "almalinux"}
+_LINUX_IDS = {
+    "ubuntu": "ubuntu",
+    "debian": "debian",
+    "centos": "centos",
+    "redhatenterpriselinux": "rhel",
+    "rhel": "rhel",
+    "oraclelinux": "ol",
+    "amazonlinux": "amzn",
+    "suse": "sles",
+    "sles": "sles",
+    "opensuse": "opensuse-leap",
+    "fedora": "fedora",
+    "rockylinux": "rocky",
+    "almalinux": "almalinux",
+}
 
 
 def detect(head: Head) -> str:
     if head.kind == "json":
-        if re.search(r'"@odata\.context"\s*:\s*"[^"]*(windowsDefenderATP|\$metadata#Machines|AssetSoftware'
-                     r'|\$metadata#Software")', head.text):
+        if re.search(
+            r'"@odata\.context"\s*:\s*"[^"]*(windowsDefenderATP|\$metadata#Machines|AssetSoftware'
+            r'|\$metadata#Software")',
+            head.text,
+        ):
             return ""
         keys = {squash(k) for k in head.json_keys()}
         if {"deviceid", "softwarename", "softwarevendor"} <= keys or {"computerdnsname", "osplatform"} <= keys:
             return ""
         return "no Defender machines or software-inventory shape"
     header = csv_header(head)
-    if "deviceid" in header and ({"softwarename", "softwarevendor"} <= header or
-                                 {"osplatform", "devicename"} <= header):
+    if "deviceid" in header and (
+        {"softwarename", "softwarevendor"} <= header or {"osplatform", "devicename"} <= header
+    ):
         return ""
     return "not a Defender device or software-inventory export (DeviceId, OSPlatform, SoftwareName ...)"
 
@@ -67,8 +83,10 @@ def detect(head: Head) -> str:
 def _spaced(platform: str) -> str:
     """``WindowsServer2012R2`` -> ``Windows Server 2012 R2``; ``windows_server_2012_r2`` likewise."""
     words = re.sub(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Z])", " ", platform.replace("_", " ")).split()
-    return " ".join(w.capitalize() if w.islower() and not w[0].isdigit() else w.upper() if re.fullmatch(r"r\d", w)
-                    else w for w in words)
+    return " ".join(
+        w.capitalize() if w.islower() and not w[0].isdigit() else w.upper() if re.fullmatch(r"r\d", w) else w
+        for w in words
+    )
 
 
 def _set_os(inv: Inventory, platform: str, version: str, build: str, original: dict[str, Any]) -> None:
@@ -116,8 +134,9 @@ class _Devices:
     def get(self, key: str, name: str) -> Inventory:
         inv = self.devices.get(key)
         if inv is None:
-            inv = self.devices[key] = Inventory(host=Host(hostname=name[:255]), collector=import_collector(NAME),
-                                                inventory_id=f"{NAME}:{key}")
+            inv = self.devices[key] = Inventory(
+                host=Host(hostname=name[:255]), collector=import_collector(NAME), inventory_id=f"{NAME}:{key}"
+            )
         elif name and not inv.host.hostname:
             inv.host.hostname = name[:255]
         return inv
@@ -133,19 +152,30 @@ def _software_row(devices: _Devices, row: dict[str, Any], where: str) -> None:
     version = pick(row, where, "softwareversion")
     if not name:
         return
-    evidence = [text(p, f"{where}.registryPaths") for p in as_list(row.get("registrypaths"), f"{where}.registryPaths")
-                ] + [text(p, f"{where}.diskPaths") for p in as_list(row.get("diskpaths"), f"{where}.diskPaths")]
+    evidence = [
+        text(p, f"{where}.registryPaths") for p in as_list(row.get("registrypaths"), f"{where}.registryPaths")
+    ] + [text(p, f"{where}.diskPaths") for p in as_list(row.get("diskpaths"), f"{where}.diskPaths")]
     if vendor.lower() == "microsoft" and name.lower().startswith("windows_") and key not in devices.os_from_device:
         # The OS as Defender lists it among the software: the most precise build it reports.
-        original = {"softwareVendor": vendor, "softwareName": name, "softwareVersion": version,
-                    "osPlatform": pick(row, where, "osplatform")}
+        original = {
+            "softwareVendor": vendor,
+            "softwareName": name,
+            "softwareVersion": version,
+            "osPlatform": pick(row, where, "osplatform"),
+        }
         _set_os(inv, name, version, "", original)
         return
-    inv.software.append(RECORDS.get(name, version=version, source=NAME, publisher=vendor,
-                                    key=evidence[0] if evidence else ""))
+    inv.software.append(
+        RECORDS.get(name, version=version, source=NAME, publisher=vendor, key=evidence[0] if evidence else "")
+    )
     if not inv.os.facts and pick(row, where, "osplatform"):
-        _set_os(inv, pick(row, where, "osplatform"), pick(row, where, "osversion"), "",
-                {"osPlatform": pick(row, where, "osplatform"), "osVersion": pick(row, where, "osversion")})
+        _set_os(
+            inv,
+            pick(row, where, "osplatform"),
+            pick(row, where, "osversion"),
+            "",
+            {"osPlatform": pick(row, where, "osplatform"), "osVersion": pick(row, where, "osversion")},
+        )
 
 
 def _device_row(devices: _Devices, row: dict[str, Any], where: str) -> None:
@@ -156,9 +186,20 @@ def _device_row(devices: _Devices, row: dict[str, Any], where: str) -> None:
     platform = pick(row, where, "osplatform")
     version = pick(row, where, "osversion", "version", "osversioninfo")
     build = pick(row, where, "osbuild")
-    original = {k: pick(row, where, k) for k in ("osplatform", "version", "osversion", "osbuild", "osprocessor",
-                                                 "osarchitecture", "osdistribution", "aaddeviceid")
-                if row.get(k) not in (None, "")}
+    original = {
+        k: pick(row, where, k)
+        for k in (
+            "osplatform",
+            "version",
+            "osversion",
+            "osbuild",
+            "osprocessor",
+            "osarchitecture",
+            "osdistribution",
+            "aaddeviceid",
+        )
+        if row.get(k) not in (None, "")
+    }
     _set_os(inv, platform, version, build, original)
     devices.os_from_device.add(key)
     inv.os.arch = pick(row, where, "osprocessor", "osarchitecture")
@@ -176,14 +217,18 @@ def convert(source: Source) -> Iterator[Inventory]:
     for where, row in records(source, source.head().kind):
         if "exportfiles" in row:
             # GET /api/machines/SoftwareInventoryExport answers with download URLs, not the data.
-            raise ImportRefused(f"{where}: the list of Defender export files (exportFiles), not their content: "
-                                "download each .json.gz it names (within the hour its links are valid) and "
-                                "import those files")
+            raise ImportRefused(
+                f"{where}: the list of Defender export files (exportFiles), not their content: "
+                "download each .json.gz it names (within the hour its links are valid) and "
+                "import those files"
+            )
         if catalogue or "softwarename" not in row and {"vendor", "name", "exposedmachines"} <= set(row):
             # GET /api/Software or /api/machines/{id}/software: software entities without the
             # device they are on (the second names the device only in the request's URL).
-            raise ImportRefused(f"{where}: a Defender software list without device ids ($metadata#Software); "
-                                "export GET /api/machines/SoftwareInventoryByMachine instead (see docs/imports.md)")
+            raise ImportRefused(
+                f"{where}: a Defender software list without device ids ($metadata#Software); "
+                "export GET /api/machines/SoftwareInventoryByMachine instead (see docs/imports.md)"
+            )
         if "softwarename" in row:
             _software_row(devices, row, where)
         else:
@@ -200,5 +245,11 @@ def finish(inv: Inventory) -> None:
         inv.host.machine_id = f"defender:{key}"[:128]
 
 
-IMPORTER = Importer(NAME, "Defender for Endpoint: machines and software-inventory API JSON / export files, "
-                          "portal and advanced-hunting CSV", detect, convert, joins=True, finish=finish)
+IMPORTER = Importer(
+    NAME,
+    "Defender for Endpoint: machines and software-inventory API JSON / export files, portal and advanced-hunting CSV",
+    detect,
+    convert,
+    joins=True,
+    finish=finish,
+)

@@ -35,16 +35,34 @@ from scanner.imports.base import (
 )
 
 NAME = "glpi"
-_SOURCES = {"registry": "windows-registry", "rpm": "rpm", "deb": "dpkg", "dpkg": "dpkg", "apk": "apk",
-            "pkgtool": "slackware", "macosx": "macos-app", "mac": "macos-app", "appx": "msix", "wmi": "wmi",
-            "snap": "snap", "flatpak": "flatpak", "pacman": "pacman", "portage": "portage", "pkg": "pkg"}
+_SOURCES = {
+    "registry": "windows-registry",
+    "rpm": "rpm",
+    "deb": "dpkg",
+    "dpkg": "dpkg",
+    "apk": "apk",
+    "pkgtool": "slackware",
+    "macosx": "macos-app",
+    "mac": "macos-app",
+    "appx": "msix",
+    "wmi": "wmi",
+    "snap": "snap",
+    "flatpak": "flatpak",
+    "pacman": "pacman",
+    "portage": "portage",
+    "pkg": "pkg",
+}
 
 
 def detect(head: Head) -> str:
     if head.kind == "json":
         keys = head.json_keys()
-        if "content" in keys and ("deviceid" in keys or "action" in keys or "itemtype" in keys
-                                  or keys & {"hardware", "softwares", "operatingsystem", "versionclient", "bios"}):
+        if "content" in keys and (
+            "deviceid" in keys
+            or "action" in keys
+            or "itemtype" in keys
+            or keys & {"hardware", "softwares", "operatingsystem", "versionclient", "bios"}
+        ):
             return ""
         return "no GLPI inventory keys (content with deviceid/action)"
     if head.kind == "xml":
@@ -93,18 +111,26 @@ def convert(source: Source) -> Iterator[Inventory]:
     os_name = text(osd.get("name"), "content.operatingsystem.name")
     full = text(osd.get("full_name"), "content.operatingsystem.full_name")
     family = _family(kernel, os_name)
-    original = {k: text(v, f"content.operatingsystem.{k}") for k, v in osd.items() if not isinstance(v, dict | list)
-                and k not in ("ssh_key", "hostid")}
+    original = {
+        k: text(v, f"content.operatingsystem.{k}")
+        for k, v in osd.items()
+        if not isinstance(v, dict | list) and k not in ("ssh_key", "hostid")
+    }
     facts = _os_facts(family, full, osd, original)
     software = _software(content, family)
     collected = _collected_at(content)
     domain = text(osd.get("dns_domain") or hw.get("workgroup"), "content.operatingsystem.dns_domain")
     inv = Inventory(
         host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128], domain=domain[:255]),
-        os=OsInfo(family=family, name=full or os_name, version=original.get("version", "") or
-                  original.get("kernel_version", ""), arch=original.get("arch", ""),
-                  kernel=original.get("kernel_version", ""), install_date=original.get("install_date", ""),
-                  facts=facts),
+        os=OsInfo(
+            family=family,
+            name=full or os_name,
+            version=original.get("version", "") or original.get("kernel_version", ""),
+            arch=original.get("arch", ""),
+            kernel=original.get("kernel_version", ""),
+            install_date=original.get("install_date", ""),
+            facts=facts,
+        ),
         software=software,
         collected_at=collected,
         collector=import_collector(NAME, text(content.get("versionclient"), "content.versionclient")),
@@ -166,8 +192,11 @@ def _windows_facts(facts: dict[str, Any], full: str, osd: dict[str, Any], origin
 
 
 def _software(content: dict[str, Any], family: str) -> list[Software]:
-    raws = as_list(content.get("softwares"), "content.softwares") \
-        if not isinstance(content.get("softwares"), dict) else [content["softwares"]]
+    raws = (
+        as_list(content.get("softwares"), "content.softwares")
+        if not isinstance(content.get("softwares"), dict)
+        else [content["softwares"]]
+    )
     return [record for i, raw in enumerate(raws) if (record := _software_row(i, raw, family)) is not None]
 
 
@@ -179,17 +208,24 @@ def _software_row(i: int, raw: Any, family: str) -> Software | None:
         return None
     origin = text(sw.get("from"), f"{where}.from").lower()
     source_name = _SOURCES.get(origin, origin or ("windows-registry" if family == "windows" else ""))
-    record = RECORDS.get(name, version=text(sw.get("version"), f"{where}.version"), source=source_name,
-                         publisher=text(sw.get("publisher"), f"{where}.publisher"),
-                         arch=text(sw.get("arch"), f"{where}.arch"),
-                         install_date=text(sw.get("install_date"), f"{where}.install_date"),
-                         key=text(sw.get("guid"), f"{where}.guid"),
-                         registry_view=_registry_view(sw) if source_name == "windows-registry" else "")
+    record = RECORDS.get(
+        name,
+        version=text(sw.get("version"), f"{where}.version"),
+        source=source_name,
+        publisher=text(sw.get("publisher"), f"{where}.publisher"),
+        arch=text(sw.get("arch"), f"{where}.arch"),
+        install_date=text(sw.get("install_date"), f"{where}.install_date"),
+        key=text(sw.get("guid"), f"{where}.guid"),
+        registry_view=_registry_view(sw) if source_name == "windows-registry" else "",
+    )
     category = text(sw.get("system_category"), f"{where}.system_category").lower()
     if category == "system_component" or text(sw.get("release_type"), where):
         # Per-record facts that must not leak into the shared record of another host.
-        record = replace(record, system_component=True if category == "system_component" else None,
-                         release_type=text(sw.get("release_type"), f"{where}.release_type"))
+        record = replace(
+            record,
+            system_component=True if category == "system_component" else None,
+            release_type=text(sw.get("release_type"), f"{where}.release_type"),
+        )
     return record
 
 
@@ -222,5 +258,6 @@ def _hardware(inv: Inventory, content: dict[str, Any], hw: dict[str, Any], bios:
     h.virtual = None if not vm else vm.lower() != "physical"
 
 
-IMPORTER = Importer(NAME, "GLPI agent inventory JSON (inventory_format) and FusionInventory/GLPI agent XML",
-                    detect, convert)
+IMPORTER = Importer(
+    NAME, "GLPI agent inventory JSON (inventory_format) and FusionInventory/GLPI agent XML", detect, convert
+)

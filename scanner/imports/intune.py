@@ -50,21 +50,38 @@ NAME = "intune"
 _DEVICE_JSON = {"devicename", "operatingsystem", "osversion"}
 _DEVICE_CSV = {"deviceid", "devicename", "osversion"}
 _APPS_CSV = {"applicationname", "deviceid"}
-_EDITIONS = {"Enterprise", "Education", "Professional", "EnterpriseS", "IoTEnterprise", "IoTEnterpriseS",
-             "ProfessionalEducation", "ProfessionalWorkstation", "Core", "EnterpriseG"}
+_EDITIONS = {
+    "Enterprise",
+    "Education",
+    "Professional",
+    "EnterpriseS",
+    "IoTEnterprise",
+    "IoTEnterpriseS",
+    "ProfessionalEducation",
+    "ProfessionalWorkstation",
+    "Core",
+    "EnterpriseG",
+}
 
 
 def detect(head: Head) -> str:
     if head.kind == "json":
-        context = re.search(r'"@odata\.context"\s*:\s*"[^"]*(managedDevices|detectedApps)'
-                            r'|"@odata\.type"\s*:\s*"#microsoft\.graph\.(managedDevice|detectedApp)"', head.text)
+        context = re.search(
+            r'"@odata\.context"\s*:\s*"[^"]*(managedDevices|detectedApps)'
+            r'|"@odata\.type"\s*:\s*"#microsoft\.graph\.(managedDevice|detectedApp)"',
+            head.text,
+        )
         keys = {squash(k) for k in head.json_keys()}
         if context or _DEVICE_JSON <= keys or {"displayname", "devicecount", "manageddevices"} <= keys:
             return ""
         return "no Graph managedDevices/detectedApps shape"
     header = csv_header(head)
-    if _DEVICE_CSV <= header and ({"lastcheckin", "enrollmentdate", "os", "lastcontact"} & header) \
-            or _APPS_CSV <= header and "applicationversion" in header:
+    if (
+        _DEVICE_CSV <= header
+        and ({"lastcheckin", "enrollmentdate", "os", "lastcontact"} & header)
+        or _APPS_CSV <= header
+        and "applicationversion" in header
+    ):
         return ""
     return "not an Intune devices or discovered-apps export (Device ID, Device name, OS version ...)"
 
@@ -88,8 +105,9 @@ class _Parts:
     def device(self, key: str, name: str) -> Inventory:
         inv = self.devices.get(key)
         if inv is None:
-            inv = self.devices[key] = Inventory(host=Host(hostname=name[:255]), collector=import_collector(NAME),
-                                                inventory_id=f"{NAME}:{key}")
+            inv = self.devices[key] = Inventory(
+                host=Host(hostname=name[:255]), collector=import_collector(NAME), inventory_id=f"{NAME}:{key}"
+            )
         elif name and not inv.host.hostname:
             inv.host.hostname = name[:255]
         return inv
@@ -110,9 +128,20 @@ def _device_row(parts: _Parts, row: dict[str, Any], where: str) -> None:
     platform = pick(row, where, "operatingsystem", "os", "devicetype", "platform")
     version = pick(row, where, "osversion")
     sku = pick(row, where, "skufamily")
-    original = {k: pick(row, where, k) for k in ("operatingsystem", "os", "osversion", "skufamily",
-                                                 "processorarchitecture", "osdescription", "azureaddeviceid",
-                                                 "referenceid") if row.get(k)}
+    original = {
+        k: pick(row, where, k)
+        for k in (
+            "operatingsystem",
+            "os",
+            "osversion",
+            "skufamily",
+            "processorarchitecture",
+            "osdescription",
+            "azureaddeviceid",
+            "referenceid",
+        )
+        if row.get(k)
+    }
     family = _platform(platform)
     inv.os.family = family
     inv.os.version = version
@@ -132,9 +161,13 @@ def _device_row(parts: _Parts, row: dict[str, Any], where: str) -> None:
     inv.collected_at = iso_utc(pick(row, where, "lastsyncdatetime", "lastcheckin", "lastcontact"))
     for i, app in enumerate(as_list(row.get("detectedapps"), f"{where}.detectedApps")):
         app_row = {squash(str(k)): v for k, v in (app.items() if isinstance(app, dict) else [])}
-        parts.app(inv, pick(app_row, f"{where}.detectedApps[{i}]", "displayname"),
-                  pick(app_row, f"{where}.detectedApps[{i}]", "version"),
-                  pick(app_row, f"{where}.detectedApps[{i}]", "publisher"), platform)
+        parts.app(
+            inv,
+            pick(app_row, f"{where}.detectedApps[{i}]", "displayname"),
+            pick(app_row, f"{where}.detectedApps[{i}]", "version"),
+            pick(app_row, f"{where}.detectedApps[{i}]", "publisher"),
+            platform,
+        )
 
 
 def convert(source: Source) -> Iterator[Inventory]:
@@ -147,9 +180,13 @@ def convert(source: Source) -> Iterator[Inventory]:
             if not key:
                 raise ImportRefused(f"{where}: no DeviceId")
             inv = parts.device(key, pick(row, where, "devicename"))
-            parts.app(inv, pick(row, where, "applicationname"),
-                      pick(row, where, "applicationversion", "applicationshortversion"),
-                      pick(row, where, "applicationpublisher"), pick(row, where, "platform", "osdescription"))
+            parts.app(
+                inv,
+                pick(row, where, "applicationname"),
+                pick(row, where, "applicationversion", "applicationshortversion"),
+                pick(row, where, "applicationpublisher"),
+                pick(row, where, "platform", "osdescription"),
+            )
         elif "manageddevices" in row or "devicecount" in row:  # detectedApps (with managedDevices expanded)
             devices = as_list(row.get("manageddevices"), f"{where}.managedDevices")
             apps_without_devices += not devices
@@ -159,13 +196,20 @@ def convert(source: Source) -> Iterator[Inventory]:
                 if not key:
                     raise ImportRefused(f"{where}.managedDevices[{i}]: no id")
                 inv = parts.device(key, pick(dev_row, f"{where}.managedDevices[{i}]", "devicename"))
-                parts.app(inv, pick(row, where, "displayname"), pick(row, where, "version"),
-                          pick(row, where, "publisher"), pick(row, where, "platform"))
+                parts.app(
+                    inv,
+                    pick(row, where, "displayname"),
+                    pick(row, where, "version"),
+                    pick(row, where, "publisher"),
+                    pick(row, where, "platform"),
+                )
         else:
             _device_row(parts, row, where)
     if not parts.devices and apps_without_devices:
-        raise ImportRefused(f"{apps_without_devices} detected apps without their devices: export them with "
-                            "GET /deviceManagement/detectedApps?$expand=managedDevices (see docs/imports.md)")
+        raise ImportRefused(
+            f"{apps_without_devices} detected apps without their devices: export them with "
+            "GET /deviceManagement/detectedApps?$expand=managedDevices (see docs/imports.md)"
+        )
     yield from parts.devices.values()
 
 
@@ -178,5 +222,11 @@ def finish(inv: Inventory) -> None:
         inv.host.machine_id = f"intune:{key}"[:128]
 
 
-IMPORTER = Importer(NAME, "Intune: Graph managedDevices / detectedApps JSON, admin centre device and "
-                          "discovered-apps CSV exports", detect, convert, joins=True, finish=finish)
+IMPORTER = Importer(
+    NAME,
+    "Intune: Graph managedDevices / detectedApps JSON, admin centre device and discovered-apps CSV exports",
+    detect,
+    convert,
+    joins=True,
+    finish=finish,
+)

@@ -123,8 +123,9 @@ def _diff_rows(diff: dict[str, Any], side: str, where: str) -> list[dict[str, st
     value = diff.get(side)
     if value == "":  # osquery writes an empty side of a batched differential as "" (Fleet's recorded logs)
         return []
-    return [_row(r, f"{where}.diffResults.{side}[{i}]")
-            for i, r in enumerate(as_list(value, f"{where}.diffResults.{side}"))]
+    return [
+        _row(r, f"{where}.diffResults.{side}[{i}]") for i, r in enumerate(as_list(value, f"{where}.diffResults.{side}"))
+    ]
 
 
 def convert(source: Source) -> Iterator[Inventory]:
@@ -133,8 +134,10 @@ def convert(source: Source) -> Iterator[Inventory]:
     for where, entry in _entries(source):
         if not isinstance(entry, dict):
             raise ImportRefused(f"{where}: expected a JSON object, got {type(entry).__name__}")
-        host = text(entry.get("hostIdentifier") or entry.get("hostname") or entry.get("host_identifier"),
-                    f"{where}.hostIdentifier")
+        host = text(
+            entry.get("hostIdentifier") or entry.get("hostname") or entry.get("host_identifier"),
+            f"{where}.hostIdentifier",
+        )
         if not host:
             raise ImportRefused(f"{where}: no hostIdentifier")
         query = text(entry.get("name"), f"{where}.name")
@@ -146,8 +149,10 @@ def convert(source: Source) -> Iterator[Inventory]:
             continue
         _apply(hosts.setdefault(host, _HostState()), table, change, entry, where, host)
     if not hosts:
-        raise ImportRefused(f"no os_version, system_info, programs, deb_packages, rpm_packages or apps rows "
-                            f"({skipped} {'lines' if skipped != 1 else 'line'} of other queries)")
+        raise ImportRefused(
+            f"no os_version, system_info, programs, deb_packages, rpm_packages or apps rows "
+            f"({skipped} {'lines' if skipped != 1 else 'line'} of other queries)"
+        )
     for identifier, state in hosts.items():
         yield _inventory(identifier, state, skipped)
 
@@ -165,8 +170,12 @@ class _Change:
 def _change(entry: dict[str, Any], action: str, where: str) -> _Change:
     """The rows of a snapshot, a batched differential or a single event line."""
     if "snapshot" in entry:
-        return _Change(added=[_row(r, f"{where}.snapshot[{i}]")
-                              for i, r in enumerate(as_list(entry["snapshot"], f"{where}.snapshot"))], replace=True)
+        return _Change(
+            added=[
+                _row(r, f"{where}.snapshot[{i}]") for i, r in enumerate(as_list(entry["snapshot"], f"{where}.snapshot"))
+            ],
+            replace=True,
+        )
     if "diffResults" in entry:
         diff = as_dict(entry["diffResults"], f"{where}.diffResults")
         return _Change(added=_diff_rows(diff, "added", where), removed=_diff_rows(diff, "removed", where))
@@ -203,8 +212,9 @@ def _apply(state: _HostState, table: str, change: _Change, entry: dict[str, Any]
         raise ImportRefused(f"{where}.unixTime: not a number: {str(unix)[:40]!r}") from None
     decorations = entry.get("decorations")
     if isinstance(decorations, dict):
-        state.decorations.update({str(k): text(v, f"{where}.decorations.{k}") for k, v in decorations.items()
-                                  if isinstance(v, str | int)})
+        state.decorations.update(
+            {str(k): text(v, f"{where}.decorations.{k}") for k, v in decorations.items() if isinstance(v, str | int)}
+        )
 
 
 def _os(rows: list[dict[str, str]]) -> tuple[str, str, str, dict[str, Any]]:
@@ -259,9 +269,13 @@ def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
     uuid = info.get("uuid", "") or state.decorations.get("host_uuid", "")
     hostname = info.get("hostname", "") or identifier
     when = datetime.fromtimestamp(state.unix_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if state.unix_time else ""
-    inv = Inventory(host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128]),
-                    os=OsInfo(family=family, name=name, version=version, arch=info.get("cpu_type", ""), facts=facts),
-                    software=software, collected_at=when, collector=import_collector(NAME))
+    inv = Inventory(
+        host=Host(hostname=hostname[:255], machine_id=uuid.lower()[:128]),
+        os=OsInfo(family=family, name=name, version=version, arch=info.get("cpu_type", ""), facts=facts),
+        software=software,
+        collected_at=when,
+        collector=import_collector(NAME),
+    )
     _hardware(inv.hardware, info)
     missing = [t for t in ("os_version", "system_info") if t not in tables]
     if missing:
@@ -274,16 +288,24 @@ def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
 
 def _software(tables: dict[str, list[dict[str, str]]]) -> list[Software]:
     """Programs, then Debian, RPM and macOS application rows, as records (unnamed ones included)."""
-    return ([_program(row) for row in tables.get("programs", [])]
-            + [_deb(row) for row in tables.get("deb_packages", []) if _deb_installed(row)]
-            + [_rpm(row) for row in tables.get("rpm_packages", [])]
-            + [_app(row) for row in tables.get("apps", [])])
+    return (
+        [_program(row) for row in tables.get("programs", [])]
+        + [_deb(row) for row in tables.get("deb_packages", []) if _deb_installed(row)]
+        + [_rpm(row) for row in tables.get("rpm_packages", [])]
+        + [_app(row) for row in tables.get("apps", [])]
+    )
 
 
 def _program(row: dict[str, str]) -> Software:
-    return RECORDS.get(row.get("name", ""), version=row.get("version", ""), source="windows-registry",
-                       publisher=row.get("publisher", ""), install_date=row.get("install_date", ""),
-                       key=row.get("identifying_number", ""), scope="machine")
+    return RECORDS.get(
+        row.get("name", ""),
+        version=row.get("version", ""),
+        source="windows-registry",
+        publisher=row.get("publisher", ""),
+        install_date=row.get("install_date", ""),
+        key=row.get("identifying_number", ""),
+        scope="machine",
+    )
 
 
 def _deb_installed(row: dict[str, str]) -> bool:
@@ -293,21 +315,31 @@ def _deb_installed(row: dict[str, str]) -> bool:
 
 
 def _deb(row: dict[str, str]) -> Software:
-    return RECORDS.get(row.get("name", ""), version=row.get("version", ""), source="dpkg",
-                       arch=row.get("arch", ""), publisher=row.get("maintainer", ""))
+    return RECORDS.get(
+        row.get("name", ""),
+        version=row.get("version", ""),
+        source="dpkg",
+        arch=row.get("arch", ""),
+        publisher=row.get("maintainer", ""),
+    )
 
 
 def _rpm(row: dict[str, str]) -> Software:
     version = "-".join(x for x in (row.get("version", ""), row.get("release", "")) if x)
     if row.get("epoch", "") not in ("", "0"):
         version = f"{row['epoch']}:{version}"
-    return RECORDS.get(row.get("name", ""), version=version, source="rpm", arch=row.get("arch", ""),
-                       publisher=row.get("vendor", ""))
+    return RECORDS.get(
+        row.get("name", ""), version=version, source="rpm", arch=row.get("arch", ""), publisher=row.get("vendor", "")
+    )
 
 
 def _app(row: dict[str, str]) -> Software:
-    return RECORDS.get(row.get("name", ""), version=row.get("bundle_short_version", "")
-                       or row.get("bundle_version", ""), source="macos-app", key=row.get("bundle_identifier", ""))
+    return RECORDS.get(
+        row.get("name", ""),
+        version=row.get("bundle_short_version", "") or row.get("bundle_version", ""),
+        source="macos-app",
+        key=row.get("bundle_identifier", ""),
+    )
 
 
 def _hardware(hw: Hardware, info: dict[str, str]) -> None:
@@ -315,11 +347,19 @@ def _hardware(hw: Hardware, info: dict[str, str]) -> None:
     hw.model = info.get("hardware_model", "")
     hw.serial = info.get("hardware_serial", "")
     hw.cpu_model = info.get("cpu_brand", "")
-    for attr, column in (("cpu_cores", "cpu_physical_cores"), ("cpu_threads", "cpu_logical_cores"),
-                         ("memory_bytes", "physical_memory")):
+    for attr, column in (
+        ("cpu_cores", "cpu_physical_cores"),
+        ("cpu_threads", "cpu_logical_cores"),
+        ("memory_bytes", "physical_memory"),
+    ):
         if info.get(column, "").isdigit():
             setattr(hw, attr, int(info[column]))
 
 
-IMPORTER = Importer(NAME, "osquery results/snapshots logs (filesystem logger; os_version, system_info, programs, "
-                          "deb_packages, rpm_packages, apps)", detect, convert)
+IMPORTER = Importer(
+    NAME,
+    "osquery results/snapshots logs (filesystem logger; os_version, system_info, programs, "
+    "deb_packages, rpm_packages, apps)",
+    detect,
+    convert,
+)

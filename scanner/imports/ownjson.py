@@ -24,7 +24,7 @@ def detect(head: Head) -> str:
         return "not JSON"
     keys = head.json_keys()
     if "legacyscan" in keys:
-        return "a raw collection document (its \"legacyscan\" field), not an inventory"
+        return 'a raw collection document (its "legacyscan" field), not an inventory'
     if any(k in keys for k in _OURS):
         return ""
     if "host" in keys and len(keys & _SECTIONS) >= 2:
@@ -51,5 +51,6 @@ def convert(source: Source) -> Iterator[Inventory]:
     yield inv
 
 
-IMPORTER = Importer(NAME, "legacyscan inventory JSON (agent --output, spool and file drops; .json, .json.gz)",
-                    detect, convert)
+IMPORTER = Importer(
+    NAME, "legacyscan inventory JSON (agent --output, spool and file drops; .json, .json.gz)", detect, convert
+)

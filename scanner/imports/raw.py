@@ -36,5 +36,11 @@ def convert(source: Source) -> Iterator[Inventory]:
     yield inv
 
 
-IMPORTER = Importer(NAME, "raw collection documents: " + ", ".join(raw_documents.known_schemas())
-                    + " (agents that send what their script printed)", detect, convert)
+IMPORTER = Importer(
+    NAME,
+    "raw collection documents: "
+    + ", ".join(raw_documents.known_schemas())
+    + " (agents that send what their script printed)",
+    detect,
+    convert,
+)

@@ -42,8 +42,17 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "model": ("model", "modelname"),
     "os": ("os", "operatingsystem", "osandversion", "osrecorded", "operatingsystemandversion", "software"),
     "os_version": ("osversion", "operatingsystemversion", "version"),
-    "support_end": ("suppliersupportenddate", "suppliersupportend", "supportend", "supportenddate", "endofsupport",
-                    "endofsupportdate", "eos", "eosdate", "suppliereos"),
+    "support_end": (
+        "suppliersupportenddate",
+        "suppliersupportend",
+        "supportend",
+        "supportenddate",
+        "endofsupport",
+        "endofsupportdate",
+        "eos",
+        "eosdate",
+        "suppliereos",
+    ),
     "mds2": ("mds2", "mds2reference", "mds2ref", "mds2form"),
     "hostname": ("hostname", "host", "networkname", "computername"),
     "address": ("ipaddress", "ip", "address"),
@@ -105,8 +114,16 @@ def _xlsx_rows(source: Source) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = ["" if v is None else v.date().isoformat() if isinstance(v, datetime) else
-                     v.isoformat() if isinstance(v, date) else str(v) for v in row]
+            cells = [
+                ""
+                if v is None
+                else v.date().isoformat()
+                if isinstance(v, datetime)
+                else v.isoformat()
+                if isinstance(v, date)
+                else str(v)
+                for v in row
+            ]
             if any(c.strip() for c in cells):
                 yield number, cells
     finally:
@@ -161,8 +178,9 @@ def _inventory(line: int, row: list[str], plan: dict[str, int], source: Source, 
     device = c("device") or c("asset_tag")
     if not device:
         device = f"register-line-{line}"
-        problems.append(Problem(probe="register", message=f"{source.path.name} line {line}: no device name",
-                                kind="parse"))
+        problems.append(
+            Problem(probe="register", message=f"{source.path.name} line {line}: no device name", kind="parse")
+        )
     if c("os_version") and c("os_version") not in c("os"):
         recorded = f"{c('os')} {c('os_version')}".strip()
     else:
@@ -174,17 +192,27 @@ def _inventory(line: int, row: list[str], plan: dict[str, int], source: Source, 
     if end_text:
         end = parse_date(end_text)
         if end is None:
-            problems.append(Problem(probe="register", kind="parse",
-                                    message=f"{source.path.name} line {line}: supplier support end date "
-                                            f"{end_text[:40]!r} is not a date (YYYY-MM-DD or DD/MM/YYYY); ignored"))
+            problems.append(
+                Problem(
+                    probe="register",
+                    kind="parse",
+                    message=f"{source.path.name} line {line}: supplier support end date "
+                    f"{end_text[:40]!r} is not a date (YYYY-MM-DD or DD/MM/YYYY); ignored",
+                )
+            )
         else:
             facts["supplier_support_end"] = end.isoformat()
     if c("mds2"):
         facts["mds2"] = c("mds2")
     name = c("hostname") or device
     inv = Inventory(
-        host=Host(hostname=name[:255], machine_id=f"register:{digest[:12]}:{line}"[:128] if not c("hostname") else "",
-                  site=c("site")[:128], tags=["device-register"], address=c("address")[:255]),
+        host=Host(
+            hostname=name[:255],
+            machine_id=f"register:{digest[:12]}:{line}"[:128] if not c("hostname") else "",
+            site=c("site")[:128],
+            tags=["device-register"],
+            address=c("address")[:255],
+        ),
         os=OsInfo(family="unknown", name=recorded[:200], version=c("os_version")[:100], facts=facts),
         collected_at="",
         collector=Collector(name=NAME, transport="import", source=SOURCE),
@@ -201,5 +229,10 @@ def _inventory(line: int, row: list[str], plan: dict[str, int], source: Source, 
     return inv
 
 
-IMPORTER = Importer(NAME, "clinical-engineering / asset device register (CSV or XLSX: device, site, location, "
-                          "manufacturer, model, OS, supplier support end date, MDS2 reference)", detect, convert)
+IMPORTER = Importer(
+    NAME,
+    "clinical-engineering / asset device register (CSV or XLSX: device, site, location, "
+    "manufacturer, model, OS, supplier support end date, MDS2 reference)",
+    detect,
+    convert,
+)

@@ -40,9 +40,21 @@ from scanner.imports.base import (
 MAX_COMPONENTS = 50_000
 MAX_NESTING = 32
 # purl type -> our package source (the identifiers know these); anything else keeps the purl type.
-_PURL_SOURCES = {"deb": "dpkg", "rpm": "rpm", "apk": "apk", "alpm": "pacman", "npm": "npm", "pypi": "pypi",
-                 "maven": "maven", "nuget": "nuget", "gem": "gem", "golang": "go", "cargo": "cargo",
-                 "composer": "composer", "generic": "generic"}
+_PURL_SOURCES = {
+    "deb": "dpkg",
+    "rpm": "rpm",
+    "apk": "apk",
+    "alpm": "pacman",
+    "npm": "npm",
+    "pypi": "pypi",
+    "maven": "maven",
+    "nuget": "nuget",
+    "gem": "gem",
+    "golang": "go",
+    "cargo": "cargo",
+    "composer": "composer",
+    "generic": "generic",
+}
 _DISTRO_PURLS = ("deb", "rpm", "apk", "alpm")
 
 
@@ -87,8 +99,9 @@ def _os_facts(name: str, version: str, original: dict[str, Any], source: str) ->
 def _software(records: SoftwareRecords, name: str, version: str, purl: str, publisher: str, kind: str) -> Software:
     ptype, _, qualifiers = _purl(purl)
     source = _PURL_SOURCES.get(ptype, ptype) or kind or "sbom"
-    return records.get(name, version=version, source=source, publisher=publisher,
-                       arch=qualifiers.get("arch", ""), key=purl)
+    return records.get(
+        name, version=version, source=source, publisher=publisher, arch=qualifiers.get("arch", ""), key=purl
+    )
 
 
 def _distro_from_purls(purls: list[str]) -> tuple[str, str] | None:
@@ -157,8 +170,7 @@ def _walk(components: list[Any], where: str, depth: int, out: list[tuple[str, di
             raise ImportRefused(f"more than {MAX_COMPONENTS} components")
         nested = comp.get("components")
         if nested:
-            _walk(_listed(nested, "component", f"{here}.components", xml), f"{here}.components", depth + 1, out,
-                  xml)
+            _walk(_listed(nested, "component", f"{here}.components", xml), f"{here}.components", depth + 1, out, xml)
 
 
 def _publisher(comp: dict[str, Any], where: str) -> str:
@@ -196,17 +208,30 @@ def convert_cyclonedx(source: Source) -> Iterator[Inventory]:
         os=OsInfo(family=family, name=os_name, version=os_version, facts=facts),
         software=software,
         collected_at=collected,
-        collector=import_collector("cyclonedx", " ".join(filter(None, (
-            text(tool.get("name"), "metadata.tools.name"), text(tool.get("version"), "metadata.tools.version"))))),
+        collector=import_collector(
+            "cyclonedx",
+            " ".join(
+                filter(
+                    None,
+                    (
+                        text(tool.get("name"), "metadata.tools.name"),
+                        text(tool.get("version"), "metadata.tools.version"),
+                    ),
+                )
+            ),
+        ),
     )
     serial = text(data.get("serialNumber"), "serialNumber")
-    inv.inventory_id = derive_id("cyclonedx", serial or host_name,
-                                 f"{text(data.get('version'), 'version')}:{collected}:{source.digest()}")
+    inv.inventory_id = derive_id(
+        "cyclonedx", serial or host_name, f"{text(data.get('version'), 'version')}:{collected}:{source.digest()}"
+    )
     yield inv
 
 
-def _cdx_components(found: list[tuple[str, dict[str, Any]]], os_comp: tuple[str, dict[str, Any]] | None,
-                    ) -> tuple[list[Software], list[str], tuple[str, dict[str, Any]] | None]:
+def _cdx_components(
+    found: list[tuple[str, dict[str, Any]]],
+    os_comp: tuple[str, dict[str, Any]] | None,
+) -> tuple[list[Software], list[str], tuple[str, dict[str, Any]] | None]:
     """(software, their purls, the OS component): the first operating-system component is the OS."""
     software: list[Software] = []
     purls: list[str] = []
@@ -222,8 +247,16 @@ def _cdx_components(found: list[tuple[str, dict[str, Any]]], os_comp: tuple[str,
         purl = text(comp.get("purl"), f"{where}.purl")
         purls.append(purl)
         shown = f"{group}/{name}" if group and not purl.startswith(("pkg:deb", "pkg:rpm", "pkg:apk")) else name
-        software.append(_software(RECORDS, shown, text(comp.get("version"), f"{where}.version"), purl,
-                                  _publisher(comp, where), "cyclonedx-" + kind if kind else ""))
+        software.append(
+            _software(
+                RECORDS,
+                shown,
+                text(comp.get("version"), f"{where}.version"),
+                purl,
+                _publisher(comp, where),
+                "cyclonedx-" + kind if kind else "",
+            )
+        )
     return software, purls, os_comp
 
 
@@ -239,8 +272,9 @@ def _cdx_tool(metadata: dict[str, Any], xml: bool) -> dict[str, Any]:
     return next((t for t in tool_list if isinstance(t, dict)), {})
 
 
-def _sbom_os(os_item: tuple[str, dict[str, Any]] | None, version_key: str, purls: list[str],
-             fmt: str) -> tuple[str, dict[str, Any], str, str]:
+def _sbom_os(
+    os_item: tuple[str, dict[str, Any]] | None, version_key: str, purls: list[str], fmt: str
+) -> tuple[str, dict[str, Any], str, str]:
     """(family, facts, name, version) of the OS an SBOM names: its operating-system component, else
     the distribution its packages' purls were built for, else unknown."""
     if os_item is not None:
@@ -352,11 +386,19 @@ class _SpdxPackages:
         if not name:
             return
         self.purls.append(purl)
-        self.software.append(_software(RECORDS, name, text(pkg.get("versionInfo"), f"{where}.versionInfo"), purl,
-                                       _spdx_party(pkg.get("supplier"), f"{where}.supplier"),
-                                       "spdx-" + purpose.lower() if purpose else "spdx"))
+        self.software.append(
+            _software(
+                RECORDS,
+                name,
+                text(pkg.get("versionInfo"), f"{where}.versionInfo"),
+                purl,
+                _spdx_party(pkg.get("supplier"), f"{where}.supplier"),
+                "spdx-" + purpose.lower() if purpose else "spdx",
+            )
+        )
 
 
-CYCLONEDX = Importer("cyclonedx", "CycloneDX SBOM of a host or device (JSON or XML, 1.2-1.6)",
-                     detect_cyclonedx, convert_cyclonedx)
+CYCLONEDX = Importer(
+    "cyclonedx", "CycloneDX SBOM of a host or device (JSON or XML, 1.2-1.6)", detect_cyclonedx, convert_cyclonedx
+)
 SPDX = Importer("spdx", "SPDX 2.2/2.3 JSON SBOM of a host or device", detect_spdx, convert_spdx)

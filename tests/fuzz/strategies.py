@@ -11,8 +11,26 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 NASTY = list("\x00\r\n\t =:;,.[]{}()\"'#@+-/\\|<>*?%&$!~`^") + [
-    "\ud800", "\udfff", "\u202e", "\x1b", "\u00a0", "\ufeff", "\u2028", "é", "😀", "99999999999999999999",
-    "-1", "0", "true", "null", "[[", "]]", "\\u0000", "\x85", "\x0b", "\x0c",
+    "\ud800",
+    "\udfff",
+    "\u202e",
+    "\x1b",
+    "\u00a0",
+    "\ufeff",
+    "\u2028",
+    "é",
+    "😀",
+    "99999999999999999999",
+    "-1",
+    "0",
+    "true",
+    "null",
+    "[[",
+    "]]",
+    "\\u0000",
+    "\x85",
+    "\x0b",
+    "\x0c",
 ]
 
 any_char = st.characters(codec=None, exclude_categories=())
@@ -32,9 +50,9 @@ def mutated(draw: st.DrawFn, seeds: list[str], max_edits: int = 6) -> str:
         if op == "insert":
             text = text[:pos] + piece + text[pos:]
         elif op == "delete":
-            text = text[:pos] + text[pos + len(piece):]
+            text = text[:pos] + text[pos + len(piece) :]
         elif op == "replace":
-            text = text[:pos] + piece + text[pos + len(piece):]
+            text = text[:pos] + piece + text[pos + len(piece) :]
         else:
             end = draw(st.integers(pos, min(len(text), pos + 200)))
             text = text[:end] + text[pos:end] * draw(st.integers(1, 3)) + text[end:]
@@ -46,7 +64,11 @@ def inputs(seeds: list[str]) -> st.SearchStrategy[str]:
     return st.one_of(mutated(seeds), mutated(seeds, 30), hostile_text)
 
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                         st.floats(allow_nan=True, allow_infinity=True), hostile_text)
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=5), st.dictionaries(hostile_text, inner, max_size=5)), max_leaves=25)
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True), hostile_text
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(hostile_text, inner, max_size=5)),
+    max_leaves=25,
+)

@@ -29,7 +29,8 @@ NAME = "fuzz.json"
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | hostile_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -96,9 +97,26 @@ def test_hostile_names_render_in_every_format(name: str, sites: list[str]) -> No
     template = doc["sites"][0]
     doc["sites"] = [{"site": s, "kpis": copy.deepcopy(template["kpis"])} for s in sites]
     doc["totals"] = copy.deepcopy(template["kpis"])
-    for key in ("devices", "unsupported_os", "extended_os", "ending_soon_os", "supported_os", "unknown_os",
-                "windows10", "win11_ready", "win11_not_ready", "win11_unknown", "open_findings", "accepted_findings",
-                "devices_with_open_findings", "stale", "inventoried", "discovered", "register", "targets",
-                "not_reached"):
+    for key in (
+        "devices",
+        "unsupported_os",
+        "extended_os",
+        "ending_soon_os",
+        "supported_os",
+        "unknown_os",
+        "windows10",
+        "win11_ready",
+        "win11_not_ready",
+        "win11_unknown",
+        "open_findings",
+        "accepted_findings",
+        "devices_with_open_findings",
+        "stale",
+        "inventoried",
+        "discovered",
+        "register",
+        "targets",
+        "not_reached",
+    ):
         doc["totals"][key] = template["kpis"][key] * len(sites)
     _check(json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass"))

@@ -29,10 +29,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def _seeds() -> list[str]:
-    paths = [p for p in sorted((FIXTURES / "imports").rglob("*"))
-             if p.is_file() and p.suffix in (".csv", ".json", ".xml", ".log") and p.stat().st_size <= 16_000]
-    paths += [ROOT / "examples" / "device-register.csv",
-              FIXTURES / "hosts" / "windows-xp-sp3-professional-x86" / "collect.json"]
+    paths = [
+        p
+        for p in sorted((FIXTURES / "imports").rglob("*"))
+        if p.is_file() and p.suffix in (".csv", ".json", ".xml", ".log") and p.stat().st_size <= 16_000
+    ]
+    paths += [
+        ROOT / "examples" / "device-register.csv",
+        FIXTURES / "hosts" / "windows-xp-sp3-professional-x86" / "collect.json",
+    ]
     texts = [p.read_text("utf-8-sig") for p in paths]
     own = json.loads((FIXTURES / "hosts" / "windows-xp-sp3-professional-x86" / "collect.json").read_text("utf-8"))
     from agents.windows import parse_document
@@ -59,8 +64,9 @@ def files(draw: st.DrawFn) -> bytes:
 
 
 @given(files())
-def test_every_importer_detects_and_converts_or_refuses_only_with_its_error(tmp_path_factory: pytest.TempPathFactory,
-                                                                           body: bytes) -> None:
+def test_every_importer_detects_and_converts_or_refuses_only_with_its_error(
+    tmp_path_factory: pytest.TempPathFactory, body: bytes
+) -> None:
     path = tmp_path_factory.mktemp("imp") / "export.dat"
     path.write_bytes(body)
     try:

@@ -40,12 +40,17 @@ def _example(name: str) -> str:
 
 
 TARGET_SEEDS = {
-    "csv": ["host,site,transport,port,user,tags\nward-pc-01,North,ssh,22,scan,pacs;imaging\n"
-            "10.1.2.0/30,South,winrm,,,\n"],
-    "toml": ['[defaults]\nsite = "North"\nuser = "scan"\n\n[[targets]]\nhost = "ward-pc-01"\nport = 2222\n'
-             'tags = ["pacs"]\n\n[[targets]]\nhosts = ["10.0.0.1", "10.0.0.0/30"]\ntransport = "winrm"\n'],
-    "ini": ["[north]\nweb[01:03].example ansible_user=scan\ndb1 ansible_host=10.0.0.5 ansible_port=2222\n\n"
-            "[north:vars]\nansible_connection=ssh\n\n[all:children]\nnorth\n"],
+    "csv": [
+        "host,site,transport,port,user,tags\nward-pc-01,North,ssh,22,scan,pacs;imaging\n10.1.2.0/30,South,winrm,,,\n"
+    ],
+    "toml": [
+        '[defaults]\nsite = "North"\nuser = "scan"\n\n[[targets]]\nhost = "ward-pc-01"\nport = 2222\n'
+        'tags = ["pacs"]\n\n[[targets]]\nhosts = ["10.0.0.1", "10.0.0.0/30"]\ntransport = "winrm"\n'
+    ],
+    "ini": [
+        "[north]\nweb[01:03].example ansible_user=scan\ndb1 ansible_host=10.0.0.5 ansible_port=2222\n\n"
+        "[north:vars]\nansible_connection=ssh\n\n[all:children]\nnorth\n"
+    ],
     "list": ["ward-pc-01 site=North tags=pacs\n10.0.0.0/30 transport=winrm port=5986\n# comment\n"],
 }
 
@@ -101,12 +106,20 @@ def test_report_config_refuses_only_with_its_error_naming_the_file(text: str) ->
 
 
 def _document() -> dict[str, Any]:
-    inv = Inventory(host=Host(hostname="ward-pc-01", machine_id="m-1", site="ignored"),
-                    os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
-                              facts={"files": {"/etc/os-release": "ID=debian\nVERSION_ID=\"12\"\n"}}),
-                    software=[Software(name="bash", version="5.2.15-2+b2", source="dpkg", arch="amd64"),
-                              Software(name="openssl", version="3.0.11-1~deb12u2", source="dpkg")],
-                    collected_at="2026-11-30T08:00:00Z")
+    inv = Inventory(
+        host=Host(hostname="ward-pc-01", machine_id="m-1", site="ignored"),
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 12 (bookworm)",
+            version="12",
+            facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'}},
+        ),
+        software=[
+            Software(name="bash", version="5.2.15-2+b2", source="dpkg", arch="amd64"),
+            Software(name="openssl", version="3.0.11-1~deb12u2", source="dpkg"),
+        ],
+        collected_at="2026-11-30T08:00:00Z",
+    )
     return inv.to_dict()
 
 
@@ -169,10 +182,22 @@ def test_upload_validator_refuses_only_with_refused(body: bytes) -> None:
 
 # -- eol identify ----------------------------------------------------------------------------------
 
-OS_RECORD = {"kind": "os", "family": "windows", "caption": "Microsoft Windows 10 Pro", "version": "10.0.19045",
-             "build": "19045", "ubr": 3803, "display_version": "22H2"}
-SW_RECORD = {"kind": "software", "name": "Java 8 Update 391", "version": "8.0.3910.13", "publisher": "Oracle",
-             "source": "windows-registry"}
+OS_RECORD = {
+    "kind": "os",
+    "family": "windows",
+    "caption": "Microsoft Windows 10 Pro",
+    "version": "10.0.19045",
+    "build": "19045",
+    "ubr": 3803,
+    "display_version": "22H2",
+}
+SW_RECORD = {
+    "kind": "software",
+    "name": "Java 8 Update 391",
+    "version": "8.0.3910.13",
+    "publisher": "Oracle",
+    "source": "windows-registry",
+}
 LINUX_RECORD = {"kind": "os", "family": "linux", "files": {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'}}
 
 
@@ -180,8 +205,12 @@ LINUX_RECORD = {"kind": "os", "family": "linux", "files": {"/etc/os-release": 'I
 def identify_lines(draw: st.DrawFn) -> bytes:
     record = copy.deepcopy(draw(st.sampled_from([OS_RECORD, SW_RECORD, LINUX_RECORD])))
     for _ in range(draw(st.integers(0, 3))):
-        key = draw(st.one_of(st.sampled_from(sorted(set(OS_RECORD) | set(SW_RECORD) | {"files", "facts", "arch"})),
-                             st.text(max_size=8)))
+        key = draw(
+            st.one_of(
+                st.sampled_from(sorted(set(OS_RECORD) | set(SW_RECORD) | {"files", "facts", "arch"})),
+                st.text(max_size=8),
+            )
+        )
         record[key] = draw(json_values)
     try:
         line = json.dumps(record).encode()
@@ -221,37 +250,89 @@ def test_identify_answers_every_line_without_internal_errors(evaluator: Any, lin
 # NT 5/6 builds the legacy rules decide service packs by; each example draws one caption and the
 # fields around it, then asks about that caption with every build, so every pair is reachable.
 WINDOWS_CAPTIONS = [
-    "Microsoft Windows Server 2022 Datacenter", "Microsoft Windows Server 2019 Standard",
-    "Microsoft Windows Server 2016 Standard Evaluation", "Microsoft Windows Server 2025 Datacenter",
-    "Microsoft Windows Server Datacenter", "Microsoft Windows Server Standard",
-    "Microsoft Windows Server 2012 R2 Standard", "Microsoft® Windows Server® 2008 Enterprise",
-    "Microsoft Windows Server 2008 R2 Enterprise", "Microsoft(R) Windows(R) Server 2003, Standard Edition",
-    "Microsoft Windows 2000 Server", "Windows Server 2022 Standard Evaluation",
-    "Microsoft Windows 10 Pro", "Microsoft Windows 10 Enterprise", "Microsoft Windows 10 Education",
-    "Microsoft Windows 10 Home", "Microsoft Windows 10 Enterprise LTSC", "Microsoft Windows 10 Enterprise 2016 LTSB",
-    "Microsoft Windows 10 IoT Enterprise LTSC 2021", "Microsoft Windows 10 Enterprise multi-session",
-    "Microsoft Windows 10 Pro for Workstations", "Microsoft Windows 10 Professionnel", "Microsoft Windows 10 Pro N",
-    "Windows 10 Enterprise", "Microsoft Windows 11 Pro", "Microsoft Windows 11 Enterprise",
-    "Microsoft Windows 11 Home", "Microsoft Windows 11 IoT Enterprise LTSC 2024", "Microsoft Windows 11 Education",
-    "Microsoft Windows 11 Enterprise multi-session", "Microsoft Windows 8.1 Pro", "Microsoft Windows 8 Enterprise",
-    "Microsoft Windows 7 Professional", "Microsoft Windows 7 Enterprise Service Pack 1",
-    "Windows Embedded Standard 7", "Windows Embedded POSReady 7", "Microsoft Windows XP Professional",
-    "Microsoft Windows Vista Business", "Microsoft Windows Embedded 8.1 Industry Pro", "Windows", "",
+    "Microsoft Windows Server 2022 Datacenter",
+    "Microsoft Windows Server 2019 Standard",
+    "Microsoft Windows Server 2016 Standard Evaluation",
+    "Microsoft Windows Server 2025 Datacenter",
+    "Microsoft Windows Server Datacenter",
+    "Microsoft Windows Server Standard",
+    "Microsoft Windows Server 2012 R2 Standard",
+    "Microsoft® Windows Server® 2008 Enterprise",
+    "Microsoft Windows Server 2008 R2 Enterprise",
+    "Microsoft(R) Windows(R) Server 2003, Standard Edition",
+    "Microsoft Windows 2000 Server",
+    "Windows Server 2022 Standard Evaluation",
+    "Microsoft Windows 10 Pro",
+    "Microsoft Windows 10 Enterprise",
+    "Microsoft Windows 10 Education",
+    "Microsoft Windows 10 Home",
+    "Microsoft Windows 10 Enterprise LTSC",
+    "Microsoft Windows 10 Enterprise 2016 LTSB",
+    "Microsoft Windows 10 IoT Enterprise LTSC 2021",
+    "Microsoft Windows 10 Enterprise multi-session",
+    "Microsoft Windows 10 Pro for Workstations",
+    "Microsoft Windows 10 Professionnel",
+    "Microsoft Windows 10 Pro N",
+    "Windows 10 Enterprise",
+    "Microsoft Windows 11 Pro",
+    "Microsoft Windows 11 Enterprise",
+    "Microsoft Windows 11 Home",
+    "Microsoft Windows 11 IoT Enterprise LTSC 2024",
+    "Microsoft Windows 11 Education",
+    "Microsoft Windows 11 Enterprise multi-session",
+    "Microsoft Windows 8.1 Pro",
+    "Microsoft Windows 8 Enterprise",
+    "Microsoft Windows 7 Professional",
+    "Microsoft Windows 7 Enterprise Service Pack 1",
+    "Windows Embedded Standard 7",
+    "Windows Embedded POSReady 7",
+    "Microsoft Windows XP Professional",
+    "Microsoft Windows Vista Business",
+    "Microsoft Windows Embedded 8.1 Industry Pro",
+    "Windows",
+    "",
 ]
 _WINDOWS_RULES = Rules().table("windows_os")
-WINDOWS_BUILDS = sorted({int(b) for b in _WINDOWS_RULES["nt10"]}
-                        | {2195, 2600, 3790, 6000, 6001, 6002, 6003, 7600, 7601, 9200, 9600})
-_NT_BY_BUILD = {2195: "5.0", 2600: "5.1", 3790: "5.2", 6000: "6.0", 6001: "6.0", 6002: "6.0", 6003: "6.0",
-                7600: "6.1", 7601: "6.1", 9200: "6.2", 9600: "6.3"}
-EDITION_IDS = ["Professional", "Core", "Enterprise", "EnterpriseS", "IoTEnterpriseS", "IoTEnterprise",
-               "Education", "ServerRdsh", "ServerStandard", "ServerDatacenter", "ServerStandardEval"]
+WINDOWS_BUILDS = sorted(
+    {int(b) for b in _WINDOWS_RULES["nt10"]} | {2195, 2600, 3790, 6000, 6001, 6002, 6003, 7600, 7601, 9200, 9600}
+)
+_NT_BY_BUILD = {
+    2195: "5.0",
+    2600: "5.1",
+    3790: "5.2",
+    6000: "6.0",
+    6001: "6.0",
+    6002: "6.0",
+    6003: "6.0",
+    7600: "6.1",
+    7601: "6.1",
+    9200: "6.2",
+    9600: "6.3",
+}
+EDITION_IDS = [
+    "Professional",
+    "Core",
+    "Enterprise",
+    "EnterpriseS",
+    "IoTEnterpriseS",
+    "IoTEnterprise",
+    "Education",
+    "ServerRdsh",
+    "ServerStandard",
+    "ServerDatacenter",
+    "ServerStandardEval",
+]
 
 
 @st.composite
 def windows_fields(draw: st.DrawFn) -> dict[str, Any]:
     """Caption and the fields around a build: where the build sits, edition, role, feature update."""
-    fields: dict[str, Any] = {"kind": "os", "family": "windows", "caption": draw(st.sampled_from(WINDOWS_CAPTIONS)),
-                              "_shape": draw(st.sampled_from(["build", "version", "both", "int", "systeminfo"]))}
+    fields: dict[str, Any] = {
+        "kind": "os",
+        "family": "windows",
+        "caption": draw(st.sampled_from(WINDOWS_CAPTIONS)),
+        "_shape": draw(st.sampled_from(["build", "version", "both", "int", "systeminfo"])),
+    }
     optional = {
         "edition_id": st.sampled_from(EDITION_IDS),
         "product_type": st.sampled_from([1, 2, 3, "1", "3"]),

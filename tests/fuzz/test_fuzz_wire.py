@@ -28,8 +28,10 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "discovery"
 NTLM = bytes.fromhex((FIX / "freerdp-ntlm-challenge-win63-9600.hex").read_text().strip())
 SMB2_SETUP = bytes.fromhex((FIX / "smb-rs-smb2-session-setup-win11-22621.hex").read_text().strip())
 RDP_CC = [bytes.fromhex("0300000b06d00000123400"), bytes.fromhex("030000130ed000001234000200080002000000")]
-HTTP = [b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/7.5\r\nX-Powered-By: ASP.NET\r\nContent-Length: 0\r\n\r\n",
-        b"HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nServer: Apache/2.2.15 (CentOS)\r\n\r\nbody"]
+HTTP = [
+    b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/7.5\r\nX-Powered-By: ASP.NET\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nServer: Apache/2.2.15 (CentOS)\r\n\r\nbody",
+]
 SMB1 = [b"\xffSMB\x72" + bytes(32) + b"\x11\x00\x00" + bytes(60), b"\xffSMB\x73" + bytes(32) + NTLM]
 SMB2 = [b"\xfeSMB" + bytes(60) + b"\x41\x00" + bytes(120), SMB2_SETUP]
 BANNERS = ["SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", "SSH-1.99-Cisco-1.25", "SSH-2.0-dropbear_2019.78"]
@@ -48,7 +50,7 @@ def mutated_bytes(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
         elif op == "insert":
             data[pos:pos] = draw(st.binary(min_size=1, max_size=8))
         elif op == "delete":
-            del data[pos:pos + draw(st.integers(1, 8))]
+            del data[pos : pos + draw(st.integers(1, 8))]
         else:
             del data[pos:]
     return bytes(data)
@@ -59,16 +61,21 @@ def wire(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
 
 
 PARSERS: list[tuple[Any, list[bytes]]] = [
-    (http.parse_response, HTTP), (ntlm.parse_challenge, [NTLM]), (rdp.parse_connection_confirm, RDP_CC),
-    (smb.parse_smb1_negotiate, SMB1), (smb.parse_smb1_session_setup, SMB1),
-    (smb.parse_smb2_negotiate, SMB2), (smb.parse_smb2_session_setup, SMB2),
+    (http.parse_response, HTTP),
+    (ntlm.parse_challenge, [NTLM]),
+    (rdp.parse_connection_confirm, RDP_CC),
+    (smb.parse_smb1_negotiate, SMB1),
+    (smb.parse_smb1_session_setup, SMB1),
+    (smb.parse_smb2_negotiate, SMB2),
+    (smb.parse_smb2_session_setup, SMB2),
 ]
 
 
 @pytest.mark.parametrize(("parser", "seeds"), PARSERS, ids=lambda v: getattr(v, "__name__", "seeds"))
 @given(data=st.data())
-def test_discovery_parsers_answer_or_refuse_with_probe_error(parser: Any, seeds: list[bytes],
-                                                             data: st.DataObject) -> None:
+def test_discovery_parsers_answer_or_refuse_with_probe_error(
+    parser: Any, seeds: list[bytes], data: st.DataObject
+) -> None:
     try:
         facts = parser(data.draw(wire(seeds)))
     except ProbeError:

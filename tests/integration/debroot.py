@@ -95,6 +95,7 @@ def cache_dir() -> Path:
 
 # -- the mirror this machine's apt uses ---------------------------------------------------------
 
+
 def _deb822_stanzas(text: str) -> Iterator[dict[str, str]]:
     stanza: dict[str, str] = {}
     last = ""
@@ -143,13 +144,13 @@ def mirror_url(etc: Path = Path("/etc/apt")) -> str:
     if override:
         return override.rstrip("/")
     for uri, suites in apt_sources(etc):
-        if uri.startswith(("http://", "https://", "file:/")) and any(
-                "-" not in s and "/" not in s for s in suites):
+        if uri.startswith(("http://", "https://", "file:/")) and any("-" not in s and "/" not in s for s in suites):
             return uri
     raise DebrootUnavailable(f"no Debian archive source in {etc}/sources.list(.d); set LEGACYSCAN_DEBIAN_MIRROR")
 
 
 # -- building and caching roots -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RootSpec:
@@ -240,8 +241,9 @@ def debian_root(suite: str, include: Iterable[str] = ()) -> Path:
             raise
         seconds = round(time.monotonic() - started, 1)
         os.rename(tmp, final)
-        marker.write_text(json.dumps({"suite": s.suite, "packages": list(s.packages), "mirror": s.mirror,
-                                      "build_seconds": seconds}))
+        marker.write_text(
+            json.dumps({"suite": s.suite, "packages": list(s.packages), "mirror": s.mirror, "build_seconds": seconds})
+        )
     return final
 
 
@@ -272,9 +274,11 @@ def overlay(root: Path) -> Iterator[Path]:
     upper, scratch, merged = work / "upper", work / "work", work / "root"
     for d in (upper, scratch, merged):
         d.mkdir()
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                    f"lowerdir={root},upperdir={upper},workdir={scratch}", str(merged)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={root},upperdir={upper},workdir={scratch}", str(merged)],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield merged
     finally:
@@ -313,17 +317,31 @@ def _debootstrap(s: RootSpec, target: Path, debs: Path) -> None:
     for its exit code in a file.  Why: the test process's RUSAGE_CHILDREN would otherwise include
     debootstrap's biggest descendant (the JVM that configures ca-certificates-java, ~900 MB), and
     other tests measure their own children's peak memory with it."""
-    args = [DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(s.packages)}", f"--cache-dir={debs}",
-            s.suite, str(target), s.mirror]
+    args = [
+        DEBOOTSTRAP,
+        "--variant=minbase",
+        f"--include={','.join(s.packages)}",
+        f"--cache-dir={debs}",
+        s.suite,
+        str(target),
+        s.mirror,
+    ]
     side = target.with_name(target.name + ".run")
     side.mkdir()
     log, rc = side / "log", side / "rc"
-    inner = f"{shlex.join(args)} >{shlex.quote(str(log))} 2>&1; echo $? >{shlex.quote(str(rc))}.tmp; " \
-            f"mv {shlex.quote(str(rc))}.tmp {shlex.quote(str(rc))}"
+    inner = (
+        f"{shlex.join(args)} >{shlex.quote(str(log))} 2>&1; echo $? >{shlex.quote(str(rc))}.tmp; "
+        f"mv {shlex.quote(str(rc))}.tmp {shlex.quote(str(rc))}"
+    )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8"}
     try:
-        started = subprocess.run(["sh", "-c", f"setsid sh -c {shlex.quote(inner)} </dev/null >/dev/null 2>&1 & "
-                                  "echo $!"], capture_output=True, text=True, env=env, check=True)
+        started = subprocess.run(
+            ["sh", "-c", f"setsid sh -c {shlex.quote(inner)} </dev/null >/dev/null 2>&1 & echo $!"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
         pgid = int(started.stdout.strip())
         _RUNNING[pgid] = target
         try:
@@ -347,8 +365,23 @@ def _debootstrap(s: RootSpec, target: Path, debs: Path) -> None:
 
 def _prepare(root: Path) -> None:
     """What every cached root gets after debootstrap: the login user (key auth only)."""
-    subprocess.run(["chroot", str(root), "useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh",
-                    "--password", "*", USER], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "chroot",
+            str(root),
+            "useradd",
+            "--no-create-home",
+            "--home-dir",
+            "/",
+            "--shell",
+            "/bin/sh",
+            "--password",
+            "*",
+            USER,
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def installed_packages(root: Path) -> dict[str, str]:
@@ -487,8 +520,7 @@ def _free_port(address: str) -> int:
         return int(s.getsockname()[1])
 
 
-def start_root_sshd(root: Path, address: str = "127.0.0.1", port: int | None = None,
-                    timeout: float = 15.0) -> RootSshd:
+def start_root_sshd(root: Path, address: str = "127.0.0.1", port: int | None = None, timeout: float = 15.0) -> RootSshd:
     """Start ``root``'s own sshd (chroot) on ``address:port`` (a free port when None)."""
     if os.geteuid() != 0:
         raise DebrootUnavailable("a chroot sshd needs root")
@@ -517,15 +549,20 @@ def start_root_sshd(root: Path, address: str = "127.0.0.1", port: int | None = N
         f"AuthorizedKeysFile {inside}/authorized_keys\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n"
         "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin no\n"
         f"AllowUsers {USER}\nMaxStartups 100:30:200\nMaxSessions 20\nLogLevel ERROR\nUseDNS no\n"
-        f"PrintMotd no\nSetEnv LEGACYSCAN_SSHD={tag}\n")
+        f"PrintMotd no\nSetEnv LEGACYSCAN_SSHD={tag}\n"
+    )
     server = RootSshd(root, address, port, state, run_dir, client_key, known_hosts, host_pub)
     try:
         server.proc_mount = _mount_proc(root)
         log = open(state / "sshd.log", "wb")  # noqa: SIM115 -- sshd's stderr for the whole run
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LEGACYSCAN_SSHD": tag}
-        server.proc = subprocess.Popen(["chroot", str(root), "/usr/sbin/sshd", "-D", "-e", "-f",
-                                        f"{inside}/sshd_config"], stdout=subprocess.DEVNULL, stderr=log, env=env,
-                                       start_new_session=True)
+        server.proc = subprocess.Popen(
+            ["chroot", str(root), "/usr/sbin/sshd", "-D", "-e", "-f", f"{inside}/sshd_config"],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+            start_new_session=True,
+        )
         log.close()
         _wait_listening(server, timeout)
     except BaseException:

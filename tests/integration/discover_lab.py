@@ -25,26 +25,45 @@ SNMP_COMMUNITY = "ward-7-readonly"
 SNMP_USER = "clinicaleng"
 SNMP_AUTH = "auth-key-for-tests"
 SNMP_PRIV = "priv-key-for-tests"
-TOOLS = {"smbd": "/usr/sbin/smbd", "snmpd": "/usr/sbin/snmpd", "sshd": "/usr/sbin/sshd",
-         "dropbear": "/usr/sbin/dropbear", "dropbearkey": "/usr/bin/dropbearkey", "nginx": "/usr/sbin/nginx",
-         "ssh-keygen": "/usr/bin/ssh-keygen", "xrdp": "/usr/sbin/xrdp",
-         "freerdp-shadow-cli": "/usr/bin/freerdp-shadow-cli", "Xvfb": "/usr/bin/Xvfb"}
+TOOLS = {
+    "smbd": "/usr/sbin/smbd",
+    "snmpd": "/usr/sbin/snmpd",
+    "sshd": "/usr/sbin/sshd",
+    "dropbear": "/usr/sbin/dropbear",
+    "dropbearkey": "/usr/bin/dropbearkey",
+    "nginx": "/usr/sbin/nginx",
+    "ssh-keygen": "/usr/bin/ssh-keygen",
+    "xrdp": "/usr/sbin/xrdp",
+    "freerdp-shadow-cli": "/usr/bin/freerdp-shadow-cli",
+    "Xvfb": "/usr/bin/Xvfb",
+}
 
 
 def available() -> str | None:
     for name, path in TOOLS.items():
         if not os.access(path, os.X_OK):
-            return (f"{name} not installed ({path}; apt-get install samba snmpd openssh-server dropbear-bin "
-                    "nginx-light xrdp freerdp2-shadow-x11 xvfb)")
+            return (
+                f"{name} not installed ({path}; apt-get install samba snmpd openssh-server dropbear-bin "
+                "nginx-light xrdp freerdp2-shadow-x11 xvfb)"
+            )
     if os.geteuid() != 0:
         return "smbd and sshd need root here"
     return None
 
 
 # Each service kind on its own loopback address, so one address is one "device".
-ADDRESSES = {"smb1": "127.0.0.11", "smb2": "127.0.0.12", "snmp": "127.0.0.13", "sshd": "127.0.0.14",
-             "http": "127.0.0.14", "https": "127.0.0.14", "dropbear": "127.0.0.15", "rdp": "127.0.0.19",
-             "rdp-std": "127.0.0.20", "rdp-nla": "127.0.0.21"}
+ADDRESSES = {
+    "smb1": "127.0.0.11",
+    "smb2": "127.0.0.12",
+    "snmp": "127.0.0.13",
+    "sshd": "127.0.0.14",
+    "http": "127.0.0.14",
+    "https": "127.0.0.14",
+    "dropbear": "127.0.0.15",
+    "rdp": "127.0.0.19",
+    "rdp-std": "127.0.0.20",
+    "rdp-nla": "127.0.0.21",
+}
 
 
 def free_port(kind: int = socket.SOCK_STREAM, address: str = "127.0.0.1") -> int:
@@ -53,8 +72,9 @@ def free_port(kind: int = socket.SOCK_STREAM, address: str = "127.0.0.1") -> int
         return int(s.getsockname()[1])
 
 
-def wait_tcp(port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 60.0,
-             address: str = "127.0.0.1") -> None:
+def wait_tcp(
+    port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 60.0, address: str = "127.0.0.1"
+) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -75,8 +95,9 @@ class Lab:
 
     def _start(self, argv: list[str], what: str, port: int | None, log: str, address: str = "127.0.0.1") -> None:
         out = open(self.root / log, "wb")  # noqa: SIM115 - closed with the process below
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         out.close()
         self.procs.append(proc)
         if port is not None:
@@ -109,8 +130,13 @@ class Lab:
   load printers = no
   disable spoolss = yes
 """)
-        self._start(["/usr/sbin/smbd", "--foreground", "--no-process-group", "-s", str(conf), "--debug-stdout"],
-                    f"smbd {name}", port, f"{name}.log", addr)
+        self._start(
+            ["/usr/sbin/smbd", "--foreground", "--no-process-group", "-s", str(conf), "--debug-stdout"],
+            f"smbd {name}",
+            port,
+            f"{name}.log",
+            addr,
+        )
 
     # -- net-snmp ------------------------------------------------------------------------------
     def snmpd(self) -> None:
@@ -125,14 +151,47 @@ createUser {SNMP_USER} SHA "{SNMP_AUTH}" AES "{SNMP_PRIV}"
 rouser {SNMP_USER} priv
 sysName ward7-switch
 """)
-        self._start(["/usr/sbin/snmpd", "-f", "-C", "-c", str(conf), "-Lf", str(d / "snmpd.log"), "-M", str(d),
-                     "--persistentDir=" + str(d / "persist"), "-p", str(d / "pid")], "snmpd", None, "snmpd.out")
+        self._start(
+            [
+                "/usr/sbin/snmpd",
+                "-f",
+                "-C",
+                "-c",
+                str(conf),
+                "-Lf",
+                str(d / "snmpd.log"),
+                "-M",
+                str(d),
+                "--persistentDir=" + str(d / "persist"),
+                "-p",
+                str(d / "pid"),
+            ],
+            "snmpd",
+            None,
+            "snmpd.out",
+        )
         # UDP: wait until the agent answers (snmpget from the snmp package, v2c).  Bounded but
         # generous: a busy machine can take many seconds to start snmpd and answer its first GET.
         end = time.monotonic() + 60
         while time.monotonic() < end:
-            r = subprocess.run(["snmpget", "-v2c", "-c", SNMP_COMMUNITY, "-t", "2", "-r", "0", "-M", str(d),
-                                f"{addr}:{port}", "1.3.6.1.2.1.1.5.0"], capture_output=True, check=False)
+            r = subprocess.run(
+                [
+                    "snmpget",
+                    "-v2c",
+                    "-c",
+                    SNMP_COMMUNITY,
+                    "-t",
+                    "2",
+                    "-r",
+                    "0",
+                    "-M",
+                    str(d),
+                    f"{addr}:{port}",
+                    "1.3.6.1.2.1.1.5.0",
+                ],
+                capture_output=True,
+                check=False,
+            )
             if r.returncode == 0:
                 return
             time.sleep(0.2)
@@ -146,20 +205,26 @@ sysName ward7-switch
         addr = ADDRESSES["sshd"]
         port = self.ports["sshd"] = free_port(address=addr)
         conf = d / "sshd_config"
-        conf.write_text(f"ListenAddress {addr}:{port}\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\nUsePAM no\n"
-                        "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n")
+        conf.write_text(
+            f"ListenAddress {addr}:{port}\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\nUsePAM no\n"
+            "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        )
         os.makedirs("/run/sshd", exist_ok=True)
         self._start(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], "sshd", port, "sshd.log", addr)
 
     def dropbear(self) -> None:
         d = self.root / "dropbear"
         d.mkdir()
-        subprocess.run(["/usr/bin/dropbearkey", "-t", "ed25519", "-f", str(d / "key")], check=True,
-                       capture_output=True)
+        subprocess.run(["/usr/bin/dropbearkey", "-t", "ed25519", "-f", str(d / "key")], check=True, capture_output=True)
         addr = ADDRESSES["dropbear"]
         port = self.ports["dropbear"] = free_port(address=addr)
-        self._start(["/usr/sbin/dropbear", "-F", "-E", "-s", "-p", f"{addr}:{port}", "-r", str(d / "key")],
-                    "dropbear", port, "dropbear.log", addr)
+        self._start(
+            ["/usr/sbin/dropbear", "-F", "-E", "-s", "-p", f"{addr}:{port}", "-r", str(d / "key")],
+            "dropbear",
+            port,
+            "dropbear.log",
+            addr,
+        )
 
     # -- nginx ---------------------------------------------------------------------------------
     def nginx(self) -> None:
@@ -215,8 +280,7 @@ LogFile={d}/xrdp.log
 LogLevel=INFO
 EnableSyslog=false
 """)
-        self._start(["/usr/sbin/xrdp", "--nodaemon", "--config", str(conf)], f"xrdp {name}", port, f"{name}.log",
-                    addr)
+        self._start(["/usr/sbin/xrdp", "--nodaemon", "--config", str(conf)], f"xrdp {name}", port, f"{name}.log", addr)
 
     # -- FreeRDP shadow server: RDP with NLA (CredSSP + NTLM, WinPR), on a private Xvfb display ------
     def freerdp_nla(self) -> None:
@@ -225,9 +289,14 @@ EnableSyslog=false
         # Xvfb picks a free display itself and writes its number to -displayfd once it accepts clients.
         read_end, write_end = os.pipe()
         log = open(self.root / "xvfb.log", "wb")  # noqa: SIM115 - closed right after the start
-        xvfb = subprocess.Popen(["/usr/bin/Xvfb", "-displayfd", str(write_end), "-screen", "0", "640x480x24",
-                                 "-nolisten", "tcp"], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, pass_fds=(write_end,), start_new_session=True)
+        xvfb = subprocess.Popen(
+            ["/usr/bin/Xvfb", "-displayfd", str(write_end), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            pass_fds=(write_end,),
+            start_new_session=True,
+        )
         log.close()
         os.close(write_end)
         self.procs.append(xvfb)
@@ -264,9 +333,14 @@ EnableSyslog=false
         # server exits at once then, and is started again (a few times, never left running twice).
         for attempt in range(6):
             out = open(self.root / "freerdp.log", "wb")  # noqa: SIM115 - closed right after the start
-            proc = subprocess.Popen(["/usr/bin/freerdp-shadow-cli", f"/port:{port}", f"/bind-address:{addr}",
-                                     "/sec:nla"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=env, start_new_session=True)
+            proc = subprocess.Popen(
+                ["/usr/bin/freerdp-shadow-cli", f"/port:{port}", f"/bind-address:{addr}", "/sec:nla"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
             out.close()
             try:
                 wait_tcp(port, proc, "freerdp-shadow-cli", address=addr)
@@ -291,24 +365,47 @@ EnableSyslog=false
         from cryptography.x509.oid import NameOID
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pacs-web.ward7.example"),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ward 7 Imaging")])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "pacs-web.ward7.example"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ward 7 Imaging"),
+            ]
+        )
         now = datetime.now(UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(0x5EED).not_valid_before(now - timedelta(days=400))
-                .not_valid_after(now - timedelta(days=1))
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName("pacs-web.ward7.example")]), False)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(0x5EED)
+            .not_valid_before(now - timedelta(days=400))
+            .not_valid_after(now - timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("pacs-web.ward7.example")]), False)
+            .sign(key, hashes.SHA256())
+        )
         cert_path, key_path = d / "cert.pem", d / "key.pem"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         return cert_path, key_path
 
     def targets_csv(self, site: str = "RXX01") -> str:
         """A discovery targets file naming every service of the lab on its own address."""
-        kinds = {"smb1": "smb", "smb2": "smb", "snmp": "snmp", "sshd": "ssh", "http": "http", "https": "https",
-                 "dropbear": "ssh", "rdp": "rdp", "rdp-std": "rdp", "rdp-nla": "rdp"}
+        kinds = {
+            "smb1": "smb",
+            "smb2": "smb",
+            "snmp": "snmp",
+            "sshd": "ssh",
+            "http": "http",
+            "https": "https",
+            "dropbear": "ssh",
+            "rdp": "rdp",
+            "rdp-std": "rdp",
+            "rdp-nla": "rdp",
+        }
         rows = [f"{ADDRESSES[k]},{site},{kinds[k]},{p}," for k, p in self.ports.items()]
         return "host,site,transport,port,tags\n" + "\n".join(rows) + "\n"
 

@@ -41,21 +41,41 @@ DROPBEARKEY = "/usr/bin/dropbearkey"
 MAX_DROPBEAR_LISTEN = 1
 
 PROFILES: dict[str, tuple[str, str]] = {  # name -> (host key type, sshd_config lines)
-    "rhel5": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha1,diffie-hellman-group14-sha1,"
-                     "diffie-hellman-group1-sha1\nHostKeyAlgorithms ssh-rsa\n"
-                     "Ciphers aes128-cbc,3des-cbc,aes256-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
-    "group1": ("rsa", "KexAlgorithms diffie-hellman-group1-sha1\nHostKeyAlgorithms ssh-rsa\n"
-                      "Ciphers aes128-cbc,3des-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
-    "gex-sha1": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha1\nHostKeyAlgorithms ssh-rsa\n"
-                        "Ciphers aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
-    "rhel6": ("rsa", "KexAlgorithms diffie-hellman-group-exchange-sha256\nHostKeyAlgorithms ssh-rsa\n"
-                     "Ciphers aes128-ctr,aes256-ctr,aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n"),
-    "dss": ("dsa", "KexAlgorithms diffie-hellman-group14-sha1\nHostKeyAlgorithms ssh-dss\n"
-                   "Ciphers aes128-cbc\nMACs hmac-sha1\n"),
-    "cbc": ("ed25519", "KexAlgorithms curve25519-sha256@libssh.org\nHostKeyAlgorithms ssh-ed25519\n"
-                       "Ciphers aes256-cbc,3des-cbc\nMACs hmac-sha2-256\n"),
-    "hmac-sha1": ("ed25519", "KexAlgorithms curve25519-sha256@libssh.org\nHostKeyAlgorithms ssh-ed25519\n"
-                             "Ciphers aes128-ctr\nMACs hmac-sha1\n"),
+    "rhel5": (
+        "rsa",
+        "KexAlgorithms diffie-hellman-group-exchange-sha1,diffie-hellman-group14-sha1,"
+        "diffie-hellman-group1-sha1\nHostKeyAlgorithms ssh-rsa\n"
+        "Ciphers aes128-cbc,3des-cbc,aes256-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n",
+    ),
+    "group1": (
+        "rsa",
+        "KexAlgorithms diffie-hellman-group1-sha1\nHostKeyAlgorithms ssh-rsa\n"
+        "Ciphers aes128-cbc,3des-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n",
+    ),
+    "gex-sha1": (
+        "rsa",
+        "KexAlgorithms diffie-hellman-group-exchange-sha1\nHostKeyAlgorithms ssh-rsa\n"
+        "Ciphers aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n",
+    ),
+    "rhel6": (
+        "rsa",
+        "KexAlgorithms diffie-hellman-group-exchange-sha256\nHostKeyAlgorithms ssh-rsa\n"
+        "Ciphers aes128-ctr,aes256-ctr,aes128-cbc\nMACs hmac-sha1\nPubkeyAcceptedAlgorithms ssh-rsa\n",
+    ),
+    "dss": (
+        "dsa",
+        "KexAlgorithms diffie-hellman-group14-sha1\nHostKeyAlgorithms ssh-dss\nCiphers aes128-cbc\nMACs hmac-sha1\n",
+    ),
+    "cbc": (
+        "ed25519",
+        "KexAlgorithms curve25519-sha256@libssh.org\nHostKeyAlgorithms ssh-ed25519\n"
+        "Ciphers aes256-cbc,3des-cbc\nMACs hmac-sha2-256\n",
+    ),
+    "hmac-sha1": (
+        "ed25519",
+        "KexAlgorithms curve25519-sha256@libssh.org\nHostKeyAlgorithms ssh-ed25519\n"
+        "Ciphers aes128-ctr\nMACs hmac-sha1\n",
+    ),
 }
 
 
@@ -80,8 +100,7 @@ def dropbear_available() -> str | None:
 KEY_USER = "lsprobe-db"  # dropbear's key login (benchmark): home = the fleet's state dir
 
 
-def start_dropbear(n: int = 1, *, first: int = 140, key_type: str = "ed25519",
-                   authorized_key: str = "") -> sshd.Fleet:
+def start_dropbear(n: int = 1, *, first: int = 140, key_type: str = "ed25519", authorized_key: str = "") -> sshd.Fleet:
     """n dropbear hosts at 127.0.0.<first>.. on one port, password login for ``sshd.PASSWORD_USER``;
     with ``authorized_key`` (a public key line) also key login for ``KEY_USER``, whose home is moved
     into this fleet's state directory (dropbear reads only ``~/.ssh/authorized_keys``)."""
@@ -104,22 +123,29 @@ def start_dropbear(n: int = 1, *, first: int = 140, key_type: str = "ed25519",
             os.chown(path, uid, -1)
             path.chmod(0o600 if path.is_file() else 0o700)
     host_key = state / f"dropbear_{key_type}_host_key"
-    out = subprocess.run([DROPBEARKEY, "-t", key_type, "-f", str(host_key)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [DROPBEARKEY, "-t", key_type, "-f", str(host_key)], capture_output=True, text=True, check=True
+    ).stdout
     host_pub = next(" ".join(line.split()[:2]) for line in out.splitlines() if line.startswith(("ssh-", "ecdsa-")))
     port = sshd.free_port()
     addresses = [f"127.0.0.{first + i}" for i in range(n)]
-    fleet = sshd.Fleet(addresses, port, state, state / "no_client_key", state / "no_other_key", host_pub,
-                       state / "known_hosts")
+    fleet = sshd.Fleet(
+        addresses, port, state, state / "no_client_key", state / "no_other_key", host_pub, state / "known_hosts"
+    )
     fleet.write_known_hosts(fleet.known_hosts)
     try:
         for chunk_no, start in enumerate(range(0, n, MAX_DROPBEAR_LISTEN)):
             argv = [DROPBEAR, "-F", "-E", "-m", "-w", "-r", str(host_key), "-P", str(state / f"db_{chunk_no}.pid")]
-            for a in addresses[start:start + MAX_DROPBEAR_LISTEN]:
+            for a in addresses[start : start + MAX_DROPBEAR_LISTEN]:
                 argv += ["-p", f"{a}:{port}"]
-            fleet.procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                                                stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
-                                                start_new_session=True))
+            fleet.procs.append(
+                subprocess.Popen(
+                    argv,
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
+                    start_new_session=True,
+                )
+            )
         sshd._wait_listening(fleet)
     except BaseException:
         fleet.stop()

@@ -35,8 +35,10 @@ def _free_port() -> int:
 
 
 def _bindir() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     return Path(candidates[-1]).parent if candidates else None
 
 
@@ -59,15 +61,40 @@ class Cluster:
         self.superuser = self.user or pwd.getpwuid(os.geteuid()).pw_name
 
     def start(self) -> None:
-        subprocess.run(_as_user([str(self.bindir / "initdb"), "--no-sync", "-A", "trust", "-U", self.superuser,
-                                 "-D", str(self.data)], self.user), check=True, capture_output=True)
+        subprocess.run(
+            _as_user(
+                [str(self.bindir / "initdb"), "--no-sync", "-A", "trust", "-U", self.superuser, "-D", str(self.data)],
+                self.user,
+            ),
+            check=True,
+            capture_output=True,
+        )
         opts = f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(_as_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
-                                 str(self.tmp / "log"), "-w", "start"], self.user), check=True, capture_output=True)
+        subprocess.run(
+            _as_user(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(self.tmp / "log"),
+                    "-w",
+                    "start",
+                ],
+                self.user,
+            ),
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
-        subprocess.run(_as_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                                self.user), check=False, capture_output=True)
+        subprocess.run(
+            _as_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"], self.user),
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     @property

@@ -64,15 +64,19 @@ def ensure_user(name: str = USER, shadow_field: str = "*") -> None:
     try:
         pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", "--password",
-                        shadow_field, name], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", "--password", shadow_field, name],
+            check=True,
+            capture_output=True,
+        )
     else:
         subprocess.run(["usermod", "--password", shadow_field, name], check=True, capture_output=True)
 
 
 def password_hash(password: str) -> str:
-    out = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        ["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
@@ -82,8 +86,11 @@ def keygen(path: Path, kind: str = "ed25519") -> str:
     if kind == "rsa":
         args[4:4] = ["-b", "2048"]
     subprocess.run(args, check=True, capture_output=True)
-    return " ".join(path.with_suffix(".pub").read_text().split()[:2]) if path.suffix else \
-        " ".join(Path(str(path) + ".pub").read_text().split()[:2])
+    return (
+        " ".join(path.with_suffix(".pub").read_text().split()[:2])
+        if path.suffix
+        else " ".join(Path(str(path) + ".pub").read_text().split()[:2])
+    )
 
 
 def free_port() -> int:
@@ -115,8 +122,11 @@ class Fleet:
         if not other.exists():
             keygen(other)
         other_pub = " ".join(Path(str(other) + ".pub").read_text().split()[:2])
-        lines = [self.known_hosts_line(a, other_pub if a in (wrong or set()) else None)
-                 for a in self.addresses if a not in (skip or set())]
+        lines = [
+            self.known_hosts_line(a, other_pub if a in (wrong or set()) else None)
+            for a in self.addresses
+            if a not in (skip or set())
+        ]
         path.write_text("".join(lines))
         return path
 
@@ -145,20 +155,23 @@ def _fake_mac_bin(root: Path) -> Path:
 
     found = re.search(r"\b(10\.\d+\.\d+) \((\w+)\)", json.dumps(os_info))
     version, build = (found.group(1), found.group(2)) if found else ("10.6.8", "10K549")
-    items = [{"_name": s["name"], "version": s.get("version") or "", "obtained_from": "identified_developer"}
-             for s in capture["software"] if s.get("name")]
+    items = [
+        {"_name": s["name"], "version": s.get("version") or "", "obtained_from": "identified_developer"}
+        for s in capture["software"]
+        if s.get("name")
+    ]
     plist = plistlib.dumps([{"_dataType": "SPApplicationsDataType", "_items": items}]).decode()
     bindir = root / "macbin"
     bindir.mkdir()
     (root / "system_profiler.xml").write_text(plist)
     scripts = {
-        "uname": "#!/bin/sh\ncase \"$1\" in -s) echo Darwin;; -n) echo lab-imac;; "
-                 "*) echo 'Darwin 10.8.0 i386';; esac\n",
+        "uname": '#!/bin/sh\ncase "$1" in -s) echo Darwin;; -n) echo lab-imac;; '
+        "*) echo 'Darwin 10.8.0 i386';; esac\n",
         "sw_vers": f"#!/bin/sh\nprintf 'ProductName:\\tMac OS X\\nProductVersion:\\t{version}\\n"
-                   f"BuildVersion:\\t{build}\\n'\n",
+        f"BuildVersion:\\t{build}\\n'\n",
         "system_profiler": f"#!/bin/sh\ncat {root / 'system_profiler.xml'}\n",
         "sysctl": "#!/bin/sh\nprintf 'iMac5,1\\n2147483648\\n2\\n'\n",
-        "ioreg": "#!/bin/sh\nprintf '  \"IOPlatformUUID\" = \"6F3C2A58-0000-0000-0000-000000000001\"\\n'\n",
+        "ioreg": '#!/bin/sh\nprintf \'  "IOPlatformUUID" = "6F3C2A58-0000-0000-0000-000000000001"\\n\'\n',
     }
     for name, body in scripts.items():
         path = bindir / name
@@ -167,10 +180,19 @@ def _fake_mac_bin(root: Path) -> Path:
     return bindir
 
 
-def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
-                max_startups: str = "1000:100:1000", password_user: bool = False,
-                extra: dict[int, str] | None = None, host_key_type: str = "ed25519",
-                client_key_type: str = "ed25519", algorithms: str = "", wrap: list[str] | None = None) -> Fleet:
+def start_fleet(
+    n: int,
+    *,
+    roles: dict[int, str] | None = None,
+    first: int = 10,
+    max_startups: str = "1000:100:1000",
+    password_user: bool = False,
+    extra: dict[int, str] | None = None,
+    host_key_type: str = "ed25519",
+    client_key_type: str = "ed25519",
+    algorithms: str = "",
+    wrap: list[str] | None = None,
+) -> Fleet:
     """Start n hosts at 127.0.0.<first>.. on one free port.  ``roles``: index -> macos|hang|drop.
 
     ``max_startups="10:30:100"`` gives sshd's default (drops unauthenticated connections past 10);
@@ -222,20 +244,26 @@ def start_fleet(n: int, *, roles: dict[int, str] | None = None, first: int = 10,
     fleet.write_known_hosts(fleet.known_hosts)
     try:
         for chunk_no, start in enumerate(range(0, n, MAX_LISTEN)):
-            chunk = addresses[start:start + MAX_LISTEN]
+            chunk = addresses[start : start + MAX_LISTEN]
             conf = state / f"sshd_{chunk_no}.conf"
             conf.write_text(
-                f"Port {port}\n" + "".join(f"ListenAddress {a}\n" for a in chunk) +
-                f"HostKey {host_key}\nPidFile {state}/sshd_{chunk_no}.pid\n"
+                f"Port {port}\n"
+                + "".join(f"ListenAddress {a}\n" for a in chunk)
+                + f"HostKey {host_key}\nPidFile {state}/sshd_{chunk_no}.pid\n"
                 f"AuthorizedKeysFile {auth_dir}/%u\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n"
                 "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin no\n"
                 f"AllowUsers {USER}{' ' + PASSWORD_USER if password_user else ''}\n"
                 f"MaxStartups {max_startups}\nMaxSessions 20\nLogLevel ERROR\n"
-                "UseDNS no\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n" + algorithms
-                + "".join(matches))
-            proc = subprocess.Popen([*(wrap or []), SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
-                                    stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
-                                    start_new_session=True)
+                "UseDNS no\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n"
+                + algorithms
+                + "".join(matches)
+            )
+            proc = subprocess.Popen(
+                [*(wrap or []), SSHD, "-D", "-e", "-f", str(conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=open(state / f"sshd_{chunk_no}.log", "wb"),  # noqa: SIM115
+                start_new_session=True,
+            )
             fleet.procs.append(proc)
         _wait_listening(fleet)
     except BaseException:

@@ -35,8 +35,14 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("zipapp") / "legacyscan-agent.pyz"
-    proc = subprocess.run([sys.executable, "-m", "agents.build_zipapp", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agents.build_zipapp", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "carrying psutil for linux-" in proc.stderr
     return out
@@ -66,8 +72,9 @@ def chroot_with(root: Path, zipapp: Path) -> Iterator[Path]:
 
 def run_in(merged: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
-    return subprocess.run(["chroot", str(merged), *argv], capture_output=True, text=True, timeout=300, check=False,
-                          env=env)
+    return subprocess.run(
+        ["chroot", str(merged), *argv], capture_output=True, text=True, timeout=300, check=False, env=env
+    )
 
 
 def test_zipapp_runs_on_debian_11_python_39_and_reports_the_root(bullseye: Path, zipapp: Path) -> None:
@@ -98,8 +105,16 @@ def test_zipapp_uploads_over_verified_tls_from_python_39(bullseye: Path, zipapp:
             (merged / "etc/legacyscan").mkdir(parents=True, exist_ok=True)
             (merged / "etc/legacyscan/token").write_text(token + "\n")
             shutil.copy2(pki.ca_cert, merged / "etc/legacyscan/ca.pem")
-            base = ["/usr/bin/python3", "/opt/legacyscan-agent.pyz", "--server", server.url, "--token-file",
-                    "/etc/legacyscan/token", "--spool", "/var/spool/legacyscan-agent"]
+            base = [
+                "/usr/bin/python3",
+                "/opt/legacyscan-agent.pyz",
+                "--server",
+                server.url,
+                "--token-file",
+                "/etc/legacyscan/token",
+                "--spool",
+                "/var/spool/legacyscan-agent",
+            ]
             untrusted = run_in(merged, *base)  # the test CA is not in the root's trust store
             assert untrusted.returncode != 0 and "certificate" in untrusted.stderr.lower(), untrusted.stderr
             proc = run_in(merged, *base, "--ca-bundle", "/etc/legacyscan/ca.pem")
@@ -115,11 +130,16 @@ def test_zipapp_uploads_over_verified_tls_from_python_39(bullseye: Path, zipapp:
     assert inv.host.site == "Old Ward" and inv.os.version == "11" and inv.collector.transport == "agent"
 
 
-def test_without_a_psutil_for_the_target_the_inventory_says_what_is_missing(bullseye: Path,
-                                                                           tmp_path: Path) -> None:
+def test_without_a_psutil_for_the_target_the_inventory_says_what_is_missing(bullseye: Path, tmp_path: Path) -> None:
     bare = tmp_path / "bare.pyz"
-    subprocess.run([sys.executable, "-m", "agents.build_zipapp", "--no-vendor", "--out", str(bare)], cwd=ROOT,
-                   capture_output=True, text=True, timeout=300, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "agents.build_zipapp", "--no-vendor", "--out", str(bare)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     with chroot_with(bullseye, bare) as merged:
         proc = run_in(merged, "/usr/bin/python3", "/opt/bare.pyz", "--output", "/tmp/inv.json")
         assert proc.returncode == 0, proc.stderr

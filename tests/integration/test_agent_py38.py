@@ -34,8 +34,13 @@ def python38() -> str:
     found = sorted(glob.glob("/root/.pyenv/versions/3.8.*/bin/python"))
     if not found:
         require_or_skip("no CPython 3.8 (pyenv install 3.8)")
-    version = subprocess.run([found[-1], "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
-                             text=True, timeout=60, check=True).stdout.strip()
+    version = subprocess.run(
+        [found[-1], "-c", "import sys; print(sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
     assert version == "(3, 8)", version
     return found[-1]
 
@@ -43,16 +48,28 @@ def python38() -> str:
 @pytest.fixture(scope="module")
 def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("zipapp38") / "legacyscan-agent.pyz"
-    proc = subprocess.run([sys.executable, "-m", "agents.build_zipapp", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agents.build_zipapp", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
 
 def _agent(python: str, zipapp: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([python, "-I", "-S", str(zipapp), *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                                                         "HOME": str(cwd), "LANG": "C.UTF-8"})
+    return subprocess.run(
+        [python, "-I", "-S", str(zipapp), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8"},
+    )
 
 
 def test_zipapp_on_python_38_reports_this_host(python38: str, zipapp: Path, tmp_path: Path) -> None:

@@ -101,21 +101,34 @@ def discovered(current: list[Inventory]) -> list[Inventory]:
     a, b, c = current[0], current[1], current[2]
 
     def found(site: str, hostname: str, address: str) -> Inventory:
-        return Inventory(host=Host(hostname=hostname, machine_id=f"discovered:{address}", site=site, address=address),
-                         os=OsInfo(family="windows", name="Windows (SMB)"), collected_at=a.collected_at,
-                         collector=Collector(name="legacyscan-discover", transport="discovery"))
+        return Inventory(
+            host=Host(hostname=hostname, machine_id=f"discovered:{address}", site=site, address=address),
+            os=OsInfo(family="windows", name="Windows (SMB)"),
+            collected_at=a.collected_at,
+            collector=Collector(name="legacyscan-discover", transport="discovery"),
+        )
 
     def registered(line: int, hostname: str) -> Inventory:
         # as scanner.imports.register makes them: tagged, no collection time, the recorded OS only
-        return Inventory(host=Host(hostname=hostname, machine_id=f"register:0123456789ab:{line}", site=c.host.site,
-                                   tags=["device-register", "location:ward-7"]),
-                         os=OsInfo(family="unknown", name="Proprietary RTOS 2.1", facts={"recorded_os": "RTOS"}),
-                         collected_at="", collector=Collector(name="register", transport="import", source="register"))
+        return Inventory(
+            host=Host(
+                hostname=hostname,
+                machine_id=f"register:0123456789ab:{line}",
+                site=c.host.site,
+                tags=["device-register", "location:ward-7"],
+            ),
+            os=OsInfo(family="unknown", name="Proprietary RTOS 2.1", facts={"recorded_os": "RTOS"}),
+            collected_at="",
+            collector=Collector(name="register", transport="import", source="register"),
+        )
 
-    return [found(a.host.site, "", f"{a.host.hostname.upper()}.ward.example"),
-            found("DEMO Found Elsewhere", b.host.address.upper(), "10.9.9.8"),
-            found(a.host.site, "lab-printer-9.example", "10.9.9.9"),
-            registered(2, c.host.hostname.lower()), registered(3, "INFUSION-PUMP-0042")]
+    return [
+        found(a.host.site, "", f"{a.host.hostname.upper()}.ward.example"),
+        found("DEMO Found Elsewhere", b.host.address.upper(), "10.9.9.8"),
+        found(a.host.site, "lab-printer-9.example", "10.9.9.9"),
+        registered(2, c.host.hostname.lower()),
+        registered(3, "INFUSION-PUMP-0042"),
+    ]
 
 
 def report(url: str, as_of: date, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -143,11 +156,13 @@ def _key(f: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(f[k] for k in KEY)
 
 
-def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys: pytest.CaptureFixture[str],
-                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_views_agree_with_the_json_report(
+    estate: Store, store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no legacyscan-site.toml / legacyscan.toml of the developer's
     assert dicts(estate, "SELECT * FROM legacyscan_views_version") == [
-        {"version": VIEWS_VERSION, "schema_name": f"legacyscan-views/{VIEWS_VERSION}"}]
+        {"version": VIEWS_VERSION, "schema_name": f"legacyscan-views/{VIEWS_VERSION}"}
+    ]
 
     # 1. status on any date: the ranges on a date give exactly the report's findings with that --as-of
     #    (the report's date, a year on, a year and a half back: statuses differ between them)
@@ -184,7 +199,8 @@ def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys:
     rep_hosts = {(s["site"], h["host_key"]): h for s in rep_day["sites"] for h in s["hosts"]}
     assert set(hosts) == set(rep_hosts)
     assert Counter(h["source"] for h in hosts.values()) == Counter(
-        h.get("source", "inventory") for h in rep_hosts.values())
+        h.get("source", "inventory") for h in rep_hosts.values()
+    )
     assert Counter(h["source"] for h in hosts.values())["discovered"] == 1  # two discovered gave way
     assert Counter(h["source"] for h in hosts.values())["register"] == 1  # one register row gave way
     for key, h in hosts.items():
@@ -195,11 +211,17 @@ def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys:
         assert h["unidentified_packages"] == want["unidentified_packages"]
         assert (h["os_product"], h["os_cycle"], h["os_status"], h["os_eol"]) == (
             (want["os"]["product"], want["os"]["cycle"], want["os"]["status"], want["os"]["eol"])
-            if want["os"] else (None, None, None, None))
+            if want["os"]
+            else (None, None, None, None)
+        )
         mine = Counter(r["status"] for r in rows if (r["site"], r["host_key"]) == key)
-        assert (h["findings_eol"], h["findings_extended"], h["findings_ending_soon"], h["findings_supported"],
-                h["findings_unknown"]) == (mine["eol"], mine["extended"], mine["ending-soon"], mine["supported"],
-                                           mine["unknown"])
+        assert (
+            h["findings_eol"],
+            h["findings_extended"],
+            h["findings_ending_soon"],
+            h["findings_supported"],
+            h["findings_unknown"],
+        ) == (mine["eol"], mine["extended"], mine["ending-soon"], mine["supported"], mine["unknown"])
 
     # 4. legacyscan_sites: device counts, scan coverage as the report counts them
     sites = {s["site"]: s for s in dicts(estate, "SELECT * FROM legacyscan_sites")}
@@ -208,9 +230,14 @@ def test_views_agree_with_the_json_report(estate: Store, store_url: str, capsys:
         mine = sites[s["site"]]
         worst = Counter(h["worst"] for h in s["hosts"])
         assert mine["hosts"] == len(s["hosts"]) == s["kpis"]["devices"]
-        assert (mine["hosts_eol"], mine["hosts_extended"], mine["hosts_ending_soon"], mine["hosts_supported"],
-                mine["hosts_unknown"], mine["hosts_not_judged"]) == (
-            worst["eol"], worst["extended"], worst["ending-soon"], worst["supported"], worst["unknown"], 0)
+        assert (
+            mine["hosts_eol"],
+            mine["hosts_extended"],
+            mine["hosts_ending_soon"],
+            mine["hosts_supported"],
+            mine["hosts_unknown"],
+            mine["hosts_not_judged"],
+        ) == (worst["eol"], worst["extended"], worst["ending-soon"], worst["supported"], worst["unknown"], 0)
         assert mine["os_eol"] == s["kpis"]["unsupported_os"]
         assert mine["os_extended"] == s["kpis"]["extended_os"]
         assert (mine["targets"], mine["targets_not_reached"]) == (s["kpis"]["targets"], s["kpis"]["not_reached"])
@@ -231,13 +258,21 @@ def test_only_the_latest_inventory_and_the_newest_dataset(store_url: str) -> Non
         assert {r[0] for r in q(store, "SELECT inventory_id FROM legacyscan_hosts")} == latest
         before = q(store, "SELECT COUNT(*), MIN(dataset_version) FROM legacyscan_findings")[0]
         # a newer dataset version (as `eol update` writes one): same rows, re-labelled
-        execute(store, "INSERT INTO judgements (inventory_id, dataset_version, judged_on, unidentified) "
-                       "SELECT inventory_id, dataset_version || '~newer', judged_on, unidentified FROM judgements")
-        columns = ("inventory_id, ordinal, host_key, site, hostname, kind, name, version, product, cycle, "
-                   "product_label, group_key, entries, rule, reason, evidence, confidence, release_label, "
-                   "release_source, judged_on, eol, extended_until")
-        execute(store, f"INSERT INTO findings (finding_id, dataset_version, status, {columns}) "  # noqa: S608
-                       f"SELECT finding_id || 'n', dataset_version || '~newer', 'eol', {columns} FROM findings")
+        execute(
+            store,
+            "INSERT INTO judgements (inventory_id, dataset_version, judged_on, unidentified) "
+            "SELECT inventory_id, dataset_version || '~newer', judged_on, unidentified FROM judgements",
+        )
+        columns = (
+            "inventory_id, ordinal, host_key, site, hostname, kind, name, version, product, cycle, "
+            "product_label, group_key, entries, rule, reason, evidence, confidence, release_label, "
+            "release_source, judged_on, eol, extended_until"
+        )
+        execute(
+            store,
+            f"INSERT INTO findings (finding_id, dataset_version, status, {columns}) "  # noqa: S608
+            f"SELECT finding_id || 'n', dataset_version || '~newer', 'eol', {columns} FROM findings",
+        )
         after = q(store, "SELECT COUNT(*), MIN(dataset_version), MIN(status), MAX(status) FROM legacyscan_findings")[0]
         assert after == (before[0], before[1] + "~newer", "eol", "eol")
         assert q(store, "SELECT COUNT(*) FROM findings WHERE dataset_version = ?", (before[1],))[0][0] > 0
@@ -262,6 +297,7 @@ def test_old_store_migrates_and_gets_the_views(tmp_path: Path) -> None:
 
 
 # -- docs/bi.md ----------------------------------------------------------------------------------
+
 
 def doc_queries() -> list[str]:
     text = (ROOT / "docs" / "bi.md").read_text(encoding="utf-8")
@@ -298,8 +334,14 @@ def test_documented_types_are_the_postgresql_types(estate: Store) -> None:
     for view in VIEW_NAMES:
         body = text.split(f"### `{view}`", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
         documented = dict(re.findall(r"^\| `(\w+)` \| (\w+) \|", body, flags=re.M))
-        actual = dict(q(estate, "SELECT column_name, data_type FROM information_schema.columns "
-                                "WHERE table_name = ? ORDER BY ordinal_position", (view,)))
+        actual = dict(
+            q(
+                estate,
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                (view,),
+            )
+        )
         assert documented == actual, view
 
 
@@ -312,11 +354,12 @@ def test_docs_list_every_view_and_column(tmp_path: Path) -> None:
             assert len(section) == 2, f"docs/bi.md has no section for {view}"
             body = section[1].split("\n### ", 1)[0]
             cur = store.conn.execute(f"SELECT * FROM {view} WHERE 1 = 0")  # type: ignore[attr-defined]  # noqa: S608
-            for (name, *_rest) in cur.description:
+            for name, *_rest in cur.description:
                 assert f"| `{name}` |" in body, f"{view}.{name} is not documented in docs/bi.md"
 
 
 # -- read-only access ----------------------------------------------------------------------------
+
 
 def _as(admin: str, user: str, password: str) -> str:
     parts = urlsplit(admin)
@@ -333,14 +376,23 @@ def _check_views_only(url: str) -> None:
         for table in ("hosts", "inventories", "findings", "finding_status", "software", "tokens", "scan_status"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 - fixed names
-        for statement in ("DELETE FROM legacyscan_findings", "UPDATE legacyscan_hosts SET hostname = 'x'",
-                          "INSERT INTO legacyscan_sites (site) VALUES ('x')", "DELETE FROM hosts",
-                          "UPDATE tokens SET revoked_at = 'x'", "CREATE TABLE planted (x int)"):
+        for statement in (
+            "DELETE FROM legacyscan_findings",
+            "UPDATE legacyscan_hosts SET hostname = 'x'",
+            "INSERT INTO legacyscan_sites (site) VALUES ('x')",
+            "DELETE FROM hosts",
+            "UPDATE tokens SET revoked_at = 'x'",
+            "CREATE TABLE planted (x int)",
+        ):
             with pytest.raises(psycopg.Error):  # read-only transaction, no privilege, or a view that takes no write
                 conn.execute(statement)
         conn.execute("SET default_transaction_read_only = off")  # the role's own setting is not the guard
-        for statement in ("DELETE FROM findings", "UPDATE hosts SET hostname = 'x'",
-                          "INSERT INTO tokens VALUES ('a','b','c','d','e','f')", "CREATE TABLE planted (x int)"):
+        for statement in (
+            "DELETE FROM findings",
+            "UPDATE hosts SET hostname = 'x'",
+            "INSERT INTO tokens VALUES ('a','b','c','d','e','f')",
+            "CREATE TABLE planted (x int)",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
 
@@ -352,8 +404,9 @@ def _drop_role(admin_db: str, role: str) -> None:
 
 
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
-def test_readonly_role_applied_reads_the_views_only(estate: Store, store_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_readonly_role_applied_reads_the_views_only(
+    estate: Store, store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     role, password = f"bi_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     monkeypatch.setenv("LEGACYSCAN_BI_PASSWORD", password)
     try:
@@ -375,8 +428,9 @@ def test_readonly_role_applied_reads_the_views_only(estate: Store, store_url: st
 
 
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
-def test_readonly_role_printed_and_run_by_psql(estate: Store, store_url: str,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_readonly_role_printed_and_run_by_psql(
+    estate: Store, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     psql = shutil.which("psql")
     if psql is None:
         require_or_skip("psql is not installed (apt-get install postgresql-client)")
@@ -388,8 +442,13 @@ def test_readonly_role_printed_and_run_by_psql(estate: Store, store_url: str,
     assert script.count(";") >= len(readonly_role_sql(role)) and "PASSWORD" not in script
     try:
         for _ in range(2):  # idempotent: a DBA may run it again after an upgrade
-            run = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", store_url], input=script,
-                                 capture_output=True, text=True, timeout=60)
+            run = subprocess.run(
+                [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", store_url],
+                input=script,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert run.returncode == 0, run.stderr
         with psycopg.connect(store_url, autocommit=True) as conn:
             conn.execute(f"ALTER ROLE {role} PASSWORD 'only-in-this-test'")  # the DBA's \\password
@@ -427,5 +486,7 @@ def test_db_views_lists_the_contract(store_url: str, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"legacyscan-views/{VIEWS_VERSION}"
     assert [line.split(":", 1)[0] for line in out[1:]] == list(VIEW_NAMES)
-    assert out[1].startswith("legacyscan_findings: site, hostname, host_key, kind, product, cycle, name, version, "
-                             "status, eol, extended_until, rule, confidence, dataset_version, judged_on")
+    assert out[1].startswith(
+        "legacyscan_findings: site, hostname, host_key, kind, product, cycle, name, version, "
+        "status, eol, extended_until, rule, confidence, dataset_version, judged_on"
+    )

@@ -52,18 +52,38 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Pat
     from tests.unit import report_estate as est
 
     estate = generate(devices=2000, sites=3, seed=7, as_of=AS_OF)
-    report = build_report(match_estate(estate.current, est.ctx(), AS_OF, Policy()), estate.statuses, AS_OF,
-                          est.ctx().catalog.version, "t", config=config_from_dict(tomllib.loads(DEMO_CONFIG)),
-                          register=parse_toml(DEMO_EXCEPTIONS, "exceptions.toml"), demo="DEMO DATA — print test")
+    report = build_report(
+        match_estate(estate.current, est.ctx(), AS_OF, Policy()),
+        estate.statuses,
+        AS_OF,
+        est.ctx().catalog.version,
+        "t",
+        config=config_from_dict(tomllib.loads(DEMO_CONFIG)),
+        register=parse_toml(DEMO_EXCEPTIONS, "exceptions.toml"),
+        demo="DEMO DATA — print test",
+    )
     tmp = tmp_path_factory.mktemp("print")
     (tmp / "full.html").write_text(reports.html.render(report), encoding="utf-8")
     (tmp / "summary.html").write_text(reports.html.render(report, summary_only=True), encoding="utf-8")
     profile = tmp / "profile"
     proc = subprocess.Popen(
-        [str(exe), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(exe),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60
@@ -99,8 +119,9 @@ def _print(cdp: Cdp, html: Path) -> bytes:
 
 def _pages(pdf: bytes) -> list[tuple[float, float]]:
     """Each page's size (MediaBox width, height in points), in document order."""
-    boxes = re.findall(rb"/Type\s*/Page\b.*?/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf,
-                       flags=re.S)
+    boxes = re.findall(
+        rb"/Type\s*/Page\b.*?/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf, flags=re.S
+    )
     count = len(re.findall(rb"/Type\s*/Page\b", pdf))
     assert len(boxes) == count, "every page object carries its MediaBox"
     return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
@@ -140,8 +161,10 @@ def test_print_layout_rules(printed: tuple[Cdp, Path]) -> None:
         td = "getComputedStyle(document.querySelector('section.devices td'))"
         assert cdp.eval(f"{td}.overflowWrap") in ("normal", "break-word")
         assert cdp.eval(f"{td}.wordBreak") == "normal"
-        assert cdp.eval("getComputedStyle(document.querySelector('section.devices thead')).display") == \
-            "table-header-group"
+        assert (
+            cdp.eval("getComputedStyle(document.querySelector('section.devices thead')).display")
+            == "table-header-group"
+        )
         assert cdp.eval("getComputedStyle(document.querySelector('section.devices')).page") == "wide"
         assert cdp.eval("getComputedStyle(document.querySelector('td.np') || document.body).display") == "none"
         links = cdp.eval("[...document.querySelectorAll('nav.toc a')].map(a => a.getAttribute('href'))")

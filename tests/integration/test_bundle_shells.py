@@ -47,22 +47,26 @@ BOURNE_PRINTF = 'type() { echo "$1 is /usr/bin/$1"; }\n'
 # bash --posix made Bourne-like for what the bundle relies on: no `command`, `printf` or `local`
 # builtin (removed, not shadowed: `type printf` then really finds /usr/bin/printf), and a missing
 # command prints "not found" and exits 1, not 127 (Solaris 10 /bin/sh).
-BOURNE_BASH = ("enable -n command printf local\n"
-               'command_not_found_handle() { echo "$1: not found" >&2; return 1; }\n')
+BOURNE_BASH = 'enable -n command printf local\ncommand_not_found_handle() { echo "$1: not found" >&2; return 1; }\n'
 
 
 def _run(argv: list[str], script: str, env: dict[str, str] | None = None) -> dict[tuple[str, int], tuple[str, int]]:
     if shutil.which(argv[0]) is None:
         require_or_skip(f"{argv[0]} is not installed (apt-get install {argv[0]})")
-    out = subprocess.run(argv, input=script, capture_output=True, text=True, timeout=120, check=False,
-                         env=env or dict(os.environ))
+    out = subprocess.run(
+        argv, input=script, capture_output=True, text=True, timeout=120, check=False, env=env or dict(os.environ)
+    )
     assert out.returncode == 0, out.stderr
     got = parse_bundle(out.stdout, B)
     for i, path in enumerate(bundle.FILES):  # live counters differ between two runs, not between shells
         if path.startswith("/proc/") and ("f", i) in got:
             text, rc = got[("f", i)]
-            got[("f", i)] = ("".join(line for line in text.splitlines(True)
-                                     if line.startswith(("MemTotal", "model name", "processor"))), rc)
+            got[("f", i)] = (
+                "".join(
+                    line for line in text.splitlines(True) if line.startswith(("MemTotal", "model name", "processor"))
+                ),
+                rc,
+            )
     return got
 
 
@@ -78,15 +82,22 @@ def test_every_shell_gives_the_same_sections(shell: str, reference: dict[tuple[s
 
 
 def test_a_shell_without_a_printf_builtin_reads_files_with_cat(
-        reference: dict[tuple[str, int], tuple[str, int]]) -> None:
+    reference: dict[tuple[str, int], tuple[str, int]],
+) -> None:
     assert _run(SHELLS["dash"], BOURNE_PRINTF + probe_script(B)) == reference
 
 
 def test_the_bourne_like_bash_is_what_it_claims() -> None:
     """The emulation's preconditions, checked (else the next tests would prove nothing)."""
-    got = subprocess.run(["bash", "--posix", "-s"], capture_output=True, text=True, timeout=30, check=False,
-                         input=BOURNE_BASH + "type printf\nno-such-tool-xyz\necho rc=$?\n"
-                               "command -v ls >/dev/null\necho rc=$?\nf() { local x; }\nf\necho rc=$?\n")
+    got = subprocess.run(
+        ["bash", "--posix", "-s"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        input=BOURNE_BASH + "type printf\nno-such-tool-xyz\necho rc=$?\n"
+        "command -v ls >/dev/null\necho rc=$?\nf() { local x; }\nf\necho rc=$?\n",
+    )
     assert got.stdout.split("\n")[:4] == ["printf is /usr/bin/printf", "rc=1", "rc=1", "rc=1"], got
     assert "no-such-tool-xyz: not found" in got.stderr
 
@@ -106,13 +117,15 @@ def test_a_missing_tool_is_not_installed_where_the_shell_returns_1(tmp_path: Pat
     commands = [argv for argv, _ in bundle.COMMANDS]
     assert got[("c", commands.index(["uname", "-srm"]))] == ("Linux\n", 1)
     assert got[("c", commands.index(bundle.linux.RPM_QA))] == ("", 127)
-    linux_missing = [i for i, (argv, where) in enumerate(bundle.COMMANDS)
-                     if where in (None, bundle.LINUX) and argv[0] != "uname"]
+    linux_missing = [
+        i for i, (argv, where) in enumerate(bundle.COMMANDS) if where in (None, bundle.LINUX) and argv[0] != "uname"
+    ]
     assert linux_missing and all(got[("c", i)] == ("", 127) for i in linux_missing), got
 
 
 def test_one_run_answers_the_linux_table_and_skips_other_platforms(
-        reference: dict[tuple[str, int], tuple[str, int]]) -> None:
+    reference: dict[tuple[str, int], tuple[str, int]],
+) -> None:
     commands = [argv for argv, _ in bundle.COMMANDS]
     linux_only = {i for i, (_, where) in enumerate(bundle.COMMANDS) if where in (None, bundle.LINUX)}
     assert {i for kind, i in reference if kind == "c"} == linux_only
@@ -138,8 +151,10 @@ def test_a_solaris_like_host_runs_its_own_commands_in_the_same_run(tmp_path: Pat
     """uname says SunOS: pkg/pkginfo run and dpkg-query/rpm do not (a missing pkg is 127, data)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    (bindir / "uname").write_text('#!/bin/sh\ncase "$1" in -s) echo SunOS;; -n) echo sol10;; '
-                                  "*) echo 'SunOS 5.10 Generic_150400-65 sun4v';; esac\n")
+    (bindir / "uname").write_text(
+        '#!/bin/sh\ncase "$1" in -s) echo SunOS;; -n) echo sol10;; '
+        "*) echo 'SunOS 5.10 Generic_150400-65 sun4v';; esac\n"
+    )
     (bindir / "pkginfo").write_text("#!/bin/sh\necho 'PKGINST:  SUNWcsr'\n")
     (bindir / "dpkg-query").write_text("#!/bin/sh\necho must-not-run\n")
     for f in bindir.iterdir():
@@ -185,8 +200,11 @@ FORBIDDEN = {
 
 
 def _check_bourne(text: str) -> list[str]:
-    return [f"{why}: ...{text[max(0, m.start() - 30):m.end() + 30]}..."
-            for pattern, why in FORBIDDEN.items() for m in re.finditer(pattern, text, re.MULTILINE)]
+    return [
+        f"{why}: ...{text[max(0, m.start() - 30) : m.end() + 30]}..."
+        for pattern, why in FORBIDDEN.items()
+        for m in re.finditer(pattern, text, re.MULTILINE)
+    ]
 
 
 def test_the_bundle_has_no_construct_a_bourne_shell_lacks() -> None:

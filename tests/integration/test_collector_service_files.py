@@ -47,10 +47,31 @@ def test_postgresql_bootstrap_gives_an_owner_and_a_read_only_reader(
     suffix = uuid.uuid4().hex[:8]
     db, owner, reader = f"ls_boot_{suffix}", f"ls_owner_{suffix}", f"ls_reader_{suffix}"
     owner_pw, reader_pw = uuid.uuid4().hex, uuid.uuid4().hex
-    run = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"db={db}", "-v", f"owner={owner}",
-                          "-v", f"reader={reader}", "-v", f"owner_password={owner_pw}",
-                          "-v", f"reader_password={reader_pw}", "-f", str(ROOT / "examples/postgresql/bootstrap.sql"),
-                          pg_server], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [
+            psql,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-v",
+            f"db={db}",
+            "-v",
+            f"owner={owner}",
+            "-v",
+            f"reader={reader}",
+            "-v",
+            f"owner_password={owner_pw}",
+            "-v",
+            f"reader_password={reader_pw}",
+            "-f",
+            str(ROOT / "examples/postgresql/bootstrap.sql"),
+            pg_server,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     try:
         assert run.returncode == 0, run.stderr
         owner_url = _url(pg_server, owner, owner_pw, db)
@@ -97,6 +118,9 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     local = tmp_path / "legacyscan-serve.service"
     local.write_text(unit.replace("/opt/legacyscan/.venv/bin/legacyscan", str(exe)), encoding="utf-8")
     res = subprocess.run([analyze, "verify", str(local)], capture_output=True, text=True, timeout=60)
-    problems = [line for line in (res.stdout + res.stderr).splitlines()
-                if "legacyscan-serve.service" in line or "Unknown" in line]
+    problems = [
+        line
+        for line in (res.stdout + res.stderr).splitlines()
+        if "legacyscan-serve.service" in line or "Unknown" in line
+    ]
     assert res.returncode == 0 and not problems, res.stdout + res.stderr

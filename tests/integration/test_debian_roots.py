@@ -45,9 +45,13 @@ from tests.integration import debroot
 pytestmark = pytest.mark.integration
 
 SUITES = ("bullseye", "bookworm", "trixie")
-VENDOR = {"Package": "php7.3-cli", "Version": "7.3.33", "Architecture": "amd64",
-          "Maintainer": "Example Vendor Packaging <builds@vendor.example>",
-          "Description": "PHP 7.3 command-line interpreter, built by a vendor (test fixture)"}
+VENDOR = {
+    "Package": "php7.3-cli",
+    "Version": "7.3.33",
+    "Architecture": "amd64",
+    "Maintainer": "Example Vendor Packaging <builds@vendor.example>",
+    "Description": "PHP 7.3 command-line interpreter, built by a vendor (test fixture)",
+}
 SUPPORT = "usr/share/debian-security-support"
 
 
@@ -65,6 +69,7 @@ def ctx() -> IdentifyContext:
 
 
 # -- Debian's own data, read independently of scanner.distro -----------------------------------
+
 
 def major(root: Path) -> str:
     return (root / "etc/debian_version").read_text().strip().split(".")[0].split("/")[0]
@@ -106,8 +111,12 @@ def ended_list(root: Path) -> list[tuple[str, date]]:
     if combined.is_file():
         for line in combined.read_text().splitlines():
             parts = line.split()
-            if len(parts) >= 4 and not line.startswith("#") and parts[1] == "non-supported" and \
-                    re.fullmatch(r"\d{4}-\d\d-\d\d", parts[3]):
+            if (
+                len(parts) >= 4
+                and not line.startswith("#")
+                and parts[1] == "non-supported"
+                and re.fullmatch(r"\d{4}-\d\d-\d\d", parts[3])
+            ):
                 out.append((parts[0], date.fromisoformat(parts[3])))
         return out
     path = root / SUPPORT / f"security-support-ended.deb{major(root)}"
@@ -144,6 +153,7 @@ def upstream_says(ctx: IdentifyContext, sw: Software, as_of: date) -> Status:
 
 # -- the vendor's build and the scan ------------------------------------------------------------
 
+
 def vendor_deb(tmp: Path) -> Path:
     tree = tmp / "vendor"
     (tree / "DEBIAN").mkdir(parents=True)
@@ -151,8 +161,7 @@ def vendor_deb(tmp: Path) -> Path:
     (tree / "usr/share/doc/php7.3-cli/README").write_text("vendor build\n")
     (tree / "DEBIAN/control").write_text("".join(f"{k}: {v}\n" for k, v in VENDOR.items()))
     deb = tmp / "php7.3-cli_7.3.33_amd64.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)], check=True,
-                   capture_output=True)
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)], check=True, capture_output=True)
     return deb
 
 
@@ -169,11 +178,18 @@ def scanned(roots: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
             server = debroot.start_root_sshd(root, f"127.0.0.{60 + n}")
             try:
                 store = SqliteStore(str(tmp / f"{suite}.db"))
-                config = ScanConfig(concurrency=1, timeout=30.0, connect_timeout=10.0, ssh_user=server.user,
-                                    ssh_key=str(server.client_key), known_hosts=str(server.known_hosts),
-                                    use_agent=False)
-                summary = FleetScanner(store, config).run([Target(host=server.address, port=server.port,
-                                                                  site="Real roots")])
+                config = ScanConfig(
+                    concurrency=1,
+                    timeout=30.0,
+                    connect_timeout=10.0,
+                    ssh_user=server.user,
+                    ssh_key=str(server.client_key),
+                    known_hosts=str(server.known_hosts),
+                    use_agent=False,
+                )
+                summary = FleetScanner(store, config).run(
+                    [Target(host=server.address, port=server.port, site="Real roots")]
+                )
                 store.close()
             finally:
                 server.stop()
@@ -185,15 +201,17 @@ AS_OF_DATES = (date(2026, 3, 1), date(2026, 12, 6), date(2028, 7, 15))
 
 
 @pytest.mark.parametrize("suite", SUITES)
-def test_every_finding_on_a_real_root_is_what_debian_says(suite: str, scanned: dict[str, Any],
-                                                          ctx: IdentifyContext) -> None:
+def test_every_finding_on_a_real_root_is_what_debian_says(
+    suite: str, scanned: dict[str, Any], ctx: IdentifyContext
+) -> None:
     summary, root = scanned[suite]["summary"], scanned[suite]["root"]
     # the rpm tool with no database is "no rpm packages", not a failed probe
     assert summary.by_status == {"ok": 1}, [(s.target, s.error) for s in summary.statuses]
     [inv] = summary.inventories
     installed = debroot.installed_packages(root)
-    assert {(s.name, s.version) for s in inv.software if s.source == "dpkg"} == \
-        set(installed.items()) | {(VENDOR["Package"], VENDOR["Version"])}
+    assert {(s.name, s.version) for s in inv.software if s.source == "dpkg"} == set(installed.items()) | {
+        (VENDOR["Package"], VENDOR["Version"])
+    }
     debian_built = {(p[0], p[1]) for p in archive_index(root)}
     assert (VENDOR["Package"], VENDOR["Version"]) not in debian_built
     for as_of in AS_OF_DATES:
@@ -216,23 +234,30 @@ def test_every_finding_on_a_real_root_is_what_debian_says(suite: str, scanned: d
             expected[key] = (want if want.severity > status.severity else status, [*names, sw.name])
         got = {(f.product, f.cycle): f for f in result.findings if f.kind == "software"}
         assert set(got) == set(expected), (suite, as_of)  # nothing missed, nothing invented
-        wrong = {key: (got[key].name, got[key].status.value, want.value, names)
-                 for key, (want, names) in expected.items() if got[key].status is not want}
+        wrong = {
+            key: (got[key].name, got[key].status.value, want.value, names)
+            for key, (want, names) in expected.items()
+            if got[key].status is not want
+        }
         assert not wrong, (suite, as_of, wrong)
     # the package set really covers what the issue is about
     products = {(f.product, f.name) for f in match_inventory(inv, ctx, AS_OF_DATES[1], Policy()).findings}
     assert any(p == "php" for p, _ in products) and any(p == "sqlite" for p, _ in products)
     assert any(p == "apache-http-server" for p, _ in products)
-    vendor = next(f for f in match_inventory(inv, ctx, AS_OF_DATES[1], Policy()).findings
-                  if f.product == "php" and f.cycle == "7.3")
+    vendor = next(
+        f
+        for f in match_inventory(inv, ctx, AS_OF_DATES[1], Policy()).findings
+        if f.product == "php" and f.cycle == "7.3"
+    )
     assert vendor.status is Status.EOL and "third_party_build" in vendor.detail.evidence
 
 
 def test_two_roots_on_one_address_are_two_hosts(roots: dict[str, Path], tmp_path: Path) -> None:
     """No machine-id, same hostname, same address, different ports: two machines, two hosts."""
     for suite in ("bullseye", "bookworm"):  # minbase without systemd: no machine-id at all
-        assert not (roots[suite] / "etc/machine-id").exists() and \
-            not (roots[suite] / "var/lib/dbus/machine-id").exists()
+        assert (
+            not (roots[suite] / "etc/machine-id").exists() and not (roots[suite] / "var/lib/dbus/machine-id").exists()
+        )
     servers = [debroot.start_root_sshd(roots[s], "127.0.0.70") for s in ("bullseye", "bookworm")]
     try:
         known = tmp_path / "known_hosts"
@@ -242,10 +267,16 @@ def test_two_roots_on_one_address_are_two_hosts(roots: dict[str, Path], tmp_path
         store = SqliteStore(str(tmp_path / "two.db"))
         results = []
         for server in servers:  # one key each: scan each with its own key
-            config = ScanConfig(concurrency=1, timeout=30.0, connect_timeout=10.0, ssh_user=server.user,
-                                ssh_key=str(server.client_key), known_hosts=str(known), use_agent=False)
-            results.append(FleetScanner(store, config).run([Target(host=server.address, port=server.port,
-                                                                   site="Two")]))
+            config = ScanConfig(
+                concurrency=1,
+                timeout=30.0,
+                connect_timeout=10.0,
+                ssh_user=server.user,
+                ssh_key=str(server.client_key),
+                known_hosts=str(known),
+                use_agent=False,
+            )
+            results.append(FleetScanner(store, config).run([Target(host=server.address, port=server.port, site="Two")]))
         assert [r.by_status for r in results] == [{"ok": 1}, {"ok": 1}]
         invs = [r.inventories[0] for r in results]
         assert invs[0].host.hostname == invs[1].host.hostname  # both roots carry the build host's name
@@ -260,7 +291,8 @@ def test_two_roots_on_one_address_are_two_hosts(roots: dict[str, Path], tmp_path
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_no_package_of_the_archive_is_judged_ended_while_debian_supports_it(
-        suite: str, roots: dict[str, Path], ctx: IdentifyContext) -> None:
+    suite: str, roots: dict[str, Path], ctx: IdentifyContext
+) -> None:
     root = roots[suite]
     os_release = (root / "etc/os-release").read_text()
     support = {f"/{SUPPORT}/{p.name}": p.read_text() for p in (root / SUPPORT).glob("security-support*")}
@@ -269,15 +301,22 @@ def test_no_package_of_the_archive_is_judged_ended_while_debian_supports_it(
     counts: dict[str, int] = {}
     false_alarms = []
     for package, version, arch, maintainer, source in index:
-        sw = Software(name=package, version=version, source="dpkg", arch=arch, publisher=maintainer,
-                      source_package=source.split(" (")[0])
+        sw = Software(
+            name=package,
+            version=version,
+            source="dpkg",
+            arch=arch,
+            publisher=maintainer,
+            source_package=source.split(" (")[0],
+        )
         ident = identify_package(sw.identify_record(), ctx)  # not memoised: 60,000+ names once each
         if ident.product is None:
             continue
-        inv = Inventory(host=Host(hostname="archive", machine_id="archive"),
-                        os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release},
-                                                         "security_support": support}),
-                        software=[sw])
+        inv = Inventory(
+            host=Host(hostname="archive", machine_id="archive"),
+            os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release}, "security_support": support}),
+            software=[sw],
+        )
         [finding] = [f for f in match_inventory(inv, ctx, as_of, Policy()).findings if f.kind == "software"]
         counts[finding.status.value] = counts.get(finding.status.value, 0) + 1
         says = debian_says(ctx, root, sw.source_package or sw.name, as_of)

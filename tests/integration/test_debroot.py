@@ -32,7 +32,8 @@ def test_mirror_comes_from_apt_sources(tmp_path: Path) -> None:
     (tmp_path / "sources.list.d" / "x.sources").write_text(
         "Types: deb\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\n\n"
         "Types: deb-src\nURIs: http://src.invalid/debian\nSuites: bookworm\n\n"
-        "# a comment\nTypes: deb\nURIs: http://mirror.invalid/debian/\nSuites: bookworm bookworm-updates\n")
+        "# a comment\nTypes: deb\nURIs: http://mirror.invalid/debian/\nSuites: bookworm bookworm-updates\n"
+    )
     assert debroot.mirror_url(tmp_path) == "http://mirror.invalid/debian"
     (tmp_path / "sources.list.d" / "x.sources").unlink()
     (tmp_path / "sources.list").write_text("deb [signed-by=/k.gpg] http://list.invalid/debian bullseye main\n")
@@ -63,8 +64,15 @@ def test_root_sshd_is_the_roots_own_and_cleans_up(bookworm: Path) -> None:
         client = paramiko.SSHClient()
         client.load_host_keys(str(server.known_hosts))
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        client.connect(server.address, server.port, username=server.user, key_filename=str(server.client_key),
-                       allow_agent=False, look_for_keys=False, timeout=10)
+        client.connect(
+            server.address,
+            server.port,
+            username=server.user,
+            key_filename=str(server.client_key),
+            allow_agent=False,
+            look_for_keys=False,
+            timeout=10,
+        )
         _, out, _ = client.exec_command("cat /etc/debian_version; head -c 20 /proc/uptime >/dev/null && echo proc")
         text = out.read().decode()
         client.close()

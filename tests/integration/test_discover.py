@@ -70,8 +70,15 @@ def test_snmp_v2c_and_v3_read_the_system_group(lab: lab_mod.Lab) -> None:
     assert v2.status == "ok" and v2.facts["sys_name"] == "ward7-switch"
     assert v2.facts["sys_object_id"].startswith("1.3.6.1.4.1.8072.")  # net-snmp's enterprise
     assert v2.facts["sys_descr"].startswith("Linux ")
-    v3 = _probe(lab, "snmp", "snmp", ProbeSettings(timeout=SNMP_BUDGET, snmp_v3={
-        "user": lab_mod.SNMP_USER, "auth_key": lab_mod.SNMP_AUTH, "priv_key": lab_mod.SNMP_PRIV}))
+    v3 = _probe(
+        lab,
+        "snmp",
+        "snmp",
+        ProbeSettings(
+            timeout=SNMP_BUDGET,
+            snmp_v3={"user": lab_mod.SNMP_USER, "auth_key": lab_mod.SNMP_AUTH, "priv_key": lab_mod.SNMP_PRIV},
+        ),
+    )
     assert v3.status == "ok" and v3.facts["snmp_version"] == "3" and v3.facts["sys_name"] == "ward7-switch"
     wrong = _probe(lab, "snmp", "snmp", ProbeSettings(timeout=SILENT_BUDGET, snmp_community="not-the-community"))
     assert wrong.status == "timeout" and wrong.connections == 1  # one request, no retries
@@ -108,8 +115,9 @@ def test_rdp_nla_gives_its_ntlm_challenge_and_winpr_is_never_windows(lab: lab_mo
     assert nla.status == "ok" and nla.connections == 1 and nla.facts["rdp_security"] == "credssp"
     # a real CredSSP exchange up to the server's NTLM CHALLENGE (no AUTHENTICATE is ever sent)
     assert nla.facts["ntlm_version"].startswith("6.1.") and nla.facts["netbios_name"]
-    inv = fingerprint.inventory(Target(lab_mod.ADDRESSES["rdp-nla"], transport="rdp", port=lab.ports["rdp-nla"]),
-                                [nla], datetime.now(UTC))
+    inv = fingerprint.inventory(
+        Target(lab_mod.ADDRESSES["rdp-nla"], transport="rdp", port=lab.ports["rdp-nla"]), [nla], datetime.now(UTC)
+    )
     assert inv.os.family != "windows"  # WinPR claims NT 6.1.7601 but speaks TLS 1.3: not Windows
     assert any(s.name.startswith("FreeRDP") for s in inv.software)
 
@@ -120,19 +128,37 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return code, out, err
 
 
-def test_discover_command_end_to_end(lab: lab_mod.Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_discover_command_end_to_end(
+    lab: lab_mod.Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     targets = tmp_path / "targets.csv"
     # the lab, a silent address, and a medical device that must never be touched
-    targets.write_text(lab.targets_csv() + "127.0.0.16,RXX01,any,,\n"
-                       f"127.0.0.17,RXX01,ssh,{lab.ports['sshd']},medical-device\n")
+    targets.write_text(
+        lab.targets_csv() + f"127.0.0.16,RXX01,any,,\n127.0.0.17,RXX01,ssh,{lab.ports['sshd']},medical-device\n"
+    )
     creds = tmp_path / "creds.toml"
     creds.write_text(f'[snmp]\ncommunity = "{lab_mod.SNMP_COMMUNITY}"\n')
     os.chmod(creds, stat.S_IRUSR | stat.S_IWUSR)
     monkeypatch.delenv("LEGACYSCAN_SNMP_COMMUNITY", raising=False)
     db = f"sqlite:///{tmp_path / 'ls.db'}"
-    code, out, err = _run(["discover", "--targets", str(targets), "--db", db, "--credentials", str(creds),
-                           "--format", "json", "--as-of", "2026-12-06", "--timeout", str(BUDGET)], capsys)
+    code, out, err = _run(
+        [
+            "discover",
+            "--targets",
+            str(targets),
+            "--db",
+            db,
+            "--credentials",
+            str(creds),
+            "--format",
+            "json",
+            "--as-of",
+            "2026-12-06",
+            "--timeout",
+            str(BUDGET),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "lab-secret" not in err and lab_mod.SNMP_COMMUNITY not in out + err  # never echoed
     report = json.loads(out)
@@ -161,11 +187,18 @@ def test_excluded_targets_get_no_connection(lab: lab_mod.Lab) -> None:
         calls.append((target.host, datetime.now(UTC).timestamp()))
         return PROBES["ssh"](target, settings)
 
-    targets = [Target(addr, site="A", transport="ssh", port=port),
-               Target("127.0.0.14", site="A", transport="ssh", port=port, tags=("medical-device",)),
-               Target("127.0.0.18", site="A", transport="ssh", port=port)]
-    summary = Discoverer(None, ProbeSettings(timeout=BUDGET), DiscoverConfig(concurrency=1, site_rate=1000.0),
-                         {"ssh": counting}, Exclusions()).run(targets)
+    targets = [
+        Target(addr, site="A", transport="ssh", port=port),
+        Target("127.0.0.14", site="A", transport="ssh", port=port, tags=("medical-device",)),
+        Target("127.0.0.18", site="A", transport="ssh", port=port),
+    ]
+    summary = Discoverer(
+        None,
+        ProbeSettings(timeout=BUDGET),
+        DiscoverConfig(concurrency=1, site_rate=1000.0),
+        {"ssh": counting},
+        Exclusions(),
+    ).run(targets)
     # 127.0.0.14 appears twice: tagged medical-device on one line, so the address is never probed
     assert summary.excluded == 1
     assert all(host != "127.0.0.14" for host, _ in calls)
@@ -186,8 +219,9 @@ def test_every_service_s_words_reach_the_report_evidence(lab: lab_mod.Lab) -> No
 
     addr = lab_mod.ADDRESSES["sshd"]
     targets = [Target(addr, transport=t, port=lab.ports[k]) for k, t in (("sshd", "ssh"), ("https", "https"))]
-    inv = fingerprint.inventory(targets[0], [PROBES[t.transport](t, ProbeSettings(timeout=BUDGET)) for t in targets],
-                                datetime.now(UTC))
+    inv = fingerprint.inventory(
+        targets[0], [PROBES[t.transport](t, ProbeSettings(timeout=BUDGET)) for t in targets], datetime.now(UTC)
+    )
     said = inv.os.facts["announced"]["services"]
     assert "SSH-2.0-OpenSSH_" in said and "Server: nginx/" in said
     assert "issued by itself" in said and "pacs-web.ward7.example" in said
@@ -207,7 +241,8 @@ def test_samba_s_smb2_connection_takes_its_own_rate_limit_token(lab: lab_mod.Lab
 
     limiter = Counting()
     target = Target(lab_mod.ADDRESSES["smb2"], site="A", transport="smb", port=lab.ports["smb2"])
-    summary = Discoverer(None, ProbeSettings(timeout=BUDGET), DiscoverConfig(concurrency=1), PROBES, Exclusions(),
-                         limiter=limiter).run([target])
+    summary = Discoverer(
+        None, ProbeSettings(timeout=BUDGET), DiscoverConfig(concurrency=1), PROBES, Exclusions(), limiter=limiter
+    ).run([target])
     # Samba with SMB1 off: SMB1 refused on the first connection, SMB2 on a second -- each one a token
     assert summary.identified == 1 and summary.connections == 2 and limiter.tokens == 2

@@ -56,12 +56,9 @@ EXPECTED = {
         "tomcat10": ("supported", "+distro.ubuntu.community", f"{LISTS}noble_universe_binary-amd64_Packages"),
     },
     "ubuntu1804-apt": {  # 18.04's standard support ended 2023-05-31: its packages end with it
-        "openssl": ("eol", "+distro.ubuntu", "Ubuntu Supported: 5y from "
-                    f"{LISTS}bionic_main_binary-amd64_Packages"),
-        "python3.6": ("eol", "+distro.ubuntu", "Ubuntu Supported: 5y from "
-                      f"{LISTS}bionic_main_binary-amd64_Packages"),
-        "nodejs": ("eol", "+distro.ubuntu", "Ubuntu Supported: 3y from "
-                   f"{LISTS}bionic_universe_binary-amd64_Packages"),
+        "openssl": ("eol", "+distro.ubuntu", f"Ubuntu Supported: 5y from {LISTS}bionic_main_binary-amd64_Packages"),
+        "python3.6": ("eol", "+distro.ubuntu", f"Ubuntu Supported: 5y from {LISTS}bionic_main_binary-amd64_Packages"),
+        "nodejs": ("eol", "+distro.ubuntu", f"Ubuntu Supported: 3y from {LISTS}bionic_universe_binary-amd64_Packages"),
         "tomcat8": ("eol", "+distro.ubuntu.community", f"{LISTS}bionic_universe_binary-amd64_Packages"),
     },
 }
@@ -72,8 +69,7 @@ def available() -> str | None:
         return "mount namespaces need root"
     if shutil.which("unshare") is None:
         return "unshare (util-linux) is not installed"
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True,
-                           check=False)
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, check=False)
     return None if probe.returncode == 0 else f"unshare --mount refused: {probe.stderr.decode()[:200]}"
 
 
@@ -85,8 +81,14 @@ def in_root(name: str) -> list[str]:
 
 
 def cli(*args: str, db: str, wrap: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*(wrap or []), sys.executable, "-m", "scanner.cli", *args, "--db", db],
-                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
+    done = subprocess.run(
+        [*(wrap or []), sys.executable, "-m", "scanner.cli", *args, "--db", db],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -122,8 +124,13 @@ def test_local_scan_of_a_constructed_ubuntu_root(name: str, tmp_path: Path) -> N
 def test_the_sh_agent_in_the_root_then_import(tmp_path: Path) -> None:
     name = "ubuntu2404-apt"
     drop = tmp_path / "drop"
-    done = subprocess.run([*in_root(name), "/bin/sh", str(REPO / "agents/legacyscan-agent.sh"), "--output", str(drop)],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [*in_root(name), "/bin/sh", str(REPO / "agents/legacyscan-agent.sh"), "--output", str(drop)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(list(drop.glob("*.json"))) == 1
     db = f"sqlite:///{tmp_path / 'agent.db'}"
@@ -139,8 +146,15 @@ def test_ssh_scan_of_a_constructed_ubuntu_root(tmp_path: Path) -> None:
     fleet = sshd.start_fleet(1, first=81, wrap=in_root(name))
     try:
         store = SqliteStore(str(tmp_path / "ssh.db"))
-        config = ScanConfig(concurrency=1, timeout=30.0, connect_timeout=10.0, ssh_user=sshd.USER,
-                            ssh_key=str(fleet.client_key), known_hosts=str(fleet.known_hosts), use_agent=False)
+        config = ScanConfig(
+            concurrency=1,
+            timeout=30.0,
+            connect_timeout=10.0,
+            ssh_user=sshd.USER,
+            ssh_key=str(fleet.client_key),
+            known_hosts=str(fleet.known_hosts),
+            use_agent=False,
+        )
         summary = FleetScanner(store, config).run([Target(host=fleet.addresses[0], port=fleet.port, site="Ward")])
         store.close()
     finally:
@@ -150,7 +164,12 @@ def test_ssh_scan_of_a_constructed_ubuntu_root(tmp_path: Path) -> None:
     assert inv.os.version.startswith("18.04") or "18.04" in inv.os.name
     assert "bionic_universe_binary-amd64_Packages" in inv.os.facts["apt_support"]
     result = match_inventory(inv, IdentifyContext(load_default()), date.fromisoformat(AS_OF), Policy())
-    got = {f.name: {"status": f.status.value, "match": {"rule": f.detail.rule, "reason": f.detail.reason,
-                                                        "evidence": f.detail.evidence}}
-           for f in result.findings if f.kind == "software"}
+    got = {
+        f.name: {
+            "status": f.status.value,
+            "match": {"rule": f.detail.rule, "reason": f.detail.reason, "evidence": f.detail.evidence},
+        }
+        for f in result.findings
+        if f.kind == "software"
+    }
     check(name, got)

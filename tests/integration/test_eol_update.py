@@ -51,13 +51,39 @@ def _changed(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if rel["name"] == "12":
             rel["eolFrom"] = "2027-06-10"  # flips a stored Debian 12 host from extended to supported
     node = by_name["nodejs"]
-    node["releases"].insert(0, {**node["releases"][0], "name": "99", "label": "99", "releaseDate": "2026-10-20",
-                                "eolFrom": "2030-04-30", "eoasFrom": "2028-10-20"})
-    out.append({"name": "zz-test-product", "aliases": [], "label": "ZZ Test Product", "category": "app",
-                "tags": ["app"], "labels": {"eoas": None, "discontinued": None, "eol": "Support", "eoes": None},
-                "links": {"html": "https://example.invalid/zz"},
-                "releases": [{"name": "1", "label": "1", "releaseDate": "2025-01-01", "isEol": False,
-                              "eolFrom": "2029-01-01", "isMaintained": True, "latest": None}]})
+    node["releases"].insert(
+        0,
+        {
+            **node["releases"][0],
+            "name": "99",
+            "label": "99",
+            "releaseDate": "2026-10-20",
+            "eolFrom": "2030-04-30",
+            "eoasFrom": "2028-10-20",
+        },
+    )
+    out.append(
+        {
+            "name": "zz-test-product",
+            "aliases": [],
+            "label": "ZZ Test Product",
+            "category": "app",
+            "tags": ["app"],
+            "labels": {"eoas": None, "discontinued": None, "eol": "Support", "eoes": None},
+            "links": {"html": "https://example.invalid/zz"},
+            "releases": [
+                {
+                    "name": "1",
+                    "label": "1",
+                    "releaseDate": "2025-01-01",
+                    "isEol": False,
+                    "eolFrom": "2029-01-01",
+                    "isMaintained": True,
+                    "latest": None,
+                }
+            ],
+        }
+    )
     return out
 
 
@@ -86,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
         api = self.server.api
         api.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         if self.path.startswith("/old/"):
-            self._send(301, b"", {"Location": self.path[len("/old"):]})
+            self._send(301, b"", {"Location": self.path[len("/old") :]})
             return
         if self.path != "/api/v1/products/full/":
             self._send(404, b"<html>not found</html>", {"Content-Type": "text/html"})
@@ -106,8 +132,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
         elif mode == "schema-result":
-            self._send(200, json.dumps({"schema_version": "1.2.1", "generated_at": GENERATED,
-                                        "result": {"products": []}}).encode())
+            self._send(
+                200,
+                json.dumps({"schema_version": "1.2.1", "generated_at": GENERATED, "result": {"products": []}}).encode(),
+            )
         elif mode == "schema-release":
             doc = json.loads(api.body)
             del doc["result"][3]["releases"][0]["name"]
@@ -165,14 +193,30 @@ def api(full_body: bytes) -> Iterator[tuple[Api, str]]:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_")}
-    env.update({"XDG_DATA_HOME": str(tmp_path / "xdg"), "PYTHONPATH": str(ROOT), "NO_PROXY": "*",
-                "HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": ""})
+    env.update(
+        {
+            "XDG_DATA_HOME": str(tmp_path / "xdg"),
+            "PYTHONPATH": str(ROOT),
+            "NO_PROXY": "*",
+            "HTTP_PROXY": "",
+            "HTTPS_PROXY": "",
+            "http_proxy": "",
+            "https_proxy": "",
+        }
+    )
     return env
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], capture_output=True, text=True,
-                          cwd=tmp_path, env=_env(tmp_path), timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=180,
+        check=False,
+    )
 
 
 def _data_dir(tmp_path: Path) -> Path:
@@ -189,10 +233,16 @@ def _fingerprint(directory: Path) -> str:
 
 
 def _store_debian_host(db: Path) -> None:
-    inv = Inventory(host=Host(hostname="ward-pc-01", machine_id="m-0001", site="north"),
-                    os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
-                              facts={"files": {"/etc/os-release": DEBIAN_12}}),
-                    collected_at="2026-11-29T08:00:00Z")
+    inv = Inventory(
+        host=Host(hostname="ward-pc-01", machine_id="m-0001", site="north"),
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 12 (bookworm)",
+            version="12",
+            facts={"files": {"/etc/os-release": DEBIAN_12}},
+        ),
+        collected_at="2026-11-29T08:00:00Z",
+    )
     store = open_store(f"sqlite:///{db}")
     try:
         store.save_inventory(inv)
@@ -204,8 +254,19 @@ def test_update_replaces_snapshot_and_reports_changes(api: tuple[Api, str], tmp_
     server, base = api
     db = tmp_path / "estate.db"
     _store_debian_host(db)
-    proc = _cli(tmp_path, "eol", "update", "--source", f"{base}/api/v1", "--db", f"sqlite:///{db}",
-                "--as-of", "2026-11-30", "--format", "json")
+    proc = _cli(
+        tmp_path,
+        "eol",
+        "update",
+        "--source",
+        f"{base}/api/v1",
+        "--db",
+        f"sqlite:///{db}",
+        "--as-of",
+        "2026-11-30",
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["updated"] is True
@@ -213,11 +274,17 @@ def test_update_replaces_snapshot_and_reports_changes(api: tuple[Api, str], tmp_
     assert report["products_added"] == ["zz-test-product"]
     assert report["products_removed"] == ["angularjs"]
     assert {"product": "nodejs", "cycle": "99"} in report["cycles_added"]
-    assert {"product": "windows-server", "cycle": "2012-r2", "phase": "eoes", "old": "2026-10-13",
-            "new": "2027-10-12"} in report["dates_moved"]
+    assert {
+        "product": "windows-server",
+        "cycle": "2012-r2",
+        "phase": "eoes",
+        "old": "2026-10-13",
+        "new": "2027-10-12",
+    } in report["dates_moved"]
     flips = report["verdict_changes"]
     assert [(f["host"], f["product"], f["cycle"], f["old_status"], f["new_status"]) for f in flips] == [
-        ("ward-pc-01", "debian", "12", "extended", "supported")]
+        ("ward-pc-01", "debian", "12", "extended", "supported")
+    ]
     assert server.requests[0][1]["user-agent"].startswith("legacyscan")
 
     data = _data_dir(tmp_path)
@@ -284,8 +351,9 @@ def test_rate_limit_is_honoured(api: tuple[Api, str], tmp_path: Path) -> None:
         ("ok", ("--max-bytes", "1000"), "exceeds the 1000-byte limit"),
     ],
 )
-def test_failures_keep_the_previous_snapshot(api: tuple[Api, str], tmp_path: Path, mode: str,
-                                             args: tuple[str, ...], message: str) -> None:
+def test_failures_keep_the_previous_snapshot(
+    api: tuple[Api, str], tmp_path: Path, mode: str, args: tuple[str, ...], message: str
+) -> None:
     server, base = api
     assert _cli(tmp_path, "eol", "update", "--source", f"{base}/api/v1").returncode == 0
     data = _data_dir(tmp_path)
@@ -328,8 +396,9 @@ def test_file_mirror_snapshot_directory(tmp_path: Path) -> None:
     proc = _cli(tmp_path, "eol", "update", "--source", mirror.as_uri(), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["dates_moved"] == [{"product": "rhel", "cycle": "7", "phase": "eoes", "old": "2029-05-31",
-                                      "new": "2030-05-31"}]
+    assert report["dates_moved"] == [
+        {"product": "rhel", "cycle": "7", "phase": "eoes", "old": "2029-05-31", "new": "2030-05-31"}
+    ]
     assert report["products_added"] == [] and report["products_removed"] == []
     assert (_data_dir(tmp_path) / "versions").is_dir()  # raw version history carried over
 

@@ -56,7 +56,7 @@ class _HardHandler(_Handler):
             self.end_headers()
             try:
                 for i in range(0, len(api.body), 64):
-                    self.wfile.write(api.body[i:i + 64])
+                    self.wfile.write(api.body[i : i + 64])
                     self.wfile.flush()
                     time.sleep(0.2)
             except OSError:
@@ -64,7 +64,7 @@ class _HardHandler(_Handler):
             return
         if self.path.startswith("/to-http/"):
             api.requests.append((self.path, {}))
-            self._send(302, b"", {"Location": api.http_base + self.path[len("/to-http"):]})  # type: ignore[attr-defined]
+            self._send(302, b"", {"Location": api.http_base + self.path[len("/to-http") :]})  # type: ignore[attr-defined]
             return
         super().do_GET()
 
@@ -89,10 +89,18 @@ def hard(full_body: bytes) -> Iterator[tuple[Api, str]]:  # noqa: F811 - the imp
         server.server_close()
 
 
-def _update(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "update", *args], capture_output=True,
-                          text=True, cwd=tmp_path, env=env or _env(tmp_path), timeout=timeout, check=False)
+def _update(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "eol", "update", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env or _env(tmp_path),
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _info(tmp_path: Path) -> dict[str, Any]:
@@ -104,8 +112,9 @@ def _info(tmp_path: Path) -> dict[str, Any]:
 # -- item 13 --------------------------------------------------------------------------------------
 
 
-def test_retry_after_with_a_non_ascii_digit_backs_off_instead_of_crashing(hard: tuple[Api, str],
-                                                                          tmp_path: Path) -> None:
+def test_retry_after_with_a_non_ascii_digit_backs_off_instead_of_crashing(
+    hard: tuple[Api, str], tmp_path: Path
+) -> None:
     api, base = hard
     api.mode = "retry-superscript"
     proc = _update(tmp_path, "--source", f"{base}/api/v1")
@@ -117,8 +126,19 @@ def test_retry_after_with_a_non_ascii_digit_backs_off_instead_of_crashing(hard: 
 def test_retry_after_parser_is_strict() -> None:
     from eol_data.update import _retry_after
 
-    for odd in ("\u00b2", "\u0663", "+5", "-1", "1.5", "5 ", "9" * 40, "Wed, 99 Foo 2015 07:28:00 GMT", "x" * 500,
-                "Mon, 01 Jan 10000 00:00:00 GMT", "Wed, 21 Oct 2015 07:28:00"):
+    for odd in (
+        "\u00b2",
+        "\u0663",
+        "+5",
+        "-1",
+        "1.5",
+        "5 ",
+        "9" * 40,
+        "Wed, 99 Foo 2015 07:28:00 GMT",
+        "x" * 500,
+        "Mon, 01 Jan 10000 00:00:00 GMT",
+        "Wed, 21 Oct 2015 07:28:00",
+    ):
         assert _retry_after(odd, 1) in (2.0, 5.0), odd  # "5 " is stripped: 5 s; the rest: backoff
     assert _retry_after("120", 0) == 120.0
 
@@ -164,8 +184,7 @@ def _second_body(full: bytes) -> bytes:
     return json.dumps(doc).encode()
 
 
-def test_kill_9_at_any_point_never_leaks_staging_nor_falls_back_to_bundled(
-        full_body: bytes, tmp_path: Path) -> None:  # noqa: F811
+def test_kill_9_at_any_point_never_leaks_staging_nor_falls_back_to_bundled(full_body: bytes, tmp_path: Path) -> None:  # noqa: F811
     server, base = _serve(full_body)
     try:
         first = _update(tmp_path, "--source", f"{base}/api/v1")
@@ -180,9 +199,13 @@ def test_kill_9_at_any_point_never_leaks_staging_nor_falls_back_to_bundled(
         seen_versions = set()
         for i in range(8):  # kill points spread over a whole update, start to finish
             server.api.body = full_body if i % 2 else _second_body(full_body)
-            proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "eol", "update", "--source",
-                                     f"{base}/api/v1", "--force"], cwd=tmp_path, env=_env(tmp_path),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "scanner.cli", "eol", "update", "--source", f"{base}/api/v1", "--force"],
+                cwd=tmp_path,
+                env=_env(tmp_path),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(duration * (0.15 + 0.85 * i / 7))
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
@@ -207,14 +230,31 @@ KILL_POINTS = Path(__file__).resolve().parent / "kill_points.py"
 
 def _update_killed_at(tmp_path: Path, mode: str, base: str, counts: Path) -> int:
     """``eol update --force`` under ``kill_points.py``: SIGKILL at exactly one step of its work."""
-    proc = subprocess.run([sys.executable, str(KILL_POINTS), mode, str(_data_dir(tmp_path).parent), str(counts),
-                           "--", "eol", "update", "--source", f"{base}/api/v1", "--force"],
-                          cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=180, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(KILL_POINTS),
+            mode,
+            str(_data_dir(tmp_path).parent),
+            str(counts),
+            "--",
+            "eol",
+            "update",
+            "--source",
+            f"{base}/api/v1",
+            "--force",
+        ],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     return proc.returncode
 
 
-def test_kill_9_at_every_step_of_an_update_keeps_a_complete_refreshed_dataset(
-        full_body: bytes, tmp_path: Path) -> None:  # noqa: F811
+def test_kill_9_at_every_step_of_an_update_keeps_a_complete_refreshed_dataset(full_body: bytes, tmp_path: Path) -> None:  # noqa: F811
     """A real SIGKILL before each filesystem step of an update (every rename, exchange, removal,
     folder creation, and the first, middle and last file written): afterwards legacyscan loads a
     complete refreshed dataset, the old or the new one, never the bundled one and never a damaged
@@ -271,8 +311,14 @@ def test_update_output_escapes_terminal_sequences_from_the_data(full_body: bytes
             prod["releases"][0]["name"] = "99\u001b]0;owned\u0007\u001b[2J"
     server, base = _serve(json.dumps(doc).encode())
     try:
-        proc = subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "update", "--source", f"{base}/api/v1"],
-                              capture_output=True, cwd=tmp_path, env=_env(tmp_path), timeout=180, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "scanner.cli", "eol", "update", "--source", f"{base}/api/v1"],
+            capture_output=True,
+            cwd=tmp_path,
+            env=_env(tmp_path),
+            timeout=180,
+            check=False,
+        )
     finally:
         server.shutdown()
         server.server_close()

@@ -64,8 +64,12 @@ class OddServer:
                 self.rfile.read(length)
                 owner.requests += 1
                 code, hdrs, content = answer
-                head = [f"HTTP/1.1 {code} Odd", f"Content-Length: {len(content)}", "Connection: close",
-                        *(f"{key}: {value}" for key, value in hdrs.items())]
+                head = [
+                    f"HTTP/1.1 {code} Odd",
+                    f"Content-Length: {len(content)}",
+                    "Connection: close",
+                    *(f"{key}: {value}" for key, value in hdrs.items()),
+                ]
                 # Written as UTF-8 bytes, not through send_header (latin-1 only): "١٢" reaches the agent.
                 self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + content)
                 self.close_connection = True
@@ -115,14 +119,15 @@ def test_the_agent_never_uploads_what_a_planted_link_points_to(server: Serve, db
         os.chown(foreign, 65534, 65534)  # nobody's
     os.mkfifo(spool / "20200101T000003Z-fifo.json.gz")  # would block a plain open
 
-    assert run_agent(server.url, token, spool, recent(fake_inventory("genuine", 5)), ca=server.pki.ca_cert) == \
-        agent.EXIT_OK
+    assert (
+        run_agent(server.url, token, spool, recent(fake_inventory("genuine", 5)), ca=server.pki.ca_cert)
+        == agent.EXIT_OK
+    )
     with open_store(db) as s:
         assert sorted(i.host.hostname for i in s.latest_inventories()) == ["genuine"]
     assert spooled(spool) == []
     refused = rejected(spool)
-    expected = ["20200101T000000Z-link.json.gz", "20200101T000001Z-hardlink.json.gz",
-                "20200101T000003Z-fifo.json.gz"]
+    expected = ["20200101T000000Z-link.json.gz", "20200101T000001Z-hardlink.json.gz", "20200101T000003Z-fifo.json.gz"]
     if os.geteuid() == 0:
         expected.append("20200101T000002Z-foreign.json.gz")
     assert refused == sorted(expected)
@@ -139,14 +144,39 @@ def test_the_agent_never_uploads_what_a_planted_link_points_to(server: Serve, db
 # -- 13: Retry-After ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["²", "١٢", "3.5", "-1", "soon", "99999999999999999999999",
-                                   "Wed, 21 Oct 2015 07:28:00 GMT", "Sun, 06 Nov 2994 08:49:37 GMT", ""])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "²",
+        "١٢",
+        "3.5",
+        "-1",
+        "soon",
+        "99999999999999999999999",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        "Sun, 06 Nov 2994 08:49:37 GMT",
+        "",
+    ],
+)
 def test_any_retry_after_value_is_parsed_strictly_and_bounded(pki: Pki, tmp_path: Path, value: str) -> None:
     odd = OddServer(pki, 503, {"Retry-After": value, "Content-Type": "text/plain"}, b"busy")
     waits: list[float] = []
     try:
-        argv = ["--server", odd.url, "--token", "lsk_x", "--spool", str(tmp_path / "spool"), "--retries", "2",
-                "--no-lower-priority", "--timeout", "10", "--ca-bundle", str(pki.ca_cert)]
+        argv = [
+            "--server",
+            odd.url,
+            "--token",
+            "lsk_x",
+            "--spool",
+            str(tmp_path / "spool"),
+            "--retries",
+            "2",
+            "--no-lower-priority",
+            "--timeout",
+            "10",
+            "--ca-bundle",
+            str(pki.ca_cert),
+        ]
         rc = agent.main(argv, collect_fn=lambda site, tags: fake_inventory(), sleep=waits.append)
     finally:
         odd.close()
@@ -181,10 +211,12 @@ ODD_ANSWERS = [
 ]
 
 
-@pytest.mark.parametrize(("status", "headers", "body"), ODD_ANSWERS, ids=[str(a[0]) + "-" + str(i)
-                                                                           for i, a in enumerate(ODD_ANSWERS)])
-def test_answers_that_are_not_the_collectors_keep_the_inventory(pki: Pki, tmp_path: Path, status: int,
-                                                                headers: dict[str, str], body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("status", "headers", "body"), ODD_ANSWERS, ids=[str(a[0]) + "-" + str(i) for i, a in enumerate(ODD_ANSWERS)]
+)
+def test_answers_that_are_not_the_collectors_keep_the_inventory(
+    pki: Pki, tmp_path: Path, status: int, headers: dict[str, str], body: bytes
+) -> None:
     odd = OddServer(pki, status, headers, body)
     spool = tmp_path / "spool"
     try:

@@ -32,9 +32,10 @@ def nulbins() -> Iterator[tuple[Path, Path]]:
     """Fake ``rpm`` programs of a broken RPM database: one prints package lines carrying NUL
     characters, the other fails with NUL in its error message (which becomes the scan status)."""
     folders = []
-    for script in ("printf 'nul\\000pkg\\t1.0\\t1.el9\\tx86_64\\tVendor\\000Inc\\n"
-                   "plain-pkg\\t2.0\\t1.el9\\tx86_64\\tVendor\\n'\n",
-                   "printf 'rpmdb: damaged\\000page\\n' >&2\nexit 1\n"):
+    for script in (
+        "printf 'nul\\000pkg\\t1.0\\t1.el9\\tx86_64\\tVendor\\000Inc\\nplain-pkg\\t2.0\\t1.el9\\tx86_64\\tVendor\\n'\n",
+        "printf 'rpmdb: damaged\\000page\\n' >&2\nexit 1\n",
+    ):
         root = Path(tempfile.mkdtemp(prefix="legacyscan-nul-"))
         root.chmod(0o755)
         (root / "rpm").write_text("#!/bin/sh\n" + script)
@@ -50,34 +51,71 @@ def fleet(nulbins: tuple[Path, Path]) -> Iterator[sshd.Fleet]:
     why = sshd.available()
     if why:
         require_or_skip(why)
-    f = sshd.start_fleet(3, first=90, extra={NUL_HOST: f"SetEnv PATH={nulbins[0]}:/usr/bin:/bin",
-                                             NUL_ERROR_HOST: f"SetEnv PATH={nulbins[1]}:/usr/bin:/bin"})
+    f = sshd.start_fleet(
+        3,
+        first=90,
+        extra={
+            NUL_HOST: f"SetEnv PATH={nulbins[0]}:/usr/bin:/bin",
+            NUL_ERROR_HOST: f"SetEnv PATH={nulbins[1]}:/usr/bin:/bin",
+        },
+    )
     yield f
     f.stop()
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
-def test_a_fleet_scan_with_a_host_printing_nul_stores_every_host(fleet: sshd.Fleet, tmp_path: Path, backend: str,
-                                                                  request: pytest.FixtureRequest) -> None:
+def test_a_fleet_scan_with_a_host_printing_nul_stores_every_host(
+    fleet: sshd.Fleet, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     db = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else f"sqlite:///{tmp_path / 'f.db'}"
     targets = tmp_path / "targets.csv"
-    targets.write_text("host,site,transport,port,user,tags\n" +
-                       "".join(f"{a},Main,ssh,{fleet.port},{sshd.USER},\n" for a in fleet.addresses))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LEGACYSCAN_") or k == "LEGACYSCAN_REQUIRE_INTEGRATION"}
+    targets.write_text(
+        "host,site,transport,port,user,tags\n"
+        + "".join(f"{a},Main,ssh,{fleet.port},{sshd.USER},\n" for a in fleet.addresses)
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_") or k == "LEGACYSCAN_REQUIRE_INTEGRATION"
+    }
     env.pop("SSH_AUTH_SOCK", None)
-    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "--targets", str(targets), "--ssh-key",
-                           str(fleet.client_key), "--known-hosts", str(fleet.known_hosts), "--no-agent", "--db", db,
-                           "--no-report", "--timeout", "60", "--progress", "none"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=200)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scanner.cli",
+            "scan",
+            "--targets",
+            str(targets),
+            "--ssh-key",
+            str(fleet.client_key),
+            "--known-hosts",
+            str(fleet.known_hosts),
+            "--no-agent",
+            "--db",
+            db,
+            "--no-report",
+            "--timeout",
+            "60",
+            "--progress",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
     assert proc.returncode == 0, proc.stderr
     with open_store(db) as s:
         statuses = {a: (st.status, st.error) for st in s.statuses() for a in fleet.addresses if f"{a}:" in st.target}
         # Every inventory (the loopback hosts are one machine: one machine id, so "latest" is one).
         sql = "SELECT body FROM inventories"
         rows = s._all(sql, ()) if backend == "postgresql" else s.conn.execute(sql).fetchall()  # type: ignore[attr-defined]
-        invs = {a: i for i in (decode_body(bytes(b)) for (b,) in rows) for a in fleet.addresses
-                if i.host.address.startswith(a)}
+        invs = {
+            a: i
+            for i in (decode_body(bytes(b)) for (b,) in rows)
+            for a in fleet.addresses
+            if i.host.address.startswith(a)
+        }
     assert sorted(statuses) == sorted(fleet.addresses), statuses
     assert all(status in ("ok", "partial") and "\x00" not in error for status, error in statuses.values()), statuses
     assert sorted(invs) == sorted(fleet.addresses)

@@ -160,10 +160,19 @@ def test_nul_bytes_in_import_and_in_a_fleet_scans_batch(db_url: str, tmp_path: P
 
         scanned = [fake_inventory(f"scan-{i}", 5, site="north") for i in range(5)] + [_with_nul("scan-nul")]
         s.save_batch(scanned)
-        s.record_statuses([HostStatus(target=f"10.0.0.{i}", site="north", status="ok", error="", at=iso(now()))
-                           for i in range(5)] +
-                          [HostStatus(target="10.0.0.9\x00", site="north", status="error",
-                                      error="dpkg printed \x00 garbage", at=iso(now()), host_key="mid\x00")])
+        s.record_statuses(
+            [HostStatus(target=f"10.0.0.{i}", site="north", status="ok", error="", at=iso(now())) for i in range(5)]
+            + [
+                HostStatus(
+                    target="10.0.0.9\x00",
+                    site="north",
+                    status="error",
+                    error="dpkg printed \x00 garbage",
+                    at=iso(now()),
+                    host_key="mid\x00",
+                )
+            ]
+        )
         assert s.count_inventories() == 13
         statuses = {st.target: st for st in s.statuses("north")}
     assert len(statuses) == 6
@@ -190,7 +199,7 @@ def test_a_tiny_upload_of_many_records_is_bounded_and_holds_up_nobody(tmp_path: 
         token, _ = create_token(db, "Ward Q")
         collected = iso(now() - dt.timedelta(minutes=1))
         head = json.dumps({"inventory_id": "many-records", "collected_at": collected}).encode()[:-1]
-        hostile = gzip.compress(head + b',"hardware":{"disks":[' + b"{}," * 10_000_000 + b'{}]}}', 9)
+        hostile = gzip.compress(head + b',"hardware":{"disks":[' + b"{}," * 10_000_000 + b"{}]}}", 9)
         assert len(hostile) < 40 * 1024  # the red team's 30 KiB body
         result: list[httpx.Response] = []
         sent = threading.Event()
@@ -213,13 +222,16 @@ def test_a_tiny_upload_of_many_records_is_bounded_and_holds_up_nobody(tmp_path: 
         assert "limit of 600000" in refused.json()["error"]
 
         # Within the node limit, each list is bounded, with a 422 naming the field and the limit.
-        for field, doc in (("hardware.disks", {"hardware": {"disks": [{}] * 300}}),
-                           ("host.tags", {"host": {"hostname": "t", "tags": ["x"] * 1000}}),
-                           ("software[0].collapsed", {"software": [{"name": "a", "collapsed": ["r"] * 1000}]})):
+        for field, doc in (
+            ("hardware.disks", {"hardware": {"disks": [{}] * 300}}),
+            ("host.tags", {"host": {"hostname": "t", "tags": ["x"] * 1000}}),
+            ("software[0].collapsed", {"software": [{"name": "a", "collapsed": ["r"] * 1000}]}),
+        ):
             body = json.dumps({"inventory_id": f"list-{field}", "collected_at": collected, **doc}).encode()
             resp = post(serve, token, body)
-            assert resp.status_code == 422 and field in resp.json()["error"] and "limit" in resp.json()["error"], \
+            assert resp.status_code == 422 and field in resp.json()["error"] and "limit" in resp.json()["error"], (
                 resp.text
+            )
         peak = _peak_rss_mib(serve.proc.pid)
     finally:
         serve.stop()
@@ -237,8 +249,12 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
 
     mount = tmp_path / "tiny"
     mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0755", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0755", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         require_or_skip(f"cannot mount a small tmpfs (root needed): {proc.stderr.strip()}")
     try:
@@ -344,8 +360,10 @@ def test_slowly_sent_headers_and_bodies_time_out(tmp_path: Path, pki: Pki, http:
             assert _trickle(sock, b"X-Slow: yes\r\n", for_seconds=25), "headers trickled for 25 s were accepted"
         # A body that never ends: 408, naming the limit.
         with _tls_socket(serve) as sock:
-            sock.sendall(b"POST /v1/inventories HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                         b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100000\r\n\r\n{")
+            sock.sendall(
+                b"POST /v1/inventories HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100000\r\n\r\n{"
+            )
             assert _trickle(sock, b" ", for_seconds=25), "a body trickled for 25 s was accepted"
             sock.settimeout(10)
             answer = b""

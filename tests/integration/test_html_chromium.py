@@ -96,14 +96,29 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Path]]
 
     tmp = tmp_path_factory.mktemp("chromium")
     html_file = tmp / "report.html"
-    html_file.write_text(reports.html.render(est.report(demo="DEMO DATA — browser test", site_catalog=SITE_CATALOG)),
-                         encoding="utf-8")
+    html_file.write_text(
+        reports.html.render(est.report(demo="DEMO DATA — browser test", site_catalog=SITE_CATALOG)), encoding="utf-8"
+    )
     profile = tmp / "profile"
     proc = subprocess.Popen(
-        [str(exe), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=1400,1000", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(exe),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--window-size=1400,1000",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60
@@ -153,9 +168,13 @@ def test_renders_with_no_console_errors(page: tuple[Cdp, Path]) -> None:
     assert cdp.eval("getComputedStyle(document.querySelector('th')).backgroundColor") == "rgb(31, 78, 121)"
     # the inline script ran (CSP hash matched): it made headers keyboard-focusable
     assert cdp.eval("document.querySelector('table.sortable th').getAttribute('tabindex')") == "0"
-    problems = [e for e in cdp.events if e["method"] in ("Runtime.exceptionThrown",)
-                or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning"))
-                or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))]
+    problems = [
+        e
+        for e in cdp.events
+        if e["method"] in ("Runtime.exceptionThrown",)
+        or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning"))
+        or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))
+    ]
     assert problems == []
 
 
@@ -164,8 +183,8 @@ def _png_is_not_blank(png: bytes) -> bool:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, colour = 8, b"", 0, 0
     while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        data = png[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        data = png[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, _, _, colour = struct.unpack(">IIBB", data[:10])
         elif kind == b"IDAT":
@@ -174,7 +193,7 @@ def _png_is_not_blank(png: bytes) -> bool:
     raw = zlib.decompress(idat)
     bpp = 4 if colour == 6 else 3
     stride = 1 + width * bpp
-    distinct = {raw[i:i + stride][1:][::97] for i in range(0, len(raw), stride * 25)}
+    distinct = {raw[i : i + stride][1:][::97] for i in range(0, len(raw), stride * 25)}
     return len(distinct) > 5
 
 
@@ -194,8 +213,10 @@ def test_clicking_a_header_sorts_the_table(page: tuple[Cdp, Path]) -> None:
     before = cdp.eval(read)
     assert before == sorted(before, reverse=True) and len(before) >= 3
     cdp.eval(f"{table}.querySelectorAll('th')[2].scrollIntoView()")
-    rect = cdp.eval(f"(() => {{ const r = {table}.querySelectorAll('th')[2].getBoundingClientRect();"
-                    " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+    rect = cdp.eval(
+        f"(() => {{ const r = {table}.querySelectorAll('th')[2].getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+    )
     cdp.click(*rect)
     ascending = cdp.eval(read)
     assert ascending == sorted(before)
@@ -204,8 +225,10 @@ def test_clicking_a_header_sorts_the_table(page: tuple[Cdp, Path]) -> None:
     assert cdp.eval(read) == sorted(before, reverse=True)
     # a text column sorts too (device names)
     names_js = f"Array.from({table}.tBodies[0].rows).map(r => r.cells[1].textContent.toLowerCase())"
-    rect = cdp.eval(f"(() => {{ const r = {table}.querySelectorAll('th')[1].getBoundingClientRect();"
-                    " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+    rect = cdp.eval(
+        f"(() => {{ const r = {table}.querySelectorAll('th')[1].getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+    )
     cdp.click(*rect)
     names = cdp.eval(names_js)
     assert names == sorted(names)

@@ -18,12 +18,19 @@ pytestmark = pytest.mark.integration
 
 def test_imports_land_in_postgresql(pg_url: str, tmp_path: Path, capsys) -> None:  # noqa: F811
     arp = tmp_path / "v_GS_ADD_REMOVE_PROGRAMS.csv"
-    arp.write_text("ResourceID,DisplayName0,Version0,Publisher0,ProdID0\r\n"
-                   "16777217,Nul\x00Name,1.0,Evil\x00Corp,{1}\r\n", encoding="utf-8")
+    arp.write_text(
+        "ResourceID,DisplayName0,Version0,Publisher0,ProdID0\r\n16777217,Nul\x00Name,1.0,Evil\x00Corp,{1}\r\n",
+        encoding="utf-8",
+    )
     bad = tmp_path / "bad.json"
     bad.write_text('{"inventory_id": "x", "host": {"hostname": "\\ud800"}}')
-    files = [IMPORTS / "configmgr" / "v_R_System.csv", IMPORTS / "configmgr" / "v_GS_OPERATING_SYSTEM.csv", arp,
-             IMPORTS / "glpi" / "2.xml", bad]
+    files = [
+        IMPORTS / "configmgr" / "v_R_System.csv",
+        IMPORTS / "configmgr" / "v_GS_OPERATING_SYSTEM.csv",
+        arp,
+        IMPORTS / "glpi" / "2.xml",
+        bad,
+    ]
     assert main(["import", *map(str, files), "--db", pg_url]) == 1
     err = capsys.readouterr().err
     assert "bad.json: refused" in err and "imported 5, duplicates 0, refused 1 (of 5 files)" in err

@@ -46,13 +46,23 @@ def test_cli_scan_local_then_report_json(tmp_path: Path) -> None:
     if not _is_debian_12():
         require_or_skip("this host is not Debian 12")
     db = f"sqlite:///{tmp_path / 'ls.db'}"
-    run = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "--local", "--db", db, "--as-of", "2026-11-30"],
-                         capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "scan", "--local", "--db", db, "--as-of", "2026-11-30"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     lines = [line.lower() for line in run.stdout.splitlines()]
     assert any("debian 12" in line and "extended" in line for line in lines), run.stdout
-    rep = subprocess.run([sys.executable, "-m", "scanner.cli", "report", "--db", db, "--format", "json",
-                          "--as-of", "2026-11-30"], capture_output=True, text=True, timeout=120, check=False)
+    rep = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "report", "--db", db, "--format", "json", "--as-of", "2026-11-30"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert rep.returncode == 0, rep.stderr
     data = json.loads(rep.stdout)
     host = data["sites"][0]["hosts"][0]
@@ -63,8 +73,13 @@ def test_cli_scan_local_then_report_json(tmp_path: Path) -> None:
     assert all(f["product"] and f["status"] for f in host["findings"])
     assert data["dataset_version"].startswith("endoflife.date@2026-08-22")
     # Earlier in 2026 Debian 12 was still in regular security support, ending within 180 days.
-    early = subprocess.run([sys.executable, "-m", "scanner.cli", "report", "--db", db, "--format", "json",
-                            "--as-of", "2026-03-01"], capture_output=True, text=True, timeout=120, check=False)
+    early = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "report", "--db", db, "--format", "json", "--as-of", "2026-03-01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert json.loads(early.stdout)["sites"][0]["hosts"][0]["os"]["status"] == "ending-soon"
 
 
@@ -72,23 +87,37 @@ def test_report_fail_on_exit_code(tmp_path: Path) -> None:
     if not _is_debian_12():
         require_or_skip("this host is not Debian 12")
     db = f"sqlite:///{tmp_path / 'ls.db'}"
-    subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "--local", "--no-report", "--db", db],
-                   capture_output=True, check=True, timeout=120)
-    rc = subprocess.run([sys.executable, "-m", "scanner.cli", "report", "--db", db, "--fail-on", "extended",
-                         "--as-of", "2026-11-30"], capture_output=True, timeout=120, check=False).returncode
+    subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "scan", "--local", "--no-report", "--db", db],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    rc = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "report", "--db", db, "--fail-on", "extended", "--as-of", "2026-11-30"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    ).returncode
     assert rc == 3
 
 
 @pytest.mark.parametrize("argv, code", [(["report", "--format", "nope"], 2), (["frobnicate"], 2)])
 def test_usage_errors_exit_2(argv: list[str], code: int) -> None:
-    run = subprocess.run([sys.executable, "-m", "scanner.cli", *argv], capture_output=True, text=True, timeout=60,
-                         check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *argv], capture_output=True, text=True, timeout=60, check=False
+    )
     assert run.returncode == code
     assert "usage" in run.stderr.lower()
 
 
 def test_empty_store_gives_friendly_error(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "scanner.cli", "report", "--db", f"sqlite:///{tmp_path / 'e.db'}"],
-                         capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "report", "--db", f"sqlite:///{tmp_path / 'e.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.returncode == 1
     assert "no inventories stored yet" in run.stderr and "hint:" in run.stderr

@@ -26,16 +26,19 @@ def _os_status(report: dict[str, object]) -> tuple[int, str]:
 
 def _findings(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
-        return sorted(conn.execute(
-            "SELECT f.dataset_version, f.kind, s.status FROM findings f JOIN finding_status s "
-            "ON s.finding_id = f.finding_id WHERE s.valid_from <= '2026-11-30' AND '2026-11-30' < s.valid_to"))
+        return sorted(
+            conn.execute(
+                "SELECT f.dataset_version, f.kind, s.status FROM findings f JOIN finding_status s "
+                "ON s.finding_id = f.finding_id WHERE s.valid_from <= '2026-11-30' AND '2026-11-30' < s.valid_to"
+            )
+        )
 
 
 def test_update_keeps_previous_findings_and_reports_reproduce(api: tuple[Api, str], tmp_path: Path) -> None:
     _server, base = api
     db = tmp_path / "estate.db"
     _store_debian_host(db)  # judged at ingest with the bundled dataset
-    (old_version, kind, old_status), = _findings(db)
+    ((old_version, kind, old_status),) = _findings(db)
     assert kind == "os" and old_status == "extended"
     url = f"sqlite:///{db}"
     proc = _cli(tmp_path, "eol", "update", "--source", f"{base}/api/v1", "--db", url, "--format", "json")

@@ -46,8 +46,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def config(tmp_path: Path, serials: str, sids: str) -> Path:
     (tmp_path / "privacy.key").write_bytes(KEY)
     cfg = tmp_path / "legacyscan.toml"
-    cfg.write_text(f'[privacy]\nserials = "{serials}"\nuser_sids = "{sids}"\nhash_key_file = "privacy.key"\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        f'[privacy]\nserials = "{serials}"\nuser_sids = "{sids}"\nhash_key_file = "privacy.key"\n', encoding="utf-8"
+    )
     return cfg
 
 
@@ -56,10 +57,20 @@ def inventory(n: int = 1, collected_at: str = "2026-11-30T09:00:00Z", site: str 
         host=Host(hostname=f"PC-{n}", machine_id=f"m-{n}", site=site),
         os=OsInfo(family="windows", name="Windows 10"),
         hardware=Hardware(vendor="Dell Inc.", serial=SERIAL),
-        software=[Software(name="Zoom", version="5.1", source="windows-registry", scope="user", sid=SID,
-                           key=f"HKU\\{SID}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\ZoomUMX"),
-                  Software(name="7-Zip", version="23.01", source="windows-registry", scope="machine")],
-        collected_at=collected_at, inventory_id=f"inv-{n}-{collected_at}")
+        software=[
+            Software(
+                name="Zoom",
+                version="5.1",
+                source="windows-registry",
+                scope="user",
+                sid=SID,
+                key=f"HKU\\{SID}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\ZoomUMX",
+            ),
+            Software(name="7-Zip", version="23.01", source="windows-registry", scope="machine"),
+        ],
+        collected_at=collected_at,
+        inventory_id=f"inv-{n}-{collected_at}",
+    )
 
 
 def stored_text(db: str, inventory_id: str) -> str:
@@ -84,8 +95,9 @@ def test_upload_through_a_real_collector_is_treated_before_storing(db: str, tmp_
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             if gz:
                 body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
-            r = httpx.post(serve.url + "/v1/inventories", content=body, headers=headers, verify=serve.pki.context(),
-                           timeout=30)
+            r = httpx.post(
+                serve.url + "/v1/inventories", content=body, headers=headers, verify=serve.pki.context(), timeout=30
+            )
             assert r.status_code == 201, r.text
     finally:
         serve.stop()
@@ -137,14 +149,16 @@ def test_fleet_scan_is_treated_where_it_is_collected(db: str, processes: int, mo
     privacy = Privacy(serials="hash", user_sids="hash", key=KEY)
     targets = [Target(f"10.0.0.{n}", site="Ward 9") for n in (1, 2, 3)]
     with open_store(db) as store:
-        summary = FleetScanner(store, ScanConfig(processes=processes, concurrency=2, privacy=privacy),
-                               keep_inventories=False).run(targets)
+        summary = FleetScanner(
+            store, ScanConfig(processes=processes, concurrency=2, privacy=privacy), keep_inventories=False
+        ).run(targets)
     assert summary.done == 3
     for n in (1, 2, 3):
         assert_treated(stored_text(db, inventory(n).inventory_id), hashed=True)
 
 
 # -- retention -------------------------------------------------------------------------------------
+
 
 def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
     conn = getattr(store, "conn", None)
@@ -158,12 +172,20 @@ def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
 def estate(db: str) -> Iterator[str]:
     """Host 1: inventories in 2024 and 2026 (history to prune); host 2: seen last in 2024 (gone);
     host 3: 2026 only; scan attempts of both years.  The store's own findings tables are filled."""
-    invs = [inventory(1, "2024-03-01T09:00:00Z"), inventory(1, "2026-11-01T09:00:00Z"),
-            inventory(2, "2024-05-01T09:00:00Z"), inventory(3, "2026-10-01T09:00:00Z")]
+    invs = [
+        inventory(1, "2024-03-01T09:00:00Z"),
+        inventory(1, "2026-11-01T09:00:00Z"),
+        inventory(2, "2024-05-01T09:00:00Z"),
+        inventory(3, "2026-10-01T09:00:00Z"),
+    ]
     with open_store(db) as store:
         store.save_batch(invs)
-        store.record_statuses([HostStatus("10.0.0.2", "Ward 9", "ok", "", "2024-05-01T09:00:00Z"),
-                               HostStatus("10.0.0.1", "Ward 9", "ok", "", "2026-11-01T09:00:00Z")])
+        store.record_statuses(
+            [
+                HostStatus("10.0.0.2", "Ward 9", "ok", "", "2024-05-01T09:00:00Z"),
+                HostStatus("10.0.0.1", "Ward 9", "ok", "", "2026-11-01T09:00:00Z"),
+            ]
+        )
         # the store persists findings (and their status ranges, package links, judgements) at ingest
         for table in ("findings", "finding_status", "inventory_software", "judgements"):
             assert _rows(store, f"SELECT COUNT(*) FROM {table}")[0][0] > 0, table  # noqa: S608
@@ -181,13 +203,16 @@ def test_prune_deletes_history_gone_hosts_their_findings_and_old_attempts(estate
         assert result.to_dict() == {**dry.to_dict(), "dry_run": False}
         assert {"findings", "finding_status", "inventory_software", "judgements"} <= set(result.related)
         left = sorted(r[0] for r in _rows(store, "SELECT inventory_id FROM inventories"))
-        assert left == [inventory(1, "2026-11-01T09:00:00Z").inventory_id,
-                        inventory(3, "2026-10-01T09:00:00Z").inventory_id]
+        assert left == [
+            inventory(1, "2026-11-01T09:00:00Z").inventory_id,
+            inventory(3, "2026-10-01T09:00:00Z").inventory_id,
+        ]
         for table in ("findings", "inventory_software", "judgements"):
             assert sorted({r[0] for r in _rows(store, f"SELECT inventory_id FROM {table}")}) == left  # noqa: S608
         assert len(_rows(store, "SELECT finding_id FROM findings")) == findings_before - result.related["findings"]
-        orphans = _rows(store, "SELECT COUNT(*) FROM finding_status WHERE finding_id NOT IN "
-                               "(SELECT finding_id FROM findings)")
+        orphans = _rows(
+            store, "SELECT COUNT(*) FROM finding_status WHERE finding_id NOT IN (SELECT finding_id FROM findings)"
+        )
         assert orphans[0][0] == 0 and result.related["finding_status"] >= result.related["findings"]
         assert sorted(h.host.hostname for h in store.latest_inventories()) == ["PC-1", "PC-3"]
         assert [s.target for s in store.statuses()] == ["10.0.0.1"]

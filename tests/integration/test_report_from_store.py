@@ -66,9 +66,19 @@ def estate(store_url: str, tmp_path: Path) -> Iterator[tuple[Store, Path, int]]:
 
 
 def _args(folder: Path, as_of: date, site: str | None = None, db: str | None = None) -> argparse.Namespace:
-    return argparse.Namespace(as_of=as_of, site=site, db=db, config=str(folder / "legacyscan.toml"),
-                              exceptions=str(folder / "exceptions.toml"), site_catalog=None, dataset=None,
-                              format="json", out=None, fail_on=None, bom=None)
+    return argparse.Namespace(
+        as_of=as_of,
+        site=site,
+        db=db,
+        config=str(folder / "legacyscan.toml"),
+        exceptions=str(folder / "exceptions.toml"),
+        site_catalog=None,
+        dataset=None,
+        format="json",
+        out=None,
+        fail_on=None,
+        bom=None,
+    )
 
 
 def _rejudged(store: Store, folder: Path, as_of: date, site: str | None = None) -> Any:
@@ -76,12 +86,14 @@ def _rejudged(store: Store, folder: Path, as_of: date, site: str | None = None) 
     inventories = store.latest_inventories(site)
     statuses = store.statuses(site)
     sites = sorted(set(store.sites()) | {s.site for s in store.statuses()})
-    return build_estate_report(_args(folder, as_of, site), inventories, statuses,
-                               previous_scan(store, inventories, site), sites)
+    return build_estate_report(
+        _args(folder, as_of, site), inventories, statuses, previous_scan(store, inventories, site), sites
+    )
 
 
-def _stored(store: Store, folder: Path, as_of: date, site: str | None = None,
-            db: str | None = None) -> tuple[Any, StoredResults]:
+def _stored(
+    store: Store, folder: Path, as_of: date, site: str | None = None, db: str | None = None
+) -> tuple[Any, StoredResults]:
     sites = sorted(set(store.sites()) | {s.site for s in store.statuses()})
     args = _args(folder, as_of, site, db)
     reader = StoredResults(store, *context_and_policy(args))
@@ -129,15 +141,18 @@ def test_one_site_from_stored_findings(estate: tuple[Store, Path, int]) -> None:
 
 
 @pytest.mark.parametrize("child", ["works", "fails"])
-def test_previous_scan_in_a_second_process(estate: tuple[Store, Path, int], store_url: str, child: str,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_previous_scan_in_a_second_process(
+    estate: tuple[Store, Path, int], store_url: str, child: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On a large estate the previous scan's figures come from a forked process; if it fails, the
     report is made here all the same."""
     store, folder, _ = estate
     monkeypatch.setattr(stored, "BACKGROUND_MIN_HOSTS", 0)
     if child == "fails":
+
         def broken(send: Any, *args: Any) -> None:
             raise RuntimeError("simulated crash")
+
         monkeypatch.setattr(stored, "_previous_in_child", broken)
     made: list[stored.Background] = []
     real = stored.Background
@@ -155,12 +170,27 @@ def test_previous_scan_in_a_second_process(estate: tuple[Store, Path, int], stor
     _same(report, _rejudged(store, folder, on))
 
 
-def test_report_command_reads_stored_findings(estate: tuple[Store, Path, int], store_url: str, tmp_path: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_report_command_reads_stored_findings(
+    estate: tuple[Store, Path, int], store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     store, folder, _ = estate
     out = tmp_path / "r.json"
-    argv = ["report", "--db", store_url, "--as-of", "2026-11-30", "--config", str(folder / "legacyscan.toml"),
-            "--exceptions", str(folder / "exceptions.toml"), "--format", "json", "--out", str(out), "-v"]
+    argv = [
+        "report",
+        "--db",
+        store_url,
+        "--as-of",
+        "2026-11-30",
+        "--config",
+        str(folder / "legacyscan.toml"),
+        "--exceptions",
+        str(folder / "exceptions.toml"),
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        "-v",
+    ]
     caplog.set_level(logging.INFO, logger="scanner.cli.report")
     assert main(argv) == 0
     assert "host results read from stored findings" in caplog.text
@@ -171,6 +201,9 @@ def test_report_command_reads_stored_findings(estate: tuple[Store, Path, int], s
 def test_redate_reason_rewrites_only_the_judging_day() -> None:
     text = "Security Support ends 2027-01-10 (43 days after 2026-11-28); Foo ends 2027-01-10 (1 days after 2027-01-09)"
     assert redate_reason(text, "2026-11-28", date(2026, 11, 30)) == (
-        "Security Support ends 2027-01-10 (41 days after 2026-11-30); Foo ends 2027-01-10 (1 days after 2027-01-09)")
-    assert redate_reason("Security Support ended 2025-10-14", "2026-11-28", date(2026, 11, 30)) == \
-        "Security Support ended 2025-10-14"
+        "Security Support ends 2027-01-10 (41 days after 2026-11-30); Foo ends 2027-01-10 (1 days after 2027-01-09)"
+    )
+    assert (
+        redate_reason("Security Support ended 2025-10-14", "2026-11-28", date(2026, 11, 30))
+        == "Security Support ended 2025-10-14"
+    )

@@ -33,33 +33,67 @@ from tests.integration import debroot
 
 pytestmark = pytest.mark.integration
 
-RHEL_8 = ('NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
-          'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n')
+RHEL_8 = (
+    'NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
+    'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n'
+)
 DISTRO_KEY = "Distribution release key (test) <security@redhat.com>"
 VENDOR_KEY = "Example Vendor builds (test) <builds@vendor.example>"
 # name, epoch, version, release, vendor, packager, signing key
 PACKAGES = (
-    ("openssl", "1", "1.1.1k", "12.el8_9", "Red Hat, Inc.", "Red Hat, Inc. <http://bugzilla.redhat.com/bugzilla>",
-     DISTRO_KEY),
-    ("php-cli", "", "7.2.24", "1.el8", "Red Hat, Inc.", "Red Hat, Inc. <http://bugzilla.redhat.com/bugzilla>",
-     VENDOR_KEY),
+    (
+        "openssl",
+        "1",
+        "1.1.1k",
+        "12.el8_9",
+        "Red Hat, Inc.",
+        "Red Hat, Inc. <http://bugzilla.redhat.com/bugzilla>",
+        DISTRO_KEY,
+    ),
+    (
+        "php-cli",
+        "",
+        "7.2.24",
+        "1.el8",
+        "Red Hat, Inc.",
+        "Red Hat, Inc. <http://bugzilla.redhat.com/bugzilla>",
+        VENDOR_KEY,
+    ),
     ("nodejs", "1", "14.21.3", "1.el8", "", "Example Vendor builds <builds@vendor.example>", ""),
 )
 AS_OF = date(2026, 11, 30)
 
 
 def spec_file(name: str, epoch: str, version: str, release: str, vendor: str, packager: str) -> str:
-    lines = [f"Name: {name}", f"Version: {version}", f"Release: {release}", "Summary: test package",
-             "License: MIT", "BuildArch: noarch", f"Packager: {packager}"]
+    lines = [
+        f"Name: {name}",
+        f"Version: {version}",
+        f"Release: {release}",
+        "Summary: test package",
+        "License: MIT",
+        "BuildArch: noarch",
+        f"Packager: {packager}",
+    ]
     lines += [f"Epoch: {epoch}"] if epoch else []
     lines += [f"Vendor: {vendor}"] if vendor else []
     return "\n".join([*lines, "%description", "A package built by the legacyscan tests.", "%files", ""])
 
 
 def run(root: Path, *argv: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(["chroot", str(root), "env", "GNUPGHOME=/root/gnupg", "HOME=/root",
-                           *(f"{k}={v}" for k, v in (env or {}).items()), *argv],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            "chroot",
+            str(root),
+            "env",
+            "GNUPGHOME=/root/gnupg",
+            "HOME=/root",
+            *(f"{k}={v}" for k, v in (env or {}).items()),
+            *argv,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, (argv, done.stdout[-2000:], done.stderr[-2000:])
     return done.stdout
 
@@ -73,8 +107,20 @@ def rpm_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     with debroot.overlay(base) as root:
         (root / "root/gnupg").mkdir(mode=0o700, parents=True, exist_ok=True)
         for uid in (DISTRO_KEY, VENDOR_KEY):
-            run(root, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
-                uid, "rsa2048", "sign", "never")
+            run(
+                root,
+                "gpg",
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                uid,
+                "rsa2048",
+                "sign",
+                "never",
+            )
             run(root, "sh", "-c", f"gpg --armor --export '{uid}' > '/root/{uid[:6]}.asc'")
             run(root, "rpm", "--import", f"/root/{uid[:6]}.asc")
         for name, epoch, version, release, vendor, packager, key in PACKAGES:
@@ -106,10 +152,13 @@ def test_the_probe_reads_vendor_packager_signature_and_keys(rpm_output: str) -> 
 
 def test_the_signature_decides_who_built_it(rpm_output: str) -> None:
     ctx = IdentifyContext(load_default())
-    inv = Inventory(host=Host(hostname="rhel", machine_id="m-rhel"),
-                    os=OsInfo(family="linux", facts={"files": {"/etc/os-release": RHEL_8},
-                                                     "rpm_keys": linux.rpm_signing_keys(rpm_output)}),
-                    software=linux.parse_rpm_qa(rpm_output))
+    inv = Inventory(
+        host=Host(hostname="rhel", machine_id="m-rhel"),
+        os=OsInfo(
+            family="linux", facts={"files": {"/etc/os-release": RHEL_8}, "rpm_keys": linux.rpm_signing_keys(rpm_output)}
+        ),
+        software=linux.parse_rpm_qa(rpm_output),
+    )
     found = {f.name: f for f in match_inventory(inv, ctx, AS_OF, Policy()).findings if f.kind == "software"}
     ours = found["openssl"]  # upstream OpenSSL 1.1.1 ended 2023; Red Hat patches RHEL 8's until 2029
     assert ours.status is Status.SUPPORTED and ours.detail.rule.endswith("+distro.rhel"), ours.detail.reason

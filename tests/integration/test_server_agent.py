@@ -46,8 +46,14 @@ def free_port() -> int:
 
 def cli(*args: str, db: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
-    proc = subprocess.run([sys.executable, "-m", "scanner.cli", *args, "--db", db], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *args, "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"legacyscan {' '.join(args)} failed: {proc.stderr}")
     return proc
@@ -77,9 +83,26 @@ class Serve:
     def start(self) -> Serve:
         env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "scanner.cli", "serve", "--listen", f"127.0.0.1:{self.port}", "--tls-cert",
-             str(self.pki.server_cert), "--tls-key", str(self.pki.server_key), "--db", self.db, *self.extra],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "scanner.cli",
+                "serve",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--tls-cert",
+                str(self.pki.server_cert),
+                "--tls-key",
+                str(self.pki.server_key),
+                "--db",
+                self.db,
+                *self.extra,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -193,18 +216,45 @@ class Proxy:
 
 
 def fake_inventory(host: str = "ward-pc-7", packages: int = 400, site: str = "Claimed-In-Payload") -> Inventory:
-    return Inventory(host=Host(hostname=host, machine_id=f"mid-{host}", site=site),
-                     os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
-                               facts={"files": {"/etc/os-release": "ID=debian\nVERSION_ID=\"12\"\n"}}),
-                     software=[Software(name=f"pkg-{i}", version=f"1.{i}-1", source="dpkg") for i in range(packages)],
-                     collected_at="2026-11-30T09:00:00Z")
+    return Inventory(
+        host=Host(hostname=host, machine_id=f"mid-{host}", site=site),
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 12 (bookworm)",
+            version="12",
+            facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'}},
+        ),
+        software=[Software(name=f"pkg-{i}", version=f"1.{i}-1", source="dpkg") for i in range(packages)],
+        collected_at="2026-11-30T09:00:00Z",
+    )
 
 
-def run_agent(server: str, token: str, spool: Path, inv: Inventory | None = None, *extra: str,
-              ca: Path | None = None, retries: int = 0) -> int:
+def run_agent(
+    server: str,
+    token: str,
+    spool: Path,
+    inv: Inventory | None = None,
+    *extra: str,
+    ca: Path | None = None,
+    retries: int = 0,
+) -> int:
     """The agent in-process: real spool, real HTTPS upload; collection replaced by ``inv``."""
-    argv = ["--server", server, "--token", token, "--spool", str(spool), "--retries", str(retries),
-            "--retry-base", "0.01", "--no-lower-priority", "--timeout", "10", *extra]
+    argv = [
+        "--server",
+        server,
+        "--token",
+        token,
+        "--spool",
+        str(spool),
+        "--retries",
+        str(retries),
+        "--retry-base",
+        "0.01",
+        "--no-lower-priority",
+        "--timeout",
+        "10",
+        *extra,
+    ]
     if ca is not None:
         argv += ["--ca-bundle", str(ca)]
     document = inv or fake_inventory()
@@ -213,8 +263,9 @@ def run_agent(server: str, token: str, spool: Path, inv: Inventory | None = None
 
 def post(server: Serve, token: str, body: bytes, **headers: str) -> httpx.Response:
     hdrs = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers}
-    return httpx.post(server.url + "/v1/inventories", content=body, headers=hdrs, verify=server.pki.context(),
-                      timeout=30)
+    return httpx.post(
+        server.url + "/v1/inventories", content=body, headers=hdrs, verify=server.pki.context(), timeout=30
+    )
 
 
 def stored(db: str) -> list[Inventory]:
@@ -252,14 +303,33 @@ def server(db: str, pki: Pki) -> Iterator[Serve]:
 # -- the happy path, end to end ----------------------------------------------------------------
 
 
-def test_real_agent_uploads_over_https_and_the_site_comes_from_the_token(server: Serve, db: str,
-                                                                         tmp_path: Path) -> None:
+def test_real_agent_uploads_over_https_and_the_site_comes_from_the_token(
+    server: Serve, db: str, tmp_path: Path
+) -> None:
     token, _ = create_token(db, "Ward A")
     token_file = tmp_path / "token"
     token_file.write_text(token + "\n")
-    proc = subprocess.run([sys.executable, "-m", "agents.agent", "--server", server.url, "--token-file",
-                           str(token_file), "--ca-bundle", str(server.pki.ca_cert), "--spool", str(tmp_path / "spool"),
-                           "--site", "Somewhere Else"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agents.agent",
+            "--server",
+            server.url,
+            "--token-file",
+            str(token_file),
+            "--ca-bundle",
+            str(server.pki.ca_cert),
+            "--spool",
+            str(tmp_path / "spool"),
+            "--site",
+            "Somewhere Else",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     [inv] = stored(db)
     assert inv.host.site == "Ward A"
@@ -343,8 +413,9 @@ def test_server_killed_mid_request(db: str, pki: Pki, tmp_path: Path) -> None:
     for pkg in inv.software:  # incompressible names: a body big enough to be mid-stream when the server dies
         pkg.name = f"pkg-{uuid.uuid4().hex}"
     result: list[int] = []
-    uploader = threading.Thread(target=lambda: result.append(
-        run_agent(f"https://127.0.0.1:{proxy.port}", token, spool, inv, ca=pki.ca_cert)))
+    uploader = threading.Thread(
+        target=lambda: result.append(run_agent(f"https://127.0.0.1:{proxy.port}", token, spool, inv, ca=pki.ca_cert))
+    )
     uploader.start()
     try:
         assert proxy.half_sent.wait(30)
@@ -392,25 +463,40 @@ HOSTILE: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("array", b"[1,2,3]", {}, 422, "JSON object"),
     ("wrong type", json.dumps({"inventory_id": "x1", "software": "everything"}).encode(), {}, 422, "software"),
     ("no id", json.dumps({"host": {"hostname": "pc"}}).encode(), {}, 422, "inventory_id"),
-    ("bad field", json.dumps({"inventory_id": "x2", "software": [{"name": 5.5j if False else ["a"]}]}).encode(), {},
-     422, "software[0].name"),
+    (
+        "bad field",
+        json.dumps({"inventory_id": "x2", "software": [{"name": 5.5j if False else ["a"]}]}).encode(),
+        {},
+        422,
+        "software[0].name",
+    ),
     ("deep nesting", json.dumps({"inventory_id": "x3", "os": {"facts": _nested(50)}}).encode(), {}, 422, "nested"),
-    ("huge string", json.dumps({"inventory_id": "x4", "host": {"hostname": "h" * 100_000}}).encode(), {}, 422,
-     "host.hostname"),
+    (
+        "huge string",
+        json.dumps({"inventory_id": "x4", "host": {"hostname": "h" * 100_000}}).encode(),
+        {},
+        422,
+        "host.hostname",
+    ),
     ("future schema", json.dumps({"inventory_id": "x5", "schema_version": 99}).encode(), {}, 422, "schema_version"),
     ("json bomb", b"[" * 100_000 + b"]" * 100_000, {}, 400, "JSON"),
     ("bad gzip", b"\x1f\x8b not really gzip", {"Content-Encoding": "gzip"}, 400, "gzip"),
-    ("gzip trailer", gzip.compress(b'{"inventory_id": "t"}') + gzip.compress(b"{}"), {"Content-Encoding": "gzip"},
-     400, "after the end"),
+    (
+        "gzip trailer",
+        gzip.compress(b'{"inventory_id": "t"}') + gzip.compress(b"{}"),
+        {"Content-Encoding": "gzip"},
+        400,
+        "after the end",
+    ),
     ("unknown encoding", b"{}", {"Content-Encoding": "br"}, 415, "Content-Encoding"),
     ("not json type", b"<xml/>", {"Content-Type": "application/xml"}, 415, "Content-Type"),
 ]
 
 
 @pytest.mark.parametrize(("name", "body", "headers", "status", "reason"), HOSTILE, ids=[h[0] for h in HOSTILE])
-def test_malformed_and_hostile_payloads_are_refused_with_a_reason(server: Serve, db: str, name: str, body: bytes,
-                                                                  headers: dict[str, str], status: int,
-                                                                  reason: str) -> None:
+def test_malformed_and_hostile_payloads_are_refused_with_a_reason(
+    server: Serve, db: str, name: str, body: bytes, headers: dict[str, str], status: int, reason: str
+) -> None:
     token, _ = create_token(db, "Ward G")
     resp = post(server, token, body, **headers)
     assert resp.status_code == status, resp.text
@@ -433,8 +519,12 @@ def test_oversized_bodies_and_gzip_bombs_are_refused(server: Serve, db: str) -> 
         for _ in range(40):
             yield b" " * 100_000
 
-    resp = httpx.post(server.url + "/v1/inventories", content=chunks(), verify=server.pki.context(),
-                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    resp = httpx.post(
+        server.url + "/v1/inventories",
+        content=chunks(),
+        verify=server.pki.context(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert resp.status_code == 413
     assert count(db) == 0
 
@@ -486,8 +576,9 @@ def test_rate_limit_per_token(db: str, pki: Pki) -> None:
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
-def test_two_collectors_write_to_one_database_at_once(backend: str, request: pytest.FixtureRequest, db: str,
-                                                      pki: Pki) -> None:
+def test_two_collectors_write_to_one_database_at_once(
+    backend: str, request: pytest.FixtureRequest, db: str, pki: Pki
+) -> None:
     """Two ``serve`` processes (two sites' collectors, or --workers 2) on one PostgreSQL - and on one
     SQLite file, which WAL and the store's transactions must keep consistent too."""
     url = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else db
@@ -523,8 +614,13 @@ def test_two_collectors_write_to_one_database_at_once(backend: str, request: pyt
 def test_file_drop_then_import_is_idempotent_and_names_bad_files(db: str, tmp_path: Path) -> None:
     share = tmp_path / "share"
     share.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "agents.agent", "--output", str(share), "--site", "Ward N",
-                           "--no-lower-priority"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agents.agent", "--output", str(share), "--site", "Ward N", "--no-lower-priority"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     [written] = list(share.glob("*.json"))
     assert not list(share.glob(".*"))  # no temp file left behind
@@ -560,9 +656,24 @@ def test_zipapp_agent_uploads_without_any_installed_package(server: Serve, db: s
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LEGACYSCAN_DB")}
     env[agent.TOKEN_ENV] = token
     env["LEGACYSCAN_AGENT_CACHE"] = str(tmp_path / "cache")
-    proc = subprocess.run([sys.executable, "-S", str(pyz), "--server", server.url, "--ca-bundle",
-                           str(server.pki.ca_cert), "--spool", str(tmp_path / "spool")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            str(pyz),
+            "--server",
+            server.url,
+            "--ca-bundle",
+            str(server.pki.ca_cert),
+            "--spool",
+            str(tmp_path / "spool"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     [inv] = stored(db)
     assert inv.host.site == "Ward Z" and len(inv.software) > 10

@@ -63,8 +63,9 @@ def _drop(shell: list[str], out: Path, env: dict[str, str] | None = None) -> dic
 
 
 @pytest.mark.parametrize("shell", list(SHELLS))
-def test_file_drop_under_every_shell_parses_to_this_hosts_inventory(shell: str, tmp_path: Path,
-                                                                     local: set[tuple[str, str]]) -> None:
+def test_file_drop_under_every_shell_parses_to_this_hosts_inventory(
+    shell: str, tmp_path: Path, local: set[tuple[str, str]]
+) -> None:
     data = _drop(SHELLS[shell], tmp_path / "drop")
     assert data["legacyscan"] == "unix-bundle/1"
     inv = parse_raw(data)
@@ -79,8 +80,9 @@ def test_file_drop_under_a_bourne_like_shell(tmp_path: Path, local: set[tuple[st
     exiting 1 (tests/integration/test_bundle_shells.py: as Solaris 10's /bin/sh)."""
     out = tmp_path / "drop"
     wrapper = BOURNE_BASH + f"set -- --output {out}\n. {SCRIPT}\n"
-    proc = subprocess.run(["bash", "--posix", "-s"], input=wrapper, capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        ["bash", "--posix", "-s"], input=wrapper, capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0 and "not found" not in proc.stderr, proc.stderr
     [doc] = list(out.glob("*.json"))
     inv = parse_raw(json.loads(doc.read_text()))
@@ -121,21 +123,49 @@ def test_upload_with_verified_tls_through_the_spool(http: str, tmp_path: Path) -
         token_file = tmp_path / "token"
         token_file.write_text(token + "\n")
         spool = tmp_path / "spool"
-        base = ["sh", SCRIPT, "--server", server.url, "--token-file", str(token_file), "--spool", str(spool),
-                "--with", http]
+        base = [
+            "sh",
+            SCRIPT,
+            "--server",
+            server.url,
+            "--token-file",
+            str(token_file),
+            "--spool",
+            str(spool),
+            "--with",
+            http,
+        ]
         untrusted = subprocess.run(base, capture_output=True, text=True, timeout=120, check=False)
         assert untrusted.returncode == 75, untrusted.stderr  # test CA not trusted: kept for the next run
         assert "kept in the spool" in untrusted.stderr and len(list(spool.glob("*.json.gz"))) == 1
         assert token not in untrusted.stderr
-        ok = subprocess.run([*base, "--ca-bundle", str(pki.ca_cert)], capture_output=True, text=True, timeout=120,
-                            check=False)
+        ok = subprocess.run(
+            [*base, "--ca-bundle", str(pki.ca_cert)], capture_output=True, text=True, timeout=120, check=False
+        )
         assert ok.returncode == 0, ok.stderr
         assert list(spool.glob("*.json*")) == []
         wrong = tmp_path / "wrong"
         wrong.write_text("ls_0000_not-a-real-token\n")
-        refused = subprocess.run(["sh", SCRIPT, "--server", server.url, "--token-file", str(wrong), "--spool",
-                                  str(spool), "--with", http, "--ca-bundle", str(pki.ca_cert)],
-                                 capture_output=True, text=True, timeout=120, check=False)
+        refused = subprocess.run(
+            [
+                "sh",
+                SCRIPT,
+                "--server",
+                server.url,
+                "--token-file",
+                str(wrong),
+                "--spool",
+                str(spool),
+                "--with",
+                http,
+                "--ca-bundle",
+                str(pki.ca_cert),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert refused.returncode == 1 and "refused the token" in refused.stderr, refused.stderr
     finally:
         server.stop()
@@ -157,13 +187,24 @@ def test_the_systemd_example_units_verify(tmp_path: Path) -> None:
         require_or_skip("systemd-analyze is not installed (apt-get install systemd)")
     examples = Path(SCRIPT).parents[1] / "examples" / "systemd"
     service = (examples / "legacyscan-agent-sh.service").read_text()
-    for line in ("SuccessExitStatus=75", "Nice=19", "IOSchedulingClass=idle", "ProtectSystem=strict",
-                 "ReadWritePaths=/var/spool/legacyscan-agent-sh", "ExecStart=/opt/legacyscan/legacyscan-agent.sh"):
+    for line in (
+        "SuccessExitStatus=75",
+        "Nice=19",
+        "IOSchedulingClass=idle",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/spool/legacyscan-agent-sh",
+        "ExecStart=/opt/legacyscan/legacyscan-agent.sh",
+    ):
         assert line in service, line
-    (tmp_path / "legacyscan-agent-sh.service").write_text(service.replace("/opt/legacyscan/legacyscan-agent.sh",
-                                                                          SCRIPT))
+    (tmp_path / "legacyscan-agent-sh.service").write_text(
+        service.replace("/opt/legacyscan/legacyscan-agent.sh", SCRIPT)
+    )
     shutil.copy(examples / "legacyscan-agent-sh.timer", tmp_path)
-    res = subprocess.run([analyze, "verify", str(tmp_path / "legacyscan-agent-sh.service"),
-                          str(tmp_path / "legacyscan-agent-sh.timer")], capture_output=True, text=True, timeout=60,
-                         check=False)
+    res = subprocess.run(
+        [analyze, "verify", str(tmp_path / "legacyscan-agent-sh.service"), str(tmp_path / "legacyscan-agent-sh.timer")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 0 and "legacyscan-agent-sh" not in res.stdout + res.stderr, res.stdout + res.stderr

@@ -30,8 +30,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 # Leading blanks a spreadsheet may trim, before characters it may take for a formula.
 SNEAKY = [
-    " =1+1", "  =SUM(1;2)", "\u00a0=1+2", "\u3000=1+3", "\u200b=1+4", "\ufeff=1+5", " \t=1+6", "\n=1+7",
-    "\r\n=1+8", " +1+9", " -1+10", " @SUM(1;11)", "\uff1d1+12",
+    " =1+1",
+    "  =SUM(1;2)",
+    "\u00a0=1+2",
+    "\u3000=1+3",
+    "\u200b=1+4",
+    "\ufeff=1+5",
+    " \t=1+6",
+    "\n=1+7",
+    "\r\n=1+8",
+    " +1+9",
+    " -1+10",
+    " @SUM(1;11)",
+    "\uff1d1+12",
 ]
 # Site names that make sheet names: a newline, other controls, reserved characters, apostrophes.
 SITES = ["Ward\n7", "Ward\r\n8\t", "'quoted'", "A:B/C?D*[E]", "x" * 40, "bidi\u202eevil", "History"]
@@ -98,8 +109,9 @@ def test_csv_import_options_really_evaluate_formulas(lo_home: Path, tmp_path: Pa
     assert sorted(_formulas(_to_fods(path, lo_home, f"CSV:{CSV_IMPORT}"))) == ["of:=1+1", "of:=2+2"]
 
 
-def test_xlsx_report_sheet_names_and_cells_are_valid_in_libreoffice(report: EstateReport, lo_home: Path,
-                                                                    tmp_path: Path) -> None:
+def test_xlsx_report_sheet_names_and_cells_are_valid_in_libreoffice(
+    report: EstateReport, lo_home: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "report.xlsx"
     path.write_bytes(reports.xlsx.render(report))
     fods = _to_fods(path, lo_home)

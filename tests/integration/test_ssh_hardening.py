@@ -56,14 +56,16 @@ def fleet(floodbin: Path) -> Iterator[sshd.Fleet]:
     why = sshd.available()
     if why:
         require_or_skip(why)
-    f = sshd.start_fleet(4, roles={HANG1: "hang", HANG2: "hang"}, first=60,
-                         extra={FLOOD: f"SetEnv PATH={floodbin}:/usr/bin:/bin"})
+    f = sshd.start_fleet(
+        4, roles={HANG1: "hang", HANG2: "hang"}, first=60, extra={FLOOD: f"SetEnv PATH={floodbin}:/usr/bin:/bin"}
+    )
     yield f
     f.stop()
 
 
-def _targets(tmp_path: Path, fleet: sshd.Fleet, indexes: list[int], port: int | None = None,
-             hosts: list[str] | None = None) -> Path:
+def _targets(
+    tmp_path: Path, fleet: sshd.Fleet, indexes: list[int], port: int | None = None, hosts: list[str] | None = None
+) -> Path:
     csv = tmp_path / "targets.csv"
     names = hosts or [fleet.addresses[i] for i in indexes]
     rows = [f"{h},Main,ssh,{port or fleet.port},{sshd.USER},\n" for h in names]
@@ -76,8 +78,9 @@ def _cli(*args: str) -> list[str]:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LEGACYSCAN_") or k == "LEGACYSCAN_REQUIRE_INTEGRATION"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_") or k == "LEGACYSCAN_REQUIRE_INTEGRATION"
+    }
     env.pop("SSH_AUTH_SOCK", None)
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
@@ -102,11 +105,30 @@ def test_passphrase_protected_key_logs_in(fleet: sshd.Fleet, tmp_path: Path, fmt
         subprocess.run(args, check=True, capture_output=True)
         _authorise(fleet, Path(f"{key}.pub"))
     db = tmp_path / "k.db"
-    argv = _cli("scan", "--targets", str(_targets(tmp_path, fleet, [NORMAL])), "--ssh-key", str(key),
-                "--known-hosts", str(fleet.known_hosts), "--no-agent", "--db", f"sqlite:///{db}", "--no-report",
-                "--timeout", "20", "--progress", "none")
-    ok = subprocess.run(argv, env=_env(LEGACYSCAN_SSH_KEY_PASSPHRASE="pässphrase with spaces"),
-                        capture_output=True, text=True, timeout=120)
+    argv = _cli(
+        "scan",
+        "--targets",
+        str(_targets(tmp_path, fleet, [NORMAL])),
+        "--ssh-key",
+        str(key),
+        "--known-hosts",
+        str(fleet.known_hosts),
+        "--no-agent",
+        "--db",
+        f"sqlite:///{db}",
+        "--no-report",
+        "--timeout",
+        "20",
+        "--progress",
+        "none",
+    )
+    ok = subprocess.run(
+        argv,
+        env=_env(LEGACYSCAN_SSH_KEY_PASSPHRASE="pässphrase with spaces"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
     store = SqliteStore(str(db))
     try:
@@ -114,8 +136,9 @@ def test_passphrase_protected_key_logs_in(fleet: sshd.Fleet, tmp_path: Path, fmt
         assert len(store.latest_inventories()) == 1
     finally:
         store.close()
-    bad = subprocess.run(argv, env=_env(LEGACYSCAN_SSH_KEY_PASSPHRASE="wrong"), capture_output=True, text=True,
-                         timeout=120)
+    bad = subprocess.run(
+        argv, env=_env(LEGACYSCAN_SSH_KEY_PASSPHRASE="wrong"), capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode != 0
     assert str(key) in bad.stderr and "passphrase" in bad.stderr and "TypeError" not in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -140,14 +163,34 @@ runpy.run_module("scanner.cli", run_name="__main__")
 
 def test_host_flooding_output_is_cut_recorded_and_memory_bounded(fleet: sshd.Fleet, tmp_path: Path) -> None:
     db = tmp_path / "f.db"
-    argv = _cli("scan", "--targets", str(_targets(tmp_path, fleet, [NORMAL, FLOOD])), "--ssh-key",
-                str(fleet.client_key), "--known-hosts", str(fleet.known_hosts), "--no-agent", "--db",
-                f"sqlite:///{db}", "--no-report", "--timeout", "90", "--progress", "none")
+    argv = _cli(
+        "scan",
+        "--targets",
+        str(_targets(tmp_path, fleet, [NORMAL, FLOOD])),
+        "--ssh-key",
+        str(fleet.client_key),
+        "--known-hosts",
+        str(fleet.known_hosts),
+        "--no-agent",
+        "--db",
+        f"sqlite:///{db}",
+        "--no-report",
+        "--timeout",
+        "90",
+        "--progress",
+        "none",
+    )
     errlog = tmp_path / "stderr.txt"
     peak = tmp_path / "peak.txt"
     with errlog.open("wb") as err_fh:
-        proc = subprocess.run([sys.executable, "-c", _OWN_PEAK, str(peak), *argv[3:]], env=_env(),
-                              stdout=subprocess.DEVNULL, stderr=err_fh, timeout=300, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", _OWN_PEAK, str(peak), *argv[3:]],
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=err_fh,
+            timeout=300,
+            check=False,
+        )
     assert proc.returncode == 0, errlog.read_text(errors="replace")
     rss_mb = int(peak.read_text().split()[1]) / 1024  # "VmHWM:  123456 kB"
     store = SqliteStore(str(db))
@@ -172,18 +215,40 @@ def test_host_flooding_output_is_cut_recorded_and_memory_bounded(fleet: sshd.Fle
 def test_kill_9_of_a_fleet_scan_takes_its_collector_processes_with_it(fleet: sshd.Fleet, tmp_path: Path) -> None:
     import psutil
 
-    argv = _cli("scan", "--targets", str(_targets(tmp_path, fleet, [HANG1, HANG2])), "--ssh-key",
-                str(fleet.client_key), "--known-hosts", str(fleet.known_hosts), "--no-agent", "--db",
-                f"sqlite:///{tmp_path / 'k.db'}", "--no-report", "--timeout", "600", "--progress", "none")
-    proc = subprocess.Popen(argv, env=_env(LEGACYSCAN_SCAN_PROCESSES="2"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    argv = _cli(
+        "scan",
+        "--targets",
+        str(_targets(tmp_path, fleet, [HANG1, HANG2])),
+        "--ssh-key",
+        str(fleet.client_key),
+        "--known-hosts",
+        str(fleet.known_hosts),
+        "--no-agent",
+        "--db",
+        f"sqlite:///{tmp_path / 'k.db'}",
+        "--no-report",
+        "--timeout",
+        "600",
+        "--progress",
+        "none",
+    )
+    proc = subprocess.Popen(
+        argv,
+        env=_env(LEGACYSCAN_SCAN_PROCESSES="2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         parent = psutil.Process(proc.pid)
         children: list[psutil.Process] = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            children = [c for c in parent.children(recursive=True) if "python" in " ".join(c.cmdline()).lower()
-                        or c.name().startswith("python")]
+            children = [
+                c
+                for c in parent.children(recursive=True)
+                if "python" in " ".join(c.cmdline()).lower() or c.name().startswith("python")
+            ]
             if len(children) >= 2:
                 break
             time.sleep(0.2)
@@ -251,10 +316,30 @@ def test_hostile_ssh_identification_never_reaches_the_terminal(fleet: sshd.Fleet
     try:
         csv = _targets(tmp_path, fleet, [], port=server.port, hosts=[server.address])
         res = subprocess.run(
-            _cli("scan", "--targets", str(csv), "--known-hosts", str(fleet.known_hosts), "--no-agent", "--db",
-                 f"sqlite:///{tmp_path / 'h.db'}", "--no-report", "--timeout", "10", "--connect-timeout", "5",
-                 "--progress", "none", "--ssh-user", sshd.USER, "-v"),
-            env=_env(), capture_output=True, timeout=120)
+            _cli(
+                "scan",
+                "--targets",
+                str(csv),
+                "--known-hosts",
+                str(fleet.known_hosts),
+                "--no-agent",
+                "--db",
+                f"sqlite:///{tmp_path / 'h.db'}",
+                "--no-report",
+                "--timeout",
+                "10",
+                "--connect-timeout",
+                "5",
+                "--progress",
+                "none",
+                "--ssh-user",
+                sshd.USER,
+                "-v",
+            ),
+            env=_env(),
+            capture_output=True,
+            timeout=120,
+        )
     finally:
         server.close()
     err = res.stderr.decode("utf-8", errors="replace")
@@ -278,7 +363,8 @@ def test_winrm_host_flooding_output_is_cut_with_a_clear_error() -> None:
         raise
     flood = b'{"legacyscan": "windows-collect/1", "pad": "' + b"A" * (24 * 1024 * 1024) + b'"}'
     with WinRSServer(document_behaviour(flood, chunk_size=2 * 1024 * 1024)) as srv:
-        shell = WinRmShell("127.0.0.1", srv.port, WinRmCredentials("HOSPITAL\\scanner", "Sup3r-Secret!", "test"),
-                           use_https=False)
+        shell = WinRmShell(
+            "127.0.0.1", srv.port, WinRmCredentials("HOSPITAL\\scanner", "Sup3r-Secret!", "test"), use_https=False
+        )
         with pytest.raises(WinRmError, match=rf"more than {WINRM_MAX_OUTPUT} bytes"):
             shell.run_powershell(load_script(), 120)

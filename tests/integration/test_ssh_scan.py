@@ -47,9 +47,15 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 
 def config(fleet: sshd.Fleet, **kw: object) -> ScanConfig:
-    base: dict[str, object] = dict(concurrency=8, timeout=4.0, connect_timeout=3.0, ssh_user=sshd.USER,
-                                   ssh_key=str(fleet.client_key), known_hosts=str(fleet.known_hosts),
-                                   use_agent=False)
+    base: dict[str, object] = dict(
+        concurrency=8,
+        timeout=4.0,
+        connect_timeout=3.0,
+        ssh_user=sshd.USER,
+        ssh_key=str(fleet.client_key),
+        known_hosts=str(fleet.known_hosts),
+        use_agent=False,
+    )
     base.update(kw)
     return ScanConfig(**base)  # type: ignore[arg-type]
 
@@ -89,8 +95,9 @@ def test_linux_host_is_answered_in_one_round_trip(fleet: sshd.Fleet) -> None:
             return super().exec(command, timeout, **kw)
 
     creds = SshCredentials.load(sshd.USER, str(fleet.client_key), use_agent=False, env={})
-    with Counting(fleet.addresses[0], fleet.port, creds=creds, known_hosts=KnownHosts(fleet.known_hosts),
-                  options=SshOptions()) as shell:
+    with Counting(
+        fleet.addresses[0], fleet.port, creds=creds, known_hosts=KnownHosts(fleet.known_hosts), options=SshOptions()
+    ) as shell:
         inv = collect_ssh(shell, targets(fleet, [0])[0], 10.0)
     assert len(calls) == 1, calls
     assert inv.os.family == "linux" and len(inv.software) > 50
@@ -110,8 +117,9 @@ def test_commands_are_quoted_never_interpreted(fleet: sshd.Fleet) -> None:
         assert sh.run(["no-such-command-xyz"], timeout=5).exit_code == 127
 
 
-def test_changed_host_key_is_refused_and_last_good_inventory_kept(fleet: sshd.Fleet, store: SqliteStore,
-                                                                   tmp_path: Path) -> None:
+def test_changed_host_key_is_refused_and_last_good_inventory_kept(
+    fleet: sshd.Fleet, store: SqliteStore, tmp_path: Path
+) -> None:
     one = targets(fleet, [2])
     assert FleetScanner(store, config(fleet)).run(one).by_status == {"ok": 1}
     before = store.count_inventories()
@@ -135,15 +143,15 @@ def test_wrong_client_key_is_auth_failed(fleet: sshd.Fleet, store: SqliteStore) 
     assert store.count_inventories() == 0
 
 
-def test_unknown_host_refused_unless_trust_on_first_use(fleet: sshd.Fleet, store: SqliteStore,
-                                                        tmp_path: Path) -> None:
+def test_unknown_host_refused_unless_trust_on_first_use(fleet: sshd.Fleet, store: SqliteStore, tmp_path: Path) -> None:
     kh = tmp_path / "known_hosts"
     kh.write_text("")
     one = targets(fleet, [4])
     assert FleetScanner(store, config(fleet, known_hosts=str(kh))).run(one).by_status == {"host-key-unknown": 1}
     assert kh.read_text() == ""
-    assert FleetScanner(store, config(fleet, known_hosts=str(kh), accept_new_host_keys=True)).run(one).by_status \
-        == {"ok": 1}
+    assert FleetScanner(store, config(fleet, known_hosts=str(kh), accept_new_host_keys=True)).run(one).by_status == {
+        "ok": 1
+    }
     assert kh.read_text() == fleet.known_hosts_line(fleet.addresses[4])
     # the recorded key is now required: a plain run (no TOFU) succeeds against it
     assert FleetScanner(store, config(fleet, known_hosts=str(kh))).run(one).by_status == {"ok": 1}
@@ -176,8 +184,12 @@ def test_macos_like_host(fleet: sshd.Fleet, store: SqliteStore) -> None:
     inv = summary.inventories[0]
     assert inv.os.family == "macos"
     assert inv.os.facts == {"product_version": "10.6.8", "build_version": "10K549"}
-    assert inv.os.identify_record() == {"kind": "os", "family": "macos", "product_version": "10.6.8",
-                                        "build_version": "10K549"}
+    assert inv.os.identify_record() == {
+        "kind": "os",
+        "family": "macos",
+        "product_version": "10.6.8",
+        "build_version": "10K549",
+    }
     want = {(s["name"], s.get("version") or "") for s in capture["software"]}
     assert {(s.name, s.version) for s in inv.software} == want
     assert {s.source for s in inv.software} == {"macos-app"}
@@ -204,20 +216,42 @@ def test_progress_json_lines_when_not_a_terminal(fleet: sshd.Fleet, store: Sqlit
     assert lines[-1]["done"] == 3 and lines[-1]["failed"] == 0 and lines[-1]["total"] == 3
 
 
-def test_cli_scan_targets_end_to_end(fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_cli_scan_targets_end_to_end(
+    fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     from scanner.cli import main
 
     csv = tmp_path / "targets.csv"
-    csv.write_text("host,site,transport,port,user,tags\n"
-                   f"{fleet.addresses[0]},Main Hospital,ssh,{fleet.port},{sshd.USER},pacs;imaging\n"
-                   f"{fleet.addresses[MAC]},Community,ssh,{fleet.port},{sshd.USER},\n"
-                   f"{fleet.addresses[DROP]},Community,ssh,{fleet.port},{sshd.USER},\n")
+    csv.write_text(
+        "host,site,transport,port,user,tags\n"
+        f"{fleet.addresses[0]},Main Hospital,ssh,{fleet.port},{sshd.USER},pacs;imaging\n"
+        f"{fleet.addresses[MAC]},Community,ssh,{fleet.port},{sshd.USER},\n"
+        f"{fleet.addresses[DROP]},Community,ssh,{fleet.port},{sshd.USER},\n"
+    )
     db = tmp_path / "cli.db"
     out = tmp_path / "report.json"
-    code = main(["scan", "--targets", str(csv), "--ssh-key", str(fleet.client_key), "--known-hosts",
-                 str(fleet.known_hosts), "--no-agent", "--db", f"sqlite:///{db}", "--format", "json", "--out",
-                 str(out), "--as-of", "2026-11-30", "--timeout", "5"])
+    code = main(
+        [
+            "scan",
+            "--targets",
+            str(csv),
+            "--ssh-key",
+            str(fleet.client_key),
+            "--known-hosts",
+            str(fleet.known_hosts),
+            "--no-agent",
+            "--db",
+            f"sqlite:///{db}",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            "--as-of",
+            "2026-11-30",
+            "--timeout",
+            "5",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     assert out.exists() and out.stat().st_size > 0
@@ -268,8 +302,12 @@ def test_interrupt_keeps_what_was_collected(fleet: sshd.Fleet, store: SqliteStor
                 raise KeyboardInterrupt
 
     ts = targets(fleet, [HANG, 0, 1, 3, 4])
-    scanner = FleetScanner(store, config(fleet, concurrency=3, timeout=60.0),
-                           progress=InterruptAfterTwo(len(ts), io.StringIO(), tty=False), batch_size=1)
+    scanner = FleetScanner(
+        store,
+        config(fleet, concurrency=3, timeout=60.0),
+        progress=InterruptAfterTwo(len(ts), io.StringIO(), tty=False),
+        batch_size=1,
+    )
     summary = scanner.run(ts)
     assert summary.interrupted
     assert summary.seconds < 30, "the hanging host (60 s timeout) was aborted, not waited for"
@@ -284,8 +322,9 @@ def test_password_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
     try:
         store = SqliteStore(str(tmp_path / "pw.db"))
         t = [Target(host=pw_fleet.addresses[0], port=pw_fleet.port, site="PW", user=sshd.PASSWORD_USER)]
-        base = dict(concurrency=2, timeout=5.0, connect_timeout=3.0, known_hosts=str(pw_fleet.known_hosts),
-                    use_agent=False)
+        base = dict(
+            concurrency=2, timeout=5.0, connect_timeout=3.0, known_hosts=str(pw_fleet.known_hosts), use_agent=False
+        )
         monkeypatch.setenv("LEGACYSCAN_SSH_PASSWORD", sshd.PASSWORD)
         assert FleetScanner(store, ScanConfig(**base)).run(t).by_status == {"ok": 1}  # type: ignore[arg-type]
         monkeypatch.setenv("LEGACYSCAN_SSH_PASSWORD", "wrong-password-123")
@@ -314,7 +353,8 @@ def test_default_maxstartups_is_never_tripped(tmp_path: Path) -> None:
 
 
 def test_cli_large_scan_matches_where_collected_and_counts_every_finding(
-        fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above the inline-report size the scan keeps no inventories: each is matched where it was
     collected (a collector process when run with several) and only counts come back.  The counts
     must equal matching the stored inventories afterwards, and --fail-on must see them."""
@@ -326,12 +366,29 @@ def test_cli_large_scan_matches_where_collected_and_counts_every_finding(
     monkeypatch.setattr(scan_cli, "INLINE_REPORT_MAX", 1)
     hosts = [*LINUX, MAC]
     csv = tmp_path / "targets.csv"
-    csv.write_text("host,site,transport,port,user,tags\n" + "".join(
-        f"{fleet.addresses[i]},Main,ssh,{fleet.port},{sshd.USER},\n" for i in hosts))
+    csv.write_text(
+        "host,site,transport,port,user,tags\n"
+        + "".join(f"{fleet.addresses[i]},Main,ssh,{fleet.port},{sshd.USER},\n" for i in hosts)
+    )
     db = tmp_path / "large.db"
-    argv = ["scan", "--targets", str(csv), "--ssh-key", str(fleet.client_key), "--known-hosts",
-            str(fleet.known_hosts), "--no-agent", "--db", f"sqlite:///{db}", "--as-of", "2026-11-30",
-            "--timeout", "10", "--progress", "none"]
+    argv = [
+        "scan",
+        "--targets",
+        str(csv),
+        "--ssh-key",
+        str(fleet.client_key),
+        "--known-hosts",
+        str(fleet.known_hosts),
+        "--no-agent",
+        "--db",
+        f"sqlite:///{db}",
+        "--as-of",
+        "2026-11-30",
+        "--timeout",
+        "10",
+        "--progress",
+        "none",
+    ]
     code = main(argv)
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0 and summary["hosts"] == len(hosts) and summary["failed"] == 0
@@ -359,23 +416,39 @@ def test_cli_large_scan_matches_where_collected_and_counts_every_finding(
 
 
 def test_cli_resume_report_includes_the_skipped_hosts(
-        fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        caplog: pytest.LogCaptureFixture) -> None:
+    fleet: sshd.Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     """`scan --resume` skips hosts scanned recently, but its report is the report of the whole
     targets file: the skipped host's stored inventory and status are in it (not "Devices 1")."""
     from scanner.cli import main
 
     db = tmp_path / "resume.db"
-    common = ["--ssh-key", str(fleet.client_key), "--known-hosts", str(fleet.known_hosts), "--no-agent",
-              "--db", f"sqlite:///{db}", "--as-of", "2026-11-30", "--timeout", "10", "--progress", "none",
-              "--format", "json"]
+    common = [
+        "--ssh-key",
+        str(fleet.client_key),
+        "--known-hosts",
+        str(fleet.known_hosts),
+        "--no-agent",
+        "--db",
+        f"sqlite:///{db}",
+        "--as-of",
+        "2026-11-30",
+        "--timeout",
+        "10",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]
     first = tmp_path / "first.csv"
     first.write_text(f"host,site,transport,port,user,tags\n{fleet.addresses[0]},Main,ssh,{fleet.port},{sshd.USER},\n")
     assert main(["scan", "--targets", str(first), *common]) == 0
     capsys.readouterr()
     both = tmp_path / "both.csv"
-    both.write_text(f"host,site,transport,port,user,tags\n{fleet.addresses[0]},Main,ssh,{fleet.port},{sshd.USER},\n"
-                    f"{fleet.addresses[MAC]},Main,ssh,{fleet.port},{sshd.USER},\n")
+    both.write_text(
+        f"host,site,transport,port,user,tags\n{fleet.addresses[0]},Main,ssh,{fleet.port},{sshd.USER},\n"
+        f"{fleet.addresses[MAC]},Main,ssh,{fleet.port},{sshd.USER},\n"
+    )
     assert main(["scan", "--targets", str(both), "--resume", "1h", *common]) == 0
     out = capsys.readouterr()
     assert "1 skipped (--resume)" in caplog.text

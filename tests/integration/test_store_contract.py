@@ -36,10 +36,18 @@ def store(store_url: str) -> Iterator[Store]:
 
 def make(host: str, at: str, *, site: str = "north", packages: int = 3, machine_id: str | None = None) -> Inventory:
     return Inventory(
-        host=Host(hostname=host, machine_id=machine_id if machine_id is not None else f"mid-{host}", site=site,
-                  tags=["b", "a"]),
-        os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
-                  facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'}}),
+        host=Host(
+            hostname=host,
+            machine_id=machine_id if machine_id is not None else f"mid-{host}",
+            site=site,
+            tags=["b", "a"],
+        ),
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 12 (bookworm)",
+            version="12",
+            facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'}},
+        ),
         software=[Software(name=f"pkg{i}", version=f"1.{i}", source="dpkg") for i in range(packages)],
         collected_at=at,
     )
@@ -93,7 +101,8 @@ def test_latest_filters_by_site_and_lists_sites(store: Store) -> None:
     a = make("a1", "2026-01-01T09:00:00Z", site="north")
     b = make("b1", "2026-01-01T09:00:00Z", site="south")
     store.save_many(  # type: ignore[attr-defined]
-        [a, b])
+        [a, b]
+    )
     assert [i.host.hostname for i in store.latest_inventories("south")] == ["b1"]
     assert {i.host.hostname for i in store.latest_inventories()} == {"a1", "b1"}
     assert store.sites() == ["north", "south"]  # type: ignore[attr-defined]
@@ -103,15 +112,23 @@ def test_inventories_as_of(store: Store) -> None:
     jan = make("pc", "2026-01-01T09:00:00Z")
     feb = make("pc", "2026-02-01T09:00:00Z")
     store.save_many(  # type: ignore[attr-defined]
-        [jan, feb])
+        [jan, feb]
+    )
     before = store.inventories_as_of("2026-01-15T00:00:00Z")  # type: ignore[attr-defined]
     assert [i.inventory_id for i in before] == [jan.inventory_id]
 
 
 def test_scan_status_keeps_last_ok_through_failures(store: Store) -> None:
     store.record_status(HostStatus("10.0.0.5", "north", "ok", "", "2026-01-01T09:00:00Z"))  # type: ignore[attr-defined]
-    store.record_status(HostStatus("10.0.0.5", "north", "unreachable", "timed out",  # type: ignore[attr-defined]
-                                   "2026-01-02T09:00:00Z"))
+    store.record_status(
+        HostStatus(
+            "10.0.0.5",
+            "north",
+            "unreachable",
+            "timed out",  # type: ignore[attr-defined]
+            "2026-01-02T09:00:00Z",
+        )
+    )
     [status] = store.statuses("north")  # type: ignore[attr-defined]
     assert (status.status, status.error, status.last_ok_at) == ("unreachable", "timed out", "2026-01-01T09:00:00Z")
 
@@ -119,10 +136,8 @@ def test_scan_status_keeps_last_ok_through_failures(store: Store) -> None:
 def test_scan_statuses_in_one_batch(store: Store) -> None:
     if not hasattr(store, "record_statuses"):
         pytest.skip("this backend has no batch status recording yet")
-    store.record_statuses([HostStatus(f"10.0.0.{i}", "north", "ok", "", "2026-01-01T09:00:00Z")
-                           for i in range(5)])
-    store.record_statuses([HostStatus("10.0.0.1", "north", "timeout", "no answer",
-                                      "2026-01-02T09:00:00Z")])
+    store.record_statuses([HostStatus(f"10.0.0.{i}", "north", "ok", "", "2026-01-01T09:00:00Z") for i in range(5)])
+    store.record_statuses([HostStatus("10.0.0.1", "north", "timeout", "no answer", "2026-01-02T09:00:00Z")])
     got = {s.target: (s.status, s.last_ok_at) for s in store.statuses("north")}  # type: ignore[attr-defined]
     assert len(got) == 5
     assert got["10.0.0.1"] == ("timeout", "2026-01-01T09:00:00Z")
@@ -166,7 +181,7 @@ def test_concurrent_writers_store_each_inventory_exactly_once(store_url: str) ->
             with open_store(store_url) as s:
                 mine = invs[offset:] + invs[:offset]  # same inventories, different order
                 for start in range(0, len(mine), 10):
-                    got = s.save_batch(mine[start:start + 10])
+                    got = s.save_batch(mine[start : start + 10])
                     with lock:
                         results.append(got)
         except BaseException as exc:  # noqa: BLE001 - surfaced below

@@ -52,19 +52,32 @@ def q(store: Store, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
 def windows_pc(name: str, at: str, apps: list[tuple[str, str, str]]) -> Inventory:
     return Inventory(
         host=Host(hostname=name, machine_id=f"mid-{name}", site="north"),
-        os=OsInfo(family="windows", name="Microsoft Windows 10 Pro", version="10.0.19045",
-                  facts={"caption": "Microsoft Windows 10 Pro", "product_name": "Windows 10 Pro",
-                         "version": "10.0.19045", "build": "19045", "display_version": "22H2",
-                         "edition_id": "Professional", "installation_type": "Client", "product_type": "1"}),
+        os=OsInfo(
+            family="windows",
+            name="Microsoft Windows 10 Pro",
+            version="10.0.19045",
+            facts={
+                "caption": "Microsoft Windows 10 Pro",
+                "product_name": "Windows 10 Pro",
+                "version": "10.0.19045",
+                "build": "19045",
+                "display_version": "22H2",
+                "edition_id": "Professional",
+                "installation_type": "Client",
+                "product_type": "1",
+            },
+        ),
         software=[Software(name=n, version=v, publisher=p, source="windows-registry") for n, v, p in apps],
         collected_at=at,
     )
 
 
-APPS = [("Java 8 Update 311", "8.0.3110.11", "Oracle Corporation"),
-        ("Adobe Flash Player 32 NPAPI", "32.0.0.465", "Adobe"),
-        ("Mozilla Firefox (x64 en-GB)", "115.0", "Mozilla"),
-        ("7-Zip 19.00 (x64)", "19.00", "Igor Pavlov")]
+APPS = [
+    ("Java 8 Update 311", "8.0.3110.11", "Oracle Corporation"),
+    ("Adobe Flash Player 32 NPAPI", "32.0.0.465", "Adobe"),
+    ("Mozilla Firefox (x64 en-GB)", "115.0", "Mozilla"),
+    ("7-Zip 19.00 (x64)", "19.00", "Igor Pavlov"),
+]
 
 
 def test_software_tuples_are_stored_once(store: Store) -> None:
@@ -86,8 +99,12 @@ def test_findings_are_persisted_with_their_explanation(store: Store) -> None:
     store.save_inventory(inv)
     judge = default_judge()
     expected = match_inventory(inv, judge.ctx, date(2026, 3, 1), judge.policy).findings
-    rows = q(store, "SELECT kind, name, product, cycle, status, rule, evidence, confidence, dataset_version, "
-                    "judged_on, eol FROM findings WHERE inventory_id = ? ORDER BY ordinal", (inv.inventory_id,))
+    rows = q(
+        store,
+        "SELECT kind, name, product, cycle, status, rule, evidence, confidence, dataset_version, "
+        "judged_on, eol FROM findings WHERE inventory_id = ? ORDER BY ordinal",
+        (inv.inventory_id,),
+    )
     assert len(rows) == len(expected) >= 3  # the OS, Java 8, Flash (7-Zip is not a tracked product)
     import json
 
@@ -101,10 +118,13 @@ def test_findings_are_persisted_with_their_explanation(store: Store) -> None:
 
 
 def _status_on(store: Store, inventory_id: str, day: date) -> dict[str, str]:
-    rows = q(store, "SELECT f.kind, f.group_key, f.product, f.cycle, f.name, s.status FROM findings f "
-                    "JOIN finding_status s ON s.finding_id = f.finding_id "
-                    "WHERE f.inventory_id = ? AND s.valid_from <= ? AND ? < s.valid_to",
-             (inventory_id, day.isoformat(), day.isoformat()))
+    rows = q(
+        store,
+        "SELECT f.kind, f.group_key, f.product, f.cycle, f.name, s.status FROM findings f "
+        "JOIN finding_status s ON s.finding_id = f.finding_id "
+        "WHERE f.inventory_id = ? AND s.valid_from <= ? AND ? < s.valid_to",
+        (inventory_id, day.isoformat(), day.isoformat()),
+    )
     out = {}
     for kind, group, product, cycle, name, status in rows:
         out["os" if kind == "os" else (group or f"{product}:{cycle}:{name}")] = status
@@ -117,18 +137,28 @@ def test_status_on_any_date_is_a_query_that_agrees_with_rematching(store: Store)
     inv = windows_pc("pc-a", "2026-03-01T09:00:00Z", APPS)
     debian = Inventory(
         host=Host(hostname="srv", machine_id="mid-srv", site="north"),
-        os=OsInfo(family="linux", name="Debian GNU/Linux 10 (buster)", version="10",
-                  facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="10"\n'}}),
-        software=[Software(name="openssl", version="1.1.1n-0+deb10u6", source="dpkg"),
-                  Software(name="postgresql-11", version="11.22-0+deb10u1", source="dpkg")],
-        collected_at="2024-01-10T00:00:00Z")
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 10 (buster)",
+            version="10",
+            facts={"files": {"/etc/os-release": 'ID=debian\nVERSION_ID="10"\n'}},
+        ),
+        software=[
+            Software(name="openssl", version="1.1.1n-0+deb10u6", source="dpkg"),
+            Software(name="postgresql-11", version="11.22-0+deb10u1", source="dpkg"),
+        ],
+        collected_at="2024-01-10T00:00:00Z",
+    )
     store.save_batch([inv, debian])
     judge = default_judge()
     rng = random.Random(17)
     for one in (inv, debian):
-        ranges = q(store, "SELECT f.finding_id, s.valid_from, s.valid_to FROM findings f JOIN finding_status s "
-                          "ON s.finding_id = f.finding_id WHERE f.inventory_id = ? ORDER BY 1, 2",
-                   (one.inventory_id,))
+        ranges = q(
+            store,
+            "SELECT f.finding_id, s.valid_from, s.valid_to FROM findings f JOIN finding_status s "
+            "ON s.finding_id = f.finding_id WHERE f.inventory_id = ? ORDER BY 1, 2",
+            (one.inventory_id,),
+        )
         by_finding: dict[str, list[tuple[str, str]]] = {}
         for fid, start, end in ranges:
             by_finding.setdefault(fid, []).append((start, end))
@@ -136,8 +166,11 @@ def test_status_on_any_date_is_a_query_that_agrees_with_rematching(store: Store)
             assert spans[0][0] == "0001-01-01" and spans[-1][1] == "9999-12-31"
             assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
         edges = {date.fromisoformat(s) for _, s, _ in ranges if s != "0001-01-01"}
-        days = sorted(edges | {e - timedelta(days=1) for e in edges}
-                      | {date(2000, 1, 1) + timedelta(days=rng.randrange(15000)) for _ in range(40)})
+        days = sorted(
+            edges
+            | {e - timedelta(days=1) for e in edges}
+            | {date(2000, 1, 1) + timedelta(days=rng.randrange(15000)) for _ in range(40)}
+        )
         for day in days:
             fresh = match_inventory(one, judge.ctx, day, judge.policy).findings
             expect = {("os" if f.kind == "os" else group_key(f)): f.status.value for f in fresh}
@@ -145,6 +178,7 @@ def test_status_on_any_date_is_a_query_that_agrees_with_rematching(store: Store)
 
 
 # -- migration of a store written by the previous release ----------------------------------------
+
 
 def _sqlite_rows(path: Path, table: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
@@ -191,14 +225,27 @@ def test_migration_from_the_blob_store_loses_nothing(store_url: str, tmp_path: P
         for inventory_id, *_ in before["inventories"]:
             inv = store.get_inventory(inventory_id)
             assert inv is not None
-            stored = Counter({sid: n for sid, n in q(
-                store, "SELECT software_id, entries FROM inventory_software WHERE inventory_id = ?", (inventory_id,))})
+            stored = Counter(
+                {
+                    sid: n
+                    for sid, n in q(
+                        store,
+                        "SELECT software_id, entries FROM inventory_software WHERE inventory_id = ?",
+                        (inventory_id,),
+                    )
+                }
+            )
             assert stored == Counter(software_id(s.name, s.version, s.publisher, s.source) for s in inv.software)
             day = date.fromisoformat(inv.collected_at[:10])
             fresh = match_inventory(inv, judge.ctx, day, judge.policy)
-            rows = q(store, "SELECT kind, name, version, status FROM findings WHERE inventory_id = ? "
-                            "AND dataset_version = ? ORDER BY ordinal", (inventory_id, judge.dataset_version))
+            rows = q(
+                store,
+                "SELECT kind, name, version, status FROM findings WHERE inventory_id = ? "
+                "AND dataset_version = ? ORDER BY ordinal",
+                (inventory_id, judge.dataset_version),
+            )
             assert rows == [(f.kind, f.name, f.version, f.status.value) for f in fresh.findings]
-            assert q(store, "SELECT unidentified, judged_on FROM judgements WHERE inventory_id = ?",
-                     (inventory_id,)) == [(fresh.unidentified, day.isoformat())]
+            assert q(
+                store, "SELECT unidentified, judged_on FROM judgements WHERE inventory_id = ?", (inventory_id,)
+            ) == [(fresh.unidentified, day.isoformat())]
         assert store.latest_inventories()  # the old API reads the migrated store as before

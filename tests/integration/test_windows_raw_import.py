@@ -27,8 +27,15 @@ def test_a_dropped_raw_windows_document_imports_as_its_host(tmp_path: Path) -> N
     (drop / "WARDPC01-20261122090000.json").write_text(text[:-1] + ',"inventory_id":"ps1-drop-1"}', "ascii")
     db = f"sqlite:///{tmp_path / 'ls.db'}"
     env = {k: v for k, v in os.environ.items() if k != "LEGACYSCAN_DB"}
-    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "import", str(drop), "--db", db],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "import", str(drop), "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     with open_store(db) as store:
         [inv] = store.latest_inventories()

@@ -61,7 +61,7 @@ def test_agent_script_contract() -> None:
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert "'/v1/inventories'" in code and "'Bearer ' + $script:token" in code
     assert "Content-Encoding', 'gzip'" in code and "GZipStream" in code
-    assert '$code -eq 200 -or $code -eq 201' in code  # only created/duplicate empty the spool
+    assert "$code -eq 200 -or $code -eq 201" in code  # only created/duplicate empty the spool
     assert "@(400, 413, 415, 422) -contains $code" in code and "AllowAutoRedirect = $false" in code
     assert "[Enum]::ToObject([Net.SecurityProtocolType], 3072)" in code  # TLS 1.2 where .NET allows it
     assert "Retry-After" in code and "Start-Sleep -Seconds $wait" in code

@@ -62,8 +62,20 @@ def _comparable(inv: Inventory) -> dict[str, object]:
 
 def test_fixture_set_covers_every_generation() -> None:
     names = " ".join(HOSTS)
-    for generation in ("xp-", "vista", "win7", "win81", "win10", "win11", "srv2003", "srv2008", "srv2012",
-                       "srv2016", "srv2022", "srv2025"):
+    for generation in (
+        "xp-",
+        "vista",
+        "win7",
+        "win81",
+        "win10",
+        "win11",
+        "srv2003",
+        "srv2008",
+        "srv2012",
+        "srv2016",
+        "srv2022",
+        "srv2025",
+    ):
         assert generation in names, generation
     assert len(HOSTS) >= 30
     for name in HOSTS:
@@ -117,8 +129,9 @@ def test_basic_auth_over_https_validates_the_certificate(tmp_path: Path) -> None
         trusted = WinRmShell("127.0.0.1", srv.port, creds, transport="basic", ca_bundle=cert)
         inventory = collect_windows(trusted)
         # and a wrong Basic password is a 401 that suggests checking the listener's Basic setting
-        wrong = WinRmShell("127.0.0.1", srv.port, WinRmCredentials("scanner", "nope", "test"), transport="basic",
-                           ca_bundle=cert)
+        wrong = WinRmShell(
+            "127.0.0.1", srv.port, WinRmCredentials("scanner", "nope", "test"), transport="basic", ca_bundle=cert
+        )
         with pytest.raises(WinRmError) as bad:
             collect_windows(wrong)
     assert inventory.os.facts["caption"].startswith("Microsoft Windows Server 2022")
@@ -132,8 +145,15 @@ def test_unknown_shell_is_a_wsman_fault_as_windows_sends_it() -> None:
     from agents.winrm import diagnose
 
     with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
-        proto = Protocol(srv.endpoint, transport="ntlm", username=USER, password=PASSWORD,
-                         message_encryption="always", ca_trust_path=None, proxy=None)  # type: ignore[arg-type]
+        proto = Protocol(
+            srv.endpoint,
+            transport="ntlm",
+            username=USER,
+            password=PASSWORD,
+            message_encryption="always",
+            ca_trust_path=None,
+            proxy=None,
+        )  # type: ignore[arg-type]
         with pytest.raises(WSManFaultError) as err:
             proto.close_shell("11111111-1111-1111-1111-111111111111")
     assert err.value.wsman_fault_code == 2150858843
@@ -209,8 +229,9 @@ def test_wrong_path_is_a_404_listener_diagnosis() -> None:
 
 
 def test_garbage_output_becomes_a_parse_problem() -> None:
-    behaviour = document_behaviour(b"\x1b[2JPS C:\\> oops: Get-Thing : access denied\r\n", exit_code=1,
-                                   stderr=b"something broke\r\n")
+    behaviour = document_behaviour(
+        b"\x1b[2JPS C:\\> oops: Get-Thing : access denied\r\n", exit_code=1, stderr=b"something broke\r\n"
+    )
     with WinRSServer(behaviour) as srv:
         inventory = collect_windows(_shell(srv))
     assert inventory.os.family == "unknown"  # the scan engine records such a host as failed
@@ -267,8 +288,14 @@ def test_a_script_too_big_for_a_command_line_goes_over_stdin_in_several_sends() 
 def test_run_ps_through_cmd_exe_cannot_carry_the_script() -> None:
     """Why WinRmShell does not use run_ps: cmd.exe's 8,191-character limit."""
     with WinRSServer(document_behaviour(_doc("windows-win10-22h2-enterprise"))) as srv:
-        session = winrm.Session(srv.endpoint, auth=(USER, PASSWORD), transport="ntlm", message_encryption="always",
-                                ca_trust_path=None, proxy=None)
+        session = winrm.Session(
+            srv.endpoint,
+            auth=(USER, PASSWORD),
+            transport="ntlm",
+            message_encryption="always",
+            ca_trust_path=None,
+            proxy=None,
+        )
         result = session.run_ps(load_script())
         assert result.status_code == 1 and b"command line is too long" in result.std_err
         inventory = collect_windows(_shell(srv))
@@ -305,6 +332,9 @@ def test_scan_engine_collects_a_winrm_target_over_https(tmp_path: Path, monkeypa
         inventory = collect_winrm(target, ScanConfig(timeout=30))
         assert srv.stats.shells_deleted == 1
     assert inventory.os.facts["caption"] == "Microsoft Windows Server 2008 R2 Standard"
-    assert (inventory.host.site, inventory.host.address, inventory.host.tags) == ("royal-infirmary", "127.0.0.1",
-                                                                                  ["ward-7"])
+    assert (inventory.host.site, inventory.host.address, inventory.host.tags) == (
+        "royal-infirmary",
+        "127.0.0.1",
+        ["ward-7"],
+    )
     assert inventory.collector.transport == "winrm"

@@ -45,13 +45,50 @@ def tls10_listener(tmp_path: Path) -> Iterator[tuple[int, str]]:
     if openssl is None:
         require_or_skip("openssl not installed")
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     port = _free_port()
-    proc = subprocess.Popen([openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert), "-key", str(key),
-                             "-tls1", "-cipher", "DEFAULT@SECLEVEL=0", "-www", "-quiet"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            openssl,
+            "s_server",
+            "-accept",
+            f"127.0.0.1:{port}",
+            "-cert",
+            str(cert),
+            "-key",
+            str(key),
+            "-tls1",
+            "-cipher",
+            "DEFAULT@SECLEVEL=0",
+            "-www",
+            "-quiet",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -87,8 +124,9 @@ def test_the_listener_really_speaks_only_tls_1_0(tls10_listener: tuple[int, str]
 
 
 @pytest.mark.parametrize("trusted", [True, False])
-def test_a_tls_1_0_listener_is_a_tls_version_problem_not_a_certificate(tls10_listener: tuple[int, str],
-                                                                     trusted: bool) -> None:
+def test_a_tls_1_0_listener_is_a_tls_version_problem_not_a_certificate(
+    tls10_listener: tuple[int, str], trusted: bool
+) -> None:
     port, cert = tls10_listener
     shell = WinRmShell("127.0.0.1", port, GOOD, transport="ntlm", ca_bundle=cert if trusted else None)
     with pytest.raises(WinRmError) as err:
@@ -112,12 +150,16 @@ def test_winrm_without_powershell_is_a_status_naming_it() -> None:
     assert classify(err.value) == POWERSHELL_MISSING
 
 
-@pytest.mark.parametrize("exit_code,stderr,expected", [
-    (-2146232576, b"", ".NET Framework"),  # Server Core without .NET: the CLR cannot load
-    (-1073741515, b"", ".NET Framework is not installed"),
-])
+@pytest.mark.parametrize(
+    "exit_code,stderr,expected",
+    [
+        (-2146232576, b"", ".NET Framework"),  # Server Core without .NET: the CLR cannot load
+        (-1073741515, b"", ".NET Framework is not installed"),
+    ],
+)
 def test_a_powershell_that_cannot_run_is_a_scan_status_not_an_empty_host(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int, stderr: bytes, expected: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int, stderr: bytes, expected: str
+) -> None:
     """Through the fleet scanner, as `legacyscan scan` runs it: HTTPS with the listener's CA,
     credentials from the environment, the per-host status stored."""
     from scanner.scan import FleetScanner, ScanConfig

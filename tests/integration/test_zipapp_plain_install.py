@@ -21,21 +21,43 @@ def test_zipapp_builds_from_a_plain_pip_install(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
     python = str(venv / "bin" / "python")
-    pip = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT)],
-                         capture_output=True, text=True, timeout=900, check=False)
+    pip = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert pip.returncode == 0, pip.stderr[-4000:]
-    where = subprocess.run([python, "-c", "import agents, importlib.util as u; print(agents.__file__); "
-                            "print(u.find_spec('packaging'))"], cwd=tmp_path, capture_output=True, text=True,
-                           timeout=60, check=True).stdout.split("\n")
+    where = subprocess.run(
+        [python, "-c", "import agents, importlib.util as u; print(agents.__file__); print(u.find_spec('packaging'))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split("\n")
     assert where[0].startswith(str(venv)) and where[1] == "None", where  # installed copy, no packaging
     out = tmp_path / "legacyscan-agent.pyz"
-    build = subprocess.run([python, "-m", "agents.build_zipapp", "--out", str(out)], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=300, check=False)
+    build = subprocess.run(
+        [python, "-m", "agents.build_zipapp", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert build.returncode == 0, build.stderr
     assert "carrying psutil for linux-" in build.stderr
-    run = subprocess.run([python, "-I", "-S", str(out), "--output", str(tmp_path / "inv.json")], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300, check=False,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    run = subprocess.run(
+        [python, "-I", "-S", str(out), "--output", str(tmp_path / "inv.json")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert run.returncode == 0, run.stderr
     inv = json.loads((tmp_path / "inv.json").read_text())
     assert inv["hardware"]["memory_bytes"] > 0 and len(inv["software"]) > 50

@@ -164,21 +164,31 @@ def make_tls_cert(directory: str, name: str = "localhost") -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=36500))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=36500))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path = os.path.join(directory, "winrm-cert.pem")
     key_path = os.path.join(directory, "winrm-key.pem")
     with open(cert_path, "wb") as fh:
         fh.write(cert.public_bytes(serialization.Encoding.PEM))
     with open(key_path, "wb") as fh:
-        fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption()))
+        fh.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
     return cert_path, key_path
 
 
@@ -223,8 +233,7 @@ class WinRSServer:
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
             scheme = "https"
         self.endpoint = f"{scheme}://127.0.0.1:{self.port}/wsman"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> WinRSServer:
         self._thread.start()
@@ -256,26 +265,44 @@ class WinRSServer:
         options = {o.get("Name", ""): (o.text or "") for o in root.iterfind(".//w:OptionSet/w:Option", NS)}
         body_el = root.find("s:Body", NS)
         if action is None:
-            return 500, self.fault(message_id, "s:Sender", "w:ActionNotSupported", 2150858752,
-                                   "The action is not supported by the service.")
+            return 500, self.fault(
+                message_id,
+                "s:Sender",
+                "w:ActionNotSupported",
+                2150858752,
+                "The action is not supported by the service.",
+            )
         if action == "create":
             codepage = options.get("WINRS_CODEPAGE", "437")
             if self.behaviour.utf8_only and codepage != "65001":
-                return 500, self.fault(message_id, "s:Sender", "w:InvalidOptions", 2150858842,
-                                       "The WS-Management service does not support the specified code page.")
+                return 500, self.fault(
+                    message_id,
+                    "s:Sender",
+                    "w:InvalidOptions",
+                    2150858842,
+                    "The WS-Management service does not support the specified code page.",
+                )
             new_id = str(uuid.uuid4()).upper()
             with self.lock:
                 self.shells[new_id] = _Shell(codepage=codepage)
                 self.stats.codepages.append(codepage)
                 self.stats.shells_created += 1
-            return 200, self.envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", message_id,
-                                      _create_body(new_id, self.endpoint))
+            return 200, self.envelope(
+                "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+                message_id,
+                _create_body(new_id, self.endpoint),
+            )
         shell = self.shells.get(shell_id or "")
         if shell is None:
-            return 500, self.fault(message_id, "s:Sender", "w:InvalidSelectors", 2150858843,
-                                   f"The request for the Windows Remote Shell with ShellId {shell_id} failed "
-                                   "because the shell was not found on the server. Possible causes are: the "
-                                   "specified ShellId is incorrect or the shell no longer exists on the server.")
+            return 500, self.fault(
+                message_id,
+                "s:Sender",
+                "w:InvalidSelectors",
+                2150858843,
+                f"The request for the Windows Remote Shell with ShellId {shell_id} failed "
+                "because the shell was not found on the server. Possible causes are: the "
+                "specified ShellId is incorrect or the shell no longer exists on the server.",
+            )
         if action == "delete":
             with self.lock:
                 self.shells.pop(shell_id or "", None)
@@ -310,11 +337,13 @@ class WinRSServer:
         line = " ".join([command, *arguments])
         skip_cmd = options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() == "TRUE"
         if self.strict_cmdline and skip_cmd and len(line) > CREATEPROCESS_LIMIT:
-            return 500, self.fault(message_id, "s:Receiver", "w:InternalError", 206,
-                                   "The filename or extension is too long.")
+            return 500, self.fault(
+                message_id, "s:Receiver", "w:InternalError", 206, "The filename or extension is too long."
+            )
         if command.lower() in self.behaviour.missing_programs:
-            return 500, self.fault(message_id, "s:Receiver", "w:InternalError", 2,
-                                   "The system cannot find the file specified. ")
+            return 500, self.fault(
+                message_id, "s:Receiver", "w:InternalError", 2, "The system cannot find the file specified. "
+            )
         script = decode_command_line(command, arguments)
         command_id = str(uuid.uuid4()).upper()
         via_stdin = script is not None and BOOTSTRAP_MARKER in script
@@ -324,9 +353,11 @@ class WinRSServer:
         elif self.behaviour.pre_utf8_host and shell.codepage == "65001":
             cmd.output = (b"", b"", 0)  # the command never ran
         shell.commands[command_id] = cmd
-        return 200, self.envelope(f"{SHELL_URI}/CommandResponse", message_id,
-                                  f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId>"
-                                  "</rsp:CommandResponse>")
+        return 200, self.envelope(
+            f"{SHELL_URI}/CommandResponse",
+            message_id,
+            f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>",
+        )
 
     def _run(self, cmd: _Command) -> tuple[bytes, bytes, int]:
         script = cmd.script
@@ -347,38 +378,53 @@ class WinRSServer:
         with self.lock:
             self.stats.receives += 1
         if cmd is None:
-            return 500, self.fault(message_id, "s:Sender", "w:InvalidParameter", 2150858843,
-                                   "The command was not found.")
+            return 500, self.fault(
+                message_id, "s:Sender", "w:InvalidParameter", 2150858843, "The command was not found."
+            )
         index = cmd.receives
         cmd.receives += 1
         if b.hang_on_receive:
             time.sleep(b.hang_on_receive)
         if b.fault_on_receive is not None and index == b.fault_on_receive:
-            return 500, self.fault(message_id, "s:Receiver", "w:InternalError", 995,
-                                   "The I/O operation has been aborted because of either a thread exit or an "
-                                   "application request.")
+            return 500, self.fault(
+                message_id,
+                "s:Receiver",
+                "w:InternalError",
+                995,
+                "The I/O operation has been aborted because of either a thread exit or an application request.",
+            )
         if index < b.timed_out_receives or (cmd.via_stdin and not cmd.stdin_done):
-            return 500, self.fault(message_id, "s:Receiver", "w:TimedOut", 2150858793,
-                                   "The WS-Management service cannot complete the operation within the time "
-                                   "specified in OperationTimeout.  ")
+            return 500, self.fault(
+                message_id,
+                "s:Receiver",
+                "w:TimedOut",
+                2150858793,
+                "The WS-Management service cannot complete the operation within the time "
+                "specified in OperationTimeout.  ",
+            )
         if cmd.output is None:
             cmd.output = self._run(cmd)
         stdout, stderr, code = cmd.output
-        chunk = stdout[cmd.sent:cmd.sent + b.chunk_size]
+        chunk = stdout[cmd.sent : cmd.sent + b.chunk_size]
         cmd.sent += len(chunk)
         done = cmd.sent >= len(stdout)
         streams = []
         if chunk:
-            streams.append(f'<rsp:Stream Name="stdout" CommandId="{command_id}">'
-                           f"{base64.b64encode(chunk).decode()}</rsp:Stream>")
+            streams.append(
+                f'<rsp:Stream Name="stdout" CommandId="{command_id}">{base64.b64encode(chunk).decode()}</rsp:Stream>'
+            )
         if done:
             if stderr:
-                streams.append(f'<rsp:Stream Name="stderr" CommandId="{command_id}">'
-                               f"{base64.b64encode(stderr).decode()}</rsp:Stream>")
+                streams.append(
+                    f'<rsp:Stream Name="stderr" CommandId="{command_id}">'
+                    f"{base64.b64encode(stderr).decode()}</rsp:Stream>"
+                )
             streams.append(f'<rsp:Stream Name="stdout" CommandId="{command_id}" End="true"></rsp:Stream>')
             streams.append(f'<rsp:Stream Name="stderr" CommandId="{command_id}" End="true"></rsp:Stream>')
-            state = (f'<rsp:CommandState CommandId="{command_id}" State="{SHELL_URI}/CommandState/Done">'
-                     f"<rsp:ExitCode>{code}</rsp:ExitCode></rsp:CommandState>")
+            state = (
+                f'<rsp:CommandState CommandId="{command_id}" State="{SHELL_URI}/CommandState/Done">'
+                f"<rsp:ExitCode>{code}</rsp:ExitCode></rsp:CommandState>"
+            )
         else:
             state = f'<rsp:CommandState CommandId="{command_id}" State="{SHELL_URI}/CommandState/Running"/>'
         body = "<rsp:ReceiveResponse>" + "".join(streams) + state + "</rsp:ReceiveResponse>"
@@ -395,14 +441,17 @@ class WinRSServer:
             f'xmlns:rsp="{SHELL_URI}" xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
             f"<s:Header><a:Action>{action}</a:Action><a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
             "<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
-            f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo></s:Header><s:Body>{body}</s:Body></s:Envelope>")
+            f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo></s:Header><s:Body>{body}</s:Body></s:Envelope>"
+        )
 
     def fault(self, relates_to: str, code: str, subcode: str, wsman_code: int, text: str) -> str:
-        body = (f"<s:Fault><s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value>{subcode}</s:Value></s:Subcode>"
-                f'</s:Code><s:Reason><s:Text xml:lang="en-US">{escape(text)}</s:Text></s:Reason><s:Detail>'
-                '<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" '
-                f'Code="{wsman_code}" Machine="127.0.0.1"><f:Message>{escape(text)}</f:Message></f:WSManFault>'
-                "</s:Detail></s:Fault>")
+        body = (
+            f"<s:Fault><s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value>{subcode}</s:Value></s:Subcode>"
+            f'</s:Code><s:Reason><s:Text xml:lang="en-US">{escape(text)}</s:Text></s:Reason><s:Detail>'
+            '<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" '
+            f'Code="{wsman_code}" Machine="127.0.0.1"><f:Message>{escape(text)}</f:Message></f:WSManFault>'
+            "</s:Detail></s:Fault>"
+        )
         return self.envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", relates_to, body)
 
 
@@ -416,7 +465,8 @@ def _create_body(shell_id: str, endpoint: str) -> str:
         "<rsp:ClientIP>127.0.0.1</rsp:ClientIP><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
         "<rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams>"
         "<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity>"
-        "</rsp:Shell>")
+        "</rsp:Shell>"
+    )
 
 
 # -- HTTP, authentication and message encryption ------------------------------------------------
@@ -505,16 +555,25 @@ def _make_handler(server: WinRSServer) -> type[BaseHTTPRequestHandler]:
                 payload = payload[: -len(BOUNDARY + b"--\r\n")]
             payload = payload.replace(b"\tContent-Type: application/octet-stream\r\n", b"", 1)
             sig_len = struct.unpack("<i", payload[:4])[0]
-            header, data = payload[4:4 + sig_len], payload[4 + sig_len:]
+            header, data = payload[4 : 4 + sig_len], payload[4 + sig_len :]
             return bytes(self.ctx.unwrap_winrm(header, data))
 
         def _wrap(self, message: bytes) -> bytes:
             result = self.ctx.wrap_winrm(message)
             header, data = result.header, result.data
-            return (BOUNDARY + b"\r\n\tContent-Type: " + ENC_PROTOCOL.encode() + b"\r\n"
-                    b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(len(message)).encode()
-                    + b"\r\n" + BOUNDARY + b"\r\n\tContent-Type: application/octet-stream\r\n"
-                    + struct.pack("<i", len(header)) + header + data + BOUNDARY + b"--\r\n")
+            return (
+                BOUNDARY + b"\r\n\tContent-Type: " + ENC_PROTOCOL.encode() + b"\r\n"
+                b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
+                + str(len(message)).encode()
+                + b"\r\n"
+                + BOUNDARY
+                + b"\r\n\tContent-Type: application/octet-stream\r\n"
+                + struct.pack("<i", len(header))
+                + header
+                + data
+                + BOUNDARY
+                + b"--\r\n"
+            )
 
         def _soap(self, body: bytes, *, encrypted: bool) -> None:
             try:
@@ -540,8 +599,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--document", required=True, help="collection document (collect.json) to answer with")
     parser.add_argument("--auth", choices=("ntlm", "basic"), default="ntlm")
-    parser.add_argument("--no-strict-cmdline", action="store_true",
-                        help="accept run_ps's over-long cmd.exe command line (for the benchmark's floor)")
+    parser.add_argument(
+        "--no-strict-cmdline",
+        action="store_true",
+        help="accept run_ps's over-long cmd.exe command line (for the benchmark's floor)",
+    )
     args = parser.parse_args(argv)
     with open(args.document, "rb") as fh:
         behaviour = document_behaviour(fh.read())

@@ -95,8 +95,10 @@ def load_versions() -> dict[str, Version]:
 @lru_cache(maxsize=1)
 def _dotnet4() -> dict[str, dict[str, str]]:
     data: dict[str, dict[str, str]] = json.loads((DATA / "dotnet4-apis.json").read_text("utf-8"))
-    return {"members": {k.lower(): v for k, v in data["members"].items()},
-            "types": {k.lower(): v for k, v in data["types"].items()}}
+    return {
+        "members": {k.lower(): v for k, v in data["members"].items()},
+        "types": {k.lower(): v for k, v in data["types"].items()},
+    }
 
 
 def _reflection_guarded(node: Any) -> bool:
@@ -124,9 +126,17 @@ def _dotnet_findings(nodes: list[Any]) -> list[Finding]:
             if what:
                 what = f"{_text(node)}, {what}"
         if what and not _reflection_guarded(node):
-            found.append(Finding(node.start_point[0] + 1, "dotnet4-api", _text(node), (
-                f"{what}: Windows PowerShell 2.0 runs on .NET 2.0-3.5, which lacks it; guard it with a "
-                "reflection check (if ([Type].GetMethod('Name')) {...}) or do without")))
+            found.append(
+                Finding(
+                    node.start_point[0] + 1,
+                    "dotnet4-api",
+                    _text(node),
+                    (
+                        f"{what}: Windows PowerShell 2.0 runs on .NET 2.0-3.5, which lacks it; guard it with a "
+                        "reflection check (if ([Type].GetMethod('Name')) {...}) or do without"
+                    ),
+                )
+            )
     return found
 
 

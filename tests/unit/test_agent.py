@@ -22,8 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def inventory(host: str = "pc-1", at: str = "2026-11-30T09:00:00Z", packages: int = 5) -> Inventory:
-    return Inventory(host=Host(hostname=host, machine_id=f"m-{host}"), collected_at=at,
-                     software=[Software(name=f"p{i}", version="1") for i in range(packages)])
+    return Inventory(
+        host=Host(hostname=host, machine_id=f"m-{host}"),
+        collected_at=at,
+        software=[Software(name=f"p{i}", version="1") for i in range(packages)],
+    )
 
 
 # -- backoff -----------------------------------------------------------------------------------
@@ -88,9 +91,14 @@ def http_server() -> Iterator[tuple[str, Script]]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server naming
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            script.received.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                    "encoding": self.headers.get("Content-Encoding"),
-                                    "doc": json.loads(gzip.decompress(body))})
+            script.received.append(
+                {
+                    "path": self.path,
+                    "auth": self.headers.get("Authorization"),
+                    "encoding": self.headers.get("Content-Encoding"),
+                    "doc": json.loads(gzip.decompress(body)),
+                }
+            )
             status, headers, payload = script.answers[min(len(script.received), len(script.answers)) - 1]
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -120,8 +128,11 @@ def run(url: str, spool: Path, inv: Inventory, sleeps: list[float], *extra: str)
 
 def test_retries_with_backoff_honouring_retry_after(http_server: tuple[str, Script], tmp_path: Path) -> None:
     url, script = http_server
-    script.answers = [(503, {"Retry-After": "7"}, {"error": "db down"}), (500, {}, {"error": "oops"}),
-                      (201, {}, {"status": "created"})]
+    script.answers = [
+        (503, {"Retry-After": "7"}, {"error": "db down"}),
+        (500, {}, {"error": "oops"}),
+        (201, {}, {"status": "created"}),
+    ]
     sleeps: list[float] = []
     inv = inventory()
     assert run(url, tmp_path / "spool", inv, sleeps, "--retries", "4", "--retry-base", "0.5") == agent.EXIT_OK
@@ -175,14 +186,18 @@ def test_start_delay_is_random_within_max(http_server: tuple[str, Script], tmp_p
 # -- command line ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    ([], "give --server URL"),
-    (["--server", "https://collector.example"], "needs an enrolment token"),
-    (["--server", "http://collector.example", "--token", "t"], "must be an https:// URL"),
-    (["--server", "https://collector.example", "--token", "t", "--ca-bundle", "/no/such.pem"], "--ca-bundle"),
-])
-def test_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give --server URL"),
+        (["--server", "https://collector.example"], "needs an enrolment token"),
+        (["--server", "http://collector.example", "--token", "t"], "must be an https:// URL"),
+        (["--server", "https://collector.example", "--token", "t", "--ca-bundle", "/no/such.pem"], "--ca-bundle"),
+    ],
+)
+def test_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(agent.TOKEN_ENV, raising=False)
     assert agent.main(argv, collect_fn=lambda s, t: inventory()) == agent.EXIT_USAGE
     assert message in capsys.readouterr().err
@@ -198,11 +213,14 @@ def test_token_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_file_only_run_imports_neither_httpx_nor_the_server_side(tmp_path: Path) -> None:
-    code = ("import sys; from agents.agent import main; rc = main(['--output', sys.argv[1], '--no-lower-priority']); "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'scanner', 'reports', 'eol_data', "
-            "'starlette', 'psycopg')); print(rc, bad)")
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sys; from agents.agent import main; rc = main(['--output', sys.argv[1], '--no-lower-priority']); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'scanner', 'reports', 'eol_data', "
+        "'starlette', 'psycopg')); print(rc, bad)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.stdout.strip() == "0 []", proc.stderr
     assert len(list(tmp_path.glob("*.json"))) == 1
 
@@ -219,7 +237,17 @@ def test_unwritable_spool_is_a_clear_error(tmp_path: Path, caplog: pytest.LogCap
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with caplog.at_level(logging.ERROR, logger="legacyscan-agent"):
-        rc = agent.main(["--server", "https://collector.example", "--token", "t", "--spool", str(blocker / "spool"),
-                         "--no-lower-priority"], collect_fn=lambda s, t: inventory())
+        rc = agent.main(
+            [
+                "--server",
+                "https://collector.example",
+                "--token",
+                "t",
+                "--spool",
+                str(blocker / "spool"),
+                "--no-lower-priority",
+            ],
+            collect_fn=lambda s, t: inventory(),
+        )
     assert rc == agent.EXIT_ERROR
     assert any("cannot write the spool" in r.getMessage() for r in caplog.records)

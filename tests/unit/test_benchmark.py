@@ -50,8 +50,9 @@ def export(db: str, out: Path, *extra: str) -> dict[str, Any]:
     return doc
 
 
-def test_export_writes_the_documented_schema_and_nothing_about_devices(estate_db: tuple[str, Any],
-                                                                     tmp_path: Path) -> None:
+def test_export_writes_the_documented_schema_and_nothing_about_devices(
+    estate_db: tuple[str, Any], tmp_path: Path
+) -> None:
     db, estate = estate_db
     site_cat = tmp_path / "site.toml"
     site_cat.write_text('[site]\nname = "St Elsewhere NHS FT"\nods_code = "R0A"\n', encoding="utf-8")
@@ -65,18 +66,22 @@ def test_export_writes_the_documented_schema_and_nothing_about_devices(estate_db
     assert doc["totals"]["median_days_past_end"] > 0 and doc["totals"]["windows10"] > 0
     assert doc["totals"]["targets"] == len(estate.statuses)
     text = (tmp_path / "b.json").read_text(encoding="utf-8")
-    secrets = {i.host.hostname for i in estate.current} | {i.host.machine_id for i in estate.current} | \
-        {i.host.address for i in estate.current if i.host.address} | \
-        {i.hardware.serial for i in estate.current if i.hardware.serial} | \
-        {s.target for s in estate.statuses}
+    secrets = (
+        {i.host.hostname for i in estate.current}
+        | {i.host.machine_id for i in estate.current}
+        | {i.host.address for i in estate.current if i.host.address}
+        | {i.hardware.serial for i in estate.current if i.hardware.serial}
+        | {s.target for s in estate.statuses}
+    )
     assert len(secrets) > 300 and not [s for s in secrets if s in text]
     assert '"tags"' not in text and '"hostname"' not in text
     assert len(text) < 64 * 1024  # small: a few KB per site
     load(tmp_path / "b.json")  # the reader accepts what the writer wrote
 
 
-def test_anonymised_sites_and_a_wrong_ods_code(estate_db: tuple[str, Any], tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_anonymised_sites_and_a_wrong_ods_code(
+    estate_db: tuple[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db, estate = estate_db
     doc = export(db, tmp_path / "b.json", "--anonymise-sites")
     assert [s["site"] for s in doc["sites"]] == ["Site 1", "Site 2", "Site 3"]
@@ -84,8 +89,9 @@ def test_anonymised_sites_and_a_wrong_ods_code(estate_db: tuple[str, Any], tmp_p
     assert doc["organisation"]["ods_code"] is None
     bad = tmp_path / "bad.toml"
     bad.write_text('[site]\nname = "X"\nods_code = "rx 1"\n', encoding="utf-8")
-    assert main(["export", "--benchmark", "--db", db, "--site-catalog", str(bad), "--out",
-                 str(tmp_path / "c.json")]) == 1
+    assert (
+        main(["export", "--benchmark", "--db", db, "--site-catalog", str(bad), "--out", str(tmp_path / "c.json")]) == 1
+    )
     err = capsys.readouterr().err
     assert f"{bad}:3: site.ods_code: expected an NHS ODS code" in err and not (tmp_path / "c.json").exists()
 
@@ -97,6 +103,7 @@ def test_export_needs_what_to_export_and_data(tmp_path: Path, capsys: pytest.Cap
 
 
 # -- comparison ------------------------------------------------------------------------------------
+
 
 def compare(tmp_path: Path, fmt: str, *files: Path) -> Path:
     out = tmp_path / f"cmp.{fmt}"
@@ -176,6 +183,7 @@ def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
             del target[path[-1]]
         else:
             target[path[-1]] = value
+
     return edit
 
 
@@ -188,8 +196,11 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("bool count", _set(["totals", "targets"], True), "totals.targets: expected a whole number >= 0, got a boolean"),
     ("float count", _set(["totals", "targets"], 3.5), "totals.targets: expected a whole number >= 0"),
     ("share range", _set(["totals", "coverage"], 1.5), "totals.coverage: expected a number 0-1, got 1.5"),
-    ("share mismatch", _set(["sites", 0, "kpis", "win11_ready_share"], 0.01),
-     "sites[0].kpis.win11_ready_share: 0.01 does not match win11_ready / windows10"),
+    (
+        "share mismatch",
+        _set(["sites", 0, "kpis", "win11_ready_share"], 0.01),
+        "sites[0].kpis.win11_ready_share: 0.01 does not match win11_ready / windows10",
+    ),
     ("readiness sum", _set(["totals", "win11_ready"], 0), "totals.windows10: "),
     ("site sum", _set(["sites", 0, "site"], "DEMO Royal Infirmary\x00"), "sites[0].site: control or invisible"),
     ("ods", _set(["organisation", "ods_code"], "r0b"), "organisation.ods_code: expected an NHS ODS code"),
@@ -197,15 +208,18 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("demo", _set(["demo"], "yes"), "demo: expected true or false"),
     ("sites type", _set(["sites"], {}), "sites: expected a list, got an object"),
     ("long text", _set(["organisation", "name"], "x" * 5000), "organisation.name: longer than 200 characters"),
-    ("release", _set(["totals", "unsupported_os_releases", 0, "product"], "Win dows"),
-     "totals.unsupported_os_releases[0].product: not a product id"),
+    (
+        "release",
+        _set(["totals", "unsupported_os_releases", 0, "product"], "Win dows"),
+        "totals.unsupported_os_releases[0].product: not a product id",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,edit,message", BAD, ids=[b[0] for b in BAD])
-def test_malformed_files_are_refused_naming_file_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                           name: str, edit: Callable[[dict[str, Any]], None],
-                                                           message: str) -> None:
+def test_malformed_files_are_refused_naming_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, edit: Callable[[dict[str, Any]], None], message: str
+) -> None:
     doc = json.loads(B.read_text(encoding="utf-8"))
     edit(doc)
     bad = tmp_path / "bad.json"
@@ -217,14 +231,17 @@ def test_malformed_files_are_refused_naming_file_and_field(tmp_path: Path, capsy
     assert "hint:" in err and not out.exists()
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "line 1, column 1: not valid JSON"),
-    (b"\xff\xfe{}", "not UTF-8 text"),
-    (b'{"schema": "legacyscan-benchmark/1", "schema": "x"}', "duplicate key 'schema'"),
-    (b'{"a": NaN}', "NaN is not a JSON number"),
-    (b"[" * 100_000, "nested too deeply"),
-    (b"[]", "expected a JSON object, got a list"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "line 1, column 1: not valid JSON"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b'{"schema": "legacyscan-benchmark/1", "schema": "x"}', "duplicate key 'schema'"),
+        (b'{"a": NaN}', "NaN is not a JSON number"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b"[]", "expected a JSON object, got a list"),
+    ],
+)
 def test_broken_json_is_refused_naming_the_file(data: bytes, message: str) -> None:
     with pytest.raises(BenchmarkFileError) as info:
         parse(data, "trust.json")

@@ -28,13 +28,21 @@ DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "fi
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
 
 
-def _host(i: int, software: list[Software], *, site: str = "Main", day: str = "2026-11-28",
-          facts: dict | None = None) -> Inventory:
+def _host(
+    i: int, software: list[Software], *, site: str = "Main", day: str = "2026-11-28", facts: dict | None = None
+) -> Inventory:
     return Inventory(
         host=Host(hostname=f"pc{i:03d}", machine_id=f"mid-{i}", site=site, tags=[f"ward{i % 3}"] if i % 2 else []),
-        os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
-                  facts=facts if facts is not None else {"files": {"/etc/os-release": OS_RELEASE}}),
-        software=software, collected_at=f"{day}T09:00:00Z", inventory_id=f"inv-{i:03d}")
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 12 (bookworm)",
+            version="12",
+            facts=facts if facts is not None else {"files": {"/etc/os-release": OS_RELEASE}},
+        ),
+        software=software,
+        collected_at=f"{day}T09:00:00Z",
+        inventory_id=f"inv-{i:03d}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +124,8 @@ def test_a_list_with_a_record_of_its_own_is_never_remembered(estate: list[Invent
 
 
 def test_match_estate_reuses_a_build_and_gives_each_host_what_matching_it_alone_gives(
-        estate: list[Inventory], ctx: IdentifyContext) -> None:
+    estate: list[Inventory], ctx: IdentifyContext
+) -> None:
     import scanner.match as match
 
     policy, day = Policy(), date(2026, 11, 30)

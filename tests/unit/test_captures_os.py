@@ -41,8 +41,7 @@ def _cases(platforms: tuple[str, ...]) -> list[tuple[str, dict[str, Any], dict[s
 
 def test_windows_and_macos_captures(ctx: IdentifyContext) -> None:
     s = score(_cases(("windows", "macos")), ctx, confidences=("high", "medium", "low"))
-    print(f"\ncaptures windows+macos: {s['exact']}/{s['total']} exact, {s['wrong']} wrong, "
-          f"{s['false_eol']} false eol")
+    print(f"\ncaptures windows+macos: {s['exact']}/{s['total']} exact, {s['wrong']} wrong, {s['false_eol']} false eol")
     assert s["total"] >= 25
     assert s["exact"] / s["total"] >= 0.95, s["misses"]
     assert s["wrong"] / s["total"] <= 0.02, s["misses"]
@@ -58,8 +57,10 @@ def test_all_captures(ctx: IdentifyContext) -> None:
     assert s["false_eol"] == 0, s["misses"]
 
 
-@pytest.mark.parametrize("name", ["win10-22h2-enterprise_wesng.json", "srv2016-datacenter_wesng.json",
-                                  "win7-sp1-enterprise-n-x64-fr_wesng.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["win10-22h2-enterprise_wesng.json", "srv2016-datacenter_wesng.json", "win7-sp1-enterprise-n-x64-fr_wesng.json"],
+)
 def test_capture_reason_names_the_evidence(ctx: IdentifyContext, name: str) -> None:
     """Every verdict explains itself: the reason cites the build or NT version it used."""
     path = next(CAPTURES.glob(f"*/{name}"))
@@ -75,12 +76,16 @@ def test_windows_and_macos_captures_as_raw_agent_documents(ctx: IdentifyContext)
         cap = json.loads(path.read_text("utf-8"))
         if cap["platform"] not in ("windows", "macos"):
             continue
-        for variant in ({"kind": "os", "family": cap["platform"], **cap["os"]},
-                        {"kind": "os", "family": cap["platform"], "os": cap["os"]}):
+        for variant in (
+            {"kind": "os", "family": cap["platform"], **cap["os"]},
+            {"kind": "os", "family": cap["platform"], "os": cap["os"]},
+        ):
             out = evaluate(variant, ctx, REF, Policy())
             label = cap["expected"]["os"]
-            ok = {(label["product"], label["cycle"])} | {(a["product"] if a["product"] != "none" else None,
-                                                         a.get("cycle")) for a in label.get("alternatives") or []}
+            ok = {(label["product"], label["cycle"])} | {
+                (a["product"] if a["product"] != "none" else None, a.get("cycle"))
+                for a in label.get("alternatives") or []
+            }
             if (out["product"], out["cycle"]) not in ok:
                 failures.append((path.name, out["product"], out["cycle"], out["reason"]))
     assert not failures, failures

@@ -28,8 +28,10 @@ from tests.corpus_input import os_record_from_capture, software_record_from_capt
 from tests.unit.test_corpus_software import Score, judge
 
 AS_OF = date(2026, 11, 22)
-CAPTURES = Path(os.environ.get("LEGACYSCAN_CAPTURES_DIR") or
-                Path(__file__).resolve().parents[2] / "scanner" / "demo_data" / "captures")
+CAPTURES = Path(
+    os.environ.get("LEGACYSCAN_CAPTURES_DIR")
+    or Path(__file__).resolve().parents[2] / "scanner" / "demo_data" / "captures"
+)
 
 
 def _entry_matches(entry: dict[str, Any], platform: str, want: dict[str, Any]) -> bool:
@@ -69,8 +71,10 @@ def score() -> Score:
                 exact, strict, wrong = judge(expected, out, catalog)
                 result.exact += exact
                 result.exact_strict += strict
-                what = (f"{path.name}: {expected['match']} got {out['product']}/{out['cycle']} ({out['rule']}), "
-                        f"want {expected['product']}/{expected.get('cycle')}")
+                what = (
+                    f"{path.name}: {expected['match']} got {out['product']}/{out['cycle']} ({out['rule']}), "
+                    f"want {expected['product']}/{expected.get('cycle')}"
+                )
                 if wrong:
                     result.wrong.append(what)
                 elif not exact:

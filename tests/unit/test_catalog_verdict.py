@@ -78,8 +78,14 @@ def test_ending_soon_and_supported() -> None:
 def test_supplementary_overlay_never_overrides_upstream(cat: Catalog) -> None:
     from eol_data.catalog import Product
 
-    overlay = Product(name="debian", label="x", releases=[Release(product="debian", name="12", eol=date(2000, 1, 1)),
-                                                          Release(product="debian", name="99", eol=date(2099, 1, 1))])
+    overlay = Product(
+        name="debian",
+        label="x",
+        releases=[
+            Release(product="debian", name="12", eol=date(2000, 1, 1)),
+            Release(product="debian", name="99", eol=date(2099, 1, 1)),
+        ],
+    )
     local = Catalog(extra_products=[overlay])
     assert local.release("debian", "12").eol == date(2026, 7, 11)  # type: ignore[union-attr]
     assert local.release("debian", "99") is not None

@@ -48,12 +48,17 @@ def test_upload_refusals(body: bytes, status: int) -> None:
 
 
 def test_compact_form_round_trips_exactly_and_omits_defaults() -> None:
-    inv = Inventory(host=Host(hostname="pc", machine_id="m", tags=["x"]),
-                    os=OsInfo(family="windows", facts={"build": "19045", "ubr": 1}),
-                    software=[Software(name="A", version="1", system_component=False),
-                              Software(name="B", scope="user", sid="S-1-5-21-1")],
-                    hardware=Hardware(cpu_cores=4, secure_boot=None, tpm_present=True),
-                    problems=[Problem("dpkg", "locked")], collected_at="2026-11-30T09:00:00Z")
+    inv = Inventory(
+        host=Host(hostname="pc", machine_id="m", tags=["x"]),
+        os=OsInfo(family="windows", facts={"build": "19045", "ubr": 1}),
+        software=[
+            Software(name="A", version="1", system_component=False),
+            Software(name="B", scope="user", sid="S-1-5-21-1"),
+        ],
+        hardware=Hardware(cpu_cores=4, secure_boot=None, tpm_present=True),
+        problems=[Problem("dpkg", "locked")],
+        collected_at="2026-11-30T09:00:00Z",
+    )
     text = compact_json(inv)
     data = json.loads(text)
     assert data["software"][0] == {"name": "A", "version": "1", "system_component": False}

@@ -29,13 +29,17 @@ REF = date(2026, 11, 22)
 def expected_answers(label: dict[str, Any]) -> set[tuple[str | None, str | None]]:
     def one(product: str, cycle: str | None) -> tuple[str | None, str | None]:
         return (None, None) if product == "none" else (product, cycle)
+
     ok = {one(label["product"], label.get("cycle"))}
     ok.update(one(a["product"], a.get("cycle")) for a in label.get("alternatives") or [])
     return ok
 
 
-def score(cases: list[tuple[str, dict[str, Any], dict[str, Any]]], ctx: IdentifyContext,
-          confidences: tuple[str, ...] = ("high", "medium")) -> dict[str, Any]:
+def score(
+    cases: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    ctx: IdentifyContext,
+    confidences: tuple[str, ...] = ("high", "medium"),
+) -> dict[str, Any]:
     exact = wrong = false_eol = 0
     misses: list[tuple[str, tuple[Any, Any], str, str]] = []
     for rid, record, label in cases:

@@ -32,8 +32,10 @@ from scanner.model import Policy
 from tests.corpus_input import software_record_from_corpus
 
 AS_OF = date(2026, 11, 22)
-CORPUS = Path(os.environ.get("LEGACYSCAN_SOFTWARE_CORPUS") or
-              Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "windows_software.jsonl")
+CORPUS = Path(
+    os.environ.get("LEGACYSCAN_SOFTWARE_CORPUS")
+    or Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "windows_software.jsonl"
+)
 
 
 @dataclass
@@ -47,12 +49,15 @@ class Score:
 
     def line(self) -> str:
         n = max(self.counted, 1)
-        return (f"{self.counted} labels: exact {self.exact / n:.1%} (strict none {self.exact_strict / n:.1%}), "
-                f"wrong {len(self.wrong) / n:.1%}, missed {len(self.missed) / n:.1%}, false eol {len(self.false_eol)}")
+        return (
+            f"{self.counted} labels: exact {self.exact / n:.1%} (strict none {self.exact_strict / n:.1%}), "
+            f"wrong {len(self.wrong) / n:.1%}, missed {len(self.missed) / n:.1%}, false eol {len(self.false_eol)}"
+        )
 
 
 def judge(expected: dict[str, Any], out: dict[str, Any], catalog: Catalog) -> tuple[bool, bool, bool]:
     """(exact, exact under the strict reading of ``none``, a confident wrong answer)."""
+
     def norm(p: str | None) -> str | None:
         return None if p in (None, "none") else p
 
@@ -88,8 +93,10 @@ def score_file(path: Path) -> Score:
         exact, strict, wrong = judge(expected, out, catalog)
         score.exact += exact
         score.exact_strict += strict
-        what = f"{item['id']}: got {out['product']}/{out['cycle']} ({out['rule']}), " \
-               f"want {expected['product']}/{expected.get('cycle')}"
+        what = (
+            f"{item['id']}: got {out['product']}/{out['cycle']} ({out['rule']}), "
+            f"want {expected['product']}/{expected.get('cycle')}"
+        )
         if wrong:
             score.wrong.append(what)
         elif not exact:

@@ -21,8 +21,9 @@ WIN11_READY = ("i5-8", "i5-9", "i5-10", "i7-11", "12th Gen", "13th Gen", "Ryzen 
 @pytest.fixture(scope="module")
 def pcs() -> list:  # type: ignore[type-arg]
     estate = generate(devices=2000, sites=3, seed=7, as_of=date(2026, 12, 6))
-    return [i for i in estate.current + estate.previous
-            if i.os.family == "windows" and "server" not in i.os.name.lower()]
+    return [
+        i for i in estate.current + estate.previous if i.os.family == "windows" and "server" not in i.os.name.lower()
+    ]
 
 
 def test_old_windows_runs_on_old_hardware_and_windows_11_on_supported(pcs: list) -> None:  # type: ignore[type-arg]
@@ -71,19 +72,22 @@ def test_no_application_on_a_windows_it_cannot_run_on(pcs: list) -> None:  # typ
     assert checked > 5000
 
 
-@pytest.mark.parametrize(("product", "cycle", "version", "era", "ok"), [
-    ("internet-explorer", "11", "11.0.9600", "xp", False),
-    ("internet-explorer", "11", "11.0.9600", "7", True),
-    ("internet-explorer", "8", "8.0.6001", "xp", True),
-    ("microsoft-edge-legacy", "44", "44.19041", "10", True),
-    ("microsoft-edge-legacy", "44", "44.19041", "11", False),
-    ("firefox", "115", "115.3.0", "7", True),
-    ("firefox", "128", "128.0", "7", False),
-    ("firefox", "52", "52.9.0", "xp", True),
-    ("dotnetfx", "4.8", "4.8.04084", "vista", False),
-    ("python", "3.8", "3.8.10", "vista", False),
-    ("python", "3.6", "3.6.8", "vista", True),
-])
+@pytest.mark.parametrize(
+    ("product", "cycle", "version", "era", "ok"),
+    [
+        ("internet-explorer", "11", "11.0.9600", "xp", False),
+        ("internet-explorer", "11", "11.0.9600", "7", True),
+        ("internet-explorer", "8", "8.0.6001", "xp", True),
+        ("microsoft-edge-legacy", "44", "44.19041", "10", True),
+        ("microsoft-edge-legacy", "44", "44.19041", "11", False),
+        ("firefox", "115", "115.3.0", "7", True),
+        ("firefox", "128", "128.0", "7", False),
+        ("firefox", "52", "52.9.0", "xp", True),
+        ("dotnetfx", "4.8", "4.8.04084", "vista", False),
+        ("python", "3.8", "3.8.10", "vista", False),
+        ("python", "3.6", "3.6.8", "vista", True),
+    ],
+)
 def test_install_rules(product: str, cycle: str, version: str, era: str, ok: bool) -> None:
     assert runs_on(product, cycle, version, era) is ok
 
@@ -92,9 +96,13 @@ def test_install_rules(product: str, cycle: str, version: str, era: str, ok: boo
 # build is the build of the Windows it runs on (Windows 10/11 components report their servicing
 # base: 19041 for 19042-19045, 22621 for 22631, 26100 for 26200), or for Windows 7 and older one
 # of the IE releases that installed there (IE 8: 6001/7600/7601, IE 9: 8112, IE 10: 9200, IE 11: 9600).
-IE_ON_OLD_WINDOWS = {"5.1.2600": {"2900", "5730", "6001"}, "6.0.6001": {"6001", "8112"},
-                     "6.0.6002": {"6002", "8112"}, "6.1.7601": {"7600", "7601", "8112", "9200", "9600"},
-                     "6.3.9600": {"9600"}}
+IE_ON_OLD_WINDOWS = {
+    "5.1.2600": {"2900", "5730", "6001"},
+    "6.0.6001": {"6001", "8112"},
+    "6.0.6002": {"6002", "8112"},
+    "6.1.7601": {"7600", "7601", "8112", "9200", "9600"},
+    "6.3.9600": {"9600"},
+}
 SERVICING_BASE = {"19042": "19041", "19043": "19041", "19044": "19041", "19045": "19041", "22631": "22621"}
 
 
@@ -110,8 +118,11 @@ def test_internet_explorer_carries_the_build_of_its_windows(pcs: list) -> None: 
             if inv.os.version in IE_ON_OLD_WINDOWS:
                 assert ie_build in IE_ON_OLD_WINDOWS[inv.os.version], (inv.host.hostname, inv.os.version, sw.version)
             else:
-                assert ie_build == SERVICING_BASE.get(os_build, os_build), (inv.host.hostname, inv.os.version,
-                                                                             sw.version)
+                assert ie_build == SERVICING_BASE.get(os_build, os_build), (
+                    inv.host.hostname,
+                    inv.os.version,
+                    sw.version,
+                )
     assert seen > 50  # the demo still shows IE where a real capture of that Windows had it
 
 

@@ -26,10 +26,8 @@ def test_generator_is_deterministic_and_labelled() -> None:
     b = generate(devices=120, sites=3, seed=5, as_of=date(2026, 11, 30))
     c = generate(devices=120, sites=3, seed=6, as_of=date(2026, 11, 30))
     key = [(i.host.hostname, i.host.site, i.os.name, len(i.software), i.hardware.cpu_model) for i in a.current]
-    assert key == [(i.host.hostname, i.host.site, i.os.name, len(i.software), i.hardware.cpu_model)
-                   for i in b.current]
-    assert key != [(i.host.hostname, i.host.site, i.os.name, len(i.software), i.hardware.cpu_model)
-                   for i in c.current]
+    assert key == [(i.host.hostname, i.host.site, i.os.name, len(i.software), i.hardware.cpu_model) for i in b.current]
+    assert key != [(i.host.hostname, i.host.site, i.os.name, len(i.software), i.hardware.cpu_model) for i in c.current]
     assert all(i.host.site.startswith("DEMO ") and "demo" in i.host.tags for i in a.current)
     assert len({i.host.site for i in a.current}) == 3 and len(a.previous) == 120
     assert a.templates and all("@" in prov for prov in a.templates.values())  # capture provenance
@@ -39,8 +37,16 @@ def test_demo_command_writes_every_format_with_a_banner(tmp_path: Path, capsys: 
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--devices", "90", "--seed", "3", "--as-of", "2026-11-30"]) == 0
     assert "DEMO estate: 90 devices on 3 sites" in capsys.readouterr().out
-    for name in ("demo.db", "exceptions.toml", "legacyscan.toml", "report.txt", "report.csv", "report.json",
-                 "report.xlsx", "report.html"):
+    for name in (
+        "demo.db",
+        "exceptions.toml",
+        "legacyscan.toml",
+        "report.txt",
+        "report.csv",
+        "report.json",
+        "report.xlsx",
+        "report.html",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert "DEMO DATA" in (out / "report.txt").read_text(encoding="utf-8").splitlines()[1]
     assert 'class="banner"' in (out / "report.html").read_text(encoding="utf-8")
@@ -74,8 +80,9 @@ def db(tmp_path: Path) -> str:
     return url
 
 
-def test_report_command_formats_fail_on_and_previous_scan(db: str, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_formats_fail_on_and_previous_scan(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ex = tmp_path / "ex.toml"
     ex.write_text(est.EXCEPTIONS_TOML, encoding="utf-8")
     base = ["report", "--db", db, "--as-of", "2026-11-30", "--exceptions", str(ex)]

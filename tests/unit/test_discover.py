@@ -64,16 +64,18 @@ def test_ntlm_challenge_of_a_real_windows_server_gives_version_and_names(ctx: Id
     assert os_f.detail.evidence["announced_by"] == "rdp-credssp"
 
 
-@pytest.mark.parametrize("bad", [b"", b"NTLMSSP\x00\x02\x00\x00\x00", b"NTLMSSP\x00\x02\x00\x00\x00" + b"\xff" * 40,
-                                 b"no challenge here"])
+@pytest.mark.parametrize(
+    "bad", [b"", b"NTLMSSP\x00\x02\x00\x00\x00", b"NTLMSSP\x00\x02\x00\x00\x00" + b"\xff" * 40, b"no challenge here"]
+)
 def test_malformed_ntlm_is_a_probe_error_not_a_crash(bad: bytes) -> None:
     with pytest.raises(ProbeError):
         parse_challenge(bad)
 
 
 @pytest.mark.parametrize("row", json.loads((FIX / "nmap-native-os.json").read_text()))
-def test_native_os_strings_of_real_windows_servers_identify_the_release(row: dict[str, str],
-                                                                       ctx: IdentifyContext) -> None:
+def test_native_os_strings_of_real_windows_servers_identify_the_release(
+    row: dict[str, str], ctx: IdentifyContext
+) -> None:
     facts = {"smb1": True, "native_os": row["native_os"], "native_lanman": row["native_lanman"]}
     inv = fingerprint.inventory(Target("10.0.0.6", transport="smb", port=445), [_obs("smb", facts)], NOW)
     os_f = _judge(inv, ctx).os_finding
@@ -108,16 +110,20 @@ def test_ssh_banner_parts() -> None:
         parse_banner("HTTP/1.1 400 Bad Request")
 
 
-@pytest.mark.parametrize("banner, product, cycle, confidence", [
-    ("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10", "debian", "12", "medium"),
-    ("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7", "debian", "9", "medium"),
-    ("SSH-2.0-OpenSSH_5.5p1 Debian-6+squeeze5", "debian", "6", "medium"),
-    ("SSH-2.0-OpenSSH_8.4p1 Debian-5", "debian", "11", "low"),
-    ("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "ubuntu", "22.04", "low"),
-    ("SSH-2.0-OpenSSH_5.9p1 Debian-5ubuntu1.4", "ubuntu", "12.04", "low"),
-])
-def test_ssh_banner_distribution_rules(banner: str, product: str, cycle: str, confidence: str,
-                                       ctx: IdentifyContext) -> None:
+@pytest.mark.parametrize(
+    "banner, product, cycle, confidence",
+    [
+        ("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10", "debian", "12", "medium"),
+        ("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7", "debian", "9", "medium"),
+        ("SSH-2.0-OpenSSH_5.5p1 Debian-6+squeeze5", "debian", "6", "medium"),
+        ("SSH-2.0-OpenSSH_8.4p1 Debian-5", "debian", "11", "low"),
+        ("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "ubuntu", "22.04", "low"),
+        ("SSH-2.0-OpenSSH_5.9p1 Debian-5ubuntu1.4", "ubuntu", "12.04", "low"),
+    ],
+)
+def test_ssh_banner_distribution_rules(
+    banner: str, product: str, cycle: str, confidence: str, ctx: IdentifyContext
+) -> None:
     inv = fingerprint.inventory(Target("10.0.0.8"), [_obs("ssh", parse_banner(banner), port=22)], NOW)
     os_f = _judge(inv, ctx).os_finding
     assert os_f is not None and (os_f.product, os_f.cycle) == (product, cycle)
@@ -135,8 +141,10 @@ def test_bare_openssh_banner_names_no_distribution(ctx: IdentifyContext) -> None
 
 
 def test_http_head_parse_and_banner_products(ctx: IdentifyContext) -> None:
-    raw = (b"HTTP/1.1 200 OK\r\nDate: x\r\nServer: Apache/2.2.15 (CentOS) OpenSSL/1.0.1e-fips\r\n"
-           b"X-Powered-By: PHP/5.3.3\r\n\r\n")
+    raw = (
+        b"HTTP/1.1 200 OK\r\nDate: x\r\nServer: Apache/2.2.15 (CentOS) OpenSSL/1.0.1e-fips\r\n"
+        b"X-Powered-By: PHP/5.3.3\r\n\r\n"
+    )
     facts = parse_response(raw)
     assert facts["server"].startswith("Apache/2.2.15") and facts["x-powered-by"] == "PHP/5.3.3"
     inv = fingerprint.inventory(Target("10.0.0.10", transport="http", port=80), [_obs("http", facts, port=80)], NOW)
@@ -159,8 +167,9 @@ def test_iis_names_its_windows_release_with_low_confidence(ctx: IdentifyContext)
 # -- SMB / RDP wire formats: hostile replies ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [b"", b"\xffSMB", b"\xffSMBr" + b"\x00" * 10, b"\xfeSMB" + b"\x00" * 100,
-                                  b"\x00" * 200])
+@pytest.mark.parametrize(
+    "data", [b"", b"\xffSMB", b"\xffSMBr" + b"\x00" * 10, b"\xfeSMB" + b"\x00" * 100, b"\x00" * 200]
+)
 def test_short_or_wrong_smb_replies_are_probe_errors(data: bytes) -> None:
     for parser in (parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate):
         try:
@@ -172,8 +181,10 @@ def test_short_or_wrong_smb_replies_are_probe_errors(data: bytes) -> None:
 
 
 def test_rdp_negotiation_answers() -> None:
-    assert parse_connection_confirm(bytes.fromhex("0300000b06d00000123400")) == \
-        {"rdp_security": "rdp", "rdp_negotiation": False}  # XP/2003: no negotiation data
+    assert parse_connection_confirm(bytes.fromhex("0300000b06d00000123400")) == {
+        "rdp_security": "rdp",
+        "rdp_negotiation": False,
+    }  # XP/2003: no negotiation data
     cc = bytes.fromhex("030000130ed000001234000200080002000000")
     assert parse_connection_confirm(cc)["rdp_security"] == "credssp"
     with pytest.raises(ProbeError):
@@ -208,11 +219,14 @@ def test_exclusions_by_address_range_name_and_tag() -> None:
 
 
 def test_an_inventory_supersedes_the_discovered_record_of_the_same_machine() -> None:
-    disc = fingerprint.inventory(Target("10.3.0.7", site="Main"),
-                                 [_obs("ssh", parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"),
-                                       host="10.3.0.7")], NOW)
-    other = fingerprint.inventory(Target("10.3.0.8", site="Main"),
-                                  [_obs("ssh", parse_banner("SSH-2.0-dropbear_2020.81"), host="10.3.0.8")], NOW)
+    disc = fingerprint.inventory(
+        Target("10.3.0.7", site="Main"),
+        [_obs("ssh", parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"), host="10.3.0.7")],
+        NOW,
+    )
+    other = fingerprint.inventory(
+        Target("10.3.0.8", site="Main"), [_obs("ssh", parse_banner("SSH-2.0-dropbear_2020.81"), host="10.3.0.8")], NOW
+    )
     from agents.inventory import Host, Inventory
 
     real = Inventory(host=Host(hostname="lab-pc.example.nhs.uk", machine_id="abc", address="10.3.0.7"))
@@ -224,8 +238,11 @@ def test_an_inventory_supersedes_the_discovered_record_of_the_same_machine() -> 
 def test_banner_product_on_a_distribution_host_is_never_a_possibly_wrong_eol(ctx: IdentifyContext) -> None:
     ssh = _obs("ssh", parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"), port=22)
     bare = _obs("http", parse_response(b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n\r\n"), port=80)
-    marked = _obs("https", parse_response(b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\n"
-                                          b"X-Powered-By: PHP/8.2.7\r\n\r\n"), port=443)
+    marked = _obs(
+        "https",
+        parse_response(b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\nX-Powered-By: PHP/8.2.7\r\n\r\n"),
+        port=443,
+    )
     inv = fingerprint.inventory(Target("10.0.0.12"), [ssh, bare, marked], NOW)
     found = {f.product: f for f in _judge(inv, ctx).findings if f.kind == "software"}
     # nginx 1.22 has ended upstream, but on a Debian 12 host it may be Debian's maintained build
@@ -250,8 +267,7 @@ class _Recorder:
 
     def __call__(self, target: Target, settings: object) -> Observation:
         self.calls.append(target)
-        return Observation(host=target.host, port=target.port, service=target.transport, status="closed",
-                           connections=1)
+        return Observation(host=target.host, port=target.port, service=target.transport, status="closed", connections=1)
 
 
 def test_engine_starts_nothing_outside_the_scan_window() -> None:
@@ -262,8 +278,9 @@ def test_engine_starts_nothing_outside_the_scan_window() -> None:
     probe = _Recorder()
     noon = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     config = DiscoverConfig(concurrency=2, window=ScanWindow.parse("19:00-07:00"))
-    summary = Discoverer(None, ProbeSettings(), config, {"ssh": probe}, Exclusions(),
-                         now=lambda: noon.astimezone().replace(hour=12)).run([Target("10.0.0.1"), Target("10.0.0.2")])
+    summary = Discoverer(
+        None, ProbeSettings(), config, {"ssh": probe}, Exclusions(), now=lambda: noon.astimezone().replace(hour=12)
+    ).run([Target("10.0.0.1"), Target("10.0.0.2")])
     assert summary.window_closed and probe.calls == []
 
 
@@ -285,8 +302,14 @@ def test_engine_takes_a_site_token_before_every_connection_and_probes_an_address
     limiter = Counting()
     targets = [Target("10.0.0.1", site="A", transport=t, port=p) for t, p in (("ssh", 22), ("smb", 445))]
     targets.append(Target("10.0.0.2", site="B", transport="ssh", port=22))
-    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=4), {"ssh": probe, "smb": probe},
-                         Exclusions(), limiter=limiter).run(targets)
+    summary = Discoverer(
+        None,
+        ProbeSettings(),
+        DiscoverConfig(concurrency=4),
+        {"ssh": probe, "smb": probe},
+        Exclusions(),
+        limiter=limiter,
+    ).run(targets)
     assert sorted(limiter.sites) == ["A", "A", "B"]  # one token per connection, per site
     assert [t.transport for t in probe.calls if t.host == "10.0.0.1"] == ["ssh", "smb"]  # file order, serial
     assert summary.silent == 2 and {s.status for s in summary.statuses} == {"unreachable"}
@@ -393,8 +416,10 @@ def test_smb2_session_setup_reply_of_a_real_windows_11_host(ctx: IdentifyContext
 def test_discovery_toml_targets_default_to_every_service() -> None:
     from scanner.targets import parse_toml
 
-    text = ('[defaults]\ntags = ["radiology"]\n[[site]]\nname = "RXX01"\nhosts = ["10.5.0.0/30"]\n'
-            '[[target]]\nhost = "pacs-gw.example.nhs.uk"\ntransport = "snmp"\nport = 1161\n')
+    text = (
+        '[defaults]\ntags = ["radiology"]\n[[site]]\nname = "RXX01"\nhosts = ["10.5.0.0/30"]\n'
+        '[[target]]\nhost = "pacs-gw.example.nhs.uk"\ntransport = "snmp"\nport = 1161\n'
+    )
     ts = parse_toml(text, "t.toml", DISCOVERY_KINDS)
     assert len([t for t in ts if t.host.startswith("10.5.0.")]) == 2 * 6  # two hosts, every transport
     assert [(t.transport, t.port) for t in ts if t.host == "pacs-gw.example.nhs.uk"] == [("snmp", 1161)]
@@ -409,12 +434,23 @@ def test_an_unreachable_address_gets_no_further_probes() -> None:
 
     def unreachable(target: Target, settings: object) -> Observation:
         calls.append(target.transport)
-        return Observation(host=target.host, port=target.port, service=target.transport, status="unreachable",
-                           error="OSError: [Errno 113] No route to host", connections=1)
+        return Observation(
+            host=target.host,
+            port=target.port,
+            service=target.transport,
+            status="unreachable",
+            error="OSError: [Errno 113] No route to host",
+            connections=1,
+        )
 
     targets = [Target("10.9.9.9", transport=t, port=p) for t, p in (("ssh", 22), ("smb", 445), ("http", 80))]
-    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(), {"ssh": unreachable, "smb": unreachable,
-                                                                   "http": unreachable}, Exclusions()).run(targets)
+    summary = Discoverer(
+        None,
+        ProbeSettings(),
+        DiscoverConfig(),
+        {"ssh": unreachable, "smb": unreachable, "http": unreachable},
+        Exclusions(),
+    ).run(targets)
     assert calls == ["ssh"] and summary.silent == 1 and summary.connections == 1
 
 
@@ -435,15 +471,20 @@ def test_an_address_listed_twice_is_one_device_and_each_service_is_probed_once()
     from scanner.discover.engine import DiscoverConfig, Discoverer
 
     probe = _Recorder()
-    targets = [Target("10.0.0.1", site="A", transport="ssh", port=22),
-               Target("10.0.0.1", site="B", transport="ssh", port=22),  # the same service under another site
-               Target("10.0.0.1", site="B", transport="smb", port=445),
-               Target("10.0.0.2", site="A", transport="ssh", port=22),
-               Target("10.0.0.2", site="A", transport="ssh", port=2222, tags=("do-not-probe",))]
-    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=4), {"ssh": probe, "smb": probe},
-                         Exclusions()).run(targets)
-    assert sorted((t.host, t.transport, t.port) for t in probe.calls) == [("10.0.0.1", "smb", 445),
-                                                                           ("10.0.0.1", "ssh", 22)]
+    targets = [
+        Target("10.0.0.1", site="A", transport="ssh", port=22),
+        Target("10.0.0.1", site="B", transport="ssh", port=22),  # the same service under another site
+        Target("10.0.0.1", site="B", transport="smb", port=445),
+        Target("10.0.0.2", site="A", transport="ssh", port=22),
+        Target("10.0.0.2", site="A", transport="ssh", port=2222, tags=("do-not-probe",)),
+    ]
+    summary = Discoverer(
+        None, ProbeSettings(), DiscoverConfig(concurrency=4), {"ssh": probe, "smb": probe}, Exclusions()
+    ).run(targets)
+    assert sorted((t.host, t.transport, t.port) for t in probe.calls) == [
+        ("10.0.0.1", "smb", 445),
+        ("10.0.0.1", "ssh", 22),
+    ]
     assert {t.site for t in probe.calls} == {"A"}  # the address keeps its first line's site
     assert summary.addresses == 2 and summary.excluded == 1  # a do-not-probe tag on any line excludes it
 
@@ -470,12 +511,14 @@ def test_a_probe_s_second_connection_waits_for_its_site_s_token_too() -> None:
         return obs
 
     limiter = Counting(allow=10)
-    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=1), {"smb": two_connections},
-                         Exclusions(), limiter=limiter).run([Target("10.0.0.7", site="C", transport="smb", port=445)])
+    summary = Discoverer(
+        None, ProbeSettings(), DiscoverConfig(concurrency=1), {"smb": two_connections}, Exclusions(), limiter=limiter
+    ).run([Target("10.0.0.7", site="C", transport="smb", port=445)])
     assert limiter.sites == ["C", "C"] and summary.connections == 2  # one token per connection
     stopped = Counting(allow=1)  # the run stops while the probe waits: no second connection
-    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(concurrency=1), {"smb": two_connections},
-                         Exclusions(), limiter=stopped).run([Target("10.0.0.7", site="C", transport="smb", port=445)])
+    summary = Discoverer(
+        None, ProbeSettings(), DiscoverConfig(concurrency=1), {"smb": two_connections}, Exclusions(), limiter=stopped
+    ).run([Target("10.0.0.7", site="C", transport="smb", port=445)])
     assert summary.connections == 1
 
 
@@ -487,12 +530,18 @@ class _Banner:
 
     def __call__(self, target: Target, settings: object) -> Observation:
         self.calls.append(target)
-        return Observation(host=target.host, port=target.port, service="ssh", connections=1,
-                           facts=parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"))
+        return Observation(
+            host=target.host,
+            port=target.port,
+            service="ssh",
+            connections=1,
+            facts=parse_banner("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"),
+        )
 
 
 def test_discover_command_passes_site_concurrency_site_rate_window_and_exclusions(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from scanner.cli import main
     from scanner.discover import engine, registry
 
@@ -513,14 +562,38 @@ def test_discover_command_passes_site_concurrency_site_rate_window_and_exclusion
     monkeypatch.setattr(engine, "SiteRateLimiter", limiter)
     monkeypatch.setattr(engine.Discoverer, "run", run)
     targets = tmp_path / "t.csv"
-    targets.write_text("host,site,transport,port,tags\n" + "".join(
-        f"{h},,ssh,22,\n" for h in ("10.7.0.1", "10.7.0.2", "10.7.1.5", "mri-console", "10.7.0.3")))
+    targets.write_text(
+        "host,site,transport,port,tags\n"
+        + "".join(f"{h},,ssh,22,\n" for h in ("10.7.0.1", "10.7.0.2", "10.7.1.5", "mri-console", "10.7.0.3"))
+    )
     exclude = tmp_path / "ex.txt"
     exclude.write_text("10.7.1.0/24  # imaging VLAN\nmri-console\n")
     db = f"sqlite:///{tmp_path / 'ls.db'}"
-    code = main(["discover", "--targets", str(targets), "--site", "RYY09", "--concurrency", "3",
-                 "--site-rate", "2.5", "--exclude", str(exclude), "--tag", "lab", "--exclude-tag", "pump",
-                 "--db", db, "--format", "json", "--as-of", "2026-12-06"])
+    code = main(
+        [
+            "discover",
+            "--targets",
+            str(targets),
+            "--site",
+            "RYY09",
+            "--concurrency",
+            "3",
+            "--site-rate",
+            "2.5",
+            "--exclude",
+            str(exclude),
+            "--tag",
+            "lab",
+            "--exclude-tag",
+            "pump",
+            "--db",
+            db,
+            "--format",
+            "json",
+            "--as-of",
+            "2026-12-06",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert rates == [2.5] and concurrency == [3]
@@ -539,7 +612,8 @@ def test_discover_command_passes_site_concurrency_site_rate_window_and_exclusion
 
 
 def test_discover_window_outside_the_current_time_contacts_nothing(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import timedelta
 
     from scanner.cli import main
@@ -551,8 +625,18 @@ def test_discover_window_outside_the_current_time_contacts_nothing(
     start, end = now + timedelta(hours=2), now + timedelta(hours=3)  # a window that is surely closed now
     targets = tmp_path / "t.csv"
     targets.write_text("host,site,transport,port,tags\n10.7.0.1,,ssh,22,\n10.7.0.2,,ssh,22,\n")
-    code = main(["discover", "--targets", str(targets), "--window", f"{start:%H:%M}-{end:%H:%M}",
-                 "--db", f"sqlite:///{tmp_path / 'ls.db'}", "--no-report"])
+    code = main(
+        [
+            "discover",
+            "--targets",
+            str(targets),
+            "--window",
+            f"{start:%H:%M}-{end:%H:%M}",
+            "--db",
+            f"sqlite:///{tmp_path / 'ls.db'}",
+            "--no-report",
+        ]
+    )
     assert code == 0 and probe.calls == []
     assert any("window" in r.getMessage() and "closed" in r.getMessage() for r in caplog.records)
     assert main(["discover", "--targets", str(targets), "--window", "25:00-07:00", "--no-report"]) == 2
@@ -569,8 +653,9 @@ def test_snmp_secrets_have_no_command_line_option(capsys: pytest.CaptureFixture[
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     options = [o for a in sub.choices["discover"]._actions for o in a.option_strings]
     assert "--targets" in options and "--credentials" in options
-    assert not [o for o in options if any(w in o for w in ("community", "auth", "priv", "password", "secret",
-                                                             "user", "key"))]
+    assert not [
+        o for o in options if any(w in o for w in ("community", "auth", "priv", "password", "secret", "user", "key"))
+    ]
     with pytest.raises(SystemExit) as exited:
         main(["discover", "--targets", "t.csv", "--community", "public"])
     assert exited.value.code == 2

@@ -36,8 +36,11 @@ from scanner.match import match_inventory
 from scanner.model import Finding, Policy, Status, Verdict
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"
-NOBLE, BIONIC, SLES = HOSTS / "ubuntu2404-apt" / "files", HOSTS / "ubuntu1804-apt" / "files", \
-    HOSTS / "sles12sp1-lifecycle" / "files"
+NOBLE, BIONIC, SLES = (
+    HOSTS / "ubuntu2404-apt" / "files",
+    HOSTS / "ubuntu1804-apt" / "files",
+    HOSTS / "sles12sp1-lifecycle" / "files",
+)
 LISTS = "var/lib/apt/lists"
 AS_OF = date(2026, 12, 6)
 
@@ -49,10 +52,24 @@ def ctx() -> IdentifyContext:
 
 def probe(root: Path, shell: tuple[str, ...] = ("dash",), lists: Path | None = None) -> str:
     """The host's probe, run for real on a constructed root (the same script, its paths moved)."""
-    argv = [*shell, "-c", linux.APT_SUPPORT_SCRIPT, "sh", str(root / "etc/os-release"),
-            str(root / "usr/lib/os-release"), str(root / "var/lib/dpkg/status"), str(lists or root / LISTS)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False,
-                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"})  # as the bundle
+    argv = [
+        *shell,
+        "-c",
+        linux.APT_SUPPORT_SCRIPT,
+        "sh",
+        str(root / "etc/os-release"),
+        str(root / "usr/lib/os-release"),
+        str(root / "var/lib/dpkg/status"),
+        str(lists or root / LISTS),
+    ]
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
+    )  # as the bundle
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -69,18 +86,22 @@ def stanzas(path: Path) -> list[dict[str, str]]:
 
 def inventory(root: Path) -> Inventory:
     files = {"/etc/os-release": (root / "etc/os-release").read_text()}
-    return Inventory(host=Host(hostname="u", machine_id="m-1", site="Main"),
-                     os=OsInfo(family="linux", facts={"files": files, "apt_support": probe(root)}),
-                     software=linux.parse_dpkg_status((root / "var/lib/dpkg/status").read_text()))
+    return Inventory(
+        host=Host(hostname="u", machine_id="m-1", site="Main"),
+        os=OsInfo(family="linux", facts={"files": files, "apt_support": probe(root)}),
+        software=linux.parse_dpkg_status((root / "var/lib/dpkg/status").read_text()),
+    )
 
 
-def findings(ctx: IdentifyContext, inv: Inventory, as_of: date = AS_OF, policy: Policy | None = None
-             ) -> dict[str, Finding]:
+def findings(
+    ctx: IdentifyContext, inv: Inventory, as_of: date = AS_OF, policy: Policy | None = None
+) -> dict[str, Finding]:
     result = match_inventory(inv, ctx, as_of, policy or Policy())
     return {f.name: f for f in result.findings if f.kind == "software"}
 
 
 # -- the probe on the real excerpts ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("root", [NOBLE, BIONIC], ids=["noble", "bionic"])
 def test_the_probe_reports_every_installed_package_each_index_carries(root: Path) -> None:
@@ -96,11 +117,15 @@ def test_the_probe_reports_every_installed_package_each_index_carries(root: Path
                 seen.add(name)
     for shell in (("dash",), ("busybox", "sh")):
         support = parse_apt_support(probe(root, shell))
-        got = {(e.index.name, name, e.installed_version, e.supported)
-               for name, entries in support.packages.items() for e in entries}
+        got = {
+            (e.index.name, name, e.installed_version, e.supported)
+            for name, entries in support.packages.items()
+            for e in entries
+        }
         assert got == want, shell
-        assert {(i.origin, i.suite.split("-")[0]) for i in support.indexes} == \
-            {("Ubuntu", "noble" if root is NOBLE else "bionic")}
+        assert {(i.origin, i.suite.split("-")[0]) for i in support.indexes} == {
+            ("Ubuntu", "noble" if root is NOBLE else "bionic")
+        }
 
 
 def test_an_index_apt_keeps_compressed_is_read_the_same(tmp_path: Path) -> None:
@@ -112,10 +137,12 @@ def test_an_index_apt_keeps_compressed_is_read_the_same(tmp_path: Path) -> None:
         else:
             shutil.copy(f, lists / f.name)
     plain, packed = parse_apt_support(probe(NOBLE)), parse_apt_support(probe(NOBLE, lists=lists))
-    assert {k: [(e.index.name, e.installed_version) for e in v] for k, v in packed.packages.items()} == \
-        {k: [(e.index.name + ".gz", e.installed_version) for e in v] for k, v in plain.packages.items()}
-    assert [(i.origin, i.suite, i.component) for i in packed.indexes] == \
-        [(i.origin, i.suite, i.component) for i in plain.indexes]
+    assert {k: [(e.index.name, e.installed_version) for e in v] for k, v in packed.packages.items()} == {
+        k: [(e.index.name + ".gz", e.installed_version) for e in v] for k, v in plain.packages.items()
+    }
+    assert [(i.origin, i.suite, i.component) for i in packed.indexes] == [
+        (i.origin, i.suite, i.component) for i in plain.indexes
+    ]
 
 
 def test_the_probe_says_nothing_on_a_host_that_is_not_ubuntu(tmp_path: Path) -> None:
@@ -124,8 +151,12 @@ def test_the_probe_says_nothing_on_a_host_that_is_not_ubuntu(tmp_path: Path) -> 
     for f in ("etc/os-release", "usr/lib/os-release"):
         (root / f).write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
     assert probe(root) == ""
-    derivative = (NOBLE / "etc/os-release").read_text().replace("ID=ubuntu", "ID=linuxmint").replace(
-        "ID_LIKE=debian", "ID_LIKE=\"ubuntu debian\"")
+    derivative = (
+        (NOBLE / "etc/os-release")
+        .read_text()
+        .replace("ID=ubuntu", "ID=linuxmint")
+        .replace("ID_LIKE=debian", 'ID_LIKE="ubuntu debian"')
+    )
     for f in ("etc/os-release", "usr/lib/os-release"):
         (root / f).write_text(derivative)
     assert "nodejs" in parse_apt_support(probe(root)).packages
@@ -134,8 +165,12 @@ def test_the_probe_says_nothing_on_a_host_that_is_not_ubuntu(tmp_path: Path) -> 
 def test_index_names_and_supported_periods() -> None:
     support = parse_apt_support(probe(BIONIC))
     assert {i.component for i in support.indexes} == {"main", "universe"}
-    assert (supported_months("5y"), supported_months("9m"), supported_months("18m"), supported_months("")) == \
-        (60, 9, 18, None)
+    assert (supported_months("5y"), supported_months("9m"), supported_months("18m"), supported_months("")) == (
+        60,
+        9,
+        18,
+        None,
+    )
     assert add_months(date(2018, 4, 26), 36) == date(2021, 4, 26)
     assert add_months(date(2016, 4, 21), 9) == date(2017, 1, 21)
     assert add_months(date(2020, 1, 31), 1) == date(2020, 2, 29)
@@ -143,17 +178,23 @@ def test_index_names_and_supported_periods() -> None:
 
 # -- Ubuntu judged by its archive ---------------------------------------------------------------
 
+
 def test_noble_main_is_ubuntus_and_universe_keeps_the_upstream_verdict(ctx: IdentifyContext) -> None:
     got = findings(ctx, inventory(NOBLE))
     for name in ("openssl", "nginx-core", "python3.12"):  # main: Canonical's support with the release
         f = got[name]
         assert f.status is Status.SUPPORTED and f.eol == date(2029, 5, 31), name
         assert f.detail.rule.endswith("+distro.ubuntu")
-        assert f"main from {NOBLE / LISTS}/archive.ubuntu.com_ubuntu_dists_noble" in \
-            f.detail.evidence["distribution_build"]
+        assert (
+            f"main from {NOBLE / LISTS}/archive.ubuntu.com_ubuntu_dists_noble"
+            in f.detail.evidence["distribution_build"]
+        )
     assert "noble-updates_main" in got["openssl"].detail.evidence["distribution_build"]  # the installed version's
-    for name, end in (("nodejs", date(2025, 4, 30)), ("redis-server", date(2024, 7, 29)),
-                      ("golang-1.21-go", date(2024, 8, 13))):
+    for name, end in (
+        ("nodejs", date(2025, 4, 30)),
+        ("redis-server", date(2024, 7, 29)),
+        ("golang-1.21-go", date(2024, 8, 13)),
+    ):
         f = got[name]  # universe, no Ubuntu Pro: upstream has ended, nobody at Canonical patches it
         assert (f.status, f.eol) == (Status.EOL, end), name
         assert f.detail.rule.endswith("+distro.ubuntu.community")
@@ -171,8 +212,10 @@ def test_without_the_index_data_the_verdicts_stay_as_before(ctx: IdentifyContext
 def test_ubuntu_pro_esm_apps_covers_universe(ctx: IdentifyContext) -> None:
     """An ESM Apps index in apt's lists (constructed header line: the archive needs a subscription)."""
     inv = inventory(NOBLE)
-    esm = ("F\t9\t/var/lib/apt/lists/esm.ubuntu.com_apps_ubuntu_dists_noble-apps-security_main_binary-amd64_Packages"
-           "\tUbuntuESMApps\tnoble-apps-security\n")
+    esm = (
+        "F\t9\t/var/lib/apt/lists/esm.ubuntu.com_apps_ubuntu_dists_noble-apps-security_main_binary-amd64_Packages"
+        "\tUbuntuESMApps\tnoble-apps-security\n"
+    )
     inv.os.facts["apt_support"] = esm + inv.os.facts["apt_support"]
     got = findings(ctx, inv)
     node = got["nodejs"]
@@ -182,8 +225,10 @@ def test_ubuntu_pro_esm_apps_covers_universe(ctx: IdentifyContext) -> None:
 
 def test_an_installed_version_only_in_another_vendors_index_is_theirs(ctx: IdentifyContext) -> None:
     inv = inventory(NOBLE)
-    ppa = ("F\t9\t/var/lib/apt/lists/ppa.launchpadcontent.net_example_ubuntu_dists_noble_main_binary-amd64_Packages"
-           "\tLP-PPA-example\tnoble\n9\tnginx-core\t=\t\n")  # constructed: the PPA carries the installed build
+    ppa = (
+        "F\t9\t/var/lib/apt/lists/ppa.launchpadcontent.net_example_ubuntu_dists_noble_main_binary-amd64_Packages"
+        "\tLP-PPA-example\tnoble\n9\tnginx-core\t=\t\n"
+    )  # constructed: the PPA carries the installed build
     text = inv.os.facts["apt_support"].replace("\tnginx-core\t=\t", "\tnginx-core\t-\t")
     inv.os.facts["apt_support"] = text + ppa
     f = findings(ctx, inv)["nginx-core"]
@@ -196,8 +241,10 @@ def test_bionic_supported_periods_end_packages_from_the_release_date(ctx: Identi
     early = findings(ctx, inv, date(2020, 6, 1))
     # 5y = the release's own period: with the release
     assert early["openssl"].status is Status.SUPPORTED and early["openssl"].eol == date(2023, 5, 31)
-    assert f"Ubuntu Supported: 5y from {BIONIC / LISTS}/archive.ubuntu.com_ubuntu_dists_bionic_main" in \
-        early["openssl"].detail.reason
+    assert (
+        f"Ubuntu Supported: 5y from {BIONIC / LISTS}/archive.ubuntu.com_ubuntu_dists_bionic_main"
+        in early["openssl"].detail.reason
+    )
     # nodejs 8 ended upstream on 2019-12-31; Ubuntu stated 3y from 2018-04-26
     assert early["nodejs"].status is Status.SUPPORTED and "until 2021-04-26" in early["nodejs"].detail.reason
     assert findings(ctx, inv, date(2021, 1, 1))["nodejs"].status is Status.ENDING_SOON
@@ -216,10 +263,16 @@ def test_bionic_supported_periods_end_packages_from_the_release_date(ctx: Identi
 
 # -- SUSE: zypper lifecycle data ---------------------------------------------------------------
 
+
 def lifecycle_probe(root: Path) -> str:
     dirs = [str(root / d.lstrip("/")) for d in linux.LIFECYCLE_DIRS]
-    done = subprocess.run(["dash", "-c", linux.SUSE_LIFECYCLE_SCRIPT, "sh", *dirs], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        ["dash", "-c", linux.SUSE_LIFECYCLE_SCRIPT, "sh", *dirs],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -264,16 +317,23 @@ def test_a_suse_package_ends_on_its_lifecycle_date() -> None:
 
 # -- RHEL: Application Streams ------------------------------------------------------------------
 
+
 def test_a_rhel_module_stream_build_says_its_stream_lifecycle_is_not_on_the_host(ctx: IdentifyContext) -> None:
     """RHEL 8's modulemd carries no end date (what a rebuild republishes of it: name, stream,
     artifacts, no ``eol``): the OS verdict stands and the reason says what it cannot know."""
-    rhel = ('NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
-            'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n')
-    node = Software(name="nodejs", version="1:12.19.1-1.module+el8.3.0+8851+b7b41ca0", source="rpm",
-                    publisher="Red Hat, Inc.")
+    rhel = (
+        'NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
+        'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n'
+    )
+    node = Software(
+        name="nodejs", version="1:12.19.1-1.module+el8.3.0+8851+b7b41ca0", source="rpm", publisher="Red Hat, Inc."
+    )
     openssl = Software(name="openssl", version="1:1.1.1k-12.el8_9", source="rpm", publisher="Red Hat, Inc.")
-    inv = Inventory(host=Host(hostname="r", machine_id="m-2", site="Main"),
-                    os=OsInfo(family="linux", facts={"files": {"/etc/os-release": rhel}}), software=[node, openssl])
+    inv = Inventory(
+        host=Host(hostname="r", machine_id="m-2", site="Main"),
+        os=OsInfo(family="linux", facts={"files": {"/etc/os-release": rhel}}),
+        software=[node, openssl],
+    )
     got = findings(ctx, inv)
     assert got["nodejs"].detail.rule.endswith("+distro.rhel") and got["nodejs"].status is got["openssl"].status
     assert "module stream build ('.module+el8.3.0')" in got["nodejs"].detail.reason
@@ -283,15 +343,29 @@ def test_a_rhel_module_stream_build_says_its_stream_lifecycle_is_not_on_the_host
 def test_on_linux_mint_mints_own_archive_is_the_distributions(ctx: IdentifyContext) -> None:
     """A Mint host's own index (Release Origin "linuxmint"; constructed header line) is not a third
     party's; on an Ubuntu host the same index would be."""
-    mint = ('NAME="Linux Mint"\nVERSION="21.3 (Virginia)"\nID=linuxmint\nID_LIKE="ubuntu debian"\n'
-            'PRETTY_NAME="Linux Mint 21.3"\nVERSION_ID="21.3"\nUBUNTU_CODENAME=jammy\n')
-    own = ("F\t1\t/var/lib/apt/lists/packages.linuxmint.com_dists_virginia_upstream_binary-amd64_Packages"
-           "\tlinuxmint\tvirginia\n1\tnginx-core\t=\t\n")
-    for os_release, kind in ((mint, "distribution_build"), ((NOBLE / "etc/os-release").read_text(),
-                                                             "third_party_build")):
-        inv = Inventory(host=Host(hostname="m", machine_id="m-3", site="Main"),
-                        os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release}, "apt_support": own}),
-                        software=[Software(name="nginx-core", version="1.24.0-2ubuntu7", source="dpkg",
-                                           publisher="Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>")])
+    mint = (
+        'NAME="Linux Mint"\nVERSION="21.3 (Virginia)"\nID=linuxmint\nID_LIKE="ubuntu debian"\n'
+        'PRETTY_NAME="Linux Mint 21.3"\nVERSION_ID="21.3"\nUBUNTU_CODENAME=jammy\n'
+    )
+    own = (
+        "F\t1\t/var/lib/apt/lists/packages.linuxmint.com_dists_virginia_upstream_binary-amd64_Packages"
+        "\tlinuxmint\tvirginia\n1\tnginx-core\t=\t\n"
+    )
+    for os_release, kind in (
+        (mint, "distribution_build"),
+        ((NOBLE / "etc/os-release").read_text(), "third_party_build"),
+    ):
+        inv = Inventory(
+            host=Host(hostname="m", machine_id="m-3", site="Main"),
+            os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release}, "apt_support": own}),
+            software=[
+                Software(
+                    name="nginx-core",
+                    version="1.24.0-2ubuntu7",
+                    source="dpkg",
+                    publisher="Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>",
+                )
+            ],
+        )
         f = findings(ctx, inv)["nginx-core"]
         assert kind in f.detail.evidence and "linuxmint" in f.detail.evidence[kind], (kind, f.detail)

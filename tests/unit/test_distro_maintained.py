@@ -23,10 +23,14 @@ from scanner.model import Finding, Policy, Status
 
 AS_OF = date(2026, 11, 30)
 DEBIAN_12 = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
-UBUNTU_2004 = ('NAME="Ubuntu"\nVERSION="20.04.6 LTS (Focal Fossa)"\nID=ubuntu\nID_LIKE=debian\n'
-               'PRETTY_NAME="Ubuntu 20.04.6 LTS"\nVERSION_ID="20.04"\n')
-RHEL_8 = ('NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
-          'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n')
+UBUNTU_2004 = (
+    'NAME="Ubuntu"\nVERSION="20.04.6 LTS (Focal Fossa)"\nID=ubuntu\nID_LIKE=debian\n'
+    'PRETTY_NAME="Ubuntu 20.04.6 LTS"\nVERSION_ID="20.04"\n'
+)
+RHEL_8 = (
+    'NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\n'
+    'VERSION_ID="8.9"\nPRETTY_NAME="Red Hat Enterprise Linux 8.9 (Ootpa)"\n'
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +39,11 @@ def ctx() -> IdentifyContext:
 
 
 def host(os_release: str, *software: Software) -> Inventory:
-    return Inventory(host=Host(hostname="srv", machine_id="m-1", site="Main"),
-                     os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release}}),
-                     software=list(software))
+    return Inventory(
+        host=Host(hostname="srv", machine_id="m-1", site="Main"),
+        os=OsInfo(family="linux", facts={"files": {"/etc/os-release": os_release}}),
+        software=list(software),
+    )
 
 
 def finding(ctx: IdentifyContext, inv: Inventory, name: str, policy: Policy | None = None) -> Finding:
@@ -59,10 +65,16 @@ def test_debian_build_follows_debian_lts(ctx: IdentifyContext) -> None:
 
 
 def test_third_party_builds_keep_the_upstream_verdict(ctx: IdentifyContext) -> None:
-    vendor = Software(name="php7.4-cli", version="7.4.33", source="dpkg", arch="amd64",
-                      publisher="Example Vendor Packaging <builds@vendor.example>")
-    inv = host(DEBIAN_12, dpkg("nodejs", "20.20.2-1nodesource1+repack1"), vendor,
-               dpkg("mysql-server-8.0", "8.0.35-1debian12"))
+    vendor = Software(
+        name="php7.4-cli",
+        version="7.4.33",
+        source="dpkg",
+        arch="amd64",
+        publisher="Example Vendor Packaging <builds@vendor.example>",
+    )
+    inv = host(
+        DEBIAN_12, dpkg("nodejs", "20.20.2-1nodesource1+repack1"), vendor, dpkg("mysql-server-8.0", "8.0.35-1debian12")
+    )
     node, php = finding(ctx, inv, "nodejs"), finding(ctx, inv, "php7.4-cli")
     assert (node.status, node.eol) == (Status.EOL, date(2026, 4, 30)) and "+distro" not in node.detail.rule
     assert "nodesource" in node.detail.evidence["third_party_build"]
@@ -75,10 +87,20 @@ def test_never_updated_packages_and_defaults_metapackages_are_debians(ctx: Ident
     """Packages untouched since the release carry no +debNuM mark; -defaults metapackages are
     numbered on their own.  Both are Debian's builds (the issue's false alarms on Debian 12)."""
     lua = dpkg("liblua5.3-0", "5.3.6-2")  # no maintainer recorded (an old dpkg-query collection)
-    onig = Software(name="libonig5", version="6.9.8-1", source="dpkg", arch="amd64",
-                    publisher="J\u00f6rg Frings-F\u00fcrst <debian@jff.email>")
-    php = Software(name="php-cli", version="2:8.2+93", source="dpkg", arch="all",
-                   publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>")
+    onig = Software(
+        name="libonig5",
+        version="6.9.8-1",
+        source="dpkg",
+        arch="amd64",
+        publisher="J\u00f6rg Frings-F\u00fcrst <debian@jff.email>",
+    )
+    php = Software(
+        name="php-cli",
+        version="2:8.2+93",
+        source="dpkg",
+        arch="all",
+        publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>",
+    )
     inv = host(DEBIAN_12, lua, onig, php, dpkg("maven", "3.8.7-1"), dpkg("isc-dhcp-client", "4.4.3-P1-2"))
     for name in ("liblua5.3-0", "libonig5", "php-cli", "maven", "isc-dhcp-client"):
         f = finding(ctx, inv, name)
@@ -88,17 +110,24 @@ def test_never_updated_packages_and_defaults_metapackages_are_debians(ctx: Ident
 
 
 def test_a_product_is_the_worst_of_its_packages_not_the_first_name(ctx: IdentifyContext) -> None:
-    ours = Software(name="php-cli", version="2:8.2+93", source="dpkg",
-                    publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>")
-    vendor = Software(name="php8.2-cli", version="8.2.30-1+0~20250101.1+debian12~1.gbp1", source="dpkg",
-                      publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>")
+    ours = Software(
+        name="php-cli",
+        version="2:8.2+93",
+        source="dpkg",
+        publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>",
+    )
+    vendor = Software(
+        name="php8.2-cli",
+        version="8.2.30-1+0~20250101.1+debian12~1.gbp1",
+        source="dpkg",
+        publisher="Debian PHP Maintainers <team+pkg-php@tracker.debian.org>",
+    )
     later = date(2027, 2, 1)  # upstream PHP 8.2 ended 2026-12-31; Debian 12 is in LTS
     result = match_inventory(host(DEBIAN_12, ours, vendor), ctx, later, Policy())
     php = [f for f in result.findings if f.product == "php"]
     assert len(php) == 1 and php[0].count == 2
     assert (php[0].name, php[0].status) == ("php8.2-cli", Status.EOL)  # Sury's build: upstream decides
-    both_ours = match_inventory(host(DEBIAN_12, ours, dpkg("php8.2-cli", "8.2.29-1~deb12u1")), ctx,
-                                later, Policy())
+    both_ours = match_inventory(host(DEBIAN_12, ours, dpkg("php8.2-cli", "8.2.29-1~deb12u1")), ctx, later, Policy())
     assert {f.status for f in both_ours.findings if f.product == "php"} == {Status.EXTENDED}
 
 
@@ -116,23 +145,38 @@ def test_an_ended_release_ends_its_packages(ctx: IdentifyContext) -> None:
 
 def test_debian_security_support_lists_end_a_package_early(ctx: IdentifyContext) -> None:
     """The host's copy of debian-security-support decides (matched on the SOURCE package)."""
-    ended = ("# comment\nqtwebengine-opensource-src 5.15.15+dfsg-2 2026-05-01 no longer supported\n"
-             "golang.*\t0\t2027-01-15\tsee README\n")
+    ended = (
+        "# comment\nqtwebengine-opensource-src 5.15.15+dfsg-2 2026-05-01 no longer supported\n"
+        "golang.*\t0\t2027-01-15\tsee README\n"
+    )
     limited = "php-horde.*  Only for trusted content\n"
-    inv = host(DEBIAN_12, Software(name="libqt5webenginecore5", version="5.15.15+dfsg-2", source="dpkg",
-                                   source_package="qtwebengine-opensource-src"))
+    inv = host(
+        DEBIAN_12,
+        Software(
+            name="libqt5webenginecore5",
+            version="5.15.15+dfsg-2",
+            source="dpkg",
+            source_package="qtwebengine-opensource-src",
+        ),
+    )
     inv.os.facts["security_support"] = {
         "/usr/share/debian-security-support/security-support-ended.deb12": ended,
-        "/usr/share/debian-security-support/security-support-limited": limited}
+        "/usr/share/debian-security-support/security-support-limited": limited,
+    }
     from scanner.distro import HostOs, distro_verdict, security_support
     from scanner.model import Verdict
+
     support = security_support("debian", "12", inv.os.facts["security_support"])
     assert support is not None
     os_v = Verdict(Status.EXTENDED, eol=date(2026, 7, 11), extended_until=date(2028, 6, 30), reason="LTS")
     up = Verdict(Status.SUPPORTED, reason="upstream fine")
     h = HostOs("debian", "Debian 12", os_v, support)
-    qt = Software(name="libqt5webenginecore5", version="5.15.15+dfsg-2", source="dpkg",
-                  source_package="qtwebengine-opensource-src")
+    qt = Software(
+        name="libqt5webenginecore5",
+        version="5.15.15+dfsg-2",
+        source="dpkg",
+        source_package="qtwebengine-opensource-src",
+    )
     got = distro_verdict(qt, "qt", up, h, AS_OF, Policy())
     assert got is not None and got[0].status is Status.EOL and got[0].eol == date(2026, 5, 1)
     go = Software(name="golang-1.19-go", version="1.19.8-2", source="dpkg", source_package="golang-1.19")
@@ -162,10 +206,12 @@ def test_ubuntu_build_on_an_ended_release_is_eol_with_it_and_extended_with_pro(c
 
 
 def test_rhel_build_is_told_apart_from_epel_by_its_vendor(ctx: IdentifyContext) -> None:
-    red_hat = Software(name="openssl", version="1:1.1.1k-12.el8_9", source="rpm", arch="x86_64",
-                       publisher="Red Hat, Inc.")
-    epel = Software(name="openssl", version="1:1.1.1k-12.el8_9", source="rpm", arch="x86_64",
-                    publisher="Fedora Project")
+    red_hat = Software(
+        name="openssl", version="1:1.1.1k-12.el8_9", source="rpm", arch="x86_64", publisher="Red Hat, Inc."
+    )
+    epel = Software(
+        name="openssl", version="1:1.1.1k-12.el8_9", source="rpm", arch="x86_64", publisher="Fedora Project"
+    )
     ours = finding(ctx, host(RHEL_8, red_hat), "openssl")
     assert ours.status is Status.SUPPORTED and ours.eol == date(2029, 5, 31)
     assert ours.detail.evidence["distribution_build"] == "vendor 'Red Hat, Inc.'"
@@ -182,8 +228,13 @@ def test_supported_upstream_releases_are_judged_with_the_distribution_too(ctx: I
 
 def test_eol_identify_contract_keeps_the_upstream_verdict() -> None:
     record = {"kind": "software", "source": "dpkg", "name": "perl", "version": "5.36.0-7+deb12u3"}
-    out = subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF.isoformat()],
-                         input=json.dumps(record) + "\n", capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF.isoformat()],
+        input=json.dumps(record) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     answer = json.loads(out)
     assert (answer["product"], answer["cycle"], answer["status"]) == ("perl", "5.36", "eol")
 
@@ -193,17 +244,20 @@ def test_the_one_list_per_release_layout_is_read_too() -> None:
     shape of trixie's copy)."""
     from scanner.distro import security_support
 
-    text = ("# comment\nrust.*                      limited  See the release notes\n"
-            "rust-sequoia-sqv            supported  sequoia sqv is fully supported\n"
-            "isc-dhcp                    non-supported   4.4.3-P1-2       2023-07-05  https://example.invalid/x\n")
+    text = (
+        "# comment\nrust.*                      limited  See the release notes\n"
+        "rust-sequoia-sqv            supported  sequoia sqv is fully supported\n"
+        "isc-dhcp                    non-supported   4.4.3-P1-2       2023-07-05  https://example.invalid/x\n"
+    )
     support = security_support("debian", "12", {"/usr/share/debian-security-support/security-support.deb12": text})
     assert support is not None
     ended, limited = support.lookup("isc-dhcp")
     assert ended is not None and ended.ended == date(2023, 7, 5) and ended.version == "4.4.3-P1-2"
     assert support.lookup("rust-sequoia-sqv") == (None, None)  # the explicit exception wins
     assert support.lookup("rust-foo")[1] is not None
-    assert security_support("debian", "13", {"/usr/share/debian-security-support/security-support.deb12": text}) \
-        is None  # another release's list does not apply
+    assert (
+        security_support("debian", "13", {"/usr/share/debian-security-support/security-support.deb12": text}) is None
+    )  # another release's list does not apply
 
 
 # rpm -qa output in RPM_QA's shape (name, epoch:version-release, arch, vendor, packager, signature),
@@ -233,8 +287,10 @@ def test_rpm_signing_key_vendor_and_packager_say_who_built_it(ctx: IdentifyConte
     assert packages["openssl"].origin == "key 199e2f91fd431d51"
     assert packages["nodejs"].publisher == "Example Builds <builds@vendor.example>"
     keys = linux.rpm_signing_keys(RPM_OUTPUT)
-    assert keys == {"fd431d51": "Red Hat, Inc. (release key 2) <security@redhat.com>",
-                    "2f86d6a1": "Fedora EPEL (8) <epel@fedoraproject.org>"}
+    assert keys == {
+        "fd431d51": "Red Hat, Inc. (release key 2) <security@redhat.com>",
+        "2f86d6a1": "Fedora EPEL (8) <epel@fedoraproject.org>",
+    }
     inv = host(RHEL_8, *packages.values())
     inv.os.facts["rpm_keys"] = keys
     assert "rpm_keys" not in inv.os.identify_record()

@@ -65,8 +65,15 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _cli(tmp_path: Path, *args: str, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], input=stdin, capture_output=True,
-                          cwd=tmp_path, env=_env(tmp_path, **env), timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        timeout=120,
+        check=False,
+    )
 
 
 def _identify(tmp_path: Path, lines: list[bytes], *args: str, **env: str) -> list[dict[str, Any]]:
@@ -126,8 +133,14 @@ def test_as_of_changes_the_status(tmp_path: Path) -> None:
 
 def test_site_lookahead_makes_debian_12_supported_on_2026_06_01(tmp_path: Path) -> None:
     (tmp_path / "legacyscan-site.toml").write_text(SITE, "utf-8")  # found in the working directory
-    default = _identify(tmp_path, [_line(DEBIAN_RECORD)], "--as-of", "2026-06-01",
-                        "--site-catalog", str(ROOT / "examples" / "legacyscan-site.toml"))[0]
+    default = _identify(
+        tmp_path,
+        [_line(DEBIAN_RECORD)],
+        "--as-of",
+        "2026-06-01",
+        "--site-catalog",
+        str(ROOT / "examples" / "legacyscan-site.toml"),
+    )[0]
     assert default["status"] == "ending-soon"  # the example's 270-day lookahead
     site = _identify(tmp_path, [_line(DEBIAN_RECORD)], "--as-of", "2026-06-01")[0]
     assert (site["product"], site["cycle"], site["status"]) == ("debian", "12", "supported")  # 30 days
@@ -137,10 +150,18 @@ def test_site_catalogue_rules_apply_in_identify(tmp_path: Path) -> None:
     site = tmp_path / "trust.toml"
     site.write_text(SITE, "utf-8")
     rec = {"kind": "software", "source": "windows-registry", "name": "TheatreBoard Client", "version": "7.3.1"}
-    for out in (_identify(tmp_path, [_line(rec)], "--as-of", "2026-11-30", "--site-catalog", str(site))[0],
-                _identify(tmp_path, [_line(rec)], "--as-of", "2026-11-30", LEGACYSCAN_SITE_CATALOG=str(site))[0]):
-        assert out == {**out, "product": "theatre-board", "cycle": "7", "status": "eol", "eol": "2026-09-30",
-                       "rule": "site.theatre"}
+    for out in (
+        _identify(tmp_path, [_line(rec)], "--as-of", "2026-11-30", "--site-catalog", str(site))[0],
+        _identify(tmp_path, [_line(rec)], "--as-of", "2026-11-30", LEGACYSCAN_SITE_CATALOG=str(site))[0],
+    ):
+        assert out == {
+            **out,
+            "product": "theatre-board",
+            "cycle": "7",
+            "status": "eol",
+            "eol": "2026-09-30",
+            "rule": "site.theatre",
+        }
 
 
 def test_broken_site_catalogue_is_a_clear_error(tmp_path: Path) -> None:
@@ -158,9 +179,14 @@ def test_broken_site_catalogue_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_identify_answers_while_stdin_stays_open(tmp_path: Path) -> None:
     """Co-process use: write one line, read its answer, write the next; stdin is never closed early."""
-    proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", "2026-11-30"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                            env=_env(tmp_path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", "2026-11-30"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
     assert proc.stdin is not None and proc.stdout is not None
     answers: list[bytes] = []
     try:
@@ -193,8 +219,11 @@ def test_info_json(tmp_path: Path) -> None:
     assert info["policy"]["lookahead_days"] == 180
 
 
-def test_info_text_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                              ) -> None:
+def test_info_text_in_process(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "trust.toml"
     site.write_text(SITE, "utf-8")
@@ -214,10 +243,23 @@ def test_show_product_table_and_json(tmp_path: Path) -> None:
 
     site = tmp_path / "trust.toml"
     site.write_text(SITE, "utf-8")
-    plain = json.loads(_cli(tmp_path, "eol", "show", "windowsserver", "--as-of", "2026-06-01", "--format",
-                            "json").stdout)  # an alias resolves to the product
-    entitled = json.loads(_cli(tmp_path, "eol", "show", "windows-server", "--as-of", "2026-06-01", "--format",
-                               "json", "--site-catalog", str(site)).stdout)
+    plain = json.loads(
+        _cli(tmp_path, "eol", "show", "windowsserver", "--as-of", "2026-06-01", "--format", "json").stdout
+    )  # an alias resolves to the product
+    entitled = json.loads(
+        _cli(
+            tmp_path,
+            "eol",
+            "show",
+            "windows-server",
+            "--as-of",
+            "2026-06-01",
+            "--format",
+            "json",
+            "--site-catalog",
+            str(site),
+        ).stdout
+    )
     by_cycle = {r["name"]: r for r in plain["releases"]}
     assert plain["product"] == "windows-server"
     assert by_cycle["2012-r2"]["status"] == "eol"
@@ -231,10 +273,24 @@ def test_show_product_table_and_json(tmp_path: Path) -> None:
 def test_show_site_product(tmp_path: Path) -> None:
     site = tmp_path / "trust.toml"
     site.write_text(SITE, "utf-8")
-    out = json.loads(_cli(tmp_path, "eol", "show", "theatre-board", "--format", "json", "--as-of", "2026-11-30",
-                          "--site-catalog", str(site)).stdout)
-    assert [(r["name"], r["status"], r["source"]) for r in out["releases"]] == [("7", "eol", "site"),
-                                                                                 ("8", "supported", "site")]
+    out = json.loads(
+        _cli(
+            tmp_path,
+            "eol",
+            "show",
+            "theatre-board",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-30",
+            "--site-catalog",
+            str(site),
+        ).stdout
+    )
+    assert [(r["name"], r["status"], r["source"]) for r in out["releases"]] == [
+        ("7", "eol", "site"),
+        ("8", "supported", "site"),
+    ]
 
 
 def test_show_unknown_product_suggests(tmp_path: Path) -> None:
@@ -245,8 +301,9 @@ def test_show_unknown_product_suggests(tmp_path: Path) -> None:
 
 
 def test_show_explain(tmp_path: Path) -> None:
-    proc = _cli(tmp_path, "eol", "show", "--explain", json.dumps(DEBIAN_RECORD), "--as-of", "2026-11-30",
-                "--format", "json")
+    proc = _cli(
+        tmp_path, "eol", "show", "--explain", json.dumps(DEBIAN_RECORD), "--as-of", "2026-11-30", "--format", "json"
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     exp = json.loads(proc.stdout)
     assert (exp["product"], exp["cycle"], exp["status"]) == ("debian", "12", "extended")
@@ -254,8 +311,9 @@ def test_show_explain(tmp_path: Path) -> None:
     assert exp["evidence"]  # which fields the rule looked at
     assert exp["dataset_version"].startswith("endoflife.date@")
     assert exp["tier_labels"]["eoes"] == "Debian LTS"
-    text = _cli(tmp_path, "eol", "show", "--explain", "-", "--as-of", "2026-11-30",
-                stdin=json.dumps(DEBIAN_RECORD).encode()).stdout.decode()
+    text = _cli(
+        tmp_path, "eol", "show", "--explain", "-", "--as-of", "2026-11-30", stdin=json.dumps(DEBIAN_RECORD).encode()
+    ).stdout.decode()
     assert "Rule:" in text and "Evidence:" in text and "Dataset:" in text
     bad = _cli(tmp_path, "eol", "show", "--explain", "{nope")
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr.decode()
@@ -286,8 +344,9 @@ def test_site_catalogue_version_is_named_by_info_show_and_explain(tmp_path: Path
     with_site = ("--site-catalog", str(site))
     info = json.loads(_cli(tmp_path, "eol", "info", "--format", "json", *with_site).stdout)
     show = json.loads(_cli(tmp_path, "eol", "show", "windows-server", "--format", "json", *with_site).stdout)
-    explain = json.loads(_cli(tmp_path, "eol", "show", "--explain", json.dumps(DEBIAN_RECORD), "--format", "json",
-                              *with_site).stdout)
+    explain = json.loads(
+        _cli(tmp_path, "eol", "show", "--explain", json.dumps(DEBIAN_RECORD), "--format", "json", *with_site).stdout
+    )
     for answer in (info, show, explain):
         assert answer["dataset_version"].startswith("endoflife.date@")
         assert answer["dataset_version"].endswith(suffix)
@@ -315,10 +374,14 @@ def test_server_only_build_with_client_evidence_is_unknown_not_an_internal_error
     ]
     out = _identify(tmp_path, [_line(r) for r in contradictory + controls], "--as-of", "2026-11-30")
     assert len(out) == len(contradictory) + len(controls)
-    for answer in out[:len(contradictory)]:
+    for answer in out[: len(contradictory)]:
         assert set(answer) == CONTRACT_KEYS, answer
-        assert (answer["product"], answer["cycle"], answer["status"], answer["eol"]) == \
-            ("windows", None, "unknown", None)
+        assert (answer["product"], answer["cycle"], answer["status"], answer["eol"]) == (
+            "windows",
+            None,
+            "unknown",
+            None,
+        )
         assert answer["rule"] == "windows.role-mismatch"
         assert "disagree" in answer["reason"] and "only Windows Server" in answer["reason"]
     assert "caption 'microsoft windows 10 pro'" in out[0]["reason"]
@@ -326,8 +389,11 @@ def test_server_only_build_with_client_evidence_is_unknown_not_an_internal_error
     assert "build 10.0.25398" in out[1]["reason"]
     assert "product_type=1" in out[2]["reason"]
     assert "EditionID professional" in out[3]["reason"]
-    assert [(o["product"], o["cycle"]) for o in out[len(contradictory):]] == \
-        [("windows-server", "2022"), ("windows-server", "2022"), ("windows", "10-22h2")]
+    assert [(o["product"], o["cycle"]) for o in out[len(contradictory) :]] == [
+        ("windows-server", "2022"),
+        ("windows-server", "2022"),
+        ("windows", "10-22h2"),
+    ]
 
     explain = _cli(tmp_path, "eol", "show", "--explain", json.dumps(contradictory[0]), "--format", "json")
     assert explain.returncode == 0, explain.stderr.decode()

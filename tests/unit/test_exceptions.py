@@ -29,11 +29,24 @@ expires = 2026-12-31
 """
 
 
-def _finding(host: str = "US-1", product: str = "windows", cycle: str = "7-sp1",
-             tags: tuple[str, ...] = ("Medical-Device",)) -> Finding:
-    return Finding(host_key=f"mid-{host}", hostname=host, site="North", kind="os", name="Windows 7",
-                   version="6.1", product=product, cycle=cycle, status=Status.EOL, eol=date(2020, 1, 14),
-                   extended_until=None, detail=MatchDetail("r", "", {}, "d"), tags=list(tags))
+def _finding(
+    host: str = "US-1", product: str = "windows", cycle: str = "7-sp1", tags: tuple[str, ...] = ("Medical-Device",)
+) -> Finding:
+    return Finding(
+        host_key=f"mid-{host}",
+        hostname=host,
+        site="North",
+        kind="os",
+        name="Windows 7",
+        version="6.1",
+        product=product,
+        cycle=cycle,
+        status=Status.EOL,
+        eol=date(2020, 1, 14),
+        extended_until=None,
+        detail=MatchDetail("r", "", {}, "d"),
+        tags=list(tags),
+    )
 
 
 def test_toml_register_parses_and_matches_by_scope() -> None:
@@ -47,9 +60,11 @@ def test_toml_register_parses_and_matches_by_scope() -> None:
 
 
 def test_csv_register_same_fields_lists_split_on_semicolon() -> None:
-    text = ("id,host,product,category,justification,compensating_controls,owner,approver,approved_on,expires\r\n"
-            "EX-9,pc-7,windows,planned-remediation,replacement ordered,EDR; ESU year 1,Desktop,SIRO,"
-            "2026-01-01,2026-03-31\r\n")
+    text = (
+        "id,host,product,category,justification,compensating_controls,owner,approver,approved_on,expires\r\n"
+        "EX-9,pc-7,windows,planned-remediation,replacement ordered,EDR; ESU year 1,Desktop,SIRO,"
+        "2026-01-01,2026-03-31\r\n"
+    )
     (e,) = parse_csv(text, "ex.csv").entries
     assert e.compensating_controls == ("EDR", "ESU year 1")
     assert reg_match(e, _finding(host="PC-7", tags=()))  # host names compare case-insensitively
@@ -59,21 +74,28 @@ def reg_match(entry, finding) -> bool:  # type: ignore[no-untyped-def]
     return bool(entry.matches(finding))
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda t: t.replace('category = "alternate-mitigation"', 'category = "because"'),
-     r"exception #1 \(id EX-1\): field 'category': 'because' is not one of"),
-    (lambda t: t.replace("expires = 2026-12-31", 'expires = "next year"'),
-     r"exception #1 \(id EX-1\): field 'expires': not a date"),
-    (lambda t: t.replace('approver = "SIRO"\n', ""), r"field 'approver' is required"),
-    (lambda t: t.replace('tag = "medical-device"\nproduct = "windows"\ncycle = "7-sp1"\n', ""), r"no scope"),
-    (lambda t: t.replace('manufacturer_ref = "MDS2 2024-17"\n', ""), r"needs 'manufacturer_ref'"),
-    (lambda t: t.replace("expires = 2026-12-31", "expires = 2025-01-01"), r"is before 'approved_on'"),
-    (lambda t: t + t, r"exception #2: id 'EX-1' already used by exception #1"),
-    (lambda t: t.replace("owner =", "ownr ="), r"unknown field\(s\) ownr"),
-    (lambda t: t.replace('product = "windows"\n', ""), r"'cycle' needs 'product'"),
-    (lambda t: t.replace("[[exception]]", "[[exceptions]]"), r"unknown top-level key"),
-    (lambda t: t.replace('id = "EX-1"', 'id = "EX-1'), r"not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (
+            lambda t: t.replace('category = "alternate-mitigation"', 'category = "because"'),
+            r"exception #1 \(id EX-1\): field 'category': 'because' is not one of",
+        ),
+        (
+            lambda t: t.replace("expires = 2026-12-31", 'expires = "next year"'),
+            r"exception #1 \(id EX-1\): field 'expires': not a date",
+        ),
+        (lambda t: t.replace('approver = "SIRO"\n', ""), r"field 'approver' is required"),
+        (lambda t: t.replace('tag = "medical-device"\nproduct = "windows"\ncycle = "7-sp1"\n', ""), r"no scope"),
+        (lambda t: t.replace('manufacturer_ref = "MDS2 2024-17"\n', ""), r"needs 'manufacturer_ref'"),
+        (lambda t: t.replace("expires = 2026-12-31", "expires = 2025-01-01"), r"is before 'approved_on'"),
+        (lambda t: t + t, r"exception #2: id 'EX-1' already used by exception #1"),
+        (lambda t: t.replace("owner =", "ownr ="), r"unknown field\(s\) ownr"),
+        (lambda t: t.replace('product = "windows"\n', ""), r"'cycle' needs 'product'"),
+        (lambda t: t.replace("[[exception]]", "[[exceptions]]"), r"unknown top-level key"),
+        (lambda t: t.replace('id = "EX-1"', 'id = "EX-1'), r"not valid TOML"),
+    ],
+)
 def test_bad_register_gives_a_clear_error_naming_the_row(mutate, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ExceptionFileError, match=message):
         parse_toml(mutate(GOOD), "ex.toml")
@@ -82,9 +104,11 @@ def test_bad_register_gives_a_clear_error_naming_the_row(mutate, message) -> Non
 def test_csv_errors_name_line_and_column() -> None:
     with pytest.raises(ExceptionFileError, match="unknown column"):
         parse_csv("id,colour\r\nEX-1,red\r\n", "ex.csv")
-    text = ("id,host,category,justification,owner,approver,approved_on,expires\r\n"
-            "EX-1,pc-1,risk-accepted,x,o,SIRO,2026-01-01,2026-02-01\r\n"
-            "EX-2,pc-2,risk-accepted,x,o,SIRO,2026-13-01,2026-02-01\r\n")
+    text = (
+        "id,host,category,justification,owner,approver,approved_on,expires\r\n"
+        "EX-1,pc-1,risk-accepted,x,o,SIRO,2026-01-01,2026-02-01\r\n"
+        "EX-2,pc-2,risk-accepted,x,o,SIRO,2026-13-01,2026-02-01\r\n"
+    )
     with pytest.raises(ExceptionFileError, match=r"ex.csv line 3: exception #2 \(id EX-2\): field 'approved_on'"):
         parse_csv(text, "ex.csv")
 

@@ -54,8 +54,10 @@ def _score(kind: str | None) -> dict[str, Any]:
         else:
             record = software_record_from_corpus(item["raw"], item["raw_format"])
         out = evaluate(record, ctx, AS_OF, Policy())
-        what = (f"{item['id']}: got {out['product']}/{out['cycle']} {out['status']} ({out['rule']}: {out['reason']}), "
-                f"want {label['product']}/{label.get('cycle')}")
+        what = (
+            f"{item['id']}: got {out['product']}/{out['cycle']} {out['status']} ({out['rule']}: {out['reason']}), "
+            f"want {label['product']}/{label.get('cycle')}"
+        )
         if out["status"] == "eol" and label.get("is_eol_2026_11_22") is False:
             false_eol.append(what)
         if label.get("confidence") not in ("high", "medium"):
@@ -76,8 +78,10 @@ def _score(kind: str | None) -> dict[str, Any]:
 
 def _line(s: dict[str, Any]) -> str:
     n = max(s["counted"], 1)
-    return (f"{s['counted']} labels: exact {s['exact'] / n:.1%}, wrong {len(s['wrong']) / n:.1%}, "
-            f"missed {len(s['missed']) / n:.1%}, false eol {len(s['false_eol'])}")
+    return (
+        f"{s['counted']} labels: exact {s['exact'] / n:.1%}, wrong {len(s['wrong']) / n:.1%}, "
+        f"missed {len(s['missed']) / n:.1%}, false eol {len(s['false_eol'])}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +94,10 @@ def test_extra_set_is_big_enough() -> None:
     assert len(records) >= 150
     assert len({r["id"] for r in records}) == len(records)
     # a file at a fixed commit, or a public issue / pull request (as the corpus allows)
-    assert all(re.match(r"https://github\.com/[^/]+/[^/]+/(blob/[0-9a-f]{40}/|issues/\d+$|pull/\d+$)", r["source"])
-               for r in records), [r["source"] for r in records if "/blob/" not in r["source"]][:3]
+    assert all(
+        re.match(r"https://github\.com/[^/]+/[^/]+/(blob/[0-9a-f]{40}/|issues/\d+$|pull/\d+$)", r["source"])
+        for r in records
+    ), [r["source"] for r in records if "/blob/" not in r["source"]][:3]
 
 
 @pytest.mark.parametrize("kind", [None, "os_record", "windows_software"])
@@ -143,8 +149,10 @@ def test_captures_identify_from_the_raw_os_section() -> None:
     failures = []
     for path in sorted(captures.glob("*/*.json")):
         cap = json.loads(path.read_text("utf-8"))
-        for name, record in (("top-level", {"kind": "os", "family": cap["platform"], **cap["os"]}),
-                             ("nested", {"kind": "os", "family": cap["platform"], "os": cap["os"]})):
+        for name, record in (
+            ("top-level", {"kind": "os", "family": cap["platform"], **cap["os"]}),
+            ("nested", {"kind": "os", "family": cap["platform"], "os": cap["os"]}),
+        ):
             out = evaluate(record, ctx, AS_OF, Policy())
             checked += 1
             if (out["product"], out["cycle"]) not in expected_answers(cap["expected"]["os"]):
@@ -176,20 +184,28 @@ def test_extra_os_strings_survive_other_converters() -> None:
     assert not failures, failures
 
 
-@pytest.mark.parametrize("name, version, source, expected", [
-    ("php-common", "2:76", "dpkg", (None, None)),  # Debian metapackage, numbered on its own
-    ("postgresql-common", "238ubuntu0.1", "dpkg", (None, None)),
-    ("php-common", "8.0.30-1.el9_2", "rpm", ("php", "8.0")),  # the RPM is PHP itself
-    # Software Collections: the collection prefix is not part of the product name
-    ("rh-php73-php-common", "7.3.29-1.el7", "rpm", ("php", "7.3")),
-    ("httpd24-httpd", "2.4.34-23.el7", "rpm", ("apache-http-server", "2.4")),
-    ("rh-python38-python-requests", "2.22.0-1.el7", "rpm", (None, None)),  # a library, not Python
-    # versioned library / compatibility package names
-    ("python3.11-libs", "3.11.5-1.el9_3", "rpm", ("python", "3.11")),
-    ("compat-openssl11", "1.1.1k-4.el9_0", "rpm", ("openssl", "1.1.1")),
-])
-def test_package_name_and_version_forms(name: str, version: str, source: str,
-                                                        expected: tuple[str | None, str | None]) -> None:
-    out = evaluate({"kind": "software", "source": source, "name": name, "version": version},
-                   IdentifyContext(Catalog()), AS_OF, Policy())
+@pytest.mark.parametrize(
+    "name, version, source, expected",
+    [
+        ("php-common", "2:76", "dpkg", (None, None)),  # Debian metapackage, numbered on its own
+        ("postgresql-common", "238ubuntu0.1", "dpkg", (None, None)),
+        ("php-common", "8.0.30-1.el9_2", "rpm", ("php", "8.0")),  # the RPM is PHP itself
+        # Software Collections: the collection prefix is not part of the product name
+        ("rh-php73-php-common", "7.3.29-1.el7", "rpm", ("php", "7.3")),
+        ("httpd24-httpd", "2.4.34-23.el7", "rpm", ("apache-http-server", "2.4")),
+        ("rh-python38-python-requests", "2.22.0-1.el7", "rpm", (None, None)),  # a library, not Python
+        # versioned library / compatibility package names
+        ("python3.11-libs", "3.11.5-1.el9_3", "rpm", ("python", "3.11")),
+        ("compat-openssl11", "1.1.1k-4.el9_0", "rpm", ("openssl", "1.1.1")),
+    ],
+)
+def test_package_name_and_version_forms(
+    name: str, version: str, source: str, expected: tuple[str | None, str | None]
+) -> None:
+    out = evaluate(
+        {"kind": "software", "source": source, "name": name, "version": version},
+        IdentifyContext(Catalog()),
+        AS_OF,
+        Policy(),
+    )
     assert (out["product"], out["cycle"]) == expected, out

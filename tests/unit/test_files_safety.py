@@ -36,8 +36,15 @@ def db(tmp_path: Path) -> str:
     path = tmp_path / "x.db"
     store = SqliteStore(str(path))
     try:
-        store.save_batch([Inventory(host=Host(hostname="pc1", site="A"), os=OsInfo(family="linux", name="x"),
-                                    collected_at="2026-11-30T08:00:00Z")])
+        store.save_batch(
+            [
+                Inventory(
+                    host=Host(hostname="pc1", site="A"),
+                    os=OsInfo(family="linux", name="x"),
+                    collected_at="2026-11-30T08:00:00Z",
+                )
+            ]
+        )
     finally:
         store.close()
     return f"sqlite:///{path}"
@@ -75,8 +82,9 @@ def test_helper_refuses_fifo_device_and_oversize_naming_the_path(tmp_path: Path,
 
 @pytest.mark.parametrize("option", ["--exceptions", "--config", "--site-catalog"])
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
-def test_report_refuses_special_files_as_inputs(db: str, tmp_path: Path, fifo: Path, option: str, special: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_refuses_special_files_as_inputs(
+    db: str, tmp_path: Path, fifo: Path, option: str, special: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(fifo) if special == "fifo" else special
     code = main(["report", "--db", db, option, path])
     err = capsys.readouterr().err
@@ -85,8 +93,9 @@ def test_report_refuses_special_files_as_inputs(db: str, tmp_path: Path, fifo: P
 
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
-def test_scan_refuses_special_targets_file(db: str, tmp_path: Path, fifo: Path, special: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_refuses_special_targets_file(
+    db: str, tmp_path: Path, fifo: Path, special: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(fifo) if special == "fifo" else special
     code = main(["scan", "--db", db, "--targets", path])
     err = capsys.readouterr().err
@@ -94,8 +103,9 @@ def test_scan_refuses_special_targets_file(db: str, tmp_path: Path, fifo: Path, 
     assert path in err and ("FIFO" in err or "character device" in err), err
 
 
-def test_report_out_refuses_a_device_and_a_fifo(db: str, tmp_path: Path, fifo: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_out_refuses_a_device_and_a_fifo(
+    db: str, tmp_path: Path, fifo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     targets = [fifo]
     node = _device(tmp_path)
     if node is not None:
@@ -173,6 +183,7 @@ def test_agent_output_never_follows_a_planted_link_and_refuses_a_fifo(tmp_path: 
 
 def test_fifo_with_a_writer_is_still_refused(fifo: Path) -> None:
     """Even with a writer attached (the pipe would deliver data), a FIFO is not a file."""
+
     def writer() -> None:
         try:
             fd = os.open(fifo, os.O_WRONLY)
@@ -219,8 +230,9 @@ def test_agent_log_lines_never_carry_terminal_escapes(tmp_path: Path) -> None:
         f"sys.exit(main(['--output', {str(tmp_path / 'inv.json')!r}, '-v', '--no-lower-priority'],"
         " collect_fn=lambda site, tags: inv))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[2])
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[2]
+    )
     assert res.returncode == 0, res.stderr
     assert b"probe rpm" in res.stderr and b"\\x1b[2J" in res.stderr
     assert b"\x1b" not in res.stderr and b"\x07" not in res.stderr

@@ -73,8 +73,16 @@ def test_serve_on_a_busy_port_fails_clearly_with_exit_1(tmp_path: Path, capsys: 
 
 
 def _register(tmp_path: Path, **scope: str) -> Path:
-    lines = ['[[exception]]', 'id = "EX-T1"', 'category = "risk-accepted"', 'justification = "test"',
-             'owner = "IT"', 'approver = "SIRO"', 'approved_on = 2026-01-01', 'expires = 2027-01-01']
+    lines = [
+        "[[exception]]",
+        'id = "EX-T1"',
+        'category = "risk-accepted"',
+        'justification = "test"',
+        'owner = "IT"',
+        'approver = "SIRO"',
+        "approved_on = 2026-01-01",
+        "expires = 2027-01-01",
+    ]
     lines += [f'{k} = "{v}"' for k, v in scope.items()]
     path = tmp_path / "exceptions.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -82,7 +90,8 @@ def _register(tmp_path: Path, **scope: str) -> Path:
 
 
 def test_exceptions_naming_an_unknown_product_or_site_are_refused(
-        demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     base = ["report", "--db", demo_db, "--as-of", "2026-11-30", "--format", "json", "--exceptions"]
     assert main([*base, str(_register(tmp_path, product="windows-servr"))]) == 1
@@ -117,8 +126,9 @@ def test_the_example_targets_files_parse_and_agree() -> None:
     assert {t.site for t in csv_targets} == {t.site for t in toml_targets}
 
 
-def test_a_failed_import_creates_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_import_creates_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LEGACYSCAN_DB", raising=False)
     bad = tmp_path / "bad.json"
@@ -132,8 +142,9 @@ def test_a_failed_import_creates_no_database(tmp_path: Path, monkeypatch: pytest
     capsys.readouterr()
 
 
-def test_report_written_is_information_not_a_warning(demo_db: str, tmp_path: Path,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_report_written_is_information_not_a_warning(
+    demo_db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = tmp_path / "r.json"
     with caplog.at_level(logging.INFO):
         assert main(["report", "--db", demo_db, "--format", "json", "--out", str(out), "--as-of", "2026-11-30"]) == 0
@@ -141,8 +152,9 @@ def test_report_written_is_information_not_a_warning(demo_db: str, tmp_path: Pat
     assert written and all(r.levelno == logging.INFO for r in written)
 
 
-def test_csv_has_a_bom_for_excel_when_written_to_a_csv_file(demo_db: str, tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_has_a_bom_for_excel_when_written_to_a_csv_file(
+    demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = ["report", "--db", demo_db, "--format", "csv", "--as-of", "2026-11-30"]
     assert main([*base, "--out", str(tmp_path / "a.csv")]) == 0
     assert (tmp_path / "a.csv").read_bytes().startswith(b"\xef\xbb\xbf")

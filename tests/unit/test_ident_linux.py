@@ -33,6 +33,7 @@ def ctx() -> IdentifyContext:
 def _expected(label: dict[str, Any]) -> tuple[set[tuple[str | None, str | None]], bool | None]:
     def norm(p: str) -> str | None:
         return None if p == "none" else p
+
     ok = {(norm(label["product"]), label["cycle"] if label["product"] != "none" else None)}
     for alt in label.get("alternatives") or []:
         ok.add((norm(alt["product"]), alt.get("cycle") if alt["product"] != "none" else None))
@@ -134,83 +135,117 @@ def test_captures_linux_packages(ctx: IdentifyContext) -> None:
     assert s["false_eol"] == 0
 
 
-@pytest.mark.parametrize("files, expected", [
-    # CentOS Stream reuses ID=centos
-    ({"/etc/os-release": 'NAME="CentOS Stream"\nID="centos"\nVERSION_ID="9"\n'}, ("centos-stream", "9")),
-    # Scientific Linux reuses ID=rhel: not RHEL
-    ({"/etc/os-release": 'NAME="Scientific Linux"\nID="rhel"\nVERSION_ID="7.9"\n'}, (None, None)),
-    # RHEL minor -> major
-    ({"/etc/os-release": 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nVERSION_ID="8.10"\n'}, ("rhel", "8")),
-    # Linux Mint 19 that ships Ubuntu's os-release
-    ({"/etc/os-release": 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="18.04"\n',
-      "/etc/lsb-release": "DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=19.3\n"}, ("linuxmint", "19.3")),
-    # Ubuntu point release keeps the YY.MM cycle
-    ({"/etc/os-release": 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="20.04"\nVERSION="20.04.6 LTS"\n'}, ("ubuntu", "20.04")),
-    # SLES service pack
-    ({"/etc/os-release": 'NAME="SLES"\nID="sles"\nVERSION_ID="15.4"\nVERSION="15-SP4"\n'}, ("sles", "15.4")),
-    ({"/etc/os-release": 'NAME="SLES"\nID="sles"\nVERSION_ID="12"\n'}, ("sles", "12.0")),
-    # Amazon Linux numbering
-    ({"/etc/os-release": 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2"\n'}, ("amazon-linux", "2")),
-    # A distribution endoflife.date does not track is not its ID_LIKE parent
-    ({"/etc/os-release": 'NAME="Kali GNU/Linux"\nID=kali\nID_LIKE=debian\nVERSION_ID="2024.1"\n'}, (None, None)),
-    # A rolling distribution's build number (Clear Linux 28120) is not a cycle: its one cycle is
-    ({"/etc/os-release": 'NAME="Clear Linux OS"\nID=clear-linux-os\nVERSION_ID=28120\n'}, ("clear-linux", "current")),
-    # Alpine 3.1 is not 3.10
-    ({"/etc/os-release": 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.1.2\n'}, ("alpine-linux", "3.1")),
-    # Legacy release files only
-    ({"/etc/redhat-release": "CentOS release 5.11 (Final)\n"}, ("centos", "5")),
-    ({"/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 3\n"},
-     ("sles", "11.3")),
-])
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        # CentOS Stream reuses ID=centos
+        ({"/etc/os-release": 'NAME="CentOS Stream"\nID="centos"\nVERSION_ID="9"\n'}, ("centos-stream", "9")),
+        # Scientific Linux reuses ID=rhel: not RHEL
+        ({"/etc/os-release": 'NAME="Scientific Linux"\nID="rhel"\nVERSION_ID="7.9"\n'}, (None, None)),
+        # RHEL minor -> major
+        ({"/etc/os-release": 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nVERSION_ID="8.10"\n'}, ("rhel", "8")),
+        # Linux Mint 19 that ships Ubuntu's os-release
+        (
+            {
+                "/etc/os-release": 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="18.04"\n',
+                "/etc/lsb-release": "DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=19.3\n",
+            },
+            ("linuxmint", "19.3"),
+        ),
+        # Ubuntu point release keeps the YY.MM cycle
+        (
+            {"/etc/os-release": 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="20.04"\nVERSION="20.04.6 LTS"\n'},
+            ("ubuntu", "20.04"),
+        ),
+        # SLES service pack
+        ({"/etc/os-release": 'NAME="SLES"\nID="sles"\nVERSION_ID="15.4"\nVERSION="15-SP4"\n'}, ("sles", "15.4")),
+        ({"/etc/os-release": 'NAME="SLES"\nID="sles"\nVERSION_ID="12"\n'}, ("sles", "12.0")),
+        # Amazon Linux numbering
+        ({"/etc/os-release": 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2"\n'}, ("amazon-linux", "2")),
+        # A distribution endoflife.date does not track is not its ID_LIKE parent
+        ({"/etc/os-release": 'NAME="Kali GNU/Linux"\nID=kali\nID_LIKE=debian\nVERSION_ID="2024.1"\n'}, (None, None)),
+        # A rolling distribution's build number (Clear Linux 28120) is not a cycle: its one cycle is
+        (
+            {"/etc/os-release": 'NAME="Clear Linux OS"\nID=clear-linux-os\nVERSION_ID=28120\n'},
+            ("clear-linux", "current"),
+        ),
+        # Alpine 3.1 is not 3.10
+        ({"/etc/os-release": 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.1.2\n'}, ("alpine-linux", "3.1")),
+        # Legacy release files only
+        ({"/etc/redhat-release": "CentOS release 5.11 (Final)\n"}, ("centos", "5")),
+        (
+            {"/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 3\n"},
+            ("sles", "11.3"),
+        ),
+    ],
+)
 def test_linux_traps(ctx: IdentifyContext, files: dict[str, str], expected: tuple[str | None, str | None]) -> None:
     out = evaluate({"kind": "os", "family": "linux", "files": files}, ctx, REF, Policy())
     assert (out["product"], out["cycle"]) == expected, out
 
 
 def test_newer_than_every_cycle_is_unknown_not_eol(ctx: IdentifyContext) -> None:
-    out = evaluate({"kind": "os", "family": "linux", "files": {"/etc/os-release": "ID=debian\nVERSION_ID=19\n"}},
-                   ctx, REF, Policy())
+    out = evaluate(
+        {"kind": "os", "family": "linux", "files": {"/etc/os-release": "ID=debian\nVERSION_ID=19\n"}},
+        ctx,
+        REF,
+        Policy(),
+    )
     assert out["product"] == "debian" and out["cycle"] is None and out["status"] == "unknown"
     assert "newer than every cycle" in out["reason"]
 
 
-@pytest.mark.parametrize("name, version, source, expected", [
-    ("openssl", "1:1.1.1k-5.el8_5", "rpm", ("openssl", "1.1.1")),
-    ("libssl1.0.0", "1.0.2n-1ubuntu5.4", "dpkg", ("openssl", "1.0.2")),  # soname is not the version
-    ("postfix", "2.10.1-6.el7", "rpm", ("postfix", "2.10")),  # 2.10 is not 2.1
-    ("postgresql", "15+248", "dpkg", ("postgresql", "15")),  # Debian metapackage
-    ("python3-requests", "2.28.1-1", "dpkg", (None, None)),  # a library, not Python itself
-    ("openjdk-17-jre-headless", "17.0.9+9-1~deb12u1", "dpkg", (None, None)),  # supplementary openjdk: null here
-    ("java-17-openjdk-headless", "1:17.0.10.0.7-2.el9", "rpm", ("redhat-build-of-openjdk", "17")),
-    ("perl.x86_64", "5.10.1-115.el6", "rpm", ("perl", None)),  # predates the dataset's cycles
-])
-def test_package_traps(ctx: IdentifyContext, name: str, version: str, source: str,
-                       expected: tuple[str | None, str | None]) -> None:
+@pytest.mark.parametrize(
+    "name, version, source, expected",
+    [
+        ("openssl", "1:1.1.1k-5.el8_5", "rpm", ("openssl", "1.1.1")),
+        ("libssl1.0.0", "1.0.2n-1ubuntu5.4", "dpkg", ("openssl", "1.0.2")),  # soname is not the version
+        ("postfix", "2.10.1-6.el7", "rpm", ("postfix", "2.10")),  # 2.10 is not 2.1
+        ("postgresql", "15+248", "dpkg", ("postgresql", "15")),  # Debian metapackage
+        ("python3-requests", "2.28.1-1", "dpkg", (None, None)),  # a library, not Python itself
+        ("openjdk-17-jre-headless", "17.0.9+9-1~deb12u1", "dpkg", (None, None)),  # supplementary openjdk: null here
+        ("java-17-openjdk-headless", "1:17.0.10.0.7-2.el9", "rpm", ("redhat-build-of-openjdk", "17")),
+        ("perl.x86_64", "5.10.1-115.el6", "rpm", ("perl", None)),  # predates the dataset's cycles
+    ],
+)
+def test_package_traps(
+    ctx: IdentifyContext, name: str, version: str, source: str, expected: tuple[str | None, str | None]
+) -> None:
     out = evaluate({"kind": "software", "source": source, "name": name, "version": version}, ctx, REF, Policy())
     assert (out["product"], out["cycle"]) == expected, out
 
 
-@pytest.mark.parametrize("files, expected", [
-    # Two assignments run onto one line (copied through a web page): the ID is the first token
-    ({"/etc/os-release": 'NAME="Debian GNU/Linux"\nID=debian ID_LIKE=none\nVERSION_ID="11"\n'}, ("debian", "11")),
-    # SLE Micro 5.x (ID sle-micro) is SUSE Linux Micro, not SLES
-    ({"/etc/os-release": 'NAME="SLE Micro"\nID="sle-micro"\nVERSION_ID="5.4"\n'}, ("suse-linux-micro", "5.4")),
-    # Only /etc/system-release-cpe: the OS CPE names vendor and release
-    ({"/etc/system-release-cpe": "cpe:/o:redhat:enterprise_linux:8.6:ga\n"}, ("rhel", "8")),
-    ({"/etc/system-release-cpe": "cpe:2.3:o:amazon:amazon_linux:2\n"}, ("amazon-linux", "2")),
-    # An os-release without ID keeps its CPE_NAME
-    ({"/etc/os-release": 'NAME="Oracle Linux Server"\nVERSION="7.9"\nCPE_NAME="cpe:/o:oracle:linux:7:9:server"\n'},
-     ("oracle-linux", "7")),
-    # ... but a rebuild that reuses its parent's CPE stays unknown, never the parent
-    ({"/etc/os-release": 'NAME="CentOS Stream"\nVERSION="8"\nCPE_NAME="cpe:/o:centos:centos:8"\n'}, (None, None)),
-    # A vendor the CPE table does not list is unknown
-    ({"/etc/system-release-cpe": "cpe:/o:scientificlinux:scientificlinux:7.9:ga\n"}, (None, None)),
-    # Debian testing/unstable names the next release's codename but is not that release
-    ({"/etc/os-release": 'PRETTY_NAME="Debian GNU/Linux bookworm/sid"\nNAME="Debian GNU/Linux"\nID=debian\n'},
-     ("debian", None)),
-])
-def test_second_round_linux_forms(ctx: IdentifyContext, files: dict[str, str],
-                                  expected: tuple[str | None, str | None]) -> None:
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        # Two assignments run onto one line (copied through a web page): the ID is the first token
+        ({"/etc/os-release": 'NAME="Debian GNU/Linux"\nID=debian ID_LIKE=none\nVERSION_ID="11"\n'}, ("debian", "11")),
+        # SLE Micro 5.x (ID sle-micro) is SUSE Linux Micro, not SLES
+        ({"/etc/os-release": 'NAME="SLE Micro"\nID="sle-micro"\nVERSION_ID="5.4"\n'}, ("suse-linux-micro", "5.4")),
+        # Only /etc/system-release-cpe: the OS CPE names vendor and release
+        ({"/etc/system-release-cpe": "cpe:/o:redhat:enterprise_linux:8.6:ga\n"}, ("rhel", "8")),
+        ({"/etc/system-release-cpe": "cpe:2.3:o:amazon:amazon_linux:2\n"}, ("amazon-linux", "2")),
+        # An os-release without ID keeps its CPE_NAME
+        (
+            {
+                "/etc/os-release": 'NAME="Oracle Linux Server"\nVERSION="7.9"\nCPE_NAME="cpe:/o:oracle:linux:7:9:server"\n'  # noqa: E501
+            },
+            ("oracle-linux", "7"),
+        ),
+        # ... but a rebuild that reuses its parent's CPE stays unknown, never the parent
+        ({"/etc/os-release": 'NAME="CentOS Stream"\nVERSION="8"\nCPE_NAME="cpe:/o:centos:centos:8"\n'}, (None, None)),
+        # A vendor the CPE table does not list is unknown
+        ({"/etc/system-release-cpe": "cpe:/o:scientificlinux:scientificlinux:7.9:ga\n"}, (None, None)),
+        # Debian testing/unstable names the next release's codename but is not that release
+        (
+            {"/etc/os-release": 'PRETTY_NAME="Debian GNU/Linux bookworm/sid"\nNAME="Debian GNU/Linux"\nID=debian\n'},
+            ("debian", None),
+        ),
+    ],
+)
+def test_second_round_linux_forms(
+    ctx: IdentifyContext, files: dict[str, str], expected: tuple[str | None, str | None]
+) -> None:
     """General forms found in the second, independent string collection (see
     tests/fixtures/extra_labelled/PROVENANCE.md): checked here on strings other than the fixtures'."""
     out = evaluate({"kind": "os", "family": "linux", "files": files}, ctx, REF, Policy())

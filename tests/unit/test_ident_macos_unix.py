@@ -34,13 +34,19 @@ MAC_CASES: list[tuple[str, dict[str, Any], tuple[str | None, str | None]]] = [
     ("snow-leopard", mac(product_version="10.6.8"), ("macos", "10.6")),
     ("system-profiler-line", mac(**{"System Version": "macOS 13.6.1 (22G313)"}), ("macos", "13")),
     ("system-profiler-old-name", mac(**{"System Version": "Mac OS X 10.6.8 (10K549)"}), ("macos", "10.6")),
-    ("sw_vers-text", mac(sw_vers="ProductName:\t\tmacOS\nProductVersion:\t\t15.7.1\nBuildVersion:\t\t24G231\n"),
-     ("macos", "15")),
+    (
+        "sw_vers-text",
+        mac(sw_vers="ProductName:\t\tmacOS\nProductVersion:\t\t15.7.1\nBuildVersion:\t\t24G231\n"),
+        ("macos", "15"),
+    ),
     ("sysctl", mac(**{"kern.osproductversion": "14.4.1", "kern.osversion": "23E224"}), ("macos", "14")),
     # SYSTEM_VERSION_COMPAT: macOS 11+ says 10.16; the build names the release.
     ("compat-10.16", mac(product_version="10.16", build_version="20G95"), ("macos", "11")),
-    ("darwin-only", mac(uname="Darwin mac.local 22.6.0 Darwin Kernel Version 22.6.0: Wed Jul  5 22:22:05 PDT 2023"),
-     ("macos", "13")),
+    (
+        "darwin-only",
+        mac(uname="Darwin mac.local 22.6.0 Darwin Kernel Version 22.6.0: Wed Jul  5 22:22:05 PDT 2023"),
+        ("macos", "13"),
+    ),
     ("codename-in-name", mac(name="macOS Ventura 13.6"), ("macos", "13")),
     ("messy-product-version", mac(product_version="Mac OS X 10.4.11", build_version="8S165"), ("macos", "10.4")),
     ("tahoe", mac(product_version="26.1"), ("macos", "26")),
@@ -77,32 +83,57 @@ def test_macos_current_major_has_no_announced_end(ctx: IdentifyContext) -> None:
 
 UNIX_CASES: list[tuple[str, dict[str, Any], tuple[str | None, str | None]]] = [
     ("freebsd-uname-rs", unix("freebsd", uname="FreeBSD 11.1-RELEASE"), ("freebsd", "11.1")),
-    ("freebsd-uname-a-patch", unix("freebsd", uname="FreeBSD h 13.2-RELEASE-p4 FreeBSD 13.2-RELEASE-p4 GENERIC amd64"),
-     ("freebsd", "13.2")),
+    (
+        "freebsd-uname-a-patch",
+        unix("freebsd", uname="FreeBSD h 13.2-RELEASE-p4 FreeBSD 13.2-RELEASE-p4 GENERIC amd64"),
+        ("freebsd", "13.2"),
+    ),
     ("freebsd-stable-branch", unix("freebsd", uname="FreeBSD 14.1-STABLE"), ("freebsd", "14")),
     ("freebsd-raw-key", unix("freebsd", **{"uname -rs": "FreeBSD 12.4-RELEASE-p9"}), ("freebsd", "12.4")),
-    ("freebsd-os-release", unix("freebsd", files={"/etc/os-release": "NAME=FreeBSD\nVERSION=12.2-PRERELEASE\n"
-                                                                     "VERSION_ID=12.2\nID=freebsd\n"}),
-     ("freebsd", "12.2")),
+    (
+        "freebsd-os-release",
+        unix(
+            "freebsd", files={"/etc/os-release": "NAME=FreeBSD\nVERSION=12.2-PRERELEASE\nVERSION_ID=12.2\nID=freebsd\n"}
+        ),
+        ("freebsd", "12.2"),
+    ),
     ("openbsd", unix("openbsd", uname="OpenBSD 6.2"), ("openbsd", "6.2")),
     ("openbsd-uname-a", unix("openbsd", uname="OpenBSD host.example.org 7.5 GENERIC.MP#82 amd64"), ("openbsd", "7.5")),
     ("netbsd-major", unix("netbsd", uname="NetBSD 9.3"), ("netbsd", "9")),
     ("aix-oslevel-s", unix("aix", uname="AIX", oslevel="7200-05-03-2148"), ("ibm-aix", "7.2.5")),
     ("aix-oslevel-r", unix("aix", oslevel="7300-02"), ("ibm-aix", "7.3.2")),
     ("aix-61", unix("aix", oslevel="6100-09-12-1838"), ("ibm-aix", "6.1.9")),
-    ("solaris-10-uname", unix("solaris", uname="SunOS host 5.10 Generic_150400-59 sun4v sparc sun4v"),
-     ("oracle-solaris", "10")),
-    ("solaris-11.4-uname", unix("solaris", uname="SunOS host 5.11 11.4.42.111.0 i86pc i386 i86pc"),
-     ("oracle-solaris", "11.4")),
+    (
+        "solaris-10-uname",
+        unix("solaris", uname="SunOS host 5.10 Generic_150400-59 sun4v sparc sun4v"),
+        ("oracle-solaris", "10"),
+    ),
+    (
+        "solaris-11.4-uname",
+        unix("solaris", uname="SunOS host 5.11 11.4.42.111.0 i86pc i386 i86pc"),
+        ("oracle-solaris", "11.4"),
+    ),
     ("solaris-11.3-uname", unix("sunos", uname="SunOS host 5.11 11.3 sun4v sparc"), ("oracle-solaris", "11.3")),
-    ("solaris-release-file", unix("solaris", files={"/etc/release": "  Oracle Solaris 10 1/13 s10x_u11wos_24a X86\n"}),
-     ("oracle-solaris", "10")),
-    ("solaris-11-11/11", unix("solaris", files={"/etc/release": "  Oracle Solaris 11 11/11 X86\n"}),
-     ("oracle-solaris", "11")),
-    ("smartos-is-not-solaris", unix("solaris", uname="SunOS host 5.11 joyent_20141002T182809Z i86pc i386 i86pc"),
-     (None, None)),
-    ("smartos-release-file", unix("solaris", files={"/etc/release": "  SmartOS x86_64\n  Copyright 2010 Sun"}),
-     (None, None)),
+    (
+        "solaris-release-file",
+        unix("solaris", files={"/etc/release": "  Oracle Solaris 10 1/13 s10x_u11wos_24a X86\n"}),
+        ("oracle-solaris", "10"),
+    ),
+    (
+        "solaris-11-11/11",
+        unix("solaris", files={"/etc/release": "  Oracle Solaris 11 11/11 X86\n"}),
+        ("oracle-solaris", "11"),
+    ),
+    (
+        "smartos-is-not-solaris",
+        unix("solaris", uname="SunOS host 5.11 joyent_20141002T182809Z i86pc i386 i86pc"),
+        (None, None),
+    ),
+    (
+        "smartos-release-file",
+        unix("solaris", files={"/etc/release": "  SmartOS x86_64\n  Copyright 2010 Sun"}),
+        (None, None),
+    ),
     ("hp-ux-untracked", unix("hp-ux", uname="HP-UX host B.11.31 U ia64"), (None, None)),
 ]
 
@@ -148,16 +179,30 @@ def test_contract_dispatch(ctx: IdentifyContext) -> None:
     assert (out["product"], out["cycle"], out["status"]) == ("ibm-aix", "7.3.4", "supported")
 
 
-@pytest.mark.parametrize("record, expected", [
-    # FusionInventory / GLPI inventory nests the OS section; VERSION carries "x.y.z (build)".
-    (mac(OPERATINGSYSTEM={"FULL_NAME": "macOS", "KERNEL_VERSION": "17.6.0", "NAME": "MacOSX",
-                          "VERSION": "10.13.5 (17F77)"}), ("macos", "10.13")),
-    (mac(operatingsystem={"full_name": "Mac OS X", "kernel_version": "10.8.0", "version": "10.6.8 (10K549)"}),
-     ("macos", "10.6")),
-    (mac(**{"sw_vers -productVersion": "13.6.1", "sw_vers -buildVersion": "22G313"}), ("macos", "13")),
-    (mac(**{"kern.osrelease": "21.6.0"}), ("macos", "12")),
-    (mac(version="10.16", **{"kern.osversion": "20G95"}), ("macos", "11")),
-])
+@pytest.mark.parametrize(
+    "record, expected",
+    [
+        # FusionInventory / GLPI inventory nests the OS section; VERSION carries "x.y.z (build)".
+        (
+            mac(
+                OPERATINGSYSTEM={
+                    "FULL_NAME": "macOS",
+                    "KERNEL_VERSION": "17.6.0",
+                    "NAME": "MacOSX",
+                    "VERSION": "10.13.5 (17F77)",
+                }
+            ),
+            ("macos", "10.13"),
+        ),
+        (
+            mac(operatingsystem={"full_name": "Mac OS X", "kernel_version": "10.8.0", "version": "10.6.8 (10K549)"}),
+            ("macos", "10.6"),
+        ),
+        (mac(**{"sw_vers -productVersion": "13.6.1", "sw_vers -buildVersion": "22G313"}), ("macos", "13")),
+        (mac(**{"kern.osrelease": "21.6.0"}), ("macos", "12")),
+        (mac(version="10.16", **{"kern.osversion": "20G95"}), ("macos", "11")),
+    ],
+)
 def test_macos_input_shapes(ctx: IdentifyContext, record: dict[str, Any], expected: tuple[str, str]) -> None:
     ident = macos.identify(record, ctx)
     assert (ident.product, ident.cycle) == expected, ident

@@ -30,76 +30,132 @@ def os_answer(ctx: IdentifyContext, os_release: str) -> tuple[str | None, str | 
     return out["product"], out["cycle"], out["status"]
 
 
-@pytest.mark.parametrize("os_release, expected", [
-    # says it is Fedora, follows Fedora's release: Fedora's lifecycle
-    ('NAME="Fedora Linux Asahi Remix"\nID=fedora-asahi-remix\nID_LIKE=fedora\nVERSION_ID=40\n', ("fedora", "40")),
-    ('NAME="Ubuntu Studio"\nID=ubuntu-studio\nID_LIKE="ubuntu debian"\nVERSION_ID="24.04"\n'
-     'UBUNTU_CODENAME=noble\n', ("ubuntu", "24.04")),
-    # built from a parent but its own distribution: not the parent's lifecycle
-    ('NAME="KDE neon"\nID=neon\nID_LIKE="ubuntu debian"\nVERSION_ID="22.04"\nUBUNTU_CODENAME=jammy\n', (None, None)),
-    # Debian's numbers, not Debian's release (codename differs)
-    ('NAME="Debian-ish"\nID=debian-ish\nID_LIKE=debian\nVERSION_ID="10"\nVERSION_CODENAME=byzantium\n',
-     (None, None)),
-    # a version that is no release of the parent
-    ('NAME="Fedora Kinoite Spin"\nID=fedora-kinoite-spin\nID_LIKE=fedora\nVERSION_ID=2024.1\n', (None, None)),
-    # tracked by endoflife.date under its own ID, without a rule of ours
-    ('NAME="SteamOS"\nID=steamos\nID_LIKE=arch\nVERSION_ID=3.6.20\nBUILD_ID=20241212.1\n', ("steamos", "3")),
-])
-def test_derivatives_and_dataset_distributions(ctx: IdentifyContext, os_release: str,
-                                              expected: tuple[str | None, str | None]) -> None:
+@pytest.mark.parametrize(
+    "os_release, expected",
+    [
+        # says it is Fedora, follows Fedora's release: Fedora's lifecycle
+        ('NAME="Fedora Linux Asahi Remix"\nID=fedora-asahi-remix\nID_LIKE=fedora\nVERSION_ID=40\n', ("fedora", "40")),
+        (
+            'NAME="Ubuntu Studio"\nID=ubuntu-studio\nID_LIKE="ubuntu debian"\nVERSION_ID="24.04"\n'
+            "UBUNTU_CODENAME=noble\n",
+            ("ubuntu", "24.04"),
+        ),
+        # built from a parent but its own distribution: not the parent's lifecycle
+        (
+            'NAME="KDE neon"\nID=neon\nID_LIKE="ubuntu debian"\nVERSION_ID="22.04"\nUBUNTU_CODENAME=jammy\n',
+            (None, None),
+        ),
+        # Debian's numbers, not Debian's release (codename differs)
+        (
+            'NAME="Debian-ish"\nID=debian-ish\nID_LIKE=debian\nVERSION_ID="10"\nVERSION_CODENAME=byzantium\n',
+            (None, None),
+        ),
+        # a version that is no release of the parent
+        ('NAME="Fedora Kinoite Spin"\nID=fedora-kinoite-spin\nID_LIKE=fedora\nVERSION_ID=2024.1\n', (None, None)),
+        # tracked by endoflife.date under its own ID, without a rule of ours
+        ('NAME="SteamOS"\nID=steamos\nID_LIKE=arch\nVERSION_ID=3.6.20\nBUILD_ID=20241212.1\n', ("steamos", "3")),
+    ],
+)
+def test_derivatives_and_dataset_distributions(
+    ctx: IdentifyContext, os_release: str, expected: tuple[str | None, str | None]
+) -> None:
     assert os_answer(ctx, os_release)[:2] == expected
 
 
-@pytest.mark.parametrize("name, version, expected", [
-    ("jdk1.8", "2000:1.8.0_202-fcs", ("oracle-jdk", "8")),
-    ("jre1.8", "1.8.0_401-fcs", ("oracle-jdk", "8")),
-    ("jdk-17", "2000:17.0.10-ga", ("oracle-jdk", "17")),
-    ("jdk", "2000:1.6.0_45-fcs", ("oracle-jdk", "6")),
-    ("java-1.8.0-openjdk-headless", "1:1.8.0.412.b08-2.el8", ("redhat-build-of-openjdk", "8")),
-    ("puppet-agent", "7.28.0-1.el8", ("puppet", "7")),
-    ("puppetserver", "8.4.0-1.el9", ("puppet", "8")),
-    ("puppet-agent", "1.10.14-1.el7", ("puppet", None)),  # agent 1.x bundles Puppet 4: not guessed
-    ("default-jdk", "2:1.17-74", (None, None)),
-])
-def test_oracle_java_and_puppet_packages(ctx: IdentifyContext, name: str, version: str,
-                                         expected: tuple[str | None, str | None]) -> None:
+@pytest.mark.parametrize(
+    "name, version, expected",
+    [
+        ("jdk1.8", "2000:1.8.0_202-fcs", ("oracle-jdk", "8")),
+        ("jre1.8", "1.8.0_401-fcs", ("oracle-jdk", "8")),
+        ("jdk-17", "2000:17.0.10-ga", ("oracle-jdk", "17")),
+        ("jdk", "2000:1.6.0_45-fcs", ("oracle-jdk", "6")),
+        ("java-1.8.0-openjdk-headless", "1:1.8.0.412.b08-2.el8", ("redhat-build-of-openjdk", "8")),
+        ("puppet-agent", "7.28.0-1.el8", ("puppet", "7")),
+        ("puppetserver", "8.4.0-1.el9", ("puppet", "8")),
+        ("puppet-agent", "1.10.14-1.el7", ("puppet", None)),  # agent 1.x bundles Puppet 4: not guessed
+        ("default-jdk", "2:1.17-74", (None, None)),
+    ],
+)
+def test_oracle_java_and_puppet_packages(
+    ctx: IdentifyContext, name: str, version: str, expected: tuple[str | None, str | None]
+) -> None:
     out = evaluate({"kind": "software", "source": "rpm", "name": name, "version": version}, ctx, AS_OF, Policy())
     assert (out["product"], out["cycle"]) == expected, out
 
 
 def test_internet_explorer_is_judged_with_the_host_os_given_in_the_record(ctx: IdentifyContext) -> None:
-    ie = {"kind": "software", "name": "Internet Explorer", "version": "9.11.9600.19036",
-          "publisher": "Microsoft Corporation"}
+    ie = {
+        "kind": "software",
+        "name": "Internet Explorer",
+        "version": "9.11.9600.19036",
+        "publisher": "Microsoft Corporation",
+    }
     alone = evaluate(ie, ctx, AS_OF, Policy())
     assert alone["status"] == "unknown"  # the channel depends on the host
-    on_2012r2 = evaluate({**ie, "host_os": {"family": "windows", "caption": "Microsoft Windows Server 2012 R2 Standard",
-                                            "version": "6.3.9600"}}, ctx, AS_OF, Policy())
+    on_2012r2 = evaluate(
+        {
+            **ie,
+            "host_os": {
+                "family": "windows",
+                "caption": "Microsoft Windows Server 2012 R2 Standard",
+                "version": "6.3.9600",
+            },
+        },
+        ctx,
+        AS_OF,
+        Policy(),
+    )
     assert (on_2012r2["cycle"], on_2012r2["status"], on_2012r2["eol"]) == ("11-server", "eol", "2023-10-10")
-    on_2019 = evaluate({**ie, "version": "9.11.17763.0",
-                        "host_os": {"family": "windows", "caption": "Microsoft Windows Server 2019 Standard",
-                                    "version": "10.0.17763"}}, ctx, AS_OF, Policy())
+    on_2019 = evaluate(
+        {
+            **ie,
+            "version": "9.11.17763.0",
+            "host_os": {
+                "family": "windows",
+                "caption": "Microsoft Windows Server 2019 Standard",
+                "version": "10.0.17763",
+            },
+        },
+        ctx,
+        AS_OF,
+        Policy(),
+    )
     assert (on_2019["status"], on_2019["eol"]) == ("supported", "2029-01-09")  # the OS's end, not 2031
-    as_text = evaluate({**ie, "host_os": "Microsoft Windows Server 2008 R2 Enterprise Service Pack 1"}, ctx, AS_OF,
-                       Policy())
+    as_text = evaluate(
+        {**ie, "host_os": "Microsoft Windows Server 2008 R2 Enterprise Service Pack 1"}, ctx, AS_OF, Policy()
+    )
     assert as_text["cycle"] == "11-server" and as_text["status"] == "eol"
 
 
 def test_host_os_context_through_the_cli_contract() -> None:
-    record = {"kind": "software", "name": "Internet Explorer", "version": "9.11.9600.19036",
-              "host_os": {"family": "windows", "caption": "Microsoft Windows Server 2012 R2 Datacenter"}}
-    out = subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF.isoformat()],
-                         input=json.dumps(record) + "\n", capture_output=True, text=True, check=True).stdout
+    record = {
+        "kind": "software",
+        "name": "Internet Explorer",
+        "version": "9.11.9600.19036",
+        "host_os": {"family": "windows", "caption": "Microsoft Windows Server 2012 R2 Datacenter"},
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF.isoformat()],
+        input=json.dumps(record) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     answer = json.loads(out)
     assert (answer["product"], answer["cycle"], answer["status"]) == ("internet-explorer", "11-server", "eol")
 
 
-@pytest.mark.parametrize("oslevel, status", [
-    ("7.2.0.0", "unknown"),  # TL0..TL4 ended, TL5 not: which TL decides; never "supported"
-    ("7.3.0.0", "unknown"),
-    ("6.1.0.0", "eol"),  # every TL of 6.1 has ended: eol whatever the TL
-    ("7200-05-07-2320", "supported"),  # the TL is known
-])
-def test_aix_without_technology_level_is_never_supported_across_ended_tls(ctx: IdentifyContext, oslevel: str,
-                                                                           status: str) -> None:
+@pytest.mark.parametrize(
+    "oslevel, status",
+    [
+        ("7.2.0.0", "unknown"),  # TL0..TL4 ended, TL5 not: which TL decides; never "supported"
+        ("7.3.0.0", "unknown"),
+        ("6.1.0.0", "eol"),  # every TL of 6.1 has ended: eol whatever the TL
+        ("7200-05-07-2320", "supported"),  # the TL is known
+    ],
+)
+def test_aix_without_technology_level_is_never_supported_across_ended_tls(
+    ctx: IdentifyContext, oslevel: str, status: str
+) -> None:
     out = evaluate({"kind": "os", "family": "aix", "oslevel": oslevel}, ctx, AS_OF, Policy())
     assert out["status"] == status, out

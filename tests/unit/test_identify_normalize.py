@@ -27,11 +27,18 @@ def test_registry_names_give_the_same_answer_as_contract_names() -> None:
         record = software_record_from_corpus(item["raw"], item["raw_format"])
         if not record.get("name"):
             continue
-        raw_named = {"kind": "software", "source": record.get("source", "windows-registry"),
-                     "DisplayName": record["name"], "DisplayVersion": record.get("version", ""),
-                     "Publisher": record.get("publisher", "")}
-        for field, raw_name in (("system_component", "SystemComponent"), ("parent_key_name", "ParentKeyName"),
-                                ("release_type", "ReleaseType")):
+        raw_named = {
+            "kind": "software",
+            "source": record.get("source", "windows-registry"),
+            "DisplayName": record["name"],
+            "DisplayVersion": record.get("version", ""),
+            "Publisher": record.get("publisher", ""),
+        }
+        for field, raw_name in (
+            ("system_component", "SystemComponent"),
+            ("parent_key_name", "ParentKeyName"),
+            ("release_type", "ReleaseType"),
+        ):
             if field in record:
                 raw_named[raw_name] = record[field]
         assert evaluate(raw_named, ctx, AS_OF, Policy()) == evaluate(record, ctx, AS_OF, Policy()), item["id"]
@@ -43,4 +50,9 @@ def test_contract_records_pass_through_unchanged() -> None:
     rec = {"kind": "software", "name": "x", "DisplayName": "y"}
     assert normalize_record(rec) is rec
     assert normalize_record({"kind": "software", "DisplayName": "y", "SystemComponent": "1"}) == {
-        "kind": "software", "DisplayName": "y", "SystemComponent": "1", "name": "y", "system_component": "1"}
+        "kind": "software",
+        "DisplayName": "y",
+        "SystemComponent": "1",
+        "name": "y",
+        "system_component": "1",
+    }

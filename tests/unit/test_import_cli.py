@@ -17,10 +17,12 @@ from scanner.store_open import open_store
 
 
 def own_inventory(name: str) -> Inventory:
-    return Inventory(host=Host(hostname=name, machine_id=f"mid-{name}", site="Ward A"),
-                     os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)"),
-                     software=[Software(name="openssl", version="3.0.11-1~deb12u2", source="dpkg")],
-                     collected_at="2026-11-30T08:00:00Z")
+    return Inventory(
+        host=Host(hostname=name, machine_id=f"mid-{name}", site="Ward A"),
+        os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)"),
+        software=[Software(name="openssl", version="3.0.11-1~deb12u2", source="dpkg")],
+        collected_at="2026-11-30T08:00:00Z",
+    )
 
 
 def run_import(db: Path, *args: str) -> int:
@@ -156,5 +158,7 @@ def test_a_gzip_bomb_is_refused_without_exhausting_memory(tmp_path: Path, capsys
             fh.write(chunk)
         fh.write(b'"}}')
     assert run_import(tmp_path / "db.sqlite", str(bomb)) == 1
-    assert "inventory.json.gz: refused: decompressed content exceeds the limit of 268435456 bytes" in \
-        capsys.readouterr().err
+    assert (
+        "inventory.json.gz: refused: decompressed content exceeds the limit of 268435456 bytes"
+        in capsys.readouterr().err
+    )

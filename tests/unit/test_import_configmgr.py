@@ -34,8 +34,11 @@ def test_per_view_files_join_into_hosts_judged_like_scanned_ones(tmp_path: Path,
     assert judged[("os", "windows-server", "2008-r2-sp1")] == "eol"
     assert judged[("software", "internet-explorer", "8")] == "eol"
     assert srv.hardware.cpu_model.startswith("Intel(R) Core(TM) i7-3740QM")
-    rows = sum(line.startswith("16777219,") for f in CM.glob("v_GS_ADD_REMOVE_PROGRAMS*.csv")
-               for line in f.read_text(encoding="utf-8-sig").splitlines())
+    rows = sum(
+        line.startswith("16777219,")
+        for f in CM.glob("v_GS_ADD_REMOVE_PROGRAMS*.csv")
+        for line in f.read_text(encoding="utf-8-sig").splitlines()
+    )
     assert len(hosts["SRV-2012-01"].software) == rows == 23
 
 
@@ -47,8 +50,9 @@ def test_joined_unicode_export_gives_the_same_hosts(tmp_path: Path) -> None:
     a, b = stored(per_view), stored(joined)
     assert sorted(a) == sorted(b)
     for name in a:
-        assert sorted((s.name, s.version, s.registry_view) for s in a[name].software) == \
-            sorted((s.name, s.version, s.registry_view) for s in b[name].software)
+        assert sorted((s.name, s.version, s.registry_view) for s in a[name].software) == sorted(
+            (s.name, s.version, s.registry_view) for s in b[name].software
+        )
         assert a[name].os.facts["caption"] == b[name].os.facts["caption"]
         assert a[name].collected_at == b[name].collected_at
 
@@ -70,15 +74,20 @@ def _copy(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 HEADER = "ResourceID,GroupID,RevisionID,AgentID,TimeStamp,DisplayName0,InstallDate0,ProdID0,Publisher0,Version0\r\n"
 
 
-def test_formula_injection_and_nul_in_names_are_kept_as_text_and_neutralised_in_reports(
-        tmp_path: Path, capsys) -> None:
+def test_formula_injection_and_nul_in_names_are_kept_as_text_and_neutralised_in_reports(tmp_path: Path, capsys) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
-    _copy(drop, "v_R_System.csv", "ResourceID,Netbios_Name0,Build01\r\n"
-                                  '16777217,"=HYPERLINK(""http://x"",""y"")",6.1.7601\r\n')
+    _copy(
+        drop,
+        "v_R_System.csv",
+        'ResourceID,Netbios_Name0,Build01\r\n16777217,"=HYPERLINK(""http://x"",""y"")",6.1.7601\r\n',
+    )
     _copy(drop, "v_GS_OPERATING_SYSTEM.csv", (CM / "v_GS_OPERATING_SYSTEM.csv").read_text(encoding="utf-8-sig"))
-    _copy(drop, "v_GS_ADD_REMOVE_PROGRAMS.csv",
-          HEADER + '16777217,1,1,0,2019-03-05,"Adobe\x00Reader",NULL,{2}," @SUM(1)",9.0\r\n')
+    _copy(
+        drop,
+        "v_GS_ADD_REMOVE_PROGRAMS.csv",
+        HEADER + '16777217,1,1,0,2019-03-05,"Adobe\x00Reader",NULL,{2}," @SUM(1)",9.0\r\n',
+    )
     db = tmp_path / "db.sqlite"
     assert run_import(db, drop) == 0
     host = stored(db)['=HYPERLINK("http://x","y")']
@@ -86,16 +95,22 @@ def test_formula_injection_and_nul_in_names_are_kept_as_text_and_neutralised_in_
     assert host.software[0].publisher == "@SUM(1)"
     out = tmp_path / "report.csv"
     from scanner.cli import main
-    assert main(["report", "--db", f"sqlite:///{db}", "--format", "csv", "--out", str(out),
-                 "--as-of", "2026-12-01"]) in (0, 3)
+
+    assert main(
+        ["report", "--db", f"sqlite:///{db}", "--format", "csv", "--out", str(out), "--as-of", "2026-12-01"]
+    ) in (0, 3)
     import csv
+
     rows = [r for r in csv.DictReader(out.open()) if "HYPERLINK" in r["host"]]
     assert rows and all(r["host"].startswith("'=") for r in rows)
 
 
 def test_a_short_row_refuses_the_file_naming_the_line_and_stores_nothing_of_it(tmp_path: Path, capsys) -> None:
-    bad = _copy(tmp_path, "v_GS_ADD_REMOVE_PROGRAMS.csv",
-                HEADER + "16777217,1,1,0,2019,Good,NULL,{1},P,1.0\r\n16777217,1,1,0\r\n")
+    bad = _copy(
+        tmp_path,
+        "v_GS_ADD_REMOVE_PROGRAMS.csv",
+        HEADER + "16777217,1,1,0,2019,Good,NULL,{1},P,1.0\r\n16777217,1,1,0\r\n",
+    )
     db = tmp_path / "db.sqlite"
     assert run_import(db, bad, CM / "v_R_System.csv") == 1
     err = capsys.readouterr().err
@@ -105,10 +120,14 @@ def test_a_short_row_refuses_the_file_naming_the_line_and_stores_nothing_of_it(t
 
 def test_windows_1252_semicolon_export_and_sqlcmd_trailer(tmp_path: Path) -> None:
     path = tmp_path / "arp.csv"
-    path.write_bytes((HEADER.replace(",", ";")
-                      + "16777217;1;1;0;2019;Micros\xf6ft Office Prof\xe9ssional 2010;NULL;{9};Microsoft;"
-                      + "14.0.4763.1000\r\n"
-                      + "\r\n(1 rows affected)\r\n").encode("cp1252"))
+    path.write_bytes(
+        (
+            HEADER.replace(",", ";")
+            + "16777217;1;1;0;2019;Micros\xf6ft Office Prof\xe9ssional 2010;NULL;{9};Microsoft;"
+            + "14.0.4763.1000\r\n"
+            + "\r\n(1 rows affected)\r\n"
+        ).encode("cp1252")
+    )
     db = tmp_path / "db.sqlite"
     assert run_import(db, path, CM / "v_R_System.csv", CM / "v_GS_OPERATING_SYSTEM.csv") == 0
     [office] = stored(db)["PC-W7-ENT-01"].software
@@ -133,15 +152,18 @@ def test_a_configmgr_windows_7_host_gets_os_and_application_findings_in_the_repo
 
     from scanner.cli import main
 
-    arp = _copy(tmp_path, "v_GS_ADD_REMOVE_PROGRAMS.csv", HEADER
-                + "16777217,1,1,0,2019,Adobe Flash Player 32 ActiveX,20190305,{F1},Adobe Systems Incorporated,"
-                  "32.0.0.114\r\n"
-                + "16777217,1,1,0,2019,Java(TM) 6 Update 31,20190305,{26A24AE4},Oracle,6.0.310\r\n")
+    arp = _copy(
+        tmp_path,
+        "v_GS_ADD_REMOVE_PROGRAMS.csv",
+        HEADER + "16777217,1,1,0,2019,Adobe Flash Player 32 ActiveX,20190305,{F1},Adobe Systems Incorporated,"
+        "32.0.0.114\r\n" + "16777217,1,1,0,2019,Java(TM) 6 Update 31,20190305,{26A24AE4},Oracle,6.0.310\r\n",
+    )
     db = tmp_path / "db.sqlite"
     assert run_import(db, CM / "v_R_System.csv", CM / "v_GS_OPERATING_SYSTEM.csv", arp) == 0
     out = tmp_path / "report.json"
-    assert main(["report", "--db", f"sqlite:///{db}", "--format", "json", "--out", str(out),
-                 "--as-of", "2026-12-01"]) in (0, 3)
+    assert main(
+        ["report", "--db", f"sqlite:///{db}", "--format", "json", "--out", str(out), "--as-of", "2026-12-01"]
+    ) in (0, 3)
     report = json.loads(out.read_text())
     host = next(h for s in report["sites"] for h in s["hosts"] if h["hostname"] == "PC-W7-ENT-01")
     assert host["os"]["product"] == "windows" and host["os"]["cycle"] == "7-sp1" and host["os"]["status"] == "eol"

@@ -13,9 +13,14 @@ DEFENDER = IMPORTS / "defender"
 DOC_EXAMPLE = DEFENDER / "defender-docs-SoftwareInventoryByMachine-example.json"
 
 
-@pytest.mark.parametrize("name", ["defender-docs-SoftwareInventoryByMachine-example-fixed.json",
-                                  "SoftwareInventoryExport-part-00000.json.gz",
-                                  "advanced-hunting-DeviceTvmSoftwareInventory.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "defender-docs-SoftwareInventoryByMachine-example-fixed.json",
+        "SoftwareInventoryExport-part-00000.json.gz",
+        "advanced-hunting-DeviceTvmSoftwareInventory.csv",
+    ],
+)
 def test_software_inventory_in_every_shape_gives_the_same_devices(tmp_path: Path, capsys, name: str) -> None:
     db = tmp_path / "db.sqlite"
     assert run_import(db, DEFENDER / name) == 0
@@ -56,16 +61,29 @@ def test_the_documentation_example_as_published_is_refused_naming_line_and_colum
     assert "refused: not valid JSON: Expecting ',' delimiter at line 8 column 39 (read as defender)" in err
 
 
-@pytest.mark.parametrize(("name", "body", "expected"), [
-    ("types.json", '{"@odata.context": "x/$metadata#Machines", "value": [{"id": ["1"], "osPlatform": "Windows10"}]}',
-     "value[0].id: expected text, got list"),
-    ("paths.json", '{"value": [{"deviceId": "d", "softwareVendor": "v", "softwareName": "n", "registryPaths": 5}]}',
-     "value[0].registryPaths: expected a list, got int"),
-    ("short.csv", "DeviceId,DeviceName,SoftwareVendor,SoftwareName,SoftwareVersion\r\nd1,pc,v\r\n",
-     "line 2: 3 fields where the header has 5"),
-])
-def test_hostile_defender_exports_are_refused_by_name(tmp_path: Path, capsys, name: str, body: str,
-                                                     expected: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        (
+            "types.json",
+            '{"@odata.context": "x/$metadata#Machines", "value": [{"id": ["1"], "osPlatform": "Windows10"}]}',
+            "value[0].id: expected text, got list",
+        ),
+        (
+            "paths.json",
+            '{"value": [{"deviceId": "d", "softwareVendor": "v", "softwareName": "n", "registryPaths": 5}]}',
+            "value[0].registryPaths: expected a list, got int",
+        ),
+        (
+            "short.csv",
+            "DeviceId,DeviceName,SoftwareVendor,SoftwareName,SoftwareVersion\r\nd1,pc,v\r\n",
+            "line 2: 3 fields where the header has 5",
+        ),
+    ],
+)
+def test_hostile_defender_exports_are_refused_by_name(
+    tmp_path: Path, capsys, name: str, body: str, expected: str
+) -> None:
     path = tmp_path / name
     path.write_text(body)
     assert run_import(tmp_path / "db.sqlite", path) == 1
@@ -75,8 +93,10 @@ def test_hostile_defender_exports_are_refused_by_name(tmp_path: Path, capsys, na
 
 def test_formula_and_nul_in_defender_csv_are_kept_as_text(tmp_path: Path) -> None:
     path = tmp_path / "ah.csv"
-    path.write_text("DeviceId,DeviceName,OSPlatform,SoftwareVendor,SoftwareName,SoftwareVersion\r\n"
-                    'd1,"=cmd|\' /C calc\'!A0",Windows10,ev\x00il,"@SUM(1)",1.0\r\n')
+    path.write_text(
+        "DeviceId,DeviceName,OSPlatform,SoftwareVendor,SoftwareName,SoftwareVersion\r\n"
+        'd1,"=cmd|\' /C calc\'!A0",Windows10,ev\x00il,"@SUM(1)",1.0\r\n'
+    )
     db = tmp_path / "db.sqlite"
     assert run_import(db, path) == 0
     [inv] = stored(db).values()

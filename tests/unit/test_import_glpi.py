@@ -48,19 +48,29 @@ XXE = """<?xml version="1.0"?>
 <REQUEST><QUERY>INVENTORY</QUERY><CONTENT><HARDWARE><NAME>&x;</NAME></HARDWARE></CONTENT></REQUEST>"""
 
 
-@pytest.mark.parametrize(("name", "body", "expected"), [
-    ("bomb.xml", BOMB, "XML refused"),
-    ("xxe.xml", XXE, "XML refused"),
-    ("deep.xml", "<REQUEST><CONTENT>" + "<A>" * 200 + "</A>" * 200 + "</CONTENT></REQUEST>", "nested deeper"),
-    ("snmp.xml", "<REQUEST><QUERY>SNMPQUERY</QUERY><CONTENT><DEVICE/></CONTENT></REQUEST>", "network-device"),
-    ("cut.xml", "<REQUEST><QUERY>INVENTORY</QUERY><CONTENT><HARDWARE><NAME>x", "not valid XML at line 1"),
-    ("types.json", json.dumps({"action": "inventory", "deviceid": "d", "content": {
-        "hardware": {"name": {"nested": 1}}}}), "content.hardware.name: expected text, got dict"),
-    ("softs.json", json.dumps({"action": "inventory", "deviceid": "d", "content": {
-        "hardware": {"name": "pc"}, "softwares": "vim"}}), "content.softwares: expected a list, got str"),
-    ("nohost.json", json.dumps({"action": "inventory", "deviceid": "d", "content": {"bios": {}}}),
-     "names no host"),
-])
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("bomb.xml", BOMB, "XML refused"),
+        ("xxe.xml", XXE, "XML refused"),
+        ("deep.xml", "<REQUEST><CONTENT>" + "<A>" * 200 + "</A>" * 200 + "</CONTENT></REQUEST>", "nested deeper"),
+        ("snmp.xml", "<REQUEST><QUERY>SNMPQUERY</QUERY><CONTENT><DEVICE/></CONTENT></REQUEST>", "network-device"),
+        ("cut.xml", "<REQUEST><QUERY>INVENTORY</QUERY><CONTENT><HARDWARE><NAME>x", "not valid XML at line 1"),
+        (
+            "types.json",
+            json.dumps({"action": "inventory", "deviceid": "d", "content": {"hardware": {"name": {"nested": 1}}}}),
+            "content.hardware.name: expected text, got dict",
+        ),
+        (
+            "softs.json",
+            json.dumps(
+                {"action": "inventory", "deviceid": "d", "content": {"hardware": {"name": "pc"}, "softwares": "vim"}}
+            ),
+            "content.softwares: expected a list, got str",
+        ),
+        ("nohost.json", json.dumps({"action": "inventory", "deviceid": "d", "content": {"bios": {}}}), "names no host"),
+    ],
+)
 def test_hostile_glpi_files_are_refused_by_name(tmp_path: Path, capsys, name: str, body: str, expected: str) -> None:
     path = tmp_path / name
     path.write_text(body)

@@ -122,8 +122,12 @@ def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
 
 def _describe(component: list[str], graph: dict[str, dict[str, int]]) -> str:
     members = set(component)
-    edges = [f"  {src} -> {dst} (line {line})" for src in component
-             for dst, line in sorted(graph[src].items()) if dst in members]
+    edges = [
+        f"  {src} -> {dst} (line {line})"
+        for src in component
+        for dst, line in sorted(graph[src].items())
+        if dst in members
+    ]
     return " <-> ".join(component) + "\n" + "\n".join(edges)
 
 
@@ -131,7 +135,8 @@ def test_no_import_cycles() -> None:
     graph = import_graph()
     found = [c for c in cycles(graph) if frozenset(c) not in KNOWN_CYCLES]
     assert not found, "import circles (move the shared piece into a lower module):\n" + "\n".join(
-        _describe(c, graph) for c in found)
+        _describe(c, graph) for c in found
+    )
 
 
 def test_known_cycles_are_still_cycles() -> None:
@@ -151,7 +156,8 @@ def test_no_computed_imports() -> None:
                 continue
             name = ast.unparse(node.func)
             if name in ("importlib.import_module", "import_module", "__import__") and not (
-                    node.args and isinstance(node.args[0], ast.Constant)):
+                node.args and isinstance(node.args[0], ast.Constant)
+            ):
                 hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
     assert not hidden, "computed imports of our modules:\n" + "\n".join(hidden)
 
@@ -175,4 +181,7 @@ def test_graph_sees_deferred_type_only_and_string_imports(tmp_path: Path) -> Non
     probe = tmp_path / "x.py"
     probe.write_text(source, encoding="utf-8")
     assert sorted(t for t, _ in _imported("scanner.x", probe, known)) == [
-        "reports.table", "scanner.identify", "scanner.model"]
+        "reports.table",
+        "scanner.identify",
+        "scanner.model",
+    ]

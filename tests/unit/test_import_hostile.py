@@ -122,9 +122,17 @@ def _cyclonedx(tmp: Path) -> tuple[Path, str]:
     return out, AT_FORMULA
 
 
-VARIANTS = {"intune-json": _intune_json, "intune-csv": _intune_csv, "osquery": _osquery,
-            "defender": _defender, "register": _register, "intune-rapid7": _intune_rapid7,
-            "defender-rapid7": _defender_rapid7, "glpi": _glpi, "cyclonedx": _cyclonedx}
+VARIANTS = {
+    "intune-json": _intune_json,
+    "intune-csv": _intune_csv,
+    "osquery": _osquery,
+    "defender": _defender,
+    "register": _register,
+    "intune-rapid7": _intune_rapid7,
+    "defender-rapid7": _defender_rapid7,
+    "glpi": _glpi,
+    "cyclonedx": _cyclonedx,
+}
 
 
 def _values(inv: object) -> list[str]:
@@ -146,7 +154,8 @@ def _values(inv: object) -> list[str]:
 
 @pytest.mark.parametrize("kind", sorted(VARIANTS))
 def test_formula_names_and_huge_values_are_stored_as_text_and_neutralised_in_reports(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     path, name = VARIANTS[kind](tmp_path)
     db = tmp_path / "db.sqlite"
     assert run_import(db, path) == 0, capsys.readouterr().err
@@ -186,10 +195,12 @@ def _deep_variant(kind: str, tmp: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("kind", ["intune-json", "intune-rapid7", "osquery", "defender", "defender-rapid7", "glpi",
-                                  "cyclonedx"])
+@pytest.mark.parametrize(
+    "kind", ["intune-json", "intune-rapid7", "osquery", "defender", "defender-rapid7", "glpi", "cyclonedx"]
+)
 def test_deep_nesting_refuses_the_file_by_name_and_its_neighbour_is_imported(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     deep = _deep_variant(kind, tmp_path)
     neighbour = tmp_path / "neighbour"
     neighbour.mkdir()

@@ -13,10 +13,13 @@ from tests.unit.imports_support import IMPORTS, run_import, stored, verdicts
 INTUNE = IMPORTS / "intune"
 
 
-@pytest.mark.parametrize("files", [
-    ("graph-managedDevices.json", "graph-detectedApps-expand-managedDevices.json"),
-    ("admin-centre-devices-export.csv", "AppInvRawData.csv"),
-])
+@pytest.mark.parametrize(
+    "files",
+    [
+        ("graph-managedDevices.json", "graph-detectedApps-expand-managedDevices.json"),
+        ("admin-centre-devices-export.csv", "AppInvRawData.csv"),
+    ],
+)
 def test_devices_and_their_apps_join_into_judged_hosts(tmp_path: Path, capsys, files: tuple[str, str]) -> None:
     db = tmp_path / "db.sqlite"
     assert run_import(db, *(INTUNE / f for f in files)) == 0
@@ -37,8 +40,12 @@ def test_devices_and_their_apps_join_into_judged_hosts(tmp_path: Path, capsys, f
 
 def test_json_and_csv_of_the_same_tenant_are_one_host_each_without_doubled_apps(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite"
-    exports = ("AppInvRawData.csv", "admin-centre-devices-export.csv", "graph-managedDevices.json",
-               "graph-detectedApps-expand-managedDevices.json")
+    exports = (
+        "AppInvRawData.csv",
+        "admin-centre-devices-export.csv",
+        "graph-managedDevices.json",
+        "graph-detectedApps-expand-managedDevices.json",
+    )
     assert run_import(db, *(INTUNE / f for f in exports)) == 0
     hosts = stored(db)
     assert sorted(hosts) == ["PC-W10-ENT-01", "WORKSTATION1", "iMac-de-Marie"]
@@ -50,13 +57,20 @@ def test_detected_apps_without_devices_say_how_to_export_them(tmp_path: Path, ca
     assert "$expand=managedDevices" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ({"value": [{"deviceName": "x", "operatingSystem": "Windows", "osVersion": "10.0.19045"}]}, "no device id"),
-    ({"value": [{"id": "1", "deviceName": ["x"], "operatingSystem": "Windows", "osVersion": "1"}]},
-     "value[0].devicename: expected text, got list"),
-    ({"value": {"id": "1"}, "@odata.context": "x/$metadata#deviceManagement/managedDevices"},
-     "value: expected a list, got dict"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"value": [{"deviceName": "x", "operatingSystem": "Windows", "osVersion": "10.0.19045"}]}, "no device id"),
+        (
+            {"value": [{"id": "1", "deviceName": ["x"], "operatingSystem": "Windows", "osVersion": "1"}]},
+            "value[0].devicename: expected text, got list",
+        ),
+        (
+            {"value": {"id": "1"}, "@odata.context": "x/$metadata#deviceManagement/managedDevices"},
+            "value: expected a list, got dict",
+        ),
+    ],
+)
 def test_hostile_graph_pages_are_refused(tmp_path: Path, capsys, body: object, expected: str) -> None:
     path = tmp_path / "page.json"
     path.write_text(json.dumps(body))

@@ -51,21 +51,31 @@ def test_a_log_of_other_queries_is_refused_saying_so(tmp_path: Path, capsys) -> 
 
 
 def _line(**fields: object) -> str:
-    base: dict[str, object] = {"name": "os_version", "hostIdentifier": "h", "unixTime": "1", "action": "added",
-                               "columns": {"name": "Ubuntu", "version": "22.04", "major": "22", "platform": "ubuntu"}}
+    base: dict[str, object] = {
+        "name": "os_version",
+        "hostIdentifier": "h",
+        "unixTime": "1",
+        "action": "added",
+        "columns": {"name": "Ubuntu", "version": "22.04", "major": "22", "platform": "ubuntu"},
+    }
     base.update(fields)
     return json.dumps(base)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    (_line() + "\n{not json\n", "line 2: not valid JSON"),
-    (_line() + "\n" + _line(columns=["x"]) + "\n", "line 2.columns: expected an object, got list"),
-    (_line(unixTime="soon") + "\n", "line 1.unixTime: not a number"),
-    (_line(action="renamed") + "\n", "line 1.action: 'renamed' is neither added, removed nor snapshot"),
-    (_line() + "\n" + _line(columns={"name": "\\ud800"}).replace("\\\\ud800", "\\ud800") + "\n",
-     "line 2: columns.name: a lone surrogate escape"),
-    (_line(snapshot="all", action="snapshot") + "\n", "line 1.snapshot: expected a list, got str"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (_line() + "\n{not json\n", "line 2: not valid JSON"),
+        (_line() + "\n" + _line(columns=["x"]) + "\n", "line 2.columns: expected an object, got list"),
+        (_line(unixTime="soon") + "\n", "line 1.unixTime: not a number"),
+        (_line(action="renamed") + "\n", "line 1.action: 'renamed' is neither added, removed nor snapshot"),
+        (
+            _line() + "\n" + _line(columns={"name": "\\ud800"}).replace("\\\\ud800", "\\ud800") + "\n",
+            "line 2: columns.name: a lone surrogate escape",
+        ),
+        (_line(snapshot="all", action="snapshot") + "\n", "line 1.snapshot: expected a list, got str"),
+    ],
+)
 def test_hostile_lines_refuse_the_file_naming_the_line(tmp_path: Path, capsys, body: str, expected: str) -> None:
     path = tmp_path / "osqueryd.results.log"
     path.write_text(body)
@@ -79,10 +89,24 @@ def test_hostile_lines_refuse_the_file_naming_the_line(tmp_path: Path, capsys, b
 def test_event_format_snapshots_replace_the_earlier_snapshot(tmp_path: Path) -> None:
     """--logger_snapshot_event_type writes a snapshot as one line per row (Fleet's recorded "All USB
     devices" lines): a row missing from a later snapshot is gone, not kept as if added."""
+
     def row(package: str, when: int) -> str:
-        return json.dumps({"name": "deb_packages", "hostIdentifier": "h", "unixTime": when, "action": "snapshot",
-                           "columns": {"name": package, "version": "1.0", "arch": "amd64", "maintainer": "m",
-                                       "status": "install ok installed"}})
+        return json.dumps(
+            {
+                "name": "deb_packages",
+                "hostIdentifier": "h",
+                "unixTime": when,
+                "action": "snapshot",
+                "columns": {
+                    "name": package,
+                    "version": "1.0",
+                    "arch": "amd64",
+                    "maintainer": "m",
+                    "status": "install ok installed",
+                },
+            }
+        )
+
     path = tmp_path / "osqueryd.snapshots.log"
     path.write_text("\n".join([_line(), row("openssl", 100), row("python2.7", 100), row("openssl", 200)]) + "\n")
     db = tmp_path / "db.sqlite"

@@ -51,8 +51,11 @@ def test_graph_managed_devices_page_of_a_test_tenant(tmp_path: Path, capsys) -> 
         assert inv.os.facts["ubr"] == int(ubr)
         assert inv.os.facts["intune"]["azureaddeviceid"] == device["azureADDeviceId"]  # kept as evidence
         assert inv.collected_at == _utc(device["lastSyncDateTime"])
-        assert (inv.hardware.vendor, inv.hardware.model, inv.hardware.serial) == \
-            (device["manufacturer"], device["model"], device["serialNumber"])
+        assert (inv.hardware.vendor, inv.hardware.model, inv.hardware.serial) == (
+            device["manufacturer"],
+            device["model"],
+            device["serialNumber"],
+        )
         assert inv.hardware.memory_bytes is None  # physicalMemoryInBytes 0: Graph's "not reported"
         # No edition in Graph: the later-ending (Enterprise) cycle of the release is assumed.
         release = WINDOWS_10_RELEASES[build]
@@ -76,11 +79,14 @@ def test_graph_docs_list_example_keeps_its_placeholders_as_an_unidentified_devic
     assert inv.hardware.serial == device["serialNumber"]
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("lastSyncDateTime", "exchangeLastSuccessfulSyncDateTime"),  # "0001-01-01T00:00:00Z": never
-    ("lastSyncDateTime", "complianceGracePeriodExpirationDateTime"),  # "9999-12-31T23:59:59.9999999Z"
-    ("lastSyncDateTime", "0001-01-01T00:00:00+01:00"),  # before year 1 in UTC
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lastSyncDateTime", "exchangeLastSuccessfulSyncDateTime"),  # "0001-01-01T00:00:00Z": never
+        ("lastSyncDateTime", "complianceGracePeriodExpirationDateTime"),  # "9999-12-31T23:59:59.9999999Z"
+        ("lastSyncDateTime", "0001-01-01T00:00:00+01:00"),  # before year 1 in UTC
+    ],
+)
 def test_graph_minimum_and_maximum_dates_are_no_time(tmp_path: Path, field: str, value: str) -> None:
     """The sample's own sentinel dates (.NET DateTime.MinValue/MaxValue) as a device's last sync: the
     device is imported without a time; before, year 1 was stored as "1-01-01T00:00:00Z" and an offset
@@ -118,8 +124,7 @@ def test_defender_machines_page_of_a_test_tenant(tmp_path: Path, capsys) -> None
         assert os_cycle and os_cycle.startswith(f"10-{machine['version'].lower()}")
 
 
-def test_defender_docs_machines_example_as_published_is_refused_naming_line_and_column(
-        tmp_path: Path, capsys) -> None:
+def test_defender_docs_machines_example_as_published_is_refused_naming_line_and_column(tmp_path: Path, capsys) -> None:
     """The page shows ``"osPlatform": "Windows10" "Windows11"`` and a ``...`` line: not JSON."""
     sample = DEFENDER / "defender-docs-machines-example.json"
     lines = sample.read_text("utf-8").splitlines()
@@ -145,7 +150,8 @@ def test_defender_software_list_without_devices_says_which_export_to_use(tmp_pat
 
 @pytest.mark.parametrize("name", sorted(p.name for p in OSQUERY.glob("osquery-docs-logging-*.json")))
 def test_osquery_docs_results_are_read_and_refused_for_holding_no_inventory_table(
-        tmp_path: Path, capsys, name: str) -> None:
+    tmp_path: Path, capsys, name: str
+) -> None:
     """osquery's logging documentation: one result each (processes), pretty-printed "for
     readability". They are read as osquery results (before, not recognised at all) and refused
     because a processes query is not inventory."""
@@ -155,8 +161,10 @@ def test_osquery_docs_results_are_read_and_refused_for_holding_no_inventory_tabl
     db = tmp_path / "db.sqlite"
     assert run_import(db, sample) == 1
     err = capsys.readouterr().err
-    assert f"{name}: refused: no os_version, system_info, programs, deb_packages, rpm_packages or apps rows " \
-           "(1 line of other queries) (read as osquery)" in err, err
+    assert (
+        f"{name}: refused: no os_version, system_info, programs, deb_packages, rpm_packages or apps rows "
+        "(1 line of other queries) (read as osquery)" in err
+    ), err
     assert stored(db) == {}
 
 
@@ -165,9 +173,18 @@ def test_osquery_docs_snapshot_shape_with_an_inventory_table_imports(tmp_path: P
     row instead of processes: read as a whole document and imported."""
     result = json.loads((OSQUERY / "osquery-docs-logging-snapshot.json").read_text("utf-8"))
     result["name"] = "os_version"
-    result["snapshot"] = [{"name": "Ubuntu", "version": "22.04.2 LTS (Jammy Jellyfish)", "major": "22",
-                           "minor": "4", "patch": "0", "platform": "ubuntu", "platform_like": "debian",
-                           "codename": "jammy"}]
+    result["snapshot"] = [
+        {
+            "name": "Ubuntu",
+            "version": "22.04.2 LTS (Jammy Jellyfish)",
+            "major": "22",
+            "minor": "4",
+            "patch": "0",
+            "platform": "ubuntu",
+            "platform_like": "debian",
+            "codename": "jammy",
+        }
+    ]
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(result, indent=2))
     db = tmp_path / "db.sqlite"
@@ -215,7 +232,8 @@ def test_defender_export_files_response_says_to_import_the_files_it_names(tmp_pa
 
 
 def test_defender_docs_non_cpe_example_with_its_trailing_comma_is_refused_naming_the_line(
-        tmp_path: Path, capsys) -> None:
+    tmp_path: Path, capsys
+) -> None:
     """The non-CPE software inventory example as published ends its array with ``},`` then ``],``."""
     sample = DEFENDER / "defender-docs-SoftwareInventoryNoProductCodeByMachine-example.json"
     lines = sample.read_text("utf-8").splitlines()

@@ -14,8 +14,10 @@ HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"
 
 
 def test_windows_collect_documents_import_as_their_hosts(tmp_path: Path, capsys) -> None:
-    files = [HOSTS / "windows-win7-sp1-enterprise-n-x64-fr" / "collect.json",
-             HOSTS / "windows-srv2012-standard-aws" / "collect.json"]
+    files = [
+        HOSTS / "windows-win7-sp1-enterprise-n-x64-fr" / "collect.json",
+        HOSTS / "windows-srv2012-standard-aws" / "collect.json",
+    ]
     db = tmp_path / "db.sqlite"
     assert run_import(db, *files) == 0
     assert "imported 2, duplicates 0, refused 0" in capsys.readouterr().err

@@ -36,8 +36,9 @@ def test_cyclonedx_json_and_xml_of_the_same_bom_give_the_same_inventory(tmp_path
         a = one(tmp_path / f"j{version}.sqlite", SBOM / f"cdx-spec-valid-component-types-{version}.json")
         b = one(tmp_path / f"x{version}.sqlite", SBOM / f"cdx-spec-valid-component-types-{version}.xml")
         assert a.os.name == b.os.name == "operating-system-a"
-        assert sorted((s.name, s.version, s.source) for s in a.software) == \
-            sorted((s.name, s.version, s.source) for s in b.software)
+        assert sorted((s.name, s.version, s.source) for s in a.software) == sorted(
+            (s.name, s.version, s.source) for s in b.software
+        )
         assert ("device-a", "1.0", "cyclonedx-device") in {(s.name, s.version, s.source) for s in a.software}
     j = one(tmp_path / "l.sqlite", SBOM / "bom-examples-laravel-7.12.0-bom.1.4.json")
     x = one(tmp_path / "lx.sqlite", SBOM / "bom-examples-laravel-7.12.0-bom.1.4.xml")
@@ -71,17 +72,26 @@ def _deep(n: int) -> list[object]:
     return inner
 
 
-@pytest.mark.parametrize(("name", "body", "expected"), [
-    ("future.cdx.json", _cdx([], spec="2.0"), "specVersion '2.0'"),
-    ("types.cdx.json", _cdx({"not": "a list"}), "components: expected a list, got dict"),
-    ("name.cdx.json", _cdx([{"type": "library", "name": ["x"]}]), "components[0].name: expected text, got list"),
-    ("deep.cdx.json", _cdx(_deep(40)), "nested deeper than 32"),
-    ("many.cdx.json", _cdx([{"type": "library", "name": "x"}] * 50_001), "more than 50000 components"),
-    ("surrogate.cdx.json", _cdx([{"type": "library", "name": "\ud800"}]).replace("\\ud800", "\\ud800"),
-     "a lone surrogate escape"),
-    ("spdx.json", json.dumps({"spdxVersion": "SPDX-2.3", "packages": [{"name": 5, "externalRefs": "x"}]}),
-     "packages[0].externalRefs: expected a list, got str"),
-])
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("future.cdx.json", _cdx([], spec="2.0"), "specVersion '2.0'"),
+        ("types.cdx.json", _cdx({"not": "a list"}), "components: expected a list, got dict"),
+        ("name.cdx.json", _cdx([{"type": "library", "name": ["x"]}]), "components[0].name: expected text, got list"),
+        ("deep.cdx.json", _cdx(_deep(40)), "nested deeper than 32"),
+        ("many.cdx.json", _cdx([{"type": "library", "name": "x"}] * 50_001), "more than 50000 components"),
+        (
+            "surrogate.cdx.json",
+            _cdx([{"type": "library", "name": "\ud800"}]).replace("\\ud800", "\\ud800"),
+            "a lone surrogate escape",
+        ),
+        (
+            "spdx.json",
+            json.dumps({"spdxVersion": "SPDX-2.3", "packages": [{"name": 5, "externalRefs": "x"}]}),
+            "packages[0].externalRefs: expected a list, got str",
+        ),
+    ],
+)
 def test_hostile_sboms_are_refused_by_name(tmp_path: Path, capsys, name: str, body: str, expected: str) -> None:
     path = tmp_path / name
     path.write_text(body)

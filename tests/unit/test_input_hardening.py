@@ -24,11 +24,14 @@ pytestmark = pytest.mark.timeout(60)
 # -- item 11: Ansible ranges ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pattern", [
-    "h[0:65535][0:65535]",  # 4 billion names from 21 characters
-    "h[0:9999999999999999999]",  # one range, too large to even build
-    "h[0:255][0:255][0:1]",  # 131072: just over the limit, by multiplication
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "h[0:65535][0:65535]",  # 4 billion names from 21 characters
+        "h[0:9999999999999999999]",  # one range, too large to even build
+        "h[0:255][0:255][0:1]",  # 131072: just over the limit, by multiplication
+    ],
+)
 def test_ansible_range_expansions_are_bounded_naming_the_line(tmp_path: Path, pattern: str) -> None:
     inv = tmp_path / "hosts.ini"
     inv.write_text(f"[ward]\nok-host\n{pattern} ansible_user=scan\n")
@@ -62,9 +65,11 @@ N = 128 * 1024
 
 @pytest.mark.parametrize("shape", ["dotted-key", "dotted-header", "dotted-array"])
 def test_site_catalogue_with_a_128k_dotted_line_is_refused_at_once(tmp_path: Path, shape: str) -> None:
-    body = {"dotted-key": "a." * (N // 2) + "a = 1",
-            "dotted-header": "[" + "a." * (N // 2) + "a]",
-            "dotted-array": "[[" + "a." * (N // 2) + "a]]"}[shape]
+    body = {
+        "dotted-key": "a." * (N // 2) + "a = 1",
+        "dotted-header": "[" + "a." * (N // 2) + "a]",
+        "dotted-array": "[[" + "a." * (N // 2) + "a]]",
+    }[shape]
     cat = tmp_path / "legacyscan-site.toml"
     cat.write_text(f"version = 1\n{body}\n")
     with pytest.raises(SiteCatalogError, match=rf"^{cat}: not valid TOML: line 2: a key with more than 64"):
@@ -75,8 +80,8 @@ def test_site_catalogue_with_a_128k_dotted_line_is_refused_at_once(tmp_path: Pat
 def test_site_catalogue_with_a_128k_line_parses_or_names_the_line(tmp_path: Path, shape: str) -> None:
     text = {
         "label": f'version = 1\n[[products]]\nname = "x"\nlabel = "{"a" * N}"\n'
-                 '[[products.releases]]\nname = "1"\neol = false\n',
-        "regex": f"version = 1\n[[rules]]\nid = \"r\"\nproduct = \"none\"\nname = '{'a' * N}'\n",
+        '[[products.releases]]\nname = "1"\neol = false\n',
+        "regex": f'version = 1\n[[rules]]\nid = "r"\nproduct = "none"\nname = \'{"a" * N}\'\n',
         "spaces-before-equals": "version = 1\n[site]\nname" + " " * N + '= "x"\n',
         "quoted-key": f'version = 1\n[site]\n"{"k" * N}" = 1\n',
     }[shape]
@@ -94,8 +99,12 @@ def test_site_catalogue_with_a_128k_line_parses_or_names_the_line(tmp_path: Path
 def test_deeply_nested_toml_is_an_error_naming_the_file_not_a_crash(tmp_path: Path, loader: str) -> None:
     path = tmp_path / "deep.toml"
     path.write_text("x = " + "[" * 50_000 + "\n")
-    errors = {"site": (SiteCatalogError, load_site_catalog), "exceptions": (ExceptionFileError, load_exceptions),
-              "targets": (TargetError, load_targets), "config": (ConfigError, load_config)}
+    errors = {
+        "site": (SiteCatalogError, load_site_catalog),
+        "exceptions": (ExceptionFileError, load_exceptions),
+        "targets": (TargetError, load_targets),
+        "config": (ConfigError, load_config),
+    }
     error, load = errors[loader]
     with pytest.raises(error, match=rf"^{path}: .*nested too deeply"):
         load(path)  # type: ignore[operator]
@@ -110,15 +119,17 @@ def test_inventory_schema_version_boolean_is_refused_naming_the_field(value: boo
         Inventory.from_dict({"schema_version": value, "host": {"hostname": "a"}})
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ('[[target]]\nhost = 5\n', r"\[\[target\]\] #1: host must be a string, not int 5"),
-    ('[defaults]\nsite = 5\n[[target]]\nhost = "a"\n', r"\[defaults\]: site must be a string"),
-    ('[[target]]\nhost = "a"\nuser = ["x"]\n', r"\[\[target\]\] #1: user must be a string"),
-    ('[[site]]\nname = "North"\nhosts = ["a", 5]\n', r"\[\[site\]\] #1: hosts must be a list of strings"),
-    ('[[target]]\nhost = "a"\ntags = ["x", 1]\n', r"\[\[target\]\] #1: tags must be a list of strings"),
-])
-def test_targets_toml_wrong_types_are_refused_naming_file_and_entry(tmp_path: Path, body: str,
-                                                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[[target]]\nhost = 5\n", r"\[\[target\]\] #1: host must be a string, not int 5"),
+        ('[defaults]\nsite = 5\n[[target]]\nhost = "a"\n', r"\[defaults\]: site must be a string"),
+        ('[[target]]\nhost = "a"\nuser = ["x"]\n', r"\[\[target\]\] #1: user must be a string"),
+        ('[[site]]\nname = "North"\nhosts = ["a", 5]\n', r"\[\[site\]\] #1: hosts must be a list of strings"),
+        ('[[target]]\nhost = "a"\ntags = ["x", 1]\n', r"\[\[target\]\] #1: tags must be a list of strings"),
+    ],
+)
+def test_targets_toml_wrong_types_are_refused_naming_file_and_entry(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "targets.toml"
     path.write_text(body)
     with pytest.raises(TargetError, match=rf"^{path} {message}|^{path} .*{message}"):

@@ -24,6 +24,14 @@ def test_ruff_clean() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+def test_ruff_format_clean() -> None:
+    # The tree was formatted once with `ruff format` (#18); keeping it so keeps diffs review-sized.
+    res = _run([sys.executable, "-m", "ruff", "format", "--check", "."])
+    if "No module named ruff" in res.stderr:
+        require_or_skip("ruff is not installed (pip install -e '.[test]')")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def test_mypy_clean() -> None:
     res = _run([sys.executable, "-m", "mypy"])
     if "No module named mypy" in res.stderr:

@@ -47,8 +47,10 @@ def test_dpkg_status_real_database() -> None:
 
 
 def test_dpkg_status_skips_removed_packages() -> None:
-    text = ("Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n"
-            "Package: here\nStatus: install ok installed\nVersion: 2:1.2-3\nArchitecture: amd64\n")
+    text = (
+        "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n"
+        "Package: here\nStatus: install ok installed\nVersion: 2:1.2-3\nArchitecture: amd64\n"
+    )
     pkgs = linux.parse_dpkg_status(text)
     assert [(p.name, p.version, p.arch) for p in pkgs] == [("here", "2:1.2-3", "amd64")]
 
@@ -56,11 +58,15 @@ def test_dpkg_status_skips_removed_packages() -> None:
 def test_dpkg_query_and_rpm_output() -> None:
     dq = "bash\t5.2.15-2+b2\tamd64\tii \nold\t1.0\tamd64\trc \n"
     assert [p.name for p in linux.parse_dpkg_query(dq)] == ["bash"]
-    rpm = ("openssl\t1:1.1.1k-5.el8_5\tx86_64\tCentOS\n"
-           "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\ngpg-pubkey\t0:x-y\t(none)\t\n")
+    rpm = (
+        "openssl\t1:1.1.1k-5.el8_5\tx86_64\tCentOS\n"
+        "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\ngpg-pubkey\t0:x-y\t(none)\t\n"
+    )
     parsed = linux.parse_rpm_qa(rpm)
     assert [(p.name, p.version, p.publisher) for p in parsed] == [
-        ("openssl", "1:1.1.1k-5.el8_5", "CentOS"), ("bash", "4.4.19-14.el8", "")]
+        ("openssl", "1:1.1.1k-5.el8_5", "CentOS"),
+        ("bash", "4.4.19-14.el8", ""),
+    ]
 
 
 def test_apk_installed_db_from_real_capture() -> None:
@@ -84,8 +90,10 @@ def test_replayed_host_through_real_collector() -> None:
 
 def test_dpkg_query_status_abbrev_held_is_installed_half_installed_is_not() -> None:
     # want/state/error: "hi " is `apt-mark hold` on an installed package; "iU"/"iF" never finished.
-    dq = ("held\t1.0\tamd64\thi \nunpacked\t1.0\tamd64\tiU \nfailed\t1.0\tamd64\tiF \n"
-          "removed\t1.0\tamd64\trc \nnormal\t2.0\tall\tii \n")
+    dq = (
+        "held\t1.0\tamd64\thi \nunpacked\t1.0\tamd64\tiU \nfailed\t1.0\tamd64\tiF \n"
+        "removed\t1.0\tamd64\trc \nnormal\t2.0\tall\tii \n"
+    )
     assert [p.name for p in linux.parse_dpkg_query(dq)] == ["held", "normal"]
 
 
@@ -119,8 +127,9 @@ def test_dpkg_status_filtered_by_grep_gives_the_same_packages_as_the_whole_file(
     import subprocess
 
     status = HOST / "files/var/lib/dpkg/status"
-    filtered = subprocess.run(["grep", "-E", linux.DPKG_STATUS_FIELDS, str(status)], capture_output=True,
-                              text=True, check=True).stdout
+    filtered = subprocess.run(
+        ["grep", "-E", linux.DPKG_STATUS_FIELDS, str(status)], capture_output=True, text=True, check=True
+    ).stdout
     assert "Description" not in filtered and "\n\n" not in filtered
     whole = [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(status.read_text("utf-8"))]
     assert len(whole) > 100

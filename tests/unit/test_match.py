@@ -22,11 +22,20 @@ def ctx() -> IdentifyContext:
 
 
 def server_2019(*software: Software) -> Inventory:
-    return Inventory(host=Host(hostname="srv-1", machine_id="m1", site="A"),
-                     os=OsInfo(family="windows", name="Windows Server 2019 Standard",
-                               facts={"caption": "Microsoft Windows Server 2019 Standard", "version": "10.0.17763",
-                                      "build": "17763", "product_type": 3}),
-                     software=list(software))
+    return Inventory(
+        host=Host(hostname="srv-1", machine_id="m1", site="A"),
+        os=OsInfo(
+            family="windows",
+            name="Windows Server 2019 Standard",
+            facts={
+                "caption": "Microsoft Windows Server 2019 Standard",
+                "version": "10.0.17763",
+                "build": "17763",
+                "product_type": 3,
+            },
+        ),
+        software=list(software),
+    )
 
 
 def sw(name: str, version: str) -> Software:
@@ -34,9 +43,11 @@ def sw(name: str, version: str) -> Software:
 
 
 def test_sql_components_collapse_and_newest_build_decides(ctx: IdentifyContext) -> None:
-    inv = server_2019(sw("SQL Server 2014 Common Files", "12.0.2000.8"),  # shared component keeps RTM build
-                      sw("Microsoft SQL Server 2014 (64-bit)", "12.0.6024.0"),
-                      sw("SQL Server 2014 Database Engine Services", "12.3.6024.0"))
+    inv = server_2019(
+        sw("SQL Server 2014 Common Files", "12.0.2000.8"),  # shared component keeps RTM build
+        sw("Microsoft SQL Server 2014 (64-bit)", "12.0.6024.0"),
+        sw("SQL Server 2014 Database Engine Services", "12.3.6024.0"),
+    )
     entitled = Policy(entitlements=frozenset({"mssqlserver:12.0-sp3"}))
     res = match_inventory(inv, ctx, AS_OF, entitled)
     sql = [f for f in res.findings if f.product == "mssqlserver"]

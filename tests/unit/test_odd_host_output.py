@@ -11,8 +11,9 @@ from tests.fuzz.test_fuzz_host_output import LINUX_CMDS, LINUX_FILES, MAC_CMDS, 
 
 
 def _linux(**files: str) -> OddHost:
-    return OddHost("ssh", {k: v[0] for k, v in LINUX_CMDS.items()},
-                   {**{k: v[0] for k, v in LINUX_FILES.items()}, **files})
+    return OddHost(
+        "ssh", {k: v[0] for k, v in LINUX_CMDS.items()}, {**{k: v[0] for k, v in LINUX_FILES.items()}, **files}
+    )
 
 
 def test_odd_meminfo_is_a_probe_problem_and_the_packages_are_kept() -> None:

@@ -58,7 +58,8 @@ def test_the_agents_child_command_resolves_too() -> None:
     text = (ROOT / "agents" / "legacyscan-agent.ps1").read_text("ascii")
     [template] = re.findall(r"\$script:childTemplate = @'\r?\n(.*?)\r?\n'@", text, re.S)
     child = template.replace("{out}", "C:\\ProgramData\\legacyscan\\spool\\collect-1.tmp").replace(
-        "{collect}", "C:\\Program Files\\legacyscan\\windows_collect.ps1")
+        "{collect}", "C:\\Program Files\\legacyscan\\windows_collect.ps1"
+    )
     assert "SetOut" in child and _check(child.encode()) == []
 
 
@@ -116,8 +117,8 @@ def test_each_rule_catches_its_defect(snippet: bytes, expected: str) -> None:
         b"$x = Get-Item -LiteralPath C:\\ -ErrorAction Stop",
         b"$x = Get-ChildItem -Path C:\\ -ea SilentlyContinue",  # a common parameter's alias
         b"& $sb",
-    b"if ([Microsoft.Win32.RegistryKey].GetMethod('OpenBaseKey')) {\n"
-    b"  $k = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', [Microsoft.Win32.RegistryView]::Registry64) }",
+        b"if ([Microsoft.Win32.RegistryKey].GetMethod('OpenBaseKey')) {\n"
+        b"  $k = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', [Microsoft.Win32.RegistryView]::Registry64) }",  # noqa: E501
         b"$n = New-Object -TypeName System.Text.StringBuilder",
     ],
 )
@@ -148,8 +149,14 @@ def test_the_agent_script_keeps_to_powershell_2_and_the_safety_rules() -> None:
 
     from tests.unit.test_windows_script import FORBIDDEN_TEXT, _code
 
-    binding = {"Win32_Product (MSI repair storms)", "Invoke-Expression", "module install", "registry write",
-               "WMI method call / write", "PowerShell 3+ only syntax"}
+    binding = {
+        "Win32_Product (MSI repair storms)",
+        "Invoke-Expression",
+        "module install",
+        "registry write",
+        "WMI method call / write",
+        "PowerShell 3+ only syntax",
+    }
     rules = [(name, pattern) for name, pattern in FORBIDDEN_TEXT if name in binding]
     assert {name for name, _ in rules} == binding
     code = _code((ROOT / "agents" / "legacyscan-agent.ps1").read_bytes())

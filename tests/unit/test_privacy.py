@@ -32,13 +32,26 @@ def inventory() -> Inventory:
         os=OsInfo(family="windows", name="Windows 10"),
         hardware=Hardware(vendor="Dell Inc.", serial="5CG1234XYZ"),
         software=[
-            Software(name="Zoom", version="5.1", source="windows-registry", scope="user", sid=SID,
-                     key=f"HKU\\{SID}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\ZoomUMX",
-                     registry_view="user"),
-            Software(name="7-Zip", version="23.01", source="windows-registry", scope="machine",
-                     key="HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\7-Zip"),
+            Software(
+                name="Zoom",
+                version="5.1",
+                source="windows-registry",
+                scope="user",
+                sid=SID,
+                key=f"HKU\\{SID}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\ZoomUMX",
+                registry_view="user",
+            ),
+            Software(
+                name="7-Zip",
+                version="23.01",
+                source="windows-registry",
+                scope="machine",
+                key="HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\7-Zip",
+            ),
         ],
-        collected_at="2026-11-30T09:00:00Z", inventory_id="inv-1")
+        collected_at="2026-11-30T09:00:00Z",
+        inventory_id="inv-1",
+    )
 
 
 def expected(kind: str, value: str) -> str:
@@ -110,15 +123,18 @@ def test_config_loads_with_a_key_relative_to_the_file(tmp_path: Path) -> None:
     assert load(write(tmp_path, "[report]\n")).active is False  # no [privacy]: keep as collected
 
 
-@pytest.mark.parametrize("text,key,message", [
-    ('[privacy]\nserial = "hash"\n', KEY, "[privacy] unknown key(s) serial"),
-    ('[privacy]\nserials = "encrypt"\n', KEY, "[privacy] serials: expected one of keep, hash, drop, got 'encrypt'"),
-    ('[privacy]\nuser_sids = true\n', KEY, "[privacy] user_sids: expected one of"),
-    ('[privacy]\nserials = "hash"\n', KEY, "[privacy] hash_key_file: required"),
-    ('[privacy]\nserials = "hash"\nhash_key_file = "privacy.key"\n', b"short", "holds 5 bytes; at least 32"),
-    ('[privacy]\nserials = "hash"\nhash_key_file = "missing.key"\n', None, "[privacy] hash_key_file:"),
-    ('privacy = 3\n', KEY, "[privacy] must be a table"),
-])
+@pytest.mark.parametrize(
+    "text,key,message",
+    [
+        ('[privacy]\nserial = "hash"\n', KEY, "[privacy] unknown key(s) serial"),
+        ('[privacy]\nserials = "encrypt"\n', KEY, "[privacy] serials: expected one of keep, hash, drop, got 'encrypt'"),
+        ("[privacy]\nuser_sids = true\n", KEY, "[privacy] user_sids: expected one of"),
+        ('[privacy]\nserials = "hash"\n', KEY, "[privacy] hash_key_file: required"),
+        ('[privacy]\nserials = "hash"\nhash_key_file = "privacy.key"\n', b"short", "holds 5 bytes; at least 32"),
+        ('[privacy]\nserials = "hash"\nhash_key_file = "missing.key"\n', None, "[privacy] hash_key_file:"),
+        ("privacy = 3\n", KEY, "[privacy] must be a table"),
+    ],
+)
 def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, key: bytes | None, message: str) -> None:
     cfg = write(tmp_path, text, key)
     with pytest.raises(PrivacyConfigError) as info:

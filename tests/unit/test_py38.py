@@ -50,7 +50,8 @@ def test_the_check_catches_newer_constructs(tmp_path: Path) -> None:
         "        case 1:\n"
         "            return 'one'\n"
         "    return 'x'.removeprefix('y')\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     res = _vermin(str(bad))
     assert res.returncode != 0
     for feature in ("slots", "UTC", "match"):
@@ -72,9 +73,14 @@ def test_an_older_interpreter_gets_one_line_not_a_traceback() -> None:
     assert "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("python", sorted(
-    p for p in glob.glob("/root/.pyenv/versions/*/bin/python") + glob.glob("/usr/bin/python2*")
-    if Path(p).parent.parent.name.startswith(("2.", "3.6", "3.7")) or "python2" in p))
+@pytest.mark.parametrize(
+    "python",
+    sorted(
+        p
+        for p in glob.glob("/root/.pyenv/versions/*/bin/python") + glob.glob("/usr/bin/python2*")
+        if Path(p).parent.parent.name.startswith(("2.", "3.6", "3.7")) or "python2" in p
+    ),
+)
 def test_real_old_interpreters_get_the_one_line_message(python: str) -> None:
     # Where this machine has real old Pythons (pyenv builds), they run the real gate.
     res = _gate([python, "-c", "import agents.agent"])

@@ -16,11 +16,29 @@ from tests.unit import report_estate as est
 AS_OF = date(2026, 11, 30)
 
 
-def _f(status: Status, product: str = "windows", cycle: str = "10-22h2", kind: str = "os",
-       eol: date | None = date(2025, 10, 14), tags: list[str] | None = None) -> Finding:
-    return Finding(host_key="k", hostname="PC-1", site="S", kind=kind, name=product, version="1", product=product,
-                   cycle=cycle, status=status, eol=eol, extended_until=None,
-                   detail=MatchDetail(rule="r", reason="", evidence={}, dataset_version="d"), tags=tags or [])
+def _f(
+    status: Status,
+    product: str = "windows",
+    cycle: str = "10-22h2",
+    kind: str = "os",
+    eol: date | None = date(2025, 10, 14),
+    tags: list[str] | None = None,
+) -> Finding:
+    return Finding(
+        host_key="k",
+        hostname="PC-1",
+        site="S",
+        kind=kind,
+        name=product,
+        version="1",
+        product=product,
+        cycle=cycle,
+        status=status,
+        eol=eol,
+        extended_until=None,
+        detail=MatchDetail(rule="r", reason="", evidence={}, dataset_version="d"),
+        tags=tags or [],
+    )
 
 
 def test_status_order_eol_above_extended_above_ending_soon() -> None:
@@ -79,8 +97,9 @@ def test_device_score_is_worst_plus_capped_bonus() -> None:
 
 
 def test_priority_config_from_toml_overrides_and_validates() -> None:
-    cfg = config_from_toml({"status": {"eol": 80}, "tags": {"icu": 30}, "products": {"citrix-vad": "browser"},
-                            "max_days_points": 10})
+    cfg = config_from_toml(
+        {"status": {"eol": 80}, "tags": {"icu": 30}, "products": {"citrix-vad": "browser"}, "max_days_points": 10}
+    )
     assert cfg.status_points["eol"] == 80 and cfg.status_points["extended"] == 10
     assert cfg.tag_points["icu"] == 30 and cfg.product_classes["citrix-vad"] == "browser"
     with pytest.raises(PriorityConfigError, match="unknown key"):
@@ -151,8 +170,7 @@ def test_product_rollups_and_roadmap(report) -> None:  # type: ignore[no-untyped
     future = [r for r in report.roadmap if r.period != "overdue"]
     # DB-01's postgresql-15 is Debian 12's build: judged with Debian (LTS to 2028-06-30), not by
     # upstream PostgreSQL 15's 2027-11-11, so it is not on the roadmap at upstream's date
-    assert ("FY2027/28 Q3", "FY2027/28", "postgresql") not in {(r.period, r.financial_year, r.product)
-                                                              for r in future}
+    assert ("FY2027/28 Q3", "FY2027/28", "postgresql") not in {(r.period, r.financial_year, r.product) for r in future}
 
 
 def test_kpis_and_change_since_previous_scan(report) -> None:  # type: ignore[no-untyped-def]
@@ -186,15 +204,25 @@ def test_evidence_register_has_risk_reason_mitigation_approval(report) -> None: 
 
 def test_fail_on_ignores_accepted_findings(report) -> None:  # type: ignore[no-untyped-def]
     assert fail_on_hit(report, "eol")
-    only_accepted = est.build_report(est.results([i for i in est.inventories() if i.host.hostname == "MRI-CONSOLE"]),
-                                     [], est.AS_OF, "d", "t", config=est.config(), register=est.register())
+    only_accepted = est.build_report(
+        est.results([i for i in est.inventories() if i.host.hostname == "MRI-CONSOLE"]),
+        [],
+        est.AS_OF,
+        "d",
+        "t",
+        config=est.config(),
+        register=est.register(),
+    )
     assert not fail_on_hit(only_accepted, "eol")
     assert not fail_on_hit(report, None)
 
 
 def test_device_role_counts_like_a_tag() -> None:
-    srv = est._inv("FILE-01", "North General", est._windows("Microsoft Windows Server 2012 R2 Standard", "6.3.9600",
-                                                           edition="ServerStandard", product_type=3))
+    srv = est._inv(
+        "FILE-01",
+        "North General",
+        est._windows("Microsoft Windows Server 2012 R2 Standard", "6.3.9600", edition="ServerStandard", product_type=3),
+    )
     rep = est.build_report(est.results([srv]), [], est.AS_OF, "d", "t", config=est.config())
     host = rep.all_hosts()[0]
     assert host.os is not None and host.os.product == "windows-server"
@@ -202,23 +230,30 @@ def test_device_role_counts_like_a_tag() -> None:
     assert host.action.kind == "migrate-server" and host.action.cost == 4000
 
 
-UBUNTU_2204 = ('NAME="Ubuntu"\nVERSION="22.04.3 LTS (Jammy Jellyfish)"\nID=ubuntu\nID_LIKE=debian\n'
-               'PRETTY_NAME="Ubuntu 22.04.3 LTS"\nVERSION_ID="22.04"\n')
+UBUNTU_2204 = (
+    'NAME="Ubuntu"\nVERSION="22.04.3 LTS (Jammy Jellyfish)"\nID=ubuntu\nID_LIKE=debian\n'
+    'PRETTY_NAME="Ubuntu 22.04.3 LTS"\nVERSION_ID="22.04"\n'
+)
 
 
 def test_plan_by_financial_year_counts_each_device_once_at_its_binding_end(report) -> None:  # type: ignore[no-untyped-def]
     now = {p.site: p for p in report.plan if p.financial_year == "FY2026/27"}  # the report's own year
     assert now["North General"].devices == 5 and now["South Community"].devices == 2
     assert now["North General"].overdue == 5 and now["North General"].deferred == 0
-    assert now["North General"].actions == {"assess-device": 1, "replace-device": 1, "upgrade-hardware": 1,
-                                            "upgrade-os": 2}
+    assert now["North General"].actions == {
+        "assess-device": 1,
+        "replace-device": 1,
+        "upgrade-hardware": 1,
+        "upgrade-os": 2,
+    }
     assert now["North General"].cost == 850 + 60 + 180 + 25 + 60  # WEB-01: the OS upgrade clears Ubuntu's builds
     # Debian 12 is in (free) LTS: not overdue; it is due when LTS ends (2028-06-30, FY2028/29)
     later = {(p.site, p.financial_year): p for p in report.plan}
     assert later[("South Community", "FY2028/29")].devices == 1
     assert not any(r.period == "overdue" and r.product == "debian" for r in report.roadmap)
-    browser = est._inv("KIOSK-1", "East", est._linux(UBUNTU_2204),
-                       software=est._dpkg(("firefox", "115.0+build2-0ubuntu0.22.04.1")))
+    browser = est._inv(
+        "KIOSK-1", "East", est._linux(UBUNTU_2204), software=est._dpkg(("firefox", "115.0+build2-0ubuntu0.22.04.1"))
+    )
     plain = est._inv("KIOSK-2", "East", est._linux(UBUNTU_2204))
     rep = est.build_report(est.results([browser, plain]), [], est.AS_OF, "d", "t", config=est.config())
     plan = {p.financial_year: p for p in rep.plan}

@@ -53,11 +53,14 @@ def test_inventory_id_in_the_document_wins() -> None:
         parse_raw(data)
 
 
-@pytest.mark.parametrize("doc,field", [
-    ({"legacyscan": "windows-collect/9", "os": {}}, "unknown raw document format 'windows-collect/9'"),
-    ({"legacyscan": "windows-collect/1"}, "field 'os'"),
-    ({"legacyscan": "windows-collect/1", "os": "Windows"}, "field 'os'"),
-])
+@pytest.mark.parametrize(
+    "doc,field",
+    [
+        ({"legacyscan": "windows-collect/9", "os": {}}, "unknown raw document format 'windows-collect/9'"),
+        ({"legacyscan": "windows-collect/1"}, "field 'os'"),
+        ({"legacyscan": "windows-collect/1", "os": "Windows"}, "field 'os'"),
+    ],
+)
 def test_bad_raw_documents_are_refused_naming_the_field(doc: dict[str, object], field: str) -> None:
     with pytest.raises(RawDocumentError, match=field.replace("(", r"\(")):
         parse_raw(doc)

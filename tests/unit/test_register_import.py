@@ -22,7 +22,8 @@ def _report(db: str, capsys: pytest.CaptureFixture[str]) -> dict[str, dict]:  # 
 
 
 def test_register_csv_imports_as_register_hosts_with_supplier_dates_deciding(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = f"sqlite:///{tmp_path / 'ls.db'}"
     assert main(["import", str(EXAMPLE), "--db", db]) == 0
     hosts = _report(db, capsys)
@@ -51,8 +52,19 @@ def test_register_xlsx_and_a_later_inventory_wins(tmp_path: Path, capsys: pytest
     ws.append(["Device", "Site", "Ward", "Make", "Model", "OS and version", "End of support", "MDS2", "Hostname"])
     from datetime import date
 
-    ws.append(["Infusion gateway", "RXX01", "ICU", "B. Braun", "SpaceOnline", "Windows XP Embedded SP3",
-               date(2019, 6, 30), "MDS2-BB-0007", "icu-gw-01"])
+    ws.append(
+        [
+            "Infusion gateway",
+            "RXX01",
+            "ICU",
+            "B. Braun",
+            "SpaceOnline",
+            "Windows XP Embedded SP3",
+            date(2019, 6, 30),
+            "MDS2-BB-0007",
+            "icu-gw-01",
+        ]
+    )
     ws.append([None, "RXX01", "ICU", "Philips", "IntelliVue", "Windows 7 Professional", None, None, None])
     path = tmp_path / "Medical Devices.xlsx"
     wb.save(path)
@@ -65,11 +77,16 @@ def test_register_xlsx_and_a_later_inventory_wins(tmp_path: Path, capsys: pytest
     # an agent later inventories icu-gw-01: the inventory wins, the register record leaves the report
     from agents.inventory import Collector, Host, Inventory, OsInfo
 
-    inv = Inventory(host=Host(hostname="icu-gw-01.example.nhs.uk", machine_id="0f1e", site="RXX01"),
-                    os=OsInfo(family="windows", name="Windows 10 Enterprise LTSC 2021",
-                              facts={"caption": "Microsoft Windows 10 Enterprise LTSC", "version": "10.0.19044",
-                                     "build": "19044"}),
-                    collected_at="2026-12-01T10:00:00Z", collector=Collector(transport="agent"))
+    inv = Inventory(
+        host=Host(hostname="icu-gw-01.example.nhs.uk", machine_id="0f1e", site="RXX01"),
+        os=OsInfo(
+            family="windows",
+            name="Windows 10 Enterprise LTSC 2021",
+            facts={"caption": "Microsoft Windows 10 Enterprise LTSC", "version": "10.0.19044", "build": "19044"},
+        ),
+        collected_at="2026-12-01T10:00:00Z",
+        collector=Collector(transport="agent"),
+    )
     agent_file = tmp_path / "icu-gw-01.json"
     agent_file.write_text(inv.to_json())
     assert main(["import", str(agent_file), "--db", db]) == 0

@@ -18,10 +18,12 @@ def test_rows_are_the_packages_with_their_counts_whatever_was_seen_before() -> N
         rows = software_rows(_inv("h1", [shared, shared, odd]), "inv-1")
         assert rows.tables["software"] == [
             (software_id("openssl", "3.0.11", "Debian", "dpkg"), "openssl", "3.0.11", "Debian", "dpkg"),
-            (software_id(odd.name, "1", "", "rpm"), text_column(odd.name), "1", "", "rpm")]
+            (software_id(odd.name, "1", "", "rpm"), text_column(odd.name), "1", "", "rpm"),
+        ]
         assert rows.tables["inventory_software"] == [
             ("inv-1", software_id("openssl", "3.0.11", "Debian", "dpkg"), 2),
-            ("inv-1", software_id(odd.name, "1", "", "rpm"), 1)]
+            ("inv-1", software_id(odd.name, "1", "", "rpm"), 1),
+        ]
     assert text_column(odd.name) != odd.name  # the NUL and the lone surrogate really were neutralised
 
 
@@ -34,6 +36,13 @@ def test_a_batch_inserts_each_package_once_and_links_it_to_every_host() -> None:
     batch.extend(software_rows(_inv("h3", [a, Software(name="zsh", version="5.9", source="dpkg")]), "inv-3"))
     assert [r[1] for r in batch.tables["software"]] == ["openssl", "bash", "zsh"]
     assert [(r[0], r[2]) for r in batch.tables["inventory_software"]] == [
-        ("inv-1", 1), ("inv-1", 1), ("inv-2", 1), ("inv-3", 1), ("inv-3", 1)]
+        ("inv-1", 1),
+        ("inv-1", 1),
+        ("inv-2", 1),
+        ("inv-3", 1),
+        ("inv-3", 1),
+    ]
     assert {r[1] for r in batch.tables["inventory_software"] if r[0] == "inv-3"} == {
-        software_id("openssl", "3.0.11", "", "dpkg"), software_id("zsh", "5.9", "", "dpkg")}
+        software_id("openssl", "3.0.11", "", "dpkg"),
+        software_id("zsh", "5.9", "", "dpkg"),
+    }

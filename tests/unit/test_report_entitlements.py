@@ -12,18 +12,30 @@ from agents.inventory import Host, Inventory, OsInfo
 from scanner.cli import main
 from scanner.store_open import open_store
 
-WIN10_22H2 = {"caption": "Microsoft Windows 10 Enterprise", "product_name": "Windows 10 Enterprise",
-              "version": "10.0.19045", "build": "19045", "ubr": 6456, "edition_id": "Enterprise",
-              "display_version": "22H2", "installation_type": "Client", "product_type": 1}
+WIN10_22H2 = {
+    "caption": "Microsoft Windows 10 Enterprise",
+    "product_name": "Windows 10 Enterprise",
+    "version": "10.0.19045",
+    "build": "19045",
+    "ubr": 6456,
+    "edition_id": "Enterprise",
+    "display_version": "22H2",
+    "installation_type": "Client",
+    "product_type": 1,
+}
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'e.db'}"
     with open_store(url) as store:
-        store.save_inventory(Inventory(host=Host(hostname="PC-123", machine_id="pc123", site="North"),
-                                       os=OsInfo(family="windows", name="Windows 10 Enterprise", facts=WIN10_22H2),
-                                       collected_at="2026-11-29T09:00:00Z"))
+        store.save_inventory(
+            Inventory(
+                host=Host(hostname="PC-123", machine_id="pc123", site="North"),
+                os=OsInfo(family="windows", name="Windows 10 Enterprise", facts=WIN10_22H2),
+                collected_at="2026-11-29T09:00:00Z",
+            )
+        )
     return url
 
 
@@ -33,8 +45,9 @@ def _os_status(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     return str(data["sites"][0]["hosts"][0]["os"]["status"])
 
 
-def test_esu_entitlement_changes_the_verdict(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_esu_entitlement_changes_the_verdict(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no ./legacyscan-site.toml here
     base = ["report", "--db", db, "--format", "json", "--as-of", "2026-11-30"]
     assert _os_status(capsys, base) == "eol"
@@ -64,8 +77,13 @@ from openpyxl import load_workbook  # noqa: E402
 from eol_data.site import SiteCatalogError, parse_site_catalog  # noqa: E402
 
 AS_OF = "2026-06-01"  # Windows 10 22H2 ESU runs to 2028-10-10, Server 2012 R2 ESU to 2026-10-13
-WS2012R2 = {"caption": "Microsoft Windows Server 2012 R2 Standard", "version": "6.3.9600", "build": "9600",
-            "edition_id": "ServerStandard", "product_type": 3}
+WS2012R2 = {
+    "caption": "Microsoft Windows Server 2012 R2 Standard",
+    "version": "6.3.9600",
+    "build": "9600",
+    "edition_id": "ServerStandard",
+    "product_type": 3,
+}
 CONFIG = """
 [costs]
 currency = "GBP"
@@ -97,19 +115,28 @@ unit = "year"
 def estate(tmp_path: Path) -> str:
     """Three Windows 10 22H2 PCs on two sites (no hardware facts: readiness unknown) and two 2012 R2 servers."""
     url = f"sqlite:///{tmp_path / 'estate.db'}"
-    hosts = [("PC-1", "North", WIN10_22H2), ("PC-2", "North", WIN10_22H2), ("PC-3", "South", WIN10_22H2),
-             ("SRV-1", "North", WS2012R2), ("SRV-2", "South", WS2012R2)]
+    hosts = [
+        ("PC-1", "North", WIN10_22H2),
+        ("PC-2", "North", WIN10_22H2),
+        ("PC-3", "South", WIN10_22H2),
+        ("SRV-1", "North", WS2012R2),
+        ("SRV-2", "South", WS2012R2),
+    ]
     with open_store(url) as store:
         for name, site, facts in hosts:
-            store.save_inventory(Inventory(
-                host=Host(hostname=name, machine_id=name.lower(), site=site),
-                os=OsInfo(family="windows", name=str(facts["caption"]), version=str(facts["version"]), facts=facts),
-                collected_at="2026-05-30T09:00:00Z"))
+            store.save_inventory(
+                Inventory(
+                    host=Host(hostname=name, machine_id=name.lower(), site=site),
+                    os=OsInfo(family="windows", name=str(facts["caption"]), version=str(facts["version"]), facts=facts),
+                    collected_at="2026-05-30T09:00:00Z",
+                )
+            )
     return url
 
 
-def _report(tmp_path: Path, db: str, fmt: str, capsys: pytest.CaptureFixture[str], site: str | None = SITE,
-            config: str = CONFIG) -> str:
+def _report(
+    tmp_path: Path, db: str, fmt: str, capsys: pytest.CaptureFixture[str], site: str | None = SITE, config: str = CONFIG
+) -> str:
     cfg = tmp_path / "legacyscan.toml"
     cfg.write_text(config, "utf-8")
     argv = ["report", "--db", db, "--format", fmt, "--as-of", AS_OF, "--config", str(cfg)]
@@ -124,7 +151,8 @@ def _report(tmp_path: Path, db: str, fmt: str, capsys: pytest.CaptureFixture[str
 
 
 def test_entitlement_costs_are_priced_next_to_the_planned_actions(
-        estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     data = json.loads(_report(tmp_path, estate, "json", capsys))
     hosts = {h["hostname"]: h for s in data["sites"] for h in s["hosts"]}
@@ -155,8 +183,9 @@ def test_entitlement_costs_are_priced_next_to_the_planned_actions(
     assert "= 2.67 years of extended support" in srv["summary"]
 
 
-def test_every_format_shows_the_cost_of_staying(estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_format_shows_the_cost_of_staying(
+    estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     table = _report(tmp_path, estate, "table", capsys)
     assert "== Replace or pay" in table and "Server 2012 R2 ESU" in table and "1,500 GBP" in table
@@ -181,7 +210,8 @@ def test_every_format_shows_the_cost_of_staying(estate: str, tmp_path: Path, cap
 
 
 def test_without_a_site_catalogue_nothing_is_priced_and_the_dataset_names_none(
-        estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     data = json.loads(_report(tmp_path, estate, "json", capsys, site=None))
     assert data["extended_support"] == [] and data["kpis"]["esu_cost_this_year"] is None
@@ -190,7 +220,8 @@ def test_without_a_site_catalogue_nothing_is_priced_and_the_dataset_names_none(
 
 
 def test_findings_name_the_site_catalogue_that_shaped_them(
-        estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    estate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     data = json.loads(_report(tmp_path, estate, "json", capsys))
     digest = hashlib.sha256((tmp_path / "legacyscan-site.toml").read_bytes()).hexdigest()
@@ -214,9 +245,15 @@ def _identify(tmp_path: Path, records: list[dict[str, object]], *extra: str) -> 
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("LEGACYSCAN_")}
     env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF, *extra],
-                          input=b"".join(json.dumps(r).encode() + b"\n" for r in records), capture_output=True,
-                          cwd=tmp_path, env=env, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "eol", "identify", "--as-of", AS_OF, *extra],
+        input=b"".join(json.dumps(r).encode() + b"\n" for r in records),
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout
 
@@ -224,9 +261,11 @@ def _identify(tmp_path: Path, records: list[dict[str, object]], *extra: str) -> 
 def test_eol_identify_contract_output_is_unchanged_by_a_site_catalogue(tmp_path: Path) -> None:
     """The contract's six keys, byte for byte: a catalogue that decides nothing for these records
     changes nothing, and one that does changes only the verdict (never adds a key or a digest)."""
-    records: list[dict[str, object]] = [{"kind": "os", "family": "windows", **WIN10_22H2},
-                                        {"kind": "software", "name": "Google Chrome", "version": "109.0.5414.120"},
-                                        {"kind": "os", "family": "linux"}]
+    records: list[dict[str, object]] = [
+        {"kind": "os", "family": "windows", **WIN10_22H2},
+        {"kind": "software", "name": "Google Chrome", "version": "109.0.5414.120"},
+        {"kind": "os", "family": "linux"},
+    ]
     plain = _identify(tmp_path, records)
     unrelated = tmp_path / "unrelated.toml"
     unrelated.write_text('[[entitlements]]\nproduct = "rhel"\ncycles = ["7"]\ncost = 10\nunit = "device/month"\n')
@@ -238,19 +277,29 @@ def test_eol_identify_contract_output_is_unchanged_by_a_site_catalogue(tmp_path:
     assert out[0]["status"] == "extended" and "site:" not in out[0]["reason"]
 
 
-@pytest.mark.parametrize(("unit", "per_device", "yearly"), [
-    ("device/year", True, 120.0), ("Device / Month", True, 1440.0), ("year", False, 120.0), ("month", False, 1440.0),
-    (None, True, 120.0)])
+@pytest.mark.parametrize(
+    ("unit", "per_device", "yearly"),
+    [
+        ("device/year", True, 120.0),
+        ("Device / Month", True, 1440.0),
+        ("year", False, 120.0),
+        ("month", False, 1440.0),
+        (None, True, 120.0),
+    ],
+)
 def test_cost_units_annualise(unit: str | None, per_device: bool, yearly: float) -> None:
     text = '[[entitlements]]\nproduct = "windows"\ncost = 120\n' + (f'unit = "{unit}"\n' if unit else "")
     [ent] = parse_site_catalog(text, Path("s.toml")).entitlements
     assert (ent.per_device, ent.yearly_cost) == (per_device, yearly)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ('cost = 5\nunit = "seat"', r"s.toml:4: entitlements\[0\].unit: unknown cost unit 'seat'; expected one of"),
-    ('unit = "year"', r"entitlements\[0\].unit: a unit without a cost"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('cost = 5\nunit = "seat"', r"s.toml:4: entitlements\[0\].unit: unknown cost unit 'seat'; expected one of"),
+        ('unit = "year"', r"entitlements\[0\].unit: a unit without a cost"),
+    ],
+)
 def test_bad_cost_units_are_errors_naming_the_key(body: str, expected: str) -> None:
     with pytest.raises(SiteCatalogError, match=expected):
         parse_site_catalog(f'[[entitlements]]\nproduct = "windows"\n{body}\n', Path("s.toml"))
@@ -258,6 +307,7 @@ def test_bad_cost_units_are_errors_naming_the_key(body: str, expected: str) -> N
 
 def test_catalogue_digest_is_of_the_file_bytes(tmp_path: Path) -> None:
     from eol_data.site import load_site_catalog
+
     path = tmp_path / "s.toml"
     path.write_bytes(b"\xef\xbb\xbf" + SITE.encode())  # a BOM is part of the file's identity
     site = load_site_catalog(path)
@@ -267,8 +317,9 @@ def test_catalogue_digest_is_of_the_file_bytes(tmp_path: Path) -> None:
 
 def test_currency_must_be_a_short_code() -> None:
     with pytest.raises(SiteCatalogError, match=r"entitlements\[0\].currency: expected a short code"):
-        parse_site_catalog('[[entitlements]]\nproduct = "windows"\ncost = 1\ncurrency = "pounds sterling"\n',
-                           Path("s.toml"))
+        parse_site_catalog(
+            '[[entitlements]]\nproduct = "windows"\ncost = 1\ncurrency = "pounds sterling"\n', Path("s.toml")
+        )
 
 
 # -- the pricing rules, on the fixed report estate (tests/unit/report_estate.py) ---------------------------
@@ -283,22 +334,25 @@ from tests.unit import report_estate as est  # noqa: E402
 def _estate_report(site_text: str, config: dict[str, object] | None = None) -> EstateReport:
     site = parse_site_catalog(site_text, Path("legacyscan-site.toml"))
     policy = Policy(entitlements=site.entitlement_keys(), site_catalog=site.version_tag)
-    cfg = with_site_catalog(config_from_dict(config if config is not None else est.CONFIG, "legacyscan.toml"),
-                            site)
+    cfg = with_site_catalog(config_from_dict(config if config is not None else est.CONFIG, "legacyscan.toml"), site)
     results = match_estate(est.inventories(), est.ctx(), est.AS_OF, policy)
-    return build_report(results, [], est.AS_OF, policy.dataset_version("ds"), "t", config=cfg,
-                        register=est.register())
+    return build_report(results, [], est.AS_OF, policy.dataset_version("ds"), "t", config=cfg, register=est.register())
 
 
 def _win10_lines(report: EstateReport) -> dict[str, list[str]]:
-    return {h.hostname: [f"{x.entitlement}={x.yearly:g} {x.currency}" for x in h.extended]
-            for h in report.all_hosts() if h.os is not None and h.os.cycle == "10-22h2"}
+    return {
+        h.hostname: [f"{x.entitlement}={x.yearly:g} {x.currency}" for x in h.extended]
+        for h in report.all_hosts()
+        if h.os is not None and h.os.cycle == "10-22h2"
+    }
 
 
 def test_most_specific_entitlement_prices_a_device() -> None:
-    report = _estate_report('[[entitlements]]\nproduct = "*"\nname = "everything"\ncost = 500\n'
-                            '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10 ESU"\n'
-                            'cost = 5\nunit = "device/month"\n')
+    report = _estate_report(
+        '[[entitlements]]\nproduct = "*"\nname = "everything"\ncost = 500\n'
+        '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10 ESU"\n'
+        'cost = 5\nunit = "device/month"\n'
+    )
     lines = _win10_lines(report)
     # PC-002 is under an active exception until 2026-10-31 ... which expired: every Windows 10 PC is costed,
     # each at the product:cycle price (5 a month = 60 a year), never at the catch-all
@@ -317,8 +371,9 @@ def test_most_specific_entitlement_prices_a_device() -> None:
 
 
 def test_a_foreign_currency_price_is_shown_but_never_added_to_the_report_currency() -> None:
-    report = _estate_report('[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10 ESU"\n'
-                            'cost = 70\ncurrency = "EUR"\n')
+    report = _estate_report(
+        '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10 ESU"\ncost = 70\ncurrency = "EUR"\n'
+    )
     assert set(map(tuple, _win10_lines(report).values())) == {("W10 ESU=70 EUR",)}
     assert report.kpis.esu_cost_this_year is None  # nothing in GBP
     assert all(p.extended_devices == 0 for p in report.plan)
@@ -338,9 +393,11 @@ def test_unpriced_entitlement_falls_back_to_the_esu_list_price() -> None:
 
 def test_priced_finding_under_an_active_exception_is_still_paid_for() -> None:
     config = {**est.CONFIG, "esu": {}}
-    report = _estate_report('[[entitlements]]\nproduct = "windows"\ncycles = ["7"]\nname = "W7 ESU"\ncost = 9\n'
-                            '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10"\ncost = 1\n',
-                            config)
+    report = _estate_report(
+        '[[entitlements]]\nproduct = "windows"\ncycles = ["7"]\nname = "W7 ESU"\ncost = 9\n'
+        '[[entitlements]]\nproduct = "windows"\ncycles = ["10-22h2"]\nname = "W10"\ncost = 1\n',
+        config,
+    )
     mri = next(h for h in report.all_hosts() if h.hostname == "MRI-CONSOLE")
     # Windows 7 ESU ended in 2023: not extended, so not priced whatever the catalogue says
     assert mri.os is not None and mri.os.status.value == "eol" and mri.extended == []

@@ -32,8 +32,9 @@ def test_csv_written_equals_rendered(report: EstateReport) -> None:
 
 
 @pytest.mark.parametrize("orjson", [True, False], ids=["orjson", "json"])
-def test_json_written_equals_rendered_indented_and_compact(report: EstateReport, orjson: bool,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_written_equals_rendered_indented_and_compact(
+    report: EstateReport, orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not orjson:
         monkeypatch.setitem(sys.modules, "orjson", None)  # `import orjson` raises ImportError
     assert _written(reports.json, report) == reports.json.render(report)  # small: indented, in one piece

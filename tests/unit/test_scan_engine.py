@@ -30,8 +30,13 @@ def store(tmp_path: Path) -> SqliteStore:
 
 
 def cfg(**kw: object) -> ScanConfig:
-    base: dict[str, object] = {"concurrency": 4, "timeout": 3, "connect_timeout": 2, "use_agent": False,
-                               "ssh_user": "nobody"}
+    base: dict[str, object] = {
+        "concurrency": 4,
+        "timeout": 3,
+        "connect_timeout": 2,
+        "use_agent": False,
+        "ssh_user": "nobody",
+    }
     base.update(kw)
     return ScanConfig(**base)  # type: ignore[arg-type]
 
@@ -56,16 +61,18 @@ def test_outside_the_scan_window_nothing_starts(store: SqliteStore) -> None:
 
 def test_window_closing_mid_scan_stops_starting_hosts(store: SqliteStore) -> None:
     times = iter([datetime(2026, 11, 30, 20, 0)] * 2 + [datetime(2026, 11, 30, 7, 30)] * 100)
-    scanner = FleetScanner(store, cfg(concurrency=1, window=ScanWindow.parse("19:00-07:00")),
-                           local_now=lambda: next(times))
+    scanner = FleetScanner(
+        store, cfg(concurrency=1, window=ScanWindow.parse("19:00-07:00")), local_now=lambda: next(times)
+    )
     port = closed_port()
     summary = scanner.run([Target(f"127.0.0.{i}", port=port) for i in range(1, 6)])
     assert summary.window_closed
     assert 1 <= summary.failed < 5, "the first host ran, the rest waits for --resume"
 
 
-def test_winrm_target_without_credentials_is_reported_not_crashed(store: SqliteStore,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_winrm_target_without_credentials_is_reported_not_crashed(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for var in ("LEGACYSCAN_WINRM_USER", "LEGACYSCAN_WINRM_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
     summary = FleetScanner(store, cfg()).run([Target("127.0.0.1", transport="winrm", port=closed_port())])

@@ -29,8 +29,16 @@ from scanner.targets import Target
 ROOT = Path(__file__).resolve().parents[2]
 DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "files" / "var" / "lib" / "dpkg" / "status"
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
-TABLES = ("software", "inventory_software", "datasets", "judgements", "findings", "finding_status", "hosts",
-          "inventories")
+TABLES = (
+    "software",
+    "inventory_software",
+    "datasets",
+    "judgements",
+    "findings",
+    "finding_status",
+    "hosts",
+    "inventories",
+)
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 
@@ -38,9 +46,16 @@ pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_meth
 def _debian(i: int, software: list[Software]) -> Inventory:
     return Inventory(
         host=Host(hostname=f"deb{i:02d}", machine_id=f"deb-mid-{i}", site="Main", tags=["ward1"] if i % 2 else []),
-        os=OsInfo(family="linux", name="Debian GNU/Linux 12 (bookworm)", version="12",
-                  facts={"files": {"/etc/os-release": OS_RELEASE}}),
-        software=software, collected_at="2026-11-28T09:00:00Z", inventory_id=f"deb-inv-{i:02d}")
+        os=OsInfo(
+            family="linux",
+            name="Debian GNU/Linux 12 (bookworm)",
+            version="12",
+            facts={"files": {"/etc/os-release": OS_RELEASE}},
+        ),
+        software=software,
+        collected_at="2026-11-28T09:00:00Z",
+        inventory_id=f"deb-inv-{i:02d}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +80,13 @@ def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def _in_process(path: Path, invs: list[Inventory]) -> dict[str, list[tuple[object, ...]]]:
     with open_store(f"sqlite:///{path}") as store:
         for k in range(0, len(invs), 16):
-            store.save_batch(copy.deepcopy(invs[k:k + 16]))
+            store.save_batch(copy.deepcopy(invs[k : k + 16]))
     return _tables(path)
 
 
 def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
-        tmp_path: Path, documents: list[Inventory], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, documents: list[Inventory], monkeypatch: pytest.MonkeyPatch
+) -> None:
     want = _in_process(tmp_path / "in-process.db", documents)
     assert want["findings"] and want["finding_status"] and want["inventory_software"]
 
@@ -96,21 +112,26 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
     monkeypatch.setattr(Judge, "judge", counting)
     path = tmp_path / "children.db"
     with open_store(f"sqlite:///{path}") as store:
-        summary = FleetScanner(store, ScanConfig(processes=2, concurrency=4),
-                               keep_inventories=False).run([Target(h, site="Main") for h in by_host])
+        summary = FleetScanner(store, ScanConfig(processes=2, concurrency=4), keep_inventories=False).run(
+            [Target(h, site="Main") for h in by_host]
+        )
     assert summary.done == len(documents) and summary.failed == 0
     assert judged_here == []  # the storing process judged nothing: the children sent the rows
     assert _tables(path) == want
 
 
 def test_the_packed_outcome_carries_the_rows_and_a_failure_leaves_them_to_the_store(
-        tmp_path: Path, documents: list[Inventory], monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, documents: list[Inventory], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pickle
 
     inv = documents[-2]  # a Debian host
     with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
-        item = pickle.loads(pickle.dumps(_pack_observed(None, store)(  # noqa: S301 - made here
-            Outcome(Target("h1", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))))
+        item = pickle.loads(  # noqa: S301 - made here
+            pickle.dumps(
+                _pack_observed(None, store)(Outcome(Target("h1", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))
+            )
+        )
         sent = _unpack(item).inventory
         assert isinstance(sent, EncodedInventory) and sent.rows is not None
         assert sent.body == encode_body(copy.deepcopy(inv)) and decode_body(sent.body).software

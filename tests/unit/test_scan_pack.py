@@ -22,12 +22,18 @@ OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nID=debian\nVERSION_I
 
 
 def _inv(name: str, package: str) -> Inventory:
-    return Inventory(host=Host(hostname=name, machine_id=f"m-{name}", site="Main"),
-                     os=OsInfo(family="linux", name="Debian GNU/Linux 11", version="11",
-                               facts={"files": {"/etc/os-release": OS_RELEASE}}),
-                     software=[Software(name="openssl", version="1.1.1n-0+deb11u5", source="dpkg", publisher="Debian"),
-                               Software(name=package, version="2.0", source="dpkg")],
-                     collected_at="2026-11-28T09:00:00Z", inventory_id=f"inv-{name}")
+    return Inventory(
+        host=Host(hostname=name, machine_id=f"m-{name}", site="Main"),
+        os=OsInfo(
+            family="linux", name="Debian GNU/Linux 11", version="11", facts={"files": {"/etc/os-release": OS_RELEASE}}
+        ),
+        software=[
+            Software(name="openssl", version="1.1.1n-0+deb11u5", source="dpkg", publisher="Debian"),
+            Software(name=package, version="2.0", source="dpkg"),
+        ],
+        collected_at="2026-11-28T09:00:00Z",
+        inventory_id=f"inv-{name}",
+    )
 
 
 def _through_the_queue(inv: Inventory, *, exact: bool | None = None) -> tuple[Inventory, bool]:
@@ -47,12 +53,15 @@ def _rows(path: Path, inv: Inventory) -> dict[str, list]:
     s.save_batch([inv])
     s.close()
     conn = sqlite3.connect(path)
-    return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608 - fixed names
-            for t in ("software", "inventory_software", "findings", "finding_status", "inventories")}
+    return {
+        t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608 - fixed names
+        for t in ("software", "inventory_software", "findings", "finding_status", "inventories")
+    }
 
 
-def test_an_exact_body_is_not_decoded_and_rows_equal_the_decoded_ones(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_exact_body_is_not_decoded_and_rows_equal_the_decoded_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inv = _inv("pc1", "clinical-viewer")
     decoded, _ = _through_the_queue(inv, exact=False)
     want = _rows(tmp_path / "decoded.db", decoded)

@@ -41,17 +41,25 @@ def rpm_text() -> str:
     for path in sorted(CAPTURES.glob("*.json")):
         sw = json.loads(path.read_text("utf-8")).get("software", [])
         if sw and sw[0].get("source") == "rpm":
-            return "".join(f"{s['name']}\t(none):{s['version']}\t{s.get('arch') or 'noarch'}\t"
-                           f"{(s.get('raw') or {}).get('PUBLISHER') or '(none)'}\n" for s in sw)
+            return "".join(
+                f"{s['name']}\t(none):{s['version']}\t{s.get('arch') or 'noarch'}\t"
+                f"{(s.get('raw') or {}).get('PUBLISHER') or '(none)'}\n"
+                for s in sw
+            )
     raise AssertionError("no rpm capture")
 
 
 def host(name: str, software: list[Software], os_name: str, version: str, family: str = "linux") -> Inventory:
-    return Inventory(host=Host(hostname=name, machine_id=f"id-{name}", site="Main"),
-                     os=OsInfo(family=family, name=os_name, version=version,
-                               facts={"files": {"/etc/os-release":
-                                                f'PRETTY_NAME="{os_name}"\nID=debian\nVERSION_ID="{version}"\n'}}),
-                     software=software)
+    return Inventory(
+        host=Host(hostname=name, machine_id=f"id-{name}", site="Main"),
+        os=OsInfo(
+            family=family,
+            name=os_name,
+            version=version,
+            facts={"files": {"/etc/os-release": f'PRETTY_NAME="{os_name}"\nID=debian\nVERSION_ID="{version}"\n'}},
+        ),
+        software=software,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +67,10 @@ def ctx() -> IdentifyContext:
     return IdentifyContext(Catalog())
 
 
-@pytest.mark.parametrize("make_text,parse", [(dpkg_query_text, linux.parse_dpkg_query),
-                                             (rpm_text, linux.parse_rpm_qa)])
-def test_shared_records_encode_exactly_like_private_copies(make_text: Callable[[], str],
-                                                           parse: Callable[[str], list[Software]]) -> None:
+@pytest.mark.parametrize("make_text,parse", [(dpkg_query_text, linux.parse_dpkg_query), (rpm_text, linux.parse_rpm_qa)])
+def test_shared_records_encode_exactly_like_private_copies(
+    make_text: Callable[[], str], parse: Callable[[str], list[Software]]
+) -> None:
     text = make_text()
     first, second = parse(text), parse(text)
     assert len(first) > 100 and all(a is b for a, b in zip(first, second, strict=True))
@@ -83,8 +91,9 @@ def test_shared_records_match_exactly_like_private_copies(ctx: IdentifyContext) 
     for os_name, version in (("Debian GNU/Linux 12 (bookworm)", "12"), ("Debian GNU/Linux 10 (buster)", "10")):
         for _ in range(2):  # second round: every package answered from the identity memo
             shared_result = match_inventory(host("a", software, os_name, version), ctx, AS_OF, Policy(), memo)
-            private_result = match_inventory(host("a", private, os_name, version), ctx, AS_OF, Policy(),
-                                             MatchMemo(ctx, AS_OF, Policy()))
+            private_result = match_inventory(
+                host("a", private, os_name, version), ctx, AS_OF, Policy(), MatchMemo(ctx, AS_OF, Policy())
+            )
             assert shared_result.findings == private_result.findings
             assert shared_result.unidentified == private_result.unidentified
     assert any(f.kind == "software" for f in shared_result.findings)

@@ -87,8 +87,12 @@ def test_no_shell_is_probed_with_hasattr_or_getattr_in_agents() -> None:
     probes = []
     for path in sorted((ROOT / "agents").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("hasattr", "getattr") and node.args
-                    and "shell" in ast.unparse(node.args[0]).lower()):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("hasattr", "getattr")
+                and node.args
+                and "shell" in ast.unparse(node.args[0]).lower()
+            ):
                 probes.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
     assert probes == []

@@ -160,18 +160,23 @@ def test_site_product_shows_with_site_source(tmp_path: Path) -> None:
         (("lookahead_days = 90", "lookahead_days = -3"), r":7: policy.lookahead_days: expected a whole number"),
         (("[[entitlements]]", "[[entitlement]]"), r"entitlement.*unknown key 'entitlement'"),
         (("version = '^(?P<cycle>", "version = '^((?P<cycle>"), r":35: rules\[0\].version: not a valid regular"),
-        (('product = "windows-server"', 'product = "windows-servre"'),
-         r"entitlements\[0\].product: product 'windows-servre'.*did you mean windows-server"),
+        (
+            ('product = "windows-server"', 'product = "windows-servre"'),
+            r"entitlements\[0\].product: product 'windows-servre'.*did you mean windows-server",
+        ),
         (('cycles = ["2012-r2"]', 'cycles = ["2012r2"]'), r"windows-server has no cycle '2012r2'"),
         (("  eol = 2027-06-30\n", "  eol_date = 2027-06-30\n"), r"releases\[0\].eol_date: unknown key"),
         (('name = "Test Trust"', 'name = "Test Trust'), r"not valid TOML: .*line 4"),
-        (("  release_date = 2025-01-01\n  eol = 2027-06-30", "  release_date = 2025-01-01\n  eol = 2024-06-30"),
-         r"eol 2024-06-30 is before release_date 2025-01-01"),
+        (
+            ("  release_date = 2025-01-01\n  eol = 2027-06-30", "  release_date = 2025-01-01\n  eol = 2024-06-30"),
+            r"eol 2024-06-30 is before release_date 2025-01-01",
+        ),
         (('product = "none"', 'product = "Not A Slug"'), r"rules\[2\].product: 'Not A Slug' is not a product slug"),
     ],
 )
-def test_bad_catalogue_gives_clear_error_naming_the_key(tmp_path: Path, mutation: tuple[str, str],
-                                                         expected: str) -> None:
+def test_bad_catalogue_gives_clear_error_naming_the_key(
+    tmp_path: Path, mutation: tuple[str, str], expected: str
+) -> None:
     old, new = mutation
     assert old in CATALOGUE
     path = tmp_path / "legacyscan-site.toml"
@@ -182,8 +187,10 @@ def test_bad_catalogue_gives_clear_error_naming_the_key(tmp_path: Path, mutation
 
 
 def test_rule_naming_an_unknown_product_is_an_error_with_its_line(tmp_path: Path) -> None:
-    text = CATALOGUE.replace('product = "ward-obs-client"\nname = \'^WardObs Classic',
-                             'product = "ward-obs-clinet"\nname = \'^WardObs Classic')
+    text = CATALOGUE.replace(
+        'product = "ward-obs-client"\nname = \'^WardObs Classic',
+        'product = "ward-obs-clinet"\nname = \'^WardObs Classic',
+    )
     path = tmp_path / "site.toml"
     path.write_text(text, "utf-8")
     with pytest.raises(SiteCatalogError, match=r"site.toml:39: rules\[1\].product.*did you mean ward-obs-client"):

@@ -65,8 +65,11 @@ def test_an_rsa_certificate_beside_the_key_is_loaded(tmp_path: Path) -> None:
     ca, key_file = tmp_path / "ca", tmp_path / "id_rsa"
     _keygen(ca, "ed25519")
     _keygen(key_file, "rsa")
-    subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-I", "scanner", "-n", "scan", str(key_file) + ".pub"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-s", str(ca), "-I", "scanner", "-n", "scan", str(key_file) + ".pub"],
+        check=True,
+        capture_output=True,
+    )
     key = load_private_key(str(key_file))
     assert key.public_blob is not None and key.public_blob.key_type == "ssh-rsa-cert-v01@openssh.com"
     assert key.public_blob == paramiko.PKey.from_path(str(key_file)).public_blob

@@ -51,7 +51,8 @@ def test_known_hosts_formats(tmp_path: Path, keys: tuple[paramiko.PKey, paramiko
         f"@revoked * {b.get_name()} {b.get_base64()}\n"
         f"@cert-authority *.example ssh-ed25519 {a.get_base64()}\n"
         "garbage line\n"
-        f"bad-b64 ssh-ed25519 !!!notbase64\n")
+        f"bad-b64 ssh-ed25519 !!!notbase64\n"
+    )
     known = KnownHosts(kh)
     assert known.lookup("pacs01", 22) == {"ssh-ed25519": a.asbytes()}
     assert known.lookup("10.0.0.1", 22) == {"ssh-ed25519": a.asbytes()}
@@ -99,12 +100,14 @@ def test_known_hosts_concurrent_tofu(tmp_path: Path, keys: tuple[paramiko.PKey, 
 
 def test_parse_bundle_sections() -> None:
     b = "LSabc"
-    text = (f"{b} c 0\nLinux\n\n{b} rc 0\n"
-            f"{b} c 1\n\n{b} rc 127\n"
-            f"{b} f 0\nNAME=x\nno newline at end\n{b} rc 0\n"  # file without trailing newline
-            f"{b} f 1\n\n{b} rc 1\n"
-            f"{b} f 2\nforged {b} c 9 inside a file\n\n{b} rc 0\n"
-            f"{b} f 3\ntruncated by a dropped connection")
+    text = (
+        f"{b} c 0\nLinux\n\n{b} rc 0\n"
+        f"{b} c 1\n\n{b} rc 127\n"
+        f"{b} f 0\nNAME=x\nno newline at end\n{b} rc 0\n"  # file without trailing newline
+        f"{b} f 1\n\n{b} rc 1\n"
+        f"{b} f 2\nforged {b} c 9 inside a file\n\n{b} rc 0\n"
+        f"{b} f 3\ntruncated by a dropped connection"
+    )
     got = parse_bundle(text, b)
     assert got[("c", 0)] == ("Linux\n", 0)
     assert got[("c", 1)] == ("", 127)
@@ -124,16 +127,23 @@ def test_bundle_filters_a_file_and_skips_a_command_the_file_answers(tmp_path: Pa
     from agents.ssh import bundle_command
 
     status = tmp_path / "status"
-    status.write_text("Package: bash\nStatus: install ok installed\nPriority: required\nSection: shells\n"
-                      "Architecture: amd64\nVersion: 5.2.15-2+b2\nDescription: GNU Bourne Again SHell\n"
-                      " Package: not-a-stanza (continuation line)\n\n"
-                      "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n")
+    status.write_text(
+        "Package: bash\nStatus: install ok installed\nPriority: required\nSection: shells\n"
+        "Architecture: amd64\nVersion: 5.2.15-2+b2\nDescription: GNU Bourne Again SHell\n"
+        " Package: not-a-stanza (continuation line)\n\n"
+        "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n"
+    )
     probe = ["echo", "dpkg-query ran"]
     b = "LS0123456789abcdef01234567"
 
     def run(path: Path) -> dict[tuple[str, int], tuple[str, int]]:
-        cmd = bundle_command([probe], [str(path)], b, filters={str(path): linux.DPKG_STATUS_FIELDS},
-                             unless_readable={shlex.join(probe): str(path)})
+        cmd = bundle_command(
+            [probe],
+            [str(path)],
+            b,
+            filters={str(path): linux.DPKG_STATUS_FIELDS},
+            unless_readable={shlex.join(probe): str(path)},
+        )
         out = subprocess.run(["/bin/sh", "-c", shlex.split(cmd)[2]], capture_output=True, text=True, check=True)
         return parse_bundle(out.stdout, b)
 
@@ -196,9 +206,16 @@ def test_paramiko_loads_without_invoke_which_stays_importable() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, agents.ssh, paramiko.config; assert 'invoke' not in sys.modules, 'loaded'; "
-            "assert paramiko.config.invoke is None; import invoke; print(invoke.run.__module__)")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                         cwd=Path(__file__).resolve().parents[2])
+    code = (
+        "import sys, agents.ssh, paramiko.config; assert 'invoke' not in sys.modules, 'loaded'; "
+        "assert paramiko.config.invoke is None; import invoke; print(invoke.run.__module__)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().startswith("invoke")

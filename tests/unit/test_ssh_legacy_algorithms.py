@@ -56,13 +56,12 @@ def test_default_offers_no_cbc_cipher_and_no_sha1_or_md5_mac(transport: LegacyTr
     assert [c for c in transport.preferred_ciphers if "cbc" in c] == []
 
 
-
 def test_legacy_appends_the_old_algorithms_after_every_modern_one(transport: LegacyTransport) -> None:
     modern_kex = list(transport.get_security_options().kex)
     modern_keys = list(transport.preferred_keys)
     transport.enable_legacy()
     kex = list(transport.get_security_options().kex)
-    assert kex[: len(modern_kex)] == modern_kex and kex[len(modern_kex):] == list(LEGACY_KEX)
+    assert kex[: len(modern_kex)] == modern_kex and kex[len(modern_kex) :] == list(LEGACY_KEX)
     keys = list(transport.preferred_keys)
     assert keys[: len(modern_keys)] == modern_keys
     assert [k for k in keys if k not in modern_keys] == list(LEGACY_HOST_KEYS)  # no cert twins it cannot parse
@@ -74,7 +73,7 @@ def test_legacy_appends_the_old_algorithms_after_every_modern_one(transport: Leg
 
 def test_group1_is_the_rfc_2409_oakley_group_2() -> None:
     p = KexGroup1SHA1.P
-    assert p.bit_length() == 1024 and p % 2 ** 64 == 2 ** 64 - 1 and p >> 960 == 2 ** 64 - 1
+    assert p.bit_length() == 1024 and p % 2**64 == 2**64 - 1 and p >> 960 == 2**64 - 1
     assert pow(2, p - 1, p) == 1  # prime (Fermat, base 2)
 
 
@@ -117,8 +116,12 @@ def test_rsa_key_signs_and_verifies_ssh_rsa() -> None:
 
 
 def test_negotiation_failure_names_the_offer_and_the_fix(transport: LegacyTransport) -> None:
-    transport.server_offer = {"kex": ["diffie-hellman-group1-sha1"], "host keys": ["ssh-dss"],
-                              "ciphers": ["3des-cbc"], "MACs": ["hmac-md5"]}
+    transport.server_offer = {
+        "kex": ["diffie-hellman-group1-sha1"],
+        "host keys": ["ssh-dss"],
+        "ciphers": ["3des-cbc"],
+        "MACs": ["hmac-md5"],
+    }
     err = negotiation_failed("pacs01", 2222, transport, "Incompatible ssh peer (no acceptable kex algorithm)", False)
     assert isinstance(err, NegotiationFailed)
     text = str(err)

@@ -10,11 +10,13 @@ from scanner.targets import Target, TargetError, load_targets, parse_ansible_ini
 
 
 def test_csv_all_columns_and_defaults() -> None:
-    text = ("host,site,transport,port,user,tags\n"
-            "# a comment line\n"
-            "pacs01.trust.nhs.uk,Main Hospital,ssh,2222,scan,pacs;imaging\n"
-            "10.1.2.3,Community,,,,\n"
-            "ward-pc-7,Main Hospital,winrm,,,\n")
+    text = (
+        "host,site,transport,port,user,tags\n"
+        "# a comment line\n"
+        "pacs01.trust.nhs.uk,Main Hospital,ssh,2222,scan,pacs;imaging\n"
+        "10.1.2.3,Community,,,,\n"
+        "ward-pc-7,Main Hospital,winrm,,,\n"
+    )
     ts = parse_csv(text, "t.csv")
     assert ts[0] == Target("pacs01.trust.nhs.uk", "Main Hospital", "ssh", 2222, "scan", ("imaging", "pacs"))
     assert ts[1] == Target("10.1.2.3", "Community", "ssh", 22, "", ())
@@ -28,17 +30,20 @@ def test_csv_cidr_expands_without_network_and_broadcast() -> None:
     assert {t.site for t in ts} == {"Lab"}
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("host,site\nok,A\nbad host,A\n", "t.csv:3: 'bad host' is not a valid host name"),
-    ("host,site,port\nok,A,99999\n", "t.csv:2: port 99999 is outside 1-65535"),
-    ("host,site,port\nok,A,ssh\n", "t.csv:2: port 'ssh' is not a number"),
-    ("host,transport\nok,telnet\n", "t.csv:2: transport 'telnet' is not one of ssh, winrm"),
-    ("host,password\nok,hunter2\n", "t.csv:1: column 'password' looks like a secret"),
-    ("name,site\nok,A\n", "t.csv:1: the first line must be a header"),
-    ("host,site\n10.0.0.0/8,A\n", "t.csv:2: 10.0.0.0/8 has 16777216 addresses"),
-    ("host,site\nok,A,extra,fields\n", "t.csv:2: 4 fields but the header has 2"),
-    ("host,tags\nok,bad|tag\n", "t.csv:2: tag 'bad|tag'"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("host,site\nok,A\nbad host,A\n", "t.csv:3: 'bad host' is not a valid host name"),
+        ("host,site,port\nok,A,99999\n", "t.csv:2: port 99999 is outside 1-65535"),
+        ("host,site,port\nok,A,ssh\n", "t.csv:2: port 'ssh' is not a number"),
+        ("host,transport\nok,telnet\n", "t.csv:2: transport 'telnet' is not one of ssh, winrm"),
+        ("host,password\nok,hunter2\n", "t.csv:1: column 'password' looks like a secret"),
+        ("name,site\nok,A\n", "t.csv:1: the first line must be a header"),
+        ("host,site\n10.0.0.0/8,A\n", "t.csv:2: 10.0.0.0/8 has 16777216 addresses"),
+        ("host,site\nok,A,extra,fields\n", "t.csv:2: 4 fields but the header has 2"),
+        ("host,tags\nok,bad|tag\n", "t.csv:2: tag 'bad|tag'"),
+    ],
+)
 def test_csv_errors_name_the_line(text: str, fragment: str) -> None:
     with pytest.raises(TargetError) as err:
         parse_csv(text, "t.csv")
@@ -69,13 +74,16 @@ user = "labscan"
     assert ts[3] == Target("lab-mac", "Pathology", "ssh", 22, "labscan", ("nhs",))
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("[defaults\nuser='x'", "t.toml: not valid TOML"),
-    ("[[target]]\nsite='A'\n", "[[target]] #1: missing host"),
-    ("[[site]]\nname='A'\nhosts=['ok','bad host']\n", "[[site]] #1: 'bad host' is not a valid host"),
-    ("[[target]]\nhost='x'\npassword='p'\n", "looks like a secret"),
-    ("[servers]\nx=1\n", "unknown table(s) servers"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[defaults\nuser='x'", "t.toml: not valid TOML"),
+        ("[[target]]\nsite='A'\n", "[[target]] #1: missing host"),
+        ("[[site]]\nname='A'\nhosts=['ok','bad host']\n", "[[site]] #1: 'bad host' is not a valid host"),
+        ("[[target]]\nhost='x'\npassword='p'\n", "looks like a secret"),
+        ("[servers]\nx=1\n", "unknown table(s) servers"),
+    ],
+)
 def test_toml_errors(text: str, fragment: str) -> None:
     with pytest.raises(TargetError) as err:
         parse_toml(text, "t.toml")
@@ -108,8 +116,15 @@ pathology
 
 def test_ansible_ini_groups_become_sites() -> None:
     ts = {t.host: t for t in parse_ansible_ini(ANSIBLE, "hosts.ini")}
-    assert set(ts) == {"10.0.0.5", "pacs01.trust.nhs.uk", "pacs02.trust.nhs.uk", "pacs03.trust.nhs.uk",
-                       "10.1.1.9", "lims01", "ward-pc-01"}
+    assert set(ts) == {
+        "10.0.0.5",
+        "pacs01.trust.nhs.uk",
+        "pacs02.trust.nhs.uk",
+        "pacs03.trust.nhs.uk",
+        "10.1.1.9",
+        "lims01",
+        "ward-pc-01",
+    }
     assert ts["pacs02.trust.nhs.uk"] == Target("pacs02.trust.nhs.uk", "radiology", "ssh", 22, "scan", ("clinical",))
     # host var beats group var; first group is the site, the others (and parents) tags
     assert ts["10.1.1.9"] == Target("10.1.1.9", "radiology", "ssh", 2222, "radscan", ("clinical", "pathology"))
@@ -122,13 +137,16 @@ def test_ansible_ini_groups_as_tags() -> None:
     assert ts["lims01"].site == "" and ts["lims01"].tags == ("clinical", "pathology")
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("[web\nhost1\n", "inv.ini:1: malformed section header"),
-    ("[web]\nhost1 ansible_password=secret\n", "inv.ini:2: ansible_password is a secret"),
-    ("[web]\nhost1 junk\n", "inv.ini:2: expected key=value after the host name"),
-    ("[web]\nh1 ansible_connection=docker\n", "inv.ini:2: ansible_connection='docker' is not scannable"),
-    ("[web:vars]\nnovalue\n", "inv.ini:2: expected key=value"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[web\nhost1\n", "inv.ini:1: malformed section header"),
+        ("[web]\nhost1 ansible_password=secret\n", "inv.ini:2: ansible_password is a secret"),
+        ("[web]\nhost1 junk\n", "inv.ini:2: expected key=value after the host name"),
+        ("[web]\nh1 ansible_connection=docker\n", "inv.ini:2: ansible_connection='docker' is not scannable"),
+        ("[web:vars]\nnovalue\n", "inv.ini:2: expected key=value"),
+    ],
+)
 def test_ansible_ini_errors(text: str, fragment: str) -> None:
     with pytest.raises(TargetError) as err:
         parse_ansible_ini(text, "inv.ini")

@@ -37,25 +37,40 @@ def _outcome(body: bytes) -> tuple[str, Any]:
     assert decode_body(encode_body(reference)) == reference
     assert fast.software_count == len(reference.software)
     assert (fast.inventory_id, fast.host, fast.os, fast.collector, fast.collected_at) == (
-        reference.inventory_id, reference.host, reference.os, reference.collector, reference.collected_at)
+        reference.inventory_id,
+        reference.host,
+        reference.os,
+        reference.collector,
+        reference.collected_at,
+    )
     return "ok", stored
 
 
 def _doc(software: Any, **extra: Any) -> bytes:
-    return json.dumps({"inventory_id": "inv-1", "host": {"hostname": "pc", "site": "Elsewhere"},
-                       "software": software, **extra}).encode()
+    return json.dumps(
+        {"inventory_id": "inv-1", "host": {"hostname": "pc", "site": "Elsewhere"}, "software": software, **extra}
+    ).encode()
 
 
 def test_real_captures_are_stored_byte_for_byte_as_the_reference_stores_them() -> None:
     seen = 0
     for path in sorted(CAPTURES.glob("*/*.json")):
         data = json.loads(path.read_text("utf-8"))
-        records = [{"name": str(s.get("name") or s.get("DisplayName") or ""),
-                    "version": str(s.get("version") or s.get("DisplayVersion") or ""),
-                    "source": str(s.get("source") or ""), "publisher": str(s.get("Publisher") or "")}
-                   for s in data.get("software") or []]
-        inv = Inventory(host=Host(hostname=path.stem[:40]), os=OsInfo(family=str(data.get("platform", "linux"))),
-                        software=[Software(**r) for r in records], collected_at="2026-11-30T09:00:00Z")
+        records = [
+            {
+                "name": str(s.get("name") or s.get("DisplayName") or ""),
+                "version": str(s.get("version") or s.get("DisplayVersion") or ""),
+                "source": str(s.get("source") or ""),
+                "publisher": str(s.get("Publisher") or ""),
+            }
+            for s in data.get("software") or []
+        ]
+        inv = Inventory(
+            host=Host(hostname=path.stem[:40]),
+            os=OsInfo(family=str(data.get("platform", "linux"))),
+            software=[Software(**r) for r in records],
+            collected_at="2026-11-30T09:00:00Z",
+        )
         body = compact_json(inv).encode()  # what legacyscan-agent sends
         kind, stored = _outcome(body)
         assert kind == "ok" and stored.host.site == "Ward 9"
@@ -67,14 +82,24 @@ def test_real_captures_are_stored_byte_for_byte_as_the_reference_stores_them() -
 ODD_RECORDS: list[tuple[str, Any]] = [
     ("plain", [{"name": "a", "version": "1"}, {"name": "b"}]),
     ("empty strings are defaults", [{"name": "", "version": "", "source": "dpkg"}]),
-    ("windows booleans", [{"name": "Office", "system_component": False, "windows_installer": True,
-                           "scope": "user", "sid": "S-1-5-21-1"}]),
+    (
+        "windows booleans",
+        [
+            {
+                "name": "Office",
+                "system_component": False,
+                "windows_installer": True,
+                "scope": "user",
+                "sid": "S-1-5-21-1",
+            }
+        ],
+    ),
     ("number for a string", [{"name": "a", "version": 12}, {"name": "b", "version": 1.5}]),
     ("null values", [{"name": "a", "version": None, "system_component": None}]),
     ("unknown keys", [{"name": "a", "colour": "blue", "nested": {"x": [1, 2]}}]),
     ("collapsed", [{"name": "a", "collapsed": ["rule-1"]}, {"name": "b", "collapsed": []}]),
     ("key order", [{"version": "2", "name": "a", "source": "rpm"}]),
-    ("unicode", [{"name": "Bücher \u2028 \U0001f600", "publisher": "\u00e9\t\"q\"\\"}]),
+    ("unicode", [{"name": "Bücher \u2028 \U0001f600", "publisher": '\u00e9\t"q"\\'}]),
     ("no records", []),
     ("null list", None),
     ("missing name", [{"version": "1"}]),
@@ -121,8 +146,9 @@ def test_too_many_records_and_bad_headers_are_refused_alike() -> None:
 
 
 def test_the_token_decides_site_address_and_transport() -> None:
-    body = _doc([{"name": "a"}], collector={"transport": "ssh"}, host={"hostname": "pc", "site": "Other",
-                                                                        "address": "10.0.0.1"})
+    body = _doc(
+        [{"name": "a"}], collector={"transport": "ssh"}, host={"hostname": "pc", "site": "Other", "address": "10.0.0.1"}
+    )
     fast = accept_upload(body, TOKEN)
     stored = decode_body(fast.body)
     assert (stored.host.site, stored.host.address, stored.collector.transport) == ("Ward 9", "", "agent")

@@ -30,13 +30,15 @@ def test_views_build_on_a_fresh_sqlite_schema() -> None:
     made = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
     assert made == set(VIEW_NAMES)
     assert conn.execute("SELECT version, schema_name FROM legacyscan_views_version").fetchall() == [
-        (VIEWS_VERSION, f"legacyscan-views/{VIEWS_VERSION}")]
+        (VIEWS_VERSION, f"legacyscan-views/{VIEWS_VERSION}")
+    ]
     for view in VIEW_NAMES:
         assert conn.execute(f"SELECT * FROM {view}").fetchall() in ([], [(VIEWS_VERSION, "legacyscan-views/1")])  # noqa: S608
 
 
-@pytest.mark.parametrize("name", ["Robert", "bi reader", "bi;drop", "x'y", 'x"y', "1bi", "pg_bi", "", "a" * 64,
-                                  "bi-reader", "bï"])
+@pytest.mark.parametrize(
+    "name", ["Robert", "bi reader", "bi;drop", "x'y", 'x"y', "1bi", "pg_bi", "", "a" * 64, "bi-reader", "bï"]
+)
 def test_role_names_that_could_break_out_are_refused(name: str) -> None:
     with pytest.raises(ValueError, match="role name"):
         check_role_name(name)

@@ -18,7 +18,7 @@ from agents.windows import BOOTSTRAP, LOADER, load_script, parse_document
 from agents.windows_local import WindowsLocalShell, build_command, collect_local, find_powershell
 from tests.conftest import FIXTURES
 
-FAKE_POWERSHELL = r'''#!{python}
+FAKE_POWERSHELL = r"""#!{python}
 import base64, gzip, re, sys
 args = sys.argv[1:]
 assert args[:5] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"], args
@@ -35,7 +35,7 @@ if "legacyscan Windows collection script" not in script:
     sys.stderr.write("unexpected script\n")
     sys.exit(2)
 sys.stdout.write(open({doc!r}, encoding="ascii").read())
-'''
+"""
 
 
 class _Exists:
@@ -71,8 +71,10 @@ def test_a_script_too_big_for_any_command_line_goes_over_stdin() -> None:
 
 
 def test_64_bit_powershell_is_used_from_a_32_bit_agent() -> None:
-    _Exists.present = {"C:\\Windows\\Sysnative\\WindowsPowerShell\\v1.0\\powershell.exe",
-                       "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"}
+    _Exists.present = {
+        "C:\\Windows\\Sysnative\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+    }
     wow64 = {"SystemRoot": "C:\\Windows", "PROCESSOR_ARCHITEW6432": "AMD64"}
     native = {"SystemRoot": "C:\\Windows", "PROCESSOR_ARCHITECTURE": "AMD64"}
     assert find_powershell(wow64, _Exists) == "C:\\Windows\\Sysnative\\WindowsPowerShell\\v1.0\\powershell.exe"  # type: ignore[arg-type]

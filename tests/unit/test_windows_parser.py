@@ -36,19 +36,36 @@ def _host(name: str) -> Inventory:
 
 
 def _doc(**parts: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"legacyscan": "windows-collect/1", "collected_at": "2026-11-30T08:00:00Z",
-                           "host": {"hostname": "WARD-PC-01"}, "os": {"registry": {}, "wmi": {}, "arch": "AMD64"},
-                           "hardware": {}, "software": [], "packages": [], "problems": []}
+    doc: dict[str, Any] = {
+        "legacyscan": "windows-collect/1",
+        "collected_at": "2026-11-30T08:00:00Z",
+        "host": {"hostname": "WARD-PC-01"},
+        "os": {"registry": {}, "wmi": {}, "arch": "AMD64"},
+        "hardware": {},
+        "software": [],
+        "packages": [],
+        "problems": [],
+    }
     doc.update(parts)
     return doc
 
 
 def _entry(key: str, name: str, version: str = "", **values: Any) -> dict[str, Any]:
     view = "32" if "WOW6432Node" in key else ("user" if key.startswith("HKU") else "64")
-    entry = {"key": key, "view": view, "scope": "user" if view == "user" else "machine", "sid": "",
-             "DisplayName": name, "DisplayVersion": version, "Publisher": "Microsoft Corporation",
-             "InstallDate": None, "SystemComponent": None, "ParentKeyName": None, "ReleaseType": None,
-             "WindowsInstaller": None}
+    entry = {
+        "key": key,
+        "view": view,
+        "scope": "user" if view == "user" else "machine",
+        "sid": "",
+        "DisplayName": name,
+        "DisplayVersion": version,
+        "Publisher": "Microsoft Corporation",
+        "InstallDate": None,
+        "SystemComponent": None,
+        "ParentKeyName": None,
+        "ReleaseType": None,
+        "WindowsInstaller": None,
+    }
     entry.update(values)
     return entry
 
@@ -162,15 +179,23 @@ def test_cfreds_windows_7_ultimate_from_regripper_output() -> None:
     kept = {(s.registry_view, s.name, s.version) for s in inventory.software}
     mojibake = {e for e in published if not e[1].isascii()}
     assert {e for e in published if e not in mojibake} <= kept
-    assert ("64", "Outils de v\u00e9rification linguistique 2013 de Microsoft Office\u00a0- Fran\u00e7ais",
-            "15.0.4420.1017") in kept  # the writeup's cp437 rendering of the UTF-8 name, decoded
+    assert (
+        "64",
+        "Outils de v\u00e9rification linguistique 2013 de Microsoft Office\u00a0- Fran\u00e7ais",
+        "15.0.4420.1017",
+    ) in kept  # the writeup's cp437 rendering of the UTF-8 name, decoded
     assert not {"DXM_Runtime", "MPlayer2"} & {s.name for s in inventory.software}
     # two keys each for .NET 4 Extended, .NET 4 Client Profile and Office Professional Plus 2013
     assert len(inventory.software) == len(published) - 3
     office = next(s for s in inventory.software if s.name == "Microsoft Office Professional Plus 2013")
     assert [c.split(":")[0] for c in office.collapsed] == ["same-name-version"]
     assert {s.name for s in inventory.software if s.registry_view == "32"} == {
-        "Google Drive", "Apple Software Update", "Apple Application Support", "Google Update Helper", "Google Chrome"}
+        "Google Drive",
+        "Apple Software Update",
+        "Apple Application Support",
+        "Google Update Helper",
+        "Google Chrome",
+    }
     assert {p.probe for p in inventory.problems} >= {"os.wmi", "hardware.tpm"}
 
 
@@ -194,8 +219,9 @@ def test_server_2008_r2_rtm_fusion_inventory_against_its_capture() -> None:
     """A second real 2008 R2 RTM machine (French, VirtualBox): the agent's dd/mm/yyyy InstallDate,
     its i586 entries as the 32-bit view, and the synthesised Internet Explorer rows (no key) left out."""
     capture = json.loads((FIXTURES / "hosts" / "sources" / "srv2008r2-standard-rtm-fr_rudder.json").read_text("utf-8"))
-    keyed = {(s["DisplayName"], s["DisplayVersion"], s["registry_view"]) for s in capture["software"]
-             if s["raw"].get("GUID")}
+    keyed = {
+        (s["DisplayName"], s["DisplayVersion"], s["registry_view"]) for s in capture["software"] if s["raw"].get("GUID")
+    }
     inventory = _host("windows-srv2008r2-standard-rtm-fr")
     assert {(s.name, s.version, s.registry_view) for s in inventory.software} == keyed and len(keyed) == 4
     nova = next(s for s in inventory.software if s.name == "CFEngine Nova")
@@ -209,26 +235,61 @@ def test_server_2008_r2_rtm_fusion_inventory_against_its_capture() -> None:
 
 
 def test_registry_and_cim_facts_exactly() -> None:
-    os_doc = {"registry": {"ProductName": "Windows 10 Enterprise", "CurrentBuild": "22631",
-                           "CurrentBuildNumber": "22631", "UBR": 4460, "DisplayVersion": "23H2", "ReleaseId": "2009",
-                           "EditionID": "EnterpriseS", "InstallationType": "Client", "CurrentMajorVersionNumber": 10,
-                           "CurrentMinorVersionNumber": 0, "CurrentVersion": "6.3", "InstallDate": 1700000000},
-              "wmi": {"Caption": "Microsoft Windows 11 Enterprise LTSC", "Version": "10.0.22631",
-                      "BuildNumber": "22631", "ProductType": 1, "OSArchitecture": "64-bit"},
-              "arch": "AMD64"}
+    os_doc = {
+        "registry": {
+            "ProductName": "Windows 10 Enterprise",
+            "CurrentBuild": "22631",
+            "CurrentBuildNumber": "22631",
+            "UBR": 4460,
+            "DisplayVersion": "23H2",
+            "ReleaseId": "2009",
+            "EditionID": "EnterpriseS",
+            "InstallationType": "Client",
+            "CurrentMajorVersionNumber": 10,
+            "CurrentMinorVersionNumber": 0,
+            "CurrentVersion": "6.3",
+            "InstallDate": 1700000000,
+        },
+        "wmi": {
+            "Caption": "Microsoft Windows 11 Enterprise LTSC",
+            "Version": "10.0.22631",
+            "BuildNumber": "22631",
+            "ProductType": 1,
+            "OSArchitecture": "64-bit",
+        },
+        "arch": "AMD64",
+    }
     assert os_facts(os_doc) == {
-        "caption": "Microsoft Windows 11 Enterprise LTSC", "product_name": "Windows 10 Enterprise",
-        "version": "10.0.22631", "build": "22631", "ubr": 4460, "edition_id": "EnterpriseS",
-        "display_version": "23H2", "installation_type": "Client", "product_type": 1, "csd_version": ""}
+        "caption": "Microsoft Windows 11 Enterprise LTSC",
+        "product_name": "Windows 10 Enterprise",
+        "version": "10.0.22631",
+        "build": "22631",
+        "ubr": 4460,
+        "edition_id": "EnterpriseS",
+        "display_version": "23H2",
+        "installation_type": "Client",
+        "product_type": 1,
+        "csd_version": "",
+    }
     inventory = parse_document(_doc(os=os_doc))
     assert inventory.os.kernel == "10.0.22631.4460" and inventory.os.arch == "x64"
     assert inventory.os.install_date == "2023-11-14T22:13:20Z"
 
 
 def test_without_cim_the_registry_still_identifies() -> None:
-    os_doc = {"registry": {"ProductName": "Windows Server 2019 Standard", "CurrentBuild": "17763", "UBR": 6532,
-                           "EditionID": "ServerStandard", "InstallationType": "Server Core", "ReleaseId": "1809",
-                           "CurrentMajorVersionNumber": 10, "CurrentMinorVersionNumber": 0}, "wmi": {}}
+    os_doc = {
+        "registry": {
+            "ProductName": "Windows Server 2019 Standard",
+            "CurrentBuild": "17763",
+            "UBR": 6532,
+            "EditionID": "ServerStandard",
+            "InstallationType": "Server Core",
+            "ReleaseId": "1809",
+            "CurrentMajorVersionNumber": 10,
+            "CurrentMinorVersionNumber": 0,
+        },
+        "wmi": {},
+    }
     doc = _doc(os=os_doc, problems=[{"probe": "os.wmi", "kind": "denied", "message": "Access denied"}])
     inventory = parse_document(doc)
     facts = inventory.os.facts
@@ -242,25 +303,45 @@ def test_without_cim_the_registry_still_identifies() -> None:
 def test_user_hives_keep_scope_and_sid() -> None:
     sid_a, sid_b = "S-1-5-21-1004336348-1177238915-682003330-1001", "S-1-12-1-1234567890-1234567890-12345-67890"
     key = "\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\GitHubDesktop"
-    software = [_entry(f"HKU\\{sid}{key}", "GitHub Desktop", "3.4.9", sid=sid, Publisher="GitHub, Inc.")
-                for sid in (sid_a, sid_b)]
+    software = [
+        _entry(f"HKU\\{sid}{key}", "GitHub Desktop", "3.4.9", sid=sid, Publisher="GitHub, Inc.")
+        for sid in (sid_a, sid_b)
+    ]
     inventory = parse_document(_doc(software=software))
     assert [(s.scope, s.sid, s.registry_view) for s in inventory.software] == [
-        ("user", sid_a, "user"), ("user", sid_b, "user")]  # two users, two installs: not duplicates
+        ("user", sid_a, "user"),
+        ("user", sid_b, "user"),
+    ]  # two users, two installs: not duplicates
 
 
 def test_office_msi_components_collapse_into_the_suite() -> None:
     suite = _entry(UN64 + "Office16.PROPLUS", "Microsoft Office Professional Plus 2016", "16.0.4266.1001")
     components = [
-        _entry(UN64 + "{90160000-0011-0000-1000-0000000FF1CE}", "Microsoft Office Professional Plus 2016",
-               "16.0.4266.1001", SystemComponent=1, WindowsInstaller=1),
-        _entry(UN64 + "{90160000-0016-0409-1000-0000000FF1CE}", "Microsoft Office Excel MUI (English) 2016",
-               "16.0.4266.1001", SystemComponent=1, WindowsInstaller=1),
-        _entry(UN64 + "{90160000-001F-0409-1000-0000000FF1CE}", "Microsoft Office Proofing Tools 2016 - English",
-               "16.0.4266.1001", SystemComponent=1, WindowsInstaller=1),
+        _entry(
+            UN64 + "{90160000-0011-0000-1000-0000000FF1CE}",
+            "Microsoft Office Professional Plus 2016",
+            "16.0.4266.1001",
+            SystemComponent=1,
+            WindowsInstaller=1,
+        ),
+        _entry(
+            UN64 + "{90160000-0016-0409-1000-0000000FF1CE}",
+            "Microsoft Office Excel MUI (English) 2016",
+            "16.0.4266.1001",
+            SystemComponent=1,
+            WindowsInstaller=1,
+        ),
+        _entry(
+            UN64 + "{90160000-001F-0409-1000-0000000FF1CE}",
+            "Microsoft Office Proofing Tools 2016 - English",
+            "16.0.4266.1001",
+            SystemComponent=1,
+            WindowsInstaller=1,
+        ),
     ]
-    older = _entry(UN32 + "{90140000-0011-0000-0000-0000000FF1CE}", "Microsoft Office Professional Plus 2010",
-                   "14.0.7015.1000")
+    older = _entry(
+        UN32 + "{90140000-0011-0000-0000-0000000FF1CE}", "Microsoft Office Professional Plus 2010", "14.0.7015.1000"
+    )
     inventory = parse_document(_doc(software=[suite, *components, older]))
     names = [s.name for s in inventory.software]
     assert names == ["Microsoft Office Professional Plus 2016", "Microsoft Office Professional Plus 2010"]
@@ -269,16 +350,21 @@ def test_office_msi_components_collapse_into_the_suite() -> None:
     assert kept.collapsed == [
         f"same-name-version: {UN64}{{90160000-0011-0000-1000-0000000FF1CE}}",
         f"office-components: {UN64}{{90160000-0016-0409-1000-0000000FF1CE}}",
-        f"office-components: {UN64}{{90160000-001F-0409-1000-0000000FF1CE}}"]
+        f"office-components: {UN64}{{90160000-001F-0409-1000-0000000FF1CE}}",
+    ]
 
 
 def test_click_to_run_language_variants_collapse() -> None:
-    software = [_entry(UN64 + f"O365ProPlusRetail - {lang}", f"Microsoft 365 Apps for enterprise - {lang}",
-                       "16.0.17928.20156") for lang in ("en-us", "fr-fr", "sr-latn-rs")]
+    software = [
+        _entry(UN64 + f"O365ProPlusRetail - {lang}", f"Microsoft 365 Apps for enterprise - {lang}", "16.0.17928.20156")
+        for lang in ("en-us", "fr-fr", "sr-latn-rs")
+    ]
     software.append(_entry(UN64 + "Notepad++", "Notepad++ (64-bit x64)", "8.6.9", Publisher="Notepad++ Team"))
     inventory = parse_document(_doc(software=software))
-    assert [s.name for s in inventory.software] == ["Microsoft 365 Apps for enterprise - en-us",
-                                                    "Notepad++ (64-bit x64)"]
+    assert [s.name for s in inventory.software] == [
+        "Microsoft 365 Apps for enterprise - en-us",
+        "Notepad++ (64-bit x64)",
+    ]
     assert [c.split(":")[0] for c in inventory.software[0].collapsed] == ["office-language-variants"] * 2
 
 
@@ -289,53 +375,90 @@ def test_keys_without_display_name_are_not_programs() -> None:
 
 def test_registry_value_quirks() -> None:
     software = [
-        _entry(UN64 + "A", "  Padded Name  ", "1.0", InstallDate="20230115", SystemComponent="1",
-               WindowsInstaller=0),
+        _entry(UN64 + "A", "  Padded Name  ", "1.0", InstallDate="20230115", SystemComponent="1", WindowsInstaller=0),
         _entry(UN64 + "B", "Bad\ud800Surrogate", "2.0", InstallDate="15/01/2023", SystemComponent="yes"),
     ]
     inventory = parse_document(_doc(software=software))
     a, b = inventory.software
-    assert (a.name, a.install_date, a.system_component, a.windows_installer) == ("Padded Name", "2023-01-15",
-                                                                                 True, False)
+    assert (a.name, a.install_date, a.system_component, a.windows_installer) == (
+        "Padded Name",
+        "2023-01-15",
+        True,
+        False,
+    )
     assert b.name == "Bad\ufffdSurrogate" and b.install_date == "15/01/2023" and b.system_component is None
     Inventory.from_json(inventory.to_json())
 
 
 def test_msix_from_the_registry_fallback() -> None:
-    packages = [{"full_name": "Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe", "via": "registry"},
-                {"full_name": "Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe", "via": "registry"},
-                {"name": "MSTeams", "version": "24215.1007.3082.1590", "arch": "X64",
-                 "publisher": "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US",
-                 "full_name": "MSTeams_24215.1007.3082.1590_x64__8wekyb3d8bbwe", "signature": "Store"}]
+    packages = [
+        {"full_name": "Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe", "via": "registry"},
+        {"full_name": "Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe", "via": "registry"},
+        {
+            "name": "MSTeams",
+            "version": "24215.1007.3082.1590",
+            "arch": "X64",
+            "publisher": "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US",
+            "full_name": "MSTeams_24215.1007.3082.1590_x64__8wekyb3d8bbwe",
+            "signature": "Store",
+        },
+    ]
     inventory = parse_document(_doc(packages=packages))
     store, teams = inventory.software
-    assert (store.name, store.version, store.arch, store.source) == ("Microsoft.WindowsStore", "22110.1401.12.0",
-                                                                     "x64", "msix")
+    assert (store.name, store.version, store.arch, store.source) == (
+        "Microsoft.WindowsStore",
+        "22110.1401.12.0",
+        "x64",
+        "msix",
+    )
     assert store.collapsed == ["same-package: Microsoft.WindowsStore_22110.1401.12.0_x64__8wekyb3d8bbwe"]
     assert teams.publisher.startswith("CN=Microsoft") and teams.arch == "x64"
 
 
-@pytest.mark.parametrize("hw,expected", [
-    ({"pe_firmware_type": 2, "secure_boot": 1, "tpm_present": True, "tpm_spec_version": "2.0, 0, 1.38"},
-     ("uefi", True, True, "2.0")),
-    ({"pe_firmware_type": 1, "tpm_present": False}, ("bios", False, False, "")),
-    ({"pe_firmware_type": 2, "secure_boot": 0, "tpm_present": True, "tpm_spec_version": "1.2, 2, 3"},
-     ("uefi", False, True, "1.2")),
-    ({}, ("", None, None, "")),
-])
+@pytest.mark.parametrize(
+    "hw,expected",
+    [
+        (
+            {"pe_firmware_type": 2, "secure_boot": 1, "tpm_present": True, "tpm_spec_version": "2.0, 0, 1.38"},
+            ("uefi", True, True, "2.0"),
+        ),
+        ({"pe_firmware_type": 1, "tpm_present": False}, ("bios", False, False, "")),
+        (
+            {"pe_firmware_type": 2, "secure_boot": 0, "tpm_present": True, "tpm_spec_version": "1.2, 2, 3"},
+            ("uefi", False, True, "1.2"),
+        ),
+        ({}, ("", None, None, "")),
+    ],
+)
 def test_windows_11_readiness_facts(hw: dict[str, Any], expected: tuple[Any, ...]) -> None:
     out = parse_document(_doc(hardware=hw)).hardware
     assert (out.firmware_type, out.secure_boot, out.tpm_present, out.tpm_version) == expected
 
 
 def test_domain_membership_but_no_workgroup_and_no_placeholder_uuid() -> None:
-    joined = parse_document(_doc(host={"hostname": "WARD-PC-01", "part_of_domain": True, "domain": "trust.nhs.uk",
-                                       "uuid": "4C4C4544-0044-3510-8057-B4C04F4A3332"})).host
+    joined = parse_document(
+        _doc(
+            host={
+                "hostname": "WARD-PC-01",
+                "part_of_domain": True,
+                "domain": "trust.nhs.uk",
+                "uuid": "4C4C4544-0044-3510-8057-B4C04F4A3332",
+            }
+        )
+    ).host
     assert (joined.domain, joined.machine_id) == ("trust.nhs.uk", "4C4C4544-0044-3510-8057-B4C04F4A3332")
     named = parse_document(_doc(host={"hostname": "WARD-PC-0001-LON", "dns_hostname": "ward-pc-0001-london"})).host
     assert named.hostname == "ward-pc-0001-london"
-    alone = parse_document(_doc(host={"hostname": "KIOSK", "part_of_domain": False, "domain": "WORKGROUP",
-                                      "uuid": "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"})).host
+    alone = parse_document(
+        _doc(
+            host={
+                "hostname": "KIOSK",
+                "part_of_domain": False,
+                "domain": "WORKGROUP",
+                "uuid": "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+            }
+        )
+    ).host
     assert (alone.domain, alone.machine_id) == ("", "")
 
 
@@ -345,8 +468,10 @@ def test_collected_at_is_a_parameter() -> None:
 
 
 def test_problem_kinds_are_kept_or_normalised() -> None:
-    problems = [{"probe": "hardware.tpm", "kind": "denied", "message": "Access denied"},
-                {"probe": "x", "kind": "weird", "message": "m"}]
+    problems = [
+        {"probe": "hardware.tpm", "kind": "denied", "message": "Access denied"},
+        {"probe": "x", "kind": "weird", "message": "m"},
+    ]
     assert [p.kind for p in parse_document(_doc(problems=problems)).problems] == ["denied", "error"]
 
 

@@ -20,13 +20,16 @@ def _doc(name: str = "windows-srv2012-standard-aws") -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("20150417150245.000000+120", "2015-04-17T13:02:45Z"),  # WMI: local time, offset in minutes
-    ("20150417010245.000000-300", "2015-04-17T06:02:45Z"),
-    ("2015-04-17T15:02:45.1234567+02:00", "2015-04-17T13:02:45Z"),  # CIM DateTime, 'o' format
-    ("2015-04-17T13:02:45Z", "2015-04-17T13:02:45Z"),
-    ("not a date", "not a date"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("20150417150245.000000+120", "2015-04-17T13:02:45Z"),  # WMI: local time, offset in minutes
+        ("20150417010245.000000-300", "2015-04-17T06:02:45Z"),
+        ("2015-04-17T15:02:45.1234567+02:00", "2015-04-17T13:02:45Z"),  # CIM DateTime, 'o' format
+        ("2015-04-17T13:02:45Z", "2015-04-17T13:02:45Z"),
+        ("not a date", "not a date"),
+    ],
+)
 def test_instants_are_utc(raw: str, expected: str) -> None:
     assert _instant(raw) == expected
 
@@ -38,14 +41,17 @@ def test_firmware_dates_are_never_shifted() -> None:
     assert _local_date("2010-04-29") == "2010-04-29"
 
 
-@pytest.mark.parametrize("error_type,message,kind", [
-    ("System.UnauthorizedAccessException", "Attempted to perform an unauthorized operation.", "denied"),
-    ("System.Management.ManagementException", "Access denied ", "denied"),
-    ("Microsoft.Management.Infrastructure.CimException", "Invalid namespace ", "missing"),
-    ("System.Management.ManagementException", "Invalid class ", "missing"),
-    ("System.TimeoutException", "The operation has timed out.", "timeout"),
-    ("System.IO.IOException", "The device is not ready.", "error"),
-])
+@pytest.mark.parametrize(
+    "error_type,message,kind",
+    [
+        ("System.UnauthorizedAccessException", "Attempted to perform an unauthorized operation.", "denied"),
+        ("System.Management.ManagementException", "Access denied ", "denied"),
+        ("Microsoft.Management.Infrastructure.CimException", "Invalid namespace ", "missing"),
+        ("System.Management.ManagementException", "Invalid class ", "missing"),
+        ("System.TimeoutException", "The operation has timed out.", "timeout"),
+        ("System.IO.IOException", "The device is not ready.", "error"),
+    ],
+)
 def test_failures_are_classified_here(error_type: str, message: str, kind: str) -> None:
     assert classify_problem(error_type, message) == kind
     doc = _doc()
@@ -56,10 +62,13 @@ def test_failures_are_classified_here(error_type: str, message: str, kind: str) 
 
 def test_processors_disks_and_firmware_are_decided_by_the_parser() -> None:
     doc = _doc()
-    doc["wmi"]["Win32_Processor"] = [{"Name": " Intel(R) Xeon(R) CPU E5-2670 ", "NumberOfCores": 8,
-                                      "NumberOfLogicalProcessors": 16}] * 2
-    doc["wmi"]["Win32_LogicalDisk"] = [{"DeviceID": "C:", "FileSystem": "NTFS", "Size": 100},
-                                       {"DeviceID": "D:", "FileSystem": "NTFS", "Size": 900}]
+    doc["wmi"]["Win32_Processor"] = [
+        {"Name": " Intel(R) Xeon(R) CPU E5-2670 ", "NumberOfCores": 8, "NumberOfLogicalProcessors": 16}
+    ] * 2
+    doc["wmi"]["Win32_LogicalDisk"] = [
+        {"DeviceID": "C:", "FileSystem": "NTFS", "Size": 100},
+        {"DeviceID": "D:", "FileSystem": "NTFS", "Size": 900},
+    ]
     doc["env"]["system_drive"] = "c:"
     doc["firmware"] = {"PEFirmwareType": 2, "UEFISecureBootEnabled": 1}
     doc["wmi"]["Win32_Tpm"] = [{"SpecVersion": "2.0, 0, 1.16", "IsEnabled_InitialValue": True}]
@@ -80,10 +89,12 @@ def test_processors_disks_and_firmware_are_decided_by_the_parser() -> None:
 
 def test_unloaded_profiles_and_the_32_bit_view_are_reported() -> None:
     doc = _doc()
-    doc["profiles"] = [{"sid": "S-1-5-18", "loaded": False},
-                       {"sid": "S-1-5-21-1004336348-1177238915-682003330-1001", "loaded": True},
-                       {"sid": "S-1-5-21-1004336348-1177238915-682003330-1002", "loaded": False},
-                       {"sid": "S-1-12-1-1778064242-1251273316-772277320-2482684374", "loaded": False}]
+    doc["profiles"] = [
+        {"sid": "S-1-5-18", "loaded": False},
+        {"sid": "S-1-5-21-1004336348-1177238915-682003330-1001", "loaded": True},
+        {"sid": "S-1-5-21-1004336348-1177238915-682003330-1002", "loaded": False},
+        {"sid": "S-1-12-1-1778064242-1251273316-772277320-2482684374", "loaded": False},
+    ]
     doc["env"]["hklm64_readable"] = False
     inv = parse_document(doc)
     messages = {p.probe: p.message for p in inv.problems}
@@ -112,8 +123,14 @@ def test_a_hostile_deeply_nested_value_is_not_a_recursion() -> None:
     nested: list[object] = ["x"]
     for _ in range(5000):
         nested = [nested]
-    entry = dict(doc["software"][0], DisplayName=["Contoso", nested], key="HKLM\\X\\deep",
-                 DisplayVersion={"a": nested}, SystemComponent=nested, InstallDate=[nested])
+    entry = dict(
+        doc["software"][0],
+        DisplayName=["Contoso", nested],
+        key="HKLM\\X\\deep",
+        DisplayVersion={"a": nested},
+        SystemComponent=nested,
+        InstallDate=[nested],
+    )
     doc["software"].append(entry)
     doc["wmi"]["Win32_Processor"] = [
         {"Name": "cpu", "NumberOfCores": nested, "NumberOfLogicalProcessors": float("nan")},

@@ -19,35 +19,78 @@ from tests.conftest import require_or_skip
 
 SCRIPT = SCRIPT_PATH.read_bytes()
 
-ALLOWED_COMMANDS = {"Get-Command", "Get-CimInstance", "Get-WmiObject", "Get-AppxPackage", "New-Object",
-                    "Set-StrictMode"}
+ALLOWED_COMMANDS = {
+    "Get-Command",
+    "Get-CimInstance",
+    "Get-WmiObject",
+    "Get-AppxPackage",
+    "New-Object",
+    "Set-StrictMode",
+}
 ALLOWED_NEW_OBJECT = {"System.Collections.ArrayList", "System.Text.StringBuilder"}
 # .NET methods the script may call: string building, enumeration and read-only registry access.
-ALLOWED_METHODS = {"Append", "ToString", "Add", "OpenSubKey", "Close", "GetSubKeyNames", "ToUniversalTime", "Join",
-                   "ToArray", "Substring", "ToCharArray", "ToDateTime", "GetValue", "GetMethod", "OpenBaseKey",
-                   "Trim", "ContainsKey", "Write", "Flush", "GetType"}
-FORBIDDEN_TYPES = re.compile(r"Net\.|Diagnostics\.Process|IO\.File|IO\.Stream|Reflection|InteropServices|"
-                             r"Management\.Automation\.PowerShell|WebClient|Sockets", re.I)
+ALLOWED_METHODS = {
+    "Append",
+    "ToString",
+    "Add",
+    "OpenSubKey",
+    "Close",
+    "GetSubKeyNames",
+    "ToUniversalTime",
+    "Join",
+    "ToArray",
+    "Substring",
+    "ToCharArray",
+    "ToDateTime",
+    "GetValue",
+    "GetMethod",
+    "OpenBaseKey",
+    "Trim",
+    "ContainsKey",
+    "Write",
+    "Flush",
+    "GetType",
+}
+FORBIDDEN_TYPES = re.compile(
+    r"Net\.|Diagnostics\.Process|IO\.File|IO\.Stream|Reflection|InteropServices|"
+    r"Management\.Automation\.PowerShell|WebClient|Sockets",
+    re.I,
+)
 
 # Plain-text rules over the script without comments: (name, pattern).
 FORBIDDEN_TEXT: list[tuple[str, str]] = [
     ("Win32_Product (MSI repair storms)", r"Win32_Product"),
     ("Invoke-Expression", r"\bInvoke-Expression\b|\biex\b"),
     ("process start", r"\bStart-Process\b|\bInvoke-Item\b|&\s*\$"),
-    ("network", r"Invoke-WebRequest|Invoke-RestMethod|WebClient|Start-BitsTransfer|Test-Connection|"
-                r"Resolve-DnsName|Net\.Sockets|-ComputerName|\\\\\\\\"),
+    (
+        "network",
+        r"Invoke-WebRequest|Invoke-RestMethod|WebClient|Start-BitsTransfer|Test-Connection|"
+        r"Resolve-DnsName|Net\.Sockets|-ComputerName|\\\\\\\\",
+    ),
     ("module install", r"Install-Module|Install-PackageProvider|Install-Package\b|Import-Module|Save-Module"),
-    ("registry write", r"Set-ItemProperty|New-ItemProperty|Remove-ItemProperty|Rename-ItemProperty|New-Item\b|"
-                       r"Remove-Item\b|Set-Item\b|\bSetValue\(|CreateSubKey|DeleteSubKey|DeleteValue|"
-                       r"\breg(\.exe)?\s+(add|delete|load|unload|import|restore|copy)"),
+    (
+        "registry write",
+        r"Set-ItemProperty|New-ItemProperty|Remove-ItemProperty|Rename-ItemProperty|New-Item\b|"
+        r"Remove-Item\b|Set-Item\b|\bSetValue\(|CreateSubKey|DeleteSubKey|DeleteValue|"
+        r"\breg(\.exe)?\s+(add|delete|load|unload|import|restore|copy)",
+    ),
     ("file write", r"Out-File|Set-Content|Add-Content|Export-\w+|Tee-Object|\bOut-Printer\b"),
-    ("WMI method call / write", r"Invoke-WmiMethod|Invoke-CimMethod|Set-WmiInstance|Set-CimInstance|"
-                                r"Remove-WmiObject|New-CimInstance|\.Put\(|InvokeMethod"),
-    ("user names", r"UserName|Win32_UserAccount|Win32_LoggedOnUser|ProfileImagePath|RegisteredOwner|"
-                   r"RegisteredOrganization|Get-LocalUser|\$env:USER"),
-    ("PowerShell 3+ only syntax", r"ConvertTo-Json|ConvertFrom-Json|\[ordered\]|\[pscustomobject\]|::new\(|"
-                                  r"\.Where\(|\.ForEach\(|\s-(not)?in\s|-ErrorAction\s+Ignore|\$PSItem|"
-                                  r"^\s*class\s|using\s+namespace|\?\?|\?\."),
+    (
+        "WMI method call / write",
+        r"Invoke-WmiMethod|Invoke-CimMethod|Set-WmiInstance|Set-CimInstance|"
+        r"Remove-WmiObject|New-CimInstance|\.Put\(|InvokeMethod",
+    ),
+    (
+        "user names",
+        r"UserName|Win32_UserAccount|Win32_LoggedOnUser|ProfileImagePath|RegisteredOwner|"
+        r"RegisteredOrganization|Get-LocalUser|\$env:USER",
+    ),
+    (
+        "PowerShell 3+ only syntax",
+        r"ConvertTo-Json|ConvertFrom-Json|\[ordered\]|\[pscustomobject\]|::new\(|"
+        r"\.Where\(|\.ForEach\(|\s-(not)?in\s|-ErrorAction\s+Ignore|\$PSItem|"
+        r"^\s*class\s|using\s+namespace|\?\?|\?\.",
+    ),
 ]
 
 
@@ -126,15 +169,18 @@ def test_script_calls_only_read_only_commands_and_methods() -> None:
     assert tree_violations(SCRIPT) == []
 
 
-@pytest.mark.parametrize("snippet,expected", [
-    (b"Set-ItemProperty -Path HKLM:\\X -Name a -Value 1", "command Set-ItemProperty"),
-    (b"$k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SOFTWARE', $true)", "OpenSubKey not read-only"),
-    (b"$k.SetValue('a', 1)", "method SetValue"),
-    (b"$c = New-Object System.Net.WebClient", "New-Object System.Net.WebClient"),
-    (b"$x = [System.Net.Dns]::GetHostName()", "type [System.Net.Dns]"),
-    (b"Get-Date > C:\\out.txt", "redirection"),
-    (b"Invoke-Expression $s", "command Invoke-Expression"),
-])
+@pytest.mark.parametrize(
+    "snippet,expected",
+    [
+        (b"Set-ItemProperty -Path HKLM:\\X -Name a -Value 1", "command Set-ItemProperty"),
+        (b"$k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SOFTWARE', $true)", "OpenSubKey not read-only"),
+        (b"$k.SetValue('a', 1)", "method SetValue"),
+        (b"$c = New-Object System.Net.WebClient", "New-Object System.Net.WebClient"),
+        (b"$x = [System.Net.Dns]::GetHostName()", "type [System.Net.Dns]"),
+        (b"Get-Date > C:\\out.txt", "redirection"),
+        (b"Invoke-Expression $s", "command Invoke-Expression"),
+    ],
+)
 def test_tree_rules_catch_bad_snippets(snippet: bytes, expected: str) -> None:
     assert any(expected in v for v in tree_violations(snippet)), tree_violations(snippet)
 
@@ -143,12 +189,24 @@ def test_script_text_has_nothing_forbidden() -> None:
     assert text_violations(SCRIPT) == []
 
 
-@pytest.mark.parametrize("snippet", [
-    b"Get-WmiObject Win32_Product", b"iex $code", b"Invoke-WebRequest http://x", b"Install-Module Foo",
-    b"reg add HKLM\\X /v a", b"'x' | Out-File C:\\a.txt", b"$cs.UserName", b"$o = [ordered]@{}",
-    b"$j = $x | ConvertTo-Json", b"Get-Thing -ErrorAction Ignore", b"if ($a -in $b) { }",
-    b"Invoke-CimMethod -ClassName Win32_Process", b"Get-WmiObject -ComputerName other Win32_BIOS",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        b"Get-WmiObject Win32_Product",
+        b"iex $code",
+        b"Invoke-WebRequest http://x",
+        b"Install-Module Foo",
+        b"reg add HKLM\\X /v a",
+        b"'x' | Out-File C:\\a.txt",
+        b"$cs.UserName",
+        b"$o = [ordered]@{}",
+        b"$j = $x | ConvertTo-Json",
+        b"Get-Thing -ErrorAction Ignore",
+        b"if ($a -in $b) { }",
+        b"Invoke-CimMethod -ClassName Win32_Process",
+        b"Get-WmiObject -ComputerName other Win32_BIOS",
+    ],
+)
 def test_text_rules_catch_bad_snippets(snippet: bytes) -> None:
     assert text_violations(snippet), snippet
 
@@ -159,13 +217,43 @@ def test_script_is_ascii_so_any_console_code_page_carries_it() -> None:
 
 def test_script_reads_every_field_the_document_promises() -> None:
     code = _code(SCRIPT)
-    for name in ("ProductName", "CurrentBuild", "CurrentBuildNumber", "UBR", "DisplayVersion", "ReleaseId",
-                 "EditionID", "InstallationType", "CSDVersion", "Caption", "ProductType", "InstallDate",
-                 "OSArchitecture", "DisplayName", "Publisher", "SystemComponent", "ParentKeyName", "ReleaseType",
-                 "WindowsInstaller", "WOW6432Node", "Get-AppxPackage", "AppModel\\Repository\\Packages",
-                 "SerialNumber", "SMBIOSBIOSVersion", "ReleaseDate", "PEFirmwareType", "UEFISecureBootEnabled",
-                 "Win32_Tpm", "SpecVersion", "NumberOfCores", "TotalPhysicalMemory", "PartOfDomain",
-                 "Win32_LogicalDisk", "Get-WmiObject", "Get-CimInstance"):
+    for name in (
+        "ProductName",
+        "CurrentBuild",
+        "CurrentBuildNumber",
+        "UBR",
+        "DisplayVersion",
+        "ReleaseId",
+        "EditionID",
+        "InstallationType",
+        "CSDVersion",
+        "Caption",
+        "ProductType",
+        "InstallDate",
+        "OSArchitecture",
+        "DisplayName",
+        "Publisher",
+        "SystemComponent",
+        "ParentKeyName",
+        "ReleaseType",
+        "WindowsInstaller",
+        "WOW6432Node",
+        "Get-AppxPackage",
+        "AppModel\\Repository\\Packages",
+        "SerialNumber",
+        "SMBIOSBIOSVersion",
+        "ReleaseDate",
+        "PEFirmwareType",
+        "UEFISecureBootEnabled",
+        "Win32_Tpm",
+        "SpecVersion",
+        "NumberOfCores",
+        "TotalPhysicalMemory",
+        "PartOfDomain",
+        "Win32_LogicalDisk",
+        "Get-WmiObject",
+        "Get-CimInstance",
+    ):
         assert name in code, name
     # every loaded user hive, with its SID; unloaded profiles are counted as a problem
     assert "[Microsoft.Win32.Registry]::Users" in code and "ProfileList" in code

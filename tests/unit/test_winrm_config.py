@@ -49,8 +49,10 @@ def test_file_must_be_owner_only(tmp_path: Path) -> None:
 
 
 def test_file_per_host_section(tmp_path: Path) -> None:
-    text = (f'[winrm]\nuser = "TRUST\\\\svc"\npassword = "{SECRET}"\n'
-            '[winrm.hosts."lab-pc"]\nuser = ".\\\\localadmin"\npassword = "other-secret"\n')
+    text = (
+        f'[winrm]\nuser = "TRUST\\\\svc"\npassword = "{SECRET}"\n'
+        '[winrm.hosts."lab-pc"]\nuser = ".\\\\localadmin"\npassword = "other-secret"\n'
+    )
     path = _file(tmp_path, text)
     assert load_credentials("lab-pc", None, credentials_file=path, env={}).user == ".\\localadmin"
     assert load_credentials("ward-pc", None, credentials_file=path, env={}).password == SECRET
@@ -81,8 +83,7 @@ def test_keyring_then_a_clear_error() -> None:
 def test_transport_rules() -> None:
     creds = WinRmCredentials("u", SECRET)
     for transport in ("ntlm", "kerberos", "credssp"):
-        assert WinRmShell("pc1", 5985, creds, transport=transport, use_https=False).endpoint == \
-            "http://pc1:5985/wsman"
+        assert WinRmShell("pc1", 5985, creds, transport=transport, use_https=False).endpoint == "http://pc1:5985/wsman"
     with pytest.raises(WinRmError, match="clear"):
         WinRmShell("pc1", 5985, creds, transport="basic", use_https=False)
     with pytest.raises(WinRmError, match="unknown WinRM transport"):
@@ -102,17 +103,29 @@ def test_factory_ports_and_tls_opt_out_warns(caplog: pytest.LogCaptureFixture) -
     assert SECRET not in caplog.text
 
 
-@pytest.mark.parametrize("exc,kind,words", [
-    (wex.InvalidCredentialsError("the specified credentials were rejected by the server"), "auth",
-     ["401", "LocalAccountTokenFilterPolicy"]),
-    (requests.exceptions.ConnectionError("[Errno 111] Connection refused"), "listener", ["winrm quickconfig"]),
-    (requests.exceptions.ReadTimeout("read timed out"), "timeout", ["firewall", "--timeout"]),
-    (requests.exceptions.SSLError("certificate verify failed"), "tls", ["ca_bundle"]),
-    (wex.WinRMError("The WinRM client cannot process the request... add the destination computer to the "
-                    "TrustedHosts configuration setting"), "config", ["TrustedHosts"]),
-    (Exception("Server not found in Kerberos database"), "kerberos", ["setspn", "kinit"]),
-    (wex.WinRMTransportError("http", 404, ""), "listener", ["404", "/wsman"]),
-])
+@pytest.mark.parametrize(
+    "exc,kind,words",
+    [
+        (
+            wex.InvalidCredentialsError("the specified credentials were rejected by the server"),
+            "auth",
+            ["401", "LocalAccountTokenFilterPolicy"],
+        ),
+        (requests.exceptions.ConnectionError("[Errno 111] Connection refused"), "listener", ["winrm quickconfig"]),
+        (requests.exceptions.ReadTimeout("read timed out"), "timeout", ["firewall", "--timeout"]),
+        (requests.exceptions.SSLError("certificate verify failed"), "tls", ["ca_bundle"]),
+        (
+            wex.WinRMError(
+                "The WinRM client cannot process the request... add the destination computer to the "
+                "TrustedHosts configuration setting"
+            ),
+            "config",
+            ["TrustedHosts"],
+        ),
+        (Exception("Server not found in Kerberos database"), "kerberos", ["setspn", "kinit"]),
+        (wex.WinRMTransportError("http", 404, ""), "listener", ["404", "/wsman"]),
+    ],
+)
 def test_diagnostics_name_the_fix(exc: Exception, kind: str, words: list[str]) -> None:
     error = diagnose(exc, host="ward-pc-01", port=5986, scheme="https", transport="ntlm", user="TRUST\\svc")
     assert error.kind == kind
@@ -124,8 +137,9 @@ def test_diagnostics_name_the_fix(exc: Exception, kind: str, words: list[str]) -
 
 
 def test_kerberos_401_points_at_the_spn() -> None:
-    error = diagnose(wex.InvalidCredentialsError("rejected"), host="10.1.2.3", port=5985, scheme="http",
-                     transport="kerberos")
+    error = diagnose(
+        wex.InvalidCredentialsError("rejected"), host="10.1.2.3", port=5985, scheme="http", transport="kerberos"
+    )
     assert error.kind == "kerberos" and "HTTP/10.1.2.3" in str(error) and "not an IP" in str(error)
 
 
@@ -139,17 +153,25 @@ def test_missing_optional_transport_names_the_package(transport: str, package: s
 def test_clixml_stderr_is_made_readable() -> None:
     from agents.winrm import _clean_stderr
 
-    clixml = ('#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
-              '<S S="Error">Get-Thing : access denied_x000D__x000A_</S><S S="Error">At line:1 char:1_x000D__x000A_'
-              '</S></Objs>')
+    clixml = (
+        '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+        '<S S="Error">Get-Thing : access denied_x000D__x000A_</S><S S="Error">At line:1 char:1_x000D__x000A_'
+        "</S></Objs>"
+    )
     assert _clean_stderr(clixml) == "Get-Thing : access denied\nAt line:1 char:1"
     assert _clean_stderr("plain text") == "plain text"
 
 
-@pytest.mark.parametrize("arg,quoted", [
-    ("-NoProfile", "-NoProfile"), ("a b", '"a b"'), ('say "hi"', '"say \\"hi\\""'),
-    ("C:\\dir with space\\", '"C:\\dir with space\\\\"'), ("", '""'),
-])
+@pytest.mark.parametrize(
+    "arg,quoted",
+    [
+        ("-NoProfile", "-NoProfile"),
+        ("a b", '"a b"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("C:\\dir with space\\", '"C:\\dir with space\\\\"'),
+        ("", '""'),
+    ],
+)
 def test_command_line_quoting_follows_createprocess_rules(arg: str, quoted: str) -> None:
     from agents.winrm import _quote_arg
 
