@@ -298,6 +298,20 @@ def os_facts(os_doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The first Windows 11 build: Windows 11 (IoT Enterprise LTSC 2024 included) keeps "Windows 10" in the
+# registry ProductName, so without CIM's Caption the name shown would be the wrong Windows.
+_WINDOWS_11_FIRST_BUILD = 22000
+
+
+def _display_product_name(product_name: str, build: str) -> str:
+    """The registry ProductName as a person would name the OS: "Windows 10 …" on a Windows 11 build
+    (22000 or later) is Windows 11 (the raw value stays in ``facts["product_name"]``)."""
+    number = _int(build)
+    if product_name.startswith("Windows 10 ") and number is not None and number >= _WINDOWS_11_FIRST_BUILD:
+        return "Windows 11 " + product_name[len("Windows 10 ") :]
+    return product_name
+
+
 def _os_info(os_doc: dict[str, Any]) -> OsInfo:
     facts = os_facts(os_doc)
     wmi = _dict(os_doc.get("wmi"))
@@ -305,7 +319,7 @@ def _os_info(os_doc: dict[str, Any]) -> OsInfo:
     arch_raw = _clean(wmi.get("OSArchitecture")) or _clean(os_doc.get("arch"))
     arch = _ARCH.get(arch_raw.lower(), arch_raw)
     install = _instant(wmi.get("InstallDate")) or _epoch_iso(reg.get("InstallDate"))
-    name = facts["caption"] or facts["product_name"]
+    name = facts["caption"] or _display_product_name(facts["product_name"], facts["build"])
     if facts["csd_version"] and facts["csd_version"] not in name:
         name = f"{name} {facts['csd_version']}".strip()
     kernel = facts["version"]

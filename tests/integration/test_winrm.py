@@ -97,10 +97,11 @@ def test_real_host_replays_through_ntlm_encrypted_winrm(name: str) -> None:
     assert _comparable(inventory) == _comparable(expected)
     assert inventory.collector.transport == "winrm"
     assert inventory.os.family == "windows"
-    wmi = json.loads(document)["os"]["wmi"]
+    wmi, registry = json.loads(document)["os"]["wmi"], json.loads(document)["os"]["registry"]
     assert inventory.os.facts["caption"] == wmi.get("Caption", "").strip()
-    assert inventory.os.facts["build"] == wmi.get("BuildNumber", "")
-    assert inventory.os.facts["product_type"] in ((1, 2, 3) if wmi else (None,))
+    assert inventory.os.facts["build"] == (registry.get("CurrentBuild") or wmi.get("BuildNumber", ""))
+    told = "ProductType" in wmi or "InstallationType" in registry  # CIM's, or the registry's client/server
+    assert inventory.os.facts["product_type"] in ((1, 2, 3) if told else (None,))
     # the document survives the Inventory's own validation (what the store and server accept)
     assert _comparable(Inventory.from_json(inventory.to_json())) == _comparable(inventory)
 

@@ -89,11 +89,16 @@ def test_every_real_host_yields_the_identify_contract(name: str) -> None:
     if expected_product is None:  # the source recorded no OS: nothing may be guessed
         assert not any(inventory.os.facts.values()) and inventory.software
         return
-    if provenance["expected"].get("build_recorded", True):  # registry tool output may print no build
+    if not provenance["expected"].get("version_recorded", True):  # a build without the major/minor numbers
+        assert record["build"].isdigit() and record["version"] == ""
+    elif provenance["expected"].get("build_recorded", True):  # registry tool output may print no build
         assert record["build"].isdigit() and record["version"].endswith(record["build"])
     else:
         assert record["build"] == "" and record["version"] == ""  # nothing derived from BuildLabEx
-    assert (record["product_type"] == 3) == (expected_product == "windows-server"), record
+    if provenance["expected"].get("product_type_recorded", True):  # an excerpt may show no ProductType
+        assert (record["product_type"] == 3) == (expected_product == "windows-server"), record
+    else:
+        assert record["product_type"] is None
     for sw in inventory.software:
         assert sw.source in ("windows-registry", "msix") and sw.name
         identify = sw.identify_record()
@@ -213,6 +218,85 @@ def test_belkasoft_windows_10_ltsc_2019_ubr_and_composition_edition() -> None:
     assert raw["os"]["registry"]["CompositionEditionID"] == "EnterpriseS" and facts["edition_id"] == ""
     assert inventory.os.kernel == ""  # a UBR without a recorded build makes no version
     assert _identify(inventory) == ("windows", "10-1809-e-lts")  # Enterprise LTSC 2019, from ProductName
+
+
+def _published(stem: str) -> dict[str, str]:
+    """Name -> value as printed in a published excerpt (reg query, Format-List or systeminfo lines)."""
+    values = {}
+    for line in (REAL / f"{stem}_excerpt.txt").read_text("utf-8").splitlines():
+        parts = line.split("    REG_SZ    ") if "    REG_" in line else line.split(":", 1)
+        if len(parts) == 2 and parts[1].strip():
+            values[parts[0].strip()] = parts[1].strip()
+    return values
+
+
+def _expected(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "hosts" / name / "provenance.json").read_text("utf-8"))["expected"]
+
+
+def test_get_computerinfo_of_a_windows_10_1607_enterprise_machine() -> None:
+    """PowerShell PR #2995: the author's machine, Get-ComputerInfo's registry-backed Windows* values."""
+    shown = _published("win10-1607-enterprise-powershell-pr2995")
+    inventory = _host("windows-win10-1607-enterprise-powershell-pr2995")
+    facts = inventory.os.facts
+    assert facts["edition_id"] == shown["WindowsEditionId"] == "Enterprise"
+    assert facts["ubr"] == int(shown["WindowsUBR"]) == 577
+    assert facts["display_version"] == shown["WindowsVersion"] == "1607"  # ReleaseId
+    assert facts["installation_type"] == "Client" and facts["product_type"] == 1  # client, from the registry
+    assert inventory.os.name == shown["WindowsProductName"]
+    assert facts["version"] == "" and inventory.os.kernel == ""  # CurrentVersion 6.3 without a build: no version
+    assert _identify(inventory) == ("windows", _expected("windows-win10-1607-enterprise-powershell-pr2995")["cycle"])
+
+
+def test_windows_11_iot_ltsc_2024_whose_registry_says_windows_10() -> None:
+    """TermsrvPatcher issue #35: build 26100 / 24H2 with ProductName "Windows 10 IoT Enterprise LTSC 2024"."""
+    shown = _published("win11-ltsc2024-iot-termsrvpatcher-issue35")
+    inventory = _host("windows-win11-ltsc2024-iot-termsrvpatcher-issue35")
+    facts = inventory.os.facts
+    assert facts["product_name"] == shown["ProductName"] == "Windows 10 IoT Enterprise LTSC 2024"  # kept as read
+    assert (facts["build"], facts["display_version"]) == (shown["CurrentBuild"], shown["DisplayVersion"])
+    assert inventory.os.name == "Windows 11 IoT Enterprise LTSC 2024"  # was shown as Windows 10 without CIM
+    assert facts["ubr"] is None and "LCUVer" in shown  # LCUVer is not a value the script reads
+    assert _identify(inventory) == ("windows", "11-24h2-iot-lts")
+    # a Windows 10 build keeps its name; so does a Windows 11 machine whose CIM Caption is known
+    assert parse_document(
+        _doc(os={"registry": {"ProductName": "Windows 10 Pro", "CurrentBuild": "19045"}})
+    ).os.name == ("Windows 10 Pro")
+    caption = {"Caption": "Microsoft Windows 11 Pro"}
+    doc = _doc(os={"registry": {"ProductName": "Windows 10 Pro", "CurrentBuild": "22631"}, "wmi": caption})
+    assert parse_document(doc).os.name == "Microsoft Windows 11 Pro"
+
+
+def test_server_2016_datacenter_revision_from_an_issue_thread() -> None:
+    """PrivateCloud.DiagnosticInfo issue #114: systeminfo's OS Name/Version and the registry UBR table."""
+    text = (REAL / "srv2016-datacenter-privateclouddiag-issue114_excerpt.txt").read_text("utf-8").splitlines()
+    major, minor, build, revision = text[-1].split()
+    inventory = _host("windows-srv2016-datacenter-privateclouddiag-issue114")
+    facts = inventory.os.facts
+    assert (facts["version"], facts["build"], facts["ubr"]) == (f"{major}.{minor}.{build}", build, int(revision))
+    assert inventory.os.kernel == "10.0.14393.2580"  # the full servicing build, UBR included
+    assert inventory.os.name == "Microsoft Windows Server 2016 Datacenter"  # systeminfo OS Name = Caption
+    assert facts["product_type"] is None  # OS Configuration was not shown: not guessed
+    assert _identify(inventory) == ("windows-server", "2016")
+
+
+def test_windows_10_1803_education_edition_id_from_reg_query() -> None:
+    """drmemory issue #2127: reg query printed "EditionId" (the queried spelling), read as EditionID.
+    Two values, no ProductName and no build: identification says so rather than guess; with the
+    build the collection script always reads, EditionID Education decides the 1803 channel."""
+    shown = _published("win10-1803-education-drmemory-issue2127")
+    inventory = _host("windows-win10-1803-education-drmemory-issue2127")
+    facts = inventory.os.facts
+    assert (facts["edition_id"], facts["display_version"]) == (shown["EditionId"], shown["ReleaseId"])
+    assert facts["product_name"] == "" and inventory.os.name == ""
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.rule) == (None, None, "windows.no-evidence")
+    assert _expected("windows-win10-1803-education-drmemory-issue2127")["cycle"] is None
+    registry = {"EditionID": shown["EditionId"], "ReleaseId": shown["ReleaseId"], "CurrentBuild": "17134"}
+    with_build = parse_document(_doc(os={"registry": registry, "wmi": {}}))  # 17134: its ntdll FileVersion
+    assert _identify(with_build) == ("windows", "10-1803-e")  # Education: Enterprise/Education servicing
+    registry["EditionID"] = "Professional"
+    assert _identify(parse_document(_doc(os={"registry": registry, "wmi": {}}))) == ("windows", "10-1803-w")
 
 
 def test_server_2008_r2_rtm_fusion_inventory_against_its_capture() -> None:
