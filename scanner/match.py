@@ -119,6 +119,32 @@ class MatchMemo:
                 self.known[key] = hit
         return hit
 
+    def lookup(
+        self,
+        sw: Any,
+        host_os: dict[str, Any],
+        os_key: tuple[Any, ...],
+        by_object: dict[int, tuple[Any, Identification]],
+    ) -> Identification:
+        """``sw``'s identification on a host with this OS (not found by identity in ``by_object``;
+        remembered there when the record is shared between hosts)."""
+        hit = self.known.get(
+            (
+                sw.source,
+                sw.name,
+                sw.version,
+                sw.publisher,
+                sw.system_component,
+                sw.parent_key_name,
+                sw.release_type,
+                os_key,
+            )
+        )  # inlined: the hot loop
+        ident = hit if hit is not None else self.identify(sw, host_os, os_key)
+        if shared_record(sw) and len(by_object) < 1_000_000:
+            by_object[id(sw)] = (sw, ident)
+        return ident
+
     def judge(self, ident: Identification) -> tuple[Any, MatchDetail, str]:
         hit = self._judged.get(id(ident))
         if hit is None or hit[0] is not ident:
@@ -156,177 +182,223 @@ def match_inventory(
     if memo is None:
         memo = shared_memo(ctx, as_of, policy)
     result = HostResult(inventory=inv)
-    key = host_key(inv)
     base: dict[str, Any] = {
-        "host_key": key,
+        "host_key": host_key(inv),
         "hostname": inv.host.hostname,
         "site": inv.host.site,
         "tags": list(inv.host.tags),
     }
-
     os_ident = ctx.identify(inv.os.identify_record())
-    verdict = os_verdict = verdict_for(os_ident, ctx, as_of, policy)
-    supplier_end = inv.os.facts.get("supplier_support_end") if inv.os.facts else None
-    if isinstance(supplier_end, str) and supplier_end:  # device register: the supplier's date decides
-        verdict = os_verdict = _supplier(supplier_end, inv, as_of, policy, verdict)
-    os_label = f"{_label(ctx, os_ident.product)} {os_ident.cycle}" if os_ident.cycle else _label(ctx, os_ident.product)
-    os_detail = _detail(os_ident, ctx, verdict.reason, policy)
-    if isinstance(supplier_end, str) and supplier_end and verdict.phase_label == "supplier support":
-        os_detail = replace(
-            os_detail,
-            rule=f"register.supplier-end-date+{os_detail.rule}",
-            evidence={
-                **os_detail.evidence,
-                "supplier_support_end": supplier_end,
-                **({"mds2": str(inv.os.facts["mds2"])} if inv.os.facts.get("mds2") else {}),
-            },
-        )
-    result.findings.append(
-        Finding(
-            kind="os",
-            name=inv.os.name or inv.os.family,
-            version=inv.os.version,
-            product=os_ident.product,
-            cycle=os_ident.cycle,
-            status=verdict.status,
-            eol=verdict.eol,
-            extended_until=verdict.extended_until,
-            detail=os_detail,
-            product_label=_label(ctx, os_ident.product),
-            **base,
-        )
-    )
-
-    support_files = inv.os.facts.get("security_support") if isinstance(inv.os.facts, dict) else None
-    rpm_keys = inv.os.facts.get("rpm_keys") if isinstance(inv.os.facts, dict) else None
-    facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
-    release = ctx.catalog.release(os_ident.product, os_ident.cycle) if os_ident.product and os_ident.cycle else None
-    host = HostOs(
-        os_ident.product,
-        os_label,
-        os_verdict,
-        security_support(os_ident.product, os_ident.cycle, support_files if isinstance(support_files, dict) else None),
-        rpm_keys if isinstance(rpm_keys, dict) else None,
-        apt=apt_support(os_ident.product, facts.get("apt_support")),
-        lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle")),
-        release_date=release.release_date if release is not None else None,
-    )
+    os_finding, host = _os_finding(inv, os_ident, ctx, as_of, policy, base)
+    result.findings.append(os_finding)
+    judge = _HostJudge(host, os_ident, ctx, as_of, policy)
     grouped: dict[str, Finding] = {}
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.
-    host_os = {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
+    host_os = _host_os_fields(os_ident)
     os_key = (os_ident.product, os_ident.cycle)
-    known = memo.known if memo is not None else None
-    by_object = memo.shared_for(os_key) if memo is not None else {}
+    by_object = memo.shared_for(os_key)
     for sw in inv.software:
         seen = by_object.get(id(sw))
         if seen is not None and seen[0] is sw:  # a record shared between hosts: the hot loop
             ident = seen[1]
-        elif known is not None and memo is not None:
-            hit = known.get(
-                (
-                    sw.source,
-                    sw.name,
-                    sw.version,
-                    sw.publisher,
-                    sw.system_component,
-                    sw.parent_key_name,
-                    sw.release_type,
-                    os_key,
-                )
-            )  # inlined: the hot loop
-            ident = hit if hit is not None else memo.identify(sw, host_os, os_key)
-            if shared_record(sw) and len(by_object) < 1_000_000:
-                by_object[id(sw)] = (sw, ident)
         else:
-            record = sw.identify_record()
-            record.update(host_os)
-            ident = ctx.identify(record)
+            ident = memo.lookup(sw, host_os, os_key, by_object)
         if ident.product is None:
             result.unidentified += 1
             continue
         # One finding per product release: its packages are judged one by one and the worst
         # justified verdict decides (a vendor's build beside the distribution's is not hidden by
         # whichever package name sorts first).
-        group_key = ident.group or f"{ident.product}:{ident.cycle}:{sw.name}"
-        existing = grouped.get(group_key)
-        if memo is not None:
-            verdict, detail, label = memo.judge(ident)
-        else:
-            verdict = verdict_for(ident, ctx, as_of, policy)
-            detail, label = _detail(ident, ctx, verdict.reason, policy), _label(ctx, ident.product)
+        verdict, detail, label = memo.judge(ident)
+        if sw.source in _HOST_SOURCES or (ident.product, ident.cycle) in OS_COMPONENTS:
+            verdict, detail = judge.on_host(sw, ident, verdict, detail)
+        _group(grouped, ctx, sw, ident, verdict, detail, label, base)
+    result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
+    return result
+
+
+def _host_os_fields(os_ident: Identification) -> dict[str, Any]:
+    """What a package's identification is told of its host's OS (nothing when it is unknown)."""
+    return {"host_os_product": os_ident.product, "host_os_cycle": os_ident.cycle} if os_ident.product else {}
+
+
+def _os_finding(
+    inv: Inventory, os_ident: Identification, ctx: IdentifyContext, as_of: date, policy: Policy, base: dict[str, Any]
+) -> tuple[Finding, HostOs]:
+    """The host's OS finding, and what its packages are judged against (``scanner.distro.HostOs``)."""
+    verdict = verdict_for(os_ident, ctx, as_of, policy)
+    facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
+    supplier_end = _supplier_end(inv)
+    if supplier_end:  # device register: the supplier's date decides
+        verdict = _supplier(supplier_end, inv, as_of, policy, verdict)
+    os_label = f"{_label(ctx, os_ident.product)} {os_ident.cycle}" if os_ident.cycle else _label(ctx, os_ident.product)
+    os_detail = _detail(os_ident, ctx, verdict.reason, policy)
+    if supplier_end and verdict.phase_label == "supplier support":
+        os_detail = _supplier_detail(os_detail, supplier_end, inv)
+    finding = Finding(
+        kind="os",
+        name=inv.os.name or inv.os.family,
+        version=inv.os.version,
+        product=os_ident.product,
+        cycle=os_ident.cycle,
+        status=verdict.status,
+        eol=verdict.eol,
+        extended_until=verdict.extended_until,
+        detail=os_detail,
+        product_label=_label(ctx, os_ident.product),
+        **base,
+    )
+    return finding, _host_os(os_ident, os_label, verdict, facts, ctx)
+
+
+def _supplier_end(inv: Inventory) -> str:
+    """The device register's supplier end-of-support date for this host, as given ("" if none)."""
+    end = inv.os.facts.get("supplier_support_end") if inv.os.facts else None
+    return end if isinstance(end, str) else ""
+
+
+def _supplier_detail(detail: MatchDetail, supplier_end: str, inv: Inventory) -> MatchDetail:
+    return replace(
+        detail,
+        rule=f"register.supplier-end-date+{detail.rule}",
+        evidence={
+            **detail.evidence,
+            "supplier_support_end": supplier_end,
+            **({"mds2": str(inv.os.facts["mds2"])} if inv.os.facts.get("mds2") else {}),
+        },
+    )
+
+
+def _host_os(
+    os_ident: Identification, os_label: str, verdict: Any, facts: dict[str, Any], ctx: IdentifyContext
+) -> HostOs:
+    support_files = facts.get("security_support")
+    rpm_keys = facts.get("rpm_keys")
+    release = ctx.catalog.release(os_ident.product, os_ident.cycle) if os_ident.product and os_ident.cycle else None
+    return HostOs(
+        os_ident.product,
+        os_label,
+        verdict,
+        security_support(os_ident.product, os_ident.cycle, support_files if isinstance(support_files, dict) else None),
+        rpm_keys if isinstance(rpm_keys, dict) else None,
+        apt=apt_support(os_ident.product, facts.get("apt_support")),
+        lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle")),
+        release_date=release.release_date if release is not None else None,
+    )
+
+
+# Package sources whose verdict may depend on the host they sit on (``_HostJudge.on_host``).
+_HOST_SOURCES = DISTRO_SOURCES | {"banner"}
+
+
+@dataclass(slots=True)
+class _HostJudge:
+    """Re-judges a package whose lifecycle depends on the host: a distribution's own build, an OS
+    component, a banner on a distribution host."""
+
+    host: HostOs
+    os_ident: Identification
+    ctx: IdentifyContext
+    as_of: date
+    policy: Policy
+
+    def on_host(self, sw: Any, ident: Identification, verdict: Any, detail: MatchDetail) -> tuple[Any, MatchDetail]:
         if sw.source in DISTRO_SOURCES:
-            # Who built it decides whose lifecycle applies (scanner.distro): the distribution's own
-            # build lives and dies with the OS release that ships it, a vendor's follows upstream.
-            again = distro_verdict(sw, ident.product, verdict, host, as_of, policy)
-            if again is not None:
-                new_verdict, kind, evidence = again
-                if kind == DISTRO:
-                    detail = replace(
-                        detail,
-                        rule=f"{detail.rule}+distro.{os_ident.product}",
-                        reason=f"{ident.reason}; {new_verdict.reason}",
-                        evidence={**detail.evidence, "distribution_build": evidence},
-                    )
-                elif kind == COMMUNITY:
-                    detail = replace(
-                        detail,
-                        rule=f"{detail.rule}+distro.{os_ident.product}.community",
-                        reason=f"{detail.reason}; {evidence}: the upstream lifecycle applies",
-                        evidence={**detail.evidence, "community_build": evidence},
-                    )
-                else:
-                    detail = replace(
-                        detail,
-                        reason=f"{detail.reason}; a third party's build ({evidence}): the upstream lifecycle applies",
-                        evidence={**detail.evidence, "third_party_build": evidence},
-                    )
-                verdict = new_verdict
-        elif (ident.product, ident.cycle) in OS_COMPONENTS:
+            return self._distro(sw, ident, verdict, detail)
+        os_product = self.os_ident.product
+        if (ident.product, ident.cycle) in OS_COMPONENTS:
             # IE 11 on Windows Server/LTSC/Embedded is serviced with the OS it is part of
-            verdict = os_component_verdict(ident, verdict, os_ident.product, os_ident.cycle, ctx, as_of, policy)
-            detail = replace(detail, reason=f"{ident.reason}; {verdict.reason}")
-        elif sw.source == "banner" and verdict.status in (Status.EOL, Status.ENDING_SOON):
+            verdict = os_component_verdict(
+                ident, verdict, os_product, self.os_ident.cycle, self.ctx, self.as_of, self.policy
+            )
+            return verdict, replace(detail, reason=f"{ident.reason}; {verdict.reason}")
+        if sw.source == "banner" and verdict.status in (Status.EOL, Status.ENDING_SOON):
             # A banner (`legacyscan discover`) on a distribution host: scanner.distro.rejudge_announced.
-            announced = rejudge_announced(sw, ident.product, verdict, os_ident.product, os_label, os_verdict)
+            host = self.host
+            announced = rejudge_announced(sw, ident.product, verdict, os_product, host.label, host.verdict)
             if announced is not None:
                 verdict, evidence = announced
                 detail = replace(
                     detail,
-                    rule=f"{detail.rule}+distro.{os_ident.product}",
+                    rule=f"{detail.rule}+distro.{os_product}",
                     reason=f"{ident.reason}; {verdict.reason}",
                     evidence={**detail.evidence, "distribution_build": evidence},
                 )
-        if existing is not None:
-            existing.count += 1
-            if ident.cycle == existing.cycle:
-                if verdict.status.severity <= existing.status.severity:
-                    continue
-            elif not _newer(ctx, ident, existing):
-                continue
-            # A component still on an older build (SQL shared components keep the RTM build) must
-            # not decide the verdict for the product: the newest member represents the group.
-            count = existing.count
+        return verdict, detail
+
+    def _distro(self, sw: Any, ident: Identification, verdict: Any, detail: MatchDetail) -> tuple[Any, MatchDetail]:
+        # Who built it decides whose lifecycle applies (scanner.distro): the distribution's own
+        # build lives and dies with the OS release that ships it, a vendor's follows upstream.
+        again = distro_verdict(sw, ident.product, verdict, self.host, self.as_of, self.policy)
+        if again is None:
+            return verdict, detail
+        new_verdict, kind, evidence = again
+        os_product = self.os_ident.product
+        if kind == DISTRO:
+            detail = replace(
+                detail,
+                rule=f"{detail.rule}+distro.{os_product}",
+                reason=f"{ident.reason}; {new_verdict.reason}",
+                evidence={**detail.evidence, "distribution_build": evidence},
+            )
+        elif kind == COMMUNITY:
+            detail = replace(
+                detail,
+                rule=f"{detail.rule}+distro.{os_product}.community",
+                reason=f"{detail.reason}; {evidence}: the upstream lifecycle applies",
+                evidence={**detail.evidence, "community_build": evidence},
+            )
         else:
-            count = 1
-        finding = Finding(
-            kind="software",
-            name=sw.name,
-            version=sw.version,
-            product=ident.product,
-            cycle=ident.cycle,
-            status=verdict.status,
-            eol=verdict.eol,
-            extended_until=verdict.extended_until,
-            detail=detail,
-            product_label=label,
-            group=ident.group,
-            count=count,
-            **base,
-        )
-        grouped[group_key] = finding
-    result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
-    return result
+            detail = replace(
+                detail,
+                reason=f"{detail.reason}; a third party's build ({evidence}): the upstream lifecycle applies",
+                evidence={**detail.evidence, "third_party_build": evidence},
+            )
+        return new_verdict, detail
+
+
+def _group(
+    grouped: dict[str, Finding],
+    ctx: IdentifyContext,
+    sw: Any,
+    ident: Identification,
+    verdict: Any,
+    detail: MatchDetail,
+    label: str,
+    base: dict[str, Any],
+) -> None:
+    """Count ``sw`` in its product release's finding; it represents the group when it is the first,
+    the newest release, or (same release) judged worse."""
+    group_key = ident.group or f"{ident.product}:{ident.cycle}:{sw.name}"
+    existing = grouped.get(group_key)
+    if existing is not None:
+        existing.count += 1
+        if ident.cycle == existing.cycle:
+            if verdict.status.severity <= existing.status.severity:
+                return
+        elif not _newer(ctx, ident, existing):
+            return
+        # A component still on an older build (SQL shared components keep the RTM build) must
+        # not decide the verdict for the product: the newest member represents the group.
+        count = existing.count
+    else:
+        count = 1
+    grouped[group_key] = Finding(
+        kind="software",
+        name=sw.name,
+        version=sw.version,
+        product=ident.product,
+        cycle=ident.cycle,
+        status=verdict.status,
+        eol=verdict.eol,
+        extended_until=verdict.extended_until,
+        detail=detail,
+        product_label=label,
+        group=ident.group,
+        count=count,
+        **base,
+    )
 
 
 def _supplier(end_text: str, inv: Inventory, as_of: date, policy: Policy, upstream: Any) -> Any:
