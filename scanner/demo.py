@@ -86,32 +86,39 @@ _VER = re.compile(r"\b(\d+\.\d+\.\d+)\b")
 
 def _windows_os(raw: dict[str, Any]) -> OsInfo:
     if "OPERATINGSYSTEM" in raw:
-        o = raw["OPERATINGSYSTEM"]
-        version = str(o.get("KERNEL_VERSION") or "")
-        facts: dict[str, Any] = {
-            "caption": o.get("FULL_NAME", ""),
-            "version": version,
-            "build": version.split(".")[-1] if version else "",
-        }
-        if o.get("SERVICE_PACK"):
-            facts["csd_version"] = o["SERVICE_PACK"]
-        return OsInfo(family="windows", name=str(o.get("FULL_NAME", "")), version=version, facts=facts)
+        return _windows_os_glpi(raw["OPERATINGSYSTEM"])
     # systeminfo: labels may be localized; the caption is the value that starts with "Microsoft"
     # and the version the first value with an NT version number in it.
     caption = next(
         (str(v) for v in raw.values() if isinstance(v, str) and v.startswith("Microsoft") and "Windows" in v), ""
     )
-    version = ""
-    for v in raw.values():
-        m = _VER.search(str(v))
-        if m and m.group(1).startswith(("5.", "6.", "10.")):
-            version = m.group(1)
-            break
+    version = _nt_version(raw)
     csd = "Service Pack " + m2.group(1) if (m2 := re.search(r"Service Pack (\d)", str(raw))) else ""
     facts = {"caption": caption, "version": version, "build": version.split(".")[-1] if version else ""}
     if csd:
         facts["csd_version"] = csd
     return OsInfo(family="windows", name=caption, version=version, facts=facts)
+
+
+def _windows_os_glpi(o: dict[str, Any]) -> OsInfo:
+    version = str(o.get("KERNEL_VERSION") or "")
+    facts: dict[str, Any] = {
+        "caption": o.get("FULL_NAME", ""),
+        "version": version,
+        "build": version.split(".")[-1] if version else "",
+    }
+    if o.get("SERVICE_PACK"):
+        facts["csd_version"] = o["SERVICE_PACK"]
+    return OsInfo(family="windows", name=str(o.get("FULL_NAME", "")), version=version, facts=facts)
+
+
+def _nt_version(raw: dict[str, Any]) -> str:
+    """The first value with an NT version number (5.x, 6.x, 10.x) in it."""
+    for v in raw.values():
+        m = _VER.search(str(v))
+        if m and m.group(1).startswith(("5.", "6.", "10.")):
+            return m.group(1)
+    return ""
 
 
 _ID = {
@@ -130,28 +137,45 @@ _ID = {
 
 def _linux_os(raw: dict[str, Any]) -> OsInfo:
     if "os-release" in raw:
-        release_files = {"/etc/os-release": raw["os-release"]}
-        if raw.get("alpine-release"):
-            release_files["/etc/alpine-release"] = raw["alpine-release"]
-        pretty = re.search(r'PRETTY_NAME="?([^"\n]+)', raw["os-release"])
-        return OsInfo(family="linux", name=pretty.group(1) if pretty else "", facts={"files": release_files})
-    o = raw.get("OPERATINGSYSTEM") or raw.get("operatingsystem") or {}
-    full = str(o.get("FULL_NAME") or o.get("full_name") or "")
-    version = str(o.get("VERSION") or o.get("version") or "")
-    name = str(o.get("NAME") or o.get("name") or "")
+        return _linux_os_release(raw)
+    full, version, name = _inventory_os_fields(raw)
     files: dict[str, str] = {}
     if "release" in full and any(k in full for k in ("CentOS", "AlmaLinux", "Rocky", "Fedora", "Red Hat")):
         files["/etc/redhat-release"] = full + "\n"
     slug = next((v for k, v in _ID.items() if k in (name + " " + full).lower()), name.lower().split(" ")[0])
-    vid = version.split(" ")[0]
+    vid = _version_id(slug, version, full)
     if slug in ("debian", "raspbian"):
-        vid = vid.split(".")[0]
         files["/etc/debian_version"] = version + "\n"
-    elif slug == "sles":
-        m = re.search(r"(\d+)(?:\s*SP(\d+))?", full)
-        vid = f"{m.group(1)}.{m.group(2)}" if m and m.group(2) else (m.group(1) if m else vid)
     files["/etc/os-release"] = f'NAME="{name}"\nID={slug}\nVERSION_ID="{vid}"\nPRETTY_NAME="{full}"\n'
     return OsInfo(family="linux", name=full, version=version, facts={"files": files})
+
+
+def _inventory_os_fields(raw: dict[str, Any]) -> tuple[str, str, str]:
+    """An inventory agent's OPERATINGSYSTEM section (either case): full name, version, name."""
+    o = raw.get("OPERATINGSYSTEM") or raw.get("operatingsystem") or {}
+    full = str(o.get("FULL_NAME") or o.get("full_name") or "")
+    version = str(o.get("VERSION") or o.get("version") or "")
+    name = str(o.get("NAME") or o.get("name") or "")
+    return full, version, name
+
+
+def _linux_os_release(raw: dict[str, Any]) -> OsInfo:
+    release_files = {"/etc/os-release": raw["os-release"]}
+    if raw.get("alpine-release"):
+        release_files["/etc/alpine-release"] = raw["alpine-release"]
+    pretty = re.search(r'PRETTY_NAME="?([^"\n]+)', raw["os-release"])
+    return OsInfo(family="linux", name=pretty.group(1) if pretty else "", facts={"files": release_files})
+
+
+def _version_id(slug: str, version: str, full: str) -> str:
+    """os-release's VERSION_ID for an inventory's version text (Debian: the major; SLES: 15.4)."""
+    vid = version.split(" ")[0]
+    if slug in ("debian", "raspbian"):
+        return vid.split(".")[0]
+    if slug == "sles":
+        m = re.search(r"(\d+)(?:\s*SP(\d+))?", full)
+        return f"{m.group(1)}.{m.group(2)}" if m and m.group(2) else (m.group(1) if m else vid)
+    return vid
 
 
 def _macos_os(raw: dict[str, Any]) -> OsInfo:
@@ -168,53 +192,72 @@ def _macos_os(raw: dict[str, Any]) -> OsInfo:
 
 
 def _software(platform: str, entries: list[dict[str, Any]]) -> list[Software]:
-    out: list[Software] = []
-    for e in entries:
-        if platform == "windows":
-            origin = e.get("origin", "")
-            if origin == "wmi-quickfixengineering" or not e.get("DisplayName"):
-                continue
-            out.append(
-                Software(
-                    name=str(e["DisplayName"]),
-                    version=str(e.get("DisplayVersion") or ""),
-                    publisher=str(e.get("Publisher") or ""),
-                    source="msix" if origin == "appx-msix" else "windows-registry",
-                    release_type=str(e.get("ReleaseType") or ""),
-                    registry_view=str(e.get("registry_view") or ""),
-                    scope="machine",
-                )
-            )
-        elif platform == "linux":
-            out.append(
-                Software(
-                    name=str(e.get("name", "")),
-                    version=str(e.get("version") or ""),
-                    source=str(e.get("source") or ""),
-                    arch=str(e.get("arch") or ""),
-                )
-            )
-        else:
-            out.append(Software(name=str(e.get("name", "")), version=str(e.get("version") or ""), source="macos-app"))
-    return out
+    if platform == "windows":
+        return [sw for sw in map(_windows_entry, entries) if sw is not None]
+    return [(_linux_entry if platform == "linux" else _macos_entry)(e) for e in entries]
+
+
+def _linux_entry(e: dict[str, Any]) -> Software:
+    return Software(
+        name=str(e.get("name", "")),
+        version=str(e.get("version") or ""),
+        source=str(e.get("source") or ""),
+        arch=str(e.get("arch") or ""),
+    )
+
+
+def _macos_entry(e: dict[str, Any]) -> Software:
+    return Software(name=str(e.get("name", "")), version=str(e.get("version") or ""), source="macos-app")
+
+
+def _windows_entry(e: dict[str, Any]) -> Software | None:
+    origin = e.get("origin", "")
+    if origin == "wmi-quickfixengineering" or not e.get("DisplayName"):
+        return None
+    return Software(
+        name=str(e["DisplayName"]),
+        version=str(e.get("DisplayVersion") or ""),
+        publisher=str(e.get("Publisher") or ""),
+        source="msix" if origin == "appx-msix" else "windows-registry",
+        release_type=str(e.get("ReleaseType") or ""),
+        registry_view=str(e.get("registry_view") or ""),
+        scope="machine",
+    )
 
 
 def _hardware_facts(platform: str, hw: dict[str, Any]) -> tuple[str, int | None, str, str]:
-    cpu, mem, vendor, model = "", None, "", ""
-    cpus = hw.get("CPUS") or hw.get("cpus")
-    if isinstance(cpus, list) and cpus:
-        cpu = str(cpus[0].get("NAME") or cpus[0].get("name") or "")
-    if "Processor(s)" in hw:
-        cpu = str(hw["Processor(s)"]).split("]: ")[-1]
+    cpu, mem = _cpu(hw), None
     hard = hw.get("HARDWARE") or {}
     if isinstance(hard, dict) and str(hard.get("MEMORY", "")).isdecimal():
         mem = int(hard["MEMORY"]) * 1024 * 1024
+    vendor, model = _vendor_model(hw)
+    return cpu, mem, vendor, model
+
+
+def _cpu(hw: dict[str, Any]) -> str:
+    if "Processor(s)" in hw:
+        return str(hw["Processor(s)"]).split("]: ")[-1]
+    cpus = hw.get("CPUS") or hw.get("cpus")
+    if isinstance(cpus, list) and cpus:
+        return str(cpus[0].get("NAME") or cpus[0].get("name") or "")
+    return ""
+
+
+def _vendor_model(hw: dict[str, Any]) -> tuple[str, str]:
+    if "System Manufacturer" in hw:
+        return str(hw["System Manufacturer"]), str(hw.get("System Model", ""))
     bios = hw.get("BIOS") or {}
     if isinstance(bios, dict):
-        vendor, model = str(bios.get("SMANUFACTURER") or ""), str(bios.get("SMODEL") or "")
-    if "System Manufacturer" in hw:
-        vendor, model = str(hw["System Manufacturer"]), str(hw.get("System Model", ""))
-    return cpu, mem, vendor, model
+        return str(bios.get("SMANUFACTURER") or ""), str(bios.get("SMODEL") or "")
+    return "", ""
+
+
+def _template_os(platform: str, raw_os: dict[str, Any]) -> OsInfo:
+    if platform == "windows":
+        return _windows_os(raw_os)
+    if platform == "linux":
+        return _linux_os(raw_os)
+    return _macos_os(raw_os)
 
 
 def load_templates(captures: Path = CAPTURES) -> dict[str, Template]:
@@ -222,20 +265,11 @@ def load_templates(captures: Path = CAPTURES) -> dict[str, Template]:
     for path in sorted(captures.glob("*/*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         platform = data["platform"]
-        raw_os = data.get("os") or {}
-        os_info = (
-            _windows_os(raw_os)
-            if platform == "windows"
-            else _linux_os(raw_os)
-            if platform == "linux"
-            else _macos_os(raw_os)
-        )
+        os_info = _template_os(platform, data.get("os") or {})
         cpu, mem, vendor, model = _hardware_facts(platform, data.get("hardware") or {})
         server = platform == "windows" and "server" in os_info.name.lower() or platform == "linux"
-        if platform == "windows" and server:
-            os_info.facts["product_type"] = 3
-        elif platform == "windows":
-            os_info.facts["product_type"] = 1
+        if platform == "windows":
+            os_info.facts["product_type"] = 3 if server else 1
         prov = data.get("provenance", {})
         out[path.stem] = Template(
             key=path.stem,
@@ -369,19 +403,7 @@ def _workstation_hw(rng: random.Random, era: str) -> Hardware:
     gen = demo_era.generation(cpu)
     if era not in ("xp", "vista", "11") and rng.random() < 0.06:  # facts the probe could not read
         return Hardware(vendor="", model="", cpu_model=cpu, memory_bytes=8 * 1024**3)
-    tpm: str | None
-    if era == "11":
-        tpm, fw, secure = "2.0", "uefi", True
-    elif gen in ("p4", "core2"):
-        tpm, fw, secure = "", "bios", False
-    else:
-        modern = gen not in ("4", "6", "7")
-        if modern:
-            tpm = "2.0" if rng.random() < 0.94 else "1.2"
-        else:
-            tpm = rng.choices(["2.0", "1.2", "", None], weights=[35, 35, 15, 15])[0]
-        fw = "uefi" if modern or rng.random() < 0.6 else "bios"
-        secure = (rng.random() < 0.9) if fw == "uefi" else False
+    tpm, fw, secure = _firmware(rng, era, gen)
     sizes, ram_weights = demo_era.RAM_GB[era]
     ram = rng.choices(sizes, weights=ram_weights)[0] * 1024**3
     disks = [40, 80, 160] if gen in ("p4", "core2") else [60, 128, 256, 500]
@@ -398,6 +420,23 @@ def _workstation_hw(rng: random.Random, era: str) -> Hardware:
         tpm_present=None if tpm is None else bool(tpm),
         tpm_version=tpm or "",
     )
+
+
+def _firmware(rng: random.Random, era: str, gen: str) -> tuple[str | None, str, bool]:
+    """TPM version ("" none, None unreadable), firmware type and Secure Boot for a PC."""
+    if era == "11":
+        return "2.0", "uefi", True
+    if gen in ("p4", "core2"):
+        return "", "bios", False
+    tpm: str | None
+    modern = gen not in ("4", "6", "7")
+    if modern:
+        tpm = "2.0" if rng.random() < 0.94 else "1.2"
+    else:
+        tpm = rng.choices(["2.0", "1.2", "", None], weights=[35, 35, 15, 15])[0]
+    fw = "uefi" if modern or rng.random() < 0.6 else "bios"
+    secure = (rng.random() < 0.9) if fw == "uefi" else False
+    return tpm, fw, secure
 
 
 @dataclass(slots=True)
@@ -461,6 +500,186 @@ def _stamp(day: date, rng: random.Random) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _pc_pool(tpl: dict[str, Template]) -> _Pool:
+    """The Windows PC software pool: the corpus strings and every Windows capture's entries, one per
+    (name, version) so sampling does not favour one capture, each with the eras it was seen on."""
+    strings = load_strings()
+    # where each string was seen: a capture's entries on its Windows era, the corpus strings by source
+    seen_on = load_string_eras()
+    win_pool: list[Software] = list(strings)
+    for t in tpl.values():
+        if t.platform == "windows":
+            win_pool.extend(t.software)
+            for sw in t.software:
+                key = (sw.name, sw.version)
+                seen_on[key] = seen_on.get(key, frozenset()) | {demo_era.era_of(t.os.version)}
+    seen: dict[tuple[str, str], Software] = {}
+    for entry in win_pool:
+        seen.setdefault((entry.name, entry.version), entry)
+    win_pool = list(seen.values())
+    return _split_pool(win_pool, {id(sw): seen_on.get((sw.name, sw.version), demo_era.MODERN) for sw in win_pool})
+
+
+@dataclass(slots=True)
+class _Devices:
+    """Draws the demo's devices one by one from one random stream (the order of draws is the
+    estate: keep it)."""
+
+    rng: random.Random
+    tpl: dict[str, Template]
+    pool: _Pool
+    names: list[str]
+    codes: list[str]
+    weights: list[float]
+    scan_day: date
+    apps_per_pc: tuple[int, int]
+    tracked_for: dict[str, list[Software]] = field(default_factory=dict)  # a template's tracked entries
+    counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    used: dict[str, str] = field(default_factory=dict)  # template key -> provenance
+
+    @property
+    def prev_day(self) -> date:
+        return self.scan_day - timedelta(days=91)
+
+    def role(self) -> tuple[Template, list[str], str]:
+        """A device's template, tags and host-name prefix, by role."""
+        role = self.rng.choices([r for r, _ in ROLES], weights=[w for _, w in ROLES])[0]
+        if role == "pc":
+            return self._pc()
+        if role == "med":
+            return self._medical()
+        if role in ("winsrv", "linux"):
+            return self._server(role)
+        return _pick(self.rng, MAC_OS, self.tpl), ["demo"], "MAC"
+
+    def _pc(self) -> tuple[Template, list[str], str]:
+        rng = self.rng
+        t = _pick(rng, WORKSTATION_OS, self.tpl)
+        tags = ["demo"]
+        if rng.random() < 0.45:
+            tags.append("clinical")
+        tags.append(rng.choice(WARDS))
+        return t, tags, "PC"
+
+    def _medical(self) -> tuple[Template, list[str], str]:
+        t = _pick(self.rng, MEDICAL_OS, self.tpl)
+        kind = self.rng.choice(MEDICAL_KINDS)
+        department = "radiology" if kind in ("MRI", "CT", "US", "XRAY", "PACS") else "pathology"
+        return t, ["demo", "medical-device", "clinical", department], f"MD-{kind}"
+
+    def _server(self, role: str) -> tuple[Template, list[str], str]:
+        windows = role == "winsrv"
+        t = _pick(self.rng, WINDOWS_SERVER_OS if windows else LINUX_OS, self.tpl)
+        tags = ["demo", "server"]
+        if self.rng.random() < (0.12 if windows else 0.2):
+            tags.append("internet-facing")
+        return t, tags, "SRV" if windows else "LNX"
+
+    def software(self, t: Template) -> tuple[list[Software], Hardware]:
+        """What the device carries, and its hardware."""
+        if not (t.platform == "windows" and not t.server):
+            hw = Hardware(vendor=t.vendor, model=t.model, cpu_model=t.cpu, memory_bytes=t.memory_bytes)
+            return list(t.software), hw
+        # a PC carries a handful of tracked products (browsers, Java, Office, Reader...) among
+        # many entries that are not products with a lifecycle (drivers, runtimes, updates).
+        rng = self.rng
+        lo, hi = self.apps_per_pc
+        k = rng.randint(lo, hi)
+        era = demo_era.era_of(t.os.version)
+        if t.key not in self.tracked_for:
+            self.tracked_for[t.key] = [sw for sw in self.pool.tracked[era] if self.pool.fits(sw, t.os.version)]
+        tracked = self.tracked_for[t.key]
+        n_tracked = min(len(tracked), rng.randint(3, 12) if era not in ("xp", "vista") else rng.randint(2, 6), k)
+        software = rng.sample(tracked, n_tracked) + _sample_many(rng, self.pool.benign[era], k - n_tracked)
+        return software, _workstation_hw(rng, era)
+
+    def device(self) -> tuple[Inventory, Template]:
+        rng = self.rng
+        s = rng.choices(range(len(self.names)), weights=self.weights)[0]
+        site, code = self.names[s], self.codes[s]
+        t, tags, prefix = self.role()
+        n = self.counters[(code, prefix)] = self.counters.get((code, prefix), 0) + 1
+        hostname = f"{code}-{prefix}-{n:04d}"
+        self.used[t.key] = t.provenance
+        software, hw = self.software(t)
+        machine_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        host = Host(
+            hostname=hostname,
+            machine_id=machine_id,
+            site=site,
+            tags=tags,
+            domain="demo.invalid",
+            address=f"{hostname.lower()}.demo.invalid",
+        )
+        inv = Inventory(
+            host=host,
+            os=t.os,
+            software=software,
+            hardware=hw,
+            collected_at=_stamp(self.scan_day, rng),
+            collector=Collector(name="legacyscan-demo", version="demo", transport="import"),
+            inventory_id=str(uuid.UUID(int=rng.getrandbits(128))),
+        )
+        return inv, t
+
+    def before(self, inv: Inventory, t: Template) -> Inventory:
+        """The same device at the previous scan, three months earlier."""
+        rng = self.rng
+        before_os = self._before_os(t, inv.hardware.cpu_model)
+        before_sw = inv.software
+        if before_os is not t.os and t.platform == "windows":  # what that older Windows could run
+            before_sw = [sw for sw in inv.software if self.pool.fits(sw, before_os.version)]
+        return replace(
+            inv,
+            os=before_os,
+            software=before_sw,
+            collected_at=_stamp(self.prev_day, rng),
+            inventory_id=str(uuid.UUID(int=rng.getrandbits(128))),
+        )
+
+    def _before_os(self, t: Template, cpu_model: str) -> OsInfo:
+        # three months ago some of today's Windows 11 PCs were still on Windows 10, and some
+        # Windows 10 PCs still on Windows 7: the trend the KPIs should show.
+        rng = self.rng
+        win10 = self.tpl.get("win10-22h2-enterprise_wesng")
+        win7 = self.tpl.get("win7-sp1-enterprise-x64_wesng")
+        if t.key.startswith("win11") and win10 is not None and rng.random() < 0.35:
+            return win10.os
+        if (
+            t.key.startswith("win10-22h2")
+            and win7 is not None
+            and rng.random() < 0.08
+            and demo_era.ran(win7.os.version, cpu_model)
+        ):  # Windows 7 only where it could run
+            return win7.os
+        return t.os
+
+    def unreachable(self, devices: int) -> list[HostStatus]:
+        """Targets the scan could not reach (they have no current inventory)."""
+        rng = self.rng
+        statuses: list[HostStatus] = []
+        for i, site in enumerate(self.names):
+            for j in range(max(1, devices // 120 // len(self.names))):
+                kind = rng.choice(["unreachable", "timeout", "auth-failed"])
+                err = {
+                    "unreachable": "no route to host",
+                    "timeout": "timed out after 60 s",
+                    "auth-failed": "WinRM: access denied for the scan account",
+                }[kind]
+                last = _stamp(self.prev_day, rng) if rng.random() < 0.6 else ""
+                statuses.append(
+                    HostStatus(
+                        target=f"{self.codes[i].lower()}-pc-x{j:03d}.demo.invalid",
+                        site=site,
+                        status=kind,
+                        error=err,
+                        at=_stamp(self.scan_day, rng),
+                        last_ok_at=last,
+                    )
+                )
+        return statuses
+
+
 def generate(
     devices: int = 2000,
     sites: int = 3,
@@ -476,162 +695,28 @@ def generate(
     as_of = as_of or date(2026, 11, 30)
     rng = random.Random(seed)
     tpl = templates or load_templates()
-    strings = load_strings()
-    # where each string was seen: a capture's entries on its Windows era, the corpus strings by source
-    seen_on = load_string_eras()
-    win_pool: list[Software] = list(strings)
-    for t in tpl.values():
-        if t.platform == "windows":
-            win_pool.extend(t.software)
-            for sw in t.software:
-                key = (sw.name, sw.version)
-                seen_on[key] = seen_on.get(key, frozenset()) | {demo_era.era_of(t.os.version)}
-    # de-duplicate by (name, version) so sampling does not favour one capture
-    seen: dict[tuple[str, str], Software] = {}
-    for entry in win_pool:
-        seen.setdefault((entry.name, entry.version), entry)
-    win_pool = list(seen.values())
-    pool = _split_pool(win_pool, {id(sw): seen_on.get((sw.name, sw.version), demo_era.MODERN) for sw in win_pool})
-    # a template's tracked entries: those of its era whose OS components match its build
-    tracked_for: dict[str, list[Software]] = {}
     names, codes, weights = _sites(sites)
-    scan_day = as_of - timedelta(days=2)
-    prev_day = scan_day - timedelta(days=91)
+    draw = _Devices(rng, tpl, _pc_pool(tpl), names, codes, weights, as_of - timedelta(days=2), apps_per_pc)
     current: list[Inventory] = []
     prev: list[Inventory] = []
     statuses: list[HostStatus] = []
-    counters: dict[tuple[str, str], int] = {}
-    win10 = tpl.get("win10-22h2-enterprise_wesng")
-    win7 = tpl.get("win7-sp1-enterprise-x64_wesng")
-    used: dict[str, str] = {}
     for _ in range(devices):
-        s = rng.choices(range(len(names)), weights=weights)[0]
-        site, code = names[s], codes[s]
-        role = rng.choices([r for r, _ in ROLES], weights=[w for _, w in ROLES])[0]
-        tags = ["demo"]
-        if role == "pc":
-            t = _pick(rng, WORKSTATION_OS, tpl)
-            if rng.random() < 0.45:
-                tags.append("clinical")
-            tags.append(rng.choice(WARDS))
-            prefix = "PC"
-        elif role == "med":
-            t = _pick(rng, MEDICAL_OS, tpl)
-            kind = rng.choice(MEDICAL_KINDS)
-            tags += [
-                "medical-device",
-                "clinical",
-                "radiology" if kind in ("MRI", "CT", "US", "XRAY", "PACS") else "pathology",
-            ]
-            prefix = f"MD-{kind}"
-        elif role == "winsrv":
-            t = _pick(rng, WINDOWS_SERVER_OS, tpl)
-            tags.append("server")
-            if rng.random() < 0.12:
-                tags.append("internet-facing")
-            prefix = "SRV"
-        elif role == "linux":
-            t = _pick(rng, LINUX_OS, tpl)
-            tags.append("server")
-            if rng.random() < 0.2:
-                tags.append("internet-facing")
-            prefix = "LNX"
-        else:
-            t = _pick(rng, MAC_OS, tpl)
-            prefix = "MAC"
-        n = counters[(code, prefix)] = counters.get((code, prefix), 0) + 1
-        hostname = f"{code}-{prefix}-{n:04d}"
-        used[t.key] = t.provenance
-        if t.platform == "windows" and not t.server:
-            # a PC carries a handful of tracked products (browsers, Java, Office, Reader...) among
-            # many entries that are not products with a lifecycle (drivers, runtimes, updates).
-            lo, hi = apps_per_pc
-            k = rng.randint(lo, hi)
-            era = demo_era.era_of(t.os.version)
-            if t.key not in tracked_for:
-                tracked_for[t.key] = [sw for sw in pool.tracked[era] if pool.fits(sw, t.os.version)]
-            tracked = tracked_for[t.key]
-            n_tracked = min(len(tracked), rng.randint(3, 12) if era not in ("xp", "vista") else rng.randint(2, 6), k)
-            software = rng.sample(tracked, n_tracked) + _sample_many(rng, pool.benign[era], k - n_tracked)
-            hw = _workstation_hw(rng, era)
-        else:
-            software = list(t.software)
-            hw = Hardware(vendor=t.vendor, model=t.model, cpu_model=t.cpu, memory_bytes=t.memory_bytes)
-        machine_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        host = Host(
-            hostname=hostname,
-            machine_id=machine_id,
-            site=site,
-            tags=tags,
-            domain="demo.invalid",
-            address=f"{hostname.lower()}.demo.invalid",
-        )
-        inv = Inventory(
-            host=host,
-            os=t.os,
-            software=software,
-            hardware=hw,
-            collected_at=_stamp(scan_day, rng),
-            collector=Collector(name="legacyscan-demo", version="demo", transport="import"),
-            inventory_id=str(uuid.UUID(int=rng.getrandbits(128))),
-        )
+        inv, t = draw.device()
         current.append(inv)
         if previous:
-            before_os = t.os
-            # three months ago some of today's Windows 11 PCs were still on Windows 10, and some
-            # Windows 10 PCs still on Windows 7: the trend the KPIs should show.
-            if t.key.startswith("win11") and win10 is not None and rng.random() < 0.35:
-                before_os = win10.os
-            elif (
-                t.key.startswith("win10-22h2")
-                and win7 is not None
-                and rng.random() < 0.08
-                and demo_era.ran(win7.os.version, hw.cpu_model)
-            ):  # Windows 7 only where it could run
-                before_os = win7.os
-            before_sw = inv.software
-            if before_os is not t.os and t.platform == "windows":  # what that older Windows could run
-                before_sw = [sw for sw in inv.software if pool.fits(sw, before_os.version)]
-            prev.append(
-                replace(
-                    inv,
-                    os=before_os,
-                    software=before_sw,
-                    collected_at=_stamp(prev_day, rng),
-                    inventory_id=str(uuid.UUID(int=rng.getrandbits(128))),
-                )
-            )
+            prev.append(draw.before(inv, t))
         statuses.append(
             HostStatus(
-                target=host.address,
-                site=site,
+                target=inv.host.address,
+                site=inv.host.site,
                 status="ok",
                 error="",
                 at=inv.collected_at,
-                host_key=machine_id,
+                host_key=inv.host.machine_id,
                 last_ok_at=inv.collected_at,
             )
         )
-    # targets the scan could not reach (they have no current inventory)
-    for i, site in enumerate(names):
-        for j in range(max(1, devices // 120 // len(names))):
-            kind = rng.choice(["unreachable", "timeout", "auth-failed"])
-            err = {
-                "unreachable": "no route to host",
-                "timeout": "timed out after 60 s",
-                "auth-failed": "WinRM: access denied for the scan account",
-            }[kind]
-            last = _stamp(prev_day, rng) if rng.random() < 0.6 else ""
-            statuses.append(
-                HostStatus(
-                    target=f"{codes[i].lower()}-pc-x{j:03d}.demo.invalid",
-                    site=site,
-                    status=kind,
-                    error=err,
-                    at=_stamp(scan_day, rng),
-                    last_ok_at=last,
-                )
-            )
+    statuses += draw.unreachable(devices)
     return DemoEstate(
         current=current,
         previous=prev,
@@ -639,7 +724,7 @@ def generate(
         sites=names,
         as_of=as_of,
         seed=seed,
-        templates=dict(sorted(used.items())),
+        templates=dict(sorted(draw.used.items())),
     )
 
 
