@@ -22,6 +22,7 @@ import hashlib
 import io
 import itertools
 import json
+import logging
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,8 @@ from typing import Any, BinaryIO
 
 from agents.inventory import MAX_STRING, Collector, Inventory, Problem, Software
 from scanner.files import open_regular
+
+log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 # Whole-document formats (JSON, XML) are parsed in memory: bounded so a hostile or mistaken file
@@ -584,6 +587,13 @@ def _json_records(source: Source) -> Iterator[tuple[str, dict[str, Any]]]:
         return
     data = source.json()
     if isinstance(data, dict):
+        if data.get("@odata.nextLink") is not None:
+            # One page of a paged Graph/Defender answer: what its other pages hold is not in this file.
+            log.warning(
+                "%s: one page of a paged answer (@odata.nextLink): the rows of its other pages are not in "
+                "this file; save every page (follow @odata.nextLink) and import them all in the same run",
+                source.path,
+            )
         values = data.get("value", data.get("Value"))
         items = as_list(values, "value") if values is not None else [data]
     else:

@@ -17,6 +17,7 @@ DOC_EXAMPLE = DEFENDER / "defender-docs-SoftwareInventoryByMachine-example.json"
     "name",
     [
         "defender-docs-SoftwareInventoryByMachine-example-fixed.json",
+        "defender-docs-SoftwareInventoryByMachine-example-2021.json",
         "SoftwareInventoryExport-part-00000.json.gz",
         "advanced-hunting-DeviceTvmSoftwareInventory.csv",
     ],

@@ -243,3 +243,65 @@ def test_defender_docs_non_cpe_example_with_its_trailing_comma_is_refused_naming
     err = capsys.readouterr().err
     assert "refused: not valid JSON: " in err and f" at line {line} column " in err and "(read as defender)" in err
     assert stored(db) == {}
+
+
+def test_graph_single_managed_device_entity_of_a_test_tenant(tmp_path: Path) -> None:
+    """rapid7's recorded ``GET /deviceManagement/managedDevices/{id}``: one ``$entity``, not a page."""
+    sample = INTUNE / "rapid7-insightconnect-get_device.json"
+    device = json.loads(sample.read_text("utf-8"))
+    assert device["@odata.context"].endswith("/$entity") and "value" not in device
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 0
+    [inv] = stored(db).values()
+    assert inv.host.hostname == device["deviceName"] == "INTUNE-W10-C"
+    major, minor, build, ubr = device["osVersion"].split(".")
+    assert (inv.os.facts["build"], inv.os.facts["ubr"]) == (build, int(ubr))
+    assert inv.collected_at == _utc(device["lastSyncDateTime"])
+    assert (inv.hardware.vendor, inv.hardware.serial) == (device["manufacturer"], device["serialNumber"])
+    [os_cycle] = [cycle for kind, product, cycle in verdicts(inv) if kind == "os" and product == "windows"]
+    assert os_cycle and os_cycle.startswith(f"10-{WINDOWS_10_RELEASES[build]}")
+
+
+def test_defender_software_inventory_page_as_published_in_2021_is_one_page_of_several(
+    tmp_path: Path, capsys, caplog
+) -> None:
+    """The 2021 version of Microsoft's SoftwareInventoryByMachine example is valid JSON as published
+    (the later page doubled two values).  It is one page (``pageSize=5``) with ``@odata.nextLink``:
+    imported, with a warning that the other pages' rows are not in the file; one deviceId is listed
+    under two device names, and stays one device under the first."""
+    sample = DEFENDER / "defender-docs-SoftwareInventoryByMachine-example-2021.json"
+    page = json.loads(sample.read_text("utf-8"))
+    rows = page["value"]
+    db = tmp_path / "db.sqlite"
+    with caplog.at_level("WARNING"):
+        assert run_import(db, sample) == 0
+    assert "imported 3, duplicates 0, refused 0" in capsys.readouterr().err
+    [warning] = [r.getMessage() for r in caplog.records if "@odata.nextLink" in r.getMessage()]
+    assert warning.startswith(f"{sample}: one page of a paged answer")
+    hosts = stored(db)
+    first = rows[0]["deviceId"]
+    names = {r["deviceName"] for r in rows if r["deviceId"] == first}
+    assert len(names) == 2 and rows[0]["deviceName"] in hosts and not names - {rows[0]["deviceName"]} & set(hosts)
+    inv = hosts[rows[0]["deviceName"]]
+    assert inv.os.facts["ubr"] == 1637 and inv.os.facts["defender"]["softwareName"] == "windows_10"
+    assert {(s.name, s.version) for s in inv.software} == {
+        (r["softwareName"], r["softwareVersion"])
+        for r in rows
+        if r["deviceId"] == first and not r["softwareName"].startswith("windows_")
+    }
+
+
+def test_graph_page_with_a_next_link_warns_too(tmp_path: Path, caplog) -> None:
+    """Graph pages the same way (its nextLink at the top): the recorded page with one added."""
+    data = json.loads((INTUNE / "rapid7-insightconnect-get_devices.json").read_text("utf-8"))
+    data = {"@odata.nextLink": "https://graph.microsoft.com/v1.0/deviceManagement/managedDevices?$skiptoken=x", **data}
+    path = tmp_path / "managedDevices-page1.json"
+    path.write_text(json.dumps(data))
+    with caplog.at_level("WARNING"):
+        assert run_import(tmp_path / "db.sqlite", path) == 0
+    assert [r for r in caplog.records if r.getMessage().startswith(f"{path}: one page of a paged answer")]
+    assert len(stored(tmp_path / "db.sqlite")) == len(data["value"])
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # the recorded page itself is the whole answer: no warning
+        assert run_import(tmp_path / "whole.sqlite", INTUNE / "rapid7-insightconnect-get_devices.json") == 0
+    assert not [r for r in caplog.records if "@odata.nextLink" in r.getMessage()]
