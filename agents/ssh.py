@@ -40,11 +40,16 @@ from pathlib import Path
 from agents.bundle import BUNDLE_SHELL, CAT_PREFIXES, bundle_command, bundle_script, parse_bundle  # noqa: F401
 from agents.compat import SLOTS
 from agents.shell import MAX_FILE, BatchingShell, CommandResult, ShellError, ShellTimeout, decode
+from agents.watchdog import WATCHDOG
 
 # The one-exec probe bundle carries every package list and OS file of a host: tens of KiB to a few
 # MiB in the field.  A host printing far more (a broken or hostile ``rpm``) is cut here and the cut
 # recorded, instead of buffering hundreds of MiB per host (#19 item 20).
 BUNDLE_LIMIT = 16 * 1024 * 1024
+
+# Seconds past a command's timeout before the watchdog closes its channel (the reads' own timeouts
+# normally end it first, with a better message).
+WATCHDOG_GRACE = 2.0
 
 
 def _import_paramiko() -> None:
@@ -708,7 +713,18 @@ class SshShell:
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 self.lost = True
                 raise ConnectionLost(f"{self.host}: cannot open a session: {exc}") from exc
+            # paramiko waits for the answer to the exec request without a timeout: past the
+            # deadline (and a grace for the reads' own timeouts to speak first) the channel is
+            # closed from the watchdog thread, which releases that wait.
+            expired: list[bool] = []
+
+            def expire() -> None:
+                expired.append(True)
+                chan.close()
+
+            guard = WATCHDOG.schedule(timeout + WATCHDOG_GRACE, expire)
             try:
+                chan.settimeout(max(0.001, deadline - time.monotonic()))  # bounds sendall's wait for window
                 if c_locale:  # parseable English output; ignored by servers without AcceptEnv LC_*
                     chan.update_environment({"LC_ALL": "C", "LANG": "C"})
                 chan.exec_command(command)
@@ -734,14 +750,19 @@ class SshShell:
                     )
                 return CommandResult(code, decode(out), decode(err))
             except (paramiko.SSHException, EOFError, ConnectionError) as exc:
+                self.lost = True
+                if expired:
+                    raise ShellTimeout(
+                        f"{self.host}: command timed out after {timeout:g}s (the server never answered the request)"
+                    ) from exc
                 # paramiko raises these with an empty message when the session dies under us (e.g.
                 # while the bundle is still being sent): always say what happened.
-                self.lost = True
                 raise ConnectionLost(
                     f"{self.host}: connection lost mid-command ({type(exc).__name__}"
                     f"{': ' + str(exc) if str(exc) else ''})"
                 ) from exc
             finally:
+                WATCHDOG.cancel(guard)
                 chan.close()
 
 
