@@ -137,9 +137,22 @@ def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     except PriorityConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
     cfg = ReportConfig(priority=priority, source=source)
-    costs = data.get("costs", {})
-    if not isinstance(costs, Mapping):
-        raise ConfigError(f"{where}: [costs] must be a table")
+    _read_costs(cfg, _table(data, "costs", f"{where}: [costs] must be a table"), where)
+    _read_esu(cfg, _table(data, "esu", f'{where}: [esu] must be a table of "product:cycle" tables'), where)
+    _read_report(cfg, _table(data, "report", f"{where}: [report] must be a table"), where)
+    _read_plan(cfg, _table(data, "plan", f"{where}: [plan] must be a table"), where)
+    return cfg
+
+
+def _table(data: Mapping[str, Any], name: str, refusal: str) -> Mapping[str, Any]:
+    """``data[name]`` (empty when absent); ``refusal`` when it is not a table."""
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(refusal)
+    return table
+
+
+def _read_costs(cfg: ReportConfig, costs: Mapping[str, Any], where: str) -> None:
     for key, value in costs.items():
         if key == "currency":
             if not isinstance(value, str) or not value.strip() or len(value) > 8:
@@ -155,9 +168,9 @@ def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
             raise ConfigError(
                 f"{where}: [costs] unknown key {key!r}; known: currency, products, {', '.join(COST_KEYS)}"
             )
-    esu = data.get("esu", {})
-    if not isinstance(esu, Mapping):
-        raise ConfigError(f'{where}: [esu] must be a table of "product:cycle" tables')
+
+
+def _read_esu(cfg: ReportConfig, esu: Mapping[str, Any], where: str) -> None:
     for key, value in esu.items():
         if not isinstance(value, Mapping) or ":" not in key:
             raise ConfigError(f'{where}: [esu."{key}"] must be a table keyed "product:cycle" with year_costs = [..]')
@@ -172,26 +185,30 @@ def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
             year_costs=tuple(_num(c, f'{where}: [esu."{key}"] year_costs') for c in costs_list),
             name=str(value.get("name", "ESU")),
         )
-    report = data.get("report", {})
-    if not isinstance(report, Mapping):
-        raise ConfigError(f"{where}: [report] must be a table")
+
+
+def _whole(value: Any, low: int, high: int) -> bool:
+    """A whole number (not a bool) in ``low..high``."""
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _read_report(cfg: ReportConfig, report: Mapping[str, Any], where: str) -> None:
     report_keys = ("stale_days", "roadmap_quarters", "dataset_max_age_days")
     for key, value in report.items():
         if key not in report_keys:
             raise ConfigError(f"{where}: [report] unknown key {key!r}; known: {', '.join(report_keys)}")
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        if not _whole(value, 1, 3650):
             raise ConfigError(f"{where}: [report] {key}: expected a whole number 1..3650")
         setattr(cfg, key, value)
-    plan = data.get("plan", {})
-    if not isinstance(plan, Mapping):
-        raise ConfigError(f"{where}: [plan] must be a table")
+
+
+def _read_plan(cfg: ReportConfig, plan: Mapping[str, Any], where: str) -> None:
     for key, value in plan.items():
         if key != "devices_per_year":
             raise ConfigError(f"{where}: [plan] unknown key {key!r}; known: devices_per_year")
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000_000:
+        if not _whole(value, 1, 10_000_000):
             raise ConfigError(f"{where}: [plan] devices_per_year: expected a whole number of devices, at least 1")
         cfg.devices_per_year = value
-    return cfg
 
 
 def load_config(path: str | Path | None) -> ReportConfig:
