@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from eol_data.site import SiteCatalog
+from eol_data.site import Entitlement, SiteCatalog
 from scanner.files import MAX_CONFIG_BYTES, FileRefused, loads_toml, read_regular_text
 from scanner.model import Finding, Status
 from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml
@@ -155,9 +155,7 @@ def _table(data: Mapping[str, Any], name: str, refusal: str) -> Mapping[str, Any
 def _read_costs(cfg: ReportConfig, costs: Mapping[str, Any], where: str) -> None:
     for key, value in costs.items():
         if key == "currency":
-            if not isinstance(value, str) or not value.strip() or len(value) > 8:
-                raise ConfigError(f'{where}: [costs] currency: expected a short code such as "GBP"')
-            cfg.currency = value.strip()
+            cfg.currency = _currency(value, where)
         elif key == "products":
             if not isinstance(value, Mapping):
                 raise ConfigError(f'{where}: [costs.products] must be a table of "product[:cycle]" = cost')
@@ -168,6 +166,12 @@ def _read_costs(cfg: ReportConfig, costs: Mapping[str, Any], where: str) -> None
             raise ConfigError(
                 f"{where}: [costs] unknown key {key!r}; known: currency, products, {', '.join(COST_KEYS)}"
             )
+
+
+def _currency(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 8:
+        raise ConfigError(f'{where}: [costs] currency: expected a short code such as "GBP"')
+    return value.strip()
 
 
 def _read_esu(cfg: ReportConfig, esu: Mapping[str, Any], where: str) -> None:
@@ -230,6 +234,20 @@ def load_config(path: str | Path | None) -> ReportConfig:
     return config_from_dict(data, str(p))
 
 
+def _entitlement_price(e: Entitlement, cost: float, site: SiteCatalog) -> EntitlementPrice:
+    return EntitlementPrice(
+        keys=frozenset(e.keys()),
+        name=e.name or ", ".join(e.keys()),
+        cost=cost,
+        unit=e.unit,
+        yearly=e.yearly_cost or 0.0,
+        per_device=e.per_device,
+        currency=e.currency,
+        reference=e.reference,
+        source=f"{site.path.name}:{e.line}" if e.line else site.path.name,
+    )
+
+
 def with_site_catalog(
     cfg: ReportConfig, site: SiteCatalog | None, free_extended: frozenset[str] | None = None
 ) -> ReportConfig:
@@ -239,21 +257,7 @@ def with_site_catalog(
     """
     if site is None:
         return cfg
-    prices = tuple(
-        EntitlementPrice(
-            keys=frozenset(e.keys()),
-            name=e.name or ", ".join(e.keys()),
-            cost=e.cost,
-            unit=e.unit,
-            yearly=e.yearly_cost or 0.0,
-            per_device=e.per_device,
-            currency=e.currency,
-            reference=e.reference,
-            source=f"{site.path.name}:{e.line}" if e.line else site.path.name,
-        )
-        for e in site.entitlements
-        if e.cost is not None
-    )
+    prices = tuple(_entitlement_price(e, e.cost, site) for e in site.entitlements if e.cost is not None)
     return replace(
         cfg,
         entitlement_prices=prices,
@@ -324,45 +328,55 @@ def extended_costs(
         price = price_for(f, cfg)
         if price is not None:
             by_price.setdefault(price, []).append(f)
-    out: list[ExtendedCost] = []
-    os_costed = False
-    for price, covered in by_price.items():  # one line per entitlement: a device is paid for once
-        n = max(1, shared_by.get(price, 1))
-        yearly = price.yearly if price.per_device else price.yearly / n
-        ends = [f.extended_until for f in covered if f.extended_until is not None]
-        out.append(
-            ExtendedCost(
-                covered[0],
-                ", ".join(release_name(f) for f in covered),
-                price.name,
-                price.reference,
-                yearly,
-                price.currency or currency,
-                min(ends) if ends else None,
-                price.basis(n),
-                price.source,
-                price,
-                tuple(covered),
-            )
-        )
-        os_costed = os_costed or any(f.kind == "os" for f in covered)
-    if not os_costed and esu is not None and esu.entitled and esu.cost is not None:
-        os_f = next((f for f in findings if f.kind == "os"), None)
-        if os_f is not None:
-            out.append(
-                ExtendedCost(
-                    os_f,
-                    release_name(os_f),
-                    esu.name,
-                    "",
-                    esu.cost,
-                    currency,
-                    os_f.extended_until,
-                    f"{esu.name} year {esu.year} price per device",
-                    f"legacyscan.toml [esu] year {esu.year}",
-                )
-            )
+    # one line per entitlement: a device is paid for once
+    out = [_priced(price, covered, shared_by, currency) for price, covered in by_price.items()]
+    os_costed = any(f.kind == "os" for covered in by_price.values() for f in covered)
+    if not os_costed:
+        out.extend(_esu_costed(findings, esu, currency))
     return out
+
+
+def _esu_costed(findings: list[Finding], esu: EsuLine | None, currency: str) -> list[ExtendedCost]:
+    """The device's OS costed at the ``[esu]`` list price, when it is entitled and priced there."""
+    if esu is None or not esu.entitled or esu.cost is None:
+        return []
+    os_f = next((f for f in findings if f.kind == "os"), None)
+    if os_f is None:
+        return []
+    return [
+        ExtendedCost(
+            os_f,
+            release_name(os_f),
+            esu.name,
+            "",
+            esu.cost,
+            currency,
+            os_f.extended_until,
+            f"{esu.name} year {esu.year} price per device",
+            f"legacyscan.toml [esu] year {esu.year}",
+        )
+    ]
+
+
+def _priced(
+    price: EntitlementPrice, covered: list[Finding], shared_by: Mapping[EntitlementPrice, int], currency: str
+) -> ExtendedCost:
+    n = max(1, shared_by.get(price, 1))
+    yearly = price.yearly if price.per_device else price.yearly / n
+    ends = [f.extended_until for f in covered if f.extended_until is not None]
+    return ExtendedCost(
+        covered[0],
+        ", ".join(release_name(f) for f in covered),
+        price.name,
+        price.reference,
+        yearly,
+        price.currency or currency,
+        min(ends) if ends else None,
+        price.basis(n),
+        price.source,
+        price,
+        tuple(covered),
+    )
 
 
 # -- periods ------------------------------------------------------------------------------------
@@ -520,6 +534,53 @@ def _apps_cost(apps: list[Finding], cfg: ReportConfig) -> float | None:
     return sum(costs) if costs else None
 
 
+@dataclass(slots=True, frozen=True)
+class _OsAction:
+    """The wording and application cost shared by every action that clears a device's OS."""
+
+    finding: Finding
+    name: str  # release_name(finding)
+    also: str  # " and 3 applications" (cleared by the same action)
+    rest: str  # "; then update 3 applications" (left after it)
+    apps_cost: float
+
+    @classmethod
+    def of(cls, os_finding: Finding, app_findings: list[Finding], cfg: ReportConfig) -> _OsAction:
+        # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
+        # release and are cleared by upgrading it: they are not separate application updates.
+        own_apps = [f for f in app_findings if "+distro." not in f.detail.rule]
+        n_apps = len(own_apps)
+        return cls(
+            os_finding,
+            release_name(os_finding),
+            f" and {_apps(n_apps)}" if n_apps else "",
+            f"; then update {_apps(n_apps)}" if n_apps else "",
+            _apps_cost(own_apps, cfg) or 0.0,
+        )
+
+    def plus_apps(self, unit: float | None) -> float | None:
+        return unit + self.apps_cost if unit is not None else None
+
+    def migrate_server(self, cfg: ReportConfig) -> Action:
+        return Action(
+            "migrate-server",
+            "migrate to a supported server OS",
+            f"clears {self.name}{self.also}",
+            self.plus_apps(_unit("migrate_server", self.finding, cfg)),
+        )
+
+    def replace_device(self, cfg: ReportConfig) -> Action:
+        return Action(
+            "replace-device",
+            "replace device",
+            f"clears {self.name}{self.also}",
+            _unit("replace_device", self.finding, cfg),
+        )
+
+    def upgrade_os(self, description: str, unit: float | None) -> Action:
+        return Action("upgrade-os", description, f"clears {self.name}{self.rest}", self.plus_apps(unit))
+
+
 def device_action(
     os_finding: Finding | None,
     app_findings: list[Finding],
@@ -531,72 +592,54 @@ def device_action(
 
     The action's cost is the one figure every total of the report adds up (KPIs, plan by
     financial year, roadmap): each device's action is priced once, here."""
-    os_open = os_finding is not None and os_finding.actionable
-    n_apps = len(app_findings)
-    if not os_open:
-        if not n_apps:
-            return Action("none", "no action", "", None)
-        return Action(
-            "update-applications",
-            f"update or remove {_apps(n_apps)}",
-            f"clears {_apps(n_apps)}",
-            _apps_cost(app_findings, cfg),
-        )
-    assert os_finding is not None
-    # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
-    # release and are cleared by upgrading it: they are not separate application updates.
-    own_apps = [f for f in app_findings if "+distro." not in f.detail.rule]
-    n_apps = len(own_apps)
-    os_name = release_name(os_finding)
+    if os_finding is None or not os_finding.actionable:
+        return _apps_action(app_findings, cfg)
+    act = _OsAction.of(os_finding, app_findings, cfg)
     product = os_finding.product or ""
-    apps_cost = _apps_cost(own_apps, cfg) or 0.0
-    also = f" and {_apps(n_apps)}" if n_apps else ""
-    rest = f"; then update {_apps(n_apps)}" if n_apps else ""
+    if product == "windows-server":
+        return act.migrate_server(cfg)
+    if product == "windows":
+        return _windows_client_action(act, readiness, server, cfg)
+    if product == "macos":
+        return act.replace_device(cfg)
+    return act.upgrade_os("upgrade the OS to a supported release", _unit("upgrade_os", os_finding, cfg))
 
-    def plus_apps(unit: float | None) -> float | None:
-        return unit + apps_cost if unit is not None else None
 
-    if product == "windows-server" or (server and product == "windows"):
-        return Action(
-            "migrate-server",
-            "migrate to a supported server OS",
-            f"clears {os_name}{also}",
-            plus_apps(_unit("migrate_server", os_finding, cfg)),
-        )
-    if product == "windows" and readiness is not None:
-        if readiness.verdict == "ready":
-            return Action(
-                "upgrade-os",
-                "upgrade to Windows 11 in place",
-                f"clears {os_name}{rest}",
-                plus_apps(cfg.cost("upgrade_os")),
-            )
-        if readiness.verdict == "not-ready" and set(readiness.blockers) <= {"ram", "disk"}:
-            unit_hw, unit_os = cfg.cost("upgrade_hardware"), cfg.cost("upgrade_os")
-            cost = unit_hw + unit_os + apps_cost if unit_hw is not None and unit_os is not None else None
-            return Action("upgrade-hardware", readiness.action, f"clears {os_name}{rest}", cost)
-        if readiness.verdict == "unknown":
-            return Action("assess-device", readiness.action, f"decides {os_name}{also}", cfg.cost("assess_device"))
-        return Action(
-            "replace-device", "replace device", f"clears {os_name}{also}", _unit("replace_device", os_finding, cfg)
-        )
-    if product == "windows" and str(os_finding.cycle or "").startswith("11"):
-        return Action(
-            "upgrade-os",
-            "install a supported Windows 11 feature update",
-            f"clears {os_name}{rest}",
-            plus_apps(cfg.cost("upgrade_os")),
-        )
-    if product in ("windows", "macos"):
-        return Action(
-            "replace-device", "replace device", f"clears {os_name}{also}", _unit("replace_device", os_finding, cfg)
-        )
+def _windows_client_action(act: _OsAction, readiness: Readiness | None, server: bool, cfg: ReportConfig) -> Action:
+    """A device running client Windows (a server that does is migrated like Windows Server)."""
+    if server:
+        return act.migrate_server(cfg)
+    if readiness is not None:
+        return _windows_action(act, readiness, cfg)
+    if str(act.finding.cycle or "").startswith("11"):
+        return act.upgrade_os("install a supported Windows 11 feature update", cfg.cost("upgrade_os"))
+    return act.replace_device(cfg)
+
+
+def _apps_action(app_findings: list[Finding], cfg: ReportConfig) -> Action:
+    """A device whose OS needs nothing: its applications' updates, if any."""
+    n_apps = len(app_findings)
+    if not n_apps:
+        return Action("none", "no action", "", None)
     return Action(
-        "upgrade-os",
-        "upgrade the OS to a supported release",
-        f"clears {os_name}{rest}",
-        plus_apps(_unit("upgrade_os", os_finding, cfg)),
+        "update-applications",
+        f"update or remove {_apps(n_apps)}",
+        f"clears {_apps(n_apps)}",
+        _apps_cost(app_findings, cfg),
     )
+
+
+def _windows_action(act: _OsAction, readiness: Readiness, cfg: ReportConfig) -> Action:
+    """A Windows client's action, by its Windows 11 readiness."""
+    if readiness.verdict == "ready":
+        return act.upgrade_os("upgrade to Windows 11 in place", cfg.cost("upgrade_os"))
+    if readiness.verdict == "not-ready" and set(readiness.blockers) <= {"ram", "disk"}:
+        unit_hw, unit_os = cfg.cost("upgrade_hardware"), cfg.cost("upgrade_os")
+        cost = unit_hw + unit_os + act.apps_cost if unit_hw is not None and unit_os is not None else None
+        return Action("upgrade-hardware", readiness.action, f"clears {act.name}{act.rest}", cost)
+    if readiness.verdict == "unknown":
+        return Action("assess-device", readiness.action, f"decides {act.name}{act.also}", cfg.cost("assess_device"))
+    return act.replace_device(cfg)
 
 
 PLANNED = "upgrade-os (planned)"
