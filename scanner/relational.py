@@ -2,16 +2,25 @@
 
 The inventory's document stays in ``inventories.body`` exactly as received (the evidence: every
 field, even those no table has a column for); these rows make it queryable.  Software is
-normalised: a distinct (name, version, publisher, source) is one ``software`` row whatever the
-number of hosts carrying it; its id is a hash of the four values, so every writer (several
-collectors on one PostgreSQL) computes the same id without a round trip and inserts race-free
-with "on conflict do nothing".
+normalised twice over: a distinct (name, version, publisher, source) is one ``software`` row
+whatever the number of hosts carrying it, and a distinct package *list* (its packages with their
+entry counts) is one ``software_sets`` row with its ``software_set_members``; an inventory points
+at its list (``inventory_software_sets``).  An estate is a few builds on many hosts: a host of a
+build already stored costs one link row, not one row per package (~880 on a Debian host).  The
+view ``inventory_software`` gives the per-inventory rows of before (schema 4) for every reader.
+
+Ids are hashes of the values (a package's four texts; a list's package ids and counts), so every
+writer (several collectors on one PostgreSQL) computes the same id without a round trip and
+inserts race-free with "on conflict do nothing".  A list's members are inserted only by the
+transaction that inserted its ``software_sets`` row, in that transaction, so a list that exists
+is complete.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,14 +34,19 @@ if TYPE_CHECKING:
 # Column counts per table (the INSERT statements are built from these, for both placeholder styles).
 TABLE_COLUMNS: dict[str, int] = {
     "software": 5,
-    "inventory_software": 3,
+    "software_sets": 3,
+    "software_set_members": 3,
+    "inventory_software_sets": 2,
     "datasets": 2,
     "judgements": 4,
     "findings": 25,
     "finding_status": 6,
 }
-# Insert order: referenced rows first.
-TABLE_ORDER = ("software", "inventory_software", "datasets", "judgements", "findings", "finding_status")
+# Insert order: referenced rows first.  The first three are written only for a package list the
+# store does not hold yet (``SoftwareSet``, ``new_set_rows``); a batch's ``Rows`` has the others.
+SET_TABLES = ("software", "software_sets", "software_set_members")
+TABLE_ORDER = (*SET_TABLES, "inventory_software_sets", "datasets", "judgements", "findings", "finding_status")
+_ROW_TABLES = TABLE_ORDER[len(SET_TABLES) :]
 
 
 def insert_sql(table: str, placeholder: str) -> str:
@@ -46,27 +60,71 @@ def software_id(name: str, version: str, publisher: str, source: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+def set_id(members: list[tuple[str, int]]) -> str:
+    """The id of a package list: a hash of its (software_id, entries) pairs in software-id order.
+    32 hex digits; a list migrated from schema 5 has the id ``inv:<inventory id>`` instead."""
+    text = "\x1e".join(f"{sid}\x1f{n}" for sid, n in sorted(members))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
+@dataclass(slots=True, frozen=True)
+class SoftwareSet:
+    """One distinct package list: its ``software`` rows and its members (software_id, entries)."""
+
+    set_id: str
+    software: tuple[tuple[Any, ...], ...]
+    members: tuple[tuple[str, int], ...]
+
+    def set_row(self) -> tuple[str, int, int]:
+        return (self.set_id, len(self.members), sum(n for _, n in self.members))
+
+    def member_rows(self) -> list[tuple[str, str, int]]:
+        return [(self.set_id, sid, n) for sid, n in self.members]
+
+
+def new_set_rows(sets: list[SoftwareSet]) -> dict[str, list[tuple[Any, ...]]]:
+    """The ``software`` and ``software_set_members`` rows of package lists the store has just
+    inserted (each package once)."""
+    software: dict[str, tuple[Any, ...]] = {}
+    members: list[tuple[Any, ...]] = []
+    for s in sets:
+        for row in s.software:
+            software.setdefault(row[0], row)
+        members.extend(s.member_rows())
+    return {"software": list(software.values()), "software_set_members": members}
+
+
+def insert_plan(rows: Rows, insert_set: Callable[[tuple[str, int, int]], int]) -> list[tuple[str, list[Any]]]:
+    """(table, rows) to insert for ``rows``, in ``TABLE_ORDER``, once ``insert_set`` (which inserts
+    one ``software_sets`` row with "on conflict do nothing" and returns the rows it inserted) has
+    inserted each of its package lists, in id order: a list already stored costs nothing more, a
+    new one brings its members and packages in the same transaction."""
+    new = [s for _, s in sorted(rows.sets.items()) if insert_set(s.set_row()) == 1]
+    plan: list[tuple[str, list[Any]]] = list(new_set_rows(new).items())
+    plan.extend((table, rows.tables[table]) for table in _ROW_TABLES)
+    return [(table, table_rows) for table, table_rows in plan if table_rows]
+
+
 def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(text_column(v) if isinstance(v, str) else v for v in row)
 
 
 @dataclass(slots=True)
 class Rows:
-    """Rows per table, accumulated over a batch."""
+    """Rows per table, accumulated over a batch, and the package lists they link to (by id: a list
+    on many hosts of a batch is there once)."""
 
-    tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in TABLE_ORDER})
-    software_ids: set[str] = field(default_factory=set)  # ``software`` rows already here (by id)
+    tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in _ROW_TABLES})
+    sets: dict[str, SoftwareSet] = field(default_factory=dict)
 
     def extend(self, other: Rows) -> None:
         for table, rows in other.tables.items():
-            if table == "software":  # a package on many hosts of a batch is inserted once, not per host
-                seen = self.software_ids
-                rows = [r for r in rows if r[0] not in seen]
-                seen.update(r[0] for r in rows)
             self.tables[table].extend(rows)
+        for sid, software_set in other.sets.items():
+            self.sets.setdefault(sid, software_set)
 
     def __bool__(self) -> bool:
-        return any(self.tables.values())
+        return bool(self.sets) or any(self.tables.values())
 
 
 # A distinct package's ``software`` row (a SHA-256 id, every text neutralised) is the same on every
@@ -76,16 +134,17 @@ _SOFTWARE_ROWS: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
 _SOFTWARE_ROWS_MAX = 200_000
 
 
-# The whole list's rows, per distinct package list (``BuildMemo``): its ``software`` rows and
-# (software_id, entries) per link.
+# The whole list's ``SoftwareSet``, per distinct package list (``BuildMemo``).
 _SOFTWARE_LISTS = BuildMemo()
 
 
-def software_rows(inv: Inventory, stored_id: str) -> Rows:
-    rows = Rows()
+def software_set(inv: Inventory) -> SoftwareSet | None:
+    """The package list of ``inv`` (None: it has none)."""
+    if not inv.software:
+        return None
     build = _SOFTWARE_LISTS.key(inv.software)
-    made_list = _SOFTWARE_LISTS.get(build)
-    if made_list is None:
+    made_set: SoftwareSet | None = _SOFTWARE_LISTS.get(build)
+    if made_set is None:
         software: list[tuple[Any, ...]] = []
         entries: list[tuple[str, int]] = []
         counts: Counter[tuple[str, str, str, str]] = Counter(
@@ -101,11 +160,18 @@ def software_rows(inv: Inventory, stored_id: str) -> Rows:
                 made[key] = row
             software.append(row)
             entries.append((row[0], n))
-        made_list = (software, entries)
-        _SOFTWARE_LISTS.put(build, inv.software, made_list)
-    software, entries = made_list
-    rows.tables["software"] = list(software)
-    rows.tables["inventory_software"] = [(stored_id, sid, n) for sid, n in entries]
+        made_set = SoftwareSet(set_id(entries), tuple(software), tuple(entries))
+        _SOFTWARE_LISTS.put(build, inv.software, made_set)
+    return made_set
+
+
+def software_rows(inv: Inventory, stored_id: str) -> Rows:
+    """The link of ``inv`` (stored under ``stored_id``) to its package list, and that list."""
+    rows = Rows()
+    made_set = software_set(inv)
+    if made_set is not None:
+        rows.sets[made_set.set_id] = made_set
+        rows.tables["inventory_software_sets"].append((stored_id, made_set.set_id))
     return rows
 
 

@@ -175,10 +175,60 @@ MIGRATIONS: list[str] = [
     """,
     # 5: the SQL views for BI tools, version 1 (scanner.views, docs/bi.md)
     VIEWS_V1,
+    # 6: package lists stored once per distinct list (issue #12's fleet benchmark: ~880 rows per
+    # Debian host in ``inventory_software`` were most of a fleet scan's storing).  A distinct list
+    # (its packages and their entry counts) is one ``software_sets`` row with its members; an
+    # inventory points at its list.  Existing rows move over as one list per inventory (id
+    # ``inv:<inventory id>``, as no content hash can be computed in SQL on both databases); new
+    # inventories of an already stored list share it.  ``inventory_software`` becomes a view with
+    # the same columns and rows as the table it replaces.
+    """
+    CREATE TABLE software_sets (
+        set_id TEXT PRIMARY KEY,
+        packages INTEGER NOT NULL,
+        entries INTEGER NOT NULL
+    );
+    CREATE TABLE software_set_members (
+        set_id TEXT NOT NULL,
+        software_id TEXT NOT NULL,
+        entries INTEGER NOT NULL,
+        PRIMARY KEY (set_id, software_id)
+    );
+    CREATE INDEX software_set_members_software ON software_set_members(software_id);
+    CREATE TABLE inventory_software_sets (
+        inventory_id TEXT PRIMARY KEY,
+        set_id TEXT NOT NULL
+    );
+    CREATE INDEX inventory_software_sets_set ON inventory_software_sets(set_id);
+    INSERT INTO software_sets (set_id, packages, entries)
+        SELECT 'inv:' || inventory_id, COUNT(*), SUM(entries) FROM inventory_software GROUP BY inventory_id;
+    INSERT INTO software_set_members (set_id, software_id, entries)
+        SELECT 'inv:' || inventory_id, software_id, entries FROM inventory_software;
+    INSERT INTO inventory_software_sets (inventory_id, set_id)
+        SELECT DISTINCT inventory_id, 'inv:' || inventory_id FROM inventory_software;
+    DROP TABLE inventory_software;
+    CREATE VIEW inventory_software AS
+    SELECT l.inventory_id AS inventory_id, m.software_id AS software_id, m.entries AS entries
+    FROM inventory_software_sets l JOIN software_set_members m ON m.set_id = l.set_id
+    """,
 ]
 
 
-__all__ = ["FIRST_DAY", "MIGRATIONS", "OPEN_END", "VIEWS_VERSION", "Dialect", "migrations", "render"]
+# Views that stand for a table of an earlier schema, so SQL written against it keeps working (not
+# part of the BI contract of ``scanner.views``; the read-only role is granted none of them).
+TABLE_VIEWS: tuple[str, ...] = ("inventory_software",)
+
+
+__all__ = [
+    "FIRST_DAY",
+    "MIGRATIONS",
+    "OPEN_END",
+    "TABLE_VIEWS",
+    "VIEWS_VERSION",
+    "Dialect",
+    "migrations",
+    "render",
+]
 
 
 def render(script: str, dialect: Dialect) -> list[str]:

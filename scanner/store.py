@@ -29,7 +29,7 @@ from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.builds import BuildMemo
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import TABLE_ORDER, Rows, insert_sql, rows_for
+from scanner.relational import Rows, insert_plan, insert_sql, rows_for
 from scanner.schema import migrations
 from scanner.store_columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
 from scanner.store_columns import INDEXED_MAX as INDEXED_MAX
@@ -462,7 +462,7 @@ class Store:
             r[0]
             for r in self._query(
                 "SELECT inventory_id FROM inventories i WHERE software_count > 0 AND NOT EXISTS "
-                "(SELECT 1 FROM inventory_software s WHERE s.inventory_id = i.inventory_id)",
+                "(SELECT 1 FROM inventory_software_sets s WHERE s.inventory_id = i.inventory_id)",
                 (),
             )
         }
@@ -639,9 +639,10 @@ class SqliteStore(Store):
         return results
 
     def _insert_rows(self, rows: Rows) -> None:
-        for table in TABLE_ORDER:
-            if rows.tables[table]:
-                self.conn.executemany(insert_sql(table, "?"), rows.tables[table])
+        conn = self.conn
+        insert_set = insert_sql("software_sets", "?")
+        for table, table_rows in insert_plan(rows, lambda row: conn.execute(insert_set, row).rowcount):
+            conn.executemany(insert_sql(table, "?"), table_rows)
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._lock:

@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import TABLE_ORDER, Rows, insert_sql
+from scanner.relational import Rows, insert_plan, insert_sql
 from scanner.schema import migrations
 from scanner.store import (
     HostStatus,
@@ -270,11 +270,17 @@ class PostgresStore(Store):
 
     @staticmethod
     def _insert_rows(cur: psycopg.Cursor[Any], rows: Rows) -> None:
-        """Sorted per table: two collectors inserting the same software rows lock them in one order."""
-        for table in TABLE_ORDER:
-            if rows.tables[table]:
-                ordered: list[tuple[Any, ...]] = sorted(rows.tables[table], key=lambda r: (r[0], r[1]))
-                cur.executemany(insert_sql(table, "%s"), ordered)
+        """Sorted per table: two collectors inserting the same rows lock them in one order (package
+        lists first, in id order, each on its own to learn whether it is new)."""
+        insert_set = insert_sql("software_sets", "%s")
+
+        def new_set(row: tuple[str, int, int]) -> int:
+            cur.execute(insert_set, row)
+            return cur.rowcount
+
+        for table, table_rows in insert_plan(rows, new_set):
+            ordered: list[tuple[Any, ...]] = sorted(table_rows, key=lambda r: (r[0], r[1]))
+            cur.executemany(insert_sql(table, "%s"), ordered)
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self._all(sql, tuple(params))

@@ -201,13 +201,13 @@ def test_prune_deletes_history_gone_hosts_their_findings_and_old_attempts(estate
         findings_before = len(_rows(store, "SELECT finding_id FROM findings"))
         result = prune(store, cutoff)
         assert result.to_dict() == {**dry.to_dict(), "dry_run": False}
-        assert {"findings", "finding_status", "inventory_software", "judgements"} <= set(result.related)
+        assert {"findings", "finding_status", "inventory_software_sets", "judgements"} <= set(result.related)
         left = sorted(r[0] for r in _rows(store, "SELECT inventory_id FROM inventories"))
         assert left == [
             inventory(1, "2026-11-01T09:00:00Z").inventory_id,
             inventory(3, "2026-10-01T09:00:00Z").inventory_id,
         ]
-        for table in ("findings", "inventory_software", "judgements"):
+        for table in ("findings", "inventory_software_sets", "inventory_software", "judgements"):
             assert sorted({r[0] for r in _rows(store, f"SELECT inventory_id FROM {table}")}) == left  # noqa: S608
         assert len(_rows(store, "SELECT finding_id FROM findings")) == findings_before - result.related["findings"]
         orphans = _rows(

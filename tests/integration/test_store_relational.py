@@ -25,6 +25,7 @@ from scanner.relational import software_id
 from scanner.schema import migrations
 from scanner.store import Store
 from scanner.store_open import default_judge, open_store
+from scanner.views import VIEW_NAMES
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
@@ -249,3 +250,108 @@ def test_migration_from_the_blob_store_loses_nothing(store_url: str, tmp_path: P
                 store, "SELECT unidentified, judged_on FROM judgements WHERE inventory_id = ?", (inventory_id,)
             ) == [(fresh.unidentified, day.isoformat())]
         assert store.latest_inventories()  # the old API reads the migrated store as before
+
+
+# -- migration 6: package lists stored once per distinct list ----------------------------------------
+
+# What schema 5 held, table by table (``inventory_software`` was a table then, a view now).
+SCHEMA5_TABLES = (
+    "hosts",
+    "inventories",
+    "scan_status",
+    "software",
+    "inventory_software",
+    "datasets",
+    "judgements",
+    "findings",
+    "finding_status",
+)
+
+
+def _plain(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows as SQLite gives them (PostgreSQL: bytes for a memoryview, text for a date), sorted."""
+
+    def value(v: Any) -> Any:
+        return bytes(v) if isinstance(v, memoryview) else v.isoformat() if isinstance(v, date) else v
+
+    return sorted((tuple(map(value, r)) for r in rows), key=repr)
+
+
+def _schema5_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, ...]]]) -> str:
+    """A store at schema 5 (migrations 1-5 only) holding ``tables``, as the release before wrote them."""
+    if url.startswith("sqlite"):
+        path = tmp_path / "schema5.db"
+        with sqlite3.connect(path) as lite:
+            for script in migrations("sqlite")[:5]:
+                for statement in script:
+                    lite.execute(statement)
+            lite.execute("PRAGMA user_version=5")
+            for table, rows in tables.items():
+                if rows:
+                    marks = ",".join(["?"] * len(rows[0]))
+                    lite.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+        return f"sqlite:///{path}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE legacyscan_schema (version INTEGER NOT NULL)")
+        for script in migrations("postgresql")[:5]:
+            for statement in script:
+                conn.execute(statement)
+        conn.execute("INSERT INTO legacyscan_schema VALUES (5)")
+        for table, rows in tables.items():
+            if rows:
+                marks = ",".join(["%s"] * len(rows[0]))
+                with conn.cursor() as cur:
+                    cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+    return url
+
+
+def test_migration_to_package_lists_keeps_every_row_and_every_view(store_url: str, tmp_path: Path) -> None:
+    at = "2026-03-01T09:00:00Z"
+    old = [
+        windows_pc("pc-a", at, APPS + [APPS[0]]),  # Java twice: two entries of one package
+        windows_pc("pc-b", at, APPS + [APPS[0]]),  # the same build
+        windows_pc("pc-c", at, APPS[:2]),
+        windows_pc("pc-d", at, []),  # no packages: no rows
+    ]
+    # The rows the release before wrote: today's store makes the same rows for every other table,
+    # and its ``inventory_software`` view gives that table's rows (checked against the packages below).
+    with open_store(f"sqlite:///{tmp_path / 'scratch.db'}") as scratch:
+        assert scratch.save_batch(old) == [True] * 4
+        tables = {t: _plain(q(scratch, f"SELECT * FROM {t}")) for t in SCHEMA5_TABLES}  # noqa: S608
+        views = {v: _plain(q(scratch, f"SELECT * FROM {v}")) for v in VIEW_NAMES}  # noqa: S608
+    for inv in old:
+        links = Counter({sid: n for i, sid, n in tables["inventory_software"] if i == inv.inventory_id})
+        assert links == Counter(software_id(s.name, s.version, s.publisher, s.source) for s in inv.software)
+    assert len(tables["inventory_software"]) == 4 + 4 + 2 and tables["findings"]
+
+    with open_store(_schema5_store(store_url, tmp_path, tables)) as store:
+        assert store.schema_version() == len(migrations("sqlite"))  # type: ignore[attr-defined]
+        for table, rows in tables.items():  # nothing lost, nothing changed (inventory_software: the view)
+            assert _plain(q(store, f"SELECT * FROM {table}")) == rows, table  # noqa: S608
+        for view, rows in views.items():  # the BI views read the migrated store as before
+            assert _plain(q(store, f"SELECT * FROM {view}")) == rows, view  # noqa: S608
+        lists = _plain(q(store, "SELECT * FROM software_sets"))
+        assert lists == sorted(
+            (f"inv:{inv.inventory_id}", len({(s.name, s.version) for s in inv.software}), len(inv.software))
+            for inv in old[:3]
+        )  # one list per inventory that had packages, named after it
+        assert store.judge_pending() == 0  # every inventory has its packages and findings already
+
+        # a new host of a migrated build gets the build's content-named list, shared by the next one
+        new = [windows_pc("pc-e", "2026-04-01T09:00:00Z", APPS + [APPS[0]]) for _ in range(2)]
+        new[1].host.hostname, new[1].host.machine_id = "pc-f", "mid-pc-f"
+        assert store.save_batch(new[:1]) == [True] and store.save_batch(new[1:]) == [True]
+        (shared,) = {
+            r[0] for r in q(store, "SELECT set_id FROM inventory_software_sets") if not r[0].startswith("inv:")
+        }
+        assert len(shared) == 32 and len(q(store, "SELECT * FROM software_sets")) == 3 + 1
+        links = q(store, "SELECT inventory_id, set_id FROM inventory_software_sets WHERE set_id = ?", (shared,))
+        assert sorted(links) == sorted((inv.inventory_id, shared) for inv in new)
+        for inv in new:  # read through the view, the same rows as the migrated host of that build
+            rows = q(
+                store, "SELECT software_id, entries FROM inventory_software WHERE inventory_id = ?", (inv.inventory_id,)
+            )
+            assert sorted(rows) == sorted(
+                (s, n) for i, s, n in tables["inventory_software"] if i == old[0].inventory_id
+            )
+        assert len(q(store, "SELECT * FROM software")) == len(APPS)  # no package stored twice

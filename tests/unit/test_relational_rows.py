@@ -1,9 +1,10 @@
-"""``scanner.relational``: software rows made once per distinct package, inserted once per batch."""
+"""``scanner.relational``: software rows made once per distinct package, a package list once per
+distinct list (``software_sets``), each inventory one link to its list."""
 
 from __future__ import annotations
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.relational import Rows, software_id, software_rows
+from scanner.relational import Rows, insert_plan, set_id, software_id, software_rows
 from scanner.store import text_column
 
 
@@ -14,35 +15,58 @@ def _inv(name: str, software: list[Software]) -> Inventory:
 def test_rows_are_the_packages_with_their_counts_whatever_was_seen_before() -> None:
     shared = Software(name="openssl", version="3.0.11", source="dpkg", publisher="Debian")
     odd = Software(name="bad\x00name\udcff", version="1", source="rpm")
+    ssl_id, odd_id = software_id("openssl", "3.0.11", "Debian", "dpkg"), software_id(odd.name, "1", "", "rpm")
     for _ in range(2):  # the second pass answers from the rows made in the first
         rows = software_rows(_inv("h1", [shared, shared, odd]), "inv-1")
-        assert rows.tables["software"] == [
-            (software_id("openssl", "3.0.11", "Debian", "dpkg"), "openssl", "3.0.11", "Debian", "dpkg"),
-            (software_id(odd.name, "1", "", "rpm"), text_column(odd.name), "1", "", "rpm"),
-        ]
-        assert rows.tables["inventory_software"] == [
-            ("inv-1", software_id("openssl", "3.0.11", "Debian", "dpkg"), 2),
-            ("inv-1", software_id(odd.name, "1", "", "rpm"), 1),
-        ]
+        (made,) = rows.sets.values()
+        assert made.software == (
+            (ssl_id, "openssl", "3.0.11", "Debian", "dpkg"),
+            (odd_id, text_column(odd.name), "1", "", "rpm"),
+        )
+        assert made.members == ((ssl_id, 2), (odd_id, 1))
+        assert made.set_id == set_id([(odd_id, 1), (ssl_id, 2)])  # whatever the order of the list
+        assert made.set_row() == (made.set_id, 2, 3)
+        assert rows.tables["inventory_software_sets"] == [("inv-1", made.set_id)]
     assert text_column(odd.name) != odd.name  # the NUL and the lone surrogate really were neutralised
 
 
-def test_a_batch_inserts_each_package_once_and_links_it_to_every_host() -> None:
+def test_a_list_is_named_by_its_packages_and_their_counts() -> None:
     a = Software(name="openssl", version="3.0.11", source="dpkg")
     b = Software(name="bash", version="5.2", source="dpkg")
+    ids = {
+        software_rows(_inv("h", sw), "i").tables["inventory_software_sets"][0][1]
+        for sw in ([a, b], [b, a], [Software(name="bash", version="5.2", source="dpkg"), a])
+    }
+    assert len(ids) == 1  # the order of the list and the records' identity do not matter
+    others = [[a], [a, b, b], [a, Software(name="bash", version="5.3", source="dpkg")]]
+    assert len({software_rows(_inv("h", sw), "i").tables["inventory_software_sets"][0][1] for sw in others}) == 3
+    assert not software_rows(_inv("h", []), "i")  # no packages: no list, no link
+
+
+def test_a_batch_links_every_host_and_inserts_only_the_lists_the_store_lacks() -> None:
+    a = Software(name="openssl", version="3.0.11", source="dpkg")
+    b = Software(name="bash", version="5.2", source="dpkg")
+    z = Software(name="zsh", version="5.9", source="dpkg")
     batch = Rows()
     batch.extend(software_rows(_inv("h1", [a, b]), "inv-1"))
-    batch.extend(software_rows(_inv("h2", [b]), "inv-2"))
-    batch.extend(software_rows(_inv("h3", [a, Software(name="zsh", version="5.9", source="dpkg")]), "inv-3"))
-    assert [r[1] for r in batch.tables["software"]] == ["openssl", "bash", "zsh"]
-    assert [(r[0], r[2]) for r in batch.tables["inventory_software"]] == [
-        ("inv-1", 1),
-        ("inv-1", 1),
-        ("inv-2", 1),
-        ("inv-3", 1),
-        ("inv-3", 1),
-    ]
-    assert {r[1] for r in batch.tables["inventory_software"] if r[0] == "inv-3"} == {
-        software_id("openssl", "3.0.11", "", "dpkg"),
-        software_id("zsh", "5.9", "", "dpkg"),
-    }
+    batch.extend(software_rows(_inv("h2", [b, a]), "inv-2"))  # the same list
+    batch.extend(software_rows(_inv("h3", [a, z]), "inv-3"))
+    first, third = (batch.tables["inventory_software_sets"][i][1] for i in (0, 2))
+    assert batch.tables["inventory_software_sets"] == [("inv-1", first), ("inv-2", first), ("inv-3", third)]
+    assert set(batch.sets) == {first, third}
+
+    stored = {first}  # the store already holds the first list
+    asked: list[str] = []
+
+    def insert_set(row: tuple[str, int, int]) -> int:
+        asked.append(row[0])
+        return 0 if row[0] in stored else 1
+
+    plan = dict(insert_plan(batch, insert_set))
+    assert asked == sorted([first, third])  # each list once, in id order
+    assert [r[1] for r in plan["software"]] == ["openssl", "zsh"]  # the new list's packages only
+    assert sorted(plan["software_set_members"]) == sorted(
+        [(third, software_id("openssl", "3.0.11", "", "dpkg"), 1), (third, software_id("zsh", "5.9", "", "dpkg"), 1)]
+    )
+    assert plan["inventory_software_sets"] == batch.tables["inventory_software_sets"]
+    assert list(plan)[:3] == ["software", "software_set_members", "inventory_software_sets"]

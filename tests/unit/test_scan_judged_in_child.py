@@ -31,7 +31,10 @@ DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "fi
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
 TABLES = (
     "software",
-    "inventory_software",
+    "software_sets",
+    "software_set_members",
+    "inventory_software_sets",
+    "inventory_software",  # the view of schema 4's table
     "datasets",
     "judgements",
     "findings",
@@ -135,7 +138,9 @@ def test_the_packed_outcome_carries_the_rows_and_a_failure_leaves_them_to_the_st
         sent = _unpack(item).inventory
         assert isinstance(sent, EncodedInventory) and sent.rows is not None
         assert sent.body == encode_body(copy.deepcopy(inv)) and decode_body(sent.body).software
-        assert len(sent.rows.tables["inventory_software"]) > 100 and sent.rows.tables["findings"]
+        (package_list,) = sent.rows.sets.values()
+        assert len(package_list.members) > 100 and sent.rows.tables["findings"]
+        assert sent.rows.tables["inventory_software_sets"] == [(sent.inventory_id, package_list.set_id)]
 
         def broken(self: Judge, inv: Inventory, on: date | None = None) -> object:
             raise RuntimeError("judge broke")
