@@ -435,8 +435,9 @@ class SoftwareRecords:
         key: str = "",
         registry_view: str = "",
         scope: str = "",
+        source_package: str = "",
     ) -> Software:
-        memo_key = (name, version, source, publisher, arch, install_date, key, registry_view, scope)
+        memo_key = (name, version, source, publisher, arch, install_date, key, registry_view, scope, source_package)
         found = self._memo.get(memo_key)
         if found is None:
             if len(self._memo) >= self._limit:
@@ -451,6 +452,7 @@ class SoftwareRecords:
                 key=key,
                 registry_view=registry_view,
                 scope=scope,
+                source_package=source_package,
             )
             self._memo[memo_key] = found
         return found

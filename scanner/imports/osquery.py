@@ -34,12 +34,15 @@ from scanner.imports.base import (
 )
 
 NAME = "osquery"
-TABLES: dict[str, frozenset[str]] = {  # columns that tell a table's rows apart (all present)
+# Columns that tell a table's rows apart (all present), chosen among the columns every osquery
+# version has written: osquery 2.x wrote deb_packages without maintainer (a real 2.10 log:
+# tests/fixtures/imports/PROVENANCE.md) and rpm_packages without epoch.
+TABLES: dict[str, frozenset[str]] = {
     "os_version": frozenset({"name", "version", "major", "platform"}),
     "system_info": frozenset({"hostname", "uuid", "cpu_brand"}),
     "programs": frozenset({"name", "version", "publisher", "identifying_number"}),
-    "deb_packages": frozenset({"name", "version", "arch", "maintainer"}),
-    "rpm_packages": frozenset({"name", "version", "release", "epoch"}),
+    "deb_packages": frozenset({"name", "version", "arch", "revision"}),
+    "rpm_packages": frozenset({"name", "version", "release", "arch"}),
     "apps": frozenset({"name", "bundle_identifier", "bundle_short_version"}),
 }
 MAX_ROWS = 200_000  # per host and table
@@ -315,12 +318,15 @@ def _deb_installed(row: dict[str, str]) -> bool:
 
 
 def _deb(row: dict[str, str]) -> Software:
+    # "source" is dpkg's Source field (empty when it is the package's own name), as our own dpkg
+    # collection records it: the distribution's support data is kept per source package.
     return RECORDS.get(
         row.get("name", ""),
         version=row.get("version", ""),
         source="dpkg",
         arch=row.get("arch", ""),
         publisher=row.get("maintainer", ""),
+        source_package=row.get("source", "").split("(", 1)[0].strip(),
     )
 
 

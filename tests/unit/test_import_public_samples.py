@@ -305,3 +305,55 @@ def test_graph_page_with_a_next_link_warns_too(tmp_path: Path, caplog) -> None:
     with caplog.at_level("WARNING"):  # the recorded page itself is the whole answer: no warning
         assert run_import(tmp_path / "whole.sqlite", INTUNE / "rapid7-insightconnect-get_devices.json") == 0
     assert not [r for r in caplog.records if "@odata.nextLink" in r.getMessage()]
+
+
+def _log_rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_elastic_recorded_osquery_2_10_deb_packages_without_maintainer(tmp_path: Path) -> None:
+    """The last 39 lines of Elastic's recorded osqueryd 2.10 results log: ``deb_packages`` rows of a
+    real Ubuntu 16.04 machine as osquery 2.x wrote them (no ``maintainer``, no ``status``)."""
+    sample = OSQUERY / "elastic-integrations-test-osquery-last-lines.log"
+    lines = _log_rows(sample)
+    assert len(lines) == 39 and all("maintainer" not in line["columns"] for line in lines)
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, sample) == 0
+    [inv] = stored(db).values()
+    assert inv.host.hostname == lines[0]["hostIdentifier"] == "ubuntu-xenial"
+    assert inv.host.machine_id == lines[0]["decorations"]["host_uuid"].lower()
+    assert inv.collected_at == "2017-12-07T17:57:33Z"  # unixTime 1512669453
+    assert inv.os.family == "unknown"  # no os_version line among them: nothing guessed
+    assert [(s.name, s.version, s.arch, s.source_package) for s in inv.software] == [
+        (c["name"], c["version"], c["arch"], c["source"]) for c in (line["columns"] for line in lines)
+    ]
+    assert {s.source for s in inv.software} == {"dpkg"}
+    login = next(s for s in inv.software if s.name == "login")
+    assert (login.version, login.source_package) == ("1:4.2-3.1ubuntu5.3", "shadow")  # epoch kept
+
+
+def test_osquery_2_deb_packages_under_any_query_name(tmp_path: Path) -> None:
+    """The same real rows under a query name that does not say deb_packages: recognised by their
+    columns (they were refused as 'no ... deb_packages rows' when the signature required the
+    maintainer column osquery 2.x did not write); rpm rows without epoch likewise."""
+    text = (OSQUERY / "elastic-integrations-test-osquery-last-lines.log").read_text("utf-8")
+    renamed = tmp_path / "renamed.log"
+    renamed.write_text(text.replace('"pack_it-compliance_deb_packages"', '"pack_inventory_software"'))
+    rpm = dict(_log_rows(OSQUERY / "elastic-integrations-test-osquery-last-lines.log")[0])
+    rpm |= {"hostIdentifier": "centos-6", "name": "software", "decorations": {}}  # another machine
+    rpm["columns"] = {
+        "name": "bash",
+        "version": "4.1.2",
+        "release": "48.el6",
+        "arch": "x86_64",
+        "size": "3140",
+        "sha1": "",
+    }
+    old_rpm = tmp_path / "rpm.log"
+    old_rpm.write_text(json.dumps(rpm) + "\n")
+    db = tmp_path / "db.sqlite"
+    assert run_import(db, renamed, old_rpm) == 0
+    hosts = stored(db)
+    assert len(hosts["ubuntu-xenial"].software) == 39
+    [bash] = hosts["centos-6"].software
+    assert (bash.name, bash.version, bash.source) == ("bash", "4.1.2-48.el6", "rpm")
