@@ -49,6 +49,7 @@ from agents.inventory import Software
 from scanner.distro_data import (
     SUPPORTED_COMPONENTS,
     AptEntry,
+    AptIndex,
     AptSupport,
     LifecycleEntry,
     add_months,
@@ -446,100 +447,184 @@ def distro_verdict(
 ) -> tuple[Verdict, str, str] | None:
     """``(verdict, origin kind, evidence)`` for a Linux package on its host, or None when the
     upstream verdict stands without comment (no distribution known, OS not judged, no evidence)."""
-    if product is None or host.verdict.status is Status.UNKNOWN:
-        return None
-    dist = distribution_for(host.product, sw.source)
+    dist = _judging_distribution(product, sw, host)
     if dist is None:
         return None
+    kind, evidence, entries = _origin(dist, sw, host)
+    if kind == THIRD:
+        return upstream, THIRD, evidence
+    if kind != DISTRO:
+        return None
+    build = _DistroBuild(sw, upstream, host, as_of, policy, dist, evidence)
+    return build.follows_upstream() if product in FOLLOWS_UPSTREAM else build.judged(entries)
+
+
+def _judging_distribution(product: str | None, sw: Software, host: HostOs) -> Distribution | None:
+    """The distribution whose data judges this package (None: a product unknown, the OS unjudged)."""
+    if product is None or host.verdict.status is Status.UNKNOWN:
+        return None
+    return distribution_for(host.product, sw.source)
+
+
+def _origin(dist: Distribution, sw: Software, host: HostOs) -> tuple[str, str, tuple[AptEntry, ...]]:
+    """Who built the package (kind, evidence), and an Ubuntu host's apt entries for it."""
     kind, evidence = build_origin(dist, sw, host.signers)
     entries: tuple[AptEntry, ...] = ()
     if host.apt is not None and dist.label == "Ubuntu" and kind != THIRD:
         entries = host.apt.entries(sw.name)
         kind, evidence = _apt_origin(entries, kind, evidence, host.product)
-    if kind == THIRD:
-        return upstream, THIRD, evidence
-    if kind != DISTRO:
-        return None
-    upstream_state = f"upstream {upstream.reason}" if upstream.reason else f"upstream: {upstream.status.value}"
-    os_state = host.verdict.reason or host.verdict.status.value
-    base = f"this is {dist.label}'s build ({evidence})"
-    if product in FOLLOWS_UPSTREAM:
-        worst = _worse(upstream, host.verdict)
-        if worst is upstream:
+    return kind, evidence, entries
+
+
+@dataclass(slots=True)
+class _DistroBuild:
+    """One package built by the host's distribution, judged by what the distribution's data says
+    of it (each step None when it says nothing)."""
+
+    sw: Software
+    upstream: Verdict
+    host: HostOs
+    as_of: date
+    policy: Policy
+    dist: Distribution
+    evidence: str
+    upstream_state: str = ""
+    os_state: str = ""
+    base: str = ""
+
+    def __post_init__(self) -> None:
+        upstream, host = self.upstream, self.host
+        self.upstream_state = f"upstream {upstream.reason}" if upstream.reason else f"upstream: {upstream.status.value}"
+        self.os_state = host.verdict.reason or host.verdict.status.value
+        self.base = f"this is {self.dist.label}'s build ({self.evidence})"
+
+    def _judged(self, verdict: Verdict) -> tuple[Verdict, str, str]:
+        return verdict, DISTRO, self.evidence
+
+    def _maintained(self, tail: str) -> Verdict:
+        """The OS verdict: the build is maintained with the host's release (``tail`` says more)."""
+        return _with(
+            self.host.verdict,
+            f"{self.upstream_state}; {self.base}, maintained with {self.host.label}: {self.os_state}{tail}",
+            self.dist,
+        )
+
+    def _ends_early(self, end: date, where: str) -> Verdict | None:
+        return _ends_early(
+            end, where, self.base, self.upstream_state, self.os_state, self.host, self.as_of, self.policy, self.dist
+        )
+
+    def judged(self, entries: tuple[AptEntry, ...]) -> tuple[Verdict, str, str]:
+        """The first of the distribution's data that speaks of the package, else the OS verdict."""
+        return self.security_tracker() or self.ubuntu(entries) or self.suse() or self.maintained()
+
+    def follows_upstream(self) -> tuple[Verdict, str, str] | None:
+        """A product the distribution follows upstream for: the worse of upstream and the OS."""
+        host = self.host
+        if _worse(self.upstream, host.verdict) is self.upstream:
             return None
-        return (
-            _with(
-                host.verdict, f"{upstream_state}; {base}, and {host.label} is no longer maintained: {os_state}", dist
-            ),
-            DISTRO,
-            evidence,
+        reason = f"{self.upstream_state}; {self.base}, and {host.label} is no longer maintained: {self.os_state}"
+        return self._judged(_with(host.verdict, reason, self.dist))
+
+    def security_tracker(self) -> tuple[Verdict, str, str] | None:
+        """Debian's security tracker data on the host: support ended early, or limited."""
+        support = self.host.support if self.dist.security_data == "debian" else None
+        if support is None:
+            return None
+        ended, limited = support.lookup(self.sw.source_package or self.sw.name)
+        early = self._tracker_ended(support.origin, ended)
+        if early is not None:
+            return self._judged(early)
+        if limited is None:
+            return None
+        note = f": {limited.note}" if limited.note else ""
+        return self._judged(
+            self._maintained(f"; {self.dist.label} limits its security support [{support.origin}: {limited.raw}{note}]")
         )
-    support = host.support if dist.security_data == "debian" else None
-    if support is not None:
-        ended, limited = support.lookup(sw.source_package or sw.name)
-        if ended is not None and ended.ended is not None:
-            note = f" ({ended.note})" if ended.note else ""
-            early = _ends_early(
-                ended.ended,
-                f"{support.origin}: {ended.raw} {ended.version}{note}",
-                base,
-                upstream_state,
-                os_state,
-                host,
-                as_of,
-                policy,
-                dist,
-            )
-            if early is not None:
-                return early, DISTRO, evidence
-        if limited is not None:
-            note = f": {limited.note}" if limited.note else ""
-            return (
-                _with(
-                    host.verdict,
-                    f"{upstream_state}; {base}, maintained with {host.label}: {os_state}; "
-                    f"{dist.label} limits its security support [{support.origin}: "
-                    f"{limited.raw}{note}]",
-                    dist,
-                ),
-                DISTRO,
-                evidence,
-            )
-    if entries:
-        judged = _ubuntu_verdict(entries, upstream, host, as_of, policy, dist, base, upstream_state, os_state)
-        if judged is not None:
-            return judged[0], judged[1], f"{evidence}; {judged[2]}"
-    if host.lifecycle and dist.label == "SUSE":
-        entry = lifecycle_end(host.lifecycle, sw.name, sw.version)
-        if entry is not None and entry.ended is not None:
-            where = f"SUSE lifecycle data {entry.path}: {entry.raw!r}"
-            early = _ends_early(entry.ended, where, base, upstream_state, os_state, host, as_of, policy, dist)
-            if early is not None:
-                return early, DISTRO, evidence
-            return (
-                _with(
-                    host.verdict,
-                    f"{upstream_state}; {base}, maintained with {host.label}: {os_state} "
-                    f"until {entry.ended.isoformat()} [{where}]",
-                    dist,
-                ),
-                DISTRO,
-                evidence,
-            )
-    module = _MODULE_STREAM.search(sw.version) if dist.source == "rpm" else None
-    if module:
-        # RHEL 8/9 Application Streams: the stream's own lifecycle may end before the OS, but the
-        # host's module metadata carries no end date (Red Hat publishes it on its lifecycle page
-        # only), so the OS verdict stands and the reason says what it cannot know.
-        os_state += (
-            f"; a module stream build ({module.group()!r}): Red Hat's Application Streams "
-            "lifecycle, not recorded on the host, may end it earlier"
+
+    def _tracker_ended(self, origin: str, ended: SupportEntry | None) -> Verdict | None:
+        if ended is None or ended.ended is None:
+            return None
+        note = f" ({ended.note})" if ended.note else ""
+        return self._ends_early(ended.ended, f"{origin}: {ended.raw} {ended.version}{note}")
+
+    def ubuntu(self, entries: tuple[AptEntry, ...]) -> tuple[Verdict, str, str] | None:
+        """Ubuntu's support of one of its packages, from the host's apt indexes: the ``Supported:``
+        period from the release date where the index states one (18.04 and older), else the
+        component (main/restricted: with the release; universe/multiverse: only with Ubuntu Pro ESM
+        Apps, else nobody at Canonical patches it and the upstream verdict applies).  None: no Ubuntu
+        index carries the package (the verdict stays the OS's, as without the data)."""
+        host = self.host
+        ours = sorted((e for e in entries if _own_index(e, host.product)), key=lambda e: not e.installed_version)
+        if not ours:
+            return None
+        stated = next((e for e in ours if e.supported and supported_months(e.supported)), None)
+        # main/restricted: Canonical's security support; Linux Mint's own archive: Mint's, with its release
+        covered = any(e.index.component in SUPPORTED_COMPONENTS or not e.index.ubuntu for e in ours)
+        if stated is not None and host.release_date is not None:
+            verdict, kind, where = self._ubuntu_stated(stated, host.release_date, covered)
+        else:
+            verdict, kind, where = self._ubuntu_component(ours[0].index, covered)
+        return verdict, kind, f"{self.evidence}; {where}"
+
+    def _ubuntu_stated(self, stated: AptEntry, released: date, covered: bool) -> tuple[Verdict, str, str]:
+        """The index's ``Supported:`` period, counted from the release date."""
+        host = self.host
+        end = add_months(released, supported_months(stated.supported) or 0)
+        where = f"Ubuntu Supported: {stated.supported} from {stated.index.path}"
+        os_end = host.verdict.eol
+        if os_end is not None and end >= os_end - timedelta(days=62):  # the release's own period
+            return self._maintained(f" [{where}]"), DISTRO, where
+        if end <= self.as_of and host.verdict.status is Status.EXTENDED and covered:
+            # Ubuntu Pro ESM Infra covers main/restricted of an entitled host past the stated period
+            tail = f"; its Supported period ended on {end.isoformat()} and Ubuntu Pro covers main [{where}]"
+            return self._maintained(tail), DISTRO, where
+        early = self._ends_early(end, f"{where}, released {released.isoformat()}")
+        if early is not None:
+            return early, DISTRO, where
+        return self._maintained(f" until {end.isoformat()} [{where}]"), DISTRO, where
+
+    def _ubuntu_component(self, index: AptIndex, covered: bool) -> tuple[Verdict, str, str]:
+        """The archive component: main/restricted with the release, the rest only with ESM Apps."""
+        if covered:
+            where = f"Ubuntu {index.component} from {index.path}"
+            return self._maintained(f" [{where}]"), DISTRO, where
+        esm = self.host.apt.esm_apps if self.host.apt is not None else None
+        if esm is not None:
+            where = f"Ubuntu {index.component}, covered by Ubuntu Pro ESM Apps ({esm.path})"
+            return self._maintained(f" [{where}]"), DISTRO, where
+        why = (
+            f"Ubuntu {index.component or 'community'} package ({index.path}): community-maintained, no Canonical "
+            "security support without Ubuntu Pro ESM Apps, which this host's apt does not use"
         )
-    return (
-        _with(host.verdict, f"{upstream_state}; {base}, maintained with {host.label}: {os_state}", dist),
-        DISTRO,
-        evidence,
-    )
+        return self.upstream, COMMUNITY, why
+
+    def suse(self) -> tuple[Verdict, str, str] | None:
+        """SUSE's lifecycle data on the host: the package's end, early or within the OS's."""
+        if not (self.host.lifecycle and self.dist.label == "SUSE"):
+            return None
+        entry = lifecycle_end(self.host.lifecycle, self.sw.name, self.sw.version)
+        if entry is None or entry.ended is None:
+            return None
+        where = f"SUSE lifecycle data {entry.path}: {entry.raw!r}"
+        early = self._ends_early(entry.ended, where)
+        if early is not None:
+            return self._judged(early)
+        return self._judged(self._maintained(f" until {entry.ended.isoformat()} [{where}]"))
+
+    def maintained(self) -> tuple[Verdict, str, str]:
+        """The OS verdict stands; an RHEL module stream build says what it cannot know."""
+        module = _MODULE_STREAM.search(self.sw.version) if self.dist.source == "rpm" else None
+        tail = ""
+        if module:
+            # RHEL 8/9 Application Streams: the stream's own lifecycle may end before the OS, but the
+            # host's module metadata carries no end date (Red Hat publishes it on its lifecycle page
+            # only), so the OS verdict stands and the reason says what it cannot know.
+            tail = (
+                f"; a module stream build ({module.group()!r}): Red Hat's Application Streams "
+                "lifecycle, not recorded on the host, may end it earlier"
+            )
+        return self._judged(self._maintained(tail))
 
 
 def _ends_early(
@@ -593,77 +678,6 @@ def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product
             f"installed version in {index.path} (Origin {index.origin or 'not stated'}), not in Ubuntu's archive"
         )
     return kind, evidence
-
-
-def _ubuntu_verdict(
-    entries: tuple[AptEntry, ...],
-    upstream: Verdict,
-    host: HostOs,
-    as_of: date,
-    policy: Policy,
-    dist: Distribution,
-    base: str,
-    upstream_state: str,
-    os_state: str,
-) -> tuple[Verdict, str, str] | None:
-    """Ubuntu's support of one of its packages, from the host's apt indexes: the ``Supported:``
-    period from the release date where the index states one (18.04 and older), else the component
-    (main/restricted: with the release; universe/multiverse: only with Ubuntu Pro ESM Apps, else
-    nobody at Canonical patches it and the upstream verdict applies).  None: no Ubuntu index
-    carries the package (the verdict stays the OS's, as without the data)."""
-    ours = sorted((e for e in entries if _own_index(e, host.product)), key=lambda e: not e.installed_version)
-    if not ours:
-        return None
-    stated = next((e for e in ours if e.supported and supported_months(e.supported)), None)
-    index = ours[0].index
-    # main/restricted: Canonical's security support; Linux Mint's own archive: Mint's, with its release
-    covered = any(e.index.component in SUPPORTED_COMPONENTS or not e.index.ubuntu for e in ours)
-    maintained = f"{upstream_state}; {base}, maintained with {host.label}: {os_state}"
-    if stated is not None and host.release_date is not None:
-        months = supported_months(stated.supported) or 0
-        end = add_months(host.release_date, months)
-        where = f"Ubuntu Supported: {stated.supported} from {stated.index.path}"
-        os_end = host.verdict.eol
-        if os_end is not None and end >= os_end - timedelta(days=62):  # the release's own period
-            return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
-        if end <= as_of and host.verdict.status is Status.EXTENDED and covered:
-            # Ubuntu Pro ESM Infra covers main/restricted of an entitled host past the stated period
-            return (
-                _with(
-                    host.verdict,
-                    f"{maintained}; its Supported period ended on {end.isoformat()} "
-                    f"and Ubuntu Pro covers main [{where}]",
-                    dist,
-                ),
-                DISTRO,
-                where,
-            )
-        early = _ends_early(
-            end,
-            f"{where}, released {host.release_date.isoformat()}",
-            base,
-            upstream_state,
-            os_state,
-            host,
-            as_of,
-            policy,
-            dist,
-        )
-        if early is not None:
-            return early, DISTRO, where
-        return _with(host.verdict, f"{maintained} until {end.isoformat()} [{where}]", dist), DISTRO, where
-    if covered:
-        where = f"Ubuntu {index.component} from {index.path}"
-        return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
-    esm = host.apt.esm_apps if host.apt is not None else None
-    if esm is not None:
-        where = f"Ubuntu {index.component}, covered by Ubuntu Pro ESM Apps ({esm.path})"
-        return _with(host.verdict, f"{maintained} [{where}]", dist), DISTRO, where
-    why = (
-        f"Ubuntu {index.component or 'community'} package ({index.path}): community-maintained, no Canonical "
-        "security support without Ubuntu Pro ESM Apps, which this host's apt does not use"
-    )
-    return upstream, COMMUNITY, why
 
 
 def apt_support(os_product: str | None, text: object) -> AptSupport | None:
