@@ -56,15 +56,25 @@ _NAME = re.compile(r'"name"\s*:')
 def _one_per_line(head: Head) -> bool:
     """osqueryd writes one result object per line; a document pretty-printed over several lines (as
     osquery's own documentation shows them, or ``jq .`` writes) starts with a line that is not one."""
-    first = head.text.lstrip("\ufeff \r\n").split("\n", 1)[0].strip()
-    return first.startswith("{") and first.endswith("}")
+    text = head.text.lstrip("\ufeff \r\n")
+    first = text.split("\n", 1)[0].strip()
+    # A first line longer than the head is cut: a line, not a pretty-printed document's "{".
+    return first.startswith("{") and (first.endswith("}") or ("\n" not in text and len(first) > 1))
+
+
+_CALENDAR = re.compile(r'^\{"action"\s*:\s*"[a-z]+"\s*,\s*"calendarTime"\s*:')
 
 
 def detect(head: Head) -> str:
     if head.kind != "json":
         return "not JSON lines"
-    first = head.text.lstrip("\ufeff \r\n").split("\n", 1)[0]
+    text = head.text.lstrip("\ufeff \r\n")
+    first = text.split("\n", 1)[0]
     if _HOST.search(first) and _ROWS.search(first) and _NAME.search(first):
+        return ""
+    if "\n" not in text and _CALENDAR.match(first) and _ROWS.search(first):
+        # A first line longer than the head, as osquery 2.x wrote it (keys in alphabetical order:
+        # action, calendarTime, columns ... hostIdentifier, name after a column's long value).
         return ""
     if not _one_per_line(head) and _HOST.search(head.text) and _ROWS.search(head.text) and _NAME.search(head.text):
         return ""  # one result, or an array of them, pretty-printed

@@ -1,6 +1,7 @@
 """Hostile variants of the real samples (issue #16 item 3) for the importers whose own test files
-cover only wrong types: Intune (Graph JSON and the admin centre CSV), osquery, Defender's machines
-page, the device register, GLPI and CycloneDX.  Each variant is made here from the published sample
+cover only wrong types: Intune (Graph JSON, a single managedDevice and the admin centre CSV),
+osquery (ours and a recorded osqueryd 2.10 log), Defender's machines page and 2021 software
+inventory page, the device register, GLPI and CycloneDX.  Each variant is made here from the published sample
 (tests/fixtures/imports/PROVENANCE.md) and imported next to an untouched neighbour:
 
 * CSV formula injection in names is stored as the text it is, and neutralised in the CSV report;
@@ -122,7 +123,47 @@ def _cyclonedx(tmp: Path) -> tuple[Path, str]:
     return out, AT_FORMULA
 
 
+def _osquery_2_10(tmp: Path) -> tuple[Path, str]:
+    """Elastic's recorded osqueryd 2.10 lines: the host identifier and a package name as formulas, a
+    package's source as a huge value."""
+    lines = (IMPORTS / "osquery" / "elastic-integrations-test-osquery-last-lines.log").read_text().splitlines()
+    out_lines = []
+    for i, line in enumerate(lines):
+        rec = json.loads(line)
+        rec["hostIdentifier"] = FORMULA
+        if i == 0:
+            rec["columns"]["name"] = AT_FORMULA
+            rec["columns"]["source"] = HUGE
+        out_lines.append(json.dumps(rec))
+    out = tmp / "osqueryd-2.10.results.log"
+    out.write_text("\n".join(out_lines) + "\n")
+    return out, FORMULA
+
+
+def _defender_2021(tmp: Path) -> tuple[Path, str]:
+    data = json.loads((IMPORTS / "defender" / "defender-docs-SoftwareInventoryByMachine-example-2021.json").read_text())
+    for row in data["value"][:3]:  # one deviceId: its rows
+        row["deviceName"] = FORMULA
+    data["value"][1]["softwareName"] = AT_FORMULA
+    data["value"][2]["registryPaths"] = [HUGE]
+    out = tmp / "SoftwareInventoryByMachine.json"
+    out.write_text(json.dumps(data))
+    return out, FORMULA
+
+
+def _intune_entity(tmp: Path) -> tuple[Path, str]:
+    data = json.loads((IMPORTS / "intune" / "rapid7-insightconnect-get_device.json").read_text())
+    data["deviceName"] = AT_FORMULA
+    data["model"] = HUGE
+    out = tmp / "managedDevice.json"
+    out.write_text(json.dumps(data))
+    return out, AT_FORMULA
+
+
 VARIANTS = {
+    "osquery-2.10": _osquery_2_10,
+    "defender-2021": _defender_2021,
+    "intune-entity": _intune_entity,
     "intune-json": _intune_json,
     "intune-csv": _intune_csv,
     "osquery": _osquery,
@@ -173,8 +214,9 @@ def test_formula_names_and_huge_values_are_stored_as_text_and_neutralised_in_rep
 
 
 def _deep_variant(kind: str, tmp: Path) -> Path:
-    if kind == "osquery":
-        good = (IMPORTS / "osquery" / "osqueryd.results.log").read_text().splitlines()
+    if kind in ("osquery", "osquery-2.10"):
+        name = "osqueryd.results.log" if kind == "osquery" else "elastic-integrations-test-osquery-last-lines.log"
+        good = (IMPORTS / "osquery" / name).read_text().splitlines()
         rec = json.loads(good[0])
         out = tmp / "deep.results.log"
         body = json.dumps(rec)[:-1] + ', "decorations": ' + DEEP + "}"
@@ -185,6 +227,11 @@ def _deep_variant(kind: str, tmp: Path) -> Path:
         "intune-rapid7": (IMPORTS / "intune" / "rapid7-insightconnect-get_devices.json", '"deviceActionResults"'),
         "defender": (IMPORTS / "defender" / "defender-docs-machines-example-fixed.json", '"value"'),
         "defender-rapid7": (IMPORTS / "defender" / "rapid7-insightconnect-search_machines.json", '"machineTags"'),
+        "defender-2021": (
+            IMPORTS / "defender" / "defender-docs-SoftwareInventoryByMachine-example-2021.json",
+            '"value"',
+        ),
+        "intune-entity": (IMPORTS / "intune" / "rapid7-insightconnect-get_device.json", '"deviceActionResults"'),
         "glpi": (IMPORTS / "glpi" / "computer_1.json", '"softwares"'),
         "cyclonedx": (IMPORTS / "sbom" / "trivy-centos-7-cyclonedx.json", '"components"'),
     }[kind]
@@ -196,7 +243,19 @@ def _deep_variant(kind: str, tmp: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "kind", ["intune-json", "intune-rapid7", "osquery", "defender", "defender-rapid7", "glpi", "cyclonedx"]
+    "kind",
+    [
+        "intune-json",
+        "intune-rapid7",
+        "intune-entity",
+        "osquery",
+        "osquery-2.10",
+        "defender",
+        "defender-rapid7",
+        "defender-2021",
+        "glpi",
+        "cyclonedx",
+    ],
 )
 def test_deep_nesting_refuses_the_file_by_name_and_its_neighbour_is_imported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
