@@ -22,6 +22,7 @@ Rules this engine keeps (from real sshd behaviour and from what operators of hos
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -716,7 +717,9 @@ class FleetScanner:
         ]
         for child in children:
             child.start()
-        reader = _ChildReader(results, summary, children)
+        # Longer than any host can legitimately take between two finished hosts of a process.
+        stall_after = max(120.0, 4 * (self.config.connect_timeout + self.config.timeout))
+        reader = _ChildReader(results, summary, children, stall_after)
 
         def drain() -> list[Outcome]:
             stop.set()
@@ -929,6 +932,26 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+STACKS_SIGNAL = "SIGUSR1"  # a collector process writes every thread's stack to stderr on it
+
+
+def _stacks_on_request() -> None:
+    """Every host step has a timeout, so a collector process that sends nothing for long is stuck
+    somewhere no timeout reaches (a library wait, a lock inherited across ``fork``).  The storing
+    process then asks it for its threads' stacks (``_ChildReader``): they go to stderr, where an
+    operator or a CI log keeps them, instead of a silent hang.  stderr's descriptor, not
+    ``sys.stderr`` (which may be a wrapper without one)."""
+    import faulthandler
+    import signal
+
+    sig = getattr(signal, STACKS_SIGNAL, None)
+    if sig is not None:
+        try:
+            faulthandler.register(sig, file=2, all_threads=True)
+        except (OSError, ValueError, RuntimeError):
+            pass
+
+
 def _collector_process(
     parent: FleetScanner, index: int, targets: list[Target], threads: int, results: Any, stop: Any, parent_pid: int = 0
 ) -> None:
@@ -940,6 +963,7 @@ def _collector_process(
     parent_pid = parent_pid or os.getppid()
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    _stacks_on_request()
     scanner = FleetScanner(parent.store, dc_replace(parent.config, concurrency=threads, processes=1))
     local: queue.Queue[Outcome | None] = queue.Queue()
     closed: list[bool] = [False]
@@ -990,12 +1014,15 @@ def _collector_process(
 class _ChildReader:
     """The parent's end of the collector processes' queue."""
 
-    def __init__(self, results: Any, summary: ScanSummary, children: list[Any]) -> None:
+    def __init__(self, results: Any, summary: ScanSummary, children: list[Any], stall_after: float = 600.0) -> None:
         self.results = results
         self.summary = summary
         self.children = children
         self.ended: set[int] = set()
         self.finished = 0
+        self.stall_after = stall_after
+        self._last = time.monotonic()
+        self._asked = False
 
     def get(self, timeout: float) -> list[Outcome] | None:
         try:
@@ -1003,7 +1030,9 @@ class _ChildReader:
         except queue.Empty:
             if self._lost_child():
                 return None
+            self._ask_for_stacks_if_stalled()
             raise
+        self._last, self._asked = time.monotonic(), False
         if kind == "end":
             index, window_closed = payload
             self.ended.add(index)
@@ -1028,6 +1057,29 @@ class _ChildReader:
                 )
                 return True
         return False
+
+    def _ask_for_stacks_if_stalled(self) -> None:
+        """Once per silence longer than ``stall_after``: warn, and have each running collector
+        process write its threads' stacks to stderr (``_stacks_on_request``)."""
+        silent = time.monotonic() - self._last
+        if self._asked or silent < self.stall_after:
+            return
+        self._asked = True
+        import signal
+
+        sig = getattr(signal, STACKS_SIGNAL, None)
+        for i, child in enumerate(self.children):
+            if i in self.ended or not child.is_alive() or child.pid is None:
+                continue
+            log.warning(
+                "collector process %d has sent nothing for %.0f s although every host step has a timeout: "
+                "it may be stuck; its threads' stacks follow on stderr (please report them)",
+                i,
+                silent,
+            )
+            if sig is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(child.pid, sig)
 
     def drain_after_stop(self, remaining: int, deadline: float) -> list[Outcome]:
         """After ``stop``: every child sends what it finished, then "end"."""
