@@ -124,16 +124,18 @@ def _cyclonedx(tmp: Path) -> tuple[Path, str]:
 
 
 def _osquery_2_10(tmp: Path) -> tuple[Path, str]:
-    """Elastic's recorded osqueryd 2.10 lines: the host identifier and a package name as formulas, a
-    package's source as a huge value."""
-    lines = (IMPORTS / "osquery" / "elastic-integrations-test-osquery-last-lines.log").read_text().splitlines()
+    """Elastic's recorded osqueryd 2.10 lines: the host identifier and a package name as formulas, the
+    CPU brand of the first line as a huge value (so that line, in osquery 2.x's key order, is longer
+    than the head read for detection: its host and query name come after the huge value)."""
+    lines = (IMPORTS / "osquery" / "elastic-integrations-test-osquery-ubuntu-xenial.log").read_text().splitlines()
     out_lines = []
     for i, line in enumerate(lines):
         rec = json.loads(line)
         rec["hostIdentifier"] = FORMULA
-        if i == 0:
+        if i == 0:  # system_info: its hostname names the host
+            rec["columns"] |= {"cpu_brand": HUGE, "hostname": FORMULA}
+        if i == 1:  # the first deb_packages row
             rec["columns"]["name"] = AT_FORMULA
-            rec["columns"]["source"] = HUGE
         out_lines.append(json.dumps(rec))
     out = tmp / "osqueryd-2.10.results.log"
     out.write_text("\n".join(out_lines) + "\n")
@@ -215,7 +217,7 @@ def test_formula_names_and_huge_values_are_stored_as_text_and_neutralised_in_rep
 
 def _deep_variant(kind: str, tmp: Path) -> Path:
     if kind in ("osquery", "osquery-2.10"):
-        name = "osqueryd.results.log" if kind == "osquery" else "elastic-integrations-test-osquery-last-lines.log"
+        name = "osqueryd.results.log" if kind == "osquery" else "elastic-integrations-test-osquery-ubuntu-xenial.log"
         good = (IMPORTS / "osquery" / name).read_text().splitlines()
         rec = json.loads(good[0])
         out = tmp / "deep.results.log"

@@ -312,10 +312,12 @@ def _log_rows(path: Path) -> list[dict[str, Any]]:
 
 
 def test_elastic_recorded_osquery_2_10_deb_packages_without_maintainer(tmp_path: Path) -> None:
-    """The last 39 lines of Elastic's recorded osqueryd 2.10 results log: ``deb_packages`` rows of a
-    real Ubuntu 16.04 machine as osquery 2.x wrote them (no ``maintainer``, no ``status``)."""
-    sample = OSQUERY / "elastic-integrations-test-osquery-last-lines.log"
-    lines = _log_rows(sample)
+    """Elastic's recorded osqueryd 2.10 results log, one real Ubuntu 16.04 machine: its
+    ``system_info`` line (three columns, no uuid) and its last 39 ``deb_packages`` rows as osquery
+    2.x wrote them (no ``maintainer``, no ``status``)."""
+    sample = OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log"
+    info, *lines = _log_rows(sample)
+    assert info["name"] == "system_info" and "uuid" not in info["columns"]
     assert len(lines) == 39 and all("maintainer" not in line["columns"] for line in lines)
     db = tmp_path / "db.sqlite"
     assert run_import(db, sample) == 0
@@ -324,6 +326,8 @@ def test_elastic_recorded_osquery_2_10_deb_packages_without_maintainer(tmp_path:
     assert inv.host.machine_id == lines[0]["decorations"]["host_uuid"].lower()
     assert inv.collected_at == "2017-12-07T17:57:33Z"  # unixTime 1512669453
     assert inv.os.family == "unknown"  # no os_version line among them: nothing guessed
+    assert inv.hardware.cpu_model == info["columns"]["cpu_brand"] == "Intel(R) Core(TM) i7-7567U CPU @ 3.50GHz"
+    assert inv.hardware.memory_bytes == int(info["columns"]["physical_memory"])
     assert [(s.name, s.version, s.arch, s.source_package) for s in inv.software] == [
         (c["name"], c["version"], c["arch"], c["source"]) for c in (line["columns"] for line in lines)
     ]
@@ -336,10 +340,10 @@ def test_osquery_2_deb_packages_under_any_query_name(tmp_path: Path) -> None:
     """The same real rows under a query name that does not say deb_packages: recognised by their
     columns (they were refused as 'no ... deb_packages rows' when the signature required the
     maintainer column osquery 2.x did not write); rpm rows without epoch likewise."""
-    text = (OSQUERY / "elastic-integrations-test-osquery-last-lines.log").read_text("utf-8")
+    text = (OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log").read_text("utf-8")
     renamed = tmp_path / "renamed.log"
     renamed.write_text(text.replace('"pack_it-compliance_deb_packages"', '"pack_inventory_software"'))
-    rpm = dict(_log_rows(OSQUERY / "elastic-integrations-test-osquery-last-lines.log")[0])
+    rpm = dict(_log_rows(OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log")[1])
     rpm |= {"hostIdentifier": "centos-6", "name": "software", "decorations": {}}  # another machine
     rpm["columns"] = {
         "name": "bash",
