@@ -74,9 +74,10 @@ class SoftwareSet:
     set_id: str
     software: tuple[tuple[Any, ...], ...]
     members: tuple[tuple[str, int], ...]
+    entries: int  # the members' entries added up
 
     def set_row(self) -> tuple[str, int, int]:
-        return (self.set_id, len(self.members), sum(n for _, n in self.members))
+        return (self.set_id, len(self.members), self.entries)
 
     def member_rows(self) -> list[tuple[str, str, int]]:
         return [(self.set_id, sid, n) for sid, n in self.members]
@@ -160,7 +161,7 @@ def software_set(inv: Inventory) -> SoftwareSet | None:
                 made[key] = row
             software.append(row)
             entries.append((row[0], n))
-        made_set = SoftwareSet(set_id(entries), tuple(software), tuple(entries))
+        made_set = SoftwareSet(set_id(entries), tuple(software), tuple(entries), len(inv.software))
         _SOFTWARE_LISTS.put(build, inv.software, made_set)
     return made_set
 
