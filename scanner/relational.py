@@ -19,7 +19,7 @@ is complete.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -100,10 +100,71 @@ def insert_plan(rows: Rows, insert_set: Callable[[tuple[str, int, int]], int]) -
     one ``software_sets`` row with "on conflict do nothing" and returns the rows it inserted) has
     inserted each of its package lists, in id order: a list already stored costs nothing more, a
     new one brings its members and packages in the same transaction."""
+    if rows.set_refs:  # a list named only by id cannot be stored: ``ReceivedSets.resolve`` first
+        raise ValueError(f"package lists not resolved: {sorted(rows.set_refs)[:3]}")
     new = [s for _, s in sorted(rows.sets.items()) if insert_set(s.set_row()) == 1]
     plan: list[tuple[str, list[Any]]] = list(new_set_rows(new).items())
     plan.extend((table, rows.tables[table]) for table in _ROW_TABLES)
     return [(table, table_rows) for table, table_rows in plan if table_rows]
+
+
+# -- package lists across the collector processes' queue ----------------------------------------
+#
+# A fleet scan's collector processes send each host's rows to the storing process, and a host of a
+# build carries the build's whole list (~880 packages and members on a Debian host): pickled and
+# unpickled for every host, for a list the storing process already has.  Each collector process
+# sends a list in full once and then by id; the storing process keeps the lists it received most
+# recently and puts them back.  A list it no longer has leaves that host's rows to the store, which
+# makes them from the stored document as it does for any inventory sent without rows.
+
+
+class SentSets:
+    """The collector process's half: which lists it has sent in full."""
+
+    __slots__ = ("_ids", "_size")
+
+    def __init__(self, size: int = 4096) -> None:
+        self._ids: set[str] = set()
+        self._size = size
+
+    def strip(self, rows: Rows) -> None:
+        """Name by id only each list of ``rows`` this process sent in full before."""
+        for sid in list(rows.sets):
+            if sid in self._ids:
+                del rows.sets[sid]
+                rows.set_refs.append(sid)
+            else:
+                if len(self._ids) >= self._size:
+                    self._ids.clear()
+                self._ids.add(sid)
+
+
+class ReceivedSets:
+    """The storing process's half: the lists received most recently (least recently used go)."""
+
+    __slots__ = ("_sets", "_size")
+
+    def __init__(self, size: int = 64) -> None:
+        self._sets: OrderedDict[str, SoftwareSet] = OrderedDict()
+        self._size = size
+
+    def resolve(self, rows: Rows) -> bool:
+        """Remember the lists ``rows`` carries and put back those it names by id; False when one
+        of them is no longer here (then ``rows`` cannot be stored as they are)."""
+        known = self._sets
+        for sid, software_set in rows.sets.items():
+            known[sid] = software_set
+            known.move_to_end(sid)
+            if len(known) > self._size:
+                known.popitem(last=False)
+        for sid in rows.set_refs:
+            found = known.get(sid)
+            if found is None:
+                return False
+            known.move_to_end(sid)
+            rows.sets[sid] = found
+        rows.set_refs.clear()
+        return True
 
 
 def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -117,12 +178,16 @@ class Rows:
 
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in _ROW_TABLES})
     sets: dict[str, SoftwareSet] = field(default_factory=dict)
+    # Lists named by id only, on their way from a collector process that sent them in full before
+    # (``SentSets``); the storing process puts them back (``ReceivedSets``) before they are stored.
+    set_refs: list[str] = field(default_factory=list)
 
     def extend(self, other: Rows) -> None:
         for table, rows in other.tables.items():
             self.tables[table].extend(rows)
         for sid, software_set in other.sets.items():
             self.sets.setdefault(sid, software_set)
+        self.set_refs.extend(other.set_refs)
 
     def __bool__(self) -> bool:
         return bool(self.sets) or any(self.tables.values())

@@ -45,6 +45,7 @@ from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
 from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
 from scanner.privacy import KEEP, Privacy
+from scanner.relational import ReceivedSets, SentSets
 from scanner.store import (
     EncodedInventory,
     HostStatus,
@@ -872,6 +873,7 @@ def _pack_observed(observer: InventoryObserver | None, store: Any = None) -> Cal
     for one host, that host goes without them and the storing process makes them as it always did."""
 
     encode_judged: Callable[[Inventory], EncodedInventory] | None = getattr(store, "encode_judged", None)
+    sent = SentSets()  # a package list goes in full once, then by id (``_unpack`` puts it back)
 
     def pack(outcome: Outcome) -> Packed:
         inv = outcome.inventory
@@ -885,6 +887,8 @@ def _pack_observed(observer: InventoryObserver | None, store: Any = None) -> Cal
                 encoded = encode_judged(inv)
             except Exception:  # noqa: BLE001 - the storing process judges it (and reports what fails)
                 log.debug("judging %s in the collector process failed", outcome.target.key, exc_info=True)
+            if encoded is not None and encoded.rows is not None:
+                sent.strip(encoded.rows)
         if encoded is None:
             encoded = EncodedInventory(
                 inventory_id=inv.inventory_id,
@@ -910,7 +914,13 @@ def _unpack(item: Packed) -> Outcome:
         inv.software = list(starmap(Software, rows))
         if body:
             pre_encoded(inv, body, exact)
+    elif isinstance(inv, EncodedInventory) and inv.rows is not None and not _RECEIVED_SETS.resolve(inv.rows):
+        inv.rows = None  # a package list sent by id that is no longer here: the store makes the rows
     return outcome
+
+
+# The package lists the collector processes sent (``_pack_observed``), for the hosts they name by id.
+_RECEIVED_SETS = ReceivedSets()
 
 
 def _die_with_parent(parent_pid: int) -> None:

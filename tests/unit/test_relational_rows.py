@@ -4,7 +4,7 @@ distinct list (``software_sets``), each inventory one link to its list."""
 from __future__ import annotations
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.relational import Rows, insert_plan, set_id, software_id, software_rows
+from scanner.relational import ReceivedSets, Rows, SentSets, insert_plan, set_id, software_id, software_rows
 from scanner.store import text_column
 
 
@@ -70,3 +70,33 @@ def test_a_batch_links_every_host_and_inserts_only_the_lists_the_store_lacks() -
     )
     assert plan["inventory_software_sets"] == batch.tables["inventory_software_sets"]
     assert list(plan)[:3] == ["software", "software_set_members", "inventory_software_sets"]
+
+
+def test_a_list_crosses_the_queue_in_full_once_and_is_put_back_for_the_hosts_naming_it() -> None:
+    import pickle
+
+    a = Software(name="openssl", version="3.0.11", source="dpkg")
+    b = Software(name="bash", version="5.2", source="dpkg")
+    build = [Software(name=f"lib{n}", version="1.0", source="dpkg") for n in range(200)]
+    sent, received = SentSets(), ReceivedSets(size=2)
+    hosts = [software_rows(_inv(f"h{i}", build), f"inv-{i}") for i in range(3)]
+    (full,) = hosts[0].sets.values()
+    crossed = []
+    for rows in hosts:
+        sent.strip(rows)
+        crossed.append(pickle.loads(pickle.dumps(rows)))  # noqa: S301 - made here
+    assert [len(r.sets) for r in crossed] == [1, 0, 0] and crossed[2].set_refs == [full.set_id]
+    assert len(pickle.dumps(crossed[2])) < len(pickle.dumps(hosts[0])) / 50
+    for rows in crossed:
+        assert received.resolve(rows) and rows.sets == {full.set_id: full} and not rows.set_refs
+    # the list least recently used goes; a host naming it is then left to the store (False)
+    for other in ([a], [b]):
+        received.resolve(software_rows(_inv("x", other), "inv-x"))
+    ref = Rows(set_refs=[full.set_id])
+    assert not received.resolve(ref)
+    try:
+        insert_plan(ref, lambda row: 1)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a list named only by id was stored")

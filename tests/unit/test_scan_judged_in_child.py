@@ -21,6 +21,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.demo import generate
 from scanner.judge import Judge
+from scanner.relational import ReceivedSets, Rows
 from scanner.scan import FleetScanner, Outcome, ScanConfig, _pack_observed, _unpack
 from scanner.store import EncodedInventory, decode_body, encode_body
 from scanner.store_open import open_store
@@ -113,6 +114,15 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
         return real_judge(self, inv, on)
 
     monkeypatch.setattr(Judge, "judge", counting)
+    # the Debian hosts share one package list: each child sends it in full once, then by id
+    resolved: list[int] = []
+    real_resolve = ReceivedSets.resolve
+
+    def resolving(self: ReceivedSets, rows: Rows) -> bool:
+        resolved.append(len(rows.set_refs))
+        return real_resolve(self, rows)
+
+    monkeypatch.setattr(ReceivedSets, "resolve", resolving)
     path = tmp_path / "children.db"
     with open_store(f"sqlite:///{path}") as store:
         summary = FleetScanner(store, ScanConfig(processes=2, concurrency=4), keep_inventories=False).run(
@@ -120,6 +130,7 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
         )
     assert summary.done == len(documents) and summary.failed == 0
     assert judged_here == []  # the storing process judged nothing: the children sent the rows
+    assert len(resolved) == len(documents) and sum(resolved) >= 6 - 2  # six Debian hosts, two children
     assert _tables(path) == want
 
 
