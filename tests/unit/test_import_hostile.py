@@ -134,7 +134,7 @@ def _osquery_2_10(tmp: Path) -> tuple[Path, str]:
         rec["hostIdentifier"] = FORMULA
         if i == 0:  # system_info: its hostname names the host
             rec["columns"] |= {"cpu_brand": HUGE, "hostname": FORMULA}
-        if i == 1:  # the first deb_packages row
+        if i == 3:  # the first deb_packages row (after system_info and two os_version lines)
             rec["columns"]["name"] = AT_FORMULA
         out_lines.append(json.dumps(rec))
     out = tmp / "osqueryd-2.10.results.log"

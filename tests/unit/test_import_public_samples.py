@@ -313,11 +313,13 @@ def _log_rows(path: Path) -> list[dict[str, Any]]:
 
 def test_elastic_recorded_osquery_2_10_deb_packages_without_maintainer(tmp_path: Path) -> None:
     """Elastic's recorded osqueryd 2.10 results log, one real Ubuntu 16.04 machine: its
-    ``system_info`` line (three columns, no uuid) and its last 39 ``deb_packages`` rows as osquery
-    2.x wrote them (no ``maintainer``, no ``status``)."""
+    ``system_info`` line (three columns, no uuid), its ``os_version`` row added twice (osqueryd
+    restarted) and its last 39 ``deb_packages`` rows as osquery 2.x wrote them (no ``maintainer``,
+    no ``status``)."""
     sample = OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log"
-    info, *lines = _log_rows(sample)
+    info, os1, os2, *lines = _log_rows(sample)
     assert info["name"] == "system_info" and "uuid" not in info["columns"]
+    assert os1["columns"] == os2["columns"] and os1["unixTime"] != os2["unixTime"]
     assert len(lines) == 39 and all("maintainer" not in line["columns"] for line in lines)
     db = tmp_path / "db.sqlite"
     assert run_import(db, sample) == 0
@@ -325,7 +327,11 @@ def test_elastic_recorded_osquery_2_10_deb_packages_without_maintainer(tmp_path:
     assert inv.host.hostname == lines[0]["hostIdentifier"] == "ubuntu-xenial"
     assert inv.host.machine_id == lines[0]["decorations"]["host_uuid"].lower()
     assert inv.collected_at == "2017-12-07T17:57:33Z"  # unixTime 1512669453
-    assert inv.os.family == "unknown"  # no os_version line among them: nothing guessed
+    assert inv.os.family == "linux"
+    assert (inv.os.name, inv.os.version) == (os1["columns"]["name"], os1["columns"]["version"])
+    assert inv.os.version == "16.04.3 LTS (Xenial Xerus)"
+    assert inv.os.facts["osquery"]["codename"] == "xenial"  # the original row kept as evidence
+    assert [k for k in verdicts(inv) if k[0] == "os"] == [("os", "ubuntu", "16.04")]
     assert inv.hardware.cpu_model == info["columns"]["cpu_brand"] == "Intel(R) Core(TM) i7-7567U CPU @ 3.50GHz"
     assert inv.hardware.memory_bytes == int(info["columns"]["physical_memory"])
     assert [(s.name, s.version, s.arch, s.source_package) for s in inv.software] == [
@@ -343,7 +349,7 @@ def test_osquery_2_deb_packages_under_any_query_name(tmp_path: Path) -> None:
     text = (OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log").read_text("utf-8")
     renamed = tmp_path / "renamed.log"
     renamed.write_text(text.replace('"pack_it-compliance_deb_packages"', '"pack_inventory_software"'))
-    rpm = dict(_log_rows(OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log")[1])
+    rpm = dict(_log_rows(OSQUERY / "elastic-integrations-test-osquery-ubuntu-xenial.log")[3])
     rpm |= {"hostIdentifier": "centos-6", "name": "software", "decorations": {}}  # another machine
     rpm["columns"] = {
         "name": "bash",
