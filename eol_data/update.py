@@ -300,14 +300,7 @@ def _check_date(value: Any, where: str) -> None:
 
 def parse_full(fetched: Fetched) -> FullList:
     """Parse and validate the whole document; every problem names the product and release."""
-    data: Any = fetched.data
-    if data is None:
-        try:
-            data = json.loads(fetched.body)
-        except (ValueError, RecursionError) as exc:
-            raise UpdateError(f"{fetched.url}: response is not valid JSON (truncated download?): {exc}") from exc
-    if not isinstance(data, dict):
-        raise UpdateError(f"unexpected schema: {fetched.url}: expected a JSON object, got {type(data).__name__}")
+    data = _document(fetched)
     schema = data.get("schema_version")
     if not isinstance(schema, str) or not schema.startswith("1."):
         raise UpdateError(
@@ -326,47 +319,78 @@ def parse_full(fetched: Fetched) -> FullList:
         )
     seen: set[str] = set()
     for i, prod in enumerate(result):
-        if not isinstance(prod, dict):
-            raise UpdateError(f"unexpected schema: result[{i}] is {type(prod).__name__}, expected an object")
-        name = prod.get("name")
-        if not isinstance(name, str) or not _SLUG.match(name):
-            raise UpdateError(f"unexpected schema: result[{i}].name {name!r} is not a product slug")
-        if name in seen:
-            raise UpdateError(f"unexpected schema: product {name!r} appears twice")
-        seen.add(name)
-        for key, typ in (("aliases", list), ("labels", dict), ("tags", list), ("identifiers", list)):
-            if prod.get(key) is not None and not isinstance(prod[key], typ):
-                raise UpdateError(f"unexpected schema: product {name!r}: {key} must be a {typ.__name__}")
-        releases = prod.get("releases")
-        if not isinstance(releases, list):
-            raise UpdateError(f"unexpected schema: product {name!r}: 'releases' must be a list")
-        cycles: set[str] = set()
-        for j, rel in enumerate(releases):
-            where = f"product {name!r} releases[{j}]"
-            if not isinstance(rel, dict):
-                raise UpdateError(f"unexpected schema: {where} is not an object")
-            cycle = rel.get("name")
-            if not isinstance(cycle, str) or not cycle.strip():
-                raise UpdateError(f"unexpected schema: {where} has no name")
-            if cycle in cycles:
-                raise UpdateError(f"unexpected schema: product {name!r}: release {cycle!r} appears twice")
-            cycles.add(cycle)
-            where = f"product {name!r} release {cycle!r}"
-            for key in _DATE_KEYS:
-                _check_date(rel.get(key), f"{where} {key}")
-            for key in _FLAG_KEYS:
-                if rel.get(key) is not None and not isinstance(rel[key], bool):
-                    raise UpdateError(f"unexpected schema: {where} {key} must be true, false or null")
-            latest = rel.get("latest")
-            if latest is not None:
-                if not isinstance(latest, dict):
-                    raise UpdateError(f"unexpected schema: {where} latest must be an object or null")
-                _check_date(latest.get("date"), f"{where} latest.date")
-        try:
-            product_from_api(prod)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise UpdateError(f"unexpected schema: product {name!r}: {exc}") from exc
+        _check_product(i, prod, seen)
     return FullList(schema_version=schema, generated_at=str(generated), products=result)
+
+
+def _document(fetched: Fetched) -> dict[str, Any]:
+    """The fetched body as a JSON object."""
+    data: Any = fetched.data
+    if data is None:
+        try:
+            data = json.loads(fetched.body)
+        except (ValueError, RecursionError) as exc:
+            raise UpdateError(f"{fetched.url}: response is not valid JSON (truncated download?): {exc}") from exc
+    if not isinstance(data, dict):
+        raise UpdateError(f"unexpected schema: {fetched.url}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _check_product(i: int, prod: Any, seen: set[str]) -> None:
+    """``result[i]``: a product object with a unique slug, well-typed fields and valid releases."""
+    if not isinstance(prod, dict):
+        raise UpdateError(f"unexpected schema: result[{i}] is {type(prod).__name__}, expected an object")
+    name = prod.get("name")
+    if not isinstance(name, str) or not _SLUG.match(name):
+        raise UpdateError(f"unexpected schema: result[{i}].name {name!r} is not a product slug")
+    if name in seen:
+        raise UpdateError(f"unexpected schema: product {name!r} appears twice")
+    seen.add(name)
+    _check_product_fields(name, prod)
+    releases = prod.get("releases")
+    if not isinstance(releases, list):
+        raise UpdateError(f"unexpected schema: product {name!r}: 'releases' must be a list")
+    cycles: set[str] = set()
+    for j, rel in enumerate(releases):
+        _check_release(name, j, rel, cycles)
+    try:
+        product_from_api(prod)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UpdateError(f"unexpected schema: product {name!r}: {exc}") from exc
+
+
+def _check_release(name: str, j: int, rel: Any, cycles: set[str]) -> None:
+    """``releases[j]`` of product ``name``: a named, unique release with valid dates and flags."""
+    where = f"product {name!r} releases[{j}]"
+    if not isinstance(rel, dict):
+        raise UpdateError(f"unexpected schema: {where} is not an object")
+    cycle = rel.get("name")
+    if not isinstance(cycle, str) or not cycle.strip():
+        raise UpdateError(f"unexpected schema: {where} has no name")
+    if cycle in cycles:
+        raise UpdateError(f"unexpected schema: product {name!r}: release {cycle!r} appears twice")
+    cycles.add(cycle)
+    where = f"product {name!r} release {cycle!r}"
+    for key in _DATE_KEYS:
+        _check_date(rel.get(key), f"{where} {key}")
+    for key in _FLAG_KEYS:
+        if rel.get(key) is not None and not isinstance(rel[key], bool):
+            raise UpdateError(f"unexpected schema: {where} {key} must be true, false or null")
+    _check_latest(rel.get("latest"), where)
+
+
+def _check_latest(latest: Any, where: str) -> None:
+    if latest is None:
+        return
+    if not isinstance(latest, dict):
+        raise UpdateError(f"unexpected schema: {where} latest must be an object or null")
+    _check_date(latest.get("date"), f"{where} latest.date")
+
+
+def _check_product_fields(name: str, prod: dict[str, Any]) -> None:
+    for key, typ in (("aliases", list), ("labels", dict), ("tags", list), ("identifiers", list)):
+        if prod.get(key) is not None and not isinstance(prod[key], typ):
+            raise UpdateError(f"unexpected schema: product {name!r}: {key} must be a {typ.__name__}")
 
 
 # -- writing -------------------------------------------------------------------------------------
