@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 
-from eol_data.catalog import BUNDLED_DIR, Catalog, CatalogError, PhaseEnd, product_from_api
+from eol_data.catalog import BUNDLED_DIR, Catalog, CatalogError, PhaseEnd, Release, product_from_api
 
 DEFAULT_SOURCE = "https://endoflife.date/api/v1"
 ENV_SOURCE = "LEGACYSCAN_EOL_SOURCE"
@@ -142,6 +142,25 @@ def _refuse_downgrade(response: httpx.Response) -> None:
             )
 
 
+@dataclass(slots=True)
+class _Deadline:
+    """``max_time`` for the whole download, retries included."""
+
+    source: str
+    max_time: float
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        if time.monotonic() - self.started > self.max_time:
+            raise UpdateError(
+                f"{self.source}: no complete answer within {self.max_time:g} s overall; try again later, "
+                "or raise --max-time"
+            )
+
+    def allows(self, wait: float) -> bool:
+        return time.monotonic() - self.started + wait <= self.max_time
+
+
 def fetch_full(
     source: str,
     *,
@@ -156,14 +175,7 @@ def fetch_full(
 
     ``timeout`` bounds each network wait; ``max_time`` bounds the whole download including
     retries (a server trickling a byte at a time stays within every single timeout)."""
-    started = time.monotonic()
-
-    def check_time() -> None:
-        if time.monotonic() - started > max_time:
-            raise UpdateError(
-                f"{source}: no complete answer within {max_time:g} s overall; try again later, or raise --max-time"
-            )
-
+    deadline = _Deadline(source, max_time)
     parsed = urlparse(source)
     if parsed.scheme == "file":
         return _read_local(Path(unquote(parsed.path)), max_bytes)
@@ -173,59 +185,22 @@ def fetch_full(
             "mirror, or a file:// directory"
         )
     url = full_url(source)
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    if etag:
-        headers["If-None-Match"] = etag
     try:
         with httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             max_redirects=5,
-            headers=headers,
+            headers=_headers(etag),
             transport=transport,
             event_hooks={"response": [_refuse_downgrade]},
         ) as client:
             for attempt in range(MAX_ATTEMPTS):
-                check_time()
+                deadline.check()
                 with client.stream("GET", url) as resp:
-                    if resp.status_code == 304:
-                        return Fetched(url=str(resp.url), not_modified=True, etag=resp.headers.get("etag", etag))
                     if resp.status_code in (429, 502, 503, 504) and attempt + 1 < MAX_ATTEMPTS:
-                        wait = _retry_after(resp.headers.get("retry-after"), attempt)
-                        if wait > MAX_RETRY_WAIT:
-                            raise UpdateError(
-                                f"{url}: HTTP {resp.status_code}; the server asks to retry after "
-                                f"{wait:.0f} s -- try again later"
-                            )
-                        if time.monotonic() - started + wait > max_time:
-                            raise UpdateError(
-                                f"{url}: HTTP {resp.status_code}; retrying after {wait:.0f} s would pass "
-                                f"the {max_time:g} s limit -- try again later"
-                            )
-                        sleep(wait)
+                        sleep(_retry_wait(resp, attempt, url, deadline))
                         continue
-                    if resp.status_code != 200:
-                        raise UpdateError(f"{resp.url} answered HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
-                    length = resp.headers.get("content-length")
-                    if length and re.fullmatch(r"[0-9]{1,20}", length.strip()) and int(length) > max_bytes:
-                        raise UpdateError(
-                            f"{resp.url}: response of {int(length)} bytes exceeds the {max_bytes}-byte limit"
-                        )
-                    chunks: list[bytes] = []
-                    size = 0
-                    for chunk in resp.iter_bytes():
-                        check_time()
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise UpdateError(f"{resp.url}: response exceeds the {max_bytes}-byte limit")
-                        chunks.append(chunk)
-                    ctype = resp.headers.get("content-type", "")
-                    if "html" in ctype.lower():
-                        raise UpdateError(
-                            f"{resp.url} returned HTML ({ctype}), not the API's JSON; "
-                            "is --source the API v1 base URL (…/api/v1)?"
-                        )
-                    return Fetched(url=str(resp.url), body=b"".join(chunks), etag=resp.headers.get("etag", ""))
+                    return _answer(resp, etag, max_bytes, deadline)
             raise UpdateError(f"{url}: still rate limited / unavailable after {MAX_ATTEMPTS} attempts")
     except httpx.TimeoutException as exc:
         raise UpdateError(
@@ -235,6 +210,59 @@ def fetch_full(
         raise UpdateError(f"{url}: too many redirects") from exc
     except httpx.HTTPError as exc:
         raise UpdateError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _headers(etag: str) -> dict[str, str]:
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if etag:
+        headers["If-None-Match"] = etag
+    return headers
+
+
+def _retry_wait(resp: httpx.Response, attempt: int, url: str, deadline: _Deadline) -> float:
+    """How long to wait before retrying a rate-limited / unavailable answer (refused when the server
+    asks for too long, or the wait would pass the overall limit)."""
+    wait = _retry_after(resp.headers.get("retry-after"), attempt)
+    if wait > MAX_RETRY_WAIT:
+        raise UpdateError(
+            f"{url}: HTTP {resp.status_code}; the server asks to retry after {wait:.0f} s -- try again later"
+        )
+    if not deadline.allows(wait):
+        raise UpdateError(
+            f"{url}: HTTP {resp.status_code}; retrying after {wait:.0f} s would pass "
+            f"the {deadline.max_time:g} s limit -- try again later"
+        )
+    return wait
+
+
+def _answer(resp: httpx.Response, etag: str, max_bytes: int, deadline: _Deadline) -> Fetched:
+    """A final answer: not modified, the body (within ``max_bytes``), or the reason it is refused."""
+    if resp.status_code == 304:
+        return Fetched(url=str(resp.url), not_modified=True, etag=resp.headers.get("etag", etag))
+    if resp.status_code != 200:
+        raise UpdateError(f"{resp.url} answered HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
+    length = resp.headers.get("content-length")
+    if length and re.fullmatch(r"[0-9]{1,20}", length.strip()) and int(length) > max_bytes:
+        raise UpdateError(f"{resp.url}: response of {int(length)} bytes exceeds the {max_bytes}-byte limit")
+    body = _body(resp, max_bytes, deadline)
+    ctype = resp.headers.get("content-type", "")
+    if "html" in ctype.lower():
+        raise UpdateError(
+            f"{resp.url} returned HTML ({ctype}), not the API's JSON; is --source the API v1 base URL (…/api/v1)?"
+        )
+    return Fetched(url=str(resp.url), body=body, etag=resp.headers.get("etag", ""))
+
+
+def _body(resp: httpx.Response, max_bytes: int, deadline: _Deadline) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        deadline.check()
+        size += len(chunk)
+        if size > max_bytes:
+            raise UpdateError(f"{resp.url}: response exceeds the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _read_local(directory: Path, max_bytes: int) -> Fetched:
@@ -253,21 +281,21 @@ def _read_local(directory: Path, max_bytes: int) -> Fetched:
             f"{directory}: neither products/full/index.json (an API mirror) nor products/*.json "
             "(a snapshot directory) found"
         )
+    return _read_snapshot(directory, max_bytes)
+
+
+def _read_snapshot(directory: Path, max_bytes: int) -> Fetched:
+    """A snapshot directory's products/*.json as one full-list document."""
     meta = read_metadata(directory)
     result: list[Any] = []
     total = 0
     generated = str(meta.get("generated_at") or "")
     schema = str(meta.get("schema_version") or "")
-    for path in sorted(products.glob("*.json")):
+    for path in sorted((directory / "products").glob("*.json")):
         total += path.stat().st_size
         if total > max_bytes:
             raise UpdateError(f"{directory}: products/ exceed the {max_bytes}-byte limit")
-        try:
-            doc = json.loads(path.read_bytes())
-        except ValueError as exc:
-            raise UpdateError(f"{path}: not valid JSON ({exc})") from exc
-        if not isinstance(doc, dict) or "result" not in doc:
-            raise UpdateError(f"{path}: unexpected schema: expected {{schema_version, generated_at, result}}")
+        doc = _product_document(path)
         result.append(doc["result"])
         generated = generated or str(doc.get("generated_at") or "")
         schema = schema or str(doc.get("schema_version") or "")
@@ -275,6 +303,16 @@ def _read_local(directory: Path, max_bytes: int) -> Fetched:
         url=directory.as_uri(),
         data={"schema_version": schema, "generated_at": generated, "total": len(result), "result": result},
     )
+
+
+def _product_document(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_bytes())
+    except ValueError as exc:
+        raise UpdateError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict) or "result" not in doc:
+        raise UpdateError(f"{path}: unexpected schema: expected {{schema_version, generated_at, result}}")
+    return doc
 
 
 # -- validating ----------------------------------------------------------------------------------
@@ -413,6 +451,52 @@ def _previous_product(previous: Path | None, name: str) -> dict[str, Any] | None
     return doc if isinstance(doc, dict) else None
 
 
+def _last_modified(prod: dict[str, Any], previous: Path | None, generated_at: str) -> str:
+    """The product's last_modified: the API's; else the previous snapshot's when the content is
+    unchanged; else the list's generated_at."""
+    last_modified = str(prod.get("last_modified") or "")
+    if last_modified:
+        return last_modified
+    old = _previous_product(previous, str(prod["name"]))
+    if old and isinstance(old.get("result"), dict) and _without_flags(old["result"]) == _without_flags(prod):
+        last_modified = str(old.get("last_modified") or "")
+    return last_modified or generated_at
+
+
+def _given(doc: dict[str, Any], key: str, default: Any) -> Any:
+    """``doc[key]`` unless it is missing, null or empty."""
+    return doc.get(key) or default
+
+
+def _index_entry(name: str, prod: dict[str, Any]) -> dict[str, Any]:
+    """The product's line in the snapshot's index.json."""
+    entry = {
+        "name": name,
+        "aliases": _given(prod, "aliases", []),
+        "label": _given(prod, "label", name),
+        "category": _given(prod, "category", ""),
+        "tags": _given(prod, "tags", []),
+        "uri": _given(prod, "uri", "") or _given(_given(prod, "links", {}), "html", ""),
+        "identifiers": _given(prod, "identifiers", []),
+        "labels": _given(prod, "labels", {}),
+        "releaseCount": len(_given(prod, "releases", [])),
+        "file": f"products/{name}.json",
+    }
+    for key in ("versionCommand", "ltsLabel"):
+        if key in prod:
+            entry[key] = prod[key]
+    return entry
+
+
+def _keep_versions(previous: Path | None, directory: Path) -> str:
+    """The previous snapshot's versions/ copied into ``directory`` (the API does not expose raw
+    version history; the older copy is still useful): its generated_at, or "" when there is none."""
+    if previous is None or not (previous / "versions").is_dir():
+        return ""
+    shutil.copytree(previous / "versions", directory / "versions")
+    return str(read_metadata(previous).get("generated_at") or "")
+
+
 def write_snapshot(
     directory: Path, full: FullList, *, source_url: str, etag: str, fetched_at: str, previous: Path | None
 ) -> None:
@@ -423,35 +507,15 @@ def write_snapshot(
     releases = 0
     for prod in sorted(full.products, key=lambda p: str(p["name"])):
         name = str(prod["name"])
-        last_modified = str(prod.get("last_modified") or "")
-        old = _previous_product(previous, name)
-        if not last_modified:
-            if old and isinstance(old.get("result"), dict) and _without_flags(old["result"]) == _without_flags(prod):
-                last_modified = str(old.get("last_modified") or "")
-            last_modified = last_modified or full.generated_at
         doc = {
             "schema_version": full.schema_version,
             "generated_at": full.generated_at,
-            "last_modified": last_modified,
+            "last_modified": _last_modified(prod, previous, full.generated_at),
             "result": prod,
         }
         (products_dir / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), "utf-8")
         releases += len(prod.get("releases") or [])
-        entry = {
-            "name": name,
-            "aliases": prod.get("aliases") or [],
-            "label": prod.get("label") or name,
-            "category": prod.get("category") or "",
-            "tags": prod.get("tags") or [],
-            "uri": prod.get("uri") or (prod.get("links") or {}).get("html") or "",
-            "identifiers": prod.get("identifiers") or [],
-            "labels": prod.get("labels") or {},
-            "releaseCount": len(prod.get("releases") or []),
-            "file": f"products/{name}.json",
-        }
-        for key in ("versionCommand", "ltsLabel"):
-            if key in prod:
-                entry[key] = prod[key]
+        entry = _index_entry(name, prod)
         index.append(entry)
     index_path = directory / "index.json"
     index_path.write_text(
@@ -467,11 +531,7 @@ def write_snapshot(
         ),
         "utf-8",
     )
-    versions_from = ""
-    if previous is not None and (previous / "versions").is_dir():
-        # The API does not expose raw version history; keep the previous copy (older, still useful).
-        shutil.copytree(previous / "versions", directory / "versions")
-        versions_from = str(read_metadata(previous).get("generated_at") or "")
+    versions_from = _keep_versions(previous, directory)
     meta = {
         "snapshot": "endoflife.date API v1, refreshed by `legacyscan eol update`",
         "schema_version": full.schema_version,
@@ -573,6 +633,29 @@ def _product_docs(directory: Path) -> Iterator[tuple[str, bytes]]:
             yield path.stem, path.read_bytes()
 
 
+def _diff_product(diff: DatasetDiff, name: str, old_res: Any, new_res: Any) -> None:
+    """Add one changed product's added and removed cycles and moved dates to ``diff``."""
+    old_p, new_p = product_from_api(old_res), product_from_api(new_res)
+    old_rel = {r.name: r for r in old_p.releases}
+    new_rel = {r.name: r for r in new_p.releases}
+    diff.cycles_added += [(name, c) for c in new_rel if c not in old_rel]
+    diff.cycles_removed += [(name, c) for c in old_rel if c not in new_rel]
+    for cycle, new_r in new_rel.items():
+        old_r = old_rel.get(cycle)
+        if old_r is not None:
+            diff.dates_moved += _moved(name, cycle, old_r, new_r)
+
+
+def _moved(name: str, cycle: str, old_r: Release, new_r: Release) -> list[DateMove]:
+    """The phases of one release whose date (or its kind: a date, true, false) changed."""
+    out: list[DateMove] = []
+    for phase in _PHASES:
+        before, after = getattr(old_r, phase), getattr(new_r, phase)
+        if before != after or type(before) is not type(after):
+            out.append(DateMove(name, cycle, phase, _phase_text(before), _phase_text(after)))
+    return out
+
+
 def diff_snapshots(old_dir: Path, new_dir: Path) -> DatasetDiff:
     """What changed between two snapshot directories (upstream data only; overlays are unchanged)."""
     old_docs = dict(_product_docs(old_dir))
@@ -589,21 +672,8 @@ def diff_snapshots(old_dir: Path, new_dir: Path) -> DatasetDiff:
             new_res = json.loads(new_docs[name])["result"]
         except (ValueError, KeyError, TypeError):
             continue
-        if _without_flags(old_res) == _without_flags(new_res):
-            continue
-        old_p, new_p = product_from_api(old_res), product_from_api(new_res)
-        old_rel = {r.name: r for r in old_p.releases}
-        new_rel = {r.name: r for r in new_p.releases}
-        diff.cycles_added += [(name, c) for c in new_rel if c not in old_rel]
-        diff.cycles_removed += [(name, c) for c in old_rel if c not in new_rel]
-        for cycle, new_r in new_rel.items():
-            old_r = old_rel.get(cycle)
-            if old_r is None:
-                continue
-            for phase in _PHASES:
-                before, after = getattr(old_r, phase), getattr(new_r, phase)
-                if before != after or type(before) is not type(after):
-                    diff.dates_moved.append(DateMove(name, cycle, phase, _phase_text(before), _phase_text(after)))
+        if _without_flags(old_res) != _without_flags(new_res):
+            _diff_product(diff, name, old_res, new_res)
     return diff
 
 
@@ -670,6 +740,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _stale(target: Path, entry: Path, live: bool) -> bool:
+    """A staging or swap folder of ``target`` left by an update no longer running (a swap folder
+    only while the live snapshot exists)."""
+    found = re.fullmatch(re.escape(f".{target.name}.") + r"(new|old)-([0-9]+)(?:-.*)?", entry.name)
+    if not found or not entry.is_dir() or entry.is_symlink():
+        return False
+    if int(found.group(2)) != os.getpid() and _pid_alive(int(found.group(2))):
+        return False
+    return not (found.group(1) == "old" and not live)
+
+
 def clean_stale(target: Path) -> list[Path]:
     """Remove staging (``.NAME.new-PID-*``) and swap (``.NAME.old-PID``) folders an update left
     behind when it was killed; those of a still-running update (its PID alive) are kept.
@@ -681,15 +762,9 @@ def clean_stale(target: Path) -> list[Path]:
         return removed
     live = (target / "metadata.json").is_file()
     for entry in entries:
-        found = re.fullmatch(re.escape(f".{target.name}.") + r"(new|old)-([0-9]+)(?:-.*)?", entry.name)
-        if not found or not entry.is_dir() or entry.is_symlink():
-            continue
-        if int(found.group(2)) != os.getpid() and _pid_alive(int(found.group(2))):
-            continue
-        if found.group(1) == "old" and not live:
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
+        if _stale(target, entry, live):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
     return removed
 
 
