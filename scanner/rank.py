@@ -19,7 +19,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.exceptions import Register, RiskException
 from scanner.match import HostResult, worst_status
@@ -47,6 +47,9 @@ from scanner.plan import (
 from scanner.priority import ZERO, Score, score_device, score_finding
 from scanner.readiness import Readiness, assess, cpu_rules, is_windows_10
 from scanner.store import HostStatus
+
+if TYPE_CHECKING:
+    from agents.inventory import Inventory
 
 ACCEPTED, EXPIRED, NOT_YET = "accepted", "exception expired", "exception not yet in force"
 SERVER_TAGS = {"server"}
@@ -479,9 +482,8 @@ def _exception_state(entry: RiskException, as_of: date) -> str:
     return ACCEPTED
 
 
-def _is_server(res: HostResult) -> bool:
+def _is_server(res: HostResult, os_f: Finding | None) -> bool:
     tags = {t.lower() for t in res.inventory.host.tags}
-    os_f = res.os_finding
     product_type = res.inventory.os.facts.get("product_type") if isinstance(res.inventory.os.facts, dict) else None
     return (
         bool(tags & SERVER_TAGS)
@@ -547,130 +549,201 @@ def phase_name(f: Finding, cfg: ReportConfig) -> str:
     return "paid extended support (site catalogue)"
 
 
-def build_host_rows(
-    results: list[HostResult], as_of: date, cfg: ReportConfig, register: Register | None
-) -> list[HostRow]:
-    """Score every finding, apply exceptions, decide actions; one ``HostRow`` per host."""
-    devices_by_release: Counter[tuple[str, str]] = Counter()
-    for res in results:
-        for key in {(f.product or "", f.cycle or "") for f in res.findings if f.actionable}:
-            devices_by_release[key] += 1
-    # A flat-fee entitlement is shared by every device it covers: count them once, estate-wide.
-    shared_by: Counter[EntitlementPrice] = Counter()
-    if cfg.entitlement_prices:
-        for res in results:
-            for price in {p for f in res.findings if (p := price_for(f, cfg)) is not None}:
-                shared_by[price] += 1
-    pcfg = cfg.priority
-    horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
-    # Scores depend only on these inputs, which thousands of findings share: compute each once.
-    score_memo: dict[tuple[object, ...], tuple[Score, str]] = {}
-    readiness_memo: dict[tuple[object, ...], Readiness] = {}  # an estate repeats a few hardware models
-    hosts: list[HostRow] = []
-    for res in results:
-        inv = res.inventory
-        tags = list(inv.host.tags)
-        server = _is_server(res)
-        # the device's role counts like a tag: a Windows Server is a server even if nobody tagged it
-        score_tags = tags + ["server"] if server and "server" not in {t.lower() for t in tags} else tags
+class _Exceptions:
+    """``Register.match`` for the findings of one report: entries are tried only for findings of
+    a product some entry names (or when an entry names no product), in file order as before."""
+
+    def __init__(self, register: Register | None) -> None:
+        self.register = register
+        entries = register.entries if register is not None else []
+        self.any_product = any(not e.product for e in entries)
+        self.products = {e.product for e in entries if e.product}
+
+    def match(self, f: Finding) -> RiskException | None:
+        if self.register is None:
+            return None
+        if not self.any_product and (f.product or "") not in self.products:
+            return None
+        return self.register.match(f)
+
+
+def _row_order(r: FindingRow) -> tuple[float, int, bool, str, str]:
+    f = r.finding
+    return (-r.score.total, -f.status.severity, f.kind != "os", f.product or "", f.name)
+
+
+class _HostRanker:
+    """Everything ``build_host_rows`` decides for one host, with the memos the estate shares:
+    scores, Windows 11 readiness and device scores depend on few inputs thousands of hosts share."""
+
+    def __init__(self, results: list[HostResult], as_of: date, cfg: ReportConfig, register: Register | None) -> None:
+        self.as_of, self.cfg, self.pcfg = as_of, cfg, cfg.priority
+        self.exceptions = _Exceptions(register)
+        self.horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
+        self.devices_by_release = _devices_by_release(results)
+        # A flat-fee entitlement is shared by every device it covers: count them once, estate-wide.
+        self.shared_by = _shared_entitlements(results, cfg)
+        self.costs_extended = bool(cfg.entitlement_prices)
+        self.score_memo: dict[tuple[object, ...], tuple[Score, str]] = {}
+        self.readiness_memo: dict[tuple[object, ...], Readiness] = {}  # an estate repeats a few hardware models
+        self.device_memo: dict[tuple[int, ...], Score] = {}
+
+    def rows(self, res: HostResult, score_tags: list[str]) -> list[FindingRow]:
+        """The host's findings with their exception and score, highest first."""
+        as_of, match = self.as_of, self.exceptions.match
         rows: list[FindingRow] = []
         for f in res.findings:
             row = FindingRow(f)
-            if register is not None and f.actionable:
-                entry = register.match(f)
+            if f.actionable:
+                entry = match(f)
                 if entry is not None:
                     row.exception, row.exception_state = entry, _exception_state(entry, as_of)
-            if f.actionable and not row.accepted:
-                n = devices_by_release[(f.product or "", f.cycle or "")]
-                skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, tuple(score_tags), tuple(f.tags))
-                hit = score_memo.get(skey)
-                if hit is None:
-                    sc = score_finding(f, as_of, pcfg, n, score_tags)
-                    hit = score_memo[skey] = (sc, pcfg.band(sc.total))
-                row.score, row.band = hit
+                if row.exception_state != ACCEPTED:
+                    row.score, row.band = self._score(f, score_tags)
             rows.append(row)
-        rows.sort(
-            key=lambda r: (
-                -r.score.total,
-                -r.finding.status.severity,
-                r.finding.kind != "os",
-                r.finding.product or "",
-                r.finding.name,
-            )
-        )
-        os_f = res.os_finding
-        readiness = None
-        if os_f is not None and is_windows_10(os_f.product, os_f.cycle):
-            hw = inv.hardware
-            rkey = (
-                hw.tpm_present,
-                hw.tpm_version,
-                hw.firmware_type,
-                hw.secure_boot,
-                hw.memory_bytes,
-                hw.system_disk_bytes,
-                hw.cpu_model,
-            )  # every fact ``assess`` reads
-            readiness = readiness_memo.get(rkey)
-            if readiness is None:
-                readiness = readiness_memo[rkey] = assess(hw)
-        open_rows = [r for r in rows if r.open]
+        rows.sort(key=_row_order)
+        return rows
+
+    def _score(self, f: Finding, score_tags: list[str]) -> tuple[Score, str]:
+        n = self.devices_by_release[(f.product or "", f.cycle or "")]
+        skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, tuple(score_tags), tuple(f.tags))
+        hit = self.score_memo.get(skey)
+        if hit is None:
+            sc = score_finding(f, self.as_of, self.pcfg, n, score_tags)
+            hit = self.score_memo[skey] = (sc, self.pcfg.band(sc.total))
+        return hit
+
+    def readiness(self, os_f: Finding | None, inv: Inventory) -> Readiness | None:
+        if os_f is None or not is_windows_10(os_f.product, os_f.cycle):
+            return None
+        hw = inv.hardware
+        rkey = (
+            hw.tpm_present,
+            hw.tpm_version,
+            hw.firmware_type,
+            hw.secure_boot,
+            hw.memory_bytes,
+            hw.system_disk_bytes,
+            hw.cpu_model,
+        )  # every fact ``assess`` reads
+        readiness = self.readiness_memo.get(rkey)
+        if readiness is None:
+            readiness = self.readiness_memo[rkey] = assess(hw)
+        return readiness
+
+    def action(
+        self,
+        os_f: Finding | None,
+        rows: list[FindingRow],
+        open_rows: list[FindingRow],
+        readiness: Readiness | None,
+        server: bool,
+    ) -> tuple[Action, Finding | None, date | None, Finding | None]:
+        """The device's action, its binding finding and due date, and its open OS finding."""
         os_open = next((r.finding for r in open_rows if r.finding.kind == "os"), None)
         apps_open = [r.finding for r in open_rows if r.finding.kind != "os"]
-        action = device_action(os_open, apps_open, readiness, cfg, server)
-        binding, due = _binding(open_rows, as_of)
+        action = device_action(os_open, apps_open, readiness, self.cfg, server)
+        binding, due = _binding(open_rows, self.as_of)
         if (
             binding is None
             and os_f is not None
             and os_f.status is Status.SUPPORTED
             and os_f.eol is not None
-            and as_of <= os_f.eol < horizon
+            and self.as_of <= os_f.eol < self.horizon
             and not any(r.accepted for r in rows if r.finding is os_f)
         ):
-            action, binding, due = planned_action(os_f, cfg), os_f, os_f.eol
-        score = score_device((r.score for r in open_rows), pcfg)
-        hw = inv.hardware
-        age = _age_days(inv.collected_at, as_of)
-        esu = esu_line(os_open, cfg, as_of)
-        extended = (
-            extended_costs(
-                [r.finding for r in rows if r.finding.status is Status.EXTENDED], cfg, shared_by, esu, cfg.currency
-            )
-            if (cfg.entitlement_prices or esu is not None)
-            else []
-        )
+            action, binding, due = planned_action(os_f, self.cfg), os_f, os_f.eol
+        return action, binding, due, os_open
+
+    def extended(self, rows: list[FindingRow], esu: EsuLine | None) -> tuple[list[ExtendedCost], float | None]:
+        """The device's paid extended phases and their yearly total in the report's currency."""
+        cfg = self.cfg
+        if not (self.costs_extended or esu is not None):
+            return [], None
+        ext = [r.finding for r in rows if r.finding.status is Status.EXTENDED]
+        extended = extended_costs(ext, cfg, self.shared_by, esu, cfg.currency)
         same = [x.yearly for x in extended if x.currency == cfg.currency]
+        return extended, (sum(same) if same else None)
+
+    def device_score(self, open_rows: list[FindingRow]) -> Score:
+        key = tuple(id(r.score) for r in open_rows)
+        hit = self.device_memo.get(key)
+        if hit is None:
+            hit = self.device_memo[key] = score_device((r.score for r in open_rows), self.pcfg)
+        return hit
+
+    def host(self, res: HostResult, scored: bool = True) -> HostRow:
+        """One ``HostRow``; ``scored`` False: only what the KPIs read (``compute_kpis``)."""
+        inv = res.inventory
+        tags = list(inv.host.tags)
+        os_f = res.os_finding
+        server = _is_server(res, os_f)
+        # the device's role counts like a tag: a Windows Server is a server even if nobody tagged it
+        score_tags = tags + ["server"] if server and "server" not in {t.lower() for t in tags} else tags
+        rows = self.rows(res, score_tags)
+        readiness = self.readiness(os_f, inv)
+        open_rows = [r for r in rows if r.finding.actionable and r.exception_state != ACCEPTED]
+        action, binding, due, os_open = self.action(os_f, rows, open_rows, readiness, server)
+        esu = esu_line(os_open, self.cfg, self.as_of)
+        extended, extended_cost = self.extended(rows, esu)
+        age = _age_days(inv.collected_at, self.as_of)
         source = host_source(inv)
-        hosts.append(
-            HostRow(
-                hostname=inv.host.hostname + SOURCE_MARKS.get(source, ""),
-                name=inv.host.hostname,
-                source=source,
-                host_key=res.findings[0].host_key if res.findings else "",
-                site=inv.host.site or "(no site)",
-                os=os_f,
-                rows=rows,
-                worst=worst_status(res.findings),
-                collected_at=inv.collected_at,
-                unidentified=res.unidentified,
-                tags=tags,
-                score=score,
-                band=pcfg.device_band(score.total, os_open is not None, score_tags),
-                action=action,
-                readiness=readiness,
-                binding=binding,
-                due=due,
-                esu=esu,
-                extended=extended,
-                extended_cost=sum(same) if same else None,
-                hardware=" ".join(x for x in (hw.vendor, hw.model) if x),
-                cpu=hw.cpu_model,
-                stale=age is not None and age > cfg.stale_days,
-                open_rows=open_rows,
-                accepted_rows=[r for r in rows if r.accepted],
-            )
+        h = HostRow(
+            hostname=inv.host.hostname + SOURCE_MARKS.get(source, ""),
+            name=inv.host.hostname,
+            source=source,
+            host_key=res.findings[0].host_key if res.findings else "",
+            site=inv.host.site or "(no site)",
+            os=os_f,
+            rows=rows,
+            worst=Status.UNKNOWN,
+            collected_at=inv.collected_at,
+            unidentified=res.unidentified,
+            tags=tags,
+            action=action,
+            readiness=readiness,
+            binding=binding,
+            due=due,
+            esu=esu,
+            extended=extended,
+            extended_cost=extended_cost,
+            stale=age is not None and age > self.cfg.stale_days,
+            open_rows=open_rows,
         )
-    return hosts
+        if scored:
+            hw = inv.hardware
+            h.worst = worst_status(res.findings)
+            h.score = score = self.device_score(open_rows)
+            h.band = self.pcfg.device_band(score.total, os_open is not None, score_tags)
+            h.hardware = " ".join(x for x in (hw.vendor, hw.model) if x)
+            h.cpu = hw.cpu_model
+            h.accepted_rows = [r for r in rows if r.exception_state == ACCEPTED]
+        return h
+
+
+def _devices_by_release(results: list[HostResult]) -> Counter[tuple[str, str]]:
+    """Devices with an actionable finding of each (product, cycle)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for res in results:
+        counts.update({(f.product or "", f.cycle or "") for f in res.findings if f.actionable})
+    return counts
+
+
+def _shared_entitlements(results: list[HostResult], cfg: ReportConfig) -> Counter[EntitlementPrice]:
+    """Devices covered by each priced entitlement (a flat fee is shared by them)."""
+    shared_by: Counter[EntitlementPrice] = Counter()
+    if cfg.entitlement_prices:
+        for res in results:
+            shared_by.update({p for f in res.findings if (p := price_for(f, cfg)) is not None})
+    return shared_by
+
+
+def build_host_rows(
+    results: list[HostResult], as_of: date, cfg: ReportConfig, register: Register | None
+) -> list[HostRow]:
+    """Score every finding, apply exceptions, decide actions; one ``HostRow`` per host."""
+    ranker = _HostRanker(results, as_of, cfg, register)
+    return [ranker.host(res) for res in results]
 
 
 def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) -> Kpis:
@@ -1179,7 +1252,8 @@ def previous_kpis(
 ) -> PreviousKpis:
     """The KPIs of the previous scan on its own date, per site and for the estate."""
     cfg = config or ReportConfig()
-    prev_hosts = build_host_rows(previous, previous_as_of, cfg, register)
+    ranker = _HostRanker(previous, previous_as_of, cfg, register)
+    prev_hosts = [ranker.host(res, scored=False) for res in previous]
     by_site: dict[str, list[HostRow]] = defaultdict(list)
     for h in prev_hosts:
         by_site[h.site].append(h)

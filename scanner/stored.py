@@ -70,11 +70,14 @@ class Sourcing:
 
 
 _STATUS = {s.value: s for s in Status}
-_NO_DATE = object()
 
 
-def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
+class _Dates(dict[str | None, date | None]):
+    """ISO date text -> date, each distinct text parsed once (a dict hit is all a finding costs)."""
+
+    def __missing__(self, text: str | None) -> date | None:
+        value = self[text] = date.fromisoformat(text) if text else None
+        return value
 
 
 class _Details:
@@ -131,13 +134,7 @@ class StoredResults:
         self._details = _Details(self.dataset_version)
         self._memos: dict[date, MatchMemo] = {}
         self._steady_memo: dict[tuple[Any, ...], bool] = {}
-        self._date_memo: dict[str | None, date | None] = {None: None}
-
-    def _dates(self, text: str | None) -> date | None:
-        hit = self._date_memo.get(text, _NO_DATE)
-        if hit is _NO_DATE:
-            hit = self._date_memo[text] = _date(text)
-        return hit  # type: ignore[return-value]
+        self._dates = _Dates()
 
     # -- which inventories ----------------------------------------------------------------------
 
@@ -255,7 +252,7 @@ class StoredResults:
     def _stored(
         self, inv: Inventory, rows: list[tuple[Any, ...]], judged_on: str, unidentified: int, as_of: date
     ) -> HostResult:
-        detail, day = self._details.get, self._dates
+        detail, day = self._details.get, self._dates.__getitem__
         key, hostname, site = host_key(inv), inv.host.hostname, inv.host.site
         tags = list(inv.host.tags)  # one list for the host's findings (read, never changed, by the report)
         redate = judged_on != as_of.isoformat()
