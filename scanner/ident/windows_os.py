@@ -163,27 +163,28 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 def _split_blob(text: str) -> list[tuple[str, str]]:
     """``label: value`` lines, ``reg query`` lines (``UBR  REG_DWORD  0x1a85``) or a ``.reg`` export."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    pairs: list[tuple[str, str]] = []
-    for ln in lines:
-        reg = _REG_LINE.match(ln)
-        if reg:
-            value = reg.group(2)
-            if re.fullmatch(r"0x[0-9a-fA-F]+", value):
-                value = str(int(value, 16))
-            pairs.append((reg.group(1).strip(), value))
-            continue
-        exp = _REG_EXPORT.match(ln)
-        if exp:
-            pairs.append((exp.group(1), exp.group(2) if exp.group(2) is not None else str(int(exp.group(3), 16))))
-            continue
-        lab = _LABEL_LINE.match(ln)
-        if lab:
-            pairs.append((lab.group(1).strip(), lab.group(2)))
-            continue
-        col = _COLUMN_LINE.match(ln)  # RegRipper / aligned reports: "ProductName      Windows 10 Pro"
-        if col:
-            pairs.append((col.group(1), col.group(2)))
+    pairs = [pair for pair in map(_blob_pair, lines) if pair is not None]
     return pairs if len(pairs) >= max(1, len(lines) // 2) else []
+
+
+def _blob_pair(ln: str) -> tuple[str, str] | None:
+    """One line of a blob as (label, value), or None when it is neither form."""
+    reg = _REG_LINE.match(ln)
+    if reg:
+        value = reg.group(2)
+        if re.fullmatch(r"0x[0-9a-fA-F]+", value):
+            value = str(int(value, 16))
+        return reg.group(1).strip(), value
+    exp = _REG_EXPORT.match(ln)
+    if exp:
+        return exp.group(1), exp.group(2) if exp.group(2) is not None else str(int(exp.group(3), 16))
+    lab = _LABEL_LINE.match(ln)
+    if lab:
+        return lab.group(1).strip(), lab.group(2)
+    col = _COLUMN_LINE.match(ln)  # RegRipper / aligned reports: "ProductName      Windows 10 Pro"
+    if col:
+        return col.group(1), col.group(2)
+    return None
 
 
 _NAME_KEYS = (
@@ -252,6 +253,15 @@ def _prefer_raw_edition_id(ev: Evidence, record: dict[str, Any]) -> None:
     Home/Pro machines into the Enterprise servicing family.  When the record still carries both raw
     values and the routed edition is the composition one, the raw EditionID is the edition.
     """
+    raw_edition, composition = _raw_edition_values(record)
+    if raw_edition and composition and ev.edition_id == composition.lower() and raw_edition.lower() != ev.edition_id:
+        ev.edition_id = raw_edition.lower()
+        ev.pairs = [(k, v) for k, v in ev.pairs if k != "edition_id"]
+        ev.note("EditionID", raw_edition)
+
+
+def _raw_edition_values(record: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The record's raw ``EditionID`` and ``CompositionEditionID`` values (the last of each)."""
     raw_edition = composition = None
     for key, value in record.items():
         if not isinstance(value, str) or not value.strip():
@@ -261,10 +271,7 @@ def _prefer_raw_edition_id(ev: Evidence, record: dict[str, Any]) -> None:
             raw_edition = value.strip()
         elif compact == "compositioneditionid":
             composition = value.strip()
-    if raw_edition and composition and ev.edition_id == composition.lower() and raw_edition.lower() != ev.edition_id:
-        ev.edition_id = raw_edition.lower()
-        ev.pairs = [(k, v) for k, v in ev.pairs if k != "edition_id"]
-        ev.note("EditionID", raw_edition)
+    return raw_edition, composition
 
 
 def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
@@ -356,9 +363,7 @@ def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> No
         return
     if "|" in value:  # WMI Win32_OperatingSystem.Name: "Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\..."
         value = value.split("|", 1)[0]
-    if _looks_like_caption(value) and not ev.captions_has(value):
-        ev.captions.append((key, normalise_caption(value)))
-        ev.note(key, value)
+    _caption_from_extra(ev, key, value)
     compact_key = low_key.replace("_", "").replace(" ", "").replace(".", "")
     # A key that names one number (service pack, build, UBR, SKU, major version) holds nothing else.
     if any(adapter(ev, key, compact_key, value.strip(), rules) for adapter in _NUMBER_ADAPTERS):
@@ -367,6 +372,12 @@ def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> No
         _parse_version_text(ev, value, key)
     _sp_from_extra(ev, key, low_key, value)
     _feature_update_from_extra(ev, key, low_key, value)
+    _edition_from_extra(ev, key, low_key, compact_key, value)
+    if not ev.role:
+        _role_from_text(ev, key, value, rules)
+
+
+def _edition_from_extra(ev: Evidence, key: str, low_key: str, compact_key: str, value: str) -> None:
     # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
     # there), not the installed edition: only EditionID-like keys name the edition.
     if (
@@ -377,8 +388,12 @@ def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> No
     ):
         ev.edition_id = value.strip().lower()
         ev.note(key, value)
-    if not ev.role:
-        _role_from_text(ev, key, value, rules)
+
+
+def _caption_from_extra(ev: Evidence, key: str, value: str) -> None:
+    if _looks_like_caption(value) and not ev.captions_has(value):
+        ev.captions.append((key, normalise_caption(value)))
+        ev.note(key, value)
 
 
 def _service_pack_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
@@ -437,18 +452,22 @@ def _sp_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
 
 def _feature_update_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
     if not ev.display_version:
-        dv = _DISPLAY.search(value)
-        if dv and (
-            "display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value) or "version" in low_key
-        ):
-            ev.display_version = dv.group(1).lower()
-            ev.note(key, value)
+        _display_from_extra(ev, key, low_key, value)
     if not ev.release_id:
         rid = _RELEASE_ID.search(value)
         if rid:
             ev.release_id = rid.group(1)
         elif "releaseid" in low_key.replace("_", "").replace(" ", "") and value.strip().isdecimal():
             ev.release_id = value.strip()
+
+
+def _display_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
+    dv = _DISPLAY.search(value)
+    if dv and (
+        "display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value) or "version" in low_key
+    ):
+        ev.display_version = dv.group(1).lower()
+        ev.note(key, value)
 
 
 def _from_value_forms(ev: Evidence, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
@@ -477,12 +496,16 @@ def _from_captions(ev: Evidence, rules: dict[str, Any]) -> None:
         _build_in_caption(ev, nt10)
     if ev.build is None:
         _build_in_run_together_caption(ev, nt10)
+    _sp_and_display_in_captions(ev)
+    if not ev.display_version and not ev.release_id:
+        _release_id_in_caption(ev, rules.get("feature_updates", {}))
+
+
+def _sp_and_display_in_captions(ev: Evidence) -> None:
     if ev.sp is None:
         ev.sp = next((int(m.group(1)) for _key, cap in ev.captions if (m := _SP.search(cap))), None)
     if not ev.display_version:
         ev.display_version = next((m.group(1).lower() for _key, cap in ev.captions if (m := _DISPLAY.search(cap))), "")
-    if not ev.display_version and not ev.release_id:
-        _release_id_in_caption(ev, rules.get("feature_updates", {}))
 
 
 def _build_in_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
@@ -534,11 +557,16 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
     if _nt_version_with_build(ev, key, text) or _version_then_build_word(ev, key, text):
         return
     if ev.major is None and version_key:
-        nt = _NT_VERSION.search(text)
-        if nt and not _looks_like_caption(text):
-            nt_major, nt_minor = nt.group(1).split(".")
-            ev.major, ev.minor, ev.bare_version = int(nt_major), int(nt_minor), True
-            ev.note(key, text)
+        _bare_nt_version(ev, key, text)
+
+
+def _bare_nt_version(ev: Evidence, key: str, text: str) -> None:
+    """``"6.1"`` under a version key: the NT version alone (no build)."""
+    nt = _NT_VERSION.search(text)
+    if nt and not _looks_like_caption(text):
+        nt_major, nt_minor = nt.group(1).split(".")
+        ev.major, ev.minor, ev.bare_version = int(nt_major), int(nt_minor), True
+        ev.note(key, text)
 
 
 def _feature_update_as_version(ev: Evidence, key: str, text: str) -> bool:
@@ -570,18 +598,21 @@ def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
     if m.group(4) and ev.ubr is None:
         ev.ubr = int(m.group(4))
     ev.note(key, text)
+    if ev.sp is None:
+        ev.sp = _sp_in_version_text(text, major)
+    return True
+
+
+def _sp_in_version_text(text: str, major: int) -> int | None:
+    """The service pack a version text names; 0 where systeminfo's form says there is none."""
     sp = _SP.search(text)
-    if sp and ev.sp is None:
-        ev.sp = int(sp.group(1))
-    elif (
-        ev.sp is None
-        and major < 10
-        and (_SYSTEMINFO_NO_SP.match(text.strip()) or _SYSTEMINFO_NO_SP_IN_TEXT.search(text))
-    ):
+    if sp:
+        return int(sp.group(1))
+    if major < 10 and (_SYSTEMINFO_NO_SP.match(text.strip()) or _SYSTEMINFO_NO_SP_IN_TEXT.search(text)):
         # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
         # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
-        ev.sp = 0
-    return True
+        return 0
+    return None
 
 
 def _version_then_build_word(ev: Evidence, key: str, text: str) -> bool:
@@ -612,13 +643,18 @@ def _role_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
         ev.role, ev.role_source = _ROLE_VALUES[raw_ptype], f"product_type={record.get('product_type')}"
         ev.note("product_type", record.get("product_type"))
         return
+    _role_from_installation_type(ev, record)
+
+
+def _role_from_installation_type(ev: Evidence, record: dict[str, Any]) -> None:
     itype = str(record.get("installation_type") or "").strip().lower()
-    if itype:
-        ev.note("installation_type", record.get("installation_type"))
-        if itype.startswith("server") or itype in ("nano server",) or _ROLE_VALUES.get(itype) == "server":
-            ev.role, ev.role_source = "server", f"installation_type={record.get('installation_type')}"
-        elif itype == "client" or _ROLE_VALUES.get(itype) == "workstation":
-            ev.role, ev.role_source = "workstation", f"installation_type={record.get('installation_type')}"
+    if not itype:
+        return
+    ev.note("installation_type", record.get("installation_type"))
+    if itype.startswith("server") or itype in ("nano server",) or _ROLE_VALUES.get(itype) == "server":
+        ev.role, ev.role_source = "server", f"installation_type={record.get('installation_type')}"
+    elif itype == "client" or _ROLE_VALUES.get(itype) == "workstation":
+        ev.role, ev.role_source = "workstation", f"installation_type={record.get('installation_type')}"
 
 
 def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
@@ -630,19 +666,23 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
         ev.role, ev.role_source = _ROLE_VALUES[low], f"{key}={value.strip()}"
         ev.note(key, value)
         return
-    spaced = low_key.replace("_", "").replace(" ", "")
-    if "producttype" in spaced and low.isdecimal():
-        role = {1: "workstation", 2: "server", 3: "server"}.get(int(low))
-        if role:
-            ev.role, ev.role_source = role, f"{key}={value}"
-        return
-    if "installationtype" in spaced:
-        role = "server" if low.startswith("server") else "workstation" if low == "client" else ""
-        if role:
-            ev.role, ev.role_source = role, f"{key}={value}"
+    if _role_from_type_key(ev, key, value, low_key.replace("_", "").replace(" ", ""), low):
         return
     if any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成", "구성")):
         _role_from_configuration_words(ev, key, value, low, rules.get("role_words", {}))
+
+
+def _role_from_type_key(ev: Evidence, key: str, value: str, spaced: str, low: str) -> bool:
+    """ProductType / InstallationType under another key: True when the key is one of those."""
+    if "producttype" in spaced and low.isdecimal():
+        role = {1: "workstation", 2: "server", 3: "server"}.get(int(low))
+    elif "installationtype" in spaced:
+        role = "server" if low.startswith("server") else "workstation" if low == "client" else ""
+    else:
+        return False
+    if role:
+        ev.role, ev.role_source = role, f"{key}={value}"
+    return True
 
 
 def _role_from_configuration_words(ev: Evidence, key: str, value: str, low: str, words: dict[str, Any]) -> None:
