@@ -811,12 +811,14 @@ def _nt10(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] | 
         return _nt10_unknown_build(c, build, server)
     if server is True:
         return _nt10_server(c, build, entry, build_source, caption, cap_rel)
-    if server is None and entry is not None and entry.get("server"):
+    if entry is None or not entry.get("server"):
+        return _nt10_client(c, build, entry, caption)
+    if server is None:
         if entry.get("major"):
             # Same build is a client and a server release; nothing in the record decides.
             return _ambiguous_role(c, build, entry)
         return _nt10_server(c, build, entry, build_source, caption, cap_rel)
-    if entry is not None and entry.get("server") and not entry.get("version"):
+    if not entry.get("version"):
         return _client_on_server_build(c, build, entry, caption)
     return _nt10_client(c, build, entry, caption)
 
@@ -833,18 +835,18 @@ def _nt10_build(
     if build is None and server and cap_rel is not None and cap_rel.get("build") is not None:
         build, build_source = int(cap_rel["build"]), "caption"
     entry = table.get(str(build)) if build is not None else None
-    features = rules.get("feature_updates", {})
-    if (
-        build is not None
-        and entry is None
-        and server is not True
-        and (features.get(ev.display_version) or features.get(ev.release_id))
-    ):
+    if build is not None and entry is None and server is not True and _names_feature_update(c):
         # A mistyped or unpublished build beside a named feature update ("version 1809 os build
         # 17753"): the feature update is the evidence; the build is dropped (medium at best).
         ev.note("build-ignored", build)
         build = None
     return build, build_source, entry
+
+
+def _names_feature_update(c: _Ctx) -> bool:
+    """Does the record name a known feature update (DisplayVersion or ReleaseId)?"""
+    features = c.rules.get("feature_updates", {})
+    return bool(features.get(c.ev.display_version) or features.get(c.ev.release_id))
 
 
 def _nt10_unknown_build(c: _Ctx, build: int, server: bool | None) -> Identification:
@@ -905,25 +907,11 @@ def _nt10_server(
 ) -> Identification:
     ev = c.ev
     if entry is None or not entry.get("server"):
-        if build is None:
-            return c.result(
-                "windows-server",
-                None,
-                "windows-server.no-build",
-                "Windows Server NT 10 without a build number or release year",
-                LOW,
-            )
-        return c.result(
-            "windows-server",
-            None,
-            "windows-server.build-unknown",
-            f"no Windows Server release has build 10.0.{build}",
-            LOW,
-        )
+        return _server_build_unknown(c, build)
     cycle = str(entry["server"])
     year = re.search(r"\b(20(?:16|19|22|25))\b", caption) if caption else None
     sac = entry.get("server_sac")
-    if sac and caption and year is None and re.search(r"windows server (standard|datacenter)", caption):
+    if sac and year is None and _yearless_server_caption(caption):
         # A yearless "Windows Server Datacenter" on a build that is both an LTSC and a Semi-Annual
         # Channel release: SAC servers say so, but so do LTSC Server Core installs (Microsoft's
         # Exchange HealthChecker reads exactly this caption on 2016/2019 Core).  The two differ by
@@ -947,6 +935,28 @@ def _nt10_server(
     return c.result("windows-server", cycle, "windows-server.build", why, conf)
 
 
+def _yearless_server_caption(caption: str) -> bool:
+    return bool(caption) and re.search(r"windows server (standard|datacenter)", caption) is not None
+
+
+def _server_build_unknown(c: _Ctx, build: int | None) -> Identification:
+    if build is None:
+        return c.result(
+            "windows-server",
+            None,
+            "windows-server.no-build",
+            "Windows Server NT 10 without a build number or release year",
+            LOW,
+        )
+    return c.result(
+        "windows-server",
+        None,
+        "windows-server.build-unknown",
+        f"no Windows Server release has build 10.0.{build}",
+        LOW,
+    )
+
+
 def _server_build_notes(
     build: int | None, build_source: str, year: re.Match[str] | None, cap_rel: dict[str, Any] | None
 ) -> tuple[list[str], Confidence]:
@@ -963,12 +973,22 @@ def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
     ev = c.ev
     fam = c.rules.get("edition_ids", {}).get(ev.edition_id) if ev.edition_id else None
     if fam and fam != "server":
-        for key, value in ev.pairs:
-            if "sku" in key.lower():
-                return str(fam), f"{key} {value} ({ev.edition_id})"
-            if "edition" in key.lower():
-                return str(fam), f"EditionID {value}"
-        return str(fam), f"EditionID {ev.edition_id}"
+        return str(fam), _edition_source(ev)
+    return _caption_family(c, caption)
+
+
+def _edition_source(ev: Evidence) -> str:
+    """Where the edition came from: the SKU or EditionID the record carries."""
+    for key, value in ev.pairs:
+        if "sku" in key.lower():
+            return f"{key} {value} ({ev.edition_id})"
+        if "edition" in key.lower():
+            return f"EditionID {value}"
+    return f"EditionID {ev.edition_id}"
+
+
+def _caption_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
+    """Servicing family from the caption's edition words (any language)."""
     # The edition is named right after the release ("Windows 10 Pro ..."); in a run-together text
     # (a pasted registry dump, an agent line) other edition words may follow (CompositionEditionID
     # "Enterprise" on a Pro machine), so the words next to the release name are tried first.
@@ -1008,7 +1028,7 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
             f"{what} without a build number or feature update: release unknown",
             LOW,
         )
-    if build is None and major == "10" and not _has_cycles(c, f"10-{version}") and _has_cycles(c, f"11-{version}"):
+    if build is None and major == "10" and _only_windows11_had(c, version):
         # A feature update only Windows 11 had (23H2, 24H2, ...) beside the registry ProductName
         # "Windows 10 ...", which Windows 11 keeps: the release names the major.
         major = "11"
@@ -1017,6 +1037,10 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
     if major == "11" and _word_in("windows 10", caption) and not _word_in("windows 11", caption):
         source += " (the name says Windows 10, as the registry ProductName does on every Windows 11)"
     return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
+
+
+def _only_windows11_had(c: _Ctx, version: str) -> bool:
+    return not _has_cycles(c, f"10-{version}") and _has_cycles(c, f"11-{version}")
 
 
 def _client_release(
@@ -1084,13 +1108,7 @@ def _pick_client_cycle(
     for suffix in order:
         cycle = prefix + suffix
         if c.exists("windows", cycle):
-            why = f"{label} from {source}"
-            if fam_source:
-                why += f"; {fam_source}"
-            if suffix == "" and fam in ("e", "w"):
-                why += " (one cycle for all editions)"
-            if suffix == "-e-lts" and fam == "iot-lts":
-                why += " (no separate IoT LTSC cycle; Enterprise LTSC dates apply)"
+            why = _client_cycle_why(f"{label} from {source}", fam, fam_source, suffix)
             rule = "windows.build+edition" if source.startswith("build") else "windows.feature-update"
             return c.result("windows", cycle, rule, why, conf)
     if fam in ("e-lts", "iot-lts", "iot"):
@@ -1103,6 +1121,16 @@ def _pick_client_cycle(
             LOW,
         )
     return _general_availability_cycle(c, prefix, label, source, conf)
+
+
+def _client_cycle_why(why: str, fam: str | None, fam_source: str, suffix: str) -> str:
+    if fam_source:
+        why += f"; {fam_source}"
+    if suffix == "" and fam in ("e", "w"):
+        why += " (one cycle for all editions)"
+    if suffix == "-e-lts" and fam == "iot-lts":
+        why += " (no separate IoT LTSC cycle; Enterprise LTSC dates apply)"
+    return why
 
 
 def _ltsc_of_servicing_base(c: _Ctx, prefix: str, source: str, conf: Confidence) -> tuple[str, str, Confidence]:
@@ -1188,11 +1216,7 @@ def _legacy(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] 
     client_tab: dict[str, Any] = rules.get("nt_client", {})
     server_tab: dict[str, Any] = rules.get("nt_server", {})
     if server is None:
-        in_client, in_server = nt in client_tab, nt in server_tab
-        if in_client and not in_server:
-            server = False
-        elif in_server and not in_client:
-            server = True
+        server = _legacy_role(nt, client_tab, server_tab)
     if server is None:
         return _legacy_ambiguous(c, client_tab.get(nt), server_tab.get(nt))
     product = "windows-server" if server else "windows"
@@ -1208,24 +1232,27 @@ def _legacy(c: _Ctx, server: bool | None, caption: str, cap_rel: dict[str, Any] 
     return _legacy_pick(c, product, spec, source="caption" if ev.build is None else "version")
 
 
+def _legacy_role(nt: str | None, client_tab: dict[str, Any], server_tab: dict[str, Any]) -> bool | None:
+    """Server (True) or client (False) when only one of them had this NT version; else None."""
+    in_client, in_server = nt in client_tab, nt in server_tab
+    if in_client and not in_server:
+        return False
+    if in_server and not in_client:
+        return True
+    return None
+
+
 def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Identification:
     ev = c.ev
     name = str(spec.get("name", ""))
     cycles = [str(x) for x in spec.get("cycles", [])]
     conf = HIGH if source == "version" else MEDIUM
     if spec.get("by_sp"):
-        sp = ev.sp
-        if sp is None:
+        if ev.sp is None:
             return _legacy_sp_unknown(c, product, name, cycles)
-        wanted = cycles[0] if sp == 0 else f"{cycles[0]}-sp{sp}"
-        if c.exists(product, wanted):
-            return c.result(
-                product,
-                wanted,
-                "windows.nt-version+sp",
-                f"{name} (NT {ev.nt}) service pack {sp}" if sp else f"{name} (NT {ev.nt}) without service pack",
-                conf,
-            )
+        by_sp = _legacy_by_sp(c, product, name, cycles, ev.sp, conf)
+        if by_sp is not None:
+            return by_sp
         # A later SP than any cycle: the newest cycle.
         cycles = cycles[::-1]
     cycle = next((cy for cy in cycles if c.exists(product, cy)), None)
@@ -1234,10 +1261,25 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
             product, None, "windows.cycle-missing", f"{name} (NT {ev.nt}) has no cycle in the dataset", MEDIUM
         )
     notes, conf = _legacy_cycle_notes(c, product, spec, cycle, source, conf)
-    why = f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})"
-    if notes:
-        why += "; " + "; ".join(notes)
+    why = "; ".join([f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})", *notes])
     return c.result(product, cycle, "windows.nt-version", why, conf)
+
+
+def _legacy_by_sp(
+    c: _Ctx, product: str, name: str, cycles: list[str], sp: int, conf: Confidence
+) -> Identification | None:
+    """The cycle of this service pack, when the dataset has it."""
+    wanted = cycles[0] if sp == 0 else f"{cycles[0]}-sp{sp}"
+    if not c.exists(product, wanted):
+        return None
+    nt = c.ev.nt
+    return c.result(
+        product,
+        wanted,
+        "windows.nt-version+sp",
+        f"{name} (NT {nt}) service pack {sp}" if sp else f"{name} (NT {nt}) without service pack",
+        conf,
+    )
 
 
 def _legacy_sp_unknown(c: _Ctx, product: str, name: str, cycles: list[str]) -> Identification:
@@ -1256,6 +1298,20 @@ def _legacy_sp_unknown(c: _Ctx, product: str, name: str, cycles: list[str]) -> I
     )
 
 
+def _older_than_current_sp(ev: Evidence, product: str, cycle: str, source: str, current_sp: int) -> str:
+    """Why the host predates the service pack of the dataset's only cycle ("" when it does not)."""
+    if ev.sp is not None and ev.sp < current_sp:
+        return (
+            f"service pack {ev.sp} predates the dataset's only cycle {cycle} "
+            "(its support ended earlier; end of support is at the latest this cycle's)"
+        )
+    if ev.build is not None and ev.sp is None and source == "version":
+        sp_from_build = _sp_from_build(ev.nt, ev.build, product)
+        if sp_from_build is not None and sp_from_build < current_sp:
+            return f"build {ev.build} predates service pack {current_sp}; nearest dataset cycle"
+    return ""
+
+
 def _legacy_cycle_notes(
     c: _Ctx, product: str, spec: dict[str, Any], cycle: str, source: str, conf: Confidence
 ) -> tuple[list[str], Confidence]:
@@ -1264,16 +1320,10 @@ def _legacy_cycle_notes(
     ev = c.ev
     notes: list[str] = []
     current_sp = spec.get("current_sp")
-    if current_sp is not None and ev.sp is not None and ev.sp < int(current_sp):
-        notes.append(
-            f"service pack {ev.sp} predates the dataset's only cycle {cycle} "
-            "(its support ended earlier; end of support is at the latest this cycle's)"
-        )
-        conf = MEDIUM
-    elif current_sp is not None and ev.build is not None and ev.sp is None and source == "version":
-        sp_from_build = _sp_from_build(ev.nt, ev.build, product)
-        if sp_from_build is not None and sp_from_build < int(current_sp):
-            notes.append(f"build {ev.build} predates service pack {current_sp}; nearest dataset cycle")
+    if current_sp is not None:
+        older = _older_than_current_sp(ev, product, cycle, source, int(current_sp))
+        if older:
+            notes.append(older)
             conf = MEDIUM
     if spec.get("shares_end_with"):
         notes.append(
