@@ -17,17 +17,22 @@ workbook people open).
 from __future__ import annotations
 
 import io
+import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import copy
 from datetime import date, datetime
+from typing import Any
 
+from lxml import etree
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from reports.common import (
@@ -141,6 +146,122 @@ def _typed(ws: WriteOnlyWorksheet, value: Value, kind: str) -> object:
     return c
 
 
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+class _RowXml:
+    """A sheet row as the XML openpyxl writes for it (inline strings, numbers, dates as serial
+    numbers with their style), made as text and parsed in one call instead of cell by cell: a
+    100,000-row sheet spent most of its time in openpyxl's per-cell objects.  Returns None for any
+    row holding a value it does not handle exactly as openpyxl would (a formula- or error-like
+    string, a control character, a float that is not finite, another type): that row goes through
+    openpyxl itself."""
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.ws = ws
+        self.epoch = ws.parent.epoch
+        self.letters: list[str] = []
+        self.date_style: int | None = None
+        self.empty = False  # the last row has an empty string cell
+
+    def _letters(self, n: int) -> list[str]:
+        while len(self.letters) < n:
+            self.letters.append(get_column_letter(len(self.letters) + 1))
+        return self.letters
+
+    def xml(self, values: Sequence[object], row_idx: int) -> str | None:
+        letters, r = self._letters(len(values)), str(row_idx)
+        self.empty = False
+        out = [f'<row r="{r}">']
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            cell = self._cell(letters[i] + r, v)
+            if cell is None:
+                return None
+            out.append(cell)
+        out.append("</row>")
+        return "".join(out)
+
+    def _cell(self, ref: str, v: object, style: str = "") -> str | None:
+        cls = v.__class__
+        if cls is str:
+            if not v:
+                self.empty = True
+            return _string_xml(ref, v, style)  # type: ignore[arg-type]
+        if cls is int or cls is float:
+            return _number_xml(ref, v, style)  # type: ignore[arg-type]
+        if cls is date:
+            if self.date_style is None:
+                self.date_style = WriteOnlyCell(self.ws, value=date(2000, 1, 1)).style_id
+            return _number_xml(ref, to_excel(v, self.epoch), style or f' s="{self.date_style}"')
+        if cls is Cell:
+            return self._styled(ref, v)
+        return None
+
+    def _styled(self, ref: str, c: Cell) -> str | None:
+        if c.hyperlink is not None or c.comment is not None or c.data_type not in ("n", "s", "d"):
+            return None
+        v = c._value
+        if v is None:
+            return None
+        style = f' s="{c.style_id}"' if c.has_style else ""
+        if c.data_type == "d":
+            if v.__class__ is not datetime and v.__class__ is not date:
+                return None
+            return _number_xml(ref, to_excel(v, self.epoch), style)
+        return self._cell(ref, v, style) if v.__class__ in (str, int, float) else None
+
+
+def _string_xml(ref: str, v: str, style: str) -> str | None:
+    if not v:
+        return f'<c r="{ref}"{style} t="inlineStr"/>'
+    if v[0] in "=#" or not v.isprintable() or len(v) > 32767:
+        return None
+    space = ' xml:space="preserve"' if v != v.strip() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{v.translate(_XML_TEXT)}</t></is></c>'
+
+
+def _number_xml(ref: str, v: float, style: str) -> str | None:
+    if not math.isfinite(v):
+        return None
+    return f'<c r="{ref}"{style} t="n"><v>{v:.16g}</v></c>'
+
+
+def _stream_rows(ws: WriteOnlyWorksheet) -> None:
+    """Have ``ws`` write every appended row through ``_RowXml`` (openpyxl's own path for a row it
+    declines); called before the first ``append``."""
+    rows = _RowXml(ws)
+    to_cells: Callable[[Any, int], Any] = ws._values_to_row
+    get_writer: Callable[[], None] = ws._get_writer
+
+    def values_as_given(values: Any, _row_idx: int) -> Any:
+        return values
+
+    def install_writer() -> None:  # openpyxl calls this on every append; the writer is made once
+        if ws._writer is not None:
+            return
+        get_writer()
+        openpyxl_row = ws._writer.write_row
+
+        def write_row(xf: Any, values: Any, row_idx: int) -> None:
+            text = rows.xml(values, row_idx)
+            if text is None:
+                openpyxl_row(xf, to_cells(values, row_idx), row_idx)
+                return
+            row = etree.fromstring(text)
+            if rows.empty:  # openpyxl writes an empty string's cell as <c ...></c>, not <c .../>
+                for c in row:
+                    if c.text is None and not len(c):
+                        c.text = ""
+            xf.write(row)
+
+        ws._writer.write_row = write_row
+
+    ws._values_to_row = values_as_given
+    ws._get_writer = install_writer
+
+
 def _print_setup(ws: WriteOnlyWorksheet, title: str, orientation: str, first: int, org: str, as_of: str) -> None:
     """A4, fitted to the page width, the header row repeated, and on every printed page the trust's
     name (left), the sheet (centre) and the report date (right), page numbers in the footer."""
@@ -182,6 +303,7 @@ def _sheet(
     """One sheet; ``types`` maps 0-based columns to a FORMATS kind; ``status_col`` (0-based) gets
     conditional formatting by status; ``org`` and ``as_of`` head every printed page."""
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
+    _stream_rows(ws)
     for i, h in enumerate(headers, 1):
         width = (widths or {}).get(i) or min(60, max(10, len(h) + 2))
         ws.column_dimensions[get_column_letter(i)].width = width
