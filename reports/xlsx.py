@@ -242,7 +242,8 @@ def _stream_rows(ws: WriteOnlyWorksheet) -> None:
         if ws._writer is not None:
             return
         get_writer()
-        openpyxl_row = ws._writer.write_row
+        writer: Any = ws._writer
+        openpyxl_row = writer.write_row
 
         def write_row(xf: Any, values: Any, row_idx: int) -> None:
             text = rows.xml(values, row_idx)
@@ -256,7 +257,7 @@ def _stream_rows(ws: WriteOnlyWorksheet) -> None:
                         c.text = ""
             xf.write(row)
 
-        ws._writer.write_row = write_row
+        writer.write_row = write_row
 
     ws._values_to_row = values_as_given
     ws._get_writer = install_writer
