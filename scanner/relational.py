@@ -113,9 +113,11 @@ def insert_plan(rows: Rows, insert_set: Callable[[tuple[str, int, int]], int]) -
 # A fleet scan's collector processes send each host's rows to the storing process, and a host of a
 # build carries the build's whole list (~880 packages and members on a Debian host): pickled and
 # unpickled for every host, for a list the storing process already has.  Each collector process
-# sends a list in full once and then by id; the storing process keeps the lists it received most
-# recently and puts them back.  A list it no longer has leaves that host's rows to the store, which
-# makes them from the stored document as it does for any inventory sent without rows.
+# sends a list in full once and then by id; the storing process puts back the lists it received
+# most recently (``ReceivedSets``), and the store settles the rest (``Store._relational``): a list
+# it has committed needs nothing more (a stored list is never deleted), one another host of the
+# batch carries is taken from there, and for any other the host's rows are made again from its
+# stored document, as for any inventory sent without rows.
 
 
 class SentSets:
@@ -149,22 +151,38 @@ class ReceivedSets:
         self._size = size
 
     def resolve(self, rows: Rows) -> bool:
-        """Remember the lists ``rows`` carries and put back those it names by id; False when one
-        of them is no longer here (then ``rows`` cannot be stored as they are)."""
+        """Remember the lists ``rows`` carries and put back those it names by id that are still
+        here; False when some are not (they stay in ``rows.set_refs``, for the store to settle)."""
         known = self._sets
         for sid, software_set in rows.sets.items():
             known[sid] = software_set
             known.move_to_end(sid)
             if len(known) > self._size:
                 known.popitem(last=False)
+        missing = []
         for sid in rows.set_refs:
             found = known.get(sid)
             if found is None:
-                return False
-            known.move_to_end(sid)
-            rows.sets[sid] = found
-        rows.set_refs.clear()
-        return True
+                missing.append(sid)
+            else:
+                known.move_to_end(sid)
+                rows.sets[sid] = found
+        rows.set_refs[:] = missing
+        return not missing
+
+
+def settle_refs(rows: Rows, batch: dict[str, SoftwareSet], stored: set[str]) -> bool:
+    """Settle the lists ``rows`` names by id: one in ``batch`` (carried by another host of the
+    batch) is put back, one in ``stored`` (committed by this store) needs nothing; False when one
+    is in neither (``rows`` cannot be stored as they are)."""
+    for sid in rows.set_refs:
+        if sid not in batch and sid not in stored:
+            return False
+    for sid in rows.set_refs:
+        if sid in batch:
+            rows.sets[sid] = batch[sid]
+    rows.set_refs.clear()
+    return True
 
 
 def _clean(row: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -914,8 +914,8 @@ def _unpack(item: Packed) -> Outcome:
         inv.software = list(starmap(Software, rows))
         if body:
             pre_encoded(inv, body, exact)
-    elif isinstance(inv, EncodedInventory) and inv.rows is not None and not _RECEIVED_SETS.resolve(inv.rows):
-        inv.rows = None  # a package list sent by id that is no longer here: the store makes the rows
+    elif isinstance(inv, EncodedInventory) and inv.rows is not None:
+        _RECEIVED_SETS.resolve(inv.rows)  # what is no longer here the store settles
     return outcome
 
 

@@ -29,7 +29,7 @@ from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.builds import BuildMemo
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import Rows, insert_plan, insert_sql, rows_for
+from scanner.relational import Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
 from scanner.schema import migrations
 from scanner.store_columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
 from scanner.store_columns import INDEXED_MAX as INDEXED_MAX
@@ -391,6 +391,16 @@ class Store:
     # (``use_judge``).  None: inventories are stored without findings (``judge_pending`` adds them).
     _judge: Judge | None = None
     _judge_factory: Callable[[], Judge | None] | None = None
+    # Ids of the package lists this store has committed (a stored list is never deleted): a host
+    # whose rows name one only by id (``scanner.relational.SentSets``) needs nothing more.  Set by
+    # each backend's constructor.
+    _stored_sets: set[str]
+
+    def _committed_sets(self, rows: Rows) -> None:
+        """After a commit: the package lists of ``rows`` are stored."""
+        if len(self._stored_sets) > STORED_SETS_MAX:
+            self._stored_sets.clear()
+        self._stored_sets.update(rows.sets)
 
     def use_judge(self, judge: Judge | Callable[[], Judge | None] | None) -> None:
         """Judge inventories with ``judge`` from now on (a factory is called on first use)."""
@@ -411,10 +421,17 @@ class Store:
         would read it back: replaced), never from text the store refused."""
         judge = self.current_judge()
         out = []
+        batch: dict[str, SoftwareSet] = {}  # package lists carried in full by this batch's rows
+        for inv in invs:
+            if isinstance(inv, EncodedInventory) and inv.rows is not None:
+                batch.update(inv.rows.sets)
         for inv, (body, exact) in zip(invs, encoded, strict=True):
             if isinstance(inv, EncodedInventory) and inv.rows is not None:  # made by ``encode_judged``
-                out.append(inv.rows)
-                continue
+                rows = inv.rows
+                if not rows.set_refs or settle_refs(rows, batch, self._stored_sets):
+                    out.append(rows)
+                    continue
+                # a list named by id that neither this batch nor the store has: made again below
             if isinstance(inv, Inventory) and exact:
                 full = inv
             else:
@@ -527,6 +544,7 @@ class Store:
         self.close()
 
 
+STORED_SETS_MAX = 1_000_000  # ids of committed package lists a store remembers (~100 MB at most)
 CACHE_KIB = 65536  # the writing connection's SQLite page cache, at most
 
 
@@ -538,6 +556,7 @@ class SqliteStore(Store):
         self.path = path
         # One connection shared by the service's worker threads: a transaction must not interleave.
         self._lock = threading.RLock()
+        self._stored_sets = set()
         # Token checks read on their own connection: in WAL mode they never wait for a writer.
         self._auth_conn: sqlite3.Connection | None = None
         self._auth_lock = threading.Lock()
@@ -636,6 +655,7 @@ class SqliteStore(Store):
                 raise StoreError(
                     f"cannot save inventory: {exc}", unavailable=isinstance(exc, sqlite3.OperationalError)
                 ) from exc
+            self._committed_sets(new)
         return results
 
     def _insert_rows(self, rows: Rows) -> None:

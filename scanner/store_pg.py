@@ -69,6 +69,7 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
         self.url = redact(url)
+        self._stored_sets = set()
         conninfo = "" if url in ("postgresql://", "postgres://") else url
         try:
             # One direct attempt first: a wrong host or password fails now with libpq's reason,
@@ -178,6 +179,7 @@ class PostgresStore(Store):
             raise StoreError(
                 f"cannot save inventory: {exc}", unavailable=isinstance(exc, psycopg.OperationalError)
             ) from exc
+        self._committed_sets(new)
         return results
 
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:

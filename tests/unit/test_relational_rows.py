@@ -4,7 +4,16 @@ distinct list (``software_sets``), each inventory one link to its list."""
 from __future__ import annotations
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.relational import ReceivedSets, Rows, SentSets, insert_plan, set_id, software_id, software_rows
+from scanner.relational import (
+    ReceivedSets,
+    Rows,
+    SentSets,
+    insert_plan,
+    set_id,
+    settle_refs,
+    software_id,
+    software_rows,
+)
 from scanner.store import text_column
 
 
@@ -93,7 +102,12 @@ def test_a_list_crosses_the_queue_in_full_once_and_is_put_back_for_the_hosts_nam
     for other in ([a], [b]):
         received.resolve(software_rows(_inv("x", other), "inv-x"))
     ref = Rows(set_refs=[full.set_id])
-    assert not received.resolve(ref)
+    assert not received.resolve(ref) and ref.set_refs == [full.set_id]  # left for the store to settle
+    assert not settle_refs(ref, {}, set()) and ref.set_refs == [full.set_id]
+    assert settle_refs(ref, {full.set_id: full}, set()) and ref.sets == {full.set_id: full}  # another host's
+    ref = Rows(set_refs=[full.set_id])
+    assert settle_refs(ref, {}, {full.set_id}) and not ref.sets and not ref.set_refs  # stored: nothing to add
+    ref = Rows(set_refs=[full.set_id])
     try:
         insert_plan(ref, lambda row: 1)
     except ValueError:

@@ -21,7 +21,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.demo import generate
 from scanner.judge import Judge
-from scanner.relational import ReceivedSets, Rows
+from scanner.relational import ReceivedSets, Rows, SentSets
 from scanner.scan import FleetScanner, Outcome, ScanConfig, _pack_observed, _unpack
 from scanner.store import EncodedInventory, decode_body, encode_body
 from scanner.store_open import open_store
@@ -161,3 +161,35 @@ def test_the_packed_outcome_carries_the_rows_and_a_failure_leaves_them_to_the_st
         fallback = item[0].inventory
         assert isinstance(fallback, EncodedInventory) and fallback.rows is None  # the store judges it, as before
         assert fallback.body == sent.body
+
+
+def test_hosts_naming_their_list_by_id_store_the_same_rows_whatever_the_store_has(
+    tmp_path: Path, documents: list[Inventory]
+) -> None:
+    """The store settles a list sent by id: one it committed needs nothing, one another host of the
+    batch carries is taken from there (even a host whose inventory was already stored), and for
+    any other the host's rows are made again from its stored document.  Same tables every way."""
+    debian = [d for d in documents if d.inventory_id.startswith("deb-inv-")][:6]
+    want = _in_process(tmp_path / "want.db", debian[:5])
+    with open_store(f"sqlite:///{tmp_path / 'got.db'}") as store:
+        encoded = [store.encode_judged(copy.deepcopy(inv)) for inv in debian]
+        sent = SentSets()
+        for e in encoded:
+            assert e.rows is not None
+            sent.strip(e.rows)  # the first host carries the list, the others name it
+        assert [len(e.rows.sets) for e in encoded if e.rows] == [1, 0, 0, 0, 0, 0]
+        (first, second, third, fourth, fifth, sixth) = encoded
+        # the first host already stored: its rows (and the list with them) are not inserted again,
+        # yet the second host of its batch, naming the list, brings it in from the first one's rows
+        store.save_batch([copy.deepcopy(debian[0])])
+        store._stored_sets.clear()  # this store forgets what it committed (another process's store)
+        assert store.save_batch([first, second]) == [False, True]
+        assert store.save_batch([third]) == [True]  # committed by this store: nothing more needed
+        store._stored_sets.clear()
+        assert store.save_batch([fourth, fifth]) == [True, True]  # unknown: made from the documents
+    assert _tables(tmp_path / "got.db") == want
+    # a store that never saw the list: the host naming it gets its rows, list and all, all the same
+    assert sixth.rows is not None and sixth.rows.set_refs
+    with open_store(f"sqlite:///{tmp_path / 'alone.db'}") as alone:
+        assert alone.save_batch([sixth]) == [True]
+    assert _tables(tmp_path / "alone.db") == _in_process(tmp_path / "alone-want.db", debian[5:])
