@@ -120,36 +120,56 @@ def compile_rule(raw: dict[str, Any]) -> Rule:
     if "product" not in raw:
         raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: 'product' is required ('' = not a product)")
     product = str(raw["product"])
-    scheme = str(raw.get("scheme") or ("none" if not product else "prefix"))
-    if scheme not in SCHEMES:
-        raise WindowsAppsRulesError(
-            f"{TABLE} rule {rule_id!r}: unknown scheme {scheme!r}; expected one of {', '.join(sorted(SCHEMES))}"
-        )
-    try:
-        confidence = Confidence(str(raw.get("confidence") or "high"))
-    except ValueError as exc:
-        raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: bad confidence {raw.get('confidence')!r}") from exc
-    version_from = str(raw.get("version_from") or "version_or_name")
-    if version_from not in ("version", "name", "version_or_name", "name_or_version"):
-        raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: bad version_from {version_from!r}")
     return Rule(
         id=rule_id,
         name=name,
         product=product,
-        scheme=scheme,
-        reason=str(raw.get("reason") or rule_id),
+        scheme=_rule_scheme(rule_id, raw, product),
+        reason=_text(raw, "reason", rule_id),
         not_name=_regex(rule_id, "not_name", raw.get("not_name")),
         publisher=_regex(rule_id, "publisher", raw.get("publisher")),
-        sources=frozenset(str(s).lower() for s in raw.get("sources") or ()),
+        sources=frozenset(str(s).lower() for s in _given(raw, "sources", ())),
         version_match=_regex(rule_id, "version_match", raw.get("version_match")),
         version_required=bool(raw.get("version_required")),
-        version_from=version_from,
-        cycle=str(raw.get("cycle") or ""),
-        cycle_map={str(k).lower(): str(v) for k, v in (raw.get("cycle_map") or {}).items()},
-        group=str(raw.get("group") or ""),
-        confidence=confidence,
+        version_from=_rule_version_from(rule_id, raw),
+        cycle=_text(raw, "cycle", ""),
+        cycle_map={str(k).lower(): str(v) for k, v in _given(raw, "cycle_map", {}).items()},
+        group=_text(raw, "group", ""),
+        confidence=_rule_confidence(rule_id, raw),
         allow_patch=bool(raw.get("allow_patch")),
     )
+
+
+def _given(raw: dict[str, Any], key: str, default: Any) -> Any:
+    """``raw[key]`` unless it is missing, null or empty."""
+    return raw.get(key) or default
+
+
+def _text(raw: dict[str, Any], key: str, default: str) -> str:
+    return str(raw.get(key) or default)
+
+
+def _rule_scheme(rule_id: str, raw: dict[str, Any], product: str) -> str:
+    scheme = _text(raw, "scheme", "prefix" if product else "none")
+    if scheme not in SCHEMES:
+        raise WindowsAppsRulesError(
+            f"{TABLE} rule {rule_id!r}: unknown scheme {scheme!r}; expected one of {', '.join(sorted(SCHEMES))}"
+        )
+    return scheme
+
+
+def _rule_confidence(rule_id: str, raw: dict[str, Any]) -> Confidence:
+    try:
+        return Confidence(_text(raw, "confidence", "high"))
+    except ValueError as exc:
+        raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: bad confidence {raw.get('confidence')!r}") from exc
+
+
+def _rule_version_from(rule_id: str, raw: dict[str, Any]) -> str:
+    version_from = _text(raw, "version_from", "version_or_name")
+    if version_from not in ("version", "name", "version_or_name", "name_or_version"):
+        raise WindowsAppsRulesError(f"{TABLE} rule {rule_id!r}: bad version_from {version_from!r}")
+    return version_from
 
 
 def ruleset(rules: Rules) -> RuleSet:
@@ -158,17 +178,21 @@ def ruleset(rules: Rules) -> RuleSet:
     hit = _CACHE.get(id(rules))
     if hit is not None and hit[0] is rules and hit[1] == len(extra):
         return hit[2]
-    table = rules.table(TABLE)
-    compiled = [compile_rule(r) for r in extra] + [compile_rule(r) for r in table.get("rule") or []]
-    patch = table.get("patch") or {}
-    rs = RuleSet(
-        rules=compiled,
-        patch_names=[p for p in (_regex("patch", "name", n) for n in patch.get("name") or []) if p is not None],
-        release_types=frozenset(str(t).lower() for t in patch.get("release_types") or []),
-        tables={k: v for k, v in table.items() if k not in ("rule", "patch")},
-    )
+    rs = _compile_ruleset(extra, rules.table(TABLE))
     _CACHE[id(rules)] = (rules, len(extra), rs)
     return rs
+
+
+def _compile_ruleset(extra: list[dict[str, Any]], table: dict[str, Any]) -> RuleSet:
+    """Site rules (``extra``) first, then the bundled table's rules, patch patterns and tables."""
+    compiled = [compile_rule(r) for r in extra] + [compile_rule(r) for r in _given(table, "rule", [])]
+    patch = _given(table, "patch", {})
+    return RuleSet(
+        rules=compiled,
+        patch_names=[p for p in (_regex("patch", "name", n) for n in _given(patch, "name", [])) if p is not None],
+        release_types=frozenset(str(t).lower() for t in _given(patch, "release_types", [])),
+        tables={k: v for k, v in table.items() if k not in ("rule", "patch")},
+    )
 
 
 # -- record cleaning ----------------------------------------------------------------------------
@@ -270,17 +294,20 @@ def _match(rule: Rule, rec: Record) -> re.Match[str] | None:
     if rule.sources and rec.source not in rule.sources:
         return None
     m = rule.name.search(rec.name)
-    if m is None:
-        return None
-    if rule.not_name is not None and rule.not_name.search(rec.name):
-        return None
-    if rule.publisher is not None and rec.publisher and not rule.publisher.search(rec.publisher):
-        return None
-    if rule.version_required and not rec.version:
-        return None
-    if rule.version_match is not None and rec.version and not rule.version_match.search(rec.version):
+    if m is None or not _admits(rule, rec):
         return None
     return m
+
+
+def _admits(rule: Rule, rec: Record) -> bool:
+    """The rule's other conditions, once its name pattern matched: not_name, publisher, version."""
+    if rule.not_name is not None and rule.not_name.search(rec.name):
+        return False
+    if rule.publisher is not None and rec.publisher and not rule.publisher.search(rec.publisher):
+        return False
+    if rule.version_required and not rec.version:
+        return False
+    return not (rule.version_match is not None and rec.version and not rule.version_match.search(rec.version))
 
 
 @dataclass(slots=True)
@@ -309,28 +336,13 @@ def _apply(rule: Rule, m: re.Match[str], rec: Record, ctx: Knowledge, rs: RuleSe
     answer = SCHEMES[rule.scheme](rule, m, rec, product, rs.tables)
     rule_id = f"windows_apps.{rule.id}"
     reason = rule.reason + (f"; {answer.note}" if answer.note else "")
-    if answer.not_a_product:
-        return Identification(None, None, rule_id, reason, answer.confidence or rule.confidence, rec.evidence())
-    if product.source == "supplementary" and not (rs.tables.get("supplementary") or {}).get("report", True):
-        return Identification(
-            None,
-            None,
-            rule_id,
-            f"{reason}; not in endoflife.date (supplementary {product.name} "
-            f"{answer.cycle or ''} applies; reporting switched off)",
-            answer.confidence or rule.confidence,
-            rec.evidence(),
-        )
     confidence = answer.confidence or rule.confidence
+    unjudged = _unjudged(answer, product, rs, reason)
+    if unjudged is not None:
+        return Identification(None, None, rule_id, unjudged, confidence, rec.evidence())
     if rec.system_component and rule.group:
         reason += " (SystemComponent=1: a hidden component of the installed product)"
-    group = (
-        rule.group.format(
-            cycle=answer.cycle or "unknown", product=product.name, line=answer.line or answer.cycle or "unknown"
-        )
-        if rule.group
-        else None
-    )
+    group = _group(rule, answer, product)
     if answer.cycle is not None and product.release(answer.cycle) is None:
         # A scheme named a cycle the dataset lacks: honest unknown, never a neighbour.
         return Identification(
@@ -343,6 +355,32 @@ def _apply(rule: Rule, m: re.Match[str], rec: Record, ctx: Knowledge, rs: RuleSe
             group,
         )
     return Identification(product.name, answer.cycle, rule_id, reason, confidence, rec.evidence(), group, answer.newer)
+
+
+def _unjudged(answer: Answer, product: Product, rs: RuleSet, reason: str) -> str | None:
+    """Why the record is not reported as the product (not a product by date, or a supplementary
+    product whose reporting is switched off); None when it is."""
+    if answer.not_a_product:
+        return reason
+    if _supplementary_off(product, rs):
+        return (
+            f"{reason}; not in endoflife.date (supplementary {product.name} "
+            f"{answer.cycle or ''} applies; reporting switched off)"
+        )
+    return None
+
+
+def _supplementary_off(product: Product, rs: RuleSet) -> bool:
+    """A supplementary product (not in endoflife.date) while the tables switch their reporting off."""
+    return product.source == "supplementary" and not _given(rs.tables, "supplementary", {}).get("report", True)
+
+
+def _group(rule: Rule, answer: Answer, product: Product) -> str | None:
+    """The finding group the rule names ({cycle}, {product}, {line} filled in), if any."""
+    if not rule.group:
+        return None
+    cycle = answer.cycle or "unknown"
+    return rule.group.format(cycle=cycle, product=product.name, line=answer.line or cycle)
 
 
 # -- version helpers ----------------------------------------------------------------------------
@@ -431,20 +469,28 @@ def java_major(text: str) -> int | None:
     return parts[0]
 
 
+def _java_legacy(product: Product, version: str) -> Answer:
+    """Legacy 1.x numbering (1.4 and older): the cycle is "1.4" as is."""
+    legacy = ".".join(str(p) for p in numeric_parts(version)[:2])
+    return _exact_or_newer(product, legacy, numeric_parts(legacy))
+
+
+def _java_major_in_name(major_txt: str, in_name: str) -> int | None:
+    if major_txt.isdecimal():
+        return int(major_txt)
+    return java_major(in_name) if in_name else None
+
+
 def scheme_java(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     """Java: the cycle is the feature release; legacy 1.x numbering keeps 1.4 and older as is."""
     major_txt = _named(m, "major")
     in_name = _named(m, "v")
     if in_name.startswith("1.") and java_major(in_name) is None:
-        legacy = ".".join(str(p) for p in numeric_parts(in_name)[:2])
-        return _exact_or_newer(product, legacy, numeric_parts(legacy))
-    major: int | None = int(major_txt) if major_txt.isdecimal() else None
-    if major is None:
-        major = java_major(in_name) if in_name else None
+        return _java_legacy(product, in_name)
+    major = _java_major_in_name(major_txt, in_name)
     if major is None and rec.version:
         if rec.version.startswith("1.") and java_major(rec.version) is None:
-            legacy = ".".join(str(p) for p in numeric_parts(rec.version)[:2])
-            return _exact_or_newer(product, legacy, numeric_parts(legacy))
+            return _java_legacy(product, rec.version)
         major = java_major(rec.version)
     if major is None:
         return Answer(None, "no Java feature version in name or version")
@@ -453,15 +499,19 @@ def scheme_java(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: 
     return _exact_or_newer(product, str(major), (major,))
 
 
+def _office_of_year(office: dict[str, Any], year: str, name: str) -> Answer:
+    if "ltsc" in name.lower() and year in (office.get("ltsc_years") or {}):
+        return Answer(str(office["ltsc_years"][year]))
+    cycle = (office.get("years") or {}).get(year)
+    return Answer(str(cycle)) if cycle else Answer(None, f"Office {year} has no cycle")
+
+
 def scheme_office(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     """Office: the year in the name decides (16.0 is shared by 2016-2024); else 12/14/15.0 majors."""
     office = t.get("office") or {}
     year = _named(m, "year")
     if year:
-        if "ltsc" in rec.name.lower() and year in (office.get("ltsc_years") or {}):
-            return Answer(str(office["ltsc_years"][year]))
-        cycle = (office.get("years") or {}).get(year)
-        return Answer(str(cycle)) if cycle else Answer(None, f"Office {year} has no cycle")
+        return _office_of_year(office, year, rec.name)
     parts = numeric_parts(rec.version)
     if parts:
         cycle = (office.get("majors") or {}).get(str(parts[0]))
@@ -495,14 +545,18 @@ def _mssql_line(year: str, version: tuple[int, ...], t: dict[str, Any]) -> str:
     return ""
 
 
+def _mssql_year_in_name(name: str) -> str:
+    year_m = re.search(r"\b(2005|2008 R2|2008|2012|2014|2016|2017|2019|2022|2025)\b", name, re.IGNORECASE)
+    return year_m.group(1) if year_m else ""
+
+
 def scheme_mssql(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     """SQL Server: line from the year (or build major), service-pack level from the build.
 
     With no build and no SP in the name, the newest service-pack cycle of the line is used: the
     newest level ends last, so this can only ever under-report EOL, never invent it.
     """
-    year_m = re.search(r"\b(2005|2008 R2|2008|2012|2014|2016|2017|2019|2022|2025)\b", rec.name, re.IGNORECASE)
-    year = _named(m, "year") or (year_m.group(1) if year_m else "")
+    year = _named(m, "year") or _mssql_year_in_name(rec.name)
     version = numeric_parts(rec.version)
     line = _mssql_line(year, version, t)
     levels = ((t.get("mssql") or {}).get("levels") or {}).get(line)
@@ -512,12 +566,19 @@ def scheme_mssql(rule: Rule, m: re.Match[str], rec: Record, product: Product, t:
     if by_sp is not None:
         return by_sp
     if bool(version) and _mssql_line("", version, t) == line and len(version) >= 3:
-        build = version[2]
-        chosen = str(levels[0][1])
-        for first, cyc in levels:
-            if build >= int(first):
-                chosen = str(cyc)
-        return Answer(chosen, f"build {build}", line=line)
+        return _mssql_level_by_build(version[2], levels, line)
+    return _mssql_newest_level(levels, line)
+
+
+def _mssql_level_by_build(build: int, levels: list[Any], line: str) -> Answer:
+    chosen = str(levels[0][1])
+    for first, cyc in levels:
+        if build >= int(first):
+            chosen = str(cyc)
+    return Answer(chosen, f"build {build}", line=line)
+
+
+def _mssql_newest_level(levels: list[Any], line: str) -> Answer:
     latest = str(levels[-1][1])
     if latest.endswith("-acp"):  # Azure Connect Pack is a separate build line; plain SP3 for a guess
         latest = str(levels[-2][1])
@@ -559,28 +620,41 @@ def _ie_release(rec: Record, m: re.Match[str]) -> tuple[int | None, int | None]:
     return major, build
 
 
+def _ie_channel_of_host(host_p: str, host_c: str) -> Answer | None:
+    """IE 11's support channel from the host OS the record sits on (None: host unknown)."""
+    if host_p.startswith("windows-server"):
+        return Answer("11-server", "channel from the host OS (Windows Server)")
+    if host_p == "windows-embedded":
+        return Answer("11-embedded", "channel from the host OS (Windows Embedded)")
+    if host_p != "windows":
+        return None
+    if "lts" in host_c:
+        cyc = "11-ltsb" if host_c.startswith(("10-1507", "10-1607")) else "11-ltsc"
+        return Answer(cyc, f"channel from the host OS ({host_c})")
+    return Answer("11", f"channel from the host OS ({host_c or 'Windows client'})")
+
+
+def _ie_channel_of_build(build: int, ie: dict[str, Any]) -> Answer | None:
+    """IE 11's channel from an OS build that exists as only one kind of Windows."""
+    if build in set(ie.get("server_only_builds") or []):
+        return Answer("11-server", f"OS build {build} exists only as Windows Server")
+    if build in set(ie.get("sac_client_builds") or []):
+        return Answer("11", f"OS build {build} exists only as a General Availability Windows client")
+    return None
+
+
 def scheme_ie(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     major, build = _ie_release(rec, m)
     if major is None:
         return Answer(None, "no Internet Explorer version")
     if major != 11:
         return _exact_or_newer(product, str(major), (major,))
-    host_p, host_c = rec.host_product, rec.host_cycle
-    if host_p:
-        if host_p.startswith("windows-server"):
-            return Answer("11-server", "channel from the host OS (Windows Server)")
-        if host_p == "windows-embedded":
-            return Answer("11-embedded", "channel from the host OS (Windows Embedded)")
-        if host_p == "windows":
-            if "lts" in host_c:
-                cyc = "11-ltsb" if host_c.startswith(("10-1507", "10-1607")) else "11-ltsc"
-                return Answer(cyc, f"channel from the host OS ({host_c})")
-            return Answer("11", f"channel from the host OS ({host_c or 'Windows client'})")
-    ie = t.get("ie") or {}
-    if build is not None and build in set(ie.get("server_only_builds") or []):
-        return Answer("11-server", f"OS build {build} exists only as Windows Server")
-    if build is not None and build in set(ie.get("sac_client_builds") or []):
-        return Answer("11", f"OS build {build} exists only as a General Availability Windows client")
+    by_host = _ie_channel_of_host(rec.host_product, rec.host_cycle)
+    if by_host is not None:
+        return by_host
+    by_build = _ie_channel_of_build(build, t.get("ie") or {}) if build is not None else None
+    if by_build is not None:
+        return by_build
     return Answer(
         None,
         "IE 11's support channel depends on the host OS (client, LTSC, server or embedded), "
@@ -588,25 +662,30 @@ def scheme_ie(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: di
     )
 
 
+def _dotnetfx_version(vm: re.Match[str] | None, version: str) -> tuple[tuple[int, ...], str | None, Confidence | None]:
+    """(version parts, service pack, confidence): from the name when it states them, else from
+    the version (medium confidence)."""
+    if vm:
+        return numeric_parts(vm.group(1)), vm.group(2), None
+    return numeric_parts(version)[:2], None, Confidence.MEDIUM
+
+
+def _dotnetfx35(sp1: bool, conf: Confidence | None) -> Answer:
+    if sp1:
+        return Answer("3.5-sp1", confidence=conf)
+    return Answer(None, ".NET Framework 3.5 without SP1 is not in the dataset")
+
+
 def scheme_dotnetfx(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     vm = re.search(r"Framework (\d+(?:\.\d+)*)(?:\s+(?:SP|Service Pack)\s*(\d))?", rec.name, re.IGNORECASE)
-    conf = None
-    if vm:
-        parts = numeric_parts(vm.group(1))
-        sp = vm.group(2)
-    else:
-        parts = numeric_parts(rec.version)[:2]
-        sp = None
-        conf = Confidence.MEDIUM
+    parts, sp, conf = _dotnetfx_version(vm, rec.version)
     if not parts:
         return Answer(None, "no .NET Framework version")
     if parts == (4,):
         parts = (4, 0)
     name = ".".join(str(p) for p in parts)
     if parts[:2] == (3, 5):
-        if sp == "1" or (vm is None and rec.version.startswith("3.5.30729")):
-            return Answer("3.5-sp1", confidence=conf)
-        return Answer(None, ".NET Framework 3.5 without SP1 is not in the dataset")
+        return _dotnetfx35(sp == "1" or (vm is None and rec.version.startswith("3.5.30729")), conf)
     if product.release(name) is not None:
         return Answer(name, confidence=conf)
     return (
@@ -629,6 +708,23 @@ def scheme_dotnet(rule: Rule, m: re.Match[str], rec: Record, product: Product, t
     return _exact_or_newer(product, f"{parts[0]}.{parts[1]}", parts[:2])
 
 
+def _acrobat_track_in_name(name: str) -> Answer | None:
+    """A Classic track the name states: a year (2015, 2017, 2020), XI or X."""
+    ym = re.search(r"\b(2015|2017|2020)\b", name)
+    if ym:
+        return Answer(ym.group(1))
+    if re.search(r"\bXI\b", name):
+        return Answer("11")
+    if re.search(r"\bX\b", name):
+        return Answer("10")
+    return None
+
+
+def _acrobat_major_in_name(name: str) -> int | None:
+    in_name = re.search(r"\b(\d{1,2})(?:\.\d+)*\b", name)
+    return int(in_name.group(1)) if in_name else None
+
+
 def scheme_acrobat(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     """Acrobat/Reader: Classic tracks (XI, 2015, 2017, 2020) have end dates; DC/Continuous is judged
     by currency (only the latest build is patched), so it is reported as not judgeable by date."""
@@ -637,22 +733,15 @@ def scheme_acrobat(rule: Rule, m: re.Match[str], rec: Record, product: Product, 
         return Answer(
             None, "Continuous (DC) track: only the current release is supported; check currency", not_a_product=True
         )
-    ym = re.search(r"\b(2015|2017|2020)\b", name)
-    if ym:
-        return Answer(ym.group(1))
-    if re.search(r"\bXI\b", name):
-        return Answer("11")
-    if re.search(r"\bX\b", name):
-        return Answer("10")
+    named = _acrobat_track_in_name(name)
+    if named is not None:
+        return named
     parts = numeric_parts(rec.version)
-    in_name = re.search(r"\b(\d{1,2})(?:\.\d+)*\b", name)
-    major = parts[0] if parts else (int(in_name.group(1)) if in_name else None)
+    major = parts[0] if parts else _acrobat_major_in_name(name)
     if major is None:
         return Answer(None, "no Acrobat/Reader version", not_a_product=True)
-    if major == 11:
-        return Answer("11")
-    if major <= 10:
-        return Answer("10", f"version {major} is X or older")
+    if major <= 11:
+        return Answer("11") if major == 11 else Answer("10", f"version {major} is X or older")
     classic = {15: "2015", 17: "2017", 20: "2020"}
     if major in classic and len(parts) > 2 and parts[2] >= 30000:
         return Answer(classic[major], "Classic-track build (3xxxx build numbers)")
@@ -688,6 +777,16 @@ def scheme_silverlight(rule: Rule, m: re.Match[str], rec: Record, product: Produ
     return Answer("5" if parts[0] >= 5 else "4-and-older")
 
 
+def _nvidia_branches(product: Product, suffix: str) -> list[tuple[int, str]]:
+    """(branch number, cycle) of every ``rBBB<suffix>`` cycle of the product."""
+    branches: list[tuple[int, str]] = []
+    for rel in product.releases:
+        bm = re.fullmatch(rf"r(\d+){re.escape(suffix)}", rel.name)
+        if bm:
+            branches.append((int(bm.group(1)), rel.name))
+    return branches
+
+
 def scheme_nvidia(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
     """NVIDIA driver NNN.xx -> branch rBBB (BBB <= NNN < BBB + span) of the Windows cycles."""
     nv = t.get("nvidia") or {}
@@ -697,13 +796,13 @@ def scheme_nvidia(rule: Rule, m: re.Match[str], rec: Record, product: Product, t
     if not parts:
         return Answer(None, "no driver version")
     drv = parts[0]
-    branches: list[tuple[int, str]] = []
-    for rel in product.releases:
-        bm = re.fullmatch(rf"r(\d+){re.escape(suffix)}", rel.name)
-        if bm:
-            branches.append((int(bm.group(1)), rel.name))
+    branches = _nvidia_branches(product, suffix)
     if not branches:
         return Answer(None, "no driver branches in the dataset")
+    return _nvidia_branch(drv, branches, span)
+
+
+def _nvidia_branch(drv: int, branches: list[tuple[int, str]], span: int) -> Answer:
     for branch, name in sorted(branches, reverse=True):
         if branch <= drv < branch + span:
             return Answer(name, f"driver {drv} is branch R{branch}")
