@@ -305,9 +305,9 @@ def _admits(rule: Rule, rec: Record) -> bool:
         return False
     if rule.publisher is not None and rec.publisher and not rule.publisher.search(rec.publisher):
         return False
-    if rule.version_required and not rec.version:
-        return False
-    return not (rule.version_match is not None and rec.version and not rule.version_match.search(rec.version))
+    if not rec.version:
+        return not rule.version_required
+    return rule.version_match is None or rule.version_match.search(rec.version) is not None
 
 
 @dataclass(slots=True)
@@ -492,6 +492,10 @@ def scheme_java(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: 
         if rec.version.startswith("1.") and java_major(rec.version) is None:
             return _java_legacy(product, rec.version)
         major = java_major(rec.version)
+    return _java_release(product, major)
+
+
+def _java_release(product: Product, major: int | None) -> Answer:
     if major is None:
         return Answer(None, "no Java feature version in name or version")
     if major == 2 and product.name == "oracle-jdk":  # "Java 2" = the J2SE brand, not a release
@@ -545,6 +549,12 @@ def _mssql_line(year: str, version: tuple[int, ...], t: dict[str, Any]) -> str:
     return ""
 
 
+def _mssql_levels(t: dict[str, Any], line: str) -> list[Any] | None:
+    """The line's (first build, cycle) service-pack levels."""
+    levels: list[Any] | None = ((t.get("mssql") or {}).get("levels") or {}).get(line)
+    return levels
+
+
 def _mssql_year_in_name(name: str) -> str:
     year_m = re.search(r"\b(2005|2008 R2|2008|2012|2014|2016|2017|2019|2022|2025)\b", name, re.IGNORECASE)
     return year_m.group(1) if year_m else ""
@@ -559,7 +569,7 @@ def scheme_mssql(rule: Rule, m: re.Match[str], rec: Record, product: Product, t:
     year = _named(m, "year") or _mssql_year_in_name(rec.name)
     version = numeric_parts(rec.version)
     line = _mssql_line(year, version, t)
-    levels = ((t.get("mssql") or {}).get("levels") or {}).get(line)
+    levels = _mssql_levels(t, line)
     if not line or not levels:
         return Answer(None, "SQL Server release not recognised")
     by_sp = _mssql_level_by_sp(_mssql_service_pack(m, rec), levels, line)
@@ -742,6 +752,11 @@ def scheme_acrobat(rule: Rule, m: re.Match[str], rec: Record, product: Product, 
         return Answer(None, "no Acrobat/Reader version", not_a_product=True)
     if major <= 11:
         return Answer("11") if major == 11 else Answer("10", f"version {major} is X or older")
+    return _acrobat_track_of_build(major, parts)
+
+
+def _acrobat_track_of_build(major: int, parts: tuple[int, ...]) -> Answer:
+    """2015/2017/2020 Classic builds have 3xxxx build numbers; the rest is the Continuous track."""
     classic = {15: "2015", 17: "2017", 20: "2020"}
     if major in classic and len(parts) > 2 and parts[2] >= 30000:
         return Answer(classic[major], "Classic-track build (3xxxx build numbers)")

@@ -114,6 +114,11 @@ class Evidence:
     def caption(self) -> str:
         return " | ".join(c for _, c in self.captions)
 
+    @property
+    def version_incomplete(self) -> bool:
+        """No NT version, no build, or only a bare major.minor so far."""
+        return self.major is None or self.build is None or self.bare_version
+
     def captions_has(self, value: str) -> bool:
         norm = normalise_caption(value)
         return any(norm == c for _, c in self.captions)
@@ -336,12 +341,16 @@ def _feature_update_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
         ev.note("release_id", value)
 
 
+def _build_of(text: str) -> int | None:
+    """The build in a contract ``build`` value: a full version's third part, else the leading number."""
+    full = _VERSION3.search(text)
+    return int(full.group(3)) if full else _int(text.split(".")[0])
+
+
 def _build_from_contract(ev: Evidence, raw_build: Any) -> None:
     if raw_build in (None, ""):
         return
-    text = str(raw_build).strip()
-    full = _VERSION3.search(text)
-    build = int(full.group(3)) if full else _int(text.split(".")[0])
+    build = _build_of(str(raw_build).strip())
     if build is None or build < 1000:
         return
     if ev.build is not None and build != ev.build and not ev.bare_version:
@@ -368,7 +377,7 @@ def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> No
     # A key that names one number (service pack, build, UBR, SKU, major version) holds nothing else.
     if any(adapter(ev, key, compact_key, value.strip(), rules) for adapter in _NUMBER_ADAPTERS):
         return
-    if ev.major is None or ev.build is None or ev.bare_version:
+    if ev.version_incomplete:
         _parse_version_text(ev, value, key)
     _sp_from_extra(ev, key, low_key, value)
     _feature_update_from_extra(ev, key, low_key, value)
@@ -593,14 +602,19 @@ def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
     if major not in (4, 5, 6, 10) or build < 950:
         return False
     ev.major, ev.minor, ev.bare_version = major, minor, False
-    if ev.build is None:
-        ev.build = build
-    if m.group(4) and ev.ubr is None:
-        ev.ubr = int(m.group(4))
+    _fill_build(ev, build, m.group(4))
     ev.note(key, text)
     if ev.sp is None:
         ev.sp = _sp_in_version_text(text, major)
     return True
+
+
+def _fill_build(ev: Evidence, build: int, ubr: str | None) -> None:
+    """The build (and UBR) a version text states, where the evidence has none yet."""
+    if ev.build is None:
+        ev.build = build
+    if ubr and ev.ubr is None:
+        ev.ubr = int(ubr)
 
 
 def _sp_in_version_text(text: str, major: int) -> int | None:
@@ -772,13 +786,19 @@ def _settle_nt_version(ev: Evidence, cap_rel: dict[str, Any] | None) -> None:
     """The NT version, when the record's own is missing or only a bare major.minor: a caption that
     names the release wins over a bare "6.3" (CurrentVersion, frozen on NT 10); an NT 10 build
     number says 10.0."""
-    if cap_rel is not None and ev.bare_version and ev.build is None and ev.nt != str(cap_rel["nt"]):
-        ev.major = None
-    if ev.major is None and cap_rel is not None:
-        major, minor = str(cap_rel["nt"]).split(".")
-        ev.major, ev.minor = int(major), int(minor)  # a server year also names its build (see _nt10)
+    if cap_rel is not None:
+        _nt_of_caption(ev, str(cap_rel["nt"]))
     if ev.major is None and ev.build is not None and ev.build >= 10240:
         ev.major, ev.minor = 10, 0
+
+
+def _nt_of_caption(ev: Evidence, nt: str) -> None:
+    """The NT version of the release a caption names, unless the record states its own."""
+    if ev.bare_version and ev.build is None and ev.nt != nt:
+        ev.major = None
+    if ev.major is None:
+        major, minor = nt.split(".")
+        ev.major, ev.minor = int(major), int(minor)  # a server year also names its build (see _nt10)
 
 
 def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool | None:
@@ -830,10 +850,7 @@ def _nt10_build(
     release year; a build no release has is dropped beside a named feature update."""
     ev, rules = c.ev, c.rules
     table: dict[str, Any] = rules.get("nt10", {})
-    build = ev.build
-    build_source = "build"
-    if build is None and server and cap_rel is not None and cap_rel.get("build") is not None:
-        build, build_source = int(cap_rel["build"]), "caption"
+    build, build_source = _record_or_caption_build(ev.build, server, cap_rel)
     entry = table.get(str(build)) if build is not None else None
     if build is not None and entry is None and server is not True and _names_feature_update(c):
         # A mistyped or unpublished build beside a named feature update ("version 1809 os build
@@ -841,6 +858,14 @@ def _nt10_build(
         ev.note("build-ignored", build)
         build = None
     return build, build_source, entry
+
+
+def _record_or_caption_build(
+    build: int | None, server: bool | None, cap_rel: dict[str, Any] | None
+) -> tuple[int | None, str]:
+    if build is None and server and cap_rel is not None and cap_rel.get("build") is not None:
+        return int(cap_rel["build"]), "caption"
+    return build, "build"
 
 
 def _names_feature_update(c: _Ctx) -> bool:
@@ -929,9 +954,7 @@ def _nt10_server(
         return c.result(
             "windows-server", None, "windows-server.cycle-missing", f"build {build}: cycle {cycle} not in dataset", LOW
         )
-    why = f"Windows Server build 10.0.{build} ({ev.role_source or 'caption says Server'})"
-    if notes:
-        why += "; " + "; ".join(notes)
+    why = "; ".join([f"Windows Server build 10.0.{build} ({ev.role_source or 'caption says Server'})", *notes])
     return c.result("windows-server", cycle, "windows-server.build", why, conf)
 
 
@@ -1034,13 +1057,17 @@ def _nt10_client(c: _Ctx, build: int | None, entry: dict[str, Any] | None, capti
         major = "11"
         source += " (a Windows 11 feature update; the name says Windows 10 as ProductName does on 11)"
     prefix = f"{major}-{version}"
-    if major == "11" and _word_in("windows 10", caption) and not _word_in("windows 11", caption):
+    if major == "11" and _says_windows10_only(caption):
         source += " (the name says Windows 10, as the registry ProductName does on every Windows 11)"
     return _pick_client_cycle(c, prefix, fam, fam_source, source, conf)
 
 
 def _only_windows11_had(c: _Ctx, version: str) -> bool:
     return not _has_cycles(c, f"10-{version}") and _has_cycles(c, f"11-{version}")
+
+
+def _says_windows10_only(caption: str) -> bool:
+    return _word_in("windows 10", caption) and not _word_in("windows 11", caption)
 
 
 def _client_release(
@@ -1057,11 +1084,18 @@ def _client_release(
     if ev.release_id and ev.release_id in features:
         return major, str(features[ev.release_id]), f"ReleaseId {ev.release_id}", MEDIUM
     if fam in ("e-lts", "iot-lts") and major is not None:
-        years = rules.get("ltsc_years", {}).get(major, {})
-        for y in _YEAR_LTSC.findall(caption):
-            if y in years:
-                return major, str(years[y]), f"LTSC/LTSB {y}", MEDIUM
+        ltsc = _ltsc_year(rules.get("ltsc_years", {}).get(major, {}), caption)
+        if ltsc is not None:
+            return major, str(ltsc[1]), f"LTSC/LTSB {ltsc[0]}", MEDIUM
     return major, None, "", HIGH
+
+
+def _ltsc_year(years: dict[str, Any], caption: str) -> tuple[str, Any] | None:
+    """(year, feature update) of the first LTSC/LTSB year in the caption the table knows."""
+    for y in _YEAR_LTSC.findall(caption):
+        if y in years:
+            return y, years[y]
+    return None
 
 
 def _release_of_build(
@@ -1248,9 +1282,7 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
     cycles = [str(x) for x in spec.get("cycles", [])]
     conf = HIGH if source == "version" else MEDIUM
     if spec.get("by_sp"):
-        if ev.sp is None:
-            return _legacy_sp_unknown(c, product, name, cycles)
-        by_sp = _legacy_by_sp(c, product, name, cycles, ev.sp, conf)
+        by_sp = _legacy_of_sp(c, product, name, cycles, conf)
         if by_sp is not None:
             return by_sp
         # A later SP than any cycle: the newest cycle.
@@ -1263,6 +1295,13 @@ def _legacy_pick(c: _Ctx, product: str, spec: dict[str, Any], source: str) -> Id
     notes, conf = _legacy_cycle_notes(c, product, spec, cycle, source, conf)
     why = "; ".join([f"{name} (NT {ev.nt}{'.' + str(ev.build) if ev.build else ''})", *notes])
     return c.result(product, cycle, "windows.nt-version", why, conf)
+
+
+def _legacy_of_sp(c: _Ctx, product: str, name: str, cycles: list[str], conf: Confidence) -> Identification | None:
+    """A release with a cycle per service pack: the host's (None: a later SP than any cycle)."""
+    if c.ev.sp is None:
+        return _legacy_sp_unknown(c, product, name, cycles)
+    return _legacy_by_sp(c, product, name, cycles, c.ev.sp, conf)
 
 
 def _legacy_by_sp(
@@ -1374,16 +1413,16 @@ def _embedded(c: _Ctx, caption: str) -> Identification | None:
     hit, word = found
     if hit.get("product") == "windows":
         return None  # same lifecycle as the desktop release: the desktop rules decide
-    for cy in hit.get("cycles", []):
-        if c.exists("windows-embedded", str(cy)):
-            conf = HIGH if ev.build is not None or hit.get("nt") is None else MEDIUM
-            return c.result(
-                "windows-embedded",
-                str(cy),
-                "windows-embedded.caption",
-                f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''})",
-                conf,
-            )
+    cycle = _embedded_cycle(c, hit)
+    if cycle is not None:
+        conf = HIGH if ev.build is not None or hit.get("nt") is None else MEDIUM
+        return c.result(
+            "windows-embedded",
+            cycle,
+            "windows-embedded.caption",
+            f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''})",
+            conf,
+        )
     if hit.get("cycles"):
         return c.result(
             "windows-embedded",
@@ -1399,6 +1438,11 @@ def _embedded(c: _Ctx, caption: str) -> Identification | None:
         f"Windows Embedded ({word!r}{', NT ' + ev.nt if ev.nt else ''}): release not recognised",
         LOW,
     )
+
+
+def _embedded_cycle(c: _Ctx, hit: dict[str, Any]) -> str | None:
+    """The first of the rule's cycles the dataset has."""
+    return next((str(cy) for cy in hit.get("cycles", []) if c.exists("windows-embedded", str(cy))), None)
 
 
 def _embedded_rule(c: _Ctx, caption: str) -> tuple[dict[str, Any], str] | None:
