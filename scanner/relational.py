@@ -268,9 +268,20 @@ def judged_rows(judged: Judged, stored_id: str) -> Rows:
     return rows
 
 
-def rows_for(inv: Inventory, stored_id: str, judge: Judge | None, *, with_software: bool = True) -> Rows:
-    """Every relational row of ``inv`` (stored under ``stored_id``); findings only with a judge."""
+def rows_for(
+    inv: Inventory,
+    stored_id: str,
+    judge: Judge | None,
+    *,
+    with_software: bool = True,
+    judged: list[Judged] | None = None,
+) -> Rows:
+    """Every relational row of ``inv`` (stored under ``stored_id``); findings only with a judge
+    (and its judgement appended to ``judged`` when given)."""
     rows = software_rows(inv, stored_id) if with_software else Rows()
     if judge is not None:
-        rows.extend(judged_rows(judge.judge(inv), stored_id))
+        made = judge.judge(inv)
+        if judged is not None:
+            judged.append(made)
+        rows.extend(judged_rows(made, stored_id))
     return rows

@@ -867,28 +867,38 @@ def _pack(outcome: Outcome) -> Packed:
 def _pack_observed(observer: InventoryObserver | None, store: Any = None) -> Callable[[Outcome], Packed]:
     """``_pack`` for a scan that keeps no inventories: the child observes the inventory (matching
     runs here, on this process's core) and sends only its stored form, its relational rows
-    (``Store.encode_judged``: judged here, with the store's judge this process inherited, and its
+    (``Store.encode_and_judge``: judged here, with the store's judge this process inherited, and its
     memo of builds hits for every host of a build this process scanned) and the observer's note --
     no package objects cross, and the storing process only inserts.  Should making the rows fail
     for one host, that host goes without them and the storing process makes them as it always did."""
 
-    encode_judged: Callable[[Inventory], EncodedInventory] | None = getattr(store, "encode_judged", None)
+    encode_and_judge: Callable[[Inventory], tuple[EncodedInventory, Any]] | None = getattr(
+        store, "encode_and_judge", None
+    )
+    # An observer that can read its note off the judgement (``StreamingTally.observe_judged``: the
+    # status ranges on its date) is spared matching the host once more.
+    from_judged: Callable[[Any, Any], Any] | None = getattr(observer, "observe_judged", None)
+    judge_of: Callable[[], Any] | None = getattr(store, "current_judge", None)
     sent = SentSets()  # a package list goes in full once, then by id (``_unpack`` puts it back)
 
     def pack(outcome: Outcome) -> Packed:
         inv = outcome.inventory
         if not isinstance(inv, Inventory):
             return outcome, b"", [], False
-        if observer is not None:
-            outcome.note = observer.observe(inv)
         encoded: EncodedInventory | None = None
-        if encode_judged is not None:
+        judged: Any = None
+        if encode_and_judge is not None:
             try:
-                encoded = encode_judged(inv)
+                encoded, judged = encode_and_judge(inv)
             except Exception:  # noqa: BLE001 - the storing process judges it (and reports what fails)
                 log.debug("judging %s in the collector process failed", outcome.target.key, exc_info=True)
             if encoded is not None and encoded.rows is not None:
                 sent.strip(encoded.rows)
+        if observer is not None:
+            note = None
+            if judged is not None and from_judged is not None and judge_of is not None:
+                note = from_judged(judged, judge_of())
+            outcome.note = note if note is not None else observer.observe(inv)
         if encoded is None:
             encoded = EncodedInventory(
                 inventory_id=inv.inventory_id,

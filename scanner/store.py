@@ -39,7 +39,7 @@ from scanner.store_columns import indexed as indexed
 from scanner.store_columns import text_column as text_column
 
 if TYPE_CHECKING:
-    from scanner.judge import Judge
+    from scanner.judge import Judge, Judged
 
 DEFAULT_URL = "sqlite:///legacyscan.db"
 
@@ -415,7 +415,9 @@ class Store:
             self._judge_factory = None
         return self._judge
 
-    def _relational(self, invs: Sequence[Storable], encoded: Sequence[tuple[bytes, bool]]) -> list[Rows]:
+    def _relational(
+        self, invs: Sequence[Storable], encoded: Sequence[tuple[bytes, bool]], judged: list[Judged] | None = None
+    ) -> list[Rows]:
         """Per inventory, its relational rows (software, findings): computed before the transaction,
         from the document as stored (a NUL or lone surrogate a host sent is judged as the report
         would read it back: replaced), never from text the store refused."""
@@ -436,7 +438,7 @@ class Store:
                 full = inv
             else:
                 full = decode_body(body)
-            out.append(rows_for(full, indexed(inv.inventory_id), judge))
+            out.append(rows_for(full, indexed(inv.inventory_id), judge, judged=judged))
         return out
 
     def encode_judged(self, inv: Inventory) -> EncodedInventory:
@@ -445,9 +447,16 @@ class Store:
         scan's collector processes (forked, with this store's judge) call it, so the storing
         process only inserts.  The rows are those of ``_relational``: the inventory itself judged
         when the body stands for it exactly, else the body decoded back."""
+        return self.encode_and_judge(inv)[0]
+
+    def encode_and_judge(self, inv: Inventory) -> tuple[EncodedInventory, Judged | None]:
+        """``encode_judged(inv)`` and the judgement its rows were made from, when that is a
+        judgement of ``inv`` itself (this store has a judge and the body stands for ``inv``
+        exactly); None otherwise."""
         body, exact = encode_checked(inv)
-        rows = self._relational([inv], [(body, exact)])[0]
-        return EncodedInventory(
+        judged: list[Judged] = []
+        rows = self._relational([inv], [(body, exact)], judged)[0]
+        encoded = EncodedInventory(
             inventory_id=inv.inventory_id,
             host=inv.host,
             os=inv.os,
@@ -457,6 +466,7 @@ class Store:
             body=body,
             rows=rows,
         )
+        return encoded, (judged[0] if exact and judged else None)
 
     # -- relational rows of stored inventories (backfill, re-judgement) --------------------------
 

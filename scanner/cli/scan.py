@@ -14,6 +14,7 @@ from scanner.cli.common import privacy_from, store_from
 from scanner.cli.report import add_report_options, render_and_write
 
 if TYPE_CHECKING:
+    from scanner.judge import Judge, Judged
     from scanner.store import HostStatus
     from scanner.targets import Target
 
@@ -358,6 +359,28 @@ class StreamingTally:
         for f in match_inventory(inv, self.ctx, self.as_of, self.policy).findings:
             counts[f.status.value] = counts.get(f.status.value, 0) + 1
             worst = max(worst, f.status.severity)
+        return counts, worst
+
+    def observe_judged(self, judged: Judged, judge: Judge | None) -> tuple[dict[str, int], int] | None:
+        """``observe`` read off the inventory's judgement (the status range of each finding that
+        holds ``as_of``) when ``judge`` works with this tally's very context and policy (the
+        store's judge of this command: ``site_context`` is made once per command), so its ranges
+        are ``match_inventory``'s statuses on every date; None otherwise (then ``observe``)."""
+        if judge is None or judge.ctx is not self.ctx or judge.policy is not self.policy:
+            return None
+        if len(judged.segments) != len(judged.result.findings):
+            return None
+        day = self.as_of.isoformat()
+        counts: dict[str, int] = {}
+        worst = 0
+        for segments in judged.segments:
+            for start, end, status, _eol, _extended in segments:
+                if start <= day < end:
+                    counts[status.value] = counts.get(status.value, 0) + 1
+                    worst = max(worst, status.severity)
+                    break
+            else:
+                return None  # no range holds the day
         return counts, worst
 
     def merge(self, note: tuple[dict[str, int], int]) -> None:

@@ -193,3 +193,28 @@ def test_hosts_naming_their_list_by_id_store_the_same_rows_whatever_the_store_ha
     with open_store(f"sqlite:///{tmp_path / 'alone.db'}") as alone:
         assert alone.save_batch([sixth]) == [True]
     assert _tables(tmp_path / "alone.db") == _in_process(tmp_path / "alone-want.db", debian[5:])
+
+
+@pytest.mark.parametrize("as_of", ["2019-06-30", "2024-01-01", "2026-11-28", "2026-11-30", "2031-03-15"])
+def test_the_tally_read_off_the_judgement_equals_matching_again(
+    tmp_path: Path, documents: list[Inventory], as_of: str
+) -> None:
+    """A fleet scan's streaming tally (findings by status on ``--as-of``) reads each host's statuses
+    off the judgement its rows were made from instead of matching the host once more: the same
+    counts and worst severity for every document, on dates before, between and after the phases."""
+    from scanner.cli import build_parser
+    from scanner.cli.common import judge_for
+    from scanner.cli.scan import StreamingTally
+
+    argv = ["scan", "--targets", str(tmp_path / "t.csv"), "--as-of", as_of]
+    args = build_parser(argv).parse_args(argv)
+    tally, judge = StreamingTally(args), judge_for(args)
+    assert judge.ctx is tally.ctx and judge.policy is tally.policy  # one context per command
+    statuses = set()
+    for inv in documents:
+        want = tally.observe(inv)
+        assert tally.observe_judged(judge.judge(inv), judge) == want, inv.host.hostname
+        statuses.update(want[0])
+    assert len(statuses) >= 3  # the dates really differ in what they find
+    other = Judge(judge.ctx, copy.copy(judge.policy))  # another policy object: not this tally's
+    assert tally.observe_judged(other.judge(documents[0]), other) is None
