@@ -746,6 +746,32 @@ def build_host_rows(
     return [ranker.host(res) for res in results]
 
 
+_OS_KPI = {
+    Status.EOL: "unsupported_os",
+    Status.EXTENDED: "extended_os",
+    Status.ENDING_SOON: "ending_soon_os",
+    Status.UNKNOWN: "unknown_os",
+}
+_WIN11_KPI = {"ready": "win11_ready", "not-ready": "win11_not_ready"}
+
+
+def _finding_counts(k: Kpis, rows: list[FindingRow]) -> None:
+    """Open, accepted and expired-exception findings of one device (``FindingRow.open``/``accepted``)."""
+    for r in rows:
+        state = r.exception_state
+        if state == ACCEPTED:
+            k.accepted_findings += 1
+            continue
+        if r.finding.actionable:
+            k.open_findings += 1
+        if state == EXPIRED:
+            k.expired_exceptions_hit += 1
+
+
+def _add(total: float | None, value: float | None) -> float | None:
+    return total if value is None else (total or 0.0) + value
+
+
 def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) -> Kpis:
     k = Kpis(
         devices=len(hosts),
@@ -753,41 +779,25 @@ def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) 
         not_reached=sum(1 for s in statuses if s.status not in ("ok", "partial")),
     )
     days: list[float] = []
+    counts: Counter[str] = Counter()
     for h in hosts:
         os_f = h.os
         if os_f is not None:
-            if os_f.status is Status.EOL:
-                k.unsupported_os += 1
-            elif os_f.status is Status.EXTENDED:
-                k.extended_os += 1
-            elif os_f.status is Status.ENDING_SOON:
-                k.ending_soon_os += 1
-            elif os_f.status is Status.UNKNOWN:
-                k.unknown_os += 1
+            counts[_OS_KPI.get(os_f.status, "")] += 1
             if os_f.status is Status.EOL and os_f.eol is not None:
                 days.append(float(max(0, (as_of - os_f.eol).days)))
         if h.readiness is not None:
-            k.windows10 += 1
-            if h.readiness.verdict == "ready":
-                k.win11_ready += 1
-            elif h.readiness.verdict == "not-ready":
-                k.win11_not_ready += 1
-            else:
-                k.win11_unknown += 1
-        for r in h.rows:
-            if r.open:
-                k.open_findings += 1
-            elif r.accepted:
-                k.accepted_findings += 1
-            if r.exception_state == EXPIRED:
-                k.expired_exceptions_hit += 1
+            counts["windows10"] += 1
+            counts[_WIN11_KPI.get(h.readiness.verdict, "win11_unknown")] += 1
+        _finding_counts(k, h.rows)
         k.stale += h.stale
-        if h.action.cost is not None:
-            k.estimated_cost = (k.estimated_cost or 0.0) + h.action.cost
-        if h.extended_cost is not None:
-            k.esu_cost_this_year = (k.esu_cost_this_year or 0.0) + h.extended_cost
-        if h.esu is not None and h.esu.cost is not None and not h.esu.entitled:
-            k.esu_quote_this_year = (k.esu_quote_this_year or 0.0) + h.esu.cost
+        k.estimated_cost = _add(k.estimated_cost, h.action.cost)
+        k.esu_cost_this_year = _add(k.esu_cost_this_year, h.extended_cost)
+        if h.esu is not None and not h.esu.entitled:
+            k.esu_quote_this_year = _add(k.esu_quote_this_year, h.esu.cost)
+    counts.pop("", None)
+    for name, n in counts.items():
+        setattr(k, name, n)
     k.median_days_past_end = median(days)
     return k
 
