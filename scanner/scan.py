@@ -703,6 +703,7 @@ class FleetScanner:
             current_judge = getattr(self.store, "current_judge", None)
             if callable(current_judge):
                 current_judge()
+        _import_before_fork()
         results: Any = ctx.Queue()
         stop = ctx.Event()
         # The children inherit this process's store connection and never touch it (nor close it:
@@ -950,6 +951,20 @@ def _die_with_parent(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:
         os._exit(1)
+
+
+def _import_before_fork() -> None:
+    """Import here, on the thread that forks, what a collector process would otherwise import
+    lazily.  A fork copies the module locks of imports other threads have in flight; the child
+    then waits for ever on its first import of such a module (reproduced: a thread importing the
+    report modules while the scan forked left paramiko half-imported in the child).  A module
+    already imported is never locked again, so the child's collection needs no import lock."""
+    import ctypes  # noqa: F401 - _die_with_parent
+    import faulthandler  # noqa: F401 - _stacks_on_request
+    import getpass  # noqa: F401 - _local_user
+    from dataclasses import replace  # noqa: F401
+
+    from agents import hardware, macos, ssh, ssh_legacy, unix  # noqa: F401 - collectors' lazy imports
 
 
 STACKS_SIGNAL = "SIGUSR1"  # a collector process writes every thread's stack to stderr on it

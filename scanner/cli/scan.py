@@ -152,7 +152,15 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
 def run_targets(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from scanner.scan import FleetScanner, Progress, ScanConfig, ScanWindow, default_concurrency, parse_duration
+    from scanner.scan import (
+        FleetScanner,
+        Progress,
+        ScanConfig,
+        ScanWindow,
+        default_concurrency,
+        default_processes,
+        parse_duration,
+    )
     from scanner.targets import TargetError, load_targets
 
     try:
@@ -202,7 +210,11 @@ def run_targets(args: argparse.Namespace) -> int:
     if args.quiet:
         mode = "none"
     progress = Progress(len(targets), tty=None if mode == "auto" else mode == "bar", enabled=mode != "none")
-    if inline:  # the report's modules load on a side thread while the first connections are in flight
+    # The report's modules load on a side thread while the first connections are in flight -- but
+    # never beside a scan that forks collector processes: a fork while that thread holds a module's
+    # import lock leaves the lock held for ever in the child, which then hangs on its first import
+    # of that module.
+    if inline and (config.processes or default_processes(len(targets))) <= 1:
         import threading
 
         from scanner.cli.report import warm_pipeline
