@@ -77,16 +77,20 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
     return facts.pv, facts.bv, facts.darwin, facts.pairs
 
 
+def _lenient_product_version(pv: str, bv: str) -> tuple[str, str]:
+    """Lenient: "Mac OS X 10.4.11", "14.4.1 (23E224)", "macOS 13.6.1" -> (version, build)."""
+    found = re.search(r"(?<![\d.])(\d{1,2}(?:\.\d+){1,2})(?![\d.])", pv) or re.search(r"\b(\d{2})\b", pv)
+    bfound = re.search(r"\((\d{1,2}[A-Z]\d{1,4}[a-z]?)\)", pv)
+    if bfound and not bv:
+        bv = bfound.group(1)
+    return (found.group(1) if found else pv), bv
+
+
 def _contract_facts(record: dict[str, Any]) -> _Facts:
     pv = str(record.get("product_version") or "").strip()
     bv = str(record.get("build_version") or "").strip()
     if pv and not _VERSION.match(pv):
-        # Lenient: "Mac OS X 10.4.11", "14.4.1 (23E224)", "macOS 13.6.1".
-        found = re.search(r"(?<![\d.])(\d{1,2}(?:\.\d+){1,2})(?![\d.])", pv) or re.search(r"\b(\d{2})\b", pv)
-        bfound = re.search(r"\((\d{1,2}[A-Z]\d{1,4}[a-z]?)\)", pv)
-        if bfound and not bv:
-            bv = bfound.group(1)
-        pv = found.group(1) if found else pv
+        pv, bv = _lenient_product_version(pv, bv)
     facts = _Facts(pv, bv)
     if pv:
         facts.pairs.append(("product_version", pv))
@@ -98,17 +102,28 @@ def _contract_facts(record: dict[str, Any]) -> _Facts:
 def _product_version_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
     m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
     if m is None and low_key.endswith("version") and "kernel" not in low_key:
-        m = _VERSION_BUILD_PAIR.match(text) or _VERSION.match(text)
-        if m is not None and m.re is _VERSION_BUILD_PAIR:
-            facts.pv = m.group(1)
-            facts.bv = facts.bv or m.group(2)
-            facts.pairs.append((key, text.strip()[:200]))
-            return
+        m = _version_value(facts, key, text)
     if m is not None:
-        facts.pv = m.group(1) if m.re is not _VERSION else text.strip()
-        facts.pairs.append((key, text.strip()[:200]))
-        if m.re is _NAMED and m.group(2) and not facts.bv:
-            facts.bv = m.group(2)
+        _take_version(facts, m, key, text)
+
+
+def _take_version(facts: _Facts, m: re.Match[str], key: str, text: str) -> None:
+    facts.pv = m.group(1) if m.re is not _VERSION else text.strip()
+    facts.pairs.append((key, text.strip()[:200]))
+    if m.re is _NAMED and m.group(2) and not facts.bv:
+        facts.bv = m.group(2)
+
+
+def _version_value(facts: _Facts, key: str, text: str) -> re.Match[str] | None:
+    """A value under a ``...version`` key: "14.4.1 23E224" (taken here, None returned), else a
+    bare version match for the caller."""
+    m = _VERSION_BUILD_PAIR.match(text)
+    if m is None:
+        return _VERSION.match(text)
+    facts.pv = m.group(1)
+    facts.bv = facts.bv or m.group(2)
+    facts.pairs.append((key, text.strip()[:200]))
+    return None
 
 
 def _build_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
@@ -157,23 +172,35 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     product = ctx.catalog.product(PRODUCT)
     by_build, by_kernel = _cycle_by_build_and_kernel(bv, darwin, darwin_map)
     secondary = by_build or by_kernel
-    secondary_src = f"build {bv}" if by_build else f"Darwin {darwin}" if by_kernel else ""
+    secondary_src = _secondary_source(by_build, by_kernel, bv, darwin)
 
     by_version = cycle_for_version(pv, first) if pv and not pv.startswith(compat) else None
     if by_version:
         return _by_product_version(pv, by_version, secondary, secondary_src, product, ev)
     if secondary and _known(product, secondary):
-        note = f"product version {pv} is the compatibility value; " if pv.startswith(compat) and pv else ""
-        return Identification(
-            PRODUCT,
-            secondary,
-            "macos.build" if by_build else "macos.darwin",
-            f"{note}{secondary_src} -> cycle {secondary}",
-            Confidence.HIGH if by_build else Confidence.MEDIUM,
-            ev,
-        )
+        return _by_build_or_kernel(pv, compat, bool(by_build), secondary, secondary_src, ev)
     unknown = _build_unknown(bv, darwin, darwin_map, secondary_src, ev)
     return unknown if unknown is not None else _unidentified(pv, compat, ev)
+
+
+def _by_build_or_kernel(
+    pv: str, compat: str, by_build: bool, cycle: str, source: str, ev: tuple[tuple[str, str], ...]
+) -> Identification:
+    note = f"product version {pv} is the compatibility value; " if pv.startswith(compat) and pv else ""
+    return Identification(
+        PRODUCT,
+        cycle,
+        "macos.build" if by_build else "macos.darwin",
+        f"{note}{source} -> cycle {cycle}",
+        Confidence.HIGH if by_build else Confidence.MEDIUM,
+        ev,
+    )
+
+
+def _secondary_source(by_build: str | None, by_kernel: str | None, bv: str, darwin: str) -> str:
+    if by_build:
+        return f"build {bv}"
+    return f"Darwin {darwin}" if by_kernel else ""
 
 
 def _build_unknown(

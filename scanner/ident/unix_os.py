@@ -61,11 +61,25 @@ def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _system(record: dict[str, Any], texts: list[tuple[str, str]]) -> str:
+    system = _uname_system(texts) or _system_in_texts(texts)
+    if system:
+        return system
+    family = str(record.get("family") or "").lower()
+    return {"sunos": "sunos"}.get(family, family)
+
+
+def _uname_system(texts: list[tuple[str, str]]) -> str:
+    """The system name a ``uname`` value starts with."""
     for key, text in texts:
         if key.startswith("uname") or key == "uname":
             m = _SYSNAMES.match(text.strip())
             if m:
                 return m.group(1).lower()
+    return ""
+
+
+def _system_in_texts(texts: list[tuple[str, str]]) -> str:
+    """A system name anywhere in the texts, or a BSD's os-release ID."""
     for _key, text in texts:
         m = _SYSNAMES.search(text)
         if m:
@@ -73,15 +87,13 @@ def _system(record: dict[str, Any], texts: list[tuple[str, str]]) -> str:
         osrel = re.search(r"^ID=\"?([\w.-]+)", text, re.M)
         if osrel and osrel.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly"):
             return osrel.group(1).lower()
-    family = str(record.get("family") or "").lower()
-    return {"sunos": "sunos"}.get(family, family)
+    return ""
 
 
-def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
-    rules = ctx.rules.table(RULES)
-    texts = _text_values(record)
-    evidence = tuple((k, v[:200]) for k, v in texts[:4])
-    system = _system(record, texts)
+def _untracked(
+    system: str, rules: dict[str, Any], texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]
+) -> Identification | None:
+    """A system endoflife.date does not track (HP-UX, DragonFly, an illumos distribution...)."""
     untracked = [str(n) for n in rules.get("untracked", {}).get("names", [])]
     joined = "\n".join(t for _, t in texts).lower()
     if system in untracked or (system in ("sunos", "solaris") and _is_illumos(rules, joined)):
@@ -95,6 +107,17 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
             HIGH,
             evidence,
         )
+    return None
+
+
+def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
+    rules = ctx.rules.table(RULES)
+    texts = _text_values(record)
+    evidence = tuple((k, v[:200]) for k, v in texts[:4])
+    system = _system(record, texts)
+    untracked = _untracked(system, rules, texts, evidence)
+    if untracked is not None:
+        return untracked
     spec = rules.get("systems", {}).get(system)
     if spec is None:
         return Identification(
@@ -241,10 +264,18 @@ def _bsd_point_release(
             newer_than_known=_newer(product, (major, minor)),
         )
     if _release_of(product, point):
-        why = f"{label} {point}{'-' + tag if tag else ''} ({source})"
-        if dev:
-            why += "; pre-release of that point release"
+        why = f"{label} {point}{'-' + tag if tag else ''} ({source})" + (
+            "; pre-release of that point release" if dev else ""
+        )
         return Identification(product.name, point, "unix.release", why, LOW if dev else HIGH, evidence)
+    return _bsd_no_point_cycle(product, label, major, minor, branch, evidence)
+
+
+def _bsd_no_point_cycle(
+    product: Product, label: str, major: int, minor: int, branch: bool, evidence: tuple[tuple[str, str], ...]
+) -> Identification:
+    """A point release the dataset has no cycle for: the stable branch where it has one."""
+    point = f"{major}.{minor}"
     if branch:
         return Identification(
             product.name,
@@ -320,15 +351,22 @@ def _aix_level(texts: list[tuple[str, str]]) -> tuple[tuple[int, int] | None, in
         if m2:
             return (int(m2.group(1)), int(m2.group(2))), None, f"{key} {m2.group(0)}"
     for key, text in texts:
-        toks = text.split()
-        if toks and toks[0].upper() == "AIX":
-            nums = [t for t in toks[1:] if re.fullmatch(r"\d", t)]
-            if len(nums) >= 2:  # uname -a: AIX <host> <release> <version> <machine id>
-                return (int(nums[1]), int(nums[0])), None, f"{key} {text[:60]}"
-            m3 = re.search(r"\b(\d)\.(\d)\b", text)
-            if m3:
-                return (int(m3.group(1)), int(m3.group(2))), None, f"{key} {text[:60]}"
+        version = _aix_uname_version(text)
+        if version is not None:
+            return version, None, f"{key} {text[:60]}"
     return None, None, ""
+
+
+def _aix_uname_version(text: str) -> tuple[int, int] | None:
+    """``uname -a`` (AIX <host> <release> <version> ...) or "AIX 7.2": (version, release)."""
+    toks = text.split()
+    if not toks or toks[0].upper() != "AIX":
+        return None
+    nums = [t for t in toks[1:] if re.fullmatch(r"\d", t)]
+    if len(nums) >= 2:  # uname -a: AIX <host> <release> <version> <machine id>
+        return int(nums[1]), int(nums[0])
+    m3 = re.search(r"\b(\d)\.(\d)\b", text)
+    return (int(m3.group(1)), int(m3.group(2))) if m3 else None
 
 
 def _solaris(
@@ -365,13 +403,8 @@ def _solaris(
     )
 
 
-def _solaris_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str | None, str, bool]:
-    """(release, where, guessed): /etc/release's "Solaris N", else ``SunOS 5.N`` (5.11 without its
-    update is a guess), else a bare ``uname -v`` of 11.x."""
-    for key, text in texts:
-        m = _SOLARIS_RELEASE.search(text)
-        if m:
-            return m.group(1), f"{key}: {text.strip().splitlines()[0].strip()[:80]}", False
+def _sunos_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str, str, bool] | None:
+    """The Solaris release of the first ``SunOS 5.N`` (None: none, or one no Solaris maps to)."""
     for key, text in texts:
         m2 = _SUNOS.search(text)
         if m2:
@@ -382,7 +415,20 @@ def _solaris_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> t
                 return (f"11.{upd.group(1)}", where, False) if upd else ("11", where, True)
             if mapped is not None:
                 return mapped, f"{key}: {text[:80]}", False
-            break  # a SunOS release no Solaris maps to: a bare uname -v may still say
+            return None  # a SunOS release no Solaris maps to: a bare uname -v may still say
+    return None
+
+
+def _solaris_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str | None, str, bool]:
+    """(release, where, guessed): /etc/release's "Solaris N", else ``SunOS 5.N`` (5.11 without its
+    update is a guess), else a bare ``uname -v`` of 11.x."""
+    for key, text in texts:
+        m = _SOLARIS_RELEASE.search(text)
+        if m:
+            return m.group(1), f"{key}: {text.strip().splitlines()[0].strip()[:80]}", False
+    sunos = _sunos_release(texts, mapping)
+    if sunos is not None:
+        return sunos
     release: str | None = None
     source = ""
     for key, text in texts:
