@@ -44,11 +44,14 @@ def _pick(product: Product, version: str, prefix: str = "") -> tuple[str | None,
     for cand in _candidates(version):
         if prefix + cand in names:
             return prefix + cand, False
-    # Newer than every numeric cycle -> unknown-newer (never EOL).
+    return None, _newer_than_all(names, version)
+
+
+def _newer_than_all(names: set[str], version: str) -> bool:
+    """Newer than every numeric cycle -> unknown-newer (never EOL)."""
     nums = tuple(int(x) for x in re.findall(r"\d+", version)[:2])
     keys = [cycle_key(n) for n in names if re.fullmatch(r"[\d.]+", n)]
-    newer = bool(nums) and bool(keys) and all(nums[: len(k)] > k for k in keys if k)
-    return None, newer
+    return bool(nums) and bool(keys) and all(nums[: len(k)] > k for k in keys if k)
 
 
 def _result(
@@ -303,42 +306,71 @@ def _derivative(
     rather than inheriting a wrong lifecycle."""
     if not version_id or not re.fullmatch(r"\d+(\.\d+)*", version_id):
         return None
-    codes = {
+    for like in osr.get("ID_LIKE", "").lower().split():
+        hit = _follows(ctx, table.get("ids", {}).get(like), like, osr, version_id, evidence)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _follows(
+    ctx: Knowledge,
+    parent: str | None,
+    like: str,
+    osr: dict[str, str],
+    version_id: str,
+    evidence: list[tuple[str, str]],
+) -> Identification | None:
+    """The parent distribution's release, when the derivative says it is the parent and its
+    release (and codename, where the parent's has one) is the parent's."""
+    product = ctx.catalog.product(parent) if parent else None
+    if product is None or parent is None:
+        return None
+    os_id = osr.get("ID", "").strip().lower()
+    if not _says_it_is(like, product, os_id, f"{osr.get('NAME', '')} {osr.get('PRETTY_NAME', '')}"):
+        return None
+    code = _parent_codename(product, version_id, osr)
+    if code is None:
+        return None
+    return _result(
+        ctx,
+        parent,
+        version_id,
+        f"linux.os-release.id-like.{like}",
+        evidence + [("ID_LIKE", like)] + ([("codename", code)] if code else []),
+        confidence=Confidence.MEDIUM,
+    )
+
+
+def _parent_codename(product: Product, version_id: str, osr: dict[str, str]) -> str | None:
+    """The codename of the parent's release ``version_id`` ("" if it has none); None when there is
+    no such release, or the derivative's own codename is another."""
+    cycle, _ = _pick(product, version_id)
+    if cycle is None:
+        return None
+    code = _release_codename(product, cycle)
+    return None if code and code not in _codenames(osr) else code
+
+
+def _codenames(osr: dict[str, str]) -> set[str]:
+    return {
         w
         for k in ("VERSION_CODENAME", "UBUNTU_CODENAME", "DEBIAN_CODENAME", "VERSION")
         for w in re.findall(r"[a-z]+", osr.get(k, "").lower())
     }
-    os_id = osr.get("ID", "").strip().lower()
-    name = f"{osr.get('NAME', '')} {osr.get('PRETTY_NAME', '')}"
-    for like in osr.get("ID_LIKE", "").lower().split():
-        parent = table.get("ids", {}).get(like)
-        product = ctx.catalog.product(parent) if parent else None
-        if product is None or parent is None:
-            continue
-        # it must say it IS the parent (ID "fedora-asahi-remix", NAME "Fedora Linux Asahi Remix"):
-        # a distribution merely built from one (KDE neon, Virtuozzo, MIRACLE LINUX) has its own
-        # lifecycle, which the parent's would misstate
-        if not (
-            os_id.startswith((f"{like}-", f"{like}_")) or re.search(rf"\b{re.escape(product.label)}\b", name, re.I)
-        ):
-            continue
-        cycle, _ = _pick(product, version_id)
-        if cycle is None:
-            continue
-        release = product.release(cycle)
-        code = release.codename.lower().split()[0] if release is not None and release.codename else ""
-        if code and code not in codes:
-            continue
-        hit = _result(
-            ctx,
-            parent,
-            version_id,
-            f"linux.os-release.id-like.{like}",
-            evidence + [("ID_LIKE", like)] + ([("codename", code)] if code else []),
-            confidence=Confidence.MEDIUM,
-        )
-        return hit
-    return None
+
+
+def _says_it_is(like: str, product: Product, os_id: str, name: str) -> bool:
+    """It must say it IS the parent (ID "fedora-asahi-remix", NAME "Fedora Linux Asahi Remix"): a
+    distribution merely built from one (KDE neon, Virtuozzo, MIRACLE LINUX) has its own lifecycle,
+    which the parent's would misstate."""
+    return os_id.startswith((f"{like}-", f"{like}_")) or bool(re.search(rf"\b{re.escape(product.label)}\b", name, re.I))
+
+
+def _release_codename(product: Product, cycle: str) -> str:
+    """The cycle's codename's first word, lower case ("" when it has none)."""
+    release = product.release(cycle)
+    return release.codename.lower().split()[0] if release is not None and release.codename else ""
 
 
 def _version_from_codename(ctx: Knowledge, slug: str, text: str) -> str:
@@ -363,22 +395,7 @@ def _legacy(files: dict[str, str], table: dict[str, Any], ctx: Knowledge) -> Ide
     SuSE-release or os-release PRETTY_NAME line, handed over under whatever key the converter chose).
     """
     rules = table.get("release_files", [])
-    for rule in rules:
-        path = rule["path"]
-        if path != "*" and path in files:
-            hit = _apply_release_rule(rule, path, files[path], ctx, files)
-            if hit is not None:
-                return hit
-    for rule in rules:
-        if not re.search(r"[a-z]{3}", rule["pattern"], re.I) or rule.get("own_path_only"):
-            continue
-        for path, text in files.items():
-            if path == rule["path"]:
-                continue
-            hit = _apply_release_rule(rule, path, text, ctx, files)
-            if hit is not None:
-                return hit
-    hit = _from_cpe(files, table, ctx)
+    hit = _on_own_file(rules, files, ctx) or _on_other_texts(rules, files, ctx) or _from_cpe(files, table, ctx)
     if hit is not None:
         return hit
     return Identification(
@@ -388,6 +405,31 @@ def _legacy(files: dict[str, str], table: dict[str, Any], ctx: Knowledge) -> Ide
         "no known release file pattern matched",
         evidence=tuple((k, v.strip()[:80]) for k, v in files.items()),
     )
+
+
+def _on_own_file(rules: list[dict[str, Any]], files: dict[str, str], ctx: Knowledge) -> Identification | None:
+    """First pass: each release-file rule on its own file."""
+    for rule in rules:
+        path = rule["path"]
+        if path != "*" and path in files:
+            hit = _apply_release_rule(rule, path, files[path], ctx, files)
+            if hit is not None:
+                return hit
+    return None
+
+
+def _on_other_texts(rules: list[dict[str, Any]], files: dict[str, str], ctx: Knowledge) -> Identification | None:
+    """Second pass: rules whose pattern names a distribution, on every other text."""
+    for rule in rules:
+        if not re.search(r"[a-z]{3}", rule["pattern"], re.I) or rule.get("own_path_only"):
+            continue
+        for path, text in files.items():
+            if path == rule["path"]:
+                continue
+            hit = _apply_release_rule(rule, path, text, ctx, files)
+            if hit is not None:
+                return hit
+    return None
 
 
 _OS_CPE = re.compile(r"cpe:(?:/o|2\.3:o):([^:\s\"']+):([^:\s\"']+):(\d[^:\s\"']*)", re.I)
@@ -420,6 +462,27 @@ def _service_pack(files: dict[str, str]) -> str | None:
     return None
 
 
+def _release_file_version(how: Any, m: re.Match[str], text: str, files: dict[str, str]) -> str:
+    """The version a release-file rule reads: SUSE's VERSION/PATCHLEVEL, an Enterprise line's
+    "N SPn", else the pattern's first non-empty group."""
+    ver = re.search(r"VERSION\s*=\s*(\d+)", text) if how == "suse" else None
+    if how == "suse" and ver:
+        patch = re.search(r"PATCHLEVEL\s*=\s*(\d+)", text)
+        return f"{ver.group(1)}.{patch.group(1) if patch else 0}"
+    if how in ("suse", "major.sp"):
+        return _major_sp_version(text, files)
+    return next((g for g in m.groups() if g), "") if m.groups() else ""
+
+
+def _major_sp_version(text: str, files: dict[str, str]) -> str:
+    # A release line without VERSION/PATCHLEVEL ("SUSE Linux Enterprise Server 12 SP3", an
+    # agent's FULL_NAME "... Server 11 (x86_64)" with the service pack in another field).
+    line = re.search(r"enterprise (?:server|desktop)\D*?(\d+)(?:\s*\(\w+\))?(?:\s+sp(\d+))?", text, re.I)
+    sp = line.group(2) if line and line.group(2) else _service_pack(files)
+    # Without any service-pack evidence the cycle is unknowable (11 GA and 11 SP4 differ by years).
+    return f"{line.group(1)}.{sp}" if line and sp is not None else ""
+
+
 def _apply_release_rule(
     rule: dict[str, Any], path: str, text: str, ctx: Knowledge, files: dict[str, str] | None = None
 ) -> Identification | None:
@@ -428,20 +491,7 @@ def _apply_release_rule(
         return None
     first = text.strip().splitlines()[0].strip() if text.strip() else ""
     evidence = [(path, first[:120])]
-    how = rule.get("version_from")
-    ver = re.search(r"VERSION\s*=\s*(\d+)", text) if how == "suse" else None
-    if how == "suse" and ver:
-        patch = re.search(r"PATCHLEVEL\s*=\s*(\d+)", text)
-        version = f"{ver.group(1)}.{patch.group(1) if patch else 0}"
-    elif how in ("suse", "major.sp"):
-        # A release line without VERSION/PATCHLEVEL ("SUSE Linux Enterprise Server 12 SP3", an
-        # agent's FULL_NAME "... Server 11 (x86_64)" with the service pack in another field).
-        line = re.search(r"enterprise (?:server|desktop)\D*?(\d+)(?:\s*\(\w+\))?(?:\s+sp(\d+))?", text, re.I)
-        sp = line.group(2) if line and line.group(2) else _service_pack(files or {})
-        # Without any service-pack evidence the cycle is unknowable (11 GA and 11 SP4 differ by years).
-        version = f"{line.group(1)}.{sp}" if line and sp is not None else ""
-    else:
-        version = next((g for g in m.groups() if g), "") if m.groups() else ""
+    version = _release_file_version(rule.get("version_from"), m, text, files or {})
     if rule["product"] == "none":
         return Identification(
             None,
