@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from eol_data.catalog import Product
 from scanner.ident.context import Knowledge
 from scanner.ident.versions import pick_cycle
 from scanner.model import Confidence, Identification
@@ -43,15 +44,20 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         return Identification(None, None, "announced.no-evidence", "no announced evidence in the record")
     by = str(a.get("by") or "unknown")
     said = str(a.get("evidence") or "")[:300]
+    ev = _announced_evidence(a, by, said)
+    conf = str(a.get("confidence") or "low")
+    if a.get("windows_version") or a.get("caption"):
+        return _announced_windows(a, ctx, by, said, ev, conf)
+    return _announced_release(record, a, ctx, by, said, ev, conf)
+
+
+def _announced_evidence(a: dict[str, Any], by: str, said: str) -> tuple[tuple[str, str], ...]:
     ev: tuple[tuple[str, str], ...] = (("announced_by", by), ("announced", said))
     if a.get("smb1"):
         ev += (("smb1", str(a["smb1"])),)
     if a.get("services"):  # every service's own words (TLS certificate, SNMP vendor...), for the reader
         ev += (("services", str(a["services"])[:1500]),)
-    conf = str(a.get("confidence") or "low")
-    if a.get("windows_version") or a.get("caption"):
-        return _announced_windows(a, ctx, by, said, ev, conf)
-    return _announced_release(record, a, ctx, by, said, ev, conf)
+    return ev
 
 
 def _announced_windows(
@@ -114,6 +120,19 @@ def _announced_release(
             Confidence.LOW,
             ev,
         )
+    return _announced_cycle(product, slug, version, why, by, said, ev, conf)
+
+
+def _announced_cycle(
+    product: Product,
+    slug: str,
+    version: str,
+    why: str,
+    by: str,
+    said: str,
+    ev: tuple[tuple[str, str], ...],
+    conf: str,
+) -> Identification:
     release, newer = pick_cycle(product, version)
     if release is None:
         return Identification(

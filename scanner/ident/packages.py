@@ -79,38 +79,45 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
             continue
         if rule.version is not None and not rule.version.fullmatch(upstream_version(version, source)):
             continue
-        rule_id = f"package.{rule.product}#{rule.index}"
-        evidence = (("name", raw_name), ("version", version), ("source", source))
-        if rule.product == "none":
-            return Identification(None, None, rule_id, f"package {name!r}: {rule.why}", evidence=evidence)
-        product = ctx.catalog.product(rule.product)
-        if product is None:
-            return Identification(
-                None, None, rule_id, f"package {name!r}: product {rule.product!r} not in dataset", evidence=evidence
-            )
-        upstream = upstream_version(version, source)
-        if rule.java:
-            upstream = re.sub(r"^1\.([5-9])(?=[._]|$)", r"\1", upstream)
-        release, newer = pick_cycle(product, upstream)
-        group = f"{rule.product}:{release.name if release else upstream}"
-        if release is None:
-            return Identification(
-                rule.product,
-                None,
-                rule_id,
-                f"package {name!r} is {product.label}; upstream version {upstream!r} matches no cycle",
-                Confidence.MEDIUM,
-                evidence,
-                group=group,
-                newer_than_known=newer,
-            )
+        return _identified(rule, ctx, raw_name, name, version, source)
+    return Identification(None, None, "package.untracked", f"package {name!r} is not a tracked product")
+
+
+def _identified(
+    rule: PackageRule, ctx: Knowledge, raw_name: str, name: str, version: str, source: str
+) -> Identification:
+    """The package a rule matched: its product and release (by the upstream version)."""
+    rule_id = f"package.{rule.product}#{rule.index}"
+    evidence = (("name", raw_name), ("version", version), ("source", source))
+    if rule.product == "none":
+        return Identification(None, None, rule_id, f"package {name!r}: {rule.why}", evidence=evidence)
+    product = ctx.catalog.product(rule.product)
+    if product is None:
+        return Identification(
+            None, None, rule_id, f"package {name!r}: product {rule.product!r} not in dataset", evidence=evidence
+        )
+    upstream = upstream_version(version, source)
+    if rule.java:
+        upstream = re.sub(r"^1\.([5-9])(?=[._]|$)", r"\1", upstream)
+    release, newer = pick_cycle(product, upstream)
+    group = f"{rule.product}:{release.name if release else upstream}"
+    if release is None:
         return Identification(
             rule.product,
-            release.name,
+            None,
             rule_id,
-            f"package {name!r} {version} is {product.label} {release.name} (upstream version {upstream})",
-            Confidence.HIGH,
+            f"package {name!r} is {product.label}; upstream version {upstream!r} matches no cycle",
+            Confidence.MEDIUM,
             evidence,
             group=group,
+            newer_than_known=newer,
         )
-    return Identification(None, None, "package.untracked", f"package {name!r} is not a tracked product")
+    return Identification(
+        rule.product,
+        release.name,
+        rule_id,
+        f"package {name!r} {version} is {product.label} {release.name} (upstream version {upstream})",
+        Confidence.HIGH,
+        evidence,
+        group=group,
+    )

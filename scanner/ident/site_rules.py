@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from eol_data.catalog import Product
-from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
+from eol_data.site import Entitlement, SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
 from scanner.ident.context import Knowledge
 from scanner.ident.versions import pick_cycle
 from scanner.model import Confidence, Identification, Policy
@@ -37,19 +38,23 @@ def identify(record: dict[str, Any], ctx: Knowledge, entries: list[dict[str, Any
     publisher = str(record.get("publisher") or "")
     version = str(record.get("version") or "").strip()
     for entry in entries:
-        sources = entry["sources"]
-        if sources is not None and source not in sources:
-            continue
-        if not entry["name"].search(name):
-            continue
-        not_name = entry["not_name"]
-        if not_name is not None and not_name.search(name):
-            continue
-        pub = entry["publisher"]
-        if pub is not None and not pub.search(publisher):
-            continue
-        return _resolve(entry, ctx, name, version, publisher)
+        if _matches(entry, source, name, publisher):
+            return _resolve(entry, ctx, name, version, publisher)
     return None
+
+
+def _matches(entry: dict[str, Any], source: str, name: str, publisher: str) -> bool:
+    """The entry's sources, name, not_name and publisher conditions."""
+    sources = entry["sources"]
+    if sources is not None and source not in sources:
+        return False
+    if not entry["name"].search(name):
+        return False
+    not_name = entry["not_name"]
+    if not_name is not None and not_name.search(name):
+        return False
+    pub = entry["publisher"]
+    return pub is None or pub.search(publisher) is not None
 
 
 def _resolve(entry: dict[str, Any], ctx: Knowledge, name: str, version: str, publisher: str) -> Identification:
@@ -81,23 +86,33 @@ def _cycle(entry: dict[str, Any], product: Product, version: str) -> tuple[str |
         if product.release(fixed) is None:
             return None, f"fixed cycle {fixed!r} is not a release of {product.name}", False
         return fixed, "fixed by the rule", False
-    candidate = version
-    pattern = entry["version"]
-    if pattern is not None:
-        m = pattern.search(version)
-        if m is None:
-            return None, f"version {version!r} does not match the rule's version pattern", False
-        if "cycle" in pattern.groupindex:
-            candidate = m.group("cycle") or ""
-        elif pattern.groups:
-            candidate = m.group(1) or ""
-        else:
-            candidate = m.group(0)
+    candidate = _candidate(entry["version"], version)
+    if candidate is None:
+        return None, f"version {version!r} does not match the rule's version pattern", False
     mapped = entry["cycle_map"].get(candidate)
     if mapped is not None:
         if product.release(mapped) is None:
             return None, f"cycle_map gives {mapped!r}, which is not a release", False
         return mapped, f"version {version} via cycle_map", False
+    return _cycle_of_version(product, candidate, version)
+
+
+def _candidate(pattern: re.Pattern[str] | None, version: str) -> str | None:
+    """The cycle candidate the rule's version pattern takes from ``version`` (its "cycle" group,
+    else its first group, else the whole match); None when the pattern does not match."""
+    if pattern is None:
+        return version
+    m = pattern.search(version)
+    if m is None:
+        return None
+    if "cycle" in pattern.groupindex:
+        return m.group("cycle") or ""
+    if pattern.groups:
+        return m.group(1) or ""
+    return m.group(0)
+
+
+def _cycle_of_version(product: Product, candidate: str, version: str) -> tuple[str | None, str, bool]:
     if not candidate:
         return None, "no version reported", False
     if product.release(candidate) is not None:
@@ -131,6 +146,20 @@ def _unknown_product(ctx: Knowledge, site: SiteCatalog, where: str, line: int, p
     )
 
 
+def _check_entitlement(ctx: Knowledge, site: SiteCatalog, i: int, ent: Entitlement) -> None:
+    """An entitlement names a known product and cycles it has (the error names file and line)."""
+    if not _known(ctx, site, ent.product):
+        raise _unknown_product(ctx, site, f"entitlements[{i}].product", ent.line, ent.product)
+    for cycle in ent.cycles:
+        if ctx.catalog.release(ent.product, cycle) is None:
+            known = ctx.catalog.product(ent.product)
+            cycles = ", ".join(r.name for r in known.releases[:12]) if known else ""
+            loc = f"{site.path}:{ent.line}" if ent.line else str(site.path)
+            raise SiteCatalogError(
+                f"{loc}: entitlements[{i}].cycles: {ent.product} has no cycle {cycle!r} (cycles include: {cycles})"
+            )
+
+
 def install(ctx: Knowledge, site: SiteCatalog, base: Policy | None = None) -> Policy:
     """Add the catalogue's products and rules to ``ctx``; return the site's ``Policy``."""
     for prod in site.products:
@@ -139,20 +168,13 @@ def install(ctx: Knowledge, site: SiteCatalog, base: Policy | None = None) -> Po
         if rule.product != "none" and not _known(ctx, site, rule.product):
             raise _unknown_product(ctx, site, f"rules[{i}].product (rule {rule.id})", rule.line, rule.product)
     for i, ent in enumerate(site.entitlements):
-        if ent.product == "*":
-            continue
-        if not _known(ctx, site, ent.product):
-            raise _unknown_product(ctx, site, f"entitlements[{i}].product", ent.line, ent.product)
-        for cycle in ent.cycles:
-            if ctx.catalog.release(ent.product, cycle) is None:
-                known = ctx.catalog.product(ent.product)
-                cycles = ", ".join(r.name for r in known.releases[:12]) if known else ""
-                loc = f"{site.path}:{ent.line}" if ent.line else str(site.path)
-                raise SiteCatalogError(
-                    f"{loc}: entitlements[{i}].cycles: {ent.product} has no cycle {cycle!r} (cycles include: {cycles})"
-                )
+        if ent.product != "*":
+            _check_entitlement(ctx, site, i, ent)
     ctx.rules.extend(RULES_TABLE, [r.to_entry() for r in site.rules])
-    base = base or Policy()
+    return _site_policy(site, base or Policy())
+
+
+def _site_policy(site: SiteCatalog, base: Policy) -> Policy:
     return Policy(
         lookahead_days=site.lookahead_days if site.lookahead_days is not None else base.lookahead_days,
         entitlements=base.entitlements | site.entitlement_keys(),

@@ -38,21 +38,29 @@ def pick_cycle(product: Product, version: str) -> tuple[Release | None, bool]:
     snapshot predates it), never EOL.
     """
     v = version.strip().lower()
+    best = _longest_prefix(product, v)
+    if best is not None:
+        return best, False
+    return None, _newer_than_every_cycle(product, v)
+
+
+def _longest_prefix(product: Product, v: str) -> Release | None:
+    """The release whose name is the longest prefix of ``v`` at a component boundary."""
     best: Release | None = None
     for rel in product.releases:
         name = rel.name.lower()
         if v == name or (v.startswith(name) and not v[len(name)].isdigit()):
             if best is None or len(name) > len(best.name):
                 best = rel
-    if best is not None:
-        return best, False
+    return best
+
+
+def _newer_than_every_cycle(product: Product, v: str) -> bool:
     vk = numeric_parts(v)
     if not vk:
-        return None, False
+        return False
     keys = [cycle_key(r.name) for r in product.releases if re.fullmatch(r"[\d.]+", r.name)]
-    if keys and all(vk[: len(k)] > k for k in keys if k):
-        return None, True
-    return None, False
+    return bool(keys) and all(vk[: len(k)] > k for k in keys if k)
 
 
 def release_by_key(product: Product, key: tuple[int, ...]) -> Release | None:
