@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from eol_data.catalog import Catalog
+from eol_data.catalog import Catalog, Product
 from eol_data.rules import Rules, load_rules
 from scanner.model import NOT_A_PRODUCT, Identification, Policy, Status, Verdict
 from scanner.verdict import judge
@@ -93,11 +93,7 @@ def with_host_os(record: dict[str, Any], ctx: IdentifyContext) -> dict[str, Any]
     if record.get("kind") != "software" or host is None or record.get("host_os_product"):
         return record
     out = {k: v for k, v in record.items() if k != "host_os"}
-    os_record: dict[str, Any] | None = None
-    if isinstance(host, dict):
-        os_record = {**host, "kind": "os"}
-    elif isinstance(host, str) and host.strip():
-        os_record = {"kind": "os", "name": host.strip()[:500]}
+    os_record = _host_os_record(host)
     if os_record is not None:
         try:
             ident = ctx.identify(os_record)
@@ -106,6 +102,15 @@ def with_host_os(record: dict[str, Any], ctx: IdentifyContext) -> dict[str, Any]
         if ident.product:
             out["host_os_product"], out["host_os_cycle"] = ident.product, ident.cycle
     return out
+
+
+def _host_os_record(host: Any) -> dict[str, Any] | None:
+    """``host_os`` as an OS record: an object as given, a one-line OS string as its name."""
+    if isinstance(host, dict):
+        return {**host, "kind": "os"}
+    if isinstance(host, str) and host.strip():
+        return {"kind": "os", "name": host.strip()[:500]}
+    return None
 
 
 # Releases that are components of the host OS, serviced with it (IE 11 on Windows Server, LTSC and
@@ -128,12 +133,8 @@ def os_component_verdict(
     if (ident.product, ident.cycle) not in OS_COMPONENTS or not host_product or not host_cycle:
         return verdict
     os_verdict = verdict_for(Identification(host_product, host_cycle, "host-os", ""), ctx, as_of, policy)
-    if os_verdict.status is Status.UNKNOWN or os_verdict.status.severity < verdict.status.severity:
+    if not _os_worse_off(os_verdict, verdict):
         return verdict
-    if os_verdict.status is verdict.status and (
-        os_verdict.eol is None or (verdict.eol is not None and verdict.eol <= os_verdict.eol)
-    ):
-        return verdict  # the same state, and the component's own end is no later than the OS's
     label = ctx.catalog.product(host_product)
     host = f"{label.label if label else host_product} {host_cycle}"
     return Verdict(
@@ -143,6 +144,17 @@ def os_component_verdict(
         phase_label=os_verdict.phase_label,
         reason=f"a component of {host}, serviced with it: {os_verdict.reason}",
     )
+
+
+def _os_worse_off(os_verdict: Verdict, verdict: Verdict) -> bool:
+    """The OS's verdict is known and worse than the component's (or the same state, ending sooner)."""
+    if os_verdict.status is Status.UNKNOWN or os_verdict.status.severity < verdict.status.severity:
+        return False
+    if os_verdict.status is verdict.status and (
+        os_verdict.eol is None or (verdict.eol is not None and verdict.eol <= os_verdict.eol)
+    ):
+        return False  # the same state, and the component's own end is no later than the OS's
+    return True
 
 
 _SW_KEY_FIELDS = (
@@ -297,17 +309,18 @@ def _infer_family(record: dict[str, Any], family: str) -> str:
     for name, pattern in _FAMILY_WORDS:
         if family and pattern.search(family):
             return name
-    by_fields = _family_of_fields(record)
-    if by_fields is not None:
-        return by_fields
-    # Free text only (an issue title, an agent's one-line OS string): its words, or an NT build.
+    return _family_of_fields(record) or _family_of_text(record) or family
+
+
+def _family_of_text(record: dict[str, Any]) -> str | None:
+    """Free text only (an issue title, an agent's one-line OS string): its words, or an NT build."""
     text = " ".join(str(v) for k, v in record.items() if k not in ("kind", "family") and isinstance(v, str))
     for name, pattern in _FAMILY_WORDS:
         if pattern.search(text):
             return name
     if re.search(r"\b(?:5\.[12]|6\.[0-3]|10\.0)\.\d{4,5}\b|\blts[bc]\b", text, re.I):
         return "windows"
-    return family
+    return None
 
 
 def _family_of_release_files(files: dict[str, Any]) -> str:
@@ -336,30 +349,40 @@ def _family_of_fields(record: dict[str, Any]) -> str | None:
 def _dispatch(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
     kind = record.get("kind")
     if kind == "os":
-        family = str(record.get("family") or "").lower()
-        if isinstance(record.get("announced"), dict):  # discovered without credentials: its own evidence
-            family = "announced"
-        fn = _OS.get(family)
-        if fn is None:
-            family = _infer_family(record, family)
-            fn = _OS.get(family)
-        if fn is None:
-            return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
-        return fn(record, ctx)
+        return _dispatch_os(record, ctx)
     if kind == "software":
-        site_rules = ctx.rules.extra("site_apps")
-        if site_rules:  # the trust's own rules (site catalogue) win over the bundled identifiers
-            from scanner.ident.site_rules import identify as site_identify
-
-            hit = site_identify(record, ctx, site_rules)
-            if hit is not None:
-                return hit
+        hit = _by_site_rules(record, ctx)
+        if hit is not None:
+            return hit
         source = str(record.get("source") or "windows-registry").lower()
         # An unfamiliar source (an export from another inventory tool) is judged by its name and
         # publisher, as an application; the rule id in the answer shows which identifier decided.
         fn = _SW.get(source) or _windows_apps()
         return fn(record, ctx)
     return NOT_A_PRODUCT
+
+
+def _dispatch_os(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+    family = str(record.get("family") or "").lower()
+    if isinstance(record.get("announced"), dict):  # discovered without credentials: its own evidence
+        family = "announced"
+    fn = _OS.get(family)
+    if fn is None:
+        family = _infer_family(record, family)
+        fn = _OS.get(family)
+    if fn is None:
+        return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
+    return fn(record, ctx)
+
+
+def _by_site_rules(record: dict[str, Any], ctx: IdentifyContext) -> Identification | None:
+    """The trust's own rules (site catalogue) win over the bundled identifiers."""
+    site_rules = ctx.rules.extra("site_apps")
+    if not site_rules:
+        return None
+    from scanner.ident.site_rules import identify as site_identify
+
+    return site_identify(record, ctx, site_rules)
 
 
 def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy: Policy) -> Verdict:
@@ -379,15 +402,19 @@ def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy
         return Verdict(Status.UNKNOWN, reason=f"cycle {ident.cycle!r} not in dataset")
     verdict = judge(release, product, as_of, policy)
     if ident.spans and product is not None:
-        others = {
-            c: judge(r, product, as_of, policy).status for c in ident.spans if (r := product.release(c)) is not None
-        }
-        if any(status is not verdict.status for status in others.values()):
-            states = ", ".join(f"{c}: {st.value}" for c, st in sorted(others.items()))
-            return Verdict(
-                Status.UNKNOWN,
-                reason=f"the evidence fits several releases whose states differ ({states}); which one this is decides",
-            )
+        return _across_spans(verdict, ident.spans, product, as_of, policy)
+    return verdict
+
+
+def _across_spans(verdict: Verdict, spans: tuple[str, ...], product: Product, as_of: date, policy: Policy) -> Verdict:
+    """Unknown when the releases the evidence fits are in different states; else ``verdict``."""
+    others = {c: judge(r, product, as_of, policy).status for c in spans if (r := product.release(c)) is not None}
+    if any(status is not verdict.status for status in others.values()):
+        states = ", ".join(f"{c}: {st.value}" for c, st in sorted(others.items()))
+        return Verdict(
+            Status.UNKNOWN,
+            reason=f"the evidence fits several releases whose states differ ({states}); which one this is decides",
+        )
     return verdict
 
 
@@ -427,6 +454,14 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     hit = outputs.get(key)
     if hit is not None:
         return dict(hit)
+    out = _evaluated(record, kind, ctx, as_of, policy)
+    if len(outputs) < 500_000:
+        outputs[key] = out
+    return dict(out)
+
+
+def _evaluated(record: dict[str, Any], kind: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> dict[str, Any]:
+    """``evaluate``'s answer for a record not seen before."""
     ident = ctx.identify(record)
     verdict = verdict_for(ident, ctx, as_of, policy)
     if kind == "software" and record.get("host_os_product"):
@@ -439,22 +474,14 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
             as_of,
             policy,
         )
-    reason = (
-        ident.reason
-        if verdict.status is Status.UNKNOWN and ident.product is None
-        else verdict.reason
-        if verdict.reason.startswith(ident.reason)
-        else f"{ident.reason}; {verdict.reason}"
-        if verdict.reason
-        else ident.reason
-    )
+    reason = _reason(ident, verdict)
     product_out, cycle_out = contract_names(ident, ctx)
     if (product_out, cycle_out) != (ident.product, ident.cycle):
         reason += (
             f" [{ident.product}:{ident.cycle or '-'} is a legacyscan supplementary entry, not an "
             "endoflife.date release, so product/cycle are reported as null]"
         )
-    out = {
+    return {
         "product": product_out,
         "cycle": cycle_out,
         "status": verdict.status.value,
@@ -462,6 +489,12 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
         "rule": ident.rule,
         "reason": reason.replace("\n", " "),
     }
-    if len(outputs) < 500_000:
-        outputs[key] = out
-    return dict(out)
+
+
+def _reason(ident: Identification, verdict: Verdict) -> str:
+    """The identification's reason and the verdict's, once each."""
+    if verdict.status is Status.UNKNOWN and ident.product is None:
+        return ident.reason
+    if verdict.reason.startswith(ident.reason):
+        return verdict.reason
+    return f"{ident.reason}; {verdict.reason}" if verdict.reason else ident.reason
