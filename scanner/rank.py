@@ -1081,81 +1081,92 @@ def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date)
     ]
 
 
+def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str], dict[str, Any]]:
+    """A site's unsupported (eol / extended) findings by product/cycle: the first finding, the
+    devices (and those known only from discovery or the register) and every row."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for h in site.hosts:
+        key = h.host_key or h.hostname
+        for r in h.rows:
+            f = r.finding
+            if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
+                continue
+            g = groups.setdefault(
+                (f.product, f.cycle or ""),
+                {"f": f, "hosts": set(), "rows": [], "secondary": set(), "discovered": set()},
+            )
+            g["hosts"].add(key)
+            if h.source != "inventory":
+                g["secondary"].add(key)
+            if h.source == "discovered":
+                g["discovered"].add(key)
+            g["rows"].append(r)
+    return groups
+
+
+def _decision(rows: list[FindingRow], accepted: list[FindingRow]) -> str:
+    if accepted and len(accepted) == len(rows):
+        return "accepted"
+    if any(r.exception_state == EXPIRED for r in rows):
+        return "exception expired"
+    return "partly accepted" if accepted else "no decision"
+
+
+def _decision_texts(f: Finding, exceptions: list[RiskException]) -> tuple[str, str, str, str]:
+    """Reason for continued use, mitigation, approval and the trust's risk statement."""
+    if not exceptions:
+        mitigation = "planned: " + ("replace or upgrade" if f.kind == "os" else "update or remove")
+        return "no decision recorded", mitigation, "not approved", ""
+    reason = " | ".join(f"[{e.id}] {e.category_label}: {e.justification}" for e in exceptions)
+    mitigation = "; ".join(c for e in exceptions for c in e.compensating_controls) or "none recorded"
+    approval = " | ".join(
+        f"[{e.id}] {e.approver} {e.approved_on.isoformat()}, expires {e.expires.isoformat()}" for e in exceptions
+    )
+    return reason, mitigation, approval, " | ".join(e.risk for e in exceptions if e.risk)
+
+
+def _unsupported_item(site: str, product: str, cycle: str, g: dict[str, Any], cfg: ReportConfig) -> UnsupportedItem:
+    rows: list[FindingRow] = g["rows"]
+    f: Finding = g["f"]
+    exceptions = {r.exception.id: r.exception for r in rows if r.exception is not None}
+    accepted = [r for r in rows if r.accepted]
+    top = max((r.score.total for r in rows), default=0.0)
+    reason, mitigation, approval, risk_text = _decision_texts(f, list(exceptions.values()))
+    phase = phase_name(f, cfg) if f.status is Status.EXTENDED else ""
+    if f.status is Status.EXTENDED:
+        mitigation = f"{mitigation}; covered by {phase} until " + (
+            f.extended_until.isoformat() if f.extended_until else "(date not published)"
+        )
+    band = cfg.priority.band(top) if top else ("accepted" if accepted else "low")
+    return UnsupportedItem(
+        site=site,
+        product=product,
+        cycle=cycle,
+        name=release_name(f),
+        status=f.status,
+        eol=f.eol,
+        devices=len(g["hosts"]),
+        risk=band + (f" — {risk_text}" if risk_text else ""),
+        risk_score=top,
+        reason=reason,
+        mitigation=mitigation,
+        approval=approval,
+        exception_ids=sorted(exceptions),
+        decision=_decision(rows, accepted),
+        not_inventoried=len(g["secondary"]),
+        discovered=len(g["discovered"]),
+        extended_until=f.extended_until if phase else None,
+        phase=phase,
+    )
+
+
 def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[UnsupportedItem]:
     """The DSPT 8.2.1 register: every unsupported (eol / extended) product/cycle per site."""
-    items: list[UnsupportedItem] = []
-    for site in sites:
-        groups: dict[tuple[str, str], dict[str, Any]] = {}
-        for h in site.hosts:
-            for r in h.rows:
-                f = r.finding
-                if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
-                    continue
-                g = groups.setdefault(
-                    (f.product, f.cycle or ""),
-                    {"f": f, "hosts": set(), "rows": [], "secondary": set(), "discovered": set()},
-                )
-                g["hosts"].add(h.host_key or h.hostname)
-                if h.source != "inventory":
-                    g["secondary"].add(h.host_key or h.hostname)
-                if h.source == "discovered":
-                    g["discovered"].add(h.host_key or h.hostname)
-                g["rows"].append(r)
-        for (product, cycle), g in groups.items():
-            rows: list[FindingRow] = g["rows"]
-            f = g["f"]
-            exceptions = {r.exception.id: r.exception for r in rows if r.exception is not None}
-            accepted = [r for r in rows if r.accepted]
-            expired = [r for r in rows if r.exception_state == EXPIRED]
-            top = max((r.score.total for r in rows), default=0.0)
-            if accepted and len(accepted) == len(rows):
-                decision = "accepted"
-            elif expired:
-                decision = "exception expired"
-            elif accepted:
-                decision = "partly accepted"
-            else:
-                decision = "no decision"
-            if exceptions:
-                ex = list(exceptions.values())
-                reason = " | ".join(f"[{e.id}] {e.category_label}: {e.justification}" for e in ex)
-                controls = [c for e in ex for c in e.compensating_controls]
-                mitigation = "; ".join(controls) or "none recorded"
-                approval = " | ".join(
-                    f"[{e.id}] {e.approver} {e.approved_on.isoformat()}, expires {e.expires.isoformat()}" for e in ex
-                )
-                risk_text = " | ".join(e.risk for e in ex if e.risk)
-            else:
-                reason, approval, risk_text = "no decision recorded", "not approved", ""
-                mitigation = "planned: " + ("replace or upgrade" if f.kind == "os" else "update or remove")
-            phase = phase_name(f, cfg) if f.status is Status.EXTENDED else ""
-            if f.status is Status.EXTENDED:
-                mitigation = f"{mitigation}; covered by {phase} until " + (
-                    f.extended_until.isoformat() if f.extended_until else "(date not published)"
-                )
-            band = cfg.priority.band(top) if top else ("accepted" if accepted else "low")
-            items.append(
-                UnsupportedItem(
-                    site=site.site,
-                    product=product,
-                    cycle=cycle,
-                    name=release_name(f),
-                    status=f.status,
-                    eol=f.eol,
-                    devices=len(g["hosts"]),
-                    risk=band + (f" — {risk_text}" if risk_text else ""),
-                    risk_score=top,
-                    reason=reason,
-                    mitigation=mitigation,
-                    approval=approval,
-                    exception_ids=sorted(exceptions),
-                    decision=decision,
-                    not_inventoried=len(g["secondary"]),
-                    discovered=len(g["discovered"]),
-                    extended_until=f.extended_until if phase else None,
-                    phase=phase,
-                )
-            )
+    items = [
+        _unsupported_item(site.site, product, cycle, g, cfg)
+        for site in sites
+        for (product, cycle), g in _unsupported_groups(site).items()
+    ]
     items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
     return items
 

@@ -70,6 +70,7 @@ class Sourcing:
 
 
 _STATUS = {s.value: s for s in Status}
+_ACTIONABLE = frozenset({Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value})  # Finding.actionable
 
 
 class _Dates(dict[str | None, date | None]):
@@ -152,10 +153,14 @@ class StoredResults:
         sql += " ORDER BY h.site, h.hostname, h.host_key"
         return list(self._results(self._rows(sql, params), as_of))
 
-    def before(self, day: str, fallback: date, site: str | None = None) -> tuple[list[HostResult], date | None]:
+    def before(
+        self, day: str, fallback: date, site: str | None = None, kpis_only: bool = False
+    ) -> tuple[list[HostResult], date | None]:
         """Each host's latest inventory collected strictly before ``day`` (``Store.inventories_as_of``),
         judged on the last day any of them was collected (``fallback`` for an unreadable collection
-        time), and that day (None: there are none)."""
+        time), and that day (None: there are none).  ``kpis_only``: a host result read from stored
+        findings leaves out the application findings no KPI counts (supported, unknown: not
+        actionable, so never excepted, scored, costed or on the action list)."""
         sql = (
             "SELECT i.inventory_id, j.judged_on, j.unidentified, i.collected_at FROM inventories i "
             "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p} "
@@ -171,7 +176,7 @@ class StoredResults:
         if not rows:
             return [], None
         on = max(_day(r[3]) or fallback for r in rows)
-        return list(self._results([r[:3] for r in rows], on)), on
+        return list(self._results([r[:3] for r in rows], on, kpis_only)), on
 
     def _steady(self, product: str | None, cycle: str | None, judged_on: str, as_of: date) -> bool:
         """Does the dataset judge ``product``/``cycle`` itself the same on both days, in the same
@@ -210,7 +215,7 @@ class StoredResults:
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self.store._query(sql.format(p=self.store.placeholder), params)
 
-    def _results(self, hosts: Sequence[tuple[Any, ...]], as_of: date) -> Iterator[HostResult]:
+    def _results(self, hosts: Sequence[tuple[Any, ...]], as_of: date, kpis_only: bool = False) -> Iterator[HostResult]:
         p = self.store.placeholder
         day = as_of.isoformat()
         for start in range(0, len(hosts), CHUNK):
@@ -237,6 +242,8 @@ class StoredResults:
                     yield self._rejudge(body, as_of)
                     continue
                 self.sourcing.stored += 1
+                if kpis_only:
+                    rows = [r for r in rows if r[1] == "os" or r[18] in _ACTIONABLE]
                 yield self._stored(decode_header(body), rows, str(judged_on), int(unidentified), as_of)
 
     def _usable(self, rows: list[tuple[Any, ...]], judged_on: str, as_of: date) -> bool:
@@ -343,7 +350,7 @@ def previous_figures(
     """The previous scan's KPIs (each host's latest inventory before ``day``) and their date, or
     None when there is no previous scan; with how its host results were made."""
     reader = StoredResults(store, ctx, policy)
-    found, on = reader.before(day, fallback, site)
+    found, on = reader.before(day, fallback, site, kpis_only=True)
     if not found or on is None:
         return None, reader.sourcing
     return (previous_kpis(found, on, cfg, register), on), reader.sourcing
