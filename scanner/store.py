@@ -156,6 +156,9 @@ def encode_checked(inv: Storable) -> tuple[bytes, bool]:
     hit = _PRE_ENCODED.pop(id(inv), None)
     if hit is not None and hit[0] is inv:
         return hit[1], hit[2]
+    spliced = _spliced_body(inv)
+    if spliced is not None:
+        return spliced, True
     text = fast_compact_json(inv)
     try:
         data = text.encode("utf-8")
@@ -189,6 +192,58 @@ def _json(obj: Any) -> str:
 
 # The JSON array of a whole package list, per distinct list (``scanner.relational.BuildMemo``).
 _SW_ARRAYS = BuildMemo()
+# The same array as UTF-8 and as raw deflate blocks ending on a byte boundary, per distinct list
+# (``_spliced_body``); None when the array holds a NUL escape or cannot be encoded as it is.
+_SW_DEFLATED = BuildMemo()
+_ZLIB_HEADER = b"\x78\x5e"  # deflate, 32 KiB window, the level byte ``zlib.compress(..., 3)`` writes
+_LEVEL = 3
+
+
+def _deflate_part(data: bytes, last: bool) -> bytes:
+    c = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def _spliced_body(inv: Inventory) -> bytes | None:
+    """``encode_body(inv)`` without compressing its package list again: the document's text
+    before and after the list is deflated here, the list's own blocks (made once per distinct
+    list) go between, and the zlib trailer is the checksum of the whole text.  Each part is a
+    separate run of the compressor ending on a byte boundary (a sync flush), so the stream is one
+    valid zlib stream of exactly ``fast_compact_json(inv)``; none refers back into another part.
+    Compressing the ~100 KB list of every host of a build was most of the CPU of storing it.
+    None when the body is not exact (a NUL or lone surrogate): the caller encodes it as always."""
+    if not inv.software:
+        return None
+    build = _SW_DEFLATED.key(inv.software)
+    made: tuple[bytes, bytes] | None = _SW_DEFLATED.get(build)
+    if made is None:
+        try:
+            array = ("[" + ",".join(_software_fragments(inv.software)) + "]").encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        if b"\\u0000" in array:
+            return None
+        made = (array, _deflate_part(array, last=False))
+        _SW_DEFLATED.put(build, inv.software, made)
+    array, deflated = made
+    top = _compact(inv)
+    top["software"] = _SW_MARK
+    try:
+        head, sep, tail = _json(top).encode("utf-8").partition(_SW_MARK_JSON_BYTES)
+    except UnicodeEncodeError:
+        return None
+    if not sep or b"\\u0000" in head or b"\\u0000" in tail:
+        return None
+    check = zlib.adler32(tail, zlib.adler32(array, zlib.adler32(head)))
+    return b"".join(
+        (
+            _ZLIB_HEADER,
+            _deflate_part(head, last=False),
+            deflated,
+            _deflate_part(tail, last=True),
+            check.to_bytes(4, "big"),
+        )
+    )
 
 
 def fast_compact_json(inv: Inventory) -> str:
