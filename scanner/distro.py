@@ -234,6 +234,13 @@ def _build_origin(dist: Distribution, sw: Software, signer: tuple[str, str] = ("
         if sw.origin.lower() in dist.origins:
             return DISTRO, f"origin {sw.origin!r}"
         return THIRD, f"origin {sw.origin!r} is not {dist.label}"
+    return _deb_origin(dist, sw)
+
+
+def _deb_origin(dist: Distribution, sw: Software) -> tuple[str, str]:
+    """dpkg/apk without an origin: the distribution's version mark, its maintainers' domain, then
+    (where its revisions are plain numbers) the revision itself."""
+    version = sw.version
     m = dist.version_marks.search(version)
     if m:
         return DISTRO, f"version mark {m.group()!r}"
@@ -357,31 +364,39 @@ def parse_limited(text: str) -> tuple[SupportEntry, ...]:
     return tuple(out)
 
 
+def _list_line(line: str) -> list[str]:
+    """A list line's ``source status rest`` fields (none for a blank or comment line)."""
+    if not line.strip() or line.lstrip().startswith("#"):
+        return []
+    return line.split(None, 2)
+
+
+def _non_supported(pattern: re.Pattern[str], source: str, rest: str) -> SupportEntry:
+    """A ``non-supported`` line's ``[version date] note``."""
+    fields = rest.split(None, 2)
+    when = None
+    if len(fields) > 1:
+        try:
+            when = date.fromisoformat(fields[1])
+        except ValueError:
+            when = None
+    return SupportEntry(
+        pattern, source, fields[0] if fields else "", when, fields[2].strip() if len(fields) > 2 else ""
+    )
+
+
 def parse_combined(text: str) -> SecuritySupport:
     """``security-support.debN`` (one list per release): ``source status [version date] note`` with
     status ``non-supported`` (ended on the date), ``limited`` or ``supported`` (an exception)."""
     ended, limited, supported = [], [], []
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = line.split(None, 2)
-        pattern = _pattern(parts[0])
-        if pattern is None or len(parts) < 2:
+        parts = _list_line(line)
+        pattern = _pattern(parts[0]) if len(parts) >= 2 else None
+        if pattern is None:
             continue
         rest = parts[2] if len(parts) > 2 else ""
         if parts[1] == "non-supported":
-            fields = rest.split(None, 2)
-            when = None
-            if len(fields) > 1:
-                try:
-                    when = date.fromisoformat(fields[1])
-                except ValueError:
-                    when = None
-            ended.append(
-                SupportEntry(
-                    pattern, parts[0], fields[0] if fields else "", when, fields[2].strip() if len(fields) > 2 else ""
-                )
-            )
+            ended.append(_non_supported(pattern, parts[0], rest))
         elif parts[1] == "limited":
             limited.append(SupportEntry(pattern, parts[0], note=rest.strip()))
         elif parts[1] == "supported":
@@ -390,6 +405,16 @@ def parse_combined(text: str) -> SecuritySupport:
 
 
 _SUPPORT_MEMO: dict[tuple[str, str, str], SecuritySupport] = {}
+
+
+def _parse_support(combined: str | None, ended_text: str | None, limited_text: str | None) -> SecuritySupport:
+    if combined is not None:
+        return parse_combined(combined)
+    return SecuritySupport(
+        parse_ended(ended_text or ""),
+        parse_limited(limited_text or ""),
+        origin="the host's debian-security-support lists",
+    )
 
 
 def security_support(
@@ -404,17 +429,17 @@ def security_support(
     limited_text = files.get(f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited")
     if combined is None and ended_text is None and limited_text is None:
         return None
+    return _memo_support(major, combined, ended_text, limited_text)
+
+
+def _memo_support(
+    major: str, combined: str | None, ended_text: str | None, limited_text: str | None
+) -> SecuritySupport:
+    """Parsed once per distinct set of lists (hosts of one release carry the same files)."""
     key = (major, combined if combined is not None else "\0", (ended_text or "") + "\0" + (limited_text or ""))
     hit = _SUPPORT_MEMO.get(key)
     if hit is None:
-        if combined is not None:
-            hit = parse_combined(combined)
-        else:
-            hit = SecuritySupport(
-                parse_ended(ended_text or ""),
-                parse_limited(limited_text or ""),
-                origin="the host's debian-security-support lists",
-            )
+        hit = _parse_support(combined, ended_text, limited_text)
         if len(_SUPPORT_MEMO) > 64:
             _SUPPORT_MEMO.clear()
         _SUPPORT_MEMO[key] = hit
@@ -474,6 +499,11 @@ def _origin(dist: Distribution, sw: Software, host: HostOs) -> tuple[str, str, t
         entries = host.apt.entries(sw.name)
         kind, evidence = _apt_origin(entries, kind, evidence, host.product)
     return kind, evidence, entries
+
+
+def _stated_period(ours: list[AptEntry]) -> AptEntry | None:
+    """The first entry whose index states a ``Supported:`` period."""
+    return next((e for e in ours if e.supported and supported_months(e.supported)), None)
 
 
 @dataclass(slots=True)
@@ -558,7 +588,7 @@ class _DistroBuild:
         ours = sorted((e for e in entries if _own_index(e, host.product)), key=lambda e: not e.installed_version)
         if not ours:
             return None
-        stated = next((e for e in ours if e.supported and supported_months(e.supported)), None)
+        stated = _stated_period(ours)
         # main/restricted: Canonical's security support; Linux Mint's own archive: Mint's, with its release
         covered = any(e.index.component in SUPPORTED_COMPONENTS or not e.index.ubuntu for e in ours)
         if stated is not None and host.release_date is not None:
@@ -719,6 +749,13 @@ def _with(os_verdict: Verdict, reason: str, dist: Distribution) -> Verdict:
     )
 
 
+def _banner_distribution(product: str | None, upstream: Verdict, os_product: str | None) -> Distribution | None:
+    """The host's distribution, when a banner's ended (or ending) upstream verdict is to be re-judged."""
+    if upstream.status not in (Status.EOL, Status.ENDING_SOON) or product in FOLLOWS_UPSTREAM or not os_product:
+        return None
+    return next((d for d in DISTRIBUTIONS if os_product in d.products), None)
+
+
 def rejudge_announced(
     sw: Software, product: str | None, upstream: Verdict, os_product: str | None, os_label: str, os_verdict: Verdict
 ) -> tuple[Verdict, str] | None:
@@ -728,22 +765,16 @@ def rejudge_announced(
     distribution's build, judged with its release as above.  One that names no builder ("nginx/1.22.1")
     may be the distribution's maintained build or a vendor's, which a banner cannot show: the answer
     is "unknown" with the upstream end named, never a possibly wrong "end-of-life"."""
-    if upstream.status not in (Status.EOL, Status.ENDING_SOON) or product in FOLLOWS_UPSTREAM or not os_product:
-        return None
-    dist = next((d for d in DISTRIBUTIONS if os_product in d.products), None)
+    dist = _banner_distribution(product, upstream, os_product)
     if dist is None:
         return None
     upstream_end = f"upstream {upstream.reason}" if upstream.reason else "upstream support has ended"
     if sw.publisher and sw.publisher.lower() == dist.label.lower() and os_verdict.status is not Status.UNKNOWN:
         evidence = f"the banner names a {dist.label} build"
-        os_state = os_verdict.reason or os_verdict.status.value
-        return Verdict(
-            os_verdict.status,
-            eol=os_verdict.eol,
-            extended_until=os_verdict.extended_until,
-            phase_label=f"{dist.label} maintenance",
-            reason=f"{upstream_end}; {evidence}, maintained with {os_label}: {os_state}",
-        ), evidence
+        reason = (
+            f"{upstream_end}; {evidence}, maintained with {os_label}: {os_verdict.reason or os_verdict.status.value}"
+        )
+        return _with(os_verdict, reason, dist), evidence
     evidence = f"announced by a {dist.label} host; the builder is not announced"
     return Verdict(
         Status.UNKNOWN,
