@@ -211,12 +211,16 @@ def _spliced_body(inv: Inventory) -> bytes | None:
     separate run of the compressor ending on a byte boundary (a sync flush), so the stream is one
     valid zlib stream of exactly ``fast_compact_json(inv)``; none refers back into another part.
     Compressing the ~100 KB list of every host of a build was most of the CPU of storing it.
-    None when the body is not exact (a NUL or lone surrogate): the caller encodes it as always."""
+    Only for a list of records shared between hosts (``agents.linux.shared``: a fleet scan's);
+    None for any other, and when the body is not exact (a NUL or lone surrogate): the caller then
+    encodes it as always (an upload's body is byte for byte what it always was)."""
     if not inv.software:
         return None
     build = _SW_DEFLATED.key(inv.software)
     made: tuple[bytes, bytes] | None = _SW_DEFLATED.get(build)
     if made is None:
+        if not all(map(shared_record, inv.software)):  # a list of its own: compressed whole, as always
+            return None
         try:
             array = ("[" + ",".join(_software_fragments(inv.software)) + "]").encode("utf-8")
         except UnicodeEncodeError:

@@ -52,10 +52,10 @@ def test_a_spliced_body_is_the_documents_compact_json(name: str) -> None:
         assert _spliced_body(inv) == (body if exact else None)  # this path made it
         assert zlib.decompress(body) == storable_json(compact_json(inv))  # checksum verified too
         assert decode_body(body) == inv
-        # a private copy of every record (its list made afresh, not remembered): the very same text
+        # a private copy of every record (not shared: compressed whole, as always): the same text
         private = copy.deepcopy(inv)
         private.software = [replace(sw) for sw in inv.software]
-        assert not any(map(linux.shared, private.software))
+        assert not any(map(linux.shared, private.software)) and _spliced_body(private) is None
         assert zlib.decompress(encode_body(private)) == zlib.decompress(body)
 
 
