@@ -456,45 +456,47 @@ def _device_table(rows: list[list[Value]], cur: str) -> str:
     )
 
 
-def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
-    """One site's summary: KPIs, readiness, its highest-priority devices, its plan, what was missed."""
-    cur = report.currency
-    k_rows = kpi_rows(site.kpis, site.kpi_change, cur)
-    out = [f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>', _cards(report, k_rows, CARD_KEYS)]
+def _bands_note(site: SiteReport) -> str:
     bands = Counter(h.band for h in site.hosts if h.open_rows)
-    out.append(
+    return (
         '<p class="note">Devices to act on by band: '
         + _e(", ".join(f"{n} {b}" for b, n in sorted(bands.items(), key=lambda kv: BAND_ORDER.get(kv[0], 9))))
         + "</p>"
     )
-    if site.kpis.windows10:
-        blockers: Counter[str] = Counter(b for h in site.hosts if h.readiness for b in h.readiness.blockers)
-        unknowns: Counter[str] = Counter(u for h in site.hosts if h.readiness for u in h.readiness.unknowns)
-        k = site.kpis
-        out.append("<h3>Windows 11 readiness (Windows 10 devices)</h3>")
-        out.append(
-            _table(
-                ["ready: upgrade in place", "not ready", "unknown", "blocked by", "facts missing"],
-                [
-                    [
-                        k.win11_ready,
-                        k.win11_not_ready,
-                        k.win11_unknown,
-                        ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
-                        ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-",
-                    ]
-                ],
-                num_cols={0, 1, 2},
-                cls="plain",
-            )
-        )
+
+
+def _win11_table(site: SiteReport) -> str:
+    if not site.kpis.windows10:
+        return ""
+    blockers: Counter[str] = Counter(b for h in site.hosts if h.readiness for b in h.readiness.blockers)
+    unknowns: Counter[str] = Counter(u for h in site.hosts if h.readiness for u in h.readiness.unknowns)
+    k = site.kpis
+    return "<h3>Windows 11 readiness (Windows 10 devices)</h3>" + _table(
+        ["ready: upgrade in place", "not ready", "unknown", "blocked by", "facts missing"],
+        [
+            [
+                k.win11_ready,
+                k.win11_not_ready,
+                k.win11_unknown,
+                ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
+                ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-",
+            ]
+        ],
+        num_cols={0, 1, 2},
+        cls="plain",
+    )
+
+
+def _top_devices(site: SiteReport, report: EstateReport, idx: int) -> str:
     rows = _device_rows(site, report, TOP_DEVICES)
     to_act = sum(1 for h in site.hosts if h.open_rows)
-    out.append(
+    return (
         f"<h3>Highest-priority devices ({min(TOP_DEVICES, to_act)} of {to_act}; "
         f'all in <a href="#devices-{idx}">appendix F</a>)</h3>'
-    )
-    out.append(_device_table(rows, cur) if rows else '<p class="note">Nothing to act on.</p>')
+    ) + (_device_table(rows, report.currency) if rows else '<p class="note">Nothing to act on.</p>')
+
+
+def _site_plan(site: SiteReport, report: EstateReport) -> str:
     plan = [
         [
             p.financial_year,
@@ -507,33 +509,59 @@ def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
         for p in report.plan
         if p.site == site.site
     ]
-    if plan:
-        out.append("<h3>This site's plan by NHS financial year</h3>")
-        out.append(
-            _table(
-                ["financial year", "devices", "actions", f"cost ({cur})", "already past end", "deferred by capacity"],
-                plan,
-                num_cols={1, 3, 4, 5},
-                cls="plain",
-            )
-        )
+    if not plan:
+        return ""
+    return "<h3>This site's plan by NHS financial year</h3>" + _table(
+        [
+            "financial year",
+            "devices",
+            "actions",
+            f"cost ({report.currency})",
+            "already past end",
+            "deferred by capacity",
+        ],
+        plan,
+        num_cols={1, 3, 4, 5},
+        cls="plain",
+    )
+
+
+def _site_exceptions(site: SiteReport) -> str:
     accepted = len([r for h in site.hosts for r in h.accepted_rows])
     expired = len([r for h in site.hosts for r in h.rows if r.exception_state == "exception expired"])
-    if accepted or expired:
-        out.append(
-            f'<p class="note">{accepted} finding(s) accepted under the exception register; {expired} '
-            "under an expired exception (back on the action list). Detail in appendix F.</p>"
-        )
-    if site.not_reached:
-        out.append(f"<h3>Not reached ({len(site.not_reached)} scan target(s): status unknown)</h3>")
-        out.append(
-            _table(
-                ["target", "status", "error", "last attempt", "last ok"],
-                [[st.target, st.status, st.error, st.at, st.last_ok_at or "never"] for st in site.not_reached],
-            )
-        )
-    out.append("</section>")
-    return "".join(out)
+    if not (accepted or expired):
+        return ""
+    return (
+        f'<p class="note">{accepted} finding(s) accepted under the exception register; {expired} '
+        "under an expired exception (back on the action list). Detail in appendix F.</p>"
+    )
+
+
+def _site_not_reached(site: SiteReport) -> str:
+    if not site.not_reached:
+        return ""
+    return f"<h3>Not reached ({len(site.not_reached)} scan target(s): status unknown)</h3>" + _table(
+        ["target", "status", "error", "last attempt", "last ok"],
+        [[st.target, st.status, st.error, st.at, st.last_ok_at or "never"] for st in site.not_reached],
+    )
+
+
+def _site_section(site: SiteReport, report: EstateReport, idx: int) -> str:
+    """One site's summary: KPIs, readiness, its highest-priority devices, its plan, what was missed."""
+    k_rows = kpi_rows(site.kpis, site.kpi_change, report.currency)
+    return "".join(
+        [
+            f'<section class="site" id="site-{idx}"><h2>Site: {_e(site.site)}</h2>',
+            _cards(report, k_rows, CARD_KEYS),
+            _bands_note(site),
+            _win11_table(site),
+            _top_devices(site, report, idx),
+            _site_plan(site, report),
+            _site_exceptions(site),
+            _site_not_reached(site),
+            "</section>",
+        ]
+    )
 
 
 def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:

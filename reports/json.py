@@ -14,7 +14,19 @@ from typing import IO, Any
 
 from reports.common import iso
 from scanner.priority import Score
-from scanner.rank import EstateReport, FindingRow, HostRow, SiteReport
+from scanner.rank import (
+    EstateReport,
+    Evidence,
+    ExtendedSupportRow,
+    FindingRow,
+    HostRow,
+    PlanRow,
+    ProductRollup,
+    RegisterRow,
+    RoadmapRow,
+    SiteReport,
+    UnsupportedItem,
+)
 
 SCHEMA = "legacyscan-report/1"
 
@@ -115,10 +127,161 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
     }
 
 
+def _site_dict(
+    site: SiteReport, i: int, report: EstateReport, cache: _Cache, hosts: Callable[[int, SiteReport], Any] | None
+) -> dict[str, Any]:
+    return {
+        "site": site.site,
+        "counts": site.counts(),
+        "kpis": site.kpis.numbers(),
+        "kpi_change": site.kpi_change,
+        "hosts": hosts(i, site) if hosts else [_host(h, report.currency, cache) for h in site.hosts],
+        "coverage": [
+            {"target": s.target, "status": s.status, "error": s.error, "at": s.at, "last_ok_at": s.last_ok_at}
+            for s in site.statuses
+        ],
+    }
+
+
+def _product(p: ProductRollup) -> dict[str, Any]:
+    return {
+        "product": p.product,
+        "cycle": p.cycle,
+        "name": p.name,
+        "kind": p.kind,
+        "status": p.status.value,
+        "eol": iso(p.eol) or None,
+        "devices": p.devices,
+        "sites": p.sites,
+        "accepted_devices": p.accepted_devices,
+        "top_priority": round(p.top_score, 1),
+        "extended_until": iso(p.extended_until) or None,
+        "phase": p.phase or None,
+        "summary": p.sentence(),
+    }
+
+
+def _plan(p: PlanRow) -> dict[str, Any]:
+    return {
+        "site": p.site,
+        "financial_year": p.financial_year,
+        "devices": p.devices,
+        "actions": p.actions,
+        "cost": round(p.cost, 2) if p.cost is not None else None,
+        "costed_devices": p.costed_devices,
+        "overdue_devices": p.overdue,
+        "deferred_devices": p.deferred,
+        "extended_cost_per_year": round(p.extended_per_year, 2) if p.extended_devices else None,
+        "extended_devices": p.extended_devices,
+    }
+
+
+def _extended(x: ExtendedSupportRow, currency: str) -> dict[str, Any]:
+    return {
+        "site": x.site,
+        "entitlement": x.entitlement,
+        "reference": x.reference or None,
+        "releases": x.releases,
+        "devices": x.devices,
+        "basis": x.basis,
+        "source": x.source,
+        "currency": x.currency,
+        "cost_per_year": x.per_year,
+        "until": iso(x.until) or None,
+        "actions_cost": x.action_cost if x.action_costed else None,
+        "actions_costed_devices": x.action_costed,
+        "years_equal_to_actions": x.replace_years if x.currency == currency else None,
+        "summary": x.sentence(currency),
+    }
+
+
+def _roadmap(r: RoadmapRow) -> dict[str, Any]:
+    return {
+        "period": r.period,
+        "financial_year": r.financial_year or None,
+        "product": r.product,
+        "cycle": r.cycle,
+        "name": r.name,
+        "eol": iso(r.eol) or None,
+        "devices": r.devices,
+        "sites": r.sites,
+        "status": r.status.value,
+        "extended_until": iso(r.extended_until) or None,
+        "phase": r.phase or None,
+        "action_devices": r.action_devices,
+        "costed_devices": r.costed_devices,
+        "cost": round(r.cost, 2) if r.cost is not None else None,
+    }
+
+
+def _register(r: RegisterRow) -> dict[str, Any]:
+    return {
+        "id": r.exception.id,
+        "state": r.state,
+        "scope": {k: getattr(r.exception, k) for k in ("host", "site", "tag", "product", "cycle")},
+        "category": r.exception.category,
+        "justification": r.exception.justification,
+        "compensating_controls": list(r.exception.compensating_controls),
+        "medical_device": r.exception.medical_device,
+        "manufacturer_ref": r.exception.manufacturer_ref,
+        "owner": r.exception.owner,
+        "approver": r.exception.approver,
+        "approved_on": iso(r.exception.approved_on),
+        "expires": iso(r.exception.expires),
+        "risk": r.exception.risk,
+        "findings": r.findings,
+        "devices": r.devices,
+        "sites": r.sites,
+    }
+
+
+def _item(i: UnsupportedItem) -> dict[str, Any]:
+    return {
+        "site": i.site,
+        "product": i.product,
+        "cycle": i.cycle,
+        "name": i.name,
+        "status": i.status.value,
+        "eol": iso(i.eol) or None,
+        "devices": i.devices,
+        "risk": i.risk,
+        "risk_score": round(i.risk_score, 1),
+        "reason": i.reason,
+        "mitigation": i.mitigation,
+        "approval": i.approval,
+        "decision": i.decision,
+        "exception_ids": i.exception_ids,
+        "extended_until": iso(i.extended_until) or None,
+        "phase": i.phase or None,
+        **({"discovered_not_inventoried": i.discovered} if i.discovered else {}),
+        **({"register_not_inventoried": i.not_inventoried - i.discovered} if i.not_inventoried > i.discovered else {}),
+    }
+
+
+def _evidence(ev: Evidence | None) -> dict[str, Any] | None:
+    if ev is None:
+        return None
+    return {
+        "frameworks": ["DSPT 8.1", "DSPT 8.2.1", "CAF B4.d"],
+        "scope": ev.scope,
+        "coverage": ev.coverage,
+        "tool_version": ev.tool_version,
+        "dataset_version": ev.dataset_version,
+        "win11_cpu_data_version": ev.readiness_data_version,
+        "exceptions_file": ev.exceptions_file or None,
+        "config_file": ev.config_file or None,
+        "site_catalog": (
+            {"file": ev.site_catalog_file, "sha256": ev.site_catalog_sha256} if ev.site_catalog_file else None
+        ),
+        "b4d_statement": ev.b4d_statement,
+        "sha256": ev.digest,
+        "unsupported_items": [_item(i) for i in ev.items],
+    }
+
+
 def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None = None) -> dict[str, Any]:
     """The report as JSON-ready data; ``hosts(i, site)`` stands in for site i's device list when
     given (``write`` serialises the devices one at a time in its place)."""
-    ev = report.evidence
     cache = _Cache()
     return {
         "schema": SCHEMA,
@@ -135,156 +298,13 @@ def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None
         "kpis": report.kpis.numbers(),
         "kpi_change": report.kpi_change,
         "priority_weights": report.priority_weights,
-        "sites": [
-            {
-                "site": site.site,
-                "counts": site.counts(),
-                "kpis": site.kpis.numbers(),
-                "kpi_change": site.kpi_change,
-                "hosts": hosts(i, site) if hosts else [_host(h, report.currency, cache) for h in site.hosts],
-                "coverage": [
-                    {"target": s.target, "status": s.status, "error": s.error, "at": s.at, "last_ok_at": s.last_ok_at}
-                    for s in site.statuses
-                ],
-            }
-            for i, site in enumerate(report.sites)
-        ],
-        "products": [
-            {
-                "product": p.product,
-                "cycle": p.cycle,
-                "name": p.name,
-                "kind": p.kind,
-                "status": p.status.value,
-                "eol": iso(p.eol) or None,
-                "devices": p.devices,
-                "sites": p.sites,
-                "accepted_devices": p.accepted_devices,
-                "top_priority": round(p.top_score, 1),
-                "extended_until": iso(p.extended_until) or None,
-                "phase": p.phase or None,
-                "summary": p.sentence(),
-            }
-            for p in report.products
-        ],
-        "plan": [
-            {
-                "site": p.site,
-                "financial_year": p.financial_year,
-                "devices": p.devices,
-                "actions": p.actions,
-                "cost": round(p.cost, 2) if p.cost is not None else None,
-                "costed_devices": p.costed_devices,
-                "overdue_devices": p.overdue,
-                "deferred_devices": p.deferred,
-                "extended_cost_per_year": round(p.extended_per_year, 2) if p.extended_devices else None,
-                "extended_devices": p.extended_devices,
-            }
-            for p in report.plan
-        ],
-        "extended_support": [
-            {
-                "site": x.site,
-                "entitlement": x.entitlement,
-                "reference": x.reference or None,
-                "releases": x.releases,
-                "devices": x.devices,
-                "basis": x.basis,
-                "source": x.source,
-                "currency": x.currency,
-                "cost_per_year": x.per_year,
-                "until": iso(x.until) or None,
-                "actions_cost": x.action_cost if x.action_costed else None,
-                "actions_costed_devices": x.action_costed,
-                "years_equal_to_actions": x.replace_years if x.currency == report.currency else None,
-                "summary": x.sentence(report.currency),
-            }
-            for x in report.extended_support
-        ],
-        "roadmap": [
-            {
-                "period": r.period,
-                "financial_year": r.financial_year or None,
-                "product": r.product,
-                "cycle": r.cycle,
-                "name": r.name,
-                "eol": iso(r.eol) or None,
-                "devices": r.devices,
-                "sites": r.sites,
-                "status": r.status.value,
-                "extended_until": iso(r.extended_until) or None,
-                "phase": r.phase or None,
-                "action_devices": r.action_devices,
-                "costed_devices": r.costed_devices,
-                "cost": round(r.cost, 2) if r.cost is not None else None,
-            }
-            for r in report.roadmap
-        ],
-        "register": [
-            {
-                "id": r.exception.id,
-                "state": r.state,
-                "scope": {k: getattr(r.exception, k) for k in ("host", "site", "tag", "product", "cycle")},
-                "category": r.exception.category,
-                "justification": r.exception.justification,
-                "compensating_controls": list(r.exception.compensating_controls),
-                "medical_device": r.exception.medical_device,
-                "manufacturer_ref": r.exception.manufacturer_ref,
-                "owner": r.exception.owner,
-                "approver": r.exception.approver,
-                "approved_on": iso(r.exception.approved_on),
-                "expires": iso(r.exception.expires),
-                "risk": r.exception.risk,
-                "findings": r.findings,
-                "devices": r.devices,
-                "sites": r.sites,
-            }
-            for r in report.register
-        ],
-        "evidence": None
-        if ev is None
-        else {
-            "frameworks": ["DSPT 8.1", "DSPT 8.2.1", "CAF B4.d"],
-            "scope": ev.scope,
-            "coverage": ev.coverage,
-            "tool_version": ev.tool_version,
-            "dataset_version": ev.dataset_version,
-            "win11_cpu_data_version": ev.readiness_data_version,
-            "exceptions_file": ev.exceptions_file or None,
-            "config_file": ev.config_file or None,
-            "site_catalog": (
-                {"file": ev.site_catalog_file, "sha256": ev.site_catalog_sha256} if ev.site_catalog_file else None
-            ),
-            "b4d_statement": ev.b4d_statement,
-            "sha256": ev.digest,
-            "unsupported_items": [
-                {
-                    "site": i.site,
-                    "product": i.product,
-                    "cycle": i.cycle,
-                    "name": i.name,
-                    "status": i.status.value,
-                    "eol": iso(i.eol) or None,
-                    "devices": i.devices,
-                    "risk": i.risk,
-                    "risk_score": round(i.risk_score, 1),
-                    "reason": i.reason,
-                    "mitigation": i.mitigation,
-                    "approval": i.approval,
-                    "decision": i.decision,
-                    "exception_ids": i.exception_ids,
-                    "extended_until": iso(i.extended_until) or None,
-                    "phase": i.phase or None,
-                    **({"discovered_not_inventoried": i.discovered} if i.discovered else {}),
-                    **(
-                        {"register_not_inventoried": i.not_inventoried - i.discovered}
-                        if i.not_inventoried > i.discovered
-                        else {}
-                    ),
-                }
-                for i in ev.items
-            ],
-        },
+        "sites": [_site_dict(site, i, report, cache, hosts) for i, site in enumerate(report.sites)],
+        "products": [_product(p) for p in report.products],
+        "plan": [_plan(p) for p in report.plan],
+        "extended_support": [_extended(x, report.currency) for x in report.extended_support],
+        "roadmap": [_roadmap(r) for r in report.roadmap],
+        "register": [_register(r) for r in report.register],
+        "evidence": _evidence(report.evidence),
     }
 
 

@@ -32,7 +32,7 @@ from reports.common import (
     roadmap_rows,
 )
 from scanner.plan import release_name
-from scanner.rank import EstateReport
+from scanner.rank import EstateReport, FindingRow, HostRow, SiteReport
 
 _W = 48  # widest cell
 TABLE_MAX_DEVICES = 500  # per site on a terminal; the file formats carry every device
@@ -49,7 +49,7 @@ def _wrap(text: str, width: int = 100) -> str:
     return "\n".join(textwrap.wrap(one_line(text), width)) or ""
 
 
-def render(report: EstateReport) -> str:
+def _head(report: EstateReport) -> list[str]:
     out: list[str] = []
     head = header_lines(report)
     if head:
@@ -59,221 +59,210 @@ def render(report: EstateReport) -> str:
         f"(dataset {report.dataset_version})"
     )
     out += ["", "== Estate", _t(kpi_rows(report.kpis, report.kpi_change, report.currency), ["KPI", "value", "change"])]
-    for site in report.sites:
-        counts = site.counts()
-        out += [
-            "",
-            f"== Site: {one_line(site.site, 60)} — {len(site.hosts)} host(s); "
-            + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
-        ]
-        k = site.kpis
+    return out
+
+
+DEVICE_COLUMNS = ["#", "host", "priority", "band", "os", "os status", "action", "win11", "cost", "extended/yr", "FY"]
+
+
+def _replacement_list(site: SiteReport, currency: str) -> list[str]:
+    rows: list[list[Value]] = []
+    to_act = [h for h in site.hosts if h.open_rows]
+    for rank, h in enumerate(to_act[:TABLE_MAX_DEVICES], 1):
+        os_f = h.os
+        rows.append(
+            [
+                str(rank),
+                h.hostname,
+                f"{h.score.total:.1f}",
+                h.band,
+                os_name(h) or "-",
+                os_f.status.value if os_f else "",
+                f"{h.action.text}: {h.action.clears}",
+                h.readiness.summary() if h.readiness else "",
+                cost_text(h.action.cost, currency),
+                money(h.extended_cost, currency),
+                h.scheduled,
+            ]
+        )
+    if not rows:
+        return ["   nothing to act on"]
+    out = ["", "Replacement list (highest priority first):", _t(rows, DEVICE_COLUMNS, 60)]
+    if len(to_act) > TABLE_MAX_DEVICES:
         out.append(
-            f"   unsupported OS {k.unsupported_os}/{k.devices}; Windows 10 {k.windows10} "
-            f"(Windows 11-ready {k.win11_ready}); open findings {k.open_findings}; "
-            f"accepted {k.accepted_findings}"
+            f"   … and {len(to_act) - TABLE_MAX_DEVICES} more device(s) to act on: the full list is "
+            "in --format csv, xlsx, html or json"
         )
-        rows: list[list[Value]] = []
-        to_act = [h for h in site.hosts if h.open_rows]
-        for rank, h in enumerate(to_act[:TABLE_MAX_DEVICES], 1):
-            os_f = h.os
-            rows.append(
-                [
-                    str(rank),
-                    h.hostname,
-                    f"{h.score.total:.1f}",
-                    h.band,
-                    os_name(h) or "-",
-                    os_f.status.value if os_f else "",
-                    f"{h.action.text}: {h.action.clears}",
-                    h.readiness.summary() if h.readiness else "",
-                    cost_text(h.action.cost, report.currency),
-                    money(h.extended_cost, report.currency),
-                    h.scheduled,
-                ]
-            )
-        if rows:
-            out += [
-                "",
-                "Replacement list (highest priority first):",
-                _t(
-                    rows,
-                    [
-                        "#",
-                        "host",
-                        "priority",
-                        "band",
-                        "os",
-                        "os status",
-                        "action",
-                        "win11",
-                        "cost",
-                        "extended/yr",
-                        "FY",
-                    ],
-                    60,
-                ),
-            ]
-            if len(to_act) > TABLE_MAX_DEVICES:
-                out.append(
-                    f"   … and {len(to_act) - TABLE_MAX_DEVICES} more device(s) to act on: the full list is "
-                    "in --format csv, xlsx, html or json"
-                )
-        else:
-            out.append("   nothing to act on")
-        accepted = [
-            [
-                h.hostname,
-                release_name(r.finding),
-                r.exception.id if r.exception else "",
-                iso(r.exception.expires) if r.exception else "",
-            ]
-            for h in site.hosts
-            for r in h.accepted_rows
-        ]
-        if accepted:
-            out += ["", "Accepted (exception register):", _t(accepted, ["host", "release", "exception", "expires"])]
-        expired = [
-            [
-                h.hostname,
-                release_name(r.finding),
-                r.exception.id if r.exception else "",
-                iso(r.exception.expires) if r.exception else "",
-            ]
-            for h in site.hosts
-            for r in h.rows
-            if r.exception_state == "exception expired"
-        ]
-        if expired:
-            out += [
-                "",
-                "Exception expired (back on the action list):",
-                _t(expired, ["host", "release", "exception", "expired"]),
-            ]
-        if site.hosts and len(site.hosts) <= DETAIL_MAX_HOSTS:
-            detail = [
-                [
-                    h.hostname,
-                    r.finding.kind,
-                    r.finding.name,
-                    r.finding.version,
-                    f"{r.finding.product or '-'} {r.finding.cycle or ''}".strip(),
-                    r.finding.status.value,
-                    iso(r.finding.extended_until or r.finding.eol),
-                    r.exception.id if r.exception else "",
-                    r.finding.detail.rule,
-                ]
-                for h in site.hosts
-                for r in h.rows
-            ]
-            out += [
-                "",
-                "Findings (every identified product, with the rule that decided it):",
-                _t(
-                    detail,
-                    ["host", "kind", "name", "version", "product cycle", "status", "until", "exception", "rule"],
-                    40,
-                ),
-            ]
-        if site.not_reached:
-            out += [
-                "",
-                "Not reached:",
-                _t(
-                    [[st.target, st.status, st.error, st.last_ok_at or "never"] for st in site.not_reached],
-                    ["target", "status", "error", "last ok"],
-                ),
-            ]
-    if report.products:
+    return out
+
+
+def _exception_row(h: HostRow, r: FindingRow) -> list[Value]:
+    return [
+        h.hostname,
+        release_name(r.finding),
+        r.exception.id if r.exception else "",
+        iso(r.exception.expires) if r.exception else "",
+    ]
+
+
+def _exceptions(site: SiteReport) -> list[str]:
+    out: list[str] = []
+    accepted = [_exception_row(h, r) for h in site.hosts for r in h.accepted_rows]
+    if accepted:
+        out += ["", "Accepted (exception register):", _t(accepted, ["host", "release", "exception", "expires"])]
+    expired = [_exception_row(h, r) for h in site.hosts for r in h.rows if r.exception_state == "exception expired"]
+    if expired:
         out += [
             "",
-            "== Products out of (or leaving) support",
-            _t(
-                [[p.name, p.status.value, p.end_text, str(p.devices), str(len(p.sites))] for p in report.products],
-                ["release", "status", "end", "devices", "sites"],
-                60,
-            ),
+            "Exception expired (back on the action list):",
+            _t(expired, ["host", "release", "exception", "expired"]),
         ]
-    if report.plan:
-        cap = (
-            f"capacity {report.devices_per_year} devices per year"
-            if report.devices_per_year
-            else "no capacity set: each device in the year it is due"
-        )
+    return out
+
+
+def _detail(site: SiteReport) -> list[str]:
+    if not site.hosts or len(site.hosts) > DETAIL_MAX_HOSTS:
+        return []
+    detail = [
+        [
+            h.hostname,
+            r.finding.kind,
+            r.finding.name,
+            r.finding.version,
+            f"{r.finding.product or '-'} {r.finding.cycle or ''}".strip(),
+            r.finding.status.value,
+            iso(r.finding.extended_until or r.finding.eol),
+            r.exception.id if r.exception else "",
+            r.finding.detail.rule,
+        ]
+        for h in site.hosts
+        for r in h.rows
+    ]
+    return [
+        "",
+        "Findings (every identified product, with the rule that decided it):",
+        _t(detail, ["host", "kind", "name", "version", "product cycle", "status", "until", "exception", "rule"], 40),
+    ]
+
+
+def _site(site: SiteReport, currency: str) -> list[str]:
+    counts = site.counts()
+    k = site.kpis
+    out = [
+        "",
+        f"== Site: {one_line(site.site, 60)} — {len(site.hosts)} host(s); "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
+        f"   unsupported OS {k.unsupported_os}/{k.devices}; Windows 10 {k.windows10} "
+        f"(Windows 11-ready {k.win11_ready}); open findings {k.open_findings}; "
+        f"accepted {k.accepted_findings}",
+    ]
+    out += _replacement_list(site, currency) + _exceptions(site) + _detail(site)
+    if site.not_reached:
         out += [
             "",
-            f"== Replacement plan by NHS financial year (each device once, from its earliest open end; {cap})",
+            "Not reached:",
             _t(
-                [
-                    [
-                        y[0],
-                        str(y[1]),
-                        cost_text(y[2] if isinstance(y[2], float) else None, report.currency),
-                        str(y[3]),
-                        str(y[4]),
-                    ]
-                    for y in plan_by_year(report)
-                ],
-                ["FY", "devices", "cost", "already past end", "deferred by capacity"],
-            ),
-            "",
-            _t(
-                [
-                    [
-                        r[0],
-                        r[1],
-                        str(r[2]),
-                        r[3],
-                        cost_text(p.cost, report.currency),
-                        money(p.extended_per_year if p.extended_devices else None, report.currency),
-                    ]
-                    for r, p in zip(plan_rows(report), report.plan, strict=True)
-                ],
-                ["site", "FY", "devices", "actions", "cost", "extended support/yr"],
-                70,
+                [[st.target, st.status, st.error, st.last_ok_at or "never"] for st in site.not_reached],
+                ["target", "status", "error", "last ok"],
             ),
         ]
-    if report.extended_support:
-        out += [
-            "",
-            "== Replace or pay: paid extended support per year vs the planned actions (once)",
-            _t(
-                [
-                    [
-                        r[0],
-                        r[1],
-                        str(r[4]),
-                        money(x.per_year, x.currency),
-                        r[9],
-                        money(x.action_cost, report.currency) if x.action_costed else "",
-                        "" if r[12] is None else f"{r[12]:g}",
-                        r[5],
-                    ]
-                    for r, x in zip(extended_rows(report), report.extended_support, strict=True)
-                ],
-                ["site", "extended support", "devices", "per year", "until", "actions (once)", "years", "basis"],
-                60,
-            ),
+    return out
+
+
+def _products(report: EstateReport) -> list[str]:
+    if not report.products:
+        return []
+    return [
+        "",
+        "== Products out of (or leaving) support",
+        _t(
+            [[p.name, p.status.value, p.end_text, str(p.devices), str(len(p.sites))] for p in report.products],
+            ["release", "status", "end", "devices", "sites"],
+            60,
+        ),
+    ]
+
+
+def _plan(report: EstateReport) -> list[str]:
+    if not report.plan:
+        return []
+    cap = (
+        f"capacity {report.devices_per_year} devices per year"
+        if report.devices_per_year
+        else "no capacity set: each device in the year it is due"
+    )
+    cur = report.currency
+    years = [
+        [y[0], str(y[1]), cost_text(y[2] if isinstance(y[2], float) else None, cur), str(y[3]), str(y[4])]
+        for y in plan_by_year(report)
+    ]
+    sites = [
+        [
+            r[0],
+            r[1],
+            str(r[2]),
+            r[3],
+            cost_text(p.cost, cur),
+            money(p.extended_per_year if p.extended_devices else None, cur),
         ]
-    if report.roadmap:
-        out += [
-            "",
-            "== Roadmap (NHS financial-year quarters; a device's action cost on its earliest end's row)",
-            _t(
-                [
-                    [
-                        r[0],
-                        r[2],
-                        r[3],
-                        r[5] or r[4],
-                        r[6],
-                        str(r[8]) if r[8] else "",
-                        money(r[9], report.currency) if isinstance(r[9], float) else (r[9] or ""),
-                    ]
-                    for r in roadmap_rows(report)
-                ],
-                ["period", "release", "status", "end", "devices", "actions here", "cost"],
-            ),
+        for r, p in zip(plan_rows(report), report.plan, strict=True)
+    ]
+    return [
+        "",
+        f"== Replacement plan by NHS financial year (each device once, from its earliest open end; {cap})",
+        _t(years, ["FY", "devices", "cost", "already past end", "deferred by capacity"]),
+        "",
+        _t(sites, ["site", "FY", "devices", "actions", "cost", "extended support/yr"], 70),
+    ]
+
+
+def _extended(report: EstateReport) -> list[str]:
+    if not report.extended_support:
+        return []
+    rows = [
+        [
+            r[0],
+            r[1],
+            str(r[4]),
+            money(x.per_year, x.currency),
+            r[9],
+            money(x.action_cost, report.currency) if x.action_costed else "",
+            "" if r[12] is None else f"{r[12]:g}",
+            r[5],
         ]
+        for r, x in zip(extended_rows(report), report.extended_support, strict=True)
+    ]
+    return [
+        "",
+        "== Replace or pay: paid extended support per year vs the planned actions (once)",
+        _t(rows, ["site", "extended support", "devices", "per year", "until", "actions (once)", "years", "basis"], 60),
+    ]
+
+
+def _roadmap(report: EstateReport) -> list[str]:
+    if not report.roadmap:
+        return []
+    rows = [
+        [
+            r[0],
+            r[2],
+            r[3],
+            r[5] or r[4],
+            r[6],
+            str(r[8]) if r[8] else "",
+            money(r[9], report.currency) if isinstance(r[9], float) else (r[9] or ""),
+        ]
+        for r in roadmap_rows(report)
+    ]
+    return [
+        "",
+        "== Roadmap (NHS financial-year quarters; a device's action cost on its earliest end's row)",
+        _t(rows, ["period", "release", "status", "end", "devices", "actions here", "cost"]),
+    ]
+
+
+def _register_and_coverage(report: EstateReport) -> list[str]:
+    out: list[str] = []
     if report.register:
         out += [
             "",
@@ -294,9 +283,13 @@ def render(report: EstateReport) -> str:
                 50,
             ),
         ]
+    return out
+
+
+def _evidence(report: EstateReport) -> list[str]:
     ev = evidence_rows(report)
     meta = [[k, _wrap(str(v), 100)] for k, v in meta_rows(report)]
-    out += [
+    out = [
         "",
         "== Evidence (DSPT 8.1 / 8.2.1, CAF B4.d)",
         tabulate(meta, headers=["", ""], tablefmt="simple", disable_numparse=True),
@@ -311,4 +304,13 @@ def render(report: EstateReport) -> str:
                 52,
             ),
         ]
+    return out
+
+
+def render(report: EstateReport) -> str:
+    out = _head(report)
+    for site in report.sites:
+        out += _site(site, report.currency)
+    out += _products(report) + _plan(report) + _extended(report) + _roadmap(report)
+    out += _register_and_coverage(report) + _evidence(report)
     return "\n".join(out) + "\n"
