@@ -292,34 +292,43 @@ def _line_index(text: str) -> dict[KeyPath, int]:
             continue
         if not stripped or stripped.startswith("#"):
             continue
-        m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", stripped)
-        if m:
-            names = tuple(_strip_key(m.group(1)))
-            counters[names] = counters.get(names, -1) + 1
-            for other in list(counters):  # nested arrays restart under a new parent element
-                if len(other) > len(names) and other[: len(names)] == names:
-                    del counters[other]
-            path: list[str | int] = []
-            for i in range(1, len(names) + 1):
-                path.append(names[i - 1])
-                if names[:i] in counters:
-                    path.append(counters[names[:i]])
-            current = tuple(path)
-            index.setdefault(current, lineno)
-            continue
-        m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
-        if m:
-            current = tuple(_strip_key(m.group(1)))
+        header = _header_path(stripped, counters)
+        if header is not None:
+            current = header
             index.setdefault(current, lineno)
             continue
         kv = _key_and_value(stripped)
         if kv:
             index.setdefault(current + tuple(_strip_key(kv[0])), lineno)
-            value = kv[1]
-            for quote in ('"""', "'''"):
-                if value.startswith(quote) and value.count(quote) == 1:
-                    in_multiline = quote
+            in_multiline = _opens_multiline(kv[1])
     return index
+
+
+def _header_path(stripped: str, counters: dict[tuple[str, ...], int]) -> KeyPath | None:
+    """The key path a ``[[array]]`` (counted in ``counters``) or ``[table]`` header opens."""
+    m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", stripped)
+    if m:
+        names = tuple(_strip_key(m.group(1)))
+        counters[names] = counters.get(names, -1) + 1
+        for other in list(counters):  # nested arrays restart under a new parent element
+            if len(other) > len(names) and other[: len(names)] == names:
+                del counters[other]
+        path: list[str | int] = []
+        for i in range(1, len(names) + 1):
+            path.append(names[i - 1])
+            if names[:i] in counters:
+                path.append(counters[names[:i]])
+        return tuple(path)
+    m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+    return tuple(_strip_key(m.group(1))) if m else None
+
+
+def _opens_multiline(value: str) -> str | None:
+    """The quote of a multi-line string the value opens and does not close, if any."""
+    for quote in ('"""', "'''"):
+        if value.startswith(quote) and value.count(quote) == 1:
+            return quote
+    return None
 
 
 class _Parser:
@@ -416,6 +425,16 @@ class _Parser:
                 f"unsupported catalogue format version {version!r} (this legacyscan reads version {FORMAT_VERSION})",
             )
         cat = SiteCatalog(path=self.path)
+        self.site(cat, data)
+        self.policy(cat, data)
+        self.products(cat, data)
+        self.rules(cat, data)
+        for i, raw in enumerate(self.tables(data.get("entitlements", []), ("entitlements",))):
+            cat.entitlements.append(self.entitlement(raw, ("entitlements", i)))
+        cat.example_dates = self.examples
+        return cat
+
+    def site(self, cat: SiteCatalog, data: dict[str, Any]) -> None:
         site = self.table(data.get("site", {}), ("site",), _SITE_KEYS)
         cat.name = self.string(site, "name", ("site",))
         cat.description = self.string(site, "description", ("site",))
@@ -425,6 +444,8 @@ class _Parser:
                 ("site", "ods_code"),
                 f'expected an NHS ODS code (3-8 capital letters and digits, e.g. "RX1"), got {cat.ods_code[:40]!r}',
             )
+
+    def policy(self, cat: SiteCatalog, data: dict[str, Any]) -> None:
         policy = self.table(data.get("policy", {}), ("policy",), _POLICY_KEYS)
         if "lookahead_days" in policy:
             days = policy["lookahead_days"]
@@ -433,6 +454,8 @@ class _Parser:
             cat.lookahead_days = days
         if "free_extended" in policy:
             cat.free_extended = frozenset(self.string_list(policy, "free_extended", ("policy",)))
+
+    def products(self, cat: SiteCatalog, data: dict[str, Any]) -> None:
         seen: set[str] = set()
         for i, raw in enumerate(self.tables(data.get("products", []), ("products",))):
             prod = self.product(raw, ("products", i))
@@ -440,6 +463,8 @@ class _Parser:
                 raise self.error(("products", i, "name"), f"product {prod.name!r} is defined twice")
             seen.add(prod.name)
             cat.products.append(prod)
+
+    def rules(self, cat: SiteCatalog, data: dict[str, Any]) -> None:
         rule_ids: set[str] = set()
         for i, raw in enumerate(self.tables(data.get("rules", []), ("rules",))):
             rule = self.rule(raw, ("rules", i))
@@ -447,10 +472,6 @@ class _Parser:
                 raise self.error(("rules", i, "id"), f"rule id {rule.id!r} is used twice")
             rule_ids.add(rule.id)
             cat.rules.append(rule)
-        for i, raw in enumerate(self.tables(data.get("entitlements", []), ("entitlements",))):
-            cat.entitlements.append(self.entitlement(raw, ("entitlements", i)))
-        cat.example_dates = self.examples
-        return cat
 
     def product(self, raw: Any, path: KeyPath) -> Product:
         data = self.table(raw, path, _PRODUCT_KEYS)
@@ -460,16 +481,7 @@ class _Parser:
                 path + ("name",),
                 f"product name {name!r} must be a lower-case slug (letters, digits, - . _ +), e.g. 'systmone-client'",
             )
-        labels_raw = self.table(data.get("labels", {}), path + ("labels",), _LABEL_KEYS)
-        labels: dict[str, str | None] = {
-            "eoas": None,
-            "eol": "Supplier support",
-            "eoes": None,
-            "discontinued": None,
-        }
-        for key in _LABEL_KEYS:
-            if key in labels_raw:
-                labels[key] = self.string(labels_raw, key, path + ("labels",)) or None
+        labels = self.labels(data, path)
         source = self.string(data, "source", path)
         prod = Product(
             name=name,
@@ -490,41 +502,34 @@ class _Parser:
             prod.releases.append(rel)
         return prod
 
+    def labels(self, data: dict[str, Any], path: KeyPath) -> dict[str, str | None]:
+        labels_raw = self.table(data.get("labels", {}), path + ("labels",), _LABEL_KEYS)
+        labels: dict[str, str | None] = {
+            "eoas": None,
+            "eol": "Supplier support",
+            "eoes": None,
+            "discontinued": None,
+        }
+        for key in _LABEL_KEYS:
+            if key in labels_raw:
+                labels[key] = self.string(labels_raw, key, path + ("labels",)) or None
+        return labels
+
     def release(self, product: str, raw: Any, path: KeyPath, product_source: str) -> Release:
         data = self.table(raw, path, _RELEASE_KEYS)
         name = self.string(data, "name", path, required=True)
         dates: dict[str, PhaseEnd] = {k: self.phase(data, k, path) for k in ("eoas", "eol", "eoes", "discontinued")}
         release_date = self.phase(data, "release_date", path)
         latest_date = self.phase(data, "latest_date", path)
-        for key, value in (("release_date", release_date), ("latest_date", latest_date)):
-            if isinstance(value, bool):
-                raise self.error(path + (key,), "expected a date (YYYY-MM-DD)")
+        self.check_plain_dates(path, release_date, latest_date)
         if dates["eol"] is None:
             raise self.error(
                 path,
                 f"release {name!r} has no 'eol' (end of supplier support); give a date, "
                 "or false if no end is announced, or true if it ended on an unknown date",
             )
-        order = [
-            ("release_date", release_date),
-            ("eoas", dates["eoas"]),
-            ("eol", dates["eol"]),
-            ("eoes", dates["eoes"]),
-        ]
-        dated = [(k, v) for k, v in order if isinstance(v, date) and not isinstance(v, bool)]
-        for (k1, v1), (k2, v2) in zip(dated, dated[1:], strict=False):
-            if v2 < v1:
-                raise self.error(
-                    path + (k2,),
-                    f"{k2} {v2} is before {k1} {v1}; dates must run release_date <= eoas <= eol <= eoes",
-                )
-        example = data.get("example", False)
-        if not isinstance(example, bool):
-            raise self.error(path + ("example",), "expected true or false")
-        notes = self.string(data, "notes", path)
-        if example:
-            self.examples += 1
-            notes = "EXAMPLE dates: replace with the supplier's. " + notes
+        self.check_order(path, release_date, dates)
+        notes = self.notes(data, path)
         source = self.string(data, "source", path) or product_source
         return Release(
             product=product,
@@ -544,16 +549,7 @@ class _Parser:
             sources=[source] if source else [],
         )
 
-    def rule(self, raw: Any, path: KeyPath) -> SiteRule:
-        data = self.table(raw, path, _RULE_KEYS)
-        rule_id = self.string(data, "id", path, required=True)
-        if not _RULE_ID.match(rule_id):
-            raise self.error(path + ("id",), f"rule id {rule_id!r}: use letters, digits, '.', '-', '_'")
-        product = self.string(data, "product", path, required=True)
-        if product != "none" and not _SLUG.match(product):
-            raise self.error(path + ("product",), f"{product!r} is not a product slug (or 'none')")
-        name = self.regex(data, "name", path, required=True)
-        assert name is not None
+    def sources(self, data: dict[str, Any], path: KeyPath) -> list[str]:
         sources = self.string_list(data, "sources", path)
         for s in sources:
             if s not in SOFTWARE_SOURCES:
@@ -561,12 +557,70 @@ class _Parser:
                     path + ("sources",),
                     f"unknown source {s!r}; expected some of {', '.join(SOFTWARE_SOURCES)}",
                 )
+        return sources
+
+    def confidence(self, data: dict[str, Any], path: KeyPath) -> str:
         confidence = self.string(data, "confidence", path) or "high"
         if confidence not in CONFIDENCES:
             raise self.error(path + ("confidence",), f"expected one of {', '.join(CONFIDENCES)}")
+        return confidence
+
+    def cycle_map(self, data: dict[str, Any], path: KeyPath) -> dict[Any, str]:
         cycle_map_raw = data.get("cycle_map", {})
         if not isinstance(cycle_map_raw, dict) or not all(isinstance(v, str) for v in cycle_map_raw.values()):
             raise self.error(path + ("cycle_map",), 'expected an inline table of strings, e.g. { "6.1" = "2025" }')
+        return cycle_map_raw
+
+    def check_plain_dates(self, path: KeyPath, release_date: PhaseEnd, latest_date: PhaseEnd) -> None:
+        """release_date and latest_date are dates, never true/false."""
+        for key, value in (("release_date", release_date), ("latest_date", latest_date)):
+            if isinstance(value, bool):
+                raise self.error(path + (key,), "expected a date (YYYY-MM-DD)")
+
+    def check_order(self, path: KeyPath, release_date: PhaseEnd, dates: dict[str, PhaseEnd]) -> None:
+        """Dates run release_date <= eoas <= eol <= eoes (where given)."""
+        order = [
+            ("release_date", release_date),
+            ("eoas", dates["eoas"]),
+            ("eol", dates["eol"]),
+            ("eoes", dates["eoes"]),
+        ]
+        dated = [(k, v) for k, v in order if isinstance(v, date) and not isinstance(v, bool)]
+        for (k1, v1), (k2, v2) in zip(dated, dated[1:], strict=False):
+            if v2 < v1:
+                raise self.error(
+                    path + (k2,),
+                    f"{k2} {v2} is before {k1} {v1}; dates must run release_date <= eoas <= eol <= eoes",
+                )
+
+    def notes(self, data: dict[str, Any], path: KeyPath) -> str:
+        """The release's notes; an ``example`` release's say so (and are counted)."""
+        example = data.get("example", False)
+        if not isinstance(example, bool):
+            raise self.error(path + ("example",), "expected true or false")
+        notes = self.string(data, "notes", path)
+        if example:
+            self.examples += 1
+            notes = "EXAMPLE dates: replace with the supplier's. " + notes
+        return notes
+
+    def rule_id_and_product(self, data: dict[str, Any], path: KeyPath) -> tuple[str, str]:
+        rule_id = self.string(data, "id", path, required=True)
+        if not _RULE_ID.match(rule_id):
+            raise self.error(path + ("id",), f"rule id {rule_id!r}: use letters, digits, '.', '-', '_'")
+        product = self.string(data, "product", path, required=True)
+        if product != "none" and not _SLUG.match(product):
+            raise self.error(path + ("product",), f"{product!r} is not a product slug (or 'none')")
+        return rule_id, product
+
+    def rule(self, raw: Any, path: KeyPath) -> SiteRule:
+        data = self.table(raw, path, _RULE_KEYS)
+        rule_id, product = self.rule_id_and_product(data, path)
+        name = self.regex(data, "name", path, required=True)
+        assert name is not None
+        sources = self.sources(data, path)
+        confidence = self.confidence(data, path)
+        cycle_map_raw = self.cycle_map(data, path)
         cycle = self.string(data, "cycle", path) or None
         version = self.regex(data, "version", path)
         if cycle and version:
@@ -586,14 +640,13 @@ class _Parser:
             line=self.line_of(path + ("product",)) or self.line_of(path),
         )
 
-    def entitlement(self, raw: Any, path: KeyPath) -> Entitlement:
-        data = self.table(raw, path, _ENTITLEMENT_KEYS)
-        product = self.string(data, "product", path, required=True)
-        if product != "*" and not _SLUG.match(product):
-            raise self.error(path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)")
+    def cost(self, data: dict[str, Any], path: KeyPath) -> int | float | None:
         cost = data.get("cost")
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0):
             raise self.error(path + ("cost",), f"expected a non-negative number, got {cost!r}")
+        return cost
+
+    def unit(self, data: dict[str, Any], path: KeyPath, cost: int | float | None) -> str:
         unit = re.sub(r"\s*/\s*", "/", " ".join(self.string(data, "unit", path).lower().split()))
         if unit and unit not in COST_UNITS:
             raise self.error(
@@ -603,9 +656,22 @@ class _Parser:
             )
         if unit and cost is None:
             raise self.error(path + ("unit",), "a unit without a cost; add cost = <number> or remove unit")
+        return unit
+
+    def currency(self, data: dict[str, Any], path: KeyPath) -> str:
         currency = self.string(data, "currency", path)
         if currency and (len(currency) > 8 or not currency.isprintable() or " " in currency):
             raise self.error(path + ("currency",), f'expected a short code such as "GBP", got {currency!r}')
+        return currency
+
+    def entitlement(self, raw: Any, path: KeyPath) -> Entitlement:
+        data = self.table(raw, path, _ENTITLEMENT_KEYS)
+        product = self.string(data, "product", path, required=True)
+        if product != "*" and not _SLUG.match(product):
+            raise self.error(path + ("product",), f"{product!r} is not a product slug (or '*' for every paid phase)")
+        cost = self.cost(data, path)
+        unit = self.unit(data, path, cost)
+        currency = self.currency(data, path)
         return Entitlement(
             product=product,
             cycles=tuple(self.string_list(data, "cycles", path)),
