@@ -551,7 +551,9 @@ def _registry_software(entry: dict[str, Any], limits: _Limits) -> Software | Non
         return None  # Programs and Features hides keys without DisplayName; so do we
     key = limits.cut(_clean(entry.get("key")), "software.key")
     view = _clean(entry.get("view"))
-    scope = _clean(entry.get("scope")) or ("user" if view == "user" else "machine")
+    # a key of a known hive says its scope; an entry whose source showed neither (a winget catalog
+    # match) stays of unknown scope rather than being called a machine install
+    scope = _clean(entry.get("scope")) or {"user": "user", "64": "machine", "32": "machine"}.get(view, "")
     return Software(
         name=limits.cut(name, f"software[{key[-80:]}].name"),
         version=limits.cut(_clean(entry.get("DisplayVersion")), f"software[{key[-80:]}].version"),

@@ -299,6 +299,99 @@ def test_windows_10_1803_education_edition_id_from_reg_query() -> None:
     assert _identify(parse_document(_doc(os={"registry": registry, "wmi": {}}))) == ("windows", "10-1803-w")
 
 
+def _sw(name: str) -> dict[tuple[str, str], Any]:
+    return {(s.source, s.name): s for s in _host(name).software}
+
+
+def _identified(name: str) -> dict[str, tuple[str | None, str | None]]:
+    ctx = IdentifyContext(Catalog(BUNDLED_DIR))
+    found = {s.name: ctx.identify(s.identify_record()) for s in _host(name).software}
+    return {name: (i.product, i.cycle) for name, i in found.items() if i.product}
+
+
+def test_winget_list_of_a_windows_11_machine_keys_scope_and_msix() -> None:
+    """winget-cli issue #4616: ARP\\Machine\\X64 ids are HKLM 64-bit Uninstall keys (machine scope); catalog
+    ids show no hive, so their scope stays unknown; MSIX ids are packages, truncated ones without a full name."""
+    inventory = _host("windows-winget-cli-issue4616")
+    assert not any(inventory.os.facts.values())  # winget list shows no OS value: none guessed
+    sw = _sw("windows-winget-cli-issue4616")
+    nvidia = sw[("windows-registry", "NVIDIA Graphics Driver 456.71")]
+    assert (nvidia.version, nvidia.scope, nvidia.registry_view) == ("456.71", "machine", "64")
+    assert nvidia.key == UN64 + "{B2FE1952-0186-46C3-BAEC-A80AA35AC5B8}_Display.Driver"
+    health = sw[("windows-registry", "Microsoft Update Health Tools")]
+    assert health.key == UN64 + "{C6FD611E-7EFE-488C-A0E0-974C09EF6473}" and health.version == "5.72.0.0"
+    onedrive = sw[("windows-registry", "Microsoft OneDrive")]
+    assert (onedrive.version, onedrive.scope, onedrive.registry_view) == ("22.012.0117.0003", "", "")  # not "machine"
+    assert "24.116.0609.0005" not in {s.version for s in inventory.software}  # Available is the catalog's
+    phone = sw[("msix", "Microsoft.YourPhone")]
+    assert (phone.version, phone.key) == ("0.24061.93.0", "Microsoft.YourPhone_0.24061.93.0_x64__8wekyb3d8bbwe")
+    assert sw[("msix", "MicrosoftWindows.Client.WebExperience")].key == ""  # full name truncated by winget
+    assert sw[("msix", "microsoft.windowscommunicationsapps")].version == ""  # "16005.14326.2197…" is not a value
+    assert len([s for s in inventory.software if s.source == "msix"]) == 7 and len(inventory.software) == 11
+    assert _identified("windows-winget-cli-issue4616") == {"NVIDIA Graphics Driver 456.71": ("nvidia", None)}
+
+
+def test_winget_list_rows_without_a_header_and_with_truncated_names() -> None:
+    """winget-cli issue #1618 (turn 18): rows pasted without the header (columns found from the rows);
+    a Name winget cut with an ellipsis is not a DisplayName and is left out, never shortened into one."""
+    inventory = _host("windows-winget-cli-issue1618-turn18")
+    names = {s.name for s in inventory.software}
+    assert not any(n.endswith("\u2026") for n in names)
+    assert "Microsoft ASP.NET Core 6.0.27 - Shared Framework" not in " ".join(names)
+    sw = _sw("windows-winget-cli-issue1618-turn18")
+    localdb = sw[("windows-registry", "Microsoft SQL Server 2016 LocalDB")]
+    assert (localdb.version, localdb.scope) == ("13.1.4001.0", "")
+    assert localdb.key.startswith("<winget id {9097BF1A-13A0-4A4A-A1F8-473E2A669863}")
+    assert sw[("msix", "Microsoft.XboxApp")].version == "48.104.4001.0"  # an MSIX family name
+    assert sw[("msix", "Microsoft.Winget.Source")].version == ""  # "2024.304.181…" truncated
+    assert len(inventory.software) == 19
+    found = _identified("windows-winget-cli-issue1618-turn18")
+    assert found["Microsoft SQL Server 2016 LocalDB"] == ("mssqlserver", "13.0-sp1")
+    assert found["Teams Machine-Wide Installer"] == ("microsoft-teams-classic", "1")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("windows-winget-cli-issue999", {"Adobe Flash Player 32 NPAPI": ("adobe-flash-player", "32")}),
+        ("windows-winget-cli-issue4381-turn4", {"Python 3.12.3 (64-bit)": ("python", "3.12")}),
+        ("windows-unigetui-issue2134", {}),
+        ("windows-winget-cli-issue5654", {}),
+        ("windows-winget-pkgs-pr15658", {}),
+    ],
+)
+def test_winget_list_hosts_identify_what_is_tracked(name: str, expected: dict[str, Any]) -> None:
+    inventory = _host(name)
+    assert inventory.software and not any(inventory.os.facts.values())
+    assert _identified(name) == expected
+    for s in inventory.software:  # "Unknown" and "< x" are winget's words, not versions
+        assert s.version not in ("Unknown",) and not s.version.startswith(("<", ">"))
+        assert s.scope in ("", "machine") and (s.scope == "machine") == s.key.startswith("HKLM\\") or s.source == "msix"
+
+
+def test_winget_unknown_version_and_bare_key_names() -> None:
+    """UniGetUI issue #2134: Steam games' keys with "Unknown" versions; Discord's bare key name."""
+    sw = _sw("windows-unigetui-issue2134")
+    assert sw[("windows-registry", "Dungeon Siege 2")].version == ""
+    assert sw[("windows-registry", "Ubisoft Connect")].version == "150.1.11037"  # not 151.2.0.11050 (Available)
+    assert sw[("windows-registry", "Discord")].key.startswith("<winget id a648a36d30b7fa49883db6c85970c974")
+    azure = _sw("windows-winget-cli-issue5654")[("windows-registry", "Microsoft Azure Compute Emulator - v2.9.7")]
+    assert (azure.registry_view, azure.scope, azure.version) == ("64", "machine", "2.9.8999.43")
+    assert azure.key == UN64 + "Microsoft Azure Compute Emulator - v2.9.7"  # a key name with spaces, whole
+
+
+def test_an_entry_without_view_or_scope_is_of_unknown_scope() -> None:
+    """A source that shows no hive (a winget catalog match) gives no scope: it used to be called machine."""
+    entry = _entry("<winget id Git.Git: registry hive and key not in the source>", "Git", "2.50.1")
+    entry |= {"view": "", "scope": ""}
+    (sw,) = parse_document(_doc(software=[entry])).software
+    assert (sw.scope, sw.registry_view, sw.sid) == ("", "", "")
+    entry["view"] = "user"
+    assert parse_document(_doc(software=[entry])).software[0].scope == "user"
+    entry["view"] = "32"
+    assert parse_document(_doc(software=[entry])).software[0].scope == "machine"
+
+
 def test_server_2008_r2_rtm_fusion_inventory_against_its_capture() -> None:
     """A second real 2008 R2 RTM machine (French, VirtualBox): the agent's dd/mm/yyyy InstallDate,
     its i586 entries as the 32-bit view, and the synthesised Internet Explorer rows (no key) left out."""
