@@ -590,7 +590,9 @@ class _HostRanker:
 
     def rows(self, res: HostResult, score_tags: list[str]) -> list[FindingRow]:
         """The host's findings with their exception and score, highest first."""
-        as_of, match = self.as_of, self.exceptions.match
+        as_of, match, score = self.as_of, self.exceptions.match, self._score
+        host_tags = tuple(score_tags)
+        tag_keys: dict[int, tuple[str, ...]] = {}  # a host's findings usually share one tags list
         rows: list[FindingRow] = []
         for f in res.findings:
             row = FindingRow(f)
@@ -599,14 +601,20 @@ class _HostRanker:
                 if entry is not None:
                     row.exception, row.exception_state = entry, _exception_state(entry, as_of)
                 if row.exception_state != ACCEPTED:
-                    row.score, row.band = self._score(f, score_tags)
+                    tags = tag_keys.get(id(f.tags))
+                    if tags is None:
+                        tags = tag_keys[id(f.tags)] = tuple(f.tags)
+                    row.score, row.band = score(f, score_tags, host_tags, tags)
             rows.append(row)
         rows.sort(key=_row_order)
         return rows
 
-    def _score(self, f: Finding, score_tags: list[str]) -> tuple[Score, str]:
+    def _score(
+        self, f: Finding, score_tags: list[str], host_tags: tuple[str, ...], tags: tuple[str, ...]
+    ) -> tuple[Score, str]:
+        """``score_finding`` and its band; ``host_tags``/``tags``: ``score_tags``/``f.tags`` as tuples."""
         n = self.devices_by_release[(f.product or "", f.cycle or "")]
-        skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, tuple(score_tags), tuple(f.tags))
+        skey = (f.kind, f.product, f.cycle, f.status, f.eol, n, host_tags, tags)
         hit = self.score_memo.get(skey)
         if hit is None:
             sc = score_finding(f, self.as_of, self.pcfg, n, score_tags)
