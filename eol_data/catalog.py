@@ -134,38 +134,53 @@ class Product:
         return None
 
 
-def release_from_api(product: str, raw: dict[str, Any], source: str = "endoflife.date") -> Release:
+def _latest(raw: dict[str, Any]) -> tuple[str, date | None]:
+    """The API's ``latest`` (an object with name and date, or a bare version): name and date."""
     latest = raw.get("latest") or {}
-    lts_flag = raw.get("isLts")
+    if isinstance(latest, dict):
+        return str(latest.get("name") or ""), parse_date(latest.get("date"))
+    return str(latest or ""), None
+
+
+def _text(raw: dict[str, Any], key: str, default: str = "") -> str:
+    return str(raw.get(key) or default)
+
+
+def release_from_api(product: str, raw: dict[str, Any], source: str = "endoflife.date") -> Release:
+    latest, latest_date = _latest(raw)
     return Release(
         product=product,
         name=str(raw["name"]),
-        label=str(raw.get("label") or raw["name"]),
-        codename=str(raw.get("codename") or ""),
+        label=_text(raw, "label", raw["name"]),
+        codename=_text(raw, "codename"),
         release_date=parse_date(raw.get("releaseDate")),
         eoas=_phase(raw, "eoas"),
         eol=_phase(raw, "eol"),
         eoes=_phase(raw, "eoes"),
         discontinued=_phase(raw, "discontinued"),
-        lts=bool(lts_flag) or bool(raw.get("ltsFrom")),
-        latest=str(latest.get("name") or "") if isinstance(latest, dict) else str(latest or ""),
-        latest_date=parse_date(latest.get("date")) if isinstance(latest, dict) else None,
+        lts=bool(raw.get("isLts")) or bool(raw.get("ltsFrom")),
+        latest=latest,
+        latest_date=latest_date,
         source=source,
-        notes=str(raw.get("notes") or ""),
-        sources=[str(s) for s in raw.get("sources") or []],
+        notes=_text(raw, "notes"),
+        sources=[str(s) for s in _list(raw, "sources")],
     )
+
+
+def _list(raw: dict[str, Any], key: str) -> list[Any]:
+    return list(raw.get(key) or [])
 
 
 def product_from_api(result: dict[str, Any], source: str = "endoflife.date") -> Product:
     name = str(result["name"])
     return Product(
         name=name,
-        label=str(result.get("label") or name),
-        category=str(result.get("category") or ""),
-        aliases=[str(a) for a in result.get("aliases") or []],
+        label=_text(result, "label", name),
+        category=_text(result, "category"),
+        aliases=[str(a) for a in _list(result, "aliases")],
         labels=dict(result.get("labels") or {}),
-        releases=[release_from_api(name, r, source) for r in result.get("releases") or []],
-        html=str((result.get("links") or {}).get("html") or ""),
+        releases=[release_from_api(name, r, source) for r in _list(result, "releases")],
+        html=_text(result.get("links") or {}, "html"),
         source=source,
     )
 
@@ -190,16 +205,7 @@ class Catalog:
             raise CatalogError(f"cannot read dataset metadata in {self.snapshot_dir}: {exc}") from exc
         expected = self.metadata.get("index_sha256") if isinstance(self.metadata, dict) else None
         if expected:  # written by `eol update`: verify the snapshot is the one it wrote (#19 item 14)
-            try:
-                actual = hashlib.sha256((self.snapshot_dir / "index.json").read_bytes()).hexdigest()
-            except OSError as exc:
-                raise CatalogError(f"EOL dataset in {self.snapshot_dir} is incomplete: {exc}") from exc
-            if actual != expected:
-                raise CatalogError(
-                    f"EOL dataset in {self.snapshot_dir} is damaged (index.json does not match "
-                    "metadata.json); run `legacyscan eol update --force`, or remove the folder "
-                    "to use the bundled snapshot"
-                )
+            self._verify_index(str(expected))
         self._products: dict[str, Product | None] = {}
         self._index: list[dict[str, Any]] | None = None
         self._aliases: dict[str, str] | None = None
@@ -297,6 +303,18 @@ class Catalog:
         except (KeyError, TypeError) as exc:
             raise CatalogError(f"{path}: unexpected shape ({exc})") from exc
 
+    def _verify_index(self, expected: str) -> None:
+        try:
+            actual = hashlib.sha256((self.snapshot_dir / "index.json").read_bytes()).hexdigest()
+        except OSError as exc:
+            raise CatalogError(f"EOL dataset in {self.snapshot_dir} is incomplete: {exc}") from exc
+        if actual != expected:
+            raise CatalogError(
+                f"EOL dataset in {self.snapshot_dir} is damaged (index.json does not match "
+                "metadata.json); run `legacyscan eol update --force`, or remove the folder "
+                "to use the bundled snapshot"
+            )
+
     def _load_supplementary(self, directory: Path) -> None:
         path = directory / "supplementary.json"
         if not path.exists():
@@ -307,16 +325,32 @@ class Catalog:
             raise CatalogError(f"cannot read {path}: {exc}") from exc
         self.supplementary_version = str(data.get("version") or "")
         for raw in data.get("products") or []:
-            target = str(raw.get("extends") or raw["name"])
-            prod = Product(
-                name=target,
-                label=str(raw.get("label") or target),
-                category=str(raw.get("category") or ""),
-                labels=dict(raw.get("labels") or {"eol": "Security Support"}),
-                source="supplementary",
-            )
-            prod.releases = [release_from_api(target, r, "supplementary") for r in raw.get("releases") or []]
-            self.add_overlay(prod)
+            self.add_overlay(_supplementary_product(raw))
+
+
+def _supplementary_product(raw: dict[str, Any]) -> Product:
+    """A supplementary.json product (``extends`` an endoflife.date product, or one of its own)."""
+    target = _text(raw, "extends", raw["name"])
+    prod = Product(
+        name=target,
+        label=_text(raw, "label", target),
+        category=_text(raw, "category"),
+        labels=dict(raw.get("labels") or {"eol": "Security Support"}),
+        source="supplementary",
+    )
+    prod.releases = [release_from_api(target, r, "supplementary") for r in _list(raw, "releases")]
+    return prod
+
+
+def _set_aside(refreshed: Path) -> list[Path]:
+    """Refreshed snapshots an interrupted update left aside (``.endoflife.old-*``), newest first."""
+    if not refreshed.parent.is_dir():
+        return []
+    return sorted(
+        (p for p in refreshed.parent.glob(f".{refreshed.name}.old-*") if (p / "metadata.json").is_file()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
 
 
 def default_snapshot_dir() -> Path:
@@ -334,15 +368,7 @@ def default_snapshot_dir() -> Path:
     # An update killed between its two renames (systems without an atomic exchange) leaves the
     # previous refreshed snapshot aside: use it, and say so, rather than silently going back to
     # the older bundled data (#19 item 14).
-    aside = (
-        sorted(
-            (p for p in refreshed.parent.glob(f".{refreshed.name}.old-*") if (p / "metadata.json").is_file()),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        if refreshed.parent.is_dir()
-        else []
-    )
+    aside = _set_aside(refreshed)
     if aside:
         logging.getLogger("legacyscan.eol").warning(
             "the last `eol update` was interrupted; using the previous refreshed EOL dataset in %s "

@@ -83,6 +83,11 @@ class AptSupport:
         return self.packages.get(package, ())
 
 
+def _field(parts: list[str], i: int) -> str:
+    """Field ``i`` of a tab-separated line, stripped ("" when the line is shorter)."""
+    return parts[i].strip() if len(parts) > i else ""
+
+
 def parse_apt_support(text: str) -> AptSupport:
     """Output of ``agents.linux.APT_SUPPORT``: ``F<TAB>n<TAB>path<TAB>origin<TAB>suite`` per index,
     ``n<TAB>package<TAB>=|-<TAB>supported`` per installed package an index carries."""
@@ -91,13 +96,9 @@ def parse_apt_support(text: str) -> AptSupport:
     for line in text.splitlines():
         parts = line.split("\t")
         if parts[0] == "F" and len(parts) >= 3:
-            indexes[parts[1]] = AptIndex(
-                parts[2], parts[3].strip() if len(parts) > 3 else "", parts[4].strip() if len(parts) > 4 else ""
-            )
+            indexes[parts[1]] = AptIndex(parts[2], _field(parts, 3), _field(parts, 4))
         elif len(parts) >= 3 and parts[0] in indexes and parts[1]:
-            packages.setdefault(parts[1], []).append(
-                AptEntry(indexes[parts[0]], parts[2] == "=", parts[3].strip() if len(parts) > 3 else "")
-            )
+            packages.setdefault(parts[1], []).append(AptEntry(indexes[parts[0]], parts[2] == "=", _field(parts, 3)))
     return AptSupport(tuple(indexes.values()), {k: tuple(v) for k, v in packages.items()})
 
 
@@ -170,29 +171,32 @@ def _csv_fields(line: str) -> list[str]:
 def parse_lifecycle_file(text: str, path: str = "") -> tuple[LifecycleEntry, ...]:
     out = []
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = _csv_fields(line)
-        if len(fields) < 2 or not fields[0]:
-            continue
-        name_text, version_text = fields[0], fields[1] or "*"
-        search = len(name_text) > 1 and name_text.startswith("/") and name_text.endswith("/")
-        try:
-            name = re.compile(name_text[1:-1]) if search else _glob(name_text)
-        except re.error:
-            continue
-        ended = None
-        if len(fields) > 2 and fields[2]:
-            try:
-                ended = date.fromisoformat(fields[2][:10])
-            except ValueError:
-                continue  # an unreadable date: not a statement we can use
-        out.append(
-            LifecycleEntry(
-                line.strip(), path, name, _glob(version_text), ended, fields[3] if len(fields) > 3 else "", search
-            )
-        )
+        entry = _lifecycle_line(line, path) if line.strip() and not line.lstrip().startswith("#") else None
+        if entry is not None:
+            out.append(entry)
     return tuple(out)
+
+
+def _name_pattern(name_text: str) -> tuple[re.Pattern[str], bool]:
+    """A lifecycle name: ``/regex/`` (searched) or a glob (matched whole); raises re.error."""
+    search = len(name_text) > 1 and name_text.startswith("/") and name_text.endswith("/")
+    return (re.compile(name_text[1:-1]) if search else _glob(name_text)), search
+
+
+def _lifecycle_line(line: str, path: str) -> LifecycleEntry | None:
+    """One ``name,version,date[,note]`` line; None when it is not a statement we can use."""
+    fields = _csv_fields(line)
+    if len(fields) < 2 or not fields[0]:
+        return None
+    name_text, version_text = fields[0], fields[1] or "*"
+    try:
+        name, search = _name_pattern(name_text)
+        ended = date.fromisoformat(fields[2][:10]) if len(fields) > 2 and fields[2] else None
+    except (re.error, ValueError):
+        return None  # a bad pattern or an unreadable date: not a statement we can use
+    return LifecycleEntry(
+        line.strip(), path, name, _glob(version_text), ended, fields[3] if len(fields) > 3 else "", search
+    )
 
 
 def parse_lifecycle(text: str) -> tuple[LifecycleEntry, ...]:
