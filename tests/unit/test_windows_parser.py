@@ -11,6 +11,7 @@ codes, the Windows 11 "ProductName says Windows 10" registry quirk), labelled as
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -26,6 +27,8 @@ from agents.windows import (
 )
 from eol_data.catalog import BUNDLED_DIR, Catalog
 from scanner.identify import IdentifyContext
+from scanner.match import match_inventory
+from scanner.model import Policy
 from tests.conftest import FIXTURES
 
 HOSTS = sorted(p.parent.name for p in (FIXTURES / "hosts").glob("windows-*/collect.json"))
@@ -378,6 +381,91 @@ def test_winget_unknown_version_and_bare_key_names() -> None:
     azure = _sw("windows-winget-cli-issue5654")[("windows-registry", "Microsoft Azure Compute Emulator - v2.9.7")]
     assert (azure.registry_view, azure.scope, azure.version) == ("64", "machine", "2.9.8999.43")
     assert azure.key == UN64 + "Microsoft Azure Compute Emulator - v2.9.7"  # a key name with spaces, whole
+
+
+AS_OF = date(2026, 12, 1)
+
+
+def _findings(name: str) -> dict[tuple[str, str | None, str | None], str]:
+    result = match_inventory(_host(name), IdentifyContext(Catalog()), AS_OF, Policy())
+    return {(f.kind, f.product, f.cycle): f.status.value for f in result.findings if f.product}
+
+
+def test_winget_upgrade_under_user_scope_gives_per_user_entries_and_the_build() -> None:
+    """winget-cli issue #4380: 'winget upgrade --scope user' on a non-admin Windows 11 machine lists
+    PowerShell and classic Teams: per-user (HKU) entries, SID and key name not shown; winget --info
+    gives the build and its revision (UBR), nothing about the edition."""
+    name = "windows-win11-22621-wingetcli-issue4380-userscope"
+    inventory = _host(name)
+    sw = _sw(name)
+    for display, version in (("PowerShell", "7.2.6.0"), ("Microsoft Teams", "1.7.00.7956")):
+        entry = sw[("windows-registry", display)]
+        assert (entry.version, entry.scope, entry.registry_view, entry.sid) == (version, "user", "user", "")
+        assert entry.key.startswith("HKU\\<SID not in the source>\\Software\\Microsoft\\Windows\\")
+    facts = inventory.os.facts
+    assert (facts["build"], facts["ubr"], facts["version"]) == ("22621", 3296, "10.0.22621")
+    assert inventory.os.kernel == "10.0.22621.3296"
+    assert (facts["edition_id"], facts["product_type"], inventory.os.name) == ("", None, "")  # not shown
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.cycle, ident.rule) == ("11-22h2-e", "windows.build-edition-unknown")  # the latest-ending guess
+    assert _findings(name) == {
+        ("os", "windows", "11-22h2-e"): "eol",
+        ("software", "microsoft-teams-classic", "1"): "eol",  # a per-user install, found as one
+    }
+
+
+def test_get_wingetpackage_scope_user_is_per_user() -> None:
+    """winget-cli issue #5159: Get-WinGetPackage -Scope User returned VS Code (installed -Scope User)."""
+    (code,) = _host("windows-getwingetpackage-scope-user-wingetcli-issue5159").software
+    assert (code.name, code.version, code.scope, code.registry_view) == (
+        "Microsoft Visual Studio Code",
+        "1.96.4",
+        "user",
+        "user",
+    )
+    assert "winget id Microsoft.VisualStudioCode" in code.key
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "ubr", "cycle", "software"),
+    [
+        ("windows-win10-19045-wingetcli-issue4573", "19045", 4529, "10-22h2", {("k6", "0.50.0")}),
+        ("windows-win11-22621-wingetpkgs-issue103085", "22621", 1555, "11-22h2-e", {("WinSCP 5.21.7", "5.21.7")}),
+        (
+            "windows-win11-22000-wingetcli-issue2528",
+            "22000",
+            978,
+            "11-21h2-e",
+            {("Element", "1.11.5"), ("Element", "1.10.1")},
+        ),
+        ("windows-win11-22631-wingetcli-issue3898", "22631", 2428, "11-23h2-e", {("Git", "2.42.0.2")}),
+        (
+            "windows-win-insider-25967-wingetcli-issue3785",
+            "25967",
+            1010,
+            None,
+            {("Azure DevOps Migration Tools", "14.0.1")},
+        ),
+        # "< 1.5.0" is winget's range for a package it mismatched, not the program's version
+        (
+            "windows-win10-19045-wingetcli-issue5922",
+            "19045",
+            6691,
+            "10-22h2",
+            {("Microsoft Windows Desktop Runtime 10.0.1 (x64)", "")},
+        ),
+    ],
+)
+def test_winget_info_build_and_revision_with_the_same_machines_programs(
+    name: str, build: str, ubr: int, cycle: str | None, software: set[tuple[str, str]]
+) -> None:
+    inventory = _host(name)
+    assert (inventory.os.facts["build"], inventory.os.facts["ubr"]) == (build, ubr)
+    assert inventory.os.kernel == f"10.0.{build}.{ubr}"
+    assert _identify(inventory) == ("windows", cycle) == ("windows", _expected(name)["cycle"])
+    assert {(s.name, s.version) for s in inventory.software} == software  # the Available column is not a version
+    assert {s.scope for s in inventory.software} == {""}  # an unfiltered list shows no scope
+    assert ("os", "windows", cycle) in _findings(name)
 
 
 def test_an_entry_without_view_or_scope_is_of_unknown_scope() -> None:
