@@ -357,7 +357,10 @@ def test_winget_list_rows_without_a_header_and_with_truncated_names() -> None:
     ("name", "expected"),
     [
         ("windows-winget-cli-issue999", {"Adobe Flash Player 32 NPAPI": ("adobe-flash-player", "32")}),
-        ("windows-winget-cli-issue4381-turn4", {"Python 3.12.3 (64-bit)": ("python", "3.12")}),
+        (
+            "windows-winget-cli-issue4381-turn4",  # under winget's Spanish header (Nombre, Id, Versión, ...)
+            {"Python 3.12.3 (64-bit)": ("python", "3.12"), "Visual Studio Community 2022": ("visual-studio", "17.7")},
+        ),
         ("windows-unigetui-issue2134", {}),
         ("windows-winget-cli-issue5654", {}),
         ("windows-winget-pkgs-pr15658", {}),
@@ -370,6 +373,17 @@ def test_winget_list_hosts_identify_what_is_tracked(name: str, expected: dict[st
     for s in inventory.software:  # "Unknown" and "< x" are winget's words, not versions
         assert s.version not in ("Unknown",) and not s.version.startswith(("<", ">"))
         assert s.scope in ("", "machine") and (s.scope == "machine") == s.key.startswith("HKLM\\") or s.source == "msix"
+
+
+def test_winget_rows_with_a_cut_id_are_not_guessed_into_a_key_or_a_package() -> None:
+    """winget-cli issue #4381: '12030rocksdanister.LivelyWallpaper_97hta…' may be a key name or an MSIX
+    family name; the row is left out rather than filed as either."""
+    inventory = _host("windows-winget-cli-issue4381-turn4")
+    names = {s.name for s in inventory.software}
+    assert not {"Lively Wallpaper", "Revolt Chat"} & names
+    assert {"Blitz", "Bun", "Battle.net", "Voicemod"} <= names
+    assert {s.version for s in inventory.software if s.name in ("Bun", "Battle.net")} == {""}  # "Unknown"
+    assert len(inventory.software) == 15
 
 
 def test_winget_unknown_version_and_bare_key_names() -> None:
