@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from eol_data.catalog import PhaseEnd, Product, Release, strict_date
+from eol_data.toml_lines import KeyPath
+from eol_data.toml_lines import fmt_path as _fmt_path
+from eol_data.toml_lines import line_index as _line_index
 
 DEFAULT_FILE_NAME = "legacyscan-site.toml"
 ENV_VAR = "LEGACYSCAN_SITE_CATALOG"
@@ -219,116 +222,6 @@ def find_site_catalog(explicit: str | os.PathLike[str] | None = None, cwd: Path 
 
 
 # -- parsing -------------------------------------------------------------------------------------
-
-KeyPath = tuple[str | int, ...]
-
-
-def _fmt_path(path: KeyPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _strip_key(raw: str) -> list[str]:
-    """Split a dotted TOML key on the dots outside quotes, in one pass (the former look-ahead
-    regex re-scanned the rest of the line at every dot: quadratic, #19 item 17)."""
-    parts: list[str] = []
-    buf: list[str] = []
-    quote = ""
-    for ch in raw:
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-            buf.append(ch)
-        elif ch == ".":
-            parts.append("".join(buf).strip())
-            buf = []
-        else:
-            buf.append(ch)
-    parts.append("".join(buf).strip())
-    return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "\"'" else p for p in parts]
-
-
-def _key_and_value(line: str) -> tuple[str, str] | None:
-    """``key = value`` of a stripped line, scanning once (bare key characters, quoted parts and
-    spaces up to the ``=``); None when the line is not a key line."""
-    i, n = 0, len(line)
-    while i < n:
-        ch = line[i]
-        if ch in "\"'":
-            end = line.find(ch, i + 1)
-            if end < 0:
-                return None
-            i = end + 1
-        elif ch == "=":
-            key = line[:i].rstrip()
-            return (key, line[i + 1 :].lstrip()) if key else None
-        elif ch.isascii() and (ch.isalnum() or ch in "_.- \t"):
-            i += 1
-        else:
-            return None
-    return None
-
-
-def _line_index(text: str) -> dict[KeyPath, int]:
-    """Map key paths to the line that defines them, for error messages (tomllib gives no positions).
-
-    Tracks ``[table]`` / ``[[array]]`` headers and ``key =`` lines; multi-line strings and arrays
-    are skipped over well enough for the shapes this file uses.
-    """
-    index: dict[KeyPath, int] = {}
-    counters: dict[tuple[str, ...], int] = {}
-    current: KeyPath = ()
-    in_multiline: str | None = None
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if in_multiline:
-            if in_multiline in stripped:
-                in_multiline = None
-            continue
-        if not stripped or stripped.startswith("#"):
-            continue
-        header = _header_path(stripped, counters)
-        if header is not None:
-            current = header
-            index.setdefault(current, lineno)
-            continue
-        kv = _key_and_value(stripped)
-        if kv:
-            index.setdefault(current + tuple(_strip_key(kv[0])), lineno)
-            in_multiline = _opens_multiline(kv[1])
-    return index
-
-
-def _header_path(stripped: str, counters: dict[tuple[str, ...], int]) -> KeyPath | None:
-    """The key path a ``[[array]]`` (counted in ``counters``) or ``[table]`` header opens."""
-    m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", stripped)
-    if m:
-        names = tuple(_strip_key(m.group(1)))
-        counters[names] = counters.get(names, -1) + 1
-        for other in list(counters):  # nested arrays restart under a new parent element
-            if len(other) > len(names) and other[: len(names)] == names:
-                del counters[other]
-        path: list[str | int] = []
-        for i in range(1, len(names) + 1):
-            path.append(names[i - 1])
-            if names[:i] in counters:
-                path.append(counters[names[:i]])
-        return tuple(path)
-    m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
-    return tuple(_strip_key(m.group(1))) if m else None
-
-
-def _opens_multiline(value: str) -> str | None:
-    """The quote of a multi-line string the value opens and does not close, if any."""
-    for quote in ('"""', "'''"):
-        if value.startswith(quote) and value.count(quote) == 1:
-            return quote
-    return None
 
 
 class _Parser:

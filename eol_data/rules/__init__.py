@@ -12,6 +12,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from eol_data.rules.schema import problems
+from eol_data.toml_lines import KeyPath, fmt_path, line_index
+
 RULES_DIR = Path(__file__).resolve().parent
 
 
@@ -26,17 +29,11 @@ class Rules:
         self._extra: dict[str, list[dict[str, Any]]] = {}
 
     def table(self, name: str) -> dict[str, Any]:
-        """The parsed ``<name>.toml`` (cached).  Missing file -> empty table."""
+        """The parsed ``<name>.toml`` (cached), checked against its schema when it loads
+        (``eol_data.rules.schema``): a bad rule names its file and line.  Missing file -> empty table."""
         tab = self._tables.get(name)
         if tab is None:
-            path = self.directory / f"{name}.toml"
-            try:
-                with open(path, "rb") as fh:
-                    tab = tomllib.load(fh)
-            except FileNotFoundError:
-                tab = {}
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise RulesError(f"{path}: {exc}") from exc
+            tab = _load(self.directory / f"{name}.toml", name)
             self._tables[name] = tab
         return tab
 
@@ -46,6 +43,48 @@ class Rules:
 
     def extra(self, name: str) -> list[dict[str, Any]]:
         return self._extra.get(name, [])
+
+
+def _load(path: Path, name: str) -> dict[str, Any]:
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: {exc}") from exc
+    try:
+        tab = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: {exc}") from exc
+    found = problems(name, tab)
+    if found:
+        raise RulesError(_message(path, text, tab, found))
+    return tab
+
+
+def _message(path: Path, text: str, tab: dict[str, Any], found: list[tuple[KeyPath, str]]) -> str:
+    """``file:line: key.path: problem`` for the first problem, with the rule's id where it has one
+    (and how many more problems there are)."""
+    lines = line_index(text)
+    key, problem = found[0]
+    probe, line = key, 0
+    while probe and not line:
+        line = lines.get(probe, 0)
+        probe = probe[:-1]
+    where = f"{path}:{line}" if line else str(path)
+    rule_id = _entry_id(tab, key)
+    named = f" (rule {rule_id!r})" if rule_id else ""
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return f"{where}: {fmt_path(key)}: {problem}{named}{more}"
+
+
+def _entry_id(tab: dict[str, Any], key: KeyPath) -> str:
+    """The ``id`` of the array entry a key path points into, if it has one."""
+    if len(key) < 2 or not isinstance(key[1], int):
+        return ""
+    entries = tab.get(str(key[0]))
+    entry = entries[key[1]] if isinstance(entries, list) and key[1] < len(entries) else None
+    return str(entry.get("id") or "") if isinstance(entry, dict) else ""
 
 
 def load_rules() -> Rules:

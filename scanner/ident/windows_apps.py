@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eol_data.catalog import Product
-from eol_data.rules import Rules
+from eol_data.rules import Rules, RulesError
 from scanner.ident.context import Knowledge
 from scanner.ident.versions import numeric_parts, pick_cycle
 from scanner.model import Confidence, Identification
@@ -178,7 +178,11 @@ def ruleset(rules: Rules) -> RuleSet:
     hit = _CACHE.get(id(rules))
     if hit is not None and hit[0] is rules and hit[1] == len(extra):
         return hit[2]
-    rs = _compile_ruleset(extra, rules.table(TABLE))
+    try:
+        table = rules.table(TABLE)
+    except RulesError as exc:  # checked when it loads: the message names the file, line and rule
+        raise WindowsAppsRulesError(str(exc)) from exc
+    rs = _compile_ruleset(extra, table)
     _CACHE[id(rules)] = (rules, len(extra), rs)
     return rs
 

@@ -1,0 +1,131 @@
+"""Rules files are checked when they load: a bad rule names its file and line (#18 item 4).
+
+Each test copies the bundled rules, breaks one real rule the way a contributor might (a regular
+expression that does not compile, a required key left out, a list written as a string) and loads
+the copy: the error must name the copied file and the line of the broken key.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from eol_data.rules import RULES_DIR, Rules, RulesError
+from eol_data.rules.schema import SCHEMAS
+
+BUNDLED = sorted(p.stem for p in RULES_DIR.glob("*.toml"))
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def _nth_header(lines: list[str], header: str, n: int) -> int:
+    """0-based index of the ``n``-th (0-based) ``[[header]]`` line."""
+    hits = [i for i, line in enumerate(lines) if line.strip() == f"[[{header}]]"]
+    return hits[n]
+
+
+def _key_line(lines: list[str], start: int, key: str) -> int:
+    """0-based index of the first ``key =`` line after ``start``."""
+    return next(i for i in range(start + 1, len(lines)) if re.match(rf"\s*{key}\s*=", lines[i]))
+
+
+def _load_error(directory: Path, name: str) -> str:
+    with pytest.raises(RulesError) as caught:
+        Rules(directory).table(name)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_bundled_rules_file_loads_and_passes_its_schema(name: str) -> None:
+    table = Rules().table(name)
+    assert table, f"{name}.toml loaded empty"
+    for array in SCHEMAS.get(name, {}):
+        assert table.get(array), f"{name}.toml has no [[{array}]] entries for its schema to check"
+
+
+def test_a_regex_that_does_not_compile_names_the_file_and_line(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "windows_apps.toml"
+    lines = path.read_text("utf-8").splitlines()
+    at = _key_line(lines, _nth_header(lines, "rule", 2), "name")
+    lines[at] = "name = '(unclosed group'"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "windows_apps")
+    assert message.startswith(f"{path}:{at + 1}: rule[2].name: not a valid regular expression"), message
+    rule_id = Rules().table("windows_apps")["rule"][2]["id"]
+    assert message.endswith(f"(rule {rule_id!r})"), message
+
+
+def test_a_missing_required_key_names_the_rules_header_line(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "packages.toml"
+    lines = path.read_text("utf-8").splitlines()
+    header = _nth_header(lines, "package", 4)
+    del lines[_key_line(lines, header, "product")]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "packages")
+    assert message == f"{path}:{header + 1}: package[4]: missing required key 'product'", message
+
+
+def test_a_word_list_written_as_a_string_is_refused_with_its_line(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "windows_os.toml"
+    lines = path.read_text("utf-8").splitlines()
+    header = _nth_header(lines, "edition_words", 0)
+    at = _key_line(lines, header, "words")
+    end = at
+    while not lines[end].rstrip().endswith("]"):  # the list may run over several lines
+        end += 1
+    lines[at : end + 1] = ['words = "iot enterprise ltsc"']
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "windows_os")
+    assert message.startswith(f"{path}:{at + 1}: edition_words[0].words: expected a list of strings"), message
+
+
+def test_a_number_written_as_text_is_refused(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "windows_os.toml"
+    lines = path.read_text("utf-8").splitlines()
+    header = _nth_header(lines, "caption_releases", 0)
+    at = _key_line(lines, header, "build")
+    lines[at] = 'build = "26100"'
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "windows_os")
+    assert message.startswith(f"{path}:{at + 1}: caption_releases[0].build: expected a whole number"), message
+
+
+def test_several_problems_report_the_first_and_count_the_rest(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "linux_os.toml"
+    text = path.read_text("utf-8")
+    lines = text.splitlines()
+    first = _key_line(lines, _nth_header(lines, "release_files", 0), "pattern")
+    second = _key_line(lines, _nth_header(lines, "release_files", 1), "pattern")
+    lines[first] = "pattern = '[unclosed'"
+    lines[second] = "pattern = '(also'"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "linux_os")
+    assert message.startswith(f"{path}:{first + 1}: release_files[0].pattern: "), message
+    assert message.endswith("(and 1 more)"), message
+
+
+def test_text_that_is_not_toml_names_the_file(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "macos.toml"
+    path.write_text(path.read_text("utf-8") + "\n[limits\n", "utf-8")
+    message = _load_error(rules, "macos")
+    assert message.startswith(f"{path}: "), message
+    assert "line" in message, message
+
+
+def test_an_unbroken_copy_loads_the_same_tables(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    for name in BUNDLED:
+        assert Rules(rules).table(name) == Rules().table(name)
