@@ -428,6 +428,22 @@ def test_winget_upgrade_under_user_scope_gives_per_user_entries_and_the_build() 
     }
 
 
+def test_a_shared_client_and_server_build_without_a_role_is_not_decided_by_the_parser() -> None:
+    """winget-cli issue #5402: build 26100.3775 and nothing else about the OS.  26100 is Windows 11
+    24H2 and Server 2025; no product type is invented from winget's device family, and
+    identification's documented shared-build rule answers, with low confidence."""
+    name = "windows-win11-26100-wingetcli-issue5402"
+    inventory = _host(name)
+    assert (inventory.os.kernel, inventory.os.facts["product_type"]) == ("10.0.26100.3775", None)
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert [ident.product, ident.cycle, ident.rule] == _expected(name)["identified_as"]
+    assert ident.confidence.name == "LOW"
+    assert {(s.name, s.version) for s in inventory.software} == {
+        ("FFmpeg (Shared)", "7.1.1"),
+        ("FFmpeg (Shared)", "6.0"),
+    }
+
+
 def test_get_wingetpackage_scope_user_is_per_user() -> None:
     """winget-cli issue #5159: Get-WinGetPackage -Scope User returned VS Code (installed -Scope User)."""
     (code,) = _host("windows-getwingetpackage-scope-user-wingetcli-issue5159").software
