@@ -444,6 +444,15 @@ def test_a_shared_client_and_server_build_without_a_role_is_not_decided_by_the_p
     }
 
 
+def test_a_real_ntuser_hive_uninstall_key_is_per_user_with_its_key_name() -> None:
+    """regipy's NTUSER.DAT test hive: a Zoom install under the profile (key ZoomUMX), values as read."""
+    (zoom,) = _host("windows-ntuser-zoom-regipy-testhive").software
+    assert (zoom.name, zoom.version, zoom.publisher) == ("Zoom", "5.9.3 (3169)", "Zoom Video Communications, Inc.")
+    assert (zoom.scope, zoom.registry_view, zoom.sid) == ("user", "user", "")  # an NTUSER.DAT holds no SID
+    assert zoom.key.endswith("\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\ZoomUMX")
+    assert zoom.install_date == ""  # the key's LastWrite time is not its InstallDate
+
+
 def test_get_wingetpackage_scope_user_is_per_user() -> None:
     """winget-cli issue #5159: Get-WinGetPackage -Scope User returned VS Code (installed -Scope User)."""
     (code,) = _host("windows-getwingetpackage-scope-user-wingetcli-issue5159").software
