@@ -66,9 +66,15 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
 }
 
 
+# Tables whose every value is a list of words (role maps, localized words): file -> table names.
+WORD_LISTS: dict[str, tuple[str, ...]] = {
+    "windows_os": ("role_words", "role_values"),
+}
+
+
 def problems(name: str, table: dict[str, Any]) -> list[tuple[KeyPath, str]]:
-    """Every (key path, problem) of a parsed rules file, in file order per array."""
-    out: list[tuple[KeyPath, str]] = []
+    """Every (key path, problem) of a parsed rules file: word-list tables, then each array."""
+    out = _word_list_problems(name, table)
     for array, shape in SCHEMAS.get(name, {}).items():
         value = table.get(array)
         if value is None:
@@ -78,6 +84,19 @@ def problems(name: str, table: dict[str, Any]) -> list[tuple[KeyPath, str]]:
             continue
         for i, entry in enumerate(value):
             out.extend(_entry_problems((array, i), entry, shape))
+    return out
+
+
+def _word_list_problems(name: str, table: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+    out: list[tuple[KeyPath, str]] = []
+    for words in WORD_LISTS.get(name, ()):
+        value = table.get(words)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            out.append(((words,), f"expected a table of word lists ([{words}]), got {type(value).__name__}"))
+            continue
+        out.extend(((words, key), problem) for key, v in value.items() if (problem := _string_list_problem(v)))
     return out
 
 

@@ -218,20 +218,18 @@ _SKIP_KEYS = re.compile(
 _COLUMN_LINE = re.compile(r"^\s*([A-Za-z][\w.]{2,40})\s{2,}(\S.*?)\s*$")
 _REG_LINE = re.compile(r"^\s*\"?([\w .()-]{2,60}?)\"?\s+REG_(?:SZ|EXPAND_SZ|DWORD|QWORD|MULTI_SZ)\s+(.*?)\s*$")
 _REG_EXPORT = re.compile(r"^\s*\"([^\"]{1,60})\"\s*=\s*(?:\"(.*)\"|dword:([0-9a-fA-F]{8}))\s*$")
-_ROLE_VALUES = {
-    "workstation": "workstation",
-    "client": "workstation",
-    "standalone workstation": "workstation",
-    "member workstation": "workstation",
-    "server": "server",
-    "standalone server": "server",
-    "member server": "server",
-    "domaincontroller": "server",
-    "domain_controller": "server",
-    "domain controller": "server",
-    "primary domain controller": "server",
-    "backup domain controller": "server",
-}
+_ROLE_MEMO: list[tuple[dict[str, Any], dict[str, str]]] = []
+
+
+def _role_values(rules: dict[str, Any]) -> dict[str, str]:
+    """``[role_values]`` of the rules as value -> role (built once per rules table; the table is
+    kept beside its answer, so a new table never gets another's)."""
+    if _ROLE_MEMO and _ROLE_MEMO[0][0] is rules:
+        return _ROLE_MEMO[0][1]
+    table = rules.get("role_values", {})
+    values = {str(v): role for role in ("workstation", "server") for v in table.get(role, [])}
+    _ROLE_MEMO[:] = [(rules, values)]
+    return values
 
 
 def _key_rank(key: str) -> int:
@@ -284,7 +282,7 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
     the values' own forms and the captions still say.  Each step fills only what is still unknown,
     so the order below is the order of trust."""
     ev = Evidence()
-    _from_contract(ev, record)
+    _from_contract(ev, record, rules)
     # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
     extras = sorted(
         _flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
@@ -303,7 +301,7 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
 # -- the contract's fields ---------------------------------------------------------------------
 
 
-def _from_contract(ev: Evidence, record: dict[str, Any]) -> None:
+def _from_contract(ev: Evidence, record: dict[str, Any], rules: dict[str, Any]) -> None:
     # Captions: WMI Caption first (ProductName lies about Windows 11), then ProductName.
     for key in ("caption", "product_name"):
         value = record.get(key)
@@ -327,7 +325,7 @@ def _from_contract(ev: Evidence, record: dict[str, Any]) -> None:
         sp = _SP.search(str(csd))
         ev.sp = int(sp.group(1)) if sp else _int(csd)
         ev.note("csd_version", csd)
-    _role_from_contract(ev, record)
+    _role_from_contract(ev, record, _role_values(rules))
 
 
 def _feature_update_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
@@ -642,7 +640,7 @@ def _version_then_build_word(ev: Evidence, key: str, text: str) -> bool:
     return True
 
 
-def _role_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
+def _role_from_contract(ev: Evidence, record: dict[str, Any], role_values: dict[str, str]) -> None:
     ptype = _int(record.get("product_type"))
     if ptype in (2, 3):
         ev.role, ev.role_source = "server", f"product_type={ptype}"
@@ -653,21 +651,21 @@ def _role_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
         ev.note("product_type", ptype)
         return
     raw_ptype = str(record.get("product_type") or "").strip().lower()
-    if raw_ptype in _ROLE_VALUES:  # "WorkStation", "Server", "DomainController" (PowerShell enums)
-        ev.role, ev.role_source = _ROLE_VALUES[raw_ptype], f"product_type={record.get('product_type')}"
+    if raw_ptype in role_values:  # "WorkStation", "Server", "DomainController" (PowerShell enums)
+        ev.role, ev.role_source = role_values[raw_ptype], f"product_type={record.get('product_type')}"
         ev.note("product_type", record.get("product_type"))
         return
-    _role_from_installation_type(ev, record)
+    _role_from_installation_type(ev, record, role_values)
 
 
-def _role_from_installation_type(ev: Evidence, record: dict[str, Any]) -> None:
+def _role_from_installation_type(ev: Evidence, record: dict[str, Any], role_values: dict[str, str]) -> None:
     itype = str(record.get("installation_type") or "").strip().lower()
     if not itype:
         return
     ev.note("installation_type", record.get("installation_type"))
-    if itype.startswith("server") or itype in ("nano server",) or _ROLE_VALUES.get(itype) == "server":
+    if itype.startswith("server") or itype in ("nano server",) or role_values.get(itype) == "server":
         ev.role, ev.role_source = "server", f"installation_type={record.get('installation_type')}"
-    elif itype == "client" or _ROLE_VALUES.get(itype) == "workstation":
+    elif itype == "client" or role_values.get(itype) == "workstation":
         ev.role, ev.role_source = "workstation", f"installation_type={record.get('installation_type')}"
 
 
@@ -676,8 +674,9 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
     low_key = key.lower()
     low = value.strip().lower()
     compact = low_key.replace("_", "").replace(" ", "").replace(".", "")
-    if low in _ROLE_VALUES and any(word in compact for word in ("type", "family", "role", "config")):
-        ev.role, ev.role_source = _ROLE_VALUES[low], f"{key}={value.strip()}"
+    role_values = _role_values(rules)
+    if low in role_values and any(word in compact for word in ("type", "family", "role", "config")):
+        ev.role, ev.role_source = role_values[low], f"{key}={value.strip()}"
         ev.note(key, value)
         return
     if _role_from_type_key(ev, key, value, low_key.replace("_", "").replace(" ", ""), low):

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from eol_data.catalog import Catalog
 from eol_data.rules import RULES_DIR, Rules, RulesError
-from eol_data.rules.schema import SCHEMAS
+from eol_data.rules.schema import SCHEMAS, WORD_LISTS
+from scanner.identify import IdentifyContext
+from scanner.model import Confidence
 
 BUNDLED = sorted(p.stem for p in RULES_DIR.glob("*.toml"))
 
@@ -48,6 +51,8 @@ def test_every_bundled_rules_file_loads_and_passes_its_schema(name: str) -> None
     assert table, f"{name}.toml loaded empty"
     for array in SCHEMAS.get(name, {}):
         assert table.get(array), f"{name}.toml has no [[{array}]] entries for its schema to check"
+    for words in WORD_LISTS.get(name, ()):
+        assert table.get(words), f"{name}.toml has no [{words}] for its schema to check"
 
 
 def test_a_regex_that_does_not_compile_names_the_file_and_line(tmp_path: Path) -> None:
@@ -99,6 +104,34 @@ def test_a_number_written_as_text_is_refused(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", "utf-8")
     message = _load_error(rules, "windows_os")
     assert message.startswith(f"{path}:{at + 1}: caption_releases[0].build: expected a whole number"), message
+
+
+def test_a_role_map_entry_that_is_not_a_word_list_is_refused(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "windows_os.toml"
+    lines = path.read_text("utf-8").splitlines()
+    start = lines.index("[role_values]")
+    at = _key_line(lines, start, "workstation")
+    lines[at] = 'workstation = "client"'
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "windows_os")
+    assert message.startswith(f"{path}:{at + 1}: role_values.workstation: expected a list of strings"), message
+
+
+def test_the_role_map_is_data_a_trust_can_extend(tmp_path: Path) -> None:
+    """The role values moved out of Python: adding a localized one to the file changes the answer."""
+    record = {"kind": "os", "family": "windows", "version": "10.0.17763", "installation_type": "Serveur membre"}
+    bundled = IdentifyContext(Catalog()).identify(record)
+    assert (bundled.rule, bundled.confidence) == ("windows.shared-build", Confidence.LOW)
+    rules = _copy(tmp_path)
+    path = rules / "windows_os.toml"
+    text = path.read_text("utf-8")
+    assert text.count('server = ["server", "standalone server",') == 1
+    role_values = 'server = ["server", "standalone server",'
+    path.write_text(text.replace(role_values, 'server = ["serveur membre", "server", "standalone server",'), "utf-8")
+    extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
+    assert (extended.product, extended.cycle, extended.rule) == ("windows-server", "2019", "windows-server.build")
+    assert extended.confidence is Confidence.HIGH
 
 
 def test_several_problems_report_the_first_and_count_the_rest(tmp_path: Path) -> None:
