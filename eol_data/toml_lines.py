@@ -39,7 +39,11 @@ def _strip_key(raw: str) -> list[str]:
         else:
             buf.append(ch)
     parts.append("".join(buf).strip())
-    return [p[1:-1] if len(p) >= 2 and p[0] == p[-1] and p[0] in "\"'" else p for p in parts]
+    return [_unquote(p) for p in parts]
+
+
+def _unquote(part: str) -> str:
+    return part[1:-1] if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'" else part
 
 
 def _key_and_value(line: str) -> tuple[str, str] | None:

@@ -179,12 +179,7 @@ def fetch_full(
     parsed = urlparse(source)
     if parsed.scheme == "file":
         return _read_local(Path(unquote(parsed.path)), max_bytes)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise UpdateError(
-            f"--source {source!r}: expected an http(s):// base URL of an endoflife.date API v1 "
-            "mirror, or a file:// directory"
-        )
-    url = full_url(source)
+    url = _api_url(source, parsed.scheme, parsed.netloc)
     try:
         with httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -210,6 +205,16 @@ def fetch_full(
         raise UpdateError(f"{url}: too many redirects") from exc
     except httpx.HTTPError as exc:
         raise UpdateError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _api_url(source: str, scheme: str, netloc: str) -> str:
+    """The full-list URL of an http(s) mirror (anything else is refused)."""
+    if scheme not in ("http", "https") or not netloc:
+        raise UpdateError(
+            f"--source {source!r}: expected an http(s):// base URL of an endoflife.date API v1 "
+            "mirror, or a file:// directory"
+        )
+    return full_url(source)
 
 
 def _headers(etag: str) -> dict[str, str]:

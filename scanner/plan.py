@@ -449,6 +449,17 @@ _SERVER_OLD_LTSC = re.compile(r"^(Windows Server (?:19|20)(?:0\d|1[0-5])\b.*) \(
 _SERVER_CHANNELS = ((" SAC", " (Semi-Annual Channel)"), (" AC", " (Annual Channel)"))
 
 
+def _spoken_server(label: str) -> str | None:
+    """No "(LTSC)" on servers older than the channels; SAC/AC spelled out."""
+    old_server = _SERVER_OLD_LTSC.match(label)
+    if old_server:
+        return old_server.group(1)
+    for mark, words in _SERVER_CHANNELS:
+        if label.startswith("Windows Server ") and label.endswith(mark):
+            return label[: -len(mark)] + words
+    return None
+
+
 def spoken_release(label: str) -> str:
     """A release label as people say it: the dataset's edition letters spelled out, Windows LTSC
     releases by their product name ("Windows 11 Enterprise LTSC 2024"), Windows Server channels
@@ -458,12 +469,9 @@ def spoken_release(label: str) -> str:
         major, version, edition = lts.groups()
         name = _LTS_NAMES.get(version, f"{version} LTSC")
         return f"{major} {'IoT ' if edition == 'IoT' else ''}Enterprise {name}"
-    old_server = _SERVER_OLD_LTSC.match(label)
-    if old_server:
-        return old_server.group(1)
-    for mark, words in _SERVER_CHANNELS:
-        if label.startswith("Windows Server ") and label.endswith(mark):
-            return label[: -len(mark)] + words
+    server = _spoken_server(label)
+    if server is not None:
+        return server
     for mark, words in _EDITION_MARKS:
         if label.endswith(mark) or f"{mark} " in label:
             label = label.replace(mark, words)
