@@ -101,6 +101,29 @@ def _intel_generation(model: str, suffix: str) -> int:
     return int(model[0])
 
 
+def _result(ok: bool) -> str:
+    return PASS if ok else FAIL
+
+
+def _rule_check(rule: dict[str, Any], m: re.Match[str], why: str) -> Check | None:
+    """The verdict of a CPU rule whose pattern matched (None: the rule states no test; go on)."""
+    if "supported" in rule:
+        return Check("cpu", _result(bool(rule["supported"])), why)
+    model = m.groupdict().get("model") or ""
+    if "min_generation" in rule:
+        gen = _intel_generation(model, m.groupdict().get("suffix") or "")
+        return Check("cpu", _result(gen >= rule["min_generation"]), f"generation {gen}: {why}")
+    if "min_number" in rule:
+        return Check("cpu", _result(int(model) >= rule["min_number"]), why)
+    if "min_digit2" in rule:
+        return Check("cpu", _result(int(model[1]) >= rule["min_digit2"]), why)
+    if "min_model" in rule:
+        return Check("cpu", _result(int(model) >= rule["min_model"]), why)
+    if rule.get("epyc"):
+        return Check("cpu", _result(model[-1] != "1"), why)
+    return None
+
+
 def cpu_check(cpu_model: str, rules: CpuRules | None = None) -> Check:
     """Is this processor string on the supported list?  Unrecognised -> unknown."""
     text = " ".join(cpu_model.split())
@@ -111,21 +134,9 @@ def cpu_check(cpu_model: str, rules: CpuRules | None = None) -> Check:
         m = pattern.search(text)
         if not m:
             continue
-        why = f"{rule['why']} (rule {rule['id']}, data {rules.version})"
-        if "supported" in rule:
-            return Check("cpu", PASS if rule["supported"] else FAIL, why)
-        model = m.groupdict().get("model") or ""
-        if "min_generation" in rule:
-            gen = _intel_generation(model, m.groupdict().get("suffix") or "")
-            return Check("cpu", PASS if gen >= rule["min_generation"] else FAIL, f"generation {gen}: {why}")
-        if "min_number" in rule:
-            return Check("cpu", PASS if int(model) >= rule["min_number"] else FAIL, why)
-        if "min_digit2" in rule:
-            return Check("cpu", PASS if int(model[1]) >= rule["min_digit2"] else FAIL, why)
-        if "min_model" in rule:
-            return Check("cpu", PASS if int(model) >= rule["min_model"] else FAIL, why)
-        if rule.get("epyc"):
-            return Check("cpu", PASS if model[-1] != "1" else FAIL, why)
+        check = _rule_check(rule, m, f"{rule['why']} (rule {rule['id']}, data {rules.version})")
+        if check is not None:
+            return check
     return Check("cpu", UNKNOWN, f"processor {text[:80]!r} not recognised by the rules (data {rules.version})")
 
 
@@ -133,67 +144,72 @@ def _gb(n: int, base: int) -> str:
     return f"{n / base**3:.0f} GB"
 
 
-def assess(hw: Hardware, rules: CpuRules | None = None) -> Readiness:
-    checks: list[Check] = []
+def _tpm_check(hw: Hardware) -> Check:
     if hw.tpm_present is None:
-        checks.append(Check("tpm", UNKNOWN, "TPM not reported"))
-    elif not hw.tpm_present:
-        checks.append(Check("tpm", FAIL, "no TPM"))
-    elif not hw.tpm_version:
-        checks.append(Check("tpm", UNKNOWN, "TPM present, version not reported"))
-    else:
-        ok = hw.tpm_version.strip().split(",")[0].strip().startswith("2")
-        checks.append(Check("tpm", PASS if ok else FAIL, f"TPM {hw.tpm_version}"))
+        return Check("tpm", UNKNOWN, "TPM not reported")
+    if not hw.tpm_present:
+        return Check("tpm", FAIL, "no TPM")
+    if not hw.tpm_version:
+        return Check("tpm", UNKNOWN, "TPM present, version not reported")
+    ok = hw.tpm_version.strip().split(",")[0].strip().startswith("2")
+    return Check("tpm", PASS if ok else FAIL, f"TPM {hw.tpm_version}")
+
+
+def _secure_boot_check(hw: Hardware) -> Check:
     fw = hw.firmware_type.lower()
     if fw == "bios":
-        checks.append(Check("secure-boot", FAIL, "legacy BIOS firmware (UEFI required)"))
-    elif hw.secure_boot is True:
-        checks.append(Check("secure-boot", PASS, "UEFI with Secure Boot on"))
-    elif hw.secure_boot is False and fw == "uefi":
-        checks.append(Check("secure-boot", PASS, "UEFI, Secure Boot capable but off (turn it on)"))
-    elif hw.secure_boot is False:
-        checks.append(Check("secure-boot", FAIL, "Secure Boot off and firmware type not reported"))
-    else:
-        checks.append(Check("secure-boot", UNKNOWN, "Secure Boot / firmware type not reported"))
+        return Check("secure-boot", FAIL, "legacy BIOS firmware (UEFI required)")
+    if hw.secure_boot is True:
+        return Check("secure-boot", PASS, "UEFI with Secure Boot on")
+    if hw.secure_boot is False and fw == "uefi":
+        return Check("secure-boot", PASS, "UEFI, Secure Boot capable but off (turn it on)")
+    if hw.secure_boot is False:
+        return Check("secure-boot", FAIL, "Secure Boot off and firmware type not reported")
+    return Check("secure-boot", UNKNOWN, "Secure Boot / firmware type not reported")
+
+
+def _ram_check(hw: Hardware) -> Check:
     if hw.memory_bytes is None:
-        checks.append(Check("ram", UNKNOWN, "memory not reported"))
-    else:
-        checks.append(
-            Check(
-                "ram",
-                PASS if hw.memory_bytes >= MIN_RAM_BYTES * 0.95 else FAIL,
-                f"{_gb(hw.memory_bytes, 1024)} RAM (4 GB needed)",
-            )
-        )
+        return Check("ram", UNKNOWN, "memory not reported")
+    return Check(
+        "ram",
+        PASS if hw.memory_bytes >= MIN_RAM_BYTES * 0.95 else FAIL,
+        f"{_gb(hw.memory_bytes, 1024)} RAM (4 GB needed)",
+    )
+
+
+def _disk_check(hw: Hardware) -> Check:
     disk = hw.system_disk_bytes
     if disk is None:
-        checks.append(Check("disk", UNKNOWN, "system disk size not reported"))
-    else:
-        checks.append(
-            Check(
-                "disk", PASS if disk >= MIN_DISK_BYTES * 0.95 else FAIL, f"{_gb(disk, 1000)} system disk (64 GB needed)"
-            )
-        )
-    checks.append(cpu_check(hw.cpu_model, rules))
+        return Check("disk", UNKNOWN, "system disk size not reported")
+    return Check(
+        "disk", PASS if disk >= MIN_DISK_BYTES * 0.95 else FAIL, f"{_gb(disk, 1000)} system disk (64 GB needed)"
+    )
+
+
+def assess(hw: Hardware, rules: CpuRules | None = None) -> Readiness:
+    checks = (_tpm_check(hw), _secure_boot_check(hw), _ram_check(hw), _disk_check(hw), cpu_check(hw.cpu_model, rules))
     results = {c.name: c.result for c in checks}
     if FAIL in results.values():
-        hard = [n for n in ("cpu", "tpm", "secure-boot") if results[n] == FAIL]
-        if hard:
-            action = "replace hardware (" + ", ".join(hard) + " not supported)"
-        else:
-            action = (
-                "upgrade "
-                + " and ".join(n.upper() if n == "ram" else n for n in ("ram", "disk") if results[n] == FAIL)
-                + ", then upgrade to Windows 11"
-            )
-        return Readiness("not-ready", action, tuple(checks))
+        return Readiness("not-ready", _not_ready_action(results), checks)
     if UNKNOWN in results.values():
         return Readiness(
             "unknown",
             "collect hardware facts (" + ", ".join(n for n, r in results.items() if r == UNKNOWN) + ") to decide",
-            tuple(checks),
+            checks,
         )
-    return Readiness("ready", "upgrade in place to Windows 11", tuple(checks))
+    return Readiness("ready", "upgrade in place to Windows 11", checks)
+
+
+def _not_ready_action(results: dict[str, str]) -> str:
+    hard = [n for n in ("cpu", "tpm", "secure-boot") if results[n] == FAIL]
+    if hard:
+        return "replace hardware (" + ", ".join(hard) + " not supported)"
+    return (
+        "upgrade "
+        + " and ".join(n.upper() if n == "ram" else n for n in ("ram", "disk") if results[n] == FAIL)
+        + ", then upgrade to Windows 11"
+    )
 
 
 def is_windows_10(product: str | None, cycle: str | None) -> bool:
