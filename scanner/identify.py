@@ -401,14 +401,23 @@ def verdict_for(ident: Identification, ctx: IdentifyContext, as_of: date, policy
     if release is None:
         return Verdict(Status.UNKNOWN, reason=f"cycle {ident.cycle!r} not in dataset")
     verdict = judge(release, product, as_of, policy)
-    if ident.spans and product is not None:
-        return _across_spans(verdict, ident.spans, product, as_of, policy)
+    if (ident.spans or ident.alternatives) and product is not None:
+        return _across_spans(verdict, ident, product, ctx, as_of, policy)
     return verdict
 
 
-def _across_spans(verdict: Verdict, spans: tuple[str, ...], product: Product, as_of: date, policy: Policy) -> Verdict:
-    """Unknown when the releases the evidence fits are in different states; else ``verdict``."""
-    others = {c: judge(r, product, as_of, policy).status for c in spans if (r := product.release(c)) is not None}
+def _across_spans(
+    verdict: Verdict, ident: Identification, product: Product, ctx: IdentifyContext, as_of: date, policy: Policy
+) -> Verdict:
+    """Unknown when the releases the evidence fits are in different states; else ``verdict``.
+    Why: the identifier names one of them (the latest-ending), but a "supported" that is only true
+    for a release the host may not be is as wrong as a false "end-of-life"."""
+    others = {c: judge(r, product, as_of, policy).status for c in ident.spans if (r := product.release(c)) is not None}
+    for other_product, cycle in ident.alternatives:
+        other = ctx.catalog.product(other_product)
+        rel = other.release(cycle) if other is not None else None
+        if other is not None and rel is not None:
+            others[f"{other_product} {cycle}"] = judge(rel, other, as_of, policy).status
     if any(status is not verdict.status for status in others.values()):
         states = ", ".join(f"{c}: {st.value}" for c, st in sorted(others.items()))
         return Verdict(

@@ -63,6 +63,9 @@ class Identification:
     # The evidence fits each of these cycles (AIX ``oslevel`` without a technology level): a verdict
     # is only given when it is the same for all of them (scanner.identify.verdict_for).
     spans: tuple[str, ...] = ()
+    # The same for releases of other products (a shared Windows build that is a client or a
+    # server release): (product, cycle) pairs, judged the same way as ``spans``.
+    alternatives: tuple[tuple[str, str], ...] = ()
 
     @property
     def identified(self) -> bool:

@@ -22,7 +22,7 @@ All tables (builds, edition words, embedded names) are data in ``eol_data/rules/
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -1194,7 +1194,7 @@ def _general_availability_cycle(c: _Ctx, prefix: str, label: str, source: str, c
         return c.result("windows", cy, "windows.build", f"{label} from {source} (one cycle for all editions)", conf)
     cy, _rel = max(present, key=lambda p: _eol_sort_key(p[1]))
     others = ", ".join(p[0] for p in present if p[0] != cy)
-    return c.result(
+    guess = c.result(
         "windows",
         cy,
         "windows.build-edition-unknown",
@@ -1202,6 +1202,8 @@ def _general_availability_cycle(c: _Ctx, prefix: str, label: str, source: str, c
         f"is assumed (also possible: {others})",
         LOW,
     )
+    # the verdict is unknown on dates where the editions' cycles differ (scanner.identify.verdict_for)
+    return replace(guess, spans=tuple(p[0] for p in present if p[0] != cy))
 
 
 def _eol_sort_key(rel: Release | None) -> date:
@@ -1219,9 +1221,13 @@ def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identi
     client = _nt10_client(c, build, entry, "")
     srv = c.exists("windows-server", server_cycle)
     cli = c.exists("windows", client.cycle) if client.cycle else None
+    # Whichever is named, the verdict is unknown on dates where the candidates differ
+    # (scanner.identify.verdict_for): the later-ending guess alone would call a Windows 11 Pro
+    # "supported" after its end because Windows Server of the same build still is.
+    client_cycles = [cy for cy in (client.cycle, *client.spans) if cy]
     if srv is not None and _eol_sort_key(srv) >= _eol_sort_key(cli):
         client_name = f"Windows {entry.get('major')} {str(entry.get('version')).upper()}"
-        return c.result(
+        found = c.result(
             "windows-server",
             server_cycle,
             "windows.shared-build",
@@ -1230,6 +1236,7 @@ def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identi
             "server cycle is assumed",
             LOW,
         )
+        return replace(found, alternatives=tuple(("windows", cy) for cy in client_cycles))
     return Identification(
         client.product,
         client.cycle,
@@ -1237,6 +1244,8 @@ def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identi
         client.reason + f"; also Windows Server {server_cycle} (no product type or caption)",
         LOW,
         client.evidence,
+        spans=client.spans,
+        alternatives=(("windows-server", server_cycle),) if srv is not None else (),
     )
 
 
@@ -1398,6 +1407,7 @@ def _legacy_ambiguous(c: _Ctx, client: dict[str, Any] | None, server: dict[str, 
         f"NT {c.ev.nt} is {names}; nothing says client or server, so the later-ending one is assumed",
         LOW,
         best.evidence,
+        alternatives=tuple((str(o.product), str(o.cycle)) for o in found if o is not best),
     )
 
 

@@ -341,6 +341,30 @@ def test_edition_unknown_picks_later_ending_family(ctx: IdentifyContext) -> None
     assert evaluate(win(build="22631"), ctx, REF, Policy())["status"] == "eol"
 
 
+def test_shared_build_verdict_is_unknown_while_client_and_server_differ(ctx: IdentifyContext) -> None:
+    """Build 26100 alone: Windows 11 24H2 (Home/Pro ended 2026-10-13, Enterprise 2027-10-12) or
+    Server 2025 (2034).  The later-ending server is named, but calling the machine "supported"
+    after 2026-10-13 is only true if it is a server: the verdict says unknown and why."""
+    record = win(build="26100")
+    before = evaluate(record, ctx, date(2025, 12, 1), Policy())  # every candidate supported then
+    assert before["status"] == "supported"
+    after = evaluate(record, ctx, date(2026, 12, 6), Policy())
+    assert after["status"] == "unknown", after
+    assert "windows 11-24h2-w: eol" in after["reason"] and "windows-server" == after["product"]
+    late = evaluate(record, ctx, date(2030, 1, 1), Policy())  # clients all ended, the server not
+    assert late["status"] == "unknown"
+
+
+def test_edition_unknown_verdict_is_unknown_while_the_editions_differ(ctx: IdentifyContext) -> None:
+    """Windows 11 24H2 without an edition: Home/Pro ended 2026-10-13, Enterprise/Education end
+    2027-10-12.  Unknown in between, eol once both ended."""
+    record = win(build="26100", installation_type="Client")
+    assert evaluate(record, ctx, date(2026, 12, 6), Policy())["status"] == "unknown"
+    assert evaluate(record, ctx, date(2027, 12, 1), Policy())["status"] == "eol"
+    named = win(build="26100", installation_type="Client", caption="Microsoft Windows 11 Pro")
+    assert evaluate(named, ctx, date(2026, 12, 6), Policy())["status"] == "eol"  # the edition decides
+
+
 def test_caption_only_windows_10_is_unknown_not_guessed(ctx: IdentifyContext) -> None:
     ident = windows_os.identify(win(caption="Microsoft Windows 10 Pro"), ctx)
     assert ident.product == "windows" and ident.cycle is None and ident.confidence is Confidence.LOW

@@ -438,6 +438,8 @@ def test_a_shared_client_and_server_build_without_a_role_is_not_decided_by_the_p
     ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
     assert [ident.product, ident.cycle, ident.rule] == _expected(name)["identified_as"]
     assert ident.confidence.name == "LOW"
+    # Windows 11 24H2 Home/Pro ended 2026-10-13 while Server 2025 is supported: no "supported" guess
+    assert _findings(name)[("os", ident.product, ident.cycle)] == "unknown"
     assert {(s.name, s.version) for s in inventory.software} == {
         ("FFmpeg (Shared)", "7.1.1"),
         ("FFmpeg (Shared)", "6.0"),
