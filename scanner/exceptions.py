@@ -151,11 +151,8 @@ def _as_text(value: Any, key: str, where: str) -> str:
     return text
 
 
-def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskException:
-    """Validate one row.  Every problem names the row, the id and the field."""
-    where = _where(path, row, raw)
-    if not isinstance(raw, Mapping):
-        raise ExceptionFileError(f"{where}: expected a table of fields")
+def _check_fields(raw: Mapping[str, Any], where: str) -> None:
+    """No unknown field; every required one given."""
     unknown = set(raw) - set(KEYS)
     if unknown:
         raise ExceptionFileError(
@@ -164,9 +161,10 @@ def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskExcep
     for key in REQUIRED:
         if raw.get(key) in (None, ""):
             raise ExceptionFileError(f"{where}: field {key!r} is required")
-    category = _as_text(raw["category"], "category", where).lower()
-    if category not in CATEGORIES:
-        raise ExceptionFileError(f"{where}: field 'category': {category!r} is not one of {', '.join(CATEGORIES)}")
+
+
+def _scope(raw: Mapping[str, Any], where: str) -> dict[str, str]:
+    """The scope fields: at least one, and a cycle only with its product."""
     scope = {k: _as_text(raw.get(k), k, where) for k in SCOPE_KEYS}
     if not any(scope.values()):
         raise ExceptionFileError(
@@ -175,17 +173,20 @@ def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskExcep
         )
     if scope["cycle"] and not scope["product"]:
         raise ExceptionFileError(f"{where}: field 'cycle' needs 'product' as well")
-    controls_raw = raw.get("compensating_controls", ())
+    return scope
+
+
+def _controls(controls_raw: Any, where: str) -> tuple[str, ...]:
+    """Compensating controls: a list, or one text separated by semicolons (CSV)."""
     if isinstance(controls_raw, str):
-        controls = tuple(c.strip() for c in controls_raw.split(";") if c.strip())
-    elif isinstance(controls_raw, list | tuple):
-        controls = tuple(_as_text(c, "compensating_controls", where) for c in controls_raw)
-    else:
-        raise ExceptionFileError(f"{where}: field 'compensating_controls': expected a list of text")
-    approved_on = _as_date(raw["approved_on"], "approved_on", where)
-    expires = _as_date(raw["expires"], "expires", where)
-    if expires < approved_on:
-        raise ExceptionFileError(f"{where}: field 'expires' ({expires}) is before 'approved_on' ({approved_on})")
+        return tuple(c.strip() for c in controls_raw.split(";") if c.strip())
+    if isinstance(controls_raw, list | tuple):
+        return tuple(_as_text(c, "compensating_controls", where) for c in controls_raw)
+    raise ExceptionFileError(f"{where}: field 'compensating_controls': expected a list of text")
+
+
+def _medical(raw: Mapping[str, Any], where: str) -> tuple[bool, str]:
+    """A medical-device exception needs the manufacturer's reference."""
     medical = _as_bool(raw.get("medical_device", False), "medical_device", where)
     manufacturer_ref = _as_text(raw.get("manufacturer_ref"), "manufacturer_ref", where)
     if medical and not manufacturer_ref:
@@ -193,6 +194,25 @@ def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskExcep
             f"{where}: a medical-device exception needs 'manufacturer_ref' "
             "(the manufacturer's statement, MDS2 or support notice)"
         )
+    return medical, manufacturer_ref
+
+
+def entry_from_mapping(raw: Mapping[str, Any], row: int, path: str) -> RiskException:
+    """Validate one row.  Every problem names the row, the id and the field."""
+    where = _where(path, row, raw)
+    if not isinstance(raw, Mapping):
+        raise ExceptionFileError(f"{where}: expected a table of fields")
+    _check_fields(raw, where)
+    category = _as_text(raw["category"], "category", where).lower()
+    if category not in CATEGORIES:
+        raise ExceptionFileError(f"{where}: field 'category': {category!r} is not one of {', '.join(CATEGORIES)}")
+    scope = _scope(raw, where)
+    controls = _controls(raw.get("compensating_controls", ()), where)
+    approved_on = _as_date(raw["approved_on"], "approved_on", where)
+    expires = _as_date(raw["expires"], "expires", where)
+    if expires < approved_on:
+        raise ExceptionFileError(f"{where}: field 'expires' ({expires}) is before 'approved_on' ({approved_on})")
+    medical, manufacturer_ref = _medical(raw, where)
     return RiskException(
         id=_as_text(raw["id"], "id", where),
         category=category,
