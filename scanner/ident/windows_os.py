@@ -12,9 +12,11 @@ pages ("Microsoftr Windows VistaT").
 The identifier is deliberately lenient about its input: contract fields first, then any other
 string value in the record (a systeminfo label, a WMI property name, a free-text agent line) is
 searched for a caption, a ``major.minor.build`` version, a service pack and a role.  When the
-evidence cannot decide between cycles with different end dates, it picks the candidate whose
-security support ends *last* and says so with low confidence: a wrong "eol" sends a team to
-replace a supported machine, so an uncertain answer must never be the more alarming one.
+evidence cannot decide between cycles with different end dates, it names the candidate whose
+security support ends *last*, with low confidence, and lists the others (``spans`` for cycles of
+the same product, ``alternatives`` across products): the verdict is then unknown on every date
+where the candidates' states differ (``scanner.identify.verdict_for``), because a wrong
+"supported" is as serious as a wrong "eol".
 
 All tables (builds, edition words, embedded names) are data in ``eol_data/rules/windows_os.toml``.
 """
