@@ -1,4 +1,5 @@
-"""XLSX workbook (openpyxl, write-only for speed): what finance and the SIRO open.
+"""XLSX workbook (openpyxl, write-only, sheet rows written as XML text by ``_RowXml``): what
+finance and the SIRO open.
 
 Sheets: Summary (KPIs and evidence metadata), one sheet per site (its replacement list),
 Devices, Device applications (which application to update on which device), Products, Plan by
