@@ -27,6 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from lxml import etree
+from openpyxl import LXML as OPENPYXL_LXML
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
@@ -231,7 +232,10 @@ def _number_xml(ref: str, v: float, style: str) -> str | None:
 
 def _stream_rows(ws: WriteOnlyWorksheet) -> None:
     """Have ``ws`` write every appended row through ``_RowXml`` (openpyxl's own path for a row it
-    declines); called before the first ``append``."""
+    declines); called before the first ``append``.  Only where openpyxl writes with lxml (its
+    default when lxml is installed, as it is here): the parsed rows are lxml elements."""
+    if not OPENPYXL_LXML:
+        return
     rows = _RowXml(ws)
     to_cells: Callable[[Any, int], Any] = ws._values_to_row
     get_writer: Callable[[], None] = ws._get_writer
