@@ -42,10 +42,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from agents import linux
 from agents.inventory import Software
+from eol_data.rules import load_rules
 from scanner.distro_data import (
     SUPPORTED_COMPONENTS,
     AptEntry,
@@ -76,91 +77,40 @@ class Distribution:
     security_data: str = ""  # which distribution security-support data applies ("debian" or "")
 
 
-_DEBIAN_DOMAINS = ("debian.org", "debian.net")
-# Explicit list: one entry per distribution family legacyscan can recognise builds of.
-DISTRIBUTIONS: tuple[Distribution, ...] = (
-    Distribution(
-        ("debian",),
-        "dpkg",
-        "Debian",
-        re.compile(r"[+~]deb\d+u\d+|\+b\d+$"),
-        domains=_DEBIAN_DOMAINS,
-        origins=("debian",),
-        plain_revision=True,
-        security_data="debian",
-    ),
-    # Ubuntu rebuilds every package it ships; packages synced from Debian keep Debian's maintainer.
-    Distribution(
-        ("ubuntu", "linuxmint"),
-        "dpkg",
-        "Ubuntu",
-        re.compile(r"\dubuntu\d|\dbuild\d"),
-        domains=("ubuntu.com", "canonical.com", "launchpad.net", *_DEBIAN_DOMAINS),
-        origins=("ubuntu",),
-        plain_revision=True,
-    ),
-    # rpm: vendors (prefixes) and the e-mail domains of their packagers and signing keys' owners
-    Distribution(("rhel",), "rpm", "Red Hat", re.compile(r"\.el\d+"), ("red hat",), ("redhat.com",)),
-    Distribution(("centos",), "rpm", "CentOS", re.compile(r"\.el\d+"), ("centos",), ("centos.org",)),
-    Distribution(
-        ("rocky-linux",), "rpm", "Rocky Linux", re.compile(r"\.el\d+"), ("rocky",), ("rockylinux.org", "resf.org")
-    ),
-    Distribution(("almalinux",), "rpm", "AlmaLinux", re.compile(r"\.el\d+"), ("almalinux",), ("almalinux.org",)),
-    Distribution(
-        ("oracle-linux",), "rpm", "Oracle Linux", re.compile(r"\.el\d+"), ("oracle america",), ("oracle.com",)
-    ),
-    Distribution(("amazon-linux",), "rpm", "Amazon Linux", re.compile(r"\.amzn\d+"), ("amazon",), ("amazon.com",)),
-    Distribution(("fedora",), "rpm", "Fedora", re.compile(r"\.fc\d+"), ("fedora project",), ("fedoraproject.org",)),
-    Distribution(
-        ("sles", "opensuse"),
-        "rpm",
-        "SUSE",
-        re.compile(r"(?!)"),
-        ("suse", "opensuse"),
-        ("suse.com", "suse.de", "opensuse.org"),
-    ),
-    Distribution(("alpine-linux",), "apk", "Alpine", re.compile(r"-r\d+$")),
-)
+def _distribution(entry: dict[str, Any]) -> Distribution:
+    return Distribution(
+        tuple(entry["products"]),
+        str(entry["source"]),
+        str(entry["label"]),
+        re.compile(str(entry["version_marks"])),
+        vendors=tuple(entry.get("vendors", ())),
+        domains=tuple(entry.get("domains", ())),
+        origins=tuple(entry.get("origins", ())),
+        plain_revision=bool(entry.get("plain_revision", False)),
+        security_data=str(entry.get("security_data", "")),
+    )
 
-# Marks of repositories other than the distribution's own, found in package versions: vendor
-# repositories (NodeSource, PGDG, Sury's dated builds, MariaDB, MySQL, Percona, Docker...), Debian
-# backports (no security support promised), PPAs, and a distribution release spelled in the
-# revision ("1+debian12", "1~debian.12~bookworm", "1+ubuntu22.04"): the distributions' own
-# revisions spell it "+deb12u1" / "ubuntu0.22.04.1".
-THIRD_PARTY = re.compile(
-    r"nodesource|nodistro|pgdg|sury|maria|mysql|percona|docker|~bpo|ppa|remi|ius|epel|zabbix|elastic|mongodb"
-    r"|\+0~20\d{6}",
-    re.IGNORECASE,
-)
-SPELLED_RELEASE = re.compile(r"debian\.?\d|ubuntu\d\d\.\d\d", re.IGNORECASE)
-# Release codenames in a revision ("-27-1.bookworm", "~jammy1") are a vendor's too.
+
+# The distribution-build rules are data (eol_data/rules/distro.toml, checked when it loads).
+_RULES = load_rules().table("distro")
+# Explicit list: one entry per distribution family legacyscan can recognise builds of.
+DISTRIBUTIONS: tuple[Distribution, ...] = tuple(_distribution(e) for e in _RULES["distribution"])
+
+# Marks of repositories other than the distribution's own, a distribution release spelled in the
+# revision, and release codenames in a revision: a vendor's build (see distro.toml [third_party]).
+THIRD_PARTY = re.compile("|".join(_RULES["third_party"]["marks"]), re.IGNORECASE)
+SPELLED_RELEASE = re.compile("|".join(_RULES["third_party"]["spelled_release"]), re.IGNORECASE)
 CODENAMES = re.compile(
-    r"(?<![a-z])(?:buzz|rex|bo|hamm|slink|potato|woody|sarge|etch|lenny|squeeze|wheezy|jessie|stretch|buster"
-    r"|bullseye|bookworm|trixie|forky|duke|warty|hoary|breezy|dapper|edgy|feisty|gutsy|hardy|intrepid|jaunty"
-    r"|karmic|lucid|maverick|natty|oneiric|precise|quantal|raring|saucy|trusty|utopic|vivid|wily|xenial"
-    r"|yakkety|zesty|artful|bionic|cosmic|disco|eoan|focal|groovy|hirsute|impish|jammy|kinetic|lunar"
-    r"|mantic|noble|oracular|plucky|questing)(?![a-z])",
+    "(?<![a-z])(?:" + "|".join(_RULES["third_party"]["codenames"]) + ")(?![a-z])",
     re.IGNORECASE,
 )
 _MODULE_STREAM = re.compile(r"\.module\+el\d+[.\d]*")  # RHEL 8/9 modular builds: "1.module+el8.3.0+8851+b7b41ca0"
 _PLAIN_REVISION = re.compile(r"-\d+(?:\.\d+){0,2}$")
 _EMAIL_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+)>?\s*$")
 
-# Products distributions do not freeze: they ship each new upstream release as an update (browsers,
-# mail clients), so an installed old release is out of date whoever built it -- upstream decides,
-# and an ended OS release ends them too.
-FOLLOWS_UPSTREAM: frozenset[str] = frozenset(
-    {
-        "firefox",
-        "thunderbird",
-        "chrome",
-        "chromium",
-        "electron",
-        # the distribution's own published lifecycle for this
-        # package (Red Hat ends its OpenJDK 11 before RHEL 8)
-        "redhat-build-of-openjdk",
-    }
-)
+# Products distributions do not freeze (browsers, mail clients): upstream decides, and an ended OS
+# release ends them too (distro.toml [follows_upstream]).
+FOLLOWS_UPSTREAM: frozenset[str] = frozenset(_RULES["follows_upstream"]["products"])
 
 THIRD, DISTRO = "third-party", "distribution"
 # The distribution's archive ships it but the distribution's security team does not support it

@@ -58,6 +58,15 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
         "ssh_os": Entries(required=("comment", "product"), regex=("comment",), strings=("product", "why")),
         "snmp_os": Entries(required=("pattern",), regex=("pattern",), strings=("product", "family", "why")),
     },
+    "distro": {
+        "distribution": Entries(
+            required=("products", "source", "label", "version_marks"),
+            regex=("version_marks",),
+            strings=("source", "label", "security_data"),
+            string_lists=("products", "vendors", "domains", "origins"),
+            flags=("plain_revision",),
+        ),
+    },
     "windows_os": {
         "caption_releases": Entries(required=("pattern", "nt"), strings=("pattern", "nt"), integers=("build",)),
         "embedded": Entries(required=("words",), string_lists=("words", "cycles"), strings=("nt", "product")),
@@ -69,6 +78,7 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
 # Tables whose every value is a list of words (role maps, localized words): file -> table names.
 WORD_LISTS: dict[str, tuple[str, ...]] = {
     "windows_os": ("role_words", "role_values"),
+    "distro": ("follows_upstream", "third_party"),
 }
 
 

@@ -16,6 +16,7 @@ import pytest
 from eol_data.catalog import Catalog
 from eol_data.rules import RULES_DIR, Rules, RulesError
 from eol_data.rules.schema import SCHEMAS, WORD_LISTS
+from scanner import distro
 from scanner.identify import IdentifyContext
 from scanner.model import Confidence
 
@@ -132,6 +133,29 @@ def test_the_role_map_is_data_a_trust_can_extend(tmp_path: Path) -> None:
     extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
     assert (extended.product, extended.cycle, extended.rule) == ("windows-server", "2019", "windows-server.build")
     assert extended.confidence is Confidence.HIGH
+
+
+def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "distro.toml"
+    lines = path.read_text("utf-8").splitlines()
+    header = _nth_header(lines, "distribution", 1)
+    at = _key_line(lines, header, "version_marks")
+    lines[at] = "version_marks = '\\dubuntu(\\d'"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "distro")
+    assert message.startswith(f"{path}:{at + 1}: distribution[1].version_marks: not a valid regular expression"), (
+        message
+    )
+
+
+def test_the_distribution_build_rules_are_the_ones_the_verdicts_use() -> None:
+    """scanner.distro builds its tables from distro.toml: what the file says is what is used."""
+    table = Rules().table("distro")
+    assert [d.label for d in distro.DISTRIBUTIONS] == [e["label"] for e in table["distribution"]]
+    assert distro.FOLLOWS_UPSTREAM == frozenset(table["follows_upstream"]["products"])
+    assert distro.CODENAMES.search("1.2-3~jammy1") and not distro.CODENAMES.search("1.2-3ubuntu1")
+    assert distro.THIRD_PARTY.search("18.20.4-1nodesource1") and not distro.THIRD_PARTY.search("1.2-3+deb12u1")
 
 
 def test_several_problems_report_the_first_and_count_the_rest(tmp_path: Path) -> None:
