@@ -77,7 +77,7 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
 
 # Tables whose every value is a list of words (role maps, localized words): file -> table names.
 WORD_LISTS: dict[str, tuple[str, ...]] = {
-    "windows_os": ("role_words", "role_values"),
+    "windows_os": ("role_words", "role_values", "labels"),
     "distro": ("follows_upstream", "third_party"),
 }
 

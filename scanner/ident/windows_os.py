@@ -194,33 +194,23 @@ def _blob_pair(ln: str) -> tuple[str, str] | None:
     return None
 
 
-_NAME_KEYS = (
-    "caption",
-    "os name",
-    "osname",
-    "full_name",
-    "productname",
-    "product_name",
-    "nom du syst",
-    "nombre del sistema",
-    "名称",
-    "название",
-    "title",
-    "os",
-    "platform",
-    "name",
-)
-_SKIP_KEYS = re.compile(
-    r"hotfix|correctif|revisi|directory|répertoire|directorio|device|locale|timezone|time zone|fuseau|"
-    r"zona horaria|\bdate\b|installdate|install date|\btime\b|boottime|uptime|\bboot\b|manufacturer|fabricant|"
-    r"fabricante|image version|computer|\bdomain\b|owner|organi[sz]ation|logon|hardwareabstraction|buildlab|"
-    r"bios|memory|processor|hyper-v|network|page file|\bfecha\b|\bheure\b|\btiempo\b",
-    re.IGNORECASE,
-)
 _COLUMN_LINE = re.compile(r"^\s*([A-Za-z][\w.]{2,40})\s{2,}(\S.*?)\s*$")
 _REG_LINE = re.compile(r"^\s*\"?([\w .()-]{2,60}?)\"?\s+REG_(?:SZ|EXPAND_SZ|DWORD|QWORD|MULTI_SZ)\s+(.*?)\s*$")
 _REG_EXPORT = re.compile(r"^\s*\"([^\"]{1,60})\"\s*=\s*(?:\"(.*)\"|dword:([0-9a-fA-F]{8}))\s*$")
 _ROLE_MEMO: list[tuple[dict[str, Any], dict[str, str]]] = []
+_LABEL_MEMO: list[tuple[dict[str, Any], tuple[tuple[str, ...], re.Pattern[str]]]] = []
+
+
+def _labels(rules: dict[str, Any]) -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """``[labels]`` of the rules: the keys that name the OS, and the keys to skip as one pattern
+    (built once per rules table; the table is kept beside its answer)."""
+    if _LABEL_MEMO and _LABEL_MEMO[0][0] is rules:
+        return _LABEL_MEMO[0][1]
+    table = rules.get("labels", {})
+    names = tuple(str(n) for n in table.get("name", []))
+    skip = re.compile("|".join(str(p) for p in table.get("skip", [])) or "(?!)", re.IGNORECASE)
+    _LABEL_MEMO[:] = [(rules, (names, skip))]
+    return names, skip
 
 
 def _role_values(rules: dict[str, Any]) -> dict[str, str]:
@@ -234,9 +224,9 @@ def _role_values(rules: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def _key_rank(key: str) -> int:
+def _key_rank(key: str, names: tuple[str, ...]) -> int:
     low = key.lower()
-    if any(low.endswith(k) or k in low for k in _NAME_KEYS[:-3]):
+    if any(low.endswith(k) or k in low for k in names):
         return 0
     if "version" in low:
         return 1
@@ -286,9 +276,10 @@ def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
     ev = Evidence()
     _from_contract(ev, record, rules)
     # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
+    names = _labels(rules)[0]
     extras = sorted(
         _flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
-        key=lambda kv: _key_rank(kv[0]),
+        key=lambda kv: _key_rank(kv[0], names),
     )
     for key, value in extras:
         _from_extra(ev, key, value, rules)
@@ -368,7 +359,7 @@ def _build_from_contract(ev: Evidence, raw_build: Any) -> None:
 
 def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
     low_key = key.lower()
-    if not value.strip() or _SKIP_KEYS.search(low_key):
+    if not value.strip() or _labels(rules)[1].search(low_key):
         return
     if "|" in value:  # WMI Win32_OperatingSystem.Name: "Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\..."
         value = value.split("|", 1)[0]
@@ -482,8 +473,9 @@ def _display_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> Non
 def _from_value_forms(ev: Evidence, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
     """A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
     "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence."""
+    skip = _labels(rules)[1]
     for key, value in extras:
-        if _SKIP_KEYS.search(key.lower()):
+        if skip.search(key.lower()):
             continue
         text = str(value).strip()
         if not ev.display_version and re.fullmatch(r"\d{2}[hH][12]", text):
