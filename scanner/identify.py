@@ -56,15 +56,11 @@ class IdentifyContext:
         return result
 
 
-# Names other tools give the contract's software fields (registry value names, Amcache, Wazuh,
-# GLPI/FusionInventory, Salt).  Only used when the contract name is absent.
+# Names other tools give the contract's software fields (eol_data/rules/software_fields.toml).
+# Only used when the contract name is absent.
 _SW_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("DisplayName", "displayName", "display_name", "Name", "NAME", "ProductName", "full_name", "package"),
-    "version": ("DisplayVersion", "displayVersion", "display_version", "Version", "VERSION", "ProductVersion"),
-    "publisher": ("Publisher", "PUBLISHER", "vendor", "Vendor", "Manufacturer"),
-    "system_component": ("SystemComponent",),
-    "parent_key_name": ("ParentKeyName",),
-    "release_type": ("ReleaseType",),
+    str(field): tuple(str(a) for a in aliases)
+    for field, aliases in load_rules().table("software_fields").get("aliases", {}).items()
 }
 
 

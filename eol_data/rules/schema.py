@@ -79,6 +79,7 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
 WORD_LISTS: dict[str, tuple[str, ...]] = {
     "windows_os": ("role_words", "role_values", "labels"),
     "distro": ("follows_upstream", "third_party"),
+    "software_fields": ("aliases",),
 }
 
 

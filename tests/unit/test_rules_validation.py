@@ -17,7 +17,7 @@ from eol_data.catalog import Catalog
 from eol_data.rules import RULES_DIR, Rules, RulesError
 from eol_data.rules.schema import SCHEMAS, WORD_LISTS
 from scanner import distro
-from scanner.identify import IdentifyContext
+from scanner.identify import IdentifyContext, normalize_record
 from scanner.model import Confidence
 
 BUNDLED = sorted(p.stem for p in RULES_DIR.glob("*.toml"))
@@ -156,6 +156,27 @@ def test_the_distribution_build_rules_are_the_ones_the_verdicts_use() -> None:
     assert distro.FOLLOWS_UPSTREAM == frozenset(table["follows_upstream"]["products"])
     assert distro.CODENAMES.search("1.2-3~jammy1") and not distro.CODENAMES.search("1.2-3ubuntu1")
     assert distro.THIRD_PARTY.search("18.20.4-1nodesource1") and not distro.THIRD_PARTY.search("1.2-3+deb12u1")
+
+
+def test_the_software_field_spellings_are_data(tmp_path: Path) -> None:
+    """normalize_record reads another tool's field names from software_fields.toml."""
+    assert normalize_record({"kind": "software", "DisplayName": "7-Zip 19.00", "DisplayVersion": "19.00"}) == {
+        "kind": "software",
+        "DisplayName": "7-Zip 19.00",
+        "DisplayVersion": "19.00",
+        "name": "7-Zip 19.00",
+        "version": "19.00",
+    }
+    table = Rules().table("software_fields")["aliases"]
+    assert [a for aliases in table.values() for a in aliases if a == "DisplayName"] == ["DisplayName"]
+    rules = _copy(tmp_path)
+    path = rules / "software_fields.toml"
+    lines = path.read_text("utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("publisher ="))
+    lines[at] = 'publisher = "Publisher"'
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "software_fields")
+    assert message.startswith(f"{path}:{at + 1}: aliases.publisher: expected a list of strings"), message
 
 
 def test_several_problems_report_the_first_and_count_the_rest(tmp_path: Path) -> None:
