@@ -217,17 +217,26 @@ def parse_csv(text: str, source: str = "targets.csv", kinds: Kinds = SCAN_KINDS)
         rows = list(reader)
     except csv.Error as exc:  # a field over csv's size limit, a NUL, a stray quote
         raise TargetError(f"{_where(source, reader.line_num)}: not valid CSV: {exc}") from exc
-    header_at = next((i for i, r in enumerate(rows) if r and r[0].strip() and not r[0].lstrip().startswith("#")), None)
+    header_at = next((i for i, r in enumerate(rows) if _header_row(r)), None)
     if header_at is None:
         return []
     header = [h.strip().lower() for h in rows[header_at]]
     _check_csv_header(header, _where(source, header_at + 1))
     out: list[Target] = []
     for lineno, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-            continue
-        out.extend(_csv_targets(row, header, _where(source, lineno), kinds))
+        if _content_row(row):
+            out.extend(_csv_targets(row, header, _where(source, lineno), kinds))
     return out
+
+
+def _header_row(row: list[str]) -> bool:
+    """A first field that is neither empty nor a comment."""
+    return bool(row) and bool(row[0].strip()) and not row[0].lstrip().startswith("#")
+
+
+def _content_row(row: list[str]) -> bool:
+    """Neither empty nor a comment (first field starting with #)."""
+    return bool(row) and bool("".join(row).strip()) and not row[0].lstrip().startswith("#")
 
 
 def _check_csv_header(header: list[str], where: str) -> None:
@@ -295,26 +304,33 @@ def parse_toml(text: str, source: str = "targets.toml", kinds: Kinds = SCAN_KIND
     )
     out: list[Target] = []
     for i, site in enumerate(_list_of_tables(data, "site", source)):
-        where = f"{source} [[site]] #{i + 1}"
-        _known_keys(site, "site", where)
-        d = _defaults_from(site, replace(base, tags=list(base.tags)), where)
-        d.site = check_site(_text(site, "name", where) if "name" in site else d.site, where)
-        hosts = site.get("hosts", [])
-        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
-            raise TargetError(f"{where}: hosts must be a list of strings")
-        for spec in hosts:
-            out.extend(make_targets(spec, d, where))
+        out.extend(_site_targets(site, base, f"{source} [[site]] #{i + 1}"))
     for i, entry in enumerate(_list_of_tables(data, "target", source)):
-        where = f"{source} [[target]] #{i + 1}"
-        _known_keys(entry, "target", where)
-        d = _defaults_from(entry, replace(base, tags=list(base.tags)), where)
-        if "host" not in entry:
-            raise TargetError(f"{where}: missing host")
-        out.extend(make_targets(_text(entry, "host", where), d, where))
+        out.extend(_entry_targets(entry, base, f"{source} [[target]] #{i + 1}"))
     unknown = set(data) - {"defaults", "site", "target"}
     if unknown:
         raise TargetError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}; expected defaults, site, target")
     return out
+
+
+def _site_targets(site: dict[str, object], base: Defaults, where: str) -> list[Target]:
+    """A ``[[site]]`` table: its name and defaults over ``[defaults]``, for each of its hosts."""
+    _known_keys(site, "site", where)
+    d = _defaults_from(site, replace(base, tags=list(base.tags)), where)
+    d.site = check_site(_text(site, "name", where) if "name" in site else d.site, where)
+    hosts = site.get("hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise TargetError(f"{where}: hosts must be a list of strings")
+    return [t for spec in hosts for t in make_targets(spec, d, where)]
+
+
+def _entry_targets(entry: dict[str, object], base: Defaults, where: str) -> list[Target]:
+    """A ``[[target]]`` entry over ``[defaults]``."""
+    _known_keys(entry, "target", where)
+    d = _defaults_from(entry, replace(base, tags=list(base.tags)), where)
+    if "host" not in entry:
+        raise TargetError(f"{where}: missing host")
+    return make_targets(_text(entry, "host", where), d, where)
 
 
 def _list_of_tables(data: dict[str, object], key: str, source: str) -> list[dict[str, object]]:
@@ -367,17 +383,25 @@ def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
     if "jump" in table:
         d.jump = _text(table, "jump", where)
     if "ssh_legacy" in table:
-        if not isinstance(table["ssh_legacy"], bool):
-            raise TargetError(f"{where}: ssh_legacy must be true or false, not {table['ssh_legacy']!r}")
-        d.ssh_legacy = table["ssh_legacy"]
+        d.ssh_legacy = _flag(table["ssh_legacy"], where)
     if "tags" in table:
-        tags = table["tags"]
-        if isinstance(tags, str):
-            tags = re.split(r"[;,\s]+", tags)
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise TargetError(f"{where}: tags must be a list of strings")
-        d.tags = list(d.tags) + list(tags)
+        d.tags = list(d.tags) + _tags(table["tags"], where)
     return d
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise TargetError(f"{where}: ssh_legacy must be true or false, not {value!r}")
+    return value
+
+
+def _tags(tags: object, where: str) -> list[str]:
+    """Tags as a list, or one text separated by ``;``, ``,`` or spaces."""
+    if isinstance(tags, str):
+        tags = re.split(r"[;,\s]+", tags)
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise TargetError(f"{where}: tags must be a list of strings")
+    return list(tags)
 
 
 def _no_secrets(data: object, source: str) -> None:
@@ -616,26 +640,35 @@ def parse_list(text: str, source: str = "targets.txt", kinds: Kinds = SCAN_KINDS
 # -- entry point ---------------------------------------------------------------------------------
 
 
-def detect_format(path: str | Path, text: str) -> str:
+def _format_of_name(path: str | Path) -> str:
+    """The format a file's name says ("" when it says none)."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix == ".toml":
-        return "toml"
+    if suffix in (".csv", ".toml"):
+        return suffix[1:]
     if suffix in (".ini", ".inventory", ".hosts") or Path(path).name in ("hosts", "inventory"):
         return "ini"
+    return ""
+
+
+def detect_format(path: str | Path, text: str) -> str:
+    by_name = _format_of_name(path)
+    if by_name:
+        return by_name
     first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
     if first.lower().startswith("host,") or first.lower() == "host":
         return "csv"
     if first.startswith("["):
-        return (
-            "ini"
-            if re.fullmatch(r"\[[A-Za-z0-9_.:-]+\]", first)
-            and not first.startswith("[[")
-            and not re.fullmatch(r"\[(defaults)\]", first)
-            else "toml"
-        )
+        return "ini" if _ini_section(first) else "toml"
     return "list"
+
+
+def _ini_section(first: str) -> bool:
+    """An Ansible INI group header ("[webservers]"), not a TOML table ("[[target]]", "[defaults]")."""
+    return (
+        re.fullmatch(r"\[[A-Za-z0-9_.:-]+\]", first) is not None
+        and not first.startswith("[[")
+        and not re.fullmatch(r"\[(defaults)\]", first)
+    )
 
 
 def load_targets(
