@@ -187,9 +187,7 @@ def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
             if kind != "any"
             for t in make_targets(spec, replace(d, transport=kind, port=None), where)
         ]
-    port = d.port or DEFAULT_PORTS[transport]
-    if transport == "winrm" and port not in (5985, 5986) and d.port is None:
-        port = 5986
+    port = _port(transport, d.port)
     return [
         Target(
             host=h,
@@ -203,6 +201,14 @@ def make_targets(spec: str, d: Defaults, where: str) -> list[Target]:
         )
         for h in expand_hosts(spec, where)
     ]
+
+
+def _port(transport: str, port: int | None) -> int:
+    """The given port, else the transport's default (WinRM: HTTPS 5986 unless the default is a WinRM port)."""
+    chosen = port or DEFAULT_PORTS[transport]
+    if transport == "winrm" and chosen not in (5985, 5986) and port is None:
+        return 5986
+    return chosen
 
 
 # -- CSV -------------------------------------------------------------------------------------
@@ -518,11 +524,7 @@ class _AnsibleIni:
             merged.update(self.group_vars.get(g, {}))
         merged.update({k: v for k, v in self.hosts[name].items() if k != "__line"})
         transport = _ansible_transport(merged.get("ansible_connection", "ssh"), where)
-        real_groups = [g for g in groups if g not in ("ungrouped", "all")]
-        if groups_as == "site":
-            site, tags = (real_groups[0] if real_groups else ""), real_groups[1:]
-        else:
-            site, tags = "", real_groups
+        site, tags = _site_and_tags([g for g in groups if g not in ("ungrouped", "all")], groups_as)
         d = Defaults(
             site=check_site(site, where),
             transport=transport,
@@ -531,6 +533,13 @@ class _AnsibleIni:
             tags=list(tags),
         )
         return make_targets(merged.get("ansible_host") or name, d, where)
+
+
+def _site_and_tags(real_groups: list[str], groups_as: str) -> tuple[str, list[str]]:
+    """``groups_as="site"``: the first group is the site, the others tags; else every group a tag."""
+    if groups_as == "site":
+        return (real_groups[0] if real_groups else ""), real_groups[1:]
+    return "", real_groups
 
 
 def _ansible_transport(conn: str, where: str) -> str:
@@ -558,18 +567,33 @@ def _split_ini(line: str) -> list[str]:
 _ANSIBLE_RANGE = re.compile(r"\[([0-9a-z]+):([0-9a-z]+)(?::([0-9]+))?\]")
 
 
-def _range_values(lo: str, hi: str, step_text: str | None, name: str, where: str) -> range | list[str]:
-    """One ``[lo:hi(:step)]`` of a host pattern, sized before anything is built."""
+def _range_step(step_text: str | None, name: str, where: str) -> int:
     step = int(step_text) if step_text else 1
     if step < 1:
         raise TargetError(f"{where}: host range {name!r}: the step must be 1 or more")
+    return step
+
+
+def _numeric_range(lo: str, hi: str, step: int, name: str, where: str) -> range:
+    if len(lo) > 12 or len(hi) > 12:
+        raise TargetError(f"{where}: host range {name!r} is too large (limit {MAX_RANGE} hosts a line)")
+    return range(int(lo), int(hi) + 1, step)
+
+
+def _range_values(lo: str, hi: str, step_text: str | None, name: str, where: str) -> range | list[str]:
+    """One ``[lo:hi(:step)]`` of a host pattern, sized before anything is built."""
+    step = _range_step(step_text, name, where)
     if lo.isdigit() and hi.isdigit():
-        if len(lo) > 12 or len(hi) > 12:
-            raise TargetError(f"{where}: host range {name!r} is too large (limit {MAX_RANGE} hosts a line)")
-        return range(int(lo), int(hi) + 1, step)
+        return _numeric_range(lo, hi, step, name, where)
     if len(lo) == 1 and len(hi) == 1 and lo.isalpha() and hi.isalpha():
         return [chr(c) for c in range(ord(lo), ord(hi) + 1, step)]
     raise TargetError(f"{where}: cannot expand host range {name!r}")
+
+
+def _padded(values: range | list[str], lo: str) -> list[str]:
+    """Range values as text, zero-padded to the width of a zero-padded lower bound ("01")."""
+    width = len(lo) if lo.isdigit() and lo.startswith("0") else 0
+    return [str(v).zfill(width) if isinstance(v, int) else v for v in values]
 
 
 def _expand_ansible_range(name: str, where: str) -> list[str]:
@@ -592,10 +616,8 @@ def _expand_ansible_range(name: str, where: str) -> list[str]:
             raise TargetError(
                 f"{where}: host range {name!r} expands to more than {MAX_RANGE} hosts; split it over several lines"
             )
-        lo = m.group(1)
-        width = len(lo) if lo.isdigit() and lo.startswith("0") else 0
         pieces.append(name[pos : m.start()])
-        choices.append([str(v).zfill(width) if isinstance(v, int) else v for v in values])
+        choices.append(_padded(values, m.group(1)))
         pos = m.end()
     tail = name[pos:]
     return ["".join(p + c for p, c in zip(pieces, combo, strict=True)) + tail for combo in product(*choices)]
