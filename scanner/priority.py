@@ -191,14 +191,8 @@ def _num(value: Any, where: str) -> float:
     return float(value)
 
 
-def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
-    """Overlay the ``[priority]`` table of ``legacyscan.toml`` on the defaults; unknown keys are errors."""
-    cfg = PriorityConfig()
-    if not table:
-        return cfg
-    if not isinstance(table, Mapping):
-        raise PriorityConfigError("[priority] must be a table")
-    scalar = {
+_SCALAR_KEYS = frozenset(
+    {
         "points_per_30_days_past",
         "max_days_points",
         "points_per_doubling_devices",
@@ -206,50 +200,67 @@ def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
         "device_bonus_per_finding",
         "max_device_bonus",
     }
-    known = scalar | {"status", "class", "products", "tags", "bands", "app_only_critical_tags"}
+)
+
+
+def config_from_toml(table: Mapping[str, Any] | None) -> PriorityConfig:
+    """Overlay the ``[priority]`` table of ``legacyscan.toml`` on the defaults; unknown keys are errors."""
+    cfg = PriorityConfig()
+    if not table:
+        return cfg
+    if not isinstance(table, Mapping):
+        raise PriorityConfigError("[priority] must be a table")
+    known = _SCALAR_KEYS | {"status", "class", "products", "tags", "bands", "app_only_critical_tags"}
     unknown = set(table) - known
     if unknown:
         raise PriorityConfigError(
             f"[priority] unknown key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
         )
-    changes: dict[str, Any] = {k: _num(table[k], k) for k in scalar if k in table}
-
-    def merged(key: str, base: Mapping[str, float], allowed: Iterable[str] | None = None) -> dict[str, float]:
-        raw = table.get(key, {})
-        if not isinstance(raw, Mapping):
-            raise PriorityConfigError(f"[priority.{key}] must be a table")
-        out = dict(base)
-        for name, value in raw.items():
-            if allowed is not None and name not in allowed:
-                raise PriorityConfigError(
-                    f"[priority.{key}] unknown name {name!r}; expected one of {', '.join(allowed)}"
-                )
-            out[str(name)] = _num(value, f"{key}.{name}")
-        return out
-
-    changes["status_points"] = merged(
-        "status", cfg.status_points, [Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value]
+    changes: dict[str, Any] = {k: _num(table[k], k) for k in _SCALAR_KEYS if k in table}
+    changes["status_points"] = _merged(
+        table, "status", cfg.status_points, [Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value]
     )
-    changes["class_points"] = merged("class", cfg.class_points, PRODUCT_CLASSES)
-    changes["tag_points"] = merged("tags", cfg.tag_points)
-    changes["bands"] = merged("bands", cfg.bands)
-    products = table.get("products", {})
+    changes["class_points"] = _merged(table, "class", cfg.class_points, PRODUCT_CLASSES)
+    changes["tag_points"] = _merged(table, "tags", cfg.tag_points)
+    changes["bands"] = _merged(table, "bands", cfg.bands)
+    changes["product_classes"] = _product_classes(table.get("products", {}), cfg.product_classes)
+    if "app_only_critical_tags" in table:
+        changes["app_only_critical_tags"] = _critical_tags(table["app_only_critical_tags"])
+    return replace(cfg, **changes)
+
+
+def _merged(
+    table: Mapping[str, Any], key: str, base: Mapping[str, float], allowed: Iterable[str] | None = None
+) -> dict[str, float]:
+    """``[priority.<key>]`` over the defaults: numbers only, names from ``allowed`` when given."""
+    raw = table.get(key, {})
+    if not isinstance(raw, Mapping):
+        raise PriorityConfigError(f"[priority.{key}] must be a table")
+    out = dict(base)
+    for name, value in raw.items():
+        if allowed is not None and name not in allowed:
+            raise PriorityConfigError(f"[priority.{key}] unknown name {name!r}; expected one of {', '.join(allowed)}")
+        out[str(name)] = _num(value, f"{key}.{name}")
+    return out
+
+
+def _product_classes(products: Any, base: Mapping[str, str]) -> dict[str, str]:
     if not isinstance(products, Mapping):
         raise PriorityConfigError("[priority.products] must be a table of product = class")
-    classes = dict(cfg.product_classes)
+    classes = dict(base)
     for slug, cls in products.items():
         if cls not in PRODUCT_CLASSES:
             raise PriorityConfigError(
                 f"[priority.products] {slug} = {cls!r}: class must be one of {', '.join(PRODUCT_CLASSES)}"
             )
         classes[str(slug)] = str(cls)
-    changes["product_classes"] = classes
-    if "app_only_critical_tags" in table:
-        tags = table["app_only_critical_tags"]
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise PriorityConfigError("[priority] app_only_critical_tags: expected a list of tag names")
-        changes["app_only_critical_tags"] = frozenset(t.lower() for t in tags)
-    return replace(cfg, **changes)
+    return classes
+
+
+def _critical_tags(tags: Any) -> frozenset[str]:
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise PriorityConfigError("[priority] app_only_critical_tags: expected a list of tag names")
+    return frozenset(t.lower() for t in tags)
 
 
 def days_past_end(finding: Finding, as_of: date) -> int:
