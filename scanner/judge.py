@@ -108,10 +108,11 @@ class Judged:
             )
         return rows
 
-    def status_rows(self, stored_id: str) -> list[tuple[Any, ...]]:
+    def status_rows(self, stored_id: str, ids: list[str] | None = None) -> list[tuple[Any, ...]]:
+        """``ids``: the findings' ids as ``finding_rows(stored_id)`` made them (else made here)."""
         rows = []
         for ordinal, segs in enumerate(self.segments):
-            fid = finding_id(stored_id, self.dataset_version, ordinal)
+            fid = ids[ordinal] if ids is not None else finding_id(stored_id, self.dataset_version, ordinal)
             for start, end, status, eol, ext in segs:
                 rows.append((fid, start, end, status.value, _iso(eol), _iso(ext)))
         return rows
@@ -151,15 +152,17 @@ class Judge:
         except ValueError:
             return self.fallback_day
 
-    def judge(self, inv: Inventory, on: date | None = None) -> Judged:
+    def judge(self, inv: Inventory, on: date | None = None, build: tuple[int, ...] | None = None) -> Judged:
         """``inv`` judged on ``on`` (default: the day it was collected) with every status range.
 
         An estate stores the same build again and again: an inventory with the very package list
         (``BuildMemo``), the same OS (every field, facts included) and the same day as one judged
         before gets that judgement's findings and ranges with its own host's names.  Nothing else of
-        the inventory is read by ``match_inventory``, so the rows are those it would make."""
+        the inventory is read by ``match_inventory``, so the rows are those it would make.
+        ``build``: ``BuildMemo.key(inv.software)`` when the caller has made it."""
         day = on or self.judged_on(inv)
-        build = self._builds.key(inv.software)
+        if build is None:
+            build = self._builds.key(inv.software)
         variants: list[tuple[OsInfo, date, _Template]] | None = self._builds.get(build)
         if variants is not None:
             for os_seen, day_seen, template in variants:

@@ -222,11 +222,12 @@ _SOFTWARE_ROWS_MAX = 200_000
 _SOFTWARE_LISTS = BuildMemo()
 
 
-def software_set(inv: Inventory) -> SoftwareSet | None:
-    """The package list of ``inv`` (None: it has none)."""
+def software_set(inv: Inventory, build: tuple[int, ...] | None = None) -> SoftwareSet | None:
+    """The package list of ``inv`` (None: it has none); ``build``: its ``BuildMemo`` key, if made."""
     if not inv.software:
         return None
-    build = _SOFTWARE_LISTS.key(inv.software)
+    if build is None:
+        build = _SOFTWARE_LISTS.key(inv.software)
     made_set: SoftwareSet | None = _SOFTWARE_LISTS.get(build)
     if made_set is None:
         software: list[tuple[Any, ...]] = []
@@ -249,10 +250,10 @@ def software_set(inv: Inventory) -> SoftwareSet | None:
     return made_set
 
 
-def software_rows(inv: Inventory, stored_id: str) -> Rows:
+def software_rows(inv: Inventory, stored_id: str, build: tuple[int, ...] | None = None) -> Rows:
     """The link of ``inv`` (stored under ``stored_id``) to its package list, and that list."""
     rows = Rows()
-    made_set = software_set(inv)
+    made_set = software_set(inv, build)
     if made_set is not None:
         rows.sets[made_set.set_id] = made_set
         rows.tables["inventory_software_sets"].append((stored_id, made_set.set_id))
@@ -263,8 +264,10 @@ def judged_rows(judged: Judged, stored_id: str) -> Rows:
     rows = Rows()
     rows.tables["datasets"].append(_clean((judged.dataset_version, judged.judged_on)))
     rows.tables["judgements"].append(_clean((stored_id, judged.dataset_version, judged.judged_on, judged.unidentified)))
-    rows.tables["findings"].extend(_clean(r) for r in judged.finding_rows(stored_id))
-    rows.tables["finding_status"].extend(judged.status_rows(stored_id))
+    finding_rows = judged.finding_rows(stored_id)
+    rows.tables["findings"].extend(_clean(r) for r in finding_rows)
+    # each finding's id (its row's first column, a hash) made once for both tables
+    rows.tables["finding_status"].extend(judged.status_rows(stored_id, [r[0] for r in finding_rows]))
     return rows
 
 
@@ -275,12 +278,14 @@ def rows_for(
     *,
     with_software: bool = True,
     judged: list[Judged] | None = None,
+    build: tuple[int, ...] | None = None,
 ) -> Rows:
     """Every relational row of ``inv`` (stored under ``stored_id``); findings only with a judge
-    (and its judgement appended to ``judged`` when given)."""
-    rows = software_rows(inv, stored_id) if with_software else Rows()
+    (and its judgement appended to ``judged`` when given).  ``build``: ``BuildMemo.key(inv.software)``
+    when the caller made it (``Store.encode_and_judge``), so it is made once per host."""
+    rows = software_rows(inv, stored_id, build) if with_software else Rows()
     if judge is not None:
-        made = judge.judge(inv)
+        made = judge.judge(inv, build=build)
         if judged is not None:
             judged.append(made)
         rows.extend(judged_rows(made, stored_id))

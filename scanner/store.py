@@ -147,16 +147,16 @@ def encode_body(inv: Storable) -> bytes:
     return encode_checked(inv)[0]
 
 
-def encode_checked(inv: Storable) -> tuple[bytes, bool]:
+def encode_checked(inv: Storable, build: tuple[int, ...] | None = None) -> tuple[bytes, bool]:
     """``encode_body(inv)`` and whether the body stands for ``inv`` exactly: False when a NUL or a
     lone surrogate was replaced, or when the body was made elsewhere (then only decoding it back
-    says what was stored)."""
+    says what was stored).  ``build``: ``BuildMemo.key(inv.software)`` when the caller has it."""
     if isinstance(inv, EncodedInventory):
         return inv.body, False
     hit = _PRE_ENCODED.pop(id(inv), None)
     if hit is not None and hit[0] is inv:
         return hit[1], hit[2]
-    spliced = _spliced_body(inv)
+    spliced = _spliced_body(inv, build)
     if spliced is not None:
         return spliced, True
     text = fast_compact_json(inv)
@@ -204,7 +204,7 @@ def _deflate_part(data: bytes, last: bool) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def _spliced_body(inv: Inventory) -> bytes | None:
+def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes | None:
     """``encode_body(inv)`` without compressing its package list again: the document's text
     before and after the list is deflated here, the list's own blocks (made once per distinct
     list) go between, and the zlib trailer is the checksum of the whole text.  Each part is a
@@ -216,7 +216,8 @@ def _spliced_body(inv: Inventory) -> bytes | None:
     encodes it as always (an upload's body is byte for byte what it always was)."""
     if not inv.software:
         return None
-    build = _SW_DEFLATED.key(inv.software)
+    if build is None:
+        build = _SW_DEFLATED.key(inv.software)
     made: tuple[bytes, bytes] | None = _SW_DEFLATED.get(build)
     if made is None:
         if not all(map(shared_record, inv.software)):  # a list of its own: compressed whole, as always
@@ -475,11 +476,17 @@ class Store:
         return self._judge
 
     def _relational(
-        self, invs: Sequence[Storable], encoded: Sequence[tuple[bytes, bool]], judged: list[Judged] | None = None
+        self,
+        invs: Sequence[Storable],
+        encoded: Sequence[tuple[bytes, bool]],
+        judged: list[Judged] | None = None,
+        build: tuple[int, ...] | None = None,
     ) -> list[Rows]:
         """Per inventory, its relational rows (software, findings): computed before the transaction,
         from the document as stored (a NUL or lone surrogate a host sent is judged as the report
-        would read it back: replaced), never from text the store refused."""
+        would read it back: replaced), never from text the store refused.  ``build``: the
+        ``BuildMemo`` key of the one inventory of ``invs`` (``encode_and_judge``), used only when
+        that inventory itself is judged."""
         judge = self.current_judge()
         out = []
         batch: dict[str, SoftwareSet] = {}  # package lists carried in full by this batch's rows
@@ -497,7 +504,8 @@ class Store:
                 full = inv
             else:
                 full = decode_body(body)
-            out.append(rows_for(full, indexed(inv.inventory_id), judge, judged=judged))
+            own = build if full is inv and len(invs) == 1 else None
+            out.append(rows_for(full, indexed(inv.inventory_id), judge, judged=judged, build=own))
         return out
 
     def encode_judged(self, inv: Inventory) -> EncodedInventory:
@@ -512,9 +520,11 @@ class Store:
         """``encode_judged(inv)`` and the judgement its rows were made from, when that is a
         judgement of ``inv`` itself (this store has a judge and the body stands for ``inv``
         exactly); None otherwise."""
-        body, exact = encode_checked(inv)
+        # The package list's key names it for the body, the rows and the judge alike: made once.
+        build = BuildMemo.key(inv.software)
+        body, exact = encode_checked(inv, build)
         judged: list[Judged] = []
-        rows = self._relational([inv], [(body, exact)], judged)[0]
+        rows = self._relational([inv], [(body, exact)], judged, build)[0]
         encoded = EncodedInventory(
             inventory_id=inv.inventory_id,
             host=inv.host,

@@ -148,3 +148,21 @@ def test_match_estate_reuses_a_build_and_gives_each_host_what_matching_it_alone_
     assert reused == 9
     assert [r.inventory for r in results] == estate
     assert {f.hostname for f in results[4].findings} == {"pc004"}
+
+
+def test_a_key_made_once_per_host_gives_the_rows_of_keys_made_by_each_memo(
+    estate: list[Inventory], ctx: IdentifyContext
+) -> None:
+    """``Store.encode_and_judge`` makes a host's ``BuildMemo`` key once and hands it to the body,
+    the package list and the judge; ``judged_rows`` makes each finding's id once for both tables."""
+    policy = Policy()
+    with_key, without = Judge(ctx, policy), Judge(ctx, policy)
+    for inv in estate:
+        build = BuildMemo.key(inv.software)
+        assert rows_for(inv, inv.inventory_id, with_key, build=build).tables == (
+            rows_for(inv, inv.inventory_id, without).tables
+        ), inv.host.hostname
+        judged = without.judge(inv)
+        ids = [row[0] for row in judged.finding_rows(inv.inventory_id)]
+        assert judged.segments and len(ids) == len(judged.segments)
+        assert judged.status_rows(inv.inventory_id, ids) == judged.status_rows(inv.inventory_id)

@@ -109,9 +109,9 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
     judged_here: list[str] = []
     real_judge = Judge.judge
 
-    def counting(self: Judge, inv: Inventory, on: date | None = None) -> object:
+    def counting(self: Judge, inv: Inventory, on: date | None = None, build: tuple[int, ...] | None = None) -> object:
         judged_here.append(inv.inventory_id)
-        return real_judge(self, inv, on)
+        return real_judge(self, inv, on, build)
 
     monkeypatch.setattr(Judge, "judge", counting)
     # the Debian hosts share one package list: each child sends it in full once, then by id
