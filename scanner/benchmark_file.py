@@ -195,6 +195,10 @@ class _Reader:
         over("not_reached", "targets", k["targets"])
         if k["unsupported_os"] == 0 and k["median_days_past_end"] is not None:
             raise self.fail(f"{where}.median_days_past_end", "given, but no device is on an unsupported OS")
+        self.shares(k, where)
+
+    def shares(self, k: dict[str, Any], where: str) -> None:
+        """Every share matches its counts (null when its denominator is 0)."""
         counts = {**k, "reached": k["targets"] - k["not_reached"]}
         for key, (num, den) in SHARES.items():
             value, n, d = k[key], counts[num], counts[den]
@@ -232,9 +236,8 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse(data: bytes, path: str) -> BenchmarkFile:
-    """Validate the bytes of a benchmark file (named ``path`` in every error)."""
-    r = _Reader(path)
+def _document(r: _Reader, data: bytes, path: str) -> dict[str, Any]:
+    """The file's bytes as one JSON object (no duplicate keys, no NaN/Infinity)."""
     try:
         text = decode_utf8(data, path, what="benchmark file")
     except FileRefused as exc:
@@ -249,31 +252,26 @@ def parse(data: bytes, path: str) -> BenchmarkFile:
         raise r.fail("", f"not acceptable JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise r.fail("", f"expected a JSON object, got {_kind(doc)}")
-    schema = doc.get("schema")
-    if schema != SCHEMA:
-        if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
-            raise r.fail(
-                "schema",
-                f"{schema[:60]!r} is a version this legacyscan does not read (it reads {SCHEMA}); upgrade legacyscan",
-            )
+    return doc
+
+
+def _check_schema(r: _Reader, schema: Any) -> None:
+    if schema == SCHEMA:
+        return
+    if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
         raise r.fail(
             "schema",
-            f"expected {SCHEMA!r}, got {_kind(schema)}: not a legacyscan benchmark file "
-            "(write one with `legacyscan export --benchmark`)",
+            f"{schema[:60]!r} is a version this legacyscan does not read (it reads {SCHEMA}); upgrade legacyscan",
         )
-    top = r.obj(doc, "", TOP_KEYS, TOP_KEYS)
-    as_of_text = r.text(top["as_of"], "as_of", limit=10)
-    try:
-        as_of = date.fromisoformat(as_of_text)
-    except ValueError as exc:
-        raise r.fail("as_of", f"expected a date YYYY-MM-DD, got {as_of_text!r}") from exc
-    org = r.obj(top["organisation"], "organisation", {"name", "ods_code"}, {"name", "ods_code"})
-    ods = r.text(org["ods_code"], "organisation.ods_code", limit=8, optional=True)
-    if ods and not _ODS.match(ods):
-        raise r.fail("organisation.ods_code", f"expected an NHS ODS code (3-8 capital letters and digits), got {ods!r}")
-    if not isinstance(top["demo"], bool):
-        raise r.fail("demo", f"expected true or false, got {_kind(top['demo'])}")
-    sites_raw = top["sites"]
+    raise r.fail(
+        "schema",
+        f"expected {SCHEMA!r}, got {_kind(schema)}: not a legacyscan benchmark file "
+        "(write one with `legacyscan export --benchmark`)",
+    )
+
+
+def _sites(r: _Reader, sites_raw: Any) -> list[SiteFigures]:
+    """The per-site figures: a list of at most MAX_SITES, each site named once."""
     if not isinstance(sites_raw, list):
         raise r.fail("sites", f"expected a list, got {_kind(sites_raw)}")
     if len(sites_raw) > MAX_SITES:
@@ -287,6 +285,27 @@ def parse(data: bytes, path: str) -> BenchmarkFile:
             raise r.fail(f"sites[{i}].site", f"site {name!r} listed twice")
         seen.add(name)
         sites.append(SiteFigures(name, r.kpis(s["kpis"], f"sites[{i}].kpis")))
+    return sites
+
+
+def parse(data: bytes, path: str) -> BenchmarkFile:
+    """Validate the bytes of a benchmark file (named ``path`` in every error)."""
+    r = _Reader(path)
+    doc = _document(r, data, path)
+    _check_schema(r, doc.get("schema"))
+    top = r.obj(doc, "", TOP_KEYS, TOP_KEYS)
+    as_of_text = r.text(top["as_of"], "as_of", limit=10)
+    try:
+        as_of = date.fromisoformat(as_of_text)
+    except ValueError as exc:
+        raise r.fail("as_of", f"expected a date YYYY-MM-DD, got {as_of_text!r}") from exc
+    org = r.obj(top["organisation"], "organisation", {"name", "ods_code"}, {"name", "ods_code"})
+    ods = r.text(org["ods_code"], "organisation.ods_code", limit=8, optional=True)
+    if ods and not _ODS.match(ods):
+        raise r.fail("organisation.ods_code", f"expected an NHS ODS code (3-8 capital letters and digits), got {ods!r}")
+    if not isinstance(top["demo"], bool):
+        raise r.fail("demo", f"expected true or false, got {_kind(top['demo'])}")
+    sites = _sites(r, top["sites"])
     totals = r.kpis(top["totals"], "totals")
     device_sum = sum(s.kpis["devices"] for s in sites)
     if sites and device_sum != totals["devices"]:
