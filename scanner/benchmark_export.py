@@ -76,11 +76,6 @@ def kpi_block(hosts: list[HostRow], k: Kpis) -> dict[str, Any]:
     os_status = Counter(h.os.status.value if h.os is not None else Status.UNKNOWN.value for h in hosts)
     sources = Counter(h.source if h.source in SOURCES else "inventory" for h in hosts)
     with_open = sum(1 for h in hosts if h.open_rows)
-    releases: Counter[tuple[str, str, str]] = Counter()
-    for h in hosts:
-        f = h.os
-        if f is not None and f.status is Status.EOL and f.product:
-            releases[(f.product, f.cycle or "", release_name(f))] += 1
     block: dict[str, Any] = {
         "devices": k.devices,
         "unsupported_os": os_status[Status.EOL.value],
@@ -107,11 +102,21 @@ def kpi_block(hosts: list[HostRow], k: Kpis) -> dict[str, Any]:
     for key, (num, den) in SHARES.items():
         block[key] = share(counts[num], counts[den])
     ordered = {key: block[key] for key in KPIS}
-    ordered["unsupported_os_releases"] = [
+    ordered["unsupported_os_releases"] = _unsupported_releases(hosts)
+    return ordered
+
+
+def _unsupported_releases(hosts: list[HostRow]) -> list[dict[str, Any]]:
+    """The most common unsupported OS releases (at most TOP_RELEASES), most devices first."""
+    releases: Counter[tuple[str, str, str]] = Counter()
+    for h in hosts:
+        f = h.os
+        if f is not None and f.status is Status.EOL and f.product:
+            releases[(f.product, f.cycle or "", release_name(f))] += 1
+    return [
         {"product": p, "cycle": c, "name": n, "devices": d}
         for (p, c, n), d in sorted(releases.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_RELEASES]
     ]
-    return ordered
 
 
 def build(
