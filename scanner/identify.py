@@ -409,11 +409,7 @@ def _across_spans(
     Why: the identifier names one of them (the latest-ending), but a "supported" that is only true
     for a release the host may not be is as wrong as a false "end-of-life"."""
     others = {c: judge(r, product, as_of, policy).status for c in ident.spans if (r := product.release(c)) is not None}
-    for other_product, cycle in ident.alternatives:
-        other = ctx.catalog.product(other_product)
-        rel = other.release(cycle) if other is not None else None
-        if other is not None and rel is not None:
-            others[f"{other_product} {cycle}"] = judge(rel, other, as_of, policy).status
+    others.update(_alternative_states(ident, ctx, as_of, policy))
     if any(status is not verdict.status for status in others.values()):
         states = ", ".join(f"{c}: {st.value}" for c, st in sorted(others.items()))
         return Verdict(
@@ -421,6 +417,17 @@ def _across_spans(
             reason=f"the evidence fits several releases whose states differ ({states}); which one this is decides",
         )
     return verdict
+
+
+def _alternative_states(ident: Identification, ctx: IdentifyContext, as_of: date, policy: Policy) -> dict[str, Status]:
+    """The states of the other products' releases the evidence also fits ("product cycle" -> status)."""
+    states: dict[str, Status] = {}
+    for other_product, cycle in ident.alternatives:
+        other = ctx.catalog.product(other_product)
+        rel = other.release(cycle) if other is not None else None
+        if other is not None and rel is not None:
+            states[f"{other_product} {cycle}"] = judge(rel, other, as_of, policy).status
+    return states
 
 
 def contract_names(ident: Identification, ctx: IdentifyContext) -> tuple[str | None, str | None]:

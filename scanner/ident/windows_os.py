@@ -1186,18 +1186,23 @@ def _general_availability_cycle(c: _Ctx, prefix: str, label: str, source: str, c
     if len(present) == 1:
         cy = present[0][0]
         return c.result("windows", cy, "windows.build", f"{label} from {source} (one cycle for all editions)", conf)
+    return _latest_ending_edition(c, present, label, source)
+
+
+def _latest_ending_edition(c: _Ctx, present: list[tuple[str, Release]], label: str, source: str) -> Identification:
+    """Several editions' cycles: the latest-ending one, low, the others named as its spans."""
     cy, _rel = max(present, key=lambda p: _eol_sort_key(p[1]))
-    others = ", ".join(p[0] for p in present if p[0] != cy)
+    others = [p[0] for p in present if p[0] != cy]
     guess = c.result(
         "windows",
         cy,
         "windows.build-edition-unknown",
         f"{label} from {source}; edition unknown, so the cycle with the latest end of support "
-        f"is assumed (also possible: {others})",
+        f"is assumed (also possible: {', '.join(others)})",
         LOW,
     )
     # the verdict is unknown on dates where the editions' cycles differ (scanner.identify.verdict_for)
-    return replace(guess, spans=tuple(p[0] for p in present if p[0] != cy))
+    return replace(guess, spans=tuple(others))
 
 
 def _eol_sort_key(rel: Release | None) -> date:
