@@ -176,7 +176,7 @@ def parse_dpkg_status(text: str) -> list[Software]:
     Only stanzas whose Status says ``installed`` count: ``deinstall ok config-files`` leftovers
     are removed packages and must not be reported; ``hold ok installed`` is installed.
     """
-    return _parsed(("\n" + text).split("\nPackage:")[1:], "dpkg-status", _dpkg_stanza)
+    return _parsed_text(text, "dpkg-status", _dpkg_status_stanzas, _dpkg_stanza)
 
 
 def _dpkg_stanza(stanza: str) -> Software:
@@ -225,11 +225,40 @@ def _remembered(memo: dict[str, Software], line: str, record: Software) -> Softw
     if len(memo) >= _LINES_MAX:
         evicted = list(memo.values())
         memo.clear()
+        for text_memo in _TEXTS.values():  # they hold records of the lines evicted here
+            text_memo.clear()
         for old in evicted:
             _SHARED.pop(id(old), None)
     memo[line] = record
     _SHARED[id(record)] = record
     return record
+
+
+# A whole package-manager answer repeats too (every host of a build sends the same text): its
+# records are kept per distinct text, so a host of a build met before costs one lookup, not one
+# per line.  A few texts per format; cleared with the line memos, so every record here is shared.
+_TEXTS: dict[str, dict[str, tuple[Software, ...]]] = {kind: {} for kind in _LINES}
+_TEXTS_MAX = 128
+
+
+def _parsed_text(
+    text: str, kind: str, split: Callable[[str], list[str]], parse: Callable[[str], Software]
+) -> list[Software]:
+    """``_parsed(split(text), kind, parse)``, remembered per distinct ``text``."""
+    memo = _TEXTS[kind]
+    hit = memo.get(text)
+    if hit is not None:
+        return list(hit)
+    result = _parsed(split(text), kind, parse)
+    if all(map(shared, result)):  # none evicted from the line memos meanwhile
+        if len(memo) >= _TEXTS_MAX:
+            memo.clear()
+        memo[text] = tuple(result)
+    return result
+
+
+def _dpkg_status_stanzas(text: str) -> list[str]:
+    return ("\n" + text).split("\nPackage:")[1:]
 
 
 def _parsed(items: list[str], kind: str, parse: Callable[[str], Software]) -> list[Software]:
@@ -273,7 +302,7 @@ def _dpkg_query_line(line: str) -> Software:
 
 def parse_dpkg_query(text: str) -> list[Software]:
     """Output of ``DPKG_QUERY`` (tab-separated; the 4th column is the status abbreviation)."""
-    return _parsed(text.splitlines(), "dpkg", _dpkg_query_line)
+    return _parsed_text(text, "dpkg", str.splitlines, _dpkg_query_line)
 
 
 _KEY_ID = re.compile(r"Key (?:ID|fingerprint):?\s*([0-9A-Fa-f]{8,40})\b")
@@ -310,7 +339,7 @@ def _rpm_qa_line(line: str) -> Software:
 def parse_rpm_qa(text: str) -> list[Software]:
     """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor, packager, signature.
     ``(none):`` epoch dropped."""
-    return _parsed(text.splitlines(), "rpm", _rpm_qa_line)
+    return _parsed_text(text, "rpm", str.splitlines, _rpm_qa_line)
 
 
 def rpm_signing_keys(text: str) -> dict[str, str]:

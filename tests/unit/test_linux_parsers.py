@@ -165,3 +165,24 @@ def test_line_memo_survives_concurrent_parsers_evicting(monkeypatch: pytest.Monk
     finally:
         sys.setswitchinterval(interval)
     assert not errors, errors[:3]
+
+
+def test_a_whole_answer_met_before_gives_the_same_records_in_a_list_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every host of a build sends the same package-manager text: it is parsed once per process."""
+    status = (HOST / "files/var/lib/dpkg/status").read_text("utf-8")
+    rpm = "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\ncurl\t(none):7.61.1-22.el8\tx86_64\t(none)\n"
+    calls: list[str] = []
+    for parse, text in ((linux.parse_dpkg_status, status), (linux.parse_rpm_qa, rpm)):
+        first = parse(text)
+        monkeypatch.setattr(linux, "_parsed", lambda *a: calls.append("parsed") or [])
+        again = parse(text)
+        monkeypatch.undo()
+        assert not calls and again == first and all(a is b for a, b in zip(again, first, strict=True))
+        again.clear()  # the caller's own list: editing it changes nothing remembered
+        assert parse(text) == first and len(first) > 1
+    # a line memo that restarts forgets the texts too (their records are no longer shared)
+    monkeypatch.setattr(linux, "_LINES_MAX", 3)
+    many = "".join(f"q{i}\t1.{i}\tall\tii \n" for i in range(7))
+    got = linux.parse_dpkg_query(many)
+    assert [p.name for p in got] == [f"q{i}" for i in range(7)]
+    assert many not in linux._TEXTS["dpkg"] and not linux._TEXTS["rpm"]
