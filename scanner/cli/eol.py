@@ -519,6 +519,16 @@ def _say_product(prod: Product, releases: list[dict[str, Any]], as_of: date, pol
     from tabulate import tabulate
 
     labels = {k: v for k, v in prod.labels.items() if v}
+    _say_product_head(prod, labels, as_of, policy, dataset)
+    columns = ["cycle", "label", "released"] + [k for k in ("eoas", "eol", "eoes", "discontinued") if k in labels]
+    rows = [_table_row(rel, r, columns[3:]) for rel, r in zip(prod.releases, releases, strict=True)]
+    _say(tabulate(rows, headers=columns + ["latest", "status", "source"], tablefmt="simple", disable_numparse=True))
+    for r in releases:
+        if r["notes"]:
+            _say(f"note {r['name']}: {r['notes']}")
+
+
+def _say_product_head(prod: Product, labels: dict[str, Any], as_of: date, policy: Policy, dataset: str) -> None:
     _say(f"{prod.label} ({prod.name})" + (f"  {prod.html}" if prod.html else ""))
     tiers = "; ".join(f"{k} = {labels[k]}" for k in ("eoas", "eol", "eoes", "discontinued") if k in labels)
     _say(f"Tiers: {tiers or 'eol = end of support'}")
@@ -526,12 +536,6 @@ def _say_product(prod: Product, releases: list[dict[str, Any]], as_of: date, pol
         f"Status as of {as_of.isoformat()} (ending-soon within {policy.lookahead_days} days; entitlements: "
         f"{', '.join(sorted(policy.entitlements)) or 'none'}); dataset {dataset}"
     )
-    columns = ["cycle", "label", "released"] + [k for k in ("eoas", "eol", "eoes", "discontinued") if k in labels]
-    rows = [_table_row(rel, r, columns[3:]) for rel, r in zip(prod.releases, releases, strict=True)]
-    _say(tabulate(rows, headers=columns + ["latest", "status", "source"], tablefmt="simple", disable_numparse=True))
-    for r in releases:
-        if r["notes"]:
-            _say(f"note {r['name']}: {r['notes']}")
 
 
 def _table_row(rel: Release, r: dict[str, Any], tiers: list[str]) -> list[Any]:
@@ -587,8 +591,8 @@ def _explanation(
             "product_label": prod.label if prod else None,
             "release_label": release.label if release else None,
             "release_source": release.source if release else None,
-            "tier_labels": {k: v for k, v in prod.labels.items() if v} if prod else {},
-            "dates": {k: _phase_json(getattr(release, k)) for k in ("eoas", "eol", "eoes")} if release else {},
+            "tier_labels": _tier_labels(prod),
+            "dates": _release_dates(release),
             "dataset_version": dataset,
             "newer_than_known": ident.newer_than_known,
         }
@@ -596,15 +600,18 @@ def _explanation(
     return explanation
 
 
+def _tier_labels(prod: Product | None) -> dict[str, Any]:
+    return {k: v for k, v in prod.labels.items() if v} if prod else {}
+
+
+def _release_dates(release: Release | None) -> dict[str, Any]:
+    return {k: _phase_json(getattr(release, k)) for k in ("eoas", "eol", "eoes")} if release else {}
+
+
 def _say_explanation(
     out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None, as_of: date, dataset: str
 ) -> None:
-    _say(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
-    _say(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
-    _say(
-        f"Cycle:       {out['cycle'] or '-'}"
-        + (f" ({release.label})" if release and release.label != release.name else "")
-    )
+    _say_identity(out, prod, release, as_of)
     if release is not None and prod is not None:
         _say_tiers(prod, release)
     _say(f"Rule:        {out['rule']}")
@@ -613,6 +620,16 @@ def _say_explanation(
     for key, value in ident.evidence:
         _say(f"Evidence:    {key} = {value!r}")
     _say(f"Dataset:     {dataset}" + (f"; release from {release.source}" if release else ""))
+
+
+def _say_identity(out: dict[str, Any], prod: Product | None, release: Release | None, as_of: date) -> None:
+    """The status, product and cycle lines of an explanation."""
+    _say(f"Status:      {out['status']} on {as_of.isoformat()}" + (f" (eol {out['eol']})" if out["eol"] else ""))
+    _say(f"Product:     {out['product'] or '-'}" + (f" ({prod.label})" if prod else ""))
+    _say(
+        f"Cycle:       {out['cycle'] or '-'}"
+        + (f" ({release.label})" if release and release.label != release.name else "")
+    )
 
 
 def _say_tiers(prod: Product, release: Release) -> None:
