@@ -98,18 +98,38 @@ def _human(n: int) -> str:
     return f"{n} bytes"  # pragma: no cover
 
 
-def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES, what: str = "file") -> bytes:
-    """The whole content of regular file ``path`` (at most ``limit`` bytes), else ``FileRefused``."""
-    name = os.fspath(path)
+def _open_nonblocking(name: str, what: str) -> int:
+    """``name`` opened read-only without blocking (a FIFO is not waited on) nor becoming a tty."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(name, flags)
+        return os.open(name, flags)
     except FileNotFoundError as exc:
         raise FileRefused(name, f"cannot read: no such {what}", missing=True) from exc
     except IsADirectoryError as exc:
         raise FileRefused(name, f"{what} is a directory, not a file") from exc
     except OSError as exc:
         raise FileRefused(name, f"cannot read {what}: {exc.strerror or exc}") from exc
+
+
+def _read_all(fd: int, name: str, limit: int, what: str) -> bytes:
+    """Everything left in ``fd``, refused once it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:  # grew while we read it (a log being appended, /proc-like files)
+            raise FileRefused(name, f"{what} is larger than the {_human(limit)} limit")
+    return b"".join(chunks)
+
+
+def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_BYTES, what: str = "file") -> bytes:
+    """The whole content of regular file ``path`` (at most ``limit`` bytes), else ``FileRefused``."""
+    name = os.fspath(path)
+    fd = _open_nonblocking(name, what)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -118,17 +138,7 @@ def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_
             raise FileRefused(name, f"{what} is larger than the {_human(limit)} limit ({st.st_size} bytes)")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:  # grew while we read it (a log being appended, /proc-like files)
-                raise FileRefused(name, f"{what} is larger than the {_human(limit)} limit")
-        return b"".join(chunks)
+        return _read_all(fd, name, limit, what)
     except OSError as exc:
         raise FileRefused(name, f"cannot read {what}: {exc.strerror or exc}") from exc
     finally:
