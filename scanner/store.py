@@ -192,11 +192,24 @@ def _json(obj: Any) -> str:
 
 # The JSON array of a whole package list, per distinct list (``scanner.relational.BuildMemo``).
 _SW_ARRAYS = BuildMemo()
-# The same array as UTF-8 and as raw deflate blocks ending on a byte boundary, per distinct list
-# (``_spliced_body``); None when the array holds a NUL escape or cannot be encoded as it is.
+# The same array's length and Adler-32 as UTF-8, and its raw deflate blocks ending on a byte
+# boundary, per distinct list (``_spliced_body``).
 _SW_DEFLATED = BuildMemo()
 _ZLIB_HEADER = b"\x78\x5e"  # deflate, 32 KiB window, the level byte ``zlib.compress(..., 3)`` writes
 _LEVEL = 3
+
+
+_ADLER_BASE = 65521
+
+
+def adler32_combine(adler1: int, adler2: int, len2: int) -> int:
+    """The Adler-32 of ``a + b`` from ``adler1`` (of ``a``), ``adler2`` (of ``b``) and ``len(b)``:
+    zlib's ``adler32_combine``, which Python's zlib module does not offer."""
+    rem = len2 % _ADLER_BASE
+    sum1 = adler1 & 0xFFFF
+    sum2 = (rem * sum1 + (adler1 >> 16) + (adler2 >> 16) + _ADLER_BASE - rem) % _ADLER_BASE
+    sum1 = (sum1 + (adler2 & 0xFFFF) + _ADLER_BASE - 1) % _ADLER_BASE
+    return sum1 | (sum2 << 16)
 
 
 def _deflate_part(data: bytes, last: bool) -> bytes:
@@ -218,7 +231,7 @@ def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes
         return None
     if build is None:
         build = _SW_DEFLATED.key(inv.software)
-    made: tuple[bytes, bytes] | None = _SW_DEFLATED.get(build)
+    made: tuple[int, int, bytes] | None = _SW_DEFLATED.get(build)
     if made is None:
         if not all(map(shared_record, inv.software)):  # a list of its own: compressed whole, as always
             return None
@@ -228,9 +241,9 @@ def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes
             return None
         if b"\\u0000" in array:
             return None
-        made = (array, _deflate_part(array, last=False))
+        made = (len(array), zlib.adler32(array), _deflate_part(array, last=False))
         _SW_DEFLATED.put(build, inv.software, made)
-    array, deflated = made
+    array_len, array_check, deflated = made
     top = _compact(inv)
     top["software"] = _SW_MARK
     try:
@@ -239,7 +252,8 @@ def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes
         return None
     if not sep or b"\\u0000" in head or b"\\u0000" in tail:
         return None
-    check = zlib.adler32(tail, zlib.adler32(array, zlib.adler32(head)))
+    # the checksum of head + array + tail, the array's part made once with its blocks
+    check = adler32_combine(adler32_combine(zlib.adler32(head), array_check, array_len), zlib.adler32(tail), len(tail))
     return b"".join(
         (
             _ZLIB_HEADER,

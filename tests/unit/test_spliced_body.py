@@ -19,7 +19,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from scanner.demo import generate
-from scanner.store import _spliced_body, decode_body, encode_body, encode_checked, storable_json
+from scanner.store import _spliced_body, adler32_combine, decode_body, encode_body, encode_checked, storable_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "files" / "var" / "lib" / "dpkg" / "status"
@@ -80,3 +80,18 @@ def test_a_nul_or_a_lone_surrogate_is_encoded_as_before() -> None:
         assert not exact
         text = zlib.decompress(body)
         assert b"\\u0000" not in text and text == storable_json(compact_json(inv).encode("utf-8", "replace"))
+
+
+def test_adler32_combine_is_zlibs_checksum_of_the_joined_bytes() -> None:
+    """The body's trailer is made from the package list's checksum (made once per list) and the
+    head's and tail's: equal to the checksum of the whole text, for lengths around the modulus."""
+    import random
+
+    rng = random.Random(12)
+    sizes = [0, 1, 2, 100, 65520, 65521, 65522, 131042, 200_003]
+    for a_len in sizes:
+        for b_len in sizes:
+            a = rng.randbytes(a_len)
+            b = (b"\xff" * b_len) if b_len % 2 else rng.randbytes(b_len)  # all 0xff: the sums' largest
+            want = zlib.adler32(a + b)
+            assert adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == want, (a_len, b_len)
