@@ -38,12 +38,12 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from itertools import starmap
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from agents import bundle, linux
 from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
-from agents.shell import CommandResult, Shell, ShellError, ShellTimeout
+from agents.shell import CommandResult, ShellError, ShellTimeout
 from scanner.privacy import KEEP, Privacy
 from scanner.relational import ReceivedSets, SentSets
 from scanner.store import (
@@ -57,6 +57,9 @@ from scanner.store import (
     pre_encoded,
 )
 from scanner.targets import Target
+
+if TYPE_CHECKING:  # paramiko is imported only when an SSH target is scanned
+    from agents.ssh import SshShell
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +228,7 @@ class SshConnector:
         )
         self.jumps = JumpHosts(self.creds, self.known_hosts, self.options)
 
-    def open(self, target: Target) -> Shell:
+    def open(self, target: Target) -> SshShell:
         from dataclasses import replace as dc_replace
 
         from agents.ssh import SshShell
@@ -275,7 +278,7 @@ def _local_user() -> str:
         return "root"
 
 
-def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
+def collect_ssh(shell: SshShell, target: Target, timeout: float) -> Inventory:
     """Preload the probe table in one round trip, then run the shared Collector over it."""
     shell.preload(
         LINUX_PRELOAD_COMMANDS,
@@ -299,12 +302,11 @@ def collect_ssh(shell: Any, target: Target, timeout: float) -> Inventory:
     ).collect()
 
 
-def ssh_endpoint(shell: Any, target: Target) -> str:
+def ssh_endpoint(shell: SshShell, target: Target) -> str:
     """The SSH host key fingerprint the session verified (the machine's own identity), else the
     port: used only for hosts without a machine-id (agents.collect.fallback_machine_id)."""
-    transport = getattr(shell, "transport", None)
     try:
-        key = transport.get_remote_server_key() if transport is not None else None
+        key = shell.transport.get_remote_server_key()
     except Exception:  # noqa: BLE001 -- a transport without a key: the port still separates
         key = None
     if key is not None:
@@ -540,7 +542,7 @@ class FleetScanner:
         with self._host_slot(f"{target.host}:{target.port}"):
             if self.stop.is_set():
                 return None
-            shell: Any = None
+            shell: SshShell | None = None
             try:
                 if target.transport == "winrm":
                     inv = collect_winrm(target, self.config)
@@ -551,7 +553,7 @@ class FleetScanner:
                     if self.stop.is_set():
                         return None
                     inv = collect_ssh(shell, target, self.config.timeout)
-                    if getattr(shell, "lost", False):
+                    if shell.lost:
                         raise ShellError(f"{target.host}: connection lost during collection")
             except ShellError as exc:
                 if self.stop.is_set():
