@@ -137,6 +137,8 @@ def test_fleet_scan_is_treated_where_it_is_collected(db: str, processes: int, mo
     import scanner.scan as scan_mod
 
     class Shell:
+        lost = False  # as SshShell: the connection stayed up
+
         def close(self) -> None:
             pass
 

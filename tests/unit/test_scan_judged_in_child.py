@@ -97,6 +97,8 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
     by_host = {f"10.1.{i // 200}.{i % 200 + 1}": inv for i, inv in enumerate(documents)}
 
     class Shell:
+        lost = False  # as SshShell: the connection stayed up
+
         def close(self) -> None:
             pass
 
