@@ -30,7 +30,7 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._heap: list[_Entry] = []
-        self._cancelled: set[int] = set()
+        self._live: set[int] = set()  # scheduled, neither fired nor cancelled
         self._ids = itertools.count()
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -42,17 +42,19 @@ class Watchdog:
         with self._cv:
             self._ensure_thread()
             heapq.heappush(self._heap, (time.monotonic() + max(0.0, seconds), handle, callback))
+            self._live.add(handle)
             self._cv.notify()
         return handle
 
     def cancel(self, handle: int) -> None:
+        """The callback will not run (harmless once it has).  Its heap entry leaves at its deadline."""
         with self._cv:
-            self._cancelled.add(handle)
+            self._live.discard(handle)
 
     def pending(self) -> int:
         """Deadlines neither fired nor cancelled (for tests and diagnostics)."""
         with self._cv:
-            return sum(1 for _, h, _ in self._heap if h not in self._cancelled)
+            return len(self._live)
 
     def _ensure_thread(self) -> None:
         # Called with the condition held.  After a fork the thread object says "alive" for a thread
@@ -66,11 +68,12 @@ class Watchdog:
         while True:
             with self._cv:
                 while True:
-                    while self._heap and self._heap[0][1] in self._cancelled:
-                        self._cancelled.discard(heapq.heappop(self._heap)[1])
+                    while self._heap and self._heap[0][1] not in self._live:
+                        heapq.heappop(self._heap)  # cancelled
                     now = time.monotonic()
                     if self._heap and self._heap[0][0] <= now:
-                        _, _, callback = heapq.heappop(self._heap)
+                        _, handle, callback = heapq.heappop(self._heap)
+                        self._live.discard(handle)
                         break
                     self._cv.wait(None if not self._heap else self._heap[0][0] - now)
             try:
