@@ -577,6 +577,12 @@ class _DistroBuild:
             f"Ubuntu {index.component or 'community'} package ({index.path}): community-maintained, no Canonical "
             "security support without Ubuntu Pro ESM Apps, which this host's apt does not use"
         )
+        host = self.host
+        if _worse(self.upstream, host.verdict) is not self.upstream:
+            # Still the release's archive: once the release has ended (or ends sooner than upstream),
+            # nobody rebuilds its community packages either -- at best the OS's status.
+            reason = f"{self.upstream_state}; {self.base}, {why}; it is rebuilt only with {host.label}: {self.os_state}"
+            return _with(host.verdict, reason, self.dist), DISTRO, why
         return self.upstream, COMMUNITY, why
 
     def suse(self) -> tuple[Verdict, str, str] | None:

@@ -256,6 +256,14 @@ def test_bionic_supported_periods_end_packages_from_the_release_date(ctx: Identi
     assert findings(ctx, inv, date(2020, 6, 1))["tomcat8"].status is Status.SUPPORTED
     tomcat = findings(ctx, inv, AS_OF)["tomcat8"]
     assert tomcat.status is Status.EOL and "community_build" in tomcat.detail.evidence
+    # the release has ended (2023-05-31, no Ubuntu Pro) while upstream Tomcat 8.5 still had fixes
+    # (until 2024-03-31): nobody rebuilds bionic's universe any more, so the build ends with the OS
+    ended_os = findings(ctx, inv, date(2023, 10, 1))["tomcat8"]
+    assert (ended_os.status, ended_os.eol) == (Status.EOL, date(2023, 5, 31)), ended_os.detail.reason
+    assert ended_os.detail.rule.endswith("+distro.ubuntu") and "universe" in ended_os.detail.reason
+    # ...and with Ubuntu Pro (ESM Infra, no ESM Apps index): at best the OS's extended phase
+    pro_ended = findings(ctx, inv, date(2023, 10, 1), Policy(entitlements=frozenset({"ubuntu"})))["tomcat8"]
+    assert pro_ended.status is Status.EXTENDED, pro_ended.detail.reason
     # the ended release, with Ubuntu Pro: main is covered (ESM Infra), its 5y period notwithstanding
     pro = findings(ctx, inv, AS_OF, Policy(entitlements=frozenset({"ubuntu"})))
     assert pro["openssl"].status is Status.EXTENDED and pro["python3.6"].status is Status.EXTENDED
