@@ -446,6 +446,98 @@ def test_a_shared_client_and_server_build_without_a_role_is_not_decided_by_the_p
     }
 
 
+def _frst_published(stem: str) -> tuple[list[tuple[str, str, str, str, bool]], dict[str, str]]:
+    """(hive, DisplayName, key name, DisplayVersion, Hidden) of each published Installed Programs line,
+    and the profile path of each account SID, read straight from the FRST text (split, not the builder's regex)."""
+    programs, profiles = [], {}
+    for line in (REAL / f"{stem}_frst.txt").read_text("utf-8").splitlines():
+        if " => " in line and line.count("(S-1-5-21-") == 1:
+            sid = line.split("(", 1)[1].split(" - ", 1)[0]
+            profiles[sid] = line.rsplit(" => ", 1)[1]
+        for hive in ("HKLM\\...\\", "HKLM-x32\\...\\", "HKU\\S-1-"):
+            if f" ({hive}" in line:
+                name, rest = line.split(f" ({hive}", 1)
+                where, _, version_part = rest.partition(") (Version: ")
+                key = where.split("\\...\\", 1)[1] if hive.startswith("HKU") else where
+                version = version_part.split(" - ", 1)[0]
+                hidden = line.endswith(") Hidden")
+                programs.append((hive.split("\\")[0], name, key, version, hidden))
+    return programs, profiles
+
+
+def test_frst_logs_of_a_windows_11_pro_machine_with_per_user_programs_and_their_sid() -> None:
+    """NamelessWeb/test: FRST.txt and Addition.txt of one Windows 11 Pro 24H2 desktop.  FRST prints the
+    OS name, release and build.UBR, every Uninstall entry of HKLM (both views) and of the loaded user
+    hive under the user's SID, and the accounts with their profiles; no EditionID or product type."""
+    name = "windows-win11-24h2-pro-namelessweb"
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["caption"], facts["display_version"], facts["build"], facts["ubr"]) == (
+        "Microsoft Windows 11 Pro",
+        "24H2",
+        "26100",
+        3194,
+    )
+    assert (facts["edition_id"], facts["product_name"], facts["product_type"], facts["version"]) == ("", "", None, "")
+    assert inventory.os.name == "Microsoft Windows 11 Pro" and inventory.os.arch == "x64"
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.rule) == ("windows", "11-24h2-w", "windows.build+edition")
+    assert ident.confidence.name == "HIGH"  # the caption's "Windows 11 ... Pro" decides client and edition
+
+    published, profiles = _frst_published("win11-24h2-pro-namelessweb")
+    assert len(published) == 138
+    assert {hive: sum(1 for p in published if p[0] == hive) for hive in ("HKLM", "HKLM-x32", "HKU")} == {
+        "HKLM": 66,
+        "HKLM-x32": 63,
+        "HKU": 9,
+    }
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert len(raw["software"]) == len(published)  # one document entry per published line, none invented
+    views = {"HKLM": "64", "HKLM-x32": "32", "HKU": "user"}
+    by_key = {s["key"].rsplit("\\", 1)[1]: s for s in raw["software"]}
+    for hive, display, key, version, _hidden in published:
+        entry = by_key[key.rsplit("\\", 1)[-1]]
+        assert (entry["view"], entry["DisplayName"], entry["DisplayVersion"]) == (views[hive], display, version or None)
+        assert entry["SystemComponent"] is None  # FRST's "Hidden" does not say which value hides it
+    assert sum(1 for p in published if p[4]) == 60
+
+    # per-user entries: the SID FRST prints, the one account whose profile is C:\Users\<user> and loaded
+    user = [s for s in inventory.software if s.scope == "user"]
+    (sid,) = {s.sid for s in user}
+    assert profiles[sid].startswith("C:\\Users\\") and sid.startswith("S-1-5-21-") and sid.endswith("-1000")
+    assert {s.name for s in user} >= {"Discord", "Spotify", "Vivaldi", "Microsoft Visual Studio Code (User)"}
+    code = next(s for s in user if s.name == "Microsoft Visual Studio Code (User)")
+    assert (code.version, code.registry_view) == ("1.96.4", "user")
+    assert code.key == f"HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\" + (
+        "{771FD6B0-FA20-440A-A002-3B3BAC16DC50}_is1"
+    )
+    assert raw["profiles"] == [{"sid": s, "loaded": p == "C:\\Users\\Thomas"} for s, p in profiles.items()]
+    (unloaded,) = [p for p in inventory.problems if p.probe == "software.user"]
+    assert unloaded.message.startswith("1 user profile(s) not loaded")  # the second profile's hive was not read
+
+    sw = _sw(name)
+    assert sw[("windows-registry", "7-Zip 24.09 (x64)")].key == UN64 + "7-Zip"
+    assert (sw[("windows-registry", "Steam")].registry_view, sw[("windows-registry", "Steam")].key) == (
+        "32",
+        UN32 + "Steam",
+    )
+    assert sw[("windows-registry", "Riot Vanguard")].version == ""  # "(Version:  - ...)": not shown
+    ryzen = sw[("windows-registry", "AMD Ryzen Master")]  # the same product under two keys of one view
+    assert ryzen.collapsed == [f"same-name-version: {UN64}{{02247819-03CD-414E-AC8D-FD518BFBA445}}"]
+    msix = sorted((s.name, s.version, s.arch) for s in inventory.software if s.source == "msix")
+    assert msix[0] == ("28017CharlesMilette.TranslucentTB", "2024.3.0.0", "x64") and len(msix) == 5
+    assert len(inventory.software) == 138 + 5 - 15  # 15 duplicates collapsed (same view, or both views)
+    assert _findings(name) == {
+        ("os", "windows", "11-24h2-w"): "eol",  # Home/Pro 24H2 ended 2026-10-13
+        ("software", "dotnet", "6"): "eol",
+        ("software", "dotnet", "8"): "eol",
+        ("software", "notepad-plus-plus", "8.7"): "eol",
+        ("software", "visual-cpp-redistributable", "2010"): "eol",
+        ("software", "visual-cpp-redistributable", "2012"): "eol",
+        ("software", "visual-cpp-redistributable", "2013"): "eol",
+    }
+
+
 def test_a_real_ntuser_hive_uninstall_key_is_per_user_with_its_key_name() -> None:
     """regipy's NTUSER.DAT test hive: a Zoom install under the profile (key ZoomUMX), values as read."""
     (zoom,) = _host("windows-ntuser-zoom-regipy-testhive").software
