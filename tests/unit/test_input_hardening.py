@@ -95,6 +95,44 @@ def test_site_catalogue_with_a_128k_line_parses_or_names_the_line(tmp_path: Path
         assert parsed.path == cat
 
 
+def test_site_catalogue_with_a_128k_dotted_key_in_an_inline_table_is_refused_at_once(tmp_path: Path) -> None:
+    """The dotted-key bound holds inside an inline table too (the first pre-scan looked only left of
+    a line's first ``=``; tomllib then spent about 30 s on this one line)."""
+    cat = tmp_path / "legacyscan-site.toml"
+    cat.write_text("version = 1\nx = {" + "a." * (N // 2) + "a = 1}\n")
+    with pytest.raises(SiteCatalogError, match=rf"^{cat}: not valid TOML: line 2: a key with more than 64"):
+        load_site_catalog(cat)
+
+
+def test_site_catalogue_with_a_128k_quoted_key_full_of_dots_names_the_line(tmp_path: Path) -> None:
+    """A quoted key is one part whatever dots it holds: tomllib reads it at once, and the line
+    index splits it in one pass (the former look-ahead regex re-scanned the rest of the line at
+    every dot: minutes for this line, well past this module's timeout)."""
+    cat = tmp_path / "legacyscan-site.toml"
+    cat.write_text('version = 1\n[site]\n"' + "a." * (N // 2) + 'a" = 1\n')
+    with pytest.raises(SiteCatalogError) as err:
+        load_site_catalog(cat)
+    assert str(err.value).startswith(f"{cat}:3: site."), str(err.value)[:200]
+
+
+@pytest.mark.parametrize("loader", ["site", "targets"])
+def test_dots_in_strings_and_comments_are_not_key_dots(tmp_path: Path, loader: str) -> None:
+    """Only a dotted *key* is bounded: a line of an address list, a multi-line note or a comment
+    with many dots is ordinary TOML (the first pre-scan refused these valid files)."""
+    addresses = ", ".join(f'"10.0.0.{i}"' for i in range(1, 31))  # 90 dots on one line
+    if loader == "targets":
+        path = tmp_path / "targets.toml"
+        path.write_text(f'# {"." * 100}\n[[site]]\nname = "North"\nhosts = [\n  {addresses},\n]\n')
+        assert [t.host for t in load_targets(path)] == [f"10.0.0.{i}" for i in range(1, 31)]
+    else:
+        path = tmp_path / "legacyscan-site.toml"
+        path.write_text(
+            f'version = 1\n[site]\nname = "x"\ndescription = """\nSee {"." * 100}\n"""\nnote = 1  # {"." * 100}\n'
+        )
+        with pytest.raises(SiteCatalogError, match=rf"^{path}:7: site.note: unknown key"):
+            load_site_catalog(path)  # parsed to the end: the real error is on line 7
+
+
 @pytest.mark.parametrize("loader", ["site", "exceptions", "targets", "config"])
 def test_deeply_nested_toml_is_an_error_naming_the_file_not_a_crash(tmp_path: Path, loader: str) -> None:
     path = tmp_path / "deep.toml"
