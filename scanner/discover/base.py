@@ -9,7 +9,9 @@ words (banner, header, NTLM fields) so a later, better rule can re-judge them.
 
 from __future__ import annotations
 
+import errno
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,15 +119,21 @@ def recv_line(sock: socket.socket, deadline: Deadline, limit: int = 1024) -> byt
     return bytes(buf)
 
 
+# What the network (not the device) says when there is no such host: only these make an address
+# "unreachable" and spare its other services.  A TLS failure (ssl.SSLError is an OSError too), a
+# reset or a broken pipe mean the device answered: "error", and its other services are still probed.
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN})
+
+
 def classify(exc: BaseException) -> str:
     """The Observation status for a probe failure."""
     if isinstance(exc, TimeoutError | socket.timeout):
         return "timeout"
     if isinstance(exc, ConnectionRefusedError):
         return "closed"
-    if isinstance(exc, ProbeError):
-        return "error"
-    if isinstance(exc, OSError):
+    if isinstance(exc, socket.gaierror):
+        return "unreachable"  # the name does not resolve: nothing to contact
+    if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and exc.errno in _UNREACHABLE:
         return "unreachable"
     return "error"
 

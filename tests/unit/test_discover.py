@@ -672,3 +672,54 @@ def test_the_chosen_evidence_is_not_listed_again_when_smb1_was_answered() -> Non
         also = inv.os.facts["announced_also"]
         assert inv.os.facts["announced"]["by"].startswith("smb")
         assert len(also) == 1 and "IIS" in also[0], also
+
+
+def test_a_service_that_answers_badly_is_no_reason_to_skip_the_address_s_other_services() -> None:
+    """A TLS handshake that fails (ssl.SSLError is an OSError) or a reset connection means the device
+    is there: only the network's "no route / host unreachable" stops an address's other probes."""
+    import socket
+    import threading
+
+    from scanner.discover.base import ProbeSettings, classify
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+    from scanner.discover.registry import PROBES
+
+    def serve(payload: bytes) -> tuple[socket.socket, int]:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+
+        def loop() -> None:
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                with conn:
+                    try:
+                        conn.sendall(payload)
+                        conn.recv(4096)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=loop, daemon=True).start()
+        return srv, srv.getsockname()[1]
+
+    not_tls, p1 = serve(b"HTTP/1.1 400 Bad Request\r\nServer: not-tls\r\n\r\n")  # plain text on the TLS port
+    sshd, p2 = serve(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+    try:
+        https = PROBES["https"](Target("127.0.0.1", transport="https", port=p1), ProbeSettings(timeout=3))
+        assert https.status == "error" and "SSL" in https.error  # the device answered: not "unreachable"
+        targets = [Target("127.0.0.1", transport="https", port=p1), Target("127.0.0.1", transport="ssh", port=p2)]
+        summary = Discoverer(None, ProbeSettings(timeout=3), DiscoverConfig(), PROBES, Exclusions()).run(targets)
+        assert summary.identified == 1 and summary.connections == 2
+        assert [s.status for s in summary.statuses] == ["partial"]
+        assert summary.inventories[0].os.facts["announced"]["product"] == "debian"
+    finally:
+        not_tls.close()
+        sshd.close()
+    assert classify(ConnectionResetError(104, "Connection reset by peer")) == "error"
+    assert classify(BrokenPipeError(32, "Broken pipe")) == "error"
+    assert classify(OSError(113, "No route to host")) == "unreachable"
+    assert classify(OSError(101, "Network is unreachable")) == "unreachable"
+    assert classify(socket.gaierror(-2, "Name or service not known")) == "unreachable"
