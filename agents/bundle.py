@@ -29,7 +29,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agents import hardware, linux, macos, unix
+from agents import probes
 
 # Files read with ``cat`` even in a shell with a ``printf`` builtin (large, or /proc where
 # byte-at-a-time shell reads are slow).
@@ -39,57 +39,19 @@ BUNDLE_SHELL = "/bin/sh"
 
 # ``case "$_s" in PATTERN)`` on ``uname -s``: where a platform's commands run.  An empty uname
 # (a minimal container) counts as Linux.
-LINUX = 'Linux|""'
-DARWIN = "Darwin"
-AIX = "AIX"
-SUNOS = "SunOS"
-FREEBSD = "FreeBSD|DragonFly"
-OTHER_BSD = "OpenBSD|NetBSD"
-UNIX = "|".join((AIX, SUNOS, FREEBSD, OTHER_BSD))
+LINUX = probes.case_pattern(probes.LINUX)
+DARWIN = probes.case_pattern(probes.DARWIN)
+AIX = probes.case_pattern(probes.AIX)
+SUNOS = probes.case_pattern(probes.SUNOS)
+FREEBSD = probes.case_pattern(probes.FREEBSD)
+OTHER_BSD = probes.case_pattern(probes.OTHER_BSD)
+UNIX = probes.case_pattern(probes.UNIX)
 
-# The probe table: (argv, platforms or None for every host).  The Collector asks for these;
-# anything it asks that is not here costs another round trip.
-COMMANDS: list[tuple[list[str], str | None]] = [
-    (linux.UNAME, None),
-    (["uname", "-n"], None),  # hostname where /etc/hostname does not exist (RHEL 5/6, Solaris, AIX)
-    (linux.DPKG_QUERY, LINUX),
-    (linux.RPM_QA, LINUX),
-    (linux.APT_SUPPORT, LINUX),  # Ubuntu only (the script checks os-release): apt indexes' support data
-    (linux.SUSE_LIFECYCLE, LINUX),  # SUSE's zypper lifecycle data, where installed
-    (unix.UNAME, UNIX),
-    (unix.AIX_OSLEVEL, AIX),
-    (unix.AIX_LSLPP, AIX),
-    (unix.SOLARIS_PKG, SUNOS),
-    (unix.SOLARIS_PKGINFO, SUNOS),
-    (unix.FREEBSD_VERSION, FREEBSD),
-    (unix.FREEBSD_PKG, FREEBSD),
-    (unix.BSD_PKG_INFO, OTHER_BSD),
-    *((argv, DARWIN) for argv in macos.PRELOAD_COMMANDS if argv not in (linux.UNAME, ["uname", "-n"])),
-]
-FILES: list[str] = [
-    *linux.OS_FILES,
-    linux.DPKG_STATUS,  # filtered to the package fields (linux.FILE_FILTERS)
-    linux.APK_INSTALLED,
-    *linux.SECURITY_SUPPORT_FILES,  # Debian's security-support lists, when installed (a few KB)
-    "/etc/machine-id",
-    "/var/lib/dbus/machine-id",
-    "/etc/hostname",
-    "/proc/cpuinfo",
-    "/proc/meminfo",
-    *(
-        f"{hardware.DMI}/{n}"
-        for n in (
-            "sys_vendor",
-            "product_name",
-            "product_serial",
-            "chassis_type",
-            "bios_vendor",
-            "bios_version",
-            "bios_date",
-        )
-    ),
-    unix.SOLARIS_RELEASE,
-]
+# The bundle's part of the probe table (agents/probes.py, rows with ``batched``): (argv, platforms or
+# None for every host) and the files, in table order.  The Collector asks for these; anything it asks
+# that is not here costs another round trip.
+COMMANDS: list[tuple[list[str], str | None]] = probes.batched_commands()
+FILES: list[str] = probes.batched_files()
 # _h NAME: is NAME an executable file in $PATH (or, with a slash, that file)?  Builtins only (a
 # Bourne shell has no ``command -v``).  Shared with the sh agent.
 HAS_COMMAND = (
@@ -97,7 +59,7 @@ HAS_COMMAND = (
     'for _d in $PATH; do if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then IFS=$_o; return 0; fi; done; '
     "IFS=$_o; return 1; }"
 )
-PLATFORMS: dict[str, str] = {shlex.join(argv): where for argv, where in COMMANDS if where}
+PLATFORMS: dict[str, str] = probes.platform_patterns()
 
 
 def bundle_script(
@@ -178,8 +140,8 @@ def probe_script(boundary: str, *, lower_priority: bool = True) -> str:
         [argv for argv, _ in COMMANDS],
         FILES,
         boundary,
-        filters=linux.FILE_FILTERS,
-        unless_readable=linux.UNLESS_READABLE,
+        filters=probes.file_filters(),
+        unless_readable=probes.command_guards(),
         platforms=PLATFORMS,
         lower_priority=lower_priority,
     )
@@ -256,9 +218,11 @@ class BundleShell:
             for i, path in enumerate(files)
             for text, rc in [sections.get(("f", i), ("", 1))]
         }
-        uname = self._cmds.get(shlex.join(linux.UNAME))
-        if uname is not None and uname.ok and uname.stdout.split():  # as collect_ssh: uname -s from -srm
-            self._cmds.setdefault("uname -s", CommandResult(0, uname.stdout.split()[0] + "\n"))
+        uname = self._cmds.get(shlex.join(probes.command("uname")))
+        if uname is not None and uname.ok and uname.stdout.split():  # as probes.prepare: uname -s from -srm
+            self._cmds.setdefault(
+                shlex.join(probes.command("sysname")), CommandResult(0, uname.stdout.split()[0] + "\n")
+            )
 
     def run(self, argv: list[str], timeout: float = 60.0) -> Any:
         from agents.shell import CommandResult

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from agents import linux
+from agents import linux, probes
 from agents.inventory import Collector as CollectorInfo
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.shell import NotesTruncation, PowerShellRunner, Shell, ShellError
@@ -77,6 +77,9 @@ class Collector:
 
     def collect(self) -> Inventory:
         started = time.monotonic()
+        # The probe table's runner: a transport that batches (SSH) answers the whole table in one
+        # round trip here; a lost connection raises (the host's status), as any transport failure.
+        probes.prepare(self.shell, self.timeout)
         problems: list[Problem] = []
         platform = self.platform(problems)
         try:
@@ -139,13 +142,13 @@ class Collector:
         if isinstance(self.shell, PowerShellRunner):
             return "windows"
         try:
-            res = self.shell.run(["uname", "-s"], timeout=self.timeout)
+            res = self.shell.run(probes.command("sysname"), timeout=self.timeout)
         except ShellError as exc:
             problems.append(Problem("uname", str(exc), "timeout" if "timed out" in str(exc) else "error"))
             return "unknown"
         if not res.ok:
             # No uname (a minimal container, a replayed capture): an os-release file still says Linux.
-            if any(self.shell.read_text(p) is not None for p in ("/etc/os-release", "/usr/lib/os-release")):
+            if any(self.shell.read_text(p) is not None for p in probes.paths("os-release")[:2]):
                 return "linux"
             return "unknown"
         return res.stdout.strip().lower().split("-")[0] or "unknown"
@@ -171,7 +174,7 @@ class Collector:
 
     def _os_files(self, problems: list[Problem]) -> dict[str, str]:
         files: dict[str, str] = {}
-        for path in linux.OS_FILES:
+        for path in probes.paths("os-release"):
             text = self.shell.read_text(path)
             if text is not None:
                 files[path] = text
@@ -182,7 +185,7 @@ class Collector:
     def _kernel_and_arch(self, problems: list[Problem]) -> tuple[str, str]:
         """Kernel release and machine from ``uname -srm``."""
         try:
-            res = self.shell.run(linux.UNAME, timeout=self.timeout)
+            res = self.shell.run(probes.command("uname"), timeout=self.timeout)
         except ShellError as exc:
             problems.append(Problem("uname", str(exc), "timeout"))
             return "", ""
@@ -198,17 +201,17 @@ class Collector:
         support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
         if support:
             facts["security_support"] = support
-        for key, argv, source in (
-            ("apt_support", linux.APT_SUPPORT, "dpkg"),
-            ("suse_lifecycle", linux.SUSE_LIFECYCLE, "rpm"),
+        for key, probe_id, source in (
+            ("apt_support", "apt-support", "dpkg"),
+            ("suse_lifecycle", "suse-lifecycle", "rpm"),
         ):
             if any(s.source == source for s in software):
-                text = self._optional(argv, key, problems)
+                text = self._optional(probes.command(probe_id), key, problems)
                 if text:
                     facts[key] = text
 
     def _machine_id(self) -> str:
-        for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        for path in probes.paths("machine-id"):
             text = self.shell.read_text(path)
             if text and text.strip():
                 return text.strip()
@@ -224,11 +227,11 @@ class Collector:
 
         hardware = Hardware()
         apply_dmi(hardware, dmi_facts(self.shell))
-        cpuinfo = self.shell.read_text("/proc/cpuinfo")
+        cpuinfo = self.shell.read_text(probes.paths("cpuinfo")[0])
         if cpuinfo:
             hardware.cpu_model = parse_cpuinfo_model(cpuinfo)
             hardware.cpu_threads = cpuinfo.count("processor\t:") or None
-        meminfo = self.shell.read_text("/proc/meminfo")
+        meminfo = self.shell.read_text(probes.paths("meminfo")[0])
         if meminfo:
             hardware.memory_bytes = parse_meminfo_total(meminfo, problems)
         return hardware
@@ -238,19 +241,21 @@ class Collector:
         rpm signing keys imported on the host go into ``facts["rpm_keys"]`` (who signed a package
         is judged against them: scanner.distro)."""
         software: list[Software] = []
-        status = self.shell.read_text(linux.DPKG_STATUS)
+        status = self.shell.read_text(probes.paths("dpkg-status")[0])
         if status is not None:
             software.extend(linux.parse_dpkg_status(status))
         else:
-            software.extend(self._run_parse("dpkg-query", linux.DPKG_QUERY, linux.parse_dpkg_query, problems))
-        apk = self.shell.read_text(linux.APK_INSTALLED)
+            software.extend(
+                self._run_parse("dpkg-query", probes.command("dpkg-query"), linux.parse_dpkg_query, problems)
+            )
+        apk = self.shell.read_text(probes.paths("apk-installed")[0])
         if apk is not None:
             software.extend(linux.parse_apk_installed(apk))
         # rpm beside another package manager (Debian with alien installed) usually has no database
         # at all: that is "no rpm packages", not a failed probe.  Where rpm is the only package
         # manager an unreadable database stays a problem (the inventory would be silently empty).
         try:
-            res = self.shell.run(linux.RPM_QA, timeout=self.timeout)
+            res = self.shell.run(probes.command("rpm"), timeout=self.timeout)
         except ShellError as exc:
             problems.append(Problem("rpm", str(exc), "timeout"))
             return software
@@ -275,7 +280,7 @@ class Collector:
     def security_support(self) -> dict[str, str]:
         """The host's copy of its distribution's security-support lists (Debian), when installed."""
         found: dict[str, str] = {}
-        for path in linux.SECURITY_SUPPORT_FILES:
+        for path in probes.paths("security-support"):
             text = self.shell.read_text(path)
             if text is not None:
                 found[path] = text
@@ -299,11 +304,11 @@ class Collector:
     def _hostname(self) -> str:
         if self.shell.name == "local":
             return socket.gethostname()
-        text = self.shell.read_text("/etc/hostname")
+        text = self.shell.read_text(probes.paths("etc-hostname")[0])
         if text and text.strip():
             return text.strip().splitlines()[0]
         try:
-            res = self.shell.run(["uname", "-n"], timeout=self.timeout)
+            res = self.shell.run(probes.command("hostname"), timeout=self.timeout)
             return res.stdout.strip() if res.ok else ""
         except ShellError:
             return ""

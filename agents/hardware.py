@@ -15,6 +15,16 @@ from agents.inventory import Disk, Hardware, Problem
 from agents.shell import Shell
 
 DMI = "/sys/class/dmi/id"
+# The files of DMI read (the probe table's ``dmi-*`` rows, agents/probes.py).
+DMI_NAMES: tuple[str, ...] = (
+    "sys_vendor",
+    "product_name",
+    "product_serial",
+    "chassis_type",
+    "bios_vendor",
+    "bios_version",
+    "bios_date",
+)
 # Virtual filesystems that are not disks.
 _SKIP_FS = {
     "tmpfs",
@@ -59,15 +69,7 @@ def parse_cpuinfo_model(text: str) -> str:
 def dmi_facts(shell: Shell) -> dict[str, str]:
     """Vendor/model/serial/BIOS from /sys/class/dmi/id (product_serial is root-only on most distros)."""
     facts: dict[str, str] = {}
-    for name in (
-        "sys_vendor",
-        "product_name",
-        "product_serial",
-        "chassis_type",
-        "bios_vendor",
-        "bios_version",
-        "bios_date",
-    ):
+    for name in DMI_NAMES:
         text = shell.read_text(f"{DMI}/{name}")
         if text is not None and text.strip():
             facts[name] = text.strip()

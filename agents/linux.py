@@ -127,11 +127,6 @@ RPM_QA = [
 ]
 UNAME = ["uname", "-srm"]
 
-# The same commands as one POSIX sh line for transports that take a command string (SSH).  Every
-# word is a constant of this module; nothing from a target file or a host reaches it.
-DPKG_QUERY_SH = shlex.join(DPKG_QUERY)
-RPM_QA_SH = shlex.join(RPM_QA)
-
 # Over SSH the dpkg database is read as the four lines of each stanza a package record needs
 # (``grep -E``): 10x fewer bytes than the file, and ~1.5 ms of the host's CPU where dpkg-query
 # costs ~9 ms (measured on Debian 12, 846 packages) -- on a clinical host, less is better.
@@ -140,10 +135,8 @@ RPM_QA_SH = shlex.join(RPM_QA)
 # Maintainer, Source and Origin say who built the package (``scanner.distro`` judges a
 # distribution's own build by the distribution's support; a vendor's build by the vendor's).
 DPKG_STATUS_FIELDS = "^(Package|Status|Architecture|Version|Maintainer|Source|Origin):"
-FILE_FILTERS: dict[str, str] = {DPKG_STATUS: DPKG_STATUS_FIELDS}
-# A command the host need not run when the file beside it is readable (the file answers the same
-# question): the probe reports it as not installed (127) and the collector reads the file.
-UNLESS_READABLE: dict[str, str] = {DPKG_QUERY_SH: DPKG_STATUS}
+# (The probe table's ``dpkg-status`` row carries this filter, and its ``dpkg-query`` row is not run
+# where the database is readable: agents/probes.py.)
 
 
 def parse_os_release(text: str) -> dict[str, str]:

@@ -38,16 +38,6 @@ INFO_PLIST_SCRIPT = (
 )
 INFO_PLIST = ["/bin/sh", "-c", INFO_PLIST_SCRIPT]
 
-# Commands preloaded in one round trip by SSH transports (see agents.ssh.SshShell.preload).
-PRELOAD_COMMANDS: list[list[str]] = [
-    SW_VERS,
-    UNAME,
-    HOSTNAME,
-    SYSCTL_HW,
-    IOREG_PLATFORM,
-    SYSTEM_PROFILER_APPS,
-]
-
 
 def parse_sw_vers(text: str) -> dict[str, str]:
     """``ProductName: macOS`` / ``ProductVersion: 14.4.1`` / ``BuildVersion: 23E224`` -> dict."""

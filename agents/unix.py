@@ -35,8 +35,6 @@ FAMILIES: dict[str, str] = {
     "dragonfly": "dragonfly",
 }
 
-PRELOAD_COMMANDS: list[list[str]] = [UNAME, HOSTNAME]
-
 
 def parse_lslpp(text: str) -> list[Software]:
     """``lslpp -Lc``: colon-separated ``package:fileset:level:state:...:description``."""

@@ -40,10 +40,9 @@ from datetime import time as dtime
 from itertools import starmap
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from agents import bundle, linux
 from agents.collect import Collector, iso
 from agents.inventory import Inventory, Software
-from agents.shell import CommandResult, ShellError, ShellTimeout
+from agents.shell import ShellError, ShellTimeout
 from scanner.privacy import KEEP, Privacy
 from scanner.relational import ReceivedSets, SentSets
 from scanner.store import (
@@ -67,12 +66,10 @@ HOST_SESSIONS = 4
 STATUS_OK, STATUS_PARTIAL = "ok", "partial"
 POWERSHELL_MISSING = "powershell-missing"  # a Windows host reached by WinRM that cannot run PowerShell
 
-# One round trip answers a Linux host completely.  Over SSH the dpkg database is read through a
-# filter (linux.FILE_FILTERS: ~77 KB of its ~750 KB) and dpkg-query only runs where that database
-# is unreadable (linux.UNLESS_READABLE): the same facts for a sixth of dpkg-query's CPU on the host.
-# The whole probe table of every Unix platform (agents/bundle.py): one exec answers any host.
-LINUX_PRELOAD_COMMANDS: list[list[str]] = [argv for argv, _ in bundle.COMMANDS]
-LINUX_PRELOAD_FILES: list[str] = list(bundle.FILES)
+# One round trip answers a Unix host completely: ``Collector.collect`` has the SSH shell preload the
+# batched rows of the probe table (agents/probes.py).  Over SSH the dpkg database is read through a
+# filter (its ``grep``: ~77 KB of its ~750 KB) and dpkg-query only runs where that database is
+# unreadable (its ``unless_readable``): the same facts for a sixth of dpkg-query's CPU on the host.
 
 
 def default_concurrency() -> int:
@@ -279,19 +276,7 @@ def _local_user() -> str:
 
 
 def collect_ssh(shell: SshShell, target: Target, timeout: float) -> Inventory:
-    """Preload the probe table in one round trip, then run the shared Collector over it."""
-    shell.preload(
-        LINUX_PRELOAD_COMMANDS,
-        LINUX_PRELOAD_FILES,
-        timeout=timeout,
-        filters=linux.FILE_FILTERS,
-        unless_readable=linux.UNLESS_READABLE,
-        platforms=bundle.PLATFORMS,
-    )
-    uname = shell.run(linux.UNAME, timeout=timeout)
-    sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
-    if sysname:  # `uname -s` is the first word of `uname -srm`: one process fewer on every host
-        shell.remember(["uname", "-s"], CommandResult(0, sysname + "\n"))
+    """The shared Collector over the SSH session (it preloads the probe table in one round trip)."""
     return Collector(
         shell,
         site=target.site,

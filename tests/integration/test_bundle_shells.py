@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from agents import bundle
+from agents import bundle, linux
 from agents.bundle import parse_bundle, probe_script
 from tests.conftest import require_or_skip
 
@@ -116,7 +116,7 @@ def test_a_missing_tool_is_not_installed_where_the_shell_returns_1(tmp_path: Pat
     got = _run(["/bin/bash", "--posix", "-s"], BOURNE_BASH + probe_script(B), env={"PATH": str(bindir)})
     commands = [argv for argv, _ in bundle.COMMANDS]
     assert got[("c", commands.index(["uname", "-srm"]))] == ("Linux\n", 1)
-    assert got[("c", commands.index(bundle.linux.RPM_QA))] == ("", 127)
+    assert got[("c", commands.index(linux.RPM_QA))] == ("", 127)
     linux_missing = [
         i for i, (argv, where) in enumerate(bundle.COMMANDS) if where in (None, bundle.LINUX) and argv[0] != "uname"
     ]
@@ -163,7 +163,7 @@ def test_a_solaris_like_host_runs_its_own_commands_in_the_same_run(tmp_path: Pat
     commands = [argv for argv, _ in bundle.COMMANDS]
     assert got[("c", commands.index(["pkginfo", "-l"]))] == ("PKGINST:  SUNWcsr\n", 0)
     assert got[("c", commands.index(["pkg", "list", "-H"]))] == ("", 127)
-    assert ("c", commands.index(bundle.linux.DPKG_QUERY)) not in got
+    assert ("c", commands.index(linux.DPKG_QUERY)) not in got
     assert got[("c", commands.index(["uname", "-srvm"]))][0].startswith("SunOS 5.10")
 
 
