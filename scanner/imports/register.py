@@ -22,7 +22,10 @@ imported, with a problem naming the line and field; it never fails its neighbour
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -101,16 +104,51 @@ def _rows(source: Source) -> Iterator[tuple[int, list[str]]]:
         yield from source.csv_rows()
 
 
-def _xlsx_rows(source: Source) -> Iterator[tuple[int, list[str]]]:
-    import io
-    import zipfile
+#: What a register workbook may inflate to (declared sizes; zipfile stops every member at its
+#: declared size): a real register of thousands of devices is a few MiB of XML.
+MAX_XLSX_INFLATED = 256 * 2**20
 
+# What openpyxl and the XML and zip layers under it raise on a damaged or hostile workbook: a
+# damaged member (zip, deflate, CRC), XML that is cut or forbidden (expat/lxml ParseError are
+# SyntaxError; defusedxml's refusals ValueError), a part or sheet missing (KeyError, IndexError),
+# a value of the wrong shape (ValueError, TypeError, AttributeError on a missing element).
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+    OverflowError,
+)
+
+
+def _xlsx_rows(source: Source) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's non-empty rows; a workbook that cannot be read (damaged, hostile, or
+    inflating beyond ``MAX_XLSX_INFLATED``) is refused naming the row it stopped at, never an
+    exception of the libraries underneath."""
     from openpyxl import load_workbook
 
+    data = source.read_all(64 * 1024 * 1024)
+    number = 0
     try:
-        book = load_workbook(io.BytesIO(source.read_all(64 * 1024 * 1024)), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportRefused(f"not a readable XLSX workbook: {exc}") from exc
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except _XLSX_ERRORS as exc:
+        raise ImportRefused(f"not a readable XLSX workbook: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    if inflated > MAX_XLSX_INFLATED:
+        raise ImportRefused(
+            f"not a readable XLSX workbook: it inflates to {inflated} bytes, over the limit of {MAX_XLSX_INFLATED}"
+        )
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except _XLSX_ERRORS as exc:
+        raise ImportRefused(f"not a readable XLSX workbook: {type(exc).__name__}: {str(exc)[:200]}") from exc
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -126,6 +164,11 @@ def _xlsx_rows(source: Source) -> Iterator[tuple[int, list[str]]]:
             ]
             if any(c.strip() for c in cells):
                 yield number, cells
+    except _XLSX_ERRORS as exc:
+        where = f"after row {number}" if number else "at its first row"
+        raise ImportRefused(
+            f"not a readable XLSX workbook: first sheet unreadable {where}: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
     finally:
         book.close()
 

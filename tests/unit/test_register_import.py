@@ -100,3 +100,58 @@ def test_a_file_that_is_not_a_register_is_refused_by_name(tmp_path: Path, capsys
     assert main(["import", str(bad), "--db", f"sqlite:///{tmp_path / 'ls.db'}", "--format", "register"]) == 1
     assert "register" in capsys.readouterr().err
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _register_xlsx(path: Path, damage: str = "") -> Path:
+    """The example register as a real XLSX workbook (openpyxl), optionally damaged the way a
+    half-copied or hand-edited file is: a sheet's XML cut short, a cell reference no spreadsheet
+    has, no worksheet at all, or sharedStrings inflating to 300 MiB (honest sizes, deflate)."""
+    import csv
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    with EXAMPLE.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.reader(fh):
+            ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                if damage == "cut":
+                    data = data[: len(data) // 2]
+                elif damage == "cell-ref":
+                    data = data.replace(b'<c r="A2"', b'<c r="ZZZZZZZ2"', 1)
+                elif damage == "no-sheet":
+                    continue
+            dst.writestr(name, data)
+        if damage == "bomb":
+            dst.writestr("xl/sharedStrings.xml", b" " * (300 * 2**20))
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("damage", ["cut", "cell-ref", "no-sheet", "bomb"])
+def test_a_damaged_register_workbook_is_refused_by_name_and_its_neighbour_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    """#19 (0 unexpected exceptions; item 3: one bad file never costs its neighbours): what openpyxl
+    and the XML/zip layers raise on a damaged workbook -- ParseError, IndexError, ValueError, also
+    while the rows are read -- is a refusal naming the file, not an "unexpected ..." crash report."""
+    bad = _register_xlsx(tmp_path / "damaged.xlsx", damage)
+    good = _register_xlsx(tmp_path / "good.xlsx")
+    db = f"sqlite:///{tmp_path / 'ls.db'}"
+    capsys.readouterr()
+    assert main(["import", str(bad), str(good), "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: refused: not a readable XLSX workbook" in err, err
+    assert "unexpected" not in err, err
+    if damage == "bomb":
+        assert "over the limit of" in err, err
+    assert "imported 4, duplicates 0, refused 1 (of 2 files)" in err, err
