@@ -194,6 +194,7 @@ def match_inventory(
     result.findings.append(os_finding)
     judge = _HostJudge(host, os_ident, ctx, as_of, policy)
     grouped: dict[str, Finding] = {}
+    hidden: set[str] = set()  # groups represented by an entry Programs and Features hides
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
     # build), so the identifier is told which OS it sits on.
     host_os = _host_os_fields(os_ident)
@@ -214,7 +215,7 @@ def match_inventory(
         verdict, detail, label = memo.judge(ident)
         if sw.source in _HOST_SOURCES or (ident.product, ident.cycle) in OS_COMPONENTS:
             verdict, detail = judge.on_host(sw, ident, verdict, detail)
-        _group(grouped, ctx, sw, ident, verdict, detail, label, base)
+        _group(grouped, hidden, ctx, sw, ident, verdict, detail, label, base)
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
     return result
 
@@ -361,6 +362,7 @@ class _HostJudge:
 
 def _group(
     grouped: dict[str, Finding],
+    hidden: set[str],
     ctx: IdentifyContext,
     sw: Any,
     ident: Identification,
@@ -370,13 +372,18 @@ def _group(
     base: dict[str, Any],
 ) -> None:
     """Count ``sw`` in its product release's finding; it represents the group when it is the first,
-    the newest release, or (same release) judged worse."""
+    the newest release, (same release) judged worse, or (same release and verdict) shown in Programs
+    and Features where the current representative is a hidden component: a runtime's MSI parts
+    (SystemComponent=1) carry internal versions ("Microsoft .NET Host - 6.0.16" is 48.67.58427)."""
     group_key = ident.group or f"{ident.product}:{ident.cycle}:{sw.name}"
     existing = grouped.get(group_key)
+    is_hidden = getattr(sw, "system_component", None) is True
     if existing is not None:
         existing.count += 1
         if ident.cycle == existing.cycle:
-            if verdict.status.severity <= existing.status.severity:
+            if verdict.status.severity < existing.status.severity:
+                return
+            if verdict.status.severity == existing.status.severity and (is_hidden or group_key not in hidden):
                 return
         elif not _newer(ctx, ident, existing):
             return
@@ -385,6 +392,10 @@ def _group(
         count = existing.count
     else:
         count = 1
+    if is_hidden:
+        hidden.add(group_key)
+    else:
+        hidden.discard(group_key)
     grouped[group_key] = Finding(
         kind="software",
         name=sw.name,

@@ -538,6 +538,42 @@ def test_frst_logs_of_a_windows_11_pro_machine_with_per_user_programs_and_their_
     }
 
 
+@pytest.mark.parametrize("hidden_first", [True, False])
+def test_a_finding_is_shown_by_the_entry_programs_and_features_shows(hidden_first: bool) -> None:
+    """The FRST host lists .NET 6.0.16 twice: an MSI part, hidden, under its internal version
+    48.67.58427, and the runtime's visible entry 6.0.16.32323 (keys and values as published).  Were
+    the MSI part read with SystemComponent=1, the value Programs and Features hides entries by, it
+    represented the finding whenever it came first; the visible entry represents it now, whatever
+    the order, and both are still counted."""
+    hidden = _entry(
+        UN64 + "{1D0AC7F1-2B34-44AF-91F6-88757D768DA7}",
+        "Microsoft .NET Host - 6.0.16 (x64)",
+        "48.67.58427",
+        SystemComponent=1,
+    )
+    shown = _entry(
+        UN32 + "{2a8d0f2b-911b-4b58-8252-46b29e7a4590}", "Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323"
+    )
+    registry = {"CurrentBuild": "26100", "UBR": 3194, "DisplayVersion": "24H2", "InstallationType": "Client"}
+    registry |= {"EditionID": "Professional", "CurrentMajorVersionNumber": 10, "CurrentMinorVersionNumber": 0}
+    doc = _doc(
+        os={"registry": registry, "wmi": {}, "arch": "AMD64"},
+        software=[hidden, shown] if hidden_first else [shown, hidden],
+    )
+    result = match_inventory(parse_document(doc), IdentifyContext(Catalog()), AS_OF, Policy())
+    (dotnet,) = [f for f in result.findings if f.product == "dotnet"]
+    assert (dotnet.cycle, dotnet.name, dotnet.version, dotnet.count) == (
+        "6",
+        "Microsoft .NET Runtime - 6.0.16 (x64)",
+        "6.0.16.32323",
+        2,
+    )
+    alone = match_inventory(parse_document(_doc(software=[hidden])), IdentifyContext(Catalog()), AS_OF, Policy())
+    assert [(f.name, f.version) for f in alone.findings if f.product == "dotnet"] == [
+        ("Microsoft .NET Host - 6.0.16 (x64)", "48.67.58427")  # a hidden entry alone still represents
+    ]
+
+
 def test_a_real_ntuser_hive_uninstall_key_is_per_user_with_its_key_name() -> None:
     """regipy's NTUSER.DAT test hive: a Zoom install under the profile (key ZoomUMX), values as read."""
     (zoom,) = _host("windows-ntuser-zoom-regipy-testhive").software
