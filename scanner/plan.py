@@ -503,7 +503,24 @@ def product_release_name(product_label: str, release_label: str) -> str:
     for i in range(len(words)):
         if len(_squash(words[i])) > 1 and flat.startswith(_squash(words[i])):
             return " ".join(words[:i] + [label])
-    return f"{base} {label}"
+    return _without_repeats(words, label)
+
+
+def _without_repeats(words: list[str], label: str) -> str:
+    """The product's words, then the release label, saying nothing twice: a label that ends with the
+    product label's last words loses them ("Apple QuickTime for Windows" + "7.x for Windows" is
+    "Apple QuickTime for Windows 7.x"); a label that has the product label's last word inside it
+    keeps it there ("Microsoft Windows Embedded" + "XP Embedded SP3" is "Microsoft Windows XP
+    Embedded SP3", as Microsoft sold it; a parenthesis is a remark, not the name)."""
+    said = label.split()
+    for k in range(len(words) - 1, 1, -1):  # "for Windows": two or more trailing words
+        if len(said) > k and [w.lower() for w in said[-k:]] == [w.lower() for w in words[-k:]]:
+            return " ".join(words + said[:-k])
+    last = words[-1]
+    named = label.split("(", 1)[0].split()
+    if len(words) > 1 and len(last) > 3 and last.isalpha() and last.lower() in (w.lower() for w in named[1:]):
+        return " ".join(words[:-1] + said)
+    return " ".join(words + said)
 
 
 def release_name(f: Finding) -> str:

@@ -238,10 +238,40 @@ def test_unreached_targets_are_stated_and_zero_coverage_never_reads_clean() -> N
         ("Microsoft Windows", "11 22H2 (W)", "Microsoft Windows 11 22H2 (Home/Pro)"),
         ("Internet Explorer", "11", "Internet Explorer 11"),
         ("Ubuntu", "Ubuntu 22.04 LTS", "Ubuntu 22.04 LTS"),
+        # the product's last words at the label's end, or its last word inside the label: once
+        ("Apple QuickTime for Windows", "7.x for Windows", "Apple QuickTime for Windows 7.x"),
+        ("Microsoft Windows Embedded", "XP Embedded SP3", "Microsoft Windows XP Embedded SP3"),
+        (
+            "Microsoft Windows Embedded",
+            "XP Professional for Embedded Systems",
+            "Microsoft Windows XP Professional for Embedded Systems",
+        ),
+        ("Microsoft Windows Embedded", "Standard 7 SP1", "Microsoft Windows Embedded Standard 7 SP1"),
+        (  # a remark in parentheses is not the name
+            "Adobe Flash Player",
+            "32 (final; covers every Flash Player version)",
+            "Adobe Flash Player 32 (final; covers every Flash Player version)",
+        ),
     ],
 )
 def test_release_names_as_people_say_them(product: str, label: str, want: str) -> None:
     assert product_release_name(product, label) == want
+
+
+def test_no_release_of_the_bundled_dataset_is_named_with_words_twice() -> None:
+    """Every release the dataset knows, named as the reports name it: no two words said twice
+    ("Apple QuickTime for Windows 7.x for Windows"), a remark in parentheses aside."""
+    catalog = est.ctx().catalog
+    doubled = []
+    for slug in catalog.product_names():
+        product = catalog.product(slug)
+        for rel in product.releases if product else []:
+            name = product_release_name(product.label, rel.label or rel.name)  # type: ignore[union-attr]
+            words = [w.lower() for w in name.split("(", 1)[0].split()]
+            pairs = list(zip(words, words[1:], strict=False))
+            if len(set(pairs)) < len(pairs):
+                doubled.append(name)
+    assert not doubled, doubled
 
 
 def test_no_doubled_product_or_raw_cycle_in_any_table(demo: EstateReport) -> None:
