@@ -69,10 +69,27 @@ class Parser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]  # one signature for argparse's three overloads
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        if self.fills_db:
+            self._argv = list(sys.argv[1:] if args is None else args)
         ns, rest = super().parse_known_args(args, namespace)
         if self.fills_db and getattr(ns, "db", None) is None:
             ns.db = default_db()
         return ns, rest
+
+    def _command(self) -> Parser:
+        """The (sub-)parser of the command the command line names (``eol info``: eol's info), for
+        an error about an option that command does not take."""
+        parser, skip = self, False
+        for word in getattr(self, "_argv", []):
+            if skip or word.startswith("-"):
+                skip = word == "--db"
+                continue
+            subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            chosen = subs[0].choices.get(word) if subs else None
+            if not isinstance(chosen, Parser):
+                break
+            parser = chosen
+        return parser
 
     def _option_strings(self) -> list[str]:
         out = [o for a in self._actions for o in a.option_strings]
@@ -87,19 +104,34 @@ class Parser(argparse.ArgumentParser):
         import difflib
 
         hint = ""
+        usage: argparse.ArgumentParser = self
         if message.startswith("unrecognized arguments: "):
+            usage = self._command()
             words = [w.split("=", 1)[0] for w in message.split(": ", 1)[1].split() if w.startswith("-")]
-            options = sorted(set(self._option_strings()))
-            near = [(w, difflib.get_close_matches(w, options, n=1, cutoff=0.6)) for w in words]
-            hint = "; ".join(f"{w}: did you mean {m[0]}?" for w, m in near if m)
+            hint = "; ".join(filter(None, (self._option_hint(w, usage) for w in words)))
         elif "invalid choice: " in message:
             bad = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'\"")
             choices = [c for a in self._actions if a.choices for c in a.choices]
             m = difflib.get_close_matches(bad, [str(c) for c in choices], n=1, cutoff=0.5)
             hint = f"did you mean {m[0]!r}?" if m else ""
-        self.print_usage(sys.stderr)
+        usage.print_usage(sys.stderr)
         text = f"{self.prog}: error: {message}\n" + (f"hint: {hint}\n" if hint else "")
         self.exit(2, text)
+
+    def _option_hint(self, word: str, command: Parser) -> str:
+        """The hint for an option ``command`` does not take: one that exists, only not here, is
+        said to be another command's (never "--as-of: did you mean --as-of?"); otherwise "did you
+        mean" among the command's own options, then among every command's."""
+        import difflib
+
+        if word in self._option_strings() and command is not self:
+            return f"{word} is not an option of `{command.prog}` (see `{command.prog} --help`)"
+        own = sorted(set(command._option_strings()) - {word})
+        near = difflib.get_close_matches(word, own, n=1, cutoff=0.6)
+        if near:
+            return f"{word}: did you mean {near[0]}?"
+        near = difflib.get_close_matches(word, sorted(set(self._option_strings()) - {word}), n=1, cutoff=0.6)
+        return f"{word}: did you mean {near[0]}?" if near else ""
 
 
 # What every command module's ``add_parser`` is given: the top-level parser's sub-parsers.

@@ -38,6 +38,12 @@ def add_parser(sub: Subparsers) -> None:
         default=None,
         help="CSV: start with a UTF-8 byte order mark for Excel (default: on for --out *.csv)",
     )
+    p.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="accepted like every command's, but unused: benchmark files are compared, not the database",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     p.set_defaults(func=run)

@@ -54,6 +54,36 @@ def test_a_misspelt_option_or_command_gets_a_suggestion(capsys: pytest.CaptureFi
     assert exc.value.code == 2 and "did you mean 'report'?" in capsys.readouterr().err
 
 
+def test_every_command_takes_db_after_it() -> None:
+    """The README: "Every command takes --db URL" (benchmark refused it after the command)."""
+    import argparse
+
+    from scanner.cli import build_parser
+
+    def leaves(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            return [path] if "--db" not in {o for a in parser._actions for o in a.option_strings} else []
+        return [miss for name, sub in subs[0].choices.items() for miss in leaves(sub, (*path, name))]
+
+    assert not leaves(build_parser(), ()), "commands without --db"
+
+
+def test_an_option_of_another_command_is_named_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    """Never "--as-of: did you mean --as-of?": the option exists, only not for this command, and
+    the usage shown is that command's."""
+    with pytest.raises(SystemExit) as exc:
+        main(["eol", "info", "--as-of", "2026-01-01"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "hint: --as-of is not an option of `legacyscan eol info`" in err and "did you mean --as-of" not in err
+    assert err.startswith("usage: legacyscan eol info ")
+    with pytest.raises(SystemExit):
+        main(["--db", "sqlite:///x.db", "report", "--as-off", "2026-01-01"])
+    err = capsys.readouterr().err
+    assert "hint: --as-off: did you mean --as-of?" in err and err.startswith("usage: legacyscan report ")
+
+
 def test_a_misspelt_site_gets_a_suggestion(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--db", demo_db, "--site", "DEMO Generel Hospital", "--as-of", "2026-11-30"]) == 1
     err = capsys.readouterr().err
