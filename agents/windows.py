@@ -505,17 +505,26 @@ def _raw_hardware(
     return hw
 
 
+# Windows 8 and Server 2012 (build 9200) are the first to record the firmware type (PEFirmwareType).
+_FIRST_FIRMWARE_TYPE_BUILD = 9200
+
+
+def _no_firmware_type(os_doc: dict[str, Any]) -> str:
+    """Why the firmware type is unknown, as far as the OS build tells: the value does not exist
+    before Windows 8; on a later build it was not readable (or not collected)."""
+    build = _int(os_facts(os_doc)["build"])
+    if build is None:
+        return "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown"
+    if build < _FIRST_FIRMWARE_TYPE_BUILD:
+        return f"PEFirmwareType does not exist before Windows 8 (build {build}); firmware type unknown"
+    return f"PEFirmwareType not present on build {build} (not readable, or not collected); firmware type unknown"
+
+
 def _implied_problems(doc: dict[str, Any], env: dict[str, Any], firmware: dict[str, Any]) -> list[Problem]:
     """What the evidence says is missing: firmware type, the 64-bit registry view, unloaded profiles."""
     problems: list[Problem] = []
     if firmware.get("PEFirmwareType") is None:
-        problems.append(
-            Problem(
-                "hardware.firmware",
-                "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
-                "missing",
-            )
-        )
+        problems.append(Problem("hardware.firmware", _no_firmware_type(_dict(doc.get("os"))), "missing"))
     if env.get("hklm64_readable") is False:
         problems.append(
             Problem(

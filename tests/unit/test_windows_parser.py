@@ -538,6 +538,29 @@ def test_frst_logs_of_a_windows_11_pro_machine_with_per_user_programs_and_their_
     }
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "windows-win11-24h2-pro-namelessweb",
+            "PEFirmwareType not present on build 26100 (not readable, or not collected); firmware type unknown",
+        ),
+        (
+            "windows-xp-sp3-professional-x86",
+            "PEFirmwareType does not exist before Windows 8 (build 2600); firmware type unknown",
+        ),
+        (  # an NTUSER.DAT hive alone: no build, so both reasons stay open
+            "windows-ntuser-zoom-regipy-testhive",
+            "PEFirmwareType not present (Windows before 8, or not readable); firmware type unknown",
+        ),
+    ],
+)
+def test_an_unknown_firmware_type_says_why_as_far_as_the_build_tells(name: str, message: str) -> None:
+    """Real hosts without the firmware value: a Windows 11 build cannot be 'Windows before 8'."""
+    (problem,) = [p for p in _host(name).problems if p.probe == "hardware.firmware"]
+    assert (problem.kind, problem.message) == ("missing", message)
+
+
 @pytest.mark.parametrize("hidden_first", [True, False])
 def test_a_finding_is_shown_by_the_entry_programs_and_features_shows(hidden_first: bool) -> None:
     """The FRST host lists .NET 6.0.16 twice: an MSI part, hidden, under its internal version
