@@ -244,10 +244,23 @@ def prepare(shell: Shell, timeout: float, table: Sequence[Probe] = UNIX_PROBES) 
         shell.remember(command("sysname"), CommandResult(0, sysname + "\n"))
 
 
-def local_platform() -> str:
-    """This machine's ``uname -s`` name, as the collector tells it (no process)."""
-    name = {"win32": "windows", "darwin": "darwin"}.get(sys.platform, sys.platform.rstrip("0123456789"))
-    return next((p for p in PLATFORM_NAMES if p.lower() == name), name)
+def canonical_platform(name: str) -> str:
+    """``linux`` -> ``Linux``: the table's spelling of a platform the collector names in lower case."""
+    return next((p for p in PLATFORM_NAMES if p.lower() == name.lower()), name)
+
+
+def host_platform(shell: Shell, timeout: float) -> str:
+    """The host's ``uname -s`` name (``sysname``); this machine's without a process.  "" when the
+    host does not say (no uname: a minimal container, where an os-release file still says Linux)."""
+    if shell.name == "local":
+        return canonical_platform(
+            {"win32": "windows", "darwin": "darwin"}.get(sys.platform, sys.platform.rstrip("0123456789"))
+        )
+    res = shell.run(command("sysname"), timeout=timeout)
+    word = res.stdout.strip().split("-")[0] if res.ok else ""
+    if not word and any(shell.read_text(path) is not None for path in paths("os-release")[:2]):
+        word = "Linux"
+    return canonical_platform(word)
 
 
 @dataclass(**SLOTS)
@@ -264,17 +277,18 @@ class Evidence:
 
 def capture(
     shell: Shell,
-    platform: str,
+    platform: str = "",
     *,
     timeout: float = 120.0,
     keep_identifiers: bool = False,
     table: Sequence[Probe] = UNIX_PROBES,
 ) -> Evidence:
-    """Ask ``shell`` every row of the table that concerns ``platform`` (a ``uname -s`` name) and keep
-    the raw answers.  The same runner as a scan: a batching shell answers from one round trip
+    """Ask ``shell`` every row of the table that concerns ``platform`` (a ``uname -s`` name; by default
+    the host's own) and keep the raw answers.  The same runner as a scan: a batching shell answers from one round trip
     (``prepare``); a command whose ``unless_readable`` file was read is not run (a replay answers it
     127, as the bundle does).  Identifying rows are left out unless ``keep_identifiers``."""
     prepare(shell, timeout, table)
+    platform = canonical_platform(platform) if platform else host_platform(shell, timeout)
     evidence = Evidence(platform=platform)
     read: set[str] = set()
     rows = [p for p in table if p.concerns(platform)]

@@ -99,6 +99,12 @@ def _benchmark() -> AddParser:
     return benchmark.add_parser
 
 
+def _capture() -> AddParser:
+    from scanner.cli import capture
+
+    return capture.add_parser
+
+
 def _demo() -> AddParser:
     from scanner.cli import demo
 
@@ -118,6 +124,7 @@ COMMANDS: list[tuple[str, Callable[[], AddParser], str]] = [
     ("db", _db, "the SQL views for BI tools and their read-only database role"),
     ("benchmark", _benchmark, "compare trusts' benchmark files side by side, in any report format"),
     ("demo", _demo, "build a labelled demo hospital estate and write every report format"),
+    ("capture", _capture, "record a host's raw evidence (its answers to the probe table) as a test fixture"),
 ]
 
 
