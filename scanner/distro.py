@@ -48,12 +48,14 @@ from agents import linux
 from agents.inventory import Software
 from eol_data.rules import load_rules
 from scanner.distro_data import (
+    MAX_MATCHED_NAME,
     SUPPORTED_COMPONENTS,
     AptEntry,
     AptIndex,
     AptSupport,
     LifecycleEntry,
     add_months,
+    host_regex,
     lifecycle_end,
     parse_apt_support,
     parse_lifecycle,
@@ -258,6 +260,8 @@ class SecuritySupport:
     )
 
     def lookup(self, source: str) -> tuple[SupportEntry | None, SupportEntry | None]:
+        if len(source) > MAX_MATCHED_NAME:
+            return None, None  # no package's name: never run against the host's patterns
         hit = self._memo.get(source)
         if hit is None and any(e.pattern.fullmatch(source) for e in self.supported):
             hit = self._memo[source] = (None, None)
@@ -271,10 +275,7 @@ class SecuritySupport:
 
 
 def _pattern(raw: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(raw)
-    except re.error:
-        return None
+    return host_regex(raw)  # None for a pattern we do not run (invalid, or unsafe to run)
 
 
 def parse_ended(text: str) -> tuple[SupportEntry, ...]:

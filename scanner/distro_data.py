@@ -135,12 +135,121 @@ class LifecycleEntry:
     search: bool = False  # a /regexp/ name matches anywhere in the name (Ruby's Regexp#match)
 
     def matches(self, name: str, edition: str) -> bool:
+        if len(name) > MAX_MATCHED_NAME or len(edition) > MAX_MATCHED_NAME:
+            return False
         hit = self.name.search(name) if self.search else self.name.fullmatch(name)
         return bool(hit) and bool(self.version.fullmatch(edition))
 
 
-def _glob(text: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in text.split("*")))
+# -- patterns from the host ----------------------------------------------------------------------
+
+# A host's own lists carry patterns (Debian's security-support regular expressions, zypper
+# lifecycle ``/regexp/`` names and ``*`` globs) that run here -- on the scanner, on the collector
+# while it stores a batch -- against that host's package names.  Host data is bounded like any
+# other (#19): a pattern that would crash the compiler (deep nesting: RecursionError) or
+# backtrack without end (a repeated group that itself repeats or alternates, a backreference,
+# many unbounded repeats) is not a statement we use, and names longer than any package's are not
+# matched against host patterns at all.
+MAX_HOST_PATTERN = 512
+MAX_UNBOUNDED_REPEATS = 3
+MAX_MATCHED_NAME = 256
+
+
+def host_regex(raw: str) -> re.Pattern[str] | None:
+    """``raw`` compiled, or None when it is not a pattern we run (invalid, over
+    ``MAX_HOST_PATTERN`` characters, or shaped for catastrophic backtracking)."""
+    if len(raw) > MAX_HOST_PATTERN or _backtracks(raw):
+        return None
+    try:
+        return re.compile(raw)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+
+
+def _repeat(raw: str, i: int) -> tuple[str, int]:
+    """The quantifier at ``raw[i]``: ("unbounded" | "bounded" | "", index after it)."""
+    n = len(raw)
+    if i >= n:
+        return "", i
+    kind = ""
+    if raw[i] in "*+":
+        kind, i = "unbounded", i + 1
+    elif raw[i] == "?":
+        i += 1  # at most once: no repetition
+    elif raw[i] == "{":
+        m = re.match(r"\{(\d*)(,?)(\d*)\}", raw[i:])
+        if not m:
+            return "", i  # a literal brace
+        low, comma, high = m.groups()
+        if comma and not high:
+            kind = "unbounded"
+        elif (int(high) if comma else int(low or 0)) > 1:
+            kind = "bounded"
+        i += m.end()
+    else:
+        return "", i
+    if i < n and raw[i] in "?+":  # lazy or possessive: the same repetition
+        i += 1
+    return kind, i
+
+
+def _backtracks(raw: str) -> bool:
+    """True for a pattern shaped for catastrophic backtracking (see ``host_regex``)."""
+    stack: list[bool] = []  # per open group: whether it holds a repeat or an alternative
+    unbounded = 0
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        inner = False
+        if ch == "\\":
+            if i + 1 < n and raw[i + 1] in "123456789":
+                return True  # a backreference
+            i += 2
+        elif ch == "[":  # a character class: one atom
+            i += 1
+            if i < n and raw[i] == "^":
+                i += 1
+            if i < n and raw[i] == "]":
+                i += 1
+            while i < n and raw[i] != "]":
+                i += 2 if raw[i] == "\\" else 1
+            i += 1
+        elif ch == "(":
+            stack.append(False)
+            i += 2 if raw.startswith("?", i + 1) else 1
+            if raw.startswith("P=", i):
+                return True  # a named backreference
+            continue
+        elif ch == "|":
+            if stack:
+                stack[-1] = True
+            i += 1
+            continue
+        elif ch == ")":
+            inner = stack.pop() if stack else False
+            i += 1
+        else:
+            i += 1
+        kind, i = _repeat(raw, i)
+        if kind and inner:
+            return True  # (a+)+, (a|ab)*, (.*){2,}: exponential
+        unbounded += kind == "unbounded"
+        if unbounded > MAX_UNBOUNDED_REPEATS:
+            return True
+        if (kind or inner) and stack:
+            stack[-1] = True
+    return False
+
+
+def glob_regex(text: str) -> re.Pattern[str]:
+    """A ``*`` glob matched whole, in linear time: each middle part at its first occurrence (an
+    atomic lazy search never revisited -- the leftmost place is always a right one), the last part
+    at the end.  A plain ``.*``-joined pattern backtracks polynomially in the number of stars."""
+    parts = [re.escape(part) for part in text.split("*")]
+    if len(parts) == 1:
+        return re.compile(parts[0])
+    middle = "".join(f"(?>.*?{part})" for part in parts[1:-1] if part)
+    return re.compile(f"{parts[0]}{middle}.*{parts[-1]}", re.DOTALL)
 
 
 def _csv_fields(line: str) -> list[str]:
@@ -180,7 +289,12 @@ def parse_lifecycle_file(text: str, path: str = "") -> tuple[LifecycleEntry, ...
 def _name_pattern(name_text: str) -> tuple[re.Pattern[str], bool]:
     """A lifecycle name: ``/regex/`` (searched) or a glob (matched whole); raises re.error."""
     search = len(name_text) > 1 and name_text.startswith("/") and name_text.endswith("/")
-    return (re.compile(name_text[1:-1]) if search else _glob(name_text)), search
+    if not search:
+        return glob_regex(name_text), False
+    pattern = host_regex(name_text[1:-1])
+    if pattern is None:
+        raise re.error("not a pattern legacyscan runs (invalid, too long or backtracking without bound)")
+    return pattern, True
 
 
 def _lifecycle_line(line: str, path: str) -> LifecycleEntry | None:
@@ -193,9 +307,9 @@ def _lifecycle_line(line: str, path: str) -> LifecycleEntry | None:
         name, search = _name_pattern(name_text)
         ended = date.fromisoformat(fields[2][:10]) if len(fields) > 2 and fields[2] else None
     except (re.error, ValueError):
-        return None  # a bad pattern or an unreadable date: not a statement we can use
+        return None  # a bad or unsafe pattern or an unreadable date: not a statement we can use
     return LifecycleEntry(
-        line.strip(), path, name, _glob(version_text), ended, fields[3] if len(fields) > 3 else "", search
+        line.strip(), path, name, glob_regex(version_text), ended, fields[3] if len(fields) > 3 else "", search
     )
 
 
