@@ -36,7 +36,7 @@ def row(directory: Path) -> dict[str, Any]:
     registry = doc["os"]["registry"]
     named = [s for s in doc["software"] if s.get("DisplayName")]
     user = [s for s in named if s.get("scope") == "user"]
-    source = str(provenance["upstream"].get("source", "")).split("\n")[0]
+    source = str(provenance["upstream"].get("source", "")).split("\n")[0].replace("|", "/")
     return {
         "host": directory.name[len("windows-") :],
         "os": _os_label(doc),
