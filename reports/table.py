@@ -187,7 +187,7 @@ def _plan(report: EstateReport) -> list[str]:
     if not report.plan:
         return []
     cap = (
-        f"capacity {report.devices_per_year} devices per year"
+        f"capacity {report.devices_per_year:,} devices per year, this year pro rata; application updates take none"
         if report.devices_per_year
         else "no capacity set: each device in the year it is due"
     )

@@ -177,6 +177,10 @@ def test_the_plan_is_phased_by_capacity_from_each_devices_due_year(demo: EstateR
     ]
     assert first and later and min(first) >= max(later)
     assert sum(p.deferred for p in demo.plan) > 0
+    # a year holds more devices than the capacity: the heading says why (application updates)
+    assert sum(p.devices for p in demo.plan if p.financial_year == "FY2026/27") > capacity
+    heading = next(ln for ln in reports.table.render(demo).splitlines() if ln.startswith("== Replacement plan"))
+    assert "capacity 700 devices per year, this year pro rata; application updates take none" in heading
     # without a capacity every device is in the year it is due
     rep = est.report()
     assert {p.financial_year for p in rep.plan} == {"FY2026/27", "FY2028/29"}  # Debian 12: when its LTS ends
