@@ -283,10 +283,11 @@ def capture(
     keep_identifiers: bool = False,
     table: Sequence[Probe] = UNIX_PROBES,
 ) -> Evidence:
-    """Ask ``shell`` every row of the table that concerns ``platform`` (a ``uname -s`` name; by default
-    the host's own) and keep the raw answers.  The same runner as a scan: a batching shell answers from one round trip
-    (``prepare``); a command whose ``unless_readable`` file was read is not run (a replay answers it
-    127, as the bundle does).  Identifying rows are left out unless ``keep_identifiers``."""
+    """Ask ``shell`` every row of the table that concerns ``platform`` (a ``uname -s`` name; by
+    default the host's own) and keep the raw answers.  The same runner as a scan: a batching shell
+    answers from one round trip (``prepare``); a command whose ``unless_readable`` file was read is
+    not asked (a replay answers it 127, as the bundle does).  Identifying rows are left out unless
+    ``keep_identifiers``."""
     prepare(shell, timeout, table)
     platform = canonical_platform(platform) if platform else host_platform(shell, timeout)
     evidence = Evidence(platform=platform)
@@ -303,7 +304,9 @@ def capture(
                     if text is not None:
                         evidence.files[path] = text
                         read.add(path)
-            elif row.unless_readable not in read:
+            elif row.unless_readable in read:
+                continue  # not asked: its file answered (a replay says 127, as the bundle does)
+            else:
                 res = shell.run(row.command, timeout=timeout)
                 evidence.commands[" ".join(row.argv)] = {
                     "exit_code": res.exit_code,
@@ -316,4 +319,5 @@ def capture(
         evidence.asked.append(row.id)
     order = {p.id: i for i, p in enumerate(table)}
     evidence.asked.sort(key=order.__getitem__)
+    evidence.left_out.sort(key=order.__getitem__)
     return evidence

@@ -217,3 +217,36 @@ def test_capture_asks_the_rows_of_the_platform_and_leaves_identifiers_out(tmp_pa
     kept = probes.capture(shell, "Linux", keep_identifiers=True)
     assert kept.files["/etc/machine-id"] == "0123456789abcdef\n" and kept.left_out == []
     assert json.loads(json.dumps(kept.commands)) == kept.commands  # a fixture is JSON
+
+
+# -- a fixture recorded by ``legacyscan capture`` replays through the real Collector --------------------
+
+CAPTURED = Path(__file__).resolve().parents[2] / "tests/fixtures/hosts/debian11-minbase-ssh-capture"
+
+
+def test_a_captured_fixture_holds_only_answers_to_the_table() -> None:
+    from agents.capture import SCHEMA, read_provenance
+
+    meta = read_provenance(CAPTURED)
+    assert meta["schema"] == SCHEMA and meta["platform"] == "Linux" and meta["transport"] == "ssh"
+    rows = [p for p in probes.UNIX_PROBES if p.concerns(meta["platform"])]
+    assert meta["probes"] == [p.id for p in rows if p.id in meta["probes"]]  # table order
+    assert set(meta["left_out"]) == {p.id for p in rows if p.identifies}
+    commands = json.loads((CAPTURED / "commands.json").read_text("utf-8"))
+    assert set(commands) <= {" ".join(p.argv) for p in rows if p.argv}
+    assert "dpkg-query" not in meta["probes"]  # its database was readable: not asked
+    files = {"/" + str(f.relative_to(CAPTURED / "files")) for f in (CAPTURED / "files").rglob("*") if f.is_file()}
+    assert files and files <= {path for p in rows for path in p.paths}
+
+
+def test_a_captured_fixture_replays_to_the_hosts_inventory() -> None:
+    inv = Collector(ReplayShell(CAPTURED), site="lab").collect()
+    assert inv.os.family == "linux" and inv.os.name == "Debian GNU/Linux 11 (bullseye)" and inv.os.version == "11"
+    assert inv.os.kernel and inv.os.arch == "x86_64"
+    status = (CAPTURED / "files/var/lib/dpkg/status").read_text("utf-8")
+    installed = sum(line == "Status: install ok installed" for line in status.splitlines())
+    assert installed > 200 and len(inv.software) == installed
+    assert {s.source for s in inv.software} == {"dpkg"}
+    assert inv.host.hostname == "" and inv.host.machine_id.startswith("derived-")  # left out by capture
+    assert inv.hardware.memory_bytes and inv.hardware.cpu_model
+    assert [p for p in inv.problems if p.kind != "missing"] == []
