@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -137,21 +136,14 @@ class Collector:
         return Inventory()
 
     def platform(self, problems: list[Problem]) -> str:
-        if self.shell.name == "local":
-            return {"win32": "windows", "darwin": "darwin"}.get(sys.platform, sys.platform.rstrip("0123456789"))
-        if isinstance(self.shell, PowerShellRunner):
+        """The host's platform, lower case (``linux``, ``darwin``, ``aix``...; ``unknown``)."""
+        if isinstance(self.shell, PowerShellRunner) and self.shell.name != "local":
             return "windows"
         try:
-            res = self.shell.run(probes.command("sysname"), timeout=self.timeout)
+            return probes.host_platform(self.shell, self.timeout).lower() or "unknown"
         except ShellError as exc:
             problems.append(Problem("uname", str(exc), "timeout" if "timed out" in str(exc) else "error"))
             return "unknown"
-        if not res.ok:
-            # No uname (a minimal container, a replayed capture): an os-release file still says Linux.
-            if any(self.shell.read_text(p) is not None for p in probes.paths("os-release")[:2]):
-                return "linux"
-            return "unknown"
-        return res.stdout.strip().lower().split("-")[0] or "unknown"
 
     # -- Linux ---------------------------------------------------------------------------------
 

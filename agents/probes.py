@@ -250,17 +250,17 @@ def canonical_platform(name: str) -> str:
 
 
 def host_platform(shell: Shell, timeout: float) -> str:
-    """The host's ``uname -s`` name (``sysname``); this machine's without a process.  "" when the
-    host does not say (no uname: a minimal container, where an os-release file still says Linux)."""
+    """The host's ``uname -s`` name (the ``sysname`` row), as the table spells it; this machine's
+    without a process.  "" when the host does not say.  Without uname (a minimal container, a
+    replayed capture) an os-release file still says Linux.  Raises ``ShellError``."""
     if shell.name == "local":
         return canonical_platform(
             {"win32": "windows", "darwin": "darwin"}.get(sys.platform, sys.platform.rstrip("0123456789"))
         )
     res = shell.run(command("sysname"), timeout=timeout)
-    word = res.stdout.strip().split("-")[0] if res.ok else ""
-    if not word and any(shell.read_text(path) is not None for path in paths("os-release")[:2]):
-        word = "Linux"
-    return canonical_platform(word)
+    if not res.ok:
+        return "Linux" if any(shell.read_text(path) is not None for path in paths("os-release")[:2]) else ""
+    return canonical_platform(res.stdout.strip().split("-")[0])
 
 
 @dataclass(**SLOTS)
