@@ -182,10 +182,12 @@ class Discoverer:
         )
 
     def _silent(self, summary: DiscoverSummary, first: Target, observations: list[Observation]) -> None:
-        """No service answered: "timeout" when one timed out, else "unreachable"."""
+        """No service answered usably: "timeout" when one timed out, "error" when one answered with
+        something unusable (a failed TLS handshake, a reset, garbage: the device is there), else
+        "unreachable"."""
         summary.silent += 1
-        worst = next((o for o in observations if o.status == "timeout"), observations[0] if observations else None)
-        status = "timeout" if worst is not None and worst.status == "timeout" else "unreachable"
+        seen = {o.status for o in observations}
+        status = "timeout" if "timeout" in seen else "error" if "error" in seen else "unreachable"
         detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)[:1000]
         self._status(summary, first, status, detail or "not probed", None)
 

@@ -723,3 +723,35 @@ def test_a_service_that_answers_badly_is_no_reason_to_skip_the_address_s_other_s
     assert classify(OSError(113, "No route to host")) == "unreachable"
     assert classify(OSError(101, "Network is unreachable")) == "unreachable"
     assert classify(socket.gaierror(-2, "Name or service not known")) == "unreachable"
+
+
+def test_an_address_whose_only_service_answered_badly_is_an_error_in_coverage_not_unreachable() -> None:
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+
+    def failing(status: str, error: str):  # type: ignore[no-untyped-def]
+        def probe(target: Target, settings: object) -> Observation:
+            return Observation(target.host, target.port, target.transport, status=status, error=error, connections=1)
+
+        return probe
+
+    probes = {
+        "https": failing("error", "SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number"),
+        "ssh": failing("closed", "ConnectionRefusedError: [Errno 111] Connection refused"),
+        "smb": failing("timeout", "TimeoutError: timed out"),
+    }
+    targets = [
+        Target("10.9.0.1", transport="https", port=443),
+        Target("10.9.0.1", transport="ssh", port=22),
+        Target("10.9.0.2", transport="ssh", port=22),
+        Target("10.9.0.3", transport="https", port=443),
+        Target("10.9.0.3", transport="smb", port=445),
+    ]
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(), probes, Exclusions()).run(targets)  # type: ignore[arg-type]
+    status = {s.target: s.status for s in summary.statuses}
+    assert status == {
+        "discover://10.9.0.1": "error",  # the device answered (a TLS failure): not "unreachable"
+        "discover://10.9.0.2": "unreachable",
+        "discover://10.9.0.3": "timeout",
+    }
+    assert summary.silent == 3 and summary.connections == 5
