@@ -283,14 +283,27 @@ EnableSyslog=false
         self._start(["/usr/sbin/xrdp", "--nodaemon", "--config", str(conf)], f"xrdp {name}", port, f"{name}.log", addr)
 
     # -- FreeRDP shadow server: RDP with NLA (CredSSP + NTLM, WinPR), on a private Xvfb display ------
-    def freerdp_nla(self) -> None:
-        d = self.root / "freerdp"
-        d.mkdir()
-        # Xvfb picks a free display itself and writes its number to -displayfd once it accepts clients.
+    def _xvfb(self) -> tuple[subprocess.Popen[bytes], int]:
+        """A private Xvfb; it picks a free display itself and writes its number to -displayfd once
+        it accepts clients.  ``-noreset``: an X server resets when its last client leaves, and the
+        readiness check below is a client -- a shadow server connecting during that reset failed
+        with "failed to open display" (2 of 5 starts on the shared machine; 20 of 20 started with it)."""
+        import select
+
         read_end, write_end = os.pipe()
-        log = open(self.root / "xvfb.log", "wb")  # noqa: SIM115 - closed right after the start
+        log = open(self.root / "xvfb.log", "ab")  # noqa: SIM115 - closed right after the start
         xvfb = subprocess.Popen(
-            ["/usr/bin/Xvfb", "-displayfd", str(write_end), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+            [
+                "/usr/bin/Xvfb",
+                "-displayfd",
+                str(write_end),
+                "-screen",
+                "0",
+                "640x480x24",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -300,8 +313,6 @@ EnableSyslog=false
         log.close()
         os.close(write_end)
         self.procs.append(xvfb)
-        import select
-
         number = b""
         end = time.monotonic() + 15
         while not number.endswith(b"\n") and time.monotonic() < end:
@@ -326,12 +337,23 @@ EnableSyslog=false
                     raise RuntimeError(f"Xvfb display :{display} accepts no clients") from None
                 time.sleep(0.1)
         time.sleep(0.5)
+        return xvfb, display
+
+    def freerdp_nla(self) -> None:
+        d = self.root / "freerdp"
+        d.mkdir()
         addr = ADDRESSES["rdp-nla"]
         port = self.ports["rdp-nla"] = free_port(address=addr)
-        env = dict(os.environ, HOME=str(d), DISPLAY=f":{display}")
+        xvfb: subprocess.Popen[bytes] | None = None
+        display = -1
         # A freshly started Xvfb can refuse its first clients for a moment under load: the shadow
         # server exits at once then, and is started again (a few times, never left running twice).
+        # An Xvfb that is gone by then (on a machine shared with other test runs, one was seen to end
+        # with status 0, as after a SIGTERM) is replaced by a fresh one on its own display.
         for attempt in range(6):
+            if xvfb is None or xvfb.poll() is not None:
+                xvfb, display = self._xvfb()
+            env = dict(os.environ, HOME=str(d), DISPLAY=f":{display}")
             out = open(self.root / "freerdp.log", "wb")  # noqa: SIM115 - closed right after the start
             proc = subprocess.Popen(
                 ["/usr/bin/freerdp-shadow-cli", f"/port:{port}", f"/bind-address:{addr}", "/sec:nla"],
@@ -351,7 +373,8 @@ EnableSyslog=false
                 if proc.poll() is None:
                     self.procs.append(proc)
                 tail = (self.root / "freerdp.log").read_bytes()[-1500:].decode(errors="replace")
-                raise RuntimeError(f"{exc}: {tail}") from exc
+                xlog = (self.root / "xvfb.log").read_bytes()[-800:].decode(errors="replace")
+                raise RuntimeError(f"{exc}: {tail} (Xvfb :{display} status {xvfb.poll()}: {xlog})") from exc
             self.procs.append(proc)
             break
 
