@@ -54,8 +54,11 @@ APK_INSTALLED = "/lib/apk/db/installed"
 # 18.04, the ``Supported:`` field ("5y", "3y", "9m") say for how long.  The indexes are tens of MB,
 # so the host extracts only what concerns its installed packages: one awk over the dpkg database
 # then the indexes (decompressed where apt keeps them compressed), one line per installed package
-# per index -- a few hundred KB at most.  Only on Ubuntu and its derivatives (os-release says so):
-# elsewhere the script reads nothing and prints nothing.
+# per index -- a few hundred KB at most.  Debian: the same lines say whether an installed package
+# whose version carries no Debian mark (a plain ``-1`` revision, as vendors' .debs have too) is in
+# Debian's archive, another vendor's repository, or no index of Debian at all.  Only on Debian,
+# Ubuntu and their derivatives (os-release says so): elsewhere the script reads nothing and prints
+# nothing.
 APT_LISTS = "/var/lib/apt/lists"
 # awk, stdin: ``@@F <index>`` then that index's stanzas.  Output: one
 # ``F<TAB>n<TAB>index<TAB>Origin<TAB>Suite`` line per index (from its InRelease or Release file),
@@ -88,7 +91,7 @@ _APT_AWK = (
 # sh -c SCRIPT sh OS-RELEASE OS-RELEASE DPKG-STATUS LISTS (paths as arguments: tests run the same
 # script on a constructed root).
 APT_SUPPORT_SCRIPT = (
-    'grep -Eqs \'^ID(_LIKE)?="?([A-Za-z0-9._-]+ )*ubuntu\' "$1" "$2" || exit 0; '
+    'grep -Eqs \'^ID(_LIKE)?="?([A-Za-z0-9._-]+ )*(ubuntu|debian)\' "$1" "$2" || exit 0; '
     '[ -r "$3" ] || exit 0; s=$3; '
     'for f in "$4"/*_Packages "$4"/*_Packages.lz4 "$4"/*_Packages.gz "$4"/*_Packages.xz '
     '"$4"/*_Packages.zst; do [ -r "$f" ] || continue; echo "@@F $f"; '

@@ -100,7 +100,7 @@ UNIX_PROBES: tuple[Probe, ...] = (
         unless_readable=linux.DPKG_STATUS,
     ),
     Probe("rpm", LINUX, argv=tuple(linux.RPM_QA), parser=linux.parse_rpm_qa),
-    Probe("apt-support", LINUX, argv=tuple(linux.APT_SUPPORT), note="Ubuntu only: apt indexes' support data"),
+    Probe("apt-support", LINUX, argv=tuple(linux.APT_SUPPORT), note="Debian, Ubuntu only: apt indexes' support data"),
     Probe("suse-lifecycle", LINUX, argv=tuple(linux.SUSE_LIFECYCLE), note="SUSE's zypper lifecycle data"),
     Probe("unix-uname", UNIX, argv=tuple(unix.UNAME), required_on=UNIX),
     Probe("oslevel", AIX, argv=tuple(unix.AIX_OSLEVEL), required_on=AIX),

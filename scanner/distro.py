@@ -19,7 +19,9 @@ ended nobody patches its apache2 2.4, whatever upstream Apache does.  So (host c
      distribution's, or the version carries the distribution's own marks (``+deb12u3``,
      ``1ubuntu2.22``, ``.el8``, Alpine ``-rN``), or (dpkg) the version ends in a plain Debian
      revision (``-2``, ``-1.1``) with no third-party mark: packages never updated since the release
-     and ``-defaults`` metapackages look exactly like that;
+     and ``-defaults`` metapackages look exactly like that -- and so do many vendors' .debs, so
+     where a Debian host's apt indexes are readable they decide such a package (the installed
+     version in Debian's archive, only in a vendor's index, or a name Debian does not ship);
    * otherwise nobody is proven and the upstream verdict stands.
 
 2. **The distribution's build is judged by the distribution** (``distro_verdict``): the host's
@@ -449,7 +451,52 @@ def _origin(dist: Distribution, sw: Software, host: HostOs) -> tuple[str, str, t
     if host.apt is not None and dist.label == "Ubuntu" and kind != THIRD:
         entries = host.apt.entries(sw.name)
         kind, evidence = _apt_origin(entries, kind, evidence, host.product)
+    elif host.apt is not None and dist.label == "Debian" and _by_revision_alone(dist, sw):
+        kind, evidence = _debian_index_origin(dist, host.apt, sw.name, kind, evidence)
     return kind, evidence, entries
+
+
+def _by_revision_alone(dist: Distribution, sw: Software) -> bool:
+    """Nothing but the shape of the version speaks for or against the distribution: no recorded
+    Origin, no mark of the distribution or of another repository, no maintainer of the
+    distribution's.  A plain ``-1`` revision is what Debian's never-updated packages have, and what
+    many vendors' .debs have too (Microsoft's, Docker's containerd.io): only the apt index can tell."""
+    version = sw.version
+    tail = _revision(version) or version
+    return not (
+        sw.origin
+        or dist.version_marks.search(version)
+        or THIRD_PARTY.search(version)
+        or SPELLED_RELEASE.search(tail)
+        or CODENAMES.search(tail)
+        or _in_domains(_domain_of(sw.publisher), dist.domains)
+    )
+
+
+def _debian_index_origin(dist: Distribution, apt: AptSupport, name: str, kind: str, evidence: str) -> tuple[str, str]:
+    """A Debian host's apt indexes (their Release ``Origin``) on a package its version cannot place:
+    the installed version in Debian's archive is Debian's build; only in another repository's index,
+    that vendor's; a name no Debian index of the host carries at all is not a package Debian ships
+    for this release, so Debian's support cannot apply (the upstream verdict does).  Otherwise (the
+    archive holds another version: an update not installed yet) the version's evidence stands."""
+    own = [i for i in apt.indexes if i.origin.lower() in dist.origins]
+    if not own:
+        return kind, evidence  # no Debian index readable: nothing to check against
+    entries = apt.entries(name)
+    have = [e for e in entries if e.installed_version]
+    ours = [e for e in have if e.index.origin.lower() in dist.origins]
+    if ours:
+        index = ours[0].index
+        return DISTRO, f"installed version in {index.path} (Origin {index.origin}, {index.suite})"
+    if have:
+        index = have[0].index
+        return (
+            THIRD,
+            f"installed version in {index.path} (Origin {index.origin or 'not stated'}), not in Debian's archive",
+        )
+    if not any(e.index.origin.lower() in dist.origins for e in entries):
+        return THIRD, f"in none of the host's {len(own)} {dist.label} archive indexes ({own[0].path}...)"
+    return kind, evidence
 
 
 def _stated_period(ours: list[AptEntry]) -> AptEntry | None:
@@ -668,8 +715,8 @@ def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product
 
 
 def apt_support(os_product: str | None, text: object) -> AptSupport | None:
-    """The host's apt index data (``agents.linux.APT_SUPPORT`` output) when the host is Ubuntu's."""
-    if os_product not in ("ubuntu", "linuxmint") or not isinstance(text, str) or not text.strip():
+    """The host's apt index data (``agents.linux.APT_SUPPORT`` output) on a Debian or Ubuntu host."""
+    if os_product not in ("ubuntu", "linuxmint", "debian") or not isinstance(text, str) or not text.strip():
         return None
     return _memo_parse(_APT_MEMO, text, parse_apt_support)
 

@@ -15,7 +15,8 @@ what Debian's data says, computed independently here:
 * anything else is a vendor's build: the upstream verdict (``eol identify`` without a host).
 
 Plus the archive-wide check: every package of each release's archive index, judged as installed
-on that release, is never ``eol`` or ``ending-soon`` unless Debian's data says so.
+on that release while Debian still covers it, is never ``eol`` or ``ending-soon`` unless Debian's
+data says so, and never better than Debian's data says.
 """
 
 from __future__ import annotations
@@ -52,6 +53,27 @@ VENDOR = {
     "Maintainer": "Example Vendor Packaging <builds@vendor.example>",
     "Description": "PHP 7.3 command-line interpreter, built by a vendor (test fixture)",
 }
+# Vendors' builds with a plain Debian-looking revision ("-1"), as Microsoft's and Docker's .debs
+# have: only the host's apt indexes tell them from Debian's never-updated packages.  One comes
+# from a vendor's repository whose index apt keeps (Release Origin "Example Vendor"), one was
+# installed by hand (no index carries it).
+REVISIONED = (
+    {
+        "Package": "containerd.io",
+        "Version": "1.6.33-1",
+        "Architecture": "amd64",
+        "Maintainer": "Containerd team <help@containerd.example>",
+        "Description": "containerd runtime, a vendor's repository build (test fixture)",
+    },
+    {
+        "Package": "dotnet-runtime-6.0",
+        "Version": "6.0.36-1",
+        "Architecture": "amd64",
+        "Maintainer": "Example Vendor Packaging <builds@vendor.example>",
+        "Description": ".NET runtime, a vendor's .deb installed by hand (test fixture)",
+    },
+)
+VENDOR_LIST = "var/lib/apt/lists/vendor.example_debian_dists_stable"
 SUPPORT = "usr/share/debian-security-support"
 
 
@@ -154,27 +176,38 @@ def upstream_says(ctx: IdentifyContext, sw: Software, as_of: date) -> Status:
 # -- the vendor's build and the scan ------------------------------------------------------------
 
 
-def vendor_deb(tmp: Path) -> Path:
-    tree = tmp / "vendor"
+def vendor_deb(tmp: Path, control: dict[str, str] = VENDOR) -> Path:
+    name = control["Package"]
+    tree = tmp / f"vendor-{name}"
     (tree / "DEBIAN").mkdir(parents=True)
-    (tree / "usr/share/doc/php7.3-cli").mkdir(parents=True)
-    (tree / "usr/share/doc/php7.3-cli/README").write_text("vendor build\n")
-    (tree / "DEBIAN/control").write_text("".join(f"{k}: {v}\n" for k, v in VENDOR.items()))
-    deb = tmp / "php7.3-cli_7.3.33_amd64.deb"
+    (tree / f"usr/share/doc/{name}").mkdir(parents=True)
+    (tree / f"usr/share/doc/{name}/README").write_text("vendor build\n")
+    (tree / "DEBIAN/control").write_text("".join(f"{k}: {v}\n" for k, v in control.items()))
+    deb = tmp / f"{name}_{control['Version']}_amd64.deb"
     subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)], check=True, capture_output=True)
     return deb
+
+
+def add_vendor_index(root: Path) -> None:
+    """The vendor's repository as apt keeps it after ``apt-get update``: its Release file and
+    Packages list, carrying the first of ``REVISIONED``."""
+    (root / f"{VENDOR_LIST}_InRelease").write_text("Origin: Example Vendor\nLabel: Example Vendor\nSuite: stable\n")
+    stanza = "".join(f"{k}: {v}\n" for k, v in REVISIONED[0].items())
+    (root / f"{VENDOR_LIST}_main_binary-amd64_Packages").write_text(stanza + "\n")
 
 
 @pytest.fixture(scope="module")
 def scanned(roots: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Each root (plus the vendor's package, in an overlay) scanned over its own sshd."""
     tmp = tmp_path_factory.mktemp("debian-roots")
-    deb = vendor_deb(tmp)
+    debs = [vendor_deb(tmp), *(vendor_deb(tmp, c) for c in REVISIONED)]
     out: dict[str, Any] = {}
     for n, suite in enumerate(SUITES):
         with debroot.overlay(roots[suite]) as root:
-            (root / "tmp/vendor.deb").write_bytes(deb.read_bytes())
-            subprocess.run(["chroot", str(root), "dpkg", "-i", "/tmp/vendor.deb"], check=True, capture_output=True)
+            for deb in debs:
+                (root / "tmp" / deb.name).write_bytes(deb.read_bytes())
+                subprocess.run(["chroot", str(root), "dpkg", "-i", f"/tmp/{deb.name}"], check=True, capture_output=True)
+            add_vendor_index(root)
             server = debroot.start_root_sshd(root, f"127.0.0.{60 + n}")
             try:
                 store = SqliteStore(str(tmp / f"{suite}.db"))
@@ -209,11 +242,12 @@ def test_every_finding_on_a_real_root_is_what_debian_says(
     assert summary.by_status == {"ok": 1}, [(s.target, s.error) for s in summary.statuses]
     [inv] = summary.inventories
     installed = debroot.installed_packages(root)
-    assert {(s.name, s.version) for s in inv.software if s.source == "dpkg"} == set(installed.items()) | {
-        (VENDOR["Package"], VENDOR["Version"])
-    }
+    vendors = {(c["Package"], c["Version"]) for c in (VENDOR, *REVISIONED)}
+    assert {(s.name, s.version) for s in inv.software if s.source == "dpkg"} == set(installed.items()) | vendors
+    # the host's apt indexes were read: Debian's, and the vendor's
+    assert "\tDebian\t" in inv.os.facts["apt_support"] and "\tExample Vendor\t" in inv.os.facts["apt_support"]
     debian_built = {(p[0], p[1]) for p in archive_index(root)}
-    assert (VENDOR["Package"], VENDOR["Version"]) not in debian_built
+    assert not vendors & debian_built
     for as_of in AS_OF_DATES:
         result = match_inventory(inv, ctx, as_of, Policy())
         os_finding = result.os_finding
@@ -250,6 +284,11 @@ def test_every_finding_on_a_real_root_is_what_debian_says(
         if f.product == "php" and f.cycle == "7.3"
     )
     assert vendor.status is Status.EOL and "third_party_build" in vendor.detail.evidence
+    # the vendors' plain "-1" revisions are not taken for Debian's: the index says whose they are
+    now = match_inventory(inv, ctx, AS_OF_DATES[1], Policy())
+    for control, where in zip(REVISIONED, ("Origin Example Vendor", "archive indexes"), strict=True):
+        f = next(f for f in now.findings if f.name == control["Package"])
+        assert f.status is Status.EOL and where in f.detail.evidence.get("third_party_build", ""), f.detail
 
 
 def test_two_roots_on_one_address_are_two_hosts(roots: dict[str, Path], tmp_path: Path) -> None:
@@ -297,9 +336,11 @@ def test_no_package_of_the_archive_is_judged_ended_while_debian_supports_it(
     os_release = (root / "etc/os-release").read_text()
     support = {f"/{SUPPORT}/{p.name}": p.read_text() for p in (root / SUPPORT).glob("security-support*")}
     index = archive_index(root)
-    as_of = AS_OF_DATES[1]
+    # a date while the release is still covered (bullseye's LTS ended 2026-08-31; after that every
+    # package is rightly eol and the check would prove nothing)
+    as_of = AS_OF_DATES[0] if suite == "bullseye" else AS_OF_DATES[1]
     counts: dict[str, int] = {}
-    false_alarms = []
+    false_alarms, misses = [], []
     for package, version, arch, maintainer, source in index:
         sw = Software(
             name=package,
@@ -328,6 +369,9 @@ def test_no_package_of_the_archive_is_judged_ended_while_debian_supports_it(
             says = upstream if upstream.severity > says.severity else says
         if finding.status in (Status.EOL, Status.ENDING_SOON) and says.severity < finding.status.severity:
             false_alarms.append((sw.name, sw.version, finding.status.value, says.value, finding.detail.reason))
+        if finding.status.severity < says.severity:  # every package here is Debian's: never better than Debian says
+            misses.append((sw.name, sw.version, finding.status.value, says.value, finding.detail.reason))
     print(f"{suite}: {len(index)} packages in the archive index, {sum(counts.values())} tracked products: {counts}")
     assert sum(counts.values()) > 50  # the check really covered the release's products
     assert not false_alarms, false_alarms
+    assert not misses, misses

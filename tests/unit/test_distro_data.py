@@ -31,7 +31,7 @@ from scanner.distro_data import (
     parse_lifecycle_file,
     supported_months,
 )
-from scanner.identify import IdentifyContext
+from scanner.identify import IdentifyContext, evaluate
 from scanner.match import match_inventory
 from scanner.model import Finding, Policy, Status, Verdict
 
@@ -145,11 +145,11 @@ def test_an_index_apt_keeps_compressed_is_read_the_same(tmp_path: Path) -> None:
     ]
 
 
-def test_the_probe_says_nothing_on_a_host_that_is_not_ubuntu(tmp_path: Path) -> None:
+def test_the_probe_says_nothing_on_a_host_that_is_not_debian_or_ubuntu(tmp_path: Path) -> None:
     root = tmp_path / "root"
     shutil.copytree(NOBLE, root)
     for f in ("etc/os-release", "usr/lib/os-release"):
-        (root / f).write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
+        (root / f).write_text('NAME="Fedora Linux"\nID=fedora\nVERSION_ID=40\n')  # dpkg installed on Fedora
     assert probe(root) == ""
     derivative = (
         (NOBLE / "etc/os-release")
@@ -377,3 +377,74 @@ def test_on_linux_mint_mints_own_archive_is_the_distributions(ctx: IdentifyConte
         )
         f = findings(ctx, inv)["nginx-core"]
         assert kind in f.detail.evidence and "linuxmint" in f.detail.evidence[kind], (kind, f.detail)
+
+
+# -- Debian: the apt index places a package its version cannot ----------------------------------
+
+DEBIAN_12_RELEASE = (
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+)
+
+
+def _stanza(name: str, version: str, maintainer: str, status: bool = False) -> str:
+    state = "Status: install ok installed\n" if status else ""
+    return f"Package: {name}\n{state}Architecture: amd64\nVersion: {version}\nMaintainer: {maintainer}\n\n"
+
+
+def debian_root(tmp_path: Path) -> Path:
+    """A constructed Debian 12 host: packages with plain revisions (a never-updated Debian package,
+    one with a pending Debian update, a vendor's repository build, a vendor's .deb installed by
+    hand), Debian's index and the vendor's, each with its Release ``Origin`` as apt keeps them."""
+    root = tmp_path / "debian"
+    lists = root / LISTS
+    lists.mkdir(parents=True)
+    (root / "usr/lib").mkdir(parents=True)
+    (root / "etc").mkdir()
+    for f in ("etc/os-release", "usr/lib/os-release"):
+        (root / f).write_text(DEBIAN_12_RELEASE)
+    (root / "var/lib/dpkg").mkdir(parents=True, exist_ok=True)
+    (root / "var/lib/dpkg/status").write_text(
+        _stanza("libonig5", "6.9.8-1", "A Debian Developer <dd@example.org>", True)
+        + _stanza("liblua5.3-0", "5.3.6-1", "A Debian Developer <dd@example.org>", True)
+        + _stanza("containerd.io", "1.6.33-1", "Containerd team <help@containerd.io>", True)
+        + _stanza("dotnet-runtime-6.0", "6.0.36-1", "Microsoft <nugetaroo@microsoft.com>", True)
+    )
+    debian, vendor = "mirror.example_debian_dists_bookworm", "vendor.example_linux_debian_dists_bookworm"
+    (lists / f"{debian}_InRelease").write_text("Origin: Debian\nLabel: Debian\nSuite: stable\nCodename: bookworm\n")
+    (lists / f"{debian}_main_binary-amd64_Packages").write_text(
+        _stanza("libonig5", "6.9.8-1", "A Debian Developer <dd@example.org>")
+        + _stanza("liblua5.3-0", "5.3.6-2", "A Debian Developer <dd@example.org>")
+        + _stanza("sqlite3", "3.40.1-2+deb12u1", "Laszlo Boszormenyi (GCS) <gcs@debian.org>")
+    )
+    (lists / f"{vendor}_InRelease").write_text("Origin: Docker\nLabel: Docker CE\nSuite: bookworm\n")
+    (lists / f"{vendor}_stable_binary-amd64_Packages").write_text(
+        _stanza("containerd.io", "1.6.33-1", "Containerd team <help@containerd.io>")
+    )
+    return root
+
+
+def test_on_debian_the_apt_index_tells_a_vendors_plain_revision_from_debians(
+    ctx: IdentifyContext, tmp_path: Path
+) -> None:
+    root = debian_root(tmp_path)
+    inv = inventory(root)
+    assert inv.os.facts["apt_support"]  # the probe reads a Debian host's indexes too
+    got = findings(ctx, inv)
+    os_status = match_inventory(inv, ctx, AS_OF, Policy()).os_finding
+    assert os_status is not None and os_status.product == "debian"
+    # Debian's archive holds the installed version / another version of it: Debian's build
+    for name in ("libonig5", "liblua5.3-0"):
+        f = got[name]
+        assert f.detail.rule.endswith("+distro.debian") and f.status is os_status.status, (name, f.detail.reason)
+    assert "mirror.example_debian" in got["libonig5"].detail.evidence["distribution_build"]
+    # a vendor's build with the same plain revision: its upstream lifecycle (both have ended)
+    for name, where in (("containerd.io", "Origin Docker"), ("dotnet-runtime-6.0", "Debian archive indexes")):
+        f = got[name]
+        upstream = evaluate(
+            {"kind": "software", "source": "dpkg", "name": name, "version": f.version}, ctx, AS_OF, Policy()
+        )
+        assert "+distro" not in f.detail.rule and f.status.value == upstream["status"] == "eol", (name, f.detail)
+        assert where in f.detail.evidence["third_party_build"], f.detail.evidence
+    # without the indexes (lists removed, as container images do) the revision is all there is
+    inv.os.facts.pop("apt_support")
+    assert findings(ctx, inv)["containerd.io"].detail.rule.endswith("+distro.debian")
