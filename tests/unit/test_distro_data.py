@@ -448,3 +448,20 @@ def test_on_debian_the_apt_index_tells_a_vendors_plain_revision_from_debians(
     # without the indexes (lists removed, as container images do) the revision is all there is
     inv.os.facts.pop("apt_support")
     assert findings(ctx, inv)["containerd.io"].detail.rule.endswith("+distro.debian")
+
+
+def test_on_raspbian_its_own_archive_is_the_distributions(ctx: IdentifyContext, tmp_path: Path) -> None:
+    """Raspberry Pi OS (32-bit) is judged as the Debian release it follows, and its packages come
+    from Raspbian's archive (Release Origin "Raspbian"), rebuilt from Debian's sources: Debian's."""
+    root = debian_root(tmp_path)
+    for f in ("etc/os-release", "usr/lib/os-release"):
+        (root / f).write_text(
+            DEBIAN_12_RELEASE.replace("Debian", "Raspbian").replace("ID=debian", "ID=raspbian\nID_LIKE=debian")
+        )
+    (root / f"{LISTS}/mirror.example_debian_dists_bookworm_InRelease").write_text(
+        "Origin: Raspbian\nLabel: Raspbian\nSuite: stable\nCodename: bookworm\n"
+    )
+    got = findings(ctx, inventory(root))
+    f = got["libonig5"]
+    assert f.detail.rule.endswith("+distro.debian") and "Origin Raspbian" in f.detail.evidence["distribution_build"]
+    assert "third_party_build" in got["containerd.io"].detail.evidence
