@@ -278,6 +278,9 @@ def test_every_finding_on_a_real_root_is_what_debian_says(
     products = {(f.product, f.name) for f in match_inventory(inv, ctx, AS_OF_DATES[1], Policy()).findings}
     assert any(p == "php" for p, _ in products) and any(p == "sqlite" for p, _ in products)
     assert any(p == "apache-http-server" for p, _ in products)
+    if suite == "bullseye":  # default-jre-headless brings Debian's OpenJDK 11: reported, judged by Debian
+        jdk = next(f for f in match_inventory(inv, ctx, AS_OF_DATES[1], Policy()).findings if f.product == "openjdk")
+        assert jdk.cycle == "11" and jdk.detail.rule.endswith("+distro.debian"), jdk.detail
     vendor = next(
         f
         for f in match_inventory(inv, ctx, AS_OF_DATES[1], Policy()).findings
