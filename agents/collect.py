@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from agents import linux, probes
+from agents import linux, macos, probes, unix
 from agents.inventory import Collector as CollectorInfo
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.shell import NotesTruncation, PowerShellRunner, Shell, ShellError
@@ -125,13 +125,10 @@ class Collector:
         if platform == "linux":
             return self.collect_linux(problems)
         if platform == "darwin":
-            from agents import macos
-
-            return macos.collect(self.shell, problems, timeout=self.timeout)
+            return macos.collect(probes.Asker(self.shell, platform, problems, self.timeout).output, problems)
         if platform in ("aix", "sunos", "freebsd", "openbsd", "netbsd", "dragonfly"):
-            from agents import unix
-
-            return unix.collect(self.shell, platform, problems, timeout=self.timeout)
+            asker = probes.Asker(self.shell, platform, problems, self.timeout)
+            return unix.collect(asker.output, asker.read, platform)
         problems.append(Problem("platform", f"unsupported or unrecognised platform {platform!r}", "missing"))
         return Inventory()
 

@@ -11,14 +11,12 @@ script reads each bundle's Info.plist under /Applications and /System/Applicatio
 
 from __future__ import annotations
 
-import plistlib
 import re
+from collections.abc import Callable
 from typing import Any
-from xml.parsers.expat import ExpatError
 
 from agents.compat import removeprefix, removesuffix
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
-from agents.shell import Shell, ShellError
 
 SW_VERS = ["sw_vers"]
 SYSTEM_PROFILER_APPS = ["system_profiler", "-xml", "-detailLevel", "mini", "SPApplicationsDataType"]
@@ -74,6 +72,9 @@ def parse_system_profiler_apps(text: str) -> list[Software]:
 
 
 def _parse_apps_xml(data: bytes) -> list[Software]:
+    import plistlib  # here, not at the top: a Linux or Unix scan never pays for it (agents.probes imports us)
+    from xml.parsers.expat import ExpatError
+
     try:
         doc = plistlib.loads(data)
     except (
@@ -202,36 +203,22 @@ def os_info(sw_vers: dict[str, str], uname: str = "") -> OsInfo:
     )
 
 
-def collect(shell: Shell, problems: list[Problem], *, timeout: float = 120.0) -> Inventory:
-    """Collect a Mac through ``shell``.  Each failed probe becomes a Problem; OS facts come first."""
-
-    def run(probe: str, argv: list[str]) -> str | None:
-        try:
-            res = shell.run(argv, timeout=timeout)
-        except ShellError as exc:
-            problems.append(Problem(probe, str(exc), "timeout" if "timed out" in str(exc) else "error"))
-            return None
-        if res.exit_code == 127:
-            problems.append(Problem(probe, f"{argv[0]} not found", "missing"))
-            return None
-        if not res.ok:
-            problems.append(Problem(probe, (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
-            return None
-        return res.stdout
-
-    sw = parse_sw_vers(run("sw_vers", SW_VERS) or "")
+def collect(output: Callable[[str], str | None], problems: list[Problem]) -> Inventory:
+    """Collect a Mac from ``output``: a probe id of the table (agents/probes.py) -> its answer, None when
+    it gave none (``probes.Asker.output`` records why as a Problem).  OS facts come first."""
+    sw = parse_sw_vers(output("sw_vers") or "")
     if not sw.get("ProductVersion"):
         problems.append(Problem("sw_vers", "no ProductVersion in sw_vers output", "parse"))
-    inv = Inventory(os=os_info(sw, run("uname", UNAME) or ""))
-    inv.host = Host(hostname=(run("hostname", HOSTNAME) or "").strip())
-    profiler = run("system_profiler", SYSTEM_PROFILER_APPS)
+    inv = Inventory(os=os_info(sw, output("uname") or ""))
+    inv.host = Host(hostname=(output("hostname") or "").strip())
+    profiler = output("system_profiler")
     apps = parse_system_profiler_apps(profiler) if profiler else []
     if not apps:
-        listing = run("info-plist", INFO_PLIST)
+        listing = output("info-plist")
         apps = parse_info_plist_listing(listing or "")
     inv.software = apps
     hw = Hardware()
-    sysctl = (run("sysctl", SYSCTL_HW) or "").split("\n")
+    sysctl = (output("sysctl") or "").split("\n")
     if sysctl and sysctl[0].strip():
         hw.model = sysctl[0].strip()
         hw.vendor = "Apple Inc."
@@ -239,7 +226,7 @@ def collect(shell: Shell, problems: list[Problem], *, timeout: float = 120.0) ->
         hw.memory_bytes = int(sysctl[1].strip())
     if len(sysctl) > 2 and sysctl[2].strip().isdecimal():
         hw.cpu_threads = int(sysctl[2].strip())
-    platform = parse_ioreg_platform(run("ioreg", IOREG_PLATFORM) or "")
+    platform = parse_ioreg_platform(output("ioreg") or "")
     hw.serial = platform.get("IOPlatformSerialNumber", "")
     inv.host.machine_id = platform.get("IOPlatformUUID", "")
     hw.virtual = any(v in hw.model.lower() for v in ("vmware", "parallels", "virtual")) or None

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from agents import hardware, linux, macos, unix
 from agents.compat import SLOTS
+from agents.inventory import Problem
 from agents.shell import BatchingShell, CommandResult, Shell, ShellError
 
 # ``uname -s`` names.  ``ALL``: every host (the row is not gated by platform).
@@ -65,6 +66,9 @@ class Probe:
     # Its answer names or identifies the machine (hostname, machine-id, serial number, platform
     # UUID): ``capture`` leaves it out unless asked to keep it.
     identifies: bool = False
+    # The name its problems are recorded under in an inventory (the id when empty): kept as the
+    # collectors always wrote them (``uname`` for uname -srvm, ``pkg`` for Solaris's and FreeBSD's pkg).
+    label: str = ""
     note: str = field(default="", compare=False)
 
     @property
@@ -102,10 +106,10 @@ UNIX_PROBES: tuple[Probe, ...] = (
     Probe("rpm", LINUX, argv=tuple(linux.RPM_QA), parser=linux.parse_rpm_qa),
     Probe("apt-support", LINUX, argv=tuple(linux.APT_SUPPORT), note="Debian, Ubuntu only: apt indexes' support data"),
     Probe("suse-lifecycle", LINUX, argv=tuple(linux.SUSE_LIFECYCLE), note="SUSE's zypper lifecycle data"),
-    Probe("unix-uname", UNIX, argv=tuple(unix.UNAME), required_on=UNIX),
+    Probe("unix-uname", UNIX, argv=tuple(unix.UNAME), required_on=UNIX, label="uname"),
     Probe("oslevel", AIX, argv=tuple(unix.AIX_OSLEVEL), required_on=AIX),
     Probe("lslpp", AIX, argv=tuple(unix.AIX_LSLPP), parser=unix.parse_lslpp, required_on=AIX),
-    Probe("pkg-list", SUNOS, argv=tuple(unix.SOLARIS_PKG), parser=unix.parse_pkg_list, note="Solaris 11"),
+    Probe("pkg-list", SUNOS, argv=tuple(unix.SOLARIS_PKG), parser=unix.parse_pkg_list, label="pkg", note="Solaris 11"),
     Probe(
         "pkginfo",
         SUNOS,
@@ -115,7 +119,7 @@ UNIX_PROBES: tuple[Probe, ...] = (
         note="Solaris 10; asked where pkg is missing",
     ),
     Probe("freebsd-version", FREEBSD, argv=tuple(unix.FREEBSD_VERSION)),
-    Probe("pkg-query", FREEBSD, argv=tuple(unix.FREEBSD_PKG), parser=unix.parse_pkg_query),
+    Probe("pkg-query", FREEBSD, argv=tuple(unix.FREEBSD_PKG), parser=unix.parse_pkg_query, label="pkg"),
     Probe("pkg_info", OTHER_BSD, argv=tuple(unix.BSD_PKG_INFO), parser=unix.parse_pkg_info),
     Probe("sw_vers", DARWIN, argv=tuple(macos.SW_VERS), parser=macos.parse_sw_vers, required_on=DARWIN),
     Probe("sysctl", DARWIN, argv=tuple(macos.SYSCTL_HW), required_on=DARWIN),
@@ -242,6 +246,45 @@ def prepare(shell: Shell, timeout: float, table: Sequence[Probe] = UNIX_PROBES) 
     sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
     if sysname:
         shell.remember(command("sysname"), CommandResult(0, sysname + "\n"))
+
+
+class Asker:
+    """The table's rows asked of one host by a platform's collector (macOS, AIX, Solaris, the BSDs).
+
+    ``output(id)`` runs a command row and returns its output, or None when it gave none, recording
+    why as the row says: a transport failure (``timeout`` or ``error``), a tool that is not there
+    (``missing``, only where the platform is in ``required_on``: elsewhere that is data), a failed
+    run (its stderr).  ``read(id)`` is a file row's first readable file."""
+
+    def __init__(self, shell: Shell, platform: str, problems: list[Problem], timeout: float) -> None:
+        self.shell = shell
+        self.platform = canonical_platform(platform)
+        self.problems = problems
+        self.timeout = timeout
+
+    def output(self, probe_id: str) -> str | None:
+        row = BY_ID[probe_id]
+        label = row.label or row.id
+        try:
+            res = self.shell.run(list(row.argv), timeout=self.timeout)
+        except ShellError as exc:
+            self.problems.append(Problem(label, str(exc), "timeout" if "timed out" in str(exc) else "error"))
+            return None
+        if res.exit_code == 127:
+            if self.platform in row.required_on:
+                self.problems.append(Problem(label, f"{row.argv[0]} not found", "missing"))
+            return None
+        if not res.ok:
+            self.problems.append(Problem(label, (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
+            return None
+        return res.stdout
+
+    def read(self, probe_id: str) -> str | None:
+        for path in BY_ID[probe_id].paths:
+            text = self.shell.read_text(path)
+            if text is not None:
+                return text
+        return None
 
 
 def canonical_platform(name: str) -> str:

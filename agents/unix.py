@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from agents.inventory import Host, Inventory, OsInfo, Problem, Software
-from agents.shell import Shell, ShellError
+from agents.inventory import Host, Inventory, OsInfo, Software
 
 UNAME = ["uname", "-srvm"]
 HOSTNAME = ["uname", "-n"]
@@ -131,25 +130,13 @@ def solaris_oslevel(release_text: str | None, uname_v: str) -> str:
     return uname_v
 
 
-def collect(shell: Shell, platform: str, problems: list[Problem], *, timeout: float = 120.0) -> Inventory:
+def collect(output: Callable[[str], str | None], read: Callable[[str], str | None], platform: str) -> Inventory:
+    """Collect an AIX, Solaris or BSD host from ``output`` (a probe id of the table, agents/probes.py ->
+    its answer, None when it gave none: ``probes.Asker`` records why) and ``read`` (a file row -> its
+    text)."""
     family = FAMILIES.get(platform, platform)
 
-    def run(probe: str, argv: list[str], missing_ok: bool = False) -> str | None:
-        try:
-            res = shell.run(argv, timeout=timeout)
-        except ShellError as exc:
-            problems.append(Problem(probe, str(exc), "timeout" if "timed out" in str(exc) else "error"))
-            return None
-        if res.exit_code == 127:
-            if not missing_ok:
-                problems.append(Problem(probe, f"{argv[0]} not found", "missing"))
-            return None
-        if not res.ok:
-            problems.append(Problem(probe, (res.stderr or f"exit code {res.exit_code}").strip()[:500]))
-            return None
-        return res.stdout
-
-    uname = (run("uname", UNAME) or "").strip()
+    uname = (output("unix-uname") or "").strip()
     bits = uname.split()
     release = bits[1] if len(bits) > 1 else ""
     version = bits[2] if len(bits) > 2 else ""
@@ -158,33 +145,31 @@ def collect(shell: Shell, platform: str, problems: list[Problem], *, timeout: fl
     software: list[Software] = []
     name = ""
 
-    def packages(
-        probe: str, argv: list[str], parser: Callable[[str], list[Software]], missing_ok: bool = False
-    ) -> bool:
-        text = run(probe, argv, missing_ok)
+    def packages(probe_id: str, parser: Callable[[str], list[Software]]) -> bool:
+        text = output(probe_id)
         if text is None:
             return False
         software.extend(parser(text))
         return True
 
     if family == "aix":
-        oslevel = (run("oslevel", AIX_OSLEVEL) or "").strip()
+        oslevel = (output("oslevel") or "").strip()
         name = f"AIX {version}.{release}" if version else "AIX"
-        packages("lslpp", AIX_LSLPP, parse_lslpp)
+        packages("lslpp", parse_lslpp)
     elif family == "solaris":
-        oslevel = solaris_oslevel(shell.read_text(SOLARIS_RELEASE), version)
+        oslevel = solaris_oslevel(read("solaris-release"), version)
         name = oslevel or f"SunOS {release}"
-        if not packages("pkg", SOLARIS_PKG, parse_pkg_list, missing_ok=True):
-            packages("pkginfo", SOLARIS_PKGINFO, parse_pkginfo_l)
+        if not packages("pkg-list", parse_pkg_list):
+            packages("pkginfo", parse_pkginfo_l)
     elif family in ("freebsd", "dragonfly"):
-        oslevel = (run("freebsd-version", FREEBSD_VERSION, missing_ok=True) or "").strip() or release
+        oslevel = (output("freebsd-version") or "").strip() or release
         name = f"{bits[0] if bits else family} {oslevel}"
-        packages("pkg", FREEBSD_PKG, parse_pkg_query, missing_ok=True)
+        packages("pkg-query", parse_pkg_query)
     else:  # openbsd, netbsd
         oslevel = release
         name = f"{bits[0] if bits else family} {release}"
-        packages("pkg_info", BSD_PKG_INFO, parse_pkg_info, missing_ok=True)
-    hostname = (run("hostname", HOSTNAME) or "").strip()
+        packages("pkg_info", parse_pkg_info)
+    hostname = (output("hostname") or "").strip()
     return Inventory(
         host=Host(hostname=hostname),
         os=OsInfo(

@@ -251,3 +251,18 @@ def test_a_captured_fixture_replays_to_the_hosts_inventory() -> None:
     assert inv.hardware.memory_bytes and inv.hardware.cpu_model
     assert [p for p in inv.problems if p.kind != "missing"] == []
     assert "\tDebian\toldoldstable" in inv.os.facts["apt_support"]  # the root's apt index, read on Debian too
+
+
+def test_problems_keep_the_names_inventories_always_carried(tmp_path: Path) -> None:
+    """A row's ``label`` is the probe name written in an inventory's problems (uname -srvm is
+    "uname", Solaris's and FreeBSD's pkg are "pkg"), so stored problems read as before the table."""
+    fbsd = dict(BASE["FreeBSD"])
+    del fbsd["unix-uname"]
+    shell = _host(tmp_path / "f", fbsd)
+    shell._commands[" ".join(probes.command("pkg-query"))] = {"exit_code": 1, "stderr": "pkg: database locked"}
+    inv = Collector(shell).collect()
+    assert Problem("uname", "uname not found", "missing") in inv.problems
+    assert Problem("pkg", "pkg: database locked") in inv.problems
+    sol = {k: v for k, v in BASE["SunOS"].items() if k != "pkginfo"}
+    inv = Collector(_host(tmp_path / "s", sol)).collect()
+    assert [p for p in inv.problems if p.kind == "missing"] == [Problem("pkginfo", "pkginfo not found", "missing")]
