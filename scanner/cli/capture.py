@@ -65,6 +65,12 @@ def add_parser(sub: Subparsers) -> None:
     g.add_argument(
         "--connect-timeout", type=float, default=10.0, metavar="SEC", help="connect and login timeout (default 10)"
     )
+    p.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="accepted like every command's, but unused: a capture is written to --out, not the database",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     p.set_defaults(func=run)

@@ -175,11 +175,11 @@ def run(args: argparse.Namespace) -> int:
     privacy = privacy_from(args)  # a bad [privacy] table or key file fails now, not in a worker
     if privacy.source:
         config.config_file = os.path.abspath(privacy.source)
+    check_port_free(host, port)  # before the store: a collector that cannot listen creates no database
     # Open (and migrate) once here, so a bad --db fails now with a clear message, not in a worker.
     from scanner.cli.common import store_from
 
     store_from(args).close()
-    check_port_free(host, port)
     os.environ[CONFIG_ENV] = config.to_env()
     print(
         f"legacyscan: collector listening on {'https' if args.tls_cert else 'http'}://{host}:{port} "

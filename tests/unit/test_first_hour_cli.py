@@ -100,6 +100,7 @@ def test_serve_on_a_busy_port_fails_clearly_with_exit_1(tmp_path: Path, capsys: 
     err = capsys.readouterr().err
     assert code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in err and "listening" not in err.replace("cannot listen", "")
+    assert not (tmp_path / "c.db").exists()  # like a failed import, a collector that never listened stores nothing
 
 
 def _register(tmp_path: Path, **scope: str) -> Path:
