@@ -24,6 +24,7 @@ All tables (builds, edition words, embedded names) are data in ``eol_data/rules/
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -88,11 +89,16 @@ def normalise_caption(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
-@dataclass(slots=True)
-class Evidence:
-    """What the record says, gathered once from contract fields and lenient extras."""
+@dataclass(frozen=True, slots=True)
+class WindowsFacts:
+    """What a Windows OS record says, as typed facts: what the identifier decides from.
 
-    captions: list[tuple[str, str]] = field(default_factory=list)  # (field, normalised caption)
+    Built by the evidence adapters (``ADAPTERS``) from whatever shape the record has; ``notes``
+    are the (field, value) pairs the facts were read from, in the order they were read (the
+    answer's evidence).
+    """
+
+    captions: tuple[tuple[str, str], ...] = ()  # (field, normalised caption)
     major: int | None = None
     minor: int | None = None
     build: int | None = None
@@ -104,7 +110,7 @@ class Evidence:
     bare_version: bool = False  # major.minor only (e.g. registry CurrentVersion "6.3", frozen on NT 10)
     role: str = ""  # "server" | "workstation" | ""
     role_source: str = ""
-    pairs: list[tuple[str, str]] = field(default_factory=list)
+    notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def nt(self) -> str:
@@ -116,6 +122,33 @@ class Evidence:
     def caption(self) -> str:
         return " | ".join(c for _, c in self.captions)
 
+
+@dataclass(slots=True)
+class _Draft:
+    """The facts while the adapters read a record: each adapter fills only what is still unknown,
+    so the order of ``ADAPTERS`` is the order of trust."""
+
+    captions: list[tuple[str, str]] = field(default_factory=list)
+    major: int | None = None
+    minor: int | None = None
+    build: int | None = None
+    ubr: int | None = None
+    sp: int | None = None
+    edition_id: str = ""
+    display_version: str = ""
+    release_id: str = ""
+    bare_version: bool = False
+    role: str = ""
+    role_source: str = ""
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    labelled: list[tuple[str, str]] = field(default_factory=list)  # the record's other values, by label
+
+    @property
+    def nt(self) -> str:
+        if self.major is None or self.minor is None:
+            return ""
+        return f"{self.major}.{self.minor}"
+
     @property
     def version_incomplete(self) -> bool:
         """No NT version, no build, or only a bare major.minor so far."""
@@ -126,9 +159,31 @@ class Evidence:
         return any(norm == c for _, c in self.captions)
 
     def note(self, key: str, value: Any) -> None:
-        text = str(value).strip()
-        if text and (key, text) not in self.pairs:
-            self.pairs.append((key, text[:200]))
+        _note(self.pairs, key, value)
+
+    def facts(self) -> WindowsFacts:
+        return WindowsFacts(
+            tuple(self.captions),
+            self.major,
+            self.minor,
+            self.build,
+            self.ubr,
+            self.sp,
+            self.edition_id,
+            self.display_version,
+            self.release_id,
+            self.bare_version,
+            self.role,
+            self.role_source,
+            tuple(self.pairs),
+        )
+
+
+def _note(pairs: list[tuple[str, str]], key: str, value: Any) -> None:
+    """Add (key, value) to the evidence notes once, the value cut at 200 characters."""
+    text = str(value).strip()
+    if text and (key, text) not in pairs:
+        pairs.append((key, text[:200]))
 
 
 def _int(value: Any) -> int | None:
@@ -144,27 +199,49 @@ _LABEL_LINE = re.compile(r"^\s*([^:\n]{2,60}?)\s*[:=]\s*(.+?)\s*$")
 
 
 def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Every string leaf of the record as (dotted key, value); nested agent documents included.
-
-    A multi-line text blob ("OS Name: ...\nOS Version: ...", a pasted systeminfo or registry dump)
-    is split into its ``label: value`` lines, so each line is judged under its own label.
-    """
+    """Every value of the record as (dotted label, text), each read by the first of ``READERS``
+    that knows its kind."""
     out: list[tuple[str, str]] = []
     for key, value in record.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.extend(_flatten(value, f"{name}."))
-        elif isinstance(value, list):
-            out.extend(_flatten({str(i): v for i, v in enumerate(value)}, f"{name}."))
-        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            text = str(value)
-            if "\n" in text.strip():
-                pairs = _split_blob(text)
-                if pairs:
-                    out.extend(pairs)
-                    continue
-            out.append((name, text))
+        for reader in READERS:
+            pairs = reader(name, value)
+            if pairs is not None:
+                out.extend(pairs)
+                break
     return out
+
+
+def _read_document(name: str, value: Any) -> list[tuple[str, str]] | None:
+    """A nested document (the ``os`` part of a windows-collect document, an agent's JSON): its
+    leaves under dotted labels (``registry.CurrentBuild``, ``wmi.Caption``)."""
+    if isinstance(value, dict):
+        return _flatten(value, f"{name}.")
+    if isinstance(value, list):
+        return _flatten({str(i): v for i, v in enumerate(value)}, f"{name}.")
+    return None
+
+
+def _read_pasted_text(name: str, value: Any) -> list[tuple[str, str]] | None:
+    """A multi-line text ("OS Name: ...\nOS Version: ...", a pasted systeminfo, a ``reg query``
+    or ``.reg`` export): each line judged under its own label, when most lines have one."""
+    if isinstance(value, str) and "\n" in value.strip():
+        return _split_blob(value) or None
+    return None
+
+
+def _read_value(name: str, value: Any) -> list[tuple[str, str]] | None:
+    """One value under its label (a systeminfo label, a WMI or registry property, an agent line)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [(name, str(value))]
+    return None
+
+
+READERS: tuple[Callable[[str, Any], list[tuple[str, str]] | None], ...] = (
+    _read_document,
+    _read_pasted_text,
+    _read_value,
+)
 
 
 def _split_blob(text: str) -> list[tuple[str, str]]:
@@ -240,7 +317,7 @@ def _looks_like_caption(text: str) -> bool:
     return "windows" in low or "posready" in low or _WIN_SHORT.search(text) is not None
 
 
-def _prefer_raw_edition_id(ev: Evidence, record: dict[str, Any]) -> None:
+def _prefer_raw_edition_id(ev: _Draft, record: dict[str, Any]) -> None:
     """A raw ``EditionID`` value beats an edition routed from ``CompositionEditionID``.
 
     The registry holds both; CompositionEditionID is the edition a SKU is composed on (every Pro
@@ -269,32 +346,63 @@ def _raw_edition_values(record: dict[str, Any]) -> tuple[str | None, str | None]
     return raw_edition, composition
 
 
-def gather(record: dict[str, Any], rules: dict[str, Any]) -> Evidence:
-    """Collect evidence: contract fields first, then any other key holding a raw string, then what
-    the values' own forms and the captions still say.  Each step fills only what is still unknown,
-    so the order below is the order of trust."""
-    ev = Evidence()
+# -- the evidence adapters --------------------------------------------------------------------
+#
+# One adapter per kind of evidence a record carries, run in this order (the order of trust); each
+# fills only what is still unknown.  The record's raw values other than the contract's are read
+# once, by the kind of value they are (``READERS``), into labelled values the later adapters share.
+
+Adapter = Callable[[_Draft, dict[str, Any], dict[str, Any]], None]
+
+
+def _contract_fields(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """The ``eol identify`` contract's Windows fields (caption, version, build, edition...)."""
     _from_contract(ev, record, rules)
-    # Lenient extras: unknown keys holding raw strings (systeminfo labels, agent lines, nested docs).
+
+
+def _labelled_values(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """Any other key holding a raw value: a systeminfo label (any language), a WMI or registry
+    property name, a nested collection document, a pasted text, an agent's one-line OS string."""
     names = _labels(rules)[0]
-    extras = sorted(
+    ev.labelled = sorted(
         _flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
         key=lambda kv: _key_rank(kv[0], names),
     )
-    for key, value in extras:
+    for key, value in ev.labelled:
         _from_extra(ev, key, value, rules)
-    _from_value_forms(ev, extras, rules)
+
+
+def _value_forms(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """What the labelled values' own forms still say ("ID: 23H2", "Version: 2009 (Build: 22631)")."""
+    _from_value_forms(ev, ev.labelled, rules)
+
+
+def _caption_text(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """What the captions' text still says (a build, a service pack, a feature update)."""
     _from_captions(ev, rules)
+
+
+def _nt10_by_build(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """An NT 10 build number is NT 10.0 (registry CurrentVersion stays "6.3" on Windows 10/11)."""
     if ev.build is not None and ev.build >= 10240 and ev.nt != "10.0":
-        # Registry CurrentVersion stays "6.3" on Windows 10/11; the build number is the truth.
         ev.major, ev.minor, ev.bare_version = 10, 0, False
-    return ev
+
+
+ADAPTERS: tuple[Adapter, ...] = (_contract_fields, _labelled_values, _value_forms, _caption_text, _nt10_by_build)
+
+
+def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> WindowsFacts:
+    """The typed facts of a Windows OS record, read by every adapter in ``ADAPTERS`` in turn."""
+    ev = _Draft()
+    for adapter in ADAPTERS:
+        adapter(ev, record, rules)
+    return ev.facts()
 
 
 # -- the contract's fields ---------------------------------------------------------------------
 
 
-def _from_contract(ev: Evidence, record: dict[str, Any], rules: dict[str, Any]) -> None:
+def _from_contract(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
     # Captions: WMI Caption first (ProductName lies about Windows 11), then ProductName.
     for key in ("caption", "product_name"):
         value = record.get(key)
@@ -321,7 +429,7 @@ def _from_contract(ev: Evidence, record: dict[str, Any], rules: dict[str, Any]) 
     _role_from_contract(ev, record, _role_values(rules))
 
 
-def _feature_update_from_contract(ev: Evidence, record: dict[str, Any]) -> None:
+def _feature_update_from_contract(ev: _Draft, record: dict[str, Any]) -> None:
     value = record.get("display_version")
     if value not in (None, ""):
         ev.display_version = str(value).strip().lower()
@@ -338,7 +446,7 @@ def _build_of(text: str) -> int | None:
     return int(full.group(3)) if full else _int(text.split(".")[0])
 
 
-def _build_from_contract(ev: Evidence, raw_build: Any) -> None:
+def _build_from_contract(ev: _Draft, raw_build: Any) -> None:
     if raw_build in (None, ""):
         return
     build = _build_of(str(raw_build).strip())
@@ -357,7 +465,7 @@ def _build_from_contract(ev: Evidence, raw_build: Any) -> None:
 # -- lenient extras: one adapter per kind of evidence a foreign key can hold ---------------------
 
 
-def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
+def _from_extra(ev: _Draft, key: str, value: str, rules: dict[str, Any]) -> None:
     low_key = key.lower()
     if not value.strip() or _labels(rules)[1].search(low_key):
         return
@@ -377,7 +485,7 @@ def _from_extra(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> No
         _role_from_text(ev, key, value, rules)
 
 
-def _edition_from_extra(ev: Evidence, key: str, low_key: str, compact_key: str, value: str) -> None:
+def _edition_from_extra(ev: _Draft, key: str, low_key: str, compact_key: str, value: str) -> None:
     # CompositionEditionID is the edition a SKU is built on (a Pro install says "Enterprise"
     # there), not the installed edition: only EditionID-like keys name the edition.
     if (
@@ -390,20 +498,20 @@ def _edition_from_extra(ev: Evidence, key: str, low_key: str, compact_key: str, 
         ev.note(key, value)
 
 
-def _caption_from_extra(ev: Evidence, key: str, value: str) -> None:
+def _caption_from_extra(ev: _Draft, key: str, value: str) -> None:
     if _looks_like_caption(value) and not ev.captions_has(value):
         ev.captions.append((key, normalise_caption(value)))
         ev.note(key, value)
 
 
-def _service_pack_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+def _service_pack_number(ev: _Draft, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
     if ev.sp is None and "servicepack" in compact_key and value.isdecimal():
         ev.sp = int(value)
         return True
     return False
 
 
-def _build_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+def _build_number(ev: _Draft, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
     if ev.build is None and "build" in compact_key and re.fullmatch(r"\d{4,5}(?:\.\d+)?", value):
         build = value.split(".")[0]
         ev.build = int(build)
@@ -412,14 +520,14 @@ def _build_number(ev: Evidence, key: str, compact_key: str, value: str, rules: d
     return False
 
 
-def _ubr_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+def _ubr_number(ev: _Draft, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
     if ev.ubr is None and compact_key.endswith("ubr") and value.isdecimal():
         ev.ubr = int(value)
         return True
     return False
 
 
-def _sku_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+def _sku_number(ev: _Draft, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
     if not ev.edition_id and "sku" in compact_key and value.isdecimal():
         ev.edition_id = str(rules.get("skus", {}).get(value, ""))
         if ev.edition_id:
@@ -428,7 +536,7 @@ def _sku_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dic
     return False
 
 
-def _major_version_number(ev: Evidence, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+def _major_version_number(ev: _Draft, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
     if "majorversionnumber" in compact_key and value.isdecimal():
         if int(value) == 10 and ev.major != 10:
             ev.major, ev.minor, ev.bare_version = 10, 0, False
@@ -439,7 +547,7 @@ def _major_version_number(ev: Evidence, key: str, compact_key: str, value: str, 
 _NUMBER_ADAPTERS = (_service_pack_number, _build_number, _ubr_number, _sku_number, _major_version_number)
 
 
-def _sp_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
+def _sp_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
     if ev.sp is not None:
         return
     sp = _SP.search(value)
@@ -450,7 +558,7 @@ def _sp_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
         ev.sp = int(value.strip())
 
 
-def _feature_update_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
+def _feature_update_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
     if not ev.display_version:
         _display_from_extra(ev, key, low_key, value)
     if not ev.release_id:
@@ -461,7 +569,7 @@ def _feature_update_from_extra(ev: Evidence, key: str, low_key: str, value: str)
             ev.release_id = value.strip()
 
 
-def _display_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> None:
+def _display_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
     dv = _DISPLAY.search(value)
     if dv and (
         "display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value) or "version" in low_key
@@ -470,7 +578,7 @@ def _display_from_extra(ev: Evidence, key: str, low_key: str, value: str) -> Non
         ev.note(key, value)
 
 
-def _from_value_forms(ev: Evidence, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
+def _from_value_forms(ev: _Draft, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
     """A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
     "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence."""
     skip = _labels(rules)[1]
@@ -491,7 +599,7 @@ def _from_value_forms(ev: Evidence, extras: list[tuple[str, str]], rules: dict[s
 # -- what the captions still say -----------------------------------------------------------------
 
 
-def _from_captions(ev: Evidence, rules: dict[str, Any]) -> None:
+def _from_captions(ev: _Draft, rules: dict[str, Any]) -> None:
     nt10 = rules.get("nt10", {})
     if ev.build is None:
         _build_in_caption(ev, nt10)
@@ -502,14 +610,14 @@ def _from_captions(ev: Evidence, rules: dict[str, Any]) -> None:
         _release_id_in_caption(ev, rules.get("feature_updates", {}))
 
 
-def _sp_and_display_in_captions(ev: Evidence) -> None:
+def _sp_and_display_in_captions(ev: _Draft) -> None:
     if ev.sp is None:
         ev.sp = next((int(m.group(1)) for _key, cap in ev.captions if (m := _SP.search(cap))), None)
     if not ev.display_version:
         ev.display_version = next((m.group(1).lower() for _key, cap in ev.captions if (m := _DISPLAY.search(cap))), "")
 
 
-def _build_in_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
+def _build_in_caption(ev: _Draft, nt10: dict[str, Any]) -> None:
     """A build number written alone in a caption ("Windows 2016 (Build 17763).", FRST's
     "Windows 10 Pro Version 22H2 19045.3693 (X64)")."""
     for key, cap in ev.captions:
@@ -525,7 +633,7 @@ def _build_in_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
             return
 
 
-def _build_in_run_together_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
+def _build_in_run_together_caption(ev: _Draft, nt10: dict[str, Any]) -> None:
     """Last resorts in run-together text: a released NT 10 build number standing alone
     ("Windows 10 Pro 22000"), then a BuildLab/BuildLabEx string ("22000.1.amd64fre.co_release")."""
     for pattern in (r"(?<![\d.])(\d{5})(?![\d.])", r"(?<![\d.])(\d{5})\.\d+\.(?:amd64|x86|arm64|ia64)fre\."):
@@ -538,7 +646,7 @@ def _build_in_run_together_caption(ev: Evidence, nt10: dict[str, Any]) -> None:
             return
 
 
-def _release_id_in_caption(ev: Evidence, features: dict[str, Any]) -> None:
+def _release_id_in_caption(ev: _Draft, features: dict[str, Any]) -> None:
     for key, cap in ev.captions:
         m = re.search(r"\b(?:version|versión|versione|版本|верси[яи])\s*:?\s*(1[5-9]\d\d|20\d\d)\b", cap)
         if m and m.group(1) in features:
@@ -547,7 +655,7 @@ def _release_id_in_caption(ev: Evidence, features: dict[str, Any]) -> None:
             return
 
 
-def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
+def _parse_version_text(ev: _Draft, value: Any, key: str) -> None:
     """``"6.1.7601 Service Pack 1 Build 7601"``, ``"10.0.19045 N/A Build 19045"``, ``"10.0 Build 10240"``."""
     if value in (None, ""):
         return
@@ -561,7 +669,7 @@ def _parse_version_text(ev: Evidence, value: Any, key: str) -> None:
         _bare_nt_version(ev, key, text)
 
 
-def _bare_nt_version(ev: Evidence, key: str, text: str) -> None:
+def _bare_nt_version(ev: _Draft, key: str, text: str) -> None:
     """``"6.1"`` under a version key: the NT version alone (no build)."""
     nt = _NT_VERSION.search(text)
     if nt and not _looks_like_caption(text):
@@ -570,7 +678,7 @@ def _bare_nt_version(ev: Evidence, key: str, text: str) -> None:
         ev.note(key, text)
 
 
-def _feature_update_as_version(ev: Evidence, key: str, text: str) -> bool:
+def _feature_update_as_version(ev: _Draft, key: str, text: str) -> bool:
     """A "version" that is a feature update: "22H2", or a ReleaseId ("Version 1809", FusionInventory
     VERSION "2009")."""
     feature = text.strip().lower()
@@ -585,7 +693,7 @@ def _feature_update_as_version(ev: Evidence, key: str, text: str) -> bool:
     return False
 
 
-def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
+def _nt_version_with_build(ev: _Draft, key: str, text: str) -> bool:
     """``major.minor.build[.ubr]`` of an NT release, with the service pack the same text names."""
     m = _VERSION3.search(text)
     if not m or not (ev.major is None or ev.bare_version):
@@ -601,7 +709,7 @@ def _nt_version_with_build(ev: Evidence, key: str, text: str) -> bool:
     return True
 
 
-def _fill_build(ev: Evidence, build: int, ubr: str | None) -> None:
+def _fill_build(ev: _Draft, build: int, ubr: str | None) -> None:
     """The build (and UBR) a version text states, where the evidence has none yet."""
     if ev.build is None:
         ev.build = build
@@ -621,7 +729,7 @@ def _sp_in_version_text(text: str, major: int) -> int | None:
     return None
 
 
-def _version_then_build_word(ev: Evidence, key: str, text: str) -> bool:
+def _version_then_build_word(ev: _Draft, key: str, text: str) -> bool:
     """ "6.1 (Build 7601)", "10.0 compilación 19045"; not "Windows 8.1 (Build 9600)", whose 8.1 is
     a marketing number, not an NT version."""
     m = _VERSION_BUILD.search(text)
@@ -634,7 +742,7 @@ def _version_then_build_word(ev: Evidence, key: str, text: str) -> bool:
     return True
 
 
-def _role_from_contract(ev: Evidence, record: dict[str, Any], role_values: dict[str, str]) -> None:
+def _role_from_contract(ev: _Draft, record: dict[str, Any], role_values: dict[str, str]) -> None:
     ptype = _int(record.get("product_type"))
     if ptype in (2, 3):
         ev.role, ev.role_source = "server", f"product_type={ptype}"
@@ -652,7 +760,7 @@ def _role_from_contract(ev: Evidence, record: dict[str, Any], role_values: dict[
     _role_from_installation_type(ev, record, role_values)
 
 
-def _role_from_installation_type(ev: Evidence, record: dict[str, Any], role_values: dict[str, str]) -> None:
+def _role_from_installation_type(ev: _Draft, record: dict[str, Any], role_values: dict[str, str]) -> None:
     itype = str(record.get("installation_type") or "").strip().lower()
     if not itype:
         return
@@ -663,7 +771,7 @@ def _role_from_installation_type(ev: Evidence, record: dict[str, Any], role_valu
         ev.role, ev.role_source = "workstation", f"installation_type={record.get('installation_type')}"
 
 
-def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -> None:
+def _role_from_text(ev: _Draft, key: str, value: str, rules: dict[str, Any]) -> None:
     """systeminfo "OS Configuration" (localized) or WMI ProductType written under another key."""
     low_key = key.lower()
     low = value.strip().lower()
@@ -679,7 +787,7 @@ def _role_from_text(ev: Evidence, key: str, value: str, rules: dict[str, Any]) -
         _role_from_configuration_words(ev, key, value, low, rules.get("role_words", {}))
 
 
-def _role_from_type_key(ev: Evidence, key: str, value: str, spaced: str, low: str) -> bool:
+def _role_from_type_key(ev: _Draft, key: str, value: str, spaced: str, low: str) -> bool:
     """ProductType / InstallationType under another key: True when the key is one of those."""
     if "producttype" in spaced and low.isdecimal():
         role = {1: "workstation", 2: "server", 3: "server"}.get(int(low))
@@ -692,7 +800,7 @@ def _role_from_type_key(ev: Evidence, key: str, value: str, spaced: str, low: st
     return True
 
 
-def _role_from_configuration_words(ev: Evidence, key: str, value: str, low: str, words: dict[str, Any]) -> None:
+def _role_from_configuration_words(ev: _Draft, key: str, value: str, low: str, words: dict[str, Any]) -> None:
     """A localized "OS Configuration" value: its workstation words first, then its server words."""
     if any(w in low for w in words.get("workstation", [])):
         ev.role, ev.role_source = "workstation", f"{key}={value.strip()}"
@@ -710,7 +818,11 @@ def _role_from_configuration_words(ev: Evidence, key: str, value: str, low: str,
 class _Ctx:
     ctx: Knowledge
     rules: dict[str, Any]
-    ev: Evidence
+    ev: WindowsFacts
+    notes: list[tuple[str, str]]  # the facts' notes and what the decision adds
+
+    def note(self, key: str, value: Any) -> None:
+        _note(self.notes, key, value)
 
     def exists(self, product: str, cycle: str) -> Release | None:
         return self.ctx.catalog.release(product, cycle)
@@ -724,7 +836,7 @@ class _Ctx:
         confidence: Confidence,
         newer: bool = False,
     ) -> Identification:
-        return Identification(product, cycle, rule, reason, confidence, tuple(self.ev.pairs), newer_than_known=newer)
+        return Identification(product, cycle, rule, reason, confidence, tuple(self.notes), newer_than_known=newer)
 
 
 def _word_in(pattern: str, text: str) -> bool:
@@ -754,11 +866,11 @@ def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
 
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
-    ev = gather(record, rules)
-    c = _Ctx(ctx, rules, ev)
-    caption = ev.caption
+    facts = facts_of(record, rules)
+    caption = facts.caption
     cap_rel = _caption_release(rules, caption) if caption else None
-    _settle_nt_version(ev, cap_rel)
+    ev = _settled(facts, cap_rel)
+    c = _Ctx(ctx, rules, ev, list(ev.notes))
     if ev.major is None and not caption:
         return c.result(None, None, "windows.no-evidence", "no Windows caption, version or build in the record", LOW)
     embedded = _embedded(c, caption)
@@ -775,23 +887,25 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     return _legacy(c, server, caption, cap_rel)
 
 
-def _settle_nt_version(ev: Evidence, cap_rel: dict[str, Any] | None) -> None:
-    """The NT version, when the record's own is missing or only a bare major.minor: a caption that
-    names the release wins over a bare "6.3" (CurrentVersion, frozen on NT 10); an NT 10 build
-    number says 10.0."""
-    if cap_rel is not None:
-        _nt_of_caption(ev, str(cap_rel["nt"]))
-    if ev.major is None and ev.build is not None and ev.build >= 10240:
-        ev.major, ev.minor = 10, 0
+def _settled(facts: WindowsFacts, cap_rel: dict[str, Any] | None) -> WindowsFacts:
+    """The NT version, when the record's own is missing or only a bare major.minor: the release a
+    caption names, then an NT 10 build number (10.0)."""
+    major, minor = _nt_of_caption(facts, cap_rel) if cap_rel is not None else (facts.major, facts.minor)
+    if major is None and facts.build is not None and facts.build >= 10240:
+        major, minor = 10, 0
+    if (major, minor) == (facts.major, facts.minor):
+        return facts
+    return replace(facts, major=major, minor=minor)
 
 
-def _nt_of_caption(ev: Evidence, nt: str) -> None:
-    """The NT version of the release a caption names, unless the record states its own."""
-    if ev.bare_version and ev.build is None and ev.nt != nt:
-        ev.major = None
-    if ev.major is None:
-        major, minor = nt.split(".")
-        ev.major, ev.minor = int(major), int(minor)  # a server year also names its build (see _nt10)
+def _nt_of_caption(facts: WindowsFacts, cap_rel: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The NT version of the release a caption names, unless the record states its own: a caption
+    wins over a bare "6.3" (CurrentVersion, frozen on NT 10) that comes without a build."""
+    nt = str(cap_rel["nt"])
+    if facts.major is not None and not (facts.bare_version and facts.build is None and facts.nt != nt):
+        return facts.major, facts.minor
+    major, minor = nt.split(".")
+    return int(major), int(minor)  # a server year also names its build (see _nt10)
 
 
 def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool | None:
@@ -848,7 +962,7 @@ def _nt10_build(
     if build is not None and entry is None and server is not True and _names_feature_update(c):
         # A mistyped or unpublished build beside a named feature update ("version 1809 os build
         # 17753"): the feature update is the evidence; the build is dropped (medium at best).
-        ev.note("build-ignored", build)
+        c.note("build-ignored", build)
         build = None
     return build, build_source, entry
 
@@ -993,9 +1107,9 @@ def _edition_family(c: _Ctx, caption: str) -> tuple[str | None, str]:
     return _caption_family(c, caption)
 
 
-def _edition_source(ev: Evidence) -> str:
+def _edition_source(ev: WindowsFacts) -> str:
     """Where the edition came from: the SKU or EditionID the record carries."""
-    for key, value in ev.pairs:
+    for key, value in ev.notes:
         if "sku" in key.lower():
             return f"{key} {value} ({ev.edition_id})"
         if "edition" in key.lower():
@@ -1344,7 +1458,7 @@ def _legacy_sp_unknown(c: _Ctx, product: str, name: str, cycles: list[str]) -> I
     )
 
 
-def _older_than_current_sp(ev: Evidence, product: str, cycle: str, source: str, current_sp: int) -> str:
+def _older_than_current_sp(ev: WindowsFacts, product: str, cycle: str, source: str, current_sp: int) -> str:
     """Why the host predates the service pack of the dataset's only cycle ("" when it does not)."""
     if ev.sp is not None and ev.sp < current_sp:
         return (
