@@ -330,7 +330,7 @@ def _follows(
     if not _says_it_is(like, product, os_id, f"{osr.get('NAME', '')} {osr.get('PRETTY_NAME', '')}"):
         return None
     code = _parent_codename(product, version_id, osr)
-    if code is None:
+    if code is None or _platform_disagrees(product, version_id, osr):
         return None
     return _result(
         ctx,
@@ -350,6 +350,18 @@ def _parent_codename(product: Product, version_id: str, osr: dict[str, str]) -> 
         return None
     code = _release_codename(product, cycle)
     return None if code and code not in _codenames(osr) else code
+
+
+def _platform_disagrees(product: Product, version_id: str, osr: dict[str, str]) -> bool:
+    """``PLATFORM_ID`` ("platform:el9", "platform:f39") states the parent's major release the build
+    is made on; a derivative whose ``VERSION_ID`` picks another major is numbered its own way (Red
+    Hat Enterprise Linux CoreOS 4.14 is OpenShift's number on EL 9), not that release of the parent."""
+    platform = re.fullmatch(r"\s*platform:[a-z]+(\d+)\s*", osr.get("PLATFORM_ID", ""))
+    if platform is None:
+        return False
+    cycle, _ = _pick(product, version_id)
+    major = re.match(r"\d+", cycle or "")
+    return major is not None and major.group() != platform.group(1)
 
 
 def _codenames(osr: dict[str, str]) -> set[str]:

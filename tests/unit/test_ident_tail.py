@@ -52,6 +52,19 @@ def os_answer(ctx: IdentifyContext, os_release: str) -> tuple[str | None, str | 
         ),
         # a version that is no release of the parent
         ('NAME="Fedora Kinoite Spin"\nID=fedora-kinoite-spin\nID_LIKE=fedora\nVERSION_ID=2024.1\n', (None, None)),
+        # names its parent, but its VERSION_ID is another product's number (OpenShift 4.14), which
+        # PLATFORM_ID contradicts (an EL 9 build): not RHEL 4
+        (
+            'NAME="Red Hat Enterprise Linux CoreOS"\nID="rhcos"\nID_LIKE="rhel fedora"\n'
+            'VERSION="414.92.202402130420-0"\nVERSION_ID="4.14"\nVARIANT_ID=coreos\nPLATFORM_ID="platform:el9"\n',
+            (None, None),
+        ),
+        # ...while a derivative whose PLATFORM_ID agrees is the parent's release
+        (
+            'NAME="Red Hat Enterprise Linux for SAP Solutions"\nID="rhel-sap"\nID_LIKE="rhel fedora"\n'
+            'VERSION_ID="8.6"\nPLATFORM_ID="platform:el8"\n',
+            ("rhel", "8"),
+        ),
         # tracked by endoflife.date under its own ID, without a rule of ours
         ('NAME="SteamOS"\nID=steamos\nID_LIKE=arch\nVERSION_ID=3.6.20\nBUILD_ID=20241212.1\n', ("steamos", "3")),
     ],
