@@ -219,10 +219,9 @@ class BundleShell:
             for text, rc in [sections.get(("f", i), ("", 1))]
         }
         uname = self._cmds.get(shlex.join(probes.command("uname")))
-        if uname is not None and uname.ok and uname.stdout.split():  # as probes.prepare: uname -s from -srm
-            self._cmds.setdefault(
-                shlex.join(probes.command("sysname")), CommandResult(0, uname.stdout.split()[0] + "\n")
-            )
+        derived = probes.sysname_from(uname) if uname is not None else None  # as probes.prepare does
+        if derived is not None:
+            self._cmds.setdefault(shlex.join(probes.command("sysname")), derived)
 
     def run(self, argv: list[str], timeout: float = 60.0) -> Any:
         from agents.shell import CommandResult

@@ -242,10 +242,16 @@ def prepare(shell: Shell, timeout: float, table: Sequence[Probe] = UNIX_PROBES) 
         unless_readable=command_guards(table),
         platforms=platform_patterns(table),
     )
-    uname = shell.run(command("uname"), timeout=timeout)
-    sysname = uname.stdout.split()[0] if uname.ok and uname.stdout.split() else ""
-    if sysname:
-        shell.remember(command("sysname"), CommandResult(0, sysname + "\n"))
+    derived = sysname_from(shell.run(command("uname"), timeout=timeout))
+    if derived is not None:
+        shell.remember(command("sysname"), derived)
+
+
+def sysname_from(uname: CommandResult) -> CommandResult | None:
+    """The ``sysname`` row's answer (``uname -s``) from the ``uname`` row's (``uname -srm``): its
+    first word.  None when uname gave none (the row is then asked alone, or answers 127)."""
+    words = uname.stdout.split() if uname.ok else []
+    return CommandResult(0, words[0] + "\n") if words else None
 
 
 class Asker:
