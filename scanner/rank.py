@@ -247,6 +247,9 @@ class ProductRollup:
     top_score: float
     extended_until: date | None = None  # when status is extended: the end of the phase covering it
     phase: str = ""  # "Debian LTS (free)", "Windows 10 ESU": the extended phase, by name
+    # distribution builds of one release end with their distributions: ``eol`` is the earliest end
+    # among the release's findings of its status, this the latest when they differ
+    eol_latest: date | None = None
 
     @property
     def end_text(self) -> str:
@@ -258,7 +261,10 @@ class ProductRollup:
 
     def sentence(self) -> str:
         n, d = len(self.sites), self.devices
-        return f"{self.name}: {d} device{'s' if d != 1 else ''} on {n} site{'s' if n != 1 else ''}"
+        text = f"{self.name}: {d} device{'s' if d != 1 else ''} on {n} site{'s' if n != 1 else ''}"
+        if self.eol and self.eol_latest and self.status is not Status.EXTENDED:
+            text += f" (its builds' support ends from {self.eol.isoformat()} to {self.eol_latest.isoformat()})"
+        return text
 
 
 @dataclass(slots=True)
@@ -836,7 +842,15 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
                 continue
             g = groups.setdefault(
                 (f.product, f.cycle or ""),
-                {"finding": f, "hosts": set(), "sites": set(), "accepted": set(), "top": 0.0, "status": f.status},
+                {
+                    "finding": f,
+                    "hosts": set(),
+                    "sites": set(),
+                    "accepted": set(),
+                    "top": 0.0,
+                    "status": f.status,
+                    "ends": set(),
+                },
             )
             g["hosts"].add(h.host_key or h.hostname)
             g["sites"].add(h.site)
@@ -846,9 +860,13 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
             if f.status.severity > g["status"].severity:
                 g["status"] = f.status
                 g["finding"] = f
+                g["ends"] = set()
+            if f.status is g["status"] and f.eol is not None:
+                g["ends"].add(f.eol)
     out = []
     for (p, c), g in groups.items():
         f = g["finding"]
+        ends = sorted(g["ends"])
         out.append(
             ProductRollup(
                 product=p,
@@ -856,13 +874,14 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
                 name=release_name(f),
                 kind=f.kind,
                 status=g["status"],
-                eol=f.eol,
+                eol=ends[0] if ends else f.eol,
                 devices=len(g["hosts"]),
                 sites=sorted(g["sites"]),
                 accepted_devices=len(g["accepted"]),
                 top_score=g["top"],
                 extended_until=f.extended_until if g["status"] is Status.EXTENDED else None,
                 phase=phase_name(f, cfg) if g["status"] is Status.EXTENDED else "",
+                eol_latest=ends[-1] if len(ends) > 1 else None,
             )
         )
     out.sort(key=lambda r: (-r.status.severity, -r.devices, r.name))

@@ -228,6 +228,24 @@ def test_unreached_targets_are_stated_and_zero_coverage_never_reads_clean() -> N
     assert partial is not None and "1 of 3 scan target(s) were not reached" in partial.b4d_statement
 
 
+def test_a_release_built_by_several_distributions_shows_its_earliest_end(demo: EstateReport) -> None:
+    """Python 2.7's builds end with their distributions (upstream 2020-01-01, CentOS 7 2024-06-30,
+    ...): the products table shows the earliest end, never whichever device came first, and its
+    summary says the range."""
+    python27 = next(p for p in demo.products if (p.product, p.cycle) == ("python", "2.7"))
+    ends = {
+        r.finding.eol
+        for h in demo.all_hosts()
+        for r in h.rows
+        if (r.finding.product, r.finding.cycle) == ("python", "2.7") and r.finding.status is python27.status
+    }
+    assert len(ends) > 1 and None not in ends
+    assert python27.eol == min(ends) and python27.eol_latest == max(ends)  # type: ignore[type-var]
+    assert f"from {min(ends)} to {max(ends)}" in python27.sentence()  # type: ignore[type-var]
+    single = next(p for p in demo.products if (p.product, p.cycle) == ("windows", "10-22h2"))
+    assert single.eol_latest is None and "from" not in single.sentence()
+
+
 # -- 6. labels ---------------------------------------------------------------------------------------
 
 
