@@ -40,7 +40,7 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
     },
     "packages": {
         "package": Entries(
-            required=("names", "product"), regex=("names", "version"), strings=("product", "why", "scheme")
+            required=("names", "product"), regex=("names", "version", "release"), strings=("product", "why", "scheme")
         ),
     },
     "linux_os": {

@@ -30,6 +30,7 @@ class PackageRule:
     why: str
     version: re.Pattern[str] | None = None  # the rule applies only to upstream versions of this form
     java: bool = False  # scheme "java": "1.8.0_202" / "1.8.0.412.b08" are Java 8
+    release: re.Pattern[str] | None = None  # the rule applies only to versions (as recorded) containing this
 
 
 _COMPILED: dict[int, list[PackageRule]] = {}
@@ -47,6 +48,7 @@ def compiled_rules(rules: Rules) -> list[PackageRule]:
                 str(r.get("why", "")),
                 re.compile(r["version"], re.I) if r.get("version") else None,
                 r.get("scheme") == "java",
+                re.compile(r["release"], re.I) if r.get("release") else None,
             )
             for i, r in enumerate(rules.table("packages").get("package", []))
         ]
@@ -78,6 +80,8 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         if not rule.pattern.fullmatch(name):
             continue
         if rule.version is not None and not rule.version.fullmatch(upstream_version(version, source)):
+            continue
+        if rule.release is not None and not rule.release.search(version):
             continue
         return _identified(rule, ctx, raw_name, name, version, source)
     return Identification(None, None, "package.untracked", f"package {name!r} is not a tracked product")

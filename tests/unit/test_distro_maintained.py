@@ -219,6 +219,32 @@ def test_rhel_build_is_told_apart_from_epel_by_its_vendor(ctx: IdentifyContext) 
     assert theirs.status is Status.EOL and "+distro" not in theirs.detail.rule
 
 
+def test_java_openjdk_rpms_are_red_hats_build_only_on_enterprise_linux(ctx: IdentifyContext) -> None:
+    """java-N-openjdk is the name SUSE, Fedora and Amazon Linux use too: only an Enterprise Linux
+    build (release tag .elN) follows the Red Hat build of OpenJDK's lifecycle (OpenJDK 11 ended
+    there on 2024-10-31); SUSE's is SUSE's package, judged by the SLES release that ships it."""
+    sles_15_7 = 'NAME="SLES"\nVERSION="15-SP7"\nVERSION_ID="15.7"\nID="sles"\nID_LIKE="suse"\n'
+    suse = Software(
+        name="java-11-openjdk-headless",
+        version="11.0.25.0-150000.3.119.1",
+        source="rpm",
+        arch="x86_64",
+        publisher="SUSE LLC <https://www.suse.com/>",
+    )
+    f = finding(ctx, host(sles_15_7, suse), "java-11-openjdk-headless")
+    assert (f.product, f.cycle, f.status) == ("openjdk", "11", Status.SUPPORTED), f.detail.reason
+    assert f.detail.rule.endswith("+distro.sles") and "SUSE" in f.detail.evidence["distribution_build"]
+    red_hat = Software(
+        name="java-11-openjdk-headless",
+        version="1:11.0.25.0.9-2.el8",
+        source="rpm",
+        arch="x86_64",
+        publisher="Red Hat, Inc.",
+    )
+    rh = finding(ctx, host(RHEL_8, red_hat), "java-11-openjdk-headless")
+    assert (rh.product, rh.status, rh.eol) == ("redhat-build-of-openjdk", Status.EOL, date(2024, 10, 31))
+
+
 def test_supported_upstream_releases_are_judged_with_the_distribution_too(ctx: IdentifyContext) -> None:
     """Debian 12 is in Debian LTS on AS_OF: its python3.11 is patched by LTS, not by Debian's
     security team -- at best the OS's status."""

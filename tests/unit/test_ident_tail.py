@@ -83,6 +83,9 @@ def test_derivatives_and_dataset_distributions(
         ("jdk-17", "2000:17.0.10-ga", ("oracle-jdk", "17")),
         ("jdk", "2000:1.6.0_45-fcs", ("oracle-jdk", "6")),
         ("java-1.8.0-openjdk-headless", "1:1.8.0.412.b08-2.el8", ("redhat-build-of-openjdk", "8")),
+        # the same name built by SUSE / Amazon Linux: the distribution's package (null in the contract)
+        ("java-11-openjdk-headless", "11.0.25.0-150000.3.119.1", (None, None)),
+        ("java-1.8.0-openjdk", "1.8.0.412.b08-1.amzn2.0.1", (None, None)),
         ("puppet-agent", "7.28.0-1.el8", ("puppet", "7")),
         ("puppetserver", "8.4.0-1.el9", ("puppet", "8")),
         ("puppet-agent", "1.10.14-1.el7", ("puppet", None)),  # agent 1.x bundles Puppet 4: not guessed
