@@ -508,7 +508,8 @@ def render(report: EstateReport) -> bytes:
     n = len(summary_rows)
     ws.append(["Evidence", "", ""])
     for r in meta_rows(report):
-        ws.append([_cell(r[0]), _cell(r[1]), ""])
+        dated = r[0] == "Report date (as of)"  # a date cell, like every other date in the workbook
+        ws.append([_cell(r[0]), _typed(ws, r[1], "date") if dated else _cell(r[1]), ""])
         n += 1
     first = 2 if banner else 1
     ws.auto_filter.ref = f"A{first}:C{first + n + 1}"

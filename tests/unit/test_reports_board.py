@@ -350,6 +350,9 @@ def test_workbook_cells_are_typed_and_printable(demo_wb) -> None:
     with_change = load_workbook(io.BytesIO(reports.xlsx.render(est.report())))  # has a previous scan
     change = {r[0].value: r for r in with_change["Summary"].iter_rows() if r[0].value}["Open findings"][2]
     assert isinstance(change.value, int | float) and change.number_format.startswith("+")  # not the text "'+2"
+    as_of = summary["Report date (as of)"][1]
+    assert isinstance(as_of.value, datetime) and as_of.value.date() == DEMO_AS_OF
+    assert as_of.number_format == "yyyy-mm-dd"
     cost = summary["Estimated cost of planned actions"][1]
     assert isinstance(cost.value, int | float) and cost.number_format == "#,##0"
     devices = wb["Devices"]
