@@ -376,6 +376,15 @@ def _document(fetched: Fetched) -> dict[str, Any]:
             raise UpdateError(f"{fetched.url}: response is not valid JSON (truncated download?): {exc}") from exc
     if not isinstance(data, dict):
         raise UpdateError(f"unexpected schema: {fetched.url}: expected a JSON object, got {type(data).__name__}")
+    try:  # a lone surrogate escape ("\ud800") parses, but no snapshot file can hold it as UTF-8
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UpdateError(
+            f"unexpected content: {fetched.url}: a string holds a lone surrogate escape "
+            f"(position {exc.start} of a value), which is not text"
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise UpdateError(f"unexpected content: {fetched.url}: {exc}") from exc
     return data
 
 

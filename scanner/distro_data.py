@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -161,7 +162,9 @@ def host_regex(raw: str) -> re.Pattern[str] | None:
     if len(raw) > MAX_HOST_PATTERN or _backtracks(raw):
         return None
     try:
-        return re.compile(raw)
+        with warnings.catch_warnings():  # "possible nested set" and the like: the host's, not ours to print
+            warnings.simplefilter("ignore")
+            return re.compile(raw)
     except (re.error, RecursionError, OverflowError, ValueError):
         return None
 

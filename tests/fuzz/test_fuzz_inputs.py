@@ -27,7 +27,7 @@ from eol_data.site import SiteCatalogError, parse_site_catalog
 from scanner import exceptions, targets
 from scanner.enrolment import TokenInfo
 from scanner.plan import ConfigError
-from tests.fuzz.strategies import inputs, json_values
+from tests.fuzz.strategies import hostile_text, inputs, json_values
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -376,3 +376,107 @@ def test_identify_windows_caption_with_any_known_build_never_crashes(evaluator: 
         assert doc["status"] in ("supported", "ending-soon", "extended", "eol", "unknown"), doc
         if doc["rule"].endswith("-mismatch"):  # evidence that contradicts itself: never a guessed date
             assert (doc["cycle"], doc["eol"], doc["status"]) == (None, None, "unknown"), (line, doc)
+
+
+# -- discovery's exclusion list --------------------------------------------------------------------
+
+EXCLUSION_SEEDS = [
+    "# infusion pumps: the supplier forbids unsolicited traffic\n10.20.0.14\n10.20.30.0/24\n"
+    "mri-console.example.nhs.uk\ntag:infusion-pump\nfe80::/64\n"
+]
+
+
+@given(inputs(EXCLUSION_SEEDS))
+def test_exclusion_list_refuses_only_with_target_error_naming_the_file(text: str) -> None:
+    from scanner.discover import exclusions
+    from scanner.targets import Target
+
+    try:
+        parsed = exclusions.parse(text, "exclusions.txt")
+    except targets.TargetError as exc:
+        assert str(exc).startswith("exclusions.txt:"), exc
+        return
+    for host in ("10.20.30.7", "mri-console.example.nhs.uk", "::1", "ward-pc"):
+        assert isinstance(parsed.reason(Target(host=host)), str)
+
+
+# -- Retry-After, as the agent and `eol update` read it (item 13) -----------------------------------
+
+retry_after_values = st.one_of(
+    hostile_text,
+    st.integers(-(2**70), 2**70).map(str),
+    st.datetimes().map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+    st.sampled_from(["\u00b2", "\u0661\u0662", "1e3", "0x10", " 7 ", "Sun, 06 Nov 2994 08:49:37 GMT"]),
+)
+
+
+@given(retry_after_values)
+def test_retry_after_is_parsed_strictly_and_bounded_by_both_readers(value: str) -> None:
+    from agents.agent import parse_retry_after
+    from eol_data.update import _retry_after
+
+    wait = parse_retry_after(value, 1_764_590_400.0, 60.0)
+    assert wait is None or 0.0 <= wait <= 60.0
+    fallback = _retry_after(value, 3)
+    assert fallback >= 0.0 and fallback == fallback  # a number, never NaN or an exception
+
+
+# -- `eol update`: whatever the source serves ------------------------------------------------------
+
+
+def _api_seed() -> dict[str, Any]:
+    from eol_data.catalog import BUNDLED_DIR
+
+    products = []
+    for name in ("windows", "debian", "nodejs"):
+        doc = json.loads((BUNDLED_DIR / "products" / f"{name}.json").read_text("utf-8"))
+        result = doc["result"]
+        result["releases"] = result["releases"][:4]
+        products.append(result)
+    return {"schema_version": "1.2.1", "generated_at": "2026-11-30T00:00:00+00:00", "total": 3, "result": products}
+
+
+API_SEED = _api_seed()
+
+
+@st.composite
+def api_documents(draw: st.DrawFn) -> bytes:
+    doc = copy.deepcopy(API_SEED)
+    paths = _paths(doc)[1:]
+    for _ in range(draw(st.integers(0, 4))):
+        path = draw(st.sampled_from(paths))
+        node: Any = doc
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = draw(json_values)
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        raw = json.dumps(doc).encode()
+    except ValueError:
+        raw = b"{}"
+    return draw(st.one_of(st.just(raw), st.just(raw[: draw(st.integers(0, len(raw)))])))
+
+
+@given(api_documents())
+def test_eol_update_accepts_a_complete_snapshot_or_refuses_with_update_error(
+    tmp_path_factory: pytest.TempPathFactory, body: bytes
+) -> None:
+    from eol_data.update import Fetched, UpdateError, parse_full, validate_snapshot, write_snapshot
+
+    folder = tmp_path_factory.mktemp("eol") / "snapshot"
+    try:
+        full = parse_full(Fetched(url="https://eol.example/api/v1/products/full/", body=body))
+        write_snapshot(
+            folder,
+            full,
+            source_url="https://eol.example/api/v1",
+            etag="",
+            fetched_at="2026-12-01T00:00:00Z",
+            previous=None,
+        )
+        catalog = validate_snapshot(folder)
+    except UpdateError:
+        return
+    assert catalog.index()

@@ -327,3 +327,28 @@ def test_update_output_escapes_terminal_sequences_from_the_data(full_body: bytes
     assert "nodejs 99" in out and "\\x1b" in out, out[-2000:]
     assert b"\x1b" not in proc.stdout and b"\x07" not in proc.stdout
     assert BUNDLED.is_dir() and ROOT.is_dir()
+
+
+# -- found auditing #19 (fuzz): a lone surrogate escape in the served data -------------------------
+
+
+def test_a_lone_surrogate_in_the_served_data_is_refused_and_the_current_data_kept(
+    full_body: bytes,  # noqa: F811 - the imported fixture
+    tmp_path: Path,
+) -> None:
+    """``"\\ud800"`` is valid JSON but not text: no snapshot file can hold it.  It crashed the update
+    with a UnicodeEncodeError while the snapshot was written; now it is refused like any other bad
+    content, naming the source, and the data in use stays as it was."""
+    doc = json.loads(full_body)
+    doc["result"][0]["label"] = "Windows \ud800"
+    server, base = _serve(json.dumps(doc).encode())
+    try:
+        before = _info(tmp_path)
+        proc = _update(tmp_path, "--source", f"{base}/api/v1")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 1, proc.stderr
+    assert "lone surrogate" in proc.stderr and f"{base}/api/v1/products/full/" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "UnicodeEncodeError" not in proc.stderr, proc.stderr
+    assert _info(tmp_path) == before
