@@ -782,10 +782,34 @@ class FleetScanner:
             except Exception:  # noqa: BLE001, S110 - best effort while shutting down
                 pass
 
-    def _flush(self, batch: list[Outcome], summary: ScanSummary) -> None:
+    def _save(self, batch: list[Outcome]) -> None:
+        """Store the batch's inventories in one transaction; when that fails for any reason but the
+        database itself (down, locked, full: the scan stops, as nothing can be stored), each on its
+        own, and a host whose inventory cannot be stored is an "error" naming why -- one bad record
+        never costs its neighbours their inventories and statuses (#19 item 2)."""
         invs = [o.inventory for o in batch if o.inventory is not None]
-        if invs:
+        if not invs:
+            return
+        try:
             self.store.save_batch(invs)  # one transaction; takes whole or already-encoded inventories
+            return
+        except Exception as exc:
+            if getattr(exc, "unavailable", False):
+                raise
+            log.warning("a batch of %d inventories was not stored (%s); storing them one by one", len(invs), exc)
+        for o in batch:
+            if o.inventory is None:
+                continue
+            try:
+                self.store.save_batch([o.inventory])
+            except Exception as exc:
+                if getattr(exc, "unavailable", False):
+                    raise
+                log.debug("inventory of %s not stored", o.target.key, exc_info=True)
+                o.status, o.error, o.inventory = "error", f"inventory not stored: {type(exc).__name__}: {exc}", None
+
+    def _flush(self, batch: list[Outcome], summary: ScanSummary) -> None:
+        self._save(batch)
         at = iso(self.now())
         statuses = [
             HostStatus(

@@ -194,14 +194,15 @@ class Saver:
         outcomes: list[bool | None]
         try:
             outcomes = list(self.store.save_batch([item for _, item in batch]))
-        except StoreError:
+        except Exception:  # noqa: BLE001 - one bad record never fails its neighbours (#19 item 2)
             outcomes = []
             for label, item in batch:
                 try:
                     outcomes.extend(self.store.save_batch([item]))
-                except StoreError as exc:
+                except Exception as one:  # noqa: BLE001 - named and counted as refused
+                    why = str(one) if isinstance(one, StoreError) else f"unexpected {type(one).__name__}: {one}"
                     outcomes.append(None)
-                    print(f"legacyscan: {printable(label)}: not stored: {printable(str(exc))}", file=sys.stderr)
+                    print(f"legacyscan: {printable(label)}: not stored: {printable(why)}", file=sys.stderr)
         for (label, item), new in zip(batch, outcomes, strict=True):
             if new is not None:
                 log.info("%s: %s %s", printable(label), "imported" if new else "duplicate of stored", item.inventory_id)

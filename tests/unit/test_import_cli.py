@@ -162,3 +162,32 @@ def test_a_gzip_bomb_is_refused_without_exhausting_memory(tmp_path: Path, capsys
         "inventory.json.gz: refused: decompressed content exceeds the limit of 268435456 bytes"
         in capsys.readouterr().err
     )
+
+
+def test_a_record_that_fails_while_stored_is_named_and_its_batch_neighbours_are_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever fails while one record is stored (the judge runs inside ``save_batch``; found
+    auditing #19: a host's hostile support-list pattern raised RecursionError there, and the
+    import stored nothing) costs only that record, named, never its batch (#19 items 2 and 3)."""
+    import scanner.judge
+
+    real = scanner.judge.Judge.judge
+
+    def poisoned(self: scanner.judge.Judge, inv: Inventory, *args: object, **kwargs: object) -> object:
+        if inv.host.hostname == "pc-poison":
+            raise RecursionError("maximum recursion depth exceeded (injected)")
+        return real(self, inv, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scanner.judge.Judge, "judge", poisoned)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    names = ["pc-1", "pc-2", "pc-poison", "pc-3", "pc-4"]
+    for name in names:
+        (drop / f"{name}.json").write_text(own_inventory(name).to_json())
+    db = tmp_path / "ls.db"
+    assert run_import(db, str(drop)) == 1
+    err = capsys.readouterr().err
+    assert "pc-poison.json: not stored: unexpected RecursionError" in err, err
+    assert "imported 4" in err, err
+    assert sorted(i.host.hostname for i in stored(db).values()) == ["pc-1", "pc-2", "pc-3", "pc-4"]
