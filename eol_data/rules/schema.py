@@ -77,7 +77,7 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
 
 # Tables whose every value is a list of words (role maps, localized words): file -> table names.
 WORD_LISTS: dict[str, tuple[str, ...]] = {
-    "windows_os": ("role_words", "role_values", "labels"),
+    "windows_os": ("role_words", "role_values", "labels", "words"),
     "distro": ("follows_upstream", "third_party"),
     "software_fields": ("aliases",),
 }

@@ -52,39 +52,112 @@ _CONTRACT = (
 
 # Code-page damage and trademark marks: "Microsoftr", "Serverr", "VistaT", "Windows(R)", "®", "™".
 _MARKS = re.compile(r"\((?:r|tm|c)\)|[®™©]", re.IGNORECASE)
-_MANGLED = re.compile(r"\b(microsoft|windows|server|vista|xp)(?:r|t)\b", re.IGNORECASE)
 _VERSION3 = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{3,5})(?:\.(\d{1,6}))?(?![\d])")
-_VERSION_BUILD = re.compile(
-    r"(?<![\d.])(\d{1,2})\.(\d{1,2})\s*\(?\s*(?:build|compilación|compilation|version|"
-    r"сборка|版本|ビルド)\s*:?\s*(\d{3,5})",
-    re.IGNORECASE,
-)
-_BUILD_WORD = re.compile(r"\b(?:build|compilación|compilation|сборка|ビルド)\s*:?\s*(\d{4,5})\b", re.IGNORECASE)
 _NT_VERSION = re.compile(r"(?<![\d.])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\d.])")
-_SYSTEMINFO_NO_SP = re.compile(r"^\d+\.\d+\.\d+\s+(?:build|compilación|version|сборка|版本|ビルド)\s+\d+$", re.I)
-# The same systeminfo version form inside a longer text (a pasted or run-together systeminfo):
-# "5.2.3790 Build 3790" with the build repeated; only used when the text names no service pack.
-_SYSTEMINFO_NO_SP_IN_TEXT = re.compile(r"\b\d+\.\d+\.(\d+)\s+(?:build|compilación|сборка|ビルド)\s+\1\b", re.I)
 _SP = re.compile(r"\b(?:service\s*pack|sp)\s*:?\s*(\d)\b", re.IGNORECASE)
 _DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
 _RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
 _YEAR_LTSC = re.compile(r"\b(20\d\d)\b")
 _SPACES = re.compile(r"\s+")
-# "Win10", "Win 11", "Windows10", "win10x64" and a mistyped "Windowns 10" in issue titles and agent
-# lines: the client release named without the word "Windows" spelled out.  Not "Win32", not a
-# version number ("Windows 10.0.17763" is NT 10.0, any release).
-_WIN_SHORT = re.compile(
-    r"\b(?:win|windows|windowns|windwos|widows)\s*-?\s*(10|11)(?![\d.,]\d)(?=x64|x86|\b)", re.IGNORECASE
-)
 
 
-def normalise_caption(text: str) -> str:
-    """Lower-case caption with trademark marks and code-page damage removed, spaces collapsed."""
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The rules' label names, role values and word lists (``[labels]``, ``[role_values]``,
+    ``[words]``) as the patterns the adapters use, built once per rules table."""
+
+    names: tuple[str, ...]  # keys that name the OS
+    skip: re.Pattern[str]  # keys whose values never describe it
+    role_values: dict[str, str]  # value -> "workstation" | "server"
+    mangled: re.Pattern[str]  # code-page damage: "Microsoftr", "VistaT"
+    # "Win10", "Win 11", "Windows10", "win10x64" and a mistyped "Windowns 10": the client release
+    # named without the word "Windows" spelled out.  Not "Win32", not a version number
+    # ("Windows 10.0.17763" is NT 10.0, any release).
+    win_short: re.Pattern[str]
+    caption: tuple[str, ...]
+    build_word: re.Pattern[str]  # "Build 17134", "compilación: 19045"
+    version_build: re.Pattern[str]  # "6.1 (Build 7601)", "10.0 compilación 19045"
+    systeminfo_no_sp: re.Pattern[str]  # "5.2.3790 Build 3790" as a whole value
+    # The same systeminfo version form inside a longer text (a pasted or run-together systeminfo):
+    # "5.2.3790 Build 3790" with the build repeated; only used when the text names no service pack.
+    systeminfo_no_sp_in_text: re.Pattern[str]
+    release_id_in_caption: re.Pattern[str]  # "... LTSC version 1809"
+    server_caption: re.Pattern[str]
+    role_keys: tuple[str, ...]
+    configuration_keys: tuple[str, ...]
+
+
+def _alt(words: Any) -> str:
+    """Words as one (escaped) regular-expression alternation; one that never matches when none."""
+    items = [re.escape(str(w)) for w in words or []]
+    return "(?:" + "|".join(items) + ")" if items else "(?!)"
+
+
+def _compile_words(rules: dict[str, Any]) -> _Words:
+    labels, words = rules.get("labels", {}), rules.get("words", {})
+    role_table = rules.get("role_values", {})
+    builds = _alt(words.get("build"))
+    return _Words(
+        names=tuple(str(n) for n in labels.get("name", [])),
+        skip=re.compile("|".join(str(p) for p in labels.get("skip", [])) or "(?!)", re.IGNORECASE),
+        role_values={str(v): role for role in ("workstation", "server") for v in role_table.get(role, [])},
+        mangled=re.compile(rf"\b({_alt(words.get('mangled'))})(?:r|t)\b", re.IGNORECASE),
+        win_short=re.compile(
+            rf"\b{_alt(words.get('windows'))}\s*-?\s*(10|11)(?![\d.,]\d)(?=x64|x86|\b)", re.IGNORECASE
+        ),
+        caption=tuple(str(w) for w in words.get("caption", [])),
+        build_word=re.compile(rf"\b{builds}\s*:?\s*(\d{{4,5}})\b", re.IGNORECASE),
+        version_build=re.compile(
+            rf"(?<![\d.])(\d{{1,2}})\.(\d{{1,2}})\s*\(?\s*(?:{builds}|{_alt(words.get('version_build'))})"
+            rf"\s*:?\s*(\d{{3,5}})",
+            re.IGNORECASE,
+        ),
+        systeminfo_no_sp=re.compile(rf"^\d+\.\d+\.\d+\s+{_alt(words.get('systeminfo_build'))}\s+\d+$", re.I),
+        systeminfo_no_sp_in_text=re.compile(
+            rf"\b\d+\.\d+\.(\d+)\s+{_alt(words.get('systeminfo_build_in_text'))}\s+\1\b", re.I
+        ),
+        release_id_in_caption=re.compile(rf"\b{_alt(words.get('version'))}\s*:?\s*(1[5-9]\d\d|20\d\d)\b"),
+        server_caption=_server_caption(words.get("server", [])),
+        role_keys=tuple(str(w) for w in words.get("role_keys", [])),
+        configuration_keys=tuple(str(w) for w in words.get("configuration_keys", [])),
+    )
+
+
+def _server_caption(others: list[Any]) -> re.Pattern[str]:
+    """ "server" by its own rule (it may run into "R2": "serverr2"), then the list's other words:
+    whole words when they are ASCII ("serveur"), anywhere when they are not (服务器)."""
+    words = [rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w in map(str, others)]
+    return re.compile("|".join([r"(?<![a-z])server(?![a-z])", r"(?<![a-z])server(?=r2)", *words]))
+
+
+_WORDS_MEMO: list[tuple[dict[str, Any], _Words]] = []
+
+
+def _words(rules: dict[str, Any]) -> _Words:
+    """The compiled words of a rules table (built once per table; the table is kept beside its
+    answer, so a new table never gets another's)."""
+    if _WORDS_MEMO and _WORDS_MEMO[0][0] is rules:
+        return _WORDS_MEMO[0][1]
+    words = _compile_words(rules)
+    _WORDS_MEMO[:] = [(rules, words)]
+    return words
+
+
+def _bundled_words() -> _Words:
+    from eol_data.rules import load_rules
+
+    return _words(load_rules().table(RULES))
+
+
+def normalise_caption(text: str, words: _Words | None = None) -> str:
+    """Lower-case caption with trademark marks and code-page damage removed, spaces collapsed
+    (``words``: the rules' words; the bundled rules' when not given)."""
+    w = words if words is not None else _bundled_words()
     text = _MARKS.sub(" ", text)
-    text = _MANGLED.sub(lambda m: m.group(1), text)
+    text = w.mangled.sub(lambda m: m.group(1), text)
     text = text.replace("\u00a0", " ")
     text = re.sub(r"(?i)\bwindows-(?=\d|server|xp|vista)", "windows ", text)
-    text = _WIN_SHORT.sub(lambda m: f"windows {m.group(1)}", text)
+    text = w.win_short.sub(lambda m: f"windows {m.group(1)}", text)
     text = re.sub(r"(?i)-sp(\d)\b", r" sp\1", text)
     return _SPACES.sub(" ", text).strip().lower()
 
@@ -128,6 +201,7 @@ class _Draft:
     """The facts while the adapters read a record: each adapter fills only what is still unknown,
     so the order of ``ADAPTERS`` is the order of trust."""
 
+    words: _Words
     captions: list[tuple[str, str]] = field(default_factory=list)
     major: int | None = None
     minor: int | None = None
@@ -155,7 +229,7 @@ class _Draft:
         return self.major is None or self.build is None or self.bare_version
 
     def captions_has(self, value: str) -> bool:
-        norm = normalise_caption(value)
+        norm = normalise_caption(value, self.words)
         return any(norm == c for _, c in self.captions)
 
     def note(self, key: str, value: Any) -> None:
@@ -274,31 +348,6 @@ def _blob_pair(ln: str) -> tuple[str, str] | None:
 _COLUMN_LINE = re.compile(r"^\s*([A-Za-z][\w.]{2,40})\s{2,}(\S.*?)\s*$")
 _REG_LINE = re.compile(r"^\s*\"?([\w .()-]{2,60}?)\"?\s+REG_(?:SZ|EXPAND_SZ|DWORD|QWORD|MULTI_SZ)\s+(.*?)\s*$")
 _REG_EXPORT = re.compile(r"^\s*\"([^\"]{1,60})\"\s*=\s*(?:\"(.*)\"|dword:([0-9a-fA-F]{8}))\s*$")
-_ROLE_MEMO: list[tuple[dict[str, Any], dict[str, str]]] = []
-_LABEL_MEMO: list[tuple[dict[str, Any], tuple[tuple[str, ...], re.Pattern[str]]]] = []
-
-
-def _labels(rules: dict[str, Any]) -> tuple[tuple[str, ...], re.Pattern[str]]:
-    """``[labels]`` of the rules: the keys that name the OS, and the keys to skip as one pattern
-    (built once per rules table; the table is kept beside its answer)."""
-    if _LABEL_MEMO and _LABEL_MEMO[0][0] is rules:
-        return _LABEL_MEMO[0][1]
-    table = rules.get("labels", {})
-    names = tuple(str(n) for n in table.get("name", []))
-    skip = re.compile("|".join(str(p) for p in table.get("skip", [])) or "(?!)", re.IGNORECASE)
-    _LABEL_MEMO[:] = [(rules, (names, skip))]
-    return names, skip
-
-
-def _role_values(rules: dict[str, Any]) -> dict[str, str]:
-    """``[role_values]`` of the rules as value -> role (built once per rules table; the table is
-    kept beside its answer, so a new table never gets another's)."""
-    if _ROLE_MEMO and _ROLE_MEMO[0][0] is rules:
-        return _ROLE_MEMO[0][1]
-    table = rules.get("role_values", {})
-    values = {str(v): role for role in ("workstation", "server") for v in table.get(role, [])}
-    _ROLE_MEMO[:] = [(rules, values)]
-    return values
 
 
 def _key_rank(key: str, names: tuple[str, ...]) -> int:
@@ -310,11 +359,11 @@ def _key_rank(key: str, names: tuple[str, ...]) -> int:
     return 2
 
 
-def _looks_like_caption(text: str) -> bool:
+def _looks_like_caption(text: str, words: _Words) -> bool:
     low = text.lower()
     if re.match(r"\s*(?:[a-z]:\\|\\\\)", low) or len(low) > 400:  # a path ("C:\\Windows"), not a name
         return False
-    return "windows" in low or "posready" in low or _WIN_SHORT.search(text) is not None
+    return any(word in low for word in words.caption) or words.win_short.search(text) is not None
 
 
 def _prefer_raw_edition_id(ev: _Draft, record: dict[str, Any]) -> None:
@@ -363,7 +412,7 @@ def _contract_fields(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) 
 def _labelled_values(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
     """Any other key holding a raw value: a systeminfo label (any language), a WMI or registry
     property name, a nested collection document, a pasted text, an agent's one-line OS string."""
-    names = _labels(rules)[0]
+    names = ev.words.names
     ev.labelled = sorted(
         _flatten({k: v for k, v in record.items() if k not in _CONTRACT and k not in ("kind", "family")}),
         key=lambda kv: _key_rank(kv[0], names),
@@ -393,7 +442,7 @@ ADAPTERS: tuple[Adapter, ...] = (_contract_fields, _labelled_values, _value_form
 
 def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> WindowsFacts:
     """The typed facts of a Windows OS record, read by every adapter in ``ADAPTERS`` in turn."""
-    ev = _Draft()
+    ev = _Draft(_words(rules))
     for adapter in ADAPTERS:
         adapter(ev, record, rules)
     return ev.facts()
@@ -407,7 +456,7 @@ def _from_contract(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) ->
     for key in ("caption", "product_name"):
         value = record.get(key)
         if isinstance(value, str) and value.strip():
-            ev.captions.append((key, normalise_caption(value)))
+            ev.captions.append((key, normalise_caption(value, ev.words)))
             ev.note(key, value)
     edition = record.get("edition_id")
     if isinstance(edition, str) and edition.strip():
@@ -426,7 +475,7 @@ def _from_contract(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) ->
         sp = _SP.search(str(csd))
         ev.sp = int(sp.group(1)) if sp else _int(csd)
         ev.note("csd_version", csd)
-    _role_from_contract(ev, record, _role_values(rules))
+    _role_from_contract(ev, record, ev.words.role_values)
 
 
 def _feature_update_from_contract(ev: _Draft, record: dict[str, Any]) -> None:
@@ -467,7 +516,7 @@ def _build_from_contract(ev: _Draft, raw_build: Any) -> None:
 
 def _from_extra(ev: _Draft, key: str, value: str, rules: dict[str, Any]) -> None:
     low_key = key.lower()
-    if not value.strip() or _labels(rules)[1].search(low_key):
+    if not value.strip() or ev.words.skip.search(low_key):
         return
     if "|" in value:  # WMI Win32_OperatingSystem.Name: "Microsoft Windows 10 Pro|C:\\WINDOWS|\\Device\\..."
         value = value.split("|", 1)[0]
@@ -499,8 +548,8 @@ def _edition_from_extra(ev: _Draft, key: str, low_key: str, compact_key: str, va
 
 
 def _caption_from_extra(ev: _Draft, key: str, value: str) -> None:
-    if _looks_like_caption(value) and not ev.captions_has(value):
-        ev.captions.append((key, normalise_caption(value)))
+    if _looks_like_caption(value, ev.words) and not ev.captions_has(value):
+        ev.captions.append((key, normalise_caption(value, ev.words)))
         ev.note(key, value)
 
 
@@ -572,7 +621,10 @@ def _feature_update_from_extra(ev: _Draft, key: str, low_key: str, value: str) -
 def _display_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
     dv = _DISPLAY.search(value)
     if dv and (
-        "display" in low_key or "releaseid" in value.lower() or _looks_like_caption(value) or "version" in low_key
+        "display" in low_key
+        or "releaseid" in value.lower()
+        or _looks_like_caption(value, ev.words)
+        or "version" in low_key
     ):
         ev.display_version = dv.group(1).lower()
         ev.note(key, value)
@@ -581,7 +633,7 @@ def _display_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
 def _from_value_forms(ev: _Draft, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
     """A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
     "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence."""
-    skip = _labels(rules)[1]
+    skip = ev.words.skip
     for key, value in extras:
         if skip.search(key.lower()):
             continue
@@ -590,7 +642,7 @@ def _from_value_forms(ev: _Draft, extras: list[tuple[str, str]], rules: dict[str
             ev.display_version = text.lower()
             ev.note(key, text)
         if ev.build is None:
-            m = _BUILD_WORD.search(text)
+            m = ev.words.build_word.search(text)
             if m and (m.group(1) in rules.get("nt10", {}) or int(m.group(1)) < 10000):
                 ev.build = int(m.group(1))
                 ev.note(key, text)
@@ -621,7 +673,7 @@ def _build_in_caption(ev: _Draft, nt10: dict[str, Any]) -> None:
     """A build number written alone in a caption ("Windows 2016 (Build 17763).", FRST's
     "Windows 10 Pro Version 22H2 19045.3693 (X64)")."""
     for key, cap in ev.captions:
-        m = _BUILD_WORD.search(cap)
+        m = ev.words.build_word.search(cap)
         if m:
             ev.build = int(m.group(1))
             ev.note(key, m.group(0))
@@ -648,7 +700,7 @@ def _build_in_run_together_caption(ev: _Draft, nt10: dict[str, Any]) -> None:
 
 def _release_id_in_caption(ev: _Draft, features: dict[str, Any]) -> None:
     for key, cap in ev.captions:
-        m = re.search(r"\b(?:version|versión|versione|版本|верси[яи])\s*:?\s*(1[5-9]\d\d|20\d\d)\b", cap)
+        m = ev.words.release_id_in_caption.search(cap)
         if m and m.group(1) in features:
             ev.release_id = m.group(1)  # "Windows 10 Enterprise LTSC version 1809"
             ev.note(key, m.group(0))
@@ -661,7 +713,7 @@ def _parse_version_text(ev: _Draft, value: Any, key: str) -> None:
         return
     text = str(value)
     version_key = key.lower().endswith("version")
-    if version_key and not _looks_like_caption(text) and _feature_update_as_version(ev, key, text):
+    if version_key and not _looks_like_caption(text, ev.words) and _feature_update_as_version(ev, key, text):
         return
     if _nt_version_with_build(ev, key, text) or _version_then_build_word(ev, key, text):
         return
@@ -672,7 +724,7 @@ def _parse_version_text(ev: _Draft, value: Any, key: str) -> None:
 def _bare_nt_version(ev: _Draft, key: str, text: str) -> None:
     """``"6.1"`` under a version key: the NT version alone (no build)."""
     nt = _NT_VERSION.search(text)
-    if nt and not _looks_like_caption(text):
+    if nt and not _looks_like_caption(text, ev.words):
         nt_major, nt_minor = nt.group(1).split(".")
         ev.major, ev.minor, ev.bare_version = int(nt_major), int(nt_minor), True
         ev.note(key, text)
@@ -705,7 +757,7 @@ def _nt_version_with_build(ev: _Draft, key: str, text: str) -> bool:
     _fill_build(ev, build, m.group(4))
     ev.note(key, text)
     if ev.sp is None:
-        ev.sp = _sp_in_version_text(text, major)
+        ev.sp = _sp_in_version_text(text, major, ev.words)
     return True
 
 
@@ -717,12 +769,12 @@ def _fill_build(ev: _Draft, build: int, ubr: str | None) -> None:
         ev.ubr = int(ubr)
 
 
-def _sp_in_version_text(text: str, major: int) -> int | None:
+def _sp_in_version_text(text: str, major: int, words: _Words) -> int | None:
     """The service pack a version text names; 0 where systeminfo's form says there is none."""
     sp = _SP.search(text)
     if sp:
         return int(sp.group(1))
-    if major < 10 and (_SYSTEMINFO_NO_SP.match(text.strip()) or _SYSTEMINFO_NO_SP_IN_TEXT.search(text)):
+    if major < 10 and (words.systeminfo_no_sp.match(text.strip()) or words.systeminfo_no_sp_in_text.search(text)):
         # systeminfo prints "5.2.3790 Service Pack 2 Build 3790"; with no service pack
         # installed it prints "5.2.3790 Build 3790": the absence is the evidence.
         return 0
@@ -732,7 +784,7 @@ def _sp_in_version_text(text: str, major: int) -> int | None:
 def _version_then_build_word(ev: _Draft, key: str, text: str) -> bool:
     """ "6.1 (Build 7601)", "10.0 compilación 19045"; not "Windows 8.1 (Build 9600)", whose 8.1 is
     a marketing number, not an NT version."""
-    m = _VERSION_BUILD.search(text)
+    m = ev.words.version_build.search(text)
     if not m or int(m.group(1)) not in (3, 4, 5, 6, 10) or ev.major is not None:
         return False
     ev.major, ev.minor = int(m.group(1)), int(m.group(2))
@@ -776,14 +828,14 @@ def _role_from_text(ev: _Draft, key: str, value: str, rules: dict[str, Any]) -> 
     low_key = key.lower()
     low = value.strip().lower()
     compact = low_key.replace("_", "").replace(" ", "").replace(".", "")
-    role_values = _role_values(rules)
-    if low in role_values and any(word in compact for word in ("type", "family", "role", "config")):
+    role_values = ev.words.role_values
+    if low in role_values and any(word in compact for word in ev.words.role_keys):
         ev.role, ev.role_source = role_values[low], f"{key}={value.strip()}"
         ev.note(key, value)
         return
     if _role_from_type_key(ev, key, value, low_key.replace("_", "").replace(" ", ""), low):
         return
-    if any(k in low_key for k in ("config", "konfig", "конфигурация", "配置", "構成", "구성")):
+    if any(k in low_key for k in ev.words.configuration_keys):
         _role_from_configuration_words(ev, key, value, low, rules.get("role_words", {}))
 
 
@@ -856,7 +908,7 @@ def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
     """True for a server caption, False for an explicit client release, None when it says neither."""
     for phrase in rules.get("role_words", {}).get("not_server", []):
         caption = caption.replace(phrase, " ")
-    if re.search(r"(?<![a-z])server(?![a-z])|(?<![a-z])server(?=r2)|\bserveur\b|服务器", caption):
+    if _words(rules).server_caption.search(caption):
         return True
     rel = _caption_release(rules, caption)
     if rel is not None:

@@ -135,6 +135,40 @@ def test_the_role_map_is_data_a_trust_can_extend(tmp_path: Path) -> None:
     assert extended.confidence is Confidence.HIGH
 
 
+def test_the_localized_build_words_are_data_a_trust_can_extend(tmp_path: Path) -> None:
+    """The words around a build number moved out of Python: a Czech systeminfo's "Sestavení" is
+    not read by the bundled rules, and is once the word is added to [words] build."""
+    record = {
+        "kind": "os",
+        "family": "windows",
+        "Název operačního systému": "Microsoft Windows 10 Pro",
+        "Verze operačního systému": "10.0 Sestavení 19045",
+    }
+    bundled = IdentifyContext(Catalog()).identify(record)
+    assert (bundled.cycle, bundled.rule) == (None, "windows.no-build")
+    rules = _copy(tmp_path)
+    path = rules / "windows_os.toml"
+    text = path.read_text("utf-8")
+    words = 'build = ["build", "compilación", "compilation",'
+    assert text.count(words) == 1
+    path.write_text(text.replace(words, 'build = ["build", "sestavení", "compilación", "compilation",'), "utf-8")
+    extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
+    assert (extended.product, extended.cycle, extended.rule) == ("windows", "10-22h2", "windows.build+edition")
+    assert ("Verze operačního systému", "10.0 Sestavení 19045") in extended.evidence
+
+
+def test_a_spelling_list_written_as_a_string_is_refused_with_its_line(tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "windows_os.toml"
+    lines = path.read_text("utf-8").splitlines()
+    start = lines.index("[words]")
+    at = _key_line(lines, start, "windows")
+    lines[at] = 'windows = "win"'
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "windows_os")
+    assert message.startswith(f"{path}:{at + 1}: words.windows: expected a list of strings"), message
+
+
 def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "distro.toml"
