@@ -6,6 +6,7 @@ Every test here failed on the code before its fix (the closing note names the fa
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gzip
 import json
@@ -433,3 +434,45 @@ def test_long_indexed_values_never_fail_a_batch(db_url: str, tmp_path: Path) -> 
     assert set(back) == {inv.host.hostname for inv in good + odd}
     assert back["long-mid"].host.machine_id == noise  # the document keeps every character
     assert back["long-site"].host.site == noise
+
+
+def test_large_uploads_are_validated_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 4's second half, which the test above cannot see (its hostile body is refused before
+    any parsing): a document too large for the event loop is decoded and validated on a worker
+    thread.  The real app (the same ``create_app`` uvicorn serves) runs in-process here so the
+    validator can say which thread it ran on: a thread with no running event loop."""
+    from starlette.testclient import TestClient
+
+    import scanner.server as server
+
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+    token, _ = create_token(db, "Ward E")
+    seen: list[tuple[int, bool]] = []
+    real = server.accept_upload
+
+    def spy(document: bytes, *args: object, **kwargs: object) -> object:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        seen.append((len(document), on_loop))
+        return real(document, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server, "accept_upload", spy)
+    large = fake_inventory("pc-large", 3000)
+    small = fake_inventory("pc-small", 20)
+    for inv in (large, small):
+        inv.collected_at = iso(now() - dt.timedelta(minutes=1))
+    bodies = [large.to_json().encode(), gzip.compress(large.to_json().encode()), small.to_json().encode()]
+    assert len(bodies[0]) > server.INLINE_DECODED_MAX > len(bodies[2])
+    app = server.create_app(server.ServerConfig(db_url=db), clock=now)
+    with TestClient(app) as client:
+        for i, body in enumerate(bodies):
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            if i == 1:
+                headers["Content-Encoding"] = "gzip"
+            resp = client.post("/v1/inventories", content=body, headers=headers)
+            assert resp.status_code in (200, 201), resp.text
+    assert [on_loop for size, on_loop in seen if size > server.INLINE_DECODED_MAX] == [False, False], seen
+    assert count(db) == 2
