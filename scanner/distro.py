@@ -451,9 +451,21 @@ def _origin(dist: Distribution, sw: Software, host: HostOs) -> tuple[str, str, t
     if host.apt is not None and dist.label == "Ubuntu" and kind != THIRD:
         entries = host.apt.entries(sw.name)
         kind, evidence = _apt_origin(entries, kind, evidence, host.product)
+        if kind == DISTRO and _by_revision_alone(dist, sw):
+            own = [i for i in host.apt.indexes if _own_ubuntu_index(i, host.product)]
+            unshipped = _unshipped(dist, own, [e for e in entries if _own_index(e, host.product)])
+            kind, evidence = (THIRD, unshipped) if unshipped else (kind, evidence)
     elif host.apt is not None and dist.label == "Debian" and _by_revision_alone(dist, sw):
         kind, evidence = _debian_index_origin(dist, host.apt, sw.name, kind, evidence)
     return kind, evidence, entries
+
+
+def _unshipped(dist: Distribution, own: list[AptIndex], own_entries: list[AptEntry]) -> str:
+    """Why a package is not the distribution's to support ("" when it may be): the host reads the
+    distribution's archive indexes and none carries the package's name, in any version."""
+    if not own or own_entries:
+        return ""
+    return f"in none of the host's {len(own)} {dist.label} archive indexes ({own[0].path}...)"
 
 
 def _by_revision_alone(dist: Distribution, sw: Software) -> bool:
@@ -494,9 +506,8 @@ def _debian_index_origin(dist: Distribution, apt: AptSupport, name: str, kind: s
             THIRD,
             f"installed version in {index.path} (Origin {index.origin or 'not stated'}), not in Debian's archive",
         )
-    if not any(e.index.origin.lower() in dist.origins for e in entries):
-        return THIRD, f"in none of the host's {len(own)} {dist.label} archive indexes ({own[0].path}...)"
-    return kind, evidence
+    unshipped = _unshipped(dist, own, [e for e in entries if e.index.origin.lower() in dist.origins])
+    return (THIRD, unshipped) if unshipped else (kind, evidence)
 
 
 def _stated_period(ours: list[AptEntry]) -> AptEntry | None:
@@ -694,7 +705,11 @@ def _ends_early(
 
 def _own_index(entry: AptEntry, product: str | None) -> bool:
     """An index of the host's distribution: Ubuntu's archives, and on Linux Mint Mint's own."""
-    return entry.index.ubuntu or (product == "linuxmint" and entry.index.origin.lower() == "linuxmint")
+    return _own_ubuntu_index(entry.index, product)
+
+
+def _own_ubuntu_index(index: AptIndex, product: str | None) -> bool:
+    return index.ubuntu or (product == "linuxmint" and index.origin.lower() == "linuxmint")
 
 
 def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product: str | None) -> tuple[str, str]:

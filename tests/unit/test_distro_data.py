@@ -236,6 +236,27 @@ def test_an_installed_version_only_in_another_vendors_index_is_theirs(ctx: Ident
     assert "LP-PPA-example" in f.detail.evidence["third_party_build"]
 
 
+def test_a_plain_revision_no_ubuntu_index_carries_is_not_ubuntus(ctx: IdentifyContext) -> None:
+    """A vendor's .deb installed by hand (constructed: Microsoft-style ``-1`` revision, the vendor as
+    maintainer): its version looks like a package Ubuntu synced unchanged from Debian, but no index
+    of Ubuntu's on the host carries the name, so Ubuntu's support cannot apply."""
+    inv = inventory(NOBLE)
+    inv.software.append(
+        Software(
+            name="dotnet-runtime-6.0",
+            version="6.0.36-1",
+            source="dpkg",
+            arch="amd64",
+            publisher="Example Vendor Packaging <builds@vendor.example>",
+        )
+    )
+    f = findings(ctx, inv)["dotnet-runtime-6.0"]
+    assert (f.status, f.eol) == (Status.EOL, date(2024, 11, 12)) and "+distro" not in f.detail.rule, f.detail
+    assert "Ubuntu archive indexes" in f.detail.evidence["third_party_build"]
+    # the indexes' own packages with plain revisions stay Ubuntu's (universe: upstream, never better than the OS)
+    assert findings(ctx, inv)["tomcat10"].detail.evidence.get("community_build")
+
+
 def test_bionic_supported_periods_end_packages_from_the_release_date(ctx: IdentifyContext) -> None:
     inv = inventory(BIONIC)
     early = findings(ctx, inv, date(2020, 6, 1))
