@@ -80,6 +80,7 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
     "windows_os": ("role_words", "role_values", "labels", "words"),
     "distro": ("follows_upstream", "third_party"),
     "software_fields": ("aliases",),
+    "macos": ("labels",),
 }
 
 

@@ -24,8 +24,6 @@ from scanner.model import Confidence, Identification
 RULES = "macos"
 PRODUCT = "macos"
 
-_PRODUCT_VERSION = re.compile(r"(?:ProductVersion|kern\.osproductversion)\s*[:=]\s*(\d+(?:\.\d+){0,2})", re.I)
-_BUILD_VERSION = re.compile(r"(?:BuildVersion|kern\.osversion)\s*[:=]\s*(\d{1,2}[A-Z]\d{1,4}[a-z]?)", re.I)
 _NAMED = re.compile(
     r"(?:mac\s?os(?:\s?x)?|os\s?x)(?:\s+server)?(?:\s+(?!version\b)[A-Za-z]+){0,2}?"
     r"\s+(?:version\s+)?(\d{1,2}(?:\.\d+){0,2})"
@@ -50,9 +48,61 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class MacFacts:
+    """What a macOS record says, as typed facts: product version, build, Darwin major, and the
+    (field, value) pairs each was read from (the answer's evidence)."""
+
+    product_version: str
+    build_version: str
+    darwin: str
+    notes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """``[labels]`` of the rules: the names tools give the product version, the build and the
+    kernel release, as the patterns and key words the adapters use (built once per rules table)."""
+
+    product_version: re.Pattern[str]  # "ProductVersion: 13.6.1", "kern.osproductversion = 13.6.1"
+    build_version: re.Pattern[str]  # "BuildVersion: 22G313", "kern.osversion = 22G313"
+    build_key_endings: tuple[str, ...]  # a key (letters only, lower case) ending so holds a build
+    build_key_words: tuple[str, ...]  # ... or containing one of these
+    kernel_keys: tuple[str, ...]  # a key that holds the Darwin kernel release ("uname -r")
+
+
+def _alt(words: Any) -> str:
+    """Words as one (escaped) regular-expression alternation; one that never matches when none."""
+    items = [re.escape(str(w)) for w in words or []]
+    return "(?:" + "|".join(items) + ")" if items else "(?!)"
+
+
+def _compile_labels(rules: dict[str, Any]) -> _Labels:
+    table = rules.get("labels", {})
+    return _Labels(
+        re.compile(rf"{_alt(table.get('product_version'))}\s*[:=]\s*(\d+(?:\.\d+){{0,2}})", re.I),
+        re.compile(rf"{_alt(table.get('build_version'))}\s*[:=]\s*(\d{{1,2}}[A-Z]\d{{1,4}}[a-z]?)", re.I),
+        tuple(str(w) for w in table.get("build_key_endings", [])),
+        tuple(str(w) for w in table.get("build_key_words", [])),
+        tuple(str(w) for w in table.get("kernel_keys", [])),
+    )
+
+
+_LABELS_MEMO: list[tuple[dict[str, Any], _Labels]] = []
+
+
+def _labels(rules: dict[str, Any]) -> _Labels:
+    """The compiled labels of a rules table (built once per table, kept beside its answer)."""
+    if _LABELS_MEMO and _LABELS_MEMO[0][0] is rules:
+        return _LABELS_MEMO[0][1]
+    labels = _compile_labels(rules)
+    _LABELS_MEMO[:] = [(rules, labels)]
+    return labels
+
+
+@dataclass(slots=True)
 class _Facts:
-    """What the record says so far: product version, build, Darwin major, and where each was read."""
+    """What the record says so far (the adapters fill only what is still unknown)."""
 
     pv: str
     bv: str
@@ -60,8 +110,10 @@ class _Facts:
     pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]]:
-    """(product_version, build_version, darwin_major, evidence) from contract fields or raw strings."""
+def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> MacFacts:
+    """The typed facts of a macOS record: the contract's fields first, then any other value (a
+    ``sw_vers`` or ``system_profiler`` text, a sysctl key, an agent document's nested OS section)."""
+    labels = _labels(rules)
     facts = _contract_facts(record)
     for key, value in _flatten(record):
         if key in ("kind", "family", "product_version", "build_version"):
@@ -69,12 +121,12 @@ def _facts(record: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]
         text = str(value)
         low_key = re.sub(r"[^a-z]", "", key.lower())  # "sw_vers -productVersion" -> "swversproductversion"
         if not facts.pv:
-            _product_version_in(facts, key, low_key, text)
+            _product_version_in(facts, key, low_key, text, labels)
         if not facts.bv:
-            _build_in(facts, key, low_key, text)
+            _build_in(facts, key, low_key, text, labels)
         if not facts.darwin:
-            _darwin_in(facts, key, low_key, text)
-    return facts.pv, facts.bv, facts.darwin, facts.pairs
+            _darwin_in(facts, key, low_key, text, labels)
+    return MacFacts(facts.pv, facts.bv, facts.darwin, tuple(facts.pairs))
 
 
 def _lenient_product_version(pv: str, bv: str) -> tuple[str, str]:
@@ -99,8 +151,8 @@ def _contract_facts(record: dict[str, Any]) -> _Facts:
     return facts
 
 
-def _product_version_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
-    m = _PRODUCT_VERSION.search(text) or _NAMED.search(text)
+def _product_version_in(facts: _Facts, key: str, low_key: str, text: str, labels: _Labels) -> None:
+    m = labels.product_version.search(text) or _NAMED.search(text)
     if m is None and low_key.endswith("version") and "kernel" not in low_key:
         m = _version_value(facts, key, text)
     if m is not None:
@@ -126,24 +178,24 @@ def _version_value(facts: _Facts, key: str, text: str) -> re.Match[str] | None:
     return None
 
 
-def _build_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
-    m = _BUILD_VERSION.search(text)
+def _build_in(facts: _Facts, key: str, low_key: str, text: str, labels: _Labels) -> None:
+    m = labels.build_version.search(text)
     if m:
         facts.bv = m.group(1)
         facts.pairs.append((key, text.strip()[:200]))
-    elif (low_key.endswith(("kernosversion", "buildversion", "build")) or "osbuild" in low_key) and _BUILD.match(text):
+    elif (
+        low_key.endswith(labels.build_key_endings) or any(w in low_key for w in labels.build_key_words)
+    ) and _BUILD.match(text):
         facts.bv = text.strip()
         facts.pairs.append((key, text.strip()))
 
 
-def _darwin_in(facts: _Facts, key: str, low_key: str, text: str) -> None:
+def _darwin_in(facts: _Facts, key: str, low_key: str, text: str, labels: _Labels) -> None:
     m = _DARWIN.search(text)
     if m:
         facts.darwin = m.group(1)
         facts.pairs.append((key, text.strip()[:200]))
-    elif low_key in ("kernosrelease", "kernelversion", "kernelrelease", "unamer") and re.match(
-        r"^\d{1,2}\.\d", text.strip()
-    ):
+    elif low_key in labels.kernel_keys and re.match(r"^\d{1,2}\.\d", text.strip()):
         facts.darwin = text.strip().split(".")[0]
         facts.pairs.append((key, text.strip()))
 
@@ -167,8 +219,8 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     limits = rules.get("limits", {})
     compat = str(limits.get("compat_version", "10.16"))
     first = int(limits.get("first_major_cycle", 11))
-    pv, bv, darwin, pairs = _facts(record)
-    ev = tuple(pairs)
+    facts = facts_of(record, rules)
+    pv, bv, darwin, ev = facts.product_version, facts.build_version, facts.darwin, facts.notes
     product = ctx.catalog.product(PRODUCT)
     by_build, by_kernel = _cycle_by_build_and_kernel(bv, darwin, darwin_map)
     secondary = by_build or by_kernel

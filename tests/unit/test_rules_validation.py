@@ -169,6 +169,29 @@ def test_a_spelling_list_written_as_a_string_is_refused_with_its_line(tmp_path: 
     assert message.startswith(f"{path}:{at + 1}: words.windows: expected a list of strings"), message
 
 
+def test_the_macos_labels_are_data(tmp_path: Path) -> None:
+    """The names tools give a macOS build moved out of Python: a key the bundled rules do not know
+    holds nothing; once [labels] names it, its build identifies the release."""
+    record = {"kind": "os", "family": "macos", "osx_build_number": "22G313"}
+    bundled = IdentifyContext(Catalog()).identify(record)
+    assert (bundled.product, bundled.rule) == (None, "macos.no-evidence")
+    rules = _copy(tmp_path)
+    path = rules / "macos.toml"
+    text = path.read_text("utf-8")
+    assert text.count('build_key_words = ["osbuild"]') == 1
+    path.write_text(
+        text.replace('build_key_words = ["osbuild"]', 'build_key_words = ["osbuild", "buildnumber"]'), "utf-8"
+    )
+    extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
+    assert (extended.product, extended.cycle, extended.rule) == ("macos", "13", "macos.build")
+    lines = path.read_text("utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("kernel_keys ="))
+    lines[at] = 'kernel_keys = "unamer"'
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "macos")
+    assert message.startswith(f"{path}:{at + 1}: labels.kernel_keys: expected a list of strings"), message
+
+
 def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "distro.toml"
