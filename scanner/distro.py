@@ -731,14 +731,16 @@ def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product
 
 def apt_support(os_product: str | None, text: object) -> AptSupport | None:
     """The host's apt index data (``agents.linux.APT_SUPPORT`` output) on a Debian or Ubuntu host."""
-    if os_product not in ("ubuntu", "linuxmint", "debian") or not isinstance(text, str) or not text.strip():
+    dist = distribution_for(os_product, "dpkg")
+    if dist is None or dist.label not in ("Ubuntu", "Debian") or not isinstance(text, str) or not text.strip():
         return None
     return _memo_parse(_APT_MEMO, text, parse_apt_support)
 
 
 def suse_lifecycle(os_product: str | None, text: object) -> tuple[LifecycleEntry, ...]:
     """The host's zypper lifecycle data (``agents.linux.SUSE_LIFECYCLE`` output) on a SUSE host."""
-    if os_product not in ("sles", "opensuse") or not isinstance(text, str) or not text.strip():
+    dist = distribution_for(os_product, "rpm")
+    if dist is None or dist.label != "SUSE" or not isinstance(text, str) or not text.strip():
         return ()
     return _memo_parse(_LIFECYCLE_MEMO, text, parse_lifecycle)
 

@@ -245,6 +245,56 @@ def test_java_openjdk_rpms_are_red_hats_build_only_on_enterprise_linux(ctx: Iden
     assert (rh.product, rh.status, rh.eol) == ("redhat-build-of-openjdk", Status.EOL, date(2024, 10, 31))
 
 
+SUSE_VENDOR = "SUSE LLC <https://www.suse.com/>"
+UBUNTU_DEVELOPERS = "Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>"
+
+
+@pytest.mark.parametrize(
+    "os_release, package",
+    [
+        (  # CentOS Stream 9: CentOS's el9 builds, maintained until the stream ends
+            'NAME="CentOS Stream"\nVERSION="9"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="9"\n'
+            'PLATFORM_ID="platform:el9"\nPRETTY_NAME="CentOS Stream 9"\n',
+            Software(name="openssl", version="1:3.0.7-27.el9", source="rpm", arch="x86_64", publisher="CentOS"),
+        ),
+        (
+            'NAME="EuroLinux"\nVERSION="9.2 (Stockholm)"\nID="eurolinux"\nID_LIKE="rhel fedora centos"\n'
+            'VERSION_ID="9.2"\nPLATFORM_ID="platform:el9"\n',
+            Software(name="openssl", version="1:3.0.7-16.el9_2", source="rpm", arch="x86_64", publisher="EuroLinux"),
+        ),
+        (
+            'NAME="SUSE Linux Micro"\nVERSION="6.0"\nID="sl-micro"\nID_LIKE="suse"\nVERSION_ID="6.0"\n',
+            Software(name="libopenssl3", version="3.1.4-150600.5.15.1", source="rpm", publisher=SUSE_VENDOR),
+        ),
+        (  # Pop!_OS: Ubuntu's archive
+            'NAME="Pop!_OS"\nVERSION="22.04 LTS"\nID=pop\nID_LIKE="ubuntu debian"\nVERSION_ID="22.04"\n'
+            "UBUNTU_CODENAME=jammy\n",
+            Software(name="libssl3", version="3.0.2-0ubuntu1.18", source="dpkg", publisher=UBUNTU_DEVELOPERS),
+        ),
+        (
+            'NAME="Mageia"\nVERSION="9"\nID=mageia\nID_LIKE="mandriva fedora"\nVERSION_ID=9\n',
+            Software(name="openssl", version="3.0.15-1.mga9", source="rpm", publisher="Mageia.Org"),
+        ),
+        (
+            'NAME="VMware Photon OS"\nVERSION="5.0"\nID=photon\nVERSION_ID=5.0\n',
+            Software(name="openssl", version="3.0.9-1.ph5", source="rpm", publisher="VMware, Inc."),
+        ),
+    ],
+    ids=["centos-stream", "eurolinux", "suse-linux-micro", "pop-os", "mageia", "photon"],
+)
+def test_every_identified_distribution_judges_its_own_builds(
+    ctx: IdentifyContext, os_release: str, package: Software
+) -> None:
+    """A distribution legacyscan identifies is one whose builds it can tell: OpenSSL 3.0/3.1 have
+    ended upstream, each distribution's own build is judged with its release."""
+    result = match_inventory(host(os_release, package), ctx, AS_OF, Policy())
+    os_finding = result.os_finding
+    assert os_finding is not None and os_finding.product is not None
+    f = next(f for f in result.findings if f.kind == "software")
+    assert f.detail.rule.endswith(f"+distro.{os_finding.product}"), f.detail
+    assert (f.status, f.eol) == (os_finding.status, os_finding.eol), f.detail.reason
+
+
 def test_supported_upstream_releases_are_judged_with_the_distribution_too(ctx: IdentifyContext) -> None:
     """Debian 12 is in Debian LTS on AS_OF: its python3.11 is patched by LTS, not by Debian's
     security team -- at best the OS's status."""
