@@ -295,6 +295,17 @@ def test_every_identified_distribution_judges_its_own_builds(
     assert (f.status, f.eol) == (os_finding.status, os_finding.eol), f.detail.reason
 
 
+def test_no_identified_distribution_is_left_without_build_rules() -> None:
+    """A distribution the OS identifier names (linux_os.toml ids) must say how its builds are told,
+    or its packages silently keep upstream verdicts; the exceptions have no package evidence used."""
+    from eol_data.rules import load_rules
+    from scanner.distro import DISTRIBUTIONS
+
+    named = set(load_rules().table("linux_os").get("ids", {}).values())
+    judged = {p for d in DISTRIBUTIONS for p in d.products}
+    assert named - judged == {"devuan", "nixos", "slackware", "freebsd"}
+
+
 def test_supported_upstream_releases_are_judged_with_the_distribution_too(ctx: IdentifyContext) -> None:
     """Debian 12 is in Debian LTS on AS_OF: its python3.11 is patched by LTS, not by Debian's
     security team -- at best the OS's status."""
