@@ -242,10 +242,16 @@ def fail_on_hit(report: EstateReport, threshold: str | None) -> bool:
     return any(f.status.severity >= level for f in report.open_findings())
 
 
-def check_register_scope(register: Register, products: list[str], sites: list[str] | None) -> None:
-    """Refuse an exception whose product or site names nothing this tool or database knows: a
-    misspelt scope would load as "active" and silently cover nothing (the risk stays unaccepted
-    while the register says otherwise).  ``sites`` None: not checked (a scan sees only its sites)."""
+def check_register_scope(
+    register: Register,
+    products: list[str],
+    sites: list[str] | None,
+    cycles: Callable[[str], list[str]] | None = None,
+) -> None:
+    """Refuse an exception whose product, cycle or site names nothing this tool or database knows:
+    a misspelt scope would load as "active" and silently cover nothing (the risk stays unaccepted
+    while the register says otherwise).  ``sites`` None: not checked (a scan sees only its sites);
+    ``cycles``: a product's release ids (findings carry these), None: not checked."""
     import difflib
 
     known = set(products)
@@ -257,6 +263,14 @@ def check_register_scope(register: Register, products: list[str], sites: list[st
                 f"{where}: field 'product': unknown product {e.product!r}",
                 hint=(f"did you mean {near[0]!r}? " if near else "")
                 + "product ids as `legacyscan eol identify` prints them (`legacyscan eol info` lists them)",
+            )
+        releases = cycles(e.product) if cycles is not None and e.product and e.cycle else []
+        if releases and e.cycle not in releases:
+            near = difflib.get_close_matches(e.cycle, releases, n=1, cutoff=0.5)
+            raise CliError(
+                f"{where}: field 'cycle': {e.product} has no release {e.cycle!r}",
+                hint=(f"did you mean {near[0]!r}? " if near else "")
+                + f"release ids as findings and `legacyscan eol show {e.product}` name them",
             )
         if sites is not None and e.site and e.site not in sites:
             raise CliError(f"{where}: field 'site': no site {e.site!r} in the database", hint=site_hint(sites, e.site))
@@ -395,7 +409,13 @@ def _prepare(args: argparse.Namespace, known_sites: list[str] | None) -> tuple[A
     cfg, register = load_inputs(args)
     ctx, policy, site = site_context(args)
     if register is not None:
-        check_register_scope(register, ctx.catalog.product_names(), known_sites)
+        catalog = ctx.catalog
+
+        def cycles(product: str) -> list[str]:
+            found = catalog.product(product)
+            return [r.name for r in found.releases] if found else []
+
+        check_register_scope(register, catalog.product_names(), known_sites, cycles)
     cfg = with_site_catalog(cfg, site, policy.free_extended)
     return cfg, register, ctx, policy
 

@@ -140,6 +140,20 @@ def test_exceptions_naming_an_unknown_product_or_site_are_refused(
     capsys.readouterr()
 
 
+def test_exceptions_naming_a_release_the_product_does_not_have_are_refused(
+    demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt cycle ("7-sp9", "7sp1") loaded as active and covered nothing, like a misspelt product."""
+    monkeypatch.chdir(tmp_path)
+    base = ["report", "--db", demo_db, "--as-of", "2026-11-30", "--format", "json", "--exceptions"]
+    assert main([*base, str(_register(tmp_path, product="windows", cycle="7sp1"))]) == 1
+    err = capsys.readouterr().err
+    assert "exception #1 (id EX-T1): field 'cycle': windows has no release '7sp1'" in err
+    assert "did you mean '7-sp1'?" in err
+    assert main([*base, str(_register(tmp_path, product="windows", cycle="7-sp1"))]) == 0
+    capsys.readouterr()
+
+
 def test_unknown_keys_in_toml_targets_are_refused_by_name() -> None:
     with pytest.raises(TargetError, match=r"\[\[target\]\] #1: unknown key 'prot' \(did you mean 'port'\?\)"):
         parse_toml('[[target]]\nhost = "pc1.example"\nprot = 2222\n', "t.toml")
