@@ -81,6 +81,7 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
     "distro": ("follows_upstream", "third_party"),
     "software_fields": ("aliases",),
     "macos": ("labels",),
+    "unix_os": ("words",),
 }
 
 

@@ -14,6 +14,7 @@ collected by a generic "release files" probe reaches this module through it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from eol_data.catalog import Product
@@ -23,16 +24,44 @@ from scanner.model import Confidence, Identification
 RULES = "unix_os"
 HIGH, MEDIUM, LOW = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
 
-_SYSNAMES = re.compile(
-    r"\b(freebsd|openbsd|netbsd|aix|sunos|solaris|dragonfly|hp-ux|hpux|irix|osf1|"
-    r"smartos|openindiana|illumos|omnios|minix|haiku|os400|qnx)\b",
-    re.I,
-)
 _BSD_RELEASE = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{1,2})(?:[-_]([A-Za-z]+[\d]*)(?:-p\d+)?)?(?![\d])")
 _AIX_TL = re.compile(r"\b(\d)(\d)00-(\d{2})(?:-\d{2})?(?:-\d{4})?\b")
 _AIX_VRMF = re.compile(r"\b(\d)\.(\d)\.(\d)\.(\d)\b")
 _SUNOS = re.compile(r"\bSunOS\b(?:\s+\S+)?\s+(5\.\d{1,2})\b(?:\s+(\S+))?", re.I)
 _SOLARIS_RELEASE = re.compile(r"\bSolaris\s+(\d{1,2}(?:\.\d)?)\b(?:\s+(\d{1,2}/\d{2}))?", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """``[words]`` of the rules as the identifier uses them (built once per rules table)."""
+
+    sysnames: re.Pattern[str]  # a system name as uname and agents print it
+    bsd_ids: tuple[str, ...]  # os-release IDs of the BSDs
+    version_keys: tuple[str, ...]  # keys whose value is a BSD release number
+    development_tags: tuple[str, ...]  # "14.0-RC1": a development build, not the release
+
+
+def _compile_words(rules: dict[str, Any]) -> _Words:
+    words = rules.get("words", {})
+    names = "|".join(re.escape(str(w)) for w in words.get("sysnames", [])) or "(?!)"
+    return _Words(
+        re.compile(rf"\b({names})\b", re.I),
+        tuple(str(w) for w in words.get("bsd_ids", [])),
+        tuple(str(w) for w in words.get("version_keys", [])),
+        tuple(str(w) for w in words.get("development_tags", [])),
+    )
+
+
+_WORDS_MEMO: list[tuple[dict[str, Any], _Words]] = []
+
+
+def _words(rules: dict[str, Any]) -> _Words:
+    """The compiled words of a rules table (built once per table, kept beside its answer)."""
+    if _WORDS_MEMO and _WORDS_MEMO[0][0] is rules:
+        return _WORDS_MEMO[0][1]
+    words = _compile_words(rules)
+    _WORDS_MEMO[:] = [(rules, words)]
+    return words
 
 
 def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -60,32 +89,32 @@ def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _system(record: dict[str, Any], texts: list[tuple[str, str]]) -> str:
-    system = _uname_system(texts) or _system_in_texts(texts)
+def _system(record: dict[str, Any], texts: list[tuple[str, str]], words: _Words) -> str:
+    system = _uname_system(texts, words) or _system_in_texts(texts, words)
     if system:
         return system
     family = str(record.get("family") or "").lower()
     return {"sunos": "sunos"}.get(family, family)
 
 
-def _uname_system(texts: list[tuple[str, str]]) -> str:
+def _uname_system(texts: list[tuple[str, str]], words: _Words) -> str:
     """The system name a ``uname`` value starts with."""
     for key, text in texts:
         if key.startswith("uname") or key == "uname":
-            m = _SYSNAMES.match(text.strip())
+            m = words.sysnames.match(text.strip())
             if m:
                 return m.group(1).lower()
     return ""
 
 
-def _system_in_texts(texts: list[tuple[str, str]]) -> str:
+def _system_in_texts(texts: list[tuple[str, str]], words: _Words) -> str:
     """A system name anywhere in the texts, or a BSD's os-release ID."""
     for _key, text in texts:
-        m = _SYSNAMES.search(text)
+        m = words.sysnames.search(text)
         if m:
             return m.group(1).lower()
         osrel = re.search(r"^ID=\"?([\w.-]+)", text, re.M)
-        if osrel and osrel.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly"):
+        if osrel and osrel.group(1).lower() in words.bsd_ids:
             return osrel.group(1).lower()
     return ""
 
@@ -114,7 +143,8 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
     texts = _text_values(record)
     evidence = tuple((k, v[:200]) for k, v in texts[:4])
-    system = _system(record, texts)
+    words = _words(rules)
+    system = _system(record, texts, words)
     untracked = _untracked(system, rules, texts, evidence)
     if untracked is not None:
         return untracked
@@ -134,7 +164,7 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         return _aix(product, texts, evidence)
     if scheme == "solaris":
         return _solaris(product, rules, texts, evidence)
-    return _bsd(product, system, spec, texts, evidence)
+    return _bsd(product, system, spec, texts, evidence, words)
 
 
 def identify_release_files(files: dict[str, str], ctx: Knowledge) -> Identification | None:
@@ -146,7 +176,7 @@ def identify_release_files(files: dict[str, str], ctx: Knowledge) -> Identificat
     osrel = files.get("/etc/os-release", "") or files.get("/usr/lib/os-release", "")
     m = re.search(r"^ID=\"?([\w.-]+)", osrel, re.M)
     if re.search(r"\bSolaris\b|SmartOS|OpenIndiana|illumos|OmniOS", release) or (
-        m and m.group(1).lower() in ("freebsd", "openbsd", "netbsd", "dragonfly")
+        m and m.group(1).lower() in _words(ctx.rules.table(RULES)).bsd_ids
     ):
         return identify({"kind": "os", "family": "unix", "files": files}, ctx)
     return None
@@ -176,13 +206,14 @@ def _bsd(
     spec: dict[str, Any],
     texts: list[tuple[str, str]],
     evidence: tuple[tuple[str, str], ...],
+    words: _Words,
 ) -> Identification:
-    version, source = _bsd_release(texts)
+    version, source = _bsd_release(texts, words)
     label = product.label or product.name
     if version is None:
         return Identification(product.name, None, "unix.no-version", f"{label} without a release number", LOW, evidence)
     major, minor, tag = int(version.group(1)), int(version.group(2)), (version.group(3) or "").upper()
-    dev = tag.startswith(("PRERELEASE", "RC", "BETA", "ALPHA"))
+    dev = tag.startswith(words.development_tags)
     if str(spec.get("scheme")) == "major":
         cycle = str(major)
         if _release_of(product, cycle):
@@ -206,7 +237,7 @@ def _bsd(
     return _bsd_point_release(product, spec, label, major, minor, tag, dev, source, evidence)
 
 
-def _bsd_release(texts: list[tuple[str, str]]) -> tuple[re.Match[str] | None, str]:
+def _bsd_release(texts: list[tuple[str, str]], words: _Words) -> tuple[re.Match[str] | None, str]:
     """The first ``N.M[-TAG]`` in an os-release VERSION, after a system name, or under a version key."""
     for key, text in texts:
         body = text
@@ -214,15 +245,10 @@ def _bsd_release(texts: list[tuple[str, str]]) -> tuple[re.Match[str] | None, st
         if idm:
             body = idm.group(1)
         else:
-            sm = _SYSNAMES.search(text)
+            sm = words.sysnames.search(text)
             if sm:
                 body = text[sm.end() :]
-            elif not key.startswith("uname") and key.rsplit(".", 1)[-1].lower() not in (
-                "version",
-                "release",
-                "kernel_version",
-                "osversion",
-            ):
+            elif not key.startswith("uname") and key.rsplit(".", 1)[-1].lower() not in words.version_keys:
                 continue
         m = _BSD_RELEASE.search(body)
         if m:

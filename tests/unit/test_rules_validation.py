@@ -192,6 +192,28 @@ def test_the_macos_labels_are_data(tmp_path: Path) -> None:
     assert message.startswith(f"{path}:{at + 1}: labels.kernel_keys: expected a list of strings"), message
 
 
+def test_the_unix_system_names_are_data(tmp_path: Path) -> None:
+    """The system names uname prints moved out of Python: "Tru64" is listed as untracked but not
+    as a system name, so a Tru64 uname line is an unknown system until [words] sysnames names it."""
+    record = {"kind": "os", "family": "unix", "uname": "Tru64 host1 V5.1 2650 alpha"}
+    bundled = IdentifyContext(Catalog()).identify(record)
+    assert (bundled.product, bundled.rule) == (None, "unix.unknown-system")
+    rules = _copy(tmp_path)
+    path = rules / "unix_os.toml"
+    text = path.read_text("utf-8")
+    names = '"os400", "qnx"]\n# os-release'
+    assert text.count(names) == 1
+    path.write_text(text.replace(names, '"os400", "qnx", "tru64"]\n# os-release'), "utf-8")
+    extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
+    assert (extended.product, extended.rule, extended.confidence) == (None, "unix.untracked", Confidence.HIGH)
+    lines = path.read_text("utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("development_tags ="))
+    lines[at] = "development_tags = [1]"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "unix_os")
+    assert message.startswith(f"{path}:{at + 1}: words.development_tags: expected a list of strings"), message
+
+
 def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "distro.toml"
