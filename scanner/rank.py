@@ -1108,10 +1108,12 @@ def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date)
     ]
 
 
-def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str], dict[str, Any]]:
-    """A site's unsupported (eol / extended) findings by product/cycle: the first finding, the
-    devices (and those known only from discovery or the register) and every row."""
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """A site's unsupported (eol / extended) findings by product/cycle and status: the first
+    finding, the devices (and those known only from discovery or the register) and every row.
+    One release can be both at a site (SQLite 3 from an ended Ubuntu and from Debian 12 in LTS):
+    the covered devices are an extended item of their own, never counted in the unsupported one."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for h in site.hosts:
         key = h.host_key or h.hostname
         for r in h.rows:
@@ -1119,7 +1121,7 @@ def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str], dict[str, Any
             if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
                 continue
             g = groups.setdefault(
-                (f.product, f.cycle or ""),
+                (f.product, f.cycle or "", f.status.value),
                 {"f": f, "hosts": set(), "rows": [], "secondary": set(), "discovered": set()},
             )
             g["hosts"].add(key)
@@ -1171,7 +1173,7 @@ def _unsupported_item(site: str, product: str, cycle: str, g: dict[str, Any], cf
         cycle=cycle,
         name=release_name(f),
         status=f.status,
-        eol=f.eol,
+        eol=min((r.finding.eol for r in rows if r.finding.eol), default=f.eol),  # distribution builds: earliest
         devices=len(g["hosts"]),
         risk=band + (f" — {risk_text}" if risk_text else ""),
         risk_score=top,
@@ -1192,9 +1194,9 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
     items = [
         _unsupported_item(site.site, product, cycle, g, cfg)
         for site in sites
-        for (product, cycle), g in _unsupported_groups(site).items()
+        for (product, cycle, _status), g in _unsupported_groups(site).items()
     ]
-    items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name))
+    items.sort(key=lambda i: (i.site, -i.risk_score, -i.devices, i.name, i.status.value))
     return items
 
 

@@ -210,6 +210,31 @@ def test_extended_is_never_overdue_or_unsupported() -> None:
     assert " ".join(statement.split()) in " ".join(reports.table.render(rep).split())
 
 
+def test_covered_devices_are_never_counted_in_an_unsupported_item(demo: EstateReport) -> None:
+    """SQLite 3 at one site: ended Ubuntu/CentOS builds (eol) and Debian 12's in free LTS (extended).
+    The 8.2.1 register and B4.d count each device under its own status: the covered ones are an
+    extended item, not part of the unsupported one (nor hidden in an extended one)."""
+    assert demo.evidence is not None
+    items = {(i.site, i.product, i.cycle, i.status): i for i in demo.evidence.items}
+    mixed = 0
+    for site in demo.sites:
+        by_status: dict[tuple[str, str, Status], set[str]] = {}
+        for h in site.hosts:
+            for r in h.rows:
+                f = r.finding
+                if f.product and f.status in (Status.EOL, Status.EXTENDED):
+                    by_status.setdefault((f.product, f.cycle or "", f.status), set()).add(h.hostname)
+        for (product, cycle, status), hosts in by_status.items():
+            assert items[(site.site, product, cycle, status)].devices == len(hosts), (site.site, product, status)
+        both = {(p, c) for p, c, st in by_status if st is Status.EOL} & {
+            (p, c) for p, c, st in by_status if st is Status.EXTENDED
+        }
+        mixed += len(both)
+    assert mixed >= 3  # the demo has such releases (SQLite 3, Oniguruma 6, ISC DHCP 4.4)
+    covered = sum(1 for i in demo.evidence.items if i.status is Status.EXTENDED)
+    assert f"{covered} further item(s) are past mainstream support but covered" in demo.evidence.b4d_statement
+
+
 def test_unreached_targets_are_stated_and_zero_coverage_never_reads_clean() -> None:
     dead = [
         HostStatus(
