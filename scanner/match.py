@@ -55,7 +55,8 @@ def _detail(ident: Identification, ctx: IdentifyContext, verdict_reason: str, po
         rel = ctx.catalog.release(ident.product, ident.cycle)
         if rel is not None:
             release_label, source = rel.label, rel.source
-    reason = f"{ident.reason}; {verdict_reason}" if verdict_reason else ident.reason
+    # An unidentified product's verdict reason is the identification's own reason: said once.
+    reason = f"{ident.reason}; {verdict_reason}" if verdict_reason and verdict_reason != ident.reason else ident.reason
     return MatchDetail(
         rule=ident.rule,
         reason=reason,

@@ -755,3 +755,18 @@ def test_an_address_whose_only_service_answered_badly_is_an_error_in_coverage_no
         "discover://10.9.0.3": "timeout",
     }
     assert summary.silent == 3 and summary.connections == 5
+
+
+def test_an_unidentified_os_s_reason_is_said_once(ctx: IdentifyContext) -> None:
+    """An OS with no product (a Samba server, a bare Linux sysDescr, a dropbear-only device): the
+    verdict's "unknown" reason is the identification's own, and the report says it once."""
+    snmp = _obs(
+        "snmp",
+        {"snmp_version": "2c", "sys_descr": "Linux vm 6.18.44-fc-v1300 #1 SMP x86_64", "sys_name": "bench-switch"},
+    )
+    inv = fingerprint.inventory(Target("10.0.0.5", transport="snmp", port=161), [snmp], NOW)
+    os_f = _judge(inv, ctx).os_finding
+    assert os_f is not None and os_f.status is Status.UNKNOWN and os_f.product is None
+    reason = os_f.detail.reason
+    assert "a Linux kernel that names no distribution" in reason
+    assert reason.count("a Linux kernel that names no distribution") == 1, reason
