@@ -192,9 +192,25 @@ post() {  # $1: a spooled file; sets CODE (000: no HTTP answer) and writes the a
     case $CODE in [0-9][0-9][0-9]) ;; *) CODE=000 ;; esac
 }
 
+unsafe() {  # $1: a spooled entry; prints why it must not be sent ("" when it may)
+    if [ -h "$1" ]; then echo "a symbolic link (its target is never read)"; return; fi
+    if [ ! -f "$1" ]; then echo "not a regular file"; return; fi
+    set -- `ls -lnd "$1"`
+    [ "$2" = 1 ] || { echo "a file with $2 hard links"; return; }
+    [ "$3" = "$SPOOL_UID" ] || echo "owned by uid $3, not by the spool's owner (uid $SPOOL_UID)"
+}
+SPOOL_UID=`ls -lnd "$SPOOL" | awk '{ print $3 }'`
+
 status=0
 for f in `ls "$SPOOL"`; do
     case $f in *.json|*.json.gz) ;; *) continue ;; esac
+    why=`unsafe "$SPOOL/$f"`
+    if [ -n "$why" ]; then  # planted, not spooled by this agent: never upload what it points to
+        mkdir -p "$SPOOL/rejected" && mv "$SPOOL/$f" "$SPOOL/rejected/$f" &&
+            echo "$why" > "$SPOOL/rejected/$f.reason.txt"
+        warn "$f in the spool is $why: not sent; moved to $SPOOL/rejected"
+        continue
+    fi
     post "$SPOOL/$f"
     RESP=`sed -n '1,5p' "$TMP/resp" 2>/dev/null`
     ERR=`sed -n '$p' "$TMP/err" 2>/dev/null`

@@ -208,3 +208,62 @@ def test_the_systemd_example_units_verify(tmp_path: Path) -> None:
         check=False,
     )
     assert res.returncode == 0 and "legacyscan-agent-sh" not in res.stdout + res.stderr, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox"])
+def test_the_sh_agent_never_uploads_what_a_planted_link_points_to(shell: str, tmp_path: Path) -> None:
+    """#19 item 12 for the sh agent (written after that fix, with the same spool): a symbolic link,
+    a hard link, a FIFO or another user's file in the spool is moved to rejected/ with its reason,
+    never sent; the agent's own inventory is.  On the code before, curl uploaded each link's
+    target (another file the agent's user can read) and blocked on the FIFO."""
+    import gzip
+
+    from tests.integration.test_server_agent import fake_inventory
+
+    if shutil.which(shell) is None or shutil.which("curl") is None:
+        require_or_skip(f"{shell} or curl is not installed")
+    pki = make_pki(tmp_path / "pki")
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+    spool = tmp_path / "spool"
+    spool.mkdir(mode=0o700)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in ("link", "hardlink", "foreign"):
+        inv = fake_inventory(f"secret-{name}", 2)
+        inv.collected_at = "2026-12-01T08:00:00Z"
+        (elsewhere / f"{name}.json.gz").write_bytes(gzip.compress(inv.to_json().encode()))
+    (spool / "20200101T000000Z-link.json.gz").symlink_to(elsewhere / "link.json.gz")
+    os.link(elsewhere / "hardlink.json.gz", spool / "20200101T000001Z-hardlink.json.gz")
+    foreign = spool / "20200101T000002Z-foreign.json.gz"
+    foreign.write_bytes((elsewhere / "foreign.json.gz").read_bytes())
+    if os.geteuid() == 0:
+        os.chown(foreign, 65534, 65534)
+    os.mkfifo(spool / "20200101T000003Z-fifo.json.gz")
+    server = Serve(db, pki).start()
+    try:
+        token, _ = create_token(db, "Old Wing")
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n")
+        argv = [shell, SCRIPT] if shell != "busybox" else ["busybox", "sh", SCRIPT]
+        argv += ["--server", server.url, "--token-file", str(token_file), "--spool", str(spool)]
+        argv += ["--with", "curl", "--ca-bundle", str(pki.ca_cert)]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stderr
+    store = SqliteStore(str(tmp_path / "central.db"))
+    try:
+        names = sorted(i.host.hostname for i in store.latest_inventories())
+    finally:
+        store.close()
+    assert not any(n.startswith("secret-") for n in names), names
+    assert len(names) == 1, names  # this host's own inventory, sent through the spool
+    rejected = {p.name: p for p in (spool / "rejected").iterdir()}
+    reasons = {n[: -len(".reason.txt")]: p.read_text() for n, p in rejected.items() if n.endswith(".reason.txt")}
+    assert "symbolic link" in reasons["20200101T000000Z-link.json.gz"]
+    assert "2 hard links" in reasons["20200101T000001Z-hardlink.json.gz"]
+    assert "not a regular file" in reasons["20200101T000003Z-fifo.json.gz"]
+    if os.geteuid() == 0:
+        assert "owned by uid 65534" in reasons["20200101T000002Z-foreign.json.gz"]
+    assert rejected["20200101T000000Z-link.json.gz"].is_symlink() and (elsewhere / "link.json.gz").is_file()
+    assert [p.name for p in spool.glob("*.json*")] == []
