@@ -96,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
             hint="targets: CSV with header host,site,transport,port,tags (transport one of "
             "ssh, smb, snmp, http, https, rdp, any); TOML; or one host / CIDR range per line",
         ) from exc
+    for name in exclusions.resolve_names():
+        log.warning(
+            "excluded host name %s does not resolve: it is excluded by name only, and an address of it in "
+            "a target range would be probed; list its address too",
+            name,
+        )
     if args.tags:
         targets = [replace(t, tags=tuple(sorted(set(t.tags) | set(args.tags)))) for t in targets]
     if not targets:

@@ -10,6 +10,7 @@ targets are recorded as "excluded" and never contacted.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from agents.collect import iso
 from agents.inventory import Inventory
 from scanner.discover import fingerprint
 from scanner.discover.base import Observation, Probe, ProbeSettings
-from scanner.discover.exclusions import Exclusions
+from scanner.discover.exclusions import Exclusions, resolve
 from scanner.scan import ScanWindow, SiteRateLimiter
 from scanner.store import HostStatus, Store, host_key
 from scanner.targets import Target
@@ -85,13 +86,18 @@ class Discoverer:
         exclusions: Exclusions,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         limiter: SiteRateLimiter | None = None,
+        resolver: Callable[[str], list[str]] = resolve,
     ) -> None:
         self.store, self.settings, self.config = store, settings, config
         self.probes, self.exclusions, self.now = probes, exclusions, now
+        self.resolver = resolver
         self.limiter = limiter if limiter is not None else SiteRateLimiter(config.site_rate)
         self.stop = threading.Event()
 
     def probe_address(self, services: list[Target]) -> list[Observation]:
+        excluded = self._excluded_by_address(services[0])
+        if excluded is not None:
+            return [excluded]
         out: list[Observation] = []
         for t in services:
             if self.stop.is_set() or not self.limiter.wait(t.site, self.stop):
@@ -104,6 +110,19 @@ class Discoverer:
                 # services are not tried -- no further packets towards an address that is not there.
                 break
         return out
+
+    def _excluded_by_address(self, first: Target) -> Observation | None:
+        """A target given by name is checked by the addresses it resolves to, before any connection:
+        an excluded range must not be reachable by listing its devices by name.  ``None``: probe it."""
+        try:
+            ipaddress.ip_address(first.host.split("%", 1)[0])
+            return None  # an address: checked with the other exclusions before it was queued
+        except ValueError:
+            pass
+        why = self.exclusions.address_reason(first.host, self.resolver(first.host))
+        if not why:
+            return None
+        return Observation(host=first.host, port=first.port, service=first.transport, status="excluded", error=why)
 
     def run(self, targets: list[Target]) -> DiscoverSummary:
         import time
@@ -162,6 +181,10 @@ class Discoverer:
             pending[pool.submit(self.probe_address, nxt[1])] = nxt[0]
 
     def _finish(self, summary: DiscoverSummary, first: Target, observations: list[Observation]) -> None:
+        if observations and observations[0].status == "excluded":
+            summary.excluded += 1
+            self._status(summary, first, "excluded", observations[0].error, None)
+            return
         summary.connections += sum(o.connections for o in observations)
         if not any(o.status == "ok" for o in observations):
             self._silent(summary, first, observations)

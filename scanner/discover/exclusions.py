@@ -3,8 +3,11 @@
 A clinical network has devices whose suppliers forbid any unsolicited traffic (infusion pumps,
 patient monitors, imaging modalities mid-acquisition).  They are listed here -- by address, CIDR
 range, host name or tag -- and ``legacyscan discover`` records them as "excluded" without opening a
-single connection.  Targets tagged ``medical-device`` or ``do-not-probe`` are excluded even without
-a file: that tag exists to say so.  Their support status comes from the device register import.
+single connection.  Either spelling protects the device: excluded names are resolved when the run
+starts (``resolve_names``), and a target given by name is checked by the addresses it resolves to
+(``address_reason``) before anything is sent.  Targets tagged ``medical-device`` or
+``do-not-probe`` are excluded even without a file: that tag exists to say so.  Their support
+status comes from the device register import.
 
 File format: one entry per line (``#`` comments): ``10.20.0.14``, ``10.20.30.0/24``,
 ``mri-console.example.nhs.uk`` or ``tag:infusion-pump``.
@@ -13,6 +16,8 @@ File format: one entry per line (``#`` comments): ``10.20.0.14``, ``10.20.30.0/2
 from __future__ import annotations
 
 import ipaddress
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +26,55 @@ from scanner.targets import Target, TargetError, check_host
 DEFAULT_TAGS = frozenset({"medical-device", "do-not-probe"})
 
 
+def resolve(name: str) -> list[str]:
+    """The addresses a host name resolves to ([] when it does not resolve)."""
+    try:
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)})
+    except (OSError, UnicodeError):
+        return []
+
+
 @dataclass(slots=True)
 class Exclusions:
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     tags: set[str] = field(default_factory=lambda: set(DEFAULT_TAGS))
+    # the addresses the excluded names resolved to (resolve_names), each with its name
+    name_addresses: dict[str, str] = field(default_factory=dict)
+
+    def resolve_names(self, resolver: Callable[[str], list[str]] = resolve) -> list[str]:
+        """Resolve every excluded host name, so that the device it names is excluded by address too
+        (a CIDR range of targets reaches it by address).  Returns the names that did not resolve."""
+        unresolved: list[str] = []
+        for name in sorted(self.names):
+            addresses = resolver(name)
+            if not addresses:
+                unresolved.append(name)
+            for addr in addresses:
+                self.name_addresses.setdefault(_canonical(addr), name)
+        return unresolved
+
+    def address_reason(self, host: str, addresses: list[str]) -> str:
+        """Why a target named ``host`` that resolved to ``addresses`` must not be probed ("" when it
+        may be): an excluded range or name covers one of its addresses."""
+        for addr in addresses:
+            why = self._address(addr)
+            if why:
+                return f"{host} resolves to {why}"
+        return ""
+
+    def _address(self, text: str) -> str:
+        try:
+            addr = ipaddress.ip_address(text.split("%", 1)[0])
+        except ValueError:
+            return ""
+        name = self.name_addresses.get(str(addr))
+        if name:
+            return f"{addr}, the address of excluded {name}"
+        for net in self.networks:
+            if addr.version == net.version and addr in net:
+                return f"{addr}, in excluded range {net}"
+        return ""
 
     def reason(self, target: Target) -> str:
         """Why ``target`` must not be probed ("" when it may be)."""
@@ -38,6 +87,9 @@ class Exclusions:
             addr = ipaddress.ip_address(target.host)
         except ValueError:
             return ""
+        name = self.name_addresses.get(str(addr))
+        if name:
+            return f"{target.host} is the address of excluded {name}"
         for net in self.networks:
             if addr.version == net.version and addr in net:
                 return f"{target.host} is in excluded range {net}"
@@ -81,3 +133,10 @@ def load(path: str | Path | None, extra_tags: list[str] | None = None) -> Exclus
         out = parse(text, str(path))
     out.tags.update(t for t in (extra_tags or []) if t)
     return out
+
+
+def _canonical(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.split("%", 1)[0]))
+    except ValueError:
+        return text

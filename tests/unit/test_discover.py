@@ -770,3 +770,29 @@ def test_an_unidentified_os_s_reason_is_said_once(ctx: IdentifyContext) -> None:
     reason = os_f.detail.reason
     assert "a Linux kernel that names no distribution" in reason
     assert reason.count("a Linux kernel that names no distribution") == 1, reason
+
+
+def test_an_excluded_range_or_name_is_never_probed_through_the_other_spelling() -> None:
+    """A clinical VLAN excluded by range must stay untouched when the targets name its devices, and
+    a device excluded by name must stay untouched when a target range covers its address (names are
+    resolved with the system's own resolver; ``localhost`` is 127.0.0.1 in /etc/hosts)."""
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+
+    by_range = parse("127.0.0.0/8\n")
+    by_name = parse("localhost\n")
+    assert by_name.resolve_names() == [] and by_range.resolve_names() == []
+    assert parse("no-such-host.invalid\n").resolve_names() == ["no-such-host.invalid"]
+    for exclusions, target in ((by_range, "localhost"), (by_name, "127.0.0.1")):
+        probe = _Banner()
+        summary = Discoverer(None, ProbeSettings(), DiscoverConfig(), {"ssh": probe}, exclusions, now=lambda: NOW).run(
+            [Target(target, site="A", transport="ssh", port=22)]
+        )
+        assert probe.calls == [] and summary.excluded == 1 and summary.connections == 0, target
+        status = summary.statuses[0]
+        assert status.status == "excluded" and "127.0.0.1" in status.error, status.error
+    probe = _Banner()  # a name outside every excluded range is probed as before
+    summary = Discoverer(
+        None, ProbeSettings(), DiscoverConfig(), {"ssh": probe}, parse("10.0.0.0/8\n"), now=lambda: NOW
+    ).run([Target("localhost", site="A", transport="ssh", port=22)])
+    assert [t.host for t in probe.calls] == ["localhost"] and summary.excluded == 0
