@@ -834,53 +834,45 @@ def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
 
 
 def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRollup]:
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    """Releases with actionable findings, one row per release and status: a release some of whose
+    devices are covered by an extended phase (Debian 12's SQLite 3 in LTS) and some not (an ended
+    Ubuntu's) is an eol row and an extended row, so covered devices are never shown as unsupported."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for h in hosts:
         for r in h.rows:
             f = r.finding
             if not f.actionable or not f.product:
                 continue
             g = groups.setdefault(
-                (f.product, f.cycle or ""),
-                {
-                    "finding": f,
-                    "hosts": set(),
-                    "sites": set(),
-                    "accepted": set(),
-                    "top": 0.0,
-                    "status": f.status,
-                    "ends": set(),
-                },
+                (f.product, f.cycle or "", f.status.value),
+                {"finding": f, "hosts": set(), "sites": set(), "accepted": set(), "top": 0.0, "ends": set()},
             )
             g["hosts"].add(h.host_key or h.hostname)
             g["sites"].add(h.site)
             if r.accepted:
                 g["accepted"].add(h.host_key or h.hostname)
             g["top"] = max(g["top"], r.score.total)
-            if f.status.severity > g["status"].severity:
-                g["status"] = f.status
-                g["finding"] = f
-                g["ends"] = set()
-            if f.status is g["status"] and f.eol is not None:
+            if f.eol is not None:
                 g["ends"].add(f.eol)
     out = []
-    for (p, c), g in groups.items():
+    for (p, c, _status), g in groups.items():
         f = g["finding"]
         ends = sorted(g["ends"])
+        ext = f.status is Status.EXTENDED
         out.append(
             ProductRollup(
                 product=p,
                 cycle=c,
                 name=release_name(f),
                 kind=f.kind,
-                status=g["status"],
+                status=f.status,
                 eol=ends[0] if ends else f.eol,
                 devices=len(g["hosts"]),
                 sites=sorted(g["sites"]),
                 accepted_devices=len(g["accepted"]),
                 top_score=g["top"],
-                extended_until=f.extended_until if g["status"] is Status.EXTENDED else None,
-                phase=phase_name(f, cfg) if g["status"] is Status.EXTENDED else "",
+                extended_until=f.extended_until if ext else None,
+                phase=phase_name(f, cfg) if ext else "",
                 eol_latest=ends[-1] if len(ends) > 1 else None,
             )
         )

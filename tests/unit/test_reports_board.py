@@ -231,6 +231,18 @@ def test_covered_devices_are_never_counted_in_an_unsupported_item(demo: EstateRe
         }
         mixed += len(both)
     assert mixed >= 3  # the demo has such releases (SQLite 3, Oniguruma 6, ISC DHCP 4.4)
+    # the products table likewise: one row per release and status, each counting only its devices
+    for row in demo.products:
+        hosts = {
+            h.hostname
+            for h in demo.all_hosts()
+            for r in h.rows
+            if r.finding.actionable
+            and (r.finding.product, r.finding.cycle or "", r.finding.status) == (row.product, row.cycle, row.status)
+        }
+        assert row.devices == len(hosts), (row.name, row.status)
+    sqlite = {p.status for p in demo.products if (p.product, p.cycle) == ("sqlite", "3")}
+    assert {Status.EOL, Status.EXTENDED} <= sqlite
     covered = sum(1 for i in demo.evidence.items if i.status is Status.EXTENDED)
     assert f"{covered} further item(s) are past mainstream support but covered" in demo.evidence.b4d_statement
 
