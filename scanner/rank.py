@@ -833,6 +833,23 @@ def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
     return out
 
 
+_MAJOR_MINOR = re.compile(r"(?:\d+:)?(\d+)\.(\d+)")
+
+
+def group_name(f: Finding, versions: set[str]) -> str:
+    """A release's name for a table row; a finding the dataset has no release for (its distribution
+    build of a release the dataset does not list: Perl 5.24 on Debian 9) is named by the upstream
+    versions its devices run, "Perl 5.10 / 5.24 (release not in the dataset)", never by the
+    product alone."""
+    if f.cycle or not f.product:
+        return release_name(f)
+    found = {(int(m.group(1)), int(m.group(2))) for v in versions if (m := _MAJOR_MINOR.match(v))}
+    if not found:
+        return release_name(f)
+    listed = " / ".join(f"{a}.{b}" for a, b in sorted(found))
+    return f"{release_name(f)} {listed} (release not in the dataset)"
+
+
 def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRollup]:
     """Releases with actionable findings, one row per release and status: a release some of whose
     devices are covered by an extended phase (Debian 12's SQLite 3 in LTS) and some not (an ended
@@ -845,8 +862,17 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
                 continue
             g = groups.setdefault(
                 (f.product, f.cycle or "", f.status.value),
-                {"finding": f, "hosts": set(), "sites": set(), "accepted": set(), "top": 0.0, "ends": set()},
+                {
+                    "finding": f,
+                    "hosts": set(),
+                    "sites": set(),
+                    "accepted": set(),
+                    "top": 0.0,
+                    "ends": set(),
+                    "versions": set(),
+                },
             )
+            g["versions"].add(f.version)
             g["hosts"].add(h.host_key or h.hostname)
             g["sites"].add(h.site)
             if r.accepted:
@@ -863,7 +889,7 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
             ProductRollup(
                 product=p,
                 cycle=c,
-                name=release_name(f),
+                name=group_name(f, g["versions"]),
                 kind=f.kind,
                 status=f.status,
                 eol=ends[0] if ends else f.eol,
@@ -908,7 +934,7 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
     def group(period: str, f: Finding) -> dict[str, Any]:
         return groups.setdefault(
             (period, f.product or "", f.cycle or ""),
-            {"f": f, "hosts": set(), "sites": set(), "cost": None, "actions": 0, "costed": 0},
+            {"f": f, "hosts": set(), "sites": set(), "cost": None, "actions": 0, "costed": 0, "versions": set()},
         )
 
     for h in hosts:
@@ -923,6 +949,7 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
             if period is None:
                 continue
             g = group(period, f)
+            g["versions"].add(f.version)
             g["hosts"].add(h.host_key or h.hostname)
             g["sites"].add(h.site)
             if h.binding is f:
@@ -941,7 +968,7 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
                 financial_year=fy,
                 product=product,
                 cycle=cycle,
-                name=release_name(first),
+                name=group_name(first, g["versions"]),
                 eol=first.eol,
                 devices=len(g["hosts"]),
                 sites=sorted(g["sites"]),
@@ -1163,7 +1190,7 @@ def _unsupported_item(site: str, product: str, cycle: str, g: dict[str, Any], cf
         site=site,
         product=product,
         cycle=cycle,
-        name=release_name(f),
+        name=group_name(f, {r.finding.version for r in rows}),
         status=f.status,
         eol=min((r.finding.eol for r in rows if r.finding.eol), default=f.eol),  # distribution builds: earliest
         devices=len(g["hosts"]),

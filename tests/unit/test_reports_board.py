@@ -344,6 +344,20 @@ def test_no_doubled_product_or_raw_cycle_in_any_table(demo: EstateReport) -> Non
         assert raw not in text, raw
 
 
+def test_a_release_the_dataset_does_not_list_is_named_by_its_versions(demo: EstateReport) -> None:
+    """Perl 5.24 on Debian 9 (the dataset starts later): never the bare "Perl" in a table row."""
+    assert demo.evidence is not None
+    rows = [
+        *((p.product, p.cycle, p.name) for p in demo.products),
+        *((r.product, r.cycle, r.name) for r in demo.roadmap),
+        *((i.product, i.cycle, i.name) for i in demo.evidence.items),
+    ]
+    unlisted = [(product, name) for product, cycle, name in rows if product and not cycle]
+    assert unlisted and all(name.endswith("(release not in the dataset)") for _, name in unlisted), unlisted
+    perl = next(p for p in demo.products if p.product == "perl" and not p.cycle)
+    assert perl.name == "Perl 5.10 / 5.16 / 5.24 (release not in the dataset)"
+
+
 def test_the_trust_is_named_in_every_header() -> None:
     site_toml = (ROOT / "examples" / "legacyscan-site.toml").read_text(encoding="utf-8")
     rep = est.report(site_catalog=site_toml)
