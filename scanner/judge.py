@@ -108,6 +108,25 @@ class Judged:
             )
         return rows
 
+    def steady(self) -> tuple[str | None, str | None]:
+        """The dates ``[from, to)`` on which every finding is in the state it was judged in: each
+        one's status range around the judging day, intersected (``judgements.steady_from`` and
+        ``steady_to``, schema migration 7, which fills stored judgements the same way).  (None,
+        None) for no findings, or when a finding's range around the day holds another state."""
+        day, lo, hi = self.judged_on, "", ""
+        if len(self.segments) != len(self.result.findings):
+            return None, None
+        for f, segs in zip(self.result.findings, self.segments, strict=True):
+            for start, end, status, eol, ext in segs:
+                if start <= day < end:
+                    if (status, eol, ext) != (f.status, f.eol, f.extended_until):
+                        return None, None
+                    lo, hi = max(lo, start), min(hi, end) if hi else end
+                    break
+            else:
+                return None, None
+        return (lo, hi) if lo else (None, None)
+
     def status_rows(self, stored_id: str, ids: list[str] | None = None) -> list[tuple[Any, ...]]:
         """``ids``: the findings' ids as ``finding_rows(stored_id)`` made them (else made here)."""
         rows = []

@@ -38,7 +38,7 @@ TABLE_COLUMNS: dict[str, int] = {
     "software_set_members": 3,
     "inventory_software_sets": 2,
     "datasets": 2,
-    "judgements": 4,
+    "judgements": 6,
     "findings": 25,
     "finding_status": 6,
 }
@@ -263,7 +263,9 @@ def software_rows(inv: Inventory, stored_id: str, build: tuple[int, ...] | None 
 def judged_rows(judged: Judged, stored_id: str) -> Rows:
     rows = Rows()
     rows.tables["datasets"].append(_clean((judged.dataset_version, judged.judged_on)))
-    rows.tables["judgements"].append(_clean((stored_id, judged.dataset_version, judged.judged_on, judged.unidentified)))
+    rows.tables["judgements"].append(
+        _clean((stored_id, judged.dataset_version, judged.judged_on, judged.unidentified, *judged.steady()))
+    )
     finding_rows = judged.finding_rows(stored_id)
     rows.tables["findings"].extend(_clean(r) for r in finding_rows)
     # each finding's id (its row's first column, a hash) made once for both tables

@@ -211,6 +211,36 @@ MIGRATIONS: list[str] = [
     SELECT l.inventory_id AS inventory_id, m.software_id AS software_id, m.entries AS entries
     FROM inventory_software_sets l JOIN software_set_members m ON m.set_id = l.set_id
     """,
+    # 7: each judgement's steady range (issue #17 item 4): the dates ``[steady_from, steady_to)``
+    # on which every finding of the judgement is in the state it was judged in (its status range
+    # around the judging day, intersected over the findings).  A report on a date inside it reads
+    # the findings as stored, without a status-range lookup per finding; outside it, the host is
+    # re-judged.  NULL (a judgement without findings, or one whose ranges do not all hold the
+    # judged state): the report looks the statuses up per finding, as before.  Existing
+    # judgements are filled here from ``finding_status``; new ones by ``scanner.judge``.
+    """
+    ALTER TABLE judgements ADD COLUMN steady_from TEXT;
+    ALTER TABLE judgements ADD COLUMN steady_to TEXT;
+    UPDATE judgements SET
+        steady_from = CASE WHEN
+            (SELECT COUNT(*) FROM findings f
+             WHERE f.inventory_id = judgements.inventory_id AND f.dataset_version = judgements.dataset_version)
+          = (SELECT COUNT(*) FROM findings f JOIN finding_status s ON s.finding_id = f.finding_id
+             AND s.valid_from <= judgements.judged_on AND s.valid_to > judgements.judged_on
+             AND s.status = f.status AND COALESCE(s.eol, '') = COALESCE(f.eol, '')
+             AND COALESCE(s.extended_until, '') = COALESCE(f.extended_until, '')
+             WHERE f.inventory_id = judgements.inventory_id AND f.dataset_version = judgements.dataset_version)
+        THEN
+            (SELECT MAX(s.valid_from) FROM findings f JOIN finding_status s ON s.finding_id = f.finding_id
+             AND s.valid_from <= judgements.judged_on AND s.valid_to > judgements.judged_on
+             WHERE f.inventory_id = judgements.inventory_id AND f.dataset_version = judgements.dataset_version)
+        END;
+    UPDATE judgements SET
+        steady_to = (SELECT MIN(s.valid_to) FROM findings f JOIN finding_status s ON s.finding_id = f.finding_id
+             AND s.valid_from <= judgements.judged_on AND s.valid_to > judgements.judged_on
+             WHERE f.inventory_id = judgements.inventory_id AND f.dataset_version = judgements.dataset_version)
+        WHERE steady_from IS NOT NULL
+    """,
 ]
 
 

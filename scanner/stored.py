@@ -59,6 +59,17 @@ _FINDINGS_SQL = (
 )
 
 
+# The same rows for a judgement whose steady range holds the report date (schema migration 7):
+# every finding is in its judged state on that date, so its stored state is read twice, in the
+# places of the judged state and of the state on the date, with no status-range lookup per finding.
+_STEADY_FINDINGS_SQL = (
+    "SELECT f.inventory_id, f.kind, f.name, f.version, f.product, f.cycle, f.product_label, f.group_key, "
+    "f.entries, f.rule, f.reason, f.evidence, f.confidence, f.release_label, f.release_source, "
+    "f.status, f.eol, f.extended_until, f.status, f.eol, f.extended_until "
+    "FROM findings f WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal"
+)
+
+
 @dataclass(slots=True)
 class Sourcing:
     """How a report's host results were made: read from stored findings, or re-judged."""
@@ -142,7 +153,7 @@ class StoredResults:
     def latest(self, as_of: date, site: str | None = None) -> list[HostResult]:
         """The latest inventory of every host (``Store.iter_latest``'s set and order), on ``as_of``."""
         sql = (
-            "SELECT i.inventory_id, j.judged_on, j.unidentified FROM hosts h "
+            "SELECT i.inventory_id, j.judged_on, j.unidentified, j.steady_from, j.steady_to FROM hosts h "
             "JOIN inventories i ON i.inventory_id = h.last_inventory_id "
             "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p}"
         )
@@ -162,7 +173,8 @@ class StoredResults:
         findings leaves out the application findings no KPI counts (supported, unknown: not
         actionable, so never excepted, scored, costed or on the action list)."""
         sql = (
-            "SELECT i.inventory_id, j.judged_on, j.unidentified, i.collected_at FROM inventories i "
+            "SELECT i.inventory_id, j.judged_on, j.unidentified, j.steady_from, j.steady_to, i.collected_at "
+            "FROM inventories i "
             "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p} "
             "WHERE i.collected_at = (SELECT MAX(k.collected_at) FROM inventories k "
             "WHERE k.host_key = i.host_key AND k.collected_at < {p})"
@@ -175,8 +187,8 @@ class StoredResults:
         rows = self._rows(sql, params)
         if not rows:
             return [], None
-        on = max(_day(r[3]) or fallback for r in rows)
-        return list(self._results([r[:3] for r in rows], on, kpis_only)), on
+        on = max(_day(r[5]) or fallback for r in rows)
+        return list(self._results([r[:5] for r in rows], on, kpis_only)), on
 
     def _steady(self, product: str | None, cycle: str | None, judged_on: str, as_of: date) -> bool:
         """Does the dataset judge ``product``/``cycle`` itself the same on both days, in the same
@@ -224,15 +236,20 @@ class StoredResults:
             marks = ",".join([p] * len(ids))
             sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
             bodies = dict(self.store._query(sql, ids))
-            judged = [h[0] for h in chunk if h[1] is not None]
+            steady, ranged, moved = _by_range(chunk, day)
             by_inventory: dict[str, list[tuple[Any, ...]]] = {}
-            if judged:
-                sql = _FINDINGS_SQL.format(p=p, marks=",".join([p] * len(judged)))
-                for row in self.store._query(sql, [day, day, self.dataset_version, *judged]):
-                    by_inventory.setdefault(row[0], []).append(row)
-            for inventory_id, judged_on, unidentified in chunk:
+            for query, wanted, first in ((_STEADY_FINDINGS_SQL, steady, []), (_FINDINGS_SQL, ranged, [day, day])):
+                if wanted:
+                    sql = query.format(p=p, marks=",".join([p] * len(wanted)))
+                    for row in self.store._query(sql, [*first, self.dataset_version, *wanted]):
+                        by_inventory.setdefault(row[0], []).append(row)
+            for inventory_id, judged_on, unidentified, _from, _to in chunk:
                 body = bytes(bodies[inventory_id])
                 rows = by_inventory.get(inventory_id)
+                if judged_on is not None and inventory_id in moved:
+                    self.sourcing.changed += 1
+                    yield self._rejudge(body, as_of)
+                    continue
                 if judged_on is None or not rows:
                     self.sourcing.missing += 1
                     yield self._rejudge(body, as_of)
@@ -320,6 +337,25 @@ class StoredResults:
         result = match_inventory(inv, self.ctx, as_of, self.policy, memo)
         inv.software = []  # the report needs the host's facts only; its packages are judged
         return result
+
+
+def _by_range(hosts: Sequence[tuple[Any, ...]], day: str) -> tuple[list[str], list[str], set[str]]:
+    """The judged inventories of ``hosts`` (inventory id, judged on, unidentified, steady from,
+    steady to) whose steady range holds ``day``, those without one (their statuses are looked up
+    per finding), and those whose range does not hold it (a finding changed state: re-judged)."""
+    steady: list[str] = []
+    ranged: list[str] = []
+    moved: set[str] = set()
+    for inventory_id, judged_on, _, start, end in hosts:
+        if judged_on is None:
+            continue
+        if start is None or end is None:
+            ranged.append(inventory_id)
+        elif start <= day < end:
+            steady.append(inventory_id)
+        else:
+            moved.add(inventory_id)
+    return steady, ranged, moved
 
 
 # From this many hosts on, the previous scan (what "change since" compares with) is read and

@@ -172,10 +172,29 @@ def test_status_on_any_date_is_a_query_that_agrees_with_rematching(store: Store)
             | {e - timedelta(days=1) for e in edges}
             | {date(2000, 1, 1) + timedelta(days=rng.randrange(15000)) for _ in range(40)}
         )
+        ((start, end),) = q(
+            store, "SELECT steady_from, steady_to FROM judgements WHERE inventory_id = ?", (one.inventory_id,)
+        )
+        judged = q(
+            store,
+            "SELECT f.finding_id, f.status, f.eol, f.extended_until FROM findings f WHERE f.inventory_id = ?",
+            (one.inventory_id,),
+        )
+        inside = 0
         for day in days:
             fresh = match_inventory(one, judge.ctx, day, judge.policy).findings
             expect = {("os" if f.kind == "os" else group_key(f)): f.status.value for f in fresh}
             assert _status_on(store, one.inventory_id, day) == expect, day
+            # the steady range: exactly the days on which every finding is in its judged state
+            states = q(
+                store,
+                "SELECT f.finding_id, s.status, s.eol, s.extended_until FROM findings f JOIN finding_status s "
+                "ON s.finding_id = f.finding_id AND s.valid_from <= ? AND s.valid_to > ? WHERE f.inventory_id = ?",
+                (day.isoformat(), day.isoformat(), one.inventory_id),
+            )
+            inside += start <= day.isoformat() < end
+            assert (start <= day.isoformat() < end) == (sorted(states) == sorted(judged)), day
+        assert 0 < inside < len(days)
 
 
 # -- migration of a store written by the previous release ----------------------------------------
@@ -268,6 +287,14 @@ SCHEMA5_TABLES = (
 )
 
 
+# Columns of schema 5 where a later migration added some (7: each judgement's steady range).
+SCHEMA5_COLUMNS = {"judgements": "inventory_id, dataset_version, judged_on, unidentified"}
+
+
+def _schema5_select(table: str) -> str:
+    return f"SELECT {SCHEMA5_COLUMNS.get(table, '*')} FROM {table}"  # noqa: S608 - fixed names
+
+
 def _plain(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Rows as SQLite gives them (PostgreSQL: bytes for a memoryview, text for a date), sorted."""
 
@@ -317,8 +344,9 @@ def test_migration_to_package_lists_keeps_every_row_and_every_view(store_url: st
     # and its ``inventory_software`` view gives that table's rows (checked against the packages below).
     with open_store(f"sqlite:///{tmp_path / 'scratch.db'}") as scratch:
         assert scratch.save_batch(old) == [True] * 4
-        tables = {t: _plain(q(scratch, f"SELECT * FROM {t}")) for t in SCHEMA5_TABLES}  # noqa: S608
+        tables = {t: _plain(q(scratch, _schema5_select(t))) for t in SCHEMA5_TABLES}
         views = {v: _plain(q(scratch, f"SELECT * FROM {v}")) for v in VIEW_NAMES}  # noqa: S608
+        steady = _plain(q(scratch, "SELECT inventory_id, steady_from, steady_to FROM judgements"))
     for inv in old:
         links = Counter({sid: n for i, sid, n in tables["inventory_software"] if i == inv.inventory_id})
         assert links == Counter(software_id(s.name, s.version, s.publisher, s.source) for s in inv.software)
@@ -327,7 +355,10 @@ def test_migration_to_package_lists_keeps_every_row_and_every_view(store_url: st
     with open_store(_schema5_store(store_url, tmp_path, tables)) as store:
         assert store.schema_version() == len(migrations("sqlite"))  # type: ignore[attr-defined]
         for table, rows in tables.items():  # nothing lost, nothing changed (inventory_software: the view)
-            assert _plain(q(store, f"SELECT * FROM {table}")) == rows, table  # noqa: S608
+            assert _plain(q(store, _schema5_select(table))) == rows, table
+        # migration 7 gave each judgement the steady range ingest gives it (each has its OS finding)
+        assert _plain(q(store, "SELECT inventory_id, steady_from, steady_to FROM judgements")) == steady
+        assert sum(1 for _, start, end in steady if start is not None and end is not None) == 4
         for view, rows in views.items():  # the BI views read the migrated store as before
             assert _plain(q(store, f"SELECT * FROM {view}")) == rows, view  # noqa: S608
         lists = _plain(q(store, "SELECT * FROM software_sets"))
