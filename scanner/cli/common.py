@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from eol_data.catalog import Catalog, CatalogError, load_default
 from scanner.cli.base import CliError
@@ -137,13 +138,44 @@ def output(path: str | None, binary: bool = False) -> Iterator[IO[str]]:
     planted symlink is never followed) and an existing device/FIFO/directory is refused, not replaced.
     """
     if not path or path == "-":
-        yield sys.stdout
+        yield cast("IO[str]", _TerminalSafe(sys.stdout)) if _is_terminal(sys.stdout) else sys.stdout
         return
     try:
         with atomic_output(path) as fh:
             yield fh
     except FileRefused as exc:
         raise CliError(str(exc), hint="--out names the report file to write ('-' for standard output)") from exc
+
+
+_UNSAFE_ASCII = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+class _TerminalSafe:
+    """A report on its way to a terminal: every control character a value could carry (an ESC or
+    CSI from a hostile DisplayName or SSH banner, a C1 control JSON leaves raw, a bidi override) is
+    shown as a visible escape (``scanner.terminal.printable``), while the layout's own newlines, tabs
+    and CSV's CR LF pass.  Only a terminal gets this: a file or a pipe receives the report's exact
+    bytes (data, not display)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not (text.isascii() and _UNSAFE_ASCII.search(text) is None):
+            from scanner.terminal import printable
+
+            text = "\r\n".join(printable(part, keep_newlines=True) for part in text.split("\r\n"))
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 def write_file(path: str | Path, data: bytes | str, *, option: str = "--out") -> None:

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from datetime import date
 from html.parser import HTMLParser
 
@@ -44,6 +45,7 @@ HOSTILE = [
     "😀 emoji ✓",
     "NUL\x00byte",
     "line\nbreak\x1b[31mred",
+    "csi\x9b2Jclear\x7f",  # C1 CSI (JSON leaves it raw) and DEL
     "x" * 5000,
     "</style><style>body{display:none}</style>",
     "javascript:alert(3)",
@@ -316,3 +318,31 @@ def test_empty_estate_renders_in_every_format(with_statuses: bool) -> None:
     assert json.loads(reports.json.render(empty))["kpis"]["devices"] == 0
     assert load_workbook(io.BytesIO(reports.xlsx.render(empty))).sheetnames[0] == "Summary"
     assert "No devices." in reports.html.render(empty)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "html", "table"])
+def test_report_to_a_terminal_carries_no_control_character(
+    report: EstateReport, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal every control a value carries is shown as an escape (JSON and CSV keep C1/ESC
+    as data); the layout's newlines, tabs and CSV's CR LF pass.  A pipe gets the exact text."""
+    from scanner.cli.common import output
+
+    rendered = getattr(reports, fmt).render(report)
+    assert ("\x9b" in rendered) == (fmt in ("csv", "json"))  # JSON and CSV carry the C1 as data
+    tty, pipe = _Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        monkeypatch.setattr("sys.stdout", stream)
+        with output(None) as fh:
+            fh.write(rendered)
+    assert pipe.getvalue() == rendered
+    shown = tty.getvalue()
+    assert ("\\x9b" in shown) == (fmt in ("csv", "json"))  # shown as an escape, not sent
+    assert shown.count("\r\n") == rendered.count("\r\n")
+    unsafe = {ch for ch in shown.replace("\r\n", "\n") if ch not in "\n\t" and not ch.isprintable() and ch != " "}
+    assert {ch for ch in unsafe if unicodedata.category(ch)[0] == "C"} == set()
