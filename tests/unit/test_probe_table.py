@@ -266,3 +266,41 @@ def test_problems_keep_the_names_inventories_always_carried(tmp_path: Path) -> N
     sol = {k: v for k, v in BASE["SunOS"].items() if k != "pkginfo"}
     inv = Collector(_host(tmp_path / "s", sol)).collect()
     assert [p for p in inv.problems if p.kind == "missing"] == [Problem("pkginfo", "pkginfo not found", "missing")]
+
+
+class Recording:
+    """A shell that notes every ask, answering from another."""
+
+    def __init__(self, inner: ReplayShell) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.asked: set[str] = set()
+
+    def run(self, argv: list[str], timeout: float = 60.0) -> CommandResult:
+        self.asked.add(" ".join(argv))
+        return self.inner.run(argv, timeout)
+
+    def read_text(self, path: str) -> str | None:
+        self.asked.add(path)
+        return self.inner.read_text(path)
+
+
+RPM_HOST = {**BASE["Linux"], "rpm": "bash\t0:5.1.8-6.el9\tx86_64\tRed Hat, Inc.\tRed Hat, Inc.\t(none)\n"}
+
+
+@pytest.mark.parametrize("platform", sorted(BASE))
+def test_the_collectors_ask_nothing_outside_the_table(platform: str, tmp_path: Path) -> None:
+    """Whatever a collector asks of a host is a row of the table concerning that host (over SSH
+    anything else would cost a round trip of its own), and every such row is asked of some host."""
+    rows = [p for p in probes.UNIX_PROBES if p.concerns(platform)]
+    spelled = {" ".join(p.argv) for p in rows if p.argv} | {path for p in rows for path in p.paths}
+    asked: set[str] = set()
+    for n, answers in enumerate([BASE[platform]] + ([RPM_HOST] if platform == "Linux" else [])):
+        shell = Recording(_host(tmp_path / str(n), answers))
+        Collector(shell).collect()  # type: ignore[arg-type]
+        assert shell.asked <= spelled, shell.asked - spelled
+        asked |= shell.asked
+    never = {p.id for p in rows if not ({" ".join(p.argv)} | set(p.paths)) & asked}
+    # uname -srm runs on every host in the bundle so that uname -s is its first word; AIX, Solaris and
+    # the BSDs read uname -srvm instead
+    assert never == (set() if platform in ("Linux", "Darwin") else {"uname"}), never
