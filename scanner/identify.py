@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -276,24 +277,40 @@ _OS = _Registry(OS_IDENTIFIERS)
 _SW = _Registry(SOFTWARE_IDENTIFIERS)
 
 
-_FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("windows", re.compile(r"\bwin(?:dows|nt|32|64)?\b|microsoft", re.I)),
-    ("macos", re.compile(r"mac ?os|\bos ?x\b|darwin", re.I)),
-    ("solaris", re.compile(r"solaris|sunos|illumos|smartos|omnios|openindiana", re.I)),
-    ("aix", re.compile(r"\baix\b", re.I)),
-    ("freebsd", re.compile(r"freebsd", re.I)),
-    (
-        "linux",
-        re.compile(
-            r"linux|ubuntu|debian|centos|red ?hat|\brhel\b|suse|sles|fedora|alpine|amazon|rocky|"
-            r"alma|mint|raspbian",
-            re.I,
-        ),
-    ),
-)
+@dataclass(frozen=True, slots=True)
+class _FamilyWords:
+    """``eol_data/rules/families.toml`` as the inference uses it (built once per rules table)."""
+
+    words: tuple[tuple[str, re.Pattern[str]], ...]  # family -> the words that name it, in file order
+    solaris: re.Pattern[str]  # an /etc/release of Solaris or a derivative
+    bsd_id: re.Pattern[str]  # an os-release ID of a BSD
 
 
-def _infer_family(record: dict[str, Any], family: str) -> str:
+def _compile_families(table: dict[str, Any]) -> _FamilyWords:
+    files = table.get("release_files", {})
+    solaris = "|".join(re.escape(str(w)) for w in files.get("solaris", [])) or "(?!)"
+    bsd = "|".join(re.escape(str(w)) for w in files.get("bsd_ids", [])) or "(?!)"
+    return _FamilyWords(
+        tuple((str(e["name"]), re.compile(str(e["pattern"]), re.I)) for e in table.get("family", [])),
+        re.compile(solaris, re.I),
+        re.compile(rf"^ID=[\"']?({bsd})\b", re.M | re.I),
+    )
+
+
+_FAMILIES_MEMO: list[tuple[dict[str, Any], _FamilyWords]] = []
+
+
+def _families(rules: Rules) -> _FamilyWords:
+    """The family words of a rules set (built once per table, kept beside its answer)."""
+    table = rules.table("families")
+    if _FAMILIES_MEMO and _FAMILIES_MEMO[0][0] is table:
+        return _FAMILIES_MEMO[0][1]
+    words = _compile_families(table)
+    _FAMILIES_MEMO[:] = [(table, words)]
+    return words
+
+
+def _infer_family(record: dict[str, Any], family: str, words: _FamilyWords) -> str:
     """An OS record whose ``family`` is missing or not one we know (the contract never requires
     every field; another tool may say "GNU/Linux", "Win32NT" or nothing): judge it by its own
     evidence rather than answer "unknown family".  Release files first (their text decides between
@@ -301,17 +318,17 @@ def _infer_family(record: dict[str, Any], family: str) -> str:
     contract's per-family fields."""
     files = record.get("files")
     if isinstance(files, dict) and files:
-        return _family_of_release_files(files)
-    for name, pattern in _FAMILY_WORDS:
+        return _family_of_release_files(files, words)
+    for name, pattern in words.words:
         if family and pattern.search(family):
             return name
-    return _family_of_fields(record) or _family_of_text(record) or family
+    return _family_of_fields(record) or _family_of_text(record, words) or family
 
 
-def _family_of_text(record: dict[str, Any]) -> str | None:
+def _family_of_text(record: dict[str, Any], words: _FamilyWords) -> str | None:
     """Free text only (an issue title, an agent's one-line OS string): its words, or an NT build."""
     text = " ".join(str(v) for k, v in record.items() if k not in ("kind", "family") and isinstance(v, str))
-    for name, pattern in _FAMILY_WORDS:
+    for name, pattern in words.words:
         if pattern.search(text):
             return name
     if re.search(r"\b(?:5\.[12]|6\.[0-3]|10\.0)\.\d{4,5}\b|\blts[bc]\b", text, re.I):
@@ -319,13 +336,13 @@ def _family_of_text(record: dict[str, Any]) -> str | None:
     return None
 
 
-def _family_of_release_files(files: dict[str, Any]) -> str:
+def _family_of_release_files(files: dict[str, Any], words: _FamilyWords) -> str:
     """Solaris and its derivatives by /etc/release, a BSD by its os-release ID, else Linux."""
     release = str(files.get("/etc/release") or "")
-    if re.search(r"solaris|smartos|omnios|openindiana|illumos", release, re.I):
+    if words.solaris.search(release):
         return "solaris"
     osr = str(files.get("/etc/os-release") or files.get("/usr/lib/os-release") or "")
-    m = re.search(r"^ID=[\"']?(freebsd|openbsd|netbsd|dragonfly)\b", osr, re.M | re.I)
+    m = words.bsd_id.search(osr)
     return m.group(1).lower() if m else "linux"
 
 
@@ -364,7 +381,7 @@ def _dispatch_os(record: dict[str, Any], ctx: IdentifyContext) -> Identification
         family = "announced"
     fn = _OS.get(family)
     if fn is None:
-        family = _infer_family(record, family)
+        family = _infer_family(record, family, _families(ctx.rules))
         fn = _OS.get(family)
     if fn is None:
         return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")

@@ -79,12 +79,16 @@ def _message(path: Path, text: str, tab: dict[str, Any], found: list[tuple[KeyPa
 
 
 def _entry_id(tab: dict[str, Any], key: KeyPath) -> str:
-    """The ``id`` of the array entry a key path points into, if it has one."""
+    """The ``id`` of the array entry a key path points into (else its ``name``, for entries named
+    by what they stand for, like a family), if it has one."""
     if len(key) < 2 or not isinstance(key[1], int):
         return ""
     entries = tab.get(str(key[0]))
     entry = entries[key[1]] if isinstance(entries, list) and key[1] < len(entries) else None
-    return str(entry.get("id") or "") if isinstance(entry, dict) else ""
+    if not isinstance(entry, dict):
+        return ""
+    named = entry.get("id") or entry.get("name")
+    return named if isinstance(named, str) else ""
 
 
 def load_rules() -> Rules:

@@ -67,6 +67,9 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
             flags=("plain_revision",),
         ),
     },
+    "families": {
+        "family": Entries(required=("name", "pattern"), regex=("pattern",), strings=("name",)),
+    },
     "windows_os": {
         "caption_releases": Entries(required=("pattern", "nt"), strings=("pattern", "nt"), integers=("build",)),
         "embedded": Entries(required=("words",), string_lists=("words", "cycles"), strings=("nt", "product")),
@@ -82,6 +85,7 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
     "software_fields": ("aliases",),
     "macos": ("labels",),
     "unix_os": ("words",),
+    "families": ("release_files",),
 }
 
 

@@ -214,6 +214,30 @@ def test_the_unix_system_names_are_data(tmp_path: Path) -> None:
     assert message.startswith(f"{path}:{at + 1}: words.development_tags: expected a list of strings"), message
 
 
+def test_the_family_words_are_data(tmp_path: Path) -> None:
+    """The words that name an OS family moved out of Python (families.toml): a record without a
+    family saying "Windows Embedded" is inferred Windows; once the file's Windows words no longer
+    include "windows", it is not; a pattern that does not compile names file, line and family."""
+    record = {"kind": "os", "name": "Windows 10 Pro 22H2"}
+    assert IdentifyContext(Catalog()).identify(record).product == "windows"
+    rules = _copy(tmp_path)
+    path = rules / "families.toml"
+    text = path.read_text("utf-8")
+    words = "pattern = '\\bwin(?:dows|nt|32|64)?\\b|microsoft'"
+    assert text.count(words) == 1
+    path.write_text(text.replace(words, "pattern = '\\bwin(?:nt|32|64)?\\b|microsoft'"), "utf-8")
+    narrowed = IdentifyContext(Catalog(), Rules(rules)).identify(record)
+    assert (narrowed.product, narrowed.rule) == (None, "os.family-unknown")
+    lines = path.read_text("utf-8").splitlines()
+    header = _nth_header(lines, "family", 1)
+    at = _key_line(lines, header, "pattern")
+    lines[at] = "pattern = 'mac ?os|(os x'"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "families")
+    assert message.startswith(f"{path}:{at + 1}: family[1].pattern: not a valid regular expression"), message
+    assert message.endswith("(rule 'macos')"), message
+
+
 def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "distro.toml"
