@@ -595,7 +595,8 @@ def render(report: EstateReport) -> bytes:
         wb,
         "Extended support",
         EXTENDED_HEADERS,
-        extended_rows(report),
+        extended_rows(report)
+        or [["(none: no paid extended support is declared in the site catalogue; docs/site-catalogue.md)"]],
         {1: 26, 2: 34, 4: 34, 6: 40, 14: 70},
         banner,
         {4: int_, 8: money, 9: date_, 10: money, 11: int_, 12: num},

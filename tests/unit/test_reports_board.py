@@ -417,6 +417,8 @@ def test_workbook_cells_are_typed_and_printable(demo_wb) -> None:
         assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert wb["Devices"].print_title_rows == "$2:$2"  # the header row repeats on every printed page
     assert wb["Devices"].conditional_formatting and wb["Evidence 8.2.1"].conditional_formatting
+    # a sheet with nothing to list says so (the demo declares no paid extended support)
+    assert str(wb["Extended support"]["A3"].value).startswith("(none: no paid extended support is declared")
 
 
 def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport, demo_wb) -> None:
