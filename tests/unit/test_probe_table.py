@@ -304,3 +304,25 @@ def test_the_collectors_ask_nothing_outside_the_table(platform: str, tmp_path: P
     # uname -srm runs on every host in the bundle so that uname -s is its first word; AIX, Solaris and
     # the BSDs read uname -srvm instead
     assert never == (set() if platform in ("Linux", "Darwin") else {"uname"}), never
+
+
+CAPTURES = sorted(p.parent.name for p in (CAPTURED.parent).glob("*/capture.json"))
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_every_captured_fixture_replays_cleanly(name: str) -> None:
+    """A fixture a contributor adds with ``legacyscan capture`` is replayed here with no test of its
+    own: its platform is recognised, it parses without error, and it has a provenance note."""
+    from agents.capture import read_provenance
+
+    root = CAPTURED.parent / name
+    meta = read_provenance(root)
+    inv = Collector(ReplayShell(root)).collect()
+    family = {"Darwin": "macos", "SunOS": "solaris"}.get(meta["platform"], meta["platform"].lower())
+    assert inv.os.family == family, inv.problems
+    assert not [p for p in inv.problems if p.kind in ("error", "parse", "timeout")], inv.problems
+    assert (root / "PROVENANCE.md").is_file()
+
+
+def test_the_capture_glob_finds_the_committed_fixture() -> None:
+    assert "debian11-minbase-ssh-capture" in CAPTURES
