@@ -155,3 +155,27 @@ def test_a_damaged_register_workbook_is_refused_by_name_and_its_neighbour_import
     if damage == "bomb":
         assert "over the limit of" in err, err
     assert "imported 4, duplicates 0, refused 1 (of 2 files)" in err, err
+
+
+def test_a_register_workbook_in_an_import_folder_is_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clinical engineering register saved as XLSX into the drop folder beside the CSV/JSON
+    exports is read like the files around it (it was skipped: the folder search knew no .xlsx), and
+    a workbook that is no register is refused by name while its neighbours import."""
+    drop = tmp_path / "drop"
+    (drop / "registers").mkdir(parents=True)
+    _register_xlsx(drop / "registers" / "Medical Devices.xlsx")
+    from openpyxl import Workbook
+
+    other = Workbook()
+    other.active.append(["name", "ward", "phone"])
+    other.save(drop / "rota.xlsx")
+    db = f"sqlite:///{tmp_path / 'ls.db'}"
+    capsys.readouterr()
+    assert main(["import", str(drop), "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert "rota.xlsx: refused" in err, err
+    assert "imported 4, duplicates 0, refused 1 (of 2 files)" in err, err
+    hosts = _report(db, capsys)
+    assert sum(1 for name, h in hosts.items() if name != "__evidence__" and h.get("source") == "register") == 4
