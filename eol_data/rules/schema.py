@@ -86,6 +86,7 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
     "macos": ("labels",),
     "unix_os": ("words",),
     "families": ("release_files",),
+    "packages": ("words",),
 }
 
 

@@ -238,6 +238,28 @@ def test_the_family_words_are_data(tmp_path: Path) -> None:
     assert message.endswith("(rule 'macos')"), message
 
 
+def test_the_rpm_architectures_are_data(tmp_path: Path) -> None:
+    """The rpm arch suffixes moved out of Python: ".ppc64" (big-endian POWER) is not listed, so
+    "openssl.ppc64" is no tracked package until [words] architectures names it."""
+    record = {"kind": "software", "source": "rpm", "name": "openssl.ppc64", "version": "1:3.0.7-27.el9"}
+    bundled = IdentifyContext(Catalog()).identify(record)
+    assert (bundled.product, bundled.rule) == (None, "package.untracked")
+    rules = _copy(tmp_path)
+    path = rules / "packages.toml"
+    text = path.read_text("utf-8")
+    words = 'architectures = ["x86_64",'
+    assert text.count(words) == 1
+    path.write_text(text.replace(words, 'architectures = ["ppc64", "x86_64",'), "utf-8")
+    extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
+    assert (extended.product, extended.cycle) == ("openssl", "3.0")
+    lines = path.read_text("utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("architectures ="))
+    lines[at : at + 2] = ['architectures = "x86_64"']
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "packages")
+    assert message.startswith(f"{path}:{at + 1}: words.architectures: expected a list of strings"), message
+
+
 def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "distro.toml"
