@@ -10,7 +10,9 @@ Inputs (paths; a directory is searched recursively):
 
 * ``*.jsonl`` labelled corpora (``{"kind": "os_record" | "windows_software", "raw_format", "raw"}``),
   e.g. a corpus directory or ``tests/fixtures/extra_labelled``;
-* ``collect.json`` raw Windows collection documents (``windows-collect/1``), e.g. ``tests/fixtures/hosts``.
+* ``collect.json`` raw Windows collection documents (``windows-collect/1``), e.g. ``tests/fixtures/hosts``;
+* whole-host captures (``captures/<platform>/*.json``: OS section and software list), e.g.
+  ``scanner/demo_data/captures`` (Linux packages also with their rpm arch suffix).
 
 Each input becomes several records, so the lenient paths are exercised as much as the contract's:
 the converted contract record (``tests/corpus_input``), the raw keys as found (with and without a
@@ -97,6 +99,29 @@ def _collect_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"{label}:software-on-host:{i}", {**rec, "host_os": host}
 
 
+def _capture_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    from tests.corpus_input import os_record_from_capture, software_record_from_capture
+
+    capture = json.loads(path.read_text("utf-8"))
+    if not isinstance(capture, dict) or "platform" not in capture or not isinstance(capture.get("os"), dict):
+        return
+    label, platform = f"{path.parent.name}/{path.stem}", str(capture["platform"])
+    os_record = os_record_from_capture(capture)
+    yield from _os_variants(label, os_record, {k: v for k, v in os_record.items() if k not in ("kind", "family")})
+    yield f"{label}:raw-os-document", {"kind": "os", "family": platform, **capture["os"]}
+    for i, entry in enumerate(capture.get("software") or []):
+        if not isinstance(entry, dict):
+            continue
+        if platform != "linux":
+            yield f"{label}:software:{i}", software_record_from_capture(entry, platform)
+            continue
+        rec = {"kind": "software", "source": entry.get("source"), "name": entry.get("name")}
+        rec["version"] = entry.get("version")
+        yield f"{label}:package:{i}", rec
+        if entry.get("arch"):  # as an rpm name carries it ("openssl.x86_64")
+            yield f"{label}:package-arch:{i}", {**rec, "name": f"{entry.get('name')}.{entry.get('arch')}"}
+
+
 def records(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     """(label, record) for every input, each distinct record once, in a stable order."""
     files: list[Path] = []
@@ -109,6 +134,8 @@ def records(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
             gen = _corpus_records(f)
         elif f.name == "collect.json":
             gen = _collect_records(f)
+        elif f.suffix == ".json" and f.parent.parent.name == "captures":
+            gen = _capture_records(f)
         else:
             continue
         for label, rec in gen:
