@@ -60,7 +60,8 @@ _LATEST = """
 # A device found by credential-free discovery, or listed in the device register, and later inventoried
 # by an agent or a probe is one device: the inventory wins and the secondary record leaves the views,
 # as it leaves the report (``scanner.discover.link.supersede``, same names: host name and address,
-# lower-cased, and the short name of each that is not an IP address).  A register record is an import
+# lower-cased, and the short name of each that is not an IP address; addresses and short names only
+# within a site).  A register record is an import
 # tagged ``device-register`` (``scanner.imports.register``: the tables keep the tags, not the
 # collector's source).  ``{strpos}`` is filled per dialect (``scanner.schema``).
 
@@ -92,18 +93,25 @@ def _name_rows(condition: str) -> str:
     # UNION, not UNION ALL: SQLite then computes each side once instead of flattening the join of two
     # compound selects into sixteen joins (2,000-device demo: legacyscan_findings 0.76 s -> 0.09 s)
     return "\n            UNION ".join(
-        f"SELECT nh.host_key AS host_key, {name} AS name FROM hosts nh "
+        f"SELECT nh.host_key AS host_key, {name} AS name, COALESCE(trim(nh.site), '') AS site FROM hosts nh "
         f"JOIN inventories ni ON ni.inventory_id = nh.last_inventory_id WHERE {condition}"
         for name in _names("nh")
     )
 
+
+# An address or a short name is unique only within a site (``scanner.discover.link.site_scoped``):
+# it links only within the same site, or where either side names no site; a full DNS name anywhere.
+_SITE_SCOPED = (
+    "({strpos}(dn.name, '.') = 0 OR {strpos}(dn.name, ':') > 0 OR trim(replace(dn.name, '.', ''), '0123456789') = '')"
+)
 
 _SHOWN = f"""h.host_key NOT IN (
         SELECT dn.host_key FROM (
             {_name_rows(_secondary("ni", "nh"))}
         ) dn JOIN (
             {_name_rows("NOT " + _secondary("ni", "nh"))}
-        ) pn ON pn.name = dn.name)"""
+        ) pn ON pn.name = dn.name
+          AND (NOT {_SITE_SCOPED} OR pn.site = dn.site OR pn.site = '' OR dn.site = ''))"""
 
 # The host key as reports print it: the stored key is "<site>\\x1f<key>" (scoped by site).
 _HOST_KEY = "substr(h.host_key, length(h.site) + 2)"

@@ -97,7 +97,9 @@ def estate(store_url: str) -> Iterator[Store]:
 def discovered(current: list[Inventory]) -> list[Inventory]:
     """Devices credential-free discovery found and rows of the device register: some later
     inventoried (linked by the short name of an address, across sites by a full name, by a host
-    name), so the report leaves them out, and some only discovered or registered, which it keeps."""
+    name), so the report leaves them out, and some only discovered or registered, which it keeps
+    (one of them shares an inventoried host's short name at another site: short names and addresses
+    link only within a site)."""
     a, b, c = current[0], current[1], current[2]
 
     def found(site: str, hostname: str, address: str) -> Inventory:
@@ -126,6 +128,10 @@ def discovered(current: list[Inventory]) -> list[Inventory]:
         found(a.host.site, "", f"{a.host.hostname.upper()}.ward.example"),
         found("DEMO Found Elsewhere", b.host.address.upper(), "10.9.9.8"),
         found(a.host.site, "lab-printer-9.example", "10.9.9.9"),
+        # another site's device that shares a's short name: never linked across sites (kept)
+        found(
+            next(i.host.site for i in current if i.host.site != a.host.site), a.host.hostname.upper(), "192.168.1.10"
+        ),
         registered(2, c.host.hostname.lower()),
         registered(3, "INFUSION-PUMP-0042"),
     ]
@@ -201,7 +207,7 @@ def test_views_agree_with_the_json_report(
     assert Counter(h["source"] for h in hosts.values()) == Counter(
         h.get("source", "inventory") for h in rep_hosts.values()
     )
-    assert Counter(h["source"] for h in hosts.values())["discovered"] == 1  # two discovered gave way
+    assert Counter(h["source"] for h in hosts.values())["discovered"] == 2  # two discovered gave way
     assert Counter(h["source"] for h in hosts.values())["register"] == 1  # one register row gave way
     for key, h in hosts.items():
         want = rep_hosts[key]

@@ -796,3 +796,32 @@ def test_an_excluded_range_or_name_is_never_probed_through_the_other_spelling() 
         None, ProbeSettings(), DiscoverConfig(), {"ssh": probe}, parse("10.0.0.0/8\n"), now=lambda: NOW
     ).run([Target("localhost", site="A", transport="ssh", port=22)])
     assert [t.host for t in probe.calls] == ["localhost"] and summary.excluded == 0
+
+
+def test_an_address_or_short_name_links_only_within_a_site_a_full_name_anywhere() -> None:
+    """Community sites reuse private ranges and merged trusts reuse NetBIOS names: a legacy device
+    discovered at one site must not be hidden by another site's machine of the same address."""
+    from agents.inventory import Host, Inventory
+
+    def found(site: str, address: str, name: str = "") -> Inventory:
+        inv = fingerprint.inventory(
+            Target(address, site=site),
+            [_obs("ssh", parse_banner("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7"), host=address)],
+            NOW,
+        )
+        inv.host.hostname = name or inv.host.hostname
+        return inv
+
+    probed = Inventory(
+        host=Host(hostname="gp-pc-01.clinic-a.nhs.uk", machine_id="m1", site="Clinic A", address="192.168.1.10")
+    )
+    agent = Inventory(host=Host(hostname="RECEPTION-1", machine_id="m2", site=""))
+    elsewhere = found("Clinic B", "192.168.1.10")  # same private address, another site: kept
+    same_site = found("Clinic A", "192.168.1.10")  # the probed machine itself: gives way
+    short_elsewhere = found("Clinic B", "192.168.1.20", "GP-PC-01")  # short name, another site: kept
+    full_elsewhere = found("Clinic B", "192.168.1.30", "gp-pc-01.clinic-a.nhs.uk")  # a full name: one machine
+    no_site = found("Clinic C", "192.168.1.40", "reception-1")  # the agent names no site: linked
+    kept, linked = supersede([elsewhere, same_site, short_elsewhere, full_elsewhere, no_site, probed, agent])
+    assert elsewhere in kept and short_elsewhere in kept
+    assert same_site not in kept and full_elsewhere not in kept and no_site not in kept
+    assert set(linked.values()) == {"gp-pc-01.clinic-a.nhs.uk", "RECEPTION-1"}
