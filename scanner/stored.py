@@ -66,8 +66,15 @@ _STEADY_FINDINGS_SQL = (
     "SELECT f.inventory_id, f.kind, f.name, f.version, f.product, f.cycle, f.product_label, f.group_key, "
     "f.entries, f.rule, f.reason, f.evidence, f.confidence, f.release_label, f.release_source, "
     "f.status, f.eol, f.extended_until, f.status, f.eol, f.extended_until "
-    "FROM findings f WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal"
+    "FROM findings f WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}){kpis} "
+    "ORDER BY f.inventory_id, f.ordinal"
 )
+# ``kpis_only`` (the previous scan's KPIs): of a steady host, only the findings a KPI counts (the
+# OS, and actionable findings), chosen by the database instead of read and dropped here.  Every
+# judgement has its OS finding (``match_inventory`` makes it first), so none is left empty; a
+# finding left out is one no KPI reads, whatever its words on the date (``_steady``).
+_KPI_FINDINGS = " AND (f.kind = 'os' OR f.status IN ({p},{p},{p}))"
+_ACTIONABLE_VALUES = (Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value)
 
 
 @dataclass(slots=True)
@@ -81,7 +88,7 @@ class Sourcing:
 
 
 _STATUS = {s.value: s for s in Status}
-_ACTIONABLE = frozenset({Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value})  # Finding.actionable
+_ACTIONABLE = frozenset(_ACTIONABLE_VALUES)  # Finding.actionable
 
 
 class _Dates(dict[str | None, date | None]):
@@ -237,12 +244,7 @@ class StoredResults:
             sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
             bodies = dict(self.store._query(sql, ids))
             steady, ranged, moved = _by_range(chunk, day)
-            by_inventory: dict[str, list[tuple[Any, ...]]] = {}
-            for query, wanted, first in ((_STEADY_FINDINGS_SQL, steady, []), (_FINDINGS_SQL, ranged, [day, day])):
-                if wanted:
-                    sql = query.format(p=p, marks=",".join([p] * len(wanted)))
-                    for row in self.store._query(sql, [*first, self.dataset_version, *wanted]):
-                        by_inventory.setdefault(row[0], []).append(row)
+            by_inventory = self._findings(steady, ranged, day, kpis_only)
             for inventory_id, judged_on, unidentified, _from, _to in chunk:
                 body = bytes(bodies[inventory_id])
                 rows = by_inventory.get(inventory_id)
@@ -262,6 +264,25 @@ class StoredResults:
                 if kpis_only:
                     rows = [r for r in rows if r[1] == "os" or r[18] in _ACTIONABLE]
                 yield self._stored(decode_header(body), rows, str(judged_on), int(unidentified), as_of)
+
+    def _findings(
+        self, steady: list[str], ranged: list[str], day: str, kpis_only: bool
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """The finding rows of ``steady`` inventories (their stored state, twice) and of ``ranged``
+        ones (with their state on ``day``), by inventory, each in its findings' order."""
+        p = self.store.placeholder
+        by_inventory: dict[str, list[tuple[Any, ...]]] = {}
+        kpis = _KPI_FINDINGS.format(p=p) if kpis_only else ""
+        queries: tuple[tuple[str, list[str], list[str], list[str]], ...] = (
+            (_STEADY_FINDINGS_SQL, steady, [], list(_ACTIONABLE_VALUES) if kpis_only else []),
+            (_FINDINGS_SQL, ranged, [day, day], []),
+        )
+        for query, wanted, first, last in queries:
+            if wanted:
+                sql = query.format(p=p, marks=",".join([p] * len(wanted)), kpis=kpis)
+                for row in self.store._query(sql, [*first, self.dataset_version, *wanted, *last]):
+                    by_inventory.setdefault(row[0], []).append(row)
+        return by_inventory
 
     def _usable(self, rows: list[tuple[Any, ...]], judged_on: str, as_of: date) -> bool:
         """Every finding has a state on ``as_of``, the state it had when judged, in the same words."""
@@ -306,24 +327,27 @@ class StoredResults:
         ) in rows:
             if redate and "days after" in reason:
                 reason = redate_reason(reason, judged_on, as_of)
+            # positional, in Finding's field order (host_key, hostname, site, kind, name, version,
+            # product, cycle, status, eol, extended_until, detail, product_label, group, count,
+            # tags): a third of the keyword call's cost, on every finding of the estate
             findings.append(
                 Finding(
-                    host_key=key,
-                    hostname=hostname,
-                    site=site,
-                    kind=kind,
-                    name=name,
-                    version=version,
-                    product=product,
-                    cycle=cycle,
-                    status=_STATUS[status],
-                    eol=day(eol),
-                    extended_until=day(ext),
-                    detail=detail(rule, reason, evidence, confidence, release_label, source),
-                    product_label=label,
-                    group=group,
-                    count=int(entries),
-                    tags=tags,
+                    key,
+                    hostname,
+                    site,
+                    kind,
+                    name,
+                    version,
+                    product,
+                    cycle,
+                    _STATUS[status],
+                    day(eol),
+                    day(ext),
+                    detail(rule, reason, evidence, confidence, release_label, source),
+                    label,
+                    group,
+                    int(entries),
+                    tags,
                 )
             )
         return HostResult(inventory=inv, findings=findings, unidentified=unidentified)
