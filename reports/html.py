@@ -96,6 +96,7 @@ td>span[class^=b-]{white-space:nowrap}
 .warn{background:#fff4e5;border:1px solid #d9730d;padding:8px 12px;margin:8px 0}
 nav.toc{border:1px solid var(--line);border-radius:8px;padding:6px 16px;margin:12px 0;background:var(--bg)}
 nav.toc ol{margin:4px 0;padding-left:22px}nav.toc li{margin:2px 0}
+@media screen{section.devices .tw,section#evidence .tw{max-height:80vh;overflow:auto}}
 @page{size:A4 portrait;margin:11mm 10mm}
 @page wide{size:A4 landscape;margin:9mm 9mm}
 @media print{

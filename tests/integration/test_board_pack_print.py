@@ -176,5 +176,12 @@ def test_print_layout_rules(printed: tuple[Cdp, Path]) -> None:
         assert len(sites) == len(appendices) == 3 and max(sites) < min(appendices)
         # the scoring weights are a table, never a raw Python dict
         assert "{'" not in cdp.eval("document.querySelector('#scoring').innerText")
+        # printed, the device lists run in full (no scroll box)
+        assert cdp.eval("getComputedStyle(document.querySelector('section.devices .tw')).maxHeight") == "none"
     finally:
         cdp.call("Emulation.setEmulatedMedia", media="")
+    # on screen the long device lists scroll in their own box under sticky headers, so the page is a
+    # few screens of summary and sections, not 560,000 px of rows
+    box = "document.querySelector('section.devices .tw')"
+    assert cdp.eval(f"{box}.scrollHeight > {box}.clientHeight")
+    assert cdp.eval("document.documentElement.scrollHeight") < 150_000
