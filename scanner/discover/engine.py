@@ -114,6 +114,8 @@ class Discoverer:
     def _excluded_by_address(self, first: Target) -> Observation | None:
         """A target given by name is checked by the addresses it resolves to, before any connection:
         an excluded range must not be reachable by listing its devices by name.  ``None``: probe it."""
+        if not self.exclusions.networks and not self.exclusions.name_addresses:
+            return None  # no address is excluded: no lookup needed
         try:
             ipaddress.ip_address(first.host.split("%", 1)[0])
             return None  # an address: checked with the other exclusions before it was queued
