@@ -52,18 +52,20 @@ class DiscoverSummary:
     statuses: list[HostStatus] = field(default_factory=list)
 
 
-def group_by_address(targets: list[Target]) -> list[tuple[Target, list[Target]]]:
+def group_by_address(targets: list[Target], aliases: dict[str, str] | None = None) -> list[tuple[Target, list[Target]]]:
     """(the address's first target, its service targets) in file order.
 
     One address is one group whatever sites or spellings list it (``10.0.0.1`` under two sites,
-    ``PACS-GW`` and ``pacs-gw``), and each service (transport, port) is in it once: the same
+    ``PACS-GW`` and ``pacs-gw``, and a name that resolves to an address also listed: ``aliases``,
+    lower-cased name -> that address), and each service (transport, port) is in it once: the same
     service listed twice is still probed once, and the address keeps its first line's site.  Tags
     of every line are kept on every service, so an exclusion tag on any line excludes the address.
     """
+    aliases = aliases or {}
     groups: dict[str, list[Target]] = {}
     tags: dict[str, set[str]] = {}
     for t in targets:
-        key = t.host.lower()
+        key = aliases.get(t.host.lower(), t.host.lower())
         group = groups.setdefault(key, [])
         tags.setdefault(key, set()).update(t.tags)
         if not any((g.transport, g.port) == (t.transport, t.port) for g in group):
@@ -111,6 +113,27 @@ class Discoverer:
                 break
         return out
 
+    def _aliases(self, targets: list[Target]) -> dict[str, str]:
+        """Names in the targets that resolve to an address the targets also list: one device, so
+        its services are probed once, not once per spelling (looked up only when the targets mix
+        names and addresses)."""
+        listed: set[str] = set()
+        names: set[str] = set()
+        for t in targets:
+            try:
+                listed.add(str(ipaddress.ip_address(t.host.split("%", 1)[0])))
+            except ValueError:
+                names.add(t.host.lower())
+        if not listed or not names:
+            return {}
+        out: dict[str, str] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(names)))) as pool:
+            for name, addresses in zip(sorted(names), pool.map(self.resolver, sorted(names)), strict=True):
+                hit = next((a for a in addresses if a in listed), None)
+                if hit is not None:
+                    out[name] = hit
+        return out
+
     def _excluded_by_address(self, first: Target) -> Observation | None:
         """A target given by name is checked by the addresses it resolves to, before any connection:
         an excluded range must not be reachable by listing its devices by name.  ``None``: probe it."""
@@ -154,7 +177,7 @@ class Discoverer:
     def _not_excluded(self, targets: list[Target], summary: DiscoverSummary) -> list[tuple[Target, list[Target]]]:
         """Addresses to probe (first target, its services); an excluded one gets its status now."""
         todo: list[tuple[Target, list[Target]]] = []
-        for first, services in group_by_address(targets):
+        for first, services in group_by_address(targets, self._aliases(targets)):
             summary.addresses += 1
             why = next((r for r in map(self.exclusions.reason, services) if r), "")
             if why:

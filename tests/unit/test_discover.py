@@ -825,3 +825,26 @@ def test_an_address_or_short_name_links_only_within_a_site_a_full_name_anywhere(
     assert elsewhere in kept and short_elsewhere in kept
     assert same_site not in kept and full_elsewhere not in kept and no_site not in kept
     assert set(linked.values()) == {"gp-pc-01.clinic-a.nhs.uk", "RECEPTION-1"}
+
+
+def test_a_device_listed_by_name_and_by_address_is_one_device_probed_once_per_service() -> None:
+    """``localhost`` (127.0.0.1 in /etc/hosts, the system resolver) and ``127.0.0.1`` are one device:
+    its SSH is probed once, its other service once, under the first line's spelling and site."""
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.engine import DiscoverConfig, Discoverer
+
+    probe = _Banner()
+    targets = [
+        Target("localhost", site="A", transport="ssh", port=22),
+        Target("127.0.0.1", site="B", transport="ssh", port=22),
+        Target("127.0.0.1", site="B", transport="http", port=80),
+        Target("no-such-host.invalid", site="A", transport="ssh", port=22),
+    ]
+    summary = Discoverer(None, ProbeSettings(), DiscoverConfig(), {"ssh": probe, "http": probe}, Exclusions()).run(
+        targets
+    )
+    calls = [(t.host, t.transport, t.site) for t in probe.calls]
+    assert sorted(calls) == sorted(
+        [("localhost", "ssh", "A"), ("127.0.0.1", "http", "A"), ("no-such-host.invalid", "ssh", "A")]
+    )
+    assert summary.addresses == 2 and summary.connections == 3
