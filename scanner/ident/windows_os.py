@@ -404,11 +404,6 @@ def _raw_edition_values(record: dict[str, Any]) -> tuple[str | None, str | None]
 Adapter = Callable[[_Draft, dict[str, Any], dict[str, Any]], None]
 
 
-def _contract_fields(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
-    """The ``eol identify`` contract's Windows fields (caption, version, build, edition...)."""
-    _from_contract(ev, record, rules)
-
-
 def _labelled_values(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
     """Any other key holding a raw value: a systeminfo label (any language), a WMI or registry
     property name, a nested collection document, a pasted text, an agent's one-line OS string."""
@@ -421,37 +416,17 @@ def _labelled_values(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) 
         _from_extra(ev, key, value, rules)
 
 
-def _value_forms(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
-    """What the labelled values' own forms still say ("ID: 23H2", "Version: 2009 (Build: 22631)")."""
-    _from_value_forms(ev, ev.labelled, rules)
-
-
-def _caption_text(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
-    """What the captions' text still says (a build, a service pack, a feature update)."""
-    _from_captions(ev, rules)
-
-
 def _nt10_by_build(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
     """An NT 10 build number is NT 10.0 (registry CurrentVersion stays "6.3" on Windows 10/11)."""
     if ev.build is not None and ev.build >= 10240 and ev.nt != "10.0":
         ev.major, ev.minor, ev.bare_version = 10, 0, False
 
 
-ADAPTERS: tuple[Adapter, ...] = (_contract_fields, _labelled_values, _value_forms, _caption_text, _nt10_by_build)
-
-
-def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> WindowsFacts:
-    """The typed facts of a Windows OS record, read by every adapter in ``ADAPTERS`` in turn."""
-    ev = _Draft(_words(rules))
-    for adapter in ADAPTERS:
-        adapter(ev, record, rules)
-    return ev.facts()
-
-
 # -- the contract's fields ---------------------------------------------------------------------
 
 
-def _from_contract(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+def _contract_fields(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """The ``eol identify`` contract's Windows fields (caption, version, build, edition...)."""
     # Captions: WMI Caption first (ProductName lies about Windows 11), then ProductName.
     for key in ("caption", "product_name"):
         value = record.get(key)
@@ -630,11 +605,12 @@ def _display_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
         ev.note(key, value)
 
 
-def _from_value_forms(ev: _Draft, extras: list[tuple[str, str]], rules: dict[str, Any]) -> None:
-    """A feature update or a "Build: N" written under a key we do not know ("ID: 23H2",
-    "Version: 2009 (Build: 22631)" from a diagnostics tool): the value's own form is the evidence."""
+def _value_forms(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """What the labelled values' own forms still say: a feature update or a "Build: N" written
+    under a key we do not know ("ID: 23H2", "Version: 2009 (Build: 22631)" from a diagnostics
+    tool), where the value's own form is the evidence."""
     skip = ev.words.skip
-    for key, value in extras:
+    for key, value in ev.labelled:
         if skip.search(key.lower()):
             continue
         text = str(value).strip()
@@ -651,7 +627,8 @@ def _from_value_forms(ev: _Draft, extras: list[tuple[str, str]], rules: dict[str
 # -- what the captions still say -----------------------------------------------------------------
 
 
-def _from_captions(ev: _Draft, rules: dict[str, Any]) -> None:
+def _caption_text(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> None:
+    """What the captions' text still says (a build, a service pack, a feature update)."""
     nt10 = rules.get("nt10", {})
     if ev.build is None:
         _build_in_caption(ev, nt10)
@@ -860,6 +837,19 @@ def _role_from_configuration_words(ev: _Draft, key: str, value: str, low: str, w
     elif any(w in low for w in words.get("server", [])):
         ev.role, ev.role_source = "server", f"{key}={value.strip()}"
         ev.note(key, value)
+
+
+# -- the adapters, in order of trust ------------------------------------------------------------
+
+ADAPTERS: tuple[Adapter, ...] = (_contract_fields, _labelled_values, _value_forms, _caption_text, _nt10_by_build)
+
+
+def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> WindowsFacts:
+    """The typed facts of a Windows OS record, read by every adapter in ``ADAPTERS`` in turn."""
+    ev = _Draft(_words(rules))
+    for adapter in ADAPTERS:
+        adapter(ev, record, rules)
+    return ev.facts()
 
 
 # ---------------------------------------------------------------------------------------------------
