@@ -298,6 +298,11 @@ def identify_stream(
     return lineno
 
 
+def _read_as_is(record: dict[str, Any]) -> bool:
+    """A software record ``normalize_record`` and ``with_host_os`` return unchanged."""
+    return bool(record.get("name")) and (record.get("host_os") is None or bool(record.get("host_os_product")))
+
+
 def run_identify(args: argparse.Namespace) -> int:
     from scanner.identify import _memo_key, evaluate
 
@@ -310,7 +315,10 @@ def run_identify(args: argparse.Namespace) -> int:
     def software_key(record: Any) -> RecordKey | None:
         # The identifier's own memo key: same key -> same identification -> same verdict (as_of and
         # policy are fixed for the run).  OS records are rare and keyed by the whole line only.
-        if type(record) is dict and record.get("kind") == "software":
+        # Only for a record evaluate() reads as it is: one whose fields carry another tool's names
+        # ("DisplayName") or that names its host OS ("host_os") is keyed by the fields it is read
+        # into, so it is left to evaluate()'s own memo (two such records shared one key here).
+        if type(record) is dict and record.get("kind") == "software" and _read_as_is(record):
             return _memo_key(record)
         return None
 

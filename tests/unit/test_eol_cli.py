@@ -333,6 +333,32 @@ def test_identify_handles_many_lines_and_repeats(tmp_path: Path) -> None:
     assert [o["cycle"] for o in out] == [str(7 + i % 2) for i in range(2000)] * 5
 
 
+def test_records_read_through_aliases_or_a_host_os_get_their_own_answer_in_one_run(tmp_path: Path) -> None:
+    """Found by tools/ident_differential.py: the run's fast cache keyed a software record by its
+    contract fields before they were read, so records naming their fields as another tool does
+    ("Name") all shared the first one's answer, and IE 11 on Windows Server 2019 got the answer of
+    IE 11 on a Windows 10 host met earlier ("eol" instead of the server channel's support)."""
+    ie = {"kind": "software", "name": "Internet Explorer 11", "version": "11.0.17763.1", "publisher": "Microsoft"}
+    records = [
+        {"kind": "software", "Name": "7-Zip 19.00", "Version": "19.00", "Source": "Msi"},
+        {"kind": "software", "Name": "Microsoft Visual C++ 2015 x64 Minimum Runtime - 14.0.24215", "Version": "14.0"},
+        {**ie, "host_os": {"family": "windows", "caption": "Microsoft Windows 10 Pro", "version": "10.0.19045"}},
+        {
+            **ie,
+            "host_os": {
+                "family": "windows",
+                "caption": "Microsoft Windows Server 2019 Standard",
+                "version": "10.0.17763",
+            },
+        },
+    ]
+    together = _identify(tmp_path, [_line(r) for r in records], "--as-of", "2026-11-22")
+    alone = [_identify(tmp_path, [_line(r)], "--as-of", "2026-11-22")[0] for r in records]
+    assert together == alone
+    assert [o["rule"] for o in together[:2]] == ["windows_apps.no-rule", "windows_apps.vcredist"]
+    assert [(o["cycle"], o["status"]) for o in together[2:]] == [("11", "eol"), ("11-server", "supported")]
+
+
 def test_site_catalogue_version_is_named_by_info_show_and_explain(tmp_path: Path) -> None:
     """Like every finding, the EOL commands name the site catalogue that shaped their answers
     (``+site:`` and the first 12 hex digits of the file's SHA-256), and only when one is in use."""
