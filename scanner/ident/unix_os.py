@@ -14,6 +14,7 @@ collected by a generic "release files" probe reaches this module through it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,20 @@ _AIX_TL = re.compile(r"\b(\d)(\d)00-(\d{2})(?:-\d{2})?(?:-\d{4})?\b")
 _AIX_VRMF = re.compile(r"\b(\d)\.(\d)\.(\d)\.(\d)\b")
 _SUNOS = re.compile(r"\bSunOS\b(?:\s+\S+)?\s+(5\.\d{1,2})\b(?:\s+(\S+))?", re.I)
 _SOLARIS_RELEASE = re.compile(r"\bSolaris\s+(\d{1,2}(?:\.\d)?)\b(?:\s+(\d{1,2}/\d{2}))?", re.I)
+
+
+Texts = Sequence[tuple[str, str]]  # (key, text) of a record's values
+
+
+@dataclass(frozen=True, slots=True)
+class UnixFacts:
+    """What an other-Unix record says, as typed facts: the system it names, its texts under their
+    keys (uname, oslevel, nested agent values, release files), and the first four as the answer's
+    evidence."""
+
+    system: str
+    texts: tuple[tuple[str, str], ...]
+    notes: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +104,14 @@ def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _system(record: dict[str, Any], texts: list[tuple[str, str]], words: _Words) -> str:
+def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> UnixFacts:
+    """The typed facts of an other-Unix record."""
+    texts = tuple(_text_values(record))
+    notes = tuple((k, v[:200]) for k, v in texts[:4])
+    return UnixFacts(_system(record, texts, _words(rules)), texts, notes)
+
+
+def _system(record: dict[str, Any], texts: Texts, words: _Words) -> str:
     system = _uname_system(texts, words) or _system_in_texts(texts, words)
     if system:
         return system
@@ -97,7 +119,7 @@ def _system(record: dict[str, Any], texts: list[tuple[str, str]], words: _Words)
     return {"sunos": "sunos"}.get(family, family)
 
 
-def _uname_system(texts: list[tuple[str, str]], words: _Words) -> str:
+def _uname_system(texts: Texts, words: _Words) -> str:
     """The system name a ``uname`` value starts with."""
     for key, text in texts:
         if key.startswith("uname") or key == "uname":
@@ -107,7 +129,7 @@ def _uname_system(texts: list[tuple[str, str]], words: _Words) -> str:
     return ""
 
 
-def _system_in_texts(texts: list[tuple[str, str]], words: _Words) -> str:
+def _system_in_texts(texts: Texts, words: _Words) -> str:
     """A system name anywhere in the texts, or a BSD's os-release ID."""
     for _key, text in texts:
         m = words.sysnames.search(text)
@@ -120,7 +142,7 @@ def _system_in_texts(texts: list[tuple[str, str]], words: _Words) -> str:
 
 
 def _untracked(
-    system: str, rules: dict[str, Any], texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]
+    system: str, rules: dict[str, Any], texts: Texts, evidence: tuple[tuple[str, str], ...]
 ) -> Identification | None:
     """A system endoflife.date does not track (HP-UX, DragonFly, an illumos distribution...)."""
     untracked = [str(n) for n in rules.get("untracked", {}).get("names", [])]
@@ -141,10 +163,9 @@ def _untracked(
 
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
-    texts = _text_values(record)
-    evidence = tuple((k, v[:200]) for k, v in texts[:4])
     words = _words(rules)
-    system = _system(record, texts, words)
+    facts = facts_of(record, rules)
+    texts, evidence, system = facts.texts, facts.notes, facts.system
     untracked = _untracked(system, rules, texts, evidence)
     if untracked is not None:
         return untracked
@@ -204,7 +225,7 @@ def _bsd(
     product: Product,
     system: str,
     spec: dict[str, Any],
-    texts: list[tuple[str, str]],
+    texts: Texts,
     evidence: tuple[tuple[str, str], ...],
     words: _Words,
 ) -> Identification:
@@ -237,7 +258,7 @@ def _bsd(
     return _bsd_point_release(product, spec, label, major, minor, tag, dev, source, evidence)
 
 
-def _bsd_release(texts: list[tuple[str, str]], words: _Words) -> tuple[re.Match[str] | None, str]:
+def _bsd_release(texts: Texts, words: _Words) -> tuple[re.Match[str] | None, str]:
     """The first ``N.M[-TAG]`` in an os-release VERSION, after a system name, or under a version key."""
     for key, text in texts:
         body = text
@@ -322,7 +343,7 @@ def _bsd_no_point_cycle(
     )
 
 
-def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]) -> Identification:
+def _aix(product: Product, texts: Texts, evidence: tuple[tuple[str, str], ...]) -> Identification:
     version, tl, source = _aix_level(texts)
     if version is None:
         return Identification(
@@ -365,7 +386,7 @@ def _aix(product: Product, texts: list[tuple[str, str]], evidence: tuple[tuple[s
     )
 
 
-def _aix_level(texts: list[tuple[str, str]]) -> tuple[tuple[int, int] | None, int | None, str]:
+def _aix_level(texts: Texts) -> tuple[tuple[int, int] | None, int | None, str]:
     """(version, release), technology level and where: ``oslevel -s`` (7200-05-03-2148), then a
     VRMF (7.2.0.0), then ``uname -a`` / ``AIX 7.2``."""
     for key, text in texts:
@@ -396,7 +417,7 @@ def _aix_uname_version(text: str) -> tuple[int, int] | None:
 
 
 def _solaris(
-    product: Product, rules: dict[str, Any], texts: list[tuple[str, str]], evidence: tuple[tuple[str, str], ...]
+    product: Product, rules: dict[str, Any], texts: Texts, evidence: tuple[tuple[str, str], ...]
 ) -> Identification:
     mapping: dict[str, str] = {str(k): str(v) for k, v in rules.get("solaris", {}).get("sunos_to_solaris", {}).items()}
     release, source, guessed = _solaris_release(texts, mapping)
@@ -429,7 +450,7 @@ def _solaris(
     )
 
 
-def _sunos_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str, str, bool] | None:
+def _sunos_release(texts: Texts, mapping: dict[str, str]) -> tuple[str, str, bool] | None:
     """The Solaris release of the first ``SunOS 5.N`` (None: none, or one no Solaris maps to)."""
     for key, text in texts:
         m2 = _SUNOS.search(text)
@@ -445,7 +466,7 @@ def _sunos_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tup
     return None
 
 
-def _solaris_release(texts: list[tuple[str, str]], mapping: dict[str, str]) -> tuple[str | None, str, bool]:
+def _solaris_release(texts: Texts, mapping: dict[str, str]) -> tuple[str | None, str, bool]:
     """(release, where, guessed): /etc/release's "Solaris N", else ``SunOS 5.N`` (5.11 without its
     update is a guess), else a bare ``uname -v`` of 11.x."""
     for key, text in texts:
