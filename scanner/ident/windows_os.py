@@ -9,16 +9,20 @@ cycle for all editions (``10-22h2``); XP and Vista are ``5-sp3`` / ``6-sp2`` wha
 pack; captions arrive localized ("Entreprise", "Профессиональная", "专业版") and mangled by code
 pages ("Microsoftr Windows VistaT").
 
-The identifier is deliberately lenient about its input: contract fields first, then any other
-string value in the record (a systeminfo label, a WMI property name, a free-text agent line) is
-searched for a caption, a ``major.minor.build`` version, a service pack and a role.  When the
+The identifier is deliberately lenient about its input.  Evidence first, then identification:
+``facts_of`` reads the record into typed facts (``WindowsFacts``) through the explicit list of
+evidence adapters (``ADAPTERS``): the contract fields first, then any other value in the record
+(read by kind, ``READERS``: a nested collection document, a pasted systeminfo or registry text, a
+systeminfo label, a WMI property name, a free-text agent line) searched for a caption, a
+``major.minor.build`` version, a service pack and a role; the decision reads only the facts.  When the
 evidence cannot decide between cycles with different end dates, it names the candidate whose
 security support ends *last*, with low confidence, and lists the others (``spans`` for cycles of
 the same product, ``alternatives`` across products): the verdict is then unknown on every date
 where the candidates' states differ (``scanner.identify.verdict_for``), because a wrong
 "supported" is as serious as a wrong "eol".
 
-All tables (builds, edition words, embedded names) are data in ``eol_data/rules/windows_os.toml``.
+All tables (builds, edition words, embedded names, label names, localized words and spellings) are
+data in ``eol_data/rules/windows_os.toml``; the grammar of version numbers and text lines is code.
 """
 
 from __future__ import annotations
