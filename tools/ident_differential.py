@@ -100,7 +100,7 @@ def _collect_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _capture_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    from tests.corpus_input import os_record_from_capture, software_record_from_capture
+    from tests.corpus_input import os_record_from_capture
 
     capture = json.loads(path.read_text("utf-8"))
     if not isinstance(capture, dict) or "platform" not in capture or not isinstance(capture.get("os"), dict):
@@ -109,17 +109,30 @@ def _capture_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     os_record = os_record_from_capture(capture)
     yield from _os_variants(label, os_record, {k: v for k, v in os_record.items() if k not in ("kind", "family")})
     yield f"{label}:raw-os-document", {"kind": "os", "family": platform, **capture["os"]}
-    for i, entry in enumerate(capture.get("software") or []):
-        if not isinstance(entry, dict):
-            continue
-        if platform != "linux":
+    yield from _capture_software(label, platform, capture.get("software") or [])
+
+
+def _capture_software(label: str, platform: str, entries: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    from tests.corpus_input import software_record_from_capture
+
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict) and platform != "linux":
             yield f"{label}:software:{i}", software_record_from_capture(entry, platform)
-            continue
-        rec = {"kind": "software", "source": entry.get("source"), "name": entry.get("name")}
-        rec["version"] = entry.get("version")
-        yield f"{label}:package:{i}", rec
-        if entry.get("arch"):  # as an rpm name carries it ("openssl.x86_64")
-            yield f"{label}:package-arch:{i}", {**rec, "name": f"{entry.get('name')}.{entry.get('arch')}"}
+        elif isinstance(entry, dict):
+            yield from _package_records(f"{label}:{i}", entry)
+
+
+def _package_records(label: str, entry: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A captured Linux package, and the same with its rpm arch suffix ("openssl.x86_64")."""
+    rec = {
+        "kind": "software",
+        "source": entry.get("source"),
+        "name": entry.get("name"),
+        "version": entry.get("version"),
+    }
+    yield f"{label}:package", rec
+    if entry.get("arch"):
+        yield f"{label}:package-arch", {**rec, "name": f"{entry.get('name')}.{entry.get('arch')}"}
 
 
 def records(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
@@ -130,20 +143,23 @@ def records(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for f in files:
-        if f.suffix == ".jsonl":
-            gen = _corpus_records(f)
-        elif f.name == "collect.json":
-            gen = _collect_records(f)
-        elif f.suffix == ".json" and f.parent.parent.name == "captures":
-            gen = _capture_records(f)
-        else:
-            continue
-        for label, rec in gen:
+        for label, rec in _records_of(f):
             key = json.dumps(rec, sort_keys=True, default=str)
             if key not in seen:
                 seen.add(key)
                 out.append((label, rec))
     return out
+
+
+def _records_of(f: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The records one input file gives, by its kind (nothing for a file of another kind)."""
+    if f.suffix == ".jsonl":
+        return _corpus_records(f)
+    if f.name == "collect.json":
+        return _collect_records(f)
+    if f.suffix == ".json" and f.parent.parent.name == "captures":
+        return _capture_records(f)
+    return iter(())
 
 
 def _api_answers(recs: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
