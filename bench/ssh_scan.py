@@ -624,7 +624,8 @@ def sequential_per_host(
     """Median per-host time, hosts one at a time: legacyscan's scan_one vs the bare loop's probe."""
     import statistics
 
-    from scanner.scan import FleetScanner, ScanConfig
+    from scanner.collect.config import ScanConfig
+    from scanner.collect.engine import FleetScanner
     from scanner.store import SqliteStore
     from scanner.targets import Target
 

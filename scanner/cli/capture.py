@@ -130,7 +130,8 @@ def _capture_ssh(args: argparse.Namespace) -> Evidence:
     """The host's answers over one SSH session, host key verified as by ``scan`` (one round trip for
     the batched rows, as a scan)."""
     from agents.probes import capture
-    from scanner.scan import ScanConfig, SshConnector
+    from scanner.collect.config import ScanConfig
+    from scanner.collect.executors import SshConnector
     from scanner.targets import Target
 
     config = ScanConfig(

@@ -73,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from scanner.cli.common import store_from
+    from scanner.collect.config import ScanWindow
     from scanner.discover import exclusions as excl
     from scanner.discover.base import ProbeSettings
     from scanner.discover.engine import DiscoverConfig, Discoverer
     from scanner.discover.registry import PROBES
     from scanner.discover.snmp import SnmpCredentialError, load_credentials
-    from scanner.scan import ScanWindow
     from scanner.targets import DISCOVERY_KINDS, TargetError, load_targets
 
     if args.concurrency < 1:

@@ -152,15 +152,9 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
 def run_targets(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from scanner.scan import (
-        FleetScanner,
-        Progress,
-        ScanConfig,
-        ScanWindow,
-        default_concurrency,
-        default_processes,
-        parse_duration,
-    )
+    from scanner.collect.config import ScanConfig, ScanWindow, default_concurrency, default_processes, parse_duration
+    from scanner.collect.engine import FleetScanner
+    from scanner.collect.progress import Progress
     from scanner.targets import TargetError, load_targets
 
     try:

@@ -1,9 +1,9 @@
 """Discovery runs: targets -> probes (bounded, rate-limited, windowed) -> one Inventory per address.
 
-Shape (as ``scanner.scan``): worker threads probe, the calling thread stores.  One address is
+Shape (as ``scanner.collect.engine``): worker threads probe, the calling thread stores.  One address is
 handled by one worker, its services one after another, so a fragile device never sees two of
 our connections at once; ``concurrency`` bounds how many addresses are in flight.  The scan
-window and the per-site rate limit are ``scanner.scan``'s own (``ScanWindow``,
+window and the per-site rate limit are the fleet scan's own (``ScanWindow``,
 ``SiteRateLimiter``): each probe waits for its site's token before it connects.  Excluded
 targets are recorded as "excluded" and never contacted.
 """
@@ -21,10 +21,11 @@ from functools import partial
 
 from agents.collect import iso
 from agents.inventory import Inventory
+from scanner.collect.config import ScanWindow
+from scanner.collect.ratelimit import SiteRateLimiter
 from scanner.discover import fingerprint
 from scanner.discover.base import Observation, Probe, ProbeSettings
 from scanner.discover.exclusions import Exclusions, resolve
-from scanner.scan import ScanWindow, SiteRateLimiter
 from scanner.store import HostStatus, Store, host_key
 from scanner.targets import Target
 

@@ -111,7 +111,7 @@ def test_an_existing_folder_is_never_overwritten(tmp_path: Path, capsys: pytest.
 
 def test_ssh_capture_replays_to_the_ssh_scans_inventory(fleet: sshd.Fleet, tmp_path: Path) -> None:
     from agents.ssh import KnownHosts, SshCredentials, SshShell
-    from scanner.scan import collect_ssh
+    from scanner.collect.executors import collect_ssh
 
     out = tmp_path / "linux"
     assert main(["capture", *_ssh_args(fleet, LINUX), "--out", str(out), "--keep-identifiers"]) == 0
@@ -138,7 +138,7 @@ def linux_fields() -> set[str]:
 
 def test_ssh_capture_of_a_mac_without_identifiers(fleet: sshd.Fleet, tmp_path: Path) -> None:
     from agents.ssh import KnownHosts, SshCredentials, SshShell
-    from scanner.scan import collect_ssh
+    from scanner.collect.executors import collect_ssh
 
     out = tmp_path / "mac"
     assert main(["capture", *_ssh_args(fleet, MAC), "--out", str(out)]) == 0

@@ -32,12 +32,13 @@ import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import load_default
+from scanner.collect.config import ScanConfig
+from scanner.collect.engine import FleetScanner
 from scanner.distro import FOLLOWS_UPSTREAM
 from scanner.ident.packages import identify as identify_package
 from scanner.identify import IdentifyContext, verdict_for
 from scanner.match import match_inventory
 from scanner.model import Policy, Status
-from scanner.scan import FleetScanner, ScanConfig
 from scanner.store import SqliteStore
 from scanner.targets import Target
 from tests.conftest import require_or_skip

@@ -228,7 +228,7 @@ def test_every_service_s_words_reach_the_report_evidence(lab: lab_mod.Lab) -> No
 
 
 def test_samba_s_smb2_connection_takes_its_own_rate_limit_token(lab: lab_mod.Lab) -> None:
-    from scanner.scan import SiteRateLimiter
+    from scanner.collect.ratelimit import SiteRateLimiter
 
     class Counting(SiteRateLimiter):
         def __init__(self) -> None:

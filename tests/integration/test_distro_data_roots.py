@@ -28,10 +28,11 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import load_default
+from scanner.collect.config import ScanConfig
+from scanner.collect.engine import FleetScanner
 from scanner.identify import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy
-from scanner.scan import FleetScanner, ScanConfig
 from scanner.store import SqliteStore
 from scanner.targets import Target
 from tests.conftest import require_or_skip

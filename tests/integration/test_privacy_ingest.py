@@ -19,9 +19,10 @@ import pytest
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from scanner.cli import main
+from scanner.collect.config import ScanConfig
+from scanner.collect.engine import FleetScanner
 from scanner.privacy import Privacy
 from scanner.retention import cutoff_for, prune
-from scanner.scan import FleetScanner, ScanConfig
 from scanner.store import HostStatus, Store
 from scanner.store_open import open_store
 from scanner.targets import Target
@@ -134,7 +135,7 @@ def test_local_scan_is_treated_before_storing(db: str, tmp_path: Path, monkeypat
 def test_fleet_scan_is_treated_where_it_is_collected(db: str, processes: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The privacy step runs in ``scan_one`` - in the collector process, before the stored form is
     made there - so no serial or SID crosses to the storing process."""
-    import scanner.scan as scan_mod
+    import scanner.collect.engine as engine_mod
 
     class Shell:
         lost = False  # as SshShell: the connection stayed up
@@ -147,7 +148,7 @@ def test_fleet_scan_is_treated_where_it_is_collected(db: str, processes: int, mo
             return Shell()
 
     monkeypatch.setattr(FleetScanner, "_connector", lambda self: Connector())
-    monkeypatch.setattr(scan_mod, "collect_ssh", lambda shell, target, timeout: inventory(int(target.host[-1])))
+    monkeypatch.setattr(engine_mod, "collect_ssh", lambda shell, target, timeout: inventory(int(target.host[-1])))
     privacy = Privacy(serials="hash", user_sids="hash", key=KEY)
     targets = [Target(f"10.0.0.{n}", site="Ward 9") for n in (1, 2, 3)]
     with open_store(db) as store:

@@ -16,7 +16,8 @@ import pytest
 from agents.collect import Collector
 from agents.shell import LocalShell
 from agents.ssh import KnownHosts, SshCredentials, SshOptions, SshShell
-from scanner.scan import FleetScanner, ScanConfig
+from scanner.collect.config import ScanConfig
+from scanner.collect.engine import FleetScanner
 from scanner.store import SqliteStore
 from scanner.targets import Target, parse_toml
 from tests.conftest import require_or_skip
@@ -301,7 +302,8 @@ def test_a_solaris_10_like_host_is_one_round_trip_and_ok(tmp_path: Path) -> None
     from typing import Any
 
     from agents.shell import CommandResult
-    from scanner.scan import collect_ssh, judge_inventory
+    from scanner.collect.executors import collect_ssh
+    from scanner.collect.status import judge_inventory
 
     root = Path(tempfile.mkdtemp(prefix="legacyscan-solbin-"))  # pytest's tmp dirs are root-only (0700)
     root.chmod(0o755)

@@ -17,7 +17,9 @@ import pytest
 
 from agents.collect import Collector
 from agents.shell import CommandResult, LocalShell
-from scanner.scan import FleetScanner, Progress, ScanConfig
+from scanner.collect.config import ScanConfig
+from scanner.collect.engine import FleetScanner
+from scanner.collect.progress import Progress
 from scanner.store import SqliteStore
 from scanner.targets import Target
 from tests.conftest import require_or_skip
@@ -85,7 +87,7 @@ def test_linux_hosts_with_key_auth_match_a_local_collection(fleet: sshd.Fleet, s
 def test_linux_host_is_answered_in_one_round_trip(fleet: sshd.Fleet) -> None:
     """The whole Linux probe table costs one exec (one remote sh), not one per file."""
     from agents.ssh import KnownHosts, SshCredentials, SshOptions, SshShell
-    from scanner.scan import collect_ssh
+    from scanner.collect.executors import collect_ssh
 
     calls: list[str] = []
 

@@ -319,9 +319,10 @@ def test_open_winrm_shell_picks_http_on_5985_and_reads_env_credentials(monkeypat
 
 
 def test_scan_engine_collects_a_winrm_target_over_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The contract with scanner/scan.py: a winrm target on a non-5985 port is HTTPS + NTLM, with
+    """The contract with scanner/collect/executors.py: a winrm target on a non-5985 port is HTTPS + NTLM, with
     credentials from the environment and the site CA from LEGACYSCAN_WINRM_CA_BUNDLE."""
-    from scanner.scan import ScanConfig, collect_winrm
+    from scanner.collect.config import ScanConfig
+    from scanner.collect.executors import collect_winrm
     from scanner.targets import Target
 
     cert, key = make_tls_cert(str(tmp_path))

@@ -24,7 +24,7 @@ import pytest
 
 from agents.windows import collect_windows
 from agents.winrm import WinRmCredentials, WinRmError, WinRmShell
-from scanner.scan import POWERSHELL_MISSING, classify
+from scanner.collect.status import POWERSHELL_MISSING, classify
 from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.integration
@@ -162,7 +162,8 @@ def test_a_powershell_that_cannot_run_is_a_scan_status_not_an_empty_host(
 ) -> None:
     """Through the fleet scanner, as `legacyscan scan` runs it: HTTPS with the listener's CA,
     credentials from the environment, the per-host status stored."""
-    from scanner.scan import FleetScanner, ScanConfig
+    from scanner.collect.config import ScanConfig
+    from scanner.collect.engine import FleetScanner
     from scanner.store_open import open_store
     from scanner.targets import Target
     from tests.integration.winrs_server import Behaviour, WinRSServer, make_tls_cert

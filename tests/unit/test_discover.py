@@ -271,9 +271,9 @@ class _Recorder:
 
 
 def test_engine_starts_nothing_outside_the_scan_window() -> None:
+    from scanner.collect.config import ScanWindow
     from scanner.discover.base import ProbeSettings
     from scanner.discover.engine import DiscoverConfig, Discoverer
-    from scanner.scan import ScanWindow
 
     probe = _Recorder()
     noon = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -285,9 +285,9 @@ def test_engine_starts_nothing_outside_the_scan_window() -> None:
 
 
 def test_engine_takes_a_site_token_before_every_connection_and_probes_an_address_serially() -> None:
+    from scanner.collect.ratelimit import SiteRateLimiter
     from scanner.discover.base import ProbeSettings
     from scanner.discover.engine import DiscoverConfig, Discoverer
-    from scanner.scan import SiteRateLimiter
 
     class Counting(SiteRateLimiter):
         def __init__(self) -> None:
@@ -490,9 +490,9 @@ def test_an_address_listed_twice_is_one_device_and_each_service_is_probed_once()
 
 
 def test_a_probe_s_second_connection_waits_for_its_site_s_token_too() -> None:
+    from scanner.collect.ratelimit import SiteRateLimiter
     from scanner.discover.base import ProbeSettings
     from scanner.discover.engine import DiscoverConfig, Discoverer
-    from scanner.scan import SiteRateLimiter
 
     class Counting(SiteRateLimiter):
         def __init__(self, allow: int) -> None:

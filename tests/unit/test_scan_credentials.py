@@ -10,7 +10,8 @@ import pytest
 
 from agents.winrm import CredentialError
 from scanner.cli.scan import add_parser
-from scanner.scan import ScanConfig, collect_winrm
+from scanner.collect.config import ScanConfig
+from scanner.collect.executors import collect_winrm
 from scanner.targets import Target
 
 

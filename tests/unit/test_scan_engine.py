@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.scan import FleetScanner, Progress, ScanConfig, ScanWindow
+from scanner.collect.config import ScanConfig, ScanWindow
+from scanner.collect.engine import FleetScanner
+from scanner.collect.progress import Progress
 from scanner.store import SqliteStore
 from scanner.targets import Target
 

@@ -1,6 +1,6 @@
 """A fleet scan that keeps no inventories (more hosts than the inline report takes) judges each
 inventory in the collector process that scanned it (``Store.encode_judged``, called by
-``scanner.scan._pack_observed``) and the storing process only inserts the rows it is sent.  The
+``scanner.collect.wire.pack_observed``) and the storing process only inserts the rows it is sent.  The
 rows stored that way must be exactly those the store makes itself from the same documents: the
 demo estate's Windows, macOS and Linux inventories, a real Debian 12 dpkg database parsed as the
 SSH scan parses it (records shared between hosts, so the children's memo of builds is used), and
@@ -16,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
-import scanner.scan as scan_mod
+import scanner.collect.engine as engine_mod
 from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
+from scanner.collect.config import ScanConfig
+from scanner.collect.engine import FleetScanner
+from scanner.collect.results import Outcome
+from scanner.collect.wire import pack_observed, unpack
 from scanner.demo import generate
 from scanner.judge import Judge
 from scanner.relational import ReceivedSets, Rows, SentSets
-from scanner.scan import FleetScanner, Outcome, ScanConfig, _pack_observed, _unpack
 from scanner.store import EncodedInventory, decode_body, encode_body
 from scanner.store_open import open_store
 from scanner.targets import Target
@@ -107,7 +110,7 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
             return Shell()
 
     monkeypatch.setattr(FleetScanner, "_connector", lambda self: Connector())
-    monkeypatch.setattr(scan_mod, "collect_ssh", lambda shell, target, timeout: copy.deepcopy(by_host[target.host]))
+    monkeypatch.setattr(engine_mod, "collect_ssh", lambda shell, target, timeout: copy.deepcopy(by_host[target.host]))
     judged_here: list[str] = []
     real_judge = Judge.judge
 
@@ -145,10 +148,10 @@ def test_the_packed_outcome_carries_the_rows_and_a_failure_leaves_them_to_the_st
     with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         item = pickle.loads(  # noqa: S301 - made here
             pickle.dumps(
-                _pack_observed(None, store)(Outcome(Target("h1", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))
+                pack_observed(None, store)(Outcome(Target("h1", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))
             )
         )
-        sent = _unpack(item).inventory
+        sent = unpack(item).inventory
         assert isinstance(sent, EncodedInventory) and sent.rows is not None
         assert sent.body == encode_body(copy.deepcopy(inv)) and decode_body(sent.body).software
         (package_list,) = sent.rows.sets.values()
@@ -159,7 +162,7 @@ def test_the_packed_outcome_carries_the_rows_and_a_failure_leaves_them_to_the_st
             raise RuntimeError("judge broke")
 
         monkeypatch.setattr(Judge, "judge", broken)
-        item = _pack_observed(None, store)(Outcome(Target("h2", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))
+        item = pack_observed(None, store)(Outcome(Target("h2", site="Main"), "ok", "", copy.deepcopy(inv), 0.0))
         fallback = item[0].inventory
         assert isinstance(fallback, EncodedInventory) and fallback.rows is None  # the store judges it, as before
         assert fallback.body == sent.body

@@ -1,4 +1,4 @@
-"""What a collector process sends the storing process (``scanner.scan._pack``/``_unpack``): the
+"""What a collector process sends the storing process (``scanner.collect.wire.pack``/``unpack``): the
 body and whether it stands for the inventory exactly.  Exact: the store judges the rebuilt
 inventory and never decodes the body back; not exact (a NUL a host sent, replaced in the body): it
 judges what was stored, as before.  Either way the rows are those of the decoded body."""
@@ -14,7 +14,8 @@ import pytest
 
 import scanner.store as store_module
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.scan import Outcome, _pack, _unpack
+from scanner.collect.results import Outcome
+from scanner.collect.wire import pack, unpack
 from scanner.store_open import open_store
 from scanner.targets import Target
 
@@ -38,12 +39,12 @@ def _inv(name: str, package: str) -> Inventory:
 
 def _through_the_queue(inv: Inventory, *, exact: bool | None = None) -> tuple[Inventory, bool]:
     outcome = Outcome(Target(host=inv.host.hostname, site="Main"), "ok", "", copy.deepcopy(inv), 0.0)
-    packed = pickle.dumps(_pack(outcome))
+    packed = pickle.dumps(pack(outcome))
     item = pickle.loads(packed)  # noqa: S301 - the bytes this test just made, as the queue carries them
     sent = item[3]
     if exact is not None:
         item = (item[0], item[1], item[2], exact)
-    got = _unpack(item).inventory
+    got = unpack(item).inventory
     assert isinstance(got, Inventory)
     return got, sent
 

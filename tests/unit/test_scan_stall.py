@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.scan import ScanSummary, _ChildReader, _stacks_on_request
+from scanner.collect.children import ChildReader, stacks_on_request
+from scanner.collect.results import ScanSummary
 
 
 def _stuck_somewhere_deep() -> None:
@@ -26,7 +27,7 @@ def _stuck_somewhere_deep() -> None:
 def _child(err_path: str) -> None:
     fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 2)
-    _stacks_on_request()
+    stacks_on_request()
     _stuck_somewhere_deep()
 
 
@@ -40,9 +41,9 @@ def test_a_silent_collector_is_warned_about_and_dumps_its_stacks(
     child = ctx.Process(target=_child, args=(str(err),), daemon=True)
     child.start()
     try:
-        reader = _ChildReader(results, ScanSummary(), [child], stall_after=0.5)
+        reader = ChildReader(results, ScanSummary(), [child], stall_after=0.5)
         deadline = time.monotonic() + 30
-        with caplog.at_level(logging.WARNING, logger="scanner.scan"):
+        with caplog.at_level(logging.WARNING, logger="scanner.collect.children"):
             while time.monotonic() < deadline and "_stuck_somewhere_deep" not in err.read_text(errors="replace"):
                 with pytest.raises(queue.Empty):
                     reader.get(0.1)

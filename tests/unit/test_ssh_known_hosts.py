@@ -13,7 +13,9 @@ import paramiko
 import pytest
 
 from agents.ssh import HostKeyMismatch, HostKeyUnknown, KnownHosts, host_id, parse_bundle, verify_host_key
-from scanner.scan import ScanWindow, SiteRateLimiter, classify, parse_duration
+from scanner.collect.config import ScanWindow, parse_duration
+from scanner.collect.ratelimit import SiteRateLimiter
+from scanner.collect.status import classify
 
 
 @pytest.fixture(scope="module")

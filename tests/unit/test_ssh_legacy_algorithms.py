@@ -133,6 +133,6 @@ def test_negotiation_failure_names_the_offer_and_the_fix(transport: LegacyTransp
 
 
 def test_the_scan_classifies_it_as_its_own_status() -> None:
-    from scanner.scan import classify
+    from scanner.collect.status import classify
 
     assert classify(NegotiationFailed("x")) == "negotiation-failed"
