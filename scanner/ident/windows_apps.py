@@ -72,9 +72,10 @@ class RuleSet:
     tables: dict[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Record:
-    """The fields a rule looks at, cleaned once."""
+    """The typed facts of a software record: the fields a rule looks at, cleaned once by its
+    adapter (``clean_record``), never changed after."""
 
     name: str
     version: str
