@@ -9,13 +9,16 @@ catalogue may add entries in front of the bundled ones (``Rules.extend``).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from eol_data.rules.schema import problems
 from eol_data.toml_lines import KeyPath, fmt_path, line_index
 
 RULES_DIR = Path(__file__).resolve().parent
+T = TypeVar("T")
+_MISSING = object()
 
 
 class RulesError(Exception):
@@ -27,6 +30,18 @@ class Rules:
         self.directory = Path(directory)
         self._tables: dict[str, dict[str, Any]] = {}
         self._extra: dict[str, list[dict[str, Any]]] = {}
+        self._derived: dict[str, Any] = {}
+
+    def derived(self, key: str, build: Callable[[Rules], T]) -> T:
+        """What ``build`` makes of these rules (compiled patterns, lookup tables), made once and kept
+        *with* this object: it lives and dies with the rules it was made from, so it can never be
+        handed to another Rules object (a cache keyed by ``id(rules)`` can, once the first object is
+        freed and its id reused).  Site rules added by ``extend`` drop what was made before."""
+        hit = self._derived.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = build(self)
+            self._derived[key] = hit
+        return cast(T, hit)
 
     def table(self, name: str) -> dict[str, Any]:
         """The parsed ``<name>.toml`` (cached), checked against its schema when it loads
@@ -40,6 +55,7 @@ class Rules:
     def extend(self, name: str, entries: list[dict[str, Any]]) -> None:
         """Add site rules for ``name``; they are consulted before the bundled ones."""
         self._extra.setdefault(name, []).extend(entries)
+        self._derived.clear()
 
     def extra(self, name: str) -> list[dict[str, Any]]:
         return self._extra.get(name, [])

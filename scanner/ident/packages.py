@@ -44,27 +44,24 @@ class PackageRule:
     release: re.Pattern[str] | None = None  # the rule applies only to versions (as recorded) containing this
 
 
-_COMPILED: dict[int, list[PackageRule]] = {}
-
-
 def compiled_rules(rules: Rules) -> list[PackageRule]:
-    key = id(rules)
-    hit = _COMPILED.get(key)
-    if hit is None:
-        hit = [
-            PackageRule(
-                i,
-                re.compile(r["names"], re.I),
-                str(r["product"]),
-                str(r.get("why", "")),
-                re.compile(r["version"], re.I) if r.get("version") else None,
-                r.get("scheme") == "java",
-                re.compile(r["release"], re.I) if r.get("release") else None,
-            )
-            for i, r in enumerate(rules.table("packages").get("package", []))
-        ]
-        _COMPILED[key] = hit
-    return hit
+    """The package rules compiled once per Rules object (kept with it: ``Rules.derived``)."""
+    return rules.derived("packages.compiled", _compile)
+
+
+def _compile(rules: Rules) -> list[PackageRule]:
+    return [
+        PackageRule(
+            i,
+            re.compile(r["names"], re.I),
+            str(r["product"]),
+            str(r.get("why", "")),
+            re.compile(r["version"], re.I) if r.get("version") else None,
+            r.get("scheme") == "java",
+            re.compile(r["release"], re.I) if r.get("release") else None,
+        )
+        for i, r in enumerate(rules.table("packages").get("package", []))
+    ]
 
 
 def upstream_version(version: str, source: str) -> str:

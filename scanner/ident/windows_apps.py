@@ -98,8 +98,6 @@ class Record:
 
 # -- rule loading -------------------------------------------------------------------------------
 
-_CACHE: dict[int, tuple[Rules, int, RuleSet]] = {}
-
 
 def _regex(rule_id: str, key: str, value: Any) -> re.Pattern[str] | None:
     if value in (None, ""):
@@ -174,18 +172,17 @@ def _rule_version_from(rule_id: str, raw: dict[str, Any]) -> str:
 
 
 def ruleset(rules: Rules) -> RuleSet:
-    """Compiled rules for a Rules object (site rules first), cached per object."""
-    extra = rules.extra(TABLE)
-    hit = _CACHE.get(id(rules))
-    if hit is not None and hit[0] is rules and hit[1] == len(extra):
-        return hit[2]
+    """Compiled rules for a Rules object (site rules first), made once and kept with it
+    (``Rules.derived``; site rules added later drop it)."""
+    return rules.derived("windows_apps.ruleset", _build_ruleset)
+
+
+def _build_ruleset(rules: Rules) -> RuleSet:
     try:
         table = rules.table(TABLE)
     except RulesError as exc:  # checked when it loads: the message names the file, line and rule
         raise WindowsAppsRulesError(str(exc)) from exc
-    rs = _compile_ruleset(extra, table)
-    _CACHE[id(rules)] = (rules, len(extra), rs)
-    return rs
+    return _compile_ruleset(rules.extra(TABLE), table)
 
 
 def _compile_ruleset(extra: list[dict[str, Any]], table: dict[str, Any]) -> RuleSet:

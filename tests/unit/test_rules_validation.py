@@ -332,3 +332,32 @@ def test_an_unbroken_copy_loads_the_same_tables(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     for name in BUNDLED:
         assert Rules(rules).table(name) == Rules().table(name)
+
+
+def test_compiled_package_rules_belong_to_the_rules_they_were_made_from(tmp_path: Path) -> None:
+    """#18 item 1's latent bug: package rules compiled once and cached by ``id(rules)`` were handed
+    to a later Rules object that CPython placed at the freed one's address (ids are reused), so a
+    trust's own rules directory could be answered with another directory's rules.  Compiled rules
+    now live on the Rules object itself (``Rules.derived``)."""
+    from scanner.ident.packages import compiled_rules
+
+    other = _copy(tmp_path)
+    text = (other / "packages.toml").read_text(encoding="utf-8")
+    (other / "packages.toml").write_text(
+        text + '\n[[package]]\nnames = "zz-trust-only-package"\nproduct = "none"\nwhy = "this copy only"\n',
+        encoding="utf-8",
+    )
+    bundled_count = len(Rules(RULES_DIR).table("packages")["package"])
+    for i in range(200):  # alternate: each object freed before the next is made (its id free for reuse)
+        directory, want = (other, bundled_count + 1) if i % 2 else (RULES_DIR, bundled_count)
+        rules = Rules(directory)
+        assert len(compiled_rules(rules)) == want, f"round {i}: rules compiled for another Rules object"
+        del rules
+
+
+def test_site_rules_added_later_drop_what_was_compiled_before() -> None:
+    rules = Rules(RULES_DIR)
+    first = rules.derived("probe", lambda r: len(r.extra("packages")))
+    assert first == 0 and rules.derived("probe", lambda r: -1) == 0  # made once
+    rules.extend("packages", [{"names": "x", "product": "none"}])
+    assert rules.derived("probe", lambda r: len(r.extra("packages"))) == 1
