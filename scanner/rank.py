@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -1344,9 +1345,12 @@ def build_report(
     previous_as_of: date | None = None,
     demo: str = "",
     previous_figures: PreviousKpis | None = None,
+    previous_later: Callable[[], tuple[PreviousKpis | None, date | None]] | None = None,
 ) -> EstateReport:
     """The report; "change since" from ``previous`` judged on ``previous_as_of``, or from their
-    KPIs already computed (``previous_figures``, with ``previous_as_of``)."""
+    KPIs already computed (``previous_figures``, with ``previous_as_of``), or from
+    ``previous_later()`` (the KPIs and their date), called only once everything else is built: the
+    previous scan's KPIs may still be in the making in another process meanwhile."""
     cfg = config or ReportConfig()
     hosts = build_host_rows(results, as_of, cfg, register)
     sites: dict[str, SiteReport] = {}
@@ -1354,17 +1358,9 @@ def build_report(
         sites.setdefault(h.site, SiteReport(h.site)).hosts.append(h)
     for st in statuses:
         sites.setdefault(st.site or "(no site)", SiteReport(st.site or "(no site)")).statuses.append(st)
-    prev_by_site: dict[str, Kpis] = {}
-    prev_total: Kpis | None = None
-    if previous is not None and previous_as_of is not None:
-        previous_figures = previous_kpis(previous, previous_as_of, cfg, register)
-    if previous_figures is not None and previous_as_of is not None:
-        prev_by_site, prev_total = previous_figures
     for site in sites.values():
         site.hosts.sort(key=lambda h: (-h.score.total, -h.worst.severity, h.hostname))
         site.kpis = compute_kpis(site.hosts, site.statuses, as_of)
-        before = prev_by_site.get(site.site)
-        site.kpi_change = kpi_change(site.kpis, before) if before else {}
     ordered = [sites[k] for k in sorted(sites)]
     report = EstateReport(
         as_of=as_of,
@@ -1373,10 +1369,8 @@ def build_report(
         sites=ordered,
         currency=cfg.currency,
         demo=demo,
-        previous_as_of=previous_as_of if prev_total else None,
     )
     report.kpis = compute_kpis(hosts, statuses, as_of)
-    report.kpi_change = kpi_change(report.kpis, prev_total)
     report.organisation = cfg.organisation
     report.devices_per_year = cfg.devices_per_year
     report.dataset_date = dataset_date(dataset_version)
@@ -1409,4 +1403,22 @@ def build_report(
         "bands": dict(p.bands),
         "app_only_critical_tags": sorted(p.app_only_critical_tags),
     }
+    if previous is not None and previous_as_of is not None:
+        previous_figures = previous_kpis(previous, previous_as_of, cfg, register)
+    if previous_later is not None:
+        previous_figures, previous_as_of = previous_later()
+    _change_since(report, previous_figures, previous_as_of)
     return report
+
+
+def _change_since(report: EstateReport, figures: PreviousKpis | None, on: date | None) -> None:
+    """Each site's and the estate's KPI change since the previous scan (its KPIs ``figures``, of
+    ``on``); nothing when there is none."""
+    if figures is None or on is None:
+        return
+    by_site, total = figures
+    for site in report.sites:
+        before = by_site.get(site.site)
+        site.kpi_change = kpi_change(site.kpis, before) if before else {}
+    report.kpi_change = kpi_change(report.kpis, total)
+    report.previous_as_of = on

@@ -365,30 +365,35 @@ def build_stored_report(
         else:
             previous = stored.previous_figures(*work)
     results = _superseded(reader.latest(as_of, args.site))
-    if background is not None:
-        previous = background.result()
-    figures, prev_as_of = None, None
-    s = reader.sourcing
-    if previous is not None:
-        found, before = previous
-        if found is not None:
-            figures, prev_as_of = found
-        s = reader.sourcing = stored.Sourcing(
-            s.stored + before.stored,
-            s.rejudged + before.rejudged,
-            s.missing + before.missing,
-            s.changed + before.changed,
+
+    def previous_later() -> tuple[PreviousKpis | None, date | None]:
+        """The previous scan's KPIs and date, asked for once the rest of the report is built
+        (the background process works on them meanwhile)."""
+        done = background.result() if background is not None else previous
+        figures, prev_as_of = None, None
+        s = reader.sourcing
+        if done is not None:
+            found, before = done
+            if found is not None:
+                figures, prev_as_of = found
+            s = reader.sourcing = stored.Sourcing(
+                s.stored + before.stored,
+                s.rejudged + before.rejudged,
+                s.missing + before.missing,
+                s.changed + before.changed,
+            )
+        log.info(
+            "report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
+            "%s, %d whose status changed since collection)",
+            s.stored,
+            s.rejudged,
+            s.missing,
+            reader.dataset_version,
+            s.changed,
         )
-    log.info(
-        "report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
-        "%s, %d whose status changed since collection)",
-        s.stored,
-        s.rejudged,
-        s.missing,
-        reader.dataset_version,
-        s.changed,
-    )
-    return _assemble(prepared, as_of, results, statuses, None, prev_as_of, figures)
+        return figures, prev_as_of
+
+    return _assemble(prepared, as_of, results, statuses, None, None, previous_later=previous_later)
 
 
 def _superseded(results: list[HostResult]) -> list[HostResult]:
@@ -428,6 +433,7 @@ def _assemble(
     prev_results: list[HostResult] | None,
     prev_as_of: date | None,
     prev_figures: PreviousKpis | None = None,
+    previous_later: Callable[[], tuple[PreviousKpis | None, date | None]] | None = None,
 ) -> EstateReport:
     from scanner.rank import build_report
 
@@ -445,6 +451,7 @@ def _assemble(
         previous_as_of=prev_as_of,
         demo=demo_banner(sites),
         previous_figures=prev_figures,
+        previous_later=previous_later,
     )
 
 
