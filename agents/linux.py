@@ -205,7 +205,7 @@ def _dpkg_stanza(stanza: str) -> Software:
 
 # Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
 # distinct line is parsed once per process and its record handed out again.  Parsing, encoding
-# (``scanner.store``) and matching (``scanner.match``) then see the same object for the same line
+# (``scanner.store.sqlite``) and matching (``scanner.match``) then see the same object for the same line
 # and their memos answer by identity: measured at about half the per-host CPU of a fleet scan.
 # Records from these parsers are therefore SHARED between inventories and must never be edited
 # (nothing edits Linux package records; only the Windows duplicate rules edit their own records).

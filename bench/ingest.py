@@ -211,8 +211,8 @@ def floor(db_url: str, bodies: list[tuple[str, bytes, int]]) -> dict[str, float]
     """Bare bulk inserts of the same data into the same database, one transaction each, rows built
     beforehand: (1) the inventory rows the service writes (bodies already encoded), (2) the
     software rows the uploads carried (one row per package: what ``rows/s`` counts)."""
-    from scanner.store import encode_body
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
+    from scanner.store.sqlite import encode_body
 
     inventory_rows = []
     package_rows: list[tuple[str, str, str, str, str]] = []
@@ -283,7 +283,7 @@ def gather(results: Any, agents: int) -> tuple[list[tuple[str, int, float, int, 
 def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     import httpx
 
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
     from tests.integration.tls import make_pki
 
     cluster = None

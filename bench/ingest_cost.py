@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ingest import build_bodies  # noqa: E402
 from scanner.enrolment import TokenInfo  # noqa: E402
 from scanner.server import tls_context  # noqa: E402
-from scanner.store_open import open_store  # noqa: E402
+from scanner.store.open import open_store  # noqa: E402
 from scanner.upload import _decode, _dumps, _loads, _software, accept_upload  # noqa: E402
 from tests.integration.tls import make_pki  # noqa: E402
 

@@ -63,7 +63,7 @@ def baseline_source(cache: Path, commit: str) -> Path:
 
 
 def current_key() -> str:
-    from scanner.schema import MIGRATIONS
+    from scanner.store.schema import MIGRATIONS
 
     return f"schema{len(MIGRATIONS)}"
 

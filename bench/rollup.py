@@ -131,7 +131,7 @@ def main() -> int:
 
     from agents.wire import compact_json
     from scanner.demo import generate
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
     from tests.integration.postgres import Cluster, _bindir, database_url
     from tests.integration.tls import make_pki
 

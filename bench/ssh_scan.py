@@ -626,7 +626,7 @@ def sequential_per_host(
 
     from scanner.collect.config import ScanConfig
     from scanner.collect.engine import FleetScanner
-    from scanner.store import SqliteStore
+    from scanner.store.sqlite import SqliteStore
     from scanner.targets import Target
 
     work = Path(tempfile.mkdtemp(prefix="legacyscan-seq-"))
@@ -666,8 +666,8 @@ def ingest_cost(invs: list, work: Path) -> dict[str, float]:
     """CPU per inventory of storing ``invs`` in a fresh store as the scan does (one batch, judged
     with the installed dataset, a judge that has seen none of them): the first inventory (its
     packages identified, its status ranges made) and each further one, and the SQL part."""
-    from scanner.store import SqliteStore
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
+    from scanner.store.sqlite import SqliteStore
 
     store = open_store(f"sqlite:///{work / 'ingest.db'}")
     sql = 0.0

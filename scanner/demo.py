@@ -27,7 +27,7 @@ from typing import Any
 
 from agents.inventory import Collector, Hardware, Host, Inventory, OsInfo, Software
 from scanner import demo_era
-from scanner.store import HostStatus
+from scanner.store.sqlite import HostStatus
 
 DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 CAPTURES = DATA_DIR / "captures"

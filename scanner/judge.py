@@ -32,8 +32,8 @@ from scanner.builds import BuildMemo
 from scanner.identify import IdentifyContext
 from scanner.match import HostResult, MatchMemo, match_inventory, result_for_host
 from scanner.model import Finding, Policy, Status
-from scanner.schema import FIRST_DAY, OPEN_END
-from scanner.store_columns import indexed  # the site is an indexed column (PostgreSQL's limit)
+from scanner.store.columns import indexed  # the site is an indexed column (PostgreSQL's limit)
+from scanner.store.schema import FIRST_DAY, OPEN_END
 
 # (status, eol, extended_until) on one date: what a range holds.
 State = tuple[Status, date | None, date | None]

@@ -30,7 +30,7 @@ from scanner.distro import (
 )
 from scanner.identify import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
-from scanner.store_columns import host_key
+from scanner.store.columns import host_key
 
 DISTRO_SOURCES = frozenset({"dpkg", "rpm", "apk"})
 

@@ -125,7 +125,7 @@ def _num(value: Any, where: str) -> float:
 
 def config_from_dict(data: Mapping[str, Any], source: str = "") -> ReportConfig:
     where = source or "config"
-    # [privacy] and [retention] are read by scanner.privacy and scanner.retention (ingest, prune)
+    # [privacy] and [retention] are read by scanner.privacy and scanner.store.retention (ingest, prune)
     unknown = set(data) - {"priority", "costs", "esu", "report", "plan", "privacy", "retention"}
     if unknown:
         raise ConfigError(

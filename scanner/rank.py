@@ -47,7 +47,7 @@ from scanner.plan import (
 )
 from scanner.priority import ZERO, Score, score_device, score_finding
 from scanner.readiness import Readiness, assess, cpu_rules, is_windows_10
-from scanner.store import HostStatus
+from scanner.store.sqlite import HostStatus
 
 if TYPE_CHECKING:
     from agents.inventory import Inventory

@@ -44,8 +44,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
-from scanner.store import EncodedInventory, Storable, Store, StoreError
-from scanner.store_open import open_store
+from scanner.store.open import open_store
+from scanner.store.sqlite import EncodedInventory, Storable, Store, StoreError
 from scanner.upload import Refused, accept_upload, check_collected_at, parse_upload
 
 __all__ = [

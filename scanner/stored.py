@@ -4,7 +4,7 @@ Every inventory is judged when it is stored (``scanner.judge``): its findings, w
 evidence and dataset version, and the date ranges of their statuses.  ``legacyscan report`` reads
 them back here, per host, with the status on the report date taken from ``finding_status`` (a
 range lookup), and with each host's own facts (tags, OS facts, hardware, collector) from the
-stored document *without its package list* (``scanner.store.decode_header``): nothing is decoded
+stored document *without its package list* (``scanner.store.sqlite.decode_header``): nothing is decoded
 or identified package by package, which was nearly all of a report's time on a large estate.
 
 When is a stored finding the finding a re-judgement on the report date would make?  The findings
@@ -38,7 +38,7 @@ from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
 from scanner.plan import ReportConfig
 from scanner.rank import PreviousKpis, previous_kpis
-from scanner.store import Store, decode_body, decode_header, host_key
+from scanner.store.sqlite import Store, decode_body, decode_header, host_key
 from scanner.verdict import judge as judge_release
 
 log = logging.getLogger(__name__)
@@ -417,7 +417,7 @@ def previous_figures(
 
 
 def _previous_in_child(send: Any, url: str, *args: Any) -> None:
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
 
     try:
         with open_store(url, judge=False) as store:  # its own connection: the parent's is not shared

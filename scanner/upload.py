@@ -30,7 +30,7 @@ from agents.wire import _compact
 from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
 from scanner.raw_documents import RawDocumentError, parse_raw, schema_of
-from scanner.store import EncodedInventory, encode_with_software
+from scanner.store.sqlite import EncodedInventory, encode_with_software
 
 try:  # several times faster than json on both sides; it refuses lone surrogates, NaN and huge ints
     import orjson

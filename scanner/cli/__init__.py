@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return int(ExitCode.OK)
     except Exception as exc:  # noqa: BLE001 - last-resort friendly error; details with -vv
-        from scanner.store import StoreError
+        from scanner.store.sqlite import StoreError
 
         if isinstance(exc, StoreError):
             print(f"legacyscan: error: {_printable(exc)}", file=sys.stderr)

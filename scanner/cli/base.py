@@ -14,7 +14,7 @@ from datetime import date
 from enum import IntEnum
 from typing import NoReturn, TypeAlias
 
-from scanner.store import DEFAULT_URL
+from scanner.store.sqlite import DEFAULT_URL
 
 
 class ExitCode(IntEnum):

@@ -15,8 +15,8 @@ from scanner.cli.base import CliError
 from scanner.files import FileRefused, atomic_output, atomic_write
 from scanner.identify import IdentifyContext
 from scanner.model import Policy
-from scanner.store import Store, StoreError
-from scanner.store_open import open_store
+from scanner.store.open import open_store
+from scanner.store.sqlite import Store, StoreError
 
 if TYPE_CHECKING:
     from eol_data.site import SiteCatalog

@@ -14,7 +14,7 @@ import os
 import sys
 
 from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
-from scanner.views import VIEW_NAMES, VIEWS_SCHEMA, check_role_name, readonly_role_sql
+from scanner.store.views import VIEW_NAMES, VIEWS_SCHEMA, check_role_name, readonly_role_sql
 
 PASSWORD_ENV = "LEGACYSCAN_BI_PASSWORD"  # noqa: S105 - the variable's name, not a password
 DEFAULT_ROLE = "legacyscan_bi"
@@ -114,7 +114,7 @@ def apply_role(url: str, name: str, password: str | None) -> str:
         from psycopg import sql
     except ImportError as exc:  # pragma: no cover - psycopg is a dependency
         raise CliError(f"PostgreSQL support is not available: {exc}") from exc
-    from scanner.store_pg import redact
+    from scanner.store.postgres import redact
 
     shown = redact(url)
     try:

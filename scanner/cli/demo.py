@@ -21,7 +21,7 @@ from scanner.judge import Judge
 from scanner.match import match_estate
 from scanner.plan import load_config
 from scanner.rank import build_report
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 

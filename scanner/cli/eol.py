@@ -674,7 +674,7 @@ def _estate_flips(
     Returns (flips, note).  Never raises: the dataset update must not fail because the estate
     cannot be read; the note says why the comparison was skipped.
     """
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
 
     path = _sqlite_path(args.db)
     if path is not None and not path.exists():  # do not create an empty database as a side effect
@@ -734,7 +734,7 @@ def _rejudge(args: argparse.Namespace, live: Path) -> str:
     """Judge every stored inventory with the new dataset into new findings (the old dataset's stay,
     queryable by their version).  Never fails the update: the note says what happened."""
     from scanner.judge import Judge
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
 
     path = _sqlite_path(args.db)
     if path is not None and not path.exists():

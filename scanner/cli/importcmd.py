@@ -29,7 +29,7 @@ from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import LazyStore
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
-from scanner.store import EncodedInventory, Store, StoreError, encode_body, encode_with_software
+from scanner.store.sqlite import EncodedInventory, Store, StoreError, encode_body, encode_with_software
 from scanner.terminal import printable  # the one terminal-safety helper (#19 item 10)
 
 if TYPE_CHECKING:

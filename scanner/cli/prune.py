@@ -52,7 +52,7 @@ def add_parser(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scanner.cli.common import store_from
-    from scanner.retention import RetentionConfigError, check_days, cutoff_for, load_keep_days, prune
+    from scanner.store.retention import RetentionConfigError, check_days, cutoff_for, load_keep_days, prune
 
     try:
         if args.keep_days is not None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from scanner.match import HostResult
     from scanner.plan import ReportConfig
     from scanner.rank import EstateReport, PreviousKpis
-    from scanner.store import HostStatus, Store
+    from scanner.store.sqlite import HostStatus, Store
     from scanner.stored import StoredResults
 
 log = logging.getLogger(__name__)

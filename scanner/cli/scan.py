@@ -15,7 +15,7 @@ from scanner.cli.report import add_report_options, render_and_write
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
-    from scanner.store import HostStatus
+    from scanner.store.sqlite import HostStatus
     from scanner.targets import Target
 
 log = logging.getLogger(__name__)
@@ -323,7 +323,7 @@ def with_skipped(
     """``--resume``: the report of the whole targets file, not only of what this run scanned.  The
     targets skipped as recently scanned bring their stored status and latest inventory (found by
     the host key their status recorded), so the report does not read "Devices 0, Coverage 0 %"."""
-    from scanner.store import host_key
+    from scanner.store.sqlite import host_key
 
     wanted = {(t.key, t.site) for t in targets}
     done = {(st.target, st.site) for st in statuses}

@@ -100,7 +100,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def store_url_for_humans(url: str) -> str:
-    from scanner.store_pg import redact
+    from scanner.store.postgres import redact
 
     return redact(url)
 

@@ -43,7 +43,7 @@ from scanner.collect.ratelimit import SiteRateLimiter
 from scanner.collect.results import InventoryObserver, Outcome, ScanSummary
 from scanner.collect.status import POWERSHELL_MISSING, STATUS_OK, STATUS_PARTIAL, classify, judge_inventory
 from scanner.collect.wire import Packed, pack, pack_observed
-from scanner.store import HostStatus, Store, host_key
+from scanner.store.sqlite import HostStatus, Store, host_key
 from scanner.targets import Target
 
 if TYPE_CHECKING:  # paramiko is imported only when an SSH target is scanned

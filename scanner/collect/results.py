@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agents.inventory import Inventory
-from scanner.store import HostStatus, Storable
+from scanner.store.sqlite import HostStatus, Storable
 from scanner.targets import Target
 
 

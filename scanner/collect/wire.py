@@ -13,8 +13,8 @@ from typing import Any
 
 from agents.inventory import Inventory, Software
 from scanner.collect.results import InventoryObserver, Outcome
-from scanner.relational import ReceivedSets, SentSets
-from scanner.store import EncodedInventory, encode_body, encode_checked, pre_encoded
+from scanner.store.relational import ReceivedSets, SentSets
+from scanner.store.sqlite import EncodedInventory, encode_body, encode_checked, pre_encoded
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from scanner.collect.ratelimit import SiteRateLimiter
 from scanner.discover import fingerprint
 from scanner.discover.base import Observation, Probe, ProbeSettings
 from scanner.discover.exclusions import Exclusions, resolve
-from scanner.store import HostStatus, Store, host_key
+from scanner.store.sqlite import HostStatus, Store, host_key
 from scanner.targets import Target
 
 log = logging.getLogger(__name__)

@@ -57,7 +57,7 @@ def _same_place(name: str, a: Inventory, b: Inventory) -> bool:
 
 def supersede(inventories: list[Inventory]) -> tuple[list[Inventory], dict[str, str]]:
     """The inventories to report, and {superseded host key: winning host name}."""
-    from scanner.store import host_key
+    from scanner.store.sqlite import host_key
 
     primary: dict[str, list[Inventory]] = {}
     for inv in inventories:

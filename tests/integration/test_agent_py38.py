@@ -19,7 +19,7 @@ import pytest
 
 from agents.collect import Collector
 from agents.shell import LocalShell
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from tests.conftest import require_or_skip
 from tests.integration.test_server_agent import Serve, create_token
 from tests.integration.tls import make_pki

@@ -32,10 +32,10 @@ import pytest
 from agents.inventory import Collector, Host, Inventory, OsInfo
 from scanner.cli import main
 from scanner.demo import generate
-from scanner.schema import MIGRATIONS, VIEWS_VERSION
-from scanner.store import Store
-from scanner.store_open import open_store
-from scanner.views import VIEW_NAMES, readonly_role_sql
+from scanner.store.open import open_store
+from scanner.store.schema import MIGRATIONS, VIEWS_VERSION
+from scanner.store.sqlite import Store
+from scanner.store.views import VIEW_NAMES, readonly_role_sql
 from tests.conftest import require_or_skip
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 

@@ -39,7 +39,7 @@ from scanner.ident.packages import identify as identify_package
 from scanner.identify import IdentifyContext, verdict_for
 from scanner.match import match_inventory
 from scanner.model import Policy, Status
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target
 from tests.conftest import require_or_skip
 from tests.integration import debroot

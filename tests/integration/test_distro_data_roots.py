@@ -33,7 +33,7 @@ from scanner.collect.engine import FleetScanner
 from scanner.identify import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target
 from tests.conftest import require_or_skip
 from tests.integration import sshd

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from agents.inventory import Host, Inventory, OsInfo
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 
 pytestmark = pytest.mark.integration
 

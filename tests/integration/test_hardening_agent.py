@@ -18,7 +18,7 @@ import pytest
 
 from agents import agent
 from agents.inventory import Inventory
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from tests.integration.test_server_agent import Serve, count, create_token, fake_inventory, run_agent
 from tests.integration.tls import Pki, make_pki
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.store import decode_body
-from scanner.store_open import open_store
+from scanner.store.open import open_store
+from scanner.store.sqlite import decode_body
 from tests.conftest import require_or_skip
 from tests.integration import sshd
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures

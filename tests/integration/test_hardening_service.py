@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from agents.inventory import Inventory
-from scanner.store import HostStatus
-from scanner.store_open import open_store
+from scanner.store.open import open_store
+from scanner.store.sqlite import HostStatus
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.test_server_agent import Serve, cli, count, create_token, fake_inventory, post
 from tests.integration.tls import Pki, make_pki

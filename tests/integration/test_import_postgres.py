@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 
 IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "imports"

@@ -22,9 +22,9 @@ from scanner.cli import main
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
 from scanner.privacy import Privacy
-from scanner.retention import cutoff_for, prune
-from scanner.store import HostStatus, Store
-from scanner.store_open import open_store
+from scanner.store.open import open_store
+from scanner.store.retention import cutoff_for, prune
+from scanner.store.sqlite import HostStatus, Store
 from scanner.targets import Target
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.test_server_agent import Serve, cli, create_token

@@ -29,7 +29,7 @@ import pytest
 from agents import agent
 from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.tls import Pki, make_pki
 

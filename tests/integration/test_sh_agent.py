@@ -23,7 +23,7 @@ from agents.build_sh_agent import main as build_main
 from agents.collect import Collector
 from agents.shell import LocalShell
 from scanner.raw_documents import parse_raw
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from tests.conftest import require_or_skip
 from tests.integration.test_bundle_shells import BOURNE_BASH, FORBIDDEN, SHELLS
 from tests.integration.test_server_agent import Serve, cli, create_token

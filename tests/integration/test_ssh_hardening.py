@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from tests.conftest import require_or_skip
 from tests.integration import sshd
 

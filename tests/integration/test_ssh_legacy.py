@@ -18,7 +18,7 @@ from agents.shell import LocalShell
 from agents.ssh import KnownHosts, SshCredentials, SshOptions, SshShell
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target, parse_toml
 from tests.conftest import require_or_skip
 from tests.integration import legacy_servers, sshd

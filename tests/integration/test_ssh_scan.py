@@ -20,7 +20,7 @@ from agents.shell import CommandResult, LocalShell
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
 from scanner.collect.progress import Progress
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target
 from tests.conftest import require_or_skip
 from tests.integration import sshd

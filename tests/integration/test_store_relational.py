@@ -21,11 +21,11 @@ import pytest
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.judge import group_key
 from scanner.match import match_inventory
-from scanner.relational import software_id
-from scanner.schema import migrations
-from scanner.store import Store
-from scanner.store_open import default_judge, open_store
-from scanner.views import VIEW_NAMES
+from scanner.store.open import default_judge, open_store
+from scanner.store.relational import software_id
+from scanner.store.schema import migrations
+from scanner.store.sqlite import Store
+from scanner.store.views import VIEW_NAMES
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agents.windows import parse_document
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.integration

@@ -164,7 +164,7 @@ def test_a_powershell_that_cannot_run_is_a_scan_status_not_an_empty_host(
     credentials from the environment, the per-host status stored."""
     from scanner.collect.config import ScanConfig
     from scanner.collect.engine import FleetScanner
-    from scanner.store_open import open_store
+    from scanner.store.open import open_store
     from scanner.targets import Target
     from tests.integration.winrs_server import Behaviour, WinRSServer, make_tls_cert
 

@@ -13,7 +13,7 @@ from scanner.cli import main
 from scanner.identify import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 
 IMPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 AS_OF = date(2026, 12, 1)

@@ -19,7 +19,7 @@ from scanner.match import HostResult, match_estate
 from scanner.model import Policy
 from scanner.plan import ReportConfig, config_from_dict
 from scanner.rank import EstateReport, build_report
-from scanner.store import HostStatus
+from scanner.store.sqlite import HostStatus
 
 AS_OF = date(2026, 11, 30)
 PREVIOUS_AS_OF = date(2026, 9, 1)

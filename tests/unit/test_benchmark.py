@@ -21,7 +21,7 @@ import pytest
 from scanner.benchmark_file import BenchmarkFileError, load, parse
 from scanner.cli import main
 from scanner.demo import generate
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "benchmark"

@@ -1,5 +1,5 @@
 """An estate stores the same build again and again: what derives from a package list alone is made
-once per distinct list (``scanner.relational.BuildMemo``) and a judgement is reused for the same
+once per distinct list (``scanner.store.relational.BuildMemo``) and a judgement is reused for the same
 list, OS and day (``Judge.judge``).  These tests pin that the reuse never changes a stored row: the
 rows of every inventory equal those a judge that never saw the build makes.  The package lists are
 a real Debian 12 dpkg database parsed as the SSH scan parses it (records shared between hosts)."""
@@ -20,8 +20,8 @@ from scanner.builds import BuildMemo
 from scanner.identify import IdentifyContext
 from scanner.judge import Judge
 from scanner.model import Policy
-from scanner.relational import Rows, judged_rows, rows_for, software_rows
-from scanner.store import fast_compact_json
+from scanner.store.relational import Rows, judged_rows, rows_for, software_rows
+from scanner.store.sqlite import fast_compact_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "files" / "var" / "lib" / "dpkg" / "status"

@@ -15,7 +15,7 @@ from scanner.cli import main
 from scanner.demo import generate
 from scanner.exceptions import load as load_exceptions
 from scanner.plan import load_config
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from tests.unit import report_estate as est
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"

@@ -21,7 +21,7 @@ from scanner.cli import main
 from scanner.discover.base import Observation, ProbeSettings
 from scanner.discover.engine import DiscoverConfig, Discoverer
 from scanner.discover.exclusions import Exclusions
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from scanner.targets import Target
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "discovery"

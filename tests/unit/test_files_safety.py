@@ -31,7 +31,7 @@ def fifo(tmp_path: Path) -> Path:
 def db(tmp_path: Path) -> str:
     """A store with one inventory, so ``report`` gets as far as reading its inputs and writing."""
     from agents.inventory import Host, Inventory, OsInfo
-    from scanner.store import SqliteStore
+    from scanner.store.sqlite import SqliteStore
 
     path = tmp_path / "x.db"
     store = SqliteStore(str(path))

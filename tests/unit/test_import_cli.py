@@ -13,7 +13,7 @@ import pytest
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.cli import main
 from scanner.imports import IMPORTERS
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 
 
 def own_inventory(name: str) -> Inventory:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("agents", "eol_data", "scanner", "reports")
 
 # Cycles still in the graph, each through a file another change owns; this list may only shrink
-# (it is empty: the last one, scanner.relational <-> scanner.store, went with text_column's move).
+# (it is empty: the last one, scanner.store.relational <-> scanner.store.sqlite, went with text_column's move).
 KNOWN_CYCLES: set[frozenset[str]] = set()
 
 # Dynamic imports of a computed name: only for third-party modules (never ours).

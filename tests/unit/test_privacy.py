@@ -18,7 +18,7 @@ from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from scanner.enrolment import TokenInfo
 from scanner.privacy import HASH_PREFIX, Privacy, PrivacyConfigError, from_table, load
-from scanner.store import decode_body
+from scanner.store.sqlite import decode_body
 from scanner.upload import accept_upload, parse_upload
 
 KEY = bytes(range(32))

@@ -12,7 +12,7 @@ import pytest
 from agents.windows import parse_document
 from scanner.enrolment import TokenInfo
 from scanner.raw_documents import FORMATS, RawDocumentError, known_schemas, parse_raw, schema_of
-from scanner.store import decode_body
+from scanner.store.sqlite import decode_body
 from scanner.upload import Refused, accept_upload, parse_upload
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"

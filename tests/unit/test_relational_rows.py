@@ -1,10 +1,10 @@
-"""``scanner.relational``: software rows made once per distinct package, a package list once per
+"""``scanner.store.relational``: software rows made once per distinct package, a package list once per
 distinct list (``software_sets``), each inventory one link to its list."""
 
 from __future__ import annotations
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.relational import (
+from scanner.store.relational import (
     ReceivedSets,
     Rows,
     SentSets,
@@ -14,7 +14,7 @@ from scanner.relational import (
     software_id,
     software_rows,
 )
-from scanner.store import text_column
+from scanner.store.sqlite import text_column
 
 
 def _inv(name: str, software: list[Software]) -> Inventory:

@@ -10,7 +10,7 @@ import pytest
 
 from agents.inventory import Host, Inventory, OsInfo
 from scanner.cli import main
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 
 WIN10_22H2 = {
     "caption": "Microsoft Windows 10 Enterprise",

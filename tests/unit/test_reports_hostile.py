@@ -30,7 +30,7 @@ from scanner.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
 from scanner.plan import EntitlementPrice, ReportConfig
 from scanner.rank import EstateReport, build_report
-from scanner.store import HostStatus
+from scanner.store.sqlite import HostStatus
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from scanner.cli.scan import BackgroundClose
-from scanner.store import StoreError
+from scanner.store.sqlite import StoreError
 
 
 class _Store:

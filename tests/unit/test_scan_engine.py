@@ -14,7 +14,7 @@ import pytest
 from scanner.collect.config import ScanConfig, ScanWindow
 from scanner.collect.engine import FleetScanner
 from scanner.collect.progress import Progress
-from scanner.store import SqliteStore
+from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target
 
 

@@ -25,9 +25,9 @@ from scanner.collect.results import Outcome
 from scanner.collect.wire import pack_observed, unpack
 from scanner.demo import generate
 from scanner.judge import Judge
-from scanner.relational import ReceivedSets, Rows, SentSets
-from scanner.store import EncodedInventory, decode_body, encode_body
-from scanner.store_open import open_store
+from scanner.store.open import open_store
+from scanner.store.relational import ReceivedSets, Rows, SentSets
+from scanner.store.sqlite import EncodedInventory, decode_body, encode_body
 from scanner.targets import Target
 
 ROOT = Path(__file__).resolve().parents[2]

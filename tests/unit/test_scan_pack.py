@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import scanner.store as store_module
+import scanner.store.sqlite as store_module
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.collect.results import Outcome
 from scanner.collect.wire import pack, unpack
-from scanner.store_open import open_store
+from scanner.store.open import open_store
 from scanner.targets import Target
 
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nID=debian\nVERSION_ID="11"\n'

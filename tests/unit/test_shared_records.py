@@ -23,7 +23,7 @@ from eol_data.catalog import Catalog
 from scanner.identify import IdentifyContext
 from scanner.match import MatchMemo, match_inventory
 from scanner.model import Policy
-from scanner.store import decode_body, encode_body, fast_compact_json
+from scanner.store.sqlite import decode_body, encode_body, fast_compact_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "files" / "var" / "lib" / "dpkg" / "status"

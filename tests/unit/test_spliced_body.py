@@ -1,6 +1,6 @@
 """The stored body of a host whose package list is shared with other hosts is spliced: the list's
 deflate blocks are made once per distinct list and the rest of the document is compressed around
-them (``scanner.store._spliced_body``).  The result must be one valid zlib stream of exactly the
+them (``scanner.store.sqlite._spliced_body``).  The result must be one valid zlib stream of exactly the
 document's compact JSON -- the very text stored before -- for real package lists (a captured Debian
 12 dpkg database, the demo estate's Linux captures) and for odd text around them; a document with
 a NUL or a lone surrogate is encoded as it always was (not exact, text neutralised)."""
@@ -19,7 +19,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from scanner.demo import generate
-from scanner.store import _spliced_body, adler32_combine, decode_body, encode_body, encode_checked, storable_json
+from scanner.store.sqlite import _spliced_body, adler32_combine, decode_body, encode_body, encode_checked, storable_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DPKG_STATUS = ROOT / "tests" / "fixtures" / "hosts" / "debian12-workplace" / "files" / "var" / "lib" / "dpkg" / "status"

@@ -14,7 +14,7 @@ import pytest
 from agents.inventory import MAX_SOFTWARE, MAX_STRING, Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from scanner.enrolment import TokenInfo
-from scanner.store import EncodedInventory, decode_body, encode_body
+from scanner.store.sqlite import EncodedInventory, decode_body, encode_body
 from scanner.upload import Refused, accept_upload, parse_upload
 
 TOKEN = TokenInfo("t1", "Ward 9", "2026-01-01")

@@ -1,4 +1,4 @@
-"""The BI views' SQL text (scanner.views): both dialects rendered from one definition, every view of
+"""The BI views' SQL text (scanner.store.views): both dialects rendered from one definition, every view of
 the contract created, and the role statements safe for any name they accept."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from scanner.schema import MIGRATIONS, TABLE_VIEWS, migrations
-from scanner.views import VIEW_NAMES, VIEWS_VERSION, check_role_name, readonly_role_sql
+from scanner.store.schema import MIGRATIONS, TABLE_VIEWS, migrations
+from scanner.store.views import VIEW_NAMES, VIEWS_VERSION, check_role_name, readonly_role_sql
 
 
 def test_one_definition_two_dialects() -> None:

@@ -22,9 +22,9 @@ from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import Rows, insert_plan, insert_sql
-from scanner.schema import migrations
-from scanner.store import (
+from scanner.store.relational import Rows, insert_plan, insert_sql
+from scanner.store.schema import migrations
+from scanner.store.sqlite import (
     HostStatus,
     Storable,
     Store,
@@ -41,7 +41,7 @@ from scanner.store import (
 _MIGRATION_LOCK = 0x6C656761  # "lega"
 _INSERT_CHUNK = 5_000  # rows of 9 values per INSERT: 45,000 parameters, under the 65,535 cap
 
-# The one schema definition (scanner.schema), rendered for PostgreSQL.
+# The one schema definition (scanner.store.schema), rendered for PostgreSQL.
 MIGRATIONS: list[list[str]] = migrations("postgresql")
 
 _UPSERT_HOST = (

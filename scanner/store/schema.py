@@ -17,7 +17,7 @@ that has shipped; add one.
 
 The views (``legacyscan_findings``, ``legacyscan_finding_status``, ``legacyscan_hosts``,
 ``legacyscan_sites``, ``legacyscan_views_version``) are the stable, documented interface for BI
-tools (docs/bi.md), defined in ``scanner.views`` and created here, by migration 5, like every
+tools (docs/bi.md), defined in ``scanner.store.views`` and created here, by migration 5, like every
 table: ``VIEWS_VERSION`` is their contract version, bumped like the JSON report's schema version
 when a column changes meaning or goes away (a new column at the end is not a break).
 """
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from scanner.views import MIGRATION_V1 as VIEWS_V1
-from scanner.views import VIEWS_VERSION
+from scanner.store.views import MIGRATION_V1 as VIEWS_V1
+from scanner.store.views import VIEWS_VERSION
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -173,7 +173,7 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     )
     """,
-    # 5: the SQL views for BI tools, version 1 (scanner.views, docs/bi.md)
+    # 5: the SQL views for BI tools, version 1 (scanner.store.views, docs/bi.md)
     VIEWS_V1,
     # 6: package lists stored once per distinct list (issue #12's fleet benchmark: ~880 rows per
     # Debian host in ``inventory_software`` were most of a fleet scan's storing).  A distinct list
@@ -245,7 +245,7 @@ MIGRATIONS: list[str] = [
 
 
 # Views that stand for a table of an earlier schema, so SQL written against it keeps working (not
-# part of the BI contract of ``scanner.views``; the read-only role is granted none of them).
+# part of the BI contract of ``scanner.store.views``; the read-only role is granted none of them).
 TABLE_VIEWS: tuple[str, ...] = ("inventory_software",)
 
 

@@ -1,5 +1,5 @@
 """The SQL views BI tools read (docs/bi.md): defined once here, created by the store's migrations
-on SQLite and PostgreSQL alike (``scanner.schema``), versioned like the JSON report's schema.
+on SQLite and PostgreSQL alike (``scanner.store.schema``), versioned like the JSON report's schema.
 
 Why views and not the tables: the tables are free to change (a column split, an index, a new
 normalisation) while Power BI reports, Grafana panels and an analyst's saved queries keep working.
@@ -63,7 +63,7 @@ _LATEST = """
 # lower-cased, and the short name of each that is not an IP address; addresses and short names only
 # within a site).  A register record is an import
 # tagged ``device-register`` (``scanner.imports.register``: the tables keep the tags, not the
-# collector's source).  ``{strpos}`` is filled per dialect (``scanner.schema``).
+# collector's source).  ``{strpos}`` is filled per dialect (``scanner.store.schema``).
 
 
 def _discovered(inv: str) -> str:
@@ -279,7 +279,7 @@ CREATE VIEW legacyscan_views_version AS
 SELECT {VIEWS_VERSION} AS version, '{VIEWS_SCHEMA}' AS schema_name
 """
 
-# Migration 5 of ``scanner.schema``: the views of version 1.  No ``;`` inside a statement and no
+# Migration 5 of ``scanner.store.schema``: the views of version 1.  No ``;`` inside a statement and no
 # ``{{``/``}}`` (the migration text is split on ``;`` and filled with ``str.format``).
 MIGRATION_V1 = ";\n".join(s.strip() for s in (FINDINGS, FINDING_STATUS, HOSTS, SITES, VERSION))
 

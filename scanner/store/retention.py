@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from scanner.store import Store, StoreError
+from scanner.store.sqlite import Store, StoreError
 
 KEYS = {"keep_days"}
 MAX_DAYS = 36_500

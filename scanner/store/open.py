@@ -1,7 +1,7 @@
 """Opening a store by URL: ``sqlite:///…`` (or a bare path) -> ``SqliteStore``,
 ``postgresql://…`` -> ``PostgresStore``, with the installed dataset's judge.
 
-Above both backends (``scanner.store``, ``scanner.store_pg``) and the judge, so neither backend
+Above both backends (``scanner.store.sqlite``, ``scanner.store.postgres``) and the judge, so neither backend
 imports the other or the code that judges what it stores.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from scanner.store import SqliteStore, Store, StoreError
+from scanner.store.sqlite import SqliteStore, Store, StoreError
 
 if TYPE_CHECKING:
     from scanner.judge import Judge
@@ -43,7 +43,7 @@ def open_store(url: str, *, judge: bool = True) -> Store:
 def _open(url: str) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         try:
-            from scanner.store_pg import PostgresStore  # psycopg only for a PostgreSQL URL
+            from scanner.store.postgres import PostgresStore  # psycopg only for a PostgreSQL URL
         except ImportError as exc:
             raise StoreError(f"PostgreSQL support is not available: {exc}") from exc
         return PostgresStore(url)

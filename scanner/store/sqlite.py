@@ -29,14 +29,14 @@ from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.builds import BuildMemo
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.relational import Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
-from scanner.schema import migrations
-from scanner.store_columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
-from scanner.store_columns import INDEXED_MAX as INDEXED_MAX
-from scanner.store_columns import NUL_REPLACEMENT as NUL_REPLACEMENT
-from scanner.store_columns import host_key as host_key
-from scanner.store_columns import indexed as indexed
-from scanner.store_columns import text_column as text_column
+from scanner.store.columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
+from scanner.store.columns import INDEXED_MAX as INDEXED_MAX
+from scanner.store.columns import NUL_REPLACEMENT as NUL_REPLACEMENT
+from scanner.store.columns import host_key as host_key
+from scanner.store.columns import indexed as indexed
+from scanner.store.columns import text_column as text_column
+from scanner.store.relational import Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
+from scanner.store.schema import migrations
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -69,7 +69,7 @@ class HostStatus:
     last_ok_at: str = ""
 
 
-# The one schema definition (scanner.schema), rendered for SQLite.
+# The one schema definition (scanner.store.schema), rendered for SQLite.
 MIGRATIONS: list[list[str]] = migrations("sqlite")
 
 
@@ -109,7 +109,7 @@ def row_key(inv: Storable) -> str:
     return f"{indexed(inv.host.site)}\x1f{indexed(host_key(inv))}"
 
 
-# -- text at the store boundary (scanner.store_columns) -----------------------------------------
+# -- text at the store boundary (scanner.store.columns) -----------------------------------------
 
 # ``\u0000`` escapes in JSON text, but not an escaped backslash followed by "u0000".
 _NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
@@ -190,7 +190,7 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, default=_compact, ensure_ascii=False, separators=(",", ":"))
 
 
-# The JSON array of a whole package list, per distinct list (``scanner.relational.BuildMemo``).
+# The JSON array of a whole package list, per distinct list (``scanner.store.relational.BuildMemo``).
 _SW_ARRAYS = BuildMemo()
 # The same array's length and Adler-32 as UTF-8, and its raw deflate blocks ending on a byte
 # boundary, per distinct list (``_spliced_body``).
@@ -466,7 +466,7 @@ class Store:
     _judge: Judge | None = None
     _judge_factory: Callable[[], Judge | None] | None = None
     # Ids of the package lists this store has committed (a stored list is never deleted): a host
-    # whose rows name one only by id (``scanner.relational.SentSets``) needs nothing more.  Set by
+    # whose rows name one only by id (``scanner.store.relational.SentSets``) needs nothing more.  Set by
     # each backend's constructor.
     _stored_sets: set[str]
 

@@ -1,7 +1,7 @@
 """What every value goes through at the store boundary, for both backends and for their callers:
 a host's identity key, text a column can hold, and the length an indexed column can hold.
 
-Under ``scanner.store`` (which re-exports these names): judging and matching need a host's key and
+Below ``scanner.store.sqlite`` (which re-exports these names): judging and matching need a host's key and
 an indexed column's form without depending on the store that holds them.
 """
 

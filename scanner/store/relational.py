@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.inventory import Inventory
 from scanner.builds import BuildMemo
-from scanner.store_columns import text_column
+from scanner.store.columns import text_column
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
