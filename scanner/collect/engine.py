@@ -95,8 +95,11 @@ class FleetScanner:
         if not self.config.resume:
             return todo, 0
         cutoff = iso(self.now() - self.config.resume)
-        statuses: Callable[[], list[HostStatus]] = getattr(self.store, "statuses", list)
-        recent = {(s.target, s.site) for s in statuses() if s.status in (STATUS_OK, STATUS_PARTIAL) and s.at >= cutoff}
+        recent = {
+            (s.target, s.site)
+            for s in self.store.statuses()
+            if s.status in (STATUS_OK, STATUS_PARTIAL) and s.at >= cutoff
+        }
         kept = [t for t in todo if (t.key, t.site) not in recent]
         return kept, len(todo) - len(kept)
 
@@ -284,9 +287,7 @@ class FleetScanner:
         if not self.keep_inventories:
             # The children judge what they collect (``pack_observed``): the store's judge (its
             # dataset loaded once, here) is made before they fork, so each starts with it.
-            current_judge = getattr(self.store, "current_judge", None)
-            if callable(current_judge):
-                current_judge()
+            self.store.current_judge()
         import_before_fork()
         results: Any = ctx.Queue()
         stop = ctx.Event()
@@ -419,13 +420,7 @@ class FleetScanner:
             )
             for o in batch
         ]
-        record_many = getattr(self.store, "record_statuses", None)
-        record = getattr(self.store, "record_status", None)
-        if callable(record_many):
-            record_many(statuses)  # one transaction for the batch
-        elif record is not None:
-            for st in statuses:
-                record(st)
+        self.store.record_statuses(statuses)  # one transaction for the batch
         summary.statuses.extend(statuses)
         by_status = summary.by_status
         for o in batch:

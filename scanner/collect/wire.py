@@ -14,7 +14,7 @@ from typing import Any
 from agents.inventory import Inventory, Software
 from scanner.collect.results import InventoryObserver, Outcome
 from scanner.store.relational import ReceivedSets, SentSets
-from scanner.store.sqlite import EncodedInventory, encode_body, encode_checked, pre_encoded
+from scanner.store.sqlite import EncodedInventory, Store, encode_body, encode_checked, pre_encoded
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def pack(outcome: Outcome) -> Packed:
     return outcome, body, rows, exact
 
 
-def pack_observed(observer: InventoryObserver | None, store: Any = None) -> Callable[[Outcome], Packed]:
+def pack_observed(observer: InventoryObserver | None, store: Store | None = None) -> Callable[[Outcome], Packed]:
     """``pack`` for a scan that keeps no inventories: the child observes the inventory (matching
     runs here, on this process's core) and sends only its stored form, its relational rows
     (``Store.encode_and_judge``: judged here, with the store's judge this process inherited, and its
@@ -47,13 +47,11 @@ def pack_observed(observer: InventoryObserver | None, store: Any = None) -> Call
     no package objects cross, and the storing process only inserts.  Should making the rows fail
     for one host, that host goes without them and the storing process makes them as it always did."""
 
-    encode_and_judge: Callable[[Inventory], tuple[EncodedInventory, Any]] | None = getattr(
-        store, "encode_and_judge", None
-    )
+    encode_and_judge = store.encode_and_judge if store is not None else None
     # An observer that can read its note off the judgement (``StreamingTally.observe_judged``: the
     # status ranges on its date) is spared matching the host once more.
     from_judged: Callable[[Any, Any], Any] | None = getattr(observer, "observe_judged", None)
-    judge_of: Callable[[], Any] | None = getattr(store, "current_judge", None)
+    judge_of = store.current_judge if store is not None else None
     sent = SentSets()  # a package list goes in full once, then by id (``unpack`` puts it back)
 
     def pack_one(outcome: Outcome) -> Packed:

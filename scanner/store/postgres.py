@@ -218,9 +218,6 @@ class PostgresStore(Store):
 
     # -- scan status ---------------------------------------------------------------------------
 
-    def record_status(self, status: HostStatus) -> None:
-        self.record_statuses([status])
-
     def record_statuses(self, statuses: list[HostStatus]) -> None:
         """Record many attempts in one transaction; ``last_ok_at`` survives failures."""
         rows = sorted((status_row(st) for st in statuses), key=lambda row: (row[0], row[1]))

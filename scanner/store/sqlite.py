@@ -627,6 +627,16 @@ class Store:
     def authenticate(self, token: str) -> TokenInfo | None:  # pragma: no cover
         raise NotImplementedError
 
+    # Scan status (``legacyscan scan`` records every attempt; ``--resume`` and the report read them).
+    def record_status(self, status: HostStatus) -> None:
+        self.record_statuses([status])
+
+    def record_statuses(self, statuses: list[HostStatus]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def statuses(self, site: str | None = None) -> list[HostStatus]:  # pragma: no cover
+        raise NotImplementedError
+
     def close(self) -> None:  # pragma: no cover
         raise NotImplementedError
 
