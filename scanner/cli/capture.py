@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.cli.base import CliError, ExitCode, Subparsers
+from scanner.cli.ssh_options import add_ssh_options, ssh_config_fields
 
 if TYPE_CHECKING:
     from agents.probes import Evidence
@@ -47,24 +48,7 @@ def add_parser(sub: Subparsers) -> None:
     p.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
     g = p.add_argument_group("SSH (--ssh)")
     g.add_argument("--port", type=int, default=22, help="SSH port (default 22)")
-    g.add_argument("--ssh-user", default="", metavar="U", help="SSH login (default: your user name)")
-    g.add_argument(
-        "--ssh-key",
-        metavar="PATH",
-        help="private key file (passphrase from LEGACYSCAN_SSH_KEY_PASSPHRASE); ssh-agent and "
-        "LEGACYSCAN_SSH_PASSWORD are also tried",
-    )
-    g.add_argument("--no-agent", action="store_true", help="do not offer ssh-agent keys")
-    g.add_argument("--known-hosts", metavar="FILE", help="known_hosts file (default ~/.ssh/known_hosts)")
-    g.add_argument(
-        "--accept-new-host-keys",
-        action="store_true",
-        help="trust on first use: record an unknown host's key; a CHANGED key is always refused",
-    )
-    g.add_argument("--ssh-legacy", action="store_true", help="also negotiate old servers' algorithms (as scan)")
-    g.add_argument(
-        "--connect-timeout", type=float, default=10.0, metavar="SEC", help="connect and login timeout (default 10)"
-    )
+    add_ssh_options(g)
     p.add_argument(
         "--db",
         default=argparse.SUPPRESS,
@@ -134,16 +118,7 @@ def _capture_ssh(args: argparse.Namespace) -> Evidence:
     from scanner.collect.executors import SshConnector
     from scanner.targets import Target
 
-    config = ScanConfig(
-        timeout=args.timeout,
-        connect_timeout=args.connect_timeout,
-        ssh_user=args.ssh_user,
-        ssh_key=args.ssh_key,
-        known_hosts=args.known_hosts,
-        accept_new_host_keys=args.accept_new_host_keys,
-        ssh_legacy=args.ssh_legacy,
-        use_agent=not args.no_agent,
-    )
+    config = ScanConfig(**ssh_config_fields(args))
     connector = SshConnector(config)
     try:
         with connector.open(Target(host=args.ssh, port=args.port)) as shell:

@@ -12,6 +12,7 @@ from agents.inventory import Inventory
 from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import privacy_from, store_from
 from scanner.cli.report import add_report_options, render_and_write
+from scanner.cli.ssh_options import add_ssh_options, ssh_config_fields
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -79,47 +80,12 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         "machine, at most 64); never more than 4 connections to one host",
     )
     g.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
-    g.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=10.0,
-        metavar="SEC",
-        help="TCP connect + SSH handshake + authentication timeout (default 10)",
-    )
-    g.add_argument(
-        "--ssh-user",
-        default="",
-        metavar="U",
-        help="SSH login for targets whose file names no user (default: your user name)",
-    )
-    g.add_argument(
-        "--ssh-key",
-        metavar="PATH",
-        help="private key file (passphrase from "
-        "LEGACYSCAN_SSH_KEY_PASSPHRASE); ssh-agent and LEGACYSCAN_SSH_PASSWORD are also tried",
-    )
-    g.add_argument("--no-agent", action="store_true", help="do not offer ssh-agent keys")
-    g.add_argument(
-        "--known-hosts", metavar="FILE", help="known_hosts file used to verify host keys (default ~/.ssh/known_hosts)"
-    )
+    add_ssh_options(g)
     g.add_argument(
         "--credentials",
         metavar="FILE",
         help="TOML credentials file for WinRM targets ([winrm] user/password, per-host "
         "[winrm.hosts.NAME]); refused unless readable by its owner only (chmod 600)",
-    )
-    g.add_argument(
-        "--accept-new-host-keys",
-        action="store_true",
-        help="trust on first use: record unknown hosts' keys; a CHANGED key is always refused",
-    )
-    g.add_argument(
-        "--ssh-legacy",
-        action="store_true",
-        help="also negotiate the SHA-1 key exchanges, ssh-rsa/ssh-dss host keys, CBC ciphers and "
-        "hmac-sha1/md5 MACs of old servers "
-        "(RHEL 5/6, Solaris 10, appliances, dropbear), after every modern algorithm; host keys "
-        "are still verified (per target: ssh_legacy = true in a TOML targets file)",
     )
     g.add_argument(
         "--resume",
@@ -172,19 +138,12 @@ def run_targets(args: argparse.Namespace) -> int:
     try:
         config = ScanConfig(
             concurrency=args.concurrency or default_concurrency(),
-            timeout=args.timeout,
-            connect_timeout=args.connect_timeout,
-            ssh_user=args.ssh_user,
-            ssh_key=args.ssh_key,
-            known_hosts=args.known_hosts,
-            accept_new_host_keys=args.accept_new_host_keys,
-            ssh_legacy=args.ssh_legacy,
             credentials=args.credentials,
-            use_agent=not args.no_agent,
             resume=parse_duration(args.resume) if args.resume else None,
             window=ScanWindow.parse(args.window) if args.window else None,
             site_rate=args.site_rate,
             privacy=privacy_from(args),
+            **ssh_config_fields(args),
         )
     except ValueError as exc:
         raise CliError(str(exc), code=ExitCode.USAGE) from exc
