@@ -145,6 +145,24 @@ def test_unix(ctx: IdentifyContext, name: str, record: dict[str, Any], expected:
     assert ident.reason
 
 
+@pytest.mark.parametrize(
+    "uname",
+    [
+        "OSF1 host V5.1 2650 alpha",  # Tru64 UNIX prints its old name
+        "Tru64 host V5.1 2650 alpha",  # as some inventories record it
+        "SCO_SV scosysv 3.2 5.0.7 i386",  # SCO OpenServer 5
+        "UnixWare host 5 7.1.4 i386",
+        "OpenUNIX host 5 8.0.0 i386",
+        "MidnightBSD host 3.2.3 MidnightBSD 3.2.3 #0 amd64",
+    ],
+)
+def test_untracked_systems_are_named_not_unknown(ctx: IdentifyContext, uname: str) -> None:
+    """A system endoflife.date does not track is known by name ("untracked": no product, high
+    confidence), not an unknown system: every [untracked] name that uname prints is a system name."""
+    ident = unix_os.identify(unix("unix", uname=uname), ctx)
+    assert (ident.product, ident.rule, ident.confidence) == (None, "unix.untracked", Confidence.HIGH), ident
+
+
 def test_aix_without_technology_level_is_low_confidence(ctx: IdentifyContext) -> None:
     ident = unix_os.identify(unix("aix", uname="AIX host1 2 7 00F84C0C4C00"), ctx)
     assert (ident.product, ident.cycle, ident.confidence) == ("ibm-aix", "7.2.5", Confidence.LOW)

@@ -193,17 +193,19 @@ def test_the_macos_labels_are_data(tmp_path: Path) -> None:
 
 
 def test_the_unix_system_names_are_data(tmp_path: Path) -> None:
-    """The system names uname prints moved out of Python: "Tru64" is listed as untracked but not
-    as a system name, so a Tru64 uname line is an unknown system until [words] sysnames names it."""
-    record = {"kind": "os", "family": "unix", "uname": "Tru64 host1 V5.1 2650 alpha"}
+    """The system names uname prints are data: a uname line of a system the file does not name
+    ("Xenix") is an unknown system; once [untracked] names and [words] sysnames both list it, it is
+    identified as a system endoflife.date does not track."""
+    record = {"kind": "os", "family": "unix", "uname": "Xenix host1 2.3 386"}
     bundled = IdentifyContext(Catalog()).identify(record)
     assert (bundled.product, bundled.rule) == (None, "unix.unknown-system")
     rules = _copy(tmp_path)
     path = rules / "unix_os.toml"
     text = path.read_text("utf-8")
-    names = '"os400", "qnx"]\n# os-release'
-    assert text.count(names) == 1
-    path.write_text(text.replace(names, '"os400", "qnx", "tru64"]\n# os-release'), "utf-8")
+    for names in ('"os400", "qnx"]\n# os-release', '"os400", "qnx"]\n\n# Words'):
+        assert text.count(names) == 1, names
+        text = text.replace(names, names.replace('"qnx"]', '"qnx", "xenix"]'))
+    path.write_text(text, "utf-8")
     extended = IdentifyContext(Catalog(), Rules(rules)).identify(record)
     assert (extended.product, extended.rule, extended.confidence) == (None, "unix.untracked", Confidence.HIGH)
     lines = path.read_text("utf-8").splitlines()
