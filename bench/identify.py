@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eol_data.catalog import Catalog  # noqa: E402
-from scanner.identify import IdentifyContext, evaluate  # noqa: E402
+from scanner.identify.registry import IdentifyContext, evaluate  # noqa: E402
 from scanner.model import Policy  # noqa: E402
 from tests.corpus_input import software_record_from_capture, software_record_from_corpus  # noqa: E402
 

@@ -14,7 +14,7 @@ or ``$LEGACYSCAN_SITE_CATALOG``) holds four things -- see ``docs/site-catalogue.
 * ``[policy]``: ``lookahead_days`` (and ``free_extended``).
 
 This module only parses and validates (``eol_data`` imports nothing of the scanner); the scanner
-side (``scanner/ident/site_rules.py``) installs the result into an identification context.
+side (``scanner/identify/site_rules.py``) installs the result into an identification context.
 Every error names the file, the line when it can be found, and the key path.
 """
 

@@ -466,7 +466,7 @@ def _split_pool(pool: list[Software], eras: dict[int, frozenset[str]]) -> _Pool:
     """Tracked products (per Windows era: only releases that install there) vs everything else
     (per era it was seen on), by asking the identifiers once per distinct string."""
     from eol_data.catalog import load_default
-    from scanner.identify import IdentifyContext
+    from scanner.identify.registry import IdentifyContext
 
     ctx = IdentifyContext(load_default())
     tracked: dict[str, list[Software]] = {era: [] for era in demo_era.ERAS}

@@ -29,7 +29,7 @@ from typing import Any
 
 from agents.inventory import Inventory, OsInfo, Software
 from scanner.builds import BuildMemo
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import HostResult, MatchMemo, match_inventory, result_for_host
 from scanner.model import Finding, Policy, Status
 from scanner.store.columns import indexed  # the site is an indexed column (PostgreSQL's limit)

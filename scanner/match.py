@@ -28,7 +28,7 @@ from scanner.distro import (
     security_support,
     suse_lifecycle,
 )
-from scanner.identify import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
+from scanner.identify.registry import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store.columns import host_key
 
@@ -417,7 +417,7 @@ def _group(
 def _supplier(end_text: str, inv: Inventory, as_of: date, policy: Policy, upstream: Any) -> Any:
     from datetime import date as _date
 
-    from scanner.verdict import supplier_verdict
+    from scanner.identify.verdict import supplier_verdict
 
     try:
         end = _date.fromisoformat(end_text)

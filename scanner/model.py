@@ -61,7 +61,7 @@ class Identification:
     group: str | None = None  # components of one product (Office MUI, SQL shared) group under this key
     newer_than_known: bool = False  # version newer than every known cycle: unknown, probably current
     # The evidence fits each of these cycles (AIX ``oslevel`` without a technology level): a verdict
-    # is only given when it is the same for all of them (scanner.identify.verdict_for).
+    # is only given when it is the same for all of them (scanner.identify.registry.verdict_for).
     spans: tuple[str, ...] = ()
     # The same for releases of other products (a shared Windows build that is a client or a
     # server release): (product, cycle) pairs, judged the same way as ``spans``.

@@ -12,7 +12,7 @@ of an inventory were judged on the day it was collected; each one's state (statu
 end of the extended phase) on the report date is its range's.  When every finding of the host has
 the same state on both days, the re-judgement makes the same findings, in the same order, with the
 same rule, evidence and reason, except for the one date-dependent phrase of a reason, "ends D
-(N days after <day>)", which is rewritten for the report date exactly as ``scanner.verdict`` writes
+(N days after <day>)", which is rewritten for the report date exactly as ``scanner.identify.verdict`` writes
 it.  A host any of whose findings changed state between the two days, or whose inventory has no
 findings of the report's dataset (stored before findings were persisted, judged by another site
 catalogue, or a dataset ``eol update`` has not re-judged into yet), is decoded and re-judged in
@@ -33,20 +33,20 @@ from typing import Any
 
 from agents.inventory import Inventory
 from scanner.exceptions import Register
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
+from scanner.identify.verdict import judge as judge_release
 from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
 from scanner.plan import ReportConfig
 from scanner.rank import PreviousKpis, previous_kpis
 from scanner.store.sqlite import Store, decode_body, decode_header, host_key
-from scanner.verdict import judge as judge_release
 
 log = logging.getLogger(__name__)
 
 # Hosts per round trip: their documents and findings are read together.
 CHUNK = 500
 
-# The one date-dependent phrase of a reason (scanner.verdict.judge, "ending soon").
+# The one date-dependent phrase of a reason (scanner.identify.verdict.judge, "ending soon").
 _DAYS_AFTER = re.compile(r"ends (\d{4}-\d{2}-\d{2}) \((-?\d+) days after (\d{4}-\d{2}-\d{2})\)")
 
 _FINDINGS_SQL = (

@@ -5,7 +5,7 @@ Needs radon, a development tool that is not a dependency of legacyscan::
 
     pip install radon
     python tools/complexity.py                   # agents eol_data scanner reports
-    python tools/complexity.py agents scanner/ident
+    python tools/complexity.py agents scanner/identify
 
 A method is counted once (radon lists it under its class and as a block of its own); a closure is
 inside its parent's figure, as radon computes it.

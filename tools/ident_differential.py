@@ -165,7 +165,7 @@ def _records_of(f: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def _api_answers(recs: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
     from eol_data.catalog import Catalog
     from eol_data.rules import load_rules
-    from scanner.identify import IdentifyContext, evaluate
+    from scanner.identify.registry import IdentifyContext, evaluate
     from scanner.model import Policy
 
     catalog, rules = Catalog(), load_rules()

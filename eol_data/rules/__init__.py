@@ -2,7 +2,7 @@
 
 Why data and not code: a trust (or we, in a point release) can add a product mapping without
 touching the matcher, and the rules can be reviewed by someone who does not read Python.  Each
-identifier in ``scanner/ident`` reads its own table through ``Rules.table(name)``; a site
+identifier in ``scanner/identify`` reads its own table through ``Rules.table(name)``; a site
 catalogue may add entries in front of the bundled ones (``Rules.extend``).
 """
 

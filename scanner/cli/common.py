@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, cast
 from eol_data.catalog import Catalog, CatalogError, load_default
 from scanner.cli.base import CliError
 from scanner.files import FileRefused, atomic_output, atomic_write
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.model import Policy
 from scanner.store.open import open_store
 from scanner.store.sqlite import Store, StoreError
@@ -98,7 +98,7 @@ def site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, Sit
 
 def _site_context(args: argparse.Namespace) -> tuple[IdentifyContext, Policy, SiteCatalog | None]:
     from eol_data.site import SiteCatalogError
-    from scanner.ident.site_rules import apply_site_catalog_with_source
+    from scanner.identify.site_rules import apply_site_catalog_with_source
 
     try:
         ctx = IdentifyContext(Catalog(dataset_dir(getattr(args, "dataset", None))))

@@ -175,8 +175,8 @@ def _site(args: argparse.Namespace) -> SiteCatalog | None:
 
 def _context(args: argparse.Namespace, cat: Catalog | None = None) -> tuple[Any, Policy, SiteCatalog | None]:
     """IdentifyContext + Policy, with the site catalogue installed when there is one."""
-    from scanner.ident import site_rules
-    from scanner.identify import IdentifyContext
+    from scanner.identify import site_rules
+    from scanner.identify.registry import IdentifyContext
 
     site = _site(args)
     try:
@@ -304,7 +304,7 @@ def _read_as_is(record: dict[str, Any]) -> bool:
 
 
 def run_identify(args: argparse.Namespace) -> int:
-    from scanner.identify import _memo_key, evaluate
+    from scanner.identify.registry import _memo_key, evaluate
 
     ctx, policy, _site_cat = _context(args)
     as_of: date = args.as_of or today()
@@ -502,7 +502,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _release_row(rel: Release, prod: Product, as_of: date, policy: Policy) -> dict[str, Any]:
     """One cycle of ``eol show``: its dates and the status it has on ``as_of`` under the policy."""
-    from scanner.verdict import judge
+    from scanner.identify.verdict import judge
 
     verdict = judge(rel, prod, as_of, policy)
     return {
@@ -555,7 +555,7 @@ def _table_row(rel: Release, r: dict[str, Any], tiers: list[str]) -> list[Any]:
 
 
 def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) -> int:
-    from scanner.identify import evaluate
+    from scanner.identify.registry import evaluate
 
     record = _explain_record(args.explain)
     out = evaluate(record, ctx, as_of, policy)

@@ -3,7 +3,7 @@
 The Inventory is the same document an agent or a probe produces, so discovered devices are
 stored, matched and reported by the same code as everything else.  What differs is only where
 the evidence came from: ``collector.transport = "discovery"`` marks the host as discovered, and
-the OS evidence is an ``announced`` record that ``scanner.ident.announced`` turns into a product
+the OS evidence is an ``announced`` record that ``scanner.identify.announced`` turns into a product
 and cycle (delegating Windows builds to the Windows identifier), with a confidence that is never
 "high": a banner can be stale, edited or a decoy.
 

@@ -15,7 +15,7 @@ optional                    ``hostname``, ``ip address`` (links the row to a lat
 
 Each row becomes a host with ``collector.source = "register"``: its recorded OS goes through the
 same identification as any other evidence, and the supplier's own end date, where the register
-gives one, decides the device's verdict (``scanner.verdict.supplier_verdict``) -- the supplier, not
+gives one, decides the device's verdict (``scanner.identify.verdict.supplier_verdict``) -- the supplier, not
 the OS vendor, supports a medical device.  A row with an unreadable date or no device name is still
 imported, with a problem naming the line and field; it never fails its neighbours.
 """

@@ -21,7 +21,7 @@ def default_judge() -> Judge:
     (a command with a site catalogue installs its own judge with ``Store.use_judge``)."""
     # Loaded on first use (a store opened to list tokens never loads the dataset).
     from eol_data.catalog import Catalog
-    from scanner.identify import IdentifyContext
+    from scanner.identify.registry import IdentifyContext
     from scanner.judge import Judge
     from scanner.model import Policy
 

@@ -123,7 +123,7 @@ def odd_list_hosts(draw: st.DrawFn) -> Inventory:
 @pytest.fixture(scope="module")
 def judge() -> Any:
     from eol_data.catalog import Catalog
-    from scanner.identify import IdentifyContext
+    from scanner.identify.registry import IdentifyContext
     from scanner.match import match_inventory
     from scanner.model import Policy
 

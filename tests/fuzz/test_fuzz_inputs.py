@@ -222,7 +222,7 @@ def identify_lines(draw: st.DrawFn) -> bytes:
 @pytest.fixture(scope="module")
 def evaluator() -> Any:
     from eol_data.catalog import Catalog
-    from scanner.identify import IdentifyContext, evaluate
+    from scanner.identify.registry import IdentifyContext, evaluate
     from scanner.model import Policy
 
     ctx = IdentifyContext(Catalog())

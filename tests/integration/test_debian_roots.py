@@ -35,8 +35,8 @@ from eol_data.catalog import load_default
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
 from scanner.distro import FOLLOWS_UPSTREAM
-from scanner.ident.packages import identify as identify_package
-from scanner.identify import IdentifyContext, verdict_for
+from scanner.identify.packages import identify as identify_package
+from scanner.identify.registry import IdentifyContext, verdict_for
 from scanner.match import match_inventory
 from scanner.model import Policy, Status
 from scanner.store.sqlite import SqliteStore

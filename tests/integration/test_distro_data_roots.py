@@ -30,7 +30,7 @@ import pytest
 from eol_data.catalog import load_default
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy
 from scanner.store.sqlite import SqliteStore

@@ -25,7 +25,7 @@ import pytest
 from agents import linux
 from agents.inventory import Host, Inventory, OsInfo
 from eol_data.catalog import load_default
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy, Status
 from tests.conftest import require_or_skip

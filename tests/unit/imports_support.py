@@ -10,7 +10,7 @@ from pathlib import Path
 from agents.inventory import Inventory
 from eol_data.catalog import Catalog
 from scanner.cli import main
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy
 from scanner.store.open import open_store

@@ -14,7 +14,7 @@ from datetime import date
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from eol_data.catalog import load_default
 from scanner.exceptions import Register, parse_toml
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import HostResult, match_estate
 from scanner.model import Policy
 from scanner.plan import ReportConfig, config_from_dict

@@ -17,7 +17,7 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from eol_data.catalog import Catalog
 from scanner.builds import BuildMemo
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.judge import Judge
 from scanner.model import Policy
 from scanner.store.relational import Rows, judged_rows, rows_for, software_rows

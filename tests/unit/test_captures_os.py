@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import BUNDLED_DIR, Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 from tests.corpus_input import os_record_from_capture
 from tests.unit.test_corpus_os import score

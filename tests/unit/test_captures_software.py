@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 from tests.corpus_input import os_record_from_capture, software_record_from_capture
 from tests.unit.test_corpus_software import Score, judge

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from eol_data.catalog import Catalog, Release, phase_over
+from scanner.identify.verdict import judge
 from scanner.model import Policy, Status
-from scanner.verdict import judge
 
 
 @pytest.fixture(scope="module")

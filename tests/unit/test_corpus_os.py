@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import BUNDLED_DIR, Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 from tests.corpus_input import os_record_from_corpus
 

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 from tests.corpus_input import software_record_from_corpus
 

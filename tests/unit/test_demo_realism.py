@@ -11,7 +11,7 @@ import pytest
 from eol_data.catalog import load_default
 from scanner.demo import generate
 from scanner.demo_era import OS_CPU_GENERATIONS, component_fits, era_of, generation, runs_on
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 
 # stated independently of the generator: the newest processor family each old Windows ran on
 OLD_CPUS = ("Pentium(R) 4", "Core(TM)2")

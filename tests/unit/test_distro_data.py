@@ -31,7 +31,7 @@ from scanner.distro_data import (
     parse_lifecycle_file,
     supported_months,
 )
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.match import match_inventory
 from scanner.model import Finding, Policy, Status, Verdict
 

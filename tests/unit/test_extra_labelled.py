@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 from tests.corpus_input import os_record_from_corpus, software_record_from_corpus
 from tests.unit.test_corpus_os import expected_answers

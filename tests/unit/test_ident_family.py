@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 
 AS_OF = date(2026, 11, 22)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 
 ROOT = Path(__file__).resolve().parents[2]

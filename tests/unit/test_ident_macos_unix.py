@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import BUNDLED_DIR, Catalog
-from scanner.ident import macos, unix_os
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify import macos, unix_os
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Confidence, Policy
 
 REF = date(2026, 11, 22)

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from eol_data.catalog import load_default
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 
 AS_OF = date(2026, 12, 6)

@@ -1,4 +1,4 @@
-"""Application identification (scanner/ident/windows_apps.py + eol_data/rules/windows_apps.toml).
+"""Application identification (scanner/identify/windows_apps.py + eol_data/rules/windows_apps.toml).
 
 The strings are real Add/Remove Programs, Amcache, MSIX and macOS values of the kinds a hospital
 estate carries (named in issue 3); each case asserts the exact product and cycle, or that the
@@ -16,8 +16,8 @@ import pytest
 
 from eol_data.catalog import Catalog
 from eol_data.rules import RULES_DIR, Rules
-from scanner.ident import windows_apps
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify import windows_apps
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Policy
 
 AS_OF = date(2026, 11, 22)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from eol_data.catalog import BUNDLED_DIR, Catalog, Product, Release
-from scanner.ident import windows_os
-from scanner.identify import IdentifyContext, evaluate
+from scanner.identify import windows_os
+from scanner.identify.registry import IdentifyContext, evaluate
 from scanner.model import Confidence, Policy
 
 REF = date(2026, 11, 22)

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext, evaluate, normalize_record
+from scanner.identify.registry import IdentifyContext, evaluate, normalize_record
 from scanner.model import Policy
 from tests.corpus_input import software_record_from_corpus
 

@@ -9,7 +9,7 @@ import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy, Status
 

@@ -17,7 +17,7 @@ from eol_data.catalog import Catalog
 from eol_data.rules import RULES_DIR, Rules, RulesError
 from eol_data.rules.schema import SCHEMAS, WORD_LISTS
 from scanner import distro
-from scanner.identify import IdentifyContext, normalize_record
+from scanner.identify.registry import IdentifyContext, normalize_record
 from scanner.model import Confidence
 
 BUNDLED = sorted(p.stem for p in RULES_DIR.glob("*.toml"))
@@ -341,7 +341,7 @@ def test_compiled_package_rules_belong_to_the_rules_they_were_made_from(tmp_path
     to a later Rules object that CPython placed at the freed one's address (ids are reused), so a
     trust's own rules directory could be answered with another directory's rules.  Compiled rules
     now live on the Rules object itself (``Rules.derived``)."""
-    from scanner.ident.packages import compiled_rules
+    from scanner.identify.packages import compiled_rules
 
     other = _copy(tmp_path)
     text = (other / "packages.toml").read_text(encoding="utf-8")

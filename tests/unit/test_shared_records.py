@@ -20,7 +20,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from eol_data.catalog import Catalog
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import MatchMemo, match_inventory
 from scanner.model import Policy
 from scanner.store.sqlite import decode_body, encode_body, fast_compact_json

@@ -13,8 +13,8 @@ import pytest
 
 from eol_data.catalog import Catalog
 from eol_data.site import SiteCatalogError, find_site_catalog, load_site_catalog, parse_site_catalog
-from scanner.ident import site_rules
-from scanner.identify import IdentifyContext, evaluate, verdict_for
+from scanner.identify import site_rules
+from scanner.identify.registry import IdentifyContext, evaluate, verdict_for
 from scanner.model import Identification, Policy, Status
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,7 +26,7 @@ from agents.windows import (
     parse_document,
 )
 from eol_data.catalog import BUNDLED_DIR, Catalog
-from scanner.identify import IdentifyContext
+from scanner.identify.registry import IdentifyContext
 from scanner.match import match_inventory
 from scanner.model import Policy
 from tests.conftest import FIXTURES

@@ -1,8 +1,8 @@
 """What an identifier reads: the catalog and the rules.
 
-Identifiers (``scanner.ident.*``) sit under the registry that dispatches to them
-(``scanner.identify``), so they name the context they are given by this small protocol rather than
-by ``scanner.identify.IdentifyContext``, which would make each of them import its own caller.
+Identifiers (``scanner.identify.*``) sit under the registry that dispatches to them
+(``scanner.identify.registry``), so they name the context they are given by this small protocol rather than
+by ``scanner.identify.registry.IdentifyContext``, which would make each of them import its own caller.
 """
 
 from __future__ import annotations

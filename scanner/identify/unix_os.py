@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eol_data.catalog import Product
-from scanner.ident.context import Knowledge
+from scanner.identify.context import Knowledge
 from scanner.model import Confidence, Identification
 
 RULES = "unix_os"

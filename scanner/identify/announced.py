@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from eol_data.catalog import Product
-from scanner.ident.context import Knowledge
-from scanner.ident.versions import pick_cycle
+from scanner.identify.context import Knowledge
+from scanner.identify.versions import pick_cycle
 from scanner.model import Confidence, Identification
 
 _ORDER = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
@@ -65,7 +65,7 @@ def _announced_windows(
 ) -> Identification:
     """A Windows version or caption (SMB, RDP/NTLM): the Windows identifier decides, capped at what
     the announcement can support."""
-    from scanner.ident import windows_os  # the Windows tables, only when a Windows host announced itself
+    from scanner.identify import windows_os  # the Windows tables, only when a Windows host announced itself
 
     rec: dict[str, Any] = {"kind": "os", "family": "windows"}
     if a.get("windows_version"):

@@ -15,8 +15,8 @@ from typing import Any
 
 from agents.linux import parse_os_release
 from eol_data.catalog import Product
-from scanner.ident.context import Knowledge
-from scanner.ident.versions import cycle_key
+from scanner.identify.context import Knowledge
+from scanner.identify.versions import cycle_key
 from scanner.model import Confidence, Identification
 
 

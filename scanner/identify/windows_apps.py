@@ -28,8 +28,8 @@ from typing import Any
 
 from eol_data.catalog import Product
 from eol_data.rules import Rules, RulesError
-from scanner.ident.context import Knowledge
-from scanner.ident.versions import numeric_parts, pick_cycle
+from scanner.identify.context import Knowledge
+from scanner.identify.versions import numeric_parts, pick_cycle
 from scanner.model import Confidence, Identification
 
 TABLE = "windows_apps"

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scanner.ident.context import Knowledge
-from scanner.ident.versions import pick_cycle
+from scanner.identify.context import Knowledge
+from scanner.identify.versions import pick_cycle
 from scanner.model import Confidence, Identification
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from typing import Any
 
 from eol_data.catalog import Catalog, Product
 from eol_data.rules import Rules, load_rules
+from scanner.identify.verdict import judge
 from scanner.model import NOT_A_PRODUCT, Identification, Policy, Status, Verdict
-from scanner.verdict import judge
 
 Identifier = Callable[[dict[str, Any], "IdentifyContext"], Identification]
 
@@ -184,43 +184,43 @@ def _memo_key(record: dict[str, Any]) -> tuple[Any, ...] | str:
 # Windows tables).  The imports are written out, not built from strings, so mypy and a reader
 # follow every edge.
 def _linux_os() -> Identifier:
-    from scanner.ident import linux_os
+    from scanner.identify import linux_os
 
     return linux_os.identify
 
 
 def _windows_os() -> Identifier:
-    from scanner.ident import windows_os
+    from scanner.identify import windows_os
 
     return windows_os.identify
 
 
 def _macos() -> Identifier:
-    from scanner.ident import macos
+    from scanner.identify import macos
 
     return macos.identify
 
 
 def _unix_os() -> Identifier:
-    from scanner.ident import unix_os
+    from scanner.identify import unix_os
 
     return unix_os.identify
 
 
 def _announced() -> Identifier:
-    from scanner.ident import announced
+    from scanner.identify import announced
 
     return announced.identify
 
 
 def _packages() -> Identifier:
-    from scanner.ident import packages
+    from scanner.identify import packages
 
     return packages.identify
 
 
 def _windows_apps() -> Identifier:
-    from scanner.ident import windows_apps
+    from scanner.identify import windows_apps
 
     return windows_apps.identify
 
@@ -393,7 +393,7 @@ def _by_site_rules(record: dict[str, Any], ctx: IdentifyContext) -> Identificati
     site_rules = ctx.rules.extra("site_apps")
     if not site_rules:
         return None
-    from scanner.ident.site_rules import identify as site_identify
+    from scanner.identify.site_rules import identify as site_identify
 
     return site_identify(record, ctx, site_rules)
 

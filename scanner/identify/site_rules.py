@@ -20,8 +20,8 @@ from typing import Any
 
 from eol_data.catalog import Product
 from eol_data.site import Entitlement, SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
-from scanner.ident.context import Knowledge
-from scanner.ident.versions import pick_cycle
+from scanner.identify.context import Knowledge
+from scanner.identify.versions import pick_cycle
 from scanner.model import Confidence, Identification, Policy
 
 RULES_TABLE = "site_apps"

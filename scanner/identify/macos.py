@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.ident.context import Knowledge
+from scanner.identify.context import Knowledge
 from scanner.model import Confidence, Identification
 
 RULES = "macos"

@@ -18,7 +18,7 @@ systeminfo label, a WMI property name, a free-text agent line) searched for a ca
 evidence cannot decide between cycles with different end dates, it names the candidate whose
 security support ends *last*, with low confidence, and lists the others (``spans`` for cycles of
 the same product, ``alternatives`` across products): the verdict is then unknown on every date
-where the candidates' states differ (``scanner.identify.verdict_for``), because a wrong
+where the candidates' states differ (``scanner.identify.registry.verdict_for``), because a wrong
 "supported" is as serious as a wrong "eol".
 
 All tables (builds, edition words, embedded names, label names, localized words and spellings) are
@@ -34,7 +34,7 @@ from datetime import date
 from typing import Any
 
 from eol_data.catalog import Release
-from scanner.ident.context import Knowledge
+from scanner.identify.context import Knowledge
 from scanner.model import Confidence, Identification
 
 RULES = "windows_os"
@@ -1361,7 +1361,7 @@ def _latest_ending_edition(c: _Ctx, present: list[tuple[str, Release]], label: s
         f"is assumed (also possible: {', '.join(others)})",
         LOW,
     )
-    # the verdict is unknown on dates where the editions' cycles differ (scanner.identify.verdict_for)
+    # the verdict is unknown on dates where the editions' cycles differ (scanner.identify.registry.verdict_for)
     return replace(guess, spans=tuple(others))
 
 
@@ -1381,7 +1381,7 @@ def _ambiguous_role(c: _Ctx, build: int | None, entry: dict[str, Any]) -> Identi
     srv = c.exists("windows-server", server_cycle)
     cli = c.exists("windows", client.cycle) if client.cycle else None
     # Whichever is named, the verdict is unknown on dates where the candidates differ
-    # (scanner.identify.verdict_for): the later-ending guess alone would call a Windows 11 Pro
+    # (scanner.identify.registry.verdict_for): the later-ending guess alone would call a Windows 11 Pro
     # "supported" after its end because Windows Server of the same build still is.
     client_cycles = [cy for cy in (client.cycle, *client.spans) if cy]
     if srv is not None and _eol_sort_key(srv) >= _eol_sort_key(cli):
