@@ -538,6 +538,58 @@ def test_frst_logs_of_a_windows_11_pro_machine_with_per_user_programs_and_their_
     }
 
 
+def _wazuh_rows(stem: str) -> dict[str, list[list[str]]]:
+    """The cells of each published ``select * from <table>;`` block, split at '|' and nothing else."""
+    rows: dict[str, list[list[str]]] = {}
+    table = ""
+    for line in (REAL / f"{stem}_wazuh.txt").read_text("utf-8").splitlines():
+        if line.startswith("sqlite> select * from "):
+            table = line.removeprefix("sqlite> select * from ").rstrip(";")
+        elif line.startswith("~~~"):
+            table = ""
+        elif table:
+            rows.setdefault(table, []).append(line.split("|"))
+    return rows
+
+
+def test_wazuh_agent_rows_of_a_windows_server_2003_sp1_test_machine() -> None:
+    """wazuh-qa issue #176: a Wazuh 3.11 agent's database rows of a 32-bit Windows Server 2003 SP1
+    VM (sys_osinfo, sys_hwinfo, sys_programs as sqlite3 printed them).  The agent composes the 5.x
+    name from the version numbers and reads the service pack as a DWORD ("sp1"); the edition is not
+    recorded; programs carry name, version, vendor, install date and the registry view (i686)."""
+    name = "windows-srv2003-sp1-wazuhqa-issue176"
+    rows = _wazuh_rows("srv2003-sp1-wazuhqa-issue176")
+    ((*_, os_name, os_version, _codename, major, minor, build, _p, _s, _r, _v, release),) = rows["sys_osinfo"]
+    assert (os_name, os_version, release) == ("Microsoft Windows Server 2003", "5.2.3790", "sp1")
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["product_name"], facts["version"], facts["build"]) == (os_name, f"{major}.{minor}.{build}", build)
+    assert facts["csd_version"] == "Service Pack 1"  # the Control\Windows CSDVersion DWORD the agent printed as sp1
+    assert (facts["caption"], facts["edition_id"], facts["product_type"], facts["ubr"]) == ("", "", None, None)
+    assert inventory.os.name == "Microsoft Windows Server 2003 Service Pack 1" and inventory.os.arch == "x86"
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == ("windows-server", "2003-sp1", "HIGH")
+
+    published = rows["sys_programs"]
+    assert len(published) == 2 and {r[10] for r in published} == {"i686"}  # the 32-bit OS's only view
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert [(e["DisplayName"], e["DisplayVersion"], e["Publisher"], e["InstallDate"]) for e in raw["software"]] == [
+        (r[3], r[9], r[7], r[8] or None) for r in published
+    ]
+    for entry in raw["software"]:  # what the agent did not keep stays unknown, never made up
+        assert entry["key"].endswith(": key name not in the source>") and entry["view"] == "32"
+        assert {entry[f] for f in ("SystemComponent", "ParentKeyName", "ReleaseType", "WindowsInstaller")} == {None}
+    sw = _sw(name)
+    assert sw[("windows-registry", "Wazuh Agent")].install_date == "2019-10-08"
+    assert sw[("windows-registry", "Oracle VM VirtualBox Guest Additions 5.2.32")].version == "5.2.32.0"
+    ((*_, cpu, _cores, _mhz, _total, _free, _usage),) = rows["sys_hwinfo"]
+    assert inventory.hardware.cpu_model == cpu and inventory.hardware.memory_bytes is None  # the unit is not shown
+    assert _findings(name) == {
+        ("os", "windows-server", "2003-sp1"): "eol",
+        ("software", "virtualbox", "5.2"): "eol",
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
