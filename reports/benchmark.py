@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.common import Value, neutralise, one_line, pct
-from scanner.benchmark_export import KPIS
-from scanner.benchmark_file import BenchmarkFile
+from scanner.report.benchmark_export import KPIS
+from scanner.report.benchmark_file import BenchmarkFile
 
 SCHEMA = "legacyscan-benchmark-comparison/1"
 FORMATS = ("table", "csv", "json", "xlsx", "html")

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from scanner.plan import release_name
-from scanner.rank import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
+from scanner.report.build import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
 
 Value = str | int | float | None
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from reports.common import iso
 from scanner.priority import Score
-from scanner.rank import (
+from scanner.report.build import (
     EstateReport,
     Evidence,
     ExtendedSupportRow,

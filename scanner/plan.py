@@ -1,6 +1,6 @@
 """Replacement planning: report configuration, device actions, costs, ESU, roadmap periods, KPIs.
 
-Why a module of its own: ``rank.py`` assembles the view model, this module holds the planning
+Why a module of its own: ``scanner/report/build.py`` assembles the view model, this module holds the planning
 rules it applies, each a small pure function with ``as_of`` as a parameter:
 
 * ``ReportConfig`` / ``load_config``: ``legacyscan.toml`` (``[priority]``, ``[costs]``, ``[esu]``,

@@ -1,6 +1,6 @@
 """``legacyscan benchmark FILES...``: compare organisations' benchmark files side by side.
 
-Each file is read strictly (``scanner.benchmark_file``); a malformed or hostile file is refused
+Each file is read strictly (``scanner.report.benchmark_file``); a malformed or hostile file is refused
 with its name and the field, and nothing is written.  The comparison is rendered by
 ``reports.benchmark`` in every report format.
 
@@ -51,8 +51,8 @@ def add_parser(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reports.benchmark import compare, render
-    from scanner.benchmark_file import BenchmarkFileError, load
     from scanner.cli.report import with_bom, write_rendered
+    from scanner.report.benchmark_file import BenchmarkFileError, load
 
     if len(args.files) > MAX_FILES:
         raise CliError(f"{len(args.files)} files: at most {MAX_FILES} at once", code=ExitCode.USAGE)

@@ -20,7 +20,7 @@ from scanner.exceptions import load as load_exceptions
 from scanner.judge import Judge
 from scanner.match import match_estate
 from scanner.plan import load_config
-from scanner.rank import build_report
+from scanner.report.build import build_report
 from scanner.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)

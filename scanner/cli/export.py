@@ -2,7 +2,7 @@
 
 The same judgement as ``legacyscan report`` (store -> match -> rank, with the site catalogue, the
 configuration and the exception register), reduced to comparable aggregates per site
-(``scanner.benchmark_export``; format in docs/benchmark.md).  Nothing per device leaves.
+(``scanner.report.benchmark_export``; format in docs/benchmark.md).  Nothing per device leaves.
 
 Exit codes: 0 written, 1 error (no data, unreadable inputs), 2 usage.
 """
@@ -51,9 +51,9 @@ def add_parser(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scanner.benchmark_export import build
     from scanner.cli.common import site_context, store_from, write_file
     from scanner.cli.report import build_estate_report, load_inputs
+    from scanner.report.benchmark_export import build
 
     if not args.benchmark:
         raise CliError("nothing to export", hint="legacyscan export --benchmark [--out FILE]", code=ExitCode.USAGE)

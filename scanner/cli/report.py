@@ -1,6 +1,6 @@
 """``legacyscan report``: judge the latest inventory of every host and render the result.
 
-The composition of the report pipeline lives here (and only here): store -> match -> rank
+The composition of the report pipeline lives here (and only here): store -> match -> ``scanner.report.build``
 (with the exception register and ``legacyscan.toml``) -> a renderer from ``FORMATS``.
 ``--fail-on`` exits 3 when an *open* finding (not covered by an active exception) is at or above
 the threshold: a risk the SIRO accepted should not break a pipeline, an expired one should.
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from scanner.exceptions import Register
     from scanner.match import HostResult
     from scanner.plan import ReportConfig
-    from scanner.rank import EstateReport, PreviousKpis
+    from scanner.report.build import EstateReport, PreviousKpis
+    from scanner.report.stored import StoredResults
     from scanner.store.sqlite import HostStatus, Store
-    from scanner.stored import StoredResults
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,9 @@ def warm_pipeline(fmt: str) -> None:
     """Import the report pipeline and the renderer for ``fmt`` ahead of use (idempotent): ``scan``
     calls this on a side thread while its first connections are in flight, so the modules are not
     imported when the parser is built."""
-    from scanner import exceptions, match, plan, rank  # noqa: F401 - imported for their load time
+    from scanner import exceptions, match, plan  # noqa: F401 - imported for their load time
     from scanner.cli import common  # noqa: F401
+    from scanner.report import build  # noqa: F401
 
     FORMATS.get(fmt, _table)()
 
@@ -342,10 +343,10 @@ def build_stored_report(
     reader: StoredResults | None = None,
 ) -> EstateReport:
     """``build_estate_report`` of the store's latest inventories (and the scan before them), from
-    the findings persisted when they were stored (``scanner.stored``): the same report, without
+    the findings persisted when they were stored (``scanner.report.stored``): the same report, without
     decoding and re-judging every package of the estate.  ``reader``: one made with this command's
     context and policy (its ``sourcing`` then says how each host result was made)."""
-    from scanner import stored
+    from scanner.report import stored
 
     as_of = args.as_of or today()
     prepared = _prepare(args, known_sites)
@@ -435,7 +436,7 @@ def _assemble(
     prev_figures: PreviousKpis | None = None,
     previous_later: Callable[[], tuple[PreviousKpis | None, date | None]] | None = None,
 ) -> EstateReport:
-    from scanner.rank import build_report
+    from scanner.report.build import build_report
 
     cfg, register, ctx, policy = prepared
     sites = sorted({r.inventory.host.site for r in results} | {s.site for s in statuses})
@@ -487,7 +488,7 @@ def site_hint(known: list[str], wanted: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from scanner.cli.common import store_from
-    from scanner.stored import host_count
+    from scanner.report.stored import host_count
 
     load_inputs(args)  # a bad register or config is reported before anything else is done
     with store_from(args) as store:

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reports.benchmark import FORMATS, compare, render
-from scanner.benchmark_file import BenchmarkFileError, load, parse
+from scanner.report.benchmark_file import BenchmarkFileError, load, parse
 from tests.fuzz.strategies import hostile_text, mutated
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmark"

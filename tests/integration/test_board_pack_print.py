@@ -48,7 +48,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Pat
     from scanner.match import match_estate
     from scanner.model import Policy
     from scanner.plan import config_from_dict
-    from scanner.rank import build_report
+    from scanner.report.build import build_report
     from tests.unit import report_estate as est
 
     estate = generate(devices=2000, sites=3, seed=7, as_of=AS_OF)

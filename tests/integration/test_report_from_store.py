@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 
-import scanner.stored as stored
+import scanner.report.stored as stored
 from scanner.cli import main
 from scanner.cli.common import context_and_policy
 from scanner.cli.report import FORMATS, build_estate_report, build_stored_report, previous_scan, render_report
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.judge import Judge
+from scanner.report.stored import StoredResults, redate_reason
 from scanner.store.open import open_store
 from scanner.store.sqlite import Store
-from scanner.stored import StoredResults, redate_reason
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.unit import report_estate as est
 from tests.unit.test_reports_golden import xlsx_snapshot

@@ -22,7 +22,7 @@ import pytest
 
 import reports.csv
 import reports.xlsx
-from scanner.rank import EstateReport
+from scanner.report.build import EstateReport
 from tests.conftest import require_or_skip
 from tests.unit import test_reports_hostile
 

@@ -18,7 +18,7 @@ from scanner.identify.registry import IdentifyContext
 from scanner.match import HostResult, match_estate
 from scanner.model import Policy
 from scanner.plan import ReportConfig, config_from_dict
-from scanner.rank import EstateReport, build_report
+from scanner.report.build import EstateReport, build_report
 from scanner.store.sqlite import HostStatus
 
 AS_OF = date(2026, 11, 30)

@@ -18,9 +18,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from scanner.benchmark_file import BenchmarkFileError, load, parse
 from scanner.cli import main
 from scanner.demo import generate
+from scanner.report.benchmark_file import BenchmarkFileError, load, parse
 from scanner.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -145,6 +145,22 @@ def test_known_cycles_are_still_cycles() -> None:
     assert KNOWN_CYCLES <= present, sorted(sorted(c) for c in KNOWN_CYCLES - present)
 
 
+def test_report_package_is_imported_only_from_above() -> None:
+    """``scanner.report`` is the last stage: only the composition root (``scanner.cli``) and the
+    renderers (``reports``) import it; nothing below (plan, match, store, ...) reaches up into it."""
+    graph = import_graph()
+    upward = sorted(
+        f"{src} -> {dst} (line {line})"
+        for src, edges in graph.items()
+        for dst, line in edges.items()
+        if (dst == "scanner.report" or dst.startswith("scanner.report."))
+        and not src.startswith(("scanner.report.", "scanner.cli.", "reports."))
+        and src not in ("scanner.report", "scanner.cli", "reports")
+    )
+    assert "scanner.report.build" in graph and "scanner.report.stored" in graph
+    assert not upward, "imports of the report package from below it:\n" + "\n".join(upward)
+
+
 def test_no_computed_imports() -> None:
     """``import_module(<expression>)`` hides an edge from the graph above and from mypy."""
     hidden = []

@@ -17,7 +17,7 @@ from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.exceptions import load as load_register
 from scanner.match import match_estate
 from scanner.plan import load_config
-from scanner.rank import HostRow, build_host_rows, compute_kpis, previous_kpis
+from scanner.report.build import HostRow, build_host_rows, compute_kpis, previous_kpis
 
 
 @pytest.mark.parametrize("as_of", [date(2026, 8, 30), date(2025, 3, 1), date(2027, 6, 1)])

@@ -12,7 +12,7 @@ import pytest
 
 import reports.csv
 import reports.json
-from scanner.rank import EstateReport
+from scanner.report.build import EstateReport
 from tests.unit import report_estate as est
 
 

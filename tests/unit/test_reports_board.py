@@ -31,7 +31,7 @@ from scanner.match import match_estate
 from scanner.model import Policy, Status
 from scanner.plan import ReportConfig, config_from_dict, product_release_name, release_name, spoken_release
 from scanner.priority import PriorityConfig
-from scanner.rank import EstateReport, build_report, dataset_date
+from scanner.report.build import EstateReport, build_report, dataset_date
 from scanner.store.sqlite import HostStatus
 from tests.unit import report_estate as est
 

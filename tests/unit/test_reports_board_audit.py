@@ -27,7 +27,7 @@ import reports.html
 import reports.table
 import reports.xlsx
 from scanner.plan import product_release_name
-from scanner.rank import EstateReport
+from scanner.report.build import EstateReport
 from tests.unit import report_estate as est
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ import reports.html
 import reports.json
 import reports.table
 import reports.xlsx
-from scanner.rank import EstateReport
+from scanner.report.build import EstateReport
 from tests.unit import report_estate as est
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"

@@ -29,7 +29,7 @@ from scanner.exceptions import Register, RiskException
 from scanner.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
 from scanner.plan import EntitlementPrice, ReportConfig
-from scanner.rank import EstateReport, build_report
+from scanner.report.build import EstateReport, build_report
 from scanner.store.sqlite import HostStatus
 
 HOSTILE = [

@@ -7,7 +7,7 @@ a small JSON document (schema ``legacyscan-benchmark/1``, ``docs/benchmark.md`` 
 readiness, coverage, the dataset version that judged them and the organisation's ODS code.  No
 hostname, address, serial, SID, machine id, user, tag or per-device row is ever written; the
 builder takes the report's numbers, never its device lists.  ``legacyscan benchmark FILES...``
-(``scanner.benchmark_file``, ``reports.benchmark``) reads these files back and compares them.
+(``scanner.report.benchmark_file``, ``reports.benchmark``) reads these files back and compares them.
 
 Shares are written for the reader but always derivable from the counts beside them; the reader
 checks that they agree.
@@ -20,7 +20,7 @@ from typing import Any
 
 from scanner.model import Status
 from scanner.plan import release_name
-from scanner.rank import EstateReport, HostRow, Kpis, SiteReport
+from scanner.report.build import EstateReport, HostRow, Kpis, SiteReport
 
 SCHEMA = "legacyscan-benchmark/1"
 SCHEMA_PREFIX = "legacyscan-benchmark/"

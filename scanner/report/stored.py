@@ -38,7 +38,7 @@ from scanner.identify.verdict import judge as judge_release
 from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
 from scanner.plan import ReportConfig
-from scanner.rank import PreviousKpis, previous_kpis
+from scanner.report.build import PreviousKpis, previous_kpis
 from scanner.store.sqlite import Store, decode_body, decode_header, host_key
 
 log = logging.getLogger(__name__)

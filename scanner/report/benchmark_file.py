@@ -19,8 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scanner.benchmark_export import KPIS, OS_STATUSES, SCHEMA, SCHEMA_PREFIX, SHARES, TOP_RELEASES
 from scanner.files import FileRefused, decode_utf8, read_regular_bytes
+from scanner.report.benchmark_export import KPIS, OS_STATUSES, SCHEMA, SCHEMA_PREFIX, SHARES, TOP_RELEASES
 
 MAX_FILE_BYTES = 8 * 2**20  # a 500-site organisation writes ~1 MB
 MAX_SITES = 2000
