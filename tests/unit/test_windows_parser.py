@@ -658,6 +658,34 @@ def test_a_real_ntuser_hive_uninstall_key_is_per_user_with_its_key_name() -> Non
     assert zoom.install_date == ""  # the key's LastWrite time is not its InstallDate
 
 
+def test_regipy_software_hive_of_a_windows_7_ultimate_x86_with_edition_id_and_programs() -> None:
+    """regipy's SOFTWARE test hive: the winver plugin's CurrentVersion values (EditionID Ultimate,
+    InstallationType Client, BuildLabEx x86fre) and the three Uninstall keys its tests print of 67:
+    two without a DisplayName (not programs) and VMware Tools, whose version the test does not show."""
+    name = "windows-win7-sp1-ultimate-x86-regipy-testhive"
+    published = json.loads((REAL / "win7-sp1-ultimate-x86-regipy-testhive_regipy.txt").read_text("utf-8"))
+    (winver,) = published["winver"].values()
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["edition_id"], facts["installation_type"], facts["product_name"]) == (
+        winver["EditionID"],
+        winver["InstallationType"],
+        winver["ProductName"],
+    )
+    assert (facts["version"], facts["build"], facts["csd_version"]) == ("6.1.7601", "7601", "Service Pack 1")
+    assert (facts["caption"], facts["ubr"], facts["product_type"]) == ("", None, 1)  # Client: a workstation
+    assert inventory.os.install_date == winver["InstallDate"].replace(" ", "T") + "Z"  # printed as UTC
+    assert inventory.os.arch == "x86"  # from BuildLabEx's x86fre: PROCESSOR_ARCHITECTURE is not in this hive
+    assert _identify(inventory) == ("windows", "7-sp1")
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert [e["key"].rsplit("\\", 1)[1] for e in raw["software"]] == [e["service_name"] for e in published["entries"]]
+    assert {e["view"] for e in raw["software"]} == {"32"}  # the only Uninstall view of a 32-bit Windows
+    assert raw["software"][1]["SystemComponent"] == 1 and raw["software"][1]["DisplayName"] is None
+    (vmware,) = inventory.software  # keys without a DisplayName are not programs
+    assert (vmware.name, vmware.version, vmware.publisher) == ("VMware Tools", "", "")  # not printed: unknown
+    assert vmware.key == UN64 + "{FE2F6A2C-196E-4210-9C04-2B1BC21F07EF}" and vmware.install_date == ""
+
+
 def test_get_wingetpackage_scope_user_is_per_user() -> None:
     """winget-cli issue #5159: Get-WinGetPackage -Scope User returned VS Code (installed -Scope User)."""
     (code,) = _host("windows-getwingetpackage-scope-user-wingetcli-issue5159").software
