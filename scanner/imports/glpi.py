@@ -3,9 +3,10 @@ FusionInventory / GLPI agent XML (``<REQUEST><QUERY>INVENTORY</QUERY><CONTENT>â€
 from.  Both map through one function (the XML's tags lower-cased are the JSON's keys).
 
 Mapped: ``hardware`` (name, uuid, workgroup), ``operatingsystem`` (Windows: full_name as caption,
-kernel_version as version, service_pack; other systems: every value kept as the OS record, which
-the identifiers read leniently), ``softwares`` (name, version, publisher, arch, install date, GUID;
-``from`` gives the package source; ``system_category: system_component`` sets SystemComponent),
+kernel_version as version, service_pack: the agent's build.UBR, else a service pack; other systems:
+every value kept as the OS record, which the identifiers read leniently), ``softwares`` (name,
+version, publisher, arch, install date, GUID; ``from`` gives the package source;
+``system_category: system_component`` sets SystemComponent),
 ``bios``, ``cpus``, ``memory`` and ``vmsystem``.  Network inventories (SNMP, NETDISCOVERY) are not
 hosts and are refused.
 """
@@ -127,7 +128,7 @@ def convert(source: Source) -> Iterator[Inventory]:
             name=full or os_name,
             version=original.get("version", "") or original.get("kernel_version", ""),
             arch=original.get("arch", ""),
-            kernel=original.get("kernel_version", ""),
+            kernel=_kernel(original.get("kernel_version", ""), facts.get("ubr")),
             install_date=original.get("install_date", ""),
             facts=facts,
         ),
@@ -150,6 +151,11 @@ def _content(data: dict[str, Any]) -> dict[str, Any]:
     if not content:
         raise ImportRefused("content: missing or empty")
     return content
+
+
+def _kernel(kernel_version: str, ubr: int | None) -> str:
+    """Windows' full servicing build (10.0.19044.5854) when the update revision is known."""
+    return f"{kernel_version}.{ubr}" if kernel_version and ubr is not None else kernel_version
 
 
 def _family(kernel: str, os_name: str) -> str:
@@ -185,8 +191,15 @@ def _windows_facts(facts: dict[str, Any], full: str, osd: dict[str, Any], origin
     if osd.get("kernel_version"):
         facts["version"] = original.get("kernel_version", "")
         facts["build"] = facts["version"].rsplit(".", 1)[-1]
-    if original.get("service_pack"):
-        facts["csd_version"] = original["service_pack"]
+    # The GLPI agent writes SERVICE_PACK as "<BuildNumber>.<UBR>" when the registry has UBR (Windows
+    # 10 and later) and CIM's CSDVersion otherwise (glpi-agent lib/GLPI/Agent/Task/Inventory/Win32/OS.pm).
+    service_pack = original.get("service_pack", "")
+    revision = re.fullmatch(r"(\d+)\.(\d+)", service_pack)
+    if revision and revision.group(1) == facts.get("build", revision.group(1)):
+        facts["build"] = revision.group(1)
+        facts["ubr"] = int(revision.group(2))
+    elif service_pack:
+        facts["csd_version"] = service_pack
     if original.get("version") and re.fullmatch(r"\d{4}|\d{2}H\d", original["version"]):
         facts["display_version"] = original["version"]
 

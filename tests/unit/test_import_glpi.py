@@ -16,7 +16,7 @@ GLPI = IMPORTS / "glpi"
 def test_json_and_xml_inventories_become_judged_hosts(tmp_path: Path, capsys) -> None:
     db = tmp_path / "db.sqlite"
     assert run_import(db, GLPI) == 0
-    assert "imported 5, duplicates 0, refused 0" in capsys.readouterr().err
+    assert "imported 6, duplicates 0, refused 0" in capsys.readouterr().err
     hosts = stored(db)
     win = hosts["pc-arg-23"]  # 2.xml: Windows 8.1 Pro (French), FusionInventory XML
     assert win.collector.source == "glpi" and win.os.family == "windows"
@@ -36,7 +36,50 @@ def test_json_and_xml_inventories_become_judged_hosts(tmp_path: Path, capsys) ->
     assert mac.os.family == "macos" and mac.os.facts["product_version"] == "10.13.5"
     assert verdicts(mac)[("os", "macos", "10.13")] == "eol"
     assert run_import(db, GLPI) == 0
-    assert "imported 0, duplicates 5" in capsys.readouterr().err
+    assert "imported 0, duplicates 6" in capsys.readouterr().err
+
+
+def test_glpi_agent_service_pack_of_windows_10_is_the_build_and_update_revision(tmp_path: Path) -> None:
+    """GLPI's own test inventory (glpi-project/glpi tests/fixtures): a GLPI-Agent 1.9 Windows 10 IoT
+    Enterprise LTSC 21H2.  The agent writes SERVICE_PACK as BuildNumber.UBR where UBR exists
+    ("19044.5854"), CSDVersion otherwise: the revision is the UBR, not a service pack."""
+    db = tmp_path / "db.sqlite"
+    sample = GLPI / "glpi-tests-01_computer_full_inventory_soft_and_os.json"
+    published = json.loads(sample.read_text("utf-8"))["content"]["operatingsystem"]
+    assert published["service_pack"] == "19044.5854" and published["kernel_version"] == "10.0.19044"
+    assert run_import(db, sample) == 0
+    (host,) = stored(db).values()
+    facts = host.os.facts
+    assert (facts["build"], facts["ubr"], facts["display_version"]) == ("19044", 5854, "21H2")
+    assert "csd_version" not in facts and facts["glpi"]["service_pack"] == "19044.5854"  # the original kept
+    assert host.os.kernel == "10.0.19044.5854" and host.os.name == "Microsoft Windows 10 IoT Enterprise LTSC"
+    assert verdicts(host)[("os", "windows", "10-21h2-iot-lts")] == "supported"
+    (software,) = host.software  # the test inventory's one registry entry
+    assert (software.name, software.version, software.registry_view) == (
+        "Teclib Software Software",
+        "2.20.4853.2486",
+        "64",
+    )
+
+
+@pytest.mark.parametrize(
+    ("service_pack", "expected"),
+    [
+        ("Service Pack 1", {"csd_version": "Service Pack 1"}),  # CIM's CSDVersion (no UBR before Windows 10)
+        ("7601.1", {"csd_version": "7601.1"}),  # not this build: not read as an update revision
+        ("19044.5854", {"ubr": 5854}),
+    ],
+)
+def test_glpi_service_pack_is_a_revision_only_for_the_same_build(
+    tmp_path: Path, service_pack: str, expected: dict[str, object]
+) -> None:
+    body = json.loads((GLPI / "glpi-tests-01_computer_full_inventory_soft_and_os.json").read_text("utf-8"))
+    body["content"]["operatingsystem"]["service_pack"] = service_pack
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(body), "utf-8")
+    assert run_import(tmp_path / "db.sqlite", path) == 0
+    (host,) = stored(tmp_path / "db.sqlite").values()
+    assert {k: host.os.facts[k] for k in ("csd_version", "ubr") if k in host.os.facts} == expected
 
 
 BOMB = """<?xml version="1.0"?>
