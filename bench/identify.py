@@ -1,12 +1,13 @@
 """Benchmark: ``eol identify`` throughput for installed-software records.
 
 Why this shape: an estate has far fewer distinct strings than records (every ward PC carries the
-same Chrome, Java and Office builds), so the identifier memoises on the record's identifying
-fields and the per-record cost is dominated by the verdict.  The benchmark draws 1,000,000 records
-from the labelled corpus and the bundled host captures with a Zipf-like repetition (a few very
-common entries, a long tail), runs each through ``IdentifyContext.identify`` + ``evaluate`` (the
-contract path), and prints ONE JSON line: records/s, distinct records, peak RSS, and the cold
-(first-sight, un-memoised) rate for the same distinct records as the reference figure.
+same Chrome, Java and Office builds), so ``eol identify`` remembers its answers by the whole
+normalised record (``Remembered``) and the per-record cost is that lookup.  The benchmark draws
+1,000,000 records from the labelled corpus and the bundled host captures with a Zipf-like
+repetition (a few very common entries, a long tail), runs each through
+``Remembered(Evaluation(...)).answer`` (the contract path, as ``eol identify`` runs it), and
+prints ONE JSON line: records/s, distinct records, peak RSS, and the cold (first-sight,
+un-memoised) rate for the same distinct records as the reference figure.
 
 Usage: ``python bench/identify.py [--records N] [--seed S]``.  Target: >= 200,000 records/s.
 """
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eol_data.catalog import Catalog  # noqa: E402
+from scanner.identify.answers import Evaluation, Remembered  # noqa: E402
 from scanner.identify.registry import IdentifyContext, evaluate  # noqa: E402
 from scanner.model import Policy  # noqa: E402
 from tests.corpus_input import software_record_from_capture, software_record_from_corpus  # noqa: E402
@@ -82,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(rec, cold_ctx, AS_OF, policy)
     cold_s = time.perf_counter() - t0
 
-    ctx = IdentifyContext(catalog)
+    answers = Remembered(Evaluation(IdentifyContext(catalog), AS_OF, policy))
     statuses: dict[str, int] = {}
     t0 = time.perf_counter()
     for rec in work:
-        out = evaluate(rec, ctx, AS_OF, policy)
+        out = answers.answer(rec)
         st = out["status"]
         statuses[st] = statuses.get(st, 0) + 1
     elapsed = time.perf_counter() - t0

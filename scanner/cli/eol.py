@@ -19,10 +19,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from agents.inventory import Inventory
 from eol_data import update as eol_update
@@ -41,11 +40,6 @@ from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load
 from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
 from scanner.model import Finding, Identification, Policy
 from scanner.terminal import printable
-
-MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
-READ_CHUNK = 256 * 1024
-CACHE_BYTES = 64 * 1024 * 1024  # memory budget for remembered answers (lines + keys + answers)
-CACHE_LINE_BYTES = 4096  # longer lines are answered but not remembered
 
 
 def add_parser(subparsers: Any) -> None:
@@ -198,131 +192,13 @@ def _context(args: argparse.Namespace, cat: Catalog | None = None) -> tuple[Any,
 
 # -- identify ------------------------------------------------------------------------------------
 
-_EMPTY = "empty line (expected one JSON object per line)"
-
-
-def _error_line(lineno: int, message: str) -> bytes:
-    return (json.dumps({"error": f"line {lineno}: {message}"}) + "\n").encode()
-
-
-# A record's cache key: the identifier's tuple of identifying fields, or a JSON text.
-RecordKey = tuple[Any, ...] | str
-
-
-def identify_stream(
-    reader: IO[bytes],
-    writer: IO[bytes],
-    answer: Callable[[Any], dict[str, Any]],
-    key: Callable[[Any], RecordKey | None] | None = None,
-) -> int:
-    """The ``eol identify`` loop over byte streams; returns the number of lines answered.
-
-    Reads whatever input is available (``read1``), answers every complete line in it, then writes
-    and flushes once: one flush per burst, not per line, so a co-process gets its answer at once
-    and a million-line file is not a million system calls.  Answers are cached by the exact line
-    and, when ``key`` is given, by the record's identifying fields (``key(record)``; None = do not
-    cache): an estate repeats the same few thousand applications across many machines.
-    """
-    cache: dict[bytes, bytes] = {}
-    by_key: dict[RecordKey, bytes] = {}
-    budget = [CACHE_BYTES]
-    pending = b""
-    skipping = False  # inside a line longer than MAX_LINE_BYTES: drop it, answer once at its end
-    lineno = 0
-    read1 = getattr(reader, "read1", reader.read)
-
-    def one(line: bytes) -> bytes:
-        hit = cache.get(line)
-        if hit is not None:
-            return hit
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not line.strip():
-            return _error_line(lineno, _EMPTY)
-        if len(line) > MAX_LINE_BYTES:
-            return _error_line(lineno, f"line longer than {MAX_LINE_BYTES} bytes")
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            return _error_line(lineno, f"not valid JSON: {exc.msg} at column {exc.colno}")
-        except (ValueError, RecursionError) as exc:  # bad UTF-8, absurd nesting
-            return _error_line(lineno, f"not valid JSON: {type(exc).__name__}: {str(exc)[:200]}")
-        ident_key = key(record) if key is not None else None
-        if ident_key is not None:
-            hit = by_key.get(ident_key)
-            if hit is not None:
-                return hit
-        try:
-            result = answer(record)
-        except Exception as exc:  # noqa: BLE001 - one bad record must not end a million-line run
-            return _error_line(
-                lineno, f"internal error identifying this record: {type(exc).__name__}: {str(exc)[:200]}"
-            )
-        if "error" in result:
-            return _error_line(lineno, str(result["error"]))
-        out = (json.dumps(result) + "\n").encode()
-        if budget[0] > 0 and len(line) <= CACHE_LINE_BYTES:
-            cache[line] = out
-            budget[0] -= len(line) + len(out) + 100
-            if ident_key is not None:
-                by_key[ident_key] = out
-                budget[0] -= len(ident_key) + 100
-        return out
-
-    while True:
-        chunk = read1(READ_CHUNK)
-        if not chunk:
-            break
-        lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
-        pending = lines.pop()
-        answers: list[bytes] = []
-        for line in lines:
-            lineno += 1
-            if skipping:
-                skipping = False
-                answers.append(_error_line(lineno, f"line longer than {MAX_LINE_BYTES} bytes"))
-            else:
-                answers.append(one(line))
-        if skipping or len(pending) > MAX_LINE_BYTES:
-            skipping, pending = True, b""
-        if answers:
-            writer.write(b"".join(answers))
-            writer.flush()
-    if skipping:
-        lineno += 1
-        writer.write(_error_line(lineno, f"line longer than {MAX_LINE_BYTES} bytes"))
-    elif pending:
-        lineno += 1
-        writer.write(one(pending))
-    writer.flush()
-    return lineno
-
-
-def _read_as_is(record: dict[str, Any]) -> bool:
-    """A software record ``normalize_record`` and ``with_host_os`` return unchanged."""
-    return bool(record.get("name")) and (record.get("host_os") is None or bool(record.get("host_os_product")))
-
 
 def run_identify(args: argparse.Namespace) -> int:
-    from scanner.identify.registry import _memo_key, evaluate
+    from scanner.identify.answers import Evaluation, Remembered, identify_stream
 
     ctx, policy, _site_cat = _context(args)
-    as_of: date = args.as_of or today()
-
-    def answer(record: Any) -> dict[str, Any]:
-        return evaluate(record, ctx, as_of, policy)
-
-    def software_key(record: Any) -> RecordKey | None:
-        # The identifier's own memo key: same key -> same identification -> same verdict (as_of and
-        # policy are fixed for the run).  OS records are rare and keyed by the whole line only.
-        # Only for a record evaluate() reads as it is: one whose fields carry another tool's names
-        # ("DisplayName") or that names its host OS ("host_os") is keyed by the fields it is read
-        # into, so it is left to evaluate()'s own memo (two such records shared one key here).
-        if type(record) is dict and record.get("kind") == "software" and _read_as_is(record):
-            return _memo_key(record)
-        return None
-
-    identify_stream(sys.stdin.buffer, sys.stdout.buffer, answer, software_key)
+    answers = Remembered(Evaluation(ctx, args.as_of or today(), policy))
+    identify_stream(sys.stdin.buffer, sys.stdout.buffer, answers.answer)
     return int(ExitCode.OK)
 
 

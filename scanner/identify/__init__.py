@@ -5,6 +5,8 @@ for every record of an inventory with the host's context.  Rules are data in ``e
 
 * ``registry``   ``IdentifyContext``, the explicit identifier registries (OS by family, software
   by source), dispatch, and the contract evaluator (``evaluate``, ``verdict_for``);
+* ``answers``    ``eol identify``'s work: the ``Answers`` seam, the pure ``Evaluation``, its one memo
+  (``Remembered``, keyed by the whole normalised record) and the JSON Lines loop;
 * ``verdict``    the phase rules: a release's status on a date (the one place they live);
 * ``context``    ``Knowledge``, the catalog and rules an identifier reads (below the registry);
 * identifiers, one pure function ``record, ctx -> Identification`` per kind of evidence:

@@ -4,15 +4,16 @@ Each kind of record has one identifier, listed explicitly below (no plugin disco
 identifier is a pure function of the record, the catalog and the rules; it never reads the clock.
 ``evaluate`` adds the verdict for a date and produces the ``legacyscan eol identify`` output line.
 
-Identification results are cached on the record's identifying fields: an estate has far fewer
-distinct strings than records (thousands of PCs share the same Chrome build).
+Identifications are remembered by ``IdentifyContext``, keyed by the whole normalised record: an
+estate has far fewer distinct records than hosts (thousands of PCs share the same Chrome build).
+``evaluate`` itself remembers nothing; ``eol identify`` puts its answers behind one memoising
+wrapper (``answers.Remembered``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,35 +27,55 @@ Identifier = Callable[[dict[str, Any], "IdentifyContext"], Identification]
 
 
 class IdentifyContext:
-    """Catalog + rules + a memo.  One per scan; cheap to keep for a whole report run."""
+    """Catalog + rules, and the identifications made with them (one per scan; cheap to keep for a
+    whole report run): the identifiers are pure functions, remembered here by the whole normalised
+    record (:func:`record_key`).  ``eol identify``'s answers are remembered behind their own seam
+    (``scanner.identify.answers``)."""
 
     def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
         self.catalog = catalog
         self.rules = rules if rules is not None else load_rules()
-        self._memo: dict[Any, Identification] = {}
-        # evaluate() outputs for one (as_of, policy): the verdict of a record is as repetitive as its
-        # identification, and recomputing it dominated the per-record cost (bench/identify.py).
-        self._outputs: dict[Any, dict[str, Any]] = {}
-        self._outputs_for: tuple[date, Policy] | None = None
-
-    def outputs(self, as_of: date, policy: Policy) -> dict[Any, dict[str, Any]]:
-        """The output memo for ``as_of`` and this policy object (reset when either changes)."""
-        current = self._outputs_for
-        if current is None or current[0] != as_of or current[1] is not policy:
-            self._outputs = {}
-            self._outputs_for = (as_of, policy)
-        return self._outputs
+        self._memo: dict[Hashable, Identification] = {}
 
     def identify(self, record: dict[str, Any]) -> Identification:
         record = with_host_os(normalize_record(record), self)
-        key = _memo_key(record)
-        hit = self._memo.get(key)
+        key = record_key(record)
+        hit = self._memo.get(key) if key is not None else None
         if hit is not None:
             return hit
         result = _dispatch(record, self)
-        if len(self._memo) < 500_000:
+        if key is not None and len(self._memo) < 500_000:
             self._memo[key] = result
         return result
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def record_key(record: dict[str, Any]) -> Hashable | None:
+    """The whole record as a dictionary key: equal keys only for records equal field by field and
+    type by type (``1``, ``1.0`` and ``true`` are three keys), the order of the fields included
+    (the same fields in another order are another key: answered again, never wrongly).  None for a
+    record holding a value that cannot be a key (a set...): it is answered, not remembered."""
+    values = record.values()
+    types = tuple(map(type, values))
+    if _SCALARS.issuperset(types):  # a flat record, the common case: names, values, their types
+        return (*record, *values, *types)
+    try:
+        key = _frozen(record)
+        hash(key)
+    except (TypeError, RecursionError):
+        return None
+    return key
+
+
+def _frozen(value: Any) -> Hashable:
+    """``value`` (nested dicts and lists included) as a hashable value tagged with its types."""
+    if type(value) is dict:
+        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
+    if type(value) in (list, tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return (type(value), value)
 
 
 # Names other tools give the contract's software fields (eol_data/rules/software_fields.toml).
@@ -152,32 +173,6 @@ def _os_worse_off(os_verdict: Verdict, verdict: Verdict) -> bool:
     ):
         return False  # the same state, and the component's own end is no later than the OS's
     return True
-
-
-_SW_KEY_FIELDS = (
-    "kind",
-    "source",
-    "name",
-    "version",
-    "publisher",
-    "system_component",
-    "parent_key_name",
-    "release_type",
-    "host_os_product",
-    "host_os_cycle",
-)
-
-
-def _memo_key(record: dict[str, Any]) -> tuple[Any, ...] | str:
-    """A software record's identifying fields (a tuple), else the whole record as sorted JSON."""
-    if record.get("kind") == "software":
-        key = tuple(map(record.get, _SW_KEY_FIELDS))
-        try:
-            hash(key)
-            return key
-        except TypeError:  # an unhashable field value (malformed input): fall back to the JSON key
-            pass
-    return json.dumps(record, sort_keys=True, default=str)
 
 
 # The identifiers, one module each, imported on first use (a Linux-only estate never loads the
@@ -478,19 +473,6 @@ def evaluate(record: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> 
     if kind not in ("os", "software"):
         return {"error": f"field 'kind' must be 'os' or 'software', got {kind!r}"}
     record = with_host_os(normalize_record(record), ctx)
-    outputs = ctx.outputs(as_of, policy)
-    key = _memo_key(record)
-    hit = outputs.get(key)
-    if hit is not None:
-        return dict(hit)
-    out = _evaluated(record, kind, ctx, as_of, policy)
-    if len(outputs) < 500_000:
-        outputs[key] = out
-    return dict(out)
-
-
-def _evaluated(record: dict[str, Any], kind: Any, ctx: IdentifyContext, as_of: date, policy: Policy) -> dict[str, Any]:
-    """``evaluate``'s answer for a record not seen before."""
     ident = ctx.identify(record)
     verdict = verdict_for(ident, ctx, as_of, policy)
     if kind == "software" and record.get("host_os_product"):

@@ -234,7 +234,7 @@ def evaluator() -> Any:
 @example([json.dumps({**OS_RECORD, "ubr": "\u00b2", "build": "\u00b2"}).encode()])
 @example([json.dumps({**SW_RECORD, "version": "\u00b2" * 3, "name": "Java \u00b2"}).encode()])
 def test_identify_answers_every_line_without_internal_errors(evaluator: Any, lines: list[bytes]) -> None:
-    from scanner.cli.eol import identify_stream
+    from scanner.identify.answers import identify_stream
 
     out = io.BytesIO()
     n = identify_stream(io.BytesIO(b"\n".join(lines) + b"\n"), out, evaluator)
@@ -365,7 +365,7 @@ def _with_build(fields: dict[str, Any], build: int) -> dict[str, Any]:
 
 @given(windows_fields())
 def test_identify_windows_caption_with_any_known_build_never_crashes(evaluator: Any, fields: dict[str, Any]) -> None:
-    from scanner.cli.eol import identify_stream
+    from scanner.identify.answers import identify_stream
 
     lines = [json.dumps(_with_build(fields, build)).encode() for build in WINDOWS_BUILDS]
     out = io.BytesIO()
