@@ -3,8 +3,9 @@
 Every inventory is judged when it is stored (``scanner.judge``): its findings, with their rule,
 evidence and dataset version, and the date ranges of their statuses.  ``legacyscan report`` reads
 them back here, per host, with the status on the report date taken from ``finding_status`` (a
-range lookup), and with each host's own facts (tags, OS facts, hardware, collector) from the
-stored document *without its package list* (``scanner.store.sqlite.decode_header``): nothing is decoded
+range lookup), and with each host's own facts (tags, OS product type, hardware, collector) from
+its row of ``inventory_facts`` (``scanner.store.facts``; an inventory without one: from the stored
+document *without its package list*, ``scanner.store.sqlite.decode_header``): nothing is decoded
 or identified package by package, which was nearly all of a report's time on a large estate.
 
 When is a stored finding the finding a re-judgement on the report date would make?  The findings
@@ -39,6 +40,7 @@ from scanner.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
 from scanner.plan import ReportConfig
 from scanner.report.build import PreviousKpis, previous_kpis
+from scanner.store import facts
 from scanner.store.sqlite import Store, decode_body, decode_header, host_key
 
 log = logging.getLogger(__name__)
@@ -235,35 +237,60 @@ class StoredResults:
         return self.store._query(sql.format(p=self.store.placeholder), params)
 
     def _results(self, hosts: Sequence[tuple[Any, ...]], as_of: date, kpis_only: bool = False) -> Iterator[HostResult]:
-        p = self.store.placeholder
         day = as_of.isoformat()
         for start in range(0, len(hosts), CHUNK):
             chunk = hosts[start : start + CHUNK]
-            ids = [h[0] for h in chunk]
-            marks = ",".join([p] * len(ids))
-            sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
-            bodies = dict(self.store._query(sql, ids))
             steady, ranged, moved = _by_range(chunk, day)
             by_inventory = self._findings(steady, ranged, day, kpis_only)
+            # Which hosts are read from their findings, which re-judged: decided before anything
+            # else is read, so only the documents of those re-judged (or without a facts row) are.
+            plan: list[tuple[str, str | None, Any]] = []
             for inventory_id, judged_on, unidentified, _from, _to in chunk:
-                body = bytes(bodies[inventory_id])
                 rows = by_inventory.get(inventory_id)
                 if judged_on is not None and inventory_id in moved:
-                    self.sourcing.changed += 1
-                    yield self._rejudge(body, as_of)
+                    plan.append((inventory_id, "changed", None))
+                elif judged_on is None or not rows:
+                    plan.append((inventory_id, "missing", None))
+                elif not self._usable(rows, str(judged_on), as_of):
+                    plan.append((inventory_id, "changed", None))
+                else:
+                    plan.append((inventory_id, None, (rows, str(judged_on), int(unidentified))))
+            headers = self._headers([i for i, why, _ in plan if why is None])
+            bodies = self._bodies([i for i, why, _ in plan if why is not None or i not in headers])
+            for inventory_id, why, stored in plan:
+                if why is not None:
+                    if why == "changed":
+                        self.sourcing.changed += 1
+                    else:
+                        self.sourcing.missing += 1
+                    yield self._rejudge(bodies[inventory_id], as_of)
                     continue
-                if judged_on is None or not rows:
-                    self.sourcing.missing += 1
-                    yield self._rejudge(body, as_of)
-                    continue
-                if not self._usable(rows, str(judged_on), as_of):
-                    self.sourcing.changed += 1
-                    yield self._rejudge(body, as_of)
-                    continue
+                rows, judged_on, unidentified = stored
                 self.sourcing.stored += 1
                 if kpis_only:
                     rows = [r for r in rows if r[1] == "os" or r[18] in _ACTIONABLE]
-                yield self._stored(decode_header(body), rows, str(judged_on), int(unidentified), as_of)
+                inv = headers.get(inventory_id)
+                if inv is None:
+                    inv = decode_header(bodies[inventory_id])
+                yield self._stored(inv, rows, judged_on, unidentified, as_of)
+
+    def _headers(self, ids: list[str]) -> dict[str, Inventory]:
+        """The host facts of the inventories ``ids`` that have a facts row (``scanner.store.facts``),
+        as the inventories ``decode_header`` would give for what a report reads."""
+        if not ids:
+            return {}
+        marks = ",".join([self.store.placeholder] * len(ids))
+        sql = f"SELECT {facts.select_sql('x')} FROM inventory_facts x WHERE x.inventory_id IN ({marks})"  # noqa: S608
+        header = facts.header
+        return {row[0]: header(row) for row in self.store._query(sql, ids)}
+
+    def _bodies(self, ids: list[str]) -> dict[str, bytes]:
+        """The stored documents of the inventories ``ids``."""
+        if not ids:
+            return {}
+        marks = ",".join([self.store.placeholder] * len(ids))
+        sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
+        return {i: bytes(body) for i, body in self.store._query(sql, ids)}
 
     def _findings(
         self, steady: list[str], ranged: list[str], day: str, kpis_only: bool

@@ -22,14 +22,16 @@ from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+from scanner.store.facts import backfill as backfill_facts
 from scanner.store.relational import Rows, insert_plan, insert_sql
-from scanner.store.schema import migrations
+from scanner.store.schema import FACTS_MIGRATION, migrations
 from scanner.store.sqlite import (
     HostStatus,
     Storable,
     Store,
     StoreError,
     decode_body,
+    decode_header,
     encode_checked,
     host_row,
     inventory_row,
@@ -116,6 +118,9 @@ class PostgresStore(Store):
                 for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in script:
                         conn.execute(statement)
+                    if number == FACTS_MIGRATION:
+                        with conn.cursor() as cur:
+                            backfill_facts(cur, "%s", decode_header)
                     conn.execute("INSERT INTO legacyscan_schema VALUES (%s)", (number,))
 
     # -- inventories ---------------------------------------------------------------------------

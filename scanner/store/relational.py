@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from agents.inventory import Inventory
 from scanner.builds import BuildMemo
 from scanner.store.columns import text_column
+from scanner.store.facts import COLUMNS as FACTS_COLUMNS
+from scanner.store.facts import facts_row
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -41,11 +43,20 @@ TABLE_COLUMNS: dict[str, int] = {
     "judgements": 6,
     "findings": 25,
     "finding_status": 6,
+    "inventory_facts": len(FACTS_COLUMNS),
 }
 # Insert order: referenced rows first.  The first three are written only for a package list the
 # store does not hold yet (``SoftwareSet``, ``new_set_rows``); a batch's ``Rows`` has the others.
 SET_TABLES = ("software", "software_sets", "software_set_members")
-TABLE_ORDER = (*SET_TABLES, "inventory_software_sets", "datasets", "judgements", "findings", "finding_status")
+TABLE_ORDER = (
+    *SET_TABLES,
+    "inventory_software_sets",
+    "inventory_facts",
+    "datasets",
+    "judgements",
+    "findings",
+    "finding_status",
+)
 _ROW_TABLES = TABLE_ORDER[len(SET_TABLES) :]
 
 
@@ -279,13 +290,19 @@ def rows_for(
     judge: Judge | None,
     *,
     with_software: bool = True,
+    with_facts: bool = False,
     judged: list[Judged] | None = None,
     build: tuple[int, ...] | None = None,
 ) -> Rows:
     """Every relational row of ``inv`` (stored under ``stored_id``); findings only with a judge
-    (and its judgement appended to ``judged`` when given).  ``build``: ``BuildMemo.key(inv.software)``
+    (and its judgement appended to ``judged`` when given); its host facts (``scanner.store.facts``)
+    with ``with_facts`` (``inv`` must then be the inventory as stored).  ``build``: ``BuildMemo.key(inv.software)``
     when the caller made it (``Store.encode_and_judge``), so it is made once per host."""
     rows = software_rows(inv, stored_id, build) if with_software else Rows()
+    if with_facts:
+        facts = facts_row(inv, stored_id)
+        if facts is not None:
+            rows.tables["inventory_facts"].append(facts)
     if judge is not None:
         made = judge.judge(inv, build=build)
         if judged is not None:

@@ -41,6 +41,30 @@ _SUBSTITUTIONS: dict[Dialect, dict[str, str]] = {
     "postgresql": {"blob": "BYTEA", "chr31": "chr(31)", "strpos": "strpos"},
 }
 
+_FACTS = """
+    CREATE TABLE inventory_facts (
+        inventory_id TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        machine_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        address TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        collected_at TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        collector_source TEXT NOT NULL,
+        product_type TEXT,
+        hw_vendor TEXT NOT NULL,
+        hw_model TEXT NOT NULL,
+        cpu_model TEXT NOT NULL,
+        memory_bytes BIGINT,
+        system_disk_bytes BIGINT,
+        tpm_present INTEGER,
+        tpm_version TEXT NOT NULL,
+        firmware_type TEXT NOT NULL,
+        secure_boot INTEGER
+    )
+    """
+
 MIGRATIONS: list[str] = [
     # 1: inventories, hosts, scan status
     """
@@ -241,7 +265,17 @@ MIGRATIONS: list[str] = [
              WHERE f.inventory_id = judgements.inventory_id AND f.dataset_version = judgements.dataset_version)
         WHERE steady_from IS NOT NULL
     """,
+    # 8: each inventory's host facts as columns (issue #17 item 4, ``scanner.store.facts``): what
+    # a report reads of a host besides its findings (name, site, tags, address, the Windows product
+    # type, the hardware facts of Windows 11 readiness and the device rows, the collector's
+    # transport and source), written at ingest, so a report no longer decodes every document.
+    # Existing inventories are filled from their stored documents right after this script, in the
+    # same transaction (``FACTS_MIGRATION``: ``scanner.store.facts.backfill``, Python: it decodes).
+    _FACTS,
 ]
+
+# The migration (1-based) after whose script each backend runs ``scanner.store.facts.backfill``.
+FACTS_MIGRATION = MIGRATIONS.index(_FACTS) + 1
 
 
 # Views that stand for a table of an earlier schema, so SQL written against it keeps working (not
@@ -250,6 +284,7 @@ TABLE_VIEWS: tuple[str, ...] = ("inventory_software",)
 
 
 __all__ = [
+    "FACTS_MIGRATION",
     "FIRST_DAY",
     "MIGRATIONS",
     "OPEN_END",

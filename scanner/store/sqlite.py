@@ -24,7 +24,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.inventory import Collector, Host, Inventory, OsInfo, Software
+from agents.inventory import Collector, Host, Inventory, InventoryError, OsInfo, Software
 from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
 from scanner.builds import BuildMemo
@@ -35,8 +35,9 @@ from scanner.store.columns import NUL_REPLACEMENT as NUL_REPLACEMENT
 from scanner.store.columns import host_key as host_key
 from scanner.store.columns import indexed as indexed
 from scanner.store.columns import text_column as text_column
+from scanner.store.facts import backfill as backfill_facts
 from scanner.store.relational import Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
-from scanner.store.schema import migrations
+from scanner.store.schema import FACTS_MIGRATION, migrations
 
 if TYPE_CHECKING:
     from scanner.judge import Judge, Judged
@@ -430,10 +431,14 @@ def decode_header(body: bytes) -> Inventory:
             data = _header_dict(raw)
         except ValueError:  # orjson is stricter than json (NaN, huge integers): parse in full
             data = None
-    if data is None:
-        data = json.loads(raw)
-        if isinstance(data, dict):
-            data["software"] = []
+    if data is not None:
+        try:
+            return Inventory.from_dict(data)
+        except InventoryError:  # orjson reads an integer beyond 64 bits as a float: parse in full
+            pass
+    data = json.loads(raw)
+    if isinstance(data, dict):
+        data["software"] = []
     return Inventory.from_dict(data)
 
 
@@ -519,7 +524,7 @@ class Store:
             else:
                 full = decode_body(body)
             own = build if full is inv and len(invs) == 1 else None
-            out.append(rows_for(full, indexed(inv.inventory_id), judge, judged=judged, build=own))
+            out.append(rows_for(full, indexed(inv.inventory_id), judge, with_facts=True, judged=judged, build=own))
         return out
 
     def encode_judged(self, inv: Inventory) -> EncodedInventory:
@@ -713,6 +718,8 @@ class SqliteStore(Store):
                     continue
                 for statement in script:
                     self.conn.execute(statement)
+                if number == FACTS_MIGRATION:
+                    backfill_facts(self.conn.cursor(), "?", decode_header)
                 self.conn.execute(f"PRAGMA user_version={number}")
                 self.conn.execute("COMMIT")
             except BaseException:
