@@ -185,7 +185,7 @@ class Collector:
 
     def _distribution_facts(self, software: list[Software], facts: dict[str, object], problems: list[Problem]) -> None:
         """Debian's security-support notes, Ubuntu's apt indexes and SUSE's lifecycle data: what the
-        distribution says of the installed packages (scanner.distro).  Optional evidence: a host
+        distribution says of the installed packages (scanner.judge.distribution_builds).  Optional evidence: a host
         without them is not a failed probe."""
         support = self.security_support() if any(s.source == "dpkg" for s in software) else {}
         if support:
@@ -228,7 +228,7 @@ class Collector:
     def linux_packages(self, problems: list[Problem], facts: dict[str, object] | None = None) -> list[Software]:
         """dpkg (database file, then dpkg-query), rpm, apk: every manager present is read.  The
         rpm signing keys imported on the host go into ``facts["rpm_keys"]`` (who signed a package
-        is judged against them: scanner.distro)."""
+        is judged against them: scanner.judge.distribution_builds)."""
         software: list[Software] = []
         status = self.shell.read_text(probes.paths("dpkg-status")[0])
         if status is not None:

@@ -71,7 +71,7 @@ class OsInfo:
         """The ``eol identify`` input record for this OS."""
         record: dict[str, Any] = {"kind": "os", "family": self.family}
         record.update(self.facts)
-        record.pop("security_support", None)  # package evidence (scanner.distro), not OS evidence
+        record.pop("security_support", None)  # package evidence (scanner.judge.distribution_builds), not OS evidence
         record.pop("rpm_keys", None)
         record.pop("apt_support", None)
         record.pop("suse_lifecycle", None)

@@ -35,7 +35,7 @@ OS_FILES: tuple[str, ...] = (
 DPKG_STATUS = "/var/lib/dpkg/status"
 # Debian's own security-support lists (package debian-security-support, when installed): the
 # packages whose support ended early, or is limited, per release.  A few KB; read so the scanner
-# judges Debian's builds by Debian's data (scanner.distro).  GPL-2.0 data: read, never bundled.
+# judges Debian's builds by Debian's data (scanner.judge.distribution_builds).  GPL-2.0 data: read, never bundled.
 DEBIAN_SECURITY_SUPPORT = "/usr/share/debian-security-support"
 # Two layouts: security-support.debN (one list per release, since 2025) and the older
 # security-support-ended.debN + security-support-limited.
@@ -46,7 +46,7 @@ SECURITY_SUPPORT_FILES: tuple[str, ...] = (
 )
 APK_INSTALLED = "/lib/apk/db/installed"
 
-# -- the distribution's own per-package support data beyond Debian's lists (scanner.distro_data) --
+# -- the distribution's own per-package support data beyond Debian's lists (scanner.judge.distribution_data) --
 # Ubuntu: apt's Packages indexes of the archive the host uses.  Which index holds the installed
 # version (its Release file's ``Origin``: "Ubuntu", "UbuntuESMApps", a PPA's "LP-PPA-...", another
 # vendor's) says who built it; the component (main/restricted: Canonical's security support;
@@ -135,7 +135,7 @@ UNAME = ["uname", "-srm"]
 # costs ~9 ms (measured on Debian 12, 846 packages) -- on a clinical host, less is better.
 # The database can lag dpkg-query by a few packages only while dpkg itself is running (its
 # journal in /var/lib/dpkg/updates is merged on the next run); the next scan sees them.
-# Maintainer, Source and Origin say who built the package (``scanner.distro`` judges a
+# Maintainer, Source and Origin say who built the package (``scanner.judge.distribution_builds`` judges a
 # distribution's own build by the distribution's support; a vendor's build by the vendor's).
 DPKG_STATUS_FIELDS = "^(Package|Status|Architecture|Version|Maintainer|Source|Origin):"
 # (The probe table's ``dpkg-status`` row carries this filter, and its ``dpkg-query`` row is not run
@@ -205,7 +205,7 @@ def _dpkg_stanza(stanza: str) -> Software:
 
 # Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
 # distinct line is parsed once per process and its record handed out again.  Parsing, encoding
-# (``scanner.store.sqlite``) and matching (``scanner.match``) then see the same object for the same line
+# (``scanner.store.sqlite``) and matching (``scanner.judge.match``) then see the same object for the same line
 # and their memos answer by identity: measured at about half the per-host CPU of a fleet scan.
 # Records from these parsers are therefore SHARED between inventories and must never be edited
 # (nothing edits Linux package records; only the Windows duplicate rules edit their own records).
@@ -319,7 +319,7 @@ def _rpm_qa_line(line: str) -> Software:
     elif version.startswith("0:"):
         version = version[2:]
     # The builder is the Vendor, else the Packager; the signing key (``origin``: "key <id>") is
-    # judged against the host's imported keys (scanner.distro).  Output of an older bundle has
+    # judged against the host's imported keys (scanner.judge.distribution_builds).  Output of an older bundle has
     # the first four columns only.
     key = _KEY_ID.search(parts[5]) if len(parts) > 5 else None
     return Software(

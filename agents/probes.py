@@ -52,7 +52,7 @@ class Probe:
     argv: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     # The function that reads the answer (None: the collector reads it itself, or the answer is kept
-    # as evidence for the scanner: apt and SUSE lifecycle data, scanner.distro_data).
+    # as evidence for the scanner: apt and SUSE lifecycle data, scanner.judge.distribution_data).
     parser: Callable[..., object] | None = None
     # Platforms where a missing answer is a ``missing`` probe problem; elsewhere it is data.
     required_on: tuple[str, ...] = ()

@@ -571,7 +571,7 @@ class _OsAction:
 
     @classmethod
     def of(cls, os_finding: Finding, app_findings: list[Finding], cfg: ReportConfig) -> _OsAction:
-        # The distribution's own builds (scanner.distro: rule "...+distro.<os>") end with the OS
+        # The distribution's own builds (scanner.judge.distribution_builds: rule "...+distro.<os>") end with the OS
         # release and are cleared by upgrading it: they are not separate application updates.
         own_apps = [f for f in app_findings if "+distro." not in f.detail.rule]
         n_apps = len(own_apps)

@@ -20,7 +20,7 @@ from scanner.store.sqlite import Store, StoreError
 
 if TYPE_CHECKING:
     from eol_data.site import SiteCatalog
-    from scanner.judge import Judge
+    from scanner.judge.timeline import Judge
     from scanner.privacy import Privacy
 
 
@@ -37,8 +37,8 @@ def store_from(args: argparse.Namespace) -> Store:
 
 
 def judge_for(args: argparse.Namespace) -> Judge:
-    """The judge of this command's dataset and site catalogue (``scanner.judge``)."""
-    from scanner.judge import Judge
+    """The judge of this command's dataset and site catalogue (``scanner.judge.timeline``)."""
+    from scanner.judge.timeline import Judge
 
     ctx, policy = context_and_policy(args)
     return Judge(ctx, policy)

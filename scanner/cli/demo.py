@@ -17,8 +17,8 @@ from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
 from scanner.exceptions import load as load_exceptions
-from scanner.judge import Judge
-from scanner.match import match_estate
+from scanner.judge.match import match_estate
+from scanner.judge.timeline import Judge
 from scanner.plan import load_config
 from scanner.report.build import build_report
 from scanner.store.sqlite import SqliteStore

@@ -573,7 +573,7 @@ def _estate_verdicts(
     args: argparse.Namespace, catalog: Catalog, inventories: list[Inventory], as_of: date
 ) -> dict[_FindingKey, Finding]:
     """Every stored inventory's findings judged with one dataset, by what was found where."""
-    from scanner.match import match_inventory
+    from scanner.judge.match import match_inventory
 
     ctx, policy, _site_cat = _context(args, catalog)
     verdicts: dict[_FindingKey, Finding] = {}
@@ -609,7 +609,7 @@ def _flip(before: Finding | None, after: Finding | None) -> dict[str, Any] | Non
 def _rejudge(args: argparse.Namespace, live: Path) -> str:
     """Judge every stored inventory with the new dataset into new findings (the old dataset's stay,
     queryable by their version).  Never fails the update: the note says what happened."""
-    from scanner.judge import Judge
+    from scanner.judge.timeline import Judge
     from scanner.store.open import open_store
 
     path = _sqlite_path(args.db)

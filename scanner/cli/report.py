@@ -21,7 +21,7 @@ from scanner.model import Status
 if TYPE_CHECKING:
     from agents.inventory import Inventory
     from scanner.exceptions import Register
-    from scanner.match import HostResult
+    from scanner.judge.match import HostResult
     from scanner.plan import ReportConfig
     from scanner.report.build import EstateReport, PreviousKpis
     from scanner.report.stored import StoredResults
@@ -98,8 +98,9 @@ def warm_pipeline(fmt: str) -> None:
     """Import the report pipeline and the renderer for ``fmt`` ahead of use (idempotent): ``scan``
     calls this on a side thread while its first connections are in flight, so the modules are not
     imported when the parser is built."""
-    from scanner import exceptions, match, plan  # noqa: F401 - imported for their load time
+    from scanner import exceptions, plan  # noqa: F401 - imported for their load time
     from scanner.cli import common  # noqa: F401
+    from scanner.judge import match  # noqa: F401
     from scanner.report import build  # noqa: F401
 
     FORMATS.get(fmt, _table)()
@@ -320,7 +321,7 @@ def build_estate_report(
     """The report's view model (``report``, ``scan`` and ``export --benchmark`` share it): every
     inventory judged now (``report`` reads stored findings instead: ``build_stored_report``)."""
     from scanner.discover.link import supersede
-    from scanner.match import match_estate
+    from scanner.judge.match import match_estate
 
     as_of = args.as_of or today()
     prepared = _prepare(args, known_sites)

@@ -15,7 +15,7 @@ from scanner.cli.report import add_report_options, render_and_write
 from scanner.cli.ssh_options import add_ssh_options, ssh_config_fields
 
 if TYPE_CHECKING:
-    from scanner.judge import Judge, Judged
+    from scanner.judge.timeline import Judge, Judged
     from scanner.store.sqlite import HostStatus
     from scanner.targets import Target
 
@@ -307,7 +307,7 @@ class StreamingTally:
     def __init__(self, args: argparse.Namespace) -> None:
         from scanner.cli.base import today
         from scanner.cli.common import context_and_policy
-        from scanner.match import shared_memo
+        from scanner.judge.match import shared_memo
 
         self.ctx, self.policy = context_and_policy(args)
         self.as_of = args.as_of or today()
@@ -317,7 +317,7 @@ class StreamingTally:
 
     def observe(self, inv: Inventory) -> tuple[dict[str, int], int]:
         """Findings by status for one inventory, and the worst severity among them."""
-        from scanner.match import match_inventory
+        from scanner.judge.match import match_inventory
 
         counts: dict[str, int] = {}
         worst = 0

@@ -23,7 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from scanner.exceptions import Register, RiskException
-from scanner.match import HostResult, worst_status
+from scanner.judge.match import HostResult, worst_status
 from scanner.model import Finding, Status
 from scanner.plan import (
     Action,

@@ -1,6 +1,6 @@
 """A report's findings read from the database instead of re-judging every stored inventory.
 
-Every inventory is judged when it is stored (``scanner.judge``): its findings, with their rule,
+Every inventory is judged when it is stored (``scanner.judge.timeline``): its findings, with their rule,
 evidence and dataset version, and the date ranges of their statuses.  ``legacyscan report`` reads
 them back here, per host, with the status on the report date taken from ``finding_status`` (a
 range lookup), and with each host's own facts (tags, OS product type, hardware, collector) from
@@ -36,7 +36,7 @@ from agents.inventory import Inventory
 from scanner.exceptions import Register
 from scanner.identify.registry import IdentifyContext
 from scanner.identify.verdict import judge as judge_release
-from scanner.match import HostResult, MatchMemo, match_inventory
+from scanner.judge.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
 from scanner.plan import ReportConfig
 from scanner.report.build import PreviousKpis, previous_kpis

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 from scanner.store.sqlite import SqliteStore, Store, StoreError
 
 if TYPE_CHECKING:
-    from scanner.judge import Judge
+    from scanner.judge.timeline import Judge
 
 
 def default_judge() -> Judge:
@@ -22,7 +22,7 @@ def default_judge() -> Judge:
     # Loaded on first use (a store opened to list tokens never loads the dataset).
     from eol_data.catalog import Catalog
     from scanner.identify.registry import IdentifyContext
-    from scanner.judge import Judge
+    from scanner.judge.timeline import Judge
     from scanner.model import Policy
 
     return Judge(IdentifyContext(Catalog()), Policy())

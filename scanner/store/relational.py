@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agents.inventory import Inventory
-from scanner.builds import BuildMemo
+from scanner.judge.builds import BuildMemo
 from scanner.store.columns import text_column
 from scanner.store.facts import COLUMNS as FACTS_COLUMNS
 from scanner.store.facts import facts_row
 
 if TYPE_CHECKING:
-    from scanner.judge import Judge, Judged
+    from scanner.judge.timeline import Judge, Judged
 
 # Column counts per table (the INSERT statements are built from these, for both placeholder styles).
 TABLE_COLUMNS: dict[str, int] = {

@@ -241,7 +241,7 @@ MIGRATIONS: list[str] = [
     # the findings as stored, without a status-range lookup per finding; outside it, the host is
     # re-judged.  NULL (a judgement without findings, or one whose ranges do not all hold the
     # judged state): the report looks the statuses up per finding, as before.  Existing
-    # judgements are filled here from ``finding_status``; new ones by ``scanner.judge``.
+    # judgements are filled here from ``finding_status``; new ones by ``scanner.judge.timeline``.
     """
     ALTER TABLE judgements ADD COLUMN steady_from TEXT;
     ALTER TABLE judgements ADD COLUMN steady_to TEXT;

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from agents.inventory import Collector, Host, Inventory, InventoryError, OsInfo, Software
 from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
-from scanner.builds import BuildMemo
 from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+from scanner.judge.builds import BuildMemo
 from scanner.store.columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
 from scanner.store.columns import INDEXED_MAX as INDEXED_MAX
 from scanner.store.columns import NUL_REPLACEMENT as NUL_REPLACEMENT
@@ -40,7 +40,7 @@ from scanner.store.relational import Rows, SoftwareSet, insert_plan, insert_sql,
 from scanner.store.schema import FACTS_MIGRATION, migrations
 
 if TYPE_CHECKING:
-    from scanner.judge import Judge, Judged
+    from scanner.judge.timeline import Judge, Judged
 
 DEFAULT_URL = "sqlite:///legacyscan.db"
 
@@ -465,7 +465,7 @@ class Store:
     local_reads: bool = False
     # The placeholder of the backend's driver ("?" sqlite3, "%s" psycopg).
     placeholder = "?"
-    # What judges each stored inventory into findings (scanner.judge).  ``open_store`` installs the
+    # What judges each stored inventory into findings (scanner.judge.timeline).  ``open_store`` installs the
     # installed dataset without a site catalogue; a command with a site catalogue installs its own
     # (``use_judge``).  None: inventories are stored without findings (``judge_pending`` adds them).
     _judge: Judge | None = None

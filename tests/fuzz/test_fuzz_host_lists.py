@@ -18,8 +18,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.distro import parse_combined, parse_ended, parse_limited, security_support
-from scanner.distro_data import lifecycle_end, parse_apt_support, parse_lifecycle
+from scanner.judge.distribution_builds import parse_combined, parse_ended, parse_limited, security_support
+from scanner.judge.distribution_data import lifecycle_end, parse_apt_support, parse_lifecycle
 from tests.fuzz.strategies import hostile_text, inputs
 
 pytestmark = pytest.mark.timeout(180)
@@ -124,7 +124,7 @@ def odd_list_hosts(draw: st.DrawFn) -> Inventory:
 def judge() -> Any:
     from eol_data.catalog import Catalog
     from scanner.identify.registry import IdentifyContext
-    from scanner.match import match_inventory
+    from scanner.judge.match import match_inventory
     from scanner.model import Policy
 
     ctx = IdentifyContext(Catalog())

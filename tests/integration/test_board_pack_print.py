@@ -45,7 +45,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Pat
     import reports.html
     from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
     from scanner.exceptions import parse_toml
-    from scanner.match import match_estate
+    from scanner.judge.match import match_estate
     from scanner.model import Policy
     from scanner.plan import config_from_dict
     from scanner.report.build import build_report

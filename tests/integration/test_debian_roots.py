@@ -34,10 +34,10 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import load_default
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
-from scanner.distro import FOLLOWS_UPSTREAM
 from scanner.identify.packages import identify as identify_package
 from scanner.identify.registry import IdentifyContext, verdict_for
-from scanner.match import match_inventory
+from scanner.judge.distribution_builds import FOLLOWS_UPSTREAM
+from scanner.judge.match import match_inventory
 from scanner.model import Policy, Status
 from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target
@@ -91,7 +91,7 @@ def ctx() -> IdentifyContext:
     return IdentifyContext(load_default())
 
 
-# -- Debian's own data, read independently of scanner.distro -----------------------------------
+# -- Debian's own data, read independently of scanner.judge.distribution_builds -----------------------------------
 
 
 def major(root: Path) -> str:

@@ -31,7 +31,7 @@ from eol_data.catalog import load_default
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Policy
 from scanner.store.sqlite import SqliteStore
 from scanner.targets import Target

@@ -127,7 +127,7 @@ def test_a_fleet_scan_with_a_host_printing_nul_stores_every_host(
 # fails while one host's record is stored -- found auditing #19: a host's hostile support-list
 # pattern raised RecursionError there -- must not cost the other hosts of its batch anything.
 POISON = """
-import scanner.judge as judge
+import scanner.judge.timeline as judge
 real = judge.Judge.judge
 def poisoned(self, inv, *args, **kwargs):
     if inv.host.address.startswith(POISONED):

@@ -23,7 +23,7 @@ from scanner.cli import main
 from scanner.cli.common import context_and_policy
 from scanner.cli.report import FORMATS, build_estate_report, build_stored_report, previous_scan, render_report
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
-from scanner.judge import Judge
+from scanner.judge.timeline import Judge
 from scanner.report.stored import StoredResults, redate_reason
 from scanner.store.open import open_store
 from scanner.store.sqlite import Store

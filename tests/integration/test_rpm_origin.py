@@ -26,7 +26,7 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo
 from eol_data.catalog import load_default
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Policy, Status
 from tests.conftest import require_or_skip
 from tests.integration import debroot

@@ -363,7 +363,7 @@ def test_cli_large_scan_matches_where_collected_and_counts_every_finding(
     from scanner.cli import build_parser, main
     from scanner.cli import scan as scan_cli
     from scanner.cli.common import context_and_policy
-    from scanner.match import match_inventory
+    from scanner.judge.match import match_inventory
 
     monkeypatch.setattr(scan_cli, "INLINE_REPORT_MAX", 1)
     hosts = [*LINUX, MAC]

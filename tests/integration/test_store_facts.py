@@ -29,7 +29,7 @@ from scanner.cli.common import context_and_policy
 from scanner.cli.report import FORMATS, build_stored_report, render_report
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.enrolment import TokenInfo
-from scanner.judge import Judge
+from scanner.judge.timeline import Judge
 from scanner.report.stored import StoredResults
 from scanner.store.facts import COLUMNS, facts_row, header
 from scanner.store.open import open_store

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.judge import group_key
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
+from scanner.judge.timeline import group_key
 from scanner.store.open import default_judge, open_store
 from scanner.store.relational import software_id
 from scanner.store.schema import migrations

@@ -11,7 +11,7 @@ from agents.inventory import Inventory
 from eol_data.catalog import Catalog
 from scanner.cli import main
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Policy
 from scanner.store.open import open_store
 

@@ -15,7 +15,7 @@ from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from eol_data.catalog import load_default
 from scanner.exceptions import Register, parse_toml
 from scanner.identify.registry import IdentifyContext
-from scanner.match import HostResult, match_estate
+from scanner.judge.match import HostResult, match_estate
 from scanner.model import Policy
 from scanner.plan import ReportConfig, config_from_dict
 from scanner.report.build import EstateReport, build_report

@@ -16,9 +16,9 @@ from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from eol_data.catalog import Catalog
-from scanner.builds import BuildMemo
 from scanner.identify.registry import IdentifyContext
-from scanner.judge import Judge
+from scanner.judge.builds import BuildMemo
+from scanner.judge.timeline import Judge
 from scanner.model import Policy
 from scanner.store.relational import Rows, judged_rows, rows_for, software_rows
 from scanner.store.sqlite import fast_compact_json
@@ -126,7 +126,7 @@ def test_a_list_with_a_record_of_its_own_is_never_remembered(estate: list[Invent
 def test_match_estate_reuses_a_build_and_gives_each_host_what_matching_it_alone_gives(
     estate: list[Inventory], ctx: IdentifyContext
 ) -> None:
-    import scanner.match as match
+    import scanner.judge.match as match
 
     policy, day = Policy(), date(2026, 11, 30)
     reused = 0

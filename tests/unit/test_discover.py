@@ -23,7 +23,7 @@ from scanner.discover.rdp import parse_connection_confirm, ts_request
 from scanner.discover.smb import parse_smb1_negotiate, parse_smb1_session_setup, parse_smb2_negotiate, spnego_negotiate
 from scanner.discover.ssh import parse_banner
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Policy, Status
 from scanner.targets import DISCOVERY_KINDS, Target, TargetError, parse_csv, parse_list
 

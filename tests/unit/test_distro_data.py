@@ -1,10 +1,10 @@
-"""Ubuntu's and SUSE's own per-package support data, read on the host and judged (scanner.distro_data).
+"""Ubuntu's and SUSE's own per-package support data, read on the host and judged (scanner.judge.distribution_data).
 
 Real data: excerpts of Ubuntu's archive indexes (noble: main, noble-updates main, universe; bionic:
 main and universe with their ``Supported:`` fields) and SUSE's ``zypper lifecycle`` data file, in
 constructed host roots under tests/fixtures/hosts (see each PROVENANCE.md).  The probe scripts of
 ``agents.linux`` run here for real (dash and busybox sh, with this machine's awk) on those roots;
-their output is parsed and judged by ``scanner.match`` as a scan would.  Expectations are read
+their output is parsed and judged by ``scanner.judge.match`` as a scan would.  Expectations are read
 from the excerpts independently of the code under test.
 """
 
@@ -22,8 +22,9 @@ import pytest
 from agents import linux
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import Catalog
-from scanner.distro import COMMUNITY, DISTRO, HostOs, distro_verdict, suse_lifecycle
-from scanner.distro_data import (
+from scanner.identify.registry import IdentifyContext, evaluate
+from scanner.judge.distribution_builds import COMMUNITY, DISTRO, HostOs, distro_verdict, suse_lifecycle
+from scanner.judge.distribution_data import (
     add_months,
     lifecycle_end,
     parse_apt_support,
@@ -31,8 +32,7 @@ from scanner.distro_data import (
     parse_lifecycle_file,
     supported_months,
 )
-from scanner.identify.registry import IdentifyContext, evaluate
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Finding, Policy, Status, Verdict
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"

@@ -18,7 +18,7 @@ import pytest
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import Catalog
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Finding, Policy, Status
 
 AS_OF = date(2026, 11, 30)
@@ -163,7 +163,7 @@ def test_debian_security_support_lists_end_a_package_early(ctx: IdentifyContext)
         "/usr/share/debian-security-support/security-support-ended.deb12": ended,
         "/usr/share/debian-security-support/security-support-limited": limited,
     }
-    from scanner.distro import HostOs, distro_verdict, security_support
+    from scanner.judge.distribution_builds import HostOs, distro_verdict, security_support
     from scanner.model import Verdict
 
     support = security_support("debian", "12", inv.os.facts["security_support"])
@@ -299,7 +299,7 @@ def test_no_identified_distribution_is_left_without_build_rules() -> None:
     """A distribution the OS identifier names (linux_os.toml ids) must say how its builds are told,
     or its packages silently keep upstream verdicts; the exceptions have no package evidence used."""
     from eol_data.rules import load_rules
-    from scanner.distro import DISTRIBUTIONS
+    from scanner.judge.distribution_builds import DISTRIBUTIONS
 
     named = set(load_rules().table("linux_os").get("ids", {}).values())
     judged = {p for d in DISTRIBUTIONS for p in d.products}
@@ -329,7 +329,7 @@ def test_eol_identify_contract_keeps_the_upstream_verdict() -> None:
 def test_the_one_list_per_release_layout_is_read_too() -> None:
     """debian-security-support since 2025: security-support.debN with a status column (lines in the
     shape of trixie's copy)."""
-    from scanner.distro import security_support
+    from scanner.judge.distribution_builds import security_support
 
     text = (
         "# comment\nrust.*                      limited  See the release notes\n"

@@ -19,7 +19,7 @@ import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.cli import main
-from scanner.distro_data import glob_regex, host_regex, lifecycle_end, parse_lifecycle
+from scanner.judge.distribution_data import glob_regex, host_regex, lifecycle_end, parse_lifecycle
 
 # Generous: on the old code the backtracking cases ran for hours; fixed, each is instant.
 pytestmark = pytest.mark.timeout(120)

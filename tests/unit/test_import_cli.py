@@ -170,16 +170,16 @@ def test_a_record_that_fails_while_stored_is_named_and_its_batch_neighbours_are_
     """Whatever fails while one record is stored (the judge runs inside ``save_batch``; found
     auditing #19: a host's hostile support-list pattern raised RecursionError there, and the
     import stored nothing) costs only that record, named, never its batch (#19 items 2 and 3)."""
-    import scanner.judge
+    import scanner.judge.timeline
 
-    real = scanner.judge.Judge.judge
+    real = scanner.judge.timeline.Judge.judge
 
-    def poisoned(self: scanner.judge.Judge, inv: Inventory, *args: object, **kwargs: object) -> object:
+    def poisoned(self: scanner.judge.timeline.Judge, inv: Inventory, *args: object, **kwargs: object) -> object:
         if inv.host.hostname == "pc-poison":
             raise RecursionError("maximum recursion depth exceeded (injected)")
         return real(self, inv, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(scanner.judge.Judge, "judge", poisoned)
+    monkeypatch.setattr(scanner.judge.timeline.Judge, "judge", poisoned)
     drop = tmp_path / "drop"
     drop.mkdir()
     names = ["pc-1", "pc-2", "pc-poison", "pc-3", "pc-4"]

@@ -10,7 +10,7 @@ import pytest
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import Catalog
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Policy, Status
 
 AS_OF = date(2026, 11, 30)

@@ -138,7 +138,7 @@ def test_replacement_list_is_ranked_and_says_what_it_clears(report) -> None:  # 
     assert north.hosts[0] is web  # internet-facing server with an EOL OS and EOL nginx/OpenSSL/Python
     assert web.action.kind == "upgrade-os"
     # its nginx/OpenSSL/Python are Ubuntu's own builds: they end with Ubuntu 18.04 and the OS
-    # upgrade clears them (scanner.distro), so they are not separate application updates
+    # upgrade clears them (scanner.judge.distribution_builds), so they are not separate application updates
     assert web.action.clears == "clears Ubuntu 18.04 'Bionic Beaver' (LTS)"
     assert _host(report, "PC-002").action.text == "replace device"  # Windows 10, CPU and TPM fail
     assert _host(report, "PC-002").action.clears == "clears Microsoft Windows 10 22H2"

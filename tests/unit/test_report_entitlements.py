@@ -324,7 +324,7 @@ def test_currency_must_be_a_short_code() -> None:
 
 # -- the pricing rules, on the fixed report estate (tests/unit/report_estate.py) ---------------------------
 
-from scanner.match import match_estate  # noqa: E402
+from scanner.judge.match import match_estate  # noqa: E402
 from scanner.model import Policy  # noqa: E402
 from scanner.plan import config_from_dict, with_site_catalog  # noqa: E402
 from scanner.report.build import EstateReport, build_report  # noqa: E402

@@ -27,7 +27,7 @@ import reports.xlsx
 from reports.common import NOT_COSTED, evidence_rows, plan_by_year, plan_rows, product_rows
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.exceptions import parse_toml
-from scanner.match import match_estate
+from scanner.judge.match import match_estate
 from scanner.model import Policy, Status
 from scanner.plan import ReportConfig, config_from_dict, product_release_name, release_name, spoken_release
 from scanner.priority import PriorityConfig

@@ -26,7 +26,7 @@ import reports.table
 import reports.xlsx
 from agents.inventory import Hardware, Host, Inventory, OsInfo
 from scanner.exceptions import Register, RiskException
-from scanner.match import HostResult
+from scanner.judge.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
 from scanner.plan import EntitlementPrice, ReportConfig
 from scanner.report.build import EstateReport, build_report

@@ -16,8 +16,8 @@ import pytest
 from eol_data.catalog import Catalog
 from eol_data.rules import RULES_DIR, Rules, RulesError
 from eol_data.rules.schema import SCHEMAS, WORD_LISTS
-from scanner import distro
 from scanner.identify.registry import IdentifyContext, normalize_record
+from scanner.judge import distribution_builds as distro
 from scanner.model import Confidence
 
 BUNDLED = sorted(p.stem for p in RULES_DIR.glob("*.toml"))
@@ -277,7 +277,7 @@ def test_a_distribution_build_rule_is_checked_like_the_others(tmp_path: Path) ->
 
 
 def test_the_distribution_build_rules_are_the_ones_the_verdicts_use() -> None:
-    """scanner.distro builds its tables from distro.toml: what the file says is what is used."""
+    """scanner.judge.distribution_builds builds its tables from distro.toml: what the file says is what is used."""
     table = Rules().table("distro")
     assert [d.label for d in distro.DISTRIBUTIONS] == [e["label"] for e in table["distribution"]]
     assert distro.FOLLOWS_UPSTREAM == frozenset(table["follows_upstream"]["products"])

@@ -24,7 +24,7 @@ from scanner.collect.engine import FleetScanner
 from scanner.collect.results import Outcome
 from scanner.collect.wire import pack_observed, unpack
 from scanner.demo import generate
-from scanner.judge import Judge
+from scanner.judge.timeline import Judge
 from scanner.store.open import open_store
 from scanner.store.relational import ReceivedSets, Rows, SentSets
 from scanner.store.sqlite import EncodedInventory, decode_body, encode_body

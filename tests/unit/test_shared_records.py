@@ -21,7 +21,7 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from eol_data.catalog import Catalog
 from scanner.identify.registry import IdentifyContext
-from scanner.match import MatchMemo, match_inventory
+from scanner.judge.match import MatchMemo, match_inventory
 from scanner.model import Policy
 from scanner.store.sqlite import decode_body, encode_body, fast_compact_json
 

@@ -27,7 +27,7 @@ from agents.windows import (
 )
 from eol_data.catalog import BUNDLED_DIR, Catalog
 from scanner.identify.registry import IdentifyContext
-from scanner.match import match_inventory
+from scanner.judge.match import match_inventory
 from scanner.model import Policy
 from tests.conftest import FIXTURES
 

@@ -1,6 +1,6 @@
 """Parsers for the distributions' own per-package support data read on the host (pure functions).
 
-Debian's ``debian-security-support`` lists are parsed in ``scanner.distro``; this module reads the
+Debian's ``debian-security-support`` lists are parsed in ``scanner.judge.distribution_builds``; this module reads the
 other distributions' equivalents, as the probes of ``agents.linux`` bring them:
 
 * **Ubuntu** (``agents.linux.APT_SUPPORT``): for each apt Packages index of the host, its file, the

@@ -7,7 +7,7 @@ when the dataset changes) and the findings are written with the rule, evidence, 
 dataset version that decided them, plus the **date ranges of their statuses**: "what was the
 status on D" is then a range lookup, not a re-match.
 
-How the ranges are made exact: a finding's verdict on a date is ``scanner.match.match_inventory``
+How the ranges are made exact: a finding's verdict on a date is ``scanner.judge.match.match_inventory``
 itself (never a second copy of the phase rules), evaluated on the finding's own package records
 and the host's OS only (what decides it), at every date where the answer can change: the phase
 ends of its release and of the host OS release, the supplier's end date, each minus the
@@ -28,9 +28,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from agents.inventory import Inventory, OsInfo, Software
-from scanner.builds import BuildMemo
 from scanner.identify.registry import IdentifyContext
-from scanner.match import HostResult, MatchMemo, match_inventory, result_for_host
+from scanner.judge.builds import BuildMemo
+from scanner.judge.match import HostResult, MatchMemo, match_inventory, result_for_host
 from scanner.model import Finding, Policy, Status
 from scanner.store.columns import indexed  # the site is an indexed column (PostgreSQL's limit)
 from scanner.store.schema import FIRST_DAY, OPEN_END

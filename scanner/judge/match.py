@@ -17,8 +17,9 @@ from typing import Any
 
 from agents.inventory import Inventory, OsInfo
 from agents.linux import shared as shared_record
-from scanner.builds import BuildMemo
-from scanner.distro import (
+from scanner.identify.registry import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
+from scanner.judge.builds import BuildMemo
+from scanner.judge.distribution_builds import (
     COMMUNITY,
     DISTRO,
     HostOs,
@@ -28,7 +29,6 @@ from scanner.distro import (
     security_support,
     suse_lifecycle,
 )
-from scanner.identify.registry import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
 from scanner.model import Finding, Identification, MatchDetail, Policy, Status
 from scanner.store.columns import host_key
 
@@ -229,7 +229,7 @@ def _host_os_fields(os_ident: Identification) -> dict[str, Any]:
 def _os_finding(
     inv: Inventory, os_ident: Identification, ctx: IdentifyContext, as_of: date, policy: Policy, base: dict[str, Any]
 ) -> tuple[Finding, HostOs]:
-    """The host's OS finding, and what its packages are judged against (``scanner.distro.HostOs``)."""
+    """The host's OS finding, and what its packages are judged against (``distribution_builds.HostOs``)."""
     verdict = verdict_for(os_ident, ctx, as_of, policy)
     facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
     supplier_end = _supplier_end(inv)
@@ -317,7 +317,7 @@ class _HostJudge:
             )
             return verdict, replace(detail, reason=f"{ident.reason}; {verdict.reason}")
         if sw.source == "banner" and verdict.status in (Status.EOL, Status.ENDING_SOON):
-            # A banner (`legacyscan discover`) on a distribution host: scanner.distro.rejudge_announced.
+            # A banner (`legacyscan discover`) on a distribution host: distribution_builds.rejudge_announced.
             host = self.host
             announced = rejudge_announced(sw, ident.product, verdict, os_product, host.label, host.verdict)
             if announced is not None:
@@ -331,7 +331,7 @@ class _HostJudge:
         return verdict, detail
 
     def _distro(self, sw: Any, ident: Identification, verdict: Any, detail: MatchDetail) -> tuple[Any, MatchDetail]:
-        # Who built it decides whose lifecycle applies (scanner.distro): the distribution's own
+        # Who built it decides whose lifecycle applies (scanner.judge.distribution_builds): the distribution's own
         # build lives and dies with the OS release that ships it, a vendor's follows upstream.
         again = distro_verdict(sw, ident.product, verdict, self.host, self.as_of, self.policy)
         if again is None:
@@ -452,7 +452,7 @@ def _newer(ctx: IdentifyContext, ident: Identification, current: Finding) -> boo
 
 def match_estate(inventories: list[Inventory], ctx: IdentifyContext, as_of: date, policy: Policy) -> list[HostResult]:
     """Every inventory matched on ``as_of``.  An estate is a few builds on many hosts: an inventory
-    with the very package list of one matched before (``scanner.builds.BuildMemo``: the same shared
+    with the very package list of one matched before (``scanner.judge.builds.BuildMemo``: the same shared
     records) and an equal OS gets that result's findings under its own host's names
     (``result_for_host``); ``match_inventory`` reads nothing else of an inventory."""
     memo = MatchMemo(ctx, as_of, policy)
@@ -497,7 +497,7 @@ if (
     or _FINDING_NAMES[-1] != "tags"
     or not all(f.init for f in fields(Finding))
 ):  # pragma: no cover - a change to Finding must change result_for_host too
-    raise ImportError("scanner.match.result_for_host: Finding's fields are not where it expects them")
+    raise ImportError("scanner.judge.match.result_for_host: Finding's fields are not where it expects them")
 _FINDING_VALUES = attrgetter(*_FINDING_NAMES)
 
 

@@ -49,7 +49,7 @@ from typing import Any, TypeVar
 from agents import linux
 from agents.inventory import Software
 from eol_data.rules import load_rules
-from scanner.distro_data import (
+from scanner.judge.distribution_data import (
     MAX_MATCHED_NAME,
     SUPPORTED_COMPONENTS,
     AptEntry,
