@@ -46,11 +46,18 @@ _INSERT_CHUNK = 5_000  # rows of 9 values per INSERT: 45,000 parameters, under t
 # The one schema definition (scanner.store.schema), rendered for PostgreSQL.
 MIGRATIONS: list[list[str]] = migrations("postgresql")
 
-_UPSERT_HOST = (
-    "INSERT INTO hosts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (host_key) DO UPDATE SET "
-    "hostname=excluded.hostname, site=excluded.site, tags=excluded.tags, address=excluded.address, "
-    "last_seen=excluded.last_seen, last_inventory_id=excluded.last_inventory_id "
-    "WHERE hosts.last_seen <= excluded.last_seen"
+# Only a newer collection becomes "latest" (a late upload of an old spool must not win); first seen
+# is the earliest collection, in whatever order they come.
+_HOST_COLUMNS_OF_THE_LATEST = ("hostname", "site", "tags", "address", "last_seen", "last_inventory_id")
+_UPSERT_HOST = "".join(
+    (
+        "INSERT INTO hosts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (host_key) DO UPDATE SET ",
+        *(
+            f"{c}=CASE WHEN hosts.last_seen <= excluded.last_seen THEN excluded.{c} ELSE hosts.{c} END, "
+            for c in _HOST_COLUMNS_OF_THE_LATEST
+        ),
+        "first_seen=LEAST(hosts.first_seen, excluded.first_seen)",
+    )
 )
 _STATUS_UPSERT = (
     "INSERT INTO scan_status VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (target, site) DO UPDATE SET "

@@ -61,8 +61,12 @@ _ROW_TABLES = TABLE_ORDER[len(SET_TABLES) :]
 
 
 def insert_sql(table: str, placeholder: str) -> str:
-    """``INSERT ... ON CONFLICT DO NOTHING`` (SQLite >= 3.24 and PostgreSQL alike)."""
+    """``INSERT ... ON CONFLICT DO NOTHING`` (SQLite >= 3.24 and PostgreSQL alike); a dataset keeps
+    the earliest day it judged, in whatever order the inventories are stored."""
     marks = ",".join([placeholder] * TABLE_COLUMNS[table])
+    if table == "datasets":
+        earliest = "first_judged_on=excluded.first_judged_on WHERE excluded.first_judged_on < datasets.first_judged_on"
+        return f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT (dataset_version) DO UPDATE SET {earliest}"  # noqa: S608
     return f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608 - fixed names
 
 

@@ -801,20 +801,23 @@ class SqliteStore(Store):
                 pass
 
     def _upsert_host(self, inv: Storable, key: str) -> None:
-        row = self.conn.execute("SELECT last_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
+        row = self.conn.execute("SELECT last_seen, first_seen FROM hosts WHERE host_key=?", (key,)).fetchone()
         (key, hostname, machine_id, site, tags, address, collected_at, _, inventory_id) = host_row(inv, key)
         if row is None:
             self.conn.execute(
                 "INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?)",
                 (key, hostname, machine_id, site, tags, address, collected_at, collected_at, inventory_id),
             )
-        elif collected_at >= row[0]:
+            return
+        if collected_at >= row[0]:
             # Only a newer collection becomes "latest": a late upload of an old spool must not win.
             self.conn.execute(
                 "UPDATE hosts SET hostname=?, site=?, tags=?, address=?, last_seen=?, last_inventory_id=? "
                 "WHERE host_key=?",
                 (hostname, site, tags, address, collected_at, inventory_id, key),
             )
+        if collected_at < row[1]:  # first seen is the earliest collection, in whatever order they come
+            self.conn.execute("UPDATE hosts SET first_seen=? WHERE host_key=?", (collected_at, key))
 
     def latest_inventories(self, site: str | None = None) -> list[Inventory]:
         return list(self.iter_latest(site))

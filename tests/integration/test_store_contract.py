@@ -97,6 +97,24 @@ def test_latest_per_host_and_a_late_old_spool_does_not_win(store: Store) -> None
     assert store.count_inventories() == 2  # every inventory is kept
 
 
+def test_first_seen_and_a_datasets_first_day_are_the_earliest_whatever_the_order(store: Store) -> None:
+    """A late old spool (or a fleet scan's hosts finishing in another order) moves a host's first
+    seen back, never its latest; a dataset's first judged day likewise."""
+    old = make("pc", "2026-01-01T09:00:00Z", packages=1)
+    new = make("pc", "2026-02-01T09:00:00Z", packages=2)
+    store.save_inventory(new)
+    store.save_inventory(old)
+    store.save_batch([make("pc2", "2026-03-01T09:00:00Z"), make("pc2", "2026-01-15T09:00:00Z")])
+    hosts = sorted(store._query("SELECT hostname, first_seen, last_seen, last_inventory_id FROM hosts", []))
+    assert [tuple(h[:3]) for h in hosts] == [
+        ("pc", "2026-01-01T09:00:00Z", "2026-02-01T09:00:00Z"),
+        ("pc2", "2026-01-15T09:00:00Z", "2026-03-01T09:00:00Z"),
+    ]
+    assert hosts[0][3] == new.inventory_id
+    days = store._query("SELECT first_judged_on FROM datasets", [])
+    assert [str(d[0]) for d in days] == ["2026-01-01"]
+
+
 def test_latest_filters_by_site_and_lists_sites(store: Store) -> None:
     a = make("a1", "2026-01-01T09:00:00Z", site="north")
     b = make("b1", "2026-01-01T09:00:00Z", site="south")

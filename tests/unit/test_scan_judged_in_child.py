@@ -223,3 +223,25 @@ def test_the_tally_read_off_the_judgement_equals_matching_again(
     assert len(statuses) >= 3  # the dates really differ in what they find
     other = Judge(judge.ctx, copy.copy(judge.policy))  # another policy object: not this tally's
     assert tally.observe_judged(other.judge(documents[0]), other) is None
+
+
+def test_the_stored_rows_do_not_depend_on_the_order_the_inventories_arrive_in(
+    tmp_path: Path, documents: list[Inventory]
+) -> None:
+    """The collector processes' hosts reach the storing process in whatever order the scheduler
+    lets them finish (the test above failed under load): a host's first-seen day and a dataset's
+    first judged day are the earliest, not those of whichever inventory came first."""
+    import random
+
+    want = _in_process(tmp_path / "in-order.db", documents)
+    for seed in (1, 2):
+        shuffled = documents[:]
+        random.Random(seed).shuffle(shuffled)
+        assert _in_process(tmp_path / f"shuffled-{seed}.db", shuffled) == want
+    earliest: dict[object, object] = {}
+    for row in want["inventories"]:  # inventory_id, host_key, site, collected_at, ...
+        earliest[row[1]] = min(str(row[3]), str(earliest.get(row[1], row[3])))
+    assert {row[0]: row[6] for row in want["hosts"]} == earliest  # host_key -> first_seen
+    assert len({row[6] for row in want["hosts"]}) > 1 and len(earliest) < len(want["inventories"])
+    judged_days = [str(row[2]) for row in want["judgements"]]  # inventory, dataset, judged_on, ...
+    assert [row[1] for row in want["datasets"]] == [min(judged_days)]
