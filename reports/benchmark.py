@@ -17,16 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from reports.common import Value, neutralise, one_line, pct
 from scanner.report.benchmark_export import KPIS
 from scanner.report.benchmark_file import BenchmarkFile
+from scanner.report.formats import ReportFormat
 
 SCHEMA = "legacyscan-benchmark-comparison/1"
-FORMATS = ("table", "csv", "json", "xlsx", "html")
 ALL_SITES = "(all sites)"
 # The per-site table: the figures a regional lead compares first.
 SITE_KPIS = (
@@ -326,14 +326,17 @@ def render_html(c: Comparison) -> str:
     return "".join(parts)
 
 
-RENDERERS: dict[str, Callable[[Comparison], str | bytes]] = {
-    "table": render_table,
-    "csv": render_csv,
-    "json": render_json,
-    "xlsx": render_xlsx,
-    "html": render_html,
-}
-
-
-def render(c: Comparison, fmt: str) -> str | bytes:
-    return RENDERERS[fmt](c)
+def render(c: Comparison, fmt: ReportFormat) -> str | bytes:
+    match fmt:
+        case ReportFormat.TABLE:
+            return render_table(c)
+        case ReportFormat.CSV:
+            return render_csv(c)
+        case ReportFormat.JSON:
+            return render_json(c)
+        case ReportFormat.XLSX:
+            return render_xlsx(c)
+        case ReportFormat.HTML:
+            return render_html(c)
+        case _:
+            assert_never(fmt)

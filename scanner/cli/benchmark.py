@@ -13,10 +13,10 @@ import argparse
 import logging
 
 from scanner.cli.base import CliError, ExitCode, Subparsers
+from scanner.report.formats import CHOICES, ReportFormat
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("table", "csv", "json", "xlsx", "html")
 MAX_FILES = 500
 
 
@@ -30,7 +30,7 @@ def add_parser(sub: Subparsers) -> None:
         "Format of the files: docs/benchmark.md.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="benchmark files (legacyscan-benchmark/1)")
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--format", choices=CHOICES, default=ReportFormat.TABLE.value, help="output format (default: table)")
     p.add_argument("--out", metavar="PATH", help="write here instead of stdout (required for xlsx)")
     p.add_argument(
         "--bom",
@@ -69,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
     comparison = compare(files)
     for warning in comparison.warnings:
         log.warning("%s", warning)
-    rendered = with_bom(render(comparison, args.format), args.format, args.out, args.bom)
+    rendered = with_bom(render(comparison, ReportFormat(args.format)), args.format, args.out, args.bom)
     write_rendered(rendered, args.out, args.format)
     return int(ExitCode.OK)

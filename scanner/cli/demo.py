@@ -14,18 +14,17 @@ from pathlib import Path
 from scanner import __version__
 from scanner.cli.base import CliError, ExitCode, Subparsers, default_db, parse_date, today
 from scanner.cli.common import context_and_policy, write_file
-from scanner.cli.report import FORMATS, demo_banner, previous_scan, render_report, with_bom, write_rendered
+from scanner.cli.report import demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
 from scanner.exceptions import load as load_exceptions
 from scanner.judge.match import match_estate
 from scanner.judge.timeline import Judge
 from scanner.plan import load_config
 from scanner.report.build import build_report
+from scanner.report.formats import ReportFormat
 from scanner.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
-
-EXTENSIONS = {"table": "txt", "csv": "csv", "json": "json", "xlsx": "xlsx", "html": "html"}
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -107,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
         demo=demo_banner(estate.sites),
     )
     written = []
-    for fmt in FORMATS:
-        path = out / f"report.{EXTENSIONS[fmt]}"
+    for fmt in ReportFormat:
+        path = out / f"report.{fmt.extension}"
         write_rendered(with_bom(render_report(report, fmt), fmt, str(path), None), str(path), fmt)
         written.append(path)
     if not args.quiet:

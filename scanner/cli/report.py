@@ -1,7 +1,7 @@
 """``legacyscan report``: judge the latest inventory of every host and render the result.
 
 The composition of the report pipeline lives here (and only here): store -> match -> ``scanner.report.build``
-(with the exception register and ``legacyscan.toml``) -> a renderer from ``FORMATS``.
+(with the exception register and ``legacyscan.toml``) -> the renderer of a ``ReportFormat``.
 ``--fail-on`` exits 3 when an *open* finding (not covered by an active exception) is at or above
 the threshold: a risk the SIRO accepted should not break a pipeline, an expired one should.
 """
@@ -12,11 +12,12 @@ import argparse
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, assert_never
 
 from scanner import __version__
 from scanner.cli.base import CliError, ExitCode, Subparsers, add_common, parse_date, today
 from scanner.model import Status
+from scanner.report.formats import CHOICES, ReportFormat
 
 if TYPE_CHECKING:
     from agents.inventory import Inventory
@@ -32,66 +33,54 @@ log = logging.getLogger(__name__)
 Renderer = Callable[["EstateReport"], "str | bytes"]
 
 
-# Renderers by format name: ``render(report) -> str | bytes`` of a module in ``reports``, imported
-# when that format is asked for (openpyxl only for xlsx); the imports are written out so mypy and a
-# reader follow every edge.
-def _table() -> Renderer:
-    from reports import table
-
-    return table.render
-
-
-def _csv() -> Renderer:
-    from reports import csv
-
-    return csv.render
-
-
-def _json() -> Renderer:
-    from reports import json
-
-    return json.render
-
-
-def _xlsx() -> Renderer:
-    from reports import xlsx
-
-    return xlsx.render
-
-
-def _html() -> Renderer:
-    from reports import html
-
-    return html.render
-
-
-FORMATS: dict[str, Callable[[], Renderer]] = {
-    "table": _table,
-    "csv": _csv,
-    "json": _json,
-    "xlsx": _xlsx,
-    "html": _html,
-}
-
-
 Writer = Callable[["EstateReport", IO[str]], None]
 
 
-def _csv_writer() -> Writer:
-    from reports import csv
+def renderer(fmt: ReportFormat) -> Renderer:
+    """``render(report) -> str | bytes`` of the module in ``reports`` that draws ``fmt``, imported
+    when that format is asked for (openpyxl only for xlsx); the imports are written out so mypy and
+    a reader follow every edge, and the match is exhaustive (a new format is a mypy error here)."""
+    match fmt:
+        case ReportFormat.TABLE:
+            from reports import table
 
-    return csv.write
+            return table.render
+        case ReportFormat.CSV:
+            from reports import csv
+
+            return csv.render
+        case ReportFormat.JSON:
+            from reports import json
+
+            return json.render
+        case ReportFormat.XLSX:
+            from reports import xlsx
+
+            return xlsx.render
+        case ReportFormat.HTML:
+            from reports import html
+
+            return html.render
+        case _:
+            assert_never(fmt)
 
 
-def _json_writer() -> Writer:
-    from reports import json
+def writer(fmt: ReportFormat) -> Writer | None:
+    """Text formats whose renderer also writes to a stream (``write(report, fh)``, the same text as
+    ``render``): a large estate's report is never one string in memory.  None: render whole."""
+    match fmt:
+        case ReportFormat.CSV:
+            from reports import csv
 
-    return json.write
+            return csv.write
+        case ReportFormat.JSON:
+            from reports import json
 
-
-# Text formats whose renderer also writes to a stream (``write(report, fh)``, the same text as
-# ``render``): a large estate's report is never one string in memory.
-WRITERS: dict[str, Callable[[], Writer]] = {"csv": _csv_writer, "json": _json_writer}
+            return json.write
+        case ReportFormat.TABLE | ReportFormat.XLSX | ReportFormat.HTML:
+            return None
+        case _:
+            assert_never(fmt)
 
 
 def warm_pipeline(fmt: str) -> None:
@@ -103,16 +92,21 @@ def warm_pipeline(fmt: str) -> None:
     from scanner.judge import match  # noqa: F401
     from scanner.report import build  # noqa: F401
 
-    FORMATS.get(fmt, _table)()
+    try:
+        wanted = ReportFormat(fmt)
+    except ValueError:
+        wanted = ReportFormat.TABLE
+    renderer(wanted)
 
 
-BINARY_FORMATS = {"xlsx"}
 DEMO_SITE_PREFIX = "DEMO "
 DEMO_BANNER = "DEMO DATA — a generated hospital estate for evaluation (legacyscan demo); not a real organisation"
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=list(FORMATS), default="table", help="output format (default: table)")
+    parser.add_argument(
+        "--format", choices=CHOICES, default=ReportFormat.TABLE.value, help="output format (default: table)"
+    )
     parser.add_argument("--out", metavar="PATH", help="write the report here instead of stdout")
     parser.add_argument(
         "--as-of", type=parse_date, metavar="YYYY-MM-DD", help="judge support status on this date (default: today)"
@@ -190,33 +184,30 @@ def demo_banner(sites: list[str]) -> str:
     return DEMO_BANNER if sites and all(s.startswith(DEMO_SITE_PREFIX) for s in sites) else ""
 
 
-def render_report(report: EstateReport, fmt: str) -> str | bytes:
+def render_report(report: EstateReport, fmt: ReportFormat) -> str | bytes:
     try:
-        render = FORMATS[fmt]()
+        render = renderer(fmt)
     except ImportError as exc:
-        raise CliError(f"report format {fmt!r} is not available: {exc}") from exc
+        raise CliError(f"report format {fmt.value!r} is not available: {exc}") from exc
     return render(report)
 
 
 BOM = "\ufeff"
 
 
-def _streaming_writer(fmt: str) -> Writer | None:
-    """The renderer's ``write(report, fh)`` when it has one (``WRITERS``): the report is written
+def _streaming_writer(fmt: ReportFormat) -> Writer | None:
+    """The renderer's ``write(report, fh)`` when it has one (``writer``): the report is written
     piece by piece (device by device) instead of being held whole in memory as one string first."""
-    loader = WRITERS.get(fmt)
-    if loader is None:
-        return None
     try:
-        return loader()
+        return writer(fmt)
     except ImportError as exc:
-        raise CliError(f"report format {fmt!r} is not available: {exc}") from exc
+        raise CliError(f"report format {fmt.value!r} is not available: {exc}") from exc
 
 
 def with_bom(rendered: str | bytes, fmt: str, out: str | None, bom: bool | None) -> str | bytes:
     """CSV for Excel: a UTF-8 byte order mark, or Excel reads the file as the local code page and
     shows "—" as "â€”".  Default: on for ``--out *.csv``, off for stdout (pipes want plain UTF-8)."""
-    if fmt != "csv" or not isinstance(rendered, str):
+    if fmt != ReportFormat.CSV or not isinstance(rendered, str):
         return rendered
     if bom is None:
         bom = bool(out) and out != "-" and str(out).lower().endswith(".csv")
@@ -291,7 +282,7 @@ def render_and_write(
 
 def write_report(args: argparse.Namespace, report: EstateReport) -> int:
     """Render ``report`` in ``--format`` to ``--out`` (or stdout); the exit code ``--fail-on`` asks for."""
-    fmt = args.format
+    fmt = ReportFormat(args.format)
     if report.dataset_warning:
         log.warning("%s", report.dataset_warning)
     stream = _streaming_writer(fmt)

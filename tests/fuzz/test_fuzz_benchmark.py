@@ -16,8 +16,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.benchmark import FORMATS, compare, render
+from reports.benchmark import compare, render
 from scanner.report.benchmark_file import BenchmarkFileError, load, parse
+from scanner.report.formats import ReportFormat
 from tests.fuzz.strategies import hostile_text, mutated
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmark"
@@ -54,7 +55,7 @@ def _check(data: bytes) -> None:
         assert str(exc).startswith(f"{NAME}: ")
         return
     comparison = compare([REFERENCE, parsed])
-    for fmt in FORMATS:
+    for fmt in ReportFormat:
         out = render(comparison, fmt)
         assert out
         if fmt == "html":

@@ -21,9 +21,10 @@ import pytest
 import scanner.report.stored as stored
 from scanner.cli import main
 from scanner.cli.common import context_and_policy
-from scanner.cli.report import FORMATS, build_estate_report, build_stored_report, previous_scan, render_report
+from scanner.cli.report import build_estate_report, build_stored_report, previous_scan, render_report
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.judge.timeline import Judge
+from scanner.report.formats import ReportFormat
 from scanner.report.stored import StoredResults, redate_reason
 from scanner.store.open import open_store
 from scanner.store.sqlite import Store
@@ -101,7 +102,7 @@ def _stored(
 
 
 def _same(a: Any, b: Any) -> None:
-    for fmt in FORMATS:
+    for fmt in ReportFormat:
         left, right = render_report(a, fmt), render_report(b, fmt)
         if fmt == "xlsx":
             assert isinstance(left, bytes) and isinstance(right, bytes)
@@ -194,7 +195,7 @@ def test_report_command_reads_stored_findings(
     caplog.set_level(logging.INFO, logger="scanner.cli.report")
     assert main(argv) == 0
     assert "host results read from stored findings" in caplog.text
-    expected = render_report(_rejudged(store, folder, date(2026, 11, 30)), "json")
+    expected = render_report(_rejudged(store, folder, date(2026, 11, 30)), ReportFormat.JSON)
     assert out.read_text(encoding="utf-8") == expected
 
 
