@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import operator
 import re
-import secrets
 import sqlite3
 import threading
 import time
@@ -180,15 +179,29 @@ _SW_FRAGMENTS_MAX = 200_000
 # distinct package line, never edited): found without building the key.  The value keeps the
 # record alive, so its id cannot be reused while the entry exists.
 _SW_BY_OBJECT: dict[int, tuple[Software, str]] = {}
-# Stands in for the package list while the rest of the document is encoded: random, so no string a
-# host reports can collide with it.
-_SW_MARK = f"\x00software-{secrets.token_hex(16)}\x00"
-_SW_MARK_JSON = json.dumps(_SW_MARK)
-_SW_MARK_JSON_BYTES = _SW_MARK_JSON.encode("ascii")
 
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, default=_compact, ensure_ascii=False, separators=(",", ":"))
+
+
+def _with_software_place(inv: Inventory) -> dict[str, Any]:
+    """``inv``'s compact form with a place for its package list (the list itself is encoded apart)."""
+    top = _compact(inv)
+    top["software"] = None
+    return top
+
+
+def _around(top: dict[str, Any], field: str) -> tuple[str, str]:
+    """The text ``_json(top)`` has before and after the value of ``top[field]``: the object's
+    members before the field, then its name (``{...,"software":``), and the members after it
+    (``,...}``), each run written by ``_json`` itself, so ``head + _json(top[field]) + tail ==
+    _json(top)``.  The package list, encoded once per distinct list, goes between."""
+    names = list(top)
+    at = names.index(field)
+    before = _json({name: top[name] for name in names[:at]})[1:-1]
+    after = _json({name: top[name] for name in names[at + 1 :]})[1:-1]
+    return "{" + before + ("," if before else "") + _json(field) + ":", ("," if after else "") + after + "}"
 
 
 # The JSON array of a whole package list, per distinct list (``scanner.store.relational.BuildMemo``).
@@ -245,13 +258,11 @@ def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes
         made = (len(array), zlib.adler32(array), _deflate_part(array, last=False))
         _SW_DEFLATED.put(build, inv.software, made)
     array_len, array_check, deflated = made
-    top = _compact(inv)
-    top["software"] = _SW_MARK
     try:
-        head, sep, tail = _json(top).encode("utf-8").partition(_SW_MARK_JSON_BYTES)
+        head, tail = (part.encode("utf-8") for part in _around(_with_software_place(inv), "software"))
     except UnicodeEncodeError:
         return None
-    if not sep or b"\\u0000" in head or b"\\u0000" in tail:
+    if b"\\u0000" in head or b"\\u0000" in tail:
         return None
     # the checksum of head + array + tail, the array's part made once with its blocks
     check = adler32_combine(adler32_combine(zlib.adler32(head), array_check, array_len), zlib.adler32(tail), len(tail))
@@ -271,14 +282,13 @@ def fast_compact_json(inv: Inventory) -> str:
     (and a whole package list once per distinct list)."""
     if not inv.software:
         return compact_json(inv)
-    top = _compact(inv)
-    top["software"] = _SW_MARK
     build = _SW_ARRAYS.key(inv.software)
-    array = _SW_ARRAYS.get(build)
+    array: str | None = _SW_ARRAYS.get(build)
     if array is None:
         array = "[" + ",".join(_software_fragments(inv.software)) + "]"
         _SW_ARRAYS.put(build, inv.software, array)
-    return _json(top).replace(_SW_MARK_JSON, array, 1)
+    head, tail = _around(_with_software_place(inv), "software")
+    return head + array + tail
 
 
 def _software_fragments(software: list[Software]) -> list[str]:
@@ -322,9 +332,10 @@ def encode_with_software(header: Inventory, software_json: bytes) -> bytes:
     if software_json.strip() in (b"", b"[]"):
         top.pop("software", None)
         return zlib.compress(storable_json(_json(top)), 3)
-    top["software"] = _SW_MARK
+    top["software"] = None  # its place: the list itself goes between the text before and after it
     ordered = {name: top[name] for name in _INVENTORY_FIELDS if name in top}  # the declaration order
-    text = _json(ordered).encode("utf-8", "replace").replace(_SW_MARK_JSON_BYTES, software_json, 1)
+    head, tail = _around(ordered, "software")
+    text = head.encode("utf-8", "replace") + software_json + tail.encode("utf-8", "replace")
     return zlib.compress(storable_json(text), 3)
 
 

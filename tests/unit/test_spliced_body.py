@@ -95,3 +95,37 @@ def test_adler32_combine_is_zlibs_checksum_of_the_joined_bytes() -> None:
             b = (b"\xff" * b_len) if b_len % 2 else rng.randbytes(b_len)  # all 0xff: the sums' largest
             want = zlib.adler32(a + b)
             assert adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == want, (a_len, b_len)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '","software":"',  # what a field separator and the list's name look like inside a value
+        "\x00software-0123456789abcdef0123456789abcdef\x00",  # the shape of the random mark used before
+        '"\\u0000software\\"]}',
+        "\ud800 lone surrogate",
+        "",
+    ],
+)
+def test_the_list_is_placed_by_encoding_around_it_not_by_finding_a_mark(text: str) -> None:
+    """The document is written in two runs, before and after the package list, by the JSON encoder
+    itself (``_around``): no text a host reports can be taken for the list's place, and the
+    result is the document's compact JSON exactly, for the splice, the fast encoder and the
+    upload path's ``encode_with_software`` alike."""
+    from scanner.store.sqlite import _around, _json, encode_with_software, fast_compact_json
+
+    build = _build()
+    inv = _host(text or "h", build[:40], note=text)
+    inv.os.facts.update({"software": text, text or "k": [text, {"software": text}]})
+    inv.host.tags = [text, "software"]
+    assert fast_compact_json(inv) == compact_json(inv)
+    body, exact = encode_checked(copy.deepcopy(inv))
+    assert decode_body(body) == decode_body(encode_body(inv))
+    header = replace(inv, software=[])
+    listed = _json([sw for sw in inv.software]).encode("utf-8", "replace")
+    assert decode_body(encode_with_software(header, listed)) == decode_body(body)
+    top = {"a": text, "software": None, "z": {"software": text}}
+    for value in ([], [text], {"k": text}, text):
+        head, tail = _around(top, "software")
+        assert head + _json(value) + tail == _json({**top, "software": value})
+    assert _around({"software": 1}, "software") == ('{"software":', "}")
