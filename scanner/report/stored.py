@@ -51,31 +51,27 @@ CHUNK = 500
 # The one date-dependent phrase of a reason (scanner.identify.verdict.judge, "ending soon").
 _DAYS_AFTER = re.compile(r"ends (\d{4}-\d{2}-\d{2}) \((-?\d+) days after (\d{4}-\d{2}-\d{2})\)")
 
+# A host's findings are rows of ``findings`` naming their contents (``finding_contents``, schema
+# migration 8): the rows of a chunk of hosts are read first, then the contents not read yet (each
+# distinct contents once per report, its objects made once: ``_Content``).
 _FINDINGS_SQL = (
-    "SELECT f.inventory_id, f.kind, f.name, f.version, f.product, f.cycle, f.product_label, f.group_key, "
-    "f.entries, f.rule, f.reason, f.evidence, f.confidence, f.release_label, f.release_source, "
-    "f.status, f.eol, f.extended_until, s.status, s.eol, s.extended_until "
+    "SELECT f.inventory_id, f.content_id, f.entries, s.status, s.eol, s.extended_until "
     "FROM findings f LEFT JOIN finding_status s ON s.finding_id = f.finding_id "
     "AND s.valid_from <= {p} AND s.valid_to > {p} "
     "WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal"
 )
-
-
 # The same rows for a judgement whose steady range holds the report date (schema migration 7):
-# every finding is in its judged state on that date, so its stored state is read twice, in the
-# places of the judged state and of the state on the date, with no status-range lookup per finding.
+# every finding is in its judged state on that date, so its contents' state is the state on the
+# date, with no status-range lookup per finding.
 _STEADY_FINDINGS_SQL = (
-    "SELECT f.inventory_id, f.kind, f.name, f.version, f.product, f.cycle, f.product_label, f.group_key, "
-    "f.entries, f.rule, f.reason, f.evidence, f.confidence, f.release_label, f.release_source, "
-    "f.status, f.eol, f.extended_until, f.status, f.eol, f.extended_until "
-    "FROM findings f WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}){kpis} "
-    "ORDER BY f.inventory_id, f.ordinal"
+    "SELECT f.inventory_id, f.content_id, f.entries FROM findings f "
+    "WHERE f.dataset_version = {p} AND f.inventory_id IN ({marks}) ORDER BY f.inventory_id, f.ordinal"
 )
-# ``kpis_only`` (the previous scan's KPIs): of a steady host, only the findings a KPI counts (the
-# OS, and actionable findings), chosen by the database instead of read and dropped here.  Every
-# judgement has its OS finding (``match_inventory`` makes it first), so none is left empty; a
-# finding left out is one no KPI reads, whatever its words on the date (``_steady``).
-_KPI_FINDINGS = " AND (f.kind = 'os' OR f.status IN ({p},{p},{p}))"
+_CONTENTS_SQL = (
+    "SELECT content_id, kind, name, version, product, cycle, product_label, group_key, rule, reason, "
+    "evidence, confidence, release_label, release_source, status, eol, extended_until "
+    "FROM finding_contents WHERE content_id IN ({marks})"
+)
 _ACTIONABLE_VALUES = (Status.EOL.value, Status.EXTENDED.value, Status.ENDING_SOON.value)
 
 
@@ -130,6 +126,38 @@ class _Details:
         return hit
 
 
+# ``Finding``'s positional fields from ``kind`` to ``group``: what every finding of one contents shares.
+_Args = tuple[str, str, str, str | None, str | None, Status, date | None, date | None, MatchDetail, str, str | None]
+
+
+class _Content:
+    """One distinct finding contents (a ``finding_contents`` row) and what every finding carrying
+    it is made of: ``args``, ``Finding``'s positional fields from ``kind`` to ``group``."""
+
+    __slots__ = ("args", "kpi", "product", "cycle", "reason", "state", "words")
+
+    def __init__(self, row: tuple[Any, ...], details: _Details, dates: _Dates) -> None:
+        (_, kind, name, version, product, cycle, label, group, rule, reason, evidence, confidence,
+         release_label, source, status, eol, ext) = row  # fmt: skip
+        self.product, self.cycle, self.reason = product, cycle, reason
+        self.state = (status, eol, ext)  # as stored: compared with a status range's
+        self.words = (rule, evidence, confidence, release_label, source)
+        # what a KPI of the previous scan counts (the OS, and actionable findings)
+        self.kpi = kind == "os" or status in _ACTIONABLE
+        detail = details.get(rule, reason, evidence, confidence, release_label, source)
+        self.args: _Args = (
+            kind, name, version, product, cycle, _STATUS[status], dates[eol], dates[ext], detail, label, group,
+        )  # fmt: skip
+
+    def redated(self, judged_on: str, as_of: date, details: _Details) -> _Args:
+        """``args`` with the reason a judgement on ``as_of`` words ("N days after")."""
+        reason = redate_reason(self.reason, judged_on, as_of)
+        if reason == self.reason:
+            return self.args
+        rule, evidence, confidence, release_label, source = self.words
+        return (*self.args[:8], details.get(rule, reason, evidence, confidence, release_label, source), *self.args[9:])
+
+
 def redate_reason(reason: str, judged_on: str, as_of: date) -> str:
     """``reason`` as a judgement on ``as_of`` words it (the "N days after" of an ending-soon phase)."""
     if "days after" not in reason:
@@ -156,6 +184,10 @@ class StoredResults:
         self._memos: dict[date, MatchMemo] = {}
         self._steady_memo: dict[tuple[Any, ...], bool] = {}
         self._dates = _Dates()
+        self._contents: dict[str, _Content] = {}
+        # per (judged on, report date): each contents' args as redated, and whether it is steady
+        self._redated: dict[tuple[str, date], dict[str, _Args]] = {}
+        self._steady_by_day: dict[tuple[str, date], dict[str, bool]] = {}
 
     # -- which inventories ----------------------------------------------------------------------
 
@@ -241,7 +273,8 @@ class StoredResults:
         for start in range(0, len(hosts), CHUNK):
             chunk = hosts[start : start + CHUNK]
             steady, ranged, moved = _by_range(chunk, day)
-            by_inventory = self._findings(steady, ranged, day, kpis_only)
+            by_inventory = self._findings(steady, ranged, day)
+            contents = self._contents
             # Which hosts are read from their findings, which re-judged: decided before anything
             # else is read, so only the documents of those re-judged (or without a facts row) are.
             plan: list[tuple[str, str | None, Any]] = []
@@ -268,7 +301,7 @@ class StoredResults:
                 rows, judged_on, unidentified = stored
                 self.sourcing.stored += 1
                 if kpis_only:
-                    rows = [r for r in rows if r[1] == "os" or r[18] in _ACTIONABLE]
+                    rows = [r for r in rows if contents[r[1]].kpi]
                 inv = headers.get(inventory_id)
                 if inv is None:
                     inv = decode_header(bodies[inventory_id])
@@ -292,91 +325,80 @@ class StoredResults:
         sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
         return {i: bytes(body) for i, body in self.store._query(sql, ids)}
 
-    def _findings(
-        self, steady: list[str], ranged: list[str], day: str, kpis_only: bool
-    ) -> dict[str, list[tuple[Any, ...]]]:
-        """The finding rows of ``steady`` inventories (their stored state, twice) and of ``ranged``
-        ones (with their state on ``day``), by inventory, each in its findings' order."""
+    def _findings(self, steady: list[str], ranged: list[str], day: str) -> dict[str, list[tuple[Any, ...]]]:
+        """The finding rows (inventory id, contents id, entries) of ``steady`` inventories and of
+        ``ranged`` ones (with their state on ``day`` after those), by inventory, each in its
+        findings' order; the contents they name are read (``self._contents``) if not read before."""
         p = self.store.placeholder
         by_inventory: dict[str, list[tuple[Any, ...]]] = {}
-        kpis = _KPI_FINDINGS.format(p=p) if kpis_only else ""
-        queries: tuple[tuple[str, list[str], list[str], list[str]], ...] = (
-            (_STEADY_FINDINGS_SQL, steady, [], list(_ACTIONABLE_VALUES) if kpis_only else []),
-            (_FINDINGS_SQL, ranged, [day, day], []),
+        queries: tuple[tuple[str, list[str], list[str]], ...] = (
+            (_STEADY_FINDINGS_SQL, steady, []),
+            (_FINDINGS_SQL, ranged, [day, day]),
         )
-        for query, wanted, first, last in queries:
+        contents = self._contents
+        unread: set[str] = set()
+        for query, wanted, first in queries:
             if wanted:
-                sql = query.format(p=p, marks=",".join([p] * len(wanted)), kpis=kpis)
-                for row in self.store._query(sql, [*first, self.dataset_version, *wanted, *last]):
+                sql = query.format(p=p, marks=",".join([p] * len(wanted)))
+                for row in self.store._query(sql, [*first, self.dataset_version, *wanted]):
                     by_inventory.setdefault(row[0], []).append(row)
+                    if row[1] not in contents:
+                        unread.add(row[1])
+        wanted_ids = sorted(unread)
+        for start in range(0, len(wanted_ids), CHUNK):
+            part = wanted_ids[start : start + CHUNK]
+            sql = _CONTENTS_SQL.format(marks=",".join([p] * len(part)))
+            for row in self.store._query(sql, part):
+                contents[row[0]] = _Content(row, self._details, self._dates)
         return by_inventory
 
     def _usable(self, rows: list[tuple[Any, ...]], judged_on: str, as_of: date) -> bool:
-        """Every finding has a state on ``as_of``, the state it had when judged, in the same words."""
-        same_day = judged_on == as_of.isoformat()
+        """Every finding has a state on ``as_of``, the state it had when judged, in the same words.
+        A row of a steady judgement (three columns) has its judged state on ``as_of``; a row read
+        with its status range carries that range's state."""
+        contents = self._contents
+        if len(rows[0]) > 3:
+            for r in rows:
+                if r[3] is None or contents[r[1]].state != (r[3], r[4], r[5]):
+                    return False
+        if judged_on == as_of.isoformat():
+            return True
+        key = (judged_on, as_of)
+        known = self._steady_by_day.get(key)
+        if known is None:
+            known = self._steady_by_day[key] = {}
         for r in rows:
-            if r[18] is None or r[15] != r[18] or r[16] != r[19] or r[17] != r[20]:
-                return False
-            if not same_day and not self._steady(r[4], r[5], judged_on, as_of):
+            cid = r[1]
+            hit = known.get(cid)
+            if hit is None:
+                c = contents[cid]
+                hit = known[cid] = self._steady(c.product, c.cycle, judged_on, as_of)
+            if not hit:
                 return False
         return True
 
     def _stored(
         self, inv: Inventory, rows: list[tuple[Any, ...]], judged_on: str, unidentified: int, as_of: date
     ) -> HostResult:
-        detail, day = self._details.get, self._dates.__getitem__
         key, hostname, site = host_key(inv), inv.host.hostname, inv.host.site
         tags = list(inv.host.tags)  # one list for the host's findings (read, never changed, by the report)
-        redate = judged_on != as_of.isoformat()
+        contents = self._contents
         findings = []
-        for (
-            _,
-            kind,
-            name,
-            version,
-            product,
-            cycle,
-            label,
-            group,
-            entries,
-            rule,
-            reason,
-            evidence,
-            confidence,
-            release_label,
-            source,
-            _st,
-            _eol,
-            _ext,
-            status,
-            eol,
-            ext,
-        ) in rows:
-            if redate and "days after" in reason:
-                reason = redate_reason(reason, judged_on, as_of)
-            # positional, in Finding's field order (host_key, hostname, site, kind, name, version,
-            # product, cycle, status, eol, extended_until, detail, product_label, group, count,
-            # tags): a third of the keyword call's cost, on every finding of the estate
-            findings.append(
-                Finding(
-                    key,
-                    hostname,
-                    site,
-                    kind,
-                    name,
-                    version,
-                    product,
-                    cycle,
-                    _STATUS[status],
-                    day(eol),
-                    day(ext),
-                    detail(rule, reason, evidence, confidence, release_label, source),
-                    label,
-                    group,
-                    int(entries),
-                    tags,
-                )
-            )
+        if judged_on == as_of.isoformat():
+            # positional, in Finding's field order (host_key, hostname, site, then the contents'
+            # kind to group, then count, tags): each distinct contents' objects made once
+            for r in rows:
+                findings.append(Finding(key, hostname, site, *contents[r[1]].args, int(r[2]), tags))
+        else:
+            redated = self._redated.get((judged_on, as_of))
+            if redated is None:
+                redated = self._redated[(judged_on, as_of)] = {}
+            for r in rows:
+                cid = r[1]
+                args = redated.get(cid)
+                if args is None:
+                    args = redated[cid] = contents[cid].redated(judged_on, as_of, self._details)
+                findings.append(Finding(key, hostname, site, *args, int(r[2]), tags))
         return HostResult(inventory=inv, findings=findings, unidentified=unidentified)
 
     def _rejudge(self, body: bytes, as_of: date) -> HostResult:

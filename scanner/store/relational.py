@@ -41,7 +41,8 @@ TABLE_COLUMNS: dict[str, int] = {
     "inventory_software_sets": 2,
     "datasets": 2,
     "judgements": 6,
-    "findings": 25,
+    "finding_contents": 17,
+    "findings": 10,
     "finding_status": 6,
     "inventory_facts": len(FACTS_COLUMNS),
 }
@@ -54,6 +55,7 @@ TABLE_ORDER = (
     "inventory_facts",
     "datasets",
     "judgements",
+    "finding_contents",
     "findings",
     "finding_status",
 )
@@ -80,6 +82,49 @@ def set_id(members: list[tuple[str, int]]) -> str:
     32 hex digits; a list migrated from schema 5 has the id ``inv:<inventory id>`` instead."""
     text = "\x1e".join(f"{sid}\x1f{n}" for sid, n in sorted(members))
     return hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
+# A finding's contents (schema migration 9, ``schema.CONTENT_COLUMNS``): what a judgement says about
+# one product, the same on every host carrying that product in that state -- ``finding_contents``,
+# one row per distinct contents, named by a hash of its values; a ``findings`` row is the host's
+# (inventory, dataset, ordinal, host, the number of entries, the judging day) and the id of its
+# contents.  An estate repeats a few hundred or thousand contents over all its hosts' findings.
+
+# Every finding as one row of the columns ``findings`` had before its contents moved out (schema
+# 4 to 7), in that order: for SQL that wants a finding whole (tests, ad-hoc queries).
+WIDE_FINDINGS = (
+    "SELECT f.finding_id, f.inventory_id, f.dataset_version, f.ordinal, f.host_key, f.site, f.hostname, "
+    "c.kind, c.name, c.version, c.product, c.cycle, c.product_label, c.group_key, f.entries, c.rule, "
+    "c.reason, c.evidence, c.confidence, c.release_label, c.release_source, f.judged_on, c.status, c.eol, "
+    "c.extended_until FROM findings f JOIN finding_contents c ON c.content_id = f.content_id"
+)
+
+
+def content_id(contents: tuple[Any, ...]) -> str:
+    """The id of a finding's contents (``CONTENT_COLUMNS``' values, as stored): 32 hex digits of a
+    hash, NULL told apart from any text.  A contents row migrated from schema 8 is named
+    ``f:<finding id>`` instead (no hash function common to both databases)."""
+    text = "\x1e".join("\x00" if v is None else f"\x01{v}" for v in contents)
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+# Each distinct contents' id, made once per process (an estate repeats a few thousand contents over
+# hundreds of thousands of findings).
+_CONTENT_IDS: dict[tuple[Any, ...], str] = {}
+_CONTENT_IDS_MAX = 200_000
+
+
+def split_finding(row: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """A finding row of the wide shape (``WIDE_FINDINGS``' columns, as ``Judged.finding_rows``
+    makes them) as its ``findings`` row and its ``finding_contents`` row."""
+    contents = (*row[7:14], *row[15:21], *row[22:25])
+    cid = _CONTENT_IDS.get(contents)
+    if cid is None:
+        cid = content_id(contents)
+        if len(_CONTENT_IDS) >= _CONTENT_IDS_MAX:
+            _CONTENT_IDS.clear()
+        _CONTENT_IDS[contents] = cid
+    return (*row[:7], cid, row[14], row[21]), (cid, *contents)
 
 
 @dataclass(slots=True, frozen=True)
@@ -119,7 +164,11 @@ def insert_plan(rows: Rows, insert_set: Callable[[tuple[str, int, int]], int]) -
         raise ValueError(f"package lists not resolved: {sorted(rows.set_refs)[:3]}")
     new = [s for _, s in sorted(rows.sets.items()) if insert_set(s.set_row()) == 1]
     plan: list[tuple[str, list[Any]]] = list(new_set_rows(new).items())
-    plan.extend((table, rows.tables[table]) for table in _ROW_TABLES)
+    for table in _ROW_TABLES:
+        table_rows = rows.tables[table]
+        if table == "finding_contents":  # each distinct contents once per batch
+            table_rows = list({r[0]: r for r in table_rows}.values())
+        plan.append((table, table_rows))
     return [(table, table_rows) for table, table_rows in plan if table_rows]
 
 
@@ -225,6 +274,14 @@ class Rows:
     def __bool__(self) -> bool:
         return bool(self.sets) or any(self.tables.values())
 
+    # Pickled for every host a collector process sends: the tables it has rows for, no empty ones.
+    def __getstate__(self) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, SoftwareSet], list[str]]:
+        return {t: rows for t, rows in self.tables.items() if rows}, self.sets, self.set_refs
+
+    def __setstate__(self, state: tuple[dict[str, list[tuple[Any, ...]]], dict[str, SoftwareSet], list[str]]) -> None:
+        tables, self.sets, self.set_refs = state
+        self.tables = {t: tables.get(t, []) for t in _ROW_TABLES}
+
 
 # A distinct package's ``software`` row (a SHA-256 id, every text neutralised) is the same on every
 # host carrying it, and an estate repeats the same few thousand packages: each row is made once per
@@ -282,7 +339,14 @@ def judged_rows(judged: Judged, stored_id: str) -> Rows:
         _clean((stored_id, judged.dataset_version, judged.judged_on, judged.unidentified, *judged.steady()))
     )
     finding_rows = judged.finding_rows(stored_id)
-    rows.tables["findings"].extend(_clean(r) for r in finding_rows)
+    findings, contents = rows.tables["findings"], rows.tables["finding_contents"]
+    seen: set[str] = set()
+    for wide in finding_rows:
+        finding, content = split_finding(_clean(wide))
+        findings.append(finding)
+        if content[0] not in seen:  # a host's findings of one product share their contents
+            seen.add(content[0])
+            contents.append(content)
     # each finding's id (its row's first column, a hash) made once for both tables
     rows.tables["finding_status"].extend(judged.status_rows(stored_id, [r[0] for r in finding_rows]))
     return rows

@@ -8,6 +8,9 @@ places they differ are placeholders that ``render`` fills per dialect:
 - ``{blob}``: ``BLOB`` (SQLite) / ``BYTEA`` (PostgreSQL), the compressed document as received;
 - ``{chr31}``: ``char(31)`` / ``chr(31)``, the separator of the site-scoped host key;
 - ``{strpos}``: ``instr`` / ``strpos``, the position of a substring (same arguments);
+- ``{replace_view}``: ``CREATE VIEW`` / ``CREATE OR REPLACE VIEW`` (PostgreSQL keeps a replaced
+  view's grants; SQLite has no grants and drops the view first, in a ``{sqlite_only}`` statement);
+- ``{sqlite_only}`` / ``{postgresql_only}`` in front of a statement: it runs on that database only;
 - nothing else: dates are ISO-8601 ``TEXT`` on both (they sort and compare as dates, and a BI
   tool reads them as text or casts them), booleans are ``INTEGER`` 0/1.
 
@@ -26,8 +29,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from scanner.store.views import CONTENT_VIEWS, VIEWS_VERSION
 from scanner.store.views import MIGRATION_V1 as VIEWS_V1
-from scanner.store.views import VIEWS_VERSION
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -36,9 +39,26 @@ OPEN_END = "9999-12-31"
 # The start of the first range ("on every earlier date").
 FIRST_DAY = "0001-01-01"
 
+# A statement that starts with this after rendering is left out (``{sqlite_only}``, ``{postgresql_only}``).
+_ELSEWHERE = "--elsewhere--"
+
 _SUBSTITUTIONS: dict[Dialect, dict[str, str]] = {
-    "sqlite": {"blob": "BLOB", "chr31": "char(31)", "strpos": "instr"},
-    "postgresql": {"blob": "BYTEA", "chr31": "chr(31)", "strpos": "strpos"},
+    "sqlite": {
+        "blob": "BLOB",
+        "chr31": "char(31)",
+        "strpos": "instr",
+        "replace_view": "CREATE VIEW",
+        "sqlite_only": "",
+        "postgresql_only": _ELSEWHERE,
+    },
+    "postgresql": {
+        "blob": "BYTEA",
+        "chr31": "chr(31)",
+        "strpos": "strpos",
+        "replace_view": "CREATE OR REPLACE VIEW",
+        "sqlite_only": _ELSEWHERE,
+        "postgresql_only": "",
+    },
 }
 
 _FACTS = """
@@ -64,6 +84,77 @@ _FACTS = """
         secure_boot INTEGER
     )
     """
+
+# A finding's contents (migration 9): its columns in ``finding_contents`` after ``content_id``.
+CONTENT_COLUMNS = (
+    "kind",
+    "name",
+    "version",
+    "product",
+    "cycle",
+    "product_label",
+    "group_key",
+    "rule",
+    "reason",
+    "evidence",
+    "confidence",
+    "release_label",
+    "release_source",
+    "status",
+    "eol",
+    "extended_until",
+)
+
+# Migration 9's statements (below): a finding's contents stored once.
+_CONTENTS = ", ".join(CONTENT_COLUMNS)
+_HOST_FINDING = "finding_id, inventory_id, dataset_version, ordinal, host_key, site, hostname"
+_MIGRATION_9 = f"""
+    CREATE TABLE finding_contents (
+        content_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        product TEXT,
+        cycle TEXT,
+        product_label TEXT NOT NULL,
+        group_key TEXT,
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        confidence TEXT NOT NULL,
+        release_label TEXT NOT NULL,
+        release_source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        eol TEXT,
+        extended_until TEXT
+    );
+    INSERT INTO finding_contents (content_id, {_CONTENTS})
+        SELECT 'f:' || MIN(finding_id), {_CONTENTS} FROM findings GROUP BY {_CONTENTS};
+    ALTER TABLE findings RENAME TO findings_v8;
+    DROP INDEX findings_inventory;
+    DROP INDEX findings_dataset;
+    {{postgresql_only}}ALTER INDEX findings_pkey RENAME TO findings_v8_pkey;
+    CREATE TABLE findings (
+        finding_id TEXT PRIMARY KEY,
+        inventory_id TEXT NOT NULL,
+        dataset_version TEXT NOT NULL,
+        ordinal INTEGER NOT NULL,
+        host_key TEXT NOT NULL,
+        site TEXT NOT NULL,
+        hostname TEXT NOT NULL,
+        content_id TEXT NOT NULL,
+        entries INTEGER NOT NULL,
+        judged_on TEXT NOT NULL
+    );
+    INSERT INTO findings ({_HOST_FINDING}, content_id, entries, judged_on)
+        SELECT {_HOST_FINDING}, 'f:' || MIN(finding_id) OVER (PARTITION BY {_CONTENTS}), entries, judged_on
+        FROM findings_v8;
+    CREATE INDEX findings_inventory ON findings(inventory_id, dataset_version, ordinal);
+    CREATE INDEX findings_dataset ON findings(dataset_version, site);
+    {";".join(f"{{sqlite_only}}DROP VIEW {name}" for name, _ in CONTENT_VIEWS)};
+    {";".join(text for _, text in CONTENT_VIEWS)};
+    DROP TABLE findings_v8
+"""  # noqa: S608 - fixed names
 
 MIGRATIONS: list[str] = [
     # 1: inventories, hosts, scan status
@@ -272,6 +363,16 @@ MIGRATIONS: list[str] = [
     # Existing inventories are filled from their stored documents right after this script, in the
     # same transaction (``FACTS_MIGRATION``: ``scanner.store.facts.backfill``, Python: it decodes).
     _FACTS,
+    # 9: a finding's contents stored once (issue #17 item 4): what a judgement says about a product
+    # (kind, name, version, product, cycle, labels, group, rule, reason, evidence, confidence,
+    # release, status and dates; ``CONTENT_COLUMNS`` above) is the same on every
+    # host carrying it, so it is one ``finding_contents`` row; a ``findings`` row keeps the host's
+    # part (inventory, dataset, ordinal, host, entries, judging day) and the id of its contents.
+    # A report builds each distinct contents' objects once instead of once per finding.  New
+    # contents are named by a hash of their values (``relational.content_id``); existing ones here
+    # ``f:<the smallest finding id carrying them>`` (no hash function common to both databases),
+    # each distinct contents once.  The BI views keep their columns and rows (``views.CONTENT_VIEWS``).
+    _MIGRATION_9,
 ]
 
 # The migration (1-based) after whose script each backend runs ``scanner.store.facts.backfill``.
@@ -288,6 +389,7 @@ __all__ = [
     "FIRST_DAY",
     "MIGRATIONS",
     "OPEN_END",
+    "CONTENT_COLUMNS",
     "TABLE_VIEWS",
     "VIEWS_VERSION",
     "Dialect",
@@ -299,7 +401,7 @@ __all__ = [
 def render(script: str, dialect: Dialect) -> list[str]:
     """The statements of one migration for ``dialect``: placeholders filled, split on ``;``."""
     text = script.format(**_SUBSTITUTIONS[dialect])
-    return [s.strip() for s in text.split(";") if s.strip()]
+    return [s.strip() for s in text.split(";") if s.strip() and not s.strip().startswith(_ELSEWHERE)]
 
 
 def migrations(dialect: Dialect) -> list[list[str]]:

@@ -125,50 +125,55 @@ def _count(col: str, status: str) -> str:
     return f"SUM(CASE WHEN {col} = '{status}' THEN 1 ELSE 0 END)"
 
 
-FINDINGS = f"""
+def _findings_view(c: str, contents: str) -> str:
+    """``legacyscan_findings`` with each finding's contents in ``{c}`` (``f``: the ``findings`` row
+    itself, schema 5 to 8; ``c``: its ``finding_contents`` row, joined by ``contents``, schema 9)."""
+    return f"""
 CREATE VIEW legacyscan_findings AS
 SELECT h.site AS site,
        h.hostname AS hostname,
        {_HOST_KEY} AS host_key,
-       f.kind AS kind,
-       f.product AS product,
-       f.cycle AS cycle,
-       f.name AS name,
-       f.version AS version,
-       f.status AS status,
-       date(f.eol) AS eol,
-       date(f.extended_until) AS extended_until,
-       f.rule AS rule,
-       f.confidence AS confidence,
+       {c}.kind AS kind,
+       {c}.product AS product,
+       {c}.cycle AS cycle,
+       {c}.name AS name,
+       {c}.version AS version,
+       {c}.status AS status,
+       date({c}.eol) AS eol,
+       date({c}.extended_until) AS extended_until,
+       {c}.rule AS rule,
+       {c}.confidence AS confidence,
        f.dataset_version AS dataset_version,
        date(f.judged_on) AS judged_on,
        date(s.valid_from) AS status_from,
        date(s.valid_to) AS status_until,
-       f.product_label AS product_label,
-       f.release_label AS release_label,
+       {c}.product_label AS product_label,
+       {c}.release_label AS release_label,
        f.entries AS entries,
-       f.reason AS reason,
+       {c}.reason AS reason,
        h.last_seen AS collected_at,
        f.inventory_id AS inventory_id,
        f.finding_id AS finding_id
 {_LATEST}
-    JOIN findings f ON f.inventory_id = j.inventory_id AND f.dataset_version = j.dataset_version
+    JOIN findings f ON f.inventory_id = j.inventory_id AND f.dataset_version = j.dataset_version{contents}
     LEFT JOIN finding_status s ON s.finding_id = f.finding_id
      AND s.valid_from <= f.judged_on AND f.judged_on < s.valid_to
-WHERE f.product IS NOT NULL
+WHERE {c}.product IS NOT NULL
   AND {_SHOWN}
 """
 
-FINDING_STATUS = f"""
+
+def _finding_status_view(c: str, contents: str) -> str:
+    return f"""
 CREATE VIEW legacyscan_finding_status AS
 SELECT h.site AS site,
        h.hostname AS hostname,
        {_HOST_KEY} AS host_key,
-       f.kind AS kind,
-       f.product AS product,
-       f.cycle AS cycle,
-       f.name AS name,
-       f.version AS version,
+       {c}.kind AS kind,
+       {c}.product AS product,
+       {c}.cycle AS cycle,
+       {c}.name AS name,
+       {c}.version AS version,
        date(s.valid_from) AS valid_from,
        date(s.valid_to) AS valid_until,
        s.status AS status,
@@ -177,11 +182,15 @@ SELECT h.site AS site,
        f.dataset_version AS dataset_version,
        f.finding_id AS finding_id
 {_LATEST}
-    JOIN findings f ON f.inventory_id = j.inventory_id AND f.dataset_version = j.dataset_version
+    JOIN findings f ON f.inventory_id = j.inventory_id AND f.dataset_version = j.dataset_version{contents}
     JOIN finding_status s ON s.finding_id = f.finding_id
-WHERE f.product IS NOT NULL
+WHERE {c}.product IS NOT NULL
   AND {_SHOWN}
 """
+
+
+FINDINGS = _findings_view("f", "")
+FINDING_STATUS = _finding_status_view("f", "")
 
 _STATUSES = (
     ("eol", "eol"),
@@ -191,9 +200,14 @@ _STATUSES = (
     ("unknown", "unknown"),
 )
 
-_COUNTS = ",\n".join(f"       {_count('f.status', status)} AS n_{col}" for col, status in _STATUSES)
 
-HOSTS = f"""
+def _hosts_view(oc: str, os_join: str, c: str, contents: str) -> str:
+    """``legacyscan_hosts`` with the contents of its OS finding ``o`` in ``{oc}`` (``os_join``
+    reads both), and those of the findings it counts in ``{c}``, joined by ``contents`` (see
+    ``_findings_view``)."""
+    severity = _SEVERITY.format(col=f"{c}.status")
+    counts = ",\n".join(f"       {_count(f'{c}.status', status)} AS n_{col}" for col, status in _STATUSES)
+    return f"""
 CREATE VIEW legacyscan_hosts AS
 SELECT h.site AS site,
        h.hostname AS hostname,
@@ -206,12 +220,12 @@ SELECT h.site AS site,
        h.last_seen AS collected_at,
        i.software_count AS software_count,
        j.unidentified AS unidentified_packages,
-       o.product AS os_product,
-       o.cycle AS os_cycle,
-       o.release_label AS os_release,
-       o.status AS os_status,
-       date(o.eol) AS os_eol,
-       date(o.extended_until) AS os_extended_until,
+       {oc}.product AS os_product,
+       {oc}.cycle AS os_cycle,
+       {oc}.release_label AS os_release,
+       {oc}.status AS os_status,
+       date({oc}.eol) AS os_eol,
+       date({oc}.extended_until) AS os_extended_until,
        CASE WHEN j.inventory_id IS NULL THEN NULL
             WHEN c.severity = 4 THEN 'eol' WHEN c.severity = 3 THEN 'extended'
             WHEN c.severity = 2 THEN 'ending-soon' WHEN c.severity = 1 THEN 'supported'
@@ -231,19 +245,22 @@ FROM hosts h
     LEFT JOIN judgements j ON j.inventory_id = h.last_inventory_id
      AND j.dataset_version = (SELECT MAX(j2.dataset_version) FROM judgements j2
                               WHERE j2.inventory_id = h.last_inventory_id)
-    LEFT JOIN findings o ON o.inventory_id = j.inventory_id AND o.dataset_version = j.dataset_version
-     AND o.kind = 'os'
+    LEFT JOIN {os_join} ON o.inventory_id = j.inventory_id AND o.dataset_version = j.dataset_version
+     AND {oc}.kind = 'os'
     LEFT JOIN (
         SELECT f.inventory_id AS inventory_id, f.dataset_version AS dataset_version,
-               MAX({_SEVERITY.format(col="f.status")}) AS severity,
-{_COUNTS}
+               MAX({severity}) AS severity,
+{counts}
         FROM hosts lh
-        JOIN findings f ON f.inventory_id = lh.last_inventory_id
-        WHERE f.product IS NOT NULL
+        JOIN findings f ON f.inventory_id = lh.last_inventory_id{contents}
+        WHERE {c}.product IS NOT NULL
         GROUP BY f.inventory_id, f.dataset_version
     ) c ON c.inventory_id = j.inventory_id AND c.dataset_version = j.dataset_version
 WHERE {_SHOWN}
 """
+
+
+HOSTS = _hosts_view("o", "findings o", "f", "")
 
 _HOST_COUNTS = ",\n".join(
     [f"       COALESCE({_count('v.worst_status', status)}, 0) AS hosts_{col}" for col, status in _STATUSES]
@@ -282,6 +299,30 @@ SELECT {VIEWS_VERSION} AS version, '{VIEWS_SCHEMA}' AS schema_name
 # Migration 5 of ``scanner.store.schema``: the views of version 1.  No ``;`` inside a statement and no
 # ``{{``/``}}`` (the migration text is split on ``;`` and filled with ``str.format``).
 MIGRATION_V1 = ";\n".join(s.strip() for s in (FINDINGS, FINDING_STATUS, HOSTS, SITES, VERSION))
+
+# Migration 9: the same views, same columns and rows, reading each finding's contents from
+# ``finding_contents``.  ``{replace_view}`` is ``CREATE OR REPLACE VIEW`` on PostgreSQL (the view
+# keeps its grants, the read-only role's) and ``CREATE VIEW`` on SQLite, where the migration drops
+# the view first (``scanner.store.schema``).
+CONTENT_VIEWS: tuple[tuple[str, str], ...] = tuple(
+    (name, text.strip().replace("CREATE VIEW", "{replace_view}", 1))
+    for name, text in (
+        ("legacyscan_findings", _findings_view("c", "\n    JOIN finding_contents c ON c.content_id = f.content_id")),
+        (
+            "legacyscan_finding_status",
+            _finding_status_view("c", "\n    JOIN finding_contents c ON c.content_id = f.content_id"),
+        ),
+        (
+            "legacyscan_hosts",
+            _hosts_view(
+                "oc",
+                "(findings o JOIN finding_contents oc ON oc.content_id = o.content_id)",
+                "fc",
+                "\n        JOIN finding_contents fc ON fc.content_id = f.content_id",
+            ),
+        ),
+    )
+)
 
 
 # -- the read-only role (PostgreSQL) ------------------------------------------------------------

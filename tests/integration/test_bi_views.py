@@ -269,15 +269,20 @@ def test_only_the_latest_inventory_and_the_newest_dataset(store_url: str) -> Non
             "INSERT INTO judgements (inventory_id, dataset_version, judged_on, unidentified) "
             "SELECT inventory_id, dataset_version || '~newer', judged_on, unidentified FROM judgements",
         )
-        columns = (
-            "inventory_id, ordinal, host_key, site, hostname, kind, name, version, product, cycle, "
-            "product_label, group_key, entries, rule, reason, evidence, confidence, release_label, "
-            "release_source, judged_on, eol, extended_until"
+        contents = (
+            "kind, name, version, product, cycle, product_label, group_key, rule, reason, evidence, "
+            "confidence, release_label, release_source, eol, extended_until"
         )
         execute(
             store,
-            f"INSERT INTO findings (finding_id, dataset_version, status, {columns}) "  # noqa: S608
-            f"SELECT finding_id || 'n', dataset_version || '~newer', 'eol', {columns} FROM findings",
+            f"INSERT INTO finding_contents (content_id, status, {contents}) "  # noqa: S608
+            f"SELECT content_id || 'n', 'eol', {contents} FROM finding_contents",
+        )
+        columns = "inventory_id, ordinal, host_key, site, hostname, entries, judged_on"
+        execute(
+            store,
+            f"INSERT INTO findings (finding_id, dataset_version, content_id, {columns}) "  # noqa: S608
+            f"SELECT finding_id || 'n', dataset_version || '~newer', content_id || 'n', {columns} FROM findings",
         )
         after = q(store, "SELECT COUNT(*), MIN(dataset_version), MIN(status), MAX(status) FROM legacyscan_findings")[0]
         assert after == (before[0], before[1] + "~newer", "eol", "eol")
@@ -379,7 +384,8 @@ def _check_views_only(url: str) -> None:
         for view in VIEW_NAMES:
             conn.execute(f"SELECT * FROM {view} LIMIT 5").fetchall()  # noqa: S608 - fixed names
         assert conn.execute("SELECT COUNT(*) FROM legacyscan_findings").fetchone()[0] > 0
-        for table in ("hosts", "inventories", "findings", "finding_status", "software", "tokens", "scan_status"):
+        tables = ("hosts", "inventories", "findings", "finding_contents", "finding_status", "software", "tokens")
+        for table in (*tables, "scan_status"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 - fixed names
         for statement in (

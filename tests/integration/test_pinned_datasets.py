@@ -28,7 +28,8 @@ def _findings(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
         return sorted(
             conn.execute(
-                "SELECT f.dataset_version, f.kind, s.status FROM findings f JOIN finding_status s "
+                "SELECT f.dataset_version, c.kind, s.status FROM findings f JOIN finding_contents c "
+                "ON c.content_id = f.content_id JOIN finding_status s "
                 "ON s.finding_id = f.finding_id WHERE s.valid_from <= '2026-11-30' AND '2026-11-30' < s.valid_to"
             )
         )

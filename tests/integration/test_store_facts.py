@@ -33,6 +33,7 @@ from scanner.judge.timeline import Judge
 from scanner.report.stored import StoredResults
 from scanner.store.facts import COLUMNS, facts_row, header
 from scanner.store.open import open_store
+from scanner.store.relational import WIDE_FINDINGS
 from scanner.store.schema import FACTS_MIGRATION, migrations
 from scanner.store.sqlite import HostStatus, Store, decode_header
 from scanner.upload import accept_upload
@@ -208,7 +209,9 @@ def _older_store(url: str, tmp_path: Path, version: int, tables: dict[str, list[
 
 
 def _tables(store: Store, names: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-    return {t: _plain(q(store, f"SELECT * FROM {t}")) for t in names}  # noqa: S608 - fixed names
+    """Rows per table; ``findings`` whole, as schema 4 to 8 held them (its contents in
+    ``finding_contents`` since schema 9)."""
+    return {t: _plain(q(store, WIDE_FINDINGS if t == "findings" else f"SELECT * FROM {t}")) for t in names}  # noqa: S608
 
 
 # The tables of schema 7 (``inventory_software`` is a view since 6).

@@ -4,6 +4,7 @@ date ranges (the status on any date is a query that agrees with re-matching), an
 of a blob store written by the previous release that loses nothing.
 """
 
+# ruff: noqa: S608 - fixed SQL text (table names and the whole-findings query of the code)
 from __future__ import annotations
 
 import random
@@ -19,10 +20,12 @@ import psycopg
 import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
+from scanner.cli import main
+from scanner.demo import generate
 from scanner.judge.match import match_inventory
 from scanner.judge.timeline import group_key
 from scanner.store.open import default_judge, open_store
-from scanner.store.relational import software_id
+from scanner.store.relational import WIDE_FINDINGS, software_id
 from scanner.store.schema import migrations
 from scanner.store.sqlite import Store
 from scanner.store.views import VIEW_NAMES
@@ -31,6 +34,9 @@ from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixture
 pytestmark = pytest.mark.integration
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stores" / "release-0.1-schema3.db"
+
+# Every finding whole, its host's part and its contents (``findings`` and ``finding_contents``, schema 8)
+FINDINGS = f"({WIDE_FINDINGS})"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -103,7 +109,7 @@ def test_findings_are_persisted_with_their_explanation(store: Store) -> None:
     rows = q(
         store,
         "SELECT kind, name, product, cycle, status, rule, evidence, confidence, dataset_version, "
-        "judged_on, eol FROM findings WHERE inventory_id = ? ORDER BY ordinal",
+        f"judged_on, eol FROM {FINDINGS} w WHERE inventory_id = ? ORDER BY ordinal",
         (inv.inventory_id,),
     )
     assert len(rows) == len(expected) >= 3  # the OS, Java 8, Flash (7-Zip is not a tracked product)
@@ -121,7 +127,7 @@ def test_findings_are_persisted_with_their_explanation(store: Store) -> None:
 def _status_on(store: Store, inventory_id: str, day: date) -> dict[str, str]:
     rows = q(
         store,
-        "SELECT f.kind, f.group_key, f.product, f.cycle, f.name, s.status FROM findings f "
+        f"SELECT f.kind, f.group_key, f.product, f.cycle, f.name, s.status FROM {FINDINGS} f "
         "JOIN finding_status s ON s.finding_id = f.finding_id "
         "WHERE f.inventory_id = ? AND s.valid_from <= ? AND ? < s.valid_to",
         (inventory_id, day.isoformat(), day.isoformat()),
@@ -177,7 +183,7 @@ def test_status_on_any_date_is_a_query_that_agrees_with_rematching(store: Store)
         )
         judged = q(
             store,
-            "SELECT f.finding_id, f.status, f.eol, f.extended_until FROM findings f WHERE f.inventory_id = ?",
+            f"SELECT f.finding_id, f.status, f.eol, f.extended_until FROM {FINDINGS} f WHERE f.inventory_id = ?",
             (one.inventory_id,),
         )
         inside = 0
@@ -260,7 +266,7 @@ def test_migration_from_the_blob_store_loses_nothing(store_url: str, tmp_path: P
             fresh = match_inventory(inv, judge.ctx, day, judge.policy)
             rows = q(
                 store,
-                "SELECT kind, name, version, status FROM findings WHERE inventory_id = ? "
+                f"SELECT kind, name, version, status FROM {FINDINGS} w WHERE inventory_id = ? "
                 "AND dataset_version = ? ORDER BY ordinal",
                 (inventory_id, judge.dataset_version),
             )
@@ -292,6 +298,8 @@ SCHEMA5_COLUMNS = {"judgements": "inventory_id, dataset_version, judged_on, unid
 
 
 def _schema5_select(table: str) -> str:
+    if table == "findings":  # its contents in ``finding_contents`` since schema 8
+        return WIDE_FINDINGS
     return f"SELECT {SCHEMA5_COLUMNS.get(table, '*')} FROM {table}"  # noqa: S608 - fixed names
 
 
@@ -306,13 +314,18 @@ def _plain(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 def _schema5_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, ...]]]) -> str:
     """A store at schema 5 (migrations 1-5 only) holding ``tables``, as the release before wrote them."""
+    return _old_store(url, tmp_path, tables, 5)
+
+
+def _old_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, ...]]], version: int) -> str:
+    """A store at schema ``version`` (migrations 1 to ``version`` only) holding ``tables``."""
     if url.startswith("sqlite"):
-        path = tmp_path / "schema5.db"
+        path = tmp_path / f"schema{version}.db"
         with sqlite3.connect(path) as lite:
-            for script in migrations("sqlite")[:5]:
+            for script in migrations("sqlite")[:version]:
                 for statement in script:
                     lite.execute(statement)
-            lite.execute("PRAGMA user_version=5")
+            lite.execute(f"PRAGMA user_version={version}")
             for table, rows in tables.items():
                 if rows:
                     marks = ",".join(["?"] * len(rows[0]))
@@ -320,10 +333,10 @@ def _schema5_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, .
         return f"sqlite:///{path}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE legacyscan_schema (version INTEGER NOT NULL)")
-        for script in migrations("postgresql")[:5]:
+        for script in migrations("postgresql")[:version]:
             for statement in script:
                 conn.execute(statement)
-        conn.execute("INSERT INTO legacyscan_schema VALUES (5)")
+        conn.execute("INSERT INTO legacyscan_schema VALUES (%s)", (version,))
         for table, rows in tables.items():
             if rows:
                 marks = ",".join(["%s"] * len(rows[0]))
@@ -386,3 +399,85 @@ def test_migration_to_package_lists_keeps_every_row_and_every_view(store_url: st
                 (s, n) for i, s, n in tables["inventory_software"] if i == old[0].inventory_id
             )
         assert len(q(store, "SELECT * FROM software")) == len(APPS)  # no package stored twice
+
+
+# -- migration 9: a finding's contents stored once ----------------------------------------------------
+
+# What schema 8 held, table by table (``findings`` whole: its contents moved to ``finding_contents``).
+SCHEMA8_TABLES = (
+    "hosts",
+    "inventories",
+    "inventory_facts",
+    "scan_status",
+    "software",
+    "software_sets",
+    "software_set_members",
+    "inventory_software_sets",
+    "datasets",
+    "judgements",
+    "findings",
+    "finding_status",
+)
+
+
+def _schema8_select(table: str) -> str:
+    return WIDE_FINDINGS if table == "findings" else f"SELECT * FROM {table}"  # noqa: S608 - fixed names
+
+
+def _report(url: str, as_of: str, fmt: str, out: Path) -> bytes:
+    assert main(["report", "--db", url, "--format", fmt, "--as-of", as_of, "--out", str(out), "-q"]) == 0
+    return out.read_bytes()
+
+
+def test_migration_to_finding_contents_keeps_every_finding_every_view_and_the_report(
+    store_url: str, tmp_path: Path
+) -> None:
+    demo = generate(devices=40, sites=2, seed=11, as_of=date(2026, 11, 30))
+    scratch_url = f"sqlite:///{tmp_path / 'scratch.db'}"
+    # The rows the release before wrote: today's store makes them (its findings read whole).
+    with open_store(scratch_url) as scratch:
+        scratch.save_batch(demo.previous)
+        scratch.save_batch(demo.current)
+        scratch.record_statuses(demo.statuses)
+        tables = {t: _plain(q(scratch, _schema8_select(t))) for t in SCHEMA8_TABLES}
+        views = {v: _plain(q(scratch, f"SELECT * FROM {v}")) for v in VIEW_NAMES}  # noqa: S608
+        hashed = q(scratch, "SELECT COUNT(*) FROM finding_contents")[0][0]
+    findings = tables["findings"]
+    assert len(findings) > 500 and all(views.values())
+    assert {r[22] for r in findings} >= {"eol", "ending-soon", "supported", "unknown"}  # states of contents
+    assert any(r[11] is None for r in findings) and any(r[23] is None for r in findings)  # NULLs (cycle, eol)
+    assert any(r[13] is not None for r in findings)  # groups
+    reports = {
+        (day, fmt): _report(scratch_url, day, fmt, tmp_path / f"scratch-{day}.{fmt}")
+        for day in ("2026-11-30", "2027-03-01")
+        for fmt in ("json", "csv")
+    }
+
+    store_url = _old_store(store_url, tmp_path, tables, 8)
+    with open_store(store_url) as store:
+        assert store.schema_version() == len(migrations("sqlite")) >= 9  # type: ignore[attr-defined]
+        for table, rows in tables.items():  # nothing lost, nothing changed (findings: read whole)
+            assert _plain(q(store, _schema8_select(table))) == rows, table
+        for view, rows in views.items():  # the BI views give the same rows
+            assert _plain(q(store, f"SELECT * FROM {view}")) == rows, view  # noqa: S608
+        # each distinct contents once, named after the first finding carrying it
+        contents = q(store, "SELECT content_id FROM finding_contents")
+        distinct = {(*r[7:14], *r[15:21], *r[22:25]) for r in findings}
+        assert len(contents) == len(distinct) == hashed < len(findings) / 4
+        assert all(cid.startswith("f:") for (cid,) in contents)
+        assert store.judge_pending() == 0  # every inventory has its findings already
+    for (day, fmt), want in reports.items():  # the report reads the migrated store as the new one
+        assert _report(store_url, day, fmt, tmp_path / f"migrated-{day}.{fmt}") == want, (day, fmt)
+
+    # a host stored after the migration: its contents named by their hash, read back whole
+    with open_store(store_url) as store:
+        host = windows_pc("pc-new", "2026-11-29T09:00:00Z", APPS)
+        assert store.save_batch([host]) == [True]
+        rows = q(
+            store,
+            "SELECT f.content_id, c.kind, c.name FROM findings f "
+            "JOIN finding_contents c ON c.content_id = f.content_id WHERE f.inventory_id = ? ORDER BY f.ordinal",
+            (host.inventory_id,),
+        )
+        assert len(rows) >= 3 and all(len(cid) == 32 and not cid.startswith("f:") for cid, _, _ in rows)
+        assert rows[0][1] == "os" and APPS[0][0] in {name for _, _, name in rows}

@@ -8,11 +8,13 @@ from scanner.store.relational import (
     ReceivedSets,
     Rows,
     SentSets,
+    content_id,
     insert_plan,
     set_id,
     settle_refs,
     software_id,
     software_rows,
+    split_finding,
 )
 from scanner.store.sqlite import text_column
 
@@ -114,3 +116,21 @@ def test_a_list_crosses_the_queue_in_full_once_and_is_put_back_for_the_hosts_nam
         pass
     else:
         raise AssertionError("a list named only by id was stored")
+
+
+def test_a_findings_contents_are_split_from_its_hosts_part_and_named_by_their_values() -> None:
+    wide = (
+        "fid-1", "inv-1", "ds", 0, "key", "site", "pc-a", "software", "Java 8", "8.0", "java", "8", "Java 8",
+        None, 2, "rule", "reason", "{}", "high", "8", "src", "2026-03-01", "eol", "2025-01-01", None,
+    )  # fmt: skip
+    finding, contents = split_finding(wide)
+    cid = contents[0]
+    assert finding == ("fid-1", "inv-1", "ds", 0, "key", "site", "pc-a", cid, 2, "2026-03-01")
+    assert contents[1:] == (*wide[7:14], *wide[15:21], *wide[22:25]) and cid == content_id(contents[1:])
+    other = split_finding(
+        ("fid-2", "inv-2", "ds", 3, "k2", "s2", "pc-b", *wide[7:14], 1, *wide[15:21], "x", *wide[22:])
+    )
+    assert other[1] == contents  # another host, entries and day: the same contents, the same id
+    assert len(cid) == 32 and int(cid, 16) >= 0
+    # NULL and "" are different contents; so is any other value
+    assert content_id((None, "a")) != content_id(("", "a")) != content_id(("a", ""))

@@ -41,6 +41,7 @@ TABLES = (
     "inventory_software",  # the view of schema 4's table
     "datasets",
     "judgements",
+    "finding_contents",
     "findings",
     "finding_status",
     "hosts",
