@@ -16,6 +16,8 @@ What goes, in one transaction:
 * rows of every other table tied to a deleted inventory (``inventory_id``) or to a finding of one
   (``finding_id``): findings, their status ranges, package links, judgements - found by column,
   so tables a later schema adds are covered without a change here;
+* a finding's contents (``finding_contents``, shared by the hosts carrying them) that no finding
+  names any more;
 * scan attempts (``scan_status``: target addresses and error text) last made before the cutoff.
 
 On SQLite ``secure_delete`` is switched on for the deletion, so the deleted rows' bytes are
@@ -231,6 +233,15 @@ def prune(store: Store, cutoff: str, *, keep_latest: bool = False, dry_run: bool
                         (),
                     )
                     result.related[table] = result.related.get(table, 0) + n
+            # a finding's contents are shared by the hosts carrying them (schema 9): those only
+            # deleted findings named go with them
+            contents = "finding_contents" in by_table and "content_id" in by_table.get("findings", set())
+            if contents:
+                ex(
+                    "CREATE TEMP TABLE prune_contents AS SELECT DISTINCT content_id FROM findings "  # noqa: S608
+                    f"WHERE inventory_id IN ({doomed})",
+                    (),
+                )
             for table in sorted(by_table):
                 cols = by_table[table]
                 if table in ("inventories", "hosts", "prune_doomed") or table.startswith("sqlite_"):
@@ -238,6 +249,19 @@ def prune(store: Store, cutoff: str, *, keep_latest: bool = False, dry_run: bool
                 if "inventory_id" in cols:
                     n = ex(f'DELETE FROM "{table}" WHERE inventory_id IN ({doomed})', ())  # noqa: S608
                     result.related[table] = result.related.get(table, 0) + n
+            if contents:
+                if p == "%s":
+                    # PostgreSQL: a collector storing a finding of a contents it found stored (its
+                    # insert did nothing) holds this table's ROW EXCLUSIVE lock until it commits, so
+                    # this waits for its findings to be visible; one storing after this re-inserts
+                    # the contents deleted here.  (SQLite: this transaction is the only writer.)
+                    ex("LOCK TABLE finding_contents IN SHARE ROW EXCLUSIVE MODE", ())
+                result.related["finding_contents"] = ex(
+                    "DELETE FROM finding_contents WHERE content_id IN "
+                    "(SELECT content_id FROM prune_contents EXCEPT SELECT content_id FROM findings)",
+                    (),
+                )
+                ex("DROP TABLE prune_contents", ())
             result.inventories = ex(f"DELETE FROM inventories WHERE inventory_id IN ({doomed})", ())  # noqa: S608
             if gone_hosts:
                 result.hosts = ex(f"DELETE FROM hosts WHERE last_seen < {p}", (cutoff,))  # noqa: S608

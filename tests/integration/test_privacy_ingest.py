@@ -217,9 +217,30 @@ def test_prune_deletes_history_gone_hosts_their_findings_and_old_attempts(estate
             store, "SELECT COUNT(*) FROM finding_status WHERE finding_id NOT IN (SELECT finding_id FROM findings)"
         )
         assert orphans[0][0] == 0 and result.related["finding_status"] >= result.related["findings"]
+        # a finding's contents stay while a finding names them (here: all of them, shared)
+        named = {r[0] for r in _rows(store, "SELECT content_id FROM findings")}
+        assert {r[0] for r in _rows(store, "SELECT content_id FROM finding_contents")} == named
         assert sorted(h.host.hostname for h in store.latest_inventories()) == ["PC-1", "PC-3"]
         assert [s.target for s in store.statuses()] == ["10.0.0.1"]
         assert prune(store, cutoff).inventories == 0  # idempotent
+
+
+def test_prune_deletes_a_findings_contents_with_the_last_finding_naming_them(db: str) -> None:
+    gone, kept = inventory(4, "2024-03-01T09:00:00Z"), inventory(5, "2026-11-01T09:00:00Z")
+    gone.software.append(
+        Software(name="Adobe Flash Player 32 NPAPI", version="32.0.0.465", publisher="Adobe", source="windows-registry")
+    )
+    flash = "SELECT c.content_id FROM finding_contents c WHERE c.name = 'Adobe Flash Player 32 NPAPI'"
+    with open_store(db) as store:
+        store.save_batch([gone, kept])
+        assert len(_rows(store, flash)) == 1
+        contents = {r[0] for r in _rows(store, "SELECT content_id FROM finding_contents")}
+        result = prune(store, cutoff_for(date(2026, 11, 30), 400))
+        assert result.hosts == 1 and result.related["finding_contents"] >= 1
+        named = {r[0] for r in _rows(store, "SELECT content_id FROM findings")}
+        left = {r[0] for r in _rows(store, "SELECT content_id FROM finding_contents")}
+        assert left == named and not _rows(store, flash)  # the pruned host's own contents went
+        assert len(contents) - len(left) == result.related["finding_contents"]
 
 
 def test_prune_keep_latest_keeps_every_hosts_latest_inventory(estate: str) -> None:
