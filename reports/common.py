@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from scanner.plan import release_name
+from scanner.plan.actions import release_name
 from scanner.report.build import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
 
 Value = str | int | float | None

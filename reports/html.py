@@ -41,7 +41,7 @@ from reports.common import (
     register_rows,
     roadmap_rows,
 )
-from scanner.plan import release_name
+from scanner.plan.actions import release_name
 from scanner.report.build import EstateReport, SiteReport
 
 STATUS_COLOURS = {

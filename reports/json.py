@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from reports.common import iso
-from scanner.priority import Score
+from scanner.plan.priority import Score
 from scanner.report.build import (
     EstateReport,
     Evidence,

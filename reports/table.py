@@ -31,7 +31,7 @@ from reports.common import (
     register_rows,
     roadmap_rows,
 )
-from scanner.plan import release_name
+from scanner.plan.actions import release_name
 from scanner.report.build import EstateReport, FindingRow, HostRow, SiteReport
 
 _W = 48  # widest cell

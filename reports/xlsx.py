@@ -63,7 +63,7 @@ from reports.common import (
     roadmap_rows,
     site_rows,
 )
-from scanner.plan import release_name
+from scanner.plan.actions import release_name
 from scanner.report.build import ACCEPTED, EXPIRED, EstateReport
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 text

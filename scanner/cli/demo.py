@@ -16,10 +16,10 @@ from scanner.cli.base import CliError, ExitCode, Subparsers, default_db, parse_d
 from scanner.cli.common import context_and_policy, write_file
 from scanner.cli.report import demo_banner, previous_scan, render_report, with_bom, write_rendered
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
-from scanner.exceptions import load as load_exceptions
 from scanner.judge.match import match_estate
 from scanner.judge.timeline import Judge
-from scanner.plan import load_config
+from scanner.plan.actions import load_config
+from scanner.plan.risk_register import load as load_exceptions
 from scanner.report.build import build_report
 from scanner.report.formats import ReportFormat
 from scanner.store.sqlite import SqliteStore

@@ -21,9 +21,9 @@ from scanner.report.formats import CHOICES, ReportFormat
 
 if TYPE_CHECKING:
     from agents.inventory import Inventory
-    from scanner.exceptions import Register
     from scanner.judge.match import HostResult
-    from scanner.plan import ReportConfig
+    from scanner.plan.actions import ReportConfig
+    from scanner.plan.risk_register import Register
     from scanner.report.build import EstateReport, PreviousKpis
     from scanner.report.stored import StoredResults
     from scanner.store.sqlite import HostStatus, Store
@@ -87,9 +87,9 @@ def warm_pipeline(fmt: str) -> None:
     """Import the report pipeline and the renderer for ``fmt`` ahead of use (idempotent): ``scan``
     calls this on a side thread while its first connections are in flight, so the modules are not
     imported when the parser is built."""
-    from scanner import exceptions, plan  # noqa: F401 - imported for their load time
-    from scanner.cli import common  # noqa: F401
+    from scanner.cli import common  # noqa: F401 - imported for their load time
     from scanner.judge import match  # noqa: F401
+    from scanner.plan import actions, risk_register  # noqa: F401
     from scanner.report import build  # noqa: F401
 
     try:
@@ -160,9 +160,9 @@ def add_parser(sub: Subparsers) -> None:
 
 def load_inputs(args: argparse.Namespace) -> tuple[ReportConfig, Register | None]:
     """The configuration and the register, with user-facing errors that name the file and row."""
-    from scanner.exceptions import ExceptionFileError
-    from scanner.exceptions import load as load_exceptions
-    from scanner.plan import ConfigError, load_config
+    from scanner.plan.actions import ConfigError, load_config
+    from scanner.plan.risk_register import ExceptionFileError
+    from scanner.plan.risk_register import load as load_exceptions
 
     try:
         cfg = load_config(getattr(args, "config", None))
@@ -402,7 +402,7 @@ def _superseded(results: list[HostResult]) -> list[HostResult]:
 
 def _prepare(args: argparse.Namespace, known_sites: list[str] | None) -> tuple[Any, ...]:
     from scanner.cli.common import site_context
-    from scanner.plan import with_site_catalog
+    from scanner.plan.actions import with_site_catalog
 
     cfg, register = load_inputs(args)
     ctx, policy, site = site_context(args)

@@ -13,7 +13,7 @@ The last stage of the pipeline (``legacyscan report``, ``export --benchmark``), 
 
 Imports inside the package: stored -> build; benchmark_file -> benchmark_export -> build.  Only the
 composition root (``scanner.cli``) and the renderers (``reports``) import this package; it imports
-the planning rules (``scanner.plan``, ``priority``, ``readiness``), matching and the store.
+the planning rules (``scanner.plan``: actions, priority, readiness, risk register), matching and the store.
 
 Nothing is re-exported here: import from the module that owns a name (the store's and the
 collect package's decision: a package's ``__init__`` would hide runtime edges from

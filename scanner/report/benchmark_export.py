@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any
 
 from scanner.model import Status
-from scanner.plan import release_name
+from scanner.plan.actions import release_name
 from scanner.report.build import EstateReport, HostRow, Kpis, SiteReport
 
 SCHEMA = "legacyscan-benchmark/1"

@@ -6,7 +6,7 @@ ranked by priority with the action that clears them, and for the estate the prod
 the roadmap by quarter and NHS financial year, the KPIs (with the change since the previous
 scan), coverage, the exception register and the DSPT / CAF evidence summary.
 
-Exceptions (``scanner.exceptions``): a finding covered by an *active* exception leaves the action
+Exceptions (``scanner.plan.risk_register``): a finding covered by an *active* exception leaves the action
 list (it scores zero and triggers no ``--fail-on``) but stays visible, marked "accepted"; one
 covered by an *expired* exception comes back, marked "exception expired".
 """
@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from scanner.exceptions import Register, RiskException
 from scanner.judge.match import HostResult, worst_status
 from scanner.model import Finding, Status
-from scanner.plan import (
+from scanner.plan.actions import (
     Action,
     EntitlementPrice,
     EsuLine,
@@ -45,8 +44,9 @@ from scanner.plan import (
     quarter_start,
     release_name,
 )
-from scanner.priority import ZERO, Score, score_device, score_finding
-from scanner.readiness import Readiness, assess, cpu_rules, is_windows_10
+from scanner.plan.priority import ZERO, Score, score_device, score_finding
+from scanner.plan.readiness import Readiness, assess, cpu_rules, is_windows_10
+from scanner.plan.risk_register import Register, RiskException
 from scanner.store.sqlite import HostStatus
 
 if TYPE_CHECKING:

@@ -33,12 +33,12 @@ from datetime import date
 from typing import Any
 
 from agents.inventory import Inventory
-from scanner.exceptions import Register
 from scanner.identify.registry import IdentifyContext
 from scanner.identify.verdict import judge as judge_release
 from scanner.judge.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
-from scanner.plan import ReportConfig
+from scanner.plan.actions import ReportConfig
+from scanner.plan.risk_register import Register
 from scanner.report.build import PreviousKpis, previous_kpis
 from scanner.store import facts
 from scanner.store.sqlite import Store, decode_body, decode_header, host_key

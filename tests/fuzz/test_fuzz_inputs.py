@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.rules import Rules
 from eol_data.site import SiteCatalogError, parse_site_catalog
-from scanner import exceptions, targets
+from scanner import targets
 from scanner.enrolment import TokenInfo
-from scanner.plan import ConfigError
+from scanner.plan import risk_register as exceptions
+from scanner.plan.actions import ConfigError
 from tests.fuzz.strategies import hostile_text, inputs, json_values
 
 pytestmark = pytest.mark.timeout(180)
@@ -93,7 +94,7 @@ def test_site_catalogue_refuses_only_with_its_error_naming_the_file(text: str) -
 @given(inputs([_example("legacyscan.toml")]))
 def test_report_config_refuses_only_with_its_error_naming_the_file(text: str) -> None:
     from scanner.files import loads_toml
-    from scanner.plan import config_from_dict
+    from scanner.plan.actions import config_from_dict
 
     try:
         config_from_dict(loads_toml(text), "cfg.toml")

@@ -13,11 +13,11 @@ from datetime import date
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from eol_data.catalog import load_default
-from scanner.exceptions import Register, parse_toml
 from scanner.identify.registry import IdentifyContext
 from scanner.judge.match import HostResult, match_estate
 from scanner.model import Policy
-from scanner.plan import ReportConfig, config_from_dict
+from scanner.plan.actions import ReportConfig, config_from_dict
+from scanner.plan.risk_register import Register, parse_toml
 from scanner.report.build import EstateReport, build_report
 from scanner.store.sqlite import HostStatus
 
@@ -293,7 +293,7 @@ def report(demo: str = "", dataset_version: str | None = None, site_catalog: str
     from pathlib import Path
 
     from eol_data.site import parse_site_catalog
-    from scanner.plan import with_site_catalog
+    from scanner.plan.actions import with_site_catalog
 
     site = parse_site_catalog(site_catalog, Path("legacyscan-site.toml"))
     policy = Policy(entitlements=site.entitlement_keys(), site_catalog=site.version_tag)

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from scanner.cli import main
 from scanner.demo import generate
-from scanner.exceptions import load as load_exceptions
-from scanner.plan import load_config
+from scanner.plan.actions import load_config
+from scanner.plan.risk_register import load as load_exceptions
 from scanner.store.open import open_store
 from tests.unit import report_estate as est
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
-from scanner.exceptions import ExceptionFileError, load, parse_csv, parse_toml
 from scanner.model import Finding, MatchDetail, Status
+from scanner.plan.risk_register import ExceptionFileError, load, parse_csv, parse_toml
 
 GOOD = """
 [[exception]]

@@ -12,9 +12,9 @@ import pytest
 
 from agents.inventory import Inventory, InventoryError
 from eol_data.site import SiteCatalogError, load_site_catalog
-from scanner.exceptions import ExceptionFileError
-from scanner.exceptions import load as load_exceptions
-from scanner.plan import ConfigError, load_config
+from scanner.plan.actions import ConfigError, load_config
+from scanner.plan.risk_register import ExceptionFileError
+from scanner.plan.risk_register import load as load_exceptions
 from scanner.targets import MAX_RANGE, TargetError, load_targets
 
 # Generous: on the old code each case ran for minutes or exhausted memory; fixed, each is instant.

@@ -14,9 +14,9 @@ import pytest
 
 from scanner.cli.common import context_and_policy
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
-from scanner.exceptions import load as load_register
 from scanner.judge.match import match_estate
-from scanner.plan import load_config
+from scanner.plan.actions import load_config
+from scanner.plan.risk_register import load as load_register
 from scanner.report.build import HostRow, build_host_rows, compute_kpis, previous_kpis
 
 

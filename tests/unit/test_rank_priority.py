@@ -9,8 +9,8 @@ import pytest
 
 from scanner.cli.report import fail_on_hit
 from scanner.model import Finding, MatchDetail, Status
-from scanner.plan import ConfigError, config_from_dict, financial_year, median, quarter
-from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml, score_device, score_finding
+from scanner.plan.actions import ConfigError, config_from_dict, financial_year, median, quarter
+from scanner.plan.priority import PriorityConfig, PriorityConfigError, config_from_toml, score_device, score_finding
 from tests.unit import report_estate as est
 
 AS_OF = date(2026, 11, 30)

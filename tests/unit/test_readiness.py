@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agents.inventory import Hardware
-from scanner.readiness import CPU_DATA, assess, cpu_check, cpu_rules
+from scanner.plan.readiness import CPU_DATA, assess, cpu_check, cpu_rules
 
 GB = 1024**3
 

@@ -26,11 +26,11 @@ import reports.table
 import reports.xlsx
 from reports.common import NOT_COSTED, evidence_rows, plan_by_year, plan_rows, product_rows
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
-from scanner.exceptions import parse_toml
 from scanner.judge.match import match_estate
 from scanner.model import Policy, Status
-from scanner.plan import ReportConfig, config_from_dict, product_release_name, release_name, spoken_release
-from scanner.priority import PriorityConfig
+from scanner.plan.actions import ReportConfig, config_from_dict, product_release_name, release_name, spoken_release
+from scanner.plan.priority import PriorityConfig
+from scanner.plan.risk_register import parse_toml
 from scanner.report.build import EstateReport, build_report, dataset_date
 from scanner.store.sqlite import HostStatus
 from tests.unit import report_estate as est
@@ -449,7 +449,7 @@ def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport,
 
 def test_the_example_configuration_spells_out_the_defaults() -> None:
     """examples/legacyscan.toml says it lists every default: keep it true."""
-    from scanner.plan import load_config
+    from scanner.plan.actions import load_config
 
     example = load_config(ROOT / "examples" / "legacyscan.toml").priority
     default = PriorityConfig()

@@ -26,7 +26,7 @@ import reports.csv
 import reports.html
 import reports.table
 import reports.xlsx
-from scanner.plan import product_release_name
+from scanner.plan.actions import product_release_name
 from scanner.report.build import EstateReport
 from tests.unit import report_estate as est
 

@@ -25,10 +25,10 @@ import reports.json
 import reports.table
 import reports.xlsx
 from agents.inventory import Hardware, Host, Inventory, OsInfo
-from scanner.exceptions import Register, RiskException
 from scanner.judge.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
-from scanner.plan import EntitlementPrice, ReportConfig
+from scanner.plan.actions import EntitlementPrice, ReportConfig
+from scanner.plan.risk_register import Register, RiskException
 from scanner.report.build import EstateReport, build_report
 from scanner.store.sqlite import HostStatus
 

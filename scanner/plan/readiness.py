@@ -22,7 +22,7 @@ from typing import Any
 
 from agents.inventory import Hardware
 
-CPU_DATA = Path(__file__).resolve().parent.parent / "eol_data" / "win11_cpus.json"
+CPU_DATA = Path(__file__).resolve().parents[2] / "eol_data" / "win11_cpus.json"
 MIN_RAM_BYTES = 4 * 1024**3
 MIN_DISK_BYTES = 64 * 1000**3  # Microsoft: "64 GB or larger storage device" (decimal, as disks are sold)
 

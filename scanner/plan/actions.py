@@ -30,8 +30,8 @@ from typing import Any
 from eol_data.site import Entitlement, SiteCatalog
 from scanner.files import MAX_CONFIG_BYTES, FileRefused, loads_toml, read_regular_text
 from scanner.model import Finding, Status
-from scanner.priority import PriorityConfig, PriorityConfigError, config_from_toml
-from scanner.readiness import Readiness
+from scanner.plan.priority import PriorityConfig, PriorityConfigError, config_from_toml
+from scanner.plan.readiness import Readiness
 
 DEFAULT_CONFIG_NAME = "legacyscan.toml"
 COST_KEYS = (
