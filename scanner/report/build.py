@@ -851,53 +851,58 @@ def group_name(f: Finding, versions: set[str]) -> str:
     return f"{release_name(f)} {listed} (release not in the dataset)"
 
 
+@dataclass(slots=True)
+class _ReleaseTally:
+    """One release and status across the estate while the product roll-ups are counted."""
+
+    finding: Finding  # the first finding seen: names the row
+    hosts: set[str] = field(default_factory=set)
+    sites: set[str] = field(default_factory=set)
+    accepted: set[str] = field(default_factory=set)  # devices whose finding is under an active exception
+    top: float = 0.0  # the highest finding score
+    ends: set[date] = field(default_factory=set)
+    versions: set[str] = field(default_factory=set)
+
+
 def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRollup]:
     """Releases with actionable findings, one row per release and status: a release some of whose
     devices are covered by an extended phase (Debian 12's SQLite 3 in LTS) and some not (an ended
     Ubuntu's) is an eol row and an extended row, so covered devices are never shown as unsupported."""
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, str], _ReleaseTally] = {}
     for h in hosts:
         for r in h.rows:
             f = r.finding
             if not f.actionable or not f.product:
                 continue
-            g = groups.setdefault(
-                (f.product, f.cycle or "", f.status.value),
-                {
-                    "finding": f,
-                    "hosts": set(),
-                    "sites": set(),
-                    "accepted": set(),
-                    "top": 0.0,
-                    "ends": set(),
-                    "versions": set(),
-                },
-            )
-            g["versions"].add(f.version)
-            g["hosts"].add(h.host_key or h.hostname)
-            g["sites"].add(h.site)
+            key = (f.product, f.cycle or "", f.status.value)
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = _ReleaseTally(f)
+            g.versions.add(f.version)
+            g.hosts.add(h.host_key or h.hostname)
+            g.sites.add(h.site)
             if r.accepted:
-                g["accepted"].add(h.host_key or h.hostname)
-            g["top"] = max(g["top"], r.score.total)
+                g.accepted.add(h.host_key or h.hostname)
+            g.top = max(g.top, r.score.total)
             if f.eol is not None:
-                g["ends"].add(f.eol)
+                g.ends.add(f.eol)
     out = []
     for (p, c, _status), g in groups.items():
-        f = g["finding"]
-        ends = sorted(g["ends"])
+        f = g.finding
+        ends = sorted(g.ends)
         ext = f.status is Status.EXTENDED
         out.append(
             ProductRollup(
                 product=p,
                 cycle=c,
-                name=group_name(f, g["versions"]),
+                name=group_name(f, g.versions),
                 kind=f.kind,
                 status=f.status,
                 eol=ends[0] if ends else f.eol,
-                devices=len(g["hosts"]),
-                sites=sorted(g["sites"]),
-                accepted_devices=len(g["accepted"]),
-                top_score=g["top"],
+                devices=len(g.hosts),
+                sites=sorted(g.sites),
+                accepted_devices=len(g.accepted),
+                top_score=g.top,
                 extended_until=f.extended_until if ext else None,
                 phase=phase_name(f, cfg) if ext else "",
                 eol_latest=ends[-1] if len(ends) > 1 else None,
@@ -925,18 +930,32 @@ def _roadmap_period(f: Finding, as_of: date, horizon: date) -> str | None:
     return quarter(f.eol) if f.eol < horizon else None
 
 
+@dataclass(slots=True)
+class _PeriodTally:
+    """One release in one roadmap period while the roadmap is counted."""
+
+    finding: Finding  # the first finding seen: names the row
+    hosts: set[str] = field(default_factory=set)
+    sites: set[str] = field(default_factory=set)
+    cost: float | None = None  # actions this row drives (None: none of them costed)
+    actions: int = 0  # devices whose binding end is on this row
+    costed: int = 0
+    versions: set[str] = field(default_factory=set)
+
+
 def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[RoadmapRow]:
     """What goes out of support per NHS financial-year quarter; only unsupported items are "overdue".
 
     Each device's action cost is counted once, on the row of its binding (earliest open) end."""
     horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, str], _PeriodTally] = {}
 
-    def group(period: str, f: Finding) -> dict[str, Any]:
-        return groups.setdefault(
-            (period, f.product or "", f.cycle or ""),
-            {"f": f, "hosts": set(), "sites": set(), "cost": None, "actions": 0, "costed": 0, "versions": set()},
-        )
+    def group(period: str, f: Finding) -> _PeriodTally:
+        key = (period, f.product or "", f.cycle or "")
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = _PeriodTally(f)
+        return g
 
     for h in hosts:
         for r in h.rows:
@@ -950,17 +969,17 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
             if period is None:
                 continue
             g = group(period, f)
-            g["versions"].add(f.version)
-            g["hosts"].add(h.host_key or h.hostname)
-            g["sites"].add(h.site)
+            g.versions.add(f.version)
+            g.hosts.add(h.host_key or h.hostname)
+            g.sites.add(h.site)
             if h.binding is f:
-                g["actions"] += 1
+                g.actions += 1
                 if h.action.cost is not None:
-                    g["cost"] = (g["cost"] or 0.0) + h.action.cost
-                    g["costed"] += 1
+                    g.cost = (g.cost or 0.0) + h.action.cost
+                    g.costed += 1
     rows: list[RoadmapRow] = []
     for (period, product, cycle), g in groups.items():
-        first: Finding = g["f"]
+        first = g.finding
         ext = first.status is Status.EXTENDED
         fy = "" if period in ("overdue", LATER) else period.split(" ")[0]
         rows.append(
@@ -969,16 +988,16 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
                 financial_year=fy,
                 product=product,
                 cycle=cycle,
-                name=group_name(first, g["versions"]),
+                name=group_name(first, g.versions),
                 eol=first.eol,
-                devices=len(g["hosts"]),
-                sites=sorted(g["sites"]),
-                cost=g["cost"],
+                devices=len(g.hosts),
+                sites=sorted(g.sites),
+                cost=g.cost,
                 status=first.status,
                 extended_until=first.extended_until if ext else None,
                 phase=phase_name(first, cfg) if ext else "",
-                action_devices=g["actions"],
-                costed_devices=g["costed"],
+                action_devices=g.actions,
+                costed_devices=g.costed,
             )
         )
     order = {"overdue": 0, LATER: 2}
@@ -1046,42 +1065,46 @@ def _plan(sites: list[SiteReport], as_of: date) -> list[PlanRow]:
     return out
 
 
+@dataclass(slots=True)
+class _EntitlementTally:
+    """One paid extended phase (entitlement, source, currency) at one site while it is counted."""
+
+    first: ExtendedCost  # the first device's line: names the reference
+    releases: set[str] = field(default_factory=set)
+    devices: int = 0
+    per_year: float = 0.0
+    until: date | None = None  # the earliest end of the covered phases
+    action: float = 0.0  # the planned actions of the same devices, once each
+    costed: int = 0
+    bases: set[str] = field(default_factory=set)
+
+
 def _extended_support(sites: list[SiteReport]) -> list[ExtendedSupportRow]:
     """Per site and entitlement: the devices kept on it, its yearly cost, their actions' cost once."""
     out: list[ExtendedSupportRow] = []
     for site in sites:
-        groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+        groups: dict[tuple[str, str, str], _EntitlementTally] = {}
         for h in site.hosts:
             seen: set[tuple[str, str, str]] = set()
             for x in h.extended:
                 key = (x.entitlement, x.source, x.currency)
-                g = groups.setdefault(
-                    key,
-                    {
-                        "x": x,
-                        "releases": set(),
-                        "devices": 0,
-                        "per_year": 0.0,
-                        "until": None,
-                        "action": 0.0,
-                        "costed": 0,
-                        "bases": set(),
-                    },
-                )
-                g["releases"].add(x.release)
-                g["per_year"] += x.yearly
-                g["bases"].add(x.basis)
-                if x.until is not None and (g["until"] is None or x.until < g["until"]):
-                    g["until"] = x.until
+                g = groups.get(key)
+                if g is None:
+                    g = groups[key] = _EntitlementTally(x)
+                g.releases.add(x.release)
+                g.per_year += x.yearly
+                g.bases.add(x.basis)
+                if x.until is not None and (g.until is None or x.until < g.until):
+                    g.until = x.until
                 if key not in seen:  # a device counts once per entitlement, its action cost once too
                     seen.add(key)
-                    g["devices"] += 1
+                    g.devices += 1
                     if h.action.cost is not None:
-                        g["action"] += h.action.cost
-                        g["costed"] += 1
+                        g.action += h.action.cost
+                        g.costed += 1
         for (name, source, currency), g in groups.items():
-            x = g["x"]
-            bases = sorted(g["bases"])
+            x = g.first
+            bases = sorted(g.bases)
             # a flat fee's share differs per device count only; name it once
             basis = bases[0] if len(bases) == 1 else "; ".join(bases)
             out.append(
@@ -1089,67 +1112,87 @@ def _extended_support(sites: list[SiteReport]) -> list[ExtendedSupportRow]:
                     site=site.site,
                     entitlement=name,
                     reference=x.reference,
-                    releases=sorted(g["releases"]),
-                    devices=g["devices"],
+                    releases=sorted(g.releases),
+                    devices=g.devices,
                     basis=basis,
                     source=source,
                     currency=currency,
-                    per_year=round(g["per_year"], 2),
-                    until=g["until"],
-                    action_cost=round(g["action"], 2),
-                    action_costed=g["costed"],
+                    per_year=round(g.per_year, 2),
+                    until=g.until,
+                    action_cost=round(g.action, 2),
+                    action_costed=g.costed,
                 )
             )
     out.sort(key=lambda r: (r.site, -r.per_year, r.entitlement))
     return out
 
 
+@dataclass(slots=True)
+class _ExceptionTally:
+    """What one exception of the register covers on this run, while it is counted."""
+
+    findings: int = 0
+    hosts: set[str] = field(default_factory=set)
+    sites: set[str] = field(default_factory=set)
+
+
 def _register_rows(register: Register | None, hosts: list[HostRow], as_of: date) -> list[RegisterRow]:
     if register is None:
         return []
-    usage: dict[str, dict[str, Any]] = {e.id: {"findings": 0, "hosts": set(), "sites": set()} for e in register.entries}
+    usage = {e.id: _ExceptionTally() for e in register.entries}
     for h in hosts:
         for r in h.rows:
             if r.exception is not None:
                 u = usage[r.exception.id]
-                u["findings"] += 1
-                u["hosts"].add(h.host_key or h.hostname)
-                u["sites"].add(h.site)
+                u.findings += 1
+                u.hosts.add(h.host_key or h.hostname)
+                u.sites.add(h.site)
     states = {ACCEPTED: "active", EXPIRED: "expired", NOT_YET: "not yet in force"}
     return [
         RegisterRow(
             exception=e,
             state=states[_exception_state(e, as_of)],
-            findings=usage[e.id]["findings"],
-            devices=len(usage[e.id]["hosts"]),
-            sites=sorted(usage[e.id]["sites"]),
+            findings=usage[e.id].findings,
+            devices=len(usage[e.id].hosts),
+            sites=sorted(usage[e.id].sites),
         )
         for e in register.entries
     ]
 
 
-def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str, str], dict[str, Any]]:
+@dataclass(slots=True)
+class _UnsupportedTally:
+    """One unsupported (eol / extended) release and status at one site: a DSPT register line in the making."""
+
+    finding: Finding  # the first finding seen: names the item
+    hosts: set[str] = field(default_factory=set)
+    rows: list[FindingRow] = field(default_factory=list)
+    secondary: set[str] = field(default_factory=set)  # devices known only from discovery or the register
+    discovered: set[str] = field(default_factory=set)  # of those, from discovery
+
+
+def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str, str], _UnsupportedTally]:
     """A site's unsupported (eol / extended) findings by product/cycle and status: the first
     finding, the devices (and those known only from discovery or the register) and every row.
     One release can be both at a site (SQLite 3 from an ended Ubuntu and from Debian 12 in LTS):
     the covered devices are an extended item of their own, never counted in the unsupported one."""
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, str], _UnsupportedTally] = {}
     for h in site.hosts:
         key = h.host_key or h.hostname
         for r in h.rows:
             f = r.finding
             if f.status not in (Status.EOL, Status.EXTENDED) or not f.product:
                 continue
-            g = groups.setdefault(
-                (f.product, f.cycle or "", f.status.value),
-                {"f": f, "hosts": set(), "rows": [], "secondary": set(), "discovered": set()},
-            )
-            g["hosts"].add(key)
+            group = (f.product, f.cycle or "", f.status.value)
+            g = groups.get(group)
+            if g is None:
+                g = groups[group] = _UnsupportedTally(f)
+            g.hosts.add(key)
             if h.source != "inventory":
-                g["secondary"].add(key)
+                g.secondary.add(key)
             if h.source == "discovered":
-                g["discovered"].add(key)
-            g["rows"].append(r)
+                g.discovered.add(key)
+            g.rows.append(r)
     return groups
 
 
@@ -1174,9 +1217,9 @@ def _decision_texts(f: Finding, exceptions: list[RiskException]) -> tuple[str, s
     return reason, mitigation, approval, " | ".join(e.risk for e in exceptions if e.risk)
 
 
-def _unsupported_item(site: str, product: str, cycle: str, g: dict[str, Any], cfg: ReportConfig) -> UnsupportedItem:
-    rows: list[FindingRow] = g["rows"]
-    f: Finding = g["f"]
+def _unsupported_item(site: str, product: str, cycle: str, g: _UnsupportedTally, cfg: ReportConfig) -> UnsupportedItem:
+    rows = g.rows
+    f = g.finding
     exceptions = {r.exception.id: r.exception for r in rows if r.exception is not None}
     accepted = [r for r in rows if r.accepted]
     top = max((r.score.total for r in rows), default=0.0)
@@ -1194,7 +1237,7 @@ def _unsupported_item(site: str, product: str, cycle: str, g: dict[str, Any], cf
         name=group_name(f, {r.finding.version for r in rows}),
         status=f.status,
         eol=min((r.finding.eol for r in rows if r.finding.eol), default=f.eol),  # distribution builds: earliest
-        devices=len(g["hosts"]),
+        devices=len(g.hosts),
         risk=band + (f" — {risk_text}" if risk_text else ""),
         risk_score=top,
         reason=reason,
@@ -1202,8 +1245,8 @@ def _unsupported_item(site: str, product: str, cycle: str, g: dict[str, Any], cf
         approval=approval,
         exception_ids=sorted(exceptions),
         decision=_decision(rows, accepted),
-        not_inventoried=len(g["secondary"]),
-        discovered=len(g["discovered"]),
+        not_inventoried=len(g.secondary),
+        discovered=len(g.discovered),
         extended_until=f.extended_until if phase else None,
         phase=phase,
     )
