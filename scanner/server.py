@@ -46,7 +46,7 @@ from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
 from scanner.store.open import open_store
 from scanner.store.sqlite import EncodedInventory, Storable, Store, StoreError
-from scanner.upload import Refused, accept_upload, check_collected_at, parse_upload
+from scanner.upload import Refused, accept_upload, check_collected_at
 
 __all__ = [
     "CONFIG_ENV",
@@ -58,7 +58,6 @@ __all__ = [
     "accept_upload",
     "app_from_env",
     "create_app",
-    "parse_upload",
 ]
 
 log = logging.getLogger(__name__)

@@ -1,18 +1,17 @@
 """An agent's upload, from request body to a validated inventory in its stored form.
 
-Two paths that accept and refuse exactly the same documents and store the same inventory:
+``accept_upload`` is the collector service's one validator.  The document's header (host, OS,
+hardware, collector, problems: a handful of objects) goes through ``Inventory.from_dict``, while the
+package records - 300 to 1,500 per workstation, nearly all plain strings - are checked as the
+parsed JSON they are and written back as JSON, never built as ``Software`` objects.  Building and
+re-encoding them was about two thirds of the service's CPU per upload.  Any record that is not
+plain (a number where a string belongs, a null, an unknown key, a ``collapsed`` list...) goes
+through the same ``_build`` as ``from_dict``, so its acceptance, its error message and its stored
+form are the model's.
 
-* ``parse_upload`` - the reference: ``Inventory.from_dict`` builds every object;
-* ``accept_upload`` - what the collector service runs: the document's header (host, OS,
-  hardware, collector, problems: a handful of objects) goes through ``Inventory.from_dict``, while
-  the package records - 300 to 1,500 per workstation, nearly all plain strings - are checked as
-  the parsed JSON they are and written back as JSON, never built as ``Software`` objects.  Building
-  and re-encoding them was about two thirds of the service's CPU per upload.  Any record that is not
-  plain (a number where a string belongs, a null, an unknown key, a ``collapsed`` list...) goes
-  through the same ``_build`` as ``from_dict``, so its acceptance, its error message and its
-  stored form are the reference's.
-
-``tests/unit/test_upload_paths.py`` holds the two paths to the same answers.
+The tests hold it to the model's own reading of the whole document (``tests/upload_reference.py``:
+``Inventory.from_dict`` builds every object): ``tests/unit/test_upload_paths.py`` (real captures,
+every odd shape of a package record, hostile documents) and the fuzz tests.
 """
 
 from __future__ import annotations
@@ -156,24 +155,6 @@ def _raw(data: dict[str, Any], body: bytes) -> Inventory:
         raise Refused(422, "document nested too deeply") from exc
 
 
-def parse_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> Inventory:
-    """Validate an upload into an Inventory filed under the token's site, or raise Refused (4xx);
-    ``privacy`` (the [privacy] setting) hashes or drops its serial and user SIDs."""
-    data = _decode(body)
-    if schema_of(data) is not None:
-        inv = _raw(data, body)
-        _from_token(inv, token)
-        return privacy.apply(inv)
-    try:
-        inv = Inventory.from_dict(data)
-    except InventoryError as exc:
-        raise Refused(422, str(exc)[:500]) from exc
-    except RecursionError as exc:
-        raise Refused(422, "document nested too deeply") from exc
-    _from_token(inv, token)
-    return privacy.apply(inv)
-
-
 def _plain_string_values(records: list[Any]) -> list[str] | None:
     """Every value of every record when all records are objects of known string fields with a
     name and every value is a string within the length limit (the usual upload: Linux and macOS
@@ -222,7 +203,9 @@ def _software(raw: Any) -> list[dict[str, Any]]:
 
 
 def accept_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> EncodedInventory:
-    """``parse_upload`` + ``encode_body`` in one, without building the package objects."""
+    """Validate an upload into its stored form filed under the token's site, or raise Refused (4xx);
+    ``privacy`` (the [privacy] setting) hashes or drops its serial and user SIDs.  The package
+    records are checked as parsed JSON, never built as objects (see the module's docstring)."""
     data = _decode(body)
     if schema_of(data) is not None:  # raw documents are rare (Windows PCs without Python): reference path
         raw = _raw(data, body)

@@ -173,12 +173,37 @@ TOKEN = TokenInfo(token_id="t1", site="North", created_at="2026-11-01T00:00:00Z"
 @example(json.dumps({**DOC, "host": {"hostname": "a\ud800"}}, ensure_ascii=True).encode())
 def test_upload_validator_refuses_only_with_refused(body: bytes) -> None:
     from scanner import upload
+    from tests.upload_reference import parse_upload
 
-    for fn in (upload.parse_upload, upload.accept_upload):
+    for fn in (parse_upload, upload.accept_upload):
         try:
             fn(body, TOKEN)
         except upload.Refused as exc:
             assert 400 <= exc.status < 500, exc.status
+
+
+@given(upload_bodies())
+@example(json.dumps({**DOC, "software": [{"name": "a", "version": 1}, {"name": "b", "arch": None}]}).encode())
+@example(json.dumps({**DOC, "host": {"hostname": ["pc"]}, "software": "x"}).encode())
+def test_the_upload_validator_answers_as_the_models_own_reading(body: bytes) -> None:
+    """One validator (``accept_upload``), held to the model's reading of the whole document
+    (``tests/upload_reference.py``): any mutated document is accepted by both or refused by both
+    with the same status and reason, and what is stored is the same inventory."""
+    from scanner import upload
+    from scanner.store.sqlite import decode_body, encode_body
+    from tests.upload_reference import parse_upload
+
+    try:
+        reference = parse_upload(body, TOKEN)
+    except upload.Refused as exc:
+        try:
+            upload.accept_upload(body, TOKEN)
+        except upload.Refused as fast:
+            assert (fast.status, fast.reason) == (exc.status, exc.reason)
+        else:
+            raise AssertionError(f"accepted what the reference refuses: {exc.reason}") from None
+        return
+    assert decode_body(upload.accept_upload(body, TOKEN).body) == decode_body(encode_body(reference))
 
 
 # -- eol identify ----------------------------------------------------------------------------------

