@@ -22,7 +22,6 @@ Rules this engine keeps (from real sshd behaviour and from what operators of hos
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import queue
@@ -42,6 +41,7 @@ from scanner.collect.progress import Progress
 from scanner.collect.ratelimit import SiteRateLimiter
 from scanner.collect.results import InventoryObserver, Outcome, ScanSummary
 from scanner.collect.status import POWERSHELL_MISSING, STATUS_OK, STATUS_PARTIAL, classify, judge_inventory
+from scanner.collect.tuning import fewer_collections
 from scanner.collect.wire import Packed, pack, pack_observed
 from scanner.store.sqlite import HostStatus, Store, host_key
 from scanner.targets import Target
@@ -52,7 +52,6 @@ if TYPE_CHECKING:  # paramiko is imported only when an SSH target is scanned
 log = logging.getLogger(__name__)
 
 HOST_SESSIONS = 4
-GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections during a scan
 
 
 class FleetScanner:
@@ -172,22 +171,13 @@ class FleetScanner:
             summary.window_closed = True
             return summary
         processes = self._process_count(todo)
-        # A scan allocates millions of short-lived, acyclic objects (package records, strings,
-        # packets); with the default thresholds the cyclic GC runs every 700 allocations and
-        # re-walks the young heap each time, which measured at half the cost of parsing and
-        # loading a host's packages.  Freezing what is loaded (modules, the catalog) and
-        # collecting less often keeps cycles (paramiko's transports) collected, just in bigger steps.
-        gc_threshold = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(max(gc_threshold[0], GC_YOUNG_THRESHOLD), max(gc_threshold[1], 20), gc_threshold[2])
         try:
-            if processes > 1:
-                self._run_processes(todo, summary, processes)
-            else:
-                self._run_threads(todo, summary)
+            with fewer_collections():  # scanner.collect.tuning: the GC's pace during a scan
+                if processes > 1:
+                    self._run_processes(todo, summary, processes)
+                else:
+                    self._run_threads(todo, summary)
         finally:
-            gc.set_threshold(*gc_threshold)
-            gc.unfreeze()
             if self._ssh is not None:
                 self._ssh.close()
         summary.seconds = time.monotonic() - started
