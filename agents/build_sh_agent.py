@@ -3,7 +3,7 @@
 For hosts with no usable Python (RHEL 5/6, Solaris 10, AIX, appliances) the agent is a Bourne
 shell script: it runs exactly the read-only bundle the SSH scan sends (``agents.bundle``: the same
 table, the same builder - so there is no second copy to drift), and writes the raw output as a
-``unix-bundle/1`` document (``scanner/raw_documents.py``) to a folder (``--output``) or uploads it
+``unix-bundle/1`` document (``scanner/service/raw_documents.py``) to a folder (``--output``) or uploads it
 (``--server``) with curl or wget, certificates verified, through a bounded spool.  The collector
 and ``legacyscan import`` parse it with the same tested parser as an SSH scan of that host.
 

@@ -2,7 +2,7 @@
 
 Used by the SSH scan (``agents.ssh.SshShell.preload``: one exec per host) and, generated from the
 same table and the same builder, by the POSIX sh agent (``agents/legacyscan-agent.sh``); both
-outputs are parsed by ``parse_bundle`` (server-side for the agent: ``scanner/raw_documents.py``).
+outputs are parsed by ``parse_bundle`` (server-side for the agent: ``scanner/service/raw_documents.py``).
 
 Why it is written for the oldest Bourne shells (Solaris 10 ``/bin/sh``, AIX ksh88) as well as
 every POSIX one (dash, bash, busybox, mksh, posh, yash, ksh93, zsh as sh):
@@ -187,7 +187,7 @@ def parse_bundle(text: str, boundary: str) -> dict[tuple[str, int], tuple[str, i
 
 # -- the raw bundle as a document (the POSIX sh agent) ------------------------------------------
 
-SCHEMA = "unix-bundle/1"  # the sh agent's raw document (scanner/raw_documents.py)
+SCHEMA = "unix-bundle/1"  # the sh agent's raw document (scanner/service/raw_documents.py)
 
 
 class BundleDocumentError(ValueError):

@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import build_bodies  # noqa: E402
-from scanner.enrolment import TokenInfo  # noqa: E402
-from scanner.server import tls_context  # noqa: E402
+from scanner.service.server import tls_context  # noqa: E402
+from scanner.service.upload import _decode, _dumps, _loads, _software, accept_upload  # noqa: E402
+from scanner.store.enrolment import TokenInfo  # noqa: E402
 from scanner.store.open import open_store  # noqa: E402
-from scanner.upload import _decode, _dumps, _loads, _software, accept_upload  # noqa: E402
 from tests.integration.tls import make_pki  # noqa: E402
 
 TOKEN = TokenInfo("t1", "bench", "2026-01-01")
@@ -145,7 +145,7 @@ def null_endpoint(folder: Path, uploads: int, agents: int = 8, workers: int = 2)
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     code = (
-        "import uvicorn\nfrom scanner.server import tls_context\n"
+        "import uvicorn\nfrom scanner.service.server import tls_context\n"
         f"uvicorn.run('bench.ingest_cost:null_app', host='127.0.0.1', port={port}, workers={workers}, "
         f"ssl_certfile={str(pki.server_cert)!r}, ssl_keyfile={str(pki.server_key)!r}, log_level='warning', "
         "access_log=False, server_header=False, ssl_context_factory=tls_context)"

@@ -1,7 +1,7 @@
 """The reference an upload is checked against in the tests: ``Inventory.from_dict`` builds every
 object of the document, exactly as the model defines it.
 
-The collector service has one validator, ``scanner.upload.accept_upload``; it does not build the
+The collector service has one validator, ``scanner.service.upload.accept_upload``; it does not build the
 package objects (two thirds of its CPU per upload were spent building and re-encoding them).  The
 tests hold it to this reference: the same documents accepted, the same refused with the same
 status and reason, and the same inventory stored."""
@@ -9,9 +9,9 @@ status and reason, and the same inventory stored."""
 from __future__ import annotations
 
 from agents.inventory import Inventory, InventoryError
-from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
-from scanner.upload import Refused, _decode, _from_token, _raw, schema_of
+from scanner.service.upload import Refused, _decode, _from_token, _raw, schema_of
+from scanner.store.enrolment import TokenInfo
 
 
 def parse_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> Inventory:

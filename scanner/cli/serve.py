@@ -9,7 +9,7 @@ import os
 import sys
 
 from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
-from scanner.server import CONFIG_ENV, ServerConfig, tls_context
+from scanner.service.server import CONFIG_ENV, ServerConfig, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _check_tls(args: argparse.Namespace, host: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from scanner.serve_protocol import DEFAULT_PROTOCOL, PROTOCOLS
+    from scanner.service.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 
     host, port = parse_listen(args.listen)
     _check_tls(args, host)
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         uvicorn.run(
-            "scanner.server:app_from_env",
+            "scanner.service.server:app_from_env",
             factory=True,
             host=host,
             port=port,

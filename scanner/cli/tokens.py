@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import store_from
-from scanner.enrolment import TokenError
+from scanner.store.enrolment import TokenError
 
 
 def add_parser(sub: Subparsers) -> None:

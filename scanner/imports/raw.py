@@ -1,5 +1,5 @@
 """Raw collection documents (``windows-collect/1`` from the Windows script or the PowerShell-only
-agent, and every other format in ``scanner.raw_documents.FORMATS``): delegated to that registry,
+agent, and every other format in ``scanner.service.raw_documents.FORMATS``): delegated to that registry,
 so the collector service and ``legacyscan import`` parse them with the same tested parser."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterator
 
 from agents.inventory import Inventory
-from scanner import raw_documents
 from scanner.imports.base import Head, Importer, ImportRefused, Source
+from scanner.service import raw_documents
 
 NAME = "raw"
 _SCHEMA = re.compile(r'"legacyscan"\s*:\s*"([^"\\]{1,80})"')

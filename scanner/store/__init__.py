@@ -4,6 +4,8 @@ The persistence stage of the pipeline, one job a module, from the bottom up:
 
 * ``columns``    -- what every value goes through at the store boundary: ``host_key``, a text
   column's form, an indexed column's length (judging and matching use it without the store);
+* ``enrolment``  -- per-site enrolment tokens for agent uploads: generation, the hash kept, the
+  stored record (the collector service checks them, ``legacyscan tokens`` manages them);
 * ``views``      -- the SQL views BI tools read (docs/bi.md), versioned (``VIEWS_VERSION``);
 * ``schema``     -- the one schema definition and its migrations, rendered per dialect;
 * ``relational`` -- the relational rows of one stored inventory: software, package lists,

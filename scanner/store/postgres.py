@@ -21,7 +21,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from agents.inventory import Inventory
-from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
+from scanner.store.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.store.facts import backfill as backfill_facts
 from scanner.store.relational import Rows, insert_plan, insert_sql
 from scanner.store.schema import FACTS_MIGRATION, migrations

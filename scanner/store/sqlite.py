@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from agents.inventory import Collector, Host, Inventory, InventoryError, OsInfo, Software
 from agents.linux import shared as shared_record
 from agents.wire import _compact, compact_json
-from scanner.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.judge.builds import BuildMemo
 from scanner.store.columns import COLLECTED_AT_MAX as COLLECTED_AT_MAX  # re-exported: `as` makes it explicit
 from scanner.store.columns import INDEXED_MAX as INDEXED_MAX
@@ -34,6 +33,7 @@ from scanner.store.columns import NUL_REPLACEMENT as NUL_REPLACEMENT
 from scanner.store.columns import host_key as host_key
 from scanner.store.columns import indexed as indexed
 from scanner.store.columns import text_column as text_column
+from scanner.store.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.store.facts import backfill as backfill_facts
 from scanner.store.relational import Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
 from scanner.store.schema import FACTS_MIGRATION, migrations
@@ -77,7 +77,7 @@ MIGRATIONS: list[list[str]] = migrations("sqlite")
 class EncodedInventory:
     """An inventory already validated and in its stored form, with the fields the store indexes.
 
-    The collector service builds one straight from an upload's JSON (``scanner.upload``): making
+    The collector service builds one straight from an upload's JSON (``scanner.service.upload``): making
     500+ ``Software`` objects per upload only to encode them again was most of its cost.
     ``decode_body(body)`` is the Inventory it stands for.
     """

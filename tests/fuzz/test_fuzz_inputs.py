@@ -25,9 +25,9 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.rules import Rules
 from eol_data.site import SiteCatalogError, parse_site_catalog
 from scanner import targets
-from scanner.enrolment import TokenInfo
 from scanner.plan import risk_register as exceptions
 from scanner.plan.actions import ConfigError
+from scanner.store.enrolment import TokenInfo
 from tests.fuzz.strategies import hostile_text, inputs, json_values
 
 pytestmark = pytest.mark.timeout(180)
@@ -172,7 +172,7 @@ TOKEN = TokenInfo(token_id="t1", site="North", created_at="2026-11-01T00:00:00Z"
 @example(json.dumps({**DOC, "schema_version": True}).encode())
 @example(json.dumps({**DOC, "host": {"hostname": "a\ud800"}}, ensure_ascii=True).encode())
 def test_upload_validator_refuses_only_with_refused(body: bytes) -> None:
-    from scanner import upload
+    from scanner.service import upload
     from tests.upload_reference import parse_upload
 
     for fn in (parse_upload, upload.accept_upload):
@@ -189,7 +189,7 @@ def test_the_upload_validator_answers_as_the_models_own_reading(body: bytes) -> 
     """One validator (``accept_upload``), held to the model's reading of the whole document
     (``tests/upload_reference.py``): any mutated document is accepted by both or refused by both
     with the same status and reason, and what is stored is the same inventory."""
-    from scanner import upload
+    from scanner.service import upload
     from scanner.store.sqlite import decode_body, encode_body
     from tests.upload_reference import parse_upload
 

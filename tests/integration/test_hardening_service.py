@@ -443,7 +443,7 @@ def test_large_uploads_are_validated_off_the_event_loop(tmp_path: Path, monkeypa
     validator can say which thread it ran on: a thread with no running event loop."""
     from starlette.testclient import TestClient
 
-    import scanner.server as server
+    import scanner.service.server as server
 
     db = f"sqlite:///{tmp_path / 'central.db'}"
     token, _ = create_token(db, "Ward E")

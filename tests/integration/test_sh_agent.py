@@ -2,7 +2,7 @@
 
 It is generated from the SSH probe's bundle (checked here to be current), runs under every
 Bourne-family shell Debian has, and what it drops or uploads becomes, through
-``scanner/raw_documents.py``, the same inventory an SSH scan or a local collection of this host
+``scanner/service/raw_documents.py``, the same inventory an SSH scan or a local collection of this host
 gives - in the file-drop folder read by ``legacyscan import``, and over verified TLS with curl and
 with wget to a real ``legacyscan serve``, through its spool.
 """
@@ -22,7 +22,7 @@ from agents.build_sh_agent import TARGET
 from agents.build_sh_agent import main as build_main
 from agents.collect import Collector
 from agents.shell import LocalShell
-from scanner.raw_documents import parse_raw
+from scanner.service.raw_documents import parse_raw
 from scanner.store.sqlite import SqliteStore
 from tests.conftest import require_or_skip
 from tests.integration.test_bundle_shells import BOURNE_BASH, FORBIDDEN, SHELLS
@@ -104,7 +104,7 @@ def test_legacyscan_import_reads_the_drop_folder(tmp_path: Path, local: set[tupl
 
 def test_a_hostile_document_is_refused_naming_the_field(tmp_path: Path) -> None:
     data = _drop(SHELLS["dash"], tmp_path / "drop")
-    from scanner.raw_documents import RawDocumentError
+    from scanner.service.raw_documents import RawDocumentError
 
     for field, value in (("boundary", "x;rm -rf /"), ("output_hex", ["zz"]), ("commands", "uname")):
         with pytest.raises(RawDocumentError, match=field):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
-from scanner.enrolment import token_hash
+from scanner.store.enrolment import token_hash
 from scanner.store.open import open_store
 from scanner.store.sqlite import HostStatus, Store, StoreError
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures

@@ -28,15 +28,15 @@ from agents.wire import compact_json
 from scanner.cli.common import context_and_policy
 from scanner.cli.report import FORMATS, build_stored_report, render_report
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
-from scanner.enrolment import TokenInfo
 from scanner.judge.timeline import Judge
 from scanner.report.stored import StoredResults
+from scanner.service.upload import accept_upload
+from scanner.store.enrolment import TokenInfo
 from scanner.store.facts import COLUMNS, facts_row, header
 from scanner.store.open import open_store
 from scanner.store.relational import WIDE_FINDINGS
 from scanner.store.schema import FACTS_MIGRATION, migrations
 from scanner.store.sqlite import HostStatus, Store, decode_header
-from scanner.upload import accept_upload
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.unit.test_reports_golden import xlsx_snapshot
 

@@ -9,8 +9,8 @@ import pytest
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.wire import compact_json
-from scanner.enrolment import TokenError, TokenInfo, check_site, new_token, parse_token, token_hash
-from scanner.server import RateLimiter, Refused, accept_upload
+from scanner.service.server import RateLimiter, Refused, accept_upload
+from scanner.store.enrolment import TokenError, TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.store.sqlite import decode_body
 
 

@@ -16,10 +16,10 @@ import pytest
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
-from scanner.enrolment import TokenInfo
 from scanner.privacy import HASH_PREFIX, Privacy, PrivacyConfigError, from_table, load
+from scanner.service.upload import accept_upload
+from scanner.store.enrolment import TokenInfo
 from scanner.store.sqlite import decode_body
-from scanner.upload import accept_upload
 from tests.upload_reference import parse_upload
 
 KEY = bytes(range(32))

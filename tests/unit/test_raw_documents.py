@@ -1,4 +1,4 @@
-"""The raw-document registry (scanner.raw_documents) and the collector's upload path for raw
+"""The raw-document registry (scanner.service.raw_documents) and the collector's upload path for raw
 ``windows-collect/1`` documents: a real host's document uploads as the host it describes, through
 the same parser the WinRM probe uses; unknown or broken raw documents are refused naming the field."""
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from agents.windows import parse_document
-from scanner.enrolment import TokenInfo
-from scanner.raw_documents import FORMATS, RawDocumentError, known_schemas, parse_raw, schema_of
+from scanner.service.raw_documents import FORMATS, RawDocumentError, known_schemas, parse_raw, schema_of
+from scanner.service.upload import Refused, accept_upload
+from scanner.store.enrolment import TokenInfo
 from scanner.store.sqlite import decode_body
-from scanner.upload import Refused, accept_upload
 from tests.upload_reference import parse_upload
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"

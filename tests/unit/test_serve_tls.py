@@ -6,7 +6,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from scanner.server import tls_context
+from scanner.service.server import tls_context
 from tests.integration.tls import make_pki
 
 

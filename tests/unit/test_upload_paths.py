@@ -13,9 +13,9 @@ import pytest
 
 from agents.inventory import MAX_SOFTWARE, MAX_STRING, Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
-from scanner.enrolment import TokenInfo
+from scanner.service.upload import Refused, accept_upload
+from scanner.store.enrolment import TokenInfo
 from scanner.store.sqlite import EncodedInventory, decode_body, encode_body
-from scanner.upload import Refused, accept_upload
 from tests.upload_reference import parse_upload
 
 TOKEN = TokenInfo("t1", "Ward 9", "2026-01-01")

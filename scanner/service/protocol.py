@@ -25,7 +25,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from scanner.server import CONFIG_ENV, ServerConfig
+from scanner.service.server import CONFIG_ENV, ServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ if HttpToolsProtocol is not None:
 
 
 PROTOCOLS = {
-    "h11": "scanner.serve_protocol:HeaderDeadlineH11Protocol",
-    "httptools": "scanner.serve_protocol:HeaderDeadlineHttpToolsProtocol",
+    "h11": "scanner.service.protocol:HeaderDeadlineH11Protocol",
+    "httptools": "scanner.service.protocol:HeaderDeadlineHttpToolsProtocol",
 }
 DEFAULT_PROTOCOL = "httptools" if HttpToolsProtocol is not None else "h11"

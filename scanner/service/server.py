@@ -42,11 +42,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
+from scanner.service.upload import Refused, accept_upload, check_collected_at
+from scanner.store.enrolment import TokenInfo
 from scanner.store.open import open_store
 from scanner.store.sqlite import EncodedInventory, Storable, Store, StoreError
-from scanner.upload import Refused, accept_upload, check_collected_at
 
 __all__ = [
     "CONFIG_ENV",

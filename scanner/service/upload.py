@@ -26,9 +26,9 @@ from typing import Any
 
 from agents.inventory import MAX_SOFTWARE, MAX_STRING, Inventory, InventoryError, Software, _build
 from agents.wire import _compact
-from scanner.enrolment import TokenInfo
 from scanner.privacy import KEEP, Privacy
-from scanner.raw_documents import RawDocumentError, parse_raw, schema_of
+from scanner.service.raw_documents import RawDocumentError, parse_raw, schema_of
+from scanner.store.enrolment import TokenInfo
 from scanner.store.sqlite import EncodedInventory, encode_with_software
 
 try:  # several times faster than json on both sides; it refuses lone surrogates, NaN and huge ints
@@ -131,7 +131,7 @@ def _decode(body: bytes) -> dict[str, Any]:
             pass
         raise Refused(422, "inventory must be a JSON object")
     if schema_of(data) is not None:
-        return data  # a raw collection document (scanner.raw_documents): its id may be derived
+        return data  # a raw collection document (scanner.service.raw_documents): its id may be derived
     inventory_id = data.get("inventory_id")
     if not isinstance(inventory_id, str) or not inventory_id.strip():
         raise Refused(422, "inventory_id: required for uploads (it makes retries idempotent)")
