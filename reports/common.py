@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from scanner.plan.actions import release_name
-from scanner.report.build import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
+from scanner.report.model import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
 
 Value = str | int | float | None
 

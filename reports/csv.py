@@ -15,7 +15,7 @@ import io
 from typing import IO
 
 from reports.common import DEMO_DEFAULT, FINDING_HEADERS, Value, finding_rows, neutralise
-from scanner.report.build import EstateReport
+from scanner.report.model import EstateReport
 
 
 def _cell(value: Value) -> Value:

@@ -42,7 +42,7 @@ from reports.common import (
     roadmap_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.build import EstateReport, SiteReport
+from scanner.report.model import EstateReport, SiteReport
 
 STATUS_COLOURS = {
     "eol": "#b3261e",
@@ -372,7 +372,7 @@ def chart_os_mix(report: EstateReport, top_n: int = 12) -> str:
 
 def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[str]) -> str:
     wanted = {label: (value, delta) for label, value, delta in k_rows}
-    from scanner.report.build import KPI_LABELS
+    from scanner.report.model import KPI_LABELS
 
     cards = []
     for key in keys:

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from reports.common import iso
 from scanner.plan.priority import Score
-from scanner.report.build import (
+from scanner.report.model import (
     EstateReport,
     Evidence,
     ExtendedSupportRow,

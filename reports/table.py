@@ -32,7 +32,7 @@ from reports.common import (
     roadmap_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.build import EstateReport, FindingRow, HostRow, SiteReport
+from scanner.report.model import EstateReport, FindingRow, HostRow, SiteReport
 
 _W = 48  # widest cell
 TABLE_MAX_DEVICES = 500  # per site on a terminal; the file formats carry every device

@@ -64,7 +64,7 @@ from reports.common import (
     site_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.build import ACCEPTED, EXPIRED, EstateReport
+from scanner.report.model import ACCEPTED, EXPIRED, EstateReport
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 text
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")

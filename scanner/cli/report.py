@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from scanner.judge.match import HostResult
     from scanner.plan.actions import ReportConfig
     from scanner.plan.risk_register import Register
-    from scanner.report.build import EstateReport, PreviousKpis
+    from scanner.report.build import PreviousKpis
+    from scanner.report.model import EstateReport
     from scanner.report.stored import StoredResults
     from scanner.store.sqlite import HostStatus, Store
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from scanner.model import Status
 from scanner.plan.actions import release_name
-from scanner.report.build import EstateReport, HostRow, Kpis, SiteReport
+from scanner.report.model import EstateReport, HostRow, Kpis, SiteReport
 
 SCHEMA = "legacyscan-benchmark/1"
 SCHEMA_PREFIX = "legacyscan-benchmark/"

@@ -22,7 +22,7 @@ import pytest
 
 import reports.csv
 import reports.xlsx
-from scanner.report.build import EstateReport
+from scanner.report.model import EstateReport
 from tests.conftest import require_or_skip
 from tests.unit import test_reports_hostile
 

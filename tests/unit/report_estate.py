@@ -18,7 +18,8 @@ from scanner.judge.match import HostResult, match_estate
 from scanner.model import Policy
 from scanner.plan.actions import ReportConfig, config_from_dict
 from scanner.plan.risk_register import Register, parse_toml
-from scanner.report.build import EstateReport, build_report
+from scanner.report.build import build_report
+from scanner.report.model import EstateReport
 from scanner.store.sqlite import HostStatus
 
 AS_OF = date(2026, 11, 30)

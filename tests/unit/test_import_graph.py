@@ -161,6 +161,20 @@ def test_report_package_is_imported_only_from_above() -> None:
     assert not upward, "imports of the report package from below it:\n" + "\n".join(upward)
 
 
+def test_renderers_take_the_view_model_not_the_builder() -> None:
+    """``reports.*`` draw ``scanner.report.model`` (types only): none imports the builder or the reader."""
+    graph = import_graph()
+    reaching = sorted(
+        f"{src} -> {dst} (line {line})"
+        for src, edges in graph.items()
+        if src == "reports" or src.startswith("reports.")
+        for dst, line in edges.items()
+        if dst in ("scanner.report.build", "scanner.report.stored")
+    )
+    assert "scanner.report.model" in graph["reports.json"]
+    assert not reaching, "renderers importing the report builder:\n" + "\n".join(reaching)
+
+
 def test_no_computed_imports() -> None:
     """``import_module(<expression>)`` hides an edge from the graph above and from mypy."""
     hidden = []

@@ -17,7 +17,8 @@ from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.judge.match import match_estate
 from scanner.plan.actions import load_config
 from scanner.plan.risk_register import load as load_register
-from scanner.report.build import HostRow, build_host_rows, compute_kpis, previous_kpis
+from scanner.report.build import build_host_rows, compute_kpis, previous_kpis
+from scanner.report.model import HostRow
 
 
 @pytest.mark.parametrize("as_of", [date(2026, 8, 30), date(2025, 3, 1), date(2027, 6, 1)])

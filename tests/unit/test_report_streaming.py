@@ -12,7 +12,7 @@ import pytest
 
 import reports.csv
 import reports.json
-from scanner.report.build import EstateReport
+from scanner.report.model import EstateReport
 from tests.unit import report_estate as est
 
 

@@ -31,7 +31,8 @@ from scanner.model import Policy, Status
 from scanner.plan.actions import ReportConfig, config_from_dict, product_release_name, release_name, spoken_release
 from scanner.plan.priority import PriorityConfig
 from scanner.plan.risk_register import parse_toml
-from scanner.report.build import EstateReport, build_report, dataset_date
+from scanner.report.build import build_report, dataset_date
+from scanner.report.model import EstateReport
 from scanner.store.sqlite import HostStatus
 from tests.unit import report_estate as est
 

@@ -27,7 +27,7 @@ import reports.html
 import reports.table
 import reports.xlsx
 from scanner.plan.actions import product_release_name
-from scanner.report.build import EstateReport
+from scanner.report.model import EstateReport
 from tests.unit import report_estate as est
 
 ROOT = Path(__file__).resolve().parents[2]

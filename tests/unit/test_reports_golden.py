@@ -23,7 +23,7 @@ import reports.html
 import reports.json
 import reports.table
 import reports.xlsx
-from scanner.report.build import EstateReport
+from scanner.report.model import EstateReport
 from tests.unit import report_estate as est
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"

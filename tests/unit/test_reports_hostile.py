@@ -29,7 +29,8 @@ from scanner.judge.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
 from scanner.plan.actions import EntitlementPrice, ReportConfig
 from scanner.plan.risk_register import Register, RiskException
-from scanner.report.build import EstateReport, build_report
+from scanner.report.build import build_report
+from scanner.report.model import EstateReport
 from scanner.store.sqlite import HostStatus
 
 HOSTILE = [

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 import reports.xlsx as xlsx
-from scanner.report.build import EstateReport
+from scanner.report.model import EstateReport
 from tests.unit import report_estate as est
 from tests.unit.test_reports_hostile import _estate as hostile_estate
 
