@@ -7,8 +7,8 @@ Both commits are extracted with ``git archive`` into snapshot folders (``--work`
 runs) and byte-compiled once.  Each benchmark's script runs from each snapshot - the old script with
 the old code, the new one with the new code (``PYTHONPATH`` and a ``legacyscan`` on ``PATH`` point
 at the snapshot; checked before the first run) - alternating old/new, then new/old, for
-``--rounds`` rounds, every run under ``flock /tmp/legacyscan-bench.lock`` with the load average
-read before and after it.
+``--rounds`` rounds, all of one benchmark's rounds under ``flock /tmp/legacyscan-bench.lock``,
+with the load average read before and after every run.
 
 ``report`` is the exception: its script at the old commit measured another path (an in-memory
 estate, not ``legacyscan report`` from a store), so the NEW script runs with ``--baseline OLD``,
@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -395,30 +396,37 @@ def loadavg() -> str:
 
 
 def run_once(side: str, folder: Path, bench: Bench, argv: list[str], work: Path, timeout: float) -> Run:
+    """One run of the script from ``folder`` (the caller holds the benchmark lock)."""
     command = [sys.executable, str(folder / "bench" / bench.script), *argv]
-    run = Run(side, " ".join(shlex.quote(a) for a in command))
+    run = Run(side, " ".join(shlex.quote(a) for a in command), load_before=loadavg())
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            command,
+            env=environment(folder, bench, work),
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        run.returncode, run.lines = proc.returncode, json_lines(proc.stdout)
+        if not run.lines:
+            run.error = (proc.stderr or proc.stdout)[-1500:]
+    except subprocess.TimeoutExpired:
+        run.error = f"timed out after {timeout:.0f} s"
+    run.seconds = round(time.perf_counter() - t0, 1)
+    run.load_after = loadavg()
+    return run
+
+
+@contextmanager
+def bench_lock() -> Iterator[None]:
+    """``flock /tmp/legacyscan-bench.lock`` for every round of one benchmark (both sides): taken
+    once, so the rounds follow each other and other helpers' runs come between benchmarks."""
     with open(LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        run.load_before = loadavg()
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                command,
-                env=environment(folder, bench, work),
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-            run.returncode, run.lines = proc.returncode, json_lines(proc.stdout)
-            if not run.lines:
-                run.error = (proc.stderr or proc.stdout)[-1500:]
-        except subprocess.TimeoutExpired:
-            run.error = f"timed out after {timeout:.0f} s"
-        run.seconds = round(time.perf_counter() - t0, 1)
-        run.load_after = loadavg()
-    return run
+        yield
 
 
 def run_bench(
@@ -431,7 +439,13 @@ def run_bench(
     timeout: float,
 ) -> list[Run]:
     """``rounds`` rounds: old then new, new then old, ...; a paired benchmark: the new script only."""
-    args = [*bench.args, *extra]
+    with bench_lock():
+        return _rounds(bench, old, new, rounds, [*bench.args, *extra], work, timeout)
+
+
+def _rounds(
+    bench: Bench, old: tuple[str, Path], new: tuple[str, Path], rounds: int, args: list[str], work: Path, timeout: float
+) -> list[Run]:
     if bench.paired:
         args = [*args, "--baseline", old[0], "--cache", str(work / "report-cache")]
         return [run_once("paired", new[1], bench, args, work, timeout) for _ in range(rounds)]
