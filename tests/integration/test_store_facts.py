@@ -26,9 +26,10 @@ import pytest
 from agents.inventory import Collector, Hardware, Host, Inventory, OsInfo, Software
 from agents.wire import compact_json
 from scanner.cli.common import context_and_policy
-from scanner.cli.report import FORMATS, build_stored_report, render_report
+from scanner.cli.report import build_stored_report, render_report
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.judge.timeline import Judge
+from scanner.report.formats import ReportFormat
 from scanner.report.stored import StoredResults
 from scanner.service.upload import accept_upload
 from scanner.store.enrolment import TokenInfo
@@ -301,17 +302,17 @@ def _report(store: Store, folder: Path, as_of: date) -> dict[str, Any]:
     reader = StoredResults(store, *context_and_policy(args))
     report = build_stored_report(args, store, store.statuses(), sites, reader=reader)
     out: dict[str, Any] = {}
-    for fmt in FORMATS:
+    for fmt in ReportFormat:
         text = render_report(report, fmt)
-        if fmt == "xlsx":
+        if fmt is ReportFormat.XLSX:
             assert isinstance(text, bytes)
             z = zipfile.ZipFile(io.BytesIO(text))
-            out[fmt] = (
+            out[fmt.value] = (
                 xlsx_snapshot(text),
                 {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"},  # the clock's
             )
         else:
-            out[fmt] = text
+            out[fmt.value] = text
     return out
 
 
@@ -336,8 +337,8 @@ def test_report_from_facts_equals_report_from_documents(
     read.clear()
     from_documents = _report(store, folder, as_of)
     assert sum(read) == 0
-    assert set(from_facts) == set(FORMATS)
-    for fmt in FORMATS:
+    assert set(from_facts) == {f.value for f in ReportFormat}
+    for fmt in from_facts:
         assert from_facts[fmt] == from_documents[fmt], fmt
 
 
