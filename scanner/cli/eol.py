@@ -20,14 +20,11 @@ import logging
 import os
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from agents.inventory import Inventory
 from eol_data import update as eol_update
 from eol_data.catalog import (
     BUNDLED_DIR,
-    SUPPLEMENTARY_DIR,
     Catalog,
     CatalogError,
     PhaseEnd,
@@ -38,7 +35,8 @@ from eol_data.catalog import (
 )
 from eol_data.site import SiteCatalog, SiteCatalogError, find_site_catalog, load_site_catalog
 from scanner.cli.base import CliError, ExitCode, add_common, parse_date, today
-from scanner.model import Finding, Identification, Policy
+from scanner.identify.explain import dataset_info, explanation, release_row
+from scanner.model import Identification, Policy
 from scanner.terminal import printable
 
 
@@ -205,27 +203,9 @@ def run_identify(args: argparse.Namespace) -> int:
 # -- info ----------------------------------------------------------------------------------------
 
 
-def _loaded_from(directory: Path) -> str:
-    if os.environ.get("LEGACYSCAN_EOL_DIR"):
-        return "LEGACYSCAN_EOL_DIR"
-    if directory.resolve() == BUNDLED_DIR.resolve():
-        return "bundled snapshot"
-    return "refreshed by `legacyscan eol update`"
-
-
-def _supplementary_counts() -> tuple[int, int, str]:
-    path = SUPPLEMENTARY_DIR / "supplementary.json"
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return 0, 0, ""
-    products = [p for p in data.get("products") or [] if isinstance(p, dict)]
-    return len(products), sum(len(p.get("releases") or []) for p in products), str(data.get("version") or "")
-
-
 def run_info(args: argparse.Namespace) -> int:
     ctx, policy, site = _context(args)
-    info = _info(ctx.catalog, policy, site)
+    info = dataset_info(ctx.catalog, policy, site)
     if args.format == "json":
         print(json.dumps(info, indent=2))
         return int(ExitCode.OK)
@@ -234,32 +214,6 @@ def run_info(args: argparse.Namespace) -> int:
     for key, value in rows:
         _say(f"{key + ':':<{width + 1}} {value}")
     return int(ExitCode.OK)
-
-
-def _info(cat: Catalog, policy: Policy, site: SiteCatalog | None) -> dict[str, Any]:
-    """What ``eol info --format json`` prints: the dataset, where it came from, the site's policy."""
-    index = cat.index()
-    sup_products, sup_releases, sup_version = _supplementary_counts()
-    meta = cat.metadata
-    return {
-        "dataset_version": policy.dataset_version(cat.version),
-        "generated_at": cat.generated_at,
-        "flags_as_of": str(meta.get("flags_as_of") or ""),
-        "source": str(meta.get("source") or "snapshot"),
-        "source_url": str(meta.get("source_url") or ""),
-        "fetched_at": str(meta.get("fetched_at") or ""),
-        "loaded_from": str(cat.snapshot_dir),
-        "loaded_from_kind": _loaded_from(cat.snapshot_dir),
-        "products": len(index),
-        "releases": sum(int(e.get("releaseCount") or 0) for e in index),
-        "supplementary": {"products": sup_products, "releases": sup_releases, "version": sup_version},
-        "site_catalogue": site.summary() if site else None,
-        "policy": {
-            "lookahead_days": policy.lookahead_days,
-            "entitlements": sorted(policy.entitlements),
-            "free_extended": sorted(policy.free_extended),
-        },
-    }
 
 
 def _info_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
@@ -316,12 +270,6 @@ def _phase(value: PhaseEnd) -> str:
     return value.isoformat()
 
 
-def _phase_json(value: PhaseEnd) -> str | bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    return value.isoformat()
-
-
 def _resolve_product(cat: Catalog, name: str) -> Product:
     import difflib
 
@@ -350,7 +298,7 @@ def run_show(args: argparse.Namespace) -> int:
             code=ExitCode.USAGE,
         )
     prod = _resolve_product(ctx.catalog, args.product)
-    releases = [_release_row(rel, prod, as_of, policy) for rel in prod.releases]
+    releases = [release_row(rel, prod, as_of, policy) for rel in prod.releases]
     dataset = policy.dataset_version(ctx.catalog.version)
     if args.format == "json":
         _say(
@@ -374,29 +322,6 @@ def run_show(args: argparse.Namespace) -> int:
     else:
         _say_product(prod, releases, as_of, policy, dataset)
     return int(ExitCode.OK)
-
-
-def _release_row(rel: Release, prod: Product, as_of: date, policy: Policy) -> dict[str, Any]:
-    """One cycle of ``eol show``: its dates and the status it has on ``as_of`` under the policy."""
-    from scanner.identify.verdict import judge
-
-    verdict = judge(rel, prod, as_of, policy)
-    return {
-        "name": rel.name,
-        "label": rel.label,
-        "release_date": rel.release_date.isoformat() if rel.release_date else None,
-        "eoas": _phase_json(rel.eoas),
-        "eol": _phase_json(rel.eol),
-        "eoes": _phase_json(rel.eoes),
-        "discontinued": _phase_json(rel.discontinued),
-        "lts": rel.lts,
-        "latest": rel.latest or None,
-        "source": rel.source,
-        "status": verdict.status.value,
-        "extended_until": verdict.extended_until.isoformat() if verdict.extended_until else None,
-        "reason": verdict.reason,
-        "notes": rel.notes or None,
-    }
 
 
 def _say_product(prod: Product, releases: list[dict[str, Any]], as_of: date, policy: Policy, dataset: str) -> None:
@@ -442,7 +367,7 @@ def _explain(args: argparse.Namespace, ctx: Any, policy: Policy, as_of: date) ->
     prod = ctx.catalog.product(ident.product) if ident.product else None
     dataset = policy.dataset_version(ctx.catalog.version)
     if args.format == "json":
-        print(json.dumps(_explanation(out, ident, prod, release, as_of, dataset), indent=2))
+        print(json.dumps(explanation(out, ident, prod, release, as_of, dataset), indent=2))
     else:
         _say_explanation(out, ident, prod, release, as_of, dataset)
     return int(ExitCode.OK)
@@ -460,36 +385,6 @@ def _explain_record(arg: str) -> Any:
             '"version":"8.0.2020.8"}\'',
             code=ExitCode.USAGE,
         ) from exc
-
-
-def _explanation(
-    out: dict[str, Any], ident: Identification, prod: Product | None, release: Release | None, as_of: date, dataset: str
-) -> dict[str, Any]:
-    """The ``eol identify`` answer with what explains it: confidence, evidence, labels, dates."""
-    explanation = dict(out)
-    explanation.update(
-        {
-            "as_of": as_of.isoformat(),
-            "confidence": ident.confidence.value,
-            "evidence": {k: v for k, v in ident.evidence},
-            "product_label": prod.label if prod else None,
-            "release_label": release.label if release else None,
-            "release_source": release.source if release else None,
-            "tier_labels": _tier_labels(prod),
-            "dates": _release_dates(release),
-            "dataset_version": dataset,
-            "newer_than_known": ident.newer_than_known,
-        }
-    )
-    return explanation
-
-
-def _tier_labels(prod: Product | None) -> dict[str, Any]:
-    return {k: v for k, v in prod.labels.items() if v} if prod else {}
-
-
-def _release_dates(release: Release | None) -> dict[str, Any]:
-    return {k: _phase_json(getattr(release, k)) for k in ("eoas", "eol", "eoes")} if release else {}
 
 
 def _say_explanation(
@@ -527,104 +422,6 @@ def _say_tiers(prod: Product, release: Release) -> None:
 # -- update --------------------------------------------------------------------------------------
 
 
-def _sqlite_path(url: str) -> Path | None:
-    """The SQLite file a --db URL names (as ``open_store`` reads it), or None for other backends."""
-    from urllib.parse import unquote, urlparse
-
-    if url.startswith("sqlite:"):
-        path = unquote(urlparse(url).path)
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = path.lstrip("/")
-        return Path(path or "legacyscan.db")
-    return None if "://" in url else Path(url)
-
-
-_FindingKey = tuple[str, str, str, str]  # host key, kind, name, version
-
-
-def _estate_flips(
-    args: argparse.Namespace, old_dir: Path, new_dir: Path, as_of: date
-) -> tuple[list[dict[str, Any]], str]:
-    """Verdicts on the stored estate that differ between the old and the new dataset.
-
-    Returns (flips, note).  Never raises: the dataset update must not fail because the estate
-    cannot be read; the note says why the comparison was skipped.
-    """
-    from scanner.store.open import open_store
-
-    path = _sqlite_path(args.db)
-    if path is not None and not path.exists():  # do not create an empty database as a side effect
-        return [], f"no stored estate at {args.db}"
-    try:
-        with open_store(args.db) as store:
-            inventories = store.latest_inventories()
-        if not inventories:
-            return [], "the store holds no inventories"
-        old, new = (_estate_verdicts(args, Catalog(directory), inventories, as_of) for directory in (old_dir, new_dir))
-    except CliError as exc:  # e.g. the site catalogue entitles a cycle the new dataset dropped
-        return [], f"could not compare the stored estate: {exc}"
-    except Exception as exc:  # noqa: BLE001 - report, do not fail the update
-        return [], f"could not compare the stored estate: {type(exc).__name__}: {exc}"
-    flips = [flip for key in sorted(set(old) | set(new)) if (flip := _flip(old.get(key), new.get(key))) is not None]
-    return flips, f"{len(inventories)} hosts compared as of {as_of.isoformat()}"
-
-
-def _estate_verdicts(
-    args: argparse.Namespace, catalog: Catalog, inventories: list[Inventory], as_of: date
-) -> dict[_FindingKey, Finding]:
-    """Every stored inventory's findings judged with one dataset, by what was found where."""
-    from scanner.judge.match import match_inventory
-
-    ctx, policy, _site_cat = _context(args, catalog)
-    verdicts: dict[_FindingKey, Finding] = {}
-    for inv in inventories:
-        for f in match_inventory(inv, ctx, as_of, policy).findings:
-            verdicts[(f.host_key, f.kind, f.name, f.version)] = f
-    return verdicts
-
-
-def _flip(before: Finding | None, after: Finding | None) -> dict[str, Any] | None:
-    """One finding whose status or end date changed with the dataset, or None."""
-    b_status = before.status.value if before else "unknown"
-    a_status = after.status.value if after else "unknown"
-    if b_status == a_status and (before.eol if before else None) == (after.eol if after else None):
-        return None
-    ref = after or before
-    assert ref is not None  # a key comes from one side at least
-    return {
-        "host": ref.hostname,
-        "site": ref.site,
-        "kind": ref.kind,
-        "name": ref.name,
-        "version": ref.version,
-        "product": ref.product,
-        "cycle": ref.cycle,
-        "old_status": b_status,
-        "new_status": a_status,
-        "old_eol": before.eol.isoformat() if before and before.eol else None,
-        "new_eol": after.eol.isoformat() if after and after.eol else None,
-    }
-
-
-def _rejudge(args: argparse.Namespace, live: Path) -> str:
-    """Judge every stored inventory with the new dataset into new findings (the old dataset's stay,
-    queryable by their version).  Never fails the update: the note says what happened."""
-    from scanner.judge.timeline import Judge
-    from scanner.store.open import open_store
-
-    path = _sqlite_path(args.db)
-    if path is not None and not path.exists():
-        return f"no stored estate at {args.db}"
-    try:
-        ctx, policy, _site_cat = _context(args, Catalog(live))
-        judge = Judge(ctx, policy)
-        with open_store(args.db, judge=False) as store:
-            done = store.judge_pending(judge)
-        return f"{done} stored inventories judged with {judge.dataset_version}"
-    except Exception as exc:  # noqa: BLE001 - report, do not fail the update
-        return f"stored inventories not re-judged: {type(exc).__name__}: {exc}"
-
-
 def _say(text: str = "") -> None:
     """Print human-readable text; values from the dataset or a server never carry terminal
     control sequences to the operator (#19 item 10)."""
@@ -632,7 +429,14 @@ def _say(text: str = "") -> None:
 
 
 def run_update(args: argparse.Namespace) -> int:
+    from scanner.store import dataset_change
+
     as_of: date = args.as_of or today()
+
+    def context_for(catalog: Catalog) -> tuple[Any, Policy]:
+        ctx, policy, _site_cat = _context(args, catalog)
+        return ctx, policy
+
     _site(args)  # a broken site catalogue is reported before any download
     if args.source.lower().startswith("http://"):
         logging.getLogger("legacyscan.eol").warning(
@@ -674,7 +478,9 @@ def run_update(args: argparse.Namespace) -> int:
             _say(f"The EOL dataset is up to date (HTTP 304 Not Modified, ETag {staged.etag}); nothing changed.")
         return int(ExitCode.OK)
     try:
-        flips, flips_note = _estate_flips(args, current, staged.directory, as_of)
+        flips, flips_note = dataset_change.estate_flips(
+            args.db, current, staged.directory, as_of, context_for, plain_errors=(CliError,)
+        )
         from scanner.datasets import retain
 
         try:
@@ -686,7 +492,7 @@ def run_update(args: argparse.Namespace) -> int:
         raise CliError(f"update failed: {exc}", hint="the previous dataset is unchanged") from exc
     finally:
         eol_update.discard(staged)
-    rejudged_note = _rejudge(args, live)
+    rejudged_note = dataset_change.rejudge(args.db, live, context_for)
     diff = staged.diff
     report = {
         "updated": True,

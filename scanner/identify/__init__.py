@@ -7,6 +7,8 @@ for every record of an inventory with the host's context.  Rules are data in ``e
   by source), dispatch, and the contract evaluator (``evaluate``, ``verdict_for``);
 * ``answers``    ``eol identify``'s work: the ``Answers`` seam, the pure ``Evaluation``, its one memo
   (``Remembered``, keyed by the whole normalised record) and the JSON Lines loop;
+* ``explain``    what ``eol info`` and ``eol show`` say, as data (the dataset, a product's cycles, one verdict
+  explained);
 * ``verdict``    the phase rules: a release's status on a date (the one place they live);
 * ``context``    ``Knowledge``, the catalog and rules an identifier reads (below the registry);
 * identifiers, one pure function ``record, ctx -> Identification`` per kind of evidence:
