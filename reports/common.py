@@ -14,7 +14,16 @@ from datetime import date
 from typing import Any
 
 from scanner.plan.actions import release_name
-from scanner.report.model import KPI_LABELS, EstateReport, HostRow, Kpis, SiteReport, UnsupportedItem
+from scanner.report.model import (
+    KPI_LABELS,
+    EstateReport,
+    EvidenceCoverage,
+    EvidenceScope,
+    HostRow,
+    Kpis,
+    SiteReport,
+    UnsupportedItem,
+)
 
 Value = str | int | float | None
 
@@ -637,20 +646,20 @@ def _item_not_inventoried(i: UnsupportedItem) -> str:
     return "; ".join(parts)
 
 
-def _not_inventoried(scope: dict[str, Any]) -> str:
+def _not_inventoried(scope: EvidenceScope) -> str:
     """DSPT 8.1: how many devices no agent or probe inventoried (credential-free discovery, register)."""
     parts = [
-        f"{scope[k]} {label}"
-        for k, label in (
-            ("discovered_not_inventoried", "discovered, not inventoried"),
-            ("register_not_inventoried", "from the device register only"),
+        f"{n} {label}"
+        for n, label in (
+            (scope.get("discovered_not_inventoried", 0), "discovered, not inventoried"),
+            (scope.get("register_not_inventoried", 0), "from the device register only"),
         )
-        if scope.get(k)
+        if n
     ]
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def coverage_sentence(cov: dict[str, Any]) -> str:
+def coverage_sentence(cov: EvidenceCoverage) -> str:
     """DSPT 8.1 survey coverage in words; unreached targets are named as such, never as clean."""
     targets, missed = cov["targets"], cov["not_reached"]
     if not targets:

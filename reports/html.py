@@ -16,7 +16,7 @@ import base64
 import hashlib
 import html
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reports.common import (
     EVIDENCE_HEADERS,
@@ -615,7 +615,7 @@ def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:
 BAND_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}
 
 
-def _weights_table(weights: dict[str, object]) -> str:
+def _weights_table(weights: Mapping[str, object]) -> str:
     """The priority weights as a table a reader can check (never a raw Python dict)."""
     rows: list[list[Value]] = []
     for key, value in weights.items():

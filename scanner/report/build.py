@@ -51,6 +51,8 @@ from scanner.report.model import (
     NOT_YET,
     EstateReport,
     Evidence,
+    EvidenceCoverage,
+    EvidenceScope,
     ExtendedSupportRow,
     FindingRow,
     HostRow,
@@ -903,23 +905,26 @@ def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None
     k = report.kpis
     statement = b4d_statement(items, len(report.sites), len(hosts), k.targets, k.not_reached)
     sources = Counter(h.source for h in hosts)
+    scope = EvidenceScope(
+        sites=[s.site for s in report.sites],
+        devices=len(hosts),
+        os_products=dict(sorted(families.items())),
+        as_of=report.as_of.isoformat(),
+    )
+    # DSPT 8.1: devices known only from credential-free discovery or the device register
+    if sources["discovered"]:
+        scope["discovered_not_inventoried"] = sources["discovered"]
+    if sources["register"]:
+        scope["register_not_inventoried"] = sources["register"]
     ev = Evidence(
-        scope={
-            "sites": [s.site for s in report.sites],
-            "devices": len(hosts),
-            "os_products": dict(sorted(families.items())),
-            "as_of": report.as_of.isoformat(),
-            # DSPT 8.1: devices known only from credential-free discovery or the device register
-            **({"discovered_not_inventoried": sources["discovered"]} if sources["discovered"] else {}),
-            **({"register_not_inventoried": sources["register"]} if sources["register"] else {}),
-        },
-        coverage={
-            "targets": k.targets,
-            "not_reached": k.not_reached,
-            "coverage": round4(k.coverage),
-            "stale_inventories": k.stale,
-            "stale_days": cfg.stale_days,
-        },
+        scope=scope,
+        coverage=EvidenceCoverage(
+            targets=k.targets,
+            not_reached=k.not_reached,
+            coverage=round4(k.coverage),
+            stale_inventories=k.stale,
+            stale_days=cfg.stale_days,
+        ),
         tool_version=report.tool_version,
         dataset_version=report.dataset_version,
         readiness_data_version=cpu_rules().version,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from scanner.judge.match import worst_status
 from scanner.model import Finding, Status
@@ -366,12 +366,56 @@ class UnsupportedItem:
     phase: str = ""  # extended items: the phase's name ("Debian LTS (free)")
 
 
+class EvidenceScope(TypedDict):
+    """What was surveyed (``evidence.scope`` of the JSON report, docs/report-json.md; in the digest)."""
+
+    sites: list[str]
+    devices: int
+    os_products: dict[str, int]  # OS product (or "unidentified") -> devices, by name
+    as_of: str  # ISO date
+    # DSPT 8.1: devices known only from credential-free discovery or the device register (only when any)
+    discovered_not_inventoried: NotRequired[int]
+    register_not_inventoried: NotRequired[int]
+
+
+class EvidenceCoverage(TypedDict):
+    """How completely it was surveyed (``evidence.coverage`` of the JSON report; in the digest)."""
+
+    targets: int
+    not_reached: int
+    coverage: float | None  # share of targets reached, 4 decimals (None: nothing scanned by target)
+    stale_inventories: int
+    stale_days: int
+
+
+# The ``[priority]`` weights the scores were computed with (``priority_weights`` of the JSON report,
+# the HTML report's scoring appendix), in this order; empty until ``build_report`` fills it.  The
+# functional form: one key is ``class``.
+PriorityWeights = TypedDict(
+    "PriorityWeights",
+    {
+        "status": dict[str, float],
+        "points_per_30_days_past": float,
+        "max_days_points": float,
+        "class": dict[str, float],
+        "tags": dict[str, float],
+        "points_per_doubling_devices": float,
+        "max_devices_points": float,
+        "device_bonus_per_finding": float,
+        "max_device_bonus": float,
+        "bands": dict[str, float],
+        "app_only_critical_tags": list[str],
+    },
+    total=False,
+)
+
+
 @dataclass(slots=True)
 class Evidence:
     """DSPT 8.1 / 8.2.1 and CAF B4.d: what was surveyed, how completely, with which tools and data."""
 
-    scope: dict[str, Any]
-    coverage: dict[str, Any]
+    scope: EvidenceScope
+    coverage: EvidenceCoverage
     tool_version: str
     dataset_version: str
     readiness_data_version: str
@@ -429,7 +473,7 @@ class EstateReport:
     previous_as_of: date | None = None
     evidence: Evidence | None = None
     currency: str = "GBP"
-    priority_weights: dict[str, Any] = field(default_factory=dict)
+    priority_weights: PriorityWeights = field(default_factory=lambda: PriorityWeights())
     demo: str = ""  # banner text when the estate is demo data ("" for real estates)
     organisation: str = ""  # the trust (site catalogue [site] name), in every header
     dataset_date: date | None = None  # of the bundled / updated end-of-life data
