@@ -348,3 +348,18 @@ def _delete_facts(store: Store) -> None:
     else:
         with store.pool.connection() as conn:  # type: ignore[attr-defined]
             conn.execute("DELETE FROM inventory_facts")
+
+
+def test_prune_deletes_the_facts_of_every_inventory_it_deletes(store_url: str) -> None:
+    from scanner.store.retention import prune
+
+    old = [pc(f"pc-{i}", collected_at="2024-05-01T09:00:00Z") for i in range(3)]
+    new = [pc(f"pc-{i}", collected_at="2026-11-01T09:00:00Z") for i in range(2)]  # pc-2 is not seen again
+    with open_store(store_url) as store:
+        store.save_batch(old + new)
+        assert q(store, "SELECT COUNT(*) FROM inventory_facts")[0][0] == 5
+        result = prune(store, "2025-10-26")
+        assert (result.inventories, result.related["inventory_facts"]) == (3, 3)
+        left = sorted(r[0] for r in q(store, "SELECT inventory_id FROM inventories"))
+        assert left == sorted(i.inventory_id for i in new)
+        assert sorted(r[0] for r in q(store, "SELECT inventory_id FROM inventory_facts")) == left
