@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from eol_data.rules import Rules
 from scanner.identify.context import Knowledge
 from scanner.model import Confidence, Identification
 
@@ -88,16 +89,9 @@ def _compile_labels(rules: dict[str, Any]) -> _Labels:
     )
 
 
-_LABELS_MEMO: list[tuple[dict[str, Any], _Labels]] = []
-
-
-def _labels(rules: dict[str, Any]) -> _Labels:
-    """The compiled labels of a rules table (built once per table, kept beside its answer)."""
-    if _LABELS_MEMO and _LABELS_MEMO[0][0] is rules:
-        return _LABELS_MEMO[0][1]
-    labels = _compile_labels(rules)
-    _LABELS_MEMO[:] = [(rules, labels)]
-    return labels
+def _labels(rules: Rules) -> _Labels:
+    """The compiled labels of these rules, made once and kept with them (``Rules.derived``)."""
+    return rules.derived("macos.labels", lambda r: _compile_labels(r.table(RULES)))
 
 
 @dataclass(slots=True)
@@ -110,7 +104,7 @@ class _Facts:
     pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
-def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> MacFacts:
+def facts_of(record: dict[str, Any], rules: Rules) -> MacFacts:
     """The typed facts of a macOS record: the contract's fields first, then any other value (a
     ``sw_vers`` or ``system_profiler`` text, a sysctl key, an agent document's nested OS section)."""
     labels = _labels(rules)
@@ -219,7 +213,7 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     limits = rules.get("limits", {})
     compat = str(limits.get("compat_version", "10.16"))
     first = int(limits.get("first_major_cycle", 11))
-    facts = facts_of(record, rules)
+    facts = facts_of(record, ctx.rules)
     pv, bv, darwin, ev = facts.product_version, facts.build_version, facts.darwin, facts.notes
     product = ctx.catalog.product(PRODUCT)
     by_build, by_kernel = _cycle_by_build_and_kernel(bv, darwin, darwin_map)

@@ -19,18 +19,16 @@ from scanner.model import Confidence, Identification
 if TYPE_CHECKING:
     from eol_data.rules import Rules
 
-_ARCH_MEMO: list[tuple[dict[str, Any], re.Pattern[str]]] = []
+
+def _arch_suffix(rules: Rules) -> re.Pattern[str]:
+    """The rpm arch suffixes (``[words] architectures``) as one pattern, made once per Rules object
+    and kept with it (``Rules.derived``)."""
+    return rules.derived("packages.arch_suffix", _compile_arch_suffix)
 
 
-def _arch_suffix(table: dict[str, Any]) -> re.Pattern[str]:
-    """The rpm arch suffixes (``[words] architectures``) as one pattern, built once per rules table
-    (the table is kept beside its answer)."""
-    if _ARCH_MEMO and _ARCH_MEMO[0][0] is table:
-        return _ARCH_MEMO[0][1]
-    words = "|".join(re.escape(str(w)) for w in table.get("words", {}).get("architectures", [])) or "(?!)"
-    pattern = re.compile(rf"\.({words})$", re.I)
-    _ARCH_MEMO[:] = [(table, pattern)]
-    return pattern
+def _compile_arch_suffix(rules: Rules) -> re.Pattern[str]:
+    words = rules.table("packages").get("words", {}).get("architectures", [])
+    return re.compile(rf"\.({'|'.join(re.escape(str(w)) for w in words) or '(?!)'})$", re.I)
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,7 +81,7 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     raw_name = str(record.get("name") or "").strip()
     source = str(record.get("source") or "")
     version = str(record.get("version") or "")
-    name = _SCL_PREFIX.sub("", _arch_suffix(ctx.rules.table("packages")).sub("", raw_name))
+    name = _SCL_PREFIX.sub("", _arch_suffix(ctx.rules).sub("", raw_name))
     for rule in compiled_rules(ctx.rules):
         if not rule.pattern.fullmatch(name):
             continue

@@ -292,17 +292,9 @@ def _compile_families(table: dict[str, Any]) -> _FamilyWords:
     )
 
 
-_FAMILIES_MEMO: list[tuple[dict[str, Any], _FamilyWords]] = []
-
-
 def _families(rules: Rules) -> _FamilyWords:
-    """The family words of a rules set (built once per table, kept beside its answer)."""
-    table = rules.table("families")
-    if _FAMILIES_MEMO and _FAMILIES_MEMO[0][0] is table:
-        return _FAMILIES_MEMO[0][1]
-    words = _compile_families(table)
-    _FAMILIES_MEMO[:] = [(table, words)]
-    return words
+    """The family words of these rules, made once and kept with them (``Rules.derived``)."""
+    return rules.derived("identify.families", lambda r: _compile_families(r.table("families")))
 
 
 def _infer_family(record: dict[str, Any], family: str, words: _FamilyWords) -> str:

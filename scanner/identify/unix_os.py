@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eol_data.catalog import Product
+from eol_data.rules import Rules
 from scanner.identify.context import Knowledge
 from scanner.model import Confidence, Identification
 
@@ -67,16 +68,9 @@ def _compile_words(rules: dict[str, Any]) -> _Words:
     )
 
 
-_WORDS_MEMO: list[tuple[dict[str, Any], _Words]] = []
-
-
-def _words(rules: dict[str, Any]) -> _Words:
-    """The compiled words of a rules table (built once per table, kept beside its answer)."""
-    if _WORDS_MEMO and _WORDS_MEMO[0][0] is rules:
-        return _WORDS_MEMO[0][1]
-    words = _compile_words(rules)
-    _WORDS_MEMO[:] = [(rules, words)]
-    return words
+def _words(rules: Rules) -> _Words:
+    """The compiled words of these rules, made once and kept with them (``Rules.derived``)."""
+    return rules.derived("unix_os.words", lambda r: _compile_words(r.table(RULES)))
 
 
 def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -104,7 +98,7 @@ def _text_values(record: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> UnixFacts:
+def facts_of(record: dict[str, Any], rules: Rules) -> UnixFacts:
     """The typed facts of an other-Unix record."""
     texts = tuple(_text_values(record))
     notes = tuple((k, v[:200]) for k, v in texts[:4])
@@ -163,8 +157,8 @@ def _untracked(
 
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
-    words = _words(rules)
-    facts = facts_of(record, rules)
+    words = _words(ctx.rules)
+    facts = facts_of(record, ctx.rules)
     texts, evidence, system = facts.texts, facts.notes, facts.system
     untracked = _untracked(system, rules, texts, evidence)
     if untracked is not None:
@@ -197,7 +191,7 @@ def identify_release_files(files: dict[str, str], ctx: Knowledge) -> Identificat
     osrel = files.get("/etc/os-release", "") or files.get("/usr/lib/os-release", "")
     m = re.search(r"^ID=\"?([\w.-]+)", osrel, re.M)
     if re.search(r"\bSolaris\b|SmartOS|OpenIndiana|illumos|OmniOS", release) or (
-        m and m.group(1).lower() in _words(ctx.rules.table(RULES)).bsd_ids
+        m and m.group(1).lower() in _words(ctx.rules).bsd_ids
     ):
         return identify({"kind": "os", "family": "unix", "files": files}, ctx)
     return None

@@ -34,6 +34,7 @@ from datetime import date
 from typing import Any
 
 from eol_data.catalog import Release
+from eol_data.rules import Rules
 from scanner.identify.context import Knowledge
 from scanner.model import Confidence, Identification
 
@@ -134,23 +135,15 @@ def _server_caption(others: list[Any]) -> re.Pattern[str]:
     return re.compile("|".join([r"(?<![a-z])server(?![a-z])", r"(?<![a-z])server(?=r2)", *words]))
 
 
-_WORDS_MEMO: list[tuple[dict[str, Any], _Words]] = []
-
-
-def _words(rules: dict[str, Any]) -> _Words:
-    """The compiled words of a rules table (built once per table; the table is kept beside its
-    answer, so a new table never gets another's)."""
-    if _WORDS_MEMO and _WORDS_MEMO[0][0] is rules:
-        return _WORDS_MEMO[0][1]
-    words = _compile_words(rules)
-    _WORDS_MEMO[:] = [(rules, words)]
-    return words
+def _words(rules: Rules) -> _Words:
+    """The compiled words of these rules, made once and kept with them (``Rules.derived``)."""
+    return rules.derived("windows_os.words", lambda r: _compile_words(r.table(RULES)))
 
 
 def _bundled_words() -> _Words:
     from eol_data.rules import load_rules
 
-    return _words(load_rules().table(RULES))
+    return _words(load_rules())
 
 
 def normalise_caption(text: str, words: _Words | None = None) -> str:
@@ -848,11 +841,12 @@ def _role_from_configuration_words(ev: _Draft, key: str, value: str, low: str, w
 ADAPTERS: tuple[Adapter, ...] = (_contract_fields, _labelled_values, _value_forms, _caption_text, _nt10_by_build)
 
 
-def facts_of(record: dict[str, Any], rules: dict[str, Any]) -> WindowsFacts:
+def facts_of(record: dict[str, Any], rules: Rules) -> WindowsFacts:
     """The typed facts of a Windows OS record, read by every adapter in ``ADAPTERS`` in turn."""
     ev = _Draft(_words(rules))
+    table = rules.table(RULES)
     for adapter in ADAPTERS:
-        adapter(ev, record, rules)
+        adapter(ev, record, table)
     return ev.facts()
 
 
@@ -898,11 +892,12 @@ def _caption_release(rules: dict[str, Any], caption: str) -> dict[str, Any] | No
     return None
 
 
-def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
+def _is_server_caption(c: _Ctx, caption: str) -> bool | None:
     """True for a server caption, False for an explicit client release, None when it says neither."""
+    rules = c.rules
     for phrase in rules.get("role_words", {}).get("not_server", []):
         caption = caption.replace(phrase, " ")
-    if _words(rules).server_caption.search(caption):
+    if _words(c.ctx.rules).server_caption.search(caption):
         return True
     rel = _caption_release(rules, caption)
     if rel is not None:
@@ -912,7 +907,7 @@ def _is_server_caption(rules: dict[str, Any], caption: str) -> bool | None:
 
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     rules = ctx.rules.table(RULES)
-    facts = facts_of(record, rules)
+    facts = facts_of(record, ctx.rules)
     caption = facts.caption
     cap_rel = _caption_release(rules, caption) if caption else None
     ev = _settled(facts, cap_rel)
@@ -957,7 +952,7 @@ def _nt_of_caption(facts: WindowsFacts, cap_rel: dict[str, Any]) -> tuple[int | 
 def _decide_role(c: _Ctx, caption: str, cap_rel: dict[str, Any] | None) -> bool | None:
     """Server?  Caption words beat ProductType (a "Server" caption is never a client), then role."""
     ev = c.ev
-    by_caption = _is_server_caption(c.rules, caption) if caption else None
+    by_caption = _is_server_caption(c, caption) if caption else None
     if by_caption is True:
         return True
     if by_caption is False or ev.edition_id == "serverrdsh":
@@ -1066,7 +1061,7 @@ def _client_on_server_build(c: _Ctx, build: int | None, entry: dict[str, Any], c
 def _client_evidence(c: _Ctx, caption: str) -> tuple[str, str]:
     """What made ``_decide_role`` answer client, in its order: (the evidence, what to call it)."""
     ev = c.ev
-    if caption and _is_server_caption(c.rules, caption) is False:
+    if caption and _is_server_caption(c, caption) is False:
         return f"caption {caption[:80]!r}", "caption"
     if ev.edition_id == "serverrdsh":
         return "EditionID ServerRdsh (multi-session)", "EditionID"
