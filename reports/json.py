@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NotRequired, TypedDict
 
 from reports.common import iso
 from scanner.plan.priority import Score
 from scanner.report.model import (
     EstateReport,
     Evidence,
+    EvidenceCoverage,
+    EvidenceScope,
     ExtendedSupportRow,
     FindingRow,
     HostRow,
     PlanRow,
+    PriorityWeights,
     ProductRollup,
     RegisterRow,
     RoadmapRow,
@@ -29,6 +32,181 @@ from scanner.report.model import (
 )
 
 SCHEMA = "legacyscan-report/1"
+
+
+# The document's shape (docs/report-json.md): each section a TypedDict, its keys in the order they
+# are written, so mypy checks every key a writer function fills against the schema.  The device
+# lists (``sites[].hosts[]``) are the hot path and stay plain dicts built from ``Finding.to_dict``.
+class SiteCoverageJson(TypedDict):
+    target: str
+    status: str
+    error: str
+    at: str
+    last_ok_at: str
+
+
+class SiteJson(TypedDict):
+    site: str
+    counts: dict[str, int]
+    kpis: dict[str, float | int | None]
+    kpi_change: dict[str, float | None]
+    hosts: Any  # [HOST, ...]; ``write`` puts a placeholder string here while it streams the devices
+    coverage: list[SiteCoverageJson]
+
+
+class ProductJson(TypedDict):
+    product: str
+    cycle: str
+    name: str
+    kind: str
+    status: str
+    eol: str | None
+    devices: int
+    sites: list[str]
+    accepted_devices: int
+    top_priority: float
+    extended_until: str | None
+    phase: str | None
+    summary: str
+
+
+class PlanJson(TypedDict):
+    site: str
+    financial_year: str
+    devices: int
+    actions: dict[str, int]
+    cost: float | None
+    costed_devices: int
+    overdue_devices: int
+    deferred_devices: int
+    extended_cost_per_year: float | None
+    extended_devices: int
+
+
+class ExtendedSupportJson(TypedDict):
+    site: str
+    entitlement: str
+    reference: str | None
+    releases: list[str]
+    devices: int
+    basis: str
+    source: str
+    currency: str
+    cost_per_year: float
+    until: str | None
+    actions_cost: float | None
+    actions_costed_devices: int
+    years_equal_to_actions: float | None
+    summary: str
+
+
+class RoadmapJson(TypedDict):
+    period: str
+    financial_year: str | None
+    product: str
+    cycle: str
+    name: str
+    eol: str | None
+    devices: int
+    sites: list[str]
+    status: str
+    extended_until: str | None
+    phase: str | None
+    action_devices: int
+    costed_devices: int
+    cost: float | None
+
+
+class ExceptionScopeJson(TypedDict):
+    host: str
+    site: str
+    tag: str
+    product: str
+    cycle: str
+
+
+class RegisterJson(TypedDict):
+    id: str
+    state: str
+    scope: ExceptionScopeJson
+    category: str
+    justification: str
+    compensating_controls: list[str]
+    medical_device: bool
+    manufacturer_ref: str
+    owner: str
+    approver: str
+    approved_on: str
+    expires: str
+    risk: str
+    findings: int
+    devices: int
+    sites: list[str]
+
+
+class UnsupportedItemJson(TypedDict):
+    site: str
+    product: str
+    cycle: str
+    name: str
+    status: str
+    eol: str | None
+    devices: int
+    risk: str
+    risk_score: float
+    reason: str
+    mitigation: str
+    approval: str
+    decision: str
+    exception_ids: list[str]
+    extended_until: str | None
+    phase: str | None
+    discovered_not_inventoried: NotRequired[int]
+    register_not_inventoried: NotRequired[int]
+
+
+class SiteCatalogJson(TypedDict):
+    file: str
+    sha256: str
+
+
+class EvidenceJson(TypedDict):
+    frameworks: list[str]
+    scope: EvidenceScope
+    coverage: EvidenceCoverage
+    tool_version: str
+    dataset_version: str
+    win11_cpu_data_version: str
+    exceptions_file: str | None
+    config_file: str | None
+    site_catalog: SiteCatalogJson | None
+    b4d_statement: str
+    sha256: str
+    unsupported_items: list[UnsupportedItemJson]
+
+
+class ReportJson(TypedDict):
+    schema: str
+    as_of: str
+    dataset_version: str
+    tool_version: str
+    demo: str | None
+    organisation: str | None
+    dataset_date: str | None
+    dataset_warning: str | None
+    plan_devices_per_year: int | None
+    currency: str
+    previous_as_of: str | None
+    kpis: dict[str, float | int | None]
+    kpi_change: dict[str, float | None]
+    priority_weights: PriorityWeights
+    sites: list[SiteJson]
+    products: list[ProductJson]
+    plan: list[PlanJson]
+    extended_support: list[ExtendedSupportJson]
+    roadmap: list[RoadmapJson]
+    register: list[RegisterJson]
+    evidence: EvidenceJson | None
 
 
 class _Cache:
@@ -129,7 +307,7 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
 
 def _site_dict(
     site: SiteReport, i: int, report: EstateReport, cache: _Cache, hosts: Callable[[int, SiteReport], Any] | None
-) -> dict[str, Any]:
+) -> SiteJson:
     return {
         "site": site.site,
         "counts": site.counts(),
@@ -143,7 +321,7 @@ def _site_dict(
     }
 
 
-def _product(p: ProductRollup) -> dict[str, Any]:
+def _product(p: ProductRollup) -> ProductJson:
     return {
         "product": p.product,
         "cycle": p.cycle,
@@ -161,7 +339,7 @@ def _product(p: ProductRollup) -> dict[str, Any]:
     }
 
 
-def _plan(p: PlanRow) -> dict[str, Any]:
+def _plan(p: PlanRow) -> PlanJson:
     return {
         "site": p.site,
         "financial_year": p.financial_year,
@@ -176,7 +354,7 @@ def _plan(p: PlanRow) -> dict[str, Any]:
     }
 
 
-def _extended(x: ExtendedSupportRow, currency: str) -> dict[str, Any]:
+def _extended(x: ExtendedSupportRow, currency: str) -> ExtendedSupportJson:
     return {
         "site": x.site,
         "entitlement": x.entitlement,
@@ -195,7 +373,7 @@ def _extended(x: ExtendedSupportRow, currency: str) -> dict[str, Any]:
     }
 
 
-def _roadmap(r: RoadmapRow) -> dict[str, Any]:
+def _roadmap(r: RoadmapRow) -> RoadmapJson:
     return {
         "period": r.period,
         "financial_year": r.financial_year or None,
@@ -214,11 +392,17 @@ def _roadmap(r: RoadmapRow) -> dict[str, Any]:
     }
 
 
-def _register(r: RegisterRow) -> dict[str, Any]:
+def _register(r: RegisterRow) -> RegisterJson:
     return {
         "id": r.exception.id,
         "state": r.state,
-        "scope": {k: getattr(r.exception, k) for k in ("host", "site", "tag", "product", "cycle")},
+        "scope": {
+            "host": r.exception.host,
+            "site": r.exception.site,
+            "tag": r.exception.tag,
+            "product": r.exception.product,
+            "cycle": r.exception.cycle,
+        },
         "category": r.exception.category,
         "justification": r.exception.justification,
         "compensating_controls": list(r.exception.compensating_controls),
@@ -235,8 +419,8 @@ def _register(r: RegisterRow) -> dict[str, Any]:
     }
 
 
-def _item(i: UnsupportedItem) -> dict[str, Any]:
-    return {
+def _item(i: UnsupportedItem) -> UnsupportedItemJson:
+    item: UnsupportedItemJson = {
         "site": i.site,
         "product": i.product,
         "cycle": i.cycle,
@@ -253,12 +437,15 @@ def _item(i: UnsupportedItem) -> dict[str, Any]:
         "exception_ids": i.exception_ids,
         "extended_until": iso(i.extended_until) or None,
         "phase": i.phase or None,
-        **({"discovered_not_inventoried": i.discovered} if i.discovered else {}),
-        **({"register_not_inventoried": i.not_inventoried - i.discovered} if i.not_inventoried > i.discovered else {}),
     }
+    if i.discovered:
+        item["discovered_not_inventoried"] = i.discovered
+    if i.not_inventoried > i.discovered:
+        item["register_not_inventoried"] = i.not_inventoried - i.discovered
+    return item
 
 
-def _evidence(ev: Evidence | None) -> dict[str, Any] | None:
+def _evidence(ev: Evidence | None) -> EvidenceJson | None:
     if ev is None:
         return None
     return {
@@ -279,7 +466,7 @@ def _evidence(ev: Evidence | None) -> dict[str, Any] | None:
     }
 
 
-def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None = None) -> dict[str, Any]:
+def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None = None) -> ReportJson:
     """The report as JSON-ready data; ``hosts(i, site)`` stands in for site i's device list when
     given (``write`` serialises the devices one at a time in its place)."""
     cache = _Cache()
