@@ -15,6 +15,7 @@ from typing import Any
 
 from scanner.collect.results import Outcome, ScanSummary
 from scanner.collect.wire import unpack
+from scanner.store.relational import ReceivedSets
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class ChildReader:
         self.stall_after = stall_after
         self._last = time.monotonic()
         self._asked = False
+        self.received = ReceivedSets()  # package lists the children sent in full, for hosts naming them by id
 
     def get(self, timeout: float) -> list[Outcome] | None:
         try:
@@ -101,7 +103,7 @@ class ChildReader:
             if window_closed:
                 self.summary.window_closed = True
             return None
-        return list(map(unpack, payload))
+        return [unpack(item, self.received) for item in payload]
 
     def _lost_child(self) -> bool:
         """A child that died without saying "end" (killed, out of memory) counts as finished, so

@@ -88,9 +88,11 @@ def pack_observed(observer: InventoryObserver | None, store: Store | None = None
     return pack_one
 
 
-def unpack(item: Packed) -> Outcome:
+def unpack(item: Packed, received: ReceivedSets | None = None) -> Outcome:
     """The parent's half of ``pack``: packages rebuilt (every field, as the child had them), the
-    body and its exactness handed to the store."""
+    body and its exactness handed to the store.  ``received``: the package lists this scan's
+    collector processes sent in full (``ChildReader`` keeps them, one per scan), which hosts sent
+    later name by id; without it, a list named by id is left for the store to settle."""
     outcome, body, rows, exact = item
     inv = outcome.inventory
     if isinstance(inv, Inventory):
@@ -98,9 +100,5 @@ def unpack(item: Packed) -> Outcome:
         if body:
             pre_encoded(inv, body, exact)
     elif isinstance(inv, EncodedInventory) and inv.rows is not None:
-        _RECEIVED_SETS.resolve(inv.rows)  # what is no longer here the store settles
+        (received if received is not None else ReceivedSets()).resolve(inv.rows)  # the store settles the rest
     return outcome
-
-
-# The package lists the collector processes sent (``pack_observed``), for the hosts they name by id.
-_RECEIVED_SETS = ReceivedSets()
