@@ -373,6 +373,13 @@ MIGRATIONS: list[str] = [
     # ``f:<the smallest finding id carrying them>`` (no hash function common to both databases),
     # each distinct contents once.  The BI views keep their columns and rows (``views.CONTENT_VIEWS``).
     _MIGRATION_9,
+    # 10: the index a report reads a host's findings by holds what it reads of them (content id and
+    # entries, schema 9), so the read is the index alone, with no lookup in the table per finding
+    # (20,000-device demo, the latest scan's 153,079 findings: 0.57 s -> 0.18 s CPU on SQLite).
+    """
+    DROP INDEX findings_inventory;
+    CREATE INDEX findings_inventory ON findings(inventory_id, dataset_version, ordinal, content_id, entries)
+    """,
 ]
 
 # The migration (1-based) after whose script each backend runs ``scanner.store.facts.backfill``.

@@ -24,6 +24,7 @@ from scanner.cli import main
 from scanner.demo import generate
 from scanner.judge.match import match_inventory
 from scanner.judge.timeline import group_key
+from scanner.report.stored import _STEADY_FINDINGS_SQL
 from scanner.store.open import default_judge, open_store
 from scanner.store.relational import WIDE_FINDINGS, software_id
 from scanner.store.schema import migrations
@@ -465,6 +466,9 @@ def test_migration_to_finding_contents_keeps_every_finding_every_view_and_the_re
         distinct = {(*r[7:14], *r[15:21], *r[22:25]) for r in findings}
         assert len(contents) == len(distinct) == hashed < len(findings) / 4
         assert all(cid.startswith("f:") for (cid,) in contents)
+        if store_url.startswith("sqlite"):  # the report reads a host's findings from the index alone (10)
+            sql = "EXPLAIN QUERY PLAN " + _STEADY_FINDINGS_SQL.format(p="?", marks="?,?")
+            assert any("COVERING INDEX findings_inventory" in str(r[-1]) for r in q(store, sql, ("d", "a", "b")))
         assert store.judge_pending() == 0  # every inventory has its findings already
     for (day, fmt), want in reports.items():  # the report reads the migrated store as the new one
         assert _report(store_url, day, fmt, tmp_path / f"migrated-{day}.{fmt}") == want, (day, fmt)
