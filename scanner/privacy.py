@@ -198,7 +198,7 @@ def load(path: str | Path | None) -> Privacy:
 
     A relative ``hash_key_file`` is relative to the config file's folder."""
     from scanner.files import loads_toml, read_regular_text
-    from scanner.plan.actions import DEFAULT_CONFIG_NAME
+    from scanner.plan.config import DEFAULT_CONFIG_NAME
 
     if path is None:
         default = Path(DEFAULT_CONFIG_NAME)

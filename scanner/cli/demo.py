@@ -18,7 +18,7 @@ from scanner.cli.report import demo_banner, previous_scan, render_report, with_b
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, DEMO_ORGANISATION, generate
 from scanner.judge.match import match_estate
 from scanner.judge.timeline import Judge
-from scanner.plan.actions import load_config
+from scanner.plan.config import load_config
 from scanner.plan.risk_register import load as load_exceptions
 from scanner.report.build import build_report
 from scanner.report.formats import ReportFormat

@@ -22,7 +22,7 @@ from scanner.report.formats import CHOICES, ReportFormat
 if TYPE_CHECKING:
     from agents.inventory import Inventory
     from scanner.judge.match import HostResult
-    from scanner.plan.actions import ReportConfig
+    from scanner.plan.config import ReportConfig
     from scanner.plan.risk_register import Register
     from scanner.report.build import PreviousKpis
     from scanner.report.model import EstateReport
@@ -161,7 +161,7 @@ def add_parser(sub: Subparsers) -> None:
 
 def load_inputs(args: argparse.Namespace) -> tuple[ReportConfig, Register | None]:
     """The configuration and the register, with user-facing errors that name the file and row."""
-    from scanner.plan.actions import ConfigError, load_config
+    from scanner.plan.config import ConfigError, load_config
     from scanner.plan.risk_register import ExceptionFileError
     from scanner.plan.risk_register import load as load_exceptions
 
@@ -403,7 +403,7 @@ def _superseded(results: list[HostResult]) -> list[HostResult]:
 
 def _prepare(args: argparse.Namespace, known_sites: list[str] | None) -> tuple[Any, ...]:
     from scanner.cli.common import site_context
-    from scanner.plan.actions import with_site_catalog
+    from scanner.plan.config import with_site_catalog
 
     cfg, register = load_inputs(args)
     ctx, policy, site = site_context(args)

@@ -24,23 +24,24 @@ from scanner.judge.match import HostResult, worst_status
 from scanner.model import Finding, Status
 from scanner.plan.actions import (
     Action,
-    EntitlementPrice,
     EsuLine,
     ExtendedCost,
-    ReportConfig,
-    add_quarters,
     device_action,
     esu_line,
     extended_costs,
+    planned_action,
+    price_for,
+    release_name,
+)
+from scanner.plan.config import EntitlementPrice, ReportConfig
+from scanner.plan.periods import (
+    add_quarters,
     financial_year,
     financial_year_start,
     median,
     next_financial_year,
-    planned_action,
-    price_for,
     quarter,
     quarter_start,
-    release_name,
 )
 from scanner.plan.priority import Score, score_device, score_finding
 from scanner.plan.readiness import Readiness, assess, cpu_rules, is_windows_10

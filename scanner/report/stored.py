@@ -37,7 +37,7 @@ from scanner.identify.registry import IdentifyContext
 from scanner.identify.verdict import judge as judge_release
 from scanner.judge.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
-from scanner.plan.actions import ReportConfig
+from scanner.plan.config import ReportConfig
 from scanner.plan.risk_register import Register
 from scanner.report.build import PreviousKpis, previous_kpis
 from scanner.store import facts

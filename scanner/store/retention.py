@@ -90,7 +90,7 @@ def check_days(value: Any, where: str) -> int:
 def load_keep_days(path: str | Path | None) -> int | None:
     """``[retention] keep_days`` of ``path`` (``None``: ``legacyscan.toml`` here when present)."""
     from scanner.files import FileRefused, loads_toml, read_regular_text
-    from scanner.plan.actions import DEFAULT_CONFIG_NAME
+    from scanner.plan.config import DEFAULT_CONFIG_NAME
 
     if path is None:
         if not Path(DEFAULT_CONFIG_NAME).is_file():

@@ -26,7 +26,7 @@ from eol_data.rules import Rules
 from eol_data.site import SiteCatalogError, parse_site_catalog
 from scanner import targets
 from scanner.plan import risk_register as exceptions
-from scanner.plan.actions import ConfigError
+from scanner.plan.config import ConfigError
 from scanner.store.enrolment import TokenInfo
 from tests.fuzz.strategies import hostile_text, inputs, json_values
 
@@ -94,7 +94,7 @@ def test_site_catalogue_refuses_only_with_its_error_naming_the_file(text: str) -
 @given(inputs([_example("legacyscan.toml")]))
 def test_report_config_refuses_only_with_its_error_naming_the_file(text: str) -> None:
     from scanner.files import loads_toml
-    from scanner.plan.actions import config_from_dict
+    from scanner.plan.config import config_from_dict
 
     try:
         config_from_dict(loads_toml(text), "cfg.toml")

@@ -46,7 +46,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cdp, Pat
     from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
     from scanner.judge.match import match_estate
     from scanner.model import Policy
-    from scanner.plan.actions import config_from_dict
+    from scanner.plan.config import config_from_dict
     from scanner.plan.risk_register import parse_toml
     from scanner.report.build import build_report
     from tests.unit import report_estate as est

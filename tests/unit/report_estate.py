@@ -16,7 +16,7 @@ from eol_data.catalog import load_default
 from scanner.identify.registry import IdentifyContext
 from scanner.judge.match import HostResult, match_estate
 from scanner.model import Policy
-from scanner.plan.actions import ReportConfig, config_from_dict
+from scanner.plan.config import ReportConfig, config_from_dict
 from scanner.plan.risk_register import Register, parse_toml
 from scanner.report.build import build_report
 from scanner.report.model import EstateReport
@@ -294,7 +294,7 @@ def report(demo: str = "", dataset_version: str | None = None, site_catalog: str
     from pathlib import Path
 
     from eol_data.site import parse_site_catalog
-    from scanner.plan.actions import with_site_catalog
+    from scanner.plan.config import with_site_catalog
 
     site = parse_site_catalog(site_catalog, Path("legacyscan-site.toml"))
     policy = Policy(entitlements=site.entitlement_keys(), site_catalog=site.version_tag)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from scanner.cli import main
 from scanner.demo import generate
-from scanner.plan.actions import load_config
+from scanner.plan.config import load_config
 from scanner.plan.risk_register import load as load_exceptions
 from scanner.store.open import open_store
 from tests.unit import report_estate as est

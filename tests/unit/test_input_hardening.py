@@ -12,7 +12,7 @@ import pytest
 
 from agents.inventory import Inventory, InventoryError
 from eol_data.site import SiteCatalogError, load_site_catalog
-from scanner.plan.actions import ConfigError, load_config
+from scanner.plan.config import ConfigError, load_config
 from scanner.plan.risk_register import ExceptionFileError
 from scanner.plan.risk_register import load as load_exceptions
 from scanner.targets import MAX_RANGE, TargetError, load_targets

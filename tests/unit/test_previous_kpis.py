@@ -15,7 +15,7 @@ import pytest
 from scanner.cli.common import context_and_policy
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.judge.match import match_estate
-from scanner.plan.actions import load_config
+from scanner.plan.config import load_config
 from scanner.plan.risk_register import load as load_register
 from scanner.report.build import build_host_rows, compute_kpis, previous_kpis
 from scanner.report.model import HostRow

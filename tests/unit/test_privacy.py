@@ -144,7 +144,7 @@ def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, key: byt
 
 
 def test_the_report_configuration_accepts_the_privacy_and_retention_tables(tmp_path: Path) -> None:
-    from scanner.plan.actions import load_config
+    from scanner.plan.config import load_config
 
     cfg = write(tmp_path, '[privacy]\nserials = "drop"\n[retention]\nkeep_days = 400\n')
     assert load_config(cfg).source == str(cfg)

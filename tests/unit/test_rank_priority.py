@@ -9,7 +9,8 @@ import pytest
 
 from scanner.cli.report import fail_on_hit
 from scanner.model import Finding, MatchDetail, Status
-from scanner.plan.actions import ConfigError, config_from_dict, financial_year, median, quarter
+from scanner.plan.config import ConfigError, config_from_dict
+from scanner.plan.periods import financial_year, median, quarter
 from scanner.plan.priority import PriorityConfig, PriorityConfigError, config_from_toml, score_device, score_finding
 from tests.unit import report_estate as est
 

@@ -326,7 +326,7 @@ def test_currency_must_be_a_short_code() -> None:
 
 from scanner.judge.match import match_estate  # noqa: E402
 from scanner.model import Policy  # noqa: E402
-from scanner.plan.actions import config_from_dict, with_site_catalog  # noqa: E402
+from scanner.plan.config import config_from_dict, with_site_catalog  # noqa: E402
 from scanner.report.build import build_report  # noqa: E402
 from scanner.report.model import EstateReport  # noqa: E402
 from tests.unit import report_estate as est  # noqa: E402

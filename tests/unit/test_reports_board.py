@@ -28,7 +28,8 @@ from reports.common import NOT_COSTED, evidence_rows, plan_by_year, plan_rows, p
 from scanner.demo import DEMO_CONFIG, DEMO_EXCEPTIONS, generate
 from scanner.judge.match import match_estate
 from scanner.model import Policy, Status
-from scanner.plan.actions import ReportConfig, config_from_dict, product_release_name, release_name, spoken_release
+from scanner.plan.actions import product_release_name, release_name, spoken_release
+from scanner.plan.config import ReportConfig, config_from_dict
 from scanner.plan.priority import PriorityConfig
 from scanner.plan.risk_register import parse_toml
 from scanner.report.build import build_report, dataset_date
@@ -450,7 +451,7 @@ def test_device_applications_sheet_says_what_to_update_where(demo: EstateReport,
 
 def test_the_example_configuration_spells_out_the_defaults() -> None:
     """examples/legacyscan.toml says it lists every default: keep it true."""
-    from scanner.plan.actions import load_config
+    from scanner.plan.config import load_config
 
     example = load_config(ROOT / "examples" / "legacyscan.toml").priority
     default = PriorityConfig()

@@ -27,7 +27,7 @@ import reports.xlsx
 from agents.inventory import Hardware, Host, Inventory, OsInfo
 from scanner.judge.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
-from scanner.plan.actions import EntitlementPrice, ReportConfig
+from scanner.plan.config import EntitlementPrice, ReportConfig
 from scanner.plan.risk_register import Register, RiskException
 from scanner.report.build import build_report
 from scanner.report.model import EstateReport
