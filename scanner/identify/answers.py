@@ -1,6 +1,6 @@
 """``legacyscan eol identify``'s work: records in, contract answers out, remembered in one place.
 
-The identifiers and ``scanner.identify.evaluate`` are pure functions of a record (with the
+The identifiers and ``scanner.identify.registry.evaluate`` are pure functions of a record (with the
 catalogue, the rules, the date and the policy).  What makes ``eol identify`` fast on an estate --
 the same few thousand applications on every machine -- sits behind the :class:`Answers` seam, in
 one memoising wrapper, :class:`Remembered`, keyed by the *whole* normalised record (``host_os``
