@@ -14,6 +14,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("agents", "eol_data", "scanner", "reports")
 
@@ -159,6 +161,53 @@ def test_report_package_is_imported_only_from_above() -> None:
     )
     assert "scanner.report.build" in graph and "scanner.report.stored" in graph
     assert not upward, "imports of the report package from below it:\n" + "\n".join(upward)
+
+
+# What each judging stage may import of scanner (besides its own package): the folders are the
+# pipeline (identify -> judge -> plan -> report), so a stage never reaches up into a later one.
+STAGE_IMPORTS = {
+    "scanner.identify": ("scanner.model",),
+    "scanner.judge": ("scanner.model", "scanner.identify", "scanner.store.columns", "scanner.store.schema"),
+    "scanner.plan": ("scanner.model", "scanner.files"),
+}
+
+
+def _scanner_edges_out_of(package: str, graph: dict[str, dict[str, int]]) -> list[str]:
+    allowed = (package, *STAGE_IMPORTS[package])
+    return sorted(
+        f"{src} -> {dst} (line {line})"
+        for src, edges in graph.items()
+        if src == package or src.startswith(package + ".")
+        for dst, line in edges.items()
+        if dst.startswith("scanner.") and not any(dst == a or dst.startswith(a + ".") for a in allowed)
+    )
+
+
+@pytest.mark.parametrize("package", sorted(STAGE_IMPORTS))
+def test_pipeline_stages_import_only_the_stages_before_them(package: str) -> None:
+    graph = import_graph()
+    assert any(m.startswith(package + ".") for m in graph), package
+    bad = _scanner_edges_out_of(package, graph)
+    assert not bad, f"{package} imports beyond its stage:\n" + "\n".join(bad)
+
+
+def test_the_service_is_imported_only_by_the_cli_and_file_drops() -> None:
+    """What agents send in (``scanner.service``) sits beside the pipeline: only the composition root and
+    ``legacyscan import``'s raw-document importer use it (the store keeps the tokens, below it)."""
+    graph = import_graph()
+    users = sorted(
+        src
+        for src, edges in graph.items()
+        if any(d == "scanner.service" or d.startswith("scanner.service.") for d in edges)
+        and not src.startswith(("scanner.service", "scanner.cli."))
+    )
+    assert users == ["scanner.imports.raw"], users
+
+
+def test_a_stage_reaching_up_is_seen() -> None:
+    """The stage check itself: an edge from identify into judge is reported."""
+    graph = {"scanner.identify.x": {"scanner.judge.match": 3, "scanner.model": 1}}
+    assert _scanner_edges_out_of("scanner.identify", graph) == ["scanner.identify.x -> scanner.judge.match (line 3)"]
 
 
 def test_renderers_take_the_view_model_not_the_builder() -> None:
