@@ -206,7 +206,7 @@ class SiteReport:
         return [s for s in self.statuses if s.status not in ("ok", "partial")]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ProductRollup:
     product: str
     cycle: str
@@ -261,7 +261,7 @@ class PlanRow:
     deferred: int = 0  # devices scheduled after the year they are due (per-year capacity reached)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ExtendedSupportRow:
     """Replace or pay: one site's devices kept on one paid extended phase, its yearly cost, and what
     the planned actions for the same devices would cost once.
@@ -304,7 +304,7 @@ class ExtendedSupportRow:
         return text
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class RoadmapRow:
     """Devices whose release leaves support (or its extended phase) in one period.
 
@@ -331,7 +331,7 @@ class RoadmapRow:
     costed_devices: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class RegisterRow:
     """One exception of the register, with what it covers on this run."""
 
@@ -342,7 +342,7 @@ class RegisterRow:
     sites: list[str]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class UnsupportedItem:
     """DSPT 8.2.1 register line: one unsupported product/cycle at one site."""
 
