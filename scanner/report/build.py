@@ -459,6 +459,17 @@ class _ReleaseTally:
     ends: set[date] = field(default_factory=set)
     versions: set[str] = field(default_factory=set)
 
+    def add(self, row: FindingRow, host: str, site: str) -> None:
+        f = row.finding
+        self.versions.add(f.version)
+        self.hosts.add(host)
+        self.sites.add(site)
+        if row.accepted:
+            self.accepted.add(host)
+        self.top = max(self.top, row.score.total)
+        if f.eol is not None:
+            self.ends.add(f.eol)
+
 
 def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRollup]:
     """Releases with actionable findings, one row per release and status: a release some of whose
@@ -474,14 +485,7 @@ def _product_rollups(hosts: list[HostRow], cfg: ReportConfig) -> list[ProductRol
             g = groups.get(key)
             if g is None:
                 g = groups[key] = _ReleaseTally(f)
-            g.versions.add(f.version)
-            g.hosts.add(h.host_key or h.hostname)
-            g.sites.add(h.site)
-            if r.accepted:
-                g.accepted.add(h.host_key or h.hostname)
-            g.top = max(g.top, r.score.total)
-            if f.eol is not None:
-                g.ends.add(f.eol)
+            g.add(r, h.host_key or h.hostname, h.site)
     out = []
     for (p, c, _status), g in groups.items():
         f = g.finding
@@ -766,6 +770,14 @@ class _UnsupportedTally:
     secondary: set[str] = field(default_factory=set)  # devices known only from discovery or the register
     discovered: set[str] = field(default_factory=set)  # of those, from discovery
 
+    def add(self, host: str, source: str, row: FindingRow) -> None:
+        self.hosts.add(host)
+        if source != "inventory":
+            self.secondary.add(host)
+        if source == "discovered":
+            self.discovered.add(host)
+        self.rows.append(row)
+
 
 def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str, str], _UnsupportedTally]:
     """A site's unsupported (eol / extended) findings by product/cycle and status: the first
@@ -783,12 +795,7 @@ def _unsupported_groups(site: SiteReport) -> dict[tuple[str, str, str], _Unsuppo
             g = groups.get(group)
             if g is None:
                 g = groups[group] = _UnsupportedTally(f)
-            g.hosts.add(key)
-            if h.source != "inventory":
-                g.secondary.add(key)
-            if h.source == "discovered":
-                g.discovered.add(key)
-            g.rows.append(r)
+            g.add(key, h.source, r)
     return groups
 
 
