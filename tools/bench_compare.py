@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -422,8 +422,8 @@ def run_once(side: str, folder: Path, bench: Bench, argv: list[str], work: Path,
 
 @contextmanager
 def bench_lock() -> Iterator[None]:
-    """``flock /tmp/legacyscan-bench.lock`` for every round of one benchmark (both sides): taken
-    once, so the rounds follow each other and other helpers' runs come between benchmarks."""
+    """``flock /tmp/legacyscan-bench.lock`` (every round of one benchmark, both sides, or with
+    ``--hold`` every benchmark asked for): the rounds follow each other undisturbed."""
     with open(LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -439,8 +439,7 @@ def run_bench(
     timeout: float,
 ) -> list[Run]:
     """``rounds`` rounds: old then new, new then old, ...; a paired benchmark: the new script only."""
-    with bench_lock():
-        return _rounds(bench, old, new, rounds, [*bench.args, *extra], work, timeout)
+    return _rounds(bench, old, new, rounds, [*bench.args, *extra], work, timeout)
 
 
 def _rounds(
@@ -508,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "legacyscan-bench-compare"))
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per script run")
+    ap.add_argument(
+        "--hold", action="store_true", help="take the benchmark lock once for every benchmark asked (default: each)"
+    )
     args = ap.parse_args(argv)
     extra: dict[str, list[str]] = {}
     for item in args.args:
@@ -522,16 +524,19 @@ def main(argv: list[str] | None = None) -> int:
     check_imports(new_dir)
     status = 0
     by_name = {b.name: b for b in BENCHES}
-    for bench in (by_name[name] for name in dict.fromkeys(args.bench)):  # in the order asked
-        runs = run_bench(
-            bench, (old, old_dir), (new, new_dir), args.rounds, extra.get(bench.name, []), work, args.timeout
-        )
-        for line in report(bench, old, new, runs):
-            print(json.dumps(line), flush=True)
-            if line.get("failed"):
-                status = max(status, 2)
-            elif line["worse"]:
-                status = max(status, 1)
+    held = bench_lock() if args.hold else nullcontext()
+    with held:
+        for bench in (by_name[name] for name in dict.fromkeys(args.bench)):  # in the order asked
+            with nullcontext() if args.hold else bench_lock():
+                runs = run_bench(
+                    bench, (old, old_dir), (new, new_dir), args.rounds, extra.get(bench.name, []), work, args.timeout
+                )
+            for line in report(bench, old, new, runs):
+                print(json.dumps(line), flush=True)
+                if line.get("failed"):
+                    status = max(status, 2)
+                elif line["worse"]:
+                    status = max(status, 1)
     return status
 
 
