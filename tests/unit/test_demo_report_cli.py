@@ -102,3 +102,37 @@ def test_report_command_formats_fail_on_and_previous_scan(
     bad.write_text("[costs]\nreplace_device = -5\n", encoding="utf-8")
     assert main(base + ["--config", str(bad)]) == 1
     assert "[costs] replace_device: expected a non-negative number" in capsys.readouterr().err
+
+
+def test_report_builds_and_writes_with_the_cycle_collector_paused_and_restores_it(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from scanner.cli import report as report_cli
+    from scanner.report.stored import gc_paused
+
+    seen: list[bool] = []
+    for name in ("build_stored_report", "write_report"):
+        real = getattr(report_cli, name)
+
+        def spy(*args: object, _real: object = real, **kwargs: object) -> object:
+            seen.append(gc.isenabled())
+            return _real(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(report_cli, name, spy)
+    assert gc.isenabled()
+    out = tmp_path / "r.json"
+    assert main(["report", "--db", db, "--as-of", "2026-11-30", "--format", "json", "--out", str(out)]) == 0
+    assert seen == [False, False] and gc.isenabled()  # paused for the report, back on after
+    assert json.loads(out.read_text(encoding="utf-8"))["sites"]
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError("a failed report")
+    assert gc.isenabled()
