@@ -35,8 +35,70 @@ SCHEMA = "legacyscan-report/1"
 
 
 # The document's shape (docs/report-json.md): each section a TypedDict, its keys in the order they
-# are written, so mypy checks every key a writer function fills against the schema.  The device
-# lists (``sites[].hosts[]``) are the hot path and stay plain dicts built from ``Finding.to_dict``.
+# are written, so mypy checks every key a writer function fills against the schema.  A finding
+# (``os``, ``findings[]``) stays the plain dict ``Finding.to_dict`` makes (the ``eol identify``
+# contract's shape, shared below the report), with the report's keys added.
+class HostMarks(TypedDict, total=False):
+    """The keys only a host no agent or probe inventoried carries (docs/discovery.md)."""
+
+    discovered: bool
+    source: str
+
+
+class ActionJson(TypedDict):
+    kind: str
+    text: str
+    clears: str
+    cost: float | None
+    currency: str
+
+
+class EsuJson(TypedDict):
+    key: str
+    name: str
+    year: int
+    cost: float | None
+    entitled: bool
+
+
+class ExtendedLineJson(TypedDict):
+    product: str | None
+    cycle: str | None
+    release: str
+    entitlement: str
+    reference: str | None
+    cost_per_year: float
+    currency: str
+    until: str | None
+    basis: str
+    source: str
+
+
+class HostJson(TypedDict):
+    hostname: str
+    host_key: str
+    discovered: NotRequired[bool]
+    source: NotRequired[str]
+    collected_at: str
+    worst: str
+    unidentified_packages: int
+    tags: list[str]
+    hardware: str
+    cpu: str
+    stale: bool
+    os: dict[str, Any] | None  # FINDING
+    findings: list[dict[str, Any]]
+    priority: dict[str, Any]  # SCORE
+    band: str
+    action: ActionJson
+    win11_readiness: dict[str, Any] | None
+    esu: EsuJson | None
+    extended_support: list[ExtendedLineJson]
+    extended_cost_per_year: float | None
+    due: str | None
+    scheduled_financial_year: str | None
+
+
 class SiteCoverageJson(TypedDict):
     target: str
     status: str
@@ -50,7 +112,7 @@ class SiteJson(TypedDict):
     counts: dict[str, int]
     kpis: dict[str, float | int | None]
     kpi_change: dict[str, float | None]
-    hosts: Any  # [HOST, ...]; ``write`` puts a placeholder string here while it streams the devices
+    hosts: list[HostJson] | str  # ``write`` puts a placeholder string here while it streams the devices
     coverage: list[SiteCoverageJson]
 
 
@@ -252,14 +314,14 @@ class _Cache:
         return d
 
 
-def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
+def _host(h: HostRow, currency: str, cache: _Cache) -> HostJson:
     _finding = cache.finding
     os_row = h.os_row
     return {
         "hostname": h.name or h.hostname,
         "host_key": h.host_key,
-        **({"discovered": True} if h.source == "discovered" else {}),
-        **({"source": h.source} if h.source != "inventory" else {}),
+        **(HostMarks(discovered=True) if h.source == "discovered" else HostMarks()),
+        **(HostMarks(source=h.source) if h.source != "inventory" else HostMarks()),
         "collected_at": h.collected_at,
         "worst": h.worst.value,
         "unidentified_packages": h.unidentified,
@@ -306,7 +368,7 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> dict[str, Any]:
 
 
 def _site_dict(
-    site: SiteReport, i: int, report: EstateReport, cache: _Cache, hosts: Callable[[int, SiteReport], Any] | None
+    site: SiteReport, i: int, report: EstateReport, cache: _Cache, hosts: Callable[[int, SiteReport], str] | None
 ) -> SiteJson:
     return {
         "site": site.site,
@@ -466,7 +528,7 @@ def _evidence(ev: Evidence | None) -> EvidenceJson | None:
     }
 
 
-def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], Any] | None = None) -> ReportJson:
+def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], str] | None = None) -> ReportJson:
     """The report as JSON-ready data; ``hosts(i, site)`` stands in for site i's device list when
     given (``write`` serialises the devices one at a time in its place)."""
     cache = _Cache()
