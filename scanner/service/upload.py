@@ -202,6 +202,19 @@ def _software(raw: Any) -> list[dict[str, Any]]:
     return [_record(r, i) for i, r in enumerate(raw)]
 
 
+def _header(data: dict[str, Any], records: Any) -> Inventory:
+    """The document without its package records, as the model reads it.  A refusal names the
+    error the model's reading of the whole document meets first: it reads the package records
+    before ``collected_at``, ``collector`` and ``problems``, so when the header is refused the
+    whole document is read again (refusals only) to say the same first error."""
+    try:
+        return Inventory.from_dict({**data, "software": None})
+    except InventoryError:
+        if records:
+            Inventory.from_dict(data)  # raises the model's first error (a package record's, or the same)
+        raise
+
+
 def accept_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> EncodedInventory:
     """Validate an upload into its stored form filed under the token's site, or raise Refused (4xx);
     ``privacy`` (the [privacy] setting) hashes or drops its serial and user SIDs.  The package
@@ -215,7 +228,7 @@ def accept_upload(body: bytes, token: TokenInfo, privacy: Privacy = KEEP) -> Enc
         if records is not None and (records.__class__ is not list or len(records) > MAX_SOFTWARE):
             Inventory.from_dict(data)  # raises the reference's error for the list itself
             raise InventoryError("software: not acceptable")  # pragma: no cover - from_dict raised
-        header = Inventory.from_dict({**data, "software": None})
+        header = _header(data, records)
         software = _software(records) if records else []
     except InventoryError as exc:
         raise Refused(422, str(exc)[:500]) from exc

@@ -185,6 +185,9 @@ def test_upload_validator_refuses_only_with_refused(body: bytes) -> None:
 @given(upload_bodies())
 @example(json.dumps({**DOC, "software": [{"name": "a", "version": 1}, {"name": "b", "arch": None}]}).encode())
 @example(json.dumps({**DOC, "host": {"hostname": ["pc"]}, "software": "x"}).encode())
+# the model reads the package records before the collector: the first error is the record's
+@example(json.dumps({**DOC, "software": [{"name": "a", "windows_installer": []}], "collector": {"name": []}}).encode())
+@example(json.dumps({**DOC, "software": [{"name": "a", "windows_installer": []}], "collected_at": []}).encode())
 def test_the_upload_validator_answers_as_the_models_own_reading(body: bytes) -> None:
     """One validator (``accept_upload``), held to the model's reading of the whole document
     (``tests/upload_reference.py``): any mutated document is accepted by both or refused by both
