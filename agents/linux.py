@@ -7,6 +7,7 @@ a Linux machine (all read-only, none needs root).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
 from collections.abc import Callable
@@ -233,8 +234,15 @@ def _remembered(memo: dict[str, Software], line: str, record: Software) -> Softw
 # A whole package-manager answer repeats too (every host of a build sends the same text): its
 # records are kept per distinct text, so a host of a build met before costs one lookup, not one
 # per line.  A few texts per format; cleared with the line memos, so every record here is shared.
-_TEXTS: dict[str, dict[str, tuple[Software, ...]]] = {kind: {} for kind in _LINES}
+# A text is remembered by its digest (``text_key``), not kept: a local scan's dpkg database (1.5 MB)
+# is not held for the life of the process.
+_TEXTS: dict[str, dict[bytes, tuple[Software, ...]]] = {kind: {} for kind in _LINES}
 _TEXTS_MAX = 128
+
+
+def text_key(text: str) -> bytes:
+    """The key a whole package-manager answer is remembered by (a 128-bit BLAKE2b digest)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _parsed_text(
@@ -242,14 +250,15 @@ def _parsed_text(
 ) -> list[Software]:
     """``_parsed(split(text), kind, parse)``, remembered per distinct ``text``."""
     memo = _TEXTS[kind]
-    hit = memo.get(text)
+    key = text_key(text)
+    hit = memo.get(key)
     if hit is not None:
         return list(hit)
     result = _parsed(split(text), kind, parse)
     if all(map(shared, result)):  # none evicted from the line memos meanwhile
         if len(memo) >= _TEXTS_MAX:
             memo.clear()
-        memo[text] = tuple(result)
+        memo[key] = tuple(result)
     return result
 
 

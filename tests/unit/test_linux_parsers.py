@@ -180,9 +180,12 @@ def test_a_whole_answer_met_before_gives_the_same_records_in_a_list_of_its_own(m
         assert not calls and again == first and all(a is b for a, b in zip(again, first, strict=True))
         again.clear()  # the caller's own list: editing it changes nothing remembered
         assert parse(text) == first and len(first) > 1
+    # a text is remembered by its digest, never kept itself (a whole dpkg database is megabytes)
+    assert linux.text_key(status) in linux._TEXTS["dpkg-status"] and linux.text_key(rpm) in linux._TEXTS["rpm"]
+    assert all(isinstance(key, bytes) and len(key) == 16 for memo in linux._TEXTS.values() for key in memo)
     # a line memo that restarts forgets the texts too (their records are no longer shared)
     monkeypatch.setattr(linux, "_LINES_MAX", 3)
     many = "".join(f"q{i}\t1.{i}\tall\tii \n" for i in range(7))
     got = linux.parse_dpkg_query(many)
     assert [p.name for p in got] == [f"q{i}" for i in range(7)]
-    assert many not in linux._TEXTS["dpkg"] and not linux._TEXTS["rpm"]
+    assert linux.text_key(many) not in linux._TEXTS["dpkg"] and not linux._TEXTS["rpm"]
