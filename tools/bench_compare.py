@@ -490,6 +490,7 @@ def report(bench: Bench, old: str, new: str, runs: list[Run]) -> list[dict[str, 
             "figures": rows,
             "worse": [name for name, row in rows.items() if row["worse"]],
             **base,
+            **({} if rows else {"failed": True}),  # a figure printed by one side only: nothing compared
         }
         for key, rows in compared.items()
     ]

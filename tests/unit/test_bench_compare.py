@@ -115,3 +115,14 @@ def test_every_declared_bench_script_exists_and_only_helpers_are_left_out() -> N
     declared = {b.script.removesuffix(".py") for b in tool.BENCHES}
     assert declared <= scripts
     assert scripts - declared == set(tool.NOT_BENCHMARKS)
+
+
+def test_a_line_one_side_did_not_print_is_a_failure_not_a_pass() -> None:
+    bench = tool.Bench("x", "x.py", (), (tool.Figure("ours.cpu_s"),))
+    new_only = tool.Run("new", "cmd", lines=[{"bench": "x", "ours": {"cpu_s": 1.0}}])
+    old_failed = tool.Run("old", "cmd", error="Traceback ...", returncode=1)
+    (line,) = tool.report(bench, "a" * 40, "b" * 40, [old_failed, new_only])
+    assert line["failed"] is True and line["figures"] == {}
+    ok = tool.Run("old", "cmd", lines=[{"bench": "x", "ours": {"cpu_s": 1.0}}])
+    (line,) = tool.report(bench, "a" * 40, "b" * 40, [ok, new_only])
+    assert "failed" not in line and line["worse"] == []
