@@ -481,10 +481,11 @@ def site_hint(known: list[str], wanted: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from scanner.cli.common import store_from
-    from scanner.report.stored import gc_paused, host_count
+    from scanner.gc_tuning import gc_paused
+    from scanner.report.stored import host_count
 
     load_inputs(args)  # a bad register or config is reported before anything else is done
-    with gc_paused():  # a quarter of the CPU otherwise, for nothing collected (gc_paused)
+    with gc_paused():  # a quarter of the CPU otherwise, for nothing collected (scanner.gc_tuning)
         with store_from(args) as store:
             statuses = store.statuses(args.site) if hasattr(store, "statuses") else []
             lister = getattr(store, "sites", None)

@@ -41,8 +41,8 @@ from scanner.collect.progress import Progress
 from scanner.collect.ratelimit import SiteRateLimiter
 from scanner.collect.results import InventoryObserver, Outcome, ScanSummary
 from scanner.collect.status import POWERSHELL_MISSING, STATUS_OK, STATUS_PARTIAL, classify, judge_inventory
-from scanner.collect.tuning import fewer_collections
 from scanner.collect.wire import Packed, pack, pack_observed
+from scanner.gc_tuning import fewer_collections
 from scanner.store.sqlite import HostStatus, Store, host_key
 from scanner.targets import Target
 
@@ -172,7 +172,7 @@ class FleetScanner:
             return summary
         processes = self._process_count(todo)
         try:
-            with fewer_collections():  # scanner.collect.tuning: the GC's pace during a scan
+            with fewer_collections():  # scanner.gc_tuning: the GC's pace during a scan
                 if processes > 1:
                     self._run_processes(todo, summary, processes)
                 else:

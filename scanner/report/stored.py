@@ -24,12 +24,10 @@ checks both paths give the same report in every format.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -514,24 +512,6 @@ class Background:
                 return outcome
             log.info("the previous scan's figures are computed here (the background process failed: %s)", value)
         return previous_figures(self._store, *self._args)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cycle collector off while a report is read, built and written (back as it was after).
-
-    A report from the store makes hundreds of thousands of objects that live until it is written
-    (findings, host rows, the view model) and no reference cycles worth collecting: every full
-    pass of the collector walks all of them again and frees nothing (20,000-device demo, json:
-    17 full passes, 0 objects collected) -- a quarter of the report's CPU (9.4 s -> 6.9 s in one
-    process), for the same peak RSS.  Memory freed by reference counting is freed as before."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def host_count(store: Store, site: str | None = None) -> int:

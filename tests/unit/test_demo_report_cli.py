@@ -110,7 +110,7 @@ def test_report_builds_and_writes_with_the_cycle_collector_paused_and_restores_i
     import gc
 
     from scanner.cli import report as report_cli
-    from scanner.report.stored import gc_paused
+    from scanner.gc_tuning import gc_paused
 
     seen: list[bool] = []
     for name in ("build_stored_report", "write_report"):
