@@ -66,7 +66,7 @@ def estate(store_url: str, tmp_path: Path) -> Iterator[tuple[Store, Path, int]]:
         yield store, tmp_path, unjudged
 
 
-def _args(folder: Path, as_of: date, site: str | None = None, db: str | None = None) -> argparse.Namespace:
+def report_args(folder: Path, as_of: date, site: str | None = None, db: str | None = None) -> argparse.Namespace:
     return argparse.Namespace(
         as_of=as_of,
         site=site,
@@ -88,7 +88,7 @@ def _rejudged(store: Store, folder: Path, as_of: date, site: str | None = None) 
     statuses = store.statuses(site)
     sites = sorted(set(store.sites()) | {s.site for s in store.statuses()})
     return build_estate_report(
-        _args(folder, as_of, site), inventories, statuses, previous_scan(store, inventories, site), sites
+        report_args(folder, as_of, site), inventories, statuses, previous_scan(store, inventories, site), sites
     )
 
 
@@ -96,7 +96,7 @@ def _stored(
     store: Store, folder: Path, as_of: date, site: str | None = None, db: str | None = None
 ) -> tuple[Any, StoredResults]:
     sites = sorted(set(store.sites()) | {s.site for s in store.statuses()})
-    args = _args(folder, as_of, site, db)
+    args = report_args(folder, as_of, site, db)
     reader = StoredResults(store, *context_and_policy(args))
     return build_stored_report(args, store, store.statuses(site), sites, reader=reader), reader
 

@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from agents.inventory import Collector, Hardware, Host, Inventory, OsInfo, Software
@@ -39,6 +38,8 @@ from scanner.store.relational import WIDE_FINDINGS
 from scanner.store.schema import FACTS_MIGRATION, migrations
 from scanner.store.sqlite import HostStatus, Store, decode_header
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
+from tests.integration.test_report_from_store import report_args
+from tests.integration.test_store_relational import old_store
 from tests.unit.test_reports_golden import xlsx_snapshot
 
 pytestmark = pytest.mark.integration
@@ -181,34 +182,6 @@ def test_facts_written_at_ingest_equal_the_stored_documents(store_url: str) -> N
 # -- back-fill: a store written before the facts table (schema 7), and by release 0.1 (schema 3) ----
 
 
-def _older_store(url: str, tmp_path: Path, version: int, tables: dict[str, list[tuple[Any, ...]]]) -> str:
-    """A store at schema ``version`` (migrations 1..version only) holding ``tables``."""
-    if url.startswith("sqlite"):
-        path = tmp_path / f"schema{version}.db"
-        with sqlite3.connect(path) as lite:
-            for script in migrations("sqlite")[:version]:
-                for statement in script:
-                    lite.execute(statement)
-            lite.execute(f"PRAGMA user_version={version}")
-            for table, rows in tables.items():
-                if rows:
-                    marks = ",".join(["?"] * len(rows[0]))
-                    lite.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
-        return f"sqlite:///{path}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE legacyscan_schema (version INTEGER NOT NULL)")
-        for script in migrations("postgresql")[:version]:
-            for statement in script:
-                conn.execute(statement)
-        conn.execute("INSERT INTO legacyscan_schema VALUES (%s)", (version,))
-        for table, rows in tables.items():
-            if rows:
-                marks = ",".join(["%s"] * len(rows[0]))
-                with conn.cursor() as cur:
-                    cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
-    return url
-
-
 def _tables(store: Store, names: list[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Rows per table; ``findings`` whole, as schema 4 to 8 held them (its contents in
     ``finding_contents`` since schema 9)."""
@@ -242,7 +215,7 @@ def test_migration_backfills_the_facts_of_a_store_written_before(store_url: str,
         tables = _tables(scratch, SCHEMA7_TABLES)
         written = _plain(q(scratch, "SELECT * FROM inventory_facts"))
     assert len(written) == len(invs) - 1 and tables["findings"]
-    with open_store(_older_store(store_url, tmp_path, 7, tables)) as store:
+    with open_store(old_store(store_url, tmp_path, tables, 7)) as store:
         assert store.schema_version() == len(migrations("sqlite"))  # type: ignore[attr-defined]
         assert _tables(store, SCHEMA7_TABLES) == tables  # nothing else changed
         assert _plain(q(store, "SELECT * FROM inventory_facts")) == written  # what ingest writes today
@@ -259,7 +232,7 @@ def test_migration_backfills_a_release_01_store(store_url: str, tmp_path: Path) 
         shutil.copy(RELEASE_01, path)
         store_url = f"sqlite:///{path}"
     else:
-        store_url = _older_store(store_url, tmp_path, 3, before)
+        store_url = old_store(store_url, tmp_path, before, 3)
     with open_store(store_url) as store:
         assert _tables(store, old) == {t: _plain(rows) for t, rows in before.items()}
         assert _check_facts_equal_documents(store) == 80
@@ -285,19 +258,7 @@ def demo_store(store_url: str, tmp_path: Path) -> Iterator[tuple[Store, Path]]:
 
 
 def _report(store: Store, folder: Path, as_of: date) -> dict[str, Any]:
-    args = argparse.Namespace(
-        as_of=as_of,
-        site=None,
-        db=None,
-        config=str(folder / "legacyscan.toml"),
-        exceptions=str(folder / "exceptions.toml"),
-        site_catalog=None,
-        dataset=None,
-        format="json",
-        out=None,
-        fail_on=None,
-        bom=None,
-    )
+    args = report_args(folder, as_of)
     sites = sorted(set(store.sites()) | {s.site for s in store.statuses()})
     reader = StoredResults(store, *context_and_policy(args))
     report = build_stored_report(args, store, store.statuses(), sites, reader=reader)

@@ -315,10 +315,10 @@ def _plain(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 def _schema5_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, ...]]]) -> str:
     """A store at schema 5 (migrations 1-5 only) holding ``tables``, as the release before wrote them."""
-    return _old_store(url, tmp_path, tables, 5)
+    return old_store(url, tmp_path, tables, 5)
 
 
-def _old_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, ...]]], version: int) -> str:
+def old_store(url: str, tmp_path: Path, tables: dict[str, list[tuple[Any, ...]]], version: int) -> str:
     """A store at schema ``version`` (migrations 1 to ``version`` only) holding ``tables``."""
     if url.startswith("sqlite"):
         path = tmp_path / f"schema{version}.db"
@@ -454,7 +454,7 @@ def test_migration_to_finding_contents_keeps_every_finding_every_view_and_the_re
         for fmt in ("json", "csv")
     }
 
-    store_url = _old_store(store_url, tmp_path, tables, 8)
+    store_url = old_store(store_url, tmp_path, tables, 8)
     with open_store(store_url) as store:
         assert store.schema_version() == len(migrations("sqlite")) >= 9  # type: ignore[attr-defined]
         for table, rows in tables.items():  # nothing lost, nothing changed (findings: read whole)
