@@ -11,6 +11,7 @@ codes, the Windows 11 "ProductName says Windows 10" registry quirk), labelled as
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -588,6 +589,78 @@ def test_wazuh_agent_rows_of_a_windows_server_2003_sp1_test_machine() -> None:
         ("os", "windows-server", "2003-sp1"): "eol",
         ("software", "virtualbox", "5.2"): "eol",
     }
+
+
+def test_wazuh_agent_local_db_of_a_windows_server_2022_with_ubr_and_programs() -> None:
+    """wazuh-agent pull request #208: a developer's Windows Server 2022 Standard Evaluation VM, its
+    local.db printed by sqlite3 in column mode, in four excerpts as the issues index gives them (the
+    system row, cut after os_platform; three parts of the packages table, whose 60-character name
+    column wraps long names onto the next line).  The agent reads ProductName (putting "Microsoft "
+    in front), CurrentMajor/MinorVersionNumber, CurrentBuildNumber and UBR; packages are the
+    Uninstall keys of both views.  The first published host of Server 2012 R2-2022 with its UBR and
+    its programs."""
+    name = "windows-srv2022-std-eval-wazuhagent-pr208"
+    text = (REAL / "srv2022-std-eval-wazuhagent-pr208_wazuhagent.txt").read_text("utf-8")
+    lines = text.splitlines()
+    header, dashes, row = lines[lines.index("sqlite> select * from system;") + 1 :][:3]
+    cells = {header[m.start() : m.end()].strip(): row[m.start() : m.end()].strip() for m in re.finditer("-+", dashes)}
+    assert cells["os_version"] == "10.0.20348.2849" and cells["os_build"] == "20348.2849"
+    assert len(row) < dashes.index("-  ----------  ------------------  --------")  # os_release... not published
+    facts = _host(name).os.facts
+    assert facts["product_name"] == cells["os_name"].removeprefix("Microsoft ")
+    assert (facts["version"], facts["build"], facts["ubr"]) == ("10.0.20348", "20348", 2849)
+    unrecorded = (facts["edition_id"], facts["display_version"], facts["caption"], facts["product_type"])
+    assert unrecorded == ("", "", "", None)
+    inventory = _host(name)
+    assert inventory.os.kernel == cells["os_version"] and inventory.os.arch == ""  # x86_64: AMD64, IA64 or ARM64
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == ("windows-server", "2022", "HIGH")
+
+    # The published package rows, read here on their own: cells apart by two or more spaces, a
+    # line of one cell right under a row is the rest of its name; edges of the excerpts left out.
+    published: list[list[str]] = []
+    for i, line in enumerate(lines):
+        cells_ = re.split(r" {2,}", line)
+        if len(cells_) == 9 and cells_[6] == "win":
+            published.append(cells_)
+        elif len(cells_) == 1 and line and published and lines[i - 1].split("  ")[0] == published[-1][0]:
+            published[-1][0] += line
+    assert len(published) == 9
+    assert "Microsoft Windows Communication Foundation Diagnostic Pack for x86" in {r[0] for r in published}
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert [(e["DisplayName"], e["DisplayVersion"], e["Publisher"], e["view"]) for e in raw["software"]] == [
+        (r[0], r[1], r[2], {"i686": "32", "x86_64": "64"}[r[4]]) for r in published
+    ]
+    for entry in raw["software"]:  # what the agent printed differently or not at all stays unknown
+        assert entry["InstallDate"] is None and entry["key"].endswith(": key name not in the source>")
+        assert {entry[f] for f in ("SystemComponent", "ParentKeyName", "ReleaseType", "WindowsInstaller")} == {None}
+        assert entry["key"].startswith("HKLM\\SOFTWARE\\WOW6432Node\\") == (entry["view"] == "32")
+    sw = _sw(name)
+    redist = sw[("windows-registry", "Microsoft Visual C++ 2015-2022 Redistributable (x86) - 14.42.34433")]
+    assert (redist.version, redist.registry_view, redist.install_date) == ("14.42.34433.0", "32", "")
+    assert sw[("windows-registry", "Microsoft Web Deploy 4.0")].registry_view == "64"
+    assert _findings(name) == {("os", "windows-server", "2022"): "supported"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("20348.2849  windows", "20348.2850  windows"), "is not major.minor.build.UBR"),
+        (("  i686  ", "  arm64  "), "not a local.db row the reader knows"),
+        (("\n\nMicros\n", "\n\nMicros\nMore\n"), "not a local.db row the reader knows"),
+    ],
+)
+def test_the_wazuh_agent_reader_refuses_what_it_cannot_place(edit: tuple[str, str], message: str) -> None:
+    """A system row whose os_version is not major.minor.build.UBR, a package row of another shape,
+    and a part-row that is not at an excerpt's edge are refused, never guessed."""
+    from tests.fixtures.hosts.build_windows_fixtures import from_wazuh_agent
+
+    text = (REAL / "srv2022-std-eval-wazuhagent-pr208_wazuhagent.txt").read_text("utf-8")
+    assert from_wazuh_agent(text)[0]["os"]["registry"]["UBR"] == 2849
+    old, new = edit
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        from_wazuh_agent(text.replace(old, new, 1))
 
 
 @pytest.mark.parametrize(
