@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import IO, Any, NotRequired, TypedDict
 
 from reports.common import iso
-from scanner.plan.priority import Score
+from scanner.model import FindingJson, FindingReleaseJson
+from scanner.plan.priority import Score, ScoreJson
+from scanner.plan.readiness import ReadinessJson
 from scanner.report.model import (
     EstateReport,
     Evidence,
@@ -36,8 +38,22 @@ SCHEMA = "legacyscan-report/1"
 
 # The document's shape (docs/report-json.md): each section a TypedDict, its keys in the order they
 # are written, so mypy checks every key a writer function fills against the schema.  A finding
-# (``os``, ``findings[]``) stays the plain dict ``Finding.to_dict`` makes (the ``eol identify``
-# contract's shape, shared below the report), with the report's keys added.
+# (``os``, ``findings[]``) is ``FindingJson`` (``scanner.model``: the finding's own keys) with the
+# report's priority, band and exception added; a score and a readiness are their modules' shapes.
+class ExceptionRefJson(TypedDict):
+    id: str
+    state: str  # accepted | exception expired | exception not yet in force
+    expires: str
+
+
+class ReportFindingJson(FindingJson):
+    """``FINDING`` of docs/report-json.md: the finding's keys, then the report's."""
+
+    priority: ScoreJson
+    band: str
+    exception: ExceptionRefJson | None
+
+
 class HostMarks(TypedDict, total=False):
     """The keys only a host no agent or probe inventoried carries (docs/discovery.md)."""
 
@@ -86,12 +102,12 @@ class HostJson(TypedDict):
     hardware: str
     cpu: str
     stale: bool
-    os: dict[str, Any] | None  # FINDING
-    findings: list[dict[str, Any]]
-    priority: dict[str, Any]  # SCORE
+    os: ReportFindingJson | None
+    findings: list[ReportFindingJson]
+    priority: ScoreJson
     band: str
     action: ActionJson
-    win11_readiness: dict[str, Any] | None
+    win11_readiness: ReadinessJson | None
     esu: EsuJson | None
     extended_support: list[ExtendedLineJson]
     extended_cost_per_year: float | None
@@ -271,14 +287,32 @@ class ReportJson(TypedDict):
     evidence: EvidenceJson | None
 
 
+def _finding(r: FindingRow, release: FindingReleaseJson, priority: ScoreJson) -> ReportFindingJson:
+    """One finding of the report: its host, its release's keys (shared), its priority (shared)."""
+    f = r.finding
+    return {
+        "host": f.hostname,
+        "host_key": f.host_key,
+        "site": f.site,
+        **release,
+        "priority": priority,
+        "band": r.band,
+        "exception": (
+            {"id": r.exception.id, "state": r.exception_state, "expires": iso(r.exception.expires)}
+            if r.exception
+            else None
+        ),
+    }
+
+
 class _Cache:
-    """Thousands of findings share their product part and their score: build each dict once."""
+    """Thousands of findings share their release part and their score: build each dict once."""
 
     def __init__(self) -> None:
-        self.static: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self.scores: dict[int, tuple[Score, dict[str, Any]]] = {}
+        self.releases: dict[tuple[object, ...], FindingReleaseJson] = {}
+        self.scores: dict[int, tuple[Score, ScoreJson]] = {}
 
-    def finding(self, r: FindingRow) -> dict[str, Any]:
+    def finding(self, r: FindingRow) -> ReportFindingJson:
         f = r.finding
         key = (
             id(f.detail),
@@ -293,25 +327,13 @@ class _Cache:
             f.count,
             f.product_label,
         )
-        static = self.static.get(key)
-        if static is None:
-            static = f.to_dict()
-            for k in ("host", "host_key", "site"):
-                static.pop(k, None)
-            self.static[key] = static
+        release = self.releases.get(key)
+        if release is None:
+            release = self.releases[key] = f.release_dict()
         hit = self.scores.get(id(r.score))
         if hit is None or hit[0] is not r.score:
             hit = self.scores[id(r.score)] = (r.score, r.score.to_dict())
-        d: dict[str, Any] = {"host": f.hostname, "host_key": f.host_key, "site": f.site}
-        d.update(static)
-        d["priority"] = hit[1]
-        d["band"] = r.band
-        d["exception"] = (
-            {"id": r.exception.id, "state": r.exception_state, "expires": iso(r.exception.expires)}
-            if r.exception
-            else None
-        )
-        return d
+        return _finding(r, release, hit[1])
 
 
 def _host(h: HostRow, currency: str, cache: _Cache) -> HostJson:

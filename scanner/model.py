@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 
 class Status(StrEnum):
@@ -86,6 +86,18 @@ class Verdict:
     reason: str = ""
 
 
+class MatchJson(TypedDict):
+    """``MatchDetail`` as JSON (``match`` of a finding in the JSON report, docs/report-json.md)."""
+
+    rule: str
+    reason: str
+    evidence: dict[str, str]
+    dataset_version: str
+    confidence: str
+    release_label: str
+    source: str
+
+
 @dataclass(slots=True)
 class MatchDetail:
     rule: str
@@ -96,7 +108,7 @@ class MatchDetail:
     release_label: str = ""
     source: str = "endoflife.date"  # endoflife.date | supplementary | site
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MatchJson:
         return {
             "rule": self.rule,
             "reason": self.reason,
@@ -106,6 +118,34 @@ class MatchDetail:
             "release_label": self.release_label,
             "source": self.source,
         }
+
+
+class FindingReleaseJson(TypedDict):
+    """What a finding says about the release it found, without the host: the part of its JSON that
+    every finding of the same build on other hosts shares (the JSON report builds it once)."""
+
+    kind: str
+    name: str
+    version: str
+    product: str | None
+    cycle: str | None
+    product_label: str
+    status: str
+    eol: str | None  # ISO date
+    extended_until: str | None  # ISO date
+    count: int
+    match: MatchJson
+
+
+class FindingHostJson(TypedDict):
+    host: str
+    host_key: str
+    site: str
+
+
+class FindingJson(FindingHostJson, FindingReleaseJson):
+    """A finding as JSON (``FINDING`` of docs/report-json.md, without the report's priority,
+    band and exception): host, host_key and site first, then the release's keys in their order."""
 
 
 @dataclass(slots=True)
@@ -133,11 +173,12 @@ class Finding:
     def actionable(self) -> bool:
         return self.status in _ACTIONABLE
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FindingJson:
+        return {"host": self.hostname, "host_key": self.host_key, "site": self.site, **self.release_dict()}
+
+    def release_dict(self) -> FindingReleaseJson:
+        """The release part of ``to_dict`` (its keys after ``site``, in the same order)."""
         return {
-            "host": self.hostname,
-            "host_key": self.host_key,
-            "site": self.site,
             "kind": self.kind,
             "name": self.name,
             "version": self.version,

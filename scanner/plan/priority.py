@@ -23,13 +23,26 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from scanner.model import Finding, Status
 
 
 class PriorityConfigError(ValueError):
     """A ``[priority]`` setting is wrong; the message names the key."""
+
+
+class PartJson(TypedDict):
+    name: str
+    points: float  # 2 decimals
+    why: str
+
+
+class ScoreJson(TypedDict):
+    """A score as JSON (``SCORE`` of docs/report-json.md): the parts add up to the total."""
+
+    total: float  # 1 decimal
+    parts: list[PartJson]
 
 
 @dataclass(slots=True, frozen=True)
@@ -40,7 +53,7 @@ class Part:
     points: float
     why: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PartJson:
         return {"name": self.name, "points": round(self.points, 2), "why": self.why}
 
 
@@ -60,7 +73,7 @@ class Score:
             if p.points
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ScoreJson:
         return {"total": round(self.total, 1), "parts": [p.to_dict() for p in self.parts]}
 
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from agents.inventory import Hardware
 
@@ -29,13 +29,28 @@ MIN_DISK_BYTES = 64 * 1000**3  # Microsoft: "64 GB or larger storage device" (de
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 
 
+class CheckJson(TypedDict):
+    name: str
+    result: str
+    detail: str
+
+
+class ReadinessJson(TypedDict):
+    """Windows 11 readiness as JSON (``win11_readiness`` of a device in docs/report-json.md)."""
+
+    verdict: str
+    action: str
+    summary: str
+    checks: list[CheckJson]
+
+
 @dataclass(slots=True, frozen=True)
 class Check:
     name: str  # tpm | secure-boot | ram | disk | cpu
     result: str  # pass | fail | unknown
     detail: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> CheckJson:
         return {"name": self.name, "result": self.result, "detail": self.detail}
 
 
@@ -60,7 +75,7 @@ class Readiness:
             return "not ready: " + ", ".join(self.blockers)
         return "unknown: " + ", ".join(self.unknowns)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReadinessJson:
         return {
             "verdict": self.verdict,
             "action": self.action,
