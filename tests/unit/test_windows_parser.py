@@ -642,6 +642,35 @@ def test_wazuh_agent_local_db_of_a_windows_server_2022_with_ubr_and_programs() -
     assert _findings(name) == {("os", "windows-server", "2022"): "supported"}
 
 
+def test_wazuh_api_answers_of_a_windows_10_pro_22h2_with_office_2013() -> None:
+    """wazuh/wazuh issue #28720: a Wazuh 4.x manager's API answers for a community user's Windows 10
+    Pro workstation (agent 007): the whole OS answer (ProductName with the agent's "Microsoft ",
+    build.UBR, ReleaseId, DisplayVersion) and one part of its packages answer (an Office 2013
+    language part and a Visio 2013 update, both of the 32-bit view).  The update is a patch entry by
+    its name, the Office part is Office 2013: past its end of support, as Windows 10 22H2 is."""
+    name = "windows-win10-22h2-pro-wazuh-issue28720"
+    text = (REAL / "win10-22h2-pro-wazuh-issue28720_wazuhapi.txt").read_text("utf-8")
+    first, second = text.split("<<< excerpt 2 >>>\n")
+    ((item,),) = [json.loads(first[first.index("{") :])["data"]["affected_items"]]
+    published = [json.loads(o) for o in re.findall(r'\{\s*"scan": \{[^{}]*\},[^{}]*\}', second)]
+    assert len(published) == 2 and second.rstrip().endswith('"architecture": "i686",')  # a third, cut short
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert facts["product_name"] == item["os"]["name"].removeprefix("Microsoft ") == "Windows 10 Pro"
+    assert (facts["build"], facts["ubr"], facts["display_version"]) == ("19045", 5608, item["os"]["display_version"])
+    assert inventory.os.kernel == item["os"]["version"] == "10.0.19045.5608"
+    assert (facts["edition_id"], facts["caption"], facts["product_type"]) == ("", "", None)  # not recorded
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert raw["os"]["registry"]["ReleaseId"] == item["os_release"] == "2009"
+    assert [(e["DisplayName"], e["DisplayVersion"], e["Publisher"], e["view"]) for e in raw["software"]] == [
+        (p["name"], p["version"].strip() or None, p["vendor"], "32") for p in published
+    ]
+    assert {e["InstallDate"] for e in raw["software"]} == {None}  # the manager's timestamps, not InstallDate
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == ("windows", "10-22h2", "HIGH")
+    assert _findings(name) == {("os", "windows", "10-22h2"): "eol", ("software", "office", "2013"): "eol"}
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -1100,3 +1129,28 @@ def test_collapse_keeps_order_and_is_idempotent() -> None:
     inventory = _host("windows-srv2012-standard-aws")
     again = collapse_duplicates(list(inventory.software))
     assert [s.key for s in again] == [s.key for s in inventory.software]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ('"agent_id": "007"\n\t      },\n\t      {', '"agent_id": "008"\n\t      },\n\t      {'),
+            "package of agent '008'",
+        ),
+        (('"build": "19045.5608"', '"build": "19045"'), "is not major.minor.build.UBR"),
+    ],
+)
+def test_the_wazuh_api_reader_refuses_another_agents_packages_and_a_build_without_ubr(
+    edit: tuple[str, str], message: str
+) -> None:
+    """Packages of another agent than the OS answer's are refused (they would be another machine's);
+    an OS answer whose build is not build.UBR matching its version is refused, never guessed."""
+    from tests.fixtures.hosts.build_windows_fixtures import from_wazuh_api
+
+    text = (REAL / "win10-22h2-pro-wazuh-issue28720_wazuhapi.txt").read_text("utf-8")
+    assert len(from_wazuh_api(text)[0]["software"]) == 2
+    old, new = edit
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        from_wazuh_api(text.replace(old, new, 1))
