@@ -1,5 +1,5 @@
-"""XLSX workbook (openpyxl, write-only, sheet rows written as XML text by ``_RowXml``): what
-finance and the SIRO open.
+"""XLSX workbook (openpyxl, write-only; the sheet rows written as XML text by ``_RowXml`` and
+``_SheetWriter``): what finance and the SIRO open.
 
 Sheets: Summary (KPIs and evidence metadata), one sheet per site (its replacement list),
 Devices, Device applications (which application to update on which device), Products, Plan by
@@ -26,7 +26,6 @@ from copy import copy
 from datetime import date, datetime
 from typing import Any
 
-from lxml import etree
 from openpyxl import LXML as OPENPYXL_LXML
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -36,6 +35,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter, create_temporary_file
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
 
 from reports.common import (
     COVERAGE_HEADERS,
@@ -139,64 +141,154 @@ def _typed(ws: WriteOnlyWorksheet, value: Value, kind: str) -> object:
         return _cell(value)
     if kind in ("int", "num"):
         return value
+    c = WriteOnlyCell(ws, value=value)
+    c._style = copy(_proto(ws, kind)._style)
+    return c
+
+
+def _proto(ws: WriteOnlyWorksheet, kind: str) -> WriteOnlyCell:
+    """The cell whose style every ``kind`` number of ``ws`` copies (its number format registered
+    with the workbook when it is made)."""
     proto = _PROTO.get((id(ws), kind))
     if proto is None or proto.parent is not ws:
         proto = _PROTO[(id(ws), kind)] = WriteOnlyCell(ws)
         proto.number_format = FORMATS[kind]
-    c = WriteOnlyCell(ws, value=value)
-    c._style = copy(proto._style)
-    return c
+    return proto
 
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_FORMATTED = frozenset(("money", "pct", "delta", "pts"))  # number kinds with a number format
+
+
+class _Formatted:
+    """A number of a formatted kind (``_FORMATTED``) on its way into a row: the value and the
+    prototype cell whose style it takes (what ``_typed`` would copy into a cell of its own)."""
+
+    __slots__ = ("proto", "value")
+
+    def __init__(self, value: float, proto: WriteOnlyCell) -> None:
+        self.value = value
+        self.proto = proto
 
 
 class _RowXml:
     """A sheet row as the XML openpyxl writes for it (inline strings, numbers, dates as serial
-    numbers with their style), made as text and parsed in one call instead of cell by cell: a
-    100,000-row sheet spent most of its time in openpyxl's per-cell objects.  Returns None for any
+    numbers with their style), made as text and written into the sheet's part as it is
+    (``_SheetWriter``) instead of cell by cell: a 100,000-row sheet spent most of its time in
+    openpyxl's per-cell objects, then in parsing each row's text back.  Returns None for any
     row holding a value it does not handle exactly as openpyxl would (a formula- or error-like
     string, a control character, a float that is not finite, another type): that row goes through
-    openpyxl itself."""
+    openpyxl itself.
+
+    Rows are cells (already typed and neutralised) until ``report_values``; from then on they are
+    the report's own values, typed by column (``_typed``) and neutralised (``_cell``) here.  A
+    string's cell after its reference is worked out once per distinct string (a 20,000-device
+    workbook has ~500,000 string cells but ~22,000 distinct strings), and so is a date's."""
 
     def __init__(self, ws: WriteOnlyWorksheet) -> None:
         self.ws = ws
         self.epoch = ws.parent.epoch
         self.letters: list[str] = []
         self.date_style: int | None = None
-        self.empty = False  # the last row has an empty string cell
+        self.kinds: dict[int, str] = {}
+        self.typed: list[int] = []  # the typed columns, left to right (as a list comprehension meets them)
+        self.raw = False
+        self.tails: dict[str, str] = {}  # a clean string -> its cell after the reference; "" declined
+        self.raw_tails: dict[str, str] = {}  # a report's string -> its neutralised cell's tail
+        self.memos: list[dict[str, str]] = []  # per column: which of the two a string is looked up in
+        self.dates: dict[date, str] = {}
+        self.styles: dict[int, int] = {}  # id(prototype) -> its style id, once openpyxl has given it
+
+    def report_values(self, kinds: dict[int, str], clean: bool) -> None:
+        """Rows from now on are the report's values: ``kinds`` maps columns to a ``_typed`` kind;
+        ``clean``: the values are neutralised already (and none is typed)."""
+        self.kinds, self.typed, self.raw = kinds, sorted(kinds), not clean
+        self.memos = []
+
+    def cells(self, values: Sequence[object]) -> Sequence[object]:
+        """The cells openpyxl writes for ``values`` (``_sheet``'s conversion before this class
+        typed and neutralised rows itself)."""
+        if not self.raw:
+            return values
+        kinds, ws = self.kinds, self.ws
+        return [_typed(ws, v, kinds[i]) if i in kinds else _cell(v) for i, v in enumerate(values)]  # type: ignore[arg-type]
 
     def _letters(self, n: int) -> list[str]:
         while len(self.letters) < n:
             self.letters.append(get_column_letter(len(self.letters) + 1))
         return self.letters
 
+    def _memos(self, n: int) -> list[dict[str, str]]:
+        while len(self.memos) < n:
+            raw = self.raw and len(self.memos) not in self.kinds
+            self.memos.append(self.raw_tails if raw else self.tails)
+        return self.memos
+
+    def _typed_row(self, values: Sequence[object]) -> list[object]:
+        """``values`` with the typed columns typed, left to right as ``cells`` does (so the workbook
+        registers number formats in the same order); a formatted number as a ``_Formatted``."""
+        row = list(values)
+        ws, kinds, n = self.ws, self.kinds, len(row)
+        for i in self.typed:
+            if i >= n:
+                break
+            v, kind = row[i], kinds[i]
+            cls = v.__class__
+            if cls is int or cls is float:
+                if kind in _FORMATTED:
+                    row[i] = _Formatted(v, _proto(ws, kind))  # type: ignore[arg-type]
+                elif kind != "int" and kind != "num":  # int and num: the number itself
+                    row[i] = _typed(ws, v, kind)  # type: ignore[arg-type]
+            else:
+                row[i] = _typed(ws, v, kind)  # type: ignore[arg-type]
+        return row
+
     def xml(self, values: Sequence[object], row_idx: int) -> str | None:
-        letters, r = self._letters(len(values)), str(row_idx)
-        self.empty = False
+        n = len(values)
+        letters, memos, r = self._letters(n), self._memos(n), str(row_idx)
+        if self.typed:
+            values = self._typed_row(values)
         out = [f'<row r="{r}">']
         for i, v in enumerate(values):
             if v is None:
                 continue
-            cell = self._cell(letters[i] + r, v)
+            if v.__class__ is str:
+                memo = memos[i]
+                tail = memo.get(v)
+                if tail is None:
+                    tail = memo[v] = _string_tail(_cell(v) if memo is self.raw_tails else v)  # type: ignore[arg-type]
+                if not tail:
+                    return None
+                out.append(f'<c r="{letters[i]}{r}"{tail}')
+                continue
+            cell = self._value(letters[i] + r, v)
             if cell is None:
                 return None
             out.append(cell)
         out.append("</row>")
         return "".join(out)
 
-    def _cell(self, ref: str, v: object, style: str = "") -> str | None:
+    def _value(self, ref: str, v: object, style: str = "") -> str | None:
         cls = v.__class__
         if cls is str:
-            if not v:
-                self.empty = True
             return _string_xml(ref, v, style)  # type: ignore[arg-type]
         if cls is int or cls is float:
             return _number_xml(ref, v, style)  # type: ignore[arg-type]
         if cls is date:
-            if self.date_style is None:
-                self.date_style = WriteOnlyCell(self.ws, value=date(2000, 1, 1)).style_id
-            return _number_xml(ref, to_excel(v, self.epoch), style or f' s="{self.date_style}"')
+            if style:
+                return _number_xml(ref, to_excel(v, self.epoch), style)
+            tail = self.dates.get(v)  # type: ignore[call-overload]
+            if tail is None:
+                if self.date_style is None:
+                    self.date_style = WriteOnlyCell(self.ws, value=date(2000, 1, 1)).style_id
+                tail = self.dates[v] = f' s="{self.date_style}" t="n"><v>{to_excel(v, self.epoch):.16g}</v></c>'  # type: ignore[index]
+            return f'<c r="{ref}"{tail}'
+        if cls is _Formatted:
+            proto = v.proto  # type: ignore[attr-defined]
+            sid = self.styles.get(id(proto))
+            if sid is None:
+                sid = self.styles[id(proto)] = proto.style_id
+            return _number_xml(ref, v.value, f' s="{sid}"')  # type: ignore[attr-defined]
         if cls is Cell:
             return self._styled(ref, v)
         return None
@@ -212,16 +304,24 @@ class _RowXml:
             if v.__class__ is not datetime and v.__class__ is not date:
                 return None
             return _number_xml(ref, to_excel(v, self.epoch), style)
-        return self._cell(ref, v, style) if v.__class__ in (str, int, float) else None
+        return self._value(ref, v, style) if v.__class__ in (str, int, float) else None
+
+
+def _string_tail(v: str) -> str:
+    """A string cell's XML after its reference and style, as openpyxl writes it; "" when openpyxl
+    must write it itself (a formula- or error-like string, a character that is not printable, too
+    long)."""
+    if not v:  # as openpyxl writes an empty string's cell: <c ...></c>, not <c .../>
+        return ' t="inlineStr"></c>'
+    if v[0] in "=#" or not v.isprintable() or len(v) > 32767:
+        return ""
+    space = ' xml:space="preserve"' if v != v.strip() else ""
+    return f' t="inlineStr"><is><t{space}>{v.translate(_XML_TEXT)}</t></is></c>'
 
 
 def _string_xml(ref: str, v: str, style: str) -> str | None:
-    if not v:
-        return f'<c r="{ref}"{style} t="inlineStr"/>'
-    if v[0] in "=#" or not v.isprintable() or len(v) > 32767:
-        return None
-    space = ' xml:space="preserve"' if v != v.strip() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{v.translate(_XML_TEXT)}</t></is></c>'
+    tail = _string_tail(v)
+    return f'<c r="{ref}"{style}{tail}' if tail else None
 
 
 def _number_xml(ref: str, v: float, style: str) -> str | None:
@@ -230,15 +330,60 @@ def _number_xml(ref: str, v: float, style: str) -> str | None:
     return f'<c r="{ref}"{style} t="n"><v>{v:.16g}</v></c>'
 
 
-def _stream_rows(ws: WriteOnlyWorksheet) -> None:
-    """Have ``ws`` write every appended row through ``_RowXml`` (openpyxl's own path for a row it
-    declines); called before the first ``append``.  Only where openpyxl writes with lxml (its
-    default when lxml is installed, as it is here): the parsed rows are lxml elements."""
+class _SheetWriter(WorksheetWriter):  # type: ignore[misc,unused-ignore]  # openpyxl is untyped
+    """openpyxl's writer of a write-only sheet, writing its part to a file this module holds open,
+    so that a row made as text by ``_RowXml`` goes into the part as bytes, between the elements
+    openpyxl writes itself (the sheet's top and tail, and any row ``_RowXml`` declines): no parse
+    and re-serialisation of every row.  The bytes are what openpyxl's lxml writer would have made
+    of the same row: ASCII, everything else as decimal character references (the writer's
+    encoding), and an empty string's cell as ``<c ...></c>``."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, to_cells: Callable[[Any, int], Any]) -> None:
+        out = create_temporary_file()
+        self.fh = open(out, "wb")  # noqa: SIM115 - closed in close(), before openpyxl zips the part
+        self.rows = _RowXml(ws)
+        self.to_cells = to_cells
+        self.pending = True  # lxml may hold output not yet in self.fh (its buffer comes first)
+        super().__init__(ws, out)
+
+    def get_stream(self) -> Any:
+        """openpyxl's ``get_stream`` on ``self.fh`` instead of a file it opens itself."""
+        with xmlfile(self.fh) as xf:
+            with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                try:
+                    while True:
+                        el = yield
+                        if el is True:
+                            yield xf
+                        elif el is not None:
+                            xf.write(el)
+                except GeneratorExit:
+                    pass
+
+    def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        text = self.rows.xml(row, row_idx)
+        if text is None:
+            super().write_row(xf, self.to_cells(self.rows.cells(row), row_idx), row_idx)
+            self.pending = True
+            return
+        if self.pending:
+            xf.flush()
+            self.pending = False
+        self.fh.write(text.encode("ascii", "xmlcharrefreplace"))
+
+    def close(self) -> None:
+        super().close()
+        self.fh.close()
+
+
+def _stream_rows(ws: WriteOnlyWorksheet) -> bool:
+    """Have ``ws`` write every appended row through ``_RowXml`` into its part (``_SheetWriter``;
+    openpyxl's own path for a row it declines); called before the first ``append``.  Only where
+    openpyxl writes with lxml (its default when lxml is installed, as it is here): the writer's
+    stream is lxml's incremental writer.  True when installed."""
     if not OPENPYXL_LXML:
-        return
-    rows = _RowXml(ws)
+        return False
     to_cells: Callable[[Any, int], Any] = ws._values_to_row
-    get_writer: Callable[[], None] = ws._get_writer
 
     def values_as_given(values: Any, _row_idx: int) -> Any:
         return values
@@ -246,26 +391,12 @@ def _stream_rows(ws: WriteOnlyWorksheet) -> None:
     def install_writer() -> None:  # openpyxl calls this on every append; the writer is made once
         if ws._writer is not None:
             return
-        get_writer()
-        writer: Any = ws._writer
-        openpyxl_row = writer.write_row
-
-        def write_row(xf: Any, values: Any, row_idx: int) -> None:
-            text = rows.xml(values, row_idx)
-            if text is None:
-                openpyxl_row(xf, to_cells(values, row_idx), row_idx)
-                return
-            row = etree.fromstring(text)
-            if rows.empty:  # openpyxl writes an empty string's cell as <c ...></c>, not <c .../>
-                for c in row:
-                    if c.text is None and not len(c):
-                        c.text = ""
-            xf.write(row)
-
-        writer.write_row = write_row
+        ws._writer = _SheetWriter(ws, to_cells)
+        ws._writer.write_top()
 
     ws._values_to_row = values_as_given
     ws._get_writer = install_writer
+    return True
 
 
 def _print_setup(ws: WriteOnlyWorksheet, title: str, orientation: str, first: int, org: str, as_of: str) -> None:
@@ -309,7 +440,7 @@ def _sheet(
     """One sheet; ``types`` maps 0-based columns to a FORMATS kind; ``status_col`` (0-based) gets
     conditional formatting by status; ``org`` and ``as_of`` head every printed page."""
     ws: WriteOnlyWorksheet = wb.create_sheet(title=title)
-    _stream_rows(ws)
+    fast = _stream_rows(ws)
     for i, h in enumerate(headers, 1):
         width = (widths or {}).get(i) or min(60, max(10, len(h) + 2))
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -329,7 +460,12 @@ def _sheet(
     ws.append(header_cells)
     n = 0
     kinds = types or {}
-    if clean:  # the rows' cells are already neutralised and typed
+    if fast:  # the writer types and neutralises the rows' values itself (_RowXml.report_values)
+        ws._writer.rows.report_values(kinds, clean)
+        for row in rows:
+            ws.append(row)
+            n += 1
+    elif clean:  # the rows' cells are already neutralised and typed
         for row in rows:
             ws.append(row)
             n += 1

@@ -65,7 +65,7 @@ def test_row_xml_values() -> None:
     rows = xlsx._RowXml(ws)
     assert rows.xml(["a & <b>", 3, 2.5, None, ""], 7) == (
         '<row r="7"><c r="A7" t="inlineStr"><is><t>a &amp; &lt;b&gt;</t></is></c>'
-        '<c r="B7" t="n"><v>3</v></c><c r="C7" t="n"><v>2.5</v></c><c r="E7" t="inlineStr"/></row>'
+        '<c r="B7" t="n"><v>3</v></c><c r="C7" t="n"><v>2.5</v></c><c r="E7" t="inlineStr"></c></row>'
     )
     assert (
         rows.xml([" padded "], 1)
@@ -75,3 +75,94 @@ def test_row_xml_values() -> None:
     assert day is not None and day.startswith('<row r="2"><c r="A2" s="') and "<v>46356</v>" in day
     for declined in ("=1+1", "#N/A", "line\nbreak", float("nan"), True, datetime(2026, 1, 1), b"x"):
         assert rows.xml(["ok", declined], 3) is None, declined
+
+
+HOSTILE_CELLS = [
+    "NUL\x00byte",
+    "vertical\x0btab",
+    "lone \ud800 high and \udfff low surrogate",
+    "=cmd|' /C calc'!A0",
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "#N/A",
+    "a & <b> \"q\" 'x'",
+    "x" * 32_767,
+    "y" * 40_000,
+    "line\r\nbreak",
+    "😀 non-BMP é —",
+    "\ufffe\uffff not characters",
+    " padded ",
+    "",
+    "\u00a0=1+1",  # a formula after a no-break space
+]
+
+
+def _hostile_workbook(fast: bool) -> bytes:
+    """A sheet written by ``_sheet`` with the hostile strings in an untyped column, a money column
+    and a date column, beside ordinary numbers and dates; ``fast``: through ``_SheetWriter``."""
+    wb = Workbook(write_only=True)
+    rows: list[list[object]] = []
+    for i, evil in enumerate(HOSTILE_CELLS):
+        rows.append([i, evil, float(i) * 1.5, "2026-11-30", evil])
+        rows.append([i, f"ok {i}", 1000 + i, evil, "plain"])
+    types = {0: "int", 2: "money", 3: "date"}
+    if fast:
+        xlsx._sheet(wb, "Hostile", ["n", "text", "money", "date", "more"], rows, types=types, status_col=1)
+    else:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(xlsx, "_stream_rows", lambda ws: False)
+            xlsx._sheet(wb, "Hostile", ["n", "text", "money", "date", "more"], rows, types=types, status_col=1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_hostile_strings_are_written_as_openpyxl_writes_them_and_read_back_inert(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    declined: list[int] = []
+    xml = xlsx._RowXml.xml
+
+    def counting(self: xlsx._RowXml, values: object, row_idx: int) -> str | None:
+        text = xml(self, values, row_idx)  # type: ignore[arg-type]
+        if text is None:
+            declined.append(row_idx)
+        return text
+
+    monkeypatch.setattr(xlsx._RowXml, "xml", counting)
+    fast_bytes = _hostile_workbook(fast=True)
+    assert declined and len(declined) < 2 * len(HOSTILE_CELLS)  # both paths taken
+    fast, plain = _parts(fast_bytes), _parts(_hostile_workbook(fast=False))
+    assert fast.keys() == plain.keys()
+    for name in fast:
+        assert fast[name] == plain[name], name
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(fast_bytes))["Hostile"]
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert len(values) == 2 * len(HOSTILE_CELLS)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            assert c.data_type != "f", (c.coordinate, c.value)
+            if isinstance(c.value, str):
+                assert not c.value.startswith(("=", "+", "-", "@")), c.value[:40]
+                assert not set(c.value) & {"\x00", "\x0b", "\ufffe", "\uffff"}
+                assert not any("\ud800" <= ch <= "\udfff" for ch in c.value)
+                assert len(c.value) <= xlsx.MAX_CELL
+    texts = {v[1] for v in values[0::2]}
+    assert "'=cmd|' /C calc'!A0" in texts and "'+cmd|' /C calc'!A0" in texts and "'@SUM(1+1)" in texts
+    assert "NUL byte" in texts and "vertical tab" in texts and "lone   high and   low surrogate" in texts
+    assert "a & <b> \"q\" 'x'" in texts and "😀 non-BMP é —" in texts and " padded " in texts
+    assert "#N/A" in texts  # text, not an error value
+    assert "'\u00a0=1+1" in texts
+    assert "x" * (xlsx.MAX_CELL - 1) + "…" in texts and "y" * (xlsx.MAX_CELL - 1) + "…" in texts
+    for i, row in enumerate(values[0::2]):
+        assert row[0] == i and isinstance(row[0], int)
+        assert row[2] == float(i) * 1.5  # money stays a number
+        assert row[3] == datetime(2026, 11, 30)  # a real date
+    money = ws.cell(row=4, column=3)  # the second hostile row: 1.5
+    assert money.number_format == xlsx.FORMATS["money"] and money.data_type == "n"
+    day = ws.cell(row=4, column=4)
+    assert day.is_date and day.number_format == xlsx.FORMATS["date"]
+    # a hostile string in the date column stays (neutralised) text
+    assert [v[3] for v in values[1::2]][3] == "'=cmd|' /C calc'!A0"
