@@ -54,7 +54,8 @@ APK_INSTALLED = "/lib/apk/db/installed"
 # universe/multiverse: community, covered only by Ubuntu Pro ESM Apps) and, in releases up to
 # 18.04, the ``Supported:`` field ("5y", "3y", "9m") say for how long.  The indexes are tens of MB,
 # so the host extracts only what concerns its installed packages: one awk over the dpkg database
-# then the indexes (decompressed where apt keeps them compressed), one line per installed package
+# then the indexes (decompressed where apt keeps them compressed, grep keeping only the lines awk
+# acts on), one line per installed package
 # per index -- a few hundred KB at most.  Debian: the same lines say whether an installed package
 # whose version carries no Debian mark (a plain ``-1`` revision, as vendors' .debs have too) is in
 # Debian's archive, another vendor's repository, or no index of Debian at all.  Only on Debian,
@@ -89,15 +90,25 @@ _APT_AWK = (
     "/^$/ { " + _APT_FLUSH + " } "
     "END { " + _APT_FLUSH + " }"
 )
+# The lines that awk acts on: an index's ``@@F`` mark, a stanza's Package, Version and Supported
+# fields, the blank line ending it.  The indexes are 50-100 MB of text, ~94 % of it other fields
+# (Description, checksums, Depends...) that awk would test against its five patterns and ignore, so
+# grep hands awk only these lines first (the same lines, in the same order: awk's answer is the same
+# byte for byte; on Debian 12's main index awk's CPU 0.16 -> 0.03 s, grep's 0.05 s).  Each index
+# passes one grep: a plain one is read by grep itself (no cat), a compressed one is piped into it
+# from its decompressor.  ``-a``: an index with a NUL byte is still read as text (GNU grep would
+# drop what follows it; busybox grep takes ``-a`` too); the bundle's C locale keeps grep byte-wise.
+_APT_LINES = "^(@@F |Package: |Version: |Supported: |$)"
 # sh -c SCRIPT sh OS-RELEASE OS-RELEASE DPKG-STATUS LISTS (paths as arguments: tests run the same
 # script on a constructed root).
 APT_SUPPORT_SCRIPT = (
     'grep -Eqs \'^ID(_LIKE)?="?([A-Za-z0-9._-]+ )*(ubuntu|debian)\' "$1" "$2" || exit 0; '
-    '[ -r "$3" ] || exit 0; s=$3; '
+    '[ -r "$3" ] || exit 0; s=$3; e=\'' + _APT_LINES + "'; "
     'for f in "$4"/*_Packages "$4"/*_Packages.lz4 "$4"/*_Packages.gz "$4"/*_Packages.xz '
     '"$4"/*_Packages.zst; do [ -r "$f" ] || continue; echo "@@F $f"; '
-    'case $f in *.lz4) lz4 -dc "$f";; *.gz) gzip -dc "$f";; *.xz) xz -dc "$f";; *.zst) zstd -dcq "$f";; '
-    '*) cat "$f";; esac 2>/dev/null; echo; done | awk -v S="$s" \'' + _APT_AWK + "'"
+    'case $f in *.lz4) lz4 -dc "$f" | grep -a -E "$e";; *.gz) gzip -dc "$f" | grep -a -E "$e";; '
+    '*.xz) xz -dc "$f" | grep -a -E "$e";; *.zst) zstd -dcq "$f" | grep -a -E "$e";; '
+    '*) grep -a -E "$e" "$f";; esac 2>/dev/null; echo; done | awk -v S="$s" \'' + _APT_AWK + "'"
 )
 APT_SUPPORT = ["sh", "-c", APT_SUPPORT_SCRIPT, "sh", "/etc/os-release", "/usr/lib/os-release", DPKG_STATUS, APT_LISTS]
 # SUSE: ``zypper lifecycle``'s package data (``<product>.lifecycle``: ``name, version, date[, successor]``

@@ -145,6 +145,62 @@ def test_an_index_apt_keeps_compressed_is_read_the_same(tmp_path: Path) -> None:
     ]
 
 
+def _awk_over_every_line(root: Path, lists: Path) -> str:
+    """The probe's awk fed every line of every index, as the stream the probe's loop builds
+    (``@@F`` mark, the decompressed index, a newline; apt's suffix order, each sorted as sh's glob
+    is in the C locale): what the probe answered before grep picked awk's lines for it."""
+    stream = b""
+    for suffix in ("", ".lz4", ".gz", ".xz", ".zst"):
+        named = [p for p in lists.iterdir() if p.name.endswith("_Packages" + suffix)]
+        for f in sorted(named, key=lambda p: p.name.encode()):
+            data = f.read_bytes()
+            if suffix == ".gz":
+                data = gzip.decompress(data)
+            elif suffix:
+                raise AssertionError(f"{f}: only plain and gzip indexes are built here")
+            stream += b"@@F " + str(f).encode() + b"\n" + data + b"\n"
+    done = subprocess.run(
+        ["awk", "-v", f"S={root / 'var/lib/dpkg/status'}", linux._APT_AWK],
+        input=stream,
+        capture_output=True,
+        check=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
+    )
+    return done.stdout.decode()
+
+
+def test_the_grep_before_awk_changes_no_byte_of_the_answer(tmp_path: Path) -> None:
+    """The probe hands awk only the lines it acts on (the indexes are 50-100 MB, mostly other
+    fields): its answer is the one awk gives reading every line, on the real excerpts and on
+    indexes made awkward on purpose -- a NUL byte and bytes that are not UTF-8 (GNU grep without
+    ``-a`` drops what follows), no newline at the end (plain and compressed), a stanza without
+    ``Package`` after a blank line, CRLF lines, field names in a continuation line, an ``@@F``
+    line inside an index, an empty index."""
+    odd = tmp_path / "odd"
+    shutil.copytree(NOBLE, odd)
+    lists = odd / LISTS
+    main = sorted(lists.glob("*_Packages"))
+    head = b"Description: bin\0ary \xff\xfe\n\n"
+    main[0].write_bytes(
+        head
+        + main[0].read_bytes()
+        + b"\nVersion: 9.9\nSupported: 5y\n\n@@F /elsewhere_Packages\n"
+        + b"Package: openssl\r\nVersion: 1\r\n\r\n"
+        + b"Package: openssl\nDescription: x\n Version: 7\n Package: nginx-core\nSupported: 9m\nVersion: 0\n\n"
+        + b"Package: nginx-core\nVersion: 0\nSupported: 3y"
+    )
+    main[1].write_bytes(main[1].read_bytes().rstrip(b"\n"))
+    (lists / "zz_empty_main_binary-amd64_Packages").write_bytes(b"")
+    packed = main[2].with_name(main[2].name + ".gz")
+    packed.write_bytes(gzip.compress(main[2].read_bytes() + b"Package: openssl\nVersion: 3.0.13-0ubuntu3.18"))
+    main[2].unlink()
+    for root in (NOBLE, BIONIC, odd):
+        want = _awk_over_every_line(root, root / LISTS)
+        assert want.count("\n") > 5 and "\t=\t" in want
+        for shell in (("dash",), ("busybox", "sh")):
+            assert probe(root, shell) == want, (root, shell)
+
+
 def test_the_probe_says_nothing_on_a_host_that_is_not_debian_or_ubuntu(tmp_path: Path) -> None:
     root = tmp_path / "root"
     shutil.copytree(NOBLE, root)
