@@ -16,10 +16,13 @@ from typing import Any
 from scanner.plan.actions import release_name
 from scanner.report.model import (
     KPI_LABELS,
+    KPI_NAMES,
     EstateReport,
     EvidenceCoverage,
     EvidenceScope,
     HostRow,
+    KpiChange,
+    KpiName,
     Kpis,
     SiteReport,
     UnsupportedItem,
@@ -96,15 +99,13 @@ def header_lines(report: EstateReport) -> list[str]:
     return out
 
 
-MONEY_KPIS = ("estimated_cost", "esu_cost_this_year", "esu_quote_this_year")
+MONEY_KPIS: tuple[KpiName, ...] = ("estimated_cost", "esu_cost_this_year", "esu_quote_this_year")
 
 
-def kpi_values(k: Kpis, change: dict[str, float | None]) -> list[tuple[str, str, float | int | None, float | None]]:
+def kpi_values(k: Kpis, change: KpiChange) -> list[tuple[KpiName, str, float | int | None, float | None]]:
     """(key, label, value, change) with raw numbers, for formats that type their cells (XLSX)."""
-    return [
-        (key, KPI_LABELS.get(key, key), value, change.get(key) if change else None)
-        for key, value in k.numbers().items()
-    ]
+    figures = k.numbers()
+    return [(key, KPI_LABELS[key], figures[key], change.get(key)) for key in KPI_NAMES]
 
 
 def one_line(text: str, width: int | None = None) -> str:
@@ -115,26 +116,25 @@ def one_line(text: str, width: int | None = None) -> str:
     return out
 
 
-def kpi_rows(k: Kpis, change: dict[str, float | None], currency: str) -> list[list[Value]]:
-    rows: list[list[Value]] = []
-    for key, value in k.numbers().items():
-        label = KPI_LABELS.get(key, key)
-        delta = change.get(key) if change else None
-        if key.endswith("share") or key == "coverage":
-            shown: Value = pct(value if isinstance(value, float) else None)
-            delta_s = f"{delta * 100:+.1f} pts" if delta is not None else ""
-        elif key in MONEY_KPIS:
-            shown = (
-                money(float(value), currency)
-                if value is not None
-                else (NOT_COSTED if key == "estimated_cost" else "none")
-            )
-            delta_s = f"{delta:+,.0f}" if delta is not None else ""
-        else:
-            shown = value if value is not None else "n/a"
-            delta_s = f"{delta:+g}" if delta is not None else ""
-        rows.append([label, shown, delta_s])
-    return rows
+def kpi_rows(k: Kpis, change: KpiChange, currency: str) -> list[list[Value]]:
+    """(label, value as shown, change as shown) per KPI, in ``KPI_NAMES`` order."""
+    figures = k.numbers()
+    return [[KPI_LABELS[key], *kpi_shown(key, figures[key], change.get(key), currency)] for key in KPI_NAMES]
+
+
+def is_share_kpi(key: KpiName) -> bool:
+    return key.endswith("share") or key == "coverage"
+
+
+def kpi_shown(key: KpiName, value: float | None, delta: float | None, currency: str) -> tuple[Value, str]:
+    """A KPI's value and change as a reader sees them: a share as a percentage and its change in
+    points, money as money ("not costed" / "none" when nothing is priced), a count as it is."""
+    if is_share_kpi(key):
+        return pct(value), ("" if delta is None else f"{delta * 100:+.1f} pts")
+    if key in MONEY_KPIS:
+        unpriced = NOT_COSTED if key == "estimated_cost" else "none"
+        return (unpriced if value is None else money(value, currency)), ("" if delta is None else f"{delta:+,.0f}")
+    return ("n/a" if value is None else value), ("" if delta is None else f"{delta:+g}")
 
 
 DEVICE_HEADERS = [

@@ -42,7 +42,7 @@ from reports.common import (
     roadmap_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.model import EstateReport, SiteReport
+from scanner.report.model import KPI_LABELS, EstateReport, KpiName, SiteReport
 
 STATUS_COLOURS = {
     "eol": "#b3261e",
@@ -370,10 +370,8 @@ def chart_os_mix(report: EstateReport, top_n: int = 12) -> str:
 # -- sections -----------------------------------------------------------------------------------
 
 
-def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[str]) -> str:
+def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[KpiName]) -> str:
     wanted = {label: (value, delta) for label, value, delta in k_rows}
-    from scanner.report.model import KPI_LABELS
-
     cards = []
     for key in keys:
         label = KPI_LABELS[key]
@@ -385,7 +383,7 @@ def _cards(report: EstateReport, k_rows: list[list[Value]], keys: list[str]) -> 
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
-CARD_KEYS = [
+CARD_KEYS: list[KpiName] = [
     "devices",
     "unsupported_os_share",
     "median_days_past_end",

@@ -24,6 +24,8 @@ from scanner.report.model import (
     ExtendedSupportRow,
     FindingRow,
     HostRow,
+    KpiChange,
+    KpiFigures,
     PlanRow,
     PriorityWeights,
     ProductRollup,
@@ -126,8 +128,8 @@ class SiteCoverageJson(TypedDict):
 class SiteJson(TypedDict):
     site: str
     counts: dict[str, int]
-    kpis: dict[str, float | int | None]
-    kpi_change: dict[str, float | None]
+    kpis: KpiFigures
+    kpi_change: KpiChange
     hosts: list[HostJson] | str  # ``write`` puts a placeholder string here while it streams the devices
     coverage: list[SiteCoverageJson]
 
@@ -275,8 +277,8 @@ class ReportJson(TypedDict):
     plan_devices_per_year: int | None
     currency: str
     previous_as_of: str | None
-    kpis: dict[str, float | int | None]
-    kpi_change: dict[str, float | None]
+    kpis: KpiFigures
+    kpi_change: KpiChange
     priority_weights: PriorityWeights
     sites: list[SiteJson]
     products: list[ProductJson]

@@ -66,7 +66,7 @@ from reports.common import (
     site_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.model import ACCEPTED, EXPIRED, EstateReport
+from scanner.report.model import ACCEPTED, EXPIRED, EstateReport, KpiChange
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 text
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -590,7 +590,7 @@ def _kpi_summary(report: EstateReport) -> list[list[object]]:
     """KPI rows with typed values and changes (a share as a percentage, money as money)."""
     out: list[list[object]] = []
 
-    def block(title: str, k: object, change: dict[str, float | None]) -> None:
+    def block(title: str, k: object, change: KpiChange) -> None:
         out.append([title, "", ""])
         for key, label, value, delta in kpi_values(k, change):  # type: ignore[arg-type]
             kind = (

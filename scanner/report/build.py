@@ -49,6 +49,7 @@ from scanner.plan.risk_register import Register, RiskException
 from scanner.report.model import (
     ACCEPTED,
     EXPIRED,
+    KPI_NAMES,
     NOT_YET,
     EstateReport,
     Evidence,
@@ -57,6 +58,8 @@ from scanner.report.model import (
     ExtendedSupportRow,
     FindingRow,
     HostRow,
+    KpiChange,
+    KpiName,
     Kpis,
     PlanRow,
     ProductRollup,
@@ -413,19 +416,19 @@ def compute_kpis(hosts: list[HostRow], statuses: list[HostStatus], as_of: date) 
     return k
 
 
-SCAN_ONLY_KPIS = {"targets", "not_reached", "coverage"}
+SCAN_ONLY_KPIS: frozenset[KpiName] = frozenset({"targets", "not_reached", "coverage"})
 
 
-def kpi_change(now: Kpis, before: Kpis | None) -> dict[str, float | None]:
+def kpi_change(now: Kpis, before: Kpis | None) -> KpiChange:
     if before is None:
         return {}
     a, b = now.numbers(), before.numbers()
-    out: dict[str, float | None] = {}
-    for key, value in a.items():
+    out: KpiChange = {}
+    for key in KPI_NAMES:
         if key in SCAN_ONLY_KPIS:  # scan attempts are not kept per scan: no honest "before"
             out[key] = None
             continue
-        prev = b.get(key)
+        value, prev = a[key], b[key]
         out[key] = None if value is None or prev is None else round(float(value) - float(prev), 4)
     return out
 

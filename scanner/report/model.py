@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict, get_args
 
 from scanner.judge.match import worst_status
 from scanner.model import Finding, Status
@@ -124,8 +124,8 @@ class Kpis:
         """Share of scan targets reached at the last attempt (None when nothing was scanned by target)."""
         return (self.targets - self.not_reached) / self.targets if self.targets else None
 
-    def numbers(self) -> dict[str, float | int | None]:
-        """The comparable figures (for benchmarking and for "change since")."""
+    def numbers(self) -> KpiFigures:
+        """The comparable figures (for benchmarking and for "change since"), in ``KPI_NAMES`` order."""
         return {
             "devices": self.devices,
             "unsupported_os": self.unsupported_os,
@@ -160,7 +160,91 @@ def round4(value: float | None) -> float | None:
     return round(value, 4) if value is not None else None
 
 
-KPI_LABELS: dict[str, str] = {
+# The KPI figures every format shows (estate and per site), by name, in this order: the JSON
+# report's ``kpis`` (docs/report-json.md, KPIS), the tables' KPI rows, the change since the previous scan.
+KpiName = Literal[
+    "devices",
+    "unsupported_os",
+    "unsupported_os_share",
+    "extended_os",
+    "ending_soon_os",
+    "unknown_os",
+    "median_days_past_end",
+    "windows10",
+    "win11_ready",
+    "win11_not_ready",
+    "win11_unknown",
+    "win11_ready_share",
+    "open_findings",
+    "accepted_findings",
+    "expired_exceptions_hit",
+    "targets",
+    "not_reached",
+    "coverage",
+    "stale",
+    "estimated_cost",
+    "esu_cost_this_year",
+    "esu_quote_this_year",
+]
+KPI_NAMES: tuple[KpiName, ...] = get_args(KpiName)
+
+
+class KpiFigures(TypedDict):
+    """``Kpis.numbers()``: counts as int, shares (0-1) to 4 decimals, money to 2, None where undefined."""
+
+    devices: int
+    unsupported_os: int
+    unsupported_os_share: float | None
+    extended_os: int
+    ending_soon_os: int
+    unknown_os: int
+    median_days_past_end: float | None
+    windows10: int
+    win11_ready: int
+    win11_not_ready: int
+    win11_unknown: int
+    win11_ready_share: float | None
+    open_findings: int
+    accepted_findings: int
+    expired_exceptions_hit: int
+    targets: int
+    not_reached: int
+    coverage: float | None
+    stale: int
+    estimated_cost: float | None
+    esu_cost_this_year: float | None
+    esu_quote_this_year: float | None
+
+
+class KpiChange(TypedDict, total=False):
+    """Each figure now minus the previous scan's (None: undefined on either side, or a scan-only
+    figure); empty when there is no previous scan, else every ``KPI_NAMES`` key in that order."""
+
+    devices: float | None
+    unsupported_os: float | None
+    unsupported_os_share: float | None
+    extended_os: float | None
+    ending_soon_os: float | None
+    unknown_os: float | None
+    median_days_past_end: float | None
+    windows10: float | None
+    win11_ready: float | None
+    win11_not_ready: float | None
+    win11_unknown: float | None
+    win11_ready_share: float | None
+    open_findings: float | None
+    accepted_findings: float | None
+    expired_exceptions_hit: float | None
+    targets: float | None
+    not_reached: float | None
+    coverage: float | None
+    stale: float | None
+    estimated_cost: float | None
+    esu_cost_this_year: float | None
+    esu_quote_this_year: float | None
+
+
+KPI_LABELS: dict[KpiName, str] = {
     "devices": "Devices",
     "unsupported_os": "Devices on an unsupported OS",
     "unsupported_os_share": "Share on an unsupported OS",
@@ -192,7 +276,7 @@ class SiteReport:
     hosts: list[HostRow] = field(default_factory=list)
     statuses: list[HostStatus] = field(default_factory=list)
     kpis: Kpis = field(default_factory=Kpis)
-    kpi_change: dict[str, float | None] = field(default_factory=dict)
+    kpi_change: KpiChange = field(default_factory=lambda: KpiChange())
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
@@ -469,7 +553,7 @@ class EstateReport:
     extended_support: list[ExtendedSupportRow] = field(default_factory=list)
     register: list[RegisterRow] = field(default_factory=list)
     kpis: Kpis = field(default_factory=Kpis)
-    kpi_change: dict[str, float | None] = field(default_factory=dict)
+    kpi_change: KpiChange = field(default_factory=lambda: KpiChange())
     previous_as_of: date | None = None
     evidence: Evidence | None = None
     currency: str = "GBP"

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 import reports.json
+from reports.common import MONEY_KPIS, kpi_rows, kpi_shown, kpi_values
 from scanner.model import FindingJson, FindingReleaseJson, MatchJson
 from scanner.plan.priority import PartJson, ScoreJson
 from scanner.plan.readiness import CheckJson, ReadinessJson
-from scanner.report.model import EstateReport
+from scanner.report.build import SCAN_ONLY_KPIS, kpi_change
+from scanner.report.model import KPI_LABELS, KPI_NAMES, EstateReport, KpiChange, KpiFigures, KpiName, Kpis
 from tests.unit import report_estate as est
 
 # FINDING of docs/report-json.md, in its order
@@ -103,3 +105,59 @@ def test_a_written_readiness_has_the_typed_keys(written: dict[str, Any]) -> None
     assert ready and {tuple(r) for r in ready} == {tuple(ReadinessJson.__annotations__)}
     checks = [c for r in ready for c in r["checks"]]
     assert checks and {tuple(c) for c in checks} == {tuple(CheckJson.__annotations__)}
+
+
+# -- KPI figures ----------------------------------------------------------------------------------
+
+
+def test_the_kpi_names_labels_figures_and_change_are_one_list_in_one_order() -> None:
+    assert len(KPI_NAMES) == 22 and len(set(KPI_NAMES)) == 22
+    assert tuple(KpiFigures.__annotations__) == KPI_NAMES
+    assert tuple(KpiChange.__annotations__) == KPI_NAMES
+    assert tuple(KPI_LABELS) == KPI_NAMES
+    assert set(MONEY_KPIS) < set(KPI_NAMES) and SCAN_ONLY_KPIS < set(KPI_NAMES)
+
+
+def test_numbers_and_change_carry_every_kpi_in_order(report: EstateReport) -> None:
+    for k in [report.kpis, *(s.kpis for s in report.sites)]:
+        assert tuple(k.numbers()) == KPI_NAMES
+    assert tuple(report.kpi_change) == KPI_NAMES  # the estate fixture has a previous scan
+    before = Kpis(devices=3, unsupported_os=1, targets=9, estimated_cost=100.0)
+    now = Kpis(devices=5, unsupported_os=1, targets=4, estimated_cost=None)
+    change = kpi_change(now, before)
+    assert tuple(change) == KPI_NAMES
+    assert change["devices"] == 2 and change["unsupported_os"] == 0
+    assert change["unsupported_os_share"] == round(1 / 5 - 1 / 3, 4)
+    assert change["targets"] is None and change["coverage"] is None  # scan attempts: no honest before
+    assert change["estimated_cost"] is None  # not costed now
+    assert kpi_change(now, None) == {}
+
+
+def test_the_written_kpis_are_the_typed_figures(written: dict[str, Any], report: EstateReport) -> None:
+    assert list(written["kpis"]) == list(KPI_NAMES) and written["kpis"] == report.kpis.numbers()
+    assert list(written["kpi_change"]) == list(KPI_NAMES)
+    assert [list(s["kpis"]) for s in written["sites"]] == [list(KPI_NAMES)] * len(report.sites)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "delta", "want"),
+    [
+        ("coverage", 0.66666, 0.125, ("66.7%", "+12.5 pts")),
+        ("unsupported_os_share", None, None, ("n/a", "")),
+        ("estimated_cost", 1234.5, -10.0, ("1,234 GBP", "-10")),
+        ("estimated_cost", None, None, ("not costed", "")),
+        ("esu_quote_this_year", None, 2500.0, ("none", "+2,500")),
+        ("devices", 7, 2.0, (7, "+2")),
+        ("median_days_past_end", None, -1.5, ("n/a", "-1.5")),
+    ],
+)
+def test_a_kpi_is_shown_by_its_kind(key: KpiName, value: float | None, delta: float | None, want: object) -> None:
+    assert kpi_shown(key, value, delta, "GBP") == want
+
+
+def test_kpi_rows_and_values_follow_the_names(report: EstateReport) -> None:
+    rows = kpi_rows(report.kpis, report.kpi_change, report.currency)
+    assert [r[0] for r in rows] == [KPI_LABELS[k] for k in KPI_NAMES]
+    values = kpi_values(report.kpis, {})
+    assert [v[0] for v in values] == list(KPI_NAMES) and all(v[3] is None for v in values)
+    assert [v[2] for v in values] == list(report.kpis.numbers().values())
