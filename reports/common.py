@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from scanner.plan.actions import release_name
+from scanner.model import Finding, MatchDetail
+from scanner.plan.actions import ExtendedCost, release_name
+from scanner.plan.priority import Score
 from scanner.report.model import (
     KPI_LABELS,
     KPI_NAMES,
     EstateReport,
     EvidenceCoverage,
     EvidenceScope,
+    FindingRow,
     HostRow,
     KpiChange,
     KpiName,
@@ -262,7 +265,10 @@ FINDING_HEADERS = [
 ]
 
 
-def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v: v) -> Iterator[list[Value]]:
+Cell = Callable[[Value], Value]
+
+
+def finding_rows(report: EstateReport, cell: Cell = lambda v: v) -> Iterator[list[Value]]:
     """One row per OS finding and per actionable (or excepted) application finding.
 
     ``cell`` is applied to every value (CSV/XLSX neutralisation).  The parts thousands of rows
@@ -271,83 +277,114 @@ def finding_rows(report: EstateReport, cell: Callable[[Value], Value] = lambda v
     ``device action cost`` is the device's planned action priced once, on its first row ("not
     costed" when no unit cost applies), so the column's sum is the KPI "estimated cost".
     """
-    product_part: dict[tuple[object, ...], list[Value]] = {}
-    score_part: dict[int, tuple[object, list[Value]]] = {}
-    no_extended: list[Value] = ["", None]
+    shared = _SharedFindingCells(cell)
     for site in report.sites:
         site_cell = cell(site.site)
         for h in site.hosts:
-            host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
-            tags_cell = None
-            action_cost: Value = (
-                None
-                if h.action.kind == "none"
-                else round(h.action.cost, 2)
-                if h.action.cost is not None
-                else NOT_COSTED
+            yield from _host_finding_rows(h, site_cell, shared)
+
+
+def _host_finding_rows(h: HostRow, site_cell: Value, shared: _SharedFindingCells) -> Iterator[list[Value]]:
+    """``finding_rows`` of one device (``site_cell``: its site, converted)."""
+    cell = shared.cell
+    host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
+    action_cost = _action_cost_cell(h)
+    priced = _extended_by_finding(h)
+    tags_cell: Value = None
+    for r in h.rows:
+        if not _listed_finding(r):
+            continue
+        f = r.finding
+        if tags_cell is None:
+            tags_cell = cell(", ".join(f.tags))
+        yield (
+            host_cells
+            + shared.release(f)
+            + shared.score(r)
+            + [cell(r.exception.id if r.exception else ""), r.exception_state]
+            + shared.rule(f)
+            + [tags_cell]
+            + _extended_cells(priced.get(id(f)), f, cell)
+            + [action_cost]
+        )
+        action_cost = None
+
+
+def _listed_finding(r: FindingRow) -> bool:
+    """An OS finding, an actionable one, or one an exception covers; supported and unknown
+    applications are counted, not listed."""
+    return r.finding.kind == "os" or r.finding.actionable or bool(r.exception)
+
+
+def _action_cost_cell(h: HostRow) -> Value:
+    """The device's planned action, priced: None without an action, "not costed" without a unit cost."""
+    if h.action.kind == "none":
+        return None
+    return round(h.action.cost, 2) if h.action.cost is not None else NOT_COSTED
+
+
+def _extended_by_finding(h: HostRow) -> dict[int, ExtendedCost]:
+    """The paid extended phase covering each finding of the device, by the finding's id()."""
+    return {id(f): x for x in h.extended for f in (x.covers or (x.finding,))}
+
+
+_NO_EXTENDED: list[Value] = ["", None]
+
+
+def _extended_cells(x: ExtendedCost | None, f: Finding, cell: Cell) -> list[Value]:
+    """The extended phase covering ``f``, and its yearly figure on the first finding it covers on
+    the device only (so a column sum counts each device once)."""
+    if x is None:
+        return _NO_EXTENDED
+    return [cell(f"{x.entitlement} ({x.basis}; {x.source})"), round(x.yearly, 2) if x.finding is f else None]
+
+
+class _SharedFindingCells:
+    """The cells thousands of finding rows share, each converted once per report: a release's
+    columns (kind .. extended until), a score's (priority, band, parts), a match's (rule, evidence,
+    dataset)."""
+
+    __slots__ = ("cell", "releases", "rules", "scores")
+
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+        self.releases: dict[tuple[object, ...], list[Value]] = {}
+        self.scores: dict[int, tuple[Score, list[Value]]] = {}
+        self.rules: dict[int, tuple[MatchDetail, list[Value]]] = {}
+
+    def release(self, f: Finding) -> list[Value]:
+        key = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol, f.extended_until)
+        cells = self.releases.get(key)
+        if cells is None:
+            release = release_name(f) if f.product else f.detail.release_label
+            values = (
+                f.kind,
+                f.name,
+                f.version,
+                f.product or "",
+                f.cycle or "",
+                release,
+                f.status.value,
+                iso(f.eol),
+                iso(f.extended_until),
             )
-            priced = {id(f): x for x in h.extended for f in (x.covers or (x.finding,))} if h.extended else None
-            for r in h.rows:
-                f = r.finding
-                if f.kind != "os" and not f.actionable and not r.exception:
-                    continue  # supported / unknown applications: counted, not listed
-                pkey = (id(f.detail), f.kind, f.name, f.version, f.product, f.cycle, f.status, f.eol, f.extended_until)
-                prod = product_part.get(pkey)
-                if prod is None:
-                    prod = product_part[pkey] = [
-                        cell(v)
-                        for v in (
-                            f.kind,
-                            f.name,
-                            f.version,
-                            f.product or "",
-                            f.cycle or "",
-                            release_name(f) if f.product else f.detail.release_label,
-                            f.status.value,
-                            iso(f.eol),
-                            iso(f.extended_until),
-                        )
-                    ]
-                sc = score_part.get(id(r.score))
-                if sc is None or sc[0] is not r.score:
-                    sc = score_part[id(r.score)] = (
-                        r.score,
-                        [round(r.score.total, 1), cell(r.band), cell(r.score.explain())],
-                    )
-                rule = product_part.get(("rule", id(f.detail)))
-                if rule is None:
-                    rule = product_part[("rule", id(f.detail))] = [
-                        cell(v)
-                        for v in (
-                            f.detail.rule,
-                            "; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()),
-                            f.detail.dataset_version,
-                        )
-                    ]
-                if tags_cell is None:
-                    tags_cell = cell(", ".join(f.tags))
-                x = priced.get(id(f)) if priced is not None else None
-                # the yearly figure sits on the first finding an entitlement covers on the device, so
-                # a column sum counts each device once
-                ext = (
-                    no_extended
-                    if x is None
-                    else [
-                        cell(f"{x.entitlement} ({x.basis}; {x.source})"),
-                        round(x.yearly, 2) if x.finding is f else None,
-                    ]
-                )
-                yield (
-                    host_cells
-                    + prod
-                    + sc[1]
-                    + [cell(r.exception.id if r.exception else ""), r.exception_state]
-                    + rule
-                    + [tags_cell]
-                    + ext
-                    + [action_cost]
-                )
-                action_cost = None
+            cells = self.releases[key] = list(map(self.cell, values))
+        return cells
+
+    def score(self, r: FindingRow) -> list[Value]:
+        hit = self.scores.get(id(r.score))
+        if hit is None or hit[0] is not r.score:
+            cells = [round(r.score.total, 1), self.cell(r.band), self.cell(r.score.explain())]
+            hit = self.scores[id(r.score)] = (r.score, cells)
+        return hit[1]
+
+    def rule(self, f: Finding) -> list[Value]:
+        d = f.detail
+        hit = self.rules.get(id(d))
+        if hit is None or hit[0] is not d:
+            evidence = "; ".join(f"{k}={v}" for k, v in d.evidence.items())
+            hit = self.rules[id(d)] = (d, [self.cell(d.rule), self.cell(evidence), self.cell(d.dataset_version)])
+        return hit[1]
 
 
 PRODUCT_HEADERS = [

