@@ -47,7 +47,9 @@ def iso(ts: datetime) -> str:
 class Collector:
     """Collect one host through ``shell``.
 
-    ``now`` is injectable so tests and replays produce deterministic documents.
+    ``now`` is injectable so tests and replays produce deterministic documents.  ``packages``: the
+    package parsers' memory a caller collecting many hosts owns (the fleet scan: one per scan);
+    without it the pure parsers read each host afresh.
     """
 
     def __init__(
@@ -61,8 +63,10 @@ class Collector:
         local_hardware: bool | None = None,
         command_timeout: float = 120.0,
         endpoint: str = "",
+        packages: linux.PackageMemo | None = None,
     ) -> None:
         self.shell = shell
+        self.packages = packages
         self.site = site
         self.tags = list(tags or [])
         self.address = address
@@ -230,13 +234,13 @@ class Collector:
         rpm signing keys imported on the host go into ``facts["rpm_keys"]`` (who signed a package
         is judged against them: scanner.judge.distribution_builds)."""
         software: list[Software] = []
+        memo = self.packages
         status = self.shell.read_text(probes.paths("dpkg-status")[0])
         if status is not None:
-            software.extend(linux.parse_dpkg_status(status))
+            software.extend(memo.dpkg_status(status) if memo is not None else linux.parse_dpkg_status(status))
         else:
-            software.extend(
-                self._run_parse("dpkg-query", probes.command("dpkg-query"), linux.parse_dpkg_query, problems)
-            )
+            parse_query = memo.dpkg_query if memo is not None else linux.parse_dpkg_query
+            software.extend(self._run_parse("dpkg-query", probes.command("dpkg-query"), parse_query, problems))
         apk = self.shell.read_text(probes.paths("apk-installed")[0])
         if apk is not None:
             software.extend(linux.parse_apk_installed(apk))
@@ -249,7 +253,7 @@ class Collector:
             problems.append(Problem("rpm", str(exc), "timeout"))
             return software
         if res.ok:
-            software.extend(linux.parse_rpm_qa(res.stdout))
+            software.extend(memo.rpm_qa(res.stdout) if memo is not None else linux.parse_rpm_qa(res.stdout))
             keys = linux.rpm_signing_keys(res.stdout)
             if keys and facts is not None:
                 facts["rpm_keys"] = keys

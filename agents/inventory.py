@@ -118,6 +118,65 @@ class Software:
         return record
 
 
+class _NoChanges(list):  # type: ignore[type-arg,unused-ignore]
+    """The ``collapsed`` list of a ``FrozenSoftware``: a list (it encodes and compares as one) that
+    refuses every change."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("the record is shared between inventories: copy it (dataclasses.replace) to change it")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self) -> Any:
+        return (list, (list(self),))  # a copy or a pickle of it is an ordinary list
+
+
+_SOFTWARE_FIELDS = tuple(f.name for f in fields(Software))
+
+
+class FrozenSoftware(Software):
+    """A package record nobody can change: equal to the ``Software`` with the same fields, but
+    every assignment (and every change to its ``collapsed`` list) raises.  What the package parsers'
+    memo hands out (``agents.linux.PackageMemo``): one record for every host with the same package
+    line, so scanner code may remember work on it by identity while it holds the record.  A copy
+    (``dataclasses.replace``, ``copy``, pickle) is a new ``FrozenSoftware``."""
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        made = Software(*args, **kwargs)
+        for name in _SOFTWARE_FIELDS:
+            object.__setattr__(self, name, getattr(made, name))
+        object.__setattr__(self, "collapsed", _NoChanges(made.collapsed))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign {name!r}: the record is shared between inventories")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete {name!r}: the record is shared between inventories")
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Software):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _SOFTWARE_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # as Software's: equal records need not be one
+
+    def __reduce__(self) -> Any:
+        return (FrozenSoftware, tuple(getattr(self, name) for name in _SOFTWARE_FIELDS))
+
+    def thawed(self) -> Software:
+        """An ordinary ``Software`` with the same fields, of the caller's own to change."""
+        made = Software(*(getattr(self, name) for name in _SOFTWARE_FIELDS))
+        made.collapsed = list(self.collapsed)
+        return made
+
+
 @dataclass(**SLOTS)
 class Disk:
     device: str = ""

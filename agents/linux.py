@@ -8,11 +8,13 @@ a Linux machine (all read-only, none needs root).
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import shlex
 from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
 
-from agents.inventory import Software
+from agents.inventory import FrozenSoftware, Software
 
 # Files whose whole text is kept as OS evidence, in the order the identifier prefers them.
 OS_FILES: tuple[str, ...] = (
@@ -179,12 +181,13 @@ def parse_dpkg_status(text: str) -> list[Software]:
     """Installed packages from /var/lib/dpkg/status (the database itself; no dpkg needed), whole
     or as ``DPKG_STATUS_FIELDS`` lines only (what the SSH probe reads: no blank lines between
     stanzas).  dpkg writes ``Package`` first in every stanza, so a line starting ``Package:``
-    starts a record in both forms; each distinct stanza is parsed once (see ``_LINES``).
+    starts a record in both forms.  A pure function: new records every call (a fleet scan parses
+    through a ``PackageMemo`` instead).
 
     Only stanzas whose Status says ``installed`` count: ``deinstall ok config-files`` leftovers
     are removed packages and must not be reported; ``hold ok installed`` is installed.
     """
-    return _parsed_text(text, "dpkg-status", _dpkg_status_stanzas, _dpkg_stanza)
+    return _records(_dpkg_status_stanzas(text), _dpkg_stanza)
 
 
 def _dpkg_stanza(stanza: str) -> Software:
@@ -215,40 +218,16 @@ def _dpkg_stanza(stanza: str) -> Software:
     )
 
 
-# Package lines repeat across a fleet (one distribution release on hundreds of hosts), so each
-# distinct line is parsed once per process and its record handed out again.  Parsing, encoding
-# (``scanner.store.sqlite``) and matching (``scanner.judge.match``) then see the same object for the same line
-# and their memos answer by identity: measured at about half the per-host CPU of a fleet scan.
-# Records from these parsers are therefore SHARED between inventories and must never be edited
-# (nothing edits Linux package records; only the Windows duplicate rules edit their own records).
-_SKIP = Software(name="")  # a line that yields no record (header, removed package, pubkey)
-_LINES: dict[str, dict[str, Software]] = {"dpkg": {}, "dpkg-status": {}, "rpm": {}}
-_LINES_MAX = 50_000  # distinct lines kept per format (~15 MB); the memo restarts when full
-_SHARED: dict[int, Software] = {}  # id -> record, for every record the line memos hold
+_SKIP = FrozenSoftware(name="")  # a line that yields no record (header, removed package, pubkey); never handed out
 
 
-def _remembered(memo: dict[str, Software], line: str, record: Software) -> Software:
-    """Keep ``record`` for ``line``.  Scan threads parse concurrently: the eviction never iterates
-    a dict another thread may be filling (``list`` and ``clear`` each run without a thread switch)."""
-    if len(memo) >= _LINES_MAX:
-        evicted = list(memo.values())
-        memo.clear()
-        for text_memo in _TEXTS.values():  # they hold records of the lines evicted here
-            text_memo.clear()
-        for old in evicted:
-            _SHARED.pop(id(old), None)
-    memo[line] = record
-    _SHARED[id(record)] = record
-    return record
+def _dpkg_status_stanzas(text: str) -> list[str]:
+    return ("\n" + text).split("\nPackage:")[1:]
 
 
-# A whole package-manager answer repeats too (every host of a build sends the same text): its
-# records are kept per distinct text, so a host of a build met before costs one lookup, not one
-# per line.  A few texts per format; cleared with the line memos, so every record here is shared.
-# A text is remembered by its digest (``text_key``), not kept: a local scan's dpkg database (1.5 MB)
-# is not held for the life of the process.
-_TEXTS: dict[str, dict[bytes, tuple[Software, ...]]] = {kind: {} for kind in _LINES}
-_TEXTS_MAX = 128
+def _records(items: list[str], parse: Callable[[str], Software]) -> list[Software]:
+    """The records of ``items`` (lines or stanzas), each parsed afresh."""
+    return [sw for sw in map(parse, items) if sw is not _SKIP]
 
 
 def text_key(text: str) -> bytes:
@@ -256,44 +235,98 @@ def text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _parsed_text(
-    text: str, kind: str, split: Callable[[str], list[str]], parse: Callable[[str], Software]
-) -> list[Software]:
-    """``_parsed(split(text), kind, parse)``, remembered per distinct ``text``."""
-    memo = _TEXTS[kind]
-    key = text_key(text)
-    hit = memo.get(key)
-    if hit is not None:
-        return list(hit)
-    result = _parsed(split(text), kind, parse)
-    if all(map(shared, result)):  # none evicted from the line memos meanwhile
-        if len(memo) >= _TEXTS_MAX:
+class PackageMemo:
+    """The package parsers with a memory, for a caller that parses many hosts (the fleet scan makes
+    one per scan and hands it to every host's Collector): the same records as the pure parsers,
+    as ``FrozenSoftware``, each distinct package line (stanza) parsed once and its one record handed
+    to every host that sends the line.
+
+    Package lines repeat across a fleet (one distribution release on hundreds of hosts), and so
+    does a whole answer (every host of a build sends the same text).  Encoding
+    (``scanner.store.sqlite``) and matching (``scanner.judge.match``) then see the same object for
+    the same line and remember their work on it by identity: measured at about half the per-host
+    CPU of a fleet scan.  The records cannot be changed (``FrozenSoftware``), so sharing them
+    between inventories is safe.  A whole answer is remembered by its digest (``text_key``), not
+    kept: a local scan's dpkg database (1.5 MB) is not held.
+
+    Bounded: ``lines`` distinct lines per format (~15 MB at 50,000), ``texts`` answers per format;
+    when the lines of a format are full, that memory restarts (and every format's answers with it).
+    Safe for the scan's threads: the eviction never iterates a dict another thread may be filling
+    (``clear`` runs without a thread switch); a lost race only parses again.
+    """
+
+    KINDS = ("dpkg", "dpkg-status", "rpm")
+
+    def __init__(self, lines: int = 50_000, texts: int = 128) -> None:
+        self.lines_max = lines
+        self.texts_max = texts
+        self.lines: dict[str, dict[str, Software]] = {kind: {} for kind in self.KINDS}
+        self.texts: dict[str, dict[bytes, tuple[Software, ...]]] = {kind: {} for kind in self.KINDS}
+        self.restarts = 0  # how often a line memo was full and started again
+
+    def dpkg_status(self, text: str) -> list[Software]:
+        """``parse_dpkg_status(text)``, remembered."""
+        return self._parsed_text(text, "dpkg-status", _dpkg_status_stanzas, _dpkg_stanza)
+
+    def dpkg_query(self, text: str) -> list[Software]:
+        """``parse_dpkg_query(text)``, remembered."""
+        return self._parsed_text(text, "dpkg", str.splitlines, _dpkg_query_line)
+
+    def rpm_qa(self, text: str) -> list[Software]:
+        """``parse_rpm_qa(text)``, remembered."""
+        return self._parsed_text(text, "rpm", str.splitlines, _rpm_qa_line)
+
+    def _parsed_text(
+        self, text: str, kind: str, split: Callable[[str], list[str]], parse: Callable[[str], Software]
+    ) -> list[Software]:
+        memo = self.texts[kind]
+        key = text_key(text)
+        hit = memo.get(key)
+        if hit is not None:
+            return list(hit)
+        restarts = self.restarts
+        result = self._parsed(split(text), kind, parse)
+        if restarts == self.restarts:  # none of its lines forgotten meanwhile
+            if len(memo) >= self.texts_max:
+                memo.clear()
+            memo[key] = tuple(result)
+        return result
+
+    def _parsed(self, items: list[str], kind: str, parse: Callable[[str], Software]) -> list[Software]:
+        memo = self.lines[kind]
+        result: list[Software] = []
+        for item in items:
+            sw = memo.get(item)
+            if sw is None:
+                sw = self._remembered(memo, item, _frozen(parse(item)))
+            if sw is not _SKIP:
+                result.append(sw)
+        return result
+
+    def _remembered(self, memo: dict[str, Software], line: str, record: Software) -> Software:
+        if len(memo) >= self.lines_max:
+            self.restarts += 1
             memo.clear()
-        memo[key] = tuple(result)
-    return result
+            for text_memo in self.texts.values():  # the answers of the lines forgotten here
+                text_memo.clear()
+        memo[line] = record
+        return record
 
 
-def _dpkg_status_stanzas(text: str) -> list[str]:
-    return ("\n" + text).split("\nPackage:")[1:]
+def _frozen(record: Software) -> Software:
+    if record is _SKIP:
+        return record
+    return FrozenSoftware(*_SOFTWARE_ROW(record))
 
 
-def _parsed(items: list[str], kind: str, parse: Callable[[str], Software]) -> list[Software]:
-    """The records of ``items`` (lines or stanzas), each distinct item parsed once per process."""
-    memo = _LINES[kind]
-    result: list[Software] = []
-    for item in items:
-        sw = memo.get(item)
-        if sw is None:
-            sw = _remembered(memo, item, parse(item))
-        if sw is not _SKIP:
-            result.append(sw)
-    return result
+_SOFTWARE_ROW = operator.attrgetter(*(f.name for f in dataclass_fields(Software)))
 
 
 def shared(record: Software) -> bool:
-    """True for a record these parsers hand to every inventory with the same package line: callers
-    may memoise work on it by identity (it is kept alive, and never edited)."""
-    return _SHARED.get(id(record)) is record
+    """True for a record that cannot change (``FrozenSoftware``: what a ``PackageMemo`` hands to
+    every inventory with the same package line): callers may remember work on it by identity, as
+    long as they hold the record."""
+    return isinstance(record, FrozenSoftware)
 
 
 def _dpkg_query_line(line: str) -> Software:
@@ -317,8 +350,8 @@ def _dpkg_query_line(line: str) -> Software:
 
 
 def parse_dpkg_query(text: str) -> list[Software]:
-    """Output of ``DPKG_QUERY`` (tab-separated; the 4th column is the status abbreviation)."""
-    return _parsed_text(text, "dpkg", str.splitlines, _dpkg_query_line)
+    """Output of ``DPKG_QUERY`` (tab-separated; the 4th column is the status abbreviation).  Pure."""
+    return _records(text.splitlines(), _dpkg_query_line)
 
 
 _KEY_ID = re.compile(r"Key (?:ID|fingerprint):?\s*([0-9A-Fa-f]{8,40})\b")
@@ -354,8 +387,8 @@ def _rpm_qa_line(line: str) -> Software:
 
 def parse_rpm_qa(text: str) -> list[Software]:
     """Output of ``RPM_QA``: name, epoch:version-release, arch, vendor, packager, signature.
-    ``(none):`` epoch dropped."""
-    return _parsed_text(text, "rpm", str.splitlines, _rpm_qa_line)
+    ``(none):`` epoch dropped.  Pure."""
+    return _records(text.splitlines(), _rpm_qa_line)
 
 
 def rpm_signing_keys(text: str) -> dict[str, str]:

@@ -103,8 +103,8 @@ class Privacy:
 
     def apply(self, inv: Inventory) -> Inventory:
         """``inv`` with its serial and user SIDs treated, in place (and returned).  Package records
-        may be shared between inventories (``agents.linux.shared``), so a changed record is
-        replaced by a copy, never edited."""
+        may be shared between inventories (``agents.linux.shared``: they cannot change), so a
+        changed record is replaced by a copy, never edited."""
         if not self.active:
             return inv
         inv.hardware.serial = self.serial(inv.hardware.serial)

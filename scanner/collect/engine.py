@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.collect import iso
 from agents.inventory import Inventory
+from agents.linux import PackageMemo
 from agents.shell import ShellError
 from scanner.collect.children import ChildReader, die_with_parent, import_before_fork, stacks_on_request
 from scanner.collect.config import ScanConfig, default_processes
@@ -85,6 +86,9 @@ class FleetScanner:
         self._ssh: SshConnector | None = None
         self._ssh_lock = threading.Lock()
         self.rate = SiteRateLimiter(self.config.site_rate)
+        # The package parsers' memory for this scan's hosts (agents.linux.PackageMemo): one per
+        # scanner, so each collector process has its own.
+        self.packages = PackageMemo()
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -136,7 +140,7 @@ class FleetScanner:
                         self._active.add(shell)
                     if self.stop.is_set():
                         return None
-                    inv = collect_ssh(shell, target, self.config.timeout)
+                    inv = collect_ssh(shell, target, self.config.timeout, self.packages)
                     if shell.lost:
                         raise ShellError(f"{target.host}: connection lost during collection")
             except ShellError as exc:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from agents.collect import Collector
 from agents.inventory import Inventory
+from agents.linux import PackageMemo
 from agents.shell import ShellError
 from scanner.collect.config import ScanConfig
 from scanner.targets import Target
@@ -103,10 +104,12 @@ def _local_user() -> str:
         return "root"
 
 
-def collect_ssh(shell: SshShell, target: Target, timeout: float) -> Inventory:
-    """The shared Collector over the SSH session (it preloads the probe table in one round trip)."""
+def collect_ssh(shell: SshShell, target: Target, timeout: float, packages: PackageMemo | None = None) -> Inventory:
+    """The shared Collector over the SSH session (it preloads the probe table in one round trip).
+    ``packages``: the scan's package parsers' memory (``FleetScanner.packages``)."""
     return Collector(
         shell,
+        packages=packages,
         site=target.site,
         tags=list(target.tags),
         address=target.host,

@@ -12,8 +12,9 @@ from agents.linux import shared as shared_record
 class BuildMemo:
     """What is derived from an inventory's package list alone, made once per distinct list.
 
-    An estate is a few builds on many hosts, and the Linux parsers hand every host with the same
-    package line the same record (``agents.linux.shared``: kept alive, never edited).  So the
+    An estate is a few builds on many hosts, and a fleet scan's package parsers hand every host with
+    the same package line the same record (``agents.linux.shared``: a ``FrozenSoftware``, which
+    cannot change).  So the
     tuple of the records' identities names the list: equal tuples are the very same records in the
     same order.  An entry is made only when every record is such a shared one (a host's own
     record could be edited later) and keeps the records alive, so no identity in a key can be

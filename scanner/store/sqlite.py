@@ -176,7 +176,7 @@ _SW_KEY = operator.attrgetter(*(f.name for f in dataclass_fields(Software) if f.
 _SW_FRAGMENTS: dict[tuple[Any, ...], str] = {}
 _SW_FRAGMENTS_MAX = 200_000
 # The same, by identity, for records shared between hosts (``agents.linux.shared``: one record per
-# distinct package line, never edited): found without building the key.  The value keeps the
+# distinct package line, which cannot change): found without building the key.  The value keeps the
 # record alive, so its id cannot be reused while the entry exists.
 _SW_BY_OBJECT: dict[int, tuple[Software, str]] = {}
 

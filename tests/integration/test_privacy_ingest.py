@@ -148,7 +148,9 @@ def test_fleet_scan_is_treated_where_it_is_collected(db: str, processes: int, mo
             return Shell()
 
     monkeypatch.setattr(FleetScanner, "_connector", lambda self: Connector())
-    monkeypatch.setattr(engine_mod, "collect_ssh", lambda shell, target, timeout: inventory(int(target.host[-1])))
+    monkeypatch.setattr(
+        engine_mod, "collect_ssh", lambda shell, target, timeout, packages=None: inventory(int(target.host[-1]))
+    )
     privacy = Privacy(serials="hash", user_sids="hash", key=KEY)
     targets = [Target(f"10.0.0.{n}", site="Ward 9") for n in (1, 2, 3)]
     with open_store(db) as store:

@@ -48,9 +48,10 @@ def _host(
 @pytest.fixture(scope="module")
 def estate() -> list[Inventory]:
     text = DPKG_STATUS.read_text("utf-8")
-    build = linux.parse_dpkg_status(text)  # shared records: the same objects for every host below
+    memo = linux.PackageMemo()  # as a fleet scan parses
+    build = memo.dpkg_status(text)  # shared records: the same objects for every host below
     assert build and all(linux.shared(sw) for sw in build)
-    again = linux.parse_dpkg_status(text)
+    again = memo.dpkg_status(text)
     assert all(a is b for a, b in zip(build, again, strict=True))
     older = [sw for sw in build if sw.name != "openssl"]  # another build: one package fewer
     own = [*build, Software(name="clinical-viewer", version="4.2", source="dpkg")]  # a record of its own

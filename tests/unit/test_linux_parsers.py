@@ -98,27 +98,88 @@ def test_dpkg_query_status_abbrev_held_is_installed_half_installed_is_not() -> N
 
 
 def test_identical_package_lines_share_one_record_across_hosts() -> None:
-    """Fleet scans rely on it (per-line parse once, encode/match memos by identity)."""
+    """Fleet scans rely on it (per-line parse once, encode/match memos by identity): through the
+    memo the scan owns (``PackageMemo``), never the pure parsers."""
+    memo = linux.PackageMemo()
     host_a = "bash\t5.2.15-2+b2\tamd64\tii \nopenssl\t3.0.11-1~deb12u2\tamd64\tii \n"
     host_b = "openssl\t3.0.11-1~deb12u2\tamd64\tii \ncurl\t7.88.1-10\tamd64\tii \n"
-    a, b = linux.parse_dpkg_query(host_a), linux.parse_dpkg_query(host_b)
+    a, b = memo.dpkg_query(host_a), memo.dpkg_query(host_b)
     assert a[1] is b[0] and linux.shared(a[1])
     assert a[0] is not b[1] and (a[0].name, b[1].name) == ("bash", "curl")
     rpm_line = "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\n"
-    assert linux.parse_rpm_qa(rpm_line)[0] is linux.parse_rpm_qa(rpm_line)[0]
-    assert linux.parse_rpm_qa(rpm_line)[0] is not linux.parse_dpkg_query("bash\t4.4.19-14.el8\tx86_64\tii \n")[0]
+    assert memo.rpm_qa(rpm_line)[0] is memo.rpm_qa(rpm_line)[0]
+    assert memo.rpm_qa(rpm_line)[0] is not memo.dpkg_query("bash\t4.4.19-14.el8\tx86_64\tii \n")[0]
     from agents.inventory import Software
 
     assert not linux.shared(Software(name="bash", version="5.2.15-2+b2", arch="amd64", source="dpkg"))
+    # another scan's memo: records of its own (equal, not the same)
+    other = linux.PackageMemo().dpkg_query(host_a)
+    assert other == a and not any(x is y for x, y in zip(other, a, strict=True))
+    # the same records as the pure parsers, whatever the memo remembers
+    assert a == linux.parse_dpkg_query(host_a) and memo.rpm_qa(rpm_line) == linux.parse_rpm_qa(rpm_line)
 
 
-def test_line_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(linux, "_LINES_MAX", 10)
-    first = linux.parse_dpkg_query("".join(f"p{i}\t1.{i}\tall\tii \n" for i in range(25)))
-    assert len(first) == 25 and len(linux._LINES["dpkg"]) <= 10
-    assert sum(linux.shared(sw) for sw in first) <= 10  # evicted records are no longer "shared"
-    again = linux.parse_dpkg_query("p3\t1.3\tall\tii \n")
+def test_line_memo_is_bounded() -> None:
+    memo = linux.PackageMemo(lines=10)
+    first = memo.dpkg_query("".join(f"p{i}\t1.{i}\tall\tii \n" for i in range(25)))
+    assert len(first) == 25 and len(memo.lines["dpkg"]) <= 10
+    assert sum(any(sw is kept for kept in memo.lines["dpkg"].values()) for sw in first) <= 10  # the rest forgotten
+    again = memo.dpkg_query("p3\t1.3\tall\tii \n")
     assert (again[0].name, again[0].version) == ("p3", "1.3")
+    assert again[0] is not first[3] and again[0] == first[3]  # forgotten: parsed again, the same record
+
+
+def test_the_pure_parsers_return_equal_independent_records_every_call() -> None:
+    """A parser is a function of its text: called twice it returns equal records of the caller's
+    own (changing one changes nothing another call returned, nor what a later call returns)."""
+    status = (HOST / "files/var/lib/dpkg/status").read_text("utf-8")
+    query = "bash\t5.2.15-2+b2\tamd64\tii \nopenssl\t3.0.11-1~deb12u2\tamd64\tii \n"
+    rpm = "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\ncurl\t(none):7.61.1-22.el8\tx86_64\t(none)\n"
+    for parse, text in (
+        (linux.parse_dpkg_status, status),
+        (linux.parse_dpkg_query, query),
+        (linux.parse_rpm_qa, rpm),
+    ):
+        first, second = parse(text), parse(text)
+        assert len(first) > 1 and first == second
+        assert not any(a is b for a, b in zip(first, second, strict=True))
+        assert not any(map(linux.shared, first))
+        name = second[0].name
+        first[0].name = "changed"
+        first[0].collapsed.append("a rule")
+        assert (second[0].name, second[0].collapsed) == (name, [])
+        assert (parse(text)[0].name, parse(text)[0].collapsed) == (name, [])
+
+
+def test_a_memos_records_cannot_be_changed() -> None:
+    """What one host's inventory holds is every host's with the same line: nobody may edit it."""
+    import copy
+    import pickle
+    from dataclasses import replace
+
+    from agents.inventory import FrozenSoftware, Software
+
+    memo = linux.PackageMemo()
+    text = "bash\t5.2.15-2+b2\tamd64\tii \n"
+    record = memo.dpkg_query(text)[0]
+    assert isinstance(record, FrozenSoftware)
+    with pytest.raises(AttributeError):
+        record.version = "6.0"
+    with pytest.raises(TypeError):
+        record.collapsed.append("a rule")
+    with pytest.raises(TypeError):
+        record.collapsed += ["a rule"]
+    assert memo.dpkg_query(text)[0] is record and (record.version, record.collapsed) == ("5.2.15-2+b2", [])
+    # equal to an ordinary record with the same fields; a changed copy is a record of its own
+    plain = Software(name="bash", version="5.2.15-2+b2", arch="amd64", source="dpkg")
+    assert record == plain and plain == record and record != replace(plain, version="6.0")
+    changed = replace(record, version="6.0")
+    assert changed.version == "6.0" and record.version == "5.2.15-2+b2"
+    thawed = record.thawed()
+    thawed.collapsed.append("a rule")
+    assert type(thawed) is Software and record.collapsed == [] and thawed == replace(plain, collapsed=["a rule"])
+    for back in (copy.deepcopy(record), pickle.loads(pickle.dumps(record))):  # noqa: S301 - our own bytes
+        assert back == record and back is not record and isinstance(back, FrozenSoftware)
 
 
 def test_dpkg_status_filtered_by_grep_gives_the_same_packages_as_the_whole_file() -> None:
@@ -136,18 +197,18 @@ def test_dpkg_status_filtered_by_grep_gives_the_same_packages_as_the_whole_file(
     assert [(p.name, p.version, p.arch) for p in linux.parse_dpkg_status(filtered)] == whole
 
 
-def test_line_memo_survives_concurrent_parsers_evicting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_line_memo_survives_concurrent_parsers_evicting() -> None:
     """Fleet scans parse on many threads at once; a full memo must never break one of them."""
     import threading
 
-    monkeypatch.setattr(linux, "_LINES_MAX", 50)
+    memo = linux.PackageMemo(lines=50)
     errors: list[BaseException] = []
 
     def parse(offset: int) -> None:
         try:
             for round_ in range(40):
                 text = "".join(f"p{offset}-{round_}-{i}\t1.{i}\tall\tii \n" for i in range(30))
-                got = linux.parse_dpkg_query(text)
+                got = memo.dpkg_query(text)
                 assert [p.name for p in got] == [f"p{offset}-{round_}-{i}" for i in range(30)]
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -168,24 +229,25 @@ def test_line_memo_survives_concurrent_parsers_evicting(monkeypatch: pytest.Monk
 
 
 def test_a_whole_answer_met_before_gives_the_same_records_in_a_list_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every host of a build sends the same package-manager text: it is parsed once per process."""
+    """Every host of a build sends the same package-manager text: it is parsed once per memo."""
     status = (HOST / "files/var/lib/dpkg/status").read_text("utf-8")
     rpm = "bash\t(none):4.4.19-14.el8\tx86_64\t(none)\ncurl\t(none):7.61.1-22.el8\tx86_64\t(none)\n"
     calls: list[str] = []
-    for parse, text in ((linux.parse_dpkg_status, status), (linux.parse_rpm_qa, rpm)):
+    memo = linux.PackageMemo()
+    for parse, text in ((memo.dpkg_status, status), (memo.rpm_qa, rpm)):
         first = parse(text)
-        monkeypatch.setattr(linux, "_parsed", lambda *a: calls.append("parsed") or [])
+        monkeypatch.setattr(memo, "_parsed", lambda *a: calls.append("parsed") or [])
         again = parse(text)
         monkeypatch.undo()
         assert not calls and again == first and all(a is b for a, b in zip(again, first, strict=True))
         again.clear()  # the caller's own list: editing it changes nothing remembered
         assert parse(text) == first and len(first) > 1
     # a text is remembered by its digest, never kept itself (a whole dpkg database is megabytes)
-    assert linux.text_key(status) in linux._TEXTS["dpkg-status"] and linux.text_key(rpm) in linux._TEXTS["rpm"]
-    assert all(isinstance(key, bytes) and len(key) == 16 for memo in linux._TEXTS.values() for key in memo)
-    # a line memo that restarts forgets the texts too (their records are no longer shared)
-    monkeypatch.setattr(linux, "_LINES_MAX", 3)
+    assert linux.text_key(status) in memo.texts["dpkg-status"] and linux.text_key(rpm) in memo.texts["rpm"]
+    assert all(isinstance(key, bytes) and len(key) == 16 for texts in memo.texts.values() for key in texts)
+    # a line memo that restarts forgets the texts too (they hold the records of the lines forgotten)
+    memo.lines_max = 3
     many = "".join(f"q{i}\t1.{i}\tall\tii \n" for i in range(7))
-    got = linux.parse_dpkg_query(many)
+    got = memo.dpkg_query(many)
     assert [p.name for p in got] == [f"q{i}" for i in range(7)]
-    assert linux.text_key(many) not in linux._TEXTS["dpkg"] and not linux._TEXTS["rpm"]
+    assert linux.text_key(many) not in memo.texts["dpkg"] and not memo.texts["rpm"]

@@ -69,7 +69,7 @@ def _debian(i: int, software: list[Software]) -> Inventory:
 @pytest.fixture(scope="module")
 def documents() -> list[Inventory]:
     demo = generate(devices=40, sites=3, seed=5, as_of=date(2026, 11, 30))
-    build = linux.parse_dpkg_status(DPKG_STATUS.read_text("utf-8"))
+    build = linux.PackageMemo().dpkg_status(DPKG_STATUS.read_text("utf-8"))  # as a fleet scan parses it
     assert build and all(linux.shared(sw) for sw in build)
     nul = [*build, Software(name="bad\x00name", version="1.0", source="dpkg")]
     invs = [*demo.current, *demo.previous, *(_debian(i, build) for i in range(6)), _debian(6, nul)]
@@ -111,7 +111,9 @@ def test_rows_judged_in_the_collector_processes_equal_the_stores_own(
             return Shell()
 
     monkeypatch.setattr(FleetScanner, "_connector", lambda self: Connector())
-    monkeypatch.setattr(engine_mod, "collect_ssh", lambda shell, target, timeout: copy.deepcopy(by_host[target.host]))
+    monkeypatch.setattr(
+        engine_mod, "collect_ssh", lambda shell, target, timeout, packages=None: copy.deepcopy(by_host[target.host])
+    )
     judged_here: list[str] = []
     real_judge = Judge.judge
 
