@@ -5,8 +5,10 @@ for every record of an inventory with the host's context.  Rules are data in ``e
 
 * ``registry``   ``IdentifyContext``, the explicit identifier registries (OS by family, software
   by source), dispatch, and the contract evaluator (``evaluate``, ``verdict_for``);
-* ``answers``    ``eol identify``'s work: the ``Answers`` seam, the pure ``Evaluation``, its one memo
-  (``Remembered``, keyed by the whole normalised record) and the JSON Lines loop;
+* ``remember``   the one memoising wrapper (``Remembered``, keyed by the whole normalised record):
+  what ``IdentifyContext`` asks its pure identifiers through, and ``eol identify``'s answers;
+* ``answers``    ``eol identify``'s work: the ``Answers`` seam, the pure ``Evaluation``, its memo
+  (``Remembered`` handing out copies) and the JSON Lines loop;
 * ``explain``    what ``eol info`` and ``eol show`` say, as data (the dataset, a product's cycles, one verdict
   explained);
 * ``verdict``    the phase rules: a release's status on a date (the one place they live);

@@ -15,19 +15,20 @@ identical output bytes, which needs no knowledge of the fields at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any, Protocol
 
-from scanner.identify.registry import IdentifyContext, evaluate, normalize_record, record_key
+from scanner.identify.registry import IdentifyContext, evaluate, normalize_record
+from scanner.identify.remember import REMEMBERED
+from scanner.identify.remember import Remembered as _Remembered
 from scanner.model import Policy
 
 MAX_LINE_BYTES = 1024 * 1024  # a Linux OS record with every release file is a few kB
 READ_CHUNK = 256 * 1024
 LINE_MEMO_BYTES = 64 * 1024 * 1024  # memory budget for remembered lines and their answers
 LINE_MEMO_LINE_BYTES = 4096  # longer lines are answered but not remembered
-REMEMBERED = 500_000  # answers a Remembered keeps (an estate has a few thousand distinct records)
 
 
 class Answers(Protocol):
@@ -49,30 +50,18 @@ class Evaluation:
         return evaluate(record, self.ctx, self.as_of, self.policy)
 
 
-class Remembered:
-    """``inner``'s answers remembered by the whole normalised record (``registry.record_key``).
+class Remembered(_Remembered[dict[str, Any]]):
+    """``inner``'s answers remembered by the whole normalised record (``registry.record_key``): the
+    one memoising wrapper (``scanner.identify.remember``) as ``eol identify`` uses it.
 
     Correct for any ``inner`` that is a function of the record alone, as :class:`Evaluation` is:
     two records get one answer only when every field of them, as the identifiers read them, is the
     same.  Each caller gets its own copy of an answer."""
 
-    __slots__ = ("_inner", "_limit", "_answers")
+    __slots__ = ()
 
     def __init__(self, inner: Answers, limit: int = REMEMBERED) -> None:
-        self._inner = inner
-        self._limit = limit
-        self._answers: dict[Hashable, dict[str, Any]] = {}
-
-    def answer(self, record: Any) -> dict[str, Any]:
-        key = record_key(normalize_record(record)) if type(record) is dict else None
-        if key is None:
-            return self._inner.answer(record)
-        hit = self._answers.get(key)
-        if hit is None:
-            hit = self._inner.answer(record)
-            if len(self._answers) < self._limit:
-                self._answers[key] = hit
-        return dict(hit)
+        super().__init__(inner, limit, normalize=normalize_record, copy=dict)
 
 
 # -- the JSON Lines loop ----------------------------------------------------------------------------

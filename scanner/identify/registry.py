@@ -4,22 +4,24 @@ Each kind of record has one identifier, listed explicitly below (no plugin disco
 identifier is a pure function of the record, the catalog and the rules; it never reads the clock.
 ``evaluate`` adds the verdict for a date and produces the ``legacyscan eol identify`` output line.
 
-Identifications are remembered by ``IdentifyContext``, keyed by the whole normalised record: an
-estate has far fewer distinct records than hosts (thousands of PCs share the same Chrome build).
-``evaluate`` itself remembers nothing; ``eol identify`` puts its answers behind one memoising
-wrapper (``answers.Remembered``).
+Identifications are remembered by ``IdentifyContext`` through the one memoising wrapper
+(``remember.Remembered``), keyed by the whole normalised record: an estate has far fewer distinct
+records than hosts (thousands of PCs share the same Chrome build).  ``evaluate`` itself remembers
+nothing; ``eol identify`` puts its answers behind the same wrapper (``answers``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from eol_data.catalog import Catalog, Product
 from eol_data.rules import Rules, load_rules
+from scanner.identify.remember import Remembered
+from scanner.identify.remember import record_key as record_key  # re-exported: the key of a whole record
 from scanner.identify.verdict import judge
 from scanner.model import NOT_A_PRODUCT, Identification, Policy, Status, Verdict
 
@@ -28,54 +30,36 @@ Identifier = Callable[[dict[str, Any], "IdentifyContext"], Identification]
 
 class IdentifyContext:
     """Catalog + rules, and the identifications made with them (one per scan; cheap to keep for a
-    whole report run): the identifiers are pure functions, remembered here by the whole normalised
-    record (:func:`record_key`).  ``eol identify``'s answers are remembered behind their own seam
-    (``scanner.identify.answers``)."""
+    whole report run).  The identifiers are pure functions (:func:`identification`); the context
+    asks them through the one memoising wrapper (``scanner.identify.remember.Remembered``), keyed
+    by the whole normalised record.  ``eol identify``'s answers are remembered by a wrapper of
+    their own (``scanner.identify.answers``)."""
 
     def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
         self.catalog = catalog
         self.rules = rules if rules is not None else load_rules()
-        self._memo: dict[Hashable, Identification] = {}
+        self._identified: Remembered[Identification] = Remembered(_Identifications(self), normalize=normalize_record)
 
     def identify(self, record: dict[str, Any]) -> Identification:
-        record = with_host_os(normalize_record(record), self)
-        key = record_key(record)
-        hit = self._memo.get(key) if key is not None else None
-        if hit is not None:
-            return hit
-        result = _dispatch(record, self)
-        if key is not None and len(self._memo) < 500_000:
-            self._memo[key] = result
-        return result
+        """``identification(record, self)``, remembered (an ``Identification`` cannot change:
+        every caller is handed the one answer)."""
+        return self._identified.answer(record)
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+def identification(record: dict[str, Any], ctx: IdentifyContext) -> Identification:
+    """What ``record`` is: its identifier's answer (a pure function of the record and the context's
+    catalogue and rules; a software record's ``host_os`` is identified through ``ctx``)."""
+    return _dispatch(with_host_os(normalize_record(record), ctx), ctx)
 
 
-def record_key(record: dict[str, Any]) -> Hashable | None:
-    """The whole record as a dictionary key: equal keys only for records equal field by field and
-    type by type (``1``, ``1.0`` and ``true`` are three keys), the order of the fields included
-    (the same fields in another order are another key: answered again, never wrongly).  None for a
-    record holding a value that cannot be a key (a set...): it is answered, not remembered."""
-    values = record.values()
-    types = tuple(map(type, values))
-    if _SCALARS.issuperset(types):  # a flat record, the common case: names, values, their types
-        return (*record, *values, *types)
-    try:
-        key = _frozen(record)
-        hash(key)
-    except (TypeError, RecursionError):
-        return None
-    return key
+@dataclass(frozen=True, slots=True)
+class _Identifications:
+    """:func:`identification` with its context fixed (what the context's memo wraps)."""
 
+    ctx: IdentifyContext
 
-def _frozen(value: Any) -> Hashable:
-    """``value`` (nested dicts and lists included) as a hashable value tagged with its types."""
-    if type(value) is dict:
-        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
-    if type(value) in (list, tuple):
-        return (type(value), tuple(_frozen(v) for v in value))
-    return (type(value), value)
+    def answer(self, record: Any) -> Identification:
+        return identification(record, self.ctx)
 
 
 # Names other tools give the contract's software fields (eol_data/rules/software_fields.toml).

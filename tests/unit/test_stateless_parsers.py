@@ -86,6 +86,16 @@ def test_no_parser_module_keeps_state_between_calls() -> None:
     assert {path: found for path, found in kept.items() if found} == {}
 
 
+def test_no_identification_module_keeps_state_between_calls() -> None:
+    """The identifiers are pure; their memo is an object its owner keeps (``IdentifyContext``,
+    ``eol identify``'s run: ``scanner.identify.remember.Remembered``)."""
+    kept = {
+        path.relative_to(ROOT).as_posix(): state_kept(path.read_text("utf-8"))
+        for path in sorted((ROOT / "scanner" / "identify").glob("*.py"))
+    }
+    assert len(kept) > 10 and {path: found for path, found in kept.items() if found} == {}
+
+
 def test_the_check_finds_the_memos_the_linux_parsers_had() -> None:
     """The module-level line and answer memos agents/linux.py kept before (and their variants)."""
     old = """
