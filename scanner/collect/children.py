@@ -16,6 +16,7 @@ from typing import Any
 from scanner.collect.results import Outcome, ScanSummary
 from scanner.collect.wire import unpack
 from scanner.store.relational import ReceivedSets
+from scanner.store.sqlite import BodyEncoder
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,16 @@ def stacks_on_request() -> None:
 class ChildReader:
     """The parent's end of the collector processes' queue."""
 
-    def __init__(self, results: Any, summary: ScanSummary, children: list[Any], stall_after: float = 600.0) -> None:
+    def __init__(
+        self,
+        results: Any,
+        summary: ScanSummary,
+        children: list[Any],
+        stall_after: float = 600.0,
+        encoder: BodyEncoder | None = None,
+    ) -> None:
         self.results = results
+        self.encoder = encoder  # the storing store's: the bodies the children encoded are handed to it
         self.summary = summary
         self.children = children
         self.ended: set[int] = set()
@@ -103,7 +112,7 @@ class ChildReader:
             if window_closed:
                 self.summary.window_closed = True
             return None
-        return [unpack(item, self.received) for item in payload]
+        return [unpack(item, self.received, self.encoder) for item in payload]
 
     def _lost_child(self) -> bool:
         """A child that died without saying "end" (killed, out of memory) counts as finished, so

@@ -300,7 +300,7 @@ class FleetScanner:
             child.start()
         # Longer than any host can legitimately take between two finished hosts of a process.
         stall_after = max(120.0, 4 * (self.config.connect_timeout + self.config.timeout))
-        reader = ChildReader(results, summary, children, stall_after)
+        reader = ChildReader(results, summary, children, stall_after, self.store.encoder)
 
         def drain() -> list[Outcome]:
             stop.set()
@@ -460,7 +460,12 @@ def _collector_process(
     finished = 0
     buf: list[Packed] = []
     first = 0.0
-    pack_outcome = pack if parent.keep_inventories else pack_observed(parent.observer, parent.store)
+    encoder = parent.store.encoder  # this process's copy of the store's
+    pack_outcome = (
+        (lambda outcome: pack(outcome, encoder))
+        if parent.keep_inventories
+        else pack_observed(parent.observer, parent.store)
+    )
 
     try:
         while finished < workers:

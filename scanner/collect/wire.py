@@ -14,7 +14,7 @@ from typing import Any
 from agents.inventory import Inventory, Software
 from scanner.collect.results import InventoryObserver, Outcome
 from scanner.store.relational import ReceivedSets, SentSets
-from scanner.store.sqlite import EncodedInventory, Store, encode_body, encode_checked, pre_encoded
+from scanner.store.sqlite import BodyEncoder, EncodedInventory, Store, encode_body
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,14 @@ _SOFTWARE_ROW = operator.attrgetter(*(f.name for f in dataclass_fields(Software)
 Packed = tuple[Outcome, bytes, list[tuple[Any, ...]], bool]
 
 
-def pack(outcome: Outcome) -> Packed:
+def pack(outcome: Outcome, encoder: BodyEncoder | None = None) -> Packed:
     """(outcome without its package list, the stored body, the packages as rows, whether the body
-    stands for the inventory exactly).  In the child."""
+    stands for the inventory exactly).  In the child; ``encoder``: the store's (``Store.encoder``:
+    a package list met before is encoded once), else a fresh one."""
     inv = outcome.inventory
     if not isinstance(inv, Inventory):
         return outcome, b"", [], False
-    body, exact = encode_checked(inv)
+    body, exact = (encoder or BodyEncoder()).encode_checked(inv)
     rows = list(map(_SOFTWARE_ROW, inv.software))
     inv.software = []  # this process is done with it; the rows carry the packages
     return outcome, body, rows, exact
@@ -88,17 +89,18 @@ def pack_observed(observer: InventoryObserver | None, store: Store | None = None
     return pack_one
 
 
-def unpack(item: Packed, received: ReceivedSets | None = None) -> Outcome:
+def unpack(item: Packed, received: ReceivedSets | None = None, encoder: BodyEncoder | None = None) -> Outcome:
     """The parent's half of ``pack``: packages rebuilt (every field, as the child had them), the
-    body and its exactness handed to the store.  ``received``: the package lists this scan's
+    body and its exactness handed to the store's ``encoder`` (``BodyEncoder.hand_over``; without
+    one the store encodes the inventory again).  ``received``: the package lists this scan's
     collector processes sent in full (``ChildReader`` keeps them, one per scan), which hosts sent
     later name by id; without it, a list named by id is left for the store to settle."""
     outcome, body, rows, exact = item
     inv = outcome.inventory
     if isinstance(inv, Inventory):
         inv.software = list(starmap(Software, rows))
-        if body:
-            pre_encoded(inv, body, exact)
+        if body and encoder is not None:
+            encoder.hand_over(inv, body, exact)
     elif isinstance(inv, EncodedInventory) and inv.rows is not None:
         (received if received is not None else ReceivedSets()).resolve(inv.rows)  # the store settles the rest
     return outcome

@@ -32,7 +32,6 @@ from scanner.store.sqlite import (
     StoreError,
     decode_body,
     decode_header,
-    encode_checked,
     host_row,
     inventory_row,
     row_key,
@@ -150,7 +149,7 @@ class PostgresStore(Store):
         if not invs:
             return []
         keyed = [(inv, row_key(inv)) for inv in invs]
-        encoded = [encode_checked(inv) for inv in invs]
+        encoded = [self.encoder.encode_checked(inv) for inv in invs]
         rows = [(inv, key, inventory_row(inv, key, body)) for (inv, key), (body, _) in zip(keyed, encoded, strict=True)]
         relational = self._relational(invs, encoded)
         # Inserted in id order: two collectors inserting overlapping ids wait in the same order.

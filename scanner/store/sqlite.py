@@ -127,45 +127,28 @@ def software_count(inv: Storable) -> int:
     return inv.software_count if isinstance(inv, EncodedInventory) else len(inv.software)
 
 
-# Bodies already encoded elsewhere (the fleet scan's collector processes), keyed by the inventory's
-# id; the value keeps the inventory alive so an id cannot be reused while its entry exists.
-_PRE_ENCODED: dict[int, tuple[Inventory, bytes, bool]] = {}
-
-
-def pre_encoded(inv: Inventory, body: bytes, exact: bool = False) -> None:
-    """Hand over ``encode_checked(inv)`` computed in another process: the next save of ``inv`` uses
-    it instead of encoding again (1-2 ms a host, on the one process that writes the store).
-    ``exact``: the encoding process found the body to stand for the inventory exactly, and ``inv``
-    is a faithful copy of the one it encoded (the fleet scan's collector processes): the store then
-    judges ``inv`` itself instead of decoding the body back (a fifth of the storing process's CPU)."""
-    _PRE_ENCODED[id(inv)] = (inv, body, exact)
-
-
 def encode_body(inv: Storable) -> bytes:
     """The stored body: the compact JSON form (defaults left out; ``decode_body`` restores them),
-    which is several times cheaper to write and to read back than the full form."""
-    return encode_checked(inv)[0]
+    which is several times cheaper to write and to read back than the full form.  Remembers
+    nothing (a store encodes through its own ``BodyEncoder``: the same bytes, made once per
+    distinct package list)."""
+    return BodyEncoder().encode_checked(inv)[0]
 
 
 def encode_checked(inv: Storable, build: tuple[int, ...] | None = None) -> tuple[bytes, bool]:
-    """``encode_body(inv)`` and whether the body stands for ``inv`` exactly: False when a NUL or a
-    lone surrogate was replaced, or when the body was made elsewhere (then only decoding it back
-    says what was stored).  ``build``: ``BuildMemo.key(inv.software)`` when the caller has it."""
-    if isinstance(inv, EncodedInventory):
-        return inv.body, False
-    hit = _PRE_ENCODED.pop(id(inv), None)
-    if hit is not None and hit[0] is inv:
-        return hit[1], hit[2]
-    spliced = _spliced_body(inv, build)
-    if spliced is not None:
-        return spliced, True
-    text = fast_compact_json(inv)
-    try:
-        data = text.encode("utf-8")
-        exact = b"\\u0000" not in data
-    except UnicodeEncodeError:
-        data, exact = text.encode("utf-8", "replace"), False
-    return zlib.compress(data if exact else storable_json(data), 3), exact  # exact: no NUL escape to replace
+    """``encode_body(inv)`` and whether the body stands for ``inv`` exactly (``BodyEncoder.encode_checked``,
+    remembering nothing)."""
+    return BodyEncoder().encode_checked(inv, build)
+
+
+def fast_compact_json(inv: Inventory) -> str:
+    """Exactly ``agents.wire.compact_json(inv)`` (``BodyEncoder.fast_compact_json``, remembering nothing)."""
+    return BodyEncoder().fast_compact_json(inv)
+
+
+def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes | None:
+    """``BodyEncoder.spliced_body``, remembering nothing."""
+    return BodyEncoder().spliced_body(inv, build)
 
 
 # Package records repeat across an estate (the same few thousand name/version pairs on thousands of
@@ -173,12 +156,7 @@ def encode_checked(inv: Storable, build: tuple[int, ...] | None = None) -> tuple
 # largest CPU cost of storing a fleet scan.  Keyed on every field but ``collapsed`` (a list: records
 # that carry one are encoded directly).
 _SW_KEY = operator.attrgetter(*(f.name for f in dataclass_fields(Software) if f.name != "collapsed"))
-_SW_FRAGMENTS: dict[tuple[Any, ...], str] = {}
 _SW_FRAGMENTS_MAX = 200_000
-# The same, by identity, for records shared between hosts (``agents.linux.shared``: one record per
-# distinct package line, which cannot change): found without building the key.  The value keeps the
-# record alive, so its id cannot be reused while the entry exists.
-_SW_BY_OBJECT: dict[int, tuple[Software, str]] = {}
 
 
 def _json(obj: Any) -> str:
@@ -204,11 +182,6 @@ def _around(top: dict[str, Any], field: str) -> tuple[str, str]:
     return "{" + before + ("," if before else "") + _json(field) + ":", ("," if after else "") + after + "}"
 
 
-# The JSON array of a whole package list, per distinct list (``scanner.store.relational.BuildMemo``).
-_SW_ARRAYS = BuildMemo()
-# The same array's length and Adler-32 as UTF-8, and its raw deflate blocks ending on a byte
-# boundary, per distinct list (``_spliced_body``).
-_SW_DEFLATED = BuildMemo()
 _ZLIB_HEADER = b"\x78\x5e"  # deflate, 32 KiB window, the level byte ``zlib.compress(..., 3)`` writes
 _LEVEL = 3
 
@@ -231,91 +204,152 @@ def _deflate_part(data: bytes, last: bool) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def _spliced_body(inv: Inventory, build: tuple[int, ...] | None = None) -> bytes | None:
-    """``encode_body(inv)`` without compressing its package list again: the document's text
-    before and after the list is deflated here, the list's own blocks (made once per distinct
-    list) go between, and the zlib trailer is the checksum of the whole text.  Each part is a
-    separate run of the compressor ending on a byte boundary (a sync flush), so the stream is one
-    valid zlib stream of exactly ``fast_compact_json(inv)``; none refers back into another part.
-    Compressing the ~100 KB list of every host of a build was most of the CPU of storing it.
-    Only for a list of records shared between hosts (``agents.linux.shared``: a fleet scan's);
-    None for any other, and when the body is not exact (a NUL or lone surrogate): the caller then
-    encodes it as always (an upload's body is byte for byte what it always was)."""
-    if not inv.software:
-        return None
-    if build is None:
-        build = _SW_DEFLATED.key(inv.software)
-    made: tuple[int, int, bytes] | None = _SW_DEFLATED.get(build)
-    if made is None:
-        if not all(map(shared_record, inv.software)):  # a list of its own: compressed whole, as always
-            return None
+class BodyEncoder:
+    """The stored body of an inventory, and what a store remembers while making bodies: each
+    distinct package record's JSON, each distinct package list's JSON array and its compressed
+    blocks, and the bodies handed over by the fleet scan's collector processes.  A store owns one
+    (``Store.encoder``); the module's ``encode_body``/``encode_checked``/``fast_compact_json`` use a
+    fresh one each call.  Remembering never changes a byte of a body, only what it costs.
+
+    ``fragments``: a record's compact JSON by its field values (every field but ``collapsed``; a
+    record that carries one is encoded directly).  ``by_object``: the same, by identity, for records
+    that cannot change (``agents.linux.shared``: a fleet scan's parsers hand every host with the same
+    package line the same record), found without building the key; the value holds the record, so
+    its id cannot be reused while the entry exists.  ``arrays`` / ``deflated``: per distinct list of
+    such records (``scanner.judge.builds.BuildMemo``).  ``handed``: bodies encoded in another
+    process, by the inventory's id, each holding its inventory (``hand_over``).  Bounded; safe for a
+    store's threads (a lost race encodes twice)."""
+
+    __slots__ = ("fragments", "by_object", "arrays", "deflated", "handed", "fragments_max")
+
+    def __init__(self, fragments_max: int = _SW_FRAGMENTS_MAX) -> None:
+        self.fragments: dict[tuple[Any, ...], str] = {}
+        self.by_object: dict[int, tuple[Software, str]] = {}
+        self.arrays = BuildMemo()
+        self.deflated = BuildMemo()
+        self.handed: dict[int, tuple[Inventory, bytes, bool]] = {}
+        self.fragments_max = fragments_max
+
+    def hand_over(self, inv: Inventory, body: bytes, exact: bool = False) -> None:
+        """Hand over ``encode_checked(inv)`` computed in another process: the next save of ``inv``
+        uses it instead of encoding again (1-2 ms a host, on the one process that writes the store).
+        ``exact``: the encoding process found the body to stand for the inventory exactly, and
+        ``inv`` is a faithful copy of the one it encoded (the fleet scan's collector processes): the
+        store then judges ``inv`` itself instead of decoding the body back (a fifth of the storing
+        process's CPU)."""
+        if len(self.handed) >= _HANDED_MAX:  # never taken (a save that failed): forgotten
+            self.handed.clear()
+        self.handed[id(inv)] = (inv, body, exact)
+
+    def encode_checked(self, inv: Storable, build: tuple[int, ...] | None = None) -> tuple[bytes, bool]:
+        """``encode_body(inv)`` and whether the body stands for ``inv`` exactly: False when a NUL or a
+        lone surrogate was replaced, or when the body was made elsewhere (then only decoding it back
+        says what was stored).  ``build``: ``BuildMemo.key(inv.software)`` when the caller has it."""
+        if isinstance(inv, EncodedInventory):
+            return inv.body, False
+        hit = self.handed.pop(id(inv), None)
+        if hit is not None and hit[0] is inv:
+            return hit[1], hit[2]
+        spliced = self.spliced_body(inv, build)
+        if spliced is not None:
+            return spliced, True
+        text = self.fast_compact_json(inv)
         try:
-            array = ("[" + ",".join(_software_fragments(inv.software)) + "]").encode("utf-8")
+            data = text.encode("utf-8")
+            exact = b"\\u0000" not in data
+        except UnicodeEncodeError:
+            data, exact = text.encode("utf-8", "replace"), False
+        return zlib.compress(data if exact else storable_json(data), 3), exact  # exact: no NUL escape to replace
+
+    def spliced_body(self, inv: Inventory, build: tuple[int, ...] | None = None) -> bytes | None:
+        """``encode_body(inv)`` without compressing its package list again: the document's text
+        before and after the list is deflated here, the list's own blocks (made once per distinct
+        list) go between, and the zlib trailer is the checksum of the whole text.  Each part is a
+        separate run of the compressor ending on a byte boundary (a sync flush), so the stream is one
+        valid zlib stream of exactly ``fast_compact_json(inv)``; none refers back into another part.
+        Compressing the ~100 KB list of every host of a build was most of the CPU of storing it.
+        Only for a list of records shared between hosts (``agents.linux.shared``: a fleet scan's);
+        None for any other, and when the body is not exact (a NUL or lone surrogate): the caller then
+        encodes it as always (an upload's body is byte for byte what it always was)."""
+        if not inv.software:
+            return None
+        if build is None:
+            build = self.deflated.key(inv.software)
+        made: tuple[int, int, bytes] | None = self.deflated.get(build)
+        if made is None:
+            if not all(map(shared_record, inv.software)):  # a list of its own: compressed whole, as always
+                return None
+            try:
+                array = ("[" + ",".join(self.software_fragments(inv.software)) + "]").encode("utf-8")
+            except UnicodeEncodeError:
+                return None
+            if b"\\u0000" in array:
+                return None
+            made = (len(array), zlib.adler32(array), _deflate_part(array, last=False))
+            self.deflated.put(build, inv.software, made)
+        array_len, array_check, deflated = made
+        try:
+            head, tail = (part.encode("utf-8") for part in _around(_with_software_place(inv), "software"))
         except UnicodeEncodeError:
             return None
-        if b"\\u0000" in array:
+        if b"\\u0000" in head or b"\\u0000" in tail:
             return None
-        made = (len(array), zlib.adler32(array), _deflate_part(array, last=False))
-        _SW_DEFLATED.put(build, inv.software, made)
-    array_len, array_check, deflated = made
-    try:
-        head, tail = (part.encode("utf-8") for part in _around(_with_software_place(inv), "software"))
-    except UnicodeEncodeError:
-        return None
-    if b"\\u0000" in head or b"\\u0000" in tail:
-        return None
-    # the checksum of head + array + tail, the array's part made once with its blocks
-    check = adler32_combine(adler32_combine(zlib.adler32(head), array_check, array_len), zlib.adler32(tail), len(tail))
-    return b"".join(
-        (
-            _ZLIB_HEADER,
-            _deflate_part(head, last=False),
-            deflated,
-            _deflate_part(tail, last=True),
-            check.to_bytes(4, "big"),
+        # the checksum of head + array + tail, the array's part made once with its blocks
+        check = adler32_combine(
+            adler32_combine(zlib.adler32(head), array_check, array_len), zlib.adler32(tail), len(tail)
         )
-    )
+        return b"".join(
+            (
+                _ZLIB_HEADER,
+                _deflate_part(head, last=False),
+                deflated,
+                _deflate_part(tail, last=True),
+                check.to_bytes(4, "big"),
+            )
+        )
+
+    def fast_compact_json(self, inv: Inventory) -> str:
+        """Exactly ``agents.wire.compact_json(inv)``, with package records encoded once per distinct
+        value (and a whole package list once per distinct list)."""
+        if not inv.software:
+            return compact_json(inv)
+        build = self.arrays.key(inv.software)
+        array: str | None = self.arrays.get(build)
+        if array is None:
+            array = "[" + ",".join(self.software_fragments(inv.software)) + "]"
+            self.arrays.put(build, inv.software, array)
+        head, tail = _around(_with_software_place(inv), "software")
+        return head + array + tail
+
+    def software_fragments(self, software: list[Software]) -> list[str]:
+        """The compact JSON of each record of ``software``."""
+        parts: list[str] = []
+        memo = self.fragments
+        by_object = self.by_object
+        for sw in software:
+            seen = by_object.get(id(sw))
+            if seen is not None and seen[0] is sw:  # a record shared between hosts (agents.linux)
+                parts.append(seen[1])
+                continue
+            if sw.collapsed:
+                parts.append(_json(sw))
+                continue
+            key = _SW_KEY(sw)
+            frag = memo.get(key)
+            if frag is None:
+                frag = _json(sw)
+                if len(memo) >= self.fragments_max:
+                    memo.clear()
+                memo[key] = frag
+            if shared_record(sw):
+                if len(by_object) >= self.fragments_max:
+                    by_object.clear()
+                by_object[id(sw)] = (sw, frag)
+            parts.append(frag)
+        return parts
 
 
-def fast_compact_json(inv: Inventory) -> str:
-    """Exactly ``agents.wire.compact_json(inv)``, with package records encoded once per distinct value
-    (and a whole package list once per distinct list)."""
-    if not inv.software:
-        return compact_json(inv)
-    build = _SW_ARRAYS.key(inv.software)
-    array: str | None = _SW_ARRAYS.get(build)
-    if array is None:
-        array = "[" + ",".join(_software_fragments(inv.software)) + "]"
-        _SW_ARRAYS.put(build, inv.software, array)
-    head, tail = _around(_with_software_place(inv), "software")
-    return head + array + tail
-
-
-def _software_fragments(software: list[Software]) -> list[str]:
-    parts: list[str] = []
-    memo = _SW_FRAGMENTS
-    by_object = _SW_BY_OBJECT
-    for sw in software:
-        seen = by_object.get(id(sw))
-        if seen is not None and seen[0] is sw:  # a record shared between hosts (agents.linux)
-            parts.append(seen[1])
-            continue
-        if sw.collapsed:
-            parts.append(_json(sw))
-            continue
-        key = _SW_KEY(sw)
-        frag = memo.get(key)
-        if frag is None:
-            frag = _json(sw)
-            if len(memo) >= _SW_FRAGMENTS_MAX:
-                memo.clear()
-            memo[key] = frag
-        if shared_record(sw):
-            if len(by_object) >= _SW_FRAGMENTS_MAX:
-                by_object.clear()
-            by_object[id(sw)] = (sw, frag)
-        parts.append(frag)
-    return parts
+_HANDED_MAX = 10_000  # bodies handed over and not yet saved (a scan's batches are saved as they come)
 
 
 _INVENTORY_FIELDS = tuple(f.name for f in dataclass_fields(Inventory))
@@ -485,6 +519,16 @@ class Store:
     # whose rows name one only by id (``scanner.store.relational.SentSets``) needs nothing more.  Set by
     # each backend's constructor.
     _stored_sets: set[str]
+    _encoder: BodyEncoder | None = None
+
+    @property
+    def encoder(self) -> BodyEncoder:
+        """What this store remembers while encoding bodies (``BodyEncoder``): made on first use,
+        one per store (a forked collector process has its own copy)."""
+        encoder = self._encoder
+        if encoder is None:
+            encoder = self._encoder = BodyEncoder()
+        return encoder
 
     def _committed_sets(self, rows: Rows) -> None:
         """After a commit: the package lists of ``rows`` are stored."""
@@ -552,7 +596,7 @@ class Store:
         exactly); None otherwise."""
         # The package list's key names it for the body, the rows and the judge alike: made once.
         build = BuildMemo.key(inv.software)
-        body, exact = encode_checked(inv, build)
+        body, exact = self.encoder.encode_checked(inv, build)
         judged: list[Judged] = []
         rows = self._relational([inv], [(body, exact)], judged, build)[0]
         encoded = EncodedInventory(
@@ -753,7 +797,7 @@ class SqliteStore(Store):
         The collector service commits concurrent uploads together (one transaction for many
         requests) and still answers each agent "created" or "duplicate".
         """
-        encoded = [encode_checked(inv) for inv in invs]
+        encoded = [self.encoder.encode_checked(inv) for inv in invs]
         rows = [(inv, row_key(inv), body) for inv, (body, _) in zip(invs, encoded, strict=True)]
         relational = self._relational(invs, encoded)
         results: list[bool] = []

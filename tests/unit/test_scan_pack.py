@@ -15,8 +15,9 @@ import pytest
 import scanner.store.sqlite as store_module
 from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.collect.results import Outcome
-from scanner.collect.wire import pack, unpack
+from scanner.collect.wire import Packed, pack, unpack
 from scanner.store.open import open_store
+from scanner.store.sqlite import encode_checked
 from scanner.targets import Target
 
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nID=debian\nVERSION_ID="11"\n'
@@ -37,21 +38,24 @@ def _inv(name: str, package: str) -> Inventory:
     )
 
 
-def _through_the_queue(inv: Inventory, *, exact: bool | None = None) -> tuple[Inventory, bool]:
+def _through_the_queue(inv: Inventory, *, exact: bool | None = None) -> tuple[Packed, bool]:
     outcome = Outcome(Target(host=inv.host.hostname, site="Main"), "ok", "", copy.deepcopy(inv), 0.0)
     packed = pickle.dumps(pack(outcome))
     item = pickle.loads(packed)  # noqa: S301 - the bytes this test just made, as the queue carries them
     sent = item[3]
     if exact is not None:
         item = (item[0], item[1], item[2], exact)
-    got = unpack(item).inventory
-    assert isinstance(got, Inventory)
-    return got, sent
+    return item, sent
 
 
-def _rows(path: Path, inv: Inventory) -> dict[str, list]:
+def _rows(path: Path, item: Packed) -> dict[str, list]:
+    """``item`` unpacked by the storing process (its body handed to the store's encoder) and saved."""
     s = open_store(f"sqlite:///{path}")
+    inv = unpack(item, encoder=s.encoder).inventory
+    assert isinstance(inv, Inventory) and inv.software
+    assert s.encoder.handed[id(inv)][1] == item[1]  # the body the child made, handed over
     s.save_batch([inv])
+    assert id(inv) not in s.encoder.handed  # taken by the save
     s.close()
     conn = sqlite3.connect(path)
     return {
@@ -83,3 +87,18 @@ def test_a_body_that_replaced_a_nul_is_judged_as_stored(tmp_path: Path) -> None:
     rows = _rows(tmp_path / "nul.db", rebuilt)
     names = [r[1] for r in rows["software"]]
     assert "bad\x00name" not in names and any(n.startswith("bad") for n in names)
+
+
+def test_without_the_stores_encoder_the_body_is_made_again(tmp_path: Path) -> None:
+    """``unpack`` without an encoder hands the body to nobody: the store encodes the inventory
+    itself (the same rows), and nothing is left behind in a module."""
+    inv = _inv("pc3", "clinical-viewer")
+    item, _ = _through_the_queue(inv)
+    got = unpack(item).inventory
+    assert isinstance(got, Inventory)
+    s = open_store(f"sqlite:///{tmp_path / 'again.db'}")
+    try:
+        assert not s.encoder.handed
+        assert s.encoder.encode_checked(got) == encode_checked(copy.deepcopy(got))
+    finally:
+        s.close()

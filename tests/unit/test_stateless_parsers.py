@@ -26,7 +26,7 @@ PARSER_MODULES = (
     "agents/capture.py",
 )
 MUTATORS = frozenset(
-    {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault", "add", "discard"}
+    {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault", "add", "discard", "put"}
 )
 
 
@@ -111,6 +111,9 @@ def _parsed_text(text, kind):
 def _parsed(items, kind):
     memo = _LINES[kind]
     memo.setdefault(items[0], None)
+_ARRAYS = BuildMemo()
+def array(software):
+    _ARRAYS.put(software, "[]")
 @functools.lru_cache(maxsize=None)
 def parse(text):
     return text
@@ -121,6 +124,6 @@ def reset():
     found = state_kept(old)
     assert "_remembered: writes _SHARED" in found
     assert "_parsed_text: writes memo" in found  # through a local name bound to _TEXTS[kind]
-    assert "_parsed: memo.setdefault()" in found
+    assert "_parsed: memo.setdefault()" in found and "array: _ARRAYS.put()" in found
     assert "parse: @functools.lru_cache(maxsize=None)" in found and "reset: global _LINES" in found
     assert state_kept("def f(text):\n    out = {}\n    out['a'] = text\n    return out\n") == []
