@@ -8,7 +8,9 @@ sidecars only; run from anywhere::
 
 "Software" counts the document's Uninstall entries with a DisplayName (Programs and Features shows
 no other) plus its MSIX packages; "HKU" counts the Uninstall entries of a user hive (scope user), and
-says in brackets how many carry the user's SID.
+says in brackets how many carry the user's SID.  The totals also count the hosts whose source recorded
+the firmware type (PEFirmwareType) and the TPM query's answer (Win32_Tpm), the Windows 11 readiness
+facts.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def row(directory: Path) -> dict[str, Any]:
         "edition_id": registry.get("EditionID") or "",
         "hku": len(user),
         "hku_sid": sum(1 for s in user if s.get("sid")),
+        "firmware": doc.get("firmware", {}).get("PEFirmwareType") is not None,
+        "tpm": "Win32_Tpm" in doc.get("wmi", {}),
         "source": source,
     }
 
@@ -64,6 +68,8 @@ def totals(table: list[dict[str, Any]]) -> dict[str, int]:
         "with HKU entries and the SID": sum(1 for r in table if r["hku_sid"]),
         "with EditionID and software": sum(1 for r in table if r["edition_id"] and r["software"]),
         "with UBR and software": sum(1 for r in table if r["ubr"] is not None and r["software"]),
+        "with the firmware type": sum(1 for r in table if r["firmware"]),
+        "with the TPM": sum(1 for r in table if r["tpm"]),
     }
 
 

@@ -1000,12 +1000,19 @@ def _nt10_build(
     table: dict[str, Any] = rules.get("nt10", {})
     build, build_source = _record_or_caption_build(ev.build, server, cap_rel)
     entry = table.get(str(build)) if build is not None else None
-    if build is not None and entry is None and server is not True and _names_feature_update(c):
+    if build is not None and entry is None and server is not True and _names_feature_update(c) and not _insider(ev):
         # A mistyped or unpublished build beside a named feature update ("version 1809 os build
         # 17753"): the feature update is the evidence; the build is dropped (medium at best).
         c.note("build-ignored", build)
         build = None
     return build, build_source, entry
+
+
+def _insider(ev: WindowsFacts) -> bool:
+    """A caption naming an Insider Preview: its build is the machine's own, not a typo.  Windows
+    writes the newest release's name into DisplayVersion on Insider builds (10.0.25252 says
+    "22H2"), so that name is no evidence of the release the machine runs."""
+    return any("insider preview" in caption for _, caption in ev.captions)
 
 
 def _record_or_caption_build(

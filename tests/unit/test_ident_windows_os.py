@@ -386,6 +386,24 @@ def test_unreleased_and_newer_builds(ctx: IdentifyContext) -> None:
     )
 
 
+def test_an_insider_preview_build_is_not_named_by_its_display_version(ctx: IdentifyContext) -> None:
+    """Windows writes the newest release's name into DisplayVersion on Insider builds: a real
+    Specify report of 10.0.25252 says "22H2" (tests/fixtures/hosts/windows-win11-insider-25252-pro-
+    specify-test13).  The build is the machine's own there, not a typo to drop beside the name."""
+    record = win(
+        caption="Microsoft Windows 11 Pro Insider Preview", version="10.0.25252", build="25252", display_version="22H2"
+    )
+    ident = windows_os.identify(record, ctx)
+    assert (ident.product, ident.cycle, ident.rule) == ("windows", None, "windows.build-unknown")
+    assert ident.confidence is Confidence.LOW and not any(k == "build-ignored" for k, _ in ident.evidence)
+    assert evaluate(record, ctx, REF, Policy())["status"] == "unknown"
+    # Without the Insider caption the unknown build beside a release name is still taken for a typo.
+    typed = windows_os.identify(
+        win(caption="Microsoft Windows 11 Pro", version="10.0.25252", display_version="22H2"), ctx
+    )
+    assert typed.cycle == "11-22h2-w" and ("build-ignored", "25252") in typed.evidence
+
+
 def test_no_evidence(ctx: IdentifyContext) -> None:
     ident = windows_os.identify(win(), ctx)
     assert ident.product is None and ident.rule == "windows.no-evidence"

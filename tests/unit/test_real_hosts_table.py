@@ -30,6 +30,8 @@ def test_one_row_per_real_host_with_its_per_user_entries_and_sid() -> None:
     assert frst["os"] == "Microsoft Windows 11 Pro 24H2 build 26100"
     xp = next(r for r in rows if r["host"] == "xp-sp3-professional-x86")
     assert xp["os"] == "Microsoft Windows XP Professional Service Pack 3 build 2600" and xp["hku"] == 0
+    insider = next(r for r in rows if r["host"] == "win11-insider-25252-pro-specify-test13")
+    assert (insider["firmware"], insider["tpm"], frst["firmware"], frst["tpm"]) == (True, True, False, False)
 
 
 def test_totals_and_markdown_agree_with_the_rows() -> None:
@@ -39,6 +41,7 @@ def test_totals_and_markdown_agree_with_the_rows() -> None:
     assert totals["hosts"] == len(rows)
     assert totals["with HKU entries and the SID"] == sum(1 for r in rows if r["hku_sid"]) >= 1
     assert totals["with EditionID and software"] == sum(1 for r in rows if r["edition_id"] and r["software"])
+    assert totals["with the TPM"] == sum(1 for r in rows if r["tpm"]) >= 1
     lines = tool.markdown(rows).splitlines()
     assert len(lines) == 2 + len(rows) and all(line.count("|") == 8 for line in lines)
     assert "| win11-24h2-pro-namelessweb | Microsoft Windows 11 Pro 24H2 build 26100 | 143 (32, 64, user) | 3194 |" in (

@@ -671,6 +671,67 @@ def test_wazuh_api_answers_of_a_windows_10_pro_22h2_with_office_2013() -> None:
     assert _findings(name) == {("os", "windows", "10-22h2"): "eol", ("software", "office", "2013"): "eol"}
 
 
+def _specify_published(stem: str) -> dict[str, Any]:
+    """The members the published excerpts of a Specify report hold (each excerpt: whole members)."""
+    members: dict[str, Any] = {}
+    text = (REAL / f"{stem}_specify.txt").read_text("utf-8")
+    for part in re.split(r"^<<< excerpt \d+: .* >>>\n", text, flags=re.MULTILINE)[1:]:
+        members |= json.loads("{" + part.strip().removeprefix("{").rstrip(",") + "}")
+    return members
+
+
+def test_specify_report_of_a_windows_11_insider_preview_with_uefi_secure_boot_and_tpm() -> None:
+    """Spec-ify/specified test13.json: a contributor's desktop on Windows 11 Pro Insider Preview
+    10.0.25252, whose registry DisplayVersion says 22H2 (Windows writes the newest release's name
+    there on Insider builds).  The first real host with the firmware type, Secure Boot and the TPM:
+    UEFI, Secure Boot off, TPM 2.0.  The release is unknown, never 22H2's end of support."""
+    name = "windows-win11-insider-25252-pro-specify-test13"
+    published = _specify_published("win11-insider-25252-pro-specify-test13")
+    basic, security = published["BasicInfo"], published["Security"]
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert facts["caption"] == basic["Edition"] == "Microsoft Windows 11 Pro Insider Preview"
+    assert (facts["version"], facts["build"]) == (basic["Version"], "25252")
+    assert facts["display_version"] == basic["FriendlyVersion"] == "22H2"
+    assert inventory.os.install_date == "2022-12-06T12:17:22Z"  # 14:17:22 at +02:00
+    assert (facts["product_type"], facts["edition_id"], facts["ubr"], facts["product_name"]) == (None, "", None, "")
+    hw = inventory.hardware
+    assert (basic["BootMode"], security["SecureBootEnabled"], security["Tpm"]["SpecVersion"]) == (
+        "UEFI",
+        False,
+        "2.0, 0, 1.38",
+    )
+    assert (hw.firmware_type, hw.secure_boot, hw.tpm_present, hw.tpm_version) == ("uefi", False, True, "2.0")
+    assert not {p.probe for p in inventory.problems} & {"hardware.tpm", "hardware.firmware", "os.wmi"}
+    assert inventory.software == []  # the report's program list was left out (provenance.json says why)
+    raw = (FIXTURES / "hosts" / name / "collect.json").read_text("ascii")
+    assert "DESKTOP-6FRAE6U" not in raw and "strol" not in raw  # the dropped host and user names
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.rule) == ("windows", _expected(name)["cycle"], "windows.build-unknown")
+    assert _findings(name) == {("os", "windows", None): "unknown"}  # not 22H2 (whose verdict is "eol")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('"Version": "10.0.25252"', '"Version": "10.0"'), "is not Win32_OperatingSystem's major.minor.build"),
+        (("<<< excerpt 2: lines", "<<< part 2: lines"), "is not '<<< excerpt N: ... >>>'"),
+        (('"BootMode": "UEFI"', '"BootMode": "EFI"'), "EFI"),
+    ],
+)
+def test_the_specify_reader_refuses_what_it_cannot_place(edit: tuple[str, str], message: str) -> None:
+    """A version that is not major.minor.build, an unmarked excerpt and a boot mode Windows does not
+    set (%firmware_type% is UEFI or Legacy) are refused, never guessed."""
+    from tests.fixtures.hosts.build_windows_fixtures import from_specify
+
+    text = (REAL / "win11-insider-25252-pro-specify-test13_specify.txt").read_text("utf-8")
+    assert from_specify(text)[0]["firmware"] == {"PEFirmwareType": 2, "UEFISecureBootEnabled": 0}
+    old, new = edit
+    assert old in text
+    with pytest.raises((ValueError, KeyError), match=message):
+        from_specify(text.replace(old, new, 1))
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
