@@ -650,18 +650,44 @@ def _toc(report: EstateReport) -> str:
 
 def render(report: EstateReport, summary_only: bool = False) -> str:
     """The board pack.  ``summary_only``: the summary section alone (what a board reads first)."""
-    cur = report.currency
     title = f"legacyscan replacement plan — {report.as_of.isoformat()}"
+    parts: list[str] = [_head(report, title), _header(report, title)]
+    if not summary_only:
+        parts.append(_toc(report))
+    parts.append(_summary(report))
+    if summary_only:
+        parts.append(f"</main><script>{JS}</script></body></html>\n")
+        return "".join(parts)
+    for i, site in enumerate(report.sites):
+        parts.append(_site_section(site, report, i))
+    parts.append(_appendices(report))
+    for i, site in enumerate(report.sites):
+        parts.append(_device_appendix(site, report, i))
+    parts.append(_footer(report))
+    parts.append(f"<script>{JS}</script></body></html>\n")
+    return "".join(parts)
+
+
+def _head(report: EstateReport, title: str) -> str:
+    """The document up to ``<body>``: a content security policy for the page's own style, the title."""
     org = report.organisation
     page = page_css(report)
-    parts: list[str] = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_csp(page)}">',
-        '<meta name="referrer" content="no-referrer">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(('DEMO — ' if report.demo else '') + (org + ' — ' if org else '') + title)}</title>"
-        f"<style>{CSS}{page}</style></head><body>",
-    ]
+    return "".join(
+        [
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{_csp(page)}">',
+            '<meta name="referrer" content="no-referrer">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(('DEMO — ' if report.demo else '') + (org + ' — ' if org else '') + title)}</title>"
+            f"<style>{CSS}{page}</style></head><body>",
+        ]
+    )
+
+
+def _header(report: EstateReport, title: str) -> str:
+    """The demo banner, the heading with the versions and the estate's size, an old dataset's warning."""
+    org = report.organisation
+    parts = []
     if report.demo:
         parts.append(f'<div class="banner" role="note">{_e(report.demo)}</div>')
     parts.append(
@@ -673,9 +699,14 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
     if report.dataset_warning:
         parts.append(f'<p class="warn" role="note"><b>Warning:</b> {_e(report.dataset_warning)}</p>')
     parts.append("</header><main>")
-    if not summary_only:
-        parts.append(_toc(report))
-    parts.append('<section class="summary" id="summary"><h2 id="estate">Summary: estate</h2>')
+    return "".join(parts)
+
+
+def _summary(report: EstateReport) -> str:
+    """The summary section: the estate's KPI cards and charts, the sites compared, the plan by
+    financial year, the exception register in brief."""
+    cur = report.currency
+    parts = ['<section class="summary" id="summary"><h2 id="estate">Summary: estate</h2>']
     parts.append(_cards(report, kpi_rows(report.kpis, report.kpi_change, cur), CARD_KEYS))
     parts.append(
         '<div class="charts">'
@@ -683,6 +714,16 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
         f"<figure><figcaption>Roadmap by quarter</figcaption>{chart_roadmap(report)}</figure>"
         f"<figure><figcaption>OS mix</figcaption>{chart_os_mix(report)}</figure></div>"
     )
+    parts.append(_sites_compared(report))
+    parts.append(_plan_summary(report))
+    parts.append(_register_summary(report))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _sites_compared(report: EstateReport) -> str:
+    """Each site's headline figures side by side."""
+    cur = report.currency
     bands_by_site = {s.site: Counter(h.band for h in s.hosts if h.open_rows) for s in report.sites}
     site_rows = [
         [
@@ -701,39 +742,41 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
         ]
         for i, s in enumerate(report.sites)
     ]
-    parts.append('<h3 id="sites">Sites compared</h3>')
-    parts.append(
-        _table(
-            [
-                "site",
-                "devices",
-                "unsupported OS",
-                "share",
-                "OS in extended support",
-                "critical",
-                "high",
-                "Windows 11-ready",
-                "open findings",
-                "accepted",
-                "coverage",
-                f"estimated cost ({cur})",
-            ],
-            site_rows,
-            num_cols={1, 2, 4, 5, 6, 8, 9, 11},
-            html_cols={0, 3, 7, 10},
-        )
+    return '<h3 id="sites">Sites compared</h3>' + _table(
+        [
+            "site",
+            "devices",
+            "unsupported OS",
+            "share",
+            "OS in extended support",
+            "critical",
+            "high",
+            "Windows 11-ready",
+            "open findings",
+            "accepted",
+            "coverage",
+            f"estimated cost ({cur})",
+        ],
+        site_rows,
+        num_cols={1, 2, 4, 5, 6, 8, 9, 11},
+        html_cols={0, 3, 7, 10},
     )
+
+
+def _plan_summary(report: EstateReport) -> str:
+    """The plan by NHS financial year (the capacity it was phased with), then per site."""
+    cur = report.currency
     cap = (
         f"Capacity: {report.devices_per_year:,} devices per year ([plan] devices_per_year), this year pro rata; "
         "application updates take no capacity."
         if report.devices_per_year
         else "No capacity set ([plan] devices_per_year): each device is in the year it is due."
     )
-    parts.append(
+    parts = [
         '<h3 id="plan">Plan by NHS financial year</h3><p class="note">Each device counted once, due in '
         "the year of its earliest open end of support (an extended phase ends when it does; already "
         f"past: this year). {_e(cap)}</p>"
-    )
+    ]
     parts.append(
         _table(
             ["financial year", "devices", f"cost ({cur})", "already past end", "deferred by capacity"],
@@ -743,23 +786,24 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
         )
     )
     parts.append(_table(PLAN_HEADERS, plan_rows(report), num_cols={2, 4, 5, 6, 7, 8, 9}))
-    parts.append('<h3 id="register">Exception register</h3>')
-    if report.register:
-        parts.append(
-            _table(
-                ["id", "state", "scope", "category", "approver", "expires", "findings", "devices"],
-                [[r[0], r[1], r[2], r[3], r[9], r[11], r[13], r[14]] for r in register_rows(report)],
-                num_cols={6, 7},
-            )
-        )
-    else:
-        parts.append('<p class="note">No exception register was given (--exceptions FILE).</p>')
-    parts.append("</section>")
-    if summary_only:
-        parts.append(f"</main><script>{JS}</script></body></html>\n")
-        return "".join(parts)
-    for i, site in enumerate(report.sites):
-        parts.append(_site_section(site, report, i))
+    return "".join(parts)
+
+
+def _register_summary(report: EstateReport) -> str:
+    """The exception register in brief (or that none was given)."""
+    head = '<h3 id="register">Exception register</h3>'
+    if not report.register:
+        return head + '<p class="note">No exception register was given (--exceptions FILE).</p>'
+    return head + _table(
+        ["id", "state", "scope", "category", "approver", "expires", "findings", "devices"],
+        [[r[0], r[1], r[2], r[3], r[9], r[11], r[13], r[14]] for r in register_rows(report)],
+        num_cols={6, 7},
+    )
+
+
+def _appendices(report: EstateReport) -> str:
+    """Appendices A to E: products, roadmap, replace or pay, evidence, how priority is scored."""
+    parts: list[str] = []
     parts.append('<section class="appendix wide" id="products"><h2>A. Products out of (or leaving) support</h2>')
     parts.append(_table(PRODUCT_HEADERS, product_rows(report), num_cols={4, 6, 7}, screen_only={8}))
     parts.append(
@@ -797,13 +841,14 @@ def render(report: EstateReport, summary_only: bool = False) -> str:
     )
     parts.append(_weights_table(report.priority_weights))
     parts.append("</section>")
-    for i, site in enumerate(report.sites):
-        parts.append(_device_appendix(site, report, i))
+    return "".join(parts)
+
+
+def _footer(report: EstateReport) -> str:
+    cur = report.currency
     total = money(report.kpis.estimated_cost, cur) or "nothing (no unit costs configured: not costed)"
-    parts.append(
+    return (
         f'</main><footer><p class="note">Generated by legacyscan {_e(report.tool_version)} on data as of '
         f"{_e(report.as_of.isoformat())}; costs in {_e(cur)}; {_e(total)} "
         "estimated for the actions listed.</p></footer>"
     )
-    parts.append(f"<script>{JS}</script></body></html>\n")
-    return "".join(parts)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from datetime import date
 from typing import IO, Any, NotRequired, TypedDict
 
 from reports.common import iso
 from scanner.model import FindingJson, FindingReleaseJson
+from scanner.plan.actions import Action, EsuLine, ExtendedCost
 from scanner.plan.priority import Score, ScoreJson
 from scanner.plan.readiness import ReadinessJson
 from scanner.report.model import (
@@ -33,6 +35,7 @@ from scanner.report.model import (
     RoadmapRow,
     SiteReport,
     UnsupportedItem,
+    round2,
 )
 
 SCHEMA = "legacyscan-report/1"
@@ -344,8 +347,7 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> HostJson:
     return {
         "hostname": h.name or h.hostname,
         "host_key": h.host_key,
-        **(HostMarks(discovered=True) if h.source == "discovered" else HostMarks()),
-        **(HostMarks(source=h.source) if h.source != "inventory" else HostMarks()),
+        **_marks(h.source),
         "collected_at": h.collected_at,
         "worst": h.worst.value,
         "unidentified_packages": h.unidentified,
@@ -357,38 +359,53 @@ def _host(h: HostRow, currency: str, cache: _Cache) -> HostJson:
         "findings": [_finding(r) for r in h.rows if r.finding.kind != "os"],
         "priority": h.score.to_dict(),
         "band": h.band,
-        "action": {
-            "kind": h.action.kind,
-            "text": h.action.text,
-            "clears": h.action.clears,
-            "cost": h.action.cost,
-            "currency": currency,
-        },
+        "action": _action(h.action, currency),
         "win11_readiness": h.readiness.to_dict() if h.readiness else None,
-        "esu": (
-            {"key": h.esu.key, "name": h.esu.name, "year": h.esu.year, "cost": h.esu.cost, "entitled": h.esu.entitled}
-            if h.esu
-            else None
-        ),
-        "extended_support": [
-            {
-                "product": x.finding.product,
-                "cycle": x.finding.cycle,
-                "release": x.release,
-                "entitlement": x.entitlement,
-                "reference": x.reference or None,
-                "cost_per_year": round(x.yearly, 2),
-                "currency": x.currency,
-                "until": iso(x.until) or None,
-                "basis": x.basis,
-                "source": x.source,
-            }
-            for x in h.extended
-        ],
-        "extended_cost_per_year": None if h.extended_cost is None else round(h.extended_cost, 2),
-        "due": iso(h.due) or None,
+        "esu": _esu(h.esu) if h.esu else None,
+        "extended_support": [_extended_line(x) for x in h.extended],
+        "extended_cost_per_year": round2(h.extended_cost),
+        "due": _date(h.due),
         "scheduled_financial_year": h.scheduled or None,
     }
+
+
+_INVENTORIED = HostMarks()
+_DISCOVERED = HostMarks(discovered=True, source="discovered")
+
+
+def _marks(source: str) -> HostMarks:
+    """``discovered`` and ``source`` on a host no agent or probe inventoried (docs/discovery.md)."""
+    if source == "inventory":
+        return _INVENTORIED
+    return _DISCOVERED if source == "discovered" else HostMarks(source=source)
+
+
+def _action(a: Action, currency: str) -> ActionJson:
+    return {"kind": a.kind, "text": a.text, "clears": a.clears, "cost": a.cost, "currency": currency}
+
+
+def _esu(e: EsuLine) -> EsuJson:
+    return {"key": e.key, "name": e.name, "year": e.year, "cost": e.cost, "entitled": e.entitled}
+
+
+def _extended_line(x: ExtendedCost) -> ExtendedLineJson:
+    return {
+        "product": x.finding.product,
+        "cycle": x.finding.cycle,
+        "release": x.release,
+        "entitlement": x.entitlement,
+        "reference": x.reference or None,
+        "cost_per_year": round(x.yearly, 2),
+        "currency": x.currency,
+        "until": _date(x.until),
+        "basis": x.basis,
+        "source": x.source,
+    }
+
+
+def _date(d: date | None) -> str | None:
+    """An ISO date, or None (JSON null)."""
+    return d.isoformat() if d else None
 
 
 def _site_dict(
@@ -414,12 +431,12 @@ def _product(p: ProductRollup) -> ProductJson:
         "name": p.name,
         "kind": p.kind,
         "status": p.status.value,
-        "eol": iso(p.eol) or None,
+        "eol": _date(p.eol),
         "devices": p.devices,
         "sites": p.sites,
         "accepted_devices": p.accepted_devices,
         "top_priority": round(p.top_score, 1),
-        "extended_until": iso(p.extended_until) or None,
+        "extended_until": _date(p.extended_until),
         "phase": p.phase or None,
         "summary": p.sentence(),
     }
@@ -451,7 +468,7 @@ def _extended(x: ExtendedSupportRow, currency: str) -> ExtendedSupportJson:
         "source": x.source,
         "currency": x.currency,
         "cost_per_year": x.per_year,
-        "until": iso(x.until) or None,
+        "until": _date(x.until),
         "actions_cost": x.action_cost if x.action_costed else None,
         "actions_costed_devices": x.action_costed,
         "years_equal_to_actions": x.replace_years if x.currency == currency else None,
@@ -466,11 +483,11 @@ def _roadmap(r: RoadmapRow) -> RoadmapJson:
         "product": r.product,
         "cycle": r.cycle,
         "name": r.name,
-        "eol": iso(r.eol) or None,
+        "eol": _date(r.eol),
         "devices": r.devices,
         "sites": r.sites,
         "status": r.status.value,
-        "extended_until": iso(r.extended_until) or None,
+        "extended_until": _date(r.extended_until),
         "phase": r.phase or None,
         "action_devices": r.action_devices,
         "costed_devices": r.costed_devices,
@@ -512,7 +529,7 @@ def _item(i: UnsupportedItem) -> UnsupportedItemJson:
         "cycle": i.cycle,
         "name": i.name,
         "status": i.status.value,
-        "eol": iso(i.eol) or None,
+        "eol": _date(i.eol),
         "devices": i.devices,
         "risk": i.risk,
         "risk_score": round(i.risk_score, 1),
@@ -521,7 +538,7 @@ def _item(i: UnsupportedItem) -> UnsupportedItemJson:
         "approval": i.approval,
         "decision": i.decision,
         "exception_ids": i.exception_ids,
-        "extended_until": iso(i.extended_until) or None,
+        "extended_until": _date(i.extended_until),
         "phase": i.phase or None,
     }
     if i.discovered:
@@ -563,11 +580,11 @@ def to_dict(report: EstateReport, hosts: Callable[[int, SiteReport], str] | None
         "tool_version": report.tool_version,
         "demo": report.demo or None,
         "organisation": report.organisation or None,
-        "dataset_date": iso(report.dataset_date) or None,
+        "dataset_date": _date(report.dataset_date),
         "dataset_warning": report.dataset_warning or None,
         "plan_devices_per_year": report.devices_per_year,
         "currency": report.currency,
-        "previous_as_of": iso(report.previous_as_of) or None,
+        "previous_as_of": _date(report.previous_as_of),
         "kpis": report.kpis.numbers(),
         "kpi_change": report.kpi_change,
         "priority_weights": report.priority_weights,

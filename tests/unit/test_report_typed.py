@@ -161,3 +161,16 @@ def test_kpi_rows_and_values_follow_the_names(report: EstateReport) -> None:
     values = kpi_values(report.kpis, {})
     assert [v[0] for v in values] == list(KPI_NAMES) and all(v[3] is None for v in values)
     assert [v[2] for v in values] == list(report.kpis.numbers().values())
+
+
+def test_only_an_uninventoried_host_carries_its_marks_in_the_documented_place() -> None:
+    assert reports.json._marks("inventory") == {}
+    assert list(reports.json._marks("discovered").items()) == [("discovered", True), ("source", "discovered")]
+    assert reports.json._marks("register") == {"source": "register"}
+    assert list(reports.json.HostJson.__annotations__)[:5] == [
+        "hostname",
+        "host_key",
+        "discovered",
+        "source",
+        "collected_at",
+    ]
