@@ -711,6 +711,51 @@ def test_specify_report_of_a_windows_11_insider_preview_with_uefi_secure_boot_an
     assert _findings(name) == {("os", "windows", None): "unknown"}  # not 22H2 (whose verdict is "eol")
 
 
+def test_specify_report_of_a_windows_11_education_22h2_desktop_with_241_programs_and_a_tpm() -> None:
+    """Spec-ify/specified test15.json: a developer's Windows 11 Education 22H2 desktop, UEFI with
+    Secure Boot off and a TPM 2.0, and its 241 Uninstall entries (HKCU, HKLM and WOW6432Node in one
+    list, the hive not printed).  Values the real machine wrote badly stay as written."""
+    name = "windows-win11-22h2-education-specify-test15"
+    published = _specify_published("win11-22h2-education-specify-test15")
+    apps = published["InstalledApps"]
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert [(e["DisplayName"], e["DisplayVersion"], e["InstallDate"]) for e in raw["software"]] == [
+        (a["Name"], a["Version"], a["InstallDate"]) for a in apps
+    ]
+    assert len(apps) == 241 and {(e["view"], e["scope"], e["sid"]) for e in raw["software"]} == {("", "", "")}
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["caption"], facts["build"], facts["display_version"]) == (
+        published["BasicInfo"]["Edition"],
+        "22621",
+        "22H2",
+    )
+    assert inventory.os.install_date == "2022-09-22T18:25:01Z"  # 11:25:01 at -07:00
+    hw = inventory.hardware
+    assert published["Security"]["Tpm"]["SpecVersion"] == "2.0, 0, 1.16"
+    assert (hw.firmware_type, hw.secure_boot, hw.tpm_present, hw.tpm_version) == ("uefi", False, True, "2.0")
+    sw = {s.name: s for s in inventory.software}
+    assert len(inventory.software) == 240  # darktable 4.0.1 is listed twice (two keys): one program
+    assert [c.split(":")[0] for c in sw["darktable"].collapsed] == ["same-name-version"]
+    assert {s.scope for s in inventory.software} == {""}  # the hive is not in the report: unknown
+    # An InstallDate that is no date (Discord writes the month 24; Citra a ctime string) stays as written.
+    assert (sw["Discord"].install_date, sw["Citra"].install_date) == ("20222409", "Thu Nov 10 13:26:33 2022")
+    assert sw["Wireshark"].install_date == "2022-09-22"
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == ("windows", _expected(name)["cycle"], "HIGH")
+    findings = _findings(name)
+    assert {
+        ("os", "windows", "11-22h2-e"): "eol",
+        ("software", "dotnet", "6"): "eol",
+        ("software", "dotnet", "7"): "eol",
+        ("software", "openvpn", "2.5"): "eol",
+        ("software", "libreoffice", "7.4"): "eol",
+        ("software", "visual-cpp-redistributable", "2008"): "eol",
+        ("software", "eclipse-temurin", "19"): "eol",
+        ("software", "eclipse-temurin", "17"): "supported",
+    }.items() <= findings.items()
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
