@@ -545,6 +545,31 @@ class _PeriodTally:
     costed: int = 0
     versions: set[str] = field(default_factory=set)
 
+    def add(self, h: HostRow, f: Finding) -> None:
+        """Count ``f`` of device ``h`` (its action, when ``f`` is the device's binding finding)."""
+        self.versions.add(f.version)
+        self.hosts.add(h.host_key or h.hostname)
+        self.sites.add(h.site)
+        if h.binding is f:
+            self.actions += 1
+            if h.action.cost is not None:
+                self.cost = (self.cost or 0.0) + h.action.cost
+                self.costed += 1
+
+
+def _row_period(h: HostRow, r: FindingRow, as_of: date, horizon: date) -> str | None:
+    """The roadmap period of one finding of a device (None: not on the roadmap).  The device's
+    binding finding is always on it (in its due quarter when its end is beyond the horizon);
+    another only when it names a product, is not accepted and its status is known."""
+    f = r.finding
+    bound = h.binding is f
+    if not bound and (not f.product or r.accepted or f.status is Status.UNKNOWN):
+        return None
+    period = _roadmap_period(f, as_of, horizon)
+    if period is None and bound:
+        period = quarter(max(h.due or as_of, as_of))
+    return period
+
 
 def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[RoadmapRow]:
     """What goes out of support per NHS financial-year quarter; only unsupported items are "overdue".
@@ -552,60 +577,43 @@ def _roadmap(hosts: list[HostRow], as_of: date, cfg: ReportConfig) -> list[Roadm
     Each device's action cost is counted once, on the row of its binding (earliest open) end."""
     horizon = add_quarters(quarter_start(as_of), cfg.roadmap_quarters)
     groups: dict[tuple[str, str, str], _PeriodTally] = {}
-
-    def group(period: str, f: Finding) -> _PeriodTally:
-        key = (period, f.product or "", f.cycle or "")
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = _PeriodTally(f)
-        return g
-
     for h in hosts:
         for r in h.rows:
-            f = r.finding
-            bound = h.binding is f
-            if not bound and (not f.product or r.accepted or f.status is Status.UNKNOWN):
-                continue
-            period = _roadmap_period(f, as_of, horizon)
-            if period is None and h.binding is f:
-                period = quarter(max(h.due or as_of, as_of))
+            period = _row_period(h, r, as_of, horizon)
             if period is None:
                 continue
-            g = group(period, f)
-            g.versions.add(f.version)
-            g.hosts.add(h.host_key or h.hostname)
-            g.sites.add(h.site)
-            if h.binding is f:
-                g.actions += 1
-                if h.action.cost is not None:
-                    g.cost = (g.cost or 0.0) + h.action.cost
-                    g.costed += 1
-    rows: list[RoadmapRow] = []
-    for (period, product, cycle), g in groups.items():
-        first = g.finding
-        ext = first.status is Status.EXTENDED
-        fy = "" if period in ("overdue", LATER) else period.split(" ")[0]
-        rows.append(
-            RoadmapRow(
-                period=period,
-                financial_year=fy,
-                product=product,
-                cycle=cycle,
-                name=group_name(first, g.versions),
-                eol=first.eol,
-                devices=len(g.hosts),
-                sites=sorted(g.sites),
-                cost=g.cost,
-                status=first.status,
-                extended_until=first.extended_until if ext else None,
-                phase=phase_name(first, cfg) if ext else "",
-                action_devices=g.actions,
-                costed_devices=g.costed,
-            )
-        )
+            f = r.finding
+            key = (period, f.product or "", f.cycle or "")
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = _PeriodTally(f)
+            g.add(h, f)
+    rows = [_roadmap_row(key, g, cfg) for key, g in groups.items()]
     order = {"overdue": 0, LATER: 2}
     rows.sort(key=lambda r: (order.get(r.period, 1), r.period, -r.devices, r.name))
     return rows
+
+
+def _roadmap_row(key: tuple[str, str, str], g: _PeriodTally, cfg: ReportConfig) -> RoadmapRow:
+    period, product, cycle = key
+    first = g.finding
+    ext = first.status is Status.EXTENDED
+    return RoadmapRow(
+        period=period,
+        financial_year="" if period in ("overdue", LATER) else period.split(" ")[0],
+        product=product,
+        cycle=cycle,
+        name=group_name(first, g.versions),
+        eol=first.eol,
+        devices=len(g.hosts),
+        sites=sorted(g.sites),
+        cost=g.cost,
+        status=first.status,
+        extended_until=first.extended_until if ext else None,
+        phase=phase_name(first, cfg) if ext else "",
+        action_devices=g.actions,
+        costed_devices=g.costed,
+    )
 
 
 def _capacity_this_year(as_of: date, per_year: int) -> int:
@@ -830,19 +838,15 @@ def _unsupported_item(site: str, product: str, cycle: str, g: _UnsupportedTally,
     accepted = [r for r in rows if r.accepted]
     top = max((r.score.total for r in rows), default=0.0)
     reason, mitigation, approval, risk_text = _decision_texts(f, list(exceptions.values()))
-    phase = phase_name(f, cfg) if f.status is Status.EXTENDED else ""
-    if f.status is Status.EXTENDED:
-        mitigation = f"{mitigation}; covered by {phase} until " + (
-            f.extended_until.isoformat() if f.extended_until else "(date not published)"
-        )
-    band = cfg.priority.band(top) if top else ("accepted" if accepted else "low")
+    phase, mitigation = _phase_and_mitigation(f, mitigation, cfg)
+    band = _item_band(top, bool(accepted), cfg)
     return UnsupportedItem(
         site=site,
         product=product,
         cycle=cycle,
         name=group_name(f, {r.finding.version for r in rows}),
         status=f.status,
-        eol=min((r.finding.eol for r in rows if r.finding.eol), default=f.eol),  # distribution builds: earliest
+        eol=_earliest_end(rows, f.eol),
         devices=len(g.hosts),
         risk=band + (f" — {risk_text}" if risk_text else ""),
         risk_score=top,
@@ -856,6 +860,28 @@ def _unsupported_item(site: str, product: str, cycle: str, g: _UnsupportedTally,
         extended_until=f.extended_until if phase else None,
         phase=phase,
     )
+
+
+def _item_band(top: float, accepted: bool, cfg: ReportConfig) -> str:
+    """The band of an item's highest score; an item without one is "accepted" or "low"."""
+    if top:
+        return cfg.priority.band(top)
+    return "accepted" if accepted else "low"
+
+
+def _phase_and_mitigation(f: Finding, mitigation: str, cfg: ReportConfig) -> tuple[str, str]:
+    """An extended item's phase, and its mitigation saying that phase covers it until when."""
+    if f.status is not Status.EXTENDED:
+        return "", mitigation
+    phase = phase_name(f, cfg)
+    until = f.extended_until.isoformat() if f.extended_until else "(date not published)"
+    return phase, f"{mitigation}; covered by {phase} until {until}"
+
+
+def _earliest_end(rows: list[FindingRow], default: date | None) -> date | None:
+    """The earliest end among the rows' findings (distribution builds of a release end with their
+    distributions)."""
+    return min((r.finding.eol for r in rows if r.finding.eol), default=default)
 
 
 def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[UnsupportedItem]:
@@ -872,41 +898,54 @@ def _unsupported_items(sites: list[SiteReport], cfg: ReportConfig) -> list[Unsup
 def b4d_statement(items: list[UnsupportedItem], sites: int, devices: int, targets: int, not_reached: int) -> str:
     """The CAF B4.d sentence: unsupported items (and their decisions) apart from items covered by an
     extended phase, and what was *not* surveyed, so an unreached estate never reads as clean."""
+    if devices == 0:
+        return _nothing_surveyed(targets, not_reached)
     unsupported = [i for i in items if i.status is not Status.EXTENDED]
     covered = [i for i in items if i.status is Status.EXTENDED]
-    with_decision = sum(1 for i in unsupported if i.decision in ("accepted", "partly accepted"))
-    planned = sum(1 for i in unsupported if i.decision == "no decision")
-    expired = sum(1 for i in unsupported if i.decision == "exception expired")
-    if devices == 0:
-        reach = (
-            f"No device was surveyed: {not_reached} of {targets} scan target(s) could not be reached, so "
-            "nothing can be said about unsupported items there."
-            if targets
-            else "No device was surveyed, so nothing can be said about unsupported items."
-        )
-        return reach
-    text = (
-        f"{len(unsupported)} unsupported item(s) across {sites} site(s): {with_decision} with a recorded, "
-        f"approved temporary mitigation; {planned} on the replacement plan without a recorded exception; "
-        f"{expired} whose exception has expired and needs review."
-    )
-    if covered:
-        phases = sorted(
-            {
-                f"{i.phase} until " + (i.extended_until.isoformat() if i.extended_until else "an unpublished date")
-                for i in covered
-            }
-        )
-        text += (
-            f" {len(covered)} further item(s) are past mainstream support but covered by an extended "
-            f"support phase ({'; '.join(phases)}): supported, not unsupported."
-        )
+    text = _unsupported_sentence(unsupported, sites) + _covered_sentence(covered)
     if not_reached:
         text += (
             f" {not_reached} of {targets} scan target(s) were not reached: their status is unknown and "
             "not counted above."
         )
     return text
+
+
+def _nothing_surveyed(targets: int, not_reached: int) -> str:
+    if targets:
+        return (
+            f"No device was surveyed: {not_reached} of {targets} scan target(s) could not be reached, so "
+            "nothing can be said about unsupported items there."
+        )
+    return "No device was surveyed, so nothing can be said about unsupported items."
+
+
+def _unsupported_sentence(unsupported: list[UnsupportedItem], sites: int) -> str:
+    """How many unsupported items, and how many have which decision."""
+    with_decision = sum(1 for i in unsupported if i.decision in ("accepted", "partly accepted"))
+    planned = sum(1 for i in unsupported if i.decision == "no decision")
+    expired = sum(1 for i in unsupported if i.decision == "exception expired")
+    return (
+        f"{len(unsupported)} unsupported item(s) across {sites} site(s): {with_decision} with a recorded, "
+        f"approved temporary mitigation; {planned} on the replacement plan without a recorded exception; "
+        f"{expired} whose exception has expired and needs review."
+    )
+
+
+def _covered_sentence(covered: list[UnsupportedItem]) -> str:
+    """The items an extended phase covers, with each phase's end ("" when none)."""
+    if not covered:
+        return ""
+    phases = sorted(
+        {
+            f"{i.phase} until " + (i.extended_until.isoformat() if i.extended_until else "an unpublished date")
+            for i in covered
+        }
+    )
+    return (
+        f" {len(covered)} further item(s) are past mainstream support but covered by an extended "
+        f"support phase ({'; '.join(phases)}): supported, not unsupported."
+    )
 
 
 def _evidence(report: EstateReport, cfg: ReportConfig, register: Register | None) -> Evidence:
