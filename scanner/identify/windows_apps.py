@@ -689,7 +689,9 @@ def _dotnetfx35(sp1: bool, conf: Confidence | None) -> Answer:
 
 
 def scheme_dotnetfx(rule: Rule, m: re.Match[str], rec: Record, product: Product, t: dict[str, Any]) -> Answer:
-    vm = re.search(r"Framework (\d+(?:\.\d+)*)(?:\s+(?:SP|Service Pack)\s*(\d))?", rec.name, re.IGNORECASE)
+    vm = re.search(
+        r"(?:Framework|keretrendszer) (\d+(?:\.\d+)*)(?:\s+(?:SP|Service Pack)\s*(\d))?", rec.name, re.IGNORECASE
+    )
     parts, sp, conf = _dotnetfx_version(vm, rec.version)
     if not parts:
         return Answer(None, "no .NET Framework version")

@@ -124,6 +124,9 @@ IDENTIFIED = [
     (sw("Microsoft .NET Framework 4.5.2", "4.5.51209", "Microsoft Corporation"), "dotnetfx", "4.5.2"),
     (sw("Microsoft .NET Framework 4 Client Profile", "4.0.30319", "Microsoft Corporation"), "dotnetfx", "4.0"),
     (sw("Microsoft .NET Framework 3.5 SP1", "3.5.30729", "Microsoft Corporation"), "dotnetfx", "3.5-sp1"),
+    # the Hungarian language pack of a real Windows 7 (tests/fixtures/hosts/windows-win7-sp1-enterprise-n-fauxhai):
+    # the framework named in Hungarian, not a modern .NET "4.7"
+    (sw("Microsoft .NET-keretrendszer 4.7.2 (magyar)", "4.7.03062", "Microsoft Corporation"), "dotnetfx", "4.7.2"),
     (sw("Microsoft .NET Runtime - 8.0.11 (x64)", "64.44.23191", "Microsoft Corporation"), "dotnet", "8"),
     (sw("Microsoft Windows Desktop Runtime - 6.0.36 (x64)", "6.0.36.34217", "Microsoft Corporation"), "dotnet", "6"),
     (

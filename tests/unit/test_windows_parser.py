@@ -756,6 +756,95 @@ def test_specify_report_of_a_windows_11_education_22h2_desktop_with_241_programs
     }.items() <= findings.items()
 
 
+def _ohai_published(stem: str) -> dict[str, dict[str, Any]]:
+    """The members each excerpt of a published Ohai dump holds, by the object the marker names."""
+    text = (REAL / f"{stem}_ohai.txt").read_text("utf-8")
+    parts = re.split(r"^<<< excerpt \d+: lines [0-9, -]+ of (.+?)(?: \(.*\))? >>>\n", text, flags=re.MULTILINE)[1:]
+    return {
+        name: json.loads("{" + body.strip().rstrip(",") + "}")
+        for name, body in zip(parts[::2], parts[1::2], strict=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "caption", "build", "csd", "programs", "cycle"),
+    [
+        ("win7-sp1-enterprise-n-fauxhai", "Microsoft Windows 7 Enterprise N", "7601", "Service Pack 1", 46, "7-sp1"),
+        ("win81-enterprise-n-fauxhai", "Microsoft Windows 8.1 Enterprise N", "9600", "", 1, "8.1"),
+    ],
+)
+def test_ohai_dumps_of_windows_7_and_8_1_test_machines_with_their_programs(
+    name: str, caption: str, build: str, csd: str, programs: int, cycle: str
+) -> None:
+    """chefspec/fauxhai: Ohai dumps of two Hyper-V test machines of Chef's (2019-01-30), the
+    Win32_OperatingSystem values and the HKLM Uninstall entries Ohai lists by DisplayName."""
+    published = _ohai_published(name)
+    os_info, packages = published["kernel.os_info"], published["the top level"]["packages"]
+    inventory = _host(f"windows-{name}")
+    facts = inventory.os.facts
+    assert facts["caption"] == os_info["caption"].strip() == caption  # WMI's trailing space on Windows 7
+    assert (facts["build"], facts["version"], facts["csd_version"]) == (build, os_info["version"], csd)
+    assert (facts["product_type"], facts["edition_id"], facts["ubr"]) == (1, "", None)
+    assert (
+        inventory.os.install_date
+        == f"2019-01-30T{os_info['install_date'][8:10]}:{os_info['install_date'][10:12]}:"
+        + (f"{os_info['install_date'][12:14]}Z")
+    )
+    hw = inventory.hardware
+    assert (hw.vendor, hw.model, hw.virtual) == ("Microsoft Corporation", "Virtual Machine", True)
+    raw = json.loads((FIXTURES / "hosts" / f"windows-{name}" / "collect.json").read_text("ascii"))
+    assert [(e["DisplayName"], e["DisplayVersion"], e["Publisher"], e["InstallDate"]) for e in raw["software"]] == [
+        (n, p.get("version"), p.get("publisher"), p.get("installdate")) for n, p in packages.items()
+    ]
+    assert len(packages) == programs and {(e["view"], e["scope"]) for e in raw["software"]} == {("", "machine")}
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (
+        (ident.product, ident.cycle, ident.confidence.name)
+        == ("windows", cycle, "HIGH")
+        == (
+            "windows",
+            _expected(f"windows-{name}")["cycle"],
+            "HIGH",
+        )
+    )
+    findings = _findings(f"windows-{name}")
+    assert findings[("os", "windows", cycle)] == "eol"
+    assert findings[("software", "chef-infra-client", "14")] == "eol"  # Chef Client 14.10.9
+    assert not any(product == "dotnet" for _, product, _ in findings)  # no modern .NET on these machines
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (("of kernel.cs_info", "of kernel.bios_info"), ValueError),  # an object the reader does not place
+        (('"csd_version": null,', '"organization": "Microsoft",'), KeyError),  # a value the script does not read
+    ],
+)
+def test_the_ohai_reader_refuses_what_it_cannot_place(edit: tuple[str, str], error: type[Exception]) -> None:
+    from tests.fixtures.hosts.build_windows_fixtures import from_ohai
+
+    text = (REAL / "win81-enterprise-n-fauxhai_ohai.txt").read_text("utf-8")
+    assert from_ohai(text)[0]["os"]["wmi"]["OperatingSystemSKU"] == 27
+    old, new = edit
+    assert old in text
+    with pytest.raises(error):
+        from_ohai(text.replace(old, new, 1))
+
+
+def test_a_hungarian_net_framework_language_pack_is_net_framework() -> None:
+    """The Windows 7 dump lists .NET Framework 4.7.2 with 36 language packs; the Hungarian one is
+    named "Microsoft .NET-keretrendszer 4.7.2 (magyar)".  It was taken for modern .NET ("release 4.7
+    is not in the dataset": a finding of unknown status); it is .NET Framework 4.7.2."""
+    name = "windows-win7-sp1-enterprise-n-fauxhai"
+    (magyar,) = [s for s in _host(name).software if "keretrendszer" in s.name]
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(magyar.identify_record())
+    assert (ident.product, ident.cycle) == ("dotnetfx", "4.7.2")
+    result = match_inventory(_host(name), IdentifyContext(Catalog()), AS_OF, Policy())
+    (framework,) = [f for f in result.findings if f.product == "dotnetfx"]
+    assert framework.cycle == "4.7.2" and framework.count == 37  # the runtime and its 36 language packs
+    assert not [f for f in result.findings if f.product == "dotnet"]
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
