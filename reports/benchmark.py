@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 from reports.common import Value, neutralise, one_line, pct
-from scanner.report.benchmark_export import KPIS
+from scanner.report.benchmark_export import KPIS, BenchmarkKpiName, BenchmarkKpis
 from scanner.report.benchmark_file import BenchmarkFile
 from scanner.report.formats import ReportFormat
 
 SCHEMA = "legacyscan-benchmark-comparison/1"
 ALL_SITES = "(all sites)"
 # The per-site table: the figures a regional lead compares first.
-SITE_KPIS = (
+SITE_KPIS: tuple[BenchmarkKpiName, ...] = (
     "devices",
     "unsupported_os",
     "unsupported_os_share",
@@ -59,13 +59,13 @@ class Comparison:
     labels: list[str]  # one unique column label per file
     warnings: list[str] = field(default_factory=list)
 
-    def kpi_rows(self) -> list[tuple[str, str, str, list[Any]]]:
+    def kpi_rows(self) -> list[tuple[BenchmarkKpiName, str, str, list[Any]]]:
         """(key, label, kind, one value per organisation) for the organisations' totals."""
         return [(key, label, kind, [f.totals[key] for f in self.files]) for key, (kind, label) in KPIS.items()]
 
-    def site_rows(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+    def site_rows(self) -> list[tuple[str, str, str, BenchmarkKpis]]:
         """(organisation label, ODS code, site, KPIs): each organisation's total, then its sites."""
-        out: list[tuple[str, str, str, dict[str, Any]]] = []
+        out: list[tuple[str, str, str, BenchmarkKpis]] = []
         for label, f in zip(self.labels, self.files, strict=True):
             out.append((label, f.ods_code, ALL_SITES, f.totals))
             out.extend((label, f.ods_code, s.site, s.kpis) for s in f.sites)
@@ -264,7 +264,7 @@ def render_xlsx(c: Comparison) -> bytes:
 # -- HTML ---------------------------------------------------------------------------------------
 
 
-def _bars(c: Comparison, key: str) -> str:
+def _bars(c: Comparison, key: BenchmarkKpiName) -> str:
     """Horizontal bars of one share per organisation (inline SVG, escaped labels)."""
     from reports.html import STATUS_COLOURS, _e, _svg
 

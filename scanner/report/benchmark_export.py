@@ -16,7 +16,7 @@ checks that they agree.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from scanner.model import Status
 from scanner.plan.actions import release_name
@@ -28,9 +28,38 @@ TOP_RELEASES = 10  # unsupported OS releases listed per block (most devices firs
 OS_STATUSES = tuple(s.value for s in Status)  # eol, extended, ending-soon, supported, unknown
 SOURCES = ("inventory", "discovered", "register")
 
+# The KPI block's figures, in the order of every comparison.
+BenchmarkKpiName = Literal[
+    "devices",
+    "unsupported_os",
+    "unsupported_os_share",
+    "extended_os",
+    "ending_soon_os",
+    "supported_os",
+    "unknown_os",
+    "median_days_past_end",
+    "windows10",
+    "win11_ready",
+    "win11_not_ready",
+    "win11_unknown",
+    "win11_ready_share",
+    "open_findings",
+    "accepted_findings",
+    "devices_with_open_findings",
+    "devices_with_open_findings_share",
+    "stale",
+    "stale_share",
+    "inventoried",
+    "discovered",
+    "register",
+    "targets",
+    "not_reached",
+    "coverage",
+]
+
 # The KPI block: key -> (kind, label).  Kinds: count (int >= 0), share (0..1 or null: derived from
 # two counts), days (number >= 0 or null).  The order is the order of every comparison.
-KPIS: dict[str, tuple[str, str]] = {
+KPIS: dict[BenchmarkKpiName, tuple[str, str]] = {
     "devices": ("count", "Devices"),
     "unsupported_os": ("count", "Devices on an unsupported OS"),
     "unsupported_os_share": ("share", "Share on an unsupported OS"),
@@ -57,8 +86,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "not_reached": ("count", "Scan targets not reached"),
     "coverage": ("share", "Coverage (targets reached)"),
 }
-# share -> (numerator, denominator)
-SHARES: dict[str, tuple[str, str]] = {
+# share -> (numerator, denominator): counts of the block ("reached" = targets - not_reached)
+SHARES: dict[BenchmarkKpiName, tuple[str, str]] = {
     "unsupported_os_share": ("unsupported_os", "devices"),
     "win11_ready_share": ("win11_ready", "windows10"),
     "devices_with_open_findings_share": ("devices_with_open_findings", "devices"),
@@ -67,18 +96,74 @@ SHARES: dict[str, tuple[str, str]] = {
 }
 
 
+class ReleaseCount(TypedDict):
+    """One of a block's most common unsupported OS releases."""
+
+    product: str
+    cycle: str
+    name: str
+    devices: int
+
+
+class BenchmarkKpis(TypedDict):
+    """A KPI block (``totals`` and each ``sites[].kpis`` of docs/benchmark.md): the ``KPIS`` figures
+    in their order, then the most common unsupported OS releases."""
+
+    devices: int
+    unsupported_os: int
+    unsupported_os_share: float | None
+    extended_os: int
+    ending_soon_os: int
+    supported_os: int
+    unknown_os: int
+    median_days_past_end: float | None
+    windows10: int
+    win11_ready: int
+    win11_not_ready: int
+    win11_unknown: int
+    win11_ready_share: float | None
+    open_findings: int
+    accepted_findings: int
+    devices_with_open_findings: int
+    devices_with_open_findings_share: float | None
+    stale: int
+    stale_share: float | None
+    inventoried: int
+    discovered: int
+    register: int
+    targets: int
+    not_reached: int
+    coverage: float | None
+    unsupported_os_releases: list[ReleaseCount]
+
+
 def share(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def kpi_block(hosts: list[HostRow], k: Kpis) -> dict[str, Any]:
+def kpi_block(hosts: list[HostRow], k: Kpis) -> BenchmarkKpis:
     """The comparable figures of some devices (a site, or the whole organisation)."""
     os_status = Counter(h.os.status.value if h.os is not None else Status.UNKNOWN.value for h in hosts)
     sources = Counter(h.source if h.source in SOURCES else "inventory" for h in hosts)
-    with_open = sum(1 for h in hosts if h.open_rows)
-    block: dict[str, Any] = {
+    counts = {
         "devices": k.devices,
         "unsupported_os": os_status[Status.EOL.value],
+        "windows10": k.windows10,
+        "win11_ready": k.win11_ready,
+        "devices_with_open_findings": sum(1 for h in hosts if h.open_rows),
+        "stale": k.stale,
+        "targets": k.targets,
+        "reached": k.targets - k.not_reached,
+    }
+
+    def shared(name: BenchmarkKpiName) -> float | None:
+        num, den = SHARES[name]
+        return share(counts[num], counts[den])
+
+    return {
+        "devices": k.devices,
+        "unsupported_os": counts["unsupported_os"],
+        "unsupported_os_share": shared("unsupported_os_share"),
         "extended_os": os_status[Status.EXTENDED.value],
         "ending_soon_os": os_status[Status.ENDING_SOON.value],
         "supported_os": os_status[Status.SUPPORTED.value],
@@ -88,25 +173,24 @@ def kpi_block(hosts: list[HostRow], k: Kpis) -> dict[str, Any]:
         "win11_ready": k.win11_ready,
         "win11_not_ready": k.win11_not_ready,
         "win11_unknown": k.win11_unknown,
+        "win11_ready_share": shared("win11_ready_share"),
         "open_findings": k.open_findings,
         "accepted_findings": k.accepted_findings,
-        "devices_with_open_findings": with_open,
+        "devices_with_open_findings": counts["devices_with_open_findings"],
+        "devices_with_open_findings_share": shared("devices_with_open_findings_share"),
         "stale": k.stale,
+        "stale_share": shared("stale_share"),
         "inventoried": sources["inventory"],
         "discovered": sources["discovered"],
         "register": sources["register"],
         "targets": k.targets,
         "not_reached": k.not_reached,
+        "coverage": shared("coverage"),
+        "unsupported_os_releases": _unsupported_releases(hosts),
     }
-    counts = {**block, "reached": k.targets - k.not_reached}
-    for key, (num, den) in SHARES.items():
-        block[key] = share(counts[num], counts[den])
-    ordered = {key: block[key] for key in KPIS}
-    ordered["unsupported_os_releases"] = _unsupported_releases(hosts)
-    return ordered
 
 
-def _unsupported_releases(hosts: list[HostRow]) -> list[dict[str, Any]]:
+def _unsupported_releases(hosts: list[HostRow]) -> list[ReleaseCount]:
     """The most common unsupported OS releases (at most TOP_RELEASES), most devices first."""
     releases: Counter[tuple[str, str, str]] = Counter()
     for h in hosts:

@@ -17,10 +17,18 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from scanner.files import FileRefused, decode_utf8, read_regular_bytes
-from scanner.report.benchmark_export import KPIS, OS_STATUSES, SCHEMA, SCHEMA_PREFIX, SHARES, TOP_RELEASES
+from scanner.report.benchmark_export import (
+    KPIS,
+    OS_STATUSES,
+    SCHEMA,
+    SCHEMA_PREFIX,
+    SHARES,
+    TOP_RELEASES,
+    BenchmarkKpis,
+)
 
 MAX_FILE_BYTES = 8 * 2**20  # a 500-site organisation writes ~1 MB
 MAX_SITES = 2000
@@ -51,7 +59,7 @@ class BenchmarkFileError(ValueError):
 @dataclass(slots=True, frozen=True)
 class SiteFigures:
     site: str
-    kpis: dict[str, Any]  # KPIS keys -> value, plus "unsupported_os_releases"
+    kpis: BenchmarkKpis
 
 
 @dataclass(slots=True, frozen=True)
@@ -64,7 +72,7 @@ class BenchmarkFile:
     name: str  # the organisation's name ("" when not given)
     ods_code: str
     demo: bool
-    totals: dict[str, Any]
+    totals: BenchmarkKpis
     sites: tuple[SiteFigures, ...]
 
     @property
@@ -122,7 +130,7 @@ class _Reader:
             raise self.fail(where, f"expected a number {low:g}-{high:g}, got {value}")
         return float(value)
 
-    def kpis(self, value: Any, where: str) -> dict[str, Any]:
+    def kpis(self, value: Any, where: str) -> BenchmarkKpis:
         keys = set(KPIS) | {"unsupported_os_releases"}
         raw = self.obj(value, where, keys, keys)
         out: dict[str, Any] = {}
@@ -159,7 +167,7 @@ class _Reader:
                 }
             )
         out["unsupported_os_releases"] = rows
-        return out
+        return cast(BenchmarkKpis, out)  # every KPIS key checked by its kind above, and the releases
 
     def consistent(self, k: dict[str, Any], where: str) -> None:
         """Counts that must add up, and shares that must match their counts."""

@@ -5,7 +5,7 @@ KPI figures carry exactly the keys their TypedDicts declare, in the documented o
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -14,6 +14,16 @@ from reports.common import MONEY_KPIS, kpi_rows, kpi_shown, kpi_values
 from scanner.model import FindingJson, FindingReleaseJson, MatchJson
 from scanner.plan.priority import PartJson, ScoreJson
 from scanner.plan.readiness import CheckJson, ReadinessJson
+from scanner.report import benchmark_export, benchmark_file
+from scanner.report.benchmark_export import (
+    KPIS,
+    SHARES,
+    BenchmarkKpiName,
+    BenchmarkKpis,
+    ReleaseCount,
+    kpi_block,
+    share,
+)
 from scanner.report.build import SCAN_ONLY_KPIS, kpi_change
 from scanner.report.model import KPI_LABELS, KPI_NAMES, EstateReport, KpiChange, KpiFigures, KpiName, Kpis
 from tests.unit import report_estate as est
@@ -174,3 +184,26 @@ def test_only_an_uninventoried_host_carries_its_marks_in_the_documented_place() 
         "source",
         "collected_at",
     ]
+
+
+# -- the benchmark file's KPI block ---------------------------------------------------------------
+
+
+def test_the_benchmark_block_type_is_the_kpis_table() -> None:
+    assert get_args(BenchmarkKpiName) == tuple(KPIS)
+    assert list(BenchmarkKpis.__annotations__) == [*KPIS, "unsupported_os_releases"]
+    assert set(SHARES) <= {k for k, (kind, _label) in KPIS.items() if kind == "share"}
+    assert list(ReleaseCount.__annotations__) == ["product", "cycle", "name", "devices"]
+
+
+def test_a_benchmark_block_is_written_in_order_with_its_shares_from_their_counts(report: EstateReport) -> None:
+    for hosts, k in [(report.all_hosts(), report.kpis), *((s.hosts, s.kpis) for s in report.sites)]:
+        block = kpi_block(hosts, k)
+        assert list(block) == [*KPIS, "unsupported_os_releases"]
+        counts = {**block, "reached": block["targets"] - block["not_reached"]}
+        for key, (num, den) in SHARES.items():
+            assert block[key] == share(counts[num], counts[den])
+    doc = benchmark_export.build(report)
+    read = benchmark_file.parse(json.dumps(doc).encode(), "x.json")
+    assert read.totals == doc["totals"] and [s.kpis for s in read.sites] == [s["kpis"] for s in doc["sites"]]
+    assert read.totals["unsupported_os"] > 0 and read.totals["unsupported_os_releases"]
