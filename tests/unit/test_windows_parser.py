@@ -814,6 +814,82 @@ def test_ohai_dumps_of_windows_7_and_8_1_test_machines_with_their_programs(
 
 
 @pytest.mark.parametrize(
+    ("name", "caption", "install_date", "hardware", "findings"),
+    [
+        (
+            "win10-1703-enterprise-eval-fauxhai",
+            "Microsoft Windows 10 Enterprise Evaluation",
+            "2017-05-12T18:47:23Z",  # 19:47:23 at UTC+60 minutes
+            ("innotek GmbH", "VirtualBox"),
+            {
+                ("os", "windows", "10-1703-e"): "eol",
+                ("software", "virtualbox", "5.1"): "eol",  # the Guest Additions 5.1.22
+                ("software", "chef-infra-client", "13"): "eol",
+            },
+        ),
+        (
+            "srv2022-datacenter-ec2-fauxhai",
+            "Microsoft Windows Server 2022 Datacenter",
+            "2023-11-08T21:34:13Z",  # 16:34:13 at UTC-300 minutes
+            ("Amazon EC2", "t3.medium"),
+            {("os", "windows-server", "2022"): "supported", ("software", "chef-infra-client", "17"): "eol"},
+        ),
+        (
+            "srv2008r2-sp1-datacenter-ec2-fauxhai",
+            "Microsoft Windows Server 2008 R2 Datacenter",
+            "2019-01-30T18:29:02Z",
+            ("Amazon EC2", "t3.large"),
+            {
+                ("os", "windows-server", "2008-r2-sp1"): "eol",
+                ("software", "chef-infra-client", "14"): "eol",
+                ("software", "dotnetfx", "4.7.2"): "supported",
+                ("software", "visual-cpp-redistributable", "2008"): "eol",
+            },
+        ),
+    ],
+)
+def test_ohai_dumps_of_a_windows_10_1703_desktop_and_two_ec2_servers_with_their_programs(
+    name: str, caption: str, install_date: str, hardware: tuple[str, str], findings: dict[tuple[str, str, str], str]
+) -> None:
+    """chefspec/fauxhai: a Windows 10 1703 Vagrant VirtualBox machine (2017), a Server 2008 R2
+    Datacenter SP1 and a Server 2022 Datacenter EC2 instance (2019, 2023) with their HKLM programs.
+    The install dates carry WMI's minute offsets (+060, -300): the document holds them in UTC."""
+    published = _ohai_published(name)
+    os_info, packages = published["kernel.os_info"], published["the top level"]["packages"]
+    inventory = _host(f"windows-{name}")
+    facts = inventory.os.facts
+    assert facts["caption"] == os_info["caption"].strip() == caption
+    assert (facts["build"], facts["version"]) == (os_info["build_number"], os_info["version"])
+    assert facts["csd_version"] == (os_info["csd_version"] or "")
+    assert (facts["product_type"], facts["edition_id"], facts["ubr"]) == (os_info["product_type"], "", None)
+    assert inventory.os.install_date == install_date
+    hw = inventory.hardware
+    assert (hw.vendor, hw.model, hw.virtual) == (*hardware, True)
+    raw = json.loads((FIXTURES / "hosts" / f"windows-{name}" / "collect.json").read_text("ascii"))
+    assert [(e["DisplayName"], e["DisplayVersion"], e["Publisher"], e["InstallDate"]) for e in raw["software"]] == [
+        (n, p.get("version"), p.get("publisher"), p.get("installdate")) for n, p in packages.items()
+    ]
+    assert {(e["view"], e["scope"]) for e in raw["software"]} == {("", "machine")}
+    assert "TESTCLUSTER" not in json.dumps(raw).upper()  # the host name (and its domain) are not taken
+    expected = _expected(f"windows-{name}")
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == (expected["product"], expected["cycle"], "HIGH")
+    assert {k: v for k, v in _findings(f"windows-{name}").items() if k in findings} == findings
+    assert len(_findings(f"windows-{name}")) == len(findings)  # AWS agents, Edge, VC++ v14, drivers: no finding
+
+
+def test_driver_packages_with_a_date_before_the_version_stay_as_written() -> None:
+    """The 2008 R2 EC2 dump lists two Amazon NVMe driver packages whose DisplayVersion begins with
+    the driver's date ("01/11/2018 1.0.0.146"), as Windows writes for driver packages: both kept as
+    written, neither identified as a product."""
+    inventory = _host("windows-srv2008r2-sp1-datacenter-ec2-fauxhai")
+    drivers = [s for s in inventory.software if s.name.startswith("Windows Driver Package - Amazon Inc.")]
+    assert sorted(s.version for s in drivers) == ["01/11/2018 1.0.0.146", "11/16/2017 1.0.0.105"]
+    for driver in drivers:
+        assert IdentifyContext(Catalog(BUNDLED_DIR)).identify(driver.identify_record()).product is None
+
+
+@pytest.mark.parametrize(
     ("edit", "error"),
     [
         (("of kernel.cs_info", "of kernel.bios_info"), ValueError),  # an object the reader does not place
