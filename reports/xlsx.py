@@ -21,7 +21,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from datetime import date, datetime
 from typing import Any
@@ -66,7 +66,7 @@ from reports.common import (
     site_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.model import ACCEPTED, EXPIRED, EstateReport, KpiChange
+from scanner.report.model import ACCEPTED, EXPIRED, EstateReport, FindingRow, HostRow, KpiChange, SiteReport
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 text
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -260,6 +260,9 @@ class _RowXml:
                 if not tail:
                     return None
                 out.append(f'<c r="{letters[i]}{r}"{tail}')
+                continue
+            if v.__class__ is int:  # as _number_xml writes it (an int is always finite)
+                out.append(f'<c r="{letters[i]}{r}" t="n"><v>{v:.16g}</v></c>')
                 continue
             cell = self._value(letters[i] + r, v)
             if cell is None:
@@ -520,6 +523,56 @@ APP_HEADERS = ["device", "site", "application", "version", "status", "end date",
 MAX_APP_ROWS = 12_000
 
 
+def _app_findings(report: EstateReport) -> Iterator[tuple[SiteReport, HostRow, FindingRow]]:
+    """Every open or excepted application finding, with its site and device, in sheet order."""
+    for site in report.sites:
+        for h in site.hosts:
+            for r in h.rows:
+                f = r.finding
+                if f.kind == "os" or not (f.actionable or r.exception):
+                    continue
+                yield site, h, r
+
+
+def _app_row_maker() -> Callable[[SiteReport, HostRow, FindingRow], list[object]]:
+    """``app_rows``' row of one finding (``_app_findings``), with the memos the rows share."""
+    static: dict[tuple[object, ...], list[object]] = {}
+    sites: dict[int, object] = {}
+    host: list[Any] = [None, None, None]  # the device of the last row, its name cell, its "goes with" text
+
+    def row(site: SiteReport, h: HostRow, r: FindingRow) -> list[object]:
+        site_cell = sites.get(id(site))
+        if site_cell is None:
+            site_cell = sites[id(site)] = _cell(site.site)
+        if host[0] is not h:
+            host[:] = [h, _cell(h.hostname), None]
+        f = r.finding
+        key = (id(f.detail), f.version, f.status, f.eol, f.extended_until)
+        part = static.get(key)
+        if part is None:
+            end = f.extended_until if f.status.value == "extended" else f.eol
+            part = static[key] = [_cell(release_name(f)), _cell(f.version), f.status.value, end]
+        action: object
+        if r.exception_state == ACCEPTED:
+            action = _cell(f"accepted (exception {r.exception.id})" if r.exception else "accepted")
+        elif h.action.kind in ("replace-device", "migrate-server") and r.open:
+            if host[2] is None:
+                host[2] = _cell(f"goes with the device ({h.action.text})")
+            action = host[2]
+        elif r.open:
+            expired = r.exception_state == EXPIRED and r.exception is not None
+            action = (
+                _cell(f"update or remove (exception {r.exception.id} expired)")
+                if expired and r.exception
+                else "update or remove"
+            )
+        else:
+            action = _cell(r.exception_state or "")
+        return [host[1], site_cell, *part, action]
+
+    return row
+
+
 def app_rows(report: EstateReport) -> Iterable[list[object]]:
     """Which application to update on which device: every open or excepted application finding.
 
@@ -528,51 +581,24 @@ def app_rows(report: EstateReport) -> Iterable[list[object]]:
     (replaced or migrated), update or remove, or accepted under the named exception.  Cells come
     out neutralised (the sheet is written without a second pass): the part thousands of devices
     share (release, version, status, end) is built once per package build."""
-    static: dict[tuple[object, ...], list[object]] = {}
-    for site in report.sites:
-        site_cell = _cell(site.site)
-        for h in site.hosts:
-            replaced = h.action.kind in ("replace-device", "migrate-server")
-            host_cell = None
-            goes = None
-            for r in h.rows:
-                f = r.finding
-                if f.kind == "os" or not (f.actionable or r.exception):
-                    continue
-                key = (id(f.detail), f.version, f.status, f.eol, f.extended_until)
-                part = static.get(key)
-                if part is None:
-                    end = f.extended_until if f.status.value == "extended" else f.eol
-                    part = static[key] = [_cell(release_name(f)), _cell(f.version), f.status.value, end]
-                action: object
-                if r.exception_state == ACCEPTED:
-                    action = _cell(f"accepted (exception {r.exception.id})" if r.exception else "accepted")
-                elif replaced and r.open:
-                    if goes is None:
-                        goes = _cell(f"goes with the device ({h.action.text})")
-                    action = goes
-                elif r.open:
-                    expired = r.exception_state == EXPIRED and r.exception is not None
-                    action = (
-                        _cell(f"update or remove (exception {r.exception.id} expired)")
-                        if expired and r.exception
-                        else "update or remove"
-                    )
-                else:
-                    action = _cell(r.exception_state or "")
-                if host_cell is None:
-                    host_cell = _cell(h.hostname)
-                yield [host_cell, site_cell, *part, action]
+    row = _app_row_maker()
+    for site, h, r in _app_findings(report):
+        yield row(site, h, r)
 
 
 def capped_app_rows(report: EstateReport, limit: int | None = None) -> Iterable[list[object]]:
-    """``app_rows`` up to ``limit`` (default ``MAX_APP_ROWS``), then one line naming what is left."""
+    """``app_rows`` up to ``limit`` (default ``MAX_APP_ROWS``), then one line naming what is left
+    (counted, not built: a 20,000-device estate has ~100,000 such rows)."""
     limit = MAX_APP_ROWS if limit is None else limit
+    row = _app_row_maker()
+    found = _app_findings(report)
     n = 0
-    for row in app_rows(report):
+    for site, h, r in found:
+        if n >= limit:
+            n += 1 + sum(1 for _ in found)
+            break
         n += 1
-        if n <= limit:
-            yield row
+        yield row(site, h, r)
     if n > limit:
         yield [
             f"… {n - limit:,} more rows: every device's applications are in --format csv (one row per "

@@ -166,3 +166,20 @@ def test_hostile_strings_are_written_as_openpyxl_writes_them_and_read_back_inert
     assert day.is_date and day.number_format == xlsx.FORMATS["date"]
     # a hostile string in the date column stays (neutralised) text
     assert [v[3] for v in values[1::2]][3] == "'=cmd|' /C calc'!A0"
+
+
+def test_capped_app_rows_are_the_first_rows_then_the_count_of_the_rest() -> None:
+    """Past the cap the rows are counted, not built: what is written stays the first ``limit`` rows
+    of ``app_rows`` and one line with the exact number left, at every edge of the cap."""
+    report = hostile_estate()
+    every = list(xlsx.app_rows(report))
+    total = len(every)
+    assert total > 10
+    for limit in (0, 1, total - 1, total, total + 1):
+        capped = list(xlsx.capped_app_rows(report, limit))
+        assert capped[: min(limit, total)] == every[:limit]
+        if limit >= total:
+            assert len(capped) == total
+        else:
+            assert len(capped) == limit + 1
+            assert str(capped[-1][0]).startswith(f"… {total - limit:,} more rows")
