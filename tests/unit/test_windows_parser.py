@@ -878,6 +878,82 @@ def test_ohai_dumps_of_a_windows_10_1703_desktop_and_two_ec2_servers_with_their_
     assert len(_findings(f"windows-{name}")) == len(findings)  # AWS agents, Edge, VC++ v14, drivers: no finding
 
 
+def _facter_published(stem: str) -> dict[str, Any]:
+    """The members each excerpt of a published Facter factset holds, by the object the marker names."""
+    text = (REAL / f"{stem}_facter.txt").read_text("utf-8")
+    parts = re.split(r"^<<< excerpt \d+: lines [0-9, -]+ of (.+?) >>>\n", text, flags=re.MULTILINE)[1:]
+    return {
+        name: json.loads("{" + body.strip().rstrip(",") + "}")
+        for name, body in zip(parts[::2], parts[1::2], strict=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "os_name", "product_type", "bios", "status"),
+    [
+        ("win11-22h2-pro-azure-facterdb", "Windows 11 Pro", 1, "Microsoft Corporation", "eol"),
+        ("win11-24h2-enterprise-eval-facterdb", "Windows 11 Enterprise Evaluation", 1, "innotek GmbH", "supported"),
+        ("srv2025-std-eval-core-facterdb", "Windows Server 2025 Standard Evaluation", 3, "innotek GmbH", "supported"),
+        (
+            "srv2016-datacenter-core-azure-facterdb",
+            "Windows Server 2016 Datacenter",
+            3,
+            "American Megatrends Inc.",
+            "ending-soon",
+        ),
+    ],
+)
+def test_facter_factsets_give_the_edition_id_of_windows_11_and_server_core_machines(
+    name: str, os_name: str, product_type: int, bios: str, status: str
+) -> None:
+    """voxpupuli/facterdb: Facter's os.windows values (EditionID, InstallationType, ProductName,
+    DisplayVersion, from the CurrentVersion key) and kernelversion of four Puppet test machines.
+    The two Windows 11 machines' ProductName says "Windows 10" (as on every Windows 11): kept as
+    read, the build names the OS; "Server Core" makes a server without Win32_OperatingSystem."""
+    published = _facter_published(name)
+    windows, kernel = published["os.windows"], published["the top level"]["kernelversion"]
+    inventory = _host(f"windows-{name}")
+    facts = inventory.os.facts
+    assert (facts["edition_id"], facts["installation_type"]) == (windows["edition_id"], windows["installation_type"])
+    assert facts["product_name"] == windows["product_name"]
+    assert (facts["version"], facts["build"], facts["ubr"]) == (kernel, kernel.split(".")[2], None)
+    # release_id is DisplayVersion when Windows has that value; ReleaseId (1607) otherwise
+    assert facts["display_version"] == windows.get("display_version", windows["release_id"])
+    assert (inventory.os.name, facts["product_type"]) == (os_name, product_type)
+    if product_type == 1:
+        assert windows["product_name"].startswith("Windows 10 ") and os_name.startswith("Windows 11 ")
+    hw = inventory.hardware
+    assert (hw.model, hw.virtual) == (published["dmi.product"]["name"], True)
+    assert bios == published["dmi"]["manufacturer"]
+    raw = json.loads((FIXTURES / "hosts" / f"windows-{name}" / "collect.json").read_text("ascii"))
+    assert raw["wmi"]["Win32_BIOS"] == [{"Manufacturer": bios}] and raw["os"]["wmi"] == {} and raw["software"] == []
+    assert "foo" not in json.dumps(raw)  # facterdb's renamed host is not taken
+    expected = _expected(f"windows-{name}")
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == (expected["product"], expected["cycle"], "HIGH")
+    assert _findings(f"windows-{name}") == {("os", expected["product"], expected["cycle"]): status}
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (("of os.windows", "of os.release"), ValueError),  # an object the reader does not place
+        (('"release_id": "22H2"', '"release_id": "2009"'), ValueError),  # not the DisplayVersion Facter copies
+        (('"10.0.22621"', '"10.0"'), ValueError),  # kernelversion not major.minor.build
+        (('"edition_id"', '"system32"'), KeyError),  # a value the collection script does not read
+    ],
+)
+def test_the_facter_reader_refuses_what_it_cannot_place(edit: tuple[str, str], error: type[Exception]) -> None:
+    from tests.fixtures.hosts.build_windows_fixtures import from_facter
+
+    text = (REAL / "win11-22h2-pro-azure-facterdb_facter.txt").read_text("utf-8")
+    assert from_facter(text)[0]["os"]["registry"]["EditionID"] == "Professional"
+    old, new = edit
+    assert old in text
+    with pytest.raises(error):
+        from_facter(text.replace(old, new, 1))
+
+
 def test_driver_packages_with_a_date_before_the_version_stay_as_written() -> None:
     """The 2008 R2 EC2 dump lists two Amazon NVMe driver packages whose DisplayVersion begins with
     the driver's date ("01/11/2018 1.0.0.146"), as Windows writes for driver packages: both kept as
