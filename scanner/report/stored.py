@@ -188,6 +188,7 @@ class StoredResults:
         # per (judged on, report date): each contents' args as redated, and whether it is steady
         self._redated: dict[tuple[str, date], dict[str, _Args]] = {}
         self._steady_by_day: dict[tuple[str, date], dict[str, bool]] = {}
+        self._texts = facts.Texts()  # the facts rows' JSON texts, each parsed once (facts.header)
 
     # -- which inventories ----------------------------------------------------------------------
 
@@ -314,8 +315,8 @@ class StoredResults:
             return {}
         marks = ",".join([self.store.placeholder] * len(ids))
         sql = f"SELECT {facts.select_sql('x')} FROM inventory_facts x WHERE x.inventory_id IN ({marks})"  # noqa: S608
-        header = facts.header
-        return {row[0]: header(row) for row in self.store._query(sql, ids)}
+        header, texts = facts.header, self._texts
+        return {row[0]: header(row, texts) for row in self.store._query(sql, ids)}
 
     def _bodies(self, ids: list[str]) -> dict[str, bytes]:
         """The stored documents of the inventories ``ids``."""

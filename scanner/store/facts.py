@@ -125,22 +125,23 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-class _Texts(dict[str, Any]):
-    """JSON text -> value, each distinct text parsed once (an estate repeats a few tag lists)."""
+class Texts(dict[str, Any]):
+    """JSON text -> value, each distinct text parsed once (an estate repeats a few tag lists): what a
+    reader of many facts rows keeps (``scanner.report.stored.StoredResults``) and hands to ``header``."""
 
     def __missing__(self, text: str) -> Any:
         value = self[text] = json.loads(text)
         return value
 
 
-_PARSED = _Texts()
 _PARSED_MAX = 100_000
 
 
-def header(row: Sequence[Any]) -> Inventory:
+def header(row: Sequence[Any], parsed: Texts | None = None) -> Inventory:
     """The inventory as ``decode_header`` gives it for what a report reads (host, the product type
     among the OS facts, the hardware facts, collector, collection time), from its facts row
-    (``COLUMNS`` order).  Every other field has its default: nothing in a report reads them."""
+    (``COLUMNS`` order).  Every other field has its default: nothing in a report reads them.
+    ``parsed``: the caller's ``Texts`` (its JSON columns parsed once per distinct text)."""
     (
         inventory_id,
         hostname,
@@ -162,9 +163,10 @@ def header(row: Sequence[Any]) -> Inventory:
         firmware_type,
         secure_boot,
     ) = row
-    if len(_PARSED) > _PARSED_MAX:
-        _PARSED.clear()
-    parsed = _PARSED
+    if parsed is None:
+        parsed = Texts()
+    elif len(parsed) > _PARSED_MAX:
+        parsed.clear()
     return Inventory(
         host=Host(hostname, machine_id, site, list(parsed[tags]), "", address),
         os=OsInfo(facts={} if product_type is None else {"product_type": parsed[product_type]}),

@@ -108,22 +108,40 @@ def content_id(contents: tuple[Any, ...]) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-# Each distinct contents' id, made once per process (an estate repeats a few thousand contents over
-# hundreds of thousands of findings).
-_CONTENT_IDS: dict[tuple[Any, ...], str] = {}
 _CONTENT_IDS_MAX = 200_000
+_SOFTWARE_ROWS_MAX = 200_000
 
 
-def split_finding(row: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+class RowMemo:
+    """What a store remembers while making relational rows (``Store.row_memo``; the module's
+    functions use a fresh one when given none): remembering never changes a row, only its cost.
+
+    ``content_ids``: each distinct finding contents' id (an estate repeats a few thousand contents
+    over hundreds of thousands of findings).  ``software_rows``: a distinct package's ``software``
+    row (a SHA-256 id, every text neutralised), the same on every host carrying it (made once per
+    package, not once per host: it was a fifth of the CPU of storing a fleet scan's inventories).
+    ``software_lists``: the whole list's ``SoftwareSet``, per distinct package list
+    (``BuildMemo``).  Bounded; safe for a store's threads (a lost race makes a row twice)."""
+
+    __slots__ = ("content_ids", "software_rows", "software_lists")
+
+    def __init__(self) -> None:
+        self.content_ids: dict[tuple[Any, ...], str] = {}
+        self.software_rows: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+        self.software_lists = BuildMemo()
+
+
+def split_finding(row: tuple[Any, ...], memo: RowMemo | None = None) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """A finding row of the wide shape (``WIDE_FINDINGS``' columns, as ``Judged.finding_rows``
     makes them) as its ``findings`` row and its ``finding_contents`` row."""
     contents = (*row[7:14], *row[15:21], *row[22:25])
-    cid = _CONTENT_IDS.get(contents)
+    ids = memo.content_ids if memo is not None else {}
+    cid = ids.get(contents)
     if cid is None:
         cid = content_id(contents)
-        if len(_CONTENT_IDS) >= _CONTENT_IDS_MAX:
-            _CONTENT_IDS.clear()
-        _CONTENT_IDS[contents] = cid
+        if len(ids) >= _CONTENT_IDS_MAX:
+            ids.clear()
+        ids[contents] = cid
     return (*row[:7], cid, row[14], row[21]), (cid, *contents)
 
 
@@ -283,31 +301,25 @@ class Rows:
         self.tables = {t: tables.get(t, []) for t in _ROW_TABLES}
 
 
-# A distinct package's ``software`` row (a SHA-256 id, every text neutralised) is the same on every
-# host carrying it, and an estate repeats the same few thousand packages: each row is made once per
-# process, not once per host (it was a fifth of the CPU of storing a fleet scan's inventories).
-_SOFTWARE_ROWS: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
-_SOFTWARE_ROWS_MAX = 200_000
-
-
-# The whole list's ``SoftwareSet``, per distinct package list (``BuildMemo``).
-_SOFTWARE_LISTS = BuildMemo()
-
-
-def software_set(inv: Inventory, build: tuple[int, ...] | None = None) -> SoftwareSet | None:
-    """The package list of ``inv`` (None: it has none); ``build``: its ``BuildMemo`` key, if made."""
+def software_set(
+    inv: Inventory, build: tuple[int, ...] | None = None, memo: RowMemo | None = None
+) -> SoftwareSet | None:
+    """The package list of ``inv`` (None: it has none); ``build``: its ``BuildMemo`` key, if made;
+    ``memo``: the store's (``RowMemo``)."""
     if not inv.software:
         return None
+    if memo is None:
+        memo = RowMemo()
     if build is None:
-        build = _SOFTWARE_LISTS.key(inv.software)
-    made_set: SoftwareSet | None = _SOFTWARE_LISTS.get(build)
+        build = memo.software_lists.key(inv.software)
+    made_set: SoftwareSet | None = memo.software_lists.get(build)
     if made_set is None:
         software: list[tuple[Any, ...]] = []
         entries: list[tuple[str, int]] = []
         counts: Counter[tuple[str, str, str, str]] = Counter(
             (sw.name, sw.version, sw.publisher, sw.source) for sw in inv.software
         )
-        made = _SOFTWARE_ROWS
+        made = memo.software_rows
         for key, n in counts.items():
             row = made.get(key)
             if row is None:
@@ -318,21 +330,23 @@ def software_set(inv: Inventory, build: tuple[int, ...] | None = None) -> Softwa
             software.append(row)
             entries.append((row[0], n))
         made_set = SoftwareSet(set_id(entries), tuple(software), tuple(entries), len(inv.software))
-        _SOFTWARE_LISTS.put(build, inv.software, made_set)
+        memo.software_lists.put(build, inv.software, made_set)
     return made_set
 
 
-def software_rows(inv: Inventory, stored_id: str, build: tuple[int, ...] | None = None) -> Rows:
+def software_rows(
+    inv: Inventory, stored_id: str, build: tuple[int, ...] | None = None, memo: RowMemo | None = None
+) -> Rows:
     """The link of ``inv`` (stored under ``stored_id``) to its package list, and that list."""
     rows = Rows()
-    made_set = software_set(inv, build)
+    made_set = software_set(inv, build, memo)
     if made_set is not None:
         rows.sets[made_set.set_id] = made_set
         rows.tables["inventory_software_sets"].append((stored_id, made_set.set_id))
     return rows
 
 
-def judged_rows(judged: Judged, stored_id: str) -> Rows:
+def judged_rows(judged: Judged, stored_id: str, memo: RowMemo | None = None) -> Rows:
     rows = Rows()
     rows.tables["datasets"].append(_clean((judged.dataset_version, judged.judged_on)))
     rows.tables["judgements"].append(
@@ -341,8 +355,10 @@ def judged_rows(judged: Judged, stored_id: str) -> Rows:
     finding_rows = judged.finding_rows(stored_id)
     findings, contents = rows.tables["findings"], rows.tables["finding_contents"]
     seen: set[str] = set()
+    if memo is None:
+        memo = RowMemo()
     for wide in finding_rows:
-        finding, content = split_finding(_clean(wide))
+        finding, content = split_finding(_clean(wide), memo)
         findings.append(finding)
         if content[0] not in seen:  # a host's findings of one product share their contents
             seen.add(content[0])
@@ -361,12 +377,16 @@ def rows_for(
     with_facts: bool = False,
     judged: list[Judged] | None = None,
     build: tuple[int, ...] | None = None,
+    memo: RowMemo | None = None,
 ) -> Rows:
     """Every relational row of ``inv`` (stored under ``stored_id``); findings only with a judge
     (and its judgement appended to ``judged`` when given); its host facts (``scanner.store.facts``)
     with ``with_facts`` (``inv`` must then be the inventory as stored).  ``build``: ``BuildMemo.key(inv.software)``
-    when the caller made it (``Store.encode_and_judge``), so it is made once per host."""
-    rows = software_rows(inv, stored_id, build) if with_software else Rows()
+    when the caller made it (``Store.encode_and_judge``), so it is made once per host.  ``memo``:
+    the store's (``Store.row_memo``)."""
+    if memo is None:
+        memo = RowMemo()
+    rows = software_rows(inv, stored_id, build, memo) if with_software else Rows()
     if with_facts:
         facts = facts_row(inv, stored_id)
         if facts is not None:
@@ -375,5 +395,5 @@ def rows_for(
         made = judge.judge(inv, build=build)
         if judged is not None:
             judged.append(made)
-        rows.extend(judged_rows(made, stored_id))
+        rows.extend(judged_rows(made, stored_id, memo))
     return rows

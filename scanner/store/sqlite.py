@@ -35,7 +35,7 @@ from scanner.store.columns import indexed as indexed
 from scanner.store.columns import text_column as text_column
 from scanner.store.enrolment import TokenInfo, check_site, new_token, parse_token, token_hash
 from scanner.store.facts import backfill as backfill_facts
-from scanner.store.relational import Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
+from scanner.store.relational import RowMemo, Rows, SoftwareSet, insert_plan, insert_sql, rows_for, settle_refs
 from scanner.store.schema import FACTS_MIGRATION, migrations
 
 if TYPE_CHECKING:
@@ -520,6 +520,7 @@ class Store:
     # each backend's constructor.
     _stored_sets: set[str]
     _encoder: BodyEncoder | None = None
+    _row_memo: RowMemo | None = None
 
     @property
     def encoder(self) -> BodyEncoder:
@@ -529,6 +530,15 @@ class Store:
         if encoder is None:
             encoder = self._encoder = BodyEncoder()
         return encoder
+
+    @property
+    def row_memo(self) -> RowMemo:
+        """What this store remembers while making relational rows (``scanner.store.relational.RowMemo``):
+        made on first use, one per store."""
+        memo = self._row_memo
+        if memo is None:
+            memo = self._row_memo = RowMemo()
+        return memo
 
     def _committed_sets(self, rows: Rows) -> None:
         """After a commit: the package lists of ``rows`` are stored."""
@@ -579,7 +589,17 @@ class Store:
             else:
                 full = decode_body(body)
             own = build if full is inv and len(invs) == 1 else None
-            out.append(rows_for(full, indexed(inv.inventory_id), judge, with_facts=True, judged=judged, build=own))
+            out.append(
+                rows_for(
+                    full,
+                    indexed(inv.inventory_id),
+                    judge,
+                    with_facts=True,
+                    judged=judged,
+                    build=own,
+                    memo=self.row_memo,
+                )
+            )
         return out
 
     def encode_judged(self, inv: Inventory) -> EncodedInventory:
@@ -651,7 +671,11 @@ class Store:
                 inv = decode_body(bytes(body))
                 rows.extend(
                     rows_for(
-                        inv, stored_id, judge if stored_id in need_judge else None, with_software=stored_id in need_sw
+                        inv,
+                        stored_id,
+                        judge if stored_id in need_judge else None,
+                        with_software=stored_id in need_sw,
+                        memo=self.row_memo,
                     )
                 )
             self._write_rows(rows)

@@ -66,6 +66,32 @@ def test_a_handed_over_body_is_used_once_and_only_for_that_inventory() -> None:
     assert encoder.encode_checked(inv) == encode_checked(inv)  # taken: encoded here from now on
 
 
-def test_the_store_modules_keep_no_encoding_memo() -> None:
-    for path in ("scanner/store/sqlite.py", "scanner/store/postgres.py", "scanner/collect/wire.py"):
-        assert state_kept((ROOT / path).read_text("utf-8")) == [], path
+def test_the_store_modules_keep_no_memo() -> None:
+    """Every memo of the store is an object its owner keeps (``Store.encoder``, ``Store.row_memo``,
+    a report reader's ``facts.Texts``), never module state."""
+    paths = [*sorted((ROOT / "scanner" / "store").glob("*.py")), ROOT / "scanner" / "collect" / "wire.py"]
+    kept = {path.relative_to(ROOT).as_posix(): state_kept(path.read_text("utf-8")) for path in paths}
+    assert len(kept) > 10 and {path: found for path, found in kept.items() if found} == {}
+
+
+def test_rows_made_with_the_stores_memory_equal_fresh_ones(tmp_path: Path) -> None:
+    from datetime import date
+
+    from eol_data.catalog import Catalog
+    from scanner.identify.registry import IdentifyContext
+    from scanner.judge.timeline import Judge
+    from scanner.model import Policy
+    from scanner.store.relational import RowMemo, rows_for
+
+    build = linux.PackageMemo().dpkg_status(DPKG_STATUS.read_text("utf-8"))
+    judge = Judge(IdentifyContext(Catalog()), Policy(), date(2026, 11, 30))
+    memo = RowMemo()
+    for _ in range(2):  # the second round is answered from the memory
+        for inv in (_host("h1", build), _host("h2", build), _host("own", build[:40])):
+            warm = rows_for(inv, inv.inventory_id, judge, memo=memo).tables
+            assert warm == rows_for(copy.deepcopy(inv), inv.inventory_id, judge).tables
+            assert warm["findings"] and warm["inventory_software_sets"]
+    assert memo.content_ids and memo.software_rows and memo.software_lists.get(memo.software_lists.key(build))
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as a, open_store(f"sqlite:///{tmp_path / 'b.db'}") as b:
+        a.save_batch([_host("h1", build)])
+        assert a.row_memo.software_rows and not b.row_memo.software_rows and a.row_memo is not b.row_memo
