@@ -131,8 +131,12 @@ class _NoChanges(list):  # type: ignore[type-arg,unused-ignore]
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
 
     def __reduce__(self) -> Any:
-        return (list, (list(self),))  # a copy or a pickle of it is an ordinary list
+        return (_NoChanges, (tuple(self),))  # as unchangeable as the original
 
+
+# The empty one every FrozenSoftware without collapsed rules shares (it cannot change): a pickle of
+# many records (the fleet scan's collector processes send them as rows) writes it once.
+_NO_CHANGES = _NoChanges()
 
 _SOFTWARE_FIELDS = tuple(f.name for f in fields(Software))
 
@@ -150,7 +154,7 @@ class FrozenSoftware(Software):
         made = Software(*args, **kwargs)
         for name in _SOFTWARE_FIELDS:
             object.__setattr__(self, name, getattr(made, name))
-        object.__setattr__(self, "collapsed", _NoChanges(made.collapsed))
+        object.__setattr__(self, "collapsed", _NoChanges(made.collapsed) if made.collapsed else _NO_CHANGES)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"cannot assign {name!r}: the record is shared between inventories")

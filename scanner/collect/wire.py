@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 # A package crosses from a collector process as the tuple of its fields (read by one C call, loaded
 # by pickle's C code) and is rebuilt with one constructor call: the default pickling of a slots
-# dataclass costs several times more on both sides, for hundreds of packages a host.
+# dataclass costs several times more on both sides, for hundreds of packages a host.  A record the
+# scan's parsers share between hosts (``agents.inventory.FrozenSoftware``) sends its ``collapsed``
+# list as the one empty list nobody can change: written once per message, rebuilt as that.
 _SOFTWARE_ROW = operator.attrgetter(*(f.name for f in dataclass_fields(Software)))
 
 

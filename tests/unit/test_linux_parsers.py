@@ -180,6 +180,16 @@ def test_a_memos_records_cannot_be_changed() -> None:
     assert type(thawed) is Software and record.collapsed == [] and thawed == replace(plain, collapsed=["a rule"])
     for back in (copy.deepcopy(record), pickle.loads(pickle.dumps(record))):  # noqa: S301 - our own bytes
         assert back == record and back is not record and isinstance(back, FrozenSoftware)
+        with pytest.raises(TypeError):
+            back.collapsed.append("a rule")
+    # every record without collapsed rules shares the one empty list nobody can change: a pickle of
+    # a fleet's rows writes it once (the collector processes send packages as rows of their fields)
+    others = memo.dpkg_query("curl\t7.88.1-10\tamd64\tii \nzlib1g\t1:1.2.13\tamd64\tii \n")
+    assert all(sw.collapsed is record.collapsed for sw in others)
+    rows = pickle.loads(pickle.dumps([(sw.name, sw.collapsed) for sw in [record, *others]]))  # noqa: S301
+    assert len({id(collapsed) for _, collapsed in rows}) == 1 and rows[0][1] == []
+    with pytest.raises(TypeError):
+        rows[0][1].append("a rule")
 
 
 def test_dpkg_status_filtered_by_grep_gives_the_same_packages_as_the_whole_file() -> None:
