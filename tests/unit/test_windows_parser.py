@@ -954,6 +954,51 @@ def test_the_facter_reader_refuses_what_it_cannot_place(edit: tuple[str, str], e
         from_facter(text.replace(old, new, 1))
 
 
+def test_get_itemproperty_of_a_per_user_uninstall_key_keeps_the_users_sid() -> None:
+    """kyoiron/PSScripts CheckLINE.ps1: the author pasted his script's Get-ItemProperty result, LINE
+    installed for one domain user only: HKEY_USERS\\<SID>\\Software\\...\\Uninstall\\LINE.  The entry
+    is per-user with that SID and key name; nothing about the OS is in the source."""
+    lines = (REAL / "user-line-kyoiron-psscripts_itemproperty.txt").read_text("utf-8").splitlines()
+    shown = {name.strip(): value for name, value in (line.split(" : ", 1) for line in lines)}
+    sid = shown["PSPath"].split("HKEY_USERS\\")[1].split("\\")[0]
+    assert sid.startswith("S-1-5-21-") and sid.endswith("-18762")
+    inventory = _host("windows-user-line-kyoiron-psscripts")
+    (entry,) = inventory.software
+    assert (entry.name, entry.version, entry.publisher) == (
+        shown["DisplayName"].strip(),
+        shown["DisplayVersion"].strip(),
+        shown["Publisher"].strip(),
+    )
+    assert (entry.scope, entry.registry_view, entry.sid) == ("user", "user", sid)
+    assert entry.key == f"HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\LINE"
+    assert inventory.os.facts["build"] == "" and not _findings("windows-user-line-kyoiron-psscripts")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("HKEY_USERS\\", "HKEY_CURRENT_USER\\"), "no PSPath"),  # HKCU: whose hive it is is not known
+        (("\\Uninstall\\LINE", "\\Run"), "no PSPath"),  # not an Uninstall subkey
+        (("PSPath          : ", "PSPath          = "), "not a 'Name : value' line"),
+    ],
+)
+def test_the_itemproperty_reader_refuses_what_it_cannot_place(edit: tuple[str, str], message: str) -> None:
+    from tests.fixtures.hosts.build_windows_fixtures import from_itemproperty
+
+    text = (REAL / "user-line-kyoiron-psscripts_itemproperty.txt").read_text("utf-8")
+    machine = text.replace(
+        "HKEY_USERS\\S-1-5-21-348651901-4118955271-3989848957-18762\\Software",
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node",
+    )
+    assert [(e["view"], e["scope"], e["sid"]) for e in from_itemproperty(machine)[0]["software"]] == [
+        ("32", "machine", "")
+    ]
+    old, new = edit
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        from_itemproperty(text.replace(old, new, 1))
+
+
 def test_driver_packages_with_a_date_before_the_version_stay_as_written() -> None:
     """The 2008 R2 EC2 dump lists two Amazon NVMe driver packages whose DisplayVersion begins with
     the driver's date ("01/11/2018 1.0.0.146"), as Windows writes for driver packages: both kept as
