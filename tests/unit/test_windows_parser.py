@@ -901,13 +901,21 @@ def _facter_published(stem: str) -> dict[str, Any]:
             "American Megatrends Inc.",
             "ending-soon",
         ),
+        (
+            "srv2012r2-datacenter-azure-facterdb",
+            "Windows Server 2012 R2 Datacenter",
+            3,
+            "American Megatrends Inc.",
+            "eol",
+        ),
+        ("srv2012-datacenter-azure-facterdb", "Windows Server 2012 Datacenter", 3, "American Megatrends Inc.", "eol"),
     ],
 )
-def test_facter_factsets_give_the_edition_id_of_windows_11_and_server_core_machines(
+def test_facter_factsets_give_the_edition_id_of_windows_11_and_server_machines(
     name: str, os_name: str, product_type: int, bios: str, status: str
 ) -> None:
     """voxpupuli/facterdb: Facter's os.windows values (EditionID, InstallationType, ProductName,
-    DisplayVersion, from the CurrentVersion key) and kernelversion of four Puppet test machines.
+    DisplayVersion, from the CurrentVersion key) and kernelversion of six Puppet test machines.
     The two Windows 11 machines' ProductName says "Windows 10" (as on every Windows 11): kept as
     read, the build names the OS; "Server Core" makes a server without Win32_OperatingSystem."""
     published = _facter_published(name)
@@ -918,7 +926,7 @@ def test_facter_factsets_give_the_edition_id_of_windows_11_and_server_core_machi
     assert facts["product_name"] == windows["product_name"]
     assert (facts["version"], facts["build"], facts["ubr"]) == (kernel, kernel.split(".")[2], None)
     # release_id is DisplayVersion when Windows has that value; ReleaseId (1607) otherwise
-    assert facts["display_version"] == windows.get("display_version", windows["release_id"])
+    assert facts["display_version"] == windows.get("display_version", windows.get("release_id", ""))  # none on 6.x
     assert (inventory.os.name, facts["product_type"]) == (os_name, product_type)
     if product_type == 1:
         assert windows["product_name"].startswith("Windows 10 ") and os_name.startswith("Windows 11 ")
