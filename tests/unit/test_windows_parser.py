@@ -756,6 +756,54 @@ def test_specify_report_of_a_windows_11_education_22h2_desktop_with_241_programs
     }.items() <= findings.items()
 
 
+def test_specify_report_of_a_windows_11_home_22h2_laptop_with_keys_that_have_no_display_name() -> None:
+    """Spec-ify/specified test14.json: a Windows 11 Home 22H2 laptop, UEFI with Secure Boot off and
+    a TPM 2.0; its report predates Specify's filter of keys without a DisplayName, so 50 of its 227
+    Uninstall keys are listed with Name null (some with an InstallDate), as the collection script
+    lists them too.  The parser drops them, as Programs and Features does: 177 named entries."""
+    name = "windows-win11-22h2-home-specify-test14"
+    published = _specify_published("win11-22h2-home-specify-test14")
+    apps = published["InstalledApps"]
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert [(e["DisplayName"], e["DisplayVersion"], e["InstallDate"]) for e in raw["software"]] == [
+        (a["Name"], a["Version"], a["InstallDate"]) for a in apps
+    ]
+    nameless = [a for a in apps if a["Name"] is None]
+    assert (len(apps), len(nameless)) == (227, 50) and {a["InstallDate"] for a in nameless} == {None, "10/19/2022"}
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["caption"], facts["build"], facts["display_version"]) == (
+        published["BasicInfo"]["Edition"],
+        "22621",
+        "22H2",
+    )
+    assert inventory.os.install_date == "2022-09-20T22:18:40Z"  # 00:18:40 at +02:00, the day before
+    hw = inventory.hardware
+    assert published["Security"]["Tpm"]["SpecVersion"] == "2.0, 0, 1.38"
+    assert (hw.firmware_type, hw.secure_boot, hw.tpm_present, hw.tpm_version) == ("uefi", False, True, "2.0")
+    assert all(s.name for s in inventory.software)
+    names = [s.name for s in inventory.software]
+    assert len(names) == 176 and names.count("EA app") == 1  # listed twice, same version: one program
+    sw = {s.name: s for s in inventory.software}
+    assert sw["Discord"].install_date == "20221418"  # no date (month 14): kept as written
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.confidence.name) == ("windows", _expected(name)["cycle"], "HIGH")
+    findings = _findings(name)
+    assert {
+        ("os", "windows", "11-22h2-w"): "eol",
+        ("software", "dotnet", "5"): "eol",
+        ("software", "dotnet", "6"): "eol",
+        ("software", "virtualbox", "7.0"): "eol",
+        ("software", "chrome", "108"): "eol",
+        ("software", "microsoft-teams-classic", "1"): "eol",
+        ("software", "visual-cpp-redistributable", "2005"): "eol",
+        ("software", "visual-cpp-redistributable", "2013"): "eol",
+        # Redis on Windows 3.0.504 (the archived Microsoft port): older than the dataset's oldest
+        # Redis cycle (5.0), so its cycle is not known and the finding says so.
+        ("software", "redis", None): "unknown",
+    }.items() <= findings.items()
+
+
 def _ohai_published(stem: str) -> dict[str, dict[str, Any]]:
     """The members each excerpt of a published Ohai dump holds, by the object the marker names."""
     text = (REAL / f"{stem}_ohai.txt").read_text("utf-8")
