@@ -67,6 +67,11 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
             flags=("plain_revision",),
         ),
     },
+    "os_components": {
+        "component": Entries(
+            required=("product", "cycles", "hosts"), strings=("product", "why"), string_lists=("cycles", "hosts")
+        ),
+    },
     "families": {
         "family": Entries(required=("name", "pattern"), regex=("pattern",), strings=("name",)),
     },

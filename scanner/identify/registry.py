@@ -116,10 +116,24 @@ def _host_os_record(host: Any) -> dict[str, Any] | None:
 
 
 # Releases that are components of the host OS, serviced with it (IE 11 on Windows Server, LTSC and
-# Embedded): at best as supported as the OS release they are installed on.
-OS_COMPONENTS: frozenset[tuple[str, str]] = frozenset(
-    ("internet-explorer", c) for c in ("11-server", "11-ltsc", "11-ltsb", "11-embedded")
-)
+# Embedded; .NET Framework 4.6.2-4.8.1): at best as supported as the OS release they are installed on.
+# (product, cycle) -> the host OS products they are components of (eol_data/rules/os_components.toml).
+OsComponents = dict[tuple[str, str], frozenset[str]]
+
+
+def os_components(rules: Rules) -> OsComponents:
+    """The OS components ``rules`` name (built once per rules object)."""
+    return rules.derived("identify.os_components", lambda r: _compile_os_components(r.table("os_components")))
+
+
+def _compile_os_components(table: dict[str, Any]) -> OsComponents:
+    out: OsComponents = {}
+    for entry in table.get("component", []):
+        hosts = frozenset(str(h) for h in entry["hosts"])
+        for cycle in entry["cycles"]:
+            key = (str(entry["product"]), str(cycle))
+            out[key] = out.get(key, frozenset()) | hosts
+    return out
 
 
 def os_component_verdict(
@@ -131,8 +145,12 @@ def os_component_verdict(
     as_of: date,
     policy: Policy,
 ) -> Verdict:
-    """``verdict``, or the host OS's when the release is an OS component and the OS is worse off."""
-    if (ident.product, ident.cycle) not in OS_COMPONENTS or not host_product or not host_cycle:
+    """``verdict``, or the host OS's when the release is a component of that OS and the OS is worse
+    off (``verdict`` itself, the same object, when the OS does not decide)."""
+    if not host_product or not host_cycle or ident.product is None or ident.cycle is None:
+        return verdict
+    hosts = os_components(ctx.rules).get((ident.product, ident.cycle))
+    if hosts is None or host_product not in hosts:
         return verdict
     os_verdict = verdict_for(Identification(host_product, host_cycle, "host-os", ""), ctx, as_of, policy)
     if not _os_worse_off(os_verdict, verdict):

@@ -17,7 +17,13 @@ from typing import Any
 
 from agents.inventory import Inventory, OsInfo
 from agents.linux import shared as shared_record
-from scanner.identify.registry import OS_COMPONENTS, IdentifyContext, os_component_verdict, verdict_for
+from scanner.identify.registry import (
+    IdentifyContext,
+    OsComponents,
+    os_component_verdict,
+    os_components,
+    verdict_for,
+)
 from scanner.judge.builds import BuildMemo
 from scanner.judge.distribution_builds import (
     COMMUNITY,
@@ -193,7 +199,8 @@ def match_inventory(
     os_ident = ctx.identify(inv.os.identify_record())
     os_finding, host = _os_finding(inv, os_ident, ctx, as_of, policy, base)
     result.findings.append(os_finding)
-    judge = _HostJudge(host, os_ident, ctx, as_of, policy)
+    components = os_components(ctx.rules)
+    judge = _HostJudge(host, os_ident, ctx, as_of, policy, components)
     grouped: dict[str, Finding] = {}
     hidden: set[str] = set()  # groups represented by an entry Programs and Features hides
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
@@ -214,7 +221,7 @@ def match_inventory(
         # justified verdict decides (a vendor's build beside the distribution's is not hidden by
         # whichever package name sorts first).
         verdict, detail, label = memo.judge(ident)
-        if sw.source in _HOST_SOURCES or (ident.product, ident.cycle) in OS_COMPONENTS:
+        if sw.source in _HOST_SOURCES or (ident.product, ident.cycle) in components:
             verdict, detail = judge.on_host(sw, ident, verdict, detail)
         _group(grouped, hidden, ctx, sw, ident, verdict, detail, label, base)
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
@@ -305,17 +312,20 @@ class _HostJudge:
     ctx: IdentifyContext
     as_of: date
     policy: Policy
+    components: OsComponents
 
     def on_host(self, sw: Any, ident: Identification, verdict: Any, detail: MatchDetail) -> tuple[Any, MatchDetail]:
         if sw.source in DISTRO_SOURCES:
             return self._distro(sw, ident, verdict, detail)
         os_product = self.os_ident.product
-        if (ident.product, ident.cycle) in OS_COMPONENTS:
-            # IE 11 on Windows Server/LTSC/Embedded is serviced with the OS it is part of
-            verdict = os_component_verdict(
+        if (ident.product, ident.cycle) in self.components:
+            # IE 11 on Windows Server/LTSC/Embedded, .NET Framework 4.6.2-4.8.1: serviced with the OS they are part of
+            by_os = os_component_verdict(
                 ident, verdict, os_product, self.os_ident.cycle, self.ctx, self.as_of, self.policy
             )
-            return verdict, replace(detail, reason=f"{ident.reason}; {verdict.reason}")
+            if by_os is verdict:  # the OS does not decide: the release's own verdict and detail stand
+                return verdict, detail
+            return by_os, replace(detail, reason=f"{ident.reason}; {by_os.reason}")
         if sw.source == "banner" and verdict.status in (Status.EOL, Status.ENDING_SOON):
             # A banner (`legacyscan discover`) on a distribution host: distribution_builds.rejudge_announced.
             host = self.host

@@ -143,6 +143,38 @@ def test_internet_explorer_is_judged_with_the_host_os_given_in_the_record(ctx: I
     assert as_text["cycle"] == "11-server" and as_text["status"] == "eol"
 
 
+def test_net_framework_is_judged_with_the_host_os_given_in_the_record(ctx: IdentifyContext) -> None:
+    """.NET Framework 4.6.2-4.8.1 is a component of Windows, supported with its parent OS: with a
+    ``host_os`` the answer is the OS's when the OS is worse off; without one it is the dataset's own
+    (4.7.2: no end announced).  The answer's keys are the same."""
+    fx = {
+        "kind": "software",
+        "name": "Microsoft .NET Framework 4.7.2",
+        "version": "4.7.03062",
+        "publisher": "Microsoft",
+    }
+    alone = evaluate(fx, ctx, AS_OF, Policy())
+    assert (alone["product"], alone["cycle"], alone["status"], alone["eol"]) == ("dotnetfx", "4.7.2", "supported", None)
+    on_7 = evaluate({**fx, "host_os": "Microsoft Windows 7 Professional Service Pack 1"}, ctx, AS_OF, Policy())
+    assert set(on_7) == set(alone)
+    assert (on_7["product"], on_7["cycle"], on_7["status"], on_7["eol"]) == ("dotnetfx", "4.7.2", "eol", "2020-01-14")
+    assert "a component of Microsoft Windows 7-sp1, serviced with it" in on_7["reason"]
+    on_11 = evaluate(
+        {
+            **fx,
+            "name": "Microsoft .NET Framework 4.8.1",
+            "version": "4.8.09032",
+            "host_os": {"family": "windows", "caption": "Microsoft Windows 11 Enterprise", "version": "10.0.26100"},
+        },
+        ctx,
+        AS_OF,
+        Policy(),
+    )
+    assert (on_11["cycle"], on_11["status"], on_11["eol"]) == ("4.8.1", "supported", "2027-10-12")
+    on_linux = evaluate({**fx, "host_os": "Debian GNU/Linux 12 (bookworm)"}, ctx, AS_OF, Policy())
+    assert on_linux == alone  # a component of Windows only
+
+
 def test_host_os_context_through_the_cli_contract() -> None:
     record = {
         "kind": "software",

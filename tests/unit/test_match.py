@@ -10,8 +10,8 @@ import pytest
 from agents.inventory import Host, Inventory, OsInfo, Software
 from eol_data.catalog import Catalog
 from scanner.identify.registry import IdentifyContext
-from scanner.judge.match import match_inventory
-from scanner.model import Policy, Status
+from scanner.judge.match import HostResult, match_inventory
+from scanner.model import Finding, Policy, Status
 
 AS_OF = date(2026, 11, 30)
 
@@ -75,3 +75,74 @@ def test_unidentified_os_is_an_unknown_finding(ctx: IdentifyContext) -> None:
     inv = Inventory(host=Host(hostname="x", machine_id="x"), os=OsInfo(family="linux", facts={"files": {}}))
     res = match_inventory(inv, ctx, AS_OF, Policy())
     assert res.os_finding is not None and res.os_finding.status is Status.UNKNOWN
+
+
+def windows_host(caption: str, version: str, *software: Software) -> Inventory:
+    return Inventory(
+        host=Host(hostname="pc-1", machine_id="p1", site="A"),
+        os=OsInfo(
+            family="windows",
+            name=caption.removeprefix("Microsoft "),
+            facts={"caption": caption, "version": version, "build": version.rsplit(".", 1)[1], "product_type": 1},
+        ),
+        software=list(software),
+    )
+
+
+def _dotnetfx(res: HostResult) -> Finding:
+    (framework,) = [f for f in res.findings if f.product == "dotnetfx"]
+    return framework
+
+
+def test_net_framework_is_a_component_of_an_end_of_life_windows(ctx: IdentifyContext) -> None:
+    """.NET Framework 4.5.2 and later is a component of Windows, supported with its parent OS: 4.7.2
+    on Windows 7 SP1 ended with it (the dataset's "no end announced" would say supported)."""
+    inv = windows_host(
+        "Microsoft Windows 7 Professional",
+        "6.1.7601",
+        sw("Microsoft .NET Framework 4.7.2", "4.7.03062"),
+    )
+    res = match_inventory(inv, ctx, AS_OF, Policy())
+    framework, os_f = _dotnetfx(res), res.os_finding
+    assert os_f is not None and (os_f.product, os_f.cycle, os_f.status) == ("windows", "7-sp1", Status.EOL)
+    assert (framework.cycle, framework.status, framework.eol) == ("4.7.2", Status.EOL, date(2020, 1, 14))
+    assert "a component of Microsoft Windows 7-sp1, serviced with it" in framework.detail.reason
+
+
+def test_net_framework_on_a_supported_windows_11_stays_supported(ctx: IdentifyContext) -> None:
+    """4.8.1 on Windows 11 24H2 Enterprise (supported to 2027-10-12): supported, to the OS's end; 4.6.2
+    keeps its own earlier end (2027-01-12), which comes first."""
+    inv = windows_host(
+        "Microsoft Windows 11 Enterprise",
+        "10.0.26100",
+        sw("Microsoft .NET Framework 4.8.1", "4.8.09032"),
+    )
+    res = match_inventory(inv, ctx, AS_OF, Policy())
+    framework = _dotnetfx(res)
+    assert res.os_finding is not None and res.os_finding.cycle == "11-24h2-e"
+    assert (framework.cycle, framework.status, framework.eol) == ("4.8.1", Status.SUPPORTED, date(2027, 10, 12))
+    assert "a component of Microsoft Windows 11-24h2-e" in framework.detail.reason
+    old = windows_host(
+        "Microsoft Windows 11 Enterprise", "10.0.26100", sw("Microsoft .NET Framework 4.6.2", "4.6.01590")
+    )
+    framework = _dotnetfx(match_inventory(old, ctx, AS_OF, Policy()))
+    assert (framework.cycle, framework.status, framework.eol) == ("4.6.2", Status.ENDING_SOON, date(2027, 1, 12))
+    assert "component" not in framework.detail.reason
+
+
+def test_net_framework_on_a_windows_in_extended_support_is_extended_to_its_end(ctx: IdentifyContext) -> None:
+    """Server 2012 R2 with its Extended Security Updates declared, before they end (2026-10-13): .NET
+    Framework 4.8 is serviced with the OS, so it is in extended support too, to the same date."""
+    inv = windows_host(
+        "Microsoft Windows Server 2012 R2 Standard", "6.3.9600", sw("Microsoft .NET Framework 4.8", "4.8.04084")
+    )
+    inv.os.facts["product_type"] = 3
+    esu = Policy(entitlements=frozenset({"windows-server:2012-r2"}))
+    framework = _dotnetfx(match_inventory(inv, ctx, date(2026, 6, 1), esu))
+    assert (framework.status, framework.eol, framework.extended_until) == (
+        Status.EXTENDED,
+        date(2023, 10, 10),
+        date(2026, 10, 13),
+    )
+    after = _dotnetfx(match_inventory(inv, ctx, AS_OF, esu))
+    assert (after.status, after.eol) == (Status.EOL, date(2026, 10, 13))

@@ -363,3 +363,37 @@ def test_site_rules_added_later_drop_what_was_compiled_before() -> None:
     assert first == 0 and rules.derived("probe", lambda r: -1) == 0  # made once
     rules.extend("packages", [{"names": "x", "product": "none"}])
     assert rules.derived("probe", lambda r: len(r.extra("packages"))) == 1
+
+
+def test_the_os_components_are_data(tmp_path: Path) -> None:
+    """Which releases are serviced with their host OS is os_components.toml: .NET Framework 4.7.2 on
+    Windows 7 takes the OS's verdict while [[component]] dotnetfx lists it, and its own without it;
+    a cycle list written as a string is refused with its line."""
+    from datetime import date
+
+    from scanner.identify.registry import evaluate
+    from scanner.model import Policy
+
+    record = {
+        "kind": "software",
+        "name": "Microsoft .NET Framework 4.7.2",
+        "version": "4.7.03062",
+        "publisher": "Microsoft",
+        "host_os": "Microsoft Windows 7 Professional Service Pack 1",
+    }
+    as_of = date(2026, 12, 1)
+    assert evaluate(record, IdentifyContext(Catalog()), as_of, Policy())["status"] == "eol"
+    rules = _copy(tmp_path)
+    path = rules / "os_components.toml"
+    text = path.read_text("utf-8")
+    listed = '"4.7.1", "4.7.2", '
+    assert text.count(listed) == 1
+    path.write_text(text.replace(listed, '"4.7.1", '), "utf-8")
+    unlisted = evaluate(record, IdentifyContext(Catalog(), Rules(rules)), as_of, Policy())
+    assert (unlisted["cycle"], unlisted["status"], unlisted["eol"]) == ("4.7.2", "supported", None)
+    lines = path.read_text("utf-8").splitlines()
+    at = _key_line(lines, _nth_header(lines, "component", 1), "cycles")
+    lines[at] = 'cycles = "4.8"'
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    message = _load_error(rules, "os_components")
+    assert message.startswith(f"{path}:{at + 1}: component[1].cycles: expected a list of strings"), message

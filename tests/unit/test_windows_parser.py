@@ -29,7 +29,7 @@ from agents.windows import (
 from eol_data.catalog import BUNDLED_DIR, Catalog
 from scanner.identify.registry import IdentifyContext
 from scanner.judge.match import match_inventory
-from scanner.model import Policy
+from scanner.model import Policy, Status
 from tests.conftest import FIXTURES
 
 HOSTS = sorted(p.parent.name for p in (FIXTURES / "hosts").glob("windows-*/collect.json"))
@@ -859,6 +859,9 @@ def test_ohai_dumps_of_windows_7_and_8_1_test_machines_with_their_programs(
     assert findings[("os", "windows", cycle)] == "eol"
     assert findings[("software", "chef-infra-client", "14")] == "eol"  # Chef Client 14.10.9
     assert not any(product == "dotnet" for _, product, _ in findings)  # no modern .NET on these machines
+    if name.startswith("win7"):
+        # .NET Framework 4.7.2 is a component of Windows 7, serviced with it: it ended with the OS
+        assert findings[("software", "dotnetfx", "4.7.2")] == "eol"
 
 
 @pytest.mark.parametrize(
@@ -890,7 +893,8 @@ def test_ohai_dumps_of_windows_7_and_8_1_test_machines_with_their_programs(
             {
                 ("os", "windows-server", "2008-r2-sp1"): "eol",
                 ("software", "chef-infra-client", "14"): "eol",
-                ("software", "dotnetfx", "4.7.2"): "supported",
+                # .NET Framework 4.7.2 is a component of Windows, serviced with it: it ended with 2008 R2
+                ("software", "dotnetfx", "4.7.2"): "eol",
                 ("software", "visual-cpp-redistributable", "2008"): "eol",
             },
         ),
@@ -1095,7 +1099,40 @@ def test_a_hungarian_net_framework_language_pack_is_net_framework() -> None:
     result = match_inventory(_host(name), IdentifyContext(Catalog()), AS_OF, Policy())
     (framework,) = [f for f in result.findings if f.product == "dotnetfx"]
     assert framework.cycle == "4.7.2" and framework.count == 37  # the runtime and its 36 language packs
-    assert not [f for f in result.findings if f.product == "dotnet"]
+    # A component of Windows 7 SP1, serviced with it: its verdict and dates are the OS's (the dataset
+    # gives Windows 7 no extended-support date; the 2008 R2 test below carries one over)
+    os_finding = result.os_finding
+    assert os_finding is not None
+    assert (framework.status, framework.eol, framework.extended_until) == (
+        os_finding.status,
+        os_finding.eol,
+        os_finding.extended_until,
+    )
+    assert (framework.status, framework.eol) == (Status.EOL, date(2020, 1, 14))
+    assert "a component of Microsoft Windows 7-sp1, serviced with it" in framework.detail.reason
+
+
+def test_net_framework_on_server_2008_r2_ends_with_the_os_and_its_extended_support() -> None:
+    """The 2008 R2 EC2 dump has .NET Framework 4.7.2 and its updates: a component of Windows, supported
+    with its parent OS (Microsoft's lifecycle policy since 4.5.2), so it ended with Server 2008 R2 SP1
+    (2020-01-14; 2023-01-10 for a site that declares its Extended Security Updates), not "supported" as
+    the dataset's own "no end announced" would say."""
+    inventory = _host("windows-srv2008r2-sp1-datacenter-ec2-fauxhai")
+    for policy, end in (
+        (Policy(), date(2020, 1, 14)),
+        (Policy(entitlements=frozenset({"windows-server:2008-r2-sp1"})), date(2023, 1, 10)),
+    ):
+        result = match_inventory(inventory, IdentifyContext(Catalog()), AS_OF, policy)
+        (framework,) = [f for f in result.findings if f.product == "dotnetfx"]
+        os_finding = result.os_finding
+        assert os_finding is not None and (os_finding.status, os_finding.eol) == (Status.EOL, end)
+        assert (framework.cycle, framework.status, framework.eol, framework.extended_until) == (
+            "4.7.2",
+            Status.EOL,
+            end,
+            os_finding.extended_until,
+        )
+        assert "a component of Microsoft Windows Server 2008-r2-sp1, serviced with it" in framework.detail.reason
 
 
 @pytest.mark.parametrize(
