@@ -56,8 +56,8 @@ def _frozen(value: Any) -> Hashable:
     return (type(value), value)
 
 
-def _same(value: T) -> T:
-    return value
+def _as_given(record: dict[str, Any]) -> dict[str, Any]:
+    return record
 
 
 class Remembered(Generic[T]):
@@ -66,37 +66,53 @@ class Remembered(Generic[T]):
 
     Correct for any ``inner`` that is a function of the record alone: two records get one answer
     only when every field of them, as the identifiers read them, is the same.  ``copy``: what each
-    caller is handed of a remembered answer (``dict`` for a mutable answer; an immutable one, as an
-    ``Identification``, is handed out itself).  A record that is not an object, or holds a value that
-    cannot be a key, is answered and not remembered; at most ``limit`` answers are kept.  Safe for
-    concurrent callers: a lost race computes the answer twice."""
+    caller is handed of a remembered answer (``dict`` for a mutable answer; None: the answer itself,
+    for an immutable one such as an ``Identification``).  A record that is not an object, or holds a
+    value that cannot be a key, is answered and not remembered; at most ``limit`` answers are kept.
+    Safe for concurrent callers: a lost race computes the answer twice.  (``answer`` is made here as
+    a closure: it runs once per record of an estate, and reads its state faster that way.)"""
 
-    __slots__ = ("_inner", "_limit", "_answers", "_normalize", "_copy")
+    __slots__ = ("answer", "_answers")
 
     def __init__(
         self,
         inner: Answering[T],
         limit: int = REMEMBERED,
         *,
-        normalize: Callable[[dict[str, Any]], dict[str, Any]] = _same,
-        copy: Callable[[T], T] = _same,
+        normalize: Callable[[dict[str, Any]], dict[str, Any]] = _as_given,
+        copy: Callable[[T], T] | None = None,
     ) -> None:
-        self._inner = inner
-        self._limit = limit
-        self._answers: dict[Hashable, T] = {}
-        self._normalize = normalize
-        self._copy = copy
+        answers: dict[Hashable, T] = {}
+        self._answers = answers
+        ask = inner.answer
 
-    def answer(self, record: Any) -> T:
-        key = record_key(self._normalize(record)) if type(record) is dict else None
-        if key is None:
-            return self._inner.answer(record)
-        hit = self._answers.get(key)
-        if hit is None:
-            hit = self._inner.answer(record)
-            if len(self._answers) < self._limit:
-                self._answers[key] = hit
-        return self._copy(hit)
+        def remembered(record: Any) -> T:
+            key = record_key(normalize(record)) if type(record) is dict else None
+            if key is None:
+                return ask(record)
+            hit = answers.get(key)
+            if hit is None:
+                hit = ask(record)
+                if len(answers) < limit:
+                    answers[key] = hit
+            return hit
+
+        self.answer: Callable[[Any], T] = remembered
+        if copy is not None:
+            hand_out: Callable[[T], T] = copy
+
+            def copied(record: Any) -> T:  # ``remembered``, inlined: the hot loop of eol identify
+                key = record_key(normalize(record)) if type(record) is dict else None
+                if key is None:
+                    return ask(record)
+                hit = answers.get(key)
+                if hit is None:
+                    hit = ask(record)
+                    if len(answers) < limit:
+                        answers[key] = hit
+                return hand_out(hit)
+
+            self.answer = copied
 
     def __len__(self) -> int:
         return len(self._answers)
