@@ -69,7 +69,9 @@ SCHEMAS: dict[str, dict[str, Entries]] = {
     },
     "os_components": {
         "component": Entries(
-            required=("product", "cycles", "hosts"), strings=("product", "why"), string_lists=("cycles", "hosts")
+            required=("product", "cycles", "hosts"),
+            strings=("product", "why"),
+            string_lists=("cycles", "hosts", "host_releases"),
         ),
     },
     "families": {

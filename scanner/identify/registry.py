@@ -116,8 +116,9 @@ def _host_os_record(host: Any) -> dict[str, Any] | None:
 
 
 # Releases that are components of the host OS, serviced with it (IE 11 on Windows Server, LTSC and
-# Embedded; .NET Framework 4.6.2-4.8.1): at best as supported as the OS release they are installed on.
-# (product, cycle) -> the host OS products they are components of (eol_data/rules/os_components.toml).
+# Embedded; .NET Framework 4.6.2-4.8.1, and 3.5 SP1 before Windows 10 1809 / Server 2019): at best as
+# supported as the OS release they are installed on.  (product, cycle) -> the hosts they are components
+# of: OS products, or "product:cycle" OS releases (eol_data/rules/os_components.toml).
 OsComponents = dict[tuple[str, str], frozenset[str]]
 
 
@@ -129,7 +130,8 @@ def os_components(rules: Rules) -> OsComponents:
 def _compile_os_components(table: dict[str, Any]) -> OsComponents:
     out: OsComponents = {}
     for entry in table.get("component", []):
-        hosts = frozenset(str(h) for h in entry["hosts"])
+        releases = entry.get("host_releases")  # only these OS releases ("product:cycle"), when given
+        hosts = frozenset(str(h) for h in (entry["hosts"] if releases is None else releases))
         for cycle in entry["cycles"]:
             key = (str(entry["product"]), str(cycle))
             out[key] = out.get(key, frozenset()) | hosts
@@ -150,7 +152,7 @@ def os_component_verdict(
     if not host_product or not host_cycle or ident.product is None or ident.cycle is None:
         return verdict
     hosts = os_components(ctx.rules).get((ident.product, ident.cycle))
-    if hosts is None or host_product not in hosts:
+    if hosts is None or (host_product not in hosts and f"{host_product}:{host_cycle}" not in hosts):
         return verdict
     os_verdict = verdict_for(Identification(host_product, host_cycle, "host-os", ""), ctx, as_of, policy)
     if not _os_worse_off(os_verdict, verdict):

@@ -173,6 +173,10 @@ def test_net_framework_is_judged_with_the_host_os_given_in_the_record(ctx: Ident
     assert (on_11["cycle"], on_11["status"], on_11["eol"]) == ("4.8.1", "supported", "2027-10-12")
     on_linux = evaluate({**fx, "host_os": "Debian GNU/Linux 12 (bookworm)"}, ctx, AS_OF, Policy())
     assert on_linux == alone  # a component of Windows only
+    fx35 = {**fx, "name": "Microsoft .NET Framework 3.5 SP1", "version": "3.5.30729"}
+    on_xp = evaluate({**fx35, "host_os": "Microsoft Windows XP Professional Service Pack 3"}, ctx, AS_OF, Policy())
+    assert (on_xp["cycle"], on_xp["status"], on_xp["eol"]) == ("3.5-sp1", "eol", "2014-04-08")
+    assert evaluate(fx35, ctx, AS_OF, Policy())["eol"] == "2029-01-09"  # its own end, without a host
 
 
 def test_host_os_context_through_the_cli_contract() -> None:

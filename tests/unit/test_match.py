@@ -146,3 +146,24 @@ def test_net_framework_on_a_windows_in_extended_support_is_extended_to_its_end(c
     )
     after = _dotnetfx(match_inventory(inv, ctx, AS_OF, esu))
     assert (after.status, after.eol) == (Status.EOL, date(2026, 10, 13))
+
+
+def test_net_framework_3_5_sp1_follows_the_os_only_before_windows_10_1809_and_server_2019(
+    ctx: IdentifyContext,
+) -> None:
+    """3.5 SP1 is a component of Windows 7 (ended with it) but a product of its own on Server 2019 and
+    Windows 11: its own end, 2029-01-09, even on a Windows 11 23H2 (W) past its end (2025-11-11)."""
+    fx35 = sw("Microsoft .NET Framework 3.5 SP1", "3.5.30729")
+    on_7 = _dotnetfx(
+        match_inventory(windows_host("Microsoft Windows 7 Professional", "6.1.7601", fx35), ctx, AS_OF, Policy())
+    )
+    assert (on_7.cycle, on_7.status, on_7.eol) == ("3.5-sp1", Status.EOL, date(2020, 1, 14))
+    assert "a component of Microsoft Windows 7-sp1" in on_7.detail.reason
+    on_2019 = _dotnetfx(match_inventory(server_2019(fx35), ctx, AS_OF, Policy()))
+    assert (on_2019.cycle, on_2019.status, on_2019.eol) == ("3.5-sp1", Status.SUPPORTED, date(2029, 1, 9))
+    assert "component" not in on_2019.detail.reason
+    on_11 = windows_host("Microsoft Windows 11 Pro", "10.0.22631", fx35)  # 23H2 (W): ended 2025-11-11
+    res = match_inventory(on_11, ctx, AS_OF, Policy())
+    assert res.os_finding is not None and (res.os_finding.cycle, res.os_finding.status) == ("11-23h2-w", Status.EOL)
+    alone = _dotnetfx(res)
+    assert (alone.status, alone.eol) == (Status.SUPPORTED, date(2029, 1, 9))

@@ -397,3 +397,15 @@ def test_the_os_components_are_data(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", "utf-8")
     message = _load_error(rules, "os_components")
     assert message.startswith(f"{path}:{at + 1}: component[1].cycles: expected a list of strings"), message
+
+
+def test_every_os_component_names_releases_the_catalogue_has() -> None:
+    """A component's cycles and its host releases are the dataset's (a misspelt "product:cycle" would
+    silently never match), and each host release is of a host product the entry names."""
+    catalog = Catalog()
+    for entry in Rules().table("os_components")["component"]:
+        for cycle in entry["cycles"]:
+            assert catalog.release(entry["product"], cycle) is not None, (entry["product"], cycle)
+        for host in entry.get("host_releases", []):
+            product, _, cycle = host.partition(":")
+            assert product in entry["hosts"] and catalog.release(product, cycle) is not None, host

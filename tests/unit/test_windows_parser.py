@@ -122,6 +122,16 @@ def test_xp_registry_export_flags_and_the_dotnet_duplicate() -> None:
     assert all(s.registry_view == "32" for s in inventory.software)  # a 32-bit OS has one view
 
 
+def test_net_framework_3_5_sp1_on_windows_xp_ends_with_the_os() -> None:
+    """The XP SP3 machine's Uninstall keys list .NET Framework 3.5 SP1.  Before Windows 10 1809 and
+    Server 2019 it follows the OS it is installed on (endoflife.date/dotnetfx), so on XP it ended with
+    XP (2014-04-08), not "supported to 2029-01-09" (its own end from 1809 on)."""
+    result = match_inventory(_host("windows-xp-sp3-professional-x86"), IdentifyContext(Catalog()), AS_OF, Policy())
+    (framework,) = [f for f in result.findings if (f.product, f.cycle) == ("dotnetfx", "3.5-sp1")]
+    assert (framework.status, framework.eol) == (Status.EOL, date(2014, 4, 8))
+    assert "a component of Microsoft Windows 5-sp3, serviced with it" in framework.detail.reason
+
+
 def test_server_2012_collapses_both_registry_views_but_keeps_distinct_versions() -> None:
     inventory = _host("windows-srv2012-standard-aws")
     ec2 = [s for s in inventory.software if s.name == "EC2ConfigService"]
