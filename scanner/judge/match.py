@@ -10,6 +10,7 @@ Components of one product (Office MUI, SQL shared components) collapse into one 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from operator import attrgetter
@@ -385,16 +386,31 @@ def _group(
     """Count ``sw`` in its product release's finding; it represents the group when it is the first,
     the newest release, (same release) judged worse, or (same release and verdict) shown in Programs
     and Features where the current representative is a hidden component: a runtime's MSI parts
-    (SystemComponent=1) carry internal versions ("Microsoft .NET Host - 6.0.16" is 48.67.58427)."""
+    (SystemComponent=1) carry internal versions ("Microsoft .NET Host - 6.0.16" is 48.67.58427).
+    Uninstall entries from a source that does not say what is hidden (Specify, winget, Wazuh, the
+    imports: the flag is unknown) get the same choice from the versions: an entry whose DisplayVersion
+    is the version its name states displaces one whose DisplayVersion contradicts it
+    (``_contradicts``).  Packages of other sources are untouched (a kernel package's name carries its
+    ABI, not its version)."""
     group_key = ident.group or f"{ident.product}:{ident.cycle}:{sw.name}"
     existing = grouped.get(group_key)
-    is_hidden = getattr(sw, "system_component", None) is True
+    flag = getattr(sw, "system_component", None)
+    is_hidden = flag is True
     if existing is not None:
         existing.count += 1
         if ident.cycle == existing.cycle:
             if verdict.status.severity < existing.status.severity:
                 return
-            if verdict.status.severity == existing.status.severity and (is_hidden or group_key not in hidden):
+            if (
+                verdict.status.severity == existing.status.severity
+                and (is_hidden or group_key not in hidden)
+                and not (
+                    flag is None
+                    and sw.source == "windows-registry"
+                    and _contradicts(existing.name, existing.version)
+                    and not _contradicts(sw.name, sw.version)
+                )
+            ):
                 return
         elif not _newer(ctx, ident, existing):
             return
@@ -422,6 +438,21 @@ def _group(
         count=count,
         **base,
     )
+
+
+# A version written in a program's name: "Microsoft .NET Host - 6.0.16 (x64)", "... - x86 9.0.30729.17".
+_NAMED_VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?![\w.])")
+
+
+def _contradicts(name: str, version: str | None) -> bool:
+    """The name states a version and the DisplayVersion is none of them (nor a longer or shorter form
+    of one): an installer part's internal version ("Microsoft .NET Host - 6.0.16 (x64)" = 48.67.58427),
+    not the product's."""
+    stated = _NAMED_VERSION.findall(name)
+    if not stated:
+        return False
+    shown = (version or "").strip()
+    return not any(shown == v or shown.startswith(f"{v}.") or (shown and v.startswith(f"{shown}.")) for v in stated)
 
 
 def _supplier(end_text: str, inv: Inventory, as_of: date, policy: Policy, upstream: Any) -> Any:

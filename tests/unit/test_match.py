@@ -167,3 +167,65 @@ def test_net_framework_3_5_sp1_follows_the_os_only_before_windows_10_1809_and_se
     assert res.os_finding is not None and (res.os_finding.cycle, res.os_finding.status) == ("11-23h2-w", Status.EOL)
     alone = _dotnetfx(res)
     assert (alone.status, alone.eol) == (Status.SUPPORTED, date(2029, 1, 9))
+
+
+def _part(name: str, version: str, hidden: bool | None, source: str = "windows-registry") -> Software:
+    return Software(
+        name=name,
+        version=version,
+        source=source,
+        publisher="Microsoft Corporation",
+        system_component=hidden,
+    )
+
+
+@pytest.mark.parametrize(
+    ("hidden", "shown"),
+    [
+        # the flag unknown (Specify, winget, Wazuh, imports): the entry whose version its name states
+        ((None, None, None), ("Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323")),
+        # the collection script's flags: the part is hidden, the bundle shown (as before)
+        ((True, True, False), ("Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323")),
+        # both shown by the flags: the first stays (as before); the versions decide only without flags
+        ((False, False, False), ("Microsoft .NET Host - 6.0.16 (x64)", "48.67.58427")),
+    ],
+)
+def test_the_entry_a_net_finding_shows(
+    ctx: IdentifyContext, hidden: tuple[bool | None, ...], shown: tuple[str, str]
+) -> None:
+    inv = server_2019(
+        _part("Microsoft .NET Host - 6.0.16 (x64)", "48.67.58427", hidden[0]),
+        _part("Microsoft .NET Runtime - 6.0.16 (x64)", "48.67.58427", hidden[1]),
+        _part("Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323", hidden[2]),
+    )
+    (dotnet,) = [f for f in match_inventory(inv, ctx, AS_OF, Policy()).findings if f.product == "dotnet"]
+    assert ((dotnet.name, dotnet.version), dotnet.cycle, dotnet.count) == (shown, "6", 3)
+
+
+def test_only_uninstall_entries_are_chosen_by_the_version_their_name_states(ctx: IdentifyContext) -> None:
+    """Another source's package names are not Programs and Features entries (a kernel package's name
+    carries its ABI, not its version): the first member still represents the group."""
+    inv = server_2019(
+        _part("Microsoft .NET Host - 6.0.16 (x64)", "48.67.58427", None, "sbom"),
+        _part("Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323", None, "sbom"),
+    )
+    (dotnet,) = [f for f in match_inventory(inv, ctx, AS_OF, Policy()).findings if f.product == "dotnet"]
+    assert (dotnet.name, dotnet.version, dotnet.count) == ("Microsoft .NET Host - 6.0.16 (x64)", "48.67.58427", 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "contradicts"),
+    [
+        ("Microsoft .NET Host - 6.0.16 (x64)", "48.67.58427", True),  # an MSI part's internal version
+        ("Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323", False),  # the version and its build
+        ("Microsoft Visual C++ 2008 Redistributable - x86 9.0.30729.17", "9.0.30729", False),  # shorter form
+        ("Microsoft Visual C++ 2005 Redistributable (x64)", "8.0.61000", False),  # no version in the name
+        ("Microsoft .NET SDK 7.0.101 (x64)", "7.1.122.57904", True),
+        ("Mozilla Firefox 115.3.0 ESR (x64 en-US)", "115.3.0", False),
+        ("Notepad++ 8.5.3", "", True),  # nothing shown for the version the name states
+    ],
+)
+def test_a_name_that_states_another_version(name: str, version: str, contradicts: bool) -> None:
+    from scanner.judge.match import _contradicts
+
+    assert _contradicts(name, version) is contradicts

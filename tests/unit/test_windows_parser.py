@@ -1649,3 +1649,42 @@ def test_the_wazuh_api_reader_refuses_another_agents_packages_and_a_build_withou
     assert old in text
     with pytest.raises(ValueError, match=message):
         from_wazuh_api(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (
+            "windows-win11-22h2-education-specify-test15",
+            {
+                "6": ("Microsoft ASP.NET Core 6.0.12 Targeting Pack (x64)", "6.0.12.22571"),
+                "7": ("Microsoft ASP.NET Core 7.0.1 Shared Framework (x64)", "7.0.1.22568"),
+            },
+        ),
+        (
+            "windows-win11-22h2-home-specify-test14",
+            {
+                "5": ("Microsoft Windows Desktop Runtime - 5.0.9 (x64)", "5.0.9.30315"),
+                "6": ("Microsoft Windows Desktop Runtime - 6.0.11 (x64)", "6.0.11.31823"),
+            },
+        ),
+        (
+            "windows-win11-24h2-pro-namelessweb",
+            {
+                "6": ("Microsoft .NET Runtime - 6.0.16 (x64)", "6.0.16.32323"),
+                "8": ("Microsoft Windows Desktop Runtime - 8.0.12 (x64)", "8.0.12.34404"),
+            },
+        ),
+    ],
+)
+def test_a_source_without_the_hidden_flag_shows_the_runtime_not_an_installer_part(
+    name: str, shown: dict[str, tuple[str, str]]
+) -> None:
+    """Specify and FRST do not say which Uninstall entries are SystemComponent=1, so a .NET finding was
+    shown as the first of its parts ("Microsoft .NET Host - 6.0.16 (x64)" 48.67.58427: an MSI part's
+    internal version).  An entry whose DisplayVersion is the version its name states represents it."""
+    inventory = _host(name)
+    assert all(s.system_component is None for s in inventory.software)
+    result = match_inventory(inventory, IdentifyContext(Catalog()), AS_OF, Policy())
+    dotnet = {f.cycle: (f.name, f.version) for f in result.findings if f.product == "dotnet"}
+    assert dotnet == shown
