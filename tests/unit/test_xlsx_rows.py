@@ -1,18 +1,21 @@
-"""The XLSX rows written as text (``reports.xlsx._RowXml``) are exactly what openpyxl writes cell by
-cell: every part of the workbook is byte-identical with and without the fast rows, on the golden
-estate and on the hostile one (formula-like, control-character and whitespace strings), and the
-hostile estate really sends rows down both paths."""
+"""The XLSX rows written as text (``reports.xlsx._RowXml``, ``_SheetWriter``) are exactly what
+openpyxl writes cell by cell: every part of the workbook is byte-identical with and without the
+fast rows, on the golden estate, on the hostile one (formula-like, control-character and
+whitespace strings) and on a report read from a demo store, and the hostile estate really sends
+rows down both paths."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 import reports.xlsx as xlsx
+from scanner.cli import main
 from scanner.report.model import EstateReport
 from tests.unit import report_estate as est
 from tests.unit.test_reports_hostile import _estate as hostile_estate
@@ -136,8 +139,6 @@ def test_hostile_strings_are_written_as_openpyxl_writes_them_and_read_back_inert
     assert fast.keys() == plain.keys()
     for name in fast:
         assert fast[name] == plain[name], name
-    from openpyxl import load_workbook
-
     ws = load_workbook(io.BytesIO(fast_bytes))["Hostile"]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert len(values) == 2 * len(HOSTILE_CELLS)
@@ -183,3 +184,53 @@ def test_capped_app_rows_are_the_first_rows_then_the_count_of_the_rest() -> None
         else:
             assert len(capped) == limit + 1
             assert str(capped[-1][0]).startswith(f"… {total - limit:,} more rows")
+
+
+def test_a_report_from_a_demo_store_is_the_workbook_openpyxl_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real path: ``legacyscan demo`` stores an estate, ``legacyscan report --format xlsx``
+    reads it back; the workbook written through ``_SheetWriter`` and the one written by openpyxl
+    cell by cell are the same part for part, and openpyxl reads the same value, type and number
+    format in every cell of every sheet."""
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--devices", "150", "--seed", "5", "--as-of", "2026-11-30", "-q"]) == 0
+    common = ["report", "--db", f"sqlite:///{out / 'demo.db'}", "--config", str(out / "legacyscan.toml")]
+    common += ["--exceptions", str(out / "exceptions.toml"), "--format", "xlsx", "-q"]
+    written: list[int] = []
+    xml = xlsx._RowXml.xml
+
+    def counting(self: xlsx._RowXml, values: object, row_idx: int) -> str | None:
+        written.append(row_idx)
+        return xml(self, values, row_idx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(xlsx._RowXml, "xml", counting)
+    results = {}
+    for name, fast in (("fast", True), ("plain", False)):
+        with pytest.MonkeyPatch.context() as m:
+            if not fast:
+                m.setattr(xlsx, "_stream_rows", lambda ws: False)
+            for as_of in ("2026-11-30", "2027-03-01"):
+                path = out / f"{name}-{as_of}.xlsx"
+                assert main([*common, "--as-of", as_of, "--out", str(path)]) == 0
+                results[name, as_of] = path.read_bytes()
+    assert len(written) > 1000  # the demo's rows went through _SheetWriter
+    for as_of in ("2026-11-30", "2027-03-01"):
+        fast_bytes, plain_bytes = results["fast", as_of], results["plain", as_of]
+        assert _parts(fast_bytes) == _parts(plain_bytes)
+        a, b = load_workbook(io.BytesIO(fast_bytes)), load_workbook(io.BytesIO(plain_bytes))
+        assert a.sheetnames == b.sheetnames and len(a.sheetnames) >= 10
+        cells = 0
+        for ws_a, ws_b in zip(a.worksheets, b.worksheets, strict=True):
+            rows_a, rows_b = list(ws_a.iter_rows()), list(ws_b.iter_rows())
+            assert len(rows_a) == len(rows_b), ws_a.title
+            for ra, rb in zip(rows_a, rows_b, strict=True):
+                for ca, cb in zip(ra, rb, strict=True):
+                    assert (ca.value, ca.data_type, ca.number_format) == (cb.value, cb.data_type, cb.number_format)
+                    cells += 1
+        assert cells > 10_000
+        devices = a["Devices"]
+        header = [c.value for c in next(devices.iter_rows(min_row=2, max_row=2))]
+        first = list(next(devices.iter_rows(min_row=3, max_row=3)))
+        assert header[0] == "rank" and first[0].data_type == "n"
+        assert first[header.index("os end")].is_date
