@@ -223,6 +223,17 @@ def render_json(c: Comparison) -> str:
 # -- XLSX ---------------------------------------------------------------------------------------
 
 
+def _compared_rows(c: Comparison) -> list[list[Any]]:
+    """A row per figure, a column per organisation: shares as percentages (a number column holds
+    counts and percentages alike, so the row says which)."""
+    return [
+        [f"{label} (%)", *(None if v is None else round(float(v) * 100, 2) for v in values)]
+        if kind == "share"
+        else [label, *values]
+        for _k, label, kind, values in c.kpi_rows()
+    ]
+
+
 def render_xlsx(c: Comparison) -> bytes:
     from openpyxl import Workbook
 
@@ -231,14 +242,7 @@ def render_xlsx(c: Comparison) -> bytes:
     wb = Workbook(write_only=True)
     banner = " — ".join(c.warnings)
     kinds = {"share": "pct", "days": "num", "count": "int"}
-    # a row per figure, a column per organisation: shares as percentages (a number column holds
-    # counts and percentages alike, so the row says which)
-    compared = [
-        [f"{label} (%)", *(None if v is None else round(float(v) * 100, 2) for v in values)]
-        if kind == "share"
-        else [label, *values]
-        for _k, label, kind, values in c.kpi_rows()
-    ]
+    compared = _compared_rows(c)
     # the organisations' labels are column headers here, which _sheet writes as given: neutralised now
     labels = [str(_cell(label)) for label in c.labels]
     _sheet(

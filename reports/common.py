@@ -286,7 +286,7 @@ def finding_rows(report: EstateReport, cell: Cell = lambda v: v) -> Iterator[lis
 
 def _host_finding_rows(h: HostRow, site_cell: Value, shared: _SharedFindingCells) -> Iterator[list[Value]]:
     """``finding_rows`` of one device (``site_cell``: its site, converted)."""
-    cell = shared.cell
+    cell, release, score, rule = shared.cell, shared.release, shared.score, shared.rule
     host_cells = [site_cell, cell(h.hostname), round(h.score.total, 1), cell(h.action.text)]
     action_cost = _action_cost_cell(h)
     priced = _extended_by_finding(h)
@@ -299,12 +299,12 @@ def _host_finding_rows(h: HostRow, site_cell: Value, shared: _SharedFindingCells
             tags_cell = cell(", ".join(f.tags))
         yield (
             host_cells
-            + shared.release(f)
-            + shared.score(r)
+            + release(f)
+            + score(r)
             + [cell(r.exception.id if r.exception else ""), r.exception_state]
-            + shared.rule(f)
+            + rule(f)
             + [tags_cell]
-            + _extended_cells(priced.get(id(f)), f, cell)
+            + (_extended_cells(priced.get(id(f)), f, cell) if priced else _NO_EXTENDED)
             + [action_cost]
         )
         action_cost = None
@@ -325,7 +325,12 @@ def _action_cost_cell(h: HostRow) -> Value:
 
 def _extended_by_finding(h: HostRow) -> dict[int, ExtendedCost]:
     """The paid extended phase covering each finding of the device, by the finding's id()."""
+    if not h.extended:
+        return _NOTHING_PRICED
     return {id(f): x for x in h.extended for f in (x.covers or (x.finding,))}
+
+
+_NOTHING_PRICED: dict[int, ExtendedCost] = {}  # read only
 
 
 _NO_EXTENDED: list[Value] = ["", None]

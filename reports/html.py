@@ -16,7 +16,7 @@ import base64
 import hashlib
 import html
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from reports.common import (
     EVIDENCE_HEADERS,
@@ -42,7 +42,7 @@ from reports.common import (
     roadmap_rows,
 )
 from scanner.plan.actions import release_name
-from scanner.report.model import KPI_LABELS, EstateReport, KpiName, SiteReport
+from scanner.report.model import KPI_LABELS, EstateReport, HostRow, KpiName, SiteReport
 
 STATUS_COLOURS = {
     "eol": "#b3261e",
@@ -240,27 +240,33 @@ def _table(
     num_cols = num_cols or set()
     html_cols = html_cols or set()
     np_ = screen_only or set()
-    head = "".join(
-        f'<th scope="col"{" data-type=num" if i in num_cols else ""}{" class=np" if i in np_ else ""}>{_e(h)}</th>'
-        for i, h in enumerate(headers)
-    )
-    body: list[str] = []
-    for row in rows:
-        cells = []
-        for i, v in enumerate(row):
-            td = "<td class=np>" if i in np_ else "<td>"
-            if i in html_cols:
-                cells.append(f"{td}{v}</td>")  # pre-rendered, already escaped
-            elif i in num_cols:
-                dv = "" if v is None else _attr(v)
-                cells.append(f'<td class="num{" np" if i in np_ else ""}" data-v="{dv}">{_num(v)}</td>')
-            else:
-                cells.append(f"{td}{_e(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    head = _head_cells(headers, num_cols, np_)
+    width = max((len(row) for row in rows), default=0)
+    cells = [_cell_writer(i in html_cols, i in num_cols, i in np_) for i in range(width)]
+    body = ["<tr>" + "".join([cell(v) for cell, v in zip(cells, row, strict=False)]) + "</tr>" for row in rows]
     return (
         f'<div class="tw"><table class="{cls}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+def _head_cells(headers: list[str], num_cols: set[int], np_: set[int]) -> str:
+    return "".join(
+        f'<th scope="col"{" data-type=num" if i in num_cols else ""}{" class=np" if i in np_ else ""}>{_e(h)}</th>'
+        for i, h in enumerate(headers)
+    )
+
+
+def _cell_writer(html: bool, num: bool, screen_only: bool) -> Callable[[Value], str]:
+    """How one column's cells are written: pre-rendered HTML as is, a number right-aligned with its
+    raw value for sorting, anything else escaped; a screen-only column is left out of print."""
+    td = "<td class=np>" if screen_only else "<td>"
+    if html:
+        return lambda v: f"{td}{v}</td>"  # pre-rendered, already escaped
+    if num:
+        num_td = '<td class="num np" data-v="' if screen_only else '<td class="num" data-v="'
+        return lambda v: f'{num_td}{"" if v is None else _attr(v)}">{_num(v)}</td>'
+    return lambda v: f"{td}{_e(v)}</td>"
 
 
 # -- charts -------------------------------------------------------------------------------------
@@ -279,28 +285,7 @@ def chart_status_by_site(report: EstateReport) -> str:
     (By OS rather than worst finding: nearly every PC has some out-of-date application, which
     would paint every site solid red and hide the difference that drives replacement.)"""
     label_w, bar_w, row_h = 170, 380, 26
-    rows = []
-    for i, site in enumerate(report.sites):
-        counts = Counter(h.os.status.value if h.os else "unknown" for h in site.hosts)
-        total = sum(counts.values()) or 1
-        y = 10 + i * row_h
-        x = float(label_w)
-        name = site.site if len(site.site) <= 26 else site.site[:25] + "…"
-        parts = [f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(name)}</text>']
-        for status in STATUS_ORDER:
-            n = counts.get(status, 0)
-            if not n:
-                continue
-            w = bar_w * n / total
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="18" fill="{STATUS_COLOURS[status]}">'
-                f"<title>{_e(site.site)}: {n} device(s), OS {status}</title></rect>"
-            )
-            if w > 22:
-                parts.append(f'<text class="w" x="{x + w / 2:.1f}" y="{y + 13}" text-anchor="middle">{n}</text>')
-            x += w
-        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 14}">{sum(counts.values())}</text>')
-        rows.append("".join(parts))
+    rows = [_site_bar(site, 10 + i * row_h, label_w, bar_w) for i, site in enumerate(report.sites)]
     height = 10 + len(report.sites) * row_h + 30
     legend = "".join(
         f'<rect x="{label_w + i * 90}" y="{height - 18}" width="10" height="10" '
@@ -308,6 +293,29 @@ def chart_status_by_site(report: EstateReport) -> str:
         for i, s in enumerate(STATUS_ORDER)
     )
     return _svg(label_w + bar_w + 50, height, "".join(rows) + legend, "Devices per site by OS support status")
+
+
+def _site_bar(site: SiteReport, y: int, label_w: int, bar_w: int) -> str:
+    """One site's bar of ``chart_status_by_site``: its name, a segment per OS status, its total."""
+    counts = Counter(h.os.status.value if h.os else "unknown" for h in site.hosts)
+    total = sum(counts.values()) or 1
+    x = float(label_w)
+    name = site.site if len(site.site) <= 26 else site.site[:25] + "…"
+    parts = [f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(name)}</text>']
+    for status in STATUS_ORDER:
+        n = counts.get(status, 0)
+        if not n:
+            continue
+        w = bar_w * n / total
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="18" fill="{STATUS_COLOURS[status]}">'
+            f"<title>{_e(site.site)}: {n} device(s), OS {status}</title></rect>"
+        )
+        if w > 22:
+            parts.append(f'<text class="w" x="{x + w / 2:.1f}" y="{y + 13}" text-anchor="middle">{n}</text>')
+        x += w
+    parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 14}">{sum(counts.values())}</text>')
+    return "".join(parts)
 
 
 def chart_roadmap(report: EstateReport) -> str:
@@ -408,29 +416,32 @@ def _device_rows(site: SiteReport, report: EstateReport, limit: int | None = Non
         rank += 1
         if limit is not None and rank > limit:
             break
-        os_f = h.os
-        opened = "; ".join(
-            f"{release_name(r.finding)} ({r.finding.status.value})" for r in h.open_rows if r.finding.kind != "os"
-        )
-        rows.append(
-            [
-                rank,
-                _e(h.hostname) + (f'<div class="parts">{_e(", ".join(h.tags))}</div>' if h.tags else ""),
-                round(h.score.total, 1),
-                _band(h.band),
-                _e(os_name(h)),
-                _status(os_f.status.value if os_f else ""),
-                f'<b>{_e(h.action.text)}</b><div class="parts">{_e(h.action.clears)}</div>',
-                _e(h.readiness.summary() if h.readiness else ""),
-                h.action.cost if h.action.cost is not None else NOT_COSTED,
-                _e(h.scheduled),
-                _e(opened),
-                _e(extended_text(h, cur)),
-                None if h.extended_cost is None else round(h.extended_cost, 2),
-                f'<span class="parts">{_e(h.score.explain(nested=True))}</span>',
-            ]
-        )
+        rows.append(_device_row(rank, h, cur))
     return rows
+
+
+def _device_row(rank: int, h: HostRow, cur: str) -> list[Value]:
+    """One device of a site's replacement list (pre-rendered HTML but for the numbers)."""
+    os_f = h.os
+    opened = "; ".join(
+        f"{release_name(r.finding)} ({r.finding.status.value})" for r in h.open_rows if r.finding.kind != "os"
+    )
+    return [
+        rank,
+        _e(h.hostname) + (f'<div class="parts">{_e(", ".join(h.tags))}</div>' if h.tags else ""),
+        round(h.score.total, 1),
+        _band(h.band),
+        _e(os_name(h)),
+        _status(os_f.status.value if os_f else ""),
+        f'<b>{_e(h.action.text)}</b><div class="parts">{_e(h.action.clears)}</div>',
+        _e(h.readiness.summary() if h.readiness else ""),
+        h.action.cost if h.action.cost is not None else NOT_COSTED,
+        _e(h.scheduled),
+        _e(opened),
+        _e(extended_text(h, cur)),
+        None if h.extended_cost is None else round(h.extended_cost, 2),
+        f'<span class="parts">{_e(h.score.explain(nested=True))}</span>',
+    ]
 
 
 def _device_table(rows: list[list[Value]], cur: str) -> str:
@@ -477,13 +488,18 @@ def _win11_table(site: SiteReport) -> str:
                 k.win11_ready,
                 k.win11_not_ready,
                 k.win11_unknown,
-                ", ".join(f"{n} {c}" for n, c in blockers.most_common()) or "-",
-                ", ".join(f"{n} {c}" for n, c in unknowns.most_common()) or "-",
+                _counted(blockers),
+                _counted(unknowns),
             ]
         ],
         num_cols={0, 1, 2},
         cls="plain",
     )
+
+
+def _counted(names: Counter[str]) -> str:
+    """``"3 tpm, 1 ram"``, most first; "-" when there is none."""
+    return ", ".join(f"{n} {c}" for n, c in names.most_common()) or "-"
 
 
 def _top_devices(site: SiteReport, report: EstateReport, idx: int) -> str:
@@ -571,6 +587,14 @@ def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:
     ]
     rows = _device_rows(site, report)
     out.append(_device_table(rows, report.currency) if rows else '<p class="note">Nothing to act on.</p>')
+    out.append(_accepted_table(site))
+    out.append(_expired_table(site))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _accepted_table(site: SiteReport) -> str:
+    """The findings an active exception covers at the site ("" when none)."""
     accepted = [
         [
             _e(h.hostname),
@@ -583,15 +607,17 @@ def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:
         for h in site.hosts
         for r in h.accepted_rows
     ]
-    if accepted:
-        out.append("<h3>Accepted under the exception register</h3>")
-        out.append(
-            _table(
-                ["device", "release", "status", "exception", "category", "expires"],
-                accepted,
-                html_cols={0, 1, 2, 3, 4, 5},
-            )
-        )
+    if not accepted:
+        return ""
+    return "<h3>Accepted under the exception register</h3>" + _table(
+        ["device", "release", "status", "exception", "category", "expires"],
+        accepted,
+        html_cols={0, 1, 2, 3, 4, 5},
+    )
+
+
+def _expired_table(site: SiteReport) -> str:
+    """The findings whose exception has expired at the site ("" when none)."""
     expired = [
         [
             _e(h.hostname),
@@ -603,11 +629,11 @@ def _device_appendix(site: SiteReport, report: EstateReport, idx: int) -> str:
         for r in h.rows
         if r.exception_state == "exception expired"
     ]
-    if expired:
-        out.append("<h3>Exceptions expired — back on the action list</h3>")
-        out.append(_table(["device", "release", "exception", "expired"], expired, html_cols={0, 1, 2, 3}))
-    out.append("</section>")
-    return "".join(out)
+    if not expired:
+        return ""
+    return "<h3>Exceptions expired — back on the action list</h3>" + _table(
+        ["device", "release", "exception", "expired"], expired, html_cols={0, 1, 2, 3}
+    )
 
 
 BAND_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}

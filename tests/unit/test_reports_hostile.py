@@ -424,3 +424,22 @@ def test_which_findings_are_listed_and_the_action_cost_cell(report: EstateReport
     assert _action_cost_cell(replace(h, action=Action("none", "no action", "", None))) is None
     assert _action_cost_cell(replace(h, action=Action("replace-device", "=evil", "", None))) == NOT_COSTED
     assert _action_cost_cell(replace(h, action=Action("replace-device", "replace", "", 850.004))) == 850.0
+
+
+def test_an_html_table_writes_each_column_by_its_kind() -> None:
+    evil = '<script>alert(1)</script>"'
+    table = reports.html._table(
+        ["text", "num", "html", "<b>head</b>"],
+        [[evil, 1234.5, "<b>ok</b>", evil], [None, None, "", "x", "wider than the headers"]],
+        num_cols={1},
+        html_cols={2},
+        screen_only={1, 3},
+    )
+    assert "<script>" not in table and table.count("&lt;script&gt;") == 2 and "&lt;b&gt;head&lt;/b&gt;" in table
+    assert '<td class="num np" data-v="1234.5">1,234.5</td>' in table  # screen-only number: sortable raw value
+    assert '<td class="num np" data-v=""></td>' in table  # an empty number
+    assert "<td><b>ok</b></td>" in table  # pre-rendered HTML as given
+    assert "<td class=np>x</td>" in table and "<td>wider than the headers</td>" in table
+    assert '<th scope="col" data-type=num class=np>num</th>' in table
+    write = reports.html._cell_writer(html=False, num=False, screen_only=False)
+    assert write(evil) == "<td>&lt;script&gt;alert(1)&lt;/script&gt;&quot;</td>" and write(None) == "<td></td>"
