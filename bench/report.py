@@ -63,9 +63,13 @@ def baseline_source(cache: Path, commit: str) -> Path:
 
 
 def current_key() -> str:
+    """The current tree's estate is cached per schema and judge fingerprint (legacyscan's version
+    and rules files, ``scanner.judge.fingerprint``): a store judged by other rules would make the
+    report re-judge every host, and the bench would measure that path instead."""
+    from scanner.judge.fingerprint import installed
     from scanner.store.schema import MIGRATIONS
 
-    return f"schema{len(MIGRATIONS)}"
+    return f"schema{len(MIGRATIONS)}-judge{installed()}"
 
 
 def estate(cache: Path, source: Path, version: str, args: argparse.Namespace) -> tuple[Path, float | None]:

@@ -126,6 +126,20 @@ def add_parser(subparsers: Any) -> None:
     add_common(p)
     p.set_defaults(func=run_update)
 
+    p = sub.add_parser(
+        "rejudge",
+        help="judge the stored inventories again with this release's rules and the live dataset",
+        description="Refresh the findings stored for the live dataset: judge every stored inventory the "
+        "dataset has not judged, and judge again (replacing its findings of that dataset, other datasets' "
+        "stay) every one judged by another legacyscan release or other rules files -- after an upgrade "
+        "that fixes a verdict, so the BI views and every report read the fixed findings. Offline; "
+        "`eol update` does the same after a new dataset.",
+    )
+    _add_site(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    add_common(p)
+    p.set_defaults(func=run_rejudge)
+
 
 def run(args: argparse.Namespace) -> int:  # pragma: no cover - dispatch happens through set_defaults
     return int(args.func(args))
@@ -508,6 +522,38 @@ def run_update(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return int(ExitCode.OK)
     _print_update(report, diff.empty, current == BUNDLED_DIR)
+    return int(ExitCode.OK)
+
+
+def run_rejudge(args: argparse.Namespace) -> int:
+    from scanner.store import dataset_change
+    from scanner.store.sqlite import StoreError
+
+    def context_for(catalog: Catalog) -> tuple[Any, Policy]:
+        ctx, policy, _site_cat = _context(args, catalog)
+        return ctx, policy
+
+    _site(args)  # a broken site catalogue is reported before the store is read
+    path = dataset_change.sqlite_path(args.db)
+    if path is not None and not path.exists():  # never create an empty database as a side effect
+        raise CliError(f"no stored estate at {args.db}", hint="--db names the store to refresh")
+    try:
+        done = dataset_change.refresh(args.db, default_snapshot_dir(), context_for)
+    except (CatalogError, StoreError) as exc:
+        raise CliError(
+            f"stored inventories not re-judged: {exc}",
+            hint="each batch is one transaction: inventories not re-judged keep their findings; run it again to finish",
+        ) from exc
+    if args.format == "json":
+        doc = {
+            "dataset_version": done.dataset_version,
+            "judged_by": done.judged_by,
+            "judged": done.judged,
+            "rejudged": done.replaced,
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        _say(done.note() + ".")
     return int(ExitCode.OK)
 
 

@@ -352,7 +352,7 @@ def build_stored_report(
     background: stored.Background | None = None
     previous: stored.PreviousOutcome | None = None
     if last is not None:
-        work = (store, ctx, policy, cfg, register, last.isoformat(), as_of, args.site)
+        work = (store, ctx, policy, cfg, register, last.isoformat(), as_of, args.site, reader.judged_by)
         url = getattr(args, "db", None)
         if url and stored.host_count(store, args.site) >= stored.BACKGROUND_MIN_HOSTS:
             background = stored.Background(url, *work)
@@ -375,6 +375,7 @@ def build_stored_report(
                 s.rejudged + before.rejudged,
                 s.missing + before.missing,
                 s.changed + before.changed,
+                s.stale + before.stale,
             )
         log.info(
             "report: %d host results read from stored findings, %d re-judged (%d without findings of dataset "
@@ -385,6 +386,14 @@ def build_stored_report(
             reader.dataset_version,
             s.changed,
         )
+        if s.stale:
+            log.warning(
+                "report: %d stored judgements were made by another legacyscan release or other rules files "
+                "than this one (%s) and were re-judged for this report; `legacyscan eol rejudge` refreshes "
+                "the stored findings (and the BI views) so reports read them again",
+                s.stale,
+                reader.judged_by,
+            )
         return figures, prev_as_of
 
     return _assemble(prepared, as_of, results, statuses, None, None, previous_later=previous_later)

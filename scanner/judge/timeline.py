@@ -29,6 +29,7 @@ from typing import Any
 
 from agents.inventory import Inventory, OsInfo, Software
 from scanner.identify.registry import IdentifyContext
+from scanner.judge import fingerprint
 from scanner.judge.builds import BuildMemo
 from scanner.judge.match import HostResult, MatchMemo, match_inventory, result_for_host
 from scanner.model import Finding, Policy, Status
@@ -72,6 +73,8 @@ class Judged:
     unidentified: int
     result: HostResult
     segments: list[list[Segment]] = field(default_factory=list)  # per finding, in order
+    # the judge's fingerprint (``scanner.judge.fingerprint``): which release and rules judged it
+    judged_by: str | None = None
 
     def finding_rows(self, stored_id: str) -> list[tuple[Any, ...]]:
         rows = []
@@ -140,9 +143,13 @@ class Judged:
 class Judge:
     """Judges inventories with one context and policy (one dataset version), memoised per run."""
 
-    def __init__(self, ctx: IdentifyContext, policy: Policy, fallback_day: date | None = None) -> None:
+    def __init__(
+        self, ctx: IdentifyContext, policy: Policy, fallback_day: date | None = None, judged_by: str | None = None
+    ) -> None:
         self.ctx, self.policy = ctx, policy
         self.dataset_version = policy.dataset_version(ctx.catalog.version)
+        # written with every judgement (``judgements.judged_by``): the installed release's by default
+        self.judged_by = judged_by if judged_by is not None else fingerprint.installed()
         # judged_on of an inventory whose collection date is unreadable (the store never reads the
         # clock): its status ranges are complete whatever the day; only the column says so.
         self.fallback_day = fallback_day or _FIRST
@@ -200,11 +207,21 @@ class Judge:
         """A judgement made for another host with the same build, OS and day, as ``inv``'s own."""
         findings, unidentified, segments = template
         result = result_for_host(HostResult(inventory=inv, findings=findings, unidentified=unidentified), inv)
-        return Judged(inv.inventory_id, self.dataset_version, day.isoformat(), unidentified, result, list(segments))
+        return Judged(
+            inv.inventory_id,
+            self.dataset_version,
+            day.isoformat(),
+            unidentified,
+            result,
+            list(segments),
+            self.judged_by,
+        )
 
     def _judge(self, inv: Inventory, day: date) -> Judged:
         result = match_inventory(inv, self.ctx, day, self.policy, self._memo(day))
-        judged = Judged(inv.inventory_id, self.dataset_version, day.isoformat(), result.unidentified, result)
+        judged = Judged(
+            inv.inventory_id, self.dataset_version, day.isoformat(), result.unidentified, result, [], self.judged_by
+        )
         members = self._members(inv, result)
         os_sig = _os_signature(inv)
         for f in result.findings:

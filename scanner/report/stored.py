@@ -16,8 +16,11 @@ same rule, evidence and reason, except for the one date-dependent phrase of a re
 (N days after <day>)", which is rewritten for the report date exactly as ``scanner.identify.verdict`` writes
 it.  A host any of whose findings changed state between the two days, or whose inventory has no
 findings of the report's dataset (stored before findings were persisted, judged by another site
-catalogue, or a dataset ``eol update`` has not re-judged into yet), is decoded and re-judged in
-full instead, exactly as before: the report stays read-only and always correct, and only its
+catalogue, or a dataset ``eol update`` has not re-judged into yet), or whose findings were judged
+by another legacyscan release or other rules files (``judgements.judged_by`` is not the installed
+``scanner.judge.fingerprint``, or NULL: judged before schema 11; a release that fixes a wrong
+verdict changes no dataset version, and its fix must not wait for the host's next scan), is
+decoded and re-judged in full instead, exactly as before: the report stays read-only and always correct, and only its
 speed depends on the findings being there.  ``tests/integration/test_report_from_store.py``
 checks both paths give the same report in every format.
 """
@@ -35,6 +38,7 @@ from typing import Any
 from agents.inventory import Inventory
 from scanner.identify.registry import IdentifyContext
 from scanner.identify.verdict import judge as judge_release
+from scanner.judge import fingerprint
 from scanner.judge.match import HostResult, MatchMemo, match_inventory
 from scanner.model import Finding, MatchDetail, Policy, Status
 from scanner.plan.config import ReportConfig
@@ -83,6 +87,8 @@ class Sourcing:
     rejudged: int = 0
     missing: int = 0  # of ``rejudged``: no findings of the dataset stored for the inventory
     changed: int = 0  # of ``rejudged``: a finding's state differs between collection day and report date
+    # of ``missing``: findings stored, but judged by another release or rules (``judgements.judged_by``)
+    stale: int = 0
 
 
 _STATUS = {s.value: s for s in Status}
@@ -176,9 +182,11 @@ class StoredResults:
     """Host results with ``ctx``/``policy``'s dataset, from stored findings where they say what a
     re-judgement would (module docstring), else re-judged from the stored document."""
 
-    def __init__(self, store: Store, ctx: IdentifyContext, policy: Policy) -> None:
+    def __init__(self, store: Store, ctx: IdentifyContext, policy: Policy, judged_by: str | None = None) -> None:
         self.store, self.ctx, self.policy = store, ctx, policy
         self.dataset_version = policy.dataset_version(ctx.catalog.version)
+        # only findings judged by this release and rules are reused (default: the installed ones)
+        self.judged_by = judged_by if judged_by is not None else fingerprint.installed()
         self.sourcing = Sourcing()
         self._details = _Details(self.dataset_version)
         self._memos: dict[date, MatchMemo] = {}
@@ -195,7 +203,7 @@ class StoredResults:
     def latest(self, as_of: date, site: str | None = None) -> list[HostResult]:
         """The latest inventory of every host (``Store.iter_latest``'s set and order), on ``as_of``."""
         sql = (
-            "SELECT i.inventory_id, j.judged_on, j.unidentified, j.steady_from, j.steady_to FROM hosts h "
+            "SELECT i.inventory_id, j.judged_on, j.unidentified, j.steady_from, j.steady_to, j.judged_by FROM hosts h "
             "JOIN inventories i ON i.inventory_id = h.last_inventory_id "
             "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p}"
         )
@@ -204,7 +212,7 @@ class StoredResults:
             sql += " WHERE h.site = {p}"
             params.append(site)
         sql += " ORDER BY h.site, h.hostname, h.host_key"
-        return list(self._results(self._rows(sql, params), as_of))
+        return list(self._results(self._current(self._rows(sql, params)), as_of))
 
     def before(
         self, day: str, fallback: date, site: str | None = None, kpis_only: bool = False
@@ -215,8 +223,8 @@ class StoredResults:
         findings leaves out the application findings no KPI counts (supported, unknown: not
         actionable, so never excepted, scored, costed or on the action list)."""
         sql = (
-            "SELECT i.inventory_id, j.judged_on, j.unidentified, j.steady_from, j.steady_to, i.collected_at "
-            "FROM inventories i "
+            "SELECT i.inventory_id, j.judged_on, j.unidentified, j.steady_from, j.steady_to, j.judged_by, "
+            "i.collected_at FROM inventories i "
             "LEFT JOIN judgements j ON j.inventory_id = i.inventory_id AND j.dataset_version = {p} "
             "WHERE i.collected_at = (SELECT MAX(k.collected_at) FROM inventories k "
             "WHERE k.host_key = i.host_key AND k.collected_at < {p})"
@@ -229,8 +237,8 @@ class StoredResults:
         rows = self._rows(sql, params)
         if not rows:
             return [], None
-        on = max(_day(r[5]) or fallback for r in rows)
-        return list(self._results([r[:5] for r in rows], on, kpis_only)), on
+        on = max(_day(r[6]) or fallback for r in rows)
+        return list(self._results(self._current(rows), on, kpis_only)), on
 
     def _steady(self, product: str | None, cycle: str | None, judged_on: str, as_of: date) -> bool:
         """Does the dataset judge ``product``/``cycle`` itself the same on both days, in the same
@@ -263,6 +271,20 @@ class StoredResults:
                     ) == (now.status, now.eol, now.extended_until, now.reason)
             self._steady_memo[key] = hit
         return hit
+
+    def _current(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Each host row (inventory id, judged on, unidentified, steady from, steady to, judged by,
+        ...) as ``_results`` takes it (its first five columns), a judgement by another release or
+        rules than ``judged_by`` made no judgement (counted in ``sourcing.stale``): re-judged."""
+        out: list[tuple[Any, ...]] = []
+        mine = self.judged_by
+        for r in rows:
+            if r[1] is not None and r[5] != mine:
+                self.sourcing.stale += 1
+                out.append((r[0], None, None, None, None))
+            else:
+                out.append(r[:5])
+        return out
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -456,10 +478,12 @@ def previous_figures(
     day: str,
     fallback: date,
     site: str | None,
+    judged_by: str | None = None,
 ) -> PreviousOutcome:
     """The previous scan's KPIs (each host's latest inventory before ``day``) and their date, or
-    None when there is no previous scan; with how its host results were made."""
-    reader = StoredResults(store, ctx, policy)
+    None when there is no previous scan; with how its host results were made.  ``judged_by``: as
+    ``StoredResults`` takes it."""
+    reader = StoredResults(store, ctx, policy, judged_by)
     found, on = reader.before(day, fallback, site, kpis_only=True)
     if not found or on is None:
         return None, reader.sourcing

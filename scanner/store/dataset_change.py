@@ -11,6 +11,7 @@ cycle the new dataset dropped)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -105,15 +106,47 @@ def _flip(before: Finding | None, after: Finding | None) -> dict[str, Any] | Non
 
 def rejudge(db: str, live: Path, context_for: ContextFor) -> str:
     """Judge every stored inventory with the new dataset into new findings (the old dataset's stay,
-    queryable by their version).  Never fails the update: the note says what happened."""
+    queryable by their version), and again those of it another release or other rules judged
+    (``refresh``).  Never fails the update: the note says what happened."""
     path = sqlite_path(db)
     if path is not None and not path.exists():
         return f"no stored estate at {db}"
     try:
-        ctx, policy = context_for(Catalog(live))
-        judge = Judge(ctx, policy)
-        with open_store(db, judge=False) as store:
-            done = store.judge_pending(judge)
-        return f"{done} stored inventories judged with {judge.dataset_version}"
+        return refresh(db, live, context_for).note()
     except Exception as exc:  # noqa: BLE001 - report, do not fail the update
         return f"stored inventories not re-judged: {type(exc).__name__}: {exc}"
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    """What ``refresh`` did: inventories judged with the dataset for the first time (``judged``),
+    and again because another release or other rules had judged them (``replaced``)."""
+
+    dataset_version: str
+    judged_by: str
+    judged: int
+    replaced: int
+
+    def note(self) -> str:
+        text = f"{self.judged} stored inventories judged with {self.dataset_version}"
+        if self.replaced:
+            text += (
+                f"; {self.replaced} judged again (their findings of it were judged by another legacyscan"
+                f" release or other rules than {self.judged_by})"
+            )
+        return text
+
+
+def refresh(
+    db: str, live: Path, context_for: ContextFor, *, progress: Callable[[int, int], None] | None = None
+) -> Refreshed:
+    """Every stored inventory's findings of the ``live`` dataset made by this release and rules:
+    judged where the dataset has not judged it (``Store.judge_pending``), judged again, replacing
+    its findings of that dataset, where another release or other rules did
+    (``Store.rejudge_stale``; the findings of other datasets stay).  Raises what the store raises."""
+    ctx, policy = context_for(Catalog(live))
+    judge = Judge(ctx, policy)
+    with open_store(db, judge=False) as store:
+        judged = store.judge_pending(judge, progress=progress)
+        replaced = store.rejudge_stale(judge, progress=progress)
+    return Refreshed(judge.dataset_version, judge.judged_by, judged, replaced)

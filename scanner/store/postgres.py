@@ -27,6 +27,7 @@ from scanner.store.relational import Rows, insert_plan, insert_sql
 from scanner.store.schema import FACTS_MIGRATION, migrations
 from scanner.store.sqlite import (
     HostStatus,
+    Statement,
     Storable,
     Store,
     StoreError,
@@ -295,9 +296,11 @@ class PostgresStore(Store):
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self._all(sql, tuple(params))
 
-    def _write_rows(self, rows: Rows) -> None:
+    def _write_rows(self, rows: Rows, first: Sequence[Statement] = ()) -> None:
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                for sql, params in first:
+                    cur.execute(sql, tuple(params))
                 self._insert_rows(cur, rows)
         except psycopg.Error as exc:
             raise StoreError(

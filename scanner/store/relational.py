@@ -40,7 +40,7 @@ TABLE_COLUMNS: dict[str, int] = {
     "software_set_members": 3,
     "inventory_software_sets": 2,
     "datasets": 2,
-    "judgements": 6,
+    "judgements": 7,
     "finding_contents": 17,
     "findings": 10,
     "finding_status": 6,
@@ -350,7 +350,16 @@ def judged_rows(judged: Judged, stored_id: str, memo: RowMemo | None = None) -> 
     rows = Rows()
     rows.tables["datasets"].append(_clean((judged.dataset_version, judged.judged_on)))
     rows.tables["judgements"].append(
-        _clean((stored_id, judged.dataset_version, judged.judged_on, judged.unidentified, *judged.steady()))
+        _clean(
+            (
+                stored_id,
+                judged.dataset_version,
+                judged.judged_on,
+                judged.unidentified,
+                *judged.steady(),
+                judged.judged_by,
+            )
+        )
     )
     finding_rows = judged.finding_rows(stored_id)
     findings, contents = rows.tables["findings"], rows.tables["finding_contents"]

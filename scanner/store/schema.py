@@ -380,6 +380,14 @@ MIGRATIONS: list[str] = [
     DROP INDEX findings_inventory;
     CREATE INDEX findings_inventory ON findings(inventory_id, dataset_version, ordinal, content_id, entries)
     """,
+    # 11: which release and rules judged a judgement (``scanner.judge.fingerprint``): a release that
+    # fixes a wrong verdict changes no dataset version, so a report reuses a judgement's findings
+    # only when its ``judged_by`` is the installed fingerprint (``scanner.report.stored``) and
+    # re-judges the host otherwise; ``legacyscan eol rejudge`` replaces them.  NULL: judged before
+    # this column existed (by an older release: never reused).
+    """
+    ALTER TABLE judgements ADD COLUMN judged_by TEXT
+    """,
 ]
 
 # The migration (1-based) after whose script each backend runs ``scanner.store.facts.backfill``.

@@ -495,6 +495,9 @@ _STATUS_UPSERT = (
 )
 
 
+# A statement and its parameters (``Store._write_rows`` runs some before its inserts).
+Statement = tuple[str, Sequence[Any]]
+
 _PENDING_JUDGEMENT = (
     "SELECT inventory_id FROM inventories i WHERE NOT EXISTS (SELECT 1 FROM judgements j "
     "WHERE j.inventory_id = i.inventory_id AND j.dataset_version = ?)"
@@ -636,7 +639,8 @@ class Store:
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:  # pragma: no cover
         raise NotImplementedError
 
-    def _write_rows(self, rows: Rows) -> None:  # pragma: no cover
+    def _write_rows(self, rows: Rows, first: Sequence[Statement] = ()) -> None:  # pragma: no cover
+        """Insert ``rows`` in one transaction, after running the statements ``first`` in it."""
         raise NotImplementedError
 
     def judge_pending(
@@ -682,6 +686,56 @@ class Store:
             done += len(chunk)
             if progress is not None:
                 progress(done, len(pending))
+        return done
+
+    def stale_judgements(self, judge: Judge) -> list[str]:
+        """The stored inventories judged with ``judge``'s dataset by another release or other
+        rules files than ``judge``'s (``judgements.judged_by``; NULL: before schema 11)."""
+        p = self.placeholder
+        sql = (
+            f"SELECT inventory_id FROM judgements WHERE dataset_version = {p} "  # noqa: S608 - placeholder only
+            f"AND (judged_by IS NULL OR judged_by <> {p}) ORDER BY inventory_id"
+        )
+        return [r[0] for r in self._query(sql, (judge.dataset_version, judge.judged_by))]
+
+    def rejudge_stale(
+        self, judge: Judge | None = None, *, batch: int = 500, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Judge again, with ``judge`` (default: the store's), every stored inventory whose findings
+        of ``judge``'s dataset another release or other rules judged (``stale_judgements``): its
+        judgement, findings and status ranges of that dataset are replaced, per batch in one
+        transaction (a batch that fails leaves its inventories' findings as they were; those
+        of the batches before it are replaced).  Other datasets' findings are kept.  Returns how
+        many inventories were judged again.  Idempotent and resumable."""
+        judge = judge or self.current_judge()
+        if judge is None:
+            return 0
+        stale = self.stale_judgements(judge)
+        p = self.placeholder
+        done = 0
+        for start in range(0, len(stale), batch):
+            chunk = stale[start : start + batch]
+            marks = ",".join([p] * len(chunk))
+            rows = Rows()
+            sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
+            for stored_id, body in self._query(sql, chunk):
+                rows.extend(
+                    rows_for(decode_body(bytes(body)), stored_id, judge, with_software=False, memo=self.row_memo)
+                )
+            which = f"dataset_version = {p} AND inventory_id IN ({marks})"
+            params = (judge.dataset_version, *chunk)
+            first: list[Statement] = [
+                (
+                    f"DELETE FROM finding_status WHERE finding_id IN (SELECT finding_id FROM findings WHERE {which})",  # noqa: S608
+                    params,
+                ),
+                (f"DELETE FROM findings WHERE {which}", params),  # noqa: S608
+                (f"DELETE FROM judgements WHERE {which}", params),  # noqa: S608
+            ]
+            self._write_rows(rows, first)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(stale))
         return done
 
     def save_inventory(self, inv: Inventory) -> bool:  # pragma: no cover - abstract
@@ -857,10 +911,12 @@ class SqliteStore(Store):
         with self._lock:
             return self.conn.execute(sql, tuple(params)).fetchall()
 
-    def _write_rows(self, rows: Rows) -> None:
+    def _write_rows(self, rows: Rows, first: Sequence[Statement] = ()) -> None:
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
+                for sql, params in first:
+                    self.conn.execute(sql, tuple(params))
                 self._insert_rows(rows)
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:

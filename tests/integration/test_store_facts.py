@@ -39,7 +39,7 @@ from scanner.store.schema import FACTS_MIGRATION, migrations
 from scanner.store.sqlite import HostStatus, Store, decode_header
 from tests.integration.postgres import pg_server, pg_url  # noqa: F401 - fixtures
 from tests.integration.test_report_from_store import report_args
-from tests.integration.test_store_relational import old_store
+from tests.integration.test_store_relational import JUDGEMENT_COLUMNS_10, old_store
 from tests.unit.test_reports_golden import xlsx_snapshot
 
 pytestmark = pytest.mark.integration
@@ -185,7 +185,15 @@ def test_facts_written_at_ingest_equal_the_stored_documents(store_url: str) -> N
 def _tables(store: Store, names: list[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Rows per table; ``findings`` whole, as schema 4 to 8 held them (its contents in
     ``finding_contents`` since schema 9)."""
-    return {t: _plain(q(store, WIDE_FINDINGS if t == "findings" else f"SELECT * FROM {t}")) for t in names}  # noqa: S608
+    return {t: _plain(q(store, _select(t))) for t in names}
+
+
+def _select(table: str) -> str:
+    if table == "findings":
+        return WIDE_FINDINGS
+    if table == "judgements":  # ``judged_by`` since schema 11
+        return f"SELECT {JUDGEMENT_COLUMNS_10} FROM judgements"  # noqa: S608 - fixed names
+    return f"SELECT * FROM {table}"  # noqa: S608 - fixed names
 
 
 # The tables of schema 7 (``inventory_software`` is a view since 6).

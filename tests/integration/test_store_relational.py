@@ -421,7 +421,13 @@ SCHEMA8_TABLES = (
 )
 
 
+# A judgement's columns from schema 7 to 10 (11 adds ``judged_by``).
+JUDGEMENT_COLUMNS_10 = "inventory_id, dataset_version, judged_on, unidentified, steady_from, steady_to"
+
+
 def _schema8_select(table: str) -> str:
+    if table == "judgements":
+        return f"SELECT {JUDGEMENT_COLUMNS_10} FROM judgements"  # noqa: S608 - fixed names
     return WIDE_FINDINGS if table == "findings" else f"SELECT * FROM {table}"  # noqa: S608 - fixed names
 
 
