@@ -307,11 +307,12 @@ class StreamingTally:
     def __init__(self, args: argparse.Namespace) -> None:
         from scanner.cli.base import today
         from scanner.cli.common import context_and_policy
-        from scanner.judge.match import shared_memo
+        from scanner.judge.match import MatchMemo
 
         self.ctx, self.policy = context_and_policy(args)
         self.as_of = args.as_of or today()
-        shared_memo(self.ctx, self.as_of, self.policy)
+        # the run's memo (each collector process forks with its own copy)
+        self.memo = MatchMemo(self.ctx, self.as_of, self.policy)
         self.counts: dict[str, int] = {}
         self.worst = 0
 
@@ -321,7 +322,7 @@ class StreamingTally:
 
         counts: dict[str, int] = {}
         worst = 0
-        for f in match_inventory(inv, self.ctx, self.as_of, self.policy).findings:
+        for f in match_inventory(inv, self.ctx, self.as_of, self.policy, self.memo).findings:
             counts[f.status.value] = counts.get(f.status.value, 0) + 1
             worst = max(worst, f.status.severity)
         return counts, worst

@@ -144,7 +144,20 @@ def _in_domains(domain: str, domains: tuple[str, ...]) -> bool:
     return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
 
 
-_ORIGIN_MEMO: dict[tuple[str, str, str, str, str], tuple[str, str]] = {}
+class DistroMemo:
+    """What the distribution judgement works out once per run and reuses: who built a package (by
+    the fields that decide it) and the host's parsed security-support lists, apt indexes and zypper
+    lifecycle data (hosts of one release carry the same texts).  An object its owner keeps
+    (``scanner.judge.match.MatchMemo.distro``: one per run); without one every answer is worked out
+    afresh.  Each table is bounded (cleared when full)."""
+
+    __slots__ = ("origins", "support", "apt", "lifecycle")
+
+    def __init__(self) -> None:
+        self.origins: dict[tuple[str, str, str, str, str], tuple[str, str]] = {}
+        self.support: dict[tuple[str, str, str], SecuritySupport] = {}
+        self.apt: dict[str, AptSupport] = {}
+        self.lifecycle: dict[str, tuple[LifecycleEntry, ...]] = {}
 
 
 def _signer(sw: Software, signers: Mapping[str, str] | None) -> tuple[str, str]:
@@ -156,17 +169,23 @@ def _signer(sw: Software, signers: Mapping[str, str] | None) -> tuple[str, str]:
     return key, (signers or {}).get(key[-8:], "")
 
 
-def build_origin(dist: Distribution, sw: Software, signers: Mapping[str, str] | None = None) -> tuple[str, str]:
+def build_origin(
+    dist: Distribution, sw: Software, signers: Mapping[str, str] | None = None, memo: DistroMemo | None = None
+) -> tuple[str, str]:
     """``(DISTRO | THIRD | "", evidence)``: who built ``sw``, by what the package manager recorded.
-    ``signers``: the host's imported rpm signing keys (short id -> owner)."""
+    ``signers``: the host's imported rpm signing keys (short id -> owner); ``memo``: the run's
+    answers by the fields that decide them."""
     signer = _signer(sw, signers)
+    if memo is None:
+        return _build_origin(dist, sw, signer)
+    origins = memo.origins
     key = (dist.label, sw.version, sw.publisher, sw.origin, signer[1])
-    hit = _ORIGIN_MEMO.get(key)
+    hit = origins.get(key)
     if hit is None:
         hit = _build_origin(dist, sw, signer)
-        if len(_ORIGIN_MEMO) > 200_000:
-            _ORIGIN_MEMO.clear()
-        _ORIGIN_MEMO[key] = hit
+        if len(origins) > 200_000:
+            origins.clear()
+        origins[key] = hit
     return hit
 
 
@@ -357,9 +376,6 @@ def parse_combined(text: str) -> SecuritySupport:
     return SecuritySupport(tuple(ended), tuple(limited), "the host's debian-security-support list", tuple(supported))
 
 
-_SUPPORT_MEMO: dict[tuple[str, str, str], SecuritySupport] = {}
-
-
 def _parse_support(combined: str | None, ended_text: str | None, limited_text: str | None) -> SecuritySupport:
     if combined is not None:
         return parse_combined(combined)
@@ -371,7 +387,7 @@ def _parse_support(combined: str | None, ended_text: str | None, limited_text: s
 
 
 def security_support(
-    os_product: str | None, os_cycle: str | None, files: Mapping[str, str] | None
+    os_product: str | None, os_cycle: str | None, files: Mapping[str, str] | None, memo: DistroMemo | None = None
 ) -> SecuritySupport | None:
     """The host's copy of its distribution's security-support lists for its release, or None."""
     if os_product != "debian" or not os_cycle or not files:
@@ -382,20 +398,26 @@ def security_support(
     limited_text = files.get(f"{DEBIAN_SECURITY_SUPPORT}/security-support-limited")
     if combined is None and ended_text is None and limited_text is None:
         return None
-    return _memo_support(major, combined, ended_text, limited_text)
+    if memo is None:
+        return _parse_support(combined, ended_text, limited_text)
+    return _memo_support(memo.support, major, combined, ended_text, limited_text)
 
 
 def _memo_support(
-    major: str, combined: str | None, ended_text: str | None, limited_text: str | None
+    parsed: dict[tuple[str, str, str], SecuritySupport],
+    major: str,
+    combined: str | None,
+    ended_text: str | None,
+    limited_text: str | None,
 ) -> SecuritySupport:
     """Parsed once per distinct set of lists (hosts of one release carry the same files)."""
     key = (major, combined if combined is not None else "\0", (ended_text or "") + "\0" + (limited_text or ""))
-    hit = _SUPPORT_MEMO.get(key)
+    hit = parsed.get(key)
     if hit is None:
         hit = _parse_support(combined, ended_text, limited_text)
-        if len(_SUPPORT_MEMO) > 64:
-            _SUPPORT_MEMO.clear()
-        _SUPPORT_MEMO[key] = hit
+        if len(parsed) > 64:
+            parsed.clear()
+        parsed[key] = hit
     return hit
 
 
@@ -421,14 +443,21 @@ def _worse(a: Verdict, b: Verdict) -> Verdict:
 
 
 def distro_verdict(
-    sw: Software, product: str | None, upstream: Verdict, host: HostOs, as_of: date, policy: Policy
+    sw: Software,
+    product: str | None,
+    upstream: Verdict,
+    host: HostOs,
+    as_of: date,
+    policy: Policy,
+    memo: DistroMemo | None = None,
 ) -> tuple[Verdict, str, str] | None:
     """``(verdict, origin kind, evidence)`` for a Linux package on its host, or None when the
-    upstream verdict stands without comment (no distribution known, OS not judged, no evidence)."""
+    upstream verdict stands without comment (no distribution known, OS not judged, no evidence).
+    ``memo``: the run's build origins (``DistroMemo``)."""
     dist = _judging_distribution(product, sw, host)
     if dist is None:
         return None
-    kind, evidence, entries = _origin(dist, sw, host)
+    kind, evidence, entries = _origin(dist, sw, host, memo)
     if kind == THIRD:
         return upstream, THIRD, evidence
     if kind != DISTRO:
@@ -444,9 +473,11 @@ def _judging_distribution(product: str | None, sw: Software, host: HostOs) -> Di
     return distribution_for(host.product, sw.source)
 
 
-def _origin(dist: Distribution, sw: Software, host: HostOs) -> tuple[str, str, tuple[AptEntry, ...]]:
+def _origin(
+    dist: Distribution, sw: Software, host: HostOs, memo: DistroMemo | None = None
+) -> tuple[str, str, tuple[AptEntry, ...]]:
     """Who built the package (kind, evidence), and an Ubuntu host's apt entries for it."""
-    kind, evidence = build_origin(dist, sw, host.signers)
+    kind, evidence = build_origin(dist, sw, host.signers, memo)
     entries: tuple[AptEntry, ...] = ()
     if host.apt is not None and dist.label == "Ubuntu" and kind != THIRD:
         entries = host.apt.entries(sw.name)
@@ -729,25 +760,23 @@ def _apt_origin(entries: tuple[AptEntry, ...], kind: str, evidence: str, product
     return kind, evidence
 
 
-def apt_support(os_product: str | None, text: object) -> AptSupport | None:
+def apt_support(os_product: str | None, text: object, memo: DistroMemo | None = None) -> AptSupport | None:
     """The host's apt index data (``agents.linux.APT_SUPPORT`` output) on a Debian or Ubuntu host."""
     dist = distribution_for(os_product, "dpkg")
     if dist is None or dist.label not in ("Ubuntu", "Debian") or not isinstance(text, str) or not text.strip():
         return None
-    return _memo_parse(_APT_MEMO, text, parse_apt_support)
+    return parse_apt_support(text) if memo is None else _memo_parse(memo.apt, text, parse_apt_support)
 
 
-def suse_lifecycle(os_product: str | None, text: object) -> tuple[LifecycleEntry, ...]:
+def suse_lifecycle(os_product: str | None, text: object, memo: DistroMemo | None = None) -> tuple[LifecycleEntry, ...]:
     """The host's zypper lifecycle data (``agents.linux.SUSE_LIFECYCLE`` output) on a SUSE host."""
     dist = distribution_for(os_product, "rpm")
     if dist is None or dist.label != "SUSE" or not isinstance(text, str) or not text.strip():
         return ()
-    return _memo_parse(_LIFECYCLE_MEMO, text, parse_lifecycle)
+    return parse_lifecycle(text) if memo is None else _memo_parse(memo.lifecycle, text, parse_lifecycle)
 
 
 _T = TypeVar("_T")
-_APT_MEMO: dict[str, AptSupport] = {}
-_LIFECYCLE_MEMO: dict[str, tuple[LifecycleEntry, ...]] = {}
 
 
 def _memo_parse(memo: dict[str, _T], text: str, parse: Callable[[str], _T]) -> _T:

@@ -29,6 +29,7 @@ from scanner.judge.builds import BuildMemo
 from scanner.judge.distribution_builds import (
     COMMUNITY,
     DISTRO,
+    DistroMemo,
     HostOs,
     apt_support,
     distro_verdict,
@@ -89,14 +90,22 @@ class MatchMemo:
     on the record's identifying fields (as a tuple: cheaper than building the record), and the
     verdict, match detail and label on the identification itself.  Values keep a reference to
     their key objects, so an ``id()`` is never reused while the memo lives.  The identification
-    key must list every field ``Software.identify_record`` sends (keep the two in step).
+    key must list every field ``Software.identify_record`` sends (keep the two in step).  ``distro``
+    holds the distribution judgement's answers (``distribution_builds.DistroMemo``: build origins,
+    parsed host lists), which depend on neither the date nor the policy.
+
+    A caller that matches one inventory at a time (a fleet scan judging each host as it is stored,
+    a report, a dataset comparison) keeps one memo for its run and passes it to every
+    ``match_inventory``: without it every host pays full identification for the same package
+    strings.
     """
 
-    __slots__ = ("ctx", "as_of", "policy", "known", "_judged", "_shared")
+    __slots__ = ("ctx", "as_of", "policy", "known", "distro", "_judged", "_shared")
 
     def __init__(self, ctx: IdentifyContext, as_of: date, policy: Policy) -> None:
         self.ctx, self.as_of, self.policy = ctx, as_of, policy
         self.known: dict[tuple[Any, ...], Identification] = {}
+        self.distro = DistroMemo()
         self._judged: dict[int, tuple[Identification, Any, MatchDetail, str]] = {}
         # Per host OS: records shared between hosts (``agents.linux.shared``) by identity -> answer.
         self._shared: dict[tuple[Any, ...], dict[int, tuple[Any, Identification]]] = {}
@@ -168,28 +177,13 @@ class MatchMemo:
         return hit[1], hit[2], hit[3]
 
 
-_LAST_MEMO: list[MatchMemo] = []
-
-
-def shared_memo(ctx: IdentifyContext, as_of: date, policy: Policy) -> MatchMemo:
-    """The memo for callers that match one inventory at a time with the same context, date and
-    policy (a fleet scan matching each host as it is stored): without it every host pays full
-    identification for the same few thousand package strings.  One memo is kept, for the last
-    (ctx, as_of, policy) seen by identity, so a changed context or policy never sees stale answers."""
-    if _LAST_MEMO:
-        memo = _LAST_MEMO[0]
-        if memo.ctx is ctx and memo.policy is policy and memo.as_of == as_of:
-            return memo
-    memo = MatchMemo(ctx, as_of, policy)
-    _LAST_MEMO[:] = [memo]
-    return memo
-
-
 def match_inventory(
     inv: Inventory, ctx: IdentifyContext, as_of: date, policy: Policy, memo: MatchMemo | None = None
 ) -> HostResult:
+    """``inv``'s findings on ``as_of``.  ``memo``: the caller's run memo (``MatchMemo`` for this
+    context, date and policy); without one a fresh memo serves this inventory alone."""
     if memo is None:
-        memo = shared_memo(ctx, as_of, policy)
+        memo = MatchMemo(ctx, as_of, policy)
     result = HostResult(inventory=inv)
     base: dict[str, Any] = {
         "host_key": host_key(inv),
@@ -198,10 +192,10 @@ def match_inventory(
         "tags": list(inv.host.tags),
     }
     os_ident = ctx.identify(inv.os.identify_record())
-    os_finding, host = _os_finding(inv, os_ident, ctx, as_of, policy, base)
+    os_finding, host = _os_finding(inv, os_ident, ctx, as_of, policy, base, memo.distro)
     result.findings.append(os_finding)
     components = os_components(ctx.rules)
-    judge = _HostJudge(host, os_ident, ctx, as_of, policy, components)
+    judge = _HostJudge(host, os_ident, ctx, as_of, policy, components, memo.distro)
     grouped: dict[str, Finding] = {}
     hidden: set[str] = set()  # groups represented by an entry Programs and Features hides
     # Some applications' support channel depends on the host (IE 11 on a client, server or LTSC
@@ -235,7 +229,13 @@ def _host_os_fields(os_ident: Identification) -> dict[str, Any]:
 
 
 def _os_finding(
-    inv: Inventory, os_ident: Identification, ctx: IdentifyContext, as_of: date, policy: Policy, base: dict[str, Any]
+    inv: Inventory,
+    os_ident: Identification,
+    ctx: IdentifyContext,
+    as_of: date,
+    policy: Policy,
+    base: dict[str, Any],
+    distro: DistroMemo | None = None,
 ) -> tuple[Finding, HostOs]:
     """The host's OS finding, and what its packages are judged against (``distribution_builds.HostOs``)."""
     verdict = verdict_for(os_ident, ctx, as_of, policy)
@@ -260,7 +260,7 @@ def _os_finding(
         product_label=_label(ctx, os_ident.product),
         **base,
     )
-    return finding, _host_os(os_ident, os_label, verdict, facts, ctx)
+    return finding, _host_os(os_ident, os_label, verdict, facts, ctx, distro)
 
 
 def _supplier_end(inv: Inventory) -> str:
@@ -282,7 +282,12 @@ def _supplier_detail(detail: MatchDetail, supplier_end: str, inv: Inventory) -> 
 
 
 def _host_os(
-    os_ident: Identification, os_label: str, verdict: Any, facts: dict[str, Any], ctx: IdentifyContext
+    os_ident: Identification,
+    os_label: str,
+    verdict: Any,
+    facts: dict[str, Any],
+    ctx: IdentifyContext,
+    distro: DistroMemo | None = None,
 ) -> HostOs:
     support_files = facts.get("security_support")
     rpm_keys = facts.get("rpm_keys")
@@ -291,10 +296,12 @@ def _host_os(
         os_ident.product,
         os_label,
         verdict,
-        security_support(os_ident.product, os_ident.cycle, support_files if isinstance(support_files, dict) else None),
+        security_support(
+            os_ident.product, os_ident.cycle, support_files if isinstance(support_files, dict) else None, distro
+        ),
         rpm_keys if isinstance(rpm_keys, dict) else None,
-        apt=apt_support(os_ident.product, facts.get("apt_support")),
-        lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle")),
+        apt=apt_support(os_ident.product, facts.get("apt_support"), distro),
+        lifecycle=suse_lifecycle(os_ident.product, facts.get("suse_lifecycle"), distro),
         release_date=release.release_date if release is not None else None,
     )
 
@@ -314,6 +321,7 @@ class _HostJudge:
     as_of: date
     policy: Policy
     components: OsComponents
+    distro: DistroMemo | None = None  # the run's distribution answers (``MatchMemo.distro``)
 
     def on_host(self, sw: Any, ident: Identification, verdict: Any, detail: MatchDetail) -> tuple[Any, MatchDetail]:
         if sw.source in DISTRO_SOURCES:
@@ -344,7 +352,7 @@ class _HostJudge:
     def _distro(self, sw: Any, ident: Identification, verdict: Any, detail: MatchDetail) -> tuple[Any, MatchDetail]:
         # Who built it decides whose lifecycle applies (scanner.judge.distribution_builds): the distribution's own
         # build lives and dies with the OS release that ships it, a vendor's follows upstream.
-        again = distro_verdict(sw, ident.product, verdict, self.host, self.as_of, self.policy)
+        again = distro_verdict(sw, ident.product, verdict, self.host, self.as_of, self.policy, self.distro)
         if again is None:
             return verdict, detail
         new_verdict, kind, evidence = again

@@ -158,6 +158,8 @@ class Judge:
         self._timelines: dict[tuple[Any, ...], list[Segment]] = {}
         self._lookahead = timedelta(days=policy.lookahead_days)
         self._builds = BuildMemo()
+        # An inventory's OS release (its status ranges' candidate dates), by identity while it lives.
+        self._os_releases: dict[int, tuple[Inventory, tuple[str | None, str | None]]] = {}
 
     # -- memo per date, sharing the (date-independent) identifications --------------------------
 
@@ -167,6 +169,7 @@ class Judge:
             memo = MatchMemo(self.ctx, on, self.policy)
             memo.known = self._base.known
             memo._shared = self._base._shared
+            memo.distro = self._base.distro
             if len(self._memos) > 4096:
                 self._memos.clear()
             self._memos[on] = memo
@@ -283,7 +286,7 @@ class Judge:
         catalog = self.ctx.catalog
         os_f_product = os_f_cycle = None
         if f.kind != "os":
-            os_f_product, os_f_cycle = _os_release(inv, self.ctx)
+            os_f_product, os_f_cycle = _os_release(inv, self.ctx, self._os_releases)
         for product, cycle in ((f.product, f.cycle), (os_f_product, os_f_cycle)):
             if product and cycle:
                 rel = catalog.release(product, cycle)
@@ -316,18 +319,19 @@ def _pick(result: HostResult, want: str) -> Finding | None:
     return next((f for f in result.findings if f.kind != "os" and group_key(f) == want), None)
 
 
-_OS_RELEASE: dict[int, tuple[Any, tuple[str | None, str | None]]] = {}
-
-
-def _os_release(inv: Inventory, ctx: IdentifyContext) -> tuple[str | None, str | None]:
-    hit = _OS_RELEASE.get(id(inv))
+def _os_release(
+    inv: Inventory, ctx: IdentifyContext, seen: dict[int, tuple[Inventory, tuple[str | None, str | None]]]
+) -> tuple[str | None, str | None]:
+    """``inv``'s OS product and cycle; ``seen``: the owner's answers by inventory identity (each
+    entry holds its inventory, so an ``id()`` is never reused while it is kept; bounded)."""
+    hit = seen.get(id(inv))
     if hit is not None and hit[0] is inv:
         return hit[1]
     ident = ctx.identify(inv.os.identify_record())
     value = (ident.product, ident.cycle)
-    if len(_OS_RELEASE) > 64:
-        _OS_RELEASE.clear()
-    _OS_RELEASE[id(inv)] = (inv, value)
+    if len(seen) > 64:
+        seen.clear()
+    seen[id(inv)] = (inv, value)
     return value
 
 

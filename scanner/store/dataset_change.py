@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 from agents.inventory import Inventory
 from eol_data.catalog import Catalog
 from scanner.identify.registry import IdentifyContext
-from scanner.judge.match import match_inventory
+from scanner.judge.match import MatchMemo, match_inventory
 from scanner.judge.timeline import Judge
 from scanner.model import Finding, Policy
 from scanner.store.open import open_store
@@ -75,8 +75,9 @@ def _verdicts(
     """Every stored inventory's findings judged with one dataset, by what was found where."""
     ctx, policy = context
     verdicts: dict[_FindingKey, Finding] = {}
+    memo = MatchMemo(ctx, as_of, policy)
     for inv in inventories:
-        for f in match_inventory(inv, ctx, as_of, policy).findings:
+        for f in match_inventory(inv, ctx, as_of, policy, memo).findings:
             verdicts[(f.host_key, f.kind, f.name, f.version)] = f
     return verdicts
 
