@@ -668,11 +668,8 @@ class Store:
         done = 0
         for start in range(0, len(pending), batch):
             chunk = pending[start : start + batch]
-            marks = ",".join([p] * len(chunk))
             rows = Rows()
-            sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
-            for stored_id, body in self._query(sql, chunk):
-                inv = decode_body(bytes(body))
+            for stored_id, inv in self._decoded(chunk):
                 rows.extend(
                     rows_for(
                         inv,
@@ -687,6 +684,14 @@ class Store:
             if progress is not None:
                 progress(done, len(pending))
         return done
+
+    def _decoded(self, ids: list[str]) -> Iterator[tuple[str, Inventory]]:
+        """The stored inventories of ``ids`` (one query), decoded: what a backfill or a
+        re-judgement works from."""
+        marks = ",".join([self.placeholder] * len(ids))
+        sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
+        for stored_id, body in self._query(sql, ids):
+            yield stored_id, decode_body(bytes(body))
 
     def stale_judgements(self, judge: Judge) -> list[str]:
         """The stored inventories judged with ``judge``'s dataset by another release or other
@@ -717,11 +722,8 @@ class Store:
             chunk = stale[start : start + batch]
             marks = ",".join([p] * len(chunk))
             rows = Rows()
-            sql = f"SELECT inventory_id, body FROM inventories WHERE inventory_id IN ({marks})"  # noqa: S608
-            for stored_id, body in self._query(sql, chunk):
-                rows.extend(
-                    rows_for(decode_body(bytes(body)), stored_id, judge, with_software=False, memo=self.row_memo)
-                )
+            for stored_id, inv in self._decoded(chunk):
+                rows.extend(rows_for(inv, stored_id, judge, with_software=False, memo=self.row_memo))
             which = f"dataset_version = {p} AND inventory_id IN ({marks})"
             params = (judge.dataset_version, *chunk)
             first: list[Statement] = [
