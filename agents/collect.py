@@ -18,7 +18,7 @@ from agents.inventory import Collector as CollectorInfo
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Problem, Software
 from agents.shell import NotesTruncation, PowerShellRunner, Shell, ShellError
 
-AGENT_VERSION = "0.1.0"
+AGENT_VERSION = "0.2.0.dev0"
 
 # What a parser can raise on output it did not expect; anything else (a ShellError: the transport
 # failed) still fails the host as before.

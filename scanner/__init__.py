@@ -1,3 +1,3 @@
 """legacyscan core: identification, matching, ranking, storage, service and CLI."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
