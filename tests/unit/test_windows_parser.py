@@ -1323,6 +1323,27 @@ def test_get_wingetpackage_scope_user_is_per_user() -> None:
             "10-22h2",
             {("Microsoft Windows Desktop Runtime 10.0.1 (x64)", "")},
         ),
+        # the build and UBR from winget's own log line ("[CORE] OS: Windows.Desktop v...") of the listed command
+        (
+            "windows-win11-22621-wingetcli-issue3780",
+            "22621",
+            2361,
+            "11-22h2-e",
+            {("GitHub Desktop", "3.3.4"), ("Atom", "1.60.0")},
+        ),
+        *(
+            (
+                name,
+                build,
+                ubr,
+                cycle,
+                {(f"Microsoft Visual C++ 2008 Redistributable - {a}", "9.0.30729.4148") for a in ("x86", "x64")},
+            )
+            for name, build, ubr, cycle in (
+                ("windows-win10-19044-wingetcli-issue1823", "19044", 1415, "10-21h2-e"),  # header without dashes
+                ("windows-win11-22000-wingetpkgs-issue47041", "22000", 527, "11-21h2-e"),
+            )
+        ),
     ],
 )
 def test_winget_info_build_and_revision_with_the_same_machines_programs(
@@ -1335,6 +1356,41 @@ def test_winget_info_build_and_revision_with_the_same_machines_programs(
     assert {(s.name, s.version) for s in inventory.software} == software  # the Available column is not a version
     assert {s.scope for s in inventory.software} == {""}  # an unfiltered list shows no scope
     assert ("os", "windows", cycle) in _findings(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "cycle"),
+    [
+        ("windows-win10-19044-wingetcli-issue1823", "10-21h2-e"),
+        ("windows-win11-22000-wingetpkgs-issue47041", "11-21h2-e"),
+    ],
+)
+def test_visual_cpp_2008_of_two_real_machines_is_found_end_of_life(name: str, cycle: str) -> None:
+    """winget-cli #1823 (Windows 10 21H2 19044.1415) and winget-pkgs #47041 (Windows 11 21H2 22000.527): winget
+    upgrade offered 9.0.30729.6161 for both Visual C++ 2008 redistributables; 2008 itself ended in 2018, so
+    both machines report it, whatever the patch level, beside their ended Windows release."""
+    assert _findings(name) == {
+        ("os", "windows", cycle): "eol",
+        ("software", "visual-cpp-redistributable", "2008"): "eol",
+    }
+
+
+def test_winget_table_whose_header_lost_its_dash_line() -> None:
+    """winget-cli #1823 pasted the winget upgrade output outside a code block: the dash line under the header
+    is gone (a blank line in its place). The header still gives the columns: the names stay whole and the
+    Available column (9.0.30729.6161, winget's catalog) is not taken for the installed version."""
+    sw = _host("windows-win10-19044-wingetcli-issue1823").software
+    assert [(s.name, s.version) for s in sw] == [
+        ("Microsoft Visual C++ 2008 Redistributable - x86", "9.0.30729.4148"),
+        ("Microsoft Visual C++ 2008 Redistributable - x64", "9.0.30729.4148"),
+    ]
+    assert [s.key for s in sw] == [
+        f"<winget id Microsoft.VC++2008Redist-{a}: registry hive and key not in the source>" for a in ("x86", "x64")
+    ]
+    mapping = json.loads(
+        (FIXTURES / "hosts" / "windows-win10-19044-wingetcli-issue1823" / "provenance.json").read_text()
+    )
+    assert any("without the dash line" in note for note in mapping["mapping"])
 
 
 def test_an_entry_without_view_or_scope_is_of_unknown_scope() -> None:
