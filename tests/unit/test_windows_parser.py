@@ -1323,6 +1323,14 @@ def test_get_wingetpackage_scope_user_is_per_user() -> None:
             "10-22h2",
             {("Microsoft Windows Desktop Runtime 10.0.1 (x64)", "")},
         ),
+        # "Unknown": winget found no DisplayVersion (the Available column is the catalog's, not the machine's)
+        (
+            "windows-win11-22000-wingetpkgs-issue36722",
+            "22000",
+            348,
+            "11-21h2-e",
+            {("MEGAsync", ""), ("GOG GALAXY", "")},
+        ),
         # the build and UBR from winget's own log line ("[CORE] OS: Windows.Desktop v...") of the listed command
         (
             "windows-win11-22621-wingetcli-issue3780",
