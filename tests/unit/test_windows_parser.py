@@ -1069,6 +1069,59 @@ def test_the_itemproperty_reader_refuses_what_it_cannot_place(edit: tuple[str, s
         from_itemproperty(text.replace(old, new, 1))
 
 
+def test_glpi_agent_inventory_and_a_user_hive_export_of_one_windows_11_machine() -> None:
+    """glpi-agent #963, one comment (ssentici, 2025-06-26): the GLPI agent's inventory of a French
+    Windows 11 Pro laptop and the regedit export of Discord, installed in the Azure AD user's profile
+    (the program that inventory missed). A host with software, the UBR and a per-user (HKU) entry at once:
+    the Caption is French ("Professionnel") and still names the Home/Pro cycle; the SID the author
+    replaced by "xxx" stays unknown; Discord's InstallDate "20254410" (month 44, as its installer wrote
+    it) is kept as published, not mended into a date."""
+    name = "windows-win11-26100-pro-fr-glpiagent-issue963"
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["caption"], facts["build"], facts["ubr"]) == ("Microsoft Windows 11 Professionnel", "26100", 4351)
+    assert inventory.os.kernel == "10.0.26100.4351"
+    assert (facts["edition_id"], facts["display_version"], facts["product_type"]) == ("", "", None)  # cut by the index
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.rule) == ("windows", "11-24h2-w", "windows.build+edition")
+    assert ident.cycle == _expected(name)["cycle"]
+    (discord,) = inventory.software
+    assert (discord.name, discord.version, discord.publisher, discord.install_date) == (
+        "Discord",
+        "1.0.9195",
+        "Discord Inc.",
+        "20254410",
+    )
+    assert (discord.scope, discord.registry_view, discord.sid) == ("user", "user", "")
+    assert (
+        discord.key == "HKU\\<SID not in the source>\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\Discord"
+    )
+    # Windows 11 24H2 Home/Pro ended on 2026-10-13
+    assert _findings(name) == {("os", "windows", "11-24h2-w"): "eol"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('"service_pack": "26100.4351"', '"service_pack": "22631.4351"'), "not the build 26100"),
+        (('"kernel_version": "10.0.26100"', '"kernel_version": "10.0"'), "not major.minor.build"),
+        (('"name": "Windows",', '"version": "24H2",'), "does not map"),  # DisplayVersion or ReleaseId
+        (("[HKEY_USERS\\xxx\\Software", "[HKEY_LOCAL_MACHINE\\SOFTWARE"), "no known place"),
+        (('"DisplayName"="Discord"', "DisplayName=Discord"), "no known place"),
+    ],
+)
+def test_the_glpi_json_reader_refuses_what_it_cannot_place(edit: tuple[str, str], message: str) -> None:
+    from tests.fixtures.hosts.build_windows_fixtures import from_glpi_json
+
+    text = (REAL / "win11-26100-pro-fr-glpiagent-issue963_glpijson.txt").read_text("utf-8")
+    sid = text.replace("[HKEY_USERS\\xxx\\", "[HKEY_USERS\\S-1-12-1-1-2-3-4\\")
+    assert [e["sid"] for e in from_glpi_json(sid)[0]["software"]] == ["S-1-12-1-1-2-3-4"]  # a printed SID is kept
+    old, new = edit
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        from_glpi_json(text.replace(old, new, 1))
+
+
 def test_driver_packages_with_a_date_before_the_version_stay_as_written() -> None:
     """The 2008 R2 EC2 dump lists two Amazon NVMe driver packages whose DisplayVersion begins with
     the driver's date ("01/11/2018 1.0.0.146"), as Windows writes for driver packages: both kept as
