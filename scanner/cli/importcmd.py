@@ -20,6 +20,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ from agents.wire import _compact
 from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import LazyStore
 from scanner.imports import IMPORTERS, by_name, names
-from scanner.imports.base import Importer, ImportRefused, Source, find_unencodable, merge
+from scanner.imports.base import Importer, ImportRefused, SoftwareRecords, Source, find_unencodable, merge
 from scanner.store.sqlite import EncodedInventory, Store, StoreError, encode_body, encode_with_software
 from scanner.terminal import printable  # the one terminal-safety helper (#19 item 10)
 
@@ -100,10 +101,13 @@ class Refused(Exception):
         self.recognised = list(recognised)  # the formats whose detection matched (their conversion failed)
 
 
-def convert_file(path: Path, forced: Importer | None = None) -> tuple[Importer, list[Inventory]]:
-    """The importer that reads ``path`` and everything it yields, or ``Refused``."""
+def convert_file(
+    path: Path, forced: Importer | None = None, records: SoftwareRecords | None = None
+) -> tuple[Importer, list[Inventory]]:
+    """The importer that reads ``path`` and everything it yields, or ``Refused``.  ``records``: the
+    run's software records (a file read on its own gets its own)."""
     try:
-        source = Source(path)
+        source = Source(path, records)
     except ImportRefused as exc:
         raise Refused([("file", str(exc))]) from exc
     except OSError as exc:
@@ -140,31 +144,51 @@ def convert_file(path: Path, forced: Importer | None = None) -> tuple[Importer, 
     raise Refused(tried, recognised)
 
 
-# Compact JSON of each distinct software record, made once: an export's program rows are a few
-# thousand distinct records repeated across thousands of devices.
-_FRAGMENTS: dict[int, tuple[Software, bytes]] = {}
+class SoftwareJson:
+    """Compact JSON of each distinct software record, made once per import run: an export's program
+    rows are a few thousand distinct records repeated across thousands of devices, and the run's
+    ``SoftwareRecords`` makes each one object.  Keyed by identity, each entry holding its record (so
+    an ``id()`` is never reused while it is kept); bounded.  Owned by the run (``ImportRun``)."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._by_id: dict[int, tuple[Software, bytes]] = {}
+        self._limit = limit
+
+    def array(self, software: list[Software]) -> bytes:
+        """``software`` as a compact JSON array (the bytes ``encode_body`` would write for it)."""
+        by_id = self._by_id
+        parts = []
+        for sw in software:
+            hit = by_id.get(id(sw))
+            if hit is None or hit[0] is not sw:
+                if len(by_id) >= self._limit:
+                    by_id.clear()
+                hit = by_id[id(sw)] = (
+                    sw,
+                    json.dumps(sw, default=_compact, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+                )
+            parts.append(hit[1])
+        return b"[" + b",".join(parts) + b"]"
 
 
-def _software_json(software: list[Software]) -> bytes:
-    parts = []
-    for sw in software:
-        hit = _FRAGMENTS.get(id(sw))
-        if hit is None or hit[0] is not sw:
-            if len(_FRAGMENTS) >= 500_000:
-                _FRAGMENTS.clear()
-            hit = _FRAGMENTS[id(sw)] = (
-                sw,
-                json.dumps(sw, default=_compact, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-            )
-        parts.append(hit[1])
-    return b"[" + b",".join(parts) + b"]"
+@dataclass(slots=True)
+class ImportRun:
+    """What one ``legacyscan import`` keeps across its files, and nothing outlives it: the software
+    records every importer takes its records from (equal records of two exports of one device are
+    one object, which ``merge`` relies on) and the JSON made of each."""
+
+    records: SoftwareRecords = field(default_factory=SoftwareRecords)
+    fragments: SoftwareJson = field(default_factory=SoftwareJson)
 
 
-def encode(inv: Inventory) -> EncodedInventory:
+def encode(inv: Inventory, fragments: SoftwareJson | None = None) -> EncodedInventory:
     """The stored form, made now so a value nothing can store (a lone surrogate) refuses its file
-    here, naming the field, instead of failing a batch of other files in the store."""
+    here, naming the field, instead of failing a batch of other files in the store.  ``fragments``:
+    the run's (a fresh one without)."""
+    if fragments is None:
+        fragments = SoftwareJson()
     try:
-        body = encode_with_software(inv, _software_json(inv.software)) if inv.software else encode_body(inv)
+        body = encode_with_software(inv, fragments.array(inv.software)) if inv.software else encode_body(inv)
     except UnicodeEncodeError as exc:
         where = find_unencodable(inv.to_dict(), "") or "a value"
         raise ImportRefused(f"{where}: not storable text (a lone surrogate?)") from exc
@@ -240,12 +264,13 @@ def run(args: argparse.Namespace) -> int:
     privacy = privacy_from(args)
     refused = 0
     joined: _Joined = {}
+    memo = ImportRun()
     with LazyStore(args) as store:  # nothing stored, no database file created
         saver = Saver(store)  # type: ignore[arg-type]
         for path in files:
-            if not _import_file(path, forced, args.site, privacy, joined, saver):
+            if not _import_file(path, forced, args.site, privacy, joined, saver, memo):
                 refused += 1
-        refused += _store_joined(joined, privacy, saver)
+        refused += _store_joined(joined, privacy, saver, memo)
         saver.flush()
     print(
         f"imported {saver.created}, duplicates {saver.duplicates}, refused {refused} (of {len(files)} files)",
@@ -275,11 +300,17 @@ def _files(args: argparse.Namespace) -> list[Path]:
 
 
 def _import_file(
-    path: Path, forced: Importer | None, site: str | None, privacy: Privacy, joined: _Joined, saver: Saver
+    path: Path,
+    forced: Importer | None,
+    site: str | None,
+    privacy: Privacy,
+    joined: _Joined,
+    saver: Saver,
+    memo: ImportRun,
 ) -> bool:
     """Read one file: store its hosts, or keep a joining format's parts; False when it was refused."""
     try:
-        importer, invs = convert_file(path, forced)
+        importer, invs = convert_file(path, forced, memo.records)
         if site:
             for inv in invs:
                 inv.host.site = site
@@ -287,7 +318,7 @@ def _import_file(
             _join(joined, importer, invs)
             log.info("%s: read as %s (%d devices)", printable(str(path)), importer.name, len(invs))
             return True
-        encoded = [encode(privacy.apply(inv)) for inv in invs]
+        encoded = [encode(privacy.apply(inv), memo.fragments) for inv in invs]
     except Refused as exc:
         _refuse(path, exc.tried, exc.recognised)
         return False
@@ -310,7 +341,7 @@ def _join(joined: _Joined, importer: Importer, invs: list[Inventory]) -> None:
             merge(known, inv)
 
 
-def _store_joined(joined: _Joined, privacy: Privacy, saver: Saver) -> int:
+def _store_joined(joined: _Joined, privacy: Privacy, saver: Saver, memo: ImportRun) -> int:
     """Finish and store the joined devices; the number refused."""
     refused = 0
     for importer, parts in joined.values():
@@ -318,7 +349,7 @@ def _store_joined(joined: _Joined, privacy: Privacy, saver: Saver) -> int:
             if importer.finish is not None:
                 importer.finish(inv)
             try:
-                item = encode(privacy.apply(inv))
+                item = encode(privacy.apply(inv), memo.fragments)
             except ImportRefused as exc:
                 refused += 1
                 print(

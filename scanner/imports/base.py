@@ -129,10 +129,15 @@ class _Bounded(io.RawIOBase):
 
 
 class Source:
-    """One file being imported: opened safely, read bounded, decoded once."""
+    """One file being imported: opened safely, read bounded, decoded once.
 
-    def __init__(self, path: Path) -> None:
+    ``records`` is where its converter takes its software records from: the import run's
+    ``SoftwareRecords``, shared by every file of the run (so equal records of two exports of one
+    device are one object, see ``merge``); a file read on its own gets a memo of its own."""
+
+    def __init__(self, path: Path, records: SoftwareRecords | None = None) -> None:
         self.path = path
+        self.records = records if records is not None else SoftwareRecords()
         with open_regular(path, MAX_STREAM) as fh:
             start = fh.read(HEAD_BYTES)
             self.size = fh.seek(0, io.SEEK_END)
@@ -418,7 +423,11 @@ def as_dict(value: Any, where: str) -> dict[str, Any]:
 class SoftwareRecords:
     """One ``Software`` object per distinct record: an estate's program rows repeat (the same few
     thousand name/version pairs on thousands of PCs), and sharing the record keeps a 3-million-row
-    export in memory as pointers.  Records handed out are never edited."""
+    export in memory as pointers.  Records handed out are never edited.
+
+    Owned by whoever runs the import (``legacyscan import`` keeps one for all the files of its run
+    and hands it to each file's ``Source``); never a module global that a second run, a test or
+    another thread would share."""
 
     def __init__(self, limit: int = 500_000) -> None:
         self._memo: dict[tuple[str, ...], Software] = {}
@@ -458,11 +467,6 @@ class SoftwareRecords:
         return found
 
 
-# One memo for every importer of a run: equal records from different files are one object, which
-# makes merging two exports of the same device's software a cheap identity check.
-RECORDS = SoftwareRecords()
-
-
 def import_collector(source: str, version: str = "") -> Collector:
     """How an imported inventory says where it came from: the foreign system in ``source`` (and
     ``name``), the transport ``import``."""
@@ -485,7 +489,7 @@ def merge(into: Inventory, part: Inventory) -> None:
     if into.software and part.software:
         # Two exports of the same data (Graph JSON and the portal CSV, per-view files and the joined
         # query, the API and an advanced-hunting CSV) must not double a device's software.
-        # Equal records are one object (the shared memo), so identity is a cheap first check.
+        # Equal records are one object (the run's ``SoftwareRecords``), so identity is a cheap first check.
         seen = set(map(id, into.software))
         into.software.extend(sw for sw in part.software if id(sw) not in seen)
     else:
@@ -509,21 +513,11 @@ def _fill(target: Any, other: Any) -> None:
             setattr(target, name, theirs)
 
 
-_SAME: dict[int, tuple[Software, tuple[str, ...]]] = {}
-
-
 def _same(sw: Software) -> tuple[str, ...]:
     """What makes two records the same installed software, whatever export they came from (the
-    evidence key - a registry path one export gives and another omits - is left out).  Records are
-    shared, so this is computed once per distinct record."""
-    hit = _SAME.get(id(sw))
-    if hit is not None and hit[0] is sw:
-        return hit[1]
-    key = (sw.name, sw.version, sw.source, sw.publisher, sw.arch, sw.registry_view)
-    if len(_SAME) >= 500_000:
-        _SAME.clear()
-    _SAME[id(sw)] = (sw, key)
-    return key
+    evidence key - a registry path one export gives and another omits - is left out).  Pure: the
+    tuple costs no more to build than a memo of it by record identity cost to look up."""
+    return (sw.name, sw.version, sw.source, sw.publisher, sw.arch, sw.registry_view)
 
 
 def dedupe_loosely(inv: Inventory) -> None:

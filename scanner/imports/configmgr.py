@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from scanner.imports.base import (
-    RECORDS,
     Head,
     Importer,
     ImportRefused,
+    SoftwareRecords,
     Source,
     derive_id,
     import_collector,
@@ -266,7 +266,7 @@ def convert(source: Source) -> Iterator[Inventory]:
         raise ImportRefused(f"line 1: {plan}")
     devices: dict[str, _Device] = {}
     width = len(header)
-    programs = _Programs(plan.software, plan.view, width) if plan.software is not None else None
+    programs = _Programs(source.records, plan.software, plan.view, width) if plan.software is not None else None
     for line, row in rows:
         if not _fit_row(line, row, width):
             continue
@@ -309,9 +309,10 @@ def _keep_values(values: dict[str, str], row: list[str], fields: list[tuple[int,
 class _Programs:
     """Program rows repeat across an estate: the raw cells map to one shared record, built once."""
 
-    __slots__ = ("by_raw", "cells", "view")
+    __slots__ = ("by_raw", "cells", "records", "view")
 
-    def __init__(self, columns: tuple[int, ...], view: str, width: int) -> None:
+    def __init__(self, records: SoftwareRecords, columns: tuple[int, ...], view: str, width: int) -> None:
+        self.records = records
         self.cells = operator.itemgetter(*(width if i < 0 else i for i in columns))
         self.view = view
         self.by_raw: dict[tuple[str, ...], Software | None] = {}
@@ -321,13 +322,13 @@ class _Programs:
         raw = self.cells(row)
         record = self.by_raw.get(raw)
         if record is None:
-            record = self.by_raw[raw] = _record(raw, self.view, line)
+            record = self.by_raw[raw] = _record(self.records, raw, self.view, line)
             if len(self.by_raw) > 500_000:
                 self.by_raw.clear()
         return record
 
 
-def _record(raw: tuple[str, ...], default_view: str, line: int) -> Software | None:
+def _record(records: SoftwareRecords, raw: tuple[str, ...], default_view: str, line: int) -> Software | None:
     """A program row's cells (name, version, publisher, install date, product id, view) -> record."""
     name, version, publisher, installed, prod_id, view = (
         "" if v.strip() == "NULL" else text(v.strip(), f"line {line}") for v in raw
@@ -335,7 +336,7 @@ def _record(raw: tuple[str, ...], default_view: str, line: int) -> Software | No
     if not name:
         return None
     view = view or default_view
-    return RECORDS.get(
+    return records.get(
         name,
         version=version,
         source="windows-registry",

@@ -24,10 +24,10 @@ from typing import Any
 
 from agents.inventory import Host, Inventory
 from scanner.imports.base import (
-    RECORDS,
     Head,
     Importer,
     ImportRefused,
+    SoftwareRecords,
     Source,
     as_list,
     csv_header,
@@ -127,7 +127,8 @@ def _set_windows(inv: Inventory, platform: str, version: str, build: str, origin
 
 
 class _Devices:
-    def __init__(self) -> None:
+    def __init__(self, records: SoftwareRecords) -> None:
+        self.records = records
         self.devices: dict[str, Inventory] = {}
         self.os_from_device: set[str] = set()
 
@@ -166,7 +167,7 @@ def _software_row(devices: _Devices, row: dict[str, Any], where: str) -> None:
         _set_os(inv, name, version, "", original)
         return
     inv.software.append(
-        RECORDS.get(name, version=version, source=NAME, publisher=vendor, key=evidence[0] if evidence else "")
+        devices.records.get(name, version=version, source=NAME, publisher=vendor, key=evidence[0] if evidence else "")
     )
     if not inv.os.facts and pick(row, where, "osplatform"):
         _set_os(
@@ -212,7 +213,7 @@ def _device_row(devices: _Devices, row: dict[str, Any], where: str) -> None:
 def convert(source: Source) -> Iterator[Inventory]:
     """One pass: a device row always sets the OS; a software row sets it only where no device row
     has (so the order of rows and files does not matter)."""
-    devices = _Devices()
+    devices = _Devices(source.records)
     catalogue = bool(re.search(r'"@odata\.context"\s*:\s*"[^"]*\$metadata#Software"', source.head().text))
     for where, row in records(source, source.head().kind):
         if "exportfiles" in row:

@@ -22,10 +22,10 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.imports import xmldoc
 from scanner.imports.base import (
     MAX_DOCUMENT,
-    RECORDS,
     Head,
     Importer,
     ImportRefused,
+    SoftwareRecords,
     Source,
     as_dict,
     as_list,
@@ -118,7 +118,7 @@ def convert(source: Source) -> Iterator[Inventory]:
         if not isinstance(v, dict | list) and k not in ("ssh_key", "hostid")
     }
     facts = _os_facts(family, full, osd, original)
-    software = _software(content, family)
+    software = _software(source.records, content, family)
     collected = _collected_at(content)
     domain = text(osd.get("dns_domain") or hw.get("workgroup"), "content.operatingsystem.dns_domain")
     inv = Inventory(
@@ -204,16 +204,16 @@ def _windows_facts(facts: dict[str, Any], full: str, osd: dict[str, Any], origin
         facts["display_version"] = original["version"]
 
 
-def _software(content: dict[str, Any], family: str) -> list[Software]:
+def _software(records: SoftwareRecords, content: dict[str, Any], family: str) -> list[Software]:
     raws = (
         as_list(content.get("softwares"), "content.softwares")
         if not isinstance(content.get("softwares"), dict)
         else [content["softwares"]]
     )
-    return [record for i, raw in enumerate(raws) if (record := _software_row(i, raw, family)) is not None]
+    return [record for i, raw in enumerate(raws) if (record := _software_row(records, i, raw, family)) is not None]
 
 
-def _software_row(i: int, raw: Any, family: str) -> Software | None:
+def _software_row(records: SoftwareRecords, i: int, raw: Any, family: str) -> Software | None:
     where = f"content.softwares[{i}]"
     sw = as_dict(raw, where)
     name = text(sw.get("name"), f"{where}.name")
@@ -221,7 +221,7 @@ def _software_row(i: int, raw: Any, family: str) -> Software | None:
         return None
     origin = text(sw.get("from"), f"{where}.from").lower()
     source_name = _SOURCES.get(origin, origin or ("windows-registry" if family == "windows" else ""))
-    record = RECORDS.get(
+    record = records.get(
         name,
         version=text(sw.get("version"), f"{where}.version"),
         source=source_name,

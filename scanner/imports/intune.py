@@ -28,10 +28,10 @@ from typing import Any
 
 from agents.inventory import Host, Inventory
 from scanner.imports.base import (
-    RECORDS,
     Head,
     Importer,
     ImportRefused,
+    SoftwareRecords,
     Source,
     as_list,
     csv_header,
@@ -98,9 +98,9 @@ def _platform(value: str) -> str:
 
 
 class _Parts:
-    def __init__(self) -> None:
+    def __init__(self, records: SoftwareRecords) -> None:
         self.devices: dict[str, Inventory] = {}
-        self.records = RECORDS
+        self.records = records
 
     def device(self, key: str, name: str) -> Inventory:
         inv = self.devices.get(key)
@@ -171,7 +171,7 @@ def _device_row(parts: _Parts, row: dict[str, Any], where: str) -> None:
 
 
 def convert(source: Source) -> Iterator[Inventory]:
-    parts = _Parts()
+    parts = _Parts(source.records)
     kind = source.head().kind
     apps_without_devices = 0
     for where, row in records(source, kind):

@@ -20,10 +20,10 @@ from typing import Any
 
 from agents.inventory import Hardware, Host, Inventory, OsInfo, Software
 from scanner.imports.base import (
-    RECORDS,
     Head,
     Importer,
     ImportRefused,
+    SoftwareRecords,
     Source,
     as_dict,
     as_list,
@@ -167,7 +167,7 @@ def convert(source: Source) -> Iterator[Inventory]:
             f"({skipped} {'lines' if skipped != 1 else 'line'} of other queries)"
         )
     for identifier, state in hosts.items():
-        yield _inventory(identifier, state, skipped)
+        yield _inventory(source.records, identifier, state, skipped)
 
 
 @dataclass(slots=True)
@@ -274,9 +274,9 @@ def _os_release_fields(row: dict[str, str], platform: str, name: str, version: s
     return "\n".join(lines) + "\n"
 
 
-def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
+def _inventory(records: SoftwareRecords, identifier: str, state: _HostState, skipped: int) -> Inventory:
     tables = {name: list(rows.values()) for name, rows in state.tables.items()}
-    software = [s for s in _software(tables) if s.name]
+    software = [s for s in _software(records, tables) if s.name]
     family, name, version, facts = _os(tables.get("os_version", []))
     info = (tables.get("system_info") or [{}])[0]
     uuid = info.get("uuid", "") or state.decorations.get("host_uuid", "")
@@ -299,18 +299,18 @@ def _inventory(identifier: str, state: _HostState, skipped: int) -> Inventory:
     return inv
 
 
-def _software(tables: dict[str, list[dict[str, str]]]) -> list[Software]:
+def _software(records: SoftwareRecords, tables: dict[str, list[dict[str, str]]]) -> list[Software]:
     """Programs, then Debian, RPM and macOS application rows, as records (unnamed ones included)."""
     return (
-        [_program(row) for row in tables.get("programs", [])]
-        + [_deb(row) for row in tables.get("deb_packages", []) if _deb_installed(row)]
-        + [_rpm(row) for row in tables.get("rpm_packages", [])]
-        + [_app(row) for row in tables.get("apps", [])]
+        [_program(records, row) for row in tables.get("programs", [])]
+        + [_deb(records, row) for row in tables.get("deb_packages", []) if _deb_installed(row)]
+        + [_rpm(records, row) for row in tables.get("rpm_packages", [])]
+        + [_app(records, row) for row in tables.get("apps", [])]
     )
 
 
-def _program(row: dict[str, str]) -> Software:
-    return RECORDS.get(
+def _program(records: SoftwareRecords, row: dict[str, str]) -> Software:
+    return records.get(
         row.get("name", ""),
         version=row.get("version", ""),
         source="windows-registry",
@@ -327,10 +327,10 @@ def _deb_installed(row: dict[str, str]) -> bool:
     return not status or status.endswith(" installed")
 
 
-def _deb(row: dict[str, str]) -> Software:
+def _deb(records: SoftwareRecords, row: dict[str, str]) -> Software:
     # "source" is dpkg's Source field (empty when it is the package's own name), as our own dpkg
     # collection records it: the distribution's support data is kept per source package.
-    return RECORDS.get(
+    return records.get(
         row.get("name", ""),
         version=row.get("version", ""),
         source="dpkg",
@@ -340,17 +340,17 @@ def _deb(row: dict[str, str]) -> Software:
     )
 
 
-def _rpm(row: dict[str, str]) -> Software:
+def _rpm(records: SoftwareRecords, row: dict[str, str]) -> Software:
     version = "-".join(x for x in (row.get("version", ""), row.get("release", "")) if x)
     if row.get("epoch", "") not in ("", "0"):
         version = f"{row['epoch']}:{version}"
-    return RECORDS.get(
+    return records.get(
         row.get("name", ""), version=version, source="rpm", arch=row.get("arch", ""), publisher=row.get("vendor", "")
     )
 
 
-def _app(row: dict[str, str]) -> Software:
-    return RECORDS.get(
+def _app(records: SoftwareRecords, row: dict[str, str]) -> Software:
+    return records.get(
         row.get("name", ""),
         version=row.get("bundle_short_version", "") or row.get("bundle_version", ""),
         source="macos-app",

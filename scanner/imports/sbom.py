@@ -24,7 +24,6 @@ from agents.inventory import Host, Inventory, OsInfo, Software
 from scanner.imports import xmldoc
 from scanner.imports.base import (
     MAX_DOCUMENT,
-    RECORDS,
     Head,
     Importer,
     ImportRefused,
@@ -196,7 +195,7 @@ def convert_cyclonedx(source: Source) -> Iterator[Inventory]:
     os_comp: tuple[str, dict[str, Any]] | None = None
     if text(subject.get("type"), "metadata.component.type") == "operating-system":
         os_comp = ("metadata.component", subject)
-    software, purls, os_comp = _cdx_components(found, os_comp)
+    software, purls, os_comp = _cdx_components(source.records, found, os_comp)
     host_name = text(subject.get("name"), "metadata.component.name")
     family, facts, os_name, os_version = _sbom_os(os_comp, "version", purls, "cyclonedx")
     if not host_name:
@@ -229,6 +228,7 @@ def convert_cyclonedx(source: Source) -> Iterator[Inventory]:
 
 
 def _cdx_components(
+    records: SoftwareRecords,
     found: list[tuple[str, dict[str, Any]]],
     os_comp: tuple[str, dict[str, Any]] | None,
 ) -> tuple[list[Software], list[str], tuple[str, dict[str, Any]] | None]:
@@ -249,7 +249,7 @@ def _cdx_components(
         shown = f"{group}/{name}" if group and not purl.startswith(("pkg:deb", "pkg:rpm", "pkg:apk")) else name
         software.append(
             _software(
-                RECORDS,
+                records,
                 shown,
                 text(comp.get("version"), f"{where}.version"),
                 purl,
@@ -326,7 +326,7 @@ def convert_spdx(source: Source) -> Iterator[Inventory]:
     packages = as_list(data.get("packages"), "packages")
     if len(packages) > MAX_COMPONENTS:
         raise ImportRefused(f"packages: more than {MAX_COMPONENTS}")
-    read = _SpdxPackages(_spdx_described(data))
+    read = _SpdxPackages(source.records, _spdx_described(data))
     for i, raw in enumerate(packages):
         read.package(f"packages[{i}]", raw)
     family, facts, os_name, os_version = _sbom_os(read.os_pkg, "versionInfo", read.purls, "spdx")
@@ -363,7 +363,8 @@ _SUBJECT_PURPOSES = ("", "CONTAINER", "DEVICE", "OPERATING-SYSTEM", "APPLICATION
 class _SpdxPackages:
     """SPDX packages read in order: software, the OS package, and the described subject's name."""
 
-    def __init__(self, described: set[str]) -> None:
+    def __init__(self, records: SoftwareRecords, described: set[str]) -> None:
+        self.records = records
         self.described = described
         self.software: list[Software] = []
         self.purls: list[str] = []
@@ -388,7 +389,7 @@ class _SpdxPackages:
         self.purls.append(purl)
         self.software.append(
             _software(
-                RECORDS,
+                self.records,
                 name,
                 text(pkg.get("versionInfo"), f"{where}.versionInfo"),
                 purl,
