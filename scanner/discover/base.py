@@ -12,7 +12,9 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,17 +29,58 @@ class ProbeError(Exception):
     """The service did not say anything we can use (closed, refused, malformed)."""
 
 
+def client_context() -> ssl.SSLContext:
+    """Read-only TLS client: every version from 1.0, every cipher (old devices), no verification
+    (the certificate is data here; nothing is sent that a man in the middle could use)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():  # deliberately offered: old devices speak nothing newer
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError):  # a build without the old protocols: offer what it has
+        pass
+    return ctx
+
+
+class TlsClient:
+    """The TLS client context of one discovery run: made on first use (``client_context``) and
+    shared by the run's probes, so a run of many HTTPS services builds it once (an ``SSLContext``
+    may be used by many threads).  It belongs to the run's ``ProbeSettings`` (the copies the
+    ``Discoverer`` makes with ``replace`` share it), never to a module: two runs, or a test, never
+    share one."""
+
+    __slots__ = ("_context", "_lock")
+
+    def __init__(self) -> None:
+        self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def context(self) -> ssl.SSLContext:
+        made = self._context
+        if made is None:
+            with self._lock:
+                if self._context is None:
+                    self._context = client_context()
+                made = self._context
+        return made
+
+
 @dataclass(slots=True, frozen=True)
 class ProbeSettings:
     """What every probe is allowed: its time budget, the SNMP credentials (from the
     environment or the credentials file, never the command line), and ``gate``: called before any
     connection beyond a probe's first (SMB's SMB2 retry), so that one too waits for its site's
-    rate-limit token; False means the run is stopping and the connection must not be made."""
+    rate-limit token; False means the run is stopping and the connection must not be made.
+    ``tls``: the run's TLS client context (one per settings made; copies share it)."""
 
     timeout: float = 5.0
     snmp_community: str = ""
     snmp_v3: dict[str, str] = field(default_factory=dict)  # user, auth_key, auth_protocol, priv_key, priv_protocol
     gate: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
+    tls: TlsClient = field(default_factory=TlsClient, compare=False, repr=False)
 
     def may_connect_again(self) -> bool:
         return self.gate() if self.gate is not None else True

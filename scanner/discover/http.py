@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import socket
 import ssl
-import warnings
 from datetime import UTC
 from typing import Any
 
@@ -49,25 +48,6 @@ def parse_response(raw: bytes) -> dict[str, Any]:
         if key in ("server", "x-powered-by", "x-aspnet-version", "www-authenticate") and key not in facts:
             facts[key] = "".join(c for c in value.strip() if c.isprintable())[:300]
     return facts
-
-
-def client_context() -> ssl.SSLContext:
-    """Read-only TLS client: every version from 1.0, every cipher (old devices), no verification
-    (the certificate is data here; nothing is sent that a man in the middle could use)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        with warnings.catch_warnings():  # deliberately offered: old devices speak nothing newer
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
-        ctx.set_ciphers("ALL:@SECLEVEL=0")
-    except (ValueError, ssl.SSLError):  # a build without the old protocols: offer what it has
-        pass
-    return ctx
-
-
-_CONTEXT: ssl.SSLContext | None = None
 
 
 def cert_facts(der: bytes) -> dict[str, Any]:
@@ -117,15 +97,14 @@ def _read_head(sock: socket.socket | ssl.SSLSocket, deadline: Deadline) -> bytes
 def _probe(service: str, tls: bool) -> Any:
     def probe(target: Target, settings: ProbeSettings) -> Observation:
         def body(deadline: Deadline, obs: Observation) -> None:
-            global _CONTEXT
             obs.connections += 1
             with connect(target.host, target.port, deadline) as raw:
                 sock: socket.socket | ssl.SSLSocket = raw
                 if tls:
-                    if _CONTEXT is None:
-                        _CONTEXT = client_context()
                     server_name = None if re.fullmatch(r"[\d.:]+", target.host) else target.host
-                    sock = _CONTEXT.wrap_socket(raw, server_hostname=server_name, do_handshake_on_connect=False)
+                    sock = settings.tls.context().wrap_socket(
+                        raw, server_hostname=server_name, do_handshake_on_connect=False
+                    )
                     sock.settimeout(deadline.left())
                     sock.do_handshake()
                     obs.facts["tls_version"] = sock.version() or ""

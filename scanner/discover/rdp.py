@@ -20,7 +20,7 @@ import struct
 from typing import Any
 
 from scanner.discover.base import Deadline, Observation, ProbeError, ProbeSettings, connect, recv_exact, run_probe
-from scanner.discover.http import cert_facts, client_context
+from scanner.discover.http import cert_facts
 from scanner.discover.ntlm import NEGOTIATE, parse_challenge
 from scanner.discover.smb import _der
 from scanner.targets import Target
@@ -77,7 +77,7 @@ def probe(target: Target, settings: ProbeSettings) -> Observation:
             obs.facts.update(facts)
             if facts["rdp_security"] not in ("tls", "credssp", "credssp-early-user-auth"):
                 return
-            sock = client_context().wrap_socket(raw, server_hostname=None, do_handshake_on_connect=False)
+            sock = settings.tls.context().wrap_socket(raw, server_hostname=None, do_handshake_on_connect=False)
             sock.settimeout(deadline.left())
             sock.do_handshake()
             obs.facts["tls_version"] = sock.version() or ""
