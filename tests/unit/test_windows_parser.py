@@ -1122,6 +1122,50 @@ def test_the_glpi_json_reader_refuses_what_it_cannot_place(edit: tuple[str, str]
         from_glpi_json(text.replace(old, new, 1))
 
 
+def test_fusioninventory_inventory_of_a_windows_embedded_81_industry_kiosk() -> None:
+    """fusioninventory-for-glpi #1893 (mohierf, 2016): the agent's inventory of a 32-bit Windows Embedded
+    8.1 Industry Pro kiosk VM -- the first real embedded host. The Caption names the embedded product (not
+    Windows 8.1), identified by its own rule and found ended (Embedded 8.1 Industry: July 2023); its i586
+    Uninstall entry is in the only view a 32-bit Windows has, not a WOW6432Node that does not exist there."""
+    name = "windows-emb81-industry-pro-x86-kiosk-fusioninv-issue1893"
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["caption"], facts["version"], facts["build"], facts["ubr"]) == (
+        "Microsoft Windows Embedded 8.1 Industry Pro",
+        "6.3.9600",
+        "9600",
+        None,
+    )
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.rule) == ("windows-embedded", "8.1-industry", "windows-embedded.caption")
+    assert ident.cycle == _expected(name)["cycle"]
+    (rsync,) = inventory.software
+    assert (rsync.name, rsync.version, rsync.scope, rsync.registry_view) == (
+        "cwRsync (remove only)",
+        "",
+        "machine",
+        "32",
+    )
+    assert rsync.key == "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\cwRsync"
+    assert _findings(name) == {("os", "windows-embedded", "8.1-industry"): "eol"}
+
+
+def test_the_fusion_xml_reader_refuses_what_it_cannot_place() -> None:
+    import xml.etree.ElementTree as ET
+
+    from tests.fixtures.hosts.build_windows_fixtures import from_fusion_xml
+
+    text = (REAL / "emb81-industry-pro-x86-kiosk-fusioninv-issue1893_fusionxml.txt").read_text("utf-8")
+    printers = text + "    <PRINTERS>\n      <NAME>Printer Document</NAME>\n    </PRINTERS>\n"
+    with pytest.raises(ValueError, match="sections this reader does not map"):
+        from_fusion_xml(printers)
+    with pytest.raises(ET.ParseError):  # an element the excerpt cuts
+        from_fusion_xml(text.replace("    </SOFTWARES>\n", "", 1))
+    # the same entry on a 64-bit Windows is in the WOW6432Node view
+    sixty_four = from_fusion_xml(text.replace("<ARCH>32-bit</ARCH>", "<ARCH>64-bit</ARCH>", 1))[0]
+    assert sixty_four["software"][0]["key"].startswith("HKLM\\SOFTWARE\\WOW6432Node\\")
+
+
 def test_driver_packages_with_a_date_before_the_version_stay_as_written() -> None:
     """The 2008 R2 EC2 dump lists two Amazon NVMe driver packages whose DisplayVersion begins with
     the driver's date ("01/11/2018 1.0.0.146"), as Windows writes for driver packages: both kept as
