@@ -31,8 +31,11 @@ from pathlib import Path
 VENDOR_ROOT = "httpx"
 VENDORED: tuple[str, ...] = ("httpx", "httpcore", "h11", "anyio", "sniffio", "idna", "certifi")
 AGENT_FILES: tuple[str, ...] = ("*.py", "*.ps1", "*.json")
-# Host-touching modules the on-host agent never needs (remote transports); left out to stay small.
-EXCLUDED: frozenset[str] = frozenset({"ssh.py", "ssh_legacy.py", "winrm.py", "build_zipapp.py", "build_sh_agent.py"})
+# Host-touching modules the on-host agent never needs (remote transports and their bounded name
+# lookups); left out to stay small.
+EXCLUDED: frozenset[str] = frozenset(
+    {"ssh.py", "ssh_legacy.py", "winrm.py", "names.py", "build_zipapp.py", "build_sh_agent.py"}
+)
 
 # Parseable by old Pythons: ``import agents`` is the version gate (one line, exit 1, below 3.8).
 MAIN = """\

@@ -46,7 +46,8 @@ def add_parser(sub: Subparsers) -> None:
         type=float,
         default=5.0,
         metavar="SEC",
-        help="time budget of one probe: connect, send, read (default 5)",
+        help="time budget of one probe: name lookup, connect, send, read (default 5); a host name's "
+        "lookup never waits longer either",
     )
     p.add_argument("--window", metavar="HH:MM-HH:MM", help="only start addresses inside this daily window, local time")
     p.add_argument("--site-rate", type=float, metavar="N", help="at most N new connections per second per site")
@@ -72,6 +73,7 @@ def add_parser(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from agents.names import NameLookups
     from scanner.cli.common import store_from
     from scanner.collect.config import ScanWindow
     from scanner.discover import exclusions as excl
@@ -96,11 +98,18 @@ def run(args: argparse.Namespace) -> int:
             hint="targets: CSV with header host,site,transport,port,tags (transport one of "
             "ssh, smb, snmp, http, https, rdp, any); TOML; or one host / CIDR range per line",
         ) from exc
-    for name in exclusions.resolve_names():
+    # Every name lookup of the run (excluded names here, target names in the Discoverer) is bounded
+    # by --timeout and --concurrency, and each name is looked up once.
+    names = NameLookups(args.timeout, args.concurrency)
+    names.lookup_all(exclusions.names)
+    for name in exclusions.resolve_names(lambda n: names.lookup(n).addresses):
+        lookup = names.known(name)
+        timed_out = lookup is not None and lookup.timed_out
         log.warning(
-            "excluded host name %s does not resolve: it is excluded by name only, and an address of it in "
+            "excluded host name %s %s: it is excluded by name only, and an address of it in "
             "a target range would be probed; list its address too",
             name,
+            f"did not resolve within --timeout ({lookup.reason})" if lookup and timed_out else "does not resolve",
         )
     if args.tags:
         targets = [replace(t, tags=tuple(sorted(set(t.tags) | set(args.tags)))) for t in targets]
@@ -122,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ProbeSettings(timeout=args.timeout, snmp_community=community, snmp_v3=v3)
     config = DiscoverConfig(concurrency=args.concurrency, window=window, site_rate=args.site_rate)
     with store_from(args) as store:
-        summary = Discoverer(store, settings, config, PROBES, exclusions).run(targets)
+        summary = Discoverer(store, settings, config, PROBES, exclusions, names=names).run(targets)
     log.warning(
         "discovered %d of %d addresses in %.1fs (%d silent, %d excluded, %d connections)",
         summary.identified,

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.names import NameLookups, open_connection
 from scanner.targets import Target
 
 # A service that keeps talking (a hostile or broken one) is cut off here.
@@ -74,16 +75,22 @@ class ProbeSettings:
     environment or the credentials file, never the command line), and ``gate``: called before any
     connection beyond a probe's first (SMB's SMB2 retry), so that one too waits for its site's
     rate-limit token; False means the run is stopping and the connection must not be made.
-    ``tls``: the run's TLS client context (one per settings made; copies share it)."""
+    ``tls``: the run's TLS client context (one per settings made; copies share it).
+    ``names``: the run's name lookups (bounded by its timeout and concurrency, each name looked up
+    once); a probe called on its own looks its name up within its own budget."""
 
     timeout: float = 5.0
     snmp_community: str = ""
     snmp_v3: dict[str, str] = field(default_factory=dict)  # user, auth_key, auth_protocol, priv_key, priv_protocol
     gate: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
     tls: TlsClient = field(default_factory=TlsClient, compare=False, repr=False)
+    names: NameLookups | None = field(default=None, compare=False, repr=False)
 
     def may_connect_again(self) -> bool:
         return self.gate() if self.gate is not None else True
+
+    def lookup_names(self) -> NameLookups:
+        return self.names if self.names is not None else NameLookups(self.timeout)
 
 
 @dataclass(slots=True)
@@ -126,8 +133,11 @@ class Deadline:
         return remaining
 
 
-def connect(host: str, port: int, deadline: Deadline) -> socket.socket:
-    sock = socket.create_connection((host, port), timeout=deadline.left())
+def connect(host: str, port: int, deadline: Deadline, names: NameLookups | None = None) -> socket.socket:
+    """One TCP connection within the probe's budget, its name lookup included (a lookup with no
+    answer in time raises ``LookupTimeout``, a TimeoutError: the probe's status is "timeout")."""
+    lookups = names if names is not None else NameLookups(deadline.left())
+    sock = open_connection(lookups.lookup(host, deadline.left()), port, deadline.left)
     sock.settimeout(deadline.left())
     return sock
 

@@ -21,11 +21,12 @@ from functools import partial
 
 from agents.collect import iso
 from agents.inventory import Inventory
+from agents.names import NameLookups
 from scanner.collect.config import ScanWindow
 from scanner.collect.ratelimit import SiteRateLimiter
 from scanner.discover import fingerprint
 from scanner.discover.base import Observation, Probe, ProbeSettings
-from scanner.discover.exclusions import Exclusions, resolve
+from scanner.discover.exclusions import Exclusions
 from scanner.store.sqlite import HostStatus, Store, host_key
 from scanner.targets import Target
 
@@ -89,11 +90,13 @@ class Discoverer:
         exclusions: Exclusions,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         limiter: SiteRateLimiter | None = None,
-        resolver: Callable[[str], list[str]] = resolve,
+        names: NameLookups | None = None,
     ) -> None:
         self.store, self.settings, self.config = store, settings, config
         self.probes, self.exclusions, self.now = probes, exclusions, now
-        self.resolver = resolver
+        # Every host name of the run is looked up here: within --timeout, at most --concurrency at
+        # once, each name once (agents.names), so a dead name server costs each name its budget once.
+        self.names = names if names is not None else NameLookups(settings.timeout, config.concurrency)
         self.limiter = limiter if limiter is not None else SiteRateLimiter(config.site_rate)
         self.stop = threading.Event()
 
@@ -105,14 +108,20 @@ class Discoverer:
         for t in services:
             if self.stop.is_set() or not self.limiter.wait(t.site, self.stop):
                 break
-            settings = replace(self.settings, gate=partial(self.limiter.wait, t.site, self.stop))
+            settings = replace(self.settings, gate=partial(self.limiter.wait, t.site, self.stop), names=self.names)
             obs = self.probes[t.transport](t, settings)
             out.append(obs)
-            if obs.status == "unreachable":
-                # The network says there is no such host (no route, host unreachable): its other
-                # services are not tried -- no further packets towards an address that is not there.
+            if obs.status == "unreachable" or self._lookup_timed_out(t.host):
+                # The network says there is no such host (no route, host unreachable), or its name
+                # got no answer in time: its other services are not tried -- no further packets
+                # towards an address that is not there, no further wait for a name server that is.
                 break
         return out
+
+    def _lookup_timed_out(self, host: str) -> str:
+        """Why ``host``'s name lookup timed out ("" when it answered, failed, or was not made)."""
+        known = self.names.known(host)
+        return known.reason if known is not None and known.timed_out else ""
 
     def _aliases(self, targets: list[Target]) -> dict[str, str]:
         """Names in the targets that resolve to an address the targets also list: one device, so
@@ -128,11 +137,10 @@ class Discoverer:
         if not listed or not names:
             return {}
         out: dict[str, str] = {}
-        with ThreadPoolExecutor(max_workers=max(1, min(self.config.concurrency, len(names)))) as pool:
-            for name, addresses in zip(sorted(names), pool.map(self.resolver, sorted(names)), strict=True):
-                hit = next((a for a in addresses if a in listed), None)
-                if hit is not None:
-                    out[name] = hit
+        for name, lookup in self.names.lookup_all(names).items():
+            hit = next((a for a in lookup.addresses if a in listed), None)
+            if hit is not None:
+                out[name] = hit
         return out
 
     def _excluded_by_address(self, first: Target) -> Observation | None:
@@ -145,7 +153,9 @@ class Discoverer:
             return None  # an address: checked with the other exclusions before it was queued
         except ValueError:
             pass
-        why = self.exclusions.address_reason(first.host, self.resolver(first.host))
+        # A name whose lookup times out is not excluded here, and cannot be contacted either: its
+        # probes get the same (remembered) timeout from the run's lookups, without a connection.
+        why = self.exclusions.address_reason(first.host, self.names.lookup(first.host).addresses)
         if not why:
             return None
         return Observation(host=first.host, port=first.port, service=first.transport, status="excluded", error=why)
@@ -237,7 +247,9 @@ class Discoverer:
         summary.silent += 1
         seen = {o.status for o in observations}
         status = "timeout" if "timeout" in seen else "error" if "error" in seen else "unreachable"
-        detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)[:1000]
+        detail = "; ".join(f"{o.service}:{o.port} {o.status}" for o in observations)
+        lookup = self._lookup_timed_out(first.host)
+        detail = (f"{lookup}; {detail}" if lookup else detail)[:1000]
         self._status(summary, first, status, detail or "not probed", None)
 
     def _status(self, summary: DiscoverSummary, first: Target, status: str, error: str, inv: Inventory | None) -> None:

@@ -4,10 +4,10 @@ A clinical network has devices whose suppliers forbid any unsolicited traffic (i
 patient monitors, imaging modalities mid-acquisition).  They are listed here -- by address, CIDR
 range, host name or tag -- and ``legacyscan discover`` records them as "excluded" without opening a
 single connection.  Either spelling protects the device: excluded names are resolved when the run
-starts (``resolve_names``), and a target given by name is checked by the addresses it resolves to
-(``address_reason``) before anything is sent.  Targets tagged ``medical-device`` or
-``do-not-probe`` are excluded even without a file: that tag exists to say so.  Their support
-status comes from the device register import.
+starts (``resolve_names``, each within the run's ``--timeout``), and a target given by name is
+checked by the addresses it resolves to (``address_reason``) before anything is sent.  Targets
+tagged ``medical-device`` or ``do-not-probe`` are excluded even without a file: that tag exists to
+say so.  Their support status comes from the device register import.
 
 File format: one entry per line (``#`` comments): ``10.20.0.14``, ``10.20.30.0/24``,
 ``mri-console.example.nhs.uk`` or ``tag:infusion-pump``.
@@ -16,22 +16,20 @@ File format: one entry per line (``#`` comments): ``10.20.0.14``, ``10.20.30.0/2
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.names import NameLookups
 from scanner.targets import Target, TargetError, check_host
 
 DEFAULT_TAGS = frozenset({"medical-device", "do-not-probe"})
 
 
-def resolve(name: str) -> list[str]:
-    """The addresses a host name resolves to ([] when it does not resolve)."""
-    try:
-        return sorted({str(info[4][0]) for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)})
-    except (OSError, UnicodeError):
-        return []
+def resolve(name: str, timeout: float = 5.0) -> list[str]:
+    """The addresses a host name resolves to within ``timeout`` seconds ([] when it does not
+    resolve, or not in time).  A run resolves through its own ``NameLookups`` instead."""
+    return NameLookups(timeout).lookup(name).addresses
 
 
 @dataclass(slots=True)

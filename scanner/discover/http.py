@@ -98,7 +98,7 @@ def _probe(service: str, tls: bool) -> Any:
     def probe(target: Target, settings: ProbeSettings) -> Observation:
         def body(deadline: Deadline, obs: Observation) -> None:
             obs.connections += 1
-            with connect(target.host, target.port, deadline) as raw:
+            with connect(target.host, target.port, deadline, settings.names) as raw:
                 sock: socket.socket | ssl.SSLSocket = raw
                 if tls:
                     server_name = None if re.fullmatch(r"[\d.:]+", target.host) else target.host

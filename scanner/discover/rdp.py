@@ -67,7 +67,7 @@ def _read_der(sock: ssl.SSLSocket, deadline: Deadline) -> bytes:
 def probe(target: Target, settings: ProbeSettings) -> Observation:
     def body(deadline: Deadline, obs: Observation) -> None:
         obs.connections += 1
-        with connect(target.host, target.port, deadline) as raw:
+        with connect(target.host, target.port, deadline, settings.names) as raw:
             raw.sendall(CONNECTION_REQUEST)
             head = recv_exact(raw, 4, deadline)
             if head[0] != 3:

@@ -233,7 +233,7 @@ def _smb2(sock: socket.socket, deadline: Deadline, facts: dict[str, Any]) -> Non
 def probe(target: Target, settings: ProbeSettings) -> Observation:
     def body(deadline: Deadline, obs: Observation) -> None:
         obs.connections += 1
-        with connect(target.host, target.port, deadline) as sock:
+        with connect(target.host, target.port, deadline, settings.names) as sock:
             try:
                 _smb1(sock, deadline, obs.facts)
             except (ProbeError, ConnectionResetError, BrokenPipeError) as exc:
@@ -246,7 +246,7 @@ def probe(target: Target, settings: ProbeSettings) -> Observation:
         if not settings.may_connect_again():  # the second connection waits for its site's token too
             raise ProbeError("stopped before the SMB2 connection")
         obs.connections += 1
-        with connect(target.host, target.port, deadline) as sock:
+        with connect(target.host, target.port, deadline, settings.names) as sock:
             _smb2(sock, deadline, obs.facts)
 
     return run_probe("smb", target, settings, body)

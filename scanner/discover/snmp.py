@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -166,6 +167,24 @@ async def _bounded_get(host: str, port: int, settings: ProbeSettings, deadline: 
         raise TimeoutError("no SNMP answer within the probe's time budget") from exc
 
 
+def _ipv4(target: Target, settings: ProbeSettings, deadline: Deadline) -> str:
+    """The IPv4 address pysnmp's UDP transport is given, looked up within the probe's budget (the
+    run's bounded lookups): pysnmp's own lookup runs in asyncio's executor, which ``asyncio.run``
+    waits for however long the resolver takes.  A failed lookup is pysnmp's own error, as before."""
+    from pysnmp.error import PySnmpError
+
+    lookup = settings.lookup_names().lookup(target.host, deadline.left())
+    if lookup.timed_out:
+        lookup.check()
+    v4 = [str(info[4][0]) for info in lookup.infos if info[0] == socket.AF_INET]
+    if v4:
+        return v4[0]
+    if lookup.infos and target.host.split("%", 1)[0] == str(lookup.infos[0][4][0]):
+        return target.host  # an IPv6 address: pysnmp refuses it itself, asking no name service
+    why = lookup.error if lookup.error is not None else "the name has no IPv4 address"
+    raise PySnmpError(f"Bad IPv4/UDP transport address {target.host}@{target.port}: {why}")
+
+
 def probe(target: Target, settings: ProbeSettings) -> Observation:
     # pysnmp's first import loads its MIB modules (a second or more on a busy machine): done before
     # the probe's clock starts, so it never eats a device's time budget.
@@ -178,7 +197,8 @@ def probe(target: Target, settings: ProbeSettings) -> Observation:
             return
         obs.connections += 1
         obs.facts["snmp_version"] = "3" if settings.snmp_v3 else "2c"
-        obs.facts.update(asyncio.run(_bounded_get(target.host, target.port, settings, deadline)))
+        address = _ipv4(target, settings, deadline)
+        obs.facts.update(asyncio.run(_bounded_get(address, target.port, settings, deadline)))
         if "sys_descr" not in obs.facts and "sys_object_id" not in obs.facts:
             raise ProbeError("the agent answered without sysDescr or sysObjectID")
 

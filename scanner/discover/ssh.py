@@ -55,7 +55,7 @@ def parse_banner(line: str) -> dict[str, Any]:
 def probe(target: Target, settings: ProbeSettings) -> Observation:
     def body(deadline: Deadline, obs: Observation) -> None:
         obs.connections += 1
-        with connect(target.host, target.port, deadline) as sock:
+        with connect(target.host, target.port, deadline, settings.names) as sock:
             for _ in range(20):
                 line = printable(recv_line(sock, deadline, 256), 255)
                 if line.startswith("SSH-"):

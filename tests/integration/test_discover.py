@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from scanner.discover.registry import PROBES
 from scanner.targets import Target
 from tests.conftest import require_or_skip
 from tests.integration import discover_lab as lab_mod
+from tests.integration import dnsd
 
 pytestmark = pytest.mark.integration
 
@@ -246,3 +249,75 @@ def test_samba_s_smb2_connection_takes_its_own_rate_limit_token(lab: lab_mod.Lab
     ).run([target])
     # Samba with SMB1 off: SMB1 refused on the first connection, SMB2 on a second -- each one a token
     assert summary.identified == 1 and summary.connections == 2 and limiter.tokens == 2
+
+
+@pytest.fixture
+def dns(tmp_path: Path) -> Iterator[dnsd.DnsServer]:
+    why = dnsd.available()
+    if why:
+        require_or_skip(why)
+    server = dnsd.DnsServer(
+        answers={"sshd.ward7.test": lab_mod.ADDRESSES["sshd"]},
+        dead={"pacs-gw.ward7.test", "snmp-gw.ward7.test", "mri-console.ward7.test"},
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_dead_name_server_costs_each_name_its_timeout_not_the_sweep(
+    lab: lab_mod.Lab, dns: dnsd.DnsServer, tmp_path: Path
+) -> None:
+    """The run's name server answers one name and never answers three (the resolver itself would
+    wait a quarter of an hour for each: resolv.conf's 30 s x 5 attempts): the sweep ends, each
+    unanswered name is reported as a lookup that timed out (its other service never tried), the
+    answered name is identified as by its address, and the neighbour listed by address is untouched
+    by it all.  Run as the command, in a mount namespace whose /etc/resolv.conf names that server."""
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "host,site,transport,port,tags\n"
+        f"sshd.ward7.test,RXX01,ssh,{lab.ports['sshd']},\n"
+        f"pacs-gw.ward7.test,RXX01,ssh,{lab.ports['sshd']},\n"
+        f"pacs-gw.ward7.test,RXX01,https,{lab.ports['https']},\n"
+        f"snmp-gw.ward7.test,RXX01,snmp,{lab.ports['snmp']},\n"
+        f"{lab_mod.ADDRESSES['dropbear']},RXX01,ssh,{lab.ports['dropbear']},\n"
+    )
+    excluded = tmp_path / "exclude.txt"
+    excluded.write_text("mri-console.ward7.test\n192.0.2.0/24\n")  # a range: names are checked by address
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_")}
+    env["LEGACYSCAN_SNMP_COMMUNITY"] = lab_mod.SNMP_COMMUNITY
+    argv = ["discover", "--targets", str(targets), "--exclude", str(excluded), "--timeout", "2"]
+    argv += ["--db", f"sqlite:///{tmp_path / 'ls.db'}", "--format", "json", "--as-of", "2026-12-06"]
+    # The bound here only keeps a broken build from hanging the suite; nothing is asserted on time.
+    done = subprocess.run(
+        [*dnsd.resolver_prefix(dns.resolv_conf(tmp_path)), sys.executable, "-m", "scanner.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=240,  # under pytest-timeout's 300 s, so a hang fails here with the command's output
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    coverage = {c["target"]: c for s in report["sites"] for c in s["coverage"]}
+    for name in ("pacs-gw.ward7.test", "snmp-gw.ward7.test"):
+        assert dns.queries[name] >= 1  # the resolver did ask the dead server
+        line = coverage[f"discover://{name}"]
+        assert line["status"] == "timeout" and line["error"].startswith(f"name lookup of {name}: no answer"), line
+    assert "https" not in coverage["discover://pacs-gw.ward7.test"]["error"]  # its next service: not tried
+    assert "excluded host name mri-console.ward7.test did not resolve within --timeout" in done.stderr
+    assert dns.queries["mri-console.ward7.test"] >= 1
+    # the answered name and the neighbour listed by address: identified as without the dead names
+    assert coverage["discover://sshd.ward7.test"]["status"] == "ok" and dns.queries["sshd.ward7.test"] >= 1
+    assert coverage[f"discover://{lab_mod.ADDRESSES['dropbear']}"]["status"] == "ok"
+    hosts = {h["hostname"]: h for s in report["sites"] for h in s["hosts"]}
+    named = next(h for h in hosts.values() if h["os"] and h["os"]["product"] == "debian")
+    assert named["os"]["cycle"] == "12" and named["os"]["match"]["evidence"]["announced_by"] == "ssh-banner"
+    assert set(coverage) == {
+        "discover://sshd.ward7.test",
+        "discover://pacs-gw.ward7.test",
+        "discover://snmp-gw.ward7.test",
+        f"discover://{lab_mod.ADDRESSES['dropbear']}",
+    }
