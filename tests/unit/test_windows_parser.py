@@ -99,7 +99,9 @@ def test_every_real_host_yields_the_identify_contract(name: str) -> None:
         assert record["build"].isdigit() and record["version"].endswith(record["build"])
     else:
         assert record["build"] == "" and record["version"] == ""  # nothing derived from BuildLabEx
-    if provenance["expected"].get("product_type_recorded", True):  # an excerpt may show no ProductType
+    if provenance["expected"].get("multi_session"):  # Enterprise multi-session: a client reporting ProductType 3
+        assert record["product_type"] == 3 and expected_product == "windows", record
+    elif provenance["expected"].get("product_type_recorded", True):  # an excerpt may show no ProductType
         assert (record["product_type"] == 3) == (expected_product == "windows-server"), record
     else:
         assert record["product_type"] is None
@@ -1164,6 +1166,25 @@ def test_the_fusion_xml_reader_refuses_what_it_cannot_place() -> None:
     # the same entry on a 64-bit Windows is in the WOW6432Node view
     sixty_four = from_fusion_xml(text.replace("<ARCH>32-bit</ARCH>", "<ARCH>64-bit</ARCH>", 1))[0]
     assert sixty_four["software"][0]["key"].startswith("HKLM\\SOFTWARE\\WOW6432Node\\")
+
+
+def test_enterprise_multi_session_reports_a_server_product_type_and_stays_a_client_release() -> None:
+    """Chocolatey-packages #56 (schnerring, 2021-05-29): Win32_OperatingSystem of a Windows 10 Enterprise
+    multi-session (Azure Virtual Desktop) image -- ProductType 3, the server product type, as Microsoft
+    documents for multi-session, and OperatingSystemSKU 175. The Caption and build name the client
+    release (Windows 10 21H1, ended), not a Windows Server."""
+    name = "windows-win10-21h1-enterprise-multisession-chocolatey-issue56"
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["caption"], facts["build"], facts["product_type"]) == (
+        "Microsoft Windows 10 Enterprise for Virtual Desktops",
+        "19043",
+        3,
+    )
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle) == ("windows", "10-21h1") == ("windows", _expected(name)["cycle"])
+    assert not inventory.software
+    assert _findings(name) == {("os", "windows", "10-21h1"): "eol"}
 
 
 def test_driver_packages_with_a_date_before_the_version_stay_as_written() -> None:
