@@ -18,7 +18,9 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -436,13 +438,40 @@ def test_long_indexed_values_never_fail_a_batch(db_url: str, tmp_path: Path) -> 
     assert back["long-site"].host.site == noise
 
 
+@contextmanager
+def in_process(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn (lifespan on, the collector's HTTP protocol) on a loopback port, in
+    a thread of this process; its base URL.  Stopped on exit, as a signal would stop the collector."""
+    import uvicorn
+
+    from scanner.service.protocol import DEFAULT_PROTOCOL, PROTOCOLS
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, http=PROTOCOLS[DEFAULT_PROTOCOL])
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):  # started, or failed to start (the thread ended)
+            if uv.started or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert uv.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
 def test_large_uploads_are_validated_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Item 4's second half, which the test above cannot see (its hostile body is refused before
     any parsing): a document too large for the event loop is decoded and validated on a worker
     thread.  The real app (the same ``create_app`` uvicorn serves) runs in-process here so the
-    validator can say which thread it ran on: a thread with no running event loop."""
-    from starlette.testclient import TestClient
-
+    validator can say which thread it ran on: a thread with no running event loop.  It is served by
+    uvicorn in this process over loopback HTTP, as ``legacyscan serve`` serves it (not Starlette's
+    TestClient, which is moving to another HTTP client package)."""
     import scanner.service.server as server
 
     db = f"sqlite:///{tmp_path / 'central.db'}"
@@ -467,7 +496,7 @@ def test_large_uploads_are_validated_off_the_event_loop(tmp_path: Path, monkeypa
     bodies = [large.to_json().encode(), gzip.compress(large.to_json().encode()), small.to_json().encode()]
     assert len(bodies[0]) > server.INLINE_DECODED_MAX > len(bodies[2])
     app = server.create_app(server.ServerConfig(db_url=db), clock=now)
-    with TestClient(app) as client:
+    with in_process(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         for i, body in enumerate(bodies):
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             if i == 1:
