@@ -39,6 +39,7 @@ from pathlib import Path
 
 from agents.bundle import BUNDLE_SHELL, CAT_PREFIXES, bundle_command, bundle_script, parse_bundle  # noqa: F401
 from agents.compat import SLOTS
+from agents.names import LookupTimeout, NameLookups, open_connection
 from agents.shell import MAX_FILE, BatchingShell, CommandResult, ShellError, ShellTimeout, decode
 from agents.watchdog import WATCHDOG
 
@@ -334,7 +335,9 @@ def _from_path(path: str, secret: bytes | None) -> paramiko.PKey:
 
 @dataclass(**SLOTS)
 class SshOptions:
-    """Timeouts and limits.  ``connect_timeout`` covers TCP, banner and key exchange."""
+    """Timeouts and limits.  ``connect_timeout`` covers the host name's lookup, TCP, banner and key
+    exchange.  ``names``: the scan's name lookups (bounded, each name once; agents.names); without
+    them each connection looks its name up on its own, within ``connect_timeout`` too."""
 
     connect_timeout: float = 10.0
     auth_timeout: float = 15.0
@@ -342,6 +345,7 @@ class SshOptions:
     max_sessions: int = 3
     accept_new: bool = False
     legacy: bool = False  # --ssh-legacy: also SHA-1 kex, ssh-rsa/ssh-dss, CBC, hmac-sha1 (agents.ssh_legacy)
+    names: NameLookups | None = field(default=None, compare=False, repr=False)
 
 
 _KEY_FAMILIES: dict[str, list[str]] = {
@@ -362,7 +366,7 @@ def _prefer_known_key_types(transport: paramiko.Transport, known: Iterable[str])
 
 
 def _open_socket(
-    host: str, port: int, timeout: float, via: paramiko.Transport | None
+    host: str, port: int, timeout: float, via: paramiko.Transport | None, names: NameLookups | None = None
 ) -> socket.socket | paramiko.Channel:
     if via is not None:
         try:
@@ -370,8 +374,13 @@ def _open_socket(
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise Unreachable(f"jump host could not reach {host}:{port}: {exc}") from exc
         return chan
+    # socket.create_connection's own lookup would wait for the resolver's timeout (a dead DNS
+    # server: 10 s to minutes), whatever ``timeout`` says: the name is looked up within it.
+    lookup = (names if names is not None else NameLookups(timeout)).lookup(host, timeout)
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = open_connection(lookup, port, lambda: timeout)
+    except LookupTimeout as exc:
+        raise ShellTimeout(f"{host}:{port}: {exc}") from exc
     except TimeoutError as exc:
         raise ShellTimeout(f"TCP connect to {host}:{port} timed out after {timeout:g}s") from exc
     except OSError as exc:
@@ -389,7 +398,7 @@ def open_transport(
     via: paramiko.Transport | None = None,
 ) -> paramiko.Transport:
     """Connect, verify the host key, authenticate.  Raises one of the typed ShellErrors."""
-    sock = _open_socket(host, port, options.connect_timeout, via)
+    sock = _open_socket(host, port, options.connect_timeout, via, options.names)
     transport = LegacyTransport(sock)
     if options.legacy:
         transport.enable_legacy()

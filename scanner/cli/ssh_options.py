@@ -34,7 +34,7 @@ def add_ssh_options(group: argparse._ArgumentGroup) -> None:
         type=float,
         default=10.0,
         metavar="SEC",
-        help="TCP connect + SSH handshake + authentication timeout (default 10)",
+        help="name lookup + TCP connect + SSH handshake + authentication timeout (default 10)",
     )
     group.add_argument(
         "--ssh-user",

@@ -29,6 +29,7 @@ class SshConnector:
     """Everything shared by all SSH connections of one scan: credentials, host keys, jump hosts."""
 
     def __init__(self, config: ScanConfig) -> None:
+        from agents.names import NameLookups
         from agents.ssh import JumpHosts, KnownHosts, SshCredentials, SshOptions
 
         # paramiko logs a traceback for every expected failure (a hung host, a refused key); each
@@ -51,6 +52,9 @@ class SshConnector:
             max_sessions=config.max_sessions,
             accept_new=config.accept_new_host_keys,
             legacy=config.ssh_legacy,
+            # the scan's host names: each looked up once, within --connect-timeout, at most
+            # --concurrency lookups outstanding (a dead DNS server costs a name its timeout once)
+            names=NameLookups(config.connect_timeout, config.concurrency),
         )
         self.jumps = JumpHosts(self.creds, self.known_hosts, self.options)
 

@@ -479,3 +479,61 @@ def test_commands_over_ssh_run_at_the_lowest_cpu_and_io_priority(fleet: sshd.Fle
         assert sh.run(["ionice", "-p", "0"], timeout=10).stdout.strip() == "idle"  # pid 0: itself
         status = sh.read_text("/proc/self/status")
         assert status is not None and "Name:" in status
+
+
+def test_a_dead_name_server_costs_a_named_host_its_connect_timeout_not_the_scan(
+    fleet: sshd.Fleet, tmp_path: Path
+) -> None:
+    """``scan`` with a name server that answers one name and never answers another (the resolver
+    alone would wait a quarter of an hour for it): the scan ends, the unanswered name is a
+    "timeout" naming its lookup, and the answered name and the host listed by address are
+    collected as usual.  The command runs in a mount namespace whose /etc/resolv.conf names the
+    loopback name server (tests/integration/dnsd.py)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.integration import dnsd
+
+    why = dnsd.available()
+    if why:
+        require_or_skip(why)
+    dns = dnsd.DnsServer({"ward7-pc1.ward7.test": fleet.addresses[1]}, {"ward7-pc9.ward7.test"})
+    try:
+        known = tmp_path / "known_hosts"
+        known.write_text(fleet.known_hosts.read_text() + f"[ward7-pc1.ward7.test]:{fleet.port} {fleet.host_pubkey}\n")
+        csv = tmp_path / "targets.csv"
+        csv.write_text(
+            "host,site,transport,port,user,tags\n"
+            f"ward7-pc9.ward7.test,Main Hospital,ssh,{fleet.port},{sshd.USER},\n"
+            f"ward7-pc1.ward7.test,Main Hospital,ssh,{fleet.port},{sshd.USER},\n"
+            f"{fleet.addresses[0]},Main Hospital,ssh,{fleet.port},{sshd.USER},\n"
+        )
+        db = tmp_path / "scan.db"
+        argv = ["scan", "--targets", str(csv), "--ssh-key", str(fleet.client_key), "--known-hosts", str(known)]
+        argv += ["--no-agent", "--connect-timeout", "2", "--timeout", "10", "--db", f"sqlite:///{db}", "--no-report"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_")}
+        # The bound only keeps a broken build from hanging the suite; nothing is asserted on time.
+        done = subprocess.run(
+            [*dnsd.resolver_prefix(dns.resolv_conf(tmp_path)), sys.executable, "-m", "scanner.cli", *argv],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert dns.queries["ward7-pc9.ward7.test"] >= 1 and dns.queries["ward7-pc1.ward7.test"] >= 1
+    finally:
+        dns.stop()
+    s = SqliteStore(str(db))
+    try:
+        status = {st.target: st for st in s.statuses()}
+        dead = status[f"ssh://ward7-pc9.ward7.test:{fleet.port}"]
+        assert dead.status == "timeout" and "name lookup of ward7-pc9.ward7.test: no answer" in dead.error, dead
+        for host in ("ward7-pc1.ward7.test", fleet.addresses[0]):
+            assert status[f"ssh://{host}:{fleet.port}"].status == "ok", status[f"ssh://{host}:{fleet.port}"]
+        assert s.latest_inventories()  # stored (both are this machine: one host in the store)
+    finally:
+        s.close()
