@@ -310,8 +310,15 @@ def _get(data: dict[str, Any], key: str, typ: type, default: Any) -> Any:
     return value
 
 
-# Field types for validation, computed once per dataclass.
-_FIELD_TYPES: dict[type, dict[str, str]] = {}
+def _field_types(cls: type) -> dict[str, str]:
+    return {f.name: str(f.type) for f in fields(cls)}
+
+
+# Field types for validation of the dataclasses a document is built into, made when this module is
+# imported: a constant of the code, not a memo filled at run time.
+_FIELD_TYPES: dict[type, dict[str, str]] = {
+    cls: _field_types(cls) for cls in (Host, OsInfo, Software, Disk, Hardware, Problem, Collector)
+}
 
 
 def _build(cls: type, raw: Any, where: str) -> Any:
@@ -325,8 +332,7 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         raise InventoryError(f"{where}: expected an object")
     types = _FIELD_TYPES.get(cls)
     if types is None:
-        types = {f.name: str(f.type) for f in fields(cls)}
-        _FIELD_TYPES[cls] = types
+        types = _field_types(cls)
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         annotation = types.get(key)

@@ -12,7 +12,6 @@ PowerShell is reached through ``Sysnative``.
 from __future__ import annotations
 
 import base64
-import functools
 import gzip
 import os
 import subprocess
@@ -59,9 +58,10 @@ def compressed_loader(script: str) -> str:
     return LOADER.replace("{payload}", payload)
 
 
-@functools.lru_cache(maxsize=8)
 def powershell_invocation(script: str, program: str = "powershell.exe") -> tuple[list[str], bytes | None]:
-    """(arguments, stdin) that run ``script``: one compressed command when it fits, else stdin."""
+    """(arguments, stdin) that run ``script``: one compressed command when it fits, else stdin.
+    Pure, and remembers nothing: compressing the collection script costs about 0.6 ms, against a
+    WinRM host's handshake and collection."""
     inline = powershell_argv(compressed_loader(script))
     if len(program) + 1 + len(" ".join(inline)) < CREATEPROCESS_LIMIT - 256:
         return inline, None

@@ -22,7 +22,6 @@ merge is recorded in ``Software.collapsed`` as ``"<rule>: <merged key>"``.  The 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.inventory import MAX_STRING, Collector, Disk, Hardware, Host, Inventory, OsInfo, Problem, Software
+from agents.packaged import Packaged
 from agents.powershell import (  # noqa: F401 - re-exported: the invocation is part of this module's API
     BOOTSTRAP,
     CREATEPROCESS_LIMIT,
@@ -67,10 +67,12 @@ class WindowsDocumentError(ValueError):
     """The script's output is not a collection document; the message says what was found."""
 
 
-@functools.lru_cache(maxsize=1)
+_SCRIPT = Packaged(lambda: SCRIPT_PATH.read_text("utf-8"))
+
+
 def load_script() -> str:
-    """The collection script's text (shipped as package data; read once)."""
-    return SCRIPT_PATH.read_text("utf-8")
+    """The collection script's text (shipped as package data; read once: a ``Packaged`` value)."""
+    return _SCRIPT.get()
 
 
 # -- extracting the document ---------------------------------------------------------------------

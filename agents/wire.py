@@ -16,43 +16,59 @@ import json
 import operator
 from typing import Any
 
-from agents.inventory import Inventory
+from agents.inventory import (
+    Collector,
+    Disk,
+    FrozenSoftware,
+    Hardware,
+    Host,
+    Inventory,
+    OsInfo,
+    Problem,
+    Software,
+)
 
 ALWAYS = frozenset({"inventory_id", "schema_version", "name"})
 
 _MISSING = object()
-_DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
 
 
 def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
-    found = _DEFAULTS.get(cls)
-    if found is None:
-        items = []
-        for f in dataclasses.fields(cls):
-            if f.name in ALWAYS:
-                default: Any = _MISSING
-            elif f.default is not dataclasses.MISSING:
-                default = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                default = f.default_factory()
-            else:
-                default = _MISSING
-            items.append((f.name, default))
-        found = _DEFAULTS[cls] = tuple(items)
-    return found
+    """(field name, its default, or ``_MISSING`` for one always written) of dataclass ``cls``."""
+    items = []
+    for f in dataclasses.fields(cls):
+        if f.name in ALWAYS:
+            default: Any = _MISSING
+        elif f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = _MISSING
+        items.append((f.name, default))
+    return tuple(items)
 
 
-_GETTERS: dict[type, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+def _plan(cls: type) -> tuple[Any, tuple[tuple[str, Any], ...]]:
+    defaults = _defaults(cls)
+    return operator.attrgetter(*(name for name, _ in defaults)), defaults
+
+
+# The plans of the dataclasses an inventory is made of, made when this module is imported: a
+# constant of the code (the classes' fields and defaults), not a memo filled at run time.  Any other
+# dataclass is planned where it is met.
+_PLANS: dict[type, tuple[Any, tuple[tuple[str, Any], ...]]] = {
+    cls: _plan(cls) for cls in (Inventory, Host, OsInfo, Software, FrozenSoftware, Disk, Hardware, Problem, Collector)
+}
 
 
 def _compact(obj: Any) -> dict[str, Any]:
     """json.dumps hook: a dataclass as the dict of its non-default fields, in declaration order."""
-    plan = _GETTERS.get(type(obj))
+    plan = _PLANS.get(type(obj))
     if plan is None:
         if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
             raise TypeError(f"cannot serialise {type(obj).__name__}")
-        defaults = _defaults(type(obj))
-        plan = _GETTERS[type(obj)] = (operator.attrgetter(*(name for name, _ in defaults)), defaults)
+        plan = _plan(type(obj))
     getter, defaults = plan
     return {
         name: value for (name, default), value in zip(defaults, getter(obj)) if default is _MISSING or value != default

@@ -9,16 +9,18 @@ fingerprint is a short digest of both: legacyscan's version and every file of th
 directory, by name and bytes, in sorted order.
 
 ``fingerprint`` is a pure function of its arguments; ``installed`` is the installed release's
-(the rules files do not change while a process runs: computed once, as ``plan.readiness`` reads
-its CPU lists).  Callers that judge or read findings take the fingerprint as a parameter
-(``Judge``, ``StoredResults``) defaulting to ``installed()``, so a test injects another.
+(the rules files do not change while a process runs: computed once, an ``agents.packaged.Packaged``
+value, as ``plan.readiness`` reads its CPU lists).  Callers that judge or read findings take the
+fingerprint as a parameter (``Judge``, ``StoredResults``) defaulting to ``installed()``, so a test
+injects another.
 """
 
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
+
+from agents.packaged import Packaged
 
 # Hex digits kept: a fingerprint names one release's rules among a handful ever installed.
 LENGTH = 16
@@ -39,10 +41,16 @@ def fingerprint(version: str, rules_dir: Path) -> str:
     return h.hexdigest()[:LENGTH]
 
 
-@lru_cache(maxsize=1)
-def installed() -> str:
-    """The installed release's fingerprint (legacyscan's version, the bundled rules files)."""
+def _installed() -> str:
     from eol_data.rules import RULES_DIR
     from scanner import __version__
 
     return fingerprint(__version__, RULES_DIR)
+
+
+_INSTALLED = Packaged(_installed)
+
+
+def installed() -> str:
+    """The installed release's fingerprint (legacyscan's version, the bundled rules files)."""
+    return _INSTALLED.get()

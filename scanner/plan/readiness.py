@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
 
 from agents.inventory import Hardware
+from agents.packaged import Packaged
 
 CPU_DATA = Path(__file__).resolve().parents[2] / "eol_data" / "win11_cpus.json"
 MIN_RAM_BYTES = 4 * 1024**3
@@ -92,8 +92,13 @@ class CpuRules:
     rules: tuple[tuple[dict[str, Any], re.Pattern[str]], ...]
 
 
-@lru_cache(maxsize=1)
-def cpu_rules(path: Path = CPU_DATA) -> CpuRules:
+def cpu_rules(path: Path | None = None) -> CpuRules:
+    """The CPU lists: the bundled file's (read once: an ``agents.packaged.Packaged`` value), or the
+    file at ``path`` (read now)."""
+    return _BUNDLED_CPU_RULES.get() if path is None else _read_cpu_rules(path)
+
+
+def _read_cpu_rules(path: Path) -> CpuRules:
     data = json.loads(path.read_text(encoding="utf-8"))
     compiled = tuple((r, re.compile(r["pattern"], re.IGNORECASE)) for r in data["rules"])
     return CpuRules(
@@ -102,6 +107,9 @@ def cpu_rules(path: Path = CPU_DATA) -> CpuRules:
         sources=tuple(data.get("sources", [])),
         rules=compiled,
     )
+
+
+_BUNDLED_CPU_RULES = Packaged(lambda: _read_cpu_rules(CPU_DATA))
 
 
 def _intel_generation(model: str, suffix: str) -> int:

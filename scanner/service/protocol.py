@@ -16,7 +16,6 @@ the environment, like the app's.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import os
@@ -32,23 +31,27 @@ log = logging.getLogger(__name__)
 _DEFAULT = ServerConfig(db_url="").header_timeout
 
 
-@functools.lru_cache(maxsize=4)
 def _header_timeout(raw: str) -> float:
     """The configured deadline (``raw``: the service's configuration as ``legacyscan serve`` set it)."""
     return float(json.loads(raw).get("header_timeout", _DEFAULT)) if raw else _DEFAULT
 
 
 class _HeadDeadline:
-    """The timer both protocols share: armed while a request head is awaited."""
+    """The timer both protocols share: armed while a request head is awaited.  The deadline is read
+    from the service's configuration once per connection (``_head_seconds``: the connection's own,
+    not a module memo), when the first head is awaited."""
 
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     client: Any
     _head_timer: asyncio.TimerHandle | None = None
+    _head_seconds: float | None = None
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = self.loop.call_later(_header_timeout(os.environ.get(CONFIG_ENV, "")), self._head_timed_out)
+        if self._head_seconds is None:
+            self._head_seconds = _header_timeout(os.environ.get(CONFIG_ENV, ""))
+        self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
