@@ -1025,10 +1025,13 @@ class SqliteStore(Store):
         token_id, token = new_token()
         info = TokenInfo(token_id, check_site(site), created_at, "", label[:200])
         with self._lock:
-            self.conn.execute(
-                "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
-                (token_id, token_hash(token), info.site, info.label, created_at, ""),
-            )
+            try:
+                self.conn.execute(
+                    "INSERT INTO tokens VALUES (?,?,?,?,?,?)",
+                    (token_id, token_hash(token), info.site, info.label, created_at, ""),
+                )
+            except sqlite3.Error as exc:  # a read-only file or folder, a full disk, a lock held too long
+                raise StoreError(f"cannot save the token in {self.path}: {exc}") from exc
         return info, token
 
     def list_tokens(self) -> list[TokenInfo]:
@@ -1041,9 +1044,12 @@ class SqliteStore(Store):
     def revoke_token(self, token_id: str, revoked_at: str) -> bool:
         """Revoke; False when no active token has that id."""
         with self._lock:
-            cur = self.conn.execute(
-                "UPDATE tokens SET revoked_at=? WHERE token_id=? AND revoked_at=''", (revoked_at, token_id)
-            )
+            try:
+                cur = self.conn.execute(
+                    "UPDATE tokens SET revoked_at=? WHERE token_id=? AND revoked_at=''", (revoked_at, token_id)
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot revoke the token in {self.path}: {exc}") from exc
         return cur.rowcount == 1
 
     def authenticate(self, token: str) -> TokenInfo | None:
