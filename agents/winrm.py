@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.compat import SLOTS
+from agents.names import NameLookups
 from agents.powershell import powershell_argv, powershell_invocation
 from agents.shell import CommandResult, ShellError, ShellTimeout, decode
 
@@ -455,6 +456,7 @@ class WinRmShell:
         ca_bundle: str | None = None,
         timeout: float = 60.0,
         path: str = "/wsman",
+        lookup_timeout: float | None = None,
     ) -> None:
         if transport not in TRANSPORTS:
             raise WinRmError(
@@ -484,6 +486,8 @@ class WinRmShell:
         self._ca_bundle = ca_bundle
         self._protocol: Any = None
         self._codepage = OEM_CODEPAGE
+        self._name_answered = False
+        self._lookup_timeout = lookup_timeout  # None: the connection's own budget (its HTTP timeout)
 
     def __repr__(self) -> str:
         return f"WinRmShell({self.endpoint!r}, transport={self.transport!r}, user={self._credentials.user!r})"
@@ -509,6 +513,22 @@ class WinRmShell:
         self._protocol.read_timeout_sec = _read_timeout(operation_timeout)
         self._protocol.transport.read_timeout_sec = _read_timeout(operation_timeout)
         return self._protocol
+
+    def _look_up_name(self, seconds: float) -> None:
+        """The host name's lookup within the connection's own budget, once, before requests' own
+        (which waits for the system resolver's timeout -- a dead DNS server: 10 s to minutes --
+        whatever its timeouts say).  Only a lookup with no answer in time fails here; any other
+        answer is the connection's to meet, with the messages it always had."""
+        if self._name_answered:
+            return
+        lookup = NameLookups(seconds).lookup(self.host)
+        if lookup.timed_out:
+            raise WinRmTimeout(
+                f"{self.endpoint}: {lookup.reason}",
+                kind="timeout",
+                fix="check the DNS server this machine uses (/etc/resolv.conf), or list the host by its address",
+            )
+        self._name_answered = True
 
     def _fail(self, exc: BaseException) -> WinRmError:
         return diagnose(
@@ -548,6 +568,7 @@ class WinRmShell:
         op_timeout = max(1, min(20, int(timeout)))
         shell_id: str | None = None
         command_id: str | None = None
+        self._look_up_name(self._lookup_timeout if self._lookup_timeout is not None else _read_timeout(op_timeout))
         proto = self._proto(op_timeout)
         try:
             shell_id = self._open_shell(proto)
@@ -696,10 +717,12 @@ def open_winrm_shell(
     timeout: float = 60.0,
     credentials_file: str | None = None,
     credentials: WinRmCredentials | None = None,
+    lookup_timeout: float | None = None,
 ) -> WinRmShell:
     """The scan engine's factory: port 5986 (or any port but 5985) is HTTPS; 5985 is HTTP and needs
     an encrypting transport.  Credentials are resolved here (env, file, keyring) unless given; the
-    CA bundle defaults to ``LEGACYSCAN_WINRM_CA_BUNDLE`` (a site's internal CA)."""
+    CA bundle defaults to ``LEGACYSCAN_WINRM_CA_BUNDLE`` (a site's internal CA).  ``lookup_timeout``:
+    the host name's lookup budget (the scan's ``--connect-timeout``)."""
     creds = credentials or load_credentials(host, user, credentials_file=credentials_file)
     bundle = ca_bundle or os.environ.get(ENV_CA_BUNDLE) or None
     return WinRmShell(
@@ -711,4 +734,5 @@ def open_winrm_shell(
         verify_tls=verify_tls,
         ca_bundle=bundle,
         timeout=timeout,
+        lookup_timeout=lookup_timeout,
     )

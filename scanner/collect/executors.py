@@ -147,7 +147,12 @@ def collect_winrm(target: Target, config: ScanConfig) -> Inventory:
     except ImportError as exc:
         raise ShellError(f"WinRM scanning is not available in this build: {exc}") from exc
     shell = winrm.open_winrm_shell(
-        target.host, target.port, target.user or None, timeout=config.timeout, credentials_file=config.credentials
+        target.host,
+        target.port,
+        target.user or None,
+        timeout=config.timeout,
+        credentials_file=config.credentials,
+        lookup_timeout=config.connect_timeout,  # the host name's lookup: never the resolver's own timeout
     )
     try:
         inv: Inventory = windows.collect_windows(shell, timeout=config.timeout)

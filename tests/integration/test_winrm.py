@@ -342,3 +342,60 @@ def test_scan_engine_collects_a_winrm_target_over_https(tmp_path: Path, monkeypa
         ["ward-7"],
     )
     assert inventory.collector.transport == "winrm"
+
+
+def test_a_dead_name_server_costs_a_winrm_target_its_budget_not_the_scan(tmp_path: Path) -> None:
+    """``scan`` of two WinRM targets by name, with a name server that answers one and never the
+    other (the resolver alone would wait a quarter of an hour; requests' timeouts do not cover a
+    lookup): the unanswered one is a "timeout" naming its lookup, the answered one is collected
+    over HTTPS + NTLM as by address.  The command runs in a mount namespace whose
+    /etc/resolv.conf names the loopback name server (tests/integration/dnsd.py)."""
+    import os
+    import subprocess
+    import sys
+
+    from scanner.store.sqlite import SqliteStore
+    from tests.integration import dnsd
+
+    why = dnsd.available()
+    if why:
+        require_or_skip(why)
+    cert, key = make_tls_cert(str(tmp_path), name="ward-pc-01.ward7.test")
+    dns = dnsd.DnsServer({"ward-pc-01.ward7.test": "127.0.0.1"}, {"ward-pc-09.ward7.test"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_")}
+    env.update(LEGACYSCAN_WINRM_USER=USER, LEGACYSCAN_WINRM_PASSWORD=PASSWORD, LEGACYSCAN_WINRM_CA_BUNDLE=cert)
+    db = tmp_path / "scan.db"
+    try:
+        with WinRSServer(document_behaviour(_doc("windows-srv2008r2-standard-rtm")), tls_cert=(cert, key)) as srv:
+            csv = tmp_path / "targets.csv"
+            csv.write_text(
+                "host,site,transport,port,user,tags\n"
+                f"ward-pc-09.ward7.test,royal-infirmary,winrm,{srv.port},,\n"
+                f"ward-pc-01.ward7.test,royal-infirmary,winrm,{srv.port},,\n"
+            )
+            argv = ["scan", "--targets", str(csv), "--timeout", "30", "--connect-timeout", "2"]
+            argv += ["--db", f"sqlite:///{db}", "--no-report"]
+            # The bound only keeps a broken build from hanging the suite; nothing is asserted on time.
+            done = subprocess.run(
+                [*dnsd.resolver_prefix(dns.resolv_conf(tmp_path)), sys.executable, "-m", "scanner.cli", *argv],
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+                cwd=Path(__file__).resolve().parents[2],
+                env=env,
+            )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert dns.queries["ward-pc-09.ward7.test"] >= 1 and dns.queries["ward-pc-01.ward7.test"] >= 1
+    finally:
+        dns.stop()
+    store = SqliteStore(str(db))
+    try:
+        status = {st.target: st for st in store.statuses()}
+        dead = status[f"winrm://ward-pc-09.ward7.test:{srv.port}"]
+        assert dead.status == "timeout" and "name lookup of ward-pc-09.ward7.test: no answer" in dead.error, dead
+        assert status[f"winrm://ward-pc-01.ward7.test:{srv.port}"].status == "ok"
+        [inventory] = store.latest_inventories()
+        assert inventory.os.facts["caption"] == "Microsoft Windows Server 2008 R2 Standard"
+    finally:
+        store.close()
