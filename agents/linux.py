@@ -100,6 +100,10 @@ _APT_AWK = (
 # passes one grep: a plain one is read by grep itself (no cat), a compressed one is piped into it
 # from its decompressor.  ``-a``: an index with a NUL byte is still read as text (GNU grep would
 # drop what follows it; busybox grep takes ``-a`` too); the bundle's C locale keeps grep byte-wise.
+# Where the ~0.12 s go on Debian 12 (lz4 lists, 50 MB): lz4 ~0.02, the pipe ~0.02, grep's line scan
+# ~0.045, awk ~0.035; decompressing and reading the indexes alone is ~0.05 (any reader pays it).
+# Timing a stage: give grep a reader -- GNU grep whose stdout is /dev/null stops at the first match
+# (as ``-q``), so ``lz4 -dc F | grep ... >/dev/null`` times lz4 alone.
 _APT_LINES = "^(@@F |Package: |Version: |Supported: |$)"
 # sh -c SCRIPT sh OS-RELEASE OS-RELEASE DPKG-STATUS LISTS (paths as arguments: tests run the same
 # script on a constructed root).

@@ -31,12 +31,13 @@ from typing import Any
 import pytest
 
 from agents.inventory import Host, Inventory, OsInfo, Software
+from agents.linux import parse_dpkg_status
 from eol_data.catalog import load_default
 from scanner.collect.config import ScanConfig
 from scanner.collect.engine import FleetScanner
 from scanner.identify.packages import identify as identify_package
 from scanner.identify.registry import IdentifyContext, verdict_for
-from scanner.judge.distribution_builds import FOLLOWS_UPSTREAM
+from scanner.judge.distribution_builds import FOLLOWS_UPSTREAM, _by_revision_alone, distribution_for
 from scanner.judge.match import match_inventory
 from scanner.model import Policy, Status
 from scanner.store.sqlite import SqliteStore
@@ -330,6 +331,26 @@ def test_two_roots_on_one_address_are_two_hosts(roots: dict[str, Path], tmp_path
     finally:
         for s in servers:
             s.stop()
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_even_a_minimal_root_holds_debian_builds_only_the_apt_index_places(suite: str, roots: dict[str, Path]) -> None:
+    """Why the apt-support probe reads the indexes on every Debian host, not only where dpkg's
+    database names a package the judge needs them for (docs/architecture.md): a debootstrap minbase
+    already holds Debian's own builds that nothing but the index places -- a plain revision, no
+    Debian mark, a personal maintainer address (the judge's own predicate) -- and the root's
+    archive index carries their installed version."""
+    root = roots[suite]
+    debian = distribution_for("debian", "dpkg")
+    assert debian is not None
+    in_index = {(name, version) for name, version, *_ in archive_index(root)}
+    placed_by_index = sorted(
+        sw.name
+        for sw in parse_dpkg_status((root / "var/lib/dpkg/status").read_text())
+        if _by_revision_alone(debian, sw) and (sw.name, sw.version) in in_index
+    )
+    assert len(placed_by_index) >= 5, placed_by_index
+    assert "libcrypt1" in placed_by_index
 
 
 @pytest.mark.parametrize("suite", SUITES)
