@@ -68,13 +68,22 @@ def _empty_container(value: ast.expr | None) -> bool:
     )
 
 
-def _module_empties(tree: ast.Module) -> list[str]:
+def _empties(body: list[ast.stmt], where: str) -> list[str]:
     found: list[str] = []
-    for node in tree.body:
+    for node in body:
         if isinstance(node, ast.Assign) and _empty_container(node.value):
-            found.extend(f"module: {t.id} is an empty container" for t in node.targets if isinstance(t, ast.Name))
+            found.extend(f"{where}: {t.id} is an empty container" for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and _empty_container(node.value):
-            found.append(f"module: {node.target.id} is an empty container")
+            found.append(f"{where}: {node.target.id} is an empty container")
+    return found
+
+
+def _module_empties(tree: ast.Module) -> list[str]:
+    """Empty containers bound at module level, or in a class body (shared by every instance)."""
+    found = _empties(tree.body, "module")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            found.extend(_empties(node.body, f"class {node.name}"))
     return found
 
 
@@ -242,6 +251,7 @@ def _probe(service, tls):
 def cpu_rules(path=CPU_DATA):
     return path.read_text()
 """
+    assert "class Cache: _memo is an empty container" in state_kept("class Cache:\n    _memo: dict = {}\n")
     stateful = stateful_classes([old_base, old_cli, old_http])
     assert stateful == {"SoftwareRecords"}
     found = state_kept(old_base) + instances_kept(old_base, stateful)
