@@ -848,3 +848,60 @@ def test_a_device_listed_by_name_and_by_address_is_one_device_probed_once_per_se
         [("localhost", "ssh", "A"), ("127.0.0.1", "http", "A"), ("no-such-host.invalid", "ssh", "A")]
     )
     assert summary.addresses == 2 and summary.connections == 3
+
+
+def test_a_service_that_trickles_bytes_is_cut_by_the_probe_s_whole_budget() -> None:
+    """A device that keeps every read alive (one byte every few milliseconds, never silent as
+    long as a read's own timeout) must not hold a probe beyond its one budget: each read waits
+    only for what is left of it, the TLS handshake included.  The trickle lasts far longer than
+    the budget and ends by closing, so a probe bounded per read would end "error", not "timeout"."""
+    import socket
+    import threading
+    import time as _time
+
+    from scanner.discover.base import ProbeSettings
+    from scanner.discover.registry import PROBES
+
+    # each starts like its protocol, then never finishes: a line, a header, a record, a frame
+    starts = {
+        "ssh": b"SSH-2.0-",
+        "http": b"HTTP/1.1 200 OK\r\nServer: ",
+        "https": bytes.fromhex("1603034000"),  # a TLS handshake record of 16 KiB, never complete
+        "rdp": bytes.fromhex("0300ffff"),  # a TPKT of 65535 bytes, never complete
+        "smb": bytes.fromhex("0000ffff"),  # a NetBIOS session message of 65535 bytes
+    }
+
+    def trickle(conn: socket.socket, start: bytes) -> None:
+        with conn:
+            try:
+                conn.sendall(start)
+                end = _time.monotonic() + 20.0  # bounded: the test never leaves a sender behind
+                while _time.monotonic() < end:
+                    conn.sendall(b"a")
+                    _time.sleep(0.01)
+            except OSError:
+                return  # the probe gave up and closed: what this test wants
+
+    def serve(start: bytes) -> tuple[socket.socket, int]:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+
+        def loop() -> None:
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                threading.Thread(target=trickle, args=(conn, start), daemon=True).start()
+
+        threading.Thread(target=loop, daemon=True).start()
+        return srv, srv.getsockname()[1]
+
+    for transport, start in starts.items():
+        srv, port = serve(start)
+        try:
+            obs = PROBES[transport](Target("127.0.0.1", transport=transport, port=port), ProbeSettings(timeout=0.5))
+        finally:
+            srv.close()
+        assert obs.status == "timeout", (transport, obs.status, obs.error)
