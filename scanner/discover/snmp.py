@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scanner.discover.base import Deadline, Observation, ProbeError, ProbeSettings, run_probe
+from scanner.files import FileRefused, loads_toml, read_regular_text
 from scanner.targets import Target
 
 OIDS = {"1.3.6.1.2.1.1.1.0": "sys_descr", "1.3.6.1.2.1.1.2.0": "sys_object_id", "1.3.6.1.2.1.1.5.0": "sys_name"}
@@ -33,6 +34,9 @@ ENV = {
     "auth_protocol": "LEGACYSCAN_SNMP_AUTH_PROTOCOL",
     "priv_protocol": "LEGACYSCAN_SNMP_PRIV_PROTOCOL",
 }
+
+
+MAX_CREDENTIALS_BYTES = 2**20  # as the WinRM credentials file (agents.winrm)
 
 
 class SnmpCredentialError(ValueError):
@@ -62,10 +66,13 @@ def _credentials_file(path: str) -> tuple[str, dict[str, str]]:
         raise SnmpCredentialError(
             f"credentials file {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o}); chmod 600 {path}"
         )
+    try:  # a FIFO is not waited on, a directory or a huge file is refused by name
+        text = read_regular_text(path, limit=MAX_CREDENTIALS_BYTES, what="credentials file")
+    except FileRefused as exc:
+        raise SnmpCredentialError(str(exc)) from exc
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = loads_toml(text)  # deep nesting is a TOMLDecodeError here, never a RecursionError
+    except tomllib.TOMLDecodeError as exc:
         raise SnmpCredentialError(f"credentials file {path} is not valid TOML") from exc
     section = data.get("snmp", {})
     if not isinstance(section, dict):

@@ -4,7 +4,10 @@ an "unexpected" Python exception name, and the documented exit code."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,41 @@ def test_tokens_on_a_store_that_refuses_writes_name_the_database(
     err = capsys.readouterr().err
     assert "cannot revoke the token in" in err and "store.db" in err
     assert "Error:" not in err and "-vv" not in err
+
+
+def _discover(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``legacyscan discover`` in a child with a deadline: a FIFO given as a file must not hang it."""
+    targets = tmp_path / "targets.txt"
+    targets.write_text("192.0.2.1\n")  # TEST-NET-1: never probed, the credentials are refused first
+    argv = ["discover", "--targets", str(targets), "--db", f"sqlite:///{tmp_path / 'd.db'}", "--as-of", "2026-12-01"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYSCAN_SNMP")}
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *argv, *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "deep", "huge"])
+def test_discover_credentials_file_that_is_not_a_small_toml_file_is_refused_by_name(tmp_path: Path, kind: str) -> None:
+    creds = tmp_path / "creds.toml"
+    if kind == "fifo":
+        os.mkfifo(creds, 0o600)  # was: open() waited for a writer forever
+    elif kind == "directory":
+        creds.mkdir(0o700)  # was: "is not valid TOML"
+    elif kind == "deep":
+        creds.write_text("a = " + "[" * 50_000 + "]" * 50_000 + "\n")  # was: RecursionError
+    else:
+        creds.write_bytes(b"#" * (2 * 2**20) + b"\n")  # was: read whole, then "is not valid TOML"
+    if kind != "directory":
+        creds.chmod(0o600)
+    proc = _discover(tmp_path, "--credentials", str(creds))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "RecursionError" not in proc.stderr
+    assert str(creds) in proc.stderr
+    expected = {"fifo": "FIFO", "directory": "directory", "deep": "not valid TOML", "huge": "larger than"}[kind]
+    assert expected in proc.stderr, proc.stderr
