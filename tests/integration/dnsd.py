@@ -5,11 +5,12 @@ asked by the system resolver (glibc) of a process whose ``/etc/resolv.conf`` nam
 ``resolver_prefix``, a private mount namespace, so nothing else on the machine is affected.
 
 Port 53 is fixed (resolv.conf cannot name another), so the server binds a loopback address of its
-own and needs root, as the mount namespace does.
+own (the first free one of 127.0.53.53-252) and needs root, as the mount namespace does.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import shutil
@@ -20,7 +21,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-ADDRESS = "127.0.53.53"  # loopback; port 53 on it is the name server the namespaced resolver asks
+# loopback addresses tried in turn for port 53 (another test run on the machine may hold one)
+ADDRESSES = tuple(f"127.0.53.{n}" for n in range(53, 253))
 
 
 def available() -> str | None:
@@ -37,13 +39,20 @@ class DnsServer:
     ``dead``: names whose queries are read and dropped; any other name is NXDOMAIN.  ``queries``
     counts the queries read per name (lower case, no trailing dot)."""
 
-    def __init__(self, answers: dict[str, str], dead: set[str], address: str = ADDRESS) -> None:
+    def __init__(self, answers: dict[str, str], dead: set[str]) -> None:
         self.answers = {k.lower(): v for k, v in answers.items()}
         self.dead = {d.lower() for d in dead}
-        self.address = address
         self.queries: Counter[str] = Counter()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((address, 53))
+        for address in ADDRESSES:
+            try:
+                self._sock.bind((address, 53))
+                break
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or address == ADDRESSES[-1]:
+                    self._sock.close()
+                    raise
+        self.address = address
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="dnsd", daemon=True)
