@@ -33,11 +33,20 @@ class CliError(Exception):
         self.code = code
 
 
+# --as-of dates a report can be judged on: the plan's quarters and years, the look-ahead and the
+# retention period are counted from it, and year 1 or 9999 would overflow ``date`` there.
+EARLIEST_AS_OF = date(1900, 1, 1)
+LATEST_AS_OF = date(9000, 12, 31)
+
+
 def parse_date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+    if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
+        raise argparse.ArgumentTypeError(f"{value} is outside {EARLIEST_AS_OF}..{LATEST_AS_OF}")
+    return day
 
 
 def default_db() -> str:

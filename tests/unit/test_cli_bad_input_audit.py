@@ -83,3 +83,35 @@ def test_discover_credentials_file_that_is_not_a_small_toml_file_is_refused_by_n
     assert str(creds) in proc.stderr
     expected = {"fifo": "FIFO", "directory": "directory", "deep": "not valid TOML", "huge": "larger than"}[kind]
     assert expected in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out), "--devices", "12", "--seed", "3", "--as-of", "2026-12-01", "-q"]) == 0
+    return f"sqlite:///{out / 'demo.db'}"
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9998-01-01", "0001-01-01", "0099-12-31"])
+@pytest.mark.parametrize(
+    "command",
+    [["report", "--format", "json"], ["prune", "--keep-days", "30", "--dry-run"], ["export", "--benchmark"], ["demo"]],
+)
+def test_an_as_of_date_the_plan_cannot_count_from_is_a_usage_error(
+    demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], day: str
+) -> None:
+    """Was: report/export/demo at 9998+ said "ValueError: year 10001 is out of range", prune and
+    demo in year 1 "OverflowError: date value out of range", exit 1 with a -vv hint."""
+    db = demo_db if command[0] != "demo" else f"sqlite:///{tmp_path / 'd.db'}"
+    extra = ["--out", str(tmp_path / "out")] if command[0] in ("export", "demo") else []
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--db", db, "--as-of", day, *extra])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --as-of: {day} is outside 1900-01-01..9000-12-31" in err, err
+
+
+def test_the_widest_as_of_dates_still_report(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for day in ("1900-01-01", "9000-12-31"):
+        assert main(["report", "--db", demo_db, "--as-of", day, "--format", "json", "-q"]) == 0
+        assert f'"as_of": "{day}"' in capsys.readouterr().out
