@@ -98,6 +98,17 @@ def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut to about ``limit`` characters: a 16 MiB line is
+    named, not echoed to the terminal whole."""
+    if not isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"
+
+
 def _where(source: str, line: int | None) -> str:
     return f"{source}:{line}" if line else source
 
@@ -111,14 +122,14 @@ def check_host(host: str, where: str) -> str:
     except ValueError:
         pass
     if not _HOST_RE.match(host) or ".." in host:
-        raise TargetError(f"{where}: {host!r} is not a valid host name or IP address")
+        raise TargetError(f"{where}: {_shown(host)} is not a valid host name or IP address")
     return host.lower()
 
 
 def check_transport(value: str, where: str, kinds: Kinds = SCAN_KINDS) -> str:
     value = (value or kinds.default).strip().lower()
     if value not in kinds.transports:
-        raise TargetError(f"{where}: transport {value!r} is not one of {', '.join(kinds.transports)}")
+        raise TargetError(f"{where}: transport {_shown(value)} is not one of {', '.join(kinds.transports)}")
     return value
 
 
@@ -128,7 +139,7 @@ def check_port(value: object, where: str) -> int | None:
     try:
         port = int(str(value).strip())
     except ValueError as exc:
-        raise TargetError(f"{where}: port {value!r} is not a number") from exc
+        raise TargetError(f"{where}: port {_shown(value)} is not a number") from exc
     if not 1 <= port <= 65535:
         raise TargetError(f"{where}: port {port} is outside 1-65535")
     return port
@@ -137,7 +148,7 @@ def check_port(value: object, where: str) -> int | None:
 def check_user(value: str, where: str) -> str:
     value = (value or "").strip()
     if value and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}", value):
-        raise TargetError(f"{where}: user {value!r} is not a valid account name")
+        raise TargetError(f"{where}: user {_shown(value)} is not a valid account name")
     return value
 
 
@@ -148,7 +159,7 @@ def check_tags(values: Iterable[str], where: str) -> tuple[str, ...]:
         if not tag:
             continue
         if not _TAG_RE.match(tag):
-            raise TargetError(f"{where}: tag {tag!r} may only use letters, digits and _ . : / @ + -")
+            raise TargetError(f"{where}: tag {_shown(tag)} may only use letters, digits and _ . : / @ + -")
         tags.append(tag)
     return tuple(sorted(set(tags)))
 
@@ -167,7 +178,7 @@ def expand_hosts(spec: str, where: str) -> list[str]:
         try:
             net = ipaddress.ip_network(spec, strict=False)
         except ValueError as exc:
-            raise TargetError(f"{where}: {spec!r} is not a valid CIDR range: {exc}") from exc
+            raise TargetError(f"{where}: {_shown(spec)} is not a valid CIDR range: {exc}") from exc
         if net.num_addresses > MAX_RANGE:
             raise TargetError(
                 f"{where}: {spec} has {net.num_addresses} addresses, more than the limit "
@@ -250,13 +261,13 @@ def _check_csv_header(header: list[str], where: str) -> None:
     if "host" not in header:
         raise TargetError(
             f"{where}: the first line must be a header naming the columns "
-            f"({','.join(CSV_COLUMNS)}); got {','.join(header)!r}"
+            f"({','.join(CSV_COLUMNS)}); got {_shown(','.join(header), 200)}"
         )
     unknown = [h for h in header if h and h not in CSV_COLUMNS + ("jump",)]
     secret = [h for h in unknown if h in _SECRET_KEYS]
     if secret:
         raise TargetError(
-            f"{where}: column {secret[0]!r} looks like a secret; "
+            f"{where}: column {_shown(secret[0])} looks like a secret; "
             "passwords never go in target files (use LEGACYSCAN_SSH_PASSWORD or ssh-agent)"
         )
     if unknown:
@@ -369,8 +380,8 @@ def _known_keys(table: dict[str, object], kind: str, where: str) -> None:
         if key not in allowed:
             near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             raise TargetError(
-                f"{where}: unknown key {key!r}"
-                + (f" (did you mean {near[0]!r}?)" if near else "")
+                f"{where}: unknown key {_shown(key)}"
+                + (f" (did you mean {_shown(near[0])}?)" if near else "")
                 + f"; known: {', '.join(allowed)}"
             )
 
@@ -397,7 +408,7 @@ def _defaults_from(table: object, d: Defaults, where: str) -> Defaults:
 
 def _flag(value: object, where: str) -> bool:
     if not isinstance(value, bool):
-        raise TargetError(f"{where}: ssh_legacy must be true or false, not {value!r}")
+        raise TargetError(f"{where}: ssh_legacy must be true or false, not {_shown(value)}")
     return value
 
 
@@ -415,7 +426,7 @@ def _no_secrets(data: object, source: str) -> None:
         for key, value in data.items():
             if str(key).lower() in _SECRET_KEYS:
                 raise TargetError(
-                    f"{source}: key {key!r} looks like a secret; passwords never go in target files "
+                    f"{source}: key {_shown(key)} looks like a secret; passwords never go in target files "
                     "(use LEGACYSCAN_SSH_PASSWORD, ssh-agent or --credentials)"
                 )
             _no_secrets(value, source)
@@ -472,7 +483,7 @@ class _AnsibleIni:
     def _section(self, line: str, where: str) -> None:
         m = re.fullmatch(r"\[([A-Za-z0-9_.-]+)(?::(vars|children))?\]", line)
         if not m:
-            raise TargetError(f"{where}: malformed section header {line!r}")
+            raise TargetError(f"{where}: malformed section header {_shown(line)}")
         self.section, self.kind = m.group(1), m.group(2) or "hosts"
 
     def _group_var(self, line: str, where: str) -> None:
@@ -491,7 +502,7 @@ class _AnsibleIni:
         for word in words[1:]:
             key, sep, value = word.partition("=")
             if not sep:
-                raise TargetError(f"{where}: expected key=value after the host name, got {word!r}")
+                raise TargetError(f"{where}: expected key=value after the host name, got {_shown(word)}")
             _ini_secret(key, where)
             hostvars[key] = value
         for name in _expand_ansible_range(words[0], where):
@@ -547,7 +558,7 @@ def _ansible_transport(conn: str, where: str) -> str:
         return "winrm"
     if conn in ("ssh", "paramiko", "smart"):
         return "ssh"
-    raise TargetError(f"{where}: ansible_connection={conn!r} is not scannable (ssh or winrm)")
+    raise TargetError(f"{where}: ansible_connection={_shown(conn)} is not scannable (ssh or winrm)")
 
 
 def _ini_secret(key: str, where: str) -> None:
@@ -570,13 +581,13 @@ _ANSIBLE_RANGE = re.compile(r"\[([0-9a-z]+):([0-9a-z]+)(?::([0-9]+))?\]")
 def _range_step(step_text: str | None, name: str, where: str) -> int:
     step = int(step_text) if step_text else 1
     if step < 1:
-        raise TargetError(f"{where}: host range {name!r}: the step must be 1 or more")
+        raise TargetError(f"{where}: host range {_shown(name)}: the step must be 1 or more")
     return step
 
 
 def _numeric_range(lo: str, hi: str, step: int, name: str, where: str) -> range:
     if len(lo) > 12 or len(hi) > 12:
-        raise TargetError(f"{where}: host range {name!r} is too large (limit {MAX_RANGE} hosts a line)")
+        raise TargetError(f"{where}: host range {_shown(name)} is too large (limit {MAX_RANGE} hosts a line)")
     return range(int(lo), int(hi) + 1, step)
 
 
@@ -587,7 +598,7 @@ def _range_values(lo: str, hi: str, step_text: str | None, name: str, where: str
         return _numeric_range(lo, hi, step, name, where)
     if len(lo) == 1 and len(hi) == 1 and lo.isalpha() and hi.isalpha():
         return [chr(c) for c in range(ord(lo), ord(hi) + 1, step)]
-    raise TargetError(f"{where}: cannot expand host range {name!r}")
+    raise TargetError(f"{where}: cannot expand host range {_shown(name)}")
 
 
 def _padded(values: range | list[str], lo: str) -> list[str]:
@@ -614,7 +625,8 @@ def _expand_ansible_range(name: str, where: str) -> list[str]:
         total *= len(values)
         if total > MAX_RANGE:
             raise TargetError(
-                f"{where}: host range {name!r} expands to more than {MAX_RANGE} hosts; split it over several lines"
+                f"{where}: host range {_shown(name)} expands to more than {MAX_RANGE} hosts; "
+                "split it over several lines"
             )
         pieces.append(name[pos : m.start()])
         choices.append(_padded(values, m.group(1)))
@@ -642,7 +654,9 @@ def parse_list(text: str, source: str = "targets.txt", kinds: Kinds = SCAN_KINDS
             if not sep or key not in ("site", "transport", "port", "user", "tags", "jump"):
                 if key.lower() in _SECRET_KEYS:
                     _ini_secret(key, where)
-                raise TargetError(f"{where}: unexpected {word!r}; use key=value with site, transport, port, user, tags")
+                raise TargetError(
+                    f"{where}: unexpected {_shown(word)}; use key=value with site, transport, port, user, tags"
+                )
             opts[key] = value
         d = Defaults(
             site=check_site(opts.get("site", ""), where),

@@ -115,3 +115,46 @@ def test_the_widest_as_of_dates_still_report(demo_db: str, capsys: pytest.Captur
     for day in ("1900-01-01", "9000-12-31"):
         assert main(["report", "--db", demo_db, "--as-of", day, "--format", "json", "-q"]) == 0
         assert f'"as_of": "{day}"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("hosts.txt", "{" * 600_000 + "\n"),  # a JSON file given as a host list
+        ("hosts.txt", "\0" * 5_000 + "\n"),
+        ("targets.csv", "host,site,transport,port,user,tags\n127.0.0.1,S,ssh,22," + "u" * 100_000 + ",\n"),
+        ("targets.csv", "host,site,transport,port,user,tags\n127.0.0.1,S," + "t" * 100_000 + ",22,u,\n"),
+        ("inventory.ini", "[" + "x" * 500_000 + "\n"),
+    ],
+)
+def test_a_huge_bad_value_in_a_targets_file_is_named_not_echoed_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    """Was: the whole offending line (600 KB here, up to the 16 MiB file limit) was repeated in
+    the error message on the terminal."""
+    targets = tmp_path / name
+    targets.write_text(text)
+    assert (
+        main(["scan", "--targets", str(targets), "--db", f"sqlite:///{tmp_path / 's.db'}", "--as-of", "2026-12-01"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"{targets}:" in err and "characters)" in err, err[:500]
+    assert len(err) < 2_000
+
+
+def test_a_huge_bad_line_in_an_exclusion_list_is_named_not_echoed_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    targets = tmp_path / "targets.txt"
+    targets.write_text("192.0.2.1\n")
+    exclude = tmp_path / "exclude.txt"
+    exclude.write_text("!" * 300_000 + "\n")
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    assert (
+        main(["discover", "--targets", str(targets), "--exclude", str(exclude), "--db", db, "--as-of", "2026-12-01"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"{exclude}:1:" in err and "(300000 characters) is not a valid host name" in err
+    assert len(err) < 2_000
