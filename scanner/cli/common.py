@@ -36,6 +36,32 @@ def store_from(args: argparse.Namespace) -> Store:
     return store
 
 
+def no_inventories(args: argparse.Namespace, hint: str) -> CliError:
+    """ "No inventories stored yet", naming the database: a mistyped --db is seen at once."""
+    from scanner.store.dataset_change import sqlite_path
+
+    path = sqlite_path(args.db)
+    if path is None:
+        from scanner.store.postgres import redact
+
+        return CliError(f"no inventories stored yet in {redact(args.db)}", hint=hint)
+    name = "/" + str(path).lstrip("/") if str(path).startswith("//") else str(path)  # sqlite:////abs/path
+    if name != ":memory:" and not path.exists():
+        return CliError(f"no inventories stored yet: no database at {name}", hint=hint)
+    return CliError(f"no inventories stored yet in {name}", hint=hint)
+
+
+def read_store_from(args: argparse.Namespace, hint: str) -> Store:
+    """``store_from`` for a command that only reads: a SQLite file that does not exist is the
+    error ``no_inventories`` and is not created (nor its folder) by a mistyped --db."""
+    from scanner.store.dataset_change import sqlite_path
+
+    path = sqlite_path(args.db)
+    if path is not None and str(path) != ":memory:" and not path.exists():
+        raise no_inventories(args, hint)
+    return store_from(args)
+
+
 def judge_for(args: argparse.Namespace) -> Judge:
     """The judge of this command's dataset and site catalogue (``scanner.judge.timeline``)."""
     from scanner.judge.timeline import Judge

@@ -50,8 +50,14 @@ def add_parser(sub: Subparsers) -> None:
     p.set_defaults(func=run, fail_on=None, format="json", bom=None)
 
 
+_NOTHING_STORED_HINT = (
+    "run `legacyscan scan`, `legacyscan import` or an agent first; `legacyscan demo` makes an example estate"
+    "; check --db"
+)
+
+
 def run(args: argparse.Namespace) -> int:
-    from scanner.cli.common import site_context, store_from, write_file
+    from scanner.cli.common import no_inventories, read_store_from, site_context, write_file
     from scanner.cli.report import build_estate_report, load_inputs
     from scanner.report.benchmark_export import build
 
@@ -60,17 +66,13 @@ def run(args: argparse.Namespace) -> int:
     load_inputs(args)  # a bad register or config is reported before anything else is done
     _ctx, _policy, site = site_context(args)
     args.as_of = args.as_of or today()
-    with store_from(args) as store:
+    with read_store_from(args, _NOTHING_STORED_HINT) as store:
         inventories = store.latest_inventories()
         statuses = store.statuses() if hasattr(store, "statuses") else []
         lister = getattr(store, "sites", None)
         known = sorted(set(lister()) | {s.site for s in statuses}) if lister is not None else None
     if not inventories and not statuses:
-        raise CliError(
-            "no inventories stored yet",
-            hint="run `legacyscan scan`, `legacyscan import` or an agent "
-            "first; `legacyscan demo` makes an example estate",
-        )
+        raise no_inventories(args, _NOTHING_STORED_HINT)
     report = build_estate_report(args, inventories, statuses, None, known)
     doc = build(report, ods_code=site.ods_code if site is not None else "", anonymise_sites=args.anonymise_sites)
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

@@ -488,14 +488,19 @@ def site_hint(known: list[str], wanted: str) -> str:
     return "sites in this database: " + ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
 
 
+_NOTHING_STORED_HINT = (
+    "run `legacyscan scan --local`, `legacyscan scan --targets FILE` or `legacyscan import PATH`; check --db"
+)
+
+
 def run(args: argparse.Namespace) -> int:
-    from scanner.cli.common import store_from
+    from scanner.cli.common import no_inventories, read_store_from
     from scanner.gc_tuning import gc_paused
     from scanner.report.stored import host_count
 
     load_inputs(args)  # a bad register or config is reported before anything else is done
     with gc_paused():  # a quarter of the CPU otherwise, for nothing collected (scanner.gc_tuning)
-        with store_from(args) as store:
+        with read_store_from(args, _NOTHING_STORED_HINT) as store:
             statuses = store.statuses(args.site) if hasattr(store, "statuses") else []
             lister = getattr(store, "sites", None)
             store_sites: list[str] = sorted(set(lister()) | {s.site for s in statuses}) if lister is not None else []
@@ -504,9 +509,6 @@ def run(args: argparse.Namespace) -> int:
                     raise CliError(
                         f"no inventories stored for site {args.site!r}", hint=site_hint(store_sites, args.site)
                     )
-                raise CliError(
-                    "no inventories stored yet",
-                    hint="run `legacyscan scan --local`, `legacyscan scan --targets FILE` or `legacyscan import PATH`",
-                )
+                raise no_inventories(args, _NOTHING_STORED_HINT)
             report = build_stored_report(args, store, statuses, known_sites=store_sites or None)
         return write_report(args, report)

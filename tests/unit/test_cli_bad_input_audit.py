@@ -158,3 +158,21 @@ def test_a_huge_bad_line_in_an_exclusion_list_is_named_not_echoed_whole(
     err = capsys.readouterr().err
     assert f"{exclude}:1:" in err and "(300000 characters) is not a valid host name" in err
     assert len(err) < 2_000
+
+
+@pytest.mark.parametrize("command", [["report"], ["export", "--benchmark"]])
+def test_a_mistyped_db_is_named_and_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Was: "no inventories stored yet" (no database named), after creating the mistyped file and
+    its folders."""
+    typo = tmp_path / "lgeacyscan" / "legacyscan.db"
+    assert main([*command, "--db", f"sqlite:///{typo}", "--as-of", "2026-12-01"]) == 1
+    err = capsys.readouterr().err
+    assert f"no inventories stored yet: no database at {typo}" in err and "check --db" in err
+    assert not typo.parent.exists()
+    empty = tmp_path / "empty.db"
+    assert main(["tokens", "list", "--db", f"sqlite:///{empty}"]) == 0  # an existing store, nothing in it
+    capsys.readouterr()
+    assert main([*command, "--db", f"sqlite:///{empty}", "--as-of", "2026-12-01"]) == 1
+    assert f"no inventories stored yet in {empty}" in capsys.readouterr().err
