@@ -218,7 +218,15 @@ class Saver:
         outcomes: list[bool | None]
         try:
             outcomes = list(self.store.save_batch([item for _, item in batch]))
-        except Exception:  # noqa: BLE001 - one bad record never fails its neighbours (#19 item 2)
+        except Exception as exc:  # noqa: BLE001 - one bad record never fails its neighbours (#19 item 2)
+            if isinstance(exc, CliError) or (isinstance(exc, StoreError) and exc.unavailable):
+                # The store itself cannot be opened or written (read-only, newer schema, down):
+                # every record would fail the same way, one error line (and one wait) each.
+                raise CliError(
+                    f"{exc}; stopped after importing {self.created}, duplicates {self.duplicates}",
+                    hint="check --db (or LEGACYSCAN_DB); what was imported stays stored, "
+                    "and importing the same files again stores nothing twice",
+                ) from exc
             outcomes = []
             for label, item in batch:
                 try:

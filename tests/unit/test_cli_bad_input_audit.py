@@ -176,3 +176,34 @@ def test_a_mistyped_db_is_named_and_not_created(
     capsys.readouterr()
     assert main([*command, "--db", f"sqlite:///{empty}", "--as-of", "2026-12-01"]) == 1
     assert f"no inventories stored yet in {empty}" in capsys.readouterr().err
+
+
+def _register(path: Path, rows: int) -> Path:
+    lines = ["Asset Tag,Device Name,Site,Manufacturer,Model,Operating System,Supplier Support End Date"]
+    lines += [f"CE-{i},PC-{i},Main,Roche,cobas,Windows XP Professional SP3,2024-12-31" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("store", ["under-a-file", "newer-schema"])
+def test_import_into_a_store_that_cannot_be_opened_stops_with_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """Was: one "not stored: unexpected CliError: cannot open SQLite database ..." line per device
+    (2,000 for a ConfigMgr export), each after opening the store again."""
+    register = _register(tmp_path / "register.csv", 40)
+    if store == "under-a-file":
+        (tmp_path / "notadir").write_text("x")
+        db = tmp_path / "notadir" / "x.db"
+        expected = "cannot open SQLite database"
+    else:
+        db = tmp_path / "newer.db"
+        assert main(["tokens", "list", "--db", f"sqlite:///{db}"]) == 0
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA user_version=999")
+        expected = "has schema version 999, newer than this legacyscan"
+    capsys.readouterr()
+    assert main(["import", "--db", f"sqlite:///{db}", str(register)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "stopped after importing 0, duplicates 0" in err, err[:600]
+    assert err.count("legacyscan: error:") == 1 and "not stored" not in err and "unexpected" not in err
