@@ -49,6 +49,34 @@ def parse_date(value: str) -> date:
     return day
 
 
+MAX_SECONDS = 86_400.0  # a day: longer than any per-command or connect timeout can mean
+MIN_RATE, MAX_RATE = 0.001, 1_000_000.0  # --site-rate: one connection in 1,000 s .. no real limit
+
+
+def parse_seconds(value: str) -> float:
+    """A timeout option: a finite number of seconds above 0 (NaN, infinity, 0 and negative values
+    failed every host later, one by one, as "ValueError: Invalid value NaN")."""
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value[:40]!r}") from exc
+    if not 0 < number <= MAX_SECONDS:  # False for NaN too
+        raise argparse.ArgumentTypeError(f"{value[:40]} is not between 0 and {MAX_SECONDS:.0f} seconds")
+    return number
+
+
+def parse_rate(value: str) -> float:
+    """``--site-rate``: new connections per second, finite and above 0 (1e-300 overflowed the
+    scheduler's clock)."""
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {value[:40]!r}") from exc
+    if not MIN_RATE <= number <= MAX_RATE:
+        raise argparse.ArgumentTypeError(f"{value[:40]} is not between {MIN_RATE} and {MAX_RATE:.0f} per second")
+    return number
+
+
 def default_db() -> str:
     return os.environ.get("LEGACYSCAN_DB", DEFAULT_URL)
 

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.cli.base import CliError, ExitCode, Subparsers
+from scanner.cli.base import CliError, ExitCode, Subparsers, parse_seconds
 from scanner.cli.ssh_options import add_ssh_options, ssh_config_fields
 
 if TYPE_CHECKING:
@@ -45,7 +45,9 @@ def add_parser(sub: Subparsers) -> None:
         help="also record the probes that identify the machine (hostname, machine-id, serial number, "
         "platform UUID) and the SSH target's name",
     )
-    p.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
+    p.add_argument(
+        "--timeout", type=parse_seconds, default=120.0, metavar="SEC", help="per-command timeout (default 120)"
+    )
     g = p.add_argument_group("SSH (--ssh)")
     g.add_argument("--port", type=int, default=22, help="SSH port (default 22)")
     add_ssh_options(g)

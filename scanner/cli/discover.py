@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common, parse_rate
 from scanner.cli.report import add_report_options, render_and_write
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def add_parser(sub: Subparsers) -> None:
         "lookup never waits longer either",
     )
     p.add_argument("--window", metavar="HH:MM-HH:MM", help="only start addresses inside this daily window, local time")
-    p.add_argument("--site-rate", type=float, metavar="N", help="at most N new connections per second per site")
+    p.add_argument("--site-rate", type=parse_rate, metavar="N", help="at most N new connections per second per site")
     p.add_argument(
         "--exclude",
         metavar="FILE",

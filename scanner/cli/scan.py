@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from agents.inventory import Inventory
-from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
+from scanner.cli.base import CliError, ExitCode, Subparsers, add_common, parse_rate, parse_seconds
 from scanner.cli.common import privacy_from, store_from
 from scanner.cli.report import add_report_options, render_and_write
 from scanner.cli.ssh_options import add_ssh_options, ssh_config_fields
@@ -79,7 +79,9 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         help="hosts scanned at once (default: sized for this "
         "machine, at most 64); never more than 4 connections to one host",
     )
-    g.add_argument("--timeout", type=float, default=120.0, metavar="SEC", help="per-command timeout (default 120)")
+    g.add_argument(
+        "--timeout", type=parse_seconds, default=120.0, metavar="SEC", help="per-command timeout (default 120)"
+    )
     add_ssh_options(g)
     g.add_argument(
         "--credentials",
@@ -100,7 +102,7 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         help="only start hosts inside this daily window, local "
         "time (e.g. 19:00-07:00, outside clinical hours); resume later with --resume",
     )
-    g.add_argument("--site-rate", type=float, metavar="N", help="at most N new connections per second per site")
+    g.add_argument("--site-rate", type=parse_rate, metavar="N", help="at most N new connections per second per site")
     g.add_argument(
         "--groups-as",
         choices=["site", "tag"],

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import TypedDict
 
+from scanner.cli.base import parse_seconds
+
 
 class SshFields(TypedDict):
     """The ScanConfig fields the shared options set (typed, so a renamed field fails mypy)."""
@@ -31,7 +33,7 @@ def add_ssh_options(group: argparse._ArgumentGroup) -> None:
     key's passphrase and a password come from the environment)."""
     group.add_argument(
         "--connect-timeout",
-        type=float,
+        type=parse_seconds,
         default=10.0,
         metavar="SEC",
         help="name lookup + TCP connect + SSH handshake + authentication timeout (default 10)",

@@ -95,7 +95,11 @@ def parse_duration(text: str) -> timedelta:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     try:
         if text and text[-1] in units:
-            return timedelta(seconds=float(text[:-1]) * units[text[-1]])
-        return timedelta(seconds=float(text))
-    except ValueError as exc:
-        raise ValueError(f"duration {text!r} is not like 90m, 24h or 7d") from exc
+            span = timedelta(seconds=float(text[:-1]) * units[text[-1]])
+        else:
+            span = timedelta(seconds=float(text))
+    except (ValueError, OverflowError) as exc:  # 99999999999d overflows timedelta
+        raise ValueError(f"duration {text[:40]!r} is not like 90m, 24h or 7d") from exc
+    if span < timedelta(0):
+        raise ValueError(f"duration {text[:40]!r} is negative; give one like 90m, 24h or 7d")
+    return span

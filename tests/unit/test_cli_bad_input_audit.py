@@ -207,3 +207,49 @@ def test_import_into_a_store_that_cannot_be_opened_stops_with_one_error(
     err = capsys.readouterr().err
     assert expected in err and "stopped after importing 0, duplicates 0" in err, err[:600]
     assert err.count("legacyscan: error:") == 1 and "not stored" not in err and "unexpected" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("scan", "--connect-timeout", "nan"),  # was: every host "error: ValueError: Invalid value NaN"
+        ("scan", "--connect-timeout", "-1"),  # was: every host "error: ValueError: Timeout value out of range"
+        ("scan", "--connect-timeout", "inf"),  # was: every host "error: OverflowError: timestamp out of range"
+        ("scan", "--connect-timeout", "0"),  # was: every host "unreachable: Operation now in progress"
+        ("scan", "--timeout", "nan"),
+        ("scan", "--timeout", "-5"),
+        ("scan", "--site-rate", "1e-300"),  # was: a host "error: OverflowError: timestamp out of range"
+        ("scan", "--site-rate", "nan"),
+        ("discover", "--site-rate", "1e-300"),  # was: "error: OverflowError ..." + -vv hint
+        ("discover", "--site-rate", "inf"),
+        ("capture", "--timeout", "nan"),
+        ("capture", "--connect-timeout", "-1"),
+    ],
+)
+def test_timeouts_and_rates_that_are_no_positive_finite_number_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, value: str
+) -> None:
+    targets = tmp_path / "targets.csv"
+    targets.write_text("host,site,transport,port\n192.0.2.1,S,ssh,22\n")
+    where = (
+        ["--ssh", "192.0.2.1", "--out", str(tmp_path / "cap")] if command == "capture" else ["--targets", str(targets)]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main([command, *where, "--db", f"sqlite:///{tmp_path / 's.db'}", f"{option}={value}"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {value} is not between" in err, err[-300:]
+    assert not (tmp_path / "s.db").exists()  # nothing scanned, nothing stored
+
+
+@pytest.mark.parametrize(("value", "why"), [("99999999999d", "is not like 90m"), ("-5m", "is negative")])
+def test_a_resume_age_that_is_no_duration_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, why: str
+) -> None:
+    """Was: 99999999999d "error: OverflowError: Python int too large to convert to C int" (exit 1);
+    -5m resumed nothing without a word."""
+    targets = tmp_path / "targets.csv"
+    targets.write_text("host,site,transport,port\n192.0.2.1,S,ssh,22\n")
+    code = main(["scan", "--targets", str(targets), "--db", f"sqlite:///{tmp_path / 's.db'}", f"--resume={value}"])
+    assert code == 2
+    assert f"duration {value!r} {why}" in capsys.readouterr().err
