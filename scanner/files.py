@@ -146,6 +146,20 @@ def read_regular_bytes(path: str | os.PathLike[str], *, limit: int = MAX_CONFIG_
         os.close(fd)
 
 
+def refuse_irregular(path: str | os.PathLike[str], *, what: str = "file") -> None:
+    """``FileRefused`` when ``path`` exists but is not a regular file (a FIFO would be waited on
+    for ever, a directory fails later and elsewhere); a missing path is the caller's business."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise FileRefused(name, f"cannot read {what}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise FileRefused(name, f"{what} is {_kind(st.st_mode)}; only regular files are read")
+
+
 def decode_utf8(data: bytes, path: str | os.PathLike[str], *, what: str = "file") -> str:
     """``data`` as UTF-8 text (a leading BOM dropped), or ``FileRefused`` naming line and column."""
     try:

@@ -9,9 +9,11 @@ reaches it.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TypedDict
 
-from scanner.cli.base import parse_seconds
+from scanner.cli.base import CliError, parse_seconds
+from scanner.files import FileRefused, refuse_irregular
 
 
 class SshFields(TypedDict):
@@ -70,7 +72,14 @@ def add_ssh_options(group: argparse._ArgumentGroup) -> None:
 
 
 def ssh_config_fields(args: argparse.Namespace) -> SshFields:
-    """The ``ScanConfig`` keyword arguments ``add_ssh_options`` (and ``--timeout``) set."""
+    """The ``ScanConfig`` keyword arguments ``add_ssh_options`` (and ``--timeout``) set; a key or
+    known_hosts file that is not a regular file (a FIFO hung the command) is refused first."""
+    for path, what in ((args.ssh_key, "SSH key file (--ssh-key)"), (args.known_hosts, "known_hosts file")):
+        if path:
+            try:
+                refuse_irregular(os.path.expanduser(path), what=what)
+            except FileRefused as exc:
+                raise CliError(str(exc)) from exc
     return {
         "timeout": args.timeout,
         "connect_timeout": args.connect_timeout,

@@ -253,3 +253,31 @@ def test_a_resume_age_that_is_no_duration_is_a_usage_error(
     code = main(["scan", "--targets", str(targets), "--db", f"sqlite:///{tmp_path / 's.db'}", f"--resume={value}"])
     assert code == 2
     assert f"duration {value!r} {why}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--ssh-key", "--known-hosts"])
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_an_ssh_key_or_known_hosts_that_is_no_regular_file_is_refused_before_scanning(
+    tmp_path: Path, option: str, kind: str
+) -> None:
+    """Was: a FIFO hung `scan` (the key read at start, known_hosts when the scan began); a
+    directory as known_hosts made every host "unreachable: IsADirectoryError"."""
+    path = tmp_path / "thing"
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+    else:
+        path.mkdir()
+    targets = tmp_path / "targets.csv"
+    targets.write_text("host,site,transport,port\n192.0.2.1,S,ssh,22\n")
+    argv = ["scan", "--targets", str(targets), "--db", f"sqlite:///{tmp_path / 's.db'}", option, str(path)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *argv, "--connect-timeout", "1", "--progress", "none"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert f"{path}: " in proc.stderr and ("FIFO" if kind == "fifo" else "directory") in proc.stderr
+    assert "only regular files are read" in proc.stderr and "unreachable" not in proc.stderr
