@@ -17,6 +17,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -128,3 +129,21 @@ def resolver_prefix(resolv_conf: Path) -> list[str]:
         f'mount --bind "{resolv_conf}" /etc/resolv.conf && exec "$@"',
         "sh",
     ]
+
+
+def run_cli(
+    server: DnsServer, directory: Path, argv: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``legacyscan ARGV`` (this checkout's, ``python -m scanner.cli``) with ``server`` as its only
+    name server (``resolver_prefix``).  The 240 s bound (under pytest-timeout's 300 s) only keeps a
+    broken build from hanging the suite, so a hang fails with the command's output; callers assert
+    nothing on time."""
+    return subprocess.run(
+        [*resolver_prefix(server.resolv_conf(directory)), sys.executable, "-m", "scanner.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+    )

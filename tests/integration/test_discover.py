@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,16 +287,7 @@ def test_a_dead_name_server_costs_each_name_its_timeout_not_the_sweep(
     env["LEGACYSCAN_SNMP_COMMUNITY"] = lab_mod.SNMP_COMMUNITY
     argv = ["discover", "--targets", str(targets), "--exclude", str(excluded), "--timeout", "2"]
     argv += ["--db", f"sqlite:///{tmp_path / 'ls.db'}", "--format", "json", "--as-of", "2026-12-06"]
-    # The bound here only keeps a broken build from hanging the suite; nothing is asserted on time.
-    done = subprocess.run(
-        [*dnsd.resolver_prefix(dns.resolv_conf(tmp_path)), sys.executable, "-m", "scanner.cli", *argv],
-        capture_output=True,
-        text=True,
-        timeout=240,  # under pytest-timeout's 300 s, so a hang fails here with the command's output
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-    )
+    done = dnsd.run_cli(dns, tmp_path, argv, env)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     coverage = {c["target"]: c for s in report["sites"] for c in s["coverage"]}

@@ -351,8 +351,6 @@ def test_a_dead_name_server_costs_a_winrm_target_its_budget_not_the_scan(tmp_pat
     over HTTPS + NTLM as by address.  The command runs in a mount namespace whose
     /etc/resolv.conf names the loopback name server (tests/integration/dnsd.py)."""
     import os
-    import subprocess
-    import sys
 
     from scanner.store.sqlite import SqliteStore
     from tests.integration import dnsd
@@ -375,16 +373,7 @@ def test_a_dead_name_server_costs_a_winrm_target_its_budget_not_the_scan(tmp_pat
             )
             argv = ["scan", "--targets", str(csv), "--timeout", "30", "--connect-timeout", "2"]
             argv += ["--db", f"sqlite:///{db}", "--no-report"]
-            # The bound only keeps a broken build from hanging the suite; nothing is asserted on time.
-            done = subprocess.run(
-                [*dnsd.resolver_prefix(dns.resolv_conf(tmp_path)), sys.executable, "-m", "scanner.cli", *argv],
-                capture_output=True,
-                text=True,
-                timeout=240,
-                check=False,
-                cwd=Path(__file__).resolve().parents[2],
-                env=env,
-            )
+            done = dnsd.run_cli(dns, tmp_path, argv, env)
         assert done.returncode == 0, done.stderr[-3000:]
         assert dns.queries["ward-pc-09.ward7.test"] >= 1 and dns.queries["ward-pc-01.ward7.test"] >= 1
     finally:
