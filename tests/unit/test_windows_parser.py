@@ -551,6 +551,144 @@ def test_frst_logs_of_a_windows_11_pro_machine_with_per_user_programs_and_their_
     }
 
 
+def _frst_check_published(name: str, stem: str) -> list[dict[str, Any]]:
+    """Every published Installed Programs line is one document entry (view, name, version as printed),
+    nothing invented; returns the document's per-user entries."""
+    published, _profiles = _frst_published(stem)
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert len(raw["software"]) == len(published)
+    views = {"HKLM": "64", "HKLM-x32": "32", "HKU": "user"}
+    by_key = {s["key"].rsplit("\\", 1)[1]: s for s in raw["software"]}
+    for hive, display, key, version, _hidden in published:
+        entry = by_key[key.rsplit("\\", 1)[-1]]
+        assert (entry["view"], entry["DisplayName"], entry["DisplayVersion"]) == (views[hive], display, version or None)
+        assert entry["SystemComponent"] is None and entry["InstallDate"] is None
+    return [s for s in raw["software"] if s["scope"] == "user"]
+
+
+def test_frst_logs_pasted_in_an_issue_of_a_windows_7_home_premium_pc_with_a_per_user_program() -> None:
+    """dragokas/hijackthis#62: FRST.txt and Addition.txt of one Windows 7 Home Premium SP1 x64 PC, pasted
+    inline (parts of them).  FRST of 2019 prints the OS name in the registry ProductName's form and the
+    service pack, no build; the Addition lists a program installed in the administrator's profile under
+    its SID, and the second profile's hive was not loaded."""
+    name = "windows-win7-sp1-home-premium-x64-hijackthis-issue62"
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["product_name"], facts["csd_version"], facts["caption"]) == (
+        "Windows 7 Home Premium",
+        "Service Pack 1",
+        "",
+    )
+    assert (facts["build"], facts["ubr"], facts["version"], facts["edition_id"], facts["product_type"]) == (
+        "",
+        None,
+        "",
+        "",
+        None,
+    )
+    assert inventory.os.arch == "x64"
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle) == ("windows", "7-sp1")
+
+    user = _frst_check_published(name, "win7-sp1-home-premium-x64-hijackthis-issue62")
+    _published, profiles = _frst_published("win7-sp1-home-premium-x64-hijackthis-issue62")
+    sid = "S-1-5-21-334533737-317225951-1012837674-1003"
+    assert [(u["DisplayName"], u["DisplayVersion"], u["sid"]) for u in user] == [("QikKids Web - 1 ", "1.0.0.46", sid)]
+    assert user[0]["key"] == f"HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\dbc34b76b420c8d5"
+    assert profiles[sid] == "C:\\Users\\USER1"  # the account FRST ran as, the only loaded profile
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert raw["profiles"] == [{"sid": sid, "loaded": True}, {"sid": sid[:-4] + "1001", "loaded": False}]
+    (unloaded,) = [p for p in inventory.problems if p.probe == "software.user"]
+    assert unloaded.message.startswith("1 user profile(s) not loaded")
+    qik = next(s for s in inventory.software if s.scope == "user")
+    assert (qik.name, qik.version, qik.sid, qik.registry_view) == ("QikKids Web - 1", "1.0.0.46", sid, "user")
+    assert len(inventory.software) == 30
+    assert _findings(name) == {
+        ("os", "windows", "7-sp1"): "eol",
+        ("software", "adobe-acrobat", "11"): "eol",
+        ("software", "adobe-flash-player", "32"): "eol",
+        ("software", "office", "2013"): "eol",
+        ("software", "visual-cpp-redistributable", "2005"): "eol",
+    }
+
+
+def test_frst_addition_pasted_in_an_issue_of_a_windows_10_1809_pc_with_per_user_teams() -> None:
+    """dragokas/hijackthis#92: Addition.txt of one Windows 10 Pro 1809 PC (parts of it): FRST of 2020
+    prints 'Windows 10 Pro Version 1809 17763.1158' and lists OneDrive, classic Teams and Amazon Music
+    under the administrator's SID.  FRST.txt's 'Loaded Profiles' is not in the source, so no profile
+    is claimed loaded or not."""
+    name = "windows-win10-1809-pro-hijackthis-issue92"
+    inventory = _host(name)
+    facts = inventory.os.facts
+    assert (facts["product_name"], facts["build"], facts["ubr"], facts["display_version"]) == (
+        "Windows 10 Pro",
+        "17763",
+        1158,
+        "1809",
+    )
+    assert (facts["caption"], facts["edition_id"], facts["product_type"], facts["version"]) == ("", "", None, "")
+    ident = IdentifyContext(Catalog(BUNDLED_DIR)).identify(inventory.os.identify_record())
+    assert (ident.product, ident.cycle, ident.rule) == ("windows", "10-1809-w", "windows.build+edition")
+    assert ident.confidence.name == "HIGH"
+
+    user = _frst_check_published(name, "win10-1809-pro-hijackthis-issue92")
+    _published, profiles = _frst_published("win10-1809-pro-hijackthis-issue92")
+    sid = "S-1-5-21-914762255-1940287929-4287671751-1001"
+    assert sorted((u["DisplayName"], u["DisplayVersion"]) for u in user) == [
+        ("Amazon Music", "7.10.1.2195"),
+        ("Microsoft OneDrive", "20.052.0311.0011"),
+        ("Microsoft Teams", "1.3.00.362"),
+    ]
+    assert {u["sid"] for u in user} == {sid} and profiles[sid] == "C:\\Users\\USER1"
+    raw = json.loads((FIXTURES / "hosts" / name / "collect.json").read_text("ascii"))
+    assert raw["profiles"] == []  # which hives were loaded is not in the source
+    assert not [p for p in inventory.problems if p.probe == "software.user"]
+    teams = next(s for s in inventory.software if s.name == "Microsoft Teams")
+    assert (teams.scope, teams.key) == (
+        "user",
+        f"HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\Teams",
+    )
+    assert _identified(name)["Microsoft Teams"] == ("microsoft-teams-classic", "1")
+    assert _findings(name) == {
+        ("os", "windows", "10-1809-w"): "eol",
+        ("software", "microsoft-teams-classic", "1"): "eol",  # the per-user classic Teams
+        ("software", "oracle-jdk", "8"): "eol",
+        ("software", "libreoffice", None): "unknown",  # 5.1 predates the dataset's cycles (7.3 on)
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("Home Premium Service Pack 1 (X64) Language", "Home Premium Service Pack 1 (IA64) Language"),
+            "platform line",
+        ),
+        (
+            ("Windows 7 Home Premium Service Pack 1 (X64) (2017", "Windows 7 Professional Service Pack 1 (X64) (2017"),
+            "name different systems",
+        ),
+        (("Boot Mode: Normal\n<<< excerpt 2", "Ran by USER1 on PC\n<<< excerpt 2"), "header line"),
+        (
+            ("Pac-Manic Worlds ver 1.0 (HKLM-x32\\...\\", "Pac-Manic Worlds ver 1.0 (HKCR\\...\\"),
+            "Installed Programs line",
+        ),
+        (("Guest (S-1-5-21-", "Guest (SID "), "Accounts line"),
+    ],
+)
+def test_the_frst_reader_refuses_what_it_cannot_place(edit: tuple[str, str], message: str) -> None:
+    """A platform text in no known form, FRST.txt and Addition.txt naming different systems, a header
+    line, program line or account line the reader does not know are refused, never guessed."""
+    from tests.fixtures.hosts.build_windows_fixtures import from_frst
+
+    text = (REAL / "win7-sp1-home-premium-x64-hijackthis-issue62_frst.txt").read_text("utf-8")
+    assert from_frst(text)[0]["os"]["registry"]["CSDVersion"] == "Service Pack 1"
+    old, new = edit
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        from_frst(text.replace(old, new, 1))
+
+
 def _wazuh_rows(stem: str) -> dict[str, list[list[str]]]:
     """The cells of each published ``select * from <table>;`` block, split at '|' and nothing else."""
     rows: dict[str, list[list[str]]] = {}
