@@ -102,7 +102,8 @@ def _flatten_strings(value: Any, prefix: str, out: dict[str, str], depth: int = 
 def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
     """Release evidence a converter left outside ``files`` (an agent's FULL_NAME / OSNAME, a pasted
     os-release or release line under any key): every string value, keyed by where it was.  A value
-    that is itself an os-release text stands in for ``/etc/os-release``."""
+    that is itself an os-release text stands in for ``/etc/os-release``; ``lsb_release -a`` output
+    stands in for ``/etc/lsb-release``."""
     out: dict[str, str] = {}
     _flatten_strings({k: v for k, v in record.items() if k not in _CONTRACT_KEYS}, "", out)
     for text in list(out.values()):
@@ -112,7 +113,33 @@ def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
             and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M)
         ):
             out["/etc/os-release"] = text
-    return out
+    return _with_lsb_release_file(out)
+
+
+# Each field's value is one token (Ubuntu, RedHatEnterpriseServer, 16.04, rolling), so the output
+# still reads when a converter ran its lines together or prefixed them with its own label.
+_LSB_OUTPUT_LINE = re.compile(r"(?<![\w-])(distributor id|release|codename):[ \t]*(\S+)", re.I)
+_LSB_OUTPUT_FIELDS = {"distributor id": "DISTRIB_ID", "release": "DISTRIB_RELEASE", "codename": "DISTRIB_CODENAME"}
+
+
+def _with_lsb_release_file(files: dict[str, str]) -> dict[str, str]:
+    """``lsb_release -a`` prints /etc/lsb-release's facts as ``Distributor ID: Debian`` /
+    ``Release: 7.8`` lines (tab or spaces after the colon).  Why: agents and bug reports hand that
+    output over under any key, and its Description line is not at the start of the text, so the
+    release-line rules do not see it.  When no /etc/lsb-release came with the record, the first
+    value with both lines stands in for it (``DISTRIB_ID`` right before ``DISTRIB_RELEASE``, the
+    order the lsb-release rules read)."""
+    if "/etc/lsb-release" in files:
+        return files
+    for text in files.values():
+        fields: dict[str, str] = {}
+        for m in _LSB_OUTPUT_LINE.finditer(text):
+            fields.setdefault(_LSB_OUTPUT_FIELDS[m.group(1).lower()], m.group(2))
+        if "DISTRIB_ID" in fields and "DISTRIB_RELEASE" in fields:
+            order = ("DISTRIB_ID", "DISTRIB_RELEASE", "DISTRIB_CODENAME")
+            lines = [f"{key}={fields[key]}" for key in order if key in fields]
+            return {**files, "/etc/lsb-release": "\n".join(lines) + "\n"}
+    return files
 
 
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
@@ -121,7 +148,7 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         files = _lenient_files(record)
         if not files:
             return Identification(None, None, "linux.no-evidence", "no release files in the record")
-    files = {str(k): str(v) for k, v in files.items() if isinstance(v, str)}
+    files = _with_lsb_release_file({str(k): str(v) for k, v in files.items() if isinstance(v, str)})
     table = ctx.rules.table("linux_os")
     osr_path = _usable_os_release(files)
     if osr_path is None:

@@ -376,7 +376,23 @@ def _dispatch_os(record: dict[str, Any], ctx: IdentifyContext) -> Identification
         fn = _OS.get(family)
     if fn is None:
         return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
-    return fn(record, ctx)
+    ident = fn(record, ctx)
+    if ident.product is None and ident.rule == f"{family}.no-evidence":
+        return _other_family(record, ctx, family) or ident
+    return ident
+
+
+def _other_family(record: dict[str, Any], ctx: IdentifyContext, family: str) -> Identification | None:
+    """The record says one family but carries none of its evidence, while its text names another
+    (``lsb_release -a`` output under family "windows", the default of a converter that could not
+    tell): the other family's identifier judges it.  Why: the family is a converter's guess, the
+    release text is the host's own; "no Windows evidence" would hide a named Debian 7."""
+    other = _family_of_text(record, _families(ctx.rules))
+    fn = _OS.get(other) if other and other != family else None
+    if fn is None:
+        return None
+    ident = fn(record, ctx)
+    return None if ident.rule.endswith(".no-evidence") else ident
 
 
 def _by_site_rules(record: dict[str, Any], ctx: IdentifyContext) -> Identification | None:

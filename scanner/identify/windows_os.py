@@ -58,7 +58,9 @@ _CONTRACT = (
 # Code-page damage and trademark marks: "Microsoftr", "Serverr", "VistaT", "Windows(R)", "®", "™".
 _MARKS = re.compile(r"\((?:r|tm|c)\)|[®™©]", re.IGNORECASE)
 _VERSION3 = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{3,5})(?:\.(\d{1,6}))?(?![\d])")
-_NT_VERSION = re.compile(r"(?<![\d.])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\d.])")
+# An NT version standing as a word of its own: not a piece of a larger token ("base-4.0-amd64" in an
+# LSB Version line, "x86_64-6.1" in a package name), whose number names something else.
+_NT_VERSION = re.compile(r"(?<![\w.-])(10\.0|6\.[0-3]|5\.[0-2]|4\.(?:10|90|0))(?![\w.-])")
 _SP = re.compile(r"\b(?:service\s*pack|sp)\s*:?\s*(\d)\b", re.IGNORECASE)
 _DISPLAY = re.compile(r"\b(\d{2}h[12])\b", re.IGNORECASE)
 _RELEASE_ID = re.compile(r"\breleaseid\s*[:=]?\s*(\d{4})\b", re.IGNORECASE)
