@@ -156,6 +156,11 @@ def normalise_caption(text: str, words: _Words | None = None) -> str:
     text = w.mangled.sub(lambda m: m.group(1), text)
     text = text.replace("\u00a0", " ")
     text = re.sub(r"(?i)\bwindows-(?=\d|server|xp|vista)", "windows ", text)
+    # Names run together as identifiers ("MicrosoftWindowsServer" / "WindowsServer" in Azure image
+    # references, "WindowsServer2019Datacenter" in tool output): the words apart.
+    text = re.sub(r"(?i)\b(microsoft)(?=windows)", r"\1 ", text)
+    text = re.sub(r"(?i)\b(windows)(?=server)", r"\1 ", text)
+    text = re.sub(r"(?i)\b(windows server)(?=20\d\d)", r"\1 ", text)
     text = w.win_short.sub(lambda m: f"windows {m.group(1)}", text)
     text = re.sub(r"(?i)-sp(\d)\b", r" sp\1", text)
     return _SPACES.sub(" ", text).strip().lower()
@@ -567,7 +572,28 @@ def _major_version_number(ev: _Draft, key: str, compact_key: str, value: str, ru
     return False
 
 
-_NUMBER_ADAPTERS = (_service_pack_number, _build_number, _ubr_number, _sku_number, _major_version_number)
+def _released_build_version(ev: _Draft, key: str, compact_key: str, value: str, rules: dict[str, Any]) -> bool:
+    """A version that starts with a released NT 10 build: "20348.1249" or an Azure image version
+    "20348.1249.221105" (build . update revision . image date), under any version key.  Only builds
+    the table knows count, so a product's own 5-digit version is not taken for Windows."""
+    m = re.fullmatch(r"(\d{5})\.(\d{1,5})(?:\.\d{6})?", value)
+    if ev.build is not None or "version" not in compact_key or not m or m.group(1) not in rules.get("nt10", {}):
+        return False
+    ev.build = int(m.group(1))
+    if ev.ubr is None:
+        ev.ubr = int(m.group(2))
+    ev.note(key, value)
+    return True
+
+
+_NUMBER_ADAPTERS = (
+    _service_pack_number,
+    _build_number,
+    _ubr_number,
+    _sku_number,
+    _major_version_number,
+    _released_build_version,
+)
 
 
 def _sp_from_extra(ev: _Draft, key: str, low_key: str, value: str) -> None:
@@ -1241,9 +1267,15 @@ def _client_release(
     if ev.release_id and ev.release_id in features:
         return major, str(features[ev.release_id]), f"ReleaseId {ev.release_id}", MEDIUM
     if fam in ("e-lts", "iot-lts") and major is not None:
-        ltsc = _ltsc_year(rules.get("ltsc_years", {}).get(major, {}), caption)
+        years = rules.get("ltsc_years", {}).get(major, {})
+        ltsc = _ltsc_year(years, caption)
         if ltsc is not None:
             return major, str(ltsc[1]), f"LTSC/LTSB {ltsc[0]}", MEDIUM
+        if len(years) == 1 and not _YEAR_LTSC.findall(caption):
+            # "Windows 11 IoT Enterprise LTSC" with no year: the major has had one long-term release
+            # only, so the name alone says which (a second one in the table ends this shortcut).
+            ((year, version),) = years.items()
+            return major, str(version), f"the only Windows {major} LTSC release (LTSC {year})", MEDIUM
     return major, None, "", HIGH
 
 
