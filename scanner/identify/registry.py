@@ -377,22 +377,34 @@ def _dispatch_os(record: dict[str, Any], ctx: IdentifyContext) -> Identification
     if fn is None:
         return Identification(None, None, "os.family-unknown", f"no identifier for OS family {family!r}")
     ident = fn(record, ctx)
-    if ident.product is None and ident.rule == f"{family}.no-evidence":
-        return _other_family(record, ctx, family) or ident
+    if ident.product is None and ident.rule in (f"{family}.no-evidence", f"{family}.unrecognised"):
+        return _other_family(record, ctx, family, settle=ident.rule.endswith(".no-evidence")) or ident
     return ident
 
 
-def _other_family(record: dict[str, Any], ctx: IdentifyContext, family: str) -> Identification | None:
-    """The record says one family but carries none of its evidence, while its text names another
-    (``lsb_release -a`` output under family "windows", the default of a converter that could not
-    tell): the other family's identifier judges it.  Why: the family is a converter's guess, the
-    release text is the host's own; "no Windows evidence" would hide a named Debian 7."""
-    other = _family_of_text(record, _families(ctx.rules))
+def _other_family(record: dict[str, Any], ctx: IdentifyContext, family: str, settle: bool) -> Identification | None:
+    """The record says one family but its identifier found none of that family's evidence (or
+    recognised none of it), while its own evidence names another: release files, another family's
+    contract fields (a Windows caption, a macOS product version) or words (``lsb_release -a``
+    output under family "windows", systeminfo under "linux" -- the default of a converter that
+    could not tell).  The other family's identifier judges it.  Why: the family is a converter's
+    guess, the evidence is the host's own; "no Windows evidence" would hide a named Debian 7.
+    Its answer is taken when it names a product, or (``settle``: the claimed family saw nothing
+    at all) when it at least saw evidence of its own."""
+    words = _families(ctx.rules)
+    files = record.get("files")
+    other = (
+        (_family_of_release_files(files, words) if isinstance(files, dict) and files else None)
+        or _family_of_fields(record)
+        or _family_of_text(record, words)
+    )
     fn = _OS.get(other) if other and other != family else None
     if fn is None:
         return None
     ident = fn(record, ctx)
-    return None if ident.rule.endswith(".no-evidence") else ident
+    if ident.product is not None or (settle and not ident.rule.endswith(".no-evidence")):
+        return ident
+    return None
 
 
 def _by_site_rules(record: dict[str, Any], ctx: IdentifyContext) -> Identification | None:

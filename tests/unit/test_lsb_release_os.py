@@ -106,3 +106,39 @@ def test_windows_evidence_keeps_the_windows_identifier() -> None:
 def test_no_evidence_of_any_family_stays_honest() -> None:
     out = _out({"family": "windows", "comment": "nothing useful here"})
     assert out["product"] is None and out["rule"] == "windows.no-evidence", out
+
+
+# A family the record's own evidence contradicts (a converter that defaults to one family): the
+# evidence decides when the claimed family's identifier saw none of its own or recognised none.
+_SYSTEMINFO = {
+    "OS Name": "Microsoft Windows 10 Education",
+    "OS Version": "10.0.17763 N/A Build 17763",
+    "OS Manufacturer": "Microsoft Corporation",
+    "System Type": "x64-based PC",
+}  # bitsadmin/wesng validation/10_1809_x64_education_en-us_systeminfo.txt (OS lines)
+_OS_RELEASE = {
+    "/etc/os-release": 'NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nID="sles"\nID_LIKE="suse"\n'
+}  # elastic/go-sysinfo providers/linux/testdata/sles15sp5/etc/os-release (first lines)
+
+
+@pytest.mark.parametrize(
+    "record, expected",
+    [
+        ({"family": "linux", **_SYSTEMINFO}, ("windows", "10-1809-e")),
+        (
+            {"family": "linux", "caption": "Microsoft Windows Server 2019 Datacenter", "version": "10.0.17763"},
+            ("windows-server", "2019"),
+        ),
+        ({"family": "windows", "files": _OS_RELEASE}, ("sles", "15.5")),
+        ({"family": "windows", "product_version": "13.6.1", "build_version": "22G313"}, ("macos", "13")),
+        ({"family": "linux", "product_version": "13.6.1", "build_version": "22G313"}, ("macos", "13")),
+    ],
+)
+def test_the_evidence_outweighs_a_wrong_family(record: dict[str, Any], expected: tuple[str, str]) -> None:
+    out = _out(record)
+    assert (out["product"], out["cycle"]) == expected, out
+
+
+def test_an_unrecognised_linux_text_naming_nothing_else_stays_unrecognised() -> None:
+    out = _out({"family": "linux", "files": {"/etc/issue": "Welcome to SomeUnknownDistro 3\n"}})
+    assert out["product"] is None and out["rule"] == "linux.unrecognised", out
