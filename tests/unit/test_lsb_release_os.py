@@ -142,3 +142,24 @@ def test_the_evidence_outweighs_a_wrong_family(record: dict[str, Any], expected:
 def test_an_unrecognised_linux_text_naming_nothing_else_stays_unrecognised() -> None:
     out = _out({"family": "linux", "files": {"/etc/issue": "Welcome to SomeUnknownDistro 3\n"}})
     assert out["product"] is None and out["rule"] == "linux.unrecognised", out
+
+
+_NIXOS = (  # which-distro/os-release nixos/23.05 (round-4 labelled record x4-osrel-nixos-23.05)
+    'BUG_REPORT_URL="https://github.com/NixOS/nixpkgs/issues"\nBUILD_ID="23.05.1906.8163a64662b"\n'
+    'DOCUMENTATION_URL="https://nixos.org/learn.html"\nHOME_URL="https://nixos.org/"\nID=nixos\n'
+    'LOGO="nix-snowflake"\nNAME=NixOS\nPRETTY_NAME="NixOS 23.05 (Stoat)"\nSUPPORT_END="2023-12-31"\n'
+    'SUPPORT_URL="https://nixos.org/community.html"\nVARIANT_ID=installer\nVERSION="23.05 (Stoat)"\n'
+    'VERSION_CODENAME=stoat\nVERSION_ID="23.05"\n'
+)
+_FREEBSD = (  # fizzed/jne freebsd13 cat-etcosrelease.txt (labelled record x-jne-freebsd13)
+    'NAME=FreeBSD\nVERSION="13.5-RELEASE-p6"\nVERSION_ID="13.5"\nID=freebsd\nANSI_COLOR="0;31"\n'
+    'PRETTY_NAME="FreeBSD 13.5-RELEASE-p6"\nCPE_NAME="cpe:/o:freebsd:freebsd:13.5"\n'
+)
+
+
+@pytest.mark.parametrize("text, expected", [(_NIXOS, ("nixos", "23.05")), (_FREEBSD, ("freebsd", "13.5"))])
+def test_an_os_release_text_names_its_family(text: str, expected: tuple[str, str]) -> None:
+    """An os-release text under a bare key and no family: only Linux and the BSDs write one
+    (NixOS's names no family word, so the words alone left the family unknown)."""
+    out = _out({"os-release": text})
+    assert (out["product"], out["cycle"]) == expected, out
