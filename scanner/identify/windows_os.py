@@ -656,9 +656,17 @@ def _caption_text(ev: _Draft, record: dict[str, Any], rules: dict[str, Any]) -> 
     """What the captions' text still says (a build, a service pack, a feature update)."""
     nt10 = rules.get("nt10", {})
     if ev.build is None:
+        # "Windows 11 Pro 10.0.26100.7309" in the caption field itself (an agent's one-line OS
+        # string): its NT version and build, as a version field would give them.
+        for key, cap in ev.captions:
+            if _nt_version_with_build(ev, key, cap):
+                break
+    if ev.build is None:
         _build_in_caption(ev, nt10)
     if ev.build is None:
         _build_in_run_together_caption(ev, nt10)
+    else:
+        _later_sibling_in_caption(ev, nt10, rules.get("enablement_siblings", {}))
     _sp_and_display_in_captions(ev)
     if not ev.display_version and not ev.release_id:
         _release_id_in_caption(ev, rules.get("feature_updates", {}))
@@ -685,6 +693,34 @@ def _build_in_caption(ev: _Draft, nt10: dict[str, Any]) -> None:
             ev.build, ev.ubr = int(m.group(1)), int(m.group(2))
             ev.note(key, m.group(0))
             return
+
+
+def _later_sibling_in_caption(ev: _Draft, nt10: dict[str, Any], siblings: dict[str, Any]) -> None:
+    """A caption that names a second build of the same servicing line, a release delivered by an
+    enablement package on the build already read ("Windows 11 pro build 26200.7623 ver
+    10.0.26100.7309": termsrv.dll, ntoskrnl and BuildLab report the base 26100 on 25H2): the later
+    release is the host's.  Why: the base build alone said 24H2 Pro, ended 2026-10-13, on a 25H2
+    that is supported."""
+    base = nt10.get(str(ev.build))
+    if not isinstance(base, dict):
+        return
+    later = siblings.get(str(base.get("version", "")))
+    if not later:
+        return
+    for key, cap in ev.captions:
+        found: list[tuple[str, str | None]] = [(m.group(1), None) for m in ev.words.build_word.finditer(cap)]
+        found += [(m.group(1), m.group(2)) for m in re.finditer(r"(?<![\d.])(\d{5})\.(\d{1,5})(?![\d.])", cap)]
+        for build, ubr in found:
+            entry = nt10.get(build)
+            if (
+                isinstance(entry, dict)
+                and str(entry.get("version", "")) in later
+                and entry.get("major") == base.get("major")
+                and int(build) > int(ev.build or 0)
+            ):
+                ev.build, ev.ubr = int(build), int(ubr) if ubr else None
+                ev.note(key, cap)
+                return
 
 
 def _build_in_run_together_caption(ev: _Draft, nt10: dict[str, Any]) -> None:
