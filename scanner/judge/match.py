@@ -216,7 +216,7 @@ def match_inventory(
         # justified verdict decides (a vendor's build beside the distribution's is not hidden by
         # whichever package name sorts first).
         verdict, detail, label = memo.judge(ident)
-        if sw.source in _HOST_SOURCES or (ident.product, ident.cycle) in components:
+        if sw.source in HOST_SOURCES or (ident.product, ident.cycle) in components:
             verdict, detail = judge.on_host(sw, ident, verdict, detail)
         _group(grouped, hidden, ctx, sw, ident, verdict, detail, label, base)
     result.findings.extend(sorted(grouped.values(), key=lambda f: (-f.status.severity, f.product or "", f.name)))
@@ -307,7 +307,7 @@ def _host_os(
 
 
 # Package sources whose verdict may depend on the host they sit on (``_HostJudge.on_host``).
-_HOST_SOURCES = DISTRO_SOURCES | {"banner"}
+HOST_SOURCES = DISTRO_SOURCES | {"banner"}
 
 
 @dataclass(slots=True)

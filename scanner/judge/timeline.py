@@ -13,8 +13,9 @@ and the host's OS only (what decides it), at every date where the answer can cha
 ends of its release and of the host OS release, the supplier's end date, each minus the
 "ending soon" lookahead and plus one day (phases end *after* their last day).  Each range is then
 checked at its last day; a change the candidate dates missed (a date from the host's own Debian
-security-support lists) is found by bisection.  Ranges are memoised per (OS evidence, records), so
-an estate of thousands of identical builds costs one computation per distinct build.
+security-support lists) is found by bisection.  Ranges are memoised per (the host's OS release and
+judged facts, records), so an estate of thousands of hosts costs one computation per distinct
+package release and OS release (``_host_signature``); the OS finding's own ranges per OS record.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from agents.inventory import Inventory, OsInfo, Software
 from scanner.identify.registry import IdentifyContext
 from scanner.judge import fingerprint
 from scanner.judge.builds import BuildMemo
-from scanner.judge.match import HostResult, MatchMemo, match_inventory, result_for_host
-from scanner.model import Finding, Policy, Status
+from scanner.judge.match import HOST_SOURCES, HostResult, MatchMemo, match_inventory, result_for_host
+from scanner.model import Finding, Identification, Policy, Status
 from scanner.store.columns import indexed  # the site is an indexed column (PostgreSQL's limit)
 from scanner.store.schema import FIRST_DAY, OPEN_END
 
@@ -226,43 +227,52 @@ class Judge:
             inv.inventory_id, self.dataset_version, day.isoformat(), result.unidentified, result, [], self.judged_by
         )
         members = self._members(inv, result)
-        os_sig = _os_signature(inv)
+        host_sig: str | None = None
         for f in result.findings:
             if f.kind == "os":
                 recs: list[Software] = []
-                key: tuple[Any, ...] = (os_sig, "os")
+                key: tuple[Any, ...] = (_os_signature(inv), "os")
             else:
-                recs = members.get(group_key(f), [])
-                key = (os_sig, group_key(f), tuple(_record_key(sw) for sw in recs))
+                if host_sig is None:
+                    host_sig = _host_signature(inv, self.ctx)
+                pairs = members.get(group_key(f), [])
+                recs = [sw for sw, _ in pairs]
+                key = (host_sig, group_key(f), tuple(_member_key(sw, ident) for sw, ident in pairs))
             segs = self._timelines.get(key)
+            if segs is not None and _state_on(segs, day) != (f.status, f.eol, f.extended_until):
+                segs = None  # a memo that does not reproduce this host's own finding is not used
             if segs is None:
-                segs = self._timeline(inv, f, recs, day)
-                if len(self._timelines) > 200_000:
-                    self._timelines.clear()
-                self._timelines[key] = segs
+                segs, alone = self._timeline(inv, f, recs, day)
+                if alone:  # ranges that read other packages of this host are this host's only
+                    if len(self._timelines) > 200_000:
+                        self._timelines.clear()
+                    self._timelines[key] = segs
             judged.segments.append(segs)
         return judged
 
     # -- the records behind each finding ------------------------------------------------------
 
-    def _members(self, inv: Inventory, result: HostResult) -> dict[str, list[Software]]:
-        """Each software finding's package records, grouped exactly as ``match_inventory`` does."""
+    def _members(self, inv: Inventory, result: HostResult) -> dict[str, list[tuple[Software, Identification]]]:
+        """Each software finding's package records and their identifications, grouped exactly as
+        ``match_inventory`` does."""
         os_f = result.os_finding
         os_product = os_f.product if os_f else None
         os_cycle = os_f.cycle if os_f else None
         host_os = {"host_os_product": os_product, "host_os_cycle": os_cycle} if os_product else {}
         os_key = (os_product, os_cycle)
-        groups: dict[str, list[Software]] = {}
+        groups: dict[str, list[tuple[Software, Identification]]] = {}
         for sw in inv.software:
             ident = self._base.identify(sw, host_os, os_key)
             if ident.product is None:
                 continue
-            groups.setdefault(ident.group or f"{ident.product}:{ident.cycle}:{sw.name}", []).append(sw)
+            groups.setdefault(ident.group or f"{ident.product}:{ident.cycle}:{sw.name}", []).append((sw, ident))
         return groups
 
     # -- the status ranges --------------------------------------------------------------------
 
-    def _timeline(self, inv: Inventory, f: Finding, recs: list[Software], day: date) -> list[Segment]:
+    def _timeline(self, inv: Inventory, f: Finding, recs: list[Software], day: date) -> tuple[list[Segment], bool]:
+        """``f``'s status ranges, and whether its own records and the host's OS alone decided them
+        (else the whole host was judged: the ranges may depend on its other packages)."""
         reduced = Inventory(
             host=inv.host, os=inv.os, software=list(recs), collected_at=inv.collected_at, inventory_id=inv.inventory_id
         )
@@ -277,9 +287,10 @@ class Judge:
 
         known: State = (f.status, f.eol, f.extended_until)
         state = state_of(reduced)
-        if state(day) != known:  # the records alone do not reproduce the finding: judge the whole host
+        alone = state(day) == known
+        if not alone:  # the records alone do not reproduce the finding: judge the whole host
             state = state_of(inv)
-        return timeline(state, self._candidates(inv, f), known, day)
+        return timeline(state, self._candidates(inv, f), known, day), alone
 
     def _candidates(self, inv: Inventory, f: Finding) -> set[date]:
         dates: set[date] = set()
@@ -335,21 +346,54 @@ def _os_release(
     return value
 
 
-def _os_signature(inv: Inventory) -> str:
-    """What of the OS decides a verdict: its identification record and the facts match reads."""
+# The OS facts ``match_inventory`` reads (the supplier's date, the MDS2 reference, the security-support,
+# signing-key, apt and SUSE lifecycle evidence); tests/unit/test_timeline_memo.py checks that
+# scanner/judge reads no other, so the signatures below hold everything of a host that decides a verdict.
+JUDGED_FACTS = ("supplier_support_end", "mds2", "security_support", "rpm_keys", "apt_support", "suse_lifecycle")
+
+
+def _judged_facts(inv: Inventory) -> list[Any]:
     facts = inv.os.facts if isinstance(inv.os.facts, dict) else {}
+    return [facts.get(name) for name in JUDGED_FACTS]
+
+
+def _os_signature(inv: Inventory) -> str:
+    """What of the OS decides the OS finding: its identification record and the facts match reads."""
+    return json.dumps([inv.os.identify_record(), _judged_facts(inv)], sort_keys=True, default=str)
+
+
+def _host_signature(inv: Inventory, ctx: IdentifyContext) -> str:
+    """What of the host decides a package's verdict: which OS release it is (the identification
+    ``match_inventory`` tells the package and judges the host's OS by: product, cycle, the releases
+    the evidence also fits) and the facts match reads -- not the OS record itself, so the packages of
+    two hosts of one release with other update revisions (a ConfigMgr estate: a UBR per machine)
+    share their ranges instead of each host computing its own."""
+    ident = ctx.identify(inv.os.identify_record())
     return json.dumps(
-        [
-            inv.os.identify_record(),
-            facts.get("supplier_support_end"),
-            facts.get("mds2"),
-            facts.get("security_support"),
-            facts.get("apt_support"),
-            facts.get("suse_lifecycle"),
-        ],
+        [ident.product, ident.cycle, ident.newer_than_known, ident.spans, ident.alternatives, _judged_facts(inv)],
         sort_keys=True,
         default=str,
     )
+
+
+def _member_key(sw: Software, ident: Identification) -> tuple[Any, ...]:
+    """What of one package decides its finding's state (status, end dates) on a host of a given
+    ``_host_signature``: its release as identified -- ``verdict_for`` reads nothing else of it, and
+    the grouping picks a representative by release and verdict -- unless its source's verdict also
+    reads the record (a distribution's build, a banner: ``match.HOST_SOURCES``).  So one estate's
+    thousand version strings of one product release share their ranges."""
+    if sw.source in HOST_SOURCES:
+        return _record_key(sw)
+    return ("release", ident.product, ident.cycle, ident.newer_than_known, ident.spans, ident.alternatives)
+
+
+def _state_on(segs: list[Segment], day: date) -> State | None:
+    """The state ``segs`` give ``day`` (None when no range holds it)."""
+    text = day.isoformat()
+    for first, last, status, eol, ext in segs:
+        if first <= text < last:
+            return (status, eol, ext)
+    return None
 
 
 def _record_key(sw: Software) -> tuple[Any, ...]:
