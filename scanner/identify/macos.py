@@ -32,7 +32,12 @@ _NAMED = re.compile(
     re.I,
 )
 _BUILD = re.compile(r"^\s*(\d{1,2})([A-Z])(\d{1,4})([a-z]?)\s*$")
-_DARWIN = re.compile(r"darwin(?:\s+kernel\s+version)?\s+(\d{1,2})\.\d+(?:\.\d+)?", re.I)
+# "Darwin Kernel Version 23.1.0" (uname -v), "Darwin 23.1.0", and Node's os.type() / os.arch() /
+# os.release() as VS Code's issue reporter writes them: "Darwin arm64 23.4.0", "Darwin x64 22.6.0".
+_DARWIN = re.compile(
+    r"darwin(?:\s+kernel\s+version)?(?:\s+(?:arm64|x64|x86_64|amd64|ia32|i386|universal))?\s+(\d{1,2})\.\d+(?:\.\d+)?",
+    re.I,
+)
 _VERSION = re.compile(r"^\s*(\d{1,2})(?:\.(\d+))?(?:\.(\d+))?\s*$")
 _VERSION_BUILD_PAIR = re.compile(r"^\s*(\d{1,2}\.\d+(?:\.\d+)?)\s*\((\d{1,2}[A-Z]\d{1,4}[a-z]?)\)\s*$")
 
