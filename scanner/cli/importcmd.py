@@ -30,7 +30,7 @@ from scanner.cli.base import CliError, ExitCode, Subparsers, add_common
 from scanner.cli.common import LazyStore
 from scanner.imports import IMPORTERS, by_name, names
 from scanner.imports.base import Importer, ImportRefused, SoftwareRecords, Source, find_unencodable, merge
-from scanner.store.sqlite import EncodedInventory, Store, StoreError, encode_body, encode_with_software
+from scanner.store.sqlite import EncodedInventory, Store, StoreError, encode_checked, encode_with_software_checked
 from scanner.terminal import printable  # the one terminal-safety helper (#19 item 10)
 
 if TYPE_CHECKING:
@@ -188,12 +188,22 @@ def encode(inv: Inventory, fragments: SoftwareJson | None = None) -> EncodedInve
     if fragments is None:
         fragments = SoftwareJson()
     try:
-        body = encode_with_software(inv, fragments.array(inv.software)) if inv.software else encode_body(inv)
+        if inv.software:
+            body, exact = encode_with_software_checked(inv, fragments.array(inv.software))
+        else:
+            body, exact = encode_checked(inv)
     except UnicodeEncodeError as exc:
         where = find_unencodable(inv.to_dict(), "") or "a value"
         raise ImportRefused(f"{where}: not storable text (a lone surrogate?)") from exc
     return EncodedInventory(
-        inv.inventory_id, inv.host, inv.os, inv.collector, inv.collected_at, len(inv.software), body
+        inv.inventory_id,
+        inv.host,
+        inv.os,
+        inv.collector,
+        inv.collected_at,
+        len(inv.software),
+        body,
+        source=inv if exact else None,  # judged as it is, not decoded back
     )
 
 

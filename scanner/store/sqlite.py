@@ -92,6 +92,10 @@ class EncodedInventory:
     # Its relational rows already made by the storing store's judge (``Store.encode_judged``, in a
     # fleet scan's collector process); None: the store makes them from ``body`` when it saves.
     rows: Rows | None = None
+    # The inventory ``body`` stands for exactly (no value replaced on the way: no NUL, no lone
+    # surrogate), when its maker has it (``legacyscan import``): the store judges it as it is
+    # instead of decoding the body back into the same inventory.  None: decoded.
+    source: Inventory | None = None
 
 
 # What the stores' ``save_batch`` take: full inventories, or uploads already encoded.
@@ -362,15 +366,29 @@ def encode_with_software(header: Inventory, software_json: bytes) -> bytes:
     (the collector service checks an upload's records as parsed JSON and never builds them as
     objects); ``header.software`` is ignored.  The result decodes like any other body.
     """
+    return encode_with_software_checked(header, software_json)[0]
+
+
+def encode_with_software_checked(header: Inventory, software_json: bytes) -> tuple[bytes, bool]:
+    """``encode_with_software`` and whether the body stands exactly for ``header`` with that list:
+    False when a NUL (its escape) or a lone surrogate was replaced on the way."""
     top = _compact(header)
-    if software_json.strip() in (b"", b"[]"):
+    empty = software_json.strip() in (b"", b"[]")
+    if empty:
         top.pop("software", None)
-        return zlib.compress(storable_json(_json(top)), 3)
-    top["software"] = None  # its place: the list itself goes between the text before and after it
-    ordered = {name: top[name] for name in _INVENTORY_FIELDS if name in top}  # the declaration order
-    head, tail = _around(ordered, "software")
-    text = head.encode("utf-8", "replace") + software_json + tail.encode("utf-8", "replace")
-    return zlib.compress(storable_json(text), 3)
+        head, tail = _json(top), ""
+    else:
+        top["software"] = None  # its place: the list itself goes between the text before and after it
+        ordered = {name: top[name] for name in _INVENTORY_FIELDS if name in top}  # the declaration order
+        head, tail = _around(ordered, "software")
+    try:
+        parts = (head.encode("utf-8"), tail.encode("utf-8"))
+        exact = True
+    except UnicodeEncodeError:
+        parts, exact = (head.encode("utf-8", "replace"), tail.encode("utf-8", "replace")), False
+    text = parts[0] if empty else parts[0] + software_json + parts[1]
+    exact = exact and b"\\u0000" not in text
+    return zlib.compress(storable_json(text), 3), exact
 
 
 def inventory_row(inv: Storable, key: str, body: bytes) -> tuple[Any, ...]:
@@ -589,6 +607,8 @@ class Store:
                 # a list named by id that neither this batch nor the store has: made again below
             if isinstance(inv, Inventory) and exact:
                 full = inv
+            elif isinstance(inv, EncodedInventory) and inv.source is not None:
+                full = inv.source
             else:
                 full = decode_body(body)
             own = build if full is inv and len(invs) == 1 else None
