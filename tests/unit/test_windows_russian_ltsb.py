@@ -1,6 +1,7 @@
-"""A Russian LTSB caption: "Майкрософт Windows 10 Корпоративная 2016 с долгосрочным обслуживанием"
+"""A Russian or Chinese LTSB caption: "Майкрософт Windows 10 Корпоративная 2016 с долгосрочным обслуживанием"
 (Win32_OperatingSystem.Caption / Win32_Process.OSName of a Russian Windows 10 Enterprise 2016 LTSB)
-spells the long-term servicing branch out instead of writing "LTSB".  It was read as plain
+spells the long-term servicing branch out instead of writing "LTSB" (Chinese: "Windows 10 企业版 2016
+长期服务版", "long-term servicing edition").  It was read as plain
 Enterprise ("корпоративная") on build 14393: Windows 10 1607 (E), ended 2019-04-09 -- a false
 end-of-life for a machine supported until 2026-10-13.  Found in round 5 (hlab5) while probing localized
 captions; the caption is quoted in a public code comment as an observed OSName value."""
@@ -27,6 +28,7 @@ def _answer(caption: str, version: str, when: date) -> tuple[str | None, str | N
     [
         ("Майкрософт Windows 10 Корпоративная 2016 с долгосрочным обслуживанием", "10.0.14393", "10-1607-e-lts"),
         ("Майкрософт Windows 10 Корпоративная 2015 с долгосрочным обслуживанием", "10.0.10240", "10-1507-e-lts"),
+        ("Microsoft Windows 10 企业版 2016 长期服务版", "10.0.14393", "10-1607-e-lts"),
         # Win32_Process.OSName carries the caption followed by the Windows directory and boot partition
         (
             "Майкрософт Windows 10 Корпоративная 2016 с долгосрочным обслуживанием|C:\\Windows|"
