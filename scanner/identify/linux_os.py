@@ -142,10 +142,42 @@ def _with_lsb_release_file(files: dict[str, str]) -> dict[str, str]:
     return files
 
 
+_FACT_VERSION = re.compile(r"\d+(?:\.\d+)*")
+
+
+def _with_distribution_facts(files: dict[str, str], table: dict[str, Any]) -> dict[str, str]:
+    """An agent's distribution facts (``ansible_distribution: CentOS`` + ``..._version: 7.9``,
+    Facter's ``os.name: RedHat`` + ``os.release.full: 8.9``, osquery's ``platform: ubuntu`` +
+    ``version: 22.04.3 LTS (Jammy Jellyfish)``) stand in for /etc/os-release's ID and VERSION_ID.
+    Why: inventories hand these over without any release text; they were "no known release file
+    pattern".  Only when the record has no release file or os-release text of its own, and only a
+    name the table lists (so a Windows caption under ``name`` is never read as a distribution)."""
+    if any(key.startswith("/") for key in files):
+        return files
+    facts = table.get("distribution_facts", {})
+    ids = table.get("distribution_fact_ids", {})
+    lowered = {key.lower(): value for key, value in files.items()}
+    os_id = next(
+        (
+            str(ids[lowered[key].strip().lower()])
+            for key in facts.get("name_keys", [])
+            if key in lowered and lowered[key].strip().lower() in ids
+        ),
+        None,
+    )
+    if os_id is None:
+        return files
+    for key in facts.get("version_keys", []):
+        m = _FACT_VERSION.match(lowered.get(key, "").strip())
+        if m:
+            return {**files, "/etc/os-release": f"ID={os_id}\nVERSION_ID={m.group(0)}\n"}
+    return files
+
+
 def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     files = record.get("files")
     if not isinstance(files, dict) or not files:
-        files = _lenient_files(record)
+        files = _with_distribution_facts(_lenient_files(record), ctx.rules.table("linux_os"))
         if not files:
             return Identification(None, None, "linux.no-evidence", "no release files in the record")
     files = _with_lsb_release_file({str(k): str(v) for k, v in files.items() if isinstance(v, str)})
