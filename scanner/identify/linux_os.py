@@ -143,6 +143,7 @@ def _with_lsb_release_file(files: dict[str, str]) -> dict[str, str]:
 
 
 _FACT_VERSION = re.compile(r"\d+(?:\.\d+)*")
+_FACT_LINE = re.compile(r"^[ \t]*([\w.]+)[ \t]*[:=][ \t]*(\S[^\n]*?)[ \t]*$", re.M)
 
 
 def _with_distribution_facts(files: dict[str, str], table: dict[str, Any]) -> dict[str, str]:
@@ -157,6 +158,10 @@ def _with_distribution_facts(files: dict[str, str], table: dict[str, Any]) -> di
     facts = table.get("distribution_facts", {})
     ids = table.get("distribution_fact_ids", {})
     lowered = {key.lower(): value for key, value in files.items()}
+    for text in files.values():
+        # the same facts handed over as one "key: value" text (a converter's blob, pasted output)
+        for line in _FACT_LINE.finditer(text):
+            lowered.setdefault(line.group(1).lower(), line.group(2))
     os_id = next(
         (
             str(ids[lowered[key].strip().lower()])

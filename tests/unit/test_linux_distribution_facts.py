@@ -72,3 +72,9 @@ def test_release_files_win_over_facts() -> None:
         "ansible_distribution_version": "12",
     }
     assert _answer(record) == ("centos", "7")
+
+
+def test_facts_in_one_label_value_text() -> None:
+    # a converter that hands the facts over as one "key: value" text
+    blob = "ansible_distribution: CentOS\nansible_distribution_major_version: 7\nansible_distribution_version: 7.1.1503"
+    assert _answer({"family": "linux", "facts": blob}) == ("centos", "7")

@@ -22,6 +22,7 @@ from scanner.model import Policy
     "text, expected",
     [
         ("OS: Fedora Linux 36 [x86_64]", ("fedora", "36")),
+        ("CentOS 7 Core 7.1.1503", ("centos", "7")),
         ("OS: Debian GNU/Linux 8 (jessie) x86_64", ("debian", "8")),
         ("Port kv to Ubuntu 20.04.6 LTS, kernel 5.4.0-164-generic #181-Ubuntu SM", ("ubuntu", "20.04")),
         ("Rocky Linux 9.1 (Blue Onyx)", ("rocky-linux", "9")),
