@@ -231,7 +231,41 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     if secondary and _known(product, secondary):
         return _by_build_or_kernel(pv, compat, bool(by_build), secondary, secondary_src, ev)
     unknown = _build_unknown(bv, darwin, darwin_map, secondary_src, ev)
-    return unknown if unknown is not None else _unidentified(pv, compat, ev)
+    if unknown is not None:
+        return unknown
+    named = _by_release_name(record, product) if not pv else None
+    return named if named is not None else _unidentified(pv, compat, ev)
+
+
+_MAC_PREFIX = re.compile(r"\b(?:mac\s?os(?:\s?x)?|os\s?x)\s+(?:server\s+)?", re.I)
+
+
+def _by_release_name(record: dict[str, Any], product: Any) -> Identification | None:
+    """A release's marketing name with no version ("macOS Ventura", "OS X El Capitan"): the dataset's
+    own codenames name the cycle (the longest first, so "High Sierra" is not "Sierra").  Why: issue
+    reports and inventories often give only the name; they were "no macOS evidence"."""
+    if product is None:
+        return None
+    names = sorted(
+        ((str(rel.codename), str(rel.name)) for rel in product.releases if rel.codename),
+        key=lambda item: -len(item[0]),
+    )
+    for key, value in _flatten(record):
+        if key in ("kind", "family"):
+            continue
+        for m in _MAC_PREFIX.finditer(value):
+            rest = value[m.end() :].lower()
+            for codename, cycle in names:
+                if re.match(rf"{re.escape(codename.lower())}\b", rest):
+                    return Identification(
+                        PRODUCT,
+                        cycle,
+                        "macos.release-name",
+                        f"release name {codename!r} in {key} -> cycle {cycle}",
+                        Confidence.MEDIUM,
+                        ((key, value),),
+                    )
+    return None
 
 
 def _by_build_or_kernel(

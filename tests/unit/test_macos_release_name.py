@@ -1,0 +1,47 @@
+"""A macOS release's marketing name without a version ("macOS Ventura", "OS X El Capitan", "Mac OS X
+Snow Leopard") names its cycle through the dataset's own codenames.  Why: issue reports and
+inventories often give only the name; such records were "no macOS product version, build or Darwin
+version" (hlab5 round 5, macOS probe).  A version or build, when present, still decides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from eol_data.catalog import Catalog
+from scanner.identify.registry import IdentifyContext, evaluate
+from scanner.model import Policy
+
+
+def _answer(record: dict[str, str]) -> tuple[str | None, str | None]:
+    out = evaluate(
+        {"kind": "os", "family": "macos", **record}, IdentifyContext(Catalog()), date(2026, 11, 22), Policy()
+    )
+    return out["product"], out["cycle"]
+
+
+@pytest.mark.parametrize(
+    "text, cycle",
+    [
+        ("macOS Ventura", "13"),
+        ("macOS Big Sur", "11"),
+        ("OS X El Capitan", "10.11"),
+        ("macOS High Sierra", "10.13"),
+        ("macOS Sierra", "10.12"),
+        ("Mac OS X Snow Leopard", "10.6"),
+        ("OS X Mountain Lion", "10.8"),
+        ("Mac OS X Lion", "10.7"),
+        ("macOS Server Monterey", "12"),
+    ],
+)
+def test_release_name_alone_names_the_cycle(text: str, cycle: str) -> None:
+    assert _answer({"os": text}) == ("macos", cycle)
+
+
+def test_a_version_still_decides() -> None:
+    assert _answer({"os": "macOS Sonoma 13.6.1"}) == ("macos", "13")
+
+
+def test_no_name_no_answer() -> None:
+    assert _answer({"os": "macOS"}) == (None, None)
