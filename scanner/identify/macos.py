@@ -226,6 +226,9 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
     secondary_src = _secondary_source(by_build, by_kernel, bv, darwin)
 
     by_version = cycle_for_version(pv, first) if pv and not pv.startswith(compat) else None
+    darwin_named = _darwin_as_version(by_version, darwin, product, darwin_map, limits)
+    if darwin_named is not None:
+        return _by_build_or_kernel(pv, compat, False, darwin_named, f"Darwin {by_version} (written as {pv})", ev)
     if by_version:
         return _by_product_version(pv, by_version, secondary, secondary_src, product, ev)
     if secondary and _known(product, secondary):
@@ -235,6 +238,19 @@ def identify(record: dict[str, Any], ctx: Knowledge) -> Identification:
         return unknown
     named = _by_release_name(record, product) if not pv else None
     return named if named is not None else _unidentified(pv, compat, ev)
+
+
+def _darwin_as_version(
+    by_version: str | None, darwin: str, product: Any, darwin_map: dict[str, str], limits: dict[str, Any]
+) -> str | None:
+    """A "macOS version" that no macOS release ever had but a Darwin kernel did: macOS went from 15
+    to 26 (year numbers), so 16-25 written as the OS version ("Unsupported Mac OS version 20.0.0",
+    Node's os.release() shown as the OS version) is the Darwin release.  Only in that gap."""
+    if by_version is None or darwin or _known(product, by_version) or not by_version.isdigit():
+        return None
+    low, high = (int(x) for x in limits.get("darwin_only_majors", [16, 25]))
+    cycle = darwin_map.get(by_version) if low <= int(by_version) <= high else None
+    return cycle if cycle and _known(product, cycle) else None
 
 
 _MAC_PREFIX = re.compile(r"\b(?:mac\s?os(?:\s?x)?|os\s?x)\s+(?:server\s+)?", re.I)
@@ -253,6 +269,18 @@ def _by_release_name(record: dict[str, Any], product: Any) -> Identification | N
     for key, value in _flatten(record):
         if key in ("kind", "family"):
             continue
+        for codename, cycle in names:
+            # "Monterey 12.0.1" anywhere: the name and a version of that very release
+            m = re.search(rf"\b{re.escape(codename)}\s+(\d{{1,2}}(?:\.\d+){{0,2}})\b", value, re.I)
+            if m and cycle_for_version(m.group(1)) == cycle:
+                return Identification(
+                    PRODUCT,
+                    cycle,
+                    "macos.release-name",
+                    f"release name {codename!r} with its version {m.group(1)} in {key} -> cycle {cycle}",
+                    Confidence.HIGH,
+                    ((key, value),),
+                )
         for m in _MAC_PREFIX.finditer(value):
             rest = value[m.end() :].lower()
             for codename, cycle in names:

@@ -45,3 +45,24 @@ def test_a_version_still_decides() -> None:
 
 def test_no_name_no_answer() -> None:
     assert _answer({"os": "macOS"}) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "text, cycle",
+    [
+        # a release name with a version of that release, anywhere in the text
+        ("Mac OS issue with Monterey 12.0.1", "12"),
+        # macOS numbered 15 then 26: an "OS version" 16-25 is the Darwin release (Node's os.release())
+        ("Unsupported Mac OS version 20.0.0", "11"),
+        ("Mac OS version 22.6.0", "13"),
+        # real product versions are untouched
+        ("macOS 26.1", "26"),
+        ("macOS version 15.1", "15"),
+    ],
+)
+def test_name_with_version_and_darwin_written_as_version(text: str, cycle: str) -> None:
+    assert _answer({"os": text}) == ("macos", cycle)
+
+
+def test_a_version_above_the_darwin_gap_is_not_read_as_darwin() -> None:
+    assert _answer({"os": "macOS 27.0"})[1] is None
