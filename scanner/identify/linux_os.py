@@ -172,6 +172,9 @@ def _with_distribution_facts(files: dict[str, str], table: dict[str, Any]) -> di
     )
     if os_id is None:
         return files
+    for variant in table.get("distribution_fact_variants", []):
+        if os_id == variant["id"] and lowered.get(variant["key"], "").strip().lower() == variant["value"]:
+            os_id = str(variant["becomes"])
     for key in facts.get("version_keys", []):
         m = _FACT_VERSION.match(lowered.get(key, "").strip())
         if m:

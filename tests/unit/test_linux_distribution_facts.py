@@ -78,3 +78,14 @@ def test_facts_in_one_label_value_text() -> None:
     # a converter that hands the facts over as one "key: value" text
     blob = "ansible_distribution: CentOS\nansible_distribution_major_version: 7\nansible_distribution_version: 7.1.1503"
     assert _answer({"family": "linux", "facts": blob}) == ("centos", "7")
+
+
+def test_ansible_centos_stream_is_centos_stream() -> None:
+    # Ansible names CentOS Stream "CentOS" with release "Stream" (ansible/ansible #73027)
+    record = {
+        "family": "linux",
+        "ansible_distribution": "CentOS",
+        "ansible_distribution_release": "Stream",
+        "ansible_distribution_version": "9",
+    }
+    assert _answer(record) == ("centos-stream", "9")
