@@ -99,6 +99,12 @@ def _flatten_strings(value: Any, prefix: str, out: dict[str, str], depth: int = 
             _flatten_strings(v, f"{prefix}.{k}" if prefix else str(k), out, depth + 1)
 
 
+def is_os_release_text(text: str) -> bool:
+    """``text`` is an os-release file's (an ``ID=`` line and a ``NAME=`` or ``VERSION_ID=`` line),
+    wherever a converter put it: only Linux and the BSDs write one."""
+    return bool(re.search(r"^ID=\S", text, re.M) and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M))
+
+
 def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
     """Release evidence a converter left outside ``files`` (an agent's FULL_NAME / OSNAME, a pasted
     os-release or release line under any key): every string value, keyed by where it was.  A value
@@ -107,11 +113,7 @@ def _lenient_files(record: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     _flatten_strings({k: v for k, v in record.items() if k not in _CONTRACT_KEYS}, "", out)
     for text in list(out.values()):
-        if (
-            "/etc/os-release" not in out
-            and re.search(r"^ID=\S", text, re.M)
-            and re.search(r"^(?:NAME|VERSION_ID)=", text, re.M)
-        ):
+        if "/etc/os-release" not in out and is_os_release_text(text):
             out["/etc/os-release"] = text
     return _with_lsb_release_file(out)
 

@@ -319,9 +319,11 @@ def _infer_family(record: dict[str, Any], family: str, words: _FamilyWords) -> s
 def _family_of_text(record: dict[str, Any], words: _FamilyWords) -> str | None:
     """Free text only (an issue title, an agent's one-line OS string): an os-release text under any
     key (only Linux and the BSDs write one; NixOS's names no family word), its words, or an NT build."""
+    from scanner.identify.linux_os import is_os_release_text  # deferred, as the identifiers are
+
     values = [str(v) for k, v in record.items() if k not in ("kind", "family") and isinstance(v, str)]
     for value in values:
-        if re.search(r"^ID=\S", value, re.M) and re.search(r"^(?:NAME|VERSION_ID)=", value, re.M):
+        if is_os_release_text(value):
             m = words.bsd_id.search(value)
             return m.group(1).lower() if m else "linux"
     text = " ".join(values)
